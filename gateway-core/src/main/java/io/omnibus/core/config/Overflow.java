@@ -1,0 +1,19 @@
+package io.omnibus.core.config;
+
+/** What a subscription does with a new message when its backlog is at {@code max-pending}. Both count the drop. */
+public enum Overflow {
+    /** Drop the oldest waiting message to make room (MQTT brokers' usual choice for offline sessions). */
+    DROP_OLDEST("drop-oldest"),
+    /** Drop the new message. */
+    DROP_NEWEST("drop-newest");
+
+    private final String configName;
+
+    Overflow(String configName) {
+        this.configName = configName;
+    }
+
+    public String configName() {
+        return configName;
+    }
+}

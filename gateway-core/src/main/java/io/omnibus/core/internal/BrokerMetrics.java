@@ -1,0 +1,63 @@
+package io.omnibus.core.internal;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.omnibus.core.spi.Envelope;
+
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The broker's meters. Tags have bounded values only: {@code protocol} (one per adapter) and
+ * {@code reason}; never an address, subscription or client.
+ */
+public final class BrokerMetrics {
+    private final MeterRegistry registry;
+    private final ConcurrentHashMap<String, Counter[]> perProtocol = new ConcurrentHashMap<>();
+    final Counter redeliveries;
+    final Counter deadLettered;
+    final Counter deadLetterDiscarded;
+    final Counter expired;
+    final Counter overflowDropped;
+
+    public BrokerMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        redeliveries = Counter.builder("omnibus.redeliveries")
+                .description("Deliveries made again after a nack, an ack timeout or a lost consumer").register(registry);
+        deadLettered = Counter.builder("omnibus.dead.letters").tag("outcome", "routed")
+                .description("Messages moved to a dead-letter address").register(registry);
+        deadLetterDiscarded = Counter.builder("omnibus.dead.letters").tag("outcome", "discarded")
+                .description("Dead letters dropped: no dead-letter address, or dead-lettered twice").register(registry);
+        expired = Counter.builder("omnibus.expired")
+                .description("Messages dropped because their expiry time passed before delivery").register(registry);
+        overflowDropped = Counter.builder("omnibus.subscription.overflow")
+                .description("Messages dropped because a subscription's backlog was at max-pending").register(registry);
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    void messageIn(String protocol, Envelope e) {
+        Counter[] c = counters(protocol);
+        c[0].increment();
+        c[1].increment(e.payloadSize());
+    }
+
+    void messageOut(String protocol, Envelope e) {
+        Counter[] c = counters(protocol);
+        c[2].increment();
+        c[3].increment(e.payloadSize());
+    }
+
+    private Counter[] counters(String protocol) {
+        Counter[] c = perProtocol.get(protocol);
+        if (c == null) {
+            c = perProtocol.computeIfAbsent(protocol, p -> new Counter[] {
+                Counter.builder("omnibus.messages.in").tag("protocol", p).description("Messages published").register(registry),
+                Counter.builder("omnibus.bytes.in").tag("protocol", p).baseUnit("bytes").description("Payload bytes published").register(registry),
+                Counter.builder("omnibus.messages.out").tag("protocol", p).description("Messages delivered").register(registry),
+                Counter.builder("omnibus.bytes.out").tag("protocol", p).baseUnit("bytes").description("Payload bytes delivered").register(registry)});
+        }
+        return c;
+    }
+}

@@ -1,0 +1,439 @@
+package io.omnibus.core.internal;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.omnibus.core.config.BrokerConfig;
+import io.omnibus.core.config.DeliveryPolicy;
+import io.omnibus.core.spi.Address;
+import io.omnibus.core.spi.Broker;
+import io.omnibus.core.spi.BrokerException;
+import io.omnibus.core.spi.BrokerException.Reason;
+import io.omnibus.core.spi.Envelope;
+import io.omnibus.core.spi.PublishResult;
+import io.omnibus.core.spi.Subscription;
+import io.omnibus.core.spi.SubscriptionSpec;
+import io.omnibus.core.spi.TopicFilter;
+import io.omnibus.core.store.CursorState;
+import io.omnibus.core.store.MessageStore;
+import io.omnibus.core.store.StoredMessage;
+import io.omnibus.core.store.SubscriptionRecord;
+import io.omnibus.core.store.TopicPartition;
+import io.vertx.core.Context;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The broker: topics (partitioned logs in the store) and subscriptions (cursors with dispatch).
+ *
+ * <p>Confinement: each topic partition and each subscription belongs to one of a fixed set of
+ * broker contexts (shards), chosen by hashing its name; the subscription registry (the topic tree)
+ * is written only on shard 0 and read anywhere. Work is handed over with
+ * {@code runOnContext}, so per-partition order is the order of calls.
+ */
+public final class DefaultBroker implements Broker {
+    private static final Logger LOG = LoggerFactory.getLogger(DefaultBroker.class);
+
+    private final Vertx vertx;
+    private final MessageStore store;
+    private final BrokerConfig config;
+    private final BrokerMetrics metrics;
+    private final List<Context> shards;
+    private final ConcurrentHashMap<Address, Topic> topics = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, SubscriptionQueue> subscriptions = new ConcurrentHashMap<>();
+    private final TopicTree<SubscriptionQueue> tree = new TopicTree<>();
+    private final AtomicInteger publishing = new AtomicInteger();
+    private volatile boolean closing;
+    private volatile Promise<Void> drained;
+
+    /** One address: its partitions, and whether it is a queue whose default subscription must exist first. */
+    private final class Topic {
+        final Address address;
+        final Partition[] partitions;
+        final boolean queue;
+        final AtomicInteger next = new AtomicInteger();
+
+        Topic(Address address, int partitionCount, boolean queue, boolean ready) {
+            this.address = address;
+            this.queue = queue;
+            this.partitions = new Partition[partitionCount];
+            for (int i = 0; i < partitionCount; i++) {
+                TopicPartition tp = new TopicPartition(address, i);
+                partitions[i] = new Partition(this, tp, shardFor(tp.toString()), ready);
+            }
+        }
+
+        Partition choose(Envelope e) {
+            if (partitions.length == 1) {
+                return partitions[0];
+            }
+            int h = e.hasKey() ? e.key().hashCode() : next.getAndIncrement();
+            return partitions[(h & Integer.MAX_VALUE) % partitions.length];
+        }
+    }
+
+    private final class Partition {
+        final Topic topic;
+        final TopicPartition tp;
+        final Context ctx;
+        // confined to ctx
+        boolean ready;
+        final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
+        // written on ctx, read by the admin API
+        volatile long messages;
+        volatile long bytes;
+
+        Partition(Topic topic, TopicPartition tp, Context ctx, boolean ready) {
+            this.topic = topic;
+            this.tp = tp;
+            this.ctx = ctx;
+            this.ready = ready;
+        }
+
+        /** On ctx: append, then route, then answer; held back until the queue subscription exists. */
+        void append(Envelope e, Promise<PublishResult> promise) {
+            if (!ready) {
+                waiting.add(() -> append(e, promise));
+                return;
+            }
+            store.append(tp, e).onComplete(ar -> Contexts.run(ctx, () -> {
+                if (ar.failed()) {
+                    promise.fail(new BrokerException(Reason.STORE_FAILURE,
+                            "could not store the message for " + tp.address() + ": " + ar.cause().getMessage(), ar.cause()));
+                } else {
+                    messages++;
+                    bytes += e.payloadSize();
+                    metrics.messageIn(e.origin().protocol(), e);
+                    int routed = route(new StoredMessage(tp, ar.result(), e));
+                    promise.complete(new PublishResult(tp.address(), tp.partition(), ar.result(), routed));
+                }
+                publishDone();
+            }));
+        }
+
+        void open() {
+            Contexts.run(ctx, () -> {
+                ready = true;
+                while (!waiting.isEmpty()) {
+                    waiting.poll().run();
+                }
+            });
+        }
+    }
+
+    private DefaultBroker(Vertx vertx, MessageStore store, BrokerConfig config, BrokerMetrics metrics, List<Context> shards) {
+        this.vertx = vertx;
+        this.store = store;
+        this.config = config;
+        this.metrics = metrics;
+        this.shards = shards;
+        Gauge.builder("omnibus.subscriptions.backlog", this, b -> b.subscriptions.values().stream()
+                .mapToLong(SubscriptionQueue::backlog).sum())
+                .description("Messages waiting in subscriptions, all subscriptions together").register(metrics.registry());
+        Gauge.builder("omnibus.subscriptions", subscriptions, Map::size)
+                .description("Subscriptions").register(metrics.registry());
+        Gauge.builder("omnibus.topics", topics, Map::size).description("Topics (addresses with a log)")
+                .register(metrics.registry());
+        FunctionCounter.builder("omnibus.store.retention.dropped", store, MessageStore::droppedByRetention)
+                .description("Messages the store dropped to stay within its retention limits").register(metrics.registry());
+    }
+
+    /** Starts the broker contexts, opens the store and brings back the durable subscriptions. */
+    public static Future<DefaultBroker> start(Vertx vertx, MessageStore store, BrokerConfig config, BrokerMetrics metrics) {
+        int n = config.shards() > 0 ? config.shards() : Math.max(1, 2 * Runtime.getRuntime().availableProcessors());
+        List<Context> shards = new CopyOnWriteArrayList<>();
+        return vertx.deployVerticle(() -> new VerticleBase() {
+                    @Override
+                    public Future<?> start() {
+                        shards.add(context);
+                        return Future.succeededFuture();
+                    }
+                }, new DeploymentOptions().setInstances(n))
+                .compose(id -> store.open())
+                .compose(v -> {
+                    DefaultBroker broker = new DefaultBroker(vertx, store, config, metrics, List.copyOf(shards));
+                    return broker.recover().map(broker);
+                });
+    }
+
+    public Vertx vertx() {
+        return vertx;
+    }
+
+    public MessageStore store() {
+        return store;
+    }
+
+    BrokerMetrics metrics() {
+        return metrics;
+    }
+
+    public BrokerConfig config() {
+        return config;
+    }
+
+    private Context shardFor(String name) {
+        return shards.get((name.hashCode() & Integer.MAX_VALUE) % shards.size());
+    }
+
+    private Context registry() {
+        return shards.get(0);
+    }
+
+    // ---- publish ----------------------------------------------------------------------------------
+
+    @Override
+    public Future<PublishResult> publish(Envelope envelope) {
+        Context caller = Vertx.currentContext();
+        if (closing) {
+            return Future.failedFuture(new BrokerException(Reason.SHUTTING_DOWN, "the gateway is shutting down"));
+        }
+        if (envelope.payloadSize() > config.maxMessageSize()) {
+            return Future.failedFuture(new BrokerException(Reason.MESSAGE_TOO_LARGE, "message of " + envelope.payloadSize()
+                    + " bytes exceeds broker.max-message-size (" + config.maxMessageSize() + " bytes)"));
+        }
+        Topic topic = topics.get(envelope.address());
+        if (topic == null) {
+            if (!config.autoCreateTopics()) {
+                return Future.failedFuture(new BrokerException(Reason.UNKNOWN_ADDRESS, "address '" + envelope.address()
+                        + "' does not exist and broker.auto-create-topics is false"));
+            }
+            topic = topicFor(envelope.address());
+        }
+        Partition p = topic.choose(envelope);
+        Promise<PublishResult> promise = Promise.promise();
+        publishing.incrementAndGet();
+        Contexts.run(p.ctx, () -> p.append(envelope, promise));
+        return Contexts.on(caller, promise.future());
+    }
+
+    private Topic topicFor(Address address) {
+        Topic[] created = new Topic[1];
+        Topic t = topics.computeIfAbsent(address, a -> {
+            boolean queue = config.isQueue(a);
+            created[0] = new Topic(a, config.partitionsFor(a), queue, !queue);
+            return created[0];
+        });
+        if (created[0] != null && t.queue) {
+            // nothing is appended before the queue's subscription exists, so the first message waits for its consumer
+            subscribe(new SubscriptionSpec(address.name(), TopicFilter.exactly(address), true, null))
+                    .onComplete(ar -> {
+                        if (ar.failed()) {
+                            LOG.error("could not create the queue subscription of {}", address, ar.cause());
+                        }
+                        for (Partition p : t.partitions) {
+                            p.open();
+                        }
+                    });
+        }
+        return t;
+    }
+
+    private int route(StoredMessage m) {
+        int[] count = new int[1];
+        tree.match(m.partition().address(), sub -> {
+            count[0]++;
+            sub.offer(m);
+        });
+        return count[0];
+    }
+
+    private void publishDone() {
+        if (publishing.decrementAndGet() == 0 && closing) {
+            Promise<Void> d = drained;
+            if (d != null) {
+                d.tryComplete();
+            }
+        }
+    }
+
+    // ---- subscriptions ----------------------------------------------------------------------------
+
+    @Override
+    public Future<Subscription> subscribe(SubscriptionSpec spec) {
+        Context caller = Vertx.currentContext();
+        Promise<Subscription> promise = Promise.promise();
+        Contexts.run(registry(), () -> {
+            SubscriptionQueue existing = subscriptions.get(spec.name());
+            if (existing != null) {
+                if (existing.filter.equals(spec.filter())) {
+                    promise.complete(existing);
+                } else {
+                    promise.fail(new BrokerException(Reason.SUBSCRIPTION_CONFLICT, "subscription '" + spec.name()
+                            + "' exists with filter '" + existing.filter + "', not '" + spec.filter() + "'"));
+                }
+                return;
+            }
+            if (closing) {
+                promise.fail(new BrokerException(Reason.SHUTTING_DOWN, "the gateway is shutting down"));
+                return;
+            }
+            DeliveryPolicy policy = config.policyFor(spec.name(), spec.filter(), spec.policy());
+            SubscriptionQueue q = new SubscriptionQueue(this, spec.name(), spec.filter(), spec.durable(),
+                    shardFor(spec.name()), policy);
+            register(q);
+            if (spec.durable()) {
+                store.saveSubscription(new SubscriptionRecord(spec.name(), spec.filter().filter(), policy.dispatch()))
+                        .onComplete(ar -> Contexts.complete(null, promise, ar.map(q)));
+            } else {
+                promise.complete(q);
+            }
+        });
+        return Contexts.on(caller, promise.future());
+    }
+
+    private void register(SubscriptionQueue q) {
+        Contexts.check(registry(), "the subscription registry");
+        subscriptions.put(q.name, q);
+        tree.add(q.filter, q);
+    }
+
+    @Override
+    public Future<Void> unsubscribe(String name) {
+        Context caller = Vertx.currentContext();
+        Promise<Void> promise = Promise.promise();
+        Contexts.run(registry(), () -> {
+            SubscriptionQueue q = subscriptions.remove(name);
+            if (q == null) {
+                promise.complete();
+                return;
+            }
+            tree.remove(q.filter, q);
+            q.delete();
+            if (q.durable) {
+                store.deleteSubscription(name).onComplete(promise);
+            } else {
+                promise.complete();
+            }
+        });
+        return Contexts.on(caller, promise.future());
+    }
+
+    /** The subscription of that name, if it exists. */
+    public Subscription subscription(String name) {
+        return subscriptions.get(name);
+    }
+
+    // ---- recovery and shutdown ----------------------------------------------------------------------
+
+    /**
+     * Brings back topics and durable subscriptions after a restart: each subscription's backlog is
+     * read back from the log, from its cursor on, skipping what it had acknowledged.
+     */
+    private Future<Void> recover() {
+        for (TopicPartition tp : store.partitions()) {
+            topics.computeIfAbsent(tp.address(), a -> new Topic(a, Math.max(config.partitionsFor(a), tp.partition() + 1),
+                    config.isQueue(a), true));
+        }
+        return store.subscriptions().compose(saved -> {
+            Promise<Void> done = Promise.promise();
+            Contexts.run(registry(), () -> {
+                List<Future<?>> reads = new ArrayList<>();
+                saved.forEach((record, cursors) -> {
+                    TopicFilter filter = TopicFilter.of(record.filter());
+                    DeliveryPolicy policy = config.policyFor(record.name(), filter, record.policy());
+                    SubscriptionQueue q = new SubscriptionQueue(this, record.name(), filter, true,
+                            shardFor(record.name()), policy);
+                    register(q);
+                    reads.add(replay(q, cursors));
+                });
+                Future.all(reads).<Void>mapEmpty().onComplete(done);
+            });
+            return done.future();
+        });
+    }
+
+    private Future<Void> replay(SubscriptionQueue q, Map<TopicPartition, CursorState> cursors) {
+        List<TopicPartition> partitions = new ArrayList<>(cursors.keySet());
+        partitions.sort(Comparator.comparing(TopicPartition::toString));
+        Promise<Void> done = Promise.promise();
+        Contexts.run(q.ctx, () -> {
+            cursors.forEach(q::restoreCursor);
+            List<Future<?>> reads = new ArrayList<>();
+            for (TopicPartition tp : partitions) {
+                reads.add(readAll(q, tp, cursors.get(tp).ackedBelow()));
+            }
+            Future.all(reads).<Void>mapEmpty().onComplete(done);
+        });
+        return done.future();
+    }
+
+    private Future<Void> readAll(SubscriptionQueue q, TopicPartition tp, long from) {
+        long end = store.endOffset(tp);
+        if (from >= end) {
+            return Future.succeededFuture();
+        }
+        return store.read(tp, from, 1024).compose(batch -> {
+            if (batch.isEmpty()) {
+                return Future.<Void>succeededFuture();
+            }
+            batch.forEach(q::offer);
+            return readAll(q, tp, batch.get(batch.size() - 1).offset() + 1);
+        });
+    }
+
+    /**
+     * Stops taking publishes and subscriptions, waits for the publishes in flight to be stored,
+     * then flushes the store. The store stays open; {@link #close()} closes it.
+     */
+    public Future<Void> drain() {
+        closing = true;
+        Promise<Void> d = Promise.promise();
+        drained = d;
+        if (publishing.get() == 0) {
+            d.tryComplete();
+        }
+        return d.future().compose(v -> store.flush());
+    }
+
+    public Future<Void> close() {
+        return drain().compose(v -> store.close());
+    }
+
+    public boolean isClosing() {
+        return closing;
+    }
+
+    // ---- admin views ---------------------------------------------------------------------------------
+
+    public List<TopicView> topicViews() {
+        List<TopicView> out = new ArrayList<>();
+        for (Topic t : topics.values()) {
+            long messages = 0;
+            long bytes = 0;
+            long start = 0;
+            long end = 0;
+            for (Partition p : t.partitions) {
+                messages += p.messages;
+                bytes += p.bytes;
+                start += store.startOffset(p.tp);
+                end += store.endOffset(p.tp);
+            }
+            out.add(new TopicView(t.address.name(), t.partitions.length, t.queue, messages, bytes, start, end));
+        }
+        out.sort(Comparator.comparing(TopicView::name));
+        return out;
+    }
+
+    public List<SubscriptionView> subscriptionViews() {
+        List<SubscriptionView> out = new ArrayList<>();
+        for (SubscriptionQueue q : subscriptions.values()) {
+            out.add(q.view());
+        }
+        out.sort(Comparator.comparing(SubscriptionView::name));
+        return out;
+    }
+}

@@ -1,0 +1,919 @@
+package io.omnibus.core.internal;
+
+import io.omnibus.core.config.DeliveryPolicy;
+import io.omnibus.core.config.Overflow;
+import io.omnibus.core.spi.Address;
+import io.omnibus.core.spi.Consumer;
+import io.omnibus.core.spi.ConsumerSpec;
+import io.omnibus.core.spi.Delivery;
+import io.omnibus.core.spi.DispatchPolicy;
+import io.omnibus.core.spi.Envelope;
+import io.omnibus.core.spi.Subscription;
+import io.omnibus.core.spi.TopicFilter;
+import io.omnibus.core.store.CursorState;
+import io.omnibus.core.store.StoredMessage;
+import io.omnibus.core.store.SubscriptionCursor;
+import io.omnibus.core.store.TopicPartition;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * One subscription: the messages routed to it, the consumers sharing them, and what each consumer
+ * has not settled yet. All state is confined to {@link #ctx}; every entry point hands its work there.
+ *
+ * <p>Waiting messages live in three places: {@code fresh} (first attempts, arrival order),
+ * {@code returned} (messages given back, by arrival order, served first) and {@code scheduled}
+ * (not before a time: deliver-at, or redelivery backoff). Acknowledgements move a
+ * {@link SubscriptionCursor} per partition, which a durable store persists.
+ */
+final class SubscriptionQueue implements Subscription {
+    private static final Logger LOG = LoggerFactory.getLogger(SubscriptionQueue.class);
+    /** How far past blocked keys a key-ordered pass looks for deliverable messages. */
+    private static final int KEY_ORDERED_SCAN = 1024;
+    static final String DLQ_REASON = "omnibus.dead-letter.reason";
+    static final String DLQ_ORIGINAL_ADDRESS = "omnibus.dead-letter.original-address";
+    static final String DLQ_SUBSCRIPTION = "omnibus.dead-letter.subscription";
+    static final String DLQ_DELIVERY_COUNT = "omnibus.dead-letter.delivery-count";
+
+    private static final Comparator<Pending> BY_READY_AT =
+            Comparator.<Pending>comparingLong(p -> p.readyAt).thenComparingLong(p -> p.seq);
+
+    final String name;
+    final TopicFilter filter;
+    final boolean durable;
+    final Context ctx;
+    final DeliveryPolicy policy;
+    private final DefaultBroker broker;
+    private final BrokerMetrics metrics;
+
+    private final ArrayDeque<Pending> fresh = new ArrayDeque<>();
+    private final TreeMap<Long, Pending> returned = new TreeMap<>();
+    private final PriorityQueue<Pending> scheduled = new PriorityQueue<>(BY_READY_AT);
+    private final LinkedHashMap<Long, InFlight> inFlight = new LinkedHashMap<>();
+    private final List<ConsumerState> consumers = new ArrayList<>();
+    private final Map<TopicPartition, SubscriptionCursor> cursors = new HashMap<>();
+    private final Map<ByteBuffer, KeyState> keys = new HashMap<>();
+    private final ArrayDeque<PullRequest> pullers = new ArrayDeque<>();
+    private long nextSeq;
+    private long nextTag;
+    private int rr;
+    private long timerId = -1;
+    private long timerAt = Long.MAX_VALUE;
+    private long ackTimerId = -1;
+    private boolean deleted;
+
+    // Read by the admin API and gauges from other threads; written only on ctx.
+    private volatile int backlog;
+    private volatile int unacked;
+    private volatile int consumerCount;
+    private volatile long delivered;
+    private volatile long acked;
+    private volatile long redelivered;
+    private volatile long deadLettered;
+    private volatile long expired;
+    private volatile long dropped;
+
+    private static final class Pending {
+        final StoredMessage msg;
+        final long seq;
+        final ByteBuffer key;
+        int failures;
+        long readyAt;
+
+        Pending(StoredMessage msg, long seq, ByteBuffer key) {
+            this.msg = msg;
+            this.seq = seq;
+            this.key = key;
+        }
+
+        Envelope envelope() {
+            return msg.envelope();
+        }
+    }
+
+    private record InFlight(Pending pending, ConsumerState consumer, long deliveredAt) {
+    }
+
+    private static final class KeyState {
+        ConsumerState owner;
+        int outstanding;
+        int waiting;
+        long lastReadyAt;
+    }
+
+    private record PullRequest(ConsumerState consumer, int max, Promise<List<Delivery>> promise, long timerId) {
+    }
+
+    SubscriptionQueue(DefaultBroker broker, String name, TopicFilter filter, boolean durable, Context ctx,
+                      DeliveryPolicy policy) {
+        this.broker = broker;
+        this.metrics = broker.metrics();
+        this.name = name;
+        this.filter = filter;
+        this.durable = durable;
+        this.ctx = ctx;
+        this.policy = policy;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public TopicFilter filter() {
+        return filter;
+    }
+
+    @Override
+    public DispatchPolicy policy() {
+        return policy.dispatch();
+    }
+
+    SubscriptionView view() {
+        return new SubscriptionView(name, filter.filter(), policy.dispatch().configName(), durable, consumerCount,
+                backlog, unacked, delivered, acked, redelivered, deadLettered, expired, dropped);
+    }
+
+    int backlog() {
+        return backlog;
+    }
+
+    // ---- entry points from other contexts -------------------------------------------------------
+
+    /** Routes a stored message here (called by the partition's context). */
+    void offer(StoredMessage m) {
+        Contexts.run(ctx, () -> enqueue(m));
+    }
+
+    /** Restores a cursor read back from the store, before any message is offered. */
+    void restoreCursor(TopicPartition tp, CursorState state) {
+        Contexts.check(ctx, "subscription " + name);
+        cursors.put(tp, SubscriptionCursor.from(state));
+    }
+
+    @Override
+    public Future<Consumer> attach(ConsumerSpec spec) {
+        Context caller = Vertx.currentContext();
+        Promise<Consumer> promise = Promise.promise();
+        Contexts.run(ctx, () -> {
+            if (deleted) {
+                promise.fail(new io.omnibus.core.spi.BrokerException(io.omnibus.core.spi.BrokerException.Reason.NOT_FOUND,
+                        "subscription '" + name + "' was deleted"));
+                return;
+            }
+            ConsumerState c = new ConsumerState(this, spec, caller);
+            consumers.add(c);
+            consumerCount = consumers.size();
+            c.credit = spec.initialCredit();
+            // the handle reaches the caller before the first delivery does (both are queued on its context)
+            promise.complete(c);
+            dispatch();
+        });
+        return Contexts.on(caller, promise.future());
+    }
+
+    /** Drops everything; consumers stay attached but receive nothing more. */
+    void delete() {
+        Contexts.run(ctx, () -> {
+            deleted = true;
+            fresh.clear();
+            returned.clear();
+            scheduled.clear();
+            inFlight.clear();
+            keys.clear();
+            for (ConsumerState c : consumers) {
+                c.unacked = 0;
+            }
+            while (!pullers.isEmpty()) {
+                answer(pullers.poll(), List.of());
+            }
+            cancelTimers();
+            updateGauges();
+        });
+    }
+
+    // ---- the queue itself (on ctx) -------------------------------------------------------------
+
+    private void enqueue(StoredMessage m) {
+        if (deleted) {
+            return;
+        }
+        SubscriptionCursor cursor = cursors.computeIfAbsent(m.partition(), tp -> new SubscriptionCursor(m.offset()));
+        if (cursor.isAcked(m.offset())) {
+            return;
+        }
+        Envelope env = m.envelope();
+        ByteBuffer key = policy.dispatch() == DispatchPolicy.KEY_ORDERED ? env.key() : null;
+        Pending p = new Pending(m, nextSeq++, key);
+        long now = System.currentTimeMillis();
+        if (env.isExpired(now)) {
+            expire(p);
+            return;
+        }
+        if (waitingCount() >= policy.maxPending()) {
+            if (policy.overflow() == Overflow.DROP_NEWEST || (fresh.isEmpty() && returned.isEmpty())) {
+                drop(p);
+                return;
+            }
+            Pending oldest = returned.isEmpty() ? fresh.pollFirst() : returned.pollFirstEntry().getValue();
+            keyWaitingDone(oldest);
+            drop(oldest);
+        }
+        if (env.deliverAt() > now) {
+            schedule(p, env.deliverAt());
+        } else {
+            fresh.addLast(p);
+        }
+        dispatch();
+    }
+
+    private int waitingCount() {
+        return fresh.size() + returned.size() + scheduled.size();
+    }
+
+    private void dispatch() {
+        if (deleted) {
+            return;
+        }
+        servePullers();
+        if (policy.dispatch() == DispatchPolicy.KEY_ORDERED) {
+            dispatchKeyOrdered();
+        } else if (policy.dispatch() != DispatchPolicy.PULL) {
+            while (true) {
+                Pending p = peekReady();
+                if (p == null) {
+                    break;
+                }
+                ConsumerState c = policy.dispatch() == DispatchPolicy.FAIR ? pickFair() : pickRoundRobin();
+                if (c == null) {
+                    break;
+                }
+                pollReady();
+                if (deliverable(p)) {
+                    deliver(c, p);
+                }
+            }
+        }
+        updateGauges();
+    }
+
+    private void dispatchKeyOrdered() {
+        Set<ByteBuffer> blocked = new HashSet<>();
+        Iterator<Pending> it = returned.values().iterator();
+        while (it.hasNext() && hasPushCredit()) {
+            Pending p = it.next();
+            if (!deliverable(p)) {
+                it.remove();
+                keyWaitingDone(p);
+                continue;
+            }
+            ConsumerState c = chooseForKey(p, blocked, true);
+            if (c != null) {
+                it.remove();
+                keyWaitingDone(p);
+                deliver(c, p);
+            }
+        }
+        List<Pending> skipped = new ArrayList<>();
+        while (!fresh.isEmpty() && skipped.size() < KEY_ORDERED_SCAN && hasPushCredit()) {
+            Pending p = fresh.pollFirst();
+            if (!deliverable(p)) {
+                continue;
+            }
+            ConsumerState c = chooseForKey(p, blocked, false);
+            if (c == null) {
+                skipped.add(p);
+            } else {
+                deliver(c, p);
+            }
+        }
+        for (int i = skipped.size() - 1; i >= 0; i--) {
+            fresh.addFirst(skipped.get(i));
+        }
+    }
+
+    /** The consumer for a key-ordered message, or null when it must wait (and then its key waits too). */
+    private ConsumerState chooseForKey(Pending p, Set<ByteBuffer> blocked, boolean isReturned) {
+        if (p.key == null) {
+            return pickRoundRobin();
+        }
+        if (blocked.contains(p.key)) {
+            return null;
+        }
+        KeyState ks = keys.get(p.key);
+        ConsumerState c;
+        if (ks != null && !isReturned && ks.waiting > 0) {
+            c = null; // an earlier message of this key is waiting to be delivered again
+        } else if (ks != null && ks.outstanding > 0) {
+            c = ks.owner.credit > 0 ? ks.owner : null;
+        } else {
+            c = stickyFor(p.key);
+            if (c != null) {
+                if (ks == null) {
+                    ks = new KeyState();
+                    keys.put(p.key, ks);
+                }
+                ks.owner = c;
+            }
+        }
+        if (c == null) {
+            blocked.add(p.key);
+        } else {
+            ks.outstanding++;
+        }
+        return c;
+    }
+
+    /**
+     * The consumer a key belongs to while the set of consumers stays the same (hash of the key over
+     * the push consumers in attach order), or null when it has no credit now.
+     */
+    private ConsumerState stickyFor(ByteBuffer key) {
+        int pushers = 0;
+        for (ConsumerState c : consumers) {
+            if (c.handler != null && !c.closed) {
+                pushers++;
+            }
+        }
+        if (pushers == 0) {
+            return null;
+        }
+        int pick = (key.hashCode() & Integer.MAX_VALUE) % pushers;
+        for (ConsumerState c : consumers) {
+            if (c.handler != null && !c.closed && pick-- == 0) {
+                return c.credit > 0 ? c : null;
+            }
+        }
+        return null;
+    }
+
+    private boolean hasPushCredit() {
+        for (ConsumerState c : consumers) {
+            if (c.canPush()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private Pending peekReady() {
+        Map.Entry<Long, Pending> r = returned.firstEntry();
+        return r != null ? r.getValue() : fresh.peekFirst();
+    }
+
+    private Pending pollReady() {
+        Map.Entry<Long, Pending> r = returned.pollFirstEntry();
+        return r != null ? r.getValue() : fresh.pollFirst();
+    }
+
+    private ConsumerState pickRoundRobin() {
+        int n = consumers.size();
+        for (int i = 0; i < n; i++) {
+            ConsumerState c = consumers.get((rr + i) % n);
+            if (c.canPush()) {
+                rr = (rr + i + 1) % n;
+                return c;
+            }
+        }
+        return null;
+    }
+
+    /** Fewest unacknowledged among those with credit; ties rotate so equals take turns. */
+    private ConsumerState pickFair() {
+        int n = consumers.size();
+        ConsumerState best = null;
+        int bestAt = 0;
+        for (int i = 0; i < n; i++) {
+            int at = (rr + i) % n;
+            ConsumerState c = consumers.get(at);
+            if (c.canPush() && (best == null || c.unacked < best.unacked)) {
+                best = c;
+                bestAt = at;
+            }
+        }
+        if (best != null) {
+            rr = (bestAt + 1) % Math.max(1, n);
+        }
+        return best;
+    }
+
+    /** False (and the message is dropped) when it was acknowledged cumulatively meanwhile or has expired. */
+    private boolean deliverable(Pending p) {
+        SubscriptionCursor cursor = cursors.get(p.msg.partition());
+        if (cursor != null && cursor.isAcked(p.msg.offset())) {
+            return false;
+        }
+        if (p.envelope().isExpired(System.currentTimeMillis())) {
+            expire(p);
+            return false;
+        }
+        return true;
+    }
+
+    private void deliver(ConsumerState c, Pending p) {
+        long tag = nextTag++;
+        Delivery d = new Delivery(tag, name, p.msg.partition().partition(), p.msg.offset(),
+                p.envelope().deliveryCount() + p.failures, p.envelope());
+        if (c.handler != null) {
+            c.credit--;
+        }
+        delivered++;
+        if (c.spec.autoAck()) {
+            settled(p);
+            acked++;
+        } else {
+            inFlight.put(tag, new InFlight(p, c, System.currentTimeMillis()));
+            c.unacked++;
+            armAckTimer();
+        }
+        metrics.messageOut(c.spec.owner().protocol(), p.envelope());
+        if (c.handler != null) {
+            c.push(d);
+        }
+    }
+
+    private void servePullers() {
+        while (!pullers.isEmpty() && peekReady() != null) {
+            PullRequest pr = pullers.poll();
+            broker.vertx().cancelTimer(pr.timerId());
+            answer(pr, take(pr.consumer(), pr.max()));
+        }
+    }
+
+    private List<Delivery> take(ConsumerState c, int max) {
+        List<Delivery> out = new ArrayList<>(Math.min(max, 64));
+        while (out.size() < max) {
+            Pending p = pollReady();
+            if (p == null) {
+                break;
+            }
+            if (p.key != null) {
+                keyWaitingDone(p);
+            }
+            if (!deliverable(p)) {
+                continue;
+            }
+            long tag = nextTag;
+            deliverPulled(c, p);
+            out.add(new Delivery(tag, name, p.msg.partition().partition(), p.msg.offset(),
+                    p.envelope().deliveryCount() + p.failures, p.envelope()));
+        }
+        return out;
+    }
+
+    private void deliverPulled(ConsumerState c, Pending p) {
+        long tag = nextTag++;
+        delivered++;
+        if (c.spec.autoAck()) {
+            settled(p);
+            acked++;
+        } else {
+            inFlight.put(tag, new InFlight(p, c, System.currentTimeMillis()));
+            c.unacked++;
+            armAckTimer();
+        }
+        metrics.messageOut(c.spec.owner().protocol(), p.envelope());
+    }
+
+    private void answer(PullRequest pr, List<Delivery> deliveries) {
+        Contexts.complete(pr.consumer().home, pr.promise(), Future.succeededFuture(deliveries));
+    }
+
+    // ---- settlement (on ctx) ------------------------------------------------------------------
+
+    void ack(ConsumerState c, long tag) {
+        InFlight f = inFlight.remove(tag);
+        if (f == null) {
+            return; // settled already (ack timeout, consumer closed, cumulative ack)
+        }
+        f.consumer().unacked--;
+        keyOutstandingDone(f);
+        settled(f.pending());
+        acked++;
+        dispatch();
+    }
+
+    void ackUpTo(TopicPartition tp, long offset) {
+        SubscriptionCursor cursor = cursors.get(tp);
+        if (cursor == null) {
+            return;
+        }
+        Iterator<InFlight> it = inFlight.values().iterator();
+        while (it.hasNext()) {
+            InFlight f = it.next();
+            if (f.pending().msg.partition().equals(tp) && f.pending().msg.offset() <= offset) {
+                it.remove();
+                f.consumer().unacked--;
+                keyOutstandingDone(f);
+                acked++;
+            }
+        }
+        cursor.ackUpTo(offset);
+        persist(tp, cursor);
+        dispatch();
+    }
+
+    /** A failed attempt: the message comes back after backoff, or is dead-lettered past the maximum. */
+    void nack(long tag) {
+        InFlight f = inFlight.remove(tag);
+        if (f != null) {
+            f.consumer().unacked--;
+            keyOutstandingDone(f);
+            failed(f.pending(), true, "nack");
+            dispatch();
+        }
+    }
+
+    /** Given back unchanged: no attempt is counted. */
+    void release(long tag) {
+        InFlight f = inFlight.remove(tag);
+        if (f != null) {
+            f.consumer().unacked--;
+            keyOutstandingDone(f);
+            giveBack(f.pending(), 0);
+            dispatch();
+        }
+    }
+
+    void reject(long tag, String reason) {
+        InFlight f = inFlight.remove(tag);
+        if (f != null) {
+            f.consumer().unacked--;
+            keyOutstandingDone(f);
+            deadLetter(f.pending(), "rejected" + (reason == null || reason.isEmpty() ? "" : ": " + reason));
+            dispatch();
+        }
+    }
+
+    void credit(ConsumerState c, int n) {
+        c.credit = (int) Math.min(Integer.MAX_VALUE, (long) c.credit + n);
+        dispatch();
+    }
+
+    void pull(ConsumerState c, int max, Duration wait, Promise<List<Delivery>> promise) {
+        if (deleted || c.closed) {
+            answer(new PullRequest(c, max, promise, -1), List.of());
+            return;
+        }
+        List<Delivery> got = take(c, max);
+        if (!got.isEmpty() || wait.isZero() || wait.isNegative()) {
+            answer(new PullRequest(c, max, promise, -1), got);
+            updateGauges();
+            return;
+        }
+        long[] id = new long[1];
+        id[0] = broker.vertx().setTimer(wait.toMillis(), t -> {
+            if (pullers.removeIf(pr -> pr.timerId() == id[0])) {
+                answer(new PullRequest(c, max, promise, -1), List.of());
+            }
+        });
+        pullers.add(new PullRequest(c, max, promise, id[0]));
+    }
+
+    void detach(ConsumerState c) {
+        if (!consumers.remove(c)) {
+            return;
+        }
+        consumerCount = consumers.size();
+        pullers.removeIf(pr -> {
+            if (pr.consumer() == c) {
+                broker.vertx().cancelTimer(pr.timerId());
+                answer(pr, List.of());
+                return true;
+            }
+            return false;
+        });
+        Iterator<InFlight> it = inFlight.values().iterator();
+        List<Pending> lost = new ArrayList<>();
+        while (it.hasNext()) {
+            InFlight f = it.next();
+            if (f.consumer() == c) {
+                it.remove();
+                keyOutstandingDone(f);
+                lost.add(f.pending());
+            }
+        }
+        c.unacked = 0;
+        keys.values().removeIf(ks -> ks.owner == c && ks.outstanding == 0 && ks.waiting == 0);
+        for (Pending p : lost) {
+            failed(p, false, "consumer lost");
+        }
+        dispatch();
+    }
+
+    private void failed(Pending p, boolean backoff, String reason) {
+        p.failures++;
+        if (policy.maxDeliveries() > 0 && p.failures >= policy.maxDeliveries()) {
+            deadLetter(p, "max-deliveries exceeded (" + p.failures + " attempts, last: " + reason + ")");
+            return;
+        }
+        redelivered++;
+        metrics.redeliveries.increment();
+        giveBack(p, backoff ? policy.backoffMillis(p.failures) : 0);
+    }
+
+    private void giveBack(Pending p, long delayMillis) {
+        if (p.key != null) {
+            schedule(p, System.currentTimeMillis() + delayMillis);
+        } else if (delayMillis > 0) {
+            schedule(p, System.currentTimeMillis() + delayMillis);
+        } else {
+            returned.put(p.seq, p);
+        }
+    }
+
+    private void schedule(Pending p, long readyAt) {
+        if (p.key != null) {
+            // A key's messages come back in their original order: none is ready before an earlier one.
+            KeyState ks = keys.computeIfAbsent(p.key, k -> new KeyState());
+            readyAt = ks.waiting > 0 ? Math.max(readyAt, ks.lastReadyAt) : readyAt;
+            ks.lastReadyAt = readyAt;
+            ks.waiting++;
+        }
+        p.readyAt = readyAt;
+        scheduled.add(p);
+        armTimer();
+    }
+
+    private void armTimer() {
+        Pending head = scheduled.peek();
+        if (head == null) {
+            if (timerId >= 0) {
+                broker.vertx().cancelTimer(timerId);
+                timerId = -1;
+                timerAt = Long.MAX_VALUE;
+            }
+            return;
+        }
+        if (timerId >= 0 && timerAt <= head.readyAt) {
+            return;
+        }
+        if (timerId >= 0) {
+            broker.vertx().cancelTimer(timerId);
+        }
+        timerAt = head.readyAt;
+        long delay = Math.max(1, head.readyAt - System.currentTimeMillis());
+        timerId = broker.vertx().setTimer(delay, id -> {
+            timerId = -1;
+            timerAt = Long.MAX_VALUE;
+            long now = System.currentTimeMillis();
+            while (!scheduled.isEmpty() && scheduled.peek().readyAt <= now) {
+                Pending p = scheduled.poll();
+                returned.put(p.seq, p);
+            }
+            armTimer();
+            dispatch();
+        });
+    }
+
+    private void armAckTimer() {
+        if (ackTimerId >= 0 || policy.ackTimeout().isZero()) {
+            return;
+        }
+        long period = Math.max(10, policy.ackTimeout().toMillis() / 4);
+        ackTimerId = broker.vertx().setPeriodic(period, id -> {
+            long limit = System.currentTimeMillis() - policy.ackTimeout().toMillis();
+            Iterator<InFlight> it = inFlight.values().iterator();
+            List<Pending> late = new ArrayList<>();
+            while (it.hasNext()) {
+                InFlight f = it.next();
+                if (f.deliveredAt() > limit) {
+                    break; // insertion order is delivery order
+                }
+                it.remove();
+                f.consumer().unacked--;
+                keyOutstandingDone(f);
+                late.add(f.pending());
+            }
+            late.forEach(p -> failed(p, true, "ack timeout"));
+            if (inFlight.isEmpty()) {
+                broker.vertx().cancelTimer(ackTimerId);
+                ackTimerId = -1;
+            }
+            if (!late.isEmpty()) {
+                dispatch();
+            }
+        });
+    }
+
+    private void cancelTimers() {
+        if (timerId >= 0) {
+            broker.vertx().cancelTimer(timerId);
+            timerId = -1;
+        }
+        if (ackTimerId >= 0) {
+            broker.vertx().cancelTimer(ackTimerId);
+            ackTimerId = -1;
+        }
+    }
+
+    private void keyOutstandingDone(InFlight f) {
+        ByteBuffer key = f.pending().key;
+        if (key == null) {
+            return;
+        }
+        KeyState ks = keys.get(key);
+        if (ks != null) {
+            ks.outstanding--;
+            if (ks.outstanding <= 0 && ks.waiting <= 0) {
+                keys.remove(key);
+            }
+        }
+    }
+
+    private void keyWaitingDone(Pending p) {
+        if (p.key == null || p.failures == 0 && p.readyAt == 0) {
+            return;
+        }
+        KeyState ks = keys.get(p.key);
+        if (ks != null && ks.waiting > 0) {
+            ks.waiting--;
+            if (ks.outstanding <= 0 && ks.waiting <= 0) {
+                keys.remove(p.key);
+            }
+        }
+    }
+
+    private void deadLetter(Pending p, String reason) {
+        Envelope env = p.envelope();
+        Address target = env.header(DLQ_REASON) != null ? null : policy.deadLetterAddressFor(env.address(), name);
+        if (target == null) {
+            LOG.debug("subscription {}: discarding dead letter {}@{} ({})", name, p.msg.partition(), p.msg.offset(), reason);
+            metrics.deadLetterDiscarded.increment();
+            deadLettered++;
+            settled(p);
+            return;
+        }
+        Envelope letter = env.toBuilder()
+                .address(target)
+                .deliverAt(0)
+                .header(DLQ_REASON, reason)
+                .header(DLQ_ORIGINAL_ADDRESS, env.address().name())
+                .header(DLQ_SUBSCRIPTION, name)
+                .header(DLQ_DELIVERY_COUNT, Integer.toString(env.deliveryCount() + p.failures))
+                .build();
+        broker.publish(letter).onComplete(ar -> {
+            if (ar.succeeded()) {
+                metrics.deadLettered.increment();
+                deadLettered++;
+                settled(p);
+            } else {
+                // not lost: try again later, the message stays in this subscription meanwhile
+                LOG.warn("subscription {}: dead-lettering to {} failed, will retry: {}", name, target, ar.cause().toString());
+                schedule(p, System.currentTimeMillis() + policy.maxRedeliveryDelay().toMillis());
+            }
+            updateGauges();
+        });
+    }
+
+    private void expire(Pending p) {
+        expired++;
+        metrics.expired.increment();
+        settled(p);
+    }
+
+    private void drop(Pending p) {
+        dropped++;
+        metrics.overflowDropped.increment();
+        settled(p);
+    }
+
+    /** The message is done with in this subscription: move its cursor. */
+    private void settled(Pending p) {
+        TopicPartition tp = p.msg.partition();
+        SubscriptionCursor cursor = cursors.get(tp);
+        if (cursor != null && cursor.ack(p.msg.offset())) {
+            persist(tp, cursor);
+        }
+    }
+
+    private void persist(TopicPartition tp, SubscriptionCursor cursor) {
+        if (durable) {
+            broker.store().saveCursor(name, tp, cursor.snapshot());
+        }
+    }
+
+    private void updateGauges() {
+        backlog = waitingCount();
+        unacked = inFlight.size();
+    }
+
+    /** The consumer handle; its methods hand their work to the subscription's context. */
+    static final class ConsumerState implements Consumer {
+        final SubscriptionQueue queue;
+        final ConsumerSpec spec;
+        final io.omnibus.core.spi.DeliveryHandler handler;
+        final Context home;
+        // confined to queue.ctx
+        int credit;
+        int unacked;
+        volatile boolean closed;
+
+        ConsumerState(SubscriptionQueue queue, ConsumerSpec spec, Context home) {
+            this.queue = queue;
+            this.spec = spec;
+            this.handler = spec.handler();
+            this.home = home;
+        }
+
+        boolean canPush() {
+            return handler != null && credit > 0 && !closed;
+        }
+
+        void push(Delivery d) {
+            if (home == null || Vertx.currentContext() == home) {
+                handle(d);
+            } else {
+                home.runOnContext(v -> handle(d));
+            }
+        }
+
+        private void handle(Delivery d) {
+            if (closed) {
+                return; // the close returns it to the subscription
+            }
+            try {
+                handler.onDelivery(d);
+            } catch (RuntimeException e) {
+                LOG.error("subscription {}: delivery handler of {} failed; the delivery stays unacknowledged",
+                        queue.name, spec.owner(), e);
+            }
+        }
+
+        @Override
+        public void credit(int messages) {
+            if (messages < 0) {
+                throw new IllegalArgumentException("credit must not be negative: " + messages);
+            }
+            Contexts.run(queue.ctx, () -> queue.credit(this, messages));
+        }
+
+        @Override
+        public void ack(Delivery delivery) {
+            Contexts.run(queue.ctx, () -> queue.ack(this, delivery.tag()));
+        }
+
+        @Override
+        public void ackUpTo(Address address, int partition, long offset) {
+            TopicPartition tp = new TopicPartition(address, partition);
+            Contexts.run(queue.ctx, () -> queue.ackUpTo(tp, offset));
+        }
+
+        @Override
+        public void nack(Delivery delivery) {
+            Contexts.run(queue.ctx, () -> queue.nack(delivery.tag()));
+        }
+
+        @Override
+        public void release(Delivery delivery) {
+            Contexts.run(queue.ctx, () -> queue.release(delivery.tag()));
+        }
+
+        @Override
+        public void reject(Delivery delivery, String reason) {
+            Contexts.run(queue.ctx, () -> queue.reject(delivery.tag(), reason));
+        }
+
+        @Override
+        public Future<List<Delivery>> pull(int max, Duration wait) {
+            if (max < 1) {
+                return Future.failedFuture(new IllegalArgumentException("max must be at least 1: " + max));
+            }
+            Promise<List<Delivery>> promise = Promise.promise();
+            Contexts.run(queue.ctx, () -> queue.pull(this, max, wait, promise));
+            return promise.future();
+        }
+
+        @Override
+        public Future<Void> close() {
+            Context caller = Vertx.currentContext();
+            closed = true;
+            Promise<Void> promise = Promise.promise();
+            Contexts.run(queue.ctx, () -> {
+                queue.detach(this);
+                promise.complete();
+            });
+            return Contexts.on(caller, promise.future());
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package io.omnibus.core.spi;
+
+import io.vertx.core.Future;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * One consumer attached to a subscription. Methods may be called from any thread; they take
+ * effect on the subscription's context in call order. Deliveries and futures arrive on the
+ * context that attached the consumer.
+ *
+ * <p>Settling a delivery: {@link #ack} consumes it; {@link #nack} is a failed attempt (delivered
+ * again after backoff with its count raised, dead-lettered past the maximum); {@link #release}
+ * gives it back unchanged (its count stays); {@link #reject} dead-letters it at once.
+ */
+public interface Consumer {
+    /** Adds credit: how many more messages may be pushed before the next call. */
+    void credit(int messages);
+
+    void ack(Delivery delivery);
+
+    /** Acknowledges every message of one partition of {@code address} up to and including {@code offset}. */
+    void ackUpTo(Address address, int partition, long offset);
+
+    void nack(Delivery delivery);
+
+    void release(Delivery delivery);
+
+    void reject(Delivery delivery, String reason);
+
+    /**
+     * Takes up to {@code max} messages, waiting up to {@code wait} for at least one (long poll).
+     * Completes with an empty list when nothing arrived in time.
+     */
+    Future<List<Delivery>> pull(int max, Duration wait);
+
+    /** Detaches; deliveries not yet settled are delivered again to other consumers. */
+    Future<Void> close();
+}

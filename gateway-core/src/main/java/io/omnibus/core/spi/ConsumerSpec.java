@@ -1,0 +1,29 @@
+package io.omnibus.core.spi;
+
+import java.util.Objects;
+
+/**
+ * A consumer to attach: who it is, its handler, the credit it starts with, and whether its
+ * deliveries count as acknowledged when sent (at-most-once: MQTT QoS 0, AMQP pre-settled).
+ * A {@code null} handler makes a pull-only consumer.
+ */
+public record ConsumerSpec(Origin owner, DeliveryHandler handler, int initialCredit, boolean autoAck) {
+    public ConsumerSpec {
+        Objects.requireNonNull(owner, "owner");
+        if (initialCredit < 0) {
+            throw new IllegalArgumentException("initialCredit must not be negative: " + initialCredit);
+        }
+    }
+
+    public static ConsumerSpec push(Origin owner, int credit, DeliveryHandler handler) {
+        return new ConsumerSpec(owner, handler, credit, false);
+    }
+
+    public static ConsumerSpec pullOnly(Origin owner) {
+        return new ConsumerSpec(owner, null, 0, false);
+    }
+
+    public ConsumerSpec withAutoAck(boolean autoAck) {
+        return new ConsumerSpec(owner, handler, initialCredit, autoAck);
+    }
+}

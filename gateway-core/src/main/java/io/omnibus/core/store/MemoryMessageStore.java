@@ -1,0 +1,162 @@
+package io.omnibus.core.store;
+
+import io.omnibus.core.spi.Envelope;
+import io.vertx.core.Future;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Keeps everything in memory: nothing survives the process. Each partition keeps at most
+ * {@code maxMessages} messages and {@code maxBytes} bytes; older ones are dropped first and
+ * counted in {@link #droppedByRetention()}. Appends complete at once.
+ *
+ * <p>One writer per partition (its broker context), any number of readers: the log of a
+ * partition is a concurrent sorted map and its end offset is published after the entry.
+ */
+public final class MemoryMessageStore implements MessageStore {
+    private final long maxMessages;
+    private final long maxBytes;
+    private final ConcurrentHashMap<TopicPartition, PartitionLog> logs = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Durable> subscriptions = new ConcurrentHashMap<>();
+    private final LongAdder dropped = new LongAdder();
+    private volatile boolean open;
+
+    private static final class PartitionLog {
+        final ConcurrentSkipListMap<Long, StoredMessage> entries = new ConcurrentSkipListMap<>();
+        final AtomicLong end = new AtomicLong();
+        long bytes;
+    }
+
+    private record Durable(SubscriptionRecord record, Map<TopicPartition, CursorState> cursors) {
+    }
+
+    public MemoryMessageStore(long maxMessages, long maxBytes) {
+        if (maxMessages < 1 || maxBytes < 1) {
+            throw new IllegalArgumentException("limits must be positive");
+        }
+        this.maxMessages = maxMessages;
+        this.maxBytes = maxBytes;
+    }
+
+    @Override
+    public String type() {
+        return "memory";
+    }
+
+    @Override
+    public boolean healthy() {
+        return open;
+    }
+
+    @Override
+    public Future<Void> open() {
+        open = true;
+        return Future.succeededFuture();
+    }
+
+    @Override
+    public Future<Long> append(TopicPartition partition, Envelope envelope) {
+        if (!open) {
+            return Future.failedFuture(new IllegalStateException("store is closed"));
+        }
+        PartitionLog log = logs.computeIfAbsent(partition, p -> new PartitionLog());
+        long offset = log.end.get();
+        int size = envelope.estimatedSize();
+        log.entries.put(offset, new StoredMessage(partition, offset, envelope));
+        log.bytes += size;
+        log.end.set(offset + 1);
+        while (log.entries.size() > maxMessages || (log.bytes > maxBytes && log.entries.size() > 1)) {
+            Map.Entry<Long, StoredMessage> first = log.entries.pollFirstEntry();
+            log.bytes -= first.getValue().envelope().estimatedSize();
+            dropped.increment();
+        }
+        return Future.succeededFuture(offset);
+    }
+
+    @Override
+    public Future<List<StoredMessage>> read(TopicPartition partition, long fromOffset, int max) {
+        PartitionLog log = logs.get(partition);
+        if (log == null || max <= 0) {
+            return Future.succeededFuture(List.of());
+        }
+        List<StoredMessage> out = new ArrayList<>(Math.min(max, 256));
+        for (StoredMessage m : log.entries.tailMap(fromOffset).values()) {
+            out.add(m);
+            if (out.size() == max) {
+                break;
+            }
+        }
+        return Future.succeededFuture(out);
+    }
+
+    @Override
+    public long startOffset(TopicPartition partition) {
+        PartitionLog log = logs.get(partition);
+        if (log == null) {
+            return 0;
+        }
+        Map.Entry<Long, StoredMessage> first = log.entries.firstEntry();
+        return first == null ? log.end.get() : first.getKey();
+    }
+
+    @Override
+    public long endOffset(TopicPartition partition) {
+        PartitionLog log = logs.get(partition);
+        return log == null ? 0 : log.end.get();
+    }
+
+    @Override
+    public Set<TopicPartition> partitions() {
+        return Set.copyOf(logs.keySet());
+    }
+
+    @Override
+    public Future<Void> saveSubscription(SubscriptionRecord record) {
+        subscriptions.putIfAbsent(record.name(), new Durable(record, new ConcurrentHashMap<>()));
+        return Future.succeededFuture();
+    }
+
+    @Override
+    public Future<Void> deleteSubscription(String name) {
+        subscriptions.remove(name);
+        return Future.succeededFuture();
+    }
+
+    @Override
+    public void saveCursor(String subscription, TopicPartition partition, CursorState state) {
+        Durable d = subscriptions.get(subscription);
+        if (d != null) {
+            d.cursors().put(partition, state);
+        }
+    }
+
+    @Override
+    public Future<Map<SubscriptionRecord, Map<TopicPartition, CursorState>>> subscriptions() {
+        Map<SubscriptionRecord, Map<TopicPartition, CursorState>> out = new java.util.LinkedHashMap<>();
+        subscriptions.values().forEach(d -> out.put(d.record(), Map.copyOf(d.cursors())));
+        return Future.succeededFuture(out);
+    }
+
+    @Override
+    public Future<Void> flush() {
+        return Future.succeededFuture();
+    }
+
+    @Override
+    public Future<Void> close() {
+        open = false;
+        return Future.succeededFuture();
+    }
+
+    @Override
+    public long droppedByRetention() {
+        return dropped.sum();
+    }
+}

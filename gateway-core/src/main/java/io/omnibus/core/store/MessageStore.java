@@ -1,0 +1,66 @@
+package io.omnibus.core.store;
+
+import io.vertx.core.Future;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The seam between the broker and where messages live. The in-memory store and the durable commit
+ * log implement it; the broker does not know which it has.
+ *
+ * <h2>Contract</h2>
+ * <ul>
+ *   <li>Per partition, appends are assigned consecutive offsets in call order, and their futures
+ *       complete in that order.</li>
+ *   <li>An append future completes only once the record is as durable as the store's policy says;
+ *       a failed append fails its future (and the producer gets a protocol error), it never throws.</li>
+ *   <li>Futures may complete on a store thread; the broker moves back to its own context.</li>
+ *   <li>Methods may be called from any thread; they never block the caller.</li>
+ * </ul>
+ */
+public interface MessageStore {
+    /** What {@code /health} shows: the kind of store and whether it can take writes. */
+    String type();
+
+    boolean healthy();
+
+    /** Opens the store and runs recovery; completes when it is ready for appends. */
+    Future<Void> open();
+
+    /** Appends a message to the end of a partition and returns its offset. */
+    Future<Long> append(TopicPartition partition, io.omnibus.core.spi.Envelope envelope);
+
+    /** Reads up to {@code max} messages from {@code fromOffset} (or from the first one kept, if later). */
+    Future<List<StoredMessage>> read(TopicPartition partition, long fromOffset, int max);
+
+    /** The offset of the first message kept (retention may have dropped earlier ones). */
+    long startOffset(TopicPartition partition);
+
+    /** The offset the next append will get. */
+    long endOffset(TopicPartition partition);
+
+    /** Every partition the store holds. */
+    Set<TopicPartition> partitions();
+
+    /** Saves a durable subscription (idempotent) or, with {@link #deleteSubscription}, forgets it and its cursors. */
+    Future<Void> saveSubscription(SubscriptionRecord record);
+
+    Future<Void> deleteSubscription(String name);
+
+    /** Records a cursor's new state. Stores may coalesce calls; the latest state for a pair wins. */
+    void saveCursor(String subscription, TopicPartition partition, CursorState state);
+
+    /** The durable subscriptions and their cursors, as of the last save, for recovery on start. */
+    Future<Map<SubscriptionRecord, Map<TopicPartition, CursorState>>> subscriptions();
+
+    /** Messages dropped so far to stay within retention limits (for the metric). */
+    long droppedByRetention();
+
+    /** Makes everything appended so far durable. */
+    Future<Void> flush();
+
+    /** Flushes and releases the store; nothing may be called after. */
+    Future<Void> close();
+}

@@ -1,0 +1,108 @@
+package io.omnibus.core.internal;
+
+import io.omnibus.core.spi.ConsumerSpec;
+import io.omnibus.core.spi.Envelope;
+import io.omnibus.core.spi.Origin;
+import io.omnibus.core.spi.Subscription;
+import io.omnibus.core.spi.SubscriptionSpec;
+import io.omnibus.core.store.CursorState;
+import io.omnibus.core.store.TopicPartition;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
+
+import static io.omnibus.core.internal.TestBroker.await;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** The rules written in {@code io.omnibus.core.spi.package-info}, asserted. */
+@Timeout(30)
+class BrokerThreadingTest {
+    private final TestBroker tb = new TestBroker(Map.of("broker", Map.of("shards", 3)));
+
+    @AfterEach
+    void stop() {
+        tb.close();
+    }
+
+    /** Runs {@code action} on {@code ctx} and records the context its future completes on. */
+    private <T> Context completesOn(Context ctx, Supplier<Future<T>> action) {
+        Promise<Context> where = Promise.promise();
+        ctx.runOnContext(v -> action.get().onComplete(ar -> where.complete(Vertx.currentContext())));
+        return await(where.future());
+    }
+
+    @Test
+    void futuresCompleteOnTheCallersContext() {
+        Context adapter = tb.vertx.getOrCreateContext();
+        assertThat(completesOn(adapter, () -> tb.broker.subscribe(SubscriptionSpec.of("s", "t/#")))).isSameAs(adapter);
+        assertThat(completesOn(adapter, () -> tb.broker.publish(Envelope.builder("t/1").payload("x").build())))
+                .isSameAs(adapter);
+        Subscription sub = tb.broker.subscription("s");
+        assertThat(completesOn(adapter, () -> sub.attach(ConsumerSpec.pullOnly(new Origin("test", "c", "1")))))
+                .isSameAs(adapter);
+        assertThat(completesOn(adapter, () -> tb.broker.unsubscribe("nope"))).isSameAs(adapter);
+        // failures too
+        assertThat(completesOn(adapter, () -> tb.broker.subscribe(SubscriptionSpec.of("s", "other")))).isSameAs(adapter);
+    }
+
+    @Test
+    void deliveriesAndPullsArriveOnTheContextThatAttached() {
+        Subscription sub = tb.subscribe("s", "t");
+        Context home = tb.vertx.getOrCreateContext();
+        List<Context> seen = new CopyOnWriteArrayList<>();
+        List<Boolean> onEventLoop = new CopyOnWriteArrayList<>();
+        Promise<io.omnibus.core.spi.Consumer> attached = Promise.promise();
+        home.runOnContext(v -> sub.attach(ConsumerSpec.push(new Origin("test", "c", "1"), 100, d -> {
+            seen.add(Vertx.currentContext());
+            onEventLoop.add(Context.isOnEventLoopThread());
+        })).onComplete(attached));
+        io.omnibus.core.spi.Consumer consumer = await(attached.future());
+        for (int i = 0; i < 20; i++) {
+            tb.publish("t", "m" + i);
+        }
+        await().until(() -> seen.size() == 20);
+        assertThat(seen).containsOnly(home);
+        assertThat(onEventLoop).containsOnly(true);
+        // called from a foreign thread, the pull still answers at home
+        tb.publish("t", "pulled");
+        Promise<Context> pulledOn = Promise.promise();
+        home.runOnContext(v -> consumer.pull(1, Duration.ofSeconds(5))
+                .onComplete(ar -> pulledOn.complete(Vertx.currentContext())));
+        assertThat(await(pulledOn.future())).isSameAs(home);
+    }
+
+    @Test
+    void confinedStateRefusesForeignThreads() {
+        SubscriptionQueue q = (SubscriptionQueue) tb.subscribe("s", "t");
+        assertThatThrownBy(() -> q.restoreCursor(new TopicPartition(io.omnibus.core.spi.Address.of("t"), 0),
+                new CursorState(0, List.of())))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("confined");
+    }
+
+    @Test
+    void publishesFromOneContextKeepTheirOrder() {
+        TestBroker.Recorder r = tb.recorder().attach(tb.subscribe("s", "ordered"), 10_000);
+        Context producer = tb.vertx.getOrCreateContext();
+        producer.runOnContext(v -> {
+            for (int i = 0; i < 2_000; i++) {
+                tb.broker.publish(Envelope.builder("ordered").payload(Integer.toString(i)).build());
+            }
+        });
+        await().until(() -> r.received.size() == 2_000);
+        assertThat(r.received).extracting(d -> Integer.parseInt(d.envelope().payloadAsString())).isSorted();
+        assertThat(r.received).extracting(io.omnibus.core.spi.Delivery::offset).isSorted();
+    }
+}
