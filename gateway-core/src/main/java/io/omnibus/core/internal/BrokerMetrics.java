@@ -24,9 +24,9 @@ public final class BrokerMetrics {
         redeliveries = Counter.builder("omnibus.redeliveries")
                 .description("Deliveries made again after a nack, an ack timeout or a lost consumer").register(registry);
         deadLettered = Counter.builder("omnibus.dead.letters").tag("outcome", "routed")
-                .description("Messages moved to a dead-letter address").register(registry);
+                .description("Dead letters: routed to a dead-letter address, or discarded").register(registry);
         deadLetterDiscarded = Counter.builder("omnibus.dead.letters").tag("outcome", "discarded")
-                .description("Dead letters dropped: no dead-letter address, or dead-lettered twice").register(registry);
+                .description("Dead letters: routed to a dead-letter address, or discarded").register(registry);
         expired = Counter.builder("omnibus.expired")
                 .description("Messages dropped because their expiry time passed before delivery").register(registry);
         overflowDropped = Counter.builder("omnibus.subscription.overflow")
@@ -35,6 +35,11 @@ public final class BrokerMetrics {
 
     public MeterRegistry registry() {
         return registry;
+    }
+
+    /** Registers a protocol's in/out meters before its first message, so they show 0 rather than nothing. */
+    public void declareProtocol(String protocol) {
+        counters(protocol);
     }
 
     void messageIn(String protocol, Envelope e) {
@@ -54,9 +59,9 @@ public final class BrokerMetrics {
         if (c == null) {
             c = perProtocol.computeIfAbsent(protocol, p -> new Counter[] {
                 Counter.builder("omnibus.messages.in").tag("protocol", p).description("Messages published").register(registry),
-                Counter.builder("omnibus.bytes.in").tag("protocol", p).baseUnit("bytes").description("Payload bytes published").register(registry),
+                Counter.builder("omnibus.payload.in").tag("protocol", p).baseUnit("bytes").description("Payload bytes published").register(registry),
                 Counter.builder("omnibus.messages.out").tag("protocol", p).description("Messages delivered").register(registry),
-                Counter.builder("omnibus.bytes.out").tag("protocol", p).baseUnit("bytes").description("Payload bytes delivered").register(registry)});
+                Counter.builder("omnibus.payload.out").tag("protocol", p).baseUnit("bytes").description("Payload bytes delivered").register(registry)});
         }
         return c;
     }

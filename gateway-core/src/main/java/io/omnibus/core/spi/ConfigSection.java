@@ -50,6 +50,23 @@ public final class ConfigSection {
         return values.containsKey(key) && values.get(key) != null;
     }
 
+    /** This section without {@code key} (e.g. the gateway's {@code enabled} before an adapter reads the rest). */
+    public ConfigSection without(String key) {
+        Map<String, Object> copy = new LinkedHashMap<>(values);
+        copy.remove(key);
+        return new ConfigSection(path, copy);
+    }
+
+    /** This section with {@code key} set to {@code value} where it is not set. */
+    public ConfigSection withDefault(String key, Object value) {
+        if (has(key)) {
+            return this;
+        }
+        Map<String, Object> copy = new LinkedHashMap<>(values);
+        copy.put(key, value);
+        return new ConfigSection(path, copy);
+    }
+
     /** Fails on any key not in {@code known}: a typo must not be silently ignored. */
     public ConfigSection requireOnly(Set<String> known) {
         for (String k : values.keySet()) {

@@ -393,9 +393,9 @@ class DispatchTest {
                 .origin(new io.omnibus.core.spi.Origin("mqtt", "dev", "c1")).build());
         await().until(() -> r.received.size() == 1);
         assertThat(tb.counter("omnibus.messages.in", "protocol", "mqtt")).isEqualTo(1.0);
-        assertThat(tb.counter("omnibus.bytes.in", "protocol", "mqtt")).isEqualTo(100.0);
+        assertThat(tb.counter("omnibus.payload.in", "protocol", "mqtt")).isEqualTo(100.0);
         assertThat(tb.counter("omnibus.messages.out", "protocol", "test")).isEqualTo(1.0);
-        assertThat(tb.counter("omnibus.bytes.out", "protocol", "test")).isEqualTo(100.0);
+        assertThat(tb.counter("omnibus.payload.out", "protocol", "test")).isEqualTo(100.0);
         assertThat(tb.meters.find("omnibus.subscriptions.backlog").gauge()).isNotNull();
     }
 }

@@ -1,0 +1,246 @@
+package io.omnibus.server;
+
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.omnibus.core.internal.BrokerMetrics;
+import io.omnibus.core.internal.ConnectionRegistry;
+import io.omnibus.core.internal.DefaultBroker;
+import io.omnibus.core.spi.AdapterContext;
+import io.omnibus.core.spi.Broker;
+import io.omnibus.core.spi.Connections;
+import io.omnibus.core.spi.ProtocolAdapter;
+import io.omnibus.core.spi.ProtocolAdapterFactory;
+import io.omnibus.core.store.MemoryMessageStore;
+import io.omnibus.core.store.MessageStore;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.BindException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The running gateway: store, broker, admin HTTP and the enabled adapters, started in that order
+ * and stopped in reverse. If any part fails to start, what did start is stopped again: nothing
+ * half-starts.
+ */
+public final class Gateway {
+    private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+
+    private final GatewayConfig config;
+    private final Map<String, ProtocolAdapterFactory<?>> factories;
+    private final Vertx vertx;
+    private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final ConnectionRegistry connections = new ConnectionRegistry(meters);
+    private final BrokerMetrics brokerMetrics = new BrokerMetrics(meters);
+    private final Map<String, ProtocolAdapter> adapters = new LinkedHashMap<>();
+    private final Map<String, String> adapterState = new LinkedHashMap<>();
+    private MessageStore store;
+    private DefaultBroker broker;
+    private AdminServer admin;
+    private int adminPort;
+    private volatile boolean stopping;
+
+    private Gateway(GatewayConfig config, Map<String, ProtocolAdapterFactory<?>> factories) {
+        this.config = config;
+        this.factories = factories;
+        this.vertx = Vertx.vertx();
+    }
+
+    /**
+     * Starts everything; on failure stops what started and fails with a {@link StartupException}.
+     * The returned future is not tied to a Vert.x context: it completes even after Vert.x is closed.
+     */
+    public static Future<Gateway> start(GatewayConfig config, Map<String, ProtocolAdapterFactory<?>> factories) {
+        Gateway g = new Gateway(config, factories);
+        io.vertx.core.Promise<Gateway> result = io.vertx.core.Promise.promise();
+        g.startAll().onComplete(ar -> {
+            if (ar.succeeded()) {
+                result.complete(g);
+            } else {
+                g.stop().onComplete(ignored -> result.fail(ar.cause()));
+            }
+        });
+        return result.future();
+    }
+
+    private Future<Void> startAll() {
+        new ClassLoaderMetrics().bindTo(meters);
+        new JvmMemoryMetrics().bindTo(meters);
+        new JvmGcMetrics().bindTo(meters);
+        new JvmThreadMetrics().bindTo(meters);
+        new ProcessorMetrics().bindTo(meters);
+        new UptimeMetrics().bindTo(meters);
+        store = createStore(config.store());
+        return DefaultBroker.start(vertx, store, config.broker(), brokerMetrics)
+                .recover(e -> Future.failedFuture(new StartupException("store: could not open the " + store.type()
+                        + " store: " + e.getMessage(), e)))
+                .compose(b -> {
+                    broker = b;
+                    admin = new AdminServer(vertx, config.admin(), meters, broker, connections, this::health);
+                    return admin.start().recover(e -> Future.failedFuture(bindFailure("admin", config.admin().port(), e)));
+                })
+                .compose(port -> {
+                    adminPort = port;
+                    return startAdapters();
+                });
+    }
+
+    private static MessageStore createStore(GatewayConfig.StoreConfig s) {
+        // "memory" is the only type until the commit log lands; ConfigLoader refuses others
+        return new MemoryMessageStore(s.memoryMaxMessages(), s.memoryMaxBytes());
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private Future<Void> startAdapters() {
+        Future<Void> chain = Future.succeededFuture();
+        for (GatewayConfig.AdapterSection section : config.adapters().values()) {
+            if (!section.enabled()) {
+                continue;
+            }
+            ProtocolAdapterFactory factory = factories.get(section.protocol());
+            connections.declareProtocol(section.protocol());
+            brokerMetrics.declareProtocol(section.protocol());
+            chain = chain.compose(v -> {
+                Object adapterConfig = factory.configure(section.section());
+                ProtocolAdapter adapter = factory.create(context(), adapterConfig);
+                adapters.put(section.protocol(), adapter);
+                adapterState.put(section.protocol(), "STARTING");
+                return adapter.start()
+                        .onSuccess(x -> adapterState.put(section.protocol(), "UP"))
+                        .recover(e -> {
+                            adapterState.put(section.protocol(), "DOWN");
+                            return Future.failedFuture(bindFailure(section.protocol(), section.port(), e));
+                        });
+            });
+        }
+        return chain;
+    }
+
+    private static StartupException bindFailure(String part, int port, Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && !(root instanceof BindException)) {
+            root = root.getCause();
+        }
+        if (root instanceof BindException) {
+            return new StartupException(part + ": port " + port + " is already in use (" + root.getMessage() + ")", e);
+        }
+        return new StartupException(part + ": could not start: " + e.getMessage(), e);
+    }
+
+    private AdapterContext context() {
+        return new AdapterContext() {
+            @Override
+            public Vertx vertx() {
+                return vertx;
+            }
+
+            @Override
+            public Broker broker() {
+                return broker;
+            }
+
+            @Override
+            public Connections connections() {
+                return connections;
+            }
+
+            @Override
+            public io.micrometer.core.instrument.MeterRegistry meters() {
+                return meters;
+            }
+        };
+    }
+
+    /**
+     * Stops accepting (adapters first), lets in-flight publishes reach the store, flushes and
+     * closes it, then the admin server and Vert.x. Like {@link #start}, the future is not tied to a
+     * context: futures bound to a context of a closed Vert.x would never complete.
+     */
+    public Future<Void> stop() {
+        io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+        stopParts().onComplete(ar -> {
+            // Vert.x cannot report its own close to one of its event loops, so it is closed from a thread of our own
+            Thread t = new Thread(() -> vertx.close().onComplete(done), "omnibus-vertx-close");
+            t.setDaemon(true);
+            t.start();
+        });
+        return done.future();
+    }
+
+    private Future<Void> stopParts() {
+        stopping = true;
+        List<String> names = new ArrayList<>(adapters.keySet());
+        java.util.Collections.reverse(names);
+        Future<Void> chain = Future.succeededFuture();
+        for (String name : names) {
+            ProtocolAdapter a = adapters.get(name);
+            chain = chain.compose(v -> a.stop().otherwise(e -> {
+                LOG.warn("{}: stop failed: {}", name, e.toString());
+                return null;
+            }).onComplete(x -> adapterState.put(name, "STOPPED")));
+        }
+        return chain
+                .compose(v -> broker == null ? (store == null ? Future.<Void>succeededFuture() : store.close()) : broker.close())
+                .otherwise(e -> {
+                    LOG.warn("store: close failed: {}", e.toString());
+                    return null;
+                })
+                .compose(v -> admin == null ? Future.<Void>succeededFuture() : admin.stop())
+                .otherwise(e -> null);
+    }
+
+    JsonObject health() {
+        boolean storeUp = store != null && store.healthy();
+        boolean up = !stopping && storeUp && broker != null && !broker.isClosing();
+        JsonObject adaptersJson = new JsonObject();
+        for (GatewayConfig.AdapterSection s : config.adapters().values()) {
+            if (!s.enabled()) {
+                continue;
+            }
+            String state = adapterState.getOrDefault(s.protocol(), "STARTING");
+            up &= state.equals("UP");
+            JsonObject a = new JsonObject().put("status", state);
+            ProtocolAdapter adapter = adapters.get(s.protocol());
+            if (adapter != null) {
+                adapter.status().forEach(a::put);
+            }
+            adaptersJson.put(s.protocol(), a);
+        }
+        return new JsonObject()
+                .put("status", up ? "UP" : "DOWN")
+                .put("store", new JsonObject().put("status", storeUp ? "UP" : "DOWN").put("type", store == null ? null : store.type()))
+                .put("adapters", adaptersJson);
+    }
+
+    public int adminPort() {
+        return adminPort;
+    }
+
+    /** One line per part, for the startup message. */
+    public String describe() {
+        StringBuilder sb = new StringBuilder("admin http://" + config.admin().host() + ":" + adminPort + ", store "
+                + store.type());
+        adapters.forEach((name, a) -> sb.append(", ").append(name).append(' ').append(a.status()));
+        return sb.toString();
+    }
+
+    public Vertx vertx() {
+        return vertx;
+    }
+
+    public DefaultBroker broker() {
+        return broker;
+    }
+}

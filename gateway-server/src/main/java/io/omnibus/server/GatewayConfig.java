@@ -1,0 +1,39 @@
+package io.omnibus.server;
+
+import io.omnibus.core.config.BrokerConfig;
+import io.omnibus.core.spi.ConfigSection;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The whole configuration, validated. Adapter sections stay as {@link ConfigSection}s: each
+ * adapter's factory reads its own.
+ */
+public record GatewayConfig(String source, AdminConfig admin, StoreConfig store, BrokerConfig broker,
+                            Duration shutdownTimeout, Map<String, AdapterSection> adapters) {
+
+    /** The admin HTTP listener. */
+    public record AdminConfig(String host, int port) {
+    }
+
+    /**
+     * Where messages are kept. {@code fsync}: {@code every-write}, {@code group} (commit within
+     * {@code fsync-interval} or {@code fsync-bytes}, the default), or {@code os}.
+     */
+    public record StoreConfig(String type, Path dir, String fsync, Duration fsyncInterval, long fsyncBytes,
+                              long memoryMaxMessages, long memoryMaxBytes) {
+        public static final List<String> TYPES = List.of("memory");
+        public static final List<String> FSYNC = List.of("every-write", "group", "os");
+    }
+
+    /** One protocol's section: whether it is enabled, and the rest for its factory. */
+    public record AdapterSection(String protocol, boolean enabled, ConfigSection section) {
+        /** The configured port, for error messages, or -1. */
+        public int port() {
+            return section.has("port") ? section.getPort("port", -1) : -1;
+        }
+    }
+}

@@ -1,0 +1,176 @@
+package io.omnibus.server;
+
+import io.omnibus.core.spi.ProtocolAdapterFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code omnibus start [--config PATH] [--data-dir DIR]} and {@code omnibus check-config PATH}.
+ * Exit codes: 0 done, 1 could not start (a port in use, an adapter failed), 2 bad configuration or usage.
+ */
+@Command(name = "omnibus", mixinStandardHelpOptions = true, version = "omnibus 0.1.0",
+        description = "Omnibus, a multi-protocol messaging gateway (MQTT, AMQP 1.0, Kafka wire, OpenMessaging).",
+        subcommands = {Main.Start.class, Main.CheckConfig.class})
+public final class Main implements Callable<Integer> {
+    static final int EXIT_OK = 0;
+    static final int EXIT_START_FAILED = 1;
+    static final int EXIT_BAD_CONFIG = 2;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+        return EXIT_BAD_CONFIG;
+    }
+
+    public static void main(String[] args) {
+        int code = new CommandLine(new Main()).execute(args);
+        if (code != Start.RUNNING) {
+            System.exit(code);
+        }
+    }
+
+    static GatewayConfig load(Path config, Path dataDir, Map<String, ProtocolAdapterFactory<?>> factories, PrintWriter err) {
+        ConfigLoader loader = new ConfigLoader(System.getenv(), factories);
+        GatewayConfig c = loader.load(config, dataDir);
+        loader.warnings().forEach(w -> err.println("omnibus: warning: " + w));
+        err.flush();
+        return c;
+    }
+
+    static void printConfigError(PrintWriter err, ConfigFileException e) {
+        err.println("omnibus: invalid configuration in " + e.file());
+        err.println("  " + e.problem());
+        err.flush();
+    }
+
+    @Command(name = "check-config", description = "Validates a configuration file and exits (0 valid, 2 invalid).")
+    static final class CheckConfig implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "PATH", description = "the configuration file")
+        Path config;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            try {
+                Map<String, ProtocolAdapterFactory<?>> factories = Adapters.discover(Main.class.getClassLoader());
+                GatewayConfig c = load(config, null, factories, err);
+                StringBuilder enabled = new StringBuilder();
+                c.adapters().values().stream().filter(GatewayConfig.AdapterSection::enabled)
+                        .forEach(a -> enabled.append(enabled.length() == 0 ? "" : ", ").append(a.protocol()));
+                out.println("omnibus: " + config + " is valid (adapters enabled: "
+                        + (enabled.length() == 0 ? "none" : enabled) + ")");
+                out.flush();
+                return EXIT_OK;
+            } catch (ConfigFileException e) {
+                printConfigError(err, e);
+                return EXIT_BAD_CONFIG;
+            }
+        }
+    }
+
+    @Command(name = "start", description = "Starts the gateway in the foreground; SIGTERM or Ctrl-C stops it cleanly.")
+    static final class Start implements Callable<Integer> {
+        /** Returned while the gateway runs: main() must not exit, the shutdown path does. */
+        static final int RUNNING = -1;
+        private static final Logger LOG = LoggerFactory.getLogger(Start.class);
+
+        @Option(names = "--config", paramLabel = "PATH", defaultValue = "config/gateway.yaml",
+                description = "configuration file (default: ${DEFAULT-VALUE})")
+        Path config;
+
+        @Option(names = "--data-dir", paramLabel = "DIR", description = "data directory (overrides store.dir; default ./data)")
+        Path dataDir;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            long began = System.nanoTime();
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            GatewayConfig c;
+            Map<String, ProtocolAdapterFactory<?>> factories;
+            try {
+                factories = Adapters.discover(Main.class.getClassLoader());
+                c = load(config, dataDir, factories, err);
+            } catch (ConfigFileException e) {
+                printConfigError(err, e);
+                return EXIT_BAD_CONFIG;
+            } catch (IllegalStateException e) {
+                err.println("omnibus: " + e.getMessage());
+                err.flush();
+                return EXIT_START_FAILED;
+            }
+            Gateway gateway;
+            try {
+                gateway = Gateway.start(c, factories).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
+                err.println("omnibus: could not start: " + cause.getMessage());
+                err.flush();
+                return EXIT_START_FAILED;
+            }
+            long ms = (System.nanoTime() - began) / 1_000_000;
+            out.println("omnibus: ready in " + ms + " ms: " + gateway.describe());
+            out.flush();
+            LOG.info("configuration {}, {}", c.source(), gateway.describe());
+            installShutdown(gateway, c, out);
+            return RUNNING;
+        }
+
+        private static void installShutdown(Gateway gateway, GatewayConfig c, PrintWriter out) {
+            CountDownLatch once = new CountDownLatch(1);
+            Runnable shutdown = () -> {
+                if (once.getCount() == 0) {
+                    return;
+                }
+                once.countDown();
+                Thread t = new Thread(() -> {
+                    long began = System.nanoTime();
+                    out.println("omnibus: stopping");
+                    out.flush();
+                    try {
+                        gateway.stop().toCompletionStage().toCompletableFuture()
+                                .get(c.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                        out.println("omnibus: stopped in " + (System.nanoTime() - began) / 1_000_000 + " ms");
+                        out.flush();
+                        Runtime.getRuntime().halt(EXIT_OK);
+                    } catch (Exception e) {
+                        out.println("omnibus: did not stop within shutdown.timeout (" + c.shutdownTimeout().toMillis()
+                                + " ms): " + e);
+                        out.flush();
+                        Runtime.getRuntime().halt(EXIT_START_FAILED);
+                    }
+                }, "omnibus-shutdown");
+                t.start();
+            };
+            // A handler of our own, so SIGTERM ends with exit code 0 once everything is flushed.
+            for (String signal : new String[] {"TERM", "INT"}) {
+                try {
+                    sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> shutdown.run());
+                } catch (IllegalArgumentException e) {
+                    LOG.debug("cannot handle SIG{}: {}", signal, e.getMessage());
+                }
+            }
+        }
+    }
+}

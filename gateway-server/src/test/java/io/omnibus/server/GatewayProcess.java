@@ -1,0 +1,94 @@
+package io.omnibus.server;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The gateway as users run it: {@code bin/omnibus} in a child process, with the test-only
+ * adapters added through {@code OMNIBUS_CLASSPATH}. Always destroyed by {@link #close()}.
+ */
+final class GatewayProcess implements AutoCloseable {
+    static final Path ROOT = Path.of(System.getProperty("omnibus.root", "..")).toAbsolutePath().normalize();
+
+    final Process process;
+    final List<String> out = new CopyOnWriteArrayList<>();
+    final List<String> err = new CopyOnWriteArrayList<>();
+    private final List<Thread> pumps = new ArrayList<>();
+
+    private GatewayProcess(Process process) {
+        this.process = process;
+        pump(process.getInputStream(), out);
+        pump(process.getErrorStream(), err);
+    }
+
+    static GatewayProcess run(Map<String, String> env, String... args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(ROOT.resolve("bin/omnibus").toString());
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command);
+        pb.environment().put("OMNIBUS_NO_BUILD", "1");
+        pb.environment().put("OMNIBUS_CLASSPATH", ROOT.resolve("gateway-server/target/test-classes").toString());
+        pb.environment().put("OMNIBUS_OPTS", "-Xmx256m -Dio.netty.leakDetection.level=PARANOID");
+        pb.environment().putAll(env);
+        return new GatewayProcess(pb.start());
+    }
+
+    static Path writeConfig(Path dir, String yaml) throws IOException {
+        Path file = dir.resolve("gateway.yaml");
+        Files.writeString(file, yaml);
+        return file;
+    }
+
+    private void pump(java.io.InputStream in, List<String> sink) {
+        Thread t = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    sink.add(line);
+                }
+            } catch (IOException ignored) {
+                // the process ended
+            }
+        }, "gateway-output");
+        t.setDaemon(true);
+        t.start();
+        pumps.add(t);
+    }
+
+    int waitForExit(long seconds) throws InterruptedException {
+        if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+            throw new AssertionError("gateway did not exit within " + seconds + " s; stdout " + out + " stderr " + err);
+        }
+        for (Thread t : pumps) {
+            t.join(5_000); // everything the process printed is read before anyone looks at it
+        }
+        return process.exitValue();
+    }
+
+    String stdout() {
+        return String.join("\n", out);
+    }
+
+    String stderr() {
+        return String.join("\n", err);
+    }
+
+    @Override
+    public void close() {
+        process.destroyForcibly();
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

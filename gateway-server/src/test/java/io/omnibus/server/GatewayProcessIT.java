@@ -1,0 +1,204 @@
+package io.omnibus.server;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The real launcher in a child JVM: start on ephemeral ports, admin HTTP, SIGTERM, and every start-up error. */
+@Timeout(120)
+class GatewayProcessIT {
+    private static final Pattern READY = Pattern.compile("omnibus: ready in (\\d+) ms: admin http://[^:]+:(\\d+).*");
+    private static final Pattern LINE_PORT = Pattern.compile(".*line \\{port=(\\d+)}.*");
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @TempDir
+    Path dir;
+
+    private static String config(int adminPort, boolean line, int linePort) {
+        return """
+                admin:
+                  host: 127.0.0.1
+                  port: %d
+                store:
+                  type: memory
+                line:
+                  enabled: %s
+                  port: %d
+                shutdown:
+                  timeout: 10s
+                """.formatted(adminPort, line, linePort);
+    }
+
+    private static HttpResponse<String> get(int port, String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String readyLine(GatewayProcess gw) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> gw.out.stream().anyMatch(l -> READY.matcher(l).matches())
+                || !gw.process.isAlive());
+        return gw.out.stream().filter(l -> READY.matcher(l).matches()).findFirst()
+                .orElseThrow(() -> new AssertionError("no ready line; stdout " + gw.out + " stderr " + gw.err));
+    }
+
+    @Test
+    void startsOnEphemeralPortsServesAdminApiAndStopsCleanlyOnSigterm() throws Exception {
+        Path cfg = GatewayProcess.writeConfig(dir, config(0, true, 0));
+        try (GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config", cfg.toString(),
+                "--data-dir", dir.resolve("data").toString())) {
+            String ready = readyLine(gw);
+            Matcher m = READY.matcher(ready);
+            assertThat(m.matches()).isTrue();
+            int admin = Integer.parseInt(m.group(2));
+            Matcher lm = LINE_PORT.matcher(ready);
+            assertThat(lm.matches()).as(ready).isTrue();
+            int linePort = Integer.parseInt(lm.group(1));
+
+            HttpResponse<String> health = get(admin, "/health");
+            assertThat(health.statusCode()).isEqualTo(200);
+            JsonObject h = new JsonObject(health.body());
+            assertThat(h.getString("status")).isEqualTo("UP");
+            assertThat(h.getJsonObject("store").getString("status")).isEqualTo("UP");
+            assertThat(h.getJsonObject("adapters").getJsonObject("line").getString("status")).isEqualTo("UP");
+
+            try (Socket subscriber = new Socket(InetAddress.getLoopbackAddress(), linePort);
+                 Socket publisher = new Socket(InetAddress.getLoopbackAddress(), linePort)) {
+                BufferedReader subIn = reader(subscriber);
+                send(subscriber, "SUB readings sensors/#");
+                assertThat(subIn.readLine()).isEqualTo("SUBSCRIBED readings");
+                BufferedReader pubIn = reader(publisher);
+                send(publisher, "PUB sensors/t1 21.5");
+                assertThat(pubIn.readLine()).isEqualTo("OK 0");
+                assertThat(subIn.readLine()).isEqualTo("MSG sensors/t1 21.5");
+                send(publisher, "PUB sensors/+ bad");
+                assertThat(pubIn.readLine()).startsWith("ERR INVALID_ADDRESS").contains("[MQTT-4.7.1-1]");
+
+                String metrics = get(admin, "/metrics").body();
+                assertThat(metrics).contains("omnibus_messages_in_total{protocol=\"line\"} 1.0");
+                assertThat(metrics).contains("omnibus_payload_in_bytes_total{protocol=\"line\"} 4.0");
+                assertThat(metrics).contains("omnibus_messages_out_total{protocol=\"line\"} 1.0");
+                assertThat(metrics).contains("omnibus_connections{protocol=\"line\"} 2.0");
+                assertThat(metrics).contains("omnibus_subscriptions_backlog", "omnibus_redeliveries_total",
+                        "omnibus_dead_letters_total", "omnibus_expired_total", "jvm_memory_used_bytes");
+
+                JsonArray topics = new JsonArray(get(admin, "/api/topics").body());
+                assertThat(topics.getJsonObject(0).getString("name")).isEqualTo("sensors/t1");
+                assertThat(topics.getJsonObject(0).getLong("messages")).isEqualTo(1L);
+                JsonArray subs = new JsonArray(get(admin, "/api/subscriptions").body());
+                assertThat(subs.getJsonObject(0).getString("name")).isEqualTo("readings");
+                assertThat(subs.getJsonObject(0).getInteger("consumers")).isEqualTo(1);
+                assertThat(subs.getJsonObject(0).getLong("delivered")).isEqualTo(1L);
+                JsonArray conns = new JsonArray(get(admin, "/api/connections").body());
+                assertThat(conns).hasSize(2);
+                assertThat(conns.getJsonObject(0).getString("protocol")).isEqualTo("line");
+            }
+            await().until(() -> new JsonArray(get(admin, "/api/connections").body()).isEmpty());
+
+            gw.process.toHandle().destroy(); // SIGTERM; Process.destroy() would also close our end of its pipes
+            assertThat(gw.waitForExit(30)).as(gw.stderr()).isZero();
+            assertThat(gw.stdout()).contains("omnibus: stopping").contains("omnibus: stopped in");
+        }
+    }
+
+    @Test
+    void invalidValueExitsWithTwoNamingFileAndKey() throws Exception {
+        Path cfg = GatewayProcess.writeConfig(dir, config(0, false, 0) + "mqtt:\n  port: 70000\n");
+        try (GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config", cfg.toString())) {
+            assertThat(gw.waitForExit(60)).isEqualTo(2);
+            assertThat(gw.stderr()).contains("invalid configuration in " + cfg)
+                    .contains("mqtt.port: must be between 0 and 65535, got 70000");
+            assertThat(gw.stdout()).doesNotContain("ready");
+        }
+    }
+
+    @Test
+    void malformedYamlExitsWithTwoNamingTheLine() throws Exception {
+        Path cfg = GatewayProcess.writeConfig(dir, "admin:\n  port: 0\n store: [\n");
+        try (GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config", cfg.toString())) {
+            assertThat(gw.waitForExit(60)).isEqualTo(2);
+            assertThat(gw.stderr()).contains(cfg.toString()).containsPattern("line \\d+, column \\d+");
+        }
+    }
+
+    @Test
+    void unknownKeysAreNamed() throws Exception {
+        Path cfg = GatewayProcess.writeConfig(dir, config(0, false, 0) + "stor:\n  dir: x\n");
+        try (GatewayProcess gw = GatewayProcess.run(Map.of(), "check-config", cfg.toString())) {
+            assertThat(gw.waitForExit(60)).isEqualTo(2);
+            assertThat(gw.stderr()).contains("stor: unknown key");
+        }
+    }
+
+    @Test
+    void anEnabledAdapterThatIsNotInstalledIsAStartupError() throws Exception {
+        Path cfg = GatewayProcess.writeConfig(dir, config(0, false, 0) + "amqp:\n  enabled: true\n");
+        try (GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config", cfg.toString())) {
+            assertThat(gw.waitForExit(60)).isEqualTo(2);
+            assertThat(gw.stderr()).contains("amqp.enabled: the amqp adapter is enabled but not on the classpath");
+        }
+    }
+
+    @Test
+    void aPortInUseNamesThePortAndThePartAndNothingHalfStarts() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            Path cfg = GatewayProcess.writeConfig(dir, config(port, false, 0));
+            try (GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config", cfg.toString())) {
+                assertThat(gw.waitForExit(60)).isEqualTo(1);
+                assertThat(gw.stderr()).contains("admin: port " + port + " is already in use");
+            }
+            Path cfg2 = GatewayProcess.writeConfig(dir, config(0, true, port));
+            try (GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config", cfg2.toString())) {
+                assertThat(gw.waitForExit(60)).as("the process ends even though admin had started").isEqualTo(1);
+                assertThat(gw.stderr()).contains("line: port " + port + " is already in use");
+            }
+        }
+    }
+
+    @Test
+    void checkConfigAcceptsTheShippedFileAndEnvironmentOverridesApply() throws Exception {
+        Path shipped = GatewayProcess.ROOT.resolve("config/gateway.yaml");
+        try (GatewayProcess gw = GatewayProcess.run(Map.of(), "check-config", shipped.toString())) {
+            assertThat(gw.waitForExit(60)).as(gw.stderr()).isZero();
+            assertThat(gw.stdout()).contains("is valid");
+        }
+        try (GatewayProcess gw = GatewayProcess.run(Map.of("OMNIBUS_KAFKA_PORT", "not-a-port"), "check-config",
+                shipped.toString())) {
+            assertThat(gw.waitForExit(60)).isEqualTo(2);
+            assertThat(gw.stderr()).contains("kafka.port: expected a whole number, got 'not-a-port'");
+        }
+    }
+
+    private static BufferedReader reader(Socket s) throws Exception {
+        s.setSoTimeout(10_000);
+        return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+    }
+
+    private static void send(Socket s, String line) throws Exception {
+        OutputStream o = s.getOutputStream();
+        o.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        o.flush();
+    }
+}
