@@ -44,8 +44,10 @@ public final class Gateway {
     private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final ConnectionRegistry connections = new ConnectionRegistry(meters);
     private final BrokerMetrics brokerMetrics = new BrokerMetrics(meters);
-    private final Map<String, ProtocolAdapter> adapters = new LinkedHashMap<>();
-    private final Map<String, String> adapterState = new LinkedHashMap<>();
+    // written on event loops, read by /health on the admin context
+    private final Map<String, ProtocolAdapter> adapters = new java.util.concurrent.ConcurrentHashMap<>();
+    private final List<String> startOrder = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final Map<String, String> adapterState = new java.util.concurrent.ConcurrentHashMap<>();
     private MessageStore store;
     private DefaultBroker broker;
     private AdminServer admin;
@@ -116,6 +118,7 @@ public final class Gateway {
                 Object adapterConfig = factory.configure(section.section());
                 ProtocolAdapter adapter = factory.create(context(), adapterConfig);
                 adapters.put(section.protocol(), adapter);
+                startOrder.add(section.protocol());
                 adapterState.put(section.protocol(), "STARTING");
                 return adapter.start()
                         .onSuccess(x -> adapterState.put(section.protocol(), "UP"))
@@ -179,14 +182,22 @@ public final class Gateway {
         return done.future();
     }
 
+    private static Future<Void> stopSafely(ProtocolAdapter a) {
+        try {
+            return a.stop();
+        } catch (RuntimeException e) {
+            return Future.failedFuture(e); // one adapter's bug must not keep the store from being flushed
+        }
+    }
+
     private Future<Void> stopParts() {
         stopping = true;
-        List<String> names = new ArrayList<>(adapters.keySet());
+        List<String> names = new ArrayList<>(startOrder);
         java.util.Collections.reverse(names);
         Future<Void> chain = Future.succeededFuture();
         for (String name : names) {
             ProtocolAdapter a = adapters.get(name);
-            chain = chain.compose(v -> a.stop().otherwise(e -> {
+            chain = chain.compose(v -> stopSafely(a).otherwise(e -> {
                 LOG.warn("{}: stop failed: {}", name, e.toString());
                 return null;
             }).onComplete(x -> adapterState.put(name, "STOPPED")));
@@ -232,7 +243,7 @@ public final class Gateway {
     public String describe() {
         StringBuilder sb = new StringBuilder("admin http://" + config.admin().host() + ":" + adminPort + ", store "
                 + store.type());
-        adapters.forEach((name, a) -> sb.append(", ").append(name).append(' ').append(a.status()));
+        startOrder.forEach(name -> sb.append(", ").append(name).append(' ').append(adapters.get(name).status()));
         return sb.toString();
     }
 

@@ -198,16 +198,19 @@ public final class DefaultBroker implements Broker {
     @Override
     public Future<PublishResult> publish(Envelope envelope) {
         Context caller = Vertx.currentContext();
-        if (closing) {
-            return Future.failedFuture(new BrokerException(Reason.SHUTTING_DOWN, "the gateway is shutting down"));
-        }
         if (envelope.payloadSize() > config.maxMessageSize()) {
             return Future.failedFuture(new BrokerException(Reason.MESSAGE_TOO_LARGE, "message of " + envelope.payloadSize()
                     + " bytes exceeds broker.max-message-size (" + config.maxMessageSize() + " bytes)"));
         }
+        publishing.incrementAndGet(); // before the check: drain() waits for every publish that passed it
+        if (closing) {
+            publishDone();
+            return Future.failedFuture(new BrokerException(Reason.SHUTTING_DOWN, "the gateway is shutting down"));
+        }
         Topic topic = topics.get(envelope.address());
         if (topic == null) {
             if (!config.autoCreateTopics()) {
+                publishDone();
                 return Future.failedFuture(new BrokerException(Reason.UNKNOWN_ADDRESS, "address '" + envelope.address()
                         + "' does not exist and broker.auto-create-topics is false"));
             }
@@ -215,7 +218,6 @@ public final class DefaultBroker implements Broker {
         }
         Partition p = topic.choose(envelope);
         Promise<PublishResult> promise = Promise.promise();
-        publishing.incrementAndGet();
         Contexts.run(p.ctx, () -> p.append(envelope, promise));
         return Contexts.on(caller, promise.future());
     }
@@ -334,10 +336,11 @@ public final class DefaultBroker implements Broker {
      * read back from the log, from its cursor on, skipping what it had acknowledged.
      */
     private Future<Void> recover() {
+        Map<Address, Integer> stored = new java.util.HashMap<>();
         for (TopicPartition tp : store.partitions()) {
-            topics.computeIfAbsent(tp.address(), a -> new Topic(a, Math.max(config.partitionsFor(a), tp.partition() + 1),
-                    config.isQueue(a), true));
+            stored.merge(tp.address(), tp.partition() + 1, Math::max);
         }
+        stored.forEach((a, n) -> topics.put(a, new Topic(a, Math.max(config.partitionsFor(a), n), config.isQueue(a), true)));
         return store.subscriptions().compose(saved -> {
             Promise<Void> done = Promise.promise();
             Contexts.run(registry(), () -> {

@@ -196,6 +196,7 @@ final class SubscriptionQueue implements Subscription {
     void delete() {
         Contexts.run(ctx, () -> {
             deleted = true;
+            cursors.clear();
             fresh.clear();
             returned.clear();
             scheduled.clear();
@@ -218,7 +219,12 @@ final class SubscriptionQueue implements Subscription {
         if (deleted) {
             return;
         }
-        SubscriptionCursor cursor = cursors.computeIfAbsent(m.partition(), tp -> new SubscriptionCursor(m.offset()));
+        SubscriptionCursor cursor = cursors.get(m.partition());
+        if (cursor == null) {
+            cursor = new SubscriptionCursor(m.offset());
+            cursors.put(m.partition(), cursor);
+            persist(m.partition(), cursor); // so a restart replays this partition from here
+        }
         if (cursor.isAcked(m.offset())) {
             return;
         }
@@ -251,10 +257,31 @@ final class SubscriptionQueue implements Subscription {
         return fresh.size() + returned.size() + scheduled.size();
     }
 
+    private boolean dispatching;
+    private boolean dispatchAgain;
+
+    /** Hands out what can be handed out. Re-entrant calls (a handler settling inline) are folded into the running pass. */
     private void dispatch() {
         if (deleted) {
             return;
         }
+        if (dispatching) {
+            dispatchAgain = true;
+            return;
+        }
+        dispatching = true;
+        try {
+            do {
+                dispatchAgain = false;
+                dispatchOnce();
+            } while (dispatchAgain && !deleted);
+        } finally {
+            dispatching = false;
+        }
+        updateGauges();
+    }
+
+    private void dispatchOnce() {
         servePullers();
         if (policy.dispatch() == DispatchPolicy.KEY_ORDERED) {
             dispatchKeyOrdered();
@@ -274,7 +301,6 @@ final class SubscriptionQueue implements Subscription {
                 }
             }
         }
-        updateGauges();
     }
 
     private void dispatchKeyOrdered() {
@@ -324,7 +350,7 @@ final class SubscriptionQueue implements Subscription {
         ConsumerState c;
         if (ks != null && !isReturned && ks.waiting > 0) {
             c = null; // an earlier message of this key is waiting to be delivered again
-        } else if (ks != null && ks.outstanding > 0) {
+        } else if (ks != null && ks.outstanding > 0 && ks.owner != null && !ks.owner.closed) {
             c = ks.owner.credit > 0 ? ks.owner : null;
         } else {
             c = stickyFor(p.key);
@@ -441,6 +467,7 @@ final class SubscriptionQueue implements Subscription {
         if (c.spec.autoAck()) {
             settled(p);
             acked++;
+            keyDone(p.key); // nothing stays outstanding for an at-most-once delivery
         } else {
             inFlight.put(tag, new InFlight(p, c, System.currentTimeMillis()));
             c.unacked++;
@@ -514,7 +541,7 @@ final class SubscriptionQueue implements Subscription {
     }
 
     void ackUpTo(TopicPartition tp, long offset) {
-        SubscriptionCursor cursor = cursors.get(tp);
+        SubscriptionCursor cursor = deleted ? null : cursors.get(tp);
         if (cursor == null) {
             return;
         }
@@ -571,12 +598,17 @@ final class SubscriptionQueue implements Subscription {
     }
 
     void pull(ConsumerState c, int max, Duration wait, Promise<List<Delivery>> promise) {
+        if (policy.dispatch() == DispatchPolicy.KEY_ORDERED) {
+            Contexts.complete(c.home, promise, Future.failedFuture(new IllegalStateException("subscription '" + name
+                    + "' is key-ordered: its messages are pushed to the consumer that owns their key, not pulled")));
+            return;
+        }
         if (deleted || c.closed) {
             answer(new PullRequest(c, max, promise, -1), List.of());
             return;
         }
         List<Delivery> got = take(c, max);
-        if (!got.isEmpty() || wait.isZero() || wait.isNegative()) {
+        if (!got.isEmpty() || wait.toMillis() < 1) {
             answer(new PullRequest(c, max, promise, -1), got);
             updateGauges();
             return;
@@ -615,6 +647,11 @@ final class SubscriptionQueue implements Subscription {
         }
         c.unacked = 0;
         keys.values().removeIf(ks -> ks.owner == c && ks.outstanding == 0 && ks.waiting == 0);
+        keys.values().forEach(ks -> {
+            if (ks.owner == c) {
+                ks.owner = null;
+            }
+        });
         for (Pending p : lost) {
             failed(p, false, "consumer lost");
         }
@@ -643,7 +680,7 @@ final class SubscriptionQueue implements Subscription {
     }
 
     private void schedule(Pending p, long readyAt) {
-        if (p.key != null) {
+        if (p.key != null && p.failures > 0) {
             // A key's messages come back in their original order: none is ready before an earlier one.
             KeyState ks = keys.computeIfAbsent(p.key, k -> new KeyState());
             readyAt = ks.waiting > 0 ? Math.max(readyAt, ks.lastReadyAt) : readyAt;
@@ -728,7 +765,10 @@ final class SubscriptionQueue implements Subscription {
     }
 
     private void keyOutstandingDone(InFlight f) {
-        ByteBuffer key = f.pending().key;
+        keyDone(f.pending().key);
+    }
+
+    private void keyDone(ByteBuffer key) {
         if (key == null) {
             return;
         }
@@ -742,8 +782,8 @@ final class SubscriptionQueue implements Subscription {
     }
 
     private void keyWaitingDone(Pending p) {
-        if (p.key == null || p.failures == 0 && p.readyAt == 0) {
-            return;
+        if (p.key == null || p.failures == 0) {
+            return; // only redeliveries are counted in a key's waiting chain (deliver-at messages are not)
         }
         KeyState ks = keys.get(p.key);
         if (ks != null && ks.waiting > 0) {
@@ -780,7 +820,11 @@ final class SubscriptionQueue implements Subscription {
             } else {
                 // not lost: try again later, the message stays in this subscription meanwhile
                 LOG.warn("subscription {}: dead-lettering to {} failed, will retry: {}", name, target, ar.cause().toString());
-                schedule(p, System.currentTimeMillis() + policy.maxRedeliveryDelay().toMillis());
+                broker.vertx().setTimer(Math.max(1, policy.maxRedeliveryDelay().toMillis()), t -> {
+                    if (!deleted) {
+                        deadLetter(p, reason);
+                    }
+                });
             }
             updateGauges();
         });
@@ -808,7 +852,7 @@ final class SubscriptionQueue implements Subscription {
     }
 
     private void persist(TopicPartition tp, SubscriptionCursor cursor) {
-        if (durable) {
+        if (durable && !deleted) {
             broker.store().saveCursor(name, tp, cursor.snapshot());
         }
     }

@@ -26,12 +26,14 @@ public final class MemoryMessageStore implements MessageStore {
     private final ConcurrentHashMap<TopicPartition, PartitionLog> logs = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Durable> subscriptions = new ConcurrentHashMap<>();
     private final LongAdder dropped = new LongAdder();
+    private final ConcurrentHashMap<String, ConcurrentHashMap<String, byte[]>> states = new ConcurrentHashMap<>();
     private volatile boolean open;
 
     private static final class PartitionLog {
         final ConcurrentSkipListMap<Long, StoredMessage> entries = new ConcurrentSkipListMap<>();
         final AtomicLong end = new AtomicLong();
         long bytes;
+        long count; // ConcurrentSkipListMap.size() walks the map
     }
 
     private record Durable(SubscriptionRecord record, Map<TopicPartition, CursorState> cursors) {
@@ -71,10 +73,12 @@ public final class MemoryMessageStore implements MessageStore {
         int size = envelope.estimatedSize();
         log.entries.put(offset, new StoredMessage(partition, offset, envelope));
         log.bytes += size;
+        log.count++;
         log.end.set(offset + 1);
-        while (log.entries.size() > maxMessages || (log.bytes > maxBytes && log.entries.size() > 1)) {
+        while (log.count > maxMessages || (log.bytes > maxBytes && log.count > 1)) {
             Map.Entry<Long, StoredMessage> first = log.entries.pollFirstEntry();
             log.bytes -= first.getValue().envelope().estimatedSize();
+            log.count--;
             dropped.increment();
         }
         return Future.succeededFuture(offset);
@@ -142,6 +146,22 @@ public final class MemoryMessageStore implements MessageStore {
         Map<SubscriptionRecord, Map<TopicPartition, CursorState>> out = new java.util.LinkedHashMap<>();
         subscriptions.values().forEach(d -> out.put(d.record(), Map.copyOf(d.cursors())));
         return Future.succeededFuture(out);
+    }
+
+    @Override
+    public Future<Void> putState(String namespace, String key, byte[] value) {
+        ConcurrentHashMap<String, byte[]> ns = states.computeIfAbsent(namespace, n -> new ConcurrentHashMap<>());
+        if (value == null) {
+            ns.remove(key);
+        } else {
+            ns.put(key, value.clone());
+        }
+        return Future.succeededFuture();
+    }
+
+    @Override
+    public Map<String, byte[]> states(String namespace) {
+        return Map.copyOf(states.getOrDefault(namespace, new ConcurrentHashMap<>()));
     }
 
     @Override

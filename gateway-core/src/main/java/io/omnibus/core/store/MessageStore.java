@@ -55,6 +55,15 @@ public interface MessageStore {
     /** The durable subscriptions and their cursors, as of the last save, for recovery on start. */
     Future<Map<SubscriptionRecord, Map<TopicPartition, CursorState>>> subscriptions();
 
+    /**
+     * Sets ({@code value} non-null) or removes durable key-value state in a namespace: retained
+     * messages and protocol sessions live here. Completes once as durable as the fsync policy says.
+     */
+    Future<Void> putState(String namespace, String key, byte[] value);
+
+    /** The state of a namespace as of now (after recovery: as of the crash). */
+    Map<String, byte[]> states(String namespace);
+
     /** Messages dropped so far to stay within retention limits (for the metric). */
     long droppedByRetention();
 

@@ -149,6 +149,34 @@ class DispatchTest {
     }
 
     @Test
+    void keyOrderedAtMostOnceConsumersLoseNothingWhenAnOwnerLeaves() {
+        broker(policy("ko", Map.of("dispatch", "key-ordered")));
+        Subscription sub = tb.subscribe("ko", "orders");
+        TestBroker.Recorder a = tb.recorder().attach(sub, 1000, true);
+        TestBroker.Recorder b = tb.recorder().attach(sub, 1000, true);
+        for (int i = 0; i < 20; i++) {
+            tb.publish(Envelope.builder("orders").key("k" + (i % 4)).payload("m" + i).build());
+        }
+        await().until(() -> a.received.size() + b.received.size() == 20);
+        await(a.runOn(() -> a.consumer.close()));
+        for (int i = 20; i < 40; i++) {
+            tb.publish(Envelope.builder("orders").key("k" + (i % 4)).payload("m" + i).build());
+        }
+        await().until(() -> b.received.size() + a.received.size() == 40);
+        assertThat(a.received).hasSizeLessThanOrEqualTo(20);
+        assertThat(tb.view("ko").backlog()).isZero();
+    }
+
+    @Test
+    void keyOrderedSubscriptionsRefusePulls() {
+        broker(policy("ko", Map.of("dispatch", "key-ordered")));
+        TestBroker.Recorder r = tb.recorder().attach(tb.subscribe("ko", "orders"), 0);
+        var pulled = r.runOn(() -> r.consumer.pull(1, Duration.ZERO));
+        await().until(pulled::isComplete);
+        assertThat(pulled.cause()).hasMessageContaining("key-ordered");
+    }
+
+    @Test
     void pullPushesNothingAndLongPollsWaitForData() {
         broker(policy("p", Map.of("dispatch", "pull")));
         Subscription sub = tb.subscribe("p", "logs");

@@ -46,4 +46,20 @@ class RecoveryTest {
             assertThat(second.broker.topicViews()).extracting(TopicView::name).contains("events/a");
         }
     }
+
+    @Test
+    void aDurableWildcardSubscriptionThatNeverAcknowledgedStillGetsItsBacklogBack() {
+        MemoryMessageStore store = new MemoryMessageStore(1_000, 1 << 20);
+        try (TestBroker first = new TestBroker(Map.of(), store)) {
+            await(first.broker.subscribe(SubscriptionSpec.of("d", "a/#").withDurable(true)));
+            first.publish("a/b", "one");
+            first.publish("a/c", "two");
+            await().until(() -> first.view("d").backlog() == 2);
+        }
+        try (TestBroker second = new TestBroker(Map.of(), store)) {
+            TestBroker.Recorder r = second.recorder().attach(second.broker.subscription("d"), 10);
+            await().until(() -> r.received.size() == 2);
+            assertThat(r.payloads()).containsExactlyInAnyOrder("one", "two");
+        }
+    }
 }
