@@ -44,7 +44,8 @@ public final class ConfigLoader {
     /** Every scalar key an environment variable may set, besides those present in the file. */
     private static final List<String> KNOWN_SCALARS = List.of(
             "admin.host", "admin.port", "store.type", "store.dir", "store.fsync", "store.fsync-interval",
-            "store.fsync-bytes", "store.memory.max-messages", "store.memory.max-bytes", "shutdown.timeout",
+            "store.fsync-bytes", "store.segment-size", "store.checkpoint-interval", "store.queue-bytes",
+            "store.retention-age", "store.retention-bytes", "store.memory.max-messages", "store.memory.max-bytes", "shutdown.timeout",
             "broker.auto-create-topics", "broker.max-message-size", "broker.shards",
             "broker.defaults.dispatch", "broker.defaults.max-deliveries", "broker.defaults.redelivery-delay",
             "broker.defaults.redelivery-multiplier", "broker.defaults.max-redelivery-delay",
@@ -123,21 +124,34 @@ public final class ConfigLoader {
                 admin.getString("host", "0.0.0.0"), admin.getPort("port", 8080));
 
         ConfigSection store = root.section("store").requireOnly(Set.of("type", "dir", "fsync", "fsync-interval",
-                "fsync-bytes", "memory"));
+                "fsync-bytes", "segment-size", "checkpoint-interval", "queue-bytes", "retention-age", "retention-bytes",
+                "memory"));
         ConfigSection memory = store.section("memory").requireOnly(Set.of("max-messages", "max-bytes"));
         GatewayConfig.StoreConfig storeConfig = new GatewayConfig.StoreConfig(
-                store.getChoice("type", "memory", GatewayConfig.StoreConfig.TYPES),
+                store.getChoice("type", "file", GatewayConfig.StoreConfig.TYPES),
                 Path.of(store.getString("dir", "./data")),
                 store.getChoice("fsync", "group", GatewayConfig.StoreConfig.FSYNC),
                 store.getDuration("fsync-interval", Duration.ofMillis(5)),
                 store.getSize("fsync-bytes", 1024 * 1024, 1, 1L << 30),
+                store.getSize("segment-size", 128L << 20, 1L << 16, 1L << 30),
+                store.getDuration("checkpoint-interval", Duration.ofSeconds(10)),
+                store.getSize("queue-bytes", 64L << 20, 1L << 16, 1L << 34),
+                store.getDuration("retention-age", Duration.ofDays(7)),
+                store.getSize("retention-bytes", 0, 0, Long.MAX_VALUE),
                 memory.getLong("max-messages", 100_000, 1, Long.MAX_VALUE),
                 memory.getSize("max-bytes", 256L * 1024 * 1024, 1024, Long.MAX_VALUE));
+        if (storeConfig.checkpointInterval().toMillis() < 10) {
+            throw new ConfigException("store.checkpoint-interval", "must be at least 10ms");
+        }
 
         ConfigSection shutdown = root.section("shutdown").requireOnly(Set.of("timeout"));
         Duration shutdownTimeout = shutdown.getDuration("timeout", Duration.ofSeconds(10));
 
         BrokerConfig broker = BrokerConfig.read(root);
+        if (storeConfig.type().equals("file") && broker.maxMessageSize() + 65_536 > storeConfig.segmentSize()) {
+            throw new ConfigException("store.segment-size", "must exceed broker.max-message-size ("
+                    + broker.maxMessageSize() + " bytes) by at least 64KiB");
+        }
 
         Map<String, GatewayConfig.AdapterSection> adapters = new LinkedHashMap<>();
         Set<String> protocols = new TreeSet<>(PROTOCOLS);

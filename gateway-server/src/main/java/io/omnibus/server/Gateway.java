@@ -18,6 +18,7 @@ import io.omnibus.core.spi.ProtocolAdapter;
 import io.omnibus.core.spi.ProtocolAdapterFactory;
 import io.omnibus.core.store.MemoryMessageStore;
 import io.omnibus.core.store.MessageStore;
+import io.omnibus.core.store.file.FileMessageStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -99,9 +100,22 @@ public final class Gateway {
                 });
     }
 
-    private static MessageStore createStore(GatewayConfig.StoreConfig s) {
-        // "memory" is the only type until the commit log lands; ConfigLoader refuses others
-        return new MemoryMessageStore(s.memoryMaxMessages(), s.memoryMaxBytes());
+    private MessageStore createStore(GatewayConfig.StoreConfig s) {
+        if (s.type().equals("memory")) {
+            return new MemoryMessageStore(s.memoryMaxMessages(), s.memoryMaxBytes());
+        }
+        FileMessageStore.Fsync fsync = switch (s.fsync()) {
+            case "every-write" -> FileMessageStore.Fsync.EVERY_WRITE;
+            case "os" -> FileMessageStore.Fsync.OS;
+            default -> FileMessageStore.Fsync.GROUP;
+        };
+        return new FileMessageStore(new FileMessageStore.Options(s.dir(), fsync, s.fsyncInterval(), s.fsyncBytes(),
+                s.segmentSize(), 1 << 20, s.checkpointInterval(), s.queueBytes(), address -> {
+                    io.omnibus.core.config.AddressRule rule = config.broker().addressRule(address);
+                    return new FileMessageStore.Retention(
+                            rule != null && rule.retentionAge() != null ? rule.retentionAge() : s.retentionAge(),
+                            rule != null && rule.retentionBytes() != null ? rule.retentionBytes() : s.retentionBytes());
+                }));
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})

@@ -24,8 +24,10 @@ public record GatewayConfig(String source, AdminConfig admin, StoreConfig store,
      * {@code fsync-interval} or {@code fsync-bytes}, the default), or {@code os}.
      */
     public record StoreConfig(String type, Path dir, String fsync, Duration fsyncInterval, long fsyncBytes,
+                              long segmentSize, Duration checkpointInterval, long queueBytes,
+                              Duration retentionAge, long retentionBytes,
                               long memoryMaxMessages, long memoryMaxBytes) {
-        public static final List<String> TYPES = List.of("memory");
+        public static final List<String> TYPES = List.of("file", "memory");
         public static final List<String> FSYNC = List.of("every-write", "group", "os");
     }
 

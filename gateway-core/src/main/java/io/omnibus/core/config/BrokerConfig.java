@@ -19,7 +19,7 @@ public record BrokerConfig(boolean autoCreateTopics, long maxMessageSize, int sh
                            List<AddressRule> addresses, List<SubscriptionRule> subscriptions) {
 
     public static final BrokerConfig DEFAULT = new BrokerConfig(true, 1024 * 1024, 0, DeliveryPolicy.DEFAULT,
-            List.of(new AddressRule(TopicFilter.of("$dlq/#"), null, true, PolicyRule.NONE)), List.of());
+            List.of(new AddressRule(TopicFilter.of("$dlq/#"), null, true, null, null, PolicyRule.NONE)), List.of());
 
     /**
      * Reads {@code broker}, {@code addresses} and {@code subscriptions} from the root section.

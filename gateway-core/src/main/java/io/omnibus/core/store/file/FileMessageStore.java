@@ -1,0 +1,851 @@
+package io.omnibus.core.store.file;
+
+import io.omnibus.core.spi.Address;
+import io.omnibus.core.spi.Envelope;
+import io.omnibus.core.store.CursorState;
+import io.omnibus.core.store.MessageStore;
+import io.omnibus.core.store.StoredMessage;
+import io.omnibus.core.store.SubscriptionRecord;
+import io.omnibus.core.store.TopicPartition;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+/**
+ * The durable store: one commit log, an index per topic partition, subscriptions and state, with
+ * crash recovery from the last checkpoint (DESIGN.md §2 "Store").
+ *
+ * <p>Threads: one writer thread does every write, fsync, checkpoint and retention pass, in
+ * order; appends are queued to it (serialised on the caller's thread). Reads run on a small
+ * reader pool. Futures complete on those threads; the broker moves back to its own contexts.
+ *
+ * <p>Durability: {@code every-write} fsyncs each batch the writer takes before acknowledging it;
+ * {@code group} acknowledges once an fsync covers the write, at most {@code fsyncInterval} or
+ * {@code fsyncBytes} after it; {@code os} acknowledges once written to the OS. Non-durable messages
+ * (QoS 0) are acknowledged once written, whatever the policy.
+ */
+public final class FileMessageStore implements MessageStore {
+    private static final Logger LOG = LoggerFactory.getLogger(FileMessageStore.class);
+    private static final int MAX_BATCH = 4096;
+
+    /** How a partition's old messages go: by age, by size; zero turns each off. */
+    public record Retention(Duration maxAge, long maxBytes) {
+        public static final Retention NONE = new Retention(Duration.ZERO, 0);
+    }
+
+    public enum Fsync { EVERY_WRITE, GROUP, OS }
+
+    public record Options(Path dir, Fsync fsync, Duration fsyncInterval, long fsyncBytes, long segmentSize,
+                          long indexEntriesPerFile, Duration checkpointInterval, long maxQueuedBytes,
+                          Function<Address, Retention> retention) {
+        public static Options defaults(Path dir) {
+            return new Options(dir, Fsync.GROUP, Duration.ofMillis(5), 1 << 20, 128L << 20, 1 << 20,
+                    Duration.ofSeconds(10), 64L << 20, a -> Retention.NONE);
+        }
+
+        public Options withFsync(Fsync f) {
+            return new Options(dir, f, fsyncInterval, fsyncBytes, segmentSize, indexEntriesPerFile, checkpointInterval,
+                    maxQueuedBytes, retention);
+        }
+
+        public Options withSegmentSize(long bytes, long indexEntries) {
+            return new Options(dir, fsync, fsyncInterval, fsyncBytes, bytes, indexEntries, checkpointInterval,
+                    maxQueuedBytes, retention);
+        }
+
+        public Options withCheckpointInterval(Duration d) {
+            return new Options(dir, fsync, fsyncInterval, fsyncBytes, segmentSize, indexEntriesPerFile, d,
+                    maxQueuedBytes, retention);
+        }
+
+        public Options withRetention(Function<Address, Retention> r) {
+            return new Options(dir, fsync, fsyncInterval, fsyncBytes, segmentSize, indexEntriesPerFile,
+                    checkpointInterval, maxQueuedBytes, r);
+        }
+    }
+
+    /** Work for the writer thread. */
+    private abstract static class Op {
+        final int bytes;
+
+        Op(int bytes) {
+            this.bytes = bytes;
+        }
+    }
+
+    private static final class Append extends Op {
+        final TopicPartition tp;
+        final ByteBuffer record;
+        final boolean durable;
+        final Promise<Long> promise = Promise.promise();
+        long offset;
+
+        Append(TopicPartition tp, ByteBuffer record, boolean durable) {
+            super(record.remaining());
+            this.tp = tp;
+            this.record = record;
+            this.durable = durable;
+        }
+    }
+
+    private static final class Change extends Op {
+        final ByteBuffer record;
+        final Promise<Void> promise = Promise.promise();
+        final Runnable apply;
+
+        Change(ByteBuffer record, Runnable apply) {
+            super(record.remaining());
+            this.record = record;
+            this.apply = apply;
+        }
+    }
+
+    private static final class Control extends Op {
+        enum Kind { FLUSH, CHECKPOINT, CLOSE }
+
+        final Kind kind;
+        final Promise<Void> promise = Promise.promise();
+
+        Control(Kind kind) {
+            super(0);
+            this.kind = kind;
+        }
+    }
+
+    private final Options options;
+    private final Path checkpointFile;
+    private final LinkedBlockingQueue<Op> queue = new LinkedBlockingQueue<>();
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private final ConcurrentHashMap<TopicPartition, PartitionIndex> indexes = new ConcurrentHashMap<>();
+    private final StoreState state = new StoreState();
+    private final LongAdder dropped = new LongAdder();
+    private final ExecutorService readers = Executors.newFixedThreadPool(2, r -> {
+        Thread t = new Thread(r, "omnibus-store-reader");
+        t.setDaemon(true);
+        return t;
+    });
+    private FileChannel lockChannel;
+    private FileLock lock;
+    private CommitLog log;
+    private Thread writer;
+    private volatile boolean open;
+    private volatile boolean closing;
+    private volatile IOException failure;
+    // writer-thread state
+    private final List<Op> waitingForSync = new ArrayList<>();
+    private long unsyncedBytes;
+    private long firstUnsyncedAt;
+    private long nextCheckpointAt;
+    private long checkpointPosition;
+
+    public FileMessageStore(Options options) {
+        this.options = options;
+        this.checkpointFile = options.dir().resolve("checkpoint");
+    }
+
+    @Override
+    public String type() {
+        return "file";
+    }
+
+    @Override
+    public boolean healthy() {
+        return open && failure == null;
+    }
+
+    /** The last write error, while writes are failing (disk full, I/O error); null when healthy. */
+    public IOException failure() {
+        return failure;
+    }
+
+    // ---- open and recovery ----------------------------------------------------------------------------
+
+    @Override
+    public Future<Void> open() {
+        Promise<Void> done = Promise.promise();
+        Thread t = new Thread(() -> {
+            try {
+                long began = System.nanoTime();
+                recover();
+                open = true;
+                LOG.info("store {}: recovered {} partitions in {} ms", options.dir(), indexes.size(),
+                        (System.nanoTime() - began) / 1_000_000);
+                writer = new Thread(this::writeLoop, "omnibus-store-writer");
+                writer.start();
+                done.complete();
+            } catch (Exception e) {
+                releaseQuietly();
+                done.fail(e);
+            }
+        }, "omnibus-store-open");
+        t.start();
+        return done.future();
+    }
+
+    private void recover() throws IOException {
+        Files.createDirectories(options.dir());
+        lockChannel = FileChannel.open(options.dir().resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        try {
+            lock = lockChannel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null;
+        }
+        if (lock == null) {
+            lockChannel.close();
+            throw new IOException("data directory " + options.dir().toAbsolutePath() + " is in use by another gateway (its "
+                    + options.dir().resolve("lock") + " is locked); stop it or choose another directory");
+        }
+        lockChannel.truncate(0);
+        lockChannel.write(ByteBuffer.wrap((ManagementFactory.getRuntimeMXBean().getPid() + "\n")
+                .getBytes(StandardCharsets.UTF_8)), 0);
+
+        log = new CommitLog(options.dir().resolve("commitlog"), options.segmentSize());
+        Path indexRoot = options.dir().resolve("index");
+        Files.createDirectories(indexRoot);
+        StoreState.Checkpoint cp;
+        try {
+            cp = state.readCheckpoint(checkpointFile);
+        } catch (IOException e) {
+            LOG.warn("store {}: {}; rebuilding every index from the whole log", options.dir(), e.getMessage());
+            state.subscriptions.clear();
+            state.states.clear();
+            cp = null;
+        }
+        Map<String, StoreState.PartitionState> known = new HashMap<>();
+        if (cp != null) {
+            for (StoreState.PartitionState p : cp.partitions()) {
+                known.put(PartitionIndex.dirName(p.tp()), p);
+            }
+        }
+        try (Stream<Path> dirs = Files.list(indexRoot)) {
+            for (Path d : (Iterable<Path>) dirs::iterator) {
+                StoreState.PartitionState p = known.get(d.getFileName().toString());
+                if (p == null) {
+                    PartitionIndex.deleteDir(d); // written after the checkpoint: rebuilt by the scan
+                } else {
+                    PartitionIndex index = new PartitionIndex(indexRoot, p.tp(), options.indexEntriesPerFile());
+                    index.restore(p.start(), p.next(), p.bytes());
+                    indexes.put(p.tp(), index);
+                }
+            }
+        }
+        long from = cp == null ? log.start() : Math.max(cp.logPosition(), log.start());
+        long end = scan(indexRoot, from);
+        if (end < log.end()) {
+            LOG.warn("store {}: cutting a torn tail of {} bytes at {}", options.dir(), log.end() - end, log.describe(end));
+            log.truncate(end);
+        }
+        for (PartitionIndex index : indexes.values()) {
+            index.forceAndRelease();
+        }
+        log.forceFrom(from);
+        checkpointPosition = log.end();
+        state.writeCheckpoint(checkpointFile, checkpoint());
+    }
+
+    /** Indexes every record from {@code from} on and applies state changes; returns where valid data ends. */
+    private long scan(Path indexRoot, long from) throws IOException {
+        long validEnd = from;
+        List<long[]> segments = log.segmentsFrom(from);
+        for (int s = 0; s < segments.size(); s++) {
+            long base = segments.get(s)[0];
+            long size = segments.get(s)[1];
+            boolean last = s == segments.size() - 1;
+            long pos = Math.max(from, base) - base;
+            while (pos + 4 <= size) {
+                ByteBuffer head = log.read(base + pos, 4);
+                int length = head.getInt(0);
+                if (length < Record.HEADER || pos + length > size || length > options.segmentSize()) {
+                    if (!last) {
+                        LOG.warn("store: unreadable data at {}; skipping the rest of that segment", log.describe(base + pos));
+                    }
+                    break;
+                }
+                ByteBuffer record = log.read(base + pos, length);
+                if (!Record.valid(record)) {
+                    long after = base + pos + length;
+                    boolean nextValid = pos + length == size && !last || validAt(after, base + size);
+                    if (nextValid) {
+                        LOG.error("store: corrupt record (CRC mismatch) at {}; it is skipped and never delivered",
+                                log.describe(base + pos));
+                        pos += length;
+                        validEnd = base + pos;
+                        continue;
+                    }
+                    break; // torn tail
+                }
+                if (Record.magic(record) == Record.MAGIC_STATE) {
+                    state.apply(Record.body(record));
+                } else {
+                    TopicPartition tp = new TopicPartition(Address.of(Record.address(record)), Record.partition(record));
+                    PartitionIndex index = indexes.get(tp);
+                    if (index == null) {
+                        index = new PartitionIndex(indexRoot, tp, options.indexEntriesPerFile());
+                        indexes.put(tp, index);
+                    }
+                    long offset = Record.offset(record);
+                    if (offset >= index.next()) {
+                        while (index.next() < offset) {
+                            index.append(base + pos, 0, 0); // a hole left by a corrupt record
+                        }
+                        index.append(base + pos, length, Record.appendedAt(record));
+                    }
+                }
+                pos += length;
+                validEnd = base + pos;
+            }
+            if (!last) {
+                validEnd = base + options.segmentSize() > validEnd && s + 1 < segments.size() ? segments.get(s + 1)[0] : validEnd;
+            }
+        }
+        return validEnd;
+    }
+
+    private boolean validAt(long position, long segmentEnd) throws IOException {
+        if (position + 4 > segmentEnd) {
+            return position == segmentEnd;
+        }
+        int length = log.read(position, 4).getInt(0);
+        if (length < Record.HEADER || position + length > segmentEnd) {
+            return false;
+        }
+        return Record.valid(log.read(position, length));
+    }
+
+    private StoreState.Checkpoint checkpoint() {
+        List<StoreState.PartitionState> parts = new ArrayList<>(indexes.size());
+        for (PartitionIndex i : indexes.values()) {
+            parts.add(new StoreState.PartitionState(i.tp, i.start(), i.next(), i.bytes()));
+        }
+        return new StoreState.Checkpoint(checkpointPosition, parts);
+    }
+
+    // ---- the writer ---------------------------------------------------------------------------------
+
+    @Override
+    public Future<Long> append(TopicPartition partition, Envelope envelope) {
+        if (!open || closing) {
+            return Future.failedFuture(new IOException("store is closed"));
+        }
+        ByteBuffer record = Record.encode(envelope, partition.partition(), System.currentTimeMillis());
+        if (record.remaining() > options.segmentSize()) {
+            return Future.failedFuture(new IOException("message of " + record.remaining()
+                    + " bytes is larger than store.segment-size (" + options.segmentSize() + ")"));
+        }
+        if (queuedBytes.addAndGet(record.remaining()) > options.maxQueuedBytes()) {
+            queuedBytes.addAndGet(-record.remaining());
+            return Future.failedFuture(new IOException("store write queue is full (" + options.maxQueuedBytes()
+                    + " bytes waiting for the disk)"));
+        }
+        Append op = new Append(partition, record, envelope.durable());
+        queue.add(op);
+        return op.promise.future();
+    }
+
+    private void writeLoop() {
+        List<Op> batch = new ArrayList<>(MAX_BATCH);
+        nextCheckpointAt = System.currentTimeMillis() + options.checkpointInterval().toMillis();
+        boolean running = true;
+        while (running) {
+            try {
+                long now = System.currentTimeMillis();
+                long wait = nextCheckpointAt - now;
+                if (!waitingForSync.isEmpty()) {
+                    wait = Math.min(wait, firstUnsyncedAt + options.fsyncInterval().toMillis() - now);
+                }
+                Op first = queue.poll(Math.max(0, wait), TimeUnit.MILLISECONDS);
+                if (first != null) {
+                    batch.add(first);
+                    queue.drainTo(batch, MAX_BATCH - 1);
+                }
+                running = process(batch);
+                batch.clear();
+                now = System.currentTimeMillis();
+                if (!waitingForSync.isEmpty() && (options.fsync() == Fsync.EVERY_WRITE || unsyncedBytes >= options.fsyncBytes()
+                        || now >= firstUnsyncedAt + options.fsyncInterval().toMillis())) {
+                    sync();
+                }
+                if (running && now >= nextCheckpointAt) {
+                    runCheckpoint();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                running = false;
+            } catch (IOException e) {
+                // sync() failed its waiters already; a failed checkpoint is retried at the next interval
+                markFailed(e);
+            } catch (RuntimeException | Error e) {
+                LOG.error("store writer: unexpected failure", e);
+                failAll(batch, new IOException("store writer failed: " + e, e));
+                batch.clear();
+            }
+        }
+    }
+
+    /** Writes one batch; returns false once a close has been handled. */
+    private boolean process(List<Op> batch) {
+        if (batch.isEmpty()) {
+            return true;
+        }
+        List<Op> writes = new ArrayList<>(batch.size());
+        List<Control> controls = new ArrayList<>(1);
+        for (Op op : batch) {
+            queuedBytes.addAndGet(-op.bytes);
+            if (op instanceof Control c) {
+                controls.add(c);
+            } else {
+                writes.add(op);
+            }
+        }
+        if (!writes.isEmpty()) {
+            write(writes);
+        }
+        for (Control c : controls) {
+            try {
+                switch (c.kind) {
+                    case FLUSH -> sync();
+                    case CHECKPOINT -> runCheckpoint();
+                    case CLOSE -> {
+                        sync();
+                        runCheckpoint();
+                        closeFiles();
+                        c.promise.complete();
+                        return false;
+                    }
+                }
+                c.promise.complete();
+            } catch (IOException e) {
+                c.promise.fail(e);
+            }
+        }
+        return true;
+    }
+
+    private void write(List<Op> writes) {
+        long endBefore = log.end();
+        Map<TopicPartition, Long> next = new HashMap<>();
+        ByteBuffer[] records = new ByteBuffer[writes.size()];
+        for (int i = 0; i < writes.size(); i++) {
+            Op op = writes.get(i);
+            if (op instanceof Append a) {
+                long offset = next.computeIfAbsent(a.tp, tp -> {
+                    PartitionIndex idx = indexes.get(tp);
+                    return idx == null ? 0L : idx.next();
+                });
+                next.put(a.tp, offset + 1);
+                a.offset = offset;
+                Record.seal(a.record, offset);
+                records[i] = a.record;
+            } else {
+                Change c = (Change) op;
+                Record.seal(c.record, -1);
+                records[i] = c.record;
+            }
+        }
+        long[] positions;
+        try {
+            positions = log.append(records, records.length);
+        } catch (IOException e) {
+            rollBack(endBefore, e);
+            failAll(writes, e);
+            return;
+        }
+        try {
+            java.util.Set<PartitionIndex> touched = new java.util.HashSet<>();
+            for (int i = 0; i < writes.size(); i++) {
+                if (writes.get(i) instanceof Append a) {
+                    PartitionIndex idx = indexes.get(a.tp);
+                    if (idx == null) {
+                        idx = new PartitionIndex(options.dir().resolve("index"), a.tp, options.indexEntriesPerFile());
+                        indexes.put(a.tp, idx);
+                    }
+                    idx.append(positions[i], a.record.limit(), System.currentTimeMillis());
+                    touched.add(idx);
+                } else {
+                    ((Change) writes.get(i)).apply.run();
+                }
+            }
+            for (PartitionIndex idx : touched) {
+                idx.flush();
+            }
+        } catch (IOException e) {
+            // the log holds the batch; the index is rebuilt from it at the next start
+            LOG.error("store: index write failed; the next start rebuilds it from the log", e);
+            markFailed(e);
+        }
+        if (failure != null && log.end() > endBefore) {
+            LOG.info("store {}: writes succeed again", options.dir());
+            failure = null;
+        }
+        long now = System.currentTimeMillis();
+        for (Op op : writes) {
+            boolean durableWrite = !(op instanceof Append a) || a.durable;
+            if (options.fsync() == Fsync.OS || !durableWrite) {
+                complete(op);
+            } else {
+                if (waitingForSync.isEmpty()) {
+                    firstUnsyncedAt = now;
+                }
+                waitingForSync.add(op);
+                unsyncedBytes += op.bytes;
+            }
+        }
+    }
+
+    private void rollBack(long endBefore, IOException cause) {
+        markFailed(cause);
+        try {
+            log.truncate(endBefore);
+        } catch (IOException e) {
+            LOG.error("store: cannot cut a failed write back out of the log; the next start will", e);
+        }
+    }
+
+    private void markFailed(IOException e) {
+        if (failure == null) {
+            LOG.error("store {}: write failed, producers get errors until it succeeds again: {}", options.dir(), e.toString());
+        }
+        failure = e;
+    }
+
+    private void sync() throws IOException {
+        if (waitingForSync.isEmpty()) {
+            return;
+        }
+        try {
+            log.force();
+        } catch (IOException e) {
+            markFailed(e);
+            failAll(waitingForSync, e);
+            waitingForSync.clear();
+            unsyncedBytes = 0;
+            throw e;
+        }
+        for (Op op : waitingForSync) {
+            complete(op);
+        }
+        waitingForSync.clear();
+        unsyncedBytes = 0;
+    }
+
+    private static void complete(Op op) {
+        if (op instanceof Append a) {
+            a.promise.complete(a.offset);
+        } else if (op instanceof Change c) {
+            c.promise.complete();
+        }
+    }
+
+    private static void failAll(List<Op> ops, IOException e) {
+        for (Op op : ops) {
+            if (op instanceof Append a) {
+                a.promise.tryFail(e);
+            } else if (op instanceof Change c) {
+                c.promise.tryFail(e);
+            } else if (op instanceof Control c) {
+                c.promise.tryFail(e);
+            }
+        }
+    }
+
+    private void runCheckpoint() throws IOException {
+        nextCheckpointAt = System.currentTimeMillis() + options.checkpointInterval().toMillis();
+        sync();
+        log.forceFrom(checkpointPosition);
+        for (PartitionIndex i : indexes.values()) {
+            if (i.dirty()) {
+                i.forceAndRelease();
+            }
+        }
+        applyRetention();
+        checkpointPosition = log.end();
+        state.writeCheckpoint(checkpointFile, checkpoint());
+    }
+
+    /**
+     * Moves each partition's start past what its retention lets go: by age only what every durable
+     * cursor has passed, by size whatever the limit needs (counting what a cursor had not reached).
+     * Then deletes the commit-log segments no partition needs any more.
+     */
+    private void applyRetention() throws IOException {
+        long now = System.currentTimeMillis();
+        long minLive = log.end();
+        for (PartitionIndex idx : indexes.values()) {
+            Retention r = options.retention().apply(idx.tp.address());
+            long needed = minCursor(idx.tp);
+            long start = idx.start();
+            long dropBytes = 0;
+            long over = r.maxBytes() > 0 ? idx.bytes() - r.maxBytes() : 0;
+            long cutoff = r.maxAge().isZero() ? Long.MIN_VALUE : now - r.maxAge().toMillis();
+            boolean more = true;
+            while (more && start < idx.next()) {
+                long[] entries = idx.read(start, 1024);
+                if (entries.length == 0) {
+                    break;
+                }
+                for (int e = 0; e < entries.length; e += 3) {
+                    long size = entries[e + 1];
+                    boolean bySize = dropBytes < over;
+                    boolean byAge = entries[e + 2] < cutoff && start < needed && size > 0 || size == 0 && start < needed;
+                    if (!bySize && !byAge) {
+                        more = false;
+                        break;
+                    }
+                    if (bySize && start >= needed && size > 0) {
+                        dropped.increment(); // a cursor still needed it
+                    }
+                    dropBytes += size;
+                    start++;
+                }
+            }
+            if (start > idx.start()) {
+                idx.advanceStart(start, dropBytes);
+            }
+            if (idx.start() < idx.next()) {
+                long[] first = idx.read(idx.start(), 1);
+                if (first.length > 0) {
+                    minLive = Math.min(minLive, first[0]);
+                }
+            }
+        }
+        int deleted = log.deleteBefore(minLive);
+        if (deleted > 0) {
+            LOG.info("store {}: retention deleted {} commit-log segment(s)", options.dir(), deleted);
+        }
+    }
+
+    private long minCursor(TopicPartition tp) {
+        long min = Long.MAX_VALUE;
+        for (StoreState.Durable d : state.subscriptions.values()) {
+            CursorState c = d.cursors().get(tp);
+            if (c != null) {
+                min = Math.min(min, c.ackedBelow());
+            } else if (io.omnibus.core.spi.TopicFilter.of(d.record().filter()).matches(tp.address())) {
+                min = Math.min(min, 0); // subscribed, nothing acknowledged yet
+            }
+        }
+        return min;
+    }
+
+    private void closeFiles() throws IOException {
+        for (PartitionIndex i : indexes.values()) {
+            i.close();
+        }
+        log.close();
+        open = false;
+        releaseQuietly();
+    }
+
+    private void releaseQuietly() {
+        try {
+            if (lock != null) {
+                lock.release();
+            }
+            if (lockChannel != null) {
+                lockChannel.close();
+            }
+        } catch (IOException e) {
+            LOG.warn("store: releasing the lock failed: {}", e.toString());
+        }
+    }
+
+    // ---- reads --------------------------------------------------------------------------------------
+
+    @Override
+    public Future<List<StoredMessage>> read(TopicPartition partition, long fromOffset, int max) {
+        PartitionIndex idx = indexes.get(partition);
+        if (idx == null || max <= 0) {
+            return Future.succeededFuture(List.of());
+        }
+        Promise<List<StoredMessage>> promise = Promise.promise();
+        readers.execute(() -> {
+            try {
+                promise.complete(readNow(idx, fromOffset, max));
+            } catch (IOException | RuntimeException e) {
+                promise.fail(e);
+            }
+        });
+        return promise.future();
+    }
+
+    private List<StoredMessage> readNow(PartitionIndex idx, long fromOffset, int max) throws IOException {
+        long from = Math.max(fromOffset, idx.readableStart());
+        long[] entries = idx.read(from, max);
+        List<StoredMessage> out = new ArrayList<>(entries.length / 3);
+        for (int e = 0; e < entries.length; e += 3) {
+            long offset = from + e / 3;
+            long position = entries[e];
+            int size = (int) entries[e + 1];
+            if (size == 0) {
+                continue; // a hole: the record was corrupt
+            }
+            ByteBuffer record = log.read(position, size);
+            if (record == null) {
+                continue; // removed by retention meanwhile
+            }
+            if (!Record.valid(record)) {
+                LOG.error("store: corrupt record of {} offset {} (CRC mismatch) at {}; not delivered", idx.tp, offset,
+                        log.describe(position));
+                continue;
+            }
+            if (Record.offset(record) != offset || Record.partition(record) != idx.tp.partition()) {
+                LOG.error("store: index of {} disagrees with the log at offset {} ({}); not delivered", idx.tp, offset,
+                        log.describe(position));
+                continue;
+            }
+            out.add(new StoredMessage(idx.tp, offset, Record.envelope(record)));
+        }
+        return out;
+    }
+
+    @Override
+    public long startOffset(TopicPartition partition) {
+        PartitionIndex idx = indexes.get(partition);
+        return idx == null ? 0 : idx.readableStart();
+    }
+
+    @Override
+    public long endOffset(TopicPartition partition) {
+        PartitionIndex idx = indexes.get(partition);
+        return idx == null ? 0 : idx.readable();
+    }
+
+    @Override
+    public Set<TopicPartition> partitions() {
+        return Set.copyOf(indexes.keySet());
+    }
+
+    // ---- subscriptions, cursors, state --------------------------------------------------------------------
+
+    private Future<Void> change(byte[] body, Runnable apply) {
+        if (!open || closing) {
+            return Future.failedFuture(new IOException("store is closed"));
+        }
+        Change c = new Change(Record.encodeState(body, System.currentTimeMillis()), apply);
+        queue.add(c);
+        return c.promise.future();
+    }
+
+    @Override
+    public Future<Void> saveSubscription(SubscriptionRecord record) {
+        if (state.subscriptions.containsKey(record.name())) {
+            return Future.succeededFuture();
+        }
+        return change(StoreState.subscriptionPut(record), () -> state.subscriptions.putIfAbsent(record.name(),
+                new StoreState.Durable(record, new ConcurrentHashMap<>())));
+    }
+
+    @Override
+    public Future<Void> deleteSubscription(String name) {
+        return change(StoreState.subscriptionDelete(name), () -> state.subscriptions.remove(name));
+    }
+
+    @Override
+    public void saveCursor(String subscription, TopicPartition partition, CursorState cursor) {
+        StoreState.Durable d = state.subscriptions.get(subscription);
+        if (d != null) {
+            d.cursors().put(partition, cursor); // persisted at the next checkpoint
+        }
+    }
+
+    @Override
+    public Future<Map<SubscriptionRecord, Map<TopicPartition, CursorState>>> subscriptions() {
+        return Future.succeededFuture(state.subscriptionsView());
+    }
+
+    @Override
+    public Future<Void> putState(String namespace, String key, byte[] value) {
+        byte[] copy = value == null ? null : value.clone();
+        return change(StoreState.statePut(namespace, key, copy), () -> {
+            ConcurrentHashMap<String, byte[]> ns = state.states.computeIfAbsent(namespace, n -> new ConcurrentHashMap<>());
+            if (copy == null) {
+                ns.remove(key);
+            } else {
+                ns.put(key, copy);
+            }
+        });
+    }
+
+    @Override
+    public Map<String, byte[]> states(String namespace) {
+        return Map.copyOf(state.states.getOrDefault(namespace, new ConcurrentHashMap<>()));
+    }
+
+    @Override
+    public long droppedByRetention() {
+        return dropped.sum();
+    }
+
+    @Override
+    public Future<Void> flush() {
+        return control(Control.Kind.FLUSH);
+    }
+
+    /** Forces a checkpoint now (tests; also what a clean close does). */
+    public Future<Void> checkpointNow() {
+        return control(Control.Kind.CHECKPOINT);
+    }
+
+    private Future<Void> control(Control.Kind kind) {
+        if (!open) {
+            return Future.failedFuture(new IOException("store is closed"));
+        }
+        Control c = new Control(kind);
+        queue.add(c);
+        return c.promise.future();
+    }
+
+    /**
+     * Stops the writer at once, without a checkpoint or fsync, and closes the files: what a crash
+     * leaves behind (page cache included). Only for tests of recovery.
+     */
+    void crashForTests() throws Exception {
+        closing = true;
+        writer.interrupt();
+        writer.join(10_000);
+        for (PartitionIndex i : indexes.values()) {
+            i.close();
+        }
+        log.close();
+        open = false;
+        releaseQuietly();
+        readers.shutdown();
+    }
+
+    @Override
+    public Future<Void> close() {
+        if (!open || closing) {
+            return Future.succeededFuture();
+        }
+        Future<Void> closed = control(Control.Kind.CLOSE);
+        closing = true;
+        return closed.onComplete(ar -> readers.shutdown());
+    }
+}

@@ -1,0 +1,267 @@
+package io.omnibus.core.store.file;
+
+import io.omnibus.core.store.TopicPartition;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.stream.Stream;
+
+/**
+ * The index of one topic partition: fixed-size entries, one per offset, in files of
+ * {@code entriesPerFile} entries named by their first offset. An entry is the record's log
+ * position (8 bytes), its length (4; 0 marks a hole left by a corrupt record) and the second it
+ * was appended (4, for age retention).
+ *
+ * <p>The writer thread appends, truncates and deletes; readers see entries below {@link #readable()}.
+ */
+final class PartitionIndex {
+    static final int ENTRY = 16;
+
+    final TopicPartition tp;
+    private final Path dir;
+    private final long entriesPerFile;
+    // written by the writer thread only
+    private long next;
+    private long start;
+    private long bytes;
+    private FileChannel active;
+    private long activeBase = -1;
+    private ByteBuffer pending = ByteBuffer.allocate(ENTRY * 64);
+    private boolean dirty;
+    // published for readers
+    private volatile long readable;
+    private volatile long readableStart;
+
+    PartitionIndex(Path root, TopicPartition tp, long entriesPerFile) throws IOException {
+        this.tp = tp;
+        this.dir = root.resolve(dirName(tp));
+        this.entriesPerFile = entriesPerFile;
+        Files.createDirectories(dir);
+        Path name = dir.resolve("topic");
+        if (!Files.exists(name)) {
+            Files.writeString(name, tp.address().name() + "\n" + tp.partition() + "\n", StandardCharsets.UTF_8);
+        }
+    }
+
+    /** A directory name for any address (they can be long and hold any character): a hash, plus the partition. */
+    static String dirName(TopicPartition tp) {
+        try {
+            byte[] h = MessageDigest.getInstance("SHA-256").digest(tp.address().name().getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(h, 0, 16) + "-" + tp.partition();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    long next() {
+        return next;
+    }
+
+    long start() {
+        return start;
+    }
+
+    long bytes() {
+        return bytes;
+    }
+
+    long readable() {
+        return readable;
+    }
+
+    long readableStart() {
+        return readableStart;
+    }
+
+    boolean dirty() {
+        return dirty;
+    }
+
+    /** Sets the state a checkpoint recorded, dropping any entries written after it. */
+    void restore(long start, long next, long bytes) throws IOException {
+        this.start = start;
+        this.next = next;
+        this.bytes = bytes;
+        truncateFiles(next);
+        deleteFilesBefore(start);
+        publish();
+    }
+
+    /** Adds the entry of offset {@link #next()}; visible to readers after {@link #flush()}. */
+    void append(long position, int size, long appendedAtMillis) throws IOException {
+        if (next % entriesPerFile == 0 && pending.position() > 0) {
+            flush(); // entries of one file per write
+        }
+        if (!pending.hasRemaining()) {
+            flush();
+        }
+        pending.putLong(position).putInt(size).putInt((int) (appendedAtMillis / 1000));
+        next++;
+        bytes += size;
+        dirty = true;
+    }
+
+    /** Writes pending entries and makes them readable. */
+    void flush() throws IOException {
+        if (pending.position() > 0) {
+            long firstOffset = next - pending.position() / ENTRY;
+            long base = firstOffset - firstOffset % entriesPerFile;
+            FileChannel ch = channelFor(base);
+            pending.flip();
+            long at = (firstOffset - base) * ENTRY;
+            while (pending.hasRemaining()) {
+                at += ch.write(pending, at);
+            }
+            pending.clear();
+        }
+        publish();
+    }
+
+    private void publish() {
+        readableStart = start;
+        readable = next;
+    }
+
+    /** Forces this index to disk (at checkpoints) and closes its file: idle partitions hold no file open. */
+    void forceAndRelease() throws IOException {
+        flush();
+        if (active != null) {
+            active.force(false);
+            active.close();
+            active = null;
+            activeBase = -1;
+        }
+        dirty = false;
+    }
+
+    private FileChannel channelFor(long base) throws IOException {
+        if (base != activeBase) {
+            if (active != null) {
+                active.force(false);
+                active.close();
+            }
+            active = FileChannel.open(file(base), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            activeBase = base;
+        }
+        return active;
+    }
+
+    private Path file(long base) {
+        return dir.resolve(String.format("%020d.idx", base));
+    }
+
+    /** Reads entries [from, from + count) (clipped to what is readable): position, size, appendedAt second each. */
+    long[] read(long from, int count) throws IOException {
+        long end = Math.min(readable, from + count);
+        from = Math.max(from, readableStart);
+        if (from >= end) {
+            return new long[0];
+        }
+        long[] out = new long[(int) (end - from) * 3];
+        int i = 0;
+        long o = from;
+        while (o < end) {
+            long base = o - o % entriesPerFile;
+            long upto = Math.min(end, base + entriesPerFile);
+            ByteBuffer b = ByteBuffer.allocate((int) (upto - o) * ENTRY);
+            try (FileChannel ch = FileChannel.open(file(base), StandardOpenOption.READ)) {
+                long at = (o - base) * ENTRY;
+                while (b.hasRemaining()) {
+                    int n = ch.read(b, at + b.position());
+                    if (n < 0) {
+                        throw new IOException("index " + file(base) + " is shorter than its entries");
+                    }
+                }
+            } catch (java.nio.file.NoSuchFileException gone) {
+                return java.util.Arrays.copyOf(out, i); // retention removed it meanwhile
+            }
+            b.flip();
+            while (b.hasRemaining()) {
+                out[i++] = b.getLong();
+                out[i++] = b.getInt();
+                out[i++] = Integer.toUnsignedLong(b.getInt()) * 1000;
+            }
+            o = upto;
+        }
+        return out;
+    }
+
+    /** Moves the start forward (retention): entries before it are gone for readers; whole files are deleted. */
+    void advanceStart(long newStart, long droppedBytes) throws IOException {
+        if (newStart <= start) {
+            return;
+        }
+        start = Math.min(newStart, next);
+        bytes = Math.max(0, bytes - droppedBytes);
+        publish();
+        deleteFilesBefore(start);
+    }
+
+    private void truncateFiles(long upto) throws IOException {
+        if (active != null) {
+            active.close();
+            active = null;
+            activeBase = -1;
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                String n = f.getFileName().toString();
+                if (!n.endsWith(".idx")) {
+                    continue;
+                }
+                long base = Long.parseLong(n.substring(0, n.length() - 4));
+                if (base >= upto && !(base == 0 && upto == 0)) {
+                    Files.delete(f);
+                } else if (base + entriesPerFile > upto) {
+                    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+                        ch.truncate((upto - base) * ENTRY);
+                    }
+                }
+            }
+        }
+    }
+
+    private void deleteFilesBefore(long offset) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                String n = f.getFileName().toString();
+                if (n.endsWith(".idx")) {
+                    long base = Long.parseLong(n.substring(0, n.length() - 4));
+                    if (base + entriesPerFile <= offset && base != activeBase) {
+                        Files.delete(f);
+                    }
+                }
+            }
+        }
+    }
+
+    void close() throws IOException {
+        if (active != null) {
+            active.close();
+            active = null;
+        }
+    }
+
+    /** Reads the topic name file of an index directory. */
+    static TopicPartition readName(Path dir) throws IOException {
+        String[] lines = Files.readString(dir.resolve("topic"), StandardCharsets.UTF_8).split("\n");
+        return new TopicPartition(io.omnibus.core.spi.Address.of(lines[0]), Integer.parseInt(lines[1].trim()));
+    }
+
+    static void deleteDir(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.delete(f);
+            }
+        }
+        Files.delete(dir);
+    }
+}

@@ -1,0 +1,118 @@
+package io.omnibus.core.store.file;
+
+import io.omnibus.core.spi.Envelope;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.zip.CRC32C;
+
+/**
+ * One commit-log record:
+ * <pre>
+ *  0 int   length of the whole record
+ *  4 int   CRC32C of bytes [8, length)
+ *  8 byte  magic (1)
+ *  9 long  partition offset
+ * 17 long  appended at (ms since the epoch, the store's clock)
+ * 25 int   partition
+ * 29 ...   the envelope ({@link EnvelopeCodec}); its address names the topic
+ * </pre>
+ * The offset is written last, by the writer thread, so offsets follow log order.
+ */
+final class Record {
+    static final byte MAGIC = 1;
+    /** A change to subscriptions or key-value state ({@link StoreState}); no partition, offset -1. */
+    static final byte MAGIC_STATE = 2;
+    static final int HEADER = 29;
+    static final int OFFSET_AT = 9;
+    static final int CRC_AT = 4;
+
+    private Record() {
+    }
+
+    /** Serialises an envelope into a record whose offset and CRC are still to be set. */
+    static ByteBuffer encode(Envelope e, int partition, long appendedAt) {
+        ByteBuffer b = ByteBuffer.allocate(HEADER + EnvelopeCodec.size(e)).order(ByteOrder.BIG_ENDIAN);
+        b.position(8);
+        b.put(MAGIC);
+        b.putLong(-1);
+        b.putLong(appendedAt);
+        b.putInt(partition);
+        EnvelopeCodec.write(e, b);
+        int length = b.position();
+        b.putInt(0, length);
+        b.limit(length);
+        b.position(0);
+        return b;
+    }
+
+    /** A state-change record around {@code body}; sealed like any other. */
+    static ByteBuffer encodeState(byte[] body, long appendedAt) {
+        ByteBuffer b = ByteBuffer.allocate(HEADER + body.length);
+        b.putInt(HEADER + body.length);
+        b.putInt(0);
+        b.put(MAGIC_STATE);
+        b.putLong(-1);
+        b.putLong(appendedAt);
+        b.putInt(-1);
+        b.put(body);
+        b.flip();
+        return b;
+    }
+
+    static byte magic(ByteBuffer record) {
+        return record.get(record.position() + 8);
+    }
+
+    /** The body after the header (the envelope, or a state change). */
+    static ByteBuffer body(ByteBuffer record) {
+        ByteBuffer body = record.duplicate();
+        body.position(record.position() + HEADER);
+        body.limit(record.position() + record.getInt(record.position()));
+        return body.slice();
+    }
+
+    /** Sets the offset and the CRC; called by the writer just before the record is written. */
+    static void seal(ByteBuffer record, long offset) {
+        record.putLong(OFFSET_AT, offset);
+        CRC32C crc = new CRC32C();
+        crc.update(record.duplicate().position(8).limit(record.getInt(0)));
+        record.putInt(CRC_AT, (int) crc.getValue());
+    }
+
+    /** Whether {@code record} (positioned at its start, holding at least its length) carries a matching CRC. */
+    static boolean valid(ByteBuffer record) {
+        int length = record.getInt(record.position());
+        byte magic = length >= HEADER && length <= record.remaining() ? record.get(record.position() + 8) : 0;
+        if (magic != MAGIC && magic != MAGIC_STATE) {
+            return false;
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(record.duplicate().position(record.position() + 8).limit(record.position() + length));
+        return (int) crc.getValue() == record.getInt(record.position() + CRC_AT);
+    }
+
+    static long offset(ByteBuffer record) {
+        return record.getLong(record.position() + OFFSET_AT);
+    }
+
+    static long appendedAt(ByteBuffer record) {
+        return record.getLong(record.position() + 17);
+    }
+
+    static int partition(ByteBuffer record) {
+        return record.getInt(record.position() + 25);
+    }
+
+    /** The topic's address, read without decoding the whole envelope. */
+    static String address(ByteBuffer record) {
+        int at = record.position() + HEADER + 1 + 8 + 8 + 8 + 1 + 4;
+        int n = record.getInt(at);
+        return new String(record.array(), record.arrayOffset() + at + 4, n, StandardCharsets.UTF_8);
+    }
+
+    static Envelope envelope(ByteBuffer record) {
+        return EnvelopeCodec.read(body(record));
+    }
+}

@@ -1,0 +1,271 @@
+package io.omnibus.core.store.file;
+
+import io.omnibus.core.spi.Address;
+import io.omnibus.core.spi.DispatchPolicy;
+import io.omnibus.core.store.CursorState;
+import io.omnibus.core.store.SubscriptionRecord;
+import io.omnibus.core.store.TopicPartition;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.zip.CRC32C;
+
+/**
+ * What the store keeps besides messages: durable subscriptions with their cursors, and key-value
+ * state. Changes to subscriptions and state are commit-log records (replayed after the last
+ * checkpoint); cursors are saved at checkpoints (after a crash, what was acknowledged since the
+ * last checkpoint is delivered again: at-least-once). The checkpoint file holds all of it plus
+ * each partition's index state, written whole to a temporary file and renamed.
+ */
+final class StoreState {
+    static final byte SUBSCRIPTION_PUT = 1;
+    static final byte SUBSCRIPTION_DELETE = 2;
+    static final byte STATE_PUT = 3;
+    static final byte STATE_DELETE = 4;
+    private static final int CHECKPOINT_MAGIC = 0x4f4d434b; // "OMCK"
+
+    record Durable(SubscriptionRecord record, Map<TopicPartition, CursorState> cursors) {
+    }
+
+    record PartitionState(TopicPartition tp, long start, long next, long bytes) {
+    }
+
+    record Checkpoint(long logPosition, List<PartitionState> partitions) {
+    }
+
+    final ConcurrentHashMap<String, Durable> subscriptions = new ConcurrentHashMap<>();
+    final ConcurrentHashMap<String, ConcurrentHashMap<String, byte[]>> states = new ConcurrentHashMap<>();
+
+    // ---- change records (commit log, magic 2) ------------------------------------------------------
+
+    static byte[] subscriptionPut(SubscriptionRecord r) {
+        return change(SUBSCRIPTION_PUT, out -> {
+            writeString(out, r.name());
+            writeString(out, r.filter());
+            out.writeUTF(r.policy() == null ? "" : r.policy().name());
+        });
+    }
+
+    static byte[] subscriptionDelete(String name) {
+        return change(SUBSCRIPTION_DELETE, out -> writeString(out, name));
+    }
+
+    static byte[] statePut(String namespace, String key, byte[] value) {
+        return change(value == null ? STATE_DELETE : STATE_PUT, out -> {
+            out.writeUTF(namespace);
+            writeString(out, key);
+            if (value != null) {
+                out.writeInt(value.length);
+                out.write(value);
+            }
+        });
+    }
+
+    /** Applies one change record's body, as written by the methods above. */
+    void apply(ByteBuffer body) throws IOException {
+        DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(body.array(),
+                body.arrayOffset() + body.position(), body.remaining()));
+        byte kind = in.readByte();
+        switch (kind) {
+            case SUBSCRIPTION_PUT -> {
+                String name = readString(in);
+                String filter = readString(in);
+                String policy = in.readUTF();
+                subscriptions.putIfAbsent(name, new Durable(new SubscriptionRecord(name, filter,
+                        policy.isEmpty() ? null : DispatchPolicy.valueOf(policy)), new ConcurrentHashMap<>()));
+            }
+            case SUBSCRIPTION_DELETE -> subscriptions.remove(readString(in));
+            case STATE_PUT -> {
+                String ns = in.readUTF();
+                String key = readString(in);
+                byte[] value = new byte[in.readInt()];
+                in.readFully(value);
+                states.computeIfAbsent(ns, n -> new ConcurrentHashMap<>()).put(key, value);
+            }
+            case STATE_DELETE -> {
+                String ns = in.readUTF();
+                String key = readString(in);
+                Map<String, byte[]> m = states.get(ns);
+                if (m != null) {
+                    m.remove(key);
+                }
+            }
+            default -> throw new IOException("unknown state change kind " + kind);
+        }
+    }
+
+    private interface Body {
+        void write(DataOutputStream out) throws IOException;
+    }
+
+    private static byte[] change(byte kind, Body body) {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
+            DataOutputStream out = new DataOutputStream(bytes);
+            out.writeByte(kind);
+            body.write(out);
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    // ---- checkpoint file ----------------------------------------------------------------------------
+
+    void writeCheckpoint(Path file, Checkpoint cp) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(4096);
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.writeInt(CHECKPOINT_MAGIC);
+        out.writeInt(1);
+        out.writeLong(cp.logPosition());
+        out.writeInt(cp.partitions().size());
+        for (PartitionState p : cp.partitions()) {
+            writeString(out, p.tp().address().name());
+            out.writeInt(p.tp().partition());
+            out.writeLong(p.start());
+            out.writeLong(p.next());
+            out.writeLong(p.bytes());
+        }
+        out.writeInt(subscriptions.size());
+        for (Durable d : subscriptions.values()) {
+            writeString(out, d.record().name());
+            writeString(out, d.record().filter());
+            out.writeUTF(d.record().policy() == null ? "" : d.record().policy().name());
+            Map<TopicPartition, CursorState> cursors = Map.copyOf(d.cursors());
+            out.writeInt(cursors.size());
+            for (Map.Entry<TopicPartition, CursorState> c : cursors.entrySet()) {
+                writeString(out, c.getKey().address().name());
+                out.writeInt(c.getKey().partition());
+                out.writeLong(c.getValue().ackedBelow());
+                out.writeInt(c.getValue().ackedRanges().size());
+                for (long[] r : c.getValue().ackedRanges()) {
+                    out.writeLong(r[0]);
+                    out.writeLong(r[1]);
+                }
+            }
+        }
+        out.writeInt(states.size());
+        for (Map.Entry<String, ConcurrentHashMap<String, byte[]>> ns : states.entrySet()) {
+            out.writeUTF(ns.getKey());
+            Map<String, byte[]> entries = Map.copyOf(ns.getValue());
+            out.writeInt(entries.size());
+            for (Map.Entry<String, byte[]> e : entries.entrySet()) {
+                writeString(out, e.getKey());
+                out.writeInt(e.getValue().length);
+                out.write(e.getValue());
+            }
+        }
+        out.flush();
+        CRC32C crc = new CRC32C();
+        crc.update(bytes.toByteArray());
+        out.writeInt((int) crc.getValue());
+        out.flush();
+
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer b = ByteBuffer.wrap(bytes.toByteArray());
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
+            ch.force(true);
+        }
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
+            dir.force(true);
+        }
+    }
+
+    /** Reads a checkpoint, restoring subscriptions, cursors and state; null when there is none. */
+    Checkpoint readCheckpoint(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            return null;
+        }
+        byte[] all = Files.readAllBytes(file);
+        if (all.length < 12) {
+            throw new IOException("checkpoint " + file + " is truncated");
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(all, 0, all.length - 4);
+        if ((int) crc.getValue() != ByteBuffer.wrap(all, all.length - 4, 4).getInt()) {
+            throw new IOException("checkpoint " + file + " fails its CRC");
+        }
+        DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(all, 0, all.length - 4));
+        if (in.readInt() != CHECKPOINT_MAGIC || in.readInt() != 1) {
+            throw new IOException("checkpoint " + file + " has an unknown format");
+        }
+        long position = in.readLong();
+        int n = in.readInt();
+        List<PartitionState> partitions = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            TopicPartition tp = new TopicPartition(Address.of(readString(in)), in.readInt());
+            partitions.add(new PartitionState(tp, in.readLong(), in.readLong(), in.readLong()));
+        }
+        int subs = in.readInt();
+        for (int i = 0; i < subs; i++) {
+            String name = readString(in);
+            String filter = readString(in);
+            String policy = in.readUTF();
+            Map<TopicPartition, CursorState> cursors = new ConcurrentHashMap<>();
+            int c = in.readInt();
+            for (int j = 0; j < c; j++) {
+                TopicPartition tp = new TopicPartition(Address.of(readString(in)), in.readInt());
+                long below = in.readLong();
+                int ranges = in.readInt();
+                List<long[]> rs = new ArrayList<>(ranges);
+                for (int k = 0; k < ranges; k++) {
+                    rs.add(new long[] {in.readLong(), in.readLong()});
+                }
+                cursors.put(tp, new CursorState(below, rs));
+            }
+            subscriptions.put(name, new Durable(new SubscriptionRecord(name, filter,
+                    policy.isEmpty() ? null : DispatchPolicy.valueOf(policy)), cursors));
+        }
+        int namespaces = in.readInt();
+        for (int i = 0; i < namespaces; i++) {
+            String ns = in.readUTF();
+            int entries = in.readInt();
+            ConcurrentHashMap<String, byte[]> m = new ConcurrentHashMap<>();
+            for (int j = 0; j < entries; j++) {
+                String key = readString(in);
+                byte[] v = new byte[in.readInt()];
+                in.readFully(v);
+                m.put(key, v);
+            }
+            states.put(ns, m);
+        }
+        return new Checkpoint(position, partitions);
+    }
+
+    Map<SubscriptionRecord, Map<TopicPartition, CursorState>> subscriptionsView() {
+        Map<SubscriptionRecord, Map<TopicPartition, CursorState>> out = new LinkedHashMap<>();
+        subscriptions.values().forEach(d -> out.put(d.record(), Map.copyOf(d.cursors())));
+        return out;
+    }
+
+    /** Strings longer than writeUTF allows (addresses reach 65,535 bytes). */
+    private static void writeString(DataOutputStream out, String s) throws IOException {
+        byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    private static String readString(DataInputStream in) throws IOException {
+        byte[] b = new byte[in.readInt()];
+        in.readFully(b);
+        return new String(b, java.nio.charset.StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,349 @@
+package io.omnibus.core.store.file;
+
+import io.omnibus.core.spi.Address;
+import io.omnibus.core.spi.DispatchPolicy;
+import io.omnibus.core.spi.Envelope;
+import io.omnibus.core.spi.Header;
+import io.omnibus.core.spi.Origin;
+import io.omnibus.core.store.CursorState;
+import io.omnibus.core.store.StoredMessage;
+import io.omnibus.core.store.SubscriptionRecord;
+import io.omnibus.core.store.TopicPartition;
+import io.vertx.core.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+@Timeout(60)
+class FileMessageStoreTest {
+    private static final TopicPartition T = new TopicPartition(Address.of("sensors/t1"), 0);
+    private static final TopicPartition U = new TopicPartition(Address.of("orders/é x.y"), 3);
+
+    @TempDir
+    Path dir;
+
+    private final List<FileMessageStore> open = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() {
+        for (FileMessageStore s : open) {
+            if (s.healthy()) {
+                await(s.close());
+            }
+        }
+    }
+
+    static <T> T await(Future<T> f) {
+        try {
+            return f.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError("future failed: " + e, e);
+        }
+    }
+
+    private FileMessageStore open(FileMessageStore.Options options) {
+        FileMessageStore s = new FileMessageStore(options);
+        await(s.open());
+        open.add(s);
+        return s;
+    }
+
+    private FileMessageStore open() {
+        return open(FileMessageStore.Options.defaults(dir).withSegmentSize(64 * 1024, 16));
+    }
+
+    private static Envelope msg(String address, String payload) {
+        return Envelope.builder(address).payload(payload).build();
+    }
+
+    private List<String> payloads(FileMessageStore s, TopicPartition tp) {
+        return await(s.read(tp, 0, 100_000)).stream().map(m -> m.envelope().payloadAsString()).toList();
+    }
+
+    private void reopen(FileMessageStore s) {
+        await(s.close());
+        open.remove(s);
+    }
+
+    @Test
+    void everyFieldOfTheEnvelopeReadsBackEqual() {
+        FileMessageStore s = open();
+        Envelope e = Envelope.builder(T.address()).messageId("m-1").key("k").payload(new byte[] {0, 1, 2, (byte) 255})
+                .header("h", "v").header(Header.ofBytes("b", new byte[] {9, 8})).header("h", "w")
+                .contentType("application/octet-stream").payloadUtf8(false).correlation(new byte[] {7})
+                .replyTo("replies/1").createdAt(1234).expiresAt(99_999_999_999L).deliverAt(5678).priority(7)
+                .durable(true).retain(true).deliveryCount(3).origin(new Origin("mqtt", "dev-1", "c-9")).build();
+        assertThat(await(s.append(T, e))).isZero();
+        StoredMessage m = await(s.read(T, 0, 10)).get(0);
+        Envelope r = m.envelope();
+        assertThat(m.offset()).isZero();
+        assertThat(r.address()).isEqualTo(e.address());
+        assertThat(r.messageId()).isEqualTo("m-1");
+        assertThat(r.key()).isEqualTo(e.key());
+        assertThat(r.payloadBytes()).containsExactly(0, 1, 2, 255);
+        assertThat(r.headers()).isEqualTo(e.headers());
+        assertThat(r.headers().get(1).isText()).isFalse();
+        assertThat(r.contentType()).isEqualTo("application/octet-stream");
+        assertThat(r.correlation()).isEqualTo(ByteBuffer.wrap(new byte[] {7}));
+        assertThat(r.replyTo()).isEqualTo("replies/1");
+        assertThat(r.createdAt()).isEqualTo(1234);
+        assertThat(r.expiresAt()).isEqualTo(99_999_999_999L);
+        assertThat(r.deliverAt()).isEqualTo(5678);
+        assertThat(r.priority()).isEqualTo(7);
+        assertThat(r.retain()).isTrue();
+        assertThat(r.deliveryCount()).isEqualTo(3);
+        assertThat(r.origin()).isEqualTo(new Origin("mqtt", "dev-1", "c-9"));
+    }
+
+    @Test
+    void offsetsArePerPartitionAndSurviveARestart() {
+        FileMessageStore s = open();
+        for (int i = 0; i < 300; i++) {
+            assertThat(await(s.append(i % 2 == 0 ? T : U, msg((i % 2 == 0 ? T : U).address().name(), "m" + i))))
+                    .isEqualTo(i / 2);
+        }
+        reopen(s);
+        FileMessageStore again = open();
+        assertThat(again.partitions()).containsExactlyInAnyOrder(T, U);
+        assertThat(again.endOffset(T)).isEqualTo(150);
+        assertThat(await(again.append(T, msg("sensors/t1", "after")))).isEqualTo(150);
+        List<String> t = payloads(again, T);
+        assertThat(t).hasSize(151).startsWith("m0", "m2").endsWith("m298", "after");
+        assertThat(await(again.read(U, 140, 5))).extracting(StoredMessage::offset).containsExactly(140L, 141L, 142L, 143L, 144L);
+    }
+
+    @Test
+    void recoveryWithoutACleanCloseRebuildsIndexesFromTheLog() throws Exception {
+        // a checkpoint far in the future: everything written is after the last checkpoint
+        FileMessageStore s = open(FileMessageStore.Options.defaults(dir).withSegmentSize(64 * 1024, 16)
+                .withCheckpointInterval(Duration.ofHours(1)));
+        for (int i = 0; i < 200; i++) {
+            await(s.append(T, msg("sensors/t1", "m" + i)));
+        }
+        simulateCrash(s);
+        // the index files written after the checkpoint are not trusted: make them wrong to prove it
+        try (Stream<Path> files = Files.walk(dir.resolve("index"))) {
+            for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".idx"))::iterator) {
+                Files.write(f, new byte[] {1, 2, 3});
+            }
+        }
+        FileMessageStore again = open(FileMessageStore.Options.defaults(dir).withSegmentSize(64 * 1024, 16));
+        assertThat(payloads(again, T)).hasSize(200).startsWith("m0").endsWith("m199");
+    }
+
+    @Test
+    void aTornTailIsCutAndWritingContinuesAfterTheLastWholeRecord() throws Exception {
+        FileMessageStore s = open();
+        for (int i = 0; i < 10; i++) {
+            await(s.append(T, msg("sensors/t1", "m" + i)));
+        }
+        simulateCrash(s);
+        Path last = lastSegment();
+        long size = Files.size(last);
+        try (RandomAccessFile f = new RandomAccessFile(last.toFile(), "rw")) {
+            f.setLength(size - 5); // the last record is torn
+        }
+        FileMessageStore again = open();
+        assertThat(payloads(again, T)).hasSize(9).endsWith("m8");
+        assertThat(await(again.append(T, msg("sensors/t1", "next")))).isEqualTo(9);
+        assertThat(payloads(again, T)).hasSize(10).endsWith("m8", "next");
+    }
+
+    @Test
+    void garbageAfterTheLastRecordIsCut() throws Exception {
+        FileMessageStore s = open();
+        await(s.append(T, msg("sensors/t1", "only")));
+        simulateCrash(s);
+        Files.write(lastSegment(), new byte[] {0, 0, 1, 0, 42, 42, 42}, java.nio.file.StandardOpenOption.APPEND);
+        FileMessageStore again = open();
+        assertThat(payloads(again, T)).containsExactly("only");
+        assertThat(await(again.append(T, msg("sensors/t1", "two")))).isEqualTo(1);
+    }
+
+    @Test
+    void aBitFlipIsDetectedNeverDeliveredAndTheRestStaysReadable() throws Exception {
+        FileMessageStore s = open();
+        for (int i = 0; i < 5; i++) {
+            await(s.append(T, msg("sensors/t1", "payload-" + i)));
+        }
+        await(s.checkpointNow());
+        flipByteOf(s, 2);
+        // the read path checks the CRC
+        assertThat(payloads(s, T)).containsExactly("payload-0", "payload-1", "payload-3", "payload-4");
+        reopen(s);
+        FileMessageStore again = open();
+        assertThat(payloads(again, T)).containsExactly("payload-0", "payload-1", "payload-3", "payload-4");
+    }
+
+    @Test
+    void aBitFlipAfterTheCheckpointIsSkippedByRecoveryWhichKeepsTheRecordsAfterIt() throws Exception {
+        FileMessageStore s = open(FileMessageStore.Options.defaults(dir).withSegmentSize(64 * 1024, 16)
+                .withCheckpointInterval(Duration.ofHours(1)));
+        for (int i = 0; i < 5; i++) {
+            await(s.append(T, msg("sensors/t1", "payload-" + i)));
+        }
+        flipByteOf(s, 1);
+        simulateCrash(s);
+        FileMessageStore again = open();
+        assertThat(payloads(again, T)).containsExactly("payload-0", "payload-2", "payload-3", "payload-4");
+        assertThat(await(again.read(T, 0, 10))).extracting(StoredMessage::offset).containsExactly(0L, 2L, 3L, 4L);
+        assertThat(await(again.append(T, msg("sensors/t1", "payload-5")))).isEqualTo(5);
+    }
+
+    @Test
+    void theDataDirectoryIsLocked() {
+        open();
+        FileMessageStore second = new FileMessageStore(FileMessageStore.Options.defaults(dir));
+        assertThatThrownBy(() -> await(second.open())).hasMessageContaining("is in use by another gateway")
+                .hasMessageContaining(dir.toAbsolutePath().toString());
+    }
+
+    @Test
+    void subscriptionsCursorsAndStateSurviveARestart() {
+        FileMessageStore s = open();
+        await(s.saveSubscription(new SubscriptionRecord("billing", "orders/#", DispatchPolicy.FAIR)));
+        await(s.saveSubscription(new SubscriptionRecord("gone", "x", null)));
+        await(s.deleteSubscription("gone"));
+        s.saveCursor("billing", U, new CursorState(7, List.of(new long[] {9, 11})));
+        await(s.putState("retained", "a/b", new byte[] {1, 2}));
+        await(s.putState("retained", "a/c", new byte[] {3}));
+        await(s.putState("retained", "a/c", null));
+        reopen(s);
+        FileMessageStore again = open();
+        var subs = await(again.subscriptions());
+        assertThat(subs).hasSize(1);
+        var entry = subs.entrySet().iterator().next();
+        assertThat(entry.getKey()).isEqualTo(new SubscriptionRecord("billing", "orders/#", DispatchPolicy.FAIR));
+        CursorState c = entry.getValue().get(U);
+        assertThat(c.ackedBelow()).isEqualTo(7);
+        assertThat(c.ackedRanges()).hasSize(1);
+        assertThat(c.ackedRanges().get(0)).containsExactly(9, 11);
+        assertThat(again.states("retained")).containsOnlyKeys("a/b");
+        assertThat(again.states("retained").get("a/b")).containsExactly(1, 2);
+    }
+
+    @Test
+    void stateChangesAfterTheLastCheckpointAreReplayed() throws Exception {
+        FileMessageStore s = open(FileMessageStore.Options.defaults(dir).withCheckpointInterval(Duration.ofHours(1)));
+        await(s.putState("sessions", "client-1", new byte[] {5}));
+        await(s.saveSubscription(new SubscriptionRecord("late", "t", null)));
+        simulateCrash(s);
+        FileMessageStore again = open();
+        assertThat(again.states("sessions")).containsOnlyKeys("client-1");
+        assertThat(await(again.subscriptions()).keySet()).extracting(SubscriptionRecord::name).containsExactly("late");
+    }
+
+    @Test
+    void sizeRetentionDropsWholeSegmentsAndCountsWhatACursorStillNeeded() {
+        FileMessageStore s = open(FileMessageStore.Options.defaults(dir).withSegmentSize(16 * 1024, 64)
+                .withCheckpointInterval(Duration.ofHours(1))
+                .withRetention(a -> new FileMessageStore.Retention(Duration.ZERO, 20 * 1024)));
+        await(s.saveSubscription(new SubscriptionRecord("slow", "sensors/t1", null)));
+        s.saveCursor("slow", T, new CursorState(100, List.of()));
+        String kb = "x".repeat(1000);
+        for (int i = 0; i < 200; i++) {
+            await(s.append(T, msg("sensors/t1", kb)));
+        }
+        long segmentsBefore = segmentCount();
+        await(s.checkpointNow());
+        assertThat(s.startOffset(T)).isGreaterThan(150);
+        assertThat(segmentCount()).isLessThan(segmentsBefore);
+        assertThat(s.droppedByRetention()).isEqualTo(s.startOffset(T) - 100);
+        List<StoredMessage> left = await(s.read(T, 0, 1000));
+        assertThat(left.get(0).offset()).isEqualTo(s.startOffset(T));
+        assertThat(left.get(left.size() - 1).offset()).isEqualTo(199);
+    }
+
+    @Test
+    void ageRetentionNeverPassesADurableCursor() {
+        FileMessageStore s = open(FileMessageStore.Options.defaults(dir).withSegmentSize(16 * 1024, 64)
+                .withCheckpointInterval(Duration.ofHours(1))
+                .withRetention(a -> new FileMessageStore.Retention(Duration.ofMillis(1), 0)));
+        await(s.saveSubscription(new SubscriptionRecord("reader", "sensors/#", null)));
+        s.saveCursor("reader", T, new CursorState(30, List.of()));
+        for (int i = 0; i < 50; i++) {
+            await(s.append(T, msg("sensors/t1", "m" + i)));
+        }
+        for (int i = 0; i < 20; i++) {
+            await(s.append(U, msg(U.address().name(), "u" + i)));
+        }
+        long written = System.currentTimeMillis();
+        // the index keeps append times in whole seconds: let the oldest be more than a second old
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+                .until(() -> System.currentTimeMillis() >= written + 2_000);
+        await(s.checkpointNow());
+        assertThat(s.startOffset(T)).isEqualTo(30);
+        assertThat(s.startOffset(U)).as("no durable cursor reads it").isEqualTo(20);
+        assertThat(s.droppedByRetention()).isZero();
+    }
+
+    @Test
+    void everyFsyncPolicyAcknowledgesAndKeeps() {
+        for (FileMessageStore.Fsync f : FileMessageStore.Fsync.values()) {
+            Path d = dir.resolve(f.name());
+            FileMessageStore s = open(FileMessageStore.Options.defaults(d).withFsync(f));
+            List<Future<Long>> acks = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                acks.add(s.append(T, msg("sensors/t1", "m" + i)));
+            }
+            for (int i = 0; i < 100; i++) {
+                assertThat(await(acks.get(i))).isEqualTo(i);
+            }
+            reopen(s);
+            assertThat(payloads(open(FileMessageStore.Options.defaults(d)), T)).hasSize(100);
+        }
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------------
+
+    /** Stops the writer without a checkpoint, as a crash would, and releases the lock. */
+    private void simulateCrash(FileMessageStore s) throws Exception {
+        var crash = FileMessageStore.class.getDeclaredMethod("crashForTests");
+        crash.setAccessible(true);
+        crash.invoke(s);
+        open.remove(s);
+    }
+
+    private Path lastSegment() throws Exception {
+        try (Stream<Path> files = Files.list(dir.resolve("commitlog"))) {
+            return files.filter(p -> p.toString().endsWith(".log")).sorted().reduce((a, b) -> b).orElseThrow();
+        }
+    }
+
+    private long segmentCount() {
+        try (Stream<Path> files = Files.list(dir.resolve("commitlog"))) {
+            return files.filter(p -> p.toString().endsWith(".log")).count();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Flips one bit in the payload of the record at {@code offset} of T, on disk. */
+    private void flipByteOf(FileMessageStore s, long offset) throws Exception {
+        Path seg = lastSegment();
+        byte[] all = Files.readAllBytes(seg);
+        String needle = "payload-" + offset;
+        int at = new String(all, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf(needle);
+        assertThat(at).isPositive();
+        try (RandomAccessFile f = new RandomAccessFile(seg.toFile(), "rw")) {
+            f.seek(at + needle.length() - 1);
+            byte b = f.readByte();
+            f.seek(at + needle.length() - 1);
+            f.writeByte(b ^ 0x01);
+        }
+    }
+}
