@@ -42,7 +42,7 @@ class ConfigLoaderTest {
         GatewayConfig c = load("", Map.of());
         assertThat(c.admin().port()).isEqualTo(8080);
         assertThat(c.adapters().get("mqtt").enabled()).isFalse();
-        assertThat(c.store().type()).isEqualTo("memory");
+        assertThat(c.store().type()).isEqualTo("file");
     }
 
     @Test

@@ -123,6 +123,43 @@ class GatewayProcessIT {
     }
 
     @Test
+    void theFileStoreKeepsMessagesAcrossARestartAndLocksItsDirectory() throws Exception {
+        Path data = dir.resolve("data");
+        String yaml = config(0, true, 0).replace("type: memory", "type: file\n  dir: " + data);
+        Path cfg = GatewayProcess.writeConfig(dir, yaml);
+        try (GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config", cfg.toString())) {
+            String ready = readyLine(gw);
+            Matcher lm = LINE_PORT.matcher(ready);
+            assertThat(lm.matches()).isTrue();
+            try (Socket publisher = new Socket(InetAddress.getLoopbackAddress(), Integer.parseInt(lm.group(1)))) {
+                BufferedReader in = reader(publisher);
+                for (int i = 0; i < 3; i++) {
+                    send(publisher, "PUB orders/eu o" + i);
+                    assertThat(in.readLine()).isEqualTo("OK " + i);
+                }
+            }
+            try (GatewayProcess second = GatewayProcess.run(Map.of(), "start", "--config", cfg.toString())) {
+                assertThat(second.waitForExit(60)).isEqualTo(1);
+                assertThat(second.stderr()).contains("is in use by another gateway");
+            }
+            gw.process.toHandle().destroy();
+            assertThat(gw.waitForExit(30)).isZero();
+        }
+        try (GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config", cfg.toString())) {
+            Matcher m = READY.matcher(readyLine(gw));
+            assertThat(m.matches()).isTrue();
+            int admin = Integer.parseInt(m.group(2));
+            JsonObject health = new JsonObject(get(admin, "/health").body());
+            assertThat(health.getJsonObject("store").getString("type")).isEqualTo("file");
+            JsonArray topics = new JsonArray(get(admin, "/api/topics").body());
+            assertThat(topics.getJsonObject(0).getString("name")).isEqualTo("orders/eu");
+            assertThat(topics.getJsonObject(0).getLong("endOffset")).isEqualTo(3L);
+            gw.process.toHandle().destroy();
+            assertThat(gw.waitForExit(30)).isZero();
+        }
+    }
+
+    @Test
     void invalidValueExitsWithTwoNamingFileAndKey() throws Exception {
         Path cfg = GatewayProcess.writeConfig(dir, config(0, false, 0) + "mqtt:\n  port: 70000\n");
         try (GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config", cfg.toString())) {

@@ -55,6 +55,11 @@ class FileMessageStoreTest {
         }
     }
 
+    /** Like {@link #await}, but a failed future throws its ExecutionException for the caller to inspect. */
+    static <T> T awaitOrFail(Future<T> f) throws Exception {
+        return f.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    }
+
     private FileMessageStore open(FileMessageStore.Options options) {
         FileMessageStore s = new FileMessageStore(options);
         await(s.open());
