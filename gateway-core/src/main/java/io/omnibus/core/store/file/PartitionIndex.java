@@ -34,7 +34,7 @@ final class PartitionIndex {
     private long bytes;
     private FileChannel active;
     private long activeBase = -1;
-    private ByteBuffer pending = ByteBuffer.allocate(ENTRY * 64);
+    private final ByteBuffer pending = ByteBuffer.allocate(ENTRY * 4096);
     private boolean dirty;
     // published for readers
     private volatile long readable;
