@@ -50,7 +50,9 @@ public class StoreAppendBenchmark {
     static final int BATCH = 1_000;
     static final int PAYLOAD = 1024;
     /** Record header + envelope fields around a 1 KiB payload: what the store writes per message. */
-    static final int RECORD_BYTES = 1_117;
+    static final int RECORD_BYTES = 1_148;
+    static final long SEGMENT = 128L << 20;
+    private int rawFiles;
 
     @Param({"GROUP", "OS"})
     public String fsync;
@@ -71,7 +73,7 @@ public class StoreAppendBenchmark {
         store = new FileMessageStore(FileMessageStore.Options.defaults(root.resolve("store"))
                 .withFsync(FileMessageStore.Fsync.valueOf(fsync)));
         store.open().toCompletionStage().toCompletableFuture().get();
-        raw = FileChannel.open(Files.createDirectories(root).resolve("raw.bin"), StandardOpenOption.CREATE,
+        raw = FileChannel.open(Files.createDirectories(root).resolve("raw-0.bin"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE);
         for (int i = 0; i < BATCH; i++) {
             rawBatch[i] = ByteBuffer.allocate(RECORD_BYTES);
@@ -112,9 +114,11 @@ public class StoreAppendBenchmark {
         if (fsync.equals("GROUP")) {
             raw.force(false);
         }
-        if (raw.position() > (1L << 30)) {
-            raw.truncate(0);
-            raw.position(0);
+        if (raw.position() >= SEGMENT) {
+            // like the commit log: a new file per segment, never rewriting (rewritten pages would never reach the disk)
+            raw.close();
+            raw = FileChannel.open(root.resolve("raw-" + (++rawFiles) + ".bin"), StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE);
         }
         return n;
     }

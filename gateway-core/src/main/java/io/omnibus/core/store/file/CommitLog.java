@@ -102,6 +102,7 @@ final class CommitLog implements AutoCloseable {
                 last.channel.force(false); // a full segment is durable before the next one starts
                 long base = last.base + segmentSize;
                 segments.put(base, open(base, file(base)));
+                forceDirectory(dir); // and so is the new file's name
                 end = base;
                 continue;
             }
@@ -187,6 +188,13 @@ final class CommitLog implements AutoCloseable {
             deleted++;
         }
         return deleted;
+    }
+
+    /** Makes a directory's entries (new or deleted files) durable. */
+    static void forceDirectory(Path dir) throws IOException {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        }
     }
 
     String describe(long position) {

@@ -158,6 +158,8 @@ public final class FileMessageStore implements MessageStore {
     private volatile boolean open;
     private volatile boolean closing;
     private volatile IOException failure;
+    /** A failed write could not be taken back: only a restart (recovery) makes writing safe again. */
+    private volatile boolean broken;
     // writer-thread state
     private final List<Op> waitingForSync = new ArrayList<>();
     private long unsyncedBytes;
@@ -201,6 +203,16 @@ public final class FileMessageStore implements MessageStore {
                 writer.start();
                 done.complete();
             } catch (Exception e) {
+                try {
+                    for (PartitionIndex i : indexes.values()) {
+                        i.close();
+                    }
+                    if (log != null) {
+                        log.close();
+                    }
+                } catch (IOException closeFailed) {
+                    e.addSuppressed(closeFailed);
+                }
                 releaseQuietly();
                 done.fail(e);
             }
@@ -246,15 +258,19 @@ public final class FileMessageStore implements MessageStore {
         }
         try (Stream<Path> dirs = Files.list(indexRoot)) {
             for (Path d : (Iterable<Path>) dirs::iterator) {
-                StoreState.PartitionState p = known.get(d.getFileName().toString());
-                if (p == null) {
+                if (!known.containsKey(d.getFileName().toString())) {
                     PartitionIndex.deleteDir(d); // written after the checkpoint: rebuilt by the scan
-                } else {
-                    PartitionIndex index = new PartitionIndex(indexRoot, p.tp(), options.indexEntriesPerFile());
-                    index.restore(p.start(), p.next(), p.bytes());
-                    indexes.put(p.tp(), index);
                 }
             }
+        }
+        for (StoreState.PartitionState p : known.values()) {
+            if (!Files.isDirectory(indexRoot.resolve(PartitionIndex.dirName(p.tp())))) {
+                LOG.error("store {}: the index of {} is missing; its offsets continue, its older messages read as gone",
+                        options.dir(), p.tp());
+            }
+            PartitionIndex index = new PartitionIndex(indexRoot, p.tp(), options.indexEntriesPerFile());
+            index.restore(p.start(), p.next(), p.bytes());
+            indexes.put(p.tp(), index);
         }
         long from = cp == null ? log.start() : Math.max(cp.logPosition(), log.start());
         long end = scan(indexRoot, from);
@@ -354,6 +370,10 @@ public final class FileMessageStore implements MessageStore {
         if (!open || closing) {
             return Future.failedFuture(new IOException("store is closed"));
         }
+        if (broken) {
+            return Future.failedFuture(new IOException("store needs a restart after a write it could not take back: "
+                    + failure));
+        }
         ByteBuffer record = Record.encode(envelope, partition.partition(), System.currentTimeMillis());
         if (record.remaining() > options.segmentSize()) {
             return Future.failedFuture(new IOException("message of " + record.remaining()
@@ -430,13 +450,13 @@ public final class FileMessageStore implements MessageStore {
         for (Control c : controls) {
             try {
                 switch (c.kind) {
-                    case FLUSH -> sync();
+                    case FLUSH -> {
+                        sync();
+                        log.force(); // also what os-policy and non-durable writes left in the page cache
+                    }
                     case CHECKPOINT -> runCheckpoint();
                     case CLOSE -> {
-                        sync();
-                        runCheckpoint();
-                        closeFiles();
-                        c.promise.complete();
+                        closeNow(c, batch);
                         return false;
                     }
                 }
@@ -477,8 +497,8 @@ public final class FileMessageStore implements MessageStore {
             failAll(writes, e);
             return;
         }
+        java.util.Set<PartitionIndex> touched = new java.util.LinkedHashSet<>();
         try {
-            java.util.Set<PartitionIndex> touched = new java.util.HashSet<>();
             for (int i = 0; i < writes.size(); i++) {
                 if (writes.get(i) instanceof Append a) {
                     PartitionIndex idx = indexes.get(a.tp);
@@ -486,29 +506,36 @@ public final class FileMessageStore implements MessageStore {
                         idx = new PartitionIndex(options.dir().resolve("index"), a.tp, options.indexEntriesPerFile());
                         indexes.put(a.tp, idx);
                     }
+                    if (touched.add(idx)) {
+                        idx.mark();
+                    }
                     idx.append(positions[i], a.record.limit(), System.currentTimeMillis());
-                    touched.add(idx);
-                } else {
-                    ((Change) writes.get(i)).apply.run();
                 }
             }
             for (PartitionIndex idx : touched) {
                 idx.flush();
             }
         } catch (IOException e) {
-            // the log holds the batch; the index is rebuilt from it at the next start
-            LOG.error("store: index write failed; the next start rebuilds it from the log", e);
-            markFailed(e);
+            // the batch is taken back whole: no offset is used twice, nothing unindexed is acknowledged
+            touched.forEach(PartitionIndex::rollback);
+            rollBack(endBefore, e);
+            failAll(writes, e);
+            return;
         }
-        if (failure != null && log.end() > endBefore) {
+        for (Op op : writes) {
+            if (op instanceof Change c) {
+                c.apply.run();
+            }
+        }
+        if (failure != null && !broken) {
             LOG.info("store {}: writes succeed again", options.dir());
             failure = null;
         }
         long now = System.currentTimeMillis();
         for (Op op : writes) {
             boolean durableWrite = !(op instanceof Append a) || a.durable;
-            if (options.fsync() == Fsync.OS || !durableWrite) {
-                complete(op);
+            if (options.fsync() == Fsync.OS || (!durableWrite && waitingForSync.isEmpty())) {
+                complete(op); // nothing earlier waits: completions stay in offset order
             } else {
                 if (waitingForSync.isEmpty()) {
                     firstUnsyncedAt = now;
@@ -524,7 +551,10 @@ public final class FileMessageStore implements MessageStore {
         try {
             log.truncate(endBefore);
         } catch (IOException e) {
-            LOG.error("store: cannot cut a failed write back out of the log; the next start will", e);
+            // records of a failed batch may stay in the log; writing on could give their offsets to others
+            broken = true;
+            LOG.error("store {}: cannot cut a failed write back out of the log; no more writes until a restart",
+                    options.dir(), e);
         }
     }
 
@@ -584,17 +614,26 @@ public final class FileMessageStore implements MessageStore {
                 i.forceAndRelease();
             }
         }
-        applyRetention();
+        long minLive = applyRetention();
         checkpointPosition = log.end();
         state.writeCheckpoint(checkpointFile, checkpoint());
+        // files go only once a checkpoint that no longer needs them is durable
+        for (PartitionIndex i : indexes.values()) {
+            i.deleteObsoleteFiles();
+        }
+        int deleted = log.deleteBefore(Math.min(minLive, checkpointPosition));
+        if (deleted > 0) {
+            CommitLog.forceDirectory(options.dir().resolve("commitlog"));
+            LOG.info("store {}: retention deleted {} commit-log segment(s)", options.dir(), deleted);
+        }
     }
 
     /**
      * Moves each partition's start past what its retention lets go: by age only what every durable
      * cursor has passed, by size whatever the limit needs (counting what a cursor had not reached).
-     * Then deletes the commit-log segments no partition needs any more.
+     * Returns the lowest log position a partition still needs.
      */
-    private void applyRetention() throws IOException {
+    private long applyRetention() throws IOException {
         long now = System.currentTimeMillis();
         long minLive = log.end();
         for (PartitionIndex idx : indexes.values()) {
@@ -635,10 +674,7 @@ public final class FileMessageStore implements MessageStore {
                 }
             }
         }
-        int deleted = log.deleteBefore(minLive);
-        if (deleted > 0) {
-            LOG.info("store {}: retention deleted {} commit-log segment(s)", options.dir(), deleted);
-        }
+        return minLive;
     }
 
     private long minCursor(TopicPartition tp) {
@@ -652,6 +688,36 @@ public final class FileMessageStore implements MessageStore {
             }
         }
         return min;
+    }
+
+    /** Last work of the writer: flush and checkpoint if it can, close the files, fail whatever came too late. */
+    private void closeNow(Control close, List<Op> batch) {
+        IOException failed = null;
+        try {
+            sync();
+            runCheckpoint();
+        } catch (IOException e) {
+            failed = e;
+            LOG.error("store {}: final checkpoint failed; the next start recovers from the previous one", options.dir(), e);
+        }
+        try {
+            closeFiles();
+        } catch (IOException e) {
+            failed = failed == null ? e : failed;
+        }
+        List<Op> late = new ArrayList<>();
+        for (Op op : batch) {
+            if (op != close && op instanceof Control) {
+                late.add(op);
+            }
+        }
+        queue.drainTo(late);
+        failAll(late, new IOException("store is closed"));
+        if (failed == null) {
+            close.promise.complete();
+        } else {
+            close.promise.fail(failed);
+        }
     }
 
     private void closeFiles() throws IOException {
@@ -696,7 +762,7 @@ public final class FileMessageStore implements MessageStore {
     }
 
     private List<StoredMessage> readNow(PartitionIndex idx, long fromOffset, int max) throws IOException {
-        long from = Math.max(fromOffset, idx.readableStart());
+        long from = Math.max(fromOffset, idx.readableStart()); // read once: retention may move it meanwhile
         long[] entries = idx.read(from, max);
         List<StoredMessage> out = new ArrayList<>(entries.length / 3);
         for (int e = 0; e < entries.length; e += 3) {
@@ -748,7 +814,14 @@ public final class FileMessageStore implements MessageStore {
         if (!open || closing) {
             return Future.failedFuture(new IOException("store is closed"));
         }
+        if (broken) {
+            return Future.failedFuture(new IOException("store needs a restart after a write it could not take back"));
+        }
         Change c = new Change(Record.encodeState(body, System.currentTimeMillis()), apply);
+        if (c.bytes > options.segmentSize()) {
+            return Future.failedFuture(new IOException("state of " + c.bytes + " bytes is larger than store.segment-size"));
+        }
+        queuedBytes.addAndGet(c.bytes);
         queue.add(c);
         return c.promise.future();
     }
@@ -844,8 +917,9 @@ public final class FileMessageStore implements MessageStore {
         if (!open || closing) {
             return Future.succeededFuture();
         }
-        Future<Void> closed = control(Control.Kind.CLOSE);
-        closing = true;
-        return closed.onComplete(ar -> readers.shutdown());
+        Control c = new Control(Control.Kind.CLOSE);
+        closing = true; // appends from now on fail at once; the writer fails any that slipped in
+        queue.add(c);
+        return c.promise.future().onComplete(ar -> readers.shutdown());
     }
 }

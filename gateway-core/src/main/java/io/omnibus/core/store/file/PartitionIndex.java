@@ -48,6 +48,8 @@ final class PartitionIndex {
         Path name = dir.resolve("topic");
         if (!Files.exists(name)) {
             Files.writeString(name, tp.address().name() + "\n" + tp.partition() + "\n", StandardCharsets.UTF_8);
+            CommitLog.forceDirectory(dir);
+            CommitLog.forceDirectory(root);
         }
     }
 
@@ -95,6 +97,26 @@ final class PartitionIndex {
         publish();
     }
 
+    private long markNext;
+    private long markBytes;
+
+    /** Remembers the state before a batch, so a batch that fails can be taken back. */
+    void mark() {
+        markNext = next;
+        markBytes = bytes;
+    }
+
+    /**
+     * Takes back every entry since {@link #mark()}: entries already written past {@code next} are
+     * overwritten by the next appends (writes are positional) and cut by recovery.
+     */
+    void rollback() {
+        next = markNext;
+        bytes = markBytes;
+        pending.clear();
+        publish();
+    }
+
     /** Adds the entry of offset {@link #next()}; visible to readers after {@link #flush()}. */
     void append(long position, int size, long appendedAtMillis) throws IOException {
         if (next % entriesPerFile == 0 && pending.position() > 0) {
@@ -115,10 +137,10 @@ final class PartitionIndex {
             long firstOffset = next - pending.position() / ENTRY;
             long base = firstOffset - firstOffset % entriesPerFile;
             FileChannel ch = channelFor(base);
-            pending.flip();
+            ByteBuffer out = pending.duplicate().flip(); // pending stays intact if the write fails
             long at = (firstOffset - base) * ENTRY;
-            while (pending.hasRemaining()) {
-                at += ch.write(pending, at);
+            while (out.hasRemaining()) {
+                at += ch.write(out, at);
             }
             pending.clear();
         }
@@ -148,8 +170,12 @@ final class PartitionIndex {
                 active.force(false);
                 active.close();
             }
+            boolean created = !Files.exists(file(base));
             active = FileChannel.open(file(base), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             activeBase = base;
+            if (created) {
+                CommitLog.forceDirectory(dir);
+            }
         }
         return active;
     }
@@ -158,10 +184,12 @@ final class PartitionIndex {
         return dir.resolve(String.format("%020d.idx", base));
     }
 
-    /** Reads entries [from, from + count) (clipped to what is readable): position, size, appendedAt second each. */
+    /**
+     * Reads entries [from, from + count), clipped to what is readable: position, size and append
+     * time (ms) for each offset in turn. Entries whose file retention deleted read as holes (size 0).
+     */
     long[] read(long from, int count) throws IOException {
         long end = Math.min(readable, from + count);
-        from = Math.max(from, readableStart);
         if (from >= end) {
             return new long[0];
         }
@@ -180,10 +208,10 @@ final class PartitionIndex {
                         throw new IOException("index " + file(base) + " is shorter than its entries");
                     }
                 }
+                b.flip();
             } catch (java.nio.file.NoSuchFileException gone) {
-                return java.util.Arrays.copyOf(out, i); // retention removed it meanwhile
+                b.clear(); // all zeros: holes
             }
-            b.flip();
             while (b.hasRemaining()) {
                 out[i++] = b.getLong();
                 out[i++] = b.getInt();
@@ -194,14 +222,18 @@ final class PartitionIndex {
         return out;
     }
 
-    /** Moves the start forward (retention): entries before it are gone for readers; whole files are deleted. */
-    void advanceStart(long newStart, long droppedBytes) throws IOException {
+    /** Moves the start forward (retention): entries before it are gone for readers; files go in {@link #deleteObsoleteFiles}. */
+    void advanceStart(long newStart, long droppedBytes) {
         if (newStart <= start) {
             return;
         }
         start = Math.min(newStart, next);
         bytes = Math.max(0, bytes - droppedBytes);
         publish();
+    }
+
+    /** Deletes the files wholly before the start; only once a checkpoint records that start. */
+    void deleteObsoleteFiles() throws IOException {
         deleteFilesBefore(start);
     }
 

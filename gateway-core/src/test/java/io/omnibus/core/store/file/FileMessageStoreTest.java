@@ -313,6 +313,21 @@ class FileMessageStoreTest {
         }
     }
 
+    @Test
+    void aNonDurableAppendNeverCompletesBeforeAnEarlierDurableOne() {
+        FileMessageStore.Options d = FileMessageStore.Options.defaults(dir);
+        FileMessageStore s = open(new FileMessageStore.Options(dir, FileMessageStore.Fsync.GROUP, Duration.ofMillis(300),
+                1L << 30, d.segmentSize(), d.indexEntriesPerFile(), Duration.ofHours(1), d.maxQueuedBytes(), d.retention()));
+        List<Long> completed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Future<Long> durable = s.append(T, Envelope.builder(T.address()).payload("qos1").build());
+        durable.onSuccess(completed::add);
+        org.awaitility.Awaitility.await().until(() -> s.endOffset(T) == 1); // written, waiting for its fsync
+        Future<Long> quick = s.append(T, Envelope.builder(T.address()).payload("qos0").durable(false).build());
+        quick.onSuccess(completed::add);
+        await(quick);
+        assertThat(completed).containsExactly(0L, 1L);
+    }
+
     // ---- helpers --------------------------------------------------------------------------------------
 
     /** Stops the writer without a checkpoint, as a crash would, and releases the lock. */
