@@ -22,7 +22,7 @@ final class EnvelopeCodec {
     private EnvelopeCodec() {
     }
 
-    /** Bytes {@link #write} will use (strings are measured exactly). */
+    /** At least the bytes {@link #write} uses: a UTF-16 char never takes more than 3 bytes of UTF-8. */
     static int size(Envelope e) {
         int n = 1 + 8 + 8 + 8 + 1 + 4;              // flags, createdAt, expiresAt, deliverAt, priority, deliveryCount
         n += str(e.address().name()) + str(e.messageId()) + buf(e.key()) + buf(e.payload());
@@ -107,7 +107,7 @@ final class EnvelopeCodec {
     }
 
     private static int str(String s) {
-        return 4 + (s == null ? 0 : utf8Length(s));
+        return 4 + (s == null ? 0 : 3 * s.length());
     }
 
     private static int buf(ByteBuffer b) {
@@ -151,23 +151,5 @@ final class EnvelopeCodec {
         ByteBuffer view = in.slice(in.position(), n);
         in.position(in.position() + n);
         return view;
-    }
-
-    private static int utf8Length(String s) {
-        int n = 0;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c < 0x80) {
-                n += 1;
-            } else if (c < 0x800) {
-                n += 2;
-            } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-                n += 4;
-                i++;
-            } else {
-                n += 3;
-            }
-        }
-        return n;
     }
 }
