@@ -56,6 +56,8 @@ public final class DefaultBroker implements Broker {
     private final ConcurrentHashMap<String, SubscriptionQueue> subscriptions = new ConcurrentHashMap<>();
     private final TopicTree<SubscriptionQueue> tree = new TopicTree<>();
     private final AtomicInteger publishing = new AtomicInteger();
+    private final ConcurrentHashMap<Address, Envelope> retained = new ConcurrentHashMap<>();
+    private static final String RETAINED = "omnibus.retained";
     private volatile boolean closing;
     private volatile Promise<Void> drained;
 
@@ -324,6 +326,48 @@ public final class DefaultBroker implements Broker {
         return Contexts.on(caller, promise.future());
     }
 
+    // ---- retained messages and adapter state ---------------------------------------------------------
+
+    @Override
+    public Future<Void> retain(Envelope envelope) {
+        Context caller = Vertx.currentContext();
+        Address address = envelope.address();
+        Future<Void> stored;
+        if (envelope.payloadSize() == 0) {
+            retained.remove(address);
+            stored = store.putState(RETAINED, address.name(), null);
+        } else {
+            retained.put(address, envelope);
+            stored = store.putState(RETAINED, address.name(), io.omnibus.core.store.EnvelopeCodec.encode(envelope));
+        }
+        return Contexts.on(caller, stored);
+    }
+
+    @Override
+    public List<Envelope> retained(TopicFilter filter) {
+        if (!filter.hasWildcard()) {
+            Envelope e = retained.get(Address.of(filter.filter()));
+            return e == null ? List.of() : List.of(e);
+        }
+        List<Envelope> out = new ArrayList<>();
+        retained.forEach((a, e) -> {
+            if (filter.matches(a)) {
+                out.add(e);
+            }
+        });
+        return out;
+    }
+
+    @Override
+    public Future<Void> putState(String namespace, String key, byte[] value) {
+        return Contexts.on(Vertx.currentContext(), store.putState(namespace, key, value));
+    }
+
+    @Override
+    public Map<String, byte[]> states(String namespace) {
+        return store.states(namespace);
+    }
+
     /** The subscription of that name, if it exists. */
     public Subscription subscription(String name) {
         return subscriptions.get(name);
@@ -336,6 +380,13 @@ public final class DefaultBroker implements Broker {
      * read back from the log, from its cursor on, skipping what it had acknowledged.
      */
     private Future<Void> recover() {
+        store.states(RETAINED).forEach((address, bytes) -> {
+            try {
+                retained.put(Address.of(address), io.omnibus.core.store.EnvelopeCodec.decode(bytes));
+            } catch (RuntimeException e) {
+                LOG.error("retained message of {} cannot be read back; dropped: {}", address, e.toString());
+            }
+        });
         Map<Address, Integer> stored = new java.util.HashMap<>();
         for (TopicPartition tp : store.partitions()) {
             stored.merge(tp.address(), tp.partition() + 1, Math::max);

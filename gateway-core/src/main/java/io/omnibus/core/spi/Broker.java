@@ -2,6 +2,9 @@ package io.omnibus.core.spi;
 
 import io.vertx.core.Future;
 
+import java.util.List;
+import java.util.Map;
+
 /**
  * The broker as adapters see it. Every method may be called from any thread; futures complete
  * on the caller's Vert.x context (or on a broker thread when the caller has none). Failures are
@@ -22,4 +25,22 @@ public interface Broker {
 
     /** Deletes a subscription and drops its backlog; completes even when it did not exist. */
     Future<Void> unsubscribe(String name);
+
+    /**
+     * Makes {@code envelope} the retained message of its address, or clears it when the payload is
+     * empty. Completes once as durable as the store's policy says.
+     */
+    Future<Void> retain(Envelope envelope);
+
+    /** The retained messages of the addresses {@code filter} matches ({@code $} addresses only for filters naming them). */
+    List<Envelope> retained(TopicFilter filter);
+
+    /**
+     * Durable key-value state an adapter keeps for itself (MQTT sessions, for instance), in a
+     * namespace it owns; a null value removes the key. Completes once durable.
+     */
+    Future<Void> putState(String namespace, String key, byte[] value);
+
+    /** The state of a namespace, as last written (after a restart: as recovered). */
+    Map<String, byte[]> states(String namespace);
 }

@@ -1,6 +1,7 @@
 package io.omnibus.core.store.file;
 
 import io.omnibus.core.spi.Envelope;
+import io.omnibus.core.store.EnvelopeCodec;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -1,4 +1,4 @@
-package io.omnibus.core.store.file;
+package io.omnibus.core.store;
 
 import io.omnibus.core.spi.Address;
 import io.omnibus.core.spi.Envelope;
@@ -12,7 +12,7 @@ import java.nio.charset.StandardCharsets;
  * The envelope's on-disk form: every field, in a fixed order, so a stored message reads back
  * equal to what was appended. Strings are UTF-8 with an int length (-1 for null); buffers likewise.
  */
-final class EnvelopeCodec {
+public final class EnvelopeCodec {
     private static final int FLAG_PAYLOAD_UTF8 = 1;
     private static final int FLAG_DURABLE = 2;
     private static final int FLAG_RETAIN = 4;
@@ -23,7 +23,18 @@ final class EnvelopeCodec {
     }
 
     /** At least the bytes {@link #write} uses: a UTF-16 char never takes more than 3 bytes of UTF-8. */
-    static int size(Envelope e) {
+    /** The envelope as bytes (for state such as retained messages). */
+    public static byte[] encode(Envelope e) {
+        ByteBuffer b = ByteBuffer.allocate(size(e));
+        write(e, b);
+        return java.util.Arrays.copyOf(b.array(), b.position());
+    }
+
+    public static Envelope decode(byte[] bytes) {
+        return read(ByteBuffer.wrap(bytes));
+    }
+
+    public static int size(Envelope e) {
         int n = 1 + 8 + 8 + 8 + 1 + 4;              // flags, createdAt, expiresAt, deliverAt, priority, deliveryCount
         n += str(e.address().name()) + str(e.messageId()) + buf(e.key()) + buf(e.payload());
         n += 4;
@@ -35,7 +46,7 @@ final class EnvelopeCodec {
         return n;
     }
 
-    static void write(Envelope e, ByteBuffer out) {
+    public static void write(Envelope e, ByteBuffer out) {
         int flags = (e.payloadUtf8() ? FLAG_PAYLOAD_UTF8 : 0) | (e.durable() ? FLAG_DURABLE : 0) | (e.retain() ? FLAG_RETAIN : 0);
         out.put((byte) flags);
         out.putLong(e.createdAt());
@@ -67,7 +78,7 @@ final class EnvelopeCodec {
     }
 
     /** Reads an envelope; the payload, key and correlation are views of {@code in} (no copy). */
-    static Envelope read(ByteBuffer in) {
+    public static Envelope read(ByteBuffer in) {
         int flags = in.get();
         long createdAt = in.getLong();
         long expiresAt = in.getLong();

@@ -1,0 +1,54 @@
+package io.omnibus.mqtt;
+
+import io.omnibus.core.spi.ConfigException;
+import io.omnibus.core.spi.ConfigSection;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The {@code mqtt} section.
+ *
+ * @param maxPacketSize     largest packet accepted (and announced in CONNACK); larger ones close the connection
+ * @param receiveMaximum    inbound QoS 1/2 publishes a client may have unacknowledged (announced in CONNACK)
+ * @param maxInflight       outbound QoS 1/2 deliveries unacknowledged per connection (the client's Receive Maximum may lower it)
+ * @param maxKeepAlive      the longest keep alive accepted; a client asking for more (or for none) gets this as Server Keep Alive
+ * @param maxSessionExpiry  cap of a session's expiry interval; MQTT 3.1.1 persistent sessions get exactly this
+ * @param topicAliasMaximum aliases a client may define for the topics it publishes to
+ * @param maxConnections    MQTT connections at once; beyond, CONNACK refuses
+ * @param users             username to PBKDF2 hash ({@link StaticUsers}); empty allows anyone
+ */
+public record MqttConfig(String host, int port, int maxPacketSize, int receiveMaximum, int maxInflight,
+                         Duration maxKeepAlive, Duration maxSessionExpiry, int topicAliasMaximum, int maxConnections,
+                         Map<String, String> users) {
+
+    static final Set<String> KEYS = Set.of("host", "port", "max-packet-size", "receive-maximum", "max-inflight",
+            "max-keep-alive", "max-session-expiry", "topic-alias-maximum", "max-connections", "users");
+
+    public static MqttConfig read(ConfigSection s) {
+        s.requireOnly(KEYS);
+        Map<String, String> users = new LinkedHashMap<>();
+        for (ConfigSection u : s.sections("users")) {
+            u.requireOnly(Set.of("username", "password-hash"));
+            String hash = u.requireString("password-hash");
+            if (!StaticUsers.isHash(hash)) {
+                throw new ConfigException(u.keyOf("password-hash"), "expected pbkdf2-sha256$<iterations>$<salt>$<hash> "
+                        + "(make one with: bin/omnibus hash-password)");
+            }
+            users.put(u.requireString("username"), hash);
+        }
+        return new MqttConfig(
+                s.getString("host", "0.0.0.0"),
+                s.getPort("port", 1883),
+                (int) s.getSize("max-packet-size", 1024 * 1024, 64, 256L * 1024 * 1024),
+                s.getInt("receive-maximum", 1000, 1, 65_535),
+                s.getInt("max-inflight", 100, 1, 65_535),
+                s.getDuration("max-keep-alive", Duration.ofSeconds(300)),
+                s.getDuration("max-session-expiry", Duration.ofDays(7)),
+                s.getInt("topic-alias-maximum", 100, 0, 65_535),
+                s.getInt("max-connections", 100_000, 1, Integer.MAX_VALUE),
+                Map.copyOf(users));
+    }
+}

@@ -1,0 +1,929 @@
+package io.omnibus.mqtt;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.mqtt.MqttConnAckMessage;
+import io.netty.handler.codec.mqtt.MqttConnectMessage;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.netty.handler.codec.mqtt.MqttDecoder;
+import io.netty.handler.codec.mqtt.MqttEncoder;
+import io.netty.handler.codec.mqtt.MqttFixedHeader;
+import io.netty.handler.codec.mqtt.MqttIdentifierRejectedException;
+import io.netty.handler.codec.mqtt.MqttMessage;
+import io.netty.handler.codec.mqtt.MqttMessageBuilders;
+import io.netty.handler.codec.mqtt.MqttMessageIdAndPropertiesVariableHeader;
+import io.netty.handler.codec.mqtt.MqttMessageIdVariableHeader;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttProperties;
+import io.netty.handler.codec.mqtt.MqttPubReplyMessageVariableHeader;
+import io.netty.handler.codec.mqtt.MqttPublishMessage;
+import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.netty.handler.codec.mqtt.MqttReasonCodeAndPropertiesVariableHeader;
+import io.netty.handler.codec.mqtt.MqttSubAckMessage;
+import io.netty.handler.codec.mqtt.MqttSubAckPayload;
+import io.netty.handler.codec.mqtt.MqttSubscribeMessage;
+import io.netty.handler.codec.mqtt.MqttTopicSubscription;
+import io.netty.handler.codec.mqtt.MqttUnacceptableProtocolVersionException;
+import io.netty.handler.codec.mqtt.MqttUnsubscribeMessage;
+import io.netty.handler.codec.mqtt.MqttVersion;
+import io.netty.util.ReferenceCountUtil;
+import io.omnibus.core.spi.Address;
+import io.omnibus.core.spi.Broker;
+import io.omnibus.core.spi.BrokerException;
+import io.omnibus.core.spi.ConnectionInfo;
+import io.omnibus.core.spi.Connections;
+import io.omnibus.core.spi.Consumer;
+import io.omnibus.core.spi.ConsumerSpec;
+import io.omnibus.core.spi.Delivery;
+import io.omnibus.core.spi.Envelope;
+import io.omnibus.core.spi.InvalidAddressException;
+import io.omnibus.core.spi.Origin;
+import io.omnibus.core.spi.Subscription;
+import io.omnibus.core.spi.SubscriptionSpec;
+import io.omnibus.core.spi.TopicFilter;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.internal.net.NetSocketInternal;
+import io.vertx.core.net.NetSocket;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * One MQTT client connection. Everything here runs on the connection's event-loop context.
+ *
+ * <p>Inbound: PUBLISH goes to the broker; PUBACK / PUBREC is sent only once the broker has the
+ * message durably, and the socket stops being read while {@code receive-maximum} publishes wait
+ * for the store. Outbound: one core consumer per subscription, its credit refilled as the client
+ * acknowledges, within the client's Receive Maximum.
+ */
+final class MqttConnection {
+    // MQTT 5 reason codes used here
+    static final byte SUCCESS = 0x00;
+    static final byte NO_MATCHING_SUBSCRIBERS = 0x10;
+    static final byte NO_SUBSCRIPTION_EXISTED = 0x11;
+    static final byte UNSPECIFIED_ERROR = (byte) 0x80;
+    static final byte MALFORMED_PACKET = (byte) 0x81;
+    static final byte PROTOCOL_ERROR = (byte) 0x82;
+    static final byte IMPLEMENTATION_SPECIFIC = (byte) 0x83;
+    static final byte BAD_CREDENTIALS = (byte) 0x86;
+    static final byte SERVER_SHUTTING_DOWN = (byte) 0x8B;
+    static final byte KEEP_ALIVE_TIMEOUT = (byte) 0x8D;
+    static final byte SESSION_TAKEN_OVER = (byte) 0x8E;
+    static final byte TOPIC_FILTER_INVALID = (byte) 0x8F;
+    static final byte TOPIC_NAME_INVALID = (byte) 0x90;
+    static final byte RECEIVE_MAXIMUM_EXCEEDED = (byte) 0x93;
+    static final byte TOPIC_ALIAS_INVALID = (byte) 0x94;
+    static final byte PACKET_TOO_LARGE = (byte) 0x95;
+    static final byte QUOTA_EXCEEDED = (byte) 0x97;
+    static final byte SHARED_SUBSCRIPTIONS_NOT_SUPPORTED = (byte) 0x9E;
+    static final long NEVER_EXPIRES = 0xFFFFFFFFL;
+
+    private final MqttServer server;
+    private final NetSocketInternal socket;
+    private final String connectionId;
+    private final Context context;
+    private final Broker broker;
+    private Connections.Registration registration;
+
+    private boolean connected;
+    private boolean closed;
+    private boolean v5;
+    private String clientId;
+    private Origin origin;
+    private boolean persistent;
+    private long sessionExpiry;
+    private int keepAliveSeconds;
+    private long lastPacketAt;
+    private long keepAliveTimer = -1;
+    private Envelope will;
+    private long willDelaySeconds;
+    private boolean sendWill = true;
+
+    // inbound
+    private int clientTopicAliasMax;
+    private final Map<Integer, String> inboundAliases = new HashMap<>();
+    private final Set<Integer> awaitingRelease = new HashSet<>();
+    private int unackedInbound;
+    private int storing;
+    private boolean paused;
+
+    // outbound
+    private int clientReceiveMaximum = 65_535;
+    private long clientMaxPacketSize = Long.MAX_VALUE;
+    private int window;
+    private int nextPacketId = 1;
+    private final Map<Integer, Outbound> inflight = new HashMap<>();
+    private final ArrayDeque<Outbound> waiting = new ArrayDeque<>();
+    private final Map<String, MqttSessionState.Sub> subs = new LinkedHashMap<>();
+    private final Map<String, Consumer> consumers = new HashMap<>();
+
+    /** A message on its way to the client; {@code consumer} is null for retained messages sent on SUBSCRIBE. */
+    private record Outbound(Delivery delivery, Envelope envelope, Consumer consumer, MqttSessionState.Sub sub,
+                            boolean retainedOnSubscribe) {
+    }
+
+    MqttConnection(MqttServer server, NetSocket socket, String connectionId) {
+        this.server = server;
+        this.socket = (NetSocketInternal) socket;
+        this.connectionId = connectionId;
+        this.context = Vertx.currentContext();
+        this.broker = server.ctx.broker();
+    }
+
+    void start() {
+        ChannelPipeline pipeline = socket.channelHandlerContext().pipeline();
+        pipeline.addBefore("handler", "mqttEncoder", MqttEncoder.INSTANCE);
+        pipeline.addBefore("handler", "mqttDecoder", new MqttDecoder(server.config.maxPacketSize(), 65_535));
+        socket.messageHandler(this::onMessage);
+        socket.closeHandler(v -> onClosed());
+        socket.exceptionHandler(e -> MqttServer.LOG.debug("mqtt {}: {}", connectionId, e.toString()));
+        socket.drainHandler(v -> drainWaiting());
+        registration = server.ctx.connections().register(new ConnectionInfo("mqtt", connectionId, null,
+                String.valueOf(socket.remoteAddress()), null, System.currentTimeMillis()));
+        lastPacketAt = System.currentTimeMillis();
+        // a client that never sends CONNECT is dropped
+        keepAliveTimer = server.ctx.vertx().setTimer(30_000, t -> {
+            if (!connected) {
+                reject("no CONNECT within 30 s");
+            }
+        });
+    }
+
+    // ---- dispatch of packets --------------------------------------------------------------------------
+
+    private void onMessage(Object msg) {
+        try {
+            if (!(msg instanceof MqttMessage m) || closed) {
+                return;
+            }
+            lastPacketAt = System.currentTimeMillis();
+            if (m.decoderResult().isFailure()) {
+                decodeFailed(m.decoderResult().cause());
+                return;
+            }
+            MqttMessageType type = m.fixedHeader().messageType();
+            if (!connected) {
+                if (type == MqttMessageType.CONNECT) {
+                    onConnect((MqttConnectMessage) m);
+                } else {
+                    reject("sent " + type + " before CONNECT [MQTT-3.1.0-1]");
+                }
+                return;
+            }
+            switch (type) {
+                case CONNECT -> protocolError("a second CONNECT [MQTT-3.1.0-2]");
+                case PUBLISH -> onPublish((MqttPublishMessage) m);
+                case PUBACK -> onPubAck(((MqttMessageIdVariableHeader) m.variableHeader()).messageId());
+                case PUBREC -> onPubRec(((MqttMessageIdVariableHeader) m.variableHeader()).messageId());
+                case PUBREL -> onPubRel(((MqttMessageIdVariableHeader) m.variableHeader()).messageId());
+                case PUBCOMP -> onPubComp(((MqttMessageIdVariableHeader) m.variableHeader()).messageId());
+                case SUBSCRIBE -> onSubscribe((MqttSubscribeMessage) m);
+                case UNSUBSCRIBE -> onUnsubscribe((MqttUnsubscribeMessage) m);
+                case PINGREQ -> write(new MqttMessage(new MqttFixedHeader(MqttMessageType.PINGRESP, false,
+                        MqttQoS.AT_MOST_ONCE, false, 0)));
+                case DISCONNECT -> onDisconnect(m);
+                default -> protocolError("unexpected " + type);
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void decodeFailed(Throwable cause) {
+        if (!connected) {
+            if (cause instanceof MqttUnacceptableProtocolVersionException) {
+                connAckAndClose(MqttConnectReturnCode.CONNECTION_REFUSED_UNACCEPTABLE_PROTOCOL_VERSION,
+                        "unsupported protocol version");
+                return;
+            }
+            if (cause instanceof MqttIdentifierRejectedException) {
+                connAckAndClose(MqttConnectReturnCode.CONNECTION_REFUSED_IDENTIFIER_REJECTED, "client id rejected");
+                return;
+            }
+        }
+        boolean tooLarge = cause instanceof TooLongFrameException
+                || String.valueOf(cause.getMessage()).contains("too large");
+        disconnect(tooLarge ? PACKET_TOO_LARGE : MALFORMED_PACKET,
+                (tooLarge ? "packet larger than max-packet-size " + server.config.maxPacketSize() : "malformed packet")
+                        + ": " + cause.getMessage());
+    }
+
+    // ---- CONNECT -------------------------------------------------------------------------------------
+
+    private void onConnect(MqttConnectMessage m) {
+        server.ctx.vertx().cancelTimer(keepAliveTimer);
+        int version = m.variableHeader().version();
+        v5 = version == MqttVersion.MQTT_5.protocolLevel();
+        MqttProperties props = m.variableHeader().properties();
+        String id = m.payload().clientIdentifier();
+        boolean cleanStart = m.variableHeader().isCleanSession();
+        boolean assigned = false;
+        if (id == null || id.isEmpty()) {
+            if (!v5 && !cleanStart) {
+                // [MQTT-3.1.3-8] a zero-byte client id needs CleanSession=1 in 3.1.1
+                connAckAndClose(MqttConnectReturnCode.CONNECTION_REFUSED_IDENTIFIER_REJECTED,
+                        "empty client id without clean session");
+                return;
+            }
+            id = "omnibus-" + UUID.randomUUID();
+            assigned = true;
+        }
+        if (server.connections.incrementAndGet() > server.config.maxConnections()) {
+            server.connections.decrementAndGet();
+            connAckAndClose(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_QUOTA_EXCEEDED
+                    : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE, "max-connections reached");
+            return;
+        }
+        connected = true; // from here on onClosed() releases the connection slot
+        clientId = id;
+        String username = m.payload().userName();
+        byte[] password = m.payload().passwordInBytes();
+        boolean finalAssigned = assigned;
+        if (username == null && server.authenticator.allowsAnonymous()) {
+            authenticated(m, cleanStart, finalAssigned);
+            return;
+        }
+        // hashing takes milliseconds: off the event loop
+        server.ctx.vertx().executeBlocking(() -> server.authenticator.authenticate(username, password), false)
+                .onComplete(ar -> {
+                    if (closed) {
+                        return;
+                    }
+                    if (ar.succeeded() && ar.result()) {
+                        authenticated(m, cleanStart, finalAssigned);
+                    } else {
+                        connAckAndClose(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD
+                                : MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD,
+                                "bad username or password for " + username);
+                    }
+                });
+    }
+
+    private void authenticated(MqttConnectMessage m, boolean cleanStart, boolean assignedId) {
+        MqttProperties props = m.variableHeader().properties();
+        long maxExpiry = server.config.maxSessionExpiry().toSeconds();
+        if (v5) {
+            long requested = Integer.toUnsignedLong(Translation.intProperty(props, MqttProperties.SESSION_EXPIRY_INTERVAL, 0));
+            sessionExpiry = Math.min(requested, maxExpiry);
+            clientReceiveMaximum = Translation.intProperty(props, MqttProperties.RECEIVE_MAXIMUM, 65_535);
+            int maxPacket = Translation.intProperty(props, MqttProperties.MAXIMUM_PACKET_SIZE, 0);
+            clientMaxPacketSize = maxPacket == 0 ? Long.MAX_VALUE : Integer.toUnsignedLong(maxPacket);
+            clientTopicAliasMax = Translation.intProperty(props, MqttProperties.TOPIC_ALIAS_MAXIMUM, 0);
+        } else {
+            sessionExpiry = cleanStart ? 0 : maxExpiry;
+        }
+        persistent = sessionExpiry > 0;
+        window = Math.min(clientReceiveMaximum, server.config.maxInflight());
+        int requestedKeepAlive = m.variableHeader().keepAliveTimeSeconds();
+        long maxKeepAlive = server.config.maxKeepAlive().toSeconds();
+        keepAliveSeconds = requestedKeepAlive == 0 || requestedKeepAlive > maxKeepAlive ? (int) maxKeepAlive
+                : requestedKeepAlive;
+        origin = new Origin("mqtt", clientId, connectionId);
+        if (m.variableHeader().isWillFlag()) {
+            will = willOf(m);
+        }
+        registration.update(new ConnectionInfo("mqtt", connectionId, clientId, String.valueOf(socket.remoteAddress()),
+                m.payload().userName(), System.currentTimeMillis()));
+
+        // session takeover [MQTT-3.1.4-3]: the old connection is told and closed first
+        MqttConnection previous = server.connected.put(clientId, this);
+        Future<Void> takenOver = previous == null ? Future.succeededFuture() : previous.takeOver();
+        String id = clientId;
+        takenOver.onComplete(x -> Contexts.on(context, () -> {
+            if (closed) {
+                return;
+            }
+            server.cancelExpiry(id);
+            server.cancelWill(id);
+            Future<Void> ready;
+            boolean sessionPresent;
+            if (cleanStart) {
+                sessionPresent = false;
+                ready = MqttSessionState.exists(broker, id) ? MqttSessionState.end(broker, id) : Future.succeededFuture();
+            } else {
+                List<MqttSessionState.Sub> saved = MqttSessionState.load(broker, id);
+                sessionPresent = MqttSessionState.exists(broker, id);
+                saved.forEach(s -> subs.put(s.key(), s));
+                ready = Future.succeededFuture();
+            }
+            ready.compose(v -> persistent ? MqttSessionState.save(broker, id, sessionExpiry, 0, subs)
+                            : Future.<Void>succeededFuture())
+                    .compose(v -> resubscribeAll())
+                    .onComplete(ar -> {
+                        if (closed) {
+                            return;
+                        }
+                        if (ar.failed()) {
+                            connAckAndClose(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_UNSPECIFIED_ERROR
+                                    : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE,
+                                    "session could not be restored: " + ar.cause().getMessage());
+                            return;
+                        }
+                        sendConnAck(sessionPresent && persistent, assignedId, requestedKeepAlive);
+                        startKeepAlive();
+                        MqttServer.LOG.info("mqtt {} connected: client {}, MQTT {}, {} session{}, from {}",
+                                connectionId, clientId, v5 ? "5.0" : "3.1.1", persistent ? "persistent" : "clean",
+                                sessionPresent ? " (resumed)" : "", socket.remoteAddress());
+                    });
+        }));
+    }
+
+    private Envelope willOf(MqttConnectMessage m) {
+        MqttProperties wp = m.payload().willProperties();
+        willDelaySeconds = v5 ? Integer.toUnsignedLong(Translation.intProperty(wp, MqttProperties.WILL_DELAY_INTERVAL, 0)) : 0;
+        try {
+            return Translation.toEnvelope(Address.of(m.payload().willTopic()), m.payload().willMessageInBytes(),
+                    m.variableHeader().willQos(), m.variableHeader().isWillRetain(), wp, origin, System.currentTimeMillis());
+        } catch (InvalidAddressException e) {
+            MqttServer.LOG.info("mqtt {}: will topic refused: {}", connectionId, e.getMessage());
+            return null;
+        }
+    }
+
+    private void sendConnAck(boolean sessionPresent, boolean assignedId, int requestedKeepAlive) {
+        MqttProperties props = new MqttProperties();
+        if (v5) {
+            props.add(new MqttProperties.IntegerProperty(MqttProperties.RECEIVE_MAXIMUM, server.config.receiveMaximum()));
+            props.add(new MqttProperties.IntegerProperty(MqttProperties.MAXIMUM_PACKET_SIZE, server.config.maxPacketSize()));
+            props.add(new MqttProperties.IntegerProperty(MqttProperties.TOPIC_ALIAS_MAXIMUM, server.config.topicAliasMaximum()));
+            props.add(new MqttProperties.IntegerProperty(MqttProperties.SESSION_EXPIRY_INTERVAL, (int) sessionExpiry));
+            props.add(new MqttProperties.IntegerProperty(MqttProperties.RETAIN_AVAILABLE, 1));
+            props.add(new MqttProperties.IntegerProperty(MqttProperties.WILDCARD_SUBSCRIPTION_AVAILABLE, 1));
+            props.add(new MqttProperties.IntegerProperty(MqttProperties.SUBSCRIPTION_IDENTIFIER_AVAILABLE, 1));
+            props.add(new MqttProperties.IntegerProperty(MqttProperties.SHARED_SUBSCRIPTION_AVAILABLE, 1));
+            if (keepAliveSeconds != requestedKeepAlive) {
+                props.add(new MqttProperties.IntegerProperty(MqttProperties.SERVER_KEEP_ALIVE, keepAliveSeconds));
+            }
+            if (assignedId) {
+                props.add(new MqttProperties.StringProperty(MqttProperties.ASSIGNED_CLIENT_IDENTIFIER, clientId));
+            }
+        }
+        MqttConnAckMessage ack = MqttMessageBuilders.connAck().returnCode(MqttConnectReturnCode.CONNECTION_ACCEPTED)
+                .sessionPresent(sessionPresent).properties(props).build();
+        write(ack);
+    }
+
+    private void startKeepAlive() {
+        if (keepAliveSeconds <= 0) {
+            return;
+        }
+        long limit = keepAliveSeconds * 1500L; // one and a half times the keep alive [MQTT-3.1.2-22]
+        keepAliveTimer = server.ctx.vertx().setPeriodic(Math.max(500, keepAliveSeconds * 500L), t -> {
+            if (System.currentTimeMillis() - lastPacketAt > limit) {
+                disconnect(KEEP_ALIVE_TIMEOUT, "keep alive of " + keepAliveSeconds + " s expired");
+            }
+        });
+    }
+
+    /** Re-creates the consumers of every subscription of the session. */
+    private Future<Void> resubscribeAll() {
+        List<Future<?>> all = new ArrayList<>();
+        for (MqttSessionState.Sub s : new ArrayList<>(subs.values())) {
+            all.add(attach(s));
+        }
+        return Future.all(all).mapEmpty();
+    }
+
+    // ---- PUBLISH from the client ------------------------------------------------------------------------
+
+    private void onPublish(MqttPublishMessage m) {
+        int qos = m.fixedHeader().qosLevel().value();
+        int packetId = m.variableHeader().packetId();
+        if (qos == 3) {
+            disconnect(MALFORMED_PACKET, "QoS 3 [MQTT-3.3.1-4]");
+            return;
+        }
+        MqttProperties props = m.variableHeader().properties();
+        String topic = m.variableHeader().topicName();
+        int alias = Translation.intProperty(props, MqttProperties.TOPIC_ALIAS, 0);
+        if (alias != 0) {
+            if (alias > server.config.topicAliasMaximum()) {
+                disconnect(TOPIC_ALIAS_INVALID, "topic alias " + alias + " above the maximum "
+                        + server.config.topicAliasMaximum() + " [MQTT-3.3.2-9]");
+                return;
+            }
+            if (topic == null || topic.isEmpty()) {
+                topic = inboundAliases.get(alias);
+                if (topic == null) {
+                    disconnect(PROTOCOL_ERROR, "topic alias " + alias + " was never defined [MQTT-3.3.4-?]");
+                    return;
+                }
+            } else {
+                inboundAliases.put(alias, topic);
+            }
+        }
+        Address address;
+        try {
+            address = Address.of(topic);
+        } catch (InvalidAddressException e) {
+            disconnect(TOPIC_NAME_INVALID, "PUBLISH topic refused: " + e.getMessage());
+            return;
+        }
+        if (qos == 2 && awaitingRelease.contains(packetId)) {
+            // a DUP of a QoS 2 message we have already: acknowledge again, do not publish twice [MQTT-4.3.3-9]
+            writePubReply(MqttMessageType.PUBREC, packetId, SUCCESS);
+            return;
+        }
+        if (qos > 0 && ++unackedInbound > server.config.receiveMaximum()) {
+            disconnect(RECEIVE_MAXIMUM_EXCEEDED, "more than receive-maximum " + server.config.receiveMaximum()
+                    + " unacknowledged publishes [MQTT-3.3.4-8]");
+            return;
+        }
+        ByteBuf payload = m.payload();
+        byte[] bytes = new byte[payload.readableBytes()];
+        payload.getBytes(payload.readerIndex(), bytes);
+        Envelope envelope = Translation.toEnvelope(address, bytes, qos, m.fixedHeader().isRetain(), props, origin,
+                System.currentTimeMillis());
+        storing++;
+        if (storing >= server.config.receiveMaximum() && !paused) {
+            paused = true; // the store is behind: stop reading this client
+            socket.pause();
+        }
+        Future<?> stored = broker.publish(envelope);
+        if (m.fixedHeader().isRetain()) {
+            stored = Future.all(stored, broker.retain(envelope));
+        }
+        if (qos == 2) {
+            awaitingRelease.add(packetId);
+        }
+        stored.onComplete(ar -> {
+            storing--;
+            if (paused && storing < server.config.receiveMaximum() / 2 + 1) {
+                paused = false;
+                socket.resume();
+            }
+            if (closed) {
+                return;
+            }
+            byte reason = ar.succeeded() ? SUCCESS : reasonFor(ar.cause());
+            if (ar.failed()) {
+                MqttServer.LOG.warn("mqtt {}: publish to {} failed: {}", connectionId, address, ar.cause().getMessage());
+                if (qos == 2) {
+                    awaitingRelease.remove(packetId);
+                }
+            }
+            if (qos == 1) {
+                unackedInbound--;
+                if (ar.failed() && !v5) {
+                    close("cannot acknowledge a publish the store refused (MQTT 3.1.1 has no negative PUBACK)");
+                    return;
+                }
+                writePubReply(MqttMessageType.PUBACK, packetId, reason);
+            } else if (qos == 2) {
+                if (ar.failed() && !v5) {
+                    close("cannot acknowledge a publish the store refused (MQTT 3.1.1 has no negative PUBREC)");
+                    return;
+                }
+                writePubReply(MqttMessageType.PUBREC, packetId, reason);
+            }
+        });
+    }
+
+    private static byte reasonFor(Throwable cause) {
+        if (cause instanceof BrokerException b) {
+            return switch (b.reason()) {
+                case MESSAGE_TOO_LARGE -> PACKET_TOO_LARGE;
+                case INVALID_ADDRESS, UNKNOWN_ADDRESS -> TOPIC_NAME_INVALID;
+                case SHUTTING_DOWN -> SERVER_SHUTTING_DOWN;
+                case STORE_FAILURE -> QUOTA_EXCEEDED;
+                default -> UNSPECIFIED_ERROR;
+            };
+        }
+        return UNSPECIFIED_ERROR;
+    }
+
+    private void onPubRel(int packetId) {
+        boolean known = awaitingRelease.remove(packetId);
+        if (known) {
+            unackedInbound--;
+        }
+        writePubReply(MqttMessageType.PUBCOMP, packetId, known || !v5 ? SUCCESS : (byte) 0x92);
+    }
+
+    // ---- SUBSCRIBE / UNSUBSCRIBE ------------------------------------------------------------------------
+
+    private void onSubscribe(MqttSubscribeMessage m) {
+        int packetId = m.variableHeader().messageId();
+        MqttProperties props = m.idAndPropertiesVariableHeader().properties();
+        int subscriptionId = Translation.intProperty(props, MqttProperties.SUBSCRIPTION_IDENTIFIER, 0);
+        List<MqttTopicSubscription> requested = m.payload().topicSubscriptions();
+        int[] codes = new int[requested.size()];
+        List<Future<?>> work = new ArrayList<>();
+        List<MqttSessionState.Sub> retainedFor = new ArrayList<>();
+        for (int i = 0; i < requested.size(); i++) {
+            MqttTopicSubscription t = requested.get(i);
+            String raw = t.topicName();
+            String group = null;
+            String filterText = raw;
+            if (raw.startsWith("$share/")) {
+                int slash = raw.indexOf('/', 7);
+                group = slash < 0 ? "" : raw.substring(7, slash);
+                filterText = slash < 0 ? "" : raw.substring(slash + 1);
+                if (group.isEmpty() || group.contains("+") || group.contains("#") || filterText.isEmpty()) {
+                    codes[i] = v5 ? TOPIC_FILTER_INVALID & 0xff : 0x80; // [MQTT-4.8.2-1]
+                    continue;
+                }
+                if (t.option().isNoLocal() && v5) {
+                    codes[i] = PROTOCOL_ERROR & 0xff; // [MQTT-3.8.3-4]
+                    continue;
+                }
+            }
+            try {
+                TopicFilter.of(filterText);
+            } catch (InvalidAddressException e) {
+                MqttServer.LOG.info("mqtt {}: SUBSCRIBE {} refused: {}", connectionId, raw, e.getMessage());
+                codes[i] = v5 ? TOPIC_FILTER_INVALID & 0xff : 0x80;
+                continue;
+            }
+            int qos = Math.min(t.qualityOfService().value(), 2);
+            MqttSessionState.Sub sub = new MqttSessionState.Sub(filterText, group, qos, t.option().isNoLocal(),
+                    t.option().isRetainAsPublished(), t.option().retainHandling().value(), subscriptionId);
+            boolean existed = subs.containsKey(sub.key());
+            subs.put(sub.key(), sub);
+            codes[i] = qos;
+            int rh = sub.retainHandling();
+            if (group == null && (rh == 0 || (rh == 1 && !existed))) {
+                retainedFor.add(sub); // [MQTT-3.3.1-9] [MQTT-3.3.1-10]; none for shared subscriptions [MQTT-3.8.4-?]
+            }
+            work.add(existed ? Future.succeededFuture() : attach(sub));
+        }
+        Future<Void> saved = persistent ? MqttSessionState.save(broker, clientId, sessionExpiry, 0, subs)
+                : Future.succeededFuture();
+        Future.all(work).compose(v -> saved).onComplete(ar -> {
+            if (closed) {
+                return;
+            }
+            if (ar.failed()) {
+                MqttServer.LOG.warn("mqtt {}: SUBSCRIBE failed: {}", connectionId, ar.cause().getMessage());
+                for (int i = 0; i < codes.length; i++) {
+                    if (codes[i] < 0x80) {
+                        codes[i] = v5 ? UNSPECIFIED_ERROR & 0xff : 0x80;
+                    }
+                }
+            }
+            write(new MqttSubAckMessage(new MqttFixedHeader(MqttMessageType.SUBACK, false, MqttQoS.AT_MOST_ONCE, false, 0),
+                    new MqttMessageIdAndPropertiesVariableHeader(packetId, MqttProperties.NO_PROPERTIES),
+                    new MqttSubAckPayload(codes)));
+            if (ar.succeeded()) {
+                for (MqttSessionState.Sub s : retainedFor) {
+                    for (Envelope e : broker.retained(TopicFilter.of(s.filter()))) {
+                        send(new Outbound(null, e, null, s, true));
+                    }
+                }
+            }
+        });
+    }
+
+    /** Subscribes the session's core subscription for {@code sub} and attaches this connection to it. */
+    private Future<Void> attach(MqttSessionState.Sub sub) {
+        TopicFilter filter = TopicFilter.of(sub.filter());
+        SubscriptionSpec spec = new SubscriptionSpec(sub.coreName(clientId), filter, persistent || sub.shareGroup() != null,
+                null);
+        String key = sub.key();
+        return broker.subscribe(spec).compose((Subscription s) -> s.attach(ConsumerSpec.push(origin, window,
+                d -> onDelivery(key, d)))).map(c -> {
+                    Consumer old = consumers.put(key, c);
+                    if (old != null) {
+                        old.close();
+                    }
+                    if (closed) {
+                        c.close();
+                    }
+                    return null;
+                });
+    }
+
+    private void onUnsubscribe(MqttUnsubscribeMessage m) {
+        int packetId = m.variableHeader().messageId();
+        List<String> topics = m.payload().topics();
+        List<Future<?>> work = new ArrayList<>();
+        short[] codes = new short[topics.size()];
+        for (int i = 0; i < topics.size(); i++) {
+            MqttSessionState.Sub sub = subs.remove(topics.get(i));
+            if (sub == null) {
+                codes[i] = NO_SUBSCRIPTION_EXISTED;
+                continue;
+            }
+            Consumer c = consumers.remove(sub.key());
+            if (c != null) {
+                work.add(c.close());
+            }
+            if (sub.shareGroup() == null) {
+                work.add(broker.unsubscribe(sub.coreName(clientId)));
+            }
+        }
+        if (persistent) {
+            work.add(MqttSessionState.save(broker, clientId, sessionExpiry, 0, subs));
+        }
+        Future.all(work).onComplete(ar -> {
+            if (closed) {
+                return;
+            }
+            MqttMessageBuilders.UnsubAckBuilder b = MqttMessageBuilders.unsubAck().packetId(packetId);
+            if (v5) {
+                for (short c : codes) {
+                    b.addReasonCode(c);
+                }
+            }
+            write(b.build());
+        });
+    }
+
+    // ---- delivery to the client --------------------------------------------------------------------------
+
+    private void onDelivery(String key, Delivery d) {
+        MqttSessionState.Sub sub = subs.get(key);
+        Consumer consumer = consumers.get(key);
+        if (sub == null || consumer == null || closed) {
+            return; // unsubscribed meanwhile: the consumer's close gives it back
+        }
+        Envelope e = d.envelope();
+        if (sub.noLocal() && "mqtt".equals(e.origin().protocol()) && clientId.equals(e.origin().clientId())) {
+            consumer.ack(d); // No Local [MQTT-3.8.3-3]
+            consumer.credit(1);
+            return;
+        }
+        send(new Outbound(d, e, consumer, sub, false));
+    }
+
+    private void send(Outbound o) {
+        int qos = Math.min(Translation.qosOf(o.envelope()), o.sub().qos());
+        if (qos > 0 && inflight.size() >= window) {
+            waiting.add(o);
+            return;
+        }
+        if (qos > 0 && socket.writeQueueFull()) {
+            waiting.add(o);
+            return;
+        }
+        transmit(o, qos);
+    }
+
+    private void transmit(Outbound o, int qos) {
+        Envelope e = o.envelope();
+        boolean retain = o.retainedOnSubscribe() || (o.sub().retainAsPublished() && e.retain());
+        MqttProperties props = v5 ? Translation.properties(e, o.sub().subscriptionId(), System.currentTimeMillis())
+                : MqttProperties.NO_PROPERTIES;
+        ByteBuffer payload = e.payload();
+        long size = 2L + e.address().name().length() * 3L + payload.remaining() + 64;
+        if (size > clientMaxPacketSize) {
+            // [MQTT-3.1.2-25] a packet larger than the client's Maximum Packet Size is discarded
+            MqttServer.LOG.debug("mqtt {}: message on {} exceeds the client's maximum packet size; discarded",
+                    connectionId, e.address());
+            settle(o);
+            return;
+        }
+        int packetId = 0;
+        if (qos > 0) {
+            packetId = nextPacketId();
+            inflight.put(packetId, o);
+        }
+        boolean dup = qos > 0 && o.delivery() != null && o.delivery().redelivered();
+        MqttPublishMessage msg = new MqttPublishMessage(
+                new MqttFixedHeader(MqttMessageType.PUBLISH, dup, MqttQoS.valueOf(qos), retain, 0),
+                new MqttPublishVariableHeader(e.address().name(), packetId, props),
+                Unpooled.wrappedBuffer(payload));
+        write(msg);
+        if (qos == 0) {
+            settle(o);
+        }
+    }
+
+    private int nextPacketId() {
+        while (true) {
+            int id = nextPacketId;
+            nextPacketId = nextPacketId == 65_535 ? 1 : nextPacketId + 1;
+            if (!inflight.containsKey(id)) {
+                return id;
+            }
+        }
+    }
+
+    /** The client has the message: acknowledge it to the broker and make room for the next. */
+    private void settle(Outbound o) {
+        if (o.consumer() != null) {
+            o.consumer().ack(o.delivery());
+            o.consumer().credit(1);
+        }
+    }
+
+    private void onPubAck(int packetId) {
+        Outbound o = inflight.remove(packetId);
+        if (o != null) {
+            settle(o);
+            drainWaiting();
+        }
+    }
+
+    private void onPubRec(int packetId) {
+        Outbound o = inflight.get(packetId);
+        if (o != null) {
+            settle(o); // the client owns the message now; the packet id stays in use until PUBCOMP
+            inflight.put(packetId, new Outbound(null, o.envelope(), null, o.sub(), o.retainedOnSubscribe()));
+        }
+        write(new MqttMessage(new MqttFixedHeader(MqttMessageType.PUBREL, false, MqttQoS.AT_LEAST_ONCE, false, 0),
+                new MqttPubReplyMessageVariableHeader(packetId, o != null || !v5 ? SUCCESS : (byte) 0x92,
+                        MqttProperties.NO_PROPERTIES)));
+    }
+
+    private void onPubComp(int packetId) {
+        if (inflight.remove(packetId) != null) {
+            drainWaiting();
+        }
+    }
+
+    private void drainWaiting() {
+        while (!waiting.isEmpty() && !closed && !socket.writeQueueFull()) {
+            Outbound o = waiting.peek();
+            int qos = Math.min(Translation.qosOf(o.envelope()), o.sub().qos());
+            if (qos > 0 && inflight.size() >= window) {
+                return;
+            }
+            waiting.poll();
+            transmit(o, qos);
+        }
+    }
+
+    // ---- leaving ------------------------------------------------------------------------------------------
+
+    private void onDisconnect(MqttMessage m) {
+        byte reason = SUCCESS;
+        if (v5 && m.variableHeader() instanceof MqttReasonCodeAndPropertiesVariableHeader h) {
+            reason = h.reasonCode();
+            int expiry = Translation.intProperty(h.properties(), MqttProperties.SESSION_EXPIRY_INTERVAL, -1);
+            if (expiry >= 0) {
+                if (sessionExpiry == 0 && expiry > 0) {
+                    protocolError("session expiry set on DISCONNECT after connecting with 0 [MQTT-3.14.2-2]");
+                    return;
+                }
+                sessionExpiry = Math.min(Integer.toUnsignedLong(expiry), server.config.maxSessionExpiry().toSeconds());
+            }
+        }
+        sendWill = reason == 0x04; // "disconnect with will message"; a normal DISCONNECT drops the will [MQTT-3.1.2-10]
+        close(null);
+    }
+
+    /** Called by a newer connection with the same client id: close this one with 0x8E [MQTT-3.1.4-3]. */
+    Future<Void> takeOver() {
+        Promise<Void> done = Promise.promise();
+        Contexts.on(context, () -> {
+            if (closed) {
+                done.complete();
+                return;
+            }
+            takeoverDone = done;
+            disconnect(SESSION_TAKEN_OVER, "session taken over by a new connection");
+        });
+        return done.future();
+    }
+
+    private Promise<Void> takeoverDone;
+
+    void shutdown() {
+        Contexts.on(context, () -> disconnect(SERVER_SHUTTING_DOWN, "gateway shutting down"));
+    }
+
+    private void reject(String why) {
+        MqttServer.LOG.info("mqtt {} from {}: {}; closing", connectionId, socket.remoteAddress(), why);
+        close(null);
+    }
+
+    private void protocolError(String why) {
+        disconnect(PROTOCOL_ERROR, why);
+    }
+
+    private void connAckAndClose(MqttConnectReturnCode code, String why) {
+        MqttServer.LOG.info("mqtt {} from {}: CONNECT refused ({}): {}", connectionId, socket.remoteAddress(), code, why);
+        MqttConnAckMessage ack = MqttMessageBuilders.connAck().returnCode(code).sessionPresent(false).build();
+        sendWill = false;
+        socket.writeMessage(ack).onComplete(x -> close(null));
+    }
+
+    /** MQTT 5: DISCONNECT with a reason, then close; MQTT 3.1.1: just close. One log line says why. */
+    private void disconnect(byte reason, String why) {
+        if (closed) {
+            return;
+        }
+        MqttServer.LOG.info("mqtt {} ({}): closing: {}", connectionId, clientId == null ? "no client id" : clientId, why);
+        if (v5 && connected) {
+            socket.writeMessage(MqttMessageBuilders.disconnect().reasonCode(reason).build()).onComplete(x -> close(null));
+        } else {
+            close(null);
+        }
+    }
+
+    private void close(String why) {
+        if (why != null) {
+            MqttServer.LOG.info("mqtt {} ({}): closing: {}", connectionId, clientId, why);
+        }
+        if (!closed) {
+            socket.close();
+        }
+    }
+
+    /** Runs when the channel closes, however that happened: every piece of connection state goes. */
+    private void onClosed() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        server.ctx.vertx().cancelTimer(keepAliveTimer);
+        registration.close();
+        if (!connected) {
+            return;
+        }
+        server.connections.decrementAndGet();
+        List<Future<?>> closing = new ArrayList<>();
+        for (Consumer c : consumers.values()) {
+            closing.add(c.close()); // unacknowledged deliveries go back: redelivered with DUP on reconnect
+        }
+        consumers.clear();
+        inflight.clear();
+        waiting.clear();
+        boolean current = clientId != null && server.connected.remove(clientId, this);
+        String id = clientId;
+        if (clientId != null) {
+            if (!persistent) {
+                for (MqttSessionState.Sub s : subs.values()) {
+                    if (s.shareGroup() == null) {
+                        closing.add(broker.unsubscribe(s.coreName(id)));
+                    }
+                }
+            } else if (current) {
+                closing.add(MqttSessionState.save(broker, id, sessionExpiry, System.currentTimeMillis(), subs));
+                if (sessionExpiry != NEVER_EXPIRES) {
+                    server.scheduleExpiry(id, sessionExpiry * 1000);
+                }
+            }
+        }
+        if (will != null && sendWill) {
+            publishWill(id, current);
+        }
+        Future.all(closing).onComplete(x -> {
+            if (takeoverDone != null) {
+                takeoverDone.complete();
+            }
+        });
+        MqttServer.LOG.info("mqtt {} closed: client {}", connectionId, id);
+    }
+
+    private void publishWill(String id, boolean current) {
+        Envelope w = will;
+        Runnable send = () -> {
+            broker.publish(w).onFailure(e -> MqttServer.LOG.warn("mqtt {}: will of {} not published: {}", connectionId,
+                    id, e.getMessage()));
+            if (w.retain()) {
+                broker.retain(w);
+            }
+        };
+        long delay = Math.min(willDelaySeconds, persistent ? sessionExpiry : 0);
+        if (delay <= 0 || !current) {
+            send.run();
+        } else {
+            long timer = server.ctx.vertx().setTimer(delay * 1000, t -> {
+                server.willTimers.remove(id);
+                send.run();
+            });
+            server.willTimers.put(id, timer);
+        }
+    }
+
+    // ---- writing ----------------------------------------------------------------------------------------
+
+    private void write(MqttMessage m) {
+        if (!closed) {
+            socket.writeMessage(m);
+        }
+    }
+
+    private void writePubReply(MqttMessageType type, int packetId, byte reason) {
+        MqttQoS qos = type == MqttMessageType.PUBREL ? MqttQoS.AT_LEAST_ONCE : MqttQoS.AT_MOST_ONCE;
+        write(new MqttMessage(new MqttFixedHeader(type, false, qos, false, 0),
+                new MqttPubReplyMessageVariableHeader(packetId, v5 ? reason : SUCCESS, MqttProperties.NO_PROPERTIES)));
+    }
+
+    /** Runs on a context: now if already there. */
+    private static final class Contexts {
+        static void on(Context ctx, Runnable r) {
+            if (Vertx.currentContext() == ctx) {
+                r.run();
+            } else {
+                ctx.runOnContext(v -> r.run());
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package io.omnibus.mqtt;
+
+import io.omnibus.core.spi.AdapterContext;
+import io.omnibus.core.spi.ProtocolAdapter;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The MQTT listener and what outlives one connection: who is connected under which client id
+ * (for session takeover), persistent sessions waiting to expire, and wills waiting for their delay.
+ * Session records live in the broker's state (namespace {@value #SESSIONS}), so they survive restarts.
+ */
+final class MqttServer implements ProtocolAdapter {
+    static final Logger LOG = LoggerFactory.getLogger(MqttServer.class);
+    static final String SESSIONS = "mqtt.sessions";
+
+    final AdapterContext ctx;
+    final MqttConfig config;
+    final Authenticator authenticator;
+    final ConcurrentHashMap<String, MqttConnection> connected = new ConcurrentHashMap<>();
+    /** Timers ending sessions (session expiry) and sending delayed wills, by client id. */
+    final ConcurrentHashMap<String, Long> expiryTimers = new ConcurrentHashMap<>();
+    final ConcurrentHashMap<String, Long> willTimers = new ConcurrentHashMap<>();
+    final AtomicInteger connections = new AtomicInteger();
+    private final AtomicLong ids = new AtomicLong();
+    private NetServer server;
+
+    MqttServer(AdapterContext ctx, MqttConfig config, Authenticator authenticator) {
+        this.ctx = ctx;
+        this.config = config;
+        this.authenticator = authenticator;
+    }
+
+    @Override
+    public Future<Void> start() {
+        scheduleStoredExpiries();
+        server = ctx.vertx().createNetServer(new NetServerOptions().setTcpNoDelay(true).setReuseAddress(true))
+                .connectHandler(socket -> new MqttConnection(this, socket, "mqtt-" + ids.incrementAndGet()).start());
+        return server.listen(config.port(), config.host()).mapEmpty();
+    }
+
+    @Override
+    public Future<Void> stop() {
+        if (server == null) {
+            return Future.succeededFuture();
+        }
+        // stop accepting, then close the connections (their in-flight deliveries go back to the broker)
+        return server.close().onComplete(ar -> connected.values().forEach(MqttConnection::shutdown));
+    }
+
+    @Override
+    public Map<String, Object> status() {
+        return server == null ? Map.of() : Map.of("port", server.actualPort());
+    }
+
+    String nextId() {
+        return Long.toString(ids.incrementAndGet(), 36);
+    }
+
+    /** After a restart: sessions whose clients are gone expire when their interval, counted from the disconnect, ends. */
+    private void scheduleStoredExpiries() {
+        long now = System.currentTimeMillis();
+        ctx.broker().states(SESSIONS).forEach((clientId, bytes) -> {
+            JsonObject record = new JsonObject(io.vertx.core.buffer.Buffer.buffer(bytes));
+            long due = record.getLong("disconnectedAt", now) + 1000L * record.getLong("expiry", 0L);
+            scheduleExpiry(clientId, Math.max(1, due - now));
+        });
+    }
+
+    void scheduleExpiry(String clientId, long delayMillis) {
+        cancelExpiry(clientId);
+        long id = ctx.vertx().setTimer(Math.max(1, delayMillis), t -> {
+            expiryTimers.remove(clientId);
+            if (!connected.containsKey(clientId)) {
+                MqttSessionState.end(ctx.broker(), clientId);
+            }
+        });
+        expiryTimers.put(clientId, id);
+    }
+
+    void cancelExpiry(String clientId) {
+        Long id = expiryTimers.remove(clientId);
+        if (id != null) {
+            ctx.vertx().cancelTimer(id);
+        }
+    }
+
+    /** A reconnect of the session within the Will Delay Interval cancels the will [MQTT-3.1.3-9]. */
+    void cancelWill(String clientId) {
+        Long id = willTimers.remove(clientId);
+        if (id != null) {
+            ctx.vertx().cancelTimer(id);
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package io.omnibus.mqtt;
+
+import io.omnibus.core.spi.Broker;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A persistent session as the broker keeps it: its expiry interval, when its client went away,
+ * and its subscriptions with their options. Each subscription is also a durable core
+ * subscription, which holds the queued messages.
+ */
+final class MqttSessionState {
+    record Sub(String filter, String shareGroup, int qos, boolean noLocal, boolean retainAsPublished, int retainHandling,
+               int subscriptionId) {
+        /** The core subscription's name. */
+        String coreName(String clientId) {
+            return shareGroup != null ? "$share/" + shareGroup + "/" + filter : "mqtt/" + clientId + "/" + filter;
+        }
+
+        /** The filter as the client wrote it, which is how MQTT identifies a subscription. */
+        String key() {
+            return shareGroup != null ? "$share/" + shareGroup + "/" + filter : filter;
+        }
+
+        JsonObject toJson() {
+            return new JsonObject().put("filter", filter).put("share", shareGroup).put("qos", qos).put("noLocal", noLocal)
+                    .put("rap", retainAsPublished).put("rh", retainHandling).put("sid", subscriptionId);
+        }
+
+        static Sub fromJson(JsonObject j) {
+            return new Sub(j.getString("filter"), j.getString("share"), j.getInteger("qos"), j.getBoolean("noLocal"),
+                    j.getBoolean("rap"), j.getInteger("rh"), j.getInteger("sid", 0));
+        }
+    }
+
+    private MqttSessionState() {
+    }
+
+    static List<Sub> load(Broker broker, String clientId) {
+        byte[] bytes = broker.states(MqttServer.SESSIONS).get(clientId);
+        List<Sub> out = new ArrayList<>();
+        if (bytes != null) {
+            JsonArray subs = new JsonObject(Buffer.buffer(bytes)).getJsonArray("subscriptions", new JsonArray());
+            for (int i = 0; i < subs.size(); i++) {
+                out.add(Sub.fromJson(subs.getJsonObject(i)));
+            }
+        }
+        return out;
+    }
+
+    static boolean exists(Broker broker, String clientId) {
+        return broker.states(MqttServer.SESSIONS).containsKey(clientId);
+    }
+
+    static Future<Void> save(Broker broker, String clientId, long expirySeconds, long disconnectedAt,
+                             Map<String, Sub> subs) {
+        JsonArray list = new JsonArray();
+        subs.values().forEach(s -> list.add(s.toJson()));
+        JsonObject record = new JsonObject().put("expiry", expirySeconds).put("disconnectedAt", disconnectedAt)
+                .put("subscriptions", list);
+        return broker.putState(MqttServer.SESSIONS, clientId, record.toBuffer().getBytes());
+    }
+
+    /** Ends a session: its private subscriptions and their queued messages go, and so does its record. */
+    static Future<Void> end(Broker broker, String clientId) {
+        List<Future<?>> all = new ArrayList<>();
+        for (Sub s : load(broker, clientId)) {
+            if (s.shareGroup() == null) {
+                all.add(broker.unsubscribe(s.coreName(clientId)));
+            }
+        }
+        all.add(broker.putState(MqttServer.SESSIONS, clientId, null));
+        return Future.all(all).mapEmpty();
+    }
+}

@@ -1,0 +1,297 @@
+package io.omnibus.mqtt;
+
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttException;
+import org.eclipse.paho.client.mqttv3.MqttMessage;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** MQTT 3.1.1 with Eclipse Paho's v3 client, which we did not write. */
+@Timeout(120)
+class MqttV3IT {
+    private TestGateway gw;
+    private final List<MqttClient> clients = new ArrayList<>();
+
+    @TempDir
+    Path dir;
+
+    @AfterEach
+    void stop() throws Exception {
+        for (MqttClient c : clients) {
+            if (c.isConnected()) {
+                c.disconnectForcibly(0, 1000);
+            }
+            c.close(true);
+        }
+        if (gw != null) {
+            gw.close();
+        }
+    }
+
+    private MqttClient client(String id, boolean clean) throws MqttException {
+        MqttClient c = new MqttClient(gw.uri(), id, new MemoryPersistence());
+        MqttConnectOptions o = new MqttConnectOptions();
+        o.setCleanSession(clean);
+        o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
+        o.setAutomaticReconnect(false);
+        c.connect(o);
+        clients.add(c);
+        return c;
+    }
+
+    record Received(String topic, String payload, int qos, boolean retained, boolean dup) {
+    }
+
+    private static List<Received> collect(MqttClient c, String filter, int qos) throws MqttException {
+        List<Received> got = new CopyOnWriteArrayList<>();
+        c.subscribe(filter, qos, (topic, m) -> got.add(new Received(topic,
+                new String(m.getPayload(), StandardCharsets.UTF_8), m.getQos(), m.isRetained(), m.isDuplicate())));
+        return got;
+    }
+
+    @Test
+    void publishAndSubscribeAtEachQosKeepOrderAndCapToTheSubscriptionsQos() throws Exception {
+        gw = new TestGateway();
+        MqttClient sub = client("sub", true);
+        List<Received> q2 = collect(sub, "sensors/+/temp", 2);
+        MqttClient sub1 = client("sub1", true);
+        List<Received> q1 = collect(sub1, "sensors/#", 1);
+        MqttClient pub = client("pub", true);
+        for (int qos = 0; qos <= 2; qos++) {
+            for (int i = 0; i < 5; i++) {
+                pub.publish("sensors/s" + qos + "/temp", ("q" + qos + "-" + i).getBytes(), qos, false);
+            }
+        }
+        await().until(() -> q2.size() == 15 && q1.size() == 15);
+        // [MQTT-4.6.0-6] order is kept per topic; the delivered QoS is the lower of publish and subscription [MQTT-3.8.4-8]
+        for (int qos = 0; qos <= 2; qos++) {
+            String topic = "sensors/s" + qos + "/temp";
+            String prefix = "q" + qos + "-";
+            assertThat(q2).filteredOn(r -> r.topic().equals(topic)).extracting(Received::payload)
+                    .containsExactly(prefix + 0, prefix + 1, prefix + 2, prefix + 3, prefix + 4);
+            int expectedQos = qos;
+            assertThat(q2).filteredOn(r -> r.topic().equals(topic)).extracting(Received::qos).containsOnly(expectedQos);
+            assertThat(q1).filteredOn(r -> r.topic().equals(topic)).extracting(Received::qos)
+                    .containsOnly(Math.min(expectedQos, 1));
+        }
+    }
+
+    @Test
+    void retainedMessagesGoToNewSubscribersAndAnEmptyPayloadClearsThem() throws Exception {
+        gw = new TestGateway();
+        MqttClient pub = client("pub", true);
+        pub.publish("status/door", "open".getBytes(), 1, true);
+        pub.publish("status/window", "closed".getBytes(), 1, true);
+        MqttClient late = client("late", true);
+        List<Received> got = collect(late, "status/#", 1);
+        await().until(() -> got.size() == 2);
+        // [MQTT-3.3.1-6] retained messages are sent on subscribe with RETAIN set [MQTT-3.3.1-8]
+        assertThat(got).extracting(Received::payload).containsExactlyInAnyOrder("open", "closed");
+        assertThat(got).allMatch(Received::retained);
+        pub.publish("status/door", new byte[0], 1, true); // [MQTT-3.3.1-10] clears it
+        MqttClient later = client("later", true);
+        List<Received> after = collect(later, "status/#", 1);
+        await().until(() -> after.size() == 1);
+        assertThat(after.get(0).payload()).isEqualTo("closed");
+    }
+
+    @Test
+    void wildcardsDoNotMatchDollarTopics() throws Exception {
+        gw = new TestGateway();
+        List<Received> all = collect(client("everything", true), "#", 0);
+        List<Received> sys = collect(client("system", true), "$SYS/#", 0);
+        MqttClient pub = client("p", true);
+        pub.publish("$SYS/broker/load", "1".getBytes(), 0, false);
+        pub.publish("plain", "2".getBytes(), 0, false);
+        await().until(() -> sys.size() == 1 && all.size() == 1);
+        assertThat(all.get(0).topic()).isEqualTo("plain"); // [MQTT-4.7.2-1]
+        assertThat(sys.get(0).topic()).isEqualTo("$SYS/broker/load");
+    }
+
+    @Test
+    void aPersistentSessionQueuesWhileOfflineAndRedeliversOnReconnect() throws Exception {
+        gw = new TestGateway();
+        MqttClient device = client("device-1", false);
+        device.subscribe("cmd/device-1", 1);
+        device.disconnect();
+        MqttClient pub = client("pub", true);
+        for (int i = 0; i < 3; i++) {
+            pub.publish("cmd/device-1", ("c" + i).getBytes(), 1, false);
+        }
+        MqttClient again = new MqttClient(gw.uri(), "device-1", new MemoryPersistence());
+        clients.add(again);
+        List<Received> got = new CopyOnWriteArrayList<>();
+        again.setCallback(new org.eclipse.paho.client.mqttv3.MqttCallback() {
+            @Override
+            public void connectionLost(Throwable cause) {
+            }
+
+            @Override
+            public void messageArrived(String topic, MqttMessage m) {
+                got.add(new Received(topic, new String(m.getPayload()), m.getQos(), m.isRetained(), m.isDuplicate()));
+            }
+
+            @Override
+            public void deliveryComplete(org.eclipse.paho.client.mqttv3.IMqttDeliveryToken token) {
+            }
+        });
+        MqttConnectOptions o = new MqttConnectOptions();
+        o.setCleanSession(false);
+        again.connect(o);
+        // [MQTT-3.1.2-4] [MQTT-3.1.2-5] the session, its subscription and the queued QoS 1 messages are there
+        assertThat(again.getServerURI()).isNotNull();
+        await().until(() -> got.size() == 3);
+        assertThat(got).extracting(Received::payload).containsExactly("c0", "c1", "c2");
+    }
+
+    @Test
+    void aCleanSessionForgetsSubscriptions() throws Exception {
+        gw = new TestGateway();
+        MqttClient a = client("a", false);
+        a.subscribe("t", 1);
+        a.disconnect();
+        MqttClient clean = client("a", true);
+        clean.disconnect();
+        assertThat(gw.broker.subscriptionViews()).isEmpty(); // [MQTT-3.1.2-6]
+    }
+
+    @Test
+    void refusedFiltersGetFailureInTheSuback() throws Exception {
+        gw = new TestGateway();
+        MqttClient c = client("c", true);
+        // Paho checks filters itself; a shared subscription with a wildcard group passes it, and we refuse it
+        org.eclipse.paho.client.mqttv3.IMqttToken t = c.subscribeWithResponse(new String[] {"fine/+", "$share/+/x"},
+                new int[] {1, 1});
+        int[] granted = t.getGrantedQos();
+        assertThat(granted).containsExactly(1, 0x80); // [MQTT-3.9.3-2] [MQTT-4.8.2-1]
+    }
+
+    @Test
+    void aSecondConnectionWithTheSameClientIdTakesTheSessionOver() throws Exception {
+        gw = new TestGateway();
+        MqttClient first = client("twin", true);
+        MqttClient second = client("twin", true);
+        await().until(() -> !first.isConnected()); // [MQTT-3.1.4-3]
+        assertThat(second.isConnected()).isTrue();
+    }
+
+    @Test
+    void badInputClosesOnlyThatConnection() throws Exception {
+        gw = new TestGateway(Map.of("max-packet-size", "1KiB"), null);
+        MqttClient watcher = client("watcher", true);
+        // a packet before CONNECT [MQTT-3.1.0-1]
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(io.netty.handler.codec.mqtt.MqttMessageBuilders.publish().topicName("t")
+                    .qos(io.netty.handler.codec.mqtt.MqttQoS.AT_MOST_ONCE).payload(io.netty.buffer.Unpooled.EMPTY_BUFFER)
+                    .build());
+            assertThat(raw.readUntilClosed()).isEmpty();
+        }
+        // a wildcard in a topic name [MQTT-3.3.2-2], a second CONNECT [MQTT-3.1.0-2], a packet over the limit
+        byte[] wildcardPublish = {0x32, 0x09, 0x00, 0x05, 'a', '/', '+', '/', 'b', 0x00, 0x01}; // encoders refuse to write it
+        for (byte[] bad : List.of(wildcardPublish,
+                RawMqtt.encode(connect("again", io.netty.handler.codec.mqtt.MqttVersion.MQTT_3_1_1)),
+                RawMqtt.encode(io.netty.handler.codec.mqtt.MqttMessageBuilders.publish().topicName("big")
+                        .qos(io.netty.handler.codec.mqtt.MqttQoS.AT_MOST_ONCE)
+                        .payload(io.netty.buffer.Unpooled.wrappedBuffer(new byte[4096])).build()))) {
+            try (RawMqtt raw = new RawMqtt(gw.port)) {
+                raw.send(connect("raw", io.netty.handler.codec.mqtt.MqttVersion.MQTT_3_1_1));
+                assertThat(raw.read(1).get(0).fixedHeader().messageType())
+                        .isEqualTo(io.netty.handler.codec.mqtt.MqttMessageType.CONNACK);
+                raw.sendBytes(bad);
+                assertThat(raw.readUntilClosed()).as("3.1.1: closed without a reply").isEmpty();
+            }
+        }
+        assertThat(watcher.isConnected()).as("other clients do not notice").isTrue();
+    }
+
+    static io.netty.handler.codec.mqtt.MqttConnectMessage connect(String id, io.netty.handler.codec.mqtt.MqttVersion v) {
+        return io.netty.handler.codec.mqtt.MqttMessageBuilders.connect().clientId(id).protocolVersion(v)
+                .cleanSession(true).keepAlive(60).build();
+    }
+
+    @Test
+    void aWillIsPublishedWhenTheConnectionDropsButNotAfterADisconnect() throws Exception {
+        gw = new TestGateway();
+        List<Received> wills = collect(client("monitor", true), "wills/#", 1);
+        try (RawMqtt dying = new RawMqtt(gw.port)) {
+            dying.send(io.netty.handler.codec.mqtt.MqttMessageBuilders.connect().clientId("dying")
+                    .protocolVersion(io.netty.handler.codec.mqtt.MqttVersion.MQTT_3_1_1).cleanSession(true)
+                    .willFlag(true).willTopic("wills/dying").willMessage("gone".getBytes())
+                    .willQoS(io.netty.handler.codec.mqtt.MqttQoS.AT_LEAST_ONCE).keepAlive(60).build());
+            dying.read(1);
+            dying.kill();
+        }
+        await().until(() -> wills.size() == 1); // [MQTT-3.1.2-8]
+        assertThat(wills.get(0).payload()).isEqualTo("gone");
+        try (RawMqtt polite = new RawMqtt(gw.port)) {
+            polite.send(io.netty.handler.codec.mqtt.MqttMessageBuilders.connect().clientId("polite")
+                    .protocolVersion(io.netty.handler.codec.mqtt.MqttVersion.MQTT_3_1_1).cleanSession(true)
+                    .willFlag(true).willTopic("wills/polite").willMessage("gone".getBytes())
+                    .willQoS(io.netty.handler.codec.mqtt.MqttQoS.AT_LEAST_ONCE).keepAlive(60).build());
+            polite.read(1);
+            polite.send(io.netty.handler.codec.mqtt.MqttMessage.DISCONNECT);
+            polite.readUntilClosed();
+        }
+        MqttClient pub = client("marker", true);
+        pub.publish("wills/marker", "m".getBytes(), 1, false);
+        await().until(() -> wills.size() == 2);
+        assertThat(wills).extracting(Received::topic).containsExactly("wills/dying", "wills/marker"); // [MQTT-3.1.2-10]
+    }
+
+    @Test
+    void persistentSessionsAndRetainedMessagesSurviveAGatewayRestart() throws Exception {
+        gw = new TestGateway(Map.of(), dir);
+        MqttClient device = client("durable-device", false);
+        device.subscribe("alerts/#", 1);
+        device.disconnect();
+        MqttClient pub = client("pub", true);
+        pub.publish("alerts/fire", "evacuate".getBytes(), 1, false);
+        pub.publish("config/interval", "30".getBytes(), 1, true);
+        pub.disconnect();
+        gw.close();
+        clients.clear();
+
+        gw = new TestGateway(Map.of(), dir);
+        MqttClient back = new MqttClient(gw.uri(), "durable-device", new MemoryPersistence());
+        clients.add(back);
+        List<Received> got = new CopyOnWriteArrayList<>();
+        back.setCallback(new org.eclipse.paho.client.mqttv3.MqttCallback() {
+            @Override
+            public void connectionLost(Throwable cause) {
+            }
+
+            @Override
+            public void messageArrived(String topic, MqttMessage m) {
+                got.add(new Received(topic, new String(m.getPayload()), m.getQos(), m.isRetained(), m.isDuplicate()));
+            }
+
+            @Override
+            public void deliveryComplete(org.eclipse.paho.client.mqttv3.IMqttDeliveryToken token) {
+            }
+        });
+        MqttConnectOptions o = new MqttConnectOptions();
+        o.setCleanSession(false);
+        back.connect(o);
+        await().until(() -> got.size() == 1);
+        assertThat(got.get(0).payload()).isEqualTo("evacuate");
+        List<Received> retained = collect(back, "config/#", 1);
+        await().until(() -> retained.size() == 1);
+        assertThat(retained.get(0).payload()).isEqualTo("30");
+        assertThat(retained.get(0).retained()).isTrue();
+    }
+}
