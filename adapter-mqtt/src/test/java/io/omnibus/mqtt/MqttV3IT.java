@@ -182,6 +182,30 @@ class MqttV3IT {
     }
 
     @Test
+    void theStaticUserListChecksPasswords() throws Exception {
+        gw = new TestGateway(Map.of("users", List.of(Map.of("username", "device", "password-hash", StaticUsers.hash("s3cret")))),
+                null);
+        MqttConnectOptions good = new MqttConnectOptions();
+        good.setUserName("device");
+        good.setPassword("s3cret".toCharArray());
+        MqttClient ok = new MqttClient(gw.uri(), "ok", new MemoryPersistence());
+        clients.add(ok);
+        ok.connect(good);
+        assertThat(ok.isConnected()).isTrue();
+        for (String[] bad : new String[][] {{"device", "wrong"}, {"nobody", "s3cret"}, {null, null}}) {
+            MqttConnectOptions o = new MqttConnectOptions();
+            if (bad[0] != null) {
+                o.setUserName(bad[0]);
+                o.setPassword(bad[1].toCharArray());
+            }
+            MqttClient c = new MqttClient(gw.uri(), "bad", new MemoryPersistence());
+            clients.add(c);
+            // [MQTT-3.2.2-6] CONNACK 0x04 (bad user name or password), or 0x05 (not authorized) for anonymous
+            assertThatThrownBy(() -> c.connect(o)).isInstanceOf(org.eclipse.paho.client.mqttv3.MqttSecurityException.class);
+        }
+    }
+
+    @Test
     void aSecondConnectionWithTheSameClientIdTakesTheSessionOver() throws Exception {
         gw = new TestGateway();
         MqttClient first = client("twin", true);

@@ -20,7 +20,8 @@ import java.util.List;
  */
 final class RawMqtt implements AutoCloseable {
     private final Socket socket;
-    private final EmbeddedChannel decoder = new EmbeddedChannel(new MqttDecoder(1 << 20));
+    /** Encoder and decoder share a channel, as in a Netty client: the CONNECT sent sets the version both use. */
+    private final EmbeddedChannel codec = new EmbeddedChannel(MqttEncoder.INSTANCE, new MqttDecoder(1 << 20));
 
     RawMqtt(int port) throws IOException {
         socket = new Socket(InetAddress.getLoopbackAddress(), port);
@@ -28,7 +29,14 @@ final class RawMqtt implements AutoCloseable {
     }
 
     void send(MqttMessage m) throws IOException {
-        sendBytes(encode(m));
+        codec.writeOutbound(m);
+        ByteBuf b;
+        while ((b = codec.readOutbound()) != null) {
+            byte[] bytes = new byte[b.readableBytes()];
+            b.readBytes(bytes);
+            b.release();
+            sendBytes(bytes);
+        }
     }
 
     /** The packet's bytes, as Netty's encoder writes it. */
@@ -60,9 +68,9 @@ final class RawMqtt implements AutoCloseable {
         try {
             int n;
             while ((n = in.read(buf)) >= 0) {
-                decoder.writeInbound(io.netty.buffer.Unpooled.copiedBuffer(buf, 0, n));
+                codec.writeInbound(io.netty.buffer.Unpooled.copiedBuffer(buf, 0, n));
                 MqttMessage m;
-                while ((m = decoder.readInbound()) != null) {
+                while ((m = codec.readInbound()) != null) {
                     out.add(m);
                 }
             }
@@ -79,7 +87,7 @@ final class RawMqtt implements AutoCloseable {
         byte[] buf = new byte[4096];
         while (out.size() < count) {
             MqttMessage m;
-            while (out.size() < count && (m = decoder.readInbound()) != null) {
+            while (out.size() < count && (m = codec.readInbound()) != null) {
                 out.add(m);
             }
             if (out.size() >= count) {
@@ -89,7 +97,7 @@ final class RawMqtt implements AutoCloseable {
             if (n < 0) {
                 break;
             }
-            decoder.writeInbound(io.netty.buffer.Unpooled.copiedBuffer(buf, 0, n));
+            codec.writeInbound(io.netty.buffer.Unpooled.copiedBuffer(buf, 0, n));
         }
         return out;
     }
@@ -103,6 +111,6 @@ final class RawMqtt implements AutoCloseable {
     @Override
     public void close() throws IOException {
         socket.close();
-        decoder.finishAndReleaseAll();
+        codec.finishAndReleaseAll();
     }
 }

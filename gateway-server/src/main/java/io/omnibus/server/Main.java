@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  */
 @Command(name = "omnibus", mixinStandardHelpOptions = true, version = "omnibus 0.1.0",
         description = "Omnibus, a multi-protocol messaging gateway (MQTT, AMQP 1.0, Kafka wire, OpenMessaging).",
-        subcommands = {Main.Start.class, Main.CheckConfig.class})
+        subcommands = {Main.Start.class, Main.CheckConfig.class, Main.HashPassword.class})
 public final class Main implements Callable<Integer> {
     static final int EXIT_OK = 0;
     static final int EXIT_START_FAILED = 1;
@@ -55,6 +55,25 @@ public final class Main implements Callable<Integer> {
         err.println("omnibus: invalid configuration in " + e.file());
         err.println("  " + e.problem());
         err.flush();
+    }
+
+    @Command(name = "hash-password", description = "Prints a password hash for mqtt.users (reads the password from stdin).")
+    static final class HashPassword implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws java.io.IOException {
+            String password = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
+                    java.nio.charset.StandardCharsets.UTF_8)).readLine();
+            if (password == null || password.isEmpty()) {
+                spec.commandLine().getErr().println("omnibus: give the password on standard input");
+                return EXIT_BAD_CONFIG;
+            }
+            spec.commandLine().getOut().println(io.omnibus.mqtt.StaticUsers.hash(password));
+            spec.commandLine().getOut().flush();
+            return EXIT_OK;
+        }
     }
 
     @Command(name = "check-config", description = "Validates a configuration file and exits (0 valid, 2 invalid).")

@@ -24,7 +24,9 @@ class ConfigLoaderTest {
 
     @Test
     void theShippedFileLoadsWithTheDocumentedDefaults() {
-        GatewayConfig c = new ConfigLoader(Map.of(), Map.of()).load(Path.of("../config/gateway.yaml"), null);
+        GatewayConfig c = new ConfigLoader(Map.of(), Adapters.discover(getClass().getClassLoader()))
+                .load(Path.of("../config/gateway.yaml"), null);
+        assertThat(c.adapters().get("mqtt").enabled()).isTrue();
         assertThat(c.admin().port()).isEqualTo(8080);
         assertThat(c.store().dir()).isEqualTo(Path.of("./data"));
         assertThat(c.store().fsync()).isEqualTo("group");

@@ -1,0 +1,257 @@
+package io.omnibus.mqtt;
+
+import io.netty.handler.codec.mqtt.MqttMessageBuilders;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttReasonCodeAndPropertiesVariableHeader;
+import io.netty.handler.codec.mqtt.MqttVersion;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.MqttSubscription;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import org.eclipse.paho.mqttv5.common.packet.UserProperty;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** MQTT 5.0 with Eclipse Paho's v5 client, which we did not write. */
+@Timeout(120)
+class MqttV5IT {
+    private TestGateway gw;
+    private final List<MqttClient> clients = new ArrayList<>();
+
+    @AfterEach
+    void stop() throws Exception {
+        for (MqttClient c : clients) {
+            try {
+                if (c.isConnected()) {
+                    c.disconnectForcibly(0, 1000, false);
+                }
+                c.close(true);
+            } catch (MqttException ignored) {
+                // already gone
+            }
+        }
+        if (gw != null) {
+            gw.close();
+        }
+    }
+
+    /** A connected client that records what arrives and why it was disconnected. */
+    final class Client implements MqttCallback {
+        final MqttClient paho;
+        final List<MqttMessage> received = new CopyOnWriteArrayList<>();
+        final List<String> topics = new CopyOnWriteArrayList<>();
+        volatile MqttDisconnectResponse disconnect;
+        volatile IMqttToken connectToken;
+
+        Client(String id, MqttConnectionOptions options) throws MqttException {
+            paho = new MqttClient(gw.uri(), id, new MemoryPersistence());
+            paho.setCallback(this);
+            connectToken = paho.connectWithResult(options);
+            clients.add(paho);
+        }
+
+        @Override
+        public void disconnected(MqttDisconnectResponse response) {
+            disconnect = response;
+        }
+
+        @Override
+        public void mqttErrorOccurred(MqttException exception) {
+        }
+
+        @Override
+        public void messageArrived(String topic, MqttMessage message) {
+            topics.add(topic);
+            received.add(message);
+        }
+
+        @Override
+        public void deliveryComplete(IMqttToken token) {
+        }
+
+        @Override
+        public void connectComplete(boolean reconnect, String serverURI) {
+        }
+
+        @Override
+        public void authPacketArrived(int reasonCode, MqttProperties properties) {
+        }
+    }
+
+    private Client client(String id) throws MqttException {
+        MqttConnectionOptions o = new MqttConnectionOptions();
+        o.setCleanStart(true);
+        return new Client(id, o);
+    }
+
+    @Test
+    void everyPublishPropertyArrivesAtTheSubscriber() throws Exception {
+        gw = new TestGateway();
+        Client sub = client("sub");
+        sub.paho.subscribe(new MqttSubscription[] {new MqttSubscription("req/#", 1)});
+        Client pub = client("pub");
+        MqttMessage m = new MqttMessage("{\"t\":21}".getBytes(), 1, false, null);
+        MqttProperties p = new MqttProperties();
+        p.setUserProperties(List.of(new UserProperty("unit", "C"), new UserProperty("unit", "K")));
+        p.setContentType("application/json");
+        p.setPayloadFormat(true);
+        p.setCorrelationData(new byte[] {1, 2, 3});
+        p.setResponseTopic("resp/42");
+        p.setMessageExpiryInterval(3600L);
+        m.setProperties(p);
+        pub.paho.publish("req/temp", m);
+        await().until(() -> sub.received.size() == 1);
+        MqttProperties got = sub.received.get(0).getProperties();
+        // [MQTT-3.3.2-17] [MQTT-3.3.2-18] user properties in order, repeats kept
+        assertThat(got.getUserProperties()).extracting(UserProperty::getKey, UserProperty::getValue)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("unit", "C"), org.assertj.core.groups.Tuple.tuple("unit", "K"));
+        assertThat(got.getContentType()).isEqualTo("application/json"); // [MQTT-3.3.2-20]
+        assertThat(got.getPayloadFormat()).isTrue(); // [MQTT-3.3.2-4]
+        assertThat(got.getCorrelationData()).containsExactly(1, 2, 3);
+        assertThat(got.getResponseTopic()).isEqualTo("resp/42");
+        // [MQTT-3.3.2-6] the expiry sent on is what is left of it
+        assertThat(got.getMessageExpiryInterval()).isBetween(3590L, 3600L);
+    }
+
+    @Test
+    void sharedSubscriptionsSplitMessagesBetweenTheirMembers() throws Exception {
+        gw = new TestGateway();
+        Client a = client("worker-a");
+        Client b = client("worker-b");
+        a.paho.subscribe(new MqttSubscription[] {new MqttSubscription("$share/workers/jobs/#", 1)});
+        b.paho.subscribe(new MqttSubscription[] {new MqttSubscription("$share/workers/jobs/#", 1)});
+        Client all = client("observer");
+        all.paho.subscribe(new MqttSubscription[] {new MqttSubscription("jobs/#", 1)});
+        Client pub = client("pub");
+        for (int i = 0; i < 20; i++) {
+            pub.paho.publish("jobs/j", ("j" + i).getBytes(), 1, false);
+        }
+        await().until(() -> a.received.size() + b.received.size() == 20 && all.received.size() == 20);
+        assertThat(a.received).isNotEmpty(); // [MQTT-4.8.2-?] each message goes to one member of the group
+        assertThat(b.received).isNotEmpty();
+    }
+
+    @Test
+    void noLocalKeepsAClientsOwnMessagesFromIt() throws Exception {
+        gw = new TestGateway();
+        Client c = client("chatty");
+        MqttSubscription s = new MqttSubscription("chat/room", 1);
+        s.setNoLocal(true);
+        c.paho.subscribe(new MqttSubscription[] {s});
+        Client other = client("other");
+        c.paho.publish("chat/room", "mine".getBytes(), 1, false);
+        other.paho.publish("chat/room", "theirs".getBytes(), 1, false);
+        await().until(() -> c.received.size() == 1);
+        assertThat(new String(c.received.get(0).getPayload())).isEqualTo("theirs"); // [MQTT-3.8.3-3]
+    }
+
+    @Test
+    void aTakenOverSessionIsToldWhy() throws Exception {
+        gw = new TestGateway();
+        Client first = client("twin");
+        client("twin");
+        await().until(() -> first.disconnect != null);
+        assertThat(first.disconnect.getReturnCode()).isEqualTo(0x8E); // [MQTT-3.1.4-3]
+    }
+
+    @Test
+    void anEmptyClientIdIsAssignedOne() throws Exception {
+        gw = new TestGateway();
+        MqttConnectionOptions o = new MqttConnectionOptions();
+        o.setCleanStart(true);
+        Client c = new Client("", o);
+        // [MQTT-3.2.2-16] the server assigns one and says which
+        assertThat(c.connectToken.getResponseProperties().getAssignedClientIdentifier()).startsWith("omnibus-");
+    }
+
+    @Test
+    void sessionExpiryKeepsTheSessionForTheIntervalOnly() throws Exception {
+        gw = new TestGateway();
+        MqttConnectionOptions o = new MqttConnectionOptions();
+        o.setCleanStart(false);
+        o.setSessionExpiryInterval(1L);
+        Client c = new Client("brief", o);
+        c.paho.subscribe(new MqttSubscription[] {new MqttSubscription("x", 1)});
+        c.paho.disconnect();
+        assertThat(gw.broker.subscriptionViews()).extracting(v -> v.name()).contains("mqtt/brief/x");
+        await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> gw.broker.subscriptionViews().isEmpty()); // [MQTT-3.1.2-23]
+    }
+
+    @Test
+    void refusedFiltersGetReasonCodes() throws Exception {
+        gw = new TestGateway();
+        Client c = client("c");
+        IMqttToken t = c.paho.subscribe(new MqttSubscription[] {new MqttSubscription("ok/+", 2),
+                new MqttSubscription("$share/+/x", 1)});
+        assertThat(t.getReasonCodes()).containsExactly(2, 0x8F); // [MQTT-3.9.3-1]
+    }
+
+    @Test
+    void badInputGetsADisconnectWithTheReason() throws Exception {
+        gw = new TestGateway(Map.of("max-packet-size", "1KiB"), null);
+        Client watcher = client("watcher");
+        byte[] wildcardPublish = {0x32, 0x0A, 0x00, 0x05, 'a', '/', '+', '/', 'b', 0x00, 0x01, 0x00};
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(MqttMessageBuilders.connect().clientId("raw5").protocolVersion(MqttVersion.MQTT_5)
+                    .cleanSession(true).keepAlive(60).build());
+            assertThat(raw.read(1).get(0).fixedHeader().messageType()).isEqualTo(MqttMessageType.CONNACK);
+            raw.sendBytes(wildcardPublish);
+            List<io.netty.handler.codec.mqtt.MqttMessage> got = raw.readUntilClosed();
+            assertThat(got).hasSize(1);
+            assertThat(got.get(0).fixedHeader().messageType()).isEqualTo(MqttMessageType.DISCONNECT);
+            byte reason = ((MqttReasonCodeAndPropertiesVariableHeader) got.get(0).variableHeader()).reasonCode();
+            assertThat(reason & 0xff).as("topic name invalid or malformed").isIn(0x90, 0x81);
+        }
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(MqttMessageBuilders.connect().clientId("big5").protocolVersion(MqttVersion.MQTT_5)
+                    .cleanSession(true).keepAlive(60).build());
+            raw.read(1);
+            raw.send(MqttMessageBuilders.publish().topicName("big").qos(io.netty.handler.codec.mqtt.MqttQoS.AT_MOST_ONCE)
+                    .payload(io.netty.buffer.Unpooled.wrappedBuffer(new byte[4096])).build());
+            List<io.netty.handler.codec.mqtt.MqttMessage> got = raw.readUntilClosed();
+            assertThat(got).hasSize(1);
+            byte reason = ((MqttReasonCodeAndPropertiesVariableHeader) got.get(0).variableHeader()).reasonCode();
+            assertThat(reason & 0xff).isEqualTo(0x95); // packet too large
+        }
+        assertThat(watcher.paho.isConnected()).isTrue();
+    }
+
+    @Test
+    void topicAliasesFromTheClientAreResolved() throws Exception {
+        gw = new TestGateway();
+        Client sub = client("sub");
+        sub.paho.subscribe(new MqttSubscription[] {new MqttSubscription("long/topic/name", 1)});
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(MqttMessageBuilders.connect().clientId("aliaser").protocolVersion(MqttVersion.MQTT_5)
+                    .cleanSession(true).keepAlive(60).build());
+            raw.read(1);
+            io.netty.handler.codec.mqtt.MqttProperties first = new io.netty.handler.codec.mqtt.MqttProperties();
+            first.add(new io.netty.handler.codec.mqtt.MqttProperties.IntegerProperty(
+                    io.netty.handler.codec.mqtt.MqttProperties.TOPIC_ALIAS, 3));
+            raw.send(MqttMessageBuilders.publish().topicName("long/topic/name").properties(first)
+                    .qos(io.netty.handler.codec.mqtt.MqttQoS.AT_MOST_ONCE)
+                    .payload(io.netty.buffer.Unpooled.wrappedBuffer("one".getBytes())).build());
+            // the second uses the alias alone (an empty topic name) [MQTT-3.3.2-12]
+            raw.sendBytes(new byte[] {0x30, 0x08, 0x00, 0x00, 0x03, 0x23, 0x00, 0x03, 't', 'w'});
+            await().until(() -> sub.received.size() == 2);
+        }
+        assertThat(sub.topics).containsExactly("long/topic/name", "long/topic/name");
+        assertThat(new String(sub.received.get(1).getPayload())).isEqualTo("tw");
+    }
+}
