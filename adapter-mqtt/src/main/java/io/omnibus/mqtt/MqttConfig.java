@@ -19,13 +19,14 @@ import java.util.Set;
  * @param topicAliasMaximum aliases a client may define for the topics it publishes to
  * @param maxConnections    MQTT connections at once; beyond, CONNACK refuses
  * @param users             username to PBKDF2 hash ({@link StaticUsers}); empty allows anyone
+ * @param webSocket         whether MQTT over WebSocket (subprotocol {@code mqtt}) listens too, on {@code webSocketPort} at {@code webSocketPath}
  */
 public record MqttConfig(String host, int port, int maxPacketSize, int receiveMaximum, int maxInflight,
                          Duration maxKeepAlive, Duration maxSessionExpiry, int topicAliasMaximum, int maxConnections,
-                         Map<String, String> users) {
+                         Map<String, String> users, boolean webSocket, int webSocketPort, String webSocketPath) {
 
     static final Set<String> KEYS = Set.of("host", "port", "max-packet-size", "receive-maximum", "max-inflight",
-            "max-keep-alive", "max-session-expiry", "topic-alias-maximum", "max-connections", "users");
+            "max-keep-alive", "max-session-expiry", "topic-alias-maximum", "max-connections", "users", "websocket");
 
     public static MqttConfig read(ConfigSection s) {
         s.requireOnly(KEYS);
@@ -39,6 +40,11 @@ public record MqttConfig(String host, int port, int maxPacketSize, int receiveMa
             }
             users.put(u.requireString("username"), hash);
         }
+        ConfigSection ws = s.section("websocket").requireOnly(Set.of("enabled", "port", "path"));
+        String path = ws.getString("path", "/mqtt");
+        if (!path.startsWith("/")) {
+            throw new ConfigException(ws.keyOf("path"), "must start with '/', got '" + path + "'");
+        }
         return new MqttConfig(
                 s.getString("host", "0.0.0.0"),
                 s.getPort("port", 1883),
@@ -49,6 +55,9 @@ public record MqttConfig(String host, int port, int maxPacketSize, int receiveMa
                 s.getDuration("max-session-expiry", Duration.ofDays(7)),
                 s.getInt("topic-alias-maximum", 100, 0, 65_535),
                 s.getInt("max-connections", 100_000, 1, Integer.MAX_VALUE),
-                Map.copyOf(users));
+                Map.copyOf(users),
+                ws.getBoolean("enabled", false),
+                ws.getPort("port", 8083),
+                path);
     }
 }

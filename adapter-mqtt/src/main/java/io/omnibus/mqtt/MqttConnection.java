@@ -2,13 +2,10 @@ package io.omnibus.mqtt;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.mqtt.MqttConnAckMessage;
 import io.netty.handler.codec.mqtt.MqttConnectMessage;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
-import io.netty.handler.codec.mqtt.MqttDecoder;
-import io.netty.handler.codec.mqtt.MqttEncoder;
 import io.netty.handler.codec.mqtt.MqttFixedHeader;
 import io.netty.handler.codec.mqtt.MqttIdentifierRejectedException;
 import io.netty.handler.codec.mqtt.MqttMessage;
@@ -48,8 +45,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.internal.net.NetSocketInternal;
-import io.vertx.core.net.NetSocket;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
@@ -93,7 +88,7 @@ final class MqttConnection {
     static final long NEVER_EXPIRES = 0xFFFFFFFFL;
 
     private final MqttServer server;
-    private final NetSocketInternal socket;
+    private final MqttTransport socket;
     private final String connectionId;
     private final Context context;
     private final Broker broker;
@@ -136,22 +131,16 @@ final class MqttConnection {
                             boolean retainedOnSubscribe) {
     }
 
-    MqttConnection(MqttServer server, NetSocket socket, String connectionId) {
+    MqttConnection(MqttServer server, MqttTransport transport, String connectionId) {
         this.server = server;
-        this.socket = (NetSocketInternal) socket;
+        this.socket = transport;
         this.connectionId = connectionId;
         this.context = Vertx.currentContext();
         this.broker = server.ctx.broker();
     }
 
     void start() {
-        ChannelPipeline pipeline = socket.channelHandlerContext().pipeline();
-        pipeline.addBefore("handler", "mqttEncoder", MqttEncoder.INSTANCE);
-        pipeline.addBefore("handler", "mqttDecoder", new MqttDecoder(server.config.maxPacketSize(), 65_535));
-        socket.messageHandler(this::onMessage);
-        socket.closeHandler(v -> onClosed());
-        socket.exceptionHandler(e -> MqttServer.LOG.debug("mqtt {}: {}", connectionId, e.toString()));
-        socket.drainHandler(v -> drainWaiting());
+        socket.start(this::onMessage, v -> onClosed(), v -> drainWaiting());
         registration = server.ctx.connections().register(new ConnectionInfo("mqtt", connectionId, null,
                 String.valueOf(socket.remoteAddress()), null, System.currentTimeMillis()));
         lastPacketAt = System.currentTimeMillis();
@@ -810,7 +799,7 @@ final class MqttConnection {
         MqttServer.LOG.info("mqtt {} from {}: CONNECT refused ({}): {}", connectionId, socket.remoteAddress(), code, why);
         MqttConnAckMessage ack = MqttMessageBuilders.connAck().returnCode(code).sessionPresent(false).build();
         sendWill = false;
-        socket.writeMessage(ack).onComplete(x -> close(null));
+        socket.write(ack).onComplete(x -> close(null));
     }
 
     /** MQTT 5: DISCONNECT with a reason, then close; MQTT 3.1.1: just close. One log line says why. */
@@ -820,7 +809,7 @@ final class MqttConnection {
         }
         MqttServer.LOG.info("mqtt {} ({}): closing: {}", connectionId, clientId == null ? "no client id" : clientId, why);
         if (v5 && connected) {
-            socket.writeMessage(MqttMessageBuilders.disconnect().reasonCode(reason).build()).onComplete(x -> close(null));
+            socket.write(MqttMessageBuilders.disconnect().reasonCode(reason).build()).onComplete(x -> close(null));
         } else {
             close(null);
         }
@@ -906,7 +895,7 @@ final class MqttConnection {
 
     private void write(MqttMessage m) {
         if (!closed) {
-            socket.writeMessage(m);
+            socket.write(m);
         }
     }
 

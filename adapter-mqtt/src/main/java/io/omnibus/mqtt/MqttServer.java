@@ -33,6 +33,7 @@ final class MqttServer implements ProtocolAdapter {
     final AtomicInteger connections = new AtomicInteger();
     private final AtomicLong ids = new AtomicLong();
     private NetServer server;
+    private io.vertx.core.http.HttpServer webSockets;
 
     MqttServer(AdapterContext ctx, MqttConfig config, Authenticator authenticator) {
         this.ctx = ctx;
@@ -44,8 +45,27 @@ final class MqttServer implements ProtocolAdapter {
     public Future<Void> start() {
         scheduleStoredExpiries();
         server = ctx.vertx().createNetServer(new NetServerOptions().setTcpNoDelay(true).setReuseAddress(true))
-                .connectHandler(socket -> new MqttConnection(this, socket, "mqtt-" + ids.incrementAndGet()).start());
-        return server.listen(config.port(), config.host()).mapEmpty();
+                .connectHandler(socket -> new MqttConnection(this, new MqttTransport.Tcp(
+                        (io.vertx.core.internal.net.NetSocketInternal) socket, config.maxPacketSize()),
+                        "mqtt-" + ids.incrementAndGet()).start());
+        Future<Void> tcp = server.listen(config.port(), config.host()).mapEmpty();
+        if (!config.webSocket()) {
+            return tcp;
+        }
+        webSockets = ctx.vertx().createHttpServer(new io.vertx.core.http.HttpServerOptions()
+                        .setWebSocketSubProtocols(java.util.List.of("mqtt", "mqttv3.1"))
+                        .setMaxWebSocketFrameSize(config.maxPacketSize())
+                        .setMaxWebSocketMessageSize(config.maxPacketSize() + 16))
+                .webSocketHandshakeHandler(handshake -> {
+                    if (handshake.path().equals(config.webSocketPath())) {
+                        handshake.accept();
+                    } else {
+                        handshake.reject(404);
+                    }
+                })
+                .webSocketHandler(ws -> new MqttConnection(this, new MqttTransport.WebSocket(ws, config.maxPacketSize()),
+                        "mqtt-ws-" + ids.incrementAndGet()).start());
+        return tcp.compose(v -> webSockets.listen(config.webSocketPort(), config.host())).mapEmpty();
     }
 
     @Override
@@ -54,12 +74,18 @@ final class MqttServer implements ProtocolAdapter {
             return Future.succeededFuture();
         }
         // stop accepting, then close the connections (their in-flight deliveries go back to the broker)
-        return server.close().onComplete(ar -> connected.values().forEach(MqttConnection::shutdown));
+        Future<Void> ws = webSockets == null ? Future.succeededFuture() : webSockets.close();
+        return Future.all(server.close(), ws).<Void>mapEmpty()
+                .onComplete(ar -> connected.values().forEach(MqttConnection::shutdown));
     }
 
     @Override
     public Map<String, Object> status() {
-        return server == null ? Map.of() : Map.of("port", server.actualPort());
+        if (server == null) {
+            return Map.of();
+        }
+        return webSockets == null ? Map.of("port", server.actualPort())
+                : Map.of("port", server.actualPort(), "websocket-port", webSockets.actualPort());
     }
 
     String nextId() {

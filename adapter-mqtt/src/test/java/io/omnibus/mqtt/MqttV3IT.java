@@ -182,6 +182,25 @@ class MqttV3IT {
     }
 
     @Test
+    void mqttOverWebSocketTalksToMqttOverTcp() throws Exception {
+        gw = new TestGateway(Map.of("websocket", Map.of("enabled", true, "port", 0, "path", "/mqtt")), null);
+        int wsPort = (Integer) gw.mqtt.status().get("websocket-port");
+        MqttClient browser = new MqttClient("ws://127.0.0.1:" + wsPort + "/mqtt", "browser", new MemoryPersistence());
+        clients.add(browser);
+        browser.connect();
+        List<Received> atBrowser = collect(browser, "to-browser", 1);
+        List<Received> atDevice = collect(client("device", true), "to-device", 1);
+        browser.publish("to-device", "hello device".getBytes(), 1, false);
+        client("server", true).publish("to-browser", "hello browser".getBytes(), 1, false);
+        await().until(() -> atBrowser.size() == 1 && atDevice.size() == 1);
+        assertThat(atDevice.get(0).payload()).isEqualTo("hello device");
+        assertThat(atBrowser.get(0).payload()).isEqualTo("hello browser");
+        MqttClient wrongPath = new MqttClient("ws://127.0.0.1:" + wsPort + "/other", "lost", new MemoryPersistence());
+        clients.add(wrongPath);
+        assertThatThrownBy(wrongPath::connect).isInstanceOf(MqttException.class);
+    }
+
+    @Test
     void theStaticUserListChecksPasswords() throws Exception {
         gw = new TestGateway(Map.of("users", List.of(Map.of("username", "device", "password-hash", StaticUsers.hash("s3cret")))),
                 null);
