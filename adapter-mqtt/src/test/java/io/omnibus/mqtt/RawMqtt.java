@@ -102,6 +102,31 @@ final class RawMqtt implements AutoCloseable {
         return out;
     }
 
+    /** What arrives within {@code millis} (nothing, when the server is holding back). */
+    List<MqttMessage> readWithin(int millis) throws IOException {
+        List<MqttMessage> out = new ArrayList<>();
+        MqttMessage m;
+        while ((m = codec.readInbound()) != null) {
+            out.add(m);
+        }
+        socket.setSoTimeout(millis);
+        try {
+            byte[] buf = new byte[4096];
+            int n = socket.getInputStream().read(buf);
+            if (n > 0) {
+                codec.writeInbound(io.netty.buffer.Unpooled.copiedBuffer(buf, 0, n));
+                while ((m = codec.readInbound()) != null) {
+                    out.add(m);
+                }
+            }
+        } catch (SocketTimeoutException quiet) {
+            // nothing came
+        } finally {
+            socket.setSoTimeout(5_000);
+        }
+        return out;
+    }
+
     /** Drops the TCP connection without a DISCONNECT packet. */
     void kill() throws IOException {
         socket.setSoLinger(true, 0);

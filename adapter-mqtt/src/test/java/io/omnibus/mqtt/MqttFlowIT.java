@@ -1,0 +1,150 @@
+package io.omnibus.mqtt;
+
+import io.netty.handler.codec.mqtt.MqttFixedHeader;
+import io.netty.handler.codec.mqtt.MqttMessage;
+import io.netty.handler.codec.mqtt.MqttMessageBuilders;
+import io.netty.handler.codec.mqtt.MqttMessageIdVariableHeader;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttProperties;
+import io.netty.handler.codec.mqtt.MqttPublishMessage;
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.netty.handler.codec.mqtt.MqttReasonCodeAndPropertiesVariableHeader;
+import io.netty.handler.codec.mqtt.MqttVersion;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Windows, redelivery and keep alive, seen packet by packet from a raw connection (real clients
+ * acknowledge by themselves, which hides exactly what these check); messages come from Paho.
+ */
+@Timeout(60)
+class MqttFlowIT {
+    private TestGateway gw;
+    private MqttClient publisher;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (publisher != null && publisher.isConnected()) {
+            publisher.disconnect();
+            publisher.close();
+        }
+        if (gw != null) {
+            gw.close();
+        }
+    }
+
+    private void publish(String topic, int count) throws Exception {
+        if (publisher == null) {
+            publisher = new MqttClient(gw.uri(), "publisher", new MemoryPersistence());
+            publisher.connect();
+        }
+        for (int i = 0; i < count; i++) {
+            publisher.publish(topic, ("m" + i).getBytes(), 1, false);
+        }
+    }
+
+    private static MqttMessage subscribe(int packetId, String filter, MqttQoS qos) {
+        return MqttMessageBuilders.subscribe().messageId(packetId).addSubscription(qos, filter).build();
+    }
+
+    private static MqttMessage pubAck(int packetId) {
+        return new MqttMessage(new MqttFixedHeader(MqttMessageType.PUBACK, false, MqttQoS.AT_MOST_ONCE, false, 0),
+                MqttMessageIdVariableHeader.from(packetId));
+    }
+
+    @Test
+    void unacknowledgedMessagesComeBackWithDupAfterAReconnect() throws Exception {
+        gw = new TestGateway();
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(MqttMessageBuilders.connect().clientId("forgetful").protocolVersion(MqttVersion.MQTT_3_1_1)
+                    .cleanSession(false).keepAlive(60).build());
+            raw.read(1);
+            raw.send(subscribe(1, "orders", MqttQoS.AT_LEAST_ONCE));
+            raw.read(1); // SUBACK
+            publish("orders", 1);
+            MqttPublishMessage first = (MqttPublishMessage) raw.read(1).get(0);
+            assertThat(first.fixedHeader().isDup()).isFalse();
+            raw.kill(); // no PUBACK
+        }
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(MqttMessageBuilders.connect().clientId("forgetful").protocolVersion(MqttVersion.MQTT_3_1_1)
+                    .cleanSession(false).keepAlive(60).build());
+            List<MqttMessage> got = raw.read(2);
+            assertThat(got.get(0).fixedHeader().messageType()).isEqualTo(MqttMessageType.CONNACK);
+            MqttPublishMessage again = (MqttPublishMessage) got.get(1);
+            // [MQTT-4.4.0-1] resent on reconnect, with DUP [MQTT-3.3.1-1]
+            assertThat(again.fixedHeader().isDup()).isTrue();
+            assertThat(again.payload().toString(java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("m0");
+        }
+    }
+
+    @Test
+    void theClientsReceiveMaximumBoundsWhatIsInFlight() throws Exception {
+        gw = new TestGateway();
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            MqttProperties props = new MqttProperties();
+            props.add(new MqttProperties.IntegerProperty(MqttProperties.RECEIVE_MAXIMUM, 2));
+            raw.send(MqttMessageBuilders.connect().clientId("small-window").protocolVersion(MqttVersion.MQTT_5)
+                    .cleanSession(true).keepAlive(60).properties(props).build());
+            raw.read(1);
+            raw.send(MqttMessageBuilders.subscribe().messageId(1).addSubscription(MqttQoS.AT_LEAST_ONCE, "work").build());
+            raw.read(1);
+            publish("work", 5);
+            List<MqttMessage> firstTwo = raw.read(2);
+            assertThat(firstTwo).allMatch(m -> m.fixedHeader().messageType() == MqttMessageType.PUBLISH);
+            // [MQTT-3.3.4-9] no more than Receive Maximum unacknowledged: the third waits for an acknowledgement
+            assertThat(raw.readWithin(500)).isEmpty();
+            raw.send(pubAck(((MqttPublishMessage) firstTwo.get(0)).variableHeader().packetId()));
+            List<MqttMessage> third = raw.read(1);
+            assertThat(((MqttPublishMessage) third.get(0)).payload().toString(java.nio.charset.StandardCharsets.UTF_8))
+                    .isEqualTo("m2");
+        }
+    }
+
+    @Test
+    void aSilentClientIsDisconnectedAfterOneAndAHalfKeepAlives() throws Exception {
+        gw = new TestGateway();
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            long began = System.currentTimeMillis();
+            raw.send(MqttMessageBuilders.connect().clientId("silent").protocolVersion(MqttVersion.MQTT_5)
+                    .cleanSession(true).keepAlive(1).build());
+            raw.read(1);
+            List<MqttMessage> got = raw.readUntilClosed();
+            long after = System.currentTimeMillis() - began;
+            assertThat(got).hasSize(1);
+            assertThat(((MqttReasonCodeAndPropertiesVariableHeader) got.get(0).variableHeader()).reasonCode() & 0xff)
+                    .isEqualTo(0x8D); // keep alive timeout [MQTT-3.1.2-22]
+            assertThat(after).isGreaterThanOrEqualTo(1_500);
+        }
+    }
+
+    @Test
+    void retainHandlingAndRetainAsPublishedAreHonoured() throws Exception {
+        gw = new TestGateway();
+        publish("cfg/a", 0);
+        publisher.publish("cfg/a", "v1".getBytes(), 1, true);
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(MqttMessageBuilders.connect().clientId("rh").protocolVersion(MqttVersion.MQTT_5)
+                    .cleanSession(true).keepAlive(60).build());
+            raw.read(1);
+            // Retain Handling 2: no retained messages at subscribe [MQTT-3.3.1-11]
+            raw.send(MqttMessageBuilders.subscribe().messageId(1).addSubscription("cfg/#",
+                    new io.netty.handler.codec.mqtt.MqttSubscriptionOption(MqttQoS.AT_MOST_ONCE, false, true,
+                            io.netty.handler.codec.mqtt.MqttSubscriptionOption.RetainedHandlingPolicy.DONT_SEND_AT_SUBSCRIBE))
+                    .build());
+            assertThat(raw.read(1).get(0).fixedHeader().messageType()).isEqualTo(MqttMessageType.SUBACK);
+            assertThat(raw.readWithin(500)).isEmpty();
+            // Retain As Published: a retained publish keeps RETAIN on the way out [MQTT-3.3.1-13]
+            publisher.publish("cfg/a", "v2".getBytes(), 0, true);
+            MqttPublishMessage m = (MqttPublishMessage) raw.read(1).get(0);
+            assertThat(m.fixedHeader().isRetain()).isTrue();
+        }
+    }
+}
