@@ -95,6 +95,11 @@ final class MqttConnection {
     private Connections.Registration registration;
 
     private boolean connected;
+    /** CONNACK sent: packets that came earlier wait in {@link #early}. */
+    private boolean established;
+    private final List<Object> early = new ArrayList<>(0);
+    /** The session's subscriptions are loaded: only then may closing save them. */
+    private boolean restored;
     private boolean closed;
     private boolean v5;
     private String clientId;
@@ -171,6 +176,15 @@ final class MqttConnection {
                 } else {
                     reject("sent " + type + " before CONNECT [MQTT-3.1.0-1]");
                 }
+                return;
+            }
+            if (!established) {
+                // sent after CONNECT, before our CONNACK (allowed): handled once the client is in
+                if (early.size() >= 100) {
+                    reject("more than 100 packets before CONNACK");
+                    return;
+                }
+                early.add(ReferenceCountUtil.retain(msg));
                 return;
             }
             switch (type) {
@@ -269,6 +283,10 @@ final class MqttConnection {
             long requested = Integer.toUnsignedLong(Translation.intProperty(props, MqttProperties.SESSION_EXPIRY_INTERVAL, 0));
             sessionExpiry = Math.min(requested, maxExpiry);
             clientReceiveMaximum = Translation.intProperty(props, MqttProperties.RECEIVE_MAXIMUM, 65_535);
+            if (clientReceiveMaximum == 0) {
+                disconnect(PROTOCOL_ERROR, "Receive Maximum 0 [MQTT-3.1.2-?]");
+                return;
+            }
             int maxPacket = Translation.intProperty(props, MqttProperties.MAXIMUM_PACKET_SIZE, 0);
             clientMaxPacketSize = maxPacket == 0 ? Long.MAX_VALUE : Integer.toUnsignedLong(maxPacket);
             clientTopicAliasMax = Translation.intProperty(props, MqttProperties.TOPIC_ALIAS_MAXIMUM, 0);
@@ -279,8 +297,12 @@ final class MqttConnection {
         window = Math.min(clientReceiveMaximum, server.config.maxInflight());
         int requestedKeepAlive = m.variableHeader().keepAliveTimeSeconds();
         long maxKeepAlive = server.config.maxKeepAlive().toSeconds();
-        keepAliveSeconds = requestedKeepAlive == 0 || requestedKeepAlive > maxKeepAlive ? (int) maxKeepAlive
-                : requestedKeepAlive;
+        if (v5) {
+            keepAliveSeconds = requestedKeepAlive == 0 || requestedKeepAlive > maxKeepAlive ? (int) maxKeepAlive
+                    : requestedKeepAlive;
+        } else {
+            keepAliveSeconds = requestedKeepAlive; // 3.1.1 has no Server Keep Alive to tell the client otherwise
+        }
         origin = new Origin("mqtt", clientId, connectionId);
         if (m.variableHeader().isWillFlag()) {
             will = willOf(m);
@@ -309,6 +331,7 @@ final class MqttConnection {
                 saved.forEach(s -> subs.put(s.key(), s));
                 ready = Future.succeededFuture();
             }
+            restored = true;
             ready.compose(v -> persistent ? MqttSessionState.save(broker, id, sessionExpiry, 0, subs)
                             : Future.<Void>succeededFuture())
                     .compose(v -> resubscribeAll())
@@ -323,7 +346,11 @@ final class MqttConnection {
                             return;
                         }
                         sendConnAck(sessionPresent && persistent, assignedId, requestedKeepAlive);
+                        established = true;
                         startKeepAlive();
+                        List<Object> queued = new ArrayList<>(early);
+                        early.clear();
+                        queued.forEach(this::onMessage); // onMessage releases each
                         MqttServer.LOG.info("mqtt {} connected: client {}, MQTT {}, {} session{}, from {}",
                                 connectionId, clientId, v5 ? "5.0" : "3.1.1", persistent ? "persistent" : "clean",
                                 sessionPresent ? " (resumed)" : "", socket.remoteAddress());
@@ -463,6 +490,7 @@ final class MqttConnection {
                 MqttServer.LOG.warn("mqtt {}: publish to {} failed: {}", connectionId, address, ar.cause().getMessage());
                 if (qos == 2) {
                     awaitingRelease.remove(packetId);
+                    unackedInbound--; // no PUBREL follows a failed PUBREC
                 }
             }
             if (qos == 1) {
@@ -548,7 +576,11 @@ final class MqttConnection {
             if (group == null && (rh == 0 || (rh == 1 && !existed))) {
                 retainedFor.add(sub); // [MQTT-3.3.1-9] [MQTT-3.3.1-10]; none for shared subscriptions [MQTT-3.8.4-?]
             }
-            work.add(existed ? Future.succeededFuture() : attach(sub));
+            String key = sub.key();
+            work.add(existed ? Future.succeededFuture() : attach(sub).onFailure(e -> {
+                subs.remove(key); // not subscribed after all: nothing to clean up for it later
+                consumers.remove(key);
+            }));
         }
         Future<Void> saved = persistent ? MqttSessionState.save(broker, clientId, sessionExpiry, 0, subs)
                 : Future.succeededFuture();
@@ -651,11 +683,8 @@ final class MqttConnection {
 
     private void send(Outbound o) {
         int qos = Math.min(Translation.qosOf(o.envelope()), o.sub().qos());
-        if (qos > 0 && inflight.size() >= window) {
-            waiting.add(o);
-            return;
-        }
-        if (qos > 0 && socket.writeQueueFull()) {
+        // in order, and never into a full socket: a subscriber that stops reading stops getting credit back
+        if (!waiting.isEmpty() || socket.writeQueueFull() || (qos > 0 && inflight.size() >= window)) {
             waiting.add(o);
             return;
         }
@@ -668,7 +697,7 @@ final class MqttConnection {
         MqttProperties props = v5 ? Translation.properties(e, o.sub().subscriptionId(), System.currentTimeMillis())
                 : MqttProperties.NO_PROPERTIES;
         ByteBuffer payload = e.payload();
-        long size = 2L + e.address().name().length() * 3L + payload.remaining() + 64;
+        long size = 2L + e.address().name().length() * 3L + payload.remaining() + 64 + propertiesSize(props);
         if (size > clientMaxPacketSize) {
             // [MQTT-3.1.2-25] a packet larger than the client's Maximum Packet Size is discarded
             MqttServer.LOG.debug("mqtt {}: message on {} exceeds the client's maximum packet size; discarded",
@@ -690,6 +719,26 @@ final class MqttConnection {
         if (qos == 0) {
             settle(o);
         }
+    }
+
+    private static long propertiesSize(MqttProperties props) {
+        long n = 0;
+        for (MqttProperties.MqttProperty<?> p : props.listAll()) {
+            Object v = p.value();
+            if (v instanceof String str) {
+                n += 3 + str.length() * 3L;
+            } else if (v instanceof byte[] b) {
+                n += 3 + b.length;
+            } else if (v instanceof List<?> pairs) {
+                for (Object pair : pairs) {
+                    MqttProperties.StringPair sp = (MqttProperties.StringPair) pair;
+                    n += 5 + (sp.key.length() + sp.value.length()) * 3L;
+                }
+            } else {
+                n += 5;
+            }
+        }
+        return n;
     }
 
     private int nextPacketId() {
@@ -799,7 +848,7 @@ final class MqttConnection {
         MqttServer.LOG.info("mqtt {} from {}: CONNECT refused ({}): {}", connectionId, socket.remoteAddress(), code, why);
         MqttConnAckMessage ack = MqttMessageBuilders.connAck().returnCode(code).sessionPresent(false).build();
         sendWill = false;
-        socket.write(ack).onComplete(x -> close(null));
+        closeAfter(socket.write(ack));
     }
 
     /** MQTT 5: DISCONNECT with a reason, then close; MQTT 3.1.1: just close. One log line says why. */
@@ -809,10 +858,19 @@ final class MqttConnection {
         }
         MqttServer.LOG.info("mqtt {} ({}): closing: {}", connectionId, clientId == null ? "no client id" : clientId, why);
         if (v5 && connected) {
-            socket.write(MqttMessageBuilders.disconnect().reasonCode(reason).build()).onComplete(x -> close(null));
+            closeAfter(socket.write(MqttMessageBuilders.disconnect().reasonCode(reason).build()));
         } else {
             close(null);
         }
+    }
+
+    /** Closes once the last packet is written, or after a second if the peer does not take it. */
+    private void closeAfter(Future<Void> lastWrite) {
+        long timer = server.ctx.vertx().setTimer(1_000, t -> close(null));
+        lastWrite.onComplete(x -> {
+            server.ctx.vertx().cancelTimer(timer);
+            close(null);
+        });
     }
 
     private void close(String why) {
@@ -837,6 +895,13 @@ final class MqttConnection {
         }
         server.connections.decrementAndGet();
         List<Future<?>> closing = new ArrayList<>();
+        early.forEach(ReferenceCountUtil::release);
+        early.clear();
+        for (Outbound o : waiting) {
+            if (o.consumer() != null) {
+                o.consumer().release(o.delivery()); // never sent: no failed attempt to count
+            }
+        }
         for (Consumer c : consumers.values()) {
             closing.add(c.close()); // unacknowledged deliveries go back: redelivered with DUP on reconnect
         }
@@ -845,12 +910,15 @@ final class MqttConnection {
         waiting.clear();
         boolean current = clientId != null && server.connected.remove(clientId, this);
         String id = clientId;
-        if (clientId != null) {
+        if (clientId != null && restored) {
             if (!persistent) {
                 for (MqttSessionState.Sub s : subs.values()) {
                     if (s.shareGroup() == null) {
                         closing.add(broker.unsubscribe(s.coreName(id)));
                     }
+                }
+                if (current && MqttSessionState.exists(broker, id)) {
+                    closing.add(broker.putState(MqttServer.SESSIONS, id, null)); // the session ends with the connection
                 }
             } else if (current) {
                 closing.add(MqttSessionState.save(broker, id, sessionExpiry, System.currentTimeMillis(), subs));
@@ -880,15 +948,18 @@ final class MqttConnection {
             }
         };
         long delay = Math.min(willDelaySeconds, persistent ? sessionExpiry : 0);
-        if (delay <= 0 || !current) {
+        if (delay <= 0) {
             send.run();
-        } else {
+        } else if (current) {
             long timer = server.ctx.vertx().setTimer(delay * 1000, t -> {
                 server.willTimers.remove(id);
-                send.run();
+                if (!server.connected.containsKey(id)) {
+                    send.run(); // nobody resumed the session within the delay
+                }
             });
             server.willTimers.put(id, timer);
         }
+        // taken over with a will delay: the new connection resumed the session, so no will [MQTT-3.1.3-9]
     }
 
     // ---- writing ----------------------------------------------------------------------------------------

@@ -97,7 +97,9 @@ final class MqttServer implements ProtocolAdapter {
         long now = System.currentTimeMillis();
         ctx.broker().states(SESSIONS).forEach((clientId, bytes) -> {
             JsonObject record = new JsonObject(io.vertx.core.buffer.Buffer.buffer(bytes));
-            long due = record.getLong("disconnectedAt", now) + 1000L * record.getLong("expiry", 0L);
+            long disconnectedAt = record.getLong("disconnectedAt", 0L);
+            // 0: the client was connected when the gateway stopped; its expiry counts from now
+            long due = (disconnectedAt == 0 ? now : disconnectedAt) + 1000L * record.getLong("expiry", 0L);
             scheduleExpiry(clientId, Math.max(1, due - now));
         });
     }

@@ -20,7 +20,9 @@ final class MqttSessionState {
                int subscriptionId) {
         /** The core subscription's name. */
         String coreName(String clientId) {
-            return shareGroup != null ? "$share/" + shareGroup + "/" + filter : "mqtt/" + clientId + "/" + filter;
+            // the client id is URL-encoded: "v/s" + "t" and "v" + "s/t" must not name the same subscription
+            return shareGroup != null ? "$share/" + shareGroup + "/" + filter
+                    : "mqtt/" + java.net.URLEncoder.encode(clientId, java.nio.charset.StandardCharsets.UTF_8) + "/" + filter;
         }
 
         /** The filter as the client wrote it, which is how MQTT identifies a subscription. */

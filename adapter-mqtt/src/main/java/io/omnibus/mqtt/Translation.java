@@ -35,7 +35,7 @@ final class Translation {
                     case CONTENT_TYPE -> b.contentType((String) p.value());
                     case RESPONSE_TOPIC -> b.replyTo((String) p.value());
                     case CORRELATION_DATA -> b.correlation(((byte[]) p.value()).clone());
-                    case PUBLICATION_EXPIRY_INTERVAL -> b.expiresAt(now + 1000L * ((Integer) p.value()));
+                    case PUBLICATION_EXPIRY_INTERVAL -> b.expiresAt(now + 1000L * Integer.toUnsignedLong((Integer) p.value()));
                     case USER_PROPERTY -> {
                         if (p instanceof MqttProperties.UserProperties ups) {
                             for (MqttProperties.StringPair pair : ups.value()) {

@@ -225,6 +225,54 @@ class MqttV3IT {
     }
 
     @Test
+    void packetsSentBeforeAFailedLoginAreNeverHandled() throws Exception {
+        gw = new TestGateway(Map.of("users", List.of(Map.of("username", "u", "password-hash", StaticUsers.hash("pw")))),
+                null);
+        MqttClient watcher = new MqttClient(gw.uri(), "watcher", new MemoryPersistence());
+        clients.add(watcher);
+        MqttConnectOptions o = new MqttConnectOptions();
+        o.setUserName("u");
+        o.setPassword("pw".toCharArray());
+        watcher.connect(o);
+        List<Received> seen = collect(watcher, "#", 1);
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            byte[] connect = RawMqtt.encode(io.netty.handler.codec.mqtt.MqttMessageBuilders.connect().clientId("intruder")
+                    .protocolVersion(io.netty.handler.codec.mqtt.MqttVersion.MQTT_3_1_1).cleanSession(true)
+                    .hasUser(true).username("u").hasPassword(true).password("wrong".getBytes()).keepAlive(60).build());
+            byte[] publish = RawMqtt.encode(io.netty.handler.codec.mqtt.MqttMessageBuilders.publish().topicName("x")
+                    .qos(io.netty.handler.codec.mqtt.MqttQoS.AT_LEAST_ONCE).messageId(1)
+                    .payload(io.netty.buffer.Unpooled.wrappedBuffer("sneaky".getBytes())).build());
+            byte[] both = new byte[connect.length + publish.length];
+            System.arraycopy(connect, 0, both, 0, connect.length);
+            System.arraycopy(publish, 0, both, connect.length, publish.length);
+            raw.sendBytes(both); // the PUBLISH does not wait for CONNACK
+            List<io.netty.handler.codec.mqtt.MqttMessage> got = raw.readUntilClosed();
+            assertThat(got).hasSize(1); // only the refusing CONNACK, no PUBACK
+        }
+        MqttClient marker = new MqttClient(gw.uri(), "marker", new MemoryPersistence());
+        clients.add(marker);
+        marker.connect(o);
+        marker.publish("marker", "m".getBytes(), 1, false);
+        await().until(() -> !seen.isEmpty());
+        assertThat(seen).extracting(Received::topic).containsExactly("marker");
+    }
+
+    @Test
+    void aSessionConnectedWhenTheGatewayStopsSurvivesTheRestart() throws Exception {
+        gw = new TestGateway(Map.of(), dir);
+        MqttClient device = client("connected-device", false);
+        device.subscribe("alerts/#", 1);
+        gw.close(); // the client is still connected
+        clients.clear();
+        gw = new TestGateway(Map.of(), dir);
+        MqttClient pub = client("pub", true);
+        pub.publish("alerts/flood", "rising".getBytes(), 1, false);
+        assertThat(gw.broker.subscriptionViews()).extracting(v -> v.name()).contains("mqtt/connected-device/alerts/#");
+        await().until(() -> gw.broker.subscriptionViews().stream()
+                .anyMatch(v -> v.name().equals("mqtt/connected-device/alerts/#") && v.backlog() == 1));
+    }
+
+    @Test
     void aSecondConnectionWithTheSameClientIdTakesTheSessionOver() throws Exception {
         gw = new TestGateway();
         MqttClient first = client("twin", true);
