@@ -136,6 +136,9 @@ final class MqttConnection {
                             boolean retainedOnSubscribe) {
     }
 
+    /** The inflight entry of a QoS 2 message the client has (PUBREC came): only PUBREL / PUBCOMP are left. */
+    private static final Outbound RELEASE_PENDING = new Outbound(null, null, null, null, false);
+
     MqttConnection(MqttServer server, MqttTransport transport, String connectionId) {
         this.server = server;
         this.socket = transport;
@@ -330,6 +333,15 @@ final class MqttConnection {
                 sessionPresent = MqttSessionState.exists(broker, id);
                 saved.forEach(s -> subs.put(s.key(), s));
                 ready = Future.succeededFuture();
+                MqttServer.Qos2State q2 = server.qos2.remove(id);
+                if (q2 != null) {
+                    awaitingRelease.addAll(q2.awaitingRelease());
+                    unackedInbound += q2.awaitingRelease().size();
+                    q2.pendingRelease().forEach(pid -> inflight.put(pid, RELEASE_PENDING));
+                }
+            }
+            if (cleanStart) {
+                server.qos2.remove(id);
             }
             restored = true;
             ready.compose(v -> persistent ? MqttSessionState.save(broker, id, sessionExpiry, 0, subs)
@@ -348,6 +360,14 @@ final class MqttConnection {
                         sendConnAck(sessionPresent && persistent, assignedId, requestedKeepAlive);
                         established = true;
                         startKeepAlive();
+                        // [MQTT-4.4.0-1] PUBRELs of the resumed session go again, with their packet ids
+                        inflight.forEach((pid, o) -> {
+                            if (o == RELEASE_PENDING) {
+                                write(new MqttMessage(new MqttFixedHeader(MqttMessageType.PUBREL, false,
+                                        MqttQoS.AT_LEAST_ONCE, false, 0), new MqttPubReplyMessageVariableHeader(pid,
+                                        SUCCESS, MqttProperties.NO_PROPERTIES)));
+                            }
+                        });
                         List<Object> queued = new ArrayList<>(early);
                         early.clear();
                         queued.forEach(this::onMessage); // onMessage releases each
@@ -769,9 +789,9 @@ final class MqttConnection {
 
     private void onPubRec(int packetId) {
         Outbound o = inflight.get(packetId);
-        if (o != null) {
+        if (o != null && o != RELEASE_PENDING) {
             settle(o); // the client owns the message now; the packet id stays in use until PUBCOMP
-            inflight.put(packetId, new Outbound(null, o.envelope(), null, o.sub(), o.retainedOnSubscribe()));
+            inflight.put(packetId, RELEASE_PENDING);
         }
         write(new MqttMessage(new MqttFixedHeader(MqttMessageType.PUBREL, false, MqttQoS.AT_LEAST_ONCE, false, 0),
                 new MqttPubReplyMessageVariableHeader(packetId, o != null || !v5 ? SUCCESS : (byte) 0x92,
@@ -906,9 +926,21 @@ final class MqttConnection {
             closing.add(c.close()); // unacknowledged deliveries go back: redelivered with DUP on reconnect
         }
         consumers.clear();
+        boolean current = clientId != null && server.connected.remove(clientId, this);
+        if (current && persistent && restored) {
+            Set<Integer> pending = new HashSet<>();
+            inflight.forEach((pid, o) -> {
+                if (o == RELEASE_PENDING) {
+                    pending.add(pid);
+                }
+            });
+            if (!pending.isEmpty() || !awaitingRelease.isEmpty()) {
+                // kept for the session's next connection (not across a gateway restart)
+                server.qos2.put(clientId, new MqttServer.Qos2State(Set.copyOf(awaitingRelease), Set.copyOf(pending)));
+            }
+        }
         inflight.clear();
         waiting.clear();
-        boolean current = clientId != null && server.connected.remove(clientId, this);
         String id = clientId;
         if (clientId != null && restored) {
             if (!persistent) {

@@ -31,6 +31,11 @@ final class MqttServer implements ProtocolAdapter {
     final ConcurrentHashMap<String, Long> expiryTimers = new ConcurrentHashMap<>();
     final ConcurrentHashMap<String, Long> willTimers = new ConcurrentHashMap<>();
     final AtomicInteger connections = new AtomicInteger();
+    /** QoS 2 exchanges a persistent session left half done: inbound ids awaiting PUBREL, outbound ids awaiting PUBCOMP. */
+    final ConcurrentHashMap<String, Qos2State> qos2 = new ConcurrentHashMap<>();
+
+    record Qos2State(java.util.Set<Integer> awaitingRelease, java.util.Set<Integer> pendingRelease) {
+    }
     private final AtomicLong ids = new AtomicLong();
     private NetServer server;
     private io.vertx.core.http.HttpServer webSockets;
@@ -109,6 +114,7 @@ final class MqttServer implements ProtocolAdapter {
         long id = ctx.vertx().setTimer(Math.max(1, delayMillis), t -> {
             expiryTimers.remove(clientId);
             if (!connected.containsKey(clientId)) {
+                qos2.remove(clientId);
                 MqttSessionState.end(ctx.broker(), clientId);
             }
         });

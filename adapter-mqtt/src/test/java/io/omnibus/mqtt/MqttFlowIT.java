@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Timeout;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Windows, redelivery and keep alive, seen packet by packet from a raw connection (real clients
@@ -83,6 +84,79 @@ class MqttFlowIT {
             assertThat(again.fixedHeader().isDup()).isTrue();
             assertThat(again.payload().toString(java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("m0");
         }
+    }
+
+    private static MqttMessage connectPersistent(String id) {
+        return MqttMessageBuilders.connect().clientId(id).protocolVersion(MqttVersion.MQTT_3_1_1).cleanSession(false)
+                .keepAlive(60).build();
+    }
+
+    private static MqttMessage reply(MqttMessageType type, int packetId) {
+        MqttQoS qos = type == MqttMessageType.PUBREL ? MqttQoS.AT_LEAST_ONCE : MqttQoS.AT_MOST_ONCE;
+        return new MqttMessage(new MqttFixedHeader(type, false, qos, false, 0), MqttMessageIdVariableHeader.from(packetId));
+    }
+
+    @Test
+    void aQos2ExchangeCutAfterPubrecResumesWithPubrelNotWithTheMessage() throws Exception {
+        gw = new TestGateway();
+        int packetId;
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(connectPersistent("q2-out"));
+            raw.read(1);
+            raw.send(subscribe(1, "exact", MqttQoS.EXACTLY_ONCE));
+            raw.read(1);
+            publisher = new MqttClient(gw.uri(), "publisher", new MemoryPersistence());
+            publisher.connect();
+            publisher.publish("exact", "once".getBytes(), 2, false);
+            MqttPublishMessage m = (MqttPublishMessage) raw.read(1).get(0);
+            packetId = m.variableHeader().packetId();
+            raw.send(reply(MqttMessageType.PUBREC, packetId));
+            assertThat(raw.read(1).get(0).fixedHeader().messageType()).isEqualTo(MqttMessageType.PUBREL);
+            raw.kill(); // before PUBCOMP
+        }
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(connectPersistent("q2-out"));
+            List<MqttMessage> got = raw.read(2);
+            // [MQTT-4.4.0-1] the PUBREL is sent again with its packet id, and the message is not
+            assertThat(got.get(1).fixedHeader().messageType()).isEqualTo(MqttMessageType.PUBREL);
+            assertThat(((MqttMessageIdVariableHeader) got.get(1).variableHeader()).messageId()).isEqualTo(packetId);
+            raw.send(reply(MqttMessageType.PUBCOMP, packetId));
+            assertThat(raw.readWithin(500)).isEmpty();
+        }
+    }
+
+    @Test
+    void aQos2PublishResentAfterAReconnectIsNotPublishedTwice() throws Exception {
+        gw = new TestGateway();
+        MqttClient watcher = new MqttClient(gw.uri(), "watcher", new MemoryPersistence());
+        watcher.connect();
+        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        watcher.subscribe("orders", 2, (t, m) -> seen.add(new String(m.getPayload())));
+        MqttPublishMessage publish = (MqttPublishMessage) MqttMessageBuilders.publish().topicName("orders")
+                .qos(MqttQoS.EXACTLY_ONCE).messageId(7).payload(io.netty.buffer.Unpooled.wrappedBuffer("o-1".getBytes()))
+                .build();
+        byte[] bytes = RawMqtt.encode(publish);
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(connectPersistent("q2-in"));
+            raw.read(1);
+            raw.sendBytes(bytes);
+            assertThat(raw.read(1).get(0).fixedHeader().messageType()).isEqualTo(MqttMessageType.PUBREC);
+            raw.kill(); // before PUBREL
+        }
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(connectPersistent("q2-in"));
+            raw.read(1);
+            bytes[0] |= 0x08; // DUP
+            raw.sendBytes(bytes);
+            assertThat(raw.read(1).get(0).fixedHeader().messageType()).isEqualTo(MqttMessageType.PUBREC);
+            raw.send(reply(MqttMessageType.PUBREL, 7));
+            assertThat(raw.read(1).get(0).fixedHeader().messageType()).isEqualTo(MqttMessageType.PUBCOMP);
+        }
+        watcher.publish("orders", "marker".getBytes(), 2, false);
+        await().until(() -> seen.contains("marker"));
+        assertThat(seen).containsExactly("o-1", "marker"); // [MQTT-4.3.3-9] once, not twice
+        watcher.disconnect();
+        watcher.close();
     }
 
     @Test
