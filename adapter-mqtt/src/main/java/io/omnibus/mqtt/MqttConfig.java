@@ -19,14 +19,19 @@ import java.util.Set;
  * @param topicAliasMaximum aliases a client may define for the topics it publishes to
  * @param maxConnections    MQTT connections at once; beyond, CONNACK refuses
  * @param users             username to PBKDF2 hash ({@link StaticUsers}); empty allows anyone
+ * @param outboundTopicAliases whether the server sends topic aliases to clients that allow them; off by default
+ *                          because Eclipse Paho's v5 client (1.2.5) hands aliased messages to the application
+ *                          with an empty topic
  * @param webSocket         whether MQTT over WebSocket (subprotocol {@code mqtt}) listens too, on {@code webSocketPort} at {@code webSocketPath}
  */
 public record MqttConfig(String host, int port, int maxPacketSize, int receiveMaximum, int maxInflight,
                          Duration maxKeepAlive, Duration maxSessionExpiry, int topicAliasMaximum, int maxConnections,
-                         Map<String, String> users, boolean webSocket, int webSocketPort, String webSocketPath) {
+                         Map<String, String> users, boolean webSocket, int webSocketPort, String webSocketPath,
+                         boolean outboundTopicAliases) {
 
     static final Set<String> KEYS = Set.of("host", "port", "max-packet-size", "receive-maximum", "max-inflight",
-            "max-keep-alive", "max-session-expiry", "topic-alias-maximum", "max-connections", "users", "websocket");
+            "max-keep-alive", "max-session-expiry", "topic-alias-maximum", "max-connections", "users", "websocket",
+            "outbound-topic-aliases");
 
     public static MqttConfig read(ConfigSection s) {
         s.requireOnly(KEYS);
@@ -58,6 +63,7 @@ public record MqttConfig(String host, int port, int maxPacketSize, int receiveMa
                 Map.copyOf(users),
                 ws.getBoolean("enabled", false),
                 ws.getPort("port", 8083),
-                path);
+                path,
+                s.getBoolean("outbound-topic-aliases", false));
     }
 }

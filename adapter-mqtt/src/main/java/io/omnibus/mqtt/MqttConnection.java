@@ -116,6 +116,8 @@ final class MqttConnection {
     // inbound
     private int clientTopicAliasMax;
     private final Map<Integer, String> inboundAliases = new HashMap<>();
+    /** Topic aliases this server chose for the client, up to the client's Topic Alias Maximum. */
+    private Map<String, Integer> outboundAliases;
     private final Set<Integer> awaitingRelease = new HashSet<>();
     private int unackedInbound;
     private int storing;
@@ -731,9 +733,25 @@ final class MqttConnection {
             inflight.put(packetId, o);
         }
         boolean dup = qos > 0 && o.delivery() != null && o.delivery().redelivered();
+        String topic = e.address().name();
+        if (v5 && clientTopicAliasMax > 0 && server.config.outboundTopicAliases()) {
+            // [MQTT-3.3.2-11] aliases the client allowed: a topic sent once goes as its alias afterwards
+            if (outboundAliases == null) {
+                outboundAliases = new HashMap<>();
+            }
+            Integer alias = outboundAliases.get(topic);
+            if (alias != null) {
+                props.add(new MqttProperties.IntegerProperty(MqttProperties.TOPIC_ALIAS, alias));
+                topic = "";
+            } else if (outboundAliases.size() < clientTopicAliasMax) {
+                alias = outboundAliases.size() + 1;
+                outboundAliases.put(topic, alias);
+                props.add(new MqttProperties.IntegerProperty(MqttProperties.TOPIC_ALIAS, alias));
+            }
+        }
         MqttPublishMessage msg = new MqttPublishMessage(
                 new MqttFixedHeader(MqttMessageType.PUBLISH, dup, MqttQoS.valueOf(qos), retain, 0),
-                new MqttPublishVariableHeader(e.address().name(), packetId, props),
+                new MqttPublishVariableHeader(topic, packetId, props),
                 Unpooled.wrappedBuffer(payload));
         write(msg);
         if (qos == 0) {

@@ -160,6 +160,29 @@ class MqttFlowIT {
     }
 
     @Test
+    void repeatedTopicsGoToTheClientAsTheAliasItAllowed() throws Exception {
+        gw = new TestGateway(java.util.Map.of("outbound-topic-aliases", true), null);
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            MqttProperties props = new MqttProperties();
+            props.add(new MqttProperties.IntegerProperty(MqttProperties.TOPIC_ALIAS_MAXIMUM, 4));
+            raw.send(MqttMessageBuilders.connect().clientId("aliased").protocolVersion(MqttVersion.MQTT_5)
+                    .cleanSession(true).keepAlive(60).properties(props).build());
+            raw.read(1);
+            raw.send(MqttMessageBuilders.subscribe().messageId(1).addSubscription(MqttQoS.AT_MOST_ONCE, "plant/line-7/#")
+                    .build());
+            raw.read(1);
+            publish("plant/line-7/temperature", 2);
+            List<MqttMessage> got = raw.read(2);
+            MqttPublishMessage first = (MqttPublishMessage) got.get(0);
+            MqttPublishMessage second = (MqttPublishMessage) got.get(1);
+            assertThat(first.variableHeader().topicName()).isEqualTo("plant/line-7/temperature");
+            int alias = (Integer) first.variableHeader().properties().getProperty(MqttProperties.TOPIC_ALIAS).value();
+            assertThat(second.variableHeader().topicName()).isEmpty();
+            assertThat(second.variableHeader().properties().getProperty(MqttProperties.TOPIC_ALIAS).value()).isEqualTo(alias);
+        }
+    }
+
+    @Test
     void theClientsReceiveMaximumBoundsWhatIsInFlight() throws Exception {
         gw = new TestGateway();
         try (RawMqtt raw = new RawMqtt(gw.port)) {

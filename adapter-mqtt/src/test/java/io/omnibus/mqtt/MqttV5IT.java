@@ -128,6 +128,26 @@ class MqttV5IT {
         assertThat(got.getMessageExpiryInterval()).isBetween(3590L, 3600L);
     }
 
+    /**
+     * Paho v5 1.2.5 passes aliased messages to the application with an empty topic (seen here with
+     * outbound aliases on), so the server sends none by default even to a client that allows them.
+     */
+    @Test
+    void aPahoClientThatAllowsAliasesStillSeesEveryTopicByDefault() throws Exception {
+        gw = new TestGateway();
+        MqttConnectionOptions o = new MqttConnectionOptions();
+        o.setCleanStart(true);
+        o.setTopicAliasMaximum(8);
+        Client sub = new Client("alias-taker", o);
+        sub.paho.subscribe(new MqttSubscription[] {new MqttSubscription("fleet/#", 1)});
+        Client pub = client("pub");
+        for (int i = 0; i < 3; i++) {
+            pub.paho.publish("fleet/truck-12/position", ("p" + i).getBytes(), 1, false);
+        }
+        await().until(() -> sub.received.size() == 3);
+        assertThat(sub.topics).containsOnly("fleet/truck-12/position");
+    }
+
     @Test
     void sharedSubscriptionsSplitMessagesBetweenTheirMembers() throws Exception {
         gw = new TestGateway();
