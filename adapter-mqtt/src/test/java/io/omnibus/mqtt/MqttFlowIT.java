@@ -183,6 +183,131 @@ class MqttFlowIT {
     }
 
     @Test
+    void connectRulesAreEnforced() throws Exception {
+        gw = new TestGateway();
+        // an unsupported protocol level gets CONNACK 0x01 and the connection is closed [MQTT-3.1.2-2]
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.sendBytes(new byte[] {0x10, 0x0D, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x07, 0x02, 0x00, 0x3C, 0x00, 0x01, 'x'});
+            List<MqttMessage> got = raw.readUntilClosed();
+            assertThat(got).hasSize(1);
+            assertThat(((io.netty.handler.codec.mqtt.MqttConnAckMessage) got.get(0)).variableHeader().connectReturnCode())
+                    .isEqualTo(io.netty.handler.codec.mqtt.MqttConnectReturnCode.CONNECTION_REFUSED_UNACCEPTABLE_PROTOCOL_VERSION);
+        }
+        // 3.1.1: an empty client id needs clean session [MQTT-3.1.3-8]
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(MqttMessageBuilders.connect().clientId("").protocolVersion(MqttVersion.MQTT_3_1_1)
+                    .cleanSession(false).keepAlive(60).build());
+            List<MqttMessage> got = raw.readUntilClosed();
+            assertThat(((io.netty.handler.codec.mqtt.MqttConnAckMessage) got.get(0)).variableHeader().connectReturnCode())
+                    .isEqualTo(io.netty.handler.codec.mqtt.MqttConnectReturnCode.CONNECTION_REFUSED_IDENTIFIER_REJECTED);
+        }
+        // 5.0: a client asking for no keep alive is given the server's [MQTT-3.2.2-21]
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(MqttMessageBuilders.connect().clientId("lazy").protocolVersion(MqttVersion.MQTT_5)
+                    .cleanSession(true).keepAlive(0).build());
+            io.netty.handler.codec.mqtt.MqttConnAckMessage ack = (io.netty.handler.codec.mqtt.MqttConnAckMessage) raw.read(1).get(0);
+            assertThat(ack.variableHeader().properties().getProperty(MqttProperties.SERVER_KEEP_ALIVE).value()).isEqualTo(300);
+        }
+    }
+
+    @Test
+    void subscriptionIdentifiersComeBackWithTheMessagesTheyMatched() throws Exception {
+        gw = new TestGateway();
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(MqttMessageBuilders.connect().clientId("ids").protocolVersion(MqttVersion.MQTT_5)
+                    .cleanSession(true).keepAlive(60).build());
+            raw.read(1);
+            MqttProperties props = new MqttProperties();
+            props.add(new MqttProperties.IntegerProperty(MqttProperties.SUBSCRIPTION_IDENTIFIER, 42));
+            raw.send(MqttMessageBuilders.subscribe().messageId(1).properties(props)
+                    .addSubscription(MqttQoS.AT_MOST_ONCE, "meters/+").build());
+            raw.read(1);
+            publish("meters/m1", 1);
+            MqttPublishMessage m = (MqttPublishMessage) raw.read(1).get(0);
+            // [MQTT-3.3.4-3] the identifier of the matching subscription is included
+            assertThat(m.variableHeader().properties().getProperty(MqttProperties.SUBSCRIPTION_IDENTIFIER).value())
+                    .isEqualTo(42);
+        }
+    }
+
+    @Test
+    void aMessageLargerThanTheClientAcceptsIsNotSentToIt() throws Exception {
+        gw = new TestGateway();
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            MqttProperties props = new MqttProperties();
+            props.add(new MqttProperties.IntegerProperty(MqttProperties.MAXIMUM_PACKET_SIZE, 512));
+            raw.send(MqttMessageBuilders.connect().clientId("tiny").protocolVersion(MqttVersion.MQTT_5)
+                    .cleanSession(true).keepAlive(60).properties(props).build());
+            raw.read(1);
+            raw.send(MqttMessageBuilders.subscribe().messageId(1).addSubscription(MqttQoS.AT_LEAST_ONCE, "blobs").build());
+            raw.read(1);
+            publisher = new MqttClient(gw.uri(), "publisher", new MemoryPersistence());
+            publisher.connect();
+            publisher.publish("blobs", new byte[2048], 1, false);
+            publisher.publish("blobs", "small".getBytes(), 1, false);
+            // [MQTT-3.1.2-25] the large one is discarded for this client; the small one arrives
+            MqttPublishMessage m = (MqttPublishMessage) raw.read(1).get(0);
+            assertThat(m.payload().readableBytes()).isEqualTo(5);
+        }
+    }
+
+    @Test
+    void aWillWaitsForItsDelayAndIsDroppedWhenTheSessionResumesInTime() throws Exception {
+        gw = new TestGateway();
+        MqttClient watcher = new MqttClient(gw.uri(), "watcher", new MemoryPersistence());
+        watcher.connect();
+        List<String> wills = new java.util.concurrent.CopyOnWriteArrayList<>();
+        watcher.subscribe("wills/#", 1, (t, m) -> wills.add(t));
+        for (String id : List.of("late", "back")) {
+            MqttProperties session = new MqttProperties();
+            session.add(new MqttProperties.IntegerProperty(MqttProperties.SESSION_EXPIRY_INTERVAL, 60));
+            MqttProperties willProps = new MqttProperties();
+            willProps.add(new MqttProperties.IntegerProperty(MqttProperties.WILL_DELAY_INTERVAL, 2));
+            try (RawMqtt raw = new RawMqtt(gw.port)) {
+                raw.send(MqttMessageBuilders.connect().clientId(id).protocolVersion(MqttVersion.MQTT_5).cleanSession(true)
+                        .keepAlive(60).properties(session).willFlag(true).willTopic("wills/" + id)
+                        .willMessage("gone".getBytes()).willQoS(MqttQoS.AT_LEAST_ONCE).willProperties(willProps).build());
+                raw.read(1);
+                raw.kill();
+            }
+        }
+        long dropped = System.currentTimeMillis();
+        try (RawMqtt back = new RawMqtt(gw.port)) { // "back" resumes its session within the delay [MQTT-3.1.3-9]
+            back.send(MqttMessageBuilders.connect().clientId("back").protocolVersion(MqttVersion.MQTT_5)
+                    .cleanSession(false).keepAlive(60).build());
+            back.read(1);
+            await().atMost(java.time.Duration.ofSeconds(10)).until(() -> !wills.isEmpty());
+            assertThat(System.currentTimeMillis() - dropped).isGreaterThanOrEqualTo(1_500);
+            assertThat(wills).containsExactly("wills/late");
+        }
+        watcher.disconnect();
+        watcher.close();
+    }
+
+    @Test
+    void anOfflineSessionsQueueIsBoundedAndTheDropsCounted() throws Exception {
+        gw = new TestGateway(java.util.Map.of(), null, java.util.Map.of("subscriptions",
+                List.of(java.util.Map.of("name", "mqtt/*", "max-pending", 3))));
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(connectPersistent("offline"));
+            raw.read(1);
+            raw.send(subscribe(1, "news", MqttQoS.AT_LEAST_ONCE));
+            raw.read(1);
+            raw.send(MqttMessage.DISCONNECT);
+            raw.readUntilClosed();
+        }
+        publish("news", 5);
+        await().until(() -> gw.meters.find("omnibus.subscription.overflow").counter() != null
+                && gw.meters.find("omnibus.subscription.overflow").counter().count() == 2.0);
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(connectPersistent("offline"));
+            List<MqttMessage> got = raw.read(4);
+            assertThat(got.subList(1, 4)).extracting(m -> ((MqttPublishMessage) m).payload()
+                    .toString(java.nio.charset.StandardCharsets.UTF_8)).containsExactly("m2", "m3", "m4");
+        }
+    }
+
+    @Test
     void theClientsReceiveMaximumBoundsWhatIsInFlight() throws Exception {
         gw = new TestGateway();
         try (RawMqtt raw = new RawMqtt(gw.port)) {

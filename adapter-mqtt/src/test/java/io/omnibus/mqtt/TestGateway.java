@@ -30,9 +30,13 @@ final class TestGateway implements AutoCloseable {
     final int port;
 
     TestGateway(Map<String, Object> mqttConfig, Path dataDir) {
+        this(mqttConfig, dataDir, Map.of());
+    }
+
+    TestGateway(Map<String, Object> mqttConfig, Path dataDir, Map<String, Object> brokerConfig) {
         MessageStore store = dataDir == null ? new MemoryMessageStore(100_000, 64L << 20)
                 : new FileMessageStore(FileMessageStore.Options.defaults(dataDir));
-        broker = await(DefaultBroker.start(vertx, store, BrokerConfig.read(new ConfigSection("", Map.of())),
+        broker = await(DefaultBroker.start(vertx, store, BrokerConfig.read(new ConfigSection("", brokerConfig)),
                 new BrokerMetrics(meters)));
         java.util.Map<String, Object> cfg = new java.util.HashMap<>(mqttConfig);
         cfg.putIfAbsent("port", 0);
