@@ -2,7 +2,6 @@ package io.omnibus.mqtt;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.mqtt.MqttDecoder;
 import io.netty.handler.codec.mqtt.MqttEncoder;
@@ -11,13 +10,12 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.SocketAddress;
 
 /**
  * How MQTT packets reach a connection: decoded messages in, messages out, and the flow-control
- * handles. TCP puts netty-codec-mqtt in the socket's own pipeline; WebSocket runs the same codec
- * over the binary frames. Either way everything happens on the connection's context.
+ * handles. TCP runs netty-codec-mqtt in a plain Netty channel's pipeline; WebSocket runs the same
+ * codec over the binary frames. Either way everything happens on the connection's context.
  */
 interface MqttTransport {
     void start(Handler<Object> messages, Handler<Void> closed, Handler<Void> drained);
@@ -34,55 +32,108 @@ interface MqttTransport {
 
     SocketAddress remoteAddress();
 
-    /** MQTT over TCP: the codec sits in the Netty pipeline in front of Vert.x's handler. */
-    final class Tcp implements MqttTransport {
-        private final NetSocketInternal socket;
-        private final int maxPacketSize;
+    /**
+     * MQTT over TCP on a plain Netty channel (on Vert.x's event loops): no Vert.x socket in between,
+     * which costs several KiB per connection that idle IoT devices would pay for nothing.
+     */
+    final class Netty extends io.netty.channel.ChannelInboundHandlerAdapter implements MqttTransport {
+        private final io.netty.channel.Channel channel;
+        private final io.vertx.core.internal.ContextInternal context;
+        private Handler<Object> messages;
+        private Handler<Void> closed;
+        private Handler<Void> drained;
+        private boolean reading;
+        private boolean needsFlush;
 
-        Tcp(NetSocketInternal socket, int maxPacketSize) {
-            this.socket = socket;
-            this.maxPacketSize = maxPacketSize;
+        Netty(io.netty.channel.Channel channel, io.vertx.core.internal.ContextInternal context) {
+            this.channel = channel;
+            this.context = context;
         }
 
         @Override
         public void start(Handler<Object> messages, Handler<Void> closed, Handler<Void> drained) {
-            ChannelPipeline pipeline = socket.channelHandlerContext().pipeline();
-            pipeline.addBefore("handler", "mqttEncoder", MqttEncoder.INSTANCE);
-            pipeline.addBefore("handler", "mqttDecoder", new MqttDecoder(maxPacketSize, 65_535));
-            socket.messageHandler(messages);
-            socket.closeHandler(closed);
-            socket.drainHandler(drained);
-            socket.exceptionHandler(e -> MqttServer.LOG.debug("mqtt socket {}: {}", socket.remoteAddress(), e.toString()));
+            this.messages = messages;
+            this.closed = closed;
+            this.drained = drained;
+        }
+
+        @Override
+        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+            reading = true;
+            context.emit(msg, messages);
+        }
+
+        @Override
+        public void channelReadComplete(io.netty.channel.ChannelHandlerContext ctx) {
+            reading = false;
+            if (needsFlush) {
+                needsFlush = false;
+                channel.flush(); // replies written while reading go out together
+            }
+        }
+
+        @Override
+        public void channelInactive(io.netty.channel.ChannelHandlerContext ctx) {
+            context.emit(null, closed);
+        }
+
+        @Override
+        public void channelWritabilityChanged(io.netty.channel.ChannelHandlerContext ctx) {
+            if (channel.isWritable()) {
+                context.emit(null, drained);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(io.netty.channel.ChannelHandlerContext ctx, Throwable cause) {
+            MqttServer.LOG.debug("mqtt socket {}: {}", channel.remoteAddress(), cause.toString());
+            channel.close();
         }
 
         @Override
         public Future<Void> write(MqttMessage message) {
-            return socket.writeMessage(message);
+            io.netty.channel.ChannelFuture f;
+            if (reading) {
+                f = channel.write(message);
+                needsFlush = true;
+            } else {
+                f = channel.writeAndFlush(message);
+            }
+            io.vertx.core.Promise<Void> done = context.promise();
+            f.addListener(x -> {
+                if (x.isSuccess()) {
+                    done.tryComplete();
+                } else {
+                    done.tryFail(x.cause());
+                }
+            });
+            return done.future();
         }
 
         @Override
         public boolean writeQueueFull() {
-            return socket.writeQueueFull();
+            return !channel.isWritable();
         }
 
         @Override
         public void pause() {
-            socket.pause();
+            channel.config().setAutoRead(false);
         }
 
         @Override
         public void resume() {
-            socket.resume();
+            channel.config().setAutoRead(true);
         }
 
         @Override
         public void close() {
-            socket.close();
+            channel.close();
         }
 
         @Override
         public SocketAddress remoteAddress() {
-            return socket.remoteAddress();
+            return channel.remoteAddress() instanceof java.net.InetSocketAddress a
+                    ? SocketAddress.inetSocketAddress(a) : null;
         }
     }
 
