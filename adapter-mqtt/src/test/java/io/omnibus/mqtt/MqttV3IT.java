@@ -57,6 +57,24 @@ class MqttV3IT {
     record Received(String topic, String payload, int qos, boolean retained, boolean dup) {
     }
 
+    /** A callback that records every message, for clients whose session delivers before they subscribe. */
+    private static org.eclipse.paho.client.mqttv3.MqttCallback recordingInto(List<Received> got) {
+        return new org.eclipse.paho.client.mqttv3.MqttCallback() {
+            @Override
+            public void connectionLost(Throwable cause) {
+            }
+
+            @Override
+            public void messageArrived(String topic, MqttMessage m) {
+                got.add(new Received(topic, new String(m.getPayload()), m.getQos(), m.isRetained(), m.isDuplicate()));
+            }
+
+            @Override
+            public void deliveryComplete(org.eclipse.paho.client.mqttv3.IMqttDeliveryToken token) {
+            }
+        };
+    }
+
     private static List<Received> collect(MqttClient c, String filter, int qos) throws MqttException {
         List<Received> got = new CopyOnWriteArrayList<>();
         c.subscribe(filter, qos, (topic, m) -> got.add(new Received(topic,
@@ -136,20 +154,7 @@ class MqttV3IT {
         MqttClient again = new MqttClient(gw.uri(), "device-1", new MemoryPersistence());
         clients.add(again);
         List<Received> got = new CopyOnWriteArrayList<>();
-        again.setCallback(new org.eclipse.paho.client.mqttv3.MqttCallback() {
-            @Override
-            public void connectionLost(Throwable cause) {
-            }
-
-            @Override
-            public void messageArrived(String topic, MqttMessage m) {
-                got.add(new Received(topic, new String(m.getPayload()), m.getQos(), m.isRetained(), m.isDuplicate()));
-            }
-
-            @Override
-            public void deliveryComplete(org.eclipse.paho.client.mqttv3.IMqttDeliveryToken token) {
-            }
-        });
+        again.setCallback(recordingInto(got));
         MqttConnectOptions o = new MqttConnectOptions();
         o.setCleanSession(false);
         again.connect(o);
@@ -361,20 +366,7 @@ class MqttV3IT {
         MqttClient back = new MqttClient(gw.uri(), "durable-device", new MemoryPersistence());
         clients.add(back);
         List<Received> got = new CopyOnWriteArrayList<>();
-        back.setCallback(new org.eclipse.paho.client.mqttv3.MqttCallback() {
-            @Override
-            public void connectionLost(Throwable cause) {
-            }
-
-            @Override
-            public void messageArrived(String topic, MqttMessage m) {
-                got.add(new Received(topic, new String(m.getPayload()), m.getQos(), m.isRetained(), m.isDuplicate()));
-            }
-
-            @Override
-            public void deliveryComplete(org.eclipse.paho.client.mqttv3.IMqttDeliveryToken token) {
-            }
-        });
+        back.setCallback(recordingInto(got));
         MqttConnectOptions o = new MqttConnectOptions();
         o.setCleanSession(false);
         back.connect(o);

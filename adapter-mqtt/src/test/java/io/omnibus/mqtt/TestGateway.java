@@ -1,15 +1,12 @@
 package io.omnibus.mqtt;
 
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.omnibus.core.config.BrokerConfig;
 import io.omnibus.core.internal.BrokerMetrics;
 import io.omnibus.core.internal.ConnectionRegistry;
 import io.omnibus.core.internal.DefaultBroker;
 import io.omnibus.core.spi.AdapterContext;
-import io.omnibus.core.spi.Broker;
 import io.omnibus.core.spi.ConfigSection;
-import io.omnibus.core.spi.Connections;
 import io.omnibus.core.store.MemoryMessageStore;
 import io.omnibus.core.store.MessageStore;
 import io.omnibus.core.store.file.FileMessageStore;
@@ -42,27 +39,7 @@ final class TestGateway implements AutoCloseable {
         cfg.putIfAbsent("port", 0);
         cfg.putIfAbsent("host", "127.0.0.1");
         MqttConfig config = MqttConfig.read(new ConfigSection("mqtt", cfg));
-        mqtt = (MqttServer) new MqttAdapterFactory().create(new AdapterContext() {
-            @Override
-            public Vertx vertx() {
-                return vertx;
-            }
-
-            @Override
-            public Broker broker() {
-                return broker;
-            }
-
-            @Override
-            public Connections connections() {
-                return connections;
-            }
-
-            @Override
-            public MeterRegistry meters() {
-                return meters;
-            }
-        }, config);
+        mqtt = (MqttServer) new MqttAdapterFactory().create(AdapterContext.of(vertx, broker, connections, meters), config);
         await(mqtt.start());
         port = (Integer) mqtt.status().get("port");
     }

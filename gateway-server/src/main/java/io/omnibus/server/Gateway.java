@@ -12,8 +12,6 @@ import io.omnibus.core.internal.BrokerMetrics;
 import io.omnibus.core.internal.ConnectionRegistry;
 import io.omnibus.core.internal.DefaultBroker;
 import io.omnibus.core.spi.AdapterContext;
-import io.omnibus.core.spi.Broker;
-import io.omnibus.core.spi.Connections;
 import io.omnibus.core.spi.ProtocolAdapter;
 import io.omnibus.core.spi.ProtocolAdapterFactory;
 import io.omnibus.core.store.MemoryMessageStore;
@@ -157,27 +155,7 @@ public final class Gateway {
     }
 
     private AdapterContext context() {
-        return new AdapterContext() {
-            @Override
-            public Vertx vertx() {
-                return vertx;
-            }
-
-            @Override
-            public Broker broker() {
-                return broker;
-            }
-
-            @Override
-            public Connections connections() {
-                return connections;
-            }
-
-            @Override
-            public io.micrometer.core.instrument.MeterRegistry meters() {
-                return meters;
-            }
-        };
+        return AdapterContext.of(vertx, broker, connections, meters);
     }
 
     /**

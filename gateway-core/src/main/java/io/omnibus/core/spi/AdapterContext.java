@@ -13,4 +13,11 @@ public interface AdapterContext {
 
     /** For protocol-specific meters; tags must have bounded values (no per-topic or per-client tags). */
     MeterRegistry meters();
+
+    /** The plain context the gateway (and a test harness) hands to adapters. */
+    static AdapterContext of(Vertx vertx, Broker broker, Connections connections, MeterRegistry meters) {
+        record Plain(Vertx vertx, Broker broker, Connections connections, MeterRegistry meters) implements AdapterContext {
+        }
+        return new Plain(vertx, broker, connections, meters);
+    }
 }
