@@ -115,7 +115,7 @@ final class MqttConnection {
 
     // inbound
     private int clientTopicAliasMax;
-    private final Map<Integer, String> inboundAliases = new HashMap<>();
+    private Map<Integer, String> inboundAliases; // allocated on the first alias: most clients never use one
     /** Topic aliases this server chose for the client, up to the client's Topic Alias Maximum. */
     private Map<String, Integer> outboundAliases;
     private final Set<Integer> awaitingRelease = new HashSet<>();
@@ -129,7 +129,7 @@ final class MqttConnection {
     private int window;
     private int nextPacketId = 1;
     private final Map<Integer, Outbound> inflight = new HashMap<>();
-    private final ArrayDeque<Outbound> waiting = new ArrayDeque<>();
+    private final ArrayDeque<Outbound> waiting = new ArrayDeque<>(1);
     private final Map<String, MqttSessionState.Sub> subs = new LinkedHashMap<>();
     private final Map<String, Consumer> consumers = new HashMap<>();
 
@@ -416,15 +416,17 @@ final class MqttConnection {
     }
 
     private void startKeepAlive() {
-        if (keepAliveSeconds <= 0) {
-            return;
+        if (keepAliveSeconds > 0) {
+            server.watchKeepAlive(context, this); // one sweep per event loop, not a timer per connection
         }
-        long limit = keepAliveSeconds * 1500L; // one and a half times the keep alive [MQTT-3.1.2-22]
-        keepAliveTimer = server.ctx.vertx().setPeriodic(Math.max(500, keepAliveSeconds * 500L), t -> {
-            if (System.currentTimeMillis() - lastPacketAt > limit) {
-                disconnect(KEEP_ALIVE_TIMEOUT, "keep alive of " + keepAliveSeconds + " s expired");
-            }
-        });
+    }
+
+    /** Called by the keep-alive sweep of this connection's context. */
+    void checkKeepAlive(long now) {
+        // one and a half times the keep alive without a packet [MQTT-3.1.2-22]
+        if (!closed && now - lastPacketAt > keepAliveSeconds * 1500L) {
+            disconnect(KEEP_ALIVE_TIMEOUT, "keep alive of " + keepAliveSeconds + " s expired");
+        }
     }
 
     /** Re-creates the consumers of every subscription of the session. */
@@ -455,12 +457,15 @@ final class MqttConnection {
                 return;
             }
             if (topic == null || topic.isEmpty()) {
-                topic = inboundAliases.get(alias);
+                topic = inboundAliases == null ? null : inboundAliases.get(alias);
                 if (topic == null) {
                     disconnect(PROTOCOL_ERROR, "topic alias " + alias + " was never defined [MQTT-3.3.4-?]");
                     return;
                 }
             } else {
+                if (inboundAliases == null) {
+                    inboundAliases = new HashMap<>();
+                }
                 inboundAliases.put(alias, topic);
             }
         }
@@ -927,6 +932,7 @@ final class MqttConnection {
         }
         closed = true;
         server.ctx.vertx().cancelTimer(keepAliveTimer);
+        server.unwatchKeepAlive(context, this);
         registration.close();
         if (!connected) {
             return;

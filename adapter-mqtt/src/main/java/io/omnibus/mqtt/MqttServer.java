@@ -123,6 +123,36 @@ final class MqttServer implements ProtocolAdapter {
         return webSockets == null ? Map.of("port", port) : Map.of("port", port, "websocket-port", webSockets.actualPort());
     }
 
+    /** The connections of one context whose keep alive it checks, with one periodic timer for all of them. */
+    private static final class KeepAliveSweep {
+        final java.util.Set<MqttConnection> connections = new java.util.HashSet<>();
+        long timer = -1;
+    }
+
+    private final ConcurrentHashMap<io.vertx.core.Context, KeepAliveSweep> sweeps = new ConcurrentHashMap<>();
+
+    /** On {@code context}: adds a connection to that context's sweep (started on first use, fires there). */
+    void watchKeepAlive(io.vertx.core.Context context, MqttConnection connection) {
+        KeepAliveSweep sweep = sweeps.computeIfAbsent(context, c -> new KeepAliveSweep());
+        sweep.connections.add(connection);
+        if (sweep.timer < 0) {
+            sweep.timer = ctx.vertx().setPeriodic(500, t -> {
+                long now = System.currentTimeMillis();
+                for (MqttConnection c : new java.util.ArrayList<>(sweep.connections)) {
+                    c.checkKeepAlive(now);
+                }
+            });
+        }
+    }
+
+    /** On {@code context}: the connection is gone. */
+    void unwatchKeepAlive(io.vertx.core.Context context, MqttConnection connection) {
+        KeepAliveSweep sweep = sweeps.get(context);
+        if (sweep != null) {
+            sweep.connections.remove(connection);
+        }
+    }
+
     String nextId() {
         return Long.toString(ids.incrementAndGet(), 36);
     }
