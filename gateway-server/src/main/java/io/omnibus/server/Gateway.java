@@ -113,7 +113,7 @@ public final class Gateway {
                     return new FileMessageStore.Retention(
                             rule != null && rule.retentionAge() != null ? rule.retentionAge() : s.retentionAge(),
                             rule != null && rule.retentionBytes() != null ? rule.retentionBytes() : s.retentionBytes());
-                }));
+                }, FileMessageStore.Options.DEFAULT_OPEN_INDEX_FILES));
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})

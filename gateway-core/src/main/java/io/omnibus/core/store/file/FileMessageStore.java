@@ -64,30 +64,38 @@ public final class FileMessageStore implements MessageStore {
 
     public record Options(Path dir, Fsync fsync, Duration fsyncInterval, long fsyncBytes, long segmentSize,
                           long indexEntriesPerFile, Duration checkpointInterval, long maxQueuedBytes,
-                          Function<Address, Retention> retention) {
+                          Function<Address, Retention> retention, int maxOpenIndexFiles) {
+        /** Index files kept open for writing at once; more partitions than this close the least recently written. */
+        public static final int DEFAULT_OPEN_INDEX_FILES = 1024;
+
         public static Options defaults(Path dir) {
             return new Options(dir, Fsync.GROUP, Duration.ofMillis(5), 1 << 20, 128L << 20, 1 << 20,
-                    Duration.ofSeconds(10), 64L << 20, a -> Retention.NONE);
+                    Duration.ofSeconds(10), 64L << 20, a -> Retention.NONE, DEFAULT_OPEN_INDEX_FILES);
         }
 
         public Options withFsync(Fsync f) {
             return new Options(dir, f, fsyncInterval, fsyncBytes, segmentSize, indexEntriesPerFile, checkpointInterval,
-                    maxQueuedBytes, retention);
+                    maxQueuedBytes, retention, maxOpenIndexFiles);
         }
 
         public Options withSegmentSize(long bytes, long indexEntries) {
             return new Options(dir, fsync, fsyncInterval, fsyncBytes, bytes, indexEntries, checkpointInterval,
-                    maxQueuedBytes, retention);
+                    maxQueuedBytes, retention, maxOpenIndexFiles);
         }
 
         public Options withCheckpointInterval(Duration d) {
             return new Options(dir, fsync, fsyncInterval, fsyncBytes, segmentSize, indexEntriesPerFile, d,
-                    maxQueuedBytes, retention);
+                    maxQueuedBytes, retention, maxOpenIndexFiles);
         }
 
         public Options withRetention(Function<Address, Retention> r) {
             return new Options(dir, fsync, fsyncInterval, fsyncBytes, segmentSize, indexEntriesPerFile,
-                    checkpointInterval, maxQueuedBytes, r);
+                    checkpointInterval, maxQueuedBytes, r, maxOpenIndexFiles);
+        }
+
+        public Options withMaxOpenIndexFiles(int n) {
+            return new Options(dir, fsync, fsyncInterval, fsyncBytes, segmentSize, indexEntriesPerFile,
+                    checkpointInterval, maxQueuedBytes, retention, n);
         }
     }
 
@@ -145,6 +153,8 @@ public final class FileMessageStore implements MessageStore {
     private final AtomicLong queuedBytes = new AtomicLong();
     private final ConcurrentHashMap<TopicPartition, PartitionIndex> indexes = new ConcurrentHashMap<>();
     private final StoreState state = new StoreState();
+    /** Partitions whose index file is open for writing, least recently written first (writer thread only). */
+    private final java.util.LinkedHashMap<PartitionIndex, Boolean> openIndexes = new java.util.LinkedHashMap<>(16, 0.75f, true);
     private final LongAdder dropped = new LongAdder();
     private final ExecutorService readers = Executors.newFixedThreadPool(2, r -> {
         Thread t = new Thread(r, "omnibus-store-reader");
@@ -514,6 +524,14 @@ public final class FileMessageStore implements MessageStore {
             }
             for (PartitionIndex idx : touched) {
                 idx.flush();
+                openIndexes.put(idx, Boolean.TRUE);
+            }
+            // many partitions (one topic per device) must not exhaust the process's file descriptors
+            while (openIndexes.size() > options.maxOpenIndexFiles()) {
+                var eldest = openIndexes.entrySet().iterator();
+                PartitionIndex idle = eldest.next().getKey();
+                eldest.remove();
+                idle.releaseChannel();
             }
         } catch (IOException e) {
             // the batch is taken back whole: no offset is used twice, nothing unindexed is acknowledged
@@ -614,6 +632,7 @@ public final class FileMessageStore implements MessageStore {
                 i.forceAndRelease();
             }
         }
+        openIndexes.clear();
         long minLive = applyRetention();
         checkpointPosition = log.end();
         state.writeCheckpoint(checkpointFile, checkpoint());

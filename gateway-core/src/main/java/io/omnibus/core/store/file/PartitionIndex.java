@@ -34,6 +34,8 @@ final class PartitionIndex {
     private long bytes;
     private FileChannel active;
     private long activeBase = -1;
+    /** A file written since the last force whose channel was closed to save descriptors, or -1. */
+    private long unforcedBase = -1;
     private final ByteBuffer pending = ByteBuffer.allocate(ENTRY * 4096);
     private boolean dirty;
     // published for readers
@@ -161,7 +163,29 @@ final class PartitionIndex {
             active = null;
             activeBase = -1;
         }
+        forceReleased();
         dirty = false;
+    }
+
+    /** Closes the file written last without forcing it; the next checkpoint forces it (the log covers it until then). */
+    void releaseChannel() throws IOException {
+        if (active != null) {
+            active.close();
+            unforcedBase = activeBase;
+            active = null;
+            activeBase = -1;
+        }
+    }
+
+    private void forceReleased() throws IOException {
+        if (unforcedBase >= 0) {
+            try (FileChannel ch = FileChannel.open(file(unforcedBase), StandardOpenOption.WRITE)) {
+                ch.force(false);
+            } catch (java.nio.file.NoSuchFileException gone) {
+                // deleted by retention meanwhile: nothing to force
+            }
+            unforcedBase = -1;
+        }
     }
 
     private FileChannel channelFor(long base) throws IOException {
@@ -169,6 +193,11 @@ final class PartitionIndex {
             if (active != null) {
                 active.force(false);
                 active.close();
+            }
+            if (unforcedBase != base) {
+                forceReleased(); // a file is durable before the next one starts, as with open channels
+            } else {
+                unforcedBase = -1; // reopened: forced when it is left or at the checkpoint
             }
             boolean created = !Files.exists(file(base));
             active = FileChannel.open(file(base), StandardOpenOption.CREATE, StandardOpenOption.WRITE);

@@ -317,7 +317,8 @@ class FileMessageStoreTest {
     void aNonDurableAppendNeverCompletesBeforeAnEarlierDurableOne() {
         FileMessageStore.Options d = FileMessageStore.Options.defaults(dir);
         FileMessageStore s = open(new FileMessageStore.Options(dir, FileMessageStore.Fsync.GROUP, Duration.ofMillis(300),
-                1L << 30, d.segmentSize(), d.indexEntriesPerFile(), Duration.ofHours(1), d.maxQueuedBytes(), d.retention()));
+                1L << 30, d.segmentSize(), d.indexEntriesPerFile(), Duration.ofHours(1), d.maxQueuedBytes(), d.retention(),
+                d.maxOpenIndexFiles()));
         List<Long> completed = new java.util.concurrent.CopyOnWriteArrayList<>();
         Future<Long> durable = s.append(T, Envelope.builder(T.address()).payload("qos1").build());
         durable.onSuccess(completed::add);
@@ -326,6 +327,33 @@ class FileMessageStoreTest {
         quick.onSuccess(completed::add);
         await(quick);
         assertThat(completed).containsExactly(0L, 1L);
+    }
+
+    @Test
+    void manyPartitionsDoNotHoldAnIndexFileOpenEach() throws Exception {
+        FileMessageStore s = open(FileMessageStore.Options.defaults(dir).withCheckpointInterval(Duration.ofHours(1))
+                .withMaxOpenIndexFiles(4));
+        long before = openFiles();
+        for (int round = 0; round < 3; round++) {
+            for (int device = 0; device < 50; device++) {
+                await(s.append(new TopicPartition(Address.of("devices/" + device + "/telemetry"), 0),
+                        msg("devices/" + device + "/telemetry", "r" + round)));
+            }
+        }
+        assertThat(openFiles() - before).as("index files open at once").isLessThanOrEqualTo(4 + 2);
+        for (int device = 0; device < 50; device++) {
+            assertThat(payloads(s, new TopicPartition(Address.of("devices/" + device + "/telemetry"), 0)))
+                    .containsExactly("r0", "r1", "r2");
+        }
+        reopen(s);
+        FileMessageStore again = open();
+        assertThat(payloads(again, new TopicPartition(Address.of("devices/7/telemetry"), 0))).containsExactly("r0", "r1", "r2");
+    }
+
+    private static long openFiles() throws Exception {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
     }
 
     // ---- helpers --------------------------------------------------------------------------------------
