@@ -121,6 +121,9 @@ final class MqttConnection {
     private final Set<Integer> awaitingRelease = new HashSet<>();
     private int unackedInbound;
     private int storing;
+    private long storingBytes;
+    /** Payload bytes of one connection's publishes that may wait for the store before its socket stops being read. */
+    private static final long MAX_STORING_BYTES = 16L << 20;
     private boolean paused;
 
     // outbound
@@ -151,6 +154,16 @@ final class MqttConnection {
 
     void start() {
         socket.start(this::onMessage, v -> onClosed(), v -> drainWaiting());
+        // every socket counts, CONNECT or not; far beyond the limit they are not even read
+        int limit = server.config.maxConnections();
+        if (server.connections.incrementAndGet() > limit + Math.max(100, limit / 10)) {
+            MqttServer.LOG.warn("mqtt {}: {} connections, over max-connections; closing at once", connectionId,
+                    server.connections.get());
+            closed = true;
+            server.connections.decrementAndGet();
+            socket.close();
+            return;
+        }
         registration = server.ctx.connections().register(new ConnectionInfo("mqtt", connectionId, null,
                 String.valueOf(socket.remoteAddress()), null, System.currentTimeMillis()));
         lastPacketAt = System.currentTimeMillis();
@@ -250,13 +263,12 @@ final class MqttConnection {
             id = "omnibus-" + UUID.randomUUID();
             assigned = true;
         }
-        if (server.connections.incrementAndGet() > server.config.maxConnections()) {
-            server.connections.decrementAndGet();
+        if (server.connections.get() > server.config.maxConnections()) {
             connAckAndClose(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_QUOTA_EXCEEDED
                     : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE, "max-connections reached");
             return;
         }
-        connected = true; // from here on onClosed() releases the connection slot
+        connected = true;
         clientId = id;
         String username = m.payload().userName();
         byte[] password = m.payload().passwordInBytes();
@@ -492,7 +504,8 @@ final class MqttConnection {
         Envelope envelope = Translation.toEnvelope(address, bytes, qos, m.fixedHeader().isRetain(), props, origin,
                 System.currentTimeMillis());
         storing++;
-        if (storing >= server.config.receiveMaximum() && !paused) {
+        storingBytes += bytes.length;
+        if ((storing >= server.config.receiveMaximum() || storingBytes >= MAX_STORING_BYTES) && !paused) {
             paused = true; // the store is behind: stop reading this client
             socket.pause();
         }
@@ -505,7 +518,8 @@ final class MqttConnection {
         }
         stored.onComplete(ar -> {
             storing--;
-            if (paused && storing < server.config.receiveMaximum() / 2 + 1) {
+            storingBytes -= bytes.length;
+            if (paused && storing < server.config.receiveMaximum() / 2 + 1 && storingBytes < MAX_STORING_BYTES / 2) {
                 paused = false;
                 socket.resume();
             }
@@ -934,10 +948,10 @@ final class MqttConnection {
         server.ctx.vertx().cancelTimer(keepAliveTimer);
         server.unwatchKeepAlive(context, this);
         registration.close();
+        server.connections.decrementAndGet();
         if (!connected) {
             return;
         }
-        server.connections.decrementAndGet();
         List<Future<?>> closing = new ArrayList<>();
         early.forEach(ReferenceCountUtil::release);
         early.clear();

@@ -206,6 +206,21 @@ class MqttV3IT {
     }
 
     @Test
+    void connectionsBeyondTheLimitAreRefused() throws Exception {
+        gw = new TestGateway(Map.of("max-connections", 1), null);
+        MqttClient first = client("first", true);
+        MqttClient second = new MqttClient(gw.uri(), "second", new MemoryPersistence());
+        clients.add(second);
+        // CONNACK 0x03, server unavailable [MQTT-3.2.2-?]
+        assertThatThrownBy(() -> second.connect()).isInstanceOf(MqttException.class)
+                .satisfies(e -> assertThat(((MqttException) e).getReasonCode()).isEqualTo(3));
+        first.disconnect();
+        await().until(() -> gw.connections.all().isEmpty());
+        MqttClient third = client("third", true);
+        assertThat(third.isConnected()).isTrue(); // the slot came back
+    }
+
+    @Test
     void theStaticUserListChecksPasswords() throws Exception {
         gw = new TestGateway(Map.of("users", List.of(Map.of("username", "device", "password-hash", StaticUsers.hash("s3cret")))),
                 null);
