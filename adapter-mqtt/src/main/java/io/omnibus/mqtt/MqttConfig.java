@@ -19,6 +19,7 @@ import java.util.Set;
  * @param topicAliasMaximum aliases a client may define for the topics it publishes to
  * @param maxConnections    MQTT connections at once; beyond, CONNACK refuses
  * @param users             username to PBKDF2 hash ({@link StaticUsers}); empty allows anyone
+ * @param maxSubscriptions  subscriptions one client may hold; more are refused in SUBACK (0x80)
  * @param outboundTopicAliases whether the server sends topic aliases to clients that allow them; off by default
  *                          because Eclipse Paho's v5 client (1.2.5) hands aliased messages to the application
  *                          with an empty topic
@@ -27,11 +28,11 @@ import java.util.Set;
 public record MqttConfig(String host, int port, int maxPacketSize, int receiveMaximum, int maxInflight,
                          Duration maxKeepAlive, Duration maxSessionExpiry, int topicAliasMaximum, int maxConnections,
                          Map<String, String> users, boolean webSocket, int webSocketPort, String webSocketPath,
-                         boolean outboundTopicAliases) {
+                         boolean outboundTopicAliases, int maxSubscriptions) {
 
     static final Set<String> KEYS = Set.of("host", "port", "max-packet-size", "receive-maximum", "max-inflight",
             "max-keep-alive", "max-session-expiry", "topic-alias-maximum", "max-connections", "users", "websocket",
-            "outbound-topic-aliases");
+            "outbound-topic-aliases", "max-subscriptions");
 
     public static MqttConfig read(ConfigSection s) {
         s.requireOnly(KEYS);
@@ -64,6 +65,7 @@ public record MqttConfig(String host, int port, int maxPacketSize, int receiveMa
                 ws.getBoolean("enabled", false),
                 ws.getPort("port", 8083),
                 path,
-                s.getBoolean("outbound-topic-aliases", false));
+                s.getBoolean("outbound-topic-aliases", false),
+                s.getInt("max-subscriptions", 1000, 1, 1_000_000));
     }
 }

@@ -509,10 +509,10 @@ final class MqttConnection {
             paused = true; // the store is behind: stop reading this client
             socket.pause();
         }
-        Future<?> stored = broker.publish(envelope);
-        if (m.fixedHeader().isRetain()) {
-            stored = Future.all(stored, broker.retain(envelope));
-        }
+        // retained first: if either step fails the client resends, and setting the retained message twice is harmless
+        Future<?> stored = m.fixedHeader().isRetain()
+                ? broker.retain(envelope).compose(v -> broker.publish(envelope))
+                : broker.publish(envelope);
         if (qos == 2) {
             awaitingRelease.add(packetId);
         }
@@ -611,6 +611,13 @@ final class MqttConnection {
             MqttSessionState.Sub sub = new MqttSessionState.Sub(filterText, group, qos, t.option().isNoLocal(),
                     t.option().isRetainAsPublished(), t.option().retainHandling().value(), subscriptionId);
             boolean existed = subs.containsKey(sub.key());
+            if (!existed && subs.size() >= server.config.maxSubscriptions()) {
+                // 0x80, not 0x97 (quota exceeded): Eclipse Paho v5 (1.2.5) drops the connection on a SUBACK with 0x97
+                codes[i] = 0x80;
+                MqttServer.LOG.info("mqtt {}: SUBSCRIBE {} refused: max-subscriptions {} reached", connectionId, raw,
+                        server.config.maxSubscriptions());
+                continue;
+            }
             subs.put(sub.key(), sub);
             codes[i] = qos;
             int rh = sub.retainHandling();
@@ -965,7 +972,7 @@ final class MqttConnection {
         }
         consumers.clear();
         boolean current = clientId != null && server.connected.remove(clientId, this);
-        if (current && persistent && restored) {
+        if (persistent && restored) { // also when taken over: the new connection picks it up after this close
             Set<Integer> pending = new HashSet<>();
             inflight.forEach((pid, o) -> {
                 if (o == RELEASE_PENDING) {

@@ -215,11 +215,14 @@ class MqttV5IT {
 
     @Test
     void refusedFiltersGetReasonCodes() throws Exception {
-        gw = new TestGateway();
+        gw = new TestGateway(Map.of("max-subscriptions", 2), null);
         Client c = client("c");
         IMqttToken t = c.paho.subscribe(new MqttSubscription[] {new MqttSubscription("ok/+", 2),
                 new MqttSubscription("$share/+/x", 1)});
         assertThat(t.getReasonCodes()).containsExactly(2, 0x8F); // [MQTT-3.9.3-1]
+        IMqttToken more = c.paho.subscribe(new MqttSubscription[] {new MqttSubscription("two", 1),
+                new MqttSubscription("three", 1)});
+        assertThat(more.getReasonCodes()).containsExactly(1, 0x80); // refused past max-subscriptions
     }
 
     @Test
