@@ -348,6 +348,9 @@ final class MqttConnection {
                 saved.forEach(s -> subs.put(s.key(), s));
                 ready = Future.succeededFuture();
                 MqttServer.Qos2State q2 = server.qos2.remove(id);
+                if (q2 == null) {
+                    q2 = MqttSessionState.qos2(broker, id); // kept in the record over a gateway restart
+                }
                 if (q2 != null) {
                     awaitingRelease.addAll(q2.awaitingRelease());
                     unackedInbound += q2.awaitingRelease().size();
@@ -972,6 +975,7 @@ final class MqttConnection {
         }
         consumers.clear();
         boolean current = clientId != null && server.connected.remove(clientId, this);
+        MqttServer.Qos2State leftQos2 = null;
         if (persistent && restored) { // also when taken over: the new connection picks it up after this close
             Set<Integer> pending = new HashSet<>();
             inflight.forEach((pid, o) -> {
@@ -980,8 +984,9 @@ final class MqttConnection {
                 }
             });
             if (!pending.isEmpty() || !awaitingRelease.isEmpty()) {
-                // kept for the session's next connection (not across a gateway restart)
-                server.qos2.put(clientId, new MqttServer.Qos2State(Set.copyOf(awaitingRelease), Set.copyOf(pending)));
+                // kept for the session's next connection, and in its record for a restart
+                leftQos2 = new MqttServer.Qos2State(Set.copyOf(awaitingRelease), Set.copyOf(pending));
+                server.qos2.put(clientId, leftQos2);
             }
         }
         inflight.clear();
@@ -998,7 +1003,7 @@ final class MqttConnection {
                     closing.add(broker.putState(MqttServer.SESSIONS, id, null)); // the session ends with the connection
                 }
             } else if (current) {
-                closing.add(MqttSessionState.save(broker, id, sessionExpiry, System.currentTimeMillis(), subs));
+                closing.add(MqttSessionState.save(broker, id, sessionExpiry, System.currentTimeMillis(), subs, leftQos2));
                 if (sessionExpiry != NEVER_EXPIRES) {
                     server.scheduleExpiry(id, sessionExpiry * 1000);
                 }

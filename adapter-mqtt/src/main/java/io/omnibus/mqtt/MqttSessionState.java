@@ -62,11 +62,44 @@ final class MqttSessionState {
 
     static Future<Void> save(Broker broker, String clientId, long expirySeconds, long disconnectedAt,
                              Map<String, Sub> subs) {
+        return save(broker, clientId, expirySeconds, disconnectedAt, subs, null);
+    }
+
+    /** Saves the record; {@code qos2} (half-done QoS 2 exchanges) is written when the client goes away. */
+    static Future<Void> save(Broker broker, String clientId, long expirySeconds, long disconnectedAt,
+                             Map<String, Sub> subs, MqttServer.Qos2State qos2) {
         JsonArray list = new JsonArray();
         subs.values().forEach(s -> list.add(s.toJson()));
         JsonObject record = new JsonObject().put("expiry", expirySeconds).put("disconnectedAt", disconnectedAt)
                 .put("subscriptions", list);
+        if (qos2 != null) {
+            record.put("qos2In", new JsonArray(List.copyOf(qos2.awaitingRelease())))
+                    .put("qos2Out", new JsonArray(List.copyOf(qos2.pendingRelease())));
+        }
         return broker.putState(MqttServer.SESSIONS, clientId, record.toBuffer().getBytes());
+    }
+
+    /** The half-done QoS 2 exchanges a record kept over a restart, or null. */
+    static MqttServer.Qos2State qos2(Broker broker, String clientId) {
+        byte[] bytes = broker.states(MqttServer.SESSIONS).get(clientId);
+        if (bytes == null) {
+            return null;
+        }
+        JsonObject record = new JsonObject(Buffer.buffer(bytes));
+        JsonArray in = record.getJsonArray("qos2In");
+        JsonArray out = record.getJsonArray("qos2Out");
+        if (in == null && out == null) {
+            return null;
+        }
+        java.util.Set<Integer> ins = new java.util.HashSet<>();
+        java.util.Set<Integer> outs = new java.util.HashSet<>();
+        if (in != null) {
+            in.forEach(v -> ins.add(((Number) v).intValue()));
+        }
+        if (out != null) {
+            out.forEach(v -> outs.add(((Number) v).intValue()));
+        }
+        return new MqttServer.Qos2State(ins, outs);
     }
 
     /** Ends a session: its private subscriptions and their queued messages go, and so does its record. */

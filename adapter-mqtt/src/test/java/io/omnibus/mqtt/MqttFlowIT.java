@@ -126,6 +126,41 @@ class MqttFlowIT {
     }
 
     @Test
+    void aCutQos2ExchangeAlsoResumesAfterAGatewayRestart(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        gw = new TestGateway(java.util.Map.of(), dir);
+        int packetId;
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(connectPersistent("q2-restart"));
+            raw.read(1);
+            raw.send(subscribe(1, "exact", MqttQoS.EXACTLY_ONCE));
+            raw.read(1);
+            publish("exact", 0);
+            publisher.publish("exact", "once".getBytes(), 2, false);
+            MqttPublishMessage m = (MqttPublishMessage) raw.read(1).get(0);
+            packetId = m.variableHeader().packetId();
+            raw.send(reply(MqttMessageType.PUBREC, packetId));
+            raw.read(1); // PUBREL
+            raw.kill();
+        }
+        await().until(() -> {
+            byte[] record = gw.broker.states(MqttServer.SESSIONS).get("q2-restart");
+            return record != null && new String(record).contains("qos2Out");
+        });
+        publisher.disconnect();
+        publisher.close();
+        publisher = null;
+        gw.close();
+        gw = new TestGateway(java.util.Map.of(), dir);
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(connectPersistent("q2-restart"));
+            List<MqttMessage> got = raw.read(2);
+            assertThat(got.get(1).fixedHeader().messageType()).isEqualTo(MqttMessageType.PUBREL);
+            assertThat(((MqttMessageIdVariableHeader) got.get(1).variableHeader()).messageId()).isEqualTo(packetId);
+        }
+    }
+
+    @Test
     void aQos2PublishResentAfterAReconnectIsNotPublishedTwice() throws Exception {
         gw = new TestGateway();
         MqttClient watcher = new MqttClient(gw.uri(), "watcher", new MemoryPersistence());
