@@ -68,23 +68,20 @@ import java.util.UUID;
 final class MqttConnection {
     // MQTT 5 reason codes used here
     static final byte SUCCESS = 0x00;
-    static final byte NO_MATCHING_SUBSCRIBERS = 0x10;
     static final byte NO_SUBSCRIPTION_EXISTED = 0x11;
     static final byte UNSPECIFIED_ERROR = (byte) 0x80;
     static final byte MALFORMED_PACKET = (byte) 0x81;
     static final byte PROTOCOL_ERROR = (byte) 0x82;
-    static final byte IMPLEMENTATION_SPECIFIC = (byte) 0x83;
-    static final byte BAD_CREDENTIALS = (byte) 0x86;
     static final byte SERVER_SHUTTING_DOWN = (byte) 0x8B;
     static final byte KEEP_ALIVE_TIMEOUT = (byte) 0x8D;
     static final byte SESSION_TAKEN_OVER = (byte) 0x8E;
     static final byte TOPIC_FILTER_INVALID = (byte) 0x8F;
     static final byte TOPIC_NAME_INVALID = (byte) 0x90;
+    static final byte PACKET_ID_NOT_FOUND = (byte) 0x92;
     static final byte RECEIVE_MAXIMUM_EXCEEDED = (byte) 0x93;
     static final byte TOPIC_ALIAS_INVALID = (byte) 0x94;
     static final byte PACKET_TOO_LARGE = (byte) 0x95;
     static final byte QUOTA_EXCEEDED = (byte) 0x97;
-    static final byte SHARED_SUBSCRIPTIONS_NOT_SUPPORTED = (byte) 0x9E;
     static final long NEVER_EXPIRES = 0xFFFFFFFFL;
 
     private final MqttServer server;
@@ -108,7 +105,7 @@ final class MqttConnection {
     private long sessionExpiry;
     private int keepAliveSeconds;
     private long lastPacketAt;
-    private long keepAliveTimer = -1;
+    private long connectTimer = -1;
     private Envelope will;
     private long willDelaySeconds;
     private boolean sendWill = true;
@@ -168,7 +165,7 @@ final class MqttConnection {
                 String.valueOf(socket.remoteAddress()), null, System.currentTimeMillis()));
         lastPacketAt = System.currentTimeMillis();
         // a client that never sends CONNECT is dropped
-        keepAliveTimer = server.ctx.vertx().setTimer(30_000, t -> {
+        connectTimer = server.ctx.vertx().setTimer(30_000, t -> {
             if (!connected) {
                 reject("no CONNECT within 30 s");
             }
@@ -246,10 +243,9 @@ final class MqttConnection {
     // ---- CONNECT -------------------------------------------------------------------------------------
 
     private void onConnect(MqttConnectMessage m) {
-        server.ctx.vertx().cancelTimer(keepAliveTimer);
+        server.ctx.vertx().cancelTimer(connectTimer);
         int version = m.variableHeader().version();
         v5 = version == MqttVersion.MQTT_5.protocolLevel();
-        MqttProperties props = m.variableHeader().properties();
         String id = m.payload().clientIdentifier();
         boolean cleanStart = m.variableHeader().isCleanSession();
         boolean assigned = false;
@@ -301,7 +297,7 @@ final class MqttConnection {
             sessionExpiry = Math.min(requested, maxExpiry);
             clientReceiveMaximum = Translation.intProperty(props, MqttProperties.RECEIVE_MAXIMUM, 65_535);
             if (clientReceiveMaximum == 0) {
-                disconnect(PROTOCOL_ERROR, "Receive Maximum 0 [MQTT-3.1.2-?]");
+                disconnect(PROTOCOL_ERROR, "Receive Maximum 0 (a protocol error in MQTT 5 §3.1.2.11.3)");
                 return;
             }
             int maxPacket = Translation.intProperty(props, MqttProperties.MAXIMUM_PACKET_SIZE, 0);
@@ -474,7 +470,7 @@ final class MqttConnection {
             if (topic == null || topic.isEmpty()) {
                 topic = inboundAliases == null ? null : inboundAliases.get(alias);
                 if (topic == null) {
-                    disconnect(PROTOCOL_ERROR, "topic alias " + alias + " was never defined [MQTT-3.3.4-?]");
+                    disconnect(PROTOCOL_ERROR, "topic alias " + alias + " was never defined (MQTT 5 §3.3.2.3.4)");
                     return;
                 }
             } else {
@@ -572,7 +568,7 @@ final class MqttConnection {
         if (known) {
             unackedInbound--;
         }
-        writePubReply(MqttMessageType.PUBCOMP, packetId, known || !v5 ? SUCCESS : (byte) 0x92);
+        writePubReply(MqttMessageType.PUBCOMP, packetId, known || !v5 ? SUCCESS : PACKET_ID_NOT_FOUND);
     }
 
     // ---- SUBSCRIBE / UNSUBSCRIBE ------------------------------------------------------------------------
@@ -587,7 +583,7 @@ final class MqttConnection {
         List<MqttSessionState.Sub> retainedFor = new ArrayList<>();
         for (int i = 0; i < requested.size(); i++) {
             MqttTopicSubscription t = requested.get(i);
-            String raw = t.topicName();
+            String raw = t.topicFilter();
             String group = null;
             String filterText = raw;
             if (raw.startsWith("$share/")) {
@@ -625,7 +621,7 @@ final class MqttConnection {
             codes[i] = qos;
             int rh = sub.retainHandling();
             if (group == null && (rh == 0 || (rh == 1 && !existed))) {
-                retainedFor.add(sub); // [MQTT-3.3.1-9] [MQTT-3.3.1-10]; none for shared subscriptions [MQTT-3.8.4-?]
+                retainedFor.add(sub); // [MQTT-3.3.1-9] [MQTT-3.3.1-10]; none for shared subscriptions (MQTT 5 §4.8.2)
             }
             String key = sub.key();
             work.add(existed ? Future.succeededFuture() : attach(sub).onFailure(e -> {
@@ -841,7 +837,7 @@ final class MqttConnection {
             inflight.put(packetId, RELEASE_PENDING);
         }
         write(new MqttMessage(new MqttFixedHeader(MqttMessageType.PUBREL, false, MqttQoS.AT_LEAST_ONCE, false, 0),
-                new MqttPubReplyMessageVariableHeader(packetId, o != null || !v5 ? SUCCESS : (byte) 0x92,
+                new MqttPubReplyMessageVariableHeader(packetId, o != null || !v5 ? SUCCESS : PACKET_ID_NOT_FOUND,
                         MqttProperties.NO_PROPERTIES)));
     }
 
@@ -955,7 +951,7 @@ final class MqttConnection {
             return;
         }
         closed = true;
-        server.ctx.vertx().cancelTimer(keepAliveTimer);
+        server.ctx.vertx().cancelTimer(connectTimer);
         server.unwatchKeepAlive(context, this);
         registration.close();
         server.connections.decrementAndGet();

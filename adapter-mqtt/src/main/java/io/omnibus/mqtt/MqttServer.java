@@ -153,10 +153,6 @@ final class MqttServer implements ProtocolAdapter {
         }
     }
 
-    String nextId() {
-        return Long.toString(ids.incrementAndGet(), 36);
-    }
-
     /** After a restart: sessions whose clients are gone expire when their interval, counted from the disconnect, ends. */
     private void scheduleStoredExpiries() {
         long now = System.currentTimeMillis();

@@ -30,13 +30,14 @@ final class Translation {
         }
         if (props != null && !props.isEmpty()) {
             for (MqttProperties.MqttProperty<?> p : props.listAll()) {
-                switch (MqttProperties.MqttPropertyType.valueOf(p.propertyId())) {
-                    case PAYLOAD_FORMAT_INDICATOR -> b.payloadUtf8(((Integer) p.value()) == 1);
-                    case CONTENT_TYPE -> b.contentType((String) p.value());
-                    case RESPONSE_TOPIC -> b.replyTo((String) p.value());
-                    case CORRELATION_DATA -> b.correlation(((byte[]) p.value()).clone());
-                    case PUBLICATION_EXPIRY_INTERVAL -> b.expiresAt(now + 1000L * Integer.toUnsignedLong((Integer) p.value()));
-                    case USER_PROPERTY -> {
+                switch (p.propertyId()) {
+                    case MqttProperties.PAYLOAD_FORMAT_INDICATOR -> b.payloadUtf8(((Integer) p.value()) == 1);
+                    case MqttProperties.CONTENT_TYPE -> b.contentType((String) p.value());
+                    case MqttProperties.RESPONSE_TOPIC -> b.replyTo((String) p.value());
+                    case MqttProperties.CORRELATION_DATA -> b.correlation(((byte[]) p.value()).clone());
+                    case MqttProperties.PUBLICATION_EXPIRY_INTERVAL ->
+                            b.expiresAt(now + 1000L * Integer.toUnsignedLong((Integer) p.value()));
+                    case MqttProperties.USER_PROPERTY -> {
                         if (p instanceof MqttProperties.UserProperties ups) {
                             for (MqttProperties.StringPair pair : ups.value()) {
                                 b.header(pair.key, pair.value);

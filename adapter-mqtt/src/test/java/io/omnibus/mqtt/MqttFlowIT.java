@@ -64,8 +64,7 @@ class MqttFlowIT {
     void unacknowledgedMessagesComeBackWithDupAfterAReconnect() throws Exception {
         gw = new TestGateway();
         try (RawMqtt raw = new RawMqtt(gw.port)) {
-            raw.send(MqttMessageBuilders.connect().clientId("forgetful").protocolVersion(MqttVersion.MQTT_3_1_1)
-                    .cleanSession(false).keepAlive(60).build());
+            raw.send(connectPersistent("forgetful"));
             raw.read(1);
             raw.send(subscribe(1, "orders", MqttQoS.AT_LEAST_ONCE));
             raw.read(1); // SUBACK
@@ -75,8 +74,7 @@ class MqttFlowIT {
             raw.kill(); // no PUBACK
         }
         try (RawMqtt raw = new RawMqtt(gw.port)) {
-            raw.send(MqttMessageBuilders.connect().clientId("forgetful").protocolVersion(MqttVersion.MQTT_3_1_1)
-                    .cleanSession(false).keepAlive(60).build());
+            raw.send(connectPersistent("forgetful"));
             List<MqttMessage> got = raw.read(2);
             assertThat(got.get(0).fixedHeader().messageType()).isEqualTo(MqttMessageType.CONNACK);
             MqttPublishMessage again = (MqttPublishMessage) got.get(1);
@@ -167,7 +165,7 @@ class MqttFlowIT {
         watcher.connect();
         List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
         watcher.subscribe("orders", 2, (t, m) -> seen.add(new String(m.getPayload())));
-        MqttPublishMessage publish = (MqttPublishMessage) MqttMessageBuilders.publish().topicName("orders")
+        MqttPublishMessage publish = MqttMessageBuilders.publish().topicName("orders")
                 .qos(MqttQoS.EXACTLY_ONCE).messageId(7).payload(io.netty.buffer.Unpooled.wrappedBuffer("o-1".getBytes()))
                 .build();
         byte[] bytes = RawMqtt.encode(publish);
@@ -200,8 +198,7 @@ class MqttFlowIT {
         try (RawMqtt raw = new RawMqtt(gw.port)) {
             MqttProperties props = new MqttProperties();
             props.add(new MqttProperties.IntegerProperty(MqttProperties.TOPIC_ALIAS_MAXIMUM, 4));
-            raw.send(MqttMessageBuilders.connect().clientId("aliased").protocolVersion(MqttVersion.MQTT_5)
-                    .cleanSession(true).keepAlive(60).properties(props).build());
+            raw.send(RawMqtt.connect5("aliased", props));
             raw.read(1);
             raw.send(MqttMessageBuilders.subscribe().messageId(1).addSubscription(MqttQoS.AT_MOST_ONCE, "plant/line-7/#")
                     .build());
@@ -249,8 +246,7 @@ class MqttFlowIT {
     void subscriptionIdentifiersComeBackWithTheMessagesTheyMatched() throws Exception {
         gw = new TestGateway();
         try (RawMqtt raw = new RawMqtt(gw.port)) {
-            raw.send(MqttMessageBuilders.connect().clientId("ids").protocolVersion(MqttVersion.MQTT_5)
-                    .cleanSession(true).keepAlive(60).build());
+            raw.send(RawMqtt.connect5("ids", MqttProperties.NO_PROPERTIES));
             raw.read(1);
             MqttProperties props = new MqttProperties();
             props.add(new MqttProperties.IntegerProperty(MqttProperties.SUBSCRIPTION_IDENTIFIER, 42));
@@ -271,8 +267,7 @@ class MqttFlowIT {
         try (RawMqtt raw = new RawMqtt(gw.port)) {
             MqttProperties props = new MqttProperties();
             props.add(new MqttProperties.IntegerProperty(MqttProperties.MAXIMUM_PACKET_SIZE, 512));
-            raw.send(MqttMessageBuilders.connect().clientId("tiny").protocolVersion(MqttVersion.MQTT_5)
-                    .cleanSession(true).keepAlive(60).properties(props).build());
+            raw.send(RawMqtt.connect5("tiny", props));
             raw.read(1);
             raw.send(MqttMessageBuilders.subscribe().messageId(1).addSubscription(MqttQoS.AT_LEAST_ONCE, "blobs").build());
             raw.read(1);
@@ -348,8 +343,7 @@ class MqttFlowIT {
         try (RawMqtt raw = new RawMqtt(gw.port)) {
             MqttProperties props = new MqttProperties();
             props.add(new MqttProperties.IntegerProperty(MqttProperties.RECEIVE_MAXIMUM, 2));
-            raw.send(MqttMessageBuilders.connect().clientId("small-window").protocolVersion(MqttVersion.MQTT_5)
-                    .cleanSession(true).keepAlive(60).properties(props).build());
+            raw.send(RawMqtt.connect5("small-window", props));
             raw.read(1);
             raw.send(MqttMessageBuilders.subscribe().messageId(1).addSubscription(MqttQoS.AT_LEAST_ONCE, "work").build());
             raw.read(1);
@@ -388,8 +382,7 @@ class MqttFlowIT {
         publish("cfg/a", 0);
         publisher.publish("cfg/a", "v1".getBytes(), 1, true);
         try (RawMqtt raw = new RawMqtt(gw.port)) {
-            raw.send(MqttMessageBuilders.connect().clientId("rh").protocolVersion(MqttVersion.MQTT_5)
-                    .cleanSession(true).keepAlive(60).build());
+            raw.send(RawMqtt.connect5("rh", MqttProperties.NO_PROPERTIES));
             raw.read(1);
             // Retain Handling 2: no retained messages at subscribe [MQTT-3.3.1-11]
             raw.send(MqttMessageBuilders.subscribe().messageId(1).addSubscription("cfg/#",

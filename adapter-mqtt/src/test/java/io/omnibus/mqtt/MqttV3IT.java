@@ -211,7 +211,7 @@ class MqttV3IT {
         MqttClient first = client("first", true);
         MqttClient second = new MqttClient(gw.uri(), "second", new MemoryPersistence());
         clients.add(second);
-        // CONNACK 0x03, server unavailable [MQTT-3.2.2-?]
+        // CONNACK 0x03, server unavailable
         assertThatThrownBy(() -> second.connect()).isInstanceOf(MqttException.class)
                 .satisfies(e -> assertThat(((MqttException) e).getReasonCode()).isEqualTo(3));
         first.disconnect();

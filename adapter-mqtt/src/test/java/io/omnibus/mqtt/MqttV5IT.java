@@ -3,7 +3,6 @@ package io.omnibus.mqtt;
 import io.netty.handler.codec.mqtt.MqttMessageBuilders;
 import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.codec.mqtt.MqttReasonCodeAndPropertiesVariableHeader;
-import io.netty.handler.codec.mqtt.MqttVersion;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttCallback;
 import org.eclipse.paho.mqttv5.client.MqttClient;
@@ -162,7 +161,7 @@ class MqttV5IT {
             pub.paho.publish("jobs/j", ("j" + i).getBytes(), 1, false);
         }
         await().until(() -> a.received.size() + b.received.size() == 20 && all.received.size() == 20);
-        assertThat(a.received).isNotEmpty(); // [MQTT-4.8.2-?] each message goes to one member of the group
+        assertThat(a.received).isNotEmpty(); // each message goes to one member of the group (MQTT 5 §4.8.2)
         assertThat(b.received).isNotEmpty();
     }
 
@@ -231,8 +230,7 @@ class MqttV5IT {
         Client watcher = client("watcher");
         byte[] wildcardPublish = {0x32, 0x0A, 0x00, 0x05, 'a', '/', '+', '/', 'b', 0x00, 0x01, 0x00};
         try (RawMqtt raw = new RawMqtt(gw.port)) {
-            raw.send(MqttMessageBuilders.connect().clientId("raw5").protocolVersion(MqttVersion.MQTT_5)
-                    .cleanSession(true).keepAlive(60).build());
+            raw.send(RawMqtt.connect5("raw5", io.netty.handler.codec.mqtt.MqttProperties.NO_PROPERTIES));
             assertThat(raw.read(1).get(0).fixedHeader().messageType()).isEqualTo(MqttMessageType.CONNACK);
             raw.sendBytes(wildcardPublish);
             List<io.netty.handler.codec.mqtt.MqttMessage> got = raw.readUntilClosed();
@@ -242,8 +240,7 @@ class MqttV5IT {
             assertThat(reason & 0xff).as("topic name invalid or malformed").isIn(0x90, 0x81);
         }
         try (RawMqtt raw = new RawMqtt(gw.port)) {
-            raw.send(MqttMessageBuilders.connect().clientId("big5").protocolVersion(MqttVersion.MQTT_5)
-                    .cleanSession(true).keepAlive(60).build());
+            raw.send(RawMqtt.connect5("big5", io.netty.handler.codec.mqtt.MqttProperties.NO_PROPERTIES));
             raw.read(1);
             raw.send(MqttMessageBuilders.publish().topicName("big").qos(io.netty.handler.codec.mqtt.MqttQoS.AT_MOST_ONCE)
                     .payload(io.netty.buffer.Unpooled.wrappedBuffer(new byte[4096])).build());
@@ -261,8 +258,7 @@ class MqttV5IT {
         Client sub = client("sub");
         sub.paho.subscribe(new MqttSubscription[] {new MqttSubscription("long/topic/name", 1)});
         try (RawMqtt raw = new RawMqtt(gw.port)) {
-            raw.send(MqttMessageBuilders.connect().clientId("aliaser").protocolVersion(MqttVersion.MQTT_5)
-                    .cleanSession(true).keepAlive(60).build());
+            raw.send(RawMqtt.connect5("aliaser", io.netty.handler.codec.mqtt.MqttProperties.NO_PROPERTIES));
             raw.read(1);
             io.netty.handler.codec.mqtt.MqttProperties first = new io.netty.handler.codec.mqtt.MqttProperties();
             first.add(new io.netty.handler.codec.mqtt.MqttProperties.IntegerProperty(

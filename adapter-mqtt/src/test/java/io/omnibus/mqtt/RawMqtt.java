@@ -39,6 +39,14 @@ final class RawMqtt implements AutoCloseable {
         }
     }
 
+    /** An MQTT 5 CONNECT with clean start, keep alive 60 s and {@code props} (may be empty). */
+    static io.netty.handler.codec.mqtt.MqttConnectMessage connect5(String clientId,
+                                                                   io.netty.handler.codec.mqtt.MqttProperties props) {
+        return io.netty.handler.codec.mqtt.MqttMessageBuilders.connect().clientId(clientId)
+                .protocolVersion(io.netty.handler.codec.mqtt.MqttVersion.MQTT_5).cleanSession(true).keepAlive(60)
+                .properties(props).build();
+    }
+
     /** The packet's bytes, as Netty's encoder writes it. */
     static byte[] encode(MqttMessage m) {
         EmbeddedChannel ch = new EmbeddedChannel(MqttEncoder.INSTANCE);

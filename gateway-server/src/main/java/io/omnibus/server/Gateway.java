@@ -25,7 +25,6 @@ import org.slf4j.LoggerFactory;
 
 import java.net.BindException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 

@@ -457,12 +457,16 @@ final class SubscriptionQueue implements Subscription {
     }
 
     private void deliver(ConsumerState c, Pending p) {
+        Delivery d = handOut(c, p);
+        c.credit--;
+        c.push(d);
+    }
+
+    /** Records a delivery to {@code c} (in flight, or settled at once for auto-ack) and counts it. */
+    private Delivery handOut(ConsumerState c, Pending p) {
         long tag = nextTag++;
         Delivery d = new Delivery(tag, name, p.msg.partition().partition(), p.msg.offset(),
                 p.envelope().deliveryCount() + p.failures, p.envelope());
-        if (c.handler != null) {
-            c.credit--;
-        }
         delivered++;
         if (c.spec.autoAck()) {
             settled(p);
@@ -474,9 +478,7 @@ final class SubscriptionQueue implements Subscription {
             armAckTimer();
         }
         metrics.messageOut(c.spec.owner().protocol(), p.envelope());
-        if (c.handler != null) {
-            c.push(d);
-        }
+        return d;
     }
 
     private void servePullers() {
@@ -494,32 +496,11 @@ final class SubscriptionQueue implements Subscription {
             if (p == null) {
                 break;
             }
-            if (p.key != null) {
-                keyWaitingDone(p);
+            if (deliverable(p)) { // no keys here: key-ordered subscriptions refuse pulls
+                out.add(handOut(c, p));
             }
-            if (!deliverable(p)) {
-                continue;
-            }
-            long tag = nextTag;
-            deliverPulled(c, p);
-            out.add(new Delivery(tag, name, p.msg.partition().partition(), p.msg.offset(),
-                    p.envelope().deliveryCount() + p.failures, p.envelope()));
         }
         return out;
-    }
-
-    private void deliverPulled(ConsumerState c, Pending p) {
-        long tag = nextTag++;
-        delivered++;
-        if (c.spec.autoAck()) {
-            settled(p);
-            acked++;
-        } else {
-            inFlight.put(tag, new InFlight(p, c, System.currentTimeMillis()));
-            c.unacked++;
-            armAckTimer();
-        }
-        metrics.messageOut(c.spec.owner().protocol(), p.envelope());
     }
 
     private void answer(PullRequest pr, List<Delivery> deliveries) {

@@ -210,7 +210,7 @@ public final class Envelope {
     public int estimatedSize() {
         int size = 64 + payload.remaining() + (key == null ? 0 : key.remaining());
         for (Header h : headers) {
-            size += h.name().length() + h.bytesValue().remaining();
+            size += h.name().length() + h.approximateSize();
         }
         return size;
     }

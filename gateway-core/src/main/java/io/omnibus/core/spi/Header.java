@@ -48,6 +48,11 @@ public final class Header {
         return ByteBuffer.wrap(text != null ? text.getBytes(StandardCharsets.UTF_8) : bytes).asReadOnlyBuffer();
     }
 
+    /** Approximate size of the value in bytes, for accounting (text counts one byte a char; nothing is encoded). */
+    public int approximateSize() {
+        return text != null ? text.length() : bytes.length;
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof Header h && h.name.equals(name) && Objects.equals(h.text, text) && Arrays.equals(h.bytes, bytes);
