@@ -878,21 +878,18 @@ final class MqttConnection {
         close(null);
     }
 
-    /** Called by a newer connection with the same client id: close this one with 0x8E [MQTT-3.1.4-3]. */
+    /**
+     * Called by a newer connection with the same client id: close this one with 0x8E [MQTT-3.1.4-3]. The future
+     * completes once this connection has left entirely (session record written, QoS 2 state handed over), also when
+     * it was already closing on its own.
+     */
     Future<Void> takeOver() {
-        Promise<Void> done = Promise.promise();
-        Contexts.on(context, () -> {
-            if (closed) {
-                done.complete();
-                return;
-            }
-            takeoverDone = done;
-            disconnect(SESSION_TAKEN_OVER, "session taken over by a new connection");
-        });
-        return done.future();
+        Contexts.on(context, () -> disconnect(SESSION_TAKEN_OVER, "session taken over by a new connection"));
+        return gone.future();
     }
 
-    private Promise<Void> takeoverDone;
+    /** Completes when {@link #onClosed} has finished; until then the connection stays in {@code server.connected}. */
+    private final Promise<Void> gone = Promise.promise();
 
     void shutdown() {
         Contexts.on(context, () -> disconnect(SERVER_SHUTTING_DOWN, "gateway shutting down"));
@@ -956,6 +953,7 @@ final class MqttConnection {
         registration.close();
         server.connections.decrementAndGet();
         if (!connected) {
+            gone.complete();
             return;
         }
         List<Future<?>> closing = new ArrayList<>();
@@ -970,7 +968,9 @@ final class MqttConnection {
             closing.add(c.close()); // unacknowledged deliveries go back: redelivered with DUP on reconnect
         }
         consumers.clear();
-        boolean current = clientId != null && server.connected.remove(clientId, this);
+        // Still in server.connected until the leaving work below is done: a new connection for this client id
+        // finds it there and waits (takeOver), so it never reads the session before this close has written it.
+        boolean current = clientId != null && server.connected.get(clientId) == this;
         MqttServer.Qos2State leftQos2 = null;
         if (persistent && restored) { // also when taken over: the new connection picks it up after this close
             Set<Integer> pending = new HashSet<>();
@@ -1009,9 +1009,10 @@ final class MqttConnection {
             publishWill(id, current);
         }
         Future.all(closing).onComplete(x -> {
-            if (takeoverDone != null) {
-                takeoverDone.complete();
+            if (id != null) {
+                server.connected.remove(id, this);
             }
+            gone.complete();
         });
         MqttServer.LOG.info("mqtt {} closed: client {}", connectionId, id);
     }
