@@ -19,6 +19,6 @@ public final class MqttAdapterFactory implements ProtocolAdapterFactory<MqttConf
 
     @Override
     public ProtocolAdapter create(AdapterContext context, MqttConfig config) {
-        return new MqttServer(context, config, new StaticUsers(config.users()));
+        return new MqttServer(context, config, context.authenticator());
     }
 }

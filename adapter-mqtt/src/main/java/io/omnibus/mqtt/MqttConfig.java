@@ -4,8 +4,6 @@ import io.omnibus.core.spi.ConfigException;
 import io.omnibus.core.spi.ConfigSection;
 
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -18,7 +16,6 @@ import java.util.Set;
  * @param maxSessionExpiry  cap of a session's expiry interval; MQTT 3.1.1 persistent sessions get exactly this
  * @param topicAliasMaximum aliases a client may define for the topics it publishes to
  * @param maxConnections    MQTT connections at once; beyond, CONNACK refuses
- * @param users             username to PBKDF2 hash ({@link StaticUsers}); empty allows anyone
  * @param maxSubscriptions  subscriptions one client may hold; more are refused in SUBACK (0x80)
  * @param outboundTopicAliases whether the server sends topic aliases to clients that allow them; off by default
  *                          because Eclipse Paho's v5 client (1.2.5) hands aliased messages to the application
@@ -27,25 +24,15 @@ import java.util.Set;
  */
 public record MqttConfig(String host, int port, int maxPacketSize, int receiveMaximum, int maxInflight,
                          Duration maxKeepAlive, Duration maxSessionExpiry, int topicAliasMaximum, int maxConnections,
-                         Map<String, String> users, boolean webSocket, int webSocketPort, String webSocketPath,
+                         boolean webSocket, int webSocketPort, String webSocketPath,
                          boolean outboundTopicAliases, int maxSubscriptions) {
 
     static final Set<String> KEYS = Set.of("host", "port", "max-packet-size", "receive-maximum", "max-inflight",
-            "max-keep-alive", "max-session-expiry", "topic-alias-maximum", "max-connections", "users", "websocket",
+            "max-keep-alive", "max-session-expiry", "topic-alias-maximum", "max-connections", "websocket",
             "outbound-topic-aliases", "max-subscriptions");
 
     public static MqttConfig read(ConfigSection s) {
         s.requireOnly(KEYS);
-        Map<String, String> users = new LinkedHashMap<>();
-        for (ConfigSection u : s.sections("users")) {
-            u.requireOnly(Set.of("username", "password-hash"));
-            String hash = u.requireString("password-hash");
-            if (!StaticUsers.isHash(hash)) {
-                throw new ConfigException(u.keyOf("password-hash"), "expected pbkdf2-sha256$<iterations>$<salt>$<hash> "
-                        + "(make one with: bin/omnibus hash-password)");
-            }
-            users.put(u.requireString("username"), hash);
-        }
         ConfigSection ws = s.section("websocket").requireOnly(Set.of("enabled", "port", "path"));
         String path = ws.getString("path", "/mqtt");
         if (!path.startsWith("/")) {
@@ -61,7 +48,6 @@ public record MqttConfig(String host, int port, int maxPacketSize, int receiveMa
                 s.getDuration("max-session-expiry", Duration.ofDays(7)),
                 s.getInt("topic-alias-maximum", 100, 0, 65_535),
                 s.getInt("max-connections", 100_000, 1, Integer.MAX_VALUE),
-                Map.copyOf(users),
                 ws.getBoolean("enabled", false),
                 ws.getPort("port", 8083),
                 path,

@@ -1,6 +1,7 @@
 package io.omnibus.mqtt;
 
 import io.omnibus.core.spi.AdapterContext;
+import io.omnibus.core.spi.Authenticator;
 import io.omnibus.core.spi.ProtocolAdapter;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;

@@ -1,5 +1,7 @@
 package io.omnibus.mqtt;
 
+import io.omnibus.core.config.StaticUsers;
+
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;

@@ -38,8 +38,13 @@ final class TestGateway implements AutoCloseable {
         java.util.Map<String, Object> cfg = new java.util.HashMap<>(mqttConfig);
         cfg.putIfAbsent("port", 0);
         cfg.putIfAbsent("host", "127.0.0.1");
+        // "users" is the gateway's top-level list; tests pass it with the MQTT settings
+        Object users = cfg.remove("users");
+        io.omnibus.core.spi.Authenticator auth = users == null ? io.omnibus.core.spi.Authenticator.ALLOW_ALL
+                : io.omnibus.core.config.StaticUsers.read(new ConfigSection("", Map.of("users", users)).sections("users"));
         MqttConfig config = MqttConfig.read(new ConfigSection("mqtt", cfg));
-        mqtt = (MqttServer) new MqttAdapterFactory().create(AdapterContext.of(vertx, broker, connections, meters), config);
+        mqtt = (MqttServer) new MqttAdapterFactory().create(AdapterContext.of(vertx, broker, connections, meters, auth),
+                config);
         await(mqtt.start());
         port = (Integer) mqtt.status().get("port");
     }

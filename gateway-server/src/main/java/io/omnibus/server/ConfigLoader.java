@@ -114,7 +114,7 @@ public final class ConfigLoader {
     }
 
     private GatewayConfig validate(String source, ConfigSection root) {
-        Set<String> known = new TreeSet<>(Set.of("admin", "store", "broker", "addresses", "subscriptions", "shutdown"));
+        Set<String> known = new TreeSet<>(Set.of("admin", "store", "broker", "addresses", "subscriptions", "shutdown", "users"));
         known.addAll(PROTOCOLS);
         known.addAll(factories.keySet());
         root.requireOnly(known);
@@ -177,7 +177,8 @@ public final class ConfigLoader {
             }
             adapters.put(protocol, new GatewayConfig.AdapterSection(protocol, enabled, adapterSection));
         }
-        return new GatewayConfig(source, adminConfig, storeConfig, broker, shutdownTimeout, adapters);
+        return new GatewayConfig(source, adminConfig, storeConfig, broker, shutdownTimeout,
+                io.omnibus.core.config.StaticUsers.read(root.sections("users")), adapters);
     }
 
     // ---- environment -------------------------------------------------------------------------------

@@ -154,7 +154,7 @@ public final class Gateway {
     }
 
     private AdapterContext context() {
-        return AdapterContext.of(vertx, broker, connections, meters);
+        return AdapterContext.of(vertx, broker, connections, meters, config.users());
     }
 
     /**

@@ -13,7 +13,8 @@ import java.util.Map;
  * adapter's factory reads its own.
  */
 public record GatewayConfig(String source, AdminConfig admin, StoreConfig store, BrokerConfig broker,
-                            Duration shutdownTimeout, Map<String, AdapterSection> adapters) {
+                            Duration shutdownTimeout, io.omnibus.core.config.StaticUsers users,
+                            Map<String, AdapterSection> adapters) {
 
     /** The admin HTTP listener. */
     public record AdminConfig(String host, int port) {

@@ -57,7 +57,7 @@ public final class Main implements Callable<Integer> {
         err.flush();
     }
 
-    @Command(name = "hash-password", description = "Prints a password hash for mqtt.users (reads the password from stdin).")
+    @Command(name = "hash-password", description = "Prints a password hash for the users list (reads the password from stdin).")
     static final class HashPassword implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -70,7 +70,7 @@ public final class Main implements Callable<Integer> {
                 spec.commandLine().getErr().println("omnibus: give the password on standard input");
                 return EXIT_BAD_CONFIG;
             }
-            spec.commandLine().getOut().println(io.omnibus.mqtt.StaticUsers.hash(password));
+            spec.commandLine().getOut().println(io.omnibus.core.config.StaticUsers.hash(password));
             spec.commandLine().getOut().flush();
             return EXIT_OK;
         }

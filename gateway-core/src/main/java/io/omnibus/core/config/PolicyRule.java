@@ -33,8 +33,8 @@ public record PolicyRule(DispatchPolicy dispatch, Integer maxDeliveries, Duratio
         }
         Overflow overflow = null;
         if (s.has("overflow")) {
-            String o = s.getChoice("overflow", null, List.of("drop-oldest", "drop-newest"));
-            overflow = o.equals("drop-oldest") ? Overflow.DROP_OLDEST : Overflow.DROP_NEWEST;
+            String o = s.getChoice("overflow", null, Arrays.stream(Overflow.values()).map(Overflow::configName).toList());
+            overflow = Arrays.stream(Overflow.values()).filter(v -> v.configName().equals(o)).findFirst().orElseThrow();
         }
         Double multiplier = null;
         if (s.has("redelivery-multiplier")) {

@@ -18,6 +18,7 @@ public final class BrokerMetrics {
     final Counter deadLetterDiscarded;
     final Counter expired;
     final Counter overflowDropped;
+    final Counter overflowBlocked;
 
     public BrokerMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -31,6 +32,9 @@ public final class BrokerMetrics {
                 .description("Messages dropped because their expiry time passed before delivery").register(registry);
         overflowDropped = Counter.builder("omnibus.subscription.overflow")
                 .description("Messages dropped because a subscription's backlog was at max-pending").register(registry);
+        overflowBlocked = Counter.builder("omnibus.subscription.blocked")
+                .description("Publishes whose acknowledgement waited for a subscription at max-pending (overflow: block)")
+                .register(registry);
     }
 
     public MeterRegistry registry() {

@@ -119,8 +119,14 @@ public final class DefaultBroker implements Broker {
                     messages++;
                     bytes += e.payloadSize();
                     metrics.messageIn(e.origin().protocol(), e);
-                    int routed = route(new StoredMessage(tp, ar.result(), e));
-                    promise.complete(new PublishResult(tp.address(), tp.partition(), ar.result(), routed));
+                    List<Future<Void>> full = new ArrayList<>(0);
+                    int routed = route(new StoredMessage(tp, ar.result(), e), full);
+                    PublishResult result = new PublishResult(tp.address(), tp.partition(), ar.result(), routed);
+                    if (full.isEmpty()) {
+                        promise.complete(result);
+                    } else { // overflow: block: acknowledged when the consumers have caught up
+                        Future.all(full).onComplete(x -> promise.complete(result));
+                    }
                 }
                 publishDone();
             }));
@@ -246,10 +252,14 @@ public final class DefaultBroker implements Broker {
         return t;
     }
 
-    private int route(StoredMessage m) {
+    private int route(StoredMessage m, List<Future<Void>> full) {
         int[] count = new int[1];
         tree.match(m.partition().address(), sub -> {
             count[0]++;
+            Future<Void> room = sub.room();
+            if (room != null) {
+                full.add(room);
+            }
             sub.offer(m);
         });
         return count[0];

@@ -236,7 +236,7 @@ final class SubscriptionQueue implements Subscription {
             expire(p);
             return;
         }
-        if (waitingCount() >= policy.maxPending()) {
+        if (waitingCount() >= policy.maxPending() && policy.overflow() != Overflow.BLOCK) {
             if (policy.overflow() == Overflow.DROP_NEWEST || (fresh.isEmpty() && returned.isEmpty())) {
                 drop(p);
                 return;
@@ -578,6 +578,21 @@ final class SubscriptionQueue implements Subscription {
         dispatch();
     }
 
+    void drain(ConsumerState c, Promise<Integer> promise) {
+        if (policy.dispatch() == DispatchPolicy.PULL && c.canPush() && !deleted) {
+            for (Delivery d : take(c, c.credit)) {
+                c.credit--;
+                c.push(d);
+            }
+        } else {
+            dispatch();
+        }
+        int left = c.credit;
+        c.credit = 0;
+        updateGauges();
+        Contexts.complete(c.home, promise, Future.succeededFuture(left)); // queued behind the deliveries
+    }
+
     void pull(ConsumerState c, int max, Duration wait, Promise<List<Delivery>> promise) {
         if (policy.dispatch() == DispatchPolicy.KEY_ORDERED) {
             Contexts.complete(c.home, promise, Future.failedFuture(new IllegalStateException("subscription '" + name
@@ -841,6 +856,32 @@ final class SubscriptionQueue implements Subscription {
     private void updateGauges() {
         backlog = waitingCount();
         unacked = inFlight.size();
+        if (!roomWaiters.isEmpty() && (backlog < policy.maxPending() || deleted)) {
+            Promise<Void> w;
+            while ((w = roomWaiters.poll()) != null) {
+                w.complete();
+            }
+        }
+    }
+
+    /** Publishes held back by {@code overflow: block}, released when the backlog is below max-pending. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Promise<Void>> roomWaiters =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    /**
+     * With {@code overflow: block}, a future that completes once the backlog is below max-pending (or null when it
+     * already is, or the policy is not block). Called by a partition's context while routing; approximate by a few
+     * messages, since the backlog it reads is the one last published by this queue's context.
+     */
+    Future<Void> room() {
+        if (policy.overflow() != Overflow.BLOCK || backlog < policy.maxPending()) {
+            return null;
+        }
+        Promise<Void> p = Promise.promise();
+        roomWaiters.add(p);
+        metrics.overflowBlocked.increment();
+        Contexts.run(ctx, this::updateGauges); // it may have drained meanwhile
+        return p.future();
     }
 
     /** The consumer handle; its methods hand their work to the subscription's context. */
@@ -926,6 +967,13 @@ final class SubscriptionQueue implements Subscription {
             }
             Promise<List<Delivery>> promise = Promise.promise();
             Contexts.run(queue.ctx, () -> queue.pull(this, max, wait, promise));
+            return promise.future();
+        }
+
+        @Override
+        public Future<Integer> drain() {
+            Promise<Integer> promise = Promise.promise();
+            Contexts.run(queue.ctx, () -> queue.drain(this, promise));
             return promise.future();
         }
 

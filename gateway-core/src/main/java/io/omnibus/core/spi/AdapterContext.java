@@ -14,10 +14,15 @@ public interface AdapterContext {
     /** For protocol-specific meters; tags must have bounded values (no per-topic or per-client tags). */
     MeterRegistry meters();
 
+    /** Who may connect: the same users for every protocol. */
+    Authenticator authenticator();
+
     /** The plain context the gateway (and a test harness) hands to adapters. */
-    static AdapterContext of(Vertx vertx, Broker broker, Connections connections, MeterRegistry meters) {
-        record Plain(Vertx vertx, Broker broker, Connections connections, MeterRegistry meters) implements AdapterContext {
+    static AdapterContext of(Vertx vertx, Broker broker, Connections connections, MeterRegistry meters,
+                             Authenticator authenticator) {
+        record Plain(Vertx vertx, Broker broker, Connections connections, MeterRegistry meters,
+                     Authenticator authenticator) implements AdapterContext {
         }
-        return new Plain(vertx, broker, connections, meters);
+        return new Plain(vertx, broker, connections, meters, authenticator);
     }
 }

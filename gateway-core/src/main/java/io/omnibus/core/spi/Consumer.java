@@ -35,6 +35,13 @@ public interface Consumer {
      */
     Future<List<Delivery>> pull(int max, Duration wait);
 
+    /**
+     * Hands out at once what is ready within the consumer's credit (also under the {@code pull} policy, where
+     * nothing is pushed otherwise), then drops the credit left. Completes, after those deliveries reached the
+     * handler, with the credit dropped: AMQP's drain.
+     */
+    Future<Integer> drain();
+
     /** Detaches; deliveries not yet settled are delivered again to other consumers. */
     Future<Void> close();
 }

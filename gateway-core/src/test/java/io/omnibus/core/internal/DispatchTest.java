@@ -361,6 +361,60 @@ class DispatchTest {
     }
 
     @Test
+    void blockOverflowHoldsThePublishersAcknowledgementUntilTheConsumerCatchesUp() {
+        broker(policy("s", Map.of("max-pending", 3, "overflow", "block")));
+        Subscription sub = tb.subscribe("s", "q");
+        for (int i = 0; i < 3; i++) {
+            tb.publish("q", "m" + i);
+        }
+        // the backlog is at max-pending: the next publish is stored but not acknowledged
+        io.vertx.core.Future<io.omnibus.core.spi.PublishResult> held =
+                tb.broker.publish(Envelope.builder("q").payload("m3").build());
+        await().until(() -> tb.view("s").backlog() == 4);
+        assertThat(held.isComplete()).isFalse();
+        TestBroker.Recorder r = tb.recorder().attach(sub, 10);
+        await().until(held::isComplete);
+        assertThat(held.succeeded()).isTrue();
+        await().until(() -> r.received.size() == 4);
+        assertThat(r.payloads()).containsExactly("m0", "m1", "m2", "m3"); // nothing dropped
+        assertThat(tb.view("s").dropped()).isZero();
+        assertThat(tb.counter("omnibus.subscription.blocked")).isEqualTo(1.0);
+    }
+
+    @Test
+    void drainHandsOutWhatIsReadyThenDropsTheRestOfTheCredit() {
+        broker(Map.of());
+        Subscription sub = tb.subscribe("s", "q");
+        tb.publish("q", "m0");
+        tb.publish("q", "m1");
+        TestBroker.Recorder r = tb.recorder().manual().attach(sub, 0);
+        List<String> seenAtCompletion = new CopyOnWriteArrayList<>();
+        Integer dropped = await(r.runOn(() -> {
+            r.consumer.credit(5);
+            return r.consumer.drain().onSuccess(x -> seenAtCompletion.addAll(r.payloads()));
+        }));
+        assertThat(dropped).isEqualTo(3);
+        assertThat(seenAtCompletion).containsExactly("m0", "m1"); // the deliveries came before the answer
+        tb.publish("q", "m2"); // no credit left: it waits
+        await().during(Duration.ofMillis(200)).until(() -> r.received.size() == 2);
+    }
+
+    @Test
+    void drainPullsUnderThePullPolicy() {
+        broker(policy("p", Map.of("dispatch", "pull")));
+        Subscription sub = tb.subscribe("p", "q");
+        tb.publish("q", "m0");
+        TestBroker.Recorder r = tb.recorder().manual().attach(sub, 0);
+        await(r.runOn(() -> {
+            r.consumer.credit(2);
+            return io.vertx.core.Future.succeededFuture();
+        }));
+        await().during(Duration.ofMillis(100)).until(() -> r.received.isEmpty()); // pull: credit alone pushes nothing
+        assertThat(await(r.runOn(() -> r.consumer.drain()))).isEqualTo(1);
+        assertThat(r.payloads()).containsExactly("m0");
+    }
+
+    @Test
     void queueAddressesKeepMessagesSentBeforeTheFirstConsumer() {
         broker(Map.of("addresses", List.of(Map.of("match", "orders/#", "queue", true))));
         tb.publish("orders/new", "o1");

@@ -1,4 +1,8 @@
-package io.omnibus.mqtt;
+package io.omnibus.core.config;
+
+import io.omnibus.core.spi.Authenticator;
+import io.omnibus.core.spi.ConfigException;
+import io.omnibus.core.spi.ConfigSection;
 
 import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.PBEKeySpec;
@@ -41,6 +45,21 @@ public final class StaticUsers implements Authenticator {
         byte[] salt = Base64.getDecoder().decode(parts[2]);
         byte[] expected = Base64.getDecoder().decode(parts[3]);
         return MessageDigest.isEqual(expected, derive(password, salt, iterations, expected.length));
+    }
+
+    /** Reads the top-level {@code users} list: {@code [{username, password-hash}]}. */
+    public static StaticUsers read(java.util.List<ConfigSection> entries) {
+        Map<String, String> users = new java.util.LinkedHashMap<>();
+        for (ConfigSection u : entries) {
+            u.requireOnly(java.util.Set.of("username", "password-hash"));
+            String hash = u.requireString("password-hash");
+            if (!isHash(hash)) {
+                throw new ConfigException(u.keyOf("password-hash"), "expected pbkdf2-sha256$<iterations>$<salt>$<hash> "
+                        + "(make one with: bin/omnibus hash-password)");
+            }
+            users.put(u.requireString("username"), hash);
+        }
+        return new StaticUsers(Map.copyOf(users));
     }
 
     static boolean isHash(String s) {
