@@ -3,6 +3,7 @@ package io.omnibus.mqtt;
 import io.omnibus.core.spi.AdapterContext;
 import io.omnibus.core.spi.Authenticator;
 import io.omnibus.core.spi.ProtocolAdapter;
+import io.omnibus.core.spi.TcpListener;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
@@ -36,9 +37,7 @@ final class MqttServer implements ProtocolAdapter {
     record Qos2State(java.util.Set<Integer> awaitingRelease, java.util.Set<Integer> pendingRelease) {
     }
     private final AtomicLong ids = new AtomicLong();
-    private io.netty.channel.Channel listener;
-    private final ConcurrentHashMap<io.netty.channel.EventLoop, io.vertx.core.internal.ContextInternal> contexts =
-            new ConcurrentHashMap<>();
+    private TcpListener listener;
     private io.vertx.core.http.HttpServer webSockets;
 
     MqttServer(AdapterContext ctx, MqttConfig config, Authenticator authenticator) {
@@ -50,39 +49,17 @@ final class MqttServer implements ProtocolAdapter {
     @Override
     public Future<Void> start() {
         scheduleStoredExpiries();
-        io.vertx.core.internal.VertxInternal vx = (io.vertx.core.internal.VertxInternal) ctx.vertx();
-        io.netty.bootstrap.ServerBootstrap bootstrap = new io.netty.bootstrap.ServerBootstrap()
-                .group(vx.acceptorEventLoopGroup(), vx.nettyEventLoopGroup())
-                .channelFactory(vx.transport().serverChannelFactory(false))
-                .option(io.netty.channel.ChannelOption.SO_REUSEADDR, true)
-                .option(io.netty.channel.ChannelOption.SO_BACKLOG, 1024)
-                .childOption(io.netty.channel.ChannelOption.TCP_NODELAY, true)
-                .childHandler(new io.netty.channel.ChannelInitializer<io.netty.channel.Channel>() {
-                    @Override
-                    protected void initChannel(io.netty.channel.Channel ch) {
-                        // one Vert.x context per event loop, shared by its connections: the broker answers there
-                        io.vertx.core.internal.ContextInternal context = contexts.computeIfAbsent(ch.eventLoop(),
-                                loop -> vx.contextBuilder().withEventLoop(loop)
-                                        .withThreadingModel(io.vertx.core.ThreadingModel.EVENT_LOOP).build());
-                        MqttTransport.Netty transport = new MqttTransport.Netty(ch, context);
-                        ch.pipeline().addLast("mqttEncoder", io.netty.handler.codec.mqtt.MqttEncoder.INSTANCE);
-                        ch.pipeline().addLast("mqttDecoder",
-                                new io.netty.handler.codec.mqtt.MqttDecoder(config.maxPacketSize(), 65_535));
-                        ch.pipeline().addLast("mqtt", transport);
-                        String id = "mqtt-" + ids.incrementAndGet();
-                        context.emit(v -> new MqttConnection(MqttServer.this, transport, id).start());
-                    }
-                });
-        io.vertx.core.Promise<Void> bound = io.vertx.core.Promise.promise();
-        bootstrap.bind(config.host(), config.port()).addListener((io.netty.channel.ChannelFutureListener) f -> {
-            if (f.isSuccess()) {
-                listener = f.channel();
-                bound.complete();
-            } else {
-                bound.fail(f.cause());
-            }
+        Future<Void> tcp = TcpListener.bind(ctx.vertx(), config.host(), config.port(), (ch, context) -> {
+            MqttTransport.Netty transport = new MqttTransport.Netty(ch, context);
+            ch.pipeline().addLast("mqttEncoder", io.netty.handler.codec.mqtt.MqttEncoder.INSTANCE);
+            ch.pipeline().addLast("mqttDecoder", new io.netty.handler.codec.mqtt.MqttDecoder(config.maxPacketSize(), 65_535));
+            ch.pipeline().addLast("mqtt", transport);
+            String id = "mqtt-" + ids.incrementAndGet();
+            context.emit(v -> new MqttConnection(MqttServer.this, transport, id).start());
+        }).map(l -> {
+            listener = l;
+            return null;
         });
-        Future<Void> tcp = bound.future();
         if (!config.webSocket()) {
             return tcp;
         }
@@ -108,10 +85,8 @@ final class MqttServer implements ProtocolAdapter {
             return Future.succeededFuture();
         }
         // stop accepting, then close the connections (their in-flight deliveries go back to the broker)
-        io.vertx.core.Promise<Void> unbound = io.vertx.core.Promise.promise();
-        listener.close().addListener(f -> unbound.complete());
         Future<Void> ws = webSockets == null ? Future.succeededFuture() : webSockets.close();
-        return Future.all(unbound.future(), ws).<Void>mapEmpty()
+        return Future.all(listener.close(), ws).<Void>mapEmpty()
                 .onComplete(ar -> connected.values().forEach(MqttConnection::shutdown));
     }
 
@@ -120,7 +95,7 @@ final class MqttServer implements ProtocolAdapter {
         if (listener == null) {
             return Map.of();
         }
-        int port = ((java.net.InetSocketAddress) listener.localAddress()).getPort();
+        int port = listener.port();
         return webSockets == null ? Map.of("port", port) : Map.of("port", port, "websocket-port", webSockets.actualPort());
     }
 

@@ -90,7 +90,8 @@ final class Translation {
         if (!e.headers().isEmpty()) {
             MqttProperties.UserProperties ups = new MqttProperties.UserProperties();
             for (Header h : e.headers()) {
-                if (!h.name().startsWith("mqtt.")) {
+                // bytes headers (another protocol's binary fields) cannot be UTF-8 user properties
+                if (!h.name().startsWith("mqtt.") && h.isText()) {
                     ups.add(h.name(), h.stringValue());
                 }
             }

@@ -204,6 +204,11 @@ public final class DefaultBroker implements Broker {
     // ---- publish ----------------------------------------------------------------------------------
 
     @Override
+    public int maxMessageSize() {
+        return (int) Math.min(Integer.MAX_VALUE, config.maxMessageSize());
+    }
+
+    @Override
     public Future<PublishResult> publish(Envelope envelope) {
         Context caller = Vertx.currentContext();
         if (envelope.payloadSize() > config.maxMessageSize()) {

@@ -17,6 +17,9 @@ public interface Broker {
      */
     Future<PublishResult> publish(Envelope envelope);
 
+    /** The largest payload {@link #publish} accepts ({@code broker.max-message-size}), for protocols that announce it. */
+    int maxMessageSize();
+
     /**
      * Creates the subscription, or returns the existing one of that name when its filter is the
      * same (otherwise fails with {@link BrokerException.Reason#SUBSCRIPTION_CONFLICT}).

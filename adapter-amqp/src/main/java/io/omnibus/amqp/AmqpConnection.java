@@ -1,0 +1,597 @@
+package io.omnibus.amqp;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.omnibus.core.spi.Address;
+import io.omnibus.core.spi.Broker;
+import io.omnibus.core.spi.BrokerException;
+import io.omnibus.core.spi.ConnectionInfo;
+import io.omnibus.core.spi.Connections;
+import io.omnibus.core.spi.Origin;
+import io.omnibus.core.spi.Subscription;
+import io.omnibus.core.spi.SubscriptionSpec;
+import io.omnibus.core.spi.TopicFilter;
+import io.vertx.core.Future;
+import io.vertx.core.internal.ContextInternal;
+import org.apache.qpid.proton.Proton;
+import org.apache.qpid.proton.amqp.Symbol;
+import org.apache.qpid.proton.amqp.transport.ErrorCondition;
+import org.apache.qpid.proton.engine.Collector;
+import org.apache.qpid.proton.engine.Connection;
+import org.apache.qpid.proton.engine.EndpointState;
+import org.apache.qpid.proton.engine.Event;
+import org.apache.qpid.proton.engine.Link;
+import org.apache.qpid.proton.engine.Receiver;
+import org.apache.qpid.proton.engine.Sasl;
+import org.apache.qpid.proton.engine.SaslListener;
+import org.apache.qpid.proton.engine.Sender;
+import org.apache.qpid.proton.engine.Session;
+import org.apache.qpid.proton.engine.Transport;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One AMQP connection: a proton-j engine (transport, connection, collector) fed by the Netty channel.
+ * Everything runs on the channel's event loop, inside its Vert.x context, so broker futures come back here
+ * too. After every input, and after every asynchronous completion, {@link #pump} processes the engine's
+ * events and writes what it has to say.
+ */
+final class AmqpConnection extends ChannelInboundHandlerAdapter {
+    static final Symbol ANONYMOUS_RELAY = Symbol.valueOf("ANONYMOUS-RELAY");
+    static final Symbol DELAYED_DELIVERY = Symbol.valueOf("DELAYED_DELIVERY");
+    static final Symbol SHARED_SUBS = Symbol.valueOf("SHARED-SUBS");
+    static final String TEMP_PREFIX = "$tmp/amqp/";
+    /** AMQP with the SASL layer: "AMQP" 3 1 0 0, what a server that wants SASL answers to a wrong header. */
+    private static final byte[] SASL_HEADER = {'A', 'M', 'Q', 'P', 3, 1, 0, 0};
+
+    final AmqpServer server;
+    final Broker broker;
+    final String id;
+    private final Channel channel;
+    private final ContextInternal context;
+    private final Transport transport = Proton.transport();
+    private final Connection connection = Proton.connection();
+    private final Collector collector = Proton.collector();
+    private Connections.Registration registration;
+    Origin origin;
+    String containerId = "";
+    private String user;
+    private boolean closed;
+    private boolean counted;
+    private long tickTimer = -1;
+    private boolean flushScheduled;
+    private final byte[] header = new byte[8];
+    private int headerRead;
+    private int linkCount;
+    private int tempNodes;
+    /** Temporary nodes this connection created (dynamic terminus): deleted with it. */
+    final List<String> temporary = new ArrayList<>();
+    /** Queue subscriptions known to exist, so an anonymous sender does not ask again per message. */
+    private final Map<String, Future<Subscription>> queues = new HashMap<>();
+
+    AmqpConnection(AmqpServer server, Channel channel, ContextInternal context, String id) {
+        this.server = server;
+        this.broker = server.ctx.broker();
+        this.channel = channel;
+        this.context = context;
+        this.id = id;
+    }
+
+    // ---- Netty -> the connection's context ----------------------------------------------------------------
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        context.emit(null, v -> start());
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        context.emit((ByteBuf) msg, this::onBytes);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        context.emit(null, v -> onClosed());
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        // a client that does not read what we send stops being read: its sends wait, memory stays bounded
+        channel.config().setAutoRead(channel.isWritable());
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        AmqpServer.LOG.debug("amqp {}: {}", id, cause.toString());
+        channel.close();
+    }
+
+    // ---- life cycle ----------------------------------------------------------------------------------------
+
+    private void start() {
+        counted = true;
+        if (server.connectionCount.incrementAndGet() > server.config.maxConnections()) {
+            AmqpServer.LOG.info("amqp {} from {}: amqp.max-connections ({}) reached; closing", id,
+                    channel.remoteAddress(), server.config.maxConnections());
+            channel.close();
+            return;
+        }
+        server.connections.add(this);
+        registration = server.ctx.connections().register(new ConnectionInfo("amqp", id, null,
+                String.valueOf(channel.remoteAddress()), null, System.currentTimeMillis()));
+        transport.setMaxFrameSize(server.config.maxFrameSize());
+        transport.setChannelMax(server.config.channelMax());
+        if (!server.config.idleTimeout().isZero()) {
+            transport.setIdleTimeout((int) Math.min(Integer.MAX_VALUE, server.config.idleTimeout().toMillis()));
+        }
+        transport.setEmitFlowEventOnSend(false);
+        connection.collect(collector);
+        Sasl sasl = transport.sasl();
+        sasl.server();
+        boolean anonymous = server.ctx.authenticator().allowsAnonymous();
+        sasl.setMechanisms(anonymous ? new String[]{"PLAIN", "ANONYMOUS"} : new String[]{"PLAIN"});
+        sasl.allowSkip(anonymous); // a client may skip SASL only when nobody needs to authenticate
+        sasl.setListener(new SaslServer());
+        transport.bind(connection);
+        tick();
+    }
+
+    private void onBytes(ByteBuf in) {
+        try {
+            if (closed) {
+                return;
+            }
+            if (headerRead < header.length && !checkHeader(in)) {
+                return;
+            }
+            while (in.isReadable()) {
+                int capacity = transport.capacity();
+                if (capacity <= 0) {
+                    break; // the input side is closed (an error was raised): the rest is not read
+                }
+                int n = Math.min(capacity, in.readableBytes());
+                ByteBuffer tail = transport.tail();
+                ByteBuffer src = in.nioBuffer(in.readerIndex(), n);
+                tail.put(src);
+                in.skipBytes(n);
+                try {
+                    transport.process();
+                } catch (RuntimeException e) {
+                    AmqpServer.LOG.info("amqp {} ({}): input refused: {}", id, containerId, e.toString());
+                    transport.close_tail();
+                }
+                processEvents();
+            }
+            flush();
+        } finally {
+            in.release();
+        }
+    }
+
+    /**
+     * Reads the 8-byte protocol header. Anything but AMQP 1.0 (plain or SASL) gets our header back and a close,
+     * as the spec says [AMQP 2.2]. Returns false when the input stops here.
+     */
+    private boolean checkHeader(ByteBuf in) {
+        for (int i = 0; headerRead < header.length && i < in.readableBytes(); i++) {
+            header[headerRead++] = in.getByte(in.readerIndex() + i); // peeked: the engine reads the header too
+        }
+        boolean ok = true;
+        byte[] expect = {'A', 'M', 'Q', 'P'};
+        for (int i = 0; i < Math.min(4, headerRead); i++) {
+            ok &= header[i] == expect[i];
+        }
+        if (headerRead > 4) {
+            ok &= header[4] == 0 || header[4] == 3;
+        }
+        for (int i = 5; i < headerRead; i++) {
+            ok &= header[i] == (i == 5 ? 1 : 0);
+        }
+        if (!ok) {
+            AmqpServer.LOG.info("amqp {} from {}: not an AMQP 1.0 protocol header; answering with ours and closing", id,
+                    channel.remoteAddress());
+            closed = true;
+            channel.writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(SASL_HEADER))
+                    .addListener(ChannelFutureListener.CLOSE);
+            return false;
+        }
+        return true;
+    }
+
+    /** Processes the engine's events and writes its output; call after anything that may have changed the engine. */
+    void pump() {
+        if (closed) {
+            return;
+        }
+        processEvents();
+        flush();
+    }
+
+    /** A pump at the end of this event-loop turn: deliveries pushed in a burst go out in one write. */
+    void pumpSoon() {
+        if (!flushScheduled && !closed) {
+            flushScheduled = true;
+            context.runOnContext(v -> {
+                flushScheduled = false;
+                pump();
+            });
+        }
+    }
+
+    private void flush() {
+        boolean wrote = false;
+        while (true) {
+            int pending;
+            try {
+                pending = transport.pending();
+            } catch (RuntimeException e) {
+                AmqpServer.LOG.info("amqp {} ({}): output failed: {}", id, containerId, e.toString());
+                pending = -1;
+            }
+            if (pending < 0) {
+                // the engine has said all it will say (close frame, or an error): close after it is written
+                closed = true;
+                channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
+            if (pending == 0) {
+                break;
+            }
+            ByteBuffer head = transport.head();
+            ByteBuf out = channel.alloc().buffer(pending);
+            out.writeBytes(head);
+            transport.pop(pending);
+            channel.write(out, channel.voidPromise());
+            wrote = true;
+        }
+        if (wrote) {
+            channel.flush();
+        }
+    }
+
+    private void tick() {
+        if (closed) {
+            return;
+        }
+        if (tickTimer >= 0) {
+            server.ctx.vertx().cancelTimer(tickTimer);
+            tickTimer = -1;
+        }
+        long now = System.currentTimeMillis();
+        long deadline = transport.tick(now); // heartbeats out, and the local idle timeout checked
+        if (deadline > 0) {
+            tickTimer = server.ctx.vertx().setTimer(Math.max(1, deadline - now), t -> {
+                tickTimer = -1;
+                tick();
+                pump();
+            });
+        }
+    }
+
+    private void onClosed() {
+        if (counted) {
+            server.connectionCount.decrementAndGet();
+        }
+        if (registration == null) {
+            return; // never started
+        }
+        closed = true;
+        server.connections.remove(this);
+        registration.close();
+        if (tickTimer >= 0) {
+            server.ctx.vertx().cancelTimer(tickTimer);
+        }
+        // every link's consumer goes (its unsettled deliveries return), then this connection's temporary nodes
+        List<Future<?>> closing = new ArrayList<>();
+        for (Link link = connection.linkHead(null, null); link != null; link = link.next(null, null)) {
+            if (link.getContext() instanceof OutgoingLink out) {
+                closing.add(out.detached(false));
+            } else if (link.getContext() instanceof IncomingLink in) {
+                in.detached();
+            }
+        }
+        Future.all(closing).onComplete(x -> temporary.forEach(broker::unsubscribe));
+        AmqpServer.LOG.info("amqp {} closed: container {}", id, containerId);
+    }
+
+    /** Gateway shutdown: close with amqp:connection:forced. */
+    void shutdown() {
+        context.runOnContext(v -> {
+            if (!closed) {
+                connection.setCondition(new ErrorCondition(Symbol.valueOf("amqp:connection:forced"), "gateway shutting down"));
+                connection.close();
+                pump();
+            }
+        });
+    }
+
+    // ---- SASL ---------------------------------------------------------------------------------------------
+
+    /** ANONYMOUS (when no users are configured) and PLAIN against the gateway's users. */
+    private final class SaslServer implements SaslListener {
+        @Override
+        public void onSaslInit(Sasl sasl, Transport t) {
+            String[] mechanisms = sasl.getRemoteMechanisms();
+            String mechanism = mechanisms.length == 0 ? "" : mechanisms[0];
+            byte[] response = new byte[Math.max(0, sasl.pending())];
+            sasl.recv(response, 0, response.length);
+            if (mechanism.equals("ANONYMOUS") && server.ctx.authenticator().allowsAnonymous()) {
+                sasl.done(Sasl.SaslOutcome.PN_SASL_OK);
+                return;
+            }
+            if (!mechanism.equals("PLAIN")) {
+                refuse(sasl, "mechanism " + mechanism + " is not offered");
+                return;
+            }
+            // PLAIN: [authzid] NUL authcid NUL passwd [RFC 4616]
+            int first = indexOf(response, 0);
+            int second = first < 0 ? -1 : indexOf(response, first + 1);
+            if (second < 0) {
+                refuse(sasl, "malformed PLAIN response");
+                return;
+            }
+            String name = new String(response, first + 1, second - first - 1, StandardCharsets.UTF_8);
+            byte[] password = java.util.Arrays.copyOfRange(response, second + 1, response.length);
+            // hashing takes milliseconds: off the event loop; the outcome is sent from here again
+            server.ctx.vertx().executeBlocking(() -> server.ctx.authenticator().authenticate(name, password))
+                    .onComplete(ar -> {
+                        if (closed) {
+                            return;
+                        }
+                        if (ar.succeeded() && ar.result()) {
+                            user = name;
+                            sasl.done(Sasl.SaslOutcome.PN_SASL_OK);
+                        } else {
+                            refuse(sasl, "bad username or password for '" + name + "'");
+                        }
+                        pump();
+                    });
+        }
+
+        private void refuse(Sasl sasl, String why) {
+            AmqpServer.LOG.info("amqp {} from {}: authentication failed: {}", id, channel.remoteAddress(), why);
+            sasl.done(Sasl.SaslOutcome.PN_SASL_AUTH);
+            // the outcome goes out with the next flush; the client closes, or we do shortly after
+            server.ctx.vertx().setTimer(1_000, x -> channel.close());
+        }
+
+        private int indexOf(byte[] b, int from) {
+            for (int i = from; i < b.length; i++) {
+                if (b[i] == 0) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        @Override
+        public void onSaslResponse(Sasl sasl, Transport t) {
+        }
+
+        @Override
+        public void onSaslMechanisms(Sasl sasl, Transport t) {
+        }
+
+        @Override
+        public void onSaslChallenge(Sasl sasl, Transport t) {
+        }
+
+        @Override
+        public void onSaslOutcome(Sasl sasl, Transport t) {
+        }
+    }
+
+    // ---- engine events ------------------------------------------------------------------------------------
+
+    private boolean inEvents;
+
+    private void processEvents() {
+        if (inEvents) {
+            return; // a pump from inside an event handler: the running loop takes the new events
+        }
+        inEvents = true;
+        try {
+            processEventQueue();
+        } finally {
+            inEvents = false;
+        }
+    }
+
+    private void processEventQueue() {
+        Event e;
+        while ((e = collector.peek()) != null) {
+            try {
+                handle(e);
+            } catch (RuntimeException failure) {
+                AmqpServer.LOG.warn("amqp {} ({}): {} failed; closing the connection", id, containerId, e.getType(), failure);
+                connection.setCondition(new ErrorCondition(Symbol.valueOf("amqp:internal-error"), String.valueOf(failure)));
+                connection.close();
+            }
+            collector.pop();
+        }
+    }
+
+    private void handle(Event e) {
+        switch (e.getType()) {
+            case CONNECTION_REMOTE_OPEN -> onOpen();
+            case CONNECTION_REMOTE_CLOSE -> {
+                if (connection.getRemoteCondition() != null && connection.getRemoteCondition().getCondition() != null) {
+                    AmqpServer.LOG.info("amqp {} ({}): the client closed with {}", id, containerId,
+                            connection.getRemoteCondition());
+                }
+                connection.close();
+            }
+            case SESSION_REMOTE_OPEN -> {
+                Session s = e.getSession();
+                if (s.getLocalState() == EndpointState.UNINITIALIZED) {
+                    s.open();
+                }
+            }
+            case SESSION_REMOTE_CLOSE -> {
+                Session s = e.getSession();
+                for (Link link = connection.linkHead(null, null); link != null; link = link.next(null, null)) {
+                    if (link.getSession() == s) {
+                        linkGone(link, false);
+                    }
+                }
+                s.close();
+            }
+            case LINK_REMOTE_OPEN -> onLinkOpen(e.getLink());
+            case LINK_REMOTE_DETACH, LINK_REMOTE_CLOSE -> {
+                // answered once the link's work is done: a JMS unsubscribe returns when the subscription is gone
+                Link link = e.getLink();
+                boolean close = e.getType() == Event.Type.LINK_REMOTE_CLOSE;
+                linkGone(link, close).onComplete(x -> {
+                    if (close) {
+                        link.close();
+                    } else {
+                        link.detach();
+                    }
+                    pump();
+                });
+            }
+            case LINK_FLOW -> {
+                if (e.getLink().getContext() instanceof OutgoingLink out) {
+                    out.onFlow();
+                }
+            }
+            case DELIVERY -> {
+                org.apache.qpid.proton.engine.Delivery d = e.getDelivery();
+                Object owner = d.getLink().getContext();
+                if (owner instanceof IncomingLink in) {
+                    in.onTransfer(d);
+                } else if (owner instanceof OutgoingLink out) {
+                    out.onDisposition(d);
+                }
+            }
+            case TRANSPORT_ERROR -> AmqpServer.LOG.info("amqp {} ({}) from {}: {}", id, containerId,
+                    channel.remoteAddress(), transport.getCondition());
+            default -> {
+            }
+        }
+    }
+
+    private void onOpen() {
+        containerId = connection.getRemoteContainer() == null ? "" : connection.getRemoteContainer();
+        origin = new Origin("amqp", containerId, id);
+        connection.setContainer("omnibus");
+        connection.setOfferedCapabilities(new Symbol[]{ANONYMOUS_RELAY, DELAYED_DELIVERY, SHARED_SUBS});
+        connection.setProperties(Map.of(Symbol.valueOf("product"), "omnibus"));
+        connection.open();
+        registration.update(new ConnectionInfo("amqp", id, containerId, String.valueOf(channel.remoteAddress()), user,
+                System.currentTimeMillis()));
+        AmqpServer.LOG.info("amqp {} connected: container {}, user {}, from {}", id, containerId,
+                user == null ? "(anonymous)" : user, channel.remoteAddress());
+        tick(); // the client's idle timeout is known now: heartbeats from here on
+    }
+
+    private void onLinkOpen(Link link) {
+        if (linkCount >= server.config.maxLinks()) {
+            refuse(link, "amqp:resource-limit-exceeded", "amqp.max-links (" + server.config.maxLinks()
+                    + ") links are open on this connection");
+            return;
+        }
+        linkCount++;
+        if (link instanceof Receiver r) {
+            IncomingLink in = new IncomingLink(this, r);
+            r.setContext(in);
+            in.attach();
+        } else {
+            OutgoingLink out = new OutgoingLink(this, (Sender) link);
+            link.setContext(out);
+            out.attach();
+        }
+    }
+
+    private Future<?> linkGone(Link link, boolean closedByClient) {
+        Object owner = link.getContext();
+        link.setContext(null);
+        if (owner instanceof OutgoingLink out) {
+            linkCount--;
+            return out.detached(closedByClient);
+        } else if (owner instanceof IncomingLink in) {
+            linkCount--;
+            return in.detached();
+        }
+        return Future.succeededFuture();
+    }
+
+    /** Refuses an attach: an attach with a null terminus, then a detach with the error [AMQP 2.6.3]. */
+    void refuse(Link link, String condition, String description) {
+        AmqpServer.LOG.info("amqp {} ({}): link '{}' refused: {} {}", id, containerId, link.getName(), condition,
+                description);
+        Object owner = link.getContext();
+        if (owner != null) {
+            link.setContext(null);
+            linkCount--;
+        }
+        if (link.getLocalState() == EndpointState.UNINITIALIZED) {
+            link.setSource(null);
+            link.setTarget(null);
+            link.open();
+        }
+        link.setCondition(new ErrorCondition(Symbol.valueOf(condition), description));
+        link.close();
+    }
+
+    // ---- addresses ----------------------------------------------------------------------------------------
+
+    /** A new temporary node's address, owned by this connection. */
+    String newTemporaryAddress() {
+        String a = TEMP_PREFIX + id + "/" + (++tempNodes);
+        temporary.add(a);
+        return a;
+    }
+
+    /** Whether {@code name} is a temporary node of another connection. */
+    boolean foreignTemporary(String name) {
+        return name.startsWith(TEMP_PREFIX) && !name.startsWith(TEMP_PREFIX + id + "/");
+    }
+
+    /**
+     * Makes sure the queue of {@code address} exists: the durable shared subscription named after it, which keeps
+     * messages for receivers that have not attached yet. Temporary queues are not durable.
+     */
+    Future<Subscription> declareQueue(String filter) {
+        Future<Subscription> known = queues.get(filter);
+        if (known != null && !known.failed()) {
+            return known;
+        }
+        boolean temporaryNode = filter.startsWith(TEMP_PREFIX);
+        Future<Subscription> f = broker.subscribe(new SubscriptionSpec(filter, TopicFilter.of(filter), !temporaryNode, null));
+        queues.put(filter, f);
+        return f;
+    }
+
+    /** The AMQP error condition for a broker failure. */
+    static String condition(Throwable t) {
+        if (!(t instanceof BrokerException b)) {
+            return "amqp:internal-error";
+        }
+        return switch (b.reason()) {
+            case INVALID_ADDRESS -> "amqp:invalid-field";
+            case UNKNOWN_ADDRESS, NOT_FOUND -> "amqp:not-found";
+            case MESSAGE_TOO_LARGE -> "amqp:link:message-size-exceeded";
+            case STORE_FAILURE -> "amqp:resource-limit-exceeded";
+            case SUBSCRIPTION_CONFLICT -> "amqp:precondition-failed";
+            case SHUTTING_DOWN -> "amqp:connection:forced";
+        };
+    }
+
+    /** The canonical address for a terminus address, or null when it is invalid (the caller refuses). */
+    static Address addressOrNull(String name) {
+        try {
+            return Address.of(name);
+        } catch (RuntimeException invalid) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,622 @@
+package io.omnibus.amqp;
+
+import io.omnibus.core.spi.Address;
+import io.omnibus.core.spi.Envelope;
+import io.omnibus.core.spi.Header;
+import io.omnibus.core.spi.Origin;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.apache.qpid.proton.amqp.Binary;
+import org.apache.qpid.proton.amqp.Decimal128;
+import org.apache.qpid.proton.amqp.Decimal32;
+import org.apache.qpid.proton.amqp.Decimal64;
+import org.apache.qpid.proton.amqp.Symbol;
+import org.apache.qpid.proton.amqp.UnsignedByte;
+import org.apache.qpid.proton.amqp.UnsignedInteger;
+import org.apache.qpid.proton.amqp.UnsignedLong;
+import org.apache.qpid.proton.amqp.UnsignedShort;
+import org.apache.qpid.proton.amqp.messaging.AmqpSequence;
+import org.apache.qpid.proton.amqp.messaging.AmqpValue;
+import org.apache.qpid.proton.amqp.messaging.ApplicationProperties;
+import org.apache.qpid.proton.amqp.messaging.Data;
+import org.apache.qpid.proton.amqp.messaging.MessageAnnotations;
+import org.apache.qpid.proton.amqp.messaging.Properties;
+import org.apache.qpid.proton.amqp.messaging.Section;
+import org.apache.qpid.proton.codec.AMQPDefinedTypes;
+import org.apache.qpid.proton.codec.DecoderImpl;
+import org.apache.qpid.proton.codec.EncoderImpl;
+import org.apache.qpid.proton.codec.WritableBuffer;
+import org.apache.qpid.proton.message.Message;
+
+import java.nio.BufferOverflowException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * AMQP 1.0 messages to envelopes and back (docs/amqp.md has the table). What the envelope has no field for
+ * is kept in {@code amqp.*} headers, so a message that leaves by AMQP looks as it came in: typed
+ * application-properties and message ids, message annotations, subject, user id, and bodies other than
+ * Data / string / binary (kept as their AMQP encoding, with a JSON rendering as the payload every other
+ * protocol receives, content type {@value #JSON}).
+ */
+final class AmqpTranslation {
+    static final String PREFIX = "amqp.";
+    static final String MESSAGE_ID_TYPE = "amqp.message-id-type";
+    static final String CORRELATION_ID_TYPE = "amqp.correlation-id-type";
+    static final String DURABLE = "amqp.durable";
+    static final String SUBJECT = "amqp.subject";
+    static final String USER_ID = "amqp.user-id";
+    static final String CONTENT_ENCODING = "amqp.content-encoding";
+    static final String GROUP_SEQUENCE = "amqp.group-sequence";
+    static final String REPLY_TO_GROUP_ID = "amqp.reply-to-group-id";
+    static final String PROPERTY_TYPES = "amqp.application-properties.types";
+    static final String ANNOTATION = "amqp.message-annotations.";
+    static final String ANNOTATION_TYPES = "amqp.message-annotations.types";
+    static final String BODY = "amqp.body";
+    static final String BODY_CONTENT_TYPE = "amqp.body.content-type";
+    static final String JSON = "application/json; amqp-body=value";
+    static final String JSON_SEQUENCE = "application/json; amqp-body=sequence";
+
+    static final Symbol DELIVERY_TIME = Symbol.valueOf("x-opt-delivery-time");
+    static final Symbol DELIVERY_DELAY = Symbol.valueOf("x-opt-delivery-delay");
+    static final Symbol RETAIN = Symbol.valueOf("x-opt-retain");
+    /** Qpid JMS: the type of the reply-to destination (1 = topic), so a JMS reply to an MQTT response topic is a topic. */
+    static final Symbol JMS_REPLY_TO_TYPE = Symbol.valueOf("x-opt-jms-reply-to");
+    static final byte JMS_TOPIC = 1;
+
+    private AmqpTranslation() {
+    }
+
+    // ---- in: AMQP message -> envelope ----------------------------------------------------------------
+
+    /**
+     * @param address   the link's target address, or the message's {@code to} on an anonymous link
+     * @param settled   whether the client sent it pre-settled (at most once): only then may it skip the fsync
+     */
+    static Envelope toEnvelope(Message m, Address address, boolean settled, Origin origin, long now) {
+        Envelope.Builder b = Envelope.builder(address).origin(origin).createdAt(now);
+        org.apache.qpid.proton.amqp.messaging.Header h = m.getHeader();
+        boolean durable = h != null && Boolean.TRUE.equals(h.getDurable());
+        // an unsettled transfer is accepted only once stored durably, whatever the header says; the header is kept
+        b.durable(durable || !settled);
+        if (!durable && !settled) {
+            b.header(DURABLE, "false");
+        }
+        if (h != null) {
+            if (h.getPriority() != null) {
+                b.priority(Math.min(9, h.getPriority().intValue()));
+            }
+            if (h.getTtl() != null && h.getTtl().longValue() > 0) {
+                b.expiresAt(now + h.getTtl().longValue());
+            }
+        }
+        Properties p = m.getProperties();
+        if (p != null) {
+            if (p.getMessageId() != null) {
+                b.messageId(idText(p.getMessageId()));
+                String type = idType(p.getMessageId());
+                if (!type.equals("string")) {
+                    b.header(MESSAGE_ID_TYPE, type);
+                }
+            }
+            if (p.getCorrelationId() != null) {
+                Object c = p.getCorrelationId();
+                b.correlation(c instanceof Binary bin ? bytes(bin) : idText(c).getBytes(StandardCharsets.UTF_8));
+                b.header(CORRELATION_ID_TYPE, idType(c));
+            }
+            if (p.getReplyTo() != null) {
+                b.replyTo(p.getReplyTo());
+            }
+            if (p.getContentType() != null) {
+                b.contentType(p.getContentType().toString());
+            }
+            if (p.getContentEncoding() != null) {
+                b.header(CONTENT_ENCODING, p.getContentEncoding().toString());
+            }
+            if (p.getCreationTime() != null) {
+                b.createdAt(p.getCreationTime().getTime());
+            }
+            if (p.getAbsoluteExpiryTime() != null && p.getAbsoluteExpiryTime().getTime() > 0) {
+                b.expiresAt(p.getAbsoluteExpiryTime().getTime());
+            }
+            if (p.getGroupId() != null) {
+                b.key(p.getGroupId());
+            }
+            if (p.getGroupSequence() != null) {
+                b.header(GROUP_SEQUENCE, p.getGroupSequence().toString());
+            }
+            if (p.getReplyToGroupId() != null) {
+                b.header(REPLY_TO_GROUP_ID, p.getReplyToGroupId());
+            }
+            if (p.getSubject() != null) {
+                b.header(SUBJECT, p.getSubject());
+            }
+            if (p.getUserId() != null) {
+                b.header(Header.ofBytes(USER_ID, bytes(p.getUserId())));
+            }
+        }
+        ApplicationProperties ap = m.getApplicationProperties();
+        if (ap != null && ap.getValue() != null) {
+            JsonObject types = new JsonObject();
+            for (Map.Entry<String, Object> e : ap.getValue().entrySet()) {
+                Object v = e.getValue();
+                if (v instanceof Binary bin) {
+                    b.header(Header.ofBytes(e.getKey(), bytes(bin)));
+                } else {
+                    b.header(e.getKey(), v == null ? "" : scalarText(v));
+                }
+                String type = scalarType(v);
+                if (!type.equals("string") && !type.equals("binary")) {
+                    types.put(e.getKey(), type);
+                }
+            }
+            if (!types.isEmpty()) {
+                b.header(PROPERTY_TYPES, types.encode());
+            }
+        }
+        MessageAnnotations ma = m.getMessageAnnotations();
+        if (ma != null && ma.getValue() != null) {
+            JsonObject types = new JsonObject();
+            for (Map.Entry<Symbol, Object> e : ma.getValue().entrySet()) {
+                Object v = e.getValue();
+                if (e.getKey().equals(DELIVERY_TIME) && v instanceof Number || v instanceof Date && e.getKey().equals(DELIVERY_TIME)) {
+                    long at = v instanceof Date d ? d.getTime() : ((Number) v).longValue();
+                    if (at > now) {
+                        b.deliverAt(at);
+                    }
+                    continue;
+                }
+                if (e.getKey().equals(DELIVERY_DELAY) && v instanceof Number n) {
+                    if (n.longValue() > 0) {
+                        b.deliverAt(now + n.longValue());
+                    }
+                    continue;
+                }
+                if (e.getKey().equals(RETAIN)) {
+                    b.retain(Boolean.TRUE.equals(v));
+                    continue;
+                }
+                String name = ANNOTATION + e.getKey();
+                if (v instanceof Binary bin) {
+                    b.header(Header.ofBytes(name, bytes(bin)));
+                } else {
+                    b.header(name, v == null ? "" : scalarText(v));
+                }
+                String type = scalarType(v);
+                if (!type.equals("string") && !type.equals("binary")) {
+                    types.put(e.getKey().toString(), type);
+                }
+            }
+            if (!types.isEmpty()) {
+                b.header(ANNOTATION_TYPES, types.encode());
+            }
+        }
+        body(m.getBody(), b, p == null || p.getContentType() == null ? null : p.getContentType().toString());
+        return b.build();
+    }
+
+    private static void body(Section body, Envelope.Builder b, String contentType) {
+        if (body == null) {
+            return;
+        }
+        if (body instanceof Data d) {
+            if (d.getValue() != null) {
+                b.payload(ByteBuffer.wrap(d.getValue().getArray(), d.getValue().getArrayOffset(), d.getValue().getLength()));
+            }
+            return;
+        }
+        if (body instanceof AmqpValue v && v.getValue() instanceof String s) {
+            b.payload(s).payloadUtf8(true);
+            return;
+        }
+        if (body instanceof AmqpValue v && v.getValue() instanceof Binary bin) {
+            b.payload(ByteBuffer.wrap(bin.getArray(), bin.getArrayOffset(), bin.getLength()));
+            return;
+        }
+        // maps, lists, sequences, numbers, null: JSON for everyone else, the AMQP encoding kept for AMQP consumers
+        Object json = body instanceof AmqpSequence seq ? toJson(seq.getValue()) : toJson(((AmqpValue) body).getValue());
+        b.payload(io.vertx.core.json.Json.encode(json)).payloadUtf8(true)
+                .contentType(body instanceof AmqpSequence ? JSON_SEQUENCE : JSON)
+                .header(Header.ofBytes(BODY, encodeSection(body)));
+        if (contentType != null) {
+            b.header(BODY_CONTENT_TYPE, contentType);
+        }
+    }
+
+    // ---- out: envelope -> AMQP message -------------------------------------------------------------------
+
+    /** The message as an AMQP consumer receives it; {@code deliveryCount} is the number of earlier failed attempts. */
+    static Message toMessage(Envelope e, int deliveryCount, long now) {
+        Message m = Message.Factory.create();
+        org.apache.qpid.proton.amqp.messaging.Header h = new org.apache.qpid.proton.amqp.messaging.Header();
+        h.setDurable(e.durable() && !"false".equals(e.header(DURABLE)));
+        if (e.priority() != Envelope.DEFAULT_PRIORITY) {
+            h.setPriority(UnsignedByte.valueOf((byte) e.priority()));
+        }
+        if (e.expiresAt() != 0) {
+            h.setTtl(UnsignedInteger.valueOf(Math.max(1, Math.min(0xFFFF_FFFFL, e.expiresAt() - now))));
+        }
+        if (deliveryCount > 0) {
+            h.setDeliveryCount(UnsignedInteger.valueOf(deliveryCount));
+            h.setFirstAcquirer(false);
+        }
+        m.setHeader(h);
+
+        Properties p = new Properties();
+        if (e.messageId() != null) {
+            p.setMessageId(typedId(e.messageId(), e.header(MESSAGE_ID_TYPE)));
+        }
+        p.setTo(e.address().name());
+        if (e.replyTo() != null) {
+            p.setReplyTo(e.replyTo());
+        }
+        ByteBuffer corr = e.correlation();
+        if (corr != null) {
+            byte[] c = new byte[corr.remaining()];
+            corr.get(c);
+            String type = e.header(CORRELATION_ID_TYPE);
+            if (type == null) { // not from AMQP: a string when the bytes are text (MQTT correlation data usually is)
+                String text = utf8OrNull(c);
+                p.setCorrelationId(text != null ? text : new Binary(c));
+            } else {
+                p.setCorrelationId(type.equals("binary") ? new Binary(c)
+                        : typedId(new String(c, StandardCharsets.UTF_8), type));
+            }
+        }
+        String bodyContentType = e.header(BODY_CONTENT_TYPE);
+        boolean keptBody = e.headers(BODY).size() == 1 && !e.headers(BODY).get(0).isText();
+        String contentType = keptBody ? bodyContentType : e.contentType();
+        if (contentType != null) {
+            p.setContentType(Symbol.valueOf(contentType));
+        }
+        if (e.header(CONTENT_ENCODING) != null) {
+            p.setContentEncoding(Symbol.valueOf(e.header(CONTENT_ENCODING)));
+        }
+        p.setCreationTime(new Date(e.createdAt()));
+        if (e.expiresAt() != 0) {
+            p.setAbsoluteExpiryTime(new Date(e.expiresAt()));
+        }
+        if (e.hasKey()) {
+            ByteBuffer k = e.key();
+            byte[] kb = new byte[k.remaining()];
+            k.get(kb);
+            String text = utf8OrNull(kb);
+            if (text != null) {
+                p.setGroupId(text);
+            }
+        }
+        if (e.header(GROUP_SEQUENCE) != null) {
+            p.setGroupSequence(UnsignedInteger.valueOf(Long.parseLong(e.header(GROUP_SEQUENCE))));
+        }
+        if (e.header(REPLY_TO_GROUP_ID) != null) {
+            p.setReplyToGroupId(e.header(REPLY_TO_GROUP_ID));
+        }
+        if (e.header(SUBJECT) != null) {
+            p.setSubject(e.header(SUBJECT));
+        }
+        List<Header> userId = e.headers(USER_ID);
+        if (!userId.isEmpty()) {
+            p.setUserId(new Binary(bytes(userId.get(0))));
+        }
+        m.setProperties(p);
+
+        JsonObject propertyTypes = jsonHeader(e, PROPERTY_TYPES);
+        JsonObject annotationTypes = jsonHeader(e, ANNOTATION_TYPES);
+        Map<String, Object> props = new LinkedHashMap<>();
+        Map<Symbol, Object> annotations = new LinkedHashMap<>();
+        for (Header hd : e.headers()) {
+            String name = hd.name();
+            if (name.startsWith(ANNOTATION) && !name.equals(ANNOTATION_TYPES)) {
+                String key = name.substring(ANNOTATION.length());
+                annotations.putIfAbsent(Symbol.valueOf(key), typed(hd, annotationTypes.getString(key)));
+            } else if (!name.startsWith(PREFIX)) {
+                // MQTT allows a user property name twice; AMQP application-properties are a map: the first wins
+                props.putIfAbsent(name, typed(hd, propertyTypes.getString(name)));
+            }
+        }
+        if (e.deliverAt() > now) {
+            annotations.put(DELIVERY_TIME, e.deliverAt());
+        }
+        if (e.retain()) {
+            annotations.put(RETAIN, true);
+        }
+        if (e.replyTo() != null && !e.origin().protocol().equals("amqp")) {
+            annotations.putIfAbsent(JMS_REPLY_TO_TYPE, JMS_TOPIC); // MQTT response topics (and the like) are topics
+        }
+        if (!props.isEmpty()) {
+            m.setApplicationProperties(new ApplicationProperties(props));
+        }
+        if (!annotations.isEmpty()) {
+            m.setMessageAnnotations(new MessageAnnotations(annotations));
+        }
+
+        if (keptBody) {
+            m.setBody(decodeSection(bytes(e.headers(BODY).get(0))));
+        } else if (e.payloadUtf8()) {
+            m.setBody(new AmqpValue(e.payloadAsString()));
+        } else {
+            ByteBuffer payload = e.payload();
+            m.setBody(new Data(payload.hasArray()
+                    ? new Binary(payload.array(), payload.arrayOffset() + payload.position(), payload.remaining())
+                    : new Binary(e.payloadBytes())));
+        }
+        return m;
+    }
+
+    /** Encodes {@code m}, growing the buffer as needed. */
+    static byte[] encode(Message m, int sizeHint) {
+        byte[] buf = new byte[Math.max(256, sizeHint + 512)];
+        while (true) {
+            try {
+                int n = m.encode(buf, 0, buf.length);
+                return n == buf.length ? buf : java.util.Arrays.copyOf(buf, n);
+            } catch (BufferOverflowException e) {
+                buf = new byte[buf.length * 2];
+            }
+        }
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------------
+
+    private static final ThreadLocal<EncoderImpl> ENCODER = ThreadLocal.withInitial(() -> {
+        DecoderImpl decoder = new DecoderImpl();
+        EncoderImpl encoder = new EncoderImpl(decoder);
+        AMQPDefinedTypes.registerAllTypes(decoder, encoder);
+        return encoder;
+    });
+    private static final ThreadLocal<DecoderImpl> DECODER = ThreadLocal.withInitial(() -> {
+        DecoderImpl decoder = new DecoderImpl();
+        EncoderImpl encoder = new EncoderImpl(decoder);
+        AMQPDefinedTypes.registerAllTypes(decoder, encoder);
+        return decoder;
+    });
+
+    private static byte[] encodeSection(Section s) {
+        EncoderImpl encoder = ENCODER.get();
+        int size = 1024;
+        while (true) {
+            ByteBuffer bb = ByteBuffer.allocate(size);
+            encoder.setByteBuffer(new WritableBuffer.ByteBufferWrapper(bb));
+            try {
+                encoder.writeObject(s);
+                bb.flip();
+                byte[] out = new byte[bb.remaining()];
+                bb.get(out);
+                return out;
+            } catch (BufferOverflowException e) {
+                size *= 4;
+            } finally {
+                encoder.setByteBuffer((WritableBuffer) null);
+            }
+        }
+    }
+
+    private static Section decodeSection(byte[] bytes) {
+        DecoderImpl decoder = DECODER.get();
+        decoder.setByteBuffer(ByteBuffer.wrap(bytes));
+        try {
+            return (Section) decoder.readObject();
+        } finally {
+            decoder.setByteBuffer(null);
+        }
+    }
+
+    /** AMQP values as JSON: maps as objects (keys as text), lists and arrays as arrays, binary as base64. */
+    static Object toJson(Object v) {
+        if (v == null || v instanceof Boolean || v instanceof String) {
+            return v;
+        }
+        if (v instanceof Map<?, ?> map) {
+            JsonObject o = new JsonObject();
+            map.forEach((k, val) -> o.put(k == null ? "null" : k.toString(), toJson(val)));
+            return o;
+        }
+        if (v instanceof List<?> list) {
+            JsonArray a = new JsonArray();
+            list.forEach(x -> a.add(toJson(x)));
+            return a;
+        }
+        if (v instanceof Object[] array) {
+            JsonArray a = new JsonArray();
+            for (Object x : array) {
+                a.add(toJson(x));
+            }
+            return a;
+        }
+        if (v instanceof Binary bin) {
+            return Base64.getEncoder().encodeToString(bytes(bin));
+        }
+        if (v instanceof Date d) {
+            return d.getTime();
+        }
+        if (v instanceof Byte || v instanceof Short || v instanceof Integer || v instanceof Long
+                || v instanceof Float || v instanceof Double) {
+            return v;
+        }
+        if (v instanceof UnsignedByte || v instanceof UnsignedShort || v instanceof UnsignedInteger) {
+            return ((Number) v).longValue();
+        }
+        return scalarText(v); // ulong, decimals, uuid, symbol, char
+    }
+
+    private static String scalarType(Object v) {
+        if (v == null) {
+            return "null";
+        }
+        if (v instanceof String) {
+            return "string";
+        }
+        if (v instanceof Binary) {
+            return "binary";
+        }
+        if (v instanceof Boolean) {
+            return "boolean";
+        }
+        if (v instanceof Byte) {
+            return "byte";
+        }
+        if (v instanceof Short) {
+            return "short";
+        }
+        if (v instanceof Integer) {
+            return "int";
+        }
+        if (v instanceof Long) {
+            return "long";
+        }
+        if (v instanceof Float) {
+            return "float";
+        }
+        if (v instanceof Double) {
+            return "double";
+        }
+        if (v instanceof UnsignedByte) {
+            return "ubyte";
+        }
+        if (v instanceof UnsignedShort) {
+            return "ushort";
+        }
+        if (v instanceof UnsignedInteger) {
+            return "uint";
+        }
+        if (v instanceof UnsignedLong) {
+            return "ulong";
+        }
+        if (v instanceof Character) {
+            return "char";
+        }
+        if (v instanceof Date) {
+            return "timestamp";
+        }
+        if (v instanceof UUID) {
+            return "uuid";
+        }
+        if (v instanceof Symbol) {
+            return "symbol";
+        }
+        return "string"; // decimals and anything unusual travel as text
+    }
+
+    private static String scalarText(Object v) {
+        if (v instanceof Date d) {
+            return Long.toString(d.getTime());
+        }
+        if (v instanceof Decimal32 || v instanceof Decimal64 || v instanceof Decimal128) {
+            return v.toString();
+        }
+        return String.valueOf(v);
+    }
+
+    /** A header value back in its AMQP type ({@code type} null: text, or binary for a bytes header). */
+    private static Object typed(Header h, String type) {
+        if (!h.isText()) {
+            return new Binary(bytes(h));
+        }
+        String s = h.stringValue();
+        if (type == null) {
+            return s;
+        }
+        try {
+            return switch (type) {
+                case "null" -> null;
+                case "boolean" -> Boolean.parseBoolean(s);
+                case "byte" -> Byte.parseByte(s);
+                case "short" -> Short.parseShort(s);
+                case "int" -> Integer.parseInt(s);
+                case "long" -> Long.parseLong(s);
+                case "float" -> Float.parseFloat(s);
+                case "double" -> Double.parseDouble(s);
+                case "ubyte" -> UnsignedByte.valueOf(s);
+                case "ushort" -> UnsignedShort.valueOf(s);
+                case "uint" -> UnsignedInteger.valueOf(s);
+                case "ulong" -> UnsignedLong.valueOf(s);
+                case "char" -> s.isEmpty() ? s : s.charAt(0);
+                case "timestamp" -> new Date(Long.parseLong(s));
+                case "uuid" -> UUID.fromString(s);
+                case "symbol" -> Symbol.valueOf(s);
+                default -> s;
+            };
+        } catch (IllegalArgumentException malformed) {
+            return s; // a header edited by another protocol on the way: keep the text
+        }
+    }
+
+    private static String idType(Object id) {
+        if (id instanceof UnsignedLong) {
+            return "ulong";
+        }
+        if (id instanceof UUID) {
+            return "uuid";
+        }
+        if (id instanceof Binary) {
+            return "binary";
+        }
+        return "string";
+    }
+
+    private static String idText(Object id) {
+        if (id instanceof Binary bin) {
+            return Base64.getEncoder().encodeToString(bytes(bin));
+        }
+        return id.toString();
+    }
+
+    private static Object typedId(String text, String type) {
+        if (type == null) {
+            return text;
+        }
+        try {
+            return switch (type) {
+                case "ulong" -> UnsignedLong.valueOf(text);
+                case "uuid" -> UUID.fromString(text);
+                case "binary" -> new Binary(Base64.getDecoder().decode(text));
+                default -> text;
+            };
+        } catch (IllegalArgumentException malformed) {
+            return text;
+        }
+    }
+
+    private static JsonObject jsonHeader(Envelope e, String name) {
+        String v = e.header(name);
+        if (v == null) {
+            return new JsonObject();
+        }
+        try {
+            return new JsonObject(v);
+        } catch (RuntimeException malformed) {
+            return new JsonObject();
+        }
+    }
+
+    static byte[] bytes(Binary b) {
+        return java.util.Arrays.copyOfRange(b.getArray(), b.getArrayOffset(), b.getArrayOffset() + b.getLength());
+    }
+
+    private static byte[] bytes(Header h) {
+        ByteBuffer v = h.bytesValue();
+        byte[] out = new byte[v.remaining()];
+        v.get(out);
+        return out;
+    }
+
+    /** The bytes as text when they are well-formed UTF-8, else null. */
+    static String utf8OrNull(byte[] b) {
+        try {
+            CharBuffer cb = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(b));
+            return cb.toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,293 @@
+package io.omnibus.amqp;
+
+import io.omnibus.core.spi.Consumer;
+import io.omnibus.core.spi.ConsumerSpec;
+import io.omnibus.core.spi.Delivery;
+import io.omnibus.core.spi.DeliveryHandler;
+import io.omnibus.core.spi.Subscription;
+import io.omnibus.core.spi.SubscriptionSpec;
+import io.omnibus.core.spi.TopicFilter;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import org.apache.qpid.proton.amqp.Symbol;
+import org.apache.qpid.proton.amqp.messaging.Accepted;
+import org.apache.qpid.proton.amqp.messaging.Modified;
+import org.apache.qpid.proton.amqp.messaging.Rejected;
+import org.apache.qpid.proton.amqp.messaging.Released;
+import org.apache.qpid.proton.amqp.messaging.Source;
+import org.apache.qpid.proton.amqp.messaging.TerminusDurability;
+import org.apache.qpid.proton.amqp.messaging.TerminusExpiryPolicy;
+import org.apache.qpid.proton.amqp.transport.DeliveryState;
+import org.apache.qpid.proton.amqp.transport.ReceiverSettleMode;
+import org.apache.qpid.proton.amqp.transport.SenderSettleMode;
+import org.apache.qpid.proton.engine.Sender;
+import org.apache.qpid.proton.message.Message;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A link the client receives on (our end is the sender): one consumer on one core subscription.
+ * <ul>
+ *   <li>no capability, {@code queue}, {@code temporary-queue}: the address's queue (a durable shared
+ *       subscription named after it; temporary queues are not durable);</li>
+ *   <li>{@code topic}: a private subscription, named {@code amqp/{container}/{link}} and kept after detach when
+ *       the source is durable with expiry policy never (a JMS durable subscription), else deleted with the link;</li>
+ *   <li>{@code topic} + {@code shared}: {@code amqp/{container}/shared/{name}}, or {@code amqp/shared/{name}} with
+ *       {@code global}; consumers with the same name share it.</li>
+ * </ul>
+ * Link credit becomes consumer credit; drain drains the consumer; dispositions settle the core delivery.
+ */
+final class OutgoingLink implements DeliveryHandler {
+    /** Broker state namespace: durable AMQP subscriptions, so a client can find one by its link name alone. */
+    static final String DURABLE_SUBSCRIPTIONS = "amqp.subscriptions";
+
+    private final AmqpConnection conn;
+    private final Sender sender;
+    private Consumer consumer;
+    private String subscription;
+    /** What happens to the subscription when the link goes: kept (queue, durable), deleted, or counted down. */
+    private Lifetime lifetime = Lifetime.KEEP;
+    private boolean presettled;
+    /** Credit handed to the consumer and not used by a delivery yet. */
+    private int granted;
+    private boolean draining;
+    private boolean gone;
+
+    private enum Lifetime { KEEP, DELETE_WITH_LINK, DURABLE, VOLATILE_SHARED }
+
+    OutgoingLink(AmqpConnection conn, Sender sender) {
+        this.conn = conn;
+        this.sender = sender;
+    }
+
+    void attach() {
+        Source remote = sender.getRemoteSource() instanceof Source s ? s : null;
+        Source local;
+        SubscriptionSpec spec;
+        if (remote == null || remote.getAddress() == null && !Boolean.TRUE.equals(remote.getDynamic())) {
+            // no source address: a client looking up its durable subscription by link name (JMS unsubscribe, reattach)
+            String name = durableName(sender.getRemoteDesiredCapabilities());
+            byte[] record = conn.broker.states(DURABLE_SUBSCRIPTIONS).get(name);
+            if (record == null) {
+                conn.refuse(sender, "amqp:not-found", "no durable subscription '" + sender.getName() + "' for container '"
+                        + conn.containerId + "'");
+                conn.pump();
+                return;
+            }
+            JsonObject r = new JsonObject(io.vertx.core.buffer.Buffer.buffer(record));
+            local = new Source();
+            local.setAddress(r.getString("filter"));
+            local.setDurable(TerminusDurability.UNSETTLED_STATE);
+            local.setExpiryPolicy(TerminusExpiryPolicy.NEVER);
+            local.setCapabilities(r.getBoolean("shared", false) ? new Symbol[]{Termini.TOPIC, Termini.SHARED}
+                    : new Symbol[]{Termini.TOPIC});
+            subscription = name;
+            lifetime = Lifetime.DURABLE;
+            spec = new SubscriptionSpec(name, TopicFilter.of(r.getString("filter")), true, null);
+        } else {
+            local = Termini.copy(remote);
+            Symbol[] caps = remote.getCapabilities();
+            boolean topic = Termini.isTopic(caps);
+            String filter;
+            if (Boolean.TRUE.equals(remote.getDynamic())) {
+                filter = conn.newTemporaryAddress(); // a reply queue (or topic) for this connection
+                local.setAddress(filter);
+            } else {
+                filter = remote.getAddress();
+                String invalid = Termini.invalidFilter(filter);
+                if (invalid != null) {
+                    conn.refuse(sender, "amqp:invalid-field", invalid);
+                    conn.pump();
+                    return;
+                }
+                if (conn.foreignTemporary(filter)) {
+                    conn.refuse(sender, "amqp:unauthorized-access", "'" + filter
+                            + "' is a temporary node of another connection");
+                    conn.pump();
+                    return;
+                }
+            }
+            boolean durableTerminus = remote.getDurable() != null && remote.getDurable() != TerminusDurability.NONE
+                    && remote.getExpiryPolicy() == TerminusExpiryPolicy.NEVER;
+            if (!topic) {
+                subscription = filter; // the queue: shared by every receiver of the address
+                spec = new SubscriptionSpec(filter, TopicFilter.of(filter), !filter.startsWith(AmqpConnection.TEMP_PREFIX), null);
+            } else if (Termini.has(caps, Termini.SHARED)) {
+                subscription = sharedName(Termini.has(caps, Termini.GLOBAL));
+                lifetime = durableTerminus ? Lifetime.DURABLE : Lifetime.VOLATILE_SHARED;
+                spec = new SubscriptionSpec(subscription, TopicFilter.of(filter), durableTerminus, null);
+            } else if (durableTerminus) {
+                subscription = "amqp/" + conn.containerId + "/" + sender.getName();
+                lifetime = Lifetime.DURABLE;
+                spec = new SubscriptionSpec(subscription, TopicFilter.of(filter), true, null);
+            } else {
+                subscription = "amqp/" + conn.id + "/" + sender.getName(); // private to this link
+                lifetime = Lifetime.DELETE_WITH_LINK;
+                spec = new SubscriptionSpec(subscription, TopicFilter.of(filter), false, null);
+            }
+        }
+        presettled = sender.getRemoteSenderSettleMode() == SenderSettleMode.SETTLED;
+        sender.setSource(local);
+        sender.setTarget(sender.getRemoteTarget());
+        sender.setSenderSettleMode(presettled ? SenderSettleMode.SETTLED : SenderSettleMode.UNSETTLED);
+        sender.setReceiverSettleMode(ReceiverSettleMode.FIRST);
+        if (lifetime == Lifetime.VOLATILE_SHARED) {
+            conn.server.volatileShared.merge(subscription, 1, Integer::sum);
+        }
+        Future<Subscription> sub = spec.filter().filter().equals(spec.name()) && !Termini.isTopic(local.getCapabilities())
+                ? conn.declareQueue(spec.name()) : conn.broker.subscribe(spec);
+        SubscriptionSpec created = spec;
+        sub.compose(s -> lifetime == Lifetime.DURABLE ? remember(created).map(s) : Future.succeededFuture(s))
+                .compose(s -> s.attach(new ConsumerSpec(conn.origin, this, 0, presettled)))
+                .onComplete(ar -> {
+                    if (gone) {
+                        if (ar.succeeded()) {
+                            ar.result().close();
+                        }
+                        return;
+                    }
+                    if (ar.failed()) {
+                        conn.refuse(sender, AmqpConnection.condition(ar.cause()), ar.cause().getMessage());
+                    } else {
+                        consumer = ar.result();
+                        sender.open();
+                        onFlow(); // credit may have come with the attach
+                    }
+                    conn.pump();
+                });
+    }
+
+    /** Qpid JMS names a shared subscription's links {@code name}, {@code name|2}, {@code name|volatile1}, {@code name|global}... */
+    private String sharedName(boolean global) {
+        String base = sender.getName();
+        int bar = base.indexOf('|');
+        if (bar >= 0) {
+            base = base.substring(0, bar);
+        }
+        return global ? "amqp/shared/" + base : "amqp/" + conn.containerId + "/shared/" + base;
+    }
+
+    private String durableName(Symbol[] desired) {
+        if (Termini.has(desired, Termini.SHARED)) {
+            return sharedName(Termini.has(desired, Termini.GLOBAL));
+        }
+        return "amqp/" + conn.containerId + "/" + sender.getName();
+    }
+
+    private Future<Void> remember(SubscriptionSpec spec) {
+        JsonObject record = new JsonObject().put("filter", spec.filter().filter())
+                .put("shared", spec.name().contains("/shared/") || spec.name().startsWith("amqp/shared/"));
+        return conn.broker.putState(DURABLE_SUBSCRIPTIONS, spec.name(), record.encode().getBytes(StandardCharsets.UTF_8));
+    }
+
+    // ---- flow ---------------------------------------------------------------------------------------------
+
+    void onFlow() {
+        if (consumer == null || gone) {
+            return;
+        }
+        int want = sender.getCredit() - granted;
+        if (want > 0) {
+            granted += want;
+            consumer.credit(want);
+        }
+        if (sender.getDrain() && !draining) {
+            draining = true;
+            consumer.drain().onComplete(ar -> {
+                draining = false;
+                granted = 0; // the consumer's credit is gone; what is left of the link's goes with drained()
+                if (!gone) {
+                    sender.drained();
+                    conn.pump();
+                }
+            });
+        }
+    }
+
+    @Override
+    public void onDelivery(Delivery d) {
+        granted = Math.max(0, granted - 1);
+        if (gone || sender.getCredit() <= 0) {
+            if (!presettled && consumer != null) {
+                consumer.release(d); // no credit (the client lowered it): back to the queue, no attempt counted
+            }
+            return;
+        }
+        Message m = AmqpTranslation.toMessage(d.envelope(), d.deliveryCount(), System.currentTimeMillis());
+        byte[] bytes = AmqpTranslation.encode(m, d.envelope().payloadSize());
+        org.apache.qpid.proton.engine.Delivery pd = sender.delivery(tag(d.tag()));
+        pd.setContext(d);
+        sender.send(bytes, 0, bytes.length);
+        sender.advance();
+        if (presettled) {
+            pd.settle();
+        }
+        conn.pumpSoon();
+    }
+
+    private static byte[] tag(long t) {
+        byte[] b = new byte[8];
+        for (int i = 7; i >= 0; i--) {
+            b[i] = (byte) t;
+            t >>>= 8;
+        }
+        return b;
+    }
+
+    /** The client's disposition: accepted, rejected, released or modified [AMQP 3.4] settle the core delivery. */
+    void onDisposition(org.apache.qpid.proton.engine.Delivery pd) {
+        if (!(pd.getContext() instanceof Delivery d) || consumer == null) {
+            return;
+        }
+        DeliveryState state = pd.getRemoteState();
+        if (state == null && !pd.remotelySettled()) {
+            return; // a transfer still being acknowledged
+        }
+        pd.setContext(null);
+        if (state == null || state instanceof Accepted) {
+            consumer.ack(d);
+        } else if (state instanceof Rejected r) {
+            consumer.reject(d, r.getError() == null ? "rejected by an AMQP consumer"
+                    : r.getError().getCondition() + (r.getError().getDescription() == null ? ""
+                    : ": " + r.getError().getDescription()));
+        } else if (state instanceof Released) {
+            consumer.release(d);
+        } else if (state instanceof Modified mod) {
+            // delivery-failed counts an attempt (redelivered with backoff, dead-lettered past the maximum);
+            // undeliverable-here alone gives it back unchanged (the core does not keep it from this consumer)
+            if (Boolean.TRUE.equals(mod.getDeliveryFailed())) {
+                consumer.nack(d);
+            } else {
+                consumer.release(d);
+            }
+        } else {
+            consumer.release(d); // transactional or unknown states are not supported: give it back
+        }
+        pd.settle();
+    }
+
+    /** The link went: detached (subscription kept if durable) or closed by the client (a durable one ends too). */
+    Future<Void> detached(boolean closedByClient) {
+        if (gone) {
+            return Future.succeededFuture();
+        }
+        gone = true;
+        Future<Void> closing = consumer == null ? Future.succeededFuture() : consumer.close();
+        String name = subscription;
+        if (name == null) {
+            return closing;
+        }
+        return switch (lifetime) {
+            case KEEP -> closing;
+            case DELETE_WITH_LINK -> closing.compose(v -> conn.broker.unsubscribe(name));
+            case DURABLE -> closedByClient
+                    ? closing.compose(v -> conn.broker.unsubscribe(name))
+                            .compose(v -> conn.broker.putState(DURABLE_SUBSCRIPTIONS, name, null))
+                    : closing;
+            case VOLATILE_SHARED -> {
+                Integer left = conn.server.volatileShared.computeIfPresent(name, (k, n) -> n <= 1 ? null : n - 1);
+                yield left == null ? closing.compose(v -> conn.broker.unsubscribe(name)) : closing;
+            }
+        };
+    }
+}

@@ -1,0 +1,110 @@
+package io.omnibus.amqp;
+
+import io.omnibus.core.spi.Address;
+import io.omnibus.core.spi.InvalidAddressException;
+import io.omnibus.core.spi.TopicFilter;
+import org.apache.qpid.proton.amqp.Symbol;
+import org.apache.qpid.proton.amqp.messaging.Source;
+import org.apache.qpid.proton.amqp.messaging.Target;
+
+import java.util.Map;
+
+/** Terminus rules: capabilities, which addresses a client may use, and copies of termini for our side of an attach. */
+final class Termini {
+    static final Symbol QUEUE = Symbol.valueOf("queue");
+    static final Symbol TOPIC = Symbol.valueOf("topic");
+    static final Symbol TEMPORARY_QUEUE = Symbol.valueOf("temporary-queue");
+    static final Symbol TEMPORARY_TOPIC = Symbol.valueOf("temporary-topic");
+    static final Symbol SHARED = Symbol.valueOf("shared");
+    static final Symbol GLOBAL = Symbol.valueOf("global");
+    /** Qpid JMS: the kind of destination a message is sent to (0 queue, 1 topic, 2 temporary queue, 3 temporary topic). */
+    static final Symbol JMS_DEST = Symbol.valueOf("x-opt-jms-dest");
+
+    private Termini() {
+    }
+
+    static boolean has(Symbol[] capabilities, Symbol wanted) {
+        if (capabilities != null) {
+            for (Symbol s : capabilities) {
+                if (wanted.equals(s)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Topic semantics only when asked for; no capability, {@code queue} or {@code temporary-queue} mean a queue. */
+    static boolean isTopic(Symbol[] capabilities) {
+        return has(capabilities, TOPIC) || has(capabilities, TEMPORARY_TOPIC);
+    }
+
+    /** Whether Qpid JMS marked a message on the anonymous link as sent to a topic. */
+    static boolean jmsTopic(Map<Symbol, Object> annotations) {
+        Object kind = annotations == null ? null : annotations.get(JMS_DEST);
+        return kind instanceof Number n && (n.intValue() == 1 || n.intValue() == 3);
+    }
+
+    /**
+     * Why a client may not send to {@code name}: "invalid" (not a canonical address), "unauthorized" (a
+     * {@code $} address of the gateway's own, other than a temporary node), or null when it may.
+     */
+    static String refusedForSending(String name) {
+        try {
+            Address.of(name);
+        } catch (InvalidAddressException e) {
+            return "invalid";
+        }
+        if (name.startsWith("$") && !name.startsWith(AmqpConnection.TEMP_PREFIX)) {
+            return "unauthorized";
+        }
+        return null;
+    }
+
+    static String reason(String name) {
+        try {
+            Address.of(name);
+        } catch (InvalidAddressException e) {
+            return e.getMessage();
+        }
+        return "address '" + name + "' belongs to the gateway: clients may not send to '$' addresses";
+    }
+
+    /** The filter of a source address, or the reason it is not one. */
+    static String invalidFilter(String name) {
+        try {
+            TopicFilter.of(name);
+            return null;
+        } catch (InvalidAddressException e) {
+            return e.getMessage();
+        }
+    }
+
+    static Target copy(Target t) {
+        Target c = new Target();
+        c.setAddress(t.getAddress());
+        c.setDurable(t.getDurable());
+        c.setExpiryPolicy(t.getExpiryPolicy());
+        c.setTimeout(t.getTimeout());
+        c.setDynamic(t.getDynamic());
+        c.setDynamicNodeProperties(t.getDynamicNodeProperties());
+        c.setCapabilities(t.getCapabilities());
+        return c;
+    }
+
+    static Source copy(Source s) {
+        Source c = new Source();
+        c.setAddress(s.getAddress());
+        c.setDurable(s.getDurable());
+        c.setExpiryPolicy(s.getExpiryPolicy());
+        c.setTimeout(s.getTimeout());
+        c.setDynamic(s.getDynamic());
+        c.setDynamicNodeProperties(s.getDynamicNodeProperties());
+        c.setDistributionMode(s.getDistributionMode());
+        c.setDefaultOutcome(s.getDefaultOutcome());
+        c.setOutcomes(s.getOutcomes());
+        c.setCapabilities(s.getCapabilities());
+        // filters (JMS selectors, no-local) are not supported: leaving them out tells the client so [AMQP 3.5.3]
+        return c;
+    }
+}

@@ -1,0 +1,76 @@
+package io.omnibus.core.spi;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A TCP port served on the gateway's Vert.x event loops, for adapters whose codec is a Netty pipeline. Each
+ * accepted channel gets the Vert.x context of its event loop (one per loop, shared by its connections), so
+ * the connection's state, its pipeline and the broker's answers all run on that one thread.
+ */
+public final class TcpListener {
+    /** Sets up an accepted channel's pipeline; runs on the channel's event loop, which {@code context} wraps. */
+    @FunctionalInterface
+    public interface ChannelSetup {
+        void init(Channel channel, ContextInternal context);
+    }
+
+    private final Channel channel;
+
+    private TcpListener(Channel channel) {
+        this.channel = channel;
+    }
+
+    public static Future<TcpListener> bind(Vertx vertx, String host, int port, ChannelSetup setup) {
+        VertxInternal vx = (VertxInternal) vertx;
+        ConcurrentHashMap<EventLoop, ContextInternal> contexts = new ConcurrentHashMap<>();
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(vx.acceptorEventLoopGroup(), vx.nettyEventLoopGroup())
+                .channelFactory(vx.transport().serverChannelFactory(false))
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ContextInternal context = contexts.computeIfAbsent(ch.eventLoop(), loop -> vx.contextBuilder()
+                                .withEventLoop(loop).withThreadingModel(ThreadingModel.EVENT_LOOP).build());
+                        setup.init(ch, context);
+                    }
+                });
+        Promise<TcpListener> bound = Promise.promise();
+        bootstrap.bind(host, port).addListener((ChannelFutureListener) f -> {
+            if (f.isSuccess()) {
+                bound.complete(new TcpListener(f.channel()));
+            } else {
+                bound.fail(f.cause());
+            }
+        });
+        return bound.future();
+    }
+
+    /** The port bound (the one chosen, when 0 was asked for). */
+    public int port() {
+        return ((InetSocketAddress) channel.localAddress()).getPort();
+    }
+
+    /** Stops accepting; connections already accepted stay open. */
+    public Future<Void> close() {
+        Promise<Void> closed = Promise.promise();
+        channel.close().addListener(f -> closed.complete());
+        return closed.future();
+    }
+}

@@ -1,0 +1,124 @@
+package io.omnibus.core.harness;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.omnibus.core.config.BrokerConfig;
+import io.omnibus.core.config.StaticUsers;
+import io.omnibus.core.internal.BrokerMetrics;
+import io.omnibus.core.internal.ConnectionRegistry;
+import io.omnibus.core.internal.DefaultBroker;
+import io.omnibus.core.spi.AdapterContext;
+import io.omnibus.core.spi.Authenticator;
+import io.omnibus.core.spi.ConfigSection;
+import io.omnibus.core.spi.ProtocolAdapter;
+import io.omnibus.core.spi.ProtocolAdapterFactory;
+import io.omnibus.core.store.MemoryMessageStore;
+import io.omnibus.core.store.MessageStore;
+import io.omnibus.core.store.file.FileMessageStore;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The broker and protocol adapters in this JVM, on 127.0.0.1 and ephemeral ports, for adapter tests with real
+ * clients. Memory store unless a data directory is given.
+ */
+public final class TestGateway implements AutoCloseable {
+    public final Vertx vertx = Vertx.vertx();
+    public final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    public final ConnectionRegistry connections = new ConnectionRegistry(meters);
+    public final DefaultBroker broker;
+    private final Map<String, ProtocolAdapter> adapters = new LinkedHashMap<>();
+
+    private TestGateway(Builder b) {
+        MessageStore store = b.dataDir == null ? new MemoryMessageStore(100_000, 64L << 20)
+                : new FileMessageStore(FileMessageStore.Options.defaults(b.dataDir));
+        broker = await(DefaultBroker.start(vertx, store, BrokerConfig.read(new ConfigSection("", b.brokerConfig)),
+                new BrokerMetrics(meters)));
+        Authenticator auth = b.users == null ? Authenticator.ALLOW_ALL
+                : StaticUsers.read(new ConfigSection("", Map.of("users", b.users)).sections("users"));
+        AdapterContext context = AdapterContext.of(vertx, broker, connections, meters, auth);
+        for (Map.Entry<ProtocolAdapterFactory<?>, Map<String, Object>> e : b.adapters.entrySet()) {
+            ProtocolAdapter adapter = create(e.getKey(), context, e.getValue());
+            await(adapter.start());
+            adapters.put(e.getKey().protocol(), adapter);
+        }
+    }
+
+    private static <C> ProtocolAdapter create(ProtocolAdapterFactory<C> f, AdapterContext context, Map<String, Object> cfg) {
+        Map<String, Object> values = new HashMap<>(cfg);
+        values.putIfAbsent("port", 0);
+        values.putIfAbsent("host", "127.0.0.1");
+        return f.create(context, f.configure(new ConfigSection(f.protocol(), values)));
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public ProtocolAdapter adapter(String protocol) {
+        return adapters.get(protocol);
+    }
+
+    /** The port the protocol's adapter listens on. */
+    public int port(String protocol) {
+        return (Integer) adapters.get(protocol).status().get("port");
+    }
+
+    public static <T> T await(Future<T> f) {
+        try {
+            return f.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError("future failed: " + e, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        List<ProtocolAdapter> running = new ArrayList<>(adapters.values());
+        java.util.Collections.reverse(running);
+        running.forEach(a -> await(a.stop()));
+        await(broker.close());
+        await(vertx.close());
+    }
+
+    public static final class Builder {
+        private Path dataDir;
+        private Map<String, Object> brokerConfig = Map.of();
+        private List<Object> users;
+        private final Map<ProtocolAdapterFactory<?>, Map<String, Object>> adapters = new LinkedHashMap<>();
+
+        /** A file store in {@code dir} (null: the memory store). */
+        public Builder dataDir(Path dir) {
+            this.dataDir = dir;
+            return this;
+        }
+
+        /** The whole configuration minus adapters: {@code broker}, {@code addresses}, {@code subscriptions}. */
+        public Builder brokerConfig(Map<String, Object> config) {
+            this.brokerConfig = config;
+            return this;
+        }
+
+        /** The {@code users} list: maps with {@code username} and {@code password-hash}. */
+        public Builder users(List<Object> users) {
+            this.users = users;
+            return this;
+        }
+
+        public Builder adapter(ProtocolAdapterFactory<?> factory, Map<String, Object> config) {
+            adapters.put(factory, config);
+            return this;
+        }
+
+        public TestGateway start() {
+            return new TestGateway(this);
+        }
+    }
+}
