@@ -64,6 +64,9 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     Origin origin;
     String containerId = "";
     private String user;
+    /** SASL succeeded, or was skipped while anonymous access is on; nothing but SASL is processed before. */
+    private boolean authenticated;
+    private boolean authFailed;
     private boolean closed;
     private boolean counted;
     private long tickTimer = -1;
@@ -151,6 +154,9 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             }
             if (headerRead < header.length && !checkHeader(in)) {
                 return;
+            }
+            if (authFailed) {
+                return; // the outcome is on its way; nothing after it is read
             }
             while (in.isReadable()) {
                 int capacity = transport.capacity();
@@ -255,6 +261,10 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         if (wrote) {
             channel.flush();
         }
+        if (authFailed) {
+            closed = true;
+            channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
     }
 
     private void tick() {
@@ -324,6 +334,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             byte[] response = new byte[Math.max(0, sasl.pending())];
             sasl.recv(response, 0, response.length);
             if (mechanism.equals("ANONYMOUS") && server.ctx.authenticator().allowsAnonymous()) {
+                authenticated = true;
                 sasl.done(Sasl.SaslOutcome.PN_SASL_OK);
                 return;
             }
@@ -348,6 +359,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
                         }
                         if (ar.succeeded() && ar.result()) {
                             user = name;
+                            authenticated = true;
                             sasl.done(Sasl.SaslOutcome.PN_SASL_OK);
                         } else {
                             refuse(sasl, "bad username or password for '" + name + "'");
@@ -359,8 +371,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         private void refuse(Sasl sasl, String why) {
             AmqpServer.LOG.info("amqp {} from {}: authentication failed: {}", id, channel.remoteAddress(), why);
             sasl.done(Sasl.SaslOutcome.PN_SASL_AUTH);
-            // the outcome goes out with the next flush; the client closes, or we do shortly after
-            server.ctx.vertx().setTimer(1_000, x -> channel.close());
+            authFailed = true; // the outcome goes out with the next flush, then the socket closes
         }
 
         private int indexOf(byte[] b, int from) {
@@ -480,6 +491,13 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void onOpen() {
+        // proton-j leaves it to us: after a failed (or skipped, when not allowed) SASL exchange, no AMQP
+        if (!authenticated && !(header[4] == 0 && server.ctx.authenticator().allowsAnonymous())) {
+            AmqpServer.LOG.info("amqp {} from {}: open without authentication; closing", id, channel.remoteAddress());
+            closed = true;
+            channel.close();
+            return;
+        }
         containerId = connection.getRemoteContainer() == null ? "" : connection.getRemoteContainer();
         origin = new Origin("amqp", containerId, id);
         connection.setContainer("omnibus");
