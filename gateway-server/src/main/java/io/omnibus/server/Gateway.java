@@ -226,6 +226,11 @@ public final class Gateway {
                 .put("adapters", adaptersJson);
     }
 
+    /** The port an enabled adapter listens on (the one chosen, when 0 was configured). */
+    public int port(String protocol) {
+        return (Integer) adapters.get(protocol).status().get("port");
+    }
+
     public int adminPort() {
         return adminPort;
     }
