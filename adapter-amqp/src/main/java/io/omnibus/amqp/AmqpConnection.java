@@ -251,10 +251,11 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             if (pending == 0) {
                 break;
             }
-            ByteBuffer head = transport.head();
-            ByteBuf out = channel.alloc().buffer(pending);
+            ByteBuffer head = transport.head(); // may hold less than pending(): write what it has, pop that
+            int n = head.remaining();
+            ByteBuf out = channel.alloc().buffer(n);
             out.writeBytes(head);
-            transport.pop(pending);
+            transport.pop(n);
             channel.write(out, channel.voidPromise());
             wrote = true;
         }

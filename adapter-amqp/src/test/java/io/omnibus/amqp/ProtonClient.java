@@ -152,13 +152,12 @@ public final class ProtonClient implements AutoCloseable {
     /** Writes what the engine has, reads what arrives within the socket timeout. */
     public void process() {
         try {
-            int pending;
-            while ((pending = transport.pending()) > 0) {
+            while (transport.pending() > 0) {
                 ByteBuffer head = transport.head();
-                byte[] out = new byte[pending];
+                byte[] out = new byte[head.remaining()];
                 head.get(out);
                 socket.getOutputStream().write(out);
-                transport.pop(pending);
+                transport.pop(out.length);
             }
             InputStream in = socket.getInputStream();
             byte[] buf = new byte[64 * 1024];
