@@ -159,6 +159,17 @@ class IotBridgeIT {
             assertThat(back.getProperties().getPayloadFormat()).isTrue(); // a JMS TextMessage is UTF-8 text
             assertThat(new String(back.getProperties().getCorrelationData(), StandardCharsets.UTF_8)).isEqualTo("req-1");
             assertThat(back.getProperties().getUserProperties()).contains(new UserProperty("command", "calibrate"));
+
+            // a JMS MapMessage (an AMQP map body) reaches the device as JSON it can read, never as AMQP bytes
+            jakarta.jms.MapMessage config = service.createMapMessage();
+            config.setString("unit", "C");
+            config.setInt("interval", 30);
+            replies.send(service.createTopic("devices/dev-17/config"), config);
+            org.eclipse.paho.mqttv5.common.MqttMessage json = answers.poll(10, TimeUnit.SECONDS);
+            assertThat(json).isNotNull();
+            assertThat(new io.vertx.core.json.JsonObject(new String(json.getPayload(), StandardCharsets.UTF_8)))
+                    .isEqualTo(new io.vertx.core.json.JsonObject().put("unit", "C").put("interval", 30));
+            assertThat(json.getProperties().getContentType()).startsWith("application/json");
         }
     }
 
