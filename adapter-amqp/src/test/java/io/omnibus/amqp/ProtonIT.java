@@ -250,6 +250,28 @@ class ProtonIT {
     }
 
     @Test
+    void anUnknownPerformativeEndsTheConnectionWithAnErrorAndOthersAreNotDisturbed() throws Exception {
+        int port = start(Map.of(), Map.of());
+        try (ProtonClient bystander = ProtonClient.connect(port)) {
+            Receiver r = bystander.receiver("r", queue("calm"), 5, false);
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            out.writeBytes(new byte[]{'A', 'M', 'Q', 'P', 0, 1, 0, 0});
+            // one frame whose body is a described list with descriptor 0x99, which is no performative
+            out.writeBytes(new byte[]{0, 0, 0, 12, 2, 0, 0, 0, 0x00, 0x53, (byte) 0x99, 0x45});
+            String answer = new String(exchange(port, out.toByteArray()), StandardCharsets.ISO_8859_1);
+            assertThat(answer).contains("amqp:");
+            bystander.send(bystander.sender("p", target("calm")), text(null, "unbothered"), false);
+            assertThat(bystander.receive(r, 5_000)).isNotNull();
+        }
+    }
+
+    @Test
+    void anAmqp091HeaderGetsTheAmqp10HeaderBack() throws Exception {
+        int port = start(Map.of(), Map.of());
+        assertThat(exchange(port, new byte[]{'A', 'M', 'Q', 'P', 0, 0, 9, 1})).containsExactly('A', 'M', 'Q', 'P', 3, 1, 0, 0);
+    }
+
+    @Test
     void aSilentClientIsClosedAfterTheIdleTimeoutWhileAnActiveOneIsNot() throws Exception {
         int port = start(Map.of("idle-timeout", "1s"), Map.of());
         try (ProtonClient quiet = ProtonClient.connect(port); ProtonClient lively = ProtonClient.connect(port)) {
