@@ -492,7 +492,9 @@ final class MqttConnection {
             writePubReply(MqttMessageType.PUBREC, packetId, SUCCESS);
             return;
         }
-        if (qos > 0 && ++unackedInbound > server.config.receiveMaximum()) {
+        if (qos > 0 && ++unackedInbound > server.config.receiveMaximum() && v5) {
+            // MQTT 5 announced Receive Maximum in CONNACK, so going past it is a protocol error; a 3.1.1 client was
+            // told nothing: it is slowed down instead (its socket stops being read below)
             disconnect(RECEIVE_MAXIMUM_EXCEEDED, "more than receive-maximum " + server.config.receiveMaximum()
                     + " unacknowledged publishes [MQTT-3.3.4-8]");
             return;

@@ -144,6 +144,43 @@ class MqttV3IT {
     }
 
     @Test
+    void aClientPastReceiveMaximumIsSlowedDownNotDisconnectedSince311ClientsAreNeverToldTheLimit() throws Exception {
+        // the consumer is offline and its backlog blocks at 3: publishes wait for it, and so do their PUBACKs
+        gw = new TestGateway(Map.of("receive-maximum", 5), null, Map.of("subscriptions",
+                List.of(Map.of("name", "mqtt/*", "max-pending", 3, "overflow", "block"))));
+        MqttClient consumer = client("slow-consumer", false);
+        consumer.subscribe("slow/#", 1);
+        consumer.disconnect();
+        org.eclipse.paho.client.mqttv3.MqttAsyncClient pub = new org.eclipse.paho.client.mqttv3.MqttAsyncClient(gw.uri(),
+                "eager", new MemoryPersistence());
+        MqttConnectOptions o = new MqttConnectOptions();
+        o.setMaxInflight(100); // far past the gateway's receive-maximum, which MQTT 3.1.1 cannot announce
+        pub.connect(o).waitForCompletion(5_000);
+        List<org.eclipse.paho.client.mqttv3.IMqttDeliveryToken> tokens = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            tokens.add(pub.publish("slow/t", ("m" + i).getBytes(StandardCharsets.UTF_8), 1, false));
+        }
+        org.awaitility.Awaitility.await().pollDelay(java.time.Duration.ofMillis(500)).until(() -> true);
+        assertThat(pub.isConnected()).isTrue();
+        assertThat(tokens.stream().filter(t -> t.isComplete()).count()).as(gw.broker.subscriptionViews().toString())
+                .isLessThan(30);
+
+        List<Received> got = new CopyOnWriteArrayList<>();
+        MqttClient back = new MqttClient(gw.uri(), "slow-consumer", new MemoryPersistence());
+        back.setCallback(recordingInto(got));
+        MqttConnectOptions bo = new MqttConnectOptions();
+        bo.setCleanSession(false);
+        back.connect(bo);
+        clients.add(back);
+        org.awaitility.Awaitility.await().until(() -> got.size() == 30);
+        assertThat(got).extracting(Received::payload).doesNotHaveDuplicates();
+        org.awaitility.Awaitility.await().until(() -> tokens.stream().allMatch(t -> t.isComplete()));
+        assertThat(pub.isConnected()).isTrue();
+        pub.disconnect().waitForCompletion(5_000);
+        pub.close();
+    }
+
+    @Test
     void aPersistentSessionQueuesWhileOfflineAndRedeliversOnReconnect() throws Exception {
         gw = new TestGateway();
         MqttClient device = client("device-1", false);

@@ -162,8 +162,15 @@ final class SubscriptionQueue implements Subscription {
 
     /** Routes a stored message here (called by the partition's context). */
     void offer(StoredMessage m) {
-        Contexts.run(ctx, () -> enqueue(m));
+        incoming.incrementAndGet();
+        Contexts.run(ctx, () -> {
+            incoming.decrementAndGet();
+            enqueue(m);
+        });
     }
+
+    /** Messages offered and not yet enqueued (on their way to ctx): part of the backlog for {@code overflow: block}. */
+    private final java.util.concurrent.atomic.AtomicInteger incoming = new java.util.concurrent.atomic.AtomicInteger();
 
     /** Restores a cursor read back from the store, before any message is offered. */
     void restoreCursor(TopicPartition tp, CursorState state) {
@@ -856,7 +863,7 @@ final class SubscriptionQueue implements Subscription {
     private void updateGauges() {
         backlog = waitingCount();
         unacked = inFlight.size();
-        if (!roomWaiters.isEmpty() && (backlog < policy.maxPending() || deleted)) {
+        if (!roomWaiters.isEmpty() && (backlog + incoming.get() < policy.maxPending() || deleted)) {
             Promise<Void> w;
             while ((w = roomWaiters.poll()) != null) {
                 w.complete();
@@ -870,11 +877,11 @@ final class SubscriptionQueue implements Subscription {
 
     /**
      * With {@code overflow: block}, a future that completes once the backlog is below max-pending (or null when it
-     * already is, or the policy is not block). Called by a partition's context while routing; approximate by a few
-     * messages, since the backlog it reads is the one last published by this queue's context.
+     * already is, or the policy is not block). Called by a partition's context while routing, before {@link #offer}:
+     * the backlog it reads is the one last published by this queue's context plus the messages on their way to it.
      */
     Future<Void> room() {
-        if (policy.overflow() != Overflow.BLOCK || backlog < policy.maxPending()) {
+        if (policy.overflow() != Overflow.BLOCK || backlog + incoming.get() < policy.maxPending()) {
             return null;
         }
         Promise<Void> p = Promise.promise();

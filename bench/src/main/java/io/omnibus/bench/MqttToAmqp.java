@@ -1,0 +1,132 @@
+package io.omnibus.bench;
+
+import jakarta.jms.BytesMessage;
+import jakarta.jms.Connection;
+import jakarta.jms.MessageConsumer;
+import jakarta.jms.Session;
+import org.apache.qpid.jms.JmsConnectionFactory;
+import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttMessage;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The IoT bridge under load: Paho MQTT publishers (QoS 1) to {@code bench/dev-N/temp}, one Qpid JMS consumer on
+ * the AMQP queue {@code bench/#}. At a fixed rate, latency is measured from each message's intended send time
+ * (so a stalled sender does not hide the stall: no coordinated omission); rate 0 sends flat out.
+ * <pre>java -cp bench/target/benchmarks.jar io.omnibus.bench.MqttToAmqp tcp://127.0.0.1:1883 amqp://127.0.0.1:5672 \
+ *     4 5000 2000 256      # publishers, messages each, total rate per second (0 = flat out), payload bytes</pre>
+ */
+public final class MqttToAmqp {
+    private MqttToAmqp() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String mqtt = args[0];
+        String amqp = args[1];
+        int publishers = Integer.parseInt(args[2]);
+        int each = Integer.parseInt(args[3]);
+        int rate = Integer.parseInt(args[4]);
+        int size = Math.max(16, Integer.parseInt(args[5]));
+        int total = publishers * each;
+        long[] latencies = new long[total];
+        AtomicInteger got = new AtomicInteger();
+        CountDownLatch all = new CountDownLatch(1);
+
+        Connection jms = new JmsConnectionFactory(amqp + "?jms.prefetchPolicy.all=1000").createConnection();
+        Session session = jms.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        MessageConsumer consumer = session.createConsumer(session.createQueue("bench/#"));
+        consumer.setMessageListener(m -> {
+            try {
+                byte[] b = new byte[16];
+                ((BytesMessage) m).readBytes(b);
+                long intended = ByteBuffer.wrap(b).getLong(8);
+                int n = got.getAndIncrement();
+                if (n < total) {
+                    latencies[n] = System.nanoTime() - intended;
+                }
+                if (n + 1 == total) {
+                    all.countDown();
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        jms.start();
+
+        long began = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
+        long interval = rate == 0 ? 0 : TimeUnit.SECONDS.toNanos(1) * publishers / rate;
+        List<Thread> threads = new ArrayList<>();
+        for (int p = 0; p < publishers; p++) {
+            int id = p;
+            MqttAsyncClient c = new MqttAsyncClient(mqtt, "bench-dev-" + id + "-" + System.nanoTime(), new MemoryPersistence());
+            MqttConnectOptions o = new MqttConnectOptions();
+            o.setMaxInflight(1000);
+            c.connect(o).waitForCompletion();
+            Thread t = new Thread(() -> {
+                try {
+                    for (int i = 0; i < each; i++) {
+                        long intended = rate == 0 ? System.nanoTime() : began + i * interval + id * (interval / publishers);
+                        long wait = intended - System.nanoTime();
+                        if (wait > 0) {
+                            LockSupport.parkNanos(wait);
+                        }
+                        byte[] payload = new byte[size];
+                        ByteBuffer.wrap(payload).putLong(0, i).putLong(8, intended);
+                        MqttMessage m = new MqttMessage(payload);
+                        m.setQos(1);
+                        while (true) {
+                            try {
+                                c.publish("bench/dev-" + id + "/temp", m);
+                                break;
+                            } catch (org.eclipse.paho.client.mqttv3.MqttException full) {
+                                LockSupport.parkNanos(100_000); // max in-flight reached: wait for PUBACKs
+                            }
+                        }
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, "publisher-" + id);
+            threads.add(t);
+        }
+        threads.forEach(Thread::start);
+        boolean complete = true;
+        long lastReport = System.nanoTime();
+        while (!all.await(1, TimeUnit.SECONDS)) {
+            System.err.printf("  %d / %d received%n", got.get(), total);
+            if (System.nanoTime() - lastReport > TimeUnit.SECONDS.toNanos(120)) {
+                complete = false;
+                break;
+            }
+        }
+        double seconds = (System.nanoTime() - began) / 1e9;
+        int n = Math.min(got.get(), total);
+        long[] sorted = Arrays.copyOf(latencies, n);
+        Arrays.sort(sorted);
+        System.out.printf("MQTT QoS1 -> AMQP queue: %d publishers, %d messages of %d B, offered %s: received %d (%s), "
+                        + "%.0f msg/s; latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.2f%n",
+                publishers, total, size, rate == 0 ? "flat out" : rate + "/s", n, complete && n == total ? "lossless" : "LOST",
+                n / seconds, pct(sorted, 50), pct(sorted, 90), pct(sorted, 99), pct(sorted, 99.9),
+                sorted.length == 0 ? 0 : sorted[sorted.length - 1] / 1e6);
+        jms.close();
+        System.exit(0);
+    }
+
+    private static double pct(long[] sorted, double p) {
+        if (sorted.length == 0) {
+            return 0;
+        }
+        int i = (int) Math.min(sorted.length - 1, Math.ceil(p / 100 * sorted.length) - 1);
+        return sorted[Math.max(0, i)] / 1e6;
+    }
+}
