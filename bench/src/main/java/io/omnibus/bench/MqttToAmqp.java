@@ -40,6 +40,7 @@ public final class MqttToAmqp {
         int total = publishers * each;
         long[] latencies = new long[total];
         AtomicInteger got = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicLong secondMax = new java.util.concurrent.atomic.AtomicLong();
         CountDownLatch all = new CountDownLatch(1);
 
         Connection jms = new JmsConnectionFactory(amqp + "?jms.prefetchPolicy.all=1000").createConnection();
@@ -53,6 +54,7 @@ public final class MqttToAmqp {
                 int n = got.getAndIncrement();
                 if (n < total) {
                     latencies[n] = System.nanoTime() - intended;
+                    secondMax.accumulateAndGet(latencies[n], Math::max);
                 }
                 if (n + 1 == total) {
                     all.countDown();
@@ -63,15 +65,20 @@ public final class MqttToAmqp {
         });
         jms.start();
 
+        List<MqttAsyncClient> clients = new ArrayList<>();
+        for (int p = 0; p < publishers; p++) { // all connected before the clock starts
+            MqttAsyncClient c = new MqttAsyncClient(mqtt, "bench-dev-" + p + "-" + System.nanoTime(), new MemoryPersistence());
+            MqttConnectOptions o = new MqttConnectOptions();
+            o.setMaxInflight(1000);
+            c.connect(o).waitForCompletion();
+            clients.add(c);
+        }
         long began = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
         long interval = rate == 0 ? 0 : TimeUnit.SECONDS.toNanos(1) * publishers / rate;
         List<Thread> threads = new ArrayList<>();
         for (int p = 0; p < publishers; p++) {
             int id = p;
-            MqttAsyncClient c = new MqttAsyncClient(mqtt, "bench-dev-" + id + "-" + System.nanoTime(), new MemoryPersistence());
-            MqttConnectOptions o = new MqttConnectOptions();
-            o.setMaxInflight(1000);
-            c.connect(o).waitForCompletion();
+            MqttAsyncClient c = clients.get(p);
             Thread t = new Thread(() -> {
                 try {
                     for (int i = 0; i < each; i++) {
@@ -103,7 +110,8 @@ public final class MqttToAmqp {
         boolean complete = true;
         long lastReport = System.nanoTime();
         while (!all.await(1, TimeUnit.SECONDS)) {
-            System.err.printf("  %d / %d received%n", got.get(), total);
+            System.out.printf("  %d / %d received, worst latency this second %.1f ms%n", got.get(), total,
+                    secondMax.getAndSet(0) / 1e6);
             if (System.nanoTime() - lastReport > TimeUnit.SECONDS.toNanos(120)) {
                 complete = false;
                 break;
