@@ -67,6 +67,8 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     /** SASL succeeded, or was skipped while anonymous access is on; nothing but SASL is processed before. */
     private boolean authenticated;
     private boolean authFailed;
+    /** The connection was opened (after authentication): until then every engine event but the open is ignored. */
+    private boolean authorized;
     private boolean closed;
     private boolean counted;
     private long tickTimer = -1;
@@ -107,8 +109,19 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        // a client that does not read what we send stops being read: its sends wait, memory stays bounded
+        // a client that does not read what we send stops being read (its sends wait) and gets nothing more
+        // pushed (no consumer credit is renewed) until it catches up: memory stays bounded
         channel.config().setAutoRead(channel.isWritable());
+        if (channel.isWritable()) {
+            context.emit(null, v -> {
+                for (Link link = connection.linkHead(null, null); link != null; link = link.next(null, null)) {
+                    if (link.getContext() instanceof OutgoingLink out) {
+                        out.onFlow();
+                    }
+                }
+                pump();
+            });
+        }
     }
 
     @Override
@@ -158,7 +171,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             if (authFailed) {
                 return; // the outcome is on its way; nothing after it is read
             }
-            while (in.isReadable()) {
+            while (in.isReadable() && !closed && !authFailed) {
                 int capacity = transport.capacity();
                 if (capacity <= 0) {
                     break; // the input side is closed (an error was raised): the rest is not read
@@ -309,7 +322,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
                 in.detached();
             }
         }
-        Future.all(closing).onComplete(x -> temporary.forEach(broker::unsubscribe));
+        Future.all(closing).onComplete(x -> List.copyOf(temporary).forEach(broker::unsubscribe));
         AmqpServer.LOG.info("amqp {} closed: container {}", id, containerId);
     }
 
@@ -353,7 +366,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             String name = new String(response, first + 1, second - first - 1, StandardCharsets.UTF_8);
             byte[] password = java.util.Arrays.copyOfRange(response, second + 1, response.length);
             // hashing takes milliseconds: off the event loop; the outcome is sent from here again
-            server.ctx.vertx().executeBlocking(() -> server.ctx.authenticator().authenticate(name, password))
+            server.ctx.vertx().executeBlocking(() -> server.ctx.authenticator().authenticate(name, password), false)
                     .onComplete(ar -> {
                         if (closed) {
                             return;
@@ -373,6 +386,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             AmqpServer.LOG.info("amqp {} from {}: authentication failed: {}", id, channel.remoteAddress(), why);
             sasl.done(Sasl.SaslOutcome.PN_SASL_AUTH);
             authFailed = true; // the outcome goes out with the next flush, then the socket closes
+            transport.close_tail(); // and nothing the client pipelined behind its response is read
         }
 
         private int indexOf(byte[] b, int from) {
@@ -420,6 +434,10 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     private void processEventQueue() {
         Event e;
         while ((e = collector.peek()) != null) {
+            if (!authorized && e.getType() != Event.Type.CONNECTION_REMOTE_OPEN) {
+                collector.pop(); // frames pipelined by a client that has not (or not yet) authenticated
+                continue;
+            }
             try {
                 handle(e);
             } catch (RuntimeException failure) {
@@ -455,6 +473,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
                     }
                 }
                 s.close();
+                s.free();
             }
             case LINK_REMOTE_OPEN -> onLinkOpen(e.getLink());
             case LINK_REMOTE_DETACH, LINK_REMOTE_CLOSE -> {
@@ -468,6 +487,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
                         link.detach();
                     }
                     pump();
+                    link.free(); // its unsettled deliveries (and the envelopes they hold) go with it
                 });
             }
             case LINK_FLOW -> {
@@ -482,6 +502,11 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
                     in.onTransfer(d);
                 } else if (owner instanceof OutgoingLink out) {
                     out.onDisposition(d);
+                } else if (d.isPartial() && d.available() > 2L * broker.maxMessageSize() + 64 * 1024) {
+                    // more of a transfer on a link we already ended for its size: the connection pays now
+                    connection.setCondition(new ErrorCondition(Symbol.valueOf("amqp:link:message-size-exceeded"),
+                            "a transfer kept growing past " + broker.maxMessageSize() + " bytes after its link was closed"));
+                    connection.close();
                 }
             }
             case TRANSPORT_ERROR -> AmqpServer.LOG.info("amqp {} ({}) from {}: {}", id, containerId,
@@ -496,9 +521,11 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         if (!authenticated && !(header[4] == 0 && server.ctx.authenticator().allowsAnonymous())) {
             AmqpServer.LOG.info("amqp {} from {}: open without authentication; closing", id, channel.remoteAddress());
             closed = true;
+            transport.close_tail();
             channel.close();
             return;
         }
+        authorized = true;
         containerId = connection.getRemoteContainer() == null ? "" : connection.getRemoteContainer();
         origin = new Origin("amqp", containerId, id);
         connection.setContainer("omnibus");
@@ -544,6 +571,11 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     }
 
     /** Refuses an attach: an attach with a null terminus, then a detach with the error [AMQP 2.6.3]. */
+    /** A link of ours ended it with an error (its context already cleared): it no longer counts. */
+    void linkFailed() {
+        linkCount--;
+    }
+
     void refuse(Link link, String condition, String description) {
         AmqpServer.LOG.info("amqp {} ({}): link '{}' refused: {} {}", id, containerId, link.getName(), condition,
                 description);
@@ -563,6 +595,10 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
 
     // ---- addresses ----------------------------------------------------------------------------------------
 
+    boolean writable() {
+        return channel.isWritable();
+    }
+
     /** A new temporary node's address, owned by this connection. */
     String newTemporaryAddress() {
         String a = TEMP_PREFIX + id + "/" + (++tempNodes);
@@ -570,9 +606,18 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         return a;
     }
 
-    /** Whether {@code name} is a temporary node of another connection. */
-    boolean foreignTemporary(String name) {
-        return name.startsWith(TEMP_PREFIX) && !name.startsWith(TEMP_PREFIX + id + "/");
+    /**
+     * Whether a client may read from {@code filter}: '$' addresses belong to the gateway, so of them only dead
+     * letters ({@code $dlq/...}) and this connection's own temporary nodes (no wildcards) may be read.
+     */
+    boolean mayRead(String filter) {
+        if (!filter.startsWith("$")) {
+            return true;
+        }
+        if (filter.startsWith("$dlq/")) {
+            return true;
+        }
+        return filter.startsWith(TEMP_PREFIX + id + "/") && filter.indexOf('+') < 0 && filter.indexOf('#') < 0;
     }
 
     /**
@@ -580,6 +625,9 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
      * messages for receivers that have not attached yet. Temporary queues are not durable.
      */
     Future<Subscription> declareQueue(String filter) {
+        if (queues.size() > 10_000) {
+            queues.clear(); // a cache only: an anonymous sender to ever new addresses must not grow it without end
+        }
         Future<Subscription> known = queues.get(filter);
         if (known != null && !known.failed()) {
             return known;

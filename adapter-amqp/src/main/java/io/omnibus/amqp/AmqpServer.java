@@ -2,7 +2,7 @@ package io.omnibus.amqp;
 
 import io.omnibus.core.spi.AdapterContext;
 import io.omnibus.core.spi.ProtocolAdapter;
-import io.omnibus.core.spi.TcpListener;
+import io.omnibus.core.transport.TcpListener;
 import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -59,6 +59,8 @@ final class AmqpTranslation {
     static final String GROUP_SEQUENCE = "amqp.group-sequence";
     static final String REPLY_TO_GROUP_ID = "amqp.reply-to-group-id";
     static final String PROPERTY_TYPES = "amqp.application-properties.types";
+    /** An application property whose own name starts with {@code amqp.} travels under this prefix. */
+    static final String ESCAPED_PROPERTY = "amqp.application-property.";
     static final String ANNOTATION = "amqp.message-annotations.";
     static final String ANNOTATION_TYPES = "amqp.message-annotations.types";
     static final String BODY = "amqp.body";
@@ -149,14 +151,16 @@ final class AmqpTranslation {
             JsonObject types = new JsonObject();
             for (Map.Entry<String, Object> e : ap.getValue().entrySet()) {
                 Object v = e.getValue();
+                // a property named like our own headers is kept apart, so it cannot pass for one
+                String name = e.getKey().startsWith(PREFIX) ? ESCAPED_PROPERTY + e.getKey() : e.getKey();
                 if (v instanceof Binary bin) {
-                    b.header(Header.ofBytes(e.getKey(), bytes(bin)));
+                    b.header(Header.ofBytes(name, bytes(bin)));
                 } else {
-                    b.header(e.getKey(), v == null ? "" : scalarText(v));
+                    b.header(name, v == null ? "" : scalarText(v));
                 }
                 String type = scalarType(v);
                 if (!type.equals("string") && !type.equals("binary")) {
-                    types.put(e.getKey(), type);
+                    types.put(name, type);
                 }
             }
             if (!types.isEmpty()) {
@@ -177,7 +181,7 @@ final class AmqpTranslation {
                 }
                 if (e.getKey().equals(DELIVERY_DELAY) && v instanceof Number n) {
                     if (n.longValue() > 0) {
-                        b.deliverAt(now + n.longValue());
+                        b.deliverAt(now + Math.min(n.longValue(), Long.MAX_VALUE - now));
                     }
                     continue;
                 }
@@ -295,7 +299,11 @@ final class AmqpTranslation {
             }
         }
         if (e.header(GROUP_SEQUENCE) != null) {
-            p.setGroupSequence(UnsignedInteger.valueOf(Long.parseLong(e.header(GROUP_SEQUENCE))));
+            try {
+                p.setGroupSequence(UnsignedInteger.valueOf(e.header(GROUP_SEQUENCE)));
+            } catch (RuntimeException malformed) {
+                // a header of that name set by another protocol: not a group sequence
+            }
         }
         if (e.header(REPLY_TO_GROUP_ID) != null) {
             p.setReplyToGroupId(e.header(REPLY_TO_GROUP_ID));
@@ -318,6 +326,8 @@ final class AmqpTranslation {
             if (name.startsWith(ANNOTATION) && !name.equals(ANNOTATION_TYPES)) {
                 String key = name.substring(ANNOTATION.length());
                 annotations.putIfAbsent(Symbol.valueOf(key), typed(hd, annotationTypes.getString(key)));
+            } else if (name.startsWith(ESCAPED_PROPERTY)) {
+                props.putIfAbsent(name.substring(ESCAPED_PROPERTY.length()), typed(hd, propertyTypes.getString(name)));
             } else if (!name.startsWith(PREFIX)) {
                 // MQTT allows a user property name twice; AMQP application-properties are a map: the first wins
                 props.putIfAbsent(name, typed(hd, propertyTypes.getString(name)));
@@ -339,8 +349,9 @@ final class AmqpTranslation {
             m.setMessageAnnotations(new MessageAnnotations(annotations));
         }
 
-        if (keptBody) {
-            m.setBody(decodeSection(bytes(e.headers(BODY).get(0))));
+        Section kept = keptBody ? decodeSectionOrNull(bytes(e.headers(BODY).get(0))) : null;
+        if (kept != null) {
+            m.setBody(kept);
         } else if (e.payloadUtf8()) {
             m.setBody(new AmqpValue(e.payloadAsString()));
         } else {
@@ -400,11 +411,14 @@ final class AmqpTranslation {
         }
     }
 
-    private static Section decodeSection(byte[] bytes) {
+    /** The kept body section, or null when the header holds something else (set by another protocol, say). */
+    private static Section decodeSectionOrNull(byte[] bytes) {
         DecoderImpl decoder = DECODER.get();
         decoder.setByteBuffer(ByteBuffer.wrap(bytes));
         try {
-            return (Section) decoder.readObject();
+            return decoder.readObject() instanceof Section s ? s : null;
+        } catch (RuntimeException malformed) {
+            return null;
         } finally {
             decoder.setByteBuffer(null);
         }
@@ -425,10 +439,10 @@ final class AmqpTranslation {
             list.forEach(x -> a.add(toJson(x)));
             return a;
         }
-        if (v instanceof Object[] array) {
+        if (v.getClass().isArray()) { // AMQP arrays: of objects or of primitives
             JsonArray a = new JsonArray();
-            for (Object x : array) {
-                a.add(toJson(x));
+            for (int i = 0; i < java.lang.reflect.Array.getLength(v); i++) {
+                a.add(toJson(java.lang.reflect.Array.get(v, i)));
             }
             return a;
         }

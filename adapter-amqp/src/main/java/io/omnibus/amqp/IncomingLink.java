@@ -93,8 +93,8 @@ final class IncomingLink {
     }
 
     void onTransfer(Delivery d) {
-        if (gone) {
-            return;
+        if (gone || d != receiver.current()) {
+            return; // a disposition on an earlier delivery also raises DELIVERY: only the current transfer is read
         }
         if (d.isAborted()) {
             d.settle();
@@ -199,6 +199,7 @@ final class IncomingLink {
                 condition, description);
         detached();
         receiver.setContext(null);
+        conn.linkFailed();
         receiver.setCondition(new ErrorCondition(Symbol.valueOf(condition), description));
         receiver.close();
     }

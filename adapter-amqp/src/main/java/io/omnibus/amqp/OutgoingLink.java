@@ -52,6 +52,10 @@ final class OutgoingLink implements DeliveryHandler {
     private int granted;
     private boolean draining;
     private boolean gone;
+    /** The attach is still in progress (subscribe, attach): a detach meanwhile leaves the cleanup to its end. */
+    private Future<Void> attaching;
+    /** Consumer credit never exceeds this, whatever the client grants: what is pushed and not yet written is bounded. */
+    private static final int MAX_GRANTED = 1000;
 
     private enum Lifetime { KEEP, DELETE_WITH_LINK, DURABLE, VOLATILE_SHARED }
 
@@ -92,6 +96,7 @@ final class OutgoingLink implements DeliveryHandler {
             if (Boolean.TRUE.equals(remote.getDynamic())) {
                 filter = conn.newTemporaryAddress(); // a reply queue (or topic) for this connection
                 local.setAddress(filter);
+                lifetime = Lifetime.DELETE_WITH_LINK; // delete-on-close: the node goes with this link
             } else {
                 filter = remote.getAddress();
                 String invalid = Termini.invalidFilter(filter);
@@ -100,9 +105,9 @@ final class OutgoingLink implements DeliveryHandler {
                     conn.pump();
                     return;
                 }
-                if (conn.foreignTemporary(filter)) {
-                    conn.refuse(sender, "amqp:unauthorized-access", "'" + filter
-                            + "' is a temporary node of another connection");
+                if (!conn.mayRead(filter)) {
+                    conn.refuse(sender, "amqp:unauthorized-access", "'" + filter + "' belongs to the gateway: of the '$' "
+                            + "addresses, clients may read $dlq/... and their own connection's temporary nodes");
                     conn.pump();
                     return;
                 }
@@ -137,19 +142,26 @@ final class OutgoingLink implements DeliveryHandler {
         Future<Subscription> sub = spec.filter().filter().equals(spec.name()) && !Termini.isTopic(local.getCapabilities())
                 ? conn.declareQueue(spec.name()) : conn.broker.subscribe(spec);
         SubscriptionSpec created = spec;
+        io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+        attaching = done.future();
         sub.compose(s -> lifetime == Lifetime.DURABLE ? remember(created).map(s) : Future.succeededFuture(s))
                 .compose(s -> s.attach(new ConsumerSpec(conn.origin, this, 0, presettled)))
                 .onComplete(ar -> {
-                    if (gone) {
-                        if (ar.succeeded()) {
-                            ar.result().close();
-                        }
+                    attaching = null;
+                    if (ar.succeeded()) {
+                        consumer = ar.result();
+                    }
+                    if (gone) { // detached meanwhile: the cleanup it left to us
+                        cleanup(closedByClient).onComplete(x -> done.complete());
                         return;
                     }
+                    done.complete();
                     if (ar.failed()) {
+                        if (lifetime == Lifetime.VOLATILE_SHARED) {
+                            conn.server.volatileShared.computeIfPresent(subscription, (k, n) -> n <= 1 ? null : n - 1);
+                        }
                         conn.refuse(sender, AmqpConnection.condition(ar.cause()), ar.cause().getMessage());
                     } else {
-                        consumer = ar.result();
                         sender.open();
                         onFlow(); // credit may have come with the attach
                     }
@@ -186,8 +198,9 @@ final class OutgoingLink implements DeliveryHandler {
         if (consumer == null || gone) {
             return;
         }
-        int want = sender.getCredit() - granted;
-        if (want > 0) {
+        // credit goes to the consumer in slices of at most MAX_GRANTED, and not while the socket is backed up
+        int want = Math.min(sender.getCredit(), MAX_GRANTED) - granted;
+        if (want > 0 && conn.writable()) {
             granted += want;
             consumer.credit(want);
         }
@@ -195,7 +208,8 @@ final class OutgoingLink implements DeliveryHandler {
             draining = true;
             consumer.drain().onComplete(ar -> {
                 draining = false;
-                granted = 0; // the consumer's credit is gone; what is left of the link's goes with drained()
+                // the consumer dropped what it had; credit granted after the drain began is still there
+                granted = Math.max(0, granted - (ar.succeeded() ? ar.result() : granted));
                 if (!gone) {
                     sender.drained();
                     conn.pump();
@@ -221,6 +235,9 @@ final class OutgoingLink implements DeliveryHandler {
         sender.advance();
         if (presettled) {
             pd.settle();
+        }
+        if (granted < MAX_GRANTED / 2) {
+            onFlow(); // the next slice of the client's credit
         }
         conn.pumpSoon();
     }
@@ -266,12 +283,19 @@ final class OutgoingLink implements DeliveryHandler {
         pd.settle();
     }
 
+    private boolean closedByClient;
+
     /** The link went: detached (subscription kept if durable) or closed by the client (a durable one ends too). */
     Future<Void> detached(boolean closedByClient) {
         if (gone) {
             return Future.succeededFuture();
         }
         gone = true;
+        this.closedByClient = closedByClient;
+        return attaching != null ? attaching : cleanup(closedByClient);
+    }
+
+    private Future<Void> cleanup(boolean closedByClient) {
         Future<Void> closing = consumer == null ? Future.succeededFuture() : consumer.close();
         String name = subscription;
         if (name == null) {

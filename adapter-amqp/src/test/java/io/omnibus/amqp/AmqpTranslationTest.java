@@ -108,6 +108,20 @@ class AmqpTranslationTest {
     }
 
     @Test
+    void anApplicationPropertyNamedLikeOurHeadersIsKeptApartAndComesBackAsItWas() {
+        Message in = Message.Factory.create();
+        in.setApplicationProperties(new ApplicationProperties(Map.of("amqp.group-sequence", "not a number")));
+        Envelope e = AmqpTranslation.toEnvelope(in, Address.of("q"), false, AMQP, NOW);
+        assertThat(e.header(AmqpTranslation.GROUP_SEQUENCE)).isNull();
+        Message out = AmqpTranslation.toMessage(e, 0, NOW);
+        assertThat(out.getApplicationProperties().getValue()).containsEntry("amqp.group-sequence", "not a number");
+        // and a stray header of that name from another protocol does not break the delivery
+        Envelope stray = Envelope.builder("q").payload(new byte[0]).header(AmqpTranslation.GROUP_SEQUENCE, "x")
+                .header(AmqpTranslation.BODY, "not a section").origin(MQTT).build();
+        assertThat(AmqpTranslation.toMessage(stray, 0, NOW).getProperties().getGroupSequence()).isNull();
+    }
+
+    @Test
     void mapsListsAndSequencesBecomeJsonForOthersAndStayThemselvesForAmqp() {
         Message in = Message.Factory.create();
         Map<String, Object> map = new LinkedHashMap<>();

@@ -179,6 +179,16 @@ class ProtonIT {
             c.await(() -> spy.getRemoteState() == EndpointState.CLOSED, 5_000);
             assertThat(spy.getRemoteCondition().getCondition().toString()).isEqualTo("amqp:unauthorized-access");
 
+            for (String gatewayOwned : List.of("$tmp/#", "$tmp/amqp/+/1", "$SYS/broker")) {
+                Receiver wildcard = c.receiver("w-" + gatewayOwned, queue(gatewayOwned), 1, false);
+                c.await(() -> wildcard.getRemoteState() == EndpointState.CLOSED, 5_000);
+                assertThat(wildcard.getRemoteCondition().getCondition().toString()).as(gatewayOwned)
+                        .isEqualTo("amqp:unauthorized-access");
+            }
+            Receiver deadLetters = c.receiver("dlq", queue("$dlq/#"), 1, false); // dead letters may be read
+            c.await(() -> deadLetters.getRemoteState() != EndpointState.UNINITIALIZED, 5_000);
+            assertThat(deadLetters.getRemoteState()).isEqualTo(EndpointState.ACTIVE);
+
             // and the connection still works
             Receiver ok = c.receiver("ok", queue("fine"), 5, false);
             c.send(c.sender("p", target("fine")), text(null, "still here"), false);

@@ -3,7 +3,7 @@ package io.omnibus.mqtt;
 import io.omnibus.core.spi.AdapterContext;
 import io.omnibus.core.spi.Authenticator;
 import io.omnibus.core.spi.ProtocolAdapter;
-import io.omnibus.core.spi.TcpListener;
+import io.omnibus.core.transport.TcpListener;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;

@@ -1,4 +1,4 @@
-package io.omnibus.core.spi;
+package io.omnibus.core.transport;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
