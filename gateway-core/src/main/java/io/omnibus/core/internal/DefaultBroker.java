@@ -9,6 +9,7 @@ import io.omnibus.core.spi.Broker;
 import io.omnibus.core.spi.BrokerException;
 import io.omnibus.core.spi.BrokerException.Reason;
 import io.omnibus.core.spi.Envelope;
+import io.omnibus.core.spi.Logs;
 import io.omnibus.core.spi.PublishResult;
 import io.omnibus.core.spi.Subscription;
 import io.omnibus.core.spi.SubscriptionSpec;
@@ -94,6 +95,8 @@ public final class DefaultBroker implements Broker {
         // confined to ctx
         boolean ready;
         final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
+        /** Waiting for the next append (long polls of {@link Logs#awaitAppend}); confined to ctx. */
+        final ArrayDeque<Runnable> appendWaiters = new ArrayDeque<>();
         // written on ctx, read by the admin API
         volatile long messages;
         volatile long bytes;
@@ -121,6 +124,9 @@ public final class DefaultBroker implements Broker {
                     metrics.messageIn(e.origin().protocol(), e);
                     List<Future<Void>> full = new ArrayList<>(0);
                     int routed = route(new StoredMessage(tp, ar.result(), e), full);
+                    while (!appendWaiters.isEmpty()) {
+                        appendWaiters.poll().run();
+                    }
                     PublishResult result = new PublishResult(tp.address(), tp.partition(), ar.result(), routed);
                     if (full.isEmpty()) {
                         promise.complete(result);
@@ -209,7 +215,19 @@ public final class DefaultBroker implements Broker {
     }
 
     @Override
+    public Logs logs() {
+        return logs;
+    }
+
+    private final Logs logs = new PartitionLogs(this);
+
+    @Override
     public Future<PublishResult> publish(Envelope envelope) {
+        return publish(envelope, -1);
+    }
+
+    /** Publishes to {@code partition}, or to the one the topic chooses when it is negative. */
+    Future<PublishResult> publish(Envelope envelope, int partition) {
         Context caller = Vertx.currentContext();
         if (envelope.payloadSize() > config.maxMessageSize()) {
             return Future.failedFuture(new BrokerException(Reason.MESSAGE_TOO_LARGE, "message of " + envelope.payloadSize()
@@ -229,17 +247,27 @@ public final class DefaultBroker implements Broker {
             }
             topic = topicFor(envelope.address());
         }
-        Partition p = topic.choose(envelope);
+        if (partition >= topic.partitions.length) {
+            publishDone();
+            return Future.failedFuture(new BrokerException(Reason.NOT_FOUND, "address '" + envelope.address() + "' has "
+                    + topic.partitions.length + " partitions; there is no partition " + partition));
+        }
+        Partition p = partition >= 0 ? topic.partitions[partition] : topic.choose(envelope);
         Promise<PublishResult> promise = Promise.promise();
         Contexts.run(p.ctx, () -> p.append(envelope, promise));
         return Contexts.on(caller, promise.future());
     }
 
     private Topic topicFor(Address address) {
+        return topicFor(address, 0);
+    }
+
+    /** The topic, created with {@code partitions} (the configured count when 0) if it does not exist. */
+    private Topic topicFor(Address address, int partitions) {
         Topic[] created = new Topic[1];
         Topic t = topics.computeIfAbsent(address, a -> {
             boolean queue = config.isQueue(a);
-            created[0] = new Topic(a, config.partitionsFor(a), queue, !queue);
+            created[0] = new Topic(a, partitions > 0 ? partitions : config.partitionsFor(a), queue, !queue);
             return created[0];
         });
         if (created[0] != null && t.queue) {
@@ -255,6 +283,52 @@ public final class DefaultBroker implements Broker {
                     });
         }
         return t;
+    }
+
+    // ---- for PartitionLogs -----------------------------------------------------------------------
+
+    static final String TOPICS = "omnibus.topics";
+
+    /** The partition count; creates the topic (its count kept in the store's state) when asked to. */
+    Future<Integer> partitionCount(Address address, int partitions, boolean create) {
+        Topic t = topics.get(address);
+        if (t != null) {
+            return Future.succeededFuture(t.partitions.length);
+        }
+        if (!create) {
+            return Future.failedFuture(new BrokerException(Reason.UNKNOWN_ADDRESS, "address '" + address
+                    + "' does not exist"));
+        }
+        Topic made = topicFor(address, partitions);
+        return store.putState(TOPICS, address.name(), Integer.toString(made.partitions.length)
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8)).map(v -> made.partitions.length);
+    }
+
+    Map<Address, Integer> partitionCounts() {
+        Map<Address, Integer> out = new java.util.HashMap<>();
+        topics.forEach((a, t) -> out.put(a, t.partitions.length));
+        return out;
+    }
+
+    /** The partition's context, or null when the topic or partition does not exist. */
+    Context partitionContext(Address address, int partition) {
+        Topic t = topics.get(address);
+        return t == null || partition < 0 || partition >= t.partitions.length ? null : t.partitions[partition].ctx;
+    }
+
+    /** On the partition's context: runs {@code r} after the next append to it. */
+    void onNextAppend(Address address, int partition, Runnable r) {
+        Topic t = topics.get(address);
+        Partition p = t.partitions[partition];
+        Contexts.check(p.ctx, "partition " + p.tp);
+        p.appendWaiters.add(r);
+    }
+
+    /** On the partition's context: forgets a waiter added by {@link #onNextAppend}. */
+    void cancelNextAppend(Address address, int partition, Runnable r) {
+        Partition p = topics.get(address).partitions[partition];
+        Contexts.check(p.ctx, "partition " + p.tp);
+        p.appendWaiters.remove(r);
     }
 
     private int route(StoredMessage m, List<Future<Void>> full) {
@@ -406,6 +480,14 @@ public final class DefaultBroker implements Broker {
         for (TopicPartition tp : store.partitions()) {
             stored.merge(tp.address(), tp.partition() + 1, Math::max);
         }
+        store.states(TOPICS).forEach((name, count) -> { // topics made with a partition count (Kafka CreateTopics)
+            try {
+                stored.merge(Address.of(name), Integer.parseInt(new String(count, java.nio.charset.StandardCharsets.UTF_8)),
+                        Math::max);
+            } catch (RuntimeException e) {
+                LOG.error("the partition count kept for {} cannot be read back: {}", name, e.toString());
+            }
+        });
         stored.forEach((a, n) -> topics.put(a, new Topic(a, Math.max(config.partitionsFor(a), n), config.isQueue(a), true)));
         return store.subscriptions().compose(saved -> {
             Promise<Void> done = Promise.promise();

@@ -17,6 +17,9 @@ public interface Broker {
      */
     Future<PublishResult> publish(Envelope envelope);
 
+    /** Offset-addressed access to the partition logs (Kafka, RocketMQ). */
+    Logs logs();
+
     /** The largest payload {@link #publish} accepts ({@code broker.max-message-size}), for protocols that announce it. */
     int maxMessageSize();
 

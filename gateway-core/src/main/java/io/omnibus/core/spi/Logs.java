@@ -1,0 +1,53 @@
+package io.omnibus.core.spi;
+
+import io.vertx.core.Future;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Offset-addressed access to the addresses' partition logs, for protocols whose clients keep their own position
+ * (a Kafka fetch, a RocketMQ pull by queue offset) and choose partitions themselves. Everything published by any
+ * protocol is in these logs; subscriptions are cursors on them. Futures complete on the caller's Vert.x context.
+ */
+public interface Logs {
+    /**
+     * The partition count of {@code address}. When the topic does not exist: with {@code create}, it is created
+     * with {@code partitions} partitions (the configured count when 0) and the count kept durably; otherwise the
+     * future fails with {@link BrokerException.Reason#UNKNOWN_ADDRESS}.
+     */
+    Future<Integer> partitions(Address address, int partitions, boolean create);
+
+    /** The topics that exist, with their partition counts. */
+    Map<Address, Integer> topics();
+
+    /**
+     * Stores and routes one message on the given partition, like {@link Broker#publish} otherwise. Fails with
+     * {@link BrokerException.Reason#NOT_FOUND} for a partition the topic does not have.
+     */
+    Future<PublishResult> append(Envelope envelope, int partition);
+
+    /** Up to {@code max} messages from {@code fromOffset} on (fewer at the end of the log; none past it). */
+    Future<List<Entry>> read(Address address, int partition, long fromOffset, int max);
+
+    /** The first offset still kept (retention moves it). */
+    long startOffset(Address address, int partition);
+
+    /** The offset the next message will get. */
+    long endOffset(Address address, int partition);
+
+    /**
+     * The first offset whose message was created at or after {@code epochMillis}, or the end offset when none
+     * was. A binary search over creation times, which are the producers' and need not be ordered: approximate
+     * when they are not.
+     */
+    Future<Long> offsetAt(Address address, int partition, long epochMillis);
+
+    /** Completes with true once the log holds an offset at or past {@code offset}, or with false after {@code wait}. */
+    Future<Boolean> awaitAppend(Address address, int partition, long offset, Duration wait);
+
+    /** One message of a log and its offset. */
+    record Entry(long offset, Envelope envelope) {
+    }
+}
