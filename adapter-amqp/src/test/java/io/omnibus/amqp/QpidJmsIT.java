@@ -210,7 +210,6 @@ class QpidJmsIT {
         Session service = connect(null).createSession(false, Session.AUTO_ACKNOWLEDGE);
         MessageConsumer requests = service.createConsumer(service.createQueue("rpc/time"));
         MessageProducer replies = service.createProducer(null); // anonymous: ANONYMOUS-RELAY
-        service.getTransacted();
 
         Session client = connect(null).createSession(false, Session.AUTO_ACKNOWLEDGE);
         TemporaryQueue replyTo = client.createTemporaryQueue();
