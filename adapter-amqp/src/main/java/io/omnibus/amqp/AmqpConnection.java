@@ -5,7 +5,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.omnibus.core.spi.Address;
 import io.omnibus.core.spi.Broker;
 import io.omnibus.core.spi.BrokerException;
 import io.omnibus.core.spi.ConnectionInfo;
@@ -651,14 +650,5 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             case SUBSCRIPTION_CONFLICT -> "amqp:precondition-failed";
             case SHUTTING_DOWN -> "amqp:connection:forced";
         };
-    }
-
-    /** The canonical address for a terminus address, or null when it is invalid (the caller refuses). */
-    static Address addressOrNull(String name) {
-        try {
-            return Address.of(name);
-        } catch (RuntimeException invalid) {
-            return null;
-        }
     }
 }

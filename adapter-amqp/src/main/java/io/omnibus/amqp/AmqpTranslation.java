@@ -153,15 +153,7 @@ final class AmqpTranslation {
                 Object v = e.getValue();
                 // a property named like our own headers is kept apart, so it cannot pass for one
                 String name = e.getKey().startsWith(PREFIX) ? ESCAPED_PROPERTY + e.getKey() : e.getKey();
-                if (v instanceof Binary bin) {
-                    b.header(Header.ofBytes(name, bytes(bin)));
-                } else {
-                    b.header(name, v == null ? "" : scalarText(v));
-                }
-                String type = scalarType(v);
-                if (!type.equals("string") && !type.equals("binary")) {
-                    types.put(name, type);
-                }
+                typedHeader(b, name, v, types, name);
             }
             if (!types.isEmpty()) {
                 b.header(PROPERTY_TYPES, types.encode());
@@ -172,7 +164,7 @@ final class AmqpTranslation {
             JsonObject types = new JsonObject();
             for (Map.Entry<Symbol, Object> e : ma.getValue().entrySet()) {
                 Object v = e.getValue();
-                if (e.getKey().equals(DELIVERY_TIME) && v instanceof Number || v instanceof Date && e.getKey().equals(DELIVERY_TIME)) {
+                if (e.getKey().equals(DELIVERY_TIME) && (v instanceof Number || v instanceof Date)) {
                     long at = v instanceof Date d ? d.getTime() : ((Number) v).longValue();
                     if (at > now) {
                         b.deliverAt(at);
@@ -189,16 +181,7 @@ final class AmqpTranslation {
                     b.retain(Boolean.TRUE.equals(v));
                     continue;
                 }
-                String name = ANNOTATION + e.getKey();
-                if (v instanceof Binary bin) {
-                    b.header(Header.ofBytes(name, bytes(bin)));
-                } else {
-                    b.header(name, v == null ? "" : scalarText(v));
-                }
-                String type = scalarType(v);
-                if (!type.equals("string") && !type.equals("binary")) {
-                    types.put(e.getKey().toString(), type);
-                }
+                typedHeader(b, ANNOTATION + e.getKey(), v, types, e.getKey().toString());
             }
             if (!types.isEmpty()) {
                 b.header(ANNOTATION_TYPES, types.encode());
@@ -206,6 +189,19 @@ final class AmqpTranslation {
         }
         body(m.getBody(), b, p == null || p.getContentType() == null ? null : p.getContentType().toString());
         return b.build();
+    }
+
+    /** A value as a header (binary as bytes, the rest as text), its AMQP type noted in {@code types} unless obvious. */
+    private static void typedHeader(Envelope.Builder b, String name, Object v, JsonObject types, String typeKey) {
+        if (v instanceof Binary bin) {
+            b.header(Header.ofBytes(name, bytes(bin)));
+        } else {
+            b.header(name, v == null ? "" : scalarText(v));
+        }
+        String type = scalarType(v);
+        if (!type.equals("string") && !type.equals("binary")) {
+            types.put(typeKey, type);
+        }
     }
 
     private static void body(Section body, Envelope.Builder b, String contentType) {
@@ -355,21 +351,17 @@ final class AmqpTranslation {
         } else if (e.payloadUtf8()) {
             m.setBody(new AmqpValue(e.payloadAsString()));
         } else {
-            ByteBuffer payload = e.payload();
-            m.setBody(new Data(payload.hasArray()
-                    ? new Binary(payload.array(), payload.arrayOffset() + payload.position(), payload.remaining())
-                    : new Binary(e.payloadBytes())));
+            m.setBody(new Data(new Binary(e.payloadBytes()))); // the envelope's payload is read-only: a copy
         }
         return m;
     }
 
-    /** Encodes {@code m}, growing the buffer as needed. */
-    static byte[] encode(Message m, int sizeHint) {
+    /** Encodes {@code m}, growing the buffer as needed: the encoding is {@code array()[0, limit())}, not copied again. */
+    static ByteBuffer encode(Message m, int sizeHint) {
         byte[] buf = new byte[Math.max(256, sizeHint + 512)];
         while (true) {
             try {
-                int n = m.encode(buf, 0, buf.length);
-                return n == buf.length ? buf : java.util.Arrays.copyOf(buf, n);
+                return ByteBuffer.wrap(buf, 0, m.encode(buf, 0, buf.length));
             } catch (BufferOverflowException e) {
                 buf = new byte[buf.length * 2];
             }

@@ -62,10 +62,9 @@ final class IncomingLink {
             }
         } else if (target.getAddress() != null) {
             String name = target.getAddress();
-            String refused = Termini.refusedForSending(name);
+            Termini.Refusal refused = Termini.refusedForSending(name);
             if (refused != null) {
-                conn.refuse(receiver, refused.startsWith("unauthorized") ? "amqp:unauthorized-access" : "amqp:invalid-field",
-                        Termini.reason(name));
+                conn.refuse(receiver, refused.condition(), refused.description());
                 return;
             }
             address = Address.of(name);
@@ -131,10 +130,9 @@ final class IncomingLink {
                 reject(d, settled, "amqp:invalid-field", "a message on an anonymous link needs a 'to' address");
                 return;
             }
-            String refused = Termini.refusedForSending(name);
+            Termini.Refusal refused = Termini.refusedForSending(name);
             if (refused != null) {
-                reject(d, settled, refused.startsWith("unauthorized") ? "amqp:unauthorized-access" : "amqp:invalid-field",
-                        Termini.reason(name));
+                reject(d, settled, refused.condition(), refused.description());
                 return;
             }
             to = Address.of(name);

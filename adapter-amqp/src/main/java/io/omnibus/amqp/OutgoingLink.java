@@ -228,10 +228,10 @@ final class OutgoingLink implements DeliveryHandler {
             return;
         }
         Message m = AmqpTranslation.toMessage(d.envelope(), d.deliveryCount(), System.currentTimeMillis());
-        byte[] bytes = AmqpTranslation.encode(m, d.envelope().payloadSize());
+        java.nio.ByteBuffer encoded = AmqpTranslation.encode(m, d.envelope().payloadSize());
         org.apache.qpid.proton.engine.Delivery pd = sender.delivery(tag(d.tag()));
         pd.setContext(d);
-        sender.send(bytes, 0, bytes.length);
+        sender.send(encoded.array(), 0, encoded.limit());
         sender.advance();
         if (presettled) {
             pd.settle();

@@ -11,9 +11,7 @@ import java.util.Map;
 
 /** Terminus rules: capabilities, which addresses a client may use, and copies of termini for our side of an attach. */
 final class Termini {
-    static final Symbol QUEUE = Symbol.valueOf("queue");
     static final Symbol TOPIC = Symbol.valueOf("topic");
-    static final Symbol TEMPORARY_QUEUE = Symbol.valueOf("temporary-queue");
     static final Symbol TEMPORARY_TOPIC = Symbol.valueOf("temporary-topic");
     static final Symbol SHARED = Symbol.valueOf("shared");
     static final Symbol GLOBAL = Symbol.valueOf("global");
@@ -45,29 +43,25 @@ final class Termini {
         return kind instanceof Number n && (n.intValue() == 1 || n.intValue() == 3);
     }
 
-    /**
-     * Why a client may not send to {@code name}: "invalid" (not a canonical address), "unauthorized" (a
-     * {@code $} address of the gateway's own, other than a temporary node), or null when it may.
-     */
-    static String refusedForSending(String name) {
-        try {
-            Address.of(name);
-        } catch (InvalidAddressException e) {
-            return "invalid";
-        }
-        if (name.startsWith("$") && !name.startsWith(AmqpConnection.TEMP_PREFIX)) {
-            return "unauthorized";
-        }
-        return null;
+    /** Why a client may not send to an address: the AMQP error condition and its description. */
+    record Refusal(String condition, String description) {
     }
 
-    static String reason(String name) {
+    /**
+     * Null when a client may send to {@code name}; else {@code amqp:invalid-field} (not a canonical address) or
+     * {@code amqp:unauthorized-access} (a {@code $} address of the gateway's own, other than a temporary node).
+     */
+    static Refusal refusedForSending(String name) {
         try {
             Address.of(name);
         } catch (InvalidAddressException e) {
-            return e.getMessage();
+            return new Refusal("amqp:invalid-field", e.getMessage());
         }
-        return "address '" + name + "' belongs to the gateway: clients may not send to '$' addresses";
+        if (name.startsWith("$") && !name.startsWith(AmqpConnection.TEMP_PREFIX)) {
+            return new Refusal("amqp:unauthorized-access", "address '" + name
+                    + "' belongs to the gateway: clients may not send to '$' addresses");
+        }
+        return null;
     }
 
     /** The filter of a source address, or the reason it is not one. */
