@@ -83,7 +83,8 @@ public final class DefaultBroker implements Broker {
             if (partitions.length == 1) {
                 return partitions[0];
             }
-            int h = e.hasKey() ? e.key().hashCode() : next.getAndIncrement();
+            // the key's partition is the one a Kafka producer's default partitioner picks for the same key
+            int h = e.hasKey() ? Murmur2.hash(e.key()) : next.getAndIncrement();
             return partitions[(h & Integer.MAX_VALUE) % partitions.length];
         }
     }
@@ -228,34 +229,66 @@ public final class DefaultBroker implements Broker {
 
     /** Publishes to {@code partition}, or to the one the topic chooses when it is negative. */
     Future<PublishResult> publish(Envelope envelope, int partition) {
+        return publish(List.of(envelope), partition);
+    }
+
+    /**
+     * Publishes messages of one address to one partition (the one the topic chooses for the first, when
+     * negative) as one task on its context, so their offsets are consecutive; completes with the result of
+     * the first once all are stored.
+     */
+    Future<PublishResult> publish(List<Envelope> batch, int partition) {
         Context caller = Vertx.currentContext();
-        if (envelope.payloadSize() > config.maxMessageSize()) {
-            return Future.failedFuture(new BrokerException(Reason.MESSAGE_TOO_LARGE, "message of " + envelope.payloadSize()
-                    + " bytes exceeds broker.max-message-size (" + config.maxMessageSize() + " bytes)"));
+        Envelope first = batch.get(0);
+        for (Envelope envelope : batch) {
+            if (envelope.payloadSize() > config.maxMessageSize()) {
+                return Future.failedFuture(new BrokerException(Reason.MESSAGE_TOO_LARGE, "message of "
+                        + envelope.payloadSize() + " bytes exceeds broker.max-message-size (" + config.maxMessageSize()
+                        + " bytes)"));
+            }
+            if (!envelope.address().equals(first.address())) {
+                throw new IllegalArgumentException("a batch goes to one address: " + first.address() + ", "
+                        + envelope.address());
+            }
         }
-        publishing.incrementAndGet(); // before the check: drain() waits for every publish that passed it
+        int n = batch.size();
+        publishing.addAndGet(n); // before the check: drain() waits for every publish that passed it
         if (closing) {
-            publishDone();
+            publishDone(n);
             return Future.failedFuture(new BrokerException(Reason.SHUTTING_DOWN, "the gateway is shutting down"));
         }
-        Topic topic = topics.get(envelope.address());
+        Topic topic = topics.get(first.address());
         if (topic == null) {
             if (!config.autoCreateTopics()) {
-                publishDone();
-                return Future.failedFuture(new BrokerException(Reason.UNKNOWN_ADDRESS, "address '" + envelope.address()
+                publishDone(n);
+                return Future.failedFuture(new BrokerException(Reason.UNKNOWN_ADDRESS, "address '" + first.address()
                         + "' does not exist and broker.auto-create-topics is false"));
             }
-            topic = topicFor(envelope.address());
+            topic = topicFor(first.address());
         }
         if (partition >= topic.partitions.length) {
-            publishDone();
-            return Future.failedFuture(new BrokerException(Reason.NOT_FOUND, "address '" + envelope.address() + "' has "
+            publishDone(n);
+            return Future.failedFuture(new BrokerException(Reason.NOT_FOUND, "address '" + first.address() + "' has "
                     + topic.partitions.length + " partitions; there is no partition " + partition));
         }
-        Partition p = partition >= 0 ? topic.partitions[partition] : topic.choose(envelope);
-        Promise<PublishResult> promise = Promise.promise();
-        Contexts.run(p.ctx, () -> p.append(envelope, promise));
-        return Contexts.on(caller, promise.future());
+        Partition p = partition >= 0 ? topic.partitions[partition] : topic.choose(first);
+        if (n == 1) {
+            Promise<PublishResult> promise = Promise.promise();
+            Contexts.run(p.ctx, () -> p.append(first, promise));
+            return Contexts.on(caller, promise.future());
+        }
+        List<Promise<PublishResult>> promises = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            promises.add(Promise.promise());
+        }
+        Contexts.run(p.ctx, () -> {
+            for (int i = 0; i < n; i++) {
+                p.append(batch.get(i), promises.get(i));
+            }
+        });
+        Future<PublishResult> all = Future.all(promises.stream().map(Promise::future).toList())
+                .map(cf -> cf.resultAt(0));
+        return Contexts.on(caller, all);
     }
 
     private Topic topicFor(Address address) {
@@ -304,6 +337,25 @@ public final class DefaultBroker implements Broker {
                 .getBytes(java.nio.charset.StandardCharsets.UTF_8)).map(v -> made.partitions.length);
     }
 
+    /**
+     * Deletes a topic: it is forgotten, its partitions are emptied in the store (offsets go on from their ends
+     * if it is made again), its kept partition count removed. Completes with false when it did not exist.
+     */
+    Future<Boolean> deleteTopic(Address address) {
+        Topic t = topics.remove(address);
+        if (t == null) {
+            return Future.succeededFuture(false);
+        }
+        List<Future<Void>> done = new ArrayList<>();
+        for (Partition p : t.partitions) {
+            Promise<Void> truncated = Promise.promise();
+            Contexts.run(p.ctx, () -> store.truncate(p.tp).onComplete(truncated));
+            done.add(truncated.future());
+        }
+        done.add(store.putState(TOPICS, address.name(), null));
+        return Future.all(done).map(cf -> true);
+    }
+
     Map<Address, Integer> partitionCounts() {
         Map<Address, Integer> out = new java.util.HashMap<>();
         topics.forEach((a, t) -> out.put(a, t.partitions.length));
@@ -345,7 +397,11 @@ public final class DefaultBroker implements Broker {
     }
 
     private void publishDone() {
-        if (publishing.decrementAndGet() == 0 && closing) {
+        publishDone(1);
+    }
+
+    private void publishDone(int n) {
+        if (publishing.addAndGet(-n) == 0 && closing) {
             Promise<Void> d = drained;
             if (d != null) {
                 d.tryComplete();
@@ -480,6 +536,9 @@ public final class DefaultBroker implements Broker {
         for (TopicPartition tp : store.partitions()) {
             stored.merge(tp.address(), tp.partition() + 1, Math::max);
         }
+        // a deleted topic leaves empty partitions behind; a topic with nothing left comes back on first use
+        stored.keySet().removeIf(a -> store.partitions().stream().filter(tp -> tp.address().equals(a))
+                .allMatch(tp -> store.startOffset(tp) >= store.endOffset(tp)));
         store.states(TOPICS).forEach((name, count) -> { // topics made with a partition count (Kafka CreateTopics)
             try {
                 stored.merge(Address.of(name), Integer.parseInt(new String(count, java.nio.charset.StandardCharsets.UTF_8)),

@@ -43,6 +43,23 @@ final class PartitionLogs implements Logs {
     }
 
     @Override
+    public Future<PublishResult> append(List<Envelope> batch, int partition) {
+        if (partition < 0) {
+            return Future.failedFuture(new BrokerException(BrokerException.Reason.NOT_FOUND,
+                    "partition must not be negative: " + partition));
+        }
+        if (batch.isEmpty()) {
+            throw new IllegalArgumentException("an empty batch");
+        }
+        return broker.publish(batch, partition);
+    }
+
+    @Override
+    public Future<Boolean> delete(Address address) {
+        return Contexts.on(Vertx.currentContext(), broker.deleteTopic(address));
+    }
+
+    @Override
     public Future<List<Entry>> read(Address address, int partition, long fromOffset, int max) {
         Context caller = Vertx.currentContext();
         TopicPartition tp = new TopicPartition(address, partition);

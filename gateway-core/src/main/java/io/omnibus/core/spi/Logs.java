@@ -28,6 +28,18 @@ public interface Logs {
      */
     Future<PublishResult> append(Envelope envelope, int partition);
 
+    /**
+     * Appends messages of one address to one partition at consecutive offsets (nothing else lands between
+     * them); completes with the first one's result once all are stored, or fails if any could not be.
+     */
+    Future<PublishResult> append(List<Envelope> batch, int partition);
+
+    /**
+     * Deletes a topic and its messages; its subscriptions stay. Offsets go on from where they were if it is
+     * made again. Completes with false when there was no such topic.
+     */
+    Future<Boolean> delete(Address address);
+
     /** Up to {@code max} messages from {@code fromOffset} on (fewer at the end of the log; none past it). */
     Future<List<Entry>> read(Address address, int partition, long fromOffset, int max);
 

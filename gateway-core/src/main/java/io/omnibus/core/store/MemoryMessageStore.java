@@ -101,6 +101,17 @@ public final class MemoryMessageStore implements MessageStore {
     }
 
     @Override
+    public Future<Void> truncate(TopicPartition partition) {
+        PartitionLog log = logs.get(partition);
+        if (log != null) {
+            log.entries.clear();
+            log.bytes = 0;
+            log.count = 0;
+        }
+        return Future.succeededFuture();
+    }
+
+    @Override
     public long startOffset(TopicPartition partition) {
         PartitionLog log = logs.get(partition);
         if (log == null) {

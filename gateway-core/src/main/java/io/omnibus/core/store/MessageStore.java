@@ -41,6 +41,12 @@ public interface MessageStore {
     /** The offset the next append will get. */
     long endOffset(TopicPartition partition);
 
+    /**
+     * Drops every message of a partition (a deleted topic): its start moves to its end, durably, and
+     * offsets go on from there. The space is freed as retention frees it.
+     */
+    Future<Void> truncate(TopicPartition partition);
+
     /** Every partition the store holds. */
     Set<TopicPartition> partitions();
 

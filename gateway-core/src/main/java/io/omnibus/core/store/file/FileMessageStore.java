@@ -136,14 +136,20 @@ public final class FileMessageStore implements MessageStore {
     }
 
     private static final class Control extends Op {
-        enum Kind { FLUSH, CHECKPOINT, CLOSE }
+        enum Kind { FLUSH, CHECKPOINT, CLOSE, TRUNCATE }
 
         final Kind kind;
+        final TopicPartition target; // TRUNCATE only
         final Promise<Void> promise = Promise.promise();
 
         Control(Kind kind) {
+            this(kind, null);
+        }
+
+        Control(Kind kind, TopicPartition target) {
             super(0);
             this.kind = kind;
+            this.target = target;
         }
     }
 
@@ -465,6 +471,13 @@ public final class FileMessageStore implements MessageStore {
                         log.force(); // also what os-policy and non-durable writes left in the page cache
                     }
                     case CHECKPOINT -> runCheckpoint();
+                    case TRUNCATE -> {
+                        PartitionIndex idx = indexes.get(c.target);
+                        if (idx != null && idx.start() < idx.next()) {
+                            idx.advanceStart(idx.next(), idx.bytes());
+                            runCheckpoint(); // durable now: recovery starts from the moved start
+                        }
+                    }
                     case CLOSE -> {
                         closeNow(c, batch);
                         return false;
@@ -905,11 +918,19 @@ public final class FileMessageStore implements MessageStore {
         return control(Control.Kind.CHECKPOINT);
     }
 
+    @Override
+    public Future<Void> truncate(TopicPartition partition) {
+        return control(new Control(Control.Kind.TRUNCATE, partition));
+    }
+
     private Future<Void> control(Control.Kind kind) {
+        return control(new Control(kind));
+    }
+
+    private Future<Void> control(Control c) {
         if (!open) {
             return Future.failedFuture(new IOException("store is closed"));
         }
-        Control c = new Control(kind);
         queue.add(c);
         return c.promise.future();
     }

@@ -1,0 +1,189 @@
+package io.omnibus.kafka;
+
+import io.omnibus.core.spi.Address;
+import io.omnibus.core.spi.InvalidAddressException;
+import io.omnibus.core.spi.Logs;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.FetchResponseData.FetchableTopicResponse;
+import org.apache.kafka.common.message.FetchResponseData.PartitionData;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.MemoryRecords;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Fetch: reads each partition from its fetch offset within the partition's and the request's byte limits (the
+ * first message always, however large, as KIP-74 says), as one uncompressed batch starting exactly at the fetch
+ * offset. When less than min-bytes is there, the answer waits for an append to any of the partitions, up to
+ * max-wait. Every requested partition is in the answer. Fetch sessions (KIP-227) are declined: the answer's
+ * session id is 0, so clients send full requests.
+ */
+final class FetchHandler {
+    /** Messages read from the store per step while filling one partition's batch. */
+    private static final int READ_STEP = 500;
+
+    private final KafkaServer server;
+    private final Logs logs;
+
+    FetchHandler(KafkaServer server) {
+        this.server = server;
+        this.logs = server.ctx.broker().logs();
+    }
+
+    private record Wanted(String topic, Address address, int partition, long offset, int maxBytes) {
+    }
+
+    Future<FetchResponseData> fetch(FetchRequestData request, short version) {
+        if (request.sessionId() != 0) {
+            return Future.succeededFuture(new FetchResponseData().setErrorCode(Errors.FETCH_SESSION_ID_NOT_FOUND.code())
+                    .setSessionId(0).setThrottleTimeMs(0));
+        }
+        List<Wanted> wanted = new ArrayList<>();
+        for (FetchRequestData.FetchTopic t : request.topics()) {
+            Address address;
+            try {
+                address = KafkaNames.toAddress(t.topic());
+            } catch (InvalidAddressException e) {
+                address = null;
+            }
+            for (FetchRequestData.FetchPartition p : t.partitions()) {
+                wanted.add(new Wanted(t.topic(), address, p.partition(), p.fetchOffset(), Math.max(0, p.partitionMaxBytes())));
+            }
+        }
+        long deadline = System.currentTimeMillis() + Math.max(0, request.maxWaitMs());
+        return round(wanted, request, deadline);
+    }
+
+    /** Reads everything once; answers if enough came, the time is up or an error is to be told, else waits. */
+    private Future<FetchResponseData> round(List<Wanted> wanted, FetchRequestData request, long deadline) {
+        List<Future<PartitionData>> reads = new ArrayList<>(wanted.size());
+        int[] budget = {request.maxBytes() <= 0 ? Integer.MAX_VALUE : request.maxBytes()};
+        return readAll(wanted, 0, budget, reads).compose(v -> {
+            List<PartitionData> parts = new ArrayList<>(wanted.size());
+            long bytes = 0;
+            boolean errors = false;
+            for (Future<PartitionData> f : reads) {
+                PartitionData d = f.result();
+                parts.add(d);
+                bytes += d.records().sizeInBytes();
+                errors |= d.errorCode() != Errors.NONE.code();
+            }
+            long left = deadline - System.currentTimeMillis();
+            if (bytes >= Math.max(1, request.minBytes()) || errors || left <= 0 || wanted.isEmpty()) {
+                return Future.succeededFuture(answer(wanted, parts));
+            }
+            return awaitAny(wanted, left).compose(appended -> appended
+                    ? round(wanted, request, deadline)
+                    : Future.succeededFuture(answer(wanted, parts)));
+        });
+    }
+
+    /** Partitions are read one after the other so the request's byte budget is shared in order. */
+    private Future<Void> readAll(List<Wanted> wanted, int i, int[] budget, List<Future<PartitionData>> out) {
+        if (i == wanted.size()) {
+            return Future.succeededFuture();
+        }
+        Future<PartitionData> f = read(wanted.get(i), budget, out.isEmpty() || allEmpty(out));
+        out.add(f);
+        return f.compose(d -> readAll(wanted, i + 1, budget, out));
+    }
+
+    private static boolean allEmpty(List<Future<PartitionData>> done) {
+        for (Future<PartitionData> f : done) {
+            if (f.result().records().sizeInBytes() > 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private Future<PartitionData> read(Wanted w, int[] budget, boolean first) {
+        PartitionData d = new PartitionData().setPartitionIndex(w.partition).setHighWatermark(-1).setLastStableOffset(-1)
+                .setLogStartOffset(-1).setRecords(MemoryRecords.EMPTY).setPreferredReadReplica(-1)
+                .setAbortedTransactions(null);
+        if (w.address == null) {
+            return Future.succeededFuture(d.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code()));
+        }
+        Integer count = logs.topics().get(w.address);
+        if (count == null || w.partition < 0 || w.partition >= count) {
+            return Future.succeededFuture(d.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()));
+        }
+        long start = logs.startOffset(w.address, w.partition);
+        long end = logs.endOffset(w.address, w.partition);
+        d.setHighWatermark(end).setLastStableOffset(end).setLogStartOffset(start).setErrorCode(Errors.NONE.code());
+        if (w.offset < start || w.offset > end) {
+            return Future.succeededFuture(d.setErrorCode(Errors.OFFSET_OUT_OF_RANGE.code()));
+        }
+        if (w.offset == end || budget[0] <= 0) {
+            return Future.succeededFuture(d);
+        }
+        int limit = Math.min(w.maxBytes, budget[0]);
+        List<Logs.Entry> taken = new ArrayList<>();
+        return collect(w, w.offset, end, limit, first, taken, new int[1]).map(v -> {
+            if (!taken.isEmpty()) {
+                MemoryRecords records = RecordTranslation.toRecords(taken);
+                budget[0] -= records.sizeInBytes();
+                d.setRecords(records);
+            }
+            return d;
+        });
+    }
+
+    /** Takes entries from {@code from} until {@code limit} bytes (at least one when {@code first}). */
+    private Future<Void> collect(Wanted w, long from, long end, int limit, boolean first, List<Logs.Entry> taken,
+                                 int[] size) {
+        return logs.read(w.address, w.partition, from, READ_STEP).compose(batch -> {
+            for (Logs.Entry e : batch) {
+                int s = e.envelope().estimatedSize() + 16;
+                if (size[0] + s > limit && !(first && taken.isEmpty())) {
+                    return Future.succeededFuture();
+                }
+                size[0] += s;
+                taken.add(e);
+            }
+            if (batch.size() < READ_STEP || batch.isEmpty()) {
+                return Future.succeededFuture();
+            }
+            long next = batch.get(batch.size() - 1).offset() + 1;
+            return next >= end ? Future.succeededFuture() : collect(w, next, end, limit, first, taken, size);
+        });
+    }
+
+    /** Completes with true at the first append to any wanted partition, with false after {@code millis}. */
+    private Future<Boolean> awaitAny(List<Wanted> wanted, long millis) {
+        Promise<Boolean> any = Promise.promise();
+        Vertx vertx = server.ctx.vertx();
+        long timer = vertx.setTimer(Math.max(1, millis), t -> any.tryComplete(false));
+        for (Wanted w : wanted) {
+            if (w.address != null && logs.topics().containsKey(w.address)) {
+                logs.awaitAppend(w.address, w.partition, w.offset, Duration.ofMillis(millis)).onSuccess(appended -> {
+                    if (appended && any.tryComplete(true)) {
+                        vertx.cancelTimer(timer);
+                    }
+                });
+            }
+        }
+        return any.future();
+    }
+
+    private static FetchResponseData answer(List<Wanted> wanted, List<PartitionData> parts) {
+        FetchResponseData response = new FetchResponseData().setThrottleTimeMs(0).setErrorCode(Errors.NONE.code())
+                .setSessionId(0);
+        FetchableTopicResponse current = null;
+        for (int i = 0; i < wanted.size(); i++) {
+            Wanted w = wanted.get(i);
+            if (current == null || !current.topic().equals(w.topic)) {
+                current = new FetchableTopicResponse().setTopic(w.topic);
+                response.responses().add(current);
+            }
+            current.partitions().add(parts.get(i));
+        }
+        return response;
+    }
+}

@@ -1,0 +1,738 @@
+package io.omnibus.kafka;
+
+import io.omnibus.core.spi.Broker;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import org.apache.kafka.common.message.DescribeGroupsRequestData;
+import org.apache.kafka.common.message.DescribeGroupsResponseData;
+import org.apache.kafka.common.message.HeartbeatRequestData;
+import org.apache.kafka.common.message.HeartbeatResponseData;
+import org.apache.kafka.common.message.InitProducerIdRequestData;
+import org.apache.kafka.common.message.InitProducerIdResponseData;
+import org.apache.kafka.common.message.JoinGroupRequestData;
+import org.apache.kafka.common.message.JoinGroupResponseData;
+import org.apache.kafka.common.message.LeaveGroupRequestData;
+import org.apache.kafka.common.message.LeaveGroupResponseData;
+import org.apache.kafka.common.message.ListGroupsResponseData;
+import org.apache.kafka.common.message.OffsetCommitRequestData;
+import org.apache.kafka.common.message.OffsetCommitResponseData;
+import org.apache.kafka.common.message.OffsetFetchRequestData;
+import org.apache.kafka.common.message.OffsetFetchResponseData;
+import org.apache.kafka.common.message.SyncGroupRequestData;
+import org.apache.kafka.common.message.SyncGroupResponseData;
+import org.apache.kafka.common.protocol.Errors;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * The classic consumer group protocol (KIP-62 timeouts, KIP-394 member ids) and committed offsets, as one
+ * Kafka node coordinates them; confined to its own context ({@link KafkaServer#onCoordinator}).
+ *
+ * <p>A group goes Empty → PreparingRebalance (members join; the first assignment of a new group waits
+ * {@code group-initial-rebalance-delay} for more) → CompletingRebalance (the leader assigns) → Stable. A member
+ * that joins, leaves or misses its session timeout sends the group back to PreparingRebalance; the others learn
+ * it from REBALANCE_IN_PROGRESS on their heartbeat and rejoin within the rebalance timeout, or are dropped.
+ * Committed offsets are written to the broker's durable state before the commit is answered; membership is
+ * not kept across restarts (members rejoin, as after a coordinator move). Static membership (KIP-345) is not
+ * supported: a group instance id is accepted and ignored.
+ */
+final class GroupCoordinator {
+    static final String OFFSETS = "kafka.offsets";
+    static final String PRODUCER_IDS = "kafka.producer-ids";
+    private static final int PRODUCER_ID_BLOCK = 1000;
+    private static final int MAX_METADATA = 4096;
+
+    private enum State {
+        EMPTY("Empty"), PREPARING_REBALANCE("PreparingRebalance"), COMPLETING_REBALANCE("CompletingRebalance"),
+        STABLE("Stable");
+
+        final String kafkaName;
+
+        State(String kafkaName) {
+            this.kafkaName = kafkaName;
+        }
+    }
+
+    private static final class Member {
+        final String id;
+        final String clientId;
+        final String clientHost;
+        int sessionTimeout;
+        int rebalanceTimeout;
+        LinkedHashMap<String, byte[]> protocols = new LinkedHashMap<>();
+        Promise<JoinGroupResponseData> joining;
+        Promise<SyncGroupResponseData> syncing;
+        byte[] assignment = new byte[0];
+        long sessionTimer = -1;
+
+        Member(String id, String clientId, String clientHost) {
+            this.id = id;
+            this.clientId = clientId;
+            this.clientHost = clientHost;
+        }
+    }
+
+    private static final class Group {
+        final String id;
+        State state = State.EMPTY;
+        int generation;
+        String protocolType;
+        String protocol;
+        String leader;
+        final LinkedHashMap<String, Member> members = new LinkedHashMap<>();
+        /** Member ids handed out with MEMBER_ID_REQUIRED, not joined yet, with their expiry timers. */
+        final Map<String, Long> pending = new HashMap<>();
+        long rebalanceTimer = -1;
+        boolean initialDelay;
+
+        Group(String id) {
+            this.id = id;
+        }
+    }
+
+    private record Committed(long offset, int leaderEpoch, String metadata) {
+    }
+
+    private final KafkaServer server;
+    private final Broker broker;
+    private final Vertx vertx;
+    private final Map<String, Group> groups = new HashMap<>();
+    /** group → topic → partition → committed. */
+    private final Map<String, Map<String, Map<Integer, Committed>>> offsets = new TreeMap<>();
+    private long nextProducerId;
+    private long producerIdsReserved;
+    private Future<Void> reserving = Future.succeededFuture();
+
+    GroupCoordinator(KafkaServer server) {
+        this.server = server;
+        this.broker = server.ctx.broker();
+        this.vertx = server.ctx.vertx();
+    }
+
+    /** Reads the committed offsets and the producer ids handed out before a restart. */
+    Future<Void> load() {
+        broker.states(OFFSETS).forEach((key, value) -> {
+            int a = key.indexOf('/');
+            int b = key.indexOf('/', a + 1);
+            String[] v = new String(value, StandardCharsets.UTF_8).split("\n", 3);
+            try {
+                committed(key.substring(b + 1), key.substring(0, a)).put(Integer.parseInt(key.substring(a + 1, b)),
+                        new Committed(Long.parseLong(v[0]), Integer.parseInt(v[1]), v.length > 2 ? v[2] : ""));
+            } catch (RuntimeException e) {
+                KafkaServer.LOG.error("kafka: committed offset '{}' cannot be read back; ignored: {}", key, e.toString());
+            }
+        });
+        byte[] ids = broker.states(PRODUCER_IDS).get("reserved");
+        producerIdsReserved = ids == null ? 0 : Long.parseLong(new String(ids, StandardCharsets.UTF_8));
+        nextProducerId = producerIdsReserved; // ids of the previous run's last block are never handed out again
+        return Future.succeededFuture();
+    }
+
+    private Map<Integer, Committed> committed(String group, String topic) {
+        return offsets.computeIfAbsent(group, g -> new TreeMap<>()).computeIfAbsent(topic, t -> new TreeMap<>());
+    }
+
+    // ---- JoinGroup ---------------------------------------------------------------------------------------------
+
+    Future<JoinGroupResponseData> join(JoinGroupRequestData req, short version, String clientId, String clientHost) {
+        JoinGroupResponseData error = new JoinGroupResponseData().setMemberId(req.memberId()).setGenerationId(-1)
+                .setProtocolName(version >= 7 ? null : "").setLeader("");
+        if (req.groupId() == null || req.groupId().isEmpty()) {
+            return Future.succeededFuture(error.setErrorCode(Errors.INVALID_GROUP_ID.code()));
+        }
+        if (req.sessionTimeoutMs() < server.config.minSessionTimeout().toMillis()
+                || req.sessionTimeoutMs() > server.config.maxSessionTimeout().toMillis()) {
+            return Future.succeededFuture(error.setErrorCode(Errors.INVALID_SESSION_TIMEOUT.code()));
+        }
+        if (req.protocolType() == null || req.protocolType().isEmpty() || req.protocols().isEmpty()) {
+            return Future.succeededFuture(error.setErrorCode(Errors.INCONSISTENT_GROUP_PROTOCOL.code()));
+        }
+        Group g = groups.computeIfAbsent(req.groupId(), Group::new);
+        LinkedHashMap<String, byte[]> protocols = new LinkedHashMap<>();
+        req.protocols().forEach(p -> protocols.putIfAbsent(p.name(), p.metadata()));
+        if (!g.members.isEmpty() && (!req.protocolType().equals(g.protocolType) || !commonProtocol(g, protocols))) {
+            return Future.succeededFuture(error.setErrorCode(Errors.INCONSISTENT_GROUP_PROTOCOL.code()));
+        }
+        String memberId = req.memberId();
+        Member m = g.members.get(memberId);
+        if (memberId.isEmpty()) {
+            String id = (clientId.isEmpty() ? "member" : clientId) + "-" + UUID.randomUUID();
+            if (version >= 4) { // KIP-394: the client joins again with this id
+                long expiry = vertx.setTimer(req.sessionTimeoutMs(), t -> g.pending.remove(id));
+                g.pending.put(id, expiry);
+                return Future.succeededFuture(error.setMemberId(id).setErrorCode(Errors.MEMBER_ID_REQUIRED.code()));
+            }
+            memberId = id;
+        } else if (m == null) {
+            Long expiry = g.pending.remove(memberId);
+            if (expiry == null) {
+                return Future.succeededFuture(error.setErrorCode(Errors.UNKNOWN_MEMBER_ID.code()));
+            }
+            vertx.cancelTimer(expiry);
+        }
+        boolean isNew = m == null;
+        if (isNew) {
+            m = new Member(memberId, clientId, clientHost);
+            g.members.put(memberId, m);
+        }
+        boolean changed = isNew || !sameProtocols(m.protocols, protocols);
+        m.protocols = protocols;
+        m.sessionTimeout = req.sessionTimeoutMs();
+        m.rebalanceTimeout = req.rebalanceTimeoutMs() > 0 ? req.rebalanceTimeoutMs() : req.sessionTimeoutMs();
+        g.protocolType = req.protocolType();
+        if (g.state == State.STABLE && !changed && !memberId.equals(g.leader)) {
+            // a follower rejoining with nothing new: the current generation stands (as Kafka answers)
+            scheduleSession(g, m);
+            return Future.succeededFuture(joinAnswer(g, m));
+        }
+        if (m.joining != null) { // a repeated join replaces the one waiting
+            m.joining.tryComplete(error.setErrorCode(Errors.UNKNOWN_MEMBER_ID.code()));
+        }
+        Promise<JoinGroupResponseData> answer = Promise.promise();
+        m.joining = answer;
+        cancelSession(m);
+        if (g.state != State.PREPARING_REBALANCE) {
+            prepareRebalance(g, g.state == State.EMPTY);
+        }
+        tryCompleteJoin(g);
+        return answer.future();
+    }
+
+    private static boolean sameProtocols(Map<String, byte[]> a, Map<String, byte[]> b) {
+        if (!a.keySet().equals(b.keySet())) {
+            return false;
+        }
+        for (Map.Entry<String, byte[]> e : a.entrySet()) {
+            if (!java.util.Arrays.equals(e.getValue(), b.get(e.getKey()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean commonProtocol(Group g, Map<String, byte[]> candidate) {
+        for (String name : candidate.keySet()) {
+            boolean everyone = true;
+            for (Member m : g.members.values()) {
+                everyone &= m.protocols.containsKey(name);
+            }
+            if (everyone) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void prepareRebalance(Group g, boolean fromEmpty) {
+        if (g.state == State.COMPLETING_REBALANCE) {
+            for (Member m : g.members.values()) {
+                if (m.syncing != null) {
+                    m.syncing.tryComplete(new SyncGroupResponseData().setErrorCode(Errors.REBALANCE_IN_PROGRESS.code())
+                            .setAssignment(new byte[0]));
+                    m.syncing = null;
+                }
+            }
+        }
+        g.state = State.PREPARING_REBALANCE;
+        cancelRebalanceTimer(g);
+        int maxRebalance = 0;
+        for (Member m : g.members.values()) {
+            maxRebalance = Math.max(maxRebalance, m.rebalanceTimeout);
+        }
+        long delay;
+        if (fromEmpty) {
+            g.initialDelay = true;
+            delay = Math.min(server.config.initialRebalanceDelay().toMillis(), maxRebalance);
+        } else {
+            delay = maxRebalance;
+        }
+        g.rebalanceTimer = vertx.setTimer(Math.max(1, delay), t -> {
+            g.rebalanceTimer = -1;
+            if (g.initialDelay) {
+                g.initialDelay = false;
+                tryCompleteJoin(g);
+                if (g.state == State.PREPARING_REBALANCE) { // some did not rejoin yet: wait the rebalance timeout
+                    g.rebalanceTimer = vertx.setTimer(Math.max(1, maxRebalanceTimeout(g)), x -> completeJoin(g));
+                }
+            } else {
+                completeJoin(g);
+            }
+        });
+    }
+
+    private static int maxRebalanceTimeout(Group g) {
+        int max = 0;
+        for (Member m : g.members.values()) {
+            max = Math.max(max, m.rebalanceTimeout);
+        }
+        return max;
+    }
+
+    private void tryCompleteJoin(Group g) {
+        if (g.state != State.PREPARING_REBALANCE || g.initialDelay) {
+            return;
+        }
+        for (Member m : g.members.values()) {
+            if (m.joining == null) {
+                return;
+            }
+        }
+        completeJoin(g);
+    }
+
+    /** Ends the join phase: members that did not rejoin are dropped, the next generation starts. */
+    private void completeJoin(Group g) {
+        if (g.state != State.PREPARING_REBALANCE) {
+            return;
+        }
+        cancelRebalanceTimer(g);
+        g.initialDelay = false;
+        g.members.values().removeIf(m -> {
+            if (m.joining == null) {
+                cancelSession(m);
+                KafkaServer.LOG.info("kafka group {}: member {} did not rejoin in time; removed", g.id, m.id);
+                return true;
+            }
+            return false;
+        });
+        g.generation++;
+        if (g.members.isEmpty()) {
+            g.state = State.EMPTY;
+            g.protocol = null;
+            g.leader = null;
+            return;
+        }
+        g.protocol = chooseProtocol(g);
+        if (g.leader == null || !g.members.containsKey(g.leader)) {
+            g.leader = g.members.keySet().iterator().next();
+        }
+        g.state = State.COMPLETING_REBALANCE;
+        KafkaServer.LOG.info("kafka group {}: generation {} with {} member(s), protocol {}", g.id, g.generation,
+                g.members.size(), g.protocol);
+        for (Member m : g.members.values()) {
+            Promise<JoinGroupResponseData> p = m.joining;
+            m.joining = null;
+            m.assignment = new byte[0];
+            scheduleSession(g, m);
+            p.tryComplete(joinAnswer(g, m));
+        }
+    }
+
+    /** The protocol most members prefer among those every member supports (Kafka's vote). */
+    private static String chooseProtocol(Group g) {
+        Map<String, Integer> votes = new LinkedHashMap<>();
+        for (Member m : g.members.values()) {
+            for (String name : m.protocols.keySet()) {
+                boolean everyone = true;
+                for (Member other : g.members.values()) {
+                    everyone &= other.protocols.containsKey(name);
+                }
+                if (everyone) {
+                    votes.merge(name, 1, Integer::sum);
+                    break;
+                }
+            }
+        }
+        return votes.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElseThrow();
+    }
+
+    private static JoinGroupResponseData joinAnswer(Group g, Member m) {
+        JoinGroupResponseData r = new JoinGroupResponseData().setErrorCode(Errors.NONE.code()).setGenerationId(g.generation)
+                .setProtocolType(g.protocolType).setProtocolName(g.protocol).setLeader(g.leader).setMemberId(m.id);
+        if (m.id.equals(g.leader)) {
+            for (Member each : g.members.values()) {
+                r.members().add(new JoinGroupResponseData.JoinGroupResponseMember().setMemberId(each.id)
+                        .setMetadata(each.protocols.get(g.protocol)));
+            }
+        }
+        return r;
+    }
+
+    // ---- SyncGroup, Heartbeat, LeaveGroup -------------------------------------------------------------------------
+
+    Future<SyncGroupResponseData> sync(SyncGroupRequestData req) {
+        SyncGroupResponseData r = new SyncGroupResponseData().setAssignment(new byte[0]);
+        Group g = groups.get(req.groupId());
+        Member m = g == null ? null : g.members.get(req.memberId());
+        if (m == null) {
+            return Future.succeededFuture(r.setErrorCode(Errors.UNKNOWN_MEMBER_ID.code()));
+        }
+        if (req.generationId() != g.generation) {
+            return Future.succeededFuture(r.setErrorCode(Errors.ILLEGAL_GENERATION.code()));
+        }
+        if (req.protocolType() != null && !req.protocolType().equals(g.protocolType)
+                || req.protocolName() != null && !req.protocolName().equals(g.protocol)) {
+            return Future.succeededFuture(r.setErrorCode(Errors.INCONSISTENT_GROUP_PROTOCOL.code()));
+        }
+        r.setProtocolType(g.protocolType).setProtocolName(g.protocol);
+        scheduleSession(g, m);
+        switch (g.state) {
+            case PREPARING_REBALANCE:
+                return Future.succeededFuture(r.setErrorCode(Errors.REBALANCE_IN_PROGRESS.code()));
+            case STABLE:
+                return Future.succeededFuture(r.setErrorCode(Errors.NONE.code()).setAssignment(m.assignment));
+            case COMPLETING_REBALANCE:
+                Promise<SyncGroupResponseData> answer = Promise.promise();
+                m.syncing = answer;
+                if (m.id.equals(g.leader)) {
+                    Map<String, byte[]> given = new HashMap<>();
+                    req.assignments().forEach(a -> given.put(a.memberId(), a.assignment()));
+                    g.state = State.STABLE;
+                    for (Member each : g.members.values()) {
+                        each.assignment = given.getOrDefault(each.id, new byte[0]);
+                        if (each.syncing != null) {
+                            each.syncing.tryComplete(new SyncGroupResponseData().setErrorCode(Errors.NONE.code())
+                                    .setProtocolType(g.protocolType).setProtocolName(g.protocol)
+                                    .setAssignment(each.assignment));
+                            each.syncing = null;
+                        }
+                    }
+                }
+                return answer.future();
+            default:
+                return Future.succeededFuture(r.setErrorCode(Errors.UNKNOWN_MEMBER_ID.code()));
+        }
+    }
+
+    Future<HeartbeatResponseData> heartbeat(HeartbeatRequestData req) {
+        HeartbeatResponseData r = new HeartbeatResponseData().setThrottleTimeMs(0);
+        Group g = groups.get(req.groupId());
+        Member m = g == null ? null : g.members.get(req.memberId());
+        if (m == null) {
+            return Future.succeededFuture(r.setErrorCode(Errors.UNKNOWN_MEMBER_ID.code()));
+        }
+        if (req.generationId() != g.generation) {
+            return Future.succeededFuture(r.setErrorCode(Errors.ILLEGAL_GENERATION.code()));
+        }
+        if (m.joining == null) {
+            scheduleSession(g, m);
+        }
+        Errors e = g.state == State.PREPARING_REBALANCE ? Errors.REBALANCE_IN_PROGRESS : Errors.NONE;
+        return Future.succeededFuture(r.setErrorCode(e.code()));
+    }
+
+    Future<LeaveGroupResponseData> leave(LeaveGroupRequestData req, short version) {
+        LeaveGroupResponseData r = new LeaveGroupResponseData().setThrottleTimeMs(0).setErrorCode(Errors.NONE.code());
+        Group g = groups.get(req.groupId());
+        List<String> ids = new ArrayList<>();
+        if (version < 3) {
+            ids.add(req.memberId());
+        } else {
+            req.members().forEach(mi -> ids.add(mi.memberId()));
+        }
+        for (String id : ids) {
+            Member m = g == null ? null : g.members.get(id);
+            Errors e = m == null ? Errors.UNKNOWN_MEMBER_ID : Errors.NONE;
+            if (m != null) {
+                KafkaServer.LOG.info("kafka group {}: member {} left", g.id, id);
+                remove(g, m);
+            }
+            if (version < 3) {
+                r.setErrorCode(e.code());
+            } else {
+                r.members().add(new LeaveGroupResponseData.MemberResponse().setMemberId(id).setErrorCode(e.code()));
+            }
+        }
+        return Future.succeededFuture(r);
+    }
+
+    private void remove(Group g, Member m) {
+        cancelSession(m);
+        g.members.remove(m.id);
+        if (m.joining != null) {
+            m.joining.tryComplete(new JoinGroupResponseData().setErrorCode(Errors.UNKNOWN_MEMBER_ID.code())
+                    .setMemberId(m.id).setGenerationId(-1).setProtocolName("").setLeader(""));
+        }
+        if (m.syncing != null) {
+            m.syncing.tryComplete(new SyncGroupResponseData().setErrorCode(Errors.UNKNOWN_MEMBER_ID.code())
+                    .setAssignment(new byte[0]));
+        }
+        if (g.state == State.STABLE || g.state == State.COMPLETING_REBALANCE) {
+            if (g.members.isEmpty()) {
+                g.state = State.EMPTY;
+                g.generation++;
+                g.protocol = null;
+                g.leader = null;
+            } else {
+                prepareRebalance(g, false);
+            }
+        } else if (g.state == State.PREPARING_REBALANCE) {
+            if (g.members.isEmpty()) {
+                completeJoin(g);
+            } else {
+                tryCompleteJoin(g);
+            }
+        }
+    }
+
+    private void scheduleSession(Group g, Member m) {
+        cancelSession(m);
+        m.sessionTimer = vertx.setTimer(Math.max(1, m.sessionTimeout), t -> {
+            m.sessionTimer = -1;
+            if (g.members.get(m.id) == m && m.joining == null) {
+                KafkaServer.LOG.info("kafka group {}: member {} missed its session timeout ({} ms); removed", g.id, m.id,
+                        m.sessionTimeout);
+                remove(g, m);
+            }
+        });
+    }
+
+    private void cancelSession(Member m) {
+        if (m.sessionTimer >= 0) {
+            vertx.cancelTimer(m.sessionTimer);
+            m.sessionTimer = -1;
+        }
+    }
+
+    private void cancelRebalanceTimer(Group g) {
+        if (g.rebalanceTimer >= 0) {
+            vertx.cancelTimer(g.rebalanceTimer);
+            g.rebalanceTimer = -1;
+        }
+    }
+
+    // ---- offsets -------------------------------------------------------------------------------------------------
+
+    Future<OffsetCommitResponseData> commit(OffsetCommitRequestData req) {
+        Errors check = commitCheck(req);
+        OffsetCommitResponseData r = new OffsetCommitResponseData().setThrottleTimeMs(0);
+        List<Future<Void>> writes = new ArrayList<>();
+        for (OffsetCommitRequestData.OffsetCommitRequestTopic t : req.topics()) {
+            OffsetCommitResponseData.OffsetCommitResponseTopic out = new OffsetCommitResponseData.OffsetCommitResponseTopic()
+                    .setName(t.name());
+            r.topics().add(out);
+            for (OffsetCommitRequestData.OffsetCommitRequestPartition p : t.partitions()) {
+                OffsetCommitResponseData.OffsetCommitResponsePartition po =
+                        new OffsetCommitResponseData.OffsetCommitResponsePartition().setPartitionIndex(p.partitionIndex());
+                out.partitions().add(po);
+                String metadata = p.committedMetadata() == null ? "" : p.committedMetadata();
+                if (check != Errors.NONE) {
+                    po.setErrorCode(check.code());
+                } else if (metadata.length() > MAX_METADATA) {
+                    po.setErrorCode(Errors.OFFSET_METADATA_TOO_LARGE.code());
+                } else if (p.committedOffset() < 0 || p.partitionIndex() < 0) {
+                    po.setErrorCode(Errors.INVALID_COMMIT_OFFSET_SIZE.code());
+                } else {
+                    Committed c = new Committed(p.committedOffset(), p.committedLeaderEpoch(), metadata);
+                    committed(req.groupId(), t.name()).put(p.partitionIndex(), c);
+                    byte[] value = (c.offset + "\n" + c.leaderEpoch + "\n" + c.metadata).getBytes(StandardCharsets.UTF_8);
+                    writes.add(broker.putState(OFFSETS, key(req.groupId(), t.name(), p.partitionIndex()), value)
+                            .recover(e -> {
+                                po.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code());
+                                return Future.succeededFuture();
+                            }));
+                }
+            }
+        }
+        return Future.join(writes).map(cf -> r);
+    }
+
+    private Errors commitCheck(OffsetCommitRequestData req) {
+        if (req.groupId() == null || req.groupId().isEmpty()) {
+            return Errors.INVALID_GROUP_ID;
+        }
+        Group g = groups.get(req.groupId());
+        boolean simple = req.generationIdOrMemberEpoch() < 0 && (req.memberId() == null || req.memberId().isEmpty());
+        if (g == null || g.members.isEmpty()) {
+            return simple ? Errors.NONE : Errors.UNKNOWN_MEMBER_ID;
+        }
+        if (simple) {
+            return Errors.UNKNOWN_MEMBER_ID; // the group is in use: only its members commit
+        }
+        if (g.state == State.COMPLETING_REBALANCE) {
+            return Errors.REBALANCE_IN_PROGRESS;
+        }
+        if (!g.members.containsKey(req.memberId())) {
+            return Errors.UNKNOWN_MEMBER_ID;
+        }
+        return req.generationIdOrMemberEpoch() == g.generation ? Errors.NONE : Errors.ILLEGAL_GENERATION;
+    }
+
+    private static String key(String group, String topic, int partition) {
+        return topic + "/" + partition + "/" + group; // Kafka topic names hold no '/'
+    }
+
+    Future<OffsetFetchResponseData> fetchOffsets(OffsetFetchRequestData req, short version) {
+        OffsetFetchResponseData r = new OffsetFetchResponseData().setThrottleTimeMs(0);
+        if (version < 8) {
+            Map<String, List<Integer>> wanted = null;
+            if (req.topics() != null) {
+                wanted = new LinkedHashMap<>();
+                for (OffsetFetchRequestData.OffsetFetchRequestTopic t : req.topics()) {
+                    wanted.put(t.name(), t.partitionIndexes());
+                }
+            }
+            forEachCommitted(req.groupId(), wanted, (topic, partitions) -> {
+                OffsetFetchResponseData.OffsetFetchResponseTopic out = new OffsetFetchResponseData.OffsetFetchResponseTopic()
+                        .setName(topic);
+                partitions.forEach((p, c) -> out.partitions().add(new OffsetFetchResponseData.OffsetFetchResponsePartition()
+                        .setPartitionIndex(p).setCommittedOffset(c == null ? -1 : c.offset)
+                        .setCommittedLeaderEpoch(c == null ? -1 : c.leaderEpoch).setMetadata(c == null ? "" : c.metadata)
+                        .setErrorCode(Errors.NONE.code())));
+                r.topics().add(out);
+            });
+            return Future.succeededFuture(r.setErrorCode(Errors.NONE.code()));
+        }
+        for (OffsetFetchRequestData.OffsetFetchRequestGroup grp : req.groups()) {
+            OffsetFetchResponseData.OffsetFetchResponseGroup og = new OffsetFetchResponseData.OffsetFetchResponseGroup()
+                    .setGroupId(grp.groupId()).setErrorCode(Errors.NONE.code());
+            Map<String, List<Integer>> wanted = null;
+            if (grp.topics() != null) {
+                wanted = new LinkedHashMap<>();
+                for (OffsetFetchRequestData.OffsetFetchRequestTopics t : grp.topics()) {
+                    wanted.put(t.name(), t.partitionIndexes());
+                }
+            }
+            forEachCommitted(grp.groupId(), wanted, (topic, partitions) -> {
+                OffsetFetchResponseData.OffsetFetchResponseTopics out = new OffsetFetchResponseData.OffsetFetchResponseTopics()
+                        .setName(topic);
+                partitions.forEach((p, c) -> out.partitions().add(new OffsetFetchResponseData.OffsetFetchResponsePartitions()
+                        .setPartitionIndex(p).setCommittedOffset(c == null ? -1 : c.offset)
+                        .setCommittedLeaderEpoch(c == null ? -1 : c.leaderEpoch).setMetadata(c == null ? "" : c.metadata)
+                        .setErrorCode(Errors.NONE.code())));
+                og.topics().add(out);
+            });
+            r.groups().add(og);
+        }
+        return Future.succeededFuture(r);
+    }
+
+    /** The committed offsets asked for (all of the group's when {@code wanted} is null; null where none). */
+    private void forEachCommitted(String group, Map<String, List<Integer>> wanted,
+                                  java.util.function.BiConsumer<String, Map<Integer, Committed>> out) {
+        Map<String, Map<Integer, Committed>> have = offsets.getOrDefault(group, Map.of());
+        if (wanted == null) {
+            have.forEach((topic, partitions) -> out.accept(topic, partitions));
+            return;
+        }
+        wanted.forEach((topic, partitions) -> {
+            Map<Integer, Committed> known = have.getOrDefault(topic, Map.of());
+            Map<Integer, Committed> answer = new LinkedHashMap<>();
+            for (int p : partitions) {
+                answer.put(p, known.get(p));
+            }
+            out.accept(topic, answer);
+        });
+    }
+
+    /** A deleted topic's committed offsets go with it. */
+    Future<Void> forgetTopic(String topic) {
+        List<Future<Void>> writes = new ArrayList<>();
+        offsets.forEach((group, topics) -> {
+            Map<Integer, Committed> gone = topics.remove(topic);
+            if (gone != null) {
+                gone.keySet().forEach(p -> writes.add(broker.putState(OFFSETS, key(group, topic, p), null)));
+            }
+        });
+        return Future.join(writes).mapEmpty();
+    }
+
+    // ---- DescribeGroups, ListGroups -----------------------------------------------------------------------------
+
+    Future<DescribeGroupsResponseData> describe(DescribeGroupsRequestData req) {
+        DescribeGroupsResponseData r = new DescribeGroupsResponseData().setThrottleTimeMs(0);
+        for (String id : req.groups()) {
+            Group g = groups.get(id);
+            DescribeGroupsResponseData.DescribedGroup d = new DescribeGroupsResponseData.DescribedGroup().setGroupId(id)
+                    .setErrorCode(Errors.NONE.code());
+            if (g == null) {
+                d.setGroupState(offsets.containsKey(id) ? "Empty" : "Dead").setProtocolType("").setProtocolData("");
+            } else {
+                d.setGroupState(g.state.kafkaName).setProtocolType(Objects.requireNonNullElse(g.protocolType, ""))
+                        .setProtocolData(Objects.requireNonNullElse(g.protocol, ""));
+                for (Member m : g.members.values()) {
+                    byte[] meta = g.protocol == null ? new byte[0] : m.protocols.getOrDefault(g.protocol, new byte[0]);
+                    d.members().add(new DescribeGroupsResponseData.DescribedGroupMember().setMemberId(m.id)
+                            .setClientId(m.clientId).setClientHost(m.clientHost).setMemberMetadata(meta)
+                            .setMemberAssignment(m.assignment));
+                }
+            }
+            r.groups().add(d);
+        }
+        return Future.succeededFuture(r);
+    }
+
+    Future<ListGroupsResponseData> list() {
+        ListGroupsResponseData r = new ListGroupsResponseData().setThrottleTimeMs(0).setErrorCode(Errors.NONE.code());
+        java.util.Set<String> ids = new java.util.TreeSet<>(groups.keySet());
+        ids.addAll(offsets.keySet());
+        for (String id : ids) {
+            Group g = groups.get(id);
+            r.groups().add(new ListGroupsResponseData.ListedGroup().setGroupId(id)
+                    .setProtocolType(g == null || g.protocolType == null ? "consumer" : g.protocolType)
+                    .setGroupState(g == null ? "Empty" : g.state.kafkaName));
+        }
+        return Future.succeededFuture(r);
+    }
+
+    // ---- producer ids --------------------------------------------------------------------------------------------
+
+    /**
+     * Idempotent producers get a new id (epoch 0), or, asking with their id and epoch (KIP-360), the same id
+     * with the next epoch. Ids are reserved durably in blocks, so none is given twice across restarts.
+     * Transactional ids are refused: transactions are not supported.
+     */
+    Future<InitProducerIdResponseData> initProducerId(InitProducerIdRequestData req) {
+        InitProducerIdResponseData r = new InitProducerIdResponseData().setThrottleTimeMs(0).setProducerId(-1)
+                .setProducerEpoch((short) -1);
+        if (req.transactionalId() != null) {
+            return Future.succeededFuture(r.setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code()));
+        }
+        if (req.producerId() >= 0 && req.producerEpoch() >= 0) {
+            if (req.producerId() >= nextProducerId) {
+                return Future.succeededFuture(r.setErrorCode(Errors.INVALID_PRODUCER_ID_MAPPING.code()));
+            }
+            if (req.producerEpoch() < Short.MAX_VALUE - 1) {
+                return Future.succeededFuture(r.setErrorCode(Errors.NONE.code()).setProducerId(req.producerId())
+                        .setProducerEpoch((short) (req.producerEpoch() + 1)));
+            }
+        }
+        return newProducerId().map(id -> r.setErrorCode(Errors.NONE.code()).setProducerId(id).setProducerEpoch((short) 0))
+                .recover(e -> Future.succeededFuture(r.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code())));
+    }
+
+    private Future<Long> newProducerId() {
+        if (nextProducerId < producerIdsReserved) {
+            return Future.succeededFuture(nextProducerId++);
+        }
+        // one reservation at a time; requests behind it take ids from the block it reserves
+        reserving = reserving.recover(e -> Future.succeededFuture()).compose(v -> {
+            if (nextProducerId < producerIdsReserved) {
+                return Future.succeededFuture();
+            }
+            long upTo = producerIdsReserved + PRODUCER_ID_BLOCK;
+            return broker.putState(PRODUCER_IDS, "reserved", Long.toString(upTo).getBytes(StandardCharsets.UTF_8))
+                    .onSuccess(x -> producerIdsReserved = upTo);
+        });
+        return reserving.compose(v -> newProducerId());
+    }
+
+    /** The gateway stops: members waiting for a join or sync are told to find the coordinator again. */
+    Future<Void> shutdown() {
+        for (Group g : groups.values()) {
+            cancelRebalanceTimer(g);
+            g.pending.values().forEach(vertx::cancelTimer);
+            for (Member m : g.members.values()) {
+                cancelSession(m);
+                if (m.joining != null) {
+                    m.joining.tryComplete(new JoinGroupResponseData().setErrorCode(Errors.NOT_COORDINATOR.code())
+                            .setMemberId(m.id).setGenerationId(-1).setProtocolName("").setLeader(""));
+                }
+                if (m.syncing != null) {
+                    m.syncing.tryComplete(new SyncGroupResponseData().setErrorCode(Errors.NOT_COORDINATOR.code())
+                            .setAssignment(new byte[0]));
+                }
+            }
+        }
+        return Future.succeededFuture();
+    }
+}

@@ -1,0 +1,386 @@
+package io.omnibus.kafka;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
+import io.omnibus.core.spi.ConnectionInfo;
+import io.omnibus.core.spi.Connections;
+import io.omnibus.core.spi.Origin;
+import io.vertx.core.Future;
+import io.vertx.core.internal.ContextInternal;
+import org.apache.kafka.common.message.ApiMessageType;
+import org.apache.kafka.common.message.ResponseHeaderData;
+import org.apache.kafka.common.message.SaslAuthenticateRequestData;
+import org.apache.kafka.common.message.SaslAuthenticateResponseData;
+import org.apache.kafka.common.message.SaslHandshakeRequestData;
+import org.apache.kafka.common.message.SaslHandshakeResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.requests.RequestUtils;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * One Kafka client connection, confined to its event loop's context. Requests are handled as they arrive (a
+ * producer's pipelined batches are stored in order) and answered strictly in request order; with
+ * {@code max-inflight-requests} unanswered, or the socket backed up, the connection is not read.
+ * A request that cannot be parsed, or that the table does not offer, closes the connection (logged); an
+ * ApiVersions request of an unknown version is answered in version 0 with UNSUPPORTED_VERSION, as Kafka does.
+ */
+final class KafkaConnection extends ChannelInboundHandlerAdapter {
+    private final KafkaServer server;
+    private final Channel channel;
+    private final ContextInternal context;
+    final String id;
+    /** Requests in arrival order; the head is answered first. */
+    private final ArrayDeque<Slot> slots = new ArrayDeque<>();
+    private Connections.Registration registration;
+    private boolean counted;
+    private boolean closed;
+    private boolean announced;
+    private String clientId = "";
+    private String user;
+    private boolean authenticated;
+    private boolean handshakeDone;
+    private boolean authenticating;
+    /** An answer after which the connection closes (a refused authentication). */
+    private ApiMessage lastWord;
+    Origin origin;
+
+    /** One request: its header, and its answer once known (null: none is sent, as for acks=0). */
+    private static final class Slot {
+        final RequestHeader header;
+        boolean done;
+        ApiMessage response;
+        boolean closeAfter;
+
+        Slot(RequestHeader header) {
+            this.header = header;
+        }
+    }
+
+    KafkaConnection(KafkaServer server, Channel channel, ContextInternal context, String id) {
+        this.server = server;
+        this.channel = channel;
+        this.context = context;
+        this.id = id;
+        this.origin = new Origin("kafka", "", id);
+    }
+
+    // ---- Netty -> the connection's context ----------------------------------------------------------------
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        context.emit(null, v -> start());
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        context.emit((ByteBuf) msg, this::onFrame);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        context.emit(null, v -> onClosed());
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        context.emit(null, v -> updateAutoRead());
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof TooLongFrameException) {
+            KafkaServer.LOG.info("kafka {} ({}): request larger than kafka.max-request-size ({} bytes); closing", id,
+                    clientId, server.config.maxRequestSize());
+        } else {
+            KafkaServer.LOG.debug("kafka {}: {}", id, cause.toString());
+        }
+        channel.close();
+    }
+
+    // ---- life cycle ----------------------------------------------------------------------------------------
+
+    private void start() {
+        counted = true;
+        if (server.connectionCount.incrementAndGet() > server.config.maxConnections()) {
+            KafkaServer.LOG.info("kafka {} from {}: kafka.max-connections ({}) reached; closing", id,
+                    channel.remoteAddress(), server.config.maxConnections());
+            channel.close();
+            return;
+        }
+        server.connections.add(this);
+        registration = server.ctx.connections().register(new ConnectionInfo("kafka", id, null,
+                String.valueOf(channel.remoteAddress()), null, System.currentTimeMillis()));
+        authenticated = !server.requiresSasl();
+    }
+
+    private void onClosed() {
+        if (counted) {
+            server.connectionCount.decrementAndGet();
+        }
+        closed = true;
+        slots.clear();
+        if (registration == null) {
+            return; // never started
+        }
+        server.connections.remove(this);
+        registration.close();
+        if (announced) {
+            KafkaServer.LOG.info("kafka {} closed: client {} from {}", id, clientId, channel.remoteAddress());
+        }
+    }
+
+    /** Gateway shutdown: answers already on their way are written, then the connection closes. */
+    void shutdown() {
+        context.runOnContext(v -> {
+            if (!closed) {
+                channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            }
+        });
+    }
+
+    private void close(String why) {
+        if (!closed) {
+            KafkaServer.LOG.info("kafka {} ({} from {}): {}; closing", id, clientId, channel.remoteAddress(), why);
+            closed = true;
+            channel.close();
+        }
+    }
+
+    // ---- requests ------------------------------------------------------------------------------------------
+
+    private void onFrame(ByteBuf frame) {
+        byte[] bytes;
+        try {
+            if (closed) {
+                return;
+            }
+            // one copy out of Netty's pooled buffer: what the envelopes keep is a slice of this array
+            bytes = new byte[frame.readableBytes()];
+            frame.readBytes(bytes);
+        } finally {
+            frame.release();
+        }
+        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        if (buf.remaining() < 8) {
+            close("truncated request header (" + buf.remaining() + " bytes)");
+            return;
+        }
+        short key = buf.getShort(0);
+        short version = buf.getShort(2);
+        ApiKeys api = ApiKeys.hasId(key) ? ApiKeys.forId(key) : null;
+        if (api == ApiKeys.API_VERSIONS && !ApiTable.supports(api, version)) {
+            // KIP-511: answer in version 0 with our versions, the client retries with one we support
+            Slot slot = new Slot(new RequestHeader(ApiKeys.API_VERSIONS, (short) 0, "", buf.getInt(4)));
+            slots.add(slot);
+            finish(slot, ApiTable.apiVersions(Errors.UNSUPPORTED_VERSION), false);
+            return;
+        }
+        if (api == null || !ApiTable.supports(api, version)) {
+            close(api == null ? "unknown API key " + key : api.name + " version " + version + " is not supported");
+            return;
+        }
+        RequestHeader header;
+        ApiMessage request;
+        try {
+            header = RequestHeader.parse(buf);
+            request = ApiMessageType.fromApiKey(key).newRequest();
+            request.read(new ByteBufferAccessor(buf), version);
+        } catch (RuntimeException e) {
+            close("malformed " + api.name + " v" + version + " request: " + e.getMessage());
+            return;
+        }
+        if (!announced) {
+            announced = true;
+            clientId = header.clientId();
+            origin = new Origin("kafka", clientId, id);
+            registration.update(new ConnectionInfo("kafka", id, clientId, String.valueOf(channel.remoteAddress()), user,
+                    System.currentTimeMillis()));
+            KafkaServer.LOG.info("kafka {} opened: client {} from {}", id, clientId, channel.remoteAddress());
+        }
+        if (!authenticated && api != ApiKeys.API_VERSIONS && api != ApiKeys.SASL_HANDSHAKE
+                && api != ApiKeys.SASL_AUTHENTICATE) {
+            close(api.name + " before SASL authentication");
+            return;
+        }
+        Slot slot = new Slot(header);
+        slots.add(slot);
+        Future<? extends ApiMessage> answer;
+        try {
+            answer = handle(api, version, request);
+        } catch (RuntimeException e) {
+            KafkaServer.LOG.warn("kafka {}: {} v{} failed", id, api.name, version, e);
+            close(api.name + " failed: " + e);
+            return;
+        }
+        updateAutoRead();
+        answer.onComplete(ar -> {
+            if (ar.failed()) {
+                KafkaServer.LOG.warn("kafka {}: {} v{} failed", id, api.name, version, ar.cause());
+                close(api.name + " failed: " + ar.cause());
+                return;
+            }
+            finish(slot, ar.result(), ar.result() != null && ar.result() == lastWord);
+        });
+    }
+
+    private Future<? extends ApiMessage> handle(ApiKeys api, short version, ApiMessage request) {
+        return switch (api) {
+            case API_VERSIONS -> Future.succeededFuture(ApiTable.apiVersions(Errors.NONE));
+            case METADATA -> server.topics.metadata((org.apache.kafka.common.message.MetadataRequestData) request, version);
+            case PRODUCE -> server.produces.produce(this, (org.apache.kafka.common.message.ProduceRequestData) request,
+                    version);
+            case FETCH -> server.fetches.fetch((org.apache.kafka.common.message.FetchRequestData) request, version);
+            case LIST_OFFSETS -> server.topics.listOffsets((org.apache.kafka.common.message.ListOffsetsRequestData) request);
+            case CREATE_TOPICS -> server.topics.createTopics((org.apache.kafka.common.message.CreateTopicsRequestData) request);
+            case DELETE_TOPICS -> server.topics.deleteTopics((org.apache.kafka.common.message.DeleteTopicsRequestData) request,
+                    version);
+            case DESCRIBE_CONFIGS -> server.topics.describeConfigs(
+                    (org.apache.kafka.common.message.DescribeConfigsRequestData) request);
+            case DESCRIBE_CLUSTER -> Future.succeededFuture(server.topics.describeCluster());
+            case FIND_COORDINATOR -> Future.succeededFuture(server.topics.findCoordinator(
+                    (org.apache.kafka.common.message.FindCoordinatorRequestData) request, version));
+            case INIT_PRODUCER_ID -> server.onCoordinator(c -> c.initProducerId(
+                    (org.apache.kafka.common.message.InitProducerIdRequestData) request));
+            case JOIN_GROUP -> server.onCoordinator(c -> c.join((org.apache.kafka.common.message.JoinGroupRequestData) request,
+                    version, clientId, String.valueOf(channel.remoteAddress())));
+            case SYNC_GROUP -> server.onCoordinator(c -> c.sync((org.apache.kafka.common.message.SyncGroupRequestData) request));
+            case HEARTBEAT -> server.onCoordinator(c -> c.heartbeat(
+                    (org.apache.kafka.common.message.HeartbeatRequestData) request));
+            case LEAVE_GROUP -> server.onCoordinator(c -> c.leave((org.apache.kafka.common.message.LeaveGroupRequestData) request,
+                    version));
+            case OFFSET_COMMIT -> server.onCoordinator(c -> c.commit(
+                    (org.apache.kafka.common.message.OffsetCommitRequestData) request));
+            case OFFSET_FETCH -> server.onCoordinator(c -> c.fetchOffsets(
+                    (org.apache.kafka.common.message.OffsetFetchRequestData) request, version));
+            case DESCRIBE_GROUPS -> server.onCoordinator(c -> c.describe(
+                    (org.apache.kafka.common.message.DescribeGroupsRequestData) request));
+            case LIST_GROUPS -> server.onCoordinator(GroupCoordinator::list);
+            case SASL_HANDSHAKE -> Future.succeededFuture(handshake((SaslHandshakeRequestData) request));
+            case SASL_AUTHENTICATE -> authenticate((SaslAuthenticateRequestData) request);
+            default -> throw new IllegalStateException("no handler for " + api);
+        };
+    }
+
+    /** Writes every answered request at the head of the queue, in order. */
+    private void finish(Slot slot, ApiMessage response, boolean closeAfter) {
+        slot.done = true;
+        slot.response = response;
+        slot.closeAfter = closeAfter;
+        if (closed) {
+            return;
+        }
+        boolean wrote = false;
+        while (!slots.isEmpty() && slots.peek().done) {
+            Slot s = slots.poll();
+            if (s.response != null) {
+                ByteBuf encoded;
+                try {
+                    encoded = encode(s.header, s.response);
+                } catch (RuntimeException e) { // a field this version cannot carry: our bug, not the client's
+                    KafkaServer.LOG.error("kafka {}: cannot encode the {} v{} response", id, s.header.apiKey().name,
+                            s.header.apiVersion(), e);
+                    close("internal error encoding a response");
+                    return;
+                }
+                channel.write(encoded);
+                wrote = true;
+            }
+            if (s.closeAfter) {
+                closed = true;
+                channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
+        }
+        if (wrote) {
+            channel.flush();
+        }
+        updateAutoRead();
+    }
+
+    private static ByteBuf encode(RequestHeader header, ApiMessage response) {
+        short version = header.apiVersion();
+        ByteBuffer body = RequestUtils.serialize(new ResponseHeaderData().setCorrelationId(header.correlationId()),
+                header.apiKey().responseHeaderVersion(version), response, version);
+        ByteBuf size = Unpooled.buffer(4, 4).writeInt(body.remaining());
+        return Unpooled.wrappedBuffer(size, Unpooled.wrappedBuffer(body));
+    }
+
+    private void updateAutoRead() {
+        if (!closed) {
+            channel.config().setAutoRead(channel.isWritable() && slots.size() < server.config.maxInflightRequests());
+        }
+    }
+
+    // ---- SASL PLAIN ----------------------------------------------------------------------------------------
+
+    private SaslHandshakeResponseData handshake(SaslHandshakeRequestData request) {
+        SaslHandshakeResponseData response = new SaslHandshakeResponseData().setMechanisms(List.of("PLAIN"));
+        if (!"PLAIN".equals(request.mechanism())) {
+            return response.setErrorCode(Errors.UNSUPPORTED_SASL_MECHANISM.code());
+        }
+        handshakeDone = true;
+        return response.setErrorCode(Errors.NONE.code());
+    }
+
+    private Future<SaslAuthenticateResponseData> authenticate(SaslAuthenticateRequestData request) {
+        SaslAuthenticateResponseData response = new SaslAuthenticateResponseData().setAuthBytes(new byte[0]);
+        if (!handshakeDone || authenticating || user != null) {
+            return Future.succeededFuture(response.setErrorCode(Errors.ILLEGAL_SASL_STATE.code())
+                    .setErrorMessage("SaslAuthenticate needs one SaslHandshake for PLAIN first"));
+        }
+        // PLAIN (RFC 4616): [authzid] NUL authcid NUL passwd
+        byte[] token = request.authBytes();
+        int first = indexOf(token, 0);
+        int second = first < 0 ? -1 : indexOf(token, first + 1);
+        if (second < 0) {
+            return refused(response, "malformed SASL PLAIN token");
+        }
+        String name = new String(token, first + 1, second - first - 1, StandardCharsets.UTF_8);
+        byte[] password = Arrays.copyOfRange(token, second + 1, token.length);
+        authenticating = true;
+        // hashing takes milliseconds: off the event loop; the answer comes back here
+        return server.ctx.vertx().executeBlocking(() -> server.ctx.authenticator().authenticate(name, password), false)
+                .otherwise(false)
+                .compose(ok -> {
+                    authenticating = false;
+                    if (!ok) {
+                        return refused(response, "Authentication failed: invalid username or password");
+                    }
+                    user = name;
+                    authenticated = true;
+                    registration.update(new ConnectionInfo("kafka", id, clientId, String.valueOf(channel.remoteAddress()),
+                            user, System.currentTimeMillis()));
+                    return Future.succeededFuture(response.setErrorCode(Errors.NONE.code()));
+                });
+    }
+
+    /** A failed authentication is answered, then the connection closes (as Kafka does). */
+    private Future<SaslAuthenticateResponseData> refused(SaslAuthenticateResponseData response, String why) {
+        KafkaServer.LOG.info("kafka {} ({} from {}): SASL PLAIN refused: {}", id, clientId, channel.remoteAddress(), why);
+        lastWord = response.setErrorCode(Errors.SASL_AUTHENTICATION_FAILED.code()).setErrorMessage(why);
+        return Future.succeededFuture(response);
+    }
+
+    private static int indexOf(byte[] b, int from) {
+        for (int i = from; i < b.length; i++) {
+            if (b[i] == 0) {
+                return i;
+            }
+        }
+        return -1;
+    }
+}

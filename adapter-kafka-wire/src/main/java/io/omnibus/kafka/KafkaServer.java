@@ -1,0 +1,151 @@
+package io.omnibus.kafka;
+
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.omnibus.core.spi.AdapterContext;
+import io.omnibus.core.spi.ProtocolAdapter;
+import io.omnibus.core.transport.TcpListener;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The Kafka listener and what outlives a connection: the group coordinator and committed offsets (confined to
+ * one context of their own), idempotent producers' sequence state, and the connections, for shutdown.
+ */
+final class KafkaServer implements ProtocolAdapter {
+    static final Logger LOG = LoggerFactory.getLogger(KafkaServer.class);
+
+    final AdapterContext ctx;
+    final KafkaConfig config;
+    final AtomicInteger connectionCount = new AtomicInteger();
+    final Set<KafkaConnection> connections = ConcurrentHashMap.newKeySet();
+    final ProducerStates producers;
+    final Topics topics;
+    final FetchHandler fetches;
+    final ProduceHandler produces;
+    private final AtomicLong ids = new AtomicLong();
+    private volatile Context coordinatorContext;
+    private volatile GroupCoordinator coordinator;
+    private String coordinatorDeployment;
+    private TcpListener listener;
+    private long expiryTimer = -1;
+
+    KafkaServer(AdapterContext ctx, KafkaConfig config) {
+        this.ctx = ctx;
+        this.config = config;
+        this.producers = new ProducerStates();
+        this.topics = new Topics(this);
+        this.fetches = new FetchHandler(this);
+        this.produces = new ProduceHandler(this);
+    }
+
+    @Override
+    public Future<Void> start() {
+        Promise<Context> made = Promise.promise();
+        return ctx.vertx().deployVerticle(new VerticleBase() {
+                    @Override
+                    public Future<?> start() {
+                        made.complete(context);
+                        return Future.succeededFuture();
+                    }
+                })
+                .compose(id -> {
+                    coordinatorDeployment = id;
+                    coordinatorContext = made.future().result();
+                    Promise<Void> loaded = Promise.promise();
+                    coordinatorContext.runOnContext(v -> {
+                        coordinator = new GroupCoordinator(this);
+                        coordinator.load().onComplete(loaded);
+                    });
+                    return loaded.future();
+                })
+                .compose(v -> TcpListener.bind(ctx.vertx(), config.host(), config.port(), (ch, context) -> {
+                    KafkaConnection c = new KafkaConnection(this, ch, context, "kafka-" + ids.incrementAndGet());
+                    // 4-byte size prefix; a larger request than allowed fails the decoder and closes the connection
+                    ch.pipeline().addLast("frames", new LengthFieldBasedFrameDecoder(config.maxRequestSize(), 0, 4, 0, 4));
+                    ch.pipeline().addLast("kafka", c);
+                }))
+                .map(l -> {
+                    listener = l;
+                    long sweep = Math.max(1000, Math.min(60_000, config.producerStateRetention().toMillis() / 4));
+                    expiryTimer = ctx.vertx().setPeriodic(sweep, t -> producers.expire(System.currentTimeMillis()
+                            - config.producerStateRetention().toMillis()));
+                    return null;
+                });
+    }
+
+    /** The port clients are told to use. */
+    int advertisedPort() {
+        return config.advertisedPort() > 0 ? config.advertisedPort() : listener.port();
+    }
+
+    /**
+     * Runs {@code work} on the coordinator's context and completes the returned future on the caller's: the
+     * group and offset state is touched only there.
+     */
+    <T> Future<T> onCoordinator(java.util.function.Function<GroupCoordinator, Future<T>> work) {
+        Promise<T> result = Promise.promise();
+        Future<T> answer = here(result.future()); // registered here, on the caller's context
+        coordinatorContext.runOnContext(v -> {
+            Future<T> f;
+            try {
+                f = work.apply(coordinator);
+            } catch (RuntimeException e) {
+                f = Future.failedFuture(e);
+            }
+            f.onComplete(result);
+        });
+        return answer;
+    }
+
+    /** Whether clients must authenticate with SASL before anything but ApiVersions and the SASL exchange. */
+    boolean requiresSasl() {
+        return !ctx.authenticator().allowsAnonymous();
+    }
+
+    @Override
+    public Future<Void> stop() {
+        if (expiryTimer >= 0) {
+            ctx.vertx().cancelTimer(expiryTimer);
+        }
+        Future<Void> closed = listener == null ? Future.succeededFuture() : listener.close();
+        return closed.onComplete(ar -> connections.forEach(KafkaConnection::shutdown))
+                .compose(v -> coordinatorDeployment == null ? Future.succeededFuture()
+                        : onCoordinator(GroupCoordinator::shutdown))
+                .compose(v -> coordinatorDeployment == null ? Future.succeededFuture()
+                        : ctx.vertx().undeploy(coordinatorDeployment));
+    }
+
+    @Override
+    public Map<String, Object> status() {
+        return listener == null ? Map.of() : Map.of("port", listener.port(), "advertised",
+                config.advertisedHost() + ":" + advertisedPort());
+    }
+
+    /** A future completing like {@code f}, but on the caller's context (f may complete on another's). */
+    static <T> Future<T> here(Future<T> f) {
+        Context caller = Vertx.currentContext();
+        if (caller == null) {
+            return f;
+        }
+        Promise<T> result = Promise.promise();
+        f.onComplete(ar -> {
+            if (Vertx.currentContext() == caller) {
+                result.handle(ar);
+            } else {
+                caller.runOnContext(v -> result.handle(ar));
+            }
+        });
+        return result.future();
+    }
+}

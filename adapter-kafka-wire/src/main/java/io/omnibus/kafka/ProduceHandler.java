@@ -1,0 +1,183 @@
+package io.omnibus.kafka;
+
+import io.omnibus.core.spi.Address;
+import io.omnibus.core.spi.BrokerException;
+import io.omnibus.core.spi.Envelope;
+import io.omnibus.core.spi.InvalidAddressException;
+import io.omnibus.core.spi.Logs;
+import io.vertx.core.Future;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.CorruptRecordException;
+import org.apache.kafka.common.errors.UnsupportedCompressionTypeException;
+import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.message.ProduceResponseData;
+import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceResponse;
+import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponse;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.apache.kafka.common.record.MutableRecordBatch;
+import org.apache.kafka.common.record.Record;
+import org.apache.kafka.common.requests.ProduceRequest;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Produce: each partition's batch is checked (one v2 batch, its CRC, no transactions), decoded (any
+ * compression) into envelopes, checked against the producer's sequence when it is idempotent, and appended at
+ * consecutive offsets. The answer waits until every partition's batch is stored as durably as the store's
+ * policy says; with acks=0 there is none.
+ */
+final class ProduceHandler {
+    private final KafkaServer server;
+    private final Logs logs;
+
+    ProduceHandler(KafkaServer server) {
+        this.server = server;
+        this.logs = server.ctx.broker().logs();
+    }
+
+    Future<ProduceResponseData> produce(KafkaConnection connection, ProduceRequestData request, short version) {
+        short acks = request.acks();
+        List<Future<TopicProduceResponse>> topics = new ArrayList<>();
+        for (ProduceRequestData.TopicProduceData topic : request.topicData()) {
+            List<Future<PartitionProduceResponse>> partitions = new ArrayList<>();
+            Address address = null;
+            Errors invalid = null;
+            String message = null;
+            if (acks != 0 && acks != 1 && acks != -1) {
+                invalid = Errors.INVALID_REQUIRED_ACKS;
+            } else if (request.transactionalId() != null) {
+                invalid = Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+                message = "transactions are not supported by this gateway";
+            } else {
+                try {
+                    address = KafkaNames.toAddress(topic.name());
+                } catch (InvalidAddressException e) {
+                    invalid = Errors.INVALID_TOPIC_EXCEPTION;
+                    message = e.getMessage();
+                }
+            }
+            for (ProduceRequestData.PartitionProduceData p : topic.partitionData()) {
+                partitions.add(invalid != null ? Future.succeededFuture(error(p.index(), invalid, message))
+                        : partition(connection, address, p, version));
+            }
+            topics.add(Future.join(partitions).map(cf -> {
+                TopicProduceResponse t = new TopicProduceResponse().setName(topic.name());
+                for (int i = 0; i < cf.size(); i++) {
+                    t.partitionResponses().add(cf.resultAt(i));
+                }
+                return t;
+            }));
+        }
+        Future<ProduceResponseData> answer = Future.join(topics).map(cf -> {
+            ProduceResponseData response = new ProduceResponseData().setThrottleTimeMs(0);
+            for (int i = 0; i < cf.size(); i++) {
+                response.responses().add(cf.resultAt(i));
+            }
+            return response;
+        });
+        return acks == 0 ? Future.succeededFuture(null) : answer;
+    }
+
+    private Future<PartitionProduceResponse> partition(KafkaConnection connection, Address address,
+                                                       ProduceRequestData.PartitionProduceData p, short version) {
+        MutableRecordBatch batch;
+        List<Envelope> envelopes;
+        try {
+            if (!(p.records() instanceof MemoryRecords records)) {
+                return Future.succeededFuture(error(p.index(), Errors.INVALID_RECORD, "no records"));
+            }
+            ProduceRequest.validateRecords(version, records);
+            batch = records.batches().iterator().next();
+            batch.ensureValid();
+            if (batch.isControlBatch()) {
+                return Future.succeededFuture(error(p.index(), Errors.INVALID_RECORD, "producers cannot send control batches"));
+            }
+            if (batch.isTransactional()) {
+                return Future.succeededFuture(error(p.index(), Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+                        "transactions are not supported by this gateway"));
+            }
+            long now = System.currentTimeMillis();
+            envelopes = new ArrayList<>();
+            for (Record r : batch) {
+                r.ensureValid();
+                envelopes.add(RecordTranslation.toEnvelope(address, batch, r, connection.origin, now));
+            }
+        } catch (CorruptRecordException e) {
+            return Future.succeededFuture(error(p.index(), Errors.CORRUPT_MESSAGE, e.getMessage()));
+        } catch (UnsupportedCompressionTypeException e) {
+            return Future.succeededFuture(error(p.index(), Errors.UNSUPPORTED_COMPRESSION_TYPE, e.getMessage()));
+        } catch (KafkaException | IllegalArgumentException | java.nio.BufferUnderflowException e) {
+            // InvalidRecordException, a compressed stream that does not decompress, sizes that do not add up
+            return Future.succeededFuture(error(p.index(), Errors.CORRUPT_MESSAGE, String.valueOf(e.getMessage())));
+        }
+        if (envelopes.isEmpty()) {
+            return Future.succeededFuture(error(p.index(), Errors.INVALID_RECORD, "an empty batch"));
+        }
+        int partition = p.index();
+        Future<Long> stored;
+        if (batch.hasProducerId()) {
+            ProducerStates.Key key = new ProducerStates.Key(batch.producerId(), address, partition);
+            ProducerStates.Verdict v = known(address, partition)
+                    ? server.producers.check(key, batch.producerEpoch(), batch.baseSequence(), batch.lastSequence(),
+                    System.currentTimeMillis())
+                    : null;
+            if (v == null) {
+                stored = append(address, partition, envelopes);
+            } else if (v.error() != Errors.NONE) {
+                return Future.succeededFuture(error(partition, v.error(), null));
+            } else if (v.duplicateOf() != null) {
+                stored = KafkaServer.here(v.duplicateOf());
+            } else {
+                ProducerStates.Batch taken = v.append();
+                stored = append(address, partition, envelopes).andThen(ar -> {
+                    if (ar.succeeded()) {
+                        taken.offset.tryComplete(ar.result());
+                    } else {
+                        server.producers.failed(key, taken);
+                        taken.offset.tryFail(ar.cause());
+                    }
+                });
+            }
+        } else {
+            stored = append(address, partition, envelopes);
+        }
+        return stored.map(offset -> new PartitionProduceResponse().setIndex(partition).setErrorCode(Errors.NONE.code())
+                        .setBaseOffset(offset).setLogAppendTimeMs(-1).setLogStartOffset(logs.startOffset(address, partition)))
+                .recover(e -> Future.succeededFuture(error(partition, errorOf(e), e.getMessage())));
+    }
+
+    /** Whether the partition exists: sequences are checked only for batches that can be stored. */
+    private boolean known(Address address, int partition) {
+        Integer count = logs.topics().get(address);
+        return count != null && partition >= 0 && partition < count;
+    }
+
+    private Future<Long> append(Address address, int partition, List<Envelope> envelopes) {
+        if (!known(address, partition)) {
+            return Future.failedFuture(new BrokerException(BrokerException.Reason.UNKNOWN_ADDRESS, "topic "
+                    + KafkaNames.toKafka(address) + " has no partition " + partition));
+        }
+        return logs.append(envelopes, partition).map(r -> r.offset());
+    }
+
+    static Errors errorOf(Throwable e) {
+        if (!(e instanceof BrokerException b)) {
+            return Errors.UNKNOWN_SERVER_ERROR;
+        }
+        return switch (b.reason()) {
+            case INVALID_ADDRESS -> Errors.INVALID_TOPIC_EXCEPTION;
+            case UNKNOWN_ADDRESS, NOT_FOUND -> Errors.UNKNOWN_TOPIC_OR_PARTITION;
+            case MESSAGE_TOO_LARGE -> Errors.MESSAGE_TOO_LARGE;
+            case STORE_FAILURE -> Errors.KAFKA_STORAGE_ERROR;
+            case SHUTTING_DOWN -> Errors.NOT_LEADER_OR_FOLLOWER; // the client refreshes metadata and retries
+            default -> Errors.UNKNOWN_SERVER_ERROR;
+        };
+    }
+
+    private static PartitionProduceResponse error(int partition, Errors error, String message) {
+        return new PartitionProduceResponse().setIndex(partition).setErrorCode(error.code()).setBaseOffset(-1)
+                .setLogAppendTimeMs(-1).setLogStartOffset(-1).setErrorMessage(message);
+    }
+}

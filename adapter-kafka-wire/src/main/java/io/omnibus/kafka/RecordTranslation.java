@@ -1,0 +1,122 @@
+package io.omnibus.kafka;
+
+import io.omnibus.core.spi.Address;
+import io.omnibus.core.spi.Envelope;
+import io.omnibus.core.spi.Header;
+import io.omnibus.core.spi.Logs;
+import io.omnibus.core.spi.Origin;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.apache.kafka.common.record.MemoryRecordsBuilder;
+import org.apache.kafka.common.record.Record;
+import org.apache.kafka.common.record.RecordBatch;
+import org.apache.kafka.common.record.TimestampType;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Kafka records ↔ envelopes (docs/kafka.md, "Message mapping").
+ *
+ * <p>In: key → key, value → payload, headers → headers in order (a UTF-8 value as text, so MQTT and AMQP
+ * clients see it as a user / application property; any other value as bytes), timestamp → created at (the
+ * arrival time when the batch says LogAppendTime or has none). A null value (a tombstone) is kept as the
+ * header {@code kafka.null-value}; a null header value arrives as an empty one.
+ *
+ * <p>Out: the inverse; headers named {@code kafka.*} are not sent. Fields other protocols set that Kafka has no
+ * place for go out as headers: content type as {@code content-type}, correlation as {@code correlation-id}
+ * (bytes), reply-to as {@code reply-to}, unless a header of that name is already there.
+ */
+final class RecordTranslation {
+    static final String NULL_VALUE = "kafka.null-value";
+    static final String CONTENT_TYPE = "content-type";
+    static final String CORRELATION_ID = "correlation-id";
+    static final String REPLY_TO = "reply-to";
+    private static final org.apache.kafka.common.header.Header[] NO_HEADERS = new org.apache.kafka.common.header.Header[0];
+
+    private RecordTranslation() {
+    }
+
+    static Envelope toEnvelope(Address address, RecordBatch batch, Record record, Origin origin, long now) {
+        Envelope.Builder b = Envelope.builder(address).origin(origin);
+        if (record.hasKey()) {
+            b.key(record.key());
+        }
+        if (record.hasValue()) {
+            b.payload(record.value());
+        } else {
+            b.header(NULL_VALUE, "true");
+        }
+        for (org.apache.kafka.common.header.Header h : record.headers()) {
+            byte[] value = h.value() == null ? new byte[0] : h.value();
+            String text = utf8(value);
+            b.header(text != null ? Header.of(h.key(), text) : Header.ofBytes(h.key(), value));
+        }
+        long ts = record.timestamp();
+        boolean appendTime = batch.timestampType() == TimestampType.LOG_APPEND_TIME;
+        b.createdAt(ts > 0 && !appendTime ? ts : now);
+        return b.build();
+    }
+
+    /**
+     * One uncompressed batch of the entries, each at its own offset (holes allowed), base offset the first's.
+     * Sizes are counted as the records go, so the buffer is allocated about once.
+     */
+    static MemoryRecords toRecords(List<Logs.Entry> entries) {
+        int estimate = 61;
+        for (Logs.Entry e : entries) {
+            estimate += e.envelope().estimatedSize() + 24;
+        }
+        MemoryRecordsBuilder builder = MemoryRecords.builder(ByteBuffer.allocate(estimate), RecordBatch.CURRENT_MAGIC_VALUE,
+                Compression.NONE, TimestampType.CREATE_TIME, entries.get(0).offset());
+        for (Logs.Entry e : entries) {
+            Envelope env = e.envelope();
+            ByteBuffer value = env.header(NULL_VALUE) != null ? null : env.payload();
+            builder.appendWithOffset(e.offset(), env.createdAt(), env.key(), value, headers(env));
+        }
+        return builder.build();
+    }
+
+    private static org.apache.kafka.common.header.Header[] headers(Envelope e) {
+        if (e.headers().isEmpty() && e.contentType() == null && e.correlation() == null && e.replyTo() == null) {
+            return NO_HEADERS;
+        }
+        List<org.apache.kafka.common.header.Header> out = new ArrayList<>(e.headers().size() + 3);
+        for (Header h : e.headers()) {
+            if (!h.name().startsWith("kafka.")) {
+                out.add(new RecordHeader(h.name(), bytes(h.bytesValue())));
+            }
+        }
+        if (e.contentType() != null && e.header(CONTENT_TYPE) == null) {
+            out.add(new RecordHeader(CONTENT_TYPE, e.contentType().getBytes(StandardCharsets.UTF_8)));
+        }
+        if (e.correlation() != null && e.header(CORRELATION_ID) == null) {
+            out.add(new RecordHeader(CORRELATION_ID, bytes(e.correlation())));
+        }
+        if (e.replyTo() != null && e.header(REPLY_TO) == null) {
+            out.add(new RecordHeader(REPLY_TO, e.replyTo().getBytes(StandardCharsets.UTF_8)));
+        }
+        return out.toArray(NO_HEADERS);
+    }
+
+    private static byte[] bytes(ByteBuffer b) {
+        byte[] out = new byte[b.remaining()];
+        b.duplicate().get(out);
+        return out;
+    }
+
+    /** The value as text when it is well-formed UTF-8, else null. */
+    static String utf8(byte[] value) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(value)).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+    }
+}
