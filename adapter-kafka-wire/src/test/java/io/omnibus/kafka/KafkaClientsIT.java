@@ -155,4 +155,21 @@ class KafkaClientsIT extends KafkaTestBase {
         Header none = got.get(0).headers().lastHeader("kafka.null-value");
         assertThat(none).isNull();
     }
+
+    @Test
+    void aKeyFromAnotherProtocolLandsOnThePartitionKafkasPartitionerPicks() throws Exception {
+        start(Map.of());
+        io.omnibus.core.spi.Address topic = io.omnibus.core.spi.Address.of("keyed");
+        TestGateway.await(gw.broker.logs().partitions(topic, 5, true));
+        KafkaProducer<String, String> producer = producer(Map.of());
+        for (int i = 0; i < 20; i++) {
+            String key = "device-" + i;
+            int fromKafka = producer.send(new ProducerRecord<>("keyed", key, "v")).get().partition();
+            int fromElsewhere = TestGateway.await(gw.broker.publish(io.omnibus.core.spi.Envelope.builder(topic).key(key)
+                    .payload("v").build())).partition();
+            assertThat(fromElsewhere).as(key).isEqualTo(fromKafka)
+                    .isEqualTo(org.apache.kafka.common.utils.Utils.toPositive(
+                            org.apache.kafka.common.utils.Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % 5);
+        }
+    }
 }

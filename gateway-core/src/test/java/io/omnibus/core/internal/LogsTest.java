@@ -132,4 +132,49 @@ class LogsTest {
         assertThat(await(logs().read(ORDERS, 0, 0, 10))).extracting(e -> e.envelope().payloadAsString())
                 .containsExactly("only in 0");
     }
+
+    @Test
+    void aBatchGetsConsecutiveOffsetsEvenWhenOthersPublishToThePartitionMeanwhile() {
+        tb = new TestBroker(Map.of());
+        await(logs().partitions(ORDERS, 1, true));
+        List<io.vertx.core.Future<?>> all = new java.util.ArrayList<>();
+        List<io.vertx.core.Future<io.omnibus.core.spi.PublishResult>> batches = new java.util.ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            io.vertx.core.Future<io.omnibus.core.spi.PublishResult> b = logs().append(List.of(msg("b" + i + "-0", 1),
+                    msg("b" + i + "-1", 1), msg("b" + i + "-2", 1)), 0);
+            batches.add(b);
+            all.add(b);
+            all.add(tb.broker.publish(msg("single" + i, 1)));
+        }
+        all.forEach(TestBroker::await);
+        List<Logs.Entry> log = await(logs().read(ORDERS, 0, 0, 1000));
+        assertThat(log).hasSize(200);
+        for (int i = 0; i < 50; i++) {
+            long base = await(batches.get(i)).offset();
+            for (int k = 0; k < 3; k++) {
+                assertThat(log.get((int) base + k).envelope().payloadAsString()).isEqualTo("b" + i + "-" + k);
+            }
+        }
+    }
+
+    @Test
+    void aDeletedTopicIsGoneItsMessagesAreNotReadAndItStaysGoneAfterARestart() {
+        tb = new TestBroker(Map.of(), new FileMessageStore(FileMessageStore.Options.defaults(dir)));
+        await(logs().partitions(ORDERS, 2, true));
+        await(logs().append(msg("a", 1), 0));
+        await(logs().append(msg("b", 1), 1));
+        assertThat(await(logs().delete(ORDERS))).isTrue();
+        assertThat(await(logs().delete(ORDERS))).isFalse();
+        assertThat(logs().topics()).doesNotContainKey(ORDERS);
+        assertThat(await(logs().read(ORDERS, 0, 0, 10))).isEmpty();
+        tb.close();
+        tb = new TestBroker(Map.of(), new FileMessageStore(FileMessageStore.Options.defaults(dir)));
+        assertThat(logs().topics()).doesNotContainKey(ORDERS);
+        // made again: offsets go on, nothing old comes back
+        assertThat(await(logs().partitions(ORDERS, 1, true))).isEqualTo(1); // the count asked for now
+        assertThat(await(logs().read(ORDERS, 0, 0, 10))).isEmpty();
+        long next = await(logs().append(msg("c", 1), 0)).offset();
+        assertThat(next).isEqualTo(1);
+        assertThat(await(logs().read(ORDERS, 0, 0, 10))).extracting(e -> e.envelope().payloadAsString()).containsExactly("c");
+    }
 }
