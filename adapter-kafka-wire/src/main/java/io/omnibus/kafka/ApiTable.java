@@ -51,8 +51,8 @@ final class ApiTable {
         RANGES.put(key, new Range((short) advertisedMin, (short) min, (short) max));
     }
 
-    static boolean implemented(ApiKeys key) {
-        return RANGES.containsKey(key);
+    static java.util.Set<ApiKeys> implemented() {
+        return RANGES.keySet();
     }
 
     static boolean supports(ApiKeys key, short version) {

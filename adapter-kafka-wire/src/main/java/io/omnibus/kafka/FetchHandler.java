@@ -110,8 +110,10 @@ final class FetchHandler {
         if (w.address == null) {
             return Future.succeededFuture(d.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code()));
         }
-        Integer count = logs.topics().get(w.address);
-        if (count == null || w.partition < 0 || w.partition >= count) {
+        if (!KafkaNames.readable(w.address)) {
+            return Future.succeededFuture(d.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()));
+        }
+        if (w.partition < 0 || w.partition >= logs.partitionCount(w.address)) {
             return Future.succeededFuture(d.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()));
         }
         long start = logs.startOffset(w.address, w.partition);
@@ -161,7 +163,7 @@ final class FetchHandler {
         Vertx vertx = server.ctx.vertx();
         long timer = vertx.setTimer(Math.max(1, millis), t -> any.tryComplete(false));
         for (Wanted w : wanted) {
-            if (w.address != null && logs.topics().containsKey(w.address)) {
+            if (w.address != null && KafkaNames.readable(w.address) && w.partition >= 0 && w.partition < logs.partitionCount(w.address)) {
                 logs.awaitAppend(w.address, w.partition, w.offset, Duration.ofMillis(millis)).onSuccess(appended -> {
                     if (appended && any.tryComplete(true)) {
                         vertx.cancelTimer(timer);

@@ -14,6 +14,7 @@ import org.apache.kafka.common.message.JoinGroupRequestData;
 import org.apache.kafka.common.message.JoinGroupResponseData;
 import org.apache.kafka.common.message.LeaveGroupRequestData;
 import org.apache.kafka.common.message.LeaveGroupResponseData;
+import org.apache.kafka.common.message.ListGroupsRequestData;
 import org.apache.kafka.common.message.ListGroupsResponseData;
 import org.apache.kafka.common.message.OffsetCommitRequestData;
 import org.apache.kafka.common.message.OffsetCommitResponseData;
@@ -167,7 +168,10 @@ final class GroupCoordinator {
         if (memberId.isEmpty()) {
             String id = (clientId.isEmpty() ? "member" : clientId) + "-" + UUID.randomUUID();
             if (version >= 4) { // KIP-394: the client joins again with this id
-                long expiry = vertx.setTimer(req.sessionTimeoutMs(), t -> g.pending.remove(id));
+                long expiry = vertx.setTimer(req.sessionTimeoutMs(), t -> {
+                    g.pending.remove(id);
+                    dropIfUnused(g);
+                });
                 g.pending.put(id, expiry);
                 return Future.succeededFuture(error.setMemberId(id).setErrorCode(Errors.MEMBER_ID_REQUIRED.code()));
             }
@@ -309,6 +313,7 @@ final class GroupCoordinator {
             g.state = State.EMPTY;
             g.protocol = null;
             g.leader = null;
+            dropIfUnused(g);
             return;
         }
         g.protocol = chooseProtocol(g);
@@ -462,6 +467,7 @@ final class GroupCoordinator {
                 g.generation++;
                 g.protocol = null;
                 g.leader = null;
+                dropIfUnused(g);
             } else {
                 prepareRebalance(g, false);
             }
@@ -471,6 +477,13 @@ final class GroupCoordinator {
             } else {
                 tryCompleteJoin(g);
             }
+        }
+    }
+
+    /** An empty group with nobody about to join is forgotten (its committed offsets stay). */
+    private void dropIfUnused(Group g) {
+        if (g.members.isEmpty() && g.pending.isEmpty() && g.rebalanceTimer < 0 && groups.get(g.id) == g) {
+            groups.remove(g.id);
         }
     }
 
@@ -510,6 +523,7 @@ final class GroupCoordinator {
             OffsetCommitResponseData.OffsetCommitResponseTopic out = new OffsetCommitResponseData.OffsetCommitResponseTopic()
                     .setName(t.name());
             r.topics().add(out);
+            int partitions = partitionsOf(t.name());
             for (OffsetCommitRequestData.OffsetCommitRequestPartition p : t.partitions()) {
                 OffsetCommitResponseData.OffsetCommitResponsePartition po =
                         new OffsetCommitResponseData.OffsetCommitResponsePartition().setPartitionIndex(p.partitionIndex());
@@ -517,6 +531,10 @@ final class GroupCoordinator {
                 String metadata = p.committedMetadata() == null ? "" : p.committedMetadata();
                 if (check != Errors.NONE) {
                     po.setErrorCode(check.code());
+                } else if (partitions < 0) {
+                    po.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code());
+                } else if (p.partitionIndex() >= partitions) {
+                    po.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
                 } else if (metadata.length() > MAX_METADATA) {
                     po.setErrorCode(Errors.OFFSET_METADATA_TOO_LARGE.code());
                 } else if (p.committedOffset() < 0 || p.partitionIndex() < 0) {
@@ -534,6 +552,16 @@ final class GroupCoordinator {
             }
         }
         return Future.join(writes).map(cf -> r);
+    }
+
+    /** The partition count of a Kafka topic name: -1 when the name is not valid, 0 when there is no such topic. */
+    private int partitionsOf(String topic) {
+        try {
+            io.omnibus.core.spi.Address a = KafkaNames.toAddress(topic);
+            return KafkaNames.readable(a) ? broker.logs().partitionCount(a) : -1;
+        } catch (io.omnibus.core.spi.InvalidAddressException e) {
+            return -1;
+        }
     }
 
     private Errors commitCheck(OffsetCommitRequestData req) {
@@ -661,15 +689,19 @@ final class GroupCoordinator {
         return Future.succeededFuture(r);
     }
 
-    Future<ListGroupsResponseData> list() {
+    Future<ListGroupsResponseData> list(ListGroupsRequestData req) {
         ListGroupsResponseData r = new ListGroupsResponseData().setThrottleTimeMs(0).setErrorCode(Errors.NONE.code());
         java.util.Set<String> ids = new java.util.TreeSet<>(groups.keySet());
         ids.addAll(offsets.keySet());
         for (String id : ids) {
             Group g = groups.get(id);
+            String state = g == null ? "Empty" : g.state.kafkaName;
+            if (!req.statesFilter().isEmpty() && !req.statesFilter().contains(state)) {
+                continue;
+            }
             r.groups().add(new ListGroupsResponseData.ListedGroup().setGroupId(id)
                     .setProtocolType(g == null || g.protocolType == null ? "consumer" : g.protocolType)
-                    .setGroupState(g == null ? "Empty" : g.state.kafkaName));
+                    .setGroupState(state));
         }
         return Future.succeededFuture(r);
     }

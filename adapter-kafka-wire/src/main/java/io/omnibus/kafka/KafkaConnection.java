@@ -105,6 +105,7 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
         if (cause instanceof TooLongFrameException) {
             KafkaServer.LOG.info("kafka {} ({}): request larger than kafka.max-request-size ({} bytes); closing", id,
                     clientId, server.config.maxRequestSize());
+            server.refused("too-large");
         } else {
             KafkaServer.LOG.debug("kafka {}: {}", id, cause.toString());
         }
@@ -152,6 +153,16 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
         });
     }
 
+    /** An acks=0 produce failed: its producer would never know, so the connection goes (Kafka does the same). */
+    void closeAfterUnansweredError(String topic, Errors error) {
+        close("acks=0 produce to " + topic + " failed with " + error.name());
+    }
+
+    private void refuse(String reason, String why) {
+        server.refused(reason);
+        close(why);
+    }
+
     private void close(String why) {
         if (!closed) {
             KafkaServer.LOG.info("kafka {} ({} from {}): {}; closing", id, clientId, channel.remoteAddress(), why);
@@ -176,7 +187,7 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
         }
         ByteBuffer buf = ByteBuffer.wrap(bytes);
         if (buf.remaining() < 8) {
-            close("truncated request header (" + buf.remaining() + " bytes)");
+            refuse("malformed", "truncated request header (" + buf.remaining() + " bytes)");
             return;
         }
         short key = buf.getShort(0);
@@ -190,7 +201,8 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         if (api == null || !ApiTable.supports(api, version)) {
-            close(api == null ? "unknown API key " + key : api.name + " version " + version + " is not supported");
+            refuse(api == null ? "unknown-api" : "unsupported-version",
+                    api == null ? "unknown API key " + key : api.name + " version " + version + " is not supported");
             return;
         }
         RequestHeader header;
@@ -200,7 +212,7 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
             request = ApiMessageType.fromApiKey(key).newRequest();
             request.read(new ByteBufferAccessor(buf), version);
         } catch (RuntimeException e) {
-            close("malformed " + api.name + " v" + version + " request: " + e.getMessage());
+            refuse("malformed", "malformed " + api.name + " v" + version + " request: " + e.getMessage());
             return;
         }
         if (!announced) {
@@ -213,9 +225,10 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
         }
         if (!authenticated && api != ApiKeys.API_VERSIONS && api != ApiKeys.SASL_HANDSHAKE
                 && api != ApiKeys.SASL_AUTHENTICATE) {
-            close(api.name + " before SASL authentication");
+            refuse("unauthenticated", api.name + " before SASL authentication");
             return;
         }
+        server.counted(api);
         Slot slot = new Slot(header);
         slots.add(slot);
         Future<? extends ApiMessage> answer;
@@ -268,7 +281,8 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
                     (org.apache.kafka.common.message.OffsetFetchRequestData) request, version));
             case DESCRIBE_GROUPS -> server.onCoordinator(c -> c.describe(
                     (org.apache.kafka.common.message.DescribeGroupsRequestData) request));
-            case LIST_GROUPS -> server.onCoordinator(GroupCoordinator::list);
+            case LIST_GROUPS -> server.onCoordinator(c -> c.list(
+                    (org.apache.kafka.common.message.ListGroupsRequestData) request));
             case SASL_HANDSHAKE -> Future.succeededFuture(handshake((SaslHandshakeRequestData) request));
             case SASL_AUTHENTICATE -> authenticate((SaslAuthenticateRequestData) request);
             default -> throw new IllegalStateException("no handler for " + api);

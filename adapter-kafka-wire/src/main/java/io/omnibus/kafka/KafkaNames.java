@@ -93,6 +93,19 @@ final class KafkaNames {
         return address;
     }
 
+    /**
+     * Whether Kafka clients may read an address: not the gateway's own {@code $} addresses, except dead
+     * letters ({@code $dlq/...}, read to inspect or replay them).
+     */
+    static boolean readable(Address address) {
+        return !address.isSystem() || address.name().startsWith("$dlq/");
+    }
+
+    /** Whether Kafka clients may write, create or delete an address: none of the {@code $} ones. */
+    static boolean writable(Address address) {
+        return !address.isSystem();
+    }
+
     private static boolean plain(char c) {
         return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-';
     }

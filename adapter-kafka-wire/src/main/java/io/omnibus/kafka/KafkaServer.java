@@ -1,5 +1,7 @@
 package io.omnibus.kafka;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.omnibus.core.spi.AdapterContext;
 import io.omnibus.core.spi.ProtocolAdapter;
@@ -9,9 +11,11 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import org.apache.kafka.common.protocol.ApiKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.EnumMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -34,6 +38,8 @@ final class KafkaServer implements ProtocolAdapter {
     final FetchHandler fetches;
     final ProduceHandler produces;
     private final AtomicLong ids = new AtomicLong();
+    private final Map<ApiKeys, Counter> requests = new EnumMap<>(ApiKeys.class);
+    private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
     private volatile Context coordinatorContext;
     private volatile GroupCoordinator coordinator;
     private String coordinatorDeployment;
@@ -47,6 +53,25 @@ final class KafkaServer implements ProtocolAdapter {
         this.topics = new Topics(this);
         this.fetches = new FetchHandler(this);
         this.produces = new ProduceHandler(this);
+        for (ApiKeys api : ApiTable.implemented()) {
+            requests.put(api, Counter.builder("omnibus.kafka.requests").tag("api", api.name)
+                    .description("Kafka requests handled, by API").register(ctx.meters()));
+        }
+        Gauge.builder("omnibus.kafka.producer.states", producers, ProducerStates::size)
+                .description("Idempotent producer/partition sequence states kept").register(ctx.meters());
+    }
+
+    void counted(ApiKeys api) {
+        Counter c = requests.get(api);
+        if (c != null) {
+            c.increment();
+        }
+    }
+
+    /** A connection closed for bad input; {@code reason} is one of a few fixed words. */
+    void refused(String reason) {
+        refusals.computeIfAbsent(reason, r -> Counter.builder("omnibus.kafka.connections.refused").tag("reason", r)
+                .description("Kafka connections closed for bad input, by reason").register(ctx.meters())).increment();
     }
 
     @Override

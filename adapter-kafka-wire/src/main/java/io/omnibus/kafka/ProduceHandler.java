@@ -6,6 +6,7 @@ import io.omnibus.core.spi.Envelope;
 import io.omnibus.core.spi.InvalidAddressException;
 import io.omnibus.core.spi.Logs;
 import io.vertx.core.Future;
+import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.errors.UnsupportedCompressionTypeException;
@@ -53,6 +54,10 @@ final class ProduceHandler {
             } else {
                 try {
                     address = KafkaNames.toAddress(topic.name());
+                    if (!KafkaNames.writable(address)) {
+                        invalid = Errors.TOPIC_AUTHORIZATION_FAILED;
+                        message = "'$' addresses belong to the gateway";
+                    }
                 } catch (InvalidAddressException e) {
                     invalid = Errors.INVALID_TOPIC_EXCEPTION;
                     message = e.getMessage();
@@ -77,7 +82,21 @@ final class ProduceHandler {
             }
             return response;
         });
-        return acks == 0 ? Future.succeededFuture(null) : answer;
+        if (acks == 0) {
+            // nobody hears an error: like Kafka, close the connection so the producer refreshes its metadata
+            answer.onSuccess(r -> {
+                for (TopicProduceResponse t : r.responses()) {
+                    for (PartitionProduceResponse p : t.partitionResponses()) {
+                        if (p.errorCode() != Errors.NONE.code()) {
+                            connection.closeAfterUnansweredError(t.name(), Errors.forCode(p.errorCode()));
+                            return;
+                        }
+                    }
+                }
+            });
+            return Future.succeededFuture(null);
+        }
+        return answer;
     }
 
     private Future<PartitionProduceResponse> partition(KafkaConnection connection, Address address,
@@ -88,7 +107,11 @@ final class ProduceHandler {
             if (!(p.records() instanceof MemoryRecords records)) {
                 return Future.succeededFuture(error(p.index(), Errors.INVALID_RECORD, "no records"));
             }
-            ProduceRequest.validateRecords(version, records);
+            try {
+                ProduceRequest.validateRecords(version, records); // one batch, format v2
+            } catch (InvalidRecordException e) {
+                return Future.succeededFuture(error(p.index(), Errors.INVALID_RECORD, e.getMessage()));
+            }
             batch = records.batches().iterator().next();
             batch.ensureValid();
             if (batch.isControlBatch()) {
@@ -150,8 +173,7 @@ final class ProduceHandler {
 
     /** Whether the partition exists: sequences are checked only for batches that can be stored. */
     private boolean known(Address address, int partition) {
-        Integer count = logs.topics().get(address);
-        return count != null && partition >= 0 && partition < count;
+        return partition >= 0 && partition < logs.partitionCount(address);
     }
 
     private Future<Long> append(Address address, int partition, List<Envelope> envelopes) {

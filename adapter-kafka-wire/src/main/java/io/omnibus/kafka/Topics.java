@@ -80,21 +80,19 @@ final class Topics {
                 .setClusterId(server.config.clusterId()).setControllerId(node());
         response.brokers().add(new MetadataResponseData.MetadataResponseBroker().setNodeId(node())
                 .setHost(server.config.advertisedHost()).setPort(server.advertisedPort()));
-        Map<Address, Integer> existing = logs.topics();
         boolean all = request.topics() == null || version == 0 && request.topics().isEmpty();
         if (all) {
-            existing.forEach((address, count) -> {
+            logs.topics().forEach((address, count) -> {
                 String name = KafkaNames.toKafka(address);
-                if (name != null && !creating.contains(address)) {
+                if (name != null && !creating.contains(address) && KafkaNames.readable(address)) {
                     response.topics().add(describe(name, address, count));
                 }
             });
             return Future.succeededFuture(response);
         }
         boolean mayCreate = server.config.autoCreateTopics() && (version < 4 || request.allowAutoTopicCreation());
-        List<Future<?>> made = new ArrayList<>();
         for (MetadataRequestData.MetadataRequestTopic t : request.topics()) {
-            String name = t.name() != null ? t.name() : nameOf(t.topicId(), existing);
+            String name = t.name() != null ? t.name() : nameOf(t.topicId(), logs.topics());
             if (name == null) {
                 response.topics().add(new MetadataResponseTopic().setTopicId(t.topicId())
                         .setErrorCode(Errors.UNKNOWN_TOPIC_ID.code()));
@@ -108,16 +106,18 @@ final class Topics {
                         Errors.INVALID_TOPIC_EXCEPTION.code()));
                 continue;
             }
-            Integer count = existing.get(address);
-            if (count != null && !creating.contains(address)) {
+            int count = logs.partitionCount(address);
+            if (!KafkaNames.readable(address) || count == 0 && !KafkaNames.writable(address)) {
+                response.topics().add(new MetadataResponseTopic().setName(name).setErrorCode(
+                        Errors.TOPIC_AUTHORIZATION_FAILED.code()));
+            } else if (count > 0 && !creating.contains(address)) {
                 response.topics().add(describe(name, address, count));
-            } else if (count == null && !mayCreate) {
+            } else if (count == 0 && !mayCreate) {
                 response.topics().add(new MetadataResponseTopic().setName(name).setTopicId(Uuid.ZERO_UUID)
                         .setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()));
             } else {
-                if (count == null && creating.add(address)) {
-                    made.add(logs.partitions(address, server.config.partitions(), true)
-                            .onComplete(ar -> creating.remove(address)));
+                if (count == 0 && creating.add(address)) {
+                    logs.partitions(address, server.config.partitions(), true).onComplete(ar -> creating.remove(address));
                 }
                 response.topics().add(new MetadataResponseTopic().setName(name).setTopicId(topicId(name))
                         .setErrorCode(Errors.LEADER_NOT_AVAILABLE.code()));
@@ -157,7 +157,11 @@ final class Topics {
 
     FindCoordinatorResponseData findCoordinator(FindCoordinatorRequestData request, short version) {
         FindCoordinatorResponseData response = new FindCoordinatorResponseData().setThrottleTimeMs(0);
-        Errors error = request.keyType() == 0 ? Errors.NONE : Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+        Errors error = switch (request.keyType()) {
+            case 0 -> Errors.NONE;
+            case 1 -> Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED; // no transactions: fail fast, not retriable
+            default -> Errors.INVALID_REQUEST;
+        };
         String message = error == Errors.NONE ? null : "only consumer groups are coordinated here; transactions and "
                 + "share groups are not supported";
         if (version < 4) {
@@ -180,14 +184,16 @@ final class Topics {
         List<Future<ListOffsetsTopicResponse>> topics = new ArrayList<>();
         for (ListOffsetsRequestData.ListOffsetsTopic t : request.topics()) {
             Address address = addressOrNull(t.name());
-            Integer count = address == null ? null : logs.topics().get(address);
+            int count = address == null ? 0 : logs.partitionCount(address);
             List<Future<ListOffsetsPartitionResponse>> parts = new ArrayList<>();
             for (ListOffsetsRequestData.ListOffsetsPartition p : t.partitions()) {
                 ListOffsetsPartitionResponse r = new ListOffsetsPartitionResponse().setPartitionIndex(p.partitionIndex())
                         .setTimestamp(-1).setOffset(-1);
                 if (address == null) {
                     parts.add(Future.succeededFuture(r.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code())));
-                } else if (count == null || p.partitionIndex() < 0 || p.partitionIndex() >= count) {
+                } else if (!KafkaNames.readable(address)) {
+                    parts.add(Future.succeededFuture(r.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())));
+                } else if (p.partitionIndex() < 0 || p.partitionIndex() >= count) {
                     parts.add(Future.succeededFuture(r.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code())));
                 } else {
                     parts.add(offsetFor(address, p.partitionIndex(), p.timestamp(), r));
@@ -255,7 +261,10 @@ final class Topics {
                     compact = "cleanup.policy=compact is not supported: logs are kept by age and size";
                 }
             }
-            if (logs.topics().containsKey(address)) {
+            if (!KafkaNames.writable(address)) {
+                results.add(Future.succeededFuture(failed(r, Errors.TOPIC_AUTHORIZATION_FAILED,
+                        "'$' addresses belong to the gateway")));
+            } else if (logs.partitionCount(address) > 0) {
                 results.add(Future.succeededFuture(failed(r, Errors.TOPIC_ALREADY_EXISTS, "topic '" + t.name()
                         + "' already exists")));
             } else if (partitions == 0 || partitions < -1 || partitions > 10_000) {
@@ -304,6 +313,10 @@ final class Topics {
                 results.add(Future.succeededFuture(r.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code())));
                 continue;
             }
+            if (!KafkaNames.writable(address)) {
+                results.add(Future.succeededFuture(r.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())));
+                continue;
+            }
             results.add(logs.delete(address).compose(existed -> {
                 if (!existed) {
                     return Future.succeededFuture(r.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()));
@@ -329,19 +342,19 @@ final class Topics {
             Map<String, String> configs = new LinkedHashMap<>();
             if (res.resourceType() == RESOURCE_TOPIC) {
                 Address address = addressOrNull(res.resourceName());
-                if (address == null || !logs.topics().containsKey(address)) {
+                if (address == null || logs.partitionCount(address) == 0) {
                     response.results().add(result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code())
                             .setErrorMessage("no topic '" + res.resourceName() + "'"));
                     continue;
                 }
                 configs.put("cleanup.policy", "delete");
-                configs.put("compression.type", "producer");
+                configs.put("compression.type", "uncompressed"); // fetches are rebuilt uncompressed
                 configs.put("max.message.bytes", Integer.toString(server.ctx.broker().maxMessageSize()));
                 configs.put("message.timestamp.type", "CreateTime");
                 configs.put("min.insync.replicas", "1");
             } else if (res.resourceType() == RESOURCE_BROKER) {
-                configs.put("advertised.listeners", "PLAINTEXT://" + server.config.advertisedHost() + ":"
-                        + server.advertisedPort());
+                configs.put("advertised.listeners", (server.requiresSasl() ? "SASL_PLAINTEXT://" : "PLAINTEXT://")
+                        + server.config.advertisedHost() + ":" + server.advertisedPort());
                 configs.put("auto.create.topics.enable", Boolean.toString(server.config.autoCreateTopics()));
                 configs.put("message.max.bytes", Integer.toString(server.ctx.broker().maxMessageSize()));
                 configs.put("socket.request.max.bytes", Integer.toString(server.config.maxRequestSize()));

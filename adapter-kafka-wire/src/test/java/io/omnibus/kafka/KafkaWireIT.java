@@ -104,6 +104,11 @@ class KafkaWireIT extends KafkaTestBase {
             assertThat(tiny.closedByPeer()).isTrue();
         }
         assertOthersStillServed();
+        assertThat(gw.meters.get("omnibus.kafka.connections.refused").tag("reason", "unknown-api").counter().count())
+                .isEqualTo(1);
+        assertThat(gw.meters.get("omnibus.kafka.connections.refused").tag("reason", "malformed").counter().count())
+                .isEqualTo(2);
+        assertThat(gw.meters.get("omnibus.kafka.requests").tag("api", "Produce").counter().count()).isPositive();
     }
 
     @Test
@@ -131,6 +136,14 @@ class KafkaWireIT extends KafkaTestBase {
                     .isEqualTo(Errors.INVALID_TOPIC_EXCEPTION.code());
             assertThat(send(raw, "not-made-yet", batch(-1, (short) -1, -1, "x")).errorCode())
                     .isEqualTo(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+            // the gateway's '$' addresses ($SYS/...) are not for Kafka clients to write
+            assertThat(send(raw, "_x24SYS.broker", batch(-1, (short) -1, -1, "x")).errorCode())
+                    .isEqualTo(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+            MemoryRecords two = MemoryRecords.withRecords(Compression.NONE,
+                    new org.apache.kafka.common.record.SimpleRecord("a".getBytes(StandardCharsets.UTF_8)));
+            ByteBuffer both = ByteBuffer.allocate(two.sizeInBytes() * 2).put(two.buffer()).put(two.buffer());
+            assertThat(send(raw, "crc", MemoryRecords.readableRecords(both.flip())).errorCode())
+                    .isEqualTo(Errors.INVALID_RECORD.code()); // v3+: exactly one batch per partition
             MetadataRequestData md = new MetadataRequestData().setAllowAutoTopicCreation(true);
             md.topics().add(new MetadataRequestData.MetadataRequestTopic().setName("a_x2fb")); // an escape never made
             md.topics().add(new MetadataRequestData.MetadataRequestTopic().setName("made.on.demand"));

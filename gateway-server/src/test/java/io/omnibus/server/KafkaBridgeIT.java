@@ -46,7 +46,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * Kafka with the other protocols through the shipped configuration, with clients we did not write: an MQTT
  * (Paho v5) publish read by a kafka-clients consumer, a kafka-clients record received by an MQTT subscriber and
- * by a Qpid JMS consumer, key and headers mapped as DESIGN.md's envelope table and docs/kafka.md say.
+ * by a Qpid JMS consumer, key and headers mapped as the design's envelope table and docs/kafka.md say.
  */
 @Timeout(120)
 class KafkaBridgeIT {

@@ -356,6 +356,11 @@ public final class DefaultBroker implements Broker {
         return Future.all(done).map(cf -> true);
     }
 
+    int existingPartitionCount(Address address) {
+        Topic t = topics.get(address);
+        return t == null ? 0 : t.partitions.length;
+    }
+
     Map<Address, Integer> partitionCounts() {
         Map<Address, Integer> out = new java.util.HashMap<>();
         topics.forEach((a, t) -> out.put(a, t.partitions.length));

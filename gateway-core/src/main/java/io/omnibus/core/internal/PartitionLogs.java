@@ -29,6 +29,11 @@ final class PartitionLogs implements Logs {
     }
 
     @Override
+    public int partitionCount(Address address) {
+        return broker.existingPartitionCount(address);
+    }
+
+    @Override
     public Map<Address, Integer> topics() {
         return broker.partitionCounts();
     }

@@ -19,7 +19,10 @@ public interface Logs {
      */
     Future<Integer> partitions(Address address, int partitions, boolean create);
 
-    /** The topics that exist, with their partition counts. */
+    /** The partition count of an existing topic, or 0 when there is no such topic; a lookup, for hot paths. */
+    int partitionCount(Address address);
+
+    /** The topics that exist, with their partition counts (a copy: for listings, not hot paths). */
     Map<Address, Integer> topics();
 
     /**

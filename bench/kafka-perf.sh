@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Apache Kafka's own perf tools against a Kafka wire endpoint (the gateway, or a Kafka broker for comparison).
+#   bench/kafka-perf.sh BOOTSTRAP [RECORDS] [RECORD_SIZE]
+# Runs, on a fresh topic each: kafka-producer-perf-test with acks=1, then with acks=all (flat out,
+# --throughput -1), then kafka-consumer-perf-test reading the acks=all topic back. Prints the tools' own summaries.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+BOOTSTRAP="${1:?usage: bench/kafka-perf.sh host:port [records] [record-size]}"
+RECORDS="${2:-500000}"
+SIZE="${3:-1024}"
+LIB="$HERE/kafka-tools/target/lib"
+if [[ ! -d "$LIB" ]]; then
+  mvn -B -q -f "$HERE/kafka-tools/pom.xml" dependency:copy-dependencies -DoutputDirectory="$LIB" >&2
+fi
+run() { java -Xmx1g -cp "$LIB/*" "$@"; }
+STAMP="$(date +%s)"
+for ACKS in 1 all; do
+  TOPIC="perf-acks-$ACKS-$STAMP"
+  echo "== producer: $RECORDS records of $SIZE bytes, acks=$ACKS, topic $TOPIC"
+  run org.apache.kafka.tools.ProducerPerformance --topic "$TOPIC" --num-records "$RECORDS" --record-size "$SIZE" \
+    --throughput -1 --producer-props bootstrap.servers="$BOOTSTRAP" acks="$ACKS" linger.ms=5 batch.size=65536
+done
+echo "== consumer: $RECORDS records from perf-acks-all-$STAMP"
+run org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$BOOTSTRAP" --topic "perf-acks-all-$STAMP" \
+  --messages "$RECORDS" --timeout 60000 --show-detailed-stats --reporting-interval 5000 | tail -n 3
