@@ -78,7 +78,7 @@ final class FetchHandler {
             if (bytes >= Math.max(1, request.minBytes()) || errors || left <= 0 || wanted.isEmpty()) {
                 return Future.succeededFuture(answer(wanted, parts));
             }
-            return awaitAny(wanted, left).compose(appended -> appended
+            return awaitAny(wanted, parts, left).compose(appended -> appended
                     ? round(wanted, request, deadline)
                     : Future.succeededFuture(answer(wanted, parts)));
         });
@@ -134,6 +134,9 @@ final class FetchHandler {
                 d.setRecords(records);
             }
             return d;
+        }).recover(e -> { // this partition cannot be read now; the others are answered
+            KafkaServer.LOG.warn("kafka: reading {} partition {} failed: {}", w.topic, w.partition, e.toString());
+            return Future.succeededFuture(d.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code()).setRecords(MemoryRecords.EMPTY));
         });
     }
 
@@ -142,6 +145,9 @@ final class FetchHandler {
                                  int[] size) {
         return logs.read(w.address, w.partition, from, READ_STEP).compose(batch -> {
             for (Logs.Entry e : batch) {
+                if (e.offset() >= end) { // appended since the high watermark was taken: the next fetch gets it
+                    return Future.succeededFuture();
+                }
                 int s = e.envelope().estimatedSize() + 16;
                 if (size[0] + s > limit && !(first && taken.isEmpty())) {
                     return Future.succeededFuture();
@@ -157,14 +163,20 @@ final class FetchHandler {
         });
     }
 
-    /** Completes with true at the first append to any wanted partition, with false after {@code millis}. */
-    private Future<Boolean> awaitAny(List<Wanted> wanted, long millis) {
+    /**
+     * Completes with true at the first append to any wanted partition past what this round saw (its high
+     * watermark), with false after {@code millis}.
+     */
+    private Future<Boolean> awaitAny(List<Wanted> wanted, List<PartitionData> seen, long millis) {
         Promise<Boolean> any = Promise.promise();
         Vertx vertx = server.ctx.vertx();
         long timer = vertx.setTimer(Math.max(1, millis), t -> any.tryComplete(false));
-        for (Wanted w : wanted) {
-            if (w.address != null && KafkaNames.readable(w.address) && w.partition >= 0 && w.partition < logs.partitionCount(w.address)) {
-                logs.awaitAppend(w.address, w.partition, w.offset, Duration.ofMillis(millis)).onSuccess(appended -> {
+        for (int i = 0; i < wanted.size(); i++) {
+            Wanted w = wanted.get(i);
+            if (w.address != null && KafkaNames.readable(w.address) && w.partition >= 0
+                    && w.partition < logs.partitionCount(w.address)) {
+                long past = Math.max(w.offset, seen.get(i).highWatermark());
+                logs.awaitAppend(w.address, w.partition, past, Duration.ofMillis(millis)).onSuccess(appended -> {
                     if (appended && any.tryComplete(true)) {
                         vertx.cancelTimer(timer);
                     }

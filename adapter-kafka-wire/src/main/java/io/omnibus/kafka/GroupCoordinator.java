@@ -157,27 +157,35 @@ final class GroupCoordinator {
         if (req.protocolType() == null || req.protocolType().isEmpty() || req.protocols().isEmpty()) {
             return Future.succeededFuture(error.setErrorCode(Errors.INCONSISTENT_GROUP_PROTOCOL.code()));
         }
-        Group g = groups.computeIfAbsent(req.groupId(), Group::new);
+        Group g = groups.get(req.groupId());
+        if (g == null) {
+            if (!req.memberId().isEmpty()) { // a member of a group that is gone (a restart, or it emptied)
+                return Future.succeededFuture(error.setErrorCode(Errors.UNKNOWN_MEMBER_ID.code()));
+            }
+            g = new Group(req.groupId());
+            groups.put(g.id, g);
+        }
+        Group group = g;
         LinkedHashMap<String, byte[]> protocols = new LinkedHashMap<>();
         req.protocols().forEach(p -> protocols.putIfAbsent(p.name(), p.metadata()));
-        if (!g.members.isEmpty() && (!req.protocolType().equals(g.protocolType) || !commonProtocol(g, protocols))) {
+        if (!group.members.isEmpty() && (!req.protocolType().equals(group.protocolType) || !commonProtocol(group, protocols))) {
             return Future.succeededFuture(error.setErrorCode(Errors.INCONSISTENT_GROUP_PROTOCOL.code()));
         }
         String memberId = req.memberId();
-        Member m = g.members.get(memberId);
+        Member m = group.members.get(memberId);
         if (memberId.isEmpty()) {
             String id = (clientId.isEmpty() ? "member" : clientId) + "-" + UUID.randomUUID();
             if (version >= 4) { // KIP-394: the client joins again with this id
                 long expiry = vertx.setTimer(req.sessionTimeoutMs(), t -> {
-                    g.pending.remove(id);
-                    dropIfUnused(g);
+                    group.pending.remove(id);
+                    dropIfUnused(group);
                 });
-                g.pending.put(id, expiry);
+                group.pending.put(id, expiry);
                 return Future.succeededFuture(error.setMemberId(id).setErrorCode(Errors.MEMBER_ID_REQUIRED.code()));
             }
             memberId = id;
         } else if (m == null) {
-            Long expiry = g.pending.remove(memberId);
+            Long expiry = group.pending.remove(memberId);
             if (expiry == null) {
                 return Future.succeededFuture(error.setErrorCode(Errors.UNKNOWN_MEMBER_ID.code()));
             }
@@ -186,17 +194,17 @@ final class GroupCoordinator {
         boolean isNew = m == null;
         if (isNew) {
             m = new Member(memberId, clientId, clientHost);
-            g.members.put(memberId, m);
+            group.members.put(memberId, m);
         }
         boolean changed = isNew || !sameProtocols(m.protocols, protocols);
         m.protocols = protocols;
         m.sessionTimeout = req.sessionTimeoutMs();
         m.rebalanceTimeout = req.rebalanceTimeoutMs() > 0 ? req.rebalanceTimeoutMs() : req.sessionTimeoutMs();
-        g.protocolType = req.protocolType();
-        if (g.state == State.STABLE && !changed && !memberId.equals(g.leader)) {
+        group.protocolType = req.protocolType();
+        if (group.state == State.STABLE && !changed && !memberId.equals(group.leader)) {
             // a follower rejoining with nothing new: the current generation stands (as Kafka answers)
-            scheduleSession(g, m);
-            return Future.succeededFuture(joinAnswer(g, m));
+            scheduleSession(group, m);
+            return Future.succeededFuture(joinAnswer(group, m));
         }
         if (m.joining != null) { // a repeated join replaces the one waiting
             m.joining.tryComplete(error.setErrorCode(Errors.UNKNOWN_MEMBER_ID.code()));
@@ -204,10 +212,10 @@ final class GroupCoordinator {
         Promise<JoinGroupResponseData> answer = Promise.promise();
         m.joining = answer;
         cancelSession(m);
-        if (g.state != State.PREPARING_REBALANCE) {
-            prepareRebalance(g, g.state == State.EMPTY);
+        if (group.state != State.PREPARING_REBALANCE) {
+            prepareRebalance(group, group.state == State.EMPTY);
         }
-        tryCompleteJoin(g);
+        tryCompleteJoin(group);
         return answer.future();
     }
 
@@ -387,6 +395,10 @@ final class GroupCoordinator {
                 return Future.succeededFuture(r.setErrorCode(Errors.NONE.code()).setAssignment(m.assignment));
             case COMPLETING_REBALANCE:
                 Promise<SyncGroupResponseData> answer = Promise.promise();
+                if (m.syncing != null) { // a repeated sync replaces the one waiting
+                    m.syncing.tryComplete(new SyncGroupResponseData().setErrorCode(Errors.REBALANCE_IN_PROGRESS.code())
+                            .setAssignment(new byte[0]));
+                }
                 m.syncing = answer;
                 if (m.id.equals(g.leader)) {
                     Map<String, byte[]> given = new HashMap<>();
@@ -532,7 +544,8 @@ final class GroupCoordinator {
                 if (check != Errors.NONE) {
                     po.setErrorCode(check.code());
                 } else if (partitions < 0) {
-                    po.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code());
+                    po.setErrorCode(partitions == -2 ? Errors.TOPIC_AUTHORIZATION_FAILED.code()
+                            : Errors.INVALID_TOPIC_EXCEPTION.code());
                 } else if (p.partitionIndex() >= partitions) {
                     po.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
                 } else if (metadata.length() > MAX_METADATA) {
@@ -541,9 +554,9 @@ final class GroupCoordinator {
                     po.setErrorCode(Errors.INVALID_COMMIT_OFFSET_SIZE.code());
                 } else {
                     Committed c = new Committed(p.committedOffset(), p.committedLeaderEpoch(), metadata);
-                    committed(req.groupId(), t.name()).put(p.partitionIndex(), c);
                     byte[] value = (c.offset + "\n" + c.leaderEpoch + "\n" + c.metadata).getBytes(StandardCharsets.UTF_8);
                     writes.add(broker.putState(OFFSETS, key(req.groupId(), t.name(), p.partitionIndex()), value)
+                            .onSuccess(v -> committed(req.groupId(), t.name()).put(p.partitionIndex(), c)) // once durable
                             .recover(e -> {
                                 po.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code());
                                 return Future.succeededFuture();
@@ -554,11 +567,12 @@ final class GroupCoordinator {
         return Future.join(writes).map(cf -> r);
     }
 
-    /** The partition count of a Kafka topic name: -1 when the name is not valid, 0 when there is no such topic. */
+    /** The partition count of a Kafka topic name: -1 when the name is not valid, -2 when it is not for Kafka
+     * clients ('$'), 0 when there is no such topic. */
     private int partitionsOf(String topic) {
         try {
             io.omnibus.core.spi.Address a = KafkaNames.toAddress(topic);
-            return KafkaNames.readable(a) ? broker.logs().partitionCount(a) : -1;
+            return KafkaNames.readable(a) ? broker.logs().partitionCount(a) : -2;
         } catch (io.omnibus.core.spi.InvalidAddressException e) {
             return -1;
         }

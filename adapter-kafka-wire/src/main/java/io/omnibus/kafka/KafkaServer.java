@@ -43,7 +43,7 @@ final class KafkaServer implements ProtocolAdapter {
     private volatile Context coordinatorContext;
     private volatile GroupCoordinator coordinator;
     private String coordinatorDeployment;
-    private TcpListener listener;
+    private volatile TcpListener listener;
     private long expiryTimer = -1;
 
     KafkaServer(AdapterContext ctx, KafkaConfig config) {
@@ -111,7 +111,8 @@ final class KafkaServer implements ProtocolAdapter {
 
     /** The port clients are told to use. */
     int advertisedPort() {
-        return config.advertisedPort() > 0 ? config.advertisedPort() : listener.port();
+        TcpListener l = listener; // null only for a request racing the bind's completion
+        return config.advertisedPort() > 0 ? config.advertisedPort() : l != null ? l.port() : config.port();
     }
 
     /**

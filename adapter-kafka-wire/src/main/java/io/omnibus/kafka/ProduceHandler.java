@@ -83,18 +83,19 @@ final class ProduceHandler {
             return response;
         });
         if (acks == 0) {
+            // no answer, but the request counts as in flight until stored (max-inflight-requests holds the socket);
             // nobody hears an error: like Kafka, close the connection so the producer refreshes its metadata
-            answer.onSuccess(r -> {
+            return answer.map(r -> {
                 for (TopicProduceResponse t : r.responses()) {
                     for (PartitionProduceResponse p : t.partitionResponses()) {
                         if (p.errorCode() != Errors.NONE.code()) {
                             connection.closeAfterUnansweredError(t.name(), Errors.forCode(p.errorCode()));
-                            return;
+                            return null;
                         }
                     }
                 }
+                return null;
             });
-            return Future.succeededFuture(null);
         }
         return answer;
     }
@@ -114,6 +115,7 @@ final class ProduceHandler {
             }
             batch = records.batches().iterator().next();
             batch.ensureValid();
+            batch = ownCopy(batch);
             if (batch.isControlBatch()) {
                 return Future.succeededFuture(error(p.index(), Errors.INVALID_RECORD, "producers cannot send control batches"));
             }
@@ -169,6 +171,17 @@ final class ProduceHandler {
         return stored.map(offset -> new PartitionProduceResponse().setIndex(partition).setErrorCode(Errors.NONE.code())
                         .setBaseOffset(offset).setLogAppendTimeMs(-1).setLogStartOffset(logs.startOffset(address, partition)))
                 .recover(e -> Future.succeededFuture(error(partition, errorOf(e), e.getMessage())));
+    }
+
+    /**
+     * The batch in an array of its own: the envelopes slice it, and a message kept by a slow subscriber must not
+     * keep the whole request (many partitions, up to max-request-size) alive. One copy per partition batch.
+     */
+    private static MutableRecordBatch ownCopy(MutableRecordBatch batch) {
+        java.nio.ByteBuffer copy = java.nio.ByteBuffer.allocate(batch.sizeInBytes());
+        batch.writeTo(copy);
+        copy.flip();
+        return MemoryRecords.readableRecords(copy).batches().iterator().next();
     }
 
     /** Whether the partition exists: sequences are checked only for batches that can be stored. */

@@ -95,28 +95,35 @@ final class ProducerStates {
     }
 
     /**
-     * A taken batch could not be stored: if nothing was taken after it, the sequence goes back so its retry fits;
-     * otherwise the batches behind it are out of order and the producer starts over (Kafka's behaviour).
+     * A taken batch could not be stored (the store takes a batch whole or not at all): the sequence goes back to
+     * just before it, so its retry fits. Batches taken after it are forgotten; one of those already stored would
+     * be stored again if retried, and a later new batch finds a gap (OUT_OF_ORDER_SEQUENCE_NUMBER) and the producer
+     * bumps its epoch (KIP-360). Store failures are rare (a full write queue, a failing disk).
      */
     void failed(Key key, Batch batch) {
         entries.computeIfPresent(key, (k, e) -> {
-            e.recent.remove(batch);
-            if (e.epoch == batch.epoch && e.lastSeq == batch.lastSeq) {
-                e.lastSeq = batch.firstSeq == 0 ? -1 : batch.firstSeq - 1;
-                if (e.recent.isEmpty() && batch.firstSeq == 0) {
-                    return null;
+            if (e.epoch != batch.epoch || !e.recent.contains(batch)) {
+                return e;
+            }
+            // the sequence goes back to just before the failed batch; batches taken after it are forgotten, so
+            // their retries are checked again (the store took the failed one whole or not at all)
+            boolean after = false;
+            for (Iterator<Batch> it = e.recent.iterator(); it.hasNext(); ) {
+                Batch b = it.next();
+                after |= b == batch;
+                if (after) {
+                    it.remove();
                 }
             }
+            e.lastSeq = batch.firstSeq == 0 ? -1 : batch.firstSeq - 1;
             return e;
         });
     }
 
     /** Forgets producers idle since before {@code cutoff} (Kafka's producer id expiration). */
     void expire(long cutoff) {
-        for (Iterator<Entry> it = entries.values().iterator(); it.hasNext(); ) {
-            if (it.next().lastUsed < cutoff) {
-                it.remove();
-            }
+        for (Key key : entries.keySet()) {
+            entries.computeIfPresent(key, (k, e) -> e.lastUsed < cutoff ? null : e); // atomic with check()
         }
     }
 

@@ -196,7 +196,9 @@ final class Topics {
                 } else if (p.partitionIndex() < 0 || p.partitionIndex() >= count) {
                     parts.add(Future.succeededFuture(r.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code())));
                 } else {
-                    parts.add(offsetFor(address, p.partitionIndex(), p.timestamp(), r));
+                    parts.add(offsetFor(address, p.partitionIndex(), p.timestamp(), r)
+                            .recover(e -> Future.succeededFuture(r.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code())
+                                    .setOffset(-1).setTimestamp(-1))));
                 }
             }
             topics.add(Future.join(parts).map(cf -> {
@@ -254,6 +256,7 @@ final class Topics {
                 results.add(Future.succeededFuture(failed(r, Errors.INVALID_TOPIC_EXCEPTION, e.getMessage())));
                 continue;
             }
+            // -1: kafka.partitions, or the broker's per-address count when that is 0
             int partitions = t.numPartitions() == -1 ? server.config.partitions() : t.numPartitions();
             String compact = null;
             for (CreateTopicsRequestData.CreatableTopicConfig c : t.configs()) {
@@ -267,7 +270,7 @@ final class Topics {
             } else if (logs.partitionCount(address) > 0) {
                 results.add(Future.succeededFuture(failed(r, Errors.TOPIC_ALREADY_EXISTS, "topic '" + t.name()
                         + "' already exists")));
-            } else if (partitions == 0 || partitions < -1 || partitions > 10_000) {
+            } else if (t.numPartitions() != -1 && (t.numPartitions() < 1 || t.numPartitions() > 10_000)) {
                 results.add(Future.succeededFuture(failed(r, Errors.INVALID_PARTITIONS, "the number of partitions must be "
                         + "1 to 10000 (or -1 for the default), not " + t.numPartitions())));
             } else if (t.replicationFactor() > 1 || t.replicationFactor() == 0 || t.replicationFactor() < -1) {

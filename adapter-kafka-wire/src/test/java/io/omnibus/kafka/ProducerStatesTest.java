@@ -61,6 +61,16 @@ class ProducerStatesTest {
     }
 
     @Test
+    void aFailedBatchInTheMiddleTakesTheOnesAfterItBackToo() {
+        check(0, 0, 1);
+        ProducerStates.Verdict second = check(0, 2, 3);
+        check(0, 4, 5);
+        states.failed(key, second.append());
+        assertThat(check(0, 2, 3).append()).isNotNull(); // the retry of the failed one is taken again
+        assertThat(check(0, 0, 1).duplicateOf()).isNotNull(); // the one before stays known
+    }
+
+    @Test
     void wrapsAfterTheLargestSequence() {
         check(0, Integer.MAX_VALUE - 1, Integer.MAX_VALUE);
         assertThat(check(0, 0, 3).append()).isNotNull();

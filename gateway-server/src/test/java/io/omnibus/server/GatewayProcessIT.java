@@ -190,10 +190,11 @@ class GatewayProcessIT {
 
     @Test
     void anEnabledAdapterThatIsNotInstalledIsAStartupError() throws Exception {
-        Path cfg = GatewayProcess.writeConfig(dir, config(0, false, 0) + "kafka:\n  enabled: true\n");
+        Path cfg = GatewayProcess.writeConfig(dir, config(0, false, 0) + "openmessaging:\n  enabled: true\n  port: 0\n");
         try (GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config", cfg.toString())) {
             assertThat(gw.waitForExit(60)).isEqualTo(2);
-            assertThat(gw.stderr()).contains("kafka.enabled: the kafka adapter is enabled but not on the classpath");
+            assertThat(gw.stderr()).contains(
+                    "openmessaging.enabled: the openmessaging adapter is enabled but not on the classpath");
         }
     }
 

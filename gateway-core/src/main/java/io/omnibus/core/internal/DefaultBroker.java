@@ -111,20 +111,30 @@ public final class DefaultBroker implements Broker {
 
         /** On ctx: append, then route, then answer; held back until the queue subscription exists. */
         void append(Envelope e, Promise<PublishResult> promise) {
+            append(List.of(e), promise);
+        }
+
+        /** On ctx: the batch is stored whole (or not at all) at consecutive offsets, then routed in order. */
+        void append(List<Envelope> batch, Promise<PublishResult> promise) {
             if (!ready) {
-                waiting.add(() -> append(e, promise));
+                waiting.add(() -> append(batch, promise));
                 return;
             }
-            store.append(tp, e).onComplete(ar -> Contexts.run(ctx, () -> {
+            Future<Long> stored = batch.size() == 1 ? store.append(tp, batch.get(0)) : store.appendAll(tp, batch);
+            stored.onComplete(ar -> Contexts.run(ctx, () -> {
                 if (ar.failed()) {
                     promise.fail(new BrokerException(Reason.STORE_FAILURE,
                             "could not store the message for " + tp.address() + ": " + ar.cause().getMessage(), ar.cause()));
                 } else {
-                    messages++;
-                    bytes += e.payloadSize();
-                    metrics.messageIn(e.origin().protocol(), e);
                     List<Future<Void>> full = new ArrayList<>(0);
-                    int routed = route(new StoredMessage(tp, ar.result(), e), full);
+                    int routed = 0;
+                    long offset = ar.result();
+                    for (Envelope e : batch) {
+                        messages++;
+                        bytes += e.payloadSize();
+                        metrics.messageIn(e.origin().protocol(), e);
+                        routed = route(new StoredMessage(tp, offset++, e), full);
+                    }
                     while (!appendWaiters.isEmpty()) {
                         appendWaiters.poll().run();
                     }
@@ -135,7 +145,7 @@ public final class DefaultBroker implements Broker {
                         Future.all(full).onComplete(x -> promise.complete(result));
                     }
                 }
-                publishDone();
+                publishDone(batch.size());
             }));
         }
 
@@ -234,8 +244,7 @@ public final class DefaultBroker implements Broker {
 
     /**
      * Publishes messages of one address to one partition (the one the topic chooses for the first, when
-     * negative) as one task on its context, so their offsets are consecutive; completes with the result of
-     * the first once all are stored.
+     * negative): stored whole or not at all, at consecutive offsets; completes with the first one's result.
      */
     Future<PublishResult> publish(List<Envelope> batch, int partition) {
         Context caller = Vertx.currentContext();
@@ -272,23 +281,9 @@ public final class DefaultBroker implements Broker {
                     + topic.partitions.length + " partitions; there is no partition " + partition));
         }
         Partition p = partition >= 0 ? topic.partitions[partition] : topic.choose(first);
-        if (n == 1) {
-            Promise<PublishResult> promise = Promise.promise();
-            Contexts.run(p.ctx, () -> p.append(first, promise));
-            return Contexts.on(caller, promise.future());
-        }
-        List<Promise<PublishResult>> promises = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            promises.add(Promise.promise());
-        }
-        Contexts.run(p.ctx, () -> {
-            for (int i = 0; i < n; i++) {
-                p.append(batch.get(i), promises.get(i));
-            }
-        });
-        Future<PublishResult> all = Future.all(promises.stream().map(Promise::future).toList())
-                .map(cf -> cf.resultAt(0));
-        return Contexts.on(caller, all);
+        Promise<PublishResult> promise = Promise.promise();
+        Contexts.run(p.ctx, () -> p.append(batch, promise));
+        return Contexts.on(caller, promise.future());
     }
 
     private Topic topicFor(Address address) {
@@ -373,19 +368,30 @@ public final class DefaultBroker implements Broker {
         return t == null || partition < 0 || partition >= t.partitions.length ? null : t.partitions[partition].ctx;
     }
 
-    /** On the partition's context: runs {@code r} after the next append to it. */
-    void onNextAppend(Address address, int partition, Runnable r) {
-        Topic t = topics.get(address);
-        Partition p = t.partitions[partition];
-        Contexts.check(p.ctx, "partition " + p.tp);
+    /**
+     * On the partition's context: runs {@code r} after the next append to it. False when the partition is gone
+     * (its topic was deleted, or made again with fewer partitions): nothing will run.
+     */
+    boolean onNextAppend(Address address, int partition, Runnable r) {
+        Partition p = existingPartition(address, partition);
+        if (p == null || Vertx.currentContext() != p.ctx) {
+            return false;
+        }
         p.appendWaiters.add(r);
+        return true;
     }
 
     /** On the partition's context: forgets a waiter added by {@link #onNextAppend}. */
     void cancelNextAppend(Address address, int partition, Runnable r) {
-        Partition p = topics.get(address).partitions[partition];
-        Contexts.check(p.ctx, "partition " + p.tp);
-        p.appendWaiters.remove(r);
+        Partition p = existingPartition(address, partition);
+        if (p != null && Vertx.currentContext() == p.ctx) {
+            p.appendWaiters.remove(r);
+        }
+    }
+
+    private Partition existingPartition(Address address, int partition) {
+        Topic t = topics.get(address);
+        return t == null || partition < 0 || partition >= t.partitions.length ? null : t.partitions[partition];
     }
 
     private int route(StoredMessage m, List<Future<Void>> full) {
@@ -399,10 +405,6 @@ public final class DefaultBroker implements Broker {
             sub.offer(m);
         });
         return count[0];
-    }
-
-    private void publishDone() {
-        publishDone(1);
     }
 
     private void publishDone(int n) {
@@ -537,17 +539,17 @@ public final class DefaultBroker implements Broker {
                 LOG.error("retained message of {} cannot be read back; dropped: {}", address, e.toString());
             }
         });
+        // partitions with messages say a topic exists; a kept count (Kafka CreateTopics) says how many partitions it
+        // has; empty partitions alone (what a deleted topic leaves) say nothing: such a topic comes back on first use
         Map<Address, Integer> stored = new java.util.HashMap<>();
         for (TopicPartition tp : store.partitions()) {
-            stored.merge(tp.address(), tp.partition() + 1, Math::max);
+            if (store.startOffset(tp) < store.endOffset(tp)) {
+                stored.merge(tp.address(), tp.partition() + 1, Math::max);
+            }
         }
-        // a deleted topic leaves empty partitions behind; a topic with nothing left comes back on first use
-        stored.keySet().removeIf(a -> store.partitions().stream().filter(tp -> tp.address().equals(a))
-                .allMatch(tp -> store.startOffset(tp) >= store.endOffset(tp)));
-        store.states(TOPICS).forEach((name, count) -> { // topics made with a partition count (Kafka CreateTopics)
+        store.states(TOPICS).forEach((name, count) -> {
             try {
-                stored.merge(Address.of(name), Integer.parseInt(new String(count, java.nio.charset.StandardCharsets.UTF_8)),
-                        Math::max);
+                stored.put(Address.of(name), Integer.parseInt(new String(count, java.nio.charset.StandardCharsets.UTF_8)));
             } catch (RuntimeException e) {
                 LOG.error("the partition count kept for {} cannot be read back: {}", name, e.toString());
             }

@@ -131,7 +131,10 @@ final class PartitionLogs implements Logs {
                 broker.vertx().cancelTimer(timer[0]);
                 result.tryComplete(true);
             };
-            broker.onNextAppend(address, partition, waiter);
+            if (!broker.onNextAppend(address, partition, waiter)) {
+                result.complete(false); // deleted meanwhile
+                return;
+            }
             timer[0] = broker.vertx().setTimer(Math.max(1, wait.toMillis()), t -> { // fires on the partition's context
                 broker.cancelNextAppend(address, partition, waiter); // an idle partition does not collect waiters
                 result.tryComplete(false);

@@ -85,6 +85,19 @@ public final class MemoryMessageStore implements MessageStore {
     }
 
     @Override
+    public Future<Long> appendAll(TopicPartition partition, List<Envelope> envelopes) {
+        if (!open) {
+            return Future.failedFuture(new IllegalStateException("store is closed"));
+        }
+        long first = -1;
+        for (Envelope e : envelopes) {
+            long offset = append(partition, e).result();
+            first = first < 0 ? offset : first;
+        }
+        return Future.succeededFuture(first);
+    }
+
+    @Override
     public Future<List<StoredMessage>> read(TopicPartition partition, long fromOffset, int max) {
         PartitionLog log = logs.get(partition);
         if (log == null || max <= 0) {

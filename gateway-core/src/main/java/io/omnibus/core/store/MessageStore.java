@@ -32,6 +32,12 @@ public interface MessageStore {
     /** Appends a message to the end of a partition and returns its offset. */
     Future<Long> append(TopicPartition partition, io.omnibus.core.spi.Envelope envelope);
 
+    /**
+     * Appends messages to the end of a partition at consecutive offsets, all or none (a producer retrying a
+     * failed batch must not find part of it stored), and returns the first one's offset.
+     */
+    Future<Long> appendAll(TopicPartition partition, List<io.omnibus.core.spi.Envelope> envelopes);
+
     /** Reads up to {@code max} messages from {@code fromOffset} (or from the first one kept, if later). */
     Future<List<StoredMessage>> read(TopicPartition partition, long fromOffset, int max);
 

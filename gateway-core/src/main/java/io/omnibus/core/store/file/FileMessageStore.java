@@ -108,17 +108,18 @@ public final class FileMessageStore implements MessageStore {
         }
     }
 
+    /** Records of one partition at consecutive offsets, written (or failed) together; {@code offset} is the first's. */
     private static final class Append extends Op {
         final TopicPartition tp;
-        final ByteBuffer record;
+        final ByteBuffer[] records;
         final boolean durable;
         final Promise<Long> promise = Promise.promise();
         long offset;
 
-        Append(TopicPartition tp, ByteBuffer record, boolean durable) {
-            super(record.remaining());
+        Append(TopicPartition tp, ByteBuffer[] records, int bytes, boolean durable) {
+            super(bytes);
             this.tp = tp;
-            this.record = record;
+            this.records = records;
             this.durable = durable;
         }
     }
@@ -383,6 +384,11 @@ public final class FileMessageStore implements MessageStore {
 
     @Override
     public Future<Long> append(TopicPartition partition, Envelope envelope) {
+        return appendAll(partition, List.of(envelope));
+    }
+
+    @Override
+    public Future<Long> appendAll(TopicPartition partition, List<Envelope> envelopes) {
         if (!open || closing) {
             return Future.failedFuture(new IOException("store is closed"));
         }
@@ -390,17 +396,26 @@ public final class FileMessageStore implements MessageStore {
             return Future.failedFuture(new IOException("store needs a restart after a write it could not take back: "
                     + failure));
         }
-        ByteBuffer record = Record.encode(envelope, partition.partition(), System.currentTimeMillis());
-        if (record.remaining() > options.segmentSize()) {
-            return Future.failedFuture(new IOException("message of " + record.remaining()
-                    + " bytes is larger than store.segment-size (" + options.segmentSize() + ")"));
+        long now = System.currentTimeMillis();
+        ByteBuffer[] records = new ByteBuffer[envelopes.size()];
+        int bytes = 0;
+        boolean durable = false;
+        for (int i = 0; i < records.length; i++) {
+            Envelope envelope = envelopes.get(i);
+            records[i] = Record.encode(envelope, partition.partition(), now);
+            if (records[i].remaining() > options.segmentSize()) {
+                return Future.failedFuture(new IOException("message of " + records[i].remaining()
+                        + " bytes is larger than store.segment-size (" + options.segmentSize() + ")"));
+            }
+            bytes += records[i].remaining();
+            durable |= envelope.durable();
         }
-        if (queuedBytes.addAndGet(record.remaining()) > options.maxQueuedBytes()) {
-            queuedBytes.addAndGet(-record.remaining());
+        if (queuedBytes.addAndGet(bytes) > options.maxQueuedBytes()) {
+            queuedBytes.addAndGet(-bytes);
             return Future.failedFuture(new IOException("store write queue is full (" + options.maxQueuedBytes()
                     + " bytes waiting for the disk)"));
         }
-        Append op = new Append(partition, record, envelope.durable());
+        Append op = new Append(partition, records, bytes, durable);
         queue.add(op);
         return op.promise.future();
     }
@@ -454,7 +469,14 @@ public final class FileMessageStore implements MessageStore {
         List<Control> controls = new ArrayList<>(1);
         for (Op op : batch) {
             queuedBytes.addAndGet(-op.bytes);
-            if (op instanceof Control c) {
+            if (op instanceof Control c && c.kind == Control.Kind.TRUNCATE) {
+                // in queue order: what was appended before it goes, what comes after stays
+                if (!writes.isEmpty()) {
+                    write(writes);
+                    writes = new ArrayList<>(batch.size());
+                }
+                runControl(c);
+            } else if (op instanceof Control c) {
                 controls.add(c);
             } else {
                 writes.add(op);
@@ -464,52 +486,64 @@ public final class FileMessageStore implements MessageStore {
             write(writes);
         }
         for (Control c : controls) {
-            try {
-                switch (c.kind) {
-                    case FLUSH -> {
-                        sync();
-                        log.force(); // also what os-policy and non-durable writes left in the page cache
-                    }
-                    case CHECKPOINT -> runCheckpoint();
-                    case TRUNCATE -> {
-                        PartitionIndex idx = indexes.get(c.target);
-                        if (idx != null && idx.start() < idx.next()) {
-                            idx.advanceStart(idx.next(), idx.bytes());
-                            runCheckpoint(); // durable now: recovery starts from the moved start
-                        }
-                    }
-                    case CLOSE -> {
-                        closeNow(c, batch);
-                        return false;
-                    }
-                }
-                c.promise.complete();
-            } catch (IOException e) {
-                c.promise.fail(e);
+            if (c.kind == Control.Kind.CLOSE) {
+                closeNow(c, batch);
+                return false;
             }
+            runControl(c);
         }
         return true;
+    }
+
+    private void runControl(Control c) {
+        try {
+            switch (c.kind) {
+                case FLUSH -> {
+                    sync();
+                    log.force(); // also what os-policy and non-durable writes left in the page cache
+                }
+                case CHECKPOINT -> runCheckpoint();
+                case TRUNCATE -> {
+                    PartitionIndex idx = indexes.get(c.target);
+                    if (idx != null && idx.start() < idx.next()) {
+                        sync(); // appends acknowledged before it stay acknowledged until it is durable
+                        idx.advanceStart(idx.next(), idx.bytes());
+                        runCheckpoint(); // durable now: recovery starts from the moved start
+                    }
+                }
+                default -> throw new IllegalStateException("not here: " + c.kind);
+            }
+            c.promise.complete();
+        } catch (IOException e) {
+            c.promise.fail(e);
+        }
     }
 
     private void write(List<Op> writes) {
         long endBefore = log.end();
         Map<TopicPartition, Long> next = new HashMap<>();
-        ByteBuffer[] records = new ByteBuffer[writes.size()];
-        for (int i = 0; i < writes.size(); i++) {
-            Op op = writes.get(i);
+        int count = 0;
+        for (Op op : writes) {
+            count += op instanceof Append a ? a.records.length : 1;
+        }
+        ByteBuffer[] records = new ByteBuffer[count];
+        int k = 0;
+        for (Op op : writes) {
             if (op instanceof Append a) {
                 long offset = next.computeIfAbsent(a.tp, tp -> {
                     PartitionIndex idx = indexes.get(tp);
                     return idx == null ? 0L : idx.next();
                 });
-                next.put(a.tp, offset + 1);
+                next.put(a.tp, offset + a.records.length);
                 a.offset = offset;
-                Record.seal(a.record, offset);
-                records[i] = a.record;
+                for (ByteBuffer r : a.records) {
+                    Record.seal(r, offset++);
+                    records[k++] = r;
+                }
             } else {
                 Change c = (Change) op;
                 Record.seal(c.record, -1);
-                records[i] = c.record;
+                records[k++] = c.record;
             }
         }
         long[] positions;
@@ -522,8 +556,10 @@ public final class FileMessageStore implements MessageStore {
         }
         java.util.Set<PartitionIndex> touched = new java.util.LinkedHashSet<>();
         try {
-            for (int i = 0; i < writes.size(); i++) {
-                if (writes.get(i) instanceof Append a) {
+            long now = System.currentTimeMillis();
+            k = 0;
+            for (Op op : writes) {
+                if (op instanceof Append a) {
                     PartitionIndex idx = indexes.get(a.tp);
                     if (idx == null) {
                         idx = new PartitionIndex(options.dir().resolve("index"), a.tp, options.indexEntriesPerFile());
@@ -532,7 +568,11 @@ public final class FileMessageStore implements MessageStore {
                     if (touched.add(idx)) {
                         idx.mark();
                     }
-                    idx.append(positions[i], a.record.limit(), System.currentTimeMillis());
+                    for (ByteBuffer r : a.records) {
+                        idx.append(positions[k++], r.limit(), now);
+                    }
+                } else {
+                    k++;
                 }
             }
             for (PartitionIndex idx : touched) {
