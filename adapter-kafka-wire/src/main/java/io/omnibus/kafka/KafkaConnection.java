@@ -174,28 +174,28 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
     // ---- requests ------------------------------------------------------------------------------------------
 
     private void onFrame(ByteBuf frame) {
-        byte[] bytes;
         try {
-            if (closed) {
-                return;
+            if (!closed) {
+                // read in place: the request is decoded now, and what outlives this call is copied out of it (strings,
+                // byte fields, and Produce's record batches, one array per partition); then the frame goes back
+                onRequest(frame.nioBuffer());
             }
-            // one copy out of Netty's pooled buffer: what the envelopes keep is a slice of this array
-            bytes = new byte[frame.readableBytes()];
-            frame.readBytes(bytes);
         } finally {
             frame.release();
         }
-        ByteBuffer buf = ByteBuffer.wrap(bytes);
+    }
+
+    private void onRequest(ByteBuffer buf) {
         if (buf.remaining() < 8) {
             refuse("malformed", "truncated request header (" + buf.remaining() + " bytes)");
             return;
         }
-        short key = buf.getShort(0);
-        short version = buf.getShort(2);
+        short key = buf.getShort(buf.position());
+        short version = buf.getShort(buf.position() + 2);
         ApiKeys api = ApiKeys.hasId(key) ? ApiKeys.forId(key) : null;
         if (api == ApiKeys.API_VERSIONS && !ApiTable.supports(api, version)) {
             // KIP-511: answer in version 0 with our versions, the client retries with one we support
-            Slot slot = new Slot(new RequestHeader(ApiKeys.API_VERSIONS, (short) 0, "", buf.getInt(4)));
+            Slot slot = new Slot(new RequestHeader(ApiKeys.API_VERSIONS, (short) 0, "", buf.getInt(buf.position() + 4)));
             slots.add(slot);
             finish(slot, ApiTable.apiVersions(Errors.UNSUPPORTED_VERSION), false);
             return;

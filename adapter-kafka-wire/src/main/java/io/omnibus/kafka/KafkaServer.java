@@ -15,7 +15,6 @@ import org.apache.kafka.common.protocol.ApiKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.EnumMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -38,7 +37,7 @@ final class KafkaServer implements ProtocolAdapter {
     final FetchHandler fetches;
     final ProduceHandler produces;
     private final AtomicLong ids = new AtomicLong();
-    private final Map<ApiKeys, Counter> requests = new EnumMap<>(ApiKeys.class);
+    private final Map<ApiKeys, Counter> requests = new ConcurrentHashMap<>();
     private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
     private volatile Context coordinatorContext;
     private volatile GroupCoordinator coordinator;
@@ -53,19 +52,13 @@ final class KafkaServer implements ProtocolAdapter {
         this.topics = new Topics(this);
         this.fetches = new FetchHandler(this);
         this.produces = new ProduceHandler(this);
-        for (ApiKeys api : ApiTable.implemented()) {
-            requests.put(api, Counter.builder("omnibus.kafka.requests").tag("api", api.name)
-                    .description("Kafka requests handled, by API").register(ctx.meters()));
-        }
         Gauge.builder("omnibus.kafka.producer.states", producers, ProducerStates::size)
                 .description("Idempotent producer/partition sequence states kept").register(ctx.meters());
     }
 
     void counted(ApiKeys api) {
-        Counter c = requests.get(api);
-        if (c != null) {
-            c.increment();
-        }
+        requests.computeIfAbsent(api, a -> Counter.builder("omnibus.kafka.requests").tag("api", a.name)
+                .description("Kafka requests handled, by API").register(ctx.meters())).increment();
     }
 
     /** A connection closed for bad input; {@code reason} is one of a few fixed words. */
@@ -76,6 +69,9 @@ final class KafkaServer implements ProtocolAdapter {
 
     @Override
     public Future<Void> start() {
+        // the protocol classes take a few hundred ms to initialize: on a worker, while the gateway starts; a
+        // request arriving before that is done waits for it (class initialization)
+        ctx.vertx().executeBlocking(() -> ApiTable.implemented().size(), false);
         Promise<Context> made = Promise.promise();
         return ctx.vertx().deployVerticle(new VerticleBase() {
                     @Override

@@ -174,8 +174,9 @@ final class ProduceHandler {
     }
 
     /**
-     * The batch in an array of its own: the envelopes slice it, and a message kept by a slow subscriber must not
-     * keep the whole request (many partitions, up to max-request-size) alive. One copy per partition batch.
+     * The batch in an array of its own, the one copy of its bytes: the request's buffer goes back to Netty's pool
+     * once decoded, the envelopes slice this array, and a message kept by a slow subscriber keeps only its batch
+     * alive, not the whole request.
      */
     private static MutableRecordBatch ownCopy(MutableRecordBatch batch) {
         java.nio.ByteBuffer copy = java.nio.ByteBuffer.allocate(batch.sizeInBytes());
