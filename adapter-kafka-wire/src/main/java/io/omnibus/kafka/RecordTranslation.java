@@ -76,8 +76,11 @@ final class RecordTranslation {
                 Compression.NONE, TimestampType.CREATE_TIME, entries.get(0).offset());
         for (Logs.Entry e : entries) {
             Envelope env = e.envelope();
-            ByteBuffer value = env.header(NULL_VALUE) != null ? null : env.payload();
-            builder.appendWithOffset(e.offset(), env.createdAt(), env.key(), value, headers(env));
+            // arrays, not the envelope's read-only buffers: the record writer copies an array in bulk, but a buffer
+            // without an accessible array byte by byte (that was most of a fetch's time)
+            byte[] key = env.hasKey() ? bytes(env.key()) : null;
+            byte[] value = env.header(NULL_VALUE) != null ? null : bytes(env.payload());
+            builder.appendWithOffset(e.offset(), env.createdAt(), key, value, headers(env));
         }
         return builder.build();
     }

@@ -142,6 +142,12 @@ final class CommitLog implements AutoCloseable {
         end = position;
     }
 
+    /** Whether two log positions are in the same segment file. */
+    boolean sameSegment(long a, long b) {
+        Long sa = segments.floorKey(a);
+        return sa != null && sa.equals(segments.floorKey(b));
+    }
+
     /** Reads {@code length} bytes at {@code position} into a new heap buffer; null when the segment is gone. */
     ByteBuffer read(long position, int length) throws IOException {
         Map.Entry<Long, Segment> e = segments.floorEntry(position);

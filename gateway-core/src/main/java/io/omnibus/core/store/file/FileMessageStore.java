@@ -833,32 +833,49 @@ public final class FileMessageStore implements MessageStore {
         return promise.future();
     }
 
+    /** Records next to each other in one segment are read together, up to this many bytes a read. */
+    private static final int READ_SPAN = 1 << 20;
+
     private List<StoredMessage> readNow(PartitionIndex idx, long fromOffset, int max) throws IOException {
         long from = Math.max(fromOffset, idx.readableStart()); // read once: retention may move it meanwhile
         long[] entries = idx.read(from, max);
         List<StoredMessage> out = new ArrayList<>(entries.length / 3);
-        for (int e = 0; e < entries.length; e += 3) {
-            long offset = from + e / 3;
-            long position = entries[e];
-            int size = (int) entries[e + 1];
-            if (size == 0) {
-                continue; // a hole: the record was corrupt
-            }
-            ByteBuffer record = log.read(position, size);
-            if (record == null) {
-                continue; // removed by retention meanwhile
-            }
-            if (!Record.valid(record)) {
-                LOG.error("store: corrupt record of {} offset {} (CRC mismatch) at {}; not delivered", idx.tp, offset,
-                        log.describe(position));
+        int e = 0;
+        while (e < entries.length) {
+            if (entries[e + 1] == 0) {
+                e += 3; // a hole: the record was corrupt
                 continue;
             }
-            if (Record.offset(record) != offset || Record.partition(record) != idx.tp.partition()) {
-                LOG.error("store: index of {} disagrees with the log at offset {} ({}); not delivered", idx.tp, offset,
-                        log.describe(position));
-                continue;
+            // one read for a run of records that follow each other in the same segment (a burst of one partition)
+            long start = entries[e];
+            int end = e + 3;
+            long spanEnd = start + entries[e + 1];
+            while (end < entries.length && entries[end] == spanEnd && entries[end + 1] > 0
+                    && spanEnd + entries[end + 1] - start <= READ_SPAN && log.sameSegment(start, entries[end])) {
+                spanEnd += entries[end + 1];
+                end += 3;
             }
-            out.add(new StoredMessage(idx.tp, offset, Record.envelope(record)));
+            ByteBuffer span = log.read(start, (int) (spanEnd - start));
+            for (int r = e; r < end; r += 3) {
+                long offset = from + r / 3;
+                if (span == null) {
+                    continue; // removed by retention meanwhile
+                }
+                int at = (int) (entries[r] - start);
+                ByteBuffer record = span.duplicate().position(at).limit(at + (int) entries[r + 1]).slice();
+                if (!Record.valid(record)) {
+                    LOG.error("store: corrupt record of {} offset {} (CRC mismatch) at {}; not delivered", idx.tp, offset,
+                            log.describe(entries[r]));
+                    continue;
+                }
+                if (Record.offset(record) != offset || Record.partition(record) != idx.tp.partition()) {
+                    LOG.error("store: index of {} disagrees with the log at offset {} ({}); not delivered", idx.tp, offset,
+                            log.describe(entries[r]));
+                    continue;
+                }
+                out.add(new StoredMessage(idx.tp, offset, Record.envelope(record)));
+            }
+            e = end;
         }
         return out;
     }

@@ -115,6 +115,27 @@ class FileMessageStoreTest {
     }
 
     @Test
+    void runsOfRecordsAcrossSegmentsAndInterleavedPartitionsReadBackInOrder() {
+        FileMessageStore s = open(); // 64 KiB segments: a read of 600 x 1 KiB spans ten of them
+        TopicPartition other = new TopicPartition(T.address(), 1);
+        String kb = "y".repeat(1000);
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            List<Envelope> batch = List.of(msg("sensors/t1", i + "a" + kb), msg("sensors/t1", i + "b" + kb));
+            assertThat(await(s.appendAll(T, batch))).isEqualTo(2L * i); // a batch: consecutive offsets, the first's
+            expected.add(i + "a" + kb);
+            expected.add(i + "b" + kb);
+            if (i % 7 == 0) {
+                await(s.append(other, msg("sensors/t1", "between")));
+            }
+        }
+        assertThat(payloads(s, T)).isEqualTo(expected);
+        assertThat(await(s.read(T, 451, 3))).extracting(StoredMessage::offset).containsExactly(451L, 452L, 453L);
+        reopen(s);
+        assertThat(payloads(open(), T)).isEqualTo(expected);
+    }
+
+    @Test
     void offsetsArePerPartitionAndSurviveARestart() {
         FileMessageStore s = open();
         for (int i = 0; i < 300; i++) {
