@@ -63,7 +63,8 @@ final class FetchHandler {
     /** Reads everything once; answers if enough came, the time is up or an error is to be told, else waits. */
     private Future<FetchResponseData> round(List<Wanted> wanted, FetchRequestData request, long deadline) {
         List<Future<PartitionData>> reads = new ArrayList<>(wanted.size());
-        int[] budget = {request.maxBytes() <= 0 ? Integer.MAX_VALUE : request.maxBytes()};
+        int asked = request.maxBytes() <= 0 ? Integer.MAX_VALUE : request.maxBytes();
+        int[] budget = {Math.min(asked, server.config.fetchMaxBytes())};
         return readAll(wanted, 0, budget, reads).compose(v -> {
             List<PartitionData> parts = new ArrayList<>(wanted.size());
             long bytes = 0;

@@ -14,7 +14,10 @@ import java.util.Set;
  * @param nodeId                 the broker id clients see (leader of every partition, controller, coordinator)
  * @param clusterId              the cluster id clients see
  * @param maxRequestSize         largest request frame; a larger one closes the connection (Kafka's
- *                               {@code socket.request.max.bytes})
+ *                               {@code socket.request.max.bytes}, whose 100 MiB default is lowered: a frame is held
+ *                               whole in memory while it arrives, on every connection)
+ * @param fetchMaxBytes          most record bytes one Fetch answer carries, whatever the client asks (Kafka's
+ *                               {@code fetch.max.bytes}); the first record of a partition always goes
  * @param maxInflightRequests    requests one connection may have in progress; beyond, the gateway stops reading it
  * @param autoCreateTopics       whether Metadata creates topics it is asked about ({@code auto.create.topics.enable})
  * @param partitions             partitions of topics made by Metadata or CreateTopics without a count; 0: the
@@ -27,12 +30,12 @@ import java.util.Set;
  * @param producerStateRetention how long the sequence state of an idle idempotent producer is kept
  */
 public record KafkaConfig(String host, int port, String advertisedHost, int advertisedPort, int nodeId, String clusterId,
-                          int maxRequestSize, int maxInflightRequests, boolean autoCreateTopics, int partitions,
+                          int maxRequestSize, int fetchMaxBytes, int maxInflightRequests, boolean autoCreateTopics, int partitions,
                           int maxConnections, Duration initialRebalanceDelay, Duration minSessionTimeout,
                           Duration maxSessionTimeout, Duration producerStateRetention) {
 
     static final Set<String> KEYS = Set.of("host", "port", "advertised-host", "advertised-port", "node-id", "cluster-id",
-            "max-request-size", "max-inflight-requests", "auto-create-topics", "partitions", "max-connections",
+            "max-request-size", "fetch-max-bytes", "max-inflight-requests", "auto-create-topics", "partitions", "max-connections",
             "group-initial-rebalance-delay", "group-min-session-timeout", "group-max-session-timeout",
             "producer-state-retention");
 
@@ -61,7 +64,8 @@ public record KafkaConfig(String host, int port, String advertisedHost, int adve
                 s.getInt("advertised-port", 0, 0, 65_535),
                 s.getInt("node-id", 0, 0, Integer.MAX_VALUE),
                 clusterId,
-                (int) s.getSize("max-request-size", 100L * 1024 * 1024, 1024, Integer.MAX_VALUE - 8),
+                (int) s.getSize("max-request-size", 16L * 1024 * 1024, 1024, Integer.MAX_VALUE - 8),
+                (int) s.getSize("fetch-max-bytes", 55L * 1024 * 1024, 1024, Integer.MAX_VALUE - 8),
                 s.getInt("max-inflight-requests", 32, 1, 10_000),
                 s.getBoolean("auto-create-topics", true),
                 s.getInt("partitions", 0, 0, 10_000),

@@ -53,7 +53,7 @@ public final class ConfigLoader {
             "broker.defaults.overflow",
             "mqtt.enabled", "mqtt.host", "mqtt.port", "amqp.enabled", "amqp.host", "amqp.port",
             "kafka.enabled", "kafka.host", "kafka.port", "kafka.advertised-host", "kafka.advertised-port",
-            "kafka.node-id", "kafka.cluster-id", "kafka.max-request-size", "kafka.max-inflight-requests",
+            "kafka.node-id", "kafka.cluster-id", "kafka.max-request-size", "kafka.fetch-max-bytes", "kafka.max-inflight-requests",
             "kafka.auto-create-topics", "kafka.partitions", "kafka.max-connections", "kafka.group-initial-rebalance-delay",
             "kafka.group-min-session-timeout", "kafka.group-max-session-timeout", "kafka.producer-state-retention",
             "openmessaging.enabled", "openmessaging.host", "openmessaging.port");
