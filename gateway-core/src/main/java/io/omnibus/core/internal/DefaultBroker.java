@@ -121,7 +121,10 @@ public final class DefaultBroker implements Broker {
                 return;
             }
             Future<Long> stored = batch.size() == 1 ? store.append(tp, batch.get(0)) : store.appendAll(tp, batch);
-            stored.onComplete(ar -> Contexts.run(ctx, () -> {
+            // always queued, never run inline: a future the writer completed before this listener was attached would
+            // otherwise be routed at once, ahead of earlier appends still queued on ctx, and a subscription meeting
+            // the partition for the first time would start its cursor past them and drop them as acknowledged
+            stored.onComplete(ar -> ctx.runOnContext(v -> {
                 if (ar.failed()) {
                     promise.fail(new BrokerException(Reason.STORE_FAILURE,
                             "could not store the message for " + tp.address() + ": " + ar.cause().getMessage(), ar.cause()));
