@@ -128,6 +128,8 @@ final class MqttConnection {
     private long clientMaxPacketSize = Long.MAX_VALUE;
     private int window;
     private int nextPacketId = 1;
+    /** PUBACK / PUBREC owed, in the order of their PUBLISH packets; the head goes first. */
+    private ArrayDeque<InboundReply> inboundReplies; // allocated on the first QoS 1/2 publish: idle connections stay small
     private final Map<Integer, Outbound> inflight = new HashMap<>();
     private final ArrayDeque<Outbound> waiting = new ArrayDeque<>(1);
     private final Map<String, MqttSessionState.Sub> subs = new LinkedHashMap<>();
@@ -489,7 +491,9 @@ final class MqttConnection {
         }
         if (qos == 2 && awaitingRelease.contains(packetId)) {
             // a DUP of a QoS 2 message we have already: acknowledge again, do not publish twice [MQTT-4.3.3-9]
-            writePubReply(MqttMessageType.PUBREC, packetId, SUCCESS);
+            InboundReply again = new InboundReply(MqttMessageType.PUBREC, packetId);
+            owe(again);
+            replied(again, SUCCESS, false);
             return;
         }
         if (qos > 0 && ++unackedInbound > server.config.receiveMaximum() && v5) {
@@ -517,6 +521,11 @@ final class MqttConnection {
         if (qos == 2) {
             awaitingRelease.add(packetId);
         }
+        InboundReply reply = qos == 0 ? null
+                : new InboundReply(qos == 1 ? MqttMessageType.PUBACK : MqttMessageType.PUBREC, packetId);
+        if (reply != null) {
+            owe(reply);
+        }
         stored.onComplete(ar -> {
             storing--;
             storingBytes -= bytes.length;
@@ -537,19 +546,52 @@ final class MqttConnection {
             }
             if (qos == 1) {
                 unackedInbound--;
-                if (ar.failed() && !v5) {
-                    close("cannot acknowledge a publish the store refused (MQTT 3.1.1 has no negative PUBACK)");
-                    return;
-                }
-                writePubReply(MqttMessageType.PUBACK, packetId, reason);
-            } else if (qos == 2) {
-                if (ar.failed() && !v5) {
-                    close("cannot acknowledge a publish the store refused (MQTT 3.1.1 has no negative PUBREC)");
-                    return;
-                }
-                writePubReply(MqttMessageType.PUBREC, packetId, reason);
+            }
+            if (reply != null) {
+                // MQTT 3.1.1 has no negative PUBACK / PUBREC: the connection closes when that answer's turn comes
+                replied(reply, reason, ar.failed() && !v5);
             }
         });
+    }
+
+    /** A PUBACK or PUBREC owed to the client, sent in the order the PUBLISH packets came [MQTT-4.6.0-2] [MQTT-4.6.0-3]. */
+    private static final class InboundReply {
+        final MqttMessageType type;
+        final int packetId;
+        boolean ready;
+        byte reason;
+        boolean refuse;
+
+        InboundReply(MqttMessageType type, int packetId) {
+            this.type = type;
+            this.packetId = packetId;
+        }
+    }
+
+    private void owe(InboundReply reply) {
+        if (inboundReplies == null) {
+            inboundReplies = new ArrayDeque<>(4);
+        }
+        inboundReplies.add(reply);
+    }
+
+    /**
+     * Publishes to different topics are stored by different partitions and finish in any order; their answers
+     * wait for the ones owed before them.
+     */
+    private void replied(InboundReply reply, byte reason, boolean refuse) {
+        reply.ready = true;
+        reply.reason = reason;
+        reply.refuse = refuse;
+        while (!inboundReplies.isEmpty() && inboundReplies.peek().ready) {
+            InboundReply r = inboundReplies.poll();
+            if (r.refuse) {
+                close("cannot acknowledge a publish the store refused (MQTT 3.1.1 has no negative "
+                        + (r.type == MqttMessageType.PUBACK ? "PUBACK" : "PUBREC") + ")");
+                return;
+            }
+            writePubReply(r.type, r.packetId, r.reason);
+        }
     }
 
     private static byte reasonFor(Throwable cause) {

@@ -84,6 +84,27 @@ class MqttFlowIT {
         }
     }
 
+    @Test
+    void pubacksComeInTheOrderOfThePublishesAcrossTopicsStoredByDifferentPartitions(@org.junit.jupiter.api.io.TempDir
+                                                                                   java.nio.file.Path dir) throws Exception {
+        gw = new TestGateway(java.util.Map.of(), dir, java.util.Map.of("broker", java.util.Map.of("shards", 4)));
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(connectPersistent("in-order"));
+            raw.read(1);
+            int n = 600;
+            for (int i = 1; i <= n; i++) {
+                raw.send(io.netty.handler.codec.mqtt.MqttMessageBuilders.publish().topicName("fleet/truck-" + (i % 16))
+                        .qos(MqttQoS.AT_LEAST_ONCE).messageId(i).retained(false)
+                        .payload(io.netty.buffer.Unpooled.wrappedBuffer(("m" + i).getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                        .build());
+            }
+            List<Integer> acked = raw.read(n).stream()
+                    .map(m -> ((MqttMessageIdVariableHeader) m.variableHeader()).messageId()).toList();
+            // [MQTT-4.6.0-2] PUBACK packets in the order the PUBLISH packets were received
+            assertThat(acked).isEqualTo(java.util.stream.IntStream.rangeClosed(1, n).boxed().toList());
+        }
+    }
+
     private static MqttMessage connectPersistent(String id) {
         return MqttMessageBuilders.connect().clientId(id).protocolVersion(MqttVersion.MQTT_3_1_1).cleanSession(false)
                 .keepAlive(60).build();
