@@ -64,8 +64,9 @@ final class FetchHandler {
     private Future<FetchResponseData> round(List<Wanted> wanted, FetchRequestData request, long deadline) {
         List<Future<PartitionData>> reads = new ArrayList<>(wanted.size());
         int asked = request.maxBytes() <= 0 ? Integer.MAX_VALUE : request.maxBytes();
-        int[] budget = {Math.min(asked, server.config.fetchMaxBytes())};
-        return readAll(wanted, 0, budget, reads).compose(v -> {
+        int full = Math.min(asked, server.config.fetchMaxBytes());
+        int[] budget = {full};
+        return readAll(wanted, 0, full, budget, reads).compose(v -> {
             List<PartitionData> parts = new ArrayList<>(wanted.size());
             long bytes = 0;
             boolean errors = false;
@@ -86,22 +87,13 @@ final class FetchHandler {
     }
 
     /** Partitions are read one after the other so the request's byte budget is shared in order. */
-    private Future<Void> readAll(List<Wanted> wanted, int i, int[] budget, List<Future<PartitionData>> out) {
+    private Future<Void> readAll(List<Wanted> wanted, int i, int full, int[] budget, List<Future<PartitionData>> out) {
         if (i == wanted.size()) {
             return Future.succeededFuture();
         }
-        Future<PartitionData> f = read(wanted.get(i), budget, out.isEmpty() || allEmpty(out));
+        Future<PartitionData> f = read(wanted.get(i), budget, budget[0] == full); // nothing taken yet: KIP-74
         out.add(f);
-        return f.compose(d -> readAll(wanted, i + 1, budget, out));
-    }
-
-    private static boolean allEmpty(List<Future<PartitionData>> done) {
-        for (Future<PartitionData> f : done) {
-            if (f.result().records().sizeInBytes() > 0) {
-                return false;
-            }
-        }
-        return true;
+        return f.compose(d -> readAll(wanted, i + 1, full, budget, out));
     }
 
     private Future<PartitionData> read(Wanted w, int[] budget, boolean first) {

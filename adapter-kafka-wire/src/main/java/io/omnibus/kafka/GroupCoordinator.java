@@ -23,6 +23,7 @@ import org.apache.kafka.common.message.OffsetFetchResponseData;
 import org.apache.kafka.common.message.SyncGroupRequestData;
 import org.apache.kafka.common.message.SyncGroupResponseData;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.OffsetFetchResponse;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -157,15 +158,11 @@ final class GroupCoordinator {
         if (req.protocolType() == null || req.protocolType().isEmpty() || req.protocols().isEmpty()) {
             return Future.succeededFuture(error.setErrorCode(Errors.INCONSISTENT_GROUP_PROTOCOL.code()));
         }
-        Group g = groups.get(req.groupId());
-        if (g == null) {
-            if (!req.memberId().isEmpty()) { // a member of a group that is gone (a restart, or it emptied)
-                return Future.succeededFuture(error.setErrorCode(Errors.UNKNOWN_MEMBER_ID.code()));
-            }
-            g = new Group(req.groupId());
-            groups.put(g.id, g);
+        if (!groups.containsKey(req.groupId()) && !req.memberId().isEmpty()) {
+            // a member of a group that is gone (a restart, or it emptied): it joins again without its id
+            return Future.succeededFuture(error.setErrorCode(Errors.UNKNOWN_MEMBER_ID.code()));
         }
-        Group group = g;
+        Group group = groups.computeIfAbsent(req.groupId(), Group::new);
         LinkedHashMap<String, byte[]> protocols = new LinkedHashMap<>();
         req.protocols().forEach(p -> protocols.putIfAbsent(p.name(), p.metadata()));
         if (!group.members.isEmpty() && (!req.protocolType().equals(group.protocolType) || !commonProtocol(group, protocols))) {
@@ -603,38 +600,28 @@ final class GroupCoordinator {
         return topic + "/" + partition + "/" + group; // Kafka topic names hold no '/'
     }
 
+    /**
+     * Versions before 8 ask for one group at the top level, later ones for a list: the request is read as a list,
+     * and kafka-clients' {@link OffsetFetchResponse.Builder} writes the answer in the shape the version has.
+     */
     Future<OffsetFetchResponseData> fetchOffsets(OffsetFetchRequestData req, short version) {
-        OffsetFetchResponseData r = new OffsetFetchResponseData().setThrottleTimeMs(0);
-        if (version < 8) {
-            Map<String, List<Integer>> wanted = null;
-            if (req.topics() != null) {
-                wanted = new LinkedHashMap<>();
-                for (OffsetFetchRequestData.OffsetFetchRequestTopic t : req.topics()) {
-                    wanted.put(t.name(), t.partitionIndexes());
-                }
-            }
-            forEachCommitted(req.groupId(), wanted, (topic, partitions) -> {
-                OffsetFetchResponseData.OffsetFetchResponseTopic out = new OffsetFetchResponseData.OffsetFetchResponseTopic()
-                        .setName(topic);
-                partitions.forEach((p, c) -> out.partitions().add(new OffsetFetchResponseData.OffsetFetchResponsePartition()
-                        .setPartitionIndex(p).setCommittedOffset(c == null ? -1 : c.offset)
-                        .setCommittedLeaderEpoch(c == null ? -1 : c.leaderEpoch).setMetadata(c == null ? "" : c.metadata)
-                        .setErrorCode(Errors.NONE.code())));
-                r.topics().add(out);
-            });
-            return Future.succeededFuture(r.setErrorCode(Errors.NONE.code()));
-        }
-        for (OffsetFetchRequestData.OffsetFetchRequestGroup grp : req.groups()) {
+        List<OffsetFetchRequestData.OffsetFetchRequestGroup> asked = version >= 8 ? req.groups() : List.of(asGroup(req));
+        List<OffsetFetchResponseData.OffsetFetchResponseGroup> answered = new ArrayList<>();
+        for (OffsetFetchRequestData.OffsetFetchRequestGroup grp : asked) {
             OffsetFetchResponseData.OffsetFetchResponseGroup og = new OffsetFetchResponseData.OffsetFetchResponseGroup()
                     .setGroupId(grp.groupId()).setErrorCode(Errors.NONE.code());
-            Map<String, List<Integer>> wanted = null;
-            if (grp.topics() != null) {
+            Map<String, Map<Integer, Committed>> have = offsets.getOrDefault(grp.groupId(), Map.of());
+            Map<String, Map<Integer, Committed>> wanted = have;
+            if (grp.topics() != null) { // null: everything the group committed
                 wanted = new LinkedHashMap<>();
                 for (OffsetFetchRequestData.OffsetFetchRequestTopics t : grp.topics()) {
-                    wanted.put(t.name(), t.partitionIndexes());
+                    Map<Integer, Committed> known = have.getOrDefault(t.name(), Map.of());
+                    Map<Integer, Committed> answer = new LinkedHashMap<>();
+                    t.partitionIndexes().forEach(p -> answer.put(p, known.get(p)));
+                    wanted.put(t.name(), answer);
                 }
             }
-            forEachCommitted(grp.groupId(), wanted, (topic, partitions) -> {
+            wanted.forEach((topic, partitions) -> {
                 OffsetFetchResponseData.OffsetFetchResponseTopics out = new OffsetFetchResponseData.OffsetFetchResponseTopics()
                         .setName(topic);
                 partitions.forEach((p, c) -> out.partitions().add(new OffsetFetchResponseData.OffsetFetchResponsePartitions()
@@ -643,27 +630,20 @@ final class GroupCoordinator {
                         .setErrorCode(Errors.NONE.code())));
                 og.topics().add(out);
             });
-            r.groups().add(og);
+            answered.add(og);
         }
-        return Future.succeededFuture(r);
+        return Future.succeededFuture(new OffsetFetchResponse.Builder(answered).build(version).data().setThrottleTimeMs(0));
     }
 
-    /** The committed offsets asked for (all of the group's when {@code wanted} is null; null where none). */
-    private void forEachCommitted(String group, Map<String, List<Integer>> wanted,
-                                  java.util.function.BiConsumer<String, Map<Integer, Committed>> out) {
-        Map<String, Map<Integer, Committed>> have = offsets.getOrDefault(group, Map.of());
-        if (wanted == null) {
-            have.forEach((topic, partitions) -> out.accept(topic, partitions));
-            return;
+    /** A request of version 0 to 7 as the one group it asks about (topics null: all of them). */
+    private static OffsetFetchRequestData.OffsetFetchRequestGroup asGroup(OffsetFetchRequestData req) {
+        OffsetFetchRequestData.OffsetFetchRequestGroup g = new OffsetFetchRequestData.OffsetFetchRequestGroup()
+                .setGroupId(req.groupId()).setTopics(req.topics() == null ? null : new ArrayList<>());
+        if (req.topics() != null) {
+            req.topics().forEach(t -> g.topics().add(new OffsetFetchRequestData.OffsetFetchRequestTopics().setName(t.name())
+                    .setPartitionIndexes(t.partitionIndexes())));
         }
-        wanted.forEach((topic, partitions) -> {
-            Map<Integer, Committed> known = have.getOrDefault(topic, Map.of());
-            Map<Integer, Committed> answer = new LinkedHashMap<>();
-            for (int p : partitions) {
-                answer.put(p, known.get(p));
-            }
-            out.accept(topic, answer);
-        });
+        return g;
     }
 
     /** A deleted topic's committed offsets go with it. */

@@ -4,9 +4,6 @@ import io.omnibus.core.spi.Address;
 import io.omnibus.core.spi.InvalidAddressException;
 
 import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -123,12 +120,11 @@ final class KafkaNames {
         if (escaped.size() == 0) {
             return;
         }
-        try {
-            out.append(StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(escaped.toByteArray())));
-        } catch (CharacterCodingException e) {
+        String text = RecordTranslation.utf8(escaped.toByteArray());
+        if (text == null) {
             throw new InvalidAddressException("topic name '" + topic + "' has escapes that are not UTF-8");
         }
+        out.append(text);
         escaped.reset();
     }
 }

@@ -102,6 +102,10 @@ final class ProduceHandler {
 
     private Future<PartitionProduceResponse> partition(KafkaConnection connection, Address address,
                                                        ProduceRequestData.PartitionProduceData p, short version) {
+        if (!known(address, p.index())) {
+            return Future.succeededFuture(error(p.index(), Errors.UNKNOWN_TOPIC_OR_PARTITION, "topic "
+                    + KafkaNames.toKafka(address) + " has no partition " + p.index()));
+        }
         MutableRecordBatch batch;
         List<Envelope> envelopes;
         try {
@@ -144,13 +148,9 @@ final class ProduceHandler {
         Future<Long> stored;
         if (batch.hasProducerId()) {
             ProducerStates.Key key = new ProducerStates.Key(batch.producerId(), address, partition);
-            ProducerStates.Verdict v = known(address, partition)
-                    ? server.producers.check(key, batch.producerEpoch(), batch.baseSequence(), batch.lastSequence(),
-                    System.currentTimeMillis())
-                    : null;
-            if (v == null) {
-                stored = append(address, partition, envelopes);
-            } else if (v.error() != Errors.NONE) {
+            ProducerStates.Verdict v = server.producers.check(key, batch.producerEpoch(), batch.baseSequence(),
+                    batch.lastSequence(), System.currentTimeMillis());
+            if (v.error() != Errors.NONE) {
                 return Future.succeededFuture(error(partition, v.error(), null));
             } else if (v.duplicateOf() != null) {
                 stored = KafkaServer.here(v.duplicateOf());
@@ -185,16 +185,12 @@ final class ProduceHandler {
         return MemoryRecords.readableRecords(copy).batches().iterator().next();
     }
 
-    /** Whether the partition exists: sequences are checked only for batches that can be stored. */
+    /** Whether the partition exists: nothing is decoded, and no sequence taken, for a batch that cannot be stored. */
     private boolean known(Address address, int partition) {
         return partition >= 0 && partition < logs.partitionCount(address);
     }
 
     private Future<Long> append(Address address, int partition, List<Envelope> envelopes) {
-        if (!known(address, partition)) {
-            return Future.failedFuture(new BrokerException(BrokerException.Reason.UNKNOWN_ADDRESS, "topic "
-                    + KafkaNames.toKafka(address) + " has no partition " + partition));
-        }
         return logs.append(envelopes, partition).map(r -> r.offset());
     }
 

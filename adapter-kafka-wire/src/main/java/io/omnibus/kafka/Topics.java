@@ -164,16 +164,16 @@ final class Topics {
         };
         String message = error == Errors.NONE ? null : "only consumer groups are coordinated here; transactions and "
                 + "share groups are not supported";
+        boolean ok = error == Errors.NONE;
+        int nodeId = ok ? node() : -1;
+        String host = ok ? server.config.advertisedHost() : "";
+        int port = ok ? server.advertisedPort() : -1;
         if (version < 4) {
-            return response.setErrorCode(error.code()).setErrorMessage(message).setNodeId(error == Errors.NONE ? node() : -1)
-                    .setHost(error == Errors.NONE ? server.config.advertisedHost() : "")
-                    .setPort(error == Errors.NONE ? server.advertisedPort() : -1);
+            return response.setErrorCode(error.code()).setErrorMessage(message).setNodeId(nodeId).setHost(host).setPort(port);
         }
         for (String key : request.coordinatorKeys()) {
-            response.coordinators().add(new FindCoordinatorResponseData.Coordinator().setKey(key)
-                    .setErrorCode(error.code()).setErrorMessage(message).setNodeId(error == Errors.NONE ? node() : -1)
-                    .setHost(error == Errors.NONE ? server.config.advertisedHost() : "")
-                    .setPort(error == Errors.NONE ? server.advertisedPort() : -1));
+            response.coordinators().add(new FindCoordinatorResponseData.Coordinator().setKey(key).setErrorCode(error.code())
+                    .setErrorMessage(message).setNodeId(nodeId).setHost(host).setPort(port));
         }
         return response;
     }

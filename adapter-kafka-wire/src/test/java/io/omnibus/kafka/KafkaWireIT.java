@@ -125,6 +125,7 @@ class KafkaWireIT extends KafkaTestBase {
     @Test
     void aBatchWithABadCrcIsCorruptMessageAndInvalidTopicNamesAreInvalidTopic() throws Exception {
         start(Map.of());
+        TestGateway.await(gw.broker.logs().partitions(io.omnibus.core.spi.Address.of("crc"), 1, true));
         try (RawKafka raw = new RawKafka(gw.port("kafka"))) {
             MemoryRecords records = batch(RecordBatch.NO_PRODUCER_ID, RecordBatch.NO_PRODUCER_EPOCH,
                     RecordBatch.NO_SEQUENCE, "payload");

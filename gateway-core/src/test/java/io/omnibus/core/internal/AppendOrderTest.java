@@ -40,28 +40,28 @@ class AppendOrderTest {
         }
     }
 
-    /** The first append of the store completes 50 ms later on another thread; the second waits for it, then is done. */
+    /**
+     * The first append's answer is held back; the second append completes it from another thread (which queues
+     * its listener on the partition's context), waits until it is done, and answers at once: in order, but ready
+     * before the broker listens for it, while the first one's routing is still queued behind this task.
+     */
     private static final class LateFirstAnswer implements MessageStore {
         private final MemoryMessageStore delegate = new MemoryMessageStore(1000, 1 << 20);
-        private final CountDownLatch firstDone = new CountDownLatch(1);
-        private int appends;
+        private Promise<Long> first;
 
         @Override
         public Future<Long> append(TopicPartition partition, Envelope envelope) {
             long offset = delegate.append(partition, envelope).result();
-            if (appends++ == 0) {
-                Promise<Long> late = Promise.promise();
-                new Thread(() -> {
-                    try {
-                        Thread.sleep(50);
-                    } catch (InterruptedException ignored) {
-                        Thread.currentThread().interrupt();
-                    }
-                    late.complete(offset);
-                    firstDone.countDown();
-                }).start();
-                return late.future();
+            if (first == null) {
+                first = Promise.promise();
+                return first.future();
             }
+            CountDownLatch firstDone = new CountDownLatch(1);
+            Promise<Long> held = first;
+            new Thread(() -> {
+                held.complete(offset - 1);
+                firstDone.countDown();
+            }).start();
             try {
                 firstDone.await(5, TimeUnit.SECONDS); // in order: never before the first
             } catch (InterruptedException e) {
