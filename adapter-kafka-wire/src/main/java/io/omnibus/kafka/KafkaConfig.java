@@ -42,11 +42,7 @@ public record KafkaConfig(String host, int port, String advertisedHost, int adve
     public static KafkaConfig read(ConfigSection s) {
         s.requireOnly(KEYS);
         String host = s.getString("host", "0.0.0.0");
-        String advertised = s.getString("advertised-host", host.equals("0.0.0.0") || host.equals("::") ? "localhost" : host);
-        if (advertised.equals("0.0.0.0") || advertised.equals("::") || advertised.isBlank()) {
-            throw new ConfigException(s.keyOf("advertised-host"), "must be a host name or address clients can reach, not '"
-                    + advertised + "'");
-        }
+        String advertised = s.getAdvertisedHost("advertised-host", host, "localhost");
         Duration minSession = s.getDuration("group-min-session-timeout", Duration.ofSeconds(6));
         Duration maxSession = s.getDuration("group-max-session-timeout", Duration.ofMinutes(30));
         if (minSession.compareTo(maxSession) > 0) {

@@ -4,12 +4,10 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.TooLongFrameException;
 import io.omnibus.core.spi.ConnectionInfo;
 import io.omnibus.core.spi.Connections;
 import io.omnibus.core.spi.Origin;
+import io.omnibus.core.transport.ContextConnection;
 import io.vertx.core.Future;
 import io.vertx.core.internal.ContextInternal;
 import org.apache.kafka.common.message.ApiMessageType;
@@ -38,10 +36,8 @@ import java.util.List;
  * A request that cannot be parsed, or that the table does not offer, closes the connection (logged); an
  * ApiVersions request of an unknown version is answered in version 0 with UNSUPPORTED_VERSION, as Kafka does.
  */
-final class KafkaConnection extends ChannelInboundHandlerAdapter {
+final class KafkaConnection extends ContextConnection {
     private final KafkaServer server;
-    private final Channel channel;
-    private final ContextInternal context;
     final String id;
     /** Requests in arrival order; the head is answered first. */
     private final ArrayDeque<Slot> slots = new ArrayDeque<>();
@@ -71,9 +67,8 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
     }
 
     KafkaConnection(KafkaServer server, Channel channel, ContextInternal context, String id) {
+        super(channel, context);
         this.server = server;
-        this.channel = channel;
-        this.context = context;
         this.id = id;
         this.origin = new Origin("kafka", "", id);
     }
@@ -81,40 +76,21 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
     // ---- Netty -> the connection's context ----------------------------------------------------------------
 
     @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-        context.emit(null, v -> start());
+    protected void frameTooLong() {
+        KafkaServer.LOG.info("kafka {} ({}): request larger than kafka.max-request-size ({} bytes); closing", id,
+                clientId, server.config.maxRequestSize());
+        server.refused("too-large");
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        context.emit((ByteBuf) msg, this::onFrame);
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        context.emit(null, v -> onClosed());
-    }
-
-    @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        context.emit(null, v -> updateAutoRead());
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof TooLongFrameException) {
-            KafkaServer.LOG.info("kafka {} ({}): request larger than kafka.max-request-size ({} bytes); closing", id,
-                    clientId, server.config.maxRequestSize());
-            server.refused("too-large");
-        } else {
-            KafkaServer.LOG.debug("kafka {}: {}", id, cause.toString());
-        }
-        channel.close();
+    protected void pipelineError(Throwable cause) {
+        KafkaServer.LOG.debug("kafka {}: {}", id, cause.toString());
     }
 
     // ---- life cycle ----------------------------------------------------------------------------------------
 
-    private void start() {
+    @Override
+    protected void start() {
         counted = true;
         if (server.connectionCount.incrementAndGet() > server.config.maxConnections()) {
             KafkaServer.LOG.info("kafka {} from {}: kafka.max-connections ({}) reached; closing", id,
@@ -128,7 +104,8 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
         authenticated = !server.requiresSasl();
     }
 
-    private void onClosed() {
+    @Override
+    protected void onClosed() {
         if (counted) {
             server.connectionCount.decrementAndGet();
         }
@@ -173,7 +150,8 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
 
     // ---- requests ------------------------------------------------------------------------------------------
 
-    private void onFrame(ByteBuf frame) {
+    @Override
+    protected void onFrame(ByteBuf frame) {
         try {
             if (!closed) {
                 // read in place: the request is decoded now, and what outlives this call is copied out of it (strings,
@@ -333,7 +311,8 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
         return Unpooled.wrappedBuffer(size, Unpooled.wrappedBuffer(body));
     }
 
-    private void updateAutoRead() {
+    @Override
+    protected void updateAutoRead() {
         if (!closed) {
             channel.config().setAutoRead(channel.isWritable() && slots.size() < server.config.maxInflightRequests());
         }

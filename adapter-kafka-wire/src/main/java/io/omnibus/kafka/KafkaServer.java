@@ -5,12 +5,9 @@ import io.micrometer.core.instrument.Gauge;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.omnibus.core.spi.AdapterContext;
 import io.omnibus.core.spi.ProtocolAdapter;
+import io.omnibus.core.transport.ServiceContext;
 import io.omnibus.core.transport.TcpListener;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
-import io.vertx.core.VerticleBase;
-import io.vertx.core.Vertx;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,9 +36,8 @@ final class KafkaServer implements ProtocolAdapter {
     private final AtomicLong ids = new AtomicLong();
     private final Map<ApiKeys, Counter> requests = new ConcurrentHashMap<>();
     private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
-    private volatile Context coordinatorContext;
+    private volatile ServiceContext coordinatorContext;
     private volatile GroupCoordinator coordinator;
-    private String coordinatorDeployment;
     private volatile TcpListener listener;
     private long expiryTimer = -1;
 
@@ -72,23 +68,13 @@ final class KafkaServer implements ProtocolAdapter {
         // the protocol classes take a few hundred ms to initialize: on a worker, while the gateway starts; a
         // request arriving before that is done waits for it (class initialization)
         ctx.vertx().executeBlocking(() -> ApiTable.implemented().size(), false);
-        Promise<Context> made = Promise.promise();
-        return ctx.vertx().deployVerticle(new VerticleBase() {
-                    @Override
-                    public Future<?> start() {
-                        made.complete(context);
-                        return Future.succeededFuture();
-                    }
-                })
-                .compose(id -> {
-                    coordinatorDeployment = id;
-                    coordinatorContext = made.future().result();
-                    Promise<Void> loaded = Promise.promise();
-                    coordinatorContext.runOnContext(v -> {
+        return ServiceContext.deploy(ctx.vertx())
+                .compose(service -> {
+                    coordinatorContext = service;
+                    return service.call(() -> {
                         coordinator = new GroupCoordinator(this);
-                        coordinator.load().onComplete(loaded);
+                        return coordinator.load();
                     });
-                    return loaded.future();
                 })
                 .compose(v -> TcpListener.bind(ctx.vertx(), config.host(), config.port(), (ch, context) -> {
                     KafkaConnection c = new KafkaConnection(this, ch, context, "kafka-" + ids.incrementAndGet());
@@ -116,18 +102,7 @@ final class KafkaServer implements ProtocolAdapter {
      * group and offset state is touched only there.
      */
     <T> Future<T> onCoordinator(java.util.function.Function<GroupCoordinator, Future<T>> work) {
-        Promise<T> result = Promise.promise();
-        Future<T> answer = here(result.future()); // registered here, on the caller's context
-        coordinatorContext.runOnContext(v -> {
-            Future<T> f;
-            try {
-                f = work.apply(coordinator);
-            } catch (RuntimeException e) {
-                f = Future.failedFuture(e);
-            }
-            f.onComplete(result);
-        });
-        return answer;
+        return coordinatorContext.call(() -> work.apply(coordinator));
     }
 
     /** Whether clients must authenticate with SASL before anything but ApiVersions and the SASL exchange. */
@@ -142,32 +117,14 @@ final class KafkaServer implements ProtocolAdapter {
         }
         Future<Void> closed = listener == null ? Future.succeededFuture() : listener.close();
         return closed.onComplete(ar -> connections.forEach(KafkaConnection::shutdown))
-                .compose(v -> coordinatorDeployment == null ? Future.succeededFuture()
+                .compose(v -> coordinatorContext == null ? Future.succeededFuture()
                         : onCoordinator(GroupCoordinator::shutdown))
-                .compose(v -> coordinatorDeployment == null ? Future.succeededFuture()
-                        : ctx.vertx().undeploy(coordinatorDeployment));
+                .compose(v -> coordinatorContext == null ? Future.succeededFuture() : coordinatorContext.undeploy());
     }
 
     @Override
     public Map<String, Object> status() {
         return listener == null ? Map.of() : Map.of("port", listener.port(), "advertised",
                 config.advertisedHost() + ":" + advertisedPort());
-    }
-
-    /** A future completing like {@code f}, but on the caller's context (f may complete on another's). */
-    static <T> Future<T> here(Future<T> f) {
-        Context caller = Vertx.currentContext();
-        if (caller == null) {
-            return f;
-        }
-        Promise<T> result = Promise.promise();
-        f.onComplete(ar -> {
-            if (Vertx.currentContext() == caller) {
-                result.handle(ar);
-            } else {
-                caller.runOnContext(v -> result.handle(ar));
-            }
-        });
-        return result.future();
     }
 }

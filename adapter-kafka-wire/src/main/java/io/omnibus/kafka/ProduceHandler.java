@@ -5,6 +5,7 @@ import io.omnibus.core.spi.BrokerException;
 import io.omnibus.core.spi.Envelope;
 import io.omnibus.core.spi.InvalidAddressException;
 import io.omnibus.core.spi.Logs;
+import io.omnibus.core.transport.ServiceContext;
 import io.vertx.core.Future;
 import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.KafkaException;
@@ -153,7 +154,7 @@ final class ProduceHandler {
             if (v.error() != Errors.NONE) {
                 return Future.succeededFuture(error(partition, v.error(), null));
             } else if (v.duplicateOf() != null) {
-                stored = KafkaServer.here(v.duplicateOf());
+                stored = ServiceContext.here(v.duplicateOf());
             } else {
                 ProducerStates.Batch taken = v.append();
                 stored = append(address, partition, envelopes).andThen(ar -> {

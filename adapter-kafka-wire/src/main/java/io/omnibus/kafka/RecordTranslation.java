@@ -4,6 +4,7 @@ import io.omnibus.core.spi.Address;
 import io.omnibus.core.spi.Envelope;
 import io.omnibus.core.spi.Header;
 import io.omnibus.core.spi.Logs;
+import io.omnibus.core.spi.NameMapping;
 import io.omnibus.core.spi.Origin;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.header.internals.RecordHeader;
@@ -14,8 +15,6 @@ import org.apache.kafka.common.record.RecordBatch;
 import org.apache.kafka.common.record.TimestampType;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -115,11 +114,6 @@ final class RecordTranslation {
 
     /** The value as text when it is well-formed UTF-8, else null. */
     static String utf8(byte[] value) {
-        try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(value)).toString();
-        } catch (CharacterCodingException e) {
-            return null;
-        }
+        return NameMapping.utf8(value);
     }
 }

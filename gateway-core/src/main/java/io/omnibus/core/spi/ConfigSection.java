@@ -119,6 +119,23 @@ public final class ConfigSection {
         return String.valueOf(v);
     }
 
+    /**
+     * The host an adapter tells clients to connect to (Kafka's Metadata, RocketMQ's routes): {@code key}, else
+     * {@code host} unless that is a wildcard address, else {@code wildcardDefault}. A wildcard or empty value is
+     * an error: clients cannot connect to it.
+     */
+    public String getAdvertisedHost(String key, String host, String wildcardDefault) {
+        String advertised = getString(key, wildcard(host) ? wildcardDefault : host);
+        if (wildcard(advertised) || advertised.isBlank()) {
+            throw new ConfigException(keyOf(key), "must be a host name or address clients can reach, not '" + advertised + "'");
+        }
+        return advertised;
+    }
+
+    private static boolean wildcard(String host) {
+        return host.equals("0.0.0.0") || host.equals("::");
+    }
+
     public String requireString(String key) {
         String s = getString(key, null);
         if (s == null || s.isBlank()) {
