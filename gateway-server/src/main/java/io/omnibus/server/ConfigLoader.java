@@ -56,7 +56,13 @@ public final class ConfigLoader {
             "kafka.node-id", "kafka.cluster-id", "kafka.max-request-size", "kafka.fetch-max-bytes", "kafka.max-inflight-requests",
             "kafka.auto-create-topics", "kafka.partitions", "kafka.max-connections", "kafka.group-initial-rebalance-delay",
             "kafka.group-min-session-timeout", "kafka.group-max-session-timeout", "kafka.producer-state-retention",
-            "openmessaging.enabled", "openmessaging.host", "openmessaging.port");
+            "openmessaging.enabled", "openmessaging.host", "openmessaging.port", "openmessaging.advertised-host",
+            "openmessaging.advertised-port", "openmessaging.broker-name", "openmessaging.cluster-name",
+            "openmessaging.max-frame-size", "openmessaging.max-inflight-requests", "openmessaging.max-connections",
+            "openmessaging.auto-create-topics", "openmessaging.queues", "openmessaging.max-suspend",
+            "openmessaging.pull-max-bytes", "openmessaging.max-reconsume-times", "openmessaging.delay-levels",
+            "openmessaging.transaction-timeout", "openmessaging.transaction-check-interval",
+            "openmessaging.transaction-max-checks", "openmessaging.client-expiry", "openmessaging.lock-expiry");
 
     private static final Map<String, Integer> DEFAULT_PORTS = Map.of("mqtt", 1883, "amqp", 5672, "kafka", 9092,
             "openmessaging", 9876);

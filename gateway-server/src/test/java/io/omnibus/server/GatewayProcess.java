@@ -42,6 +42,24 @@ final class GatewayProcess implements AutoCloseable {
         return new GatewayProcess(pb.start());
     }
 
+    /**
+     * The gateway started like {@code bin/omnibus} does, but without the jars of {@code target/lib} whose names start
+     * with {@code missing}: an installation where that adapter was left out.
+     */
+    static GatewayProcess runWithout(String missing, String... args) throws IOException {
+        List<String> classpath = new ArrayList<>();
+        // the classes, not omnibus-server.jar: its manifest names every jar of lib/
+        classpath.add(ROOT.resolve("gateway-server/target/classes").toString());
+        try (var jars = Files.list(ROOT.resolve("gateway-server/target/lib"))) {
+            jars.filter(j -> !j.getFileName().toString().startsWith(missing)).forEach(j -> classpath.add(j.toString()));
+        }
+        classpath.add(ROOT.resolve("gateway-server/target/test-classes").toString()); // the test-only adapters
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-cp", String.join(java.io.File.pathSeparator, classpath), "io.omnibus.server.Main"));
+        command.addAll(List.of(args));
+        return new GatewayProcess(new ProcessBuilder(command).start());
+    }
+
     static Path writeConfig(Path dir, String yaml) throws IOException {
         Path file = dir.resolve("gateway.yaml");
         Files.writeString(file, yaml);

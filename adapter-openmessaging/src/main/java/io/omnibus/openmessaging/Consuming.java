@@ -1,0 +1,241 @@
+package io.omnibus.openmessaging;
+
+import io.omnibus.core.spi.Address;
+import io.omnibus.core.spi.Broker;
+import io.omnibus.core.spi.Envelope;
+import io.omnibus.core.spi.InvalidAddressException;
+import io.omnibus.core.spi.Logs;
+import io.omnibus.openmessaging.remoting.RemotingCommand;
+import io.omnibus.openmessaging.remoting.RemotingException;
+import io.omnibus.openmessaging.remoting.ResponseCode;
+import io.vertx.core.Future;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Pulls and consumer offsets. A pull reads the address's partition log from the client's offset (RocketMQ
+ * consumers keep their own position, as Kafka's do), filtered by the subscription's tags; at the end of the log it
+ * is held until a message arrives or the suspend time ends (long polling). Offsets a group commits are kept in the
+ * broker's durable state and survive restarts.
+ */
+final class Consuming {
+    static final String OFFSETS = "rocketmq.offsets";
+    private static final int PULL_COMMIT_OFFSET = 0x1;
+    private static final int PULL_SUSPEND = 0x2;
+
+    private final OpenMessagingServer server;
+    private final Broker broker;
+    private final Logs logs;
+    private final Map<String, Long> offsets = new ConcurrentHashMap<>();
+
+    Consuming(OpenMessagingServer server) {
+        this.server = server;
+        this.broker = server.ctx.broker();
+        this.logs = broker.logs();
+    }
+
+    Future<Void> load() {
+        broker.states(OFFSETS).forEach((k, v) -> offsets.put(k, ByteBuffer.wrap(v).getLong()));
+        return Future.succeededFuture();
+    }
+
+    /** One queue a request names. */
+    record Queue(String topic, Address address, int id) {
+    }
+
+    /** The queue of a request's {@code topic} and {@code queueId} fields; it must exist and be readable. */
+    Queue queue(RemotingCommand cmd) {
+        String topic = cmd.required("topic");
+        int id = cmd.requiredInt("queueId");
+        Address address;
+        try {
+            address = RocketNames.toAddress(topic);
+        } catch (InvalidAddressException e) {
+            throw new RemotingException(ResponseCode.TOPIC_NOT_EXIST, e.getMessage());
+        }
+        if (!RocketNames.readable(address)) {
+            throw new RemotingException(ResponseCode.NO_PERMISSION, "the topic " + topic + " is the gateway's own");
+        }
+        int n = Math.min(logs.partitionCount(address), Routing.MAX_QUEUES);
+        if (n == 0) {
+            throw new RemotingException(ResponseCode.TOPIC_NOT_EXIST, "topic[" + topic + "] not exist, apply first please!");
+        }
+        if (id < 0 || id >= n) {
+            throw new RemotingException(ResponseCode.SYSTEM_ERROR, "queueId[" + id + "] is illegal, topic:[" + topic
+                    + "] topicConfig.readQueueNums:[" + n + "]");
+        }
+        return new Queue(topic, address, id);
+    }
+
+    Future<RemotingCommand> pull(RemotingCommand cmd) {
+        String group = RocketNames.checkGroup(cmd.required("consumerGroup"));
+        Queue q = queue(cmd);
+        long offset = cmd.requiredLong("queueOffset");
+        int max = Math.max(1, Math.min(cmd.requiredInt("maxMsgNums"), 1024));
+        int sysFlag = cmd.requiredInt("sysFlag");
+        Set<String> tags = tags(cmd.field("expressionType"), cmd.field("subscription"));
+        long commit = cmd.longField("commitOffset", -1);
+        if ((sysFlag & PULL_COMMIT_OFFSET) != 0 && commit >= 0) {
+            commit(group, q, commit);
+        }
+        long suspend = (sysFlag & PULL_SUSPEND) != 0
+                ? Math.min(Math.max(0, cmd.longField("suspendTimeoutMillis", 0)), server.config.maxSuspend().toMillis()) : 0;
+        return read(cmd, q, offset, max, tags, System.currentTimeMillis() + suspend);
+    }
+
+    private Future<RemotingCommand> read(RemotingCommand cmd, Queue q, long offset, int max, Set<String> tags, long deadline) {
+        long start = logs.startOffset(q.address(), q.id());
+        long end = logs.endOffset(q.address(), q.id());
+        if (offset < start || offset > end) {
+            return Future.succeededFuture(pullReply(cmd, ResponseCode.PULL_OFFSET_MOVED, offset < start ? start : end,
+                    start, end));
+        }
+        if (offset == end) {
+            long wait = deadline - System.currentTimeMillis();
+            if (wait <= 0) {
+                return Future.succeededFuture(pullReply(cmd, ResponseCode.PULL_NOT_FOUND, offset, start, end));
+            }
+            return logs.awaitAppend(q.address(), q.id(), offset, Duration.ofMillis(wait))
+                    .compose(arrived -> read(cmd, q, offset, max, tags, arrived ? deadline : 0));
+        }
+        return logs.read(q.address(), q.id(), offset, max).map(entries -> {
+            long now = System.currentTimeMillis();
+            List<ByteBuffer> parts = new ArrayList<>(entries.size() * 3);
+            long next = offset;
+            int bytes = 0;
+            for (Logs.Entry entry : entries) {
+                Envelope e = entry.envelope();
+                if (bytes > 0 && bytes + e.payloadSize() > server.config.pullMaxBytes()) {
+                    break;
+                }
+                next = entry.offset() + 1;
+                if (e.isExpired(now) || !matches(tags, e)) {
+                    continue;
+                }
+                for (ByteBuffer b : Translation.toWire(q.topic(), q.id(), entry.offset(),
+                        Routing.physical(q.address(), q.id(), entry.offset()), e)
+                        .encodeStored(server.hostBytes(), server.advertisedPort())) {
+                    parts.add(b);
+                    bytes += b.remaining();
+                }
+            }
+            long last = logs.endOffset(q.address(), q.id());
+            if (parts.isEmpty()) {
+                // nothing here for this subscription: the client moves on at once (RocketMQ's NO_MATCHED_MSG)
+                return pullReply(cmd, next > offset ? ResponseCode.PULL_RETRY_IMMEDIATELY : ResponseCode.PULL_NOT_FOUND,
+                        next, start, last);
+            }
+            return pullReply(cmd, ResponseCode.SUCCESS, next, start, last).bodyParts(parts.toArray(ByteBuffer[]::new));
+        });
+    }
+
+    private static RemotingCommand pullReply(RemotingCommand cmd, int code, long next, long min, long max) {
+        return cmd.reply(code, null).field("suggestWhichBrokerId", 0).field("nextBeginOffset", next)
+                .field("minOffset", min).field("maxOffset", max);
+    }
+
+    /** The tags a TAG subscription accepts; null for all ({@code *}, empty, absent). */
+    static Set<String> tags(String type, String expression) {
+        if (type != null && !type.isEmpty() && !type.equals("TAG")) {
+            throw new RemotingException(ResponseCode.SUBSCRIPTION_PARSE_FAILED, "the gateway filters by TAG only, not "
+                    + type);
+        }
+        if (expression == null || expression.isBlank() || expression.trim().equals("*")) {
+            return null;
+        }
+        Set<String> out = new HashSet<>();
+        for (String t : expression.split("\\|\\|")) {
+            if (!t.isBlank()) {
+                out.add(t.trim());
+            }
+        }
+        return out.isEmpty() ? null : out;
+    }
+
+    private static boolean matches(Set<String> tags, Envelope e) {
+        return tags == null || tags.contains(e.header(Translation.TAGS_HEADER));
+    }
+
+    // ---- offsets ---------------------------------------------------------------------------------------------
+
+    Future<RemotingCommand> queryOffset(RemotingCommand cmd) {
+        String group = RocketNames.checkGroup(cmd.required("consumerGroup"));
+        Queue q = queue(cmd);
+        Long offset = offsets.get(key(group, q));
+        if (offset == null) {
+            return Future.succeededFuture(cmd.reply(ResponseCode.QUERY_NOT_FOUND, "Not found, the group " + group
+                    + " has no offset for this queue"));
+        }
+        return Future.succeededFuture(cmd.reply(ResponseCode.SUCCESS, null).field("offset", offset));
+    }
+
+    Future<RemotingCommand> updateOffset(RemotingCommand cmd) {
+        String group = RocketNames.checkGroup(cmd.required("consumerGroup"));
+        Queue q = queue(cmd);
+        return commit(group, q, cmd.requiredLong("commitOffset")).map(v -> cmd.reply(ResponseCode.SUCCESS, null));
+    }
+
+    private Future<Void> commit(String group, Queue q, long offset) {
+        String key = key(group, q);
+        Long before = offsets.put(key, offset);
+        if (before != null && before == offset) {
+            return Future.succeededFuture();
+        }
+        return broker.putState(OFFSETS, key, ByteBuffer.allocate(8).putLong(offset).array());
+    }
+
+    private static String key(String group, Queue q) {
+        return group + '\n' + q.id() + '\n' + q.address().name();
+    }
+
+    Future<RemotingCommand> maxOffset(RemotingCommand cmd) {
+        Queue q = queue(cmd);
+        return Future.succeededFuture(cmd.reply(ResponseCode.SUCCESS, null)
+                .field("offset", logs.endOffset(q.address(), q.id())));
+    }
+
+    Future<RemotingCommand> minOffset(RemotingCommand cmd) {
+        Queue q = queue(cmd);
+        return Future.succeededFuture(cmd.reply(ResponseCode.SUCCESS, null)
+                .field("offset", logs.startOffset(q.address(), q.id())));
+    }
+
+    Future<RemotingCommand> searchOffset(RemotingCommand cmd) {
+        Queue q = queue(cmd);
+        return logs.offsetAt(q.address(), q.id(), cmd.requiredLong("timestamp"))
+                .map(o -> cmd.reply(ResponseCode.SUCCESS, null).field("offset", o));
+    }
+
+    Future<RemotingCommand> earliestTime(RemotingCommand cmd) {
+        Queue q = queue(cmd);
+        return logs.read(q.address(), q.id(), logs.startOffset(q.address(), q.id()), 1).map(entries -> entries.isEmpty()
+                ? cmd.reply(ResponseCode.SYSTEM_ERROR, "the queue is empty")
+                : cmd.reply(ResponseCode.SUCCESS, null).field("timestamp", entries.get(0).envelope().createdAt()));
+    }
+
+    /** VIEW_MESSAGE_BY_ID: the message a physical offset (of an offset message id) points at. */
+    Future<RemotingCommand> view(RemotingCommand cmd) {
+        long physical = cmd.requiredLong("offset");
+        Address where = server.routing.locate(physical);
+        if (where == null || !RocketNames.readable(where)) {
+            return Future.succeededFuture(cmd.reply(ResponseCode.SYSTEM_ERROR, "can not find message by the offset, "
+                    + physical));
+        }
+        int queue = Routing.queueOf(physical);
+        long offset = Routing.offsetOf(physical);
+        return logs.read(where, queue, offset, 1).map(entries -> {
+            if (entries.isEmpty() || entries.get(0).offset() != offset) {
+                return cmd.reply(ResponseCode.SYSTEM_ERROR, "can not find message by the offset, " + physical);
+            }
+            return cmd.reply(ResponseCode.SUCCESS, null).body(Translation.toWire(RocketNames.toRocket(where), queue,
+                    offset, physical, entries.get(0).envelope()).encodeStoredWhole(server.hostBytes(), server.advertisedPort()));
+        });
+    }
+}

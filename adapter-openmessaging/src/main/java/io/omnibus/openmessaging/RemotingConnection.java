@@ -1,0 +1,243 @@
+package io.omnibus.openmessaging;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.omnibus.core.spi.BrokerException;
+import io.omnibus.core.spi.ConnectionInfo;
+import io.omnibus.core.spi.Connections;
+import io.omnibus.core.spi.InvalidAddressException;
+import io.omnibus.core.spi.Origin;
+import io.omnibus.core.transport.ContextConnection;
+import io.omnibus.openmessaging.remoting.RemotingCodec;
+import io.omnibus.openmessaging.remoting.RemotingCommand;
+import io.omnibus.openmessaging.remoting.RemotingException;
+import io.omnibus.openmessaging.remoting.RequestCode;
+import io.omnibus.openmessaging.remoting.ResponseCode;
+import io.vertx.core.Future;
+import io.vertx.core.internal.ContextInternal;
+
+import java.nio.ByteBuffer;
+
+/**
+ * One RocketMQ client connection, confined to its event loop's context. Requests are handled as they arrive and
+ * answered as they finish (the opaque pairs answers with requests, so a held pull does not delay a send); oneway
+ * requests are never answered. With {@code max-inflight-requests} unanswered, or the socket backed up, the
+ * connection is not read. A frame that is not a remoting command closes the connection (logged); a request that
+ * fails gets an error response with a code and a remark.
+ */
+final class RemotingConnection extends ContextConnection {
+    private final OpenMessagingServer server;
+    final String id;
+    private Connections.Registration registration;
+    private boolean counted;
+    private boolean closed;
+    private int inflight;
+    private String clientId;
+    Origin origin;
+
+    RemotingConnection(OpenMessagingServer server, Channel channel, ContextInternal context, String id) {
+        super(channel, context);
+        this.server = server;
+        this.id = id;
+        this.origin = new Origin("openmessaging", "", id);
+    }
+
+    // ---- Netty -> the connection's context ----------------------------------------------------------------
+
+    @Override
+    protected void frameTooLong() {
+        OpenMessagingServer.LOG.info("openmessaging {} ({}): frame larger than openmessaging.max-frame-size ({} bytes); "
+                + "closing", id, clientId, server.config.maxFrameSize());
+        server.refused("too-large");
+    }
+
+    @Override
+    protected void pipelineError(Throwable cause) {
+        OpenMessagingServer.LOG.debug("openmessaging {}: {}", id, cause.toString());
+    }
+
+    // ---- life cycle ----------------------------------------------------------------------------------------
+
+    @Override
+    protected void start() {
+        counted = true;
+        if (server.connectionCount.incrementAndGet() > server.config.maxConnections()) {
+            OpenMessagingServer.LOG.info("openmessaging {} from {}: openmessaging.max-connections ({}) reached; closing",
+                    id, channel.remoteAddress(), server.config.maxConnections());
+            channel.close();
+            return;
+        }
+        server.connections.add(this);
+        registration = server.ctx.connections().register(new ConnectionInfo("openmessaging", id, null,
+                String.valueOf(channel.remoteAddress()), null, System.currentTimeMillis()));
+    }
+
+    @Override
+    protected void onClosed() {
+        if (counted) {
+            server.connectionCount.decrementAndGet();
+        }
+        closed = true;
+        if (registration == null) {
+            return;
+        }
+        server.connections.remove(this);
+        server.clients.disconnected(this);
+        registration.close();
+        if (clientId != null) {
+            OpenMessagingServer.LOG.info("openmessaging {} closed: client {} from {}", id, clientId, channel.remoteAddress());
+        }
+    }
+
+    /** Gateway shutdown: answers already on their way are written, then the connection closes. */
+    void shutdown() {
+        context.runOnContext(v -> {
+            if (!closed) {
+                channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            }
+        });
+    }
+
+    /** From any thread. */
+    boolean isOpen() {
+        return channel.isActive();
+    }
+
+    /** The client id a heartbeat named (RocketMQ's {@code ip@instance}). */
+    void identified(String clientId) {
+        if (this.clientId == null || !this.clientId.equals(clientId)) {
+            boolean first = this.clientId == null;
+            this.clientId = clientId;
+            origin = new Origin("openmessaging", clientId, id);
+            registration.update(new ConnectionInfo("openmessaging", id, clientId, String.valueOf(channel.remoteAddress()),
+                    null, System.currentTimeMillis()));
+            if (first) {
+                OpenMessagingServer.LOG.info("openmessaging {} opened: client {} from {}", id, clientId, channel.remoteAddress());
+            }
+        }
+    }
+
+    String remoteAddress() {
+        return String.valueOf(channel.remoteAddress());
+    }
+
+    /** Sends a request of the gateway's own (a check-back, a membership notice), oneway; from any thread. */
+    void sendOneway(RemotingCommand request) {
+        request.oneway();
+        channel.writeAndFlush(Unpooled.wrappedBuffer(RemotingCodec.encodeParts(request)), channel.voidPromise());
+    }
+
+    // ---- requests ------------------------------------------------------------------------------------------
+
+    @Override
+    protected void onFrame(ByteBuf frame) {
+        RemotingCommand cmd;
+        try {
+            if (closed) {
+                return;
+            }
+            // one copy out of the socket buffer: bodies (payloads) are views of it from here on, and the store
+            // and other protocols' consumers share them without further copies
+            byte[] bytes = new byte[frame.readableBytes()];
+            frame.readBytes(bytes);
+            cmd = RemotingCodec.decode(ByteBuffer.wrap(bytes));
+        } catch (RemotingCodec.MalformedFrameException e) {
+            server.refused("malformed");
+            close("malformed frame: " + e.getMessage());
+            return;
+        } finally {
+            frame.release();
+        }
+        if (cmd.isResponse()) {
+            return; // check-backs and notices are oneway: nothing is expected back
+        }
+        server.counted(cmd.code());
+        Future<RemotingCommand> answer;
+        try {
+            answer = server.requiresAuthentication()
+                    ? Future.failedFuture(new RemotingException(ResponseCode.NO_PERMISSION,
+                    "the gateway requires credentials, and RocketMQ's ACL signatures cannot be checked against "
+                            + "hashed passwords: use another protocol, or a gateway without users"))
+                    : handle(cmd);
+        } catch (RuntimeException e) {
+            answer = Future.failedFuture(e);
+        }
+        inflight++;
+        updateAutoRead();
+        answer.onComplete(ar -> {
+            inflight--;
+            updateAutoRead();
+            RemotingCommand response = ar.succeeded() ? ar.result() : error(cmd, ar.cause());
+            if (!cmd.isOneway() && response != null && !closed) {
+                write(response);
+            }
+        });
+    }
+
+    private Future<RemotingCommand> handle(RemotingCommand cmd) {
+        return switch (cmd.code()) {
+            case RequestCode.GET_ROUTEINFO_BY_TOPIC -> server.routing.route(cmd);
+            case RequestCode.SEND_MESSAGE, RequestCode.SEND_MESSAGE_V2 -> server.producing.send(this, cmd);
+            case RequestCode.SEND_BATCH_MESSAGE -> server.producing.sendBatch(this, cmd);
+            case RequestCode.END_TRANSACTION -> server.transactions.end(cmd);
+            case RequestCode.CONSUMER_SEND_MSG_BACK -> server.producing.sendBack(this, cmd);
+            case RequestCode.PULL_MESSAGE, RequestCode.LITE_PULL_MESSAGE -> server.consuming.pull(cmd);
+            case RequestCode.QUERY_CONSUMER_OFFSET -> server.consuming.queryOffset(cmd);
+            case RequestCode.UPDATE_CONSUMER_OFFSET -> server.consuming.updateOffset(cmd);
+            case RequestCode.GET_MAX_OFFSET -> server.consuming.maxOffset(cmd);
+            case RequestCode.GET_MIN_OFFSET -> server.consuming.minOffset(cmd);
+            case RequestCode.SEARCH_OFFSET_BY_TIMESTAMP -> server.consuming.searchOffset(cmd);
+            case RequestCode.GET_EARLIEST_MSG_STORETIME -> server.consuming.earliestTime(cmd);
+            case RequestCode.VIEW_MESSAGE_BY_ID -> server.consuming.view(cmd);
+            case RequestCode.HEART_BEAT -> server.clients.heartbeat(this, cmd);
+            case RequestCode.UNREGISTER_CLIENT -> server.clients.unregister(this, cmd);
+            case RequestCode.GET_CONSUMER_LIST_BY_GROUP -> server.clients.consumerList(cmd);
+            case RequestCode.LOCK_BATCH_MQ -> server.clients.lock(cmd);
+            case RequestCode.UNLOCK_BATCH_MQ -> server.clients.unlock(cmd);
+            default -> Future.succeededFuture(cmd.reply(ResponseCode.REQUEST_CODE_NOT_SUPPORTED,
+                    " request type " + cmd.code() + " not supported"));
+        };
+    }
+
+    private RemotingCommand error(RemotingCommand cmd, Throwable cause) {
+        if (cause instanceof RemotingException r) {
+            return cmd.reply(r.code(), r.getMessage());
+        }
+        if (cause instanceof InvalidAddressException) {
+            return cmd.reply(ResponseCode.SYSTEM_ERROR, cause.getMessage());
+        }
+        if (cause instanceof BrokerException b) {
+            int code = switch (b.reason()) {
+                case UNKNOWN_ADDRESS -> ResponseCode.TOPIC_NOT_EXIST;
+                case MESSAGE_TOO_LARGE -> ResponseCode.MESSAGE_ILLEGAL;
+                case STORE_FAILURE, SHUTTING_DOWN -> ResponseCode.SERVICE_NOT_AVAILABLE;
+                default -> ResponseCode.SYSTEM_ERROR;
+            };
+            return cmd.reply(code, b.getMessage());
+        }
+        OpenMessagingServer.LOG.warn("openmessaging {}: request {} failed", id, cmd.code(), cause);
+        return cmd.reply(ResponseCode.SYSTEM_ERROR, String.valueOf(cause));
+    }
+
+    private void write(RemotingCommand response) {
+        channel.writeAndFlush(Unpooled.wrappedBuffer(RemotingCodec.encodeParts(response)), channel.voidPromise());
+    }
+
+    private void close(String why) {
+        if (!closed) {
+            OpenMessagingServer.LOG.info("openmessaging {} ({} from {}): {}; closing", id, clientId, channel.remoteAddress(), why);
+            closed = true;
+            channel.close();
+        }
+    }
+
+    @Override
+    protected void updateAutoRead() {
+        boolean read = !closed && inflight < server.config.maxInflightRequests() && channel.isWritable();
+        if (channel.config().isAutoRead() != read) {
+            channel.config().setAutoRead(read);
+        }
+    }
+}

@@ -1,0 +1,359 @@
+package io.omnibus.openmessaging;
+
+import org.apache.rocketmq.client.consumer.DefaultLitePullConsumer;
+import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.producer.MessageQueueSelector;
+import org.apache.rocketmq.client.consumer.listener.ConsumeOrderlyStatus;
+import org.apache.rocketmq.client.consumer.listener.MessageListenerOrderly;
+import org.apache.rocketmq.client.producer.LocalTransactionState;
+import org.apache.rocketmq.client.producer.TransactionListener;
+import org.apache.rocketmq.client.producer.TransactionMQProducer;
+import org.apache.rocketmq.common.message.MessageQueue;
+import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
+import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
+import org.apache.rocketmq.client.producer.DefaultMQProducer;
+import org.apache.rocketmq.client.producer.SendCallback;
+import org.apache.rocketmq.client.producer.SendResult;
+import org.apache.rocketmq.client.producer.SendStatus;
+import org.apache.rocketmq.common.message.Message;
+import org.apache.rocketmq.common.message.MessageExt;
+import org.apache.rocketmq.common.protocol.heartbeat.MessageModel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** RocketMQ's own client 4.9.x: producers and consumers of every kind against the gateway. */
+@Timeout(120)
+class RocketClientsIT extends RocketTestBase {
+
+    @Test
+    void syncAsyncOnewayAndBatchSendsReachAPushConsumerWithTheirProperties() throws Exception {
+        start(Map.of());
+        DefaultMQProducer producer = producer("p-sends");
+        List<SendResult> results = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            Message m = new Message("orders", "created", "key-" + i, ("sync-" + i).getBytes(StandardCharsets.UTF_8));
+            m.putUserProperty("region", "eu");
+            results.add(producer.send(m));
+        }
+        assertThat(results).allSatisfy(r -> {
+            assertThat(r.getSendStatus()).isEqualTo(SendStatus.SEND_OK);
+            assertThat(r.getMsgId()).isNotBlank();
+            assertThat(r.getOffsetMsgId()).hasSize(32);
+            assertThat(r.getMessageQueue().getBrokerName()).isEqualTo("omnibus");
+        });
+        List<SendResult> async = new CopyOnWriteArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            producer.send(new Message("orders", "created", ("async-" + i).getBytes(StandardCharsets.UTF_8)), new SendCallback() {
+                @Override
+                public void onSuccess(SendResult r) {
+                    async.add(r);
+                }
+
+                @Override
+                public void onException(Throwable e) {
+                    throw new AssertionError(e);
+                }
+            });
+        }
+        for (int i = 0; i < 10; i++) {
+            producer.sendOneway(new Message("orders", "created", ("oneway-" + i).getBytes(StandardCharsets.UTF_8)));
+        }
+        List<Message> batch = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            batch.add(new Message("orders", "created", ("batch-" + i).getBytes(StandardCharsets.UTF_8)));
+        }
+        SendResult batchResult = producer.send(batch);
+        assertThat(batchResult.getSendStatus()).isEqualTo(SendStatus.SEND_OK);
+        assertThat(batchResult.getOffsetMsgId().split(",")).hasSize(10);
+        await().atMost(Duration.ofSeconds(10)).until(() -> async.size() == 10);
+
+        Map<String, MessageExt> received = new ConcurrentHashMap<>();
+        DefaultMQPushConsumer consumer = pushConsumer("c-sends", "orders", "*", MessageModel.CLUSTERING,
+                (MessageListenerConcurrently) (msgs, context) -> {
+                    msgs.forEach(m -> received.put(new String(m.getBody(), StandardCharsets.UTF_8), m));
+                    return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+                });
+        consumer.start();
+        await().atMost(Duration.ofSeconds(30)).until(() -> received.size() == 60);
+        MessageExt first = received.get("sync-0");
+        assertThat(first.getTags()).isEqualTo("created");
+        assertThat(first.getKeys()).isEqualTo("key-0");
+        assertThat(first.getUserProperty("region")).isEqualTo("eu");
+        assertThat(first.getMsgId()).isEqualTo(results.get(0).getMsgId());
+        assertThat(first.getTopic()).isEqualTo("orders");
+        assertThat(first.getQueueOffset()).isEqualTo(results.get(0).getQueueOffset());
+        assertThat(first.getReconsumeTimes()).isZero();
+    }
+
+    @Test
+    void clusteringSplitsTheQueuesAndBroadcastingGivesEveryConsumerEverything() throws Exception {
+        start(Map.of());
+        DefaultMQProducer producer = producer("p-models");
+        Map<String, Integer> clustered = new ConcurrentHashMap<>();
+        Map<String, List<String>> byConsumer = new ConcurrentHashMap<>();
+        List<String> broadcastA = new CopyOnWriteArrayList<>();
+        List<String> broadcastB = new CopyOnWriteArrayList<>();
+        for (String name : List.of("a", "b")) {
+            pushConsumer("c-cluster", "events", "*", MessageModel.CLUSTERING,
+                    (MessageListenerConcurrently) (msgs, ctx) -> {
+                        msgs.forEach(m -> {
+                            clustered.merge(body(m), 1, Integer::sum);
+                            byConsumer.computeIfAbsent(name, k -> new CopyOnWriteArrayList<>()).add(body(m));
+                        });
+                        return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+                    }).start();
+        }
+        pushConsumer("c-broadcast", "events", "*", MessageModel.BROADCASTING, (MessageListenerConcurrently) (msgs, ctx) -> {
+            msgs.forEach(m -> broadcastA.add(body(m)));
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        }).start();
+        pushConsumer("c-broadcast", "events", "*", MessageModel.BROADCASTING, (MessageListenerConcurrently) (msgs, ctx) -> {
+            msgs.forEach(m -> broadcastB.add(body(m)));
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        }).start();
+        // both members of the clustering group hold queues before anything is sent
+        await().atMost(Duration.ofSeconds(20)).until(() -> clusterMembers("c-cluster") == 2);
+        for (int i = 0; i < 200; i++) {
+            producer.send(new Message("events", ("e-" + i).getBytes(StandardCharsets.UTF_8)));
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> clustered.size() == 200 && broadcastA.size() >= 200
+                && broadcastB.size() >= 200);
+        assertThat(clustered.values()).allMatch(n -> n == 1); // each message processed once by the group
+        assertThat(byConsumer).hasSize(2);                     // and by both members
+        assertThat(broadcastA).hasSize(200).doesNotHaveDuplicates();
+        assertThat(broadcastB).containsExactlyInAnyOrderElementsOf(broadcastA);
+    }
+
+    @Test
+    void aTagSubscriptionGetsOnlyItsTags() throws Exception {
+        start(Map.of());
+        DefaultMQProducer producer = producer("p-tags");
+        List<String> got = new CopyOnWriteArrayList<>();
+        pushConsumer("c-tags", "tagged", "red || blue", MessageModel.CLUSTERING, (MessageListenerConcurrently) (msgs, ctx) -> {
+            msgs.forEach(m -> got.add(m.getTags() + ":" + body(m)));
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        }).start();
+        String[] tags = {"red", "green", "blue", "green"};
+        for (int i = 0; i < 40; i++) {
+            producer.send(new Message("tagged", tags[i % 4], ("m" + i).getBytes(StandardCharsets.UTF_8)));
+        }
+        producer.send(new Message("tagged", "red", "last".getBytes(StandardCharsets.UTF_8)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> got.contains("red:last"));
+        assertThat(got).hasSize(21).allMatch(s -> s.startsWith("red:") || s.startsWith("blue:"));
+    }
+
+    @Test
+    void orderedMessagesStayInOrderPerKeyForAnOrderlyConsumer() throws Exception {
+        start(Map.of());
+        DefaultMQProducer producer = producer("p-ordered");
+        Map<Integer, List<Integer>> seen = new ConcurrentHashMap<>();
+        pushConsumer("c-ordered", "steps", "*", MessageModel.CLUSTERING, (MessageListenerOrderly) (msgs, ctx) -> {
+            for (MessageExt m : msgs) {
+                String[] parts = body(m).split(":");
+                seen.computeIfAbsent(Integer.parseInt(parts[0]), k -> new CopyOnWriteArrayList<>())
+                        .add(Integer.parseInt(parts[1]));
+            }
+            return ConsumeOrderlyStatus.SUCCESS;
+        }).start();
+        MessageQueueSelector byOrder = (mqs, msg, arg) -> mqs.get((Integer) arg % mqs.size());
+        for (int step = 0; step < 20; step++) {
+            for (int order = 0; order < 10; order++) {
+                SendResult r = producer.send(new Message("steps", (order + ":" + step).getBytes(StandardCharsets.UTF_8)),
+                        byOrder, order);
+                assertThat(r.getMessageQueue().getQueueId()).isEqualTo(order % 4);
+            }
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> seen.values().stream().mapToInt(List::size).sum() == 200);
+        List<Integer> inOrder = java.util.stream.IntStream.range(0, 20).boxed().toList();
+        assertThat(seen).hasSize(10).allSatisfy((order, steps) -> assertThat(steps).isEqualTo(inOrder));
+    }
+
+    @Test
+    void aLitePullConsumerAssignsSeeksPollsAndCommits() throws Exception {
+        start(Map.of());
+        DefaultMQProducer producer = producer("p-pull");
+        for (int i = 0; i < 40; i++) {
+            producer.send(new Message("pulled", ("p" + i).getBytes(StandardCharsets.UTF_8)),
+                    (mqs, msg, arg) -> mqs.get(0), null);
+        }
+        DefaultLitePullConsumer consumer = litePullConsumer("c-pull");
+        consumer.setAutoCommit(false);
+        consumer.start();
+        List<MessageQueue> queues = new ArrayList<>(consumer.fetchMessageQueues("pulled"));
+        assertThat(queues).hasSize(4);
+        MessageQueue q0 = queues.stream().filter(q -> q.getQueueId() == 0).findFirst().orElseThrow();
+        consumer.assign(List.of(q0));
+        consumer.seek(q0, 10);
+        List<String> got = new ArrayList<>();
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            consumer.poll(500).forEach(m -> got.add(body(m)));
+            return got.size() >= 30;
+        });
+        assertThat(got).first().isEqualTo("p10");
+        assertThat(got).hasSize(30).last().isEqualTo("p39");
+        consumer.commitSync();
+        await().atMost(Duration.ofSeconds(10)).until(() -> Long.valueOf(40).equals(consumer.committed(q0)));
+        assertThat(consumer.offsetForTimestamp(q0, 0L)).isZero();
+    }
+
+    @Test
+    void aDelayedMessageArrivesOnlyAfterItsDelayLevel() throws Exception {
+        start(Map.of("delay-levels", "1s 2s 3s"));
+        DefaultMQProducer producer = producer("p-delay");
+        Map<String, Long> arrived = new ConcurrentHashMap<>();
+        pushConsumer("c-delay", "later", "*", MessageModel.CLUSTERING, (MessageListenerConcurrently) (msgs, ctx) -> {
+            msgs.forEach(m -> arrived.put(body(m), System.currentTimeMillis()));
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        }).start();
+        Message delayed = new Message("later", "in-2s".getBytes(StandardCharsets.UTF_8));
+        delayed.setDelayTimeLevel(2);
+        long sent = System.currentTimeMillis();
+        assertThat(producer.send(delayed).getSendStatus()).isEqualTo(SendStatus.SEND_OK);
+        producer.send(new Message("later", "now".getBytes(StandardCharsets.UTF_8)));
+        await().atMost(Duration.ofSeconds(20)).until(() -> arrived.size() == 2);
+        assertThat(arrived.get("in-2s") - sent).isGreaterThanOrEqualTo(2000);
+        assertThat(arrived.get("now")).isLessThan(arrived.get("in-2s"));
+    }
+
+    @Test
+    void aFailedMessageIsRetriedWithBackoffThenDeadLettered() throws Exception {
+        start(Map.of("delay-levels", "100ms 100ms 200ms 300ms"));
+        DefaultMQProducer producer = producer("p-retry");
+        List<Integer> attempts = new CopyOnWriteArrayList<>();
+        DefaultMQPushConsumer failing = pushConsumer("c-retry", "flaky", "*", MessageModel.CLUSTERING,
+                (MessageListenerConcurrently) (msgs, ctx) -> {
+                    MessageExt m = msgs.get(0);
+                    assertThat(m.getTopic()).isEqualTo("flaky"); // the client puts the real topic back
+                    attempts.add(m.getReconsumeTimes());
+                    return ConsumeConcurrentlyStatus.RECONSUME_LATER;
+                });
+        failing.setMaxReconsumeTimes(2);
+        failing.start();
+        SendResult sent = producer.send(new Message("flaky", "tag-x", "key-1", "doomed".getBytes(StandardCharsets.UTF_8)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> attempts.size() == 3);
+        assertThat(attempts).containsExactly(0, 1, 2);
+
+        List<MessageExt> dead = new CopyOnWriteArrayList<>();
+        pushConsumer("c-dlq", "%DLQ%c-retry", "*", MessageModel.CLUSTERING, (MessageListenerConcurrently) (msgs, ctx) -> {
+            dead.addAll(msgs);
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        }).start();
+        await().atMost(Duration.ofSeconds(30)).until(() -> dead.size() == 1);
+        MessageExt d = dead.get(0);
+        assertThat(body(d)).isEqualTo("doomed");
+        assertThat(d.getKeys()).isEqualTo("key-1");
+        assertThat(d.getTags()).isEqualTo("tag-x");
+        assertThat(d.getProperty("RETRY_TOPIC")).isEqualTo("flaky");
+        assertThat(d.getProperty("ORIGIN_MESSAGE_ID")).isEqualTo(sent.getMsgId());
+        assertThat(gw.meters.counter("omnibus.openmessaging.dead.lettered").count()).isEqualTo(1.0);
+        Thread.sleep(500);
+        assertThat(attempts).hasSize(3); // not redelivered once dead-lettered
+    }
+
+    @Test
+    void transactionsCommitRollBackAndAreCheckedBackWhenLeftOpen() throws Exception {
+        start(Map.of("transaction-timeout", "500ms", "transaction-check-interval", "500ms"));
+        Map<String, LocalTransactionState> checkAnswers = new ConcurrentHashMap<>();
+        List<String> checked = new CopyOnWriteArrayList<>();
+        TransactionMQProducer producer = transactionProducer("p-tx", new TransactionListener() {
+            @Override
+            public LocalTransactionState executeLocalTransaction(Message msg, Object arg) {
+                return (LocalTransactionState) arg;
+            }
+
+            @Override
+            public LocalTransactionState checkLocalTransaction(MessageExt msg) {
+                checked.add(body(msg) + "@" + msg.getTopic());
+                return checkAnswers.getOrDefault(body(msg), LocalTransactionState.UNKNOW);
+            }
+        });
+        List<String> got = new CopyOnWriteArrayList<>();
+        pushConsumer("c-tx", "payments", "*", MessageModel.CLUSTERING, (MessageListenerConcurrently) (msgs, ctx) -> {
+            msgs.forEach(m -> got.add(body(m)));
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        }).start();
+        assertThat(producer.sendMessageInTransaction(new Message("payments", "committed".getBytes(StandardCharsets.UTF_8)),
+                LocalTransactionState.COMMIT_MESSAGE).getLocalTransactionState()).isEqualTo(LocalTransactionState.COMMIT_MESSAGE);
+        producer.sendMessageInTransaction(new Message("payments", "rolled-back".getBytes(StandardCharsets.UTF_8)),
+                LocalTransactionState.ROLLBACK_MESSAGE);
+        checkAnswers.put("open", LocalTransactionState.COMMIT_MESSAGE);
+        producer.sendMessageInTransaction(new Message("payments", "open".getBytes(StandardCharsets.UTF_8)),
+                LocalTransactionState.UNKNOW);
+        await().atMost(Duration.ofSeconds(20)).until(() -> got.contains("committed") && got.contains("open"));
+        assertThat(checked).contains("open@payments").doesNotContain("committed@payments", "rolled-back@payments");
+        Thread.sleep(1500); // two more check intervals: nothing else shows up, nothing is asked again
+        assertThat(got).containsExactlyInAnyOrder("committed", "open");
+        assertThat(checked).containsOnly("open@payments");
+    }
+
+    @Test
+    void aLargeBodyTheProducerCompressesArrivesWhole() throws Exception {
+        start(Map.of());
+        DefaultMQProducer producer = producer("p-large");
+        producer.setCompressMsgBodyOverHowmuch(1024);
+        byte[] large = "0123456789abcdef".repeat(4096).getBytes(StandardCharsets.UTF_8); // 64 KiB, compressed on the wire
+        producer.send(new Message("large", large));
+        List<byte[]> got = new CopyOnWriteArrayList<>();
+        pushConsumer("c-large", "large", "*", MessageModel.CLUSTERING, (MessageListenerConcurrently) (msgs, ctx) -> {
+            msgs.forEach(m -> got.add(m.getBody()));
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        }).start();
+        await().atMost(Duration.ofSeconds(20)).until(() -> got.size() == 1);
+        assertThat(got.get(0)).isEqualTo(large);
+        // stored inflated, so other protocols' consumers get the bytes the producer had
+        io.omnibus.core.spi.Address large0 = io.omnibus.core.spi.Address.of("large");
+        int queue = java.util.stream.IntStream.range(0, 4).filter(q -> gw.broker.logs().endOffset(large0, q) > 0)
+                .findFirst().orElseThrow();
+        assertThat(io.omnibus.core.harness.TestGateway.await(gw.broker.logs().read(large0, queue, 0, 1)).get(0)
+                .envelope().payloadSize()).isEqualTo(large.length);
+    }
+
+    @Test
+    void committedOffsetsSurviveARestart(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        gw = io.omnibus.core.harness.TestGateway.builder().dataDir(dir)
+                .adapter(new OpenMessagingAdapterFactory(), Map.of("queues", 1)).start();
+        DefaultMQProducer producer = producer("p-restart");
+        for (int i = 0; i < 10; i++) {
+            producer.send(new Message("kept", ("k" + i).getBytes(StandardCharsets.UTF_8)));
+        }
+        DefaultLitePullConsumer first = litePullConsumer("c-restart");
+        first.setAutoCommit(false);
+        first.setConsumeFromWhere(org.apache.rocketmq.common.consumer.ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+        first.subscribe("kept", "*");
+        first.start();
+        List<String> got = new ArrayList<>();
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            first.poll(200).forEach(m -> got.add(body(m)));
+            return got.size() >= 10;
+        });
+        first.commitSync();
+        MessageQueue q = new MessageQueue("kept", "omnibus", 0);
+        await().atMost(Duration.ofSeconds(10)).until(() -> Long.valueOf(10).equals(first.committed(q)));
+        stopAll();
+
+        gw = io.omnibus.core.harness.TestGateway.builder().dataDir(dir)
+                .adapter(new OpenMessagingAdapterFactory(), Map.of("queues", 1)).start();
+        DefaultLitePullConsumer second = litePullConsumer("c-restart");
+        second.start();
+        assertThat(second.committed(q)).isEqualTo(10L);
+    }
+
+    private int clusterMembers(String group) {
+        return gw.adapter("openmessaging") instanceof OpenMessagingServer s ? s.clients.consumerIds(group).size() : 0;
+    }
+
+    static String body(MessageExt m) {
+        return new String(m.getBody(), StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,166 @@
+package io.omnibus.server;
+
+import jakarta.jms.Connection;
+import jakarta.jms.Message;
+import jakarta.jms.MessageConsumer;
+import jakarta.jms.Session;
+import jakarta.jms.TextMessage;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.qpid.jms.JmsConnectionFactory;
+import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
+import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
+import org.apache.rocketmq.client.producer.DefaultMQProducer;
+import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
+import org.apache.rocketmq.common.message.MessageExt;
+import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import org.eclipse.paho.mqttv5.common.packet.UserProperty;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * RocketMQ with the other protocols through the shipped configuration, with clients we did not write: an MQTT
+ * (Paho v5) publish consumed by a RocketMQ push consumer, and a RocketMQ message received by a Qpid JMS (AMQP)
+ * consumer and a kafka-clients consumer, mapped as docs/openmessaging.md says.
+ */
+@Timeout(120)
+class RocketBridgeIT {
+    static {
+        System.setProperty("rocketmq.client.logUseSlf4j", "true");
+        System.setProperty("rocketmq.client.rebalance.waitInterval", "1000");
+    }
+
+    @TempDir
+    Path dir;
+    private Gateway gateway;
+    private final List<AutoCloseable> closing = new ArrayList<>();
+
+    private void start() throws Exception {
+        gateway = ShippedGateway.start(dir.resolve("data"));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        ShippedGateway.stop(gateway, closing);
+    }
+
+    private String nameServer() {
+        return "127.0.0.1:" + gateway.port("openmessaging");
+    }
+
+    @Test
+    void anMqttPublishIsConsumedByARocketMqConsumerUnderTheRocketMqNameOfItsTopic() throws Exception {
+        start();
+        List<MessageExt> got = new CopyOnWriteArrayList<>();
+        DefaultMQPushConsumer consumer = new DefaultMQPushConsumer("dashboards");
+        consumer.setNamesrvAddr(nameServer());
+        consumer.setInstanceName(UUID.randomUUID().toString());
+        consumer.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+        consumer.subscribe("sensors|kitchen|temp", "*"); // '/' is '|' in RocketMQ names
+        consumer.setMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+            got.addAll(msgs);
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        consumer.start();
+        closing.add(consumer::shutdown);
+
+        MqttClient device = new MqttClient("tcp://127.0.0.1:" + gateway.port("mqtt"), "dev-3", new MemoryPersistence());
+        device.connect(new MqttConnectionOptions());
+        closing.add(() -> {
+            device.disconnect();
+            device.close();
+        });
+        MqttMessage reading = new MqttMessage("21.5".getBytes(StandardCharsets.UTF_8));
+        reading.setQos(1);
+        MqttProperties props = new MqttProperties();
+        props.setUserProperties(List.of(new UserProperty("unit", "C")));
+        props.setContentType("text/plain");
+        reading.setProperties(props);
+        device.publish("sensors/kitchen/temp", reading);
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> !got.isEmpty());
+        MessageExt m = got.get(0);
+        assertThat(new String(m.getBody(), StandardCharsets.UTF_8)).isEqualTo("21.5");
+        assertThat(m.getTopic()).isEqualTo("sensors|kitchen|temp");
+        assertThat(m.getUserProperty("unit")).isEqualTo("C");
+        assertThat(m.getUserProperty("content-type")).isEqualTo("text/plain");
+        assertThat(m.getBornTimestamp()).isPositive();
+    }
+
+    @Test
+    void aRocketMqMessageReachesAnAmqpAndAKafkaConsumerWithItsKeysAndProperties() throws Exception {
+        start();
+        Connection jms = new JmsConnectionFactory("amqp://127.0.0.1:" + gateway.port("amqp")).createConnection();
+        closing.add(jms);
+        jms.start();
+        Session session = jms.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        MessageConsumer service = session.createConsumer(session.createTopic("orders/eu"));
+        // the adapter's own subscriptions ($rocketmq-...) aside, the JMS consumer's is there
+        await().until(() -> gateway.broker().subscriptionViews().stream().filter(v -> !v.name().startsWith("$")).count() == 1);
+
+        DefaultMQProducer producer = new DefaultMQProducer("shop");
+        producer.setNamesrvAddr(nameServer());
+        producer.setInstanceName(UUID.randomUUID().toString());
+        producer.start();
+        closing.add(producer::shutdown);
+        org.apache.rocketmq.common.message.Message order = new org.apache.rocketmq.common.message.Message("orders|eu",
+                "created", "order-17", "{\"total\":42}".getBytes(StandardCharsets.UTF_8));
+        order.putUserProperty("channel", "web");
+        producer.send(order);
+
+        Message j = service.receive(20_000);
+        assertThat(j).isNotNull();
+        String body = j instanceof TextMessage t ? t.getText() : new String(j.getBody(byte[].class), StandardCharsets.UTF_8);
+        assertThat(body).isEqualTo("{\"total\":42}");
+        assertThat(j.getStringProperty("JMSXGroupID")).isEqualTo("order-17"); // keys -> key -> group-id
+        assertThat(j.getStringProperty("channel")).isEqualTo("web");
+        // the tag travels as the property rocketmq.tags, a name JMS cannot ask for ('.'): seen below through Kafka
+
+        Properties p = new Properties();
+        p.put("bootstrap.servers", "127.0.0.1:" + gateway.port("kafka"));
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "analytics");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        KafkaConsumer<String, String> analytics = new KafkaConsumer<>(p);
+        closing.add(analytics);
+        analytics.subscribe(List.of("orders.eu"));
+        List<ConsumerRecord<String, String>> records = new ArrayList<>();
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            analytics.poll(Duration.ofMillis(200)).forEach(records::add);
+            return !records.isEmpty();
+        });
+        ConsumerRecord<String, String> r = records.get(0);
+        assertThat(r.key()).isEqualTo("order-17");
+        assertThat(r.value()).isEqualTo("{\"total\":42}");
+        assertThat(header(r, "channel")).isEqualTo("web");
+        assertThat(header(r, "rocketmq.tags")).isEqualTo("created");
+    }
+
+    private static String header(ConsumerRecord<String, String> r, String name) {
+        Header h = r.headers().lastHeader(name);
+        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,44 @@
+package io.omnibus.server;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The gateway in this JVM with the shipped {@code config/gateway.yaml}, every listener on 127.0.0.1 and an
+ * ephemeral port, its data in a temporary directory: the cross-protocol tests' setup.
+ */
+final class ShippedGateway {
+    private ShippedGateway() {
+    }
+
+    static Gateway start(Path dataDir) throws Exception {
+        Map<String, String> env = new HashMap<>();
+        for (String protocol : List.of("MQTT", "AMQP", "KAFKA", "OPENMESSAGING", "ADMIN")) {
+            env.put("OMNIBUS_" + protocol + "_PORT", "0");
+            env.put("OMNIBUS_" + protocol + "_HOST", "127.0.0.1");
+        }
+        env.put("OMNIBUS_KAFKA_ADVERTISED_HOST", "127.0.0.1");
+        env.put("OMNIBUS_MQTT_WEBSOCKET_ENABLED", "false");
+        var factories = Adapters.discover(ShippedGateway.class.getClassLoader());
+        GatewayConfig config = new ConfigLoader(env, factories).load(GatewayProcess.ROOT.resolve("config/gateway.yaml"),
+                dataDir);
+        return Gateway.start(config, factories).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
+    /** Closes the clients, last opened first, then stops the gateway. */
+    static void stop(Gateway gateway, List<AutoCloseable> clients) throws Exception {
+        for (int i = clients.size() - 1; i >= 0; i--) {
+            try {
+                clients.get(i).close();
+            } catch (Exception ignored) {
+                // already closed
+            }
+        }
+        if (gateway != null) {
+            gateway.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
+    }
+}
