@@ -79,7 +79,7 @@ final class KafkaServer implements ProtocolAdapter {
                 .compose(v -> TcpListener.bind(ctx.vertx(), config.host(), config.port(), (ch, context) -> {
                     KafkaConnection c = new KafkaConnection(this, ch, context, "kafka-" + ids.incrementAndGet());
                     // 4-byte size prefix; a larger request than allowed fails the decoder and closes the connection
-                    ch.pipeline().addLast("frames", new LengthFieldBasedFrameDecoder(config.maxRequestSize(), 0, 4, 0, 4));
+                    ch.pipeline().addLast("frames", new LengthFieldBasedFrameDecoder(config.maxRequestSize(), 0, 4, 0, 4, true));
                     ch.pipeline().addLast("kafka", c);
                 }))
                 .map(l -> {

@@ -33,6 +33,8 @@ final class Clients {
     private final Map<String, Map<String, Member>> consumers = new ConcurrentHashMap<>();
     private final Map<String, Map<String, Member>> producers = new ConcurrentHashMap<>();
     private final Map<String, Lock> locks = new ConcurrentHashMap<>();
+    /** Consumer groups' subscriptions by group and topic (RocketMQ names), as their heartbeats last said. */
+    private final Map<String, String> subscriptions = new ConcurrentHashMap<>();
     private final AtomicInteger opaque = new AtomicInteger(1 << 30);
 
     Clients(OpenMessagingServer server) {
@@ -50,13 +52,18 @@ final class Clients {
         for (JsonNode p : hb.path("producerDataSet")) {
             String group = p.path("groupName").asText("");
             if (!group.isEmpty()) {
-                producers.computeIfAbsent(group, g -> new ConcurrentHashMap<>()).put(clientId, new Member(conn, now));
+                join(producers, group, clientId, new Member(conn, now));
             }
         }
         for (JsonNode c : hb.path("consumerDataSet")) {
             String group = RocketNames.checkGroup(c.path("groupName").asText(""));
-            Member before = consumers.computeIfAbsent(group, g -> new ConcurrentHashMap<>())
-                    .put(clientId, new Member(conn, now));
+            for (JsonNode sub : c.path("subscriptionDataSet")) {
+                String topic = sub.path("topic").asText("");
+                if (!topic.isEmpty()) {
+                    subscriptions.put(group + '\n' + topic, sub.path("subString").asText("*"));
+                }
+            }
+            Member before = join(consumers, group, clientId, new Member(conn, now));
             if (before == null || before.connection() != conn) {
                 changed(group);
             }
@@ -87,6 +94,22 @@ final class Clients {
         ArrayNode list = body.putArray("consumerIdList");
         ids.forEach(list::add);
         return Future.succeededFuture(cmd.reply(ResponseCode.SUCCESS, null).body(OpenMessagingServer.json(body)));
+    }
+
+    /** Adds or refreshes a member, atomically with the group's removal when it empties; answers the one it replaced. */
+    private static Member join(Map<String, Map<String, Member>> groups, String group, String clientId, Member member) {
+        Member[] before = new Member[1];
+        groups.compute(group, (g, members) -> {
+            Map<String, Member> m = members == null ? new ConcurrentHashMap<>() : members;
+            before[0] = m.put(clientId, member);
+            return m;
+        });
+        return before[0];
+    }
+
+    /** The subscription expression a consumer group's heartbeats gave for a topic; null when none did. */
+    String subscription(String group, String topic) {
+        return subscriptions.get(group + '\n' + topic);
     }
 
     List<String> consumerIds(String group) {
@@ -139,11 +162,14 @@ final class Clients {
         return Future.succeededFuture(cmd.reply(ResponseCode.SUCCESS, null));
     }
 
-    /** A connection closed: its clients leave their groups (and give up their locks when no other connection has them). */
-    void disconnected(RemotingConnection conn) {
+    /** A connection closed: its clients leave their groups and give up their queue locks. */
+    void disconnected(RemotingConnection conn, String clientId) {
         drop(producers, m -> m.connection() == conn);
         for (String group : drop(consumers, m -> m.connection() == conn)) {
             changed(group);
+        }
+        if (clientId != null) {
+            locks.values().removeIf(l -> l.clientId().equals(clientId));
         }
     }
 
@@ -157,23 +183,35 @@ final class Clients {
         locks.values().removeIf(l -> l.expiresAt() < now);
     }
 
-    /** Removes matching members; answers the groups that lost one. */
-    private static List<String> drop(Map<String, Map<String, Member>> groups, java.util.function.Predicate<Member> which) {
+    /** Removes matching members; answers the groups that lost one. A group left empty goes, with its subscriptions. */
+    private List<String> drop(Map<String, Map<String, Member>> groups, java.util.function.Predicate<Member> which) {
         List<String> changed = new ArrayList<>();
-        for (Map.Entry<String, Map<String, Member>> g : groups.entrySet()) {
-            if (g.getValue().values().removeIf(which)) {
-                changed.add(g.getKey());
-            }
-            groups.computeIfPresent(g.getKey(), (k, members) -> members.isEmpty() ? null : members);
+        for (String group : new ArrayList<>(groups.keySet())) {
+            groups.computeIfPresent(group, (k, members) -> {
+                if (members.values().removeIf(which)) {
+                    changed.add(k);
+                }
+                return members.isEmpty() ? null : members;
+            });
+            forgetIfGone(groups, group);
         }
         return changed;
     }
 
-    private static boolean remove(Map<String, Map<String, Member>> groups, String group, String clientId) {
-        Map<String, Member> members = groups.get(group);
-        boolean removed = members != null && members.remove(clientId) != null;
-        groups.computeIfPresent(group, (k, m) -> m.isEmpty() ? null : m);
-        return removed;
+    private boolean remove(Map<String, Map<String, Member>> groups, String group, String clientId) {
+        boolean[] removed = new boolean[1];
+        groups.computeIfPresent(group, (k, members) -> {
+            removed[0] = members.remove(clientId) != null;
+            return members.isEmpty() ? null : members;
+        });
+        forgetIfGone(groups, group);
+        return removed[0];
+    }
+
+    private void forgetIfGone(Map<String, Map<String, Member>> groups, String group) {
+        if (groups == consumers && !consumers.containsKey(group)) {
+            subscriptions.keySet().removeIf(k -> k.startsWith(group + '\n'));
+        }
     }
 
     /** Tells every member of a consumer group that its membership changed, so it rebalances now. */

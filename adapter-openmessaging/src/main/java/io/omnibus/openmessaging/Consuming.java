@@ -74,20 +74,36 @@ final class Consuming {
         return new Queue(topic, address, id);
     }
 
-    Future<RemotingCommand> pull(RemotingCommand cmd) {
+    Future<RemotingCommand> pull(RemotingConnection conn, RemotingCommand cmd) {
         String group = RocketNames.checkGroup(cmd.required("consumerGroup"));
         Queue q = queue(cmd);
         long offset = cmd.requiredLong("queueOffset");
         int max = Math.max(1, Math.min(cmd.requiredInt("maxMsgNums"), 1024));
         int sysFlag = cmd.requiredInt("sysFlag");
-        Set<String> tags = tags(cmd.field("expressionType"), cmd.field("subscription"));
+        Set<String> tags = tags(cmd, group, q.topic());
         long commit = cmd.longField("commitOffset", -1);
         if ((sysFlag & PULL_COMMIT_OFFSET) != 0 && commit >= 0) {
             commit(group, q, commit);
         }
         long suspend = (sysFlag & PULL_SUSPEND) != 0
                 ? Math.min(Math.max(0, cmd.longField("suspendTimeoutMillis", 0)), server.config.maxSuspend().toMillis()) : 0;
-        return read(cmd, q, offset, max, tags, System.currentTimeMillis() + suspend);
+        if (suspend > 0 && conn.holdPull()) {
+            return read(cmd, q, offset, max, tags, System.currentTimeMillis() + suspend)
+                    .onComplete(ar -> conn.pullReleased());
+        }
+        return read(cmd, q, offset, max, tags, 0); // not held: answered at once
+    }
+
+    /**
+     * The tags a pull filters by: its own subscription when it carries one, else the group's for that topic as
+     * its heartbeats said (RocketMQ's push consumers do not send their subscription with their pulls).
+     */
+    private Set<String> tags(RemotingCommand cmd, String group, String topic) {
+        String expression = cmd.field("subscription");
+        if (expression == null) {
+            return tags(null, server.clients.subscription(group, topic));
+        }
+        return tags(cmd.field("expressionType"), expression);
     }
 
     private Future<RemotingCommand> read(RemotingCommand cmd, Queue q, long offset, int max, Set<String> tags, long deadline) {
@@ -119,7 +135,7 @@ final class Consuming {
                 if (e.isExpired(now) || !matches(tags, e)) {
                     continue;
                 }
-                for (ByteBuffer b : Translation.toWire(q.topic(), q.id(), entry.offset(),
+                for (ByteBuffer b : server.wire(q.topic(), q.id(), entry.offset(),
                         Routing.physical(q.address(), q.id(), entry.offset()), e)
                         .encodeStored(server.hostBytes(), server.advertisedPort())) {
                     parts.add(b);
@@ -223,19 +239,13 @@ final class Consuming {
     /** VIEW_MESSAGE_BY_ID: the message a physical offset (of an offset message id) points at. */
     Future<RemotingCommand> view(RemotingCommand cmd) {
         long physical = cmd.requiredLong("offset");
-        Address where = server.routing.locate(physical);
-        if (where == null || !RocketNames.readable(where)) {
-            return Future.succeededFuture(cmd.reply(ResponseCode.SYSTEM_ERROR, "can not find message by the offset, "
-                    + physical));
-        }
-        int queue = Routing.queueOf(physical);
-        long offset = Routing.offsetOf(physical);
-        return logs.read(where, queue, offset, 1).map(entries -> {
-            if (entries.isEmpty() || entries.get(0).offset() != offset) {
+        return server.routing.find(physical).map(found -> {
+            if (found == null || !RocketNames.readable(found.address())) {
                 return cmd.reply(ResponseCode.SYSTEM_ERROR, "can not find message by the offset, " + physical);
             }
-            return cmd.reply(ResponseCode.SUCCESS, null).body(Translation.toWire(RocketNames.toRocket(where), queue,
-                    offset, physical, entries.get(0).envelope()).encodeStoredWhole(server.hostBytes(), server.advertisedPort()));
+            return cmd.reply(ResponseCode.SUCCESS, null).body(server.wire(RocketNames.toRocket(found.address()),
+                    Routing.queueOf(physical), found.entry().offset(), physical, found.entry().envelope())
+                    .encodeStoredWhole(server.hostBytes(), server.advertisedPort()));
         });
     }
 }

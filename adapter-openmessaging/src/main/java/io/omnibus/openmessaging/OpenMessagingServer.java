@@ -11,6 +11,7 @@ import io.omnibus.core.transport.ServiceContext;
 import io.omnibus.core.transport.TcpListener;
 import io.omnibus.openmessaging.remoting.RemotingException;
 import io.omnibus.openmessaging.remoting.ResponseCode;
+import io.omnibus.openmessaging.remoting.WireMessage;
 import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,6 +46,7 @@ final class OpenMessagingServer implements ProtocolAdapter {
     final Scheduler scheduler;
     final Transactions transactions;
     private final AtomicLong ids = new AtomicLong();
+    private final Counter propertiesCut;
     private final Map<Integer, Counter> requests = new ConcurrentHashMap<>();
     private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
     private volatile TcpListener listener;
@@ -61,6 +63,14 @@ final class OpenMessagingServer implements ProtocolAdapter {
         this.producing = new Producing(this);
         this.scheduler = new Scheduler(this);
         this.transactions = new Transactions(this);
+        this.propertiesCut = Counter.builder("omnibus.openmessaging.properties.cut")
+                .description("Messages delivered to RocketMQ clients without some properties: more than RocketMQ's "
+                        + "32767 bytes of them").register(ctx.meters());
+    }
+
+    /** A stored envelope as a RocketMQ consumer gets it (properties cut to RocketMQ's limit, counted). */
+    WireMessage wire(String topic, int queue, long offset, long physical, io.omnibus.core.spi.Envelope e) {
+        return Translation.toWire(topic, queue, offset, physical, e, propertiesCut::increment);
     }
 
     void counted(int code) {
@@ -103,7 +113,7 @@ final class OpenMessagingServer implements ProtocolAdapter {
                 .compose(v -> TcpListener.bind(ctx.vertx(), config.host(), config.port(), (ch, context) -> {
                     RemotingConnection c = new RemotingConnection(this, ch, context, "oms-" + ids.incrementAndGet());
                     // 4-byte length of what follows; a larger frame than allowed fails the decoder and closes the channel
-                    ch.pipeline().addLast("frames", new LengthFieldBasedFrameDecoder(config.maxFrameSize(), 0, 4, 0, 4));
+                    ch.pipeline().addLast("frames", new LengthFieldBasedFrameDecoder(config.maxFrameSize(), 0, 4, 0, 4, true));
                     ch.pipeline().addLast("remoting", c);
                 }))
                 .map(l -> {

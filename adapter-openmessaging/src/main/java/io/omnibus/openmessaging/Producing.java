@@ -69,7 +69,7 @@ final class Producing {
         Map<String, String> h = header(cmd);
         String topic = required(h, "topic");
         int sysFlag = number(h, "sysFlag", 0);
-        Map<String, String> props = WireMessage.parseProperties(h.get("properties"));
+        Map<String, String> props = properties(h.get("properties"));
         ByteBuffer payload = payload(cmd.body(), sysFlag);
         int requested = number(h, "queueId", -1);
         int reconsume = number(h, "reconsumeTimes", 0);
@@ -78,7 +78,7 @@ final class Producing {
             int queue = queue(requested, n, topic);
             Envelope env = Translation.toEnvelope(address, number(h, "flag", 0), number(h, "bornTimestamp", 0L),
                     reconsume, props, payload, conn.origin);
-            if (RocketNames.isRetry(address) && reconsume > number(h, "maxReconsumeTimes", server.config.maxReconsumeTimes())) {
+            if (RocketNames.isRetry(address) && reconsume >= number(h, "maxReconsumeTimes", server.config.maxReconsumeTimes())) {
                 // a consumer's own send-back (when CONSUMER_SEND_MSG_BACK failed) past its maximum
                 String group = address.name().substring(RocketNames.RETRY_ADDRESS.length());
                 return deadLetter(env, group);
@@ -113,9 +113,20 @@ final class Producing {
         if (items.isEmpty()) {
             throw new RemotingException(ResponseCode.MESSAGE_ILLEGAL, "the batch has no messages");
         }
+        if (items.size() > server.config.maxBatchMessages()) {
+            throw new RemotingException(ResponseCode.MESSAGE_ILLEGAL, "the batch holds " + items.size()
+                    + " messages; openmessaging.max-batch-messages is " + server.config.maxBatchMessages());
+        }
         long born = number(h, "bornTimestamp", 0L);
         int requested = number(h, "queueId", -1);
         for (WireMessage.BatchItem item : items) {
+            if (!item.body().hasRemaining()) {
+                throw new RemotingException(ResponseCode.MESSAGE_ILLEGAL, "a message of the batch has an empty body");
+            }
+            if (Translation.propertiesBytes(item.properties()) > Translation.MAX_PROPERTIES_BYTES) {
+                throw new RemotingException(ResponseCode.MESSAGE_ILLEGAL, "a message of the batch has more than "
+                        + Translation.MAX_PROPERTIES_BYTES + " bytes of properties");
+            }
             checkSize(item.body());
             if (Translation.deliverAt(item.properties(), server.config, System.currentTimeMillis()) > 0
                     || "true".equals(item.properties().get(Translation.TRAN_MSG))) {
@@ -157,21 +168,15 @@ final class Producing {
         } catch (InvalidAddressException e) {
             // located by the physical offset alone
         }
-        Address where = server.routing.locate(physical, RocketNames.retryTopic(group), origin);
-        if (where == null) {
-            throw new RemotingException(ResponseCode.SYSTEM_ERROR, "look message by offset failed, " + physical);
-        }
-        int queue = Routing.queueOf(physical);
-        long offset = Routing.offsetOf(physical);
         int max = cmd.intField("maxReconsumeTimes", server.config.maxReconsumeTimes());
         int level = cmd.intField("delayLevel", 0);
         String originMsgId = cmd.field("originMsgId");
-        Address from = where;
-        return logs.read(where, queue, offset, 1).compose(entries -> {
-            if (entries.isEmpty() || entries.get(0).offset() != offset) {
+        return server.routing.find(physical, RocketNames.retryTopic(group), origin).compose(found -> {
+            if (found == null) {
                 throw new RemotingException(ResponseCode.SYSTEM_ERROR, "look message by offset failed, " + physical);
             }
-            Envelope e = entries.get(0).envelope();
+            Address from = found.address();
+            Envelope e = found.entry().envelope();
             int reconsumed = e.deliveryCount();
             Envelope.Builder b = e.toBuilder().deliveryCount(reconsumed + 1);
             if (e.header(Translation.PREFIX + Translation.RETRY_TOPIC) == null) {
@@ -271,6 +276,16 @@ final class Producing {
     private RemotingException tooLarge(int size) {
         return new RemotingException(ResponseCode.MESSAGE_ILLEGAL, "the message body size over max value, MAX: "
                 + server.ctx.broker().maxMessageSize() + " (this one: " + size + " bytes or more)");
+    }
+
+    /** A send's properties; more than RocketMQ's layout can carry back (32767 bytes) is refused, as RocketMQ does. */
+    private static Map<String, String> properties(String text) {
+        if (text != null && text.length() > Translation.MAX_PROPERTIES_BYTES
+                && text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > Translation.MAX_PROPERTIES_BYTES) {
+            throw new RemotingException(ResponseCode.MESSAGE_ILLEGAL, "the message properties are more than "
+                    + Translation.MAX_PROPERTIES_BYTES + " bytes");
+        }
+        return WireMessage.parseProperties(text);
     }
 
     private static String required(Map<String, String> h, String name) {

@@ -34,6 +34,8 @@ final class RemotingConnection extends ContextConnection {
     private boolean counted;
     private boolean closed;
     private int inflight;
+    /** Pulls waiting for messages: not in-flight requests (a push consumer keeps one per queue), bounded apart. */
+    private int heldPulls;
     private String clientId;
     Origin origin;
 
@@ -84,7 +86,7 @@ final class RemotingConnection extends ContextConnection {
             return;
         }
         server.connections.remove(this);
-        server.clients.disconnected(this);
+        server.clients.disconnected(this, clientId);
         registration.close();
         if (clientId != null) {
             OpenMessagingServer.LOG.info("openmessaging {} closed: client {} from {}", id, clientId, channel.remoteAddress());
@@ -164,11 +166,16 @@ final class RemotingConnection extends ContextConnection {
         } catch (RuntimeException e) {
             answer = Future.failedFuture(e);
         }
-        inflight++;
-        updateAutoRead();
-        answer.onComplete(ar -> {
-            inflight--;
+        boolean counted = !isPull(cmd.code());
+        if (counted) {
+            inflight++;
             updateAutoRead();
+        }
+        answer.onComplete(ar -> {
+            if (counted) {
+                inflight--;
+                updateAutoRead();
+            }
             RemotingCommand response = ar.succeeded() ? ar.result() : error(cmd, ar.cause());
             if (!cmd.isOneway() && response != null && !closed) {
                 write(response);
@@ -183,7 +190,7 @@ final class RemotingConnection extends ContextConnection {
             case RequestCode.SEND_BATCH_MESSAGE -> server.producing.sendBatch(this, cmd);
             case RequestCode.END_TRANSACTION -> server.transactions.end(cmd);
             case RequestCode.CONSUMER_SEND_MSG_BACK -> server.producing.sendBack(this, cmd);
-            case RequestCode.PULL_MESSAGE, RequestCode.LITE_PULL_MESSAGE -> server.consuming.pull(cmd);
+            case RequestCode.PULL_MESSAGE, RequestCode.LITE_PULL_MESSAGE -> server.consuming.pull(this, cmd);
             case RequestCode.QUERY_CONSUMER_OFFSET -> server.consuming.queryOffset(cmd);
             case RequestCode.UPDATE_CONSUMER_OFFSET -> server.consuming.updateOffset(cmd);
             case RequestCode.GET_MAX_OFFSET -> server.consuming.maxOffset(cmd);
@@ -199,6 +206,23 @@ final class RemotingConnection extends ContextConnection {
             default -> Future.succeededFuture(cmd.reply(ResponseCode.REQUEST_CODE_NOT_SUPPORTED,
                     " request type " + cmd.code() + " not supported"));
         };
+    }
+
+    private static boolean isPull(int code) {
+        return code == RequestCode.PULL_MESSAGE || code == RequestCode.LITE_PULL_MESSAGE;
+    }
+
+    /** Takes a place for a held pull (on the connection's context); false when {@code max-held-pulls} are held. */
+    boolean holdPull() {
+        if (heldPulls >= server.config.maxHeldPulls()) {
+            return false;
+        }
+        heldPulls++;
+        return true;
+    }
+
+    void pullReleased() {
+        heldPulls--;
     }
 
     private RemotingCommand error(RemotingCommand cmd, Throwable cause) {

@@ -93,20 +93,45 @@ final class Routing {
         return physical & OFFSET_MASK;
     }
 
-    /** The address a physical offset points into: one of the likely ones, else any topic whose hash matches. */
-    Address locate(long physical, Address... likely) {
+    /** A message found by its physical offset, and the address it is in. */
+    record Located(Address address, Logs.Entry entry) {
+    }
+
+    /**
+     * The message a physical offset points at: looked for in the likely addresses first, then in every topic whose
+     * hash matches (15 bits: several may), each read until one holds that offset. Completes with null when none does.
+     */
+    Future<Located> find(long physical, Address... likely) {
         int h = (int) (physical >>> 48 & 0x7fff);
+        java.util.LinkedHashSet<Address> candidates = new java.util.LinkedHashSet<>();
         for (Address a : likely) {
             if (a != null && hash(a) == h && logs.partitionCount(a) > 0) {
-                return a;
+                candidates.add(a);
             }
         }
         for (Address a : logs.topics().keySet()) {
             if (hash(a) == h) {
-                return a;
+                candidates.add(a);
             }
         }
-        return null;
+        return find(new java.util.ArrayDeque<>(candidates), queueOf(physical), offsetOf(physical));
+    }
+
+    private Future<Located> find(java.util.Deque<Address> candidates, int queue, long offset) {
+        Address a = candidates.poll();
+        if (a == null) {
+            return Future.succeededFuture(null);
+        }
+        if (queue >= logs.partitionCount(a)) {
+            return find(candidates, queue, offset);
+        }
+        return logs.read(a, queue, offset, 1).compose(entries -> !entries.isEmpty() && entries.get(0).offset() == offset
+                ? Future.succeededFuture(new Located(a, entries.get(0))) : find(candidates, queue, offset));
+    }
+
+    /** Whether a physical offset can point into {@code address} (its hash matches). */
+    static boolean within(Address address, long physical) {
+        return hash(address) == (int) (physical >>> 48 & 0x7fff);
     }
 
     private static int hash(Address a) {

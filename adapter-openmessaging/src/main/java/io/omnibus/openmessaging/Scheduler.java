@@ -66,20 +66,22 @@ final class Scheduler {
 
     /** Holds {@code env} (addressed to its destination) until {@code at}, then appends it to {@code queue}. */
     Future<Producing.Stored> schedule(Envelope env, int queue, long at) {
-        Envelope held = env.toBuilder().address(ADDRESS).deliverAt(at).header(TARGET, env.address().name())
+        Envelope held = withoutInternal(env.toBuilder()).address(ADDRESS).deliverAt(at).header(TARGET, env.address().name())
                 .header(TARGET_QUEUE, Integer.toString(queue)).build();
         return logs.append(held, 0).map(r -> new Producing.Stored(ADDRESS, 0, r.offset()));
     }
 
     private void due(Delivery d) {
         Envelope e = d.envelope();
-        String target = e.header(TARGET);
-        if (target == null) {
-            consumer.reject(d, "a held message without a destination");
+        Address address;
+        try {
+            address = Address.of(e.header(TARGET));
+        } catch (RuntimeException bad) { // none, or not an address: nothing the gateway wrote
+            consumer.reject(d, "a held message without a valid destination");
             consumer.credit(1);
             return;
         }
-        Address address = Address.of(target);
+        String target = address.name();
         int queue = Translation.number(e.header(TARGET_QUEUE));
         logs.partitions(address, 0, true)
                 .compose(n -> logs.append(release(e, address), Math.min(queue, n - 1)))
@@ -97,10 +99,14 @@ final class Scheduler {
 
     /** A held message as it goes to its queue: its destination's address, due now, without the gateway's headers. */
     static Envelope release(Envelope e, Address address) {
-        Envelope.Builder b = e.toBuilder().address(address).deliverAt(0);
+        return withoutInternal(e.toBuilder()).address(address).deliverAt(0).build();
+    }
+
+    /** Removes the gateway's bookkeeping headers (before writing its own: a message never brings them in). */
+    static Envelope.Builder withoutInternal(Envelope.Builder b) {
         for (String h : INTERNAL_HEADERS) {
             b.removeHeaders(h);
         }
-        return b.build();
+        return b;
     }
 }

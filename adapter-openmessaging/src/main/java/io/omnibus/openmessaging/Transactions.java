@@ -41,8 +41,14 @@ final class Transactions {
     private final OpenMessagingServer server;
     private final Broker broker;
     private final Logs logs;
-    /** Resolved half messages by their offset in the half log: true committed, false rolled back. */
-    private final Map<Long, Boolean> outcomes = new ConcurrentHashMap<>();
+    /** What became of a half message. */
+    private enum Outcome { ENDING, COMMITTED, ROLLED_BACK }
+
+    /**
+     * Half messages by their offset in the half log, once an END_TRANSACTION is being handled (ENDING: its commit
+     * is being stored) or done.
+     */
+    private final Map<Long, Outcome> outcomes = new ConcurrentHashMap<>();
     private final AtomicInteger opaque = new AtomicInteger(1 << 29);
     private final Counter abandoned;
     private final Counter checks;
@@ -61,7 +67,8 @@ final class Transactions {
 
     /** On the services' context. */
     Future<Void> start() {
-        broker.states(OUTCOMES).forEach((k, v) -> outcomes.put(Long.parseLong(k), v.length > 0 && v[0] == 'c'));
+        broker.states(OUTCOMES).forEach((k, v) -> outcomes.put(Long.parseLong(k),
+                v.length > 0 && v[0] == 'c' ? Outcome.COMMITTED : Outcome.ROLLED_BACK));
         return Scheduler.holder(broker, ADDRESS, SUBSCRIPTION, this::due).map(c -> {
             consumer = c;
             return null;
@@ -74,7 +81,7 @@ final class Transactions {
 
     /** Stores a half message bound for {@code queue} of its address; checked first after the transaction timeout. */
     Future<Producing.Stored> prepare(Envelope env, int queue, String group) {
-        Envelope half = env.toBuilder().address(ADDRESS)
+        Envelope half = Scheduler.withoutInternal(env.toBuilder()).address(ADDRESS)
                 .deliverAt(System.currentTimeMillis() + server.config.transactionTimeout().toMillis())
                 .header(Scheduler.TARGET, env.address().name()).header(Scheduler.TARGET_QUEUE, Integer.toString(queue))
                 .header(GROUP, group).build();
@@ -89,13 +96,13 @@ final class Transactions {
         if (type != COMMIT && type != ROLLBACK) {
             return Future.succeededFuture(cmd.reply(ResponseCode.SUCCESS, null)); // unknown: asked again later
         }
-        if (server.routing.locate(physical, ADDRESS) != ADDRESS) {
+        if (!Routing.within(ADDRESS, physical)) {
             throw new RemotingException(ResponseCode.SYSTEM_ERROR, "the offset " + physical + " is not a half message's");
         }
         long half = Routing.offsetOf(physical);
         boolean commit = type == COMMIT;
-        if (outcomes.putIfAbsent(half, commit) != null) {
-            return Future.succeededFuture(cmd.reply(ResponseCode.SUCCESS, null)); // resolved before
+        if (outcomes.putIfAbsent(half, Outcome.ENDING) != null) {
+            return Future.succeededFuture(cmd.reply(ResponseCode.SUCCESS, null)); // resolved before, or being resolved
         }
         return logs.read(ADDRESS, 0, half, 1).compose(entries -> {
             if (entries.isEmpty() || entries.get(0).offset() != half) {
@@ -113,7 +120,10 @@ final class Transactions {
             return logs.partitions(target, 0, true)
                     .compose(n -> logs.append(Scheduler.release(e, target), Math.min(queue, n - 1))).mapEmpty();
         }).compose(v -> broker.putState(OUTCOMES, Long.toString(half), (commit ? "c" : "r").getBytes(StandardCharsets.UTF_8)))
-                .map(v -> cmd.reply(ResponseCode.SUCCESS, null))
+                .map(v -> {
+                    outcomes.put(half, commit ? Outcome.COMMITTED : Outcome.ROLLED_BACK);
+                    return cmd.reply(ResponseCode.SUCCESS, null);
+                })
                 .onFailure(err -> {
                     outcomes.remove(half);
                     OpenMessagingServer.LOG.warn("openmessaging: END_TRANSACTION of half message {} ({}) failed: {}", half,
@@ -124,8 +134,22 @@ final class Transactions {
     /** A half message is due for a check: resolved ones are done; others are asked about, then held again. */
     private void due(Delivery d) {
         Envelope e = d.envelope();
-        long half = e.header(HALF_OFFSET) == null ? d.offset() : Long.parseLong(e.header(HALF_OFFSET));
-        if (outcomes.containsKey(half)) {
+        long half;
+        try {
+            half = e.header(HALF_OFFSET) == null ? d.offset() : Long.parseLong(e.header(HALF_OFFSET));
+            Address.of(e.header(Scheduler.TARGET));
+        } catch (RuntimeException bad) { // not what the gateway wrote
+            consumer.reject(d, "a half message without a valid destination");
+            consumer.credit(1);
+            return;
+        }
+        Outcome outcome = outcomes.get(half);
+        if (outcome == Outcome.ENDING) {
+            // an END_TRANSACTION is being stored: looked at again after the interval, in case it fails
+            holdAgain(d, e, half, Translation.number(e.header(CHECKS)));
+            return;
+        }
+        if (outcome != null) {
             settle(d, true);
             return;
         }
@@ -134,7 +158,7 @@ final class Transactions {
             abandoned.increment();
             OpenMessagingServer.LOG.warn("openmessaging: half message {} of producer group {} unresolved after {} "
                     + "check-backs; rolled back", half, e.header(GROUP), asked);
-            if (outcomes.putIfAbsent(half, false) == null) {
+            if (outcomes.putIfAbsent(half, Outcome.ROLLED_BACK) == null) {
                 broker.putState(OUTCOMES, Long.toString(half), "r".getBytes(StandardCharsets.UTF_8))
                         .onComplete(ar -> settle(d, ar.succeeded()));
             } else {
@@ -147,7 +171,12 @@ final class Transactions {
             checks.increment();
             producer.sendOneway(checkRequest(e, half));
         }
-        Envelope again = e.toBuilder().removeHeaders(CHECKS).header(CHECKS, Integer.toString(asked + 1))
+        holdAgain(d, e, half, asked + 1);
+    }
+
+    /** Holds a copy of the half message for another look after the check interval, then settles this one. */
+    private void holdAgain(Delivery d, Envelope e, long half, int asked) {
+        Envelope again = e.toBuilder().removeHeaders(CHECKS).header(CHECKS, Integer.toString(asked))
                 .removeHeaders(HALF_OFFSET).header(HALF_OFFSET, Long.toString(half))
                 .deliverAt(System.currentTimeMillis() + server.config.transactionCheckInterval().toMillis()).build();
         logs.append(again, 0).onComplete(ar -> settle(d, ar.succeeded()));
@@ -168,7 +197,7 @@ final class Transactions {
         int queue = Translation.number(e.header(Scheduler.TARGET_QUEUE));
         long physical = Routing.physical(ADDRESS, 0, half);
         String topic = RocketNames.toRocket(target);
-        WireMessage m = Translation.toWire(topic, queue, half, physical, Scheduler.release(e, target));
+        WireMessage m = server.wire(topic, queue, half, physical, Scheduler.release(e, target));
         m.properties().put(Translation.PGROUP, e.header(GROUP));
         m.properties().put(Translation.TRAN_MSG, "true");
         String offsetId = WireMessage.offsetMessageId(server.hostBytes(), server.advertisedPort(), physical);
@@ -182,8 +211,9 @@ final class Transactions {
     /** Forgets outcomes of half messages retention removed (on the services' context). */
     Future<Void> prune() {
         long start = logs.startOffset(ADDRESS, 0);
-        outcomes.keySet().removeIf(half -> {
-            if (half < start) {
+        outcomes.entrySet().removeIf(entry -> {
+            long half = entry.getKey();
+            if (half < start && entry.getValue() != Outcome.ENDING) {
                 broker.putState(OUTCOMES, Long.toString(half), null);
                 return true;
             }

@@ -98,14 +98,19 @@ final class Translation {
         for (Map.Entry<String, String> e : props.entrySet()) {
             if (KEPT.contains(e.getKey())) {
                 b.header(PREFIX + e.getKey(), e.getValue());
-            } else if (!CONTROL.contains(e.getKey())) {
+            } else if (!CONTROL.contains(e.getKey()) && !e.getKey().startsWith(Scheduler.INTERNAL)) {
+                // (the gateway's own bookkeeping headers are never taken from a client)
                 b.header(e.getKey(), e.getValue());
             }
         }
         return b.build();
     }
 
-    /** When a sent message is due, from its delay level or timer properties; 0 for at once. */
+    /**
+     * When a sent message is due, from its delay level or timer properties; 0 for at once.
+     *
+     * @throws RemotingException MESSAGE_ILLEGAL for a deliver time further than {@code max-delay}
+     */
     static long deliverAt(Map<String, String> props, OpenMessagingConfig config, long now) {
         int level = number(props.get(DELAY));
         if (level > 0) {
@@ -121,11 +126,24 @@ final class Translation {
         if (at <= 0 && longNumber(props.get(TIMER_DELAY_MS)) > 0) {
             at = now + longNumber(props.get(TIMER_DELAY_MS));
         }
+        if (at > now + config.maxDelay().toMillis()) {
+            throw new io.omnibus.openmessaging.remoting.RemotingException(
+                    io.omnibus.openmessaging.remoting.ResponseCode.MESSAGE_ILLEGAL, "the deliver time is more than "
+                    + "openmessaging.max-delay (" + config.maxDelay() + ") away");
+        }
         return at > now ? at : 0;
     }
 
-    /** The message a RocketMQ consumer gets for a stored envelope. */
-    static WireMessage toWire(String topic, int queueId, long queueOffset, long physicalOffset, Envelope e) {
+    /** The largest properties string RocketMQ's layout carries (its length is a signed short). */
+    static final int MAX_PROPERTIES_BYTES = Short.MAX_VALUE;
+    /** Kept when properties must be cut to fit: the message id and the tag. */
+    private static final Set<String> ESSENTIAL = Set.of(UNIQ_KEY, TAGS);
+
+    /**
+     * The message a RocketMQ consumer gets for a stored envelope. Properties beyond what RocketMQ's layout holds
+     * (32767 bytes) are left out, the latest headers first, and {@code cut} is run once.
+     */
+    static WireMessage toWire(String topic, int queueId, long queueOffset, long physicalOffset, Envelope e, Runnable cut) {
         Map<String, String> props = new LinkedHashMap<>();
         int flag = 0;
         for (Header h : e.headers()) {
@@ -164,10 +182,26 @@ final class Translation {
         if (e.replyTo() != null) {
             props.put(REPLY_TO, e.replyTo());
         }
+        if (propertiesBytes(props) > MAX_PROPERTIES_BYTES) {
+            cut.run();
+            java.util.List<String> names = new java.util.ArrayList<>(props.keySet());
+            for (int i = names.size() - 1; i >= 0 && propertiesBytes(props) > MAX_PROPERTIES_BYTES; i--) {
+                if (!ESSENTIAL.contains(names.get(i))) {
+                    props.remove(names.get(i));
+                }
+            }
+            if (propertiesBytes(props) > MAX_PROPERTIES_BYTES) {
+                props.clear();
+            }
+        }
         long now = System.currentTimeMillis();
         return new WireMessage(topic, queueId, flag, 0, queueOffset, physicalOffset,
                 e.createdAt() > 0 ? e.createdAt() : now, e.createdAt() > 0 ? e.createdAt() : now, e.deliveryCount(), 0,
                 e.payload(), props);
+    }
+
+    static int propertiesBytes(Map<String, String> props) {
+        return WireMessage.propertiesString(props).getBytes(StandardCharsets.UTF_8).length;
     }
 
     static byte[] bytes(ByteBuffer b) {

@@ -190,6 +190,69 @@ class RemotingWireIT extends RocketTestBase {
     }
 
     @Test
+    void theGatewaysBookkeepingHeadersCannotBeSentIn() throws Exception {
+        start(Map.of("delay-levels", "200ms"));
+        try (RawRemoting c = connect()) {
+            RemotingCommand reply = c.call(request(RequestCode.SEND_MESSAGE).field("producerGroup", "raw")
+                    .field("topic", "mine").field("queueId", 0).field("sysFlag", 0).field("bornTimestamp", 1).field("flag", 0)
+                    .field("properties", "DELAY\u00011\u0002rocketmq.internal.target\u0001$rocketmq/half\u0002"
+                            + "rocketmq.internal.queue\u0001x\u0002")
+                    .body("redirect?".getBytes(StandardCharsets.UTF_8)));
+            assertThat(reply.code()).isEqualTo(ResponseCode.SUCCESS);
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> gw.broker.logs().endOffset(io.omnibus.core.spi.Address.of("mine"), 0) == 1);
+            RemotingCommand pulled = pull(c, "mine", 0, 0, "*", 0);
+            WireMessage m = WireMessage.decodeStored(pulled.body());
+            assertThat(m.properties()).doesNotContainKeys("rocketmq.internal.target", "rocketmq.internal.queue");
+        }
+    }
+
+    @Test
+    void propertiesBeyondRocketMqsLayoutAreRefusedOnSendAndCutOnDelivery() throws Exception {
+        start(Map.of());
+        try (RawRemoting c = connect()) {
+            String huge = "big\u0001" + "x".repeat(40_000) + "\u0002";
+            RemotingCommand refused = c.call(request(RequestCode.SEND_MESSAGE).field("producerGroup", "raw")
+                    .field("topic", "props").field("queueId", 0).field("sysFlag", 0).field("properties", huge)
+                    .body("x".getBytes(StandardCharsets.UTF_8)));
+            assertThat(refused.code()).isEqualTo(ResponseCode.MESSAGE_ILLEGAL);
+
+            // another protocol's message with more headers than RocketMQ can carry: delivered, the excess cut, counted
+            io.omnibus.core.spi.Envelope.Builder b = io.omnibus.core.spi.Envelope.builder("props").payload("kept")
+                    .messageId("ID-1");
+            for (int i = 0; i < 40; i++) {
+                b.header("h" + i, "y".repeat(1_000));
+            }
+            io.omnibus.core.harness.TestGateway.await(gw.broker.logs().partitions(
+                    io.omnibus.core.spi.Address.of("props"), 1, true));
+            io.omnibus.core.harness.TestGateway.await(gw.broker.logs().append(b.build(), 0));
+            RemotingCommand pulled = pull(c, "props", 0, 0, "*", 0);
+            assertThat(pulled.code()).isEqualTo(ResponseCode.SUCCESS);
+            WireMessage m = WireMessage.decodeStored(pulled.body());
+            assertThat(StandardCharsets.UTF_8.decode(m.body()).toString()).isEqualTo("kept");
+            assertThat(m.properties()).containsEntry("UNIQ_KEY", "ID-1").containsKey("h0").doesNotContainKey("h39");
+            assertThat(gw.meters.counter("omnibus.openmessaging.properties.cut").count()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void pullsPastMaxHeldPullsAreAnsweredAtOnce() throws Exception {
+        start(Map.of("max-held-pulls", 1));
+        try (RawRemoting c = connect()) {
+            assertThat(send(c, "waits", 0, null, "m", 0).code()).isEqualTo(ResponseCode.SUCCESS);
+            RemotingCommand held = request(RequestCode.PULL_MESSAGE).field("consumerGroup", "g").field("topic", "waits")
+                    .field("queueId", 0).field("queueOffset", 1).field("maxMsgNums", 1).field("sysFlag", 2)
+                    .field("suspendTimeoutMillis", 20_000);
+            c.send(held);
+            long before = System.nanoTime();
+            RemotingCommand second = pull(c, "waits", 0, 1, "*", 20_000);
+            assertThat(second.opaque()).isNotEqualTo(held.opaque());
+            assertThat(second.code()).isEqualTo(ResponseCode.PULL_NOT_FOUND);
+            assertThat((System.nanoTime() - before) / 1_000_000).isLessThan(10_000);
+        }
+    }
+
+    @Test
     void usersConfiguredMeanNoPermissionForRocketMqClients() throws Exception {
         gw = io.omnibus.core.harness.TestGateway.builder()
                 .users(List.of(Map.of("username", "u", "password-hash", io.omnibus.core.config.StaticUsers.hash("secret"))))

@@ -349,6 +349,51 @@ class RocketClientsIT extends RocketTestBase {
         assertThat(second.committed(q)).isEqualTo(10L);
     }
 
+    @Test
+    void delayedAndUnresolvedHalfMessagesSurviveARestart(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        Map<String, Object> cfg = Map.of("queues", 1, "delay-levels", "2s", "transaction-timeout", "1s",
+                "transaction-check-interval", "1s");
+        gw = io.omnibus.core.harness.TestGateway.builder().dataDir(dir).adapter(new OpenMessagingAdapterFactory(), cfg).start();
+        Message late = new Message("durable", "late".getBytes(StandardCharsets.UTF_8));
+        late.setDelayTimeLevel(1);
+        assertThat(producer("p-durable").send(late).getSendStatus()).isEqualTo(SendStatus.SEND_OK);
+        TransactionListener undecided = new TransactionListener() {
+            @Override
+            public LocalTransactionState executeLocalTransaction(Message msg, Object arg) {
+                return LocalTransactionState.UNKNOW;
+            }
+
+            @Override
+            public LocalTransactionState checkLocalTransaction(MessageExt msg) {
+                return LocalTransactionState.UNKNOW;
+            }
+        };
+        transactionProducer("p-durable-tx", undecided).sendMessageInTransaction(
+                new Message("durable", "open".getBytes(StandardCharsets.UTF_8)), null);
+        stopAll(); // before either is due
+
+        gw = io.omnibus.core.harness.TestGateway.builder().dataDir(dir).adapter(new OpenMessagingAdapterFactory(), cfg).start();
+        List<String> got = new CopyOnWriteArrayList<>();
+        pushConsumer("c-durable", "durable", "*", MessageModel.CLUSTERING, (MessageListenerConcurrently) (msgs, ctx) -> {
+            msgs.forEach(m -> got.add(body(m)));
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        }).start();
+        transactionProducer("p-durable-tx", new TransactionListener() {
+            @Override
+            public LocalTransactionState executeLocalTransaction(Message msg, Object arg) {
+                return LocalTransactionState.UNKNOW;
+            }
+
+            @Override
+            public LocalTransactionState checkLocalTransaction(MessageExt msg) {
+                return LocalTransactionState.COMMIT_MESSAGE; // decided while the gateway was down
+            }
+        });
+        await().atMost(Duration.ofSeconds(30)).until(() -> got.size() == 2);
+        assertThat(got).containsExactlyInAnyOrder("late", "open");
+    }
+
     private int clusterMembers(String group) {
         return gw.adapter("openmessaging") instanceof OpenMessagingServer s ? s.clients.consumerIds(group).size() : 0;
     }

@@ -59,8 +59,8 @@ public final class ConfigLoader {
             "openmessaging.enabled", "openmessaging.host", "openmessaging.port", "openmessaging.advertised-host",
             "openmessaging.advertised-port", "openmessaging.broker-name", "openmessaging.cluster-name",
             "openmessaging.max-frame-size", "openmessaging.max-inflight-requests", "openmessaging.max-connections",
-            "openmessaging.auto-create-topics", "openmessaging.queues", "openmessaging.max-suspend",
-            "openmessaging.pull-max-bytes", "openmessaging.max-reconsume-times", "openmessaging.delay-levels",
+            "openmessaging.auto-create-topics", "openmessaging.queues", "openmessaging.max-held-pulls", "openmessaging.max-suspend",
+            "openmessaging.pull-max-bytes", "openmessaging.max-reconsume-times", "openmessaging.delay-levels", "openmessaging.max-delay", "openmessaging.max-batch-messages",
             "openmessaging.transaction-timeout", "openmessaging.transaction-check-interval",
             "openmessaging.transaction-max-checks", "openmessaging.client-expiry", "openmessaging.lock-expiry");
 
