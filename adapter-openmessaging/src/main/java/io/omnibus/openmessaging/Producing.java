@@ -10,6 +10,7 @@ import io.omnibus.openmessaging.remoting.RemotingException;
 import io.omnibus.openmessaging.remoting.RequestCode;
 import io.omnibus.openmessaging.remoting.ResponseCode;
 import io.omnibus.openmessaging.remoting.WireMessage;
+import io.omnibus.openmessaging.remoting.MessageProperty;
 import io.vertx.core.Future;
 
 import java.io.ByteArrayOutputStream;
@@ -85,7 +86,7 @@ final class Producing {
             }
             long now = System.currentTimeMillis();
             boolean prepared = (sysFlag & WireMessage.TRANSACTION_TYPE_MASK) == WireMessage.TRANSACTION_PREPARED
-                    || "true".equals(props.get(Translation.TRAN_MSG));
+                    || "true".equals(props.get(MessageProperty.TRAN_MSG));
             if (prepared) {
                 return server.transactions.prepare(env, queue, required(h, "producerGroup"));
             }
@@ -95,7 +96,7 @@ final class Producing {
             }
             return logs.append(env, queue).map(r -> new Stored(address, queue, r.offset()));
         }).map(stored -> sendReply(cmd, stored, requested < 0 ? stored.queue() : requested,
-                offsetMessageId(stored.address(), stored.queue(), stored.offset()), props.get(Translation.UNIQ_KEY)));
+                offsetMessageId(stored.address(), stored.queue(), stored.offset()), props.get(MessageProperty.UNIQ_KEY)));
     }
 
     Future<RemotingCommand> sendBatch(RemotingConnection conn, RemotingCommand cmd) {
@@ -129,7 +130,7 @@ final class Producing {
             }
             checkSize(item.body());
             if (Translation.deliverAt(item.properties(), server.config, System.currentTimeMillis()) > 0
-                    || "true".equals(item.properties().get(Translation.TRAN_MSG))) {
+                    || "true".equals(item.properties().get(MessageProperty.TRAN_MSG))) {
                 throw new RemotingException(ResponseCode.MESSAGE_ILLEGAL,
                         "delayed and transactional messages cannot be sent in a batch");
             }
@@ -179,13 +180,13 @@ final class Producing {
             Envelope e = found.entry().envelope();
             int reconsumed = e.deliveryCount();
             Envelope.Builder b = e.toBuilder().deliveryCount(reconsumed + 1);
-            if (e.header(Translation.PREFIX + Translation.RETRY_TOPIC) == null) {
-                b.header(Translation.PREFIX + Translation.RETRY_TOPIC, RocketNames.toRocket(from));
+            if (e.header(Translation.PREFIX + MessageProperty.RETRY_TOPIC) == null) {
+                b.header(Translation.PREFIX + MessageProperty.RETRY_TOPIC, RocketNames.toRocket(from));
             }
-            if (e.header(Translation.PREFIX + Translation.ORIGIN_MESSAGE_ID) == null) {
+            if (e.header(Translation.PREFIX + MessageProperty.ORIGIN_MESSAGE_ID) == null) {
                 String id = originMsgId != null && !originMsgId.isEmpty() ? originMsgId : e.messageId();
                 if (id != null) {
-                    b.header(Translation.PREFIX + Translation.ORIGIN_MESSAGE_ID, id);
+                    b.header(Translation.PREFIX + MessageProperty.ORIGIN_MESSAGE_ID, id);
                 }
             }
             if (reconsumed >= max || level < 0) {

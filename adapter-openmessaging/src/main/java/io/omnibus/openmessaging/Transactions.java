@@ -12,6 +12,7 @@ import io.omnibus.openmessaging.remoting.RemotingException;
 import io.omnibus.openmessaging.remoting.RequestCode;
 import io.omnibus.openmessaging.remoting.ResponseCode;
 import io.omnibus.openmessaging.remoting.WireMessage;
+import io.omnibus.openmessaging.remoting.MessageProperty;
 import io.vertx.core.Future;
 
 import java.nio.charset.StandardCharsets;
@@ -198,8 +199,8 @@ final class Transactions {
         long physical = Routing.physical(ADDRESS, 0, half);
         String topic = RocketNames.toRocket(target);
         WireMessage m = server.wire(topic, queue, half, physical, Scheduler.release(e, target));
-        m.properties().put(Translation.PGROUP, e.header(GROUP));
-        m.properties().put(Translation.TRAN_MSG, "true");
+        m.properties().put(MessageProperty.PGROUP, e.header(GROUP));
+        m.properties().put(MessageProperty.TRAN_MSG, "true");
         String offsetId = WireMessage.offsetMessageId(server.hostBytes(), server.advertisedPort(), physical);
         String id = e.messageId() != null ? e.messageId() : offsetId;
         return RemotingCommand.request(RequestCode.CHECK_TRANSACTION_STATE, opaque.incrementAndGet())

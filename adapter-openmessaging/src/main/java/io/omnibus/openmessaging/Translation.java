@@ -5,6 +5,7 @@ import io.omnibus.core.spi.Envelope;
 import io.omnibus.core.spi.Header;
 import io.omnibus.core.spi.NameMapping;
 import io.omnibus.core.spi.Origin;
+import io.omnibus.openmessaging.remoting.MessageProperty;
 import io.omnibus.openmessaging.remoting.WireMessage;
 
 import java.nio.ByteBuffer;
@@ -25,22 +26,6 @@ import java.util.Set;
  * Out: the inverse; binary headers are not carried (RocketMQ properties are text).
  */
 final class Translation {
-    static final String TAGS = "TAGS";
-    static final String KEYS = "KEYS";
-    static final String UNIQ_KEY = "UNIQ_KEY";
-    static final String DELAY = "DELAY";
-    static final String TRAN_MSG = "TRAN_MSG";
-    static final String PGROUP = "PGROUP";
-    static final String CORRELATION_ID = "CORRELATION_ID";
-    static final String RETRY_TOPIC = "RETRY_TOPIC";
-    static final String ORIGIN_MESSAGE_ID = "ORIGIN_MESSAGE_ID";
-    static final String MAX_RECONSUME_TIMES = "MAX_RECONSUME_TIMES";
-    /** RocketMQ 5's timer messages: deliver at (ms epoch), or after (s / ms). */
-    static final String TIMER_DELIVER_MS = "TIMER_DELIVER_MS";
-    static final String TIMER_DELAY_SEC = "TIMER_DELAY_SEC";
-    static final String TIMER_DELAY_MS = "TIMER_DELAY_MS";
-    /** OpenMessaging's start deliver time (ms epoch), as its RocketMQ driver writes it. */
-    static final String START_DELIVER_TIME = "__STARTDELIVERTIME";
     static final String CONTENT_TYPE = "content-type";
     static final String REPLY_TO = "reply-to";
     /** Header prefix for what RocketMQ has and the envelope does not. */
@@ -49,13 +34,13 @@ final class Translation {
     static final String FLAG_HEADER = PREFIX + "flag";
 
     /** Properties kept as {@code rocketmq.} headers. */
-    private static final Set<String> KEPT = Set.of(RETRY_TOPIC, ORIGIN_MESSAGE_ID, MAX_RECONSUME_TIMES);
+    private static final Set<String> KEPT = Set.of(MessageProperty.RETRY_TOPIC, MessageProperty.ORIGIN_MESSAGE_ID, MessageProperty.MAX_RECONSUME_TIMES);
     /** Properties that steer the send or are the broker's, not carried. */
-    private static final Set<String> CONTROL = Set.of("WAIT", DELAY, TRAN_MSG, PGROUP, "REAL_TOPIC", "REAL_QID",
+    private static final Set<String> CONTROL = Set.of("WAIT", MessageProperty.DELAY, MessageProperty.TRAN_MSG, MessageProperty.PGROUP, "REAL_TOPIC", "REAL_QID",
             "MIN_OFFSET", "MAX_OFFSET", "CONSUME_START_TIME", "MSG_REGION", "TRACE_ON", "TRAN_PREPARED_QUEUE_OFFSET",
             "TRANSACTION_CHECK_TIMES", "CHECK_IMMUNITY_TIME_IN_SECONDS", "RECONSUME_TIME", "CLUSTER", "INSTANCE_ID",
-            TIMER_DELIVER_MS, TIMER_DELAY_SEC, TIMER_DELAY_MS, START_DELIVER_TIME, "__transactionId__",
-            "UNIQ_KEY", KEYS, TAGS, CORRELATION_ID, CONTENT_TYPE, REPLY_TO);
+            MessageProperty.TIMER_DELIVER_MS, MessageProperty.TIMER_DELAY_SEC, MessageProperty.TIMER_DELAY_MS, MessageProperty.START_DELIVER_TIME, "__transactionId__",
+            "MessageProperty.UNIQ_KEY", MessageProperty.KEYS, MessageProperty.TAGS, MessageProperty.CORRELATION_ID, CONTENT_TYPE, REPLY_TO);
 
     private Translation() {
     }
@@ -70,22 +55,22 @@ final class Translation {
         Envelope.Builder b = Envelope.builder(address).payload(payload).origin(origin).durable(true)
                 .createdAt(bornTimestamp > 0 ? bornTimestamp : System.currentTimeMillis())
                 .deliveryCount(Math.max(0, reconsumeTimes));
-        String id = props.get(UNIQ_KEY);
+        String id = props.get(MessageProperty.UNIQ_KEY);
         if (id != null && !id.isEmpty()) {
             b.messageId(id);
         }
-        String keys = props.get(KEYS);
+        String keys = props.get(MessageProperty.KEYS);
         if (keys != null && !keys.isEmpty()) {
             b.key(keys);
         }
-        String tags = props.get(TAGS);
+        String tags = props.get(MessageProperty.TAGS);
         if (tags != null && !tags.isEmpty()) {
             b.header(TAGS_HEADER, tags);
         }
         if (flag != 0) {
             b.header(FLAG_HEADER, Integer.toString(flag));
         }
-        String correlation = props.get(CORRELATION_ID);
+        String correlation = props.get(MessageProperty.CORRELATION_ID);
         if (correlation != null) {
             b.correlation(correlation.getBytes(StandardCharsets.UTF_8));
         }
@@ -112,19 +97,19 @@ final class Translation {
      * @throws RemotingException MESSAGE_ILLEGAL for a deliver time further than {@code max-delay}
      */
     static long deliverAt(Map<String, String> props, OpenMessagingConfig config, long now) {
-        int level = number(props.get(DELAY));
+        int level = number(props.get(MessageProperty.DELAY));
         if (level > 0) {
             return now + config.delayOf(level).toMillis();
         }
-        long at = longNumber(props.get(TIMER_DELIVER_MS));
+        long at = longNumber(props.get(MessageProperty.TIMER_DELIVER_MS));
         if (at <= 0) {
-            at = longNumber(props.get(START_DELIVER_TIME));
+            at = longNumber(props.get(MessageProperty.START_DELIVER_TIME));
         }
-        if (at <= 0 && longNumber(props.get(TIMER_DELAY_SEC)) > 0) {
-            at = now + longNumber(props.get(TIMER_DELAY_SEC)) * 1000;
+        if (at <= 0 && longNumber(props.get(MessageProperty.TIMER_DELAY_SEC)) > 0) {
+            at = now + longNumber(props.get(MessageProperty.TIMER_DELAY_SEC)) * 1000;
         }
-        if (at <= 0 && longNumber(props.get(TIMER_DELAY_MS)) > 0) {
-            at = now + longNumber(props.get(TIMER_DELAY_MS));
+        if (at <= 0 && longNumber(props.get(MessageProperty.TIMER_DELAY_MS)) > 0) {
+            at = now + longNumber(props.get(MessageProperty.TIMER_DELAY_MS));
         }
         if (at > now + config.maxDelay().toMillis()) {
             throw new io.omnibus.openmessaging.remoting.RemotingException(
@@ -137,7 +122,7 @@ final class Translation {
     /** The largest properties string RocketMQ's layout carries (its length is a signed short). */
     static final int MAX_PROPERTIES_BYTES = Short.MAX_VALUE;
     /** Kept when properties must be cut to fit: the message id and the tag. */
-    private static final Set<String> ESSENTIAL = Set.of(UNIQ_KEY, TAGS);
+    private static final Set<String> ESSENTIAL = Set.of(MessageProperty.UNIQ_KEY, MessageProperty.TAGS);
 
     /**
      * The message a RocketMQ consumer gets for a stored envelope. Properties beyond what RocketMQ's layout holds
@@ -152,7 +137,7 @@ final class Translation {
             }
             String name = h.name();
             if (name.equals(TAGS_HEADER)) {
-                props.put(TAGS, h.stringValue());
+                props.put(MessageProperty.TAGS, h.stringValue());
             } else if (name.equals(FLAG_HEADER)) {
                 flag = number(h.stringValue());
             } else if (name.startsWith(PREFIX) && KEPT.contains(name.substring(PREFIX.length()))) {
@@ -164,16 +149,16 @@ final class Translation {
         if (e.hasKey()) {
             String keys = NameMapping.utf8(bytes(e.key()));
             if (keys != null) {
-                props.put(KEYS, keys);
+                props.put(MessageProperty.KEYS, keys);
             }
         }
         if (e.messageId() != null) {
-            props.put(UNIQ_KEY, e.messageId());
+            props.put(MessageProperty.UNIQ_KEY, e.messageId());
         }
         if (e.correlation() != null) {
             String c = NameMapping.utf8(bytes(e.correlation()));
             if (c != null) {
-                props.put(CORRELATION_ID, c);
+                props.put(MessageProperty.CORRELATION_ID, c);
             }
         }
         if (e.contentType() != null) {
