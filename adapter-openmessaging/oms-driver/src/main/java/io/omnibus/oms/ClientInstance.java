@@ -40,7 +40,10 @@ final class ClientInstance {
     final String namespace;
     final String clientId;
     final long timeoutMillis;
+    /** Timeouts and periodic ticks only: never blocks (blocking work goes to {@link #work}). */
     final ScheduledExecutorService timer;
+    /** Rebalances, heartbeats, offset commits: work that waits for the gateway. */
+    final ExecutorService work;
     final ExecutorService callbacks;
     private final Map<String, RemotingClient> connections = new ConcurrentHashMap<>();
     private final Map<String, Route> routes = new ConcurrentHashMap<>();
@@ -64,7 +67,11 @@ final class ClientInstance {
         this.namespace = ns == null || ns.isBlank() ? null : ns.trim();
         this.timeoutMillis = Long.parseLong(attributes.getProperty("omnibus.requestTimeoutMillis", "10000"));
         this.clientId = host() + "@" + ManagementFactory.getRuntimeMXBean().getPid() + "@" + Messages.newId().substring(0, 8);
-        this.timer = Executors.newScheduledThreadPool(2, daemon("omnibus-oms-timer"));
+        java.util.concurrent.ScheduledThreadPoolExecutor t = new java.util.concurrent.ScheduledThreadPoolExecutor(1,
+                daemon("omnibus-oms-timer"));
+        t.setRemoveOnCancelPolicy(true);
+        this.timer = t;
+        this.work = Executors.newCachedThreadPool(daemon("omnibus-oms-work"));
         this.callbacks = Executors.newCachedThreadPool(daemon("omnibus-oms-callback"));
     }
 
@@ -86,19 +93,37 @@ final class ClientInstance {
     }
 
     /** A producer or consumer started: heartbeats run while any is. */
-    void started() {
+    synchronized void started() {
         if (users.getAndIncrement() == 0) {
-            heartbeats = timer.scheduleWithFixedDelay(this::heartbeat, 0, 10, TimeUnit.SECONDS);
+            heartbeats = every(10_000, this::heartbeat);
         }
     }
 
     /** One shut down: with the last, heartbeats stop and the connections close. */
-    void stopped() {
+    synchronized void stopped() {
         if (users.decrementAndGet() == 0) {
             heartbeats.cancel(false);
             connections.values().forEach(RemotingClient::close);
             connections.clear();
         }
+    }
+
+    /** Runs {@code task} on the work threads every {@code millis}, the first time at once; never two at a time. */
+    java.util.concurrent.ScheduledFuture<?> every(long millis, Runnable task) {
+        java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean();
+        return timer.scheduleWithFixedDelay(() -> {
+            if (running.compareAndSet(false, true)) {
+                work.execute(() -> {
+                    try {
+                        task.run();
+                    } catch (RuntimeException e) {
+                        // the next tick tries again
+                    } finally {
+                        running.set(false);
+                    }
+                });
+            }
+        }, 0, millis, TimeUnit.MILLISECONDS);
     }
 
     String wireTopic(String topic) {
@@ -162,6 +187,16 @@ final class ClientInstance {
         return r;
     }
 
+    /** A number field of an answer; a missing or malformed one is the gateway's error, as an OpenMessaging exception. */
+    static long number(RemotingCommand answer, String field) {
+        try {
+            return Long.parseLong(answer.field(field));
+        } catch (NumberFormatException | NullPointerException e) {
+            throw Errors.of("reading the answer", new IllegalStateException("the gateway's answer " + answer.code()
+                    + " has no number '" + field + "'"));
+        }
+    }
+
     static byte[] bytes(RemotingCommand c) {
         if (c.body() == null) {
             return new byte[0];
@@ -195,11 +230,20 @@ final class ClientInstance {
         } catch (IOException e) {
             return;
         }
+        // to the brokers the routes name (one connection per broker, as the gateway tracks members by connection);
+        // to the endpoint only before any route is known
         Set<String> brokers = new java.util.HashSet<>();
-        brokers.add(endpoint);
         routes.values().forEach(r -> brokers.add(r.brokerAddress()));
+        if (brokers.isEmpty()) {
+            brokers.add(endpoint);
+        }
         for (String b : brokers) {
-            connection(b).call(RemotingCommand.request(RequestCode.HEART_BEAT, 0).body(body), timeoutMillis);
+            RemotingClient c = connection(b);
+            c.call(RemotingCommand.request(RequestCode.HEART_BEAT, 0).body(body), timeoutMillis).whenComplete((a, err) -> {
+                if (err != null) {
+                    c.reset(); // no answer: the connection may be half open
+                }
+            });
         }
     }
 
@@ -217,7 +261,7 @@ final class ClientInstance {
                     }
                 }
             });
-            case RequestCode.NOTIFY_CONSUMER_IDS_CHANGED -> {
+            case RequestCode.NOTIFY_CONSUMER_IDS_CHANGED -> { // (on the reader thread: rebalanceSoon only queues work)
                 PushConsumerImpl c = consumers.get(cmd.field("consumerGroup"));
                 if (c != null) {
                     c.rebalanceSoon();

@@ -36,6 +36,11 @@ public final class Driver {
         return new ProducerImpl(instance(), group(properties, "DEFAULT_PRODUCER"), properties, checker);
     }
 
+    /** A transaction producer: its own default group, as check-backs go to a group's producers. */
+    public ProducerImpl transactionProducer(Properties properties, LocalTransactionChecker checker) {
+        return new ProducerImpl(instance(), group(properties, "DEFAULT_TRANSACTION_PRODUCER"), properties, checker);
+    }
+
     public PushConsumerImpl pushConsumer(Properties properties, boolean orderly) {
         return new PushConsumerImpl(instance(), group(properties, null), properties, orderly);
     }

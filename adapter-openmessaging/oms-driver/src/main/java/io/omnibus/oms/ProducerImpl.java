@@ -182,7 +182,13 @@ public final class ProducerImpl extends Lifecycle implements Producer, OrderProd
         } catch (RuntimeException e) {
             status = TransactionStatus.Unknow; // decided later, by a check-back
         }
-        half.end(status, false);
+        try {
+            half.end(status, false);
+        } catch (OMSRuntimeException e) {
+            // the local transaction ran: the gateway asks the checker (check-back) while it does not know the outcome
+            System.getLogger(ProducerImpl.class.getName()).log(System.Logger.Level.WARNING, "ending the transaction of "
+                    + half.getMessageId() + " failed; the gateway will check back", e);
+        }
         return half;
     }
 
@@ -240,16 +246,22 @@ public final class ProducerImpl extends Lifecycle implements Producer, OrderProd
             case RollbackTransaction -> ROLLBACK;
             default -> UNKNOWN;
         };
-        RemotingCommand end = RemotingCommand.request(RequestCode.END_TRANSACTION, 0).field("producerGroup", group)
-                .field("tranStateTableOffset", queueOffset).field("commitLogOffset", physicalOffset)
-                .field("commitOrRollback", type).field("fromTransactionCheck", fromCheck).field("msgId", id)
-                .field("transactionId", id);
-        try {
-            instance.connection(address).oneway(end);
-        } catch (IOException e) {
-            // the gateway asks again (check-back) while the outcome is unknown to it
-            throw Errors.of("ending the transaction of " + id, e);
+        // two-way (RocketMQ's clients send it oneway): an outcome the gateway did not store is an error, retried once
+        OMSRuntimeException last = null;
+        for (int attempt = 0; attempt < 2; attempt++) {
+            RemotingCommand end = RemotingCommand.request(RequestCode.END_TRANSACTION, 0).field("producerGroup", group)
+                    .field("tranStateTableOffset", queueOffset).field("commitLogOffset", physicalOffset)
+                    .field("commitOrRollback", type).field("fromTransactionCheck", fromCheck).field("msgId", id)
+                    .field("transactionId", id);
+            try {
+                ClientInstance.join(instance.call(address, end, "ending the transaction of " + id),
+                        "ending the transaction of " + id);
+                return;
+            } catch (OMSRuntimeException e) {
+                last = e;
+            }
         }
+        throw last;
     }
 
     /** A check-back for a half message of this producer's group: answers with the checker's verdict. */
@@ -278,8 +290,8 @@ public final class ProducerImpl extends Lifecycle implements Producer, OrderProd
             status = TransactionStatus.Unknow;
         }
         try {
-            endTransaction(address, status, Long.parseLong(request.required("commitLogOffset")),
-                    Long.parseLong(request.required("tranStateTableOffset")), m.getMsgID(), true);
+            endTransaction(address, status, ClientInstance.number(request, "commitLogOffset"),
+                    ClientInstance.number(request, "tranStateTableOffset"), m.getMsgID(), true);
         } catch (OMSRuntimeException e) {
             // asked again later
         }

@@ -85,6 +85,7 @@ public final class PullConsumerImpl extends Lifecycle implements PullConsumer {
 
     @Override
     public void subscribe(String topic, String subExpression) {
+        checkStarted();
         expressions.put(instance.wireTopic(topic), subExpression == null || subExpression.isBlank() ? "*" : subExpression);
         Set<TopicPartition> all = topicPartitions(topic);
         List<TopicPartition> assigned = new ArrayList<>(positions.keySet());
@@ -154,7 +155,7 @@ public final class PullConsumerImpl extends Lifecycle implements PullConsumer {
         do {
             // every queue once without waiting, then the next one held until the deadline (long polling)
             for (int i = 0; i <= active.size(); i++) {
-                TopicPartition tp = active.get(nextQueue++ % active.size());
+                TopicPartition tp = active.get(Math.floorMod(nextQueue++, active.size()));
                 long wait = i < active.size() ? 0 : Math.min(1_000, deadline - System.currentTimeMillis());
                 List<Message> got = pull(tp, wait);
                 if (!got.isEmpty()) {
@@ -177,15 +178,19 @@ public final class PullConsumerImpl extends Lifecycle implements PullConsumer {
         RemotingCommand answer = ClientInstance.join(instance.call(route.brokerAddress(), request,
                 Math.max(0, suspend) + instance.timeoutMillis, "pull from " + tp, ResponseCode.PULL_NOT_FOUND,
                 ResponseCode.PULL_RETRY_IMMEDIATELY, ResponseCode.PULL_OFFSET_MOVED), "pull from " + tp);
-        positions.put(tp, Long.parseLong(answer.required("nextBeginOffset")));
-        if (answer.code() != ResponseCode.SUCCESS) {
-            return List.of();
-        }
+        long next = ClientInstance.number(answer, "nextBeginOffset");
         List<Message> out = new ArrayList<>();
-        ByteBuffer body = ByteBuffer.wrap(ClientInstance.bytes(answer));
-        while (body.hasRemaining()) {
-            out.add(Messages.toOms(WireMessage.decodeStored(body), tp.getTopic()));
+        if (answer.code() == ResponseCode.SUCCESS) {
+            ByteBuffer body = ByteBuffer.wrap(ClientInstance.bytes(answer));
+            try {
+                while (body.hasRemaining()) {
+                    out.add(Messages.toOms(WireMessage.decodeStored(body), tp.getTopic()));
+                }
+            } catch (IllegalArgumentException e) {
+                throw Errors.of("pull from " + tp, e); // the position stays: nothing is skipped
+            }
         }
+        positions.put(tp, next);
         return out;
     }
 
@@ -212,7 +217,7 @@ public final class PullConsumerImpl extends Lifecycle implements PullConsumer {
         RemotingCommand answer = ClientInstance.join(instance.call(instance.route(topic).brokerAddress(),
                 RemotingCommand.request(code, 0).field("topic", topic).field("queueId", queueOf(tp)), "offsets of " + tp),
                 "offsets of " + tp);
-        return Long.parseLong(answer.required("offset"));
+        return ClientInstance.number(answer, "offset");
     }
 
     @Override
@@ -232,7 +237,7 @@ public final class PullConsumerImpl extends Lifecycle implements PullConsumer {
                 RemotingCommand.request(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, 0).field("topic", topic)
                         .field("queueId", queueOf(tp)).field("timestamp", timestamp), "offset at a time of " + tp),
                 "offset at a time of " + tp);
-        return Long.parseLong(answer.required("offset"));
+        return ClientInstance.number(answer, "offset");
     }
 
     @Override
@@ -242,7 +247,7 @@ public final class PullConsumerImpl extends Lifecycle implements PullConsumer {
                 RemotingCommand.request(RequestCode.QUERY_CONSUMER_OFFSET, 0).field("consumerGroup", group)
                         .field("topic", topic).field("queueId", queueOf(tp)), "committed offset of " + tp,
                 ResponseCode.QUERY_NOT_FOUND), "committed offset of " + tp);
-        return answer.code() == ResponseCode.SUCCESS ? Long.parseLong(answer.required("offset")) : null;
+        return answer.code() == ResponseCode.SUCCESS ? ClientInstance.number(answer, "offset") : null;
     }
 
     @Override

@@ -224,8 +224,8 @@ public final class PushConsumerImpl extends Lifecycle implements Consumer, Batch
                     "a consumer of group " + group + " is already started on this access point");
         }
         instance.heartbeat();
-        rebalanceTask = instance.timer.scheduleWithFixedDelay(this::rebalance, 0, 5, TimeUnit.SECONDS);
-        commitTask = instance.timer.scheduleWithFixedDelay(this::commitOffsets, 1, 1, TimeUnit.SECONDS);
+        rebalanceTask = instance.every(5_000, this::rebalance);
+        commitTask = instance.every(1_000, this::commitOffsets);
     }
 
     @Override
@@ -253,7 +253,7 @@ public final class PushConsumerImpl extends Lifecycle implements Consumer, Batch
     /** The gateway said the group changed: rebalance now, not at the next round. */
     void rebalanceSoon() {
         if (isStarted()) {
-            instance.timer.execute(this::rebalance);
+            instance.work.execute(this::rebalance);
         }
     }
 
@@ -295,7 +295,9 @@ public final class PushConsumerImpl extends Lifecycle implements Consumer, Batch
                 }
             }
             if (orderly) {
-                want = lock(want);
+                Set<Queue> locked = lock(want);
+                // the gateway could not be asked: keep what is held until the next round, rather than drop it all
+                want = locked != null ? locked : new HashSet<>(workers.keySet());
             }
             for (Map.Entry<Queue, Worker> e : workers.entrySet()) {
                 if (!want.contains(e.getKey())) {
@@ -359,6 +361,7 @@ public final class PushConsumerImpl extends Lifecycle implements Consumer, Batch
         return mine;
     }
 
+    /** The queues the gateway locked for this member; null when it could not be asked. */
     private Set<Queue> lock(Set<Queue> queues) {
         Set<Queue> locked = new HashSet<>();
         if (queues.isEmpty()) {
@@ -372,7 +375,7 @@ public final class PushConsumerImpl extends Lifecycle implements Consumer, Batch
                 locked.add(new Queue(mq.path("topic").asText(), mq.path("queueId").asInt()));
             }
         } catch (IOException | OMSRuntimeException e) {
-            // none locked this round: tried again at the next
+            return null;
         }
         return locked;
     }
@@ -433,6 +436,8 @@ public final class PushConsumerImpl extends Lifecycle implements Consumer, Batch
         volatile long offset = -1;
         volatile long committed = -1;
         volatile boolean stopped;
+        /** Attempts of messages consumed again in place (broadcasting, orderly), by queue offset. */
+        private final Map<Long, Integer> retriesInPlace = new ConcurrentHashMap<>();
 
         Worker(Queue queue) {
             this.queue = queue;
@@ -443,9 +448,8 @@ public final class PushConsumerImpl extends Lifecycle implements Consumer, Batch
             consumeThreads.execute(() -> {
                 try {
                     offset = initialOffset();
-                    committed = offset;
                     pull();
-                } catch (OMSRuntimeException e) {
+                } catch (RuntimeException e) {
                     workers.remove(queue, this); // taken again at the next rebalance
                 }
             });
@@ -457,7 +461,9 @@ public final class PushConsumerImpl extends Lifecycle implements Consumer, Batch
                         RequestCode.QUERY_CONSUMER_OFFSET, 0).field("consumerGroup", group).field("topic", queue.topic())
                         .field("queueId", queue.id()), "offset of " + queue, ResponseCode.QUERY_NOT_FOUND), "offset of " + queue);
                 if (answer.code() == ResponseCode.SUCCESS) {
-                    return Long.parseLong(answer.required("offset"));
+                    long at = ClientInstance.number(answer, "offset");
+                    committed = at; // the group's already
+                    return at;
                 }
             }
             if (fromFirst || queue.topic().equals(retryTopic())) {
@@ -466,7 +472,7 @@ public final class PushConsumerImpl extends Lifecycle implements Consumer, Batch
             RemotingCommand max = ClientInstance.join(instance.call(broker, RemotingCommand.request(
                     RequestCode.GET_MAX_OFFSET, 0).field("topic", queue.topic()).field("queueId", queue.id()),
                     "end of " + queue), "end of " + queue);
-            return Long.parseLong(max.required("offset"));
+            return ClientInstance.number(max, "offset");
         }
 
         void pull() {
@@ -489,13 +495,18 @@ public final class PushConsumerImpl extends Lifecycle implements Consumer, Batch
                             later(this::pull);
                             return;
                         }
-                        if (answer.code() == ResponseCode.SUCCESS) {
-                            if (!consume(answer)) {
-                                return; // a send-back failed: pulled again from that message, later
+                        try {
+                            long next = ClientInstance.number(answer, "nextBeginOffset");
+                            if (answer.code() == ResponseCode.SUCCESS && !consume(answer)) {
+                                return; // a message must be consumed again: pulled again from it, later
                             }
+                            offset = next;
+                            pull();
+                        } catch (Throwable t) { // a listener's Error, an answer that cannot be read: never a silent stop
+                            System.getLogger(PushConsumerImpl.class.getName()).log(System.Logger.Level.WARNING,
+                                    "consuming " + queue + " failed; pulled again from offset " + offset, t);
+                            later(this::pull);
                         }
-                        offset = Long.parseLong(answer.required("nextBeginOffset"));
-                        pull();
                     }, consumeThreads);
         }
 
@@ -512,16 +523,14 @@ public final class PushConsumerImpl extends Lifecycle implements Consumer, Batch
             }
             for (int i = 0; i < messages.size() && !stopped; ) {
                 WireMessage w = messages.get(i);
-                String topic = queue.topic().equals(retryTopic()) && w.properties().get(MessageProperty.RETRY_TOPIC) != null
-                        ? w.properties().get(MessageProperty.RETRY_TOPIC) : queue.topic();
-                Sub sub = subscriptions.get(topic);
-                if (sub == null || sub.tags() != null && !sub.tags().contains(w.properties().get(MessageProperty.TAGS))) {
+                Sub sub = subOf(w);
+                if (sub == null) {
                     i++;
                     continue;
                 }
                 if (sub.listener() instanceof BatchMessageListener batch) {
                     List<WireMessage> group = new ArrayList<>();
-                    while (i < messages.size() && group.size() < batchSize) {
+                    while (i < messages.size() && group.size() < batchSize && subOf(messages.get(i)) == sub) {
                         group.add(messages.get(i++));
                     }
                     List<Message> oms = new ArrayList<>();
@@ -530,7 +539,7 @@ public final class PushConsumerImpl extends Lifecycle implements Consumer, Batch
                         for (WireMessage g : group) {
                             if (!sendBack(g)) {
                                 offset = g.queueOffset();
-                                later(this::pull);
+                                consumeThreads.execute(this::pull);
                                 return false;
                             }
                         }
@@ -547,7 +556,7 @@ public final class PushConsumerImpl extends Lifecycle implements Consumer, Batch
                 } else if (action(() -> ((MessageListener) sub.listener()).consume(m, new ConsumeContext()))
                         == Action.ReconsumeLater && !sendBack(w)) {
                     offset = w.queueOffset();
-                    later(this::pull);
+                    consumeThreads.execute(this::pull);
                     return false;
                 }
                 i++;
@@ -555,7 +564,39 @@ public final class PushConsumerImpl extends Lifecycle implements Consumer, Batch
             return !stopped;
         }
 
+        /** The subscription a pulled message is for (a retried one: its original topic's), null when none takes it. */
+        private Sub subOf(WireMessage w) {
+            String topic = queue.topic().equals(retryTopic()) && w.properties().get(MessageProperty.RETRY_TOPIC) != null
+                    ? w.properties().get(MessageProperty.RETRY_TOPIC) : queue.topic();
+            Sub sub = subscriptions.get(topic);
+            if (sub == null || sub.tags() != null && !sub.tags().contains(w.properties().get(MessageProperty.TAGS))) {
+                return null;
+            }
+            return sub;
+        }
+
+        /**
+         * A message its listener could not consume: sent back (redelivered through the group's retry topic). A
+         * broadcasting or orderly consumer reads no retry topic: it sleeps and consumes the message again, up to
+         * MaxReconsumeTimes. False when the message must be pulled again.
+         */
         private boolean sendBack(WireMessage w) {
+            if (broadcasting || orderly) {
+                int again = retriesInPlace.merge(w.queueOffset(), 1, Integer::sum);
+                if (again <= maxReconsumeTimes) {
+                    sleep(suspendRetryMillis);
+                    return false;
+                }
+                retriesInPlace.remove(w.queueOffset());
+                System.getLogger(PushConsumerImpl.class.getName()).log(System.Logger.Level.WARNING,
+                        "message " + w.properties().get(MessageProperty.UNIQ_KEY) + " of " + queue + " not consumed after "
+                                + maxReconsumeTimes + " attempts; skipped");
+                return true;
+            }
+            return sendBackToGateway(w);
+        }
+
+        private boolean sendBackToGateway(WireMessage w) {
             RemotingCommand back = RemotingCommand.request(RequestCode.CONSUMER_SEND_MSG_BACK, 0).field("offset",
                     w.physicalOffset()).field("group", group).field("delayLevel", 0)
                     .field("originMsgId", w.properties().get(MessageProperty.UNIQ_KEY)).field("originTopic", w.topic())
@@ -564,6 +605,7 @@ public final class PushConsumerImpl extends Lifecycle implements Consumer, Batch
                 ClientInstance.join(instance.call(broker, back, "send-back"), "send-back");
                 return true;
             } catch (OMSRuntimeException e) {
+                sleep(suspendRetryMillis); // consumed again after a pause, not in a tight loop
                 return false;
             }
         }

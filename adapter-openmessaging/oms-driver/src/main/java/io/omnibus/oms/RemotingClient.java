@@ -32,7 +32,12 @@ final class RemotingClient implements AutoCloseable {
     private final Consumer<RemotingCommand> onRequest;
     private final ScheduledExecutorService timer;
     private final AtomicInteger opaque = new AtomicInteger();
-    private final Map<Integer, CompletableFuture<RemotingCommand>> waiting = new ConcurrentHashMap<>();
+    /** A request waiting for its answer: the socket it was written on, its timeout. */
+    private record Pending(CompletableFuture<RemotingCommand> answer, Socket socket,
+                           java.util.concurrent.ScheduledFuture<?> timeout) {
+    }
+
+    private final Map<Integer, Pending> waiting = new ConcurrentHashMap<>();
     private final ReentrantLock lock = new ReentrantLock();
     private volatile Socket socket;
     private volatile OutputStream out;
@@ -57,19 +62,29 @@ final class RemotingClient implements AutoCloseable {
     CompletableFuture<RemotingCommand> call(RemotingCommand request, long timeoutMillis) {
         int id = opaque.incrementAndGet();
         request.opaque(id);
+        int code = request.code();
         CompletableFuture<RemotingCommand> answer = new CompletableFuture<>();
-        waiting.put(id, answer);
-        timer.schedule(() -> {
-            CompletableFuture<RemotingCommand> f = waiting.remove(id);
-            if (f != null) {
-                f.completeExceptionally(new TimeoutException("no answer to request " + request.code() + " from " + host + ":"
-                        + port + " within " + timeoutMillis + " ms"));
-            }
-        }, timeoutMillis, TimeUnit.MILLISECONDS);
         try {
-            write(request);
+            lock.lock();
+            try {
+                Socket on = connect();
+                // the timer only completes futures (it never blocks): the timeout holds the code, not the request
+                waiting.put(id, new Pending(answer, on, timer.schedule(() -> {
+                    Pending p = waiting.remove(id);
+                    if (p != null) {
+                        p.answer().completeExceptionally(new TimeoutException("no answer to request " + code + " from "
+                                + host + ":" + port + " within " + timeoutMillis + " ms"));
+                    }
+                }, timeoutMillis, TimeUnit.MILLISECONDS)));
+                send(request);
+            } finally {
+                lock.unlock();
+            }
         } catch (IOException e) {
-            waiting.remove(id);
+            Pending p = waiting.remove(id);
+            if (p != null) {
+                p.timeout().cancel(false);
+            }
             answer.completeExceptionally(e);
         }
         return answer;
@@ -84,37 +99,46 @@ final class RemotingClient implements AutoCloseable {
     }
 
     private void write(RemotingCommand cmd) throws IOException {
-        ByteBuffer frame = RemotingCodec.encode(cmd);
         lock.lock();
         try {
-            OutputStream o = connected();
-            o.write(frame.array(), frame.arrayOffset() + frame.position(), frame.remaining());
-            o.flush();
-        } catch (IOException e) {
-            broken(e);
-            throw e;
+            connect();
+            send(cmd);
         } finally {
             lock.unlock();
         }
     }
 
+    /** Writes a frame on the open connection (under the write lock); a failure breaks the connection. */
+    private void send(RemotingCommand cmd) throws IOException {
+        ByteBuffer frame = RemotingCodec.encode(cmd);
+        Socket s = socket;
+        try {
+            out.write(frame.array(), frame.arrayOffset() + frame.position(), frame.remaining());
+            out.flush();
+        } catch (IOException e) {
+            broken(s, e);
+            throw e;
+        }
+    }
+
     /** The open connection, opened now when there is none (under the write lock). */
-    private OutputStream connected() throws IOException {
+    private Socket connect() throws IOException {
         if (closed) {
             throw new IOException("the client is shut down");
         }
         if (socket != null && !socket.isClosed()) {
-            return out;
+            return socket;
         }
         Socket s = new Socket();
         s.setTcpNoDelay(true);
+        s.setKeepAlive(true);
         s.connect(new InetSocketAddress(host, port), 5_000);
         socket = s;
         out = s.getOutputStream();
         Thread reader = new Thread(() -> read(s), "omnibus-oms-reader-" + host + ":" + port);
         reader.setDaemon(true);
         reader.start();
-        return out;
+        return s;
     }
 
     private void read(Socket s) {
@@ -129,42 +153,58 @@ final class RemotingClient implements AutoCloseable {
                 in.readFully(frame);
                 RemotingCommand cmd = RemotingCodec.decode(ByteBuffer.wrap(frame));
                 if (cmd.isResponse()) {
-                    CompletableFuture<RemotingCommand> f = waiting.remove(cmd.opaque());
-                    if (f != null) {
-                        f.complete(cmd);
+                    Pending p = waiting.remove(cmd.opaque());
+                    if (p != null) {
+                        p.timeout().cancel(false);
+                        p.answer().complete(cmd);
                     }
                 } else {
                     onRequest.accept(cmd);
                 }
             }
         } catch (IOException | RuntimeException e) {
+            broken(s, e);
+        }
+    }
+
+    /**
+     * Closes a broken connection and fails the requests written on it (not those of a connection opened since:
+     * those may well be answered).
+     */
+    private void broken(Socket s, Exception cause) {
+        if (s == null) {
+            return;
+        }
+        lock.lock();
+        try {
             if (socket == s) {
-                broken(e);
+                socket = null;
+            }
+        } finally {
+            lock.unlock();
+        }
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        for (Map.Entry<Integer, Pending> e : waiting.entrySet()) {
+            if (e.getValue().socket() == s && waiting.remove(e.getKey(), e.getValue())) {
+                e.getValue().timeout().cancel(false);
+                e.getValue().answer().completeExceptionally(new IOException("the connection to " + host + ":" + port
+                        + " broke", cause));
             }
         }
     }
 
-    private void broken(Exception cause) {
-        Socket s = socket;
-        socket = null;
-        if (s != null) {
-            try {
-                s.close();
-            } catch (IOException ignored) {
-                // closing anyway
-            }
-        }
-        for (Integer id : waiting.keySet()) {
-            CompletableFuture<RemotingCommand> f = waiting.remove(id);
-            if (f != null) {
-                f.completeExceptionally(new IOException("the connection to " + host + ":" + port + " broke", cause));
-            }
-        }
+    /** Closes the connection now (a request to it timed out: it may be half open); the next request opens another. */
+    void reset() {
+        broken(socket, new IOException("reset after a timeout"));
     }
 
     @Override
     public void close() {
         closed = true;
-        broken(new IOException("shut down"));
+        broken(socket, new IOException("shut down"));
     }
 }

@@ -47,12 +47,12 @@ public final class MessagingAccessPointImpl implements MessagingAccessPoint {
 
     @Override
     public TransactionProducer createTransactionProducer(Properties properties, LocalTransactionChecker checker) {
-        return driver.producer(properties, checker);
+        return driver.transactionProducer(properties, checker);
     }
 
     @Override
     public TransactionProducer createTransactionProducer(Properties properties) {
-        return driver.producer(properties, null);
+        return driver.transactionProducer(properties, null);
     }
 
     @Override

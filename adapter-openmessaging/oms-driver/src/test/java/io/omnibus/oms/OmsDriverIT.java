@@ -214,6 +214,40 @@ class OmsDriverIT {
     }
 
     @Test
+    void broadcastingConsumersEachGetEverythingAndRetryInPlace() {
+        MessagingAccessPoint ap = start(Map.of());
+        Producer producer = started(ap.createProducer(new Properties()));
+        Map<String, List<String>> got = new ConcurrentHashMap<>();
+        List<Integer> attempts = new CopyOnWriteArrayList<>();
+        for (String name : List.of("screen-1", "screen-2")) {
+            Properties p = group("screens");
+            p.setProperty("MessageModel", "BROADCASTING");
+            p.setProperty("SuspendTimeMillis", "50");
+            // two members of one group on one access point are two access points, as two processes would be
+            MessagingAccessPoint own = OMS.builder().driver("omnibus").endpoint("127.0.0.1:" + gw.port("openmessaging"))
+                    .build();
+            Consumer c = own.createConsumer(p);
+            c.subscribe("news", "*", (m, ctx) -> {
+                if (name.equals("screen-1") && body(m).equals("flaky") && attempts.size() < 2) {
+                    attempts.add(m.getReconsumeTimes());
+                    return Action.ReconsumeLater; // no retry topic in broadcasting: consumed again in place
+                }
+                got.computeIfAbsent(name, k -> new CopyOnWriteArrayList<>()).add(body(m));
+                return Action.CommitMessage;
+            });
+            started(c);
+        }
+        for (String b : List.of("a", "flaky", "b")) {
+            producer.send(message("news", null, null, b));
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> got.getOrDefault("screen-1", List.of()).size() == 3
+                && got.getOrDefault("screen-2", List.of()).size() == 3);
+        assertThat(got.get("screen-1")).containsExactlyInAnyOrder("a", "flaky", "b");
+        assertThat(got.get("screen-2")).containsExactlyInAnyOrder("a", "flaky", "b");
+        assertThat(attempts).hasSize(2);
+    }
+
+    @Test
     void aPullConsumerAssignsPollsSeeksAndCommits() {
         MessagingAccessPoint ap = start(Map.of());
         OrderProducer producer = started(ap.createOrderProducer(new Properties()));
