@@ -12,7 +12,6 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +23,10 @@ import java.util.concurrent.locks.LockSupport;
  * the AMQP queue {@code bench/#}. At a fixed rate, latency is measured from each message's intended send time
  * (so a stalled sender does not hide the stall: no coordinated omission); rate 0 sends flat out.
  * <pre>java -cp bench/target/benchmarks.jar io.omnibus.bench.MqttToAmqp tcp://127.0.0.1:1883 amqp://127.0.0.1:5672 \
- *     4 5000 2000 256      # publishers, messages each, total rate per second (0 = flat out), payload bytes</pre>
+ *     4 5000 2000 256 [queue:bench/#]   # publishers, messages each, total rate per second (0 = flat out), payload
+ *                                       # bytes, the AMQP source (queue:NAME, topic:NAME, or durable:NAME for a
+ *                                       # shared durable subscription to a topic: ActiveMQ Artemis durable:bench.#)</pre>
+ * Latencies go into an HdrHistogram.
  */
 public final class MqttToAmqp {
     private MqttToAmqp() {
@@ -37,15 +39,19 @@ public final class MqttToAmqp {
         int each = Integer.parseInt(args[3]);
         int rate = Integer.parseInt(args[4]);
         int size = Math.max(16, Integer.parseInt(args[5]));
+        String source = args.length > 6 ? args[6] : "queue:bench/#";
         int total = publishers * each;
-        long[] latencies = new long[total];
+        org.HdrHistogram.Histogram latencies = new org.HdrHistogram.Histogram(TimeUnit.SECONDS.toNanos(300), 3);
         AtomicInteger got = new AtomicInteger();
         java.util.concurrent.atomic.AtomicLong secondMax = new java.util.concurrent.atomic.AtomicLong();
         CountDownLatch all = new CountDownLatch(1);
 
         Connection jms = new JmsConnectionFactory(amqp + "?jms.prefetchPolicy.all=1000").createConnection();
         Session session = jms.createSession(false, Session.AUTO_ACKNOWLEDGE);
-        MessageConsumer consumer = session.createConsumer(session.createQueue("bench/#"));
+        MessageConsumer consumer = source.startsWith("durable:")
+                ? session.createSharedDurableConsumer(session.createTopic(source.substring(8)), "bench")
+                : session.createConsumer(source.startsWith("topic:") ? session.createTopic(source.substring(6))
+                : session.createQueue(source.replaceFirst("^queue:", "")));
         consumer.setMessageListener(m -> {
             try {
                 byte[] b = new byte[16];
@@ -53,8 +59,11 @@ public final class MqttToAmqp {
                 long intended = ByteBuffer.wrap(b).getLong(8);
                 int n = got.getAndIncrement();
                 if (n < total) {
-                    latencies[n] = System.nanoTime() - intended;
-                    secondMax.accumulateAndGet(latencies[n], Math::max);
+                    long took = Math.max(0, Math.min(System.nanoTime() - intended, latencies.getHighestTrackableValue()));
+                    synchronized (latencies) { // one JMS session thread; the lock is for the reader at the end
+                        latencies.recordValue(took);
+                    }
+                    secondMax.accumulateAndGet(took, Math::max);
                 }
                 if (n + 1 == total) {
                     all.countDown();
@@ -119,22 +128,16 @@ public final class MqttToAmqp {
         }
         double seconds = (System.nanoTime() - began) / 1e9;
         int n = Math.min(got.get(), total);
-        long[] sorted = Arrays.copyOf(latencies, n);
-        Arrays.sort(sorted);
+        org.HdrHistogram.Histogram h;
+        synchronized (latencies) {
+            h = latencies.copy();
+        }
         System.out.printf("MQTT QoS1 -> AMQP queue: %d publishers, %d messages of %d B, offered %s: received %d (%s), "
                         + "%.0f msg/s; latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.2f%n",
                 publishers, total, size, rate == 0 ? "flat out" : rate + "/s", n, complete && n == total ? "lossless" : "LOST",
-                n / seconds, pct(sorted, 50), pct(sorted, 90), pct(sorted, 99), pct(sorted, 99.9),
-                sorted.length == 0 ? 0 : sorted[sorted.length - 1] / 1e6);
+                n / seconds, h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(90) / 1e6,
+                h.getValueAtPercentile(99) / 1e6, h.getValueAtPercentile(99.9) / 1e6, h.getMaxValue() / 1e6);
         jms.close();
         System.exit(0);
-    }
-
-    private static double pct(long[] sorted, double p) {
-        if (sorted.length == 0) {
-            return 0;
-        }
-        int i = (int) Math.min(sorted.length - 1, Math.ceil(p / 100 * sorted.length) - 1);
-        return sorted[Math.max(0, i)] / 1e6;
     }
 }

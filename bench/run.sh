@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# One command per scenario: the gateway side by side with the system users would pick instead, on loopback,
+# the same client load against both, alternating rounds (one server running at a time), a Markdown report with
+# gateway/peer ratios (min / median / max over the rounds) in bench/target/report-SCENARIO.md.
+#
+#   bench/run.sh mqtt-fanin  [--against mosquitto] [--rounds N]   PUBLISHERS=8 EACH=10000 QOS=1 SIZE=256
+#   bench/run.sh mqtt-fanout [--against mosquitto] [--rounds N]   SUBSCRIBERS=16 MESSAGES=5000 RATE=0 QOS=1 SIZE=256
+#   bench/run.sh iot-bridge  [--against artemis]   [--rounds N]   PUBLISHERS=4 EACH=5000 RATE=0 SIZE=256
+#   bench/run.sh kafka       [--against kafka]     [--rounds N]   RECORDS=300000 SIZE=1024
+#   bench/run.sh rocketmq                          [--rounds N]   PRODUCERS=2 EACH=50000 SIZE=1024 WINDOW=64
+#   bench/run.sh idle        [--against mosquitto] [--rounds N]   CONNECTIONS=10000
+#
+# Scenario settings are environment variables (defaults above); RATE is messages per second offered in total
+# (0 = flat out: latency then is the queue the senders build). The gateway runs the shipped configuration on a
+# fresh data directory each round (GATEWAY_ENV adds OMNIBUS_* overrides, e.g. GATEWAY_ENV="OMNIBUS_STORE_FSYNC=os").
+# The peers are installed and started here: Mosquitto (Debian's package), ActiveMQ Artemis and Apache Kafka (their
+# distributions from Maven Central, bench/artemis.sh and bench/kafka-broker.sh). Needs bench/target/benchmarks.jar
+# (mvn -Pbench -DskipTests package) and the gateway built (mvn -DskipTests install).
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+JAR="$HERE/target/benchmarks.jar"
+SCENARIO="${1:?usage: bench/run.sh SCENARIO [--against PEER] [--rounds N]}"; shift
+ROUNDS=3
+case "$SCENARIO" in
+  mqtt-fanin|mqtt-fanout|idle) PEER=mosquitto ;;
+  iot-bridge) PEER=artemis ;;
+  kafka) PEER=kafka ;;
+  rocketmq) PEER=none ;;
+  *) echo "unknown scenario $SCENARIO (mqtt-fanin, mqtt-fanout, iot-bridge, kafka, rocketmq, idle)" >&2; exit 2 ;;
+esac
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --against) PEER="$2"; shift 2 ;;
+    --rounds) ROUNDS="$2"; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+[[ -f "$JAR" ]] || { echo "build the benchmarks first: mvn -Pbench -DskipTests package" >&2; exit 1; }
+[[ -f "$ROOT/gateway-server/target/omnibus-server.jar" ]] || { echo "build the gateway first: mvn -DskipTests install" >&2; exit 1; }
+WORK="$(mktemp -d)"
+SERVER=""
+cleanup() { stop_server; rm -rf "$WORK"; }
+trap cleanup EXIT
+mkdir -p "$HERE/target"
+REPORT="$HERE/target/report-$SCENARIO.md"
+
+# ---- servers -------------------------------------------------------------------------------------------------
+
+wait_for() { # LOGFILE PATTERN SECONDS
+  for _ in $(seq $(( $3 * 10 ))); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+  echo "not ready: $1" >&2; tail -20 "$1" >&2; return 1
+}
+
+start_gateway() {
+  local round="$1"
+  # shellcheck disable=SC2086
+  env OMNIBUS_MQTT_PORT=21884 OMNIBUS_AMQP_PORT=25672 OMNIBUS_KAFKA_PORT=29092 OMNIBUS_OPENMESSAGING_PORT=29876 \
+    OMNIBUS_ADMIN_PORT=0 OMNIBUS_MQTT_WEBSOCKET_ENABLED=false OMNIBUS_KAFKA_ADVERTISED_HOST=127.0.0.1 \
+    OMNIBUS_OPENMESSAGING_QUEUES=4 OMNIBUS_MQTT_MAX_INFLIGHT="${INFLIGHT:-100}" OMNIBUS_NO_BUILD=1 ${GATEWAY_ENV:-} \
+    "$ROOT/bin/omnibus" start --data-dir "$WORK/gateway-data-$round" >"$WORK/gateway.log" 2>&1 &
+  SERVER=$!
+  wait_for "$WORK/gateway.log" "omnibus: ready" 60
+}
+
+start_peer() {
+  case "$PEER" in
+    mosquitto)
+      if ! command -v mosquitto >/dev/null 2>&1 && [[ ! -x /usr/sbin/mosquitto ]]; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >&2
+      fi
+      printf 'listener 21885 127.0.0.1\nallow_anonymous true\nmax_inflight_messages %d\nmax_queued_messages 0\npersistence false\n' \
+        "${INFLIGHT:-100}" >"$WORK/mosquitto.conf"
+      "$(command -v mosquitto || echo /usr/sbin/mosquitto)" -c "$WORK/mosquitto.conf" >"$WORK/peer.log" 2>&1 &
+      SERVER=$!; sleep 1 ;;
+    artemis)
+      "$HERE/artemis.sh" 21893 25682 "$WORK/artemis" >"$WORK/peer.log" 2>&1 &
+      SERVER=$!
+      wait_for "$WORK/peer.log" "Server is now active" 120 ;;
+    kafka)
+      "$HERE/kafka-broker.sh" 29192 "$WORK/kafka" >"$WORK/peer.log" 2>&1 &
+      SERVER=$!
+      for _ in $(seq 600); do (exec 3<>/dev/tcp/127.0.0.1/29192) 2>/dev/null && break; sleep 0.1; done; sleep 2 ;;
+    *) echo "no peer $PEER for $SCENARIO" >&2; exit 2 ;;
+  esac
+}
+
+stop_server() {
+  if [[ -n "$SERVER" ]]; then
+    pkill -TERM -P "$SERVER" 2>/dev/null || true
+    kill "$SERVER" 2>/dev/null || true
+    wait "$SERVER" 2>/dev/null || true
+    SERVER=""
+    sleep 1
+  fi
+}
+
+# ---- loads: each prints one summary line; figure() takes the number a ratio is made of -----------------------
+
+bench_java() { java -Drocketmq.client.logUseSlf4j=true -cp "$JAR" "$@" 2>/dev/null; }
+
+load() { # SIDE (gateway|peer)
+  local side="$1" mqtt amqp kafka source
+  if [[ "$side" == gateway ]]; then mqtt=21884; amqp=25672; kafka=29092; source="queue:bench/#"
+  else mqtt=$([[ "$PEER" == artemis ]] && echo 21893 || echo 21885); amqp=25682; kafka=29192; source="durable:bench.#"; fi
+  case "$SCENARIO" in
+    mqtt-fanin) bench_java io.omnibus.bench.MqttLoad "tcp://127.0.0.1:$mqtt" "${PUBLISHERS:-8}" "${EACH:-10000}" \
+        "${QOS:-1}" "${SIZE:-256}" | grep '^publishers=' | tail -n 1 ;;
+    mqtt-fanout) bench_java io.omnibus.bench.MqttFanOut "tcp://127.0.0.1:$mqtt" "${SUBSCRIBERS:-16}" \
+        "${MESSAGES:-5000}" "${RATE:-0}" "${QOS:-1}" "${SIZE:-256}" | tee /dev/stderr | grep '^MQTT fan-out' | tail -n 1 ;;
+    iot-bridge) bench_java io.omnibus.bench.MqttToAmqp "tcp://127.0.0.1:$mqtt" "amqp://127.0.0.1:$amqp" \
+        "${PUBLISHERS:-4}" "${EACH:-5000}" "${RATE:-0}" "${SIZE:-256}" "$source" | tee /dev/stderr | grep '^MQTT QoS1' | tail -n 1 ;;
+    kafka) "$HERE/kafka-perf.sh" "127.0.0.1:$kafka" "${RECORDS:-300000}" "${SIZE:-1024}" 2>/dev/null \
+        | awk '/records sent/ && ++n > 1 { sub(/ records\/sec.*/, ""); sub(/.* /, ""); printf "produce %s/s ", $0 }
+               /^[0-9]{4}-/ { n2 = split($0, f, ","); printf "consume %s/s", f[n2] } END { print "" }' ;;
+    rocketmq) bench_java io.omnibus.bench.RocketMqLoad "127.0.0.1:29876" "${PRODUCERS:-2}" "${EACH:-50000}" \
+        "${SIZE:-1024}" "${WINDOW:-64}" | grep -E '^(send|consume):' | tr '\n' ' ' ; echo ;;
+    idle) idle_load "$mqtt" ;;
+  esac
+}
+
+# memory per idle MQTT connection: the server's RSS (and for the gateway its live heap) before and after
+idle_load() {
+  local port="$1" n="${CONNECTIONS:-10000}" pid rss0 rss1 heap0 heap1
+  pid="$(pgrep -P "$SERVER" java || echo "$SERVER")"
+  heap() { jcmd "$pid" GC.run >/dev/null 2>&1 && jcmd "$pid" GC.heap_info 2>/dev/null | sed -nE 's/.*used ([0-9]+)K.*/\1/p' | head -n 1; }
+  rss() { ps -o rss= -p "$pid" | tr -d ' '; }
+  heap0="$(heap || true)"; rss0="$(rss)"
+  mkfifo "$WORK/idle.in"
+  java -cp "$JAR" io.omnibus.bench.MqttIdle 127.0.0.1 "$port" "$n" <"$WORK/idle.in" >"$WORK/idle.out" 2>&1 &
+  local client=$!
+  exec 7>"$WORK/idle.in"
+  wait_for "$WORK/idle.out" "OPEN $n" 300
+  sleep 2
+  heap1="$(heap || true)"; rss1="$(rss)"
+  exec 7>&-; wait "$client" 2>/dev/null || true; rm -f "$WORK/idle.in"
+  local per_rss=$(( (rss1 - rss0) * 1024 / n ))
+  if [[ -n "$heap0" && -n "$heap1" ]]; then
+    echo "$n idle connections: $per_rss bytes RSS per connection, $(( (heap1 - heap0) * 1024 / n )) bytes live heap per connection"
+  else
+    echo "$n idle connections: $per_rss bytes RSS per connection"
+  fi
+}
+
+# the number a ratio is made of, from a load's summary line
+case "$SCENARIO" in
+  mqtt-fanin) figure_of() { sed -nE 's/.* ([0-9]+) msg\/s.*/\1/p' <<<"$1"; } ;;
+  mqtt-fanout|iot-bridge)
+    # flat out the rate counts; at a fixed offered rate the p99 latency does (lower is better)
+    if [[ "${RATE:-0}" == 0 ]]; then figure_of() { sed -nE 's/.* ([0-9]+) msg\/s( delivered)?;.*/\1/p' <<<"$1"; }
+    else figure_of() { sed -nE 's/.* p99 ([0-9.]+) .*/\1/p' <<<"$1"; }; fi ;;
+  kafka) figure_of() { sed -nE 's/produce ([0-9.]+)\/s.*/\1/p' <<<"$1"; } ;;
+  rocketmq) figure_of() { sed -nE 's/.*= ([0-9]+) msg\/s \(.*/\1/p' <<<"$1"; } ;;
+  idle) figure_of() { sed -nE 's/.*: ([0-9]+) bytes RSS.*/\1/p' <<<"$1"; } ;;
+esac
+
+# ---- rounds --------------------------------------------------------------------------------------------------
+
+echo "# bench/run.sh $SCENARIO --against $PEER --rounds $ROUNDS ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores)" | tee "$REPORT"
+echo | tee -a "$REPORT"
+echo "| round | gateway | $PEER | ratio |" | tee -a "$REPORT"
+echo "|---|---|---|---|" | tee -a "$REPORT"
+RATIOS=()
+for round in $(seq "$ROUNDS"); do
+  P=""
+  if [[ "$PEER" != none ]]; then start_peer; P="$(load peer)"; stop_server; fi
+  start_gateway "$round"; G="$(load gateway)"; stop_server
+  R=""
+  g="$(figure_of "$G" || true)"; p="$(figure_of "$P" || true)"
+  if [[ -n "$g" && -n "$p" ]]; then
+    # gateway/peer: for rates higher is better, for idle memory (bytes per connection) lower is
+    R="$(awk -v g="$g" -v p="$p" 'BEGIN { printf "%.2f", g / p }')"
+    RATIOS+=("$R")
+  fi
+  echo "| $round | $G | $P | $R |" | tee -a "$REPORT"
+done
+if [[ ${#RATIOS[@]} -gt 0 ]]; then
+  SORTED=($(printf '%s\n' "${RATIOS[@]}" | sort -g))
+  echo | tee -a "$REPORT"
+  WHAT="msg/s: higher is better"
+  [[ "$SCENARIO" == idle ]] && WHAT="bytes per connection: lower is better"
+  [[ "${RATE:-0}" != 0 && ( "$SCENARIO" == iot-bridge || "$SCENARIO" == mqtt-fanout ) ]] && WHAT="p99 latency at ${RATE}/s: lower is better"
+  echo "gateway/$PEER: min ${SORTED[0]}, median ${SORTED[$(( ${#SORTED[@]} / 2 ))]}, max ${SORTED[-1]} over ${#SORTED[@]} rounds ($WHAT)" \
+    | tee -a "$REPORT"
+fi
+echo "report: $REPORT"
