@@ -111,8 +111,8 @@ load() { # SIDE (gateway|peer)
     iot-bridge) bench_java io.omnibus.bench.MqttToAmqp "tcp://127.0.0.1:$mqtt" "amqp://127.0.0.1:$amqp" \
         "${PUBLISHERS:-4}" "${EACH:-5000}" "${RATE:-0}" "${SIZE:-256}" "$source" | tee /dev/stderr | grep '^MQTT QoS1' | tail -n 1 ;;
     kafka) "$HERE/kafka-perf.sh" "127.0.0.1:$kafka" "${RECORDS:-300000}" "${SIZE:-1024}" 2>/dev/null \
-        | awk '/records sent/ && ++n > 1 { sub(/ records\/sec.*/, ""); sub(/.* /, ""); printf "produce %s/s ", $0 }
-               /^[0-9]{4}-/ { n2 = split($0, f, ","); printf "consume %s/s", f[n2] } END { print "" }' ;;
+        | awk '/ 50th/ && ++n > 1 { split($0, f, " "); printf "produce acks=%s %s/s ", (n == 2 ? "1" : "all"), f[4] }
+               /^[0-9][0-9][0-9][0-9]-/ { k = split($0, c, ", "); printf "consume (fetch) %s/s", c[k] } END { print "" }' ;;
     rocketmq) bench_java io.omnibus.bench.RocketMqLoad "127.0.0.1:29876" "${PRODUCERS:-2}" "${EACH:-50000}" \
         "${SIZE:-1024}" "${WINDOW:-64}" | grep -E '^(send|consume):' | tr '\n' ' ' ; echo ;;
     idle) idle_load "$mqtt" ;;
@@ -149,7 +149,7 @@ case "$SCENARIO" in
     # flat out the rate counts; at a fixed offered rate the p99 latency does (lower is better)
     if [[ "${RATE:-0}" == 0 ]]; then figure_of() { sed -nE 's/.* ([0-9]+) msg\/s( delivered)?;.*/\1/p' <<<"$1"; }
     else figure_of() { sed -nE 's/.* p99 ([0-9.]+) .*/\1/p' <<<"$1"; }; fi ;;
-  kafka) figure_of() { sed -nE 's/produce ([0-9.]+)\/s.*/\1/p' <<<"$1"; } ;;
+  kafka) figure_of() { sed -nE 's/produce acks=1 ([0-9.]+)\/s.*/\1/p' <<<"$1"; } ;;
   rocketmq) figure_of() { sed -nE 's/.*= ([0-9]+) msg\/s \(.*/\1/p' <<<"$1"; } ;;
   idle) figure_of() { sed -nE 's/.*: ([0-9]+) bytes RSS.*/\1/p' <<<"$1"; } ;;
 esac

@@ -49,7 +49,23 @@ public final class RocketMqLoad {
             clients.add(producer);
         }
         AtomicLong failed = new AtomicLong();
+        AtomicLong sent = new AtomicLong();
         List<Thread> threads = new ArrayList<>();
+        Thread progress = new Thread(() -> { // a line a second while it sends
+            long last = 0;
+            while (sent.get() < total) {
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                long now = sent.get();
+                System.out.printf("  %d / %d sent (%d/s)%n", now, total, now - last);
+                last = now;
+            }
+        }, "progress");
+        progress.setDaemon(true);
+        progress.start();
         long began = System.nanoTime();
         for (DefaultMQProducer producer : clients) {
             Thread t = new Thread(() -> {
@@ -60,6 +76,7 @@ public final class RocketMqLoad {
                         producer.send(new Message(topic, body), new SendCallback() {
                             @Override
                             public void onSuccess(SendResult r) {
+                                sent.incrementAndGet();
                                 inflight.release();
                             }
 
