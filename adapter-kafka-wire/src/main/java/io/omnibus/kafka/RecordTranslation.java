@@ -54,7 +54,16 @@ final class RecordTranslation {
         for (org.apache.kafka.common.header.Header h : record.headers()) {
             byte[] value = h.value() == null ? new byte[0] : h.value();
             String text = utf8(value);
-            b.header(text != null ? Header.of(h.key(), text) : Header.ofBytes(h.key(), value));
+            // the headers that carry envelope fields out (docs/translation.md) are those fields in
+            if (h.key().equals(CORRELATION_ID) && h.value() != null) {
+                b.correlation(value);
+            } else if (h.key().equals(CONTENT_TYPE) && text != null) {
+                b.contentType(text);
+            } else if (h.key().equals(REPLY_TO) && text != null) {
+                b.replyTo(text);
+            } else {
+                b.header(text != null ? Header.of(h.key(), text) : Header.ofBytes(h.key(), value));
+            }
         }
         long ts = record.timestamp();
         boolean appendTime = batch.timestampType() == TimestampType.LOG_APPEND_TIME;

@@ -86,6 +86,24 @@ class RecordTranslationTest {
     }
 
     @Test
+    void theHeadersThatCarryEnvelopeFieldsOutAreThoseFieldsIn() {
+        MemoryRecords records = MemoryRecords.withRecords(Compression.NONE, new org.apache.kafka.common.record.SimpleRecord(
+                1L, null, "v".getBytes(StandardCharsets.UTF_8), new org.apache.kafka.common.header.Header[] {
+                    new RecordHeader("unit", "C".getBytes(StandardCharsets.UTF_8)),
+                    new RecordHeader("content-type", "text/plain".getBytes(StandardCharsets.UTF_8)),
+                    new RecordHeader("correlation-id", new byte[] {(byte) 0xff, 1}),
+                    new RecordHeader("reply-to", "replies/x".getBytes(StandardCharsets.UTF_8))}));
+        Envelope e = in(records).get(0);
+        assertThat(e.contentType()).isEqualTo("text/plain");
+        assertThat(e.correlation()).isEqualTo(ByteBuffer.wrap(new byte[] {(byte) 0xff, 1}));
+        assertThat(e.replyTo()).isEqualTo("replies/x");
+        assertThat(e.headers()).extracting(Header::name).containsExactly("unit");
+        // and out again as they came: a Kafka round trip keeps them
+        assertThat(out(List.of(e), 0).get(0).headers()).extracting(h -> h.key())
+                .containsExactly("unit", "content-type", "correlation-id", "reply-to");
+    }
+
+    @Test
     void logAppendTimeOrNoTimestampMeansArrivalTime() {
         MemoryRecordsBuilder b = MemoryRecords.builder(ByteBuffer.allocate(128), Compression.NONE,
                 TimestampType.CREATE_TIME, 0);
