@@ -228,6 +228,7 @@ final class OutgoingLink implements DeliveryHandler {
             return;
         }
         Message m = AmqpTranslation.toMessage(d.envelope(), d.deliveryCount(), System.currentTimeMillis());
+        conn.server.losses.delivered(d.envelope(), "amqp");
         java.nio.ByteBuffer encoded = AmqpTranslation.encode(m, d.envelope().payloadSize());
         org.apache.qpid.proton.engine.Delivery pd = sender.delivery(tag(d.tag()));
         pd.setContext(d);

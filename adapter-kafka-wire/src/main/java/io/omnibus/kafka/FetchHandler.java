@@ -123,6 +123,7 @@ final class FetchHandler {
         return collect(w, w.offset, end, limit, first, taken, new int[1]).map(v -> {
             if (!taken.isEmpty()) {
                 MemoryRecords records = RecordTranslation.toRecords(taken);
+                taken.forEach(t -> server.losses.delivered(t.envelope(), "kafka"));
                 budget[0] -= records.sizeInBytes();
                 d.setRecords(records);
             }

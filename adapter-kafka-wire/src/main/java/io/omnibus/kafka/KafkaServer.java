@@ -26,6 +26,8 @@ final class KafkaServer implements ProtocolAdapter {
     static final Logger LOG = LoggerFactory.getLogger(KafkaServer.class);
 
     final AdapterContext ctx;
+    /** What deliveries lose in Kafka (omnibus.translation.losses). */
+    final io.omnibus.core.spi.TranslationLosses losses;
     final KafkaConfig config;
     final AtomicInteger connectionCount = new AtomicInteger();
     final Set<KafkaConnection> connections = ConcurrentHashMap.newKeySet();
@@ -44,6 +46,7 @@ final class KafkaServer implements ProtocolAdapter {
     KafkaServer(AdapterContext ctx, KafkaConfig config) {
         this.ctx = ctx;
         this.config = config;
+        this.losses = new io.omnibus.core.spi.TranslationLosses(ctx.meters());
         this.producers = new ProducerStates();
         this.topics = new Topics(this);
         this.fetches = new FetchHandler(this);
@@ -126,5 +129,26 @@ final class KafkaServer implements ProtocolAdapter {
     public Map<String, Object> status() {
         return listener == null ? Map.of() : Map.of("port", listener.port(), "advertised",
                 config.advertisedHost() + ":" + advertisedPort());
+    }
+
+    @Override
+    public Map<String, Object> render(io.omnibus.core.spi.Envelope e, String variant) {
+        org.apache.kafka.common.record.Record r = RecordTranslation.toRecords(java.util.List.of(
+                new io.omnibus.core.spi.Logs.Entry(0, e))).records().iterator().next();
+        Map<String, Object> out = new java.util.LinkedHashMap<>();
+        out.put("protocol", "kafka");
+        out.put("topic", KafkaNames.toKafka(e.address()));
+        out.put("timestamp", r.timestamp());
+        out.put("key", r.hasKey() ? io.omnibus.core.spi.Rendering.value(r.key()) : null);
+        java.util.List<Map<String, Object>> headers = new java.util.ArrayList<>();
+        for (org.apache.kafka.common.header.Header h : r.headers()) {
+            Map<String, Object> one = new java.util.LinkedHashMap<>();
+            one.put("name", h.key());
+            one.putAll(h.value() == null ? Map.of() : io.omnibus.core.spi.Rendering.value(h.value()));
+            headers.add(one);
+        }
+        out.put("headers", headers);
+        out.put("value", r.hasValue() ? io.omnibus.core.spi.Rendering.body(r.value(), "bytes") : null);
+        return out;
     }
 }

@@ -787,6 +787,7 @@ final class MqttConnection {
         boolean retain = o.retainedOnSubscribe() || (o.sub().retainAsPublished() && e.retain());
         MqttProperties props = v5 ? Translation.properties(e, o.sub().subscriptionId(), System.currentTimeMillis())
                 : MqttProperties.NO_PROPERTIES;
+        server.losses.delivered(e, v5 ? "mqtt5" : "mqtt3");
         ByteBuffer payload = e.payload();
         long size = 2L + e.address().name().length() * 3L + payload.remaining() + 64 + propertiesSize(props);
         if (size > clientMaxPacketSize) {

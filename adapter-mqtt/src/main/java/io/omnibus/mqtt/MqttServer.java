@@ -25,6 +25,8 @@ final class MqttServer implements ProtocolAdapter {
 
     final AdapterContext ctx;
     final MqttConfig config;
+    /** What deliveries lose in MQTT (omnibus.translation.losses). */
+    final io.omnibus.core.spi.TranslationLosses losses;
     final Authenticator authenticator;
     final ConcurrentHashMap<String, MqttConnection> connected = new ConcurrentHashMap<>();
     /** Timers ending sessions (session expiry) and sending delayed wills, by client id. */
@@ -43,6 +45,7 @@ final class MqttServer implements ProtocolAdapter {
     MqttServer(AdapterContext ctx, MqttConfig config, Authenticator authenticator) {
         this.ctx = ctx;
         this.config = config;
+        this.losses = new io.omnibus.core.spi.TranslationLosses(ctx.meters());
         this.authenticator = authenticator;
     }
 
@@ -166,5 +169,43 @@ final class MqttServer implements ProtocolAdapter {
         if (id != null) {
             ctx.vertx().cancelTimer(id);
         }
+    }
+
+    @Override
+    public Map<String, Object> render(io.omnibus.core.spi.Envelope e, String variant) {
+        boolean v5 = !"mqtt3".equals(variant);
+        Map<String, Object> out = new java.util.LinkedHashMap<>();
+        out.put("protocol", v5 ? "mqtt5" : "mqtt3");
+        out.put("topic", e.address().name());
+        out.put("qos", Translation.qosOf(e));
+        out.put("retain", e.retain());
+        out.put("dup", e.deliveryCount() > 0);
+        if (v5) {
+            Map<String, Object> props = new java.util.LinkedHashMap<>();
+            for (io.netty.handler.codec.mqtt.MqttProperties.MqttProperty<?> p
+                    : Translation.properties(e, 0, System.currentTimeMillis()).listAll()) {
+                switch (p.propertyId()) {
+                    case io.netty.handler.codec.mqtt.MqttProperties.PAYLOAD_FORMAT_INDICATOR -> props.put("payload-format-indicator", p.value());
+                    case io.netty.handler.codec.mqtt.MqttProperties.CONTENT_TYPE -> props.put("content-type", p.value());
+                    case io.netty.handler.codec.mqtt.MqttProperties.RESPONSE_TOPIC -> props.put("response-topic", p.value());
+                    case io.netty.handler.codec.mqtt.MqttProperties.CORRELATION_DATA ->
+                            props.put("correlation-data", io.omnibus.core.spi.Rendering.value((byte[]) p.value()));
+                    case io.netty.handler.codec.mqtt.MqttProperties.PUBLICATION_EXPIRY_INTERVAL -> props.put("message-expiry-interval", p.value());
+                    case io.netty.handler.codec.mqtt.MqttProperties.USER_PROPERTY -> {
+                        java.util.List<Map<String, String>> pairs = new java.util.ArrayList<>();
+                        if (p instanceof io.netty.handler.codec.mqtt.MqttProperties.UserProperties ups) {
+                            ups.value().forEach(pair -> pairs.add(Map.of("name", pair.key, "value", pair.value)));
+                        }
+                        props.put("user-properties", pairs);
+                    }
+                    default -> {
+                        // per connection (subscription identifier): not the message's
+                    }
+                }
+            }
+            out.put("properties", props);
+        }
+        out.put("payload", io.omnibus.core.spi.Rendering.body(e.payload(), v5 && e.payloadUtf8() ? "utf-8" : "bytes"));
+        return out;
     }
 }

@@ -36,6 +36,8 @@ final class OpenMessagingServer implements ProtocolAdapter {
     static final ObjectMapper JSON = new ObjectMapper();
 
     final AdapterContext ctx;
+    /** What deliveries lose in RocketMQ (omnibus.translation.losses). */
+    final io.omnibus.core.spi.TranslationLosses losses;
     final OpenMessagingConfig config;
     final AtomicInteger connectionCount = new AtomicInteger();
     final Set<RemotingConnection> connections = ConcurrentHashMap.newKeySet();
@@ -57,6 +59,7 @@ final class OpenMessagingServer implements ProtocolAdapter {
     OpenMessagingServer(AdapterContext ctx, OpenMessagingConfig config) {
         this.ctx = ctx;
         this.config = config;
+        this.losses = new io.omnibus.core.spi.TranslationLosses(ctx.meters());
         this.routing = new Routing(this);
         this.clients = new Clients(this);
         this.consuming = new Consuming(this);
@@ -70,6 +73,7 @@ final class OpenMessagingServer implements ProtocolAdapter {
 
     /** A stored envelope as a RocketMQ consumer gets it (properties cut to RocketMQ's limit, counted). */
     WireMessage wire(String topic, int queue, long offset, long physical, io.omnibus.core.spi.Envelope e) {
+        losses.delivered(e, "rocketmq");
         return Translation.toWire(topic, queue, offset, physical, e, propertiesCut::increment);
     }
 
@@ -195,5 +199,20 @@ final class OpenMessagingServer implements ProtocolAdapter {
         } catch (IOException e) {
             throw new RemotingException(ResponseCode.SYSTEM_ERROR, "the request body is not JSON: " + e.getMessage());
         }
+    }
+
+    @Override
+    public Map<String, Object> render(io.omnibus.core.spi.Envelope e, String variant) {
+        String topic = RocketNames.toRocket(e.address());
+        WireMessage w = Translation.toWire(topic == null ? e.address().name() : topic, 0, 0, 0, e, () -> { });
+        Map<String, Object> out = new java.util.LinkedHashMap<>();
+        out.put("protocol", "rocketmq");
+        out.put("topic", topic);
+        out.put("flag", w.flag());
+        out.put("bornTimestamp", w.bornTimestamp());
+        out.put("reconsumeTimes", w.reconsumeTimes());
+        out.put("properties", w.properties());
+        out.put("body", io.omnibus.core.spi.Rendering.body(w.body(), "bytes"));
+        return out;
     }
 }

@@ -24,16 +24,19 @@ final class AdminServer {
     private final DefaultBroker broker;
     private final ConnectionRegistry connections;
     private final Supplier<JsonObject> health;
+    private final java.util.function.Function<String, io.omnibus.core.spi.ProtocolAdapter> adapters;
     private HttpServer server;
 
     AdminServer(Vertx vertx, GatewayConfig.AdminConfig config, PrometheusMeterRegistry prometheus, DefaultBroker broker,
-                ConnectionRegistry connections, Supplier<JsonObject> health) {
+                ConnectionRegistry connections, Supplier<JsonObject> health,
+                java.util.function.Function<String, io.omnibus.core.spi.ProtocolAdapter> adapters) {
         this.vertx = vertx;
         this.config = config;
         this.prometheus = prometheus;
         this.broker = broker;
         this.connections = connections;
         this.health = health;
+        this.adapters = adapters;
     }
 
     Future<Integer> start() {
@@ -45,6 +48,9 @@ final class AdminServer {
         router.get("/api/topics").handler(ctx -> json(ctx, topics()));
         router.get("/api/subscriptions").handler(ctx -> json(ctx, subscriptions()));
         router.get("/api/connections").handler(ctx -> json(ctx, connections()));
+        router.get("/api/translation").handler(this::translation);
+        // /api/messages/{address}@{partition}:{offset}/as/{protocol}; the address may hold '/' (or %2F)
+        router.getWithRegex("/api/messages/(.+)/as/([a-z0-9]+)").handler(this::messageAs);
         HttpServer http = vertx.createHttpServer().requestHandler(router);
         return http.listen(config.port(), config.host()).map(s -> {
             server = s; // only a listening server is closed on stop
@@ -60,6 +66,95 @@ final class AdminServer {
         JsonObject body = health.get();
         ctx.response().setStatusCode("UP".equals(body.getString("status")) ? 200 : 503)
                 .putHeader("content-type", "application/json").end(body.encodePrettily());
+    }
+
+    /**
+     * {@code /api/translation}: the whole table; with {@code from} and {@code to} (mqtt3, mqtt5, amqp, kafka, rocketmq),
+     * the field table of that pair: each field, how each side carries it, and whether it is kept, converted or lost.
+     */
+    private void translation(RoutingContext ctx) {
+        io.omnibus.core.spi.TranslationTable table = io.omnibus.core.spi.TranslationTable.get();
+        String from = ctx.request().getParam("from");
+        String to = ctx.request().getParam("to");
+        if (from == null && to == null) {
+            JsonArray fields = new JsonArray();
+            for (io.omnibus.core.spi.TranslationTable.Field f : table.fields()) {
+                JsonObject protocols = new JsonObject();
+                f.cells().forEach((p, c) -> protocols.put(p, cell(c)));
+                fields.add(new JsonObject().put("field", f.name()).put("meaning", f.meaning()).put("protocols", protocols));
+            }
+            json(ctx, fields);
+            return;
+        }
+        if (!io.omnibus.core.spi.TranslationTable.PROTOCOLS.contains(from)
+                || !io.omnibus.core.spi.TranslationTable.PROTOCOLS.contains(to)) {
+            error(ctx, 400, "from and to must both be one of " + io.omnibus.core.spi.TranslationTable.PROTOCOLS);
+            return;
+        }
+        JsonArray rows = new JsonArray();
+        for (io.omnibus.core.spi.TranslationTable.Outcome o : table.pair(from, to)) {
+            rows.add(new JsonObject().put("field", o.field()).put("meaning", o.meaning()).put("from", cell(o.from()))
+                    .put("to", cell(o.to())).put("result", o.result()));
+        }
+        json(ctx, rows);
+    }
+
+    private static JsonObject cell(io.omnibus.core.spi.TranslationTable.Cell c) {
+        return new JsonObject().put("carry", c.carry().name().toLowerCase(java.util.Locale.ROOT)).put("how", c.how());
+    }
+
+    /** {@code /api/messages/{address}@{partition}:{offset}/as/{protocol}}: a stored message as that protocol delivers it. */
+    private void messageAs(RoutingContext ctx) {
+        String id = java.net.URLDecoder.decode(ctx.pathParam("param0"), java.nio.charset.StandardCharsets.UTF_8);
+        String protocol = ctx.pathParam("param1");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(.+)@(\\d+):(\\d+)").matcher(id);
+        if (!m.matches()) {
+            error(ctx, 400, "a message id is ADDRESS@PARTITION:OFFSET, not " + id);
+            return;
+        }
+        if (!io.omnibus.core.spi.TranslationTable.PROTOCOLS.contains(protocol)) {
+            error(ctx, 400, "the protocol must be one of " + io.omnibus.core.spi.TranslationTable.PROTOCOLS);
+            return;
+        }
+        io.omnibus.core.spi.ProtocolAdapter adapter = adapters.apply(protocol.startsWith("mqtt") ? "mqtt"
+                : protocol.equals("rocketmq") ? "openmessaging" : protocol);
+        if (adapter == null) {
+            error(ctx, 404, "the " + protocol + " adapter is not running");
+            return;
+        }
+        io.omnibus.core.spi.Address address;
+        try {
+            address = io.omnibus.core.spi.Address.of(m.group(1));
+        } catch (io.omnibus.core.spi.InvalidAddressException e) {
+            error(ctx, 400, e.getMessage());
+            return;
+        }
+        int partition = Integer.parseInt(m.group(2));
+        long offset = Long.parseLong(m.group(3));
+        if (partition >= broker.logs().partitionCount(address)) {
+            error(ctx, 404, "no partition " + partition + " of " + address);
+            return;
+        }
+        broker.logs().read(address, partition, offset, 1).onComplete(ar -> {
+            if (ar.failed() || ar.result().isEmpty() || ar.result().get(0).offset() != offset) {
+                error(ctx, 404, "no message at " + id);
+                return;
+            }
+            io.omnibus.core.spi.Envelope e = ar.result().get(0).envelope();
+            java.util.Map<String, Object> shown = adapter.render(e, protocol);
+            if (shown == null) {
+                error(ctx, 404, "the " + protocol + " adapter does not show messages");
+                return;
+            }
+            JsonObject body = new JsonObject().put("id", id).put("origin", e.origin() == null ? null : e.origin().protocol())
+                    .put("as", JsonObject.mapFrom(shown));
+            ctx.response().putHeader("content-type", "application/json").end(body.encodePrettily());
+        });
+    }
+
+    private static void error(RoutingContext ctx, int status, String message) {
+        ctx.response().setStatusCode(status).putHeader("content-type", "application/json")
+                .end(new JsonObject().put("error", message).encodePrettily());
     }
 
     private static void json(RoutingContext ctx, JsonArray body) {

@@ -88,7 +88,7 @@ public final class Gateway {
                         + " store: " + e.getMessage(), e)))
                 .compose(b -> {
                     broker = b;
-                    admin = new AdminServer(vertx, config.admin(), meters, broker, connections, this::health);
+                    admin = new AdminServer(vertx, config.admin(), meters, broker, connections, this::health, adapters::get);
                     return admin.start().recover(e -> Future.failedFuture(bindFailure("admin", config.admin().port(), e)));
                 })
                 .compose(port -> {

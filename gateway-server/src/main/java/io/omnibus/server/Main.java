@@ -21,7 +21,8 @@ import java.util.concurrent.TimeUnit;
  */
 @Command(name = "omnibus", mixinStandardHelpOptions = true, version = "omnibus 0.1.0",
         description = "Omnibus, a multi-protocol messaging gateway (MQTT, AMQP 1.0, Kafka wire, OpenMessaging).",
-        subcommands = {Main.Start.class, Main.CheckConfig.class, Main.HashPassword.class})
+        subcommands = {Main.Start.class, Main.CheckConfig.class, Main.HashPassword.class, Main.Translation.class,
+            Main.ShowMessage.class})
 public final class Main implements Callable<Integer> {
     static final int EXIT_OK = 0;
     static final int EXIT_START_FAILED = 1;
@@ -73,6 +74,71 @@ public final class Main implements Callable<Integer> {
             spec.commandLine().getOut().println(io.omnibus.core.config.StaticUsers.hash(password));
             spec.commandLine().getOut().flush();
             return EXIT_OK;
+        }
+    }
+
+    @Command(name = "translation", description = "Prints the translation table (docs/translation.md): every field and "
+            + "protocol, or with --from and --to one pair's fields: kept, converted or lost.")
+    static final class Translation implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--from", description = "mqtt3, mqtt5, amqp, kafka or rocketmq")
+        String from;
+
+        @Option(names = "--to", description = "mqtt3, mqtt5, amqp, kafka or rocketmq")
+        String to;
+
+        @Override
+        public Integer call() {
+            io.omnibus.core.spi.TranslationTable table = io.omnibus.core.spi.TranslationTable.get();
+            java.io.PrintWriter out = spec.commandLine().getOut();
+            if (from == null && to == null) {
+                out.print(table.markdown());
+            } else if (!io.omnibus.core.spi.TranslationTable.PROTOCOLS.contains(from)
+                    || !io.omnibus.core.spi.TranslationTable.PROTOCOLS.contains(to)) {
+                spec.commandLine().getErr().println("omnibus: --from and --to must both be one of "
+                        + io.omnibus.core.spi.TranslationTable.PROTOCOLS);
+                return EXIT_BAD_CONFIG;
+            } else {
+                out.println("| field | in " + from + " | out in " + to + " | result |");
+                out.println("|---|---|---|---|");
+                for (io.omnibus.core.spi.TranslationTable.Outcome o : table.pair(from, to)) {
+                    out.println("| " + o.field() + " | " + o.from().carry().name().toLowerCase(java.util.Locale.ROOT) + ": "
+                            + o.from().how() + " | " + o.to().carry().name().toLowerCase(java.util.Locale.ROOT) + ": "
+                            + o.to().how() + " | " + o.result() + " |");
+                }
+            }
+            out.flush();
+            return EXIT_OK;
+        }
+    }
+
+    @Command(name = "message", description = "Shows a stored message as a protocol would deliver it, asking a running "
+            + "gateway's admin API: omnibus message sensors/kitchen@0:5 --as kafka")
+    static final class ShowMessage implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Parameters(index = "0", description = "ADDRESS@PARTITION:OFFSET")
+        String id;
+
+        @Option(names = "--as", required = true, description = "mqtt3, mqtt5, amqp, kafka or rocketmq")
+        String protocol;
+
+        @Option(names = "--admin", defaultValue = "http://127.0.0.1:8080", description = "the admin API (default ${DEFAULT-VALUE})")
+        String admin;
+
+        @Override
+        public Integer call() throws Exception {
+            String path = "/api/messages/" + java.net.URLEncoder.encode(id, java.nio.charset.StandardCharsets.UTF_8)
+                    + "/as/" + protocol;
+            java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(admin + path)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            (r.statusCode() == 200 ? spec.commandLine().getOut() : spec.commandLine().getErr()).println(r.body());
+            spec.commandLine().getOut().flush();
+            return r.statusCode() == 200 ? EXIT_OK : 1;
         }
     }
 

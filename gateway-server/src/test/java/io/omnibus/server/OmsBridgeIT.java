@@ -12,8 +12,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.paho.mqttv5.client.MqttClient;
-import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.eclipse.paho.mqttv5.common.packet.UserProperty;
@@ -76,12 +74,7 @@ class OmsBridgeIT {
         consumer.start();
         closing.add(consumer::shutdown);
 
-        MqttClient device = new MqttClient("tcp://127.0.0.1:" + gateway.port("mqtt"), "dev-oms", new MemoryPersistence());
-        device.connect(new MqttConnectionOptions());
-        closing.add(() -> {
-            device.disconnect();
-            device.close();
-        });
+        MqttClient device = ShippedGateway.mqtt(gateway, "dev-oms", closing);
         MqttMessage reading = new MqttMessage("19.0".getBytes(StandardCharsets.UTF_8));
         reading.setQos(1);
         MqttProperties props = new MqttProperties();

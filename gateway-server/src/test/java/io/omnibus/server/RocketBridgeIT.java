@@ -18,8 +18,6 @@ import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.MessageExt;
 import org.eclipse.paho.mqttv5.client.MqttClient;
-import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.eclipse.paho.mqttv5.common.packet.UserProperty;
@@ -86,12 +84,7 @@ class RocketBridgeIT {
         consumer.start();
         closing.add(consumer::shutdown);
 
-        MqttClient device = new MqttClient("tcp://127.0.0.1:" + gateway.port("mqtt"), "dev-3", new MemoryPersistence());
-        device.connect(new MqttConnectionOptions());
-        closing.add(() -> {
-            device.disconnect();
-            device.close();
-        });
+        MqttClient device = ShippedGateway.mqtt(gateway, "dev-3", closing);
         MqttMessage reading = new MqttMessage("21.5".getBytes(StandardCharsets.UTF_8));
         reading.setQos(1);
         MqttProperties props = new MqttProperties();

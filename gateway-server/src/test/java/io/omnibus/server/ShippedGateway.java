@@ -28,6 +28,20 @@ final class ShippedGateway {
         return Gateway.start(config, factories).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
 
+    /** A connected Paho MQTT 5 client of the gateway, closed with the others. */
+    static org.eclipse.paho.mqttv5.client.MqttClient mqtt(Gateway gateway, String clientId, List<AutoCloseable> clients)
+            throws Exception {
+        org.eclipse.paho.mqttv5.client.MqttClient c = new org.eclipse.paho.mqttv5.client.MqttClient(
+                "tcp://127.0.0.1:" + gateway.port("mqtt"), clientId,
+                new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
+        c.connect(new org.eclipse.paho.mqttv5.client.MqttConnectionOptions());
+        clients.add(() -> {
+            c.disconnect();
+            c.close();
+        });
+        return c;
+    }
+
     /** Closes the clients, last opened first, then stops the gateway. */
     static void stop(Gateway gateway, List<AutoCloseable> clients) throws Exception {
         for (int i = clients.size() - 1; i >= 0; i--) {

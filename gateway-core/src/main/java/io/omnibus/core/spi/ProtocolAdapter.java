@@ -16,4 +16,14 @@ public interface ProtocolAdapter {
     default Map<String, Object> status() {
         return Map.of();
     }
+
+    /**
+     * A stored message as this protocol would deliver it, for {@code /api/messages/.../as/PROTOCOL}: the
+     * protocol's own names for what it carries (topic, key, properties, headers, body kind), through the same
+     * translation as a delivery. {@code variant} is the protocol's version when it has several (MQTT: {@code mqtt3},
+     * {@code mqtt5}). Null when the adapter does not show messages.
+     */
+    default Map<String, Object> render(Envelope envelope, String variant) {
+        return null;
+    }
 }
