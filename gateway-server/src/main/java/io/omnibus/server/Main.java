@@ -105,8 +105,8 @@ public final class Main implements Callable<Integer> {
                 out.println("|---|---|---|---|");
                 for (io.omnibus.core.spi.TranslationTable.Outcome o : table.pair(from, to)) {
                     out.println("| " + o.field() + " | " + o.from().carry().name().toLowerCase(java.util.Locale.ROOT) + ": "
-                            + o.from().how() + " | " + o.to().carry().name().toLowerCase(java.util.Locale.ROOT) + ": "
-                            + o.to().how() + " | " + o.result() + " |");
+                            + o.from().how().replace("|", "\\|") + " | " + o.to().carry().name().toLowerCase(java.util.Locale.ROOT)
+                            + ": " + o.to().how().replace("|", "\\|") + " | " + o.result() + " |");
                 }
             }
             out.flush();

@@ -114,7 +114,9 @@ public final class TranslationTable {
             b.append("| `").append(f.name()).append("` | ").append(f.meaning()).append(" |");
             for (String p : PROTOCOLS) {
                 Cell c = f.cell(p);
-                b.append(" **").append(c.carry().name().toLowerCase(Locale.ROOT)).append("**: ").append(c.how()).append(" |");
+                // a '|' inside a table cell, even in a code span, ends the cell unless escaped
+                b.append(" **").append(c.carry().name().toLowerCase(Locale.ROOT)).append("**: ")
+                        .append(c.how().replace("|", "\\|")).append(" |");
             }
             b.append('\n');
         }
