@@ -66,7 +66,8 @@ final class FetchHandler {
         int asked = request.maxBytes() <= 0 ? Integer.MAX_VALUE : request.maxBytes();
         int full = Math.min(asked, server.config.fetchMaxBytes());
         int[] budget = {full};
-        return readAll(wanted, 0, full, budget, reads).compose(v -> {
+        List<io.omnibus.core.spi.Envelope> delivered = new ArrayList<>(); // this round's: counted if it is the answer
+        return readAll(wanted, 0, full, budget, reads, delivered).compose(v -> {
             List<PartitionData> parts = new ArrayList<>(wanted.size());
             long bytes = 0;
             boolean errors = false;
@@ -78,25 +79,33 @@ final class FetchHandler {
             }
             long left = deadline - System.currentTimeMillis();
             if (bytes >= Math.max(1, request.minBytes()) || errors || left <= 0 || wanted.isEmpty()) {
-                return Future.succeededFuture(answer(wanted, parts));
+                return Future.succeededFuture(answered(wanted, parts, delivered));
             }
             return awaitAny(wanted, parts, left).compose(appended -> appended
                     ? round(wanted, request, deadline)
-                    : Future.succeededFuture(answer(wanted, parts)));
+                    : Future.succeededFuture(answered(wanted, parts, delivered)));
         });
     }
 
+    /** The answer, with what it hands out counted for the translation losses. */
+    private FetchResponseData answered(List<Wanted> wanted, List<PartitionData> parts,
+                                       List<io.omnibus.core.spi.Envelope> delivered) {
+        delivered.forEach(e -> server.losses.delivered(e, "kafka"));
+        return answer(wanted, parts);
+    }
+
     /** Partitions are read one after the other so the request's byte budget is shared in order. */
-    private Future<Void> readAll(List<Wanted> wanted, int i, int full, int[] budget, List<Future<PartitionData>> out) {
+    private Future<Void> readAll(List<Wanted> wanted, int i, int full, int[] budget, List<Future<PartitionData>> out,
+                                 List<io.omnibus.core.spi.Envelope> delivered) {
         if (i == wanted.size()) {
             return Future.succeededFuture();
         }
-        Future<PartitionData> f = read(wanted.get(i), budget, budget[0] == full); // nothing taken yet: KIP-74
+        Future<PartitionData> f = read(wanted.get(i), budget, budget[0] == full, delivered); // nothing taken yet: KIP-74
         out.add(f);
-        return f.compose(d -> readAll(wanted, i + 1, full, budget, out));
+        return f.compose(d -> readAll(wanted, i + 1, full, budget, out, delivered));
     }
 
-    private Future<PartitionData> read(Wanted w, int[] budget, boolean first) {
+    private Future<PartitionData> read(Wanted w, int[] budget, boolean first, List<io.omnibus.core.spi.Envelope> delivered) {
         PartitionData d = new PartitionData().setPartitionIndex(w.partition).setHighWatermark(-1).setLastStableOffset(-1)
                 .setLogStartOffset(-1).setRecords(MemoryRecords.EMPTY).setPreferredReadReplica(-1)
                 .setAbortedTransactions(null);
@@ -123,7 +132,7 @@ final class FetchHandler {
         return collect(w, w.offset, end, limit, first, taken, new int[1]).map(v -> {
             if (!taken.isEmpty()) {
                 MemoryRecords records = RecordTranslation.toRecords(taken);
-                taken.forEach(t -> server.losses.delivered(t.envelope(), "kafka"));
+                taken.forEach(t -> delivered.add(t.envelope()));
                 budget[0] -= records.sizeInBytes();
                 d.setRecords(records);
             }

@@ -25,11 +25,12 @@ import java.util.List;
  * <p>In: key → key, value → payload, headers → headers in order (a UTF-8 value as text, so MQTT and AMQP
  * clients see it as a user / application property; any other value as bytes), timestamp → created at (the
  * arrival time when the batch says LogAppendTime or has none). A null value (a tombstone) is kept as the
- * header {@code kafka.null-value}; a null header value arrives as an empty one.
+ * header {@code kafka.null-value}; a null header value arrives as an empty one. The headers {@code content-type}
+ * (UTF-8), {@code correlation-id} and {@code reply-to} (UTF-8) are those envelope fields, not headers.
  *
- * <p>Out: the inverse; headers named {@code kafka.*} are not sent. Fields other protocols set that Kafka has no
- * place for go out as headers: content type as {@code content-type}, correlation as {@code correlation-id}
- * (bytes), reply-to as {@code reply-to}, unless a header of that name is already there.
+ * <p>Out: the inverse; headers named {@code kafka.*} are not sent. The content type, correlation and reply-to
+ * go out as the headers {@code content-type}, {@code correlation-id} (bytes) and {@code reply-to}, after the
+ * others (a record that brought them elsewhere in its header order gets them back at the end).
  */
 final class RecordTranslation {
     static final String NULL_VALUE = "kafka.null-value";

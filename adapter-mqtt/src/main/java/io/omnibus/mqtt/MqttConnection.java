@@ -787,7 +787,6 @@ final class MqttConnection {
         boolean retain = o.retainedOnSubscribe() || (o.sub().retainAsPublished() && e.retain());
         MqttProperties props = v5 ? Translation.properties(e, o.sub().subscriptionId(), System.currentTimeMillis())
                 : MqttProperties.NO_PROPERTIES;
-        server.losses.delivered(e, v5 ? "mqtt5" : "mqtt3");
         ByteBuffer payload = e.payload();
         long size = 2L + e.address().name().length() * 3L + payload.remaining() + 64 + propertiesSize(props);
         if (size > clientMaxPacketSize) {
@@ -797,6 +796,7 @@ final class MqttConnection {
             settle(o);
             return;
         }
+        server.losses.delivered(e, v5 ? "mqtt5" : "mqtt3");
         int packetId = 0;
         if (qos > 0) {
             packetId = nextPacketId();

@@ -179,7 +179,7 @@ final class MqttServer implements ProtocolAdapter {
         out.put("topic", e.address().name());
         out.put("qos", Translation.qosOf(e));
         out.put("retain", e.retain());
-        out.put("dup", e.deliveryCount() > 0);
+        out.put("dup", e.deliveryCount() > 0 && Translation.qosOf(e) > 0);
         if (v5) {
             Map<String, Object> props = new java.util.LinkedHashMap<>();
             for (io.netty.handler.codec.mqtt.MqttProperties.MqttProperty<?> p

@@ -135,6 +135,7 @@ final class Consuming {
                 if (e.isExpired(now) || !matches(tags, e)) {
                     continue;
                 }
+                server.losses.delivered(e, "rocketmq");
                 for (ByteBuffer b : server.wire(q.topic(), q.id(), entry.offset(),
                         Routing.physical(q.address(), q.id(), entry.offset()), e)
                         .encodeStored(server.hostBytes(), server.advertisedPort())) {

@@ -71,9 +71,11 @@ final class OpenMessagingServer implements ProtocolAdapter {
                         + "32767 bytes of them").register(ctx.meters());
     }
 
-    /** A stored envelope as a RocketMQ consumer gets it (properties cut to RocketMQ's limit, counted). */
+    /**
+     * A stored envelope as a RocketMQ client gets it (properties cut to RocketMQ's limit, counted); pulls count what
+     * they deliver in omnibus.translation.losses themselves (a view or a check-back is no delivery).
+     */
     WireMessage wire(String topic, int queue, long offset, long physical, io.omnibus.core.spi.Envelope e) {
-        losses.delivered(e, "rocketmq");
         return Translation.toWire(topic, queue, offset, physical, e, propertiesCut::increment);
     }
 

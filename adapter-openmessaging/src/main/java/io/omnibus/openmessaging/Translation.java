@@ -40,7 +40,7 @@ final class Translation {
             "MIN_OFFSET", "MAX_OFFSET", "CONSUME_START_TIME", "MSG_REGION", "TRACE_ON", "TRAN_PREPARED_QUEUE_OFFSET",
             "TRANSACTION_CHECK_TIMES", "CHECK_IMMUNITY_TIME_IN_SECONDS", "RECONSUME_TIME", "CLUSTER", "INSTANCE_ID",
             MessageProperty.TIMER_DELIVER_MS, MessageProperty.TIMER_DELAY_SEC, MessageProperty.TIMER_DELAY_MS, MessageProperty.START_DELIVER_TIME, "__transactionId__",
-            "MessageProperty.UNIQ_KEY", MessageProperty.KEYS, MessageProperty.TAGS, MessageProperty.CORRELATION_ID, CONTENT_TYPE, REPLY_TO);
+            MessageProperty.UNIQ_KEY, MessageProperty.KEYS, MessageProperty.TAGS, MessageProperty.CORRELATION_ID, CONTENT_TYPE, REPLY_TO);
 
     private Translation() {
     }

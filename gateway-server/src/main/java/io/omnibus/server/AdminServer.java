@@ -86,9 +86,9 @@ final class AdminServer {
             json(ctx, fields);
             return;
         }
-        if (!io.omnibus.core.spi.TranslationTable.PROTOCOLS.contains(from)
+        if (from == null || to == null || !io.omnibus.core.spi.TranslationTable.PROTOCOLS.contains(from)
                 || !io.omnibus.core.spi.TranslationTable.PROTOCOLS.contains(to)) {
-            error(ctx, 400, "from and to must both be one of " + io.omnibus.core.spi.TranslationTable.PROTOCOLS);
+            error(ctx, 400, "from and to must both be given, each one of " + io.omnibus.core.spi.TranslationTable.PROTOCOLS);
             return;
         }
         JsonArray rows = new JsonArray();
@@ -103,9 +103,17 @@ final class AdminServer {
         return new JsonObject().put("carry", c.carry().name().toLowerCase(java.util.Locale.ROOT)).put("how", c.how());
     }
 
-    /** {@code /api/messages/{address}@{partition}:{offset}/as/{protocol}}: a stored message as that protocol delivers it. */
+    /**
+     * {@code /api/messages/{address}@{partition}:{offset}/as/{protocol}}: a stored message as that protocol delivers it.
+     * Message contents: answered to requests from this machine only (the admin port has no authentication).
+     */
     private void messageAs(RoutingContext ctx) {
-        String id = java.net.URLDecoder.decode(ctx.pathParam("param0"), java.nio.charset.StandardCharsets.UTF_8);
+        String host = ctx.request().remoteAddress() == null ? "" : ctx.request().remoteAddress().hostAddress();
+        if (!(host.equals("127.0.0.1") || host.equals("0:0:0:0:0:0:0:1") || host.equals("::1"))) {
+            error(ctx, 403, "message contents are shown to requests from the gateway's own machine only");
+            return;
+        }
+        String id = ctx.pathParam("param0"); // already decoded by the router
         String protocol = ctx.pathParam("param1");
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("(.+)@(\\d+):(\\d+)").matcher(id);
         if (!m.matches()) {
@@ -129,26 +137,41 @@ final class AdminServer {
             error(ctx, 400, e.getMessage());
             return;
         }
-        int partition = Integer.parseInt(m.group(2));
-        long offset = Long.parseLong(m.group(3));
+        int partition;
+        long offset;
+        try {
+            partition = Integer.parseInt(m.group(2));
+            offset = Long.parseLong(m.group(3));
+        } catch (NumberFormatException e) {
+            error(ctx, 400, "partition or offset out of range in " + id);
+            return;
+        }
         if (partition >= broker.logs().partitionCount(address)) {
             error(ctx, 404, "no partition " + partition + " of " + address);
             return;
         }
         broker.logs().read(address, partition, offset, 1).onComplete(ar -> {
-            if (ar.failed() || ar.result().isEmpty() || ar.result().get(0).offset() != offset) {
-                error(ctx, 404, "no message at " + id);
-                return;
+            try {
+                if (ar.failed()) {
+                    error(ctx, 500, "the store could not read " + id + ": " + ar.cause().getMessage());
+                    return;
+                }
+                if (ar.result().isEmpty() || ar.result().get(0).offset() != offset) {
+                    error(ctx, 404, "no message at " + id);
+                    return;
+                }
+                io.omnibus.core.spi.Envelope e = ar.result().get(0).envelope();
+                java.util.Map<String, Object> shown = adapter.render(e, protocol);
+                if (shown == null) {
+                    error(ctx, 404, "the " + protocol + " adapter does not show messages");
+                    return;
+                }
+                JsonObject body = new JsonObject().put("id", id).put("origin", e.origin() == null ? null : e.origin().protocol())
+                        .put("as", JsonObject.mapFrom(shown));
+                ctx.response().putHeader("content-type", "application/json").end(body.encodePrettily());
+            } catch (RuntimeException err) {
+                error(ctx, 500, "showing " + id + " as " + protocol + " failed: " + err);
             }
-            io.omnibus.core.spi.Envelope e = ar.result().get(0).envelope();
-            java.util.Map<String, Object> shown = adapter.render(e, protocol);
-            if (shown == null) {
-                error(ctx, 404, "the " + protocol + " adapter does not show messages");
-                return;
-            }
-            JsonObject body = new JsonObject().put("id", id).put("origin", e.origin() == null ? null : e.origin().protocol())
-                    .put("as", JsonObject.mapFrom(shown));
-            ctx.response().putHeader("content-type", "application/json").end(body.encodePrettily());
         });
     }
 

@@ -95,7 +95,7 @@ public final class Main implements Callable<Integer> {
             java.io.PrintWriter out = spec.commandLine().getOut();
             if (from == null && to == null) {
                 out.print(table.markdown());
-            } else if (!io.omnibus.core.spi.TranslationTable.PROTOCOLS.contains(from)
+            } else if (from == null || to == null || !io.omnibus.core.spi.TranslationTable.PROTOCOLS.contains(from)
                     || !io.omnibus.core.spi.TranslationTable.PROTOCOLS.contains(to)) {
                 spec.commandLine().getErr().println("omnibus: --from and --to must both be one of "
                         + io.omnibus.core.spi.TranslationTable.PROTOCOLS);
@@ -131,10 +131,12 @@ public final class Main implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
+            // a path segment: spaces as %20, not the form encoding's '+'
             String path = "/api/messages/" + java.net.URLEncoder.encode(id, java.nio.charset.StandardCharsets.UTF_8)
-                    + "/as/" + protocol;
+                    .replace("+", "%20") + "/as/" + protocol;
             java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
-                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(admin + path)).build(),
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(admin + path))
+                            .timeout(java.time.Duration.ofSeconds(30)).build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString());
             (r.statusCode() == 200 ? spec.commandLine().getOut() : spec.commandLine().getErr()).println(r.body());
             spec.commandLine().getOut().flush();

@@ -72,7 +72,7 @@ class TranslationApiIT {
         m.setProperties(p);
         device.publish("plant/line 4/temp", m);
 
-        String id = URLEncoder.encode("plant/line 4/temp@0:0", StandardCharsets.UTF_8);
+        String id = URLEncoder.encode("plant/line 4/temp@0:0", StandardCharsets.UTF_8).replace("+", "%20");
         JsonObject kafka = new JsonObject(get("/api/messages/" + id + "/as/kafka").body()).getJsonObject("as");
         assertThat(kafka.getString("topic")).isEqualTo("plant.line_x204.temp");
         assertThat(kafka.getJsonArray("headers").stream().map(JsonObject.class::cast).map(h -> h.getString("name")))
@@ -89,8 +89,13 @@ class TranslationApiIT {
         assertThat(mqtt3.getInteger("qos")).isEqualTo(1);
         assertThat(mqtt3.containsKey("properties")).isFalse(); // MQTT 3.1.1 has none
         assertThat(get("/api/messages/" + id + "/as/nats").statusCode()).isEqualTo(400);
-        assertThat(get("/api/messages/" + URLEncoder.encode("plant/line 4/temp@0:9", StandardCharsets.UTF_8) + "/as/kafka")
-                .statusCode()).isEqualTo(404);
+        assertThat(get("/api/messages/" + URLEncoder.encode("plant/line 4/temp@0:9", StandardCharsets.UTF_8).replace("+", "%20")
+                + "/as/kafka").statusCode()).isEqualTo(404);
+        assertThat(get("/api/translation?from=mqtt5").statusCode()).isEqualTo(400);
+        device.publish("100%/done", m); // a '%' in an address, encoded in the path
+        org.awaitility.Awaitility.await().until(() -> get("/api/messages/100%25%2Fdone@0:0/as/kafka").statusCode() == 200);
+        assertThat(new JsonObject(get("/api/messages/100%25%2Fdone@0:0/as/kafka").body()).getJsonObject("as")
+                .getString("topic")).isEqualTo("100_x25.done");
         assertThat(get("/api/messages/nonsense/as/kafka").statusCode()).isEqualTo(400);
 
         // an MQTT 3.1.1 subscriber cannot get the user property, content type or payload format: counted
@@ -119,5 +124,7 @@ class TranslationApiIT {
         StringWriter err = new StringWriter();
         cli.setErr(new PrintWriter(err));
         assertThat(cli.execute("translation", "--from", "amqp", "--to", "x")).isNotZero();
+        assertThat(cli.execute("translation", "--from", "amqp")).isNotZero();
+        assertThat(err.toString()).contains("must both be one of").doesNotContain("Exception");
     }
 }

@@ -27,6 +27,8 @@ public final class TranslationLosses {
 
     private static final Predicate<Envelope> NEVER = e -> false;
     private static final List<Check> CHECKS = checks();
+    /** By target protocol: only the checks that can find a loss there (its LOST and TEXT fields). */
+    private static final Map<String, List<Check>> BY_TARGET = byTarget();
 
     private final MeterRegistry meters;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
@@ -37,20 +39,39 @@ public final class TranslationLosses {
 
     /** A message goes out in protocol {@code to} (one of {@link TranslationTable#PROTOCOLS}). */
     public void delivered(Envelope e, String to) {
-        String from = fromOf(e);
-        for (Check c : CHECKS) {
-            TranslationTable.Cell target = c.field().cell(to);
-            if (target.carry() == TranslationTable.Carry.NATIVE || target.carry() == TranslationTable.Carry.CONVERTED) {
-                continue;
+        List<Check> checks = BY_TARGET.get(to);
+        if (checks == null) {
+            throw new IllegalArgumentException("no protocol " + to + "; the table's are " + TranslationTable.PROTOCOLS);
+        }
+        String from = null;
+        for (int i = 0; i < checks.size(); i++) {
+            Check c = checks.get(i);
+            if (from == null) {
+                from = fromOf(e);
             }
-            if (from != null && c.field().cell(from).carry() == TranslationTable.Carry.LOST) {
+            if (!from.equals("broker") && c.field().cell(from).carry() == TranslationTable.Carry.LOST) {
                 continue; // the producer's protocol could not give it: nothing of the producer's is lost
             }
-            boolean lost = target.carry() == TranslationTable.Carry.LOST ? c.present().test(e) : c.binary().test(e);
+            boolean lost = c.field().cell(to).carry() == TranslationTable.Carry.LOST ? c.present().test(e) : c.binary().test(e);
             if (lost) {
-                count(from == null ? "broker" : familyOf(from), to, c.field().name());
+                count(familyOf(from), to, c.field().name());
             }
         }
+    }
+
+    private static Map<String, List<Check>> byTarget() {
+        Map<String, List<Check>> out = new java.util.HashMap<>();
+        for (String to : TranslationTable.PROTOCOLS) {
+            List<Check> mine = new java.util.ArrayList<>();
+            for (Check c : CHECKS) {
+                TranslationTable.Carry carry = c.field().cell(to).carry();
+                if (carry == TranslationTable.Carry.LOST || carry == TranslationTable.Carry.TEXT) {
+                    mine.add(c);
+                }
+            }
+            out.put(to, List.copyOf(mine));
+        }
+        return Map.copyOf(out);
     }
 
     private void count(String from, String to, String field) {
@@ -60,15 +81,39 @@ public final class TranslationLosses {
                 .register(meters)).increment();
     }
 
-    /** The table's protocol a message came in (MQTT as MQTT 5, its superset), or null for the broker's own. */
+    /** The table's protocol a message came in (MQTT as MQTT 5, its superset), or {@code broker} for the broker's own. */
     private static String fromOf(Envelope e) {
         String p = e.origin() == null ? "" : e.origin().protocol();
         return switch (p) {
             case "mqtt" -> "mqtt5";
             case "amqp", "kafka" -> p;
             case "openmessaging" -> "rocketmq";
-            default -> null;
+            default -> "broker";
         };
+    }
+
+    /** A header an adapter keeps for itself ({@code mqtt.qos}, {@code amqp.*}, ...): not the user's, not counted. */
+    private static boolean own(Header h) {
+        String n = h.name();
+        return n.startsWith("mqtt.") || n.startsWith("amqp.") || n.startsWith("kafka.") || n.startsWith("rocketmq.");
+    }
+
+    private static boolean userHeaders(Envelope e) {
+        for (Header h : e.headers()) {
+            if (!own(h)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean binaryUserHeaders(Envelope e) {
+        for (Header h : e.headers()) {
+            if (!own(h) && !h.isText()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String familyOf(String protocol) {
@@ -81,8 +126,7 @@ public final class TranslationLosses {
                 new Check(t.field("message-id"), e -> e.messageId() != null, NEVER),
                 new Check(t.field("key"), Envelope::hasKey, e -> e.hasKey() && !utf8(e.key())),
                 new Check(t.field("payload-utf8"), Envelope::payloadUtf8, NEVER),
-                new Check(t.field("headers"), e -> !e.headers().isEmpty(),
-                        e -> e.headers().stream().anyMatch(h -> !h.isText())),
+                new Check(t.field("headers"), TranslationLosses::userHeaders, TranslationLosses::binaryUserHeaders),
                 new Check(t.field("content-type"), e -> e.contentType() != null, NEVER),
                 new Check(t.field("correlation"), e -> e.correlation() != null,
                         e -> e.correlation() != null && !utf8(e.correlation())),
