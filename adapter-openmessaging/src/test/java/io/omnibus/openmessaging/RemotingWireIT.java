@@ -179,7 +179,9 @@ class RemotingWireIT extends RocketTestBase {
                     .field("commitOffset", 0).field("suspendTimeoutMillis", 20_000).field("subscription", "*")
                     .field("expressionType", "TAG");
             consumer.send(held);
-            Thread.sleep(200); // the pull is waiting at the gateway
+            // the second pull reached the gateway (and, there being nothing at offset 1, is held)
+            org.awaitility.Awaitility.await().until(() -> gw.meters.counter("omnibus.openmessaging.requests", "code",
+                    String.valueOf(RequestCode.PULL_MESSAGE)).count() == 2);
             assertThat(send(producer, "held", 0, null, "second", 0).code()).isEqualTo(ResponseCode.SUCCESS);
             RemotingCommand reply = consumer.read();
             assertThat(reply.opaque()).isEqualTo(held.opaque());

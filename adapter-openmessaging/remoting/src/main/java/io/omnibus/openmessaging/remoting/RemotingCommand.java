@@ -160,9 +160,6 @@ public final class RemotingCommand {
         return v == null || v.isEmpty() ? absent : parse(name, v, Long.MIN_VALUE, Long.MAX_VALUE);
     }
 
-    public boolean booleanField(String name) {
-        return Boolean.parseBoolean(fields.get(name));
-    }
 
     private static long parse(String name, String v, long min, long max) {
         try {

@@ -119,15 +119,6 @@ public record WireMessage(String topic, int queueId, int flag, int sysFlag, long
         return out;
     }
 
-    /** One batch item, as a client writes it. */
-    public static ByteBuffer encodeBatchItem(BatchItem item) {
-        byte[] props = propertiesString(item.properties()).getBytes(StandardCharsets.UTF_8);
-        int bodyLength = item.body().remaining();
-        int total = 4 + 4 + 4 + 4 + 4 + bodyLength + 2 + props.length;
-        return ByteBuffer.allocate(total).putInt(total).putInt(0).putInt(0).putInt(item.flag()).putInt(bodyLength)
-                .put(item.body().duplicate()).putShort((short) props.length).put(props).flip();
-    }
-
     /**
      * The stored layout, in three parts so the body is written without a copy: what precedes the body (ending
      * with its length), the body, and what follows it (topic, properties).
