@@ -15,15 +15,19 @@ import java.time.Duration;
  * @param ackTimeout         an unacknowledged delivery older than this is redelivered; zero turns it off
  * @param deadLetterAddress  where dead letters go, with {@code {address}} and {@code {subscription}}
  *                           replaced; empty discards them (still counted)
- * @param maxPending         most messages waiting in the subscription (not counting in-flight ones)
+ * @param maxPending         most non-durable messages (QoS 0, pre-settled) waiting in the subscription, past which
+ *                           {@code overflow} applies; durable messages wait in the log whatever their number
+ * @param overflow           what happens past {@code maxPending}: drop (non-durable messages only) or hold the
+ *                           producers' acknowledgements until the backlog is below it
+ * @param readAhead          most messages read from the log into memory ahead of the consumers' settlements
  */
 public record DeliveryPolicy(DispatchPolicy dispatch, int maxDeliveries, Duration redeliveryDelay,
                              double redeliveryMultiplier, Duration maxRedeliveryDelay, Duration ackTimeout,
-                             String deadLetterAddress, int maxPending, Overflow overflow) {
+                             String deadLetterAddress, int maxPending, Overflow overflow, int readAhead) {
 
     public static final DeliveryPolicy DEFAULT = new DeliveryPolicy(DispatchPolicy.ROUND_ROBIN, 10,
             Duration.ofMillis(100), 2.0, Duration.ofSeconds(30), Duration.ZERO, "$dlq/{address}", 100_000,
-            Overflow.DROP_OLDEST);
+            Overflow.DROP_OLDEST, 1000);
 
     /** Backoff before the attempt that follows {@code failedAttempts} failures (1 for the first redelivery). */
     public long backoffMillis(int failedAttempts) {
@@ -41,6 +45,6 @@ public record DeliveryPolicy(DispatchPolicy dispatch, int maxDeliveries, Duratio
 
     public DeliveryPolicy withDispatch(DispatchPolicy d) {
         return new DeliveryPolicy(d, maxDeliveries, redeliveryDelay, redeliveryMultiplier, maxRedeliveryDelay,
-                ackTimeout, deadLetterAddress, maxPending, overflow);
+                ackTimeout, deadLetterAddress, maxPending, overflow, readAhead);
     }
 }

@@ -16,13 +16,13 @@ import java.util.Set;
  */
 public record PolicyRule(DispatchPolicy dispatch, Integer maxDeliveries, Duration redeliveryDelay,
                          Double redeliveryMultiplier, Duration maxRedeliveryDelay, Duration ackTimeout,
-                         String deadLetterAddress, Integer maxPending, Overflow overflow) {
+                         String deadLetterAddress, Integer maxPending, Overflow overflow, Integer readAhead) {
 
     public static final Set<String> KEYS = Set.of("dispatch", "max-deliveries", "redelivery-delay",
             "redelivery-multiplier", "max-redelivery-delay", "ack-timeout", "dead-letter-address", "max-pending",
-            "overflow");
+            "overflow", "read-ahead");
 
-    public static final PolicyRule NONE = new PolicyRule(null, null, null, null, null, null, null, null, null);
+    public static final PolicyRule NONE = new PolicyRule(null, null, null, null, null, null, null, null, null, null);
 
     /** Reads the delivery keys of one section; other keys are the caller's to check. */
     public static PolicyRule read(ConfigSection s) {
@@ -63,7 +63,8 @@ public record PolicyRule(DispatchPolicy dispatch, Integer maxDeliveries, Duratio
                 s.has("ack-timeout") ? s.getDuration("ack-timeout", null) : null,
                 dla,
                 s.has("max-pending") ? s.getInt("max-pending", 0, 1, Integer.MAX_VALUE) : null,
-                overflow);
+                overflow,
+                s.has("read-ahead") ? s.getInt("read-ahead", 0, 1, 1_000_000) : null);
     }
 
     /** This rule's keys over {@code base}. */
@@ -77,7 +78,8 @@ public record PolicyRule(DispatchPolicy dispatch, Integer maxDeliveries, Duratio
                 ackTimeout != null ? ackTimeout : base.ackTimeout(),
                 deadLetterAddress != null ? deadLetterAddress : base.deadLetterAddress(),
                 maxPending != null ? maxPending : base.maxPending(),
-                overflow != null ? overflow : base.overflow());
+                overflow != null ? overflow : base.overflow(),
+                readAhead != null ? readAhead : base.readAhead());
     }
 
     static Set<String> with(Set<String> keys, String... more) {

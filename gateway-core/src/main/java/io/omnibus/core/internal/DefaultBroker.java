@@ -531,8 +531,8 @@ public final class DefaultBroker implements Broker {
     // ---- recovery and shutdown ----------------------------------------------------------------------
 
     /**
-     * Brings back topics and durable subscriptions after a restart: each subscription's backlog is
-     * read back from the log, from its cursor on, skipping what it had acknowledged.
+     * Brings back topics and durable subscriptions after a restart: each subscription resumes on its cursors,
+     * and its backlog is read from the log as its consumers take it.
      */
     private Future<Void> recover() {
         store.states(RETAINED).forEach((address, bytes) -> {
@@ -576,33 +576,25 @@ public final class DefaultBroker implements Broker {
         });
     }
 
+    /**
+     * Puts a recovered subscription back on its cursors: each partition it has a cursor for is read from there on;
+     * a partition it matches without a cursor began after the subscription was made (a new subscription's cursors
+     * start at the end of every partition it matched then), so it is read from its start. Messages are read back
+     * when consumers attach; until then they are lag.
+     */
     private Future<Void> replay(SubscriptionQueue q, Map<TopicPartition, CursorState> cursors) {
-        List<TopicPartition> partitions = new ArrayList<>(cursors.keySet());
-        partitions.sort(Comparator.comparing(TopicPartition::toString));
         Promise<Void> done = Promise.promise();
         Contexts.run(q.ctx, () -> {
             cursors.forEach(q::restoreCursor);
-            List<Future<?>> reads = new ArrayList<>();
-            for (TopicPartition tp : partitions) {
-                reads.add(readAll(q, tp, cursors.get(tp).ackedBelow()));
+            for (TopicPartition tp : store.partitions()) {
+                if (!cursors.containsKey(tp) && q.filter.matches(tp.address())) {
+                    q.discoverPartition(tp, store.startOffset(tp));
+                }
             }
-            Future.all(reads).<Void>mapEmpty().onComplete(done);
+            q.recovered();
+            done.complete();
         });
         return done.future();
-    }
-
-    private Future<Void> readAll(SubscriptionQueue q, TopicPartition tp, long from) {
-        long end = store.endOffset(tp);
-        if (from >= end) {
-            return Future.succeededFuture();
-        }
-        return store.read(tp, from, 1024).compose(batch -> {
-            if (batch.isEmpty()) {
-                return Future.<Void>succeededFuture();
-            }
-            batch.forEach(q::offer);
-            return readAll(q, tp, batch.get(batch.size() - 1).offset() + 1);
-        });
     }
 
     /**

@@ -37,13 +37,16 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * One subscription: the messages routed to it, the consumers sharing them, and what each consumer
- * has not settled yet. All state is confined to {@link #ctx}; every entry point hands its work there.
+ * One subscription: a cursor on the partition logs its filter matches ({@link LogCursors}), the consumers
+ * sharing its messages, and what each consumer has not settled yet. All state is confined to {@link #ctx};
+ * every entry point hands its work there.
  *
- * <p>Waiting messages live in three places: {@code fresh} (first attempts, arrival order),
- * {@code returned} (messages given back, by arrival order, served first) and {@code scheduled}
- * (not before a time: deliver-at, or redelivery backoff). Acknowledgements move a
- * {@link SubscriptionCursor} per partition, which a durable store persists.
+ * <p>The backlog is the log. Messages taken into memory live in three places: {@code fresh} (first attempts,
+ * log order), {@code returned} (messages given back, served first) and {@code scheduled} (not before a time:
+ * deliver-at, or redelivery backoff). At most {@code read-ahead} of them wait in memory, and only while consumers
+ * are attached; the rest stay in the log and are read back as consumers settle. Durable messages are never
+ * dropped for a slow or absent consumer; {@code max-pending} and its {@code overflow} bound non-durable ones.
+ * Acknowledgements move the cursors, which the store journals for a durable subscription.
  */
 final class SubscriptionQueue implements Subscription {
     private static final Logger LOG = LoggerFactory.getLogger(SubscriptionQueue.class);
@@ -70,7 +73,9 @@ final class SubscriptionQueue implements Subscription {
     private final PriorityQueue<Pending> scheduled = new PriorityQueue<>(BY_READY_AT);
     private final LinkedHashMap<Long, InFlight> inFlight = new LinkedHashMap<>();
     private final List<ConsumerState> consumers = new ArrayList<>();
-    private final Map<TopicPartition, SubscriptionCursor> cursors = new HashMap<>();
+    private final LogCursors cursors;
+    /** Non-durable messages waiting (in memory or in the log), oldest first: what {@code max-pending} bounds. */
+    private final ArrayDeque<StoredMessage> volatileWaiting = new ArrayDeque<>();
     private final Map<ByteBuffer, KeyState> keys = new HashMap<>();
     private final ArrayDeque<PullRequest> pullers = new ArrayDeque<>();
     private long nextSeq;
@@ -82,7 +87,7 @@ final class SubscriptionQueue implements Subscription {
     private boolean deleted;
 
     // Read by the admin API and gauges from other threads; written only on ctx.
-    private volatile int backlog;
+    private volatile long backlog;
     private volatile int unacked;
     private volatile int consumerCount;
     private volatile long delivered;
@@ -132,6 +137,7 @@ final class SubscriptionQueue implements Subscription {
         this.durable = durable;
         this.ctx = ctx;
         this.policy = policy;
+        this.cursors = new LogCursors(name, durable, broker.store(), ctx, broker.vertx());
     }
 
     @Override
@@ -154,7 +160,7 @@ final class SubscriptionQueue implements Subscription {
                 backlog, unacked, delivered, acked, redelivered, deadLettered, expired, dropped);
     }
 
-    int backlog() {
+    long backlog() {
         return backlog;
     }
 
@@ -165,7 +171,7 @@ final class SubscriptionQueue implements Subscription {
         incoming.incrementAndGet();
         Contexts.run(ctx, () -> {
             incoming.decrementAndGet();
-            enqueue(m);
+            arrive(m);
         });
     }
 
@@ -175,7 +181,34 @@ final class SubscriptionQueue implements Subscription {
     /** Restores a cursor read back from the store, before any message is offered. */
     void restoreCursor(TopicPartition tp, CursorState state) {
         Contexts.check(ctx, "subscription " + name);
-        cursors.put(tp, SubscriptionCursor.from(state));
+        cursors.restore(tp, state);
+    }
+
+    /** After a restart: a partition the subscription matches and has no cursor for began after it; all of it is its. */
+    void discoverPartition(TopicPartition tp, long from) {
+        Contexts.check(ctx, "subscription " + name);
+        cursors.discover(tp, from);
+    }
+
+    /** Recovery is done with this subscription: its backlog (the log past its cursors) is shown from now on. */
+    void recovered() {
+        Contexts.check(ctx, "subscription " + name);
+        updateGauges();
+    }
+
+    /**
+     * Sets the cursor of a partition to a group's committed position (Kafka, RocketMQ): everything before
+     * {@code next} acknowledged, the rest lag. Such subscriptions have no consumers; their readers use the logs.
+     */
+    @Override
+    public void commit(Address address, int partition, long next) {
+        TopicPartition tp = new TopicPartition(address, partition);
+        Contexts.run(ctx, () -> {
+            if (!deleted) {
+                cursors.seek(tp, next);
+                updateGauges();
+            }
+        });
     }
 
     @Override
@@ -204,6 +237,7 @@ final class SubscriptionQueue implements Subscription {
         Contexts.run(ctx, () -> {
             deleted = true;
             cursors.clear();
+            volatileWaiting.clear();
             fresh.clear();
             returned.clear();
             scheduled.clear();
@@ -222,19 +256,62 @@ final class SubscriptionQueue implements Subscription {
 
     // ---- the queue itself (on ctx) -------------------------------------------------------------
 
-    private void enqueue(StoredMessage m) {
+    /** A message routed here as it was stored: taken into memory when there is room, else left in the log. */
+    private void arrive(StoredMessage m) {
         if (deleted) {
             return;
         }
-        SubscriptionCursor cursor = cursors.get(m.partition());
-        if (cursor == null) {
-            cursor = new SubscriptionCursor(m.offset());
-            cursors.put(m.partition(), cursor);
-            persist(m.partition(), cursor); // so a restart replays this partition from here
+        if (!m.envelope().durable() && !cursors.isAcked(m.partition(), m.offset())) {
+            if (volatileWaiting.size() >= policy.maxPending() && policy.overflow() != Overflow.BLOCK) {
+                if (policy.overflow() == Overflow.DROP_NEWEST || !dropOldestVolatile()) {
+                    cursors.admit(m, false);
+                    dropped(m);
+                    return;
+                }
+            }
+            volatileWaiting.addLast(m);
         }
-        if (cursor.isAcked(m.offset())) {
-            return;
+        if (cursors.admit(m, hasReadRoom())) {
+            take(m);
         }
+        dispatch();
+    }
+
+    /** Drops the oldest non-durable message still waiting; false when there is none. */
+    private boolean dropOldestVolatile() {
+        StoredMessage oldest;
+        while ((oldest = volatileWaiting.pollFirst()) != null) {
+            if (!cursors.isAcked(oldest.partition(), oldest.offset()) && !isInFlight(oldest)) {
+                dropped(oldest); // in memory too: deliverable() skips it now that it is acknowledged
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean isInFlight(StoredMessage m) {
+        for (InFlight f : inFlight.values()) {
+            if (f.pending().msg.offset() == m.offset() && f.pending().msg.partition().equals(m.partition())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** No longer waiting: handed out or settled. */
+    private void leftWaiting(StoredMessage m) {
+        if (!m.envelope().durable() && !volatileWaiting.isEmpty()) {
+            StoredMessage head = volatileWaiting.peekFirst();
+            if (head.offset() == m.offset() && head.partition().equals(m.partition())) {
+                volatileWaiting.pollFirst();
+            } else {
+                volatileWaiting.removeIf(w -> w.offset() == m.offset() && w.partition().equals(m.partition()));
+            }
+        }
+    }
+
+    /** A message taken into memory (routed, or read back from the log) and not acknowledged. */
+    private void take(StoredMessage m) {
         Envelope env = m.envelope();
         ByteBuffer key = policy.dispatch() == DispatchPolicy.KEY_ORDERED ? env.key() : null;
         Pending p = new Pending(m, nextSeq++, key);
@@ -243,21 +320,28 @@ final class SubscriptionQueue implements Subscription {
             expire(p);
             return;
         }
-        if (waitingCount() >= policy.maxPending() && policy.overflow() != Overflow.BLOCK) {
-            if (policy.overflow() == Overflow.DROP_NEWEST || (fresh.isEmpty() && returned.isEmpty())) {
-                drop(p);
-                return;
-            }
-            Pending oldest = returned.isEmpty() ? fresh.pollFirst() : returned.pollFirstEntry().getValue();
-            keyWaitingDone(oldest);
-            drop(oldest);
-        }
         if (env.deliverAt() > now) {
             schedule(p, env.deliverAt());
         } else {
             fresh.addLast(p);
         }
-        dispatch();
+    }
+
+    /**
+     * Whether more messages may be taken into memory: only for attached consumers, up to read-ahead messages ready
+     * to go, and up to max-pending held for later (deliver-at).
+     */
+    private boolean hasReadRoom() {
+        return !deleted && (!consumers.isEmpty() || !pullers.isEmpty())
+                && fresh.size() + returned.size() < policy.readAhead() && scheduled.size() < policy.maxPending();
+    }
+
+    /** Reads back from the log what waits there, while there is room. */
+    private void fill() {
+        if (hasReadRoom() && cursors.canRead()) {
+            int room = policy.readAhead() - fresh.size() - returned.size();
+            cursors.read(room, batch -> batch.forEach(this::take), this::dispatch);
+        }
     }
 
     private int waitingCount() {
@@ -285,6 +369,7 @@ final class SubscriptionQueue implements Subscription {
         } finally {
             dispatching = false;
         }
+        fill();
         updateGauges();
     }
 
@@ -452,8 +537,7 @@ final class SubscriptionQueue implements Subscription {
 
     /** False (and the message is dropped) when it was acknowledged cumulatively meanwhile or has expired. */
     private boolean deliverable(Pending p) {
-        SubscriptionCursor cursor = cursors.get(p.msg.partition());
-        if (cursor != null && cursor.isAcked(p.msg.offset())) {
+        if (cursors.isAcked(p.msg.partition(), p.msg.offset())) {
             return false;
         }
         if (p.envelope().isExpired(System.currentTimeMillis())) {
@@ -475,6 +559,7 @@ final class SubscriptionQueue implements Subscription {
         Delivery d = new Delivery(tag, name, p.msg.partition().partition(), p.msg.offset(),
                 p.envelope().deliveryCount() + p.failures, p.envelope());
         delivered++;
+        leftWaiting(p.msg);
         if (c.spec.autoAck()) {
             settled(p);
             acked++;
@@ -529,8 +614,7 @@ final class SubscriptionQueue implements Subscription {
     }
 
     void ackUpTo(TopicPartition tp, long offset) {
-        SubscriptionCursor cursor = deleted ? null : cursors.get(tp);
-        if (cursor == null) {
+        if (deleted || !cursors.knows(tp)) {
             return;
         }
         Iterator<InFlight> it = inFlight.values().iterator();
@@ -543,8 +627,7 @@ final class SubscriptionQueue implements Subscription {
                 acked++;
             }
         }
-        cursor.ackUpTo(offset);
-        persist(tp, cursor);
+        cursors.ackUpTo(tp, offset);
         dispatch();
     }
 
@@ -839,29 +922,21 @@ final class SubscriptionQueue implements Subscription {
         settled(p);
     }
 
-    private void drop(Pending p) {
+    /** A non-durable message dropped by max-pending's overflow: acknowledged, never delivered, counted. */
+    private void dropped(StoredMessage m) {
         dropped++;
         metrics.overflowDropped.increment();
-        settled(p);
+        cursors.ack(m.partition(), m.offset());
     }
 
     /** The message is done with in this subscription: move its cursor. */
     private void settled(Pending p) {
-        TopicPartition tp = p.msg.partition();
-        SubscriptionCursor cursor = cursors.get(tp);
-        if (cursor != null && cursor.ack(p.msg.offset())) {
-            persist(tp, cursor);
-        }
-    }
-
-    private void persist(TopicPartition tp, SubscriptionCursor cursor) {
-        if (durable && !deleted) {
-            broker.store().saveCursor(name, tp, cursor.snapshot());
-        }
+        leftWaiting(p.msg);
+        cursors.ack(p.msg.partition(), p.msg.offset());
     }
 
     private void updateGauges() {
-        backlog = waitingCount();
+        backlog = waitingCount() + cursors.lag();
         unacked = inFlight.size();
         if (!roomWaiters.isEmpty() && (backlog + incoming.get() < policy.maxPending() || deleted)) {
             Promise<Void> w;
@@ -889,111 +964,5 @@ final class SubscriptionQueue implements Subscription {
         metrics.overflowBlocked.increment();
         Contexts.run(ctx, this::updateGauges); // it may have drained meanwhile
         return p.future();
-    }
-
-    /** The consumer handle; its methods hand their work to the subscription's context. */
-    static final class ConsumerState implements Consumer {
-        final SubscriptionQueue queue;
-        final ConsumerSpec spec;
-        final io.omnibus.core.spi.DeliveryHandler handler;
-        final Context home;
-        // confined to queue.ctx
-        int credit;
-        int unacked;
-        volatile boolean closed;
-
-        ConsumerState(SubscriptionQueue queue, ConsumerSpec spec, Context home) {
-            this.queue = queue;
-            this.spec = spec;
-            this.handler = spec.handler();
-            this.home = home;
-        }
-
-        boolean canPush() {
-            return handler != null && credit > 0 && !closed;
-        }
-
-        void push(Delivery d) {
-            if (home == null || Vertx.currentContext() == home) {
-                handle(d);
-            } else {
-                home.runOnContext(v -> handle(d));
-            }
-        }
-
-        private void handle(Delivery d) {
-            if (closed) {
-                return; // the close returns it to the subscription
-            }
-            try {
-                handler.onDelivery(d);
-            } catch (RuntimeException e) {
-                LOG.error("subscription {}: delivery handler of {} failed; the delivery stays unacknowledged",
-                        queue.name, spec.owner(), e);
-            }
-        }
-
-        @Override
-        public void credit(int messages) {
-            if (messages < 0) {
-                throw new IllegalArgumentException("credit must not be negative: " + messages);
-            }
-            Contexts.run(queue.ctx, () -> queue.credit(this, messages));
-        }
-
-        @Override
-        public void ack(Delivery delivery) {
-            Contexts.run(queue.ctx, () -> queue.ack(this, delivery.tag()));
-        }
-
-        @Override
-        public void ackUpTo(Address address, int partition, long offset) {
-            TopicPartition tp = new TopicPartition(address, partition);
-            Contexts.run(queue.ctx, () -> queue.ackUpTo(tp, offset));
-        }
-
-        @Override
-        public void nack(Delivery delivery) {
-            Contexts.run(queue.ctx, () -> queue.nack(delivery.tag()));
-        }
-
-        @Override
-        public void release(Delivery delivery) {
-            Contexts.run(queue.ctx, () -> queue.release(delivery.tag()));
-        }
-
-        @Override
-        public void reject(Delivery delivery, String reason) {
-            Contexts.run(queue.ctx, () -> queue.reject(delivery.tag(), reason));
-        }
-
-        @Override
-        public Future<List<Delivery>> pull(int max, Duration wait) {
-            if (max < 1) {
-                return Future.failedFuture(new IllegalArgumentException("max must be at least 1: " + max));
-            }
-            Promise<List<Delivery>> promise = Promise.promise();
-            Contexts.run(queue.ctx, () -> queue.pull(this, max, wait, promise));
-            return promise.future();
-        }
-
-        @Override
-        public Future<Integer> drain() {
-            Promise<Integer> promise = Promise.promise();
-            Contexts.run(queue.ctx, () -> queue.drain(this, promise));
-            return promise.future();
-        }
-
-        @Override
-        public Future<Void> close() {
-            Context caller = Vertx.currentContext();
-            closed = true;
-            Promise<Void> promise = Promise.promise();
-            Contexts.run(queue.ctx, () -> {
-                queue.detach(this);
-                promise.complete();
-            });
-            return Contexts.on(caller, promise.future());
-        }
     }
 }

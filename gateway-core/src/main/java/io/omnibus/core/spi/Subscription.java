@@ -16,4 +16,12 @@ public interface Subscription {
 
     /** Attaches a consumer; the future completes on the caller's context. */
     Future<Consumer> attach(ConsumerSpec spec);
+
+    /**
+     * Sets this subscription's position in one partition to a consumer group's committed offset: everything before
+     * {@code nextOffset} counts as consumed, everything from it on as lag (and is kept by retention for a durable
+     * subscription). For groups whose members read the log by offset (Kafka, RocketMQ) and attach no consumer; the
+     * position may move back. Takes effect in call order; durable as the store's fsync policy says.
+     */
+    void commit(Address address, int partition, long nextOffset);
 }

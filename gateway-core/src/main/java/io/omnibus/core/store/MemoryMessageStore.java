@@ -147,7 +147,15 @@ public final class MemoryMessageStore implements MessageStore {
 
     @Override
     public Future<Void> saveSubscription(SubscriptionRecord record) {
-        subscriptions.putIfAbsent(record.name(), new Durable(record, new ConcurrentHashMap<>()));
+        // a new subscription starts at the end of every partition it matches (what a file store restart sees too)
+        io.omnibus.core.spi.TopicFilter filter = io.omnibus.core.spi.TopicFilter.of(record.filter());
+        ConcurrentHashMap<TopicPartition, CursorState> cursors = new ConcurrentHashMap<>();
+        logs.forEach((tp, log) -> {
+            if (filter.matches(tp.address())) {
+                cursors.put(tp, new CursorState(log.end.get(), List.of()));
+            }
+        });
+        subscriptions.putIfAbsent(record.name(), new Durable(record, cursors));
         return Future.succeededFuture();
     }
 

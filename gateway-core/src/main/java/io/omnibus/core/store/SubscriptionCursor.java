@@ -77,6 +77,15 @@ public final class SubscriptionCursor {
         }
     }
 
+    /** How many offsets at or past {@code from} are acknowledged individually. */
+    public long ackedFrom(long from) {
+        long n = 0;
+        for (Map.Entry<Long, Long> r : ranges.tailMap(ranges.floorKey(from) == null ? from : ranges.floorKey(from)).entrySet()) {
+            n += Math.max(0, r.getValue() - Math.max(from, r.getKey()));
+        }
+        return n;
+    }
+
     /** Number of separate acknowledged ranges above the cumulative point (the cursor's gaps). */
     public int rangeCount() {
         return ranges.size();

@@ -347,17 +347,56 @@ class DispatchTest {
     }
 
     @Test
-    void overflowDropsTheOldestAndCountsIt() {
+    void overflowDropsTheOldestNonDurableMessageAndCountsIt() {
         broker(policy("s", Map.of("max-pending", 3)));
         Subscription sub = tb.subscribe("s", "q");
         for (int i = 0; i < 5; i++) {
-            tb.publish("q", "m" + i);
+            tb.publish(Envelope.builder("q").payload("m" + i).durable(false).build());
         }
         await().until(() -> tb.view("s").dropped() == 2);
         TestBroker.Recorder r = tb.recorder().attach(sub, 10);
         await().until(() -> r.received.size() == 3);
         assertThat(r.payloads()).containsExactly("m2", "m3", "m4");
         assertThat(tb.counter("omnibus.subscription.overflow")).isEqualTo(2.0);
+    }
+
+    @Test
+    void overflowDropNewestKeepsTheFirstNonDurableMessages() {
+        broker(policy("s", Map.of("max-pending", 3, "overflow", "drop-newest")));
+        Subscription sub = tb.subscribe("s", "q");
+        for (int i = 0; i < 5; i++) {
+            tb.publish(Envelope.builder("q").payload("m" + i).durable(false).build());
+        }
+        await().until(() -> tb.view("s").dropped() == 2);
+        TestBroker.Recorder r = tb.recorder().attach(sub, 10);
+        await().until(() -> r.received.size() == 3);
+        assertThat(r.payloads()).containsExactly("m0", "m1", "m2");
+    }
+
+    @Test
+    void durableMessagesPastMaxPendingAndReadAheadWaitInTheLogAndAllArriveInOrder() {
+        broker(policy("s", Map.of("max-pending", 3, "read-ahead", 4)));
+        Subscription sub = tb.subscribe("s", "q");
+        for (int i = 0; i < 50; i++) {
+            tb.publish("q", "m" + i);
+        }
+        await().until(() -> tb.view("s").backlog() == 50);
+        TestBroker.Recorder r = tb.recorder().manual().attach(sub, 2);
+        await().until(() -> r.received.size() == 2);
+        for (int i = 0; i < 50; i++) {
+            int n = i;
+            await().until(() -> r.received.size() > n);
+            r.consumer.ack(r.received.get(n));
+            r.consumer.credit(1);
+        }
+        await().until(() -> tb.view("s").acknowledged() == 50);
+        List<String> expected = new java.util.ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            expected.add("m" + i);
+        }
+        assertThat(r.payloads()).containsExactlyElementsOf(expected);
+        assertThat(tb.view("s").dropped()).isZero();
+        assertThat(tb.view("s").backlog()).isZero();
     }
 
     @Test

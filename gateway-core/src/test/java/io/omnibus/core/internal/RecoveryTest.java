@@ -6,12 +6,16 @@ import io.omnibus.core.spi.SubscriptionSpec;
 import io.omnibus.core.store.MemoryMessageStore;
 import io.omnibus.core.store.MessageStore;
 import io.omnibus.core.store.file.FileMessageStore;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -80,6 +84,71 @@ class RecoveryTest {
             TestBroker.Recorder r = second.recorder().attach(second.broker.subscription("d"), 10);
             await().until(() -> r.received.size() == 2);
             assertThat(r.payloads()).containsExactlyInAnyOrder("one", "two");
+        }
+    }
+
+    /**
+     * The crash of issue 15: a durable subscription whose filter first matches a partition after the last
+     * checkpoint, and acknowledgements made after it. After {@code kill -9}: every message acknowledged to its
+     * producer reaches the subscription, and nothing it acknowledged comes again.
+     */
+    @Test
+    void afterACrashASubscriptionGetsEveryAcknowledgedMessageItHadNotAcknowledgedItself() throws Exception {
+        FileMessageStore.Options options = FileMessageStore.Options.defaults(dir).withCheckpointInterval(Duration.ofHours(1));
+        FileMessageStore crashed = new FileMessageStore(options);
+        TestBroker first = new TestBroker(Map.of(), crashed);
+        try {
+            Subscription sub = await(first.broker.subscribe(SubscriptionSpec.of("d", "dur/#").withDurable(true)));
+            first.publish("dur/0", "before");
+            await(crashed.checkpointNow()); // the subscription and its cursors are in the checkpoint; dur/1 is not
+            for (int i = 0; i < 10; i++) {
+                first.publish("dur/1", "m" + i); // each one acknowledged to its producer
+            }
+            TestBroker.Recorder r = first.recorder().manual().attach(sub, 100);
+            await().until(() -> r.received.size() == 11);
+            for (Delivery d : r.received) {
+                if (d.envelope().payloadAsString().equals("before") || d.offset() < 4) {
+                    r.consumer.ack(d);
+                }
+            }
+            await().until(() -> first.view("d").acknowledged() == 5);
+            await(crashed.flush());
+            crashed.crashForTests();
+        } finally {
+            await(first.vertx.close());
+        }
+        try (TestBroker second = new TestBroker(Map.of(), new FileMessageStore(options))) {
+            await().until(() -> second.view("d").backlog() == 6);
+            TestBroker.Recorder r = second.recorder().attach(second.broker.subscription("d"), 100);
+            await().until(() -> r.received.size() == 6);
+            List<String> expected = new ArrayList<>();
+            for (int i = 4; i < 10; i++) {
+                expected.add("m" + i);
+            }
+            assertThat(r.payloads()).containsExactlyElementsOf(expected);
+        }
+    }
+
+    @Test
+    void aSubscriptionMadeAfterMessagesWereStoredDoesNotGetThemAfterACrash() throws Exception {
+        FileMessageStore.Options options = FileMessageStore.Options.defaults(dir).withCheckpointInterval(Duration.ofHours(1));
+        FileMessageStore crashed = new FileMessageStore(options);
+        TestBroker first = new TestBroker(Map.of(), crashed);
+        try {
+            first.publish("late/1", "old");
+            await(first.broker.subscribe(SubscriptionSpec.of("late", "late/#").withDurable(true)));
+            first.publish("late/1", "new");
+            first.publish("late/2", "other");
+            await(crashed.flush());
+            crashed.crashForTests();
+        } finally {
+            await(first.vertx.close());
+        }
+        try (TestBroker second = new TestBroker(Map.of(), new FileMessageStore(options))) {
+            TestBroker.Recorder r = second.recorder().attach(second.broker.subscription("late"), 100);
+            await().until(() -> r.received.size() == 2);
+            assertThat(r.payloads()).containsExactlyInAnyOrder("new", "other");
+            assertThat(second.view("late").backlog()).isZero();
         }
     }
 }

@@ -128,16 +128,24 @@ public final class FileMessageStore implements MessageStore {
         final ByteBuffer record;
         final Promise<Void> promise = Promise.promise();
         final Runnable apply;
+        /** A subscription's filter: the writer notes where each matching partition ends at this record's place. */
+        final String subscriptionFilter;
+        Map<TopicPartition, CursorState> starts = Map.of();
 
         Change(ByteBuffer record, Runnable apply) {
+            this(record, apply, null);
+        }
+
+        Change(ByteBuffer record, Runnable apply, String subscriptionFilter) {
             super(record.remaining());
             this.record = record;
             this.apply = apply;
+            this.subscriptionFilter = subscriptionFilter;
         }
     }
 
     private static final class Control extends Op {
-        enum Kind { FLUSH, CHECKPOINT, CLOSE, TRUNCATE }
+        enum Kind { FLUSH, CHECKPOINT, CLOSE, TRUNCATE, CURSORS }
 
         final Kind kind;
         final TopicPartition target; // TRUNCATE only
@@ -163,6 +171,13 @@ public final class FileMessageStore implements MessageStore {
     /** Partitions whose index file is open for writing, least recently written first (writer thread only). */
     private final java.util.LinkedHashMap<PartitionIndex, Boolean> openIndexes = new java.util.LinkedHashMap<>(16, 0.75f, true);
     private final LongAdder dropped = new LongAdder();
+    /** Cursor states not written yet, the latest per subscription and partition (the cursor journal's queue). */
+    private final ConcurrentHashMap<CursorKey, CursorState> dirtyCursors = new ConcurrentHashMap<>();
+    /** A CURSORS control is queued: later saves only replace states in {@link #dirtyCursors}. */
+    private final java.util.concurrent.atomic.AtomicBoolean cursorsQueued = new java.util.concurrent.atomic.AtomicBoolean();
+
+    private record CursorKey(String subscription, TopicPartition tp) {
+    }
     private final ExecutorService readers = Executors.newFixedThreadPool(2, r -> {
         Thread t = new Thread(r, "omnibus-store-reader");
         t.setDaemon(true);
@@ -335,7 +350,7 @@ public final class FileMessageStore implements MessageStore {
                     break; // torn tail
                 }
                 if (Record.magic(record) == Record.MAGIC_STATE) {
-                    state.apply(Record.body(record));
+                    state.apply(Record.body(record), filter -> ends(filter, Map.of()));
                 } else {
                     TopicPartition tp = new TopicPartition(Address.of(Record.address(record)), Record.partition(record));
                     PartitionIndex index = indexes.get(tp);
@@ -370,6 +385,26 @@ public final class FileMessageStore implements MessageStore {
             return false;
         }
         return Record.valid(log.read(position, length));
+    }
+
+    /**
+     * Where each partition {@code filter} matches ends now: {@code pending} holds the next offsets of partitions
+     * earlier records of the batch being written went to, the indexes the rest.
+     */
+    private Map<TopicPartition, CursorState> ends(String filter, Map<TopicPartition, Long> pending) {
+        io.omnibus.core.spi.TopicFilter f = io.omnibus.core.spi.TopicFilter.of(filter);
+        Map<TopicPartition, CursorState> out = new HashMap<>();
+        indexes.forEach((tp, idx) -> {
+            if (f.matches(tp.address())) {
+                out.put(tp, new CursorState(idx.next(), List.of()));
+            }
+        });
+        pending.forEach((tp, next) -> {
+            if (f.matches(tp.address())) {
+                out.put(tp, new CursorState(next, List.of()));
+            }
+        });
+        return out;
     }
 
     private StoreState.Checkpoint checkpoint() {
@@ -476,6 +511,9 @@ public final class FileMessageStore implements MessageStore {
                     writes = new ArrayList<>(batch.size());
                 }
                 runControl(c);
+            } else if (op instanceof Control c && c.kind == Control.Kind.CURSORS) {
+                writes.addAll(cursorChanges()); // in the batch: durable with it
+                c.promise.complete();
             } else if (op instanceof Control c) {
                 controls.add(c);
             } else {
@@ -542,6 +580,9 @@ public final class FileMessageStore implements MessageStore {
                 }
             } else {
                 Change c = (Change) op;
+                if (c.subscriptionFilter != null) {
+                    c.starts = ends(c.subscriptionFilter, next);
+                }
                 Record.seal(c.record, -1);
                 records[k++] = c.record;
             }
@@ -765,6 +806,10 @@ public final class FileMessageStore implements MessageStore {
     /** Last work of the writer: flush and checkpoint if it can, close the files, fail whatever came too late. */
     private void closeNow(Control close, List<Op> batch) {
         IOException failed = null;
+        List<Change> cursors = cursorChanges();
+        if (!cursors.isEmpty()) {
+            write(new ArrayList<>(cursors));
+        }
         try {
             sync();
             runCheckpoint();
@@ -900,13 +945,16 @@ public final class FileMessageStore implements MessageStore {
     // ---- subscriptions, cursors, state --------------------------------------------------------------------
 
     private Future<Void> change(byte[] body, Runnable apply) {
+        return change(new Change(Record.encodeState(body, System.currentTimeMillis()), apply));
+    }
+
+    private Future<Void> change(Change c) {
         if (!open || closing) {
             return Future.failedFuture(new IOException("store is closed"));
         }
         if (broken) {
             return Future.failedFuture(new IOException("store needs a restart after a write it could not take back"));
         }
-        Change c = new Change(Record.encodeState(body, System.currentTimeMillis()), apply);
         if (c.bytes > options.segmentSize()) {
             return Future.failedFuture(new IOException("state of " + c.bytes + " bytes is larger than store.segment-size"));
         }
@@ -920,21 +968,51 @@ public final class FileMessageStore implements MessageStore {
         if (state.subscriptions.containsKey(record.name())) {
             return Future.succeededFuture();
         }
-        return change(StoreState.subscriptionPut(record), () -> state.subscriptions.putIfAbsent(record.name(),
-                new StoreState.Durable(record, new ConcurrentHashMap<>())));
+        Change[] made = new Change[1];
+        made[0] = new Change(Record.encodeState(StoreState.subscriptionPut(record), System.currentTimeMillis()),
+                () -> state.subscriptions.putIfAbsent(record.name(),
+                        new StoreState.Durable(record, new ConcurrentHashMap<>(made[0].starts))), record.filter());
+        return change(made[0]);
     }
 
     @Override
     public Future<Void> deleteSubscription(String name) {
+        dirtyCursors.keySet().removeIf(k -> k.subscription().equals(name));
         return change(StoreState.subscriptionDelete(name), () -> state.subscriptions.remove(name));
     }
 
+    /**
+     * Journals a cursor: the latest state per subscription and partition is written to the commit log with the
+     * next batch the writer takes, and is durable with it (the fsync policy's window, as for messages).
+     */
     @Override
     public void saveCursor(String subscription, TopicPartition partition, CursorState cursor) {
-        StoreState.Durable d = state.subscriptions.get(subscription);
-        if (d != null) {
-            d.cursors().put(partition, cursor); // persisted at the next checkpoint
+        if (!state.subscriptions.containsKey(subscription) || !open || closing) {
+            return;
         }
+        dirtyCursors.put(new CursorKey(subscription, partition), cursor);
+        if (cursorsQueued.compareAndSet(false, true)) {
+            queue.add(new Control(Control.Kind.CURSORS));
+        }
+    }
+
+    /** Writer thread: the journal records of the cursors saved since the last call. */
+    private List<Change> cursorChanges() {
+        cursorsQueued.set(false); // saves from now on queue another round
+        List<Change> out = new ArrayList<>();
+        for (CursorKey k : List.copyOf(dirtyCursors.keySet())) {
+            CursorState c = dirtyCursors.remove(k);
+            if (c != null) {
+                out.add(new Change(Record.encodeState(StoreState.cursorPut(k.subscription(), k.tp(), c),
+                        System.currentTimeMillis()), () -> {
+                    StoreState.Durable d = state.subscriptions.get(k.subscription());
+                    if (d != null) {
+                        d.cursors().put(k.tp(), c);
+                    }
+                }));
+            }
+        }
+        return out;
     }
 
     @Override
@@ -996,7 +1074,7 @@ public final class FileMessageStore implements MessageStore {
      * Stops the writer at once, without a checkpoint or fsync, and closes the files: what a crash
      * leaves behind (page cache included). Only for tests of recovery.
      */
-    void crashForTests() throws Exception {
+    public void crashForTests() throws Exception {
         closing = true;
         writer.interrupt();
         writer.join(10_000);

@@ -25,16 +25,18 @@ import java.util.zip.CRC32C;
 
 /**
  * What the store keeps besides messages: durable subscriptions with their cursors, and key-value
- * state. Changes to subscriptions and state are commit-log records (replayed after the last
- * checkpoint); cursors are saved at checkpoints (after a crash, what was acknowledged since the
- * last checkpoint is delivered again: at-least-once). The checkpoint file holds all of it plus
- * each partition's index state, written whole to a temporary file and renamed.
+ * state. Changes to subscriptions, cursors and state are commit-log records, replayed after the last
+ * checkpoint in log order. A new subscription's cursors start at the end of every partition it
+ * matches at its record's place in the log, so a partition without a cursor is one that began after
+ * it: all of it is the subscription's. The checkpoint file holds all of it plus each partition's
+ * index state, written whole to a temporary file and renamed.
  */
 final class StoreState {
     static final byte SUBSCRIPTION_PUT = 1;
     static final byte SUBSCRIPTION_DELETE = 2;
     static final byte STATE_PUT = 3;
     static final byte STATE_DELETE = 4;
+    static final byte CURSOR_PUT = 5;
     private static final int CHECKPOINT_MAGIC = 0x4f4d434b; // "OMCK"
 
     record Durable(SubscriptionRecord record, Map<TopicPartition, CursorState> cursors) {
@@ -59,6 +61,13 @@ final class StoreState {
         });
     }
 
+    static byte[] cursorPut(String subscription, TopicPartition tp, CursorState c) {
+        return change(CURSOR_PUT, out -> {
+            writeString(out, subscription);
+            writeCursor(out, tp, c);
+        });
+    }
+
     static byte[] subscriptionDelete(String name) {
         return change(SUBSCRIPTION_DELETE, out -> writeString(out, name));
     }
@@ -74,8 +83,13 @@ final class StoreState {
         });
     }
 
+    /** Where a subscription created now starts reading: the end of each partition its filter matches. */
+    interface Ends {
+        Map<TopicPartition, CursorState> at(String filter);
+    }
+
     /** Applies one change record's body, as written by the methods above. */
-    void apply(ByteBuffer body) throws IOException {
+    void apply(ByteBuffer body, Ends ends) throws IOException {
         DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(body.array(),
                 body.arrayOffset() + body.position(), body.remaining()));
         byte kind = in.readByte();
@@ -84,10 +98,20 @@ final class StoreState {
                 String name = readString(in);
                 String filter = readString(in);
                 String policy = in.readUTF();
-                subscriptions.putIfAbsent(name, new Durable(new SubscriptionRecord(name, filter,
-                        policy.isEmpty() ? null : DispatchPolicy.valueOf(policy)), new ConcurrentHashMap<>()));
+                if (!subscriptions.containsKey(name)) {
+                    subscriptions.put(name, new Durable(new SubscriptionRecord(name, filter,
+                            policy.isEmpty() ? null : DispatchPolicy.valueOf(policy)), new ConcurrentHashMap<>(ends.at(filter))));
+                }
             }
             case SUBSCRIPTION_DELETE -> subscriptions.remove(readString(in));
+            case CURSOR_PUT -> {
+                Durable d = subscriptions.get(readString(in));
+                TopicPartition tp = new TopicPartition(Address.of(readString(in)), in.readInt());
+                CursorState c = readCursor(in);
+                if (d != null) { // written before the subscription's delete, or for one never saved
+                    d.cursors().put(tp, c);
+                }
+            }
             case STATE_PUT -> {
                 String ns = in.readUTF();
                 String key = readString(in);
@@ -147,14 +171,7 @@ final class StoreState {
             Map<TopicPartition, CursorState> cursors = Map.copyOf(d.cursors());
             out.writeInt(cursors.size());
             for (Map.Entry<TopicPartition, CursorState> c : cursors.entrySet()) {
-                writeString(out, c.getKey().address().name());
-                out.writeInt(c.getKey().partition());
-                out.writeLong(c.getValue().ackedBelow());
-                out.writeInt(c.getValue().ackedRanges().size());
-                for (long[] r : c.getValue().ackedRanges()) {
-                    out.writeLong(r[0]);
-                    out.writeLong(r[1]);
-                }
+                writeCursor(out, c.getKey(), c.getValue());
             }
         }
         out.writeInt(states.size());
@@ -223,13 +240,7 @@ final class StoreState {
             int c = in.readInt();
             for (int j = 0; j < c; j++) {
                 TopicPartition tp = new TopicPartition(Address.of(readString(in)), in.readInt());
-                long below = in.readLong();
-                int ranges = in.readInt();
-                List<long[]> rs = new ArrayList<>(ranges);
-                for (int k = 0; k < ranges; k++) {
-                    rs.add(new long[] {in.readLong(), in.readLong()});
-                }
-                cursors.put(tp, new CursorState(below, rs));
+                cursors.put(tp, readCursor(in));
             }
             subscriptions.put(name, new Durable(new SubscriptionRecord(name, filter,
                     policy.isEmpty() ? null : DispatchPolicy.valueOf(policy)), cursors));
@@ -254,6 +265,28 @@ final class StoreState {
         Map<SubscriptionRecord, Map<TopicPartition, CursorState>> out = new LinkedHashMap<>();
         subscriptions.values().forEach(d -> out.put(d.record(), Map.copyOf(d.cursors())));
         return out;
+    }
+
+    private static void writeCursor(DataOutputStream out, TopicPartition tp, CursorState c) throws IOException {
+        writeString(out, tp.address().name());
+        out.writeInt(tp.partition());
+        out.writeLong(c.ackedBelow());
+        out.writeInt(c.ackedRanges().size());
+        for (long[] r : c.ackedRanges()) {
+            out.writeLong(r[0]);
+            out.writeLong(r[1]);
+        }
+    }
+
+    /** A cursor as {@link #writeCursor} wrote it, after its partition. */
+    private static CursorState readCursor(DataInputStream in) throws IOException {
+        long below = in.readLong();
+        int ranges = in.readInt();
+        List<long[]> rs = new ArrayList<>(ranges);
+        for (int k = 0; k < ranges; k++) {
+            rs.add(new long[] {in.readLong(), in.readLong()});
+        }
+        return new CursorState(below, rs);
     }
 
     /** Strings longer than writeUTF allows (addresses reach 65,535 bytes). */

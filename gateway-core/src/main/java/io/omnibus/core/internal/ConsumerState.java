@@ -1,0 +1,124 @@
+package io.omnibus.core.internal;
+
+import io.omnibus.core.spi.Address;
+import io.omnibus.core.spi.Consumer;
+import io.omnibus.core.spi.ConsumerSpec;
+import io.omnibus.core.spi.Delivery;
+import io.omnibus.core.store.TopicPartition;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.List;
+
+/** The consumer handle; its methods hand their work to the subscription's context. */
+final class ConsumerState implements Consumer {
+    private static final Logger LOG = LoggerFactory.getLogger(ConsumerState.class);
+
+    final SubscriptionQueue queue;
+    final ConsumerSpec spec;
+    final io.omnibus.core.spi.DeliveryHandler handler;
+    final Context home;
+    // confined to queue.ctx
+    int credit;
+    int unacked;
+    volatile boolean closed;
+
+    ConsumerState(SubscriptionQueue queue, ConsumerSpec spec, Context home) {
+        this.queue = queue;
+        this.spec = spec;
+        this.handler = spec.handler();
+        this.home = home;
+    }
+
+    boolean canPush() {
+        return handler != null && credit > 0 && !closed;
+    }
+
+    void push(Delivery d) {
+        if (home == null || Vertx.currentContext() == home) {
+            handle(d);
+        } else {
+            home.runOnContext(v -> handle(d));
+        }
+    }
+
+    private void handle(Delivery d) {
+        if (closed) {
+            return; // the close returns it to the subscription
+        }
+        try {
+            handler.onDelivery(d);
+        } catch (RuntimeException e) {
+            LOG.error("subscription {}: delivery handler of {} failed; the delivery stays unacknowledged",
+                    queue.name, spec.owner(), e);
+        }
+    }
+
+    @Override
+    public void credit(int messages) {
+        if (messages < 0) {
+            throw new IllegalArgumentException("credit must not be negative: " + messages);
+        }
+        Contexts.run(queue.ctx, () -> queue.credit(this, messages));
+    }
+
+    @Override
+    public void ack(Delivery delivery) {
+        Contexts.run(queue.ctx, () -> queue.ack(this, delivery.tag()));
+    }
+
+    @Override
+    public void ackUpTo(Address address, int partition, long offset) {
+        TopicPartition tp = new TopicPartition(address, partition);
+        Contexts.run(queue.ctx, () -> queue.ackUpTo(tp, offset));
+    }
+
+    @Override
+    public void nack(Delivery delivery) {
+        Contexts.run(queue.ctx, () -> queue.nack(delivery.tag()));
+    }
+
+    @Override
+    public void release(Delivery delivery) {
+        Contexts.run(queue.ctx, () -> queue.release(delivery.tag()));
+    }
+
+    @Override
+    public void reject(Delivery delivery, String reason) {
+        Contexts.run(queue.ctx, () -> queue.reject(delivery.tag(), reason));
+    }
+
+    @Override
+    public Future<List<Delivery>> pull(int max, Duration wait) {
+        if (max < 1) {
+            return Future.failedFuture(new IllegalArgumentException("max must be at least 1: " + max));
+        }
+        Promise<List<Delivery>> promise = Promise.promise();
+        Contexts.run(queue.ctx, () -> queue.pull(this, max, wait, promise));
+        return promise.future();
+    }
+
+    @Override
+    public Future<Integer> drain() {
+        Promise<Integer> promise = Promise.promise();
+        Contexts.run(queue.ctx, () -> queue.drain(this, promise));
+        return promise.future();
+    }
+
+    @Override
+    public Future<Void> close() {
+        Context caller = Vertx.currentContext();
+        closed = true;
+        Promise<Void> promise = Promise.promise();
+        Contexts.run(queue.ctx, () -> {
+            queue.detach(this);
+            promise.complete();
+        });
+        return Contexts.on(caller, promise.future());
+    }
+}

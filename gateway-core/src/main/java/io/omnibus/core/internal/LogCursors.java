@@ -1,0 +1,303 @@
+package io.omnibus.core.internal;
+
+import io.omnibus.core.store.CursorState;
+import io.omnibus.core.store.MessageStore;
+import io.omnibus.core.store.StoredMessage;
+import io.omnibus.core.store.SubscriptionCursor;
+import io.omnibus.core.store.TopicPartition;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * A subscription's place in each partition log it reads (DESIGN.md §2, "a log with cursors").
+ *
+ * <p>Per partition: what is acknowledged (a {@link SubscriptionCursor}, journaled through the store when the
+ * subscription is durable), and how far messages have been taken into memory ({@code readNext}). Everything
+ * below {@code readNext} that is not acknowledged is in the subscription's memory (waiting, in flight, scheduled);
+ * everything from {@code readNext} on is in the log only. A partition is <em>behind</em> when the log holds
+ * messages past {@code readNext}: they are read back in batches when the subscription has room, so a slow or
+ * absent consumer costs a cursor, not memory, and nothing durable is dropped for it.
+ *
+ * <p>Confined to the subscription's context; store reads complete back on it.
+ */
+final class LogCursors {
+    private static final Logger LOG = LoggerFactory.getLogger(LogCursors.class);
+    /** Pause before reading again after a failed read. */
+    private static final long RETRY_MILLIS = 1000;
+
+    private final String subscription;
+    private final boolean durable;
+    private final MessageStore store;
+    private final Context ctx;
+    private final Vertx vertx;
+    private final Map<TopicPartition, PartitionCursor> partitions = new HashMap<>();
+    /** Partitions with messages in the log past readNext, served in turn. */
+    private final ArrayDeque<PartitionCursor> behind = new ArrayDeque<>();
+    private boolean reading;
+    private boolean retryArmed;
+    private boolean cleared;
+    private long skippedByRetention;
+
+    private static final class PartitionCursor {
+        final TopicPartition tp;
+        final SubscriptionCursor acks;
+        long readNext;
+        boolean behind;
+
+        PartitionCursor(TopicPartition tp, SubscriptionCursor acks, long readNext) {
+            this.tp = tp;
+            this.acks = acks;
+            this.readNext = readNext;
+        }
+    }
+
+    LogCursors(String subscription, boolean durable, MessageStore store, Context ctx, Vertx vertx) {
+        this.subscription = subscription;
+        this.durable = durable;
+        this.store = store;
+        this.ctx = ctx;
+        this.vertx = vertx;
+    }
+
+    /** A cursor read back from the store: everything past its cumulative point is in the log. */
+    void restore(TopicPartition tp, CursorState state) {
+        PartitionCursor pc = new PartitionCursor(tp, SubscriptionCursor.from(state), state.ackedBelow());
+        partitions.put(tp, pc);
+        markBehind(pc);
+    }
+
+    /** A partition that began after the subscription (it had no cursor): all of it is the subscription's. */
+    void discover(TopicPartition tp, long from) {
+        if (partitions.containsKey(tp)) {
+            return;
+        }
+        PartitionCursor pc = new PartitionCursor(tp, new SubscriptionCursor(from), from);
+        partitions.put(tp, pc);
+        persist(pc);
+        markBehind(pc);
+    }
+
+    boolean knows(TopicPartition tp) {
+        return partitions.containsKey(tp);
+    }
+
+    /**
+     * A message routed to the subscription as it was stored. True when it is taken into memory now; false when it
+     * is there already, acknowledged, or stays in the log to be read back ({@code room} false, or earlier messages
+     * of its partition are still in the log).
+     */
+    boolean admit(StoredMessage m, boolean room) {
+        PartitionCursor pc = partitions.get(m.partition());
+        if (pc == null) { // the first message of this partition since the subscription began
+            pc = new PartitionCursor(m.partition(), new SubscriptionCursor(m.offset()), m.offset());
+            partitions.put(m.partition(), pc);
+            persist(pc);
+        }
+        long offset = m.offset();
+        if (offset < pc.readNext) {
+            return false;
+        }
+        if (pc.behind || offset > pc.readNext || !room) {
+            markBehind(pc);
+            return false;
+        }
+        pc.readNext = offset + 1;
+        return !pc.acks.isAcked(offset);
+    }
+
+    private void markBehind(PartitionCursor pc) {
+        if (!pc.behind) {
+            pc.behind = true;
+            behind.addLast(pc);
+        }
+    }
+
+    /** Whether messages wait in the log and no read is under way. */
+    boolean canRead() {
+        return !behind.isEmpty() && !reading && !retryArmed && !cleared;
+    }
+
+    /**
+     * Reads up to {@code max} messages of the next partition that is behind; {@code sink} gets (on the
+     * subscription's context) those not acknowledged, in offset order, and {@code again} runs when reading could go
+     * on (after the batch, or after a failed read's pause).
+     */
+    void read(int max, Consumer<List<StoredMessage>> sink, Runnable again) {
+        PartitionCursor pc = behind.peekFirst();
+        if (pc == null || reading) {
+            return;
+        }
+        skipRetained(pc);
+        if (pc.readNext >= store.endOffset(pc.tp)) {
+            pc.behind = false;
+            behind.pollFirst();
+            again.run();
+            return;
+        }
+        reading = true;
+        long from = pc.readNext;
+        store.read(pc.tp, from, max).onComplete(ar -> ctx.runOnContext(v -> {
+            reading = false;
+            if (cleared || partitions.get(pc.tp) != pc) {
+                return;
+            }
+            if (ar.failed()) {
+                LOG.warn("subscription {}: reading {} from offset {} failed, trying again in {} ms: {}", subscription,
+                        pc.tp, from, RETRY_MILLIS, ar.cause().toString());
+                retryArmed = true;
+                vertx.setTimer(RETRY_MILLIS, t -> {
+                    retryArmed = false;
+                    again.run();
+                });
+                return;
+            }
+            List<StoredMessage> batch = ar.result();
+            List<StoredMessage> out = new ArrayList<>(batch.size());
+            for (StoredMessage m : batch) {
+                if (m.offset() >= pc.readNext) {
+                    pc.readNext = m.offset() + 1;
+                    if (!pc.acks.isAcked(m.offset())) {
+                        out.add(m);
+                    }
+                }
+            }
+            if (batch.isEmpty() && pc.readNext == from) {
+                skipRetained(pc);
+                if (pc.readNext == from) {
+                    // nothing readable here although the index says there is: records it skips (corrupt ones)
+                    pc.readNext = Math.min(store.endOffset(pc.tp), from + max);
+                }
+            }
+            // round-robin over partitions that are behind: one busy partition does not starve the others
+            behind.remove(pc);
+            if (pc.readNext >= store.endOffset(pc.tp)) {
+                pc.behind = false; // later messages are routed here as they are stored
+            } else {
+                behind.addLast(pc);
+            }
+            sink.accept(out);
+            again.run();
+        }));
+    }
+
+    /** Moves past what retention removed before this subscription got it: counted and logged, never silent. */
+    private void skipRetained(PartitionCursor pc) {
+        long start = store.startOffset(pc.tp);
+        if (start <= pc.readNext) {
+            return;
+        }
+        long lost = 0;
+        for (long o = pc.readNext; o < start && lost < Long.MAX_VALUE; o++) {
+            if (!pc.acks.isAcked(o)) {
+                lost++;
+            }
+            if (o - pc.readNext > 1_000_000) { // a huge gap: count it whole rather than walk it
+                lost += start - o - 1;
+                break;
+            }
+        }
+        if (lost > 0) {
+            skippedByRetention += lost;
+            LOG.warn("subscription {}: retention removed {} message(s) of {} it had not acknowledged (offsets {} to {})",
+                    subscription, lost, pc.tp, pc.readNext, start - 1);
+        }
+        pc.acks.ackUpTo(start - 1);
+        pc.readNext = start;
+        persist(pc);
+    }
+
+    boolean isAcked(TopicPartition tp, long offset) {
+        PartitionCursor pc = partitions.get(tp);
+        return pc != null && pc.acks.isAcked(offset);
+    }
+
+    /** Acknowledges one offset; false when it was acknowledged already. */
+    boolean ack(TopicPartition tp, long offset) {
+        PartitionCursor pc = partitions.get(tp);
+        if (pc == null || !pc.acks.ack(offset)) {
+            return false;
+        }
+        persist(pc);
+        return true;
+    }
+
+    /** Acknowledges everything up to and including {@code offset}: what is still in the log is not read. */
+    void ackUpTo(TopicPartition tp, long offset) {
+        PartitionCursor pc = partitions.get(tp);
+        if (pc == null) {
+            pc = new PartitionCursor(tp, new SubscriptionCursor(offset + 1), offset + 1);
+            partitions.put(tp, pc);
+        }
+        pc.acks.ackUpTo(offset);
+        pc.readNext = Math.max(pc.readNext, offset + 1);
+        persist(pc);
+    }
+
+    /**
+     * Sets the cursor to exactly {@code next} (everything before it acknowledged, nothing after): a Kafka or RocketMQ
+     * group's committed offset, which may also move back. Only for subscriptions that hold nothing in memory.
+     */
+    void seek(TopicPartition tp, long next) {
+        PartitionCursor pc = partitions.get(tp);
+        if (pc != null && pc.acks.ackedBelow() == next && pc.acks.rangeCount() == 0) {
+            return;
+        }
+        if (pc != null) {
+            behind.remove(pc);
+        }
+        pc = new PartitionCursor(tp, new SubscriptionCursor(next), next);
+        partitions.put(tp, pc);
+        persist(pc);
+        markBehind(pc);
+    }
+
+    /** Messages in the log past what is in memory: the part of the backlog that costs no memory. */
+    long lag() {
+        long lag = 0;
+        for (PartitionCursor pc : behind) {
+            lag += Math.max(0, store.endOffset(pc.tp) - pc.readNext - pc.acks.ackedFrom(pc.readNext));
+        }
+        return lag;
+    }
+
+    /** Messages not acknowledged, from each partition's cumulative point to its end (gaps counted as lag). */
+    long unacknowledged() {
+        long n = 0;
+        for (PartitionCursor pc : partitions.values()) {
+            n += Math.max(0, store.endOffset(pc.tp) - pc.acks.ackedBelow());
+        }
+        return n;
+    }
+
+    /** The cumulative point of each partition (the committed position a group would see). */
+    Map<TopicPartition, Long> positions() {
+        Map<TopicPartition, Long> out = new HashMap<>();
+        partitions.forEach((tp, pc) -> out.put(tp, pc.acks.ackedBelow()));
+        return out;
+    }
+
+    long skippedByRetention() {
+        return skippedByRetention;
+    }
+
+    void clear() {
+        cleared = true;
+        partitions.clear();
+        behind.clear();
+    }
+
+    private void persist(PartitionCursor pc) {
+        if (durable && !cleared) {
+            store.saveCursor(subscription, pc.tp, pc.acks.snapshot());
+        }
+    }
+}
