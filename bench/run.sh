@@ -172,6 +172,14 @@ for round in $(seq "$ROUNDS"); do
     R="$(awk -v g="$g" -v p="$p" 'BEGIN { printf "%.2f", g / p }')"
     RATIOS+=("$R")
   fi
+  # a run that lost an acknowledged message failed, whatever its rate: its ratio is not counted
+  for side in G P; do
+    if grep -qE 'LOST|LOSS|lost [1-9]' <<<"${!side}"; then
+      printf -v "$side" '%s' "**FAILED: acknowledged messages lost** ${!side}"
+      [[ -n "$R" ]] && unset 'RATIOS[-1]'
+      R=""
+    fi
+  done
   echo "| $round | $G | $P | $R |" | tee -a "$REPORT"
 done
 if [[ ${#RATIOS[@]} -gt 0 ]]; then

@@ -552,8 +552,14 @@ final class GroupCoordinator {
                 } else {
                     Committed c = new Committed(p.committedOffset(), p.committedLeaderEpoch(), metadata);
                     byte[] value = (c.offset + "\n" + c.leaderEpoch + "\n" + c.metadata).getBytes(StandardCharsets.UTF_8);
+                    io.omnibus.core.spi.Address address = KafkaNames.toAddress(t.name());
                     writes.add(broker.putState(OFFSETS, key(req.groupId(), t.name(), p.partitionIndex()), value)
-                            .onSuccess(v -> committed(req.groupId(), t.name()).put(p.partitionIndex(), c)) // once durable
+                            .onSuccess(v -> { // once durable
+                                committed(req.groupId(), t.name()).put(p.partitionIndex(), c);
+                                broker.commitPosition(cursorName(req.groupId(), address), address, p.partitionIndex(),
+                                        c.offset).onFailure(e -> KafkaServer.LOG.warn("kafka: group {}: its cursor on {} "
+                                        + "was not moved: {}", req.groupId(), address, e.toString()));
+                            })
                             .recover(e -> {
                                 po.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code());
                                 return Future.succeededFuture();
@@ -594,6 +600,11 @@ final class GroupCoordinator {
             return Errors.UNKNOWN_MEMBER_ID;
         }
         return req.generationIdOrMemberEpoch() == g.generation ? Errors.NONE : Errors.ILLEGAL_GENERATION;
+    }
+
+    /** The group's cursor in the core (one per topic): its lag in the admin API, its backlog kept by retention. */
+    static String cursorName(String group, io.omnibus.core.spi.Address address) {
+        return "kafka-group:" + group + "@" + address.name();
     }
 
     private static String key(String group, String topic, int partition) {
@@ -653,6 +664,7 @@ final class GroupCoordinator {
             Map<Integer, Committed> gone = topics.remove(topic);
             if (gone != null) {
                 gone.keySet().forEach(p -> writes.add(broker.putState(OFFSETS, key(group, topic, p), null)));
+                writes.add(broker.unsubscribe(cursorName(group, KafkaNames.toAddress(topic))));
             }
         });
         return Future.join(writes).mapEmpty();

@@ -347,7 +347,7 @@ class MqttFlowIT {
     }
 
     @Test
-    void anOfflineSessionsQueueIsBoundedAndTheDropsCounted() throws Exception {
+    void anOfflineSessionKeepsEveryQos1MessageWhileItsQos0QueueIsBoundedAndTheDropsCounted() throws Exception {
         gw = new TestGateway(java.util.Map.of(), null, java.util.Map.of("subscriptions",
                 List.of(java.util.Map.of("name", "mqtt/*", "max-pending", 3))));
         try (RawMqtt raw = new RawMqtt(gw.port)) {
@@ -358,14 +358,18 @@ class MqttFlowIT {
             raw.send(MqttMessage.DISCONNECT);
             raw.readUntilClosed();
         }
-        publish("news", 5);
+        publish("news", 5); // QoS 1: past max-pending they wait in the log, never dropped
+        for (int i = 0; i < 5; i++) {
+            publisher.publish("news", ("q" + i).getBytes(), 0, false); // QoS 0: bounded by max-pending
+        }
         await().until(() -> gw.meters.find("omnibus.subscription.overflow").counter() != null
                 && gw.meters.find("omnibus.subscription.overflow").counter().count() == 2.0);
         try (RawMqtt raw = new RawMqtt(gw.port)) {
             raw.send(connectPersistent("offline"));
-            List<MqttMessage> got = raw.read(4);
-            assertThat(got.subList(1, 4)).extracting(m -> ((MqttPublishMessage) m).payload()
-                    .toString(java.nio.charset.StandardCharsets.UTF_8)).containsExactly("m2", "m3", "m4");
+            List<MqttMessage> got = raw.read(9);
+            assertThat(got.subList(1, 9)).extracting(m -> ((MqttPublishMessage) m).payload()
+                    .toString(java.nio.charset.StandardCharsets.UTF_8))
+                    .containsExactly("m0", "m1", "m2", "m3", "m4", "q2", "q3", "q4");
         }
     }
 

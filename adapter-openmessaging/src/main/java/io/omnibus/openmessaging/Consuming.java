@@ -186,6 +186,11 @@ final class Consuming {
         String group = RocketNames.checkGroup(cmd.required("consumerGroup"));
         Queue q = queue(cmd);
         Long offset = offsets.get(key(group, q));
+        if (offset == null && broker.logs().startOffset(q.address(), q.id()) == 0) {
+            // RocketMQ's broker: a new group starts at 0 while the queue still holds its first message, so a consumer
+            // started before the first sends to a new topic misses none of them
+            offset = 0L;
+        }
         if (offset == null) {
             return Future.succeededFuture(cmd.reply(ResponseCode.QUERY_NOT_FOUND, "Not found, the group " + group
                     + " has no offset for this queue"));
@@ -205,7 +210,15 @@ final class Consuming {
         if (before != null && before == offset) {
             return Future.succeededFuture();
         }
-        return broker.putState(OFFSETS, key, ByteBuffer.allocate(8).putLong(offset).array());
+        return broker.putState(OFFSETS, key, ByteBuffer.allocate(8).putLong(offset).array())
+                .onSuccess(v -> broker.commitPosition(cursorName(group, q.address()), q.address(), q.id(), offset)
+                        .onFailure(e -> OpenMessagingServer.LOG.warn("rocketmq: group {}: its cursor on {} was not moved: {}",
+                                group, q.address(), e.toString())));
+    }
+
+    /** The group's cursor in the core: its lag in the admin API, its backlog kept by retention. */
+    static String cursorName(String group, Address address) {
+        return "rocketmq-group:" + group + "@" + address.name();
     }
 
     private static String key(String group, Queue q) {

@@ -31,6 +31,7 @@ public final class MqttLoad {
         int size = Integer.parseInt(args[4]);
         long total = (long) publishers * each;
         AtomicLong got = new AtomicLong();
+        AtomicLong accepted = new AtomicLong(); // PUBACKed (QoS 1) or sent (QoS 0)
         CountDownLatch all = new CountDownLatch(1);
         MqttAsyncClient sub = new MqttAsyncClient(uri, "load-sub-" + System.nanoTime(), new MemoryPersistence());
         MqttConnectOptions so = new MqttConnectOptions();
@@ -72,6 +73,7 @@ public final class MqttLoad {
                         pub.publish("load/p" + id, payload, qos, false, null, new org.eclipse.paho.client.mqttv3.IMqttActionListener() {
                             @Override
                             public void onSuccess(org.eclipse.paho.client.mqttv3.IMqttToken token) {
+                                accepted.incrementAndGet();
                                 window.release();
                             }
 
@@ -112,9 +114,12 @@ public final class MqttLoad {
         long published = System.nanoTime();
         boolean complete = all.await(60, TimeUnit.SECONDS);
         long done = System.nanoTime();
-        System.out.printf("publishers=%d messages=%d qos=%d size=%d: published in %.2f s, received %d/%d in %.2f s: %.0f msg/s%s%n",
+        long lost = Math.max(0, accepted.get() - got.get());
+        System.out.printf("publishers=%d messages=%d qos=%d size=%d: published in %.2f s, received %d/%d in %.2f s: %.0f msg/s;"
+                        + " accepted %d, delivered %d, lost %d%s%n",
                 publishers, total, qos, size, (published - began) / 1e9, got.get(), total, (done - began) / 1e9,
-                got.get() / ((done - began) / 1e9), complete ? "" : "  (LOSS: not everything arrived)");
+                got.get() / ((done - began) / 1e9), accepted.get(), got.get(), lost,
+                lost > 0 && qos > 0 ? "  (LOST: acknowledged messages did not arrive)" : complete ? "" : "  (LOSS: not everything arrived)");
         sub.disconnect().waitForCompletion();
         sub.close();
     }

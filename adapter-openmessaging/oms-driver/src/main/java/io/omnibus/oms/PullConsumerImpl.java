@@ -27,8 +27,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * {@link PullConsumer}: the application assigns partitions (a topic's queues, named {@code "0"}, {@code "1"}, ...)
- * or subscribes to whole topics, polls, seeks and commits. Positions start at the group's committed offset, else
- * at the end (or the beginning with {@code omnibus.consumeFrom=first}). Meant for one thread, like Kafka's consumer.
+ * or subscribes to whole topics, polls, seeks and commits. Positions start at the group's committed offset (which
+ * the broker answers with 0 for a group without one while the queue still starts at 0, as RocketMQ's broker does),
+ * else at the end (or the beginning with {@code omnibus.consumeFrom=first}). Meant for one thread, like Kafka's consumer.
  */
 public final class PullConsumerImpl extends Lifecycle implements PullConsumer {
     private static final int MAX_MESSAGES = 32;

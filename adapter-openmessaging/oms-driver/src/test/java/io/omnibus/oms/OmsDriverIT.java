@@ -270,7 +270,8 @@ class OmsDriverIT {
         assertThat(got).first().isEqualTo("p5");
         assertThat(got).last().isEqualTo("p29");
         assertThat(consumer.poll(300)).isEmpty();
-        assertThat(consumer.committed(tp)).isNull();
+        // no commit yet: the broker answers the queue's start while its first message is kept, as RocketMQ's does
+        assertThat(consumer.committed(tp)).isZero();
         consumer.commitSync();
         assertThat(consumer.committed(tp)).isEqualTo(30L);
         consumer.seekToBeginning(tp);

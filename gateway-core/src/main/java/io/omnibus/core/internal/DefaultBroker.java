@@ -454,6 +454,21 @@ public final class DefaultBroker implements Broker {
         return Contexts.on(caller, promise.future());
     }
 
+    @Override
+    public Future<Void> commitPosition(String subscription, Address address, int partition, long nextOffset) {
+        SubscriptionQueue known = subscriptions.get(subscription);
+        if (known != null && known.filter.equals(TopicFilter.exactly(address))) {
+            known.commit(address, partition, nextOffset);
+            return Future.succeededFuture();
+        }
+        return subscribe(new SubscriptionSpec(subscription, TopicFilter.exactly(address), true,
+                io.omnibus.core.spi.DispatchPolicy.PULL))
+                .map(s -> {
+                    s.commit(address, partition, nextOffset);
+                    return null;
+                });
+    }
+
     private void register(SubscriptionQueue q) {
         Contexts.check(registry(), "the subscription registry");
         subscriptions.put(q.name, q);

@@ -75,7 +75,11 @@ final class SubscriptionQueue implements Subscription {
     private final List<ConsumerState> consumers = new ArrayList<>();
     private final LogCursors cursors;
     /** Non-durable messages waiting (in memory or in the log), oldest first: what {@code max-pending} bounds. */
-    private final ArrayDeque<StoredMessage> volatileWaiting = new ArrayDeque<>();
+    private final ArrayDeque<Slot> volatileWaiting = new ArrayDeque<>();
+
+    /** A message's place, without the message: what waits for max-pending costs no payload. */
+    private record Slot(TopicPartition tp, long offset) {
+    }
     private final Map<ByteBuffer, KeyState> keys = new HashMap<>();
     private final ArrayDeque<PullRequest> pullers = new ArrayDeque<>();
     private long nextSeq;
@@ -265,11 +269,11 @@ final class SubscriptionQueue implements Subscription {
             if (volatileWaiting.size() >= policy.maxPending() && policy.overflow() != Overflow.BLOCK) {
                 if (policy.overflow() == Overflow.DROP_NEWEST || !dropOldestVolatile()) {
                     cursors.admit(m, false);
-                    dropped(m);
+                    dropped(m.partition(), m.offset());
                     return;
                 }
             }
-            volatileWaiting.addLast(m);
+            volatileWaiting.addLast(new Slot(m.partition(), m.offset()));
         }
         if (cursors.admit(m, hasReadRoom())) {
             take(m);
@@ -279,19 +283,19 @@ final class SubscriptionQueue implements Subscription {
 
     /** Drops the oldest non-durable message still waiting; false when there is none. */
     private boolean dropOldestVolatile() {
-        StoredMessage oldest;
+        Slot oldest;
         while ((oldest = volatileWaiting.pollFirst()) != null) {
-            if (!cursors.isAcked(oldest.partition(), oldest.offset()) && !isInFlight(oldest)) {
-                dropped(oldest); // in memory too: deliverable() skips it now that it is acknowledged
+            if (!cursors.isAcked(oldest.tp(), oldest.offset()) && !isInFlight(oldest)) {
+                dropped(oldest.tp(), oldest.offset()); // in memory too: deliverable() skips it now that it is acknowledged
                 return true;
             }
         }
         return false;
     }
 
-    private boolean isInFlight(StoredMessage m) {
+    private boolean isInFlight(Slot m) {
         for (InFlight f : inFlight.values()) {
-            if (f.pending().msg.offset() == m.offset() && f.pending().msg.partition().equals(m.partition())) {
+            if (f.pending().msg.offset() == m.offset() && f.pending().msg.partition().equals(m.tp())) {
                 return true;
             }
         }
@@ -301,11 +305,11 @@ final class SubscriptionQueue implements Subscription {
     /** No longer waiting: handed out or settled. */
     private void leftWaiting(StoredMessage m) {
         if (!m.envelope().durable() && !volatileWaiting.isEmpty()) {
-            StoredMessage head = volatileWaiting.peekFirst();
-            if (head.offset() == m.offset() && head.partition().equals(m.partition())) {
+            Slot slot = new Slot(m.partition(), m.offset());
+            if (slot.equals(volatileWaiting.peekFirst())) {
                 volatileWaiting.pollFirst();
             } else {
-                volatileWaiting.removeIf(w -> w.offset() == m.offset() && w.partition().equals(m.partition()));
+                volatileWaiting.removeFirstOccurrence(slot);
             }
         }
     }
@@ -336,10 +340,13 @@ final class SubscriptionQueue implements Subscription {
                 && fresh.size() + returned.size() < policy.readAhead() && scheduled.size() < policy.maxPending();
     }
 
-    /** Reads back from the log what waits there, while there is room. */
+    /**
+     * Reads back from the log what waits there, once half the read-ahead is free: batches, not a read per
+     * settlement.
+     */
     private void fill() {
-        if (hasReadRoom() && cursors.canRead()) {
-            int room = policy.readAhead() - fresh.size() - returned.size();
+        int room = policy.readAhead() - fresh.size() - returned.size();
+        if (room >= Math.max(1, policy.readAhead() / 2) && hasReadRoom() && cursors.canRead()) {
             cursors.read(room, batch -> batch.forEach(this::take), this::dispatch);
         }
     }
@@ -923,10 +930,10 @@ final class SubscriptionQueue implements Subscription {
     }
 
     /** A non-durable message dropped by max-pending's overflow: acknowledged, never delivered, counted. */
-    private void dropped(StoredMessage m) {
+    private void dropped(TopicPartition tp, long offset) {
         dropped++;
         metrics.overflowDropped.increment();
-        cursors.ack(m.partition(), m.offset());
+        cursors.ack(tp, offset);
     }
 
     /** The message is done with in this subscription: move its cursor. */

@@ -29,6 +29,15 @@ public interface Broker {
      */
     Future<Subscription> subscribe(SubscriptionSpec spec);
 
+    /**
+     * Records a consumer group's committed position in one partition of {@code address}, for protocols whose
+     * consumers read the log by offset and commit (Kafka, RocketMQ): the group is a durable cursor of the core named
+     * {@code subscription} (made on first use), so it shows in the admin API with its lag and retention keeps what
+     * it has not consumed. Everything before {@code nextOffset} counts as consumed; it may move back. The
+     * protocol's own committed offsets stay the protocol's answer to its clients.
+     */
+    Future<Void> commitPosition(String subscription, Address address, int partition, long nextOffset);
+
     /** Deletes a subscription and drops its backlog; completes even when it did not exist. */
     Future<Void> unsubscribe(String name);
 

@@ -1,0 +1,355 @@
+package io.omnibus.server;
+
+import jakarta.jms.BytesMessage;
+import jakarta.jms.Connection;
+import jakarta.jms.MessageConsumer;
+import jakarta.jms.Session;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.qpid.jms.JmsConnectionFactory;
+import org.eclipse.paho.client.mqttv3.IMqttActionListener;
+import org.eclipse.paho.client.mqttv3.IMqttToken;
+import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttMessage;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Issue 15's crash test, checked where users look: what subscribers receive. A gateway child process on the file
+ * store takes QoS 1 publishes from real MQTT clients while four subscribers of every kind read them: a persistent
+ * MQTT session that is offline during the load, one that is online, a Qpid JMS queue consumer and a kafka-clients
+ * group consumer. Each round it is killed with {@code kill -9} at a random moment (sometimes mid-load, sometimes
+ * right after a burst), restarted, and every message PUBACKed so far must reach every subscriber: lost = 0,
+ * asserted; duplicates are counted and reported.
+ *
+ * <p>{@code -Domnibus.crash.rounds=100} runs the long mode (20 rounds by default).
+ */
+@Timeout(value = 30, unit = TimeUnit.MINUTES)
+class DeliveryCrashIT {
+    private static final int ROUNDS = Integer.getInteger("omnibus.crash.rounds", 20);
+    private static final int PUBLISHERS = 2;
+    private static final int PER_ROUND = 1500; // most each publisher sends in a round
+    private static final Duration CATCH_UP = Duration.ofSeconds(90);
+
+    @TempDir
+    Path dir;
+
+    private final Set<String> acked = ConcurrentHashMap.newKeySet();
+    private final Map<String, List<String>> received = new ConcurrentHashMap<>();
+    private int mqttPort;
+    private int amqpPort;
+    private int kafkaPort;
+
+    @Test
+    void everyAcknowledgedMessageReachesEverySubscriberAcrossKillMinusNine() throws Exception {
+        mqttPort = freePort();
+        amqpPort = freePort();
+        kafkaPort = freePort();
+        Path cfg = GatewayProcess.writeConfig(dir, """
+                admin:
+                  host: 127.0.0.1
+                  port: 0
+                store:
+                  type: file
+                  fsync: group
+                  checkpoint-interval: 2s
+                mqtt:
+                  port: %d
+                  websocket:
+                    enabled: false
+                amqp:
+                  port: %d
+                kafka:
+                  port: %d
+                  advertised-host: 127.0.0.1
+                openmessaging:
+                  enabled: false
+                shutdown:
+                  timeout: 5s
+                """.formatted(mqttPort, amqpPort, kafkaPort));
+        for (String s : List.of("offline", "online", "jms", "kafka")) {
+            received.put(s, new CopyOnWriteArrayList<>());
+        }
+        Random random = new Random();
+        long seed = random.nextLong();
+        random.setSeed(seed);
+        System.out.println("DeliveryCrashIT: " + ROUNDS + " rounds, seed " + seed);
+        int[] seq = new int[PUBLISHERS];
+        for (int round = 0; round <= ROUNDS; round++) {
+            try (GatewayProcess gw = start(cfg)) {
+                Set<String> before = Set.copyOf(acked);
+                drainOffline(round == 0, before);
+                try (Subscribers subs = new Subscribers()) {
+                    await().atMost(CATCH_UP).until(() -> subs.ready() && missing(before).isEmpty());
+                    if (round == ROUNDS) {
+                        break; // the last start only checks
+                    }
+                    AtomicBoolean stop = new AtomicBoolean();
+                    List<Thread> publishers = new ArrayList<>();
+                    for (int p = 0; p < PUBLISHERS; p++) {
+                        int id = p;
+                        Thread t = new Thread(() -> publish(id, seq, stop), "publisher-" + p);
+                        t.start();
+                        publishers.add(t);
+                    }
+                    boolean afterBurst = random.nextBoolean();
+                    if (afterBurst) {
+                        for (Thread t : publishers) {
+                            t.join(); // every publish answered: kill right after the burst
+                        }
+                    } else {
+                        Thread.sleep(50 + random.nextInt(600)); // a random moment of the load, not a condition wait
+                    }
+                    gw.process.destroyForcibly(); // kill -9
+                    gw.process.waitFor(30, TimeUnit.SECONDS);
+                    stop.set(true);
+                    for (Thread t : publishers) {
+                        t.join();
+                    }
+                }
+            }
+        }
+        StringBuilder report = new StringBuilder("DeliveryCrashIT: " + acked.size() + " messages acknowledged in "
+                + ROUNDS + " rounds");
+        for (Map.Entry<String, List<String>> e : received.entrySet()) {
+            List<String> got = e.getValue();
+            int duplicates = got.size() - new HashSet<>(got).size();
+            report.append("; ").append(e.getKey()).append(": lost ").append(missing(acked, got).size())
+                    .append(", duplicates ").append(duplicates);
+        }
+        System.out.println(report);
+        assertThat(acked).hasSizeGreaterThan(ROUNDS * 10);
+        for (Map.Entry<String, List<String>> e : received.entrySet()) {
+            assertThat(missing(acked, e.getValue())).as(e.getKey() + " lost acknowledged messages; " + report).isEmpty();
+            // redelivery is limited to what was in flight or acknowledged inside the fsync window at each kill
+            int duplicates = e.getValue().size() - new HashSet<>(e.getValue()).size();
+            assertThat(duplicates).as(e.getKey() + " duplicates; " + report).isLessThanOrEqualTo(ROUNDS * 2 * PUBLISHERS * PER_ROUND / 4);
+        }
+    }
+
+    private GatewayProcess start(Path cfg) throws Exception {
+        GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config", cfg.toString(),
+                "--data-dir", dir.resolve("data").toString());
+        await().atMost(Duration.ofSeconds(60)).until(() -> gw.out.stream().anyMatch(l -> l.startsWith("omnibus: ready"))
+                || !gw.process.isAlive());
+        assertThat(gw.process.isAlive()).as("gateway died: " + gw.err).isTrue();
+        return gw;
+    }
+
+    private Collection<String> missing(Set<String> expected) {
+        List<String> out = new ArrayList<>();
+        for (List<String> got : received.values()) {
+            out.addAll(missing(expected, got));
+        }
+        return out;
+    }
+
+    private static List<String> missing(Set<String> expected, List<String> got) {
+        Set<String> have = new HashSet<>(got);
+        List<String> out = new ArrayList<>();
+        for (String m : expected) {
+            if (!have.contains(m)) {
+                out.add(m);
+            }
+        }
+        return out;
+    }
+
+    /** The persistent session that is away while messages are published: it connects only to collect them. */
+    private void drainOffline(boolean subscribe, Set<String> expected) throws Exception {
+        MqttClient offline = new MqttClient("tcp://127.0.0.1:" + mqttPort, "offline", new MemoryPersistence());
+        offline.setCallback(new Collect(received.get("offline")));
+        offline.connect(persistent());
+        if (subscribe) {
+            offline.subscribe("crash/#", 1);
+        }
+        await().atMost(CATCH_UP).until(() -> missing(expected, received.get("offline")).isEmpty());
+        offline.disconnect();
+        offline.close();
+    }
+
+    private static MqttConnectOptions persistent() {
+        MqttConnectOptions o = new MqttConnectOptions();
+        o.setCleanSession(false);
+        o.setMaxInflight(1000);
+        return o;
+    }
+
+    private void publish(int id, int[] seq, AtomicBoolean stop) {
+        try {
+            MqttAsyncClient c = new MqttAsyncClient("tcp://127.0.0.1:" + mqttPort, "publisher-" + id, new MemoryPersistence());
+            MqttConnectOptions o = new MqttConnectOptions();
+            o.setMaxInflight(64);
+            c.connect(o).waitForCompletion(10_000);
+            Semaphore window = new Semaphore(64);
+            for (int i = 0; i < PER_ROUND && !stop.get() && c.isConnected(); i++) {
+                if (!window.tryAcquire(1, TimeUnit.SECONDS)) {
+                    continue;
+                }
+                String payload = "p" + id + "-" + seq[id]++;
+                MqttMessage m = new MqttMessage(payload.getBytes(StandardCharsets.UTF_8));
+                m.setQos(1);
+                c.publish("crash/p" + id, m, null, new IMqttActionListener() {
+                    @Override
+                    public void onSuccess(IMqttToken token) {
+                        acked.add(payload); // PUBACKed: the gateway owes it to every subscriber
+                        window.release();
+                    }
+
+                    @Override
+                    public void onFailure(IMqttToken token, Throwable e) {
+                        window.release();
+                    }
+                });
+            }
+            window.tryAcquire(64, 10, TimeUnit.SECONDS); // the burst is answered (or the gateway is gone)
+            c.disconnectForcibly(100, 100, false);
+            c.close(true);
+        } catch (Exception e) {
+            // the gateway was killed under it: what was PUBACKed is counted, the rest was never promised
+        }
+    }
+
+    /** The subscribers that stay connected during a round; closed (their connections lost) when it ends. */
+    private final class Subscribers implements AutoCloseable {
+        final MqttClient online;
+        final Connection jms;
+        final Thread kafka;
+        final KafkaConsumer<byte[], byte[]> consumer;
+        final AtomicBoolean kafkaAssigned = new AtomicBoolean();
+
+        Subscribers() throws Exception {
+            online = new MqttClient("tcp://127.0.0.1:" + mqttPort, "online", new MemoryPersistence());
+            online.setCallback(new Collect(received.get("online")));
+            online.connect(persistent());
+            online.subscribe("crash/#", 1);
+
+            jms = new JmsConnectionFactory("amqp://127.0.0.1:" + amqpPort).createConnection();
+            Session session = jms.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            MessageConsumer c = session.createConsumer(session.createQueue("crash/#"));
+            List<String> jmsGot = received.get("jms");
+            c.setMessageListener(m -> {
+                try {
+                    byte[] body = new byte[(int) ((BytesMessage) m).getBodyLength()];
+                    ((BytesMessage) m).readBytes(body);
+                    jmsGot.add(new String(body, StandardCharsets.UTF_8));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            jms.start();
+
+            Properties p = new Properties();
+            p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + kafkaPort);
+            p.put(ConsumerConfig.GROUP_ID_CONFIG, "crash");
+            p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+            p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+            p.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, "300");
+            p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+            p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+            consumer = new KafkaConsumer<>(p);
+            List<String> kafkaGot = received.get("kafka");
+            kafka = new Thread(() -> {
+                try {
+                    consumer.subscribe(Pattern.compile("crash.*"));
+                    while (true) {
+                        var records = consumer.poll(Duration.ofMillis(200));
+                        if (!consumer.assignment().isEmpty()) {
+                            kafkaAssigned.set(true);
+                        }
+                        for (ConsumerRecord<byte[], byte[]> r : records) {
+                            kafkaGot.add(new String(r.value(), StandardCharsets.UTF_8));
+                        }
+                        if (!records.isEmpty()) {
+                            try {
+                                consumer.commitSync(Duration.ofSeconds(5));
+                            } catch (WakeupException e) {
+                                throw e;
+                            } catch (RuntimeException e) {
+                                // the gateway went away mid-commit: the next round starts from the last commit
+                            }
+                        }
+                    }
+                } catch (WakeupException e) {
+                    // closed at the end of the round
+                } finally {
+                    consumer.close(Duration.ZERO);
+                }
+            }, "kafka-consumer");
+            kafka.start();
+        }
+
+        /** The Kafka group has its partitions once the topics exist (from the first round's publishes on). */
+        boolean ready() {
+            return kafkaAssigned.get() || received.get("kafka").isEmpty() && acked.isEmpty();
+        }
+
+        @Override
+        public void close() throws Exception {
+            consumer.wakeup();
+            kafka.join(30_000);
+            try {
+                online.disconnectForcibly(100, 100, false);
+            } catch (Exception e) {
+                // lost with the gateway
+            }
+            online.close(true);
+            try {
+                jms.close();
+            } catch (Exception e) {
+                // lost with the gateway
+            }
+        }
+    }
+
+    private record Collect(List<String> sink) implements org.eclipse.paho.client.mqttv3.MqttCallback {
+        @Override
+        public void connectionLost(Throwable cause) {
+        }
+
+        @Override
+        public void messageArrived(String topic, MqttMessage message) {
+            sink.add(new String(message.getPayload(), StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public void deliveryComplete(org.eclipse.paho.client.mqttv3.IMqttDeliveryToken token) {
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
