@@ -84,12 +84,15 @@ class DeliveryCrashIT {
                   fsync: group
                   checkpoint-interval: 2s
                 mqtt:
+                  enabled: true
                   port: %d
                   websocket:
                     enabled: false
                 amqp:
+                  enabled: true
                   port: %d
                 kafka:
+                  enabled: true
                   port: %d
                   advertised-host: 127.0.0.1
                 openmessaging:

@@ -60,6 +60,7 @@ class SlowConsumerIT {
                 store:
                   type: file
                 mqtt:
+                  enabled: true
                   port: %d
                   receive-maximum: 1000
                   max-inflight: 1000
@@ -106,7 +107,10 @@ class SlowConsumerIT {
             String subs = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + admin + "/api/subscriptions")).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
-            assertThat(subs).contains("\"backlog\":" + acked.get()); // all of it lag, none of it dropped
+            io.vertx.core.json.JsonObject view = new io.vertx.core.json.JsonArray(subs).getJsonObject(0);
+            assertThat(view.getString("name")).isEqualTo("mqtt/slow/load/#");
+            assertThat(view.getLong("backlog")).isEqualTo(acked.get()); // all of it lag, none of it dropped
+            assertThat(view.getLong("dropped")).isZero();
 
             int[] next = new int[PUBLISHERS];
             AtomicInteger got = new AtomicInteger();

@@ -39,11 +39,32 @@ final class ConsumerState implements Consumer {
         return handler != null && credit > 0 && !closed;
     }
 
+    /** Deliveries for another context, handed over together by {@link #flush} (confined to queue.ctx). */
+    private List<Delivery> outbox;
+
+    /** Hands a delivery to the handler: now when on its context, else with the others of this dispatch pass. */
     void push(Delivery d) {
         if (home == null || Vertx.currentContext() == home) {
             handle(d);
         } else {
-            home.runOnContext(v -> handle(d));
+            if (outbox == null) {
+                outbox = new java.util.ArrayList<>();
+                queue.flushLater(this);
+            }
+            outbox.add(d);
+        }
+    }
+
+    /** One hop to the consumer's context for a run of deliveries, in order. */
+    void flush() {
+        List<Delivery> run = outbox;
+        outbox = null;
+        if (run != null) {
+            home.runOnContext(v -> {
+                for (Delivery d : run) {
+                    handle(d);
+                }
+            });
         }
     }
 

@@ -132,12 +132,15 @@ public final class DefaultBroker implements Broker {
                     List<Future<Void>> full = new ArrayList<>(0);
                     int routed = 0;
                     long offset = ar.result();
+                    // each subscription gets the batch's messages in one hop
+                    Map<SubscriptionQueue, List<StoredMessage>> runs = new java.util.LinkedHashMap<>();
                     for (Envelope e : batch) {
                         messages++;
                         bytes += e.payloadSize();
                         metrics.messageIn(e.origin().protocol(), e);
-                        routed = route(new StoredMessage(tp, offset++, e), full);
+                        routed = route(new StoredMessage(tp, offset++, e), full, runs);
                     }
+                    runs.forEach(SubscriptionQueue::offer);
                     while (!appendWaiters.isEmpty()) {
                         appendWaiters.poll().run();
                     }
@@ -397,7 +400,7 @@ public final class DefaultBroker implements Broker {
         return t == null || partition < 0 || partition >= t.partitions.length ? null : t.partitions[partition];
     }
 
-    private int route(StoredMessage m, List<Future<Void>> full) {
+    private int route(StoredMessage m, List<Future<Void>> full, Map<SubscriptionQueue, List<StoredMessage>> runs) {
         int[] count = new int[1];
         tree.match(m.partition().address(), sub -> {
             count[0]++;
@@ -405,7 +408,7 @@ public final class DefaultBroker implements Broker {
             if (room != null) {
                 full.add(room);
             }
-            sub.offer(m);
+            runs.computeIfAbsent(sub, s -> new ArrayList<>(1)).add(m);
         });
         return count[0];
     }

@@ -170,12 +170,15 @@ final class SubscriptionQueue implements Subscription {
 
     // ---- entry points from other contexts -------------------------------------------------------
 
-    /** Routes a stored message here (called by the partition's context). */
-    void offer(StoredMessage m) {
-        incoming.incrementAndGet();
+    /** Routes stored messages of one partition here, in offset order (called by the partition's context). */
+    void offer(List<StoredMessage> run) {
+        incoming.addAndGet(run.size());
         Contexts.run(ctx, () -> {
-            incoming.decrementAndGet();
-            arrive(m);
+            incoming.addAndGet(-run.size());
+            for (StoredMessage m : run) {
+                arrive(m);
+            }
+            dispatch();
         });
     }
 
@@ -278,7 +281,6 @@ final class SubscriptionQueue implements Subscription {
         if (cursors.admit(m, hasReadRoom())) {
             take(m);
         }
-        dispatch();
     }
 
     /** Drops the oldest non-durable message still waiting; false when there is none. */
@@ -351,6 +353,20 @@ final class SubscriptionQueue implements Subscription {
         }
     }
 
+    /** Consumers with deliveries waiting to be handed over at the end of this pass. */
+    private final List<ConsumerState> flushing = new ArrayList<>();
+
+    void flushLater(ConsumerState c) {
+        flushing.add(c);
+    }
+
+    private void flushDeliveries() {
+        for (int i = 0; i < flushing.size(); i++) {
+            flushing.get(i).flush();
+        }
+        flushing.clear();
+    }
+
     private int waitingCount() {
         return fresh.size() + returned.size() + scheduled.size();
     }
@@ -377,6 +393,7 @@ final class SubscriptionQueue implements Subscription {
             dispatching = false;
         }
         fill();
+        flushDeliveries();
         updateGauges();
     }
 
@@ -686,6 +703,7 @@ final class SubscriptionQueue implements Subscription {
         }
         int left = c.credit;
         c.credit = 0;
+        flushDeliveries();
         updateGauges();
         Contexts.complete(c.home, promise, Future.succeededFuture(left)); // queued behind the deliveries
     }

@@ -170,7 +170,7 @@ public final class FileMessageStore implements MessageStore {
     private final StoreState state = new StoreState();
     /** Partitions whose index file is open for writing, least recently written first (writer thread only). */
     private final java.util.LinkedHashMap<PartitionIndex, Boolean> openIndexes = new java.util.LinkedHashMap<>(16, 0.75f, true);
-    private final LongAdder dropped = new LongAdder();
+    private final RetentionPass retention;
     /** Cursor states not written yet, the latest per subscription and partition (the cursor journal's queue). */
     private final ConcurrentHashMap<CursorKey, CursorState> dirtyCursors = new ConcurrentHashMap<>();
     /** A CURSORS control is queued: later saves only replace states in {@link #dirtyCursors}. */
@@ -202,6 +202,7 @@ public final class FileMessageStore implements MessageStore {
     public FileMessageStore(Options options) {
         this.options = options;
         this.checkpointFile = options.dir().resolve("checkpoint");
+        this.retention = new RetentionPass(options.retention());
     }
 
     @Override
@@ -305,7 +306,8 @@ public final class FileMessageStore implements MessageStore {
             indexes.put(p.tp(), index);
         }
         long from = cp == null ? log.start() : Math.max(cp.logPosition(), log.start());
-        long end = scan(indexRoot, from);
+        long end = new LogScan(log, state, indexes, indexRoot, options.indexEntriesPerFile(), options.segmentSize())
+                .from(from, filter -> ends(filter, Map.of()));
         if (end < log.end()) {
             LOG.warn("store {}: cutting a torn tail of {} bytes at {}", options.dir(), log.end() - end, log.describe(end));
             log.truncate(end);
@@ -316,75 +318,6 @@ public final class FileMessageStore implements MessageStore {
         log.forceFrom(from);
         checkpointPosition = log.end();
         state.writeCheckpoint(checkpointFile, checkpoint());
-    }
-
-    /** Indexes every record from {@code from} on and applies state changes; returns where valid data ends. */
-    private long scan(Path indexRoot, long from) throws IOException {
-        long validEnd = from;
-        List<long[]> segments = log.segmentsFrom(from);
-        for (int s = 0; s < segments.size(); s++) {
-            long base = segments.get(s)[0];
-            long size = segments.get(s)[1];
-            boolean last = s == segments.size() - 1;
-            long pos = Math.max(from, base) - base;
-            while (pos + 4 <= size) {
-                ByteBuffer head = log.read(base + pos, 4);
-                int length = head.getInt(0);
-                if (length < Record.HEADER || pos + length > size || length > options.segmentSize()) {
-                    if (!last) {
-                        LOG.warn("store: unreadable data at {}; skipping the rest of that segment", log.describe(base + pos));
-                    }
-                    break;
-                }
-                ByteBuffer record = log.read(base + pos, length);
-                if (!Record.valid(record)) {
-                    long after = base + pos + length;
-                    boolean nextValid = pos + length == size && !last || validAt(after, base + size);
-                    if (nextValid) {
-                        LOG.error("store: corrupt record (CRC mismatch) at {}; it is skipped and never delivered",
-                                log.describe(base + pos));
-                        pos += length;
-                        validEnd = base + pos;
-                        continue;
-                    }
-                    break; // torn tail
-                }
-                if (Record.magic(record) == Record.MAGIC_STATE) {
-                    state.apply(Record.body(record), filter -> ends(filter, Map.of()));
-                } else {
-                    TopicPartition tp = new TopicPartition(Address.of(Record.address(record)), Record.partition(record));
-                    PartitionIndex index = indexes.get(tp);
-                    if (index == null) {
-                        index = new PartitionIndex(indexRoot, tp, options.indexEntriesPerFile());
-                        indexes.put(tp, index);
-                    }
-                    long offset = Record.offset(record);
-                    if (offset >= index.next()) {
-                        while (index.next() < offset) {
-                            index.append(base + pos, 0, 0); // a hole left by a corrupt record
-                        }
-                        index.append(base + pos, length, Record.appendedAt(record));
-                    }
-                }
-                pos += length;
-                validEnd = base + pos;
-            }
-            if (!last) {
-                validEnd = base + options.segmentSize() > validEnd && s + 1 < segments.size() ? segments.get(s + 1)[0] : validEnd;
-            }
-        }
-        return validEnd;
-    }
-
-    private boolean validAt(long position, long segmentEnd) throws IOException {
-        if (position + 4 > segmentEnd) {
-            return position == segmentEnd;
-        }
-        int length = log.read(position, 4).getInt(0);
-        if (length < Record.HEADER || position + length > segmentEnd) {
-            return false;
-        }
-        return Record.valid(log.read(position, length));
     }
 
     /**
@@ -727,7 +660,7 @@ public final class FileMessageStore implements MessageStore {
             }
         }
         openIndexes.clear();
-        long minLive = applyRetention();
+        long minLive = retention.apply(indexes.values(), state.subscriptions.values());
         checkpointPosition = log.end();
         state.writeCheckpoint(checkpointFile, checkpoint());
         // files go only once a checkpoint that no longer needs them is durable
@@ -739,68 +672,6 @@ public final class FileMessageStore implements MessageStore {
             CommitLog.forceDirectory(options.dir().resolve("commitlog"));
             LOG.info("store {}: retention deleted {} commit-log segment(s)", options.dir(), deleted);
         }
-    }
-
-    /**
-     * Moves each partition's start past what its retention lets go: by age only what every durable
-     * cursor has passed, by size whatever the limit needs (counting what a cursor had not reached).
-     * Returns the lowest log position a partition still needs.
-     */
-    private long applyRetention() throws IOException {
-        long now = System.currentTimeMillis();
-        long minLive = log.end();
-        for (PartitionIndex idx : indexes.values()) {
-            Retention r = options.retention().apply(idx.tp.address());
-            long needed = minCursor(idx.tp);
-            long start = idx.start();
-            long dropBytes = 0;
-            long over = r.maxBytes() > 0 ? idx.bytes() - r.maxBytes() : 0;
-            long cutoff = r.maxAge().isZero() ? Long.MIN_VALUE : now - r.maxAge().toMillis();
-            boolean more = true;
-            while (more && start < idx.next()) {
-                long[] entries = idx.read(start, 1024);
-                if (entries.length == 0) {
-                    break;
-                }
-                for (int e = 0; e < entries.length; e += 3) {
-                    long size = entries[e + 1];
-                    boolean bySize = dropBytes < over;
-                    boolean byAge = entries[e + 2] < cutoff && start < needed && size > 0 || size == 0 && start < needed;
-                    if (!bySize && !byAge) {
-                        more = false;
-                        break;
-                    }
-                    if (bySize && start >= needed && size > 0) {
-                        dropped.increment(); // a cursor still needed it
-                    }
-                    dropBytes += size;
-                    start++;
-                }
-            }
-            if (start > idx.start()) {
-                idx.advanceStart(start, dropBytes);
-            }
-            if (idx.start() < idx.next()) {
-                long[] first = idx.read(idx.start(), 1);
-                if (first.length > 0) {
-                    minLive = Math.min(minLive, first[0]);
-                }
-            }
-        }
-        return minLive;
-    }
-
-    private long minCursor(TopicPartition tp) {
-        long min = Long.MAX_VALUE;
-        for (StoreState.Durable d : state.subscriptions.values()) {
-            CursorState c = d.cursors().get(tp);
-            if (c != null) {
-                min = Math.min(min, c.ackedBelow());
-            } else if (io.omnibus.core.spi.TopicFilter.of(d.record().filter()).matches(tp.address())) {
-                min = Math.min(min, 0); // subscribed, nothing acknowledged yet
-            }
-        }
-        return min;
     }
 
     /** Last work of the writer: flush and checkpoint if it can, close the files, fail whatever came too late. */
@@ -1040,7 +911,7 @@ public final class FileMessageStore implements MessageStore {
 
     @Override
     public long droppedByRetention() {
-        return dropped.sum();
+        return retention.dropped();
     }
 
     @Override

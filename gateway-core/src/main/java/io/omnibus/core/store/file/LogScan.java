@@ -1,0 +1,106 @@
+package io.omnibus.core.store.file;
+
+import io.omnibus.core.spi.Address;
+import io.omnibus.core.store.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Recovery's read of the commit log from the last checkpoint on: every record's CRC is checked, message records
+ * are indexed, state records (subscriptions, cursors, key-value state) applied in log order; a torn tail is found.
+ */
+final class LogScan {
+    private static final Logger LOG = LoggerFactory.getLogger(FileMessageStore.class);
+
+    private final CommitLog log;
+    private final StoreState state;
+    private final Map<TopicPartition, PartitionIndex> indexes;
+    private final Path indexRoot;
+    private final long entriesPerFile;
+    private final long segmentSize;
+
+    LogScan(CommitLog log, StoreState state, Map<TopicPartition, PartitionIndex> indexes, Path indexRoot,
+            long entriesPerFile, long segmentSize) {
+        this.log = log;
+        this.state = state;
+        this.indexes = indexes;
+        this.indexRoot = indexRoot;
+        this.entriesPerFile = entriesPerFile;
+        this.segmentSize = segmentSize;
+    }
+
+    /** Indexes every record from {@code from} on and applies state changes; returns where valid data ends. */
+    long from(long from, StoreState.Ends ends) throws IOException {
+        long validEnd = from;
+        List<long[]> segments = log.segmentsFrom(from);
+        for (int s = 0; s < segments.size(); s++) {
+            long base = segments.get(s)[0];
+            long size = segments.get(s)[1];
+            boolean last = s == segments.size() - 1;
+            long pos = Math.max(from, base) - base;
+            while (pos + 4 <= size) {
+                ByteBuffer head = log.read(base + pos, 4);
+                int length = head.getInt(0);
+                if (length < Record.HEADER || pos + length > size || length > segmentSize) {
+                    if (!last) {
+                        LOG.warn("store: unreadable data at {}; skipping the rest of that segment", log.describe(base + pos));
+                    }
+                    break;
+                }
+                ByteBuffer record = log.read(base + pos, length);
+                if (!Record.valid(record)) {
+                    long after = base + pos + length;
+                    boolean nextValid = pos + length == size && !last || validAt(after, base + size);
+                    if (nextValid) {
+                        LOG.error("store: corrupt record (CRC mismatch) at {}; it is skipped and never delivered",
+                                log.describe(base + pos));
+                        pos += length;
+                        validEnd = base + pos;
+                        continue;
+                    }
+                    break; // torn tail
+                }
+                if (Record.magic(record) == Record.MAGIC_STATE) {
+                    state.apply(Record.body(record), ends);
+                } else {
+                    TopicPartition tp = new TopicPartition(Address.of(Record.address(record)), Record.partition(record));
+                    PartitionIndex index = indexes.get(tp);
+                    if (index == null) {
+                        index = new PartitionIndex(indexRoot, tp, entriesPerFile);
+                        indexes.put(tp, index);
+                    }
+                    long offset = Record.offset(record);
+                    if (offset >= index.next()) {
+                        while (index.next() < offset) {
+                            index.append(base + pos, 0, 0); // a hole left by a corrupt record
+                        }
+                        index.append(base + pos, length, Record.appendedAt(record));
+                    }
+                }
+                pos += length;
+                validEnd = base + pos;
+            }
+            if (!last) {
+                validEnd = base + segmentSize > validEnd && s + 1 < segments.size() ? segments.get(s + 1)[0] : validEnd;
+            }
+        }
+        return validEnd;
+    }
+
+    private boolean validAt(long position, long segmentEnd) throws IOException {
+        if (position + 4 > segmentEnd) {
+            return position == segmentEnd;
+        }
+        int length = log.read(position, 4).getInt(0);
+        if (length < Record.HEADER || position + length > segmentEnd) {
+            return false;
+        }
+        return Record.valid(log.read(position, length));
+    }
+}

@@ -1,0 +1,87 @@
+package io.omnibus.core.store.file;
+
+import io.omnibus.core.spi.Address;
+import io.omnibus.core.store.CursorState;
+import io.omnibus.core.store.TopicPartition;
+
+import java.io.IOException;
+import java.util.Collection;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+
+/** Retention, run by the store's writer at each checkpoint: which messages of each partition may go. */
+final class RetentionPass {
+    private final Function<Address, FileMessageStore.Retention> retention;
+    private final LongAdder dropped = new LongAdder();
+
+    RetentionPass(Function<Address, FileMessageStore.Retention> retention) {
+        this.retention = retention;
+    }
+
+    /** Messages dropped so far that a durable cursor had not acknowledged (size retention forces them out). */
+    long dropped() {
+        return dropped.sum();
+    }
+
+    /**
+     * Moves each partition's start past what its retention lets go: by age only what every durable
+     * cursor has passed, by size whatever the limit needs (counting what a cursor had not reached).
+     * Returns the lowest log position a partition still needs ({@code Long.MAX_VALUE} when none does).
+     */
+    long apply(Collection<PartitionIndex> indexes, Collection<StoreState.Durable> subscriptions) throws IOException {
+        long now = System.currentTimeMillis();
+        long minLive = Long.MAX_VALUE;
+        for (PartitionIndex idx : indexes) {
+            FileMessageStore.Retention r = retention.apply(idx.tp.address());
+            long needed = minCursor(idx.tp, subscriptions);
+            long start = idx.start();
+            long dropBytes = 0;
+            long over = r.maxBytes() > 0 ? idx.bytes() - r.maxBytes() : 0;
+            long cutoff = r.maxAge().isZero() ? Long.MIN_VALUE : now - r.maxAge().toMillis();
+            boolean more = true;
+            while (more && start < idx.next()) {
+                long[] entries = idx.read(start, 1024);
+                if (entries.length == 0) {
+                    break;
+                }
+                for (int e = 0; e < entries.length; e += 3) {
+                    long size = entries[e + 1];
+                    boolean bySize = dropBytes < over;
+                    boolean byAge = entries[e + 2] < cutoff && start < needed && size > 0 || size == 0 && start < needed;
+                    if (!bySize && !byAge) {
+                        more = false;
+                        break;
+                    }
+                    if (bySize && start >= needed && size > 0) {
+                        dropped.increment(); // a cursor still needed it
+                    }
+                    dropBytes += size;
+                    start++;
+                }
+            }
+            if (start > idx.start()) {
+                idx.advanceStart(start, dropBytes);
+            }
+            if (idx.start() < idx.next()) {
+                long[] first = idx.read(idx.start(), 1);
+                if (first.length > 0) {
+                    minLive = Math.min(minLive, first[0]);
+                }
+            }
+        }
+        return minLive;
+    }
+
+    private static long minCursor(TopicPartition tp, Collection<StoreState.Durable> subscriptions) {
+        long min = Long.MAX_VALUE;
+        for (StoreState.Durable d : subscriptions) {
+            CursorState c = d.cursors().get(tp);
+            if (c != null) {
+                min = Math.min(min, c.ackedBelow());
+            } else if (io.omnibus.core.spi.TopicFilter.of(d.record().filter()).matches(tp.address())) {
+                min = Math.min(min, 0); // subscribed, nothing acknowledged yet
+            }
+        }
+        return min;
+    }
+}
