@@ -50,7 +50,9 @@ import static org.awaitility.Awaitility.await;
  * MQTT session that is offline during the load, one that is online, a Qpid JMS queue consumer and a kafka-clients
  * group consumer. Each round it is killed with {@code kill -9} at a random moment (sometimes mid-load, sometimes
  * right after a burst), restarted, and every message PUBACKed so far must reach every subscriber: lost = 0,
- * asserted; duplicates are counted and reported.
+ * asserted; duplicates are counted, reported and bounded. Each round publishes to topics of its own, so each kill
+ * lands within a checkpoint interval of the first messages of partitions the subscribers' filters never matched
+ * before: the case in which issue 15 lost every acknowledged message.
  *
  * <p>{@code -Domnibus.crash.rounds=100} runs the long mode (20 rounds by default).
  */
@@ -82,7 +84,7 @@ class DeliveryCrashIT {
                 store:
                   type: file
                   fsync: group
-                  checkpoint-interval: 2s
+                  checkpoint-interval: 10s
                 mqtt:
                   enabled: true
                   port: %d
@@ -113,7 +115,7 @@ class DeliveryCrashIT {
                 Set<String> before = Set.copyOf(acked);
                 drainOffline(round == 0, before);
                 try (Subscribers subs = new Subscribers()) {
-                    await().atMost(CATCH_UP).until(() -> subs.ready() && missing(before).isEmpty());
+                    catchUp("after start " + round, () -> subs.ready() && missing(before).isEmpty(), before);
                     if (round == ROUNDS) {
                         break; // the last start only checks
                     }
@@ -121,7 +123,8 @@ class DeliveryCrashIT {
                     List<Thread> publishers = new ArrayList<>();
                     for (int p = 0; p < PUBLISHERS; p++) {
                         int id = p;
-                        Thread t = new Thread(() -> publish(id, seq, stop), "publisher-" + p);
+                        String topic = "crash/r" + round + "/p" + p;
+                        Thread t = new Thread(() -> publish(id, topic, seq, stop), "publisher-" + p);
                         t.start();
                         publishers.add(t);
                     }
@@ -154,9 +157,10 @@ class DeliveryCrashIT {
         assertThat(acked).hasSizeGreaterThan(ROUNDS * 10);
         for (Map.Entry<String, List<String>> e : received.entrySet()) {
             assertThat(missing(acked, e.getValue())).as(e.getKey() + " lost acknowledged messages; " + report).isEmpty();
-            // redelivery is limited to what was in flight or acknowledged inside the fsync window at each kill
+            // redelivery is limited to what was in flight at each kill: Qpid JMS prefetches 1,000, a Kafka poll returns
+            // up to 500, MQTT sends up to max-inflight 100, plus acknowledgements inside the fsync window
             int duplicates = e.getValue().size() - new HashSet<>(e.getValue()).size();
-            assertThat(duplicates).as(e.getKey() + " duplicates; " + report).isLessThanOrEqualTo(ROUNDS * 2 * PUBLISHERS * PER_ROUND / 4);
+            assertThat(duplicates).as(e.getKey() + " duplicates; " + report).isLessThanOrEqualTo(ROUNDS * 1000);
         }
     }
 
@@ -167,6 +171,18 @@ class DeliveryCrashIT {
                 || !gw.process.isAlive());
         assertThat(gw.process.isAlive()).as("gateway died: " + gw.err).isTrue();
         return gw;
+    }
+
+    /** Waits for the subscribers to have everything acknowledged so far; else fails saying who lost how many. */
+    private void catchUp(String when, java.util.concurrent.Callable<Boolean> done, Set<String> expected) {
+        try {
+            await().atMost(CATCH_UP).until(done);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            StringBuilder lost = new StringBuilder();
+            received.forEach((s, got) -> lost.append(s).append(" misses ").append(missing(expected, got).size())
+                    .append(" of ").append(expected.size()).append("; "));
+            throw new AssertionError(when + ": acknowledged messages did not arrive: " + lost, e);
+        }
     }
 
     private Collection<String> missing(Set<String> expected) {
@@ -196,7 +212,7 @@ class DeliveryCrashIT {
         if (subscribe) {
             offline.subscribe("crash/#", 1);
         }
-        await().atMost(CATCH_UP).until(() -> missing(expected, received.get("offline")).isEmpty());
+        catchUp("offline session", () -> missing(expected, received.get("offline")).isEmpty(), expected);
         offline.disconnect();
         offline.close();
     }
@@ -208,7 +224,7 @@ class DeliveryCrashIT {
         return o;
     }
 
-    private void publish(int id, int[] seq, AtomicBoolean stop) {
+    private void publish(int id, String topic, int[] seq, AtomicBoolean stop) {
         try {
             MqttAsyncClient c = new MqttAsyncClient("tcp://127.0.0.1:" + mqttPort, "publisher-" + id, new MemoryPersistence());
             MqttConnectOptions o = new MqttConnectOptions();
@@ -222,7 +238,7 @@ class DeliveryCrashIT {
                 String payload = "p" + id + "-" + seq[id]++;
                 MqttMessage m = new MqttMessage(payload.getBytes(StandardCharsets.UTF_8));
                 m.setQos(1);
-                c.publish("crash/p" + id, m, null, new IMqttActionListener() {
+                c.publish(topic, m, null, new IMqttActionListener() {
                     @Override
                     public void onSuccess(IMqttToken token) {
                         acked.add(payload); // PUBACKed: the gateway owes it to every subscriber

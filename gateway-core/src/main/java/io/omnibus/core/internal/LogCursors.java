@@ -121,6 +121,11 @@ final class LogCursors {
         }
     }
 
+    /** Whether a read from the log is under way. */
+    boolean isReading() {
+        return reading;
+    }
+
     /** Whether messages wait in the log and no read is under way. */
     boolean canRead() {
         return !behind.isEmpty() && !reading && !retryArmed && !cleared;
@@ -132,27 +137,32 @@ final class LogCursors {
      * on (after the batch, or after a failed read's pause).
      */
     void read(int max, Consumer<List<StoredMessage>> sink, Runnable again) {
-        PartitionCursor pc = behind.peekFirst();
-        if (pc == null || reading) {
+        if (reading) {
             return;
         }
-        skipRetained(pc);
-        if (pc.readNext >= store.endOffset(pc.tp)) {
+        PartitionCursor pc;
+        while ((pc = behind.peekFirst()) != null) { // partitions that caught up meanwhile are routed to again
+            skipRetained(pc);
+            if (pc.readNext < store.endOffset(pc.tp)) {
+                break;
+            }
             pc.behind = false;
             behind.pollFirst();
-            again.run();
+        }
+        if (pc == null) {
             return;
         }
+        PartitionCursor reads = pc;
         reading = true;
-        long from = pc.readNext;
-        store.read(pc.tp, from, max).onComplete(ar -> ctx.runOnContext(v -> {
+        long from = reads.readNext;
+        store.read(reads.tp, from, max).onComplete(ar -> ctx.runOnContext(v -> {
             reading = false;
-            if (cleared || partitions.get(pc.tp) != pc) {
+            if (cleared || partitions.get(reads.tp) != reads) {
                 return;
             }
             if (ar.failed()) {
                 LOG.warn("subscription {}: reading {} from offset {} failed, trying again in {} ms: {}", subscription,
-                        pc.tp, from, RETRY_MILLIS, ar.cause().toString());
+                        reads.tp, from, RETRY_MILLIS, ar.cause().toString());
                 retryArmed = true;
                 vertx.setTimer(RETRY_MILLIS, t -> {
                     retryArmed = false;
@@ -163,26 +173,26 @@ final class LogCursors {
             List<StoredMessage> batch = ar.result();
             List<StoredMessage> out = new ArrayList<>(batch.size());
             for (StoredMessage m : batch) {
-                if (m.offset() >= pc.readNext) {
-                    pc.readNext = m.offset() + 1;
-                    if (!pc.acks.isAcked(m.offset())) {
+                if (m.offset() >= reads.readNext) {
+                    reads.readNext = m.offset() + 1;
+                    if (!reads.acks.isAcked(m.offset())) {
                         out.add(m);
                     }
                 }
             }
-            if (batch.isEmpty() && pc.readNext == from) {
-                skipRetained(pc);
-                if (pc.readNext == from) {
+            if (batch.isEmpty() && reads.readNext == from) {
+                skipRetained(reads);
+                if (reads.readNext == from) {
                     // nothing readable here although the index says there is: records it skips (corrupt ones)
-                    pc.readNext = Math.min(store.endOffset(pc.tp), from + max);
+                    reads.readNext = Math.min(store.endOffset(reads.tp), from + max);
                 }
             }
             // round-robin over partitions that are behind: one busy partition does not starve the others
-            behind.remove(pc);
-            if (pc.readNext >= store.endOffset(pc.tp)) {
-                pc.behind = false; // later messages are routed here as they are stored
+            behind.remove(reads);
+            if (reads.readNext >= store.endOffset(reads.tp)) {
+                reads.behind = false; // later messages are routed here as they are stored
             } else {
-                behind.addLast(pc);
+                behind.addLast(reads);
             }
             sink.accept(out);
             again.run();

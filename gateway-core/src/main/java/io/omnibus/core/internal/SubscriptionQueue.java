@@ -74,8 +74,13 @@ final class SubscriptionQueue implements Subscription {
     private final LinkedHashMap<Long, InFlight> inFlight = new LinkedHashMap<>();
     private final List<ConsumerState> consumers = new ArrayList<>();
     private final LogCursors cursors;
-    /** Non-durable messages waiting (in memory or in the log), oldest first: what {@code max-pending} bounds. */
+    /**
+     * Non-durable messages that arrived, oldest first, for drop-oldest; entries of messages handed out or settled
+     * meanwhile are skipped when met, and swept when they outnumber the live ones.
+     */
     private final ArrayDeque<Slot> volatileWaiting = new ArrayDeque<>();
+    /** Non-durable messages waiting (in memory or in the log): what {@code max-pending} bounds. */
+    private int volatileCount;
 
     /** A message's place, without the message: what waits for max-pending costs no payload. */
     private record Slot(TopicPartition tp, long offset) {
@@ -106,6 +111,8 @@ final class SubscriptionQueue implements Subscription {
         final long seq;
         final ByteBuffer key;
         int failures;
+        /** Non-durable and counted in volatileCount until handed out or settled. */
+        boolean countedVolatile;
         long readyAt;
 
         Pending(StoredMessage msg, long seq, ByteBuffer key) {
@@ -245,6 +252,7 @@ final class SubscriptionQueue implements Subscription {
             deleted = true;
             cursors.clear();
             volatileWaiting.clear();
+            volatileCount = 0;
             fresh.clear();
             returned.clear();
             scheduled.clear();
@@ -256,6 +264,7 @@ final class SubscriptionQueue implements Subscription {
             while (!pullers.isEmpty()) {
                 answer(pullers.poll(), List.of());
             }
+            settleDrains();
             cancelTimers();
             updateGauges();
         });
@@ -269,7 +278,7 @@ final class SubscriptionQueue implements Subscription {
             return;
         }
         if (!m.envelope().durable() && !cursors.isAcked(m.partition(), m.offset())) {
-            if (volatileWaiting.size() >= policy.maxPending() && policy.overflow() != Overflow.BLOCK) {
+            if (volatileCount >= policy.maxPending() && policy.overflow() != Overflow.BLOCK) {
                 if (policy.overflow() == Overflow.DROP_NEWEST || !dropOldestVolatile()) {
                     cursors.admit(m, false);
                     dropped(m.partition(), m.offset());
@@ -277,6 +286,10 @@ final class SubscriptionQueue implements Subscription {
                 }
             }
             volatileWaiting.addLast(new Slot(m.partition(), m.offset()));
+            volatileCount++;
+            if (volatileWaiting.size() > 2 * volatileCount + 1024) {
+                volatileWaiting.removeIf(s -> cursors.isAcked(s.tp(), s.offset()) || isInFlight(s));
+            }
         }
         if (cursors.admit(m, hasReadRoom())) {
             take(m);
@@ -289,6 +302,7 @@ final class SubscriptionQueue implements Subscription {
         while ((oldest = volatileWaiting.pollFirst()) != null) {
             if (!cursors.isAcked(oldest.tp(), oldest.offset()) && !isInFlight(oldest)) {
                 dropped(oldest.tp(), oldest.offset()); // in memory too: deliverable() skips it now that it is acknowledged
+                volatileCount = Math.max(0, volatileCount - 1);
                 return true;
             }
         }
@@ -304,15 +318,11 @@ final class SubscriptionQueue implements Subscription {
         return false;
     }
 
-    /** No longer waiting: handed out or settled. */
-    private void leftWaiting(StoredMessage m) {
-        if (!m.envelope().durable() && !volatileWaiting.isEmpty()) {
-            Slot slot = new Slot(m.partition(), m.offset());
-            if (slot.equals(volatileWaiting.peekFirst())) {
-                volatileWaiting.pollFirst();
-            } else {
-                volatileWaiting.removeFirstOccurrence(slot);
-            }
+    /** No longer waiting: handed out or settled (its entry in volatileWaiting goes stale). */
+    private void leftWaiting(Pending p) {
+        if (p.countedVolatile) {
+            p.countedVolatile = false;
+            volatileCount = Math.max(0, volatileCount - 1); // one read back after a restart was never counted
         }
     }
 
@@ -321,6 +331,7 @@ final class SubscriptionQueue implements Subscription {
         Envelope env = m.envelope();
         ByteBuffer key = policy.dispatch() == DispatchPolicy.KEY_ORDERED ? env.key() : null;
         Pending p = new Pending(m, nextSeq++, key);
+        p.countedVolatile = !env.durable();
         long now = System.currentTimeMillis();
         if (env.isExpired(now)) {
             expire(p);
@@ -377,6 +388,7 @@ final class SubscriptionQueue implements Subscription {
     /** Hands out what can be handed out. Re-entrant calls (a handler settling inline) are folded into the running pass. */
     private void dispatch() {
         if (deleted) {
+            settleDrains();
             return;
         }
         if (dispatching) {
@@ -393,6 +405,7 @@ final class SubscriptionQueue implements Subscription {
             dispatching = false;
         }
         fill();
+        settleDrains();
         flushDeliveries();
         updateGauges();
     }
@@ -583,7 +596,7 @@ final class SubscriptionQueue implements Subscription {
         Delivery d = new Delivery(tag, name, p.msg.partition().partition(), p.msg.offset(),
                 p.envelope().deliveryCount() + p.failures, p.envelope());
         delivered++;
-        leftWaiting(p.msg);
+        leftWaiting(p);
         if (c.spec.autoAck()) {
             settled(p);
             acked++;
@@ -693,20 +706,50 @@ final class SubscriptionQueue implements Subscription {
     }
 
     void drain(ConsumerState c, Promise<Integer> promise) {
-        if (policy.dispatch() == DispatchPolicy.PULL && c.canPush() && !deleted) {
-            for (Delivery d : take(c, c.credit)) {
-                c.credit--;
-                c.push(d);
-            }
+        drains.add(new PendingDrain(c, promise));
+        if (dispatching) {
+            dispatchAgain = true;
         } else {
-            dispatch();
+            dispatch(); // settles the drain at its end
         }
-        int left = c.credit;
-        c.credit = 0;
-        flushDeliveries();
-        updateGauges();
-        Contexts.complete(c.home, promise, Future.succeededFuture(left)); // queued behind the deliveries
     }
+
+    /**
+     * Settles the drains that can be: a drain hands out what is ready within its consumer's credit, waiting for the
+     * log's messages being read back (what is in the log is ready too), then answers with the credit it dropped.
+     */
+    private void settleDrains() {
+        if (drains.isEmpty()) {
+            return;
+        }
+        List<PendingDrain> done = new ArrayList<>(drains.size());
+        for (Iterator<PendingDrain> it = drains.iterator(); it.hasNext(); ) {
+            PendingDrain d = it.next();
+            ConsumerState c = d.consumer();
+            if (policy.dispatch() == DispatchPolicy.PULL && c.canPush() && !deleted) {
+                for (Delivery x : take(c, c.credit)) {
+                    c.credit--;
+                    c.push(x);
+                }
+            }
+            boolean more = !deleted && !c.closed && c.credit > 0 && cursors.isReading() && cursors.lag() > 0;
+            if (!more) {
+                it.remove();
+                done.add(d);
+            }
+        }
+        flushDeliveries();
+        for (PendingDrain d : done) {
+            int left = d.consumer().credit;
+            d.consumer().credit = 0;
+            Contexts.complete(d.consumer().home, d.promise(), Future.succeededFuture(left)); // queued behind the deliveries
+        }
+    }
+
+    private record PendingDrain(ConsumerState consumer, Promise<Integer> promise) {
+    }
+
+    private final List<PendingDrain> drains = new ArrayList<>(0);
 
     void pull(ConsumerState c, int max, Duration wait, Promise<List<Delivery>> promise) {
         if (policy.dispatch() == DispatchPolicy.KEY_ORDERED) {
@@ -956,7 +999,7 @@ final class SubscriptionQueue implements Subscription {
 
     /** The message is done with in this subscription: move its cursor. */
     private void settled(Pending p) {
-        leftWaiting(p.msg);
+        leftWaiting(p);
         cursors.ack(p.msg.partition(), p.msg.offset());
     }
 
