@@ -201,7 +201,8 @@ final class AdminServer {
                     .put("durable", s.durable()).put("consumers", s.consumers()).put("backlog", s.backlog())
                     .put("unacknowledged", s.unacknowledged()).put("delivered", s.delivered())
                     .put("acknowledged", s.acknowledged()).put("redelivered", s.redelivered())
-                    .put("deadLettered", s.deadLettered()).put("expired", s.expired()).put("dropped", s.dropped()));
+                    .put("deadLettered", s.deadLettered()).put("expired", s.expired()).put("dropped", s.dropped())
+                    .put("lostToRetention", s.lostToRetention()));
         }
         return out;
     }

@@ -51,12 +51,15 @@ final class LogCursors {
         final TopicPartition tp;
         final SubscriptionCursor acks;
         long readNext;
+        /** Past the last offset routed here or read (what the backlog counts; the store may be further on). */
+        long seen;
         boolean behind;
 
         PartitionCursor(TopicPartition tp, SubscriptionCursor acks, long readNext) {
             this.tp = tp;
             this.acks = acks;
             this.readNext = readNext;
+            this.seen = readNext;
         }
     }
 
@@ -71,6 +74,7 @@ final class LogCursors {
     /** A cursor read back from the store: everything past its cumulative point is in the log. */
     void restore(TopicPartition tp, CursorState state) {
         PartitionCursor pc = new PartitionCursor(tp, SubscriptionCursor.from(state), state.ackedBelow());
+        pc.seen = Math.max(pc.seen, store.endOffset(tp));
         partitions.put(tp, pc);
         markBehind(pc);
     }
@@ -81,6 +85,7 @@ final class LogCursors {
             return;
         }
         PartitionCursor pc = new PartitionCursor(tp, new SubscriptionCursor(from), from);
+        pc.seen = Math.max(pc.seen, store.endOffset(tp));
         partitions.put(tp, pc);
         persist(pc);
         markBehind(pc);
@@ -103,6 +108,7 @@ final class LogCursors {
             persist(pc);
         }
         long offset = m.offset();
+        pc.seen = Math.max(pc.seen, offset + 1);
         if (offset < pc.readNext) {
             return false;
         }
@@ -189,6 +195,7 @@ final class LogCursors {
             }
             // round-robin over partitions that are behind: one busy partition does not starve the others
             behind.remove(reads);
+            reads.seen = Math.max(reads.seen, reads.readNext);
             if (reads.readNext >= store.endOffset(reads.tp)) {
                 reads.behind = false; // later messages are routed here as they are stored
             } else {
@@ -264,35 +271,24 @@ final class LogCursors {
         if (pc != null) {
             behind.remove(pc);
         }
+        long seen = pc == null ? 0 : pc.seen;
         pc = new PartitionCursor(tp, new SubscriptionCursor(next), next);
+        pc.seen = Math.max(next, Math.max(seen, store.endOffset(tp)));
         partitions.put(tp, pc);
         persist(pc);
         markBehind(pc);
     }
 
-    /** Messages in the log past what is in memory: the part of the backlog that costs no memory. */
+    /**
+     * Messages in the log past what is in memory: the part of the backlog that costs no memory. Counted up to what
+     * was routed here: messages stored but still on their way are not counted twice.
+     */
     long lag() {
         long lag = 0;
         for (PartitionCursor pc : behind) {
-            lag += Math.max(0, store.endOffset(pc.tp) - pc.readNext - pc.acks.ackedFrom(pc.readNext));
+            lag += Math.max(0, pc.seen - pc.readNext - pc.acks.ackedFrom(pc.readNext));
         }
         return lag;
-    }
-
-    /** Messages not acknowledged, from each partition's cumulative point to its end (gaps counted as lag). */
-    long unacknowledged() {
-        long n = 0;
-        for (PartitionCursor pc : partitions.values()) {
-            n += Math.max(0, store.endOffset(pc.tp) - pc.acks.ackedBelow());
-        }
-        return n;
-    }
-
-    /** The cumulative point of each partition (the committed position a group would see). */
-    Map<TopicPartition, Long> positions() {
-        Map<TopicPartition, Long> out = new HashMap<>();
-        partitions.forEach((tp, pc) -> out.put(tp, pc.acks.ackedBelow()));
-        return out;
     }
 
     long skippedByRetention() {

@@ -85,7 +85,7 @@ final class SubscriptionQueue implements Subscription {
     /** A message's place, without the message: what waits for max-pending costs no payload. */
     private record Slot(TopicPartition tp, long offset) {
     }
-    private final Map<ByteBuffer, KeyState> keys = new HashMap<>();
+    private final KeyOwners keys = new KeyOwners();
     private final ArrayDeque<PullRequest> pullers = new ArrayDeque<>();
     private long nextSeq;
     private long nextTag;
@@ -105,6 +105,7 @@ final class SubscriptionQueue implements Subscription {
     private volatile long deadLettered;
     private volatile long expired;
     private volatile long dropped;
+    private volatile long lostToRetention;
 
     private static final class Pending {
         final StoredMessage msg;
@@ -127,13 +128,6 @@ final class SubscriptionQueue implements Subscription {
     }
 
     private record InFlight(Pending pending, ConsumerState consumer, long deliveredAt) {
-    }
-
-    private static final class KeyState {
-        ConsumerState owner;
-        int outstanding;
-        int waiting;
-        long lastReadyAt;
     }
 
     private record PullRequest(ConsumerState consumer, int max, Promise<List<Delivery>> promise, long timerId) {
@@ -168,7 +162,7 @@ final class SubscriptionQueue implements Subscription {
 
     SubscriptionView view() {
         return new SubscriptionView(name, filter.filter(), policy.dispatch().configName(), durable, consumerCount,
-                backlog, unacked, delivered, acked, redelivered, deadLettered, expired, dropped);
+                backlog, unacked, delivered, acked, redelivered, deadLettered, expired, dropped, lostToRetention);
     }
 
     long backlog() {
@@ -442,7 +436,7 @@ final class SubscriptionQueue implements Subscription {
                 keyWaitingDone(p);
                 continue;
             }
-            ConsumerState c = chooseForKey(p, blocked, true);
+            ConsumerState c = p.key == null ? pickRoundRobin() : keys.choose(p.key, blocked, true, consumers);
             if (c != null) {
                 it.remove();
                 keyWaitingDone(p);
@@ -455,7 +449,7 @@ final class SubscriptionQueue implements Subscription {
             if (!deliverable(p)) {
                 continue;
             }
-            ConsumerState c = chooseForKey(p, blocked, false);
+            ConsumerState c = p.key == null ? pickRoundRobin() : keys.choose(p.key, blocked, false, consumers);
             if (c == null) {
                 skipped.add(p);
             } else {
@@ -465,61 +459,6 @@ final class SubscriptionQueue implements Subscription {
         for (int i = skipped.size() - 1; i >= 0; i--) {
             fresh.addFirst(skipped.get(i));
         }
-    }
-
-    /** The consumer for a key-ordered message, or null when it must wait (and then its key waits too). */
-    private ConsumerState chooseForKey(Pending p, Set<ByteBuffer> blocked, boolean isReturned) {
-        if (p.key == null) {
-            return pickRoundRobin();
-        }
-        if (blocked.contains(p.key)) {
-            return null;
-        }
-        KeyState ks = keys.get(p.key);
-        ConsumerState c;
-        if (ks != null && !isReturned && ks.waiting > 0) {
-            c = null; // an earlier message of this key is waiting to be delivered again
-        } else if (ks != null && ks.outstanding > 0 && ks.owner != null && !ks.owner.closed) {
-            c = ks.owner.credit > 0 ? ks.owner : null;
-        } else {
-            c = stickyFor(p.key);
-            if (c != null) {
-                if (ks == null) {
-                    ks = new KeyState();
-                    keys.put(p.key, ks);
-                }
-                ks.owner = c;
-            }
-        }
-        if (c == null) {
-            blocked.add(p.key);
-        } else {
-            ks.outstanding++;
-        }
-        return c;
-    }
-
-    /**
-     * The consumer a key belongs to while the set of consumers stays the same (hash of the key over
-     * the push consumers in attach order), or null when it has no credit now.
-     */
-    private ConsumerState stickyFor(ByteBuffer key) {
-        int pushers = 0;
-        for (ConsumerState c : consumers) {
-            if (c.handler != null && !c.closed) {
-                pushers++;
-            }
-        }
-        if (pushers == 0) {
-            return null;
-        }
-        int pick = (key.hashCode() & Integer.MAX_VALUE) % pushers;
-        for (ConsumerState c : consumers) {
-            if (c.handler != null && !c.closed && pick-- == 0) {
-                return c.credit > 0 ? c : null;
-            }
-        }
-        return null;
     }
 
     private boolean hasPushCredit() {
@@ -600,7 +539,7 @@ final class SubscriptionQueue implements Subscription {
         if (c.spec.autoAck()) {
             settled(p);
             acked++;
-            keyDone(p.key); // nothing stays outstanding for an at-most-once delivery
+            keys.done(p.key); // nothing stays outstanding for an at-most-once delivery
         } else {
             inFlight.put(tag, new InFlight(p, c, System.currentTimeMillis()));
             c.unacked++;
@@ -800,12 +739,7 @@ final class SubscriptionQueue implements Subscription {
             }
         }
         c.unacked = 0;
-        keys.values().removeIf(ks -> ks.owner == c && ks.outstanding == 0 && ks.waiting == 0);
-        keys.values().forEach(ks -> {
-            if (ks.owner == c) {
-                ks.owner = null;
-            }
-        });
+        keys.forget(c);
         for (Pending p : lost) {
             failed(p, false, "consumer lost");
         }
@@ -835,11 +769,7 @@ final class SubscriptionQueue implements Subscription {
 
     private void schedule(Pending p, long readyAt) {
         if (p.key != null && p.failures > 0) {
-            // A key's messages come back in their original order: none is ready before an earlier one.
-            KeyState ks = keys.computeIfAbsent(p.key, k -> new KeyState());
-            readyAt = ks.waiting > 0 ? Math.max(readyAt, ks.lastReadyAt) : readyAt;
-            ks.lastReadyAt = readyAt;
-            ks.waiting++;
+            readyAt = keys.waitInLine(p.key, readyAt);
         }
         p.readyAt = readyAt;
         scheduled.add(p);
@@ -919,32 +849,12 @@ final class SubscriptionQueue implements Subscription {
     }
 
     private void keyOutstandingDone(InFlight f) {
-        keyDone(f.pending().key);
-    }
-
-    private void keyDone(ByteBuffer key) {
-        if (key == null) {
-            return;
-        }
-        KeyState ks = keys.get(key);
-        if (ks != null) {
-            ks.outstanding--;
-            if (ks.outstanding <= 0 && ks.waiting <= 0) {
-                keys.remove(key);
-            }
-        }
+        keys.done(f.pending().key);
     }
 
     private void keyWaitingDone(Pending p) {
-        if (p.key == null || p.failures == 0) {
-            return; // only redeliveries are counted in a key's waiting chain (deliver-at messages are not)
-        }
-        KeyState ks = keys.get(p.key);
-        if (ks != null && ks.waiting > 0) {
-            ks.waiting--;
-            if (ks.outstanding <= 0 && ks.waiting <= 0) {
-                keys.remove(p.key);
-            }
+        if (p.key != null && p.failures > 0) { // only redeliveries wait in a key's line (deliver-at messages do not)
+            keys.waitDone(p.key);
         }
     }
 
@@ -1005,6 +915,7 @@ final class SubscriptionQueue implements Subscription {
 
     private void updateGauges() {
         backlog = waitingCount() + cursors.lag();
+        lostToRetention = cursors.skippedByRetention();
         unacked = inFlight.size();
         if (!roomWaiters.isEmpty() && (backlog + incoming.get() < policy.maxPending() || deleted)) {
             Promise<Void> w;
