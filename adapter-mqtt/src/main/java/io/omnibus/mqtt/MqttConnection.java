@@ -462,8 +462,12 @@ final class MqttConnection {
         }
         MqttProperties props = m.variableHeader().properties();
         String topic = m.variableHeader().topicName();
-        int alias = Translation.intProperty(props, MqttProperties.TOPIC_ALIAS, 0);
-        if (alias != 0) {
+        int alias = Translation.intProperty(props, MqttProperties.TOPIC_ALIAS, -1);
+        if (alias == 0) {
+            disconnect(TOPIC_ALIAS_INVALID, "topic alias 0 [MQTT-3.3.2-8]");
+            return;
+        }
+        if (alias > 0) {
             if (alias > server.config.topicAliasMaximum()) {
                 disconnect(TOPIC_ALIAS_INVALID, "topic alias " + alias + " above the maximum "
                         + server.config.topicAliasMaximum() + " [MQTT-3.3.2-9]");
@@ -788,22 +792,8 @@ final class MqttConnection {
         MqttProperties props = v5 ? Translation.properties(e, o.sub().subscriptionId(), System.currentTimeMillis())
                 : MqttProperties.NO_PROPERTIES;
         ByteBuffer payload = e.payload();
-        long size = 2L + e.address().name().length() * 3L + payload.remaining() + 64 + propertiesSize(props);
-        if (size > clientMaxPacketSize) {
-            // [MQTT-3.1.2-25] a packet larger than the client's Maximum Packet Size is discarded
-            MqttServer.LOG.debug("mqtt {}: message on {} exceeds the client's maximum packet size; discarded",
-                    connectionId, e.address());
-            settle(o);
-            return;
-        }
-        server.losses.delivered(e, v5 ? "mqtt5" : "mqtt3");
-        int packetId = 0;
-        if (qos > 0) {
-            packetId = nextPacketId();
-            inflight.put(packetId, o);
-        }
-        boolean dup = qos > 0 && o.delivery() != null && o.delivery().redelivered();
         String topic = e.address().name();
+        Integer newAlias = null;
         if (v5 && clientTopicAliasMax > 0 && server.config.outboundTopicAliases()) {
             // [MQTT-3.3.2-11] aliases the client allowed: a topic sent once goes as its alias afterwards
             if (outboundAliases == null) {
@@ -814,11 +804,28 @@ final class MqttConnection {
                 props.add(new MqttProperties.IntegerProperty(MqttProperties.TOPIC_ALIAS, alias));
                 topic = "";
             } else if (outboundAliases.size() < clientTopicAliasMax) {
-                alias = outboundAliases.size() + 1;
-                outboundAliases.put(topic, alias);
-                props.add(new MqttProperties.IntegerProperty(MqttProperties.TOPIC_ALIAS, alias));
+                newAlias = outboundAliases.size() + 1;
+                props.add(new MqttProperties.IntegerProperty(MqttProperties.TOPIC_ALIAS, newAlias));
             }
         }
+        if (PacketSize.publish(topic, qos, props, payload.remaining(), v5) > clientMaxPacketSize) {
+            // [MQTT-3.1.2-24, 3.1.2-25] a packet larger than the client's Maximum Packet Size is discarded, as if
+            // delivered (QoS 1/2 included); packets that fit are sent
+            MqttServer.LOG.debug("mqtt {}: message on {} exceeds the client's maximum packet size {}; discarded",
+                    connectionId, e.address(), clientMaxPacketSize);
+            settle(o);
+            return;
+        }
+        if (newAlias != null) {
+            outboundAliases.put(e.address().name(), newAlias);
+        }
+        server.losses.delivered(e, v5 ? "mqtt5" : "mqtt3");
+        int packetId = 0;
+        if (qos > 0) {
+            packetId = nextPacketId();
+            inflight.put(packetId, o);
+        }
+        boolean dup = qos > 0 && o.delivery() != null && o.delivery().redelivered();
         MqttPublishMessage msg = new MqttPublishMessage(
                 new MqttFixedHeader(MqttMessageType.PUBLISH, dup, MqttQoS.valueOf(qos), retain, 0),
                 new MqttPublishVariableHeader(topic, packetId, props),
@@ -827,26 +834,6 @@ final class MqttConnection {
         if (qos == 0) {
             settle(o);
         }
-    }
-
-    private static long propertiesSize(MqttProperties props) {
-        long n = 0;
-        for (MqttProperties.MqttProperty<?> p : props.listAll()) {
-            Object v = p.value();
-            if (v instanceof String str) {
-                n += 3 + str.length() * 3L;
-            } else if (v instanceof byte[] b) {
-                n += 3 + b.length;
-            } else if (v instanceof List<?> pairs) {
-                for (Object pair : pairs) {
-                    MqttProperties.StringPair sp = (MqttProperties.StringPair) pair;
-                    n += 5 + (sp.key.length() + sp.value.length()) * 3L;
-                }
-            } else {
-                n += 5;
-            }
-        }
-        return n;
     }
 
     private int nextPacketId() {

@@ -314,6 +314,74 @@ class MqttFlowIT {
     }
 
     @Test
+    void packetsThatFitTheClientsMaximumPacketSizeAreSentAndOnlyLargerOnesDiscarded() throws Exception {
+        // [MQTT-3.1.2-24] a client announcing 64 bytes gets a 32-byte message: the limit is the packet's exact size
+        gw = new TestGateway();
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            MqttProperties props = new MqttProperties();
+            props.add(new MqttProperties.IntegerProperty(MqttProperties.MAXIMUM_PACKET_SIZE, 64));
+            raw.send(RawMqtt.connect5("small", props));
+            raw.read(1);
+            raw.send(MqttMessageBuilders.subscribe().messageId(1).addSubscription(MqttQoS.AT_LEAST_ONCE, "fit").build());
+            raw.read(1);
+            publisher = new MqttClient(gw.uri(), "publisher", new MemoryPersistence());
+            publisher.connect();
+            publisher.publish("fit", new byte[32], 0, false);
+            MqttPublishMessage first = (MqttPublishMessage) raw.read(1).get(0);
+            assertThat(first.payload().readableBytes()).isEqualTo(32);
+            // [MQTT-3.1.2-25] one byte over is discarded, a QoS 1 one as if delivered: the next one still comes
+            publisher.publish("fit", new byte[54], 0, false); // 1 + 1 + 2 + 3 + 1 + 54 = 62 bytes: fits
+            publisher.publish("fit", new byte[100], 1, false);
+            publisher.publish("fit", "last".getBytes(), 1, false);
+            List<MqttMessage> got = raw.read(2);
+            assertThat(((MqttPublishMessage) got.get(0)).payload().readableBytes()).isEqualTo(54);
+            assertThat(((MqttPublishMessage) got.get(1)).payload().toString(java.nio.charset.StandardCharsets.UTF_8))
+                    .isEqualTo("last");
+        }
+    }
+
+    @Test
+    void aTopicAliasOfZeroEndsTheConnectionWithTopicAliasInvalid() throws Exception {
+        gw = new TestGateway();
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(RawMqtt.connect5("zero", MqttProperties.NO_PROPERTIES));
+            raw.read(1);
+            MqttProperties alias = new MqttProperties();
+            alias.add(new MqttProperties.IntegerProperty(MqttProperties.TOPIC_ALIAS, 0));
+            raw.send(MqttMessageBuilders.publish().topicName("t").properties(alias).qos(MqttQoS.AT_MOST_ONCE)
+                    .payload(io.netty.buffer.Unpooled.wrappedBuffer("x".getBytes())).build());
+            List<MqttMessage> last = raw.readUntilClosed();
+            assertThat(last).hasSize(1); // [MQTT-3.3.2-8] DISCONNECT 0x94, then the connection is closed
+            assertThat(last.get(0).fixedHeader().messageType()).isEqualTo(io.netty.handler.codec.mqtt.MqttMessageType.DISCONNECT);
+            assertThat(((io.netty.handler.codec.mqtt.MqttReasonCodeAndPropertiesVariableHeader) last.get(0).variableHeader())
+                    .reasonCode()).isEqualTo((byte) 0x94);
+        }
+    }
+
+    @Test
+    void anAliasSetOnAnEarlierConnectionIsUnknownOnTheNext() throws Exception {
+        // [MQTT-3.3.2-7] aliases belong to one network connection: after a reconnect an alias must be set again
+        gw = new TestGateway();
+        MqttProperties alias = new MqttProperties();
+        alias.add(new MqttProperties.IntegerProperty(MqttProperties.TOPIC_ALIAS, 1));
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(RawMqtt.connect5("again", MqttProperties.NO_PROPERTIES));
+            raw.read(1);
+            raw.send(MqttMessageBuilders.publish().topicName("aliased").properties(alias).qos(MqttQoS.AT_MOST_ONCE)
+                    .payload(io.netty.buffer.Unpooled.wrappedBuffer("x".getBytes())).build());
+        }
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(RawMqtt.connect5("again", MqttProperties.NO_PROPERTIES));
+            raw.read(1);
+            raw.sendBytes(new byte[] {0x30, 0x07, 0x00, 0x00, 0x03, 0x23, 0x00, 0x01, 'y'}); // alias 1, empty topic
+            List<MqttMessage> last = raw.readUntilClosed();
+            assertThat(last).hasSize(1); // DISCONNECT 0x82: an unknown alias with an empty topic is a protocol error
+            assertThat(((io.netty.handler.codec.mqtt.MqttReasonCodeAndPropertiesVariableHeader) last.get(0).variableHeader())
+                    .reasonCode()).isEqualTo((byte) 0x82);
+        }
+    }
+
+    @Test
     void aWillWaitsForItsDelayAndIsDroppedWhenTheSessionResumesInTime() throws Exception {
         gw = new TestGateway();
         MqttClient watcher = new MqttClient(gw.uri(), "watcher", new MemoryPersistence());

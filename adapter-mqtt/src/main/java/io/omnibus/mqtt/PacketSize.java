@@ -1,0 +1,78 @@
+package io.omnibus.mqtt;
+
+import io.netty.handler.codec.mqtt.MqttProperties;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * The exact encoded size of an outgoing PUBLISH, for the client's Maximum Packet Size [MQTT-3.1.2-24]: the whole
+ * packet, fixed header included, as MQTT 5 §2 encodes it.
+ */
+final class PacketSize {
+    private PacketSize() {
+    }
+
+    /** {@code v5}: MQTT 5 packets carry a properties length (and properties); 3.1.1 packets none. */
+    static long publish(String topic, int qos, MqttProperties props, int payload, boolean v5) {
+        long properties = v5 ? properties(props) : 0;
+        long remaining = 2 + utf8(topic) + (qos > 0 ? 2 : 0) + (v5 ? varIntSize(properties) + properties : 0) + payload;
+        return 1 + varIntSize(remaining) + remaining;
+    }
+
+    /** The properties' bytes, without their length prefix (MQTT 5 §2.2.2.2: each is an identifier and a value). */
+    static long properties(MqttProperties props) {
+        long n = 0;
+        for (MqttProperties.MqttProperty<?> p : props.listAll()) {
+            Object v = p.value();
+            if (v instanceof String str) {
+                n += 1 + 2 + utf8(str);
+            } else if (v instanceof byte[] b) {
+                n += 1 + 2 + b.length;
+            } else if (v instanceof List<?> pairs) { // user properties: one identifier per pair
+                for (Object pair : pairs) {
+                    MqttProperties.StringPair sp = (MqttProperties.StringPair) pair;
+                    n += 1 + 2 + utf8(sp.key) + 2 + utf8(sp.value);
+                }
+            } else if (v instanceof Integer i) {
+                n += 1 + integerSize(p.propertyId(), i);
+            }
+        }
+        return n;
+    }
+
+    private static int integerSize(int id, int value) {
+        if (id == MqttProperties.SUBSCRIPTION_IDENTIFIER) {
+            return varIntSize(value);
+        }
+        if (id == MqttProperties.PAYLOAD_FORMAT_INDICATOR) {
+            return 1;
+        }
+        if (id == MqttProperties.TOPIC_ALIAS) {
+            return 2;
+        }
+        return 4; // Message Expiry Interval
+    }
+
+    static int varIntSize(long value) {
+        return value < 128 ? 1 : value < 16_384 ? 2 : value < 2_097_152 ? 3 : 4;
+    }
+
+    private static long utf8(String s) {
+        long n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                n++;
+            } else if (c < 0x800) {
+                n += 2;
+            } else if (Character.isHighSurrogate(c)) {
+                n += 4;
+                i++;
+            } else {
+                n += 3;
+            }
+        }
+        return n;
+    }
+}
