@@ -904,6 +904,8 @@ final class MqttConnection {
                     return;
                 }
                 sessionExpiry = Math.min(Integer.toUnsignedLong(expiry), server.config.maxSessionExpiry().toSeconds());
+                // [MQTT-3.1.2-23] with 0 the session ends with this connection: its subscriptions and record go now
+                persistent = sessionExpiry > 0;
             }
         }
         sendWill = reason == 0x04; // "disconnect with will message"; a normal DISCONNECT drops the will [MQTT-3.1.2-10]

@@ -340,6 +340,85 @@ class MqttFlowIT {
         }
     }
 
+    private static MqttMessage connect5(String id, boolean cleanStart, int sessionExpiry) {
+        MqttProperties props = new MqttProperties();
+        if (sessionExpiry >= 0) {
+            props.add(new MqttProperties.IntegerProperty(MqttProperties.SESSION_EXPIRY_INTERVAL, sessionExpiry));
+        }
+        return MqttMessageBuilders.connect().clientId(id).protocolVersion(MqttVersion.MQTT_5).cleanSession(cleanStart)
+                .keepAlive(60).properties(props).build();
+    }
+
+    /** Connects (and leaves politely), answering whether the CONNACK said Session Present. */
+    private boolean sessionPresent(String id, boolean cleanStart, int sessionExpiry, String subscribe) throws Exception {
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(connect5(id, cleanStart, sessionExpiry));
+            boolean present = ((io.netty.handler.codec.mqtt.MqttConnAckMessage) raw.read(1).get(0)).variableHeader()
+                    .isSessionPresent();
+            if (subscribe != null) {
+                raw.send(subscribe(1, subscribe, MqttQoS.AT_LEAST_ONCE));
+                raw.read(1);
+            }
+            raw.send(MqttMessage.DISCONNECT);
+            raw.readUntilClosed();
+            return present;
+        }
+    }
+
+    @Test
+    void aSessionWithExpiryZeroEndsWithItsConnection() throws Exception {
+        // [MQTT-3.1.2-23] Clean Start 1, Session Expiry Interval 0 (absent is 0 too): nothing is left to resume
+        gw = new TestGateway();
+        assertThat(sessionPresent("brief", true, 0, "brief/#")).isFalse();
+        assertThat(sessionPresent("brief", false, 30, null)).isFalse();
+        assertThat(sessionPresent("absent", true, -1, "absent/#")).isFalse();
+        assertThat(sessionPresent("absent", false, 30, null)).isFalse();
+    }
+
+    @Test
+    void aSessionLastsItsExpiryIntervalAfterTheConnectionAndNoLonger() throws Exception {
+        // MQTT 5 §3.1.2.11.2: present within the interval, gone after it
+        gw = new TestGateway();
+        assertThat(sessionPresent("timed", true, 2, "timed/#")).isFalse();
+        assertThat(sessionPresent("timed", false, 2, null)).isTrue();
+        long left = System.currentTimeMillis();
+        await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> !io.omnibus.mqtt.MqttSessionState.exists(gw.broker, "timed"));
+        assertThat(System.currentTimeMillis() - left).isGreaterThanOrEqualTo(1_500);
+        assertThat(sessionPresent("timed", false, 2, null)).isFalse();
+    }
+
+    @Test
+    void theExpiryIntervalOfDisconnectReplacesTheOneOfConnect() throws Exception {
+        gw = new TestGateway();
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(connect5("shortened", true, 300));
+            raw.read(1);
+            raw.send(subscribe(1, "short/#", MqttQoS.AT_LEAST_ONCE));
+            raw.read(1);
+            MqttProperties zero = new MqttProperties();
+            zero.add(new MqttProperties.IntegerProperty(MqttProperties.SESSION_EXPIRY_INTERVAL, 0));
+            raw.send(new MqttMessage(new MqttFixedHeader(MqttMessageType.DISCONNECT, false, MqttQoS.AT_MOST_ONCE, false, 0),
+                    new MqttReasonCodeAndPropertiesVariableHeader((byte) 0, zero)));
+            raw.readUntilClosed();
+        }
+        assertThat(sessionPresent("shortened", false, 300, null)).isFalse();
+        // [MQTT-3.14.2-2] a connection that began with 0 cannot set an interval on DISCONNECT: a protocol error
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(connect5("stays-zero", true, 0));
+            raw.read(1);
+            MqttProperties later = new MqttProperties();
+            later.add(new MqttProperties.IntegerProperty(MqttProperties.SESSION_EXPIRY_INTERVAL, 60));
+            raw.send(new MqttMessage(new MqttFixedHeader(MqttMessageType.DISCONNECT, false, MqttQoS.AT_MOST_ONCE, false, 0),
+                    new MqttReasonCodeAndPropertiesVariableHeader((byte) 0, later)));
+            List<MqttMessage> last = raw.readUntilClosed();
+            assertThat(last).hasSize(1);
+            assertThat(((MqttReasonCodeAndPropertiesVariableHeader) last.get(0).variableHeader()).reasonCode())
+                    .isEqualTo((byte) 0x82);
+        }
+        assertThat(sessionPresent("stays-zero", false, 60, null)).isFalse();
+    }
+
     @Test
     void aTopicAliasOfZeroEndsTheConnectionWithTopicAliasInvalid() throws Exception {
         gw = new TestGateway();
