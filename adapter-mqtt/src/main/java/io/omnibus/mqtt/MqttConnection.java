@@ -137,8 +137,18 @@ final class MqttConnection {
 
     /** A message on its way to the client; {@code consumer} is null for retained messages sent on SUBSCRIBE. */
     private record Outbound(Delivery delivery, Envelope envelope, Consumer consumer, MqttSessionState.Sub sub,
-                            boolean retainedOnSubscribe) {
+                            boolean retainedOnSubscribe, List<Integer> alsoIds) {
+        Outbound(Delivery delivery, Envelope envelope, Consumer consumer, MqttSessionState.Sub sub,
+                 boolean retainedOnSubscribe) {
+            this(delivery, envelope, consumer, sub, retainedOnSubscribe, List.of());
+        }
     }
+
+    /** Copies of merged messages still to come from the other overlapping subscriptions, oldest first; bounded. */
+    private java.util.LinkedHashMap<String, Integer> mergedCopies;
+    private static final int MAX_MERGED = 10_000;
+    /** Parsed filters of the session's subscriptions, for finding overlaps. */
+    private Map<String, TopicFilter> filters;
 
     /** The inflight entry of a QoS 2 message the client has (PUBREC came): only PUBREL / PUBCOMP are left. */
     private static final Outbound RELEASE_PENDING = new Outbound(null, null, null, null, false);
@@ -773,7 +783,65 @@ final class MqttConnection {
             consumer.credit(1);
             return;
         }
-        send(new Outbound(d, e, consumer, sub, false));
+        List<MqttSessionState.Sub> overlap = v5 ? overlapping(sub, e.address()) : List.of();
+        if (overlap.isEmpty()) {
+            send(new Outbound(d, e, consumer, sub, false));
+            return;
+        }
+        // [MQTT-3.3.4-3..5] overlapping subscriptions of this session with the same QoS: one copy, carrying every
+        // matching subscription identifier; the other subscriptions' copies are settled as they arrive
+        String message = e.address().name() + '#' + d.partition() + '@' + d.offset();
+        if (mergedCopies == null) {
+            mergedCopies = new java.util.LinkedHashMap<>();
+        }
+        Integer left = mergedCopies.remove(message);
+        if (left != null) {
+            if (left > 1) {
+                mergedCopies.put(message, left - 1);
+            }
+            consumer.ack(d);
+            consumer.credit(1);
+            return;
+        }
+        mergedCopies.put(message, overlap.size());
+        if (mergedCopies.size() > MAX_MERGED) { // a copy that never comes (subscribed after the message) is forgotten
+            var eldest = mergedCopies.keySet().iterator();
+            eldest.next();
+            eldest.remove();
+        }
+        List<Integer> ids = new ArrayList<>(overlap.size());
+        for (MqttSessionState.Sub o : overlap) {
+            if (o.subscriptionId() > 0) {
+                ids.add(o.subscriptionId());
+            }
+        }
+        send(new Outbound(d, e, consumer, sub, false, ids));
+    }
+
+    /** The session's other non-shared subscriptions matching {@code address} with the same QoS and options as {@code sub}. */
+    private List<MqttSessionState.Sub> overlapping(MqttSessionState.Sub sub, Address address) {
+        if (sub.shareGroup() != null || subs.size() < 2) {
+            return List.of();
+        }
+        if (filters == null) {
+            filters = new HashMap<>();
+        }
+        boolean exact = !filters.computeIfAbsent(sub.filter(), TopicFilter::of).hasWildcard();
+        List<MqttSessionState.Sub> out = null;
+        for (MqttSessionState.Sub o : subs.values()) {
+            if (o == sub || o.shareGroup() != null || o.qos() != sub.qos() || o.noLocal() != sub.noLocal()
+                    || o.retainAsPublished() != sub.retainAsPublished()) {
+                continue;
+            }
+            TopicFilter f = filters.computeIfAbsent(o.filter(), TopicFilter::of);
+            if ((!exact || f.hasWildcard()) && f.matches(address)) { // two exact filters of one session never overlap
+                if (out == null) {
+                    out = new ArrayList<>(2);
+                }
+                out.add(o);
+            }
+        }
+        return out == null ? List.of() : out;
     }
 
     private void send(Outbound o) {
@@ -791,6 +859,9 @@ final class MqttConnection {
         boolean retain = o.retainedOnSubscribe() || (o.sub().retainAsPublished() && e.retain());
         MqttProperties props = v5 ? Translation.properties(e, o.sub().subscriptionId(), System.currentTimeMillis())
                 : MqttProperties.NO_PROPERTIES;
+        for (int id : o.alsoIds()) {
+            props.add(new MqttProperties.IntegerProperty(MqttProperties.SUBSCRIPTION_IDENTIFIER, id));
+        }
         ByteBuffer payload = e.payload();
         String topic = e.address().name();
         Integer newAlias = null;

@@ -294,6 +294,44 @@ class MqttFlowIT {
     }
 
     @Test
+    void overlappingSubscriptionsOfOneSessionGetOneCopyWithEveryIdentifier() throws Exception {
+        gw = new TestGateway();
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(RawMqtt.connect5("overlap", MqttProperties.NO_PROPERTIES));
+            raw.read(1);
+            int packet = 1;
+            for (Object[] sub : new Object[][] {{"TopicA", 2}, {"TopicA/#", 3}, {"+", 4}}) {
+                MqttProperties props = new MqttProperties();
+                props.add(new MqttProperties.IntegerProperty(MqttProperties.SUBSCRIPTION_IDENTIFIER, (Integer) sub[1]));
+                raw.send(MqttMessageBuilders.subscribe().messageId(packet++).properties(props)
+                        .addSubscription(MqttQoS.AT_LEAST_ONCE, (String) sub[0]).build());
+                raw.read(1);
+            }
+            publish("TopicA", 1);
+            publish("TopicA/b", 1); // only TopicA/# matches: one copy, its identifier alone
+            List<MqttMessage> got = raw.read(2);
+            // [MQTT-3.3.4-3, 3.3.4-4, 3.3.4-5] one copy of the message to TopicA, with the identifiers 2, 3 and 4
+            MqttPublishMessage first = (MqttPublishMessage) got.get(0);
+            assertThat(first.variableHeader().topicName()).isEqualTo("TopicA");
+            assertThat(first.variableHeader().properties().getProperties(MqttProperties.SUBSCRIPTION_IDENTIFIER))
+                    .extracting(p -> (Integer) p.value()).containsExactlyInAnyOrder(2, 3, 4);
+            assertThat(first.fixedHeader().qosLevel()).isEqualTo(MqttQoS.AT_LEAST_ONCE); // [MQTT-3.3.4-2]
+            MqttPublishMessage second = (MqttPublishMessage) got.get(1);
+            assertThat(second.variableHeader().topicName()).isEqualTo("TopicA/b");
+            assertThat(second.variableHeader().properties().getProperties(MqttProperties.SUBSCRIPTION_IDENTIFIER))
+                    .extracting(p -> (Integer) p.value()).containsExactly(3);
+            // every copy is settled: nothing is left in flight in the three subscriptions
+            await().until(() -> gw.broker.subscriptionViews().stream().mapToLong(v -> v.unacknowledged()).sum() == 2);
+            raw.send(new MqttMessage(new MqttFixedHeader(MqttMessageType.PUBACK, false, MqttQoS.AT_MOST_ONCE, false, 0),
+                    MqttMessageIdVariableHeader.from(first.variableHeader().packetId())));
+            raw.send(new MqttMessage(new MqttFixedHeader(MqttMessageType.PUBACK, false, MqttQoS.AT_MOST_ONCE, false, 0),
+                    MqttMessageIdVariableHeader.from(second.variableHeader().packetId())));
+            await().until(() -> gw.broker.subscriptionViews().stream().mapToLong(v -> v.unacknowledged()).sum() == 0
+                    && gw.broker.subscriptionViews().stream().mapToLong(v -> v.acknowledged()).sum() == 4);
+        }
+    }
+
+    @Test
     void aMessageLargerThanTheClientAcceptsIsNotSentToIt() throws Exception {
         gw = new TestGateway();
         try (RawMqtt raw = new RawMqtt(gw.port)) {
