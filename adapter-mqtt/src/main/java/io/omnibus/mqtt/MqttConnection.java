@@ -114,7 +114,7 @@ final class MqttConnection {
     private int clientTopicAliasMax;
     private Map<Integer, String> inboundAliases; // allocated on the first alias: most clients never use one
     /** Topic aliases this server chose for the client, up to the client's Topic Alias Maximum. */
-    private Map<String, Integer> outboundAliases;
+    private java.util.LinkedHashMap<String, Integer> outboundAliases; // in access order: the eldest is reused first
     private final Set<Integer> awaitingRelease = new HashSet<>();
     private int unackedInbound;
     private int storing;
@@ -868,14 +868,16 @@ final class MqttConnection {
         if (v5 && clientTopicAliasMax > 0 && server.config.outboundTopicAliases()) {
             // [MQTT-3.3.2-11] aliases the client allowed: a topic sent once goes as its alias afterwards
             if (outboundAliases == null) {
-                outboundAliases = new HashMap<>();
+                outboundAliases = new java.util.LinkedHashMap<>(16, 0.75f, true);
             }
             Integer alias = outboundAliases.get(topic);
             if (alias != null) {
                 props.add(new MqttProperties.IntegerProperty(MqttProperties.TOPIC_ALIAS, alias));
                 topic = "";
-            } else if (outboundAliases.size() < clientTopicAliasMax) {
-                newAlias = outboundAliases.size() + 1;
+            } else {
+                // a free alias, else the least recently used one, mapped to this topic anew (topic and alias sent)
+                newAlias = outboundAliases.size() < clientTopicAliasMax ? outboundAliases.size() + 1
+                        : outboundAliases.values().iterator().next();
                 props.add(new MqttProperties.IntegerProperty(MqttProperties.TOPIC_ALIAS, newAlias));
             }
         }
@@ -888,6 +890,9 @@ final class MqttConnection {
             return;
         }
         if (newAlias != null) {
+            if (outboundAliases.size() >= clientTopicAliasMax) {
+                outboundAliases.remove(outboundAliases.keySet().iterator().next());
+            }
             outboundAliases.put(e.address().name(), newAlias);
         }
         server.losses.delivered(e, v5 ? "mqtt5" : "mqtt3");

@@ -247,6 +247,31 @@ class MqttFlowIT {
     }
 
     @Test
+    void whenTheClientsAliasesAreAllInUseTheLeastRecentlyUsedOneIsMappedAnew() throws Exception {
+        gw = new TestGateway(java.util.Map.of("outbound-topic-aliases", true), null);
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            MqttProperties props = new MqttProperties();
+            props.add(new MqttProperties.IntegerProperty(MqttProperties.TOPIC_ALIAS_MAXIMUM, 2));
+            raw.send(RawMqtt.connect5("lru", props));
+            raw.read(1);
+            raw.send(MqttMessageBuilders.subscribe().messageId(1).addSubscription(MqttQoS.AT_MOST_ONCE, "t/#").build());
+            raw.read(1);
+            for (String t : List.of("t/a", "t/b", "t/a", "t/c", "t/c")) {
+                publish(t, 1);
+            }
+            List<MqttMessage> got = raw.read(5);
+            List<String> seen = new java.util.ArrayList<>();
+            for (MqttMessage m : got) {
+                MqttPublishMessage p = (MqttPublishMessage) m;
+                seen.add(p.variableHeader().topicName() + "=" + p.variableHeader().properties()
+                        .getProperty(MqttProperties.TOPIC_ALIAS).value());
+            }
+            // t/b is the least recently used when t/c comes: its alias 2 is mapped to t/c (topic sent with it)
+            assertThat(seen).containsExactly("t/a=1", "t/b=2", "=1", "t/c=2", "=2");
+        }
+    }
+
+    @Test
     void connectRulesAreEnforced() throws Exception {
         gw = new TestGateway();
         // an unsupported protocol level gets CONNACK 0x01 and the connection is closed [MQTT-3.1.2-2]
