@@ -16,7 +16,9 @@ import java.util.Set;
  * @param maxSessionExpiry  cap of a session's expiry interval; MQTT 3.1.1 persistent sessions get exactly this
  * @param topicAliasMaximum aliases a client may define for the topics it publishes to
  * @param maxConnections    MQTT connections at once; beyond, CONNACK refuses
- * @param maxSubscriptions  subscriptions one client may hold; more are refused in SUBACK (0x80)
+ * @param maxSubscriptions  subscriptions one client may hold; more are refused in SUBACK
+ * @param quotaExceeded     whether MQTT 5 clients past max-subscriptions get 0x97 (Quota exceeded) rather than 0x80
+ *                          (Unspecified error): off by default, Eclipse Paho's v5 client (1.2.5) drops the connection on 0x97
  * @param outboundTopicAliases whether the server sends topic aliases to clients that allow them; off by default
  *                          because Eclipse Paho's v5 client (1.2.5) hands aliased messages to the application
  *                          with an empty topic
@@ -25,11 +27,11 @@ import java.util.Set;
 public record MqttConfig(String host, int port, int maxPacketSize, int receiveMaximum, int maxInflight,
                          Duration maxKeepAlive, Duration maxSessionExpiry, int topicAliasMaximum, int maxConnections,
                          boolean webSocket, int webSocketPort, String webSocketPath,
-                         boolean outboundTopicAliases, int maxSubscriptions) {
+                         boolean outboundTopicAliases, int maxSubscriptions, boolean quotaExceeded) {
 
     static final Set<String> KEYS = Set.of("host", "port", "max-packet-size", "receive-maximum", "max-inflight",
             "max-keep-alive", "max-session-expiry", "topic-alias-maximum", "max-connections", "websocket",
-            "outbound-topic-aliases", "max-subscriptions");
+            "outbound-topic-aliases", "max-subscriptions", "subscription-quota-reason");
 
     public static MqttConfig read(ConfigSection s) {
         s.requireOnly(KEYS);
@@ -52,6 +54,8 @@ public record MqttConfig(String host, int port, int maxPacketSize, int receiveMa
                 ws.getPort("port", 8083),
                 path,
                 s.getBoolean("outbound-topic-aliases", false),
-                s.getInt("max-subscriptions", 1000, 1, 1_000_000));
+                s.getInt("max-subscriptions", 1000, 1, 1_000_000),
+                s.getChoice("subscription-quota-reason", "unspecified-error", java.util.List.of("unspecified-error",
+                        "quota-exceeded")).equals("quota-exceeded"));
     }
 }

@@ -669,8 +669,8 @@ final class MqttConnection {
                     t.option().isRetainAsPublished(), t.option().retainHandling().value(), subscriptionId);
             boolean existed = subs.containsKey(sub.key());
             if (!existed && subs.size() >= server.config.maxSubscriptions()) {
-                // 0x80, not 0x97 (quota exceeded): Eclipse Paho v5 (1.2.5) drops the connection on a SUBACK with 0x97
-                codes[i] = 0x80;
+                // 0x97 (Quota exceeded) where configured: Eclipse Paho v5 (1.2.5) drops the connection on it
+                codes[i] = v5 && server.config.quotaExceeded() ? QUOTA_EXCEEDED & 0xff : 0x80;
                 MqttServer.LOG.info("mqtt {}: SUBSCRIBE {} refused: max-subscriptions {} reached", connectionId, raw,
                         server.config.maxSubscriptions());
                 continue;

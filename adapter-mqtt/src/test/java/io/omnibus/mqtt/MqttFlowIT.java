@@ -483,6 +483,19 @@ class MqttFlowIT {
     }
 
     @Test
+    void pastMaxSubscriptionsAnMqtt5ClientGetsQuotaExceededWhereConfigured() throws Exception {
+        gw = new TestGateway(java.util.Map.of("max-subscriptions", 1, "subscription-quota-reason", "quota-exceeded"), null);
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(RawMqtt.connect5("greedy", MqttProperties.NO_PROPERTIES));
+            raw.read(1);
+            raw.send(MqttMessageBuilders.subscribe().messageId(1).addSubscription(MqttQoS.AT_LEAST_ONCE, "one")
+                    .addSubscription(MqttQoS.AT_LEAST_ONCE, "two").build());
+            io.netty.handler.codec.mqtt.MqttSubAckMessage ack = (io.netty.handler.codec.mqtt.MqttSubAckMessage) raw.read(1).get(0);
+            assertThat(ack.payload().reasonCodes()).containsExactly(1, 0x97);
+        }
+    }
+
+    @Test
     void aTopicAliasOfZeroEndsTheConnectionWithTopicAliasInvalid() throws Exception {
         gw = new TestGateway();
         try (RawMqtt raw = new RawMqtt(gw.port)) {
