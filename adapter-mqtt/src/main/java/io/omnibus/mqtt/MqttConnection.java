@@ -534,6 +534,9 @@ final class MqttConnection {
                 : broker.publish(envelope);
         if (qos == 2) {
             awaitingRelease.add(packetId);
+            // the PUBREC promises the message once: the packet id is in the session record first, so a PUBLISH sent
+            // again after a gateway crash is answered, not published twice [MQTT-4.3.3-9]
+            stored = stored.compose(v -> saveQos2());
         }
         InboundReply reply = qos == 0 ? null
                 : new InboundReply(qos == 1 ? MqttMessageType.PUBACK : MqttMessageType.PUBREC, packetId);
@@ -626,7 +629,31 @@ final class MqttConnection {
         if (known) {
             unackedInbound--;
         }
-        writePubReply(MqttMessageType.PUBCOMP, packetId, known || !v5 ? SUCCESS : PACKET_ID_NOT_FOUND);
+        // out of the record before PUBCOMP: the client may use the packet id for a new message right after
+        Future<Void> saved = known ? saveQos2() : Future.succeededFuture();
+        saved.onComplete(ar -> {
+            if (!closed) {
+                writePubReply(MqttMessageType.PUBCOMP, packetId, known || !v5 ? SUCCESS : PACKET_ID_NOT_FOUND);
+            }
+        });
+    }
+
+    /**
+     * Writes the session record with the QoS 2 exchanges half done now, so that they survive a gateway crash while
+     * the client is connected; a clean session keeps none.
+     */
+    private Future<Void> saveQos2() {
+        if (!persistent || !restored) {
+            return Future.succeededFuture();
+        }
+        Set<Integer> pending = new HashSet<>();
+        inflight.forEach((pid, o) -> {
+            if (o == RELEASE_PENDING) {
+                pending.add(pid);
+            }
+        });
+        return MqttSessionState.save(broker, clientId, sessionExpiry, 0, subs,
+                new MqttServer.Qos2State(Set.copyOf(awaitingRelease), Set.copyOf(pending)));
     }
 
     // ---- SUBSCRIBE / UNSUBSCRIBE ------------------------------------------------------------------------
@@ -943,6 +970,7 @@ final class MqttConnection {
         if (o != null && o != RELEASE_PENDING) {
             settle(o); // the client owns the message now; the packet id stays in use until PUBCOMP
             inflight.put(packetId, RELEASE_PENDING);
+            saveQos2(); // the PUBREL owed goes again after a gateway crash [MQTT-4.4.0-1]
         }
         write(new MqttMessage(new MqttFixedHeader(MqttMessageType.PUBREL, false, MqttQoS.AT_LEAST_ONCE, false, 0),
                 new MqttPubReplyMessageVariableHeader(packetId, o != null || !v5 ? SUCCESS : PACKET_ID_NOT_FOUND,
@@ -950,7 +978,11 @@ final class MqttConnection {
     }
 
     private void onPubComp(int packetId) {
-        if (inflight.remove(packetId) != null) {
+        Outbound o = inflight.remove(packetId);
+        if (o == RELEASE_PENDING) {
+            saveQos2(); // done: no PUBREL to send again
+        }
+        if (o != null) {
             drainWaiting();
         }
     }

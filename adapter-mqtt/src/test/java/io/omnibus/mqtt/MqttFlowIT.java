@@ -191,6 +191,54 @@ class MqttFlowIT {
     }
 
     @Test
+    void qos2ExchangesOfAConnectedClientSurviveAGatewayCrash(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        gw = new TestGateway(java.util.Map.of(), dir);
+        int outgoing;
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(connectPersistent("q2-crash"));
+            raw.read(1);
+            raw.send(subscribe(1, "out", MqttQoS.EXACTLY_ONCE));
+            raw.read(1);
+            // inbound: PUBLISH 7, PUBREC, no PUBREL yet
+            raw.send(MqttMessageBuilders.publish().topicName("in").qos(MqttQoS.EXACTLY_ONCE).messageId(7)
+                    .payload(io.netty.buffer.Unpooled.wrappedBuffer("in-once".getBytes())).build());
+            assertThat(raw.read(1).get(0).fixedHeader().messageType()).isEqualTo(MqttMessageType.PUBREC);
+            // outbound: the client has the message (PUBREC sent), the PUBREL came, no PUBCOMP yet
+            publish("out", 0);
+            publisher.publish("out", "out-once".getBytes(), 2, false);
+            MqttPublishMessage m = (MqttPublishMessage) raw.read(1).get(0);
+            outgoing = m.variableHeader().packetId();
+            raw.send(reply(MqttMessageType.PUBREC, outgoing));
+            assertThat(raw.read(1).get(0).fixedHeader().messageType()).isEqualTo(MqttMessageType.PUBREL);
+            await().until(() -> {
+                byte[] record = gw.broker.states(MqttServer.SESSIONS).get("q2-crash");
+                return record != null && new String(record).contains("\"qos2Out\":[" + outgoing + "]");
+            });
+            publisher.disconnect();
+            publisher.close();
+            publisher = null;
+            gw.crash(); // kill -9 while the client is connected
+        }
+        gw = new TestGateway(java.util.Map.of(), dir);
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(connectPersistent("q2-crash"));
+            List<MqttMessage> got = raw.read(2);
+            // [MQTT-4.4.0-1] the PUBREL owed goes again with its packet id
+            assertThat(got.get(1).fixedHeader().messageType()).isEqualTo(MqttMessageType.PUBREL);
+            assertThat(((MqttMessageIdVariableHeader) got.get(1).variableHeader()).messageId()).isEqualTo(outgoing);
+            // [MQTT-4.3.3-9] the inbound PUBLISH sent again (DUP) is answered, not published twice
+            raw.send(new MqttPublishMessage(new MqttFixedHeader(MqttMessageType.PUBLISH, true, MqttQoS.EXACTLY_ONCE,
+                    false, 0), new io.netty.handler.codec.mqtt.MqttPublishVariableHeader("in", 7),
+                    io.netty.buffer.Unpooled.wrappedBuffer("in-once".getBytes())));
+            assertThat(raw.read(1).get(0).fixedHeader().messageType()).isEqualTo(MqttMessageType.PUBREC);
+            raw.send(reply(MqttMessageType.PUBREL, 7));
+            assertThat(raw.read(1).get(0).fixedHeader().messageType()).isEqualTo(MqttMessageType.PUBCOMP);
+            assertThat(gw.broker.logs().endOffset(io.omnibus.core.spi.Address.of("in"), 0)).isEqualTo(1);
+        }
+    }
+
+    @Test
     void aQos2PublishResentAfterAReconnectIsNotPublishedTwice() throws Exception {
         gw = new TestGateway();
         MqttClient watcher = new MqttClient(gw.uri(), "watcher", new MemoryPersistence());

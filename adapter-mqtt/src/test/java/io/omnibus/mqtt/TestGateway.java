@@ -53,4 +53,9 @@ final class TestGateway implements AutoCloseable {
     public void close() {
         gw.close();
     }
+
+    /** The gateway as {@code kill -9} leaves it (file store): nothing is written after this. */
+    void crash() throws Exception {
+        gw.crash();
+    }
 }

@@ -79,6 +79,17 @@ public final class TestGateway implements AutoCloseable {
         }
     }
 
+    /**
+     * What {@code kill -9} leaves: the file store stops at once (no flush, no checkpoint, nothing written after), then
+     * the sockets close. A new gateway on the same directory recovers from it.
+     */
+    public void crash() throws Exception {
+        if (broker.store() instanceof FileMessageStore file) {
+            file.crashForTests();
+        }
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
     @Override
     public void close() {
         List<ProtocolAdapter> running = new ArrayList<>(adapters.values());
