@@ -34,6 +34,11 @@ final class Consuming {
     private final Broker broker;
     private final Logs logs;
     private final Map<String, Long> offsets = new ConcurrentHashMap<>();
+    /**
+     * A queue whose first message (offset 0) is younger than this is new: a group without an offset starts at 0 there.
+     * RocketMQ's broker asks whether the first message is still in memory; the gateway asks how old it is.
+     */
+    private static final Duration YOUNG_QUEUE = Duration.ofMinutes(10);
 
     Consuming(OpenMessagingServer server) {
         this.server = server;
@@ -186,16 +191,16 @@ final class Consuming {
         String group = RocketNames.checkGroup(cmd.required("consumerGroup"));
         Queue q = queue(cmd);
         Long offset = offsets.get(key(group, q));
-        if (offset == null && broker.logs().startOffset(q.address(), q.id()) == 0) {
-            // RocketMQ's broker: a new group starts at 0 while the queue still holds its first message, so a consumer
-            // started before the first sends to a new topic misses none of them
-            offset = 0L;
+        if (offset != null) {
+            return Future.succeededFuture(cmd.reply(ResponseCode.SUCCESS, null).field("offset", offset));
         }
-        if (offset == null) {
-            return Future.succeededFuture(cmd.reply(ResponseCode.QUERY_NOT_FOUND, "Not found, the group " + group
-                    + " has no offset for this queue"));
-        }
-        return Future.succeededFuture(cmd.reply(ResponseCode.SUCCESS, null).field("offset", offset));
+        Future<Boolean> young = logs.startOffset(q.address(), q.id()) != 0 ? Future.succeededFuture(false)
+                : logs.offsetAt(q.address(), q.id(), System.currentTimeMillis() - YOUNG_QUEUE.toMillis()).map(o -> o == 0);
+        return young.map(fromStart -> fromStart
+                // RocketMQ's broker starts a new group at 0 while the queue's first message is still in memory (a
+                // young queue): a consumer started before the first sends to a new topic misses none of them
+                ? cmd.reply(ResponseCode.SUCCESS, null).field("offset", 0L)
+                : cmd.reply(ResponseCode.QUERY_NOT_FOUND, "Not found, the group " + group + " has no offset for this queue"));
     }
 
     Future<RemotingCommand> updateOffset(RemotingCommand cmd) {

@@ -457,19 +457,18 @@ public final class DefaultBroker implements Broker {
         return Contexts.on(caller, promise.future());
     }
 
+    /** Group cursors by name, made once: commits wait for it in call order (the first one's subscribe included). */
+    private final ConcurrentHashMap<String, Future<Subscription>> groupCursors = new ConcurrentHashMap<>();
+
     @Override
     public Future<Void> commitPosition(String subscription, Address address, int partition, long nextOffset) {
-        SubscriptionQueue known = subscriptions.get(subscription);
-        if (known != null && known.filter.equals(TopicFilter.exactly(address))) {
-            known.commit(address, partition, nextOffset);
-            return Future.succeededFuture();
-        }
-        return subscribe(new SubscriptionSpec(subscription, TopicFilter.exactly(address), true,
-                io.omnibus.core.spi.DispatchPolicy.PULL))
-                .map(s -> {
-                    s.commit(address, partition, nextOffset);
-                    return null;
-                });
+        Future<Subscription> cursor = groupCursors.computeIfAbsent(subscription, name -> subscribe(new SubscriptionSpec(
+                name, TopicFilter.exactly(address), true, io.omnibus.core.spi.DispatchPolicy.PULL))
+                .onFailure(e -> groupCursors.remove(name)));
+        return cursor.map(s -> {
+            s.commit(address, partition, nextOffset);
+            return null;
+        });
     }
 
     private void register(SubscriptionQueue q) {
@@ -482,6 +481,7 @@ public final class DefaultBroker implements Broker {
     public Future<Void> unsubscribe(String name) {
         Context caller = Vertx.currentContext();
         Promise<Void> promise = Promise.promise();
+        groupCursors.remove(name);
         Contexts.run(registry(), () -> {
             SubscriptionQueue q = subscriptions.remove(name);
             if (q == null) {

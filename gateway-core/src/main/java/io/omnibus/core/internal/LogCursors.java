@@ -6,6 +6,7 @@ import io.omnibus.core.store.StoredMessage;
 import io.omnibus.core.store.SubscriptionCursor;
 import io.omnibus.core.store.TopicPartition;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -149,7 +150,8 @@ final class LogCursors {
         PartitionCursor pc;
         while ((pc = behind.peekFirst()) != null) { // partitions that caught up meanwhile are routed to again
             skipRetained(pc);
-            if (pc.readNext < store.endOffset(pc.tp)) {
+            pc.readNext = Math.max(pc.readNext, pc.acks.ackedBelow()); // acknowledged (dropped, committed): not read
+            if (pc.readNext < pc.seen) {
                 break;
             }
             pc.behind = false;
@@ -161,9 +163,21 @@ final class LogCursors {
         PartitionCursor reads = pc;
         reading = true;
         long from = reads.readNext;
-        store.read(reads.tp, from, max).onComplete(ar -> ctx.runOnContext(v -> {
+        // only what was routed here: a message stored but not yet routed may still fail, or be rolled back
+        int want = (int) Math.min(max, reads.seen - from);
+        Future<List<StoredMessage>> read;
+        try {
+            read = store.read(reads.tp, from, want);
+        } catch (RuntimeException e) { // the store is closing
+            read = Future.failedFuture(e);
+        }
+        read.onComplete(ar -> ctx.runOnContext(v -> {
             reading = false;
-            if (cleared || partitions.get(reads.tp) != reads) {
+            if (cleared) {
+                return;
+            }
+            if (partitions.get(reads.tp) != reads) {
+                again.run(); // the cursor was set anew meanwhile: it is read from its new place
                 return;
             }
             if (ar.failed()) {
@@ -179,7 +193,7 @@ final class LogCursors {
             List<StoredMessage> batch = ar.result();
             List<StoredMessage> out = new ArrayList<>(batch.size());
             for (StoredMessage m : batch) {
-                if (m.offset() >= reads.readNext) {
+                if (m.offset() >= reads.readNext && m.offset() < reads.seen) {
                     reads.readNext = m.offset() + 1;
                     if (!reads.acks.isAcked(m.offset())) {
                         out.add(m);
@@ -190,13 +204,12 @@ final class LogCursors {
                 skipRetained(reads);
                 if (reads.readNext == from) {
                     // nothing readable here although the index says there is: records it skips (corrupt ones)
-                    reads.readNext = Math.min(store.endOffset(reads.tp), from + max);
+                    reads.readNext = Math.min(reads.seen, from + want);
                 }
             }
             // round-robin over partitions that are behind: one busy partition does not starve the others
             behind.remove(reads);
-            reads.seen = Math.max(reads.seen, reads.readNext);
-            if (reads.readNext >= store.endOffset(reads.tp)) {
+            if (reads.readNext >= reads.seen) {
                 reads.behind = false; // later messages are routed here as they are stored
             } else {
                 behind.addLast(reads);
@@ -286,7 +299,8 @@ final class LogCursors {
     long lag() {
         long lag = 0;
         for (PartitionCursor pc : behind) {
-            lag += Math.max(0, pc.seen - pc.readNext - pc.acks.ackedFrom(pc.readNext));
+            long from = Math.max(pc.readNext, pc.acks.ackedBelow());
+            lag += Math.max(0, pc.seen - from - pc.acks.ackedFrom(from));
         }
         return lag;
     }

@@ -75,12 +75,11 @@ final class SubscriptionQueue implements Subscription {
     private final List<ConsumerState> consumers = new ArrayList<>();
     private final LogCursors cursors;
     /**
-     * Non-durable messages that arrived, oldest first, for drop-oldest; entries of messages handed out or settled
-     * meanwhile are skipped when met, and swept when they outnumber the live ones.
+     * Non-durable messages waiting (in memory or in the log), oldest first: what {@code max-pending} bounds. Taken
+     * out when handed out or settled; ones acknowledged otherwise (cumulatively, by retention) are swept when the
+     * bound is reached.
      */
-    private final ArrayDeque<Slot> volatileWaiting = new ArrayDeque<>();
-    /** Non-durable messages waiting (in memory or in the log): what {@code max-pending} bounds. */
-    private int volatileCount;
+    private final java.util.LinkedHashSet<Slot> volatileWaiting = new java.util.LinkedHashSet<>();
 
     /** A message's place, without the message: what waits for max-pending costs no payload. */
     private record Slot(TopicPartition tp, long offset) {
@@ -112,7 +111,7 @@ final class SubscriptionQueue implements Subscription {
         final long seq;
         final ByteBuffer key;
         int failures;
-        /** Non-durable and counted in volatileCount until handed out or settled. */
+        /** Non-durable: in volatileWaiting until handed out or settled. */
         boolean countedVolatile;
         long readyAt;
 
@@ -246,7 +245,6 @@ final class SubscriptionQueue implements Subscription {
             deleted = true;
             cursors.clear();
             volatileWaiting.clear();
-            volatileCount = 0;
             fresh.clear();
             returned.clear();
             scheduled.clear();
@@ -272,51 +270,39 @@ final class SubscriptionQueue implements Subscription {
             return;
         }
         if (!m.envelope().durable() && !cursors.isAcked(m.partition(), m.offset())) {
-            if (volatileCount >= policy.maxPending() && policy.overflow() != Overflow.BLOCK) {
-                if (policy.overflow() == Overflow.DROP_NEWEST || !dropOldestVolatile()) {
+            if (volatileWaiting.size() >= policy.maxPending() && policy.overflow() != Overflow.BLOCK) {
+                var it = volatileWaiting.iterator(); // the oldest ones settled otherwise meanwhile go first
+                while (it.hasNext()) {
+                    Slot w = it.next();
+                    if (!cursors.isAcked(w.tp(), w.offset())) {
+                        break;
+                    }
+                    it.remove();
+                }
+            }
+            if (volatileWaiting.size() >= policy.maxPending() && policy.overflow() != Overflow.BLOCK) {
+                if (policy.overflow() == Overflow.DROP_NEWEST || volatileWaiting.isEmpty()) {
                     cursors.admit(m, false);
                     dropped(m.partition(), m.offset());
                     return;
                 }
+                var oldest = volatileWaiting.iterator();
+                Slot drop = oldest.next();
+                oldest.remove();
+                dropped(drop.tp(), drop.offset()); // in memory too: deliverable() skips it now that it is acknowledged
             }
-            volatileWaiting.addLast(new Slot(m.partition(), m.offset()));
-            volatileCount++;
-            if (volatileWaiting.size() > 2 * volatileCount + 1024) {
-                volatileWaiting.removeIf(s -> cursors.isAcked(s.tp(), s.offset()) || isInFlight(s));
-            }
+            volatileWaiting.add(new Slot(m.partition(), m.offset()));
         }
         if (cursors.admit(m, hasReadRoom())) {
             take(m);
         }
     }
 
-    /** Drops the oldest non-durable message still waiting; false when there is none. */
-    private boolean dropOldestVolatile() {
-        Slot oldest;
-        while ((oldest = volatileWaiting.pollFirst()) != null) {
-            if (!cursors.isAcked(oldest.tp(), oldest.offset()) && !isInFlight(oldest)) {
-                dropped(oldest.tp(), oldest.offset()); // in memory too: deliverable() skips it now that it is acknowledged
-                volatileCount = Math.max(0, volatileCount - 1);
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private boolean isInFlight(Slot m) {
-        for (InFlight f : inFlight.values()) {
-            if (f.pending().msg.offset() == m.offset() && f.pending().msg.partition().equals(m.tp())) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** No longer waiting: handed out or settled (its entry in volatileWaiting goes stale). */
+    /** No longer waiting: handed out or settled. */
     private void leftWaiting(Pending p) {
         if (p.countedVolatile) {
             p.countedVolatile = false;
-            volatileCount = Math.max(0, volatileCount - 1); // one read back after a restart was never counted
+            volatileWaiting.remove(new Slot(p.msg.partition(), p.msg.offset()));
         }
     }
 
@@ -671,6 +657,7 @@ final class SubscriptionQueue implements Subscription {
                     c.push(x);
                 }
             }
+            fill();
             boolean more = !deleted && !c.closed && c.credit > 0 && cursors.isReading() && cursors.lag() > 0;
             if (!more) {
                 it.remove();
@@ -703,6 +690,7 @@ final class SubscriptionQueue implements Subscription {
         List<Delivery> got = take(c, max);
         if (!got.isEmpty() || wait.toMillis() < 1) {
             answer(new PullRequest(c, max, promise, -1), got);
+            fill(); // the next ones, from the log
             updateGauges();
             return;
         }
@@ -713,6 +701,7 @@ final class SubscriptionQueue implements Subscription {
             }
         });
         pullers.add(new PullRequest(c, max, promise, id[0]));
+        fill(); // what waits in the log answers it when read
     }
 
     void detach(ConsumerState c) {
@@ -935,7 +924,9 @@ final class SubscriptionQueue implements Subscription {
      * the backlog it reads is the one last published by this queue's context plus the messages on their way to it.
      */
     Future<Void> room() {
-        if (policy.overflow() != Overflow.BLOCK || backlog + incoming.get() < policy.maxPending()) {
+        // pull subscriptions (Kafka and RocketMQ groups) are read at their readers' pace: they never hold producers
+        if (policy.overflow() != Overflow.BLOCK || policy.dispatch() == DispatchPolicy.PULL
+                || backlog + incoming.get() < policy.maxPending()) {
             return null;
         }
         Promise<Void> p = Promise.promise();
