@@ -273,4 +273,103 @@ class MqttV5IT {
         assertThat(sub.topics).containsExactly("long/topic/name", "long/topic/name");
         assertThat(new String(sub.received.get(1).getPayload())).isEqualTo("tw");
     }
+
+    /** Connects, optionally subscribes, disconnects; answers CONNACK's Session Present. */
+    private boolean sessionPresent(String id, boolean cleanStart, Long expiry, String subscribe) throws MqttException {
+        MqttConnectionOptions o = new MqttConnectionOptions();
+        o.setCleanStart(cleanStart);
+        o.setSessionExpiryInterval(expiry);
+        Client c = new Client(id, o);
+        boolean present = c.connectToken.getSessionPresent();
+        if (subscribe != null) {
+            c.paho.subscribe(new MqttSubscription[] {new MqttSubscription(subscribe, 1)});
+        }
+        c.paho.disconnect();
+        return present;
+    }
+
+    @Test
+    void sessionExpiryWithPaho() throws Exception {
+        gw = new TestGateway();
+        // [MQTT-3.1.2-23] Clean Start 1 and no Session Expiry Interval (0): the session ends with the connection
+        assertThat(sessionPresent("paho-brief", true, null, "brief/#")).isFalse();
+        assertThat(sessionPresent("paho-brief", false, 30L, null)).isFalse();
+        // an interval of 2 s: present on a quick reconnect, gone once it has passed (MQTT 5 §3.1.2.11.2)
+        assertThat(sessionPresent("paho-timed", true, 2L, "timed/#")).isFalse();
+        assertThat(sessionPresent("paho-timed", false, 2L, null)).isTrue();
+        await().atMost(java.time.Duration.ofSeconds(10)).until(() -> !MqttSessionState.exists(gw.broker, "paho-timed"));
+        assertThat(sessionPresent("paho-timed", false, 2L, null)).isFalse();
+    }
+
+    @Test
+    void aPahoClientAnnouncingSixtyFourBytesGetsWhatFitsAndOnlyThat() throws Exception {
+        gw = new TestGateway();
+        MqttConnectionOptions o = new MqttConnectionOptions();
+        o.setCleanStart(true);
+        o.setMaximumPacketSize(64L);
+        Client small = new Client("paho-small", o);
+        small.paho.subscribe(new MqttSubscription[] {new MqttSubscription("fits", 1)});
+        Client pub = client("paho-pub");
+        pub.paho.publish("fits", new MqttMessage(new byte[32], 0, false, null)); // [MQTT-3.1.2-24]
+        pub.paho.publish("fits", new MqttMessage(new byte[200], 1, false, null)); // [MQTT-3.1.2-25] discarded
+        pub.paho.publish("fits", new MqttMessage("end".getBytes(), 1, false, null));
+        await().until(() -> small.received.size() == 2);
+        assertThat(small.received).extracting(m -> m.getPayload().length).containsExactly(32, 3);
+    }
+
+    @Test
+    void pahoGetsOneCopyOfAMessageMatchingTwoOfItsSubscriptionsWithBothIdentifiers() throws Exception {
+        gw = new TestGateway();
+        List<String> topics = new CopyOnWriteArrayList<>();
+        List<List<Integer>> ids = new CopyOnWriteArrayList<>();
+        org.eclipse.paho.mqttv5.client.MqttAsyncClient c = new org.eclipse.paho.mqttv5.client.MqttAsyncClient(gw.uri(),
+                "paho-ids", new MemoryPersistence());
+        c.setCallback(new MqttCallback() {
+            @Override
+            public void disconnected(MqttDisconnectResponse response) {
+            }
+
+            @Override
+            public void mqttErrorOccurred(MqttException exception) {
+            }
+
+            @Override
+            public void messageArrived(String topic, MqttMessage message) {
+                topics.add(topic);
+                ids.add(message.getProperties().getSubscriptionIdentifiers());
+            }
+
+            @Override
+            public void deliveryComplete(IMqttToken token) {
+            }
+
+            @Override
+            public void connectComplete(boolean reconnect, String serverURI) {
+            }
+
+            @Override
+            public void authPacketArrived(int reasonCode, MqttProperties properties) {
+            }
+        });
+        c.connect().waitForCompletion(5_000);
+        try {
+            for (Object[] sub : new Object[][] {{"TopicA", 2}, {"TopicA/#", 3}}) {
+                MqttProperties props = new MqttProperties();
+                props.setSubscriptionIdentifier((Integer) sub[1]);
+                c.subscribe(new MqttSubscription[] {new MqttSubscription((String) sub[0], 1)}, null, null, props)
+                        .waitForCompletion(5_000);
+            }
+            Client pub = client("paho-ids-pub");
+            pub.paho.publish("TopicA", new MqttMessage("a".getBytes(), 1, false, null));
+            pub.paho.publish("TopicA/end", new MqttMessage("end".getBytes(), 1, false, null));
+            await().until(() -> topics.size() >= 2);
+            // [MQTT-3.3.4-3..5] one copy, both identifiers; then the message that matched one subscription only
+            assertThat(topics).containsExactly("TopicA", "TopicA/end");
+            assertThat(ids.get(0)).containsExactlyInAnyOrder(2, 3);
+            assertThat(ids.get(1)).containsExactly(3);
+        } finally {
+            c.disconnect().waitForCompletion(5_000);
+            c.close();
+        }
+    }
 }
