@@ -562,6 +562,23 @@ class MqttFlowIT {
     }
 
     @Test
+    void aTopicAliasAboveTheMaximumEndsTheConnectionWithTopicAliasInvalid() throws Exception {
+        gw = new TestGateway(java.util.Map.of("topic-alias-maximum", 5), null);
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(RawMqtt.connect5("above", MqttProperties.NO_PROPERTIES));
+            raw.read(1);
+            MqttProperties alias = new MqttProperties();
+            alias.add(new MqttProperties.IntegerProperty(MqttProperties.TOPIC_ALIAS, 6));
+            raw.send(MqttMessageBuilders.publish().topicName("t").properties(alias).qos(MqttQoS.AT_MOST_ONCE)
+                    .payload(io.netty.buffer.Unpooled.wrappedBuffer("x".getBytes())).build());
+            List<MqttMessage> last = raw.readUntilClosed();
+            assertThat(last).hasSize(1); // [MQTT-3.3.2-9] DISCONNECT 0x94
+            assertThat(((MqttReasonCodeAndPropertiesVariableHeader) last.get(0).variableHeader()).reasonCode())
+                    .isEqualTo((byte) 0x94);
+        }
+    }
+
+    @Test
     void anAliasSetOnAnEarlierConnectionIsUnknownOnTheNext() throws Exception {
         // [MQTT-3.3.2-7] aliases belong to one network connection: after a reconnect an alias must be set again
         gw = new TestGateway();
