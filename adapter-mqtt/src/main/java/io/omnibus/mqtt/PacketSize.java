@@ -2,7 +2,6 @@ package io.omnibus.mqtt;
 
 import io.netty.handler.codec.mqtt.MqttProperties;
 
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**

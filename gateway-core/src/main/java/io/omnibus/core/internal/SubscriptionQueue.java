@@ -12,7 +12,6 @@ import io.omnibus.core.spi.Subscription;
 import io.omnibus.core.spi.TopicFilter;
 import io.omnibus.core.store.CursorState;
 import io.omnibus.core.store.StoredMessage;
-import io.omnibus.core.store.SubscriptionCursor;
 import io.omnibus.core.store.TopicPartition;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -26,13 +25,11 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -70,7 +67,7 @@ final class SubscriptionQueue implements Subscription {
 
     private final ArrayDeque<Pending> fresh = new ArrayDeque<>();
     private final TreeMap<Long, Pending> returned = new TreeMap<>();
-    private final PriorityQueue<Pending> scheduled = new PriorityQueue<>(BY_READY_AT);
+    private final DueQueue<Pending> scheduled;
     private final LinkedHashMap<Long, InFlight> inFlight = new LinkedHashMap<>();
     private final List<ConsumerState> consumers = new ArrayList<>();
     private final LogCursors cursors;
@@ -89,8 +86,6 @@ final class SubscriptionQueue implements Subscription {
     private long nextSeq;
     private long nextTag;
     private int rr;
-    private long timerId = -1;
-    private long timerAt = Long.MAX_VALUE;
     private long ackTimerId = -1;
     private boolean deleted;
 
@@ -142,6 +137,8 @@ final class SubscriptionQueue implements Subscription {
         this.ctx = ctx;
         this.policy = policy;
         this.cursors = new LogCursors(name, durable, broker.store(), ctx, broker.vertx());
+        this.scheduled = new DueQueue<>(broker.vertx(), BY_READY_AT, p -> p.readyAt, p -> returned.put(p.seq, p),
+                this::dispatch);
     }
 
     @Override
@@ -762,38 +759,6 @@ final class SubscriptionQueue implements Subscription {
         }
         p.readyAt = readyAt;
         scheduled.add(p);
-        armTimer();
-    }
-
-    private void armTimer() {
-        Pending head = scheduled.peek();
-        if (head == null) {
-            if (timerId >= 0) {
-                broker.vertx().cancelTimer(timerId);
-                timerId = -1;
-                timerAt = Long.MAX_VALUE;
-            }
-            return;
-        }
-        if (timerId >= 0 && timerAt <= head.readyAt) {
-            return;
-        }
-        if (timerId >= 0) {
-            broker.vertx().cancelTimer(timerId);
-        }
-        timerAt = head.readyAt;
-        long delay = Math.max(1, head.readyAt - System.currentTimeMillis());
-        timerId = broker.vertx().setTimer(delay, id -> {
-            timerId = -1;
-            timerAt = Long.MAX_VALUE;
-            long now = System.currentTimeMillis();
-            while (!scheduled.isEmpty() && scheduled.peek().readyAt <= now) {
-                Pending p = scheduled.poll();
-                returned.put(p.seq, p);
-            }
-            armTimer();
-            dispatch();
-        });
     }
 
     private void armAckTimer() {
@@ -827,10 +792,7 @@ final class SubscriptionQueue implements Subscription {
     }
 
     private void cancelTimers() {
-        if (timerId >= 0) {
-            broker.vertx().cancelTimer(timerId);
-            timerId = -1;
-        }
+        scheduled.cancel();
         if (ackTimerId >= 0) {
             broker.vertx().cancelTimer(ackTimerId);
             ackTimerId = -1;
