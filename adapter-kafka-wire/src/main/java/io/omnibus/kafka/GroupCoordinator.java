@@ -110,6 +110,9 @@ final class GroupCoordinator {
     private final Map<String, Group> groups = new HashMap<>();
     /** group → topic → partition → committed. */
     private final Map<String, Map<String, Map<Integer, Committed>>> offsets = new TreeMap<>();
+    /** When each group with committed offsets last committed or lost its last member (for offsets-retention). */
+    private final Map<String, Long> lastActive = new HashMap<>();
+    private long offsetsExpiry = -1;
     private long nextProducerId;
     private long producerIdsReserved;
     private Future<Void> reserving = Future.succeededFuture();
@@ -556,6 +559,7 @@ final class GroupCoordinator {
                     writes.add(broker.putState(OFFSETS, key(req.groupId(), t.name(), p.partitionIndex()), value)
                             .onSuccess(v -> { // once durable
                                 committed(req.groupId(), t.name()).put(p.partitionIndex(), c);
+                                lastActive.put(req.groupId(), System.currentTimeMillis());
                                 broker.commitPosition(cursorName(req.groupId(), address), address, p.partitionIndex(),
                                         c.offset).onFailure(e -> KafkaServer.LOG.warn("kafka: group {}: its cursor on {} "
                                         + "was not moved: {}", req.groupId(), address, e.toString()));
@@ -657,6 +661,44 @@ final class GroupCoordinator {
         return g;
     }
 
+    /** Checks, now and then, for groups whose offsets have outlived {@code offsets-retention}. */
+    void startOffsetsExpiry() {
+        long retention = server.config.offsetsRetention().toMillis();
+        long period = Math.max(1000, Math.min(60_000, retention / 4));
+        offsetsExpiry = vertx.setPeriodic(period, t -> expireOffsets(System.currentTimeMillis(), retention));
+    }
+
+    /**
+     * Kafka's {@code offsets.retention.minutes}: a group without members whose last commit (or last member) is older
+     * than the retention loses its committed offsets and its core cursors, so it no longer holds the topics' retention.
+     * After a restart the time counts from the start.
+     */
+    void expireOffsets(long now, long retention) {
+        for (String group : List.copyOf(offsets.keySet())) {
+            Group g = groups.get(group);
+            if (g != null && !g.members.isEmpty()) {
+                lastActive.put(group, now);
+                continue;
+            }
+            long since = lastActive.computeIfAbsent(group, x -> now);
+            if (now - since < retention) {
+                continue;
+            }
+            Map<String, Map<Integer, Committed>> topics = offsets.remove(group);
+            lastActive.remove(group);
+            KafkaServer.LOG.info("kafka: group {} had no members for {} ms since its last commit: its offsets expire", group,
+                    now - since);
+            topics.forEach((topic, partitions) -> {
+                partitions.keySet().forEach(p -> broker.putState(OFFSETS, key(group, topic, p), null));
+                try {
+                    broker.unsubscribe(cursorName(group, KafkaNames.toAddress(topic)));
+                } catch (io.omnibus.core.spi.InvalidAddressException e) {
+                    // a name that never was an address has no cursor
+                }
+            });
+        }
+    }
+
     /** A deleted topic's committed offsets go with it. */
     Future<Void> forgetTopic(String topic) {
         List<Future<Void>> writes = new ArrayList<>();
@@ -756,6 +798,9 @@ final class GroupCoordinator {
 
     /** The gateway stops: members waiting for a join or sync are told to find the coordinator again. */
     Future<Void> shutdown() {
+        if (offsetsExpiry >= 0) {
+            vertx.cancelTimer(offsetsExpiry);
+        }
         for (Group g : groups.values()) {
             cancelRebalanceTimer(g);
             g.pending.values().forEach(vertx::cancelTimer);

@@ -28,16 +28,18 @@ import java.util.Set;
  * @param minSessionTimeout      shortest session timeout a member may ask for ({@code group.min.session.timeout.ms})
  * @param maxSessionTimeout      longest session timeout a member may ask for ({@code group.max.session.timeout.ms})
  * @param producerStateRetention how long the sequence state of an idle idempotent producer is kept
+ * @param offsetsRetention       how long a group without members keeps its committed offsets (and its core cursors,
+ *                               which hold retention) after its last commit ({@code offsets.retention.minutes})
  */
 public record KafkaConfig(String host, int port, String advertisedHost, int advertisedPort, int nodeId, String clusterId,
                           int maxRequestSize, int fetchMaxBytes, int maxInflightRequests, boolean autoCreateTopics, int partitions,
                           int maxConnections, Duration initialRebalanceDelay, Duration minSessionTimeout,
-                          Duration maxSessionTimeout, Duration producerStateRetention) {
+                          Duration maxSessionTimeout, Duration producerStateRetention, Duration offsetsRetention) {
 
     static final Set<String> KEYS = Set.of("host", "port", "advertised-host", "advertised-port", "node-id", "cluster-id",
             "max-request-size", "fetch-max-bytes", "max-inflight-requests", "auto-create-topics", "partitions", "max-connections",
             "group-initial-rebalance-delay", "group-min-session-timeout", "group-max-session-timeout",
-            "producer-state-retention");
+            "producer-state-retention", "offsets-retention");
 
     public static KafkaConfig read(ConfigSection s) {
         s.requireOnly(KEYS);
@@ -69,6 +71,7 @@ public record KafkaConfig(String host, int port, String advertisedHost, int adve
                 s.getDuration("group-initial-rebalance-delay", Duration.ofSeconds(3)),
                 minSession,
                 maxSession,
-                s.getDuration("producer-state-retention", Duration.ofDays(1)));
+                s.getDuration("producer-state-retention", Duration.ofDays(1)),
+                s.getDuration("offsets-retention", Duration.ofDays(7)));
     }
 }

@@ -76,6 +76,7 @@ final class KafkaServer implements ProtocolAdapter {
                     coordinatorContext = service;
                     return service.call(() -> {
                         coordinator = new GroupCoordinator(this);
+                        coordinator.startOffsetsExpiry(); // its timer fires on the coordinator's context
                         return coordinator.load();
                     });
                 })

@@ -167,4 +167,27 @@ class KafkaGroupIT extends KafkaTestBase {
         real.stop.set(true);
         real.thread.join(30_000);
     }
+
+    @Test
+    void aGroupWithoutMembersLosesItsOffsetsAndItsCursorAfterOffsetsRetention() throws Exception {
+        // Kafka's offsets.retention.minutes: an abandoned group no longer holds the topic's retention
+        start(Map.of("offsets-retention", "2s"));
+        try (KafkaProducer<String, String> producer = producer(Map.of())) {
+            producer.send(new ProducerRecord<>("ledger", 0, "k", "v")).get();
+        }
+        TopicPartition tp = new TopicPartition("ledger", 0);
+        try (KafkaConsumer<String, String> consumer = consumer("one-off", Map.of())) {
+            consumer.assign(List.of(tp));
+            consumer.commitSync(Map.of(tp, new org.apache.kafka.clients.consumer.OffsetAndMetadata(1)));
+            assertThat(consumer.committed(java.util.Set.of(tp)).get(tp).offset()).isEqualTo(1);
+        }
+        String cursor = GroupCoordinator.cursorName("one-off", io.omnibus.core.spi.Address.of("ledger"));
+        org.awaitility.Awaitility.await().until(() -> gw.broker.subscription(cursor) != null);
+        long committedAt = System.currentTimeMillis();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> gw.broker.subscription(cursor) == null);
+        assertThat(System.currentTimeMillis() - committedAt).isGreaterThanOrEqualTo(1_000);
+        try (KafkaConsumer<String, String> consumer = consumer("one-off", Map.of())) {
+            assertThat(consumer.committed(java.util.Set.of(tp)).get(tp)).isNull();
+        }
+    }
 }
