@@ -1,5 +1,6 @@
 package io.omnibus.mqtt;
 
+import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.mqtt.MqttProperties;
 
 import java.util.List;
@@ -15,7 +16,8 @@ final class PacketSize {
     /** {@code v5}: MQTT 5 packets carry a properties length (and properties); 3.1.1 packets none. */
     static long publish(String topic, int qos, MqttProperties props, int payload, boolean v5) {
         long properties = v5 ? properties(props) : 0;
-        long remaining = 2 + utf8(topic) + (qos > 0 ? 2 : 0) + (v5 ? varIntSize(properties) + properties : 0) + payload;
+        long remaining = 2 + ByteBufUtil.utf8Bytes(topic) + (qos > 0 ? 2 : 0)
+                + (v5 ? varIntSize(properties) + properties : 0) + payload;
         return 1 + varIntSize(remaining) + remaining;
     }
 
@@ -25,13 +27,13 @@ final class PacketSize {
         for (MqttProperties.MqttProperty<?> p : props.listAll()) {
             Object v = p.value();
             if (v instanceof String str) {
-                n += 1 + 2 + utf8(str);
+                n += 1 + 2 + ByteBufUtil.utf8Bytes(str);
             } else if (v instanceof byte[] b) {
                 n += 1 + 2 + b.length;
             } else if (v instanceof List<?> pairs) { // user properties: one identifier per pair
                 for (Object pair : pairs) {
                     MqttProperties.StringPair sp = (MqttProperties.StringPair) pair;
-                    n += 1 + 2 + utf8(sp.key) + 2 + utf8(sp.value);
+                    n += 1 + 2 + ByteBufUtil.utf8Bytes(sp.key) + 2 + ByteBufUtil.utf8Bytes(sp.value);
                 }
             } else if (v instanceof Integer i) {
                 n += 1 + integerSize(p.propertyId(), i);
@@ -55,23 +57,5 @@ final class PacketSize {
 
     static int varIntSize(long value) {
         return value < 128 ? 1 : value < 16_384 ? 2 : value < 2_097_152 ? 3 : 4;
-    }
-
-    private static long utf8(String s) {
-        long n = 0;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c < 0x80) {
-                n++;
-            } else if (c < 0x800) {
-                n += 2;
-            } else if (Character.isHighSurrogate(c)) {
-                n += 4;
-                i++;
-            } else {
-                n += 3;
-            }
-        }
-        return n;
     }
 }

@@ -49,20 +49,11 @@ class MqttV5IT {
         }
     }
 
-    /** A connected client that records what arrives and why it was disconnected. */
-    final class Client implements MqttCallback {
-        final MqttClient paho;
+    /** Records what arrives and why the client was disconnected. */
+    static class Recording implements MqttCallback {
         final List<MqttMessage> received = new CopyOnWriteArrayList<>();
         final List<String> topics = new CopyOnWriteArrayList<>();
         volatile MqttDisconnectResponse disconnect;
-        volatile IMqttToken connectToken;
-
-        Client(String id, MqttConnectionOptions options) throws MqttException {
-            paho = new MqttClient(gw.uri(), id, new MemoryPersistence());
-            paho.setCallback(this);
-            connectToken = paho.connectWithResult(options);
-            clients.add(paho);
-        }
 
         @Override
         public void disconnected(MqttDisconnectResponse response) {
@@ -89,6 +80,19 @@ class MqttV5IT {
 
         @Override
         public void authPacketArrived(int reasonCode, MqttProperties properties) {
+        }
+    }
+
+    /** A connected client that records what arrives and why it was disconnected. */
+    final class Client extends Recording {
+        final MqttClient paho;
+        volatile IMqttToken connectToken;
+
+        Client(String id, MqttConnectionOptions options) throws MqttException {
+            paho = new MqttClient(gw.uri(), id, new MemoryPersistence());
+            paho.setCallback(this);
+            connectToken = paho.connectWithResult(options);
+            clients.add(paho);
         }
     }
 
@@ -320,37 +324,10 @@ class MqttV5IT {
     @Test
     void pahoGetsOneCopyOfAMessageMatchingTwoOfItsSubscriptionsWithBothIdentifiers() throws Exception {
         gw = new TestGateway();
-        List<String> topics = new CopyOnWriteArrayList<>();
-        List<List<Integer>> ids = new CopyOnWriteArrayList<>();
+        Recording got = new Recording();
         org.eclipse.paho.mqttv5.client.MqttAsyncClient c = new org.eclipse.paho.mqttv5.client.MqttAsyncClient(gw.uri(),
-                "paho-ids", new MemoryPersistence());
-        c.setCallback(new MqttCallback() {
-            @Override
-            public void disconnected(MqttDisconnectResponse response) {
-            }
-
-            @Override
-            public void mqttErrorOccurred(MqttException exception) {
-            }
-
-            @Override
-            public void messageArrived(String topic, MqttMessage message) {
-                topics.add(topic);
-                ids.add(message.getProperties().getSubscriptionIdentifiers());
-            }
-
-            @Override
-            public void deliveryComplete(IMqttToken token) {
-            }
-
-            @Override
-            public void connectComplete(boolean reconnect, String serverURI) {
-            }
-
-            @Override
-            public void authPacketArrived(int reasonCode, MqttProperties properties) {
-            }
-        });
+                "paho-ids", new MemoryPersistence()); // the synchronous client cannot set a subscription identifier
+        c.setCallback(got);
         c.connect().waitForCompletion(5_000);
         try {
             for (Object[] sub : new Object[][] {{"TopicA", 2}, {"TopicA/#", 3}}) {
@@ -362,11 +339,11 @@ class MqttV5IT {
             Client pub = client("paho-ids-pub");
             pub.paho.publish("TopicA", new MqttMessage("a".getBytes(), 1, false, null));
             pub.paho.publish("TopicA/end", new MqttMessage("end".getBytes(), 1, false, null));
-            await().until(() -> topics.size() >= 2);
+            await().until(() -> got.topics.size() >= 2);
             // [MQTT-3.3.4-3..5] one copy, both identifiers; then the message that matched one subscription only
-            assertThat(topics).containsExactly("TopicA", "TopicA/end");
-            assertThat(ids.get(0)).containsExactlyInAnyOrder(2, 3);
-            assertThat(ids.get(1)).containsExactly(3);
+            assertThat(got.topics).containsExactly("TopicA", "TopicA/end");
+            assertThat(got.received.get(0).getProperties().getSubscriptionIdentifiers()).containsExactlyInAnyOrder(2, 3);
+            assertThat(got.received.get(1).getProperties().getSubscriptionIdentifiers()).containsExactly(3);
         } finally {
             c.disconnect().waitForCompletion(5_000);
             c.close();

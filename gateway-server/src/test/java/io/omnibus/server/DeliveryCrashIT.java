@@ -74,9 +74,9 @@ class DeliveryCrashIT {
 
     @Test
     void everyAcknowledgedMessageReachesEverySubscriberAcrossKillMinusNine() throws Exception {
-        mqttPort = freePort();
-        amqpPort = freePort();
-        kafkaPort = freePort();
+        mqttPort = GatewayProcess.freePort();
+        amqpPort = GatewayProcess.freePort();
+        kafkaPort = GatewayProcess.freePort();
         Path cfg = GatewayProcess.writeConfig(dir, """
                 admin:
                   host: 127.0.0.1
@@ -133,8 +133,10 @@ class DeliveryCrashIT {
                         for (Thread t : publishers) {
                             t.join(); // every publish answered: kill right after the burst
                         }
-                    } else {
-                        Thread.sleep(50 + random.nextInt(600)); // a random moment of the load, not a condition wait
+                    } else { // a random moment of the load: once a random share of the round's publishes is PUBACKed
+                        int target = before.size() + 1 + random.nextInt(PUBLISHERS * PER_ROUND * 2 / 3);
+                        await().atMost(CATCH_UP).pollInterval(Duration.ofMillis(1)).until(() -> acked.size() >= target
+                                || publishers.stream().noneMatch(Thread::isAlive));
                     }
                     gw.process.destroyForcibly(); // kill -9
                     gw.process.waitFor(30, TimeUnit.SECONDS);
@@ -167,9 +169,7 @@ class DeliveryCrashIT {
     private GatewayProcess start(Path cfg) throws Exception {
         GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config", cfg.toString(),
                 "--data-dir", dir.resolve("data").toString());
-        await().atMost(Duration.ofSeconds(60)).until(() -> gw.out.stream().anyMatch(l -> l.startsWith("omnibus: ready"))
-                || !gw.process.isAlive());
-        assertThat(gw.process.isAlive()).as("gateway died: " + gw.err).isTrue();
+        gw.awaitReady();
         return gw;
     }
 
@@ -363,12 +363,6 @@ class DeliveryCrashIT {
 
         @Override
         public void deliveryComplete(org.eclipse.paho.client.mqttv3.IMqttDeliveryToken token) {
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 }

@@ -82,6 +82,21 @@ final class GatewayProcess implements AutoCloseable {
         pumps.add(t);
     }
 
+    /** Waits for the ready line (or the process's death, which fails the test) and returns it. */
+    String awaitReady() {
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+                .until(() -> out.stream().anyMatch(l -> l.startsWith("omnibus: ready")) || !process.isAlive());
+        return out.stream().filter(l -> l.startsWith("omnibus: ready")).findFirst()
+                .orElseThrow(() -> new AssertionError("gateway not ready; stdout " + out + " stderr " + err));
+    }
+
+    /** A port free now, for a gateway that must keep its port across restarts (ephemeral ports change). */
+    static int freePort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
     int waitForExit(long seconds) throws InterruptedException {
         if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
             throw new AssertionError("gateway did not exit within " + seconds + " s; stdout " + out + " stderr " + err);

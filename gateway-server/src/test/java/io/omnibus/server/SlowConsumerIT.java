@@ -52,7 +52,7 @@ class SlowConsumerIT {
 
     @Test
     void aMillionMessagesWaitInTheLogForAnAbsentSubscriberAndAllArriveInOrder() throws Exception {
-        int mqttPort = freePort();
+        int mqttPort = GatewayProcess.freePort();
         Path cfg = GatewayProcess.writeConfig(dir, """
                 admin:
                   host: 127.0.0.1
@@ -76,10 +76,8 @@ class SlowConsumerIT {
         try (GatewayProcess gw = GatewayProcess.run(Map.of("OMNIBUS_OPTS",
                         "-Xmx128m -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=DISABLED"),
                 "start", "--config", cfg.toString(), "--data-dir", dir.resolve("data").toString())) {
-            await().atMost(Duration.ofSeconds(60)).until(() -> gw.out.stream().anyMatch(l -> l.startsWith("omnibus: ready"))
-                    || !gw.process.isAlive());
-            Matcher ready = gw.out.stream().map(ADMIN::matcher).filter(Matcher::matches).findFirst()
-                    .orElseThrow(() -> new AssertionError("not ready: " + gw.out + gw.err));
+            Matcher ready = ADMIN.matcher(gw.awaitReady());
+            assertThat(ready.matches()).as(ready.toString()).isTrue();
             int admin = Integer.parseInt(ready.group(1));
             String url = "tcp://127.0.0.1:" + mqttPort;
 
@@ -181,12 +179,6 @@ class SlowConsumerIT {
             c.close();
         } catch (Exception e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 }

@@ -92,12 +92,31 @@ class RecoveryTest {
      * checkpoint, and acknowledgements made after it. After {@code kill -9}: every message acknowledged to its
      * producer reaches the subscription, and nothing it acknowledged comes again.
      */
-    @Test
-    void afterACrashASubscriptionGetsEveryAcknowledgedMessageItHadNotAcknowledgedItself() throws Exception {
+    private interface Work {
+        void run(TestBroker broker, FileMessageStore store) throws Exception;
+    }
+
+    /**
+     * Runs {@code work} on a broker over a file store (no checkpoint but the ones it asks for), flushes the store and
+     * stops it as {@code kill -9} would; returns the store options for the broker that recovers.
+     */
+    private FileMessageStore.Options crashAfter(Work work) throws Exception {
         FileMessageStore.Options options = FileMessageStore.Options.defaults(dir).withCheckpointInterval(Duration.ofHours(1));
         FileMessageStore crashed = new FileMessageStore(options);
         TestBroker first = new TestBroker(Map.of(), crashed);
         try {
+            work.run(first, crashed);
+            await(crashed.flush());
+            crashed.crashForTests();
+        } finally {
+            await(first.vertx.close());
+        }
+        return options;
+    }
+
+    @Test
+    void afterACrashASubscriptionGetsEveryAcknowledgedMessageItHadNotAcknowledgedItself() throws Exception {
+        FileMessageStore.Options options = crashAfter((first, crashed) -> {
             Subscription sub = await(first.broker.subscribe(SubscriptionSpec.of("d", "dur/#").withDurable(true)));
             first.publish("dur/0", "before");
             await(crashed.checkpointNow()); // the subscription and its cursors are in the checkpoint; dur/1 is not
@@ -112,11 +131,7 @@ class RecoveryTest {
                 }
             }
             await().until(() -> first.view("d").acknowledged() == 5);
-            await(crashed.flush());
-            crashed.crashForTests();
-        } finally {
-            await(first.vertx.close());
-        }
+        });
         try (TestBroker second = new TestBroker(Map.of(), new FileMessageStore(options))) {
             await().until(() -> second.view("d").backlog() == 6);
             TestBroker.Recorder r = second.recorder().attach(second.broker.subscription("d"), 100);
@@ -131,19 +146,12 @@ class RecoveryTest {
 
     @Test
     void aSubscriptionMadeAfterMessagesWereStoredDoesNotGetThemAfterACrash() throws Exception {
-        FileMessageStore.Options options = FileMessageStore.Options.defaults(dir).withCheckpointInterval(Duration.ofHours(1));
-        FileMessageStore crashed = new FileMessageStore(options);
-        TestBroker first = new TestBroker(Map.of(), crashed);
-        try {
+        FileMessageStore.Options options = crashAfter((first, crashed) -> {
             first.publish("late/1", "old");
             await(first.broker.subscribe(SubscriptionSpec.of("late", "late/#").withDurable(true)));
             first.publish("late/1", "new");
             first.publish("late/2", "other");
-            await(crashed.flush());
-            crashed.crashForTests();
-        } finally {
-            await(first.vertx.close());
-        }
+        });
         try (TestBroker second = new TestBroker(Map.of(), new FileMessageStore(options))) {
             TestBroker.Recorder r = second.recorder().attach(second.broker.subscription("late"), 100);
             await().until(() -> r.received.size() == 2);
