@@ -98,6 +98,20 @@ public final class MemoryMessageStore implements MessageStore {
     }
 
     @Override
+    public void appendAtomically(List<PartitionBatch> batches,
+                                 io.vertx.core.Promise<long[]> done) {
+        if (!open) {
+            done.fail(new IllegalStateException("store is closed"));
+            return;
+        }
+        long[] offsets = new long[batches.size()];
+        for (int i = 0; i < offsets.length; i++) {
+            offsets[i] = appendAll(batches.get(i).partition(), batches.get(i).envelopes()).result();
+        }
+        done.complete(offsets);
+    }
+
+    @Override
     public Future<List<StoredMessage>> read(TopicPartition partition, long fromOffset, int max) {
         PartitionLog log = logs.get(partition);
         if (log == null || max <= 0) {

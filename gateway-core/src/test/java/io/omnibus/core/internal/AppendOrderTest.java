@@ -76,6 +76,12 @@ class AppendOrderTest {
         }
 
         @Override
+        public void appendAtomically(List<io.omnibus.core.store.PartitionBatch> batches,
+                                     io.vertx.core.Promise<long[]> done) {
+            delegate.appendAtomically(batches, done);
+        }
+
+        @Override
         public String type() {
             return "late-first-answer";
         }

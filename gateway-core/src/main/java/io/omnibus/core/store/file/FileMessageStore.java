@@ -113,13 +113,32 @@ public final class FileMessageStore implements MessageStore {
         final ByteBuffer[] records;
         final boolean durable;
         final Promise<Long> promise = Promise.promise();
+        /** A group marker written before the records when there are several: recovery keeps all or none. */
+        final ByteBuffer marker;
         long offset;
 
-        Append(TopicPartition tp, ByteBuffer[] records, int bytes, boolean durable) {
+        Append(TopicPartition tp, ByteBuffer[] records, int bytes, boolean durable, ByteBuffer marker) {
             super(bytes);
             this.tp = tp;
             this.records = records;
             this.durable = durable;
+            this.marker = marker;
+        }
+    }
+
+    /** Records of several partitions behind one group marker: written, made durable and recovered as one. */
+    private static final class Group extends Op {
+        final Append[] parts;
+        final ByteBuffer marker;
+        final boolean durable;
+        final Promise<long[]> promise;
+
+        Group(Append[] parts, int bytes, boolean durable, ByteBuffer marker, Promise<long[]> promise) {
+            super(bytes);
+            this.promise = promise;
+            this.parts = parts;
+            this.durable = durable;
+            this.marker = marker;
         }
     }
 
@@ -356,14 +375,88 @@ public final class FileMessageStore implements MessageStore {
 
     @Override
     public Future<Long> appendAll(TopicPartition partition, List<Envelope> envelopes) {
-        if (!open || closing) {
-            return Future.failedFuture(new IOException("store is closed"));
-        }
-        if (broken) {
-            return Future.failedFuture(new IOException("store needs a restart after a write it could not take back: "
-                    + failure));
+        String refused = refusal();
+        if (refused != null) {
+            return Future.failedFuture(new IOException(refused));
         }
         long now = System.currentTimeMillis();
+        Append op;
+        try {
+            op = encode(partition, envelopes, now, envelopes.size() > 1);
+        } catch (IOException e) {
+            return Future.failedFuture(e);
+        }
+        if (!reserve(op.bytes)) {
+            return Future.failedFuture(queueFull());
+        }
+        queue.add(op);
+        return op.promise.future();
+    }
+
+    @Override
+    public void appendAtomically(List<io.omnibus.core.store.PartitionBatch> batches,
+                                 io.vertx.core.Promise<long[]> done) {
+        String refused = refusal();
+        if (refused != null) {
+            done.fail(new IOException(refused));
+            return;
+        }
+        long now = System.currentTimeMillis();
+        Append[] parts = new Append[batches.size()];
+        int bytes = 0;
+        int count = 0;
+        boolean durable = false;
+        try {
+            for (int i = 0; i < parts.length; i++) {
+                parts[i] = encode(batches.get(i).partition(), batches.get(i).envelopes(), now, false);
+                bytes += parts[i].bytes;
+                count += parts[i].records.length;
+                durable |= parts[i].durable;
+            }
+        } catch (IOException e) {
+            done.fail(e);
+            return;
+        }
+        ByteBuffer marker = Record.encodeGroup(count, now);
+        bytes += marker.remaining();
+        if (bytes > options.segmentSize()) {
+            done.fail(new IOException("a group of " + bytes
+                    + " bytes is larger than store.segment-size (" + options.segmentSize() + ")"));
+            return;
+        }
+        if (!reserve(bytes)) {
+            done.fail(queueFull());
+            return;
+        }
+        queue.add(new Group(parts, bytes, durable, marker, done));
+    }
+
+    /** Why no append is taken now, or null. */
+    private String refusal() {
+        if (!open || closing) {
+            return "store is closed";
+        }
+        if (broken) {
+            return "store needs a restart after a write it could not take back: " + failure;
+        }
+        return null;
+    }
+
+    private boolean reserve(int bytes) {
+        if (queuedBytes.addAndGet(bytes) > options.maxQueuedBytes()) {
+            queuedBytes.addAndGet(-bytes);
+            return false;
+        }
+        return true;
+    }
+
+    private IOException queueFull() {
+        return new IOException("store write queue is full (" + options.maxQueuedBytes() + " bytes waiting for the disk)");
+    }
+
+    /** The records of one partition's messages; behind a group marker when {@code grouped}. */
+    private Append encode(TopicPartition partition, List<Envelope> envelopes, long now, boolean grouped)
+            throws IOException {
         ByteBuffer[] records = new ByteBuffer[envelopes.size()];
         int bytes = 0;
         boolean durable = false;
@@ -371,20 +464,21 @@ public final class FileMessageStore implements MessageStore {
             Envelope envelope = envelopes.get(i);
             records[i] = Record.encode(envelope, partition.partition(), now);
             if (records[i].remaining() > options.segmentSize()) {
-                return Future.failedFuture(new IOException("message of " + records[i].remaining()
-                        + " bytes is larger than store.segment-size (" + options.segmentSize() + ")"));
+                throw new IOException("message of " + records[i].remaining()
+                        + " bytes is larger than store.segment-size (" + options.segmentSize() + ")");
             }
             bytes += records[i].remaining();
             durable |= envelope.durable();
         }
-        if (queuedBytes.addAndGet(bytes) > options.maxQueuedBytes()) {
-            queuedBytes.addAndGet(-bytes);
-            return Future.failedFuture(new IOException("store write queue is full (" + options.maxQueuedBytes()
-                    + " bytes waiting for the disk)"));
+        ByteBuffer marker = grouped ? Record.encodeGroup(records.length, now) : null;
+        if (marker != null) {
+            bytes += marker.remaining();
+            if (bytes > options.segmentSize()) {
+                throw new IOException("a batch of " + bytes + " bytes is larger than store.segment-size ("
+                        + options.segmentSize() + ")");
+            }
         }
-        Append op = new Append(partition, records, bytes, durable);
-        queue.add(op);
-        return op.promise.future();
+        return new Append(partition, records, bytes, durable, marker);
     }
 
     private void writeLoop() {
@@ -494,22 +588,30 @@ public final class FileMessageStore implements MessageStore {
         Map<TopicPartition, Long> next = new HashMap<>();
         int count = 0;
         for (Op op : writes) {
-            count += op instanceof Append a ? a.records.length : 1;
+            if (op instanceof Group g) {
+                count++;
+                for (Append a : g.parts) {
+                    count += a.records.length;
+                }
+            } else {
+                count += op instanceof Append a ? a.records.length + (a.marker == null ? 0 : 1) : 1;
+            }
         }
         ByteBuffer[] records = new ByteBuffer[count];
         int k = 0;
         for (Op op : writes) {
-            if (op instanceof Append a) {
-                long offset = next.computeIfAbsent(a.tp, tp -> {
-                    PartitionIndex idx = indexes.get(tp);
-                    return idx == null ? 0L : idx.next();
-                });
-                next.put(a.tp, offset + a.records.length);
-                a.offset = offset;
-                for (ByteBuffer r : a.records) {
-                    Record.seal(r, offset++);
-                    records[k++] = r;
+            if (op instanceof Group g) {
+                Record.seal(g.marker, -1);
+                records[k++] = g.marker;
+                for (Append a : g.parts) {
+                    k = place(a, next, records, k);
                 }
+            } else if (op instanceof Append a) {
+                if (a.marker != null) {
+                    Record.seal(a.marker, -1);
+                    records[k++] = a.marker;
+                }
+                k = place(a, next, records, k);
             } else {
                 Change c = (Change) op;
                 if (c.subscriptionFilter != null) {
@@ -532,18 +634,13 @@ public final class FileMessageStore implements MessageStore {
             long now = System.currentTimeMillis();
             k = 0;
             for (Op op : writes) {
-                if (op instanceof Append a) {
-                    PartitionIndex idx = indexes.get(a.tp);
-                    if (idx == null) {
-                        idx = new PartitionIndex(options.dir().resolve("index"), a.tp, options.indexEntriesPerFile());
-                        indexes.put(a.tp, idx);
+                if (op instanceof Group g) {
+                    k++; // the marker
+                    for (Append a : g.parts) {
+                        k = index(a, positions, k, now, touched);
                     }
-                    if (touched.add(idx)) {
-                        idx.mark();
-                    }
-                    for (ByteBuffer r : a.records) {
-                        idx.append(positions[k++], r.limit(), now);
-                    }
+                } else if (op instanceof Append a) {
+                    k = index(a, positions, k + (a.marker == null ? 0 : 1), now, touched);
                 } else {
                     k++;
                 }
@@ -577,7 +674,7 @@ public final class FileMessageStore implements MessageStore {
         }
         long now = System.currentTimeMillis();
         for (Op op : writes) {
-            boolean durableWrite = !(op instanceof Append a) || a.durable;
+            boolean durableWrite = op instanceof Append a ? a.durable : !(op instanceof Group g) || g.durable;
             if (options.fsync() == Fsync.OS || (!durableWrite && waitingForSync.isEmpty())) {
                 complete(op); // nothing earlier waits: completions stay in offset order
             } else {
@@ -588,6 +685,38 @@ public final class FileMessageStore implements MessageStore {
                 unsyncedBytes += op.bytes;
             }
         }
+    }
+
+    /** Gives the records of {@code a} their offsets and places them in {@code records} from {@code k}. */
+    private int place(Append a, Map<TopicPartition, Long> next, ByteBuffer[] records, int k) {
+        long offset = next.computeIfAbsent(a.tp, tp -> {
+            PartitionIndex idx = indexes.get(tp);
+            return idx == null ? 0L : idx.next();
+        });
+        next.put(a.tp, offset + a.records.length);
+        a.offset = offset;
+        for (ByteBuffer r : a.records) {
+            Record.seal(r, offset++);
+            records[k++] = r;
+        }
+        return k;
+    }
+
+    /** Indexes the records of {@code a}, written at {@code positions} from {@code k}. */
+    private int index(Append a, long[] positions, int k, long now, java.util.Set<PartitionIndex> touched)
+            throws IOException {
+        PartitionIndex idx = indexes.get(a.tp);
+        if (idx == null) {
+            idx = new PartitionIndex(options.dir().resolve("index"), a.tp, options.indexEntriesPerFile());
+            indexes.put(a.tp, idx);
+        }
+        if (touched.add(idx)) {
+            idx.mark();
+        }
+        for (ByteBuffer r : a.records) {
+            idx.append(positions[k++], r.limit(), now);
+        }
+        return k;
     }
 
     private void rollBack(long endBefore, IOException cause) {
@@ -632,6 +761,12 @@ public final class FileMessageStore implements MessageStore {
     private static void complete(Op op) {
         if (op instanceof Append a) {
             a.promise.complete(a.offset);
+        } else if (op instanceof Group g) {
+            long[] offsets = new long[g.parts.length];
+            for (int i = 0; i < offsets.length; i++) {
+                offsets[i] = g.parts[i].offset;
+            }
+            g.promise.complete(offsets);
         } else if (op instanceof Change c) {
             c.promise.complete();
         }
@@ -641,6 +776,8 @@ public final class FileMessageStore implements MessageStore {
         for (Op op : ops) {
             if (op instanceof Append a) {
                 a.promise.tryFail(e);
+            } else if (op instanceof Group g) {
+                g.promise.tryFail(e);
             } else if (op instanceof Change c) {
                 c.promise.tryFail(e);
             } else if (op instanceof Control c) {

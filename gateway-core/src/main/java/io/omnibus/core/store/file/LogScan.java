@@ -14,6 +14,8 @@ import java.util.Map;
 /**
  * Recovery's read of the commit log from the last checkpoint on: every record's CRC is checked, message records
  * are indexed, state records (subscriptions, cursors, key-value state) applied in log order; a torn tail is found.
+ * The records of a group (a marker, then its message records) are indexed only once all of them were read: a group
+ * the crash tore is cut whole, from its marker on.
  */
 final class LogScan {
     private static final Logger LOG = LoggerFactory.getLogger(FileMessageStore.class);
@@ -34,6 +36,15 @@ final class LogScan {
         this.entriesPerFile = entriesPerFile;
         this.segmentSize = segmentSize;
     }
+
+    /** A message record read inside a group, indexed when the group is complete. */
+    private record Entry(TopicPartition tp, long offset, long position, int length, long appendedAt) {
+    }
+
+    /** Where the group being read starts, how many of its records are still to come, and those read so far. */
+    private long groupStart = -1;
+    private int groupLeft;
+    private final List<Entry> group = new java.util.ArrayList<>();
 
     /** Indexes every record from {@code from} on and applies state changes; returns where valid data ends. */
     long from(long from, StoreState.Ends ends) throws IOException {
@@ -62,25 +73,33 @@ final class LogScan {
                                 log.describe(base + pos));
                         pos += length;
                         validEnd = base + pos;
+                        if (groupLeft > 0 && --groupLeft == 0) {
+                            endGroup();
+                        }
                         continue;
                     }
                     break; // torn tail
                 }
-                if (Record.magic(record) == Record.MAGIC_STATE) {
+                byte magic = Record.magic(record);
+                if (magic == Record.MAGIC_STATE) {
                     state.apply(Record.body(record), ends);
-                } else {
-                    TopicPartition tp = new TopicPartition(Address.of(Record.address(record)), Record.partition(record));
-                    PartitionIndex index = indexes.get(tp);
-                    if (index == null) {
-                        index = new PartitionIndex(indexRoot, tp, entriesPerFile);
-                        indexes.put(tp, index);
+                } else if (magic == Record.MAGIC_GROUP) {
+                    if (groupLeft > 0) {
+                        LOG.error("store: a group at {} ends early; its records are dropped", log.describe(groupStart));
+                        group.clear();
                     }
-                    long offset = Record.offset(record);
-                    if (offset >= index.next()) {
-                        while (index.next() < offset) {
-                            index.append(base + pos, 0, 0); // a hole left by a corrupt record
+                    groupStart = base + pos;
+                    groupLeft = Record.groupCount(record);
+                } else {
+                    Entry e = new Entry(new TopicPartition(Address.of(Record.address(record)), Record.partition(record)),
+                            Record.offset(record), base + pos, length, Record.appendedAt(record));
+                    if (groupLeft > 0) {
+                        group.add(e);
+                        if (--groupLeft == 0) {
+                            endGroup();
                         }
-                        index.append(base + pos, length, Record.appendedAt(record));
+                    } else {
+                        index(e);
                     }
                 }
                 pos += length;
@@ -90,7 +109,33 @@ final class LogScan {
                 validEnd = base + segmentSize > validEnd && s + 1 < segments.size() ? segments.get(s + 1)[0] : validEnd;
             }
         }
+        if (groupLeft > 0) {
+            LOG.warn("store: the last group at {} is incomplete ({} of its records missing); it is cut whole",
+                    log.describe(groupStart), groupLeft);
+            return groupStart;
+        }
         return validEnd;
+    }
+
+    private void endGroup() throws IOException {
+        for (Entry e : group) {
+            index(e);
+        }
+        group.clear();
+    }
+
+    private void index(Entry e) throws IOException {
+        PartitionIndex index = indexes.get(e.tp());
+        if (index == null) {
+            index = new PartitionIndex(indexRoot, e.tp(), entriesPerFile);
+            indexes.put(e.tp(), index);
+        }
+        if (e.offset() >= index.next()) {
+            while (index.next() < e.offset()) {
+                index.append(e.position(), 0, 0); // a hole left by a corrupt record
+            }
+            index.append(e.position(), e.length(), e.appendedAt());
+        }
     }
 
     private boolean validAt(long position, long segmentEnd) throws IOException {

@@ -20,11 +20,16 @@ import java.util.zip.CRC32C;
  * 29 ...   the envelope ({@link EnvelopeCodec}); its address names the topic
  * </pre>
  * The offset is written last, by the writer thread, so offsets follow log order.
+ *
+ * <p>A group marker (magic 3, body: the number of message records that follow it) makes the records after it
+ * one write for recovery: all of them are kept, or (a crash tore the group) none, cut with the marker.
  */
 final class Record {
     static final byte MAGIC = 1;
     /** A change to subscriptions or key-value state ({@link StoreState}); no partition, offset -1. */
     static final byte MAGIC_STATE = 2;
+    /** The start of an atomic group: its body is the count of message records that follow. */
+    static final byte MAGIC_GROUP = 3;
     static final int HEADER = 29;
     static final int OFFSET_AT = 9;
     static final int CRC_AT = 4;
@@ -62,6 +67,19 @@ final class Record {
         return b;
     }
 
+    /** A group marker for the {@code count} message records written right after it. */
+    static ByteBuffer encodeGroup(int count, long appendedAt) {
+        ByteBuffer b = encodeState(new byte[4], appendedAt);
+        b.put(8, MAGIC_GROUP);
+        b.putInt(HEADER, count);
+        return b;
+    }
+
+    /** The count of a group marker. */
+    static int groupCount(ByteBuffer record) {
+        return record.getInt(record.position() + HEADER);
+    }
+
     static byte magic(ByteBuffer record) {
         return record.get(record.position() + 8);
     }
@@ -86,7 +104,7 @@ final class Record {
     static boolean valid(ByteBuffer record) {
         int length = record.getInt(record.position());
         byte magic = length >= HEADER && length <= record.remaining() ? record.get(record.position() + 8) : 0;
-        if (magic != MAGIC && magic != MAGIC_STATE) {
+        if (magic != MAGIC && magic != MAGIC_STATE && magic != MAGIC_GROUP) {
             return false;
         }
         CRC32C crc = new CRC32C();

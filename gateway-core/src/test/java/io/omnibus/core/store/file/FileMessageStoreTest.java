@@ -8,6 +8,7 @@ import io.omnibus.core.spi.Origin;
 import io.omnibus.core.store.CursorState;
 import io.omnibus.core.store.StoredMessage;
 import io.omnibus.core.store.SubscriptionRecord;
+import io.omnibus.core.store.PartitionBatch;
 import io.omnibus.core.store.TopicPartition;
 import io.vertx.core.Future;
 import org.junit.jupiter.api.AfterEach;
@@ -187,6 +188,58 @@ class FileMessageStoreTest {
         assertThat(payloads(again, T)).hasSize(9).endsWith("m8");
         assertThat(await(again.append(T, msg("sensors/t1", "next")))).isEqualTo(9);
         assertThat(payloads(again, T)).hasSize(10).endsWith("m8", "next");
+    }
+
+    @Test
+    void anAtomicGroupTornByACrashIsCutWholeAcrossItsPartitions() throws Exception {
+        FileMessageStore s = open();
+        await(s.append(T, msg("sensors/t1", "before")));
+        awaitGroup(s, List.of(new PartitionBatch(T, List.of(msg("sensors/t1", "t-a"), msg("sensors/t1", "t-b"))),
+                new PartitionBatch(U, List.of(msg("orders/é x.y", "u-a")))));
+        long[] offsets = awaitGroup(s, List.of(new PartitionBatch(U, List.of(msg("orders/é x.y", "u-b"))),
+                new PartitionBatch(T, List.of(msg("sensors/t1", "t-c"), msg("sensors/t1", "t-d")))));
+        assertThat(offsets).containsExactly(1, 3);
+        simulateCrash(s);
+        Path last = lastSegment();
+        try (RandomAccessFile f = new RandomAccessFile(last.toFile(), "rw")) {
+            f.setLength(Files.size(last) - 5); // the second group's last record is torn: its first two are whole
+        }
+        FileMessageStore again = open();
+        assertThat(payloads(again, T)).containsExactly("before", "t-a", "t-b");
+        assertThat(payloads(again, U)).containsExactly("u-a");
+        assertThat(await(again.append(U, msg("orders/é x.y", "next")))).isEqualTo(1);
+    }
+
+    @Test
+    void aMultiMessageBatchTornByACrashIsCutWhole() throws Exception {
+        FileMessageStore s = open();
+        await(s.appendAll(T, List.of(msg("sensors/t1", "a0"), msg("sensors/t1", "a1"))));
+        await(s.appendAll(T, List.of(msg("sensors/t1", "b0"), msg("sensors/t1", "b1"), msg("sensors/t1", "b2"))));
+        simulateCrash(s);
+        Path last = lastSegment();
+        try (RandomAccessFile f = new RandomAccessFile(last.toFile(), "rw")) {
+            f.setLength(Files.size(last) - 5);
+        }
+        FileMessageStore again = open();
+        assertThat(payloads(again, T)).containsExactly("a0", "a1");
+    }
+
+    @Test
+    void aWholeGroupSurvivesACrashAndReadsBackInPartitionOrder() throws Exception {
+        FileMessageStore s = open();
+        awaitGroup(s, List.of(new PartitionBatch(T, List.of(msg("sensors/t1", "t-a"))),
+                new PartitionBatch(U, List.of(msg("orders/é x.y", "u-a"), msg("orders/é x.y", "u-b")))));
+        await(s.append(T, msg("sensors/t1", "after")));
+        simulateCrash(s);
+        FileMessageStore again = open();
+        assertThat(payloads(again, T)).containsExactly("t-a", "after");
+        assertThat(payloads(again, U)).containsExactly("u-a", "u-b");
+    }
+
+    private static long[] awaitGroup(FileMessageStore s, List<PartitionBatch> batches) {
+        io.vertx.core.Promise<long[]> done = io.vertx.core.Promise.promise();
+        s.appendAtomically(batches, done);
+        return await(done.future());
     }
 
     @Test
