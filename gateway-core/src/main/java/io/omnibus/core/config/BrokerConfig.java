@@ -14,19 +14,22 @@ import java.util.List;
  * subscription; each key a rule leaves out comes from the next layer down.
  *
  * @param shards number of broker contexts that own topics and subscriptions; 0 means one per event-loop thread
+ * @param maxTransactionSize the payload bytes one transaction may stage before it commits ({@code max-transaction-size})
  */
 public record BrokerConfig(boolean autoCreateTopics, long maxMessageSize, int shards, DeliveryPolicy defaults,
-                           List<AddressRule> addresses, List<SubscriptionRule> subscriptions) {
+                           List<AddressRule> addresses, List<SubscriptionRule> subscriptions, long maxTransactionSize) {
 
     public static final BrokerConfig DEFAULT = new BrokerConfig(true, 1024 * 1024, 0, DeliveryPolicy.DEFAULT,
-            List.of(new AddressRule(TopicFilter.of("$dlq/#"), null, true, null, null, PolicyRule.NONE)), List.of());
+            List.of(new AddressRule(TopicFilter.of("$dlq/#"), null, true, null, null, PolicyRule.NONE)), List.of(),
+            64L * 1024 * 1024);
 
     /**
      * Reads {@code broker}, {@code addresses} and {@code subscriptions} from the root section.
      */
     public static BrokerConfig read(ConfigSection root) {
         ConfigSection b = root.section("broker");
-        b.requireOnly(java.util.Set.of("auto-create-topics", "max-message-size", "shards", "defaults"));
+        b.requireOnly(java.util.Set.of("auto-create-topics", "max-message-size", "shards", "defaults",
+                "max-transaction-size"));
         ConfigSection d = b.section("defaults");
         d.requireOnly(PolicyRule.KEYS);
         DeliveryPolicy defaults = PolicyRule.read(d).over(DeliveryPolicy.DEFAULT);
@@ -40,7 +43,8 @@ public record BrokerConfig(boolean autoCreateTopics, long maxMessageSize, int sh
                 b.getInt("shards", 0, 0, 1024),
                 defaults,
                 List.copyOf(addresses),
-                root.sections("subscriptions").stream().map(SubscriptionRule::read).toList());
+                root.sections("subscriptions").stream().map(SubscriptionRule::read).toList(),
+                b.getSize("max-transaction-size", DEFAULT.maxTransactionSize(), 1, 1L << 40));
     }
 
     public AddressRule addressRule(Address address) {

@@ -16,6 +16,7 @@ import io.omnibus.core.spi.SubscriptionSpec;
 import io.omnibus.core.spi.TopicFilter;
 import io.omnibus.core.store.CursorState;
 import io.omnibus.core.store.MessageStore;
+import io.omnibus.core.store.PartitionBatch;
 import io.omnibus.core.store.StoredMessage;
 import io.omnibus.core.store.SubscriptionRecord;
 import io.omnibus.core.store.TopicPartition;
@@ -95,6 +96,8 @@ public final class DefaultBroker implements Broker {
         final Context ctx;
         // confined to ctx
         boolean ready;
+        /** Atomic appends to this and other partitions queued and not yet routed: appends wait meanwhile. */
+        int held;
         final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
         /** Waiting for the next append (long polls of {@link Logs#awaitAppend}); confined to ctx. */
         final ArrayDeque<Runnable> appendWaiters = new ArrayDeque<>();
@@ -116,7 +119,7 @@ public final class DefaultBroker implements Broker {
 
         /** On ctx: the batch is stored whole (or not at all) at consecutive offsets, then routed in order. */
         void append(List<Envelope> batch, Promise<PublishResult> promise) {
-            if (!ready) {
+            if (!ready || held > 0) {
                 waiting.add(() -> append(batch, promise));
                 return;
             }
@@ -126,41 +129,72 @@ public final class DefaultBroker implements Broker {
             // the partition for the first time would start its cursor past them and drop them as acknowledged
             stored.onComplete(ar -> ctx.runOnContext(v -> {
                 if (ar.failed()) {
-                    promise.fail(new BrokerException(Reason.STORE_FAILURE,
-                            "could not store the message for " + tp.address() + ": " + ar.cause().getMessage(), ar.cause()));
+                    promise.fail(storeFailure(ar.cause()));
                 } else {
-                    List<Future<Void>> full = new ArrayList<>(0);
-                    int routed = 0;
-                    long offset = ar.result();
-                    // each subscription gets the batch's messages in one hop
-                    Map<SubscriptionQueue, List<StoredMessage>> runs = new java.util.LinkedHashMap<>();
-                    for (Envelope e : batch) {
-                        messages++;
-                        bytes += e.payloadSize();
-                        metrics.messageIn(e.origin().protocol(), e);
-                        routed = route(new StoredMessage(tp, offset++, e), full, runs);
-                    }
-                    runs.forEach(SubscriptionQueue::offer);
-                    while (!appendWaiters.isEmpty()) {
-                        appendWaiters.poll().run();
-                    }
-                    PublishResult result = new PublishResult(tp.address(), tp.partition(), ar.result(), routed);
-                    if (full.isEmpty()) {
-                        promise.complete(result);
-                    } else { // overflow: block: acknowledged when the consumers have caught up
-                        Future.all(full).onComplete(x -> promise.complete(result));
-                    }
+                    routeStored(batch, ar.result(), promise);
                 }
                 publishDone(batch.size());
             }));
         }
 
+        /** On ctx: messages stored at {@code offset} on are routed, each subscription getting its run in one hop. */
+        void routeStored(List<Envelope> batch, long offset, Promise<PublishResult> promise) {
+            List<Future<Void>> full = new ArrayList<>(0);
+            int routed = 0;
+            long first = offset;
+            Map<SubscriptionQueue, List<StoredMessage>> runs = new java.util.LinkedHashMap<>();
+            for (Envelope e : batch) {
+                messages++;
+                bytes += e.payloadSize();
+                metrics.messageIn(e.origin().protocol(), e);
+                routed = route(new StoredMessage(tp, offset++, e), full, runs);
+            }
+            runs.forEach(SubscriptionQueue::offer);
+            while (!appendWaiters.isEmpty()) {
+                appendWaiters.poll().run();
+            }
+            PublishResult result = new PublishResult(tp.address(), tp.partition(), first, routed);
+            if (full.isEmpty()) {
+                promise.complete(result);
+            } else { // overflow: block: acknowledged when the consumers have caught up
+                Future.all(full).onComplete(x -> promise.complete(result));
+            }
+        }
+
+        BrokerException storeFailure(Throwable cause) {
+            return new BrokerException(Reason.STORE_FAILURE, "could not store the message for " + tp.address() + ": "
+                    + cause.getMessage(), cause);
+        }
+
+        /**
+         * On ctx: an atomic append to several partitions is about to be queued; appends here wait until it is
+         * routed, so offsets and routing keep one order. Holds of several such appends do not wait for each other.
+         */
+        void hold(Promise<Void> held) {
+            if (!ready) {
+                waiting.add(() -> hold(held));
+                return;
+            }
+            this.held++;
+            held.complete();
+        }
+
+        /** On ctx: the atomic append is routed (or failed); the appends that waited go on. */
+        void release() {
+            held--;
+            runWaiting();
+        }
+
+        private void runWaiting() {
+            while (ready && held == 0 && !waiting.isEmpty()) {
+                waiting.poll().run();
+            }
+        }
+
         void open() {
             Contexts.run(ctx, () -> {
                 ready = true;
-                while (!waiting.isEmpty()) {
-                    waiting.poll().run();
-                }
+                runWaiting();
             });
         }
     }
@@ -232,6 +266,11 @@ public final class DefaultBroker implements Broker {
     }
 
     @Override
+    public io.omnibus.core.spi.Transaction begin() {
+        return new LocalTransaction(this);
+    }
+
+    @Override
     public Logs logs() {
         return logs;
     }
@@ -289,6 +328,100 @@ public final class DefaultBroker implements Broker {
         Partition p = partition >= 0 ? topic.partitions[partition] : topic.choose(first);
         Promise<PublishResult> promise = Promise.promise();
         Contexts.run(p.ctx, () -> p.append(batch, promise));
+        return Contexts.on(caller, promise.future());
+    }
+
+    /**
+     * Publishes messages of any addresses as one (a transaction's commit): each to the partition its topic chooses,
+     * all stored or none, also across a crash, and routed once all are stored. Completes with their results in order.
+     */
+    public Future<List<PublishResult>> publishAtomically(List<Envelope> envelopes) {
+        Context caller = Vertx.currentContext();
+        if (envelopes.isEmpty()) {
+            return Future.succeededFuture(List.of());
+        }
+        for (Envelope envelope : envelopes) {
+            if (envelope.payloadSize() > config.maxMessageSize()) {
+                return Future.failedFuture(new BrokerException(Reason.MESSAGE_TOO_LARGE, "message of "
+                        + envelope.payloadSize() + " bytes exceeds broker.max-message-size (" + config.maxMessageSize()
+                        + " bytes)"));
+            }
+        }
+        int n = envelopes.size();
+        publishing.addAndGet(n);
+        if (closing) {
+            publishDone(n);
+            return Future.failedFuture(new BrokerException(Reason.SHUTTING_DOWN, "the gateway is shutting down"));
+        }
+        Map<Partition, List<Envelope>> parts = new java.util.LinkedHashMap<>();
+        Map<Envelope, Partition> placed = new java.util.IdentityHashMap<>();
+        for (Envelope envelope : envelopes) {
+            Topic topic = topics.get(envelope.address());
+            if (topic == null) {
+                if (!config.autoCreateTopics()) {
+                    publishDone(n);
+                    return Future.failedFuture(new BrokerException(Reason.UNKNOWN_ADDRESS, "address '"
+                            + envelope.address() + "' does not exist and broker.auto-create-topics is false"));
+                }
+                topic = topicFor(envelope.address());
+            }
+            Partition p = topic.choose(envelope);
+            parts.computeIfAbsent(p, x -> new ArrayList<>()).add(envelope);
+            placed.put(envelope, p);
+        }
+        List<Partition> order = new ArrayList<>(parts.keySet());
+        List<Future<Void>> holds = new ArrayList<>(order.size());
+        for (Partition p : order) {
+            Promise<Void> held = Promise.promise();
+            Contexts.run(p.ctx, () -> p.hold(held));
+            holds.add(held.future());
+        }
+        Promise<List<PublishResult>> promise = Promise.promise();
+        Future.all(holds).onComplete(x -> Contexts.run(registry(), () -> {
+            // one context queues every atomic append, so two of them never reach a partition out of order
+            List<PartitionBatch> batches = new ArrayList<>(order.size());
+            for (Partition p : order) {
+                batches.add(new PartitionBatch(p.tp, parts.get(p)));
+            }
+            Promise<long[]> stored = Promise.promise();
+            stored.future().onComplete(ar -> { // on the store's thread, in append order
+                List<Future<PublishResult>> routed = new ArrayList<>(order.size());
+                for (int i = 0; i < order.size(); i++) {
+                    Partition p = order.get(i);
+                    long offset = ar.succeeded() ? ar.result()[i] : -1;
+                    Promise<PublishResult> one = Promise.promise();
+                    routed.add(one.future());
+                    p.ctx.runOnContext(v -> {
+                        if (ar.failed()) {
+                            one.fail(p.storeFailure(ar.cause()));
+                        } else {
+                            p.routeStored(parts.get(p), offset, one);
+                        }
+                        p.release();
+                    });
+                }
+                Future.all(routed).onComplete(all -> {
+                    publishDone(n);
+                    if (all.failed()) {
+                        promise.fail(all.cause());
+                        return;
+                    }
+                    Map<Partition, long[]> next = new java.util.HashMap<>();
+                    for (int i = 0; i < order.size(); i++) {
+                        next.put(order.get(i), new long[] {routed.get(i).result().offset()});
+                    }
+                    List<PublishResult> results = new ArrayList<>(n);
+                    for (Envelope e : envelopes) {
+                        Partition p = placed.get(e);
+                        PublishResult first = routed.get(order.indexOf(p)).result();
+                        results.add(new PublishResult(p.tp.address(), p.tp.partition(), next.get(p)[0]++,
+                                first.subscriptions()));
+                    }
+                    promise.complete(results);
+                });
+            });
+            store.appendAtomically(batches, stored);
+        }));
         return Contexts.on(caller, promise.future());
     }
 

@@ -17,6 +17,9 @@ public interface Broker {
      */
     Future<PublishResult> publish(Envelope envelope);
 
+    /** Begins a local transaction ({@link Transaction}), confined to the caller's context. */
+    Transaction begin();
+
     /** Offset-addressed access to the partition logs (Kafka, RocketMQ). */
     Logs logs();
 

@@ -1,0 +1,101 @@
+package io.omnibus.core.internal;
+
+import io.omnibus.core.spi.BrokerException;
+import io.omnibus.core.spi.BrokerException.Reason;
+import io.omnibus.core.spi.Consumer;
+import io.omnibus.core.spi.Delivery;
+import io.omnibus.core.spi.Envelope;
+import io.omnibus.core.spi.Transaction;
+import io.vertx.core.Future;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A {@link Transaction}: staged messages in memory (bounded by {@code broker.max-transaction-size}), committed with
+ * one atomic append ({@link DefaultBroker#publishAtomically}); staged acknowledgements applied after it.
+ */
+final class LocalTransaction implements Transaction {
+    private final DefaultBroker broker;
+    private final List<Envelope> messages = new ArrayList<>();
+    private final List<Ack> acks = new ArrayList<>();
+    private long bytes;
+    private boolean over;
+
+    private record Ack(Consumer consumer, Delivery delivery) {
+    }
+
+    LocalTransaction(DefaultBroker broker) {
+        this.broker = broker;
+    }
+
+    @Override
+    public Future<Void> publish(Envelope envelope) {
+        if (over) {
+            return Future.failedFuture(new IllegalStateException("the transaction is over"));
+        }
+        if (envelope.payloadSize() > broker.maxMessageSize()) {
+            return Future.failedFuture(new BrokerException(Reason.MESSAGE_TOO_LARGE, "message of "
+                    + envelope.payloadSize() + " bytes exceeds broker.max-message-size (" + broker.maxMessageSize()
+                    + " bytes)"));
+        }
+        long limit = broker.config().maxTransactionSize();
+        if (bytes + envelope.payloadSize() > limit) {
+            return Future.failedFuture(new BrokerException(Reason.STORE_FAILURE, "the transaction would stage more than "
+                    + "broker.max-transaction-size (" + limit + " bytes)"));
+        }
+        bytes += envelope.payloadSize();
+        messages.add(envelope);
+        return Future.succeededFuture();
+    }
+
+    @Override
+    public void acknowledge(Consumer consumer, Delivery delivery) {
+        if (over) {
+            throw new IllegalStateException("the transaction is over");
+        }
+        acks.add(new Ack(consumer, delivery));
+    }
+
+    @Override
+    public int staged() {
+        return messages.size();
+    }
+
+    @Override
+    public Future<Void> commit() {
+        if (over) {
+            return Future.failedFuture(new IllegalStateException("the transaction is over"));
+        }
+        over = true;
+        return broker.publishAtomically(List.copyOf(messages)).transform(ar -> {
+            messages.clear();
+            if (ar.failed()) {
+                undoAcks();
+                return Future.failedFuture(ar.cause());
+            }
+            for (Ack a : acks) {
+                a.consumer().ack(a.delivery());
+            }
+            acks.clear();
+            return Future.succeededFuture();
+        });
+    }
+
+    @Override
+    public Future<Void> rollback() {
+        if (!over) {
+            over = true;
+            messages.clear();
+            undoAcks();
+        }
+        return Future.succeededFuture();
+    }
+
+    private void undoAcks() {
+        for (Ack a : acks) {
+            a.consumer().nack(a.delivery());
+        }
+        acks.clear();
+    }
+}

@@ -1,0 +1,39 @@
+package io.omnibus.core.spi;
+
+import io.vertx.core.Future;
+
+/**
+ * A local transaction of the core, for protocols that have them (AMQP 1.0 transactions now): the messages
+ * published in it become visible together when it commits and never when it rolls back; acknowledgements made in
+ * it take effect at commit, and at rollback their messages go back as failed attempts (delivered again with their
+ * delivery count raised, dead-lettered past the subscription's maximum).
+ *
+ * <p>Staged messages are held in memory until the commit, which stores all of them as one atomic append: after a
+ * crash a committed transaction's messages are all there, an uncommitted one left no trace. The acknowledgements
+ * are applied once the messages are stored; they become durable as every acknowledgement does (the store's fsync
+ * policy), so a crash in that window delivers the consumed messages again: at least once, never lost.
+ *
+ * <p>Confined to the context that began it: call it from there. After commit or rollback it is over.
+ */
+public interface Transaction {
+    /**
+     * Stages a message. Fails at once, leaving the transaction usable, when the message could never be published
+     * (over {@code broker.max-message-size}, or past {@code broker.max-transaction-size} staged in all).
+     */
+    Future<Void> publish(Envelope envelope);
+
+    /** Stages the acknowledgement of {@code delivery}, which {@code consumer} delivered. */
+    void acknowledge(Consumer consumer, Delivery delivery);
+
+    /** Messages staged so far. */
+    int staged();
+
+    /**
+     * Publishes what was staged, atomically, then applies the acknowledgements. On failure nothing was
+     * published and the acknowledgements are undone as by a rollback.
+     */
+    Future<Void> commit();
+
+    /** Drops the staged messages; the acknowledged messages go back as failed attempts. */
+    Future<Void> rollback();
+}
