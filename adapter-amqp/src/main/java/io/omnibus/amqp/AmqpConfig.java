@@ -16,12 +16,13 @@ import java.util.Set;
  * @param linkCredit     credit granted to each link a client sends on; renewed as the store accepts messages
  * @param maxConnections AMQP connections at once; more are closed at once
  * @param maxLinks       links (senders and receivers together) one connection may have open
+ * @param maxTransactions transactions one connection may have declared and not yet discharged
  */
 public record AmqpConfig(String host, int port, int maxFrameSize, int channelMax, Duration idleTimeout, int linkCredit,
-                         int maxConnections, int maxLinks) {
+                         int maxConnections, int maxLinks, int maxTransactions) {
 
     static final Set<String> KEYS = Set.of("host", "port", "max-frame-size", "channel-max", "idle-timeout",
-            "link-credit", "max-connections", "max-links");
+            "link-credit", "max-connections", "max-links", "max-transactions");
 
     public static AmqpConfig read(ConfigSection s) {
         s.requireOnly(KEYS);
@@ -33,6 +34,7 @@ public record AmqpConfig(String host, int port, int maxFrameSize, int channelMax
                 s.getDuration("idle-timeout", Duration.ofSeconds(60)),
                 s.getInt("link-credit", 500, 1, 100_000),
                 s.getInt("max-connections", 10_000, 1, Integer.MAX_VALUE),
-                s.getInt("max-links", 1000, 1, 1_000_000));
+                s.getInt("max-links", 1000, 1, 1_000_000),
+                s.getInt("max-transactions", 100, 1, 1_000_000));
     }
 }

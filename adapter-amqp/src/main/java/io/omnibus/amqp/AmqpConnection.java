@@ -78,6 +78,10 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     private int tempNodes;
     /** Temporary nodes this connection created (dynamic terminus): deleted with it. */
     final List<String> temporary = new ArrayList<>();
+    /** Transactions declared on this connection and not discharged, by txn-id: any of its links may use them. */
+    private final Map<org.apache.qpid.proton.amqp.Binary, io.omnibus.core.spi.Transaction> transactions =
+            new java.util.LinkedHashMap<>();
+    private long transactionIds;
     /** Queue subscriptions known to exist, so an anonymous sender does not ask again per message. */
     private final Map<String, Future<Subscription>> queues = new HashMap<>();
 
@@ -312,7 +316,10 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         if (tickTimer >= 0) {
             server.ctx.vertx().cancelTimer(tickTimer);
         }
-        // every link's consumer goes (its unsettled deliveries return), then this connection's temporary nodes
+        // open transactions roll back first (what they acknowledged comes back as a failed attempt), then every
+        // link's consumer goes (its unsettled deliveries return), then this connection's temporary nodes
+        List.copyOf(transactions.values()).forEach(io.omnibus.core.spi.Transaction::rollback);
+        transactions.clear();
         List<Future<?>> closing = new ArrayList<>();
         for (Link link = connection.linkHead(null, null); link != null; link = link.next(null, null)) {
             if (link.getContext() instanceof OutgoingLink out) {
@@ -323,6 +330,11 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         }
         Future.all(closing).onComplete(x -> List.copyOf(temporary).forEach(broker::unsubscribe));
         AmqpServer.LOG.info("amqp {} closed: container {}", id, containerId);
+    }
+
+    /** Drops the socket without a close frame, as a dead peer or network would (an operator's disconnect). */
+    void disconnect() {
+        channel.close();
     }
 
     /** Gateway shutdown: close with amqp:connection:forced. */
@@ -499,6 +511,8 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
                 Object owner = d.getLink().getContext();
                 if (owner instanceof IncomingLink in) {
                     in.onTransfer(d);
+                } else if (owner instanceof CoordinatorLink coordinator) {
+                    coordinator.onTransfer(d);
                 } else if (owner instanceof OutgoingLink out) {
                     out.onDisposition(d);
                 } else if (d.isPartial() && d.available() > 2L * broker.maxMessageSize() + 64 * 1024) {
@@ -545,7 +559,11 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         linkCount++;
-        if (link instanceof Receiver r) {
+        if (link instanceof Receiver r && r.getRemoteTarget() instanceof org.apache.qpid.proton.amqp.transaction.Coordinator) {
+            CoordinatorLink coordinator = new CoordinatorLink(this, r);
+            r.setContext(coordinator);
+            coordinator.attach();
+        } else if (link instanceof Receiver r) {
             IncomingLink in = new IncomingLink(this, r);
             r.setContext(in);
             in.attach();
@@ -565,6 +583,9 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         } else if (owner instanceof IncomingLink in) {
             linkCount--;
             return in.detached();
+        } else if (owner instanceof CoordinatorLink coordinator) {
+            linkCount--;
+            coordinator.detached();
         }
         return Future.succeededFuture();
     }
@@ -590,6 +611,30 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         }
         link.setCondition(new ErrorCondition(Symbol.valueOf(condition), description));
         link.close();
+    }
+
+    // ---- transactions -------------------------------------------------------------------------------------
+
+    /** A new transaction of the core, under a txn-id unique on this connection. */
+    org.apache.qpid.proton.amqp.Binary declareTransaction() {
+        org.apache.qpid.proton.amqp.Binary id = new org.apache.qpid.proton.amqp.Binary(
+                ("tx-" + (++transactionIds)).getBytes(StandardCharsets.UTF_8));
+        transactions.put(id, broker.begin());
+        return id;
+    }
+
+    /** The open transaction of that id, or null. */
+    io.omnibus.core.spi.Transaction transaction(org.apache.qpid.proton.amqp.Binary id) {
+        return id == null ? null : transactions.get(id);
+    }
+
+    /** Takes the transaction of that id out of the open ones (to commit or roll it back); null if unknown. */
+    io.omnibus.core.spi.Transaction dischargeTransaction(org.apache.qpid.proton.amqp.Binary id) {
+        return transactions.remove(id);
+    }
+
+    int transactionCount() {
+        return transactions.size();
     }
 
     // ---- addresses ----------------------------------------------------------------------------------------

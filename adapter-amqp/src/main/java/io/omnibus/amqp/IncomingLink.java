@@ -9,7 +9,7 @@ import org.apache.qpid.proton.amqp.UnsignedLong;
 import org.apache.qpid.proton.amqp.messaging.Accepted;
 import org.apache.qpid.proton.amqp.messaging.Rejected;
 import org.apache.qpid.proton.amqp.messaging.Target;
-import org.apache.qpid.proton.amqp.transaction.Coordinator;
+import org.apache.qpid.proton.amqp.transaction.TransactionalState;
 import org.apache.qpid.proton.amqp.transport.ErrorCondition;
 import org.apache.qpid.proton.amqp.transport.ReceiverSettleMode;
 import org.apache.qpid.proton.engine.Delivery;
@@ -42,10 +42,6 @@ final class IncomingLink {
 
     void attach() {
         org.apache.qpid.proton.amqp.transport.Target remote = receiver.getRemoteTarget();
-        if (remote instanceof Coordinator) {
-            conn.refuse(receiver, "amqp:not-implemented", "transactions are not supported");
-            return;
-        }
         if (!(remote instanceof Target target)) {
             conn.refuse(receiver, "amqp:invalid-field", "the attach has no target");
             return;
@@ -139,9 +135,13 @@ final class IncomingLink {
             toTopic = Termini.jmsTopic(m.getMessageAnnotations() == null ? null : m.getMessageAnnotations().getValue());
         }
         Envelope env = AmqpTranslation.toEnvelope(m, to, settled, conn.origin, System.currentTimeMillis());
-        outstanding++;
         Future<?> declared = address != null || toTopic || to.name().startsWith(AmqpConnection.TEMP_PREFIX)
                 ? Future.succeededFuture() : conn.declareQueue(to.name());
+        if (d.getRemoteState() instanceof TransactionalState ts) {
+            stage(d, settled, ts, env, declared);
+            return;
+        }
+        outstanding++;
         declared.compose(x -> publish(env)).onComplete(ar -> {
             outstanding--;
             if (!settled && !d.isSettled()) {
@@ -154,6 +154,33 @@ final class IncomingLink {
             } else if (ar.failed()) {
                 AmqpServer.LOG.debug("amqp {}: a pre-settled message to {} was lost: {}", conn.id, env.address(),
                         ar.cause().getMessage());
+            }
+            topUp();
+            conn.pump();
+        });
+    }
+
+    /**
+     * A transactional transfer [AMQP 4.4.1]: the message is staged in its transaction and published at commit; the
+     * answer is a transactional-state carrying the outcome.
+     */
+    private void stage(Delivery d, boolean settled, TransactionalState ts, Envelope env, Future<?> declared) {
+        io.omnibus.core.spi.Transaction tx = conn.transaction(ts.getTxnId());
+        if (tx == null) {
+            reject(d, settled, CoordinatorLink.UNKNOWN_ID.toString(), "the transfer names a transaction that is not open "
+                    + "on this connection");
+            return;
+        }
+        outstanding++;
+        declared.compose(x -> tx.publish(env)).onComplete(ar -> {
+            outstanding--;
+            if (!settled && !d.isSettled()) {
+                TransactionalState outcome = new TransactionalState();
+                outcome.setTxnId(ts.getTxnId());
+                outcome.setOutcome(ar.succeeded() ? Accepted.getInstance()
+                        : rejected(AmqpConnection.condition(ar.cause()), ar.cause().getMessage()));
+                d.disposition(outcome);
+                d.settle();
             }
             topUp();
             conn.pump();

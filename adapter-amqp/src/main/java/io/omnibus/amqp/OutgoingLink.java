@@ -17,6 +17,7 @@ import org.apache.qpid.proton.amqp.messaging.Released;
 import org.apache.qpid.proton.amqp.messaging.Source;
 import org.apache.qpid.proton.amqp.messaging.TerminusDurability;
 import org.apache.qpid.proton.amqp.messaging.TerminusExpiryPolicy;
+import org.apache.qpid.proton.amqp.transaction.TransactionalState;
 import org.apache.qpid.proton.amqp.transport.DeliveryState;
 import org.apache.qpid.proton.amqp.transport.ReceiverSettleMode;
 import org.apache.qpid.proton.amqp.transport.SenderSettleMode;
@@ -262,6 +263,25 @@ final class OutgoingLink implements DeliveryHandler {
             return; // a transfer still being acknowledged
         }
         pd.setContext(null);
+        if (state instanceof TransactionalState ts) {
+            // transactional acknowledgement [AMQP 4.4.2]: accepted takes effect when the transaction commits
+            io.omnibus.core.spi.Transaction tx = conn.transaction(ts.getTxnId());
+            if (tx == null) {
+                consumer.release(d); // the transaction is not open (any more): the acknowledgement has no effect
+            } else if (ts.getOutcome() == null || ts.getOutcome() instanceof Accepted) {
+                tx.acknowledge(consumer, d);
+            } else {
+                settle(d, (DeliveryState) ts.getOutcome()); // other outcomes take effect at once
+            }
+            pd.settle();
+            return;
+        }
+        settle(d, state);
+        pd.settle();
+    }
+
+    /** Applies a client's outcome to the core delivery. */
+    private void settle(Delivery d, DeliveryState state) {
         if (state == null || state instanceof Accepted) {
             consumer.ack(d);
         } else if (state instanceof Rejected r) {
@@ -279,9 +299,8 @@ final class OutgoingLink implements DeliveryHandler {
                 consumer.release(d);
             }
         } else {
-            consumer.release(d); // transactional or unknown states are not supported: give it back
+            consumer.release(d); // unknown states: give it back
         }
-        pd.settle();
     }
 
     private boolean closedByClient;

@@ -158,8 +158,10 @@ class ProtonIT {
             c.await(() -> dollar.getRemoteState() == EndpointState.CLOSED, 5_000);
             assertThat(dollar.getRemoteCondition().getCondition().toString()).isEqualTo("amqp:unauthorized-access");
 
-            Sender txn = c.session.sender("txn");
-            txn.setTarget(new Coordinator());
+            Sender txn = c.session.sender("txn"); // local transactions only
+            Coordinator distributed = new Coordinator();
+            distributed.setCapabilities(org.apache.qpid.proton.amqp.transaction.TxnCapability.DISTRIBUTED_TXN);
+            txn.setTarget(distributed);
             txn.setSource(new Source());
             txn.open();
             c.await(() -> txn.getRemoteState() == EndpointState.CLOSED, 5_000);

@@ -2,7 +2,8 @@ package io.omnibus.amqp;
 
 import io.omnibus.core.harness.TestGateway;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.charset.StandardCharsets;
@@ -21,8 +22,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 class PythonProtonIT {
     private static final Path PYTHON = Path.of("/usr/bin/python3");
 
-    @Test
-    void pythonQpidProtonRoundTrips() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"amqp_roundtrip.py", "amqp_transaction.py"})
+    void pythonQpidProtonScriptsHold(String script) throws Exception {
         boolean available = Files.isExecutable(PYTHON) && new ProcessBuilder(PYTHON.toString(), "-c", "import proton")
                 .start().waitFor() == 0;
         String why = "python3-qpid-proton is not installed (apt-get install python3-qpid-proton)";
@@ -31,7 +33,7 @@ class PythonProtonIT {
         }
         Assumptions.assumeTrue(available, why);
         try (TestGateway gw = TestGateway.builder().adapter(new AmqpAdapterFactory(), Map.of()).start()) {
-            Process p = new ProcessBuilder(PYTHON.toString(), "src/test/python/amqp_roundtrip.py",
+            Process p = new ProcessBuilder(PYTHON.toString(), "src/test/python/" + script,
                     "amqp://127.0.0.1:" + gw.port("amqp")).redirectErrorStream(true).start();
             try {
                 assertThat(p.waitFor(45, TimeUnit.SECONDS)).as("the script finished").isTrue();

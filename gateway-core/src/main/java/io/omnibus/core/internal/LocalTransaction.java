@@ -68,8 +68,9 @@ final class LocalTransaction implements Transaction {
             return Future.failedFuture(new IllegalStateException("the transaction is over"));
         }
         over = true;
-        return broker.publishAtomically(List.copyOf(messages)).transform(ar -> {
-            messages.clear();
+        List<Envelope> staged = List.copyOf(messages);
+        messages.clear();
+        return broker.publishAtomically(staged).transform(ar -> {
             if (ar.failed()) {
                 undoAcks();
                 return Future.failedFuture(ar.cause());
@@ -78,7 +79,14 @@ final class LocalTransaction implements Transaction {
                 a.consumer().ack(a.delivery());
             }
             acks.clear();
-            return Future.succeededFuture();
+            // retained messages become their addresses' retained ones after the commit (not atomically with it)
+            List<Future<Void>> retained = new ArrayList<>();
+            for (Envelope e : staged) {
+                if (e.retain()) {
+                    retained.add(broker.retain(e));
+                }
+            }
+            return Future.all(retained).mapEmpty();
         });
     }
 
