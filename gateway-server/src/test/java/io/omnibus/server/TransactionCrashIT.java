@@ -1,0 +1,139 @@
+package io.omnibus.server;
+
+import jakarta.jms.Connection;
+import jakarta.jms.JMSException;
+import jakarta.jms.MessageConsumer;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.Session;
+import jakarta.jms.TextMessage;
+import org.apache.qpid.jms.JmsConnectionFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * AMQP transactions across {@code kill -9}, checked where users look: what a queue consumer receives after the
+ * restart. A Qpid JMS transacted producer commits transactions of {@value #SIZE} messages to two queues while the
+ * gateway child process is killed at a random moment. Every transaction whose commit returned must be there whole;
+ * any other (the one being committed or staged at the kill) whole or not at all; never a part of one.
+ */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
+class TransactionCrashIT {
+    private static final int ROUNDS = 5;
+    private static final int SIZE = 6;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aCommittedTransactionIsCompleteAfterACrashAndAnUncommittedOneLeavesNoTrace() throws Exception {
+        int amqpPort = GatewayProcess.freePort();
+        Path cfg = GatewayProcess.writeConfig(dir, """
+                admin:
+                  host: 127.0.0.1
+                  port: 0
+                store:
+                  type: file
+                  fsync: group
+                  checkpoint-interval: 10s
+                mqtt:
+                  enabled: false
+                amqp:
+                  enabled: true
+                  port: %d
+                kafka:
+                  enabled: false
+                openmessaging:
+                  enabled: false
+                shutdown:
+                  timeout: 5s
+                """.formatted(amqpPort));
+        Random random = new Random();
+        Set<Integer> committed = ConcurrentHashMap.newKeySet();
+        Map<Integer, Integer> seen = new HashMap<>();
+        int next = 0;
+        for (int round = 0; round <= ROUNDS; round++) {
+            try (GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config", cfg.toString(),
+                    "--data-dir", dir.resolve("data").toString())) {
+                gw.awaitReady();
+                JmsConnectionFactory f = new JmsConnectionFactory("amqp://127.0.0.1:" + amqpPort);
+                readEverything(f, seen);
+                if (round == ROUNDS) {
+                    break;
+                }
+                int first = next;
+                next += 10_000;
+                Thread producer = new Thread(() -> commitUntilKilled(f, first, committed), "tx-producer");
+                producer.start();
+                int target = 1 + random.nextInt(40);
+                await().atMost(Duration.ofSeconds(60)).until(() -> committedFrom(committed, first) >= target);
+                gw.process.destroyForcibly(); // kill -9, with a transaction staged or being committed
+                gw.process.waitFor(30, TimeUnit.SECONDS);
+                producer.join(30_000);
+            }
+        }
+        assertThat(committed).hasSizeGreaterThanOrEqualTo(ROUNDS);
+        for (int tx : committed) {
+            assertThat(seen.getOrDefault(tx, 0)).as("messages of committed transaction " + tx).isEqualTo(SIZE);
+        }
+        seen.forEach((tx, n) -> assertThat(n).as("messages of transaction " + tx + " (all or none)").isEqualTo(SIZE));
+        System.out.println("TransactionCrashIT: " + committed.size() + " transactions committed before kills, "
+                + seen.size() + " found whole after restarts, none in part");
+    }
+
+    private static long committedFrom(Set<Integer> committed, int first) {
+        return committed.stream().filter(t -> t >= first).count();
+    }
+
+    /** Commits transactions of SIZE messages spread over two queues until the gateway dies under it. */
+    private static void commitUntilKilled(JmsConnectionFactory f, int first, Set<Integer> committed) {
+        try (Connection c = f.createConnection()) {
+            Session s = c.createSession(true, Session.SESSION_TRANSACTED);
+            List<MessageProducer> producers = List.of(s.createProducer(s.createQueue("tx/a")),
+                    s.createProducer(s.createQueue("tx/b")));
+            for (int tx = first; ; tx++) {
+                for (int i = 0; i < SIZE; i++) {
+                    producers.get(i % 2).send(s.createTextMessage(tx + ":" + i));
+                }
+                s.commit();
+                committed.add(tx);
+            }
+        } catch (JMSException | RuntimeException expected) {
+            // the gateway was killed
+        }
+    }
+
+    /** Reads both queues to their end (a marker sent now), counting the messages of each transaction. */
+    private static void readEverything(JmsConnectionFactory f, Map<Integer, Integer> seen) throws JMSException {
+        try (Connection c = f.createConnection()) {
+            c.start();
+            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            for (String queue : List.of("tx/a", "tx/b")) {
+                s.createProducer(s.createQueue(queue)).send(s.createTextMessage("marker"));
+                MessageConsumer consumer = s.createConsumer(s.createQueue(queue));
+                while (true) {
+                    TextMessage m = (TextMessage) consumer.receive(30_000);
+                    assertThat(m).as("the marker of " + queue).isNotNull();
+                    if (m.getText().equals("marker")) {
+                        break;
+                    }
+                    seen.merge(Integer.parseInt(m.getText().split(":")[0]), 1, Integer::sum);
+                }
+                consumer.close();
+            }
+        }
+    }
+}
