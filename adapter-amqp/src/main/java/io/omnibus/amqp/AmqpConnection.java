@@ -693,6 +693,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             case MESSAGE_TOO_LARGE -> "amqp:link:message-size-exceeded";
             case STORE_FAILURE -> "amqp:resource-limit-exceeded";
             case SUBSCRIPTION_CONFLICT -> "amqp:precondition-failed";
+            case INVALID_SELECTOR -> "amqp:invalid-field";
             case SHUTTING_DOWN -> "amqp:connection:forced";
         };
     }

@@ -35,6 +35,7 @@ final class AmqpServer implements ProtocolAdapter {
         this.ctx = ctx;
         this.config = config;
         this.losses = new io.omnibus.core.spi.TranslationLosses(ctx.meters());
+        ctx.broker().addSelectorVocabulary(AmqpTranslation::selectorValue);
     }
 
     @Override

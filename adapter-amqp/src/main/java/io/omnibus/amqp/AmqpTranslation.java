@@ -592,6 +592,36 @@ final class AmqpTranslation {
         }
     }
 
+    /**
+     * AMQP's names in selectors: {@code JMSType} is the subject (Qpid JMS maps it there); the application properties
+     * of a message an AMQP client sent compare as the types it sent them with (an untyped one is a string). Others
+     * are the core's.
+     */
+    static Object selectorValue(Envelope e, String identifier) {
+        if (identifier.equals("JMSType")) {
+            return e.header(SUBJECT);
+        }
+        if (!e.origin().protocol().equals("amqp") || identifier.startsWith(PREFIX)) {
+            return null;
+        }
+        List<Header> found = e.headers(identifier);
+        if (found.isEmpty() || !found.get(0).isText()) {
+            return null;
+        }
+        String type = jsonHeader(e, PROPERTY_TYPES).getString(identifier);
+        Object v = typed(found.get(0), type);
+        if (v instanceof org.apache.qpid.proton.amqp.UnsignedByte
+                || v instanceof org.apache.qpid.proton.amqp.UnsignedShort
+                || v instanceof org.apache.qpid.proton.amqp.UnsignedInteger
+                || v instanceof org.apache.qpid.proton.amqp.UnsignedLong) {
+            return ((Number) v).longValue();
+        }
+        if (v instanceof Date d) {
+            return d.getTime();
+        }
+        return v instanceof Number || v instanceof Boolean || v instanceof String ? v : v == null ? null : v.toString();
+    }
+
     private static JsonObject jsonHeader(Envelope e, String name) {
         String v = e.header(name);
         if (v == null) {

@@ -1,5 +1,6 @@
 package io.omnibus.amqp;
 
+import io.omnibus.core.spi.BrokerException;
 import io.omnibus.core.spi.Consumer;
 import io.omnibus.core.spi.ConsumerSpec;
 import io.omnibus.core.spi.Delivery;
@@ -88,11 +89,23 @@ final class OutgoingLink implements DeliveryHandler {
                     : new Symbol[]{Termini.TOPIC});
             subscription = name;
             lifetime = Lifetime.DURABLE;
-            spec = new SubscriptionSpec(name, TopicFilter.of(r.getString("filter")), true, null);
+            String selector = r.getString("selector");
+            boolean noLocal = r.getBoolean("no-local", false);
+            local.setFilter(Termini.filters(selector, noLocal));
+            spec = new SubscriptionSpec(name, TopicFilter.of(r.getString("filter")), true, null)
+                    .withSelection(selector, noLocal ? SubscriptionSpec.publisher(conn.origin) : null);
         } else {
             local = Termini.copy(remote);
             Symbol[] caps = remote.getCapabilities();
             boolean topic = Termini.isTopic(caps);
+            Termini.Selection selection = Termini.selection(remote.getFilter());
+            if (selection.any() && !topic) {
+                conn.refuse(sender, "amqp:not-implemented", "selectors and no-local apply to topic subscriptions; a "
+                        + "queue's receivers share its messages unfiltered");
+                conn.pump();
+                return;
+            }
+            local.setFilter(selection.accepted().isEmpty() ? null : selection.accepted());
             String filter;
             if (Boolean.TRUE.equals(remote.getDynamic())) {
                 filter = conn.newTemporaryAddress(); // a reply queue (or topic) for this connection
@@ -131,6 +144,10 @@ final class OutgoingLink implements DeliveryHandler {
                 lifetime = Lifetime.DELETE_WITH_LINK;
                 spec = new SubscriptionSpec(subscription, TopicFilter.of(filter), false, null);
             }
+            if (topic) {
+                spec = spec.withSelection(selection.selector(),
+                        selection.noLocal() ? SubscriptionSpec.publisher(conn.origin) : null);
+            }
         }
         presettled = sender.getRemoteSenderSettleMode() == SenderSettleMode.SETTLED;
         sender.setSource(local);
@@ -140,9 +157,15 @@ final class OutgoingLink implements DeliveryHandler {
         if (lifetime == Lifetime.VOLATILE_SHARED) {
             conn.server.volatileShared.merge(subscription, 1, Integer::sum);
         }
+        SubscriptionSpec created = spec;
         Future<Subscription> sub = spec.filter().filter().equals(spec.name()) && !Termini.isTopic(local.getCapabilities())
                 ? conn.declareQueue(spec.name()) : conn.broker.subscribe(spec);
-        SubscriptionSpec created = spec;
+        if (lifetime == Lifetime.DURABLE && !Termini.has(local.getCapabilities(), Termini.SHARED)) {
+            // a JMS durable subscriber that comes back with another topic or selector replaces its subscription
+            sub = sub.recover(err -> err instanceof BrokerException b && b.reason() == BrokerException.Reason.SUBSCRIPTION_CONFLICT
+                    ? conn.broker.unsubscribe(created.name()).compose(v -> conn.broker.subscribe(created))
+                    : Future.failedFuture(err));
+        }
         io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
         attaching = done.future();
         sub.compose(s -> lifetime == Lifetime.DURABLE ? remember(created).map(s) : Future.succeededFuture(s))
@@ -190,6 +213,12 @@ final class OutgoingLink implements DeliveryHandler {
     private Future<Void> remember(SubscriptionSpec spec) {
         JsonObject record = new JsonObject().put("filter", spec.filter().filter())
                 .put("shared", spec.name().contains("/shared/") || spec.name().startsWith("amqp/shared/"));
+        if (spec.selector() != null) {
+            record.put("selector", spec.selector());
+        }
+        if (spec.noLocal() != null) {
+            record.put("no-local", true);
+        }
         return conn.broker.putState(DURABLE_SUBSCRIPTIONS, spec.name(), record.encode().getBytes(StandardCharsets.UTF_8));
     }
 

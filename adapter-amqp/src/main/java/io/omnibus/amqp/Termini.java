@@ -74,6 +74,61 @@ final class Termini {
         }
     }
 
+    /** Qpid JMS (and Apache brokers'): the JMS selector and no-local filters of a source [AMQP 3.5.8, filter registry]. */
+    static final Symbol SELECTOR_FILTER = Symbol.valueOf("apache.org:selector-filter:string");
+    static final org.apache.qpid.proton.amqp.UnsignedLong SELECTOR_FILTER_CODE =
+            org.apache.qpid.proton.amqp.UnsignedLong.valueOf(0x0000468C00000004L);
+    static final Symbol NO_LOCAL_FILTER = Symbol.valueOf("apache.org:no-local-filter:list");
+    static final org.apache.qpid.proton.amqp.UnsignedLong NO_LOCAL_FILTER_CODE =
+            org.apache.qpid.proton.amqp.UnsignedLong.valueOf(0x0000468C00000003L);
+
+    /**
+     * The filters of a source the gateway applies: a JMS selector and no-local; {@code accepted} holds those entries
+     * as the client sent them, to be echoed in our attach (a filter left out was not applied [AMQP 3.5.3]).
+     */
+    record Selection(String selector, boolean noLocal, Map<Symbol, Object> accepted) {
+        boolean any() {
+            return selector != null || noLocal;
+        }
+    }
+
+    static Selection selection(Map<Symbol, Object> filters) {
+        String selector = null;
+        boolean noLocal = false;
+        Map<Symbol, Object> accepted = new java.util.LinkedHashMap<>();
+        if (filters != null) {
+            for (Map.Entry<Symbol, Object> f : filters.entrySet()) {
+                if (!(f.getValue() instanceof org.apache.qpid.proton.amqp.DescribedType d)) {
+                    continue;
+                }
+                Object descriptor = d.getDescriptor();
+                if ((SELECTOR_FILTER.equals(descriptor) || SELECTOR_FILTER_CODE.equals(descriptor))
+                        && d.getDescribed() instanceof String text) {
+                    selector = text;
+                    accepted.put(f.getKey(), f.getValue());
+                } else if (NO_LOCAL_FILTER.equals(descriptor) || NO_LOCAL_FILTER_CODE.equals(descriptor)) {
+                    noLocal = true;
+                    accepted.put(f.getKey(), f.getValue());
+                }
+            }
+        }
+        return new Selection(selector, noLocal, accepted);
+    }
+
+    /** The filter entries of a selection kept for a durable subscription (looked up later by link name). */
+    static Map<Symbol, Object> filters(String selector, boolean noLocal) {
+        Map<Symbol, Object> out = new java.util.LinkedHashMap<>();
+        if (selector != null) {
+            out.put(Symbol.valueOf("jms-selector"), new org.apache.qpid.proton.amqp.UnknownDescribedType(
+                    SELECTOR_FILTER, selector));
+        }
+        if (noLocal) {
+            out.put(Symbol.valueOf("no-local"), new org.apache.qpid.proton.amqp.UnknownDescribedType(
+                    NO_LOCAL_FILTER, "NoLocalFilter{}"));
+        }
+        return out.isEmpty() ? null : out;
+    }
+
     static Target copy(Target t) {
         Target c = new Target();
         c.setAddress(t.getAddress());
@@ -98,7 +153,7 @@ final class Termini {
         c.setDefaultOutcome(s.getDefaultOutcome());
         c.setOutcomes(s.getOutcomes());
         c.setCapabilities(s.getCapabilities());
-        // filters (JMS selectors, no-local) are not supported: leaving them out tells the client so [AMQP 3.5.3]
+        // filters: only those the gateway applies are echoed, by the caller [AMQP 3.5.3]
         return c;
     }
 }

@@ -265,6 +265,28 @@ public final class DefaultBroker implements Broker {
         return (int) Math.min(Integer.MAX_VALUE, config.maxMessageSize());
     }
 
+    private final Selectors selectors = new Selectors();
+
+    @Override
+    public void addSelectorVocabulary(io.omnibus.core.spi.SelectorVocabulary vocabulary) {
+        selectors.add(vocabulary);
+    }
+
+    @Override
+    public java.util.function.Predicate<Envelope> selector(String expression) {
+        return selectors.compile(expression);
+    }
+
+    /** What a subscription takes of what its filter matches: null for everything. */
+    private java.util.function.Predicate<Envelope> selection(String selector, String noLocal) {
+        java.util.function.Predicate<Envelope> selects = selector == null ? null : selectors.compile(selector);
+        if (noLocal == null) {
+            return selects;
+        }
+        java.util.function.Predicate<Envelope> notOwn = e -> !noLocal.equals(SubscriptionSpec.publisher(e.origin()));
+        return selects == null ? notOwn : notOwn.and(selects);
+    }
+
     @Override
     public io.omnibus.core.spi.Transaction begin() {
         return new LocalTransaction(this);
@@ -564,12 +586,24 @@ public final class DefaultBroker implements Broker {
         Contexts.run(registry(), () -> {
             SubscriptionQueue existing = subscriptions.get(spec.name());
             if (existing != null) {
-                if (existing.filter.equals(spec.filter())) {
-                    promise.complete(existing);
-                } else {
+                if (!existing.filter.equals(spec.filter())) {
                     promise.fail(new BrokerException(Reason.SUBSCRIPTION_CONFLICT, "subscription '" + spec.name()
                             + "' exists with filter '" + existing.filter + "', not '" + spec.filter() + "'"));
+                } else if (!java.util.Objects.equals(existing.selector, spec.selector())
+                        || !java.util.Objects.equals(existing.noLocal, spec.noLocal())) {
+                    promise.fail(new BrokerException(Reason.SUBSCRIPTION_CONFLICT, "subscription '" + spec.name()
+                            + "' exists with " + (existing.selector == null ? "no selector" : "selector '"
+                            + existing.selector + "'") + (existing.noLocal == null ? "" : ", no-local")));
+                } else {
+                    promise.complete(existing);
                 }
+                return;
+            }
+            java.util.function.Predicate<Envelope> selects;
+            try {
+                selects = selection(spec.selector(), spec.noLocal());
+            } catch (BrokerException e) {
+                promise.fail(e);
                 return;
             }
             if (closing) {
@@ -578,10 +612,11 @@ public final class DefaultBroker implements Broker {
             }
             DeliveryPolicy policy = config.policyFor(spec.name(), spec.filter(), spec.policy());
             SubscriptionQueue q = new SubscriptionQueue(this, spec.name(), spec.filter(), spec.durable(),
-                    shardFor(spec.name()), policy);
+                    shardFor(spec.name()), policy, spec.selector(), spec.noLocal(), selects);
             register(q);
             if (spec.durable()) {
-                store.saveSubscription(new SubscriptionRecord(spec.name(), spec.filter().filter(), policy.dispatch()))
+                store.saveSubscription(new SubscriptionRecord(spec.name(), spec.filter().filter(), policy.dispatch(),
+                                spec.selector(), spec.noLocal()))
                         .onComplete(ar -> Contexts.complete(null, promise, ar.map(q)));
             } else {
                 promise.complete(q);
@@ -716,8 +751,16 @@ public final class DefaultBroker implements Broker {
                 saved.forEach((record, cursors) -> {
                     TopicFilter filter = TopicFilter.of(record.filter());
                     DeliveryPolicy policy = config.policyFor(record.name(), filter, record.policy());
+                    java.util.function.Predicate<Envelope> selects;
+                    try {
+                        selects = selection(record.selector(), record.noLocal());
+                    } catch (BrokerException e) {
+                        LOG.error("subscription {}: its selector no longer parses ({}); it takes every message",
+                                record.name(), e.getMessage());
+                        selects = null;
+                    }
                     SubscriptionQueue q = new SubscriptionQueue(this, record.name(), filter, true,
-                            shardFor(record.name()), policy);
+                            shardFor(record.name()), policy, record.selector(), record.noLocal(), selects);
                     register(q);
                     reads.add(replay(q, cursors));
                 });

@@ -62,6 +62,10 @@ final class SubscriptionQueue implements Subscription {
     final boolean durable;
     final Context ctx;
     final DeliveryPolicy policy;
+    /** The selector and no-local publisher it was made with (null: none), and what they select (null: all). */
+    final String selector;
+    final String noLocal;
+    private final java.util.function.Predicate<Envelope> selects;
     private final DefaultBroker broker;
     private final BrokerMetrics metrics;
 
@@ -128,8 +132,12 @@ final class SubscriptionQueue implements Subscription {
     }
 
     SubscriptionQueue(DefaultBroker broker, String name, TopicFilter filter, boolean durable, Context ctx,
-                      DeliveryPolicy policy) {
+                      DeliveryPolicy policy, String selector, String noLocal,
+                      java.util.function.Predicate<Envelope> selects) {
         this.broker = broker;
+        this.selector = selector;
+        this.noLocal = noLocal;
+        this.selects = selects;
         this.metrics = broker.metrics();
         this.name = name;
         this.filter = filter;
@@ -306,6 +314,14 @@ final class SubscriptionQueue implements Subscription {
     /** A message taken into memory (routed, or read back from the log) and not acknowledged. */
     private void take(StoredMessage m) {
         Envelope env = m.envelope();
+        if (selects != null && !selects.test(env)) {
+            // not selected: consumed as far as this subscription goes, never delivered
+            if (!env.durable()) {
+                volatileWaiting.remove(new Slot(m.partition(), m.offset()));
+            }
+            cursors.ack(m.partition(), m.offset());
+            return;
+        }
         ByteBuffer key = policy.dispatch() == DispatchPolicy.KEY_ORDERED ? env.key() : null;
         Pending p = new Pending(m, nextSeq++, key);
         p.countedVolatile = !env.durable();

@@ -17,6 +17,19 @@ public interface Broker {
      */
     Future<PublishResult> publish(Envelope envelope);
 
+    /**
+     * Adds a protocol's names to the selector language (an adapter calls it once, when it is created): see
+     * {@link SelectorVocabulary}.
+     */
+    void addSelectorVocabulary(SelectorVocabulary vocabulary);
+
+    /**
+     * The predicate of a message selector, for protocols that filter what their clients read by offset (RocketMQ's
+     * SQL92 filters); subscriptions take theirs in {@link SubscriptionSpec}. Fails with
+     * {@link BrokerException.Reason#INVALID_SELECTOR} when it does not parse.
+     */
+    java.util.function.Predicate<Envelope> selector(String expression);
+
     /** Begins a local transaction ({@link Transaction}), confined to the caller's context. */
     Transaction begin();
 

@@ -17,12 +17,14 @@ public final class BrokerException extends RuntimeException {
         MESSAGE_TOO_LARGE,
         /** The store could not make the message durable (I/O error, disk full). */
         STORE_FAILURE,
-        /** A subscription of that name exists with a different filter. */
+        /** A subscription of that name exists with a different filter (or selector). */
         SUBSCRIPTION_CONFLICT,
         /** No such subscription, consumer or delivery. */
         NOT_FOUND,
         /** The broker is stopping and takes no new work. */
-        SHUTTING_DOWN
+        SHUTTING_DOWN,
+        /** A message selector (JMS selector, SQL92 filter) that does not parse. */
+        INVALID_SELECTOR
     }
 
     private final Reason reason;

@@ -58,6 +58,7 @@ final class StoreState {
             writeString(out, r.name());
             writeString(out, r.filter());
             out.writeUTF(r.policy() == null ? "" : r.policy().name());
+            writeSelection(out, r); // added later: records written before end here
         });
     }
 
@@ -98,9 +99,11 @@ final class StoreState {
                 String name = readString(in);
                 String filter = readString(in);
                 String policy = in.readUTF();
+                String[] selection = in.available() > 0 ? readSelection(in) : new String[2];
                 if (!subscriptions.containsKey(name)) {
                     subscriptions.put(name, new Durable(new SubscriptionRecord(name, filter,
-                            policy.isEmpty() ? null : DispatchPolicy.valueOf(policy)), new ConcurrentHashMap<>(ends.at(filter))));
+                            policy.isEmpty() ? null : DispatchPolicy.valueOf(policy), selection[0], selection[1]),
+                            new ConcurrentHashMap<>(ends.at(filter))));
                 }
             }
             case SUBSCRIPTION_DELETE -> subscriptions.remove(readString(in));
@@ -153,7 +156,7 @@ final class StoreState {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(4096);
         DataOutputStream out = new DataOutputStream(bytes);
         out.writeInt(CHECKPOINT_MAGIC);
-        out.writeInt(1);
+        out.writeInt(2); // 2: subscriptions with their selection
         out.writeLong(cp.logPosition());
         out.writeInt(cp.partitions().size());
         for (PartitionState p : cp.partitions()) {
@@ -168,6 +171,7 @@ final class StoreState {
             writeString(out, d.record().name());
             writeString(out, d.record().filter());
             out.writeUTF(d.record().policy() == null ? "" : d.record().policy().name());
+            writeSelection(out, d.record());
             Map<TopicPartition, CursorState> cursors = Map.copyOf(d.cursors());
             out.writeInt(cursors.size());
             for (Map.Entry<TopicPartition, CursorState> c : cursors.entrySet()) {
@@ -221,7 +225,8 @@ final class StoreState {
             throw new IOException("checkpoint " + file + " fails its CRC");
         }
         DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(all, 0, all.length - 4));
-        if (in.readInt() != CHECKPOINT_MAGIC || in.readInt() != 1) {
+        int version = in.readInt() == CHECKPOINT_MAGIC ? in.readInt() : -1;
+        if (version != 1 && version != 2) {
             throw new IOException("checkpoint " + file + " has an unknown format");
         }
         long position = in.readLong();
@@ -236,6 +241,7 @@ final class StoreState {
             String name = readString(in);
             String filter = readString(in);
             String policy = in.readUTF();
+            String[] selection = version >= 2 ? readSelection(in) : new String[2];
             Map<TopicPartition, CursorState> cursors = new ConcurrentHashMap<>();
             int c = in.readInt();
             for (int j = 0; j < c; j++) {
@@ -243,7 +249,7 @@ final class StoreState {
                 cursors.put(tp, readCursor(in));
             }
             subscriptions.put(name, new Durable(new SubscriptionRecord(name, filter,
-                    policy.isEmpty() ? null : DispatchPolicy.valueOf(policy)), cursors));
+                    policy.isEmpty() ? null : DispatchPolicy.valueOf(policy), selection[0], selection[1]), cursors));
         }
         int namespaces = in.readInt();
         for (int i = 0; i < namespaces; i++) {
@@ -287,6 +293,24 @@ final class StoreState {
             rs.add(new long[] {in.readLong(), in.readLong()});
         }
         return new CursorState(below, rs);
+    }
+
+    /** A subscription's selector and no-local publisher, each a flag and, when set, the text. */
+    private static void writeSelection(DataOutputStream out, SubscriptionRecord r) throws IOException {
+        for (String s : new String[] {r.selector(), r.noLocal()}) {
+            out.writeBoolean(s != null);
+            if (s != null) {
+                writeString(out, s);
+            }
+        }
+    }
+
+    private static String[] readSelection(DataInputStream in) throws IOException {
+        String[] out = new String[2];
+        for (int i = 0; i < 2; i++) {
+            out[i] = in.readBoolean() ? readString(in) : null;
+        }
+        return out;
     }
 
     /** Strings longer than writeUTF allows (addresses reach 65,535 bytes). */
