@@ -34,7 +34,7 @@ final class Clients {
     private final Map<String, Map<String, Member>> producers = new ConcurrentHashMap<>();
     private final Map<String, Lock> locks = new ConcurrentHashMap<>();
     /** Consumer groups' subscriptions by group and topic (RocketMQ names), as their heartbeats last said. */
-    private final Map<String, String> subscriptions = new ConcurrentHashMap<>();
+    private final Map<String, Consuming.Expression> subscriptions = new ConcurrentHashMap<>();
     private final AtomicInteger opaque = new AtomicInteger(1 << 30);
 
     Clients(OpenMessagingServer server) {
@@ -60,7 +60,8 @@ final class Clients {
             for (JsonNode sub : c.path("subscriptionDataSet")) {
                 String topic = sub.path("topic").asText("");
                 if (!topic.isEmpty()) {
-                    subscriptions.put(group + '\n' + topic, sub.path("subString").asText("*"));
+                    subscriptions.put(group + '\n' + topic, new Consuming.Expression(
+                            sub.path("expressionType").asText("TAG"), sub.path("subString").asText("*")));
                 }
             }
             Member before = join(consumers, group, clientId, new Member(conn, now));
@@ -108,7 +109,7 @@ final class Clients {
     }
 
     /** The subscription expression a consumer group's heartbeats gave for a topic; null when none did. */
-    String subscription(String group, String topic) {
+    Consuming.Expression subscription(String group, String topic) {
         return subscriptions.get(group + '\n' + topic);
     }
 

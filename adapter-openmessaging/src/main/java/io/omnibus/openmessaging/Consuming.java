@@ -17,6 +17,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -85,7 +86,7 @@ final class Consuming {
         long offset = cmd.requiredLong("queueOffset");
         int max = Math.max(1, Math.min(cmd.requiredInt("maxMsgNums"), 1024));
         int sysFlag = cmd.requiredInt("sysFlag");
-        Set<String> tags = tags(cmd, group, q.topic());
+        Predicate<Envelope> filter = filter(cmd, group, q.topic());
         long commit = cmd.longField("commitOffset", -1);
         if ((sysFlag & PULL_COMMIT_OFFSET) != 0 && commit >= 0) {
             commit(group, q, commit);
@@ -93,25 +94,55 @@ final class Consuming {
         long suspend = (sysFlag & PULL_SUSPEND) != 0
                 ? Math.min(Math.max(0, cmd.longField("suspendTimeoutMillis", 0)), server.config.maxSuspend().toMillis()) : 0;
         if (suspend > 0 && conn.holdPull()) {
-            return read(cmd, q, offset, max, tags, System.currentTimeMillis() + suspend)
+            return read(cmd, q, offset, max, filter, System.currentTimeMillis() + suspend)
                     .onComplete(ar -> conn.pullReleased());
         }
-        return read(cmd, q, offset, max, tags, 0); // not held: answered at once
+        return read(cmd, q, offset, max, filter, 0); // not held: answered at once
+    }
+
+    /** A subscription's filter as a client states it: {@code TAG} ({@code a || b}, {@code *}) or {@code SQL92}. */
+    record Expression(String type, String text) {
     }
 
     /**
-     * The tags a pull filters by: its own subscription when it carries one, else the group's for that topic as
-     * its heartbeats said (RocketMQ's push consumers do not send their subscription with their pulls).
+     * What a pull filters by (null: nothing): its own subscription when it carries one, else the group's for that
+     * topic as its heartbeats said (RocketMQ's push consumers do not send their subscription with their pulls).
      */
-    private Set<String> tags(RemotingCommand cmd, String group, String topic) {
+    private Predicate<Envelope> filter(RemotingCommand cmd, String group, String topic) {
         String expression = cmd.field("subscription");
         if (expression == null) {
-            return tags(null, server.clients.subscription(group, topic));
+            Expression known = server.clients.subscription(group, topic);
+            return known == null ? null : filter(known);
         }
-        return tags(cmd.field("expressionType"), expression);
+        return filter(new Expression(cmd.field("expressionType"), expression));
     }
 
-    private Future<RemotingCommand> read(RemotingCommand cmd, Queue q, long offset, int max, Set<String> tags, long deadline) {
+    /**
+     * The filter of a subscription expression: tags, or a SQL92 expression evaluated by the core's selector engine
+     * ({@code TAGS} and the message's properties by name). One that does not parse: SUBSCRIPTION_PARSE_FAILED.
+     */
+    Predicate<Envelope> filter(Expression expression) {
+        String type = expression.type();
+        if (type != null && type.equalsIgnoreCase("SQL92")) {
+            try {
+                return server.ctx.broker().selector(expression.text());
+            } catch (io.omnibus.core.spi.BrokerException e) {
+                throw new RemotingException(ResponseCode.SUBSCRIPTION_PARSE_FAILED, e.getMessage());
+            }
+        }
+        Set<String> tags = tags(type, expression.text());
+        return tags == null ? null : e -> tags.contains(e.header(Translation.TAGS_HEADER));
+    }
+
+    /** CHECK_CLIENT_CONFIG: a consumer with a SQL92 (or TAG) subscription asks whether its filter is taken. */
+    Future<RemotingCommand> checkClientConfig(RemotingCommand cmd) {
+        com.fasterxml.jackson.databind.JsonNode sub = OpenMessagingServer.jsonBody(cmd).path("subscriptionData");
+        filter(new Expression(sub.path("expressionType").asText("TAG"), sub.path("subString").asText("*")));
+        return Future.succeededFuture(cmd.reply(ResponseCode.SUCCESS, null));
+    }
+
+    private Future<RemotingCommand> read(RemotingCommand cmd, Queue q, long offset, int max, Predicate<Envelope> tags,
+                                         long deadline) {
         long start = logs.startOffset(q.address(), q.id());
         long end = logs.endOffset(q.address(), q.id());
         if (offset < start || offset > end) {
@@ -166,7 +197,7 @@ final class Consuming {
     /** The tags a TAG subscription accepts; null for all ({@code *}, empty, absent). */
     static Set<String> tags(String type, String expression) {
         if (type != null && !type.isEmpty() && !type.equals("TAG")) {
-            throw new RemotingException(ResponseCode.SUBSCRIPTION_PARSE_FAILED, "the gateway filters by TAG only, not "
+            throw new RemotingException(ResponseCode.SUBSCRIPTION_PARSE_FAILED, "the gateway filters by TAG or SQL92, not "
                     + type);
         }
         if (expression == null || expression.isBlank() || expression.trim().equals("*")) {
@@ -181,8 +212,8 @@ final class Consuming {
         return out.isEmpty() ? null : out;
     }
 
-    private static boolean matches(Set<String> tags, Envelope e) {
-        return tags == null || tags.contains(e.header(Translation.TAGS_HEADER));
+    private static boolean matches(Predicate<Envelope> filter, Envelope e) {
+        return filter == null || filter.test(e);
     }
 
     // ---- offsets ---------------------------------------------------------------------------------------------

@@ -60,6 +60,7 @@ final class OpenMessagingServer implements ProtocolAdapter {
         this.ctx = ctx;
         this.config = config;
         this.losses = new io.omnibus.core.spi.TranslationLosses(ctx.meters());
+        ctx.broker().addSelectorVocabulary(Translation::selectorValue);
         this.routing = new Routing(this);
         this.clients = new Clients(this);
         this.consuming = new Consuming(this);

@@ -199,6 +199,7 @@ final class RemotingConnection extends ContextConnection {
             case RequestCode.GET_EARLIEST_MSG_STORETIME -> server.consuming.earliestTime(cmd);
             case RequestCode.VIEW_MESSAGE_BY_ID -> server.consuming.view(cmd);
             case RequestCode.HEART_BEAT -> server.clients.heartbeat(this, cmd);
+            case RequestCode.CHECK_CLIENT_CONFIG -> server.consuming.checkClientConfig(cmd);
             case RequestCode.UNREGISTER_CLIENT -> server.clients.unregister(this, cmd);
             case RequestCode.GET_CONSUMER_LIST_BY_GROUP -> server.clients.consumerList(cmd);
             case RequestCode.LOCK_BATCH_MQ -> server.clients.lock(cmd);
@@ -235,6 +236,7 @@ final class RemotingConnection extends ContextConnection {
         if (cause instanceof BrokerException b) {
             int code = switch (b.reason()) {
                 case UNKNOWN_ADDRESS -> ResponseCode.TOPIC_NOT_EXIST;
+                case INVALID_SELECTOR -> ResponseCode.SUBSCRIPTION_PARSE_FAILED;
                 case MESSAGE_TOO_LARGE -> ResponseCode.MESSAGE_ILLEGAL;
                 case STORE_FAILURE, SHUTTING_DOWN -> ResponseCode.SERVICE_NOT_AVAILABLE;
                 default -> ResponseCode.SYSTEM_ERROR;

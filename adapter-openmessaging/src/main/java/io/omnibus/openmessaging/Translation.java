@@ -210,4 +210,13 @@ final class Translation {
             return 0;
         }
     }
+
+    /** RocketMQ's names in SQL92 filters: {@code TAGS} is the message's tags, {@code KEYS} its key. */
+    static Object selectorValue(Envelope e, String identifier) {
+        return switch (identifier) {
+            case MessageProperty.TAGS -> e.header(TAGS_HEADER);
+            case MessageProperty.KEYS -> e.hasKey() ? NameMapping.utf8(bytes(e.key())) : null;
+            default -> null;
+        };
+    }
 }

@@ -15,6 +15,7 @@ import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.SendCallback;
 import org.apache.rocketmq.client.producer.SendResult;
 import org.apache.rocketmq.client.producer.SendStatus;
+import org.apache.rocketmq.client.exception.MQClientException;
 import org.apache.rocketmq.common.message.Message;
 import org.apache.rocketmq.common.message.MessageExt;
 import org.apache.rocketmq.common.protocol.heartbeat.MessageModel;
@@ -30,6 +31,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /** RocketMQ's own client 4.9.x: producers and consumers of every kind against the gateway. */
@@ -151,6 +153,44 @@ class RocketClientsIT extends RocketTestBase {
         producer.send(new Message("tagged", "red", "last".getBytes(StandardCharsets.UTF_8)));
         await().atMost(Duration.ofSeconds(30)).until(() -> got.contains("red:last"));
         assertThat(got).hasSize(21).allMatch(s -> s.startsWith("red:") || s.startsWith("blue:"));
+    }
+
+    @Test
+    void aSql92SubscriptionGetsWhatItsExpressionSelectsAndABadOneIsRefused() throws Exception {
+        start(Map.of());
+        DefaultMQProducer producer = producer("p-sql");
+        List<String> got = new CopyOnWriteArrayList<>();
+        DefaultMQPushConsumer c = pushConsumer("c-sql", "metered", "*", MessageModel.CLUSTERING,
+                (MessageListenerConcurrently) (msgs, ctx) -> {
+                    msgs.forEach(m -> got.add(body(m)));
+                    return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+                });
+        c.subscribe("metered", org.apache.rocketmq.client.consumer.MessageSelector.bySql(
+                "(TAGS IS NOT NULL AND TAGS IN ('red', 'blue')) AND a BETWEEN 2 AND 7 AND site LIKE 'n%'"));
+        c.start();
+        String[] tags = {"red", "green", "blue"};
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            Message m = new Message("metered", tags[i % 3], ("m" + i).getBytes(StandardCharsets.UTF_8));
+            m.putUserProperty("a", String.valueOf(i));
+            m.putUserProperty("site", i % 2 == 0 ? "north" : "south");
+            producer.send(m);
+            if (!tags[i % 3].equals("green") && i >= 2 && i <= 7 && i % 2 == 0) {
+                expected.add("m" + i);
+            }
+        }
+        Message last = new Message("metered", "red", "last".getBytes(StandardCharsets.UTF_8));
+        last.putUserProperty("a", "5");
+        last.putUserProperty("site", "nowhere");
+        producer.send(last);
+        expected.add("last");
+        await().atMost(Duration.ofSeconds(30)).until(() -> got.contains("last"));
+        assertThat(got).containsExactlyInAnyOrderElementsOf(expected);
+
+        DefaultMQPushConsumer bad = pushConsumer("c-bad-sql", "metered", "*", MessageModel.CLUSTERING,
+                (MessageListenerConcurrently) (msgs, ctx) -> ConsumeConcurrentlyStatus.CONSUME_SUCCESS);
+        bad.subscribe("metered", org.apache.rocketmq.client.consumer.MessageSelector.bySql("a >"));
+        assertThatThrownBy(bad::start).isInstanceOf(MQClientException.class);
     }
 
     @Test

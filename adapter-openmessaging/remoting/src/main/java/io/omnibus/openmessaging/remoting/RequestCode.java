@@ -21,6 +21,8 @@ public final class RequestCode {
     /** Sent by the broker to the consumers of a group when its membership changes. */
     public static final int NOTIFY_CONSUMER_IDS_CHANGED = 40;
     public static final int LOCK_BATCH_MQ = 41;
+    /** A consumer with a SQL92 subscription asks whether the broker takes its filter before it starts. */
+    public static final int CHECK_CLIENT_CONFIG = 46;
     public static final int UNLOCK_BATCH_MQ = 42;
     public static final int GET_ROUTEINFO_BY_TOPIC = 105;
     public static final int SEND_MESSAGE_V2 = 310;
