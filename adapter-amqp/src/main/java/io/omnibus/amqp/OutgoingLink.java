@@ -321,9 +321,11 @@ final class OutgoingLink implements DeliveryHandler {
             consumer.release(d);
         } else if (state instanceof Modified mod) {
             // delivery-failed counts an attempt (redelivered with backoff, dead-lettered past the maximum);
-            // undeliverable-here alone gives it back unchanged (the core does not keep it from this consumer)
+            // undeliverable-here keeps it from this link's consumer [AMQP 3.4.5]
             if (Boolean.TRUE.equals(mod.getDeliveryFailed())) {
                 consumer.nack(d);
+            } else if (Boolean.TRUE.equals(mod.getUndeliverableHere())) {
+                consumer.releaseNotHere(d);
             } else {
                 consumer.release(d);
             }

@@ -117,6 +117,33 @@ class ProtonIT {
     }
 
     @Test
+    void undeliverableHereKeepsAMessageFromThatReceiverWhichWaitsForAnother() throws Exception {
+        int port = start(Map.of(), Map.of());
+        try (ProtonClient c = ProtonClient.connect(port)) {
+            Sender s = c.sender("p", target("picky"));
+            c.send(s, text(null, "not for r1"), false);
+            Receiver r1 = c.receiver("r1", queue("picky"), 1, false);
+            ProtonClient.Received first = c.receive(r1, 5_000);
+            assertThat(((AmqpValue) first.message().getBody()).getValue()).isEqualTo("not for r1");
+            Modified notHere = new Modified();
+            notHere.setUndeliverableHere(true);
+            first.delivery().disposition(notHere);
+            first.delivery().settle();
+            r1.flow(1); // r1 has credit again, and the message is still not offered to it
+
+            Receiver r2 = c.receiver("r2", queue("picky"), 1, false);
+            ProtonClient.Received taken = c.receive(r2, 5_000);
+            assertThat(((AmqpValue) taken.message().getBody()).getValue()).isEqualTo("not for r1");
+            taken.delivery().disposition(Accepted.getInstance());
+            taken.delivery().settle();
+
+            c.send(s, text(null, "for anyone"), false); // r2's credit is used: r1 gets it, its first since
+            ProtonClient.Received next = c.receive(r1, 5_000);
+            assertThat(((AmqpValue) next.message().getBody()).getValue()).isEqualTo("for anyone");
+        }
+    }
+
+    @Test
     void drainDeliversWhatIsThereThenReturnsTheRestOfTheCredit() throws Exception {
         int port = start(Map.of(), Map.of());
         try (ProtonClient c = ProtonClient.connect(port)) {

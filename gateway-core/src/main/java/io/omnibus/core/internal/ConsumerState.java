@@ -106,7 +106,12 @@ final class ConsumerState implements Consumer {
 
     @Override
     public void release(Delivery delivery) {
-        Contexts.run(queue.ctx, () -> queue.release(delivery.tag()));
+        Contexts.run(queue.ctx, () -> queue.release(delivery.tag(), false));
+    }
+
+    @Override
+    public void releaseNotHere(Delivery delivery) {
+        Contexts.run(queue.ctx, () -> queue.release(delivery.tag(), true));
     }
 
     @Override

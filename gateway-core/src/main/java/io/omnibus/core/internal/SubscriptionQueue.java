@@ -70,6 +70,11 @@ final class SubscriptionQueue implements Subscription {
     private final BrokerMetrics metrics;
 
     private final ArrayDeque<Pending> fresh = new ArrayDeque<>();
+    /**
+     * Messages every consumer with credit refused as undeliverable to it: back in line when a consumer that has not
+     * refused them attaches or gets credit.
+     */
+    private final List<Pending> parked = new ArrayList<>(0);
     private final TreeMap<Long, Pending> returned = new TreeMap<>();
     private final DueQueue<Pending> scheduled;
     private final LinkedHashMap<Long, InFlight> inFlight = new LinkedHashMap<>();
@@ -112,6 +117,8 @@ final class SubscriptionQueue implements Subscription {
         int failures;
         /** Non-durable: in volatileWaiting until handed out or settled. */
         boolean countedVolatile;
+        /** Consumers that gave it back as undeliverable to them (AMQP's undeliverable-here); null: none. */
+        Set<ConsumerState> notHere;
         long readyAt;
 
         Pending(StoredMessage msg, long seq, ByteBuffer key) {
@@ -236,6 +243,10 @@ final class SubscriptionQueue implements Subscription {
             ConsumerState c = new ConsumerState(this, spec, caller);
             consumers.add(c);
             consumerCount = consumers.size();
+            for (Pending p : parked) { // a consumer that has not refused them
+                returned.put(p.seq, p);
+            }
+            parked.clear();
             c.credit = spec.initialCredit();
             // the handle reaches the caller before the first delivery does (both are queued on its context)
             promise.complete(c);
@@ -251,6 +262,7 @@ final class SubscriptionQueue implements Subscription {
             cursors.clear();
             volatileWaiting.clear();
             fresh.clear();
+            parked.clear();
             returned.clear();
             scheduled.clear();
             inFlight.clear();
@@ -372,7 +384,7 @@ final class SubscriptionQueue implements Subscription {
     }
 
     private int waitingCount() {
-        return fresh.size() + returned.size() + scheduled.size();
+        return fresh.size() + returned.size() + scheduled.size() + parked.size();
     }
 
     private boolean dispatching;
@@ -413,8 +425,13 @@ final class SubscriptionQueue implements Subscription {
                 if (p == null) {
                     break;
                 }
-                ConsumerState c = policy.dispatch() == DispatchPolicy.FAIR ? pickFair() : pickRoundRobin();
+                ConsumerState c = policy.dispatch() == DispatchPolicy.FAIR ? pickFair(p.notHere) : pickRoundRobin(p.notHere);
                 if (c == null) {
+                    if (p.notHere != null && hasPushCredit()) {
+                        pollReady(); // every consumer with credit refused it: it waits aside, the next ones go on
+                        parked.add(p);
+                        continue;
+                    }
                     break;
                 }
                 pollReady();
@@ -480,10 +497,15 @@ final class SubscriptionQueue implements Subscription {
     }
 
     private ConsumerState pickRoundRobin() {
+        return pickRoundRobin(null);
+    }
+
+    /** The next consumer in turn with credit, not one of {@code notHere} (may be null). */
+    private ConsumerState pickRoundRobin(Set<ConsumerState> notHere) {
         int n = consumers.size();
         for (int i = 0; i < n; i++) {
             ConsumerState c = consumers.get((rr + i) % n);
-            if (c.canPush()) {
+            if (c.canPush() && (notHere == null || !notHere.contains(c))) {
                 rr = (rr + i + 1) % n;
                 return c;
             }
@@ -492,14 +514,14 @@ final class SubscriptionQueue implements Subscription {
     }
 
     /** Fewest unacknowledged among those with credit; ties rotate so equals take turns. */
-    private ConsumerState pickFair() {
+    private ConsumerState pickFair(Set<ConsumerState> notHere) {
         int n = consumers.size();
         ConsumerState best = null;
         int bestAt = 0;
         for (int i = 0; i < n; i++) {
             int at = (rr + i) % n;
             ConsumerState c = consumers.get(at);
-            if (c.canPush() && (best == null || c.unacked < best.unacked)) {
+            if (c.canPush() && (notHere == null || !notHere.contains(c)) && (best == null || c.unacked < best.unacked)) {
                 best = c;
                 bestAt = at;
             }
@@ -617,12 +639,22 @@ final class SubscriptionQueue implements Subscription {
         }
     }
 
-    /** Given back unchanged: no attempt is counted. */
-    void release(long tag) {
+    /**
+     * Given back unchanged: no attempt is counted. {@code notHere}: and not to be offered to that consumer again
+     * (under round-robin and fair dispatch; key-ordered and pull subscriptions give it back as it is).
+     */
+    void release(long tag, boolean notHere) {
         InFlight f = inFlight.remove(tag);
         if (f != null) {
             f.consumer().unacked--;
             keyOutstandingDone(f);
+            if (notHere) {
+                Pending p = f.pending();
+                if (p.notHere == null) {
+                    p.notHere = new HashSet<>(2);
+                }
+                p.notHere.add(f.consumer());
+            }
             giveBack(f.pending(), 0);
             dispatch();
         }
@@ -640,6 +672,15 @@ final class SubscriptionQueue implements Subscription {
 
     void credit(ConsumerState c, int n) {
         c.credit = (int) Math.min(Integer.MAX_VALUE, (long) c.credit + n);
+        if (!parked.isEmpty()) { // messages set aside for want of a consumer that has not refused them
+            parked.removeIf(p -> {
+                if (p.notHere.contains(c)) {
+                    return false;
+                }
+                returned.put(p.seq, p);
+                return true;
+            });
+        }
         dispatch();
     }
 

@@ -27,6 +27,13 @@ public interface Consumer {
 
     void release(Delivery delivery);
 
+    /**
+     * Gives it back unchanged, not to be delivered to this consumer again (AMQP's {@code undeliverable-here}): other
+     * consumers get it; with none but this one it waits for another to attach. Round-robin and fair subscriptions;
+     * under key-ordered and pull dispatch it is a plain {@link #release}.
+     */
+    void releaseNotHere(Delivery delivery);
+
     void reject(Delivery delivery, String reason);
 
     /**
