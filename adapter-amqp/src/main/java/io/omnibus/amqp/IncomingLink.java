@@ -111,9 +111,9 @@ final class IncomingLink {
         if (settled) {
             d.settle(); // at most once: nothing to tell the client
         }
-        Message m = Message.Factory.create();
+        Message m;
         try {
-            m.decode(bytes, 0, n);
+            m = AmqpTranslation.decode(bytes, n);
         } catch (RuntimeException e) {
             reject(d, settled, "amqp:decode-error", "the message could not be decoded: " + e.getMessage());
             return;

@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Each row of the AMQP mapping table (docs/amqp.md), in and out, and the lossless AMQP round trip. */
 class AmqpTranslationTest {
@@ -142,6 +143,48 @@ class AmqpTranslationTest {
         assertThat(s.payloadAsString()).isEqualTo("[1,2,3]");
         assertThat(s.contentType()).isEqualTo(AmqpTranslation.JSON_SEQUENCE);
         assertThat(((AmqpSequence) AmqpTranslation.toMessage(s, 0, NOW).getBody()).getValue()).isEqualTo(List.of(1, 2, 3));
+    }
+
+    /** Sections as a client may send them, encoded one after the other. */
+    private static byte[] sections(Object... sections) {
+        org.apache.qpid.proton.codec.DecoderImpl dec = new org.apache.qpid.proton.codec.DecoderImpl();
+        org.apache.qpid.proton.codec.EncoderImpl enc = new org.apache.qpid.proton.codec.EncoderImpl(dec);
+        org.apache.qpid.proton.codec.AMQPDefinedTypes.registerAllTypes(dec, enc);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4096);
+        enc.setByteBuffer(b);
+        for (Object s : sections) {
+            enc.writeObject(s);
+        }
+        return java.util.Arrays.copyOf(b.array(), b.position());
+    }
+
+    @Test
+    void severalDataSectionsAreOnePayloadAndSeveralSequencesOneSequence() {
+        Properties p = new Properties();
+        p.setSubject("parts");
+        byte[] data = sections(p, new Data(new Binary("one-".getBytes(StandardCharsets.UTF_8))),
+                new Data(new Binary("two".getBytes(StandardCharsets.UTF_8))));
+        Message m = AmqpTranslation.decode(data, data.length);
+        assertThat(m.getProperties().getSubject()).isEqualTo("parts");
+        Envelope e = AmqpTranslation.toEnvelope(m, Address.of("a"), false, AMQP, NOW);
+        assertThat(e.payloadAsString()).isEqualTo("one-two");
+
+        byte[] seqs = sections(new AmqpSequence(List.of(1, 2)), new AmqpSequence(List.of("three")));
+        Message s = AmqpTranslation.decode(seqs, seqs.length);
+        assertThat(((AmqpSequence) s.getBody()).getValue()).containsExactly(1, 2, "three");
+        assertThat(AmqpTranslation.toEnvelope(s, Address.of("a"), false, AMQP, NOW).payloadAsString())
+                .isEqualTo("[1,2,\"three\"]");
+    }
+
+    @Test
+    void sectionsOutOfOrderOrABodyMixingKindsAreRefused() {
+        Properties p = new Properties();
+        byte[] late = sections(new Data(new Binary(new byte[] {1})), p);
+        assertThatThrownBy(() -> AmqpTranslation.decode(late, late.length))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("after the body");
+        byte[] mixed = sections(new Data(new Binary(new byte[] {1})), new AmqpValue("x"));
+        assertThatThrownBy(() -> AmqpTranslation.decode(mixed, mixed.length))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("AmqpValue after the body");
     }
 
     @Test
