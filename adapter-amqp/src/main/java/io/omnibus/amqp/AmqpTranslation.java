@@ -57,6 +57,8 @@ final class AmqpTranslation {
     static final String CORRELATION_ID_TYPE = "amqp.correlation-id-type";
     static final String DURABLE = "amqp.durable";
     static final String SUBJECT = "amqp.subject";
+    /** Every value of an application property name a message had more than once (MQTT 5 allows it): name to list. */
+    static final Symbol REPEATED = Symbol.valueOf("x-opt-omnibus-repeated-properties");
     static final String USER_ID = "amqp.user-id";
     static final String CONTENT_ENCODING = "amqp.content-encoding";
     static final String GROUP_SEQUENCE = "amqp.group-sequence";
@@ -150,12 +152,20 @@ final class AmqpTranslation {
             }
         }
         ApplicationProperties ap = m.getApplicationProperties();
+        Map<Symbol, Object> annotated = m.getMessageAnnotations() == null ? null : m.getMessageAnnotations().getValue();
+        Map<?, ?> repeated = annotated != null && annotated.get(REPEATED) instanceof Map<?, ?> r ? r : Map.of();
         if (ap != null && ap.getValue() != null) {
             JsonObject types = new JsonObject();
             for (Map.Entry<String, Object> e : ap.getValue().entrySet()) {
                 Object v = e.getValue();
                 // a property named like our own headers is kept apart, so it cannot pass for one
                 String name = e.getKey().startsWith(PREFIX) ? ESCAPED_PROPERTY + e.getKey() : e.getKey();
+                if (repeated.get(e.getKey()) instanceof List<?> all && !all.isEmpty() && all.get(0).equals(v)) {
+                    for (Object one : all) { // a name an MQTT 5 message had several times, back as it was
+                        b.header(name, String.valueOf(one));
+                    }
+                    continue;
+                }
                 typedHeader(b, name, v, types, name);
             }
             if (!types.isEmpty()) {
@@ -183,6 +193,9 @@ final class AmqpTranslation {
                 if (e.getKey().equals(RETAIN)) {
                     b.retain(Boolean.TRUE.equals(v));
                     continue;
+                }
+                if (e.getKey().equals(REPEATED)) {
+                    continue; // read with the application properties
                 }
                 typedHeader(b, ANNOTATION + e.getKey(), v, types, e.getKey().toString());
             }
@@ -320,6 +333,7 @@ final class AmqpTranslation {
         JsonObject annotationTypes = jsonHeader(e, ANNOTATION_TYPES);
         Map<String, Object> props = new LinkedHashMap<>();
         Map<Symbol, Object> annotations = new LinkedHashMap<>();
+        Map<String, List<String>> repeats = null;
         for (Header hd : e.headers()) {
             String name = hd.name();
             if (name.startsWith(ANNOTATION) && !name.equals(ANNOTATION_TYPES)) {
@@ -328,9 +342,20 @@ final class AmqpTranslation {
             } else if (name.startsWith(ESCAPED_PROPERTY)) {
                 props.putIfAbsent(name.substring(ESCAPED_PROPERTY.length()), typed(hd, propertyTypes.getString(name)));
             } else if (!name.startsWith(PREFIX)) {
-                // MQTT allows a user property name twice; AMQP application-properties are a map: the first wins
-                props.putIfAbsent(name, typed(hd, propertyTypes.getString(name)));
+                // MQTT allows a user property name twice; AMQP application-properties are a map: the first value is
+                // the property, and all of them go in the annotation x-opt-omnibus-repeated-properties
+                Object first = props.putIfAbsent(name, typed(hd, propertyTypes.getString(name)));
+                if (first != null && hd.isText()) {
+                    if (repeats == null) {
+                        repeats = new LinkedHashMap<>();
+                    }
+                    repeats.computeIfAbsent(name, k -> new ArrayList<>(List.of(String.valueOf(first))))
+                            .add(hd.stringValue());
+                }
             }
+        }
+        if (repeats != null) {
+            annotations.put(REPEATED, repeats);
         }
         if (e.deliverAt() > now) {
             annotations.put(DELIVERY_TIME, e.deliverAt());

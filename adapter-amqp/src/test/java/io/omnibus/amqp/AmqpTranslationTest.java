@@ -188,6 +188,20 @@ class AmqpTranslationTest {
     }
 
     @Test
+    void aUserPropertyNamedTwiceKeepsAllItsValuesAndComesBackAsItWas() {
+        Envelope e = Envelope.builder("a").payload("x").header("tag", "red").header("unit", "C").header("tag", "blue")
+                .origin(MQTT).build();
+        Message m = AmqpTranslation.toMessage(e, 0, NOW);
+        assertThat(m.getApplicationProperties().getValue()).containsEntry("tag", "red").containsEntry("unit", "C");
+        assertThat(m.getMessageAnnotations().getValue().get(AmqpTranslation.REPEATED))
+                .isEqualTo(Map.of("tag", List.of("red", "blue")));
+        Envelope back = AmqpTranslation.toEnvelope(m, Address.of("a"), false, AMQP, NOW);
+        assertThat(back.headers("tag")).extracting(Header::stringValue).containsExactly("red", "blue");
+        assertThat(back.headers()).extracting(Header::name).doesNotContain("amqp.message-annotations."
+                + AmqpTranslation.REPEATED);
+    }
+
+    @Test
     void dataAndBinaryBodiesAreThePayloadBytes() {
         Message d = Message.Factory.create();
         d.setBody(new Data(new Binary(new byte[]{0, (byte) 0xff})));
