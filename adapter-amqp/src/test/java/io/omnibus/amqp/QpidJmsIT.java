@@ -175,6 +175,34 @@ class QpidJmsIT {
     }
 
     @Test
+    void aDurableSubscriberWhoseConnectionDiesGetsWhatItHadNotAcknowledgedWhenItComesBack() throws Exception {
+        start(Map.of());
+        Connection c1 = connect("meter-reader");
+        Session s1 = c1.createSession(false, Session.CLIENT_ACKNOWLEDGE);
+        MessageConsumer sub = s1.createDurableSubscriber(s1.createTopic("meters"), "readings");
+        Session ps = connect(null).createSession(false, Session.AUTO_ACKNOWLEDGE);
+        MessageProducer p = ps.createProducer(ps.createTopic("meters"));
+        for (String m : List.of("m-1", "m-2", "m-3")) {
+            p.send(ps.createTextMessage(m));
+        }
+        Message first = sub.receive(5000);
+        assertThat(((TextMessage) first).getText()).isEqualTo("m-1");
+        first.acknowledge(); // m-1 only: m-2 is received and not acknowledged when the connection dies
+        assertThat(((TextMessage) sub.receive(5000)).getText()).isEqualTo("m-2");
+        AmqpServer server = (AmqpServer) gw.adapter("amqp");
+        server.connections.stream().filter(c -> c.containerId.equals("meter-reader")).forEach(AmqpConnection::disconnect);
+
+        Connection c2 = connect("meter-reader");
+        Session s2 = c2.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        MessageConsumer back = s2.createDurableSubscriber(s2.createTopic("meters"), "readings");
+        assertThat(((TextMessage) back.receive(5000)).getText()).isEqualTo("m-2");
+        assertThat(((TextMessage) back.receive(5000)).getText()).isEqualTo("m-3");
+        back.close();
+        s2.unsubscribe("readings");
+        assertThat(gw.broker.subscriptionViews()).extracting(v -> v.name()).doesNotContain("amqp/meter-reader/readings");
+    }
+
+    @Test
     void sharedSubscriptionConsumersSplitTheMessages() throws Exception {
         start(Map.of());
         Connection c = connect("workers");
