@@ -7,6 +7,7 @@ import io.omnibus.core.spi.Consumer;
 import io.omnibus.core.spi.Delivery;
 import io.omnibus.core.spi.Envelope;
 import io.omnibus.core.spi.Logs;
+import io.omnibus.core.spi.Transaction;
 import io.omnibus.openmessaging.remoting.RemotingCommand;
 import io.omnibus.openmessaging.remoting.RemotingException;
 import io.omnibus.openmessaging.remoting.RequestCode;
@@ -22,8 +23,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Transactional (half) messages. A half message is stored in the gateway's log {@code $rocketmq/half}, invisible
- * to consumers. END_TRANSACTION commits it (appended to its queue, then the outcome kept durably) or rolls it back
- * (the outcome kept). A durable core subscription on the half log hands each half message back after
+ * to consumers. END_TRANSACTION commits it through a core {@link Transaction} (the message appended to its queue and
+ * the outcome kept, in one atomic append) or rolls it back (the outcome kept). A durable core subscription on the half log hands each half message back after
  * {@code transaction-timeout}: unresolved, its producer group is asked (CHECK_TRANSACTION_STATE to a live producer
  * of the group) and the question is asked again every {@code transaction-check-interval}, up to
  * {@code transaction-max-checks} times, after which it is rolled back (counted). Outcomes are forgotten once
@@ -114,14 +115,18 @@ final class Transactions {
                 throw new RemotingException(ResponseCode.SYSTEM_ERROR, "The producer group wrong");
             }
             if (!commit) {
-                return Future.succeededFuture();
+                return broker.putState(OUTCOMES, Long.toString(half), "r".getBytes(StandardCharsets.UTF_8));
             }
+            // the message and the outcome in one core transaction: after a crash both are there or neither, so a
+            // commit repeated after a restart finds its outcome and never publishes twice
             Address target = Address.of(e.header(Scheduler.TARGET));
             int queue = Translation.number(e.header(Scheduler.TARGET_QUEUE));
-            return logs.partitions(target, 0, true)
-                    .compose(n -> logs.append(Scheduler.release(e, target), Math.min(queue, n - 1))).mapEmpty();
-        }).compose(v -> broker.putState(OUTCOMES, Long.toString(half), (commit ? "c" : "r").getBytes(StandardCharsets.UTF_8)))
-                .map(v -> {
+            return logs.partitions(target, 0, true).compose(n -> {
+                Transaction tx = broker.begin();
+                tx.putState(OUTCOMES, Long.toString(half), "c".getBytes(StandardCharsets.UTF_8));
+                return tx.publish(Scheduler.release(e, target), Math.min(queue, n - 1)).compose(x -> tx.commit());
+            });
+        }).map(v -> {
                     outcomes.put(half, commit ? Outcome.COMMITTED : Outcome.ROLLED_BACK);
                     return cmd.reply(ResponseCode.SUCCESS, null);
                 })

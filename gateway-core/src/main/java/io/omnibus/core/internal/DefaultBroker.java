@@ -354,13 +354,21 @@ public final class DefaultBroker implements Broker {
     }
 
     /**
-     * Publishes messages of any addresses as one (a transaction's commit): each to the partition its topic chooses,
-     * all stored or none, also across a crash, and routed once all are stored. Completes with their results in order.
+     * Publishes messages of any addresses as one (a transaction's commit), with changes to adapters' key-value state:
+     * each message to {@code partitions[i]}, or where its topic chooses when that is negative (or the array null); all
+     * stored with the state changes or none, also across a crash, and routed once all are stored. Completes with
+     * their results in order.
      */
-    public Future<List<PublishResult>> publishAtomically(List<Envelope> envelopes) {
+    public Future<List<PublishResult>> publishAtomically(List<Envelope> envelopes, int[] partitions,
+                                                         List<io.omnibus.core.store.StateChange> states) {
         Context caller = Vertx.currentContext();
         if (envelopes.isEmpty()) {
-            return Future.succeededFuture(List.of());
+            if (states.isEmpty()) {
+                return Future.succeededFuture(List.of());
+            }
+            Promise<long[]> written = Promise.promise();
+            store.appendAtomically(List.of(), states, written);
+            return Contexts.on(caller, written.future().map(x -> List.of()));
         }
         for (Envelope envelope : envelopes) {
             if (envelope.payloadSize() > config.maxMessageSize()) {
@@ -376,8 +384,9 @@ public final class DefaultBroker implements Broker {
             return Future.failedFuture(new BrokerException(Reason.SHUTTING_DOWN, "the gateway is shutting down"));
         }
         Map<Partition, List<Envelope>> parts = new java.util.LinkedHashMap<>();
-        Map<Envelope, Partition> placed = new java.util.IdentityHashMap<>();
-        for (Envelope envelope : envelopes) {
+        Partition[] placed = new Partition[n];
+        for (int i = 0; i < n; i++) {
+            Envelope envelope = envelopes.get(i);
             Topic topic = topics.get(envelope.address());
             if (topic == null) {
                 if (!config.autoCreateTopics()) {
@@ -387,9 +396,15 @@ public final class DefaultBroker implements Broker {
                 }
                 topic = topicFor(envelope.address());
             }
-            Partition p = topic.choose(envelope);
+            int wanted = partitions == null ? -1 : partitions[i];
+            if (wanted >= topic.partitions.length) {
+                publishDone(n);
+                return Future.failedFuture(new BrokerException(Reason.NOT_FOUND, "address '" + envelope.address()
+                        + "' has " + topic.partitions.length + " partitions; there is no partition " + wanted));
+            }
+            Partition p = wanted >= 0 ? topic.partitions[wanted] : topic.choose(envelope);
             parts.computeIfAbsent(p, x -> new ArrayList<>()).add(envelope);
-            placed.put(envelope, p);
+            placed[i] = p;
         }
         List<Partition> order = new ArrayList<>(parts.keySet());
         List<Future<Void>> holds = new ArrayList<>(order.size());
@@ -433,8 +448,7 @@ public final class DefaultBroker implements Broker {
                         next.put(order.get(i), new long[] {routed.get(i).result().offset()});
                     }
                     List<PublishResult> results = new ArrayList<>(n);
-                    for (Envelope e : envelopes) {
-                        Partition p = placed.get(e);
+                    for (Partition p : placed) {
                         PublishResult first = routed.get(order.indexOf(p)).result();
                         results.add(new PublishResult(p.tp.address(), p.tp.partition(), next.get(p)[0]++,
                                 first.subscriptions()));
@@ -442,7 +456,7 @@ public final class DefaultBroker implements Broker {
                     promise.complete(results);
                 });
             });
-            store.appendAtomically(batches, stored);
+            store.appendAtomically(batches, states, stored);
         }));
         return Contexts.on(caller, promise.future());
     }

@@ -18,6 +18,8 @@ import java.util.List;
 final class LocalTransaction implements Transaction {
     private final DefaultBroker broker;
     private final List<Envelope> messages = new ArrayList<>();
+    private final List<Integer> partitions = new ArrayList<>();
+    private final List<io.omnibus.core.store.StateChange> states = new ArrayList<>();
     private final List<Ack> acks = new ArrayList<>();
     private long bytes;
     private boolean over;
@@ -31,6 +33,11 @@ final class LocalTransaction implements Transaction {
 
     @Override
     public Future<Void> publish(Envelope envelope) {
+        return publish(envelope, -1);
+    }
+
+    @Override
+    public Future<Void> publish(Envelope envelope, int partition) {
         if (over) {
             return Future.failedFuture(new IllegalStateException("the transaction is over"));
         }
@@ -46,7 +53,16 @@ final class LocalTransaction implements Transaction {
         }
         bytes += envelope.payloadSize();
         messages.add(envelope);
+        partitions.add(partition);
         return Future.succeededFuture();
+    }
+
+    @Override
+    public void putState(String namespace, String key, byte[] value) {
+        if (over) {
+            throw new IllegalStateException("the transaction is over");
+        }
+        states.add(new io.omnibus.core.store.StateChange(namespace, key, value == null ? null : value.clone()));
     }
 
     @Override
@@ -69,8 +85,9 @@ final class LocalTransaction implements Transaction {
         }
         over = true;
         List<Envelope> staged = List.copyOf(messages);
+        int[] at = partitions.stream().mapToInt(Integer::intValue).toArray();
         messages.clear();
-        return broker.publishAtomically(staged).transform(ar -> {
+        return broker.publishAtomically(staged, at, List.copyOf(states)).transform(ar -> {
             if (ar.failed()) {
                 undoAcks();
                 return Future.failedFuture(ar.cause());
@@ -95,6 +112,7 @@ final class LocalTransaction implements Transaction {
         if (!over) {
             over = true;
             messages.clear();
+            states.clear();
             undoAcks();
         }
         return Future.succeededFuture();

@@ -22,6 +22,16 @@ public interface Transaction {
      */
     Future<Void> publish(Envelope envelope);
 
+    /** Stages a message for one partition of its address (a negative one: where the address chooses). */
+    Future<Void> publish(Envelope envelope, int partition);
+
+    /**
+     * Stages a change to an adapter's durable key-value state ({@link Broker#putState}), written in the same atomic
+     * append as the messages: a protocol's record of what the transaction did (a RocketMQ transaction's outcome)
+     * is there exactly when its messages are.
+     */
+    void putState(String namespace, String key, byte[] value);
+
     /** Stages the acknowledgement of {@code delivery}, which {@code consumer} delivered. */
     void acknowledge(Consumer consumer, Delivery delivery);
 

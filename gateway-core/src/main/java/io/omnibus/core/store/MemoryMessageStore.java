@@ -98,7 +98,7 @@ public final class MemoryMessageStore implements MessageStore {
     }
 
     @Override
-    public void appendAtomically(List<PartitionBatch> batches,
+    public void appendAtomically(List<PartitionBatch> batches, List<StateChange> changes,
                                  io.vertx.core.Promise<long[]> done) {
         if (!open) {
             done.fail(new IllegalStateException("store is closed"));
@@ -107,6 +107,9 @@ public final class MemoryMessageStore implements MessageStore {
         long[] offsets = new long[batches.size()];
         for (int i = 0; i < offsets.length; i++) {
             offsets[i] = appendAll(batches.get(i).partition(), batches.get(i).envelopes()).result();
+        }
+        for (StateChange c : changes) {
+            putState(c.namespace(), c.key(), c.value());
         }
         done.complete(offsets);
     }

@@ -77,8 +77,8 @@ class AppendOrderTest {
 
         @Override
         public void appendAtomically(List<io.omnibus.core.store.PartitionBatch> batches,
-                                     io.vertx.core.Promise<long[]> done) {
-            delegate.appendAtomically(batches, done);
+                                     List<io.omnibus.core.store.StateChange> states, io.vertx.core.Promise<long[]> done) {
+            delegate.appendAtomically(batches, states, done);
         }
 
         @Override

@@ -129,14 +129,17 @@ public final class FileMessageStore implements MessageStore {
     /** Records of several partitions behind one group marker: written, made durable and recovered as one. */
     private static final class Group extends Op {
         final Append[] parts;
+        /** State changes written after the records, applied with them. */
+        final Change[] changes;
         final ByteBuffer marker;
         final boolean durable;
         final Promise<long[]> promise;
 
-        Group(Append[] parts, int bytes, boolean durable, ByteBuffer marker, Promise<long[]> promise) {
+        Group(Append[] parts, Change[] changes, int bytes, boolean durable, ByteBuffer marker, Promise<long[]> promise) {
             super(bytes);
             this.promise = promise;
             this.parts = parts;
+            this.changes = changes;
             this.durable = durable;
             this.marker = marker;
         }
@@ -395,7 +398,7 @@ public final class FileMessageStore implements MessageStore {
 
     @Override
     public void appendAtomically(List<io.omnibus.core.store.PartitionBatch> batches,
-                                 io.vertx.core.Promise<long[]> done) {
+                                 List<io.omnibus.core.store.StateChange> states, io.vertx.core.Promise<long[]> done) {
         String refused = refusal();
         if (refused != null) {
             done.fail(new IOException(refused));
@@ -417,7 +420,15 @@ public final class FileMessageStore implements MessageStore {
             done.fail(e);
             return;
         }
-        ByteBuffer marker = Record.encodeGroup(count, now);
+        Change[] changes = new Change[states.size()];
+        for (int i = 0; i < changes.length; i++) {
+            io.omnibus.core.store.StateChange c = states.get(i);
+            byte[] copy = c.value() == null ? null : c.value().clone();
+            changes[i] = new Change(Record.encodeState(StoreState.statePut(c.namespace(), c.key(), copy), now),
+                    () -> applyState(c.namespace(), c.key(), copy));
+            bytes += changes[i].bytes;
+        }
+        ByteBuffer marker = Record.encodeGroup(count + changes.length, now);
         bytes += marker.remaining();
         if (bytes > options.segmentSize()) {
             done.fail(new IOException("a group of " + bytes
@@ -428,7 +439,7 @@ public final class FileMessageStore implements MessageStore {
             done.fail(queueFull());
             return;
         }
-        queue.add(new Group(parts, bytes, durable, marker, done));
+        queue.add(new Group(parts, changes, bytes, durable || changes.length > 0, marker, done));
     }
 
     /** Why no append is taken now, or null. */
@@ -589,7 +600,7 @@ public final class FileMessageStore implements MessageStore {
         int count = 0;
         for (Op op : writes) {
             if (op instanceof Group g) {
-                count++;
+                count += 1 + g.changes.length;
                 for (Append a : g.parts) {
                     count += a.records.length;
                 }
@@ -605,6 +616,10 @@ public final class FileMessageStore implements MessageStore {
                 records[k++] = g.marker;
                 for (Append a : g.parts) {
                     k = place(a, next, records, k);
+                }
+                for (Change c : g.changes) {
+                    Record.seal(c.record, -1);
+                    records[k++] = c.record;
                 }
             } else if (op instanceof Append a) {
                 if (a.marker != null) {
@@ -639,6 +654,7 @@ public final class FileMessageStore implements MessageStore {
                     for (Append a : g.parts) {
                         k = index(a, positions, k, now, touched);
                     }
+                    k += g.changes.length;
                 } else if (op instanceof Append a) {
                     k = index(a, positions, k + (a.marker == null ? 0 : 1), now, touched);
                 } else {
@@ -666,6 +682,10 @@ public final class FileMessageStore implements MessageStore {
         for (Op op : writes) {
             if (op instanceof Change c) {
                 c.apply.run();
+            } else if (op instanceof Group g) {
+                for (Change c : g.changes) {
+                    c.apply.run();
+                }
             }
         }
         if (failure != null && !broken) {
@@ -1030,14 +1050,17 @@ public final class FileMessageStore implements MessageStore {
     @Override
     public Future<Void> putState(String namespace, String key, byte[] value) {
         byte[] copy = value == null ? null : value.clone();
-        return change(StoreState.statePut(namespace, key, copy), () -> {
-            ConcurrentHashMap<String, byte[]> ns = state.states.computeIfAbsent(namespace, n -> new ConcurrentHashMap<>());
-            if (copy == null) {
-                ns.remove(key);
-            } else {
-                ns.put(key, copy);
-            }
-        });
+        return change(StoreState.statePut(namespace, key, copy), () -> applyState(namespace, key, copy));
+    }
+
+    /** Once written: the state as {@link #states} shows it. */
+    private void applyState(String namespace, String key, byte[] value) {
+        ConcurrentHashMap<String, byte[]> ns = state.states.computeIfAbsent(namespace, n -> new ConcurrentHashMap<>());
+        if (value == null) {
+            ns.remove(key);
+        } else {
+            ns.put(key, value);
+        }
     }
 
     @Override

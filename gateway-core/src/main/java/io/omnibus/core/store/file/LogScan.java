@@ -14,8 +14,8 @@ import java.util.Map;
 /**
  * Recovery's read of the commit log from the last checkpoint on: every record's CRC is checked, message records
  * are indexed, state records (subscriptions, cursors, key-value state) applied in log order; a torn tail is found.
- * The records of a group (a marker, then its message records) are indexed only once all of them were read: a group
- * the crash tore is cut whole, from its marker on.
+ * The records of a group (a marker, then its message records and state changes) are indexed and applied only once
+ * all of them were read: a group the crash tore is cut whole, from its marker on.
  */
 final class LogScan {
     private static final Logger LOG = LoggerFactory.getLogger(FileMessageStore.class);
@@ -45,6 +45,7 @@ final class LogScan {
     private long groupStart = -1;
     private int groupLeft;
     private final List<Entry> group = new java.util.ArrayList<>();
+    private final List<ByteBuffer> groupStates = new java.util.ArrayList<>();
 
     /** Indexes every record from {@code from} on and applies state changes; returns where valid data ends. */
     long from(long from, StoreState.Ends ends) throws IOException {
@@ -74,19 +75,25 @@ final class LogScan {
                         pos += length;
                         validEnd = base + pos;
                         if (groupLeft > 0 && --groupLeft == 0) {
-                            endGroup();
+                            endGroup(ends);
                         }
                         continue;
                     }
                     break; // torn tail
                 }
                 byte magic = Record.magic(record);
-                if (magic == Record.MAGIC_STATE) {
+                if (magic == Record.MAGIC_STATE && groupLeft > 0) {
+                    groupStates.add(Record.body(record)); // applied with its group, if the group is whole
+                    if (--groupLeft == 0) {
+                        endGroup(ends);
+                    }
+                } else if (magic == Record.MAGIC_STATE) {
                     state.apply(Record.body(record), ends);
                 } else if (magic == Record.MAGIC_GROUP) {
                     if (groupLeft > 0) {
                         LOG.error("store: a group at {} ends early; its records are dropped", log.describe(groupStart));
                         group.clear();
+                        groupStates.clear();
                     }
                     groupStart = base + pos;
                     groupLeft = Record.groupCount(record);
@@ -96,7 +103,7 @@ final class LogScan {
                     if (groupLeft > 0) {
                         group.add(e);
                         if (--groupLeft == 0) {
-                            endGroup();
+                            endGroup(ends);
                         }
                     } else {
                         index(e);
@@ -117,11 +124,15 @@ final class LogScan {
         return validEnd;
     }
 
-    private void endGroup() throws IOException {
+    private void endGroup(StoreState.Ends ends) throws IOException {
         for (Entry e : group) {
             index(e);
         }
         group.clear();
+        for (ByteBuffer body : groupStates) {
+            state.apply(body, ends);
+        }
+        groupStates.clear();
     }
 
     private void index(Entry e) throws IOException {

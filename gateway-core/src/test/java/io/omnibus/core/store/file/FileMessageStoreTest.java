@@ -211,6 +211,28 @@ class FileMessageStoreTest {
     }
 
     @Test
+    void aStateChangeInAGroupIsKeptWithItsMessagesOrCutWithThem() throws Exception {
+        FileMessageStore s = open();
+        io.vertx.core.Promise<long[]> first = io.vertx.core.Promise.promise();
+        s.appendAtomically(List.of(new PartitionBatch(T, List.of(msg("sensors/t1", "one")))),
+                List.of(new io.omnibus.core.store.StateChange("outcomes", "tx-1", "c".getBytes())), first);
+        await(first.future());
+        io.vertx.core.Promise<long[]> second = io.vertx.core.Promise.promise();
+        s.appendAtomically(List.of(new PartitionBatch(T, List.of(msg("sensors/t1", "two")))),
+                List.of(new io.omnibus.core.store.StateChange("outcomes", "tx-2", "c".getBytes())), second);
+        await(second.future());
+        assertThat(s.states("outcomes")).containsOnlyKeys("tx-1", "tx-2");
+        simulateCrash(s);
+        Path last = lastSegment();
+        try (RandomAccessFile f = new RandomAccessFile(last.toFile(), "rw")) {
+            f.setLength(Files.size(last) - 5); // the second group's state change is torn
+        }
+        FileMessageStore again = open();
+        assertThat(payloads(again, T)).containsExactly("one");
+        assertThat(again.states("outcomes")).containsOnlyKeys("tx-1");
+    }
+
+    @Test
     void aMultiMessageBatchTornByACrashIsCutWhole() throws Exception {
         FileMessageStore s = open();
         await(s.appendAll(T, List.of(msg("sensors/t1", "a0"), msg("sensors/t1", "a1"))));
@@ -238,7 +260,7 @@ class FileMessageStoreTest {
 
     private static long[] awaitGroup(FileMessageStore s, List<PartitionBatch> batches) {
         io.vertx.core.Promise<long[]> done = io.vertx.core.Promise.promise();
-        s.appendAtomically(batches, done);
+        s.appendAtomically(batches, List.of(), done);
         return await(done.future());
     }
 
