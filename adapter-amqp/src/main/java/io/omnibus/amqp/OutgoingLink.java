@@ -50,6 +50,8 @@ final class OutgoingLink implements DeliveryHandler {
     /** What happens to the subscription when the link goes: kept (queue, durable), deleted, or counted down. */
     private Lifetime lifetime = Lifetime.KEEP;
     private boolean presettled;
+    /** A queue receiver's own selector (and no-local), null for none: what it takes of the queue's messages. */
+    private java.util.function.Predicate<io.omnibus.core.spi.Envelope> receiverSelector;
     /** Credit handed to the consumer and not used by a delivery yet. */
     private int granted;
     private boolean draining;
@@ -100,10 +102,19 @@ final class OutgoingLink implements DeliveryHandler {
             boolean topic = Termini.isTopic(caps);
             Termini.Selection selection = Termini.selection(remote.getFilter());
             if (selection.any() && !topic) {
-                conn.refuse(sender, "amqp:not-implemented", "selectors and no-local apply to topic subscriptions; a "
-                        + "queue's receivers share its messages unfiltered");
-                conn.pump();
-                return;
+                // a queue receiver's selector is its own: the queue keeps what it does not select for the others
+                try {
+                    receiverSelector = selection.selector() == null ? null : conn.broker.selector(selection.selector());
+                } catch (BrokerException e) {
+                    conn.refuse(sender, AmqpConnection.condition(e), e.getMessage());
+                    conn.pump();
+                    return;
+                }
+                if (selection.noLocal()) {
+                    java.util.function.Predicate<io.omnibus.core.spi.Envelope> notOwn = e -> !SubscriptionSpec.publisher(
+                            e.origin()).equals(SubscriptionSpec.publisher(conn.origin));
+                    receiverSelector = receiverSelector == null ? notOwn : notOwn.and(receiverSelector);
+                }
             }
             local.setFilter(selection.accepted().isEmpty() ? null : selection.accepted());
             String filter;
@@ -169,7 +180,7 @@ final class OutgoingLink implements DeliveryHandler {
         io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
         attaching = done.future();
         sub.compose(s -> lifetime == Lifetime.DURABLE ? remember(created).map(s) : Future.succeededFuture(s))
-                .compose(s -> s.attach(new ConsumerSpec(conn.origin, this, 0, presettled)))
+                .compose(s -> s.attach(new ConsumerSpec(conn.origin, this, 0, presettled, receiverSelector)))
                 .onComplete(ar -> {
                     attaching = null;
                     if (ar.succeeded()) {

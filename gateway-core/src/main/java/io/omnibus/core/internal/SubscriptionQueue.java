@@ -71,10 +71,12 @@ final class SubscriptionQueue implements Subscription {
 
     private final ArrayDeque<Pending> fresh = new ArrayDeque<>();
     /**
-     * Messages every consumer with credit refused as undeliverable to it: back in line when a consumer that has not
-     * refused them attaches or gets credit.
+     * Messages no consumer with credit takes (each refused it as undeliverable to it, or its selector does not select
+     * it): back in line when a consumer that may take them attaches or gets credit. They count against read-ahead.
      */
     private final List<Pending> parked = new ArrayList<>(0);
+    /** Attached consumers with a selector of their own. */
+    private int selective;
     private final TreeMap<Long, Pending> returned = new TreeMap<>();
     private final DueQueue<Pending> scheduled;
     private final LinkedHashMap<Long, InFlight> inFlight = new LinkedHashMap<>();
@@ -243,10 +245,16 @@ final class SubscriptionQueue implements Subscription {
             ConsumerState c = new ConsumerState(this, spec, caller);
             consumers.add(c);
             consumerCount = consumers.size();
-            for (Pending p : parked) { // a consumer that has not refused them
-                returned.put(p.seq, p);
+            if (spec.selects() != null) {
+                selective++;
             }
-            parked.clear();
+            parked.removeIf(p -> { // a consumer that may take them
+                if (!takes(c, p)) {
+                    return false;
+                }
+                returned.put(p.seq, p);
+                return true;
+            });
             c.credit = spec.initialCredit();
             // the handle reaches the caller before the first delivery does (both are queued on its context)
             promise.complete(c);
@@ -355,7 +363,8 @@ final class SubscriptionQueue implements Subscription {
      */
     private boolean hasReadRoom() {
         return !deleted && (!consumers.isEmpty() || !pullers.isEmpty())
-                && fresh.size() + returned.size() < policy.readAhead() && scheduled.size() < policy.maxPending();
+                && fresh.size() + returned.size() + parked.size() < policy.readAhead()
+                && scheduled.size() < policy.maxPending();
     }
 
     /**
@@ -363,7 +372,7 @@ final class SubscriptionQueue implements Subscription {
      * settlement.
      */
     private void fill() {
-        int room = policy.readAhead() - fresh.size() - returned.size();
+        int room = policy.readAhead() - fresh.size() - returned.size() - parked.size();
         if (room >= Math.max(1, policy.readAhead() / 2) && hasReadRoom() && cursors.canRead()) {
             cursors.read(room, batch -> batch.forEach(this::take), this::dispatch);
         }
@@ -425,10 +434,10 @@ final class SubscriptionQueue implements Subscription {
                 if (p == null) {
                     break;
                 }
-                ConsumerState c = policy.dispatch() == DispatchPolicy.FAIR ? pickFair(p.notHere) : pickRoundRobin(p.notHere);
+                ConsumerState c = policy.dispatch() == DispatchPolicy.FAIR ? pickFair(p) : pickRoundRobin(p);
                 if (c == null) {
-                    if (p.notHere != null && hasPushCredit()) {
-                        pollReady(); // every consumer with credit refused it: it waits aside, the next ones go on
+                    if ((p.notHere != null || selective > 0) && hasPushCredit()) {
+                        pollReady(); // no consumer with credit takes it: it waits aside, the next ones go on
                         parked.add(p);
                         continue;
                     }
@@ -500,12 +509,18 @@ final class SubscriptionQueue implements Subscription {
         return pickRoundRobin(null);
     }
 
-    /** The next consumer in turn with credit, not one of {@code notHere} (may be null). */
-    private ConsumerState pickRoundRobin(Set<ConsumerState> notHere) {
+    /** Whether {@code c} may take {@code p}: it did not refuse it, and its selector (if any) selects it. */
+    private static boolean takes(ConsumerState c, Pending p) {
+        return p == null || (p.notHere == null || !p.notHere.contains(c))
+                && (c.spec.selects() == null || c.spec.selects().test(p.envelope()));
+    }
+
+    /** The next consumer in turn with credit that takes {@code p} (any, for null). */
+    private ConsumerState pickRoundRobin(Pending p) {
         int n = consumers.size();
         for (int i = 0; i < n; i++) {
             ConsumerState c = consumers.get((rr + i) % n);
-            if (c.canPush() && (notHere == null || !notHere.contains(c))) {
+            if (c.canPush() && takes(c, p)) {
                 rr = (rr + i + 1) % n;
                 return c;
             }
@@ -514,14 +529,14 @@ final class SubscriptionQueue implements Subscription {
     }
 
     /** Fewest unacknowledged among those with credit; ties rotate so equals take turns. */
-    private ConsumerState pickFair(Set<ConsumerState> notHere) {
+    private ConsumerState pickFair(Pending p) {
         int n = consumers.size();
         ConsumerState best = null;
         int bestAt = 0;
         for (int i = 0; i < n; i++) {
             int at = (rr + i) % n;
             ConsumerState c = consumers.get(at);
-            if (c.canPush() && (notHere == null || !notHere.contains(c)) && (best == null || c.unacked < best.unacked)) {
+            if (c.canPush() && takes(c, p) && (best == null || c.unacked < best.unacked)) {
                 best = c;
                 bestAt = at;
             }
@@ -672,9 +687,9 @@ final class SubscriptionQueue implements Subscription {
 
     void credit(ConsumerState c, int n) {
         c.credit = (int) Math.min(Integer.MAX_VALUE, (long) c.credit + n);
-        if (!parked.isEmpty()) { // messages set aside for want of a consumer that has not refused them
+        if (!parked.isEmpty()) { // messages set aside for want of a consumer that takes them
             parked.removeIf(p -> {
-                if (p.notHere.contains(c)) {
+                if (!takes(c, p)) {
                     return false;
                 }
                 returned.put(p.seq, p);
@@ -761,6 +776,9 @@ final class SubscriptionQueue implements Subscription {
     void detach(ConsumerState c) {
         if (!consumers.remove(c)) {
             return;
+        }
+        if (c.spec.selects() != null) {
+            selective--;
         }
         consumerCount = consumers.size();
         pullers.removeIf(pr -> {

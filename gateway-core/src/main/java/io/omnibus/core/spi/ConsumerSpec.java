@@ -6,13 +6,26 @@ import java.util.Objects;
  * A consumer to attach: who it is, its handler, the credit it starts with, and whether its
  * deliveries count as acknowledged when sent (at-most-once: MQTT QoS 0, AMQP pre-settled).
  * A {@code null} handler makes a pull-only consumer.
+ *
+ * @param selects what this consumer takes of its subscription's messages (a JMS selector on a queue receiver,
+ *                {@link Broker#selector}); the others stay for the other consumers. Null: everything. Applied under
+ *                round-robin and fair dispatch
  */
-public record ConsumerSpec(Origin owner, DeliveryHandler handler, int initialCredit, boolean autoAck) {
+public record ConsumerSpec(Origin owner, DeliveryHandler handler, int initialCredit, boolean autoAck,
+                           java.util.function.Predicate<Envelope> selects) {
     public ConsumerSpec {
         Objects.requireNonNull(owner, "owner");
         if (initialCredit < 0) {
             throw new IllegalArgumentException("initialCredit must not be negative: " + initialCredit);
         }
+    }
+
+    public ConsumerSpec(Origin owner, DeliveryHandler handler, int initialCredit, boolean autoAck) {
+        this(owner, handler, initialCredit, autoAck, null);
+    }
+
+    public ConsumerSpec withSelector(java.util.function.Predicate<Envelope> selects) {
+        return new ConsumerSpec(owner, handler, initialCredit, autoAck, selects);
     }
 
     public static ConsumerSpec push(Origin owner, int credit, DeliveryHandler handler) {
@@ -24,6 +37,6 @@ public record ConsumerSpec(Origin owner, DeliveryHandler handler, int initialCre
     }
 
     public ConsumerSpec withAutoAck(boolean autoAck) {
-        return new ConsumerSpec(owner, handler, initialCredit, autoAck);
+        return new ConsumerSpec(owner, handler, initialCredit, autoAck, selects);
     }
 }
