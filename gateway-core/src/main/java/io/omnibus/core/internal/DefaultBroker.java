@@ -205,6 +205,7 @@ public final class DefaultBroker implements Broker {
         this.config = config;
         this.metrics = metrics;
         this.shards = shards;
+        this.prepared = new PreparedTransactions(this, store, shards.get(0));
         Gauge.builder("omnibus.subscriptions.backlog", this, b -> b.subscriptions.values().stream()
                 .mapToLong(SubscriptionQueue::backlog).sum())
                 .description("Messages waiting in subscriptions, all subscriptions together").register(metrics.registry());
@@ -230,7 +231,7 @@ public final class DefaultBroker implements Broker {
                 .compose(id -> store.open())
                 .compose(v -> {
                     DefaultBroker broker = new DefaultBroker(vertx, store, config, metrics, List.copyOf(shards));
-                    return broker.recover().map(broker);
+                    return broker.recover().compose(x -> broker.prepared.start()).map(broker);
                 });
     }
 
@@ -266,6 +267,27 @@ public final class DefaultBroker implements Broker {
     }
 
     private final Selectors selectors = new Selectors();
+    private final PreparedTransactions prepared;
+
+    @Override
+    public Future<Void> resolve(String preparedId, boolean commit) {
+        return prepared.resolve(preparedId, commit);
+    }
+
+    @Override
+    public Future<List<io.omnibus.core.spi.PreparedTransaction>> preparedTransactions() {
+        return prepared.list();
+    }
+
+    @Override
+    public Future<List<io.omnibus.core.spi.PreparedTransaction.Staged>> preparedMessages(String preparedId) {
+        return prepared.messages(preparedId);
+    }
+
+    /** The first phase of a two-phase transaction: see {@link PreparedTransactions}. */
+    Future<String> prepare(List<Envelope> messages, List<Integer> partitions, Map<String, String> attributes) {
+        return prepared.prepare(messages, partitions, attributes);
+    }
 
     @Override
     public void addSelectorVocabulary(io.omnibus.core.spi.SelectorVocabulary vocabulary) {

@@ -108,6 +108,21 @@ final class LocalTransaction implements Transaction {
     }
 
     @Override
+    public Future<String> prepare(java.util.Map<String, String> attributes) {
+        if (over) {
+            return Future.failedFuture(new IllegalStateException("the transaction is over"));
+        }
+        if (!acks.isEmpty() || !states.isEmpty()) {
+            return Future.failedFuture(new IllegalStateException("a prepared transaction holds messages only, "
+                    + "not acknowledgements or state changes"));
+        }
+        over = true;
+        List<Envelope> staged = List.copyOf(messages);
+        messages.clear();
+        return broker.prepare(staged, List.copyOf(partitions), java.util.Map.copyOf(attributes));
+    }
+
+    @Override
     public Future<Void> rollback() {
         if (!over) {
             over = true;

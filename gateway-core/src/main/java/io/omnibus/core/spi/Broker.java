@@ -33,6 +33,20 @@ public interface Broker {
     /** Begins a local transaction ({@link Transaction}), confined to the caller's context. */
     Transaction begin();
 
+    /**
+     * Resolves a prepared transaction ({@link Transaction#prepare}): commit publishes its messages atomically with
+     * the outcome, rollback records the outcome. A transaction resolved before keeps its first outcome and this
+     * completes as if it had been resolved now (a late or repeated resolution never publishes twice); an id that
+     * was never prepared (or whose record retention removed) fails with {@code NOT_FOUND}.
+     */
+    Future<Void> resolve(String preparedId, boolean commit);
+
+    /** The prepared transactions not resolved yet, oldest first (after a restart: as recovered). */
+    Future<List<PreparedTransaction>> preparedTransactions();
+
+    /** The messages of a prepared transaction not resolved yet, as they will be published; {@code NOT_FOUND} else. */
+    Future<List<PreparedTransaction.Staged>> preparedMessages(String preparedId);
+
     /** Offset-addressed access to the partition logs (Kafka, RocketMQ). */
     Logs logs();
 

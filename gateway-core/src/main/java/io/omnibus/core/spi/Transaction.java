@@ -46,4 +46,17 @@ public interface Transaction {
 
     /** Drops the staged messages; the acknowledged messages go back as failed attempts. */
     Future<Void> rollback();
+
+    /** Where prepared transactions keep their messages until they are resolved: a log of the gateway's own. */
+    Address PREPARED = Address.of("$tx/prepared");
+
+    /**
+     * The first phase of a two-phase transaction (RocketMQ's transactional messages now, Kafka's later): the staged
+     * messages are made durable in {@link #PREPARED}, invisible to consumers, and the transaction survives restarts
+     * until {@link Broker#resolve} commits it (its messages published atomically, once) or rolls it back, from any
+     * connection. Completes with its id: the offset of its first message in {@link #PREPARED}, in decimal. Staged
+     * acknowledgements and state changes are not part of a prepared transaction (it fails if there are any); the
+     * transaction is over here.
+     */
+    Future<String> prepare(java.util.Map<String, String> attributes);
 }

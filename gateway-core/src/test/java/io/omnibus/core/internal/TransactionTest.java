@@ -90,6 +90,48 @@ class TransactionTest {
     }
 
     @Test
+    void aPreparedTransactionIsInvisibleUntilResolvedSurvivesARestartAndIsCommittedOnce(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        java.util.function.Supplier<TestBroker> open = () -> new TestBroker(Map.of("broker", Map.of("shards", 2)),
+                new io.omnibus.core.store.file.FileMessageStore(
+                        io.omnibus.core.store.file.FileMessageStore.Options.defaults(dir)));
+        String kept;
+        String rolledBack;
+        try (TestBroker first = open.get()) {
+            TestBroker.Recorder r = first.recorder().attach(await(first.broker.subscribe(
+                    io.omnibus.core.spi.SubscriptionSpec.of("all", "pay/#").withDurable(true))), 100);
+            Transaction one = await(r.runOn(() -> Future.succeededFuture(first.broker.begin())));
+            kept = await(r.runOn(() -> one.publish(msg("pay/eu", "p-1"), 0)
+                    .compose(x -> one.publish(msg("pay/us", "p-2")))
+                    .compose(x -> one.prepare(Map.of("group", "shop")))));
+            Transaction two = await(r.runOn(() -> Future.succeededFuture(first.broker.begin())));
+            rolledBack = await(r.runOn(() -> two.publish(msg("pay/eu", "never")).compose(x -> two.prepare(Map.of()))));
+            assertThat(await(first.broker.preparedTransactions())).extracting(io.omnibus.core.spi.PreparedTransaction::id)
+                    .containsExactly(kept, rolledBack);
+            assertThat(await(first.broker.preparedMessages(kept))).extracting(st -> st.envelope().payloadAsString())
+                    .containsExactly("p-1", "p-2");
+            await(first.broker.resolve(rolledBack, false));
+            first.publish("pay/eu", "marker");
+            await().until(() -> r.received.size() == 1);
+            assertThat(r.payloads()).containsExactly("marker"); // nothing of the prepared ones
+        }
+        try (TestBroker second = open.get()) {
+            java.util.List<io.omnibus.core.spi.PreparedTransaction> left = await(second.broker.preparedTransactions());
+            assertThat(left).extracting(io.omnibus.core.spi.PreparedTransaction::id).containsExactly(kept);
+            assertThat(left.get(0).attributes()).containsEntry("group", "shop");
+            TestBroker.Recorder r = second.recorder().attach(second.broker.subscription("all"), 100);
+            await(second.broker.resolve(kept, true));
+            await(second.broker.resolve(kept, true)); // repeated: published once
+            await(second.broker.resolve(rolledBack, true)); // rolled back before: stays rolled back
+            second.publish("pay/eu", "after");
+            await().until(() -> r.received.size() == 3);
+            assertThat(r.payloads()).containsExactlyInAnyOrder("p-1", "p-2", "after");
+            assertThat(await(second.broker.preparedTransactions())).isEmpty();
+            assertThatThrownBy(() -> await(second.broker.resolve("12345", true))).hasMessageContaining("no prepared");
+        }
+    }
+
+    @Test
     void aTransactionRefusesToStageMoreThanItsLimitAndStaysUsable() {
         TestBroker.Recorder all = tb.recorder().attach(tb.subscribe("all", "orders/#"), 100);
         Transaction tx = await(all.runOn(() -> Future.succeededFuture(tb.broker.begin())));
