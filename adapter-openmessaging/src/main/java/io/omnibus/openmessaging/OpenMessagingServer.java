@@ -128,7 +128,6 @@ final class OpenMessagingServer implements ProtocolAdapter {
                     long every = Math.max(1000, Math.min(30_000, config.clientExpiry().toMillis() / 4));
                     sweepTimer = ctx.vertx().setPeriodic(every, t -> {
                         clients.expire(System.currentTimeMillis());
-                        onService(transactions::prune);
                     });
                     return null;
                 });
