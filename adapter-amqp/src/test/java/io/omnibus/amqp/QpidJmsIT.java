@@ -16,8 +16,6 @@ import jakarta.jms.Session;
 import jakarta.jms.TemporaryQueue;
 import jakarta.jms.TextMessage;
 import jakarta.jms.Topic;
-import org.apache.qpid.jms.JmsConnectionFactory;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -30,38 +28,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Qpid JMS, a client we did not write, against the AMQP adapter: queues, topics, durable and shared subscriptions, request/reply. */
 @Timeout(60)
-class QpidJmsIT {
-    private TestGateway gw;
-    private final List<Connection> connections = new ArrayList<>();
-
+class QpidJmsIT extends QpidJmsTestBase {
     private TestGateway start(Map<String, Object> amqp) {
         gw = TestGateway.builder().adapter(new AmqpAdapterFactory(), amqp).start();
         return gw;
-    }
-
-    private Connection connect(String clientId) throws JMSException {
-        JmsConnectionFactory f = new JmsConnectionFactory("amqp://127.0.0.1:" + gw.port("amqp"));
-        Connection c = f.createConnection();
-        if (clientId != null) {
-            c.setClientID(clientId);
-        }
-        c.start();
-        connections.add(c);
-        return c;
-    }
-
-    @AfterEach
-    void stop() {
-        for (Connection c : connections) {
-            try {
-                c.close();
-            } catch (JMSException ignored) {
-                // the test may have closed it, or the gateway went first
-            }
-        }
-        if (gw != null) {
-            gw.close();
-        }
     }
 
     @Test

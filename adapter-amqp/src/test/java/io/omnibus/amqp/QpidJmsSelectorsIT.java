@@ -1,7 +1,6 @@
 package io.omnibus.amqp;
 
 import io.omnibus.core.harness.TestGateway;
-import io.omnibus.core.internal.SubscriptionView;
 import jakarta.jms.Connection;
 import jakarta.jms.JMSException;
 import jakarta.jms.Message;
@@ -10,8 +9,6 @@ import jakarta.jms.MessageProducer;
 import jakarta.jms.Session;
 import jakarta.jms.TextMessage;
 import jakarta.jms.Topic;
-import org.apache.qpid.jms.JmsConnectionFactory;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -25,38 +22,7 @@ import static org.awaitility.Awaitility.await;
 
 /** JMS selectors and no-local with Qpid JMS: each subscriber gets exactly what it selected, nothing else. */
 @Timeout(60)
-class QpidJmsSelectorsIT {
-    private TestGateway gw;
-    private final List<Connection> connections = new ArrayList<>();
-
-    private Connection connect(String clientId) throws JMSException {
-        Connection c = new JmsConnectionFactory("amqp://127.0.0.1:" + gw.port("amqp")).createConnection();
-        if (clientId != null) {
-            c.setClientID(clientId);
-        }
-        c.start();
-        connections.add(c);
-        return c;
-    }
-
-    @AfterEach
-    void stop() {
-        for (Connection c : connections) {
-            try {
-                c.close();
-            } catch (JMSException ignored) {
-                // closed by the test
-            }
-        }
-        if (gw != null) {
-            gw.close();
-        }
-    }
-
-    private SubscriptionView view(String name) {
-        return gw.broker.subscriptionViews().stream().filter(v -> v.name().equals(name)).findFirst().orElseThrow();
-    }
-
+class QpidJmsSelectorsIT extends QpidJmsTestBase {
     private static void send(Session s, MessageProducer p, String text, String type, Integer celsius, String site)
             throws JMSException {
         Message m = s.createTextMessage(text);

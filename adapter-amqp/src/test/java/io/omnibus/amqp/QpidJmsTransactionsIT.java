@@ -9,12 +9,9 @@ import jakarta.jms.MessageProducer;
 import jakarta.jms.Queue;
 import jakarta.jms.Session;
 import jakarta.jms.TextMessage;
-import org.apache.qpid.jms.JmsConnectionFactory;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -26,10 +23,7 @@ import static org.awaitility.Awaitility.await;
  * at rollback, and when the transacted connection dies.
  */
 @Timeout(60)
-class QpidJmsTransactionsIT {
-    private TestGateway gw;
-    private final List<Connection> connections = new ArrayList<>();
-
+class QpidJmsTransactionsIT extends QpidJmsTestBase {
     private void start() {
         gw = TestGateway.builder().brokerConfig(Map.of("subscriptions",
                 List.of(Map.of("name", "*", "redelivery-delay", "10ms"))))
@@ -38,26 +32,7 @@ class QpidJmsTransactionsIT {
 
     private Connection connect() throws JMSException {
         // prefetch 1: what a transacted consumer holds beyond the message it is working on stays small
-        JmsConnectionFactory f = new JmsConnectionFactory("amqp://127.0.0.1:" + gw.port("amqp")
-                + "?jms.prefetchPolicy.all=1");
-        Connection c = f.createConnection();
-        c.start();
-        connections.add(c);
-        return c;
-    }
-
-    @AfterEach
-    void stop() {
-        for (Connection c : connections) {
-            try {
-                c.close();
-            } catch (JMSException ignored) {
-                // closed by the test, or dropped by the gateway
-            }
-        }
-        if (gw != null) {
-            gw.close();
-        }
+        return connect(null, "?jms.prefetchPolicy.all=1");
     }
 
     private static String text(Message m) throws JMSException {
@@ -162,9 +137,5 @@ class QpidJmsTransactionsIT {
         MessageConsumer results = client.createConsumer(client.createQueue("results"));
         client.createProducer(client.createQueue("results")).send(client.createTextMessage("marker"));
         assertThat(text(results.receive(5000))).isEqualTo("marker");
-    }
-
-    private io.omnibus.core.internal.SubscriptionView view(String name) {
-        return gw.broker.subscriptionViews().stream().filter(v -> v.name().equals(name)).findFirst().orElseThrow();
     }
 }

@@ -1,8 +1,10 @@
 package io.omnibus.server;
 
 import jakarta.jms.Connection;
+import jakarta.jms.JMSException;
 import jakarta.jms.Message;
 import jakarta.jms.MessageConsumer;
+import jakarta.jms.MessageProducer;
 import jakarta.jms.Session;
 import jakarta.jms.TextMessage;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -12,6 +14,7 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.qpid.jms.JmsConnectionFactory;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.consumer.MessageSelector;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
@@ -41,7 +44,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * RocketMQ with the other protocols through the shipped configuration, with clients we did not write: an MQTT
  * (Paho v5) publish consumed by a RocketMQ push consumer, and a RocketMQ message received by a Qpid JMS (AMQP)
- * consumer and a kafka-clients consumer, mapped as docs/openmessaging.md says.
+ * consumer and a kafka-clients consumer, mapped as docs/openmessaging.md says; and one selector language for the
+ * JMS and RocketMQ consumers of MQTT and AMQP publishers.
  */
 @Timeout(120)
 class RocketBridgeIT {
@@ -49,6 +53,8 @@ class RocketBridgeIT {
         System.setProperty("rocketmq.client.logUseSlf4j", "true");
         System.setProperty("rocketmq.client.rebalance.waitInterval", "1000");
     }
+
+    private static final String SELECTOR = "level >= 3 AND site LIKE 'north%'";
 
     @TempDir
     Path dir;
@@ -155,5 +161,80 @@ class RocketBridgeIT {
     private static String header(ConsumerRecord<String, String> r, String name) {
         Header h = r.headers().lastHeader(name);
         return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * One selector language for every protocol: MQTT 5 devices (user properties, text) and a Qpid JMS producer (typed
+     * properties) publish to one topic; a Qpid JMS subscriber with a JMS selector and a RocketMQ consumer with the
+     * same expression as a SQL92 filter get the same messages, and only those.
+     */
+    @Test
+    void aJmsSelectorAndARocketMqSql92FilterSelectTheSameMessagesOfMqttAndAmqpPublishers() throws Exception {
+        start();
+        Connection jms = new JmsConnectionFactory("amqp://127.0.0.1:" + gateway.port("amqp")).createConnection();
+        closing.add(jms);
+        jms.setClientID("dashboard");
+        jms.start();
+        Session session = jms.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        MessageConsumer selected = session.createDurableConsumer(session.createTopic("plant/line1"), "north", SELECTOR,
+                false);
+
+        List<String> rocket = new CopyOnWriteArrayList<>();
+        DefaultMQPushConsumer consumer = new DefaultMQPushConsumer("north-alarms");
+        consumer.setNamesrvAddr("127.0.0.1:" + gateway.port("openmessaging"));
+        consumer.setInstanceName(UUID.randomUUID().toString());
+        consumer.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+        consumer.subscribe("plant|line1", MessageSelector.bySql(SELECTOR));
+        consumer.setMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+            msgs.forEach(m -> rocket.add(new String(m.getBody(), StandardCharsets.UTF_8)));
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        consumer.start();
+        closing.add(consumer::shutdown);
+
+        MqttClient device = ShippedGateway.mqtt(gateway, "line1-sensor", closing);
+        Session producerSession = jms.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        MessageProducer amqp = producerSession.createProducer(producerSession.createTopic("plant/line1"));
+        mqtt(device, "mqtt-5-north", "5", "north-1");
+        mqtt(device, "mqtt-2-north", "2", "north-1");
+        mqtt(device, "mqtt-7-south", "7", "south");
+        jms(producerSession, amqp, "jms-4-north", 4, "north-2");
+        jms(producerSession, amqp, "jms-1-north", 1, "north-2");
+        jms(producerSession, amqp, "jms-9-none", 9, null);
+        mqtt(device, "mqtt-3-north-last", "3", "north-9");
+        List<String> expected = List.of("mqtt-5-north", "jms-4-north", "mqtt-3-north-last");
+
+        List<String> got = new ArrayList<>();
+        for (int i = 0; i < expected.size(); i++) {
+            Message m = selected.receive(20_000);
+            assertThat(m).as("JMS message " + (i + 1)).isNotNull();
+            got.add(((TextMessage) m).getText());
+        }
+        assertThat(got).containsExactlyElementsOf(expected);
+        await().until(() -> gateway.broker().subscriptionViews().stream()
+                .filter(v -> v.name().equals("amqp/dashboard/north"))
+                .anyMatch(v -> v.backlog() == 0 && v.delivered() == expected.size()));
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> rocket.contains("mqtt-3-north-last"));
+        assertThat(rocket).containsExactlyInAnyOrderElementsOf(expected);
+    }
+
+    private static void mqtt(MqttClient device, String text, String level, String site) throws Exception {
+        MqttMessage m = new MqttMessage(text.getBytes(StandardCharsets.UTF_8));
+        m.setQos(1);
+        MqttProperties props = new MqttProperties();
+        props.setUserProperties(List.of(new UserProperty("level", level), new UserProperty("site", site)));
+        props.setPayloadFormat(true);
+        m.setProperties(props);
+        device.publish("plant/line1", m);
+    }
+
+    private static void jms(Session s, MessageProducer p, String text, int level, String site) throws JMSException {
+        Message m = s.createTextMessage(text);
+        m.setIntProperty("level", level);
+        if (site != null) {
+            m.setStringProperty("site", site);
+        }
+        p.send(m);
     }
 }

@@ -41,32 +41,18 @@ class TransactionCrashIT {
     @Test
     void aCommittedTransactionIsCompleteAfterACrashAndAnUncommittedOneLeavesNoTrace() throws Exception {
         int amqpPort = GatewayProcess.freePort();
-        Path cfg = GatewayProcess.writeConfig(dir, """
-                admin:
-                  host: 127.0.0.1
-                  port: 0
-                store:
-                  type: file
-                  fsync: group
-                  checkpoint-interval: 10s
-                mqtt:
-                  enabled: false
-                amqp:
-                  enabled: true
-                  port: %d
-                kafka:
-                  enabled: false
-                openmessaging:
-                  enabled: false
-                shutdown:
-                  timeout: 5s
-                """.formatted(amqpPort));
+        // the shipped configuration, with only AMQP on: what a user runs
+        Map<String, String> env = Map.of("OMNIBUS_ADMIN_HOST", "127.0.0.1", "OMNIBUS_ADMIN_PORT", "0",
+                "OMNIBUS_AMQP_HOST", "127.0.0.1", "OMNIBUS_AMQP_PORT", Integer.toString(amqpPort),
+                "OMNIBUS_MQTT_ENABLED", "false", "OMNIBUS_KAFKA_ENABLED", "false",
+                "OMNIBUS_OPENMESSAGING_ENABLED", "false");
+        Path cfg = GatewayProcess.ROOT.resolve("config/gateway.yaml");
         Random random = new Random();
         Set<Integer> committed = ConcurrentHashMap.newKeySet();
         Map<Integer, Integer> seen = new HashMap<>();
         int next = 0;
         for (int round = 0; round <= ROUNDS; round++) {
-            try (GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config", cfg.toString(),
+            try (GatewayProcess gw = GatewayProcess.run(env, "start", "--config", cfg.toString(),
                     "--data-dir", dir.resolve("data").toString())) {
                 gw.awaitReady();
                 JmsConnectionFactory f = new JmsConnectionFactory("amqp://127.0.0.1:" + amqpPort);
