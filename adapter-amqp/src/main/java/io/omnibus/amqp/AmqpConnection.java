@@ -25,7 +25,6 @@ import org.apache.qpid.proton.engine.Event;
 import org.apache.qpid.proton.engine.Link;
 import org.apache.qpid.proton.engine.Receiver;
 import org.apache.qpid.proton.engine.Sasl;
-import org.apache.qpid.proton.engine.SaslListener;
 import org.apache.qpid.proton.engine.Sender;
 import org.apache.qpid.proton.engine.Session;
 import org.apache.qpid.proton.engine.Transport;
@@ -158,7 +157,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         boolean anonymous = server.ctx.authenticator().allowsAnonymous();
         sasl.setMechanisms(anonymous ? new String[]{"PLAIN", "ANONYMOUS"} : new String[]{"PLAIN"});
         sasl.allowSkip(anonymous); // a client may skip SASL only when nobody needs to authenticate
-        sasl.setListener(new SaslServer());
+        sasl.setListener(new SaslServer(this));
         transport.bind(connection);
         tick();
     }
@@ -350,80 +349,21 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
 
     // ---- SASL ---------------------------------------------------------------------------------------------
 
-    /** ANONYMOUS (when no users are configured) and PLAIN against the gateway's users. */
-    private final class SaslServer implements SaslListener {
-        @Override
-        public void onSaslInit(Sasl sasl, Transport t) {
-            String[] mechanisms = sasl.getRemoteMechanisms();
-            String mechanism = mechanisms.length == 0 ? "" : mechanisms[0];
-            byte[] response = new byte[Math.max(0, sasl.pending())];
-            sasl.recv(response, 0, response.length);
-            if (mechanism.equals("ANONYMOUS") && server.ctx.authenticator().allowsAnonymous()) {
-                authenticated = true;
-                sasl.done(Sasl.SaslOutcome.PN_SASL_OK);
-                return;
-            }
-            if (!mechanism.equals("PLAIN")) {
-                refuse(sasl, "mechanism " + mechanism + " is not offered");
-                return;
-            }
-            // PLAIN: [authzid] NUL authcid NUL passwd [RFC 4616]
-            int first = indexOf(response, 0);
-            int second = first < 0 ? -1 : indexOf(response, first + 1);
-            if (second < 0) {
-                refuse(sasl, "malformed PLAIN response");
-                return;
-            }
-            String name = new String(response, first + 1, second - first - 1, StandardCharsets.UTF_8);
-            byte[] password = java.util.Arrays.copyOfRange(response, second + 1, response.length);
-            // hashing takes milliseconds: off the event loop; the outcome is sent from here again
-            server.ctx.vertx().executeBlocking(() -> server.ctx.authenticator().authenticate(name, password), false)
-                    .onComplete(ar -> {
-                        if (closed) {
-                            return;
-                        }
-                        if (ar.succeeded() && ar.result()) {
-                            user = name;
-                            authenticated = true;
-                            sasl.done(Sasl.SaslOutcome.PN_SASL_OK);
-                        } else {
-                            refuse(sasl, "bad username or password for '" + name + "'");
-                        }
-                        pump();
-                    });
-        }
+    /** The SASL exchange succeeded ({@code user} null for ANONYMOUS). */
+    void authenticated(String user) {
+        this.user = user;
+        authenticated = true;
+    }
 
-        private void refuse(Sasl sasl, String why) {
-            AmqpServer.LOG.info("amqp {} from {}: authentication failed: {}", id, channel.remoteAddress(), why);
-            sasl.done(Sasl.SaslOutcome.PN_SASL_AUTH);
-            authFailed = true; // the outcome goes out with the next flush, then the socket closes
-            transport.close_tail(); // and nothing the client pipelined behind its response is read
-        }
+    /** The SASL exchange failed: the outcome goes out with the next flush, then the socket closes. */
+    void authenticationFailed(String why) {
+        AmqpServer.LOG.info("amqp {} from {}: authentication failed: {}", id, channel.remoteAddress(), why);
+        authFailed = true;
+        transport.close_tail(); // and nothing the client pipelined behind its response is read
+    }
 
-        private int indexOf(byte[] b, int from) {
-            for (int i = from; i < b.length; i++) {
-                if (b[i] == 0) {
-                    return i;
-                }
-            }
-            return -1;
-        }
-
-        @Override
-        public void onSaslResponse(Sasl sasl, Transport t) {
-        }
-
-        @Override
-        public void onSaslMechanisms(Sasl sasl, Transport t) {
-        }
-
-        @Override
-        public void onSaslChallenge(Sasl sasl, Transport t) {
-        }
-
-        @Override
-        public void onSaslOutcome(Sasl sasl, Transport t) {
-        }
+    boolean isClosed() {
+        return closed;
     }
 
     // ---- engine events ------------------------------------------------------------------------------------

@@ -113,7 +113,7 @@ final class IncomingLink {
         }
         Message m;
         try {
-            m = AmqpTranslation.decode(bytes, n);
+            m = Sections.decode(bytes, n);
         } catch (RuntimeException e) {
             reject(d, settled, "amqp:decode-error", "the message could not be decoded: " + e.getMessage());
             return;

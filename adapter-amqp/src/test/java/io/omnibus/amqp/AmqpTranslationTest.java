@@ -164,13 +164,13 @@ class AmqpTranslationTest {
         p.setSubject("parts");
         byte[] data = sections(p, new Data(new Binary("one-".getBytes(StandardCharsets.UTF_8))),
                 new Data(new Binary("two".getBytes(StandardCharsets.UTF_8))));
-        Message m = AmqpTranslation.decode(data, data.length);
+        Message m = Sections.decode(data, data.length);
         assertThat(m.getProperties().getSubject()).isEqualTo("parts");
         Envelope e = AmqpTranslation.toEnvelope(m, Address.of("a"), false, AMQP, NOW);
         assertThat(e.payloadAsString()).isEqualTo("one-two");
 
         byte[] seqs = sections(new AmqpSequence(List.of(1, 2)), new AmqpSequence(List.of("three")));
-        Message s = AmqpTranslation.decode(seqs, seqs.length);
+        Message s = Sections.decode(seqs, seqs.length);
         assertThat(((AmqpSequence) s.getBody()).getValue()).containsExactly(1, 2, "three");
         assertThat(AmqpTranslation.toEnvelope(s, Address.of("a"), false, AMQP, NOW).payloadAsString())
                 .isEqualTo("[1,2,\"three\"]");
@@ -180,10 +180,10 @@ class AmqpTranslationTest {
     void sectionsOutOfOrderOrABodyMixingKindsAreRefused() {
         Properties p = new Properties();
         byte[] late = sections(new Data(new Binary(new byte[] {1})), p);
-        assertThatThrownBy(() -> AmqpTranslation.decode(late, late.length))
+        assertThatThrownBy(() -> Sections.decode(late, late.length))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("after the body");
         byte[] mixed = sections(new Data(new Binary(new byte[] {1})), new AmqpValue("x"));
-        assertThatThrownBy(() -> AmqpTranslation.decode(mixed, mixed.length))
+        assertThatThrownBy(() -> Sections.decode(mixed, mixed.length))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("AmqpValue after the body");
     }
 

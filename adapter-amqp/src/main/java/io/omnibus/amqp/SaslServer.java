@@ -1,0 +1,90 @@
+package io.omnibus.amqp;
+
+import org.apache.qpid.proton.engine.Sasl;
+import org.apache.qpid.proton.engine.SaslListener;
+import org.apache.qpid.proton.engine.Transport;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The server side of one connection's SASL exchange: ANONYMOUS (when no users are configured) and PLAIN against the
+ * gateway's users. Runs on the connection's context; a PLAIN password is checked off the event loop.
+ */
+final class SaslServer implements SaslListener {
+    private final AmqpConnection conn;
+
+    SaslServer(AmqpConnection conn) {
+        this.conn = conn;
+    }
+
+    @Override
+    public void onSaslInit(Sasl sasl, Transport t) {
+        String[] mechanisms = sasl.getRemoteMechanisms();
+        String mechanism = mechanisms.length == 0 ? "" : mechanisms[0];
+        byte[] response = new byte[Math.max(0, sasl.pending())];
+        sasl.recv(response, 0, response.length);
+        var ctx = conn.server.ctx;
+        if (mechanism.equals("ANONYMOUS") && ctx.authenticator().allowsAnonymous()) {
+            conn.authenticated(null);
+            sasl.done(Sasl.SaslOutcome.PN_SASL_OK);
+            return;
+        }
+        if (!mechanism.equals("PLAIN")) {
+            refuse(sasl, "mechanism " + mechanism + " is not offered");
+            return;
+        }
+        // PLAIN: [authzid] NUL authcid NUL passwd [RFC 4616]
+        int first = indexOf(response, 0);
+        int second = first < 0 ? -1 : indexOf(response, first + 1);
+        if (second < 0) {
+            refuse(sasl, "malformed PLAIN response");
+            return;
+        }
+        String name = new String(response, first + 1, second - first - 1, StandardCharsets.UTF_8);
+        byte[] password = java.util.Arrays.copyOfRange(response, second + 1, response.length);
+        // hashing takes milliseconds: off the event loop; the outcome is sent from here again
+        ctx.vertx().executeBlocking(() -> ctx.authenticator().authenticate(name, password), false)
+                .onComplete(ar -> {
+                    if (conn.isClosed()) {
+                        return;
+                    }
+                    if (ar.succeeded() && ar.result()) {
+                        conn.authenticated(name);
+                        sasl.done(Sasl.SaslOutcome.PN_SASL_OK);
+                    } else {
+                        refuse(sasl, "bad username or password for '" + name + "'");
+                    }
+                    conn.pump();
+                });
+    }
+
+    private void refuse(Sasl sasl, String why) {
+        sasl.done(Sasl.SaslOutcome.PN_SASL_AUTH);
+        conn.authenticationFailed(why);
+    }
+
+    private static int indexOf(byte[] b, int from) {
+        for (int i = from; i < b.length; i++) {
+            if (b[i] == 0) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    @Override
+    public void onSaslResponse(Sasl sasl, Transport t) {
+    }
+
+    @Override
+    public void onSaslMechanisms(Sasl sasl, Transport t) {
+    }
+
+    @Override
+    public void onSaslChallenge(Sasl sasl, Transport t) {
+    }
+
+    @Override
+    public void onSaslOutcome(Sasl sasl, Transport t) {
+    }
+}
