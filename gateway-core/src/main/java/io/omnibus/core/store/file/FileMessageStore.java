@@ -1,5 +1,6 @@
 package io.omnibus.core.store.file;
 
+
 import io.omnibus.core.spi.Address;
 import io.omnibus.core.spi.Envelope;
 import io.omnibus.core.store.CursorState;
@@ -7,6 +8,11 @@ import io.omnibus.core.store.MessageStore;
 import io.omnibus.core.store.StoredMessage;
 import io.omnibus.core.store.SubscriptionRecord;
 import io.omnibus.core.store.TopicPartition;
+import io.omnibus.core.store.file.WriteOps.Append;
+import io.omnibus.core.store.file.WriteOps.Change;
+import io.omnibus.core.store.file.WriteOps.Control;
+import io.omnibus.core.store.file.WriteOps.Group;
+import io.omnibus.core.store.file.WriteOps.Op;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import org.slf4j.Logger;
@@ -95,91 +101,6 @@ public final class FileMessageStore implements MessageStore {
         public Options withMaxOpenIndexFiles(int n) {
             return new Options(dir, fsync, fsyncInterval, fsyncBytes, segmentSize, indexEntriesPerFile,
                     checkpointInterval, maxQueuedBytes, retention, n);
-        }
-    }
-
-    /** Work for the writer thread. */
-    private abstract static class Op {
-        final int bytes;
-
-        Op(int bytes) {
-            this.bytes = bytes;
-        }
-    }
-
-    /** Records of one partition at consecutive offsets, written (or failed) together; {@code offset} is the first's. */
-    private static final class Append extends Op {
-        final TopicPartition tp;
-        final ByteBuffer[] records;
-        final boolean durable;
-        final Promise<Long> promise = Promise.promise();
-        /** A group marker written before the records when there are several: recovery keeps all or none. */
-        final ByteBuffer marker;
-        long offset;
-
-        Append(TopicPartition tp, ByteBuffer[] records, int bytes, boolean durable, ByteBuffer marker) {
-            super(bytes);
-            this.tp = tp;
-            this.records = records;
-            this.durable = durable;
-            this.marker = marker;
-        }
-    }
-
-    /** Records of several partitions behind one group marker: written, made durable and recovered as one. */
-    private static final class Group extends Op {
-        final Append[] parts;
-        /** State changes written after the records, applied with them. */
-        final Change[] changes;
-        final ByteBuffer marker;
-        final boolean durable;
-        final Promise<long[]> promise;
-
-        Group(Append[] parts, Change[] changes, int bytes, boolean durable, ByteBuffer marker, Promise<long[]> promise) {
-            super(bytes);
-            this.promise = promise;
-            this.parts = parts;
-            this.changes = changes;
-            this.durable = durable;
-            this.marker = marker;
-        }
-    }
-
-    private static final class Change extends Op {
-        final ByteBuffer record;
-        final Promise<Void> promise = Promise.promise();
-        final Runnable apply;
-        /** A subscription's filter: the writer notes where each matching partition ends at this record's place. */
-        final String subscriptionFilter;
-        Map<TopicPartition, CursorState> starts = Map.of();
-
-        Change(ByteBuffer record, Runnable apply) {
-            this(record, apply, null);
-        }
-
-        Change(ByteBuffer record, Runnable apply, String subscriptionFilter) {
-            super(record.remaining());
-            this.record = record;
-            this.apply = apply;
-            this.subscriptionFilter = subscriptionFilter;
-        }
-    }
-
-    private static final class Control extends Op {
-        enum Kind { FLUSH, CHECKPOINT, CLOSE, TRUNCATE, CURSORS }
-
-        final Kind kind;
-        final TopicPartition target; // TRUNCATE only
-        final Promise<Void> promise = Promise.promise();
-
-        Control(Kind kind) {
-            this(kind, null);
-        }
-
-        Control(Kind kind, TopicPartition target) {
-            super(0);
-            this.kind = kind;
-            this.target = target;
         }
     }
 

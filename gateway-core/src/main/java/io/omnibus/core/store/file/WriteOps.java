@@ -1,0 +1,103 @@
+package io.omnibus.core.store.file;
+
+import io.omnibus.core.store.CursorState;
+import io.omnibus.core.store.TopicPartition;
+import io.vertx.core.Promise;
+
+import java.nio.ByteBuffer;
+import java.util.Map;
+
+/**
+ * The work {@link FileMessageStore}'s writer thread takes from its queue: appends (one partition's records, or an
+ * atomic group of several partitions' with state changes), state changes, and controls (flush, checkpoint, close,
+ * truncate, cursor journal). Each carries its records, encoded by the caller, and the promise the writer completes.
+ */
+final class WriteOps {
+    private WriteOps() {
+    }
+
+    /** Work for the writer thread. */
+    abstract static class Op {
+        final int bytes;
+
+        Op(int bytes) {
+            this.bytes = bytes;
+        }
+    }
+
+    /** Records of one partition at consecutive offsets, written (or failed) together; {@code offset} is the first's. */
+    static final class Append extends Op {
+        final TopicPartition tp;
+        final ByteBuffer[] records;
+        final boolean durable;
+        final Promise<Long> promise = Promise.promise();
+        /** A group marker written before the records when there are several: recovery keeps all or none. */
+        final ByteBuffer marker;
+        long offset;
+
+        Append(TopicPartition tp, ByteBuffer[] records, int bytes, boolean durable, ByteBuffer marker) {
+            super(bytes);
+            this.tp = tp;
+            this.records = records;
+            this.durable = durable;
+            this.marker = marker;
+        }
+    }
+
+    /** Records of several partitions behind one group marker: written, made durable and recovered as one. */
+    static final class Group extends Op {
+        final Append[] parts;
+        /** State changes written after the records, applied with them. */
+        final Change[] changes;
+        final ByteBuffer marker;
+        final boolean durable;
+        final Promise<long[]> promise;
+
+        Group(Append[] parts, Change[] changes, int bytes, boolean durable, ByteBuffer marker, Promise<long[]> promise) {
+            super(bytes);
+            this.promise = promise;
+            this.parts = parts;
+            this.changes = changes;
+            this.durable = durable;
+            this.marker = marker;
+        }
+    }
+
+    static final class Change extends Op {
+        final ByteBuffer record;
+        final Promise<Void> promise = Promise.promise();
+        final Runnable apply;
+        /** A subscription's filter: the writer notes where each matching partition ends at this record's place. */
+        final String subscriptionFilter;
+        Map<TopicPartition, CursorState> starts = Map.of();
+
+        Change(ByteBuffer record, Runnable apply) {
+            this(record, apply, null);
+        }
+
+        Change(ByteBuffer record, Runnable apply, String subscriptionFilter) {
+            super(record.remaining());
+            this.record = record;
+            this.apply = apply;
+            this.subscriptionFilter = subscriptionFilter;
+        }
+    }
+
+    static final class Control extends Op {
+        enum Kind { FLUSH, CHECKPOINT, CLOSE, TRUNCATE, CURSORS }
+
+        final Kind kind;
+        final TopicPartition target; // TRUNCATE only
+        final Promise<Void> promise = Promise.promise();
+
+        Control(Kind kind) {
+            this(kind, null);
+        }
+
+        Control(Kind kind, TopicPartition target) {
+            super(0);
+            this.kind = kind;
+            this.target = target;
+        }
+    }
+}
