@@ -102,10 +102,34 @@ final class Selectors {
                 break;
         }
         List<Header> headers = e.headers(id);
-        if (headers.isEmpty() || !headers.get(0).isText()) {
-            return null;
+        if (!headers.isEmpty()) {
+            return headers.get(0).isText() ? guess(headers.get(0).stringValue()) : null;
         }
-        return guess(headers.get(0).stringValue());
+        return field(e, id.replace('_', '-'));
+    }
+
+    /**
+     * The envelope's fields by the names docs/translation.md gives them ({@code content-type}, or {@code content_type}
+     * where the selector grammar allows no hyphen), for names no header has.
+     */
+    private static Object field(Envelope e, String name) {
+        return switch (name) {
+            case "address" -> e.address().name();
+            case "message-id" -> e.messageId();
+            case "key" -> e.hasKey() ? text(e.key()) : null;
+            case "payload-utf8" -> e.payloadUtf8();
+            case "content-type" -> e.contentType();
+            case "correlation" -> text(e.correlation());
+            case "reply-to" -> e.replyTo();
+            case "created-at" -> e.createdAt() > 0 ? e.createdAt() : null;
+            case "expires-at" -> e.expiresAt() > 0 ? e.expiresAt() : null;
+            case "deliver-at" -> e.deliverAt() > 0 ? e.deliverAt() : null;
+            case "priority" -> e.priority();
+            case "durable" -> e.durable();
+            case "retain" -> e.retain();
+            case "delivery-count" -> e.deliveryCount();
+            default -> null;
+        };
     }
 
     /** Text read as a boolean or a number where it is one, else kept as text. */

@@ -8,7 +8,9 @@ package io.omnibus.core.spi;
  * core's: the JMS header fields ({@code JMSMessageID}, {@code JMSCorrelationID}, {@code JMSPriority},
  * {@code JMSDeliveryMode}, {@code JMSTimestamp}, {@code JMSExpiration}, {@code JMSXGroupID}) from the envelope,
  * then headers by name, their text read as a boolean or number where it is one (protocols whose properties are
- * text, MQTT user properties and RocketMQ properties, compare as numbers that way).
+ * text, MQTT user properties and RocketMQ properties, compare as numbers that way), then the envelope's fields by
+ * the translation table's names ({@code address}, {@code content_type} or, with Artemis's {@code hyphenated_props:}
+ * prefix, {@code content-type}, ...).
  *
  * <p>Values are {@link String}, {@link Boolean}, or {@link Number} ({@code Integer}, {@code Long}, {@code Float},
  * {@code Double}...). Called on subscription contexts for every message a selector looks at: no blocking.

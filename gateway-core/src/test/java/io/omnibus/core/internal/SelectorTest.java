@@ -50,7 +50,10 @@ class SelectorTest {
                     "site IS NULL", new boolean[] {false, true, false},
                     "JMSPriority > 4 AND JMSXGroupID = 'dev-1' AND JMSDeliveryMode = 'PERSISTENT'",
                     new boolean[] {true, true, true},
-                    "NOT (JMSType = 'temperature' OR temp < 50)", new boolean[] {false, false, true});
+                    "NOT (JMSType = 'temperature' OR temp < 50)", new boolean[] {false, false, true},
+                    "address = 'sensors/a' AND key = 'dev-1' AND content_type IS NULL", new boolean[] {true, true, true},
+                    "hyphenated_props: priority = 7 AND content-type IS NULL AND type = 'humidity'",
+                    new boolean[] {false, false, true});
             cases.forEach((selector, expected) -> {
                 Predicate<Envelope> p = tb.broker.selector(selector);
                 assertThat(new boolean[] {p.test(hot), p.test(cold), p.test(other)}).as(selector).isEqualTo(expected);
