@@ -180,7 +180,11 @@ final class OutgoingLink implements DeliveryHandler {
         io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
         attaching = done.future();
         sub.compose(s -> lifetime == Lifetime.DURABLE ? remember(created).map(s) : Future.succeededFuture(s))
-                .compose(s -> s.attach(new ConsumerSpec(conn.origin, this, 0, presettled, receiverSelector)))
+                .compose(s -> receiverSelector != null && (s.policy() == io.omnibus.core.spi.DispatchPolicy.KEY_ORDERED
+                        || s.policy() == io.omnibus.core.spi.DispatchPolicy.PULL)
+                        ? Future.failedFuture(new BrokerException(BrokerException.Reason.INVALID_SELECTOR, "the queue '"
+                        + s.name() + "' is " + s.policy().configName() + ": its receivers cannot have selectors of their own"))
+                        : s.attach(new ConsumerSpec(conn.origin, this, 0, presettled, receiverSelector)))
                 .onComplete(ar -> {
                     attaching = null;
                     if (ar.succeeded()) {

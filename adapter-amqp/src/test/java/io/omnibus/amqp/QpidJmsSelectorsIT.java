@@ -159,11 +159,14 @@ class QpidJmsSelectorsIT extends QpidJmsTestBase {
     }
 
     @Test
-    void aBadSelectorIsRefusedAndTheConnectionGoesOn() throws Exception {
-        gw = TestGateway.builder().adapter(new AmqpAdapterFactory(), Map.of()).start();
+    void aBadSelectorOrOneOnAKeyOrderedQueueIsRefusedAndTheConnectionGoesOn() throws Exception {
+        gw = TestGateway.builder().brokerConfig(Map.of("addresses", List.of(Map.of("match", "ordered",
+                "dispatch", "key-ordered")))).adapter(new AmqpAdapterFactory(), Map.of()).start();
         Session s = connect(null).createSession(false, Session.AUTO_ACKNOWLEDGE);
         assertThatThrownBy(() -> s.createConsumer(s.createTopic("t"), "celsius >")).isInstanceOf(JMSException.class);
         assertThatThrownBy(() -> s.createConsumer(s.createQueue("q"), "celsius >")).isInstanceOf(JMSException.class);
+        assertThatThrownBy(() -> s.createConsumer(s.createQueue("ordered"), "celsius > 1"))
+                .isInstanceOf(JMSException.class).hasMessageContaining("key-ordered");
         MessageConsumer fine = s.createConsumer(s.createTopic("t"), "celsius > 1");
         Message m = s.createTextMessage("ok");
         m.setIntProperty("celsius", 2);

@@ -28,8 +28,8 @@ import java.util.TreeMap;
 /**
  * Two-phase transactions of the core ({@link Transaction#prepare}). A prepared transaction's messages are one atomic
  * append to {@link Transaction#PREPARED}, each carrying where it goes; the first also its count, time and
- * attributes. A durable cursor ({@value #CURSOR}) on that log stays at the oldest unresolved one, so retention keeps
- * them. Resolving writes the outcome in {@value #OUTCOMES} (id to {@code c} or {@code r}): a commit in the same atomic
+ * attributes. A durable cursor ({@value #CURSOR}, made with the first prepared transaction) on that log stays at the
+ * oldest unresolved one, so retention keeps them. Resolving writes the outcome in {@value #OUTCOMES} (id to {@code c} or {@code r}): a commit in the same atomic
  * append as the released messages, so after a crash a transaction is either committed whole or still prepared, and
  * a resolution repeated after its outcome is written publishes nothing. Recovery reads the prepared log from its
  * start and keeps those without an outcome; outcomes go once retention removed their messages.
@@ -55,6 +55,8 @@ final class PreparedTransactions {
     private final TreeMap<Long, PreparedTransaction> open = new TreeMap<>();
     private final Map<Long, Future<Void>> resolving = new HashMap<>();
     private int preparing;
+    /** The cursor exists: made before the first prepared transaction's append, so retention keeps it from there. */
+    private boolean cursorMade;
 
     PreparedTransactions(DefaultBroker broker, MessageStore store, Context ctx) {
         this.broker = broker;
@@ -65,7 +67,10 @@ final class PreparedTransactions {
     /** After the broker's recovery: the cursor, and the prepared transactions without an outcome. */
     Future<Void> start() {
         Promise<Void> done = Promise.promise();
-        Contexts.run(ctx, () -> recover(store.startOffset(LOG_PARTITION), done));
+        Contexts.run(ctx, () -> {
+            cursorMade = broker.subscription(CURSOR) != null;
+            recover(store.startOffset(LOG_PARTITION), done);
+        });
         return done.future().compose(v -> onCtx(this::moveCursor));
     }
 
@@ -135,10 +140,13 @@ final class PreparedTransactions {
         Promise<String> promise = Promise.promise();
         Contexts.run(ctx, () -> {
             preparing++; // the cursor does not pass the end while an append may land there
-            broker.partitionCount(Transaction.PREPARED, 1, true)
+            Future<Void> cursor = cursorMade ? Future.succeededFuture()
+                    : broker.commitPosition(CURSOR, Transaction.PREPARED, 0, store.endOffset(LOG_PARTITION));
+            cursor.compose(x -> broker.partitionCount(Transaction.PREPARED, 1, true))
                     .compose(n -> broker.publish(held, 0))
                     .onComplete(ar -> ctx.runOnContext(v -> {
                         preparing--;
+                        cursorMade |= cursor.succeeded();
                         if (ar.succeeded()) {
                             long id = ar.result().offset();
                             open.put(id, view(id, held.get(0)));
@@ -224,6 +232,9 @@ final class PreparedTransactions {
 
     /** On ctx: the cursor at the oldest open transaction (or the log's end when none is open or being prepared). */
     private Future<Void> moveCursor() {
+        if (!cursorMade) {
+            return Future.succeededFuture(); // nothing was ever prepared
+        }
         long next = !open.isEmpty() ? open.firstKey() : preparing > 0 ? -1 : store.endOffset(LOG_PARTITION);
         if (next < 0) {
             return Future.succeededFuture();
