@@ -15,13 +15,15 @@ import java.util.List;
  *
  * @param shards number of broker contexts that own topics and subscriptions; 0 means one per event-loop thread
  * @param maxTransactionSize the payload bytes one transaction may stage before it commits ({@code max-transaction-size})
+ * @param maxStagedBytes     the payload bytes all open transactions together may stage ({@code max-staged-bytes})
  */
 public record BrokerConfig(boolean autoCreateTopics, long maxMessageSize, int shards, DeliveryPolicy defaults,
-                           List<AddressRule> addresses, List<SubscriptionRule> subscriptions, long maxTransactionSize) {
+                           List<AddressRule> addresses, List<SubscriptionRule> subscriptions, long maxTransactionSize,
+                           long maxStagedBytes) {
 
     public static final BrokerConfig DEFAULT = new BrokerConfig(true, 1024 * 1024, 0, DeliveryPolicy.DEFAULT,
             List.of(new AddressRule(TopicFilter.of("$dlq/#"), null, true, null, null, PolicyRule.NONE)), List.of(),
-            64L * 1024 * 1024);
+            64L * 1024 * 1024, 512L * 1024 * 1024);
 
     /**
      * Reads {@code broker}, {@code addresses} and {@code subscriptions} from the root section.
@@ -29,7 +31,7 @@ public record BrokerConfig(boolean autoCreateTopics, long maxMessageSize, int sh
     public static BrokerConfig read(ConfigSection root) {
         ConfigSection b = root.section("broker");
         b.requireOnly(java.util.Set.of("auto-create-topics", "max-message-size", "shards", "defaults",
-                "max-transaction-size"));
+                "max-transaction-size", "max-staged-bytes"));
         ConfigSection d = b.section("defaults");
         d.requireOnly(PolicyRule.KEYS);
         DeliveryPolicy defaults = PolicyRule.read(d).over(DeliveryPolicy.DEFAULT);
@@ -44,7 +46,8 @@ public record BrokerConfig(boolean autoCreateTopics, long maxMessageSize, int sh
                 defaults,
                 List.copyOf(addresses),
                 root.sections("subscriptions").stream().map(SubscriptionRule::read).toList(),
-                b.getSize("max-transaction-size", DEFAULT.maxTransactionSize(), 1, 1L << 40));
+                b.getSize("max-transaction-size", DEFAULT.maxTransactionSize(), 1, 1L << 40),
+                b.getSize("max-staged-bytes", DEFAULT.maxStagedBytes(), 1, 1L << 40));
     }
 
     public AddressRule addressRule(Address address) {

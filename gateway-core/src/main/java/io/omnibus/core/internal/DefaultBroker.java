@@ -309,6 +309,21 @@ public final class DefaultBroker implements Broker {
         return selects == null ? notOwn : notOwn.and(selects);
     }
 
+    /** Payload bytes open transactions stage in memory, all together (broker.max-staged-bytes). */
+    private final java.util.concurrent.atomic.AtomicLong staged = new java.util.concurrent.atomic.AtomicLong();
+
+    boolean reserveStaged(long bytes) {
+        if (staged.addAndGet(bytes) > config.maxStagedBytes()) {
+            staged.addAndGet(-bytes);
+            return false;
+        }
+        return true;
+    }
+
+    void releaseStaged(long bytes) {
+        staged.addAndGet(-bytes);
+    }
+
     @Override
     public io.omnibus.core.spi.Transaction begin() {
         return new LocalTransaction(this);

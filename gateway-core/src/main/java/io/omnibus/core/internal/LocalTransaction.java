@@ -12,7 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A {@link Transaction}: staged messages in memory (bounded by {@code broker.max-transaction-size}), committed with
+ * A {@link Transaction}: staged messages in memory (bounded by {@code broker.max-transaction-size} each and
+ * {@code broker.max-staged-bytes} for all open transactions together), committed with
  * one atomic append ({@link DefaultBroker#publishAtomically}); staged acknowledgements applied after it.
  */
 final class LocalTransaction implements Transaction {
@@ -51,6 +52,10 @@ final class LocalTransaction implements Transaction {
             return Future.failedFuture(new BrokerException(Reason.STORE_FAILURE, "the transaction would stage more than "
                     + "broker.max-transaction-size (" + limit + " bytes)"));
         }
+        if (!broker.reserveStaged(envelope.payloadSize())) {
+            return Future.failedFuture(new BrokerException(Reason.STORE_FAILURE, "open transactions hold "
+                    + "broker.max-staged-bytes (" + broker.config().maxStagedBytes() + " bytes) already"));
+        }
         bytes += envelope.payloadSize();
         messages.add(envelope);
         partitions.add(partition);
@@ -88,6 +93,7 @@ final class LocalTransaction implements Transaction {
         int[] at = partitions.stream().mapToInt(Integer::intValue).toArray();
         messages.clear();
         return broker.publishAtomically(staged, at, List.copyOf(states)).transform(ar -> {
+            releaseStaged();
             if (ar.failed()) {
                 undoAcks();
                 return Future.failedFuture(ar.cause());
@@ -119,7 +125,8 @@ final class LocalTransaction implements Transaction {
         over = true;
         List<Envelope> staged = List.copyOf(messages);
         messages.clear();
-        return broker.prepare(staged, List.copyOf(partitions), java.util.Map.copyOf(attributes));
+        return broker.prepare(staged, List.copyOf(partitions), java.util.Map.copyOf(attributes))
+                .onComplete(ar -> releaseStaged());
     }
 
     @Override
@@ -128,9 +135,16 @@ final class LocalTransaction implements Transaction {
             over = true;
             messages.clear();
             states.clear();
+            releaseStaged();
             undoAcks();
         }
         return Future.succeededFuture();
+    }
+
+    /** The staged bytes no longer held in memory: they count no more against broker.max-staged-bytes. */
+    private void releaseStaged() {
+        broker.releaseStaged(bytes);
+        bytes = 0;
     }
 
     private void undoAcks() {

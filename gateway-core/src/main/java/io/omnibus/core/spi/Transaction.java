@@ -18,7 +18,8 @@ import io.vertx.core.Future;
 public interface Transaction {
     /**
      * Stages a message. Fails at once, leaving the transaction usable, when the message could never be published
-     * (over {@code broker.max-message-size}, or past {@code broker.max-transaction-size} staged in all).
+     * (over {@code broker.max-message-size}, past {@code broker.max-transaction-size} staged in this transaction, or
+     * past {@code broker.max-staged-bytes} staged by all open transactions together).
      */
     Future<Void> publish(Envelope envelope);
 

@@ -22,7 +22,7 @@ import static org.awaitility.Awaitility.await;
 @Timeout(30)
 class TransactionTest {
     private final TestBroker tb = new TestBroker(Map.of(
-            "broker", Map.of("shards", 3, "max-transaction-size", 100),
+            "broker", Map.of("shards", 3, "max-transaction-size", 100, "max-staged-bytes", 150),
             "addresses", List.of(Map.of("match", "orders/#", "partitions", 3)),
             "subscriptions", List.of(Map.of("name", "work", "redelivery-delay", "10ms"))));
 
@@ -132,13 +132,20 @@ class TransactionTest {
     }
 
     @Test
-    void aTransactionRefusesToStageMoreThanItsLimitAndStaysUsable() {
+    void transactionsRefuseToStageMoreThanTheirLimitsAndStayUsable() {
         TestBroker.Recorder all = tb.recorder().attach(tb.subscribe("all", "orders/#"), 100);
         Transaction tx = await(all.runOn(() -> Future.succeededFuture(tb.broker.begin())));
         await(all.runOn(() -> tx.publish(msg("orders/eu", "x".repeat(60)))));
         assertThatThrownBy(() -> await(all.runOn(() -> tx.publish(msg("orders/eu", "y".repeat(60))))))
                 .hasRootCauseInstanceOf(BrokerException.class).hasMessageContaining("broker.max-transaction-size");
+        Transaction other = await(all.runOn(() -> Future.succeededFuture(tb.broker.begin())));
+        await(all.runOn(() -> other.publish(msg("orders/eu", "z".repeat(80)))));
+        Transaction third = await(all.runOn(() -> Future.succeededFuture(tb.broker.begin())));
+        assertThatThrownBy(() -> await(all.runOn(() -> third.publish(msg("orders/eu", "w".repeat(20))))))
+                .hasMessageContaining("broker.max-staged-bytes"); // 60 + 80 staged of 150, in two transactions
         await(all.runOn(tx::commit));
+        await(all.runOn(other::rollback));
+        await(all.runOn(() -> third.publish(msg("orders/eu", "w".repeat(20))))); // room again
         await().until(() -> all.received.size() == 1);
         assertThat(all.received.get(0).envelope().payloadAsString()).hasSize(60);
     }
