@@ -391,20 +391,22 @@ public final class DefaultBroker implements Broker {
     }
 
     /**
-     * Publishes messages of any addresses as one (a transaction's commit), with changes to adapters' key-value state:
+     * Publishes messages of any addresses as one (a transaction's commit), with changes to adapters' key-value state
+     * and durable subscriptions' cursors (the transaction's acknowledgements):
      * each message to {@code partitions[i]}, or where its topic chooses when that is negative (or the array null); all
      * stored with the state changes or none, also across a crash, and routed once all are stored. Completes with
      * their results in order.
      */
     public Future<List<PublishResult>> publishAtomically(List<Envelope> envelopes, int[] partitions,
-                                                         List<io.omnibus.core.store.StateChange> states) {
+                                                         List<io.omnibus.core.store.StateChange> states,
+                                                         List<io.omnibus.core.store.CursorChange> cursors) {
         Context caller = Vertx.currentContext();
         if (envelopes.isEmpty()) {
-            if (states.isEmpty()) {
+            if (states.isEmpty() && cursors.isEmpty()) {
                 return Future.succeededFuture(List.of());
             }
             Promise<long[]> written = Promise.promise();
-            store.appendAtomically(List.of(), states, written);
+            store.appendAtomically(List.of(), states, cursors, written);
             return Contexts.on(caller, written.future().map(x -> List.of()));
         }
         for (Envelope envelope : envelopes) {
@@ -493,7 +495,7 @@ public final class DefaultBroker implements Broker {
                     promise.complete(results);
                 });
             });
-            store.appendAtomically(batches, states, stored);
+            store.appendAtomically(batches, states, cursors, stored);
         }));
         return Contexts.on(caller, promise.future());
     }

@@ -10,6 +10,7 @@ import io.vertx.core.Future;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A {@link Transaction}: staged messages in memory (bounded by {@code broker.max-transaction-size} each and
@@ -92,7 +93,8 @@ final class LocalTransaction implements Transaction {
         List<Envelope> staged = List.copyOf(messages);
         int[] at = partitions.stream().mapToInt(Integer::intValue).toArray();
         messages.clear();
-        return broker.publishAtomically(staged, at, List.copyOf(states)).transform(ar -> {
+        List<io.omnibus.core.store.StateChange> changes = List.copyOf(states);
+        return prospectiveAcks().compose(cursors -> broker.publishAtomically(staged, at, changes, cursors)).transform(ar -> {
             releaseStaged();
             if (ar.failed()) {
                 undoAcks();
@@ -139,6 +141,32 @@ final class LocalTransaction implements Transaction {
             undoAcks();
         }
         return Future.succeededFuture();
+    }
+
+    /**
+     * The cursor states of the staged acknowledgements, to be written in the commit's atomic group: after a crash the
+     * consumed messages are consumed exactly when the published ones are there. They are applied in memory (and so
+     * delivered to nobody else) only once the group is stored.
+     */
+    private Future<List<io.omnibus.core.store.CursorChange>> prospectiveAcks() {
+        Map<SubscriptionQueue, List<Long>> tags = new java.util.LinkedHashMap<>();
+        for (Ack a : acks) {
+            if (a.consumer() instanceof ConsumerState c) {
+                tags.computeIfAbsent(c.queue, q -> new ArrayList<>()).add(a.delivery().tag());
+            }
+        }
+        if (tags.isEmpty()) {
+            return Future.succeededFuture(List.of());
+        }
+        List<Future<List<io.omnibus.core.store.CursorChange>>> each = new ArrayList<>();
+        tags.forEach((q, t) -> each.add(q.prospectiveAcks(t)));
+        return Future.all(each).map(all -> {
+            List<io.omnibus.core.store.CursorChange> out = new ArrayList<>();
+            for (Future<List<io.omnibus.core.store.CursorChange>> f : each) {
+                out.addAll(f.result());
+            }
+            return out;
+        });
     }
 
     /** The staged bytes no longer held in memory: they count no more against broker.max-staged-bytes. */

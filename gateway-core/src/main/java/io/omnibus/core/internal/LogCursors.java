@@ -315,6 +315,22 @@ final class LogCursors {
         behind.clear();
     }
 
+    /**
+     * The state a partition's cursor would have with {@code offsets} acknowledged too, without acknowledging them:
+     * what a transaction's commit writes in its atomic group. Null when the partition has no cursor.
+     */
+    CursorState prospective(TopicPartition tp, List<Long> offsets) {
+        PartitionCursor pc = partitions.get(tp);
+        if (pc == null) {
+            return null;
+        }
+        SubscriptionCursor copy = SubscriptionCursor.from(pc.acks.snapshot());
+        for (long offset : offsets) {
+            copy.ack(offset);
+        }
+        return copy.snapshot();
+    }
+
     private void persist(PartitionCursor pc) {
         if (durable && !cleared) {
             store.saveCursor(subscription, pc.tp, pc.acks.snapshot());

@@ -178,7 +178,7 @@ final class PreparedTransactions {
                     : staged(id).compose(staged -> broker.publishAtomically(
                             staged.stream().map(PreparedTransaction.Staged::envelope).toList(),
                             staged.stream().mapToInt(PreparedTransaction.Staged::partition).toArray(),
-                            List.of(outcome))).mapEmpty();
+                            List.of(outcome), List.of())).mapEmpty();
             Promise<Void> done = Promise.promise();
             resolving.put(id, done.future());
             f.onComplete(ar -> ctx.runOnContext(v -> {

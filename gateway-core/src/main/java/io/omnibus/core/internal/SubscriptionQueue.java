@@ -196,6 +196,33 @@ final class SubscriptionQueue implements Subscription {
         });
     }
 
+    /**
+     * The cursor states acknowledging the deliveries {@code tags} would leave, without acknowledging them: a
+     * transaction's commit writes them with its messages. Empty for a subscription that is not durable.
+     */
+    Future<List<io.omnibus.core.store.CursorChange>> prospectiveAcks(List<Long> tags) {
+        Context caller = Vertx.currentContext();
+        Promise<List<io.omnibus.core.store.CursorChange>> promise = Promise.promise();
+        Contexts.run(ctx, () -> {
+            Map<TopicPartition, List<Long>> offsets = new LinkedHashMap<>();
+            for (long tag : tags) {
+                InFlight f = inFlight.get(tag);
+                if (f != null && durable) {
+                    offsets.computeIfAbsent(f.pending().msg.partition(), k -> new ArrayList<>()).add(f.pending().msg.offset());
+                }
+            }
+            List<io.omnibus.core.store.CursorChange> out = new ArrayList<>(offsets.size());
+            offsets.forEach((tp, list) -> {
+                CursorState state = cursors.prospective(tp, list);
+                if (state != null) {
+                    out.add(new io.omnibus.core.store.CursorChange(name, tp, state));
+                }
+            });
+            promise.complete(out);
+        });
+        return Contexts.on(caller, promise.future());
+    }
+
     /** Messages offered and not yet enqueued (on their way to ctx): part of the backlog for {@code overflow: block}. */
     private final java.util.concurrent.atomic.AtomicInteger incoming = new java.util.concurrent.atomic.AtomicInteger();
 

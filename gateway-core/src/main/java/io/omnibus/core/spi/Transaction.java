@@ -8,10 +8,11 @@ import io.vertx.core.Future;
  * it take effect at commit, and at rollback their messages go back as failed attempts (delivered again with their
  * delivery count raised, dead-lettered past the subscription's maximum).
  *
- * <p>Staged messages are held in memory until the commit, which stores all of them as one atomic append: after a
- * crash a committed transaction's messages are all there, an uncommitted one left no trace. The acknowledgements
- * are applied once the messages are stored; they become durable as every acknowledgement does (the store's fsync
- * policy), so a crash in that window delivers the consumed messages again: at least once, never lost.
+ * <p>Staged messages are held in memory until the commit, which stores all of them as one atomic append together
+ * with the cursor states its acknowledgements leave on durable subscriptions: after a crash a committed
+ * transaction's messages are all there and the messages it consumed stay consumed; an uncommitted one left no
+ * trace. The acknowledgements are applied in memory (so the messages are delivered to nobody else) once the append
+ * is stored.
  *
  * <p>Confined to the context that began it: call it from there. After commit or rollback it is over.
  */

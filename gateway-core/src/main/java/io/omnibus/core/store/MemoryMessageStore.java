@@ -98,7 +98,7 @@ public final class MemoryMessageStore implements MessageStore {
     }
 
     @Override
-    public void appendAtomically(List<PartitionBatch> batches, List<StateChange> changes,
+    public void appendAtomically(List<PartitionBatch> batches, List<StateChange> changes, List<CursorChange> cursors,
                                  io.vertx.core.Promise<long[]> done) {
         if (!open) {
             done.fail(new IllegalStateException("store is closed"));
@@ -110,6 +110,9 @@ public final class MemoryMessageStore implements MessageStore {
         }
         for (StateChange c : changes) {
             putState(c.namespace(), c.key(), c.value());
+        }
+        for (CursorChange c : cursors) {
+            saveCursor(c.subscription(), c.partition(), c.state());
         }
         done.complete(offsets);
     }

@@ -39,13 +39,15 @@ public interface MessageStore {
     Future<Long> appendAll(TopicPartition partition, List<io.omnibus.core.spi.Envelope> envelopes);
 
     /**
-     * Appends to several partitions as one (a transaction's commit), with changes to key-value state: each batch at
-     * consecutive offsets of its partition; after a crash all of them and the state changes are there or none.
+     * Appends to several partitions as one (a transaction's commit), with changes to key-value state and to durable
+     * subscriptions' cursors (the transaction's acknowledgements): each batch at consecutive offsets of its partition;
+     * after a crash all of them and the changes are there or none.
      * {@code done} gets each batch's first offset, in the
      * order given. The caller attaches its listeners before the call: they run on the store's thread in append
      * order, so the messages can be handed on from there without racing later appends to the same partitions.
      */
-    void appendAtomically(List<PartitionBatch> batches, List<StateChange> states, io.vertx.core.Promise<long[]> done);
+    void appendAtomically(List<PartitionBatch> batches, List<StateChange> states, List<CursorChange> cursors,
+                          io.vertx.core.Promise<long[]> done);
 
     /** Reads up to {@code max} messages from {@code fromOffset} (or from the first one kept, if later). */
     Future<List<StoredMessage>> read(TopicPartition partition, long fromOffset, int max);

@@ -77,8 +77,9 @@ class AppendOrderTest {
 
         @Override
         public void appendAtomically(List<io.omnibus.core.store.PartitionBatch> batches,
-                                     List<io.omnibus.core.store.StateChange> states, io.vertx.core.Promise<long[]> done) {
-            delegate.appendAtomically(batches, states, done);
+                                     List<io.omnibus.core.store.StateChange> states,
+                                     List<io.omnibus.core.store.CursorChange> cursors, io.vertx.core.Promise<long[]> done) {
+            delegate.appendAtomically(batches, states, cursors, done);
         }
 
         @Override

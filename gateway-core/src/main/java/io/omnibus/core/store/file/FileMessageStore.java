@@ -319,7 +319,8 @@ public final class FileMessageStore implements MessageStore {
 
     @Override
     public void appendAtomically(List<io.omnibus.core.store.PartitionBatch> batches,
-                                 List<io.omnibus.core.store.StateChange> states, io.vertx.core.Promise<long[]> done) {
+                                 List<io.omnibus.core.store.StateChange> states,
+                                 List<io.omnibus.core.store.CursorChange> cursors, io.vertx.core.Promise<long[]> done) {
         String refused = refusal();
         if (refused != null) {
             done.fail(new IOException(refused));
@@ -341,13 +342,21 @@ public final class FileMessageStore implements MessageStore {
             done.fail(e);
             return;
         }
-        Change[] changes = new Change[states.size()];
-        for (int i = 0; i < changes.length; i++) {
-            io.omnibus.core.store.StateChange c = states.get(i);
+        List<Change> made = new ArrayList<>(states.size() + cursors.size());
+        for (io.omnibus.core.store.StateChange c : states) {
             byte[] copy = c.value() == null ? null : c.value().clone();
-            changes[i] = new Change(Record.encodeState(StoreState.statePut(c.namespace(), c.key(), copy), now),
-                    () -> applyState(c.namespace(), c.key(), copy));
-            bytes += changes[i].bytes;
+            made.add(new Change(Record.encodeState(StoreState.statePut(c.namespace(), c.key(), copy), now),
+                    () -> applyState(c.namespace(), c.key(), copy)));
+        }
+        for (io.omnibus.core.store.CursorChange c : cursors) {
+            if (state.subscriptions.containsKey(c.subscription())) { // a durable subscription's
+                made.add(new Change(Record.encodeState(StoreState.cursorPut(c.subscription(), c.partition(), c.state()),
+                        now), () -> applyCursor(c.subscription(), c.partition(), c.state())));
+            }
+        }
+        Change[] changes = made.toArray(Change[]::new);
+        for (Change c : changes) {
+            bytes += c.bytes;
         }
         ByteBuffer marker = Record.encodeGroup(count + changes.length, now);
         bytes += marker.remaining();
@@ -952,15 +961,18 @@ public final class FileMessageStore implements MessageStore {
             CursorState c = dirtyCursors.remove(k);
             if (c != null) {
                 out.add(new Change(Record.encodeState(StoreState.cursorPut(k.subscription(), k.tp(), c),
-                        System.currentTimeMillis()), () -> {
-                    StoreState.Durable d = state.subscriptions.get(k.subscription());
-                    if (d != null) {
-                        d.cursors().put(k.tp(), c);
-                    }
-                }));
+                        System.currentTimeMillis()), () -> applyCursor(k.subscription(), k.tp(), c)));
             }
         }
         return out;
+    }
+
+    /** Once written: the cursor as the next checkpoint keeps it. */
+    private void applyCursor(String subscription, TopicPartition tp, CursorState c) {
+        StoreState.Durable d = state.subscriptions.get(subscription);
+        if (d != null) {
+            d.cursors().put(tp, c);
+        }
     }
 
     @Override

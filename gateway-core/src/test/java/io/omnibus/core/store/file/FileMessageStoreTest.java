@@ -215,11 +215,11 @@ class FileMessageStoreTest {
         FileMessageStore s = open();
         io.vertx.core.Promise<long[]> first = io.vertx.core.Promise.promise();
         s.appendAtomically(List.of(new PartitionBatch(T, List.of(msg("sensors/t1", "one")))),
-                List.of(new io.omnibus.core.store.StateChange("outcomes", "tx-1", "c".getBytes())), first);
+                List.of(new io.omnibus.core.store.StateChange("outcomes", "tx-1", "c".getBytes())), List.of(), first);
         await(first.future());
         io.vertx.core.Promise<long[]> second = io.vertx.core.Promise.promise();
         s.appendAtomically(List.of(new PartitionBatch(T, List.of(msg("sensors/t1", "two")))),
-                List.of(new io.omnibus.core.store.StateChange("outcomes", "tx-2", "c".getBytes())), second);
+                List.of(new io.omnibus.core.store.StateChange("outcomes", "tx-2", "c".getBytes())), List.of(), second);
         await(second.future());
         assertThat(s.states("outcomes")).containsOnlyKeys("tx-1", "tx-2");
         simulateCrash(s);
@@ -260,7 +260,7 @@ class FileMessageStoreTest {
 
     private static long[] awaitGroup(FileMessageStore s, List<PartitionBatch> batches) {
         io.vertx.core.Promise<long[]> done = io.vertx.core.Promise.promise();
-        s.appendAtomically(batches, List.of(), done);
+        s.appendAtomically(batches, List.of(), List.of(), done);
         return await(done.future());
     }
 
