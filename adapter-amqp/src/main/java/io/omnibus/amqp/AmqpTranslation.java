@@ -634,7 +634,7 @@ final class AmqpTranslation {
         if (found.isEmpty() || !found.get(0).isText()) {
             return null;
         }
-        String type = jsonHeader(e, PROPERTY_TYPES).getString(identifier);
+        String type = propertyTypes(e).getString(identifier);
         Object v = typed(found.get(0), type);
         if (v instanceof org.apache.qpid.proton.amqp.UnsignedByte
                 || v instanceof org.apache.qpid.proton.amqp.UnsignedShort
@@ -646,6 +646,18 @@ final class AmqpTranslation {
             return d.getTime();
         }
         return v instanceof Number || v instanceof Boolean || v instanceof String ? v : v == null ? null : v.toString();
+    }
+
+    /** The last envelope a selector asked about on this thread, and its property types: parsed once per message. */
+    private static final ThreadLocal<Object[]> LAST_TYPES = ThreadLocal.withInitial(() -> new Object[2]);
+
+    private static JsonObject propertyTypes(Envelope e) {
+        Object[] last = LAST_TYPES.get();
+        if (last[0] != e) {
+            last[0] = e;
+            last[1] = jsonHeader(e, PROPERTY_TYPES);
+        }
+        return (JsonObject) last[1];
     }
 
     private static JsonObject jsonHeader(Envelope e, String name) {

@@ -336,10 +336,16 @@ final class OutgoingLink implements DeliveryHandler {
             consumer.release(d);
         } else if (state instanceof Modified mod) {
             // delivery-failed counts an attempt (redelivered with backoff, dead-lettered past the maximum);
-            // undeliverable-here keeps it from this link's consumer [AMQP 3.4.5]
+            // undeliverable-here keeps it from this link's consumer [AMQP 3.4.5] (Qpid JMS sends both for a message
+            // past its client-side redelivery limit)
+            boolean notHere = Boolean.TRUE.equals(mod.getUndeliverableHere());
             if (Boolean.TRUE.equals(mod.getDeliveryFailed())) {
-                consumer.nack(d);
-            } else if (Boolean.TRUE.equals(mod.getUndeliverableHere())) {
+                if (notHere) {
+                    consumer.nackNotHere(d);
+                } else {
+                    consumer.nack(d);
+                }
+            } else if (notHere) {
                 consumer.releaseNotHere(d);
             } else {
                 consumer.release(d);

@@ -140,6 +140,24 @@ class ProtonIT {
             c.send(s, text(null, "for anyone"), false); // r2's credit is used: r1 gets it, its first since
             ProtonClient.Received next = c.receive(r1, 5_000);
             assertThat(((AmqpValue) next.message().getBody()).getValue()).isEqualTo("for anyone");
+
+            // delivery-failed with undeliverable-here (Qpid JMS past its redelivery limit): an attempt counted, and
+            // the message goes to another link
+            next.delivery().disposition(Accepted.getInstance());
+            next.delivery().settle();
+            c.send(s, text(null, "poison for r1"), false);
+            r1.flow(1);
+            ProtonClient.Received poison = c.receive(r1, 5_000);
+            Modified failedHere = new Modified();
+            failedHere.setDeliveryFailed(true);
+            failedHere.setUndeliverableHere(true);
+            poison.delivery().disposition(failedHere);
+            poison.delivery().settle();
+            r1.flow(1);
+            r2.flow(1);
+            ProtonClient.Received elsewhere = c.receive(r2, 5_000);
+            assertThat(((AmqpValue) elsewhere.message().getBody()).getValue()).isEqualTo("poison for r1");
+            assertThat(elsewhere.message().getHeader().getDeliveryCount().longValue()).isEqualTo(1);
         }
     }
 

@@ -17,8 +17,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Predicate;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 /**
  * Pulls and consumer offsets. A pull reads the address's partition log from the client's offset (RocketMQ
@@ -141,7 +141,7 @@ final class Consuming {
         return Future.succeededFuture(cmd.reply(ResponseCode.SUCCESS, null));
     }
 
-    private Future<RemotingCommand> read(RemotingCommand cmd, Queue q, long offset, int max, Predicate<Envelope> tags,
+    private Future<RemotingCommand> read(RemotingCommand cmd, Queue q, long offset, int max, Predicate<Envelope> filter,
                                          long deadline) {
         long start = logs.startOffset(q.address(), q.id());
         long end = logs.endOffset(q.address(), q.id());
@@ -155,7 +155,7 @@ final class Consuming {
                 return Future.succeededFuture(pullReply(cmd, ResponseCode.PULL_NOT_FOUND, offset, start, end));
             }
             return logs.awaitAppend(q.address(), q.id(), offset, Duration.ofMillis(wait))
-                    .compose(arrived -> read(cmd, q, offset, max, tags, arrived ? deadline : 0));
+                    .compose(arrived -> read(cmd, q, offset, max, filter, arrived ? deadline : 0));
         }
         return logs.read(q.address(), q.id(), offset, max).map(entries -> {
             long now = System.currentTimeMillis();
@@ -168,7 +168,7 @@ final class Consuming {
                     break;
                 }
                 next = entry.offset() + 1;
-                if (e.isExpired(now) || !matches(tags, e)) {
+                if (e.isExpired(now) || !matches(filter, e)) {
                     continue;
                 }
                 server.losses.delivered(e, "rocketmq");

@@ -101,7 +101,12 @@ final class ConsumerState implements Consumer {
 
     @Override
     public void nack(Delivery delivery) {
-        Contexts.run(queue.ctx, () -> queue.nack(delivery.tag()));
+        Contexts.run(queue.ctx, () -> queue.nack(delivery.tag(), false));
+    }
+
+    @Override
+    public void nackNotHere(Delivery delivery) {
+        Contexts.run(queue.ctx, () -> queue.nack(delivery.tag(), true));
     }
 
     @Override

@@ -143,10 +143,13 @@ public final class DefaultBroker implements Broker {
             int routed = 0;
             long first = offset;
             Map<SubscriptionQueue, List<StoredMessage>> runs = new java.util.LinkedHashMap<>();
+            boolean held = tp.address().equals(io.omnibus.core.spi.Transaction.PREPARED);
             for (Envelope e : batch) {
                 messages++;
                 bytes += e.payloadSize();
-                metrics.messageIn(e.origin().protocol(), e);
+                if (!held) { // a prepared transaction's messages count once, when it commits
+                    metrics.messageIn(e.origin().protocol(), e);
+                }
                 routed = route(new StoredMessage(tp, offset++, e), full, runs);
             }
             runs.forEach(SubscriptionQueue::offer);

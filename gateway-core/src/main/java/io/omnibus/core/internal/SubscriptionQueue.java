@@ -671,14 +671,26 @@ final class SubscriptionQueue implements Subscription {
     }
 
     /** A failed attempt: the message comes back after backoff, or is dead-lettered past the maximum. */
-    void nack(long tag) {
+    void nack(long tag, boolean notHere) {
         InFlight f = inFlight.remove(tag);
         if (f != null) {
             f.consumer().unacked--;
             keyOutstandingDone(f);
+            if (notHere) {
+                notHere(f);
+            }
             failed(f.pending(), true, "nack");
             dispatch();
         }
+    }
+
+    /** The consumer of {@code f} is not to be offered its message again (round-robin and fair dispatch). */
+    private static void notHere(InFlight f) {
+        Pending p = f.pending();
+        if (p.notHere == null) {
+            p.notHere = new HashSet<>(2);
+        }
+        p.notHere.add(f.consumer());
     }
 
     /**
@@ -691,11 +703,7 @@ final class SubscriptionQueue implements Subscription {
             f.consumer().unacked--;
             keyOutstandingDone(f);
             if (notHere) {
-                Pending p = f.pending();
-                if (p.notHere == null) {
-                    p.notHere = new HashSet<>(2);
-                }
-                p.notHere.add(f.consumer());
+                notHere(f);
             }
             giveBack(f.pending(), 0);
             dispatch();

@@ -34,6 +34,9 @@ public interface Consumer {
      */
     void releaseNotHere(Delivery delivery);
 
+    /** A failed attempt, as {@link #nack}, and the message is not to be delivered to this consumer again. */
+    void nackNotHere(Delivery delivery);
+
     void reject(Delivery delivery, String reason);
 
     /**
