@@ -111,8 +111,7 @@ final class OutgoingLink implements DeliveryHandler {
                     return;
                 }
                 if (selection.noLocal()) {
-                    java.util.function.Predicate<io.omnibus.core.spi.Envelope> notOwn = e -> !SubscriptionSpec.publisher(
-                            e.origin()).equals(SubscriptionSpec.publisher(conn.origin));
+                    var notOwn = SubscriptionSpec.notFrom(SubscriptionSpec.publisher(conn.origin));
                     receiverSelector = receiverSelector == null ? notOwn : notOwn.and(receiverSelector);
                 }
             }
@@ -180,11 +179,7 @@ final class OutgoingLink implements DeliveryHandler {
         io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
         attaching = done.future();
         sub.compose(s -> lifetime == Lifetime.DURABLE ? remember(created).map(s) : Future.succeededFuture(s))
-                .compose(s -> receiverSelector != null && (s.policy() == io.omnibus.core.spi.DispatchPolicy.KEY_ORDERED
-                        || s.policy() == io.omnibus.core.spi.DispatchPolicy.PULL)
-                        ? Future.failedFuture(new BrokerException(BrokerException.Reason.INVALID_SELECTOR, "the queue '"
-                        + s.name() + "' is " + s.policy().configName() + ": its receivers cannot have selectors of their own"))
-                        : s.attach(new ConsumerSpec(conn.origin, this, 0, presettled, receiverSelector)))
+                .compose(s -> s.attach(new ConsumerSpec(conn.origin, this, 0, presettled, receiverSelector)))
                 .onComplete(ar -> {
                     attaching = null;
                     if (ar.succeeded()) {

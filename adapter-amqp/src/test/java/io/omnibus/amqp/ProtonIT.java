@@ -145,19 +145,25 @@ class ProtonIT {
             // the message goes to another link
             next.delivery().disposition(Accepted.getInstance());
             next.delivery().settle();
+            r1.flow(1); // r1 alone has credit: the poison is r1's
             c.send(s, text(null, "poison for r1"), false);
-            r1.flow(1);
             ProtonClient.Received poison = c.receive(r1, 5_000);
+            assertThat(((AmqpValue) poison.message().getBody()).getValue()).isEqualTo("poison for r1");
             Modified failedHere = new Modified();
             failedHere.setDeliveryFailed(true);
             failedHere.setUndeliverableHere(true);
             poison.delivery().disposition(failedHere);
             poison.delivery().settle();
-            r1.flow(1);
+            r1.flow(1); // r1 has credit again, alone: the poison, redelivered after its backoff, is not offered to it
             r2.flow(1);
             ProtonClient.Received elsewhere = c.receive(r2, 5_000);
             assertThat(((AmqpValue) elsewhere.message().getBody()).getValue()).isEqualTo("poison for r1");
             assertThat(elsewhere.message().getHeader().getDeliveryCount().longValue()).isEqualTo(1);
+            elsewhere.delivery().disposition(Accepted.getInstance());
+            elsewhere.delivery().settle();
+            c.send(s, text(null, "after the poison"), false); // r2's credit is used: r1's first since is this one
+            ProtonClient.Received afterPoison = c.receive(r1, 5_000);
+            assertThat(((AmqpValue) afterPoison.message().getBody()).getValue()).isEqualTo("after the poison");
         }
     }
 

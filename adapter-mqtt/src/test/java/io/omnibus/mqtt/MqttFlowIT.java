@@ -546,33 +546,27 @@ class MqttFlowIT {
     @Test
     void aTopicAliasOfZeroEndsTheConnectionWithTopicAliasInvalid() throws Exception {
         gw = new TestGateway();
-        try (RawMqtt raw = new RawMqtt(gw.port)) {
-            raw.send(RawMqtt.connect5("zero", MqttProperties.NO_PROPERTIES));
-            raw.read(1);
-            MqttProperties alias = new MqttProperties();
-            alias.add(new MqttProperties.IntegerProperty(MqttProperties.TOPIC_ALIAS, 0));
-            raw.send(MqttMessageBuilders.publish().topicName("t").properties(alias).qos(MqttQoS.AT_MOST_ONCE)
-                    .payload(io.netty.buffer.Unpooled.wrappedBuffer("x".getBytes())).build());
-            List<MqttMessage> last = raw.readUntilClosed();
-            assertThat(last).hasSize(1); // [MQTT-3.3.2-8] DISCONNECT 0x94, then the connection is closed
-            assertThat(last.get(0).fixedHeader().messageType()).isEqualTo(io.netty.handler.codec.mqtt.MqttMessageType.DISCONNECT);
-            assertThat(((io.netty.handler.codec.mqtt.MqttReasonCodeAndPropertiesVariableHeader) last.get(0).variableHeader())
-                    .reasonCode()).isEqualTo((byte) 0x94);
-        }
+        assertTopicAliasEndsTheConnection("zero", 0); // [MQTT-3.3.2-8]
     }
 
     @Test
     void aTopicAliasAboveTheMaximumEndsTheConnectionWithTopicAliasInvalid() throws Exception {
         gw = new TestGateway(java.util.Map.of("topic-alias-maximum", 5), null);
+        assertTopicAliasEndsTheConnection("above", 6); // [MQTT-3.3.2-9]
+    }
+
+    /** A PUBLISH with topic alias {@code alias} gets DISCONNECT 0x94 (Topic Alias invalid), then the socket closes. */
+    private void assertTopicAliasEndsTheConnection(String clientId, int alias) throws Exception {
         try (RawMqtt raw = new RawMqtt(gw.port)) {
-            raw.send(RawMqtt.connect5("above", MqttProperties.NO_PROPERTIES));
+            raw.send(RawMqtt.connect5(clientId, MqttProperties.NO_PROPERTIES));
             raw.read(1);
-            MqttProperties alias = new MqttProperties();
-            alias.add(new MqttProperties.IntegerProperty(MqttProperties.TOPIC_ALIAS, 6));
-            raw.send(MqttMessageBuilders.publish().topicName("t").properties(alias).qos(MqttQoS.AT_MOST_ONCE)
+            MqttProperties props = new MqttProperties();
+            props.add(new MqttProperties.IntegerProperty(MqttProperties.TOPIC_ALIAS, alias));
+            raw.send(MqttMessageBuilders.publish().topicName("t").properties(props).qos(MqttQoS.AT_MOST_ONCE)
                     .payload(io.netty.buffer.Unpooled.wrappedBuffer("x".getBytes())).build());
             List<MqttMessage> last = raw.readUntilClosed();
-            assertThat(last).hasSize(1); // [MQTT-3.3.2-9] DISCONNECT 0x94
+            assertThat(last).hasSize(1);
+            assertThat(last.get(0).fixedHeader().messageType()).isEqualTo(io.netty.handler.codec.mqtt.MqttMessageType.DISCONNECT);
             assertThat(((MqttReasonCodeAndPropertiesVariableHeader) last.get(0).variableHeader()).reasonCode())
                     .isEqualTo((byte) 0x94);
         }

@@ -308,7 +308,7 @@ public final class DefaultBroker implements Broker {
         if (noLocal == null) {
             return selects;
         }
-        java.util.function.Predicate<Envelope> notOwn = e -> !noLocal.equals(SubscriptionSpec.publisher(e.origin()));
+        java.util.function.Predicate<Envelope> notOwn = SubscriptionSpec.notFrom(noLocal);
         return selects == null ? notOwn : notOwn.and(selects);
     }
 
@@ -485,15 +485,15 @@ public final class DefaultBroker implements Broker {
                         promise.fail(all.cause());
                         return;
                     }
-                    Map<Partition, long[]> next = new java.util.HashMap<>();
+                    Map<Partition, Long> next = new java.util.HashMap<>(); // each partition's next offset
                     for (int i = 0; i < order.size(); i++) {
-                        next.put(order.get(i), new long[] {routed.get(i).result().offset()});
+                        next.put(order.get(i), routed.get(i).result().offset());
                     }
                     List<PublishResult> results = new ArrayList<>(n);
                     for (Partition p : placed) {
-                        PublishResult first = routed.get(order.indexOf(p)).result();
-                        results.add(new PublishResult(p.tp.address(), p.tp.partition(), next.get(p)[0]++,
-                                first.subscriptions()));
+                        long offset = next.merge(p, 1L, Long::sum) - 1;
+                        results.add(new PublishResult(p.tp.address(), p.tp.partition(), offset,
+                                routed.get(order.indexOf(p)).result().subscriptions()));
                     }
                     promise.complete(results);
                 });

@@ -54,6 +54,10 @@ final class PreparedTransactions {
     // confined to ctx
     private final TreeMap<Long, PreparedTransaction> open = new TreeMap<>();
     private final Map<Long, Future<Void>> resolving = new HashMap<>();
+    /** The ids with an outcome (as in {@value #OUTCOMES}, read once at start): asked per resolution, not copied. */
+    private final java.util.TreeSet<Long> resolved = new java.util.TreeSet<>();
+    /** The prepared log's start when outcomes were last pruned: they are pruned again once retention moved it. */
+    private long prunedAt = -1;
     private int preparing;
     /** The cursor exists: made before the first prepared transaction's append, so retention keeps it from there. */
     private boolean cursorMade;
@@ -69,6 +73,7 @@ final class PreparedTransactions {
         Promise<Void> done = Promise.promise();
         Contexts.run(ctx, () -> {
             cursorMade = broker.subscription(CURSOR) != null;
+            store.states(OUTCOMES).keySet().forEach(id -> resolved.add(parse(id)));
             recover(store.startOffset(LOG_PARTITION), done);
         });
         return done.future().compose(v -> onCtx(this::moveCursor));
@@ -86,12 +91,11 @@ final class PreparedTransactions {
                 done.fail(ar.cause());
                 return;
             }
-            Map<String, byte[]> outcomes = store.states(OUTCOMES);
             long next = from + 1;
             for (StoredMessage m : ar.result()) {
                 Envelope e = m.envelope();
                 next = m.offset() + 1;
-                if (e.header(COUNT) != null && !outcomes.containsKey(Long.toString(m.offset()))) {
+                if (e.header(COUNT) != null && !resolved.contains(m.offset())) {
                     open.put(m.offset(), view(m.offset(), e));
                 }
             }
@@ -110,14 +114,16 @@ final class PreparedTransactions {
                 Integer.parseInt(first.header(COUNT)));
     }
 
-    /** Outcomes of transactions whose messages retention removed are forgotten. */
+    /** Outcomes of transactions whose messages retention removed are forgotten (when it moved the log's start). */
     private void pruneOutcomes() {
         long start = store.startOffset(LOG_PARTITION);
-        store.states(OUTCOMES).keySet().forEach(id -> {
-            if (parse(id) < start) {
-                store.putState(OUTCOMES, id, null);
-            }
-        });
+        if (start == prunedAt) {
+            return;
+        }
+        prunedAt = start;
+        java.util.SortedSet<Long> gone = resolved.headSet(start);
+        gone.forEach(id -> store.putState(OUTCOMES, Long.toString(id), null));
+        gone.clear();
     }
 
     Future<String> prepare(List<Envelope> messages, List<Integer> partitions, Map<String, String> attributes) {
@@ -162,7 +168,7 @@ final class PreparedTransactions {
     Future<Void> resolve(String preparedId, boolean commit) {
         return onCtx(() -> {
             long id = parse(preparedId);
-            if (store.states(OUTCOMES).containsKey(preparedId)) {
+            if (resolved.contains(id)) {
                 return Future.succeededFuture(); // resolved before: its first outcome stands
             }
             Future<Void> running = resolving.get(id);
@@ -185,6 +191,8 @@ final class PreparedTransactions {
                 resolving.remove(id);
                 if (ar.succeeded()) {
                     open.remove(id);
+                    resolved.add(id);
+                    pruneOutcomes();
                     moveCursor();
                 } else {
                     LOG.warn("prepared transaction {}: {} failed: {}", preparedId, commit ? "commit" : "rollback",

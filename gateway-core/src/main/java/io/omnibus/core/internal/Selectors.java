@@ -11,7 +11,6 @@ import org.apache.activemq.artemis.selector.filter.Filterable;
 import org.apache.activemq.artemis.selector.impl.SelectorParser;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
@@ -149,6 +148,7 @@ final class Selectors {
         return s;
     }
 
+    /** Bytes as text when they are UTF-8; else null (NULL to the selector: binary compares as nothing). */
     private static String text(ByteBuffer b) {
         if (b == null) {
             return null;
@@ -156,6 +156,6 @@ final class Selectors {
         ByteBuffer d = b.duplicate();
         byte[] bytes = new byte[d.remaining()];
         d.get(bytes);
-        return new String(bytes, StandardCharsets.UTF_8);
+        return io.omnibus.core.spi.NameMapping.utf8(bytes);
     }
 }

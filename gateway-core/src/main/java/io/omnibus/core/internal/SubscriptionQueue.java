@@ -269,19 +269,21 @@ final class SubscriptionQueue implements Subscription {
                         "subscription '" + name + "' was deleted"));
                 return;
             }
+            if (spec.selects() != null && (policy.dispatch() == DispatchPolicy.KEY_ORDERED
+                    || policy.dispatch() == DispatchPolicy.PULL)) {
+                // those dispatch policies hand messages out without asking consumers: a selector would be ignored
+                promise.fail(new io.omnibus.core.spi.BrokerException(
+                        io.omnibus.core.spi.BrokerException.Reason.INVALID_SELECTOR, "subscription '" + name + "' is "
+                        + policy.dispatch().configName() + ": its consumers cannot have selectors of their own"));
+                return;
+            }
             ConsumerState c = new ConsumerState(this, spec, caller);
             consumers.add(c);
             consumerCount = consumers.size();
             if (spec.selects() != null) {
                 selective++;
             }
-            parked.removeIf(p -> { // a consumer that may take them
-                if (!takes(c, p)) {
-                    return false;
-                }
-                returned.put(p.seq, p);
-                return true;
-            });
+            unpark(c);
             c.credit = spec.initialCredit();
             // the handle reaches the caller before the first delivery does (both are queued on its context)
             promise.complete(c);
@@ -536,6 +538,19 @@ final class SubscriptionQueue implements Subscription {
         return pickRoundRobin(null);
     }
 
+    /** Messages set aside for want of a consumer that takes them go back in line when {@code c} takes them. */
+    private void unpark(ConsumerState c) {
+        if (!parked.isEmpty()) {
+            parked.removeIf(p -> {
+                if (!takes(c, p)) {
+                    return false;
+                }
+                returned.put(p.seq, p);
+                return true;
+            });
+        }
+    }
+
     /** Whether {@code c} may take {@code p}: it did not refuse it, and its selector (if any) selects it. */
     private static boolean takes(ConsumerState c, Pending p) {
         return p == null || (p.notHere == null || !p.notHere.contains(c))
@@ -722,15 +737,7 @@ final class SubscriptionQueue implements Subscription {
 
     void credit(ConsumerState c, int n) {
         c.credit = (int) Math.min(Integer.MAX_VALUE, (long) c.credit + n);
-        if (!parked.isEmpty()) { // messages set aside for want of a consumer that takes them
-            parked.removeIf(p -> {
-                if (!takes(c, p)) {
-                    return false;
-                }
-                returned.put(p.seq, p);
-                return true;
-            });
-        }
+        unpark(c);
         dispatch();
     }
 

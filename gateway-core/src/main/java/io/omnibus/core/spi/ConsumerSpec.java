@@ -8,8 +8,8 @@ import java.util.Objects;
  * A {@code null} handler makes a pull-only consumer.
  *
  * @param selects what this consumer takes of its subscription's messages (a JMS selector on a queue receiver,
- *                {@link Broker#selector}); the others stay for the other consumers. Null: everything. Applied under
- *                round-robin and fair dispatch
+ *                {@link Broker#selector}); the others stay for the other consumers. Null: everything. Round-robin and
+ *                fair dispatch only: attaching one to a key-ordered or pull subscription fails (INVALID_SELECTOR)
  */
 public record ConsumerSpec(Origin owner, DeliveryHandler handler, int initialCredit, boolean autoAck,
                            java.util.function.Predicate<Envelope> selects) {

@@ -39,6 +39,11 @@ public record SubscriptionSpec(String name, TopicFilter filter, boolean durable,
         return origin.protocol() + "/" + origin.clientId();
     }
 
+    /** No-local: the messages not published by {@code publisher} (a {@link #publisher} key). */
+    public static java.util.function.Predicate<Envelope> notFrom(String publisher) {
+        return e -> !publisher.equals(publisher(e.origin()));
+    }
+
     public static SubscriptionSpec of(String name, String filter) {
         return new SubscriptionSpec(name, TopicFilter.of(filter), false, null);
     }
