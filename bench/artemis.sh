@@ -6,9 +6,9 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 MQTT_PORT="${1:-21893}"; AMQP_PORT="${2:-25682}"; DIR="${3:-/tmp/bench-artemis}"
-DIST="$HERE/artemis/target/dist"
+DIST="$HERE/../testing/artemis/target/dist"
 if [[ ! -d "$DIST" ]]; then
-  mvn -B -q -f "$HERE/artemis/pom.xml" dependency:unpack-dependencies -DexcludeTransitive=true -DoutputDirectory="$DIST" >&2
+  mvn -B -q -f "$HERE/../testing/artemis/pom.xml" package >&2
 fi
 HOME_DIR="$(ls -d "$DIST"/apache-artemis-*)"
 rm -rf "$DIR"

@@ -6,9 +6,9 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PORT="${1:-29192}"
 DIR="${2:-/tmp/bench-kafka}"
-LIB="$HERE/kafka-broker/target/lib"
+LIB="$HERE/../testing/kafka-broker/target/lib"
 if [[ ! -d "$LIB" ]]; then
-  mvn -B -q -f "$HERE/kafka-broker/pom.xml" dependency:copy-dependencies -DoutputDirectory="$LIB" >&2
+  mvn -B -q -f "$HERE/../testing/kafka-broker/pom.xml" package >&2
 fi
 rm -rf "$DIR" && mkdir -p "$DIR"
 cat > "$DIR/server.properties" <<PROPS

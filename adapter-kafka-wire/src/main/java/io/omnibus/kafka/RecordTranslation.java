@@ -43,33 +43,54 @@ final class RecordTranslation {
     }
 
     static Envelope toEnvelope(Address address, RecordBatch batch, Record record, Origin origin, long now) {
+        return toEnvelope(address, record.hasKey() ? record.key() : null, record.hasValue() ? record.value() : null,
+                record.headers(), record.timestamp(), batch.timestampType() == TimestampType.LOG_APPEND_TIME, origin, now);
+    }
+
+    /** A record a Kafka consumer received (a bridge's), as {@link #toEnvelope(Address, RecordBatch, Record, Origin, long)}. */
+    static Envelope toEnvelope(Address address, org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]> record,
+                               Origin origin, long now) {
+        return toEnvelope(address, record.key() == null ? null : ByteBuffer.wrap(record.key()),
+                record.value() == null ? null : ByteBuffer.wrap(record.value()), record.headers().toArray(),
+                record.timestamp(), record.timestampType() == TimestampType.LOG_APPEND_TIME, origin, now);
+    }
+
+    private static Envelope toEnvelope(Address address, ByteBuffer key, ByteBuffer value,
+                                       org.apache.kafka.common.header.Header[] headers, long ts, boolean appendTime,
+                                       Origin origin, long now) {
         Envelope.Builder b = Envelope.builder(address).origin(origin);
-        if (record.hasKey()) {
-            b.key(record.key());
+        if (key != null) {
+            b.key(key);
         }
-        if (record.hasValue()) {
-            b.payload(record.value());
+        if (value != null) {
+            b.payload(value);
         } else {
             b.header(NULL_VALUE, "true");
         }
-        for (org.apache.kafka.common.header.Header h : record.headers()) {
-            byte[] value = h.value() == null ? new byte[0] : h.value();
-            String text = utf8(value);
+        for (org.apache.kafka.common.header.Header h : headers) {
+            byte[] v = h.value() == null ? new byte[0] : h.value();
+            String text = utf8(v);
             // the headers that carry envelope fields out (docs/translation.md) are those fields in
             if (h.key().equals(CORRELATION_ID) && h.value() != null) {
-                b.correlation(value);
+                b.correlation(v);
             } else if (h.key().equals(CONTENT_TYPE) && text != null) {
                 b.contentType(text);
             } else if (h.key().equals(REPLY_TO) && text != null) {
                 b.replyTo(text);
             } else {
-                b.header(text != null ? Header.of(h.key(), text) : Header.ofBytes(h.key(), value));
+                b.header(text != null ? Header.of(h.key(), text) : Header.ofBytes(h.key(), v));
             }
         }
-        long ts = record.timestamp();
-        boolean appendTime = batch.timestampType() == TimestampType.LOG_APPEND_TIME;
         b.createdAt(ts > 0 && !appendTime ? ts : now);
         return b.build();
+    }
+
+    /** The record a Kafka producer (a bridge's) sends for an envelope: the inverse of the consumer's. */
+    static org.apache.kafka.clients.producer.ProducerRecord<byte[], byte[]> toProducerRecord(String topic, Envelope env) {
+        byte[] key = env.hasKey() ? bytes(env.key()) : null;
+        byte[] value = env.header(NULL_VALUE) != null ? null : bytes(env.payload());
+        return new org.apache.kafka.clients.producer.ProducerRecord<>(topic, null, env.createdAt(), key, value,
+                java.util.Arrays.asList(headers(env)));
     }
 
     /**

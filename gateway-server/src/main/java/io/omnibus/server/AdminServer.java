@@ -25,11 +25,14 @@ final class AdminServer {
     private final ConnectionRegistry connections;
     private final Supplier<JsonObject> health;
     private final java.util.function.Function<String, io.omnibus.core.spi.ProtocolAdapter> adapters;
+    private final io.omnibus.server.bridge.Bridges bridges;
     private HttpServer server;
 
     AdminServer(Vertx vertx, GatewayConfig.AdminConfig config, PrometheusMeterRegistry prometheus, DefaultBroker broker,
                 ConnectionRegistry connections, Supplier<JsonObject> health,
-                java.util.function.Function<String, io.omnibus.core.spi.ProtocolAdapter> adapters) {
+                java.util.function.Function<String, io.omnibus.core.spi.ProtocolAdapter> adapters,
+                io.omnibus.server.bridge.Bridges bridges) {
+        this.bridges = bridges;
         this.vertx = vertx;
         this.config = config;
         this.prometheus = prometheus;
@@ -49,6 +52,8 @@ final class AdminServer {
         router.get("/api/subscriptions").handler(ctx -> json(ctx, subscriptions()));
         router.get("/api/connections").handler(ctx -> json(ctx, connections()));
         router.get("/api/translation").handler(this::translation);
+        router.get("/api/bridges").handler(ctx -> json(ctx, bridges.status()));
+        router.post("/api/bridges/:name/:action").handler(this::controlBridge);
         // /api/messages/{address}@{partition}:{offset}/as/{protocol}; the address may hold '/' (or %2F)
         router.getWithRegex("/api/messages/(.+)/as/([a-z0-9]+)").handler(this::messageAs);
         HttpServer http = vertx.createHttpServer().requestHandler(router);
@@ -108,8 +113,7 @@ final class AdminServer {
      * Message contents: answered to requests from this machine only (the admin port has no authentication).
      */
     private void messageAs(RoutingContext ctx) {
-        String host = ctx.request().remoteAddress() == null ? "" : ctx.request().remoteAddress().hostAddress();
-        if (!(host.equals("127.0.0.1") || host.equals("0:0:0:0:0:0:0:1") || host.equals("::1"))) {
+        if (!local(ctx)) {
             error(ctx, 403, "message contents are shown to requests from the gateway's own machine only");
             return;
         }
@@ -171,6 +175,41 @@ final class AdminServer {
                 ctx.response().putHeader("content-type", "application/json").end(body.encodePrettily());
             } catch (RuntimeException err) {
                 error(ctx, 500, "showing " + id + " as " + protocol + " failed: " + err);
+            }
+        });
+    }
+
+    /** Whether the request comes from this machine (the admin port has no authentication yet). */
+    private static boolean local(RoutingContext ctx) {
+        String host = ctx.request().remoteAddress() == null ? "" : ctx.request().remoteAddress().hostAddress();
+        return host.equals("127.0.0.1") || host.equals("0:0:0:0:0:0:0:1") || host.equals("::1");
+    }
+
+    /**
+     * {@code POST /api/bridges/{name}/pause} and {@code .../resume}: a paused bridge closes its connection and keeps
+     * its cursor (its lag grows); resumed, it connects again. From this machine only, like message contents.
+     */
+    private void controlBridge(RoutingContext ctx) {
+        if (!local(ctx)) {
+            error(ctx, 403, "bridges are paused and resumed by requests from the gateway's own machine only");
+            return;
+        }
+        String name = ctx.pathParam("name");
+        String action = ctx.pathParam("action");
+        if (!action.equals("pause") && !action.equals("resume")) {
+            error(ctx, 404, "a bridge's actions are pause and resume, not " + action);
+            return;
+        }
+        Future<Void> done = bridges.control(name, action.equals("pause"));
+        if (done == null) {
+            error(ctx, 404, "no bridge named " + name);
+            return;
+        }
+        done.onComplete(ar -> {
+            if (ar.failed()) {
+                error(ctx, 500, String.valueOf(ar.cause().getMessage()));
+            } else {
+                ctx.response().putHeader("content-type", "application/json").end(bridges.status(name).encodePrettily());
             }
         });
     }

@@ -31,7 +31,7 @@ import java.util.TreeSet;
  * {@code OMNIBUS_MQTT_PORT=1884} sets {@code mqtt.port}, {@code OMNIBUS_KAFKA_ADVERTISED_HOST}
  * sets {@code kafka.advertised-host}, {@code OMNIBUS_BROKER_DEFAULTS_MAX_DELIVERIES} sets
  * {@code broker.defaults.max-deliveries}. Lists ({@code addresses}, {@code subscriptions}) cannot
- * be overridden this way.
+ * be overridden this way, nor can {@code bridges}.
  */
 public final class ConfigLoader {
     public static final String ENV_PREFIX = "OMNIBUS_";
@@ -123,7 +123,8 @@ public final class ConfigLoader {
     }
 
     private GatewayConfig validate(String source, ConfigSection root) {
-        Set<String> known = new TreeSet<>(Set.of("admin", "store", "broker", "addresses", "subscriptions", "shutdown", "users"));
+        Set<String> known = new TreeSet<>(Set.of("admin", "store", "broker", "addresses", "subscriptions", "shutdown", "users",
+                "bridges"));
         known.addAll(PROTOCOLS);
         known.addAll(factories.keySet());
         root.requireOnly(known);
@@ -187,7 +188,8 @@ public final class ConfigLoader {
             adapters.put(protocol, new GatewayConfig.AdapterSection(protocol, enabled, adapterSection));
         }
         return new GatewayConfig(source, adminConfig, storeConfig, broker, shutdownTimeout,
-                io.omnibus.core.config.StaticUsers.read(root.sections("users")), adapters);
+                io.omnibus.core.config.StaticUsers.read(root.sections("users")), adapters,
+                io.omnibus.server.bridge.BridgeConfig.read(root.sections("bridges"), ConfigLoader.class.getClassLoader()));
     }
 
     // ---- environment -------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ public final class Gateway {
     private MessageStore store;
     private DefaultBroker broker;
     private AdminServer admin;
+    private io.omnibus.server.bridge.Bridges bridges;
     private int adminPort;
     private volatile boolean stopping;
 
@@ -88,13 +89,27 @@ public final class Gateway {
                         + " store: " + e.getMessage(), e)))
                 .compose(b -> {
                     broker = b;
-                    admin = new AdminServer(vertx, config.admin(), meters, broker, connections, this::health, adapters::get);
+                    bridges = new io.omnibus.server.bridge.Bridges(config.bridges(), vertx, broker, meters, this::waiting);
+                    admin = new AdminServer(vertx, config.admin(), meters, broker, connections, this::health, adapters::get,
+                            bridges);
                     return admin.start().recover(e -> Future.failedFuture(bindFailure("admin", config.admin().port(), e)));
                 })
                 .compose(port -> {
                     adminPort = port;
                     return startAdapters();
-                });
+                })
+                .compose(v -> bridges.start()
+                        .recover(e -> Future.failedFuture(new StartupException("bridges: could not start: " + e.getMessage(), e))));
+    }
+
+    /** What waits in a subscription: its backlog and what is delivered and not acknowledged (0 when there is none). */
+    private long waiting(String subscription) {
+        for (io.omnibus.core.internal.SubscriptionView v : broker.subscriptionViews()) {
+            if (v.name().equals(subscription)) {
+                return v.backlog() + v.unacknowledged();
+            }
+        }
+        return 0;
     }
 
     private MessageStore createStore(GatewayConfig.StoreConfig s) {
@@ -185,7 +200,10 @@ public final class Gateway {
         stopping = true;
         List<String> names = new ArrayList<>(startOrder);
         java.util.Collections.reverse(names);
-        Future<Void> chain = Future.succeededFuture();
+        Future<Void> chain = bridges == null ? Future.succeededFuture() : bridges.stop().otherwise(e -> {
+            LOG.warn("bridges: stop failed: {}", e.toString());
+            return null;
+        });
         for (String name : names) {
             ProtocolAdapter a = adapters.get(name);
             chain = chain.compose(v -> stopSafely(a).otherwise(e -> {
@@ -223,7 +241,8 @@ public final class Gateway {
         return new JsonObject()
                 .put("status", up ? "UP" : "DOWN")
                 .put("store", new JsonObject().put("status", storeUp ? "UP" : "DOWN").put("type", store == null ? null : store.type()))
-                .put("adapters", adaptersJson);
+                .put("adapters", adaptersJson)
+                .put("bridges", bridges == null ? new JsonObject() : bridges.health());
     }
 
     /** The port an enabled adapter listens on (the one chosen, when 0 was configured). */

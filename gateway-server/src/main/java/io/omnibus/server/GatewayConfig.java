@@ -14,7 +14,7 @@ import java.util.Map;
  */
 public record GatewayConfig(String source, AdminConfig admin, StoreConfig store, BrokerConfig broker,
                             Duration shutdownTimeout, io.omnibus.core.config.StaticUsers users,
-                            Map<String, AdapterSection> adapters) {
+                            Map<String, AdapterSection> adapters, List<io.omnibus.server.bridge.BridgeConfig> bridges) {
 
     /** The admin HTTP listener. */
     public record AdminConfig(String host, int port) {

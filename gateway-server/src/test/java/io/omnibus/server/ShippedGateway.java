@@ -15,6 +15,22 @@ final class ShippedGateway {
     }
 
     static Gateway start(Path dataDir) throws Exception {
+        return start(dataDir, GatewayProcess.ROOT.resolve("config/gateway.yaml"));
+    }
+
+    /** The shipped configuration followed by {@code more} (top-level keys it does not have, such as {@code bridges}). */
+    static Gateway startWith(Path dataDir, String more) throws Exception {
+        return start(dataDir, configWith(dataDir.resolveSibling(dataDir.getFileName() + "-gateway.yaml"), more));
+    }
+
+    /** Writes the shipped configuration followed by {@code more} to {@code file}. */
+    static Path configWith(Path file, String more) throws java.io.IOException {
+        java.nio.file.Files.writeString(file, java.nio.file.Files.readString(GatewayProcess.ROOT.resolve("config/gateway.yaml"))
+                + "\n" + more + "\n");
+        return file;
+    }
+
+    static Gateway start(Path dataDir, Path configFile) throws Exception {
         Map<String, String> env = new HashMap<>();
         for (String protocol : List.of("MQTT", "AMQP", "KAFKA", "OPENMESSAGING", "ADMIN")) {
             env.put("OMNIBUS_" + protocol + "_PORT", "0");
@@ -23,8 +39,7 @@ final class ShippedGateway {
         env.put("OMNIBUS_KAFKA_ADVERTISED_HOST", "127.0.0.1");
         env.put("OMNIBUS_MQTT_WEBSOCKET_ENABLED", "false");
         var factories = Adapters.discover(ShippedGateway.class.getClassLoader());
-        GatewayConfig config = new ConfigLoader(env, factories).load(GatewayProcess.ROOT.resolve("config/gateway.yaml"),
-                dataDir);
+        GatewayConfig config = new ConfigLoader(env, factories).load(configFile, dataDir);
         return Gateway.start(config, factories).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
 

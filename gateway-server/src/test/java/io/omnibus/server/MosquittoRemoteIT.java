@@ -1,0 +1,179 @@
+package io.omnibus.server;
+
+import io.vertx.core.json.JsonObject;
+import jakarta.jms.Connection;
+import jakarta.jms.MessageConsumer;
+import jakarta.jms.Session;
+import jakarta.jms.TextMessage;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.qpid.jms.JmsConnectionFactory;
+import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import org.eclipse.paho.mqttv5.common.packet.UserProperty;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Bridges to and from Mosquitto (Debian's broker, in a child process): out read by mosquitto_sub, in to a Qpid JMS
+ * consumer of the gateway, and a publish Mosquitto's ACL refuses dead-lettered with Mosquitto's reason.
+ */
+@Timeout(180)
+class MosquittoRemoteIT {
+    @TempDir
+    Path dir;
+    /** Remote brokers and processes: closed after the gateway. */
+    private final List<AutoCloseable> closing = new ArrayList<>();
+    /** The gateway's clients: closed before it. */
+    private final List<AutoCloseable> clients = new ArrayList<>();
+    private Gateway gateway;
+
+    @AfterEach
+    void tearDown() throws Exception {
+        ShippedGateway.stop(gateway, clients);
+        for (int i = closing.size() - 1; i >= 0; i--) {
+            closing.get(i).close();
+        }
+    }
+
+    private RemoteBroker mosquitto(String extra) throws Exception {
+        RemoteBroker m = RemoteBroker.mosquitto(dir.resolve("mosquitto"), RemoteBroker.freePort(), extra);
+        closing.add(m);
+        return m;
+    }
+
+    private Process run(String... command) throws IOException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        closing.add(p::destroyForcibly);
+        return p;
+    }
+
+    /** A persistent mosquitto_sub session on the remote: made now, read later with {@link #read}. */
+    private void subscribeOnRemote(RemoteBroker m, String filter) throws Exception {
+        Process p = run("mosquitto_sub", "-h", "127.0.0.1", "-p", Integer.toString(m.port), "-V", "mqttv5", "-q", "1",
+                "-c", "-i", "reader", "-x", "3600", "-t", filter, "-E");
+        assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isZero();
+    }
+
+    private List<String> read(RemoteBroker m, String filter, int count) throws Exception {
+        Process p = run("mosquitto_sub", "-h", "127.0.0.1", "-p", Integer.toString(m.port), "-V", "mqttv5", "-q", "1",
+                "-c", "-i", "reader", "-x", "3600", "-t", filter, "-C", Integer.toString(count), "-W", "60",
+                "-F", "%t|%p|%C|%P");
+        assertThat(p.waitFor(90, TimeUnit.SECONDS)).isTrue();
+        return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+    }
+
+    @Test
+    void messagesPublishedHereReachMosquittoSubWithTheirProperties() throws Exception {
+        RemoteBroker m = mosquitto("");
+        subscribeOnRemote(m, "sensors/#");
+        gateway = ShippedGateway.startWith(dir.resolve("data"), """
+                bridges:
+                  - name: to-mosquitto
+                    direction: out
+                    local: "sensors/#"
+                    remote:
+                      url: mqtt://127.0.0.1:%d
+                      qos: 1
+                """.formatted(m.port));
+        RemoteBridgeSupport.awaitState(gateway.adminPort(), "to-mosquitto", "CONNECTED");
+        MqttClient device = RemoteBridgeSupport.device(gateway.port("mqtt"), "device-1");
+        clients.add(() -> device.disconnectForcibly(0, 1000));
+        MqttMessage reading = new MqttMessage("{\"t\":21.5}".getBytes(StandardCharsets.UTF_8));
+        reading.setQos(1);
+        MqttProperties props = new MqttProperties();
+        props.setContentType("application/json");
+        props.setUserProperties(List.of(new UserProperty("unit", "C")));
+        reading.setProperties(props);
+        device.publish("sensors/kitchen", reading);
+        for (int i = 0; i < 20; i++) {
+            RemoteBridgeSupport.publish(device, "sensors/hall", "r" + i);
+        }
+        List<String> got = read(m, "sensors/#", 21);
+        assertThat(got).hasSize(21);
+        assertThat(got.get(0)).isEqualTo("sensors/kitchen|{\"t\":21.5}|application/json|unit:C");
+        assertThat(got.subList(1, 21)).extracting(l -> l.split("\\|")[1])
+                .containsExactlyElementsOf(java.util.stream.IntStream.range(0, 20).mapToObj(i -> "r" + i).toList());
+        await().untilAsserted(() -> {
+            JsonObject b = RemoteBridgeSupport.bridge(gateway.adminPort(), "to-mosquitto");
+            assertThat(b.getLong("forwarded")).isEqualTo(21);
+            assertThat(b.getLong("lag")).isZero();
+            assertThat(b.getLong("failed")).isZero();
+        });
+    }
+
+    @Test
+    void messagesFromMosquittoReachAJmsConsumerHere() throws Exception {
+        RemoteBroker m = mosquitto("");
+        gateway = ShippedGateway.startWith(dir.resolve("data"), """
+                bridges:
+                  - name: from-mosquitto
+                    direction: in
+                    local: "plant/{address}"
+                    remote:
+                      url: mqtt://127.0.0.1:%d
+                      address: "devices/+/telemetry"
+                """.formatted(m.port));
+        Connection jms = new JmsConnectionFactory("amqp://127.0.0.1:" + gateway.port("amqp")).createConnection();
+        clients.add(jms::close);
+        jms.start();
+        Session session = jms.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        MessageConsumer consumer = session.createConsumer(session.createTopic("plant/devices/d7/telemetry"));
+        RemoteBridgeSupport.awaitState(gateway.adminPort(), "from-mosquitto", "CONNECTED");
+        Process pub = run("mosquitto_pub", "-h", "127.0.0.1", "-p", Integer.toString(m.port), "-V", "mqttv5", "-q", "1",
+                "-t", "devices/d7/telemetry", "-m", "42", "-D", "publish", "content-type", "text/plain",
+                "-D", "publish", "user-property", "site", "north");
+        assertThat(pub.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        assertThat(pub.exitValue()).isZero();
+        TextMessage got = (TextMessage) consumer.receive(30_000);
+        assertThat(got).isNotNull();
+        assertThat(got.getText()).isEqualTo("42");
+        assertThat(got.getStringProperty("site")).isEqualTo("north");
+        await().untilAsserted(() -> assertThat(RemoteBridgeSupport.bridge(gateway.adminPort(), "from-mosquitto")
+                .getLong("forwarded")).isEqualTo(1));
+    }
+
+    @Test
+    void aPublishMosquittoRefusesIsDeadLetteredWithItsReasonAndTheOthersGoOn() throws Exception {
+        Path acl = dir.resolve("acl");
+        java.nio.file.Files.writeString(acl, "topic readwrite sensors/#\n");
+        RemoteBroker m = mosquitto("acl_file " + acl);
+        subscribeOnRemote(m, "sensors/#");
+        gateway = ShippedGateway.startWith(dir.resolve("data"), """
+                bridges:
+                  - name: guarded
+                    direction: out
+                    local: "#"
+                    remote:
+                      url: mqtt://127.0.0.1:%d
+                """.formatted(m.port));
+        RemoteBridgeSupport.awaitState(gateway.adminPort(), "guarded", "CONNECTED");
+        MqttClient device = RemoteBridgeSupport.device(gateway.port("mqtt"), "device-2");
+        clients.add(() -> device.disconnectForcibly(0, 1000));
+        RemoteBridgeSupport.publish(device, "secret/plans", "refused");
+        RemoteBridgeSupport.publish(device, "sensors/ok", "allowed");
+        assertThat(read(m, "sensors/#", 1)).containsExactly("sensors/ok|allowed||");
+        List<ConsumerRecord<byte[], byte[]>> dead = RemoteBridgeSupport.readAll("127.0.0.1:" + gateway.port("kafka"),
+                "_x24dlq.secret.plans", r -> !r.isEmpty());
+        assertThat(RemoteBridgeSupport.text(dead.get(0).value())).isEqualTo("refused");
+        String reason = RemoteBridgeSupport.text(dead.get(0).headers().lastHeader("omnibus.dead-letter.reason").value());
+        assertThat(reason).contains("refused it").contains("NOT_AUTHORIZED");
+        JsonObject b = RemoteBridgeSupport.bridge(gateway.adminPort(), "guarded");
+        assertThat(b.getString("state")).isEqualTo("CONNECTED");
+        assertThat(b.getLong("failed")).isEqualTo(1);
+        assertThat(b.getString("lastError")).contains("secret/plans").contains("NOT_AUTHORIZED");
+    }
+}

@@ -1,0 +1,150 @@
+package io.omnibus.server;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A broker nobody here wrote, in a child process on loopback, for the bridge tests: Mosquitto (Debian's), ActiveMQ
+ * Artemis and Apache Kafka (their Maven Central distributions, unpacked by the {@code testing/} modules). It keeps
+ * its data directory, so {@link #kill} then {@link #start} is a crash and a restart.
+ */
+final class RemoteBroker implements AutoCloseable {
+    private final String name;
+    private final List<String> command;
+    private final Path dir;
+    final int port;
+    private Process process;
+
+    private RemoteBroker(String name, List<String> command, Path dir, int port) {
+        this.name = name;
+        this.command = command;
+        this.dir = dir;
+        this.port = port;
+    }
+
+    /** Mosquitto on {@code port}, persistent, anonymous clients allowed; {@code extra} lines added to its configuration. */
+    static RemoteBroker mosquitto(Path dir, int port, String extra) throws IOException {
+        Path mosquitto = Path.of("/usr/sbin/mosquitto");
+        if (!Files.isExecutable(mosquitto)) {
+            throw new org.opentest4j.TestAbortedException("Mosquitto is not installed (apt-get install mosquitto)");
+        }
+        Files.createDirectories(dir);
+        Path conf = dir.resolve("mosquitto.conf");
+        Files.writeString(conf, "listener " + port + " 127.0.0.1\nallow_anonymous true\npersistence true\n"
+                + "user " + System.getProperty("user.name") + "\n" // started as root, it would drop to a user that cannot read the test's files
+                + "persistence_location " + dir + "/\nmax_queued_messages 100000\n" + extra + "\n");
+        return new RemoteBroker("mosquitto", List.of(mosquitto.toString(), "-c", conf.toString()), dir, port).start();
+    }
+
+    /**
+     * ActiveMQ Artemis with one AMQP acceptor on {@code port}, anonymous access, its persistent journal (a message is
+     * synced before it is accepted), addresses made on first use as anycast queues; {@code addressSettings}: more
+     * {@code <address-setting>} elements.
+     */
+    static RemoteBroker artemis(Path dir, int port, String addressSettings) throws Exception {
+        Path dist;
+        try (var d = Files.list(GatewayProcess.ROOT.resolve("testing/artemis/target/dist"))) {
+            dist = d.filter(p -> p.getFileName().toString().startsWith("apache-artemis-")).findFirst().orElseThrow();
+        }
+        Files.createDirectories(dir);
+        Path instance = dir.resolve("instance");
+        Process create = new ProcessBuilder(dist.resolve("bin/artemis").toString(), "create", instance.toString(),
+                "--silent", "--user", "test", "--password", "test", "--allow-anonymous", "--no-web", "--no-autotune",
+                "--no-hornetq-acceptor", "--no-stomp-acceptor")
+                .redirectErrorStream(true).redirectOutput(dir.resolve("create.log").toFile()).start();
+        if (!create.waitFor(120, TimeUnit.SECONDS) || create.exitValue() != 0) {
+            throw new AssertionError("artemis create failed: " + Files.readString(dir.resolve("create.log")));
+        }
+        Path brokerXml = instance.resolve("etc/broker.xml");
+        String xml = Files.readString(brokerXml);
+        xml = xml.replaceFirst("(?s)<acceptors>.*?</acceptors>", "<acceptors><acceptor name=\"amqp\">tcp://127.0.0.1:" + port
+                + "?protocols=AMQP;amqpCredits=100;amqpLowCredits=30</acceptor></acceptors>");
+        xml = xml.replaceFirst("<address-settings>", "<address-settings>" + addressSettings
+                + "<address-setting match=\"#\"><default-address-routing-type>ANYCAST</default-address-routing-type>"
+                + "<default-queue-routing-type>ANYCAST</default-queue-routing-type>"
+                + "<auto-create-queues>true</auto-create-queues><auto-create-addresses>true</auto-create-addresses>"
+                + "</address-setting>");
+        Files.writeString(brokerXml, xml);
+        return new RemoteBroker("artemis", List.of(instance.resolve("bin/artemis").toString(), "run"), dir, port).start();
+    }
+
+    /** Apache Kafka in KRaft mode, one combined broker and controller, on {@code port} (and {@code port + 1}). */
+    static RemoteBroker kafka(Path dir, int port, int controllerPort) throws Exception {
+        Path lib = GatewayProcess.ROOT.resolve("testing/kafka-broker/target/lib");
+        Files.createDirectories(dir);
+        Path props = dir.resolve("server.properties");
+        Files.writeString(props, String.join("\n",
+                "process.roles=broker,controller", "node.id=1",
+                "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
+                "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
+                "advertised.listeners=PLAINTEXT://127.0.0.1:" + port, "controller.listener.names=CONTROLLER",
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "log.dirs=" + dir.resolve("logs"), "num.partitions=1", "offsets.topic.replication.factor=1",
+                "offsets.topic.num.partitions=1", "transaction.state.log.replication.factor=1",
+                "transaction.state.log.min.isr=1", "group.initial.rebalance.delay.ms=0", "auto.create.topics.enable=true", ""));
+        Files.writeString(dir.resolve("log4j.properties"), "log4j.rootLogger=WARN, stdout\n"
+                + "log4j.appender.stdout=org.apache.log4j.ConsoleAppender\n"
+                + "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout\n");
+        List<String> java = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
+                "-Dlog4j.configuration=file:" + dir.resolve("log4j.properties"), "-cp", lib + "/*");
+        List<String> format = new ArrayList<>(java);
+        format.addAll(List.of("kafka.tools.StorageTool", "format", "-t", "bridge-test-cluster-0001", "-c", props.toString()));
+        Process f = new ProcessBuilder(format).redirectErrorStream(true).redirectOutput(dir.resolve("format.log").toFile()).start();
+        if (!f.waitFor(120, TimeUnit.SECONDS) || f.exitValue() != 0) {
+            throw new AssertionError("kafka storage format failed: " + Files.readString(dir.resolve("format.log")));
+        }
+        List<String> run = new ArrayList<>(java);
+        run.addAll(List.of("kafka.Kafka", props.toString()));
+        return new RemoteBroker("kafka", run, dir, port).start();
+    }
+
+    /** Starts (or starts again) and waits until its port takes connections. */
+    RemoteBroker start() throws IOException {
+        process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".log").toFile())).start();
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            if (!process.isAlive()) {
+                throw new AssertionError(name + " exited: " + Files.readString(dir.resolve(name + ".log")));
+            }
+            return accepts();
+        });
+        return this;
+    }
+
+    private boolean accepts() {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 500);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** {@code kill -9}: the process and its children, at once. */
+    void kill() throws InterruptedException {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(30)).until(() -> !accepts());
+    }
+
+    static int freePort() throws IOException {
+        return GatewayProcess.freePort();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            kill();
+        }
+    }
+}
