@@ -122,6 +122,30 @@ class ArtemisRemoteIT {
     }
 
     @Test
+    void theShippedExampleForwardsDeviceTelemetryToArtemisAndCommandsBack() throws Exception {
+        String example = java.nio.file.Files.readString(GatewayProcess.ROOT.resolve("config/examples/iot-mqtt-to-amqp-broker.yaml"))
+                .replace("127.0.0.1:5672", "127.0.0.1:" + artemis.port);
+        Path config = java.nio.file.Files.writeString(dir.resolve("example.yaml"), example);
+        gateway = ShippedGateway.start(dir.resolve("example"), config);
+        MqttClient device = device("device-17");
+        List<String> received = new CopyOnWriteArrayList<>();
+        device.setCallback(new Received(received));
+        device.subscribe(new MqttSubscription[]{new MqttSubscription("devices/#", 1)});
+        RemoteBridgeSupport.awaitState(gateway.adminPort(), "telemetry-to-artemis", "CONNECTED");
+        RemoteBridgeSupport.awaitState(gateway.adminPort(), "commands-from-artemis", "CONNECTED");
+        RemoteBridgeSupport.publish(device, "sensors/device-17/temp", "21.5");
+        Session s = artemisJms().createSession(false, Session.AUTO_ACKNOWLEDGE);
+        Message reading = s.createConsumer(s.createQueue("telemetry")).receive(30_000);
+        assertThat(reading).isNotNull();
+        assertThat(body(reading)).isEqualTo("21.5");
+        TextMessage command = s.createTextMessage("calibrate");
+        command.setStringProperty("target", "device-17");
+        s.createProducer(s.createQueue("device-commands")).send(command);
+        await().atMost(Duration.ofSeconds(30)).until(() -> !received.isEmpty());
+        assertThat(received).containsExactly("devices/device-commands calibrate device-17");
+    }
+
+    @Test
     void aQueueThereReachesAnMqttSubscriberHere() throws Exception {
         start("in", """
                   - name: from-artemis

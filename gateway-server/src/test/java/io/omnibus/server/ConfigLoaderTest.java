@@ -93,4 +93,48 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> new ConfigLoader(Map.of(), Map.of()).load(dir.resolve("missing.yaml"), null))
                 .hasMessageContaining("missing.yaml: file not found");
     }
+
+    @Test
+    void bridgesAreReadWithTheirDefaultsAndEveryWrongKeyIsNamed() throws Exception {
+        GatewayConfig c = load("""
+                bridges:
+                  - name: to-artemis
+                    direction: out
+                    local: "sensors/#"
+                    remote: {url: "amqps://broker.example:5671", capability: queue, tls: {ca-file: /etc/ca.pem}}
+                  - name: from-kafka
+                    direction: in
+                    remote: {url: "kafka://k1:9092,k2", address: payments, group: g}
+                """, Map.of());
+        assertThat(c.bridges()).hasSize(2);
+        io.omnibus.server.bridge.BridgeConfig out = c.bridges().get(0);
+        assertThat(out.outbound()).isTrue();
+        assertThat(out.remoteAddress()).isEqualTo("{address}");
+        assertThat(out.remote().tls()).isTrue();
+        assertThat(out.remote().caFile()).isEqualTo("/etc/ca.pem");
+        assertThat(out.remote().inFlight()).isEqualTo(100);
+        assertThat(out.remote().hosts()).containsExactly("broker.example:5671");
+        io.omnibus.server.bridge.BridgeConfig in = c.bridges().get(1);
+        assertThat(in.local()).isEqualTo("{address}");
+        assertThat(in.remote().hosts()).containsExactly("k1:9092", "k2:9092");
+
+        String base = "bridges:\n  - {name: b, direction: out, local: \"a/#\", remote: {url: \"%s\"%s}}\n";
+        assertThatThrownBy(() -> load(base.formatted("stomp://h", ""), Map.of()))
+                .hasMessageContaining("bridges[0].remote.url: no bridge connector for 'stomp://'");
+        assertThatThrownBy(() -> load(base.formatted("mqtt://h", ", qos: 3"), Map.of()))
+                .hasMessageContaining("bridges[0].remote.qos: must be between 0 and 2");
+        assertThatThrownBy(() -> load(base.formatted("mqtt://h", ", group: x"), Map.of()))
+                .hasMessageContaining("bridges[0].remote.group: unknown key");
+        assertThatThrownBy(() -> load(base.formatted("ws://h", ""), Map.of()))
+                .hasMessageContaining("MQTT over WebSocket is not supported");
+        assertThatThrownBy(() -> load(base.formatted("mqtt://user:pw@h", ""), Map.of()))
+                .hasMessageContaining("credentials go in remote.username");
+        assertThatThrownBy(() -> load("bridges:\n  - {name: b, local: x, remote: {url: \"mqtt://h\"}}\n", Map.of()))
+                .hasMessageContaining("bridges[0].direction: is required");
+        assertThatThrownBy(() -> load("bridges:\n  - {name: b, direction: in, remote: {url: \"mqtt://h\"}}\n", Map.of()))
+                .hasMessageContaining("bridges[0].remote.address: an inbound bridge needs");
+        assertThatThrownBy(() -> load(("bridges:\n  - {name: b, direction: out, local: x, remote: {url: \"mqtt://h\"}}\n"
+                + "  - {name: b, direction: out, local: y, remote: {url: \"mqtt://h\"}}\n"), Map.of()))
+                .hasMessageContaining("bridges[1].name: two bridges are named 'b'");
+    }
 }
