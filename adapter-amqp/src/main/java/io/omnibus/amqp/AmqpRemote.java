@@ -147,7 +147,7 @@ final class AmqpRemote implements Remote {
     @Override
     public Future<Void> send(String remoteName, Envelope envelope) {
         Promise<Void> done = Promise.promise();
-        context.runOnContext(v -> {
+        Remote.on(context, () -> {
             if (closed || connection == null) {
                 done.fail(new IOException("not connected"));
                 return;
@@ -222,7 +222,7 @@ final class AmqpRemote implements Remote {
             receiver.setAutoAccept(false).setPrefetch(0);
             receiver.handler((delivery, message) -> {
                 Envelope e = AmqpTranslation.toEnvelope(message, address, false, origin, System.currentTimeMillis());
-                store.apply(e).onComplete(ar -> context.runOnContext(x -> {
+                store.apply(e).onComplete(ar -> Remote.on(context, () -> {
                     if (closed) {
                         return; // the remote sends what it had not heard about again
                     }

@@ -167,7 +167,7 @@ final class MqttRemote implements Remote {
     @Override
     public Future<Void> send(String remoteName, Envelope envelope) {
         Promise<Void> done = Promise.promise();
-        context.runOnContext(v -> {
+        Remote.on(context, () -> {
             if (closed || client == null || !client.isConnected()) {
                 done.fail(new IOException("not connected"));
                 return;
@@ -215,7 +215,7 @@ final class MqttRemote implements Remote {
                     acknowledgeInOrder();
                     return;
                 }
-                store.apply(e).onComplete(ar -> context.runOnContext(x -> {
+                store.apply(e).onComplete(ar -> Remote.on(context, () -> {
                     r.stored = ar.succeeded();
                     acknowledgeInOrder();
                 }));

@@ -64,6 +64,7 @@ final class Bridge {
     private Remote remote;
     private Consumer consumer;
     private int generation;
+    private int creditOwed;
     private long backoffMs;
     private long timer = -1;
 
@@ -188,12 +189,12 @@ final class Bridge {
         } catch (RuntimeException refused) {
             c.reject(d, refused.getMessage());
             deadLettered.increment();
-            c.credit(1);
+            giveCredit();
             return;
         }
         inFlight++;
         losses.delivered(e, remote.protocol());
-        remote.send(target, e).onComplete(ar -> context.runOnContext(x -> {
+        remote.send(target, e).onComplete(ar -> Remote.on(context, () -> {
             inFlight--;
             if (gen != generation) {
                 return; // the consumer was closed: the message is back in the cursor and goes again
@@ -201,17 +202,30 @@ final class Bridge {
             if (ar.succeeded()) {
                 consumer.ack(d);
                 forwarded.increment();
-                consumer.credit(1);
+                giveCredit();
             } else if (ar.cause() instanceof RemoteRefusedException refused) {
                 consumer.reject(d, "remote " + config.remote().url() + " refused it: " + refused.getMessage());
                 deadLettered.increment();
                 lastError = "refused " + e.address().name() + ": " + refused.getMessage();
-                consumer.credit(1);
+                giveCredit();
             } else {
                 failed(gen, ar.cause());
             }
         }));
     }
+
+    /**
+     * One more message may go: credit goes back to the subscription in batches of an eighth of {@code in-flight}
+     * (one call to its context, not one per message), and at once when nothing is left in flight.
+     */
+    private void giveCredit() {
+        creditOwed++;
+        if (creditOwed >= Math.max(1, config.remote().inFlight() / 8) || inFlight == 0) {
+            consumer.credit(creditOwed);
+            creditOwed = 0;
+        }
+    }
+
 
     /** The remote name of an address, through the {@code remote.address} template. */
     private String target(Address address) {
@@ -228,7 +242,10 @@ final class Bridge {
         if (!local.equals(e.address().name())) {
             b.address(Address.of(local));
         }
-        return broker.publish(b.build()).map(r -> {
+        Envelope here = b.build();
+        // a retained message (an MQTT remote's RETAIN, AMQP's x-opt-retain) is retained here too, as a device's is
+        Future<?> stored = here.retain() ? broker.retain(here).compose(v -> broker.publish(here)) : broker.publish(here);
+        return stored.map(r -> {
             forwarded.increment();
             return null;
         });
@@ -264,6 +281,7 @@ final class Bridge {
         }
         Consumer c = consumer;
         consumer = null;
+        creditOwed = 0;
         Remote r = remote;
         remote = null;
         Future<Void> closed = c == null ? Future.succeededFuture() : c.close().otherwiseEmpty();

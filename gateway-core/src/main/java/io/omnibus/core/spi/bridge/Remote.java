@@ -53,4 +53,13 @@ public interface Remote {
 
     /** Closes the connection; what is in flight fails. */
     Future<Void> close();
+
+    /** Runs {@code task} on {@code context}: now when the caller is on it (the bridge calls from there), else queued. */
+    static void on(io.vertx.core.Context context, Runnable task) {
+        if (io.vertx.core.Vertx.currentContext() == context) {
+            task.run();
+        } else {
+            context.runOnContext(v -> task.run());
+        }
+    }
 }
