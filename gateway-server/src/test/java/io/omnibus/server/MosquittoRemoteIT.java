@@ -63,14 +63,14 @@ class MosquittoRemoteIT {
     /** A persistent mosquitto_sub session on the remote: made now, read later with {@link #read}. */
     private void subscribeOnRemote(RemoteBroker m, String filter) throws Exception {
         Process p = run("mosquitto_sub", "-h", "127.0.0.1", "-p", Integer.toString(m.port), "-V", "mqttv5", "-q", "1",
-                "-c", "-i", "reader", "-x", "3600", "-t", filter, "-E");
+                "-c", "-i", "reader-" + filter.replaceAll("[^a-z]", ""), "-x", "3600", "-t", filter, "-E");
         assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).isZero();
     }
 
     private List<String> read(RemoteBroker m, String filter, int count) throws Exception {
         Process p = run("mosquitto_sub", "-h", "127.0.0.1", "-p", Integer.toString(m.port), "-V", "mqttv5", "-q", "1",
-                "-c", "-i", "reader", "-x", "3600", "-t", filter, "-C", Integer.toString(count), "-W", "60",
+                "-c", "-i", "reader-" + filter.replaceAll("[^a-z]", ""), "-x", "3600", "-t", filter, "-C", Integer.toString(count), "-W", "60",
                 "-F", "%t|%p|%C|%P");
         assertThat(p.waitFor(90, TimeUnit.SECONDS)).isTrue();
         return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
@@ -80,6 +80,7 @@ class MosquittoRemoteIT {
     void messagesPublishedHereReachMosquittoSubWithTheirProperties() throws Exception {
         RemoteBroker m = mosquitto("");
         subscribeOnRemote(m, "sensors/#");
+        subscribeOnRemote(m, "legacy/#");
         gateway = ShippedGateway.startWith(dir.resolve("data"), """
                 bridges:
                   - name: to-mosquitto
@@ -88,7 +89,13 @@ class MosquittoRemoteIT {
                     remote:
                       url: mqtt://127.0.0.1:%d
                       qos: 1
-                """.formatted(m.port));
+                  - name: to-mosquitto-v3
+                    direction: out
+                    local: "legacy/#"
+                    remote:
+                      url: mqtt://127.0.0.1:%d
+                      version: 3
+                """.formatted(m.port, m.port));
         RemoteBridgeSupport.awaitState(gateway.adminPort(), "to-mosquitto", "CONNECTED");
         MqttClient device = RemoteBridgeSupport.device(gateway.port("mqtt"), "device-1");
         clients.add(() -> device.disconnectForcibly(0, 1000));
@@ -113,6 +120,28 @@ class MosquittoRemoteIT {
             assertThat(b.getLong("lag")).isZero();
             assertThat(b.getLong("failed")).isZero();
         });
+
+        // paused from the admin API: the bridge lets go of its connection, messages wait in the log as its lag
+        assertThat(RemoteBridgeSupport.control(gateway.adminPort(), "to-mosquitto", "pause").getString("state")).isEqualTo("PAUSED");
+        for (int i = 0; i < 5; i++) {
+            RemoteBridgeSupport.publish(device, "sensors/hall", "later" + i);
+        }
+        await().untilAsserted(() -> assertThat(RemoteBridgeSupport.bridge(gateway.adminPort(), "to-mosquitto").getLong("lag")).isEqualTo(5));
+        RemoteBridgeSupport.control(gateway.adminPort(), "to-mosquitto", "resume");
+        assertThat(read(m, "sensors/#", 5)).extracting(l -> l.split("\\|")[1])
+                .containsExactly("later0", "later1", "later2", "later3", "later4");
+
+        // an MQTT 3.1.1 remote cannot carry the content type: counted as that bridge's loss
+        device.publish("legacy/kitchen", reading);
+        assertThat(read(m, "legacy/#", 1)).containsExactly("legacy/kitchen|{\"t\":21.5}||");
+        await().untilAsserted(() -> assertThat(metrics(gateway.adminPort()))
+                .contains("omnibus_translation_losses_total{field=\"content-type\",from=\"mqtt\",to=\"mqtt3\"} 1.0"));
+    }
+
+    private static String metrics(int adminPort) throws Exception {
+        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + adminPort + "/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
     }
 
     @Test
