@@ -76,16 +76,6 @@ final class AmqpRemote implements Remote {
     }
 
     @Override
-    public String remoteName(Address address) {
-        return address.name();
-    }
-
-    @Override
-    public Address localAddress(String remoteName) {
-        return Address.of(remoteName);
-    }
-
-    @Override
     public Future<Void> connect(Consumer<Throwable> lost) {
         this.lost = lost;
         context = vertx.getOrCreateContext();

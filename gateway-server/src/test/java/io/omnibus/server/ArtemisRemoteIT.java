@@ -293,6 +293,17 @@ class ArtemisRemoteIT {
         JsonObject blocked = RemoteBridgeSupport.bridge(gateway.adminPort(), "slow");
         assertThat(blocked.getLong("forwarded")).isLessThan(total / 2);
         assertThat(blocked.getString("state")).isEqualTo("CONNECTED");
+        // the connection ended more often than max-deliveries (10) with messages in flight: an outage is not a
+        // failed delivery, nothing is dead-lettered
+        for (int i = 0; i < 12; i++) {
+            RemoteBridgeSupport.control(gateway.adminPort(), "slow", "pause");
+            RemoteBridgeSupport.control(gateway.adminPort(), "slow", "resume");
+            await().atMost(Duration.ofSeconds(30)).until(() -> RemoteBridgeSupport.bridge(gateway.adminPort(), "slow")
+                    .getInteger("inFlight") == inFlight);
+        }
+        assertThat(gateway.broker().subscriptionViews()).filteredOn(v -> v.name().equals("$bridge/slow"))
+                .singleElement().satisfies(v -> assertThat(v.deadLettered()).isZero());
+        assertThat(RemoteBridgeSupport.bridge(gateway.adminPort(), "slow").getLong("failed")).isZero();
         // a consumer there frees the address: credit comes back and the lag drains
         Session s = artemisJms().createSession(false, Session.AUTO_ACKNOWLEDGE);
         MessageConsumer consumer = s.createConsumer(s.createQueue("slow"));

@@ -59,7 +59,10 @@ final class Bridge {
     // confined to context; volatile where the admin API reads them
     private volatile State state = State.STARTING;
     private volatile String lastError;
-    private volatile int inFlight;
+    /** Outbound: deliveries sent and not yet confirmed, by tag, in the order they went. */
+    private final java.util.LinkedHashMap<Long, Delivery> outstanding = new java.util.LinkedHashMap<>();
+    /** Outbound: outstanding's size; inbound: messages handed over and not yet stored (remote threads count them). */
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     private Subscription subscription;
     private Remote remote;
     private Consumer consumer;
@@ -181,24 +184,28 @@ final class Bridge {
     // ---- out ---------------------------------------------------------------------------------------------------
 
     private void onDelivery(int gen, Delivery d) {
-        Consumer c = consumer;
+        if (gen != generation || consumer == null) {
+            return; // handed over as the consumer closed: it is back in the cursor
+        }
         Envelope e = d.envelope();
         String target;
         try {
             target = target(e.address());
         } catch (RuntimeException refused) {
-            c.reject(d, refused.getMessage());
+            consumer.reject(d, refused.getMessage());
             deadLettered.increment();
             giveCredit();
             return;
         }
-        inFlight++;
+        outstanding.put(d.tag(), d);
+        inFlight.set(outstanding.size());
         losses.delivered(e, remote.protocol());
         remote.send(target, e).onComplete(ar -> Remote.on(context, () -> {
-            inFlight--;
             if (gen != generation) {
-                return; // the consumer was closed: the message is back in the cursor and goes again
+                return; // the connection ended: the message was given back to the cursor and goes again
             }
+            outstanding.remove(d.tag());
+            inFlight.set(outstanding.size());
             if (ar.succeeded()) {
                 consumer.ack(d);
                 forwarded.increment();
@@ -220,7 +227,7 @@ final class Bridge {
      */
     private void giveCredit() {
         creditOwed++;
-        if (creditOwed >= Math.max(1, config.remote().inFlight() / 8) || inFlight == 0) {
+        if (creditOwed >= Math.max(1, config.remote().inFlight() / 8) || outstanding.isEmpty()) {
             consumer.credit(creditOwed);
             creditOwed = 0;
         }
@@ -243,12 +250,13 @@ final class Bridge {
             b.address(Address.of(local));
         }
         Envelope here = b.build();
+        inFlight.incrementAndGet();
         // a retained message (an MQTT remote's RETAIN, AMQP's x-opt-retain) is retained here too, as a device's is
         Future<?> stored = here.retain() ? broker.retain(here).compose(v -> broker.publish(here)) : broker.publish(here);
         return stored.map(r -> {
             forwarded.increment();
-            return null;
-        });
+            return (Void) null;
+        }).onComplete(ar -> inFlight.decrementAndGet());
     }
 
     // ---- connection life -----------------------------------------------------------------------------------------
@@ -272,9 +280,20 @@ final class Bridge {
         return t.getClass().getSimpleName() + (m == null ? "" : ": " + m);
     }
 
-    /** Ends the current connection: what the consumer held goes back to the cursor; later callbacks are ignored. */
+    /**
+     * Ends the current connection; later callbacks are ignored. What was sent and not confirmed is released first:
+     * back to the cursor with its delivery count unchanged (an outage of the remote is not a failed delivery, and
+     * must not dead-letter a message however often it happens); then the consumer is closed.
+     */
     private Future<Void> teardown() {
         generation++;
+        if (consumer != null) {
+            outstanding.values().forEach(consumer::release);
+        }
+        outstanding.clear();
+        if (config.outbound()) {
+            inFlight.set(0);
+        }
         if (timer >= 0) {
             vertx.cancelTimer(timer);
             timer = -1;
@@ -331,7 +350,7 @@ final class Bridge {
         JsonObject j = new JsonObject().put("name", config.name()).put("direction", config.outbound() ? "out" : "in")
                 .put("local", config.local()).put("remote", config.remote().url().toString())
                 .put("remoteAddress", config.remoteAddress()).put("state", state.name())
-                .put("lastError", lastError).put("inFlight", inFlight)
+                .put("lastError", lastError).put("inFlight", inFlight.get())
                 .put("forwarded", (long) forwarded.count()).put("failed", (long) deadLettered.count())
                 .put("reconnects", (long) reconnects.count());
         if (config.outbound()) {

@@ -22,11 +22,15 @@ public interface Remote {
     /** The gateway's protocol name for messages coming in from this remote, as an origin ({@code amqp}, {@code mqtt}, {@code kafka}). */
     String originProtocol();
 
-    /** The remote's name for an address, through its protocol's name mapping. */
-    String remoteName(Address address);
+    /** The remote's name for an address, through its protocol's name mapping: the address's own by default (MQTT, AMQP). */
+    default String remoteName(Address address) {
+        return address.name();
+    }
 
-    /** The address a remote name stands for. */
-    Address localAddress(String remoteName);
+    /** The address a remote name stands for: the name itself by default. */
+    default Address localAddress(String remoteName) {
+        return Address.of(remoteName);
+    }
 
     /**
      * Connects. {@code lost} hears, once, that an established connection failed or was closed by the remote (not
