@@ -207,11 +207,12 @@ final class AmqpRemote implements Remote {
                 started.fail(new IOException("not connected"));
                 return;
             }
-            Address address = localAddress(source);
+            Address address = spec.arrival(source, this::localAddress);
             ProtonReceiver receiver = connection.createReceiver(source);
             receiver.setAutoAccept(false).setPrefetch(0);
             receiver.handler((delivery, message) -> {
-                Envelope e = AmqpTranslation.toEnvelope(message, address, false, origin, System.currentTimeMillis());
+                Envelope e = spec.deadLettered(AmqpTranslation.toEnvelope(message, address, false, origin,
+                        System.currentTimeMillis()), source);
                 store.apply(e).onComplete(ar -> Remote.on(context, () -> {
                     if (closed) {
                         return; // the remote sends what it had not heard about again

@@ -233,7 +233,8 @@ final class KafkaRemote implements Remote {
                     Handed h = new Handed(tp, r.offset());
                     open.computeIfAbsent(tp, k -> new TreeMap<>()).put(r.offset(), false);
                     inFlight++;
-                    Envelope e = RecordTranslation.toEnvelope(localAddress(r.topic()), r, origin, System.currentTimeMillis());
+                    Envelope e = spec.deadLettered(RecordTranslation.toEnvelope(spec.arrival(r.topic(), this::localAddress),
+                            r, origin, System.currentTimeMillis()), r.topic());
                     store.apply(e).onComplete(ar -> outcomes.add(new java.util.AbstractMap.SimpleEntry<>(h,
                             ar.succeeded() ? null : ar.cause())));
                 }

@@ -196,15 +196,9 @@ final class MqttRemote implements Remote {
                     paused = true;
                     client.pause();
                 }
-                Envelope e;
-                try {
-                    e = Translation.toEnvelope(localAddress(m.topicName()), m.payload().getBytes(), m.qosLevel().value(),
-                            m.isRetain(), m.properties(), origin, System.currentTimeMillis());
-                } catch (RuntimeException bad) {
-                    r.stored = true; // a topic the gateway cannot hold is acknowledged and dropped: it would come back forever
-                    acknowledgeInOrder();
-                    return;
-                }
+                Envelope e = spec.deadLettered(Translation.toEnvelope(spec.arrival(m.topicName(), this::localAddress),
+                        m.payload().getBytes(), m.qosLevel().value(), m.isRetain(), m.properties(), origin,
+                        System.currentTimeMillis()), m.topicName());
                 store.apply(e).onComplete(ar -> Remote.on(context, () -> {
                     r.stored = ar.succeeded();
                     acknowledgeInOrder();

@@ -121,6 +121,32 @@ class KafkaRemoteIT {
     }
 
     @Test
+    void aRecordOfATopicWhoseNameIsNoAddressHereIsKeptAsADeadLetterAndTheStreamGoesOn() throws Exception {
+        gateway = ShippedGateway.startWith(dir.resolve("odd"), """
+                bridges:
+                  - name: odd
+                    direction: in
+                    remote:
+                      url: kafka://%s
+                      address: "odd_x41,fine"
+                """.formatted(remote()));
+        try (KafkaProducer<String, String> p = producer(remote())) {
+            p.send(new ProducerRecord<>("odd_x41", "k", "escaped wrongly")).get(30, TimeUnit.SECONDS);
+            p.send(new ProducerRecord<>("fine", "k", "ok")).get(30, TimeUnit.SECONDS);
+        }
+        String here = "127.0.0.1:" + gateway.port("kafka");
+        List<ConsumerRecord<byte[], byte[]>> dead = RemoteBridgeSupport.readAll(here, "_x24dlq.bridge.odd", l -> !l.isEmpty());
+        assertThat(RemoteBridgeSupport.text(dead.get(0).value())).isEqualTo("escaped wrongly");
+        assertThat(RemoteBridgeSupport.text(dead.get(0).headers().lastHeader("omnibus.dead-letter.reason").value()))
+                .contains("the remote name 'odd_x41' is no valid address here");
+        assertThat(RemoteBridgeSupport.readAll(here, "fine", l -> !l.isEmpty())).extracting(r -> RemoteBridgeSupport.text(r.value()))
+                .containsExactly("ok");
+        JsonObject b = RemoteBridgeSupport.bridge(gateway.adminPort(), "odd");
+        assertThat(b.getString("state")).isEqualTo("CONNECTED");
+        assertThat(b.getLong("failed")).isEqualTo(1);
+    }
+
+    @Test
     void theGatewayKilledMidStreamLosesNothingEitherWay() throws Exception {
         int inFlight = 100;
         int total = 10_000;

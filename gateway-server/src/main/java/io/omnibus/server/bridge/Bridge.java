@@ -17,6 +17,7 @@ import io.omnibus.core.spi.TopicFilter;
 import io.omnibus.core.spi.TranslationLosses;
 import io.omnibus.core.spi.bridge.Remote;
 import io.omnibus.core.spi.bridge.RemoteRefusedException;
+import io.omnibus.core.spi.bridge.RemoteSpec;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -244,12 +245,7 @@ final class Bridge {
 
     /** Called on the remote's thread: publishes here, completes when stored. */
     private Future<Void> storeIn(Envelope e) {
-        String local = config.local().replace("{address}", e.address().name());
-        Envelope.Builder b = e.toBuilder();
-        if (!local.equals(e.address().name())) {
-            b.address(Address.of(local));
-        }
-        Envelope here = b.build();
+        Envelope here = arrived(e);
         inFlight.incrementAndGet();
         // a retained message (an MQTT remote's RETAIN, AMQP's x-opt-retain) is retained here too, as a device's is
         Future<?> stored = here.retain() ? broker.retain(here).compose(v -> broker.publish(here)) : broker.publish(here);
@@ -257,6 +253,26 @@ final class Bridge {
             forwarded.increment();
             return (Void) null;
         }).onComplete(ar -> inFlight.decrementAndGet());
+    }
+
+    /**
+     * The message under its local address ({@code local}'s template); one whose name is no valid address here goes
+     * to {@code $dlq/bridge/NAME} with the reason, so that the remote does not send it again forever.
+     */
+    private Envelope arrived(Envelope e) {
+        Address dlq = config.remote().deadLetterAddress();
+        if (e.address().equals(dlq)) {
+            deadLettered.increment();
+            return e;
+        }
+        String local = config.local().replace("{address}", e.address().name());
+        try {
+            return local.equals(e.address().name()) ? e : e.toBuilder().address(Address.of(local)).build();
+        } catch (RuntimeException invalid) {
+            deadLettered.increment();
+            return e.toBuilder().address(dlq).header(RemoteSpec.DEAD_LETTER_REASON, "bridge " + config.name()
+                    + ": the local address '" + local + "' is not valid: " + invalid.getMessage()).build();
+        }
     }
 
     // ---- connection life -----------------------------------------------------------------------------------------

@@ -48,8 +48,9 @@ public interface Remote {
 
     /**
      * Takes messages from {@code source} (an AMQP address, an MQTT topic filter, Kafka topics) and hands each to
-     * {@code store}, whose future completes when the gateway stored it (with the remote name it came from as its
-     * address; the bridge sets the local one). The remote is acknowledged (AMQP accepted, MQTT PUBACK, a Kafka
+     * {@code store}, whose future completes when the gateway stored it (under the address of the remote name it came
+     * from, or, when that name is no address here, {@link RemoteSpec#arrival}'s dead-letter address with
+     * {@link RemoteSpec#deadLettered}'s reason; the bridge sets the local one). The remote is acknowledged (AMQP accepted, MQTT PUBACK, a Kafka
      * commit) only then, and at most {@link RemoteSpec#inFlight} messages are handed over and not yet stored. When
      * {@code store} fails, the remote is to send the message again. Completes when receiving started.
      */

@@ -28,6 +28,35 @@ public record RemoteSpec(String bridge, URI url, List<String> hosts, String user
         return url.getScheme();
     }
 
+    /** The header a dead letter's reason is in (as the broker's own dead letters have it). */
+    public static final String DEAD_LETTER_REASON = "omnibus.dead-letter.reason";
+
+    /**
+     * Where an inbound message goes whose remote name is no valid address here ({@code $dlq/bridge/NAME}): stored
+     * and acknowledged there, so that it does not come back forever, with {@link #deadLettered} telling why.
+     */
+    public io.omnibus.core.spi.Address deadLetterAddress() {
+        return io.omnibus.core.spi.Address.of("$dlq/bridge/" + bridge);
+    }
+
+    /** The address a remote name arrives under: {@code local}'s answer, or {@link #deadLetterAddress()} when it fails. */
+    public io.omnibus.core.spi.Address arrival(String remoteName, java.util.function.Function<String, io.omnibus.core.spi.Address> local) {
+        try {
+            return local.apply(remoteName);
+        } catch (RuntimeException e) {
+            return deadLetterAddress();
+        }
+    }
+
+    /** The envelope of a message that arrived under {@link #deadLetterAddress()}, with the reason in its headers. */
+    public io.omnibus.core.spi.Envelope deadLettered(io.omnibus.core.spi.Envelope e, String remoteName) {
+        if (!e.address().equals(deadLetterAddress())) {
+            return e;
+        }
+        return e.toBuilder().header(DEAD_LETTER_REASON, "bridge " + bridge + ": the remote name '" + remoteName
+                + "' is no valid address here").build();
+    }
+
     /** The first server's host. */
     public String host() {
         String h = hosts.get(0);
