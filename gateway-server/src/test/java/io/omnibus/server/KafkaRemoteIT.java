@@ -135,6 +135,8 @@ class KafkaRemoteIT {
             p.send(new ProducerRecord<>("fine", "k", "ok")).get(30, TimeUnit.SECONDS);
         }
         String here = "127.0.0.1:" + gateway.port("kafka");
+        // the dead-letter topic exists once something is in it (Kafka clients cannot create a $ address)
+        await().untilAsserted(() -> assertThat(RemoteBridgeSupport.bridge(gateway.adminPort(), "odd").getLong("failed")).isEqualTo(1));
         List<ConsumerRecord<byte[], byte[]>> dead = RemoteBridgeSupport.readAll(here, "_x24dlq.bridge.odd", l -> !l.isEmpty());
         assertThat(RemoteBridgeSupport.text(dead.get(0).value())).isEqualTo("escaped wrongly");
         assertThat(RemoteBridgeSupport.text(dead.get(0).headers().lastHeader("omnibus.dead-letter.reason").value()))

@@ -195,6 +195,8 @@ class MosquittoRemoteIT {
         RemoteBridgeSupport.publish(device, "secret/plans", "refused");
         RemoteBridgeSupport.publish(device, "sensors/ok", "allowed");
         assertThat(read(m, "sensors/#", 1)).containsExactly("sensors/ok|allowed||");
+        // the dead-letter topic exists once something is in it (Kafka clients cannot create a $ address)
+        await().untilAsserted(() -> assertThat(RemoteBridgeSupport.bridge(gateway.adminPort(), "guarded").getLong("failed")).isEqualTo(1));
         List<ConsumerRecord<byte[], byte[]>> dead = RemoteBridgeSupport.readAll("127.0.0.1:" + gateway.port("kafka"),
                 "_x24dlq.secret.plans", r -> !r.isEmpty());
         assertThat(RemoteBridgeSupport.text(dead.get(0).value())).isEqualTo("refused");
