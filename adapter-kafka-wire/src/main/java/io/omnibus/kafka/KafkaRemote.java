@@ -180,7 +180,7 @@ final class KafkaRemote implements Remote {
         return started.future();
     }
 
-    /** A record handed to the store and its outcome (null until known). */
+    /** A record handed to the store, as its outcome names it. */
     private record Handed(TopicPartition partition, long offset) {
     }
 
@@ -215,8 +215,8 @@ final class KafkaRemote implements Remote {
                                 + o.getKey().offset() + " could not be stored: " + o.getValue().getMessage(), o.getValue());
                     }
                     TreeMap<Long, Boolean> offsets = open.get(o.getKey().partition());
-                    if (offsets != null) {
-                        offsets.put(o.getKey().offset(), true);
+                    if (offsets != null) { // only an offset handed over since the partition was (re)assigned
+                        offsets.computeIfPresent(o.getKey().offset(), (k, v) -> true);
                     }
                 }
                 Map<TopicPartition, OffsetAndMetadata> commit = committable(open, open.keySet());
