@@ -48,7 +48,10 @@ final class MqttRemote implements Remote {
     private final RemoteSpec spec;
     private final MqttRemoteConnector.Settings settings;
     private final Origin origin;
+    private static final Throwable OK = new Throwable("acknowledged");
     private final Map<Integer, Promise<Void>> pending = new HashMap<>();
+    /** Outcomes that came before the send learned its packet id (should the client complete publish late). */
+    private final Map<Integer, Throwable> early = new HashMap<>();
     private final ArrayDeque<Received> received = new ArrayDeque<>();
     private Context context;
     private MqttClient client;
@@ -131,6 +134,7 @@ final class MqttRemote implements Remote {
     private void settle(int packetId, Throwable failure) {
         Promise<Void> p = pending.remove(packetId);
         if (p == null) {
+            early.put(packetId, failure == null ? OK : failure); // before publish's future told us the packet id
             return;
         }
         if (failure == null) {
@@ -174,7 +178,14 @@ final class MqttRemote implements Remote {
                 } else if (qos == MqttQoS.AT_MOST_ONCE) {
                     done.tryComplete();
                 } else {
-                    pending.put(ar.result(), done);
+                    Throwable settled = early.remove(ar.result());
+                    if (settled == null) {
+                        pending.put(ar.result(), done);
+                    } else if (settled == OK) {
+                        done.tryComplete();
+                    } else {
+                        done.tryFail(settled);
+                    }
                 }
             });
         });
