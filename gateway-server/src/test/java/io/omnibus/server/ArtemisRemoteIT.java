@@ -54,7 +54,9 @@ class ArtemisRemoteIT {
     static void startArtemis() throws Exception {
         artemis = RemoteBroker.artemis(dir.resolve("artemis"), RemoteBroker.freePort(),
                 "<address-setting match=\"slow\"><max-size-bytes>65536</max-size-bytes>"
-                        + "<address-full-policy>BLOCK</address-full-policy></address-setting>");
+                        + "<address-full-policy>BLOCK</address-full-policy></address-setting>"
+                        + "<address-setting match=\"no-such-queue\"><auto-create-queues>false</auto-create-queues>"
+                        + "<auto-create-addresses>false</auto-create-addresses></address-setting>");
     }
 
     @AfterAll
@@ -143,6 +145,29 @@ class ArtemisRemoteIT {
         s.createProducer(s.createQueue("device-commands")).send(command);
         await().atMost(Duration.ofSeconds(30)).until(() -> !received.isEmpty());
         assertThat(received).containsExactly("devices/device-commands calibrate device-17");
+    }
+
+    @Test
+    void anAddressArtemisDoesNotHaveIsRefusedAndDeadLetteredWithArtemisCondition() throws Exception {
+        start("refused", """
+                  - name: orphans
+                    direction: out
+                    local: "orphan/#"
+                    remote:
+                      url: amqp://127.0.0.1:%d
+                      address: no-such-queue
+                """.formatted(artemis.port));
+        RemoteBridgeSupport.awaitState(gateway.adminPort(), "orphans", "CONNECTED");
+        RemoteBridgeSupport.publish(device("orphan-maker"), "orphan/x", "nobody wants me");
+        await().untilAsserted(() -> assertThat(RemoteBridgeSupport.bridge(gateway.adminPort(), "orphans").getLong("failed")).isEqualTo(1));
+        List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> dead = RemoteBridgeSupport.readAll(
+                "127.0.0.1:" + gateway.port("kafka"), "_x24dlq.orphan.x", l -> !l.isEmpty());
+        assertThat(RemoteBridgeSupport.text(dead.get(0).value())).isEqualTo("nobody wants me");
+        assertThat(RemoteBridgeSupport.text(dead.get(0).headers().lastHeader("omnibus.dead-letter.reason").value()))
+                .contains("link to no-such-queue refused").contains("amqp:not-found");
+        JsonObject b = RemoteBridgeSupport.bridge(gateway.adminPort(), "orphans");
+        assertThat(b.getString("state")).isEqualTo("CONNECTED");
+        assertThat(b.getString("lastError")).contains("amqp:not-found");
     }
 
     @Test
