@@ -144,6 +144,11 @@ final class AmqpRemote implements Remote {
             }
             Link link = links.computeIfAbsent(remoteName, this::openSender);
             Message m = AmqpTranslation.toMessage(envelope, 0, System.currentTimeMillis());
+            if (presettled()) { // at most once: done once written, as the settings asked
+                link.sender.send(m);
+                done.complete();
+                return;
+            }
             link.pending.add(done);
             link.sender.send(m, delivery -> {
                 link.pending.remove(done);
@@ -151,6 +156,11 @@ final class AmqpRemote implements Remote {
             });
         });
         return done.future();
+    }
+
+    /** {@code settlement: settled}: transfers go pre-settled (at most once); by default unsettled, confirmed by accepted. */
+    private boolean presettled() {
+        return "settled".equals(spec.section().getString("settlement", "unsettled"));
     }
 
     private static void settle(Promise<Void> done, ProtonDelivery delivery) {
@@ -173,6 +183,9 @@ final class AmqpRemote implements Remote {
             // how brokers that keep queues and topics apart (ActiveMQ Artemis) make an address they do not have yet
             ((org.apache.qpid.proton.amqp.messaging.Target) sender.getTarget())
                     .setCapabilities(org.apache.qpid.proton.amqp.Symbol.valueOf(capability));
+        }
+        if (presettled()) {
+            sender.setQoS(io.vertx.proton.ProtonQoS.AT_MOST_ONCE);
         }
         Link link = new Link(sender);
         sender.openHandler(ar -> {

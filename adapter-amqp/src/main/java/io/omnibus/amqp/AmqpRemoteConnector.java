@@ -17,7 +17,7 @@ public final class AmqpRemoteConnector implements RemoteConnector {
 
     @Override
     public Set<String> keys() {
-        return Set.of("container-id", "capability");
+        return Set.of("container-id", "capability", "settlement");
     }
 
     @Override
@@ -29,5 +29,6 @@ public final class AmqpRemoteConnector implements RemoteConnector {
     public void check(RemoteSpec spec) {
         spec.section().getString("container-id", null);
         spec.section().getChoice("capability", null, List.of("queue", "topic"));
+        spec.section().getChoice("settlement", "unsettled", List.of("unsettled", "settled"));
     }
 }

@@ -99,8 +99,17 @@ class ArtemisRemoteIT {
                       url: amqp://127.0.0.1:%d
                       address: telemetry
                       capability: queue
-                """.formatted(artemis.port));
+                  - name: presettled
+                    direction: out
+                    local: "metrics/#"
+                    remote:
+                      url: amqp://127.0.0.1:%d
+                      address: metrics
+                      capability: queue
+                      settlement: settled
+                """.formatted(artemis.port, artemis.port));
         RemoteBridgeSupport.awaitState(gateway.adminPort(), "to-artemis", "CONNECTED");
+        RemoteBridgeSupport.awaitState(gateway.adminPort(), "presettled", "CONNECTED");
         MqttClient device = device("device-a");
         MqttMessage reading = new MqttMessage("21.5".getBytes(StandardCharsets.UTF_8));
         reading.setQos(1);
@@ -121,6 +130,11 @@ class ArtemisRemoteIT {
             assertThat(b.getLong("forwarded")).isEqualTo(1);
             assertThat(b.getLong("lag")).isZero();
         });
+        // settlement: settled sends pre-settled transfers (at most once); Artemis takes them all the same
+        RemoteBridgeSupport.publish(device, "metrics/cpu", "42");
+        Message metric = s.createConsumer(s.createQueue("metrics")).receive(30_000);
+        assertThat(metric).isNotNull();
+        assertThat(body(metric)).isEqualTo("42");
     }
 
     @Test
