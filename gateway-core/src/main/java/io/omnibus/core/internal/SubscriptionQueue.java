@@ -188,11 +188,17 @@ final class SubscriptionQueue implements Subscription {
     void offer(List<StoredMessage> run) {
         incoming.addAndGet(run.size());
         Contexts.run(ctx, () -> {
-            incoming.addAndGet(-run.size());
             for (StoredMessage m : run) {
                 arrive(m);
             }
             dispatch();
+            // counted in the backlog before they stop counting as incoming, so room() always sees them in one or the
+            // other (in neither, one publish could pass max-pending under overflow: block); then held publishers go
+            updateGauges();
+            incoming.addAndGet(-run.size());
+            if (!roomWaiters.isEmpty()) {
+                updateGauges();
+            }
         });
     }
 
