@@ -71,11 +71,6 @@ final class AmqpRemote implements Remote {
     }
 
     @Override
-    public String originProtocol() {
-        return "amqp";
-    }
-
-    @Override
     public Future<Void> connect(Consumer<Throwable> lost) {
         this.lost = lost;
         context = vertx.getOrCreateContext();

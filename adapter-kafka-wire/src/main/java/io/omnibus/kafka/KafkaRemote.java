@@ -70,11 +70,6 @@ final class KafkaRemote implements Remote {
     }
 
     @Override
-    public String originProtocol() {
-        return "kafka";
-    }
-
-    @Override
     public String remoteName(Address address) {
         String name = KafkaNames.toKafka(address);
         if (name == null) {

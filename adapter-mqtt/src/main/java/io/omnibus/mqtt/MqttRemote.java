@@ -72,11 +72,6 @@ final class MqttRemote implements Remote {
     }
 
     @Override
-    public String originProtocol() {
-        return "mqtt";
-    }
-
-    @Override
     public Future<Void> connect(Consumer<Throwable> lost) {
         this.lost = lost;
         context = vertx.getOrCreateContext();

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -176,12 +177,17 @@ class KafkaRemoteIT {
                       address: in.x
                 """.formatted(inFlight, remote(), inFlight, remote()));
         String[] args = {"start", "--config", config.toString(), "--data-dir", dir.resolve("crash-data").toString()};
-        // in: a producer there writes all along, the gateway down or not
+        // in: a producer there writes all along, the gateway down or not. Until the kill it writes one record per
+        // PUBACK the device here gets, so that both streams are in the middle when the gateway dies; then flat out.
+        Semaphore pace = new Semaphore(0);
+        java.util.concurrent.atomic.AtomicBoolean unpaced = new java.util.concurrent.atomic.AtomicBoolean();
         Thread remoteProducer = new Thread(() -> {
             try (KafkaProducer<String, String> p = producer(remote())) {
                 for (int i = 0; i < total; i++) {
+                    if (!unpaced.get()) {
+                        pace.acquire();
+                    }
                     p.send(new ProducerRecord<>("in.x", Integer.toString(i))).get(30, TimeUnit.SECONDS);
-                    Thread.sleep(1); // a stream, not a burst: the kill lands in the middle of it
                 }
             } catch (Exception e) {
                 throw new IllegalStateException(e);
@@ -200,6 +206,7 @@ class KafkaRemoteIT {
                     for (int i = 0; i < total; i++) {
                         RemoteBridgeSupport.publish(device, "out/x", Integer.toString(i));
                         pubacked.incrementAndGet();
+                        pace.release();
                     }
                 } catch (Exception e) {
                     // the gateway was killed
@@ -211,6 +218,8 @@ class KafkaRemoteIT {
             killedAtIn = RemoteBridgeSupport.bridge(adminPort, "in").getLong("forwarded").intValue();
             gw.process.destroyForcibly(); // kill -9
             gw.process.waitFor(30, TimeUnit.SECONDS);
+            unpaced.set(true);
+            pace.release(total); // the producer there goes on alone while the gateway is down
             publisher.join(30_000);
             device.disconnectForcibly(0, 0, false);
             device.close(true);

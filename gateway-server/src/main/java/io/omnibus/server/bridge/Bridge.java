@@ -358,10 +358,6 @@ final class Bridge {
         return done.future();
     }
 
-    State state() {
-        return state;
-    }
-
     JsonObject status() {
         JsonObject j = new JsonObject().put("name", config.name()).put("direction", config.outbound() ? "out" : "in")
                 .put("local", config.local()).put("remote", config.remote().url().toString())

@@ -42,10 +42,6 @@ public final class Bridges {
         return Future.join(stopped).mapEmpty();
     }
 
-    public boolean isEmpty() {
-        return bridges.isEmpty();
-    }
-
     /** Each bridge's state, lag and counts, for {@code /api/bridges}. */
     public JsonArray status() {
         JsonArray out = new JsonArray();

@@ -19,9 +19,6 @@ public interface Remote {
      */
     String protocol();
 
-    /** The gateway's protocol name for messages coming in from this remote, as an origin ({@code amqp}, {@code mqtt}, {@code kafka}). */
-    String originProtocol();
-
     /** The remote's name for an address, through its protocol's name mapping: the address's own by default (MQTT, AMQP). */
     default String remoteName(Address address) {
         return address.name();
