@@ -26,7 +26,8 @@ import java.util.List;
  * clients see it as a user / application property; any other value as bytes), timestamp → created at (the
  * arrival time when the batch says LogAppendTime or has none). A null value (a tombstone) is kept as the
  * header {@code kafka.null-value}; a null header value arrives as an empty one. The headers {@code content-type}
- * (UTF-8), {@code correlation-id} and {@code reply-to} (UTF-8) are those envelope fields, not headers.
+ * (UTF-8), {@code correlation-id} and {@code reply-to} (UTF-8) are those envelope fields, not headers. Spring's
+ * {@code contentType} header gives the content type when there is no {@code content-type}, and stays a header.
  *
  * <p>Out: the inverse; headers named {@code kafka.*} are not sent. The content type, correlation and reply-to
  * go out as the headers {@code content-type}, {@code correlation-id} (bytes) and {@code reply-to}, after the
@@ -67,6 +68,8 @@ final class RecordTranslation {
         } else {
             b.header(NULL_VALUE, "true");
         }
+        String contentType = null;
+        String springContentType = null;
         for (org.apache.kafka.common.header.Header h : headers) {
             byte[] v = h.value() == null ? new byte[0] : h.value();
             String text = utf8(v);
@@ -74,13 +77,17 @@ final class RecordTranslation {
             if (h.key().equals(CORRELATION_ID) && h.value() != null) {
                 b.correlation(v);
             } else if (h.key().equals(CONTENT_TYPE) && text != null) {
-                b.contentType(text);
+                contentType = text;
             } else if (h.key().equals(REPLY_TO) && text != null) {
                 b.replyTo(text);
             } else {
+                if (h.key().equals(Header.SPRING_CONTENT_TYPE) && text != null && !text.isEmpty()) {
+                    springContentType = text;
+                }
                 b.header(text != null ? Header.of(h.key(), text) : Header.ofBytes(h.key(), v));
             }
         }
+        b.contentType(contentType != null ? contentType : springContentType);
         b.createdAt(ts > 0 && !appendTime ? ts : now);
         return b.build();
     }

@@ -19,7 +19,8 @@ import java.util.Set;
  *
  * <p>In: the body is the payload (inflated when the producer compressed it); {@code UNIQ_KEY} the message id;
  * {@code KEYS} the key; {@code CORRELATION_ID} the correlation; the born time the creation time; reconsume times
- * the delivery count; user properties headers, {@code content-type} and {@code reply-to} the envelope's fields.
+ * the delivery count; user properties headers, {@code content-type} and {@code reply-to} the envelope's fields
+ * (Spring's {@code contentType} the content type too when there is no {@code content-type}; it stays a header).
  * {@code TAGS}, a non-zero flag and the retry bookkeeping ({@code RETRY_TOPIC}, {@code ORIGIN_MESSAGE_ID},
  * {@code MAX_RECONSUME_TIMES}) are kept as {@code rocketmq.*} headers so they come back to RocketMQ consumers.
  * Send-side controls ({@code WAIT}, {@code DELAY}, transaction and timer properties) are acted on, not kept.
@@ -74,8 +75,13 @@ final class Translation {
         if (correlation != null) {
             b.correlation(correlation.getBytes(StandardCharsets.UTF_8));
         }
-        if (props.get(CONTENT_TYPE) != null) {
-            b.contentType(props.get(CONTENT_TYPE));
+        String contentType = props.get(CONTENT_TYPE);
+        if (contentType == null || contentType.isEmpty()) {
+            // Spring's header, as Spring Cloud Stream's RocketMQ binder sends it; it also stays a user property
+            contentType = props.get(Header.SPRING_CONTENT_TYPE);
+        }
+        if (contentType != null && !contentType.isEmpty()) {
+            b.contentType(contentType);
         }
         if (props.get(REPLY_TO) != null) {
             b.replyTo(props.get(REPLY_TO));

@@ -11,6 +11,14 @@ import java.util.Objects;
  * the protocol it came in is unchanged.
  */
 public final class Header {
+    /**
+     * Spring's content type header ({@code MessageHeaders.CONTENT_TYPE}), which Spring Kafka, Spring Cloud Stream's
+     * binders and Spring's RocketMQ support write as a record header or user property. On protocols whose messages
+     * have no content type field (Kafka, RocketMQ) it also gives the envelope its content type when the message
+     * brings no {@code content-type}; the header itself is kept, so Spring consumers get it back as they sent it.
+     */
+    public static final String SPRING_CONTENT_TYPE = "contentType";
+
     private final String name;
     private final String text;
     private final byte[] bytes;
