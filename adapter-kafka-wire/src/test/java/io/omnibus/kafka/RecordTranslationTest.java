@@ -104,6 +104,24 @@ class RecordTranslationTest {
     }
 
     @Test
+    void springsContentTypeHeaderIsTheContentTypeWhenThereIsNoneAndStaysAHeader() {
+        MemoryRecords spring = MemoryRecords.withRecords(Compression.NONE, new org.apache.kafka.common.record.SimpleRecord(
+                1L, null, "{}".getBytes(StandardCharsets.UTF_8), new org.apache.kafka.common.header.Header[] {
+                    new RecordHeader("contentType", "application/json".getBytes(StandardCharsets.UTF_8))}));
+        Envelope e = in(spring).get(0);
+        assertThat(e.contentType()).isEqualTo("application/json");
+        assertThat(e.headers()).extracting(Header::name).containsExactly("contentType");
+        assertThat(out(List.of(e), 0).get(0).headers()).extracting(h -> h.key())
+                .containsExactly("contentType", "content-type");
+
+        MemoryRecords both = MemoryRecords.withRecords(Compression.NONE, new org.apache.kafka.common.record.SimpleRecord(
+                1L, null, "x".getBytes(StandardCharsets.UTF_8), new org.apache.kafka.common.header.Header[] {
+                    new RecordHeader("contentType", "application/json".getBytes(StandardCharsets.UTF_8)),
+                    new RecordHeader("content-type", "text/plain".getBytes(StandardCharsets.UTF_8))}));
+        assertThat(in(both).get(0).contentType()).as("content-type wins").isEqualTo("text/plain");
+    }
+
+    @Test
     void logAppendTimeOrNoTimestampMeansArrivalTime() {
         MemoryRecordsBuilder b = MemoryRecords.builder(ByteBuffer.allocate(128), Compression.NONE,
                 TimestampType.CREATE_TIME, 0);

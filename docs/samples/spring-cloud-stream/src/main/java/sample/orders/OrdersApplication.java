@@ -3,8 +3,10 @@ package sample.orders;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.cloud.stream.function.StreamBridge;
 import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.Environment;
 import org.springframework.messaging.Message;
 
 import java.util.function.Consumer;
@@ -21,7 +23,11 @@ import java.util.function.Supplier;
 public class OrdersApplication {
 
     public static void main(String[] args) {
-        SpringApplication.run(OrdersApplication.class, args);
+        // run.sh's demo ends once it printed its summary; a service runs until stopped
+        var context = SpringApplication.run(OrdersApplication.class, args);
+        if (context.getEnvironment().containsProperty("orders.demo")) {
+            System.exit(SpringApplication.exit(context));
+        }
     }
 
     @Bean
@@ -42,6 +48,13 @@ public class OrdersApplication {
     @Bean
     OrderTransactions orderTransactions(OrderDesk desk, OrderRepository repository) {
         return new OrderTransactions(desk, repository);
+    }
+
+    /** run.sh's demo: {@code --orders.demo=N}. */
+    @Bean
+    @ConditionalOnProperty("orders.demo")
+    OrderDemo orderDemo(OrderDesk desk, OrderBook book, OrderRepository repository, Environment env) {
+        return new OrderDemo(desk, book, repository, env);
     }
 
     /** Polled by Spring Cloud Stream: each poll sends the next placed order, if any. */

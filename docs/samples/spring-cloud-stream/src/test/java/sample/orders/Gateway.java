@@ -38,6 +38,9 @@ final class Gateway implements AutoCloseable {
         env.put("OMNIBUS_ADMIN_PORT", Integer.toString(admin));
         env.put("OMNIBUS_MQTT_WEBSOCKET_ENABLED", "false");
         env.put("OMNIBUS_KAFKA_ADVERTISED_HOST", "127.0.0.1");
+        // topics RocketMQ clients make get two queues: the sample's partition count (the Kafka binder makes its
+        // topic with that count itself; the RocketMQ binder expects the topic's queue count to be it)
+        env.put("OMNIBUS_OPENMESSAGING_QUEUES", "2");
         for (String p : List.of("MQTT", "AMQP", "KAFKA", "OPENMESSAGING", "ADMIN")) {
             env.put("OMNIBUS_" + p + "_HOST", "127.0.0.1");
         }
