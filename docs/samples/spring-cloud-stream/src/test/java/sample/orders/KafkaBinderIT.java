@@ -3,6 +3,8 @@ package sample.orders;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.context.ConfigurableApplicationContext;
 
 import java.nio.file.Path;
@@ -60,16 +62,31 @@ class KafkaBinderIT {
             assertThat(mqtt.body()).isEqualTo(jms.body());
             assertThat(mqtt.contentType()).as(mqtt.toString()).isEqualTo("application/json");
             assertThat(mqtt.userProperties()).containsEntry("customer", "alice");
+
+            // and the other way: an order an MQTT client publishes reaches the Spring listener
+            others.publishOverMqtt("{\"id\":\"m-1\",\"orderTime\":\"2021-06-01T10:32:00Z\"}");
+            await("the listener got the MQTT client's order").atMost(Duration.ofSeconds(30))
+                    .until(() -> book.ids().contains("m-1"));
+            assertThat(book.received()).filteredOn(r -> r.order().id().equals("m-1"))
+                    .extracting(r -> r.order().orderTime()).containsExactly("2021-06-01T10:32:00Z");
         }
     }
 
-    @Test
-    void twoInstancesOfOneGroupShareTheOrdersEachOnceAndOneCustomersInOrder() throws Exception {
+    /**
+     * Two instances of the listener in one group. With the binder's default, Kafka's group protocol assigns them
+     * the partitions; with {@code auto-rebalance-enabled=false} each takes the partitions its instance index gives
+     * it ({@code instance-count} / {@code instance-index}) and commits the group's offsets without joining it.
+     */
+    @ParameterizedTest(name = "auto-rebalance-enabled={0}")
+    @ValueSource(booleans = {true, false})
+    void twoInstancesOfOneGroupShareTheOrdersEachOnceAndOneCustomersInOrder(boolean autoRebalance) throws Exception {
         try (Gateway gateway = new Gateway(dir); Apps apps = new Apps()) {
+            String rebalance = "--spring.cloud.stream.kafka.bindings.orderListener-in-0.consumer.auto-rebalance-enabled="
+                    + autoRebalance;
             ConfigurableApplicationContext first = apps.start(kafka(gateway, "--spring.cloud.stream.instance-count=2",
-                    "--spring.cloud.stream.instance-index=0"));
+                    "--spring.cloud.stream.instance-index=0", rebalance));
             ConfigurableApplicationContext second = apps.start(kafka(gateway, "--spring.cloud.stream.instance-count=2",
-                    "--spring.cloud.stream.instance-index=1"));
+                    "--spring.cloud.stream.instance-index=1", rebalance));
             OrderDesk desk = first.getBean(OrderDesk.class);
             List<String> customers = List.of("alice", "bob", "carol", "dave");
             int orders = 40;

@@ -77,6 +77,18 @@ final class Observers implements AutoCloseable {
                 }});
     }
 
+    /** An order from an MQTT 5 client: JSON with its content type, as a device or a dashboard would send it. */
+    void publishOverMqtt(String json) throws Exception {
+        org.eclipse.paho.mqttv5.common.MqttMessage m = new org.eclipse.paho.mqttv5.common.MqttMessage(
+                json.getBytes(StandardCharsets.UTF_8));
+        m.setQos(1);
+        org.eclipse.paho.mqttv5.common.packet.MqttProperties props = new org.eclipse.paho.mqttv5.common.packet.MqttProperties();
+        props.setContentType("application/json");
+        props.setPayloadFormat(true);
+        m.setProperties(props);
+        subscriber.publish("orders", m);
+    }
+
     @Override
     public void close() throws Exception {
         if (subscriber.isConnected()) {

@@ -61,6 +61,13 @@ class RocketMqBinderIT {
             assertThat(mqtt.body()).isEqualTo(jms.body());
             assertThat(mqtt.contentType()).as(mqtt.toString()).isEqualTo("application/json");
             assertThat(mqtt.userProperties()).containsEntry("customer", "alice");
+
+            // and the other way: an order an MQTT client publishes reaches the Spring listener
+            others.publishOverMqtt("{\"id\":\"m-1\",\"orderTime\":\"2021-06-01T10:32:00Z\"}");
+            await("the listener got the MQTT client's order").atMost(Duration.ofSeconds(30))
+                    .until(() -> book.ids().contains("m-1"));
+            assertThat(book.received()).filteredOn(r -> r.order().id().equals("m-1"))
+                    .extracting(r -> r.order().orderTime()).containsExactly("2021-06-01T10:32:00Z");
         }
     }
 
