@@ -90,7 +90,7 @@ final class Observers implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws JMSException, org.eclipse.paho.mqttv5.common.MqttException {
         if (subscriber.isConnected()) {
             subscriber.disconnectForcibly(0, 1000);
         }
