@@ -104,8 +104,9 @@ load() { # SIDE (gateway|peer)
   if [[ "$side" == gateway ]]; then mqtt=21884; amqp=25672; kafka=29092; source="queue:bench/#"
   else mqtt=$([[ "$PEER" == artemis ]] && echo 21893 || echo 21885); amqp=25682; kafka=29192; source="durable:bench.#"; fi
   case "$SCENARIO" in
-    mqtt-fanin) bench_java io.omnibus.bench.MqttLoad "tcp://127.0.0.1:$mqtt" "${PUBLISHERS:-8}" "${EACH:-10000}" \
-        "${QOS:-1}" "${SIZE:-256}" | grep '^publishers=' | tail -n 1 ;;
+    mqtt-fanin) bench_java "io.omnibus.bench.$([[ "${LOADGEN:-netty}" == paho ]] && echo MqttLoad || echo NettyMqttLoad)" \
+        "tcp://127.0.0.1:$mqtt" "${PUBLISHERS:-8}" "${EACH:-10000}" "${QOS:-1}" "${SIZE:-256}" ${WINDOW:+"$WINDOW"} \
+        | grep '^publishers=' | tail -n 1 ;;
     mqtt-fanout) bench_java io.omnibus.bench.MqttFanOut "tcp://127.0.0.1:$mqtt" "${SUBSCRIBERS:-16}" \
         "${MESSAGES:-5000}" "${RATE:-0}" "${QOS:-1}" "${SIZE:-256}" | tee /dev/stderr | grep '^MQTT fan-out' | tail -n 1 ;;
     iot-bridge) bench_java io.omnibus.bench.MqttToAmqp "tcp://127.0.0.1:$mqtt" "amqp://127.0.0.1:$amqp" \

@@ -56,7 +56,10 @@ public final class Gateway {
     private Gateway(GatewayConfig config, Map<String, ProtocolAdapterFactory<?>> factories) {
         this.config = config;
         this.factories = factories;
-        this.vertx = Vertx.vertx();
+        // Netty's native transport (epoll on Linux) where its library loads, else NIO; -Domnibus.transport=nio
+        // forces NIO (for comparisons)
+        this.vertx = Vertx.vertx(new io.vertx.core.VertxOptions()
+                .setPreferNativeTransport(!"nio".equals(System.getProperty("omnibus.transport"))));
     }
 
     /**

@@ -987,7 +987,27 @@ final class SubscriptionQueue implements Subscription {
         cursors.ack(p.msg.partition(), p.msg.offset());
     }
 
+    /** An {@link #updateGauges()} is queued on ctx: the calls until it runs are one. */
+    private boolean gaugesQueued;
+
+    /**
+     * Publishes the backlog and the other gauges. Under {@code overflow: block} at once, since held publishers wait
+     * for it; otherwise once per turn of ctx's queue: computing the lag walks the cursors, and a busy subscription
+     * would do it for every run routed, every ack and every credit.
+     */
     private void updateGauges() {
+        if (policy.overflow() == Overflow.BLOCK || !roomWaiters.isEmpty()) {
+            updateGaugesNow();
+        } else if (!gaugesQueued) {
+            gaugesQueued = true;
+            ctx.runOnContext(v -> {
+                gaugesQueued = false;
+                updateGaugesNow();
+            });
+        }
+    }
+
+    private void updateGaugesNow() {
         backlog = waitingCount() + cursors.lag();
         lostToRetention = cursors.skippedByRetention();
         unacked = inFlight.size();

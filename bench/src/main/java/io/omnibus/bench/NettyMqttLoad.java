@@ -1,0 +1,301 @@
+package io.omnibus.bench;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.mqtt.MqttConnAckMessage;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.netty.handler.codec.mqtt.MqttDecoder;
+import io.netty.handler.codec.mqtt.MqttEncoder;
+import io.netty.handler.codec.mqtt.MqttMessage;
+import io.netty.handler.codec.mqtt.MqttMessageBuilders;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttPublishMessage;
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.netty.handler.codec.mqtt.MqttVersion;
+import org.HdrHistogram.Histogram;
+
+import java.net.URI;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Fan-in with a load generator that can saturate a broker: Netty MQTT 3.1.1 publishers on one event loop, each
+ * pipelining its PUBLISHes (QoS 0: as fast as the socket takes them; QoS 1: up to {@code window} unacknowledged),
+ * one subscriber of {@code load/#} that answers PUBACKs and measures latency from each message's send time (in its
+ * first eight bytes). Paho's publishers cap Mosquitto at about 16,000 msg/s here, so they measure themselves.
+ * {@code java -cp bench/target/benchmarks.jar io.omnibus.bench.NettyMqttLoad tcp://127.0.0.1:1883 4 100000 1 64 [window]}
+ * (publishers, messages each, QoS, payload bytes, in-flight window per publisher, default 1000).
+ * Prints the same summary line as {@link MqttLoad}, with latency percentiles, for a round after an unreported warm-up
+ * round of the same load ({@code WARMUP} messages per publisher, default the same count; 0 for none).
+ */
+public final class NettyMqttLoad {
+    private final String host;
+    private final int port;
+    private final int qos;
+    private final byte[] pad;
+    private final int window;
+    private final long total;
+    private final AtomicLong accepted = new AtomicLong();
+    private final AtomicLong got = new AtomicLong();
+    private volatile long lastArrival;
+    private final CountDownLatch all = new CountDownLatch(1);
+    private final Histogram latency = new Histogram(TimeUnit.SECONDS.toNanos(120), 2);
+
+    private NettyMqttLoad(String host, int port, int qos, int size, int window, long total) {
+        this.host = host;
+        this.port = port;
+        this.qos = qos;
+        this.pad = new byte[Math.max(0, size - 8)];
+        this.window = window;
+        this.total = total;
+    }
+
+    public static void main(String[] args) throws Exception {
+        URI uri = URI.create(args[0]);
+        int publishers = Integer.parseInt(args[1]);
+        int each = Integer.parseInt(args[2]);
+        int qos = Integer.parseInt(args[3]);
+        int size = Integer.parseInt(args[4]);
+        int window = args.length > 5 ? Integer.parseInt(args[5]) : 1000;
+        // a first, unreported round of the same load: both servers are measured warm (the JVM's JIT, the
+        // broker's files and buffers), as a running service is; WARMUP=0 measures them cold
+        int warmup = Integer.parseInt(System.getenv().getOrDefault("WARMUP", Integer.toString(each)));
+        // the subscriber has its own event loop, so the publishers never delay its reads
+        EventLoopGroup subLoop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        EventLoopGroup pubLoop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        try {
+            if (warmup > 0) {
+                new NettyMqttLoad(uri.getHost(), uri.getPort(), qos, Math.max(8, size), window, (long) publishers * warmup)
+                        .round(subLoop, pubLoop, publishers, warmup, "warm-up: ");
+            }
+            System.out.println(new NettyMqttLoad(uri.getHost(), uri.getPort(), qos, Math.max(8, size), window,
+                    (long) publishers * each).round(subLoop, pubLoop, publishers, each, "") + String.format(
+                    " (netty load generator, window %d, after a warm-up round of %d each)", window, warmup));
+        } finally {
+            pubLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            subLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    /** One round: subscribe, publish, wait for every message (or 60 s); the summary line. */
+    private String round(EventLoopGroup subLoop, EventLoopGroup pubLoop, int publishers, int each, String label)
+            throws InterruptedException {
+        CountDownLatch subscribed = new CountDownLatch(1);
+        Channel sub = connect(subLoop, "load-sub-" + System.nanoTime(), new Subscriber(subscribed));
+        if (!subscribed.await(30, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("no SUBACK");
+        }
+        Thread progress = new Thread(() -> progress(label), "progress");
+        progress.setDaemon(true);
+        progress.start();
+        long began = System.nanoTime();
+        CountDownLatch published = new CountDownLatch(publishers);
+        for (int p = 0; p < publishers; p++) {
+            connect(pubLoop, "load-pub-" + p + "-" + System.nanoTime(), new Publisher("load/p" + p, each, published));
+        }
+        published.await();
+        long publishedAt = System.nanoTime();
+        boolean complete = all.await(60, TimeUnit.SECONDS);
+        long done = got.get() == 0 ? System.nanoTime() : lastArrival; // the rate up to the last arrival
+        long lost = Math.max(0, accepted.get() - got.get());
+        sub.close().syncUninterruptibly();
+        progress.interrupt();
+        return String.format("%spublishers=%d messages=%d qos=%d size=%d: published in %.2f s, received %d/%d in %.2f s:"
+                        + " %.0f msg/s; accepted %d, delivered %d, lost %d; latency p50 %.1f ms p99 %.1f ms max %.1f ms%s",
+                label, publishers, total, qos, pad.length + 8, (publishedAt - began) / 1e9, got.get(), total,
+                (done - began) / 1e9, got.get() / ((done - began) / 1e9), accepted.get(), got.get(), lost,
+                latency.getValueAtPercentile(50) / 1e6, latency.getValueAtPercentile(99) / 1e6,
+                latency.getMaxValue() / 1e6, lost > 0 && qos > 0 ? "  (LOST: acknowledged messages did not arrive)"
+                        : complete ? "" : "  (LOSS: not everything arrived)");
+    }
+
+    private void progress(String label) {
+        long last = 0;
+        while (got.get() < total) {
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                return;
+            }
+            long now = got.get();
+            System.out.printf("  %s%d / %d received (%d/s), %d accepted%n", label, now, total, now - last, accepted.get());
+            last = now;
+        }
+    }
+
+    private Channel connect(EventLoopGroup loop, String clientId, Session session) {
+        return new Bootstrap().group(loop).channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new MqttDecoder(1 << 20), MqttEncoder.INSTANCE, session);
+                    }
+                })
+                .connect(host, port).addListener(f -> {
+                    if (f.isSuccess()) {
+                        Channel ch = ((io.netty.channel.ChannelFuture) f).channel();
+                        ch.writeAndFlush(MqttMessageBuilders.connect().clientId(clientId).cleanSession(true)
+                                .protocolVersion(MqttVersion.MQTT_3_1_1).keepAlive(60).build());
+                    } else {
+                        System.err.println(clientId + ": " + f.cause());
+                    }
+                }).channel();
+    }
+
+    /** One MQTT connection's packets after CONNECT. */
+    private abstract static class Session extends SimpleChannelInboundHandler<MqttMessage> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, MqttMessage msg) {
+            if (msg.decoderResult().isFailure()) {
+                throw new IllegalStateException(msg.decoderResult().cause());
+            }
+            if (msg.fixedHeader().messageType() == MqttMessageType.CONNACK) {
+                MqttConnectReturnCode code = ((MqttConnAckMessage) msg).variableHeader().connectReturnCode();
+                if (code != MqttConnectReturnCode.CONNECTION_ACCEPTED) {
+                    throw new IllegalStateException("CONNACK " + code);
+                }
+                connected(ctx);
+            } else {
+                packet(ctx, msg);
+            }
+        }
+
+        abstract void connected(ChannelHandlerContext ctx);
+
+        abstract void packet(ChannelHandlerContext ctx, MqttMessage msg);
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            System.err.println("load generator connection: " + cause);
+            ctx.close();
+        }
+    }
+
+    private final class Subscriber extends Session {
+        private final CountDownLatch subscribed;
+
+        Subscriber(CountDownLatch subscribed) {
+            this.subscribed = subscribed;
+        }
+
+        @Override
+        void connected(ChannelHandlerContext ctx) {
+            ctx.writeAndFlush(MqttMessageBuilders.subscribe().messageId(1)
+                    .addSubscription(MqttQoS.valueOf(qos), "load/#").build());
+        }
+
+        @Override
+        void packet(ChannelHandlerContext ctx, MqttMessage msg) {
+            switch (msg.fixedHeader().messageType()) {
+                case SUBACK -> subscribed.countDown();
+                case PUBLISH -> {
+                    MqttPublishMessage p = (MqttPublishMessage) msg;
+                    ByteBuf payload = p.payload();
+                    long sent = payload.readableBytes() >= 8 ? payload.getLong(payload.readerIndex()) : 0;
+                    latency.recordValue(Math.max(0, Math.min(System.nanoTime() - sent, latency.getHighestTrackableValue())));
+                    if (p.fixedHeader().qosLevel() == MqttQoS.AT_LEAST_ONCE) {
+                        // flushed once per read batch (channelReadComplete)
+                        ctx.write(MqttMessageBuilders.pubAck().packetId(p.variableHeader().packetId()).build());
+                    }
+                    lastArrival = System.nanoTime();
+                    if (got.incrementAndGet() == total) {
+                        all.countDown();
+                    }
+                }
+                default -> {
+                }
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            ctx.flush();
+        }
+    }
+
+    private final class Publisher extends Session {
+        private final String topic;
+        private final int each;
+        private final CountDownLatch published;
+        private int sent;
+        private int acked;
+        private int nextId = 1;
+
+        Publisher(String topic, int each, CountDownLatch published) {
+            this.topic = topic;
+            this.each = each;
+            this.published = published;
+        }
+
+        @Override
+        void connected(ChannelHandlerContext ctx) {
+            send(ctx);
+        }
+
+        /** Sends what the window (QoS 1) or the socket (QoS 0) allows, flushed once. */
+        private void send(ChannelHandlerContext ctx) {
+            int batch = 0;
+            while (sent < each && (qos == 0 ? ctx.channel().isWritable() && batch < 256 : sent - acked < window)) {
+                ByteBuf payload = Unpooled.buffer(8 + pad.length).writeLong(System.nanoTime()).writeBytes(pad);
+                MqttMessageBuilders.PublishBuilder b = MqttMessageBuilders.publish().topicName(topic)
+                        .qos(MqttQoS.valueOf(qos)).retained(false).payload(payload);
+                if (qos > 0) {
+                    b.messageId(nextId);
+                    nextId = nextId == 65_535 ? 1 : nextId + 1;
+                }
+                ctx.write(b.build());
+                sent++;
+                batch++;
+            }
+            ctx.flush();
+            if (qos == 0) {
+                accepted.addAndGet(batch);
+                if (sent == each) {
+                    published.countDown();
+                } else if (ctx.channel().isWritable()) {
+                    ctx.executor().execute(() -> send(ctx)); // let reads in between batches
+                }
+            }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (qos == 0 && ctx.channel().isWritable() && sent < each) {
+                send(ctx);
+            }
+        }
+
+        @Override
+        void packet(ChannelHandlerContext ctx, MqttMessage msg) {
+            if (msg.fixedHeader().messageType() == MqttMessageType.PUBACK) {
+                acked++;
+                accepted.incrementAndGet();
+                if (acked == each) {
+                    published.countDown();
+                }
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (qos > 0 && sent < each) {
+                send(ctx);
+            }
+        }
+    }
+}
