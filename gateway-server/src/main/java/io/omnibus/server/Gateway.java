@@ -162,13 +162,19 @@ public final class Gateway {
 
     private static StartupException bindFailure(String part, int port, Throwable e) {
         Throwable root = e;
-        while (root.getCause() != null && !(root instanceof BindException)) {
+        while (root.getCause() != null && !addressInUse(root)) {
             root = root.getCause();
         }
-        if (root instanceof BindException) {
+        if (addressInUse(root)) {
             return new StartupException(part + ": port " + port + " is already in use (" + root.getMessage() + ")", e);
         }
         return new StartupException(part + ": could not start: " + e.getMessage(), e);
+    }
+
+    /** NIO says BindException; Netty's native transport an IOException with the system's EADDRINUSE message. */
+    private static boolean addressInUse(Throwable t) {
+        return t instanceof BindException || t instanceof java.io.IOException && t.getMessage() != null
+                && t.getMessage().contains("Address already in use");
     }
 
     private AdapterContext context() {

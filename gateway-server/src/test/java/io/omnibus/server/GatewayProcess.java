@@ -90,8 +90,30 @@ final class GatewayProcess implements AutoCloseable {
                 .orElseThrow(() -> new AssertionError("gateway not ready; stdout " + out + " stderr " + err));
     }
 
-    /** A port free now, for a gateway that must keep its port across restarts (ephemeral ports change). */
+    /**
+     * A port free now, for a gateway that must keep its port across restarts (ephemeral ports change). It is taken
+     * below the system's ephemeral range (ip_local_port_range), so that no client's outgoing connection can hold it
+     * by the time the gateway binds it (a listener cannot bind a port an outgoing connection uses).
+     */
     static int freePort() throws IOException {
+        int below = 32_768;
+        try {
+            below = Integer.parseInt(java.nio.file.Files.readString(java.nio.file.Path.of(
+                    "/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            // not Linux: the usual default
+        }
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        for (int attempt = 0; attempt < 100 && below > 11_000; attempt++) {
+            int port = random.nextInt(10_000, below);
+            try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+                s.setReuseAddress(true);
+                s.bind(new java.net.InetSocketAddress(port));
+                return port;
+            } catch (IOException inUse) {
+                // another one
+            }
+        }
         try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
             return s.getLocalPort();
         }
