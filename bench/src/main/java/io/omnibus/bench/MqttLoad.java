@@ -93,21 +93,7 @@ public final class MqttLoad {
             t.start();
             threads.add(t);
         }
-        Thread progress = new Thread(() -> { // a line a second while it runs
-            long last = 0;
-            while (got.get() < total) {
-                try {
-                    Thread.sleep(1000);
-                } catch (InterruptedException e) {
-                    return;
-                }
-                long now = got.get();
-                System.out.printf("  %d / %d received (%d/s)%n", now, total, now - last);
-                last = now;
-            }
-        }, "progress");
-        progress.setDaemon(true);
-        progress.start();
+        Progress.start("", got::get, total, accepted::get);
         for (Thread t : threads) {
             t.join();
         }

@@ -98,9 +98,7 @@ public final class NettyMqttLoad {
         if (!subscribed.await(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("no SUBACK");
         }
-        Thread progress = new Thread(() -> progress(label), "progress");
-        progress.setDaemon(true);
-        progress.start();
+        Thread progress = Progress.start(label, got::get, total, accepted::get);
         long began = System.nanoTime();
         CountDownLatch published = new CountDownLatch(publishers);
         for (int p = 0; p < publishers; p++) {
@@ -120,20 +118,6 @@ public final class NettyMqttLoad {
                 latency.getValueAtPercentile(50) / 1e6, latency.getValueAtPercentile(99) / 1e6,
                 latency.getMaxValue() / 1e6, lost > 0 && qos > 0 ? "  (LOST: acknowledged messages did not arrive)"
                         : complete ? "" : "  (LOSS: not everything arrived)");
-    }
-
-    private void progress(String label) {
-        long last = 0;
-        while (got.get() < total) {
-            try {
-                Thread.sleep(1000);
-            } catch (InterruptedException e) {
-                return;
-            }
-            long now = got.get();
-            System.out.printf("  %s%d / %d received (%d/s), %d accepted%n", label, now, total, now - last, accepted.get());
-            last = now;
-        }
     }
 
     private Channel connect(EventLoopGroup loop, String clientId, Session session) {
