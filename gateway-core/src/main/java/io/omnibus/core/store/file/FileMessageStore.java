@@ -52,8 +52,9 @@ import java.util.stream.Stream;
  * reader pool. Futures complete on those threads; the broker moves back to its own contexts.
  *
  * <p>Durability: {@code every-write} fsyncs each batch the writer takes before acknowledging it;
- * {@code group} acknowledges once an fsync covers the write, at most {@code fsyncInterval} or
- * {@code fsyncBytes} after it; {@code os} acknowledges once written to the OS. Non-durable messages
+ * {@code group} acknowledges once an fsync covers the write: the writer fsyncs when it has nothing more queued
+ * (what arrives during the fsync waits for the next), at the latest {@code fsyncInterval} or
+ * {@code fsyncBytes} after the first unsynced write; {@code os} acknowledges once written to the OS. Non-durable messages
  * (QoS 0) are acknowledged once written, whatever the policy.
  */
 public final class FileMessageStore implements MessageStore {
@@ -441,8 +442,10 @@ public final class FileMessageStore implements MessageStore {
                 running = process(batch);
                 batch.clear();
                 now = System.currentTimeMillis();
-                if (!waitingForSync.isEmpty() && (options.fsync() == Fsync.EVERY_WRITE || unsyncedBytes >= options.fsyncBytes()
-                        || now >= firstUnsyncedAt + options.fsyncInterval().toMillis())) {
+                // group commit: an fsync as soon as nothing more is queued to write (what arrives meanwhile waits
+                // for the next one), at the latest fsyncInterval or fsyncBytes after the first unsynced write
+                if (!waitingForSync.isEmpty() && (options.fsync() == Fsync.EVERY_WRITE || queue.isEmpty()
+                        || unsyncedBytes >= options.fsyncBytes() || now >= firstUnsyncedAt + options.fsyncInterval().toMillis())) {
                     sync();
                 }
                 if (running && now >= nextCheckpointAt) {
