@@ -186,19 +186,15 @@ final class SubscriptionQueue implements Subscription {
 
     /** Routes stored messages of one partition here, in offset order (called by the partition's context). */
     void offer(List<StoredMessage> run) {
-        incoming.addAndGet(run.size());
+        load.addAndGet(run.size());
         Contexts.run(ctx, () -> {
+            // counted in load until the backlog that includes them is published, in the same atomic step
+            arrivedUncounted += run.size();
             for (StoredMessage m : run) {
                 arrive(m);
             }
             dispatch();
-            // counted in the backlog before they stop counting as incoming, so room() always sees them in one or the
-            // other (in neither, one publish could pass max-pending under overflow: block); then held publishers go
             updateGauges();
-            incoming.addAndGet(-run.size());
-            if (!roomWaiters.isEmpty()) {
-                updateGauges();
-            }
         });
     }
 
@@ -229,8 +225,17 @@ final class SubscriptionQueue implements Subscription {
         return Contexts.on(caller, promise.future());
     }
 
-    /** Messages offered and not yet enqueued (on their way to ctx): part of the backlog for {@code overflow: block}. */
-    private final java.util.concurrent.atomic.AtomicInteger incoming = new java.util.concurrent.atomic.AtomicInteger();
+    /**
+     * What {@code overflow: block} measures against max-pending: the backlog last published plus the messages
+     * offered since and not yet counted in it. Offers add to it on the partitions' contexts; ctx moves a run from
+     * "offered" into the published backlog in one atomic add ({@link #updateGaugesNow}), so {@link #room()} never
+     * sees a message twice (holding a publish below max-pending) or not at all (letting one past it).
+     */
+    private final java.util.concurrent.atomic.AtomicLong load = new java.util.concurrent.atomic.AtomicLong();
+    /** On ctx: the backlog included in {@link #load}. */
+    private long loadBacklog;
+    /** On ctx: messages arrived and counted in {@link #load} as offered, not yet as backlog. */
+    private long arrivedUncounted;
 
     /** Restores a cursor read back from the store, before any message is offered. */
     void restoreCursor(TopicPartition tp, CursorState state) {
@@ -1008,10 +1013,14 @@ final class SubscriptionQueue implements Subscription {
     }
 
     private void updateGaugesNow() {
-        backlog = waitingCount() + cursors.lag();
+        long b = waitingCount() + cursors.lag();
+        backlog = b;
+        long now = load.addAndGet(b - loadBacklog - arrivedUncounted);
+        loadBacklog = b;
+        arrivedUncounted = 0;
         lostToRetention = cursors.skippedByRetention();
         unacked = inFlight.size();
-        if (!roomWaiters.isEmpty() && (backlog + incoming.get() < policy.maxPending() || deleted)) {
+        if (!roomWaiters.isEmpty() && (now < policy.maxPending() || deleted)) {
             Promise<Void> w;
             while ((w = roomWaiters.poll()) != null) {
                 w.complete();
@@ -1031,7 +1040,7 @@ final class SubscriptionQueue implements Subscription {
     Future<Void> room() {
         // pull subscriptions (Kafka and RocketMQ groups) are read at their readers' pace: they never hold producers
         if (policy.overflow() != Overflow.BLOCK || policy.dispatch() == DispatchPolicy.PULL
-                || backlog + incoming.get() < policy.maxPending()) {
+                || load.get() < policy.maxPending()) {
             return null;
         }
         Promise<Void> p = Promise.promise();
