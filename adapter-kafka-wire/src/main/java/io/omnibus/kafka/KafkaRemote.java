@@ -185,6 +185,10 @@ final class KafkaRemote implements Remote {
         // per partition: offsets handed over and whether stored; committed up to the first not stored
         Map<TopicPartition, TreeMap<Long, Boolean>> open = new HashMap<>();
         int inFlight = 0;
+        // stored here and in a commit Kafka has not confirmed yet: after a crash they come again, so they count
+        // against in-flight too (a crash repeats at most about twice in-flight records); commit callbacks run on
+        // this thread, inside poll
+        int[] unconfirmed = {0};
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(),
                 new ByteArrayDeserializer())) {
             consumer.subscribe(topics, new ConsumerRebalanceListener() {
@@ -214,11 +218,15 @@ final class KafkaRemote implements Remote {
                         offsets.computeIfPresent(o.getKey().offset(), (k, v) -> true);
                     }
                 }
+                int before = openCount(open);
                 Map<TopicPartition, OffsetAndMetadata> commit = committable(open, open.keySet());
                 if (!commit.isEmpty()) {
-                    consumer.commitAsync(commit, null);
+                    int covered = before - openCount(open);
+                    unconfirmed[0] += covered;
+                    // a failed commit is superseded by the next one of the partition (offsets are cumulative)
+                    consumer.commitAsync(commit, (offsets, error) -> unconfirmed[0] -= covered);
                 }
-                if (inFlight >= spec.inFlight()) {
+                if (inFlight + unconfirmed[0] >= spec.inFlight()) {
                     consumer.pause(consumer.assignment());
                 } else if (!consumer.paused().isEmpty()) {
                     consumer.resume(consumer.paused());
@@ -251,6 +259,14 @@ final class KafkaRemote implements Remote {
     }
 
     /** Per partition, the offset after the longest stored prefix of what was handed over; that prefix is forgotten. */
+    private static int openCount(Map<TopicPartition, TreeMap<Long, Boolean>> open) {
+        int n = 0;
+        for (TreeMap<Long, Boolean> offsets : open.values()) {
+            n += offsets.size();
+        }
+        return n;
+    }
+
     private static Map<TopicPartition, OffsetAndMetadata> committable(Map<TopicPartition, TreeMap<Long, Boolean>> open,
                                                                       Collection<TopicPartition> partitions) {
         Map<TopicPartition, OffsetAndMetadata> out = new HashMap<>();

@@ -323,10 +323,13 @@ class ArtemisRemoteIT {
         for (int i = 0; i < total; i++) {
             RemoteBridgeSupport.publish(device, "slow/x", i + kib);
         }
-        // Artemis blocks the address at 64 KiB: it stops giving the bridge's link credit
+        // Artemis blocks the address at 64 KiB: it stops giving the bridge's link credit. The bridge is at its
+        // limit, less what it owes the subscription in credit: it gives credit back in batches of an eighth of
+        // in-flight, so after an odd number of confirmations one message's credit waits for the next
+        int batch = Math.max(1, inFlight / 8);
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             JsonObject b = RemoteBridgeSupport.bridge(gateway.adminPort(), "slow");
-            assertThat(b.getInteger("inFlight")).isEqualTo(inFlight);
+            assertThat(b.getInteger("inFlight")).isBetween(inFlight - batch + 1, inFlight);
             assertThat(b.getLong("lag")).isEqualTo(total - b.getLong("forwarded"));
         });
         JsonObject blocked = RemoteBridgeSupport.bridge(gateway.adminPort(), "slow");
