@@ -159,6 +159,10 @@ class QpidJmsIT extends QpidJmsTestBase {
         assertThat(((TextMessage) first).getText()).isEqualTo("m-1");
         first.acknowledge(); // m-1 only: m-2 is received and not acknowledged when the connection dies
         assertThat(((TextMessage) sub.receive(5000)).getText()).isEqualTo("m-2");
+        // the acknowledgement is a disposition on its way: the connection dies once the gateway has it (dying
+        // before, m-1 would rightly come again)
+        org.awaitility.Awaitility.await().until(() -> gw.broker.subscriptionViews().stream()
+                .filter(v -> v.name().equals("amqp/meter-reader/readings")).anyMatch(v -> v.acknowledged() == 1));
         AmqpServer server = (AmqpServer) gw.adapter("amqp");
         server.connections.stream().filter(c -> c.containerId.equals("meter-reader")).forEach(AmqpConnection::disconnect);
 
