@@ -186,8 +186,8 @@ final class KafkaRemote implements Remote {
         Map<TopicPartition, TreeMap<Long, Boolean>> open = new HashMap<>();
         int inFlight = 0;
         // stored here and in a commit Kafka has not confirmed yet: after a crash they come again, so they count
-        // against in-flight too (a crash repeats at most about twice in-flight records); commit callbacks run on
-        // this thread, inside poll
+        // against in-flight too (a crash repeats fewer than twice in-flight records); commit callbacks run on this
+        // thread, inside poll
         int[] unconfirmed = {0};
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(),
                 new ByteArrayDeserializer())) {
@@ -258,7 +258,7 @@ final class KafkaRemote implements Remote {
         }
     }
 
-    /** Per partition, the offset after the longest stored prefix of what was handed over; that prefix is forgotten. */
+    /** Records handed over and not yet in a commit, over all partitions. */
     private static int openCount(Map<TopicPartition, TreeMap<Long, Boolean>> open) {
         int n = 0;
         for (TreeMap<Long, Boolean> offsets : open.values()) {
@@ -267,6 +267,7 @@ final class KafkaRemote implements Remote {
         return n;
     }
 
+    /** Per partition, the offset after the longest stored prefix of what was handed over; that prefix is forgotten. */
     private static Map<TopicPartition, OffsetAndMetadata> committable(Map<TopicPartition, TreeMap<Long, Boolean>> open,
                                                                       Collection<TopicPartition> partitions) {
         Map<TopicPartition, OffsetAndMetadata> out = new HashMap<>();
