@@ -1,6 +1,8 @@
 package io.omnibus.amqp;
 
 import io.omnibus.core.spi.ConfigSection;
+import io.omnibus.core.transport.Listeners;
+import io.omnibus.core.transport.TlsConfig;
 
 import java.time.Duration;
 import java.util.Set;
@@ -19,22 +21,29 @@ import java.util.Set;
  * @param maxTransactions transactions one connection may have declared and not yet discharged
  */
 public record AmqpConfig(String host, int port, int maxFrameSize, int channelMax, Duration idleTimeout, int linkCredit,
-                         int maxConnections, int maxLinks, int maxTransactions) {
+                         int maxConnections, int maxLinks, int maxTransactions, TlsConfig tls) {
 
-    static final Set<String> KEYS = Set.of("host", "port", "max-frame-size", "channel-max", "idle-timeout",
+    static final Set<String> KEYS = Set.of("host", "port", "tls", "max-frame-size", "channel-max", "idle-timeout",
             "link-credit", "max-connections", "max-links", "max-transactions");
+
+    /** The plain and TLS listeners this section configures. */
+    public Listeners.Config listeners() {
+        return new Listeners.Config(host, port, tls);
+    }
 
     public static AmqpConfig read(ConfigSection s) {
         s.requireOnly(KEYS);
+        Listeners.Config listeners = Listeners.read(s, 5672, 5671);
         return new AmqpConfig(
                 s.getString("host", "0.0.0.0"),
-                s.getPort("port", 5672),
+                listeners.port(),
                 (int) s.getSize("max-frame-size", 128 * 1024, 512, 64L * 1024 * 1024),
                 s.getInt("channel-max", 255, 0, 65_535),
                 s.getDuration("idle-timeout", Duration.ofSeconds(60)),
                 s.getInt("link-credit", 500, 1, 100_000),
                 s.getInt("max-connections", 10_000, 1, Integer.MAX_VALUE),
                 s.getInt("max-links", 1000, 1, 1_000_000),
-                s.getInt("max-transactions", 100, 1, 1_000_000));
+                s.getInt("max-transactions", 100, 1, 1_000_000),
+                listeners.tls());
     }
 }

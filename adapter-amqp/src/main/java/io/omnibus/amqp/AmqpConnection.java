@@ -155,7 +155,17 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         Sasl sasl = transport.sasl();
         sasl.server();
         boolean anonymous = server.ctx.authenticator().allowsAnonymous();
-        sasl.setMechanisms(anonymous ? new String[]{"PLAIN", "ANONYMOUS"} : new String[]{"PLAIN"});
+        // EXTERNAL: the identity of the TLS client certificate (offered where client certificates are asked for)
+        boolean external = server.config.tls() != null && !server.config.tls().clientAuth().equals("none");
+        java.util.List<String> mechanisms = new java.util.ArrayList<>();
+        if (external) {
+            mechanisms.add("EXTERNAL");
+        }
+        mechanisms.add("PLAIN");
+        if (anonymous) {
+            mechanisms.add("ANONYMOUS");
+        }
+        sasl.setMechanisms(mechanisms.toArray(String[]::new));
         sasl.allowSkip(anonymous); // a client may skip SASL only when nobody needs to authenticate
         sasl.setListener(new SaslServer(this));
         transport.bind(connection);
@@ -594,6 +604,29 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
      * Whether a client may read from {@code filter}: '$' addresses belong to the gateway, so of them only dead
      * letters ({@code $dlq/...}) and this connection's own temporary nodes (no wildcards) may be read.
      */
+    io.netty.channel.Channel channel() {
+        return channel;
+    }
+
+    /** Whether the access rules let this client send to {@code address} (its own temporary nodes always). */
+    boolean mayPublish(String address) {
+        return own(address) || allowed(io.omnibus.core.spi.Authorizer.Action.PUBLISH, address);
+    }
+
+    /** Whether the access rules let this client receive from {@code filter} (its own temporary nodes always). */
+    boolean maySubscribe(String filter) {
+        return own(filter) || allowed(io.omnibus.core.spi.Authorizer.Action.SUBSCRIBE, filter);
+    }
+
+    private boolean own(String name) {
+        return name.startsWith(TEMP_PREFIX + id + "/") && name.indexOf('+') < 0 && name.indexOf('#') < 0;
+    }
+
+    private boolean allowed(io.omnibus.core.spi.Authorizer.Action action, String resource) {
+        io.omnibus.core.spi.Authorizer rules = server.ctx.authorizer();
+        return !rules.enforced() || rules.allows(user, containerId, action, resource);
+    }
+
     boolean mayRead(String filter) {
         if (!filter.startsWith("$")) {
             return true;

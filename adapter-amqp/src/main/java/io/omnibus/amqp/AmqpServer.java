@@ -2,7 +2,7 @@ package io.omnibus.amqp;
 
 import io.omnibus.core.spi.AdapterContext;
 import io.omnibus.core.spi.ProtocolAdapter;
-import io.omnibus.core.transport.TcpListener;
+import io.omnibus.core.transport.Listeners;
 import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,7 +29,7 @@ final class AmqpServer implements ProtocolAdapter {
     /** Consumers attached to each non-durable shared subscription, by subscription name. */
     final ConcurrentHashMap<String, Integer> volatileShared = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
-    private TcpListener listener;
+    private Listeners listener;
 
     AmqpServer(AdapterContext ctx, AmqpConfig config) {
         this.ctx = ctx;
@@ -40,7 +40,7 @@ final class AmqpServer implements ProtocolAdapter {
 
     @Override
     public Future<Void> start() {
-        return TcpListener.bind(ctx.vertx(), config.host(), config.port(), (ch, context) -> {
+        return Listeners.bind(ctx, config.listeners(), "amqp", (ch, context) -> {
             AmqpConnection c = new AmqpConnection(this, ch, context, "amqp-" + ids.incrementAndGet());
             ch.pipeline().addLast("amqp", c);
         }).map(l -> {
@@ -59,7 +59,7 @@ final class AmqpServer implements ProtocolAdapter {
 
     @Override
     public Map<String, Object> status() {
-        return listener == null ? Map.of() : Map.of("port", listener.port());
+        return listener == null ? Map.of() : listener.status();
     }
 
     @Override

@@ -63,6 +63,10 @@ final class IncomingLink {
                 conn.refuse(receiver, refused.condition(), refused.description());
                 return;
             }
+            if (!conn.mayPublish(name)) {
+                conn.refuse(receiver, "amqp:unauthorized-access", "not authorized to send to '" + name + "'");
+                return;
+            }
             address = Address.of(name);
             if (!topic && !name.startsWith(AmqpConnection.TEMP_PREFIX)) {
                 ready = conn.declareQueue(name); // no capability means a queue: it keeps messages for later receivers
@@ -129,6 +133,10 @@ final class IncomingLink {
             Termini.Refusal refused = Termini.refusedForSending(name);
             if (refused != null) {
                 reject(d, settled, refused.condition(), refused.description());
+                return;
+            }
+            if (!conn.mayPublish(name)) {
+                reject(d, settled, "amqp:unauthorized-access", "not authorized to send to '" + name + "'");
                 return;
             }
             to = Address.of(name);

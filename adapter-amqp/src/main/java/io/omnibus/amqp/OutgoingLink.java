@@ -83,6 +83,11 @@ final class OutgoingLink implements DeliveryHandler {
                 return;
             }
             JsonObject r = new JsonObject(io.vertx.core.buffer.Buffer.buffer(record));
+            if (!conn.maySubscribe(r.getString("filter"))) {
+                conn.refuse(sender, "amqp:unauthorized-access", "not authorized to receive from '" + r.getString("filter") + "'");
+                conn.pump();
+                return;
+            }
             local = new Source();
             local.setAddress(r.getString("filter"));
             local.setDurable(TerminusDurability.UNSETTLED_STATE);
@@ -132,6 +137,11 @@ final class OutgoingLink implements DeliveryHandler {
                 if (!conn.mayRead(filter)) {
                     conn.refuse(sender, "amqp:unauthorized-access", "'" + filter + "' belongs to the gateway: of the '$' "
                             + "addresses, clients may read $dlq/... and their own connection's temporary nodes");
+                    conn.pump();
+                    return;
+                }
+                if (!conn.maySubscribe(filter)) {
+                    conn.refuse(sender, "amqp:unauthorized-access", "not authorized to receive from '" + filter + "'");
                     conn.pump();
                     return;
                 }

@@ -7,8 +7,8 @@ import org.apache.qpid.proton.engine.Transport;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The server side of one connection's SASL exchange: ANONYMOUS (when no users are configured) and PLAIN against the
- * gateway's users. Runs on the connection's context; a PLAIN password is checked off the event loop.
+ * The server side of one connection's SASL exchange: ANONYMOUS (when no users are configured), PLAIN against the
+ * gateway's users, and EXTERNAL (a verified TLS client certificate names the user). Runs on the connection's context; a PLAIN password is checked off the event loop.
  */
 final class SaslServer implements SaslListener {
     private final AmqpConnection conn;
@@ -27,6 +27,16 @@ final class SaslServer implements SaslListener {
         if (mechanism.equals("ANONYMOUS") && ctx.authenticator().allowsAnonymous()) {
             conn.authenticated(null);
             sasl.done(Sasl.SaslOutcome.PN_SASL_OK);
+            return;
+        }
+        if (mechanism.equals("EXTERNAL")) {
+            String certified = io.omnibus.core.transport.Tls.peerIdentity(conn.channel());
+            if (certified == null) {
+                refuse(sasl, "EXTERNAL without a verified client certificate");
+            } else {
+                conn.authenticated(certified);
+                sasl.done(Sasl.SaslOutcome.PN_SASL_OK);
+            }
             return;
         }
         if (!mechanism.equals("PLAIN")) {

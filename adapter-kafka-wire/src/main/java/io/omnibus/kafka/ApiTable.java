@@ -34,7 +34,7 @@ final class ApiTable {
         put(ApiKeys.SYNC_GROUP, 0, 0, 5);
         put(ApiKeys.DESCRIBE_GROUPS, 0, 0, 5);
         put(ApiKeys.LIST_GROUPS, 0, 0, 4);
-        put(ApiKeys.SASL_HANDSHAKE, 1, 1, 1);
+        put(ApiKeys.SASL_HANDSHAKE, 0, 1, 1); // librdkafka enables SASL only when version 0 is in the range; it then uses 1
         put(ApiKeys.API_VERSIONS, 0, 0, 4);
         put(ApiKeys.CREATE_TOPICS, 2, 2, 7);
         put(ApiKeys.DELETE_TOPICS, 1, 1, 5);

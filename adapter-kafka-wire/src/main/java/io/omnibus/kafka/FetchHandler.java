@@ -36,10 +36,10 @@ final class FetchHandler {
         this.logs = server.ctx.broker().logs();
     }
 
-    private record Wanted(String topic, Address address, int partition, long offset, int maxBytes) {
+    private record Wanted(String topic, Address address, int partition, long offset, int maxBytes, boolean allowed) {
     }
 
-    Future<FetchResponseData> fetch(FetchRequestData request, short version) {
+    Future<FetchResponseData> fetch(KafkaConnection connection, FetchRequestData request, short version) {
         if (request.sessionId() != 0) {
             return Future.succeededFuture(new FetchResponseData().setErrorCode(Errors.FETCH_SESSION_ID_NOT_FOUND.code())
                     .setSessionId(0).setThrottleTimeMs(0));
@@ -53,7 +53,8 @@ final class FetchHandler {
                 address = null;
             }
             for (FetchRequestData.FetchPartition p : t.partitions()) {
-                wanted.add(new Wanted(t.topic(), address, p.partition(), p.fetchOffset(), Math.max(0, p.partitionMaxBytes())));
+                wanted.add(new Wanted(t.topic(), address, p.partition(), p.fetchOffset(), Math.max(0, p.partitionMaxBytes()),
+                        address != null && connection.maySubscribe(address)));
             }
         }
         long deadline = System.currentTimeMillis() + Math.max(0, request.maxWaitMs());
@@ -112,7 +113,7 @@ final class FetchHandler {
         if (w.address == null) {
             return Future.succeededFuture(d.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code()));
         }
-        if (!KafkaNames.readable(w.address)) {
+        if (!w.allowed) {
             return Future.succeededFuture(d.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()));
         }
         if (w.partition < 0 || w.partition >= logs.partitionCount(w.address)) {
@@ -176,7 +177,7 @@ final class FetchHandler {
         long timer = vertx.setTimer(Math.max(1, millis), t -> any.tryComplete(false));
         for (int i = 0; i < wanted.size(); i++) {
             Wanted w = wanted.get(i);
-            if (w.address != null && KafkaNames.readable(w.address) && w.partition >= 0
+            if (w.address != null && w.allowed && w.partition >= 0
                     && w.partition < logs.partitionCount(w.address)) {
                 long past = Math.max(w.offset, seen.get(i).highWatermark());
                 logs.awaitAppend(w.address, w.partition, past, Duration.ofMillis(millis)).onSuccess(appended -> {

@@ -2,6 +2,8 @@ package io.omnibus.kafka;
 
 import io.omnibus.core.spi.ConfigException;
 import io.omnibus.core.spi.ConfigSection;
+import io.omnibus.core.transport.Listeners;
+import io.omnibus.core.transport.TlsConfig;
 
 import java.time.Duration;
 import java.util.Set;
@@ -34,15 +36,21 @@ import java.util.Set;
 public record KafkaConfig(String host, int port, String advertisedHost, int advertisedPort, int nodeId, String clusterId,
                           int maxRequestSize, int fetchMaxBytes, int maxInflightRequests, boolean autoCreateTopics, int partitions,
                           int maxConnections, Duration initialRebalanceDelay, Duration minSessionTimeout,
-                          Duration maxSessionTimeout, Duration producerStateRetention, Duration offsetsRetention) {
+                          Duration maxSessionTimeout, Duration producerStateRetention, Duration offsetsRetention, TlsConfig tls) {
 
-    static final Set<String> KEYS = Set.of("host", "port", "advertised-host", "advertised-port", "node-id", "cluster-id",
+    static final Set<String> KEYS = Set.of("host", "port", "tls", "advertised-host", "advertised-port", "node-id", "cluster-id",
             "max-request-size", "fetch-max-bytes", "max-inflight-requests", "auto-create-topics", "partitions", "max-connections",
             "group-initial-rebalance-delay", "group-min-session-timeout", "group-max-session-timeout",
             "producer-state-retention", "offsets-retention");
 
+    /** The plain and TLS listeners this section configures. */
+    public Listeners.Config listeners() {
+        return new Listeners.Config(host, port, tls);
+    }
+
     public static KafkaConfig read(ConfigSection s) {
         s.requireOnly(KEYS);
+        Listeners.Config listeners = Listeners.read(s, 9092, 9093);
         String host = s.getString("host", "0.0.0.0");
         String advertised = s.getAdvertisedHost("advertised-host", host, "localhost");
         Duration minSession = s.getDuration("group-min-session-timeout", Duration.ofSeconds(6));
@@ -57,7 +65,7 @@ public record KafkaConfig(String host, int port, String advertisedHost, int adve
         }
         return new KafkaConfig(
                 host,
-                s.getPort("port", 9092),
+                listeners.port(),
                 advertised,
                 s.getInt("advertised-port", 0, 0, 65_535),
                 s.getInt("node-id", 0, 0, Integer.MAX_VALUE),
@@ -72,6 +80,7 @@ public record KafkaConfig(String host, int port, String advertisedHost, int adve
                 minSession,
                 maxSession,
                 s.getDuration("producer-state-retention", Duration.ofDays(1)),
-                s.getDuration("offsets-retention", Duration.ofDays(7)));
+                s.getDuration("offsets-retention", Duration.ofDays(7)),
+                listeners.tls());
     }
 }

@@ -4,6 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.omnibus.core.spi.Address;
+import io.omnibus.core.spi.Authorizer;
 import io.omnibus.core.spi.ConnectionInfo;
 import io.omnibus.core.spi.Connections;
 import io.omnibus.core.spi.Origin;
@@ -47,6 +49,7 @@ final class KafkaConnection extends ContextConnection {
     private boolean announced;
     private String clientId = "";
     private String user;
+    private boolean saslDone;
     private boolean authenticated;
     private boolean handshakeDone;
     private boolean authenticating;
@@ -196,6 +199,11 @@ final class KafkaConnection extends ContextConnection {
         if (!announced) {
             announced = true;
             clientId = header.clientId();
+            String certified = io.omnibus.core.transport.Tls.peerIdentity(channel); // the handshake is done by now
+            if (certified != null) {
+                user = certified; // a verified client certificate names the user, as on Kafka's SSL listeners
+                authenticated = true;
+            }
             origin = new Origin("kafka", clientId, id);
             registration.update(new ConnectionInfo("kafka", id, clientId, String.valueOf(channel.remoteAddress()), user,
                     System.currentTimeMillis()));
@@ -211,7 +219,9 @@ final class KafkaConnection extends ContextConnection {
         slots.add(slot);
         Future<? extends ApiMessage> answer;
         try {
-            answer = handle(api, version, request);
+            ApiMessage refusal = server.ctx.authorizer().enforced() ? groupRefusal(api, version, request, groupOf(request))
+                    : null;
+            answer = refusal != null ? Future.succeededFuture(refusal) : handle(api, version, request);
         } catch (RuntimeException e) {
             KafkaServer.LOG.warn("kafka {}: {} v{} failed", id, api.name, version, e);
             close(api.name + " failed: " + e);
@@ -231,18 +241,18 @@ final class KafkaConnection extends ContextConnection {
     private Future<? extends ApiMessage> handle(ApiKeys api, short version, ApiMessage request) {
         return switch (api) {
             case API_VERSIONS -> Future.succeededFuture(ApiTable.apiVersions(Errors.NONE));
-            case METADATA -> server.topics.metadata((org.apache.kafka.common.message.MetadataRequestData) request, version);
+            case METADATA -> server.topics.metadata(this, (org.apache.kafka.common.message.MetadataRequestData) request, version);
             case PRODUCE -> server.produces.produce(this, (org.apache.kafka.common.message.ProduceRequestData) request,
                     version);
-            case FETCH -> server.fetches.fetch((org.apache.kafka.common.message.FetchRequestData) request, version);
-            case LIST_OFFSETS -> server.topics.listOffsets((org.apache.kafka.common.message.ListOffsetsRequestData) request);
-            case CREATE_TOPICS -> server.topics.createTopics((org.apache.kafka.common.message.CreateTopicsRequestData) request);
-            case DELETE_TOPICS -> server.topics.deleteTopics((org.apache.kafka.common.message.DeleteTopicsRequestData) request,
+            case FETCH -> server.fetches.fetch(this, (org.apache.kafka.common.message.FetchRequestData) request, version);
+            case LIST_OFFSETS -> server.topics.listOffsets(this, (org.apache.kafka.common.message.ListOffsetsRequestData) request);
+            case CREATE_TOPICS -> server.topics.createTopics(this, (org.apache.kafka.common.message.CreateTopicsRequestData) request);
+            case DELETE_TOPICS -> server.topics.deleteTopics(this, (org.apache.kafka.common.message.DeleteTopicsRequestData) request,
                     version);
-            case DESCRIBE_CONFIGS -> server.topics.describeConfigs(
+            case DESCRIBE_CONFIGS -> server.topics.describeConfigs(this,
                     (org.apache.kafka.common.message.DescribeConfigsRequestData) request);
-            case DESCRIBE_CLUSTER -> Future.succeededFuture(server.topics.describeCluster());
-            case FIND_COORDINATOR -> Future.succeededFuture(server.topics.findCoordinator(
+            case DESCRIBE_CLUSTER -> Future.succeededFuture(server.topics.describeCluster(this));
+            case FIND_COORDINATOR -> Future.succeededFuture(server.topics.findCoordinator(this,
                     (org.apache.kafka.common.message.FindCoordinatorRequestData) request, version));
             case INIT_PRODUCER_ID -> server.onCoordinator(c -> c.initProducerId(
                     (org.apache.kafka.common.message.InitProducerIdRequestData) request));
@@ -318,6 +328,75 @@ final class KafkaConnection extends ContextConnection {
         }
     }
 
+    // ---- authorization --------------------------------------------------------------------------------------
+
+    /** Whether this client may produce to {@code address} (never to the gateway's '$' addresses). */
+    boolean mayPublish(Address address) {
+        return KafkaNames.writable(address) && allowed(Authorizer.Action.PUBLISH, address.name());
+    }
+
+    /** Whether this client may fetch from {@code address}, list its offsets or commit them. */
+    boolean maySubscribe(Address address) {
+        return KafkaNames.readable(address) && allowed(Authorizer.Action.SUBSCRIBE, address.name());
+    }
+
+    /** Whether this client may see {@code address} in Metadata: it may produce to it or fetch from it. */
+    boolean maySee(Address address) {
+        return KafkaNames.readable(address) && (mayPublish(address) || maySubscribe(address));
+    }
+
+    boolean allowed(Authorizer.Action action, String resource) {
+        Authorizer rules = server.ctx.authorizer();
+        return !rules.enforced() || rules.allows(user, clientId, action, resource);
+    }
+
+    /** The security protocol of this client's listener, as Kafka names it. */
+    String listenerName() {
+        boolean tls = io.omnibus.core.transport.Tls.secure(channel);
+        return server.requiresSasl() ? tls ? "SASL_SSL" : "SASL_PLAINTEXT" : tls ? "SSL" : "PLAINTEXT";
+    }
+
+    /** The port this client is told to use: that of the listener it came in on. */
+    int advertisedPort() {
+        return server.advertisedPort(channel);
+    }
+
+    /**
+     * The answer to a group request this client may not make (GROUP_AUTHORIZATION_FAILED in the request's own
+     * response shape), or null when it may.
+     */
+    private ApiMessage groupRefusal(ApiKeys api, short version, ApiMessage request, String group) {
+        if (group == null || allowed(Authorizer.Action.CONSUMER_GROUP, group)) {
+            return null;
+        }
+        KafkaServer.LOG.info("kafka {} ({} as {}): {} refused: group '{}' is not allowed", id, clientId, user, api.name, group);
+        org.apache.kafka.common.requests.AbstractRequest parsed = org.apache.kafka.common.requests.AbstractRequest
+                .parseRequest(api, version, org.apache.kafka.common.protocol.MessageUtil.toByteBufferAccessor(request, version)).request;
+        return parsed.getErrorResponse(0, new org.apache.kafka.common.errors.GroupAuthorizationException(
+                "not authorized to use group '" + group + "'")).data();
+    }
+
+    private static String groupOf(ApiMessage request) {
+        if (request instanceof org.apache.kafka.common.message.JoinGroupRequestData r) {
+            return r.groupId();
+        } else if (request instanceof org.apache.kafka.common.message.SyncGroupRequestData r) {
+            return r.groupId();
+        } else if (request instanceof org.apache.kafka.common.message.HeartbeatRequestData r) {
+            return r.groupId();
+        } else if (request instanceof org.apache.kafka.common.message.LeaveGroupRequestData r) {
+            return r.groupId();
+        } else if (request instanceof org.apache.kafka.common.message.OffsetCommitRequestData r) {
+            return r.groupId();
+        } else if (request instanceof org.apache.kafka.common.message.OffsetFetchRequestData r) {
+            return r.groups().isEmpty() ? r.groupId() : r.groups().get(0).groupId();
+        } else if (request instanceof org.apache.kafka.common.message.FindCoordinatorRequestData r && r.keyType() == 0) {
+            return r.coordinatorKeys().isEmpty() ? r.key() : r.coordinatorKeys().get(0);
+        } else if (request instanceof org.apache.kafka.common.message.DescribeGroupsRequestData r && !r.groups().isEmpty()) {
+            return r.groups().get(0);
+        }
+        return null;
+    }
+
     // ---- SASL PLAIN ----------------------------------------------------------------------------------------
 
     private SaslHandshakeResponseData handshake(SaslHandshakeRequestData request) {
@@ -331,7 +410,7 @@ final class KafkaConnection extends ContextConnection {
 
     private Future<SaslAuthenticateResponseData> authenticate(SaslAuthenticateRequestData request) {
         SaslAuthenticateResponseData response = new SaslAuthenticateResponseData().setAuthBytes(new byte[0]);
-        if (!handshakeDone || authenticating || user != null) {
+        if (!handshakeDone || authenticating || saslDone) {
             return Future.succeededFuture(response.setErrorCode(Errors.ILLEGAL_SASL_STATE.code())
                     .setErrorMessage("SaslAuthenticate needs one SaslHandshake for PLAIN first"));
         }
@@ -354,6 +433,7 @@ final class KafkaConnection extends ContextConnection {
                         return refused(response, "Authentication failed: invalid username or password");
                     }
                     user = name;
+                    saslDone = true;
                     authenticated = true;
                     registration.update(new ConnectionInfo("kafka", id, clientId, String.valueOf(channel.remoteAddress()),
                             user, System.currentTimeMillis()));

@@ -6,7 +6,7 @@ import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.omnibus.core.spi.AdapterContext;
 import io.omnibus.core.spi.ProtocolAdapter;
 import io.omnibus.core.transport.ServiceContext;
-import io.omnibus.core.transport.TcpListener;
+import io.omnibus.core.transport.Listeners;
 import io.vertx.core.Future;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.slf4j.Logger;
@@ -40,7 +40,7 @@ final class KafkaServer implements ProtocolAdapter {
     private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
     private volatile ServiceContext coordinatorContext;
     private volatile GroupCoordinator coordinator;
-    private volatile TcpListener listener;
+    private volatile Listeners listener;
     private long expiryTimer = -1;
 
     KafkaServer(AdapterContext ctx, KafkaConfig config) {
@@ -80,7 +80,7 @@ final class KafkaServer implements ProtocolAdapter {
                         return coordinator.load();
                     });
                 })
-                .compose(v -> TcpListener.bind(ctx.vertx(), config.host(), config.port(), (ch, context) -> {
+                .compose(v -> Listeners.bind(ctx, config.listeners(), "kafka", (ch, context) -> {
                     KafkaConnection c = new KafkaConnection(this, ch, context, "kafka-" + ids.incrementAndGet());
                     // 4-byte size prefix; a larger request than allowed fails the decoder and closes the connection
                     ch.pipeline().addLast("frames", new LengthFieldBasedFrameDecoder(config.maxRequestSize(), 0, 4, 0, 4, true));
@@ -95,10 +95,11 @@ final class KafkaServer implements ProtocolAdapter {
                 });
     }
 
-    /** The port clients are told to use. */
-    int advertisedPort() {
-        TcpListener l = listener; // null only for a request racing the bind's completion
-        return config.advertisedPort() > 0 ? config.advertisedPort() : l != null ? l.port() : config.port();
+    /** The port clients on {@code ch} are told to use: their own listener's (plain or TLS); null: the plain one. */
+    int advertisedPort(io.netty.channel.Channel ch) {
+        Listeners l = listener; // null only for a request racing the bind's completion
+        return l != null ? l.advertisedPort(ch, config.advertisedPort())
+                : config.advertisedPort() > 0 ? config.advertisedPort() : config.port();
     }
 
     /**
@@ -128,8 +129,12 @@ final class KafkaServer implements ProtocolAdapter {
 
     @Override
     public Map<String, Object> status() {
-        return listener == null ? Map.of() : Map.of("port", listener.port(), "advertised",
-                config.advertisedHost() + ":" + advertisedPort());
+        if (listener == null) {
+            return Map.of();
+        }
+        Map<String, Object> out = new java.util.LinkedHashMap<>(listener.status());
+        out.put("advertised", config.advertisedHost() + ":" + advertisedPort(null));
+        return out;
     }
 
     @Override

@@ -55,9 +55,10 @@ final class ProduceHandler {
             } else {
                 try {
                     address = KafkaNames.toAddress(topic.name());
-                    if (!KafkaNames.writable(address)) {
+                    if (!connection.mayPublish(address)) {
                         invalid = Errors.TOPIC_AUTHORIZATION_FAILED;
-                        message = "'$' addresses belong to the gateway";
+                        message = KafkaNames.writable(address) ? "not authorized to produce to '" + topic.name() + "'"
+                                : "'$' addresses belong to the gateway";
                     }
                 } catch (InvalidAddressException e) {
                     invalid = Errors.INVALID_TOPIC_EXCEPTION;

@@ -75,16 +75,16 @@ final class Topics {
 
     // ---- Metadata -----------------------------------------------------------------------------------------------
 
-    Future<MetadataResponseData> metadata(MetadataRequestData request, short version) {
+    Future<MetadataResponseData> metadata(KafkaConnection connection, MetadataRequestData request, short version) {
         MetadataResponseData response = new MetadataResponseData().setThrottleTimeMs(0)
                 .setClusterId(server.config.clusterId()).setControllerId(node());
         response.brokers().add(new MetadataResponseData.MetadataResponseBroker().setNodeId(node())
-                .setHost(server.config.advertisedHost()).setPort(server.advertisedPort()));
+                .setHost(server.config.advertisedHost()).setPort(connection.advertisedPort()));
         boolean all = request.topics() == null || version == 0 && request.topics().isEmpty();
         if (all) {
             logs.topics().forEach((address, count) -> {
                 String name = KafkaNames.toKafka(address);
-                if (name != null && !creating.contains(address) && KafkaNames.readable(address)) {
+                if (name != null && !creating.contains(address) && connection.maySee(address)) {
                     response.topics().add(describe(name, address, count));
                 }
             });
@@ -107,7 +107,7 @@ final class Topics {
                 continue;
             }
             int count = logs.partitionCount(address);
-            if (!KafkaNames.readable(address) || count == 0 && !KafkaNames.writable(address)) {
+            if (!connection.maySee(address) || count == 0 && !connection.mayPublish(address)) {
                 response.topics().add(new MetadataResponseTopic().setName(name).setErrorCode(
                         Errors.TOPIC_AUTHORIZATION_FAILED.code()));
             } else if (count > 0 && !creating.contains(address)) {
@@ -147,15 +147,15 @@ final class Topics {
         return topic;
     }
 
-    DescribeClusterResponseData describeCluster() {
+    DescribeClusterResponseData describeCluster(KafkaConnection connection) {
         DescribeClusterResponseData response = new DescribeClusterResponseData().setClusterId(server.config.clusterId())
                 .setControllerId(node()).setErrorCode(Errors.NONE.code());
         response.brokers().add(new DescribeClusterResponseData.DescribeClusterBroker().setBrokerId(node())
-                .setHost(server.config.advertisedHost()).setPort(server.advertisedPort()));
+                .setHost(server.config.advertisedHost()).setPort(connection.advertisedPort()));
         return response;
     }
 
-    FindCoordinatorResponseData findCoordinator(FindCoordinatorRequestData request, short version) {
+    FindCoordinatorResponseData findCoordinator(KafkaConnection connection, FindCoordinatorRequestData request, short version) {
         FindCoordinatorResponseData response = new FindCoordinatorResponseData().setThrottleTimeMs(0);
         Errors error = switch (request.keyType()) {
             case 0 -> Errors.NONE;
@@ -167,7 +167,7 @@ final class Topics {
         boolean ok = error == Errors.NONE;
         int nodeId = ok ? node() : -1;
         String host = ok ? server.config.advertisedHost() : "";
-        int port = ok ? server.advertisedPort() : -1;
+        int port = ok ? connection.advertisedPort() : -1;
         if (version < 4) {
             return response.setErrorCode(error.code()).setErrorMessage(message).setNodeId(nodeId).setHost(host).setPort(port);
         }
@@ -180,7 +180,7 @@ final class Topics {
 
     // ---- ListOffsets --------------------------------------------------------------------------------------------
 
-    Future<ListOffsetsResponseData> listOffsets(ListOffsetsRequestData request) {
+    Future<ListOffsetsResponseData> listOffsets(KafkaConnection connection, ListOffsetsRequestData request) {
         List<Future<ListOffsetsTopicResponse>> topics = new ArrayList<>();
         for (ListOffsetsRequestData.ListOffsetsTopic t : request.topics()) {
             Address address = addressOrNull(t.name());
@@ -191,7 +191,7 @@ final class Topics {
                         .setTimestamp(-1).setOffset(-1);
                 if (address == null) {
                     parts.add(Future.succeededFuture(r.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code())));
-                } else if (!KafkaNames.readable(address)) {
+                } else if (!connection.maySubscribe(address)) {
                     parts.add(Future.succeededFuture(r.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())));
                 } else if (p.partitionIndex() < 0 || p.partitionIndex() >= count) {
                     parts.add(Future.succeededFuture(r.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code())));
@@ -245,7 +245,7 @@ final class Topics {
 
     // ---- CreateTopics, DeleteTopics, DescribeConfigs ----------------------------------------------------------
 
-    Future<CreateTopicsResponseData> createTopics(CreateTopicsRequestData request) {
+    Future<CreateTopicsResponseData> createTopics(KafkaConnection connection, CreateTopicsRequestData request) {
         List<Future<CreatableTopicResult>> results = new ArrayList<>();
         for (CreateTopicsRequestData.CreatableTopic t : request.topics()) {
             CreatableTopicResult r = new CreatableTopicResult().setName(t.name()).setTopicConfigErrorCode(Errors.NONE.code());
@@ -267,6 +267,9 @@ final class Topics {
             if (!KafkaNames.writable(address)) {
                 results.add(Future.succeededFuture(failed(r, Errors.TOPIC_AUTHORIZATION_FAILED,
                         "'$' addresses belong to the gateway")));
+            } else if (!connection.allowed(io.omnibus.core.spi.Authorizer.Action.ADMIN_OPERATE, null)) {
+                results.add(Future.succeededFuture(failed(r, Errors.TOPIC_AUTHORIZATION_FAILED,
+                        "creating topics needs admin: operate")));
             } else if (logs.partitionCount(address) > 0) {
                 results.add(Future.succeededFuture(failed(r, Errors.TOPIC_ALREADY_EXISTS, "topic '" + t.name()
                         + "' already exists")));
@@ -307,7 +310,7 @@ final class Topics {
         return r.setErrorCode(error.code()).setErrorMessage(message).setConfigs(null);
     }
 
-    Future<DeleteTopicsResponseData> deleteTopics(DeleteTopicsRequestData request, short version) {
+    Future<DeleteTopicsResponseData> deleteTopics(KafkaConnection connection, DeleteTopicsRequestData request, short version) {
         List<Future<DeletableTopicResult>> results = new ArrayList<>();
         for (String name : request.topicNames()) {
             DeletableTopicResult r = new DeletableTopicResult().setName(name);
@@ -316,7 +319,7 @@ final class Topics {
                 results.add(Future.succeededFuture(r.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code())));
                 continue;
             }
-            if (!KafkaNames.writable(address)) {
+            if (!KafkaNames.writable(address) || !connection.allowed(io.omnibus.core.spi.Authorizer.Action.ADMIN_OPERATE, null)) {
                 results.add(Future.succeededFuture(r.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())));
                 continue;
             }
@@ -337,7 +340,7 @@ final class Topics {
         });
     }
 
-    Future<DescribeConfigsResponseData> describeConfigs(DescribeConfigsRequestData request) {
+    Future<DescribeConfigsResponseData> describeConfigs(KafkaConnection connection, DescribeConfigsRequestData request) {
         DescribeConfigsResponseData response = new DescribeConfigsResponseData().setThrottleTimeMs(0);
         for (DescribeConfigsRequestData.DescribeConfigsResource res : request.resources()) {
             DescribeConfigsResponseData.DescribeConfigsResult result = new DescribeConfigsResponseData.DescribeConfigsResult()
@@ -356,8 +359,8 @@ final class Topics {
                 configs.put("message.timestamp.type", "CreateTime");
                 configs.put("min.insync.replicas", "1");
             } else if (res.resourceType() == RESOURCE_BROKER) {
-                configs.put("advertised.listeners", (server.requiresSasl() ? "SASL_PLAINTEXT://" : "PLAINTEXT://")
-                        + server.config.advertisedHost() + ":" + server.advertisedPort());
+                configs.put("advertised.listeners", connection.listenerName() + "://"
+                        + server.config.advertisedHost() + ":" + connection.advertisedPort());
                 configs.put("auto.create.topics.enable", Boolean.toString(server.config.autoCreateTopics()));
                 configs.put("message.max.bytes", Integer.toString(server.ctx.broker().maxMessageSize()));
                 configs.put("socket.request.max.bytes", Integer.toString(server.config.maxRequestSize()));

@@ -2,6 +2,8 @@ package io.omnibus.mqtt;
 
 import io.omnibus.core.spi.ConfigException;
 import io.omnibus.core.spi.ConfigSection;
+import io.omnibus.core.transport.Listeners;
+import io.omnibus.core.transport.TlsConfig;
 
 import java.time.Duration;
 import java.util.Set;
@@ -22,27 +24,36 @@ import java.util.Set;
  * @param outboundTopicAliases whether the server sends topic aliases to clients that allow them; off by default
  *                          because Eclipse Paho's v5 client (1.2.5) hands aliased messages to the application
  *                          with an empty topic
+ * @param tls               the TLS listener (mqtts, 8883), or null
+ * @param webSocketTls      secure WebSocket (wss) on its own port, or null; {@code webSocketPort} may be off (-1)
  * @param webSocket         whether MQTT over WebSocket (subprotocol {@code mqtt}) listens too, on {@code webSocketPort} at {@code webSocketPath}
  */
 public record MqttConfig(String host, int port, int maxPacketSize, int receiveMaximum, int maxInflight,
                          Duration maxKeepAlive, Duration maxSessionExpiry, int topicAliasMaximum, int maxConnections,
                          boolean webSocket, int webSocketPort, String webSocketPath,
-                         boolean outboundTopicAliases, int maxSubscriptions, boolean quotaExceeded) {
+                         boolean outboundTopicAliases, int maxSubscriptions, boolean quotaExceeded, TlsConfig tls,
+                         TlsConfig webSocketTls) {
 
-    static final Set<String> KEYS = Set.of("host", "port", "max-packet-size", "receive-maximum", "max-inflight",
+    static final Set<String> KEYS = Set.of("host", "port", "tls", "max-packet-size", "receive-maximum", "max-inflight",
             "max-keep-alive", "max-session-expiry", "topic-alias-maximum", "max-connections", "websocket",
             "outbound-topic-aliases", "max-subscriptions", "subscription-quota-reason");
 
+    /** The plain and TLS listeners this section configures. */
+    public Listeners.Config listeners() {
+        return new Listeners.Config(host, port, tls);
+    }
+
     public static MqttConfig read(ConfigSection s) {
         s.requireOnly(KEYS);
-        ConfigSection ws = s.section("websocket").requireOnly(Set.of("enabled", "port", "path"));
+        Listeners.Config listeners = Listeners.read(s, 1883, 8883);
+        ConfigSection ws = s.section("websocket").requireOnly(Set.of("enabled", "port", "path", "tls"));
         String path = ws.getString("path", "/mqtt");
         if (!path.startsWith("/")) {
             throw new ConfigException(ws.keyOf("path"), "must start with '/', got '" + path + "'");
         }
         return new MqttConfig(
                 s.getString("host", "0.0.0.0"),
-                s.getPort("port", 1883),
+                listeners.port(),
                 (int) s.getSize("max-packet-size", 1024 * 1024, 64, 256L * 1024 * 1024),
                 s.getInt("receive-maximum", 1000, 1, 65_535),
                 s.getInt("max-inflight", 100, 1, 65_535),
@@ -51,11 +62,13 @@ public record MqttConfig(String host, int port, int maxPacketSize, int receiveMa
                 s.getInt("topic-alias-maximum", 100, 0, 65_535),
                 s.getInt("max-connections", 100_000, 1, Integer.MAX_VALUE),
                 ws.getBoolean("enabled", false),
-                ws.getPort("port", 8083),
+                Listeners.portOrOff(ws, "port", 8083),
                 path,
                 s.getBoolean("outbound-topic-aliases", false),
                 s.getInt("max-subscriptions", 1000, 1, 1_000_000),
                 s.getChoice("subscription-quota-reason", "unspecified-error", java.util.List.of("unspecified-error",
-                        "quota-exceeded")).equals("quota-exceeded"));
+                        "quota-exceeded")).equals("quota-exceeded"),
+                listeners.tls(),
+                TlsConfig.read(ws.section("tls"), 8084));
     }
 }

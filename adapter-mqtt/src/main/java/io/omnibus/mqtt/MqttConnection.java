@@ -82,6 +82,7 @@ final class MqttConnection {
     static final byte TOPIC_ALIAS_INVALID = (byte) 0x94;
     static final byte PACKET_TOO_LARGE = (byte) 0x95;
     static final byte QUOTA_EXCEEDED = (byte) 0x97;
+    static final byte NOT_AUTHORIZED = (byte) 0x87;
     static final long NEVER_EXPIRES = 0xFFFFFFFFL;
 
     private final MqttServer server;
@@ -100,6 +101,10 @@ final class MqttConnection {
     private boolean closed;
     private boolean v5;
     private String clientId;
+    /** Who the client authenticated as (a username or a client certificate's identity); null: anonymous. */
+    private String user;
+    /** Topics this client published to and whether it may: the rules are asked once per topic (bounded). */
+    private java.util.HashMap<String, Boolean> publishAllowed;
     private Origin origin;
     private boolean persistent;
     private long sessionExpiry;
@@ -281,7 +286,9 @@ final class MqttConnection {
         String username = m.payload().userName();
         byte[] password = m.payload().passwordInBytes();
         boolean finalAssigned = assigned;
-        if (username == null && server.authenticator.allowsAnonymous()) {
+        String certified = username == null ? socket.peerIdentity() : null;
+        if (certified != null || username == null && server.authenticator.allowsAnonymous()) {
+            user = certified; // a verified client certificate names the user when the client gives no username
             authenticated(m, cleanStart, finalAssigned);
             return;
         }
@@ -292,8 +299,15 @@ final class MqttConnection {
                         return;
                     }
                     if (ar.succeeded() && ar.result()) {
+                        user = username;
                         authenticated(m, cleanStart, finalAssigned);
                     } else {
+                        if (username == null) { // no username, no certificate, no anonymous access
+                            connAckAndClose(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED_5
+                                    : MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED,
+                                    "anonymous clients are not allowed");
+                            return;
+                        }
                         connAckAndClose(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD
                                 : MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD,
                                 "bad username or password for " + username);
@@ -329,11 +343,20 @@ final class MqttConnection {
             keepAliveSeconds = requestedKeepAlive; // 3.1.1 has no Server Keep Alive to tell the client otherwise
         }
         origin = new Origin("mqtt", clientId, connectionId);
+        if (server.ctx.authorizer().enforced()) {
+            String refusal = refusal(m);
+            if (refusal != null) {
+                MqttServer.LOG.info("mqtt {}: CONNECT of client {} as {} refused: {}", connectionId, clientId, user, refusal);
+                connAckAndClose(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED_5
+                        : MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED, refusal);
+                return;
+            }
+        }
         if (m.variableHeader().isWillFlag()) {
             will = willOf(m);
         }
         registration.update(new ConnectionInfo("mqtt", connectionId, clientId, String.valueOf(socket.remoteAddress()),
-                m.payload().userName(), System.currentTimeMillis()));
+                user, System.currentTimeMillis()));
 
         // session takeover [MQTT-3.1.4-3]: the old connection is told and closed first
         MqttConnection previous = server.connected.put(clientId, this);
@@ -369,7 +392,7 @@ final class MqttConnection {
                 server.qos2.remove(id);
             }
             restored = true;
-            ready.compose(v -> persistent ? MqttSessionState.save(broker, id, sessionExpiry, 0, subs)
+            ready.compose(v -> persistent ? MqttSessionState.save(broker, user, id, sessionExpiry, 0, subs)
                             : Future.<Void>succeededFuture())
                     .compose(v -> resubscribeAll())
                     .onComplete(ar -> {
@@ -401,6 +424,60 @@ final class MqttConnection {
                                 sessionPresent ? " (resumed)" : "", socket.remoteAddress());
                     });
         }));
+    }
+
+    /**
+     * Why the access rules refuse this CONNECT, or null: a session belongs to the user who made it, so another
+     * user cannot take it over (nor its queued messages), and a will needs publish rights on its topic.
+     */
+    private String refusal(MqttConnectMessage m) {
+        MqttConnection live = server.connected.get(clientId);
+        String owner = live != null ? live.user : MqttSessionState.owner(broker, clientId);
+        if ((live != null || MqttSessionState.exists(broker, clientId)) && !java.util.Objects.equals(owner, user)) {
+            return "client id " + clientId + " belongs to another user's session";
+        }
+        if (m.variableHeader().isWillFlag() && !mayPublish(m.payload().willTopic())) {
+            return "not authorized to publish the will to " + m.payload().willTopic();
+        }
+        return null;
+    }
+
+    /** Whether the access rules let this client publish to {@code topic} (asked once per topic and connection). */
+    private boolean mayPublish(String topic) {
+        io.omnibus.core.spi.Authorizer rules = server.ctx.authorizer();
+        if (!rules.enforced()) {
+            return true;
+        }
+        if (publishAllowed == null) {
+            publishAllowed = new java.util.HashMap<>();
+        }
+        Boolean known = publishAllowed.get(topic);
+        if (known == null) {
+            known = rules.allows(user, clientId, io.omnibus.core.spi.Authorizer.Action.PUBLISH, topic);
+            if (publishAllowed.size() >= 1024) {
+                publishAllowed.clear();
+            }
+            publishAllowed.put(topic, known);
+        }
+        return known;
+    }
+
+    /**
+     * A PUBLISH the rules refuse: MQTT 5 answers PUBACK or PUBREC 0x87 (Not authorized) in its turn, and drops a
+     * QoS 0 message; MQTT 3.1.1 has no negative answer, so the connection closes [MQTT-3.3.5-2].
+     */
+    private void refusePublish(int qos, int packetId, String topic) {
+        MqttServer.LOG.info("mqtt {}: PUBLISH to {} by client {} as {} refused: not authorized", connectionId, topic,
+                clientId, user);
+        if (qos == 0) {
+            if (!v5) {
+                close("not authorized to publish to " + topic + " (MQTT 3.1.1 has no negative answer)");
+            }
+            return;
+        }
+        InboundReply reply = new InboundReply(qos == 1 ? MqttMessageType.PUBACK : MqttMessageType.PUBREC, packetId);
+        owe(reply);
+        replied(reply, NOT_AUTHORIZED, !v5);
     }
 
     private Envelope willOf(MqttConnectMessage m) {
@@ -508,6 +585,10 @@ final class MqttConnection {
             InboundReply again = new InboundReply(MqttMessageType.PUBREC, packetId);
             owe(again);
             replied(again, SUCCESS, false);
+            return;
+        }
+        if (!mayPublish(address.name())) {
+            refusePublish(qos, packetId, topic);
             return;
         }
         if (qos > 0 && ++unackedInbound > server.config.receiveMaximum() && v5) {
@@ -652,7 +733,7 @@ final class MqttConnection {
                 pending.add(pid);
             }
         });
-        return MqttSessionState.save(broker, clientId, sessionExpiry, 0, subs,
+        return MqttSessionState.save(broker, user, clientId, sessionExpiry, 0, subs,
                 new MqttServer.Qos2State(Set.copyOf(awaitingRelease), Set.copyOf(pending)));
     }
 
@@ -691,6 +772,13 @@ final class MqttConnection {
                 codes[i] = v5 ? TOPIC_FILTER_INVALID & 0xff : 0x80;
                 continue;
             }
+            if (server.ctx.authorizer().enforced() && !server.ctx.authorizer().allows(user, clientId,
+                    io.omnibus.core.spi.Authorizer.Action.SUBSCRIBE, filterText)) {
+                MqttServer.LOG.info("mqtt {}: SUBSCRIBE {} by client {} as {} refused: not authorized", connectionId, raw,
+                        clientId, user);
+                codes[i] = v5 ? NOT_AUTHORIZED & 0xff : 0x80;
+                continue;
+            }
             int qos = Math.min(t.qualityOfService().value(), 2);
             MqttSessionState.Sub sub = new MqttSessionState.Sub(filterText, group, qos, t.option().isNoLocal(),
                     t.option().isRetainAsPublished(), t.option().retainHandling().value(), subscriptionId);
@@ -714,7 +802,7 @@ final class MqttConnection {
                 consumers.remove(key);
             }));
         }
-        Future<Void> saved = persistent ? MqttSessionState.save(broker, clientId, sessionExpiry, 0, subs)
+        Future<Void> saved = persistent ? MqttSessionState.save(broker, user, clientId, sessionExpiry, 0, subs)
                 : Future.succeededFuture();
         Future.all(work).compose(v -> saved).onComplete(ar -> {
             if (closed) {
@@ -780,7 +868,7 @@ final class MqttConnection {
             }
         }
         if (persistent) {
-            work.add(MqttSessionState.save(broker, clientId, sessionExpiry, 0, subs));
+            work.add(MqttSessionState.save(broker, user, clientId, sessionExpiry, 0, subs));
         }
         Future.all(work).onComplete(ar -> {
             if (closed) {
@@ -1141,7 +1229,7 @@ final class MqttConnection {
                     closing.add(broker.putState(MqttServer.SESSIONS, id, null)); // the session ends with the connection
                 }
             } else if (current) {
-                closing.add(MqttSessionState.save(broker, id, sessionExpiry, System.currentTimeMillis(), subs, leftQos2));
+                closing.add(MqttSessionState.save(broker, user, id, sessionExpiry, System.currentTimeMillis(), subs, leftQos2));
                 if (sessionExpiry != NEVER_EXPIRES) {
                     server.scheduleExpiry(id, sessionExpiry * 1000);
                 }

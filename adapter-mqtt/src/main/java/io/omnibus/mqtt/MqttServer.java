@@ -3,7 +3,8 @@ package io.omnibus.mqtt;
 import io.omnibus.core.spi.AdapterContext;
 import io.omnibus.core.spi.Authenticator;
 import io.omnibus.core.spi.ProtocolAdapter;
-import io.omnibus.core.transport.TcpListener;
+import io.omnibus.core.transport.Listeners;
+import io.omnibus.core.transport.Tls;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
@@ -39,8 +40,10 @@ final class MqttServer implements ProtocolAdapter {
     record Qos2State(java.util.Set<Integer> awaitingRelease, java.util.Set<Integer> pendingRelease) {
     }
     private final AtomicLong ids = new AtomicLong();
-    private TcpListener listener;
+    private Listeners listener;
+    private Tls webSocketTls;
     private io.vertx.core.http.HttpServer webSockets;
+    private io.vertx.core.http.HttpServer secureWebSockets;
 
     MqttServer(AdapterContext ctx, MqttConfig config, Authenticator authenticator) {
         this.ctx = ctx;
@@ -52,7 +55,7 @@ final class MqttServer implements ProtocolAdapter {
     @Override
     public Future<Void> start() {
         scheduleStoredExpiries();
-        Future<Void> tcp = TcpListener.bind(ctx.vertx(), config.host(), config.port(), (ch, context) -> {
+        Future<Void> tcp = Listeners.bind(ctx, config.listeners(), "mqtt", (ch, context) -> {
             MqttTransport.Netty transport = new MqttTransport.Netty(ch, context);
             ch.pipeline().addLast("mqttEncoder", io.netty.handler.codec.mqtt.MqttEncoder.INSTANCE);
             ch.pipeline().addLast("mqttDecoder", new io.netty.handler.codec.mqtt.MqttDecoder(config.maxPacketSize(), 65_535));
@@ -66,20 +69,43 @@ final class MqttServer implements ProtocolAdapter {
         if (!config.webSocket()) {
             return tcp;
         }
-        webSockets = ctx.vertx().createHttpServer(new io.vertx.core.http.HttpServerOptions()
-                        .setWebSocketSubProtocols(java.util.List.of("mqtt", "mqttv3.1"))
-                        .setMaxWebSocketFrameSize(config.maxPacketSize())
-                        .setMaxWebSocketMessageSize(config.maxPacketSize() + 16))
+        Future<Void> all = tcp;
+        if (config.webSocketPort() >= 0) {
+            webSockets = webSocketServer(null);
+            all = all.compose(v -> webSockets.listen(config.webSocketPort(), config.host())).mapEmpty();
+        }
+        if (config.webSocketTls() != null) {
+            all = all.compose(v -> {
+                webSocketTls = Tls.start(ctx.vertx(), config.webSocketTls(), "mqtt.websocket.tls");
+                secureWebSockets = webSocketServer(webSocketTls);
+                return secureWebSockets.listen(config.webSocketTls().port(), config.host()).mapEmpty();
+            });
+        }
+        return all;
+    }
+
+    /** An HTTP server taking MQTT over WebSocket at the configured path: plain, or TLS with {@code tls}. */
+    private io.vertx.core.http.HttpServer webSocketServer(Tls tls) {
+        io.vertx.core.http.HttpServerOptions options = new io.vertx.core.http.HttpServerOptions()
+                .setWebSocketSubProtocols(java.util.List.of("mqtt", "mqttv3.1"))
+                .setMaxWebSocketFrameSize(config.maxPacketSize())
+                .setMaxWebSocketMessageSize(config.maxPacketSize() + 16);
+        if (tls != null) {
+            tls.applyTo(options);
+        }
+        return ctx.vertx().createHttpServer(options)
                 .webSocketHandshakeHandler(handshake -> {
-                    if (handshake.path().equals(config.webSocketPath())) {
+                    if (ctx.authenticator().loopbackOnly() && !Listeners.loopback(new java.net.InetSocketAddress(
+                            handshake.remoteAddress().host(), handshake.remoteAddress().port()))) {
+                        handshake.reject(403);
+                    } else if (handshake.path().equals(config.webSocketPath())) {
                         handshake.accept();
                     } else {
                         handshake.reject(404);
                     }
                 })
-                .webSocketHandler(ws -> new MqttConnection(this, new MqttTransport.WebSocket(ws, config.maxPacketSize()),
+                .webSocketHandler(ws -> new MqttConnection(this, new MqttTransport.WebSocket(ws, config.maxPacketSize(), tls),
                         "mqtt-ws-" + ids.incrementAndGet()).start());
-        return tcp.compose(v -> webSockets.listen(config.webSocketPort(), config.host())).mapEmpty();
     }
 
     @Override
@@ -88,7 +114,11 @@ final class MqttServer implements ProtocolAdapter {
             return Future.succeededFuture();
         }
         // stop accepting, then close the connections (their in-flight deliveries go back to the broker)
-        Future<Void> ws = webSockets == null ? Future.succeededFuture() : webSockets.close();
+        Future<Void> ws = Future.all(webSockets == null ? Future.succeededFuture() : webSockets.close(),
+                secureWebSockets == null ? Future.succeededFuture() : secureWebSockets.close()).mapEmpty();
+        if (webSocketTls != null) {
+            webSocketTls.close();
+        }
         return Future.all(listener.close(), ws).<Void>mapEmpty()
                 .onComplete(ar -> connected.values().forEach(MqttConnection::shutdown));
     }
@@ -98,8 +128,14 @@ final class MqttServer implements ProtocolAdapter {
         if (listener == null) {
             return Map.of();
         }
-        int port = listener.port();
-        return webSockets == null ? Map.of("port", port) : Map.of("port", port, "websocket-port", webSockets.actualPort());
+        Map<String, Object> out = new java.util.LinkedHashMap<>(listener.status());
+        if (webSockets != null) {
+            out.put("websocket-port", webSockets.actualPort());
+        }
+        if (secureWebSockets != null) {
+            out.put("websocket-tls-port", secureWebSockets.actualPort());
+        }
+        return out;
     }
 
     /** The connections of one context whose keep alive it checks, with one periodic timer for all of them. */

@@ -60,18 +60,27 @@ final class MqttSessionState {
         return broker.states(MqttServer.SESSIONS).containsKey(clientId);
     }
 
-    static Future<Void> save(Broker broker, String clientId, long expirySeconds, long disconnectedAt,
+    static Future<Void> save(Broker broker, String owner, String clientId, long expirySeconds, long disconnectedAt,
                              Map<String, Sub> subs) {
-        return save(broker, clientId, expirySeconds, disconnectedAt, subs, null);
+        return save(broker, owner, clientId, expirySeconds, disconnectedAt, subs, null);
+    }
+
+    /** The user whose session this is (null: anonymous, or a record from before owners were kept). */
+    static String owner(Broker broker, String clientId) {
+        byte[] bytes = broker.states(MqttServer.SESSIONS).get(clientId);
+        return bytes == null ? null : new JsonObject(Buffer.buffer(bytes)).getString("owner");
     }
 
     /** Saves the record; {@code qos2} (half-done QoS 2 exchanges) is written when the client goes away. */
-    static Future<Void> save(Broker broker, String clientId, long expirySeconds, long disconnectedAt,
+    static Future<Void> save(Broker broker, String owner, String clientId, long expirySeconds, long disconnectedAt,
                              Map<String, Sub> subs, MqttServer.Qos2State qos2) {
         JsonArray list = new JsonArray();
         subs.values().forEach(s -> list.add(s.toJson()));
         JsonObject record = new JsonObject().put("expiry", expirySeconds).put("disconnectedAt", disconnectedAt)
                 .put("subscriptions", list);
+        if (owner != null) {
+            record.put("owner", owner);
+        }
         if (qos2 != null) {
             record.put("qos2In", new JsonArray(List.copyOf(qos2.awaitingRelease())))
                     .put("qos2Out", new JsonArray(List.copyOf(qos2.pendingRelease())));

@@ -32,6 +32,9 @@ interface MqttTransport {
 
     SocketAddress remoteAddress();
 
+    /** The identity a verified client certificate gives (TLS listeners with client certificates), or null. */
+    String peerIdentity();
+
     /**
      * MQTT over TCP on a plain Netty channel (on Vert.x's event loops): no Vert.x socket in between,
      * which costs several KiB per connection that idle IoT devices would pay for nothing.
@@ -135,6 +138,11 @@ interface MqttTransport {
             return channel.remoteAddress() instanceof java.net.InetSocketAddress a
                     ? SocketAddress.inetSocketAddress(a) : null;
         }
+
+        @Override
+        public String peerIdentity() {
+            return io.omnibus.core.transport.Tls.peerIdentity(channel);
+        }
     }
 
     /**
@@ -145,8 +153,11 @@ interface MqttTransport {
         private final ServerWebSocket ws;
         private final EmbeddedChannel codec;
 
-        WebSocket(ServerWebSocket ws, int maxPacketSize) {
+        private final io.omnibus.core.transport.Tls tls;
+
+        WebSocket(ServerWebSocket ws, int maxPacketSize, io.omnibus.core.transport.Tls tls) {
             this.ws = ws;
+            this.tls = tls;
             this.codec = new EmbeddedChannel(MqttEncoder.INSTANCE, new MqttDecoder(maxPacketSize, 65_535));
         }
 
@@ -207,6 +218,11 @@ interface MqttTransport {
         @Override
         public SocketAddress remoteAddress() {
             return ws.remoteAddress();
+        }
+
+        @Override
+        public String peerIdentity() {
+            return tls == null ? null : tls.identity(ws.sslSession());
         }
     }
 }

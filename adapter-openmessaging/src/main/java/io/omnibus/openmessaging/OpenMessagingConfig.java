@@ -2,6 +2,8 @@ package io.omnibus.openmessaging;
 
 import io.omnibus.core.spi.ConfigException;
 import io.omnibus.core.spi.ConfigSection;
+import io.omnibus.core.transport.Listeners;
+import io.omnibus.core.transport.TlsConfig;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,17 +44,23 @@ public record OpenMessagingConfig(String host, int port, String advertisedHost, 
                                   int pullMaxBytes, int maxReconsumeTimes, List<Duration> delayLevels, Duration maxDelay,
                                   int maxBatchMessages, Duration transactionTimeout,
                                   Duration transactionCheckInterval, int transactionMaxChecks, Duration clientExpiry,
-                                  Duration lockExpiry) {
+                                  Duration lockExpiry, TlsConfig tls) {
 
-    static final Set<String> KEYS = Set.of("host", "port", "advertised-host", "advertised-port", "broker-name",
+    static final Set<String> KEYS = Set.of("host", "port", "tls", "advertised-host", "advertised-port", "broker-name",
             "cluster-name", "max-frame-size", "max-inflight-requests", "max-connections", "auto-create-topics", "queues",
             "max-held-pulls", "max-suspend", "pull-max-bytes", "max-reconsume-times", "delay-levels", "max-delay",
             "max-batch-messages", "transaction-timeout",
             "transaction-check-interval", "transaction-max-checks", "client-expiry", "lock-expiry");
     static final String DEFAULT_DELAY_LEVELS = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h";
 
+    /** The plain and TLS listeners this section configures. */
+    public Listeners.Config listeners() {
+        return new Listeners.Config(host, port, tls);
+    }
+
     public static OpenMessagingConfig read(ConfigSection s) {
         s.requireOnly(KEYS);
+        Listeners.Config listeners = Listeners.read(s, 9876, 9877);
         String host = s.getString("host", "0.0.0.0");
         String advertised = s.getAdvertisedHost("advertised-host", host, "127.0.0.1");
         String brokerName = s.getString("broker-name", "omnibus");
@@ -61,7 +69,7 @@ public record OpenMessagingConfig(String host, int port, String advertisedHost, 
         }
         return new OpenMessagingConfig(
                 host,
-                s.getPort("port", 9876),
+                listeners.port(),
                 advertised,
                 s.getInt("advertised-port", 0, 0, 65_535),
                 brokerName,
@@ -82,7 +90,8 @@ public record OpenMessagingConfig(String host, int port, String advertisedHost, 
                 s.getDuration("transaction-check-interval", Duration.ofSeconds(60)),
                 s.getInt("transaction-max-checks", 15, 1, 10_000),
                 s.getDuration("client-expiry", Duration.ofSeconds(120)),
-                s.getDuration("lock-expiry", Duration.ofSeconds(60)));
+                s.getDuration("lock-expiry", Duration.ofSeconds(60)),
+                listeners.tls());
     }
 
     private static List<Duration> delayLevels(ConfigSection s) {

@@ -8,7 +8,7 @@ import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.omnibus.core.spi.AdapterContext;
 import io.omnibus.core.spi.ProtocolAdapter;
 import io.omnibus.core.transport.ServiceContext;
-import io.omnibus.core.transport.TcpListener;
+import io.omnibus.core.transport.Listeners;
 import io.omnibus.openmessaging.remoting.RemotingException;
 import io.omnibus.openmessaging.remoting.ResponseCode;
 import io.omnibus.openmessaging.remoting.WireMessage;
@@ -51,7 +51,7 @@ final class OpenMessagingServer implements ProtocolAdapter {
     private final Counter propertiesCut;
     private final Map<Integer, Counter> requests = new ConcurrentHashMap<>();
     private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
-    private volatile TcpListener listener;
+    private volatile Listeners listener;
     private volatile byte[] hostBytes = {127, 0, 0, 1};
     private volatile ServiceContext service;
     private long sweepTimer = -1;
@@ -103,8 +103,8 @@ final class OpenMessagingServer implements ProtocolAdapter {
     @Override
     public Future<Void> start() {
         if (requiresAuthentication()) {
-            LOG.warn("openmessaging: users are configured, and RocketMQ's ACL signatures cannot be checked against hashed "
-                    + "passwords: every RocketMQ request is refused with NO_PERMISSION");
+            LOG.warn("openmessaging: users are configured, and RocketMQ's ACL signatures are not checked yet: RocketMQ "
+                    + "clients without a verified TLS client certificate are refused with NO_PERMISSION");
         }
         return ctx.vertx().executeBlocking(() -> resolve(config.advertisedHost()), false)
                 .compose(host -> {
@@ -117,7 +117,7 @@ final class OpenMessagingServer implements ProtocolAdapter {
                             .compose(v -> transactions.start())
                             .compose(v -> scheduler.start()));
                 })
-                .compose(v -> TcpListener.bind(ctx.vertx(), config.host(), config.port(), (ch, context) -> {
+                .compose(v -> Listeners.bind(ctx, config.listeners(), "openmessaging", (ch, context) -> {
                     RemotingConnection c = new RemotingConnection(this, ch, context, "oms-" + ids.incrementAndGet());
                     // 4-byte length of what follows; a larger frame than allowed fails the decoder and closes the channel
                     ch.pipeline().addLast("frames", new LengthFieldBasedFrameDecoder(config.maxFrameSize(), 0, 4, 0, 4, true));
@@ -151,13 +151,25 @@ final class OpenMessagingServer implements ProtocolAdapter {
         return hostBytes;
     }
 
+    /** The plain listener's advertised port (message ids carry it), or the TLS one's when there is no plain one. */
     int advertisedPort() {
-        TcpListener l = listener;
-        return config.advertisedPort() > 0 ? config.advertisedPort() : l != null ? l.port() : config.port();
+        return advertisedPort(null);
+    }
+
+    /** The port clients on {@code ch} are told to use: their own listener's (plain or TLS). */
+    int advertisedPort(io.netty.channel.Channel ch) {
+        Listeners l = listener;
+        return l != null ? l.advertisedPort(ch, config.advertisedPort())
+                : config.advertisedPort() > 0 ? config.advertisedPort() : config.port();
     }
 
     String advertisedAddress() {
-        return config.advertisedHost() + ":" + advertisedPort();
+        return advertisedAddress(null);
+    }
+
+    /** The broker address route answers give a client on {@code ch}. */
+    String advertisedAddress(io.netty.channel.Channel ch) {
+        return config.advertisedHost() + ":" + advertisedPort(ch);
     }
 
     /** Runs {@code work} on the services' context (delayed and transactional messages), completing on the caller's. */
@@ -179,7 +191,12 @@ final class OpenMessagingServer implements ProtocolAdapter {
 
     @Override
     public Map<String, Object> status() {
-        return listener == null ? Map.of() : Map.of("port", listener.port(), "advertised", advertisedAddress());
+        if (listener == null) {
+            return Map.of();
+        }
+        Map<String, Object> out = new java.util.LinkedHashMap<>(listener.status());
+        out.put("advertised", advertisedAddress());
+        return out;
     }
 
     static ByteBuffer json(Object value) {

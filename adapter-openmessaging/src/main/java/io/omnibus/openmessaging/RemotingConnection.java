@@ -37,6 +37,9 @@ final class RemotingConnection extends ContextConnection {
     /** Pulls waiting for messages: not in-flight requests (a push consumer keeps one per queue), bounded apart. */
     private int heldPulls;
     private String clientId;
+    /** The identity of a verified TLS client certificate, read at the first request; null: none. */
+    private String user;
+    private boolean identified;
     Origin origin;
 
     RemotingConnection(OpenMessagingServer server, Channel channel, ContextInternal context, String id) {
@@ -158,10 +161,15 @@ final class RemotingConnection extends ContextConnection {
         server.counted(cmd.code());
         Future<RemotingCommand> answer;
         try {
-            answer = server.requiresAuthentication()
-                    ? Future.failedFuture(new RemotingException(ResponseCode.NO_PERMISSION,
-                    "the gateway requires credentials, and RocketMQ's ACL signatures cannot be checked against "
-                            + "hashed passwords: use another protocol, or a gateway without users"))
+            if (!identified) {
+                identified = true;
+                user = io.omnibus.core.transport.Tls.peerIdentity(channel); // the TLS handshake is done by now
+            }
+            String denied = user == null && server.requiresAuthentication()
+                    ? "the gateway requires credentials, and RocketMQ's ACL signatures are not checked yet: connect "
+                    + "with a TLS client certificate, use another protocol, or a gateway without users"
+                    : denied(cmd);
+            answer = denied != null ? Future.failedFuture(new RemotingException(ResponseCode.NO_PERMISSION, denied))
                     : handle(cmd);
         } catch (RuntimeException e) {
             answer = Future.failedFuture(e);
@@ -183,9 +191,55 @@ final class RemotingConnection extends ContextConnection {
         });
     }
 
+    /** Why the access rules refuse {@code cmd} (answered NO_PERMISSION), or null. */
+    private String denied(RemotingCommand cmd) {
+        io.omnibus.core.spi.Authorizer rules = server.ctx.authorizer();
+        if (!rules.enforced()) {
+            return null;
+        }
+        return switch (cmd.code()) {
+            case RequestCode.SEND_MESSAGE, RequestCode.SEND_MESSAGE_V2, RequestCode.SEND_BATCH_MESSAGE ->
+                    deniedTopic(rules, cmd.code() == RequestCode.SEND_MESSAGE ? cmd.field("topic") : cmd.field("b"),
+                            io.omnibus.core.spi.Authorizer.Action.PUBLISH);
+            case RequestCode.PULL_MESSAGE, RequestCode.LITE_PULL_MESSAGE, RequestCode.QUERY_CONSUMER_OFFSET,
+                 RequestCode.UPDATE_CONSUMER_OFFSET -> {
+                String group = deniedGroup(rules, cmd.field("consumerGroup"));
+                yield group != null ? group : deniedTopic(rules, cmd.field("topic"),
+                        io.omnibus.core.spi.Authorizer.Action.SUBSCRIBE);
+            }
+            case RequestCode.CONSUMER_SEND_MSG_BACK -> deniedGroup(rules, cmd.field("group"));
+            default -> null;
+        };
+    }
+
+    private String deniedTopic(io.omnibus.core.spi.Authorizer rules, String topic,
+                               io.omnibus.core.spi.Authorizer.Action action) {
+        io.omnibus.core.spi.Address address;
+        try {
+            address = topic == null ? null : RocketNames.toAddress(topic);
+        } catch (InvalidAddressException e) {
+            return null; // the handler answers it
+        }
+        if (address == null) {
+            return null;
+        }
+        if (address.isSystem()) { // %RETRY%group and %DLQ%group belong to their consumer group
+            int slash = address.name().lastIndexOf('/');
+            return deniedGroup(rules, address.name().substring(slash + 1));
+        }
+        return rules.allows(user, clientId, action, address.name()) ? null
+                : "not authorized to " + (action == io.omnibus.core.spi.Authorizer.Action.PUBLISH ? "send to" : "consume")
+                + " topic " + topic;
+    }
+
+    private String deniedGroup(io.omnibus.core.spi.Authorizer rules, String group) {
+        return group == null || rules.allows(user, clientId, io.omnibus.core.spi.Authorizer.Action.CONSUMER_GROUP, group)
+                ? null : "not authorized to use consumer group " + group;
+    }
+
     private Future<RemotingCommand> handle(RemotingCommand cmd) {
         return switch (cmd.code()) {
-            case RequestCode.GET_ROUTEINFO_BY_TOPIC -> server.routing.route(cmd);
+            case RequestCode.GET_ROUTEINFO_BY_TOPIC -> server.routing.route(cmd, channel);
             case RequestCode.SEND_MESSAGE, RequestCode.SEND_MESSAGE_V2 -> server.producing.send(this, cmd);
             case RequestCode.SEND_BATCH_MESSAGE -> server.producing.sendBatch(this, cmd);
             case RequestCode.END_TRANSACTION -> server.transactions.end(cmd);

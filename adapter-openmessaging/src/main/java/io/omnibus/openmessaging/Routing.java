@@ -29,7 +29,7 @@ final class Routing {
         this.logs = server.ctx.broker().logs();
     }
 
-    Future<RemotingCommand> route(RemotingCommand cmd) {
+    Future<RemotingCommand> route(RemotingCommand cmd, io.netty.channel.Channel channel) {
         String topic = cmd.required("topic");
         return queues(topic, false).map(n -> {
             ObjectNode route = OpenMessagingServer.JSON.createObjectNode();
@@ -37,7 +37,7 @@ final class Routing {
             ObjectNode broker = brokers.addObject();
             broker.put("cluster", server.config.clusterName());
             broker.put("brokerName", server.config.brokerName());
-            broker.putObject("brokerAddrs").put("0", server.advertisedAddress());
+            broker.putObject("brokerAddrs").put("0", server.advertisedAddress(channel)); // the client's own listener
             ObjectNode queue = route.putArray("queueDatas").addObject();
             queue.put("brokerName", server.config.brokerName());
             queue.put("readQueueNums", n);

@@ -26,13 +26,20 @@ final class AdminServer {
     private final Supplier<JsonObject> health;
     private final java.util.function.Function<String, io.omnibus.core.spi.ProtocolAdapter> adapters;
     private final io.omnibus.server.bridge.Bridges bridges;
+    private final io.omnibus.core.config.StaticUsers users;
+    private final io.omnibus.core.spi.Authorizer rules;
     private HttpServer server;
+    private HttpServer secureServer;
+    private io.omnibus.core.transport.Tls tls;
 
     AdminServer(Vertx vertx, GatewayConfig.AdminConfig config, PrometheusMeterRegistry prometheus, DefaultBroker broker,
                 ConnectionRegistry connections, Supplier<JsonObject> health,
                 java.util.function.Function<String, io.omnibus.core.spi.ProtocolAdapter> adapters,
-                io.omnibus.server.bridge.Bridges bridges) {
+                io.omnibus.server.bridge.Bridges bridges, io.omnibus.core.config.StaticUsers users,
+                io.omnibus.core.spi.Authorizer rules) {
         this.bridges = bridges;
+        this.users = users;
+        this.rules = rules;
         this.vertx = vertx;
         this.config = config;
         this.prometheus = prometheus;
@@ -42,8 +49,11 @@ final class AdminServer {
         this.adapters = adapters;
     }
 
+    /** Starts the listeners; completes with the plain port, or the HTTPS one when there is no plain one. */
     Future<Integer> start() {
         Router router = Router.router(vertx);
+        router.route().handler(this::loopbackGuard);
+        router.route("/api/*").handler(this::authorize);
         router.get("/health").handler(this::health);
         router.get("/metrics").handler(ctx -> ctx.response()
                 .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
@@ -56,15 +66,112 @@ final class AdminServer {
         router.post("/api/bridges/:name/:action").handler(this::controlBridge);
         // /api/messages/{address}@{partition}:{offset}/as/{protocol}; the address may hold '/' (or %2F)
         router.getWithRegex("/api/messages/(.+)/as/([a-z0-9]+)").handler(this::messageAs);
-        HttpServer http = vertx.createHttpServer().requestHandler(router);
-        return http.listen(config.port(), config.host()).map(s -> {
-            server = s; // only a listening server is closed on stop
-            return s.actualPort();
+        Future<Integer> plain = config.port() < 0 ? Future.succeededFuture(-1)
+                : vertx.createHttpServer().requestHandler(router).listen(config.port(), config.host()).map(s -> {
+                    server = s; // only a listening server is closed on stop
+                    return s.actualPort();
+                });
+        if (config.tls() == null) {
+            return plain;
+        }
+        return plain.compose(port -> {
+            try {
+                tls = io.omnibus.core.transport.Tls.start(vertx, config.tls(), "admin.tls");
+            } catch (io.omnibus.core.spi.ConfigException e) {
+                return Future.failedFuture(e);
+            }
+            return vertx.createHttpServer(tls.applyTo(new io.vertx.core.http.HttpServerOptions())).requestHandler(router)
+                    .listen(config.tls().port(), config.host()).map(s -> {
+                        secureServer = s;
+                        return port >= 0 ? port : s.actualPort();
+                    });
         });
     }
 
+    /** The HTTPS port, or -1. */
+    int tlsPort() {
+        return secureServer == null ? -1 : secureServer.actualPort();
+    }
+
     Future<Void> stop() {
-        return server == null ? Future.succeededFuture() : server.close();
+        if (tls != null) {
+            tls.close();
+        }
+        return Future.all(server == null ? Future.succeededFuture() : server.close(),
+                secureServer == null ? Future.succeededFuture() : secureServer.close()).mapEmpty();
+    }
+
+    /** Under the safe default (no users, anonymous access not switched on) only this machine is answered. */
+    private void loopbackGuard(RoutingContext ctx) {
+        if (users.loopbackOnly() && !local(ctx)) {
+            ctx.request().connection().close();
+            return;
+        }
+        ctx.next();
+    }
+
+    /**
+     * {@code /api/*} with access rules: the caller authenticates (HTTP Basic with the users list, or a bearer
+     * token) and needs {@code admin: read} to read and {@code admin: operate} for anything else; 401 and 403
+     * otherwise. Without access rules, the API is open (and what shows or changes data, to this machine only).
+     */
+    private void authorize(RoutingContext ctx) {
+        if (!rules.enforced()) {
+            ctx.next();
+            return;
+        }
+        String header = ctx.request().getHeader("Authorization");
+        io.omnibus.core.spi.Authorizer.Action action = ctx.request().method() == io.vertx.core.http.HttpMethod.GET
+                ? io.omnibus.core.spi.Authorizer.Action.ADMIN_READ : io.omnibus.core.spi.Authorizer.Action.ADMIN_OPERATE;
+        Future<String> who;
+        if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            String user = config.tokens().get(sha256(header.substring(7).trim()));
+            who = user == null ? Future.failedFuture("unknown token") : Future.succeededFuture(user);
+        } else if (header != null && header.regionMatches(true, 0, "Basic ", 0, 6)) {
+            String decoded;
+            try {
+                decoded = new String(java.util.Base64.getDecoder().decode(header.substring(6).trim()),
+                        java.nio.charset.StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                decoded = "";
+            }
+            int colon = decoded.indexOf(':');
+            String name = colon < 0 ? null : decoded.substring(0, colon);
+            byte[] password = colon < 0 ? null : decoded.substring(colon + 1).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            who = name == null || !users.hasUsers() ? Future.failedFuture("malformed")
+                    : vertx.executeBlocking(() -> users.authenticate(name, password), false)
+                    .compose(ok -> ok ? Future.succeededFuture(name) : Future.failedFuture("bad password"));
+        } else {
+            who = Future.failedFuture("no credentials");
+        }
+        who.onComplete(ar -> {
+            if (ar.failed()) {
+                ctx.response().putHeader("WWW-Authenticate", "Basic realm=\"omnibus\", charset=\"UTF-8\"");
+                error(ctx, 401, "the admin API needs a user (HTTP Basic) or a bearer token");
+            } else if (!rules.allows(ar.result(), null, action, null)) {
+                error(ctx, 403, ar.result() + " may not " + (action == io.omnibus.core.spi.Authorizer.Action.ADMIN_READ
+                        ? "read the admin API (admin: read)" : "operate through the admin API (admin: operate)"));
+            } else {
+                ctx.put(AUTHORIZED, ar.result());
+                ctx.next();
+            }
+        });
+    }
+
+    private static final String AUTHORIZED = "omnibus.admin.user";
+
+    static String sha256(String token) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(token.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Message contents and actions: an authorized caller under access rules; else callers on this machine. */
+    private boolean permitted(RoutingContext ctx) {
+        return rules.enforced() ? ctx.get(AUTHORIZED) != null : local(ctx);
     }
 
     private void health(RoutingContext ctx) {
@@ -113,7 +220,7 @@ final class AdminServer {
      * Message contents: answered to requests from this machine only (the admin port has no authentication).
      */
     private void messageAs(RoutingContext ctx) {
-        if (!local(ctx)) {
+        if (!permitted(ctx)) {
             error(ctx, 403, "message contents are shown to requests from the gateway's own machine only");
             return;
         }
@@ -190,7 +297,7 @@ final class AdminServer {
      * its cursor (its lag grows); resumed, it connects again. From this machine only, like message contents.
      */
     private void controlBridge(RoutingContext ctx) {
-        if (!local(ctx)) {
+        if (!permitted(ctx)) {
             error(ctx, 403, "bridges are paused and resumed by requests from the gateway's own machine only");
             return;
         }

@@ -124,14 +124,25 @@ public final class ConfigLoader {
 
     private GatewayConfig validate(String source, ConfigSection root) {
         Set<String> known = new TreeSet<>(Set.of("admin", "store", "broker", "addresses", "subscriptions", "shutdown", "users",
-                "bridges"));
+                "bridges", "allow-anonymous", "acl"));
         known.addAll(PROTOCOLS);
         known.addAll(factories.keySet());
         root.requireOnly(known);
 
-        ConfigSection admin = root.section("admin").requireOnly(Set.of("host", "port"));
-        GatewayConfig.AdminConfig adminConfig = new GatewayConfig.AdminConfig(
-                admin.getString("host", "0.0.0.0"), admin.getPort("port", 8080));
+        ConfigSection admin = root.section("admin").requireOnly(Set.of("host", "port", "tls", "tokens"));
+        io.omnibus.core.transport.Listeners.Config adminListeners = io.omnibus.core.transport.Listeners.read(admin, 8080, 8443);
+        Map<String, String> tokens = new LinkedHashMap<>();
+        for (ConfigSection t : admin.sections("tokens")) {
+            t.requireOnly(Set.of("user", "token-sha256"));
+            String hash = t.requireString("token-sha256").toLowerCase(java.util.Locale.ROOT);
+            if (!hash.matches("[0-9a-f]{64}")) {
+                throw new ConfigException(t.keyOf("token-sha256"), "expected 64 hex digits (make one with: "
+                        + "bin/omnibus hash-token)");
+            }
+            tokens.put(hash, t.requireString("user"));
+        }
+        GatewayConfig.AdminConfig adminConfig = new GatewayConfig.AdminConfig(adminListeners.host(), adminListeners.port(),
+                adminListeners.tls(), Map.copyOf(tokens));
 
         ConfigSection store = root.section("store").requireOnly(Set.of("type", "dir", "fsync", "fsync-interval",
                 "fsync-bytes", "segment-size", "checkpoint-interval", "queue-bytes", "retention-age", "retention-bytes",
@@ -174,7 +185,7 @@ public final class ConfigLoader {
                 adapterSection = adapterSection.withDefault("port", DEFAULT_PORTS.get(protocol));
             }
             if (adapterSection.has("port")) {
-                adapterSection.getPort("port", 0);
+                io.omnibus.core.transport.Listeners.portOrOff(adapterSection, "port", 0);
             }
             ProtocolAdapterFactory<?> factory = factories.get(protocol);
             if (enabled && factory == null) {
@@ -187,8 +198,10 @@ public final class ConfigLoader {
             }
             adapters.put(protocol, new GatewayConfig.AdapterSection(protocol, enabled, adapterSection));
         }
-        return new GatewayConfig(source, adminConfig, storeConfig, broker, shutdownTimeout,
-                io.omnibus.core.config.StaticUsers.read(root.sections("users")), adapters,
+        io.omnibus.core.config.StaticUsers users = io.omnibus.core.config.StaticUsers.read(root.sections("users"),
+                root.getBoolean("allow-anonymous", false));
+        return new GatewayConfig(source, adminConfig, storeConfig, broker, shutdownTimeout, users,
+                io.omnibus.core.config.AccessRules.read(root, users), adapters,
                 io.omnibus.server.bridge.BridgeConfig.read(root.sections("bridges"), ConfigLoader.class.getClassLoader()));
     }
 

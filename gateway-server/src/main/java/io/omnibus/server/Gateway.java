@@ -94,7 +94,7 @@ public final class Gateway {
                     broker = b;
                     bridges = new io.omnibus.server.bridge.Bridges(config.bridges(), vertx, broker, meters, this::waiting);
                     admin = new AdminServer(vertx, config.admin(), meters, broker, connections, this::health, adapters::get,
-                            bridges);
+                            bridges, config.users(), config.authorizer());
                     return admin.start().recover(e -> Future.failedFuture(bindFailure("admin", config.admin().port(), e)));
                 })
                 .compose(port -> {
@@ -178,7 +178,7 @@ public final class Gateway {
     }
 
     private AdapterContext context() {
-        return AdapterContext.of(vertx, broker, connections, meters, config.users());
+        return AdapterContext.of(vertx, broker, connections, meters, config.users(), config.authorizer());
     }
 
     /**
@@ -263,10 +263,16 @@ public final class Gateway {
         return adminPort;
     }
 
+    /** A port an adapter listens on, by its status key ({@code port}, {@code tls-port}, ...); -1 when it has none. */
+    public int port(String protocol, String key) {
+        Object port = adapters.get(protocol).status().get(key);
+        return port instanceof Integer p ? p : -1;
+    }
+
     /** One line per part, for the startup message. */
     public String describe() {
-        StringBuilder sb = new StringBuilder("admin http://" + config.admin().host() + ":" + adminPort + ", store "
-                + store.type());
+        StringBuilder sb = new StringBuilder("admin " + (config.admin().port() < 0 ? "https" : "http") + "://"
+                + config.admin().host() + ":" + adminPort + ", store " + store.type());
         startOrder.forEach(name -> sb.append(", ").append(name).append(' ').append(adapters.get(name).status()));
         return sb.toString();
     }

@@ -14,10 +14,14 @@ import java.util.Map;
  */
 public record GatewayConfig(String source, AdminConfig admin, StoreConfig store, BrokerConfig broker,
                             Duration shutdownTimeout, io.omnibus.core.config.StaticUsers users,
+                            io.omnibus.core.spi.Authorizer authorizer,
                             Map<String, AdapterSection> adapters, List<io.omnibus.server.bridge.BridgeConfig> bridges) {
 
-    /** The admin HTTP listener. */
-    public record AdminConfig(String host, int port) {
+    /**
+     * The admin HTTP listeners: plain on {@code port} (-1: off) and HTTPS on {@code tls} (null: none); {@code tokens}
+     * are bearer tokens for scripts, each acting as a user: SHA-256 of the token (hex) to the user's name.
+     */
+    public record AdminConfig(String host, int port, io.omnibus.core.transport.TlsConfig tls, Map<String, String> tokens) {
     }
 
     /**
@@ -36,7 +40,7 @@ public record GatewayConfig(String source, AdminConfig admin, StoreConfig store,
     public record AdapterSection(String protocol, boolean enabled, ConfigSection section) {
         /** The configured port, for error messages, or -1. */
         public int port() {
-            return section.has("port") ? section.getPort("port", -1) : -1;
+            return section.has("port") ? io.omnibus.core.transport.Listeners.portOrOff(section, "port", -1) : -1;
         }
     }
 }

@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  */
 @Command(name = "omnibus", mixinStandardHelpOptions = true, version = "omnibus 0.1.0",
         description = "Omnibus, a multi-protocol messaging gateway (MQTT, AMQP 1.0, Kafka wire, OpenMessaging).",
-        subcommands = {Main.Start.class, Main.CheckConfig.class, Main.HashPassword.class, Main.Translation.class,
+        subcommands = {Main.Start.class, Main.CheckConfig.class, Main.HashPassword.class, Main.HashToken.class, Main.Translation.class,
             Main.ShowMessage.class})
 public final class Main implements Callable<Integer> {
     static final int EXIT_OK = 0;
@@ -73,6 +73,30 @@ public final class Main implements Callable<Integer> {
             }
             spec.commandLine().getOut().println(io.omnibus.core.config.StaticUsers.hash(password));
             spec.commandLine().getOut().flush();
+            return EXIT_OK;
+        }
+    }
+
+    @Command(name = "hash-token", description = "Makes a random bearer token for the admin API: prints the token (give it "
+            + "to the script) and the admin.tokens entry that accepts it (put it in the configuration).")
+    static final class HashToken implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @CommandLine.Parameters(index = "0", description = "the user the token acts as (its rights come from the acl)")
+        String user;
+
+        @Override
+        public Integer call() {
+            byte[] random = new byte[32];
+            new java.security.SecureRandom().nextBytes(random);
+            String token = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+            java.io.PrintWriter out = spec.commandLine().getOut();
+            out.println("token: " + token);
+            out.println("admin.tokens entry:");
+            out.println("  - user: " + user);
+            out.println("    token-sha256: \"" + AdminServer.sha256(token) + "\"");
+            out.flush();
             return EXIT_OK;
         }
     }

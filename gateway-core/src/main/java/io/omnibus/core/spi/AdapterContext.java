@@ -17,6 +17,11 @@ public interface AdapterContext {
     /** Who may connect: the same users for every protocol. */
     Authenticator authenticator();
 
+    /** What a client may do: the same rules for every protocol. */
+    default Authorizer authorizer() {
+        return Authorizer.ALLOW_ALL;
+    }
+
     /** The plain context the gateway (and a test harness) hands to adapters. */
     static AdapterContext of(Vertx vertx, Broker broker, Connections connections, MeterRegistry meters,
                              Authenticator authenticator) {
@@ -24,5 +29,14 @@ public interface AdapterContext {
                      Authenticator authenticator) implements AdapterContext {
         }
         return new Plain(vertx, broker, connections, meters, authenticator);
+    }
+
+    /** The plain context with access rules. */
+    static AdapterContext of(Vertx vertx, Broker broker, Connections connections, MeterRegistry meters,
+                             Authenticator authenticator, Authorizer authorizer) {
+        record Plain(Vertx vertx, Broker broker, Connections connections, MeterRegistry meters,
+                     Authenticator authenticator, Authorizer authorizer) implements AdapterContext {
+        }
+        return new Plain(vertx, broker, connections, meters, authenticator, authorizer);
     }
 }

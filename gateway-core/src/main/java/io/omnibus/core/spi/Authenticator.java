@@ -22,4 +22,12 @@ public interface Authenticator {
 
     /** Whether a client without a username is accepted. */
     boolean allowsAnonymous();
+
+    /**
+     * Whether listeners accept only clients on a loopback address: no users are configured and anonymous
+     * access was not switched on explicitly (docs/security.md).
+     */
+    default boolean loopbackOnly() {
+        return false;
+    }
 }

@@ -108,6 +108,11 @@ public final class ConfigSection {
         return out;
     }
 
+    /** The value as YAML gave it (a map, a list or a scalar), or null. */
+    public Object raw(String key) {
+        return values.get(key);
+    }
+
     public String getString(String key, String defaultValue) {
         Object v = values.get(key);
         if (v == null) {

@@ -89,6 +89,37 @@ public final class TopicFilter {
         return i == topic.size();
     }
 
+    /**
+     * Whether every address {@code other} can match, this filter matches too (an authorization rule's filter
+     * covering a requested subscription): {@code a/#} covers {@code a/+/b}, {@code +} covers only one level, and
+     * a filter starting with a wildcard covers no {@code $} address.
+     */
+    public boolean covers(TopicFilter other) {
+        List<String> mine = levels;
+        List<String> theirs = other.levels;
+        boolean system = theirs.get(0).startsWith("$");
+        if (system && (mine.get(0).equals(SINGLE) || mine.get(0).equals(MULTI))) {
+            return false;
+        }
+        for (int i = 0; i < mine.size(); i++) {
+            String level = mine.get(i);
+            if (level.equals(MULTI)) {
+                return true;
+            }
+            if (i >= theirs.size()) {
+                return false;
+            }
+            String t = theirs.get(i);
+            if (t.equals(MULTI)) {
+                return false; // theirs reaches further than one level or a name
+            }
+            if (!level.equals(SINGLE) && !level.equals(t)) {
+                return false;
+            }
+        }
+        return mine.size() == theirs.size();
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof TopicFilter f && f.filter.equals(filter);

@@ -35,6 +35,15 @@ public final class TcpListener {
     }
 
     public static Future<TcpListener> bind(Vertx vertx, String host, int port, ChannelSetup setup) {
+        return bind(vertx, host, port, null, false, setup);
+    }
+
+    /**
+     * With {@code tls} not null, every accepted channel speaks TLS first ({@link Tls#newHandler}); with
+     * {@code loopbackOnly}, a client not on a loopback address is closed as soon as it is accepted.
+     */
+    public static Future<TcpListener> bind(Vertx vertx, String host, int port, Tls tls, boolean loopbackOnly,
+                                           ChannelSetup setup) {
         VertxInternal vx = (VertxInternal) vertx;
         ConcurrentHashMap<EventLoop, ContextInternal> contexts = new ConcurrentHashMap<>();
         ServerBootstrap bootstrap = new ServerBootstrap()
@@ -46,8 +55,16 @@ public final class TcpListener {
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (loopbackOnly && !Listeners.loopback(ch.remoteAddress())) {
+                            Listeners.refusedRemote(ch.remoteAddress(), port);
+                            ch.close();
+                            return;
+                        }
                         ContextInternal context = contexts.computeIfAbsent(ch.eventLoop(), loop -> vx.contextBuilder()
                                 .withEventLoop(loop).withThreadingModel(ThreadingModel.EVENT_LOOP).build());
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.newHandler(ch, ch.alloc()));
+                        }
                         setup.init(ch, context);
                     }
                 });

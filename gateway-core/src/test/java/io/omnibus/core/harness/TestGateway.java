@@ -41,9 +41,13 @@ public final class TestGateway implements AutoCloseable {
                 : new FileMessageStore(FileMessageStore.Options.defaults(b.dataDir));
         broker = await(DefaultBroker.start(vertx, store, BrokerConfig.read(new ConfigSection("", b.brokerConfig)),
                 new BrokerMetrics(meters)));
-        Authenticator auth = b.users == null ? Authenticator.ALLOW_ALL
-                : StaticUsers.read(new ConfigSection("", Map.of("users", b.users)).sections("users"));
-        AdapterContext context = AdapterContext.of(vertx, broker, connections, meters, auth);
+        StaticUsers users = b.users == null ? null
+                : StaticUsers.read(new ConfigSection("", Map.of("users", b.users)).sections("users"), b.allowAnonymous);
+        Authenticator auth = users == null ? Authenticator.ALLOW_ALL : users;
+        io.omnibus.core.spi.Authorizer rules = b.acl == null ? io.omnibus.core.spi.Authorizer.ALLOW_ALL
+                : io.omnibus.core.config.AccessRules.read(new ConfigSection("", Map.of("acl", b.acl)),
+                users == null ? StaticUsers.read(List.of(), true) : users);
+        AdapterContext context = AdapterContext.of(vertx, broker, connections, meters, auth, rules);
         for (Map.Entry<ProtocolAdapterFactory<?>, Map<String, Object>> e : b.adapters.entrySet()) {
             ProtocolAdapter adapter = create(e.getKey(), context, e.getValue());
             await(adapter.start());
@@ -69,6 +73,11 @@ public final class TestGateway implements AutoCloseable {
     /** The port the protocol's adapter listens on. */
     public int port(String protocol) {
         return (Integer) adapters.get(protocol).status().get("port");
+    }
+
+    /** The TLS port the protocol's adapter listens on. */
+    public int tlsPort(String protocol) {
+        return (Integer) adapters.get(protocol).status().get("tls-port");
     }
 
     public static <T> T await(Future<T> f) {
@@ -103,6 +112,8 @@ public final class TestGateway implements AutoCloseable {
         private Path dataDir;
         private Map<String, Object> brokerConfig = Map.of();
         private List<Object> users;
+        private boolean allowAnonymous;
+        private List<Object> acl;
         private final Map<ProtocolAdapterFactory<?>, Map<String, Object>> adapters = new LinkedHashMap<>();
 
         /** A file store in {@code dir} (null: the memory store). */
@@ -120,6 +131,18 @@ public final class TestGateway implements AutoCloseable {
         /** The {@code users} list: maps with {@code username} and {@code password-hash}. */
         public Builder users(List<Object> users) {
             this.users = users;
+            return this;
+        }
+
+        /** With users: whether clients without a username are let in too ({@code allow-anonymous}). */
+        public Builder allowAnonymous(boolean allow) {
+            this.allowAnonymous = allow;
+            return this;
+        }
+
+        /** The {@code acl} list of access rules. */
+        public Builder acl(List<Object> acl) {
+            this.acl = acl;
             return this;
         }
 

@@ -1,0 +1,143 @@
+package io.omnibus.core.transport;
+
+import io.netty.channel.Channel;
+import io.omnibus.core.spi.ConfigException;
+import io.omnibus.core.spi.ConfigSection;
+import io.omnibus.core.spi.AdapterContext;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+
+import java.net.InetSocketAddress;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An adapter's listeners: a plain port, a TLS port, or both, serving the same pipeline. Every adapter reads
+ * its {@code host}, {@code port} and {@code tls} keys with {@link #read} and binds with {@link #bind}.
+ */
+public final class Listeners {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Listeners.class);
+    /**
+     * @param host where both listen
+     * @param port the plain port, or -1 ({@code port: off}) for none
+     * @param tls  the TLS listener, or null for none
+     */
+    public record Config(String host, int port, TlsConfig tls) {
+    }
+
+    private final TcpListener plain;
+    private final TcpListener secure;
+    private final Tls tls;
+
+    private Listeners(TcpListener plain, TcpListener secure, Tls tls) {
+        this.plain = plain;
+        this.secure = secure;
+        this.tls = tls;
+    }
+
+    /** Reads {@code host}, {@code port} ("off" for no plain listener) and the {@code tls} section of {@code s}. */
+    public static Config read(ConfigSection s, int defaultPort, int defaultTlsPort) {
+        int port = portOrOff(s, "port", defaultPort);
+        TlsConfig tls = TlsConfig.read(s.section("tls"), defaultTlsPort);
+        if (port < 0 && tls == null) {
+            throw new ConfigException(s.keyOf("port"), "is off and TLS is not enabled: the adapter would have no listener "
+                    + "(disable the adapter with 'enabled: false' instead)");
+        }
+        return new Config(s.getString("host", "0.0.0.0"), port, tls);
+    }
+
+    /**
+     * Binds the listeners of {@code config}; {@code name} (the config key, e.g. "mqtt") names them in errors and
+     * logs. Under the safe default ({@link io.omnibus.core.spi.Authenticator#loopbackOnly()}) they accept loopback
+     * clients only.
+     */
+    public static Future<Listeners> bind(AdapterContext ctx, Config config, String name, TcpListener.ChannelSetup setup) {
+        Vertx vertx = ctx.vertx();
+        boolean loopbackOnly = ctx.authenticator().loopbackOnly();
+        Tls tls;
+        try {
+            tls = config.tls() == null ? null : Tls.start(vertx, config.tls(), name + ".tls");
+        } catch (ConfigException e) {
+            return Future.failedFuture(e);
+        }
+        Future<TcpListener> plain = config.port() < 0 ? Future.succeededFuture(null)
+                : TcpListener.bind(vertx, config.host(), config.port(), null, loopbackOnly, setup);
+        return plain.compose(p -> tls == null ? Future.succeededFuture(new Listeners(p, null, null))
+                : TcpListener.bind(vertx, config.host(), config.tls().port(), tls, loopbackOnly, setup)
+                .map(s -> new Listeners(p, s, tls))
+                .recover(e -> {
+                    tls.close();
+                    return (p == null ? Future.<Void>succeededFuture() : p.close()).compose(v -> Future.failedFuture(e));
+                }));
+    }
+
+    /** Whether {@code address} is a loopback address (a Unix socket counts as local too). */
+    public static boolean loopback(java.net.SocketAddress address) {
+        return !(address instanceof InetSocketAddress a) || a.getAddress() != null && a.getAddress().isLoopbackAddress();
+    }
+
+    private static final AtomicLong lastRefusalLog = new AtomicLong();
+
+    /** Logs (at most once a minute) that a remote client was refused under the safe default. */
+    static void refusedRemote(java.net.SocketAddress remote, int port) {
+        long now = System.currentTimeMillis();
+        long last = lastRefusalLog.get();
+        if (now - last > 60_000 && lastRefusalLog.compareAndSet(last, now)) {
+            LOG.warn("refused a client from {} on port {}: with no users configured only loopback clients are accepted; "
+                    + "add users or set allow-anonymous: true (docs/security.md)", remote, port);
+        }
+    }
+
+    /**
+     * A port key that may also be {@code off} (-1: no listener there). YAML reads a bare {@code off} as false, and
+     * an environment override gives the text: both mean off.
+     */
+    public static int portOrOff(ConfigSection s, String key, int defaultPort) {
+        Object v = s.raw(key);
+        if (Boolean.FALSE.equals(v) || v instanceof String t && (t.trim().equalsIgnoreCase("off")
+                || t.trim().equalsIgnoreCase("false"))) {
+            return -1;
+        }
+        return s.getPort(key, defaultPort);
+    }
+
+    /** The plain port bound, or -1. */
+    public int port() {
+        return plain == null ? -1 : plain.port();
+    }
+
+    /** The TLS port bound, or -1. */
+    public int tlsPort() {
+        return secure == null ? -1 : secure.port();
+    }
+
+    /** The port a client on {@code ch} is told to use (its own listener's), with {@code advertised} for plain ones. */
+    public int advertisedPort(Channel ch, int advertised) {
+        if (ch != null && Tls.secure(ch)) {
+            return tls.config().advertisedPort() > 0 ? tls.config().advertisedPort() : tlsPort();
+        }
+        return advertised > 0 ? advertised : port() > 0 ? port() : tlsPort();
+    }
+
+    /** For the adapter's status: {@code port} and {@code tls-port}, where bound. */
+    public Map<String, Object> status() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        if (plain != null) {
+            out.put("port", plain.port());
+        }
+        if (secure != null) {
+            out.put("tls-port", secure.port());
+        }
+        return out;
+    }
+
+    /** Stops accepting on both; connections already accepted stay open. */
+    public Future<Void> close() {
+        if (tls != null) {
+            tls.close();
+        }
+        return Future.all(plain == null ? Future.succeededFuture() : plain.close(),
+                secure == null ? Future.succeededFuture() : secure.close()).mapEmpty();
+    }
+}
