@@ -161,6 +161,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         if (external) {
             mechanisms.add("EXTERNAL");
         }
+        mechanisms.addAll(server.ctx.authenticator().scramMechanisms()); // Qpid JMS prefers SCRAM to PLAIN
         mechanisms.add("PLAIN");
         if (anonymous) {
             mechanisms.add("ANONYMOUS");

@@ -8,10 +8,14 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The server side of one connection's SASL exchange: ANONYMOUS (when no users are configured), PLAIN against the
- * gateway's users, and EXTERNAL (a verified TLS client certificate names the user). Runs on the connection's context; a PLAIN password is checked off the event loop.
+ * gateway's users, SCRAM-SHA-256 and SCRAM-SHA-512 against their verifiers, and EXTERNAL (a verified TLS client
+ * certificate names the user). Runs on the connection's context; a PLAIN password is checked off the event loop.
  */
 final class SaslServer implements SaslListener {
     private final AmqpConnection conn;
+    /** A SCRAM exchange under way: its server-final message goes as a second challenge, as Qpid JMS expects. */
+    private io.omnibus.core.spi.Scram.Server scram;
+    private boolean scramFinalSent;
 
     SaslServer(AmqpConnection conn) {
         this.conn = conn;
@@ -27,6 +31,16 @@ final class SaslServer implements SaslListener {
         if (mechanism.equals("ANONYMOUS") && ctx.authenticator().allowsAnonymous()) {
             conn.authenticated(null);
             sasl.done(Sasl.SaslOutcome.PN_SASL_OK);
+            return;
+        }
+        if (ctx.authenticator().scramMechanisms().contains(mechanism)) {
+            scram = new io.omnibus.core.spi.Scram.Server(mechanism, ctx.authenticator()::scramCredential);
+            try {
+                byte[] first = scram.clientFirst(response);
+                sasl.send(first, 0, first.length);
+            } catch (io.omnibus.core.spi.Scram.Failure e) {
+                refuse(sasl, mechanism + ": " + e.getMessage());
+            }
             return;
         }
         if (mechanism.equals("EXTERNAL")) {
@@ -84,6 +98,22 @@ final class SaslServer implements SaslListener {
 
     @Override
     public void onSaslResponse(Sasl sasl, Transport t) {
+        byte[] response = new byte[Math.max(0, sasl.pending())];
+        sasl.recv(response, 0, response.length);
+        if (scram == null) {
+            refuse(sasl, "a SASL response without a challenge");
+        } else if (scramFinalSent) {
+            conn.authenticated(scram.user()); // the client checked the server's signature and answered
+            sasl.done(Sasl.SaslOutcome.PN_SASL_OK);
+        } else {
+            try {
+                byte[] serverFinal = scram.clientFinal(response);
+                scramFinalSent = true;
+                sasl.send(serverFinal, 0, serverFinal.length);
+            } catch (io.omnibus.core.spi.Scram.Failure e) {
+                refuse(sasl, "SCRAM: " + e.getMessage());
+            }
+        }
     }
 
     @Override

@@ -52,6 +52,10 @@ final class KafkaConnection extends ContextConnection {
     private boolean saslDone;
     private boolean authenticated;
     private boolean handshakeDone;
+    /** The mechanism the handshake chose: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512. */
+    private String mechanism;
+    /** The SCRAM exchange under way, between its two SaslAuthenticate requests. */
+    private io.omnibus.core.spi.Scram.Server scram;
     private boolean authenticating;
     /** An answer after which the connection closes (a refused authentication). */
     private ApiMessage lastWord;
@@ -400,11 +404,15 @@ final class KafkaConnection extends ContextConnection {
     // ---- SASL PLAIN ----------------------------------------------------------------------------------------
 
     private SaslHandshakeResponseData handshake(SaslHandshakeRequestData request) {
-        SaslHandshakeResponseData response = new SaslHandshakeResponseData().setMechanisms(List.of("PLAIN"));
-        if (!"PLAIN".equals(request.mechanism())) {
-            return response.setErrorCode(Errors.UNSUPPORTED_SASL_MECHANISM.code());
+        List<String> mechanisms = new java.util.ArrayList<>(server.ctx.authenticator().scramMechanisms());
+        mechanisms.add("PLAIN");
+        SaslHandshakeResponseData response = new SaslHandshakeResponseData().setMechanisms(mechanisms);
+        if (!mechanisms.contains(request.mechanism()) || handshakeDone) {
+            return response.setErrorCode(handshakeDone ? Errors.ILLEGAL_SASL_STATE.code()
+                    : Errors.UNSUPPORTED_SASL_MECHANISM.code());
         }
         handshakeDone = true;
+        mechanism = request.mechanism();
         return response.setErrorCode(Errors.NONE.code());
     }
 
@@ -412,7 +420,10 @@ final class KafkaConnection extends ContextConnection {
         SaslAuthenticateResponseData response = new SaslAuthenticateResponseData().setAuthBytes(new byte[0]);
         if (!handshakeDone || authenticating || saslDone) {
             return Future.succeededFuture(response.setErrorCode(Errors.ILLEGAL_SASL_STATE.code())
-                    .setErrorMessage("SaslAuthenticate needs one SaslHandshake for PLAIN first"));
+                    .setErrorMessage("SaslAuthenticate needs one SaslHandshake first"));
+        }
+        if (!mechanism.equals("PLAIN")) {
+            return Future.succeededFuture(scramStep(request.authBytes(), response));
         }
         // PLAIN (RFC 4616): [authzid] NUL authcid NUL passwd
         byte[] token = request.authBytes();
@@ -439,6 +450,29 @@ final class KafkaConnection extends ContextConnection {
                             user, System.currentTimeMillis()));
                     return Future.succeededFuture(response.setErrorCode(Errors.NONE.code()));
                 });
+    }
+
+    /** One SCRAM step: client-first answered with server-first, client-final checked and answered with server-final. */
+    private SaslAuthenticateResponseData scramStep(byte[] token, SaslAuthenticateResponseData response) {
+        try {
+            if (scram == null) {
+                scram = new io.omnibus.core.spi.Scram.Server(mechanism, server.ctx.authenticator()::scramCredential);
+                return response.setAuthBytes(scram.clientFirst(token)).setErrorCode(Errors.NONE.code());
+            }
+            byte[] serverFinal = scram.clientFinal(token);
+            user = scram.user();
+            saslDone = true;
+            authenticated = true;
+            registration.update(new ConnectionInfo("kafka", id, clientId, String.valueOf(channel.remoteAddress()), user,
+                    System.currentTimeMillis()));
+            return response.setAuthBytes(serverFinal).setErrorCode(Errors.NONE.code());
+        } catch (io.omnibus.core.spi.Scram.Failure e) {
+            KafkaServer.LOG.info("kafka {} ({} from {}): {} refused: {}", id, clientId, channel.remoteAddress(), mechanism,
+                    e.getMessage());
+            lastWord = response.setErrorCode(Errors.SASL_AUTHENTICATION_FAILED.code()).setErrorMessage(
+                    "Authentication failed during authentication due to invalid credentials with SASL mechanism " + mechanism);
+            return response;
+        }
     }
 
     /** A failed authentication is answered, then the connection closes (as Kafka does). */

@@ -58,7 +58,8 @@ public final class Main implements Callable<Integer> {
         err.flush();
     }
 
-    @Command(name = "hash-password", description = "Prints a password hash for the users list (reads the password from stdin).")
+    @Command(name = "hash-password", description = "Prints the password-hash value for the users list: SCRAM-SHA-256 and "
+            + "SCRAM-SHA-512 verifiers of the password read from stdin.")
     static final class HashPassword implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -71,7 +72,9 @@ public final class Main implements Callable<Integer> {
                 spec.commandLine().getErr().println("omnibus: give the password on standard input");
                 return EXIT_BAD_CONFIG;
             }
-            spec.commandLine().getOut().println(io.omnibus.core.config.StaticUsers.hash(password));
+            // both SCRAM verifiers: password logins on every protocol, and SCRAM-SHA-256 and -512 for SASL clients
+            spec.commandLine().getOut().println("[" + String.join(", ", io.omnibus.core.config.StaticUsers.verifiers(password)
+                    .stream().map(v -> "\"" + v + "\"").toList()) + "]");
             spec.commandLine().getOut().flush();
             return EXIT_OK;
         }

@@ -3,6 +3,7 @@ package io.omnibus.core.config;
 import io.omnibus.core.spi.Authenticator;
 import io.omnibus.core.spi.ConfigException;
 import io.omnibus.core.spi.ConfigSection;
+import io.omnibus.core.spi.Scram;
 
 import javax.crypto.Mac;
 import javax.crypto.SecretKeyFactory;
@@ -20,18 +21,24 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The authenticator the configuration gives: a static user list with PBKDF2-HMAC-SHA256 hashes
- * ({@code pbkdf2-sha256$iterations$salt$hash}, Base64) and the groups each user is in. Checking a hash costs
+ * The authenticator the configuration gives: a static user list and the groups each user is in. A user's
+ * {@code password-hash} is one verifier or a list of them: SCRAM verifiers ({@code scram-sha-256$...} and
+ * {@code scram-sha-512$...}, what {@code bin/omnibus hash-password} prints), which serve password logins and
+ * the SCRAM mechanism of the same name, or an older PBKDF2-HMAC-SHA256 hash ({@code pbkdf2-sha256$...}), which
+ * serves password logins and SCRAM-SHA-256. Checking a password costs
  * a good part of a second by design (600,000 iterations for new hashes, as current advice has it), so
  * callers run it off the event loop; an unknown user costs the same as a known one. A password that checked
  * out is remembered (as a keyed MAC, in memory) so that a reconnecting client does not pay again.
  */
 public final class StaticUsers implements Authenticator {
     static final String PREFIX = "pbkdf2-sha256";
-    static final int ITERATIONS = 600_000;
+    static final int ITERATIONS = Scram.ITERATIONS;
     private static final int REMEMBERED = 10_000;
 
-    record User(String hash, Set<String> groups) {
+    record User(List<String> hashes, Set<String> groups) {
+        String first() {
+            return hashes.get(0);
+        }
     }
 
     private final Map<String, User> users;
@@ -39,15 +46,16 @@ public final class StaticUsers implements Authenticator {
     private final byte[] rememberKey = new byte[32];
     private final ConcurrentHashMap<String, byte[]> remembered = new ConcurrentHashMap<>();
     private final String decoy;
+    private final List<String> scramMechanisms;
 
     public StaticUsers(Map<String, User> users, boolean allowAnonymous) {
         this.users = users;
         this.allowAnonymous = allowAnonymous;
         new SecureRandom().nextBytes(rememberKey);
         // an unknown user is checked against a hash of the same cost as the users' own
-        int iterations = users.values().stream().mapToInt(u -> Integer.parseInt(u.hash().split("\\$")[1])).max()
-                .orElse(ITERATIONS);
-        this.decoy = hash("decoy " + System.nanoTime(), iterations);
+        this.scramMechanisms = users.isEmpty() ? List.of() : Scram.MECHANISMS.stream()
+                .filter(m -> users.keySet().stream().allMatch(u -> scramCredential(u, m) != null)).toList();
+        this.decoy = users.isEmpty() ? hash("decoy " + System.nanoTime(), 1000) : decoyLike(users.values().iterator().next().first());
     }
 
     /** Anonymous clients: with {@code allow-anonymous}, or with no users (and then from loopback only). */
@@ -88,7 +96,7 @@ public final class StaticUsers implements Authenticator {
                 return true;
             }
         }
-        boolean ok = check(user == null ? decoy : user.hash(), password) && user != null;
+        boolean ok = check(user == null ? decoy : user.first(), password) && user != null;
         if (ok) {
             if (remembered.size() >= REMEMBERED) {
                 remembered.clear();
@@ -98,7 +106,44 @@ public final class StaticUsers implements Authenticator {
         return ok;
     }
 
+    /** A verifier of a random password, of the same kind and cost as {@code like}: what an unknown user is checked against. */
+    private static String decoyLike(String like) {
+        String[] parts = like.split("\\$");
+        String random = "decoy " + System.nanoTime();
+        Scram.Credential c = Scram.parse(like);
+        return c != null ? Scram.hash(c.mechanism(), random, c.iterations()) : hash(random, Integer.parseInt(parts[1]));
+    }
+
+    @Override
+    public List<String> scramMechanisms() {
+        return scramMechanisms;
+    }
+
+    @Override
+    public Scram.Credential scramCredential(String user, String mechanism) {
+        User u = user == null ? null : users.get(user);
+        if (u == null) {
+            return null;
+        }
+        for (String h : u.hashes()) {
+            Scram.Credential c = Scram.parse(h);
+            if (c != null && c.mechanism().equals(mechanism)) {
+                return c;
+            }
+            if (c == null && mechanism.equals("SCRAM-SHA-256")) { // pbkdf2-sha256 holds SCRAM-SHA-256's SaltedPassword
+                String[] parts = h.split("\\$");
+                return Scram.fromSaltedPassword(mechanism, Base64.getDecoder().decode(parts[2]), Integer.parseInt(parts[1]),
+                        Base64.getDecoder().decode(parts[3]));
+            }
+        }
+        return null;
+    }
+
     private static boolean check(String stored, byte[] password) {
+        Scram.Credential scram = Scram.parse(stored);
+        if (scram != null) {
+            return Scram.matches(scram, password);
+        }
         String[] parts = stored.split("\\$");
         int iterations = Integer.parseInt(parts[1]);
         byte[] salt = Base64.getDecoder().decode(parts[2]);
@@ -128,13 +173,18 @@ public final class StaticUsers implements Authenticator {
         Map<String, User> users = new LinkedHashMap<>();
         for (ConfigSection u : entries) {
             u.requireOnly(Set.of("username", "password-hash", "groups"));
-            String hash = u.requireString("password-hash");
-            if (!isHash(hash)) {
-                throw new ConfigException(u.keyOf("password-hash"), "expected pbkdf2-sha256$<iterations>$<salt>$<hash> "
-                        + "(make one with: bin/omnibus hash-password)");
+            List<String> hashes = AccessRules.list(u, "password-hash");
+            if (hashes.isEmpty()) {
+                throw new ConfigException(u.keyOf("password-hash"), "is required (make one with: bin/omnibus hash-password)");
+            }
+            for (String hash : hashes) {
+                if (!isHash(hash) && Scram.parse(hash) == null) {
+                    throw new ConfigException(u.keyOf("password-hash"), "expected scram-sha-256$..., scram-sha-512$... or "
+                            + "pbkdf2-sha256$<iterations>$<salt>$<hash> (make them with: bin/omnibus hash-password)");
+                }
             }
             String name = u.requireString("username");
-            if (users.put(name, new User(hash, Set.copyOf(AccessRules.list(u, "groups")))) != null) {
+            if (users.put(name, new User(hashes, Set.copyOf(AccessRules.list(u, "groups")))) != null) {
                 throw new ConfigException(u.keyOf("username"), "'" + name + "' is listed twice");
             }
         }
@@ -146,9 +196,14 @@ public final class StaticUsers implements Authenticator {
         return parts.length == 4 && parts[0].equals(PREFIX) && parts[1].matches("\\d{1,9}");
     }
 
-    /** A new hash of {@code password}, for the configuration file. */
+    /** A new PBKDF2-HMAC-SHA256 hash of {@code password} (good for password logins and SCRAM-SHA-256). */
     public static String hash(String password) {
         return hash(password, ITERATIONS);
+    }
+
+    /** The verifiers {@code bin/omnibus hash-password} prints: SCRAM-SHA-256 and SCRAM-SHA-512. */
+    public static List<String> verifiers(String password) {
+        return Scram.MECHANISMS.stream().sorted().map(m -> Scram.hash(m, password, ITERATIONS)).toList();
     }
 
     /** A hash with fewer iterations than advised: for tests, which make many. */

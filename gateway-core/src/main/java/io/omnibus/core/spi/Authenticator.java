@@ -30,4 +30,20 @@ public interface Authenticator {
     default boolean loopbackOnly() {
         return false;
     }
+
+    /**
+     * What a SCRAM exchange checks {@code user}'s proof against ({@link Scram#MECHANISMS}), or null: an unknown
+     * user, or no verifier for that mechanism. Fast (no hashing): callers may run it on the event loop.
+     */
+    default Scram.Credential scramCredential(String user, String mechanism) {
+        return null;
+    }
+
+    /**
+     * The SCRAM mechanisms to offer, strongest first: those every user has a verifier for (clients such as Qpid
+     * JMS take the strongest offered, so offering one a user lacks would lock that user out). Empty: none.
+     */
+    default java.util.List<String> scramMechanisms() {
+        return java.util.List.of();
+    }
 }
