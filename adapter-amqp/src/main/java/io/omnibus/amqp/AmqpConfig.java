@@ -21,14 +21,14 @@ import java.util.Set;
  * @param maxTransactions transactions one connection may have declared and not yet discharged
  */
 public record AmqpConfig(String host, int port, int maxFrameSize, int channelMax, Duration idleTimeout, int linkCredit,
-                         int maxConnections, int maxLinks, int maxTransactions, TlsConfig tls) {
+                         int maxConnections, int maxLinks, int maxTransactions, Listeners.Config listeners) {
 
-    static final Set<String> KEYS = Set.of("host", "port", "tls", "max-frame-size", "channel-max", "idle-timeout",
+    static final Set<String> KEYS = Set.of("host", "port", "tls", "max-connections-per-address", "max-frame-size", "channel-max", "idle-timeout",
             "link-credit", "max-connections", "max-links", "max-transactions");
 
-    /** The plain and TLS listeners this section configures. */
-    public Listeners.Config listeners() {
-        return new Listeners.Config(host, port, tls);
+    /** The TLS listener, or null. */
+    public TlsConfig tls() {
+        return listeners.tls();
     }
 
     public static AmqpConfig read(ConfigSection s) {
@@ -44,6 +44,6 @@ public record AmqpConfig(String host, int port, int maxFrameSize, int channelMax
                 s.getInt("max-connections", 10_000, 1, Integer.MAX_VALUE),
                 s.getInt("max-links", 1000, 1, 1_000_000),
                 s.getInt("max-transactions", 100, 1, 1_000_000),
-                listeners.tls());
+                listeners);
     }
 }

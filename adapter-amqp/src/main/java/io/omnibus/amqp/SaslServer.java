@@ -73,7 +73,7 @@ final class SaslServer implements SaslListener {
                         return;
                     }
                     if (ar.succeeded() && ar.result()) {
-                        conn.authenticated(name);
+                        succeeded(name);
                         sasl.done(Sasl.SaslOutcome.PN_SASL_OK);
                     } else {
                         refuse(sasl, "bad username or password for '" + name + "'");
@@ -82,9 +82,27 @@ final class SaslServer implements SaslListener {
                 });
     }
 
+    /** The outcome goes out at once, or later and later after repeated failures from the client's address. */
     private void refuse(Sasl sasl, String why) {
-        sasl.done(Sasl.SaslOutcome.PN_SASL_AUTH);
-        conn.authenticationFailed(why);
+        var ctx = conn.server.ctx;
+        long delay = ctx.authenticator().loginFailed(io.omnibus.core.spi.Authenticator.addressOf(conn.channel().remoteAddress()));
+        if (delay == 0) {
+            sasl.done(Sasl.SaslOutcome.PN_SASL_AUTH);
+            conn.authenticationFailed(why);
+            return;
+        }
+        ctx.vertx().setTimer(delay, t -> {
+            if (!conn.isClosed()) {
+                sasl.done(Sasl.SaslOutcome.PN_SASL_AUTH);
+                conn.authenticationFailed(why);
+                conn.pump();
+            }
+        });
+    }
+
+    private void succeeded(String user) {
+        conn.server.ctx.authenticator().loginSucceeded(io.omnibus.core.spi.Authenticator.addressOf(conn.channel().remoteAddress()));
+        conn.authenticated(user);
     }
 
     private static int indexOf(byte[] b, int from) {
@@ -103,7 +121,7 @@ final class SaslServer implements SaslListener {
         if (scram == null) {
             refuse(sasl, "a SASL response without a challenge");
         } else if (scramFinalSent) {
-            conn.authenticated(scram.user()); // the client checked the server's signature and answered
+            succeeded(scram.user()); // the client checked the server's signature and answered
             sasl.done(Sasl.SaslOutcome.PN_SASL_OK);
         } else {
             try {

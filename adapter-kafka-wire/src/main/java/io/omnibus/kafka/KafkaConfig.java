@@ -18,6 +18,10 @@ import java.util.Set;
  * @param maxRequestSize         largest request frame; a larger one closes the connection (Kafka's
  *                               {@code socket.request.max.bytes}, whose 100 MiB default is lowered: a frame is held
  *                               whole in memory while it arrives, on every connection)
+ * @param idleTimeout            a connection silent this long is closed (Kafka's {@code connections.max.idle.ms}); 0: never
+ * @param maxUnauthenticatedRequestSize largest request before SASL authentication (Kafka's
+ *                               {@code sasl.server.max.receive.size}): a stranger cannot make the gateway buffer more
+ * @param authenticationTimeout  a connection that must authenticate and has not after this is closed
  * @param fetchMaxBytes          most record bytes one Fetch answer carries, whatever the client asks (Kafka's
  *                               {@code fetch.max.bytes}); the first record of a partition always goes
  * @param maxInflightRequests    requests one connection may have in progress; beyond, the gateway stops reading it
@@ -36,16 +40,18 @@ import java.util.Set;
 public record KafkaConfig(String host, int port, String advertisedHost, int advertisedPort, int nodeId, String clusterId,
                           int maxRequestSize, int fetchMaxBytes, int maxInflightRequests, boolean autoCreateTopics, int partitions,
                           int maxConnections, Duration initialRebalanceDelay, Duration minSessionTimeout,
-                          Duration maxSessionTimeout, Duration producerStateRetention, Duration offsetsRetention, TlsConfig tls) {
+                          Duration maxSessionTimeout, Duration producerStateRetention, Duration offsetsRetention, Listeners.Config listeners,
+                          Duration idleTimeout, int maxUnauthenticatedRequestSize, Duration authenticationTimeout) {
 
-    static final Set<String> KEYS = Set.of("host", "port", "tls", "advertised-host", "advertised-port", "node-id", "cluster-id",
+    static final Set<String> KEYS = Set.of("host", "port", "tls", "max-connections-per-address", "advertised-host", "advertised-port", "node-id", "cluster-id",
             "max-request-size", "fetch-max-bytes", "max-inflight-requests", "auto-create-topics", "partitions", "max-connections",
             "group-initial-rebalance-delay", "group-min-session-timeout", "group-max-session-timeout",
-            "producer-state-retention", "offsets-retention");
+            "producer-state-retention", "offsets-retention", "idle-timeout",
+            "max-request-size-unauthenticated", "authentication-timeout");
 
-    /** The plain and TLS listeners this section configures. */
-    public Listeners.Config listeners() {
-        return new Listeners.Config(host, port, tls);
+    /** The TLS listener, or null. */
+    public TlsConfig tls() {
+        return listeners.tls();
     }
 
     public static KafkaConfig read(ConfigSection s) {
@@ -81,6 +87,9 @@ public record KafkaConfig(String host, int port, String advertisedHost, int adve
                 maxSession,
                 s.getDuration("producer-state-retention", Duration.ofDays(1)),
                 s.getDuration("offsets-retention", Duration.ofDays(7)),
-                listeners.tls());
+                listeners,
+                s.getDuration("idle-timeout", Duration.ofMinutes(10)),
+                (int) s.getSize("max-request-size-unauthenticated", 512 * 1024, 1024, Integer.MAX_VALUE - 8),
+                s.getDuration("authentication-timeout", Duration.ofSeconds(30)));
     }
 }

@@ -84,8 +84,14 @@ final class KafkaConnection extends ContextConnection {
 
     @Override
     protected void frameTooLong() {
-        KafkaServer.LOG.info("kafka {} ({}): request larger than kafka.max-request-size ({} bytes); closing", id,
-                clientId, server.config.maxRequestSize());
+        if (!authenticated) {
+            KafkaServer.LOG.info("kafka {} ({}): request before authentication larger than "
+                    + "kafka.max-request-size-unauthenticated ({} bytes); closing", id, clientId,
+                    server.config.maxUnauthenticatedRequestSize());
+        } else {
+            KafkaServer.LOG.info("kafka {} ({}): request larger than kafka.max-request-size ({} bytes); closing", id,
+                    clientId, server.config.maxRequestSize());
+        }
         server.refused("too-large");
     }
 
@@ -109,6 +115,27 @@ final class KafkaConnection extends ContextConnection {
         registration = server.ctx.connections().register(new ConnectionInfo("kafka", id, null,
                 String.valueOf(channel.remoteAddress()), null, System.currentTimeMillis()));
         authenticated = !server.requiresSasl();
+        if (!authenticated) {
+            long deadline = server.config.authenticationTimeout().toMillis();
+            server.ctx.vertx().setTimer(Math.max(1, deadline), t -> {
+                if (!authenticated && !closed) {
+                    KafkaServer.LOG.info("kafka {} from {}: not authenticated after {} (kafka.authentication-timeout); closing",
+                            id, channel.remoteAddress(), server.config.authenticationTimeout());
+                    closed = true;
+                    channel.close();
+                }
+            });
+        }
+    }
+
+    /** The client is known: requests up to kafka.max-request-size from now on. */
+    private void becameAuthenticated() {
+        authenticated = true;
+        io.omnibus.core.transport.LengthPrefixedFrames frames = channel.pipeline().get(
+                io.omnibus.core.transport.LengthPrefixedFrames.class);
+        if (frames != null) {
+            frames.limit(server.config.maxRequestSize());
+        }
     }
 
     @Override
@@ -206,7 +233,7 @@ final class KafkaConnection extends ContextConnection {
             String certified = io.omnibus.core.transport.Tls.peerIdentity(channel); // the handshake is done by now
             if (certified != null) {
                 user = certified; // a verified client certificate names the user, as on Kafka's SSL listeners
-                authenticated = true;
+                becameAuthenticated();
             }
             origin = new Origin("kafka", clientId, id);
             registration.update(new ConnectionInfo("kafka", id, clientId, String.valueOf(channel.remoteAddress()), user,
@@ -423,7 +450,7 @@ final class KafkaConnection extends ContextConnection {
                     .setErrorMessage("SaslAuthenticate needs one SaslHandshake first"));
         }
         if (!mechanism.equals("PLAIN")) {
-            return Future.succeededFuture(scramStep(request.authBytes(), response));
+            return scramStep(request.authBytes(), response);
         }
         // PLAIN (RFC 4616): [authzid] NUL authcid NUL passwd
         byte[] token = request.authBytes();
@@ -443,9 +470,10 @@ final class KafkaConnection extends ContextConnection {
                     if (!ok) {
                         return refused(response, "Authentication failed: invalid username or password");
                     }
+                    server.ctx.authenticator().loginSucceeded(io.omnibus.core.spi.Authenticator.addressOf(channel.remoteAddress()));
                     user = name;
                     saslDone = true;
-                    authenticated = true;
+                    becameAuthenticated();
                     registration.update(new ConnectionInfo("kafka", id, clientId, String.valueOf(channel.remoteAddress()),
                             user, System.currentTimeMillis()));
                     return Future.succeededFuture(response.setErrorCode(Errors.NONE.code()));
@@ -453,33 +481,46 @@ final class KafkaConnection extends ContextConnection {
     }
 
     /** One SCRAM step: client-first answered with server-first, client-final checked and answered with server-final. */
-    private SaslAuthenticateResponseData scramStep(byte[] token, SaslAuthenticateResponseData response) {
+    private Future<SaslAuthenticateResponseData> scramStep(byte[] token, SaslAuthenticateResponseData response) {
         try {
             if (scram == null) {
                 scram = new io.omnibus.core.spi.Scram.Server(mechanism, server.ctx.authenticator()::scramCredential);
-                return response.setAuthBytes(scram.clientFirst(token)).setErrorCode(Errors.NONE.code());
+                return Future.succeededFuture(response.setAuthBytes(scram.clientFirst(token)).setErrorCode(Errors.NONE.code()));
             }
             byte[] serverFinal = scram.clientFinal(token);
+            server.ctx.authenticator().loginSucceeded(io.omnibus.core.spi.Authenticator.addressOf(channel.remoteAddress()));
             user = scram.user();
             saslDone = true;
-            authenticated = true;
+            becameAuthenticated();
             registration.update(new ConnectionInfo("kafka", id, clientId, String.valueOf(channel.remoteAddress()), user,
                     System.currentTimeMillis()));
-            return response.setAuthBytes(serverFinal).setErrorCode(Errors.NONE.code());
+            return Future.succeededFuture(response.setAuthBytes(serverFinal).setErrorCode(Errors.NONE.code()));
         } catch (io.omnibus.core.spi.Scram.Failure e) {
-            KafkaServer.LOG.info("kafka {} ({} from {}): {} refused: {}", id, clientId, channel.remoteAddress(), mechanism,
-                    e.getMessage());
-            lastWord = response.setErrorCode(Errors.SASL_AUTHENTICATION_FAILED.code()).setErrorMessage(
-                    "Authentication failed during authentication due to invalid credentials with SASL mechanism " + mechanism);
-            return response;
+            return refused(response, e.getMessage(), "Authentication failed during authentication due to invalid "
+                    + "credentials with SASL mechanism " + mechanism);
         }
     }
 
-    /** A failed authentication is answered, then the connection closes (as Kafka does). */
     private Future<SaslAuthenticateResponseData> refused(SaslAuthenticateResponseData response, String why) {
-        KafkaServer.LOG.info("kafka {} ({} from {}): SASL PLAIN refused: {}", id, clientId, channel.remoteAddress(), why);
-        lastWord = response.setErrorCode(Errors.SASL_AUTHENTICATION_FAILED.code()).setErrorMessage(why);
-        return Future.succeededFuture(response);
+        return refused(response, why, why);
+    }
+
+    /**
+     * A failed authentication is answered, then the connection closes (as Kafka does); repeated failures from one
+     * address are answered later and later.
+     */
+    private Future<SaslAuthenticateResponseData> refused(SaslAuthenticateResponseData response, String why,
+                                                         String toClient) {
+        KafkaServer.LOG.info("kafka {} ({} from {}): SASL {} refused: {}", id, clientId, channel.remoteAddress(), mechanism,
+                why);
+        lastWord = response.setErrorCode(Errors.SASL_AUTHENTICATION_FAILED.code()).setErrorMessage(toClient);
+        long delay = server.ctx.authenticator().loginFailed(io.omnibus.core.spi.Authenticator.addressOf(channel.remoteAddress()));
+        if (delay == 0) {
+            return Future.succeededFuture(response);
+        }
+        io.vertx.core.Promise<SaslAuthenticateResponseData> later = context.promise();
+        server.ctx.vertx().setTimer(delay, t -> later.complete(response));
+        return later.future();
     }
 
     private static int indexOf(byte[] b, int from) {

@@ -83,7 +83,13 @@ final class KafkaServer implements ProtocolAdapter {
                 .compose(v -> Listeners.bind(ctx, config.listeners(), "kafka", (ch, context) -> {
                     KafkaConnection c = new KafkaConnection(this, ch, context, "kafka-" + ids.incrementAndGet());
                     // 4-byte size prefix; a larger request than allowed fails the decoder and closes the connection
-                    ch.pipeline().addLast("frames", new LengthFieldBasedFrameDecoder(config.maxRequestSize(), 0, 4, 0, 4, true));
+                    io.netty.channel.ChannelHandler idle = Listeners.idleTimeout(config.idleTimeout(), "kafka");
+                    if (idle != null) {
+                        ch.pipeline().addLast("idle", idle);
+                    }
+                    // until the client has authenticated, requests are small (Kafka's sasl.server.max.receive.size)
+                    ch.pipeline().addLast("frames", new io.omnibus.core.transport.LengthPrefixedFrames(config.maxRequestSize(),
+                            requiresSasl() ? config.maxUnauthenticatedRequestSize() : config.maxRequestSize()));
                     ch.pipeline().addLast("kafka", c);
                 }))
                 .map(l -> {

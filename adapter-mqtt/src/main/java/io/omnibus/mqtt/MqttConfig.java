@@ -26,27 +26,45 @@ import java.util.Set;
  *                          with an empty topic
  * @param tls               the TLS listener (mqtts, 8883), or null
  * @param webSocketTls      secure WebSocket (wss) on its own port, or null; {@code webSocketPort} may be off (-1)
+ * @param webSocketOrigins  the Origin values a browser's WebSocket handshake may carry; empty: any. A handshake
+ *                          without an Origin (not from a browser) is always let through
  * @param webSocket         whether MQTT over WebSocket (subprotocol {@code mqtt}) listens too, on {@code webSocketPort} at {@code webSocketPath}
  */
 public record MqttConfig(String host, int port, int maxPacketSize, int receiveMaximum, int maxInflight,
                          Duration maxKeepAlive, Duration maxSessionExpiry, int topicAliasMaximum, int maxConnections,
                          boolean webSocket, int webSocketPort, String webSocketPath,
-                         boolean outboundTopicAliases, int maxSubscriptions, boolean quotaExceeded, TlsConfig tls,
-                         TlsConfig webSocketTls) {
+                         boolean outboundTopicAliases, int maxSubscriptions, boolean quotaExceeded, Listeners.Config listeners,
+                         TlsConfig webSocketTls, java.util.List<String> webSocketOrigins) {
 
-    static final Set<String> KEYS = Set.of("host", "port", "tls", "max-packet-size", "receive-maximum", "max-inflight",
+    static final Set<String> KEYS = Set.of("host", "port", "tls", "max-connections-per-address", "max-packet-size", "receive-maximum", "max-inflight",
             "max-keep-alive", "max-session-expiry", "topic-alias-maximum", "max-connections", "websocket",
             "outbound-topic-aliases", "max-subscriptions", "subscription-quota-reason");
 
-    /** The plain and TLS listeners this section configures. */
-    public Listeners.Config listeners() {
-        return new Listeners.Config(host, port, tls);
+    /** The TLS listener, or null. */
+    public TlsConfig tls() {
+        return listeners.tls();
+    }
+
+    /** {@code websocket.allowed-origins}: a list of origins ({@code https://app.example.com}), or one. */
+    private static java.util.List<String> origins(ConfigSection ws) {
+        Object v = ws.raw("allowed-origins");
+        if (v == null) {
+            return java.util.List.of();
+        }
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (Object o : v instanceof java.util.List<?> l ? l : java.util.List.of(v)) {
+            if (o instanceof java.util.Map || o instanceof java.util.List) {
+                throw new ConfigException(ws.keyOf("allowed-origins"), "expected a list of origins such as https://app.example.com");
+            }
+            out.add(String.valueOf(o).toLowerCase(java.util.Locale.ROOT));
+        }
+        return java.util.List.copyOf(out);
     }
 
     public static MqttConfig read(ConfigSection s) {
         s.requireOnly(KEYS);
         Listeners.Config listeners = Listeners.read(s, 1883, 8883);
-        ConfigSection ws = s.section("websocket").requireOnly(Set.of("enabled", "port", "path", "tls"));
+        ConfigSection ws = s.section("websocket").requireOnly(Set.of("enabled", "port", "path", "tls", "allowed-origins"));
         String path = ws.getString("path", "/mqtt");
         if (!path.startsWith("/")) {
             throw new ConfigException(ws.keyOf("path"), "must start with '/', got '" + path + "'");
@@ -68,7 +86,8 @@ public record MqttConfig(String host, int port, int maxPacketSize, int receiveMa
                 s.getInt("max-subscriptions", 1000, 1, 1_000_000),
                 s.getChoice("subscription-quota-reason", "unspecified-error", java.util.List.of("unspecified-error",
                         "quota-exceeded")).equals("quota-exceeded"),
-                listeners.tls(),
-                TlsConfig.read(ws.section("tls"), 8084));
+                listeners,
+                TlsConfig.read(ws.section("tls"), 8084),
+                origins(ws));
     }
 }

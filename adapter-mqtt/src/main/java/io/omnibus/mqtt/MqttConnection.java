@@ -299,6 +299,7 @@ final class MqttConnection {
                         return;
                     }
                     if (ar.succeeded() && ar.result()) {
+                        server.authenticator.loginSucceeded(remoteInetAddress());
                         user = username;
                         authenticated(m, cleanStart, finalAssigned);
                     } else {
@@ -308,11 +309,31 @@ final class MqttConnection {
                                     "anonymous clients are not allowed");
                             return;
                         }
-                        connAckAndClose(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD
-                                : MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD,
-                                "bad username or password for " + username);
+                        // repeated failures from one address are answered later and later
+                        long delay = server.authenticator.loginFailed(remoteInetAddress());
+                        Runnable refuse = () -> {
+                            if (!closed) {
+                                connAckAndClose(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD
+                                        : MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD,
+                                        "bad username or password for " + username);
+                            }
+                        };
+                        if (delay > 0) {
+                            server.ctx.vertx().setTimer(delay, t -> Contexts.on(context, refuse));
+                        } else {
+                            refuse.run();
+                        }
                     }
                 });
+    }
+
+    private java.net.InetAddress remoteInetAddress() {
+        io.vertx.core.net.SocketAddress a = socket.remoteAddress();
+        try {
+            return a == null || a.hostAddress() == null ? null : java.net.InetAddress.getByName(a.hostAddress());
+        } catch (java.net.UnknownHostException e) {
+            return null; // an address literal never needs a lookup
+        }
     }
 
     private void authenticated(MqttConnectMessage m, boolean cleanStart, boolean assignedId) {

@@ -84,6 +84,12 @@ final class MqttServer implements ProtocolAdapter {
         return all;
     }
 
+    /** Browsers say which page opened the socket; other clients send no Origin and are not asked for one. */
+    private boolean originAllowed(String origin) {
+        return origin == null || config.webSocketOrigins().isEmpty()
+                || config.webSocketOrigins().contains(origin.toLowerCase(java.util.Locale.ROOT));
+    }
+
     /** An HTTP server taking MQTT over WebSocket at the configured path: plain, or TLS with {@code tls}. */
     private io.vertx.core.http.HttpServer webSocketServer(Tls tls) {
         io.vertx.core.http.HttpServerOptions options = new io.vertx.core.http.HttpServerOptions()
@@ -97,6 +103,10 @@ final class MqttServer implements ProtocolAdapter {
                 .webSocketHandshakeHandler(handshake -> {
                     if (ctx.authenticator().loopbackOnly() && !Listeners.loopback(new java.net.InetSocketAddress(
                             handshake.remoteAddress().host(), handshake.remoteAddress().port()))) {
+                        handshake.reject(403);
+                    } else if (!originAllowed(handshake.headers().get("Origin"))) {
+                        LOG.info("mqtt websocket from {}: Origin {} is not in mqtt.websocket.allowed-origins", handshake
+                                .remoteAddress(), handshake.headers().get("Origin"));
                         handshake.reject(403);
                     } else if (handshake.path().equals(config.webSocketPath())) {
                         handshake.accept();

@@ -44,18 +44,18 @@ public record OpenMessagingConfig(String host, int port, String advertisedHost, 
                                   int pullMaxBytes, int maxReconsumeTimes, List<Duration> delayLevels, Duration maxDelay,
                                   int maxBatchMessages, Duration transactionTimeout,
                                   Duration transactionCheckInterval, int transactionMaxChecks, Duration clientExpiry,
-                                  Duration lockExpiry, TlsConfig tls) {
+                                  Duration lockExpiry, Listeners.Config listeners, Duration idleTimeout) {
 
-    static final Set<String> KEYS = Set.of("host", "port", "tls", "advertised-host", "advertised-port", "broker-name",
+    static final Set<String> KEYS = Set.of("host", "port", "tls", "max-connections-per-address", "advertised-host", "advertised-port", "broker-name",
             "cluster-name", "max-frame-size", "max-inflight-requests", "max-connections", "auto-create-topics", "queues",
             "max-held-pulls", "max-suspend", "pull-max-bytes", "max-reconsume-times", "delay-levels", "max-delay",
             "max-batch-messages", "transaction-timeout",
-            "transaction-check-interval", "transaction-max-checks", "client-expiry", "lock-expiry");
+            "transaction-check-interval", "transaction-max-checks", "client-expiry", "lock-expiry", "idle-timeout");
     static final String DEFAULT_DELAY_LEVELS = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h";
 
-    /** The plain and TLS listeners this section configures. */
-    public Listeners.Config listeners() {
-        return new Listeners.Config(host, port, tls);
+    /** The TLS listener, or null. */
+    public TlsConfig tls() {
+        return listeners.tls();
     }
 
     public static OpenMessagingConfig read(ConfigSection s) {
@@ -91,7 +91,8 @@ public record OpenMessagingConfig(String host, int port, String advertisedHost, 
                 s.getInt("transaction-max-checks", 15, 1, 10_000),
                 s.getDuration("client-expiry", Duration.ofSeconds(120)),
                 s.getDuration("lock-expiry", Duration.ofSeconds(60)),
-                listeners.tls());
+                listeners,
+                s.getDuration("idle-timeout", java.time.Duration.ofSeconds(120)));
     }
 
     private static List<Duration> delayLevels(ConfigSection s) {

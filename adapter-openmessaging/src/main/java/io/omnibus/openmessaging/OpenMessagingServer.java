@@ -120,6 +120,10 @@ final class OpenMessagingServer implements ProtocolAdapter {
                 .compose(v -> Listeners.bind(ctx, config.listeners(), "openmessaging", (ch, context) -> {
                     RemotingConnection c = new RemotingConnection(this, ch, context, "oms-" + ids.incrementAndGet());
                     // 4-byte length of what follows; a larger frame than allowed fails the decoder and closes the channel
+                    io.netty.channel.ChannelHandler idle = Listeners.idleTimeout(config.idleTimeout(), "openmessaging");
+                    if (idle != null) {
+                        ch.pipeline().addLast("idle", idle);
+                    }
                     ch.pipeline().addLast("frames", new LengthFieldBasedFrameDecoder(config.maxFrameSize(), 0, 4, 0, 4, true));
                     ch.pipeline().addLast("remoting", c);
                 }))

@@ -144,11 +144,25 @@ final class AdminServer {
         } else {
             who = Future.failedFuture("no credentials");
         }
+        java.net.InetAddress from = ctx.request().remoteAddress() == null ? null
+                : parseAddress(ctx.request().remoteAddress().hostAddress());
         who.onComplete(ar -> {
             if (ar.failed()) {
-                ctx.response().putHeader("WWW-Authenticate", "Basic realm=\"omnibus\", charset=\"UTF-8\"");
-                error(ctx, 401, "the admin API needs a user (HTTP Basic) or a bearer token");
-            } else if (!rules.allows(ar.result(), null, action, null)) {
+                // wrong credentials (not none) from one address are answered later and later
+                long delay = "no credentials".equals(ar.cause().getMessage()) ? 0 : users.loginFailed(from);
+                Runnable unauthorized = () -> {
+                    ctx.response().putHeader("WWW-Authenticate", "Basic realm=\"omnibus\", charset=\"UTF-8\"");
+                    error(ctx, 401, "the admin API needs a user (HTTP Basic) or a bearer token");
+                };
+                if (delay > 0) {
+                    vertx.setTimer(delay, t -> unauthorized.run());
+                } else {
+                    unauthorized.run();
+                }
+                return;
+            }
+            users.loginSucceeded(from);
+            if (!rules.allows(ar.result(), null, action, null)) {
                 error(ctx, 403, ar.result() + " may not " + (action == io.omnibus.core.spi.Authorizer.Action.ADMIN_READ
                         ? "read the admin API (admin: read)" : "operate through the admin API (admin: operate)"));
             } else {
@@ -159,6 +173,14 @@ final class AdminServer {
     }
 
     private static final String AUTHORIZED = "omnibus.admin.user";
+
+    private static java.net.InetAddress parseAddress(String literal) {
+        try {
+            return literal == null ? null : java.net.InetAddress.getByName(literal);
+        } catch (java.net.UnknownHostException e) {
+            return null;
+        }
+    }
 
     static String sha256(String token) {
         try {

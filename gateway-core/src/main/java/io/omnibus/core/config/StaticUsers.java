@@ -114,6 +114,35 @@ public final class StaticUsers implements Authenticator {
         return c != null ? Scram.hash(c.mechanism(), random, c.iterations()) : hash(random, Integer.parseInt(parts[1]));
     }
 
+    /** Failed logins per remote address in the current minute: {count, minute start}. */
+    private final ConcurrentHashMap<java.net.InetAddress, long[]> failures = new ConcurrentHashMap<>();
+    static final long MAX_FAILURE_DELAY = 5_000;
+
+    /**
+     * The first failure from an address is answered at once, the next ones after 100 ms, 200 ms, ... up to 5 s,
+     * within a minute of the first; a success forgets them.
+     */
+    @Override
+    public long loginFailed(java.net.InetAddress from) {
+        if (from == null) {
+            return 0;
+        }
+        long now = System.currentTimeMillis();
+        if (failures.size() > 100_000) {
+            failures.clear(); // an attack from very many addresses: no memory for all of them
+        }
+        long[] f = failures.compute(from, (a, old) -> old == null || now - old[1] > 60_000 ? new long[]{1, now}
+                : new long[]{old[0] + 1, old[1]});
+        return f[0] <= 1 ? 0 : Math.min(MAX_FAILURE_DELAY, 100L << Math.min(f[0] - 2, 6));
+    }
+
+    @Override
+    public void loginSucceeded(java.net.InetAddress from) {
+        if (from != null) {
+            failures.remove(from);
+        }
+    }
+
     @Override
     public List<String> scramMechanisms() {
         return scramMechanisms;

@@ -32,6 +32,23 @@ public interface Authenticator {
     }
 
     /**
+     * A login from {@code from} (null: unknown) failed: how many milliseconds to wait before answering it. Repeated
+     * failures from one address wait longer and longer, so guessing passwords from one host is slow.
+     */
+    default long loginFailed(java.net.InetAddress from) {
+        return 0;
+    }
+
+    /** A login from {@code from} succeeded: its failures are forgotten. */
+    default void loginSucceeded(java.net.InetAddress from) {
+    }
+
+    /** The address of a socket address, or null (for {@link #loginFailed}). */
+    static java.net.InetAddress addressOf(java.net.SocketAddress remote) {
+        return remote instanceof java.net.InetSocketAddress a ? a.getAddress() : null;
+    }
+
+    /**
      * What a SCRAM exchange checks {@code user}'s proof against ({@link Scram#MECHANISMS}), or null: an unknown
      * user, or no verifier for that mechanism. Fast (no hashing): callers may run it on the event loop.
      */

@@ -23,8 +23,14 @@ public final class Listeners {
      * @param port the plain port, or -1 ({@code port: off}) for none
      * @param tls  the TLS listener, or null for none
      */
-    public record Config(String host, int port, TlsConfig tls) {
+    public record Config(String host, int port, TlsConfig tls, int maxConnectionsPerAddress) {
+        public Config(String host, int port, TlsConfig tls) {
+            this(host, port, tls, 0);
+        }
     }
+
+    /** The keys {@link #read} reads, for an adapter's list of known keys. */
+    public static final java.util.Set<String> KEYS = java.util.Set.of("host", "port", "tls", "max-connections-per-address");
 
     private final TcpListener plain;
     private final TcpListener secure;
@@ -44,7 +50,8 @@ public final class Listeners {
             throw new ConfigException(s.keyOf("port"), "is off and TLS is not enabled: the adapter would have no listener "
                     + "(disable the adapter with 'enabled: false' instead)");
         }
-        return new Config(s.getString("host", "0.0.0.0"), port, tls);
+        return new Config(s.getString("host", "0.0.0.0"), port, tls,
+                s.getInt("max-connections-per-address", 0, 0, Integer.MAX_VALUE));
     }
 
     /**
@@ -61,15 +68,74 @@ public final class Listeners {
         } catch (ConfigException e) {
             return Future.failedFuture(e);
         }
+        TcpListener.ChannelSetup guarded = config.maxConnectionsPerAddress() > 0
+                ? new PerAddress(name, config.maxConnectionsPerAddress(), setup) : setup;
         Future<TcpListener> plain = config.port() < 0 ? Future.succeededFuture(null)
-                : TcpListener.bind(vertx, config.host(), config.port(), null, loopbackOnly, setup);
+                : TcpListener.bind(vertx, config.host(), config.port(), null, loopbackOnly, guarded);
         return plain.compose(p -> tls == null ? Future.succeededFuture(new Listeners(p, null, null))
-                : TcpListener.bind(vertx, config.host(), config.tls().port(), tls, loopbackOnly, setup)
+                : TcpListener.bind(vertx, config.host(), config.tls().port(), tls, loopbackOnly, guarded)
                 .map(s -> new Listeners(p, s, tls))
                 .recover(e -> {
                     tls.close();
                     return (p == null ? Future.<Void>succeededFuture() : p.close()).compose(v -> Future.failedFuture(e));
                 }));
+    }
+
+    /**
+     * Counts the open connections of each remote address (over both listeners) and closes the one past the cap as
+     * soon as it is accepted: one host cannot take all of a protocol's {@code max-connections}.
+     */
+    private static final class PerAddress implements TcpListener.ChannelSetup {
+        private final String name;
+        private final int cap;
+        private final TcpListener.ChannelSetup next;
+        private final java.util.concurrent.ConcurrentHashMap<java.net.InetAddress, java.util.concurrent.atomic.AtomicInteger>
+                open = new java.util.concurrent.ConcurrentHashMap<>();
+
+        PerAddress(String name, int cap, TcpListener.ChannelSetup next) {
+            this.name = name;
+            this.cap = cap;
+            this.next = next;
+        }
+
+        @Override
+        public void init(Channel ch, io.vertx.core.internal.ContextInternal context) {
+            if (!(ch.remoteAddress() instanceof InetSocketAddress remote) || remote.getAddress() == null) {
+                next.init(ch, context);
+                return;
+            }
+            java.net.InetAddress address = remote.getAddress();
+            java.util.concurrent.atomic.AtomicInteger count = open.compute(address, (a, c) -> {
+                java.util.concurrent.atomic.AtomicInteger n = c == null ? new java.util.concurrent.atomic.AtomicInteger() : c;
+                n.incrementAndGet();
+                return n;
+            });
+            ch.closeFuture().addListener(f -> open.computeIfPresent(address, (a, c) -> c.decrementAndGet() == 0 ? null : c));
+            if (count.get() > cap) {
+                LOG.info("{}: refused a connection from {}: {}.max-connections-per-address ({}) are open", name, address
+                        .getHostAddress(), name, cap);
+                ch.close();
+                return;
+            }
+            next.init(ch, context);
+        }
+    }
+
+    /**
+     * A handler closing a channel that neither read nor wrote for {@code timeout} (put it first in the pipeline),
+     * or null for a zero timeout. {@code name} says whose, in the log.
+     */
+    public static io.netty.channel.ChannelHandler idleTimeout(java.time.Duration timeout, String name) {
+        if (timeout.isZero()) {
+            return null;
+        }
+        return new io.netty.handler.timeout.IdleStateHandler(0, 0, timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS) {
+            @Override
+            protected void channelIdle(io.netty.channel.ChannelHandlerContext ctx, io.netty.handler.timeout.IdleStateEvent e) {
+                LOG.info("{}: closing {}: silent for {} ({}.idle-timeout)", name, ctx.channel().remoteAddress(), timeout, name);
+                ctx.close();
+            }
+        };
     }
 
     /** Whether {@code address} is a loopback address (a Unix socket counts as local too). */

@@ -1,0 +1,199 @@
+package io.omnibus.mqtt;
+
+import io.omnibus.core.harness.TestGateway;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import java.io.InputStream;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
+
+/** The listener plumbing every adapter shares, seen through MQTT: TLS files reloaded, the safe default, caps. */
+class MqttListenersIT {
+    static final Path EXAMPLE_TLS = Path.of(System.getProperty("omnibus.root", "..")).resolve("config/examples/tls")
+            .toAbsolutePath().normalize();
+
+    private TestGateway gw;
+    private final List<Socket> sockets = new ArrayList<>();
+
+    @AfterEach
+    void stop() throws Exception {
+        for (Socket s : sockets) {
+            s.close();
+        }
+        if (gw != null) {
+            gw.close();
+        }
+    }
+
+    private TestGateway start(Map<String, Object> mqtt) {
+        gw = TestGateway.builder().adapter(new MqttAdapterFactory(), mqtt).start();
+        return gw;
+    }
+
+    private static SSLContext trusting(Path caPem) throws Exception {
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        ks.load(null, null);
+        try (InputStream in = Files.newInputStream(caPem)) {
+            ks.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(ks);
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        return ctx;
+    }
+
+    private void connectOverTls(SSLContext ssl, String id) throws Exception {
+        MqttClient c = new MqttClient("ssl://localhost:" + gw.tlsPort("mqtt"), id, new MemoryPersistence());
+        MqttConnectOptions o = new MqttConnectOptions();
+        o.setSocketFactory(ssl.getSocketFactory());
+        o.setConnectionTimeout(10);
+        c.connect(o);
+        c.disconnect();
+        c.close();
+    }
+
+    @Test
+    void newCertificateFilesAreUsedWithoutARestart(@TempDir Path dir) throws Exception {
+        Path live = Files.createDirectories(dir.resolve("live"));
+        Files.copy(EXAMPLE_TLS.resolve("server.pem"), live.resolve("server.pem"));
+        Files.copy(EXAMPLE_TLS.resolve("server-key.pem"), live.resolve("server-key.pem"));
+        start(Map.of("tls", Map.of("enabled", true, "port", 0, "cert", live.resolve("server.pem").toString(),
+                "key", live.resolve("server-key.pem").toString(), "reload-check", "200ms")));
+        SSLContext oldCa = trusting(EXAMPLE_TLS.resolve("ca.pem"));
+        connectOverTls(oldCa, "before");
+
+        // a new CA and server certificate, as an operator renewing them would make
+        Path fresh = Files.createDirectories(dir.resolve("fresh"));
+        Process make = new ProcessBuilder("bash", EXAMPLE_TLS.resolve("make-certs.sh").toString(), fresh.toString())
+                .redirectErrorStream(true).start();
+        assertThat(make.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(make.exitValue()).as(new String(make.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isZero();
+        Files.copy(fresh.resolve("server-key.pem"), live.resolve("server-key.pem"), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(fresh.resolve("server.pem"), live.resolve("server.pem"), StandardCopyOption.REPLACE_EXISTING);
+
+        SSLContext newCa = trusting(fresh.resolve("ca.pem"));
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                .untilAsserted(() -> connectOverTls(newCa, "after"));
+        // the old chain is gone (a fresh client: one that connected before might resume its TLS session)
+        SSLContext freshOldCa = trusting(EXAMPLE_TLS.resolve("ca.pem"));
+        assertThat(catchThrowable(() -> connectOverTls(freshOldCa, "stale"))).isNotNull();
+    }
+
+    @Test
+    void withNoUsersOnlyLoopbackClientsAreAccepted() throws Exception {
+        InetAddress external = nonLoopbackAddress();
+        Assumptions.assumeTrue(external != null, "this machine has no non-loopback IPv4 address");
+        gw = TestGateway.builder().users(List.of()).adapter(new MqttAdapterFactory(), Map.of("host", "0.0.0.0")).start();
+        try (Socket s = new Socket(external, gw.port("mqtt"))) { // accepted by the kernel, closed by the gateway
+            s.setSoTimeout(20_000);
+            s.getOutputStream().write(connect("remote"));
+            assertThat(s.getInputStream().read()).isEqualTo(-1);
+        }
+        MqttClient local = new MqttClient("tcp://127.0.0.1:" + gw.port("mqtt"), "local", new MemoryPersistence());
+        local.connect();
+        assertThat(local.isConnected()).isTrue();
+        local.disconnect();
+        local.close();
+    }
+
+    @Test
+    void oneAddressGetsNoMoreThanItsShareOfConnections() throws Exception {
+        start(Map.of("max-connections-per-address", 2));
+        for (int i = 0; i < 2; i++) {
+            Socket s = new Socket("127.0.0.1", gw.port("mqtt"));
+            sockets.add(s);
+            s.getOutputStream().write(connect("c" + i));
+            assertThat(s.getInputStream().read()).isEqualTo(0x20); // CONNACK
+        }
+        try (Socket third = new Socket("127.0.0.1", gw.port("mqtt"))) {
+            third.setSoTimeout(20_000);
+            assertThat(third.getInputStream().read()).isEqualTo(-1);
+        }
+        sockets.remove(0).close(); // a place is free again
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            try (Socket again = new Socket("127.0.0.1", gw.port("mqtt"))) {
+                again.setSoTimeout(5_000);
+                again.getOutputStream().write(connect("again"));
+                assertThat(again.getInputStream().read()).isEqualTo(0x20);
+            }
+        });
+    }
+
+    @Test
+    void aBrowserPageFromAnotherOriginCannotOpenAWebSocket() throws Exception {
+        start(Map.of("websocket", Map.of("enabled", true, "port", 0, "allowed-origins", List.of("https://app.example.com"))));
+        int port = (Integer) gw.adapter("mqtt").status().get("websocket-port");
+        assertThat(upgrade(port, "https://evil.example.org")).startsWith("HTTP/1.1 403");
+        assertThat(upgrade(port, "https://app.example.com")).startsWith("HTTP/1.1 101");
+        assertThat(upgrade(port, null)).startsWith("HTTP/1.1 101"); // not a browser: no Origin to check
+    }
+
+    private static String upgrade(int port, String origin) throws Exception {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            String request = "GET /mqtt HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n"
+                    + (origin == null ? "" : "Origin: " + origin + "\r\n") + "\r\n";
+            s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+            StringBuilder line = new StringBuilder();
+            int b;
+            while ((b = s.getInputStream().read()) >= 0 && b != '\r') {
+                line.append((char) b);
+            }
+            return line.toString();
+        }
+    }
+
+    /** An MQTT 3.1.1 CONNECT with a clean session. */
+    private static byte[] connect(String clientId) {
+        byte[] id = clientId.getBytes(StandardCharsets.UTF_8);
+        byte[] packet = new byte[14 + id.length];
+        packet[0] = 0x10;
+        packet[1] = (byte) (12 + id.length);
+        byte[] header = {0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02, 0x00, 0x3c, 0x00, (byte) id.length};
+        System.arraycopy(header, 0, packet, 2, header.length);
+        System.arraycopy(id, 0, packet, 14, id.length);
+        return packet;
+    }
+
+    private static InetAddress nonLoopbackAddress() throws Exception {
+        for (NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+            if (nif.isUp() && !nif.isLoopback()) {
+                for (InetAddress a : Collections.list(nif.getInetAddresses())) {
+                    if (a instanceof Inet4Address && !a.isLoopbackAddress()) {
+                        return a;
+                    }
+                }
+            }
+        }
+        return null;
+    }
+}
