@@ -103,8 +103,8 @@ final class OpenMessagingServer implements ProtocolAdapter {
     @Override
     public Future<Void> start() {
         if (requiresAuthentication()) {
-            LOG.warn("openmessaging: users are configured, and RocketMQ's ACL signatures are not checked yet: RocketMQ "
-                    + "clients without a verified TLS client certificate are refused with NO_PERMISSION");
+            LOG.info("openmessaging: users are configured: RocketMQ clients sign their requests (AccessKey: a user name, "
+                    + "SecretKey: its access-secret) or show a TLS client certificate; others get NO_PERMISSION");
         }
         return ctx.vertx().executeBlocking(() -> resolve(config.advertisedHost()), false)
                 .compose(host -> {

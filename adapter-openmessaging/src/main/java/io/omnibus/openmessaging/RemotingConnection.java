@@ -39,7 +39,9 @@ final class RemotingConnection extends ContextConnection {
     private String clientId;
     /** The identity of a verified TLS client certificate, read at the first request; null: none. */
     private String user;
+    private String certified;
     private boolean identified;
+    private boolean signed;
     Origin origin;
 
     RemotingConnection(OpenMessagingServer server, Channel channel, ContextInternal context, String id) {
@@ -163,12 +165,23 @@ final class RemotingConnection extends ContextConnection {
         try {
             if (!identified) {
                 identified = true;
-                user = io.omnibus.core.transport.Tls.peerIdentity(channel); // the TLS handshake is done by now
+                certified = io.omnibus.core.transport.Tls.peerIdentity(channel); // the TLS handshake is done by now
+                user = certified;
             }
-            String denied = user == null && server.requiresAuthentication()
-                    ? "the gateway requires credentials, and RocketMQ's ACL signatures are not checked yet: connect "
-                    + "with a TLS client certificate, use another protocol, or a gateway without users"
-                    : denied(cmd);
+            String signer = cmd.field(ACCESS_KEY);
+            String denied = null;
+            if (signer != null && certified == null) {
+                denied = signatureProblem(cmd, signer);
+                if (denied == null) {
+                    user = signer; // each request is signed; its signer is who asks
+                }
+            } else if (user == null && server.requiresAuthentication()) {
+                denied = "the gateway requires credentials: sign requests with an AccessKey and SecretKey (AclClientRPCHook) "
+                        + "or connect with a TLS client certificate";
+            }
+            if (denied == null) {
+                denied = denied(cmd);
+            }
             answer = denied != null ? Future.failedFuture(new RemotingException(ResponseCode.NO_PERMISSION, denied))
                     : handle(cmd);
         } catch (RuntimeException e) {
@@ -189,6 +202,52 @@ final class RemotingConnection extends ContextConnection {
                 write(response);
             }
         });
+    }
+
+    static final String ACCESS_KEY = "AccessKey";
+    static final String SIGNATURE = "Signature";
+
+    /**
+     * Checks RocketMQ's ACL signature (what {@code AclClientRPCHook} adds): HMAC-SHA1 with the user's SecretKey over
+     * the values of every extension field but the signature, in the order of their names, then the body. Null when
+     * it matches.
+     */
+    private String signatureProblem(RemotingCommand cmd, String accessKey) {
+        String secret = server.ctx.authenticator().accessSecret(accessKey);
+        String signature = cmd.field(SIGNATURE);
+        if (secret == null || signature == null) {
+            return loginFailed("AccessKey " + accessKey + " is unknown or has no access-secret");
+        }
+        java.util.TreeMap<String, String> sorted = new java.util.TreeMap<>(cmd.fields());
+        sorted.remove(SIGNATURE);
+        StringBuilder content = new StringBuilder();
+        sorted.values().forEach(v -> content.append(v == null ? "" : v));
+        byte[] expected;
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA1");
+            mac.init(new javax.crypto.spec.SecretKeySpec(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8), "HmacSHA1"));
+            mac.update(content.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            java.nio.ByteBuffer body = cmd.body();
+            if (body != null) {
+                mac.update(body.duplicate());
+            }
+            expected = java.util.Base64.getEncoder().encode(mac.doFinal());
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+        if (!java.security.MessageDigest.isEqual(expected, signature.getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
+            return loginFailed("the signature of AccessKey " + accessKey + " does not match its SecretKey");
+        }
+        if (!signed) {
+            signed = true;
+            server.ctx.authenticator().loginSucceeded(io.omnibus.core.spi.Authenticator.addressOf(channel.remoteAddress()));
+        }
+        return null;
+    }
+
+    private String loginFailed(String why) {
+        server.ctx.authenticator().loginFailed(io.omnibus.core.spi.Authenticator.addressOf(channel.remoteAddress()));
+        return why;
     }
 
     /** Why the access rules refuse {@code cmd} (answered NO_PERMISSION), or null. */

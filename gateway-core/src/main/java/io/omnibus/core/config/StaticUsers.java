@@ -35,7 +35,7 @@ public final class StaticUsers implements Authenticator {
     static final int ITERATIONS = Scram.ITERATIONS;
     private static final int REMEMBERED = 10_000;
 
-    record User(List<String> hashes, Set<String> groups) {
+    record User(List<String> hashes, Set<String> groups, String accessSecret) {
         String first() {
             return hashes.get(0);
         }
@@ -144,6 +144,12 @@ public final class StaticUsers implements Authenticator {
     }
 
     @Override
+    public String accessSecret(String user) {
+        User u = user == null ? null : users.get(user);
+        return u == null ? null : u.accessSecret();
+    }
+
+    @Override
     public List<String> scramMechanisms() {
         return scramMechanisms;
     }
@@ -201,7 +207,7 @@ public final class StaticUsers implements Authenticator {
     public static StaticUsers read(List<ConfigSection> entries, boolean allowAnonymous) {
         Map<String, User> users = new LinkedHashMap<>();
         for (ConfigSection u : entries) {
-            u.requireOnly(Set.of("username", "password-hash", "groups"));
+            u.requireOnly(Set.of("username", "password-hash", "groups", "access-secret"));
             List<String> hashes = AccessRules.list(u, "password-hash");
             if (hashes.isEmpty()) {
                 throw new ConfigException(u.keyOf("password-hash"), "is required (make one with: bin/omnibus hash-password)");
@@ -213,7 +219,11 @@ public final class StaticUsers implements Authenticator {
                 }
             }
             String name = u.requireString("username");
-            if (users.put(name, new User(hashes, Set.copyOf(AccessRules.list(u, "groups")))) != null) {
+            String secret = u.getString("access-secret", null);
+            if (secret != null && secret.length() < 8) {
+                throw new ConfigException(u.keyOf("access-secret"), "must be at least 8 characters (RocketMQ's own minimum is 6)");
+            }
+            if (users.put(name, new User(hashes, Set.copyOf(AccessRules.list(u, "groups")), secret)) != null) {
                 throw new ConfigException(u.keyOf("username"), "'" + name + "' is listed twice");
             }
         }

@@ -43,6 +43,14 @@ public interface Authenticator {
     default void loginSucceeded(java.net.InetAddress from) {
     }
 
+    /**
+     * The shared secret {@code user} signs requests with (RocketMQ's ACL: the user name is the AccessKey, this is its
+     * SecretKey), or null. A protocol that signs with a shared secret needs the secret itself, not a hash.
+     */
+    default String accessSecret(String user) {
+        return null;
+    }
+
     /** The address of a socket address, or null (for {@link #loginFailed}). */
     static java.net.InetAddress addressOf(java.net.SocketAddress remote) {
         return remote instanceof java.net.InetSocketAddress a ? a.getAddress() : null;
