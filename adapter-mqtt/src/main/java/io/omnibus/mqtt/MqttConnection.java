@@ -83,6 +83,8 @@ final class MqttConnection {
     static final byte PACKET_TOO_LARGE = (byte) 0x95;
     static final byte QUOTA_EXCEEDED = (byte) 0x97;
     static final byte NOT_AUTHORIZED = (byte) 0x87;
+    static final byte CONTINUE_AUTHENTICATION = 0x18;
+    static final byte BAD_AUTHENTICATION_METHOD = (byte) 0x8C;
     static final long NEVER_EXPIRES = 0xFFFFFFFFL;
 
     private final MqttServer server;
@@ -101,6 +103,14 @@ final class MqttConnection {
     private boolean closed;
     private boolean v5;
     private String clientId;
+    /** MQTT 5 enhanced authentication under way (CONNECT, AUTH ..., CONNACK): the exchange and the CONNECT it answers. */
+    private io.omnibus.core.spi.Scram.Server scram;
+    private MqttConnectMessage pendingConnect;
+    private boolean pendingCleanStart;
+    private boolean pendingAssigned;
+    /** The method and the server's last data, for the CONNACK of an enhanced authentication. */
+    private String authMethod;
+    private byte[] authData;
     /** Who the client authenticated as (a username or a client certificate's identity); null: anonymous. */
     private String user;
     /** Topics this client published to and whether it may: the rules are asked once per topic (bounded). */
@@ -210,6 +220,10 @@ final class MqttConnection {
                 }
                 return;
             }
+            if (!established && type == MqttMessageType.AUTH && scram != null) {
+                onAuth(m);
+                return;
+            }
             if (!established) {
                 // sent after CONNECT, before our CONNACK (allowed): handled once the client is in
                 if (early.size() >= 100) {
@@ -231,6 +245,11 @@ final class MqttConnection {
                 case PINGREQ -> write(new MqttMessage(new MqttFixedHeader(MqttMessageType.PINGRESP, false,
                         MqttQoS.AT_MOST_ONCE, false, 0)));
                 case DISCONNECT -> onDisconnect(m);
+                // re-authentication (MQTT 5 §4.12.1) is not offered; AUTH without an authentication method at CONNECT is
+                // a protocol error [MQTT-4.12.0-7]
+                case AUTH -> disconnect(authMethod == null ? PROTOCOL_ERROR : BAD_AUTHENTICATION_METHOD,
+                        authMethod == null ? "AUTH without an Authentication Method in CONNECT [MQTT-4.12.0-7]"
+                                : "re-authentication is not supported");
                 default -> protocolError("unexpected " + type);
             }
         } finally {
@@ -286,6 +305,12 @@ final class MqttConnection {
         String username = m.payload().userName();
         byte[] password = m.payload().passwordInBytes();
         boolean finalAssigned = assigned;
+        MqttProperties.MqttProperty<?> method = v5 ? m.variableHeader().properties().getProperty(
+                MqttProperties.AUTHENTICATION_METHOD) : null;
+        if (method != null) {
+            startEnhancedAuth(m, String.valueOf(method.value()), cleanStart, finalAssigned);
+            return;
+        }
         String certified = username == null ? socket.peerIdentity() : null;
         if (certified != null || username == null && server.authenticator.allowsAnonymous()) {
             user = certified; // a verified client certificate names the user when the client gives no username
@@ -447,6 +472,84 @@ final class MqttConnection {
         }));
     }
 
+    // ---- MQTT 5 enhanced authentication: SCRAM (RFC 5802) in CONNECT, AUTH and CONNACK -------------------------
+
+    private void startEnhancedAuth(MqttConnectMessage m, String method, boolean cleanStart, boolean assigned) {
+        if (!server.authenticator.scramMechanisms().contains(method)) {
+            connAckAndClose(MqttConnectReturnCode.CONNECTION_REFUSED_BAD_AUTHENTICATION_METHOD,
+                    "authentication method " + method + " is not offered (offered: "
+                            + server.authenticator.scramMechanisms() + ")");
+            return;
+        }
+        authMethod = method;
+        scram = new io.omnibus.core.spi.Scram.Server(method, server.authenticator::scramCredential);
+        pendingConnect = m;
+        pendingCleanStart = cleanStart;
+        pendingAssigned = assigned;
+        try {
+            byte[] serverFirst = scram.clientFirst(authDataOf(m.variableHeader().properties()));
+            write(MqttMessageBuilders.auth().reasonCode(CONTINUE_AUTHENTICATION).properties(authProperties(serverFirst))
+                    .build());
+            // the exchange has the CONNECT's deadline again
+            connectTimer = server.ctx.vertx().setTimer(30_000, t -> {
+                if (!established && !closed) {
+                    close("enhanced authentication not finished within 30 s");
+                }
+            });
+        } catch (io.omnibus.core.spi.Scram.Failure e) {
+            enhancedAuthFailed(e.getMessage());
+        }
+    }
+
+    private void onAuth(MqttMessage m) {
+        MqttReasonCodeAndPropertiesVariableHeader h = (MqttReasonCodeAndPropertiesVariableHeader) m.variableHeader();
+        MqttProperties props = h.properties();
+        MqttProperties.MqttProperty<?> method = props.getProperty(MqttProperties.AUTHENTICATION_METHOD);
+        if (h.reasonCode() != CONTINUE_AUTHENTICATION || method == null || !authMethod.equals(method.value())) {
+            connAckAndClose(MqttConnectReturnCode.CONNECTION_REFUSED_PROTOCOL_ERROR,
+                    "AUTH must continue the method CONNECT named [MQTT-4.12.0-5]");
+            return;
+        }
+        try {
+            authData = scram.clientFinal(authDataOf(props));
+        } catch (io.omnibus.core.spi.Scram.Failure e) {
+            enhancedAuthFailed(e.getMessage());
+            return;
+        }
+        server.ctx.vertx().cancelTimer(connectTimer);
+        server.authenticator.loginSucceeded(remoteInetAddress());
+        user = scram.user();
+        MqttConnectMessage c = pendingConnect;
+        pendingConnect = null;
+        authenticated(c, pendingCleanStart, pendingAssigned);
+    }
+
+    private void enhancedAuthFailed(String why) {
+        long delay = server.authenticator.loginFailed(remoteInetAddress());
+        Runnable refuse = () -> {
+            if (!closed) {
+                connAckAndClose(MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD, authMethod + ": " + why);
+            }
+        };
+        if (delay > 0) {
+            server.ctx.vertx().setTimer(delay, t -> Contexts.on(context, refuse));
+        } else {
+            refuse.run();
+        }
+    }
+
+    private static byte[] authDataOf(MqttProperties props) {
+        MqttProperties.MqttProperty<?> data = props == null ? null : props.getProperty(MqttProperties.AUTHENTICATION_DATA);
+        return data == null ? new byte[0] : (byte[]) data.value();
+    }
+
+    private MqttProperties authProperties(byte[] data) {
+        MqttProperties props = new MqttProperties();
+        props.add(new MqttProperties.StringProperty(MqttProperties.AUTHENTICATION_METHOD, authMethod));
+        props.add(new MqttProperties.BinaryProperty(MqttProperties.AUTHENTICATION_DATA, data));
+        return props;
+    }
+
     /**
      * Why the access rules refuse this CONNECT, or null: a session belongs to the user who made it, so another
      * user cannot take it over (nor its queued messages), and a will needs publish rights on its topic.
@@ -529,6 +632,9 @@ final class MqttConnection {
             }
             if (assignedId) {
                 props.add(new MqttProperties.StringProperty(MqttProperties.ASSIGNED_CLIENT_IDENTIFIER, clientId));
+            }
+            if (authMethod != null) { // the server-final message: the client checks the server knew its verifier
+                authProperties(authData).listAll().forEach(props::add);
             }
         }
         MqttConnAckMessage ack = MqttMessageBuilders.connAck().returnCode(MqttConnectReturnCode.CONNECTION_ACCEPTED)

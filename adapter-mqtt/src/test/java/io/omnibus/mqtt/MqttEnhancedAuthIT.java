@@ -1,0 +1,190 @@
+package io.omnibus.mqtt;
+
+import com.hivemq.client.mqtt.datatypes.MqttUtf8String;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5ClientConfig;
+import com.hivemq.client.mqtt.mqtt5.auth.Mqtt5EnhancedAuthMechanism;
+import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5ConnAckException;
+import com.hivemq.client.mqtt.mqtt5.message.auth.Mqtt5Auth;
+import com.hivemq.client.mqtt.mqtt5.message.auth.Mqtt5AuthBuilder;
+import com.hivemq.client.mqtt.mqtt5.message.auth.Mqtt5EnhancedAuthBuilder;
+import com.hivemq.client.mqtt.mqtt5.message.connect.Mqtt5Connect;
+import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAck;
+import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAckReasonCode;
+import com.hivemq.client.mqtt.mqtt5.message.disconnect.Mqtt5Disconnect;
+import io.omnibus.core.spi.Scram;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+/** MQTT 5 enhanced authentication with SCRAM, driven by the HiveMQ MQTT client's enhanced-auth API. */
+class MqttEnhancedAuthIT {
+    private io.omnibus.core.harness.TestGateway gw;
+
+    @AfterEach
+    void stop() {
+        if (gw != null) {
+            gw.close();
+        }
+    }
+
+    /**
+     * The client side of SCRAM (RFC 5802) as an MQTT 5 authentication method; it checks the server's signature in
+     * the CONNACK, so a server that does not know the verifier is caught too.
+     */
+    static final class ScramClient implements Mqtt5EnhancedAuthMechanism {
+        final String mechanism;
+        final String user;
+        final String password;
+        final String clientNonce;
+        String clientFirstBare;
+        byte[] expectedServerSignature;
+        final AtomicReference<Boolean> serverVerified = new AtomicReference<>();
+
+        ScramClient(String mechanism, String user, String password) {
+            this.mechanism = mechanism;
+            this.user = user;
+            this.password = password;
+            byte[] r = new byte[18];
+            new SecureRandom().nextBytes(r);
+            this.clientNonce = Base64.getEncoder().encodeToString(r);
+        }
+
+        @Override
+        public MqttUtf8String getMethod() {
+            return MqttUtf8String.of(mechanism);
+        }
+
+        @Override
+        public int getTimeout() {
+            return 30;
+        }
+
+        @Override
+        public CompletableFuture<Void> onAuth(Mqtt5ClientConfig config, Mqtt5Connect connect, Mqtt5EnhancedAuthBuilder auth) {
+            clientFirstBare = "n=" + user + ",r=" + clientNonce;
+            auth.data(("n,," + clientFirstBare).getBytes(StandardCharsets.UTF_8));
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public CompletableFuture<Boolean> onContinue(Mqtt5ClientConfig config, Mqtt5Auth auth, Mqtt5AuthBuilder authBuilder) {
+            String serverFirst = StandardCharsets.UTF_8.decode(auth.getData().orElseThrow()).toString();
+            String nonce = serverFirst.split(",")[0].substring(2);
+            byte[] salt = Base64.getDecoder().decode(serverFirst.split(",")[1].substring(2));
+            int iterations = Integer.parseInt(serverFirst.split(",")[2].substring(2));
+            byte[] salted = Scram.saltedPassword(mechanism, password.getBytes(StandardCharsets.UTF_8), salt, iterations);
+            byte[] clientKey = Scram.hmac(mechanism, salted, "Client Key".getBytes(StandardCharsets.US_ASCII));
+            String withoutProof = "c=biws,r=" + nonce;
+            byte[] authMessage = (clientFirstBare + "," + serverFirst + "," + withoutProof).getBytes(StandardCharsets.UTF_8);
+            byte[] signature = Scram.hmac(mechanism, Scram.digest(mechanism, clientKey), authMessage);
+            byte[] proof = new byte[clientKey.length];
+            for (int i = 0; i < proof.length; i++) {
+                proof[i] = (byte) (clientKey[i] ^ signature[i]);
+            }
+            expectedServerSignature = Scram.hmac(mechanism, Scram.hmac(mechanism, salted,
+                    "Server Key".getBytes(StandardCharsets.US_ASCII)), authMessage);
+            authBuilder.data((withoutProof + ",p=" + Base64.getEncoder().encodeToString(proof)).getBytes(StandardCharsets.UTF_8));
+            return CompletableFuture.completedFuture(true);
+        }
+
+        @Override
+        public CompletableFuture<Boolean> onAuthSuccess(Mqtt5ClientConfig config, Mqtt5ConnAck connAck) {
+            String serverFinal = StandardCharsets.UTF_8.decode(connAck.getEnhancedAuth().orElseThrow().getData().orElseThrow())
+                    .toString();
+            boolean ok = serverFinal.equals("v=" + Base64.getEncoder().encodeToString(expectedServerSignature));
+            serverVerified.set(ok);
+            return CompletableFuture.completedFuture(ok);
+        }
+
+        @Override
+        public void onAuthRejected(Mqtt5ClientConfig config, Mqtt5ConnAck connAck) {
+        }
+
+        @Override
+        public void onAuthError(Mqtt5ClientConfig config, Throwable cause) {
+        }
+
+        @Override
+        public CompletableFuture<Void> onReAuth(Mqtt5ClientConfig config, Mqtt5AuthBuilder auth) {
+            return CompletableFuture.failedFuture(new UnsupportedOperationException());
+        }
+
+        @Override
+        public CompletableFuture<Boolean> onServerReAuth(Mqtt5ClientConfig config, Mqtt5Auth auth, Mqtt5AuthBuilder authBuilder) {
+            return CompletableFuture.completedFuture(false);
+        }
+
+        @Override
+        public CompletableFuture<Boolean> onReAuthSuccess(Mqtt5ClientConfig config, Mqtt5Auth auth) {
+            return CompletableFuture.completedFuture(false);
+        }
+
+        @Override
+        public void onReAuthRejected(Mqtt5ClientConfig config, Mqtt5Disconnect disconnect) {
+        }
+
+        @Override
+        public void onReAuthError(Mqtt5ClientConfig config, Throwable cause) {
+        }
+    }
+
+    private Mqtt5BlockingClient client(String id, ScramClient auth) {
+        return Mqtt5Client.builder().identifier(id).serverHost("127.0.0.1").serverPort(gw.port("mqtt"))
+                .enhancedAuth(auth).buildBlocking();
+    }
+
+    private void start() {
+        gw = io.omnibus.core.harness.TestGateway.builder()
+                .users(List.of(Map.of("username", "alice", "password-hash", List.of(
+                        Scram.hash("SCRAM-SHA-256", "pencil", 4096), Scram.hash("SCRAM-SHA-512", "pencil", 4096)))))
+                .acl(List.of(Map.of("users", "alice", "publish", "alice/#", "subscribe", "alice/#")))
+                .adapter(new MqttAdapterFactory(), Map.of()).start();
+    }
+
+    @Test
+    void scramLogsInAndTheServerProvesItKnowsTheVerifier() {
+        start();
+        for (String mechanism : Scram.MECHANISMS) {
+            ScramClient scram = new ScramClient(mechanism, "alice", "pencil");
+            Mqtt5BlockingClient c = client("alice-" + mechanism, scram);
+            Mqtt5ConnAck ack = c.connect();
+            assertThat(ack.getReasonCode()).isEqualTo(Mqtt5ConnAckReasonCode.SUCCESS);
+            assertThat(scram.serverVerified.get()).isTrue();
+            // the session is alice's: the rules apply to her
+            c.publishWith().topic("alice/t").qos(com.hivemq.client.mqtt.datatypes.MqttQos.AT_LEAST_ONCE)
+                    .payload(ByteBuffer.wrap("x".getBytes())).send();
+            Throwable refused = catchThrowable(() -> c.publishWith().topic("bob/t")
+                    .qos(com.hivemq.client.mqtt.datatypes.MqttQos.AT_LEAST_ONCE).payload(ByteBuffer.wrap("x".getBytes())).send());
+            assertThat(refused).isInstanceOf(com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5PubAckException.class);
+            c.disconnect();
+        }
+    }
+
+    @Test
+    void aWrongPasswordAnUnknownUserAndAnUnknownMethodAreRefused() {
+        start();
+        Throwable wrong = catchThrowable(() -> client("w", new ScramClient("SCRAM-SHA-256", "alice", "not-pencil")).connect());
+        assertThat(wrong).isInstanceOf(Mqtt5ConnAckException.class);
+        assertThat(((Mqtt5ConnAckException) wrong).getMqttMessage().getReasonCode())
+                .isEqualTo(Mqtt5ConnAckReasonCode.BAD_USER_NAME_OR_PASSWORD);
+        Throwable unknown = catchThrowable(() -> client("u", new ScramClient("SCRAM-SHA-512", "mallory", "pencil")).connect());
+        assertThat(((Mqtt5ConnAckException) unknown).getMqttMessage().getReasonCode())
+                .isEqualTo(Mqtt5ConnAckReasonCode.BAD_USER_NAME_OR_PASSWORD);
+        Throwable method = catchThrowable(() -> client("m", new ScramClient("SCRAM-SHA-1", "alice", "pencil")).connect());
+        assertThat(((Mqtt5ConnAckException) method).getMqttMessage().getReasonCode())
+                .isEqualTo(Mqtt5ConnAckReasonCode.BAD_AUTHENTICATION_METHOD);
+    }
+}
