@@ -294,8 +294,7 @@ final class KafkaConnection extends ContextConnection {
                     (org.apache.kafka.common.message.HeartbeatRequestData) request));
             case LEAVE_GROUP -> server.onCoordinator(c -> c.leave((org.apache.kafka.common.message.LeaveGroupRequestData) request,
                     version));
-            case OFFSET_COMMIT -> server.onCoordinator(c -> c.commit(
-                    (org.apache.kafka.common.message.OffsetCommitRequestData) request));
+            case OFFSET_COMMIT -> commit((org.apache.kafka.common.message.OffsetCommitRequestData) request);
             case OFFSET_FETCH -> server.onCoordinator(c -> c.fetchOffsets(
                     (org.apache.kafka.common.message.OffsetFetchRequestData) request, version));
             case DESCRIBE_GROUPS -> server.onCoordinator(c -> c.describe(
@@ -379,6 +378,40 @@ final class KafkaConnection extends ContextConnection {
     boolean allowed(Authorizer.Action action, String resource) {
         Authorizer rules = server.ctx.authorizer();
         return !rules.enforced() || rules.allows(user, clientId, action, resource);
+    }
+
+    /**
+     * OffsetCommit: topics this client may not fetch from are answered TOPIC_AUTHORIZATION_FAILED (their offsets
+     * are not stored); the rest go to the coordinator.
+     */
+    private Future<org.apache.kafka.common.message.OffsetCommitResponseData> commit(
+            org.apache.kafka.common.message.OffsetCommitRequestData request) {
+        List<org.apache.kafka.common.message.OffsetCommitRequestData.OffsetCommitRequestTopic> denied = new java.util.ArrayList<>();
+        if (server.ctx.authorizer().enforced()) {
+            for (var t : request.topics()) {
+                try {
+                    if (!maySubscribe(KafkaNames.toAddress(t.name()))) {
+                        denied.add(t);
+                    }
+                } catch (io.omnibus.core.spi.InvalidAddressException e) {
+                    // the coordinator answers it
+                }
+            }
+            request.topics().removeAll(denied);
+        }
+        return server.onCoordinator(c -> c.commit(request)).map(response -> {
+            for (var t : denied) {
+                var topic = new org.apache.kafka.common.message.OffsetCommitResponseData.OffsetCommitResponseTopic()
+                        .setName(t.name());
+                for (var p : t.partitions()) {
+                    topic.partitions().add(new org.apache.kafka.common.message.OffsetCommitResponseData
+                            .OffsetCommitResponsePartition().setPartitionIndex(p.partitionIndex())
+                            .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()));
+                }
+                response.topics().add(topic);
+            }
+            return response;
+        });
     }
 
     /** The security protocol of this client's listener, as Kafka names it. */

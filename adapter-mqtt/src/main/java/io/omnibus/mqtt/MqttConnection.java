@@ -555,6 +555,9 @@ final class MqttConnection {
      * user cannot take it over (nor its queued messages), and a will needs publish rights on its topic.
      */
     private String refusal(MqttConnectMessage m) {
+        if (!server.ctx.authorizer().allows(user, clientId, io.omnibus.core.spi.Authorizer.Action.CLIENT_ID, clientId)) {
+            return "client id " + clientId + " is not one of the client-ids the rules give " + user;
+        }
         MqttConnection live = server.connected.get(clientId);
         String owner = live != null ? live.user : MqttSessionState.owner(broker, clientId);
         if ((live != null || MqttSessionState.exists(broker, clientId)) && !java.util.Objects.equals(owner, user)) {

@@ -279,6 +279,12 @@ class SecureExampleIT {
                 return values.contains("v1");
             });
         }
+        try (KafkaConsumer<String, String> bob = new KafkaConsumer<>(bobProps, new StringDeserializer(), new StringDeserializer())) {
+            // bob may write bob/... but not read it: nor may he move a group's offsets on it
+            org.apache.kafka.common.TopicPartition own = new org.apache.kafka.common.TopicPartition("bob.kafka", 0);
+            assertThatThrownBy(() -> bob.commitSync(Map.of(own, new org.apache.kafka.clients.consumer.OffsetAndMetadata(0))))
+                    .isInstanceOf(TopicAuthorizationException.class);
+        }
         try (Admin bob = Admin.create(kafka("bob", "bob-secret"))) {
             Throwable t = catchThrowable(() -> bob.createTopics(List.of(new NewTopic("bob.made", 1, (short) 1))).all()
                     .get(20, TimeUnit.SECONDS));

@@ -20,10 +20,11 @@ import java.util.regex.Pattern;
  * ACLs do; a rule needing one the client lacks, or one holding a wildcard or separator, does not apply.
  */
 public final class AccessRules implements Authorizer {
-    static final Set<String> KEYS = Set.of("users", "groups", "publish", "subscribe", "consumer-groups", "admin");
+    static final Set<String> KEYS = Set.of("users", "groups", "publish", "subscribe", "consumer-groups", "client-ids",
+            "admin");
 
     record Rule(Set<String> users, Set<String> groups, List<String> publish, List<String> subscribe,
-                List<String> consumerGroups, String admin) {
+                List<String> consumerGroups, List<String> clientIds, String admin) {
         boolean appliesTo(String user, Set<String> userGroups) {
             if (users.isEmpty() && groups.isEmpty()) {
                 return true;
@@ -51,7 +52,8 @@ public final class AccessRules implements Authorizer {
             List<String> publish = filters(r, "publish");
             List<String> subscribe = filters(r, "subscribe");
             rules.add(new Rule(Set.copyOf(list(r, "users")), Set.copyOf(list(r, "groups")), publish, subscribe,
-                    list(r, "consumer-groups"), r.getChoice("admin", "none", List.of("none", "read", "operate"))));
+                    list(r, "consumer-groups"), list(r, "client-ids"),
+                    r.getChoice("admin", "none", List.of("none", "read", "operate"))));
         }
         return new AccessRules(rules, users::groupsOf);
     }
@@ -64,6 +66,18 @@ public final class AccessRules implements Authorizer {
     @Override
     public boolean allows(String user, String clientId, Action action, String resource) {
         Set<String> userGroups = user == null ? Set.of() : groupsOf.apply(user);
+        if (action == Action.CLIENT_ID) {
+            boolean constrained = false;
+            for (Rule rule : rules) {
+                if (rule.appliesTo(user, userGroups) && !rule.clientIds().isEmpty()) {
+                    constrained = true;
+                    if (matchesAny(rule.clientIds(), user, resource, resource)) {
+                        return true;
+                    }
+                }
+            }
+            return !constrained;
+        }
         for (Rule rule : rules) {
             if (rule.appliesTo(user, userGroups) && allowedBy(rule, user, clientId, action, resource)) {
                 return true;
@@ -79,13 +93,7 @@ public final class AccessRules implements Authorizer {
             case ADMIN_OPERATE:
                 return rule.admin().equals("operate");
             case CONSUMER_GROUP:
-                for (String p : rule.consumerGroups()) {
-                    String name = substitute(p, user, clientId);
-                    if (name != null && glob(name).matcher(resource).matches()) {
-                        return true;
-                    }
-                }
-                return false;
+                return matchesAny(rule.consumerGroups(), user, clientId, resource);
             default:
                 TopicFilter asked;
                 try {
@@ -101,6 +109,17 @@ public final class AccessRules implements Authorizer {
                 }
                 return false;
         }
+    }
+
+    /** Whether a name pattern ({@code *} for any characters, %u and %c filled in) matches {@code name}. */
+    private static boolean matchesAny(List<String> patterns, String user, String clientId, String name) {
+        for (String p : patterns) {
+            String filled = substitute(p, user, clientId);
+            if (filled != null && name != null && glob(filled).matcher(name).matches()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The pattern with %u and %c filled in, or null when a value is missing or could widen it. */

@@ -14,6 +14,11 @@ public interface Authorizer {
         SUBSCRIBE,
         /** Use a consumer group's state: join it, commit or read its offsets (the resource is the group name). */
         CONSUMER_GROUP,
+        /**
+         * Connect under a client id (the resource) that holds session state (MQTT): allowed unless a rule that applies
+         * to the user lists {@code client-ids} and none of them matches.
+         */
+        CLIENT_ID,
         /** Create, delete or reconfigure addresses; read the admin API's data (no resource). */
         ADMIN_READ,
         /** Change things through the admin API (no resource). */

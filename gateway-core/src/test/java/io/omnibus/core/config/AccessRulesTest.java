@@ -73,6 +73,16 @@ class AccessRulesTest {
     }
 
     @Test
+    void clientIdsAreFreeUnlessARuleForTheUserListsThem() {
+        Authorizer a = rules(List.of(Map.of("users", "alice", "client-ids", List.of("%u-*", "sensor-7")),
+                Map.of("users", "bob", "publish", "bob/#")), USERS);
+        assertThat(a.allows("alice", "alice-phone", Authorizer.Action.CLIENT_ID, "alice-phone")).isTrue();
+        assertThat(a.allows("alice", "sensor-7", Authorizer.Action.CLIENT_ID, "sensor-7")).isTrue();
+        assertThat(a.allows("alice", "bob-phone", Authorizer.Action.CLIENT_ID, "bob-phone")).isFalse();
+        assertThat(a.allows("bob", "anything", Authorizer.Action.CLIENT_ID, "anything")).isTrue();
+    }
+
+    @Test
     void wildcardRulesDoNotCoverDollarAddressesAndBadResourcesAreRefused() {
         Authorizer a = rules(List.of(Map.of("publish", "#", "subscribe", List.of("#", "$dlq/#"))), USERS);
         assertThat(a.allows("alice", null, PUBLISH, "$sys/x")).isFalse();
