@@ -21,10 +21,11 @@ import java.util.Set;
  * @param maxTransactions transactions one connection may have declared and not yet discharged
  */
 public record AmqpConfig(String host, int port, int maxFrameSize, int channelMax, Duration idleTimeout, int linkCredit,
-                         int maxConnections, int maxLinks, int maxTransactions, Listeners.Config listeners) {
+                         int maxConnections, int maxLinks, int maxTransactions, Listeners.Config listeners,
+                         java.time.Duration authenticationTimeout) {
 
     static final Set<String> KEYS = Set.of("host", "port", "tls", "max-connections-per-address", "max-frame-size", "channel-max", "idle-timeout",
-            "link-credit", "max-connections", "max-links", "max-transactions");
+            "link-credit", "max-connections", "max-links", "max-transactions", "authentication-timeout");
 
     /** The TLS listener, or null. */
     public TlsConfig tls() {
@@ -44,6 +45,7 @@ public record AmqpConfig(String host, int port, int maxFrameSize, int channelMax
                 s.getInt("max-connections", 10_000, 1, Integer.MAX_VALUE),
                 s.getInt("max-links", 1000, 1, 1_000_000),
                 s.getInt("max-transactions", 100, 1, 1_000_000),
-                listeners);
+                listeners,
+                s.getDuration("authentication-timeout", java.time.Duration.ofSeconds(30)));
     }
 }

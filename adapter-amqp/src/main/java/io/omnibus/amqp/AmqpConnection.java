@@ -147,6 +147,15 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
                 String.valueOf(channel.remoteAddress()), null, System.currentTimeMillis()));
         transport.setMaxFrameSize(server.config.maxFrameSize());
         transport.setChannelMax(server.config.channelMax());
+        // until the connection is open (after SASL), nothing times a silent client out: this does
+        server.ctx.vertx().setTimer(Math.max(1, server.config.authenticationTimeout().toMillis()), t -> {
+            if (!authorized && !closed) {
+                AmqpServer.LOG.info("amqp {} from {}: not open after {} (amqp.authentication-timeout); closing", id,
+                        channel.remoteAddress(), server.config.authenticationTimeout());
+                closed = true;
+                channel.close();
+            }
+        });
         if (!server.config.idleTimeout().isZero()) {
             transport.setIdleTimeout((int) Math.min(Integer.MAX_VALUE, server.config.idleTimeout().toMillis()));
         }
@@ -162,7 +171,9 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             mechanisms.add("EXTERNAL");
         }
         mechanisms.addAll(server.ctx.authenticator().scramMechanisms()); // Qpid JMS prefers SCRAM to PLAIN
-        mechanisms.add("PLAIN");
+        if (plainAllowed()) {
+            mechanisms.add("PLAIN");
+        }
         if (anonymous) {
             mechanisms.add("ANONYMOUS");
         }
@@ -607,6 +618,11 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
      */
     io.netty.channel.Channel channel() {
         return channel;
+    }
+
+    /** Whether SASL PLAIN (a password in clear text) is offered: over TLS, from this machine, or where allowed. */
+    boolean plainAllowed() {
+        return io.omnibus.core.transport.Listeners.plainAllowed(channel, server.ctx.authenticator());
     }
 
     /** Whether the access rules let this client send to {@code address} (its own temporary nodes always). */

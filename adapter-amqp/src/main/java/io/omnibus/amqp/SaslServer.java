@@ -53,7 +53,7 @@ final class SaslServer implements SaslListener {
             }
             return;
         }
-        if (!mechanism.equals("PLAIN")) {
+        if (!mechanism.equals("PLAIN") || !conn.plainAllowed()) {
             refuse(sasl, "mechanism " + mechanism + " is not offered");
             return;
         }

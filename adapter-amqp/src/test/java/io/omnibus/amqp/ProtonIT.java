@@ -294,6 +294,21 @@ class ProtonIT {
     }
 
     @Test
+    void aClientThatNeverFinishesSaslIsClosedAtTheDeadline() throws Exception {
+        gw = TestGateway.builder().users(List.of(Map.of("username", "svc", "password-hash", StaticUsers.hash("pw", 1000))))
+                .adapter(new AmqpAdapterFactory(), Map.of("authentication-timeout", "500ms")).start();
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", gw.port("amqp"))) {
+            s.setSoTimeout(20_000);
+            s.getOutputStream().write(new byte[]{'A', 'M', 'Q', 'P', 3, 1, 0, 0}); // SASL header, then silence
+            java.io.InputStream in = s.getInputStream();
+            byte[] buf = new byte[256];
+            while (in.read(buf) >= 0) {
+                // the header and mechanisms come back; then the gateway closes
+            }
+        }
+    }
+
+    @Test
     void bytesThatAreNotAnAmqpHeaderGetOurHeaderAndAClose() throws Exception {
         int port = start(Map.of(), Map.of());
         byte[] answer = exchange(port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));

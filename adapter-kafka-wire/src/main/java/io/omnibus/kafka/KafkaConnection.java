@@ -465,7 +465,9 @@ final class KafkaConnection extends ContextConnection {
 
     private SaslHandshakeResponseData handshake(SaslHandshakeRequestData request) {
         List<String> mechanisms = new java.util.ArrayList<>(server.ctx.authenticator().scramMechanisms());
-        mechanisms.add("PLAIN");
+        if (io.omnibus.core.transport.Listeners.plainAllowed(channel, server.ctx.authenticator())) {
+            mechanisms.add("PLAIN"); // a password in clear text: over TLS, from this machine, or where allowed
+        }
         SaslHandshakeResponseData response = new SaslHandshakeResponseData().setMechanisms(mechanisms);
         if (!mechanisms.contains(request.mechanism()) || handshakeDone) {
             return response.setErrorCode(handshakeDone ? Errors.ILLEGAL_SASL_STATE.code()

@@ -62,6 +62,29 @@ class KafkaLimitsIT {
     }
 
     @Test
+    void saslPlainIsNotOfferedInClearTextToAnotherMachine() throws Exception {
+        java.net.InetAddress external = null;
+        for (java.net.NetworkInterface nif : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+            for (java.net.InetAddress a : java.util.Collections.list(nif.getInetAddresses())) {
+                if (nif.isUp() && !a.isLoopbackAddress() && a instanceof java.net.Inet4Address) {
+                    external = a;
+                }
+            }
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(external != null, "no non-loopback IPv4 address here");
+        start(Map.of("host", "0.0.0.0"));
+        Map<String, Object> plain = new java.util.HashMap<>(Map.of("bootstrap.servers", external.getHostAddress() + ":"
+                + gw.port("kafka"), "security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "PLAIN", "sasl.jaas.config",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"app\" password=\"pw\";",
+                "max.block.ms", 10_000));
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(plain)) {
+            Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> admin.listTopics().names()
+                    .get(20, java.util.concurrent.TimeUnit.SECONDS));
+            assertThat(t).hasCauseInstanceOf(org.apache.kafka.common.errors.UnsupportedSaslMechanismException.class);
+        }
+    }
+
+    @Test
     void anIdleConnectionIsClosed() throws Exception {
         gw = TestGateway.builder().adapter(new KafkaAdapterFactory(), Map.of("idle-timeout", "500ms")).start();
         try (Socket s = new Socket("127.0.0.1", gw.port("kafka"))) {

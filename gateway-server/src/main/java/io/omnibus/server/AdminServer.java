@@ -121,6 +121,11 @@ final class AdminServer {
             return;
         }
         String header = ctx.request().getHeader("Authorization");
+        if (header != null && !ctx.request().isSSL() && !local(ctx) && !users.plainWithoutTls()) {
+            // the credentials crossed the network in clear text already; at least they do not work that way
+            error(ctx, 401, "credentials are accepted over HTTPS only (admin.tls), or with allow-plain-without-tls");
+            return;
+        }
         io.omnibus.core.spi.Authorizer.Action action = ctx.request().method() == io.vertx.core.http.HttpMethod.GET
                 ? io.omnibus.core.spi.Authorizer.Action.ADMIN_READ : io.omnibus.core.spi.Authorizer.Action.ADMIN_OPERATE;
         Future<String> who;

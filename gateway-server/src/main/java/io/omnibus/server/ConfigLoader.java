@@ -124,7 +124,7 @@ public final class ConfigLoader {
 
     private GatewayConfig validate(String source, ConfigSection root) {
         Set<String> known = new TreeSet<>(Set.of("admin", "store", "broker", "addresses", "subscriptions", "shutdown", "users",
-                "bridges", "allow-anonymous", "acl"));
+                "bridges", "allow-anonymous", "acl", "allow-plain-without-tls"));
         known.addAll(PROTOCOLS);
         known.addAll(factories.keySet());
         root.requireOnly(known);
@@ -199,7 +199,7 @@ public final class ConfigLoader {
             adapters.put(protocol, new GatewayConfig.AdapterSection(protocol, enabled, adapterSection));
         }
         io.omnibus.core.config.StaticUsers users = io.omnibus.core.config.StaticUsers.read(root.sections("users"),
-                root.getBoolean("allow-anonymous", false));
+                root.getBoolean("allow-anonymous", false)).plainWithoutTls(root.getBoolean("allow-plain-without-tls", false));
         return new GatewayConfig(source, adminConfig, storeConfig, broker, shutdownTimeout, users,
                 io.omnibus.core.config.AccessRules.read(root, users), adapters,
                 io.omnibus.server.bridge.BridgeConfig.read(root.sections("bridges"), ConfigLoader.class.getClassLoader()));

@@ -187,6 +187,18 @@ class SecureExampleIT {
         assertThat(pub.exitValue()).as(new String(pub.getInputStream().readAllBytes())).isZero();
         await().atMost(Duration.ofSeconds(10)).until(() -> got.contains("alice/cert=from-cert"));
 
+        // mosquitto_sub as alice by her certificate: a retained message of hers comes to it
+        MqttClient alice = mqtt("alice-retainer", "alice", "alice-secret");
+        MqttMessage retained = message("kept");
+        retained.setRetained(true);
+        alice.publish("alice/retained", retained);
+        Process sub = new ProcessBuilder("mosquitto_sub", "-h", "localhost", "-p", String.valueOf(port),
+                "--cafile", TLS.resolve("ca.pem").toString(), "--cert", TLS.resolve("alice.pem").toString(),
+                "--key", TLS.resolve("alice-key.pem").toString(), "-t", "alice/retained", "-C", "1", "-W", "20", "-v")
+                .redirectErrorStream(true).start();
+        assertThat(sub.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(new String(sub.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).contains("alice/retained kept");
+
         // without a certificate or a username: refused (CONNACK 5, not authorized)
         Process anonymous = new ProcessBuilder("mosquitto_pub", "-h", "localhost", "-p", String.valueOf(port),
                 "--cafile", TLS.resolve("ca.pem").toString(), "-q", "1", "-t", "alice/cert", "-m", "anon")

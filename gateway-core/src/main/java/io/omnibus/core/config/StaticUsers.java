@@ -43,6 +43,7 @@ public final class StaticUsers implements Authenticator {
 
     private final Map<String, User> users;
     private final boolean allowAnonymous;
+    private boolean plainWithoutTls;
     private final byte[] rememberKey = new byte[32];
     private final ConcurrentHashMap<String, byte[]> remembered = new ConcurrentHashMap<>();
     private final String decoy;
@@ -201,6 +202,17 @@ public final class StaticUsers implements Authenticator {
     /** Reads a {@code users} list ({@code [{username, password-hash, groups}]}) for tests: anonymous only with no users, from anywhere. */
     public static StaticUsers read(List<ConfigSection> entries) {
         return read(entries, entries.isEmpty());
+    }
+
+    /** With {@code allowed} false, SASL PLAIN and HTTP Basic need TLS (or a client on this machine). */
+    public StaticUsers plainWithoutTls(boolean allowed) {
+        this.plainWithoutTls = allowed;
+        return this;
+    }
+
+    @Override
+    public boolean plainWithoutTls() {
+        return plainWithoutTls;
     }
 
     /** Reads the top-level {@code users} list: {@code [{username, password-hash, groups}]}. */

@@ -51,6 +51,14 @@ public interface Authenticator {
         return null;
     }
 
+    /**
+     * Whether a password may travel in clear text (SASL PLAIN, HTTP Basic) from a client that is neither on TLS nor
+     * on this machine: only when the configuration says so ({@code allow-plain-without-tls}).
+     */
+    default boolean plainWithoutTls() {
+        return true;
+    }
+
     /** The address of a socket address, or null (for {@link #loginFailed}). */
     static java.net.InetAddress addressOf(java.net.SocketAddress remote) {
         return remote instanceof java.net.InetSocketAddress a ? a.getAddress() : null;

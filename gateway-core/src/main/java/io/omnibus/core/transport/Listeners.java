@@ -138,6 +138,14 @@ public final class Listeners {
         };
     }
 
+    /**
+     * Whether a clear-text password (SASL PLAIN) may come over {@code ch}: it is TLS, or the client is on this
+     * machine, or the configuration allows it ({@code allow-plain-without-tls}).
+     */
+    public static boolean plainAllowed(Channel ch, io.omnibus.core.spi.Authenticator authenticator) {
+        return Tls.secure(ch) || loopback(ch.remoteAddress()) || authenticator.plainWithoutTls();
+    }
+
     /** Whether {@code address} is a loopback address (a Unix socket counts as local too). */
     public static boolean loopback(java.net.SocketAddress address) {
         return !(address instanceof InetSocketAddress a) || a.getAddress() != null && a.getAddress().isLoopbackAddress();
