@@ -62,7 +62,26 @@ public final class ConfigLoader {
             "openmessaging.auto-create-topics", "openmessaging.queues", "openmessaging.max-held-pulls", "openmessaging.max-suspend",
             "openmessaging.pull-max-bytes", "openmessaging.max-reconsume-times", "openmessaging.delay-levels", "openmessaging.max-delay", "openmessaging.max-batch-messages",
             "openmessaging.transaction-timeout", "openmessaging.transaction-check-interval",
-            "openmessaging.transaction-max-checks", "openmessaging.client-expiry", "openmessaging.lock-expiry");
+            "openmessaging.transaction-max-checks", "openmessaging.client-expiry", "openmessaging.lock-expiry",
+            "openmessaging.idle-timeout", "kafka.idle-timeout", "kafka.max-request-size-unauthenticated",
+            "kafka.authentication-timeout", "amqp.authentication-timeout", "allow-anonymous", "allow-plain-without-tls");
+
+    /** Every listener's TLS and connection-cap keys (docs/security.md), settable from the environment too. */
+    private static final List<String> LISTENER_SCALARS = listenerScalars();
+
+    private static List<String> listenerScalars() {
+        List<String> keys = new ArrayList<>();
+        for (String listener : List.of("admin", "mqtt", "mqtt.websocket", "amqp", "kafka", "openmessaging")) {
+            for (String key : List.of("enabled", "port", "advertised-port", "cert", "key", "keystore", "keystore-password", "ca",
+                    "client-auth", "identity", "protocols", "reload-check", "handshake-timeout")) {
+                keys.add(listener + ".tls." + key);
+            }
+            if (!listener.equals("admin") && !listener.equals("mqtt.websocket")) {
+                keys.add(listener + ".max-connections-per-address");
+            }
+        }
+        return List.copyOf(keys);
+    }
 
     private static final Map<String, Integer> DEFAULT_PORTS = Map.of("mqtt", 1883, "amqp", 5672, "kafka", 9092,
             "openmessaging", 9876);
@@ -210,6 +229,9 @@ public final class ConfigLoader {
     private void applyEnvironment(Map<String, Object> tree) {
         Map<String, String> byEnvName = new LinkedHashMap<>();
         for (String key : KNOWN_SCALARS) {
+            byEnvName.put(envName(key), key);
+        }
+        for (String key : LISTENER_SCALARS) {
             byEnvName.put(envName(key), key);
         }
         collectScalars("", tree, byEnvName);

@@ -63,6 +63,32 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void securityKeysLoadAndTheirMistakesAreNamed() throws Exception {
+        String tls = "../config/examples/tls/";
+        // TLS switched on from the environment alone, the plain port off (YAML's bare off is false)
+        GatewayConfig c = load("mqtt:\n  enabled: true\n  port: off\n", Map.of("OMNIBUS_MQTT_TLS_ENABLED", "true",
+                "OMNIBUS_MQTT_TLS_CERT", tls + "server.pem", "OMNIBUS_MQTT_TLS_KEY", tls + "server-key.pem",
+                "OMNIBUS_ALLOW_ANONYMOUS", "true"));
+        assertThat(c.adapters().get("mqtt").port()).isEqualTo(-1);
+        assertThat(c.users().allowsAnonymous()).isTrue();
+        assertThat(c.users().loopbackOnly()).isFalse();
+        assertThat(load("", Map.of()).users().loopbackOnly()).isTrue(); // the safe default
+        assertThat(load("", Map.of()).authorizer().enforced()).isFalse();
+
+        assertThatThrownBy(() -> load("mqtt:\n  enabled: true\n  port: off\n", Map.of()))
+                .isInstanceOf(ConfigFileException.class).hasMessageContaining("mqtt.port");
+        assertThatThrownBy(() -> load("amqp:\n  enabled: true\n  tls: {enabled: true, cert: nowhere.pem, key: k.pem}\n",
+                Map.of())).isInstanceOf(ConfigFileException.class).hasMessageContaining("amqp.tls.cert");
+        assertThatThrownBy(() -> load("kafka:\n  enabled: true\n  tls: {enabled: true, cert: " + tls + "server.pem, key: "
+                + tls + "server-key.pem, client-auth: require}\n", Map.of()))
+                .isInstanceOf(ConfigFileException.class).hasMessageContaining("kafka.tls.client-auth");
+        assertThatThrownBy(() -> load("acl:\n  - {users: [a], publish: [\"a/#/b\"]}\n", Map.of()))
+                .isInstanceOf(ConfigFileException.class).hasMessageContaining("acl[0].publish");
+        assertThatThrownBy(() -> load("admin:\n  tokens: [{user: ci, token-sha256: abc}]\n", Map.of()))
+                .isInstanceOf(ConfigFileException.class).hasMessageContaining("admin.tokens[0].token-sha256");
+    }
+
+    @Test
     void unknownOverridesAreReportedNotApplied() throws Exception {
         Path f = dir.resolve("g.yaml");
         Files.writeString(f, "");
