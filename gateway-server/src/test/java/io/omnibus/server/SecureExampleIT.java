@@ -101,16 +101,7 @@ class SecureExampleIT {
 
     @AfterAll
     static void stop() throws Exception {
-        for (int i = clients.size() - 1; i >= 0; i--) {
-            try {
-                clients.get(i).close();
-            } catch (Exception ignored) {
-                // the test's assertions said what matters
-            }
-        }
-        if (gateway != null) {
-            gateway.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        }
+        ShippedGateway.stop(gateway, clients);
     }
 
     // ---- MQTT ----------------------------------------------------------------------------------------------------
@@ -358,12 +349,7 @@ class SecureExampleIT {
             }
             return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
         });
-        DefaultMQProducer producer = new DefaultMQProducer("alice-producers");
-        producer.setNamesrvAddr(nameServer);
-        producer.setUseTLS(true);
-        producer.setInstanceName("secure-producer");
-        producer.start();
-        clients.add(producer::shutdown);
+        DefaultMQProducer producer = rocketProducer(new DefaultMQProducer("alice-producers"), "secure-producer");
         assertThat(producer.send(new org.apache.rocketmq.common.message.Message("alice|rocket",
                 "hello".getBytes(StandardCharsets.UTF_8))).getSendStatus()).isEqualTo(SendStatus.SEND_OK);
         consumer.start();
@@ -385,15 +371,7 @@ class SecureExampleIT {
         TlsSystemConfig.tlsClientAuthServer = false; // see above
         TlsSystemConfig.tlsClientCertPath = null; // no certificate: the signature says who this is
         TlsSystemConfig.tlsClientKeyPath = null;
-        String nameServer = "127.0.0.1:" + gateway.port("openmessaging", "tls-port");
-        DefaultMQProducer bob = new DefaultMQProducer("bob-producers",
-                new org.apache.rocketmq.acl.common.AclClientRPCHook(new org.apache.rocketmq.acl.common.SessionCredentials(
-                        "bob", "bob-rocketmq-secret")));
-        bob.setNamesrvAddr(nameServer);
-        bob.setUseTLS(true);
-        bob.setInstanceName("secure-bob");
-        bob.start();
-        clients.add(bob::shutdown);
+        DefaultMQProducer bob = rocketProducer(signing("bob-rocketmq-secret"), "secure-bob");
         assertThat(bob.send(new org.apache.rocketmq.common.message.Message("bob|rocket",
                 "signed".getBytes(StandardCharsets.UTF_8))).getSendStatus()).isEqualTo(SendStatus.SEND_OK);
         Throwable notHis = catchThrowable(() -> bob.send(new org.apache.rocketmq.common.message.Message("alice|rocket",
@@ -401,20 +379,28 @@ class SecureExampleIT {
         Throwable broker = notHis instanceof MQBrokerException ? notHis : notHis.getCause();
         assertThat(((MQBrokerException) broker).getResponseCode()).isEqualTo(16);
 
-        DefaultMQProducer wrong = new DefaultMQProducer("bob-producers",
-                new org.apache.rocketmq.acl.common.AclClientRPCHook(new org.apache.rocketmq.acl.common.SessionCredentials(
-                        "bob", "not-the-secret")));
-        wrong.setNamesrvAddr(nameServer);
-        wrong.setUseTLS(true);
-        wrong.setInstanceName("secure-wrong");
-        wrong.start();
-        clients.add(wrong::shutdown);
+        DefaultMQProducer wrong = rocketProducer(signing("not-the-secret"), "secure-wrong");
         // the route lookup is refused already (a send reports "No route info"): asked directly, it says why
         Throwable refused = catchThrowable(() -> wrong.getDefaultMQProducerImpl().getMqClientFactory().getMQClientAPIImpl()
                 .getTopicRouteInfoFromNameServer("bob|rocket", 10_000));
         assertThat(refused).isInstanceOf(org.apache.rocketmq.client.exception.MQClientException.class);
         assertThat(((org.apache.rocketmq.client.exception.MQClientException) refused).getResponseCode()).isEqualTo(16);
         assertThat(refused.getMessage()).contains("does not match");
+    }
+
+    private static DefaultMQProducer signing(String secretKey) {
+        return new DefaultMQProducer("bob-producers", new org.apache.rocketmq.acl.common.AclClientRPCHook(
+                new org.apache.rocketmq.acl.common.SessionCredentials("bob", secretKey)));
+    }
+
+    /** Starts {@code producer} over TLS against the gateway, closed with the other clients. */
+    private static DefaultMQProducer rocketProducer(DefaultMQProducer producer, String instance) throws Exception {
+        producer.setNamesrvAddr("127.0.0.1:" + gateway.port("openmessaging", "tls-port"));
+        producer.setUseTLS(true);
+        producer.setInstanceName(instance);
+        producer.start();
+        clients.add(producer::shutdown);
+        return producer;
     }
 
     // ---- admin ---------------------------------------------------------------------------------------------------
