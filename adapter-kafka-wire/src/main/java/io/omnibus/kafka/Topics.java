@@ -107,12 +107,13 @@ final class Topics {
                 continue;
             }
             int count = logs.partitionCount(address);
-            if (!connection.maySee(address) || count == 0 && !connection.mayPublish(address)) {
+            if (!connection.maySee(address) || count == 0 && !KafkaNames.writable(address)) {
                 response.topics().add(new MetadataResponseTopic().setName(name).setErrorCode(
                         Errors.TOPIC_AUTHORIZATION_FAILED.code()));
             } else if (count > 0 && !creating.contains(address)) {
                 response.topics().add(describe(name, address, count));
-            } else if (count == 0 && !mayCreate) {
+            } else if (count == 0 && (!mayCreate || !connection.mayPublish(address))) {
+                // a client that may only read waits for the topic to be made: it is not made for it
                 response.topics().add(new MetadataResponseTopic().setName(name).setTopicId(Uuid.ZERO_UUID)
                         .setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()));
             } else {

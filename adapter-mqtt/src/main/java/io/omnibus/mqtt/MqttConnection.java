@@ -559,8 +559,8 @@ final class MqttConnection {
             return "client id " + clientId + " is not one of the client-ids the rules give " + user;
         }
         MqttConnection live = server.connected.get(clientId);
-        String owner = live != null ? live.user : MqttSessionState.owner(broker, clientId);
-        if ((live != null || MqttSessionState.exists(broker, clientId)) && !java.util.Objects.equals(owner, user)) {
+        String owner = live != null ? (live.user == null ? "" : live.user) : MqttSessionState.owner(broker, clientId);
+        if (owner != null && !owner.equals(user == null ? "" : user)) {
             return "client id " + clientId + " belongs to another user's session";
         }
         if (m.variableHeader().isWillFlag() && !mayPublish(m.payload().willTopic())) {

@@ -84,6 +84,29 @@ final class MqttServer implements ProtocolAdapter {
         return all;
     }
 
+    /** WebSocket connections per remote host, for {@code max-connections-per-address} (the TCP listeners count their own). */
+    private final ConcurrentHashMap<String, AtomicInteger> webSocketsByAddress = new ConcurrentHashMap<>();
+
+    private boolean webSocketAddressAllowed(io.vertx.core.net.SocketAddress remote) {
+        int cap = config.listeners().maxConnectionsPerAddress();
+        AtomicInteger open = remote == null ? null : webSocketsByAddress.get(remote.hostAddress());
+        boolean ok = cap <= 0 || open == null || open.get() < cap;
+        if (!ok) {
+            LOG.info("mqtt websocket from {}: mqtt.max-connections-per-address ({}) are open", remote.hostAddress(), cap);
+        }
+        return ok;
+    }
+
+    /** Counts {@code ws} against its remote host; the returned action uncounts it when the socket closes. */
+    private Runnable countWebSocket(io.vertx.core.http.ServerWebSocket ws) {
+        if (config.listeners().maxConnectionsPerAddress() <= 0 || ws.remoteAddress() == null) {
+            return () -> { };
+        }
+        String host = ws.remoteAddress().hostAddress();
+        webSocketsByAddress.computeIfAbsent(host, h -> new AtomicInteger()).incrementAndGet();
+        return () -> webSocketsByAddress.computeIfPresent(host, (h, n) -> n.decrementAndGet() == 0 ? null : n);
+    }
+
     /** Browsers say which page opened the socket; other clients send no Origin and are not asked for one. */
     private boolean originAllowed(String origin) {
         return origin == null || config.webSocketOrigins().isEmpty()
@@ -104,6 +127,8 @@ final class MqttServer implements ProtocolAdapter {
                     if (ctx.authenticator().loopbackOnly() && !Listeners.loopback(new java.net.InetSocketAddress(
                             handshake.remoteAddress().host(), handshake.remoteAddress().port()))) {
                         handshake.reject(403);
+                    } else if (!webSocketAddressAllowed(handshake.remoteAddress())) {
+                        handshake.reject(503);
                     } else if (!originAllowed(handshake.headers().get("Origin"))) {
                         LOG.info("mqtt websocket from {}: Origin {} is not in mqtt.websocket.allowed-origins", handshake
                                 .remoteAddress(), handshake.headers().get("Origin"));
@@ -114,8 +139,8 @@ final class MqttServer implements ProtocolAdapter {
                         handshake.reject(404);
                     }
                 })
-                .webSocketHandler(ws -> new MqttConnection(this, new MqttTransport.WebSocket(ws, config.maxPacketSize(), tls),
-                        "mqtt-ws-" + ids.incrementAndGet()).start());
+                .webSocketHandler(ws -> new MqttConnection(this, new MqttTransport.WebSocket(ws, config.maxPacketSize(), tls,
+                        countWebSocket(ws)), "mqtt-ws-" + ids.incrementAndGet()).start());
     }
 
     @Override

@@ -65,7 +65,10 @@ final class MqttSessionState {
         return save(broker, owner, clientId, expirySeconds, disconnectedAt, subs, null);
     }
 
-    /** The user whose session this is (null: anonymous, or a record from before owners were kept). */
+    /**
+     * The user whose session this is: "" for an anonymous client's, null for none or a record written before
+     * owners were kept (whoever resumes it first owns it from then on).
+     */
     static String owner(Broker broker, String clientId) {
         byte[] bytes = broker.states(MqttServer.SESSIONS).get(clientId);
         return bytes == null ? null : new JsonObject(Buffer.buffer(bytes)).getString("owner");
@@ -78,9 +81,7 @@ final class MqttSessionState {
         subs.values().forEach(s -> list.add(s.toJson()));
         JsonObject record = new JsonObject().put("expiry", expirySeconds).put("disconnectedAt", disconnectedAt)
                 .put("subscriptions", list);
-        if (owner != null) {
-            record.put("owner", owner);
-        }
+        record.put("owner", owner == null ? "" : owner);
         if (qos2 != null) {
             record.put("qos2In", new JsonArray(List.copyOf(qos2.awaitingRelease())))
                     .put("qos2Out", new JsonArray(List.copyOf(qos2.pendingRelease())));

@@ -154,10 +154,13 @@ interface MqttTransport {
         private final EmbeddedChannel codec;
 
         private final io.omnibus.core.transport.Tls tls;
+        private final Runnable gone;
 
-        WebSocket(ServerWebSocket ws, int maxPacketSize, io.omnibus.core.transport.Tls tls) {
+        /** {@code gone} runs when the socket closes (the server's per-address count). */
+        WebSocket(ServerWebSocket ws, int maxPacketSize, io.omnibus.core.transport.Tls tls, Runnable gone) {
             this.ws = ws;
             this.tls = tls;
+            this.gone = gone;
             this.codec = new EmbeddedChannel(MqttEncoder.INSTANCE, new MqttDecoder(maxPacketSize, 65_535));
         }
 
@@ -172,6 +175,7 @@ interface MqttTransport {
             });
             ws.closeHandler(v -> {
                 codec.finishAndReleaseAll();
+                gone.run();
                 closed.handle(null);
             });
             ws.drainHandler(drained);

@@ -156,20 +156,37 @@ class MqttListenersIT {
         assertThat(upgrade(port, null)).startsWith("HTTP/1.1 101"); // not a browser: no Origin to check
     }
 
+    @Test
+    void theCapCountsWebSocketsToo() throws Exception {
+        start(Map.of("max-connections-per-address", 1, "websocket", Map.of("enabled", true, "port", 0)));
+        int port = (Integer) gw.adapter("mqtt").status().get("websocket-port");
+        Socket first = new Socket("127.0.0.1", port);
+        sockets.add(first);
+        assertThat(upgradeOn(first, port, null)).startsWith("HTTP/1.1 101");
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(upgrade(port, null)).startsWith("HTTP/1.1 503"));
+        sockets.remove(0).close();
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(upgrade(port, null)).startsWith("HTTP/1.1 101"));
+    }
+
     private static String upgrade(int port, String origin) throws Exception {
         try (Socket s = new Socket("127.0.0.1", port)) {
-            s.setSoTimeout(10_000);
-            String request = "GET /mqtt HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n"
-                    + (origin == null ? "" : "Origin: " + origin + "\r\n") + "\r\n";
-            s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
-            StringBuilder line = new StringBuilder();
-            int b;
-            while ((b = s.getInputStream().read()) >= 0 && b != '\r') {
-                line.append((char) b);
-            }
-            return line.toString();
+            return upgradeOn(s, port, origin);
         }
+    }
+
+    /** Sends a WebSocket upgrade for MQTT on {@code s} and returns the status line of the answer. */
+    private static String upgradeOn(Socket s, int port, String origin) throws Exception {
+        s.setSoTimeout(10_000);
+        String request = "GET /mqtt HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n"
+                + (origin == null ? "" : "Origin: " + origin + "\r\n") + "\r\n";
+        s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+        StringBuilder line = new StringBuilder();
+        int b;
+        while ((b = s.getInputStream().read()) >= 0 && b != '\r') {
+            line.append((char) b);
+        }
+        return line.toString();
     }
 
     /** An MQTT 3.1.1 CONNECT with a clean session. */

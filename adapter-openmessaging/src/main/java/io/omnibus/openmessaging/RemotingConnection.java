@@ -37,8 +37,9 @@ final class RemotingConnection extends ContextConnection {
     /** Pulls waiting for messages: not in-flight requests (a push consumer keeps one per queue), bounded apart. */
     private int heldPulls;
     private String clientId;
-    /** The identity of a verified TLS client certificate, read at the first request; null: none. */
+    /** Who asks in the request being handled: the certificate's user, or the request's signer; null: anonymous. */
     private String user;
+    /** The identity of a verified TLS client certificate, read at the first request; null: none. */
     private String certified;
     private boolean identified;
     private boolean signed;
@@ -166,14 +167,20 @@ final class RemotingConnection extends ContextConnection {
             if (!identified) {
                 identified = true;
                 certified = io.omnibus.core.transport.Tls.peerIdentity(channel); // the TLS handshake is done by now
-                user = certified;
             }
+            // a certificate names the connection's user; otherwise each request is signed, and its signer is who asks
+            user = certified;
             String signer = cmd.field(ACCESS_KEY);
             String denied = null;
+            long delay = 0;
             if (signer != null && certified == null) {
                 denied = signatureProblem(cmd, signer);
+                if (denied != null) { // a bad signature is a failed login: answered later and later from one address
+                    delay = server.ctx.authenticator().loginFailed(
+                            io.omnibus.core.spi.Authenticator.addressOf(channel.remoteAddress()));
+                }
                 if (denied == null) {
-                    user = signer; // each request is signed; its signer is who asks
+                    user = signer;
                 }
             } else if (user == null && server.requiresAuthentication()) {
                 denied = "the gateway requires credentials: sign requests with an AccessKey and SecretKey (AclClientRPCHook) "
@@ -182,8 +189,16 @@ final class RemotingConnection extends ContextConnection {
             if (denied == null) {
                 denied = denied(cmd);
             }
-            answer = denied != null ? Future.failedFuture(new RemotingException(ResponseCode.NO_PERMISSION, denied))
-                    : handle(cmd);
+            if (denied == null) {
+                answer = handle(cmd);
+            } else if (delay == 0) {
+                answer = Future.failedFuture(new RemotingException(ResponseCode.NO_PERMISSION, denied));
+            } else {
+                io.vertx.core.Promise<RemotingCommand> later = context.promise();
+                String why = denied;
+                server.ctx.vertx().setTimer(delay, t -> later.fail(new RemotingException(ResponseCode.NO_PERMISSION, why)));
+                answer = later.future();
+            }
         } catch (RuntimeException e) {
             answer = Future.failedFuture(e);
         }
@@ -216,7 +231,7 @@ final class RemotingConnection extends ContextConnection {
         String secret = server.ctx.authenticator().accessSecret(accessKey);
         String signature = cmd.field(SIGNATURE);
         if (secret == null || signature == null) {
-            return loginFailed("AccessKey " + accessKey + " is unknown or has no access-secret");
+            return "AccessKey " + accessKey + " is unknown or has no access-secret";
         }
         java.util.TreeMap<String, String> sorted = new java.util.TreeMap<>(cmd.fields());
         sorted.remove(SIGNATURE);
@@ -236,18 +251,13 @@ final class RemotingConnection extends ContextConnection {
             throw new IllegalStateException(e);
         }
         if (!java.security.MessageDigest.isEqual(expected, signature.getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
-            return loginFailed("the signature of AccessKey " + accessKey + " does not match its SecretKey");
+            return "the signature of AccessKey " + accessKey + " does not match its SecretKey";
         }
         if (!signed) {
             signed = true;
             server.ctx.authenticator().loginSucceeded(io.omnibus.core.spi.Authenticator.addressOf(channel.remoteAddress()));
         }
         return null;
-    }
-
-    private String loginFailed(String why) {
-        server.ctx.authenticator().loginFailed(io.omnibus.core.spi.Authenticator.addressOf(channel.remoteAddress()));
-        return why;
     }
 
     /** Why the access rules refuse {@code cmd} (answered NO_PERMISSION), or null. */
