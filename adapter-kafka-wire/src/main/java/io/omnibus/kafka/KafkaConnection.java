@@ -15,9 +15,7 @@ import io.vertx.core.internal.ContextInternal;
 import org.apache.kafka.common.message.ApiMessageType;
 import org.apache.kafka.common.message.ResponseHeaderData;
 import org.apache.kafka.common.message.SaslAuthenticateRequestData;
-import org.apache.kafka.common.message.SaslAuthenticateResponseData;
 import org.apache.kafka.common.message.SaslHandshakeRequestData;
-import org.apache.kafka.common.message.SaslHandshakeResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
@@ -26,9 +24,7 @@ import org.apache.kafka.common.requests.RequestHeader;
 import org.apache.kafka.common.requests.RequestUtils;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -49,14 +45,8 @@ final class KafkaConnection extends ContextConnection {
     private boolean announced;
     private String clientId = "";
     private String user;
-    private boolean saslDone;
     private boolean authenticated;
-    private boolean handshakeDone;
-    /** The mechanism the handshake chose: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512. */
-    private String mechanism;
-    /** The SCRAM exchange under way, between its two SaslAuthenticate requests. */
-    private io.omnibus.core.spi.Scram.Server scram;
-    private boolean authenticating;
+    private final KafkaSasl sasl = new KafkaSasl(this);
     /** An answer after which the connection closes (a refused authentication). */
     private ApiMessage lastWord;
     Origin origin;
@@ -301,8 +291,8 @@ final class KafkaConnection extends ContextConnection {
                     (org.apache.kafka.common.message.DescribeGroupsRequestData) request));
             case LIST_GROUPS -> server.onCoordinator(c -> c.list(
                     (org.apache.kafka.common.message.ListGroupsRequestData) request));
-            case SASL_HANDSHAKE -> Future.succeededFuture(handshake((SaslHandshakeRequestData) request));
-            case SASL_AUTHENTICATE -> authenticate((SaslAuthenticateRequestData) request);
+            case SASL_HANDSHAKE -> Future.succeededFuture(sasl.handshake((SaslHandshakeRequestData) request));
+            case SASL_AUTHENTICATE -> sasl.authenticate((SaslAuthenticateRequestData) request);
             default -> throw new IllegalStateException("no handler for " + api);
         };
     }
@@ -461,109 +451,39 @@ final class KafkaConnection extends ContextConnection {
         return null;
     }
 
-    // ---- SASL PLAIN ----------------------------------------------------------------------------------------
+    // ---- what the SASL exchange (KafkaSasl) needs of the connection ------------------------------------------
 
-    private SaslHandshakeResponseData handshake(SaslHandshakeRequestData request) {
-        List<String> mechanisms = new java.util.ArrayList<>(server.ctx.authenticator().scramMechanisms());
-        if (io.omnibus.core.transport.Listeners.plainAllowed(channel, server.ctx.authenticator())) {
-            mechanisms.add("PLAIN"); // a password in clear text: over TLS, from this machine, or where allowed
-        }
-        SaslHandshakeResponseData response = new SaslHandshakeResponseData().setMechanisms(mechanisms);
-        if (!mechanisms.contains(request.mechanism()) || handshakeDone) {
-            return response.setErrorCode(handshakeDone ? Errors.ILLEGAL_SASL_STATE.code()
-                    : Errors.UNSUPPORTED_SASL_MECHANISM.code());
-        }
-        handshakeDone = true;
-        mechanism = request.mechanism();
-        return response.setErrorCode(Errors.NONE.code());
+    KafkaServer server() {
+        return server;
     }
 
-    private Future<SaslAuthenticateResponseData> authenticate(SaslAuthenticateRequestData request) {
-        SaslAuthenticateResponseData response = new SaslAuthenticateResponseData().setAuthBytes(new byte[0]);
-        if (!handshakeDone || authenticating || saslDone) {
-            return Future.succeededFuture(response.setErrorCode(Errors.ILLEGAL_SASL_STATE.code())
-                    .setErrorMessage("SaslAuthenticate needs one SaslHandshake first"));
-        }
-        if (!mechanism.equals("PLAIN")) {
-            return scramStep(request.authBytes(), response);
-        }
-        // PLAIN (RFC 4616): [authzid] NUL authcid NUL passwd
-        byte[] token = request.authBytes();
-        int first = indexOf(token, 0);
-        int second = first < 0 ? -1 : indexOf(token, first + 1);
-        if (second < 0) {
-            return refused(response, "malformed SASL PLAIN token");
-        }
-        String name = new String(token, first + 1, second - first - 1, StandardCharsets.UTF_8);
-        byte[] password = Arrays.copyOfRange(token, second + 1, token.length);
-        authenticating = true;
-        // hashing takes milliseconds: off the event loop; the answer comes back here
-        return server.ctx.vertx().executeBlocking(() -> server.ctx.authenticator().authenticate(name, password), false)
-                .otherwise(false)
-                .compose(ok -> {
-                    authenticating = false;
-                    if (!ok) {
-                        return refused(response, "Authentication failed: invalid username or password");
-                    }
-                    server.ctx.authenticator().loginSucceeded(io.omnibus.core.spi.Authenticator.addressOf(channel.remoteAddress()));
-                    user = name;
-                    saslDone = true;
-                    becameAuthenticated();
-                    registration.update(new ConnectionInfo("kafka", id, clientId, String.valueOf(channel.remoteAddress()),
-                            user, System.currentTimeMillis()));
-                    return Future.succeededFuture(response.setErrorCode(Errors.NONE.code()));
-                });
+    Channel channel() {
+        return channel;
     }
 
-    /** One SCRAM step: client-first answered with server-first, client-final checked and answered with server-final. */
-    private Future<SaslAuthenticateResponseData> scramStep(byte[] token, SaslAuthenticateResponseData response) {
-        try {
-            if (scram == null) {
-                scram = new io.omnibus.core.spi.Scram.Server(mechanism, server.ctx.authenticator()::scramCredential);
-                return Future.succeededFuture(response.setAuthBytes(scram.clientFirst(token)).setErrorCode(Errors.NONE.code()));
-            }
-            byte[] serverFinal = scram.clientFinal(token);
-            server.ctx.authenticator().loginSucceeded(io.omnibus.core.spi.Authenticator.addressOf(channel.remoteAddress()));
-            user = scram.user();
-            saslDone = true;
-            becameAuthenticated();
-            registration.update(new ConnectionInfo("kafka", id, clientId, String.valueOf(channel.remoteAddress()), user,
-                    System.currentTimeMillis()));
-            return Future.succeededFuture(response.setAuthBytes(serverFinal).setErrorCode(Errors.NONE.code()));
-        } catch (io.omnibus.core.spi.Scram.Failure e) {
-            return refused(response, e.getMessage(), "Authentication failed during authentication due to invalid "
-                    + "credentials with SASL mechanism " + mechanism);
-        }
+    ContextInternal context() {
+        return context;
     }
 
-    private Future<SaslAuthenticateResponseData> refused(SaslAuthenticateResponseData response, String why) {
-        return refused(response, why, why);
+    String id() {
+        return id;
     }
 
-    /**
-     * A failed authentication is answered, then the connection closes (as Kafka does); repeated failures from one
-     * address are answered later and later.
-     */
-    private Future<SaslAuthenticateResponseData> refused(SaslAuthenticateResponseData response, String why,
-                                                         String toClient) {
-        KafkaServer.LOG.info("kafka {} ({} from {}): SASL {} refused: {}", id, clientId, channel.remoteAddress(), mechanism,
-                why);
-        lastWord = response.setErrorCode(Errors.SASL_AUTHENTICATION_FAILED.code()).setErrorMessage(toClient);
-        long delay = server.ctx.authenticator().loginFailed(io.omnibus.core.spi.Authenticator.addressOf(channel.remoteAddress()));
-        if (delay == 0) {
-            return Future.succeededFuture(response);
-        }
-        io.vertx.core.Promise<SaslAuthenticateResponseData> later = context.promise();
-        server.ctx.vertx().setTimer(delay, t -> later.complete(response));
-        return later.future();
+    String clientId() {
+        return clientId;
     }
 
-    private static int indexOf(byte[] b, int from) {
-        for (int i = from; i < b.length; i++) {
-            if (b[i] == 0) {
-                return i;
-            }
-        }
-        return -1;
+    /** The SASL exchange succeeded: {@code name} is the user from now on. */
+    void authenticatedAs(String name) {
+        server.ctx.authenticator().loginSucceeded(io.omnibus.core.spi.Authenticator.addressOf(channel.remoteAddress()));
+        user = name;
+        becameAuthenticated();
+        registration.update(new ConnectionInfo("kafka", id, clientId, String.valueOf(channel.remoteAddress()), user,
+                System.currentTimeMillis()));
+    }
+
+    /** {@code response} is the last one: the connection closes once it is written. */
+    void lastWord(ApiMessage response) {
+        lastWord = response;
     }
 }

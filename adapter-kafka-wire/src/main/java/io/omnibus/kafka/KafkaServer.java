@@ -2,7 +2,6 @@ package io.omnibus.kafka;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.omnibus.core.spi.AdapterContext;
 import io.omnibus.core.spi.ProtocolAdapter;
 import io.omnibus.core.transport.ServiceContext;

@@ -519,6 +519,7 @@ final class MqttConnection {
         server.ctx.vertx().cancelTimer(connectTimer);
         server.authenticator.loginSucceeded(remoteInetAddress());
         user = scram.user();
+        scram = null; // done: an AUTH from here on is a re-authentication, refused once the client is in
         MqttConnectMessage c = pendingConnect;
         pendingConnect = null;
         authenticated(c, pendingCleanStart, pendingAssigned);

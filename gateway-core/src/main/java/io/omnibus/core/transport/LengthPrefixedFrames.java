@@ -14,6 +14,7 @@ import java.nio.ByteOrder;
 public final class LengthPrefixedFrames extends LengthFieldBasedFrameDecoder {
     private final int max;
     private int limit;
+    private boolean failed;
 
     public LengthPrefixedFrames(int max, int initialLimit) {
         super(max, 0, 4, 0, 4, true);
@@ -24,6 +25,22 @@ public final class LengthPrefixedFrames extends LengthFieldBasedFrameDecoder {
     /** Sets the largest frame accepted from now on (at most the maximum given at construction). */
     public void limit(int bytes) {
         limit = Math.min(max, bytes);
+    }
+
+    /** After a frame over the lowered limit, nothing more is decoded (the channel is closing): one failure, once. */
+    @Override
+    protected Object decode(io.netty.channel.ChannelHandlerContext ctx, ByteBuf in) throws Exception {
+        if (failed) {
+            in.skipBytes(in.readableBytes());
+            return null;
+        }
+        try {
+            return super.decode(ctx, in);
+        } catch (TooLongFrameException e) {
+            failed = true;
+            in.skipBytes(in.readableBytes());
+            throw e;
+        }
     }
 
     @Override
