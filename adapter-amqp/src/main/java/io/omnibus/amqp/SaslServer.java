@@ -16,6 +16,8 @@ final class SaslServer implements SaslListener {
     /** A SCRAM exchange under way: its server-final message goes as a second challenge, as Qpid JMS expects. */
     private io.omnibus.core.spi.Scram.Server scram;
     private boolean scramFinalSent;
+    /** The exchange failed: whatever the client sends after is ignored (no second guess). */
+    private boolean finished;
 
     SaslServer(AmqpConnection conn) {
         this.conn = conn;
@@ -23,6 +25,9 @@ final class SaslServer implements SaslListener {
 
     @Override
     public void onSaslInit(Sasl sasl, Transport t) {
+        if (finished) {
+            return;
+        }
         String[] mechanisms = sasl.getRemoteMechanisms();
         String mechanism = mechanisms.length == 0 ? "" : mechanisms[0];
         byte[] response = new byte[Math.max(0, sasl.pending())];
@@ -84,6 +89,7 @@ final class SaslServer implements SaslListener {
 
     /** The outcome goes out at once, or later and later after repeated failures from the client's address. */
     private void refuse(Sasl sasl, String why) {
+        finished = true;
         var ctx = conn.server.ctx;
         long delay = ctx.authenticator().loginFailed(io.omnibus.core.spi.Authenticator.addressOf(conn.channel().remoteAddress()));
         if (delay == 0) {
@@ -102,7 +108,8 @@ final class SaslServer implements SaslListener {
 
     private void succeeded(String user) {
         conn.server.ctx.authenticator().loginSucceeded(io.omnibus.core.spi.Authenticator.addressOf(conn.channel().remoteAddress()));
-        conn.authenticated(user);
+        // with no users to check against anybody is let in, as anonymous whatever name it gave
+        conn.authenticated(conn.server.ctx.authenticator().knowsUsers() ? user : null);
     }
 
     private static int indexOf(byte[] b, int from) {
@@ -116,6 +123,9 @@ final class SaslServer implements SaslListener {
 
     @Override
     public void onSaslResponse(Sasl sasl, Transport t) {
+        if (finished) {
+            return;
+        }
         byte[] response = new byte[Math.max(0, sasl.pending())];
         sasl.recv(response, 0, response.length);
         if (scram == null) {

@@ -240,7 +240,7 @@ final class KafkaConnection extends ContextConnection {
         slots.add(slot);
         Future<? extends ApiMessage> answer;
         try {
-            ApiMessage refusal = server.ctx.authorizer().enforced() ? groupRefusal(api, version, request, groupOf(request))
+            ApiMessage refusal = server.ctx.authorizer().enforced() ? groupRefusal(api, version, request, groupsOf(request))
                     : null;
             answer = refusal != null ? Future.succeededFuture(refusal) : handle(api, version, request);
         } catch (RuntimeException e) {
@@ -290,7 +290,11 @@ final class KafkaConnection extends ContextConnection {
             case DESCRIBE_GROUPS -> server.onCoordinator(c -> c.describe(
                     (org.apache.kafka.common.message.DescribeGroupsRequestData) request));
             case LIST_GROUPS -> server.onCoordinator(c -> c.list(
-                    (org.apache.kafka.common.message.ListGroupsRequestData) request));
+                    (org.apache.kafka.common.message.ListGroupsRequestData) request)).map(r -> {
+                        // only the groups this client may use are listed
+                        r.groups().removeIf(g -> !allowed(Authorizer.Action.CONSUMER_GROUP, g.groupId()));
+                        return r;
+                    });
             case SASL_HANDSHAKE -> Future.succeededFuture(sasl.handshake((SaslHandshakeRequestData) request));
             case SASL_AUTHENTICATE -> sasl.authenticate((SaslAuthenticateRequestData) request);
             default -> throw new IllegalStateException("no handler for " + api);
@@ -367,7 +371,8 @@ final class KafkaConnection extends ContextConnection {
 
     boolean allowed(Authorizer.Action action, String resource) {
         Authorizer rules = server.ctx.authorizer();
-        return !rules.enforced() || rules.allows(user, clientId, action, resource);
+        // %c is not offered: a Kafka client.id is whatever the client says
+        return !rules.enforced() || rules.allows(user, null, action, resource);
     }
 
     /**
@@ -419,36 +424,45 @@ final class KafkaConnection extends ContextConnection {
      * The answer to a group request this client may not make (GROUP_AUTHORIZATION_FAILED in the request's own
      * response shape), or null when it may.
      */
-    private ApiMessage groupRefusal(ApiKeys api, short version, ApiMessage request, String group) {
-        if (group == null || allowed(Authorizer.Action.CONSUMER_GROUP, group)) {
+    private ApiMessage groupRefusal(ApiKeys api, short version, ApiMessage request, List<String> groups) {
+        String denied = null;
+        for (String group : groups) {
+            if (group != null && !allowed(Authorizer.Action.CONSUMER_GROUP, group)) {
+                denied = group;
+                break;
+            }
+        }
+        if (denied == null) {
             return null;
         }
-        KafkaServer.LOG.info("kafka {} ({} as {}): {} refused: group '{}' is not allowed", id, clientId, user, api.name, group);
+        KafkaServer.LOG.info("kafka {} ({} as {}): {} refused: group '{}' is not allowed", id, clientId, user, api.name, denied);
         org.apache.kafka.common.requests.AbstractRequest parsed = org.apache.kafka.common.requests.AbstractRequest
                 .parseRequest(api, version, org.apache.kafka.common.protocol.MessageUtil.toByteBufferAccessor(request, version)).request;
         return parsed.getErrorResponse(0, new org.apache.kafka.common.errors.GroupAuthorizationException(
-                "not authorized to use group '" + group + "'")).data();
+                "not authorized to use group '" + denied + "'")).data();
     }
 
-    private static String groupOf(ApiMessage request) {
+    /** Every group a request names (one refused group refuses the whole request). */
+    private static List<String> groupsOf(ApiMessage request) {
         if (request instanceof org.apache.kafka.common.message.JoinGroupRequestData r) {
-            return r.groupId();
+            return List.of(r.groupId());
         } else if (request instanceof org.apache.kafka.common.message.SyncGroupRequestData r) {
-            return r.groupId();
+            return List.of(r.groupId());
         } else if (request instanceof org.apache.kafka.common.message.HeartbeatRequestData r) {
-            return r.groupId();
+            return List.of(r.groupId());
         } else if (request instanceof org.apache.kafka.common.message.LeaveGroupRequestData r) {
-            return r.groupId();
+            return List.of(r.groupId());
         } else if (request instanceof org.apache.kafka.common.message.OffsetCommitRequestData r) {
-            return r.groupId();
+            return List.of(r.groupId());
         } else if (request instanceof org.apache.kafka.common.message.OffsetFetchRequestData r) {
-            return r.groups().isEmpty() ? r.groupId() : r.groups().get(0).groupId();
+            return r.groups().isEmpty() ? java.util.Collections.singletonList(r.groupId())
+                    : r.groups().stream().map(g -> g.groupId()).toList();
         } else if (request instanceof org.apache.kafka.common.message.FindCoordinatorRequestData r && r.keyType() == 0) {
-            return r.coordinatorKeys().isEmpty() ? r.key() : r.coordinatorKeys().get(0);
-        } else if (request instanceof org.apache.kafka.common.message.DescribeGroupsRequestData r && !r.groups().isEmpty()) {
-            return r.groups().get(0);
+            return r.coordinatorKeys().isEmpty() ? java.util.Collections.singletonList(r.key()) : r.coordinatorKeys();
+        } else if (request instanceof org.apache.kafka.common.message.DescribeGroupsRequestData r) {
+            return r.groups();
         }
-        return null;
+        return List.of();
     }
 
     // ---- what the SASL exchange (KafkaSasl) needs of the connection ------------------------------------------
@@ -476,7 +490,7 @@ final class KafkaConnection extends ContextConnection {
     /** The SASL exchange succeeded: {@code name} is the user from now on. */
     void authenticatedAs(String name) {
         server.ctx.authenticator().loginSucceeded(io.omnibus.core.spi.Authenticator.addressOf(channel.remoteAddress()));
-        user = name;
+        user = server.ctx.authenticator().knowsUsers() ? name : null; // no users: anybody, as anonymous
         becameAuthenticated();
         registration.update(new ConnectionInfo("kafka", id, clientId, String.valueOf(channel.remoteAddress()), user,
                 System.currentTimeMillis()));

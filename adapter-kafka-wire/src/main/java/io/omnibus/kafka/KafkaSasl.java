@@ -29,6 +29,8 @@ final class KafkaSasl {
     private Scram.Server scram;
     private boolean authenticating;
     private boolean done;
+    /** A refused attempt ends the exchange: the connection closes after its answer, and no second guess is taken. */
+    private boolean failed;
 
     KafkaSasl(KafkaConnection conn) {
         this.conn = conn;
@@ -55,7 +57,7 @@ final class KafkaSasl {
 
     Future<SaslAuthenticateResponseData> authenticate(SaslAuthenticateRequestData request) {
         SaslAuthenticateResponseData response = new SaslAuthenticateResponseData().setAuthBytes(new byte[0]);
-        if (!handshakeDone || authenticating || done) {
+        if (!handshakeDone || authenticating || done || failed) {
             return Future.succeededFuture(response.setErrorCode(Errors.ILLEGAL_SASL_STATE.code())
                     .setErrorMessage("SaslAuthenticate needs one SaslHandshake first"));
         }
@@ -110,6 +112,7 @@ final class KafkaSasl {
      */
     private Future<SaslAuthenticateResponseData> refused(SaslAuthenticateResponseData response, String why,
                                                          String toClient) {
+        failed = true;
         KafkaServer.LOG.info("kafka {} ({} from {}): SASL {} refused: {}", conn.id(), conn.clientId(),
                 conn.channel().remoteAddress(), mechanism, why);
         conn.lastWord(response.setErrorCode(Errors.SASL_AUTHENTICATION_FAILED.code()).setErrorMessage(toClient));

@@ -349,6 +349,11 @@ final class Topics {
             Map<String, String> configs = new LinkedHashMap<>();
             if (res.resourceType() == RESOURCE_TOPIC) {
                 Address address = addressOrNull(res.resourceName());
+                if (address != null && !connection.maySee(address)) {
+                    response.results().add(result.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())
+                            .setErrorMessage("not authorized to describe '" + res.resourceName() + "'"));
+                    continue;
+                }
                 if (address == null || logs.partitionCount(address) == 0) {
                     response.results().add(result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code())
                             .setErrorMessage("no topic '" + res.resourceName() + "'"));

@@ -112,7 +112,7 @@ final class MqttConnection {
     private String authMethod;
     private byte[] authData;
     /** Who the client authenticated as (a username or a client certificate's identity); null: anonymous. */
-    private String user;
+    private volatile String user; // read by a connection of another event loop taking over the same client id
     /** Topics this client published to and whether it may: the rules are asked once per topic (bounded). */
     private java.util.HashMap<String, Boolean> publishAllowed;
     private Origin origin;
@@ -325,7 +325,8 @@ final class MqttConnection {
                     }
                     if (ar.succeeded() && ar.result()) {
                         server.authenticator.loginSucceeded(remoteInetAddress());
-                        user = username;
+                        // with no users to check against anybody is let in, as anonymous whatever name it gave
+                        user = server.authenticator.knowsUsers() ? username : null;
                         authenticated(m, cleanStart, finalAssigned);
                     } else {
                         if (username == null) { // no username, no certificate, no anonymous access
@@ -390,7 +391,7 @@ final class MqttConnection {
         }
         origin = new Origin("mqtt", clientId, connectionId);
         if (server.ctx.authorizer().enforced()) {
-            String refusal = refusal(m);
+            String refusal = refusal(m, assignedId);
             if (refusal != null) {
                 MqttServer.LOG.info("mqtt {}: CONNECT of client {} as {} refused: {}", connectionId, clientId, user, refusal);
                 connAckAndClose(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED_5
@@ -406,6 +407,15 @@ final class MqttConnection {
 
         // session takeover [MQTT-3.1.4-3]: the old connection is told and closed first
         MqttConnection previous = server.connected.put(clientId, this);
+        if (previous != null && server.ctx.authorizer().enforced()
+                && !java.util.Objects.equals(previous.user, user)) {
+            // another user's connection got in between the check above and here: it keeps its session
+            server.connected.replace(clientId, this, previous);
+            connAckAndClose(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED_5
+                    : MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED,
+                    "client id " + clientId + " belongs to another user's session");
+            return;
+        }
         Future<Void> takenOver = previous == null ? Future.succeededFuture() : previous.takeOver();
         String id = clientId;
         takenOver.onComplete(x -> Contexts.on(context, () -> {
@@ -526,6 +536,7 @@ final class MqttConnection {
     }
 
     private void enhancedAuthFailed(String why) {
+        scram = null; // one proof per exchange: a further AUTH waits with the other early packets, unanswered
         long delay = server.authenticator.loginFailed(remoteInetAddress());
         Runnable refuse = () -> {
             if (!closed) {
@@ -555,8 +566,10 @@ final class MqttConnection {
      * Why the access rules refuse this CONNECT, or null: a session belongs to the user who made it, so another
      * user cannot take it over (nor its queued messages), and a will needs publish rights on its topic.
      */
-    private String refusal(MqttConnectMessage m) {
-        if (!server.ctx.authorizer().allows(user, clientId, io.omnibus.core.spi.Authorizer.Action.CLIENT_ID, clientId)) {
+    private String refusal(MqttConnectMessage m, boolean assignedId) {
+        // an id the server assigned is new and unguessable: no rule needs to cover it
+        if (!assignedId && !server.ctx.authorizer().allows(user, clientId, io.omnibus.core.spi.Authorizer.Action.CLIENT_ID,
+                clientId)) {
             return "client id " + clientId + " is not one of the client-ids the rules give " + user;
         }
         MqttConnection live = server.connected.get(clientId);

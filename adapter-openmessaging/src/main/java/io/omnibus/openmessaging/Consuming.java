@@ -287,9 +287,12 @@ final class Consuming {
     }
 
     /** VIEW_MESSAGE_BY_ID: the message a physical offset (of an offset message id) points at. */
-    Future<RemotingCommand> view(RemotingCommand cmd) {
+    Future<RemotingCommand> view(RemotingCommand cmd, java.util.function.Predicate<Address> mayRead) {
         long physical = cmd.requiredLong("offset");
         return server.routing.find(physical).map(found -> {
+            if (found != null && RocketNames.readable(found.address()) && !mayRead.test(found.address())) {
+                return cmd.reply(ResponseCode.NO_PERMISSION, "not authorized to read that message's topic");
+            }
             if (found == null || !RocketNames.readable(found.address())) {
                 return cmd.reply(ResponseCode.SYSTEM_ERROR, "can not find message by the offset, " + physical);
             }

@@ -172,9 +172,13 @@ final class Producing {
         int max = cmd.intField("maxReconsumeTimes", server.config.maxReconsumeTimes());
         int level = cmd.intField("delayLevel", 0);
         String originMsgId = cmd.field("originMsgId");
+        java.util.function.Predicate<Address> mayRead = conn.mayRead();
         return server.routing.find(physical, RocketNames.retryTopic(group), origin).compose(found -> {
             if (found == null) {
                 throw new RemotingException(ResponseCode.SYSTEM_ERROR, "look message by offset failed, " + physical);
+            }
+            if (!mayRead.test(found.address())) { // a send-back copies the message into the group's retry topic
+                throw new RemotingException(ResponseCode.NO_PERMISSION, "not authorized to read that message's topic");
             }
             Address from = found.address();
             Envelope e = found.entry().envelope();

@@ -270,6 +270,9 @@ final class RemotingConnection extends ContextConnection {
             case RequestCode.SEND_MESSAGE, RequestCode.SEND_MESSAGE_V2, RequestCode.SEND_BATCH_MESSAGE ->
                     deniedTopic(rules, cmd.code() == RequestCode.SEND_MESSAGE ? cmd.field("topic") : cmd.field("b"),
                             io.omnibus.core.spi.Authorizer.Action.PUBLISH);
+            case RequestCode.GET_MAX_OFFSET, RequestCode.GET_MIN_OFFSET, RequestCode.SEARCH_OFFSET_BY_TIMESTAMP,
+                 RequestCode.GET_EARLIEST_MSG_STORETIME -> deniedTopic(rules, cmd.field("topic"),
+                    io.omnibus.core.spi.Authorizer.Action.SUBSCRIBE);
             case RequestCode.PULL_MESSAGE, RequestCode.LITE_PULL_MESSAGE, RequestCode.QUERY_CONSUMER_OFFSET,
                  RequestCode.UPDATE_CONSUMER_OFFSET -> {
                 String group = deniedGroup(rules, cmd.field("consumerGroup"));
@@ -296,14 +299,34 @@ final class RemotingConnection extends ContextConnection {
             int slash = address.name().lastIndexOf('/');
             return deniedGroup(rules, address.name().substring(slash + 1));
         }
-        return rules.allows(user, clientId, action, address.name()) ? null
+        // %c is not offered: a RocketMQ client id is whatever the client says
+        return rules.allows(user, null, action, address.name()) ? null
                 : "not authorized to " + (action == io.omnibus.core.spi.Authorizer.Action.PUBLISH ? "send to" : "consume")
                 + " topic " + topic;
     }
 
     private String deniedGroup(io.omnibus.core.spi.Authorizer rules, String group) {
-        return group == null || rules.allows(user, clientId, io.omnibus.core.spi.Authorizer.Action.CONSUMER_GROUP, group)
+        return group == null || rules.allows(user, null, io.omnibus.core.spi.Authorizer.Action.CONSUMER_GROUP, group)
                 ? null : "not authorized to use consumer group " + group;
+    }
+
+    /**
+     * Whether the asker of the request being handled may read a message found by its physical offset (a view by id,
+     * a send-back): taken now, applied when the message is found. Retry and dead-letter topics go by their group.
+     */
+    java.util.function.Predicate<io.omnibus.core.spi.Address> mayRead() {
+        io.omnibus.core.spi.Authorizer rules = server.ctx.authorizer();
+        if (!rules.enforced()) {
+            return a -> true;
+        }
+        String asker = user;
+        return a -> {
+            if (a.isSystem()) {
+                String group = a.name().substring(a.name().lastIndexOf('/') + 1);
+                return rules.allows(asker, null, io.omnibus.core.spi.Authorizer.Action.CONSUMER_GROUP, group);
+            }
+            return rules.allows(asker, null, io.omnibus.core.spi.Authorizer.Action.SUBSCRIBE, a.name());
+        };
     }
 
     private Future<RemotingCommand> handle(RemotingCommand cmd) {
@@ -320,7 +343,7 @@ final class RemotingConnection extends ContextConnection {
             case RequestCode.GET_MIN_OFFSET -> server.consuming.minOffset(cmd);
             case RequestCode.SEARCH_OFFSET_BY_TIMESTAMP -> server.consuming.searchOffset(cmd);
             case RequestCode.GET_EARLIEST_MSG_STORETIME -> server.consuming.earliestTime(cmd);
-            case RequestCode.VIEW_MESSAGE_BY_ID -> server.consuming.view(cmd);
+            case RequestCode.VIEW_MESSAGE_BY_ID -> server.consuming.view(cmd, mayRead());
             case RequestCode.HEART_BEAT -> server.clients.heartbeat(this, cmd);
             case RequestCode.CHECK_CLIENT_CONFIG -> server.consuming.checkClientConfig(cmd);
             case RequestCode.UNREGISTER_CLIENT -> server.clients.unregister(this, cmd);

@@ -84,7 +84,7 @@ final class AdminServer {
                     .listen(config.tls().port(), config.host()).map(s -> {
                         secureServer = s;
                         return port >= 0 ? port : s.actualPort();
-                    });
+                    }).onFailure(e -> tls.close());
         });
     }
 

@@ -372,8 +372,20 @@ class SecureExampleIT {
         TlsSystemConfig.tlsClientCertPath = null; // no certificate: the signature says who this is
         TlsSystemConfig.tlsClientKeyPath = null;
         DefaultMQProducer bob = rocketProducer(signing("bob-rocketmq-secret"), "secure-bob");
-        assertThat(bob.send(new org.apache.rocketmq.common.message.Message("bob|rocket",
-                "signed".getBytes(StandardCharsets.UTF_8))).getSendStatus()).isEqualTo(SendStatus.SEND_OK);
+        org.apache.rocketmq.client.producer.SendResult sent = bob.send(new org.apache.rocketmq.common.message.Message(
+                "bob|rocket", "signed".getBytes(StandardCharsets.UTF_8)));
+        assertThat(sent.getSendStatus()).isEqualTo(SendStatus.SEND_OK);
+
+        // alice (by her certificate) may not read bob/...: not even by the message's id
+        TlsSystemConfig.tlsClientCertPath = TLS.resolve("alice.pem").toString();
+        TlsSystemConfig.tlsClientKeyPath = TLS.resolve("alice-key.pem").toString();
+        DefaultMQProducer alice = rocketProducer(new DefaultMQProducer("alice-viewers"), "secure-alice-viewer");
+        Throwable peek = catchThrowable(() -> alice.viewMessage(sent.getOffsetMsgId()));
+        Throwable peekCause = peek instanceof MQBrokerException ? peek : peek.getCause();
+        assertThat(peekCause).isInstanceOf(MQBrokerException.class);
+        assertThat(((MQBrokerException) peekCause).getResponseCode()).isEqualTo(16);
+        TlsSystemConfig.tlsClientCertPath = null;
+        TlsSystemConfig.tlsClientKeyPath = null;
         Throwable notHis = catchThrowable(() -> bob.send(new org.apache.rocketmq.common.message.Message("alice|rocket",
                 "forged".getBytes(StandardCharsets.UTF_8))));
         Throwable broker = notHis instanceof MQBrokerException ? notHis : notHis.getCause();

@@ -124,19 +124,22 @@ public final class AccessRules implements Authorizer {
 
     /** The pattern with %u and %c filled in, or null when a value is missing or could widen it. */
     static String substitute(String pattern, String user, String clientId) {
-        if (pattern.contains("%u")) {
-            if (!safe(user)) {
-                return null;
+        // one pass: a user name holding "%c" stays as it is
+        StringBuilder out = new StringBuilder(pattern.length() + 16);
+        for (int i = 0; i < pattern.length(); i++) {
+            char c = pattern.charAt(i);
+            if (c == '%' && i + 1 < pattern.length() && (pattern.charAt(i + 1) == 'u' || pattern.charAt(i + 1) == 'c')) {
+                String value = pattern.charAt(i + 1) == 'u' ? user : clientId;
+                if (!safe(value)) {
+                    return null;
+                }
+                out.append(value);
+                i++;
+            } else {
+                out.append(c);
             }
-            pattern = pattern.replace("%u", user);
         }
-        if (pattern.contains("%c")) {
-            if (!safe(clientId)) {
-                return null;
-            }
-            pattern = pattern.replace("%c", clientId);
-        }
-        return pattern;
+        return out.toString();
     }
 
     private static boolean safe(String value) {

@@ -76,6 +76,11 @@ public final class StaticUsers implements Authenticator {
         return !users.isEmpty();
     }
 
+    @Override
+    public boolean knowsUsers() {
+        return !users.isEmpty();
+    }
+
     /** The groups {@code user} is in (none for users not in the list, such as certificate identities). */
     public Set<String> groupsOf(String user) {
         User u = user == null ? null : users.get(user);

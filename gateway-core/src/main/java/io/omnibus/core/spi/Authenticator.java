@@ -24,6 +24,14 @@ public interface Authenticator {
     boolean allowsAnonymous();
 
     /**
+     * Whether a username that {@link #authenticate} accepted names a user: false when there are no users to check
+     * against (anybody is let in), so the client counts as anonymous, whatever name it gave.
+     */
+    default boolean knowsUsers() {
+        return false;
+    }
+
+    /**
      * Whether listeners accept only clients on a loopback address: no users are configured and anonymous
      * access was not switched on explicitly (docs/security.md).
      */

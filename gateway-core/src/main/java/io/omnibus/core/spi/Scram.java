@@ -134,6 +134,7 @@ public final class Scram {
         private String gs2Header;
         private String nonce;
         private boolean done;
+        private boolean failed;
 
         public Server(String mechanism, Credentials credentials) {
             if (!MECHANISMS.contains(mechanism)) {
@@ -193,9 +194,10 @@ public final class Scram {
 
         /** client-final-message in, server-final-message out; a wrong proof throws. */
         public byte[] clientFinal(byte[] message) throws Failure {
-            if (serverFirst == null || done) {
-                throw new Failure("unexpected client-final-message");
+            if (serverFirst == null || done || failed) {
+                throw new Failure("unexpected client-final-message"); // one proof per exchange: no second guess
             }
+            failed = true; // until the proof checks out
             String m = new String(message, StandardCharsets.UTF_8);
             int p = m.lastIndexOf(",p=");
             if (p < 0) {
@@ -234,6 +236,7 @@ public final class Scram {
             if (credential.storedKey().length == 0 || !MessageDigest.isEqual(digest(mechanism, clientKey), credential.storedKey())) {
                 throw new Failure("invalid proof");
             }
+            failed = false;
             done = true;
             byte[] serverSignature = hmac(mechanism, credential.serverKey(), authMessage);
             return ("v=" + Base64.getEncoder().encodeToString(serverSignature)).getBytes(StandardCharsets.UTF_8);

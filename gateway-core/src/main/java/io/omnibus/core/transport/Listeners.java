@@ -72,6 +72,9 @@ public final class Listeners {
                 ? new PerAddress(name, config.maxConnectionsPerAddress(), setup) : setup;
         Future<TcpListener> plain = config.port() < 0 ? Future.succeededFuture(null)
                 : TcpListener.bind(vertx, config.host(), config.port(), null, loopbackOnly, guarded);
+        if (tls != null) {
+            plain = plain.onFailure(e -> tls.close()); // its reload timer goes with the listener that failed
+        }
         return plain.compose(p -> tls == null ? Future.succeededFuture(new Listeners(p, null, null))
                 : TcpListener.bind(vertx, config.host(), config.tls().port(), tls, loopbackOnly, guarded)
                 .map(s -> new Listeners(p, s, tls))

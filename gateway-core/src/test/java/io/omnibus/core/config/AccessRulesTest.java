@@ -70,6 +70,9 @@ class AccessRulesTest {
         assertThat(a.allows(null, "#", PUBLISH, "clients/x/y")).isFalse();
         assertThat(a.allows(null, "a/b", PUBLISH, "clients/a/b/c")).isFalse();
         assertThat(a.allows("bob", "+", PUBLISH, "clients/z/t")).isFalse();
+        // substitution is one pass: a user named "%c" does not take the client id's place
+        Authorizer b = rules(List.of(Map.of("publish", "users/%u/#")), USERS);
+        assertThat(b.allows("%c", "x", PUBLISH, "users/x/t")).isFalse();
     }
 
     @Test

@@ -62,6 +62,15 @@ class ScramTest {
             assertThatThrownBy(() -> server.clientFinal(wrong)).isInstanceOf(Scram.Failure.class).hasMessage("invalid proof");
             assertThat(server.user()).isNull();
         }
+        // one proof per exchange: after a wrong one, not even the right one is taken
+        Scram.Server once = new Scram.Server("SCRAM-SHA-256", lookup);
+        String serverFirst = new String(once.clientFirst("n,,n=alice,r=abc".getBytes(StandardCharsets.UTF_8)),
+                StandardCharsets.UTF_8);
+        byte[] wrongProof = clientFinal("SCRAM-SHA-256", "guess", "n=alice,r=abc", serverFirst).getBytes(StandardCharsets.UTF_8);
+        byte[] rightProof = clientFinal("SCRAM-SHA-256", "pencil", "n=alice,r=abc", serverFirst).getBytes(StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> once.clientFinal(wrongProof)).isInstanceOf(Scram.Failure.class);
+        assertThatThrownBy(() -> once.clientFinal(rightProof)).isInstanceOf(Scram.Failure.class);
+        assertThat(once.user()).isNull();
         // an unknown user's salt is the same on every attempt, as a real user's is
         String s1 = new String(new Scram.Server("SCRAM-SHA-256", lookup).clientFirst("n,,n=mallory,r=1".getBytes()));
         String s2 = new String(new Scram.Server("SCRAM-SHA-256", lookup).clientFirst("n,,n=mallory,r=2".getBytes()));
