@@ -335,20 +335,9 @@ final class MqttConnection {
                                     "anonymous clients are not allowed");
                             return;
                         }
-                        // repeated failures from one address are answered later and later
-                        long delay = server.authenticator.loginFailed(remoteInetAddress());
-                        Runnable refuse = () -> {
-                            if (!closed) {
-                                connAckAndClose(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD
-                                        : MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD,
-                                        "bad username or password for " + username);
-                            }
-                        };
-                        if (delay > 0) {
-                            server.ctx.vertx().setTimer(delay, t -> Contexts.on(context, refuse));
-                        } else {
-                            refuse.run();
-                        }
+                        refuseLogin(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD
+                                : MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD,
+                                "bad username or password for " + username);
                     }
                 });
     }
@@ -537,10 +526,15 @@ final class MqttConnection {
 
     private void enhancedAuthFailed(String why) {
         scram = null; // one proof per exchange: a further AUTH waits with the other early packets, unanswered
+        refuseLogin(MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD, authMethod + ": " + why);
+    }
+
+    /** A failed login's CONNACK: at once, or later and later after repeated failures from the client's address. */
+    private void refuseLogin(MqttConnectReturnCode code, String why) {
         long delay = server.authenticator.loginFailed(remoteInetAddress());
         Runnable refuse = () -> {
             if (!closed) {
-                connAckAndClose(MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD, authMethod + ": " + why);
+                connAckAndClose(code, why);
             }
         };
         if (delay > 0) {

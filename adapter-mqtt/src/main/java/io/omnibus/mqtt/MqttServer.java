@@ -75,36 +75,49 @@ final class MqttServer implements ProtocolAdapter {
             all = all.compose(v -> webSockets.listen(config.webSocketPort(), config.host())).mapEmpty();
         }
         if (config.webSocketTls() != null) {
-            all = all.compose(v -> {
-                webSocketTls = Tls.start(ctx.vertx(), config.webSocketTls(), "mqtt.websocket.tls");
-                secureWebSockets = webSocketServer(webSocketTls);
-                return secureWebSockets.listen(config.webSocketTls().port(), config.host()).mapEmpty();
-            });
+            // the key material is read from files: on a worker, not on the event loop
+            all = all.compose(v -> ctx.vertx().executeBlocking(() -> Tls.start(ctx.vertx(), config.webSocketTls(),
+                    "mqtt.websocket.tls"), false)).compose(tls -> {
+                        webSocketTls = tls;
+                        secureWebSockets = webSocketServer(webSocketTls);
+                        return secureWebSockets.listen(config.webSocketTls().port(), config.host()).mapEmpty();
+                    });
         }
         return all;
     }
 
-    /** WebSocket connections per remote host, for {@code max-connections-per-address} (the TCP listeners count their own). */
-    private final ConcurrentHashMap<String, AtomicInteger> webSocketsByAddress = new ConcurrentHashMap<>();
+    /**
+     * The per-address counts a WebSocket is admitted under, by its remote "host:port" (unique while it is open):
+     * taken at the handshake, so the check and the count are one step, and released when the socket closes.
+     */
+    private final ConcurrentHashMap<String, Runnable> webSocketReleases = new ConcurrentHashMap<>();
 
-    private boolean webSocketAddressAllowed(io.vertx.core.net.SocketAddress remote) {
-        int cap = config.listeners().maxConnectionsPerAddress();
-        AtomicInteger open = remote == null ? null : webSocketsByAddress.get(remote.hostAddress());
-        boolean ok = cap <= 0 || open == null || open.get() < cap;
-        if (!ok) {
-            LOG.info("mqtt websocket from {}: mqtt.max-connections-per-address ({}) are open", remote.hostAddress(), cap);
+    /** Counts a WebSocket handshake against the TCP listeners' per-address counts; false when the cap is reached. */
+    private boolean admitWebSocket(io.vertx.core.http.ServerWebSocketHandshake handshake) {
+        io.omnibus.core.transport.AddressCounts counts = listener == null ? null : listener.counts();
+        if (counts == null || handshake.remoteAddress() == null) {
+            return true;
         }
-        return ok;
+        java.net.InetAddress address;
+        try {
+            address = java.net.InetAddress.getByName(handshake.remoteAddress().hostAddress()); // a literal: no lookup
+        } catch (java.net.UnknownHostException e) {
+            return true;
+        }
+        Runnable release = counts.open(address);
+        if (release == null) {
+            LOG.info("mqtt websocket from {}: mqtt.max-connections-per-address ({}) are open", address.getHostAddress(),
+                    counts.cap());
+            return false;
+        }
+        webSocketReleases.put(String.valueOf(handshake.remoteAddress()), release);
+        return true;
     }
 
-    /** Counts {@code ws} against its remote host; the returned action uncounts it when the socket closes. */
-    private Runnable countWebSocket(io.vertx.core.http.ServerWebSocket ws) {
-        if (config.listeners().maxConnectionsPerAddress() <= 0 || ws.remoteAddress() == null) {
-            return () -> { };
-        }
-        String host = ws.remoteAddress().hostAddress();
-        webSocketsByAddress.computeIfAbsent(host, h -> new AtomicInteger()).incrementAndGet();
-        return () -> webSocketsByAddress.computeIfPresent(host, (h, n) -> n.decrementAndGet() == 0 ? null : n);
+    /** What uncounts the WebSocket from {@code remote} when it closes (nothing when no cap applies). */
+    private Runnable releaseOf(io.vertx.core.net.SocketAddress remote) {
+        Runnable release = webSocketReleases.remove(String.valueOf(remote));
+        return release == null ? () -> { } : release;
     }
 
     /** Browsers say which page opened the socket; other clients send no Origin and are not asked for one. */
@@ -127,20 +140,20 @@ final class MqttServer implements ProtocolAdapter {
                     if (ctx.authenticator().loopbackOnly() && !Listeners.loopback(new java.net.InetSocketAddress(
                             handshake.remoteAddress().host(), handshake.remoteAddress().port()))) {
                         handshake.reject(403);
-                    } else if (!webSocketAddressAllowed(handshake.remoteAddress())) {
-                        handshake.reject(503);
                     } else if (!originAllowed(handshake.headers().get("Origin"))) {
                         LOG.info("mqtt websocket from {}: Origin {} is not in mqtt.websocket.allowed-origins", handshake
                                 .remoteAddress(), handshake.headers().get("Origin"));
                         handshake.reject(403);
-                    } else if (handshake.path().equals(config.webSocketPath())) {
-                        handshake.accept();
-                    } else {
+                    } else if (!handshake.path().equals(config.webSocketPath())) {
                         handshake.reject(404);
+                    } else if (!admitWebSocket(handshake)) {
+                        handshake.reject(503);
+                    } else {
+                        handshake.accept().onFailure(e -> releaseOf(handshake.remoteAddress()).run());
                     }
                 })
                 .webSocketHandler(ws -> new MqttConnection(this, new MqttTransport.WebSocket(ws, config.maxPacketSize(), tls,
-                        countWebSocket(ws)), "mqtt-ws-" + ids.incrementAndGet()).start());
+                        releaseOf(ws.remoteAddress())), "mqtt-ws-" + ids.incrementAndGet()).start());
     }
 
     @Override

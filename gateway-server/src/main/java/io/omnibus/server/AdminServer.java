@@ -74,18 +74,16 @@ final class AdminServer {
         if (config.tls() == null) {
             return plain;
         }
-        return plain.compose(port -> {
-            try {
-                tls = io.omnibus.core.transport.Tls.start(vertx, config.tls(), "admin.tls");
-            } catch (io.omnibus.core.spi.ConfigException e) {
-                return Future.failedFuture(e);
-            }
+        // the key material is read from files: on a worker, not on the event loop
+        return plain.compose(port -> vertx.executeBlocking(() -> io.omnibus.core.transport.Tls.start(vertx, config.tls(),
+                "admin.tls"), false).compose(loaded -> {
+            tls = loaded;
             return vertx.createHttpServer(tls.applyTo(new io.vertx.core.http.HttpServerOptions())).requestHandler(router)
                     .listen(config.tls().port(), config.host()).map(s -> {
                         secureServer = s;
                         return port >= 0 ? port : s.actualPort();
                     }).onFailure(e -> tls.close());
-        });
+        }));
     }
 
     /** The HTTPS port, or -1. */

@@ -35,8 +35,10 @@ public final class Listeners {
     private final TcpListener plain;
     private final TcpListener secure;
     private final Tls tls;
+    private final AddressCounts counts;
 
-    private Listeners(TcpListener plain, TcpListener secure, Tls tls) {
+    private Listeners(TcpListener plain, TcpListener secure, Tls tls, AddressCounts counts) {
+        this.counts = counts;
         this.plain = plain;
         this.secure = secure;
         this.tls = tls;
@@ -61,67 +63,45 @@ public final class Listeners {
      */
     public static Future<Listeners> bind(AdapterContext ctx, Config config, String name, TcpListener.ChannelSetup setup) {
         Vertx vertx = ctx.vertx();
-        boolean loopbackOnly = ctx.authenticator().loopbackOnly();
-        Tls tls;
-        try {
-            tls = config.tls() == null ? null : Tls.start(vertx, config.tls(), name + ".tls");
-        } catch (ConfigException e) {
-            return Future.failedFuture(e);
-        }
-        TcpListener.ChannelSetup guarded = config.maxConnectionsPerAddress() > 0
-                ? new PerAddress(name, config.maxConnectionsPerAddress(), setup) : setup;
+        // the key material is read from files: on a worker, not on the event loop that starts the adapter
+        Future<Tls> loaded = config.tls() == null ? Future.succeededFuture(null)
+                : vertx.executeBlocking(() -> Tls.start(vertx, config.tls(), name + ".tls"), false);
+        return loaded.compose(tls -> bind(vertx, ctx.authenticator().loopbackOnly(), config, name, tls, setup));
+    }
+
+    private static Future<Listeners> bind(Vertx vertx, boolean loopbackOnly, Config config, String name, Tls tls,
+                                          TcpListener.ChannelSetup setup) {
+        AddressCounts counts = config.maxConnectionsPerAddress() > 0 ? new AddressCounts(config.maxConnectionsPerAddress())
+                : null;
+        TcpListener.ChannelSetup guarded = counts == null ? setup : capped(name, counts, setup);
         Future<TcpListener> plain = config.port() < 0 ? Future.succeededFuture(null)
                 : TcpListener.bind(vertx, config.host(), config.port(), null, loopbackOnly, guarded);
         if (tls != null) {
             plain = plain.onFailure(e -> tls.close()); // its reload timer goes with the listener that failed
         }
-        return plain.compose(p -> tls == null ? Future.succeededFuture(new Listeners(p, null, null))
+        return plain.compose(p -> tls == null ? Future.succeededFuture(new Listeners(p, null, null, counts))
                 : TcpListener.bind(vertx, config.host(), config.tls().port(), tls, loopbackOnly, guarded)
-                .map(s -> new Listeners(p, s, tls))
+                .map(s -> new Listeners(p, s, tls, counts))
                 .recover(e -> {
                     tls.close();
                     return (p == null ? Future.<Void>succeededFuture() : p.close()).compose(v -> Future.failedFuture(e));
                 }));
     }
 
-    /**
-     * Counts the open connections of each remote address (over both listeners) and closes the one past the cap as
-     * soon as it is accepted: one host cannot take all of a protocol's {@code max-connections}.
-     */
-    private static final class PerAddress implements TcpListener.ChannelSetup {
-        private final String name;
-        private final int cap;
-        private final TcpListener.ChannelSetup next;
-        private final java.util.concurrent.ConcurrentHashMap<java.net.InetAddress, java.util.concurrent.atomic.AtomicInteger>
-                open = new java.util.concurrent.ConcurrentHashMap<>();
-
-        PerAddress(String name, int cap, TcpListener.ChannelSetup next) {
-            this.name = name;
-            this.cap = cap;
-            this.next = next;
-        }
-
-        @Override
-        public void init(Channel ch, io.vertx.core.internal.ContextInternal context) {
-            if (!(ch.remoteAddress() instanceof InetSocketAddress remote) || remote.getAddress() == null) {
-                next.init(ch, context);
-                return;
-            }
-            java.net.InetAddress address = remote.getAddress();
-            java.util.concurrent.atomic.AtomicInteger count = open.compute(address, (a, c) -> {
-                java.util.concurrent.atomic.AtomicInteger n = c == null ? new java.util.concurrent.atomic.AtomicInteger() : c;
-                n.incrementAndGet();
-                return n;
-            });
-            ch.closeFuture().addListener(f -> open.computeIfPresent(address, (a, c) -> c.decrementAndGet() == 0 ? null : c));
-            if (count.get() > cap) {
-                LOG.info("{}: refused a connection from {}: {}.max-connections-per-address ({}) are open", name, address
-                        .getHostAddress(), name, cap);
+    /** Closes a channel whose remote address already has its {@link AddressCounts} share, as soon as it is accepted. */
+    private static TcpListener.ChannelSetup capped(String name, AddressCounts counts, TcpListener.ChannelSetup next) {
+        return (ch, context) -> {
+            java.net.InetAddress address = ch.remoteAddress() instanceof InetSocketAddress remote ? remote.getAddress() : null;
+            Runnable release = counts.open(address);
+            if (release == null) {
+                LOG.info("{}: refused a connection from {}: {}.max-connections-per-address ({}) are open", name,
+                        address.getHostAddress(), name, counts.cap());
                 ch.close();
                 return;
             }
+            ch.closeFuture().addListener(f -> release.run());
             next.init(ch, context);
-        }
+        };
     }
 
     /**
@@ -177,6 +157,11 @@ public final class Listeners {
             return -1;
         }
         return s.getPort(key, defaultPort);
+    }
+
+    /** The per-address counts of these listeners, for other listeners of the adapter to share; null without a cap. */
+    public AddressCounts counts() {
+        return counts;
     }
 
     /** The plain port bound, or -1. */

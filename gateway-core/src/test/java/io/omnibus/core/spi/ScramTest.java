@@ -31,6 +31,28 @@ class ScramTest {
         return Scram.parse(Scram.hash(mechanism, password, 4096));
     }
 
+    /** RFC 7677's SCRAM-SHA-256 example, section 3: the verifier made from "pencil" checks its proof and signs alike. */
+    @Test
+    void theVerifierAgreesWithTheRfcExample() {
+        String nonce = "rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0";
+        String serverFirst = "r=" + nonce + ",s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
+        String withoutProof = "c=biws,r=" + nonce;
+        byte[] authMessage = ("n=user,r=rOprNGfwEbeRWgbNEkqO," + serverFirst + "," + withoutProof)
+                .getBytes(StandardCharsets.UTF_8);
+        byte[] proof = Base64.getDecoder().decode("dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=");
+        Scram.Credential c = Scram.credential("SCRAM-SHA-256", "pencil".getBytes(StandardCharsets.UTF_8),
+                Base64.getDecoder().decode("W22ZaJ0SNY7soEsUEjb6gQ=="), 4096);
+
+        byte[] signature = Scram.hmac("SCRAM-SHA-256", c.storedKey(), authMessage);
+        byte[] clientKey = new byte[proof.length];
+        for (int i = 0; i < proof.length; i++) {
+            clientKey[i] = (byte) (proof[i] ^ signature[i]);
+        }
+        assertThat(Scram.digest("SCRAM-SHA-256", clientKey)).isEqualTo(c.storedKey());
+        assertThat(Base64.getEncoder().encodeToString(Scram.hmac("SCRAM-SHA-256", c.serverKey(), authMessage)))
+                .isEqualTo("6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=");
+    }
+
     @Test
     void aRightPasswordPassesAndTheServerProvesItKnowsTheVerifier() throws Exception {
         for (String mechanism : Scram.MECHANISMS) {
