@@ -30,58 +30,19 @@ import java.util.TreeSet;
  * path, upper-cased with {@code .} and {@code -} turned into {@code _}, is {@code <KEY>}:
  * {@code OMNIBUS_MQTT_PORT=1884} sets {@code mqtt.port}, {@code OMNIBUS_KAFKA_ADVERTISED_HOST}
  * sets {@code kafka.advertised-host}, {@code OMNIBUS_BROKER_DEFAULTS_MAX_DELIVERIES} sets
- * {@code broker.defaults.max-deliveries}. Lists ({@code addresses}, {@code subscriptions}) cannot
- * be overridden this way, nor can {@code bridges}.
+ * {@code broker.defaults.max-deliveries}. The keys are the configuration model's own: those the code that reads
+ * the configuration (the gateway's and every installed adapter's) knows, found by reading an empty configuration
+ * with it ({@link ConfigSection.Catalog}), so a key cannot be left out of a hand-kept list. Lists ({@code users},
+ * {@code addresses}, {@code acl}, {@code bridges}, ...) are not set this way: they come from files named by
+ * {@code include} (or {@code OMNIBUS_INCLUDE}), merged into the main file.
  */
 public final class ConfigLoader {
     public static final String ENV_PREFIX = "OMNIBUS_";
     /** Variables the launcher itself uses; never configuration. */
     private static final Set<String> LAUNCHER_VARS = Set.of("OMNIBUS_HOME", "OMNIBUS_OPTS", "OMNIBUS_CLASSPATH",
-            "OMNIBUS_JAVA", "OMNIBUS_NO_BUILD", "OMNIBUS_LOG_LEVEL");
+            "OMNIBUS_JAVA", "OMNIBUS_NO_BUILD", "OMNIBUS_LOG_LEVEL", "OMNIBUS_LOG_FORMAT", "OMNIBUS_HEAP", "OMNIBUS_INCLUDE");
     /** The built-in protocols: their sections are known even when their adapter is not installed. */
     public static final List<String> PROTOCOLS = List.of("mqtt", "amqp", "kafka", "openmessaging");
-
-    /** Every scalar key an environment variable may set, besides those present in the file. */
-    private static final List<String> KNOWN_SCALARS = List.of(
-            "admin.host", "admin.port", "store.type", "store.dir", "store.fsync", "store.fsync-interval",
-            "store.fsync-bytes", "store.segment-size", "store.checkpoint-interval", "store.queue-bytes",
-            "store.retention-age", "store.retention-bytes", "store.memory.max-messages", "store.memory.max-bytes", "shutdown.timeout",
-            "broker.auto-create-topics", "broker.max-message-size", "broker.shards",
-            "broker.defaults.dispatch", "broker.defaults.max-deliveries", "broker.defaults.redelivery-delay",
-            "broker.defaults.redelivery-multiplier", "broker.defaults.max-redelivery-delay",
-            "broker.defaults.ack-timeout", "broker.defaults.dead-letter-address", "broker.defaults.max-pending",
-            "broker.defaults.overflow",
-            "mqtt.enabled", "mqtt.host", "mqtt.port", "amqp.enabled", "amqp.host", "amqp.port",
-            "kafka.enabled", "kafka.host", "kafka.port", "kafka.advertised-host", "kafka.advertised-port",
-            "kafka.node-id", "kafka.cluster-id", "kafka.max-request-size", "kafka.fetch-max-bytes", "kafka.max-inflight-requests",
-            "kafka.auto-create-topics", "kafka.partitions", "kafka.max-connections", "kafka.group-initial-rebalance-delay",
-            "kafka.group-min-session-timeout", "kafka.group-max-session-timeout", "kafka.producer-state-retention",
-            "openmessaging.enabled", "openmessaging.host", "openmessaging.port", "openmessaging.advertised-host",
-            "openmessaging.advertised-port", "openmessaging.broker-name", "openmessaging.cluster-name",
-            "openmessaging.max-frame-size", "openmessaging.max-inflight-requests", "openmessaging.max-connections",
-            "openmessaging.auto-create-topics", "openmessaging.queues", "openmessaging.max-held-pulls", "openmessaging.max-suspend",
-            "openmessaging.pull-max-bytes", "openmessaging.max-reconsume-times", "openmessaging.delay-levels", "openmessaging.max-delay", "openmessaging.max-batch-messages",
-            "openmessaging.transaction-timeout", "openmessaging.transaction-check-interval",
-            "openmessaging.transaction-max-checks", "openmessaging.client-expiry", "openmessaging.lock-expiry",
-            "openmessaging.idle-timeout", "kafka.idle-timeout", "kafka.max-request-size-unauthenticated",
-            "kafka.authentication-timeout", "amqp.authentication-timeout", "allow-anonymous", "allow-plain-without-tls");
-
-    /** Every listener's TLS and connection-cap keys (docs/security.md), settable from the environment too. */
-    private static final List<String> LISTENER_SCALARS = listenerScalars();
-
-    private static List<String> listenerScalars() {
-        List<String> keys = new ArrayList<>();
-        for (String listener : List.of("admin", "mqtt", "mqtt.websocket", "amqp", "kafka", "openmessaging")) {
-            for (String key : List.of("enabled", "port", "advertised-port", "cert", "key", "keystore", "keystore-password", "ca",
-                    "client-auth", "identity", "protocols", "reload-check", "handshake-timeout")) {
-                keys.add(listener + ".tls." + key);
-            }
-            if (!listener.equals("admin") && !listener.equals("mqtt.websocket")) {
-                keys.add(listener + ".max-connections-per-address");
-            }
-        }
-        return List.copyOf(keys);
-    }
 
     private static final Map<String, Integer> DEFAULT_PORTS = Map.of("mqtt", 1883, "amqp", 5672, "kafka", 9092,
             "openmessaging", 9876);
@@ -102,9 +63,33 @@ public final class ConfigLoader {
 
     public GatewayConfig load(Path file, Path dataDirOverride) {
         String name = file.toString();
-        Map<String, Object> tree;
+        Map<String, Object> tree = read(file);
+        Map<String, String> fromEnvironment;
         try {
-            tree = parse(Files.readString(file));
+            includes(file, tree);
+            fromEnvironment = applyEnvironment(tree);
+            if (dataDirOverride != null) {
+                section(tree, "store").put("dir", dataDirOverride.toString());
+            }
+        } catch (ConfigException e) {
+            throw new ConfigFileException(name, e.getMessage(), e);
+        }
+        try {
+            return validate(name, new ConfigSection("", tree));
+        } catch (ConfigException e) {
+            String variable = fromEnvironment.get(e.key());
+            if (variable != null) {
+                // the value is the environment's, not the file's: say so, with the variable's name
+                throw new ConfigFileException("environment variable " + variable, e.getMessage(), e);
+            }
+            throw new ConfigFileException(name, e.getMessage(), e);
+        }
+    }
+
+    private static Map<String, Object> read(Path file) {
+        String name = file.toString();
+        try {
+            return parse(Files.readString(file));
         } catch (NoSuchFileException e) {
             throw new ConfigFileException(name, "file not found", e);
         } catch (JsonProcessingException e) {
@@ -114,14 +99,66 @@ public final class ConfigLoader {
         } catch (IOException e) {
             throw new ConfigFileException(name, "cannot be read: " + e, e);
         }
-        try {
-            applyEnvironment(tree);
-            if (dataDirOverride != null) {
-                section(tree, "store").put("dir", dataDirOverride.toString());
+    }
+
+    // ---- include ---------------------------------------------------------------------------------
+
+    /**
+     * Merges the files named by {@code include} (a path or a list, relative to the including file) and by the
+     * {@code OMNIBUS_INCLUDE} variable (paths separated by {@code ,}) into {@code tree}: mappings are merged key by
+     * key, lists are joined (users, addresses, acl rules, bridges from several files), and a single value set in two
+     * files is an error that names both. Included files include nothing further.
+     */
+    @SuppressWarnings("unchecked")
+    private void includes(Path file, Map<String, Object> tree) {
+        List<Path> files = new ArrayList<>();
+        Object named = tree.remove("include");
+        Path base = file.toAbsolutePath().getParent();
+        if (named instanceof List<?> list) {
+            list.forEach(p -> files.add(base.resolve(String.valueOf(p))));
+        } else if (named != null && !(named instanceof Map)) {
+            files.add(base.resolve(String.valueOf(named)));
+        } else if (named != null) {
+            throw new ConfigException("include", "expected a file name or a list of them");
+        }
+        String fromEnv = env.get(ENV_PREFIX + "INCLUDE");
+        if (fromEnv != null) {
+            for (String p : fromEnv.split(",")) {
+                if (!p.isBlank()) {
+                    files.add(Path.of(p.trim()));
+                }
             }
-            return validate(name, new ConfigSection("", tree));
-        } catch (ConfigException e) {
-            throw new ConfigFileException(name, e.getMessage(), e);
+        }
+        Map<String, String> origin = new java.util.HashMap<>();
+        for (Path f : files) {
+            Map<String, Object> included = read(f);
+            if (included.containsKey("include")) {
+                throw new ConfigFileException(f.toString(), "include: an included file cannot include others", null);
+            }
+            merge("", tree, included, f.toString(), file.toString(), origin);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void merge(String prefix, Map<String, Object> into, Map<String, Object> from, String fromFile,
+                              String mainFile, Map<String, String> origin) {
+        for (Map.Entry<String, Object> e : from.entrySet()) {
+            String key = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
+            Object mine = into.get(e.getKey());
+            Object theirs = e.getValue();
+            if (mine == null) {
+                into.put(e.getKey(), theirs);
+                origin.put(key, fromFile);
+            } else if (mine instanceof Map<?, ?> m && theirs instanceof Map<?, ?> t) {
+                merge(key, (Map<String, Object>) m, (Map<String, Object>) t, fromFile, mainFile, origin);
+            } else if (mine instanceof List<?> m && theirs instanceof List<?> t) {
+                List<Object> joined = new ArrayList<>(m);
+                joined.addAll(t);
+                into.put(e.getKey(), joined);
+            } else {
+                throw new ConfigException(key, "set both in " + origin.getOrDefault(key, mainFile) + " and in " + fromFile
+                        + " (an included file adds keys and list entries; it does not override)");
+            }
         }
     }
 
@@ -226,15 +263,17 @@ public final class ConfigLoader {
 
     // ---- environment -------------------------------------------------------------------------------
 
-    private void applyEnvironment(Map<String, Object> tree) {
+    /**
+     * Sets the keys named by {@code OMNIBUS_*} variables in {@code tree}; returns the variable that set each key. A
+     * variable naming no key is a warning, not an error: the environment is shared with other programs.
+     */
+    private Map<String, String> applyEnvironment(Map<String, Object> tree) {
         Map<String, String> byEnvName = new LinkedHashMap<>();
-        for (String key : KNOWN_SCALARS) {
-            byEnvName.put(envName(key), key);
-        }
-        for (String key : LISTENER_SCALARS) {
+        for (String key : settableKeys()) {
             byEnvName.put(envName(key), key);
         }
         collectScalars("", tree, byEnvName);
+        Map<String, String> applied = new java.util.HashMap<>();
         for (Map.Entry<String, String> e : new java.util.TreeMap<>(env).entrySet()) {
             String var = e.getKey();
             if (!var.startsWith(ENV_PREFIX) || LAUNCHER_VARS.contains(var)) {
@@ -251,7 +290,19 @@ public final class ConfigLoader {
                 node = section(node, parts[i]);
             }
             node.put(parts[parts.length - 1], e.getValue());
+            applied.put(key, var);
         }
+        return applied;
+    }
+
+    /**
+     * Every single-value key of the configuration model: the keys the gateway's and the installed adapters' own
+     * reading code knows, found by reading an empty configuration with it.
+     */
+    public Set<String> settableKeys() {
+        ConfigSection.Catalog catalog = new ConfigSection.Catalog();
+        validate("(keys)", ConfigSection.cataloguing(new LinkedHashMap<>(), catalog));
+        return catalog.scalars();
     }
 
     static String envName(String key) {

@@ -88,6 +88,117 @@ class ConfigLoaderTest {
                 .isInstanceOf(ConfigFileException.class).hasMessageContaining("admin.tokens[0].token-sha256");
     }
 
+    /**
+     * Every key docs/configuration.md documents for a section or an adapter is settable from the environment: the
+     * settable keys are the model's own, so a documented key the reading code does not know fails here too.
+     */
+    @Test
+    void everyDocumentedKeyCanBeSetFromTheEnvironment() throws Exception {
+        java.util.Set<String> settable = new ConfigLoader(Map.of(), Adapters.discover(getClass().getClassLoader())).settableKeys();
+        java.util.List<String> documented = documentedKeys();
+        assertThat(documented).hasSizeGreaterThan(100).contains("mqtt.max-packet-size", "amqp.max-frame-size",
+                "broker.defaults.read-ahead", "mqtt.websocket.path", "kafka.tls.keystore-password", "admin.tls.cert");
+        java.util.List<String> lists = java.util.List.of("admin.tokens", "mqtt.websocket.allowed-origins");
+        java.util.List<String> missing = documented.stream().filter(k -> !lists.contains(k) && !settable.contains(k)).toList();
+        assertThat(missing).as("documented keys no environment variable can set").isEmpty();
+        for (String key : documented) {
+            if (lists.contains(key)) {
+                continue;
+            }
+            // set from the environment alone, the key reaches the model without a warning (values may be invalid)
+            ConfigLoader loader = new ConfigLoader(Map.of(ConfigLoader.envName(key), "x"),
+                    Adapters.discover(getClass().getClassLoader()));
+            Path f = dir.resolve("empty.yaml");
+            Files.writeString(f, "");
+            try {
+                loader.load(f, null);
+            } catch (ConfigFileException e) {
+                // a bad value is reported as the variable's, not the file's
+                assertThat(e.file()).as(key).isEqualTo("environment variable " + ConfigLoader.envName(key));
+            }
+            assertThat(loader.warnings()).as(key).isEmpty();
+        }
+    }
+
+    /** The dotted keys in docs/configuration.md's tables: {@code a.b} / {@code .c} rows, {@code x.tls.*}, policy keys. */
+    private static java.util.List<String> documentedKeys() throws java.io.IOException {
+        java.util.List<String> keys = new java.util.ArrayList<>();
+        String section = "";
+        java.util.regex.Pattern code = java.util.regex.Pattern.compile("`([a-z.*-]+)`");
+        for (String line : Files.readAllLines(Path.of("../docs/configuration.md"))) {
+            if (line.startsWith("#")) {
+                section = line;
+                continue;
+            }
+            if (!line.startsWith("| `") || section.contains("Metrics") || section.contains("addresses")
+                    || section.contains("subscriptions") || section.contains("bridges") || section.contains("Environment")) {
+                continue;
+            }
+            String first = line.substring(1, line.indexOf('|', 1));
+            String last = null;
+            java.util.regex.Matcher m = code.matcher(first);
+            while (m.find()) {
+                String k = m.group(1);
+                if (section.contains("Delivery policy")) {
+                    k = "broker.defaults." + k;
+                } else if (k.startsWith(".") && last != null) {
+                    k = last.substring(0, last.lastIndexOf('.')) + k;
+                }
+                last = k;
+                if (k.endsWith(".tls.*")) {
+                    String prefix = k.substring(0, k.length() - 1);
+                    for (String t : java.util.List.of("enabled", "port", "cert", "key", "keystore", "keystore-password", "ca",
+                            "client-auth", "identity", "protocols", "reload-check", "handshake-timeout")) {
+                        keys.add(prefix + t);
+                    }
+                } else if (k.contains(".") || section.contains("users") || section.contains("shutdown")) {
+                    keys.add(k);
+                }
+            }
+        }
+        keys.removeAll(java.util.List.of("broker.defaults.*", "users", "acl"));
+        return keys;
+    }
+
+    @Test
+    void aBadValueFromTheEnvironmentNamesTheVariable() {
+        assertThatThrownBy(() -> load("mqtt:\n  enabled: true\n", Map.of("OMNIBUS_MQTT_MAX_PACKET_SIZE", "lots")))
+                .isInstanceOf(ConfigFileException.class)
+                .satisfies(e -> {
+                    ConfigFileException c = (ConfigFileException) e;
+                    assertThat(c.file()).isEqualTo("environment variable OMNIBUS_MQTT_MAX_PACKET_SIZE");
+                    assertThat(c.problem()).contains("mqtt.max-packet-size").contains("lots");
+                });
+    }
+
+    @Test
+    void tuningKeysAbsentFromTheFileAreSetFromTheEnvironment() throws Exception {
+        GatewayConfig c = load("mqtt:\n  enabled: true\n", Map.of("OMNIBUS_MQTT_MAX_PACKET_SIZE", "64KiB",
+                "OMNIBUS_AMQP_MAX_FRAME_SIZE", "1MiB", "OMNIBUS_BROKER_DEFAULTS_READ_AHEAD", "50"));
+        assertThat(c.adapters().get("mqtt").section().getSize("max-packet-size", 0, 0, Long.MAX_VALUE)).isEqualTo(65_536);
+        assertThat(c.adapters().get("amqp").section().getSize("max-frame-size", 0, 0, Long.MAX_VALUE)).isEqualTo(1 << 20);
+        assertThat(c.broker().defaults().readAhead()).isEqualTo(50);
+    }
+
+    @Test
+    void includedFilesAddUsersAndAddressesAndMayNotOverride() throws Exception {
+        Files.writeString(dir.resolve("users.yaml"), "users:\n  - username: ops\n    password-hash: \""
+                + io.omnibus.core.config.StaticUsers.verifiers("secret").get(0) + "\"\n"
+                + "addresses:\n  - match: orders/#\n    partitions: 4\n");
+        Files.writeString(dir.resolve("more.yaml"), "addresses:\n  - match: sensors/#\n    queue: true\n");
+        GatewayConfig c = load("include: users.yaml\naddresses:\n  - match: logs/#\n    partitions: 2\n",
+                Map.of("OMNIBUS_INCLUDE", dir.resolve("more.yaml").toString()));
+        assertThat(c.users().hasUsers()).isTrue();
+        assertThat(c.broker().addressRule(io.omnibus.core.spi.Address.of("orders/eu")).partitions()).isEqualTo(4);
+        assertThat(c.broker().addressRule(io.omnibus.core.spi.Address.of("logs/app")).partitions()).isEqualTo(2);
+        assertThat(c.broker().addressRule(io.omnibus.core.spi.Address.of("sensors/a")).queue()).isTrue();
+
+        Files.writeString(dir.resolve("clash.yaml"), "admin:\n  port: 9001\n");
+        assertThatThrownBy(() -> load("include: [clash.yaml]\nadmin:\n  port: 9000\n", Map.of()))
+                .isInstanceOf(ConfigFileException.class)
+                .hasMessageContaining("admin.port").hasMessageContaining("clash.yaml");
+    }
+
     @Test
     void unknownOverridesAreReportedNotApplied() throws Exception {
         Path f = dir.resolve("g.yaml");

@@ -23,10 +23,70 @@ public final class ConfigSection {
 
     private final String path;
     private final Map<String, Object> values;
+    /** Where the keys this section is asked about are recorded (null: nowhere). */
+    private final Catalog catalog;
 
     public ConfigSection(String path, Map<String, Object> values) {
+        this(path, values, null);
+    }
+
+    private ConfigSection(String path, Map<String, Object> values, Catalog catalog) {
         this.path = path == null ? "" : path;
         this.values = values == null ? Map.of() : values;
+        this.catalog = catalog;
+    }
+
+    /**
+     * A root section that records, in {@code catalog}, every key the code reading it knows or asks for: read with
+     * the configuration model's own code, it lists the model's keys (how every key is settable from the environment).
+     */
+    public static ConfigSection cataloguing(Map<String, Object> values, Catalog catalog) {
+        return new ConfigSection("", values, catalog);
+    }
+
+    /**
+     * The keys a configuration model knows, as the code reading it asked for them: its scalars (a number, a string, a
+     * duration) by dotted key, apart from keys read as sections or lists.
+     */
+    public static final class Catalog {
+        private final Map<String, Set<String>> known = new java.util.TreeMap<>();
+        private final Set<String> structured = new java.util.HashSet<>();
+
+        private void known(String path, java.util.Collection<String> keys) {
+            known.computeIfAbsent(path, p -> new TreeSet<>()).addAll(keys);
+        }
+
+        /**
+         * Every dotted key of a single value outside lists: each key a section declared ({@link #requireOnly}) or
+         * a getter read, unless it was read as a section or a list of sections.
+         */
+        public Set<String> scalars() {
+            Set<String> out = new TreeSet<>();
+            known.forEach((path, keys) -> {
+                if (path.contains("[")) {
+                    return; // inside a list: not addressable by a dotted key
+                }
+                for (String k : keys) {
+                    String full = path.isEmpty() ? k : path + "." + k;
+                    if (!structured.contains(full)) {
+                        out.add(full);
+                    }
+                }
+            });
+            return out;
+        }
+    }
+
+    private void asked(String key) {
+        if (catalog != null) {
+            catalog.known(path, List.of(key));
+        }
+    }
+
+    private void structured(String key) {
+        if (catalog != null) {
+            catalog.structured.add(keyOf(key));
+        }
     }
 
     public static ConfigSection empty(String path) {
@@ -54,7 +114,7 @@ public final class ConfigSection {
     public ConfigSection without(String key) {
         Map<String, Object> copy = new LinkedHashMap<>(values);
         copy.remove(key);
-        return new ConfigSection(path, copy);
+        return new ConfigSection(path, copy, catalog);
     }
 
     /** This section with {@code key} set to {@code value} where it is not set. */
@@ -64,11 +124,14 @@ public final class ConfigSection {
         }
         Map<String, Object> copy = new LinkedHashMap<>(values);
         copy.put(key, value);
-        return new ConfigSection(path, copy);
+        return new ConfigSection(path, copy, catalog);
     }
 
     /** Fails on any key not in {@code known}: a typo must not be silently ignored. */
     public ConfigSection requireOnly(Set<String> known) {
+        if (catalog != null) {
+            catalog.known(path, known);
+        }
         for (String k : values.keySet()) {
             if (!known.contains(k)) {
                 throw new ConfigException(keyOf(k), "unknown key; known keys here are " + new TreeSet<>(known));
@@ -78,18 +141,20 @@ public final class ConfigSection {
     }
 
     public ConfigSection section(String key) {
+        structured(key);
         Object v = values.get(key);
         if (v == null) {
-            return empty(keyOf(key));
+            return new ConfigSection(keyOf(key), Map.of(), catalog);
         }
         if (!(v instanceof Map<?, ?> m)) {
             throw new ConfigException(keyOf(key), "expected a mapping of keys, got " + describe(v));
         }
-        return new ConfigSection(keyOf(key), stringKeys(keyOf(key), m));
+        return new ConfigSection(keyOf(key), stringKeys(keyOf(key), m), catalog);
     }
 
     /** The elements of a list of mappings, each as a section named {@code key[i]}. */
     public List<ConfigSection> sections(String key) {
+        structured(key);
         Object v = values.get(key);
         if (v == null) {
             return List.of();
@@ -103,17 +168,19 @@ public final class ConfigSection {
             if (!(list.get(i) instanceof Map<?, ?> m)) {
                 throw new ConfigException(k, "expected a mapping of keys, got " + describe(list.get(i)));
             }
-            out.add(new ConfigSection(k, stringKeys(k, m)));
+            out.add(new ConfigSection(k, stringKeys(k, m), catalog));
         }
         return out;
     }
 
     /** The value as YAML gave it (a map, a list or a scalar), or null. */
     public Object raw(String key) {
+        asked(key);
         return values.get(key);
     }
 
     public String getString(String key, String defaultValue) {
+        asked(key);
         Object v = values.get(key);
         if (v == null) {
             return defaultValue;
@@ -150,6 +217,7 @@ public final class ConfigSection {
     }
 
     public boolean getBoolean(String key, boolean defaultValue) {
+        asked(key);
         Object v = values.get(key);
         if (v == null) {
             return defaultValue;
@@ -168,6 +236,7 @@ public final class ConfigSection {
     }
 
     public long getLong(String key, long defaultValue, long min, long max) {
+        asked(key);
         Object v = values.get(key);
         if (v == null) {
             return defaultValue;
@@ -196,6 +265,7 @@ public final class ConfigSection {
 
     /** A duration: a number of milliseconds or a number with ms, s, m, h or d. */
     public Duration getDuration(String key, Duration defaultValue) {
+        asked(key);
         Object v = values.get(key);
         if (v == null) {
             return defaultValue;
@@ -217,6 +287,7 @@ public final class ConfigSection {
 
     /** A size in bytes: a number, or a number with KiB, MiB or GiB (KB, MB, GB are read as the same powers of two). */
     public long getSize(String key, long defaultValue, long min, long max) {
+        asked(key);
         Object v = values.get(key);
         if (v == null) {
             return defaultValue;
