@@ -144,7 +144,34 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         }
         server.connections.add(this);
         registration = server.ctx.connections().register(new ConnectionInfo("amqp", id, null,
-                String.valueOf(channel.remoteAddress()), null, System.currentTimeMillis()));
+                String.valueOf(channel.remoteAddress()), null, System.currentTimeMillis()), new io.omnibus.core.spi.Connections.Control() {
+                    @Override
+                    public void disconnect() {
+                        context.runOnContext(v -> {
+                            if (!closed) { // amqp:connection:forced, as for a shutdown; the socket follows
+                                connection.setCondition(new ErrorCondition(Symbol.valueOf("amqp:connection:forced"),
+                                        "disconnected by an operator"));
+                                connection.close();
+                                pump();
+                                channel.close();
+                            }
+                        });
+                    }
+
+                    @Override
+                    public io.vertx.core.Future<Integer> inFlight() {
+                        io.vertx.core.Promise<Integer> n = io.vertx.core.Promise.promise();
+                        context.runOnContext(v -> {
+                            int unsettled = 0;
+                            for (org.apache.qpid.proton.engine.Link l = connection.linkHead(null, null); l != null;
+                                 l = l.next(null, null)) {
+                                unsettled += l.getUnsettled();
+                            }
+                            n.complete(unsettled);
+                        });
+                        return n.future();
+                    }
+                });
         transport.setMaxFrameSize(server.config.maxFrameSize());
         transport.setChannelMax(server.config.channelMax());
         // until the connection is open (after SASL), nothing times a silent client out: this does

@@ -91,7 +91,7 @@ final class SaslServer implements SaslListener {
     private void refuse(Sasl sasl, String why) {
         finished = true;
         var ctx = conn.server.ctx;
-        long delay = ctx.authenticator().loginFailed(io.omnibus.core.spi.Authenticator.addressOf(conn.channel().remoteAddress()));
+        long delay = ctx.authenticator().loginFailed(io.omnibus.core.spi.Authenticator.addressOf(conn.channel().remoteAddress()), "amqp");
         if (delay == 0) {
             sasl.done(Sasl.SaslOutcome.PN_SASL_AUTH);
             conn.authenticationFailed(why);

@@ -116,7 +116,7 @@ final class KafkaSasl {
         KafkaServer.LOG.info("kafka {} ({} from {}): SASL {} refused: {}", conn.id(), conn.clientId(),
                 conn.channel().remoteAddress(), mechanism, why);
         conn.lastWord(response.setErrorCode(Errors.SASL_AUTHENTICATION_FAILED.code()).setErrorMessage(toClient));
-        long delay = authenticator().loginFailed(Authenticator.addressOf(conn.channel().remoteAddress()));
+        long delay = authenticator().loginFailed(Authenticator.addressOf(conn.channel().remoteAddress()), "kafka");
         if (delay == 0) {
             return Future.succeededFuture(response);
         }

@@ -189,7 +189,20 @@ final class MqttConnection {
             return;
         }
         registration = server.ctx.connections().register(new ConnectionInfo("mqtt", connectionId, null,
-                String.valueOf(socket.remoteAddress()), null, System.currentTimeMillis()));
+                String.valueOf(socket.remoteAddress()), null, System.currentTimeMillis()), new Connections.Control() {
+                    @Override
+                    public void disconnect() {
+                        Contexts.on(context, () -> MqttConnection.this.disconnect((byte) 0x98,
+                                "disconnected by an operator (admin API)"));
+                    }
+
+                    @Override
+                    public Future<Integer> inFlight() {
+                        io.vertx.core.Promise<Integer> n = io.vertx.core.Promise.promise();
+                        Contexts.on(context, () -> n.complete(inflight.size() + unackedInbound));
+                        return n.future();
+                    }
+                });
         lastPacketAt = System.currentTimeMillis();
         // a client that never sends CONNECT is dropped
         connectTimer = server.ctx.vertx().setTimer(30_000, t -> {
@@ -531,7 +544,7 @@ final class MqttConnection {
 
     /** A failed login's CONNACK: at once, or later and later after repeated failures from the client's address. */
     private void refuseLogin(MqttConnectReturnCode code, String why) {
-        long delay = server.authenticator.loginFailed(remoteInetAddress());
+        long delay = server.authenticator.loginFailed(remoteInetAddress(), "mqtt");
         Runnable refuse = () -> {
             if (!closed) {
                 connAckAndClose(code, why);

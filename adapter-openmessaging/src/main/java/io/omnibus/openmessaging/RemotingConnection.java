@@ -79,7 +79,19 @@ final class RemotingConnection extends ContextConnection {
         }
         server.connections.add(this);
         registration = server.ctx.connections().register(new ConnectionInfo("openmessaging", id, null,
-                String.valueOf(channel.remoteAddress()), null, System.currentTimeMillis()));
+                String.valueOf(channel.remoteAddress()), null, System.currentTimeMillis()), new Connections.Control() {
+                    @Override
+                    public void disconnect() {
+                        channel.close(); // the protocol has no goodbye: the client sees the connection closed
+                    }
+
+                    @Override
+                    public io.vertx.core.Future<Integer> inFlight() {
+                        io.vertx.core.Promise<Integer> n = io.vertx.core.Promise.promise();
+                        context.runOnContext(v -> n.complete(inflight));
+                        return n.future();
+                    }
+                });
     }
 
     @Override
@@ -177,7 +189,7 @@ final class RemotingConnection extends ContextConnection {
                 denied = signatureProblem(cmd, signer);
                 if (denied != null) { // a bad signature is a failed login: answered later and later from one address
                     delay = server.ctx.authenticator().loginFailed(
-                            io.omnibus.core.spi.Authenticator.addressOf(channel.remoteAddress()));
+                            io.omnibus.core.spi.Authenticator.addressOf(channel.remoteAddress()), "openmessaging");
                 }
                 if (denied == null) {
                     user = signer;

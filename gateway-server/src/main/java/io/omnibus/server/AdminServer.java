@@ -1,71 +1,71 @@
 package io.omnibus.server;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.omnibus.core.internal.ConnectionRegistry;
-import io.omnibus.core.internal.DefaultBroker;
-import io.omnibus.core.internal.SubscriptionView;
-import io.omnibus.core.internal.TopicView;
-import io.omnibus.core.spi.ConnectionInfo;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
 import java.util.function.Supplier;
 
-/** {@code /health}, {@code /metrics} (Prometheus text) and the JSON admin API. */
+/**
+ * The admin port: {@code /health}, {@code /health/live}, {@code /health/ready}, {@code /metrics} (Prometheus text),
+ * the web console ({@code /console/}) and the JSON admin API ({@link AdminApi}), over HTTP and/or HTTPS. Listens
+ * from the start, before the store is recovered: liveness and readiness answer during a long recovery, the API
+ * answers 503 until the gateway is ready.
+ */
 final class AdminServer {
     private final Vertx vertx;
     private final GatewayConfig.AdminConfig config;
     private final PrometheusMeterRegistry prometheus;
-    private final DefaultBroker broker;
-    private final ConnectionRegistry connections;
     private final Supplier<JsonObject> health;
-    private final java.util.function.Function<String, io.omnibus.core.spi.ProtocolAdapter> adapters;
-    private final io.omnibus.server.bridge.Bridges bridges;
+    private final java.util.function.BooleanSupplier ready;
     private final io.omnibus.core.config.StaticUsers users;
     private final io.omnibus.core.spi.Authorizer rules;
+    private final Router router;
+    private volatile boolean apiReady;
     private HttpServer server;
     private HttpServer secureServer;
     private io.omnibus.core.transport.Tls tls;
 
-    AdminServer(Vertx vertx, GatewayConfig.AdminConfig config, PrometheusMeterRegistry prometheus, DefaultBroker broker,
-                ConnectionRegistry connections, Supplier<JsonObject> health,
-                java.util.function.Function<String, io.omnibus.core.spi.ProtocolAdapter> adapters,
-                io.omnibus.server.bridge.Bridges bridges, io.omnibus.core.config.StaticUsers users,
+    AdminServer(Vertx vertx, GatewayConfig.AdminConfig config, PrometheusMeterRegistry prometheus, Supplier<JsonObject> health,
+                java.util.function.BooleanSupplier ready, io.omnibus.core.config.StaticUsers users,
                 io.omnibus.core.spi.Authorizer rules) {
-        this.bridges = bridges;
         this.users = users;
         this.rules = rules;
         this.vertx = vertx;
         this.config = config;
         this.prometheus = prometheus;
-        this.broker = broker;
-        this.connections = connections;
         this.health = health;
-        this.adapters = adapters;
+        this.ready = ready;
+        this.router = Router.router(vertx);
     }
 
     /** Starts the listeners; completes with the plain port, or the HTTPS one when there is no plain one. */
     Future<Integer> start() {
-        Router router = Router.router(vertx);
         router.route().handler(this::loopbackGuard);
+        router.get("/").handler(ctx -> ctx.redirect("/console/"));
+        router.get("/console").handler(ctx -> ctx.redirect("/console/"));
+        // the console's own files: static, no authentication (they hold no data; the API they call checks)
+        router.get("/console/*").handler(io.vertx.ext.web.handler.StaticHandler.create("console")
+                .setCachingEnabled(false).setDirectoryListing(false).setIndexPage("index.html"));
         router.route("/api/*").handler(this::authorize);
+        router.route("/api/*").handler(ctx -> {
+            if (apiReady) {
+                ctx.next();
+            } else {
+                AdminApi.error(ctx, 503, "the gateway is starting (recovering its store); try again shortly");
+            }
+        });
         router.get("/health").handler(this::health);
+        router.get("/health/live").handler(ctx -> ctx.response().putHeader("content-type", "application/json")
+                .end(new JsonObject().put("status", "UP").encode()));
+        router.get("/health/ready").handler(this::readiness);
         router.get("/metrics").handler(ctx -> ctx.response()
                 .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
                 .end(prometheus.scrape()));
-        router.get("/api/topics").handler(ctx -> json(ctx, topics()));
-        router.get("/api/subscriptions").handler(ctx -> json(ctx, subscriptions()));
-        router.get("/api/connections").handler(ctx -> json(ctx, connections()));
-        router.get("/api/translation").handler(this::translation);
-        router.get("/api/bridges").handler(ctx -> json(ctx, bridges.status()));
-        router.post("/api/bridges/:name/:action").handler(this::controlBridge);
-        // /api/messages/{address}@{partition}:{offset}/as/{protocol}; the address may hold '/' (or %2F)
-        router.getWithRegex("/api/messages/(.+)/as/([a-z0-9]+)").handler(this::messageAs);
         Future<Integer> plain = config.port() < 0 ? Future.succeededFuture(-1)
                 : vertx.createHttpServer().requestHandler(router).listen(config.port(), config.host()).map(s -> {
                     server = s; // only a listening server is closed on stop
@@ -84,6 +84,12 @@ final class AdminServer {
                         return port >= 0 ? port : s.actualPort();
                     }).onFailure(e -> tls.close());
         }));
+    }
+
+    /** The gateway recovered and started: the API's routes answer from now on. */
+    void ready(AdminApi api) {
+        api.routes(router, this::permitted);
+        apiReady = true;
     }
 
     /** The HTTPS port, or -1. */
@@ -152,7 +158,7 @@ final class AdminServer {
         who.onComplete(ar -> {
             if (ar.failed()) {
                 // wrong credentials (not none) from one address are answered later and later
-                long delay = "no credentials".equals(ar.cause().getMessage()) ? 0 : users.loginFailed(from);
+                long delay = "no credentials".equals(ar.cause().getMessage()) ? 0 : users.loginFailed(from, "admin");
                 Runnable unauthorized = () -> {
                     ctx.response().putHeader("WWW-Authenticate", "Basic realm=\"omnibus\", charset=\"UTF-8\"");
                     error(ctx, 401, "the admin API needs a user (HTTP Basic) or a bearer token");
@@ -205,186 +211,21 @@ final class AdminServer {
                 .putHeader("content-type", "application/json").end(body.encodePrettily());
     }
 
-    /**
-     * {@code /api/translation}: the whole table; with {@code from} and {@code to} (mqtt3, mqtt5, amqp, kafka, rocketmq),
-     * the field table of that pair: each field, how each side carries it, and whether it is kept, converted or lost.
-     */
-    private void translation(RoutingContext ctx) {
-        io.omnibus.core.spi.TranslationTable table = io.omnibus.core.spi.TranslationTable.get();
-        String from = ctx.request().getParam("from");
-        String to = ctx.request().getParam("to");
-        if (from == null && to == null) {
-            JsonArray fields = new JsonArray();
-            for (io.omnibus.core.spi.TranslationTable.Field f : table.fields()) {
-                JsonObject protocols = new JsonObject();
-                f.cells().forEach((p, c) -> protocols.put(p, cell(c)));
-                fields.add(new JsonObject().put("field", f.name()).put("meaning", f.meaning()).put("protocols", protocols));
-            }
-            json(ctx, fields);
-            return;
-        }
-        if (from == null || to == null || !io.omnibus.core.spi.TranslationTable.PROTOCOLS.contains(from)
-                || !io.omnibus.core.spi.TranslationTable.PROTOCOLS.contains(to)) {
-            error(ctx, 400, "from and to must both be given, each one of " + io.omnibus.core.spi.TranslationTable.PROTOCOLS);
-            return;
-        }
-        JsonArray rows = new JsonArray();
-        for (io.omnibus.core.spi.TranslationTable.Outcome o : table.pair(from, to)) {
-            rows.add(new JsonObject().put("field", o.field()).put("meaning", o.meaning()).put("from", cell(o.from()))
-                    .put("to", cell(o.to())).put("result", o.result()));
-        }
-        json(ctx, rows);
+    /** 200 once the store is recovered and every adapter and bridge started, and while all are up; 503 before and after. */
+    private void readiness(RoutingContext ctx) {
+        JsonObject body = health.get();
+        boolean up = ready.getAsBoolean() && "UP".equals(body.getString("status"));
+        body.put("status", up ? "UP" : ready.getAsBoolean() ? "DOWN" : "STARTING");
+        ctx.response().setStatusCode(up ? 200 : 503).putHeader("content-type", "application/json").end(body.encodePrettily());
     }
 
-    private static JsonObject cell(io.omnibus.core.spi.TranslationTable.Cell c) {
-        return new JsonObject().put("carry", c.carry().name().toLowerCase(java.util.Locale.ROOT)).put("how", c.how());
-    }
-
-    /**
-     * {@code /api/messages/{address}@{partition}:{offset}/as/{protocol}}: a stored message as that protocol delivers it.
-     * Message contents: answered to requests from this machine only (the admin port has no authentication).
-     */
-    private void messageAs(RoutingContext ctx) {
-        if (!permitted(ctx)) {
-            error(ctx, 403, "message contents are shown to requests from the gateway's own machine only");
-            return;
-        }
-        String id = ctx.pathParam("param0"); // already decoded by the router
-        String protocol = ctx.pathParam("param1");
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(.+)@(\\d+):(\\d+)").matcher(id);
-        if (!m.matches()) {
-            error(ctx, 400, "a message id is ADDRESS@PARTITION:OFFSET, not " + id);
-            return;
-        }
-        if (!io.omnibus.core.spi.TranslationTable.PROTOCOLS.contains(protocol)) {
-            error(ctx, 400, "the protocol must be one of " + io.omnibus.core.spi.TranslationTable.PROTOCOLS);
-            return;
-        }
-        io.omnibus.core.spi.ProtocolAdapter adapter = adapters.apply(protocol.startsWith("mqtt") ? "mqtt"
-                : protocol.equals("rocketmq") ? "openmessaging" : protocol);
-        if (adapter == null) {
-            error(ctx, 404, "the " + protocol + " adapter is not running");
-            return;
-        }
-        io.omnibus.core.spi.Address address;
-        try {
-            address = io.omnibus.core.spi.Address.of(m.group(1));
-        } catch (io.omnibus.core.spi.InvalidAddressException e) {
-            error(ctx, 400, e.getMessage());
-            return;
-        }
-        int partition;
-        long offset;
-        try {
-            partition = Integer.parseInt(m.group(2));
-            offset = Long.parseLong(m.group(3));
-        } catch (NumberFormatException e) {
-            error(ctx, 400, "partition or offset out of range in " + id);
-            return;
-        }
-        if (partition >= broker.logs().partitionCount(address)) {
-            error(ctx, 404, "no partition " + partition + " of " + address);
-            return;
-        }
-        broker.logs().read(address, partition, offset, 1).onComplete(ar -> {
-            try {
-                if (ar.failed()) {
-                    error(ctx, 500, "the store could not read " + id + ": " + ar.cause().getMessage());
-                    return;
-                }
-                if (ar.result().isEmpty() || ar.result().get(0).offset() != offset) {
-                    error(ctx, 404, "no message at " + id);
-                    return;
-                }
-                io.omnibus.core.spi.Envelope e = ar.result().get(0).envelope();
-                java.util.Map<String, Object> shown = adapter.render(e, protocol);
-                if (shown == null) {
-                    error(ctx, 404, "the " + protocol + " adapter does not show messages");
-                    return;
-                }
-                JsonObject body = new JsonObject().put("id", id).put("origin", e.origin() == null ? null : e.origin().protocol())
-                        .put("as", JsonObject.mapFrom(shown));
-                ctx.response().putHeader("content-type", "application/json").end(body.encodePrettily());
-            } catch (RuntimeException err) {
-                error(ctx, 500, "showing " + id + " as " + protocol + " failed: " + err);
-            }
-        });
-    }
-
-    /** Whether the request comes from this machine (the admin port has no authentication yet). */
+    /** Whether the request comes from this machine. */
     private static boolean local(RoutingContext ctx) {
         String host = ctx.request().remoteAddress() == null ? "" : ctx.request().remoteAddress().hostAddress();
         return host.equals("127.0.0.1") || host.equals("0:0:0:0:0:0:0:1") || host.equals("::1");
     }
 
-    /**
-     * {@code POST /api/bridges/{name}/pause} and {@code .../resume}: a paused bridge closes its connection and keeps
-     * its cursor (its lag grows); resumed, it connects again. From this machine only, like message contents.
-     */
-    private void controlBridge(RoutingContext ctx) {
-        if (!permitted(ctx)) {
-            error(ctx, 403, "bridges are paused and resumed by requests from the gateway's own machine only");
-            return;
-        }
-        String name = ctx.pathParam("name");
-        String action = ctx.pathParam("action");
-        if (!action.equals("pause") && !action.equals("resume")) {
-            error(ctx, 404, "a bridge's actions are pause and resume, not " + action);
-            return;
-        }
-        Future<Void> done = bridges.control(name, action.equals("pause"));
-        if (done == null) {
-            error(ctx, 404, "no bridge named " + name);
-            return;
-        }
-        done.onComplete(ar -> {
-            if (ar.failed()) {
-                error(ctx, 500, String.valueOf(ar.cause().getMessage()));
-            } else {
-                ctx.response().putHeader("content-type", "application/json").end(bridges.status(name).encodePrettily());
-            }
-        });
-    }
-
     private static void error(RoutingContext ctx, int status, String message) {
-        ctx.response().setStatusCode(status).putHeader("content-type", "application/json")
-                .end(new JsonObject().put("error", message).encodePrettily());
-    }
-
-    private static void json(RoutingContext ctx, JsonArray body) {
-        ctx.response().putHeader("content-type", "application/json").end(body.encodePrettily());
-    }
-
-    private JsonArray topics() {
-        JsonArray out = new JsonArray();
-        for (TopicView t : broker.topicViews()) {
-            out.add(new JsonObject().put("name", t.name()).put("partitions", t.partitions()).put("queue", t.queue())
-                    .put("messages", t.messages()).put("bytes", t.bytes())
-                    .put("startOffset", t.startOffset()).put("endOffset", t.endOffset()));
-        }
-        return out;
-    }
-
-    private JsonArray subscriptions() {
-        JsonArray out = new JsonArray();
-        for (SubscriptionView s : broker.subscriptionViews()) {
-            out.add(new JsonObject().put("name", s.name()).put("filter", s.filter()).put("dispatch", s.dispatch())
-                    .put("durable", s.durable()).put("consumers", s.consumers()).put("backlog", s.backlog())
-                    .put("unacknowledged", s.unacknowledged()).put("delivered", s.delivered())
-                    .put("acknowledged", s.acknowledged()).put("redelivered", s.redelivered())
-                    .put("deadLettered", s.deadLettered()).put("expired", s.expired()).put("dropped", s.dropped())
-                    .put("lostToRetention", s.lostToRetention()));
-        }
-        return out;
-    }
-
-    private JsonArray connections() {
-        JsonArray out = new JsonArray();
-        for (ConnectionInfo c : connections.all()) {
-            out.add(new JsonObject().put("protocol", c.protocol()).put("connectionId", c.connectionId())
-                    .put("clientId", c.clientId()).put("remoteAddress", c.remoteAddress()).put("user", c.user())
-                    .put("connectedAt", c.connectedAt()));
-        }
-        return out;
+        AdminApi.error(ctx, status, message);
     }
 }

@@ -185,7 +185,7 @@ public final class ConfigLoader {
         known.addAll(factories.keySet());
         root.requireOnly(known);
 
-        ConfigSection admin = root.section("admin").requireOnly(Set.of("host", "port", "tls", "tokens"));
+        ConfigSection admin = root.section("admin").requireOnly(Set.of("host", "port", "tls", "tokens", "subscription-lag-top"));
         io.omnibus.core.transport.Listeners.Config adminListeners = io.omnibus.core.transport.Listeners.read(admin, 8080, 8443);
         Map<String, String> tokens = new LinkedHashMap<>();
         for (ConfigSection t : admin.sections("tokens")) {
@@ -198,7 +198,7 @@ public final class ConfigLoader {
             tokens.put(hash, t.requireString("user"));
         }
         GatewayConfig.AdminConfig adminConfig = new GatewayConfig.AdminConfig(adminListeners.host(), adminListeners.port(),
-                adminListeners.tls(), Map.copyOf(tokens));
+                adminListeners.tls(), Map.copyOf(tokens), admin.getInt("subscription-lag-top", 20, 0, 1000));
 
         ConfigSection store = root.section("store").requireOnly(Set.of("type", "dir", "fsync", "fsync-interval",
                 "fsync-bytes", "segment-size", "checkpoint-interval", "queue-bytes", "retention-age", "retention-bytes",

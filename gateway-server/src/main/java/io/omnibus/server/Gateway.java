@@ -87,23 +87,38 @@ public final class Gateway {
         new ProcessorMetrics().bindTo(meters);
         new UptimeMetrics().bindTo(meters);
         store = createStore(config.store());
-        return DefaultBroker.start(vertx, store, config.broker(), brokerMetrics)
-                .recover(e -> Future.failedFuture(new StartupException("store: could not open the " + store.type()
-                        + " store: " + e.getMessage(), e)))
+        store.instrument(meters);
+        List<String> loginProtocols = new ArrayList<>(List.of("admin"));
+        config.adapters().values().stream().filter(GatewayConfig.AdapterSection::enabled)
+                .forEach(a -> loginProtocols.add(a.protocol()));
+        config.users().instrument(meters, loginProtocols);
+        // the admin port first: liveness and readiness answer while the store recovers, however long that takes
+        admin = new AdminServer(vertx, config.admin(), meters, this::health, () -> ready, config.users(), config.authorizer());
+        return admin.start().recover(e -> Future.failedFuture(bindFailure("admin", config.admin().port(), e)))
+                .compose(port -> {
+                    adminPort = port;
+                    return DefaultBroker.start(vertx, store, config.broker(), brokerMetrics)
+                            .recover(e -> Future.failedFuture(new StartupException("store: could not open the "
+                                    + store.type() + " store: " + e.getMessage(), e)));
+                })
                 .compose(b -> {
                     broker = b;
                     bridges = new io.omnibus.server.bridge.Bridges(config.bridges(), vertx, broker, meters, this::waiting);
-                    admin = new AdminServer(vertx, config.admin(), meters, broker, connections, this::health, adapters::get,
-                            bridges, config.users(), config.authorizer());
-                    return admin.start().recover(e -> Future.failedFuture(bindFailure("admin", config.admin().port(), e)));
-                })
-                .compose(port -> {
-                    adminPort = port;
                     return startAdapters();
                 })
                 .compose(v -> bridges.start()
-                        .recover(e -> Future.failedFuture(new StartupException("bridges: could not start: " + e.getMessage(), e))));
+                        .recover(e -> Future.failedFuture(new StartupException("bridges: could not start: " + e.getMessage(), e))))
+                .onSuccess(v -> {
+                    SubscriptionLag.register(meters, broker, config.admin().lagTopSubscriptions(), vertx);
+                    admin.ready(new AdminApi(config, broker, connections, adapters::get, bridges, meters, this::health,
+                            startedAt));
+                    ready = true;
+                });
     }
+
+    private final long startedAt = System.currentTimeMillis();
+    /** Recovered and every part started: what /health/ready waits for. */
+    private volatile boolean ready;
 
     /** What waits in a subscription: its backlog and what is delivered and not acknowledged (0 when there is none). */
     private long waiting(String subscription) {
@@ -249,7 +264,8 @@ public final class Gateway {
         }
         return new JsonObject()
                 .put("status", up ? "UP" : "DOWN")
-                .put("store", new JsonObject().put("status", storeUp ? "UP" : "DOWN").put("type", store == null ? null : store.type()))
+                .put("store", new JsonObject().put("status", storeUp ? "UP" : broker == null && !stopping ? "STARTING" : "DOWN")
+                        .put("type", store == null ? null : store.type()))
                 .put("adapters", adaptersJson)
                 .put("bridges", bridges == null ? new JsonObject() : bridges.health());
     }
@@ -257,6 +273,11 @@ public final class Gateway {
     /** The port an enabled adapter listens on (the one chosen, when 0 was configured). */
     public int port(String protocol) {
         return (Integer) adapters.get(protocol).status().get("port");
+    }
+
+    /** Whether the gateway recovered its store and started every part. */
+    public boolean ready() {
+        return ready;
     }
 
     public int adminPort() {

@@ -21,7 +21,8 @@ public record GatewayConfig(String source, AdminConfig admin, StoreConfig store,
      * The admin HTTP listeners: plain on {@code port} (-1: off) and HTTPS on {@code tls} (null: none); {@code tokens}
      * are bearer tokens for scripts, each acting as a user: SHA-256 of the token (hex) to the user's name.
      */
-    public record AdminConfig(String host, int port, io.omnibus.core.transport.TlsConfig tls, Map<String, String> tokens) {
+    public record AdminConfig(String host, int port, io.omnibus.core.transport.TlsConfig tls, Map<String, String> tokens,
+                              int lagTopSubscriptions) {
     }
 
     /**

@@ -37,6 +37,12 @@ public final class Main implements Callable<Integer> {
         return EXIT_BAD_CONFIG;
     }
 
+    /** The version in the jar's manifest ("dev" when run from classes). */
+    static String version() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
     public static void main(String[] args) {
         int code = new CommandLine(new Main()).execute(args);
         if (code != Start.RUNNING) {
@@ -236,7 +242,8 @@ public final class Main implements Callable<Integer> {
             }
             Gateway gateway;
             try {
-                gateway = Gateway.start(c, factories).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+                // no time limit: recovering a large store takes what it takes (the log shows its progress; /health/live answers)
+                gateway = Gateway.start(c, factories).toCompletionStage().toCompletableFuture().get();
             } catch (Exception e) {
                 Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
                 err.println("omnibus: could not start: " + cause.getMessage());

@@ -77,7 +77,17 @@ public final class LineAdapterFactory implements ProtocolAdapterFactory<LineAdap
             String id = "line-" + ids.incrementAndGet();
             Origin origin = new Origin("line", id, id);
             Connections.Registration reg = ctx.connections().register(new ConnectionInfo("line", id, id,
-                    socket.remoteAddress().toString(), null, System.currentTimeMillis()));
+                    socket.remoteAddress().toString(), null, System.currentTimeMillis()), new Connections.Control() {
+                        @Override
+                        public void disconnect() {
+                            socket.close();
+                        }
+
+                        @Override
+                        public io.vertx.core.Future<Integer> inFlight() {
+                            return io.vertx.core.Future.succeededFuture(0);
+                        }
+                    });
             java.util.List<Runnable> onClose = new java.util.ArrayList<>();
             onClose.add(reg::close);
             socket.closeHandler(v -> onClose.forEach(Runnable::run));

@@ -128,8 +128,28 @@ public final class StaticUsers implements Authenticator {
      * The first failure from an address is answered at once, the next ones after 100 ms, 200 ms, ... up to 5 s,
      * within a minute of the first; a success forgets them.
      */
+    /** Where failed logins are counted (null: not counted). */
+    private volatile io.micrometer.core.instrument.MeterRegistry meters;
+
+    /** Counts failed logins in {@code registry}, by protocol: each of {@code protocols} shows 0 from the start. */
+    public void instrument(io.micrometer.core.instrument.MeterRegistry registry, java.util.Collection<String> protocols) {
+        meters = registry;
+        protocols.forEach(p -> failureCounter(registry, p));
+    }
+
+    private static io.micrometer.core.instrument.Counter failureCounter(io.micrometer.core.instrument.MeterRegistry registry,
+                                                                      String protocol) {
+        return io.micrometer.core.instrument.Counter.builder("omnibus.authentication.failures").tag("protocol", protocol)
+                .description("Failed logins: wrong or unknown credentials, bad SASL proofs, bad request signatures")
+                .register(registry);
+    }
+
     @Override
-    public long loginFailed(java.net.InetAddress from) {
+    public long loginFailed(java.net.InetAddress from, String protocol) {
+        io.micrometer.core.instrument.MeterRegistry registry = meters;
+        if (registry != null) {
+            failureCounter(registry, protocol).increment();
+        }
         if (from == null) {
             return 0;
         }

@@ -8,7 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The broker's meters. Tags have bounded values only: {@code protocol} (one per adapter) and
- * {@code reason}; never an address, subscription or client.
+ * {@code reason}; never an address, subscription or client (per-subscription lag is a top-N gauge of its own).
  */
 public final class BrokerMetrics {
     private final MeterRegistry registry;
@@ -19,6 +19,8 @@ public final class BrokerMetrics {
     final Counter expired;
     final Counter overflowDropped;
     final Counter overflowBlocked;
+    private final io.micrometer.core.instrument.Timer delivery;
+    private final ConcurrentHashMap<String, io.micrometer.core.instrument.Timer> publish = new ConcurrentHashMap<>();
 
     public BrokerMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -35,6 +37,32 @@ public final class BrokerMetrics {
         overflowBlocked = Counter.builder("omnibus.subscription.blocked")
                 .description("Publishes whose acknowledgement waited for a subscription at max-pending (overflow: block)")
                 .register(registry);
+        delivery = io.micrometer.core.instrument.Timer.builder("omnibus.delivery.latency")
+                .description("From a message stored to its first delivery to a consumer (its wait in a backlog included)")
+                .publishPercentileHistogram().minimumExpectedValue(java.time.Duration.ofMillis(1))
+                .maximumExpectedValue(java.time.Duration.ofHours(1)).register(registry);
+    }
+
+    /** A publish of {@code protocol} was stored {@code nanos} after it reached the broker. */
+    void stored(String protocol, long nanos) {
+        publishTimer(protocol).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    private io.micrometer.core.instrument.Timer publishTimer(String protocol) {
+        io.micrometer.core.instrument.Timer t = publish.get(protocol);
+        return t != null ? t : publish.computeIfAbsent(protocol, p -> io.micrometer.core.instrument.Timer
+                .builder("omnibus.publish.latency").tag("protocol", p)
+                .description("From a publish reaching the broker to the store acknowledging it (durable under the fsync "
+                        + "policy): how long producers wait for their acknowledgement")
+                .publishPercentileHistogram().minimumExpectedValue(java.time.Duration.ofMillis(1))
+                .maximumExpectedValue(java.time.Duration.ofSeconds(30)).register(registry));
+    }
+
+    /** A first delivery of a message the store appended at {@code storedAt} (epoch millis; 0: unknown, not counted). */
+    void delivered(long storedAt) {
+        if (storedAt > 0) {
+            delivery.record(Math.max(0, System.currentTimeMillis() - storedAt), java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
     }
 
     public MeterRegistry registry() {
@@ -44,6 +72,7 @@ public final class BrokerMetrics {
     /** Registers a protocol's in/out meters before its first message, so they show 0 rather than nothing. */
     public void declareProtocol(String protocol) {
         counters(protocol);
+        publishTimer(protocol);
     }
 
     void messageIn(String protocol, Envelope e) {

@@ -13,8 +13,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** The live client connections of every adapter, and the {@code omnibus.connections} gauge per protocol. */
 public final class ConnectionRegistry implements Connections {
     private final MeterRegistry meters;
-    private final ConcurrentHashMap<Object, ConnectionInfo> live = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Object, Live> live = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, AtomicInteger> perProtocol = new ConcurrentHashMap<>();
+
+    /** A registered connection: what is shown, and what an operator may do with it. */
+    public record Live(ConnectionInfo info, Control control) {
+    }
 
     public ConnectionRegistry(MeterRegistry meters) {
         this.meters = meters;
@@ -26,15 +30,15 @@ public final class ConnectionRegistry implements Connections {
     }
 
     @Override
-    public Registration register(ConnectionInfo info) {
+    public Registration register(ConnectionInfo info, Control control) {
         Object key = new Object();
-        live.put(key, info);
+        live.put(key, new Live(info, control));
         AtomicInteger count = counter(info.protocol());
         count.incrementAndGet();
         return new Registration() {
             @Override
             public void update(ConnectionInfo updated) {
-                live.replace(key, updated);
+                live.computeIfPresent(key, (k, old) -> new Live(updated, old.control()));
             }
 
             @Override
@@ -48,7 +52,29 @@ public final class ConnectionRegistry implements Connections {
 
     @Override
     public Collection<ConnectionInfo> all() {
+        return live.values().stream().map(Live::info).toList();
+    }
+
+    /** Every connection with its controls. */
+    public List<Live> connections() {
         return List.copyOf(live.values());
+    }
+
+    /** The connection of that id, or null. */
+    public Live find(String connectionId) {
+        for (Live l : live.values()) {
+            if (l.info().connectionId().equals(connectionId)) {
+                return l;
+            }
+        }
+        return null;
+    }
+
+    /** Open connections per protocol. */
+    public java.util.Map<String, Integer> counts() {
+        java.util.Map<String, Integer> out = new java.util.TreeMap<>();
+        perProtocol.forEach((p, n) -> out.put(p, n.get()));
+        return out;
     }
 
     private AtomicInteger counter(String protocol) {

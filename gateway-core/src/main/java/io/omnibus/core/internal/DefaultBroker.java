@@ -123,6 +123,7 @@ public final class DefaultBroker implements Broker {
                 waiting.add(() -> append(batch, promise));
                 return;
             }
+            long began = System.nanoTime();
             Future<Long> stored = batch.size() == 1 ? store.append(tp, batch.get(0)) : store.appendAll(tp, batch);
             // always queued, never run inline: a future the writer completed before this listener was attached would
             // otherwise be routed at once, ahead of earlier appends still queued on ctx, and a subscription meeting
@@ -131,6 +132,7 @@ public final class DefaultBroker implements Broker {
                 if (ar.failed()) {
                     promise.fail(storeFailure(ar.cause()));
                 } else {
+                    metrics.stored(batch.get(0).origin().protocol(), System.nanoTime() - began);
                     routeStored(batch, ar.result(), promise);
                 }
                 publishDone(batch.size());
@@ -144,13 +146,14 @@ public final class DefaultBroker implements Broker {
             long first = offset;
             Map<SubscriptionQueue, List<StoredMessage>> runs = new java.util.LinkedHashMap<>();
             boolean held = tp.address().equals(io.omnibus.core.spi.Transaction.PREPARED);
+            long now = System.currentTimeMillis();
             for (Envelope e : batch) {
                 messages++;
                 bytes += e.payloadSize();
                 if (!held) { // a prepared transaction's messages count once, when it commits
                     metrics.messageIn(e.origin().protocol(), e);
                 }
-                routed = route(new StoredMessage(tp, offset++, e), full, runs);
+                routed = route(new StoredMessage(tp, offset++, e, now), full, runs);
             }
             runs.forEach(SubscriptionQueue::offer);
             while (!appendWaiters.isEmpty()) {
@@ -549,6 +552,65 @@ public final class DefaultBroker implements Broker {
                 .getBytes(java.nio.charset.StandardCharsets.UTF_8)).map(v -> made.partitions.length);
     }
 
+    // ---- operators' actions (the admin API) -------------------------------------------------------------
+
+    /** Where paused subscriptions are remembered, so that a pause outlives a restart. */
+    static final String PAUSED = "omnibus.paused";
+
+    /** Purges a subscription (see {@link SubscriptionQueue#purge}): completes with how many messages were waiting. */
+    public Future<Long> purge(String subscription) {
+        return onSubscription(subscription, SubscriptionQueue::purge);
+    }
+
+    /**
+     * Pauses or resumes a subscription: a paused one hands nothing out, to push or pull consumers, until resumed (a
+     * durable one stays paused across restarts). Completes with false when there is no such subscription.
+     */
+    public Future<Boolean> pause(String subscription, boolean pause) {
+        Context caller = Vertx.currentContext();
+        SubscriptionQueue q = subscriptions.get(subscription);
+        if (q == null) {
+            return Future.succeededFuture(false);
+        }
+        Future<Void> kept = q.durable ? store.putState(PAUSED, subscription, pause ? new byte[] {1} : null)
+                : Future.succeededFuture();
+        Promise<Boolean> done = Promise.promise();
+        kept.onComplete(ar -> Contexts.run(q.ctx, () -> {
+            if (ar.succeeded()) {
+                q.pause(pause);
+            }
+            Contexts.complete(caller, done, ar.map(true));
+        }));
+        return done.future();
+    }
+
+    private <T> Future<T> onSubscription(String subscription, java.util.function.Function<SubscriptionQueue, T> action) {
+        Context caller = Vertx.currentContext();
+        SubscriptionQueue q = subscriptions.get(subscription);
+        if (q == null) {
+            return Future.failedFuture(new BrokerException(Reason.NOT_FOUND, "no subscription named " + subscription));
+        }
+        Promise<T> done = Promise.promise();
+        Contexts.run(q.ctx, () -> {
+            try {
+                Contexts.complete(caller, done, Future.succeededFuture(action.apply(q)));
+            } catch (RuntimeException e) {
+                Contexts.complete(caller, done, Future.failedFuture(e));
+            }
+        });
+        return done.future();
+    }
+
+    /** Moves the dead letters of a dead-letter address back where they came from ({@link Redrive}): {moved, kept}. */
+    public Future<long[]> redrive(Address deadLetters) {
+        return Redrive.run(this, deadLetters);
+    }
+
+    /** Deletes an address and its log (the admin API's DELETE): false when there was none. */
+    public Future<Boolean> deleteAddress(Address address) {
+        return Contexts.on(Vertx.currentContext(), deleteTopic(address));
+    }
+
     /**
      * Deletes a topic: it is forgotten, its partitions are emptied in the store (offsets go on from their ends
      * if it is made again), its kept partition count removed. Completes with false when it did not exist.
@@ -714,6 +776,9 @@ public final class DefaultBroker implements Broker {
             }
             tree.remove(q.filter, q);
             q.delete();
+            if (q.durable && q.paused()) {
+                store.putState(PAUSED, name, null);
+            }
             if (q.durable) {
                 store.deleteSubscription(name).onComplete(promise);
             } else {

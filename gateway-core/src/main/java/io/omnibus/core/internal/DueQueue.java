@@ -38,6 +38,11 @@ final class DueQueue<T> {
         return queue.size();
     }
 
+    /** The items, in no particular order (a view: not to be changed). */
+    java.util.Collection<T> all() {
+        return java.util.Collections.unmodifiableCollection(queue);
+    }
+
     /** Forgets every item and the timer. */
     void clear() {
         queue.clear();

@@ -293,6 +293,27 @@ final class LogCursors {
     }
 
     /**
+     * Acknowledges, unread, everything of every partition up to its end in the store, but the offsets in
+     * {@code keep} (deliveries in flight, by partition): an operator's purge.
+     */
+    void purge(Map<TopicPartition, java.util.SortedSet<Long>> keep) {
+        for (PartitionCursor pc : partitions.values()) {
+            long end = Math.max(pc.seen, store.endOffset(pc.tp));
+            long from = pc.acks.ackedBelow();
+            for (long offset : keep.getOrDefault(pc.tp, java.util.Collections.emptySortedSet())) {
+                if (offset >= from) {
+                    pc.acks.ackRange(from, offset);
+                    from = offset + 1;
+                }
+            }
+            pc.acks.ackRange(from, end);
+            pc.readNext = Math.max(pc.readNext, end);
+            behind.remove(pc);
+            persist(pc);
+        }
+    }
+
+    /**
      * Messages in the log past what is in memory: the part of the backlog that costs no memory. Counted up to what
      * was routed here: messages stored but still on their way are not counted twice.
      */

@@ -99,6 +99,8 @@ final class SubscriptionQueue implements Subscription {
     private int rr;
     private long ackTimerId = -1;
     private boolean deleted;
+    /** Paused by an operator: nothing is handed out (pushed or pulled) until resumed; read by the admin API. */
+    private volatile boolean paused;
 
     // Read by the admin API and gauges from other threads; written only on ctx.
     private volatile long backlog;
@@ -154,6 +156,7 @@ final class SubscriptionQueue implements Subscription {
         this.ctx = ctx;
         this.policy = policy;
         this.cursors = new LogCursors(name, durable, broker.store(), ctx, broker.vertx());
+        this.paused = durable && broker.store().states(DefaultBroker.PAUSED).containsKey(name);
         this.scheduled = new DueQueue<>(broker.vertx(), BY_READY_AT, p -> p.readyAt, p -> returned.put(p.seq, p),
                 this::dispatch);
     }
@@ -175,7 +178,50 @@ final class SubscriptionQueue implements Subscription {
 
     SubscriptionView view() {
         return new SubscriptionView(name, filter.filter(), policy.dispatch().configName(), durable, consumerCount,
-                backlog, unacked, delivered, acked, redelivered, deadLettered, expired, dropped, lostToRetention);
+                backlog, unacked, delivered, acked, redelivered, deadLettered, expired, dropped, lostToRetention, paused,
+                policy.deadLetterAddress());
+    }
+
+    // ---- operators' actions (on ctx) ----------------------------------------------------------------
+
+    /**
+     * Acknowledges, unread, every message waiting: in memory, in the log, and stored but still on its way here.
+     * Deliveries in flight stay with their consumers (settled as usual). Returns how many were waiting.
+     */
+    long purge() {
+        if (deleted) {
+            return 0;
+        }
+        long waiting = waitingCount() + cursors.lag();
+        for (java.util.Collection<Pending> c : List.of(fresh, parked, returned.values(), scheduled.all())) {
+            for (Pending p : c) {
+                leftWaiting(p);
+                keyWaitingDone(p);
+            }
+        }
+        fresh.clear();
+        parked.clear();
+        returned.clear();
+        scheduled.clear();
+        Map<TopicPartition, java.util.SortedSet<Long>> flying = new java.util.HashMap<>();
+        for (InFlight f : inFlight.values()) {
+            flying.computeIfAbsent(f.pending().msg.partition(), tp -> new java.util.TreeSet<>()).add(f.pending().msg.offset());
+        }
+        cursors.purge(flying);
+        updateGaugesNow();
+        return waiting;
+    }
+
+    /** Stops (true) or resumes handing out messages; consumers stay attached, messages keep arriving. */
+    void pause(boolean pause) {
+        paused = pause;
+        if (!pause) {
+            dispatch();
+        }
+    }
+
+    boolean paused() {
+        return paused;
     }
 
     long backlog() {
@@ -465,6 +511,9 @@ final class SubscriptionQueue implements Subscription {
     }
 
     private void dispatchOnce() {
+        if (paused) {
+            return;
+        }
         servePullers();
         if (policy.dispatch() == DispatchPolicy.KEY_ORDERED) {
             dispatchKeyOrdered();
@@ -624,6 +673,9 @@ final class SubscriptionQueue implements Subscription {
         Delivery d = new Delivery(tag, name, p.msg.partition().partition(), p.msg.offset(),
                 p.envelope().deliveryCount() + p.failures, p.envelope());
         delivered++;
+        if (p.failures == 0 && p.envelope().deliveryCount() == 0) {
+            metrics.delivered(p.msg.storedAt()); // first attempts only: redeliveries would count their backoff
+        }
         leftWaiting(p);
         if (c.spec.autoAck()) {
             settled(p);
@@ -809,7 +861,7 @@ final class SubscriptionQueue implements Subscription {
             answer(new PullRequest(c, max, promise, -1), List.of());
             return;
         }
-        List<Delivery> got = take(c, max);
+        List<Delivery> got = paused ? List.of() : take(c, max);
         if (!got.isEmpty() || wait.toMillis() < 1) {
             answer(new PullRequest(c, max, promise, -1), got);
             fill(); // the next ones, from the log

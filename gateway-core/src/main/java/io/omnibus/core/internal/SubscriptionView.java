@@ -4,5 +4,5 @@ package io.omnibus.core.internal;
 public record SubscriptionView(String name, String filter, String dispatch, boolean durable, int consumers,
                                long backlog, int unacknowledged, long delivered, long acknowledged, long redelivered,
                                long deadLettered, long expired, long dropped,
-                               long lostToRetention) {
+                               long lostToRetention, boolean paused, String deadLetterAddress) {
 }

@@ -41,9 +41,10 @@ public interface Authenticator {
 
     /**
      * A login from {@code from} (null: unknown) failed: how many milliseconds to wait before answering it. Repeated
-     * failures from one address wait longer and longer, so guessing passwords from one host is slow.
+     * failures from one address wait longer and longer, so guessing passwords from one host is slow. {@code protocol}
+     * (the adapter's name, or {@code admin}) counts it in {@code omnibus.authentication.failures}.
      */
-    default long loginFailed(java.net.InetAddress from) {
+    default long loginFailed(java.net.InetAddress from, String protocol) {
         return 0;
     }
 

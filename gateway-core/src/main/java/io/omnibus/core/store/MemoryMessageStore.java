@@ -71,7 +71,7 @@ public final class MemoryMessageStore implements MessageStore {
         PartitionLog log = logs.computeIfAbsent(partition, p -> new PartitionLog());
         long offset = log.end.get();
         int size = envelope.estimatedSize();
-        log.entries.put(offset, new StoredMessage(partition, offset, envelope));
+        log.entries.put(offset, new StoredMessage(partition, offset, envelope, System.currentTimeMillis()));
         log.bytes += size;
         log.count++;
         log.end.set(offset + 1);

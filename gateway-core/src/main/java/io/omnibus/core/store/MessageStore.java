@@ -22,6 +22,10 @@ import java.util.Set;
  */
 public interface MessageStore {
     /** What {@code /health} shows: the kind of store and whether it can take writes. */
+    /** Registers the store's own meters (size, disk, fsync latency, ...); none by default. */
+    default void instrument(io.micrometer.core.instrument.MeterRegistry registry) {
+    }
+
     String type();
 
     boolean healthy();

@@ -77,6 +77,31 @@ public final class SubscriptionCursor {
         }
     }
 
+    /** Acknowledges every offset from {@code from} (inclusive) to {@code to} (exclusive). */
+    public void ackRange(long from, long to) {
+        if (to <= from) {
+            return;
+        }
+        if (from <= ackedBelow) {
+            ackUpTo(to - 1);
+            return;
+        }
+        long f = from;
+        long t = to;
+        Map.Entry<Long, Long> below = ranges.floorEntry(f);
+        if (below != null && below.getValue() >= f) {
+            f = below.getKey();
+            t = Math.max(t, below.getValue());
+            ranges.remove(below.getKey());
+        }
+        for (Map.Entry<Long, Long> next = ranges.ceilingEntry(f); next != null && next.getKey() <= t;
+             next = ranges.ceilingEntry(f)) {
+            t = Math.max(t, next.getValue());
+            ranges.remove(next.getKey());
+        }
+        ranges.put(f, t);
+    }
+
     /** How many offsets at or past {@code from} are acknowledged individually. */
     public long ackedFrom(long from) {
         long n = 0;

@@ -52,16 +52,16 @@ class StaticUsersTest {
         StaticUsers u = users(false, Map.of("username", "a", "password-hash", StaticUsers.hash("p", 1000)));
         java.net.InetAddress from = java.net.InetAddress.getByName("192.0.2.7");
         java.net.InetAddress other = java.net.InetAddress.getByName("192.0.2.8");
-        assertThat(u.loginFailed(from)).isZero(); // a typo costs nothing
-        assertThat(u.loginFailed(from)).isEqualTo(100);
-        assertThat(u.loginFailed(from)).isEqualTo(200);
-        assertThat(u.loginFailed(other)).isZero(); // per address
+        assertThat(u.loginFailed(from, "mqtt")).isZero(); // a typo costs nothing
+        assertThat(u.loginFailed(from, "mqtt")).isEqualTo(100);
+        assertThat(u.loginFailed(from, "mqtt")).isEqualTo(200);
+        assertThat(u.loginFailed(other, "mqtt")).isZero(); // per address
         for (int i = 0; i < 20; i++) {
-            u.loginFailed(from);
+            u.loginFailed(from, "mqtt");
         }
-        assertThat(u.loginFailed(from)).isEqualTo(StaticUsers.MAX_FAILURE_DELAY);
+        assertThat(u.loginFailed(from, "mqtt")).isEqualTo(StaticUsers.MAX_FAILURE_DELAY);
         u.loginSucceeded(from);
-        assertThat(u.loginFailed(from)).isZero();
+        assertThat(u.loginFailed(from, "mqtt")).isZero();
     }
 
     @Test

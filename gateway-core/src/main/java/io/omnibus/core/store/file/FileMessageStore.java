@@ -153,6 +153,42 @@ public final class FileMessageStore implements MessageStore {
         return "file";
     }
 
+    /** Bytes appended to the commit log, records' framing included. */
+    private final java.util.concurrent.atomic.LongAdder appendedBytes = new java.util.concurrent.atomic.LongAdder();
+    /** Where each group commit's fsync duration goes (nanoseconds); on the writer thread. */
+    private volatile java.util.function.LongConsumer fsyncs = nanos -> { };
+
+    /**
+     * The store's meters: {@code omnibus.store.size} (commit-log bytes on disk), {@code omnibus.store.disk.free} and
+     * {@code .total} (of the data directory's file system), {@code omnibus.store.appended} (bytes),
+     * {@code omnibus.store.fsync} (a histogram of group-commit fsyncs) and {@code omnibus.store.corrupt.records}
+     * (records skipped by recovery because their checksum did not match).
+     */
+    @Override
+    public void instrument(io.micrometer.core.instrument.MeterRegistry registry) {
+        java.io.File dir = options.dir().toFile();
+        io.micrometer.core.instrument.Gauge.builder("omnibus.store.size", this, s -> s.log == null ? 0 : s.log.end() - s.log.start())
+                .baseUnit("bytes").description("Commit-log bytes the store holds").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("omnibus.store.disk.free", dir, java.io.File::getUsableSpace)
+                .baseUnit("bytes").description("Free bytes on the data directory's file system").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("omnibus.store.disk.total", dir, java.io.File::getTotalSpace)
+                .baseUnit("bytes").description("Size of the data directory's file system").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("omnibus.store.appended", appendedBytes,
+                java.util.concurrent.atomic.LongAdder::sum).baseUnit("bytes")
+                .description("Bytes appended to the commit log").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("omnibus.store.corrupt.records", this, s -> s.corruptRecords)
+                .description("Records recovery skipped because their checksum did not match (never delivered)")
+                .register(registry);
+        io.micrometer.core.instrument.Timer fsync = io.micrometer.core.instrument.Timer.builder("omnibus.store.fsync")
+                .description("Duration of the store's fsyncs (group commit)").publishPercentileHistogram()
+                .minimumExpectedValue(java.time.Duration.ofNanos(50_000)).maximumExpectedValue(java.time.Duration.ofSeconds(10))
+                .register(registry);
+        fsyncs = nanos -> fsync.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    /** Records skipped by the last recovery (checksum mismatch). */
+    private volatile long corruptRecords;
+
     @Override
     public boolean healthy() {
         return open && failure == null;
@@ -249,8 +285,9 @@ public final class FileMessageStore implements MessageStore {
             indexes.put(p.tp(), index);
         }
         long from = cp == null ? log.start() : Math.max(cp.logPosition(), log.start());
-        long end = new LogScan(log, state, indexes, indexRoot, options.indexEntriesPerFile(), options.segmentSize())
-                .from(from, filter -> ends(filter, Map.of()));
+        LogScan scan = new LogScan(log, state, indexes, indexRoot, options.indexEntriesPerFile(), options.segmentSize());
+        long end = scan.from(from, filter -> ends(filter, Map.of()));
+        corruptRecords = scan.corruptRecords();
         if (end < log.end()) {
             LOG.warn("store {}: cutting a torn tail of {} bytes at {}", options.dir(), log.end() - end, log.describe(end));
             log.truncate(end);
@@ -570,8 +607,10 @@ public final class FileMessageStore implements MessageStore {
             }
         }
         long[] positions;
+        long endBeforeAppend = log.end();
         try {
             positions = log.append(records, records.length);
+            appendedBytes.add(log.end() - endBeforeAppend);
         } catch (IOException e) {
             rollBack(endBefore, e);
             failAll(writes, e);
@@ -696,7 +735,9 @@ public final class FileMessageStore implements MessageStore {
             return;
         }
         try {
+            long began = System.nanoTime();
             log.force();
+            fsyncs.accept(System.nanoTime() - began);
         } catch (IOException e) {
             markFailed(e);
             failAll(waitingForSync, e);
@@ -878,7 +919,7 @@ public final class FileMessageStore implements MessageStore {
                             log.describe(entries[r]));
                     continue;
                 }
-                out.add(new StoredMessage(idx.tp, offset, Record.envelope(record)));
+                out.add(new StoredMessage(idx.tp, offset, Record.envelope(record), Record.appendedAt(record)));
             }
             e = end;
         }

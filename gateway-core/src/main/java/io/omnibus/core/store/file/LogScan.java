@@ -47,13 +47,39 @@ final class LogScan {
     private final List<Entry> group = new java.util.ArrayList<>();
     private final List<ByteBuffer> groupStates = new java.util.ArrayList<>();
 
-    /** Indexes every record from {@code from} on and applies state changes; returns where valid data ends. */
+    private long corruptRecords;
+
+    /** Records skipped because their checksum did not match. */
+    long corruptRecords() {
+        return corruptRecords;
+    }
+
+    /**
+     * Indexes every record from {@code from} on and applies state changes; returns where valid data ends. Says in
+     * the log how far it got, every few seconds, so a long recovery is seen to progress.
+     */
     long from(long from, StoreState.Ends ends) throws IOException {
         long validEnd = from;
         List<long[]> segments = log.segmentsFrom(from);
+        long total = 0;
+        for (long[] seg : segments) {
+            total += seg[1] - Math.max(0, from - seg[0]);
+        }
+        if (!segments.isEmpty()) {
+            LOG.info("store: recovery replays {} MiB of commit log in {} segment(s) written since the last checkpoint",
+                    total >> 20, segments.size());
+        }
+        long lastReport = System.nanoTime();
+        long done = 0;
         for (int s = 0; s < segments.size(); s++) {
             long base = segments.get(s)[0];
             long size = segments.get(s)[1];
+            if (System.nanoTime() - lastReport > 5_000_000_000L) {
+                lastReport = System.nanoTime();
+                LOG.info("store: recovery at segment {} of {}, {}% of the bytes to replay", s + 1, segments.size(),
+                        total == 0 ? 100 : done * 100 / total);
+            }
+            done += size - Math.max(0, from - base);
             boolean last = s == segments.size() - 1;
             long pos = Math.max(from, base) - base;
             while (pos + 4 <= size) {
@@ -70,6 +96,7 @@ final class LogScan {
                     long after = base + pos + length;
                     boolean nextValid = pos + length == size && !last || validAt(after, base + size);
                     if (nextValid) {
+                        corruptRecords++;
                         LOG.error("store: corrupt record (CRC mismatch) at {}; it is skipped and never delivered",
                                 log.describe(base + pos));
                         pos += length;
