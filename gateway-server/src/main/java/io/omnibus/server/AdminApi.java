@@ -283,7 +283,8 @@ final class AdminApi {
                     error(ctx, 404, "the " + protocol + " adapter does not show messages");
                     return;
                 }
-                JsonObject body = new JsonObject().put("id", id).put("origin", e.origin() == null ? null : e.origin().protocol())
+                JsonObject body = new JsonObject().put("id", id).put("origin", column(e))
+                        .put("originProtocol", e.origin() == null ? null : e.origin().protocol())
                         .put("as", JsonObject.mapFrom(shown));
                 ctx.response().putHeader("content-type", "application/json").end(body.encodePrettily());
             } catch (RuntimeException err) {
@@ -353,8 +354,26 @@ final class AdminApi {
         String key = e.hasKey() ? new String(bytes(e.key()), StandardCharsets.UTF_8) : null;
         return new JsonObject().put("offset", entry.offset()).put("timestamp", e.createdAt()).put("key", key)
                 .put("size", e.payloadSize()).put("contentType", e.contentType())
-                .put("origin", e.origin() == null ? null : e.origin().protocol()).put("headers", headers)
+                .put("origin", column(e)).put("originProtocol", e.origin() == null ? null : e.origin().protocol())
+                .put("headers", headers)
                 .put("preview", preview);
+    }
+
+    /**
+     * The translation table's column of the protocol a message came in with (null for the broker's own, such as
+     * dead letters' copies): MQTT's is mqtt5, since the envelope does not keep which version the publisher spoke.
+     */
+    private static String column(Envelope e) {
+        String p = e.origin() == null ? null : e.origin().protocol();
+        if (p == null) {
+            return null;
+        }
+        String column = switch (p) {
+            case "mqtt" -> "mqtt5";
+            case "openmessaging" -> "rocketmq";
+            default -> p;
+        };
+        return SHOWN_PROTOCOLS.contains(column) ? column : null;
     }
 
     private static byte[] bytes(java.nio.ByteBuffer b) {

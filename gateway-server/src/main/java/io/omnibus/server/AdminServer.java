@@ -47,7 +47,6 @@ final class AdminServer {
     Future<Integer> start() {
         router.route().handler(this::loopbackGuard);
         router.get("/").handler(ctx -> ctx.redirect("/console/"));
-        router.get("/console").handler(ctx -> ctx.redirect("/console/"));
         // the console's own files: static, no authentication (they hold no data; the API they call checks)
         router.get("/console/*").handler(io.vertx.ext.web.handler.StaticHandler.create("console")
                 .setCachingEnabled(false).setDirectoryListing(false).setIndexPage("index.html"));

@@ -308,6 +308,7 @@ final class LogCursors {
             }
             pc.acks.ackRange(from, end);
             pc.readNext = Math.max(pc.readNext, end);
+            pc.behind = false;
             behind.remove(pc);
             persist(pc);
         }

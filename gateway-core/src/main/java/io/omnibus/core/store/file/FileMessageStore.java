@@ -170,9 +170,9 @@ public final class FileMessageStore implements MessageStore {
         io.micrometer.core.instrument.Gauge.builder("omnibus.store.size", this, s -> s.log == null ? 0 : s.log.end() - s.log.start())
                 .baseUnit("bytes").description("Commit-log bytes the store holds").register(registry);
         io.micrometer.core.instrument.Gauge.builder("omnibus.store.disk.free", dir, java.io.File::getUsableSpace)
-                .baseUnit("bytes").description("Free bytes on the data directory's file system").register(registry);
+                .strongReference(true).baseUnit("bytes").description("Free bytes on the data directory's file system").register(registry);
         io.micrometer.core.instrument.Gauge.builder("omnibus.store.disk.total", dir, java.io.File::getTotalSpace)
-                .baseUnit("bytes").description("Size of the data directory's file system").register(registry);
+                .strongReference(true).baseUnit("bytes").description("Size of the data directory's file system").register(registry);
         io.micrometer.core.instrument.FunctionCounter.builder("omnibus.store.appended", appendedBytes,
                 java.util.concurrent.atomic.LongAdder::sum).baseUnit("bytes")
                 .description("Bytes appended to the commit log").register(registry);
