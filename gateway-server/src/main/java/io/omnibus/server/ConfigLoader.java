@@ -56,6 +56,15 @@ public final class ConfigLoader {
         this.factories = factories;
     }
 
+    /** Where a relative store.dir is (null: the working directory). */
+    private Path home;
+
+    /** Resolves a relative {@code store.dir} under {@code home} (bin/omnibus passes the gateway's home). */
+    public ConfigLoader home(Path home) {
+        this.home = home;
+        return this;
+    }
+
     /** Environment variables that looked like overrides but named no key. */
     public List<String> warnings() {
         return warnings;
@@ -70,6 +79,12 @@ public final class ConfigLoader {
             fromEnvironment = applyEnvironment(tree);
             if (dataDirOverride != null) {
                 section(tree, "store").put("dir", dataDirOverride.toString());
+            } else if (home != null) {
+                Object dir = section(tree, "store").get("dir");
+                Path p = Path.of(dir == null ? "data" : String.valueOf(dir));
+                if (!p.isAbsolute()) {
+                    section(tree, "store").put("dir", home.resolve(p).normalize().toString());
+                }
             }
         } catch (ConfigException e) {
             throw new ConfigFileException(name, e.getMessage(), e);

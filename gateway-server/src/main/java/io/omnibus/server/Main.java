@@ -50,8 +50,18 @@ public final class Main implements Callable<Integer> {
         }
     }
 
+    /**
+     * The gateway's home: where bin/omnibus found itself ({@code -Domnibus.home}); else the working directory. A
+     * relative {@code store.dir} is under it, so an unpacked distribution keeps its data in one place whatever the
+     * working directory.
+     */
+    static Path home() {
+        String home = System.getProperty("omnibus.home");
+        return home == null ? Path.of("").toAbsolutePath() : Path.of(home);
+    }
+
     static GatewayConfig load(Path config, Path dataDir, Map<String, ProtocolAdapterFactory<?>> factories, PrintWriter err) {
-        ConfigLoader loader = new ConfigLoader(System.getenv(), factories);
+        ConfigLoader loader = new ConfigLoader(System.getenv(), factories).home(home());
         GatewayConfig c = loader.load(config, dataDir);
         loader.warnings().forEach(w -> err.println("omnibus: warning: " + w));
         err.flush();
@@ -212,11 +222,12 @@ public final class Main implements Callable<Integer> {
         static final int RUNNING = -1;
         private static final Logger LOG = LoggerFactory.getLogger(Start.class);
 
-        @Option(names = "--config", paramLabel = "PATH", defaultValue = "config/gateway.yaml",
-                description = "configuration file (default: ${DEFAULT-VALUE})")
+        @Option(names = "--config", paramLabel = "PATH",
+                description = "configuration file (default: config/gateway.yaml in the gateway's home)")
         Path config;
 
-        @Option(names = "--data-dir", paramLabel = "DIR", description = "data directory (overrides store.dir; default ./data)")
+        @Option(names = "--data-dir", paramLabel = "DIR", description = "data directory (overrides store.dir; default data/ "
+                + "in the gateway's home)")
         Path dataDir;
 
         @CommandLine.Spec
@@ -231,7 +242,7 @@ public final class Main implements Callable<Integer> {
             Map<String, ProtocolAdapterFactory<?>> factories;
             try {
                 factories = Adapters.discover(Main.class.getClassLoader());
-                c = load(config, dataDir, factories, err);
+                c = load(config != null ? config : home().resolve("config/gateway.yaml"), dataDir, factories, err);
             } catch (ConfigFileException e) {
                 printConfigError(err, e);
                 return EXIT_BAD_CONFIG;
