@@ -124,6 +124,26 @@ class OpsMetricsIT {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(exported()).containsAll(used));
     }
 
+    /** The value of the first sample of {@code name} whose labels contain {@code labels}. */
+    private static double sample(String name, String labels) throws Exception {
+        for (String line : new AdminHttp(gateway.adminPort()).send("GET", "/metrics").body().split("\n")) {
+            if (line.startsWith(name + "{") && line.contains(labels) || line.startsWith(name + " ") && labels.isEmpty()) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return Double.NaN;
+    }
+
+    @Test
+    void theLatencyHistogramsCountWhatWasPublishedAndDelivered() throws Exception {
+        // 20 QoS 1 publishes stored, 20 first deliveries to the subscriber, fsyncs of the file store
+        assertThat(sample("omnibus_publish_latency_seconds_count", "protocol=\"mqtt\"")).isGreaterThanOrEqualTo(20);
+        assertThat(sample("omnibus_delivery_latency_seconds_count", "")).isGreaterThanOrEqualTo(20);
+        assertThat(sample("omnibus_store_fsync_seconds_count", "")).isPositive();
+        assertThat(sample("omnibus_store_appended_bytes_total", "")).isPositive();
+        assertThat(sample("omnibus_store_disk_total_bytes", "")).isPositive();
+    }
+
     @Test
     void theDashboardAndTheAlertsAreWellFormed() throws Exception {
         JsonNode dashboard = new ObjectMapper().readTree(GatewayProcess.ROOT.resolve("ops/grafana/omnibus.json").toFile());

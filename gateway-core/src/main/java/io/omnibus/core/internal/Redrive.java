@@ -14,8 +14,8 @@ import java.util.List;
  * Moves the dead letters in a dead-letter address back to the addresses they came from (an operator's "redrive"):
  * each is published again to its {@code omnibus.dead-letter.original-address}, without the dead-letter headers, in
  * the order of its partition; what is not a dead letter stays. Each partition is read from where the last redrive
- * stopped (kept in the store's state) to its end when the redrive began; a partition that was all dead letters and got
- * nothing new meanwhile is then emptied. A message is published again before the redrive moves past it: a crash
+ * stopped (kept in the store's state) to its end when the redrive began; a partition that holds nothing but moved
+ * dead letters and got nothing new meanwhile is then emptied. A message is published again before the redrive moves past it: a crash
  * mid-way repeats some (at least once), never loses one.
  */
 final class Redrive {
@@ -43,17 +43,25 @@ final class Redrive {
         return chain.map(v -> new long[] {r.moved, r.kept});
     }
 
+    /**
+     * One partition: from where the last redrive stopped to the end. Its state is "next:kept": the offset to start
+     * from, and how many messages that are not dead letters stay before it (while there are any, the partition is not
+     * emptied).
+     */
     private Future<Void> partition(int partition) {
         Logs logs = broker.logs();
         String key = address.name() + "@" + partition;
         byte[] done = broker.states(DONE).get(key);
-        long from = Math.max(logs.startOffset(address, partition),
-                done == null ? 0 : Long.parseLong(new String(done, StandardCharsets.UTF_8)));
+        String[] last = done == null ? new String[] {"0", "0"} : new String(done, StandardCharsets.UTF_8).split(":");
+        long start = logs.startOffset(address, partition);
+        long from = Math.max(start, Long.parseLong(last[0]));
+        long keptBefore = from > start && last.length > 1 ? Long.parseLong(last[1]) : 0;
         long end = logs.endOffset(address, partition);
-        long keptBefore = kept;
-        return copy(partition, from, end).compose(v -> broker.putState(DONE, key,
-                        Long.toString(end).getBytes(StandardCharsets.UTF_8)))
-                .compose(v -> kept == keptBefore ? emptyIfUnchanged(partition, end) : Future.succeededFuture());
+        long keptHere = kept;
+        return copy(partition, from, end)
+                .compose(v -> broker.putState(DONE, key, (end + ":" + (keptBefore + kept - keptHere))
+                        .getBytes(StandardCharsets.UTF_8)))
+                .compose(v -> keptBefore + kept - keptHere == 0 ? emptyIfUnchanged(partition, end) : Future.succeededFuture());
     }
 
     /** Publishes the dead letters of [from, end) again, one after the other. */

@@ -44,4 +44,25 @@ class SubscriptionCursorTest {
             assertThat(back.isAcked(o)).as("offset %d", o).isEqualTo(c.isAcked(o));
         }
     }
+
+    @Test
+    void aRangeAckMergesWithItsNeighboursAndTheCumulativePoint() {
+        SubscriptionCursor c = new SubscriptionCursor(0);
+        c.ack(7);
+        c.ack(12);
+        c.ackRange(3, 7); // 3..6 touch 7
+        assertThat(c.rangeCount()).isEqualTo(2);
+        assertThat(c.isAcked(2)).isFalse();
+        for (long o = 3; o <= 7; o++) {
+            assertThat(c.isAcked(o)).isTrue();
+        }
+        c.ackRange(8, 12); // joins 3..7 and 12
+        assertThat(c.rangeCount()).isEqualTo(1);
+        assertThat(c.ackedFrom(0)).isEqualTo(10);
+        c.ackRange(0, 3); // reaches the cumulative point: everything below 13
+        assertThat(c.ackedBelow()).isEqualTo(13);
+        assertThat(c.rangeCount()).isZero();
+        c.ackRange(20, 20); // empty
+        assertThat(c.isAcked(20)).isFalse();
+    }
 }
