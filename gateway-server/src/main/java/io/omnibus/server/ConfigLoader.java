@@ -221,7 +221,7 @@ public final class ConfigLoader {
         ConfigSection memory = store.section("memory").requireOnly(Set.of("max-messages", "max-bytes"));
         GatewayConfig.StoreConfig storeConfig = new GatewayConfig.StoreConfig(
                 store.getChoice("type", "file", GatewayConfig.StoreConfig.TYPES),
-                Path.of(store.getString("dir", "./data")),
+                Path.of(store.getString("dir", "data")),
                 store.getChoice("fsync", "group", GatewayConfig.StoreConfig.FSYNC),
                 store.getDuration("fsync-interval", Duration.ofMillis(5)),
                 store.getSize("fsync-bytes", 1024 * 1024, 1, 1L << 30),

@@ -28,7 +28,7 @@ class ConfigLoaderTest {
                 .load(Path.of("../config/gateway.yaml"), null);
         assertThat(c.adapters().get("mqtt").enabled()).isTrue();
         assertThat(c.admin().port()).isEqualTo(8080);
-        assertThat(c.store().dir()).isEqualTo(Path.of("./data"));
+        assertThat(c.store().dir()).isEqualTo(Path.of("data"));
         assertThat(c.store().fsync()).isEqualTo("group");
         assertThat(c.adapters().get("mqtt").port()).isEqualTo(1883);
         assertThat(c.adapters().get("amqp").port()).isEqualTo(5672);
