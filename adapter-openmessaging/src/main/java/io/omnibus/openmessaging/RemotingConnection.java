@@ -79,19 +79,7 @@ final class RemotingConnection extends ContextConnection {
         }
         server.connections.add(this);
         registration = server.ctx.connections().register(new ConnectionInfo("openmessaging", id, null,
-                String.valueOf(channel.remoteAddress()), null, System.currentTimeMillis()), new Connections.Control() {
-                    @Override
-                    public void disconnect() {
-                        channel.close(); // the protocol has no goodbye: the client sees the connection closed
-                    }
-
-                    @Override
-                    public io.vertx.core.Future<Integer> inFlight() {
-                        io.vertx.core.Promise<Integer> n = io.vertx.core.Promise.promise();
-                        context.runOnContext(v -> n.complete(inflight));
-                        return n.future();
-                    }
-                });
+                String.valueOf(channel.remoteAddress()), null, System.currentTimeMillis()), control(() -> inflight));
     }
 
     @Override

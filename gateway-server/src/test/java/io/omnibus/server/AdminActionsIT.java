@@ -7,15 +7,9 @@ import jakarta.jms.MessageConsumer;
 import jakarta.jms.Session;
 import jakarta.jms.TextMessage;
 import org.apache.qpid.jms.JmsConnectionFactory;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
 import org.eclipse.paho.mqttv5.client.MqttClient;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
-import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
-import org.eclipse.paho.mqttv5.common.MqttException;
-import org.eclipse.paho.mqttv5.common.MqttMessage;
-import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -70,12 +64,8 @@ class AdminActionsIT {
 
     private static MqttClient session(String clientId, BlockingQueue<String> received) throws Exception {
         MqttClient c = new MqttClient("tcp://127.0.0.1:" + gateway.port("mqtt"), clientId, new MemoryPersistence());
-        c.setCallback(new Callback() {
-            @Override
-            public void messageArrived(String topic, MqttMessage message) {
-                received.add(new String(message.getPayload(), StandardCharsets.UTF_8));
-            }
-        });
+        c.setCallback(PahoCallback.onMessage((topic, message) ->
+                received.add(new String(message.getPayload(), StandardCharsets.UTF_8))));
         MqttConnectionOptions o = new MqttConnectionOptions();
         o.setCleanStart(false);
         o.setSessionExpiryInterval(3600L);
@@ -209,12 +199,7 @@ class AdminActionsIT {
     void aDisconnectedMqtt5ClientIsToldWhyAndAJmsConnectionSeesItsConnectionClosed() throws Exception {
         BlockingQueue<Integer> reasons = new LinkedBlockingQueue<>();
         MqttClient device = new MqttClient("tcp://127.0.0.1:" + gateway.port("mqtt"), "disconnect-me", new MemoryPersistence());
-        device.setCallback(new Callback() {
-            @Override
-            public void disconnected(MqttDisconnectResponse response) {
-                reasons.add(response.getReturnCode());
-            }
-        });
+        device.setCallback(PahoCallback.onDisconnect(response -> reasons.add(response.getReturnCode())));
         device.connect(new MqttConnectionOptions());
         clients.add(device::close);
         await().atMost(Duration.ofSeconds(30)).until(() -> admin.connection("disconnect-me") != null);
@@ -282,33 +267,6 @@ class AdminActionsIT {
             return m == null ? null : ((TextMessage) m).getText();
         } catch (jakarta.jms.JMSException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    /** Paho's callback with nothing to do by default. */
-    private abstract static class Callback implements MqttCallback {
-        @Override
-        public void disconnected(MqttDisconnectResponse response) {
-        }
-
-        @Override
-        public void mqttErrorOccurred(MqttException exception) {
-        }
-
-        @Override
-        public void messageArrived(String topic, MqttMessage message) throws Exception {
-        }
-
-        @Override
-        public void deliveryComplete(IMqttToken token) {
-        }
-
-        @Override
-        public void connectComplete(boolean reconnect, String serverURI) {
-        }
-
-        @Override
-        public void authPacketArrived(int reasonCode, MqttProperties properties) {
         }
     }
 }

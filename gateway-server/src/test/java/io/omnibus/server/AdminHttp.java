@@ -48,31 +48,24 @@ final class AdminHttp {
 
     /** The subscription whose filter is {@code filter} (null when there is none). */
     JsonObject subscriptionWithFilter(String filter) throws Exception {
-        for (Object o : array("/api/subscriptions")) {
-            JsonObject s = (JsonObject) o;
-            if (s.getString("filter").equals(filter)) {
-                return s;
-            }
-        }
-        return null;
+        return find("/api/subscriptions", "filter", filter);
     }
 
     JsonObject topic(String name) throws Exception {
-        for (Object o : array("/api/topics")) {
-            JsonObject t = (JsonObject) o;
-            if (t.getString("name").equals(name)) {
-                return t;
-            }
-        }
-        return null;
+        return find("/api/topics", "name", name);
     }
 
     /** The connection of that client id (null when there is none). */
     JsonObject connection(String clientId) throws Exception {
-        for (Object o : array("/api/connections")) {
-            JsonObject c = (JsonObject) o;
-            if (clientId.equals(c.getString("clientId"))) {
-                return c;
+        return find("/api/connections", "clientId", clientId);
+    }
+
+    /** The first element of the list at {@code path} whose {@code field} is {@code value}, or null. */
+    private JsonObject find(String path, String field, String value) throws Exception {
+        for (Object o : array(path)) {
+            JsonObject element = (JsonObject) o;
+            if (value.equals(element.getString(field))) {
+                return element;
             }
         }
         return null;

@@ -8,11 +8,7 @@ import jakarta.jms.MessageProducer;
 import jakarta.jms.Session;
 import jakarta.jms.TextMessage;
 import org.apache.qpid.jms.JmsConnectionFactory;
-import org.eclipse.paho.mqttv5.client.IMqttToken;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
 import org.eclipse.paho.mqttv5.client.MqttClient;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
-import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.eclipse.paho.mqttv5.common.MqttSubscription;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
@@ -219,32 +215,12 @@ class ArtemisRemoteIT {
     }
 
     /** Collects "topic payload target" lines. */
-    private record Received(List<String> into) implements MqttCallback {
+    private record Received(List<String> into) implements PahoCallback {
         @Override
         public void messageArrived(String topic, MqttMessage message) {
             String target = message.getProperties().getUserProperties().stream().filter(u -> u.getKey().equals("target"))
                     .map(UserProperty::getValue).findFirst().orElse("");
             into.add(topic + " " + new String(message.getPayload(), StandardCharsets.UTF_8) + " " + target);
-        }
-
-        @Override
-        public void disconnected(MqttDisconnectResponse r) {
-        }
-
-        @Override
-        public void mqttErrorOccurred(MqttException e) {
-        }
-
-        @Override
-        public void deliveryComplete(IMqttToken token) {
-        }
-
-        @Override
-        public void connectComplete(boolean reconnect, String uri) {
-        }
-
-        @Override
-        public void authPacketArrived(int reason, MqttProperties props) {
         }
     }
 

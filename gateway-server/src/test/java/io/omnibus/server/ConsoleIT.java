@@ -103,26 +103,7 @@ class ConsoleIT {
         clients.add(dashboard::close);
 
         MqttClient device = new MqttClient("tcp://127.0.0.1:" + gateway.port("mqtt"), "press-7", new MemoryPersistence());
-        device.setCallback(new org.eclipse.paho.mqttv5.client.MqttCallback() {
-            public void disconnected(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse r) {
-                disconnects.add(r.getReturnCode());
-            }
-
-            public void mqttErrorOccurred(org.eclipse.paho.mqttv5.common.MqttException e) {
-            }
-
-            public void messageArrived(String t, org.eclipse.paho.mqttv5.common.MqttMessage m) {
-            }
-
-            public void deliveryComplete(org.eclipse.paho.mqttv5.client.IMqttToken t) {
-            }
-
-            public void connectComplete(boolean reconnect, String uri) {
-            }
-
-            public void authPacketArrived(int code, org.eclipse.paho.mqttv5.common.packet.MqttProperties p) {
-            }
-        });
+        device.setCallback(PahoCallback.onDisconnect(r -> disconnects.add(r.getReturnCode())));
         device.connect(new MqttConnectionOptions());
         clients.add(device::close);
         for (int i = 0; i < 40; i++) {

@@ -54,26 +54,7 @@ class OpsMetricsIT {
                 """);
         MqttClient subscriber = new MqttClient("tcp://127.0.0.1:" + gateway.port("mqtt"), "ops-dashboard", new MemoryPersistence());
         CountDownLatch received = new CountDownLatch(20);
-        subscriber.setCallback(new org.eclipse.paho.mqttv5.client.MqttCallback() {
-            public void disconnected(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse r) {
-            }
-
-            public void mqttErrorOccurred(org.eclipse.paho.mqttv5.common.MqttException e) {
-            }
-
-            public void messageArrived(String t, org.eclipse.paho.mqttv5.common.MqttMessage m) {
-                received.countDown();
-            }
-
-            public void deliveryComplete(org.eclipse.paho.mqttv5.client.IMqttToken t) {
-            }
-
-            public void connectComplete(boolean reconnect, String uri) {
-            }
-
-            public void authPacketArrived(int code, org.eclipse.paho.mqttv5.common.packet.MqttProperties p) {
-            }
-        });
+        subscriber.setCallback(PahoCallback.onMessage((topic, message) -> received.countDown()));
         MqttConnectionOptions o = new MqttConnectionOptions();
         o.setCleanStart(false);
         o.setSessionExpiryInterval(600L);

@@ -21,6 +21,26 @@ public abstract class ContextConnection extends ChannelInboundHandlerAdapter {
         this.context = context;
     }
 
+    /**
+     * What an operator may do with this connection (the admin API): disconnect closes the channel (the framed
+     * protocols here have no goodbye of their own), and {@code inFlight} is read on the connection's context.
+     */
+    protected io.omnibus.core.spi.Connections.Control control(java.util.function.IntSupplier inFlight) {
+        return new io.omnibus.core.spi.Connections.Control() {
+            @Override
+            public void disconnect() {
+                channel.close();
+            }
+
+            @Override
+            public io.vertx.core.Future<Integer> inFlight() {
+                io.vertx.core.Promise<Integer> n = io.vertx.core.Promise.promise();
+                context.runOnContext(v -> n.complete(inFlight.getAsInt()));
+                return n.future();
+            }
+        };
+    }
+
     /** The channel is open. */
     protected abstract void start();
 
