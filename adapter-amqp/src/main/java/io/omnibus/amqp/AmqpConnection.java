@@ -710,7 +710,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             case UNKNOWN_ADDRESS, NOT_FOUND -> "amqp:not-found";
             case MESSAGE_TOO_LARGE -> "amqp:link:message-size-exceeded";
             case STORE_FAILURE -> "amqp:resource-limit-exceeded";
-            case SUBSCRIPTION_CONFLICT -> "amqp:precondition-failed";
+            case SUBSCRIPTION_CONFLICT, CONFLICT -> "amqp:precondition-failed";
             case INVALID_SELECTOR -> "amqp:invalid-field";
             case SHUTTING_DOWN -> "amqp:connection:forced";
         };

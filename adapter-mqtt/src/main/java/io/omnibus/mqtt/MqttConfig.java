@@ -45,7 +45,10 @@ public record MqttConfig(String host, int port, int maxPacketSize, int receiveMa
         return listeners.tls();
     }
 
-    /** {@code websocket.allowed-origins}: a list of origins ({@code https://app.example.com}), or one. */
+    /**
+     * {@code websocket.allowed-origins}: a list of origins ({@code https://app.example.com}), or one, or several in
+     * one value separated by commas or spaces (as an environment variable gives them).
+     */
     private static java.util.List<String> origins(ConfigSection ws) {
         Object v = ws.raw("allowed-origins");
         if (v == null) {
@@ -56,7 +59,11 @@ public record MqttConfig(String host, int port, int maxPacketSize, int receiveMa
             if (o instanceof java.util.Map || o instanceof java.util.List) {
                 throw new ConfigException(ws.keyOf("allowed-origins"), "expected a list of origins such as https://app.example.com");
             }
-            out.add(String.valueOf(o).toLowerCase(java.util.Locale.ROOT));
+            for (String origin : String.valueOf(o).split("[,\\s]+")) {
+                if (!origin.isEmpty()) {
+                    out.add(origin.toLowerCase(java.util.Locale.ROOT));
+                }
+            }
         }
         return java.util.List.copyOf(out);
     }

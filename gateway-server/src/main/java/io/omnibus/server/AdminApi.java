@@ -115,16 +115,13 @@ final class AdminApi {
                     .put("maxMillis", h.max(java.util.concurrent.TimeUnit.MILLISECONDS))
                     .put("p99Millis", percentile(h, 0.99)));
         }
-        long backlog = 0;
-        List<SubscriptionView> subs = broker.subscriptionViews();
-        for (SubscriptionView s : subs) {
-            backlog += s.backlog();
-        }
+        // totals from the gauges: no list of every subscription made for a page that polls every 2 s
         return new JsonObject().put("version", Main.version()).put("startedAt", startedAt)
                 .put("uptimeMillis", System.currentTimeMillis() - startedAt).put("health", health.get())
                 .put("connections", counts).put("messages", new JsonObject().put("in", in).put("out", out))
                 .put("bytes", new JsonObject().put("in", bytesIn).put("out", bytesOut)).put("store", store)
-                .put("topics", broker.topicViews().size()).put("subscriptions", subs.size()).put("backlog", backlog);
+                .put("topics", gauge("omnibus.topics")).put("subscriptions", gauge("omnibus.subscriptions"))
+                .put("backlog", gauge("omnibus.subscriptions.backlog"));
     }
 
     /** The bucket bound at or above {@code q} of the counts (histogram buckets: no exact percentile is kept). */
@@ -408,17 +405,21 @@ final class AdminApi {
     private void subscriptionAction(RoutingContext ctx) {
         String name = ctx.pathParam("param0");
         String action = ctx.pathParam("param1");
-        if (broker.subscription(name) == null) {
+        io.omnibus.core.spi.Subscription s = broker.subscription(name);
+        if (s == null) {
             error(ctx, 404, "no subscription named " + name);
+            return;
+        }
+        if (internal(ctx, s.filter().filter())) {
             return;
         }
         if (action.equals("purge")) {
             answer(ctx, broker.purge(name).map(n -> new JsonObject().put("name", name).put("purged", n)));
         } else {
             answer(ctx, broker.pause(name, action.equals("pause")).map(found -> {
-                for (SubscriptionView s : broker.subscriptionViews()) {
-                    if (s.name().equals(name)) {
-                        return subscription(s);
+                for (SubscriptionView v : broker.subscriptionViews()) {
+                    if (v.name().equals(name)) {
+                        return subscription(v);
                     }
                 }
                 return new JsonObject().put("name", name);
@@ -429,17 +430,34 @@ final class AdminApi {
     /** {@code DELETE /api/subscriptions/{name}}: its consumers stay attached and get nothing more. */
     private void deleteSubscription(RoutingContext ctx) {
         String name = ctx.pathParam("param0");
-        if (broker.subscription(name) == null) {
+        io.omnibus.core.spi.Subscription s = broker.subscription(name);
+        if (s == null) {
             error(ctx, 404, "no subscription named " + name);
+            return;
+        }
+        if (internal(ctx, s.filter().filter())) {
             return;
         }
         answer(ctx, broker.unsubscribe(name).map(v -> new JsonObject().put("deleted", name)));
     }
 
+    /**
+     * The broker's own addresses ({@code $tx/...}: prepared transactions in doubt) are not for operators to delete or
+     * move: answers 409 and returns true for them.
+     */
+    private static boolean internal(RoutingContext ctx, String name) {
+        if (name.startsWith("$tx/")) {
+            error(ctx, 409, name + " is the gateway's own (prepared transactions): resolve them instead "
+                    + "(docs/openmessaging.md#transactions, XA recover)");
+            return true;
+        }
+        return false;
+    }
+
     /** {@code DELETE /api/topics/{address}}: the address and its log. */
     private void deleteTopic(RoutingContext ctx) {
         Address address = address(ctx, ctx.pathParam("param0"));
-        if (address == null) {
+        if (address == null || internal(ctx, address.name())) {
             return;
         }
         answer(ctx, broker.deleteAddress(address).compose(existed -> existed
@@ -450,7 +468,7 @@ final class AdminApi {
     /** {@code POST /api/topics/{dead-letter address}/redrive}: dead letters back to the addresses they came from. */
     private void redrive(RoutingContext ctx) {
         Address address = address(ctx, ctx.pathParam("param0"));
-        if (address == null || !partitionExists(ctx, address, 0)) {
+        if (address == null || internal(ctx, address.name()) || !partitionExists(ctx, address, 0)) {
             return;
         }
         answer(ctx, broker.redrive(address).map(r -> new JsonObject().put("address", address.name()).put("moved", r[0])
@@ -483,9 +501,13 @@ final class AdminApi {
         result.onComplete(ar -> {
             if (ar.succeeded()) {
                 json(ctx, ar.result());
-            } else if (ar.cause() instanceof NotFound
-                    || ar.cause() instanceof io.omnibus.core.spi.BrokerException b && b.reason().name().equals("NOT_FOUND")) {
+            } else if (ar.cause() instanceof NotFound || ar.cause() instanceof io.omnibus.core.spi.BrokerException b
+                    && b.reason() == io.omnibus.core.spi.BrokerException.Reason.NOT_FOUND) {
                 error(ctx, 404, ar.cause().getMessage());
+            } else if (ar.cause() instanceof io.omnibus.core.spi.BrokerException b
+                    && b.reason() == io.omnibus.core.spi.BrokerException.Reason.CONFLICT
+                    || ar.cause() instanceof IllegalStateException) {
+                error(ctx, 409, ar.cause().getMessage());
             } else {
                 error(ctx, 500, String.valueOf(ar.cause().getMessage()));
             }

@@ -46,10 +46,16 @@ final class AdminServer {
     /** Starts the listeners; completes with the plain port, or the HTTPS one when there is no plain one. */
     Future<Integer> start() {
         router.route().handler(this::loopbackGuard);
+        router.route().handler(ctx -> {
+            // no page of another site frames the console (clickjacking)
+            ctx.response().putHeader("X-Frame-Options", "DENY").putHeader("Content-Security-Policy", "frame-ancestors 'none'");
+            ctx.next();
+        });
         router.get("/").handler(ctx -> ctx.redirect("/console/"));
         // the console's own files: static, no authentication (they hold no data; the API they call checks)
         router.get("/console/*").handler(io.vertx.ext.web.handler.StaticHandler.create("console")
                 .setCachingEnabled(false).setDirectoryListing(false).setIndexPage("index.html"));
+        router.route("/api/*").handler(this::sameSite);
         router.route("/api/*").handler(this::authorize);
         router.route("/api/*").handler(ctx -> {
             if (apiReady) {
@@ -181,6 +187,52 @@ final class AdminServer {
     }
 
     private static final String AUTHORIZED = "omnibus.admin.user";
+
+    /**
+     * A browser must not be made to use the API for another site. Actions (anything but GET) from a browser must come
+     * from the API's own origin ({@code Origin}, {@code Sec-Fetch-Site}): a page elsewhere cannot post a purge to
+     * localhost, nor ride on credentials the browser remembers. And a request from this machine must name the
+     * gateway by address or as localhost ({@code Host}): a page whose own name an attacker points at 127.0.0.1 (DNS
+     * rebinding) is refused, so it can neither read nor act. Scripts (curl) send neither header and pass.
+     */
+    private void sameSite(RoutingContext ctx) {
+        String host = authority(ctx);
+        if (host != null && local(ctx) && !addressOrLocalhost(host)) {
+            error(ctx, 403, "from this machine the admin API answers requests for an address or localhost, not '" + host
+                    + "'");
+            return;
+        }
+        io.vertx.core.http.HttpMethod m = ctx.request().method();
+        if (m != io.vertx.core.http.HttpMethod.GET && m != io.vertx.core.http.HttpMethod.HEAD) {
+            String site = ctx.request().getHeader("Sec-Fetch-Site");
+            String origin = ctx.request().getHeader("Origin");
+            boolean crossSite = site != null && !site.equals("same-origin") && !site.equals("none");
+            boolean otherOrigin = origin != null && (host == null || !origin.replaceFirst("^https?://", "").equals(host));
+            if (crossSite || otherOrigin) {
+                error(ctx, 403, "actions are taken for the gateway's own console or for scripts, not for another site ("
+                        + (origin == null ? site : origin) + ")");
+                return;
+            }
+        }
+        ctx.next();
+    }
+
+    /** The host (and port) the request names: HTTP/1.1's Host, HTTP/2's :authority; null when it names none. */
+    private static String authority(RoutingContext ctx) {
+        io.vertx.core.net.HostAndPort a = ctx.request().authority();
+        if (a == null) {
+            return null;
+        }
+        String h = a.host().contains(":") && !a.host().startsWith("[") ? "[" + a.host() + "]" : a.host();
+        return a.port() > 0 ? h + ":" + a.port() : h;
+    }
+
+    /** An IP address (IPv4, or IPv6 in brackets) or localhost, with or without a port. */
+    static boolean addressOrLocalhost(String host) {
+        String h = host.startsWith("[") ? host.substring(1, Math.max(1, host.indexOf(']')))
+                : host.contains(":") ? host.substring(0, host.lastIndexOf(':')) : host;
+        return h.equalsIgnoreCase("localhost") || h.matches("\\d{1,3}(\\.\\d{1,3}){3}") || host.startsWith("[");
+    }
 
     private static java.net.InetAddress parseAddress(String literal) {
         try {

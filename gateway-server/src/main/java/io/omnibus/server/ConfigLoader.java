@@ -120,7 +120,7 @@ public final class ConfigLoader {
 
     /**
      * Merges the files named by {@code include} (a path or a list, relative to the including file) and by the
-     * {@code OMNIBUS_INCLUDE} variable (paths separated by {@code ,}) into {@code tree}: mappings are merged key by
+     * {@code OMNIBUS_INCLUDE} variable (paths separated by {@code ,}, also relative to the main file) into {@code tree}: mappings are merged key by
      * key, lists are joined (users, addresses, acl rules, bridges from several files), and a single value set in two
      * files is an error that names both. Included files include nothing further.
      */
@@ -140,7 +140,7 @@ public final class ConfigLoader {
         if (fromEnv != null) {
             for (String p : fromEnv.split(",")) {
                 if (!p.isBlank()) {
-                    files.add(Path.of(p.trim()));
+                    files.add(base.resolve(p.trim())); // relative to the main file, like include's
                 }
             }
         }
@@ -151,6 +151,18 @@ public final class ConfigLoader {
                 throw new ConfigFileException(f.toString(), "include: an included file cannot include others", null);
             }
             merge("", tree, included, f.toString(), file.toString(), origin);
+        }
+    }
+
+    /** The file that brought {@code key}, or the nearest section above it; the main file if none did. */
+    private static String originOf(String key, Map<String, String> origin, String mainFile) {
+        for (String k = key; ; k = k.substring(0, k.lastIndexOf('.'))) {
+            if (origin.containsKey(k)) {
+                return origin.get(k);
+            }
+            if (!k.contains(".")) {
+                return mainFile;
+            }
         }
     }
 
@@ -171,7 +183,7 @@ public final class ConfigLoader {
                 joined.addAll(t);
                 into.put(e.getKey(), joined);
             } else {
-                throw new ConfigException(key, "set both in " + origin.getOrDefault(key, mainFile) + " and in " + fromFile
+                throw new ConfigException(key, "set both in " + originOf(key, origin, mainFile) + " and in " + fromFile
                         + " (an included file adds keys and list entries; it does not override)");
             }
         }
@@ -201,7 +213,7 @@ public final class ConfigLoader {
         root.requireOnly(known);
 
         ConfigSection admin = root.section("admin").requireOnly(Set.of("host", "port", "tls", "tokens", "subscription-lag-top"));
-        io.omnibus.core.transport.Listeners.Config adminListeners = io.omnibus.core.transport.Listeners.read(admin, 8080, 8443);
+        io.omnibus.core.transport.Listeners.Config adminListeners = io.omnibus.core.transport.Listeners.read(admin, 8080, 8443, false);
         Map<String, String> tokens = new LinkedHashMap<>();
         for (ConfigSection t : admin.sections("tokens")) {
             t.requireOnly(Set.of("user", "token-sha256"));

@@ -252,9 +252,13 @@ public final class Main implements Callable<Integer> {
                 return EXIT_START_FAILED;
             }
             Gateway gateway;
+            java.util.concurrent.CompletableFuture<Gateway> starting = Gateway.start(c, factories).toCompletionStage()
+                    .toCompletableFuture();
+            // SIGTERM during a long recovery: the gateway stops (cleanly, exit 0) as soon as it has started
+            installShutdown(starting, c, out);
             try {
                 // no time limit: recovering a large store takes what it takes (the log shows its progress; /health/live answers)
-                gateway = Gateway.start(c, factories).toCompletionStage().toCompletableFuture().get();
+                gateway = starting.get();
             } catch (Exception e) {
                 Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
                 err.println("omnibus: could not start: " + cause.getMessage());
@@ -265,11 +269,11 @@ public final class Main implements Callable<Integer> {
             out.println("omnibus: ready in " + ms + " ms: " + gateway.describe());
             out.flush();
             LOG.info("configuration {}, {}", c.source(), gateway.describe());
-            installShutdown(gateway, c, out);
             return RUNNING;
         }
 
-        private static void installShutdown(Gateway gateway, GatewayConfig c, PrintWriter out) {
+        private static void installShutdown(java.util.concurrent.CompletableFuture<Gateway> starting, GatewayConfig c,
+                                            PrintWriter out) {
             CountDownLatch once = new CountDownLatch(1);
             Runnable shutdown = () -> {
                 if (once.getCount() == 0) {
@@ -277,6 +281,16 @@ public final class Main implements Callable<Integer> {
                 }
                 once.countDown();
                 Thread t = new Thread(() -> {
+                    Gateway gateway;
+                    try {
+                        if (!starting.isDone()) {
+                            out.println("omnibus: stopping once started (recovering the store)");
+                            out.flush();
+                        }
+                        gateway = starting.get();
+                    } catch (Exception failed) {
+                        return; // it did not start: the main thread says so and exits
+                    }
                     long began = System.nanoTime();
                     out.println("omnibus: stopping");
                     out.flush();

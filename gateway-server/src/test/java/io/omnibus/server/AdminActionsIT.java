@@ -248,6 +248,36 @@ class AdminActionsIT {
     }
 
     @Test
+    void anotherSiteCannotActThroughABrowserNorReachTheApiByAReboundName() throws Exception {
+        publish("guarded/orders", "x");
+        await().atMost(Duration.ofSeconds(30)).until(() -> admin.topic("guarded/orders") != null);
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        String url = "http://127.0.0.1:" + gateway.adminPort() + "/api/topics/" + AdminHttp.segment("guarded/orders");
+        // a page on another site posting to the gateway (the browser adds Origin and Sec-Fetch-Site)
+        var crossSite = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+                .header("Origin", "http://evil.example").method("DELETE", java.net.http.HttpRequest.BodyPublishers.noBody())
+                .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(crossSite.statusCode()).isEqualTo(403);
+        // DNS rebinding: a name of the attacker's pointed at 127.0.0.1, even for reading
+        try (java.net.Socket raw = new java.net.Socket("127.0.0.1", gateway.adminPort())) {
+            raw.getOutputStream().write("GET /api/topics HTTP/1.1\r\nHost: evil.example:8080\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            String status = new java.io.BufferedReader(new java.io.InputStreamReader(raw.getInputStream(),
+                    StandardCharsets.US_ASCII)).readLine();
+            assertThat(status).startsWith("HTTP/1.1 403");
+        }
+        assertThat(admin.topic("guarded/orders")).isNotNull(); // still there
+        // the console's own requests (same origin) and scripts (no Origin) act
+        var own = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+                .header("Origin", "http://127.0.0.1:" + gateway.adminPort())
+                .method("DELETE", java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(own.statusCode()).isEqualTo(200);
+        // the gateway's own addresses are not for deleting
+        assertThat(admin.send("DELETE", "/api/topics/" + AdminHttp.segment("$tx/prepared")).statusCode()).isEqualTo(409);
+    }
+
+    @Test
     void readinessAndLivenessAnswerOnceStarted() throws Exception {
         assertThat(admin.send("GET", "/health/live").statusCode()).isEqualTo(200);
         assertThat(new JsonObject(admin.send("GET", "/health/ready").body()).getString("status")).isEqualTo("UP");

@@ -43,11 +43,12 @@ public final class AccessRules implements Authorizer {
 
     /** The {@code acl} list; no list at all allows everything ({@link Authorizer#ALLOW_ALL}). */
     public static Authorizer read(ConfigSection root, StaticUsers users) {
+        List<ConfigSection> entries = root.sections("acl"); // a list, whether or not present (and so not an env key)
         if (!root.has("acl")) {
             return ALLOW_ALL;
         }
         List<Rule> rules = new ArrayList<>();
-        for (ConfigSection r : root.sections("acl")) {
+        for (ConfigSection r : entries) {
             r.requireOnly(KEYS);
             List<String> publish = filters(r, "publish");
             List<String> subscribe = filters(r, "subscribe");

@@ -559,7 +559,19 @@ public final class DefaultBroker implements Broker {
 
     /** Purges a subscription (see {@link SubscriptionQueue#purge}): completes with how many messages were waiting. */
     public Future<Long> purge(String subscription) {
-        return onSubscription(subscription, SubscriptionQueue::purge);
+        return followsCommits(subscription) ? Future.failedFuture(groupCursorRefusal(subscription, "purged"))
+                : onSubscription(subscription, SubscriptionQueue::purge);
+    }
+
+    /** A consumer group's cursor ({@link #commitPosition}): it follows the group's own committed offsets. */
+    private boolean followsCommits(String subscription) {
+        return groupCursors.containsKey(subscription) || GROUP_CURSOR.matcher(subscription).matches();
+    }
+
+    private static BrokerException groupCursorRefusal(String subscription, String what) {
+        return new BrokerException(Reason.CONFLICT, "'" + subscription + "' is a consumer group's cursor: it follows the "
+                + "group's committed offsets and is not " + what + " here; reset or pause the group with its own "
+                + "tools (kafka-consumer-groups.sh --reset-offsets, RocketMQ's resetOffsetByTime)");
     }
 
     /**
@@ -567,6 +579,9 @@ public final class DefaultBroker implements Broker {
      * durable one stays paused across restarts). Completes with false when there is no such subscription.
      */
     public Future<Boolean> pause(String subscription, boolean pause) {
+        if (followsCommits(subscription)) {
+            return Future.failedFuture(groupCursorRefusal(subscription, pause ? "paused" : "resumed"));
+        }
         Context caller = Vertx.currentContext();
         SubscriptionQueue q = subscriptions.get(subscription);
         if (q == null) {
@@ -576,6 +591,9 @@ public final class DefaultBroker implements Broker {
                 : Future.succeededFuture();
         Promise<Boolean> done = Promise.promise();
         kept.onComplete(ar -> Contexts.run(q.ctx, () -> {
+            if (ar.succeeded() && pause && subscriptions.get(subscription) != q) {
+                store.putState(PAUSED, subscription, null); // deleted meanwhile: its successor does not inherit the pause
+            }
             if (ar.succeeded()) {
                 q.pause(pause);
             }
@@ -600,6 +618,9 @@ public final class DefaultBroker implements Broker {
         });
         return done.future();
     }
+
+    /** Addresses a redrive is under way for: one at a time each. */
+    final java.util.Set<Address> redriving = ConcurrentHashMap.newKeySet();
 
     /** Moves the dead letters of a dead-letter address back where they came from ({@link Redrive}): {moved, kept}. */
     public Future<long[]> redrive(Address deadLetters) {
@@ -776,7 +797,7 @@ public final class DefaultBroker implements Broker {
             }
             tree.remove(q.filter, q);
             q.delete();
-            if (q.durable && q.paused()) {
+            if (store.states(PAUSED).containsKey(name)) { // also a pause still being written when this began
                 store.putState(PAUSED, name, null);
             }
             if (q.durable) {
@@ -953,6 +974,13 @@ public final class DefaultBroker implements Broker {
         }
         out.sort(Comparator.comparing(TopicView::name));
         return out;
+    }
+
+    /** Every subscription's view, in no order, without a list of them all (a million MQTT sessions). */
+    public void forEachSubscriptionView(java.util.function.Consumer<SubscriptionView> each) {
+        for (SubscriptionQueue q : subscriptions.values()) {
+            each.accept(q.view());
+        }
     }
 
     public List<SubscriptionView> subscriptionViews() {

@@ -2,23 +2,28 @@ package io.omnibus.core.internal;
 
 import io.omnibus.core.spi.Address;
 import io.omnibus.core.spi.Envelope;
+import io.omnibus.core.spi.InvalidAddressException;
 import io.omnibus.core.spi.Logs;
 import io.omnibus.core.store.TopicPartition;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 
 /**
  * Moves the dead letters in a dead-letter address back to the addresses they came from (an operator's "redrive"):
  * each is published again to its {@code omnibus.dead-letter.original-address}, without the dead-letter headers, in
- * the order of its partition; what is not a dead letter stays. Each partition is read from where the last redrive
- * stopped (kept in the store's state) to its end when the redrive began; a partition that holds nothing but moved
- * dead letters and got nothing new meanwhile is then emptied. A message is published again before the redrive moves past it: a crash
- * mid-way repeats some (at least once), never loses one.
+ * the order of its partition; what is not a dead letter, or cannot be published again (its address is gone and may
+ * not be made), stays. Each partition is read from where the last redrive stopped to its end when this one began;
+ * the position is kept in the store's state after every batch, so a redrive that fails part way (or a crash) goes on
+ * from there: a message is published again at least once, never lost. A partition that holds nothing but moved dead
+ * letters and got nothing new meanwhile is then emptied (the check and the truncation are one step on the store's
+ * writer). One redrive of an address runs at a time.
  */
 final class Redrive {
+    private static final Logger LOG = LoggerFactory.getLogger(Redrive.class);
     static final String DONE = "omnibus.redriven";
     private static final int BATCH = 256;
 
@@ -32,21 +37,26 @@ final class Redrive {
         this.address = address;
     }
 
-    /** Completes with {moved, kept}: dead letters published again, and other messages left where they are. */
+    /**
+     * Completes with {moved, kept}: dead letters published again, and messages left where they are. Fails at once
+     * when a redrive of the address is under way.
+     */
     static Future<long[]> run(DefaultBroker broker, Address address) {
+        if (!broker.redriving.add(address)) {
+            return Future.failedFuture(new IllegalStateException("a redrive of " + address + " is under way"));
+        }
         Redrive r = new Redrive(broker, address);
         Future<Void> chain = Future.succeededFuture();
         for (int p = 0; p < broker.existingPartitionCount(address); p++) {
             int partition = p;
             chain = chain.compose(v -> r.partition(partition));
         }
-        return chain.map(v -> new long[] {r.moved, r.kept});
+        return chain.map(v -> new long[] {r.moved, r.kept}).onComplete(x -> broker.redriving.remove(address));
     }
 
     /**
-     * One partition: from where the last redrive stopped to the end. Its state is "next:kept": the offset to start
-     * from, and how many messages that are not dead letters stay before it (while there are any, the partition is not
-     * emptied).
+     * One partition, from where the last redrive stopped. Its state is "next:kept": the offset to go on from, and how
+     * many messages before it stayed (while any did, the partition is not emptied).
      */
     private Future<Void> partition(int partition) {
         Logs logs = broker.logs();
@@ -57,50 +67,63 @@ final class Redrive {
         long from = Math.max(start, Long.parseLong(last[0]));
         long keptBefore = from > start && last.length > 1 ? Long.parseLong(last[1]) : 0;
         long end = logs.endOffset(address, partition);
-        long keptHere = kept;
-        return copy(partition, from, end)
-                .compose(v -> broker.putState(DONE, key, (end + ":" + (keptBefore + kept - keptHere))
-                        .getBytes(StandardCharsets.UTF_8)))
-                .compose(v -> keptBefore + kept - keptHere == 0 ? emptyIfUnchanged(partition, end) : Future.succeededFuture());
+        return copy(partition, key, from, end, keptBefore).compose(keptAll -> keptAll == 0
+                ? emptyIfUnchanged(partition, end) : Future.succeededFuture());
     }
 
-    /** Publishes the dead letters of [from, end) again, one after the other. */
-    private Future<Void> copy(int partition, long from, long end) {
+    /**
+     * Publishes the dead letters of [from, end) again, a batch at a time, keeping the position after each; completes
+     * with how many messages before {@code end} stayed.
+     */
+    private Future<Long> copy(int partition, String key, long from, long end, long keptSoFar) {
         if (from >= end) {
-            return Future.succeededFuture();
+            return Future.succeededFuture(keptSoFar);
         }
         return broker.logs().read(address, partition, from, BATCH).compose(entries -> {
-            Future<Void> chain = Future.succeededFuture();
-            long next = from;
+            Future<Long> chain = Future.succeededFuture(keptSoFar);
+            long next = end; // nothing read before end (retention moved the start past it): done
             for (Logs.Entry e : entries) {
                 if (e.offset() >= end) {
                     break;
                 }
                 next = e.offset() + 1;
-                chain = chain.compose(v -> back(e.envelope()));
+                chain = chain.compose(k -> back(e.envelope()).map(stayed -> stayed ? k + 1 : k));
             }
-            long after = entries.isEmpty() ? end : next;
-            return chain.compose(v -> copy(partition, after, end));
+            long after = next;
+            return chain.compose(k -> broker.putState(DONE, key, (after + ":" + k).getBytes(StandardCharsets.UTF_8))
+                    .compose(v -> copy(partition, key, after, end, k)));
         });
     }
 
-    private Future<Void> back(Envelope letter) {
+    /** Publishes one message back to where it came from; completes with true when it stays instead. */
+    private Future<Boolean> back(Envelope letter) {
         String original = letter.header(SubscriptionQueue.DLQ_ORIGINAL_ADDRESS);
-        if (original == null) {
-            kept++;
-            return Future.succeededFuture();
+        Address to;
+        try {
+            to = original == null ? null : Address.of(original);
+        } catch (InvalidAddressException e) {
+            to = null;
         }
-        Envelope again = letter.toBuilder().address(Address.of(original))
+        if (to == null) {
+            kept++;
+            return Future.succeededFuture(true);
+        }
+        Envelope again = letter.toBuilder().address(to)
                 .removeHeaders(SubscriptionQueue.DLQ_REASON).removeHeaders(SubscriptionQueue.DLQ_ORIGINAL_ADDRESS)
                 .removeHeaders(SubscriptionQueue.DLQ_SUBSCRIPTION).removeHeaders(SubscriptionQueue.DLQ_DELIVERY_COUNT)
                 .build();
+        Address target = to;
         return broker.publish(again).map(r -> {
             moved++;
-            return null;
+            return false;
+        }).recover(e -> {
+            LOG.warn("redrive of {}: a dead letter for {} stays: {}", address, target, e.getMessage());
+            kept++;
+            return Future.succeededFuture(true);
         });
     }
 
-    /** On the partition's context: empties it when nothing came after {@code end} (else the kept position serves). */
+    /** Empties the partition when nothing was appended after {@code end}, as one step on the store's writer. */
     private Future<Void> emptyIfUnchanged(int partition, long end) {
         io.vertx.core.Context ctx = broker.partitionContext(address, partition);
         if (ctx == null) {
@@ -108,13 +131,7 @@ final class Redrive {
         }
         Promise<Void> done = Promise.promise();
         TopicPartition tp = new TopicPartition(address, partition);
-        Contexts.run(ctx, () -> {
-            if (broker.store().endOffset(tp) == end) {
-                broker.store().truncate(tp).onComplete(done);
-            } else {
-                done.complete();
-            }
-        });
+        Contexts.run(ctx, () -> broker.store().truncateIfEndsAt(tp, end).onComplete(ar -> done.handle(ar.mapEmpty())));
         return Contexts.on(io.vertx.core.Vertx.currentContext(), done.future());
     }
 }

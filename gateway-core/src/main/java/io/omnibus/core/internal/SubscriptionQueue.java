@@ -203,6 +203,7 @@ final class SubscriptionQueue implements Subscription {
         parked.clear();
         returned.clear();
         scheduled.clear();
+        volatileWaiting.clear(); // what is in flight left it when handed out; the rest is acknowledged now
         Map<TopicPartition, java.util.SortedSet<Long>> flying = new java.util.HashMap<>();
         for (InFlight f : inFlight.values()) {
             flying.computeIfAbsent(f.pending().msg.partition(), tp -> new java.util.TreeSet<>()).add(f.pending().msg.offset());
@@ -825,14 +826,14 @@ final class SubscriptionQueue implements Subscription {
         for (Iterator<PendingDrain> it = drains.iterator(); it.hasNext(); ) {
             PendingDrain d = it.next();
             ConsumerState c = d.consumer();
-            if (policy.dispatch() == DispatchPolicy.PULL && c.canPush() && !deleted) {
+            if (policy.dispatch() == DispatchPolicy.PULL && c.canPush() && !deleted && !paused) {
                 for (Delivery x : take(c, c.credit)) {
                     c.credit--;
                     c.push(x);
                 }
             }
             fill();
-            boolean more = !deleted && !c.closed && c.credit > 0 && cursors.isReading() && cursors.lag() > 0;
+            boolean more = !deleted && !paused && !c.closed && c.credit > 0 && cursors.isReading() && cursors.lag() > 0;
             if (!more) {
                 it.remove();
                 done.add(d);

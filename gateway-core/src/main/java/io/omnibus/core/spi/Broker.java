@@ -64,9 +64,14 @@ public interface Broker {
      * consumers read the log by offset and commit (Kafka, RocketMQ): the group is a durable cursor of the core named
      * {@code subscription} (made on first use), so it shows in the admin API with its lag and retention keeps what
      * it has not consumed. Everything before {@code nextOffset} counts as consumed; it may move back. The
-     * protocol's own committed offsets stay the protocol's answer to its clients.
+     * protocol's own committed offsets stay the protocol's answer to its clients. Name it
+     * {@code PROTOCOL-group:GROUP@ADDRESS} ({@link #GROUP_CURSOR}): operators' actions (purge, pause) refuse such
+     * cursors, which follow the group's commits rather than lead them.
      */
     Future<Void> commitPosition(String subscription, Address address, int partition, long nextOffset);
+
+    /** The names of the cursors {@link #commitPosition} keeps: {@code kafka-group:billing@orders}. */
+    java.util.regex.Pattern GROUP_CURSOR = java.util.regex.Pattern.compile("[a-z0-9]+-group:.+@.+");
 
     /** Deletes a subscription and drops its backlog; completes even when it did not exist. */
     Future<Void> unsubscribe(String name);

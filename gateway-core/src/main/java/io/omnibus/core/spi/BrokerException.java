@@ -24,7 +24,9 @@ public final class BrokerException extends RuntimeException {
         /** The broker is stopping and takes no new work. */
         SHUTTING_DOWN,
         /** A message selector (JMS selector, SQL92 filter) that does not parse. */
-        INVALID_SELECTOR
+        INVALID_SELECTOR,
+        /** The request does not fit what the target is (an operator's action on a cursor that follows a group). */
+        CONFLICT
     }
 
     private final Reason reason;

@@ -145,6 +145,15 @@ public final class MemoryMessageStore implements MessageStore {
     }
 
     @Override
+    public Future<Boolean> truncateIfEndsAt(TopicPartition partition, long end) {
+        // called on the partition's context, where its appends are made, and written at once: the end counts them all
+        if (endOffset(partition) != end) {
+            return Future.succeededFuture(false);
+        }
+        return truncate(partition).map(true);
+    }
+
+    @Override
     public long startOffset(TopicPartition partition) {
         PartitionLog log = logs.get(partition);
         if (log == null) {

@@ -68,6 +68,12 @@ public interface MessageStore {
      */
     Future<Void> truncate(TopicPartition partition);
 
+    /**
+     * Truncates the partition only if the offset its next append gets is {@code end}, counting appends accepted
+     * and not yet written: nothing appended after {@code end} is dropped. Completes with whether it truncated.
+     */
+    Future<Boolean> truncateIfEndsAt(TopicPartition partition, long end);
+
     /** Every partition the store holds. */
     Set<TopicPartition> partitions();
 

@@ -44,8 +44,16 @@ public final class Listeners {
         this.tls = tls;
     }
 
-    /** Reads {@code host}, {@code port} ("off" for no plain listener) and the {@code tls} section of {@code s}. */
+    /**
+     * Reads {@code host}, {@code port} ("off" for no plain listener), the {@code tls} section of {@code s} and
+     * {@code max-connections-per-address}.
+     */
     public static Config read(ConfigSection s, int defaultPort, int defaultTlsPort) {
+        return read(s, defaultPort, defaultTlsPort, true);
+    }
+
+    /** As {@link #read(ConfigSection, int, int)}, without a per-address cap when {@code capped} is false (admin). */
+    public static Config read(ConfigSection s, int defaultPort, int defaultTlsPort, boolean capped) {
         int port = portOrOff(s, "port", defaultPort);
         TlsConfig tls = TlsConfig.read(s.section("tls"), defaultTlsPort);
         if (port < 0 && tls == null) {
@@ -53,7 +61,7 @@ public final class Listeners {
                     + "(disable the adapter with 'enabled: false' instead)");
         }
         return new Config(s.getString("host", "0.0.0.0"), port, tls,
-                s.getInt("max-connections-per-address", 0, 0, Integer.MAX_VALUE));
+                capped ? s.getInt("max-connections-per-address", 0, 0, Integer.MAX_VALUE) : 0);
     }
 
     /**

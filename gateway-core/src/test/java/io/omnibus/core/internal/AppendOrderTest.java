@@ -108,6 +108,11 @@ class AppendOrderTest {
         }
 
         @Override
+        public Future<Boolean> truncateIfEndsAt(TopicPartition partition, long end) {
+            return delegate.truncateIfEndsAt(partition, end);
+        }
+
+        @Override
         public long startOffset(TopicPartition partition) {
             return delegate.startOffset(partition);
         }

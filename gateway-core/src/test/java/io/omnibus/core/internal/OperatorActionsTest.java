@@ -70,6 +70,18 @@ class OperatorActionsTest {
     }
 
     @Test
+    void aConsumerGroupsCursorIsNeitherPurgedNorPaused() {
+        tb = new TestBroker(Map.of());
+        tb.publish("orders", "m0");
+        await(tb.broker.commitPosition("kafka-group:billing@orders", Address.of("orders"), 0, 0));
+        assertThat(tb.broker.purge("kafka-group:billing@orders").cause())
+                .isInstanceOfSatisfying(io.omnibus.core.spi.BrokerException.class, e -> assertThat(e.reason())
+                        .isEqualTo(io.omnibus.core.spi.BrokerException.Reason.CONFLICT));
+        assertThat(tb.broker.pause("kafka-group:billing@orders", true).cause()).isNotNull();
+        assertThat(tb.view("kafka-group:billing@orders").paused()).isFalse();
+    }
+
+    @Test
     void redriveMovesDeadLettersBackAndKeepsWhatIsNotOne() {
         tb = new TestBroker(Map.of("broker", Map.of("defaults", Map.of("max-deliveries", 1))));
         var sub = tb.subscribe("s", "orders");

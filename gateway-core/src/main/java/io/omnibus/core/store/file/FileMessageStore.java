@@ -550,7 +550,9 @@ public final class FileMessageStore implements MessageStore {
                 case CHECKPOINT -> runCheckpoint();
                 case TRUNCATE -> {
                     PartitionIndex idx = indexes.get(c.target);
-                    if (idx != null && idx.start() < idx.next()) {
+                    // on the writer: every append queued before this is in idx.next() already
+                    if (idx != null && idx.start() < idx.next() && (c.onlyAtEnd < 0 || idx.next() == c.onlyAtEnd)) {
+                        c.done = true;
                         sync(); // appends acknowledged before it stay acknowledged until it is durable
                         idx.advanceStart(idx.next(), idx.bytes());
                         runCheckpoint(); // durable now: recovery starts from the moved start
@@ -1062,7 +1064,13 @@ public final class FileMessageStore implements MessageStore {
 
     @Override
     public Future<Void> truncate(TopicPartition partition) {
-        return control(new Control(Control.Kind.TRUNCATE, partition));
+        return control(new Control(Control.Kind.TRUNCATE, partition, -1));
+    }
+
+    @Override
+    public Future<Boolean> truncateIfEndsAt(TopicPartition partition, long end) {
+        Control c = new Control(Control.Kind.TRUNCATE, partition, end);
+        return control(c).map(v -> c.done);
     }
 
     private Future<Void> control(Control.Kind kind) {

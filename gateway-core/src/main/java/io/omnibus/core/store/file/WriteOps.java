@@ -88,16 +88,21 @@ final class WriteOps {
 
         final Kind kind;
         final TopicPartition target; // TRUNCATE only
+        /** TRUNCATE: only when the partition's next offset is this one (-1: whatever it is). */
+        final long onlyAtEnd;
         final Promise<Void> promise = Promise.promise();
+        /** TRUNCATE: whether it truncated. */
+        boolean done;
 
         Control(Kind kind) {
-            this(kind, null);
+            this(kind, null, -1);
         }
 
-        Control(Kind kind, TopicPartition target) {
+        Control(Kind kind, TopicPartition target, long onlyAtEnd) {
             super(0);
             this.kind = kind;
             this.target = target;
+            this.onlyAtEnd = onlyAtEnd;
         }
     }
 }
