@@ -53,12 +53,7 @@ final class AdminActions {
     void subscriptionAction(RoutingContext ctx) {
         String name = ctx.pathParam("param0");
         String action = ctx.pathParam("param1");
-        io.omnibus.core.spi.Subscription s = broker.subscription(name);
-        if (s == null) {
-            error(ctx, 404, "no subscription named " + name);
-            return;
-        }
-        if (internal(ctx, s.filter().filter())) {
+        if (!operable(ctx, name)) {
             return;
         }
         if (action.equals("purge")) {
@@ -78,15 +73,20 @@ final class AdminActions {
     /** {@code DELETE /api/subscriptions/{name}}: its consumers stay attached and get nothing more. */
     void deleteSubscription(RoutingContext ctx) {
         String name = ctx.pathParam("param0");
-        io.omnibus.core.spi.Subscription s = broker.subscription(name);
-        if (s == null) {
-            error(ctx, 404, "no subscription named " + name);
-            return;
-        }
-        if (internal(ctx, s.filter().filter())) {
+        if (!operable(ctx, name)) {
             return;
         }
         answer(ctx, broker.unsubscribe(name).map(v -> new JsonObject().put("deleted", name)));
+    }
+
+    /** Whether the subscription exists and is not the broker's own; answers 404 or 409 when not. */
+    private boolean operable(RoutingContext ctx, String name) {
+        io.omnibus.core.spi.Subscription s = broker.subscription(name);
+        if (s == null) {
+            error(ctx, 404, "no subscription named " + name);
+            return false;
+        }
+        return !internal(ctx, s.filter().filter());
     }
 
     /**
