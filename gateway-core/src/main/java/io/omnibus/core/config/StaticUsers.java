@@ -124,10 +124,6 @@ public final class StaticUsers implements Authenticator {
     private final ConcurrentHashMap<java.net.InetAddress, long[]> failures = new ConcurrentHashMap<>();
     static final long MAX_FAILURE_DELAY = 5_000;
 
-    /**
-     * The first failure from an address is answered at once, the next ones after 100 ms, 200 ms, ... up to 5 s,
-     * within a minute of the first; a success forgets them.
-     */
     /** Where failed logins are counted (null: not counted). */
     private volatile io.micrometer.core.instrument.MeterRegistry meters;
 
@@ -144,6 +140,10 @@ public final class StaticUsers implements Authenticator {
                 .register(registry);
     }
 
+    /**
+     * The first failure from an address is answered at once, the next ones after 100 ms, 200 ms, ... up to 5 s,
+     * within a minute of the first; a success forgets them.
+     */
     @Override
     public long loginFailed(java.net.InetAddress from, String protocol) {
         io.micrometer.core.instrument.MeterRegistry registry = meters;
