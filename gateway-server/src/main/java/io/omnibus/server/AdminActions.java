@@ -60,12 +60,8 @@ final class AdminActions {
             answer(ctx, broker.purge(name).map(n -> new JsonObject().put("name", name).put("purged", n)));
         } else {
             answer(ctx, broker.pause(name, action.equals("pause")).map(found -> {
-                for (SubscriptionView v : broker.subscriptionViews()) {
-                    if (v.name().equals(name)) {
-                        return AdminApi.subscription(v);
-                    }
-                }
-                return new JsonObject().put("name", name);
+                SubscriptionView v = broker.subscriptionView(name);
+                return v == null ? new JsonObject().put("name", name) : AdminApi.subscription(v);
             }));
         }
     }

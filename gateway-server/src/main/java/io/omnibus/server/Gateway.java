@@ -122,12 +122,8 @@ public final class Gateway {
 
     /** What waits in a subscription: its backlog and what is delivered and not acknowledged (0 when there is none). */
     private long waiting(String subscription) {
-        for (io.omnibus.core.internal.SubscriptionView v : broker.subscriptionViews()) {
-            if (v.name().equals(subscription)) {
-                return v.backlog() + v.unacknowledged();
-            }
-        }
-        return 0;
+        io.omnibus.core.internal.SubscriptionView v = broker.subscriptionView(subscription);
+        return v == null ? 0 : v.backlog() + v.unacknowledged();
     }
 
     private MessageStore createStore(GatewayConfig.StoreConfig s) {

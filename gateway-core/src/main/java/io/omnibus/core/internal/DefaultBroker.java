@@ -976,6 +976,12 @@ public final class DefaultBroker implements Broker {
         return out;
     }
 
+    /** One subscription's view, or null: without listing (and sorting) them all. */
+    public SubscriptionView subscriptionView(String name) {
+        SubscriptionQueue q = subscriptions.get(name);
+        return q == null ? null : q.view();
+    }
+
     /** Every subscription's view, in no order, without a list of them all (a million MQTT sessions). */
     public void forEachSubscriptionView(java.util.function.Consumer<SubscriptionView> each) {
         for (SubscriptionQueue q : subscriptions.values()) {
