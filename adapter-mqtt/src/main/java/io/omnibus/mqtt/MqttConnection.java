@@ -65,7 +65,7 @@ import java.util.UUID;
  * for the store. Outbound: one core consumer per subscription, its credit refilled as the client
  * acknowledges, within the client's Receive Maximum.
  */
-final class MqttConnection {
+final class MqttConnection implements MqttTransport.Events {
     // MQTT 5 reason codes used here
     static final byte SUCCESS = 0x00;
     static final byte NO_SUBSCRIPTION_EXISTED = 0x11;
@@ -97,7 +97,7 @@ final class MqttConnection {
     private boolean connected;
     /** CONNACK sent: packets that came earlier wait in {@link #early}. */
     private boolean established;
-    private final List<Object> early = new ArrayList<>(0);
+    private List<Object> early = List.of();
     /** The session's subscriptions are loaded: only then may closing save them. */
     private boolean restored;
     private boolean closed;
@@ -130,7 +130,7 @@ final class MqttConnection {
     private Map<Integer, String> inboundAliases; // allocated on the first alias: most clients never use one
     /** Topic aliases this server chose for the client, up to the client's Topic Alias Maximum. */
     private java.util.LinkedHashMap<String, Integer> outboundAliases; // in access order: the eldest is reused first
-    private final Set<Integer> awaitingRelease = new HashSet<>();
+    private Set<Integer> awaitingRelease = Set.of(); // see awaitingRelease()
     private int unackedInbound;
     private int storing;
     private long storingBytes;
@@ -145,10 +145,42 @@ final class MqttConnection {
     private int nextPacketId = 1;
     /** PUBACK / PUBREC owed, in the order of their PUBLISH packets; the head goes first. */
     private ArrayDeque<InboundReply> inboundReplies; // allocated on the first QoS 1/2 publish: idle connections stay small
-    private final Map<Integer, Outbound> inflight = new HashMap<>();
-    private final ArrayDeque<Outbound> waiting = new ArrayDeque<>(1);
-    private final Map<String, MqttSessionState.Sub> subs = new LinkedHashMap<>();
-    private final Map<String, Consumer> consumers = new HashMap<>();
+    // An idle connection (most IoT devices, most of the time) holds none of these: each starts as an immutable empty
+    // collection, which reads like an empty one, and is replaced by a real one on its first change (the accessors
+    // below). Every change goes through an accessor; closing puts the empty ones back.
+    private Map<Integer, Outbound> inflight = Map.of();
+    /** Messages waiting for the socket or the window, in order; null until the first has to wait. */
+    private ArrayDeque<Outbound> waiting;
+    private Map<String, MqttSessionState.Sub> subs = Map.of();
+    private Map<String, Consumer> consumers = Map.of();
+
+    private Map<Integer, Outbound> inflight() {
+        if (!(inflight instanceof HashMap)) {
+            inflight = new HashMap<>();
+        }
+        return inflight;
+    }
+
+    private Map<String, MqttSessionState.Sub> subs() {
+        if (!(subs instanceof LinkedHashMap)) {
+            subs = new LinkedHashMap<>(); // in the order subscribed: the session record keeps that order
+        }
+        return subs;
+    }
+
+    private Map<String, Consumer> consumers() {
+        if (!(consumers instanceof HashMap)) {
+            consumers = new HashMap<>();
+        }
+        return consumers;
+    }
+
+    private Set<Integer> awaitingRelease() {
+        if (!(awaitingRelease instanceof HashSet)) {
+            awaitingRelease = new HashSet<>();
+        }
+        return awaitingRelease;
+    }
 
     /** A message on its way to the client; {@code consumer} is null for retained messages sent on SUBSCRIBE. */
     private record Outbound(Delivery delivery, Envelope envelope, Consumer consumer, MqttSessionState.Sub sub,
@@ -177,7 +209,7 @@ final class MqttConnection {
     }
 
     void start() {
-        socket.start(this::onMessage, v -> onClosed(), v -> drainWaiting());
+        socket.start(this);
         // every socket counts, CONNECT or not; far beyond the limit they are not even read
         int limit = server.config.maxConnections();
         if (server.connections.incrementAndGet() > limit + Math.max(100, limit / 10)) {
@@ -214,6 +246,21 @@ final class MqttConnection {
 
     // ---- dispatch of packets --------------------------------------------------------------------------
 
+    @Override
+    public void handle(Object packet) {
+        onMessage(packet);
+    }
+
+    @Override
+    public void closed() {
+        onClosed();
+    }
+
+    @Override
+    public void drained() {
+        drainWaiting();
+    }
+
     private void onMessage(Object msg) {
         try {
             if (!(msg instanceof MqttMessage m) || closed) {
@@ -242,6 +289,9 @@ final class MqttConnection {
                 if (early.size() >= 100) {
                     reject("more than 100 packets before CONNACK");
                     return;
+                }
+                if (early.isEmpty()) {
+                    early = new ArrayList<>(4);
                 }
                 early.add(ReferenceCountUtil.retain(msg));
                 return;
@@ -434,16 +484,16 @@ final class MqttConnection {
             } else {
                 List<MqttSessionState.Sub> saved = MqttSessionState.load(broker, id);
                 sessionPresent = MqttSessionState.exists(broker, id);
-                saved.forEach(s -> subs.put(s.key(), s));
+                saved.forEach(s -> subs().put(s.key(), s));
                 ready = Future.succeededFuture();
                 MqttServer.Qos2State q2 = server.qos2.remove(id);
                 if (q2 == null) {
                     q2 = MqttSessionState.qos2(broker, id); // kept in the record over a gateway restart
                 }
                 if (q2 != null) {
-                    awaitingRelease.addAll(q2.awaitingRelease());
+                    awaitingRelease().addAll(q2.awaitingRelease());
                     unackedInbound += q2.awaitingRelease().size();
-                    q2.pendingRelease().forEach(pid -> inflight.put(pid, RELEASE_PENDING));
+                    q2.pendingRelease().forEach(pid -> inflight().put(pid, RELEASE_PENDING));
                 }
             }
             if (cleanStart) {
@@ -474,8 +524,8 @@ final class MqttConnection {
                                         SUCCESS, MqttProperties.NO_PROPERTIES)));
                             }
                         });
-                        List<Object> queued = new ArrayList<>(early);
-                        early.clear();
+                        List<Object> queued = early;
+                        early = List.of();
                         queued.forEach(this::onMessage); // onMessage releases each
                         MqttServer.LOG.info("mqtt {} connected: client {}, MQTT {}, {} session{}, from {}",
                                 connectionId, clientId, v5 ? "5.0" : "3.1.1", persistent ? "persistent" : "clean",
@@ -765,7 +815,7 @@ final class MqttConnection {
                 ? broker.retain(envelope).compose(v -> broker.publish(envelope))
                 : broker.publish(envelope);
         if (qos == 2) {
-            awaitingRelease.add(packetId);
+            awaitingRelease().add(packetId);
             // the PUBREC promises the message once: the packet id is in the session record first, so a PUBLISH sent
             // again after a gateway crash is answered, not published twice [MQTT-4.3.3-9]
             stored = stored.compose(v -> saveQos2());
@@ -789,7 +839,7 @@ final class MqttConnection {
             if (ar.failed()) {
                 MqttServer.LOG.warn("mqtt {}: publish to {} failed: {}", connectionId, address, ar.cause().getMessage());
                 if (qos == 2) {
-                    awaitingRelease.remove(packetId);
+                    awaitingRelease().remove(packetId);
                     unackedInbound--; // no PUBREL follows a failed PUBREC
                 }
             }
@@ -857,7 +907,7 @@ final class MqttConnection {
     }
 
     private void onPubRel(int packetId) {
-        boolean known = awaitingRelease.remove(packetId);
+        boolean known = awaitingRelease().remove(packetId);
         if (known) {
             unackedInbound--;
         }
@@ -941,7 +991,7 @@ final class MqttConnection {
                         server.config.maxSubscriptions());
                 continue;
             }
-            subs.put(sub.key(), sub);
+            subs().put(sub.key(), sub);
             codes[i] = qos;
             int rh = sub.retainHandling();
             if (group == null && (rh == 0 || (rh == 1 && !existed))) {
@@ -949,8 +999,8 @@ final class MqttConnection {
             }
             String key = sub.key();
             work.add(existed ? Future.succeededFuture() : attach(sub).onFailure(e -> {
-                subs.remove(key); // not subscribed after all: nothing to clean up for it later
-                consumers.remove(key);
+                subs().remove(key); // not subscribed after all: nothing to clean up for it later
+                consumers().remove(key);
             }));
         }
         Future<Void> saved = persistent ? MqttSessionState.save(broker, user, clientId, sessionExpiry, 0, subs)
@@ -988,7 +1038,7 @@ final class MqttConnection {
         String key = sub.key();
         return broker.subscribe(spec).compose((Subscription s) -> s.attach(ConsumerSpec.push(origin, window,
                 d -> onDelivery(key, d)))).map(c -> {
-                    Consumer old = consumers.put(key, c);
+                    Consumer old = consumers().put(key, c);
                     if (old != null) {
                         old.close();
                     }
@@ -1005,12 +1055,12 @@ final class MqttConnection {
         List<Future<?>> work = new ArrayList<>();
         short[] codes = new short[topics.size()];
         for (int i = 0; i < topics.size(); i++) {
-            MqttSessionState.Sub sub = subs.remove(topics.get(i));
+            MqttSessionState.Sub sub = subs().remove(topics.get(i));
             if (sub == null) {
                 codes[i] = NO_SUBSCRIPTION_EXISTED;
                 continue;
             }
-            Consumer c = consumers.remove(sub.key());
+            Consumer c = consumers().remove(sub.key());
             if (c != null) {
                 work.add(c.close());
             }
@@ -1113,7 +1163,10 @@ final class MqttConnection {
     private void send(Outbound o) {
         int qos = Math.min(Translation.qosOf(o.envelope()), o.sub().qos());
         // in order, and never into a full socket: a subscriber that stops reading stops getting credit back
-        if (!waiting.isEmpty() || socket.writeQueueFull() || (qos > 0 && inflight.size() >= window)) {
+        if ((waiting != null && !waiting.isEmpty()) || socket.writeQueueFull() || (qos > 0 && inflight.size() >= window)) {
+            if (waiting == null) {
+                waiting = new ArrayDeque<>(4);
+            }
             waiting.add(o);
             return;
         }
@@ -1165,7 +1218,7 @@ final class MqttConnection {
         int packetId = 0;
         if (qos > 0) {
             packetId = nextPacketId();
-            inflight.put(packetId, o);
+            inflight().put(packetId, o);
         }
         boolean dup = qos > 0 && o.delivery() != null && o.delivery().redelivered();
         MqttPublishMessage msg = new MqttPublishMessage(
@@ -1197,7 +1250,7 @@ final class MqttConnection {
     }
 
     private void onPubAck(int packetId) {
-        Outbound o = inflight.remove(packetId);
+        Outbound o = inflight().remove(packetId);
         if (o != null) {
             settle(o);
             drainWaiting();
@@ -1208,7 +1261,7 @@ final class MqttConnection {
         Outbound o = inflight.get(packetId);
         if (o != null && o != RELEASE_PENDING) {
             settle(o); // the client owns the message now; the packet id stays in use until PUBCOMP
-            inflight.put(packetId, RELEASE_PENDING);
+            inflight().put(packetId, RELEASE_PENDING);
             saveQos2(); // the PUBREL owed goes again after a gateway crash [MQTT-4.4.0-1]
         }
         write(new MqttMessage(new MqttFixedHeader(MqttMessageType.PUBREL, false, MqttQoS.AT_LEAST_ONCE, false, 0),
@@ -1217,7 +1270,7 @@ final class MqttConnection {
     }
 
     private void onPubComp(int packetId) {
-        Outbound o = inflight.remove(packetId);
+        Outbound o = inflight().remove(packetId);
         if (o == RELEASE_PENDING) {
             saveQos2(); // done: no PUBREL to send again
         }
@@ -1227,7 +1280,7 @@ final class MqttConnection {
     }
 
     private void drainWaiting() {
-        while (!waiting.isEmpty() && !closed && !socket.writeQueueFull()) {
+        while (waiting != null && !waiting.isEmpty() && !closed && !socket.writeQueueFull()) {
             Outbound o = waiting.peek();
             int qos = Math.min(Translation.qosOf(o.envelope()), o.sub().qos());
             if (qos > 0 && inflight.size() >= window) {
@@ -1339,8 +1392,8 @@ final class MqttConnection {
         }
         List<Future<?>> closing = new ArrayList<>();
         early.forEach(ReferenceCountUtil::release);
-        early.clear();
-        for (Outbound o : waiting) {
+        early = List.of();
+        for (Outbound o : waiting == null ? List.<Outbound>of() : waiting) {
             if (o.consumer() != null) {
                 o.consumer().release(o.delivery()); // never sent: no failed attempt to count
             }
@@ -1348,7 +1401,7 @@ final class MqttConnection {
         for (Consumer c : consumers.values()) {
             closing.add(c.close()); // unacknowledged deliveries go back: redelivered with DUP on reconnect
         }
-        consumers.clear();
+        consumers = Map.of();
         // Still in server.connected until the leaving work below is done: a new connection for this client id
         // finds it there and waits (takeOver), so it never reads the session before this close has written it.
         boolean current = clientId != null && server.connected.get(clientId) == this;
@@ -1366,8 +1419,8 @@ final class MqttConnection {
                 server.qos2.put(clientId, leftQos2);
             }
         }
-        inflight.clear();
-        waiting.clear();
+        inflight = Map.of();
+        waiting = null;
         String id = clientId;
         if (clientId != null && restored) {
             if (!persistent) {

@@ -18,7 +18,16 @@ import io.vertx.core.net.SocketAddress;
  * codec over the binary frames. Either way everything happens on the connection's context.
  */
 interface MqttTransport {
-    void start(Handler<Object> messages, Handler<Void> closed, Handler<Void> drained);
+    /** What a transport tells its connection, on the connection's context: one object, no handler per event kind. */
+    interface Events extends Handler<Object> {
+        /** The socket closed. */
+        void closed();
+
+        /** The socket takes writes again. */
+        void drained();
+    }
+
+    void start(Events events);
 
     Future<Void> write(MqttMessage message);
 
@@ -42,9 +51,7 @@ interface MqttTransport {
     final class Netty extends io.netty.channel.ChannelInboundHandlerAdapter implements MqttTransport {
         private final io.netty.channel.Channel channel;
         private final io.vertx.core.internal.ContextInternal context;
-        private Handler<Object> messages;
-        private Handler<Void> closed;
-        private Handler<Void> drained;
+        private Events events;
         private boolean reading;
         private boolean needsFlush;
 
@@ -54,16 +61,14 @@ interface MqttTransport {
         }
 
         @Override
-        public void start(Handler<Object> messages, Handler<Void> closed, Handler<Void> drained) {
-            this.messages = messages;
-            this.closed = closed;
-            this.drained = drained;
+        public void start(Events events) {
+            this.events = events;
         }
 
         @Override
         public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
             reading = true;
-            context.emit(msg, messages);
+            context.emit(msg, events);
         }
 
         @Override
@@ -77,13 +82,13 @@ interface MqttTransport {
 
         @Override
         public void channelInactive(io.netty.channel.ChannelHandlerContext ctx) {
-            context.emit(null, closed);
+            context.emit(null, v -> events.closed());
         }
 
         @Override
         public void channelWritabilityChanged(io.netty.channel.ChannelHandlerContext ctx) {
             if (channel.isWritable()) {
-                context.emit(null, drained);
+                context.emit(null, v -> events.drained());
             }
         }
 
@@ -165,20 +170,20 @@ interface MqttTransport {
         }
 
         @Override
-        public void start(Handler<Object> messages, Handler<Void> closed, Handler<Void> drained) {
+        public void start(Events events) {
             ws.handler(data -> {
                 codec.writeInbound(Unpooled.wrappedBuffer(data.getBytes()));
                 Object m;
                 while ((m = codec.readInbound()) != null) {
-                    messages.handle(m);
+                    events.handle(m);
                 }
             });
             ws.closeHandler(v -> {
                 codec.finishAndReleaseAll();
                 gone.run();
-                closed.handle(null);
+                events.closed();
             });
-            ws.drainHandler(drained);
+            ws.drainHandler(v -> events.drained());
             ws.exceptionHandler(e -> MqttServer.LOG.debug("mqtt websocket {}: {}", ws.remoteAddress(), e.toString()));
         }
 

@@ -13,11 +13,42 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** The live client connections of every adapter, and the {@code omnibus.connections} gauge per protocol. */
 public final class ConnectionRegistry implements Connections {
     private final MeterRegistry meters;
-    private final ConcurrentHashMap<Object, Live> live = new ConcurrentHashMap<>();
+    /** One object per connection: the set's key, the registration handed back and what is shown (a few words each). */
+    private final java.util.Set<Entry> live = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<String, AtomicInteger> perProtocol = new ConcurrentHashMap<>();
 
     /** A registered connection: what is shown, and what an operator may do with it. */
     public record Live(ConnectionInfo info, Control control) {
+    }
+
+    private final class Entry implements Registration {
+        private volatile ConnectionInfo info;
+        private final Control control;
+        private final AtomicInteger count;
+
+        Entry(ConnectionInfo info, Control control, AtomicInteger count) {
+            this.info = info;
+            this.control = control;
+            this.count = count;
+        }
+
+        @Override
+        public void update(ConnectionInfo updated) {
+            if (live.contains(this)) {
+                info = updated;
+            }
+        }
+
+        @Override
+        public void close() {
+            if (live.remove(this)) {
+                count.decrementAndGet();
+            }
+        }
+
+        Live snapshot() {
+            return new Live(info, control);
+        }
     }
 
     public ConnectionRegistry(MeterRegistry meters) {
@@ -31,40 +62,28 @@ public final class ConnectionRegistry implements Connections {
 
     @Override
     public Registration register(ConnectionInfo info, Control control) {
-        Object key = new Object();
-        live.put(key, new Live(info, control));
         AtomicInteger count = counter(info.protocol());
+        Entry e = new Entry(info, control, count);
+        live.add(e);
         count.incrementAndGet();
-        return new Registration() {
-            @Override
-            public void update(ConnectionInfo updated) {
-                live.computeIfPresent(key, (k, old) -> new Live(updated, old.control()));
-            }
-
-            @Override
-            public void close() {
-                if (live.remove(key) != null) {
-                    count.decrementAndGet();
-                }
-            }
-        };
+        return e;
     }
 
     @Override
     public Collection<ConnectionInfo> all() {
-        return live.values().stream().map(Live::info).toList();
+        return live.stream().map(e -> e.info).toList();
     }
 
     /** Every connection with its controls. */
     public List<Live> connections() {
-        return List.copyOf(live.values());
+        return live.stream().map(Entry::snapshot).toList();
     }
 
     /** The connection of that id, or null. */
     public Live find(String connectionId) {
-        for (Live l : live.values()) {
-            if (l.info().connectionId().equals(connectionId)) {
-                return l;
+        for (Entry e : live) {
+            if (e.info.connectionId().equals(connectionId)) {
+                return e.snapshot();
             }
         }
         return null;
