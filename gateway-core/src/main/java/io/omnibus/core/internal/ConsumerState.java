@@ -80,48 +80,81 @@ final class ConsumerState implements Consumer {
         }
     }
 
+    /**
+     * What the consumer's side asked of the subscription (acks, credit, nacks, pulls, close), in order, for its
+     * context: one hop runs all that came meanwhile, under one dispatch pass ({@link SubscriptionQueue#together}), so
+     * a client acknowledging a run of messages costs one hand-over and one pass, not two of each per message.
+     */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Runnable> inbox = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.atomic.AtomicBoolean inboxScheduled = new java.util.concurrent.atomic.AtomicBoolean();
+
+    private void toQueue(Runnable op) {
+        if (Vertx.currentContext() == queue.ctx && inbox.isEmpty()) {
+            op.run(); // on the subscription's context with nothing before it: now, as before
+            return;
+        }
+        inbox.add(op);
+        if (inboxScheduled.compareAndSet(false, true)) {
+            queue.ctx.runOnContext(v -> runInbox());
+        }
+    }
+
+    private void runInbox() {
+        inboxScheduled.set(false); // before polling: an op added from here on schedules another run
+        queue.together(() -> {
+            Runnable op;
+            while ((op = inbox.poll()) != null) {
+                try {
+                    op.run();
+                } catch (RuntimeException e) { // one failing operation must not strand the ones behind it
+                    LOG.error("subscription {}: a settlement of {} failed", queue.name, spec.owner(), e);
+                }
+            }
+        });
+    }
+
     @Override
     public void credit(int messages) {
         if (messages < 0) {
             throw new IllegalArgumentException("credit must not be negative: " + messages);
         }
-        Contexts.run(queue.ctx, () -> queue.credit(this, messages));
+        toQueue(() -> queue.credit(this, messages));
     }
 
     @Override
     public void ack(Delivery delivery) {
-        Contexts.run(queue.ctx, () -> queue.ack(this, delivery.tag()));
+        toQueue(() -> queue.ack(this, delivery.tag()));
     }
 
     @Override
     public void ackUpTo(Address address, int partition, long offset) {
         TopicPartition tp = new TopicPartition(address, partition);
-        Contexts.run(queue.ctx, () -> queue.ackUpTo(tp, offset));
+        toQueue(() -> queue.ackUpTo(tp, offset));
     }
 
     @Override
     public void nack(Delivery delivery) {
-        Contexts.run(queue.ctx, () -> queue.nack(delivery.tag(), false));
+        toQueue(() -> queue.nack(delivery.tag(), false));
     }
 
     @Override
     public void nackNotHere(Delivery delivery) {
-        Contexts.run(queue.ctx, () -> queue.nack(delivery.tag(), true));
+        toQueue(() -> queue.nack(delivery.tag(), true));
     }
 
     @Override
     public void release(Delivery delivery) {
-        Contexts.run(queue.ctx, () -> queue.release(delivery.tag(), false));
+        toQueue(() -> queue.release(delivery.tag(), false));
     }
 
     @Override
     public void releaseNotHere(Delivery delivery) {
-        Contexts.run(queue.ctx, () -> queue.release(delivery.tag(), true));
+        toQueue(() -> queue.release(delivery.tag(), true));
     }
 
     @Override
     public void reject(Delivery delivery, String reason) {
-        Contexts.run(queue.ctx, () -> queue.reject(delivery.tag(), reason));
+        toQueue(() -> queue.reject(delivery.tag(), reason));
     }
 
     @Override
@@ -130,14 +163,14 @@ final class ConsumerState implements Consumer {
             return Future.failedFuture(new IllegalArgumentException("max must be at least 1: " + max));
         }
         Promise<List<Delivery>> promise = Promise.promise();
-        Contexts.run(queue.ctx, () -> queue.pull(this, max, wait, promise));
+        toQueue(() -> queue.pull(this, max, wait, promise));
         return promise.future();
     }
 
     @Override
     public Future<Integer> drain() {
         Promise<Integer> promise = Promise.promise();
-        Contexts.run(queue.ctx, () -> queue.drain(this, promise));
+        toQueue(() -> queue.drain(this, promise));
         return promise.future();
     }
 
@@ -146,7 +179,7 @@ final class ConsumerState implements Consumer {
         Context caller = Vertx.currentContext();
         closed = true;
         Promise<Void> promise = Promise.promise();
-        Contexts.run(queue.ctx, () -> {
+        toQueue(() -> {
             queue.detach(this);
             promise.complete();
         });

@@ -487,6 +487,26 @@ final class SubscriptionQueue implements Subscription {
     private boolean dispatchAgain;
 
     /** Hands out what can be handed out. Re-entrant calls (a handler settling inline) are folded into the running pass. */
+    /**
+     * Runs {@code ops} (settlements handed over together) with one dispatch pass at their end instead of one per
+     * operation: the dispatches they ask for meanwhile only note that a pass is due.
+     */
+    void together(Runnable ops) {
+        if (dispatching) {
+            ops.run();
+            return;
+        }
+        dispatching = true;
+        try {
+            ops.run();
+        } finally {
+            dispatching = false;
+        }
+        if (dispatchAgain) {
+            dispatch();
+        }
+    }
+
     private void dispatch() {
         if (deleted) {
             settleDrains();

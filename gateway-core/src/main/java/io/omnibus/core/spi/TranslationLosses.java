@@ -25,10 +25,19 @@ public final class TranslationLosses {
     private record Check(TranslationTable.Field field, Predicate<Envelope> present, Predicate<Envelope> binary) {
     }
 
+    /** One check on one route: the field, and the test that finds it lost there (present, or present as binary). */
+    private record Loss(String field, Predicate<Envelope> lost) {
+    }
+
     private static final Predicate<Envelope> NEVER = e -> false;
     private static final List<Check> CHECKS = checks();
-    /** By target protocol: only the checks that can find a loss there (its LOST and TEXT fields). */
-    private static final Map<String, List<Check>> BY_TARGET = byTarget();
+    /** The table's protocols a message can come in, in the order of {@link #ROUTES}' inner arrays. */
+    private static final List<String> FROM = List.of("mqtt5", "amqp", "kafka", "rocketmq", "broker");
+    /**
+     * By target protocol, then by source ({@link #FROM}): the checks that can find a loss on that route, decided once
+     * from the table, so that a delivery runs a few predicates and looks nothing up.
+     */
+    private static final Map<String, Loss[][]> ROUTES = routes();
 
     private final MeterRegistry meters;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
@@ -39,37 +48,39 @@ public final class TranslationLosses {
 
     /** A message goes out in protocol {@code to} (one of {@link TranslationTable#PROTOCOLS}). */
     public void delivered(Envelope e, String to) {
-        List<Check> checks = BY_TARGET.get(to);
-        if (checks == null) {
+        Loss[][] byFrom = ROUTES.get(to);
+        if (byFrom == null) {
             throw new IllegalArgumentException("no protocol " + to + "; the table's are " + TranslationTable.PROTOCOLS);
         }
-        String from = null;
-        for (int i = 0; i < checks.size(); i++) {
-            Check c = checks.get(i);
-            if (from == null) {
-                from = fromOf(e);
-            }
-            if (!from.equals("broker") && c.field().cell(from).carry() == TranslationTable.Carry.LOST) {
-                continue; // the producer's protocol could not give it: nothing of the producer's is lost
-            }
-            boolean lost = c.field().cell(to).carry() == TranslationTable.Carry.LOST ? c.present().test(e) : c.binary().test(e);
-            if (lost) {
-                count(familyOf(from), to, c.field().name());
+        int from = fromOf(e);
+        Loss[] checks = byFrom[from];
+        for (Loss c : checks) {
+            if (c.lost().test(e)) {
+                count(familyOf(FROM.get(from)), to, c.field());
             }
         }
     }
 
-    private static Map<String, List<Check>> byTarget() {
-        Map<String, List<Check>> out = new java.util.HashMap<>();
+    private static Map<String, Loss[][]> routes() {
+        Map<String, Loss[][]> out = new java.util.HashMap<>();
         for (String to : TranslationTable.PROTOCOLS) {
-            List<Check> mine = new java.util.ArrayList<>();
-            for (Check c : CHECKS) {
-                TranslationTable.Carry carry = c.field().cell(to).carry();
-                if (carry == TranslationTable.Carry.LOST || carry == TranslationTable.Carry.TEXT) {
-                    mine.add(c);
+            Loss[][] byFrom = new Loss[FROM.size()][];
+            for (int f = 0; f < FROM.size(); f++) {
+                String from = FROM.get(f);
+                List<Loss> mine = new java.util.ArrayList<>();
+                for (Check c : CHECKS) {
+                    TranslationTable.Carry carry = c.field().cell(to).carry();
+                    if (carry != TranslationTable.Carry.LOST && carry != TranslationTable.Carry.TEXT) {
+                        continue; // the target carries it as it is
+                    }
+                    if (!from.equals("broker") && c.field().cell(from).carry() == TranslationTable.Carry.LOST) {
+                        continue; // the producer's protocol could not give it: nothing of the producer's is lost
+                    }
+                    mine.add(new Loss(c.field().name(), carry == TranslationTable.Carry.LOST ? c.present() : c.binary()));
                 }
+                byFrom[f] = mine.toArray(Loss[]::new);
             }
-            out.put(to, List.copyOf(mine));
+            out.put(to, byFrom);
         }
         return Map.copyOf(out);
     }
@@ -81,14 +92,18 @@ public final class TranslationLosses {
                 .register(meters)).increment();
     }
 
-    /** The table's protocol a message came in (MQTT as MQTT 5, its superset), or {@code broker} for the broker's own. */
-    private static String fromOf(Envelope e) {
+    /**
+     * The table's protocol a message came in (MQTT as MQTT 5, its superset), or {@code broker} for the broker's own:
+     * its index in {@link #FROM}.
+     */
+    private static int fromOf(Envelope e) {
         String p = e.origin() == null ? "" : e.origin().protocol();
         return switch (p) {
-            case "mqtt" -> "mqtt5";
-            case "amqp", "kafka" -> p;
-            case "openmessaging" -> "rocketmq";
-            default -> "broker";
+            case "mqtt" -> 0;
+            case "amqp" -> 1;
+            case "kafka" -> 2;
+            case "openmessaging" -> 3;
+            default -> 4;
         };
     }
 

@@ -85,13 +85,14 @@ public final class EnvelopeCodec {
         long deliverAt = in.getLong();
         int priority = in.get();
         int deliveryCount = in.getInt();
-        Envelope.Builder b = Envelope.builder(Address.of(getStr(in)));
+        ReadMemo memo = ReadMemo.get();
+        Envelope.Builder b = Envelope.builder(getAddress(in, memo));
         b.messageId(getStr(in));
         b.key(getBuf(in));
         b.payload(getBuf(in));
         int headers = in.getInt();
         for (int i = 0; i < headers; i++) {
-            String name = getStr(in);
+            String name = getStr(in, memo);
             byte kind = in.get();
             if (kind == HEADER_TEXT) {
                 b.header(Header.of(name, getStr(in)));
@@ -102,10 +103,10 @@ public final class EnvelopeCodec {
                 b.header(Header.ofBytes(name, bytes));
             }
         }
-        b.contentType(getStr(in));
+        b.contentType(getStr(in, memo));
         b.correlation(getBuf(in));
         b.replyTo(getStr(in));
-        b.origin(new Origin(getStr(in), getStr(in), getStr(in)));
+        b.origin(new Origin(getStr(in, memo), getStr(in, memo), getStr(in, memo)));
         return b.payloadUtf8((flags & FLAG_PAYLOAD_UTF8) != 0)
                 .durable((flags & FLAG_DURABLE) != 0)
                 .retain((flags & FLAG_RETAIN) != 0)
@@ -152,6 +153,24 @@ public final class EnvelopeCodec {
         String s = new String(in.array(), in.arrayOffset() + in.position(), n, StandardCharsets.UTF_8);
         in.position(in.position() + n);
         return s;
+    }
+
+    /** A string that repeats from record to record: decoded once per thread ({@link ReadMemo}). */
+    private static String getStr(ByteBuffer in, ReadMemo memo) {
+        int n = in.getInt();
+        if (n < 0) {
+            return null;
+        }
+        String s = memo.string(in.array(), in.arrayOffset() + in.position(), n);
+        in.position(in.position() + n);
+        return s;
+    }
+
+    private static Address getAddress(ByteBuffer in, ReadMemo memo) {
+        int n = in.getInt();
+        Address a = memo.address(in.array(), in.arrayOffset() + in.position(), n);
+        in.position(in.position() + n);
+        return a;
     }
 
     private static ByteBuffer getBuf(ByteBuffer in) {

@@ -1,0 +1,72 @@
+package io.omnibus.core.store;
+
+import io.omnibus.core.spi.Address;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * The values that repeat from one stored record to the next, decoded once per thread: a partition's address, its
+ * producers' origins, header names. Reading a backlog back from the log otherwise made new strings for them on every
+ * record (decoded, validated and hashed again by every map they went into). A small direct-mapped table keyed by the
+ * bytes; a miss decodes and takes the slot. Each thread has its own, so nothing is shared.
+ */
+final class ReadMemo {
+    private static final ThreadLocal<ReadMemo> MINE = ThreadLocal.withInitial(ReadMemo::new);
+    private static final int SLOTS = 64;
+    /** Longer values (rare for these fields) are decoded every time rather than kept. */
+    private static final int MAX_KEPT = 256;
+
+    private final byte[][] stringKeys = new byte[SLOTS][];
+    private final String[] strings = new String[SLOTS];
+    private final byte[][] addressKeys = new byte[SLOTS][];
+    private final Address[] addresses = new Address[SLOTS];
+
+    static ReadMemo get() {
+        return MINE.get();
+    }
+
+    String string(byte[] a, int off, int n) {
+        if (n > MAX_KEPT) {
+            return new String(a, off, n, StandardCharsets.UTF_8);
+        }
+        int slot = slot(a, off, n);
+        byte[] key = stringKeys[slot];
+        if (key != null && Arrays.equals(key, 0, key.length, a, off, off + n)) {
+            return strings[slot];
+        }
+        String s = new String(a, off, n, StandardCharsets.UTF_8);
+        stringKeys[slot] = Arrays.copyOfRange(a, off, off + n);
+        strings[slot] = s;
+        return s;
+    }
+
+    /** The address of that name ({@link Address#of}: an invalid name throws, and is not kept). */
+    Address address(byte[] a, int off, int n) {
+        if (n > MAX_KEPT) {
+            return Address.of(new String(a, off, n, StandardCharsets.UTF_8));
+        }
+        int slot = slot(a, off, n);
+        byte[] key = addressKeys[slot];
+        if (key != null && Arrays.equals(key, 0, key.length, a, off, off + n)) {
+            return addresses[slot];
+        }
+        Address address = Address.of(new String(a, off, n, StandardCharsets.UTF_8));
+        addressKeys[slot] = Arrays.copyOfRange(a, off, off + n);
+        addresses[slot] = address;
+        return address;
+    }
+
+    /** From the length and a few bytes: cheap, and different for the values one log usually holds side by side. */
+    private static int slot(byte[] a, int off, int n) {
+        int h = n;
+        if (n > 0) {
+            h = h * 31 + a[off];
+            h = h * 31 + a[off + n - 1];
+            h = h * 31 + a[off + n / 2];
+            h = h * 31 + a[off + (n * 3) / 4];
+        }
+        h ^= h >>> 7;
+        return h & (SLOTS - 1);
+    }
+}
