@@ -107,8 +107,14 @@ load() { # SIDE (gateway|peer)
     mqtt-fanin) bench_java "io.omnibus.bench.$([[ "${LOADGEN:-netty}" == paho ]] && echo MqttLoad || echo NettyMqttLoad)" \
         "tcp://127.0.0.1:$mqtt" "${PUBLISHERS:-8}" "${EACH:-10000}" "${QOS:-1}" "${SIZE:-256}" ${WINDOW:+"$WINDOW"} \
         | grep '^publishers=' | tail -n 1 ;;
-    mqtt-fanout) bench_java io.omnibus.bench.MqttFanOut "tcp://127.0.0.1:$mqtt" "${SUBSCRIBERS:-16}" \
-        "${MESSAGES:-5000}" "${RATE:-0}" "${QOS:-1}" "${SIZE:-256}" | tee /dev/stderr | grep '^MQTT fan-out' | tail -n 1 ;;
+    mqtt-fanout)
+      if [[ "${LOADGEN:-netty}" == paho || "${RATE:-0}" != 0 ]]; then # Paho's, and at a fixed rate
+        bench_java io.omnibus.bench.MqttFanOut "tcp://127.0.0.1:$mqtt" "${SUBSCRIBERS:-16}" \
+          "${MESSAGES:-5000}" "${RATE:-0}" "${QOS:-1}" "${SIZE:-256}" | tee /dev/stderr | grep '^MQTT fan-out' | tail -n 1
+      else # flat out: one Netty publisher, SUBSCRIBERS Netty subscribers on one event loop
+        SUBSCRIBERS="${SUBSCRIBERS:-16}" bench_java io.omnibus.bench.NettyMqttLoad "tcp://127.0.0.1:$mqtt" 1 \
+          "${MESSAGES:-5000}" "${QOS:-1}" "${SIZE:-256}" ${WINDOW:+"$WINDOW"} | grep '^publishers=' | tail -n 1
+      fi ;;
     iot-bridge) bench_java io.omnibus.bench.MqttToAmqp "tcp://127.0.0.1:$mqtt" "amqp://127.0.0.1:$amqp" \
         "${PUBLISHERS:-4}" "${EACH:-5000}" "${RATE:-0}" "${SIZE:-256}" "$source" | tee /dev/stderr | grep '^MQTT QoS1' | tail -n 1 ;;
     kafka) "$HERE/kafka-perf.sh" "127.0.0.1:$kafka" "${RECORDS:-300000}" "${SIZE:-1024}" 2>/dev/null \

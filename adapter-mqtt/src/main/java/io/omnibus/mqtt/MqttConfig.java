@@ -14,6 +14,8 @@ import java.util.Set;
  * @param maxPacketSize     largest packet accepted (and announced in CONNACK); larger ones close the connection
  * @param receiveMaximum    inbound QoS 1/2 publishes a client may have unacknowledged (announced in CONNACK)
  * @param maxInflight       outbound QoS 1/2 deliveries unacknowledged per connection (the client's Receive Maximum may lower it)
+ * @param maxQueuedQos0     QoS 0 deliveries one subscription of a connection may have on their way to its socket (its
+ *                          credit; Receive Maximum does not bound QoS 0, so max-inflight would only slow them down)
  * @param maxKeepAlive      the longest keep alive accepted; a client asking for more (or for none) gets this as Server Keep Alive
  * @param maxSessionExpiry  cap of a session's expiry interval; MQTT 3.1.1 persistent sessions get exactly this
  * @param topicAliasMaximum aliases a client may define for the topics it publishes to
@@ -30,13 +32,13 @@ import java.util.Set;
  *                          without an Origin (not from a browser) is always let through
  * @param webSocket         whether MQTT over WebSocket (subprotocol {@code mqtt}) listens too, on {@code webSocketPort} at {@code webSocketPath}
  */
-public record MqttConfig(String host, int port, int maxPacketSize, int receiveMaximum, int maxInflight,
+public record MqttConfig(String host, int port, int maxPacketSize, int receiveMaximum, int maxInflight, int maxQueuedQos0,
                          Duration maxKeepAlive, Duration maxSessionExpiry, int topicAliasMaximum, int maxConnections,
                          boolean webSocket, int webSocketPort, String webSocketPath,
                          boolean outboundTopicAliases, int maxSubscriptions, boolean quotaExceeded, Listeners.Config listeners,
                          TlsConfig webSocketTls, java.util.List<String> webSocketOrigins) {
 
-    static final Set<String> KEYS = Set.of("host", "port", "tls", "max-connections-per-address", "max-packet-size", "receive-maximum", "max-inflight",
+    static final Set<String> KEYS = Set.of("host", "port", "tls", "max-connections-per-address", "max-packet-size", "receive-maximum", "max-inflight", "max-queued-qos0",
             "max-keep-alive", "max-session-expiry", "topic-alias-maximum", "max-connections", "websocket",
             "outbound-topic-aliases", "max-subscriptions", "subscription-quota-reason");
 
@@ -82,6 +84,7 @@ public record MqttConfig(String host, int port, int maxPacketSize, int receiveMa
                 (int) s.getSize("max-packet-size", 1024 * 1024, 64, 256L * 1024 * 1024),
                 s.getInt("receive-maximum", 1000, 1, 65_535),
                 s.getInt("max-inflight", 100, 1, 65_535),
+                s.getInt("max-queued-qos0", 1000, 1, 1_000_000),
                 s.getDuration("max-keep-alive", Duration.ofSeconds(300)),
                 s.getDuration("max-session-expiry", Duration.ofDays(7)),
                 s.getInt("topic-alias-maximum", 100, 0, 65_535),

@@ -1036,7 +1036,10 @@ final class MqttConnection implements MqttTransport.Events {
         SubscriptionSpec spec = new SubscriptionSpec(sub.coreName(clientId), filter, persistent || sub.shareGroup() != null,
                 null);
         String key = sub.key();
-        return broker.subscribe(spec).compose((Subscription s) -> s.attach(ConsumerSpec.push(origin, window,
+        // the window bounds QoS 1/2 deliveries unacknowledged; a QoS 0 subscription's are settled as they are written,
+        // and a credit as small as the window only made each wait for the one before to come back
+        int credit = sub.qos() == 0 ? Math.max(window, server.config.maxQueuedQos0()) : window;
+        return broker.subscribe(spec).compose((Subscription s) -> s.attach(ConsumerSpec.push(origin, credit,
                 d -> onDelivery(key, d)))).map(c -> {
                     Consumer old = consumers().put(key, c);
                     if (old != null) {
@@ -1479,7 +1482,7 @@ final class MqttConnection implements MqttTransport.Events {
 
     private void write(MqttMessage m) {
         if (!closed) {
-            socket.write(m);
+            socket.send(m);
         }
     }
 

@@ -29,7 +29,11 @@ interface MqttTransport {
 
     void start(Events events);
 
+    /** Writes a message; the future completes when it was written (for closing after it). */
     Future<Void> write(MqttMessage message);
+
+    /** Writes a message nobody waits for: most of them (deliveries, acknowledgements), with nothing made per message. */
+    void send(MqttMessage message);
 
     boolean writeQueueFull();
 
@@ -48,12 +52,14 @@ interface MqttTransport {
      * MQTT over TCP on a plain Netty channel (on Vert.x's event loops): no Vert.x socket in between,
      * which costs several KiB per connection that idle IoT devices would pay for nothing.
      */
-    final class Netty extends io.netty.channel.ChannelInboundHandlerAdapter implements MqttTransport {
+    final class Netty extends io.netty.channel.ChannelInboundHandlerAdapter implements MqttTransport, Runnable {
         private final io.netty.channel.Channel channel;
         private final io.vertx.core.internal.ContextInternal context;
         private Events events;
         private boolean reading;
         private boolean needsFlush;
+        /** A flush is queued on the event loop, behind the tasks that may write more (see {@link #written}). */
+        private boolean flushQueued;
 
         Netty(io.netty.channel.Channel channel, io.vertx.core.internal.ContextInternal context) {
             this.channel = channel;
@@ -98,15 +104,37 @@ interface MqttTransport {
             channel.close();
         }
 
+        /**
+         * Flushes once for a run of writes: while reading, at the end of the read; otherwise in a task queued on the
+         * event loop, which runs after the tasks already queued there (a run of deliveries handed over together, the
+         * store's answers to a run of publishes), so they leave in one system call instead of one each.
+         */
+        private void written() {
+            if (reading) {
+                needsFlush = true;
+            } else if (!flushQueued) {
+                flushQueued = true;
+                channel.eventLoop().execute(this);
+            }
+        }
+
+        /** The queued flush. */
+        @Override
+        public void run() {
+            flushQueued = false;
+            channel.flush();
+        }
+
+        @Override
+        public void send(MqttMessage message) {
+            channel.write(message, channel.voidPromise());
+            written();
+        }
+
         @Override
         public Future<Void> write(MqttMessage message) {
-            io.netty.channel.ChannelFuture f;
-            if (reading) {
-                f = channel.write(message);
-                needsFlush = true;
-            } else {
-                f = channel.writeAndFlush(message);
-            }
+            io.netty.channel.ChannelFuture f = channel.write(message);
+            written();
             io.vertx.core.Promise<Void> done = context.promise();
             f.addListener(x -> {
                 if (x.isSuccess()) {
@@ -202,6 +230,11 @@ interface MqttTransport {
                 }
             }
             return last;
+        }
+
+        @Override
+        public void send(MqttMessage message) {
+            write(message);
         }
 
         @Override

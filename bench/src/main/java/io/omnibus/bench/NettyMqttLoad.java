@@ -40,6 +40,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * (publishers, messages each, QoS, payload bytes, in-flight window per publisher, default 1000).
  * Prints the same summary line as {@link MqttLoad}, with latency percentiles, for a round after an unreported warm-up
  * round of the same load ({@code WARMUP} messages per publisher, default the same count; 0 for none).
+ * Fan-out: {@code SUBSCRIBERS=N} (default 1) subscribers, all on the subscriber event loop, each getting every message;
+ * the rate is then of deliveries, and lost counts what any subscriber missed of what the publishers had accepted.
  */
 public final class NettyMqttLoad {
     private final String host;
@@ -48,19 +50,21 @@ public final class NettyMqttLoad {
     private final byte[] pad;
     private final int window;
     private final long total;
+    private final int subscribers;
     private final AtomicLong accepted = new AtomicLong();
     private final AtomicLong got = new AtomicLong();
     private volatile long lastArrival;
     private final CountDownLatch all = new CountDownLatch(1);
     private final Histogram latency = new Histogram(TimeUnit.SECONDS.toNanos(120), 2);
 
-    private NettyMqttLoad(String host, int port, int qos, int size, int window, long total) {
+    private NettyMqttLoad(String host, int port, int qos, int size, int window, long published, int subscribers) {
         this.host = host;
         this.port = port;
         this.qos = qos;
         this.pad = new byte[Math.max(0, size - 8)];
         this.window = window;
-        this.total = total;
+        this.subscribers = subscribers;
+        this.total = published * subscribers;
     }
 
     public static void main(String[] args) throws Exception {
@@ -73,16 +77,17 @@ public final class NettyMqttLoad {
         // a first, unreported round of the same load: both servers are measured warm (the JVM's JIT, the
         // broker's files and buffers), as a running service is; WARMUP=0 measures them cold
         int warmup = Integer.parseInt(System.getenv().getOrDefault("WARMUP", Integer.toString(each)));
+        int subscribers = Integer.parseInt(System.getenv().getOrDefault("SUBSCRIBERS", "1"));
         // the subscriber has its own event loop, so the publishers never delay its reads
         EventLoopGroup subLoop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         EventLoopGroup pubLoop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         try {
             if (warmup > 0) {
-                new NettyMqttLoad(uri.getHost(), uri.getPort(), qos, Math.max(8, size), window, (long) publishers * warmup)
-                        .round(subLoop, pubLoop, publishers, warmup, "warm-up: ");
+                new NettyMqttLoad(uri.getHost(), uri.getPort(), qos, Math.max(8, size), window, (long) publishers * warmup,
+                        subscribers).round(subLoop, pubLoop, publishers, warmup, "warm-up: ");
             }
             System.out.println(new NettyMqttLoad(uri.getHost(), uri.getPort(), qos, Math.max(8, size), window,
-                    (long) publishers * each).round(subLoop, pubLoop, publishers, each, "") + String.format(
+                    (long) publishers * each, subscribers).round(subLoop, pubLoop, publishers, each, "") + String.format(
                     " (netty load generator, window %d, after a warm-up round of %d each)", window, warmup));
         } finally {
             pubLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
@@ -93,10 +98,13 @@ public final class NettyMqttLoad {
     /** One round: subscribe, publish, wait for every message (or 60 s); the summary line. */
     private String round(EventLoopGroup subLoop, EventLoopGroup pubLoop, int publishers, int each, String label)
             throws InterruptedException {
-        CountDownLatch subscribed = new CountDownLatch(1);
-        Channel sub = connect(subLoop, "load-sub-" + System.nanoTime(), new Subscriber(subscribed));
-        if (!subscribed.await(30, TimeUnit.SECONDS)) {
-            throw new IllegalStateException("no SUBACK");
+        CountDownLatch subscribed = new CountDownLatch(subscribers);
+        java.util.List<Channel> subs = new java.util.ArrayList<>();
+        for (int i = 0; i < subscribers; i++) {
+            subs.add(connect(subLoop, "load-sub-" + i + "-" + System.nanoTime(), new Subscriber(subscribed)));
+        }
+        if (!subscribed.await(60, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("no SUBACK for " + subscribed.getCount() + " of " + subscribers);
         }
         Thread progress = Progress.start(label, got::get, total, accepted::get);
         long began = System.nanoTime();
@@ -108,12 +116,14 @@ public final class NettyMqttLoad {
         long publishedAt = System.nanoTime();
         boolean complete = all.await(60, TimeUnit.SECONDS);
         long done = got.get() == 0 ? System.nanoTime() : lastArrival; // the rate up to the last arrival
-        long lost = Math.max(0, accepted.get() - got.get());
-        sub.close().syncUninterruptibly();
+        long lost = Math.max(0, accepted.get() * subscribers - got.get());
+        for (Channel sub : subs) {
+            sub.close().syncUninterruptibly();
+        }
         progress.interrupt();
-        return String.format("%spublishers=%d messages=%d qos=%d size=%d: published in %.2f s, received %d/%d in %.2f s:"
+        return String.format("%spublishers=%d%s messages=%d qos=%d size=%d: published in %.2f s, received %d/%d in %.2f s:"
                         + " %.0f msg/s; accepted %d, delivered %d, lost %d; latency p50 %.1f ms p99 %.1f ms max %.1f ms%s",
-                label, publishers, total, qos, pad.length + 8, (publishedAt - began) / 1e9, got.get(), total,
+                label, publishers, subscribers > 1 ? " subscribers=" + subscribers : "", total, qos, pad.length + 8, (publishedAt - began) / 1e9, got.get(), total,
                 (done - began) / 1e9, got.get() / ((done - began) / 1e9), accepted.get(), got.get(), lost,
                 latency.getValueAtPercentile(50) / 1e6, latency.getValueAtPercentile(99) / 1e6,
                 latency.getMaxValue() / 1e6, lost > 0 && qos > 0 ? "  (LOST: acknowledged messages did not arrive)"

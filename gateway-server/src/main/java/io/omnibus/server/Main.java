@@ -266,7 +266,11 @@ public final class Main implements Callable<Integer> {
                 return EXIT_START_FAILED;
             }
             long ms = (System.nanoTime() - began) / 1_000_000;
-            out.println("omnibus: ready in " + ms + " ms: " + gateway.describe());
+            // and from the process's start (the JVM's own start-up included), as the kernel counts it (10 ms ticks)
+            long sinceExec = ProcessHandle.current().info().startInstant()
+                    .map(t -> java.time.Duration.between(t, java.time.Instant.now()).toMillis()).orElse(-1L);
+            out.println("omnibus: ready in " + ms + " ms: " + gateway.describe()
+                    + (sinceExec >= 0 ? "; " + sinceExec + " ms from the JVM's start" : ""));
             out.flush();
             LOG.info("configuration {}, {}", c.source(), gateway.describe());
             return RUNNING;
