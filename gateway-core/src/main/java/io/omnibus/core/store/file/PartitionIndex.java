@@ -210,7 +210,9 @@ final class PartitionIndex {
     }
 
     private Path file(long base) {
-        return dir.resolve(String.format("%020d.idx", base));
+        // as String.format("%020d.idx") names it, without the formatter: every read of the log back asks for a name
+        String digits = Long.toString(base);
+        return dir.resolve("0".repeat(Math.max(0, 20 - digits.length())) + digits + ".idx");
     }
 
     /**
