@@ -486,7 +486,6 @@ final class SubscriptionQueue implements Subscription {
     private boolean dispatching;
     private boolean dispatchAgain;
 
-    /** Hands out what can be handed out. Re-entrant calls (a handler settling inline) are folded into the running pass. */
     /**
      * Runs {@code ops} (settlements handed over together) with one dispatch pass at their end instead of one per
      * operation: the dispatches they ask for meanwhile only note that a pass is due.
@@ -507,6 +506,7 @@ final class SubscriptionQueue implements Subscription {
         }
     }
 
+    /** Hands out what can be handed out. Re-entrant calls (a handler settling inline) are folded into the running pass. */
     private void dispatch() {
         if (deleted) {
             settleDrains();
