@@ -24,7 +24,7 @@ public record AmqpConfig(String host, int port, int maxFrameSize, int channelMax
                          int maxConnections, int maxLinks, int maxTransactions, Listeners.Config listeners,
                          java.time.Duration authenticationTimeout) {
 
-    static final Set<String> KEYS = Set.of("host", "port", "tls", "max-connections-per-address", "max-frame-size", "channel-max", "idle-timeout",
+    static final Set<String> KEYS = Listeners.keysWith("max-frame-size", "channel-max", "idle-timeout",
             "link-credit", "max-connections", "max-links", "max-transactions", "authentication-timeout");
 
     /** The TLS listener, or null. */

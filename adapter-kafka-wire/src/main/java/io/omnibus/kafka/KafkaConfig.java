@@ -43,7 +43,7 @@ public record KafkaConfig(String host, int port, String advertisedHost, int adve
                           Duration maxSessionTimeout, Duration producerStateRetention, Duration offsetsRetention, Listeners.Config listeners,
                           Duration idleTimeout, int maxUnauthenticatedRequestSize, Duration authenticationTimeout) {
 
-    static final Set<String> KEYS = Set.of("host", "port", "tls", "max-connections-per-address", "advertised-host", "advertised-port", "node-id", "cluster-id",
+    static final Set<String> KEYS = Listeners.keysWith("advertised-host", "advertised-port", "node-id", "cluster-id",
             "max-request-size", "fetch-max-bytes", "max-inflight-requests", "auto-create-topics", "partitions", "max-connections",
             "group-initial-rebalance-delay", "group-min-session-timeout", "group-max-session-timeout",
             "producer-state-retention", "offsets-retention", "idle-timeout",

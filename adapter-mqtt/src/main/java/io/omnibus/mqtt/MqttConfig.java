@@ -38,7 +38,7 @@ public record MqttConfig(String host, int port, int maxPacketSize, int receiveMa
                          boolean outboundTopicAliases, int maxSubscriptions, boolean quotaExceeded, Listeners.Config listeners,
                          TlsConfig webSocketTls, java.util.List<String> webSocketOrigins) {
 
-    static final Set<String> KEYS = Set.of("host", "port", "tls", "max-connections-per-address", "max-packet-size", "receive-maximum", "max-inflight", "max-queued-qos0",
+    static final Set<String> KEYS = Listeners.keysWith("max-packet-size", "receive-maximum", "max-inflight", "max-queued-qos0",
             "max-keep-alive", "max-session-expiry", "topic-alias-maximum", "max-connections", "websocket",
             "outbound-topic-aliases", "max-subscriptions", "subscription-quota-reason");
 

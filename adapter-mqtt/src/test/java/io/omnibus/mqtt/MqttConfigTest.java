@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class MqttConfigTest {
     private static MqttConfig websocketOrigins(Object origins) {
@@ -20,5 +21,19 @@ class MqttConfigTest {
         // as an environment variable gives it (OMNIBUS_MQTT_WEBSOCKET_ALLOWED_ORIGINS)
         assertThat(websocketOrigins("https://a.example, https://b.example").webSocketOrigins()).isEqualTo(expected);
         assertThat(websocketOrigins("https://a.example https://b.example").webSocketOrigins()).isEqualTo(expected);
+    }
+
+    @Test
+    void theListenersWriteBufferAndTheQos0QueueAreReadWithinTheirBounds() {
+        MqttConfig defaults = MqttConfig.read(new ConfigSection("mqtt", Map.of()));
+        assertThat(defaults.listeners().writeBuffer()).isEqualTo(64 * 1024);
+        assertThat(defaults.maxQueuedQos0()).isEqualTo(1000);
+        MqttConfig set = MqttConfig.read(new ConfigSection("mqtt", Map.of("write-buffer", "1MiB", "max-queued-qos0", 50)));
+        assertThat(set.listeners().writeBuffer()).isEqualTo(1 << 20);
+        assertThat(set.maxQueuedQos0()).isEqualTo(50);
+        assertThatThrownBy(() -> MqttConfig.read(new ConfigSection("mqtt", Map.of("write-buffer", "1KiB"))))
+                .hasMessageContaining("write-buffer");
+        assertThatThrownBy(() -> MqttConfig.read(new ConfigSection("mqtt", Map.of("max-queued-qos0", 0))))
+                .hasMessageContaining("max-queued-qos0");
     }
 }

@@ -46,7 +46,7 @@ public record OpenMessagingConfig(String host, int port, String advertisedHost, 
                                   Duration transactionCheckInterval, int transactionMaxChecks, Duration clientExpiry,
                                   Duration lockExpiry, Listeners.Config listeners, Duration idleTimeout) {
 
-    static final Set<String> KEYS = Set.of("host", "port", "tls", "max-connections-per-address", "advertised-host", "advertised-port", "broker-name",
+    static final Set<String> KEYS = Listeners.keysWith("advertised-host", "advertised-port", "broker-name",
             "cluster-name", "max-frame-size", "max-inflight-requests", "max-connections", "auto-create-topics", "queues",
             "max-held-pulls", "max-suspend", "pull-max-bytes", "max-reconsume-times", "delay-levels", "max-delay",
             "max-batch-messages", "transaction-timeout",

@@ -22,15 +22,24 @@ public final class Listeners {
      * @param host where both listen
      * @param port the plain port, or -1 ({@code port: off}) for none
      * @param tls  the TLS listener, or null for none
+     * @param writeBuffer bytes written to a connection and not yet sent before the adapter stops writing to it
      */
-    public record Config(String host, int port, TlsConfig tls, int maxConnectionsPerAddress) {
+    public record Config(String host, int port, TlsConfig tls, int maxConnectionsPerAddress, int writeBuffer) {
         public Config(String host, int port, TlsConfig tls) {
-            this(host, port, tls, 0);
+            this(host, port, tls, 0, TcpListener.DEFAULT_WRITE_BUFFER);
         }
     }
 
     /** The keys {@link #read} reads, for an adapter's list of known keys. */
-    public static final java.util.Set<String> KEYS = java.util.Set.of("host", "port", "tls", "max-connections-per-address");
+    public static final java.util.Set<String> KEYS = java.util.Set.of("host", "port", "tls", "max-connections-per-address",
+            "write-buffer");
+
+    /** An adapter's known keys: the listener's ({@link #KEYS}) and its own. */
+    public static java.util.Set<String> keysWith(String... own) {
+        java.util.Set<String> all = new java.util.HashSet<>(KEYS);
+        all.addAll(java.util.List.of(own));
+        return java.util.Set.copyOf(all);
+    }
 
     private final TcpListener plain;
     private final TcpListener secure;
@@ -61,7 +70,8 @@ public final class Listeners {
                     + "(disable the adapter with 'enabled: false' instead)");
         }
         return new Config(s.getString("host", "0.0.0.0"), port, tls,
-                capped ? s.getInt("max-connections-per-address", 0, 0, Integer.MAX_VALUE) : 0);
+                capped ? s.getInt("max-connections-per-address", 0, 0, Integer.MAX_VALUE) : 0,
+                (int) s.getSize("write-buffer", TcpListener.DEFAULT_WRITE_BUFFER, 4096, 64L << 20));
     }
 
     /**
@@ -83,12 +93,12 @@ public final class Listeners {
                 : null;
         TcpListener.ChannelSetup guarded = counts == null ? setup : capped(name, counts, setup);
         Future<TcpListener> plain = config.port() < 0 ? Future.succeededFuture(null)
-                : TcpListener.bind(vertx, config.host(), config.port(), null, loopbackOnly, guarded);
+                : TcpListener.bind(vertx, config.host(), config.port(), null, loopbackOnly, config.writeBuffer(), guarded);
         if (tls != null) {
             plain = plain.onFailure(e -> tls.close()); // its reload timer goes with the listener that failed
         }
         return plain.compose(p -> tls == null ? Future.succeededFuture(new Listeners(p, null, null, counts))
-                : TcpListener.bind(vertx, config.host(), config.tls().port(), tls, loopbackOnly, guarded)
+                : TcpListener.bind(vertx, config.host(), config.tls().port(), tls, loopbackOnly, config.writeBuffer(), guarded)
                 .map(s -> new Listeners(p, s, tls, counts))
                 .recover(e -> {
                     tls.close();

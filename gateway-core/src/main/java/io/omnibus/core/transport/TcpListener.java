@@ -34,16 +34,22 @@ public final class TcpListener {
         this.channel = channel;
     }
 
+    /** Bytes a connection may have written but not yet sent before it counts as backed up (Netty's own default). */
+    public static final int DEFAULT_WRITE_BUFFER = 64 * 1024;
+
     public static Future<TcpListener> bind(Vertx vertx, String host, int port, ChannelSetup setup) {
-        return bind(vertx, host, port, null, false, setup);
+        return bind(vertx, host, port, null, false, DEFAULT_WRITE_BUFFER, setup);
     }
 
     /**
      * With {@code tls} not null, every accepted channel speaks TLS first ({@link Tls#newHandler}); with
-     * {@code loopbackOnly}, a client not on a loopback address is closed as soon as it is accepted.
+     * {@code loopbackOnly}, a client not on a loopback address is closed as soon as it is accepted. A channel with
+     * more than {@code writeBuffer} bytes written and not yet sent is not writable (its adapter stops writing to it)
+     * until half of them went out: a larger buffer rides out a reader's pauses with fewer stops, a smaller one holds
+     * less memory for each client that does not read.
      */
     public static Future<TcpListener> bind(Vertx vertx, String host, int port, Tls tls, boolean loopbackOnly,
-                                           ChannelSetup setup) {
+                                           int writeBuffer, ChannelSetup setup) {
         VertxInternal vx = (VertxInternal) vertx;
         ConcurrentHashMap<EventLoop, ContextInternal> contexts = new ConcurrentHashMap<>();
         ServerBootstrap bootstrap = new ServerBootstrap()
@@ -52,6 +58,8 @@ public final class TcpListener {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                        new io.netty.channel.WriteBufferWaterMark(writeBuffer / 2, writeBuffer))
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
