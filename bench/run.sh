@@ -8,7 +8,7 @@
 #   bench/run.sh iot-bridge  [--against artemis]   [--rounds N]   PUBLISHERS=4 EACH=5000 RATE=0 SIZE=256
 #   bench/run.sh kafka       [--against kafka]     [--rounds N]   RECORDS=300000 SIZE=1024
 #   bench/run.sh rocketmq                          [--rounds N]   PRODUCERS=2 EACH=50000 SIZE=1024 WINDOW=64
-#   bench/run.sh idle        [--against mosquitto] [--rounds N]   CONNECTIONS=10000 MQTT_VERSION=5 STORM=0 SETTLE=25
+#   bench/run.sh idle        [--against mosquitto] [--rounds N]   CONNECTIONS=10000 MQTT_VERSION=5 STORM=0 SETTLE=40
 #
 # Scenario settings are environment variables (defaults above); RATE is messages per second offered in total
 # (0 = flat out: latency then is the queue the senders build). The gateway runs the shipped configuration on a
@@ -127,8 +127,8 @@ load() { # SIDE (gateway|peer)
 }
 
 # memory per idle MQTT connection: the server's RSS (and for the gateway its live heap) before and after. The RSS is
-# read SETTLE seconds (default 25) after the last CONNACK: the gateway's collector returns what a connection storm
-# grew after 10 s without a collection (bin/omnibus), and Mosquitto's figure does not move while it waits. STORM=1
+# read SETTLE seconds (default 40) after the last CONNACK: the gateway's collector returns what a connection storm
+# grew after 10 s without a collection (bin/omnibus), which took longer than 25 s in some runs, and Mosquitto's figure does not move while it waits. STORM=1
 # sends every CONNECT before reading any CONNACK; either way a refused or reset connection is reported.
 idle_load() {
   local port="$1" n="${CONNECTIONS:-10000}" pid rss0 rss1 heap0 heap1 mode="" opened
@@ -144,7 +144,7 @@ idle_load() {
   exec 7>"$WORK/idle.in"
   wait_for "$WORK/idle.out" "OPEN $n\|REFUSED" 600
   opened="$(head -n 1 "$WORK/idle.out")"
-  sleep "${SETTLE:-25}"
+  sleep "${SETTLE:-40}"
   rss1="$(rss)"; heap1="$(heap || true)"
   exec 7>&-; wait "$client" 2>/dev/null || true; rm -f "$WORK/idle.in"
   local per_rss=$(( (rss1 - rss0) * 1024 / n ))
