@@ -266,11 +266,11 @@ public final class Main implements Callable<Integer> {
                 return EXIT_START_FAILED;
             }
             long ms = (System.nanoTime() - began) / 1_000_000;
-            // and from the process's start (the JVM's own start-up included), as the kernel counts it (10 ms ticks)
+            // and since the process started (the launcher and the JVM's own start-up included; the kernel counts 10 ms ticks)
             long sinceExec = ProcessHandle.current().info().startInstant()
                     .map(t -> java.time.Duration.between(t, java.time.Instant.now()).toMillis()).orElse(-1L);
             out.println("omnibus: ready in " + ms + " ms: " + gateway.describe()
-                    + (sinceExec >= 0 ? "; " + sinceExec + " ms from the JVM's start" : ""));
+                    + (sinceExec >= 0 ? "; " + sinceExec + " ms since the process started" : ""));
             out.flush();
             LOG.info("configuration {}, {}", c.source(), gateway.describe());
             return RUNNING;
