@@ -26,7 +26,8 @@ import java.util.concurrent.locks.LockSupport;
  *     4 5000 2000 256 [queue:bench/#]   # publishers, messages each, total rate per second (0 = flat out), payload
  *                                       # bytes, the AMQP source (queue:NAME, topic:NAME, or durable:NAME for a
  *                                       # shared durable subscription to a topic: ActiveMQ Artemis durable:bench.#)</pre>
- * Latencies go into an HdrHistogram.
+ * Latencies go into an HdrHistogram. An unreported warm-up round of the same load comes first ({@code WARMUP}
+ * messages per publisher, default the same count; 0 for none), so that both servers are measured warm.
  */
 public final class MqttToAmqp {
     private MqttToAmqp() {
@@ -40,11 +41,9 @@ public final class MqttToAmqp {
         int rate = Integer.parseInt(args[4]);
         int size = Math.max(16, Integer.parseInt(args[5]));
         String source = args.length > 6 ? args[6] : "queue:bench/#";
-        int total = publishers * each;
-        org.HdrHistogram.Histogram latencies = new org.HdrHistogram.Histogram(TimeUnit.SECONDS.toNanos(300), 3);
-        AtomicInteger got = new AtomicInteger();
-        java.util.concurrent.atomic.AtomicLong secondMax = new java.util.concurrent.atomic.AtomicLong();
-        CountDownLatch all = new CountDownLatch(1);
+        // a first, unreported round of the same load: both servers (and the clients) are measured warm, as a running
+        // service is; WARMUP=0 measures them cold
+        int warmup = Integer.parseInt(System.getenv().getOrDefault("WARMUP", Integer.toString(each)));
 
         Connection jms = new JmsConnectionFactory(amqp + "?jms.prefetchPolicy.all=1000").createConnection();
         Session session = jms.createSession(false, Session.AUTO_ACKNOWLEDGE);
@@ -52,28 +51,17 @@ public final class MqttToAmqp {
                 ? session.createSharedDurableConsumer(session.createTopic(source.substring(8)), "bench")
                 : session.createConsumer(source.startsWith("topic:") ? session.createTopic(source.substring(6))
                 : session.createQueue(source.replaceFirst("^queue:", "")));
+        java.util.concurrent.atomic.AtomicReference<Round> current = new java.util.concurrent.atomic.AtomicReference<>();
         consumer.setMessageListener(m -> {
             try {
                 byte[] b = new byte[16];
                 ((BytesMessage) m).readBytes(b);
-                long intended = ByteBuffer.wrap(b).getLong(8);
-                int n = got.getAndIncrement();
-                if (n < total) {
-                    long took = Math.max(0, Math.min(System.nanoTime() - intended, latencies.getHighestTrackableValue()));
-                    synchronized (latencies) { // one JMS session thread; the lock is for the reader at the end
-                        latencies.recordValue(took);
-                    }
-                    secondMax.accumulateAndGet(took, Math::max);
-                }
-                if (n + 1 == total) {
-                    all.countDown();
-                }
+                current.get().arrived(ByteBuffer.wrap(b).getLong(8));
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
         });
         jms.start();
-
         List<MqttAsyncClient> clients = new ArrayList<>();
         for (int p = 0; p < publishers; p++) { // all connected before the clock starts
             MqttAsyncClient c = new MqttAsyncClient(mqtt, "bench-dev-" + p + "-" + System.nanoTime(), new MemoryPersistence());
@@ -82,62 +70,107 @@ public final class MqttToAmqp {
             c.connect(o).waitForCompletion();
             clients.add(c);
         }
-        long began = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
-        long interval = rate == 0 ? 0 : TimeUnit.SECONDS.toNanos(1) * publishers / rate;
-        List<Thread> threads = new ArrayList<>();
-        for (int p = 0; p < publishers; p++) {
-            int id = p;
-            MqttAsyncClient c = clients.get(p);
-            Thread t = new Thread(() -> {
-                try {
-                    for (int i = 0; i < each; i++) {
-                        long intended = rate == 0 ? System.nanoTime() : began + i * interval + id * (interval / publishers);
-                        long wait = intended - System.nanoTime();
-                        if (wait > 0) {
-                            LockSupport.parkNanos(wait);
-                        }
-                        byte[] payload = new byte[size];
-                        ByteBuffer.wrap(payload).putLong(0, i).putLong(8, intended);
-                        MqttMessage m = new MqttMessage(payload);
-                        m.setQos(1);
-                        while (true) {
-                            try {
-                                c.publish("bench/dev-" + id + "/temp", m);
-                                break;
-                            } catch (org.eclipse.paho.client.mqttv3.MqttException full) {
-                                LockSupport.parkNanos(100_000); // max in-flight reached: wait for PUBACKs
-                            }
-                        }
-                    }
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            }, "publisher-" + id);
-            threads.add(t);
+        if (warmup > 0) {
+            Round w = new Round(publishers * warmup);
+            current.set(w);
+            w.run(clients, warmup, rate, size, "warm-up: ");
         }
-        threads.forEach(Thread::start);
-        boolean complete = true;
-        long lastReport = System.nanoTime();
-        while (!all.await(1, TimeUnit.SECONDS)) {
-            System.out.printf("  %d / %d received, worst latency this second %.1f ms%n", got.get(), total,
-                    secondMax.getAndSet(0) / 1e6);
-            if (System.nanoTime() - lastReport > TimeUnit.SECONDS.toNanos(120)) {
-                complete = false;
-                break;
-            }
-        }
-        double seconds = (System.nanoTime() - began) / 1e9;
-        int n = Math.min(got.get(), total);
-        org.HdrHistogram.Histogram h;
-        synchronized (latencies) {
-            h = latencies.copy();
-        }
-        System.out.printf("MQTT QoS1 -> AMQP queue: %d publishers, %d messages of %d B, offered %s: received %d (%s), "
-                        + "%.0f msg/s; latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.2f%n",
-                publishers, total, size, rate == 0 ? "flat out" : rate + "/s", n, complete && n == total ? "lossless" : "LOST",
-                n / seconds, h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(90) / 1e6,
-                h.getValueAtPercentile(99) / 1e6, h.getValueAtPercentile(99.9) / 1e6, h.getMaxValue() / 1e6);
+        Round r = new Round(publishers * each);
+        current.set(r);
+        String summary = r.run(clients, each, rate, size, "");
+        System.out.println(summary + (warmup > 0 ? " (after a warm-up round of " + warmup + " each)" : " (cold)"));
         jms.close();
         System.exit(0);
+    }
+
+    /** One round: every publisher sends {@code each}, the consumer counts this round's arrivals. */
+    private static final class Round {
+        private final int total;
+        private final org.HdrHistogram.Histogram latencies = new org.HdrHistogram.Histogram(TimeUnit.SECONDS.toNanos(300), 3);
+        private final AtomicInteger got = new AtomicInteger();
+        private final java.util.concurrent.atomic.AtomicLong secondMax = new java.util.concurrent.atomic.AtomicLong();
+        private final CountDownLatch all = new CountDownLatch(1);
+
+        Round(int total) {
+            this.total = total;
+        }
+
+        /** On the JMS session's thread. Late copies of an earlier round count there, not here: none are expected. */
+        void arrived(long intended) {
+            int n = got.getAndIncrement();
+            if (n < total) {
+                long took = Math.max(0, Math.min(System.nanoTime() - intended, latencies.getHighestTrackableValue()));
+                synchronized (latencies) { // one JMS session thread; the lock is for the reader at the end
+                    latencies.recordValue(took);
+                }
+                secondMax.accumulateAndGet(took, Math::max);
+            }
+            if (n + 1 == total) {
+                all.countDown();
+            }
+        }
+
+        String run(List<MqttAsyncClient> clients, int each, int rate, int size, String label) throws InterruptedException {
+            int publishers = clients.size();
+            long began = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
+            long interval = rate == 0 ? 0 : TimeUnit.SECONDS.toNanos(1) * publishers / rate;
+            List<Thread> threads = new ArrayList<>();
+            for (int p = 0; p < publishers; p++) {
+                int id = p;
+                MqttAsyncClient c = clients.get(p);
+                Thread t = new Thread(() -> {
+                    try {
+                        for (int i = 0; i < each; i++) {
+                            long intended = rate == 0 ? System.nanoTime() : began + i * interval + id * (interval / publishers);
+                            long wait = intended - System.nanoTime();
+                            if (wait > 0) {
+                                LockSupport.parkNanos(wait);
+                            }
+                            byte[] payload = new byte[size];
+                            ByteBuffer.wrap(payload).putLong(0, i).putLong(8, intended);
+                            MqttMessage m = new MqttMessage(payload);
+                            m.setQos(1);
+                            while (true) {
+                                try {
+                                    c.publish("bench/dev-" + id + "/temp", m);
+                                    break;
+                                } catch (org.eclipse.paho.client.mqttv3.MqttException full) {
+                                    LockSupport.parkNanos(100_000); // max in-flight reached: wait for PUBACKs
+                                }
+                            }
+                        }
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }, "publisher-" + id);
+                threads.add(t);
+            }
+            threads.forEach(Thread::start);
+            boolean complete = true;
+            long lastReport = System.nanoTime();
+            while (!all.await(1, TimeUnit.SECONDS)) {
+                System.out.printf("  %s%d / %d received, worst latency this second %.1f ms%n", label, got.get(), total,
+                        secondMax.getAndSet(0) / 1e6);
+                if (System.nanoTime() - lastReport > TimeUnit.SECONDS.toNanos(120)) {
+                    complete = false;
+                    break;
+                }
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            double seconds = (System.nanoTime() - began) / 1e9;
+            int n = Math.min(got.get(), total);
+            org.HdrHistogram.Histogram h;
+            synchronized (latencies) {
+                h = latencies.copy();
+            }
+            return String.format("%sMQTT QoS1 -> AMQP queue: %d publishers, %d messages of %d B, offered %s: received %d (%s), "
+                            + "%.0f msg/s; latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.2f",
+                    label, publishers, total, size, rate == 0 ? "flat out" : rate + "/s", n,
+                    complete && n == total ? "lossless" : "LOST", n / seconds, h.getValueAtPercentile(50) / 1e6,
+                    h.getValueAtPercentile(90) / 1e6, h.getValueAtPercentile(99) / 1e6,
+                    h.getValueAtPercentile(99.9) / 1e6, h.getMaxValue() / 1e6);
+        }
     }
 }
