@@ -1432,8 +1432,11 @@ final class MqttConnection implements MqttTransport.Events {
                         closing.add(broker.unsubscribe(s.coreName(id)));
                     }
                 }
-                if (current && MqttSessionState.exists(broker, id)) {
-                    closing.add(broker.putState(MqttServer.SESSIONS, id, null)); // the session ends with the connection
+                // the session ends with the connection [MQTT-3.1.2-23], also when a new connection for the client id came
+                // in before this close ran (it is no longer current then): that one waits for this close (takeOver)
+                // before it reads the session, so it must find none; it writes its own only after
+                if (MqttSessionState.exists(broker, id)) {
+                    closing.add(broker.putState(MqttServer.SESSIONS, id, null));
                 }
             } else if (current) {
                 closing.add(MqttSessionState.save(broker, user, id, sessionExpiry, System.currentTimeMillis(), subs, leftQos2));
