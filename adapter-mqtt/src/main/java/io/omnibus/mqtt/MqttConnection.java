@@ -1166,7 +1166,7 @@ final class MqttConnection implements MqttTransport.Events {
     private void send(Outbound o) {
         int qos = Math.min(Translation.qosOf(o.envelope()), o.sub().qos());
         // in order, and never into a full socket: a subscriber that stops reading stops getting credit back
-        if ((waiting != null && !waiting.isEmpty()) || socket.writeQueueFull() || (qos > 0 && inflight.size() >= window)) {
+        if (anyWaiting() || socket.writeQueueFull() || (qos > 0 && inflight.size() >= window)) {
             if (waiting == null) {
                 waiting = new ArrayDeque<>(4);
             }
@@ -1282,8 +1282,12 @@ final class MqttConnection implements MqttTransport.Events {
         }
     }
 
+    private boolean anyWaiting() {
+        return waiting != null && !waiting.isEmpty();
+    }
+
     private void drainWaiting() {
-        while (waiting != null && !waiting.isEmpty() && !closed && !socket.writeQueueFull()) {
+        while (anyWaiting() && !closed && !socket.writeQueueFull()) {
             Outbound o = waiting.peek();
             int qos = Math.min(Translation.qosOf(o.envelope()), o.sub().qos());
             if (qos > 0 && inflight.size() >= window) {

@@ -42,6 +42,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * round of the same load ({@code WARMUP} messages per publisher, default the same count; 0 for none).
  * Fan-out: {@code SUBSCRIBERS=N} (default 1) subscribers, all on the subscriber event loop, each getting every message;
  * the rate is then of deliveries, and lost counts what any subscriber missed of what the publishers had accepted.
+ * Each payload carries its send time, its publisher and its sequence number (16 bytes), so a subscriber counts each
+ * message once: delivered and lost are of distinct messages, and copies delivered again are counted as duplicates.
  */
 public final class NettyMqttLoad {
     private final String host;
@@ -52,7 +54,9 @@ public final class NettyMqttLoad {
     private final long total;
     private final int subscribers;
     private final AtomicLong accepted = new AtomicLong();
+    /** Distinct messages delivered, over all subscribers. */
     private final AtomicLong got = new AtomicLong();
+    private final AtomicLong duplicates = new AtomicLong();
     private volatile long lastArrival;
     private final CountDownLatch all = new CountDownLatch(1);
     private final Histogram latency = new Histogram(TimeUnit.SECONDS.toNanos(120), 2);
@@ -61,7 +65,7 @@ public final class NettyMqttLoad {
         this.host = host;
         this.port = port;
         this.qos = qos;
-        this.pad = new byte[Math.max(0, size - 8)];
+        this.pad = new byte[Math.max(0, size - 16)];
         this.window = window;
         this.subscribers = subscribers;
         this.total = published * subscribers;
@@ -83,10 +87,10 @@ public final class NettyMqttLoad {
         EventLoopGroup pubLoop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         try {
             if (warmup > 0) {
-                new NettyMqttLoad(uri.getHost(), uri.getPort(), qos, Math.max(8, size), window, (long) publishers * warmup,
+                new NettyMqttLoad(uri.getHost(), uri.getPort(), qos, Math.max(16, size), window, (long) publishers * warmup,
                         subscribers).round(subLoop, pubLoop, publishers, warmup, "warm-up: ");
             }
-            System.out.println(new NettyMqttLoad(uri.getHost(), uri.getPort(), qos, Math.max(8, size), window,
+            System.out.println(new NettyMqttLoad(uri.getHost(), uri.getPort(), qos, Math.max(16, size), window,
                     (long) publishers * each, subscribers).round(subLoop, pubLoop, publishers, each, "") + String.format(
                     " (netty load generator, window %d, after a warm-up round of %d each)", window, warmup));
         } finally {
@@ -101,7 +105,7 @@ public final class NettyMqttLoad {
         CountDownLatch subscribed = new CountDownLatch(subscribers);
         java.util.List<Channel> subs = new java.util.ArrayList<>();
         for (int i = 0; i < subscribers; i++) {
-            subs.add(connect(subLoop, "load-sub-" + i + "-" + System.nanoTime(), new Subscriber(subscribed)));
+            subs.add(connect(subLoop, "load-sub-" + i + "-" + System.nanoTime(), new Subscriber(subscribed, publishers)));
         }
         if (!subscribed.await(60, TimeUnit.SECONDS)) {
             throw new IllegalStateException("no SUBACK for " + subscribed.getCount() + " of " + subscribers);
@@ -110,7 +114,7 @@ public final class NettyMqttLoad {
         long began = System.nanoTime();
         CountDownLatch published = new CountDownLatch(publishers);
         for (int p = 0; p < publishers; p++) {
-            connect(pubLoop, "load-pub-" + p + "-" + System.nanoTime(), new Publisher("load/p" + p, each, published));
+            connect(pubLoop, "load-pub-" + p + "-" + System.nanoTime(), new Publisher(p, each, published));
         }
         published.await();
         long publishedAt = System.nanoTime();
@@ -122,9 +126,11 @@ public final class NettyMqttLoad {
         }
         progress.interrupt();
         return String.format("%spublishers=%d%s messages=%d qos=%d size=%d: published in %.2f s, received %d/%d in %.2f s:"
-                        + " %.0f msg/s; accepted %d, delivered %d, lost %d; latency p50 %.1f ms p99 %.1f ms max %.1f ms%s",
-                label, publishers, subscribers > 1 ? " subscribers=" + subscribers : "", total, qos, pad.length + 8, (publishedAt - began) / 1e9, got.get(), total,
-                (done - began) / 1e9, got.get() / ((done - began) / 1e9), accepted.get(), got.get(), lost,
+                        + " %.0f msg/s; accepted %d, delivered %d, lost %d, duplicates %d; latency p50 %.1f ms p99 %.1f ms"
+                        + " max %.1f ms%s",
+                label, publishers, subscribers > 1 ? " subscribers=" + subscribers : "", total, qos, pad.length + 16,
+                (publishedAt - began) / 1e9, got.get(), total, (done - began) / 1e9, got.get() / ((done - began) / 1e9),
+                accepted.get(), got.get(), lost, duplicates.get(),
                 latency.getValueAtPercentile(50) / 1e6, latency.getValueAtPercentile(99) / 1e6,
                 latency.getMaxValue() / 1e6, lost > 0 && qos > 0 ? "  (LOST: acknowledged messages did not arrive)"
                         : complete ? "" : "  (LOSS: not everything arrived)");
@@ -182,9 +188,15 @@ public final class NettyMqttLoad {
 
     private final class Subscriber extends Session {
         private final CountDownLatch subscribed;
+        /** By publisher, the sequence numbers this subscriber has had. */
+        private final java.util.BitSet[] seen;
 
-        Subscriber(CountDownLatch subscribed) {
+        Subscriber(CountDownLatch subscribed, int publishers) {
             this.subscribed = subscribed;
+            this.seen = new java.util.BitSet[publishers];
+            for (int i = 0; i < publishers; i++) {
+                seen[i] = new java.util.BitSet();
+            }
         }
 
         @Override
@@ -200,15 +212,23 @@ public final class NettyMqttLoad {
                 case PUBLISH -> {
                     MqttPublishMessage p = (MqttPublishMessage) msg;
                     ByteBuf payload = p.payload();
-                    long sent = payload.readableBytes() >= 8 ? payload.getLong(payload.readerIndex()) : 0;
+                    int at = payload.readerIndex();
+                    long sent = payload.getLong(at);
                     latency.recordValue(Math.max(0, Math.min(System.nanoTime() - sent, latency.getHighestTrackableValue())));
                     if (p.fixedHeader().qosLevel() == MqttQoS.AT_LEAST_ONCE) {
                         // flushed once per read batch (channelReadComplete)
                         ctx.write(MqttMessageBuilders.pubAck().packetId(p.variableHeader().packetId()).build());
                     }
                     lastArrival = System.nanoTime();
-                    if (got.incrementAndGet() == total) {
-                        all.countDown();
+                    java.util.BitSet mine = seen[payload.getInt(at + 8)];
+                    int seq = payload.getInt(at + 12);
+                    if (mine.get(seq)) {
+                        duplicates.incrementAndGet();
+                    } else {
+                        mine.set(seq);
+                        if (got.incrementAndGet() == total) {
+                            all.countDown();
+                        }
                     }
                 }
                 default -> {
@@ -223,6 +243,7 @@ public final class NettyMqttLoad {
     }
 
     private final class Publisher extends Session {
+        private final int index;
         private final String topic;
         private final int each;
         private final CountDownLatch published;
@@ -230,8 +251,9 @@ public final class NettyMqttLoad {
         private int acked;
         private int nextId = 1;
 
-        Publisher(String topic, int each, CountDownLatch published) {
-            this.topic = topic;
+        Publisher(int index, int each, CountDownLatch published) {
+            this.index = index;
+            this.topic = "load/p" + index;
             this.each = each;
             this.published = published;
         }
@@ -245,7 +267,8 @@ public final class NettyMqttLoad {
         private void send(ChannelHandlerContext ctx) {
             int batch = 0;
             while (sent < each && (qos == 0 ? ctx.channel().isWritable() && batch < 256 : sent - acked < window)) {
-                ByteBuf payload = Unpooled.buffer(8 + pad.length).writeLong(System.nanoTime()).writeBytes(pad);
+                ByteBuf payload = Unpooled.buffer(16 + pad.length).writeLong(System.nanoTime()).writeInt(index)
+                        .writeInt(sent).writeBytes(pad);
                 MqttMessageBuilders.PublishBuilder b = MqttMessageBuilders.publish().topicName(topic)
                         .qos(MqttQoS.valueOf(qos)).retained(false).payload(payload);
                 if (qos > 0) {

@@ -17,44 +17,46 @@ final class ReadMemo {
     /** Longer values (rare for these fields) are decoded every time rather than kept. */
     private static final int MAX_KEPT = 256;
 
-    private final byte[][] stringKeys = new byte[SLOTS][];
-    private final String[] strings = new String[SLOTS];
-    private final byte[][] addressKeys = new byte[SLOTS][];
-    private final Address[] addresses = new Address[SLOTS];
+    private final Table<String> strings = new Table<>(s -> s);
+    private final Table<Address> addresses = new Table<>(Address::of); // an invalid name throws, and is not kept
 
     static ReadMemo get() {
         return MINE.get();
     }
 
     String string(byte[] a, int off, int n) {
-        if (n > MAX_KEPT) {
-            return new String(a, off, n, StandardCharsets.UTF_8);
-        }
-        int slot = slot(a, off, n);
-        byte[] key = stringKeys[slot];
-        if (key != null && Arrays.equals(key, 0, key.length, a, off, off + n)) {
-            return strings[slot];
-        }
-        String s = new String(a, off, n, StandardCharsets.UTF_8);
-        stringKeys[slot] = Arrays.copyOfRange(a, off, off + n);
-        strings[slot] = s;
-        return s;
+        return strings.get(a, off, n);
     }
 
-    /** The address of that name ({@link Address#of}: an invalid name throws, and is not kept). */
     Address address(byte[] a, int off, int n) {
-        if (n > MAX_KEPT) {
-            return Address.of(new String(a, off, n, StandardCharsets.UTF_8));
+        return addresses.get(a, off, n);
+    }
+
+    /** Values made from UTF-8 names, one per slot, each with the bytes it was made from. */
+    private static final class Table<T> {
+        private final java.util.function.Function<String, T> make;
+        private final byte[][] keys = new byte[SLOTS][];
+        private final Object[] values = new Object[SLOTS];
+
+        Table(java.util.function.Function<String, T> make) {
+            this.make = make;
         }
-        int slot = slot(a, off, n);
-        byte[] key = addressKeys[slot];
-        if (key != null && Arrays.equals(key, 0, key.length, a, off, off + n)) {
-            return addresses[slot];
+
+        @SuppressWarnings("unchecked")
+        T get(byte[] a, int off, int n) {
+            if (n > MAX_KEPT) {
+                return make.apply(new String(a, off, n, StandardCharsets.UTF_8));
+            }
+            int slot = slot(a, off, n);
+            byte[] key = keys[slot];
+            if (key != null && Arrays.equals(key, 0, key.length, a, off, off + n)) {
+                return (T) values[slot];
+            }
+            T value = make.apply(new String(a, off, n, StandardCharsets.UTF_8));
+            keys[slot] = Arrays.copyOfRange(a, off, off + n);
+            values[slot] = value;
+            return value;
         }
-        Address address = Address.of(new String(a, off, n, StandardCharsets.UTF_8));
-        addressKeys[slot] = Arrays.copyOfRange(a, off, off + n);
-        addresses[slot] = address;
-        return address;
     }
 
     /** From the length and a few bytes: cheap, and different for the values one log usually holds side by side. */
