@@ -101,6 +101,43 @@ public final class ConfigLoader {
         }
     }
 
+    /** {@code store.kafka}, or null when it names no bootstrap servers. */
+    private static GatewayConfig.KafkaStoreConfig kafkaStore(ConfigSection store) {
+        ConfigSection kafka = store.section("kafka").requireOnly(Set.of("bootstrap-servers", "topic-prefix",
+                "replication-factor", "min-insync-replicas", "node-id", "readers", "read-timeout", "session-timeout",
+                "properties"));
+        if (!kafka.has("bootstrap-servers")) {
+            return null;
+        }
+        String prefix = kafka.getString("topic-prefix", "omnibus.");
+        if (!prefix.matches("[a-zA-Z0-9._-]{0,100}")) {
+            throw new ConfigException(kafka.keyOf("topic-prefix"), "a Kafka topic name prefix: up to 100 of a-z A-Z 0-9 . _ -");
+        }
+        String nodeId = kafka.getString("node-id", null);
+        if (nodeId != null && !nodeId.matches("[a-zA-Z0-9._-]{1,100}")) {
+            throw new ConfigException(kafka.keyOf("node-id"), "up to 100 of a-z A-Z 0-9 . _ -");
+        }
+        Duration sessionTimeout = kafka.getDuration("session-timeout", Duration.ofSeconds(10));
+        if (sessionTimeout.toMillis() < 1000) {
+            throw new ConfigException(kafka.keyOf("session-timeout"), "must be at least 1s (and within the Kafka "
+                    + "cluster's group.min.session.timeout.ms and group.max.session.timeout.ms)");
+        }
+        ConfigSection props = kafka.section("properties");
+        Map<String, String> properties = new java.util.TreeMap<>();
+        for (String key : props.keys()) {
+            Object v = props.raw(key);
+            if (v instanceof Map || v instanceof List) {
+                throw new ConfigException(props.keyOf(key), "a Kafka client setting takes one value");
+            }
+            properties.put(key, String.valueOf(v));
+        }
+        return new GatewayConfig.KafkaStoreConfig(kafka.requireString("bootstrap-servers"), prefix,
+                kafka.has("replication-factor") ? kafka.getInt("replication-factor", 1, 1, Short.MAX_VALUE) : null,
+                kafka.has("min-insync-replicas") ? kafka.getInt("min-insync-replicas", 1, 1, Short.MAX_VALUE) : null,
+                nodeId, kafka.getInt("readers", 2, 1, 64), kafka.getDuration("read-timeout", Duration.ofSeconds(10)),
+                sessionTimeout, Map.copyOf(properties));
+    }
+
     private static Map<String, Object> read(Path file) {
         String name = file.toString();
         try {
@@ -229,7 +266,7 @@ public final class ConfigLoader {
 
         ConfigSection store = root.section("store").requireOnly(Set.of("type", "dir", "fsync", "fsync-interval",
                 "fsync-bytes", "segment-size", "checkpoint-interval", "queue-bytes", "retention-age", "retention-bytes",
-                "memory"));
+                "memory", "kafka"));
         ConfigSection memory = store.section("memory").requireOnly(Set.of("max-messages", "max-bytes"));
         GatewayConfig.StoreConfig storeConfig = new GatewayConfig.StoreConfig(
                 store.getChoice("type", "file", GatewayConfig.StoreConfig.TYPES),
@@ -243,9 +280,15 @@ public final class ConfigLoader {
                 store.getDuration("retention-age", Duration.ofDays(7)),
                 store.getSize("retention-bytes", 0, 0, Long.MAX_VALUE),
                 memory.getLong("max-messages", 100_000, 1, Long.MAX_VALUE),
-                memory.getSize("max-bytes", 256L * 1024 * 1024, 1024, Long.MAX_VALUE));
+                memory.getSize("max-bytes", 256L * 1024 * 1024, 1024, Long.MAX_VALUE),
+                kafkaStore(store));
         if (storeConfig.checkpointInterval().toMillis() < 10) {
             throw new ConfigException("store.checkpoint-interval", "must be at least 10ms");
+        }
+
+        if (storeConfig.type().equals("kafka") && storeConfig.kafka() == null) {
+            throw new ConfigException("store.kafka.bootstrap-servers", "store.type kafka needs the Kafka cluster's "
+                    + "bootstrap servers (host:port, comma-separated)");
         }
 
         ConfigSection shutdown = root.section("shutdown").requireOnly(Set.of("timeout"));

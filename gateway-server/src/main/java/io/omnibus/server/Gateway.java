@@ -67,7 +67,14 @@ public final class Gateway {
      * The returned future is not tied to a Vert.x context: it completes even after Vert.x is closed.
      */
     public static Future<Gateway> start(GatewayConfig config, Map<String, ProtocolAdapterFactory<?>> factories) {
+        return start(config, factories, g -> { });
+    }
+
+    /** As {@link #start(GatewayConfig, Map)}; {@code made} gets the gateway before it starts (to ask it while it does). */
+    static Future<Gateway> start(GatewayConfig config, Map<String, ProtocolAdapterFactory<?>> factories,
+                                 java.util.function.Consumer<Gateway> made) {
         Gateway g = new Gateway(config, factories);
+        made.accept(g);
         io.vertx.core.Promise<Gateway> result = io.vertx.core.Promise.promise();
         g.startAll().onComplete(ar -> {
             if (ar.succeeded()) {
@@ -130,18 +137,39 @@ public final class Gateway {
         if (s.type().equals("memory")) {
             return new MemoryMessageStore(s.memoryMaxMessages(), s.memoryMaxBytes());
         }
+        if (s.type().equals("kafka")) {
+            GatewayConfig.KafkaStoreConfig k = s.kafka();
+            return new io.omnibus.store.kafka.KafkaMessageStore(new io.omnibus.store.kafka.KafkaMessageStore.Options(
+                    k.bootstrapServers(), k.topicPrefix(), k.replicationFactor(), k.minInsyncReplicas(), k.nodeId(),
+                    k.readers(), k.readTimeout(), (int) Math.min(1L << 30, config.broker().maxMessageSize() + 65_536), address -> new io.omnibus.store.kafka.KafkaMessageStore.Retention(
+                            retentionAge(s, address), retentionBytes(s, address)), k.properties(), k.sessionTimeout(),
+                    () -> {
+                        // another node may be active already: serving on would deliver twice and write over its state
+                        System.err.println("omnibus: this node is no longer the active one of the Kafka store (see the "
+                                + "log); exiting with status " + Main.EXIT_LEASE_LOST);
+                        System.err.flush();
+                        Runtime.getRuntime().halt(Main.EXIT_LEASE_LOST);
+                    }));
+        }
         FileMessageStore.Fsync fsync = switch (s.fsync()) {
             case "every-write" -> FileMessageStore.Fsync.EVERY_WRITE;
             case "os" -> FileMessageStore.Fsync.OS;
             default -> FileMessageStore.Fsync.GROUP;
         };
         return new FileMessageStore(new FileMessageStore.Options(s.dir(), fsync, s.fsyncInterval(), s.fsyncBytes(),
-                s.segmentSize(), 1 << 20, s.checkpointInterval(), s.queueBytes(), address -> {
-                    io.omnibus.core.config.AddressRule rule = config.broker().addressRule(address);
-                    return new FileMessageStore.Retention(
-                            rule != null && rule.retentionAge() != null ? rule.retentionAge() : s.retentionAge(),
-                            rule != null && rule.retentionBytes() != null ? rule.retentionBytes() : s.retentionBytes());
-                }, FileMessageStore.Options.DEFAULT_OPEN_INDEX_FILES));
+                s.segmentSize(), 1 << 20, s.checkpointInterval(), s.queueBytes(), address -> new FileMessageStore.Retention(retentionAge(s, address),
+                        retentionBytes(s, address)), FileMessageStore.Options.DEFAULT_OPEN_INDEX_FILES));
+    }
+
+    /** How long an address's messages are kept: its address rule's retention, else the store's. */
+    private java.time.Duration retentionAge(GatewayConfig.StoreConfig s, io.omnibus.core.spi.Address address) {
+        io.omnibus.core.config.AddressRule rule = config.broker().addressRule(address);
+        return rule != null && rule.retentionAge() != null ? rule.retentionAge() : s.retentionAge();
+    }
+
+    private long retentionBytes(GatewayConfig.StoreConfig s, io.omnibus.core.spi.Address address) {
+        io.omnibus.core.config.AddressRule rule = config.broker().addressRule(address);
+        return rule != null && rule.retentionBytes() != null ? rule.retentionBytes() : s.retentionBytes();
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
@@ -258,10 +286,14 @@ public final class Gateway {
             }
             adaptersJson.put(s.protocol(), a);
         }
+        JsonObject storeJson = new JsonObject().put("status", storeUp ? "UP" : broker == null && !stopping ? "STARTING" : "DOWN")
+                .put("type", store == null ? null : store.type());
+        if (store != null) {
+            store.status().forEach(storeJson::put);
+        }
         return new JsonObject()
                 .put("status", up ? "UP" : "DOWN")
-                .put("store", new JsonObject().put("status", storeUp ? "UP" : broker == null && !stopping ? "STARTING" : "DOWN")
-                        .put("type", store == null ? null : store.type()))
+                .put("store", storeJson)
                 .put("adapters", adaptersJson)
                 .put("bridges", bridges == null ? new JsonObject() : bridges.health());
     }
@@ -269,6 +301,12 @@ public final class Gateway {
     /** The port an enabled adapter listens on (the one chosen, when 0 was configured). */
     public int port(String protocol) {
         return (Integer) adapters.get(protocol).status().get("port");
+    }
+
+    /** Whether this node waits as a standby of a Kafka store's active node (it has served nothing). */
+    boolean standby() {
+        MessageStore s = store;
+        return s != null && "standby".equals(s.status().get("role"));
     }
 
     /** Whether the gateway recovered its store and started every part. */

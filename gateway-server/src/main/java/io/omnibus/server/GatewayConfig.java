@@ -32,9 +32,20 @@ public record GatewayConfig(String source, AdminConfig admin, StoreConfig store,
     public record StoreConfig(String type, Path dir, String fsync, Duration fsyncInterval, long fsyncBytes,
                               long segmentSize, Duration checkpointInterval, long queueBytes,
                               Duration retentionAge, long retentionBytes,
-                              long memoryMaxMessages, long memoryMaxBytes) {
-        public static final List<String> TYPES = List.of("file", "memory");
+                              long memoryMaxMessages, long memoryMaxBytes, KafkaStoreConfig kafka) {
+        public static final List<String> TYPES = List.of("file", "memory", "kafka");
         public static final List<String> FSYNC = List.of("every-write", "group", "os");
+    }
+
+    /**
+     * {@code store.kafka}: the Kafka cluster the store lives in (docs/cluster.md). {@code replicationFactor} and
+     * {@code minInsyncReplicas} null: the cluster's defaults; {@code nodeId} null: a unique one made at start;
+     * {@code properties}: Kafka client settings passed as given (TLS, SASL, timeouts); {@code sessionTimeout}: how long
+     * the active node may be silent before a standby takes over.
+     */
+    public record KafkaStoreConfig(String bootstrapServers, String topicPrefix, Integer replicationFactor,
+                                   Integer minInsyncReplicas, String nodeId, int readers, Duration readTimeout,
+                                   Duration sessionTimeout, Map<String, String> properties) {
     }
 
     /** One protocol's section: whether it is enabled, and the rest for its factory. */

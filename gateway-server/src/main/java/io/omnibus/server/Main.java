@@ -27,6 +27,8 @@ public final class Main implements Callable<Integer> {
     static final int EXIT_OK = 0;
     static final int EXIT_START_FAILED = 1;
     static final int EXIT_BAD_CONFIG = 2;
+    /** A node of a Kafka store that stopped being the active one (docs/cluster.md). */
+    static final int EXIT_LEASE_LOST = 3;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -252,10 +254,11 @@ public final class Main implements Callable<Integer> {
                 return EXIT_START_FAILED;
             }
             Gateway gateway;
-            java.util.concurrent.CompletableFuture<Gateway> starting = Gateway.start(c, factories).toCompletionStage()
-                    .toCompletableFuture();
+            java.util.concurrent.atomic.AtomicReference<Gateway> made = new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.concurrent.CompletableFuture<Gateway> starting = Gateway.start(c, factories, made::set)
+                    .toCompletionStage().toCompletableFuture();
             // SIGTERM during a long recovery: the gateway stops (cleanly, exit 0) as soon as it has started
-            installShutdown(starting, c, out);
+            installShutdown(starting, made, c, out);
             try {
                 // no time limit: recovering a large store takes what it takes (the log shows its progress; /health/live answers)
                 gateway = starting.get();
@@ -276,7 +279,8 @@ public final class Main implements Callable<Integer> {
             return RUNNING;
         }
 
-        private static void installShutdown(java.util.concurrent.CompletableFuture<Gateway> starting, GatewayConfig c,
+        private static void installShutdown(java.util.concurrent.CompletableFuture<Gateway> starting,
+                                            java.util.concurrent.atomic.AtomicReference<Gateway> made, GatewayConfig c,
                                             PrintWriter out) {
             CountDownLatch once = new CountDownLatch(1);
             Runnable shutdown = () -> {
@@ -287,6 +291,12 @@ public final class Main implements Callable<Integer> {
                 Thread t = new Thread(() -> {
                     Gateway gateway;
                     try {
+                        Gateway standby = made.get();
+                        if (!starting.isDone() && standby != null && standby.standby()) {
+                            out.println("omnibus: stopped (a standby that never became active)");
+                            out.flush();
+                            Runtime.getRuntime().halt(EXIT_OK);
+                        }
                         if (!starting.isDone()) {
                             out.println("omnibus: stopping once started (recovering the store)");
                             out.flush();

@@ -212,6 +212,43 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theKafkaStoreNeedsBootstrapServersAndPassesClientSettingsOn() throws Exception {
+        GatewayConfig c = load("""
+                store:
+                  type: kafka
+                  kafka:
+                    bootstrap-servers: k1:9092,k2:9092
+                    replication-factor: 3
+                    min-insync-replicas: 2
+                    properties:
+                      security.protocol: SASL_SSL
+                      sasl.mechanism: SCRAM-SHA-512
+                      linger.ms: 5
+                """, Map.of("OMNIBUS_STORE_KAFKA_NODE_ID", "gw-1"));
+        GatewayConfig.KafkaStoreConfig k = c.store().kafka();
+        assertThat(c.store().type()).isEqualTo("kafka");
+        assertThat(k.bootstrapServers()).isEqualTo("k1:9092,k2:9092");
+        assertThat(k.replicationFactor()).isEqualTo(3);
+        assertThat(k.minInsyncReplicas()).isEqualTo(2);
+        assertThat(k.nodeId()).isEqualTo("gw-1");
+        assertThat(k.topicPrefix()).isEqualTo("omnibus.");
+        assertThat(k.readers()).isEqualTo(2);
+        assertThat(k.properties()).containsEntry("security.protocol", "SASL_SSL").containsEntry("linger.ms", "5");
+
+        GatewayConfig defaults = load("store:\n  type: kafka\n  kafka:\n    bootstrap-servers: k:9092\n", Map.of());
+        assertThat(defaults.store().kafka().replicationFactor()).as("the cluster's default").isNull();
+        assertThat(defaults.store().kafka().minInsyncReplicas()).isNull();
+        assertThat(defaults.store().kafka().nodeId()).as("made unique at start").isNull();
+
+        assertThatThrownBy(() -> load("store:\n  type: kafka\n", Map.of()))
+                .hasMessageContaining("store.kafka.bootstrap-servers: store.type kafka needs the Kafka cluster's bootstrap servers");
+        assertThatThrownBy(() -> load("store:\n  kafka:\n    bootstrap-servers: k:1\n    topic-prefix: 'a/b'\n", Map.of()))
+                .hasMessageContaining("store.kafka.topic-prefix");
+        assertThatThrownBy(() -> load("store:\n  kafka:\n    bootstrap-servers: k:1\n    replication: 3\n", Map.of()))
+                .hasMessageContaining("store.kafka.replication: unknown key");
+    }
+
+    @Test
     void dataDirOptionOverridesStoreDir() throws Exception {
         Path f = dir.resolve("g.yaml");
         Files.writeString(f, "store:\n  dir: /var/lib/x\n");

@@ -1,6 +1,5 @@
 package io.omnibus.server;
 
-import jakarta.jms.BytesMessage;
 import jakarta.jms.Connection;
 import jakarta.jms.MessageConsumer;
 import jakarta.jms.Session;
@@ -58,7 +57,7 @@ import static org.awaitility.Awaitility.await;
  */
 @Timeout(value = 30, unit = TimeUnit.MINUTES)
 class DeliveryCrashIT {
-    private static final int ROUNDS = Integer.getInteger("omnibus.crash.rounds", 20);
+    private final int rounds = rounds();
     private static final int PUBLISHERS = 2;
     private static final int PER_ROUND = 1500; // most each publisher sends in a round
     private static final Duration CATCH_UP = Duration.ofSeconds(90);
@@ -82,9 +81,7 @@ class DeliveryCrashIT {
                   host: 127.0.0.1
                   port: 0
                 store:
-                  type: file
-                  fsync: group
-                  checkpoint-interval: 10s
+                %s
                 mqtt:
                   enabled: true
                   port: %d
@@ -101,22 +98,22 @@ class DeliveryCrashIT {
                   enabled: false
                 shutdown:
                   timeout: 5s
-                """.formatted(mqttPort, amqpPort, kafkaPort));
+                """.formatted(store().strip().indent(2).stripTrailing(), mqttPort, amqpPort, kafkaPort));
         for (String s : List.of("offline", "online", "jms", "kafka")) {
             received.put(s, new CopyOnWriteArrayList<>());
         }
         Random random = new Random();
         long seed = random.nextLong();
         random.setSeed(seed);
-        System.out.println("DeliveryCrashIT: " + ROUNDS + " rounds, seed " + seed);
+        System.out.println("DeliveryCrashIT: " + rounds + " rounds, seed " + seed);
         int[] seq = new int[PUBLISHERS];
-        for (int round = 0; round <= ROUNDS; round++) {
-            try (GatewayProcess gw = start(cfg)) {
+        for (int round = 0; round <= rounds; round++) {
+            try (GatewayProcess gw = start(cfg, round)) {
                 Set<String> before = Set.copyOf(acked);
                 drainOffline(round == 0, before);
                 try (Subscribers subs = new Subscribers()) {
                     catchUp("after start " + round, () -> subs.ready() && missing(before).isEmpty(), before);
-                    if (round == ROUNDS) {
+                    if (round == rounds) {
                         break; // the last start only checks
                     }
                     AtomicBoolean stop = new AtomicBoolean();
@@ -148,7 +145,7 @@ class DeliveryCrashIT {
             }
         }
         StringBuilder report = new StringBuilder("DeliveryCrashIT: " + acked.size() + " messages acknowledged in "
-                + ROUNDS + " rounds");
+                + rounds + " rounds");
         for (Map.Entry<String, List<String>> e : received.entrySet()) {
             List<String> got = e.getValue();
             int duplicates = got.size() - new HashSet<>(got).size();
@@ -156,19 +153,38 @@ class DeliveryCrashIT {
                     .append(", duplicates ").append(duplicates);
         }
         System.out.println(report);
-        assertThat(acked).hasSizeGreaterThan(ROUNDS * 10);
+        assertThat(acked).hasSizeGreaterThan(rounds * 10);
         for (Map.Entry<String, List<String>> e : received.entrySet()) {
             assertThat(missing(acked, e.getValue())).as(e.getKey() + " lost acknowledged messages; " + report).isEmpty();
             // redelivery is limited to what was in flight at each kill: Qpid JMS prefetches 1,000, a Kafka poll returns
             // up to 500, MQTT sends up to max-inflight 100, plus acknowledgements inside the fsync window
             int duplicates = e.getValue().size() - new HashSet<>(e.getValue()).size();
-            assertThat(duplicates).as(e.getKey() + " duplicates; " + report).isLessThanOrEqualTo(ROUNDS * 1000);
+            assertThat(duplicates).as(e.getKey() + " duplicates; " + report).isLessThanOrEqualTo(rounds * 1000);
         }
     }
 
-    private GatewayProcess start(Path cfg) throws Exception {
+    /** How many kill rounds. */
+    int rounds() {
+        return Integer.getInteger("omnibus.crash.rounds", 20);
+    }
+
+    /** The {@code store} section's settings. */
+    String store() {
+        return """
+                type: file
+                fsync: group
+                checkpoint-interval: 10s
+                """;
+    }
+
+    /** The data directory of a round's gateway. */
+    Path dataDir(int round) {
+        return dir.resolve("data");
+    }
+
+    private GatewayProcess start(Path cfg, int round) throws Exception {
         GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config", cfg.toString(),
-                "--data-dir", dir.resolve("data").toString());
+                "--data-dir", dataDir(round).toString());
         gw.awaitReady();
         return gw;
     }
@@ -207,7 +223,7 @@ class DeliveryCrashIT {
     /** The persistent session that is away while messages are published: it connects only to collect them. */
     private void drainOffline(boolean subscribe, Set<String> expected) throws Exception {
         MqttClient offline = new MqttClient("tcp://127.0.0.1:" + mqttPort, "offline", new MemoryPersistence());
-        offline.setCallback(new Collect(received.get("offline")));
+        offline.setCallback(Received.mqtt(received.get("offline")));
         offline.connect(persistent());
         if (subscribe) {
             offline.subscribe("crash/#", 1);
@@ -269,23 +285,14 @@ class DeliveryCrashIT {
 
         Subscribers() throws Exception {
             online = new MqttClient("tcp://127.0.0.1:" + mqttPort, "online", new MemoryPersistence());
-            online.setCallback(new Collect(received.get("online")));
+            online.setCallback(Received.mqtt(received.get("online")));
             online.connect(persistent());
             online.subscribe("crash/#", 1);
 
             jms = new JmsConnectionFactory("amqp://127.0.0.1:" + amqpPort).createConnection();
             Session session = jms.createSession(false, Session.AUTO_ACKNOWLEDGE);
             MessageConsumer c = session.createConsumer(session.createQueue("crash/#"));
-            List<String> jmsGot = received.get("jms");
-            c.setMessageListener(m -> {
-                try {
-                    byte[] body = new byte[(int) ((BytesMessage) m).getBodyLength()];
-                    ((BytesMessage) m).readBytes(body);
-                    jmsGot.add(new String(body, StandardCharsets.UTF_8));
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            Received.jms(c, received.get("jms"));
             jms.start();
 
             Properties p = new Properties();
@@ -348,21 +355,6 @@ class DeliveryCrashIT {
             } catch (Exception e) {
                 // lost with the gateway
             }
-        }
-    }
-
-    private record Collect(List<String> sink) implements org.eclipse.paho.client.mqttv3.MqttCallback {
-        @Override
-        public void connectionLost(Throwable cause) {
-        }
-
-        @Override
-        public void messageArrived(String topic, MqttMessage message) {
-            sink.add(new String(message.getPayload(), StandardCharsets.UTF_8));
-        }
-
-        @Override
-        public void deliveryComplete(org.eclipse.paho.client.mqttv3.IMqttDeliveryToken token) {
         }
     }
 }

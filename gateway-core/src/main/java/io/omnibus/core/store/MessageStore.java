@@ -28,6 +28,11 @@ public interface MessageStore {
 
     String type();
 
+    /** More for {@code /health}'s store section (where the store lives, what it sees); empty by default. */
+    default Map<String, Object> status() {
+        return Map.of();
+    }
+
     boolean healthy();
 
     /** Opens the store and runs recovery; completes when it is ready for appends. */

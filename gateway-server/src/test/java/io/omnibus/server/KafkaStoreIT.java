@@ -1,0 +1,220 @@
+package io.omnibus.server;
+
+import io.vertx.core.json.JsonObject;
+import jakarta.jms.Connection;
+import jakarta.jms.MessageConsumer;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.Queue;
+import jakarta.jms.Session;
+import jakarta.jms.TextMessage;
+import org.apache.qpid.jms.JmsConnectionFactory;
+import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * {@code store.type: kafka} against a real Apache Kafka (KRaft, Maven Central's jars): JMS transactions (a Kafka
+ * transaction each) and the Kafka cluster going away and coming back under load, checked by what clients receive.
+ */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
+class KafkaStoreIT {
+    @TempDir
+    Path dir;
+
+    private RemoteBroker kafka;
+    private int mqttPort;
+    private int amqpPort;
+    private Path cfg;
+
+    @BeforeEach
+    void start() throws Exception {
+        kafka = RemoteBroker.kafka(dir.resolve("kafka"), RemoteBroker.freePort(), RemoteBroker.freePort());
+        mqttPort = GatewayProcess.freePort();
+        amqpPort = GatewayProcess.freePort();
+        cfg = GatewayProcess.writeConfig(dir, """
+                admin:
+                  host: 127.0.0.1
+                  port: 0
+                store:
+                  type: kafka
+                  kafka:
+                    bootstrap-servers: 127.0.0.1:%d
+                    replication-factor: 1
+                    properties:
+                      delivery.timeout.ms: 120000
+                mqtt:
+                  enabled: true
+                  port: %d
+                  websocket:
+                    enabled: false
+                amqp:
+                  enabled: true
+                  port: %d
+                kafka:
+                  enabled: false
+                openmessaging:
+                  enabled: false
+                shutdown:
+                  timeout: 5s
+                """.formatted(kafka.port, mqttPort, amqpPort));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        kafka.close();
+    }
+
+    private GatewayProcess gateway(String data) throws Exception {
+        GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config", cfg.toString(), "--data-dir",
+                dir.resolve(data).toString());
+        gw.awaitReady();
+        return gw;
+    }
+
+    /**
+     * Transacted JMS sessions, the default of Spring's JMS support: a producer commits some transactions and rolls
+     * others back, with plain sends in between; a transacted consumer commits what it took. After {@code kill -9} a
+     * gateway with an empty data directory delivers the rest: every committed message once, nothing rolled back,
+     * nothing the consumer committed again.
+     */
+    @Test
+    void jmsTransactionsAreKafkaTransactionsThatSurviveTheNode() throws Exception {
+        Set<String> expected = new HashSet<>();
+        List<String> consumed = new ArrayList<>();
+        try (GatewayProcess gw = gateway("data-1")) {
+            Connection c = new JmsConnectionFactory("amqp://127.0.0.1:" + amqpPort).createConnection();
+            c.start();
+            Session tx = c.createSession(true, Session.SESSION_TRANSACTED);
+            Session plain = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Queue q = tx.createQueue("orders");
+            MessageProducer txProducer = tx.createProducer(q);
+            MessageProducer plainProducer = plain.createProducer(plain.createQueue("orders"));
+            for (int t = 0; t < 20; t++) {
+                for (int i = 0; i < 5; i++) {
+                    txProducer.send(tx.createTextMessage("tx" + t + "-" + i));
+                }
+                if (t % 2 == 0) {
+                    tx.commit();
+                    for (int i = 0; i < 5; i++) {
+                        expected.add("tx" + t + "-" + i);
+                    }
+                } else {
+                    tx.rollback();
+                }
+                plainProducer.send(plain.createTextMessage("plain" + t)); // between transactions' markers
+                expected.add("plain" + t);
+            }
+            Session txIn = c.createSession(true, Session.SESSION_TRANSACTED);
+            MessageConsumer in = txIn.createConsumer(txIn.createQueue("orders"));
+            List<String> batch = new ArrayList<>();
+            while (consumed.size() < 35) {
+                TextMessage m = (TextMessage) in.receive(30_000);
+                assertThat(m).as("message %d of the queue", consumed.size() + batch.size()).isNotNull();
+                batch.add(m.getText());
+                if (batch.size() == 7) {
+                    txIn.commit();
+                    consumed.addAll(batch);
+                    batch.clear();
+                }
+            }
+            gw.process.destroyForcibly(); // kill -9, with messages taken and not committed
+            gw.process.waitFor(30, TimeUnit.SECONDS);
+            try {
+                c.close();
+            } catch (Exception gone) {
+                // the gateway is gone
+            }
+        }
+        List<String> rest = new ArrayList<>();
+        try (GatewayProcess gw = gateway("data-2")) {
+            Connection c = new JmsConnectionFactory("amqp://127.0.0.1:" + amqpPort).createConnection();
+            c.start();
+            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            MessageConsumer in = s.createConsumer(s.createQueue("orders"));
+            while (consumed.size() + rest.size() < expected.size()) {
+                TextMessage m = (TextMessage) in.receive(30_000);
+                assertThat(m).as("after the restart, message %d of %d", consumed.size() + rest.size(), expected.size())
+                        .isNotNull();
+                rest.add(m.getText());
+            }
+            c.close();
+        }
+        List<String> all = new ArrayList<>(consumed);
+        all.addAll(rest);
+        assertThat(all).as("each committed message once: consumed before the kill %s, after %s", consumed, rest)
+                .doesNotHaveDuplicates().hasSize(expected.size());
+        assertThat(new HashSet<>(all)).isEqualTo(expected);
+    }
+
+    /**
+     * The Kafka cluster stops under QoS 1 load and starts again: PUBACKs wait for it, {@code /health} says the store
+     * is down meanwhile, and every PUBACKed message reaches the subscriber.
+     */
+    @Test
+    void theKafkaClusterGoneForAWhileLosesNoAcknowledgedMessage() throws Exception {
+        List<String> got = new CopyOnWriteArrayList<>();
+        try (GatewayProcess gw = gateway("data")) {
+            AdminHttp admin = new AdminHttp(adminPort(gw));
+            MqttClient sub = new MqttClient("tcp://127.0.0.1:" + mqttPort, "sub", new MemoryPersistence());
+            sub.setCallback(Received.mqtt(got));
+            MqttConnectOptions persistent = new MqttConnectOptions();
+            persistent.setCleanSession(false);
+            persistent.setMaxInflight(1000);
+            sub.connect(persistent);
+            sub.subscribe("plant/#", 1);
+
+            MqttAsyncClient pub = new MqttAsyncClient("tcp://127.0.0.1:" + mqttPort, "pub", new MemoryPersistence());
+            MqttConnectOptions o = new MqttConnectOptions();
+            o.setMaxInflight(64);
+            o.setConnectionTimeout(0);
+            pub.connect(o).waitForCompletion(10_000);
+            AckedLoad load = new AckedLoad(pub, "plant/line", 4);
+            Set<String> acked = load.acked;
+            await().atMost(Duration.ofSeconds(60)).until(() -> acked.size() >= 1000);
+            kafka.kill();
+            await().atMost(Duration.ofSeconds(60)).until(() -> "DOWN".equals(store(admin).getString("status")));
+            int whileDown = acked.size();
+            kafka.start();
+            await().atMost(Duration.ofSeconds(120)).until(() -> acked.size() >= whileDown + 1000);
+            load.close(); // what was in flight is answered
+            await().atMost(Duration.ofSeconds(60)).until(() -> "UP".equals(store(admin).getString("status")));
+            await().atMost(Duration.ofSeconds(120)).until(() -> new HashSet<>(got).containsAll(acked));
+            System.out.println("KafkaStoreIT: " + acked.size() + " PUBACKed, " + whileDown + " before the cluster "
+                    + "went away; received " + got.size() + " (" + new HashSet<>(got).size() + " distinct)");
+            pub.disconnect().waitForCompletion(10_000);
+            sub.disconnect();
+        }
+    }
+
+    private static JsonObject store(AdminHttp admin) throws Exception {
+        return new JsonObject(admin.send("GET", "/health").body()).getJsonObject("store");
+    }
+
+    private static int adminPort(GatewayProcess gw) {
+        String ready = gw.awaitReady();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("admin (?:on )?[^ ]*:(\\d+)").matcher(ready);
+        if (!m.find()) {
+            throw new AssertionError("no admin port in " + ready);
+        }
+        return Integer.parseInt(m.group(1));
+    }
+}

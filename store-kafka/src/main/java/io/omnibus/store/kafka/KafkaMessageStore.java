@@ -1,0 +1,818 @@
+package io.omnibus.store.kafka;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.omnibus.core.spi.Address;
+import io.omnibus.core.spi.Envelope;
+import io.omnibus.core.store.CursorChange;
+import io.omnibus.core.store.CursorState;
+import io.omnibus.core.store.EnvelopeCodec;
+import io.omnibus.core.store.MessageStore;
+import io.omnibus.core.store.PartitionBatch;
+import io.omnibus.core.store.StateChange;
+import io.omnibus.core.store.StoredMessage;
+import io.omnibus.core.store.SubscriptionRecord;
+import io.omnibus.core.store.TopicPartition;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.RecordsToDelete;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+
+/**
+ * The message store kept in an Apache Kafka cluster ({@code store.type: kafka}, docs/cluster.md): the gateway keeps
+ * no state of its own, so a node that dies loses nothing that was acknowledged and another node can start from the
+ * cluster alone.
+ * <ul>
+ *   <li>Each address is a Kafka topic ({@link KafkaTopics}), each of its partitions a partition of that topic; a
+ *       record's value is the whole envelope ({@link EnvelopeCodec}), its timestamp the time it was stored, its key
+ *       the envelope's key.</li>
+ *   <li>Appends go through one idempotent producer with {@code acks=all}: an append completes when the cluster's
+ *       in-sync replicas have the record, and offsets are Kafka's. Appends to a partition complete in call order.</li>
+ *   <li>Key-value state, durable subscriptions, their cursors and the topic registry are records of one compacted
+ *       state topic ({@link StateRecords}), read whole when the store opens and kept in memory after.</li>
+ *   <li>An atomic append (a transaction's commit) is a Kafka transaction: its records, state and cursor changes are
+ *       all visible or none. Reads are {@code read_committed}. Its commit marker takes an offset, so the offsets of
+ *       a partition that had transactions have gaps; readers step over them.</li>
+ * </ul>
+ */
+public final class KafkaMessageStore implements MessageStore {
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaMessageStore.class);
+    /** How long a cursor change may wait to be written with others. */
+    private static final long CURSOR_DELAY_MILLIS = 20;
+    private static final long HEALTH_INTERVAL_MILLIS = 5_000;
+
+    /** How long an address's messages are kept: {@code age} null or zero and {@code bytes} 0 for no limit. */
+    public record Retention(Duration age, long bytes) {
+    }
+
+    /**
+     * @param replicationFactor  null: the cluster's default ({@code default.replication.factor})
+     * @param minInsyncReplicas  null: the cluster's default ({@code min.insync.replicas})
+     * @param nodeId             this node's identity (its transactional id), null to make a unique one
+     * @param maxRecordBytes     the largest record (a message as encoded plus headroom)
+     * @param clientProperties   passed to every Kafka client as given (TLS, SASL, timeouts, ...), under the settings
+     *                           the store depends on (acks, idempotence, isolation)
+     * @param sessionTimeout     how long the active node may be silent before a standby takes over ({@link KafkaLease})
+     * @param leaseLost          what to do when this node stops being the active one: stop serving at once
+     */
+    public record Options(String bootstrapServers, String topicPrefix, Integer replicationFactor,
+                          Integer minInsyncReplicas, String nodeId, int readers, Duration readTimeout, int maxRecordBytes,
+                          Function<Address, Retention> retention, Map<String, String> clientProperties,
+                          Duration sessionTimeout, Runnable leaseLost) {
+        public Options {
+            clientProperties = Map.copyOf(clientProperties);
+            if (readers < 1) {
+                throw new IllegalArgumentException("readers must be at least 1");
+            }
+        }
+    }
+
+    /** What the store knows of one partition's log. */
+    private static final class Log {
+        volatile long start;
+        final AtomicLong end = new AtomicLong();
+        /** Appends sent and not yet answered. */
+        final AtomicInteger pending = new AtomicInteger();
+
+        void ended(long next) {
+            end.accumulateAndGet(next, Math::max);
+        }
+    }
+
+    private record CursorKey(String subscription, TopicPartition partition) {
+    }
+
+    private final Options options;
+    private final String nodeId;
+    private final ConcurrentHashMap<TopicPartition, Log> logs = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, ConcurrentHashMap<String, byte[]>> states = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, SubscriptionRecord> subscriptions = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, ConcurrentHashMap<TopicPartition, CursorState>> cursors = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<CursorKey, CursorState> dirtyCursors = new ConcurrentHashMap<>();
+    private final AtomicBoolean cursorsQueued = new AtomicBoolean();
+    private final LongAdder dropped = new LongAdder();
+    /** Sends in call order (a send may block on metadata or a full buffer, never an event loop). */
+    private final ExecutorService sender = Executors.newSingleThreadExecutor(r -> daemon(r, "omnibus-kafka-send"));
+    /** Transactions, one at a time (one transactional producer). */
+    private final ExecutorService transactions = Executors.newSingleThreadExecutor(r -> daemon(r, "omnibus-kafka-tx"));
+    /** Opening, flushes, truncations and the cluster's health: calls that wait for the cluster. */
+    private final ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor(
+            r -> daemon(r, "omnibus-kafka-control"));
+    private Admin admin;
+    private KafkaProducer<byte[], byte[]> producer;
+    private KafkaProducer<byte[], byte[]> txProducer;
+    private KafkaTopics topics;
+    private KafkaReaders readers;
+    private KafkaLease lease;
+    private volatile String role = "starting";
+    private Timer appendLatency;
+    private volatile boolean open;
+    private volatile boolean reachable;
+    private volatile List<String> brokers = List.of();
+
+    public KafkaMessageStore(Options options) {
+        this.options = options;
+        this.nodeId = options.nodeId() != null ? options.nodeId() : UUID.randomUUID().toString();
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    @Override
+    public String type() {
+        return "kafka";
+    }
+
+    @Override
+    public boolean healthy() {
+        return open && reachable;
+    }
+
+    /** The cluster as this node sees it: where, as which node, the brokers that answered the last check. */
+    @Override
+    public Map<String, Object> status() {
+        return Map.of("bootstrap-servers", options.bootstrapServers(), "node-id", nodeId, "role", role,
+                "reachable", reachable, "brokers", brokers, "topic-prefix", options.topicPrefix());
+    }
+
+    @Override
+    public void instrument(MeterRegistry registry) {
+        appendLatency = Timer.builder("omnibus.store.kafka.append").description("From an append to the Kafka cluster's "
+                + "acknowledgement (acks=all)").publishPercentiles(0.5, 0.99).register(registry);
+        io.micrometer.core.instrument.Gauge.builder("omnibus.store.kafka.reachable", this, s -> s.reachable ? 1 : 0)
+                .description("1 while the Kafka cluster answers").register(registry);
+    }
+
+    private Properties clientProperties() {
+        Properties p = new Properties();
+        p.putAll(options.clientProperties());
+        p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, options.bootstrapServers());
+        p.putIfAbsent(CommonClientConfigs.CLIENT_ID_CONFIG, "omnibus-" + nodeId);
+        return p;
+    }
+
+    private Properties producerProperties() {
+        Properties p = clientProperties();
+        p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, "1");
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(options.maxRecordBytes() + 65_536));
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        return p;
+    }
+
+    @Override
+    public Future<Void> open() {
+        Promise<Void> opened = Promise.promise();
+        control.execute(() -> {
+            try {
+                long began = System.nanoTime();
+                Properties adminProps = clientProperties();
+                admin = Admin.create(adminProps);
+                producer = new KafkaProducer<>(producerProperties(), new ByteArraySerializer(), new ByteArraySerializer());
+                topics = new KafkaTopics(admin, options, this::register);
+                topics.ensureStateTopic();
+                lease = new KafkaLease(clientProperties(), options.topicPrefix() + "nodes", topics.stateTopic(),
+                        options.sessionTimeout(), options.leaseLost());
+                role = "standby";
+                LOG.info("Kafka store: node {} joins group {}nodes; it serves once it is the active node",
+                        nodeId, options.topicPrefix());
+                lease.acquire().get(); // a standby waits here
+                role = "active";
+                began = System.nanoTime();
+                Map<String, String> registry = loadState();
+                topics.load(registry);
+                loadOffsets();
+                Properties tx = producerProperties();
+                // one transactional id for the active role: the node taking it over fences its predecessor's producer
+                // and aborts the transaction it left open
+                tx.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, options.topicPrefix() + "tx");
+                tx.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "10000");
+                txProducer = new KafkaProducer<>(tx, new ByteArraySerializer(), new ByteArraySerializer());
+                txProducer.initTransactions(); // fences this node's transactions of before a crash
+                Properties consumer = clientProperties();
+                KafkaReaders.defaults().forEach(consumer::put);
+                consumer.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(options.maxRecordBytes() + 65_536));
+                readers = new KafkaReaders(options.readers(), consumer, options.readTimeout(), new KafkaReaders.Logs() {
+                    @Override
+                    public String topic(TopicPartition tp) {
+                        KafkaTopics.Topic t = topics.get(tp.address());
+                        return t == null || tp.partition() >= t.partitions ? null : t.name;
+                    }
+
+                    @Override
+                    public long end(TopicPartition tp) {
+                        return endOffset(tp);
+                    }
+
+                    @Override
+                    public void startMoved(TopicPartition tp, long start) {
+                        movedStart(tp, start);
+                    }
+                });
+                checkCluster();
+                open = true;
+                control.scheduleWithFixedDelay(this::checkCluster, HEALTH_INTERVAL_MILLIS, HEALTH_INTERVAL_MILLIS,
+                        TimeUnit.MILLISECONDS);
+                LOG.info("Kafka store open on {} as node {}: {} topics, {} partitions, {} durable subscriptions, in {} ms",
+                        options.bootstrapServers(), nodeId, topics.all().size(), logs.size(), subscriptions.size(),
+                        (System.nanoTime() - began) / 1_000_000);
+                opened.complete();
+            } catch (Exception e) {
+                opened.fail(e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e);
+            }
+        });
+        return opened.future();
+    }
+
+    /** Reads the whole state topic (committed records) into memory; returns the topic registry. */
+    private Map<String, String> loadState() {
+        Map<String, String> registry = new HashMap<>();
+        Map<String, Map<TopicPartition, CursorState>> loadedCursors = new HashMap<>();
+        Properties p = clientProperties();
+        KafkaReaders.defaults().forEach(p::put);
+        org.apache.kafka.common.TopicPartition ktp = new org.apache.kafka.common.TopicPartition(topics.stateTopic(), 0);
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            c.assign(List.of(ktp));
+            c.seekToBeginning(List.of(ktp));
+            long end = c.endOffsets(List.of(ktp)).get(ktp);
+            while (c.position(ktp) < end) {
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    applyLoaded(r.key(), r.value(), registry, loadedCursors);
+                }
+            }
+        }
+        loadedCursors.forEach((sub, map) -> {
+            if (subscriptions.containsKey(sub)) { // cursors written after their subscription's delete are left out
+                cursors.put(sub, new ConcurrentHashMap<>(map));
+            }
+        });
+        return registry;
+    }
+
+    private void applyLoaded(byte[] keyBytes, byte[] value, Map<String, String> registry,
+                             Map<String, Map<TopicPartition, CursorState>> loadedCursors) {
+        StateRecords.Key key;
+        try {
+            key = StateRecords.parse(keyBytes);
+        } catch (IllegalArgumentException e) {
+            LOG.warn("state topic {}: a record with a key this version does not know, left out: {}", topics.stateTopic(),
+                    e.getMessage());
+            return;
+        }
+        switch (key.kind()) {
+            case StateRecords.STATE -> applyState(key.part(0), key.part(1), value);
+            case StateRecords.TOPIC -> {
+                if (value == null) {
+                    registry.remove(key.part(0));
+                } else {
+                    registry.put(key.part(0), new String(value, StandardCharsets.UTF_8));
+                }
+            }
+            case StateRecords.SUBSCRIPTION -> {
+                if (value == null) {
+                    subscriptions.remove(key.part(0));
+                    loadedCursors.remove(key.part(0));
+                } else {
+                    subscriptions.put(key.part(0), StateRecords.subscription(value));
+                }
+            }
+            case StateRecords.CURSOR -> {
+                Map<TopicPartition, CursorState> m = loadedCursors.computeIfAbsent(key.part(0), k -> new HashMap<>());
+                if (value == null) {
+                    m.remove(StateRecords.cursorPartition(key));
+                } else {
+                    m.put(StateRecords.cursorPartition(key), StateRecords.cursor(value));
+                }
+            }
+            default -> LOG.warn("state topic {}: a record of unknown kind '{}', left out", topics.stateTopic(),
+                    (char) key.kind());
+        }
+    }
+
+    /** Every known partition's first and committed end offsets. */
+    private void loadOffsets() throws Exception {
+        Map<org.apache.kafka.common.TopicPartition, TopicPartition> all = new HashMap<>();
+        topics.all().forEach((address, t) -> {
+            for (int p = 0; p < t.partitions; p++) {
+                all.put(new org.apache.kafka.common.TopicPartition(t.name, p), new TopicPartition(address, p));
+            }
+        });
+        if (all.isEmpty()) {
+            return;
+        }
+        Map<org.apache.kafka.common.TopicPartition, OffsetSpec> earliest = new HashMap<>();
+        Map<org.apache.kafka.common.TopicPartition, OffsetSpec> latest = new HashMap<>();
+        all.keySet().forEach(k -> {
+            earliest.put(k, OffsetSpec.earliest());
+            latest.put(k, OffsetSpec.latest());
+        });
+        var opts = new org.apache.kafka.clients.admin.ListOffsetsOptions(IsolationLevel.READ_COMMITTED);
+        Map<org.apache.kafka.common.TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> starts =
+                admin.listOffsets(earliest, opts).all().get(30, TimeUnit.SECONDS);
+        Map<org.apache.kafka.common.TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends =
+                admin.listOffsets(latest, opts).all().get(30, TimeUnit.SECONDS);
+        all.forEach((k, tp) -> {
+            Log log = log(tp);
+            log.start = starts.get(k).offset();
+            log.ended(ends.get(k).offset());
+        });
+    }
+
+    private Log log(TopicPartition tp) {
+        return logs.computeIfAbsent(tp, k -> new Log());
+    }
+
+    private void movedStart(TopicPartition tp, long start) {
+        Log log = log(tp);
+        long before = log.start;
+        if (start > before) {
+            log.start = start;
+            log.ended(start);
+            dropped.add(start - before);
+        }
+    }
+
+    /** Writes a registry record and waits for the cluster's acknowledgement (on the store's threads). */
+    private void register(String kafkaTopic, String address) {
+        try {
+            producer.send(new ProducerRecord<>(topics.stateTopic(), 0, StateRecords.topicKey(kafkaTopic),
+                    address.getBytes(StandardCharsets.UTF_8))).get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("could not register topic " + kafkaTopic + ": " + e.getMessage(), e);
+        }
+    }
+
+    private ProducerRecord<byte[], byte[]> record(KafkaTopics.Topic t, TopicPartition tp, Envelope e, long now) {
+        ByteBuffer k = e.key();
+        byte[] key = null;
+        if (k != null) {
+            key = new byte[k.remaining()];
+            k.get(key);
+        }
+        return new ProducerRecord<>(t.name, tp.partition(), now, key, EnvelopeCodec.encode(e));
+    }
+
+    @Override
+    public Future<Long> append(TopicPartition partition, Envelope envelope) {
+        return appendAll(partition, List.of(envelope));
+    }
+
+    /**
+     * Sends the messages in order and completes with the first one's offset once the cluster acknowledged all of
+     * them. Not all-or-none: the producer may put them in more than one record batch, so a failure can leave a part
+     * stored (the producer that retries duplicates it; nothing is lost).
+     */
+    @Override
+    public Future<Long> appendAll(TopicPartition partition, List<Envelope> envelopes) {
+        if (!open) {
+            return Future.failedFuture(new IllegalStateException("the Kafka store is not open"));
+        }
+        Promise<Long> done = Promise.promise();
+        Log log = log(partition);
+        log.pending.incrementAndGet();
+        long began = System.nanoTime();
+        try {
+            sender.execute(() -> {
+                try {
+                    KafkaTopics.Topic t = topics.ensure(partition);
+                    long now = System.currentTimeMillis();
+                    int n = envelopes.size();
+                    AtomicInteger left = new AtomicInteger(n);
+                    long[] first = {-1};
+                    AtomicBoolean failed = new AtomicBoolean();
+                    for (int i = 0; i < n; i++) {
+                        boolean isFirst = i == 0;
+                        producer.send(record(t, partition, envelopes.get(i), now), (md, ex) -> {
+                            if (ex != null) {
+                                if (failed.compareAndSet(false, true)) {
+                                    log.pending.decrementAndGet();
+                                    done.fail(ex);
+                                }
+                                return;
+                            }
+                            log.ended(md.offset() + 1);
+                            if (isFirst) {
+                                first[0] = md.offset();
+                            }
+                            if (left.decrementAndGet() == 0 && !failed.get()) { // callbacks of a partition run in order
+                                log.pending.decrementAndGet();
+                                if (appendLatency != null) {
+                                    appendLatency.record(System.nanoTime() - began, TimeUnit.NANOSECONDS);
+                                }
+                                done.complete(first[0]);
+                            }
+                        });
+                    }
+                } catch (Exception e) {
+                    log.pending.decrementAndGet();
+                    done.fail(e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            log.pending.decrementAndGet();
+            return Future.failedFuture(new IllegalStateException("the Kafka store is closing"));
+        }
+        return done.future();
+    }
+
+    @Override
+    public void appendAtomically(List<PartitionBatch> batches, List<StateChange> changes, List<CursorChange> cursorChanges,
+                                 Promise<long[]> done) {
+        if (!open) {
+            done.fail(new IllegalStateException("the Kafka store is not open"));
+            return;
+        }
+        try {
+            transactions.execute(() -> transaction(batches, changes, cursorChanges, done));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            done.fail(new IllegalStateException("the Kafka store is closing"));
+        }
+    }
+
+    private void transaction(List<PartitionBatch> batches, List<StateChange> changes, List<CursorChange> cursorChanges,
+                             Promise<long[]> done) {
+        List<java.util.concurrent.Future<RecordMetadata>> firsts = new ArrayList<>(batches.size());
+        List<java.util.concurrent.Future<RecordMetadata>> lasts = new ArrayList<>(batches.size());
+        boolean begun = false;
+        try {
+            if (!changes.isEmpty() || !cursorChanges.isEmpty()) {
+                // state and cursors saved before this call are written before it: the state topic's latest record
+                // of a key wins, and the transaction's must not be overtaken by an older one of the other producer
+                sender.submit(() -> {
+                    writeCursors();
+                    producer.flush();
+                }).get(60, TimeUnit.SECONDS);
+            }
+            List<KafkaTopics.Topic> ts = new ArrayList<>(batches.size());
+            for (PartitionBatch b : batches) {
+                ts.add(topics.ensure(b.partition()));
+            }
+            txProducer.beginTransaction();
+            begun = true;
+            long now = System.currentTimeMillis();
+            for (int i = 0; i < batches.size(); i++) {
+                PartitionBatch b = batches.get(i);
+                java.util.concurrent.Future<RecordMetadata> f = null;
+                for (Envelope e : b.envelopes()) {
+                    java.util.concurrent.Future<RecordMetadata> sent = txProducer.send(record(ts.get(i), b.partition(), e, now));
+                    if (f == null) {
+                        firsts.add(sent);
+                    }
+                    f = sent;
+                }
+                lasts.add(f);
+            }
+            for (StateChange c : changes) {
+                txProducer.send(new ProducerRecord<>(topics.stateTopic(), 0, StateRecords.stateKey(c.namespace(), c.key()),
+                        c.value()));
+            }
+            for (CursorChange c : cursorChanges) {
+                txProducer.send(new ProducerRecord<>(topics.stateTopic(), 0,
+                        StateRecords.cursorKey(c.subscription(), c.partition()), StateRecords.cursor(c.state())));
+            }
+            txProducer.commitTransaction();
+            long[] offsets = new long[batches.size()];
+            for (int i = 0; i < offsets.length; i++) {
+                offsets[i] = firsts.get(i).get().offset();
+                log(batches.get(i).partition()).ended(lasts.get(i).get().offset() + 1);
+            }
+            for (StateChange c : changes) {
+                applyState(c.namespace(), c.key(), c.value());
+            }
+            for (CursorChange c : cursorChanges) {
+                if (subscriptions.containsKey(c.subscription())) {
+                    cursors.computeIfAbsent(c.subscription(), s -> new ConcurrentHashMap<>()).put(c.partition(), c.state());
+                }
+            }
+            done.complete(offsets);
+        } catch (org.apache.kafka.common.errors.ProducerFencedException
+                 | org.apache.kafka.common.errors.InvalidProducerEpochException e) {
+            LOG.error("Kafka store: another node took over the active role's transactional id; this node no longer "
+                    + "writes transactions");
+            done.fail(e);
+        } catch (Exception e) {
+            if (begun) {
+                try {
+                    txProducer.abortTransaction();
+                } catch (RuntimeException abortFailed) {
+                    LOG.warn("Kafka store: aborting a failed transaction failed too: {}", abortFailed.toString());
+                }
+            }
+            done.fail(e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e);
+        }
+    }
+
+    @Override
+    public Future<List<StoredMessage>> read(TopicPartition partition, long fromOffset, int max) {
+        if (!open) {
+            return Future.failedFuture(new IllegalStateException("the Kafka store is not open"));
+        }
+        Promise<List<StoredMessage>> done = Promise.promise();
+        readers.read(partition, Math.max(fromOffset, startOffset(partition)), max, done);
+        return done.future();
+    }
+
+    @Override
+    public long startOffset(TopicPartition partition) {
+        Log log = logs.get(partition);
+        return log == null ? 0 : log.start;
+    }
+
+    @Override
+    public long endOffset(TopicPartition partition) {
+        Log log = logs.get(partition);
+        return log == null ? 0 : log.end.get();
+    }
+
+    @Override
+    public Future<Void> truncate(TopicPartition partition) {
+        return truncateIfEndsAt(partition, -1).mapEmpty();
+    }
+
+    @Override
+    public Future<Boolean> truncateIfEndsAt(TopicPartition partition, long end) {
+        Promise<Boolean> done = Promise.promise();
+        control.execute(() -> {
+            try {
+                Log log = log(partition);
+                KafkaTopics.Topic t = topics.get(partition.address());
+                if (end >= 0 && (log.pending.get() > 0 || log.end.get() != end)) {
+                    done.complete(false);
+                    return;
+                }
+                if (t == null || partition.partition() >= t.partitions) {
+                    done.complete(true);
+                    return;
+                }
+                org.apache.kafka.common.TopicPartition ktp = new org.apache.kafka.common.TopicPartition(t.name,
+                        partition.partition());
+                long to = end >= 0 ? end : admin.listOffsets(Map.of(ktp, OffsetSpec.latest())).partitionResult(ktp)
+                        .get(30, TimeUnit.SECONDS).offset();
+                admin.deleteRecords(Map.of(ktp, RecordsToDelete.beforeOffset(to))).all().get(30, TimeUnit.SECONDS);
+                log.start = Math.max(log.start, to);
+                log.ended(to);
+                done.complete(true);
+            } catch (Exception e) {
+                done.fail(e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e);
+            }
+        });
+        return done.future();
+    }
+
+    @Override
+    public Set<TopicPartition> partitions() {
+        return Set.copyOf(logs.keySet());
+    }
+
+    @Override
+    public Future<Void> saveSubscription(SubscriptionRecord record) {
+        return send(StateRecords.subscriptionKey(record.name()), StateRecords.subscription(record),
+                () -> subscriptions.put(record.name(), record));
+    }
+
+    @Override
+    public Future<Void> deleteSubscription(String name) {
+        Map<TopicPartition, CursorState> had = cursors.getOrDefault(name, new ConcurrentHashMap<>());
+        List<Future<Void>> sent = new ArrayList<>();
+        for (TopicPartition tp : had.keySet()) {
+            sent.add(send(StateRecords.cursorKey(name, tp), null, () -> { }));
+        }
+        sent.add(send(StateRecords.subscriptionKey(name), null, () -> {
+            subscriptions.remove(name);
+            cursors.remove(name);
+        }));
+        return Future.all(sent).mapEmpty();
+    }
+
+    @Override
+    public void saveCursor(String subscription, TopicPartition partition, CursorState state) {
+        if (!open || !subscriptions.containsKey(subscription)) {
+            return;
+        }
+        dirtyCursors.put(new CursorKey(subscription, partition), state);
+        if (cursorsQueued.compareAndSet(false, true)) {
+            try {
+                control.schedule(() -> {
+                    try {
+                        sender.execute(this::writeCursors);
+                    } catch (java.util.concurrent.RejectedExecutionException closing) {
+                        // close() writes them
+                    }
+                }, CURSOR_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                // close() writes them
+            }
+        }
+    }
+
+    /** The cursors changed since the last call, latest state each, as records of the state topic. */
+    private void writeCursors() {
+        cursorsQueued.set(false); // changes from now on queue another round
+        for (Map.Entry<CursorKey, CursorState> e : dirtyCursors.entrySet()) {
+            CursorKey k = e.getKey();
+            CursorState state = e.getValue();
+            if (!dirtyCursors.remove(k, state)) {
+                continue; // changed again: the next round writes the newer state
+            }
+            if (!subscriptions.containsKey(k.subscription())) {
+                continue;
+            }
+            producer.send(new ProducerRecord<>(topics.stateTopic(), 0, StateRecords.cursorKey(k.subscription(), k.partition()),
+                    StateRecords.cursor(state)), (md, ex) -> {
+                        if (ex != null) {
+                            LOG.warn("Kafka store: writing the cursor of {} on {} failed (written again with its next "
+                                    + "change): {}", k.subscription(), k.partition(), ex.toString());
+                        } else if (subscriptions.containsKey(k.subscription())) {
+                            cursors.computeIfAbsent(k.subscription(), s -> new ConcurrentHashMap<>()).put(k.partition(), state);
+                        }
+                    });
+        }
+    }
+
+    @Override
+    public Future<Map<SubscriptionRecord, Map<TopicPartition, CursorState>>> subscriptions() {
+        Map<SubscriptionRecord, Map<TopicPartition, CursorState>> out = new HashMap<>();
+        subscriptions.forEach((name, r) -> out.put(r, Map.copyOf(cursors.getOrDefault(name, new ConcurrentHashMap<>()))));
+        return Future.succeededFuture(out);
+    }
+
+    @Override
+    public Future<Void> putState(String namespace, String key, byte[] value) {
+        byte[] copy = value == null ? null : value.clone();
+        return send(StateRecords.stateKey(namespace, key), copy, () -> applyState(namespace, key, copy));
+    }
+
+    /** Writes a state record; {@code applied} runs once the cluster acknowledged it. */
+    private Future<Void> send(byte[] key, byte[] value, Runnable applied) {
+        if (!open) {
+            return Future.failedFuture(new IllegalStateException("the Kafka store is not open"));
+        }
+        Promise<Void> done = Promise.promise();
+        try {
+            sender.execute(() -> {
+                try {
+                    producer.send(new ProducerRecord<>(topics.stateTopic(), 0, key, value), (md, ex) -> {
+                        if (ex != null) {
+                            done.fail(ex);
+                        } else {
+                            applied.run();
+                            done.complete();
+                        }
+                    });
+                } catch (RuntimeException e) {
+                    done.fail(e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return Future.failedFuture(new IllegalStateException("the Kafka store is closing"));
+        }
+        return done.future();
+    }
+
+    private void applyState(String namespace, String key, byte[] value) {
+        ConcurrentHashMap<String, byte[]> ns = states.computeIfAbsent(namespace, n -> new ConcurrentHashMap<>());
+        if (value == null) {
+            ns.remove(key);
+        } else {
+            ns.put(key, value);
+        }
+    }
+
+    @Override
+    public Map<String, byte[]> states(String namespace) {
+        ConcurrentHashMap<String, byte[]> ns = states.get(namespace);
+        return ns == null ? Map.of() : Map.copyOf(ns);
+    }
+
+    @Override
+    public long droppedByRetention() {
+        return dropped.sum();
+    }
+
+    /** Writes pending cursor changes and waits until everything sent so far is acknowledged. */
+    @Override
+    public Future<Void> flush() {
+        if (!open) {
+            return Future.succeededFuture();
+        }
+        Promise<Void> done = Promise.promise();
+        try {
+            sender.execute(() -> {
+                try {
+                    writeCursors();
+                    producer.flush();
+                    done.complete();
+                } catch (RuntimeException e) {
+                    done.fail(e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            done.complete();
+        }
+        return done.future();
+    }
+
+    private void checkCluster() {
+        try {
+            brokers = admin.describeCluster().nodes().get(HEALTH_INTERVAL_MILLIS, TimeUnit.MILLISECONDS).stream()
+                    .map(n -> n.id() + "@" + n.host() + ":" + n.port()).sorted().toList();
+            if (!reachable) {
+                LOG.info("Kafka store: the cluster at {} answers again", options.bootstrapServers());
+            }
+            reachable = true;
+        } catch (Exception e) {
+            if (reachable) {
+                LOG.warn("Kafka store: the cluster at {} does not answer: {}", options.bootstrapServers(), e.toString());
+            }
+            reachable = false;
+        }
+    }
+
+    @Override
+    public Future<Void> close() {
+        Promise<Void> closed = Promise.promise();
+        Thread t = new Thread(() -> {
+            try {
+                if (open) {
+                    sender.submit(() -> {
+                        writeCursors();
+                        producer.flush();
+                    }).get(30, TimeUnit.SECONDS);
+                }
+            } catch (Exception e) {
+                LOG.warn("Kafka store: writing the last cursors on close failed: {}", e.toString());
+            }
+            open = false;
+            try {
+                if (lease != null) {
+                    lease.close(); // leaves the group: a standby takes over at once
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            sender.shutdown();
+            transactions.shutdown();
+            control.shutdownNow();
+            try {
+                transactions.awaitTermination(30, TimeUnit.SECONDS);
+                if (readers != null) {
+                    readers.close();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            Duration grace = Duration.ofSeconds(10);
+            if (txProducer != null) {
+                txProducer.close(grace);
+            }
+            if (producer != null) {
+                producer.close(grace);
+            }
+            if (admin != null) {
+                admin.close(grace);
+            }
+            closed.complete();
+        }, "omnibus-kafka-close");
+        t.start();
+        return closed.future();
+    }
+}

@@ -1,0 +1,200 @@
+package io.omnibus.store.kafka;
+
+import io.omnibus.core.spi.Address;
+import io.omnibus.core.store.TopicPartition;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewPartitions;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.InvalidPartitionsException;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BiConsumer;
+
+/**
+ * Which Kafka topic holds which address, and making them: each address is one topic named
+ * {@code <prefix>a.<address>} (see {@link #topicName}), with at least as many partitions as the address uses. A topic
+ * is registered in the state topic before its first record is written, so that a node starting later finds it.
+ *
+ * <p>Thread-safe; {@link #ensure} blocks (admin calls), so it runs on the store's own threads only.
+ */
+final class KafkaTopics {
+    /** Kafka's limit on a topic's name. */
+    static final int MAX_NAME = 249;
+    private static final long ADMIN_TIMEOUT_SECONDS = 30;
+
+    /** A data topic and how many partitions it has (only ever grows). */
+    static final class Topic {
+        final String name;
+        volatile int partitions;
+
+        Topic(String name, int partitions) {
+            this.name = name;
+            this.partitions = partitions;
+        }
+    }
+
+    private final Admin admin;
+    private final KafkaMessageStore.Options options;
+    private final ConcurrentHashMap<Address, Topic> topics = new ConcurrentHashMap<>();
+    /** Writes a registry record (topic name, address name) and waits for it. */
+    private final BiConsumer<String, String> register;
+
+    KafkaTopics(Admin admin, KafkaMessageStore.Options options, BiConsumer<String, String> register) {
+        this.admin = admin;
+        this.options = options;
+        this.register = register;
+    }
+
+    String stateTopic() {
+        return options.topicPrefix() + "state";
+    }
+
+    /**
+     * The Kafka topic of an address: the prefix, {@code a.}, then the name with {@code /} as {@code .}, letters,
+     * digits and {@code -} as they are, and every other byte of its UTF-8 as {@code _} and two hex digits
+     * ({@code sensors/t_1} is {@code a.sensors.t_5f1}). Names longer than Kafka allows are cut and end with a hash of
+     * the whole name. Either way the registry, not the name, says which address a topic holds.
+     */
+    static String topicName(String prefix, Address address) {
+        StringBuilder b = new StringBuilder(prefix.length() + 2 + address.name().length());
+        b.append(prefix).append("a.");
+        for (byte x : address.name().getBytes(StandardCharsets.UTF_8)) {
+            char c = (char) (x & 0xff);
+            if (c == '/') {
+                b.append('.');
+            } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-') {
+                b.append(c);
+            } else {
+                b.append('_').append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 15, 16));
+            }
+        }
+        if (b.length() <= MAX_NAME) {
+            return b.toString();
+        }
+        String hash;
+        try {
+            hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(address.name().getBytes(StandardCharsets.UTF_8)), 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        return b.substring(0, MAX_NAME - hash.length() - 1) + "-" + hash;
+    }
+
+    Topic get(Address address) {
+        return topics.get(address);
+    }
+
+    Map<Address, Topic> all() {
+        return Map.copyOf(topics);
+    }
+
+    /** Recovery: the registered topics (name to address) and their partition counts as the cluster has them. */
+    void load(Map<String, String> registry) throws Exception {
+        if (registry.isEmpty()) {
+            return;
+        }
+        Map<String, TopicDescription> described = new HashMap<>();
+        for (Map.Entry<String, org.apache.kafka.common.KafkaFuture<TopicDescription>> e
+                : admin.describeTopics(registry.keySet()).topicNameValues().entrySet()) {
+            try {
+                described.put(e.getKey(), e.getValue().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS));
+            } catch (ExecutionException gone) {
+                if (!(gone.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
+                    throw gone;
+                }
+                // registered, then deleted outside the gateway: made again on its next append
+            }
+        }
+        registry.forEach((name, address) -> {
+            TopicDescription d = described.get(name);
+            if (d != null) {
+                topics.put(Address.of(address), new Topic(name, d.partitions().size()));
+            }
+        });
+    }
+
+    /** The state topic, made if missing: compacted, one partition (one order for all state). */
+    void ensureStateTopic() throws Exception {
+        Map<String, String> configs = new HashMap<>(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+        create(new NewTopic(stateTopic(), Optional.of(1), replication()).configs(withInsync(configs)));
+    }
+
+    /** The topic of {@code tp}'s address with at least {@code tp.partition() + 1} partitions, made or grown if needed. */
+    Topic ensure(TopicPartition tp) throws Exception {
+        Topic t = topics.get(tp.address());
+        if (t != null && tp.partition() < t.partitions) {
+            return t;
+        }
+        int want = tp.partition() + 1;
+        if (t == null) {
+            String name = topicName(options.topicPrefix(), tp.address());
+            KafkaMessageStore.Retention r = options.retention().apply(tp.address());
+            Map<String, String> configs = new HashMap<>();
+            configs.put(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE);
+            configs.put(TopicConfig.RETENTION_MS_CONFIG, Long.toString(r.age() == null || r.age().isZero() ? -1 : r.age().toMillis()));
+            configs.put(TopicConfig.RETENTION_BYTES_CONFIG, Long.toString(r.bytes() <= 0 ? -1 : r.bytes()));
+            configs.put(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(options.maxRecordBytes()));
+            int partitions = create(new NewTopic(name, Optional.of(want), replication()).configs(withInsync(configs)));
+            register.accept(name, tp.address().name()); // before its first record: a restart finds the topic
+            t = new Topic(name, Math.max(partitions, want));
+            Topic before = topics.putIfAbsent(tp.address(), t);
+            t = before == null ? t : before;
+        }
+        if (tp.partition() >= t.partitions) {
+            try {
+                admin.createPartitions(Map.of(t.name, NewPartitions.increaseTo(want))).all()
+                        .get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof InvalidPartitionsException)) { // grown meanwhile by another thread or node
+                    throw e;
+                }
+            }
+            t.partitions = Math.max(t.partitions, partitionsOf(t.name));
+        }
+        return t;
+    }
+
+    /** Creates a topic, or finds it made already; returns its partition count. */
+    private int create(NewTopic topic) throws Exception {
+        try {
+            admin.createTopics(List.of(topic)).all().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            return topic.numPartitions();
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw e;
+            }
+            return partitionsOf(topic.name());
+        }
+    }
+
+    private int partitionsOf(String name) throws InterruptedException, ExecutionException, TimeoutException {
+        return admin.describeTopics(List.of(name)).allTopicNames().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+                .get(name).partitions().size();
+    }
+
+    private Optional<Short> replication() {
+        return options.replicationFactor() == null ? Optional.empty() : Optional.of(options.replicationFactor().shortValue());
+    }
+
+    private Map<String, String> withInsync(Map<String, String> configs) {
+        if (options.minInsyncReplicas() != null) {
+            configs.put(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, Integer.toString(options.minInsyncReplicas()));
+        }
+        return configs;
+    }
+}
