@@ -83,38 +83,78 @@ final class RemoteBroker implements AutoCloseable {
 
     /** Apache Kafka in KRaft mode, one combined broker and controller, on {@code port} (and {@code port + 1}). */
     static RemoteBroker kafka(Path dir, int port, int controllerPort) throws Exception {
+        return kafkaCluster(dir, new int[] {port}, new int[] {controllerPort}).get(0);
+    }
+
+    /**
+     * An Apache Kafka cluster in KRaft mode on loopback: node {@code i} a combined broker and controller on
+     * {@code ports[i]} (its controller on {@code controllerPorts[i]}), every node a voter. Internal topics are
+     * replicated as far as the cluster allows (3 with 3 nodes, {@code min.insync.replicas} 2), as a production
+     * cluster's would be. Each node keeps its data directory: {@link #kill} then {@link #start} is a broker crash.
+     */
+    static List<RemoteBroker> kafkaCluster(Path dir, int[] ports, int[] controllerPorts) throws Exception {
         Path lib = GatewayProcess.ROOT.resolve("testing/kafka-broker/target/lib");
-        Files.createDirectories(dir);
-        Path props = dir.resolve("server.properties");
-        Files.writeString(props, String.join("\n",
-                "process.roles=broker,controller", "node.id=1",
-                "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
-                "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
-                "advertised.listeners=PLAINTEXT://127.0.0.1:" + port, "controller.listener.names=CONTROLLER",
-                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-                "log.dirs=" + dir.resolve("logs"), "num.partitions=1", "offsets.topic.replication.factor=1",
-                "offsets.topic.num.partitions=1", "transaction.state.log.replication.factor=1",
-                "transaction.state.log.min.isr=1", "group.initial.rebalance.delay.ms=0", "auto.create.topics.enable=true", ""));
-        Files.writeString(dir.resolve("log4j.properties"), "log4j.rootLogger=WARN, stdout\n"
-                + "log4j.appender.stdout=org.apache.log4j.ConsoleAppender\n"
-                + "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout\n");
-        List<String> java = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
-                "-Dlog4j.configuration=file:" + dir.resolve("log4j.properties"), "-cp", lib + "/*");
-        List<String> format = new ArrayList<>(java);
-        format.addAll(List.of("kafka.tools.StorageTool", "format", "-t", "bridge-test-cluster-0001", "-c", props.toString()));
-        Process f = new ProcessBuilder(format).redirectErrorStream(true).redirectOutput(dir.resolve("format.log").toFile()).start();
-        if (!f.waitFor(120, TimeUnit.SECONDS) || f.exitValue() != 0) {
-            throw new AssertionError("kafka storage format failed: " + Files.readString(dir.resolve("format.log")));
+        int n = ports.length;
+        int replicas = Math.min(3, n);
+        int insync = Math.max(1, replicas - 1);
+        StringBuilder voters = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            voters.append(i == 0 ? "" : ",").append(i + 1).append("@127.0.0.1:").append(controllerPorts[i]);
         }
-        List<String> run = new ArrayList<>(java);
-        run.addAll(List.of("kafka.Kafka", props.toString()));
-        return new RemoteBroker("kafka", run, dir, port).start();
+        List<RemoteBroker> nodes = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Path nodeDir = n == 1 ? dir : dir.resolve("node-" + (i + 1));
+            Files.createDirectories(nodeDir);
+            Path props = nodeDir.resolve("server.properties");
+            Files.writeString(props, String.join("\n",
+                    "process.roles=broker,controller", "node.id=" + (i + 1),
+                    "controller.quorum.voters=" + voters,
+                    "listeners=PLAINTEXT://127.0.0.1:" + ports[i] + ",CONTROLLER://127.0.0.1:" + controllerPorts[i],
+                    "advertised.listeners=PLAINTEXT://127.0.0.1:" + ports[i], "controller.listener.names=CONTROLLER",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    "log.dirs=" + nodeDir.resolve("logs"), "num.partitions=1",
+                    "default.replication.factor=" + replicas, "min.insync.replicas=" + insync,
+                    "offsets.topic.replication.factor=" + replicas, "offsets.topic.num.partitions=1",
+                    "transaction.state.log.replication.factor=" + replicas, "transaction.state.log.min.isr=" + insync,
+                    "transaction.state.log.num.partitions=1",
+                    "group.initial.rebalance.delay.ms=0", "auto.create.topics.enable=true", ""));
+            Files.writeString(nodeDir.resolve("log4j.properties"), "log4j.rootLogger=WARN, stdout\n"
+                    + "log4j.appender.stdout=org.apache.log4j.ConsoleAppender\n"
+                    + "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout\n");
+            List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+            java.addAll(n == 1 ? List.of("-Xmx512m") : List.of("-Xmx384m", "-XX:+UseSerialGC")); // three share 2 cores
+            java.addAll(List.of("-Dlog4j.configuration=file:" + nodeDir.resolve("log4j.properties"), "-cp", lib + "/*"));
+            List<String> format = new ArrayList<>(java);
+            format.addAll(List.of("kafka.tools.StorageTool", "format", "-t", "bridge-test-cluster-0001", "-c", props.toString()));
+            Process f = new ProcessBuilder(format).redirectErrorStream(true).redirectOutput(nodeDir.resolve("format.log").toFile()).start();
+            if (!f.waitFor(120, TimeUnit.SECONDS) || f.exitValue() != 0) {
+                throw new AssertionError("kafka storage format failed: " + Files.readString(nodeDir.resolve("format.log")));
+            }
+            List<String> run = new ArrayList<>(java);
+            run.addAll(List.of("kafka.Kafka", props.toString()));
+            nodes.add(new RemoteBroker("kafka", run, nodeDir, ports[i]));
+        }
+        for (RemoteBroker b : nodes) { // the voters find each other: all of them start before any waits
+            b.launch();
+        }
+        for (RemoteBroker b : nodes) {
+            b.awaitPort();
+        }
+        return nodes;
     }
 
     /** Starts (or starts again) and waits until its port takes connections. */
     RemoteBroker start() throws IOException {
+        launch();
+        return awaitPort();
+    }
+
+    private void launch() throws IOException {
         process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".log").toFile())).start();
+    }
+
+    private RemoteBroker awaitPort() {
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(() -> {
             if (!process.isAlive()) {
                 throw new AssertionError(name + " exited: " + Files.readString(dir.resolve(name + ".log")));
