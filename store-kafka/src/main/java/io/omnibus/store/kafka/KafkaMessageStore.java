@@ -21,20 +21,16 @@ import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.IsolationLevel;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -73,8 +69,6 @@ import java.util.function.Function;
  */
 public final class KafkaMessageStore implements MessageStore {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaMessageStore.class);
-    /** How long a cursor change may wait to be written with others. */
-    private static final long CURSOR_DELAY_MILLIS = 20;
     private static final long HEALTH_INTERVAL_MILLIS = 5_000;
 
     /** How long an address's messages are kept: {@code age} null or zero and {@code bytes} 0 for no limit. */
@@ -115,17 +109,9 @@ public final class KafkaMessageStore implements MessageStore {
         }
     }
 
-    private record CursorKey(String subscription, TopicPartition partition) {
-    }
-
     private final Options options;
     private final String nodeId;
     private final ConcurrentHashMap<TopicPartition, Log> logs = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, ConcurrentHashMap<String, byte[]>> states = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, SubscriptionRecord> subscriptions = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, ConcurrentHashMap<TopicPartition, CursorState>> cursors = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<CursorKey, CursorState> dirtyCursors = new ConcurrentHashMap<>();
-    private final AtomicBoolean cursorsQueued = new AtomicBoolean();
     private final LongAdder dropped = new LongAdder();
     /** Sends in call order (a send may block on metadata or a full buffer, never an event loop). */
     private final ExecutorService sender = Executors.newSingleThreadExecutor(r -> daemon(r, "omnibus-kafka-send"));
@@ -138,6 +124,7 @@ public final class KafkaMessageStore implements MessageStore {
     private KafkaProducer<byte[], byte[]> producer;
     private KafkaProducer<byte[], byte[]> txProducer;
     private KafkaTopics topics;
+    private KafkaState state;
     private KafkaReaders readers;
     private KafkaLease lease;
     private volatile String role = "starting";
@@ -208,7 +195,8 @@ public final class KafkaMessageStore implements MessageStore {
                 Properties adminProps = clientProperties();
                 admin = Admin.create(adminProps);
                 producer = new KafkaProducer<>(producerProperties(), new ByteArraySerializer(), new ByteArraySerializer());
-                topics = new KafkaTopics(admin, options, this::register);
+                state = new KafkaState(options.topicPrefix() + "state", producer, sender, control);
+                topics = new KafkaTopics(admin, options, state::register);
                 topics.ensureStateTopic();
                 lease = new KafkaLease(clientProperties(), options.topicPrefix() + "nodes", topics.stateTopic(),
                         options.sessionTimeout(), options.leaseLost());
@@ -218,7 +206,9 @@ public final class KafkaMessageStore implements MessageStore {
                 lease.acquire().get(); // a standby waits here
                 role = "active";
                 began = System.nanoTime();
-                Map<String, String> registry = loadState();
+                Properties stateConsumer = clientProperties();
+                KafkaReaders.defaults().forEach(stateConsumer::put);
+                Map<String, String> registry = state.load(stateConsumer);
                 topics.load(registry);
                 loadOffsets();
                 Properties tx = producerProperties();
@@ -253,7 +243,7 @@ public final class KafkaMessageStore implements MessageStore {
                 control.scheduleWithFixedDelay(this::checkCluster, HEALTH_INTERVAL_MILLIS, HEALTH_INTERVAL_MILLIS,
                         TimeUnit.MILLISECONDS);
                 LOG.info("Kafka store open on {} as node {}: {} topics, {} partitions, {} durable subscriptions, in {} ms",
-                        options.bootstrapServers(), nodeId, topics.all().size(), logs.size(), subscriptions.size(),
+                        options.bootstrapServers(), nodeId, topics.all().size(), logs.size(), state.subscriptionCount(),
                         (System.nanoTime() - began) / 1_000_000);
                 opened.complete();
             } catch (Exception e) {
@@ -261,71 +251,6 @@ public final class KafkaMessageStore implements MessageStore {
             }
         });
         return opened.future();
-    }
-
-    /** Reads the whole state topic (committed records) into memory; returns the topic registry. */
-    private Map<String, String> loadState() {
-        Map<String, String> registry = new HashMap<>();
-        Map<String, Map<TopicPartition, CursorState>> loadedCursors = new HashMap<>();
-        Properties p = clientProperties();
-        KafkaReaders.defaults().forEach(p::put);
-        org.apache.kafka.common.TopicPartition ktp = new org.apache.kafka.common.TopicPartition(topics.stateTopic(), 0);
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            c.assign(List.of(ktp));
-            c.seekToBeginning(List.of(ktp));
-            long end = c.endOffsets(List.of(ktp)).get(ktp);
-            while (c.position(ktp) < end) {
-                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-                    applyLoaded(r.key(), r.value(), registry, loadedCursors);
-                }
-            }
-        }
-        loadedCursors.forEach((sub, map) -> {
-            if (subscriptions.containsKey(sub)) { // cursors written after their subscription's delete are left out
-                cursors.put(sub, new ConcurrentHashMap<>(map));
-            }
-        });
-        return registry;
-    }
-
-    private void applyLoaded(byte[] keyBytes, byte[] value, Map<String, String> registry,
-                             Map<String, Map<TopicPartition, CursorState>> loadedCursors) {
-        StateRecords.Key key;
-        try {
-            key = StateRecords.parse(keyBytes);
-        } catch (IllegalArgumentException e) {
-            LOG.warn("state topic {}: a record with a key this version does not know, left out: {}", topics.stateTopic(),
-                    e.getMessage());
-            return;
-        }
-        switch (key.kind()) {
-            case StateRecords.STATE -> applyState(key.part(0), key.part(1), value);
-            case StateRecords.TOPIC -> {
-                if (value == null) {
-                    registry.remove(key.part(0));
-                } else {
-                    registry.put(key.part(0), new String(value, StandardCharsets.UTF_8));
-                }
-            }
-            case StateRecords.SUBSCRIPTION -> {
-                if (value == null) {
-                    subscriptions.remove(key.part(0));
-                    loadedCursors.remove(key.part(0));
-                } else {
-                    subscriptions.put(key.part(0), StateRecords.subscription(value));
-                }
-            }
-            case StateRecords.CURSOR -> {
-                Map<TopicPartition, CursorState> m = loadedCursors.computeIfAbsent(key.part(0), k -> new HashMap<>());
-                if (value == null) {
-                    m.remove(StateRecords.cursorPartition(key));
-                } else {
-                    m.put(StateRecords.cursorPartition(key), StateRecords.cursor(value));
-                }
-            }
-            default -> LOG.warn("state topic {}: a record of unknown kind '{}', left out", topics.stateTopic(),
-                    (char) key.kind());
-        }
     }
 
     /** Every known partition's first and committed end offsets. */
@@ -368,16 +293,6 @@ public final class KafkaMessageStore implements MessageStore {
             log.start = start;
             log.ended(start);
             dropped.add(start - before);
-        }
-    }
-
-    /** Writes a registry record and waits for the cluster's acknowledgement (on the store's threads). */
-    private void register(String kafkaTopic, String address) {
-        try {
-            producer.send(new ProducerRecord<>(topics.stateTopic(), 0, StateRecords.topicKey(kafkaTopic),
-                    address.getBytes(StandardCharsets.UTF_8))).get(60, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new IllegalStateException("could not register topic " + kafkaTopic + ": " + e.getMessage(), e);
         }
     }
 
@@ -478,7 +393,7 @@ public final class KafkaMessageStore implements MessageStore {
                 // state and cursors saved before this call are written before it: the state topic's latest record
                 // of a key wins, and the transaction's must not be overtaken by an older one of the other producer
                 sender.submit(() -> {
-                    writeCursors();
+                    state.writeCursors();
                     producer.flush();
                 }).get(60, TimeUnit.SECONDS);
             }
@@ -501,13 +416,8 @@ public final class KafkaMessageStore implements MessageStore {
                 }
                 lasts.add(f);
             }
-            for (StateChange c : changes) {
-                txProducer.send(new ProducerRecord<>(topics.stateTopic(), 0, StateRecords.stateKey(c.namespace(), c.key()),
-                        c.value()));
-            }
-            for (CursorChange c : cursorChanges) {
-                txProducer.send(new ProducerRecord<>(topics.stateTopic(), 0,
-                        StateRecords.cursorKey(c.subscription(), c.partition()), StateRecords.cursor(c.state())));
+            for (ProducerRecord<byte[], byte[]> r : state.records(changes, cursorChanges)) {
+                txProducer.send(r);
             }
             txProducer.commitTransaction();
             long[] offsets = new long[batches.size()];
@@ -515,14 +425,7 @@ public final class KafkaMessageStore implements MessageStore {
                 offsets[i] = firsts.get(i).get().offset();
                 log(batches.get(i).partition()).ended(lasts.get(i).get().offset() + 1);
             }
-            for (StateChange c : changes) {
-                applyState(c.namespace(), c.key(), c.value());
-            }
-            for (CursorChange c : cursorChanges) {
-                if (subscriptions.containsKey(c.subscription())) {
-                    cursors.computeIfAbsent(c.subscription(), s -> new ConcurrentHashMap<>()).put(c.partition(), c.state());
-                }
-            }
+            state.committed(changes, cursorChanges);
             done.complete(offsets);
         } catch (org.apache.kafka.common.errors.ProducerFencedException
                  | org.apache.kafka.common.errors.InvalidProducerEpochException e) {
@@ -605,122 +508,35 @@ public final class KafkaMessageStore implements MessageStore {
 
     @Override
     public Future<Void> saveSubscription(SubscriptionRecord record) {
-        return send(StateRecords.subscriptionKey(record.name()), StateRecords.subscription(record),
-                () -> subscriptions.put(record.name(), record));
+        return state.saveSubscription(record);
     }
 
     @Override
     public Future<Void> deleteSubscription(String name) {
-        Map<TopicPartition, CursorState> had = cursors.getOrDefault(name, new ConcurrentHashMap<>());
-        List<Future<Void>> sent = new ArrayList<>();
-        for (TopicPartition tp : had.keySet()) {
-            sent.add(send(StateRecords.cursorKey(name, tp), null, () -> { }));
-        }
-        sent.add(send(StateRecords.subscriptionKey(name), null, () -> {
-            subscriptions.remove(name);
-            cursors.remove(name);
-        }));
-        return Future.all(sent).mapEmpty();
+        return state.deleteSubscription(name);
     }
 
     @Override
-    public void saveCursor(String subscription, TopicPartition partition, CursorState state) {
-        if (!open || !subscriptions.containsKey(subscription)) {
-            return;
-        }
-        dirtyCursors.put(new CursorKey(subscription, partition), state);
-        if (cursorsQueued.compareAndSet(false, true)) {
-            try {
-                control.schedule(() -> {
-                    try {
-                        sender.execute(this::writeCursors);
-                    } catch (java.util.concurrent.RejectedExecutionException closing) {
-                        // close() writes them
-                    }
-                }, CURSOR_DELAY_MILLIS, TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.RejectedExecutionException closing) {
-                // close() writes them
-            }
-        }
-    }
-
-    /** The cursors changed since the last call, latest state each, as records of the state topic. */
-    private void writeCursors() {
-        cursorsQueued.set(false); // changes from now on queue another round
-        for (Map.Entry<CursorKey, CursorState> e : dirtyCursors.entrySet()) {
-            CursorKey k = e.getKey();
-            CursorState state = e.getValue();
-            if (!dirtyCursors.remove(k, state)) {
-                continue; // changed again: the next round writes the newer state
-            }
-            if (!subscriptions.containsKey(k.subscription())) {
-                continue;
-            }
-            producer.send(new ProducerRecord<>(topics.stateTopic(), 0, StateRecords.cursorKey(k.subscription(), k.partition()),
-                    StateRecords.cursor(state)), (md, ex) -> {
-                        if (ex != null) {
-                            LOG.warn("Kafka store: writing the cursor of {} on {} failed (written again with its next "
-                                    + "change): {}", k.subscription(), k.partition(), ex.toString());
-                        } else if (subscriptions.containsKey(k.subscription())) {
-                            cursors.computeIfAbsent(k.subscription(), s -> new ConcurrentHashMap<>()).put(k.partition(), state);
-                        }
-                    });
+    public void saveCursor(String subscription, TopicPartition partition, CursorState cursor) {
+        if (open) {
+            state.saveCursor(subscription, partition, cursor);
         }
     }
 
     @Override
     public Future<Map<SubscriptionRecord, Map<TopicPartition, CursorState>>> subscriptions() {
-        Map<SubscriptionRecord, Map<TopicPartition, CursorState>> out = new HashMap<>();
-        subscriptions.forEach((name, r) -> out.put(r, Map.copyOf(cursors.getOrDefault(name, new ConcurrentHashMap<>()))));
-        return Future.succeededFuture(out);
+        return Future.succeededFuture(state.subscriptions());
     }
 
     @Override
     public Future<Void> putState(String namespace, String key, byte[] value) {
-        byte[] copy = value == null ? null : value.clone();
-        return send(StateRecords.stateKey(namespace, key), copy, () -> applyState(namespace, key, copy));
-    }
-
-    /** Writes a state record; {@code applied} runs once the cluster acknowledged it. */
-    private Future<Void> send(byte[] key, byte[] value, Runnable applied) {
-        if (!open) {
-            return Future.failedFuture(new IllegalStateException("the Kafka store is not open"));
-        }
-        Promise<Void> done = Promise.promise();
-        try {
-            sender.execute(() -> {
-                try {
-                    producer.send(new ProducerRecord<>(topics.stateTopic(), 0, key, value), (md, ex) -> {
-                        if (ex != null) {
-                            done.fail(ex);
-                        } else {
-                            applied.run();
-                            done.complete();
-                        }
-                    });
-                } catch (RuntimeException e) {
-                    done.fail(e);
-                }
-            });
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            return Future.failedFuture(new IllegalStateException("the Kafka store is closing"));
-        }
-        return done.future();
-    }
-
-    private void applyState(String namespace, String key, byte[] value) {
-        ConcurrentHashMap<String, byte[]> ns = states.computeIfAbsent(namespace, n -> new ConcurrentHashMap<>());
-        if (value == null) {
-            ns.remove(key);
-        } else {
-            ns.put(key, value);
-        }
+        return open ? state.putState(namespace, key, value)
+                : Future.failedFuture(new IllegalStateException("the Kafka store is not open"));
     }
 
     @Override
     public Map<String, byte[]> states(String namespace) {
-        ConcurrentHashMap<String, byte[]> ns = states.get(namespace);
-        return ns == null ? Map.of() : Map.copyOf(ns);
+        return state.states(namespace);
     }
 
     @Override
@@ -738,7 +554,7 @@ public final class KafkaMessageStore implements MessageStore {
         try {
             sender.execute(() -> {
                 try {
-                    writeCursors();
+                    state.writeCursors();
                     producer.flush();
                     done.complete();
                 } catch (RuntimeException e) {
@@ -774,7 +590,7 @@ public final class KafkaMessageStore implements MessageStore {
             try {
                 if (open) {
                     sender.submit(() -> {
-                        writeCursors();
+                        state.writeCursors();
                         producer.flush();
                     }).get(30, TimeUnit.SECONDS);
                 }

@@ -1,0 +1,278 @@
+package io.omnibus.store.kafka;
+
+import io.omnibus.core.store.CursorChange;
+import io.omnibus.core.store.CursorState;
+import io.omnibus.core.store.StateChange;
+import io.omnibus.core.store.SubscriptionRecord;
+import io.omnibus.core.store.TopicPartition;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The Kafka store's state topic ({@link StateRecords}): key-value state, durable subscriptions, their cursors and the
+ * topic registry, read whole when the store opens and kept in memory after, each change applied in memory once the
+ * cluster acknowledged its record. Cursor changes are coalesced: the latest state of each (subscription, partition)
+ * is written {@value #CURSOR_DELAY_MILLIS} ms after the first change, as the file store journals them with its next
+ * write batch.
+ *
+ * <p>Thread-safe. Records are sent from the store's sender thread, so they leave in call order.
+ */
+final class KafkaState {
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaState.class);
+    /** How long a cursor change may wait to be written with others. */
+    static final long CURSOR_DELAY_MILLIS = 20;
+
+    private record CursorKey(String subscription, TopicPartition partition) {
+    }
+
+    private final String topic;
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final ExecutorService sender;
+    private final ScheduledExecutorService timer;
+    private final ConcurrentHashMap<String, ConcurrentHashMap<String, byte[]>> states = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, SubscriptionRecord> subscriptions = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, ConcurrentHashMap<TopicPartition, CursorState>> cursors = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<CursorKey, CursorState> dirtyCursors = new ConcurrentHashMap<>();
+    private final AtomicBoolean cursorsQueued = new AtomicBoolean();
+
+    KafkaState(String topic, KafkaProducer<byte[], byte[]> producer, ExecutorService sender, ScheduledExecutorService timer) {
+        this.topic = topic;
+        this.producer = producer;
+        this.sender = sender;
+        this.timer = timer;
+    }
+
+    /** Reads the whole state topic (committed records) into memory; returns the topic registry. */
+    Map<String, String> load(Properties p) {
+        Map<String, String> registry = new HashMap<>();
+        Map<String, Map<TopicPartition, CursorState>> loadedCursors = new HashMap<>();
+        org.apache.kafka.common.TopicPartition ktp = new org.apache.kafka.common.TopicPartition(topic, 0);
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            c.assign(List.of(ktp));
+            c.seekToBeginning(List.of(ktp));
+            long end = c.endOffsets(List.of(ktp)).get(ktp);
+            while (c.position(ktp) < end) {
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    applyLoaded(r.key(), r.value(), registry, loadedCursors);
+                }
+            }
+        }
+        loadedCursors.forEach((sub, map) -> {
+            if (subscriptions.containsKey(sub)) { // cursors written after their subscription's delete are left out
+                cursors.put(sub, new ConcurrentHashMap<>(map));
+            }
+        });
+        return registry;
+    }
+
+    private void applyLoaded(byte[] keyBytes, byte[] value, Map<String, String> registry,
+                             Map<String, Map<TopicPartition, CursorState>> loadedCursors) {
+        StateRecords.Key key;
+        try {
+            key = StateRecords.parse(keyBytes);
+        } catch (IllegalArgumentException e) {
+            LOG.warn("state topic {}: a record with a key this version does not know, left out: {}", topic,
+                    e.getMessage());
+            return;
+        }
+        switch (key.kind()) {
+            case StateRecords.STATE -> applyState(key.part(0), key.part(1), value);
+            case StateRecords.TOPIC -> {
+                if (value == null) {
+                    registry.remove(key.part(0));
+                } else {
+                    registry.put(key.part(0), new String(value, StandardCharsets.UTF_8));
+                }
+            }
+            case StateRecords.SUBSCRIPTION -> {
+                if (value == null) {
+                    subscriptions.remove(key.part(0));
+                    loadedCursors.remove(key.part(0));
+                } else {
+                    subscriptions.put(key.part(0), StateRecords.subscription(value));
+                }
+            }
+            case StateRecords.CURSOR -> {
+                Map<TopicPartition, CursorState> m = loadedCursors.computeIfAbsent(key.part(0), k -> new HashMap<>());
+                if (value == null) {
+                    m.remove(StateRecords.cursorPartition(key));
+                } else {
+                    m.put(StateRecords.cursorPartition(key), StateRecords.cursor(value));
+                }
+            }
+            default -> LOG.warn("state topic {}: a record of unknown kind '{}', left out", topic,
+                    (char) key.kind());
+        }
+    }
+
+    /** Writes a registry record and waits for the cluster's acknowledgement (on the store's threads). */
+    void register(String kafkaTopic, String address) {
+        try {
+            producer.send(new ProducerRecord<>(topic, 0, StateRecords.topicKey(kafkaTopic),
+                    address.getBytes(StandardCharsets.UTF_8))).get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("could not register topic " + kafkaTopic + ": " + e.getMessage(), e);
+        }
+    }
+
+    Future<Void> saveSubscription(SubscriptionRecord record) {
+        return send(StateRecords.subscriptionKey(record.name()), StateRecords.subscription(record),
+                () -> subscriptions.put(record.name(), record));
+    }
+
+    Future<Void> deleteSubscription(String name) {
+        Map<TopicPartition, CursorState> had = cursors.getOrDefault(name, new ConcurrentHashMap<>());
+        List<Future<Void>> sent = new ArrayList<>();
+        for (TopicPartition tp : had.keySet()) {
+            sent.add(send(StateRecords.cursorKey(name, tp), null, () -> { }));
+        }
+        sent.add(send(StateRecords.subscriptionKey(name), null, () -> {
+            subscriptions.remove(name);
+            cursors.remove(name);
+        }));
+        return Future.all(sent).mapEmpty();
+    }
+
+    void saveCursor(String subscription, TopicPartition partition, CursorState state) {
+        if (!subscriptions.containsKey(subscription)) {
+            return;
+        }
+        dirtyCursors.put(new CursorKey(subscription, partition), state);
+        if (cursorsQueued.compareAndSet(false, true)) {
+            try {
+                timer.schedule(() -> {
+                    try {
+                        sender.execute(this::writeCursors);
+                    } catch (java.util.concurrent.RejectedExecutionException closing) {
+                        // close() writes them
+                    }
+                }, CURSOR_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                // close() writes them
+            }
+        }
+    }
+
+    /** The cursors changed since the last call, latest state each, as records of the state topic. */
+    void writeCursors() {
+        cursorsQueued.set(false); // changes from now on queue another round
+        for (Map.Entry<CursorKey, CursorState> e : dirtyCursors.entrySet()) {
+            CursorKey k = e.getKey();
+            CursorState state = e.getValue();
+            if (!dirtyCursors.remove(k, state)) {
+                continue; // changed again: the next round writes the newer state
+            }
+            if (!subscriptions.containsKey(k.subscription())) {
+                continue;
+            }
+            producer.send(new ProducerRecord<>(topic, 0, StateRecords.cursorKey(k.subscription(), k.partition()),
+                    StateRecords.cursor(state)), (md, ex) -> {
+                        if (ex != null) {
+                            LOG.warn("Kafka store: writing the cursor of {} on {} failed (written again with its next "
+                                    + "change): {}", k.subscription(), k.partition(), ex.toString());
+                        } else if (subscriptions.containsKey(k.subscription())) {
+                            cursors.computeIfAbsent(k.subscription(), s -> new ConcurrentHashMap<>()).put(k.partition(), state);
+                        }
+                    });
+        }
+    }
+
+    Map<SubscriptionRecord, Map<TopicPartition, CursorState>> subscriptions() {
+        Map<SubscriptionRecord, Map<TopicPartition, CursorState>> out = new HashMap<>();
+        subscriptions.forEach((name, r) -> out.put(r, Map.copyOf(cursors.getOrDefault(name, new ConcurrentHashMap<>()))));
+        return out;
+    }
+
+    int subscriptionCount() {
+        return subscriptions.size();
+    }
+
+    /** A transaction's state and cursor changes, as records of the state topic. */
+    List<ProducerRecord<byte[], byte[]>> records(List<StateChange> changes, List<CursorChange> cursorChanges) {
+        List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>(changes.size() + cursorChanges.size());
+        for (StateChange c : changes) {
+            out.add(new ProducerRecord<>(topic, 0, StateRecords.stateKey(c.namespace(), c.key()), c.value()));
+        }
+        for (CursorChange c : cursorChanges) {
+            out.add(new ProducerRecord<>(topic, 0, StateRecords.cursorKey(c.subscription(), c.partition()),
+                    StateRecords.cursor(c.state())));
+        }
+        return out;
+    }
+
+    /** A transaction with these changes committed: they are the state now. */
+    void committed(List<StateChange> changes, List<CursorChange> cursorChanges) {
+        for (StateChange c : changes) {
+            applyState(c.namespace(), c.key(), c.value());
+        }
+        for (CursorChange c : cursorChanges) {
+            if (subscriptions.containsKey(c.subscription())) {
+                cursors.computeIfAbsent(c.subscription(), s -> new ConcurrentHashMap<>()).put(c.partition(), c.state());
+            }
+        }
+    }
+
+    Future<Void> putState(String namespace, String key, byte[] value) {
+        byte[] copy = value == null ? null : value.clone();
+        return send(StateRecords.stateKey(namespace, key), copy, () -> applyState(namespace, key, copy));
+    }
+
+    /** Writes a state record; {@code applied} runs once the cluster acknowledged it. */
+    private Future<Void> send(byte[] key, byte[] value, Runnable applied) {
+        Promise<Void> done = Promise.promise();
+        try {
+            sender.execute(() -> {
+                try {
+                    producer.send(new ProducerRecord<>(topic, 0, key, value), (md, ex) -> {
+                        if (ex != null) {
+                            done.fail(ex);
+                        } else {
+                            applied.run();
+                            done.complete();
+                        }
+                    });
+                } catch (RuntimeException e) {
+                    done.fail(e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return Future.failedFuture(new IllegalStateException("the Kafka store is closing"));
+        }
+        return done.future();
+    }
+
+    private void applyState(String namespace, String key, byte[] value) {
+        ConcurrentHashMap<String, byte[]> ns = states.computeIfAbsent(namespace, n -> new ConcurrentHashMap<>());
+        if (value == null) {
+            ns.remove(key);
+        } else {
+            ns.put(key, value);
+        }
+    }
+
+    Map<String, byte[]> states(String namespace) {
+        ConcurrentHashMap<String, byte[]> ns = states.get(namespace);
+        return ns == null ? Map.of() : Map.copyOf(ns);
+    }
+
+}
