@@ -14,7 +14,9 @@
 # (0 = flat out: latency then is the queue the senders build). The gateway runs the shipped configuration on a
 # fresh data directory each round (GATEWAY_ENV adds OMNIBUS_* overrides, e.g. GATEWAY_ENV="OMNIBUS_STORE_FSYNC=os").
 # The peers are installed and started here: Mosquitto (Debian's package), ActiveMQ Artemis and Apache Kafka (their
-# distributions from Maven Central, bench/artemis.sh and bench/kafka-broker.sh). Needs bench/target/benchmarks.jar
+# distributions from Maven Central, bench/artemis.sh and bench/kafka-broker.sh). STORE=kafka runs the gateway on
+# store.type kafka against a one-broker Kafka of its own (bench/kafka-broker.sh on port 29292, started once, a topic
+# prefix per round; docs/cluster.md). Needs bench/target/benchmarks.jar
 # (mvn -Pbench -DskipTests package) and the gateway built (mvn -DskipTests install).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -40,7 +42,12 @@ done
 [[ -f "$ROOT/gateway-server/target/omnibus-server.jar" ]] || { echo "build the gateway first: mvn -DskipTests install" >&2; exit 1; }
 WORK="$(mktemp -d)"
 SERVER=""
-cleanup() { stop_server; rm -rf "$WORK"; }
+STORE_KAFKA=""
+cleanup() {
+  stop_server
+  if [[ -n "$STORE_KAFKA" ]]; then pkill -TERM -P "$STORE_KAFKA" 2>/dev/null || true; kill "$STORE_KAFKA" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 mkdir -p "$HERE/target"
 REPORT="$HERE/target/report-$SCENARIO.md"
@@ -52,10 +59,18 @@ wait_for() { # LOGFILE PATTERN SECONDS
   echo "not ready: $1" >&2; tail -20 "$1" >&2; return 1
 }
 
+STORE_ENV=""
+if [[ "${STORE:-file}" == kafka ]]; then
+  "$HERE/kafka-broker.sh" 29292 "$WORK/store-kafka" >"$WORK/store-kafka.log" 2>&1 &
+  STORE_KAFKA=$!
+  for _ in $(seq 600); do (exec 3<>/dev/tcp/127.0.0.1/29292) 2>/dev/null && break; sleep 0.1; done; sleep 2
+  STORE_ENV="OMNIBUS_STORE_TYPE=kafka OMNIBUS_STORE_KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:29292 OMNIBUS_STORE_KAFKA_REPLICATION_FACTOR=1"
+fi
+
 start_gateway() {
   local round="$1"
   # shellcheck disable=SC2086
-  env OMNIBUS_MQTT_PORT=21884 OMNIBUS_AMQP_PORT=25672 OMNIBUS_KAFKA_PORT=29092 OMNIBUS_OPENMESSAGING_PORT=29876 \
+  env ${STORE_ENV:+$STORE_ENV OMNIBUS_STORE_KAFKA_TOPIC_PREFIX=bench-r$round.} OMNIBUS_MQTT_PORT=21884 OMNIBUS_AMQP_PORT=25672 OMNIBUS_KAFKA_PORT=29092 OMNIBUS_OPENMESSAGING_PORT=29876 \
     OMNIBUS_ADMIN_PORT=0 OMNIBUS_MQTT_WEBSOCKET_ENABLED=false OMNIBUS_KAFKA_ADVERTISED_HOST=127.0.0.1 \
     OMNIBUS_OPENMESSAGING_QUEUES=4 OMNIBUS_MQTT_MAX_INFLIGHT="${INFLIGHT:-100}" OMNIBUS_NO_BUILD=1 ${GATEWAY_ENV:-} \
     "$ROOT/bin/omnibus" start --data-dir "$WORK/gateway-data-$round" >"$WORK/gateway.log" 2>&1 &

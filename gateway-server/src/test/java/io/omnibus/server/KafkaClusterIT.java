@@ -108,6 +108,7 @@ class KafkaClusterIT {
                 await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
                         .until(() -> "standby".equals(store(b).getString("role")));
                 assertThat(store(a).getString("role")).isEqualTo("active");
+                await().atMost(Duration.ofSeconds(30)).until(() -> store(b).getString("active-node").startsWith("node-a "));
                 assertThat(gwB.out).noneMatch(l -> l.startsWith("omnibus: ready"));
 
                 String[] mqttNodes = {"tcp://127.0.0.1:" + a.mqtt(), "tcp://127.0.0.1:" + b.mqtt()};
@@ -152,6 +153,7 @@ class KafkaClusterIT {
                 gwB.awaitReady();
                 long takeover = (System.nanoTime() - killed) / 1_000_000;
                 assertThat(store(b).getString("role")).isEqualTo("active");
+                await().atMost(Duration.ofSeconds(30)).until(() -> store(b).getString("active-node").startsWith("node-b "));
                 await().atMost(Duration.ofSeconds(120)).until(() -> acked.size() >= atKill + 1000);
                 load.close();
 

@@ -120,6 +120,9 @@ public final class KafkaMessageStore implements MessageStore {
     /** Opening, flushes, truncations and the cluster's health: calls that wait for the cluster. */
     private final ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor(
             r -> daemon(r, "omnibus-kafka-control"));
+    /** The cluster's health and which node is active, checked from the start (a standby shows them too). */
+    private final ScheduledExecutorService health = Executors.newSingleThreadScheduledExecutor(
+            r -> daemon(r, "omnibus-kafka-health"));
     private Admin admin;
     private KafkaProducer<byte[], byte[]> producer;
     private KafkaProducer<byte[], byte[]> txProducer;
@@ -132,6 +135,8 @@ public final class KafkaMessageStore implements MessageStore {
     private volatile boolean open;
     private volatile boolean reachable;
     private volatile List<String> brokers = List.of();
+    /** The active node's client id and host as the group shows them; empty while none is. */
+    private volatile String activeNode = "";
 
     public KafkaMessageStore(Options options) {
         this.options = options;
@@ -158,7 +163,7 @@ public final class KafkaMessageStore implements MessageStore {
     @Override
     public Map<String, Object> status() {
         return Map.of("bootstrap-servers", options.bootstrapServers(), "node-id", nodeId, "role", role,
-                "reachable", reachable, "brokers", brokers, "topic-prefix", options.topicPrefix());
+                "active-node", activeNode, "reachable", reachable, "brokers", brokers, "topic-prefix", options.topicPrefix());
     }
 
     @Override
@@ -194,6 +199,7 @@ public final class KafkaMessageStore implements MessageStore {
                 long began = System.nanoTime();
                 Properties adminProps = clientProperties();
                 admin = Admin.create(adminProps);
+                health.scheduleWithFixedDelay(this::checkCluster, 0, HEALTH_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
                 producer = new KafkaProducer<>(producerProperties(), new ByteArraySerializer(), new ByteArraySerializer());
                 state = new KafkaState(options.topicPrefix() + "state", producer, sender, control);
                 topics = new KafkaTopics(admin, options, state::register);
@@ -206,18 +212,19 @@ public final class KafkaMessageStore implements MessageStore {
                 lease.acquire().get(); // a standby waits here
                 role = "active";
                 began = System.nanoTime();
+                Properties tx = producerProperties();
+                // one transactional id for the active role: the node taking it over fences its predecessor's producer
+                // and aborts the transaction it left open, before anything is read: a read_committed reader sees
+                // nothing past a transaction still open (what a killed node wrote after it would be missed)
+                tx.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, options.topicPrefix() + "tx");
+                tx.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "10000");
+                txProducer = new KafkaProducer<>(tx, new ByteArraySerializer(), new ByteArraySerializer());
+                txProducer.initTransactions();
                 Properties stateConsumer = clientProperties();
                 KafkaReaders.defaults().forEach(stateConsumer::put);
                 Map<String, String> registry = state.load(stateConsumer);
                 topics.load(registry);
                 loadOffsets();
-                Properties tx = producerProperties();
-                // one transactional id for the active role: the node taking it over fences its predecessor's producer
-                // and aborts the transaction it left open
-                tx.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, options.topicPrefix() + "tx");
-                tx.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "10000");
-                txProducer = new KafkaProducer<>(tx, new ByteArraySerializer(), new ByteArraySerializer());
-                txProducer.initTransactions(); // fences this node's transactions of before a crash
                 Properties consumer = clientProperties();
                 KafkaReaders.defaults().forEach(consumer::put);
                 consumer.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(options.maxRecordBytes() + 65_536));
@@ -240,8 +247,6 @@ public final class KafkaMessageStore implements MessageStore {
                 });
                 checkCluster();
                 open = true;
-                control.scheduleWithFixedDelay(this::checkCluster, HEALTH_INTERVAL_MILLIS, HEALTH_INTERVAL_MILLIS,
-                        TimeUnit.MILLISECONDS);
                 LOG.info("Kafka store open on {} as node {}: {} topics, {} partitions, {} durable subscriptions, in {} ms",
                         options.bootstrapServers(), nodeId, topics.all().size(), logs.size(), state.subscriptionCount(),
                         (System.nanoTime() - began) / 1_000_000);
@@ -567,10 +572,26 @@ public final class KafkaMessageStore implements MessageStore {
         return done.future();
     }
 
+    /** The member of the nodes' group holding the state topic's partition: its client id (and so its node id) and host. */
+    private String activeNode() throws Exception {
+        var group = admin.describeConsumerGroups(List.of(options.topicPrefix() + "nodes")).all()
+                .get(HEALTH_INTERVAL_MILLIS, TimeUnit.MILLISECONDS).get(options.topicPrefix() + "nodes");
+        org.apache.kafka.common.TopicPartition p0 = new org.apache.kafka.common.TopicPartition(options.topicPrefix() + "state", 0);
+        return group.members().stream().filter(m -> m.assignment().topicPartitions().contains(p0))
+                .map(m -> {
+                    String id = m.clientId(); // omnibus-<node-id>-lease unless client.id was configured
+                    if (id.startsWith("omnibus-") && id.endsWith("-lease")) {
+                        id = id.substring("omnibus-".length(), id.length() - "-lease".length());
+                    }
+                    return id + " (" + m.host().replaceFirst("^/", "") + ")";
+                }).findFirst().orElse("");
+    }
+
     private void checkCluster() {
         try {
             brokers = admin.describeCluster().nodes().get(HEALTH_INTERVAL_MILLIS, TimeUnit.MILLISECONDS).stream()
                     .map(n -> n.id() + "@" + n.host() + ":" + n.port()).sorted().toList();
+            activeNode = activeNode();
             if (!reachable) {
                 LOG.info("Kafka store: the cluster at {} answers again", options.bootstrapServers());
             }
@@ -608,6 +629,7 @@ public final class KafkaMessageStore implements MessageStore {
             sender.shutdown();
             transactions.shutdown();
             control.shutdownNow();
+            health.shutdownNow();
             try {
                 transactions.awaitTermination(30, TimeUnit.SECONDS);
                 if (readers != null) {
