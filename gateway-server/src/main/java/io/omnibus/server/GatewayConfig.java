@@ -45,7 +45,7 @@ public record GatewayConfig(String source, AdminConfig admin, StoreConfig store,
      */
     public record KafkaStoreConfig(String bootstrapServers, String topicPrefix, Integer replicationFactor,
                                    Integer minInsyncReplicas, String nodeId, int readers, Duration readTimeout,
-                                   Duration sessionTimeout, Map<String, String> properties) {
+                                   Duration sessionTimeout, long cacheBytes, Map<String, String> properties) {
     }
 
     /** One protocol's section: whether it is enabled, and the rest for its factory. */

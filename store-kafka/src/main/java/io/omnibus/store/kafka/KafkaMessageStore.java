@@ -84,11 +84,12 @@ public final class KafkaMessageStore implements MessageStore {
      *                           the store depends on (acks, idempotence, isolation)
      * @param sessionTimeout     how long the active node may be silent before a standby takes over ({@link KafkaLease})
      * @param leaseLost          what to do when this node stops being the active one: stop serving at once
+     * @param cacheBytes         the messages last appended kept in memory for reads ({@link TailCache}); 0: none
      */
     public record Options(String bootstrapServers, String topicPrefix, Integer replicationFactor,
                           Integer minInsyncReplicas, String nodeId, int readers, Duration readTimeout, int maxRecordBytes,
                           Function<Address, Retention> retention, Map<String, String> clientProperties,
-                          Duration sessionTimeout, Runnable leaseLost) {
+                          Duration sessionTimeout, Runnable leaseLost, long cacheBytes) {
         public Options {
             clientProperties = Map.copyOf(clientProperties);
             if (readers < 1) {
@@ -111,6 +112,7 @@ public final class KafkaMessageStore implements MessageStore {
 
     private final Options options;
     private final String nodeId;
+    private final TailCache cache;
     private final ConcurrentHashMap<TopicPartition, Log> logs = new ConcurrentHashMap<>();
     private final LongAdder dropped = new LongAdder();
     /** Sends in call order (a send may block on metadata or a full buffer, never an event loop). */
@@ -141,6 +143,7 @@ public final class KafkaMessageStore implements MessageStore {
     public KafkaMessageStore(Options options) {
         this.options = options;
         this.nodeId = options.nodeId() != null ? options.nodeId() : UUID.randomUUID().toString();
+        this.cache = new TailCache(options.cacheBytes());
     }
 
     private static Thread daemon(Runnable r, String name) {
@@ -172,6 +175,8 @@ public final class KafkaMessageStore implements MessageStore {
                 + "acknowledgement (acks=all)").publishPercentiles(0.5, 0.99).register(registry);
         io.micrometer.core.instrument.Gauge.builder("omnibus.store.kafka.reachable", this, s -> s.reachable ? 1 : 0)
                 .description("1 while the Kafka cluster answers").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("omnibus.store.kafka.cache", cache, TailCache::bytes)
+                .baseUnit("bytes").description("Messages last appended, kept in memory for reads").register(registry);
     }
 
     private Properties clientProperties() {
@@ -184,7 +189,6 @@ public final class KafkaMessageStore implements MessageStore {
 
     private Properties producerProperties() {
         Properties p = clientProperties();
-        p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, "1");
         p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(options.maxRecordBytes() + 65_536));
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
@@ -341,7 +345,8 @@ public final class KafkaMessageStore implements MessageStore {
                     AtomicBoolean failed = new AtomicBoolean();
                     for (int i = 0; i < n; i++) {
                         boolean isFirst = i == 0;
-                        producer.send(record(t, partition, envelopes.get(i), now), (md, ex) -> {
+                        Envelope envelope = envelopes.get(i);
+                        producer.send(record(t, partition, envelope, now), (md, ex) -> {
                             if (ex != null) {
                                 if (failed.compareAndSet(false, true)) {
                                     log.pending.decrementAndGet();
@@ -350,6 +355,7 @@ public final class KafkaMessageStore implements MessageStore {
                                 return;
                             }
                             log.ended(md.offset() + 1);
+                            cache.appended(new StoredMessage(partition, md.offset(), envelope, now));
                             if (isFirst) {
                                 first[0] = md.offset();
                             }
@@ -454,8 +460,13 @@ public final class KafkaMessageStore implements MessageStore {
         if (!open) {
             return Future.failedFuture(new IllegalStateException("the Kafka store is not open"));
         }
+        long from = Math.max(fromOffset, startOffset(partition));
+        List<StoredMessage> cached = cache.read(partition, from, max);
+        if (cached != null) {
+            return Future.succeededFuture(cached);
+        }
         Promise<List<StoredMessage>> done = Promise.promise();
-        readers.read(partition, Math.max(fromOffset, startOffset(partition)), max, done);
+        readers.read(partition, from, max, done);
         return done.future();
     }
 
@@ -496,6 +507,7 @@ public final class KafkaMessageStore implements MessageStore {
                 long to = end >= 0 ? end : admin.listOffsets(Map.of(ktp, OffsetSpec.latest())).partitionResult(ktp)
                         .get(30, TimeUnit.SECONDS).offset();
                 admin.deleteRecords(Map.of(ktp, RecordsToDelete.beforeOffset(to))).all().get(30, TimeUnit.SECONDS);
+                cache.forget(partition);
                 log.start = Math.max(log.start, to);
                 log.ended(to);
                 done.complete(true);

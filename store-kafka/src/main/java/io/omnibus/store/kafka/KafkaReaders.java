@@ -29,6 +29,8 @@ import java.util.concurrent.TimeoutException;
  */
 final class KafkaReaders implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaReaders.class);
+    /** Records one poll returns at most; a read takes whole polls only, so nothing fetched is dropped and refetched. */
+    private static final int POLL_RECORDS = 500;
 
     /** Where a read comes from and how far the log goes, as the store knows it. */
     interface Logs {
@@ -124,8 +126,13 @@ final class KafkaReaders implements AutoCloseable {
                 return List.of();
             }
             org.apache.kafka.common.TopicPartition ktp = new org.apache.kafka.common.TopicPartition(topic, r.tp.partition());
-            consumer.assign(List.of(ktp));
-            consumer.seek(ktp, r.from);
+            if (!consumer.assignment().equals(java.util.Set.of(ktp))) {
+                consumer.assign(List.of(ktp));
+                consumer.seek(ktp, r.from);
+            } else if (consumer.position(ktp) != r.from) {
+                consumer.seek(ktp, r.from);
+            } // else the read goes on where the last one stopped: what that fetch brought beyond it is used
+
             long deadline = System.nanoTime() + timeout.toNanos();
             List<StoredMessage> out = new ArrayList<>(Math.min(r.max, 512));
             while (true) {
@@ -138,12 +145,16 @@ final class KafkaReaders implements AutoCloseable {
                     throw new IllegalStateException("offset " + r.from + " of " + r.tp + " is no longer in Kafka (the log "
                             + "starts at " + start + ")", e);
                 }
-                for (ConsumerRecord<byte[], byte[]> rec : records.records(ktp)) {
-                    if (out.size() < r.max && rec.offset() >= r.from) {
-                        out.add(new StoredMessage(r.tp, rec.offset(), EnvelopeCodec.decode(rec.value()), rec.timestamp()));
-                    }
-                }
+                add(records, ktp, r, out);
                 if (!out.isEmpty()) {
+                    // and what the fetch brought beyond it, as long as whole polls fit (no waiting for more)
+                    while (r.max - out.size() >= POLL_RECORDS) {
+                        ConsumerRecords<byte[], byte[]> more = consumer.poll(Duration.ZERO);
+                        if (more.isEmpty()) {
+                            break;
+                        }
+                        add(more, ktp, r, out);
+                    }
                     return out;
                 }
                 // nothing yet: transaction markers or aborted records only, up to the end, or the fetch is slow
@@ -158,10 +169,20 @@ final class KafkaReaders implements AutoCloseable {
         }
     }
 
+    private static void add(ConsumerRecords<byte[], byte[]> records, org.apache.kafka.common.TopicPartition ktp, Read r,
+                            List<StoredMessage> out) {
+        for (ConsumerRecord<byte[], byte[]> rec : records.records(ktp)) {
+            if (out.size() < r.max && rec.offset() >= r.from) {
+                out.add(new StoredMessage(r.tp, rec.offset(), EnvelopeCodec.decode(rec.value()), rec.timestamp()));
+            }
+        }
+    }
+
     static Map<String, Object> defaults() {
         return Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false",
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none",
-                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "100");
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "100",
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(POLL_RECORDS));
     }
 }
