@@ -61,7 +61,14 @@ final class AdminServer {
             if (apiReady) {
                 ctx.next();
             } else {
-                AdminApi.error(ctx, 503, "the gateway is starting (recovering its store); try again shortly");
+                JsonObject store = health.get().getJsonObject("store", new JsonObject());
+                if ("standby".equals(store.getString("role"))) { // a Kafka store's standby: say who serves
+                    AdminApi.error(ctx, 503, "this node is a standby; the active node is "
+                            + (store.getString("active-node", "").isEmpty() ? "not known yet" : store.getString("active-node"))
+                            + " (docs/cluster.md)");
+                } else {
+                    AdminApi.error(ctx, 503, "the gateway is starting (recovering its store); try again shortly");
+                }
             }
         });
         router.get("/health").handler(this::health);

@@ -109,6 +109,9 @@ class KafkaClusterIT {
                         .until(() -> "standby".equals(store(b).getString("role")));
                 assertThat(store(a).getString("role")).isEqualTo("active");
                 await().atMost(Duration.ofSeconds(30)).until(() -> store(b).getString("active-node").startsWith("node-a "));
+                var api = new AdminHttp(b.admin()).send("GET", "/api/subscriptions");
+                assertThat(api.statusCode()).isEqualTo(503);
+                assertThat(api.body()).contains("this node is a standby; the active node is node-a (127.0.0.1)");
                 assertThat(gwB.out).noneMatch(l -> l.startsWith("omnibus: ready"));
 
                 String[] mqttNodes = {"tcp://127.0.0.1:" + a.mqtt(), "tcp://127.0.0.1:" + b.mqtt()};

@@ -91,8 +91,15 @@ final class RemoteBroker implements AutoCloseable {
      * {@code ports[i]} (its controller on {@code controllerPorts[i]}), every node a voter. Internal topics are
      * replicated as far as the cluster allows (3 with 3 nodes, {@code min.insync.replicas} 2), as a production
      * cluster's would be. Each node keeps its data directory: {@link #kill} then {@link #start} is a broker crash.
+     * In {@code settings}' values, {@code {port}} is the node's port and {@code {controller}} its controller's.
      */
     static List<RemoteBroker> kafkaCluster(Path dir, int[] ports, int[] controllerPorts) throws Exception {
+        return kafkaCluster(dir, ports, controllerPorts, java.util.Map.of());
+    }
+
+    /** As {@link #kafkaCluster(Path, int[], int[])}, with {@code settings} added to (or replacing) each broker's. */
+    static List<RemoteBroker> kafkaCluster(Path dir, int[] ports, int[] controllerPorts, java.util.Map<String, String> settings)
+            throws Exception {
         Path lib = GatewayProcess.ROOT.resolve("testing/kafka-broker/target/lib");
         int n = ports.length;
         int replicas = Math.min(3, n);
@@ -106,7 +113,8 @@ final class RemoteBroker implements AutoCloseable {
             Path nodeDir = n == 1 ? dir : dir.resolve("node-" + (i + 1));
             Files.createDirectories(nodeDir);
             Path props = nodeDir.resolve("server.properties");
-            Files.writeString(props, String.join("\n",
+            java.util.Map<String, String> config = new java.util.LinkedHashMap<>();
+            for (String line : String.join("\n",
                     "process.roles=broker,controller", "node.id=" + (i + 1),
                     "controller.quorum.voters=" + voters,
                     "listeners=PLAINTEXT://127.0.0.1:" + ports[i] + ",CONTROLLER://127.0.0.1:" + controllerPorts[i],
@@ -117,7 +125,16 @@ final class RemoteBroker implements AutoCloseable {
                     "offsets.topic.replication.factor=" + replicas, "offsets.topic.num.partitions=1",
                     "transaction.state.log.replication.factor=" + replicas, "transaction.state.log.min.isr=" + insync,
                     "transaction.state.log.num.partitions=1",
-                    "group.initial.rebalance.delay.ms=0", "auto.create.topics.enable=true", ""));
+                    "group.initial.rebalance.delay.ms=0", "auto.create.topics.enable=true").split("\n")) {
+                config.put(line.substring(0, line.indexOf('=')), line.substring(line.indexOf('=') + 1));
+            }
+            int port = ports[i];
+            int controller = controllerPorts[i];
+            settings.forEach((k, v) -> config.put(k, v.replace("{port}", Integer.toString(port))
+                    .replace("{controller}", Integer.toString(controller))));
+            StringBuilder text = new StringBuilder();
+            config.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
+            Files.writeString(props, text);
             Files.writeString(nodeDir.resolve("log4j.properties"), "log4j.rootLogger=WARN, stdout\n"
                     + "log4j.appender.stdout=org.apache.log4j.ConsoleAppender\n"
                     + "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout\n");

@@ -1,0 +1,123 @@
+package io.omnibus.server;
+
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The Kafka store against a Kafka cluster that takes SASL clients only (SASL/PLAIN): {@code store.kafka.properties}
+ * reach every Kafka client the store makes (producers, readers, the state loader, the active-node lease, the admin
+ * client); a wrong password stops the gateway at start with Kafka's own reason, not later with lost messages.
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class KafkaStoreSaslIT {
+    @TempDir
+    Path dir;
+
+    private static final String JAAS = "org.apache.kafka.common.security.plain.PlainLoginModule required "
+            + "username=\"%s\" password=\"%s\";";
+
+    private Path config(int kafkaPort, int mqttPort, String password) throws Exception {
+        Path d = dir.resolve(password);
+        java.nio.file.Files.createDirectories(d);
+        return GatewayProcess.writeConfig(d, """
+                admin:
+                  host: 127.0.0.1
+                  port: 0
+                store:
+                  type: kafka
+                  kafka:
+                    bootstrap-servers: 127.0.0.1:%d
+                    properties:
+                      security.protocol: SASL_PLAINTEXT
+                      sasl.mechanism: PLAIN
+                      sasl.jaas.config: '%s'
+                mqtt:
+                  enabled: true
+                  port: %d
+                  websocket:
+                    enabled: false
+                amqp:
+                  enabled: false
+                kafka:
+                  enabled: false
+                openmessaging:
+                  enabled: false
+                """.formatted(kafkaPort, JAAS.formatted("omnibus", password), mqttPort));
+    }
+
+    @Test
+    void saslSettingsReachEveryKafkaClientAndAWrongPasswordStopsTheStart() throws Exception {
+        int port = RemoteBroker.freePort();
+        List<RemoteBroker> kafka = RemoteBroker.kafkaCluster(dir.resolve("kafka"), new int[] {port},
+                new int[] {RemoteBroker.freePort()}, Map.of(
+                        "listeners", "SASL_PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}",
+                        "advertised.listeners", "SASL_PLAINTEXT://127.0.0.1:{port}",
+                        "listener.security.protocol.map", "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+                        "inter.broker.listener.name", "SASL_PLAINTEXT",
+                        "sasl.enabled.mechanisms", "PLAIN",
+                        "sasl.mechanism.inter.broker.protocol", "PLAIN",
+                        "listener.name.sasl_plaintext.plain.sasl.jaas.config",
+                        "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"admin\" "
+                                + "password=\"admin-secret\" user_admin=\"admin-secret\" user_omnibus=\"omnibus-secret\";"));
+        try {
+            int mqtt = GatewayProcess.freePort();
+            try (GatewayProcess wrong = GatewayProcess.run(Map.of(), "start", "--config",
+                    config(port, mqtt, "not-the-password").toString(), "--data-dir", dir.resolve("d1").toString())) {
+                assertThat(wrong.waitForExit(120)).as("exit status; stderr " + wrong.stderr()).isEqualTo(1);
+                assertThat(wrong.stderr()).contains("omnibus: could not start").contains("Authentication failed");
+            }
+            List<String> got = new CopyOnWriteArrayList<>();
+            try (GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config",
+                    config(port, mqtt, "omnibus-secret").toString(), "--data-dir", dir.resolve("d2").toString())) {
+                gw.awaitReady();
+                MqttConnectOptions persistent = new MqttConnectOptions();
+                persistent.setCleanSession(false);
+                MqttClient sub = new MqttClient("tcp://127.0.0.1:" + mqtt, "sasl-sub", new MemoryPersistence());
+                sub.setCallback(Received.mqtt(got));
+                sub.connect(persistent);
+                sub.subscribe("sasl/#", 1);
+                sub.disconnect();
+                MqttClient pub = new MqttClient("tcp://127.0.0.1:" + mqtt, "sasl-pub", new MemoryPersistence());
+                pub.connect();
+                for (int i = 0; i < 100; i++) {
+                    pub.publish("sasl/t", ("m" + i).getBytes(StandardCharsets.UTF_8), 1, false); // PUBACKed: in Kafka
+                }
+                pub.disconnect();
+                gw.process.destroyForcibly();
+                gw.process.waitFor(30, TimeUnit.SECONDS);
+            }
+            // a new node, nothing on its disk: the backlog comes back through readers that authenticate too
+            try (GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config",
+                    config(port, mqtt, "omnibus-secret").toString(), "--data-dir", dir.resolve("d3").toString())) {
+                gw.awaitReady();
+                MqttConnectOptions persistent = new MqttConnectOptions();
+                persistent.setCleanSession(false);
+                MqttClient sub = new MqttClient("tcp://127.0.0.1:" + mqtt, "sasl-sub", new MemoryPersistence());
+                sub.setCallback(Received.mqtt(got));
+                sub.connect(persistent);
+                await().atMost(Duration.ofSeconds(60)).until(() -> got.size() >= 100);
+                assertThat(got).hasSize(100).doesNotHaveDuplicates();
+                sub.disconnect();
+            }
+        } finally {
+            for (RemoteBroker k : kafka) {
+                k.close();
+            }
+        }
+    }
+}
