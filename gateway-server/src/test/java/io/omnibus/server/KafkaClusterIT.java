@@ -146,9 +146,20 @@ class KafkaClusterIT {
                 Set<String> acked = load.acked;
 
                 await().atMost(Duration.ofSeconds(60)).until(() -> acked.size() >= 1000);
-                cluster.get(1).kill(); // kill -9 of a Kafka broker, under load
+                // kill -9 of a Kafka broker under load: the one coordinating the nodes' group, the hardest for the lease
+                int coordinator;
+                try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                        Map.of("bootstrap.servers", bootstrap))) {
+                    coordinator = admin.describeConsumerGroups(List.of("omnibus.nodes")).all().get(30, TimeUnit.SECONDS)
+                            .get("omnibus.nodes").coordinator().id();
+                }
+                cluster.get(coordinator - 1).kill();
                 int atBrokerKill = acked.size();
                 await().atMost(Duration.ofSeconds(120)).until(() -> acked.size() >= atBrokerKill + 1000);
+                assertThat(gwA.process.isAlive()).as("the active node kept its role through the coordinator's death")
+                        .isTrue();
+                assertThat(store(a).getString("role")).isEqualTo("active");
+                assertThat(store(b).getString("role")).isEqualTo("standby");
                 gwA.process.destroyForcibly(); // kill -9 of the active node, under load
                 gwA.process.waitFor(30, TimeUnit.SECONDS);
                 long killed = System.nanoTime();
@@ -174,7 +185,8 @@ class KafkaClusterIT {
                     }
                 }
                 StringBuilder report = new StringBuilder("KafkaClusterIT: " + acked.size() + " PUBACKed, "
-                        + atBrokerKill + " before a Kafka broker's kill, " + atKill + " before the active node's; the standby "
+                        + atBrokerKill + " before the kill of Kafka broker " + coordinator + " (the nodes' group coordinator), "
+                        + atKill + " before the active node's; the standby "
                         + "was ready " + takeover + " ms after it");
                 received.forEach((k, v) -> report.append("; ").append(k).append(": received ").append(v.size())
                         .append(", duplicates ").append(v.size() - new HashSet<>(v).size()));
@@ -189,11 +201,13 @@ class KafkaClusterIT {
                 try (GatewayProcess again = run(a, "node-a")) {
                     await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
                             .until(() -> "standby".equals(store(a).getString("role")));
-                    gwB.process.destroy(); // SIGTERM
+                    gwB.process.toHandle().destroy(); // SIGTERM (Process.destroy would also close its output's pipes)
                     long stopped = System.nanoTime();
                     again.awaitReady();
                     long handover = (System.nanoTime() - stopped) / 1_000_000;
-                    assertThat(gwB.waitForExit(30)).as("the stopped node's exit status").isZero();
+                    int status = gwB.waitForExit(30);
+                    assertThat(status).as("the stopped node's exit status; its output:\n%s\n%s", tail(gwB.stdout()),
+                            tail(gwB.stderr())).isZero();
                     int before = received.get("online").size();
                     MqttClient last = new MqttClient(mqttNodes[0], "last", new MemoryPersistence());
                     last.connect();
@@ -278,5 +292,10 @@ class KafkaClusterIT {
         o.setAutomaticReconnect(true);
         o.setMaxReconnectDelay(500);
         return o;
+    }
+
+    private static String tail(String output) {
+        String[] lines = output.split("\n");
+        return String.join("\n", java.util.Arrays.copyOfRange(lines, Math.max(0, lines.length - 40), lines.length));
     }
 }

@@ -176,7 +176,9 @@ final class RemoteBroker implements AutoCloseable {
             if (!process.isAlive()) {
                 throw new AssertionError(name + " exited: " + Files.readString(dir.resolve(name + ".log")));
             }
-            return accepts();
+            // a Kafka broker takes connections before it serves them all (until then its API versions lack METADATA
+            // and INIT_PRODUCER_ID, and clients give up with "not supported")
+            return name.equals("kafka") ? servesMetadata() : accepts();
         });
         return this;
     }
@@ -185,6 +187,36 @@ final class RemoteBroker implements AutoCloseable {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 500);
             return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** ApiVersions v0 (answered before any SASL exchange): does the broker list METADATA (3) and INIT_PRODUCER_ID (22) yet? */
+    private boolean servesMetadata() {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 500);
+            s.setSoTimeout(2_000);
+            java.io.DataOutputStream out = new java.io.DataOutputStream(s.getOutputStream());
+            out.writeInt(2 + 2 + 4 + 2); // api key 18, version 0, correlation id, null client id
+            out.writeShort(18);
+            out.writeShort(0);
+            out.writeInt(1);
+            out.writeShort(-1);
+            out.flush();
+            java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+            in.readInt(); // size
+            in.readInt(); // correlation id
+            if (in.readShort() != 0) {
+                return false;
+            }
+            java.util.Set<Short> keys = new java.util.HashSet<>();
+            for (int n = in.readInt(); n > 0; n--) {
+                keys.add(in.readShort());
+                in.readShort();
+                in.readShort();
+            }
+            return keys.contains((short) 3) && keys.contains((short) 22);
         } catch (IOException e) {
             return false;
         }

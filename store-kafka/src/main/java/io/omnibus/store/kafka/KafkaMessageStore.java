@@ -586,7 +586,8 @@ public final class KafkaMessageStore implements MessageStore {
 
     /** The member of the nodes' group holding the state topic's partition: its client id (and so its node id) and host. */
     private String activeNode() throws Exception {
-        var group = admin.describeConsumerGroups(List.of(options.topicPrefix() + "nodes")).all()
+        var group = admin.describeConsumerGroups(List.of(options.topicPrefix() + "nodes"),
+                        new org.apache.kafka.clients.admin.DescribeConsumerGroupsOptions().timeoutMs((int) HEALTH_INTERVAL_MILLIS)).all()
                 .get(HEALTH_INTERVAL_MILLIS, TimeUnit.MILLISECONDS).get(options.topicPrefix() + "nodes");
         org.apache.kafka.common.TopicPartition p0 = new org.apache.kafka.common.TopicPartition(options.topicPrefix() + "state", 0);
         return group.members().stream().filter(m -> m.assignment().topicPartitions().contains(p0))
@@ -601,7 +602,9 @@ public final class KafkaMessageStore implements MessageStore {
 
     private void checkCluster() {
         try {
-            brokers = admin.describeCluster().nodes().get(HEALTH_INTERVAL_MILLIS, TimeUnit.MILLISECONDS).stream()
+            // the calls time out with the check: none is left pending to hold up close()
+            brokers = admin.describeCluster(new org.apache.kafka.clients.admin.DescribeClusterOptions()
+                            .timeoutMs((int) HEALTH_INTERVAL_MILLIS)).nodes().get(HEALTH_INTERVAL_MILLIS, TimeUnit.MILLISECONDS).stream()
                     .map(n -> n.id() + "@" + n.host() + ":" + n.port()).sorted().toList();
             activeNode = activeNode();
             if (!reachable) {
@@ -620,6 +623,7 @@ public final class KafkaMessageStore implements MessageStore {
     public Future<Void> close() {
         Promise<Void> closed = Promise.promise();
         Thread t = new Thread(() -> {
+            long began = System.nanoTime();
             try {
                 if (open) {
                     sender.submit(() -> {
@@ -631,6 +635,7 @@ public final class KafkaMessageStore implements MessageStore {
                 LOG.warn("Kafka store: writing the last cursors on close failed: {}", e.toString());
             }
             open = false;
+            long flushed = System.nanoTime();
             try {
                 if (lease != null) {
                     lease.close(); // leaves the group: a standby takes over at once
@@ -638,6 +643,7 @@ public final class KafkaMessageStore implements MessageStore {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            long left = System.nanoTime();
             sender.shutdown();
             transactions.shutdown();
             control.shutdownNow();
@@ -650,7 +656,8 @@ public final class KafkaMessageStore implements MessageStore {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            Duration grace = Duration.ofSeconds(10);
+            long stopped = System.nanoTime();
+            Duration grace = Duration.ofSeconds(10); // everything acknowledged is written: nothing should need it
             if (txProducer != null) {
                 txProducer.close(grace);
             }
@@ -658,8 +665,12 @@ public final class KafkaMessageStore implements MessageStore {
                 producer.close(grace);
             }
             if (admin != null) {
-                admin.close(grace);
+                admin.close(Duration.ZERO); // only health checks and retention may be pending
             }
+            long end = System.nanoTime();
+            LOG.info("Kafka store: closed in {} ms (last cursors {} ms, leaving the nodes' group {} ms, readers {} ms, "
+                    + "clients {} ms)", (end - began) / 1_000_000, (flushed - began) / 1_000_000,
+                    (left - flushed) / 1_000_000, (stopped - left) / 1_000_000, (end - stopped) / 1_000_000);
             closed.complete();
         }, "omnibus-kafka-close");
         t.start();
