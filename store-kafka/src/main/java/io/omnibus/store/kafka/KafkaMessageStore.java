@@ -205,7 +205,7 @@ public final class KafkaMessageStore implements MessageStore {
                 admin = Admin.create(adminProps);
                 health.scheduleWithFixedDelay(this::checkCluster, 0, HEALTH_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
                 producer = new KafkaProducer<>(producerProperties(), new ByteArraySerializer(), new ByteArraySerializer());
-                state = new KafkaState(options.topicPrefix() + "state", producer, sender, control);
+                state = new KafkaState(options.topicPrefix() + "state", producer, transactions, control, this::fenced);
                 topics = new KafkaTopics(admin, options, state::register);
                 topics.ensureStateTopic();
                 lease = new KafkaLease(clientProperties(), options.topicPrefix() + "nodes", topics.stateTopic(),
@@ -224,6 +224,7 @@ public final class KafkaMessageStore implements MessageStore {
                 tx.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "10000");
                 txProducer = new KafkaProducer<>(tx, new ByteArraySerializer(), new ByteArraySerializer());
                 txProducer.initTransactions();
+                state.writeWith(txProducer);
                 Properties stateConsumer = clientProperties();
                 KafkaReaders.defaults().forEach(stateConsumer::put);
                 Map<String, String> registry = state.load(stateConsumer);
@@ -401,12 +402,9 @@ public final class KafkaMessageStore implements MessageStore {
         boolean begun = false;
         try {
             if (!changes.isEmpty() || !cursorChanges.isEmpty()) {
-                // state and cursors saved before this call are written before it: the state topic's latest record
-                // of a key wins, and the transaction's must not be overtaken by an older one of the other producer
-                sender.submit(() -> {
-                    state.writeCursors();
-                    producer.flush();
-                }).get(60, TimeUnit.SECONDS);
+                // state and cursors saved before this call are written before it (the state topic's latest record of
+                // a key wins), in a transaction of their own: their callers do not fail with this one
+                state.drain();
             }
             List<KafkaTopics.Topic> ts = new ArrayList<>(batches.size());
             for (PartitionBatch b : batches) {
@@ -440,9 +438,8 @@ public final class KafkaMessageStore implements MessageStore {
             done.complete(offsets);
         } catch (org.apache.kafka.common.errors.ProducerFencedException
                  | org.apache.kafka.common.errors.InvalidProducerEpochException e) {
-            LOG.error("Kafka store: another node took over the active role's transactional id; this node no longer "
-                    + "writes transactions");
             done.fail(e);
+            fenced();
         } catch (Exception e) {
             if (begun) {
                 try {
@@ -571,10 +568,10 @@ public final class KafkaMessageStore implements MessageStore {
         try {
             sender.execute(() -> {
                 try {
-                    state.writeCursors();
                     producer.flush();
+                    transactions.submit(state::drain).get(60, TimeUnit.SECONDS);
                     done.complete();
-                } catch (RuntimeException e) {
+                } catch (Exception e) {
                     done.fail(e);
                 }
             });
@@ -619,6 +616,12 @@ public final class KafkaMessageStore implements MessageStore {
         }
     }
 
+    /** Kafka fenced the active role's transactional producer: another node holds the role. */
+    private void fenced() {
+        LOG.error("Kafka store: another node took over the active role's transactional id; this node stops");
+        options.leaseLost().run();
+    }
+
     @Override
     public Future<Void> close() {
         Promise<Void> closed = Promise.promise();
@@ -626,10 +629,8 @@ public final class KafkaMessageStore implements MessageStore {
             long began = System.nanoTime();
             try {
                 if (open) {
-                    sender.submit(() -> {
-                        state.writeCursors();
-                        producer.flush();
-                    }).get(30, TimeUnit.SECONDS);
+                    sender.submit(() -> producer.flush()).get(30, TimeUnit.SECONDS);
+                    transactions.submit(state::drain).get(30, TimeUnit.SECONDS);
                 }
             } catch (Exception e) {
                 LOG.warn("Kafka store: writing the last cursors on close failed: {}", e.toString());

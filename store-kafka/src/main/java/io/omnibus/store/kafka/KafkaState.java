@@ -35,7 +35,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * is written {@value #CURSOR_DELAY_MILLIS} ms after the first change, as the file store journals them with its next
  * write batch.
  *
- * <p>Thread-safe. Records are sent from the store's sender thread, so they leave in call order.
+ * <p>Written only by the active node, in transactions of the active role's transactional id on the store's transaction
+ * thread (what waits when one starts goes in it, in call order): a node that lost the role and still has writes
+ * pending (it froze, then woke) cannot overwrite the new active node's state, because Kafka fenced its producer when
+ * the new node took the id. The topic registry is the exception: written before a topic's first message through the
+ * plain producer, as it never changes. Thread-safe.
  */
 final class KafkaState {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaState.class);
@@ -45,21 +49,41 @@ final class KafkaState {
     private record CursorKey(String subscription, TopicPartition partition) {
     }
 
+    /** A state record waiting for its transaction; {@code applied}, then {@code done}, once it committed. */
+    record Pending(ProducerRecord<byte[], byte[]> record, Runnable applied, Promise<Void> done, Runnable failed) {
+    }
+
     private final String topic;
     private final KafkaProducer<byte[], byte[]> producer;
-    private final ExecutorService sender;
+    private final ExecutorService writer;
     private final ScheduledExecutorService timer;
+    private final Runnable fenced;
+    private volatile KafkaProducer<byte[], byte[]> txProducer;
+    private final java.util.concurrent.ConcurrentLinkedQueue<Pending> queued = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final AtomicBoolean drainQueued = new AtomicBoolean();
     private final ConcurrentHashMap<String, ConcurrentHashMap<String, byte[]>> states = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, SubscriptionRecord> subscriptions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, ConcurrentHashMap<TopicPartition, CursorState>> cursors = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<CursorKey, CursorState> dirtyCursors = new ConcurrentHashMap<>();
     private final AtomicBoolean cursorsQueued = new AtomicBoolean();
 
-    KafkaState(String topic, KafkaProducer<byte[], byte[]> producer, ExecutorService sender, ScheduledExecutorService timer) {
+    /**
+     * @param producer the plain producer, for the topic registry
+     * @param writer   the store's transaction thread, where every other record is written
+     * @param fenced   what to do when Kafka says another node holds the transactional id (this node lost the role)
+     */
+    KafkaState(String topic, KafkaProducer<byte[], byte[]> producer, ExecutorService writer, ScheduledExecutorService timer,
+               Runnable fenced) {
         this.topic = topic;
         this.producer = producer;
-        this.sender = sender;
+        this.writer = writer;
         this.timer = timer;
+        this.fenced = fenced;
+    }
+
+    /** The active role's transactional producer, initialized: state is written from now on. */
+    void writeWith(KafkaProducer<byte[], byte[]> transactional) {
+        this.txProducer = transactional;
     }
 
     /** Reads the whole state topic (committed records) into memory; returns the topic registry. */
@@ -160,22 +184,24 @@ final class KafkaState {
         dirtyCursors.put(new CursorKey(subscription, partition), state);
         if (cursorsQueued.compareAndSet(false, true)) {
             try {
-                timer.schedule(() -> {
-                    try {
-                        sender.execute(this::writeCursors);
-                    } catch (java.util.concurrent.RejectedExecutionException closing) {
-                        // close() writes them
-                    }
-                }, CURSOR_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+                timer.schedule(this::drainSoon, CURSOR_DELAY_MILLIS, TimeUnit.MILLISECONDS);
             } catch (java.util.concurrent.RejectedExecutionException closing) {
                 // close() writes them
             }
         }
     }
 
-    /** The cursors changed since the last call, latest state each, as records of the state topic. */
-    void writeCursors() {
-        cursorsQueued.set(false); // changes from now on queue another round
+    /**
+     * Everything waiting to be written, in order: the records queued, then the latest state of each cursor changed
+     * since the last call. On the writer thread.
+     */
+    List<Pending> takePending() {
+        drainQueued.set(false); // what comes from now on schedules another round
+        cursorsQueued.set(false);
+        List<Pending> out = new ArrayList<>();
+        for (Pending p = queued.poll(); p != null; p = queued.poll()) {
+            out.add(p);
+        }
         for (Map.Entry<CursorKey, CursorState> e : dirtyCursors.entrySet()) {
             CursorKey k = e.getKey();
             CursorState state = e.getValue();
@@ -185,15 +211,88 @@ final class KafkaState {
             if (!subscriptions.containsKey(k.subscription())) {
                 continue;
             }
-            producer.send(new ProducerRecord<>(topic, 0, StateRecords.cursorKey(k.subscription(), k.partition()),
-                    StateRecords.cursor(state)), (md, ex) -> {
-                        if (ex != null) {
-                            LOG.warn("Kafka store: writing the cursor of {} on {} failed (written again with its next "
-                                    + "change): {}", k.subscription(), k.partition(), ex.toString());
-                        } else if (subscriptions.containsKey(k.subscription())) {
+            out.add(new Pending(new ProducerRecord<>(topic, 0, StateRecords.cursorKey(k.subscription(), k.partition()),
+                    StateRecords.cursor(state)), () -> {
+                        if (subscriptions.containsKey(k.subscription())) {
                             cursors.computeIfAbsent(k.subscription(), s -> new ConcurrentHashMap<>()).put(k.partition(), state);
                         }
-                    });
+                    }, null, () -> dirtyCursors.putIfAbsent(k, state))); // with its next change, unless one is newer
+        }
+        return out;
+    }
+
+    /** Writes what waits, in one transaction. On the writer thread. */
+    void drain() {
+        List<Pending> batch = takePending();
+        if (batch.isEmpty()) {
+            return;
+        }
+        KafkaProducer<byte[], byte[]> tx = txProducer;
+        if (tx == null) {
+            failed(batch, new IllegalStateException("the Kafka store is not active"));
+            return;
+        }
+        boolean begun = false;
+        try {
+            tx.beginTransaction();
+            begun = true;
+            for (Pending p : batch) {
+                tx.send(p.record());
+            }
+            tx.commitTransaction();
+            committed(batch);
+        } catch (org.apache.kafka.common.errors.ProducerFencedException
+                 | org.apache.kafka.common.errors.InvalidProducerEpochException e) {
+            failed(batch, e);
+            fenced.run();
+        } catch (RuntimeException e) {
+            if (begun) {
+                try {
+                    tx.abortTransaction();
+                } catch (RuntimeException abortFailed) {
+                    LOG.warn("Kafka store: aborting a failed state transaction failed too: {}", abortFailed.toString());
+                }
+            }
+            LOG.warn("Kafka store: writing {} state record(s) failed: {}", batch.size(), e.toString());
+            failed(batch, e);
+        }
+    }
+
+    /** These records committed: they are the state now. */
+    static void committed(List<Pending> batch) {
+        for (Pending p : batch) {
+            p.applied().run();
+            if (p.done() != null) {
+                p.done().complete();
+            }
+        }
+    }
+
+    /** These records were not written. */
+    static void failed(List<Pending> batch, Throwable e) {
+        for (Pending p : batch) {
+            if (p.done() != null) {
+                p.done().tryFail(e);
+            }
+            if (p.failed() != null) {
+                p.failed().run();
+            }
+        }
+    }
+
+    /** Writes what waits on the writer thread, once, however many ask before it runs. */
+    private void drainSoon() {
+        if (drainQueued.compareAndSet(false, true)) {
+            try {
+                writer.execute(this::drain);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                drainQueued.set(false);
+                List<Pending> left = new ArrayList<>();
+                for (Pending p = queued.poll(); p != null; p = queued.poll()) {
+                    left.add(p);
+                }
+                failed(left, new IllegalStateException("the Kafka store is closing"));
+            }
         }
     }
 
@@ -237,27 +336,11 @@ final class KafkaState {
         return send(StateRecords.stateKey(namespace, key), copy, () -> applyState(namespace, key, copy));
     }
 
-    /** Writes a state record; {@code applied} runs once the cluster acknowledged it. */
+    /** Writes a state record with the next transaction; {@code applied} runs once it committed. */
     private Future<Void> send(byte[] key, byte[] value, Runnable applied) {
         Promise<Void> done = Promise.promise();
-        try {
-            sender.execute(() -> {
-                try {
-                    producer.send(new ProducerRecord<>(topic, 0, key, value), (md, ex) -> {
-                        if (ex != null) {
-                            done.fail(ex);
-                        } else {
-                            applied.run();
-                            done.complete();
-                        }
-                    });
-                } catch (RuntimeException e) {
-                    done.fail(e);
-                }
-            });
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            return Future.failedFuture(new IllegalStateException("the Kafka store is closing"));
-        }
+        queued.add(new Pending(new ProducerRecord<>(topic, 0, key, value), applied, done, null));
+        drainSoon();
         return done.future();
     }
 
