@@ -139,9 +139,9 @@ public final class Gateway {
         }
         if (s.type().equals("kafka")) {
             GatewayConfig.KafkaStoreConfig k = s.kafka();
-            return new io.omnibus.store.kafka.KafkaMessageStore(new io.omnibus.store.kafka.KafkaMessageStore.Options(
+            return new io.omnibus.store.kafka.KafkaMessageStore(new io.omnibus.store.kafka.KafkaStoreOptions(
                     k.bootstrapServers(), k.topicPrefix(), k.replicationFactor(), k.minInsyncReplicas(), k.nodeId(),
-                    k.readers(), k.readTimeout(), (int) Math.min(1L << 30, config.broker().maxMessageSize() + 65_536), address -> new io.omnibus.store.kafka.KafkaMessageStore.Retention(
+                    k.readers(), k.readTimeout(), (int) Math.min(1L << 30, config.broker().maxMessageSize() + 65_536), address -> new io.omnibus.store.kafka.KafkaStoreOptions.Retention(
                             retentionAge(s, address), retentionBytes(s, address)), k.properties(), k.sessionTimeout(),
                     () -> {
                         // another node may be active already: serving on would deliver twice and write over its state

@@ -2,7 +2,6 @@ package io.omnibus.store.kafka;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.omnibus.core.spi.Address;
 import io.omnibus.core.spi.Envelope;
 import io.omnibus.core.store.CursorChange;
 import io.omnibus.core.store.CursorState;
@@ -23,16 +22,12 @@ import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,11 +39,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Function;
 
 /**
  * The message store kept in an Apache Kafka cluster ({@code store.type: kafka}, docs/cluster.md): the gateway keeps
@@ -58,10 +49,14 @@ import java.util.function.Function;
  *   <li>Each address is a Kafka topic ({@link KafkaTopics}), each of its partitions a partition of that topic; a
  *       record's value is the whole envelope ({@link EnvelopeCodec}), its timestamp the time it was stored, its key
  *       the envelope's key.</li>
- *   <li>Appends go through one idempotent producer with {@code acks=all}: an append completes when the cluster's
- *       in-sync replicas have the record, and offsets are Kafka's. Appends to a partition complete in call order.</li>
+ *   <li>Appends go through one idempotent producer with {@code acks=all} ({@link KafkaAppends}): an append completes
+ *       when the cluster's in-sync replicas have the record, and offsets are Kafka's. Appends to a partition complete
+ *       in call order.</li>
  *   <li>Key-value state, durable subscriptions, their cursors and the topic registry are records of one compacted
- *       state topic ({@link StateRecords}), read whole when the store opens and kept in memory after.</li>
+ *       state topic ({@link StateRecords}), read whole when the store opens and kept in memory after, written in
+ *       transactions of the active role's transactional id ({@link KafkaState}).</li>
+ *   <li>One node is active ({@link KafkaLease}); the cluster's health is checked on a thread of its own
+ *       ({@link KafkaHealth}).</li>
  *   <li>An atomic append (a transaction's commit) is a Kafka transaction: its records, state and cursor changes are
  *       all visible or none. Reads are {@code read_committed}. Its commit marker takes an offset, so the offsets of
  *       a partition that had transactions have gaps; readers step over them.</li>
@@ -69,51 +64,11 @@ import java.util.function.Function;
  */
 public final class KafkaMessageStore implements MessageStore {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaMessageStore.class);
-    private static final long HEALTH_INTERVAL_MILLIS = 5_000;
 
-    /** How long an address's messages are kept: {@code age} null or zero and {@code bytes} 0 for no limit. */
-    public record Retention(Duration age, long bytes) {
-    }
-
-    /**
-     * @param replicationFactor  null: the cluster's default ({@code default.replication.factor})
-     * @param minInsyncReplicas  null: the cluster's default ({@code min.insync.replicas})
-     * @param nodeId             this node's identity (its transactional id), null to make a unique one
-     * @param maxRecordBytes     the largest record (a message as encoded plus headroom)
-     * @param clientProperties   passed to every Kafka client as given (TLS, SASL, timeouts, ...), under the settings
-     *                           the store depends on (acks, idempotence, isolation)
-     * @param sessionTimeout     how long the active node may be silent before a standby takes over ({@link KafkaLease})
-     * @param leaseLost          what to do when this node stops being the active one: stop serving at once
-     * @param cacheBytes         the messages last appended kept in memory for reads ({@link TailCache}); 0: none
-     */
-    public record Options(String bootstrapServers, String topicPrefix, Integer replicationFactor,
-                          Integer minInsyncReplicas, String nodeId, int readers, Duration readTimeout, int maxRecordBytes,
-                          Function<Address, Retention> retention, Map<String, String> clientProperties,
-                          Duration sessionTimeout, Runnable leaseLost, long cacheBytes) {
-        public Options {
-            clientProperties = Map.copyOf(clientProperties);
-            if (readers < 1) {
-                throw new IllegalArgumentException("readers must be at least 1");
-            }
-        }
-    }
-
-    /** What the store knows of one partition's log. */
-    private static final class Log {
-        volatile long start;
-        final AtomicLong end = new AtomicLong();
-        /** Appends sent and not yet answered. */
-        final AtomicInteger pending = new AtomicInteger();
-
-        void ended(long next) {
-            end.accumulateAndGet(next, Math::max);
-        }
-    }
-
-    private final Options options;
+    private final KafkaStoreOptions options;
     private final String nodeId;
     private final TailCache cache;
-    private final ConcurrentHashMap<TopicPartition, Log> logs = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<TopicPartition, PartitionLog> logs = new ConcurrentHashMap<>();
     private final LongAdder dropped = new LongAdder();
     /** Sends in call order (a send may block on metadata or a full buffer, never an event loop). */
     private final ExecutorService sender = Executors.newSingleThreadExecutor(r -> daemon(r, "omnibus-kafka-send"));
@@ -122,25 +77,20 @@ public final class KafkaMessageStore implements MessageStore {
     /** Opening, flushes, truncations and the cluster's health: calls that wait for the cluster. */
     private final ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor(
             r -> daemon(r, "omnibus-kafka-control"));
-    /** The cluster's health and which node is active, checked from the start (a standby shows them too). */
-    private final ScheduledExecutorService health = Executors.newSingleThreadScheduledExecutor(
-            r -> daemon(r, "omnibus-kafka-health"));
     private Admin admin;
     private KafkaProducer<byte[], byte[]> producer;
     private KafkaProducer<byte[], byte[]> txProducer;
     private KafkaTopics topics;
     private KafkaState state;
     private KafkaReaders readers;
+    private KafkaAppends appends;
     private KafkaLease lease;
     private volatile String role = "starting";
-    private Timer appendLatency;
+    private volatile Timer appendLatency;
     private volatile boolean open;
-    private volatile boolean reachable;
-    private volatile List<String> brokers = List.of();
-    /** The active node's client id and host as the group shows them; empty while none is. */
-    private volatile String activeNode = "";
+    private volatile KafkaHealth health;
 
-    public KafkaMessageStore(Options options) {
+    public KafkaMessageStore(KafkaStoreOptions options) {
         this.options = options;
         this.nodeId = options.nodeId() != null ? options.nodeId() : UUID.randomUUID().toString();
         this.cache = new TailCache(options.cacheBytes());
@@ -159,24 +109,31 @@ public final class KafkaMessageStore implements MessageStore {
 
     @Override
     public boolean healthy() {
-        return open && reachable;
+        return open && healthyCluster();
     }
 
     /** The cluster as this node sees it: where, as which node, the brokers that answered the last check. */
     @Override
     public Map<String, Object> status() {
+        KafkaHealth h = health;
         return Map.of("bootstrap-servers", options.bootstrapServers(), "node-id", nodeId, "role", role,
-                "active-node", activeNode, "reachable", reachable, "brokers", brokers, "topic-prefix", options.topicPrefix());
+                "active-node", h == null ? "" : h.activeNode(), "reachable", h != null && h.reachable(),
+                "brokers", h == null ? List.of() : h.brokers(), "topic-prefix", options.topicPrefix());
     }
 
     @Override
     public void instrument(MeterRegistry registry) {
         appendLatency = Timer.builder("omnibus.store.kafka.append").description("From an append to the Kafka cluster's "
                 + "acknowledgement (acks=all)").publishPercentiles(0.5, 0.99).register(registry);
-        io.micrometer.core.instrument.Gauge.builder("omnibus.store.kafka.reachable", this, s -> s.reachable ? 1 : 0)
+        io.micrometer.core.instrument.Gauge.builder("omnibus.store.kafka.reachable", this, s -> s.healthyCluster() ? 1 : 0)
                 .description("1 while the Kafka cluster answers").register(registry);
         io.micrometer.core.instrument.Gauge.builder("omnibus.store.kafka.cache", cache, TailCache::bytes)
                 .baseUnit("bytes").description("Messages last appended, kept in memory for reads").register(registry);
+    }
+
+    private boolean healthyCluster() {
+        KafkaHealth h = health;
+        return h != null && h.reachable();
     }
 
     private Properties clientProperties() {
@@ -203,7 +160,8 @@ public final class KafkaMessageStore implements MessageStore {
                 long began = System.nanoTime();
                 Properties adminProps = clientProperties();
                 admin = Admin.create(adminProps);
-                health.scheduleWithFixedDelay(this::checkCluster, 0, HEALTH_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
+                health = new KafkaHealth(admin, options);
+                health.start();
                 producer = new KafkaProducer<>(producerProperties(), new ByteArraySerializer(), new ByteArraySerializer());
                 state = new KafkaState(options.topicPrefix() + "state", producer, transactions, control, this::fenced);
                 topics = new KafkaTopics(admin, options, state::register);
@@ -250,7 +208,13 @@ public final class KafkaMessageStore implements MessageStore {
                         movedStart(tp, start);
                     }
                 });
-                checkCluster();
+                appends = new KafkaAppends(sender, producer, txProducer, topics, state, cache, this::log, nanos -> {
+                    Timer t = appendLatency;
+                    if (t != null) {
+                        t.record(nanos, TimeUnit.NANOSECONDS);
+                    }
+                }, this::fenced);
+                health.check();
                 open = true;
                 LOG.info("Kafka store open on {} as node {}: {} topics, {} partitions, {} durable subscriptions, in {} ms",
                         options.bootstrapServers(), nodeId, topics.all().size(), logs.size(), state.subscriptionCount(),
@@ -286,18 +250,18 @@ public final class KafkaMessageStore implements MessageStore {
         Map<org.apache.kafka.common.TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends =
                 admin.listOffsets(latest, opts).all().get(30, TimeUnit.SECONDS);
         all.forEach((k, tp) -> {
-            Log log = log(tp);
+            PartitionLog log = log(tp);
             log.start = starts.get(k).offset();
             log.ended(ends.get(k).offset());
         });
     }
 
-    private Log log(TopicPartition tp) {
-        return logs.computeIfAbsent(tp, k -> new Log());
+    private PartitionLog log(TopicPartition tp) {
+        return logs.computeIfAbsent(tp, k -> new PartitionLog());
     }
 
     private void movedStart(TopicPartition tp, long start) {
-        Log log = log(tp);
+        PartitionLog log = log(tp);
         long before = log.start;
         if (start > before) {
             log.start = start;
@@ -306,79 +270,18 @@ public final class KafkaMessageStore implements MessageStore {
         }
     }
 
-    private ProducerRecord<byte[], byte[]> record(KafkaTopics.Topic t, TopicPartition tp, Envelope e, long now) {
-        ByteBuffer k = e.key();
-        byte[] key = null;
-        if (k != null) {
-            key = new byte[k.remaining()];
-            k.get(key);
-        }
-        return new ProducerRecord<>(t.name, tp.partition(), now, key, EnvelopeCodec.encode(e));
-    }
-
     @Override
     public Future<Long> append(TopicPartition partition, Envelope envelope) {
         return appendAll(partition, List.of(envelope));
     }
 
-    /**
-     * Sends the messages in order and completes with the first one's offset once the cluster acknowledged all of
-     * them. Not all-or-none: the producer may put them in more than one record batch, so a failure can leave a part
-     * stored (the producer that retries duplicates it; nothing is lost).
-     */
+    /** See {@link KafkaAppends#appendAll}. */
     @Override
     public Future<Long> appendAll(TopicPartition partition, List<Envelope> envelopes) {
         if (!open) {
             return Future.failedFuture(new IllegalStateException("the Kafka store is not open"));
         }
-        Promise<Long> done = Promise.promise();
-        Log log = log(partition);
-        log.pending.incrementAndGet();
-        long began = System.nanoTime();
-        try {
-            sender.execute(() -> {
-                try {
-                    KafkaTopics.Topic t = topics.ensure(partition);
-                    long now = System.currentTimeMillis();
-                    int n = envelopes.size();
-                    AtomicInteger left = new AtomicInteger(n);
-                    long[] first = {-1};
-                    AtomicBoolean failed = new AtomicBoolean();
-                    for (int i = 0; i < n; i++) {
-                        boolean isFirst = i == 0;
-                        Envelope envelope = envelopes.get(i);
-                        producer.send(record(t, partition, envelope, now), (md, ex) -> {
-                            if (ex != null) {
-                                if (failed.compareAndSet(false, true)) {
-                                    log.pending.decrementAndGet();
-                                    done.fail(ex);
-                                }
-                                return;
-                            }
-                            log.ended(md.offset() + 1);
-                            cache.appended(new StoredMessage(partition, md.offset(), envelope, now));
-                            if (isFirst) {
-                                first[0] = md.offset();
-                            }
-                            if (left.decrementAndGet() == 0 && !failed.get()) { // callbacks of a partition run in order
-                                log.pending.decrementAndGet();
-                                if (appendLatency != null) {
-                                    appendLatency.record(System.nanoTime() - began, TimeUnit.NANOSECONDS);
-                                }
-                                done.complete(first[0]);
-                            }
-                        });
-                    }
-                } catch (Exception e) {
-                    log.pending.decrementAndGet();
-                    done.fail(e);
-                }
-            });
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            log.pending.decrementAndGet();
-            return Future.failedFuture(new IllegalStateException("the Kafka store is closing"));
-        }
-        return done.future();
+        return appends.appendAll(partition, envelopes);
     }
 
     @Override
@@ -389,66 +292,9 @@ public final class KafkaMessageStore implements MessageStore {
             return;
         }
         try {
-            transactions.execute(() -> transaction(batches, changes, cursorChanges, done));
+            transactions.execute(() -> appends.transaction(batches, changes, cursorChanges, done));
         } catch (java.util.concurrent.RejectedExecutionException e) {
             done.fail(new IllegalStateException("the Kafka store is closing"));
-        }
-    }
-
-    private void transaction(List<PartitionBatch> batches, List<StateChange> changes, List<CursorChange> cursorChanges,
-                             Promise<long[]> done) {
-        List<java.util.concurrent.Future<RecordMetadata>> firsts = new ArrayList<>(batches.size());
-        List<java.util.concurrent.Future<RecordMetadata>> lasts = new ArrayList<>(batches.size());
-        boolean begun = false;
-        try {
-            if (!changes.isEmpty() || !cursorChanges.isEmpty()) {
-                // state and cursors saved before this call are written before it (the state topic's latest record of
-                // a key wins), in a transaction of their own: their callers do not fail with this one
-                state.drain();
-            }
-            List<KafkaTopics.Topic> ts = new ArrayList<>(batches.size());
-            for (PartitionBatch b : batches) {
-                ts.add(topics.ensure(b.partition()));
-            }
-            txProducer.beginTransaction();
-            begun = true;
-            long now = System.currentTimeMillis();
-            for (int i = 0; i < batches.size(); i++) {
-                PartitionBatch b = batches.get(i);
-                java.util.concurrent.Future<RecordMetadata> f = null;
-                for (Envelope e : b.envelopes()) {
-                    java.util.concurrent.Future<RecordMetadata> sent = txProducer.send(record(ts.get(i), b.partition(), e, now));
-                    if (f == null) {
-                        firsts.add(sent);
-                    }
-                    f = sent;
-                }
-                lasts.add(f);
-            }
-            for (ProducerRecord<byte[], byte[]> r : state.records(changes, cursorChanges)) {
-                txProducer.send(r);
-            }
-            txProducer.commitTransaction();
-            long[] offsets = new long[batches.size()];
-            for (int i = 0; i < offsets.length; i++) {
-                offsets[i] = firsts.get(i).get().offset();
-                log(batches.get(i).partition()).ended(lasts.get(i).get().offset() + 1);
-            }
-            state.committed(changes, cursorChanges);
-            done.complete(offsets);
-        } catch (org.apache.kafka.common.errors.ProducerFencedException
-                 | org.apache.kafka.common.errors.InvalidProducerEpochException e) {
-            done.fail(e);
-            fenced();
-        } catch (Exception e) {
-            if (begun) {
-                try {
-                    txProducer.abortTransaction();
-                } catch (RuntimeException abortFailed) {
-                    LOG.warn("Kafka store: aborting a failed transaction failed too: {}", abortFailed.toString());
-                }
-            }
-            done.fail(e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e);
         }
     }
 
@@ -469,13 +315,13 @@ public final class KafkaMessageStore implements MessageStore {
 
     @Override
     public long startOffset(TopicPartition partition) {
-        Log log = logs.get(partition);
+        PartitionLog log = logs.get(partition);
         return log == null ? 0 : log.start;
     }
 
     @Override
     public long endOffset(TopicPartition partition) {
-        Log log = logs.get(partition);
+        PartitionLog log = logs.get(partition);
         return log == null ? 0 : log.end.get();
     }
 
@@ -489,7 +335,7 @@ public final class KafkaMessageStore implements MessageStore {
         Promise<Boolean> done = Promise.promise();
         control.execute(() -> {
             try {
-                Log log = log(partition);
+                PartitionLog log = log(partition);
                 KafkaTopics.Topic t = topics.get(partition.address());
                 if (end >= 0 && (log.pending.get() > 0 || log.end.get() != end)) {
                     done.complete(false);
@@ -581,41 +427,6 @@ public final class KafkaMessageStore implements MessageStore {
         return done.future();
     }
 
-    /** The member of the nodes' group holding the state topic's partition: its client id (and so its node id) and host. */
-    private String activeNode() throws Exception {
-        var group = admin.describeConsumerGroups(List.of(options.topicPrefix() + "nodes"),
-                        new org.apache.kafka.clients.admin.DescribeConsumerGroupsOptions().timeoutMs((int) HEALTH_INTERVAL_MILLIS)).all()
-                .get(HEALTH_INTERVAL_MILLIS, TimeUnit.MILLISECONDS).get(options.topicPrefix() + "nodes");
-        org.apache.kafka.common.TopicPartition p0 = new org.apache.kafka.common.TopicPartition(options.topicPrefix() + "state", 0);
-        return group.members().stream().filter(m -> m.assignment().topicPartitions().contains(p0))
-                .map(m -> {
-                    String id = m.clientId(); // omnibus-<node-id>-lease unless client.id was configured
-                    if (id.startsWith("omnibus-") && id.endsWith("-lease")) {
-                        id = id.substring("omnibus-".length(), id.length() - "-lease".length());
-                    }
-                    return id + " (" + m.host().replaceFirst("^/", "") + ")";
-                }).findFirst().orElse("");
-    }
-
-    private void checkCluster() {
-        try {
-            // the calls time out with the check: none is left pending to hold up close()
-            brokers = admin.describeCluster(new org.apache.kafka.clients.admin.DescribeClusterOptions()
-                            .timeoutMs((int) HEALTH_INTERVAL_MILLIS)).nodes().get(HEALTH_INTERVAL_MILLIS, TimeUnit.MILLISECONDS).stream()
-                    .map(n -> n.id() + "@" + n.host() + ":" + n.port()).sorted().toList();
-            activeNode = activeNode();
-            if (!reachable) {
-                LOG.info("Kafka store: the cluster at {} answers again", options.bootstrapServers());
-            }
-            reachable = true;
-        } catch (Exception e) {
-            if (reachable) {
-                LOG.warn("Kafka store: the cluster at {} does not answer: {}", options.bootstrapServers(), e.toString());
-            }
-            reachable = false;
-        }
-    }
-
     /** Kafka fenced the active role's transactional producer: another node holds the role. */
     private void fenced() {
         LOG.error("Kafka store: another node took over the active role's transactional id; this node stops");
@@ -648,7 +459,9 @@ public final class KafkaMessageStore implements MessageStore {
             sender.shutdown();
             transactions.shutdown();
             control.shutdownNow();
-            health.shutdownNow();
+            if (health != null) {
+                health.close();
+            }
             try {
                 transactions.awaitTermination(30, TimeUnit.SECONDS);
                 if (readers != null) {

@@ -48,12 +48,12 @@ final class KafkaTopics {
     }
 
     private final Admin admin;
-    private final KafkaMessageStore.Options options;
+    private final KafkaStoreOptions options;
     private final ConcurrentHashMap<Address, Topic> topics = new ConcurrentHashMap<>();
     /** Writes a registry record (topic name, address name) and waits for it. */
     private final BiConsumer<String, String> register;
 
-    KafkaTopics(Admin admin, KafkaMessageStore.Options options, BiConsumer<String, String> register) {
+    KafkaTopics(Admin admin, KafkaStoreOptions options, BiConsumer<String, String> register) {
         this.admin = admin;
         this.options = options;
         this.register = register;
@@ -143,7 +143,7 @@ final class KafkaTopics {
         int want = tp.partition() + 1;
         if (t == null) {
             String name = topicName(options.topicPrefix(), tp.address());
-            KafkaMessageStore.Retention r = options.retention().apply(tp.address());
+            KafkaStoreOptions.Retention r = options.retention().apply(tp.address());
             Map<String, String> configs = new HashMap<>();
             configs.put(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE);
             configs.put(TopicConfig.RETENTION_MS_CONFIG, Long.toString(r.age() == null || r.age().isZero() ? -1 : r.age().toMillis()));

@@ -1,0 +1,99 @@
+package io.omnibus.store.kafka;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.apache.kafka.clients.admin.DescribeConsumerGroupsOptions;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The Kafka cluster as this node sees it, checked every {@value #INTERVAL_MILLIS} ms on a thread of its own from the
+ * start (a standby shows it too): whether the cluster answers, the brokers that answered, and which node is active
+ * (the member of the nodes' group holding the state topic's partition). Every call times out with its check, so
+ * none is left pending to hold up closing.
+ */
+final class KafkaHealth {
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaHealth.class);
+    static final long INTERVAL_MILLIS = 5_000;
+
+    private final Admin admin;
+    private final String bootstrapServers;
+    private final String group;
+    private final TopicPartition statePartition;
+    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "omnibus-kafka-health");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile boolean reachable;
+    private volatile List<String> brokers = List.of();
+    /** The active node's client id and host as the group shows them; empty while none is. */
+    private volatile String activeNode = "";
+
+    KafkaHealth(Admin admin, KafkaStoreOptions options) {
+        this.admin = admin;
+        this.bootstrapServers = options.bootstrapServers();
+        this.group = options.topicPrefix() + "nodes";
+        this.statePartition = new TopicPartition(options.topicPrefix() + "state", 0);
+    }
+
+    void start() {
+        thread.scheduleWithFixedDelay(this::check, 0, INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    boolean reachable() {
+        return reachable;
+    }
+
+    List<String> brokers() {
+        return brokers;
+    }
+
+    String activeNode() {
+        return activeNode;
+    }
+
+    /** Checks now, on the caller's thread. */
+    void check() {
+        try {
+            brokers = admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) INTERVAL_MILLIS)).nodes()
+                    .get(INTERVAL_MILLIS, TimeUnit.MILLISECONDS).stream()
+                    .map(n -> n.id() + "@" + n.host() + ":" + n.port()).sorted().toList();
+            activeNode = findActiveNode();
+            if (!reachable) {
+                LOG.info("Kafka store: the cluster at {} answers again", bootstrapServers);
+            }
+            reachable = true;
+        } catch (Exception e) {
+            if (reachable) {
+                LOG.warn("Kafka store: the cluster at {} does not answer: {}", bootstrapServers, e.toString());
+            }
+            reachable = false;
+        }
+    }
+
+    /** The member holding the state topic's partition: its client id (and so its node id) and host. */
+    private String findActiveNode() throws Exception {
+        var description = admin.describeConsumerGroups(List.of(group),
+                        new DescribeConsumerGroupsOptions().timeoutMs((int) INTERVAL_MILLIS)).all()
+                .get(INTERVAL_MILLIS, TimeUnit.MILLISECONDS).get(group);
+        return description.members().stream().filter(m -> m.assignment().topicPartitions().contains(statePartition))
+                .map(m -> {
+                    String id = m.clientId(); // omnibus-<node-id>-lease unless client.id was configured
+                    if (id.startsWith("omnibus-") && id.endsWith("-lease")) {
+                        id = id.substring("omnibus-".length(), id.length() - "-lease".length());
+                    }
+                    return id + " (" + m.host().replaceFirst("^/", "") + ")";
+                }).findFirst().orElse("");
+    }
+
+    void close() {
+        thread.shutdownNow();
+    }
+}
