@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Apache Kafka's own perf tools against a Kafka wire endpoint (the gateway, or a Kafka broker for comparison).
 #   bench/kafka-perf.sh BOOTSTRAP [RECORDS] [RECORD_SIZE]
-# Runs, on a fresh topic each, after a short warm-up run: kafka-producer-perf-test with acks=1, then with acks=all (flat out,
+# Runs, on a fresh topic each, after a short warm-up (a produce and a consume, so that both paths are compiled): kafka-producer-perf-test with acks=1, then with acks=all (flat out,
 # --throughput -1), then kafka-consumer-perf-test reading the acks=all topic back. Prints the tools' own summaries.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -14,9 +14,11 @@ if [[ ! -d "$LIB" ]]; then
 fi
 run() { java -Xmx1g -cp "$LIB/*" "$@"; }
 STAMP="$(date +%s)"
-echo "== warm-up (not a figure): 50000 records"
+echo "== warm-up (not a figure): 50000 records produced, then consumed"
 run org.apache.kafka.tools.ProducerPerformance --topic "perf-warmup-$STAMP" --num-records 50000 --record-size "$SIZE" \
   --throughput -1 --producer-props bootstrap.servers="$BOOTSTRAP" acks=1 linger.ms=5 batch.size=65536 | tail -n 1
+run org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$BOOTSTRAP" --topic "perf-warmup-$STAMP" \
+  --messages 50000 --timeout 60000 | tail -n 1
 for ACKS in 1 all; do
   TOPIC="perf-acks-$ACKS-$STAMP"
   echo "== producer: $RECORDS records of $SIZE bytes, acks=$ACKS, topic $TOPIC"

@@ -134,7 +134,7 @@ load() { # SIDE (gateway|peer)
         "${PUBLISHERS:-4}" "${EACH:-5000}" "${RATE:-0}" "${SIZE:-256}" "$source" | tee /dev/stderr | grep '^MQTT QoS1' | tail -n 1 ;;
     kafka) "$HERE/kafka-perf.sh" "127.0.0.1:$kafka" "${RECORDS:-300000}" "${SIZE:-1024}" 2>/dev/null \
         | awk '/ 50th/ && ++n > 1 { split($0, f, " "); printf "produce acks=%s %s/s ", (n == 2 ? "1" : "all"), f[4] }
-               /^[0-9][0-9][0-9][0-9]-/ { k = split($0, c, ", "); printf "consume (fetch) %s/s", c[k] } END { print "" }' ;;
+               /^[0-9][0-9][0-9][0-9]-/ && ++m > 1 { k = split($0, c, ", "); printf "consume (fetch) %s/s", c[k] } END { print "" }' ;;
     rocketmq) bench_java io.omnibus.bench.RocketMqLoad "127.0.0.1:29876" "${PRODUCERS:-2}" "${EACH:-50000}" \
         "${SIZE:-1024}" "${WINDOW:-64}" | grep -E '^(send|consume):' | tr '\n' ' ' ; echo ;;
     idle) idle_load "$mqtt" ;;
