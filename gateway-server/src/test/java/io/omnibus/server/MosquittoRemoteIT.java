@@ -144,38 +144,9 @@ class MosquittoRemoteIT {
                 java.net.http.HttpResponse.BodyHandlers.ofString()).body();
     }
 
-    /** Runs openssl in {@code dir}; fails the test when it fails. */
-    private void openssl(Path in, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of("openssl"));
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).directory(in.toFile()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(out).isZero();
-    }
-
-    /** A test CA, a server certificate for 127.0.0.1 and a client certificate, as PEM files in {@code tls}. */
-    private Path certificates() throws Exception {
-        Path tls = java.nio.file.Files.createDirectories(dir.resolve("tls"));
-        openssl(tls, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=test-ca",
-                "-keyout", "ca.key", "-out", "ca.pem");
-        java.nio.file.Files.writeString(tls.resolve("server.ext"), "subjectAltName=IP:127.0.0.1\n");
-        for (String who : List.of("server", "client")) {
-            openssl(tls, "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + who, "-keyout", who + ".key",
-                    "-out", who + ".csr");
-            List<String> sign = new ArrayList<>(List.of("x509", "-req", "-in", who + ".csr", "-CA", "ca.pem", "-CAkey",
-                    "ca.key", "-CAcreateserial", "-days", "2", "-out", who + ".pem"));
-            if (who.equals("server")) {
-                sign.addAll(List.of("-extfile", "server.ext"));
-            }
-            openssl(tls, sign.toArray(String[]::new));
-        }
-        return tls;
-    }
-
     @Test
     void overMutualTlsTheBridgeVerifiesMosquittoAndMosquittoVerifiesTheBridge() throws Exception {
-        Path tls = certificates();
+        Path tls = TestCertificates.make(dir.resolve("tls"));
         int tlsPort = RemoteBroker.freePort();
         // the plain listener is mosquitto_sub's; the bridge gets the TLS one, which wants a client certificate
         RemoteBroker m = mosquitto("per_listener_settings false\nlistener " + tlsPort + " 127.0.0.1\ncafile " + tls.resolve("ca.pem")

@@ -22,6 +22,8 @@ final class RemoteBroker implements AutoCloseable {
     private final List<String> command;
     private final Path dir;
     final int port;
+    /** Whether the port speaks TLS (a Kafka broker with an SSL listener). */
+    private boolean tls;
     private Process process;
 
     private RemoteBroker(String name, List<String> command, Path dir, int port) {
@@ -149,7 +151,9 @@ final class RemoteBroker implements AutoCloseable {
             }
             List<String> run = new ArrayList<>(java);
             run.addAll(List.of("kafka.Kafka", props.toString()));
-            nodes.add(new RemoteBroker("kafka", run, nodeDir, ports[i]));
+            RemoteBroker node = new RemoteBroker("kafka", run, nodeDir, ports[i]);
+            node.tls = config.getOrDefault("listeners", "").contains("SSL://"); // SSL or SASL_SSL
+            nodes.add(node);
         }
         for (RemoteBroker b : nodes) { // the voters find each other: all of them start before any waits
             b.launch();
@@ -194,7 +198,7 @@ final class RemoteBroker implements AutoCloseable {
 
     /** ApiVersions v0 (answered before any SASL exchange): does the broker list METADATA (3) and INIT_PRODUCER_ID (22) yet? */
     private boolean servesMetadata() {
-        try (Socket s = new Socket()) {
+        try (Socket s = tls ? trustingAnyone().createSocket() : new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 500);
             s.setSoTimeout(2_000);
             java.io.DataOutputStream out = new java.io.DataOutputStream(s.getOutputStream());
@@ -217,9 +221,29 @@ final class RemoteBroker implements AutoCloseable {
                 in.readShort();
             }
             return keys.contains((short) 3) && keys.contains((short) 22);
-        } catch (IOException e) {
+        } catch (Exception e) {
             return false;
         }
+    }
+
+    /** TLS sockets that accept any certificate: only to see whether a test broker serves yet. */
+    private static javax.net.ssl.SSLSocketFactory trustingAnyone() throws Exception {
+        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+        context.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+            @Override
+            public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                return new java.security.cert.X509Certificate[0];
+            }
+        }}, null);
+        return context.getSocketFactory();
     }
 
     /** {@code kill -9}: the process and its children, at once. */

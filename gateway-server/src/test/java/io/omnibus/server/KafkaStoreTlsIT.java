@@ -1,0 +1,125 @@
+package io.omnibus.server;
+
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The Kafka store against a Kafka broker that speaks TLS only (a certificate for 127.0.0.1 from a test CA, the
+ * broker's own replication over TLS too): with the CA as its truststore ({@code store.kafka.properties}, PEM) every
+ * client the store makes connects and a new node gets the backlog back; without it the gateway stops at start with
+ * the handshake's reason.
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class KafkaStoreTlsIT {
+    @TempDir
+    Path dir;
+
+    private Path config(String name, int kafkaPort, int mqttPort, String tlsProperties) throws Exception {
+        Path d = java.nio.file.Files.createDirectories(dir.resolve(name));
+        return GatewayProcess.writeConfig(d, """
+                admin:
+                  host: 127.0.0.1
+                  port: 0
+                store:
+                  type: kafka
+                  kafka:
+                    bootstrap-servers: 127.0.0.1:%d
+                    properties:
+                      security.protocol: SSL
+                %s
+                mqtt:
+                  enabled: true
+                  port: %d
+                  websocket:
+                    enabled: false
+                amqp:
+                  enabled: false
+                kafka:
+                  enabled: false
+                openmessaging:
+                  enabled: false
+                """.formatted(kafkaPort, tlsProperties, mqttPort));
+    }
+
+    @Test
+    void withTheCaAsTruststoreEveryKafkaClientConnectsOverTlsAndWithoutItTheStartStops() throws Exception {
+        Path tls = TestCertificates.make(dir.resolve("tls"));
+        Process p12 = new ProcessBuilder("openssl", "pkcs12", "-export", "-in", "server.pem", "-inkey", "server.key",
+                "-name", "broker", "-out", "server.p12", "-passout", "pass:broker-secret").directory(tls.toFile())
+                .redirectErrorStream(true).start();
+        String out = new String(p12.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p12.waitFor()).as(out).isZero();
+        int port = RemoteBroker.freePort();
+        List<RemoteBroker> kafka = RemoteBroker.kafkaCluster(dir.resolve("kafka"), new int[] {port},
+                new int[] {RemoteBroker.freePort()}, Map.of(
+                        "listeners", "SSL://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}",
+                        "advertised.listeners", "SSL://127.0.0.1:{port}",
+                        "listener.security.protocol.map", "SSL:SSL,CONTROLLER:PLAINTEXT",
+                        "inter.broker.listener.name", "SSL",
+                        "ssl.keystore.type", "PKCS12",
+                        "ssl.keystore.location", tls.resolve("server.p12").toString(),
+                        "ssl.keystore.password", "broker-secret",
+                        "ssl.key.password", "broker-secret",
+                        "ssl.truststore.type", "PEM",
+                        "ssl.truststore.location", tls.resolve("ca.pem").toString()));
+        try {
+            int mqtt = GatewayProcess.freePort();
+            try (GatewayProcess untrusting = GatewayProcess.run(Map.of(), "start", "--config",
+                    config("untrusting", port, mqtt, "").toString(), "--data-dir", dir.resolve("d1").toString())) {
+                assertThat(untrusting.waitForExit(120)).as("exit status; stderr " + untrusting.stderr()).isEqualTo(1);
+                assertThat(untrusting.stderr()).contains("omnibus: could not start").contains("SSL handshake failed");
+            }
+            String trusting = "      ssl.truststore.type: PEM\n      ssl.truststore.location: " + tls.resolve("ca.pem");
+            Path cfg = config("trusting", port, mqtt, trusting);
+            List<String> got = new CopyOnWriteArrayList<>();
+            MqttConnectOptions persistent = new MqttConnectOptions();
+            persistent.setCleanSession(false);
+            try (GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config", cfg.toString(), "--data-dir",
+                    dir.resolve("d2").toString())) {
+                gw.awaitReady();
+                MqttClient sub = new MqttClient("tcp://127.0.0.1:" + mqtt, "tls-sub", new MemoryPersistence());
+                sub.connect(persistent);
+                sub.subscribe("tls/#", 1);
+                sub.disconnect();
+                MqttClient pub = new MqttClient("tcp://127.0.0.1:" + mqtt, "tls-pub", new MemoryPersistence());
+                pub.connect();
+                for (int i = 0; i < 100; i++) {
+                    pub.publish("tls/t", ("m" + i).getBytes(StandardCharsets.UTF_8), 1, false); // PUBACKed: in Kafka
+                }
+                pub.disconnect();
+                gw.process.destroyForcibly();
+                gw.process.waitFor(30, TimeUnit.SECONDS);
+            }
+            // a new node, nothing on its disk: the session and its backlog come back over TLS
+            try (GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config", cfg.toString(), "--data-dir",
+                    dir.resolve("d3").toString())) {
+                gw.awaitReady();
+                MqttClient sub = new MqttClient("tcp://127.0.0.1:" + mqtt, "tls-sub", new MemoryPersistence());
+                sub.setCallback(Received.mqtt(got));
+                sub.connect(persistent);
+                await().atMost(Duration.ofSeconds(60)).until(() -> got.size() >= 100);
+                assertThat(got).hasSize(100).doesNotHaveDuplicates();
+                sub.disconnect();
+            }
+        } finally {
+            for (RemoteBroker k : kafka) {
+                k.close();
+            }
+        }
+    }
+}
