@@ -1,22 +1,15 @@
 package io.omnibus.server;
 
-import org.eclipse.paho.client.mqttv3.MqttClient;
-import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
-import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * The Kafka store against a Kafka cluster that takes SASL clients only (SASL/PLAIN): {@code store.kafka.properties}
@@ -88,39 +81,7 @@ class KafkaStoreSaslIT {
                 assertThat(wrong.waitForExit(120)).as("exit status; stderr " + wrong.stderr()).isEqualTo(1);
                 assertThat(wrong.stderr()).contains("omnibus: could not start").contains("Authentication failed");
             }
-            List<String> got = new CopyOnWriteArrayList<>();
-            try (GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config",
-                    config(port, mqtt, "omnibus-secret").toString(), "--data-dir", dir.resolve("d2").toString())) {
-                gw.awaitReady();
-                MqttConnectOptions persistent = new MqttConnectOptions();
-                persistent.setCleanSession(false);
-                MqttClient sub = new MqttClient("tcp://127.0.0.1:" + mqtt, "sasl-sub", new MemoryPersistence());
-                sub.setCallback(Received.mqtt(got));
-                sub.connect(persistent);
-                sub.subscribe("sasl/#", 1);
-                sub.disconnect();
-                MqttClient pub = new MqttClient("tcp://127.0.0.1:" + mqtt, "sasl-pub", new MemoryPersistence());
-                pub.connect();
-                for (int i = 0; i < 100; i++) {
-                    pub.publish("sasl/t", ("m" + i).getBytes(StandardCharsets.UTF_8), 1, false); // PUBACKed: in Kafka
-                }
-                pub.disconnect();
-                gw.process.destroyForcibly();
-                gw.process.waitFor(30, TimeUnit.SECONDS);
-            }
-            // a new node, nothing on its disk: the backlog comes back through readers that authenticate too
-            try (GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config",
-                    config(port, mqtt, "omnibus-secret").toString(), "--data-dir", dir.resolve("d3").toString())) {
-                gw.awaitReady();
-                MqttConnectOptions persistent = new MqttConnectOptions();
-                persistent.setCleanSession(false);
-                MqttClient sub = new MqttClient("tcp://127.0.0.1:" + mqtt, "sasl-sub", new MemoryPersistence());
-                sub.setCallback(Received.mqtt(got));
-                sub.connect(persistent);
-                await().atMost(Duration.ofSeconds(60)).until(() -> got.size() >= 100);
-                assertThat(got).hasSize(100).doesNotHaveDuplicates();
-                sub.disconnect();
-            }
+            NewNodeBacklog.check(config(port, mqtt, "omnibus-secret"), mqtt, dir.resolve("sasl"), "sasl", 100);
         } finally {
             for (RemoteBroker k : kafka) {
                 k.close();
@@ -151,35 +112,7 @@ class KafkaStoreSaslIT {
                     "sasl.mechanism", "PLAIN", "sasl.jaas.config", JAAS.formatted("admin", "admin-secret")))) {
                 admin.createAcls(storeAcls("User:omnibus", "omnibus.")).all().get(60, TimeUnit.SECONDS);
             }
-            List<String> got = new CopyOnWriteArrayList<>();
-            MqttConnectOptions persistent = new MqttConnectOptions();
-            persistent.setCleanSession(false);
-            try (GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config",
-                    config(port, mqtt, "omnibus-secret").toString(), "--data-dir", dir.resolve("a2").toString())) {
-                gw.awaitReady();
-                MqttClient sub = new MqttClient("tcp://127.0.0.1:" + mqtt, "acl-sub", new MemoryPersistence());
-                sub.connect(persistent);
-                sub.subscribe("acl/#", 1);
-                sub.disconnect();
-                MqttClient pub = new MqttClient("tcp://127.0.0.1:" + mqtt, "acl-pub", new MemoryPersistence());
-                pub.connect();
-                for (int i = 0; i < 50; i++) {
-                    pub.publish("acl/t", ("m" + i).getBytes(StandardCharsets.UTF_8), 1, false);
-                }
-                pub.disconnect();
-                gw.process.destroyForcibly();
-                gw.process.waitFor(30, TimeUnit.SECONDS);
-            }
-            try (GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config",
-                    config(port, mqtt, "omnibus-secret").toString(), "--data-dir", dir.resolve("a3").toString())) {
-                gw.awaitReady();
-                MqttClient sub = new MqttClient("tcp://127.0.0.1:" + mqtt, "acl-sub", new MemoryPersistence());
-                sub.setCallback(Received.mqtt(got));
-                sub.connect(persistent);
-                await().atMost(Duration.ofSeconds(60)).until(() -> got.size() >= 50);
-                assertThat(got).hasSize(50).doesNotHaveDuplicates();
-                sub.disconnect();
-            }
+            NewNodeBacklog.check(config(port, mqtt, "omnibus-secret"), mqtt, dir.resolve("acl"), "acl", 50);
         } finally {
             for (RemoteBroker k : kafka) {
                 k.close();

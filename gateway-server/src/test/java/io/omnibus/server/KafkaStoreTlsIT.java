@@ -1,22 +1,16 @@
 package io.omnibus.server;
 
-import org.eclipse.paho.client.mqttv3.MqttClient;
-import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
-import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * The Kafka store against a Kafka broker that speaks TLS only (a certificate for 127.0.0.1 from a test CA, the
@@ -85,37 +79,7 @@ class KafkaStoreTlsIT {
                 assertThat(untrusting.stderr()).contains("omnibus: could not start").contains("SSL handshake failed");
             }
             String trusting = "      ssl.truststore.type: PEM\n      ssl.truststore.location: " + tls.resolve("ca.pem");
-            Path cfg = config("trusting", port, mqtt, trusting);
-            List<String> got = new CopyOnWriteArrayList<>();
-            MqttConnectOptions persistent = new MqttConnectOptions();
-            persistent.setCleanSession(false);
-            try (GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config", cfg.toString(), "--data-dir",
-                    dir.resolve("d2").toString())) {
-                gw.awaitReady();
-                MqttClient sub = new MqttClient("tcp://127.0.0.1:" + mqtt, "tls-sub", new MemoryPersistence());
-                sub.connect(persistent);
-                sub.subscribe("tls/#", 1);
-                sub.disconnect();
-                MqttClient pub = new MqttClient("tcp://127.0.0.1:" + mqtt, "tls-pub", new MemoryPersistence());
-                pub.connect();
-                for (int i = 0; i < 100; i++) {
-                    pub.publish("tls/t", ("m" + i).getBytes(StandardCharsets.UTF_8), 1, false); // PUBACKed: in Kafka
-                }
-                pub.disconnect();
-                gw.process.destroyForcibly();
-                gw.process.waitFor(30, TimeUnit.SECONDS);
-            }
-            // a new node, nothing on its disk: the session and its backlog come back over TLS
-            try (GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config", cfg.toString(), "--data-dir",
-                    dir.resolve("d3").toString())) {
-                gw.awaitReady();
-                MqttClient sub = new MqttClient("tcp://127.0.0.1:" + mqtt, "tls-sub", new MemoryPersistence());
-                sub.setCallback(Received.mqtt(got));
-                sub.connect(persistent);
-                await().atMost(Duration.ofSeconds(60)).until(() -> got.size() >= 100);
-                assertThat(got).hasSize(100).doesNotHaveDuplicates();
-                sub.disconnect();
-            }
+            NewNodeBacklog.check(config("trusting", port, mqtt, trusting), mqtt, dir.resolve("data"), "tls", 100);
         } finally {
             for (RemoteBroker k : kafka) {
                 k.close();
