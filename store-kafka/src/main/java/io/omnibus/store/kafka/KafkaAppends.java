@@ -125,7 +125,7 @@ final class KafkaAppends {
 
     /** An atomic append, as one Kafka transaction; on the store's transaction thread. */
     void transaction(List<PartitionBatch> batches, List<StateChange> changes, List<CursorChange> cursorChanges,
-                             Promise<long[]> done) {
+                     Promise<long[]> done) {
         List<java.util.concurrent.Future<RecordMetadata>> firsts = new ArrayList<>(batches.size());
         List<java.util.concurrent.Future<RecordMetadata>> lasts = new ArrayList<>(batches.size());
         boolean begun = false;
@@ -157,7 +157,7 @@ final class KafkaAppends {
             for (ProducerRecord<byte[], byte[]> r : state.records(changes, cursorChanges)) {
                 txProducer.send(r);
             }
-            txProducer.commitTransaction();
+            KafkaState.commit(txProducer);
             long[] offsets = new long[batches.size()];
             for (int i = 0; i < offsets.length; i++) {
                 offsets[i] = firsts.get(i).get().offset();

@@ -50,7 +50,7 @@ final class KafkaState {
     }
 
     /** A state record waiting for its transaction; {@code applied}, then {@code done}, once it committed. */
-    record Pending(ProducerRecord<byte[], byte[]> record, Runnable applied, Promise<Void> done, Runnable failed) {
+    private record Pending(ProducerRecord<byte[], byte[]> record, Runnable applied, Promise<Void> done, Runnable failed) {
     }
 
     private final String topic;
@@ -195,7 +195,7 @@ final class KafkaState {
      * Everything waiting to be written, in order: the records queued, then the latest state of each cursor changed
      * since the last call. On the writer thread.
      */
-    List<Pending> takePending() {
+    private List<Pending> takePending() {
         drainQueued.set(false); // what comes from now on schedules another round
         cursorsQueued.set(false);
         List<Pending> out = new ArrayList<>();
@@ -239,7 +239,7 @@ final class KafkaState {
             for (Pending p : batch) {
                 tx.send(p.record());
             }
-            tx.commitTransaction();
+            commit(tx);
             committed(batch);
         } catch (org.apache.kafka.common.errors.ProducerFencedException
                  | org.apache.kafka.common.errors.InvalidProducerEpochException e) {
@@ -258,8 +258,25 @@ final class KafkaState {
         }
     }
 
+    /**
+     * Commits the producer's open transaction, however long the cluster takes: a commit that timed out (the cluster
+     * away longer than {@code max.block.ms}) must be retried, not aborted (Kafka refuses the abort, and every later
+     * transaction, until it is). Ends when the commit does, fails, or the producer is closed under it.
+     */
+    static void commit(KafkaProducer<byte[], byte[]> tx) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                tx.commitTransaction();
+                return;
+            } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                LOG.warn("Kafka store: a transaction's commit is not confirmed yet (attempt {}), waiting on: {}", attempt,
+                        e.getMessage());
+            }
+        }
+    }
+
     /** These records committed: they are the state now. */
-    static void committed(List<Pending> batch) {
+    private static void committed(List<Pending> batch) {
         for (Pending p : batch) {
             p.applied().run();
             if (p.done() != null) {
@@ -269,7 +286,7 @@ final class KafkaState {
     }
 
     /** These records were not written. */
-    static void failed(List<Pending> batch, Throwable e) {
+    private static void failed(List<Pending> batch, Throwable e) {
         for (Pending p : batch) {
             if (p.done() != null) {
                 p.done().tryFail(e);

@@ -13,7 +13,7 @@ import java.util.function.Function;
  * @param topicPrefix        the prefix of every topic and group the store makes
  * @param replicationFactor  null: the cluster's default ({@code default.replication.factor})
  * @param minInsyncReplicas  null: the cluster's default ({@code min.insync.replicas})
- * @param nodeId             this node's identity (its transactional id), null to make a unique one
+ * @param nodeId             this node's name (in /health and its Kafka client ids), null to make a unique one
  * @param maxRecordBytes     the largest record (a message as encoded plus headroom)
  * @param clientProperties   passed to every Kafka client as given (TLS, SASL, timeouts, ...), under the settings
  *                           the store depends on (acks, idempotence, isolation)
