@@ -141,8 +141,9 @@ public final class Gateway {
             GatewayConfig.KafkaStoreConfig k = s.kafka();
             return new io.omnibus.store.kafka.KafkaMessageStore(new io.omnibus.store.kafka.KafkaStoreOptions(
                     k.bootstrapServers(), k.topicPrefix(), k.replicationFactor(), k.minInsyncReplicas(), k.nodeId(),
-                    k.readers(), k.readTimeout(), (int) Math.min(1L << 30, config.broker().maxMessageSize() + 65_536), address -> new io.omnibus.store.kafka.KafkaStoreOptions.Retention(
-                            retentionAge(s, address), retentionBytes(s, address)), k.properties(), k.sessionTimeout(),
+                    k.readers(), k.readTimeout(), (int) Math.min(1L << 30, config.broker().maxMessageSize() + 65_536),
+                    address -> new io.omnibus.store.kafka.KafkaStoreOptions.Retention(retentionAge(s, address),
+                            retentionBytes(s, address)), k.properties(), k.sessionTimeout(),
                     () -> {
                         // another node may be active already: serving on would deliver twice and write over its state
                         System.err.println("omnibus: this node is no longer the active one of the Kafka store (see the "
@@ -157,8 +158,9 @@ public final class Gateway {
             default -> FileMessageStore.Fsync.GROUP;
         };
         return new FileMessageStore(new FileMessageStore.Options(s.dir(), fsync, s.fsyncInterval(), s.fsyncBytes(),
-                s.segmentSize(), 1 << 20, s.checkpointInterval(), s.queueBytes(), address -> new FileMessageStore.Retention(retentionAge(s, address),
-                        retentionBytes(s, address)), FileMessageStore.Options.DEFAULT_OPEN_INDEX_FILES));
+                s.segmentSize(), 1 << 20, s.checkpointInterval(), s.queueBytes(),
+                address -> new FileMessageStore.Retention(retentionAge(s, address), retentionBytes(s, address)),
+                FileMessageStore.Options.DEFAULT_OPEN_INDEX_FILES));
     }
 
     /** How long an address's messages are kept: its address rule's retention, else the store's. */
