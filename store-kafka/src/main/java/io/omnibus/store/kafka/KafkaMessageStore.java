@@ -404,7 +404,7 @@ public final class KafkaMessageStore implements MessageStore {
         return dropped.sum();
     }
 
-    /** Writes pending cursor changes and waits until everything sent so far is acknowledged. */
+    /** Writes the pending state and completes once everything sent so far is acknowledged (the sender never waits). */
     @Override
     public Future<Void> flush() {
         if (!open) {
@@ -415,10 +415,22 @@ public final class KafkaMessageStore implements MessageStore {
             sender.execute(() -> {
                 try {
                     producer.flush();
-                    transactions.submit(state::drain).get(60, TimeUnit.SECONDS);
-                    done.complete();
-                } catch (Exception e) {
+                } catch (RuntimeException e) {
                     done.fail(e);
+                    return;
+                }
+                // the state goes on the transaction thread; the sender does not wait for it (appends queue behind)
+                try {
+                    transactions.execute(() -> {
+                        try {
+                            state.drain();
+                            done.complete();
+                        } catch (RuntimeException e) {
+                            done.fail(e);
+                        }
+                    });
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    done.complete();
                 }
             });
         } catch (java.util.concurrent.RejectedExecutionException e) {
