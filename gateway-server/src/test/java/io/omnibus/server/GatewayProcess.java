@@ -87,7 +87,18 @@ final class GatewayProcess implements AutoCloseable {
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
                 .until(() -> out.stream().anyMatch(l -> l.startsWith("omnibus: ready")) || !process.isAlive());
         return out.stream().filter(l -> l.startsWith("omnibus: ready")).findFirst()
-                .orElseThrow(() -> new AssertionError("gateway not ready; stdout " + out + " stderr " + err));
+                .orElseThrow(() -> new AssertionError("gateway not ready ("
+                        + (process.isAlive() ? "still running after 60 s" : "exited with status " + process.exitValue())
+                        + "); stdout:\n" + lastLines(out, 20) + "\nstderr:\n" + lastLines(err, 60)));
+    }
+
+    /**
+     * The last {@code n} lines a gateway printed, without the Kafka clients' configuration dumps (one line per setting,
+     * indented by a tab), which would push the lines that explain a failure out of a report's view.
+     */
+    static String lastLines(List<String> lines, int n) {
+        List<String> kept = lines.stream().filter(l -> !l.startsWith("\t") && !l.isEmpty()).toList();
+        return String.join("\n", kept.subList(Math.max(0, kept.size() - n), kept.size()));
     }
 
     /**
@@ -121,7 +132,8 @@ final class GatewayProcess implements AutoCloseable {
 
     int waitForExit(long seconds) throws InterruptedException {
         if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
-            throw new AssertionError("gateway did not exit within " + seconds + " s; stdout " + out + " stderr " + err);
+            throw new AssertionError("gateway did not exit within " + seconds + " s; stdout:\n" + lastLines(out, 20)
+                    + "\nstderr:\n" + lastLines(err, 60));
         }
         for (Thread t : pumps) {
             t.join(5_000); // everything the process printed is read before anyone looks at it
@@ -131,6 +143,28 @@ final class GatewayProcess implements AutoCloseable {
 
     String stdout() {
         return String.join("\n", out);
+    }
+
+    /**
+     * What a failed wait needs to be understood: the gateway's last log lines and its threads' stacks (the JDK's
+     * {@code jcmd}), as text for an assertion's message.
+     */
+    String diagnose() {
+        StringBuilder s = new StringBuilder("gateway (pid ").append(process.pid()).append(", ")
+                .append(process.isAlive() ? "running" : "exited with status " + process.exitValue())
+                .append(") stderr:\n").append(lastLines(err, 80));
+        if (process.isAlive()) {
+            try {
+                Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                        Long.toString(process.pid()), "Thread.print").redirectErrorStream(true).start();
+                String threads = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                jcmd.waitFor(30, TimeUnit.SECONDS);
+                s.append("\nthreads:\n").append(threads);
+            } catch (IOException | InterruptedException e) {
+                s.append("\n(no thread dump: ").append(e).append(')');
+            }
+        }
+        return s.toString();
     }
 
     String stderr() {

@@ -166,6 +166,7 @@ class KafkaClusterIT {
                 int atKill = acked.size();
                 gwB.awaitReady();
                 long takeover = (System.nanoTime() - killed) / 1_000_000;
+                gwB.err.stream().filter(l -> l.contains("Kafka store")).forEach(l -> System.out.println("node-b: " + l));
                 assertThat(store(b).getString("role")).isEqualTo("active");
                 await().atMost(Duration.ofSeconds(30)).until(() -> store(b).getString("active-node").startsWith("node-b "));
                 await().atMost(Duration.ofSeconds(120)).until(() -> acked.size() >= atKill + 1000);

@@ -194,7 +194,12 @@ class KafkaStoreIT {
             await().atMost(Duration.ofSeconds(60)).until(() -> "DOWN".equals(store(admin).getString("status")));
             int whileDown = acked.size();
             kafka.start();
-            await().atMost(Duration.ofSeconds(120)).until(() -> acked.size() >= whileDown + 1000);
+            try {
+                await().atMost(Duration.ofSeconds(120)).until(() -> acked.size() >= whileDown + 1000);
+            } catch (org.awaitility.core.ConditionTimeoutException stalled) {
+                throw new AssertionError("PUBACKs did not resume after the cluster came back: " + acked.size()
+                        + " PUBACKed, " + whileDown + " before it went away\n" + gw.diagnose(), stalled);
+            }
             load.close(); // what was in flight is answered
             await().atMost(Duration.ofSeconds(60)).until(() -> "UP".equals(store(admin).getString("status")));
             await().atMost(Duration.ofSeconds(120)).until(() -> new HashSet<>(got).containsAll(acked));

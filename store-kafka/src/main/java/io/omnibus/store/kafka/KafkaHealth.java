@@ -59,8 +59,16 @@ final class KafkaHealth {
         return activeNode;
     }
 
-    /** Checks now, on the caller's thread. */
-    void check() {
+    /** Checks now on the health thread, not waiting for the next round. */
+    void checkSoon() {
+        try {
+            thread.execute(this::check);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            // closing
+        }
+    }
+
+    private void check() {
         try {
             brokers = admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) INTERVAL_MILLIS)).nodes()
                     .get(INTERVAL_MILLIS, TimeUnit.MILLISECONDS).stream()

@@ -16,13 +16,13 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -182,12 +182,21 @@ public final class KafkaMessageStore implements MessageStore {
                 tx.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "10000");
                 txProducer = new KafkaProducer<>(tx, new ByteArraySerializer(), new ByteArraySerializer());
                 txProducer.initTransactions();
+                long fenced = System.nanoTime();
                 state.writeWith(txProducer);
-                Properties stateConsumer = clientProperties();
-                KafkaReaders.defaults().forEach(stateConsumer::put);
-                Map<String, String> registry = state.load(stateConsumer);
-                topics.load(registry);
-                loadOffsets();
+                Properties reader = clientProperties();
+                KafkaReaders.defaults().forEach(reader::put);
+                long loaded;
+                // one consumer reads what a takeover needs: consumers follow a partition's leader to its new broker
+                // at once, where the admin client's calls were seen to wait out their timeouts after a broker's death
+                try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(reader, new ByteArrayDeserializer(),
+                        new ByteArrayDeserializer())) {
+                    Map<String, String> registry = state.load(c);
+                    loaded = System.nanoTime();
+                    topics.load(registry, c);
+                    loadOffsets(c);
+                }
+                long listed = System.nanoTime();
                 Properties consumer = clientProperties();
                 KafkaReaders.defaults().forEach(consumer::put);
                 consumer.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(options.maxRecordBytes() + 65_536));
@@ -214,11 +223,13 @@ public final class KafkaMessageStore implements MessageStore {
                         t.record(nanos, TimeUnit.NANOSECONDS);
                     }
                 }, this::fenced);
-                health.check();
+                health.checkSoon(); // on its own thread: /health shows this node as the active one
                 open = true;
-                LOG.info("Kafka store open on {} as node {}: {} topics, {} partitions, {} durable subscriptions, in {} ms",
-                        options.bootstrapServers(), nodeId, topics.all().size(), logs.size(), state.subscriptionCount(),
-                        (System.nanoTime() - began) / 1_000_000);
+                LOG.info("Kafka store open on {} as node {}: {} topics, {} partitions, {} durable subscriptions, in {} ms "
+                                + "(fencing the active role's transactional id {} ms, reading the state {} ms, "
+                                + "the partitions' offsets {} ms)", options.bootstrapServers(), nodeId,
+                        topics.all().size(), logs.size(), state.subscriptionCount(), millis(began, System.nanoTime()),
+                        millis(began, fenced), millis(fenced, loaded), millis(loaded, listed));
                 opened.complete();
             } catch (Exception e) {
                 opened.fail(e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e);
@@ -227,8 +238,8 @@ public final class KafkaMessageStore implements MessageStore {
         return opened.future();
     }
 
-    /** Every known partition's first and committed end offsets. */
-    private void loadOffsets() throws Exception {
+    /** Every known partition's first and committed end offsets (the consumer reads {@code read_committed}). */
+    private void loadOffsets(KafkaConsumer<byte[], byte[]> consumer) {
         Map<org.apache.kafka.common.TopicPartition, TopicPartition> all = new HashMap<>();
         topics.all().forEach((address, t) -> {
             for (int p = 0; p < t.partitions; p++) {
@@ -238,21 +249,13 @@ public final class KafkaMessageStore implements MessageStore {
         if (all.isEmpty()) {
             return;
         }
-        Map<org.apache.kafka.common.TopicPartition, OffsetSpec> earliest = new HashMap<>();
-        Map<org.apache.kafka.common.TopicPartition, OffsetSpec> latest = new HashMap<>();
-        all.keySet().forEach(k -> {
-            earliest.put(k, OffsetSpec.earliest());
-            latest.put(k, OffsetSpec.latest());
-        });
-        var opts = new org.apache.kafka.clients.admin.ListOffsetsOptions(IsolationLevel.READ_COMMITTED);
-        Map<org.apache.kafka.common.TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> starts =
-                admin.listOffsets(earliest, opts).all().get(30, TimeUnit.SECONDS);
-        Map<org.apache.kafka.common.TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends =
-                admin.listOffsets(latest, opts).all().get(30, TimeUnit.SECONDS);
+        Duration timeout = Duration.ofSeconds(30);
+        Map<org.apache.kafka.common.TopicPartition, Long> starts = consumer.beginningOffsets(all.keySet(), timeout);
+        Map<org.apache.kafka.common.TopicPartition, Long> ends = consumer.endOffsets(all.keySet(), timeout);
         all.forEach((k, tp) -> {
             PartitionLog log = log(tp);
-            log.start = starts.get(k).offset();
-            log.ended(ends.get(k).offset());
+            log.start = starts.get(k);
+            log.ended(ends.get(k));
         });
     }
 
@@ -495,11 +498,15 @@ public final class KafkaMessageStore implements MessageStore {
             }
             long end = System.nanoTime();
             LOG.info("Kafka store: closed in {} ms (last cursors {} ms, leaving the nodes' group {} ms, readers {} ms, "
-                    + "clients {} ms)", (end - began) / 1_000_000, (flushed - began) / 1_000_000,
-                    (left - flushed) / 1_000_000, (stopped - left) / 1_000_000, (end - stopped) / 1_000_000);
+                    + "clients {} ms)", millis(began, end), millis(began, flushed), millis(flushed, left),
+                    millis(left, stopped), millis(stopped, end));
             closed.complete();
         }, "omnibus-kafka-close");
         t.start();
         return closed.future();
+    }
+
+    private static long millis(long fromNanos, long toNanos) {
+        return (toNanos - fromNanos) / 1_000_000;
     }
 }

@@ -11,7 +11,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,7 +20,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
@@ -87,20 +85,19 @@ final class KafkaState {
     }
 
     /** Reads the whole state topic (committed records) into memory; returns the topic registry. */
-    Map<String, String> load(Properties p) {
+    Map<String, String> load(KafkaConsumer<byte[], byte[]> c) {
         Map<String, String> registry = new HashMap<>();
         Map<String, Map<TopicPartition, CursorState>> loadedCursors = new HashMap<>();
         org.apache.kafka.common.TopicPartition ktp = new org.apache.kafka.common.TopicPartition(topic, 0);
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            c.assign(List.of(ktp));
-            c.seekToBeginning(List.of(ktp));
-            long end = c.endOffsets(List.of(ktp)).get(ktp);
-            while (c.position(ktp) < end) {
-                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-                    applyLoaded(r.key(), r.value(), registry, loadedCursors);
-                }
+        c.assign(List.of(ktp));
+        c.seekToBeginning(List.of(ktp));
+        long end = c.endOffsets(List.of(ktp)).get(ktp);
+        while (c.position(ktp) < end) {
+            for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                applyLoaded(r.key(), r.value(), registry, loadedCursors);
             }
         }
+        c.unsubscribe();
         loadedCursors.forEach((sub, map) -> {
             if (subscriptions.containsKey(sub)) { // cursors written after their subscription's delete are left out
                 cursors.put(sub, new ConcurrentHashMap<>(map));

@@ -5,7 +5,6 @@ import io.omnibus.core.store.TopicPartition;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.InvalidPartitionsException;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -104,26 +103,17 @@ final class KafkaTopics {
     }
 
     /** Recovery: the registered topics (name to address) and their partition counts as the cluster has them. */
-    void load(Map<String, String> registry) throws Exception {
+    void load(Map<String, String> registry, org.apache.kafka.clients.consumer.Consumer<?, ?> consumer) {
         if (registry.isEmpty()) {
             return;
         }
-        Map<String, TopicDescription> described = new HashMap<>();
-        for (Map.Entry<String, org.apache.kafka.common.KafkaFuture<TopicDescription>> e
-                : admin.describeTopics(registry.keySet()).topicNameValues().entrySet()) {
-            try {
-                described.put(e.getKey(), e.getValue().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS));
-            } catch (ExecutionException gone) {
-                if (!(gone.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
-                    throw gone;
-                }
-                // registered, then deleted outside the gateway: made again on its next append
-            }
-        }
+        // all topics in one metadata request, none made by asking (partitionsFor could create a deleted one)
+        Map<String, List<org.apache.kafka.common.PartitionInfo>> existing =
+                consumer.listTopics(java.time.Duration.ofSeconds(ADMIN_TIMEOUT_SECONDS));
         registry.forEach((name, address) -> {
-            TopicDescription d = described.get(name);
-            if (d != null) {
-                topics.put(Address.of(address), new Topic(name, d.partitions().size()));
+            List<org.apache.kafka.common.PartitionInfo> partitions = existing.get(name);
+            if (partitions != null && !partitions.isEmpty()) { // else registered, then deleted outside the gateway:
+                topics.put(Address.of(address), new Topic(name, partitions.size())); // made again on its next append
             }
         });
     }
