@@ -33,30 +33,27 @@ final class KafkaAppends {
 
     private final ExecutorService sender;
     private final KafkaProducer<byte[], byte[]> producer;
-    private final KafkaProducer<byte[], byte[]> txProducer;
+    private final KafkaTransactions transactions;
     private final KafkaTopics topics;
     private final KafkaState state;
     private final TailCache cache;
     private final Function<TopicPartition, PartitionLog> logs;
     private final LongConsumer latency;
-    private final Runnable fenced;
 
     /**
      * @param latency nanoseconds from an append to the cluster's acknowledgement
-     * @param fenced  Kafka says another node holds the transactional id: this node lost the active role
      */
-    KafkaAppends(ExecutorService sender, KafkaProducer<byte[], byte[]> producer, KafkaProducer<byte[], byte[]> txProducer,
+    KafkaAppends(ExecutorService sender, KafkaProducer<byte[], byte[]> producer, KafkaTransactions transactions,
                  KafkaTopics topics, KafkaState state, TailCache cache, Function<TopicPartition, PartitionLog> logs,
-                 LongConsumer latency, Runnable fenced) {
+                 LongConsumer latency) {
         this.sender = sender;
         this.producer = producer;
-        this.txProducer = txProducer;
+        this.transactions = transactions;
         this.topics = topics;
         this.state = state;
         this.cache = cache;
         this.logs = logs;
         this.latency = latency;
-        this.fenced = fenced;
     }
 
     static ProducerRecord<byte[], byte[]> record(KafkaTopics.Topic t, TopicPartition tp, Envelope e, long now) {
@@ -139,7 +136,7 @@ final class KafkaAppends {
             for (PartitionBatch b : batches) {
                 ts.add(topics.ensure(b.partition()));
             }
-            txProducer.beginTransaction();
+            KafkaProducer<byte[], byte[]> txProducer = transactions.begin();
             begun = true;
             long now = System.currentTimeMillis();
             for (int i = 0; i < batches.size(); i++) {
@@ -157,7 +154,8 @@ final class KafkaAppends {
             for (ProducerRecord<byte[], byte[]> r : state.records(changes, cursorChanges)) {
                 txProducer.send(r);
             }
-            KafkaState.commit(txProducer);
+            transactions.commit();
+            begun = false; // committed: what fails from here on is not the transaction's
             long[] offsets = new long[batches.size()];
             for (int i = 0; i < offsets.length; i++) {
                 offsets[i] = firsts.get(i).get().offset();
@@ -165,17 +163,9 @@ final class KafkaAppends {
             }
             state.committed(changes, cursorChanges);
             done.complete(offsets);
-        } catch (org.apache.kafka.common.errors.ProducerFencedException
-                 | org.apache.kafka.common.errors.InvalidProducerEpochException e) {
-            done.fail(e);
-            fenced.run();
         } catch (Exception e) {
             if (begun) {
-                try {
-                    txProducer.abortTransaction();
-                } catch (RuntimeException abortFailed) {
-                    LOG.warn("Kafka store: aborting a failed transaction failed too: {}", abortFailed.toString());
-                }
+                transactions.failed(e);
             }
             done.fail(e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e);
         }

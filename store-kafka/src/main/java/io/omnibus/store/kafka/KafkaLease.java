@@ -35,6 +35,7 @@ final class KafkaLease implements AutoCloseable {
     private final String topic;
     private final Runnable lost;
     private volatile boolean closing;
+    private volatile String memberId = "";
 
     KafkaLease(Properties client, String group, String topic, Duration sessionTimeout, Runnable lost) {
         this.topic = topic;
@@ -58,6 +59,11 @@ final class KafkaLease implements AutoCloseable {
         return acquired;
     }
 
+    /** This node's member id in the group, as of its last assignment. */
+    String memberId() {
+        return memberId;
+    }
+
     boolean active() {
         return acquired.isDone() && !acquired.isCompletedExceptionally();
     }
@@ -68,6 +74,7 @@ final class KafkaLease implements AutoCloseable {
             consumer.subscribe(List.of(topic), new ConsumerRebalanceListener() {
                 @Override
                 public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                    memberId = consumer.groupMetadata().memberId();
                     consumer.pause(partitions);
                     if (partitions.contains(p0) && !acquired.isDone()) {
                         LOG.info("Kafka store: this node is the active one (it holds {} of group {})", p0,

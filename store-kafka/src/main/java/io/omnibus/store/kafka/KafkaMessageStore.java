@@ -79,7 +79,8 @@ public final class KafkaMessageStore implements MessageStore {
             r -> daemon(r, "omnibus-kafka-control"));
     private Admin admin;
     private KafkaProducer<byte[], byte[]> producer;
-    private KafkaProducer<byte[], byte[]> txProducer;
+    /** The active role's transactional producer; on the transaction thread once open. */
+    private KafkaTransactions txs;
     private KafkaTopics topics;
     private KafkaState state;
     private KafkaReaders readers;
@@ -163,7 +164,7 @@ public final class KafkaMessageStore implements MessageStore {
                 health = new KafkaHealth(admin, options);
                 health.start();
                 producer = new KafkaProducer<>(producerProperties(), new ByteArraySerializer(), new ByteArraySerializer());
-                state = new KafkaState(options.topicPrefix() + "state", producer, transactions, control, this::fenced);
+                state = new KafkaState(options.topicPrefix() + "state", producer, transactions, control);
                 topics = new KafkaTopics(admin, options, state::register);
                 topics.ensureStateTopic();
                 lease = new KafkaLease(clientProperties(), options.topicPrefix() + "nodes", topics.stateTopic(),
@@ -180,10 +181,11 @@ public final class KafkaMessageStore implements MessageStore {
                 // nothing past a transaction still open (what a killed node wrote after it would be missed)
                 tx.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, options.topicPrefix() + "tx");
                 tx.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "10000");
-                txProducer = new KafkaProducer<>(tx, new ByteArraySerializer(), new ByteArraySerializer());
-                txProducer.initTransactions();
+                txs = new KafkaTransactions(() -> new KafkaProducer<>(tx, new ByteArraySerializer(),
+                        new ByteArraySerializer()), this::holdsRole, options.leaseLost());
+                txs.init();
                 long fenced = System.nanoTime();
-                state.writeWith(txProducer);
+                state.writeWith(txs);
                 Properties reader = clientProperties();
                 KafkaReaders.defaults().forEach(reader::put);
                 long loaded;
@@ -217,12 +219,12 @@ public final class KafkaMessageStore implements MessageStore {
                         movedStart(tp, start);
                     }
                 });
-                appends = new KafkaAppends(sender, producer, txProducer, topics, state, cache, this::log, nanos -> {
+                appends = new KafkaAppends(sender, producer, txs, topics, state, cache, this::log, nanos -> {
                     Timer t = appendLatency;
                     if (t != null) {
                         t.record(nanos, TimeUnit.NANOSECONDS);
                     }
-                }, this::fenced);
+                });
                 health.checkSoon(); // on its own thread: /health shows this node as the active one
                 open = true;
                 LOG.info("Kafka store open on {} as node {}: {} topics, {} partitions, {} durable subscriptions, in {} ms "
@@ -442,10 +444,24 @@ public final class KafkaMessageStore implements MessageStore {
         return done.future();
     }
 
-    /** Kafka fenced the active role's transactional producer: another node holds the role. */
-    private void fenced() {
-        LOG.error("Kafka store: another node took over the active role's transactional id; this node stops");
-        options.leaseLost().run();
+    /**
+     * Whether the nodes' group, as its coordinator has it, gives this node the state partition (this node is the
+     * active one); null when the group could not be asked.
+     */
+    private Boolean holdsRole() {
+        String me = lease.memberId();
+        String group = options.topicPrefix() + "nodes";
+        org.apache.kafka.common.TopicPartition p0 = new org.apache.kafka.common.TopicPartition(topics.stateTopic(), 0);
+        try {
+            var members = admin.describeConsumerGroups(List.of(group),
+                            new org.apache.kafka.clients.admin.DescribeConsumerGroupsOptions().timeoutMs(10_000))
+                    .all().get(10, TimeUnit.SECONDS).get(group).members();
+            return members.stream().anyMatch(m -> m.consumerId().equals(me)
+                    && m.assignment().topicPartitions().contains(p0));
+        } catch (Exception e) {
+            LOG.warn("Kafka store: the nodes' group {} could not be described: {}", group, e.toString());
+            return null;
+        }
     }
 
     @Override
@@ -487,8 +503,8 @@ public final class KafkaMessageStore implements MessageStore {
             }
             long stopped = System.nanoTime();
             Duration grace = Duration.ofSeconds(10); // everything acknowledged is written: nothing should need it
-            if (txProducer != null) {
-                txProducer.close(grace);
+            if (txs != null) {
+                txs.close(grace);
             }
             if (producer != null) {
                 producer.close(grace);

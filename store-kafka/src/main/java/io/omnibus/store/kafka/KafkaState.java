@@ -55,8 +55,7 @@ final class KafkaState {
     private final KafkaProducer<byte[], byte[]> producer;
     private final ExecutorService writer;
     private final ScheduledExecutorService timer;
-    private final Runnable fenced;
-    private volatile KafkaProducer<byte[], byte[]> txProducer;
+    private volatile KafkaTransactions transactions;
     private final java.util.concurrent.ConcurrentLinkedQueue<Pending> queued = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final AtomicBoolean drainQueued = new AtomicBoolean();
     private final ConcurrentHashMap<String, ConcurrentHashMap<String, byte[]>> states = new ConcurrentHashMap<>();
@@ -68,20 +67,17 @@ final class KafkaState {
     /**
      * @param producer the plain producer, for the topic registry
      * @param writer   the store's transaction thread, where every other record is written
-     * @param fenced   what to do when Kafka says another node holds the transactional id (this node lost the role)
      */
-    KafkaState(String topic, KafkaProducer<byte[], byte[]> producer, ExecutorService writer, ScheduledExecutorService timer,
-               Runnable fenced) {
+    KafkaState(String topic, KafkaProducer<byte[], byte[]> producer, ExecutorService writer, ScheduledExecutorService timer) {
         this.topic = topic;
         this.producer = producer;
         this.writer = writer;
         this.timer = timer;
-        this.fenced = fenced;
     }
 
     /** The active role's transactional producer, initialized: state is written from now on. */
-    void writeWith(KafkaProducer<byte[], byte[]> transactional) {
-        this.txProducer = transactional;
+    void writeWith(KafkaTransactions transactional) {
+        this.transactions = transactional;
     }
 
     /** Reads the whole state topic (committed records) into memory; returns the topic registry. */
@@ -224,50 +220,26 @@ final class KafkaState {
         if (batch.isEmpty()) {
             return;
         }
-        KafkaProducer<byte[], byte[]> tx = txProducer;
+        KafkaTransactions tx = transactions;
         if (tx == null) {
             failed(batch, new IllegalStateException("the Kafka store is not active"));
             return;
         }
         boolean begun = false;
         try {
-            tx.beginTransaction();
+            KafkaProducer<byte[], byte[]> p = tx.begin();
             begun = true;
-            for (Pending p : batch) {
-                tx.send(p.record());
+            for (Pending pending : batch) {
+                p.send(pending.record());
             }
-            commit(tx);
+            tx.commit();
+            begun = false;
             committed(batch);
-        } catch (org.apache.kafka.common.errors.ProducerFencedException
-                 | org.apache.kafka.common.errors.InvalidProducerEpochException e) {
-            failed(batch, e);
-            fenced.run();
         } catch (RuntimeException e) {
-            if (begun) {
-                try {
-                    tx.abortTransaction();
-                } catch (RuntimeException abortFailed) {
-                    LOG.warn("Kafka store: aborting a failed state transaction failed too: {}", abortFailed.toString());
-                }
-            }
             LOG.warn("Kafka store: writing {} state record(s) failed: {}", batch.size(), e.toString());
             failed(batch, e);
-        }
-    }
-
-    /**
-     * Commits the producer's open transaction, however long the cluster takes: a commit that timed out (the cluster
-     * away longer than {@code max.block.ms}) must be retried, not aborted (Kafka refuses the abort, and every later
-     * transaction, until it is). Ends when the commit does, fails, or the producer is closed under it.
-     */
-    static void commit(KafkaProducer<byte[], byte[]> tx) {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                tx.commitTransaction();
-                return;
-            } catch (org.apache.kafka.common.errors.TimeoutException e) {
-                LOG.warn("Kafka store: a transaction's commit is not confirmed yet (attempt {}), waiting on: {}", attempt,
-                        e.getMessage());
+            if (begun) {
+                tx.failed(e);
             }
         }
     }
