@@ -17,7 +17,11 @@ final class AdminHttp {
     private final String base;
 
     AdminHttp(int port) {
-        this.base = "http://127.0.0.1:" + port;
+        this("127.0.0.1", port);
+    }
+
+    AdminHttp(String host, int port) {
+        this.base = "http://" + host + ":" + port;
     }
 
     /** A path segment: {@code /}, {@code $}, spaces and the rest percent-encoded. */

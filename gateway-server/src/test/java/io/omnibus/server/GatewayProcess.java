@@ -31,7 +31,15 @@ final class GatewayProcess implements AutoCloseable {
     }
 
     static GatewayProcess run(Map<String, String> env, String... args) throws IOException {
-        List<String> command = new ArrayList<>();
+        return runUnder(List.of(), env, args);
+    }
+
+    /**
+     * As {@link #run}, the launcher run by {@code wrapper} (e.g. {@code ip netns exec NS}, which runs it in a
+     * network namespace; it execs, so the process is still the gateway's).
+     */
+    static GatewayProcess runUnder(List<String> wrapper, Map<String, String> env, String... args) throws IOException {
+        List<String> command = new ArrayList<>(wrapper);
         command.add(ROOT.resolve("bin/omnibus").toString());
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command);

@@ -50,33 +50,9 @@ class KafkaClusterIT {
         int mqtt = GatewayProcess.freePort();
         int amqp = GatewayProcess.freePort();
         int kafka = GatewayProcess.freePort();
-        return new Node(admin, mqtt, amqp, kafka, GatewayProcess.writeConfig(d, """
-                admin:
-                  host: 127.0.0.1
-                  port: %d
-                store:
-                  type: kafka
-                  kafka:
-                    bootstrap-servers: %s
-                    node-id: %s
-                    session-timeout: 6s
-                mqtt:
-                  enabled: true
-                  port: %d
-                  websocket:
-                    enabled: false
-                amqp:
-                  enabled: true
-                  port: %d
-                kafka:
-                  enabled: true
-                  port: %d
-                  advertised-host: 127.0.0.1
-                openmessaging:
-                  enabled: false
-                shutdown:
-                  timeout: 5s
-                """.formatted(admin, bootstrap, name, mqtt, amqp, kafka)));
+        return new Node(admin, mqtt, amqp, kafka, GatewayYaml.kafkaStore(bootstrap, "node-id: " + name,
+                "session-timeout: 6s").admin("127.0.0.1", admin).mqtt(mqtt).amqp(amqp).kafka(kafka)
+                .with("shutdown:\n  timeout: 5s").write(d));
     }
 
     private GatewayProcess run(Node n, String name) throws Exception {

@@ -41,29 +41,8 @@ class KafkaPauseIT {
         java.nio.file.Files.createDirectories(d);
         int admin = GatewayProcess.freePort();
         int mqtt = GatewayProcess.freePort();
-        return new Node(admin, mqtt, GatewayProcess.writeConfig(d, """
-                admin:
-                  host: 127.0.0.1
-                  port: %d
-                store:
-                  type: kafka
-                  kafka:
-                    bootstrap-servers: 127.0.0.1:%d
-                    replication-factor: 1
-                    node-id: %s
-                    session-timeout: 6s
-                mqtt:
-                  enabled: true
-                  port: %d
-                  websocket:
-                    enabled: false
-                amqp:
-                  enabled: false
-                kafka:
-                  enabled: false
-                openmessaging:
-                  enabled: false
-                """.formatted(admin, kafkaPort, name, mqtt)));
+        return new Node(admin, mqtt, GatewayYaml.kafkaStore("127.0.0.1:" + kafkaPort, "replication-factor: 1",
+                "node-id: " + name, "session-timeout: 6s").admin("127.0.0.1", admin).mqtt(mqtt).write(d));
     }
 
     private GatewayProcess run(Node n, String name) throws Exception {

@@ -50,32 +50,9 @@ class KafkaStoreIT {
         kafka = RemoteBroker.kafka(dir.resolve("kafka"), RemoteBroker.freePort(), RemoteBroker.freePort());
         mqttPort = GatewayProcess.freePort();
         amqpPort = GatewayProcess.freePort();
-        cfg = GatewayProcess.writeConfig(dir, """
-                admin:
-                  host: 127.0.0.1
-                  port: 0
-                store:
-                  type: kafka
-                  kafka:
-                    bootstrap-servers: 127.0.0.1:%d
-                    replication-factor: 1
-                    properties:
-                      delivery.timeout.ms: 120000
-                mqtt:
-                  enabled: true
-                  port: %d
-                  websocket:
-                    enabled: false
-                amqp:
-                  enabled: true
-                  port: %d
-                kafka:
-                  enabled: false
-                openmessaging:
-                  enabled: false
-                shutdown:
-                  timeout: 5s
-                """.formatted(kafka.port, mqttPort, amqpPort));
+        cfg = GatewayYaml.kafkaStore("127.0.0.1:" + kafka.port, "replication-factor: 1",
+                "properties:\n  delivery.timeout.ms: 120000").mqtt(mqttPort).amqp(amqpPort)
+                .with("shutdown:\n  timeout: 5s").write(dir);
     }
 
     @AfterEach

@@ -25,32 +25,9 @@ class KafkaStoreSaslIT {
             + "username=\"%s\" password=\"%s\";";
 
     private Path config(int kafkaPort, int mqttPort, String password) throws Exception {
-        Path d = dir.resolve(password);
-        java.nio.file.Files.createDirectories(d);
-        return GatewayProcess.writeConfig(d, """
-                admin:
-                  host: 127.0.0.1
-                  port: 0
-                store:
-                  type: kafka
-                  kafka:
-                    bootstrap-servers: 127.0.0.1:%d
-                    properties:
-                      security.protocol: SASL_PLAINTEXT
-                      sasl.mechanism: PLAIN
-                      sasl.jaas.config: '%s'
-                mqtt:
-                  enabled: true
-                  port: %d
-                  websocket:
-                    enabled: false
-                amqp:
-                  enabled: false
-                kafka:
-                  enabled: false
-                openmessaging:
-                  enabled: false
-                """.formatted(kafkaPort, JAAS.formatted("omnibus", password), mqttPort));
+        return GatewayYaml.kafkaStore("127.0.0.1:" + kafkaPort, "properties:\n  security.protocol: SASL_PLAINTEXT\n"
+                + "  sasl.mechanism: PLAIN\n  sasl.jaas.config: '" + JAAS.formatted("omnibus", password) + "'")
+                .mqtt(mqttPort).write(dir.resolve(password));
     }
 
     /** A one-broker Kafka that takes SASL/PLAIN clients only (users admin and omnibus), with {@code extra} settings. */

@@ -23,31 +23,12 @@ class KafkaStoreTlsIT {
     @TempDir
     Path dir;
 
+    /** {@code tlsProperties}: more Kafka client properties, one {@code key: value} per line. */
     private Path config(String name, int kafkaPort, int mqttPort, String tlsProperties) throws Exception {
-        Path d = java.nio.file.Files.createDirectories(dir.resolve(name));
-        return GatewayProcess.writeConfig(d, """
-                admin:
-                  host: 127.0.0.1
-                  port: 0
-                store:
-                  type: kafka
-                  kafka:
-                    bootstrap-servers: 127.0.0.1:%d
-                    properties:
-                      security.protocol: SSL
-                %s
-                mqtt:
-                  enabled: true
-                  port: %d
-                  websocket:
-                    enabled: false
-                amqp:
-                  enabled: false
-                kafka:
-                  enabled: false
-                openmessaging:
-                  enabled: false
-                """.formatted(kafkaPort, tlsProperties, mqttPort));
+        StringBuilder properties = new StringBuilder("properties:\n  security.protocol: SSL");
+        tlsProperties.lines().forEach(l -> properties.append("\n  ").append(l));
+        return GatewayYaml.kafkaStore("127.0.0.1:" + kafkaPort, properties.toString()).mqtt(mqttPort)
+                .write(dir.resolve(name));
     }
 
     @Test
@@ -78,7 +59,7 @@ class KafkaStoreTlsIT {
                 assertThat(untrusting.waitForExit(120)).as("exit status; stderr " + untrusting.stderr()).isEqualTo(1);
                 assertThat(untrusting.stderr()).contains("omnibus: could not start").contains("SSL handshake failed");
             }
-            String trusting = "      ssl.truststore.type: PEM\n      ssl.truststore.location: " + tls.resolve("ca.pem");
+            String trusting = "ssl.truststore.type: PEM\nssl.truststore.location: " + tls.resolve("ca.pem");
             NewNodeBacklog.check(config("trusting", port, mqtt, trusting), mqtt, dir.resolve("data"), "tls", 100);
         } finally {
             for (RemoteBroker k : kafka) {

@@ -1,0 +1,200 @@
+package io.omnibus.server;
+
+import io.vertx.core.json.JsonObject;
+import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The active gateway node cut off from the Kafka cluster while its clients still reach it: a network partition, not
+ * a crash. The active node runs in a network namespace of its own (a veth pair to this host); the Kafka broker
+ * listens on an address added to this host's loopback, which the namespace reaches through the veth. The cut is a
+ * blackhole route to the broker's address inside the namespace: the node's packets to Kafka vanish (Kafka's answers to
+ * what it had sent still arrive), its clients' connections stay up. The standby on this host takes over once the cut-off node's session expired; the cut-off node
+ * cannot acknowledge anything (every acknowledgement needs the cluster); when the cut heals it finds it lost the role
+ * and exits with status 3, and its clients move to the new active node. Every PUBACKed message reaches the persistent
+ * session. Needs root (ip netns), as CI runs.
+ */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
+class KafkaPartitionIT {
+    @TempDir
+    Path dir;
+
+    private final int net = ThreadLocalRandom.current().nextInt(1, 250);
+    private final String ns = "omni" + net;
+    private final String hostSide = "omnih" + net;
+    private final String nsSide = "omnin" + net;
+    private final String hostIp = "10.213." + net + ".1";
+    private final String nodeIp = "10.213." + net + ".2";
+    private final String kafkaIp = "10.214." + net + ".1";
+
+    private static void sh(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0).as("%s: %s", String.join(" ", command), out)
+                .isTrue();
+    }
+
+    private void inNamespace(String... command) throws Exception {
+        List<String> c = new ArrayList<>(List.of("ip", "netns", "exec", ns));
+        c.addAll(List.of(command));
+        sh(c.toArray(String[]::new));
+    }
+
+    @BeforeEach
+    void network() throws Exception {
+        sh("ip", "netns", "add", ns);
+        sh("ip", "link", "add", hostSide, "type", "veth", "peer", "name", nsSide);
+        sh("ip", "link", "set", nsSide, "netns", ns);
+        sh("ip", "addr", "add", hostIp + "/30", "dev", hostSide);
+        sh("ip", "link", "set", hostSide, "up");
+        inNamespace("ip", "addr", "add", nodeIp + "/30", "dev", nsSide);
+        inNamespace("ip", "link", "set", nsSide, "up");
+        inNamespace("ip", "link", "set", "lo", "up");
+        inNamespace("ip", "route", "add", "default", "via", hostIp);
+        sh("ip", "addr", "add", kafkaIp + "/32", "dev", "lo");
+    }
+
+    @AfterEach
+    void removeNetwork() throws Exception {
+        new ProcessBuilder("ip", "netns", "del", ns).start().waitFor(30, TimeUnit.SECONDS); // and the veth pair
+        new ProcessBuilder("ip", "addr", "del", kafkaIp + "/32", "dev", "lo").start().waitFor(30, TimeUnit.SECONDS);
+    }
+
+    private record Node(String host, int admin, int mqtt, Path config) {
+        String mqttUri() {
+            return "tcp://" + host + ":" + mqtt;
+        }
+
+        String role() throws Exception {
+            return new JsonObject(new AdminHttp(host, admin).send("GET", "/health").body()).getJsonObject("store")
+                    .getString("role");
+        }
+    }
+
+    private Node node(String name, String host, int kafkaPort) throws Exception {
+        Path d = dir.resolve(name);
+        java.nio.file.Files.createDirectories(d);
+        int admin = GatewayProcess.freePort();
+        int mqtt = GatewayProcess.freePort();
+        return new Node(host, admin, mqtt, GatewayYaml.kafkaStore(kafkaIp + ":" + kafkaPort, "replication-factor: 1",
+                "node-id: " + name, "session-timeout: 6s").admin(host, admin).host(host).allowAnonymous().mqtt(mqtt)
+                .write(d));
+    }
+
+    @Test
+    void anActiveNodeCutOffFromKafkaLosesItsRoleAndNoAcknowledgedMessage() throws Exception {
+        RemoteBroker kafka = RemoteBroker.kafkaCluster(dir.resolve("kafka"), new int[] {RemoteBroker.freePort()},
+                new int[] {RemoteBroker.freePort()}, Map.of("listeners",
+                        "PLAINTEXT://0.0.0.0:{port},CONTROLLER://127.0.0.1:{controller}",
+                        "advertised.listeners", "PLAINTEXT://" + kafkaIp + ":{port}")).get(0);
+        try {
+            Node a = node("node-a", nodeIp, kafka.port);
+            Node b = node("node-b", "127.0.0.1", kafka.port);
+            try (GatewayProcess gwA = GatewayProcess.runUnder(List.of("ip", "netns", "exec", ns), Map.of(), "start",
+                    "--config", a.config().toString(), "--data-dir", dir.resolve("node-a/data").toString())) {
+                gwA.awaitReady();
+                try (GatewayProcess gwB = GatewayProcess.run(Map.of(), "start", "--config", b.config().toString(),
+                        "--data-dir", dir.resolve("node-b/data").toString())) {
+                    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> "standby".equals(b.role()));
+                    MqttConnectOptions persistent = new MqttConnectOptions();
+                    persistent.setCleanSession(false);
+                    MqttClient sub = new MqttClient(a.mqttUri(), "sub", new MemoryPersistence());
+                    sub.connect(persistent);
+                    sub.subscribe("cut/#", 1);
+                    sub.disconnect();
+                    sub.close();
+
+                    MqttAsyncClient pub = new MqttAsyncClient(a.mqttUri(), "pub", new MemoryPersistence());
+                    MqttConnectOptions o = new MqttConnectOptions();
+                    o.setServerURIs(new String[] {a.mqttUri(), b.mqttUri()});
+                    o.setAutomaticReconnect(true);
+                    o.setMaxReconnectDelay(500);
+                    o.setMaxInflight(64);
+                    pub.connect(o).waitForCompletion(10_000);
+                    AckedLoad load = new AckedLoad(pub, "cut/line", 2);
+                    Set<String> acked = load.acked;
+                    await().atMost(Duration.ofSeconds(60)).until(() -> acked.size() >= 500);
+
+                    inNamespace("ip", "route", "add", "blackhole", kafkaIp + "/32");
+                    long cut = System.nanoTime();
+                    int atCut = acked.size();
+                    gwB.awaitReady(); // the cut-off node's session expired: the standby takes over
+                    long takeover = (System.nanoTime() - cut) / 1_000_000;
+                    assertThat(b.role()).isEqualTo("active");
+                    // new clients reach the new active node; the cut-off one cannot acknowledge anything
+                    List<String> acknowledged = new ArrayList<>(acked);
+                    MqttClient other = new MqttClient(b.mqttUri(), "other", new MemoryPersistence());
+                    other.connect();
+                    for (int i = 0; i < 100; i++) {
+                        String body = "during-" + i;
+                        other.publish("cut/other", body.getBytes(StandardCharsets.UTF_8), 1, false);
+                        acknowledged.add(body);
+                    }
+                    other.disconnect();
+                    other.close();
+                    boolean aliveDuringCut = gwA.process.isAlive();
+                    int ackedDuringCut = acked.size() - atCut;
+
+                    inNamespace("ip", "route", "del", "blackhole", kafkaIp + "/32");
+                    long healed = System.nanoTime();
+                    int status = gwA.waitForExit(120);
+                    long exited = (System.nanoTime() - healed) / 1_000_000;
+                    assertThat(status).as("the cut-off node's exit status once it reached Kafka again; stderr:\n%s",
+                            GatewayProcess.lastLines(gwA.err, 40)).isEqualTo(3);
+                    int atExit = acked.size();
+                    // its publisher moves to the active node and goes on
+                    await().atMost(Duration.ofSeconds(60)).until(() -> acked.size() >= atExit + 200);
+                    load.close();
+                    acknowledged.addAll(acked);
+
+                    List<String> got = new CopyOnWriteArrayList<>();
+                    MqttClient drain = new MqttClient(b.mqttUri(), "sub", new MemoryPersistence());
+                    drain.setCallback(Received.mqtt(got));
+                    drain.connect(persistent);
+                    try {
+                        await().atMost(Duration.ofSeconds(120)).until(() -> new HashSet<>(got).containsAll(acknowledged));
+                    } catch (org.awaitility.core.ConditionTimeoutException t) {
+                        Set<String> missing = new HashSet<>(acknowledged);
+                        missing.removeAll(got);
+                        throw new AssertionError("lost " + missing.size() + " of " + new HashSet<>(acknowledged).size()
+                                + " acknowledged messages, e.g. " + missing.stream().limit(10).toList(), t);
+                    }
+                    drain.disconnect();
+                    drain.close();
+                    pub.disconnectForcibly(100, 100, false);
+                    System.out.println("KafkaPartitionIT: the standby served " + takeover + " ms after the cut; the "
+                            + "cut-off node was " + (aliveDuringCut ? "still running" : "gone") + " then and "
+                            + "PUBACKed " + ackedDuringCut + " more after the cut (Kafka's answers to what it had sent "
+                            + "before it still reached it); it exited with status 3 "
+                            + exited + " ms after the cut healed; " + new HashSet<>(acknowledged).size()
+                            + " PUBACKed, the session got " + got.size() + " (duplicates "
+                            + (got.size() - new HashSet<>(got).size()) + ")");
+                }
+            }
+        } finally {
+            kafka.close();
+        }
+    }
+}
