@@ -20,8 +20,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -76,29 +74,8 @@ class DeliveryCrashIT {
         mqttPort = GatewayProcess.freePort();
         amqpPort = GatewayProcess.freePort();
         kafkaPort = GatewayProcess.freePort();
-        Path cfg = GatewayProcess.writeConfig(dir, """
-                admin:
-                  host: 127.0.0.1
-                  port: 0
-                store:
-                %s
-                mqtt:
-                  enabled: true
-                  port: %d
-                  websocket:
-                    enabled: false
-                amqp:
-                  enabled: true
-                  port: %d
-                kafka:
-                  enabled: true
-                  port: %d
-                  advertised-host: 127.0.0.1
-                openmessaging:
-                  enabled: false
-                shutdown:
-                  timeout: 5s
-                """.formatted(store().strip().indent(2).stripTrailing(), mqttPort, amqpPort, kafkaPort));
+        Path cfg = GatewayYaml.store(store()).mqtt(mqttPort).amqp(amqpPort).kafka(kafkaPort)
+                .with("shutdown:\n  timeout: 5s").write(dir);
         for (String s : List.of("offline", "online", "jms", "kafka")) {
             received.put(s, new CopyOnWriteArrayList<>());
         }

@@ -20,12 +20,20 @@ final class GatewayYaml {
     private boolean anonymous;
     private String store = "";
     private final Map<String, Integer> protocols = new LinkedHashMap<>();
+    private final Map<String, String> protocolKeys = new LinkedHashMap<>();
     private final List<String> more = new ArrayList<>();
 
     private GatewayYaml() {
         for (String p : List.of("mqtt", "amqp", "kafka", "openmessaging")) {
             protocols.put(p, null);
         }
+    }
+
+    /** The {@code store} section: its keys as YAML lines indented from zero ({@code "type: file\nfsync: group"}). */
+    static GatewayYaml store(String storeKeys) {
+        GatewayYaml y = new GatewayYaml();
+        y.store = "store:\n" + indent(storeKeys, "  ");
+        return y;
     }
 
     /**
@@ -37,10 +45,16 @@ final class GatewayYaml {
         StringBuilder s = new StringBuilder("store:\n  type: kafka\n  kafka:\n    bootstrap-servers: ").append(bootstrap)
                 .append('\n');
         for (String k : kafkaKeys) {
-            k.lines().forEach(l -> s.append("    ").append(l).append('\n'));
+            s.append(indent(k, "    "));
         }
         y.store = s.toString();
         return y;
+    }
+
+    private static String indent(String yaml, String by) {
+        StringBuilder s = new StringBuilder();
+        yaml.lines().filter(l -> !l.isBlank()).forEach(l -> s.append(by).append(l).append('\n'));
+        return s.toString();
     }
 
     GatewayYaml admin(String host, int port) {
@@ -61,9 +75,10 @@ final class GatewayYaml {
         return this;
     }
 
-    /** MQTT on {@code port}, without its WebSocket listener. */
-    GatewayYaml mqtt(int port) {
+    /** MQTT on {@code port}, without its WebSocket listener; {@code keys}: more of its keys, one per line. */
+    GatewayYaml mqtt(int port, String... keys) {
         protocols.put("mqtt", port);
+        protocolKeys.put("mqtt", String.join("\n", keys));
         return this;
     }
 
@@ -98,6 +113,7 @@ final class GatewayYaml {
                     s.append("  host: ").append(host).append('\n');
                 }
                 s.append("  port: ").append(port).append('\n');
+                s.append(indent(protocolKeys.getOrDefault(name, ""), "  "));
                 switch (name) {
                     case "mqtt" -> s.append("  websocket:\n    enabled: false\n");
                     case "kafka" -> s.append("  advertised-host: ").append(host != null ? host : "127.0.0.1").append('\n');

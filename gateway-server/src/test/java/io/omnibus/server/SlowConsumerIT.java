@@ -13,8 +13,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -53,26 +51,8 @@ class SlowConsumerIT {
     @Test
     void aMillionMessagesWaitInTheLogForAnAbsentSubscriberAndAllArriveInOrder() throws Exception {
         int mqttPort = GatewayProcess.freePort();
-        Path cfg = GatewayProcess.writeConfig(dir, """
-                admin:
-                  host: 127.0.0.1
-                  port: 0
-                store:
-                  type: file
-                mqtt:
-                  enabled: true
-                  port: %d
-                  receive-maximum: 1000
-                  max-inflight: 1000
-                  websocket:
-                    enabled: false
-                amqp:
-                  enabled: false
-                kafka:
-                  enabled: false
-                openmessaging:
-                  enabled: false
-                """.formatted(mqttPort));
+        Path cfg = GatewayYaml.store("type: file").mqtt(mqttPort, "receive-maximum: 1000", "max-inflight: 1000")
+                .write(dir);
         try (GatewayProcess gw = GatewayProcess.run(Map.of("OMNIBUS_OPTS",
                         "-Xmx128m -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=DISABLED"),
                 "start", "--config", cfg.toString(), "--data-dir", dir.resolve("data").toString())) {
