@@ -187,6 +187,41 @@ class KafkaStoreIT {
         }
     }
 
+    /**
+     * A message another node appended to a partition (a node that lost the active role, whose producer sent what it
+     * held when it woke) reaches this node's durable subscription by itself: not only once this node appends to that
+     * partition again.
+     */
+    @Test
+    void aMessageAnotherNodeAppendedReachesTheDurableSubscriptionWithoutALaterPublish() throws Exception {
+        List<String> got = new CopyOnWriteArrayList<>();
+        try (GatewayProcess gw = gateway("data")) {
+            MqttClient sub = new MqttClient("tcp://127.0.0.1:" + mqttPort, "late", new MemoryPersistence());
+            sub.setCallback(Received.mqtt(got));
+            MqttConnectOptions persistent = new MqttConnectOptions();
+            persistent.setCleanSession(false);
+            sub.connect(persistent);
+            sub.subscribe("late/line", 1);
+            MqttClient pub = new MqttClient("tcp://127.0.0.1:" + mqttPort, "late-pub", new MemoryPersistence());
+            pub.connect();
+            pub.publish("late/line", "from this node".getBytes(java.nio.charset.StandardCharsets.UTF_8), 1, false);
+            pub.disconnect();
+            pub.close();
+            await().atMost(Duration.ofSeconds(30)).until(() -> got.contains("from this node"));
+
+            io.omnibus.store.kafka.ForeignAppends.append("127.0.0.1:" + kafka.port, "omnibus.", "late/line", 0,
+                    "from another node");
+            try {
+                await().atMost(Duration.ofSeconds(30)).until(() -> got.contains("from another node"));
+            } catch (org.awaitility.core.ConditionTimeoutException t) {
+                throw new AssertionError("the other node's message did not arrive; got " + got + "\n" + gw.diagnose(), t);
+            }
+            assertThat(gw.stderr()).contains("grew to 2 by appends of another node");
+            sub.disconnect();
+            sub.close();
+        }
+    }
+
     private static JsonObject store(AdminHttp admin) throws Exception {
         return new JsonObject(admin.send("GET", "/health").body()).getJsonObject("store");
     }

@@ -237,8 +237,20 @@ public final class DefaultBroker implements Broker {
                 .compose(id -> store.open())
                 .compose(v -> {
                     DefaultBroker broker = new DefaultBroker(vertx, store, config, metrics, List.copyOf(shards));
-                    return broker.recover().compose(x -> broker.prepared.start()).map(broker);
+                    return broker.recover().compose(x -> broker.prepared.start()).map(x -> {
+                        store.onAppendedElsewhere(broker::grewElsewhere);
+                        return broker;
+                    });
                 });
+    }
+
+    /** Another node appended to {@code tp}: every subscription matching it reads what it has not seen. */
+    private void grewElsewhere(TopicPartition tp) {
+        for (SubscriptionQueue q : subscriptions.values()) {
+            if (q.filter.matches(tp.address())) {
+                Contexts.run(q.ctx, () -> q.logGrew(tp));
+            }
+        }
     }
 
     public Vertx vertx() {

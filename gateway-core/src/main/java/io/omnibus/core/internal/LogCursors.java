@@ -92,6 +92,23 @@ final class LogCursors {
         markBehind(pc);
     }
 
+    /**
+     * The log of {@code tp} grew by appends this node did not route (another node's): what is past this cursor's
+     * last routed message up to the log's end is read back like a backlog. A partition this subscription has no
+     * cursor for is left alone (a durable subscription discovers such a partition when it is recovered).
+     */
+    void grew(TopicPartition tp) {
+        PartitionCursor pc = partitions.get(tp);
+        if (pc == null) {
+            return;
+        }
+        long end = store.endOffset(tp);
+        if (end > pc.seen) {
+            pc.seen = end;
+            markBehind(pc);
+        }
+    }
+
     boolean knows(TopicPartition tp) {
         return partitions.containsKey(tp);
     }

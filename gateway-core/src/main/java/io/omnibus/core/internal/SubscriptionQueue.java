@@ -296,6 +296,13 @@ final class SubscriptionQueue implements Subscription {
         cursors.discover(tp, from);
     }
 
+    /** The log of {@code tp} grew by appends another node made: read what this subscription has not seen. */
+    void logGrew(TopicPartition tp) {
+        Contexts.check(ctx, "subscription " + name);
+        cursors.grew(tp);
+        dispatch();
+    }
+
     /** Recovery is done with this subscription: its backlog (the log past its cursors) is shown from now on. */
     void recovered() {
         Contexts.check(ctx, "subscription " + name);

@@ -105,6 +105,14 @@ public interface MessageStore {
     /** Messages dropped so far to stay within retention limits (for the metric). */
     long droppedByRetention();
 
+    /**
+     * What to do when the store learns that a partition's log grew by appends this node did not make (a store shared
+     * by several nodes: another node's, e.g. a node that lost the active role and whose producer still sent what it
+     * held). {@code grew} runs on a store thread. A store only this node writes never calls it (the default).
+     */
+    default void onAppendedElsewhere(java.util.function.Consumer<TopicPartition> grew) {
+    }
+
     /** Makes everything appended so far durable. */
     Future<Void> flush();
 

@@ -33,12 +33,14 @@ final class KafkaLease implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final Thread thread;
     private final String topic;
+    private final String group;
     private final Runnable lost;
     private volatile boolean closing;
     private volatile String memberId = "";
 
     KafkaLease(Properties client, String group, String topic, Duration sessionTimeout, Runnable lost) {
         this.topic = topic;
+        this.group = group;
         this.lost = lost;
         Properties p = new Properties();
         p.putAll(client);
@@ -62,6 +64,25 @@ final class KafkaLease implements AutoCloseable {
     /** This node's member id in the group, as of its last assignment. */
     String memberId() {
         return memberId;
+    }
+
+    /**
+     * Whether the group, as its coordinator has it, gives this node the state partition (this node is the active
+     * one); null when the group could not be asked.
+     */
+    Boolean holdsRole(org.apache.kafka.clients.admin.Admin admin) {
+        String me = memberId; // the lease's consumer is its thread's only: not asked from here
+        TopicPartition p0 = new TopicPartition(topic, 0);
+        try {
+            var members = admin.describeConsumerGroups(List.of(group),
+                            new org.apache.kafka.clients.admin.DescribeConsumerGroupsOptions().timeoutMs(10_000))
+                    .all().get(10, java.util.concurrent.TimeUnit.SECONDS).get(group).members();
+            return members.stream().anyMatch(m -> m.consumerId().equals(me)
+                    && m.assignment().topicPartitions().contains(p0));
+        } catch (Exception e) {
+            LOG.warn("Kafka store: the nodes' group {} could not be described: {}", group, e.toString());
+            return null;
+        }
     }
 
     boolean active() {

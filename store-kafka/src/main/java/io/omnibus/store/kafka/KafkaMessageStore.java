@@ -90,6 +90,10 @@ public final class KafkaMessageStore implements MessageStore {
     private volatile Timer appendLatency;
     private volatile boolean open;
     private volatile KafkaHealth health;
+    /** What to tell when a partition grew by another node's appends; on the control thread. */
+    private volatile java.util.function.Consumer<TopicPartition> elsewhere;
+    /** Compares the partitions' committed ends with this node's appends; on the control thread. */
+    private KafkaEnds ends;
 
     public KafkaMessageStore(KafkaStoreOptions options) {
         this.options = options;
@@ -182,7 +186,7 @@ public final class KafkaMessageStore implements MessageStore {
                 tx.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, options.topicPrefix() + "tx");
                 tx.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "10000");
                 txs = new KafkaTransactions(() -> new KafkaProducer<>(tx, new ByteArraySerializer(),
-                        new ByteArraySerializer()), this::holdsRole, options.leaseLost());
+                        new ByteArraySerializer()), () -> lease.holdsRole(admin), options.leaseLost());
                 txs.init();
                 long fenced = System.nanoTime();
                 state.writeWith(txs);
@@ -226,6 +230,13 @@ public final class KafkaMessageStore implements MessageStore {
                     }
                 });
                 health.checkSoon(); // on its own thread: /health shows this node as the active one
+                ends = new KafkaEnds(new KafkaConsumer<>(reader, new ByteArrayDeserializer(), new ByteArrayDeserializer()),
+                        logs, topics);
+                control.scheduleWithFixedDelay(() -> {
+                    if (open) {
+                        ends.refresh(elsewhere);
+                    }
+                }, KafkaEnds.INTERVAL_MILLIS, KafkaEnds.INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
                 open = true;
                 LOG.info("Kafka store open on {} as node {}: {} topics, {} partitions, {} durable subscriptions, in {} ms "
                                 + "(fencing the active role's transactional id {} ms, reading the state {} ms, "
@@ -444,24 +455,9 @@ public final class KafkaMessageStore implements MessageStore {
         return done.future();
     }
 
-    /**
-     * Whether the nodes' group, as its coordinator has it, gives this node the state partition (this node is the
-     * active one); null when the group could not be asked.
-     */
-    private Boolean holdsRole() {
-        String me = lease.memberId();
-        String group = options.topicPrefix() + "nodes";
-        org.apache.kafka.common.TopicPartition p0 = new org.apache.kafka.common.TopicPartition(topics.stateTopic(), 0);
-        try {
-            var members = admin.describeConsumerGroups(List.of(group),
-                            new org.apache.kafka.clients.admin.DescribeConsumerGroupsOptions().timeoutMs(10_000))
-                    .all().get(10, TimeUnit.SECONDS).get(group).members();
-            return members.stream().anyMatch(m -> m.consumerId().equals(me)
-                    && m.assignment().topicPartitions().contains(p0));
-        } catch (Exception e) {
-            LOG.warn("Kafka store: the nodes' group {} could not be described: {}", group, e.toString());
-            return null;
-        }
+    @Override
+    public void onAppendedElsewhere(java.util.function.Consumer<TopicPartition> grew) {
+        this.elsewhere = grew;
     }
 
     @Override
@@ -489,6 +485,13 @@ public final class KafkaMessageStore implements MessageStore {
             long left = System.nanoTime();
             sender.shutdown();
             transactions.shutdown();
+            if (ends != null) {
+                try {
+                    control.submit(ends::close).get(10, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    LOG.warn("Kafka store: closing the end-offset reader failed: {}", e.toString());
+                }
+            }
             control.shutdownNow();
             if (health != null) {
                 health.close();
