@@ -92,8 +92,8 @@ public final class KafkaMessageStore implements MessageStore {
     private volatile KafkaHealth health;
     /** What to tell when a partition grew by another node's appends; on the control thread. */
     private volatile java.util.function.Consumer<TopicPartition> elsewhere;
-    /** Compares the partitions' committed ends with this node's appends; on the control thread. */
-    private KafkaEnds ends;
+    /** Compares the partitions' committed ends with this node's appends; used on the control thread. */
+    private volatile KafkaEnds ends;
 
     public KafkaMessageStore(KafkaStoreOptions options) {
         this.options = options;
