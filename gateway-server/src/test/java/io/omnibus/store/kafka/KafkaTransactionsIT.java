@@ -63,6 +63,15 @@ class KafkaTransactionsIT {
         return p;
     }
 
+    /**
+     * The active role's producer with transactional id {@code id}; the nodes' group answers {@code holdsRole};
+     * stopping the node sets {@code stopped}.
+     */
+    private static KafkaTransactions transactions(String id, boolean holdsRole, AtomicBoolean stopped) {
+        return new KafkaTransactions(() -> new KafkaProducer<>(producer(id), new ByteArraySerializer(),
+                new ByteArraySerializer()), () -> holdsRole, () -> stopped.set(true));
+    }
+
     /** Begins a transaction, sends one record, and waits until the coordinator aborted it for its age. */
     private static void timedOut(KafkaTransactions tx, String transactionalId, String topic, String value)
             throws Exception {
@@ -99,8 +108,7 @@ class KafkaTransactionsIT {
         String id = "tx-" + UUID.randomUUID();
         String topic = "renewed-" + UUID.randomUUID();
         AtomicBoolean stopped = new AtomicBoolean();
-        KafkaTransactions tx = new KafkaTransactions(() -> new KafkaProducer<>(producer(id), new ByteArraySerializer(),
-                new ByteArraySerializer()), () -> true, () -> stopped.set(true));
+        KafkaTransactions tx = transactions(id, true, stopped);
         tx.init();
         timedOut(tx, id, topic, "aborted by the coordinator");
         AtomicReference<RuntimeException> refused = new AtomicReference<>();
@@ -123,8 +131,7 @@ class KafkaTransactionsIT {
         String id = "tx-" + UUID.randomUUID();
         String topic = "fenced-" + UUID.randomUUID();
         AtomicBoolean stopped = new AtomicBoolean();
-        KafkaTransactions tx = new KafkaTransactions(() -> new KafkaProducer<>(producer(id), new ByteArraySerializer(),
-                new ByteArraySerializer()), () -> false, () -> stopped.set(true));
+        KafkaTransactions tx = transactions(id, false, stopped);
         tx.init();
         KafkaProducer<byte[], byte[]> p = tx.begin();
         p.send(new ProducerRecord<>(topic, 0, null, "from the old node".getBytes(StandardCharsets.UTF_8)))

@@ -126,6 +126,14 @@ final class KafkaAppends {
         List<java.util.concurrent.Future<RecordMetadata>> firsts = new ArrayList<>(batches.size());
         List<java.util.concurrent.Future<RecordMetadata>> lasts = new ArrayList<>(batches.size());
         boolean begun = false;
+        // counted as in flight until their ends are set, as plain appends are: KafkaEnds must not take this node's
+        // committed transaction for another node's appends
+        List<PartitionLog> inFlight = new ArrayList<>(batches.size());
+        for (PartitionBatch b : batches) {
+            PartitionLog log = logs.apply(b.partition());
+            log.pending.incrementAndGet();
+            inFlight.add(log);
+        }
         try {
             if (!changes.isEmpty() || !cursorChanges.isEmpty()) {
                 // state and cursors saved before this call are written before it (the state topic's latest record of
@@ -168,6 +176,8 @@ final class KafkaAppends {
                 transactions.failed(e);
             }
             done.fail(e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e);
+        } finally {
+            inFlight.forEach(log -> log.pending.decrementAndGet());
         }
     }
 }
