@@ -1,24 +1,30 @@
 #!/usr/bin/env bash
 # Apache Kafka's own perf tools against a Kafka wire endpoint (the gateway, or a Kafka broker for comparison).
 #   bench/kafka-perf.sh BOOTSTRAP [RECORDS] [RECORD_SIZE]
-# Runs, on a fresh topic each, after a short warm-up (a produce and a consume, so that both paths are compiled): kafka-producer-perf-test with acks=1, then with acks=all (flat out,
-# --throughput -1), then kafka-consumer-perf-test reading the acks=all topic back. Prints the tools' own summaries.
+# Runs, on a fresh topic each, after a warm-up (WARMUP records, default RECORDS, produced and then consumed twice, so
+# that both paths are compiled: the gateway's fetch path took two consumes of 300 MiB to settle, Kafka's sendfile
+# path needs none): kafka-producer-perf-test with acks=1, then with acks=all (flat out, --throughput -1), then
+# kafka-consumer-perf-test reading the acks=all topic back. Prints the tools' own summaries; the warm-up's lines
+# start with "warm-up:".
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BOOTSTRAP="${1:?usage: bench/kafka-perf.sh host:port [records] [record-size]}"
 RECORDS="${2:-500000}"
 SIZE="${3:-1024}"
+WARMUP="${WARMUP:-$RECORDS}"
 LIB="$HERE/kafka-tools/target/lib"
 if [[ ! -d "$LIB" ]]; then
   mvn -B -q -f "$HERE/kafka-tools/pom.xml" dependency:copy-dependencies -DoutputDirectory="$LIB" >&2
 fi
 run() { java -Xmx1g -cp "$LIB/*" "$@"; }
 STAMP="$(date +%s)"
-echo "== warm-up (not a figure): 50000 records produced, then consumed"
-run org.apache.kafka.tools.ProducerPerformance --topic "perf-warmup-$STAMP" --num-records 50000 --record-size "$SIZE" \
-  --throughput -1 --producer-props bootstrap.servers="$BOOTSTRAP" acks=1 linger.ms=5 batch.size=65536 | tail -n 1
-run org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$BOOTSTRAP" --topic "perf-warmup-$STAMP" \
-  --messages 50000 --timeout 60000 | tail -n 1
+echo "== warm-up (not a figure): $WARMUP records produced, then consumed twice"
+run org.apache.kafka.tools.ProducerPerformance --topic "perf-warmup-$STAMP" --num-records "$WARMUP" --record-size "$SIZE" \
+  --throughput -1 --producer-props bootstrap.servers="$BOOTSTRAP" acks=1 linger.ms=5 batch.size=65536 | tail -n 1 | sed 's/^/warm-up: /'
+for _ in 1 2; do
+  run org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$BOOTSTRAP" --topic "perf-warmup-$STAMP" \
+    --messages "$WARMUP" --timeout 60000 | tail -n 1 | sed 's/^/warm-up: /'
+done
 for ACKS in 1 all; do
   TOPIC="perf-acks-$ACKS-$STAMP"
   echo "== producer: $RECORDS records of $SIZE bytes, acks=$ACKS, topic $TOPIC"

@@ -19,8 +19,8 @@ import java.util.List;
 
 /**
  * Fetch: reads each partition from its fetch offset within the partition's and the request's byte limits (the
- * first message always, however large, as KIP-74 says), as one uncompressed batch starting exactly at the fetch
- * offset. When less than min-bytes is there, the answer waits for an append to any of the partitions, up to
+ * first message always, however large, as KIP-74 says), as uncompressed batches starting exactly at the fetch
+ * offset, written only when the answer is sent ({@link Answer}). When less than min-bytes is there, the answer waits for an append to any of the partitions, up to
  * max-wait. Every requested partition is in the answer. Fetch sessions (KIP-227) are declined: the answer's
  * session id is 0, so clients send full requests.
  */
@@ -37,6 +37,22 @@ final class FetchHandler {
     }
 
     private record Wanted(String topic, Address address, int partition, long offset, int maxBytes, boolean allowed) {
+    }
+
+    /** One partition's part of an answer: its entries become its records when the answer is sent. */
+    private record Part(PartitionData data, List<Logs.Entry> entries, int bytes) {
+        Part(PartitionData data) {
+            this(data, List.of(), 0);
+        }
+    }
+
+    /**
+     * A fetch's answer whose records are written only when it is sent, by {@link ResponseWriter}, straight into
+     * pooled buffers that go to the socket as they are.
+     */
+    static final class Answer extends FetchResponseData {
+        final List<PartitionData> partitions = new ArrayList<>();
+        final List<List<Logs.Entry>> entries = new ArrayList<>();
     }
 
     Future<FetchResponseData> fetch(KafkaConnection connection, FetchRequestData request, short version) {
@@ -63,20 +79,20 @@ final class FetchHandler {
 
     /** Reads everything once; answers if enough came, the time is up or an error is to be told, else waits. */
     private Future<FetchResponseData> round(List<Wanted> wanted, FetchRequestData request, long deadline) {
-        List<Future<PartitionData>> reads = new ArrayList<>(wanted.size());
+        List<Future<Part>> reads = new ArrayList<>(wanted.size());
         int asked = request.maxBytes() <= 0 ? Integer.MAX_VALUE : request.maxBytes();
         int full = Math.min(asked, server.config.fetchMaxBytes());
         int[] budget = {full};
         List<io.omnibus.core.spi.Envelope> delivered = new ArrayList<>(); // this round's: counted if it is the answer
         return readAll(wanted, 0, full, budget, reads, delivered).compose(v -> {
-            List<PartitionData> parts = new ArrayList<>(wanted.size());
+            List<Part> parts = new ArrayList<>(wanted.size());
             long bytes = 0;
             boolean errors = false;
-            for (Future<PartitionData> f : reads) {
-                PartitionData d = f.result();
-                parts.add(d);
-                bytes += d.records().sizeInBytes();
-                errors |= d.errorCode() != Errors.NONE.code();
+            for (Future<Part> f : reads) {
+                Part p = f.result();
+                parts.add(p);
+                bytes += p.bytes;
+                errors |= p.data.errorCode() != Errors.NONE.code();
             }
             long left = deadline - System.currentTimeMillis();
             if (bytes >= Math.max(1, request.minBytes()) || errors || left <= 0 || wanted.isEmpty()) {
@@ -89,58 +105,55 @@ final class FetchHandler {
     }
 
     /** The answer, with what it hands out counted for the translation losses. */
-    private FetchResponseData answered(List<Wanted> wanted, List<PartitionData> parts,
+    private FetchResponseData answered(List<Wanted> wanted, List<Part> parts,
                                        List<io.omnibus.core.spi.Envelope> delivered) {
         delivered.forEach(e -> server.losses.delivered(e, "kafka"));
         return answer(wanted, parts);
     }
 
     /** Partitions are read one after the other so the request's byte budget is shared in order. */
-    private Future<Void> readAll(List<Wanted> wanted, int i, int full, int[] budget, List<Future<PartitionData>> out,
+    private Future<Void> readAll(List<Wanted> wanted, int i, int full, int[] budget, List<Future<Part>> out,
                                  List<io.omnibus.core.spi.Envelope> delivered) {
         if (i == wanted.size()) {
             return Future.succeededFuture();
         }
-        Future<PartitionData> f = read(wanted.get(i), budget, budget[0] == full, delivered); // nothing taken yet: KIP-74
+        Future<Part> f = read(wanted.get(i), budget, budget[0] == full, delivered); // nothing taken yet: KIP-74
         out.add(f);
         return f.compose(d -> readAll(wanted, i + 1, full, budget, out, delivered));
     }
 
-    private Future<PartitionData> read(Wanted w, int[] budget, boolean first, List<io.omnibus.core.spi.Envelope> delivered) {
+    private Future<Part> read(Wanted w, int[] budget, boolean first, List<io.omnibus.core.spi.Envelope> delivered) {
         PartitionData d = new PartitionData().setPartitionIndex(w.partition).setHighWatermark(-1).setLastStableOffset(-1)
                 .setLogStartOffset(-1).setRecords(MemoryRecords.EMPTY).setPreferredReadReplica(-1)
                 .setAbortedTransactions(null);
         if (w.address == null) {
-            return Future.succeededFuture(d.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code()));
+            return Future.succeededFuture(new Part(d.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code())));
         }
         if (!w.allowed) {
-            return Future.succeededFuture(d.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()));
+            return Future.succeededFuture(new Part(d.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())));
         }
         if (w.partition < 0 || w.partition >= logs.partitionCount(w.address)) {
-            return Future.succeededFuture(d.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()));
+            return Future.succeededFuture(new Part(d.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code())));
         }
         long start = logs.startOffset(w.address, w.partition);
         long end = logs.endOffset(w.address, w.partition);
         d.setHighWatermark(end).setLastStableOffset(end).setLogStartOffset(start).setErrorCode(Errors.NONE.code());
         if (w.offset < start || w.offset > end) {
-            return Future.succeededFuture(d.setErrorCode(Errors.OFFSET_OUT_OF_RANGE.code()));
+            return Future.succeededFuture(new Part(d.setErrorCode(Errors.OFFSET_OUT_OF_RANGE.code())));
         }
         if (w.offset == end || budget[0] <= 0) {
-            return Future.succeededFuture(d);
+            return Future.succeededFuture(new Part(d));
         }
         int limit = Math.min(w.maxBytes, budget[0]);
         List<Logs.Entry> taken = new ArrayList<>();
-        return collect(w, w.offset, end, limit, first, taken, new int[1]).map(v -> {
-            if (!taken.isEmpty()) {
-                MemoryRecords records = RecordTranslation.toRecords(taken);
-                taken.forEach(t -> delivered.add(t.envelope()));
-                budget[0] -= records.sizeInBytes();
-                d.setRecords(records);
-            }
-            return d;
+        int[] size = new int[1];
+        return collect(w, w.offset, end, limit, first, taken, size).map(v -> {
+            taken.forEach(t -> delivered.add(t.envelope()));
+            budget[0] -= size[0];
+            return new Part(d, taken, size[0]);
         }).recover(e -> { // this partition cannot be read now; the others are answered
             KafkaServer.LOG.warn("kafka: reading {} partition {} failed: {}", w.topic, w.partition, e.toString());
-            return Future.succeededFuture(d.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code()).setRecords(MemoryRecords.EMPTY));
+            return Future.succeededFuture(new Part(d.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code())));
         });
     }
 
@@ -171,7 +184,7 @@ final class FetchHandler {
      * Completes with true at the first append to any wanted partition past what this round saw (its high
      * watermark), with false after {@code millis}.
      */
-    private Future<Boolean> awaitAny(List<Wanted> wanted, List<PartitionData> seen, long millis) {
+    private Future<Boolean> awaitAny(List<Wanted> wanted, List<Part> seen, long millis) {
         Promise<Boolean> any = Promise.promise();
         Vertx vertx = server.ctx.vertx();
         long timer = vertx.setTimer(Math.max(1, millis), t -> any.tryComplete(false));
@@ -179,7 +192,7 @@ final class FetchHandler {
             Wanted w = wanted.get(i);
             if (w.address != null && w.allowed && w.partition >= 0
                     && w.partition < logs.partitionCount(w.address)) {
-                long past = Math.max(w.offset, seen.get(i).highWatermark());
+                long past = Math.max(w.offset, seen.get(i).data.highWatermark());
                 logs.awaitAppend(w.address, w.partition, past, Duration.ofMillis(millis)).onSuccess(appended -> {
                     if (appended && any.tryComplete(true)) {
                         vertx.cancelTimer(timer);
@@ -190,9 +203,9 @@ final class FetchHandler {
         return any.future();
     }
 
-    private static FetchResponseData answer(List<Wanted> wanted, List<PartitionData> parts) {
-        FetchResponseData response = new FetchResponseData().setThrottleTimeMs(0).setErrorCode(Errors.NONE.code())
-                .setSessionId(0);
+    private static FetchResponseData answer(List<Wanted> wanted, List<Part> parts) {
+        Answer response = new Answer();
+        response.setThrottleTimeMs(0).setErrorCode(Errors.NONE.code()).setSessionId(0);
         FetchableTopicResponse current = null;
         for (int i = 0; i < wanted.size(); i++) {
             Wanted w = wanted.get(i);
@@ -200,7 +213,12 @@ final class FetchHandler {
                 current = new FetchableTopicResponse().setTopic(w.topic);
                 response.responses().add(current);
             }
-            current.partitions().add(parts.get(i));
+            Part p = parts.get(i);
+            current.partitions().add(p.data);
+            if (!p.entries.isEmpty()) {
+                response.partitions.add(p.data);
+                response.entries.add(p.entries);
+            }
         }
         return response;
     }

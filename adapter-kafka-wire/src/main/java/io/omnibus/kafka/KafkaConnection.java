@@ -13,7 +13,6 @@ import io.omnibus.core.transport.ContextConnection;
 import io.vertx.core.Future;
 import io.vertx.core.internal.ContextInternal;
 import org.apache.kafka.common.message.ApiMessageType;
-import org.apache.kafka.common.message.ResponseHeaderData;
 import org.apache.kafka.common.message.SaslAuthenticateRequestData;
 import org.apache.kafka.common.message.SaslHandshakeRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -21,10 +20,10 @@ import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.RequestHeader;
-import org.apache.kafka.common.requests.RequestUtils;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -313,16 +312,22 @@ final class KafkaConnection extends ContextConnection {
         while (!slots.isEmpty() && slots.peek().done) {
             Slot s = slots.poll();
             if (s.response != null) {
+                List<ByteBuf> held = new ArrayList<>(0);
                 ByteBuf encoded;
                 try {
-                    encoded = encode(s.header, s.response);
+                    encoded = ResponseWriter.encode(channel.alloc(), s.header, s.response, held);
                 } catch (RuntimeException e) { // a field this version cannot carry: our bug, not the client's
+                    ResponseWriter.release(held);
                     KafkaServer.LOG.error("kafka {}: cannot encode the {} v{} response", id, s.header.apiKey().name,
                             s.header.apiVersion(), e);
                     close("internal error encoding a response");
                     return;
                 }
-                channel.write(encoded);
+                if (held.isEmpty()) {
+                    channel.write(encoded);
+                } else { // a fetch's records, referenced by the frame: theirs to free once the socket took them
+                    channel.write(encoded).addListener(f -> ResponseWriter.release(held));
+                }
                 wrote = true;
             }
             if (s.closeAfter) {
@@ -335,14 +340,6 @@ final class KafkaConnection extends ContextConnection {
             channel.flush();
         }
         updateAutoRead();
-    }
-
-    private static ByteBuf encode(RequestHeader header, ApiMessage response) {
-        short version = header.apiVersion();
-        ByteBuffer body = RequestUtils.serialize(new ResponseHeaderData().setCorrelationId(header.correlationId()),
-                header.apiKey().responseHeaderVersion(version), response, version);
-        ByteBuf size = Unpooled.buffer(4, 4).writeInt(body.remaining());
-        return Unpooled.wrappedBuffer(size, Unpooled.wrappedBuffer(body));
     }
 
     @Override

@@ -6,10 +6,10 @@ import io.omnibus.core.spi.Header;
 import io.omnibus.core.spi.Logs;
 import io.omnibus.core.spi.NameMapping;
 import io.omnibus.core.spi.Origin;
-import org.apache.kafka.common.compress.Compression;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.record.MemoryRecords;
-import org.apache.kafka.common.record.MemoryRecordsBuilder;
 import org.apache.kafka.common.record.Record;
 import org.apache.kafka.common.record.RecordBatch;
 import org.apache.kafka.common.record.TimestampType;
@@ -100,29 +100,14 @@ final class RecordTranslation {
                 java.util.Arrays.asList(headers(env)));
     }
 
-    /**
-     * One uncompressed batch of the entries, each at its own offset (holes allowed), base offset the first's.
-     * Sizes are counted as the records go, so the buffer is allocated about once.
-     */
+    /** One uncompressed batch of the entries, each at its own offset (holes allowed), base offset the first's. */
     static MemoryRecords toRecords(List<Logs.Entry> entries) {
-        int estimate = 61;
-        for (Logs.Entry e : entries) {
-            estimate += e.envelope().estimatedSize() + 24;
-        }
-        MemoryRecordsBuilder builder = MemoryRecords.builder(ByteBuffer.allocate(estimate), RecordBatch.CURRENT_MAGIC_VALUE,
-                Compression.NONE, TimestampType.CREATE_TIME, entries.get(0).offset());
-        for (Logs.Entry e : entries) {
-            Envelope env = e.envelope();
-            // arrays, not the envelope's read-only buffers: the record writer copies an array in bulk, but a buffer
-            // without an accessible array byte by byte (that was most of a fetch's time)
-            byte[] key = env.hasKey() ? bytes(env.key()) : null;
-            byte[] value = env.header(NULL_VALUE) != null ? null : bytes(env.payload());
-            builder.appendWithOffset(e.offset(), env.createdAt(), key, value, headers(env));
-        }
-        return builder.build();
+        ByteBuf buf = Unpooled.buffer(RecordBatchWriter.estimate(entries));
+        RecordBatchWriter.write(entries, buf);
+        return MemoryRecords.readableRecords(buf.nioBuffer());
     }
 
-    private static org.apache.kafka.common.header.Header[] headers(Envelope e) {
+    static org.apache.kafka.common.header.Header[] headers(Envelope e) {
         if (e.headers().isEmpty() && e.contentType() == null && e.correlation() == null && e.replyTo() == null) {
             return NO_HEADERS;
         }
