@@ -40,7 +40,8 @@ public final class ConfigLoader {
     public static final String ENV_PREFIX = "OMNIBUS_";
     /** Variables the launcher itself uses; never configuration. */
     private static final Set<String> LAUNCHER_VARS = Set.of("OMNIBUS_HOME", "OMNIBUS_OPTS", "OMNIBUS_CLASSPATH",
-            "OMNIBUS_JAVA", "OMNIBUS_NO_BUILD", "OMNIBUS_LOG_LEVEL", "OMNIBUS_LOG_FORMAT", "OMNIBUS_HEAP", "OMNIBUS_INCLUDE");
+            "OMNIBUS_JAVA", "OMNIBUS_NO_BUILD", "OMNIBUS_LOG_LEVEL", "OMNIBUS_LOG_FORMAT", "OMNIBUS_HEAP", "OMNIBUS_INCLUDE",
+            "OMNIBUS_GC_OPTS", "OMNIBUS_CDS", "OMNIBUS_CDS_DIR");
     /** The built-in protocols: their sections are known even when their adapter is not installed. */
     public static final List<String> PROTOCOLS = List.of("mqtt", "amqp", "kafka", "openmessaging");
 

@@ -218,6 +218,25 @@ public final class Main implements Callable<Integer> {
         }
     }
 
+    /**
+     * Milliseconds since this process started, to 10 ms, or -1 where the kernel does not say (not Linux). Both ends are
+     * read on the kernel's clock since boot: the process's start from {@code /proc/self/stat} (in USER_HZ ticks, 100 a
+     * second) and now from {@code /proc/uptime}. ({@code ProcessHandle}'s start instant adds the boot time, which the
+     * kernel gives in whole seconds: that made the figure up to a second too long.)
+     */
+    static long sinceProcessStart() {
+        try {
+            String stat = java.nio.file.Files.readString(Path.of("/proc/self/stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" "); // from field 3, the state
+            long startedTicks = Long.parseLong(fields[22 - 3]);
+            String uptime = java.nio.file.Files.readString(Path.of("/proc/uptime"));
+            long nowMillis = Math.round(Double.parseDouble(uptime.substring(0, uptime.indexOf(' '))) * 1000);
+            return Math.max(0, nowMillis - startedTicks * 10);
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     @Command(name = "start", description = "Starts the gateway in the foreground; SIGTERM or Ctrl-C stops it cleanly.")
     static final class Start implements Callable<Integer> {
         /** Returned while the gateway runs: main() must not exit, the shutdown path does. */
@@ -269,9 +288,8 @@ public final class Main implements Callable<Integer> {
                 return EXIT_START_FAILED;
             }
             long ms = (System.nanoTime() - began) / 1_000_000;
-            // and since the process started (the launcher and the JVM's own start-up included; the kernel counts 10 ms ticks)
-            long sinceExec = ProcessHandle.current().info().startInstant()
-                    .map(t -> java.time.Duration.between(t, java.time.Instant.now()).toMillis()).orElse(-1L);
+            // and since the process started (the launcher and the JVM's own start-up included)
+            long sinceExec = sinceProcessStart();
             out.println("omnibus: ready in " + ms + " ms: " + gateway.describe()
                     + (sinceExec >= 0 ? "; " + sinceExec + " ms since the process started" : ""));
             out.flush();

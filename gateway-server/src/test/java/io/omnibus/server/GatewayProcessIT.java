@@ -122,6 +122,41 @@ class GatewayProcessIT {
         }
     }
 
+    /**
+     * Class-data sharing (bin/omnibus): a start with no archive has the JVM write one when it stops, and the next start
+     * loads the gateway's classes from it. The shipped configuration on ephemeral ports, without the test-only
+     * adapters (the JVM cannot archive with a class directory on the class path).
+     */
+    @Test
+    void aStartLoadsItsClassesFromTheArchiveTheStartBeforeWroteWhenItStopped() throws Exception {
+        Path cds = dir.resolve("cds");
+        Path classes = dir.resolve("classes.txt");
+        Map<String, String> env = new java.util.HashMap<>(Map.of("OMNIBUS_CDS_DIR", cds.toString(), "OMNIBUS_CLASSPATH", "",
+                "OMNIBUS_ADMIN_HOST", "127.0.0.1", "OMNIBUS_ADMIN_PORT", "0", "OMNIBUS_MQTT_PORT", "0",
+                "OMNIBUS_MQTT_WEBSOCKET_ENABLED", "false", "OMNIBUS_AMQP_PORT", "0", "OMNIBUS_KAFKA_PORT", "0",
+                "OMNIBUS_OPENMESSAGING_PORT", "0"));
+        env.put("OMNIBUS_OPTS", "-Xmx256m");
+        for (int start = 1; start <= 2; start++) {
+            if (start == 2) {
+                env.put("OMNIBUS_OPTS", "-Xmx256m -Xlog:class+load=info:file=" + classes);
+            }
+            try (GatewayProcess gw = GatewayProcess.run(env, "start", "--data-dir", dir.resolve("data").toString())) {
+                gw.awaitReady();
+                gw.process.toHandle().destroy(); // SIGTERM: the JVM writes the archive as it exits
+                assertThat(gw.waitForExit(60)).as(gw.stderr()).isZero();
+                assertThat(gw.stdout() + gw.stderr()).doesNotContain("is ignored"); // the launcher's variables are not configuration
+            }
+        }
+        // the gateway's own classes came from the archive (the JVM's "top" layer), not from its jar
+        assertThat(java.nio.file.Files.readAllLines(classes)).anyMatch(l -> l.contains("io.omnibus.server.Main source: "
+                + "shared objects file (top)")).anyMatch(l -> l.contains("io.omnibus.mqtt.")
+                && l.contains("shared objects file (top)"));
+        try (var files = java.nio.file.Files.list(cds)) {
+            assertThat(files.map(f -> f.getFileName().toString()).toList()).singleElement().asString()
+                    .startsWith("omnibus-").endsWith(".jsa");
+        }
+    }
+
     @Test
     void theFileStoreKeepsMessagesAcrossARestartAndLocksItsDirectory() throws Exception {
         Path data = dir.resolve("data");
