@@ -150,7 +150,7 @@ public final class Gateway {
                                 + "log); exiting with status " + Main.EXIT_LEASE_LOST);
                         System.err.flush();
                         Runtime.getRuntime().halt(Main.EXIT_LEASE_LOST);
-                    }, k.cacheBytes()));
+                    }, k.cacheBytes(), s.checkpointInterval()));
         }
         FileMessageStore.Fsync fsync = switch (s.fsync()) {
             case "every-write" -> FileMessageStore.Fsync.EVERY_WRITE;

@@ -51,6 +51,12 @@ final class GatewayYaml {
         return y;
     }
 
+    /** More keys of the {@code store} section itself ({@code "retention-age: 2s"}), after the others. */
+    GatewayYaml storeKeys(String yaml) {
+        store = store + indent(yaml, "  ");
+        return this;
+    }
+
     private static String indent(String yaml, String by) {
         StringBuilder s = new StringBuilder();
         yaml.lines().filter(l -> !l.isBlank()).forEach(l -> s.append(by).append(l).append('\n'));

@@ -222,6 +222,58 @@ class KafkaStoreIT {
         }
     }
 
+    /**
+     * Age retention waits for durable subscriptions, as the file store's does (docs/storage.md): messages older than
+     * {@code retention-age} that nobody subscribed to go from Kafka, while those a persistent MQTT session, offline
+     * meanwhile, has not received stay until it has them, and then go too. Kafka's own {@code retention.ms} would have
+     * removed them unread.
+     */
+    @Test
+    void ageRetentionKeepsWhatADurableSubscriptionHasNotReceived() throws Exception {
+        cfg = GatewayYaml.kafkaStore("127.0.0.1:" + kafka.port, "replication-factor: 1").mqtt(mqttPort)
+                .storeKeys("retention-age: 2s\ncheckpoint-interval: 500ms").write(dir);
+        String bootstrap = "127.0.0.1:" + kafka.port;
+        List<String> got = new CopyOnWriteArrayList<>();
+        try (GatewayProcess gw = gateway("data");
+             org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                     Map.of("bootstrap.servers", bootstrap))) {
+            MqttConnectOptions persistent = new MqttConnectOptions();
+            persistent.setCleanSession(false);
+            MqttClient keeper = new MqttClient("tcp://127.0.0.1:" + mqttPort, "keeper", new MemoryPersistence());
+            keeper.connect(persistent);
+            keeper.subscribe("kept/#", 1);
+            keeper.disconnect(); // the session stays, offline
+
+            MqttClient pub = new MqttClient("tcp://127.0.0.1:" + mqttPort, "ret-pub", new MemoryPersistence());
+            pub.connect();
+            for (int i = 0; i < 5; i++) {
+                pub.publish("kept/a", ("kept " + i).getBytes(java.nio.charset.StandardCharsets.UTF_8), 1, false);
+                pub.publish("free/a", ("free " + i).getBytes(java.nio.charset.StandardCharsets.UTF_8), 1, false);
+            }
+            pub.disconnect();
+            pub.close();
+
+            // the store's topics are <prefix>a.<address>, '/' as '.' (docs/cluster.md)
+            await().atMost(Duration.ofSeconds(60)).until(() -> firstOffset(admin, "omnibus.a.free.a") == 5);
+            assertThat(firstOffset(admin, "omnibus.a.kept.a")).isZero(); // the same passes, older than the age too
+
+            keeper.setCallback(Received.mqtt(got));
+            keeper.connect(persistent);
+            await().atMost(Duration.ofSeconds(30)).until(() -> got.size() >= 5);
+            assertThat(got).containsExactly("kept 0", "kept 1", "kept 2", "kept 3", "kept 4");
+            // received and acknowledged: now the age lets them go
+            await().atMost(Duration.ofSeconds(60)).until(() -> firstOffset(admin, "omnibus.a.kept.a") == 5);
+            keeper.disconnect();
+            keeper.close();
+        }
+    }
+
+    private static long firstOffset(org.apache.kafka.clients.admin.Admin admin, String topic) throws Exception {
+        org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition(topic, 0);
+        return admin.listOffsets(Map.of(tp, org.apache.kafka.clients.admin.OffsetSpec.earliest())).partitionResult(tp)
+                .get(10, TimeUnit.SECONDS).offset();
+    }
+
     private static JsonObject store(AdminHttp admin) throws Exception {
         return new JsonObject(admin.send("GET", "/health").body()).getJsonObject("store");
     }

@@ -77,6 +77,9 @@ public final class KafkaMessageStore implements MessageStore {
     /** Opening, flushes, truncations and the cluster's health: calls that wait for the cluster. */
     private final ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor(
             r -> daemon(r, "omnibus-kafka-control"));
+    /** Age retention's passes ({@link KafkaRetention}), which wait for the cluster on their own thread. */
+    private final ScheduledExecutorService retention = Executors.newSingleThreadScheduledExecutor(
+            r -> daemon(r, "omnibus-kafka-retention"));
     private Admin admin;
     private KafkaProducer<byte[], byte[]> producer;
     /** The active role's transactional producer; on the transaction thread once open. */
@@ -94,6 +97,8 @@ public final class KafkaMessageStore implements MessageStore {
     private volatile java.util.function.Consumer<TopicPartition> elsewhere;
     /** Compares the partitions' committed ends with this node's appends; used on the control thread. */
     private volatile KafkaEnds ends;
+    /** Age retention; used on the retention thread. */
+    private volatile KafkaRetention retentionPass;
 
     public KafkaMessageStore(KafkaStoreOptions options) {
         this.options = options;
@@ -237,6 +242,15 @@ public final class KafkaMessageStore implements MessageStore {
                         ends.refresh(elsewhere);
                     }
                 }, KafkaEnds.INTERVAL_MILLIS, KafkaEnds.INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
+                KafkaRetention ages = new KafkaRetention(admin, new KafkaConsumer<>(reader, new ByteArrayDeserializer(),
+                        new ByteArrayDeserializer()), topics, logs, options.retention(), state::subscriptions);
+                long every = Math.max(1, options.retentionInterval().toMillis());
+                retention.scheduleWithFixedDelay(() -> {
+                    if (open) {
+                        ages.run();
+                    }
+                }, every, every, TimeUnit.MILLISECONDS);
+                retentionPass = ages;
                 open = true;
                 LOG.info("Kafka store open on {} as node {}: {} topics, {} partitions, {} durable subscriptions, in {} ms "
                                 + "(fencing the active role's transactional id {} ms, reading the state {} ms, "
@@ -493,6 +507,16 @@ public final class KafkaMessageStore implements MessageStore {
                 }
             }
             control.shutdownNow();
+            KafkaRetention ages = retentionPass;
+            if (ages != null) {
+                ages.wakeup(); // a pass waiting for the cluster gives up
+                try {
+                    retention.submit(ages::close).get(10, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    LOG.warn("Kafka store: closing the retention pass failed: {}", e.toString());
+                }
+            }
+            retention.shutdownNow();
             if (health != null) {
                 health.close();
             }

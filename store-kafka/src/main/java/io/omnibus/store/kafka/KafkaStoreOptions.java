@@ -20,12 +20,13 @@ import java.util.function.Function;
  * @param sessionTimeout     how long the active node may be silent before a standby takes over ({@link KafkaLease})
  * @param leaseLost          what to do when this node stops being the active one: stop serving at once
  * @param cacheBytes         the messages last appended kept in memory for reads ({@link TailCache}); 0: none
+ * @param retentionInterval  how often the active node removes what age retention lets go ({@link KafkaRetention})
  */
 public record KafkaStoreOptions(String bootstrapServers, String topicPrefix, Integer replicationFactor,
                                 Integer minInsyncReplicas, String nodeId, int readers, Duration readTimeout,
                                 int maxRecordBytes, Function<Address, Retention> retention,
                                 Map<String, String> clientProperties, Duration sessionTimeout, Runnable leaseLost,
-                                long cacheBytes) {
+                                long cacheBytes, Duration retentionInterval) {
     public KafkaStoreOptions {
         clientProperties = Map.copyOf(clientProperties);
         if (readers < 1) {

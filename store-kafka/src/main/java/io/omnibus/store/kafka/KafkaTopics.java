@@ -136,7 +136,7 @@ final class KafkaTopics {
             KafkaStoreOptions.Retention r = options.retention().apply(tp.address());
             Map<String, String> configs = new HashMap<>();
             configs.put(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE);
-            configs.put(TopicConfig.RETENTION_MS_CONFIG, Long.toString(r.age() == null || r.age().isZero() ? -1 : r.age().toMillis()));
+            configs.put(TopicConfig.RETENTION_MS_CONFIG, "-1"); // age retention is the store's: it waits for cursors (KafkaRetention)
             configs.put(TopicConfig.RETENTION_BYTES_CONFIG, Long.toString(r.bytes() <= 0 ? -1 : r.bytes()));
             configs.put(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(options.maxRecordBytes()));
             int partitions = create(new NewTopic(name, Optional.of(want), replication()).configs(withInsync(configs)));

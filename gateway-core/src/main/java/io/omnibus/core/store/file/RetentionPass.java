@@ -1,7 +1,7 @@
 package io.omnibus.core.store.file;
 
 import io.omnibus.core.spi.Address;
-import io.omnibus.core.store.CursorState;
+import io.omnibus.core.store.RetentionFloor;
 import io.omnibus.core.store.TopicPartition;
 
 import java.io.IOException;
@@ -75,12 +75,7 @@ final class RetentionPass {
     private static long minCursor(TopicPartition tp, Collection<StoreState.Durable> subscriptions) {
         long min = Long.MAX_VALUE;
         for (StoreState.Durable d : subscriptions) {
-            CursorState c = d.cursors().get(tp);
-            if (c != null) {
-                min = Math.min(min, c.ackedBelow());
-            } else if (io.omnibus.core.spi.TopicFilter.of(d.record().filter()).matches(tp.address())) {
-                min = Math.min(min, 0); // subscribed, nothing acknowledged yet
-            }
+            min = Math.min(min, RetentionFloor.needed(tp, d.record(), d.cursors()));
         }
         return min;
     }
