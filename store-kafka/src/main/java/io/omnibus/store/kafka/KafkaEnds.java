@@ -14,7 +14,7 @@ import java.util.function.Consumer;
  * Where each partition's log ends in Kafka, against where this node's appends ended it. A partition that ends
  * further grew by another node's appends: a node that lost the active role while its producer held messages, sent
  * when it froze and woke or its network cut healed (it may even have acknowledged them). Without this the active node
- * would deliver them only after its own next append to that partition. Used on the store's control thread only, every
+ * would deliver them only after its own next append to that partition. Used on the store's background thread only, every
  * {@value #INTERVAL_MILLIS} ms.
  */
 final class KafkaEnds {
@@ -67,6 +67,11 @@ final class KafkaEnds {
                 grew.accept(tp);
             }
         });
+    }
+
+    /** From any thread: a refresh waiting for the cluster gives up. */
+    void wakeup() {
+        consumer.wakeup();
     }
 
     void close() {

@@ -77,9 +77,13 @@ public final class KafkaMessageStore implements MessageStore {
     /** Opening, flushes, truncations and the cluster's health: calls that wait for the cluster. */
     private final ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor(
             r -> daemon(r, "omnibus-kafka-control"));
-    /** Age retention's passes ({@link KafkaRetention}), which wait for the cluster on their own thread. */
-    private final ScheduledExecutorService retention = Executors.newSingleThreadScheduledExecutor(
-            r -> daemon(r, "omnibus-kafka-retention"));
+    /**
+     * The periodic passes that wait for the cluster, each with a consumer of its own: the partitions' committed ends
+     * ({@link KafkaEnds}) and age retention ({@link KafkaRetention}). Not on the control thread: while the cluster is
+     * away their calls take their timeouts, which would hold up a flush or a truncation queued there.
+     */
+    private final ScheduledExecutorService background = Executors.newSingleThreadScheduledExecutor(
+            r -> daemon(r, "omnibus-kafka-background"));
     private Admin admin;
     private KafkaProducer<byte[], byte[]> producer;
     /** The active role's transactional producer; on the transaction thread once open. */
@@ -93,12 +97,12 @@ public final class KafkaMessageStore implements MessageStore {
     private volatile Timer appendLatency;
     private volatile boolean open;
     private volatile KafkaHealth health;
-    /** What to tell when a partition grew by another node's appends; on the control thread. */
+    /** What to tell when a partition grew by another node's appends; on the background thread. */
     private volatile java.util.function.Consumer<TopicPartition> elsewhere;
-    /** Compares the partitions' committed ends with this node's appends; used on the control thread. */
+    /** Compares the partitions' committed ends with this node's appends; used on the background thread. */
     private volatile KafkaEnds ends;
-    /** Age retention; used on the retention thread. */
-    private volatile KafkaRetention retentionPass;
+    /** Age retention; used on the background thread. */
+    private volatile KafkaRetention retention;
 
     public KafkaMessageStore(KafkaStoreOptions options) {
         this.options = options;
@@ -237,7 +241,7 @@ public final class KafkaMessageStore implements MessageStore {
                 health.checkSoon(); // on its own thread: /health shows this node as the active one
                 ends = new KafkaEnds(new KafkaConsumer<>(reader, new ByteArrayDeserializer(), new ByteArrayDeserializer()),
                         logs, topics);
-                control.scheduleWithFixedDelay(() -> {
+                background.scheduleWithFixedDelay(() -> {
                     if (open) {
                         ends.refresh(elsewhere);
                     }
@@ -245,12 +249,12 @@ public final class KafkaMessageStore implements MessageStore {
                 KafkaRetention ages = new KafkaRetention(admin, new KafkaConsumer<>(reader, new ByteArrayDeserializer(),
                         new ByteArrayDeserializer()), topics, logs, options.retention(), state::subscriptions);
                 long every = Math.max(1, options.retentionInterval().toMillis());
-                retention.scheduleWithFixedDelay(() -> {
+                background.scheduleWithFixedDelay(() -> {
                     if (open) {
                         ages.run();
                     }
                 }, every, every, TimeUnit.MILLISECONDS);
-                retentionPass = ages;
+                retention = ages;
                 open = true;
                 LOG.info("Kafka store open on {} as node {}: {} topics, {} partitions, {} durable subscriptions, in {} ms "
                                 + "(fencing the active role's transactional id {} ms, reading the state {} ms, "
@@ -499,24 +503,28 @@ public final class KafkaMessageStore implements MessageStore {
             long left = System.nanoTime();
             sender.shutdown();
             transactions.shutdown();
-            if (ends != null) {
-                try {
-                    control.submit(ends::close).get(10, TimeUnit.SECONDS);
-                } catch (Exception e) {
-                    LOG.warn("Kafka store: closing the end-offset reader failed: {}", e.toString());
-                }
-            }
             control.shutdownNow();
-            KafkaRetention ages = retentionPass;
-            if (ages != null) {
-                ages.wakeup(); // a pass waiting for the cluster gives up
-                try {
-                    retention.submit(ages::close).get(10, TimeUnit.SECONDS);
-                } catch (Exception e) {
-                    LOG.warn("Kafka store: closing the retention pass failed: {}", e.toString());
-                }
+            KafkaEnds refresh = ends;
+            KafkaRetention ages = retention;
+            if (refresh != null) {
+                refresh.wakeup(); // a pass waiting for the cluster gives up
             }
-            retention.shutdownNow();
+            if (ages != null) {
+                ages.wakeup();
+            }
+            try { // their consumers are closed on the thread that uses them
+                background.submit(() -> {
+                    if (refresh != null) {
+                        refresh.close();
+                    }
+                    if (ages != null) {
+                        ages.close();
+                    }
+                }).get(10, TimeUnit.SECONDS);
+            } catch (Exception x) {
+                LOG.warn("Kafka store: closing the end-offset and retention readers failed: {}", x.toString());
+            }
+            background.shutdownNow();
             if (health != null) {
                 health.close();
             }
