@@ -266,7 +266,7 @@ final class MqttConnection implements MqttTransport.Events {
             if (!(msg instanceof MqttMessage m) || closed) {
                 return;
             }
-            lastPacketAt = System.currentTimeMillis();
+            lastPacketAt = io.omnibus.core.spi.CoarseClock.millis(); // per packet: the coarse clock is enough
             if (m.decoderResult().isFailure()) {
                 decodeFailed(m.decoderResult().cause());
                 return;

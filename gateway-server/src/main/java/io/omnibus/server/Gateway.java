@@ -39,7 +39,22 @@ public final class Gateway {
     private final GatewayConfig config;
     private final Map<String, ProtocolAdapterFactory<?>> factories;
     private final Vertx vertx;
-    private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    /**
+     * The meters. Their time windows (a timer's max and histogram) look at the wall clock on every record, twice per
+     * message and timer: the coarse clock's time serves them; durations are measured by their callers.
+     */
+    private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT,
+            new io.prometheus.metrics.model.registry.PrometheusRegistry(), new io.micrometer.core.instrument.Clock() {
+                @Override
+                public long wallTime() {
+                    return io.omnibus.core.spi.CoarseClock.millis();
+                }
+
+                @Override
+                public long monotonicTime() {
+                    return System.nanoTime();
+                }
+            });
     private final ConnectionRegistry connections = new ConnectionRegistry(meters);
     private final BrokerMetrics brokerMetrics = new BrokerMetrics(meters);
     // written on event loops, read by /health on the admin context
