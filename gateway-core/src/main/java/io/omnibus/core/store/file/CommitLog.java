@@ -22,6 +22,13 @@ final class CommitLog implements AutoCloseable {
     private final long segmentSize;
     private final ConcurrentSkipListMap<Long, Segment> segments = new ConcurrentSkipListMap<>();
     private volatile long end;
+    /**
+     * The writer's records are copied here and written with one {@code pwrite}: a gathering write of heap buffers
+     * has the JDK copy each into a temporary direct buffer of its own, and past the 16 it caches per thread it
+     * allocates and frees one per record (a fifth of the writer's time in a fan-in profile). Writer thread only.
+     */
+    private final ByteBuffer staging = ByteBuffer.allocateDirect(STAGING_BYTES);
+    private static final int STAGING_BYTES = 1 << 20;
 
     static final class Segment {
         final long base;
@@ -106,16 +113,32 @@ final class CommitLog implements AutoCloseable {
                 end = base;
                 continue;
             }
-            long at = end - last.base;
-            long written = 0;
-            while (written < bytes) {
-                last.channel.position(at + written);
-                written += last.channel.write(records, from, upto - from);
-            }
+            write(last.channel, end - last.base, records, from, upto);
             end += bytes;
             from = upto;
         }
         return positions;
+    }
+
+    /** Writes {@code records[from, upto)} one after the other at {@code at} of {@code channel}. */
+    private void write(FileChannel channel, long at, ByteBuffer[] records, int from, int upto) throws IOException {
+        int i = from;
+        while (i < upto) {
+            staging.clear();
+            while (i < upto && records[i].remaining() <= staging.remaining()) {
+                staging.put(records[i].duplicate());
+                i++;
+            }
+            ByteBuffer out;
+            if (staging.position() == 0) { // one record larger than the staging buffer: written as it is
+                out = records[i++].duplicate();
+            } else {
+                out = staging.flip();
+            }
+            while (out.hasRemaining()) {
+                at += channel.write(out, at);
+            }
+        }
     }
 
     void force() throws IOException {
