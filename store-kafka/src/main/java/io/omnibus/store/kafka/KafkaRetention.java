@@ -105,7 +105,8 @@ final class KafkaRetention {
                 log.start = Math.max(log.start, start);
             });
             admin.deleteRecords(deletes).all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            LOG.info("Kafka store: retention removed the acknowledged messages older than their age from {} partition(s)",
+            // debug: with traffic every pass removes some (messages keep crossing the age), an info line each would flood
+            LOG.debug("Kafka store: retention removed the acknowledged messages older than their age from {} partition(s)",
                     deletes.size());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
