@@ -47,6 +47,8 @@ final class KafkaRetention {
     private final Supplier<Map<SubscriptionRecord, Map<TopicPartition, CursorState>>> durables;
     /** Topics whose {@code retention.ms} this node made -1 (those an earlier version made with one). */
     private final Set<String> ageless = new HashSet<>();
+    /** Per partition, the offset below which Kafka confirmed the deletion: a failed one is asked again. */
+    private final Map<TopicPartition, Long> deleted = new HashMap<>();
 
     KafkaRetention(Admin admin, KafkaConsumer<byte[], byte[]> consumer, KafkaTopics topics,
                    Map<TopicPartition, PartitionLog> logs,
@@ -65,6 +67,9 @@ final class KafkaRetention {
         long now = System.currentTimeMillis();
         Map<org.apache.kafka.common.TopicPartition, Long> before = new HashMap<>();
         Map<org.apache.kafka.common.TopicPartition, TopicPartition> ours = new HashMap<>();
+        // each end taken before asking Kafka for the cut-off offsets: a message appended after that is at or past it,
+        // so a partition whose records were all older is cut at this end, never at one that moved meanwhile
+        Map<TopicPartition, Long> ends = new HashMap<>();
         logs.forEach((tp, log) -> {
             KafkaStoreOptions.Retention r = retention.apply(tp.address());
             KafkaTopics.Topic t = topics.get(tp.address());
@@ -72,6 +77,7 @@ final class KafkaRetention {
                 org.apache.kafka.common.TopicPartition k = new org.apache.kafka.common.TopicPartition(t.name, tp.partition());
                 before.put(k, now - r.age().toMillis());
                 ours.put(k, tp);
+                ends.put(tp, log.end.get());
             }
         });
         if (before.isEmpty()) {
@@ -85,13 +91,12 @@ final class KafkaRetention {
             Map<org.apache.kafka.common.TopicPartition, RecordsToDelete> deletes = new HashMap<>();
             Map<TopicPartition, Long> starts = new HashMap<>();
             ours.forEach((k, tp) -> {
-                PartitionLog log = logs.get(tp);
                 OffsetAndTimestamp kept = firstKept.get(k);
-                long cut = kept != null ? kept.offset() : log.end.get();
+                long cut = kept != null ? Math.min(kept.offset(), ends.get(tp)) : ends.get(tp);
                 for (Map.Entry<SubscriptionRecord, Map<TopicPartition, CursorState>> d : subscriptions.entrySet()) {
                     cut = Math.min(cut, RetentionFloor.needed(tp, d.getKey(), d.getValue()));
                 }
-                if (cut > log.start) {
+                if (cut > deleted.getOrDefault(tp, 0L)) {
                     deletes.put(k, RecordsToDelete.beforeOffset(cut));
                     starts.put(tp, cut);
                 }
@@ -105,6 +110,7 @@ final class KafkaRetention {
                 log.start = Math.max(log.start, start);
             });
             admin.deleteRecords(deletes).all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            starts.forEach((tp, start) -> deleted.merge(tp, start, Math::max));
             // debug: with traffic every pass removes some (messages keep crossing the age), an info line each would flood
             LOG.debug("Kafka store: retention removed the acknowledged messages older than their age from {} partition(s)",
                     deletes.size());
