@@ -58,10 +58,12 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     private final Transport transport = Proton.transport();
     private final Connection connection = Proton.connection();
     private final Collector collector = Proton.collector();
-    private Connections.Registration registration;
+    /** What the connection registry lists (null until started). */
+    private Connections.Connection registration;
+    private long connectedAt;
     Origin origin;
-    String containerId = "";
-    private String user;
+    volatile String containerId = ""; // volatile: the registry shows it on the admin API's thread
+    private volatile String user;
     /** SASL succeeded, or was skipped while anonymous access is on; nothing but SASL is processed before. */
     private boolean authenticated;
     private boolean authFailed;
@@ -143,35 +145,48 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         server.connections.add(this);
-        registration = server.ctx.connections().register(new ConnectionInfo("amqp", id, null,
-                String.valueOf(channel.remoteAddress()), null, System.currentTimeMillis()), new io.omnibus.core.spi.Connections.Control() {
-                    @Override
-                    public void disconnect() {
-                        context.runOnContext(v -> {
-                            if (!closed) { // amqp:connection:forced, as for a shutdown; the socket follows
-                                connection.setCondition(new ErrorCondition(Symbol.valueOf("amqp:connection:forced"),
-                                        "disconnected by an operator"));
-                                connection.close();
-                                pump();
-                                channel.close();
-                            }
-                        });
-                    }
+        connectedAt = System.currentTimeMillis();
+        registration = new Connections.Connection() {
+            @Override
+            public String protocol() {
+                return "amqp";
+            }
 
-                    @Override
-                    public io.vertx.core.Future<Integer> inFlight() {
-                        io.vertx.core.Promise<Integer> n = io.vertx.core.Promise.promise();
-                        context.runOnContext(v -> {
-                            int unsettled = 0;
-                            for (org.apache.qpid.proton.engine.Link l = connection.linkHead(null, null); l != null;
-                                 l = l.next(null, null)) {
-                                unsettled += l.getUnsettled();
-                            }
-                            n.complete(unsettled);
-                        });
-                        return n.future();
+            @Override
+            public ConnectionInfo info() {
+                String container = containerId;
+                return new ConnectionInfo("amqp", id, container.isEmpty() ? null : container,
+                        String.valueOf(channel.remoteAddress()), user, connectedAt);
+            }
+
+            @Override
+            public void disconnect() {
+                context.runOnContext(v -> {
+                    if (!closed) { // amqp:connection:forced, as for a shutdown; the socket follows
+                        connection.setCondition(new ErrorCondition(Symbol.valueOf("amqp:connection:forced"),
+                                "disconnected by an operator"));
+                        connection.close();
+                        pump();
+                        channel.close();
                     }
                 });
+            }
+
+            @Override
+            public io.vertx.core.Future<Integer> inFlight() {
+                io.vertx.core.Promise<Integer> n = io.vertx.core.Promise.promise();
+                context.runOnContext(v -> {
+                    int unsettled = 0;
+                    for (org.apache.qpid.proton.engine.Link l = connection.linkHead(null, null); l != null;
+                         l = l.next(null, null)) {
+                        unsettled += l.getUnsettled();
+                    }
+                    n.complete(unsettled);
+                });
+                return n.future();
+            }
+        };
+        server.ctx.connections().opened(registration);
         transport.setMaxFrameSize(server.config.maxFrameSize());
         transport.setChannelMax(server.config.channelMax());
         // until the connection is open (after SASL), nothing times a silent client out: this does
@@ -360,7 +375,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         }
         closed = true;
         server.connections.remove(this);
-        registration.close();
+        server.ctx.connections().closed(registration);
         if (tickTimer >= 0) {
             server.ctx.vertx().cancelTimer(tickTimer);
         }
@@ -534,8 +549,6 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         connection.setOfferedCapabilities(new Symbol[]{ANONYMOUS_RELAY, DELAYED_DELIVERY, SHARED_SUBS});
         connection.setProperties(Map.of(Symbol.valueOf("product"), "omnibus"));
         connection.open();
-        registration.update(new ConnectionInfo("amqp", id, containerId, String.valueOf(channel.remoteAddress()), user,
-                System.currentTimeMillis()));
         AmqpServer.LOG.info("amqp {} connected: container {}, user {}, from {}", id, containerId,
                 user == null ? "(anonymous)" : user, channel.remoteAddress());
         tick(); // the client's idle timeout is known now: heartbeats from here on

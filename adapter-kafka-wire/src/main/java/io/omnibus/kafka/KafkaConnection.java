@@ -7,7 +7,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.omnibus.core.spi.Address;
 import io.omnibus.core.spi.Authorizer;
 import io.omnibus.core.spi.ConnectionInfo;
-import io.omnibus.core.spi.Connections;
 import io.omnibus.core.spi.Origin;
 import io.omnibus.core.transport.ContextConnection;
 import io.vertx.core.Future;
@@ -38,12 +37,13 @@ final class KafkaConnection extends ContextConnection {
     final String id;
     /** Requests in arrival order; the head is answered first. */
     private final ArrayDeque<Slot> slots = new ArrayDeque<>();
-    private Connections.Registration registration;
+    private boolean registered;
+    private long connectedAt;
     private boolean counted;
     private boolean closed;
     private boolean announced;
-    private String clientId = "";
-    private String user;
+    private volatile String clientId = ""; // volatile: info() shows it on the admin API's thread
+    private volatile String user;
     private boolean authenticated;
     private final KafkaSasl sasl = new KafkaSasl(this);
     /** An answer after which the connection closes (a refused authentication). */
@@ -101,8 +101,9 @@ final class KafkaConnection extends ContextConnection {
             return;
         }
         server.connections.add(this);
-        registration = server.ctx.connections().register(new ConnectionInfo("kafka", id, null,
-                String.valueOf(channel.remoteAddress()), null, System.currentTimeMillis()), control(slots::size));
+        connectedAt = System.currentTimeMillis();
+        registered = true;
+        server.ctx.connections().opened(this);
         authenticated = !server.requiresSasl();
         if (!authenticated) {
             long deadline = server.config.authenticationTimeout().toMillis();
@@ -115,6 +116,23 @@ final class KafkaConnection extends ContextConnection {
                 }
             });
         }
+    }
+
+    @Override
+    public String protocol() {
+        return "kafka";
+    }
+
+    @Override
+    public ConnectionInfo info() {
+        String client = clientId;
+        return new ConnectionInfo("kafka", id, client == null || client.isEmpty() ? null : client, String.valueOf(channel.remoteAddress()),
+                user, connectedAt);
+    }
+
+    @Override
+    protected int inFlightCount() {
+        return slots.size();
     }
 
     /** The client is known: requests up to kafka.max-request-size from now on. */
@@ -134,11 +152,11 @@ final class KafkaConnection extends ContextConnection {
         }
         closed = true;
         slots.clear();
-        if (registration == null) {
+        if (!registered) {
             return; // never started
         }
         server.connections.remove(this);
-        registration.close();
+        server.ctx.connections().closed(this);
         if (announced) {
             KafkaServer.LOG.info("kafka {} closed: client {} from {}", id, clientId, channel.remoteAddress());
         }
@@ -225,8 +243,6 @@ final class KafkaConnection extends ContextConnection {
                 becameAuthenticated();
             }
             origin = new Origin("kafka", clientId, id);
-            registration.update(new ConnectionInfo("kafka", id, clientId, String.valueOf(channel.remoteAddress()), user,
-                    System.currentTimeMillis()));
             KafkaServer.LOG.info("kafka {} opened: client {} from {}", id, clientId, channel.remoteAddress());
         }
         if (!authenticated && api != ApiKeys.API_VERSIONS && api != ApiKeys.SASL_HANDSHAKE
@@ -489,8 +505,6 @@ final class KafkaConnection extends ContextConnection {
         server.ctx.authenticator().loginSucceeded(io.omnibus.core.spi.Authenticator.addressOf(channel.remoteAddress()));
         user = server.ctx.authenticator().knowsUsers() ? name : null; // no users: anybody, as anonymous
         becameAuthenticated();
-        registration.update(new ConnectionInfo("kafka", id, clientId, String.valueOf(channel.remoteAddress()), user,
-                System.currentTimeMillis()));
     }
 
     /** {@code response} is the last one: the connection closes once it is written. */

@@ -65,7 +65,7 @@ import java.util.UUID;
  * for the store. Outbound: one core consumer per subscription, its credit refilled as the client
  * acknowledges, within the client's Receive Maximum.
  */
-final class MqttConnection implements MqttTransport.Events {
+final class MqttConnection implements MqttTransport.Events, Connections.Connection {
     // MQTT 5 reason codes used here
     static final byte SUCCESS = 0x00;
     static final byte NO_SUBSCRIPTION_EXISTED = 0x11;
@@ -92,7 +92,8 @@ final class MqttConnection implements MqttTransport.Events {
     private final String connectionId;
     private final Context context;
     private final Broker broker;
-    private Connections.Registration registration;
+    /** Since when: the socket's accept, then the CONNECT (shown by the connection registry, which keeps this object). */
+    private long connectedAt;
 
     private boolean connected;
     /** CONNACK sent: packets that came earlier wait in {@link #early}. */
@@ -102,7 +103,7 @@ final class MqttConnection implements MqttTransport.Events {
     private boolean restored;
     private boolean closed;
     private boolean v5;
-    private String clientId;
+    private volatile String clientId; // volatile: info() shows it on the admin API's thread
     /** MQTT 5 enhanced authentication under way (CONNECT, AUTH ..., CONNACK): the exchange and the CONNECT it answers. */
     private io.omnibus.core.spi.Scram.Server scram;
     private MqttConnectMessage pendingConnect;
@@ -119,6 +120,10 @@ final class MqttConnection implements MqttTransport.Events {
     private boolean persistent;
     private long sessionExpiry;
     private int keepAliveSeconds;
+    /** This connection's links in its context's keep-alive sweep (MqttServer#watchKeepAlive); on the context only. */
+    MqttConnection keepAlivePrev;
+    MqttConnection keepAliveNext;
+    boolean keepAliveWatched;
     private long lastPacketAt;
     private long connectTimer = -1;
     private Envelope will;
@@ -220,21 +225,8 @@ final class MqttConnection implements MqttTransport.Events {
             socket.close();
             return;
         }
-        registration = server.ctx.connections().register(new ConnectionInfo("mqtt", connectionId, null,
-                String.valueOf(socket.remoteAddress()), null, System.currentTimeMillis()), new Connections.Control() {
-                    @Override
-                    public void disconnect() {
-                        Contexts.on(context, () -> MqttConnection.this.disconnect((byte) 0x98,
-                                "disconnected by an operator (admin API)"));
-                    }
-
-                    @Override
-                    public Future<Integer> inFlight() {
-                        io.vertx.core.Promise<Integer> n = io.vertx.core.Promise.promise();
-                        Contexts.on(context, () -> n.complete(inflight.size() + unackedInbound));
-                        return n.future();
-                    }
-                });
+        connectedAt = System.currentTimeMillis();
+        server.ctx.connections().opened(this);
         lastPacketAt = System.currentTimeMillis();
         // a client that never sends CONNECT is dropped
         connectTimer = server.ctx.vertx().setTimer(30_000, t -> {
@@ -242,6 +234,32 @@ final class MqttConnection implements MqttTransport.Events {
                 reject("no CONNECT within 30 s");
             }
         });
+    }
+
+    // ---- what the connection registry shows and does (any thread) ----------------------------------------
+
+    @Override
+    public String protocol() {
+        return "mqtt";
+    }
+
+    @Override
+    public ConnectionInfo info() {
+        return new ConnectionInfo("mqtt", connectionId, clientId, String.valueOf(socket.remoteAddress()), user,
+                connectedAt);
+    }
+
+    /** The operator's disconnect (admin API): DISCONNECT 0x98 to an MQTT 5 client. */
+    @Override
+    public void disconnect() {
+        Contexts.on(context, () -> disconnect((byte) 0x98, "disconnected by an operator (admin API)"));
+    }
+
+    @Override
+    public Future<Integer> inFlight() {
+        Promise<Integer> n = Promise.promise();
+        Contexts.on(context, () -> n.complete(inflight.size() + unackedInbound));
+        return n.future();
     }
 
     // ---- dispatch of packets --------------------------------------------------------------------------
@@ -454,8 +472,7 @@ final class MqttConnection implements MqttTransport.Events {
         if (m.variableHeader().isWillFlag()) {
             will = willOf(m);
         }
-        registration.update(new ConnectionInfo("mqtt", connectionId, clientId, String.valueOf(socket.remoteAddress()),
-                user, System.currentTimeMillis()));
+        connectedAt = System.currentTimeMillis();
 
         // session takeover [MQTT-3.1.4-3]: the old connection is told and closed first
         MqttConnection previous = server.connected.put(clientId, this);
@@ -1391,7 +1408,7 @@ final class MqttConnection implements MqttTransport.Events {
         closed = true;
         server.ctx.vertx().cancelTimer(connectTimer);
         server.unwatchKeepAlive(context, this);
-        registration.close();
+        server.ctx.connections().closed(this);
         server.connections.decrementAndGet();
         if (!connected) {
             gone.complete();

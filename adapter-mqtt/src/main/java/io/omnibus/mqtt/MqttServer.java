@@ -57,7 +57,6 @@ final class MqttServer implements ProtocolAdapter {
         scheduleStoredExpiries();
         Future<Void> tcp = Listeners.bind(ctx, config.listeners(), "mqtt", (ch, context) -> {
             MqttTransport.Netty transport = new MqttTransport.Netty(ch, context);
-            ch.pipeline().addLast("mqttEncoder", io.netty.handler.codec.mqtt.MqttEncoder.INSTANCE);
             ch.pipeline().addLast("mqttDecoder", new io.netty.handler.codec.mqtt.MqttDecoder(config.maxPacketSize(), 65_535));
             ch.pipeline().addLast("mqtt", transport);
             String id = "mqtt-" + ids.incrementAndGet();
@@ -186,9 +185,12 @@ final class MqttServer implements ProtocolAdapter {
         return out;
     }
 
-    /** The connections of one context whose keep alive it checks, with one periodic timer for all of them. */
+    /**
+     * The connections of one context whose keep alive it checks, with one periodic timer for all of them. The list
+     * runs through the connections themselves ({@link MqttConnection#keepAliveNext}): nothing is made per connection.
+     */
     private static final class KeepAliveSweep {
-        final java.util.Set<MqttConnection> connections = new java.util.HashSet<>();
+        MqttConnection head;
         long timer = -1;
     }
 
@@ -197,12 +199,24 @@ final class MqttServer implements ProtocolAdapter {
     /** On {@code context}: adds a connection to that context's sweep (started on first use, fires there). */
     void watchKeepAlive(io.vertx.core.Context context, MqttConnection connection) {
         KeepAliveSweep sweep = sweeps.computeIfAbsent(context, c -> new KeepAliveSweep());
-        sweep.connections.add(connection);
+        if (connection.keepAliveWatched) {
+            return;
+        }
+        connection.keepAliveWatched = true;
+        connection.keepAlivePrev = null;
+        connection.keepAliveNext = sweep.head;
+        if (sweep.head != null) {
+            sweep.head.keepAlivePrev = connection;
+        }
+        sweep.head = connection;
         if (sweep.timer < 0) {
             sweep.timer = ctx.vertx().setPeriodic(500, t -> {
                 long now = System.currentTimeMillis();
-                for (MqttConnection c : new java.util.ArrayList<>(sweep.connections)) {
+                MqttConnection c = sweep.head;
+                while (c != null) {
+                    MqttConnection next = c.keepAliveNext; // checking may close c, which leaves the list
                     c.checkKeepAlive(now);
+                    c = next;
                 }
             });
         }
@@ -211,9 +225,20 @@ final class MqttServer implements ProtocolAdapter {
     /** On {@code context}: the connection is gone. */
     void unwatchKeepAlive(io.vertx.core.Context context, MqttConnection connection) {
         KeepAliveSweep sweep = sweeps.get(context);
-        if (sweep != null) {
-            sweep.connections.remove(connection);
+        if (sweep == null || !connection.keepAliveWatched) {
+            return;
         }
+        connection.keepAliveWatched = false;
+        if (connection.keepAlivePrev != null) {
+            connection.keepAlivePrev.keepAliveNext = connection.keepAliveNext;
+        } else {
+            sweep.head = connection.keepAliveNext;
+        }
+        if (connection.keepAliveNext != null) {
+            connection.keepAliveNext.keepAlivePrev = connection.keepAlivePrev;
+        }
+        connection.keepAlivePrev = null;
+        connection.keepAliveNext = null;
     }
 
     /** After a restart: sessions whose clients are gone expire when their interval, counted from the disconnect, ends. */

@@ -50,9 +50,11 @@ interface MqttTransport {
 
     /**
      * MQTT over TCP on a plain Netty channel (on Vert.x's event loops): no Vert.x socket in between,
-     * which costs several KiB per connection that idle IoT devices would pay for nothing.
+     * which costs several KiB per connection that idle IoT devices would pay for nothing. The pipeline is the
+     * decoder and this handler, which encodes what it writes with netty-codec-mqtt's (shared) encoder itself: a
+     * handler of its own would cost every connection another context.
      */
-    final class Netty extends io.netty.channel.ChannelInboundHandlerAdapter implements MqttTransport, Runnable {
+    final class Netty extends io.netty.channel.ChannelDuplexHandler implements MqttTransport, Runnable {
         private final io.netty.channel.Channel channel;
         private final io.vertx.core.internal.ContextInternal context;
         private Events events;
@@ -96,6 +98,12 @@ interface MqttTransport {
             if (channel.isWritable()) {
                 context.emit(null, v -> events.drained());
             }
+        }
+
+        @Override
+        public void write(io.netty.channel.ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise)
+                throws Exception {
+            MqttEncoder.INSTANCE.write(ctx, msg, promise); // encodes, then writes on from this handler
         }
 
         @Override

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -691,6 +692,37 @@ class MqttFlowIT {
             assertThat(((MqttReasonCodeAndPropertiesVariableHeader) got.get(0).variableHeader()).reasonCode() & 0xff)
                     .isEqualTo(0x8D); // keep alive timeout [MQTT-3.1.2-22]
             assertThat(after).isGreaterThanOrEqualTo(1_500);
+        }
+    }
+
+    @Test
+    void silentClientsAreAllDisconnectedWhenOthersOfTheirEventLoopLeftFirst() throws Exception {
+        gw = new TestGateway();
+        // more clients than event loops, so several share a loop's keep-alive sweep; every other one leaves at once,
+        // out of the middle of its sweep, and each silent one left must still time out
+        List<RawMqtt> silent = new ArrayList<>();
+        try {
+            for (int i = 0; i < 12; i++) {
+                RawMqtt raw = new RawMqtt(gw.port);
+                raw.send(MqttMessageBuilders.connect().clientId("silent-" + i).protocolVersion(MqttVersion.MQTT_5)
+                        .cleanSession(true).keepAlive(1).build());
+                raw.read(1);
+                if (i % 2 == 1) {
+                    raw.close();
+                } else {
+                    silent.add(raw);
+                }
+            }
+            for (RawMqtt raw : silent) {
+                List<MqttMessage> got = raw.readUntilClosed();
+                assertThat(got).hasSize(1);
+                assertThat(((MqttReasonCodeAndPropertiesVariableHeader) got.get(0).variableHeader()).reasonCode() & 0xff)
+                        .isEqualTo(0x8D);
+            }
+        } finally {
+            for (RawMqtt raw : silent) {
+                raw.close();
+            }
         }
     }
 

@@ -30,13 +30,14 @@ import java.nio.ByteBuffer;
 final class RemotingConnection extends ContextConnection {
     private final OpenMessagingServer server;
     final String id;
-    private Connections.Registration registration;
+    private boolean registered;
+    private long connectedAt;
     private boolean counted;
     private boolean closed;
     private int inflight;
     /** Pulls waiting for messages: not in-flight requests (a push consumer keeps one per queue), bounded apart. */
     private int heldPulls;
-    private String clientId;
+    private volatile String clientId; // volatile: info() shows it on the admin API's thread
     /** Who asks in the request being handled: the certificate's user, or the request's signer; null: anonymous. */
     private String user;
     /** The identity of a verified TLS client certificate, read at the first request; null: none. */
@@ -78,8 +79,24 @@ final class RemotingConnection extends ContextConnection {
             return;
         }
         server.connections.add(this);
-        registration = server.ctx.connections().register(new ConnectionInfo("openmessaging", id, null,
-                String.valueOf(channel.remoteAddress()), null, System.currentTimeMillis()), control(() -> inflight));
+        connectedAt = System.currentTimeMillis();
+        registered = true;
+        server.ctx.connections().opened(this);
+    }
+
+    @Override
+    public String protocol() {
+        return "openmessaging";
+    }
+
+    @Override
+    public ConnectionInfo info() {
+        return new ConnectionInfo("openmessaging", id, clientId, String.valueOf(channel.remoteAddress()), null, connectedAt);
+    }
+
+    @Override
+    protected int inFlightCount() {
+        return inflight;
     }
 
     @Override
@@ -88,12 +105,12 @@ final class RemotingConnection extends ContextConnection {
             server.connectionCount.decrementAndGet();
         }
         closed = true;
-        if (registration == null) {
+        if (!registered) {
             return;
         }
         server.connections.remove(this);
         server.clients.disconnected(this, clientId);
-        registration.close();
+        server.ctx.connections().closed(this);
         if (clientId != null) {
             OpenMessagingServer.LOG.info("openmessaging {} closed: client {} from {}", id, clientId, channel.remoteAddress());
         }
@@ -119,8 +136,6 @@ final class RemotingConnection extends ContextConnection {
             boolean first = this.clientId == null;
             this.clientId = clientId;
             origin = new Origin("openmessaging", clientId, id);
-            registration.update(new ConnectionInfo("openmessaging", id, clientId, String.valueOf(channel.remoteAddress()),
-                    null, System.currentTimeMillis()));
             if (first) {
                 OpenMessagingServer.LOG.info("openmessaging {} opened: client {} from {}", id, clientId, channel.remoteAddress());
             }

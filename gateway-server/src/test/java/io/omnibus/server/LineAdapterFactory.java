@@ -76,20 +76,31 @@ public final class LineAdapterFactory implements ProtocolAdapterFactory<LineAdap
         private void connected(NetSocket socket) {
             String id = "line-" + ids.incrementAndGet();
             Origin origin = new Origin("line", id, id);
-            Connections.Registration reg = ctx.connections().register(new ConnectionInfo("line", id, id,
-                    socket.remoteAddress().toString(), null, System.currentTimeMillis()), new Connections.Control() {
-                        @Override
-                        public void disconnect() {
-                            socket.close();
-                        }
+            long connectedAt = System.currentTimeMillis();
+            Connections.Connection reg = new Connections.Connection() {
+                @Override
+                public String protocol() {
+                    return "line";
+                }
 
-                        @Override
-                        public io.vertx.core.Future<Integer> inFlight() {
-                            return io.vertx.core.Future.succeededFuture(0);
-                        }
-                    });
+                @Override
+                public ConnectionInfo info() {
+                    return new ConnectionInfo("line", id, id, socket.remoteAddress().toString(), null, connectedAt);
+                }
+
+                @Override
+                public void disconnect() {
+                    socket.close();
+                }
+
+                @Override
+                public io.vertx.core.Future<Integer> inFlight() {
+                    return io.vertx.core.Future.succeededFuture(0);
+                }
+            };
+            ctx.connections().opened(reg);
             java.util.List<Runnable> onClose = new java.util.ArrayList<>();
-            onClose.add(reg::close);
+            onClose.add(() -> ctx.connections().closed(reg));
             socket.closeHandler(v -> onClose.forEach(Runnable::run));
             socket.handler(RecordParser.newDelimited("\n", line -> handle(socket, origin, onClose, line.toString().trim())));
         }

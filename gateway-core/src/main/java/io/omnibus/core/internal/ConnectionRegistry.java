@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.omnibus.core.spi.ConnectionInfo;
 import io.omnibus.core.spi.Connections;
+import io.omnibus.core.spi.Connections.Connection;
 
 import java.util.Collection;
 import java.util.List;
@@ -13,42 +14,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** The live client connections of every adapter, and the {@code omnibus.connections} gauge per protocol. */
 public final class ConnectionRegistry implements Connections {
     private final MeterRegistry meters;
-    /** One object per connection: the set's key, the registration handed back and what is shown (a few words each). */
-    private final java.util.Set<Entry> live = ConcurrentHashMap.newKeySet();
+    /** The connections themselves (the registry makes nothing per connection but the set's node). */
+    private final java.util.Set<Connection> live = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<String, AtomicInteger> perProtocol = new ConcurrentHashMap<>();
 
     /** A registered connection: what is shown, and what an operator may do with it. */
-    public record Live(ConnectionInfo info, Control control) {
-    }
-
-    private final class Entry implements Registration {
-        private volatile ConnectionInfo info;
-        private final Control control;
-        private final AtomicInteger count;
-
-        Entry(ConnectionInfo info, Control control, AtomicInteger count) {
-            this.info = info;
-            this.control = control;
-            this.count = count;
-        }
-
-        @Override
-        public void update(ConnectionInfo updated) {
-            if (live.contains(this)) {
-                info = updated;
-            }
-        }
-
-        @Override
-        public void close() {
-            if (live.remove(this)) {
-                count.decrementAndGet();
-            }
-        }
-
-        Live snapshot() {
-            return new Live(info, control);
-        }
+    public record Live(ConnectionInfo info, Connection control) {
     }
 
     public ConnectionRegistry(MeterRegistry meters) {
@@ -61,29 +32,35 @@ public final class ConnectionRegistry implements Connections {
     }
 
     @Override
-    public Registration register(ConnectionInfo info, Control control) {
-        AtomicInteger count = counter(info.protocol());
-        Entry e = new Entry(info, control, count);
-        live.add(e);
-        count.incrementAndGet();
-        return e;
+    public void opened(Connection connection) {
+        if (live.add(connection)) {
+            counter(connection.protocol()).incrementAndGet();
+        }
+    }
+
+    @Override
+    public void closed(Connection connection) {
+        if (live.remove(connection)) {
+            counter(connection.protocol()).decrementAndGet();
+        }
     }
 
     @Override
     public Collection<ConnectionInfo> all() {
-        return live.stream().map(e -> e.info).toList();
+        return live.stream().map(Connection::info).toList();
     }
 
     /** Every connection with its controls. */
     public List<Live> connections() {
-        return live.stream().map(Entry::snapshot).toList();
+        return live.stream().map(c -> new Live(c.info(), c)).toList();
     }
 
     /** The connection of that id, or null. */
     public Live find(String connectionId) {
-        for (Entry e : live) {
-            if (e.info.connectionId().equals(connectionId)) {
-                return e.snapshot();
+        for (Connection c : live) {
+            ConnectionInfo info = c.info();
+            if (info.connectionId().equals(connectionId)) {
+                return new Live(info, c);
             }
         }
         return null;

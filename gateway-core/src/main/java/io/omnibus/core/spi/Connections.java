@@ -6,35 +6,43 @@ import java.util.Collection;
 
 /**
  * Where adapters register their client connections, for {@code /api/connections}, the operator's disconnect and the
- * per-protocol connection gauge. Register when the connection is established, and close the registration when the
- * channel closes (not only on a polite disconnect).
+ * per-protocol connection gauge. Register when the connection is established, and say it closed when the channel
+ * closes (not only on a polite disconnect).
  */
 public interface Connections {
-    Registration register(ConnectionInfo info, Control control);
+    /** Registers an open connection: it is counted and listed until {@link #closed}. */
+    void opened(Connection connection);
+
+    /** Removes the connection from the registry; idempotent. */
+    void closed(Connection connection);
 
     Collection<ConnectionInfo> all();
 
     /**
-     * What an operator may do with a connection. Both run on the connection's own context (the adapter hands the work
-     * there), so they may be called from anywhere.
+     * A registered connection. The registry keeps the connection itself, nothing else: what is shown is made when
+     * someone asks ({@link #info}), so an idle connection pays no memory for it.
      */
-    interface Control {
-        /** Closes the connection, with the protocol's own goodbye where it has one (MQTT 5 DISCONNECT 0x98, ...). */
+    interface Connection {
+        /** The protocol's name, the same for the connection's whole life (the gauge's tag). */
+        String protocol();
+
+        /**
+         * What is shown about the connection now (the client id and user once authentication gave them). Called from
+         * any thread: it reads what the connection publishes for it (volatile fields or final ones).
+         */
+        ConnectionInfo info();
+
+        /**
+         * Closes the connection, with the protocol's own goodbye where it has one (MQTT 5 DISCONNECT 0x98, ...). Runs
+         * the work on the connection's own context, so it may be called from anywhere.
+         */
         void disconnect();
 
         /**
          * Messages in flight on the connection: delivered to the client and not yet acknowledged by it, plus what
-         * it sent that is not yet acknowledged to it (requests not yet answered, for Kafka and RocketMQ).
+         * it sent that is not yet acknowledged to it (requests not yet answered, for Kafka and RocketMQ). Counted on
+         * the connection's own context, so it may be called from anywhere.
          */
         Future<Integer> inFlight();
-    }
-
-    /** Removes the connection from the registry; idempotent. */
-    interface Registration extends AutoCloseable {
-        /** Replaces the shown details (after authentication gives a client id or user). */
-        void update(ConnectionInfo info);
-
-        @Override
-        void close();
     }
 }

@@ -10,9 +10,11 @@ import io.vertx.core.internal.ContextInternal;
 /**
  * The last handler of a framed connection's pipeline, handing every Netty event to the connection's Vert.x
  * context, where all of its state lives: the channel becoming active, each frame, writability changes and the
- * close. A frame larger than the frame decoder allows, or any other pipeline error, closes the channel.
+ * close. A frame larger than the frame decoder allows, or any other pipeline error, closes the channel. It is
+ * also what the connection registry lists (the subclass says what is shown).
  */
-public abstract class ContextConnection extends ChannelInboundHandlerAdapter {
+public abstract class ContextConnection extends ChannelInboundHandlerAdapter
+        implements io.omnibus.core.spi.Connections.Connection {
     protected final Channel channel;
     protected final ContextInternal context;
 
@@ -21,25 +23,21 @@ public abstract class ContextConnection extends ChannelInboundHandlerAdapter {
         this.context = context;
     }
 
-    /**
-     * What an operator may do with this connection (the admin API): disconnect closes the channel (the framed
-     * protocols here have no goodbye of their own), and {@code inFlight} is read on the connection's context.
-     */
-    protected io.omnibus.core.spi.Connections.Control control(java.util.function.IntSupplier inFlight) {
-        return new io.omnibus.core.spi.Connections.Control() {
-            @Override
-            public void disconnect() {
-                channel.close();
-            }
-
-            @Override
-            public io.vertx.core.Future<Integer> inFlight() {
-                io.vertx.core.Promise<Integer> n = io.vertx.core.Promise.promise();
-                context.runOnContext(v -> n.complete(inFlight.getAsInt()));
-                return n.future();
-            }
-        };
+    /** The operator's disconnect (the admin API) closes the channel: the framed protocols here have no goodbye of their own. */
+    @Override
+    public void disconnect() {
+        channel.close();
     }
+
+    @Override
+    public io.vertx.core.Future<Integer> inFlight() {
+        io.vertx.core.Promise<Integer> n = io.vertx.core.Promise.promise();
+        context.runOnContext(v -> n.complete(inFlightCount()));
+        return n.future();
+    }
+
+    /** What {@link #inFlight} counts, on the connection's context. */
+    protected abstract int inFlightCount();
 
     /** The channel is open. */
     protected abstract void start();

@@ -34,6 +34,10 @@ public final class TcpListener {
         this.channel = channel;
     }
 
+    /** How reads size their buffers: Netty's default (64 bytes to 64 KiB, adapting to what a connection sends). */
+    private static final io.netty.channel.AdaptiveRecvByteBufAllocator RECEIVE_BUFFERS =
+            new io.netty.channel.AdaptiveRecvByteBufAllocator();
+
     /** Bytes a connection may have written but not yet sent before it counts as backed up (Netty's own default). */
     public static final int DEFAULT_WRITE_BUFFER = 64 * 1024;
 
@@ -58,6 +62,9 @@ public final class TcpListener {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                // one allocator for all the channels (each still has its own sizing handle): Netty would make one per
+                // channel, a few dozen bytes that an idle connection keeps for nothing
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, RECEIVE_BUFFERS)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
                         new io.netty.channel.WriteBufferWaterMark(writeBuffer / 2, writeBuffer))
                 .childHandler(new ChannelInitializer<>() {
