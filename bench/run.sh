@@ -141,6 +141,20 @@ load() { # SIDE (gateway|peer)
   esac
 }
 
+# waits until the server's RSS has settled: at least SETTLE seconds (default 40), then until two readings 10 s apart
+# differ by less than 1 MiB (at most 120 s more), since a collector or an allocator may give memory back late
+settle() {
+  local prev now waited=0
+  sleep "${SETTLE:-40}"
+  prev="$(rss)"
+  while (( waited < 120 )); do
+    sleep 10; waited=$(( waited + 10 ))
+    now="$(rss)"
+    (( now - prev < 1024 && prev - now < 1024 )) && return 0
+    prev="$now"
+  done
+}
+
 # memory per idle MQTT connection: the server's RSS (and for the gateway its live heap) before and after. The RSS is
 # read SETTLE seconds (default 40) after the last CONNACK: the gateway's collector returns what a connection storm
 # grew after 10 s without a collection (bin/omnibus), which took longer than 25 s in some runs, and Mosquitto's figure does not move while it waits. STORM=1
@@ -151,6 +165,16 @@ idle_load() {
   pid="$(pgrep -P "$SERVER" java || echo "$SERVER")"
   heap() { jcmd "$pid" GC.run >/dev/null 2>&1 && jcmd "$pid" GC.heap_info 2>/dev/null | sed -nE 's/.*used ([0-9]+)K.*/\1/p' | head -n 1; }
   rss() { ps -o rss= -p "$pid" | tr -d ' '; }
+  if [[ "${IDLE_WARMUP:-0}" == 1 ]]; then
+    # the same connections opened and closed once first: what the server makes once (compiled code, class metadata,
+    # pools) is in the baseline, and the figure is what one more idle connection costs
+    java -cp "$JAR" io.omnibus.bench.MqttIdle 127.0.0.1 "$port" "$n" "${MQTT_VERSION:-5}" warm- $mode </dev/null \
+      >"$WORK/warm.out" 2>&1 || true
+    for _ in $(seq 600); do
+      [[ "$(ss -Htn state established "( sport = :$port )" | wc -l)" -eq 0 ]] && break; sleep 0.1
+    done
+    settle
+  fi
   heap0="$(heap || true)"; rss0="$(rss)"
   mkfifo "$WORK/idle.in"
   java -cp "$JAR" io.omnibus.bench.MqttIdle 127.0.0.1 "$port" "$n" "${MQTT_VERSION:-5}" idle- $mode \
@@ -159,7 +183,7 @@ idle_load() {
   exec 7>"$WORK/idle.in"
   wait_for "$WORK/idle.out" "OPEN $n\|REFUSED" 600
   opened="$(head -n 1 "$WORK/idle.out")"
-  sleep "${SETTLE:-40}"
+  settle
   rss1="$(rss)"; heap1="$(heap || true)"
   exec 7>&-; wait "$client" 2>/dev/null || true; rm -f "$WORK/idle.in"
   local per_rss=$(( (rss1 - rss0) * 1024 / n ))
