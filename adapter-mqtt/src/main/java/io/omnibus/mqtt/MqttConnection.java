@@ -114,6 +114,11 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     private byte[] authData;
     /** Who the client authenticated as (a username or a client certificate's identity); null: anonymous. */
     private volatile String user; // read by a connection of another event loop taking over the same client id
+    /**
+     * The address of this client's last PUBLISH: most clients publish to a few topics over and over, and the same
+     * address again is neither checked again nor hashed again by the maps it goes through (its name keeps its hash).
+     */
+    private Address lastAddress;
     /** Topics this client published to and whether it may: the rules are asked once per topic (bounded). */
     private java.util.HashMap<String, Boolean> publishAllowed;
     private Origin origin;
@@ -791,13 +796,15 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
                 inboundAliases.put(alias, topic);
             }
         }
-        Address address;
-        try {
-            address = Address.of(topic);
-        } catch (InvalidAddressException e) {
-            disconnect(TOPIC_NAME_INVALID, "PUBLISH topic refused: " + e.getMessage());
-            return;
+        if (lastAddress == null || !lastAddress.name().equals(topic)) {
+            try {
+                lastAddress = Address.of(topic);
+            } catch (InvalidAddressException e) {
+                disconnect(TOPIC_NAME_INVALID, "PUBLISH topic refused: " + e.getMessage());
+                return;
+            }
         }
+        Address address = lastAddress;
         if (qos == 2 && awaitingRelease.contains(packetId)) {
             // a DUP of a QoS 2 message we have already: acknowledge again, do not publish twice [MQTT-4.3.3-9]
             InboundReply again = new InboundReply(MqttMessageType.PUBREC, packetId);

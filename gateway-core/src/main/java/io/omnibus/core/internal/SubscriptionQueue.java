@@ -439,7 +439,8 @@ final class SubscriptionQueue implements Subscription {
         ByteBuffer key = policy.dispatch() == DispatchPolicy.KEY_ORDERED ? env.key() : null;
         Pending p = new Pending(m, nextSeq++, key);
         p.countedVolatile = !env.durable();
-        long now = System.currentTimeMillis();
+        // the clock is read only for a message with an expiry or a delivery time: most have neither
+        long now = env.expiresAt() == 0 && env.deliverAt() == 0 ? 0 : System.currentTimeMillis();
         if (env.isExpired(now)) {
             expire(p);
             return;
@@ -682,7 +683,7 @@ final class SubscriptionQueue implements Subscription {
         if (cursors.isAcked(p.msg.partition(), p.msg.offset())) {
             return false;
         }
-        if (p.envelope().isExpired(System.currentTimeMillis())) {
+        if (p.envelope().expiresAt() != 0 && p.envelope().isExpired(System.currentTimeMillis())) {
             expire(p);
             return false;
         }
