@@ -245,7 +245,7 @@ public final class ConfigLoader {
 
     private GatewayConfig validate(String source, ConfigSection root) {
         Set<String> known = new TreeSet<>(Set.of("admin", "store", "broker", "addresses", "subscriptions", "shutdown", "users",
-                "bridges", "allow-anonymous", "acl", "allow-plain-without-tls"));
+                "bridges", "allow-anonymous", "acl", "allow-plain-without-tls", "server"));
         known.addAll(PROTOCOLS);
         known.addAll(factories.keySet());
         root.requireOnly(known);
@@ -294,6 +294,8 @@ public final class ConfigLoader {
 
         ConfigSection shutdown = root.section("shutdown").requireOnly(Set.of("timeout"));
         Duration shutdownTimeout = shutdown.getDuration("timeout", Duration.ofSeconds(10));
+        ConfigSection server = root.section("server").requireOnly(Set.of("event-loops"));
+        int eventLoops = server.getInt("event-loops", Runtime.getRuntime().availableProcessors(), 1, 1024);
 
         BrokerConfig broker = BrokerConfig.read(root);
         if (storeConfig.type().equals("file") && broker.maxMessageSize() + 65_536 > storeConfig.segmentSize()) {
@@ -327,7 +329,7 @@ public final class ConfigLoader {
         }
         io.omnibus.core.config.StaticUsers users = io.omnibus.core.config.StaticUsers.read(root.sections("users"),
                 root.getBoolean("allow-anonymous", false)).plainWithoutTls(root.getBoolean("allow-plain-without-tls", false));
-        return new GatewayConfig(source, adminConfig, storeConfig, broker, shutdownTimeout, users,
+        return new GatewayConfig(source, adminConfig, storeConfig, broker, shutdownTimeout, eventLoops, users,
                 io.omnibus.core.config.AccessRules.read(root, users), adapters,
                 io.omnibus.server.bridge.BridgeConfig.read(root.sections("bridges"), ConfigLoader.class.getClassLoader()));
     }

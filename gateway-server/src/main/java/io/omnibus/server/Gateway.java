@@ -72,9 +72,10 @@ public final class Gateway {
         this.config = config;
         this.factories = factories;
         // Netty's native transport (epoll on Linux) where its library loads, else NIO; -Domnibus.transport=nio
-        // forces NIO (for comparisons)
+        // forces NIO (for comparisons). One event loop per core unless configured (Vert.x's own default is two)
         this.vertx = Vertx.vertx(new io.vertx.core.VertxOptions()
-                .setPreferNativeTransport(!"nio".equals(System.getProperty("omnibus.transport"))));
+                .setPreferNativeTransport(!"nio".equals(System.getProperty("omnibus.transport")))
+                .setEventLoopPoolSize(config.eventLoops()));
     }
 
     /**

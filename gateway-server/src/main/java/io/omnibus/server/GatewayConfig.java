@@ -10,10 +10,10 @@ import java.util.Map;
 
 /**
  * The whole configuration, validated. Adapter sections stay as {@link ConfigSection}s: each
- * adapter's factory reads its own.
+ * adapter's factory reads its own. {@code eventLoops}: the threads serving every connection ({@code server.event-loops}).
  */
 public record GatewayConfig(String source, AdminConfig admin, StoreConfig store, BrokerConfig broker,
-                            Duration shutdownTimeout, io.omnibus.core.config.StaticUsers users,
+                            Duration shutdownTimeout, int eventLoops, io.omnibus.core.config.StaticUsers users,
                             io.omnibus.core.spi.Authorizer authorizer,
                             Map<String, AdapterSection> adapters, List<io.omnibus.server.bridge.BridgeConfig> bridges) {
 

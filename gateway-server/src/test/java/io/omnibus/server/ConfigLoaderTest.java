@@ -37,6 +37,14 @@ class ConfigLoaderTest {
         assertThat(c.adapters().get("openmessaging").port()).isEqualTo(9876);
         assertThat(c.broker().defaults().dispatch()).isEqualTo(DispatchPolicy.ROUND_ROBIN);
         assertThat(c.shutdownTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.eventLoops()).isEqualTo(Runtime.getRuntime().availableProcessors());
+    }
+
+    @Test
+    void theEventLoopsAreConfiguredAndAtLeastOne() throws Exception {
+        assertThat(load("server:\n  event-loops: 3\n", Map.of()).eventLoops()).isEqualTo(3);
+        assertThatThrownBy(() -> load("server:\n  event-loops: 0\n", Map.of()))
+                .hasMessageContaining("server.event-loops");
     }
 
     @Test
