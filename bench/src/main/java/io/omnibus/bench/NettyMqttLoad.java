@@ -79,8 +79,9 @@ public final class NettyMqttLoad {
         int size = Integer.parseInt(args[4]);
         int window = args.length > 5 ? Integer.parseInt(args[5]) : 1000;
         // a first, unreported round of the same load: both servers are measured warm (the JVM's JIT, the
-        // broker's files and buffers), as a running service is; WARMUP=0 measures them cold
-        int warmup = Integer.parseInt(System.getenv().getOrDefault("WARMUP", Integer.toString(each)));
+        // broker's files and buffers), as a running service is; WARMUP=0 measures them cold. Three rounds' worth:
+        // after one, the gateway's JIT compiler still took a third of its CPU in the measured round (bench/README.md)
+        int warmup = Integer.parseInt(System.getenv().getOrDefault("WARMUP", Integer.toString(3 * each)));
         int subscribers = Integer.parseInt(System.getenv().getOrDefault("SUBSCRIBERS", "1"));
         // the subscriber has its own event loop, so the publishers never delay its reads
         EventLoopGroup subLoop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
