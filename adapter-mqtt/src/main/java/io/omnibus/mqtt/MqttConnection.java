@@ -92,7 +92,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     private final String connectionId;
     private final Context context;
     private final Broker broker;
-    /** Since when: the socket's accept, then the CONNECT (shown by the connection registry, which keeps this object). */
+    /** Since when: the socket's accept, as for every protocol (shown by the connection registry, which keeps this object). */
     private long connectedAt;
 
     private boolean connected;
@@ -477,7 +477,6 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         if (m.variableHeader().isWillFlag()) {
             will = willOf(m);
         }
-        connectedAt = System.currentTimeMillis();
 
         // session takeover [MQTT-3.1.4-3]: the old connection is told and closed first
         MqttConnection previous = server.connected.put(clientId, this);

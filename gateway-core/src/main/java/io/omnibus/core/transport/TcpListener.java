@@ -34,9 +34,12 @@ public final class TcpListener {
         this.channel = channel;
     }
 
-    /** How reads size their buffers: Netty's default (64 bytes to 64 KiB, adapting to what a connection sends). */
-    private static final io.netty.channel.AdaptiveRecvByteBufAllocator RECEIVE_BUFFERS =
-            new io.netty.channel.AdaptiveRecvByteBufAllocator();
+    /**
+     * How reads size their buffers: Netty's default (64 bytes to 64 KiB, adapting to what a connection sends, up to 16
+     * reads a turn: Netty sets that on the allocator it makes itself, not on one given to it).
+     */
+    private static final io.netty.channel.RecvByteBufAllocator RECEIVE_BUFFERS =
+            new io.netty.channel.AdaptiveRecvByteBufAllocator().maxMessagesPerRead(16);
 
     /** Bytes a connection may have written but not yet sent before it counts as backed up (Netty's own default). */
     public static final int DEFAULT_WRITE_BUFFER = 64 * 1024;
