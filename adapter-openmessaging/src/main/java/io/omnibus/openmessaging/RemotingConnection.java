@@ -6,7 +6,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.omnibus.core.spi.BrokerException;
 import io.omnibus.core.spi.ConnectionInfo;
-import io.omnibus.core.spi.Connections;
 import io.omnibus.core.spi.InvalidAddressException;
 import io.omnibus.core.spi.Origin;
 import io.omnibus.core.transport.ContextConnection;
