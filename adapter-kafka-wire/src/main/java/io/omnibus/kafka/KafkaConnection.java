@@ -37,8 +37,6 @@ final class KafkaConnection extends ContextConnection {
     final String id;
     /** Requests in arrival order; the head is answered first. */
     private final ArrayDeque<Slot> slots = new ArrayDeque<>();
-    private boolean registered;
-    private long connectedAt;
     private boolean counted;
     private boolean closed;
     private boolean announced;
@@ -101,9 +99,7 @@ final class KafkaConnection extends ContextConnection {
             return;
         }
         server.connections.add(this);
-        connectedAt = System.currentTimeMillis();
-        registered = true;
-        server.ctx.connections().opened(this);
+        register(server.ctx.connections());
         authenticated = !server.requiresSasl();
         if (!authenticated) {
             long deadline = server.config.authenticationTimeout().toMillis();
@@ -152,7 +148,7 @@ final class KafkaConnection extends ContextConnection {
         }
         closed = true;
         slots.clear();
-        if (!registered) {
+        if (!registered()) {
             return; // never started
         }
         server.connections.remove(this);

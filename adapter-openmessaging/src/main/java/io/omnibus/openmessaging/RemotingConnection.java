@@ -29,8 +29,6 @@ import java.nio.ByteBuffer;
 final class RemotingConnection extends ContextConnection {
     private final OpenMessagingServer server;
     final String id;
-    private boolean registered;
-    private long connectedAt;
     private boolean counted;
     private boolean closed;
     private int inflight;
@@ -78,9 +76,7 @@ final class RemotingConnection extends ContextConnection {
             return;
         }
         server.connections.add(this);
-        connectedAt = System.currentTimeMillis();
-        registered = true;
-        server.ctx.connections().opened(this);
+        register(server.ctx.connections());
     }
 
     @Override
@@ -104,7 +100,7 @@ final class RemotingConnection extends ContextConnection {
             server.connectionCount.decrementAndGet();
         }
         closed = true;
-        if (!registered) {
+        if (!registered()) {
             return;
         }
         server.connections.remove(this);

@@ -23,6 +23,20 @@ public abstract class ContextConnection extends ChannelInboundHandlerAdapter
         this.context = context;
     }
 
+    /** Since when the connection is registered (epoch millis); 0 until {@link #register}. */
+    protected long connectedAt;
+
+    /** Lists this connection in {@code registry} from now on (once it is admitted). */
+    protected final void register(io.omnibus.core.spi.Connections registry) {
+        connectedAt = System.currentTimeMillis();
+        registry.opened(this);
+    }
+
+    /** Whether {@link #register} ran: a connection refused before it has nothing to undo when it closes. */
+    protected final boolean registered() {
+        return connectedAt != 0;
+    }
+
     /** The operator's disconnect (the admin API) closes the channel: the framed protocols here have no goodbye of their own. */
     @Override
     public void disconnect() {
