@@ -162,8 +162,8 @@ public final class Gateway {
                             retentionBytes(s, address)), k.properties(), k.sessionTimeout(),
                     () -> {
                         // another node may be active already: serving on would deliver twice and write over its state
-                        System.err.println("omnibus: this node is no longer the active one of the Kafka store (see the "
-                                + "log); exiting with status " + Main.EXIT_LEASE_LOST);
+                        System.err.println("omnibus: this node is no longer, or may no longer be, the active one of the "
+                                + "Kafka store (see the log); exiting with status " + Main.EXIT_LEASE_LOST);
                         System.err.flush();
                         Runtime.getRuntime().halt(Main.EXIT_LEASE_LOST);
                     }, k.cacheBytes(), s.checkpointInterval()));

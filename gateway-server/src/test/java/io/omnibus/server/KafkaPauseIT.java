@@ -107,7 +107,7 @@ class KafkaPauseIT {
                         int status = gwA.waitForExit(60);
                         long exited = (System.nanoTime() - resumed) / 1_000_000;
                         assertThat(status).as("the resumed node's exit status; stderr %s", gwA.stderr()).isEqualTo(3);
-                        assertThat(gwA.stderr()).contains("no longer the active one");
+                        assertThat(gwA.stderr()).contains("the active one of the Kafka store");
                         assertThat(role(b)).as("the new active node keeps its role").isEqualTo("active");
 
                         List<String> got = new CopyOnWriteArrayList<>();

@@ -14,8 +14,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The Kafka cluster as this node sees it, checked every {@value #INTERVAL_MILLIS} ms on a thread of its own from the
- * start (a standby shows it too): whether the cluster answers, the brokers that answered, and which node is active
- * (the member of the nodes' group holding the state topic's partition). Every call times out with its check, so
+ * start (a standby shows it too): whether the cluster answers, the brokers that answered, the nodes in the nodes'
+ * group and which of them is active (the member holding the state topic's partition). Every call times out with its check, so
  * none is left pending to hold up closing.
  */
 final class KafkaHealth {
@@ -35,6 +35,8 @@ final class KafkaHealth {
     private volatile List<String> brokers = List.of();
     /** The active node's client id and host as the group shows them; empty while none is. */
     private volatile String activeNode = "";
+    /** Every member of the nodes' group (node id and host) at the last look; kept while the cluster does not answer. */
+    private volatile List<String> nodes = List.of();
 
     KafkaHealth(Admin admin, KafkaStoreOptions options) {
         this.admin = admin;
@@ -59,6 +61,16 @@ final class KafkaHealth {
         return activeNode;
     }
 
+    /** The nodes' group's members, this node's among them once it joined: node id and host, as last seen. */
+    List<String> nodes() {
+        return nodes;
+    }
+
+    /** How many members besides this node the nodes' group had at the last look (this node being one of them). */
+    int otherNodes() {
+        return Math.max(0, nodes.size() - 1);
+    }
+
     /** Checks now on the health thread, not waiting for the next round. */
     void checkSoon() {
         try {
@@ -73,7 +85,7 @@ final class KafkaHealth {
             brokers = admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) INTERVAL_MILLIS)).nodes()
                     .get(INTERVAL_MILLIS, TimeUnit.MILLISECONDS).stream()
                     .map(n -> n.id() + "@" + n.host() + ":" + n.port()).sorted().toList();
-            activeNode = findActiveNode();
+            lookAtGroup();
             if (!reachable) {
                 LOG.info("Kafka store: the cluster at {} answers again", bootstrapServers);
             }
@@ -86,19 +98,24 @@ final class KafkaHealth {
         }
     }
 
-    /** The member holding the state topic's partition: its client id (and so its node id) and host. */
-    private String findActiveNode() throws Exception {
+    /** The group's members, and the one holding the state topic's partition (the active node). */
+    private void lookAtGroup() throws Exception {
         var description = admin.describeConsumerGroups(List.of(group),
                         new DescribeConsumerGroupsOptions().timeoutMs((int) INTERVAL_MILLIS)).all()
                 .get(INTERVAL_MILLIS, TimeUnit.MILLISECONDS).get(group);
-        return description.members().stream().filter(m -> m.assignment().topicPartitions().contains(statePartition))
-                .map(m -> {
-                    String id = m.clientId(); // omnibus-<node-id>-lease unless client.id was configured
-                    if (id.startsWith("omnibus-") && id.endsWith("-lease")) {
-                        id = id.substring("omnibus-".length(), id.length() - "-lease".length());
-                    }
-                    return id + " (" + m.host().replaceFirst("^/", "") + ")";
-                }).findFirst().orElse("");
+        activeNode = description.members().stream()
+                .filter(m -> m.assignment().topicPartitions().contains(statePartition))
+                .map(KafkaHealth::name).findFirst().orElse("");
+        nodes = description.members().stream().map(KafkaHealth::name).sorted().toList();
+    }
+
+    /** A member's client id (and so its node id) and host. */
+    private static String name(org.apache.kafka.clients.admin.MemberDescription m) {
+        String id = m.clientId(); // omnibus-<node-id>-lease unless client.id was configured
+        if (id.startsWith("omnibus-") && id.endsWith("-lease")) {
+            id = id.substring("omnibus-".length(), id.length() - "-lease".length());
+        }
+        return id + " (" + m.host().replaceFirst("^/", "") + ")";
     }
 
     void close() {

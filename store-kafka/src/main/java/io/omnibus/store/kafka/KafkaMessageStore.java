@@ -93,6 +93,8 @@ public final class KafkaMessageStore implements MessageStore {
     private KafkaReaders readers;
     private KafkaAppends appends;
     private KafkaLease lease;
+    /** While active: stops this node when no broker answers it for a session timeout and standbys wait. */
+    private volatile KafkaContact contact;
     private volatile String role = "starting";
     private volatile Timer appendLatency;
     private volatile boolean open;
@@ -132,7 +134,8 @@ public final class KafkaMessageStore implements MessageStore {
         KafkaHealth h = health;
         return Map.of("bootstrap-servers", options.bootstrapServers(), "node-id", nodeId, "role", role,
                 "active-node", h == null ? "" : h.activeNode(), "reachable", h != null && h.reachable(),
-                "brokers", h == null ? List.of() : h.brokers(), "topic-prefix", options.topicPrefix());
+                "brokers", h == null ? List.of() : h.brokers(), "nodes", h == null ? List.of() : h.nodes(),
+                "topic-prefix", options.topicPrefix());
     }
 
     @Override
@@ -187,6 +190,8 @@ public final class KafkaMessageStore implements MessageStore {
                         nodeId, options.topicPrefix());
                 lease.acquire().get(); // a standby waits here
                 role = "active";
+                contact = new KafkaContact(admin, options.sessionTimeout(), health::otherNodes, options.leaseLost());
+                contact.start();
                 began = System.nanoTime();
                 Properties tx = producerProperties();
                 // one transactional id for the active role: the node taking it over fences its predecessor's producer
@@ -527,6 +532,9 @@ public final class KafkaMessageStore implements MessageStore {
             background.shutdownNow();
             if (health != null) {
                 health.close();
+            }
+            if (contact != null) {
+                contact.close();
             }
             try {
                 transactions.awaitTermination(30, TimeUnit.SECONDS);
