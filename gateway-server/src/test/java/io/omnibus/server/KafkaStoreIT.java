@@ -188,6 +188,49 @@ class KafkaStoreIT {
     }
 
     /**
+     * A persistent session subscribes to a filter that matches a topic with messages already stored, and gets none
+     * published since. The node is then killed and another one started on the same cluster (an empty data directory:
+     * a takeover). The session gets what was published after it subscribed, and nothing from before, as on one node:
+     * a subscription's place in each partition it matched when it was made is stored with it.
+     */
+    @Test
+    void aSessionGetsNothingPublishedBeforeItSubscribedFromTheNodeThatTookOver() throws Exception {
+        MqttConnectOptions persistent = new MqttConnectOptions();
+        persistent.setCleanSession(false);
+        String uri = "tcp://127.0.0.1:" + mqttPort;
+        try (GatewayProcess gw = gateway("data")) {
+            MqttClient pub = new MqttClient(uri, "early-pub", new MemoryPersistence());
+            pub.connect();
+            for (int i = 0; i < 5; i++) {
+                pub.publish("early/line", ("before-" + i).getBytes(java.nio.charset.StandardCharsets.UTF_8), 1, false);
+            }
+            pub.disconnect();
+            pub.close();
+            MqttClient sub = new MqttClient(uri, "early", new MemoryPersistence());
+            sub.connect(persistent);
+            sub.subscribe("early/#", 1);
+            sub.disconnect();
+            sub.close();
+        } // kill -9
+        List<String> got = new CopyOnWriteArrayList<>();
+        try (GatewayProcess gw = gateway("data-2")) {
+            MqttClient pub = new MqttClient(uri, "early-pub", new MemoryPersistence());
+            pub.connect();
+            pub.publish("early/line", "after".getBytes(java.nio.charset.StandardCharsets.UTF_8), 1, false);
+            pub.disconnect();
+            pub.close();
+            MqttClient sub = new MqttClient(uri, "early", new MemoryPersistence());
+            sub.setCallback(Received.mqtt(got));
+            sub.connect(persistent);
+            // one partition, read in order: what came before "after" has arrived by the time it has
+            await().atMost(Duration.ofSeconds(30)).until(() -> got.contains("after"));
+            assertThat(got).as("the session's messages after the takeover").containsExactly("after");
+            sub.disconnect();
+            sub.close();
+        }
+    }
+
+    /**
      * A message another node appended to a partition (a node that lost the active role, whose producer sent what it
      * held when it woke) reaches this node's durable subscription by itself: not only once this node appends to that
      * partition again.
@@ -217,6 +260,47 @@ class KafkaStoreIT {
                 throw new AssertionError("the other node's message did not arrive; got " + got + "\n" + gw.diagnose(), t);
             }
             assertThat(gw.stderr()).contains("grew to 2 by appends of another node");
+            sub.disconnect();
+            sub.close();
+        }
+    }
+
+    /**
+     * What another node appended where this node routed nothing to a durable subscription reaches it too: on an
+     * address this node knows and the subscription got nothing from yet, and on an address this node does not know at
+     * all (the other node made its topic, as for an address it was the first to publish to).
+     */
+    @Test
+    void anotherNodesMessagesOnPartitionsAndAddressesThisNodeDidNotServeReachTheSubscription() throws Exception {
+        List<String> got = new CopyOnWriteArrayList<>();
+        try (GatewayProcess gw = gateway("data")) {
+            String uri = "tcp://127.0.0.1:" + mqttPort;
+            MqttClient pub = new MqttClient(uri, "quiet-pub", new MemoryPersistence());
+            pub.connect();
+            pub.publish("quiet/old", "before the subscription".getBytes(java.nio.charset.StandardCharsets.UTF_8), 1,
+                    false);
+            pub.disconnect();
+            pub.close();
+            MqttClient sub = new MqttClient(uri, "quiet", new MemoryPersistence());
+            sub.setCallback(Received.mqtt(got));
+            MqttConnectOptions persistent = new MqttConnectOptions();
+            persistent.setCleanSession(false);
+            sub.connect(persistent);
+            sub.subscribe("quiet/#", 1);
+
+            String bootstrap = "127.0.0.1:" + kafka.port;
+            io.omnibus.store.kafka.ForeignAppends.append(bootstrap, "omnibus.", "quiet/old", 0, "known address");
+            io.omnibus.store.kafka.ForeignAppends.appendToNewAddress(bootstrap, "omnibus.", "quiet/new", "new address");
+            try {
+                await().atMost(Duration.ofSeconds(60)).until(() -> got.containsAll(List.of("known address",
+                        "new address")));
+            } catch (org.awaitility.core.ConditionTimeoutException t) {
+                throw new AssertionError("the other node's messages did not all arrive; got " + got + "\n"
+                        + gw.diagnose(), t);
+            }
+            assertThat(got).as("nothing from before the subscription").containsExactlyInAnyOrder("known address",
+                    "new address");
+            assertThat(gw.stderr()).contains("of address quiet/new was made by another node");
             sub.disconnect();
             sub.close();
         }

@@ -244,11 +244,14 @@ public final class DefaultBroker implements Broker {
                 });
     }
 
-    /** Another node appended to {@code tp}: every subscription matching it reads what it has not seen. */
-    private void grewElsewhere(TopicPartition tp) {
+    /**
+     * Another node appended to {@code tp} from {@code from} on: every subscription matching it reads what it has not
+     * seen.
+     */
+    private void grewElsewhere(TopicPartition tp, long from) {
         for (SubscriptionQueue q : subscriptions.values()) {
             if (q.filter.matches(tp.address())) {
-                Contexts.run(q.ctx, () -> q.logGrew(tp));
+                Contexts.run(q.ctx, () -> q.logGrew(tp, from));
             }
         }
     }

@@ -95,11 +95,13 @@ final class LogCursors {
     /**
      * The log of {@code tp} grew by appends this node did not route (another node's): what is past this cursor's
      * last routed message up to the log's end is read back like a backlog. A partition this subscription has no
-     * cursor for is left alone (a durable subscription discovers such a partition when it is recovered).
+     * cursor for (nothing was routed to it there yet, or this node did not know the partition) is read from
+     * {@code from}, where this node's appends had ended: what the other node appended came after the subscription.
      */
-    void grew(TopicPartition tp) {
+    void grew(TopicPartition tp, long from) {
         PartitionCursor pc = partitions.get(tp);
         if (pc == null) {
+            discover(tp, Math.max(from, store.startOffset(tp)));
             return;
         }
         long end = store.endOffset(tp);

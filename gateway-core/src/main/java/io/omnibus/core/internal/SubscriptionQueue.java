@@ -297,9 +297,9 @@ final class SubscriptionQueue implements Subscription {
     }
 
     /** The log of {@code tp} grew by appends another node made: read what this subscription has not seen. */
-    void logGrew(TopicPartition tp) {
+    void logGrew(TopicPartition tp, long from) {
         Contexts.check(ctx, "subscription " + name);
-        cursors.grew(tp);
+        cursors.grew(tp, from);
         dispatch();
     }
 

@@ -108,9 +108,11 @@ public interface MessageStore {
     /**
      * What to do when the store learns that a partition's log grew by appends this node did not make (a store shared
      * by several nodes: another node's, e.g. a node that lost the active role and whose producer still sent what it
-     * held). {@code grew} runs on a store thread. A store only this node writes never calls it (the default).
+     * held). {@code grew} gets the partition and the offset where this node's appends had ended (the first of the
+     * others' it may hold; the partition's start for one this node did not know), and runs on a store thread. A store
+     * only this node writes never calls it (the default).
      */
-    default void onAppendedElsewhere(java.util.function.Consumer<TopicPartition> grew) {
+    default void onAppendedElsewhere(java.util.function.ObjLongConsumer<TopicPartition> grew) {
     }
 
     /** Makes everything appended so far durable. */

@@ -14,6 +14,26 @@ public final class ForeignAppends {
     private ForeignAppends() {
     }
 
+    /**
+     * What a node does for an address it is the first to publish to, written by another writer: the address's topic
+     * made, registered in the state topic, then {@code payload} appended to its partition 0.
+     */
+    public static void appendToNewAddress(String bootstrap, String topicPrefix, String address, String payload)
+            throws Exception {
+        String name = KafkaTopics.topicName(topicPrefix, Address.of(address));
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                Map.<String, Object>of("bootstrap.servers", bootstrap));
+             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap,
+                     "acks", "all"), new ByteArraySerializer(), new ByteArraySerializer())) {
+            admin.createTopics(java.util.List.of(new org.apache.kafka.clients.admin.NewTopic(name,
+                    java.util.Optional.of(1), java.util.Optional.empty()))).all().get(30, TimeUnit.SECONDS);
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topicPrefix + "state", 0,
+                    StateRecords.topicKey(name), address.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                    .get(30, TimeUnit.SECONDS);
+        }
+        append(bootstrap, topicPrefix, address, 0, payload);
+    }
+
     /** Appends {@code payload} to partition {@code partition} of {@code address}, and waits for Kafka's answer. */
     public static void append(String bootstrap, String topicPrefix, String address, int partition, String payload)
             throws Exception {

@@ -100,7 +100,7 @@ public final class KafkaMessageStore implements MessageStore {
     private volatile boolean open;
     private volatile KafkaHealth health;
     /** What to tell when a partition grew by another node's appends; on the background thread. */
-    private volatile java.util.function.Consumer<TopicPartition> elsewhere;
+    private volatile java.util.function.ObjLongConsumer<TopicPartition> elsewhere;
     /** Compares the partitions' committed ends with this node's appends; used on the background thread. */
     private volatile KafkaEnds ends;
     /** Age retention; used on the background thread. */
@@ -245,7 +245,7 @@ public final class KafkaMessageStore implements MessageStore {
                 });
                 health.checkSoon(); // on its own thread: /health shows this node as the active one
                 ends = new KafkaEnds(new KafkaConsumer<>(reader, new ByteArrayDeserializer(), new ByteArrayDeserializer()),
-                        logs, topics);
+                        logs, topics, options.topicPrefix());
                 background.scheduleWithFixedDelay(() -> {
                     if (open) {
                         ends.refresh(elsewhere);
@@ -407,7 +407,16 @@ public final class KafkaMessageStore implements MessageStore {
 
     @Override
     public Future<Void> saveSubscription(SubscriptionRecord record) {
-        return state.saveSubscription(record);
+        // where the partitions it matches end now (as far as their appends are answered), as the file store does
+        io.omnibus.core.spi.TopicFilter filter = io.omnibus.core.spi.TopicFilter.of(record.filter());
+        Map<TopicPartition, Long> starts = new HashMap<>();
+        logs.forEach((tp, log) -> {
+            long end = log.end.get();
+            if (end > log.start && filter.matches(tp.address())) {
+                starts.put(tp, end);
+            }
+        });
+        return state.saveSubscription(record, starts);
     }
 
     @Override
@@ -479,7 +488,7 @@ public final class KafkaMessageStore implements MessageStore {
     }
 
     @Override
-    public void onAppendedElsewhere(java.util.function.Consumer<TopicPartition> grew) {
+    public void onAppendedElsewhere(java.util.function.ObjLongConsumer<TopicPartition> grew) {
         this.elsewhere = grew;
     }
 

@@ -48,7 +48,12 @@ final class KafkaState {
     }
 
     /** A state record waiting for its transaction; {@code applied}, then {@code done}, once it committed. */
-    private record Pending(ProducerRecord<byte[], byte[]> record, Runnable applied, Promise<Void> done, Runnable failed) {
+    /** Records that are written in one transaction, with what follows from them. */
+    private record Pending(List<ProducerRecord<byte[], byte[]>> records, Runnable applied, Promise<Void> done,
+                           Runnable failed) {
+        Pending(ProducerRecord<byte[], byte[]> record, Runnable applied, Promise<Void> done, Runnable failed) {
+            this(List.of(record), applied, done, failed);
+        }
     }
 
     private final String topic;
@@ -78,6 +83,45 @@ final class KafkaState {
     /** The active role's transactional producer, initialized: state is written from now on. */
     void writeWith(KafkaTransactions transactional) {
         this.transactions = transactional;
+    }
+
+    /**
+     * The topic registry as the state topic has it now (data topic name to address name), read whole without
+     * touching this node's state: for topics another node made after this one loaded it ({@link KafkaEnds}).
+     */
+    static Map<String, String> readRegistry(KafkaConsumer<byte[], byte[]> c, String stateTopic, Duration timeout) {
+        Map<String, String> registry = new HashMap<>();
+        org.apache.kafka.common.TopicPartition ktp = new org.apache.kafka.common.TopicPartition(stateTopic, 0);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        c.assign(List.of(ktp));
+        try {
+            c.seekToBeginning(List.of(ktp));
+            long end = c.endOffsets(List.of(ktp), timeout).get(ktp);
+            while (c.position(ktp, timeout) < end) {
+                if (System.nanoTime() > deadline) {
+                    throw new org.apache.kafka.common.errors.TimeoutException("reading " + stateTopic + " took over "
+                            + timeout.toMillis() + " ms");
+                }
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    StateRecords.Key key;
+                    try {
+                        key = StateRecords.parse(r.key());
+                    } catch (IllegalArgumentException e) {
+                        continue; // load() says so
+                    }
+                    if (key.kind() == StateRecords.TOPIC) {
+                        if (r.value() == null) {
+                            registry.remove(key.part(0));
+                        } else {
+                            registry.put(key.part(0), new String(r.value(), StandardCharsets.UTF_8));
+                        }
+                    }
+                }
+            }
+        } finally {
+            c.unsubscribe();
+        }
+        return registry;
     }
 
     /** Reads the whole state topic (committed records) into memory; returns the topic registry. */
@@ -152,9 +196,33 @@ final class KafkaState {
         }
     }
 
-    Future<Void> saveSubscription(SubscriptionRecord record) {
-        return send(StateRecords.subscriptionKey(record.name()), StateRecords.subscription(record),
-                () -> subscriptions.put(record.name(), record));
+    /**
+     * A durable subscription, with its place in each partition it matches: {@code starts}, where those partitions
+     * ended when it was made (what was stored before is not its). Written together, so that a node taking over reads
+     * from there on, not from the partitions' starts. A subscription saved again keeps its cursors.
+     */
+    Future<Void> saveSubscription(SubscriptionRecord record, Map<TopicPartition, Long> starts) {
+        String name = record.name();
+        if (subscriptions.containsKey(name)) {
+            return send(StateRecords.subscriptionKey(name), StateRecords.subscription(record),
+                    () -> subscriptions.put(name, record));
+        }
+        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(starts.size() + 1);
+        Map<TopicPartition, CursorState> cursorsAt = new HashMap<>();
+        starts.forEach((tp, offset) -> {
+            CursorState c = new CursorState(offset, List.of());
+            cursorsAt.put(tp, c);
+            records.add(new ProducerRecord<>(topic, 0, StateRecords.cursorKey(name, tp), StateRecords.cursor(c)));
+        });
+        records.add(new ProducerRecord<>(topic, 0, StateRecords.subscriptionKey(name), StateRecords.subscription(record)));
+        Promise<Void> done = Promise.promise();
+        queued.add(new Pending(records, () -> {
+            // cursors changed meanwhile were not taken (the subscription was not known yet): these are the first
+            cursors.computeIfAbsent(name, k -> new ConcurrentHashMap<>()).putAll(cursorsAt);
+            subscriptions.put(name, record);
+        }, done, null));
+        drainSoon();
+        return done.future();
     }
 
     Future<Void> deleteSubscription(String name) {
@@ -230,7 +298,7 @@ final class KafkaState {
             KafkaProducer<byte[], byte[]> p = tx.begin();
             begun = true;
             for (Pending pending : batch) {
-                p.send(pending.record());
+                pending.records().forEach(p::send);
             }
             tx.commit();
             begun = false;

@@ -118,6 +118,18 @@ final class KafkaTopics {
         });
     }
 
+    /**
+     * A topic another node made and registered after this one loaded the registry, with the partitions the cluster
+     * shows (more than this node knew of a topic it knew: another node grew it). Returns the topic as now known.
+     */
+    Topic found(Address address, String name, int partitions) {
+        Topic t = topics.computeIfAbsent(address, a -> new Topic(name, partitions));
+        if (t.partitions < partitions) {
+            t.partitions = partitions;
+        }
+        return t;
+    }
+
     /** The state topic, made if missing: compacted, one partition (one order for all state). */
     void ensureStateTopic() throws Exception {
         Map<String, String> configs = new HashMap<>(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
