@@ -140,6 +140,10 @@ class KafkaClusterIT {
                 gwA.process.waitFor(30, TimeUnit.SECONDS);
                 long killed = System.nanoTime();
                 int atKill = acked.size();
+                Map<String, Integer> receivedAtKill = new java.util.TreeMap<>();
+                received.forEach((k, v) -> receivedAtKill.put(k, v.size()));
+                gwA.err.stream().filter(l -> l.contains("WARN") || l.contains("ERROR"))
+                        .forEach(l -> System.out.println("node-a: " + l));
                 gwB.awaitReady();
                 long takeover = (System.nanoTime() - killed) / 1_000_000;
                 gwB.err.stream().filter(l -> l.contains("Kafka store")).forEach(l -> System.out.println("node-b: " + l));
@@ -164,7 +168,7 @@ class KafkaClusterIT {
                 StringBuilder report = new StringBuilder("KafkaClusterIT: " + acked.size() + " PUBACKed, "
                         + atBrokerKill + " before the kill of Kafka broker " + coordinator + " (the nodes' group coordinator), "
                         + atKill + " before the active node's; the standby "
-                        + "was ready " + takeover + " ms after it");
+                        + "was ready " + takeover + " ms after it; received before it " + receivedAtKill);
                 received.forEach((k, v) -> report.append("; ").append(k).append(": received ").append(v.size())
                         .append(", duplicates ").append(v.size() - new HashSet<>(v).size()));
                 System.out.println(report);
