@@ -57,9 +57,9 @@ final class AdminActions {
             return;
         }
         if (action.equals("purge")) {
-            answer(ctx, broker.purge(name).map(n -> new JsonObject().put("name", name).put("purged", n)));
+            answer(ctx, broker.operators().purge(name).map(n -> new JsonObject().put("name", name).put("purged", n)));
         } else {
-            answer(ctx, broker.pause(name, action.equals("pause")).map(found -> {
+            answer(ctx, broker.operators().pause(name, action.equals("pause")).map(found -> {
                 SubscriptionView v = broker.subscriptionView(name);
                 return v == null ? new JsonObject().put("name", name) : AdminApi.subscription(v);
             }));
@@ -104,7 +104,7 @@ final class AdminActions {
         if (address == null || internal(ctx, address.name())) {
             return;
         }
-        answer(ctx, broker.deleteAddress(address).compose(existed -> existed
+        answer(ctx, broker.operators().deleteAddress(address).compose(existed -> existed
                 ? Future.succeededFuture(new JsonObject().put("deleted", address.name()))
                 : Future.failedFuture(new AdminApi.NotFound("no address " + address.name()))));
     }
@@ -115,7 +115,7 @@ final class AdminActions {
         if (address == null || internal(ctx, address.name()) || !partitionExists(broker, ctx, address, 0)) {
             return;
         }
-        answer(ctx, broker.redrive(address).map(r -> new JsonObject().put("address", address.name()).put("moved", r[0])
+        answer(ctx, broker.operators().redrive(address).map(r -> new JsonObject().put("address", address.name()).put("moved", r[0])
                 .put("kept", r[1])));
     }
 

@@ -41,8 +41,8 @@ final class Redrive {
      * Completes with {moved, kept}: dead letters published again, and messages left where they are. Fails at once
      * when a redrive of the address is under way.
      */
-    static Future<long[]> run(DefaultBroker broker, Address address) {
-        if (!broker.redriving.add(address)) {
+    static Future<long[]> run(DefaultBroker broker, java.util.Set<Address> redriving, Address address) {
+        if (!redriving.add(address)) {
             return Future.failedFuture(new IllegalStateException("a redrive of " + address + " is under way"));
         }
         Redrive r = new Redrive(broker, address);
@@ -51,7 +51,7 @@ final class Redrive {
             int partition = p;
             chain = chain.compose(v -> r.partition(partition));
         }
-        return chain.map(v -> new long[] {r.moved, r.kept}).onComplete(x -> broker.redriving.remove(address));
+        return chain.map(v -> new long[] {r.moved, r.kept}).onComplete(x -> redriving.remove(address));
     }
 
     /**

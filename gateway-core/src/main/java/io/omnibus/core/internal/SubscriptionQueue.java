@@ -156,7 +156,7 @@ final class SubscriptionQueue implements Subscription {
         this.ctx = ctx;
         this.policy = policy;
         this.cursors = new LogCursors(name, durable, broker.store(), ctx, broker.vertx());
-        this.paused = durable && broker.store().states(DefaultBroker.PAUSED).containsKey(name);
+        this.paused = durable && broker.store().states(OperatorActions.PAUSED).containsKey(name);
         this.scheduled = new DueQueue<>(broker.vertx(), BY_READY_AT, p -> p.readyAt, p -> returned.put(p.seq, p),
                 this::dispatch);
     }

@@ -38,7 +38,7 @@ class OperatorActionsTest {
         }
         await().until(() -> slow.received.size() == 2 && tb.view("s").backlog() == 8);
 
-        assertThat(await(tb.broker.purge("s"))).isEqualTo(8);
+        assertThat(await(tb.broker.operators().purge("s"))).isEqualTo(8);
         assertThat(tb.view("s").backlog()).isZero();
         // the two in flight are still the consumer's: given back, they come again; the purged eight never do
         Delivery first = slow.received.get(0);
@@ -56,17 +56,17 @@ class OperatorActionsTest {
         tb = new TestBroker(Map.of());
         var sub = tb.subscribe("s", "orders");
         TestBroker.Recorder r = tb.recorder().attach(sub, 100);
-        assertThat(await(tb.broker.pause("s", true))).isTrue();
+        assertThat(await(tb.broker.operators().pause("s", true))).isTrue();
         for (int i = 0; i < 5; i++) {
             tb.publish("orders", "m" + i);
         }
         await().until(() -> tb.view("s").backlog() == 5);
         assertThat(tb.view("s").paused()).isTrue();
         assertThat(r.received).isEmpty();
-        assertThat(await(tb.broker.pause("s", false))).isTrue();
+        assertThat(await(tb.broker.operators().pause("s", false))).isTrue();
         await().until(() -> r.received.size() == 5);
         assertThat(r.payloads()).containsExactly("m0", "m1", "m2", "m3", "m4");
-        assertThat(await(tb.broker.pause("nobody", true))).isFalse();
+        assertThat(await(tb.broker.operators().pause("nobody", true))).isFalse();
     }
 
     @Test
@@ -74,10 +74,10 @@ class OperatorActionsTest {
         tb = new TestBroker(Map.of());
         tb.publish("orders", "m0");
         await(tb.broker.commitPosition("kafka-group:billing@orders", Address.of("orders"), 0, 0));
-        assertThat(tb.broker.purge("kafka-group:billing@orders").cause())
+        assertThat(tb.broker.operators().purge("kafka-group:billing@orders").cause())
                 .isInstanceOfSatisfying(io.omnibus.core.spi.BrokerException.class, e -> assertThat(e.reason())
                         .isEqualTo(io.omnibus.core.spi.BrokerException.Reason.CONFLICT));
-        assertThat(tb.broker.pause("kafka-group:billing@orders", true).cause()).isNotNull();
+        assertThat(tb.broker.operators().pause("kafka-group:billing@orders", true).cause()).isNotNull();
         assertThat(tb.view("kafka-group:billing@orders").paused()).isFalse();
     }
 
@@ -96,14 +96,14 @@ class OperatorActionsTest {
         refuser.consumer.close();
 
         TestBroker.Recorder taker = tb.recorder().attach(sub, 10);
-        long[] moved = await(tb.broker.redrive(dlq));
+        long[] moved = await(tb.broker.operators().redrive(dlq));
         assertThat(moved).containsExactly(2, 1);
         await().until(() -> taker.received.size() == 2);
         assertThat(taker.payloads()).containsExactly("o1", "o2");
         assertThat(taker.received.get(0).envelope().header(SubscriptionQueue.DLQ_REASON)).isNull();
         // the other message kept the partition from being emptied; the next redrive starts after what was moved
         assertThat(tb.broker.logs().endOffset(dlq, 0) - tb.broker.logs().startOffset(dlq, 0)).isEqualTo(3);
-        assertThat(await(tb.broker.redrive(dlq))).containsExactly(0, 0);
+        assertThat(await(tb.broker.operators().redrive(dlq))).containsExactly(0, 0);
         assertThat(List.copyOf(taker.received)).hasSize(2);
     }
 }
