@@ -196,9 +196,13 @@ final class MqttServer implements ProtocolAdapter {
 
     private final ConcurrentHashMap<io.vertx.core.Context, KeepAliveSweep> sweeps = new ConcurrentHashMap<>();
 
-    /** On {@code context}: adds a connection to that context's sweep (started on first use, fires there). */
+    /**
+     * On {@code context}: adds a connection to its event loop's sweep (started on first use, fires there). Keyed by the
+     * event loop's own context: a WebSocket's handlers run on a context duplicated for its request, one per connection,
+     * which would have made a sweep, and a timer that never stops, for every connection ever made.
+     */
     void watchKeepAlive(io.vertx.core.Context context, MqttConnection connection) {
-        KeepAliveSweep sweep = sweeps.computeIfAbsent(context, c -> new KeepAliveSweep());
+        KeepAliveSweep sweep = sweeps.computeIfAbsent(loopOf(context), c -> new KeepAliveSweep());
         if (connection.keepAliveWatched) {
             return;
         }
@@ -222,9 +226,18 @@ final class MqttServer implements ProtocolAdapter {
         }
     }
 
+    private static io.vertx.core.Context loopOf(io.vertx.core.Context context) {
+        return ((io.vertx.core.internal.ContextInternal) context).unwrap();
+    }
+
+    /** How many keep-alive sweeps (each with its periodic timer) there are. */
+    int keepAliveSweeps() {
+        return sweeps.size();
+    }
+
     /** On {@code context}: the connection is gone. */
     void unwatchKeepAlive(io.vertx.core.Context context, MqttConnection connection) {
-        KeepAliveSweep sweep = sweeps.get(context);
+        KeepAliveSweep sweep = sweeps.get(loopOf(context));
         if (sweep == null || !connection.keepAliveWatched) {
             return;
         }

@@ -247,6 +247,29 @@ class MqttV3IT {
         assertThatThrownBy(wrongPath::connect).isInstanceOf(MqttException.class);
     }
 
+    /**
+     * Clients over WebSocket come and go: the keep-alive sweeps (one periodic timer each) stay one per event loop, as
+     * for TCP, not one per connection ever made.
+     */
+    @Test
+    void webSocketClientsThatLeftLeaveNoKeepAliveSweepBehind() throws Exception {
+        gw = new TestGateway(Map.of("websocket", Map.of("enabled", true, "port", 0, "path", "/mqtt")), null);
+        int wsPort = (Integer) gw.mqtt.status().get("websocket-port");
+        int loops = io.vertx.core.VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE;
+        for (int i = 0; i < 2 * loops + 1; i++) {
+            MqttClient browser = new MqttClient("ws://127.0.0.1:" + wsPort + "/mqtt", "browser-" + i,
+                    new MemoryPersistence());
+            MqttConnectOptions o = new MqttConnectOptions();
+            o.setKeepAliveInterval(30);
+            browser.connect(o);
+            browser.disconnect();
+            browser.close();
+        }
+        await().until(() -> gw.connections.all().isEmpty());
+        assertThat(gw.mqtt.keepAliveSweeps()).as("keep-alive sweeps after %d WebSocket clients", 2 * loops + 1)
+                .isLessThanOrEqualTo(loops);
+    }
+
     @Test
     void connectionsBeyondTheLimitAreRefused() throws Exception {
         gw = new TestGateway(Map.of("max-connections", 1), null);
