@@ -69,7 +69,7 @@ final class KafkaContact implements AutoCloseable {
         if (asking.compareAndSet(false, true)) { // one question at a time: a cut makes each wait out its timeout
             admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) Math.max(1_000, sessionNanos / 2_000_000)))
                     .nodes().whenComplete((nodes, failed) -> {
-                        if (failed == null && now - answeredAt > 0) {
+                        if (answered(failed) && now - answeredAt > 0) {
                             answeredAt = now;
                         }
                         asking.set(false);
@@ -85,6 +85,18 @@ final class KafkaContact implements AutoCloseable {
                     others);
             cutOff.run();
         }
+    }
+
+    /** Whether a broker answered: with the nodes, or with an error of its own (not a timeout or a lost connection). */
+    static boolean answered(Throwable failed) {
+        Throwable t = failed;
+        while (t instanceof java.util.concurrent.CompletionException || t instanceof java.util.concurrent.ExecutionException) {
+            t = t.getCause();
+        }
+        return t == null || !(t instanceof org.apache.kafka.common.errors.TimeoutException
+                || t instanceof org.apache.kafka.common.errors.DisconnectException
+                || t instanceof org.apache.kafka.common.errors.NetworkException
+                || t instanceof java.util.concurrent.TimeoutException);
     }
 
     @Override

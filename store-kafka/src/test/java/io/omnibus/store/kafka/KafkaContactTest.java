@@ -38,4 +38,14 @@ class KafkaContactTest {
             assertThat(stops).as("told once").hasValue(1);
         }
     }
+
+    @Test
+    void aBrokersRefusalIsAnAnswerATimeoutIsNot() {
+        assertThat(KafkaContact.answered(null)).isTrue();
+        assertThat(KafkaContact.answered(new org.apache.kafka.common.errors.ClusterAuthorizationException("no")))
+                .as("the broker answered, if only to refuse").isTrue();
+        assertThat(KafkaContact.answered(new org.apache.kafka.common.errors.TimeoutException("waited"))).isFalse();
+        assertThat(KafkaContact.answered(new java.util.concurrent.ExecutionException(
+                new org.apache.kafka.common.errors.DisconnectException("gone")))).isFalse();
+    }
 }
