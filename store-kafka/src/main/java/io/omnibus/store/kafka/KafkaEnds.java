@@ -38,7 +38,7 @@ final class KafkaEnds {
     private final Map<TopicPartition, PartitionLog> logs;
     private final KafkaTopics topics;
     private final String dataTopicPrefix;
-    /** Data topics the registry did not name at the last look (made outside the gateway, or not registered yet). */
+    /** Data topics with records the registry did not name at the last look: made outside the gateway. */
     private final Set<String> unregistered = new HashSet<>();
     private int round;
 
@@ -118,6 +118,9 @@ final class KafkaEnds {
                 grown.put(name, partitions.size());
             }
         });
+        // only topics with records: a node registers a topic before its first record, so the registry names every
+        // such topic a node made; an empty one may be between its creation and its registration (this node's too)
+        withRecords(unknown);
         unregistered.retainAll(unknown.keySet());
         if (!unregistered.containsAll(unknown.keySet())) {
             Map<String, String> registry = KafkaState.readRegistry(consumer, topics.stateTopic(), TIMEOUT);
@@ -153,6 +156,26 @@ final class KafkaEnds {
             log.ended(start);
             logs.putIfAbsent(added.get(k), log);
         });
+    }
+
+    /** Leaves in {@code unknown} the topics any partition of which holds or held records. */
+    private void withRecords(Map<String, Integer> unknown) {
+        if (unknown.isEmpty()) {
+            return;
+        }
+        List<org.apache.kafka.common.TopicPartition> all = new java.util.ArrayList<>();
+        unknown.forEach((name, count) -> {
+            for (int p = 0; p < count; p++) {
+                all.add(new org.apache.kafka.common.TopicPartition(name, p));
+            }
+        });
+        Set<String> used = new HashSet<>();
+        consumer.endOffsets(all, TIMEOUT).forEach((k, end) -> {
+            if (end != null && end > 0) {
+                used.add(k.topic());
+            }
+        });
+        unknown.keySet().retainAll(used);
     }
 
     /** From any thread: a refresh waiting for the cluster gives up. */
