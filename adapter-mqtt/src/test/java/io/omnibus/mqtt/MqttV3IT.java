@@ -270,6 +270,39 @@ class MqttV3IT {
                 .isLessThanOrEqualTo(loops);
     }
 
+    /** A client over WebSocket that goes silent is disconnected after one and a half keep alives, as over TCP. */
+    @Test
+    void aSilentWebSocketClientIsDisconnectedAfterOneAndAHalfKeepAlives() throws Exception {
+        gw = new TestGateway(Map.of("websocket", Map.of("enabled", true, "port", 0, "path", "/mqtt")), null);
+        int wsPort = (Integer) gw.mqtt.status().get("websocket-port");
+        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+        try {
+            io.netty.channel.embedded.EmbeddedChannel encoder =
+                    new io.netty.channel.embedded.EmbeddedChannel(io.netty.handler.codec.mqtt.MqttEncoder.INSTANCE);
+            encoder.writeOutbound(io.netty.handler.codec.mqtt.MqttMessageBuilders.connect().clientId("silent-ws")
+                    .protocolVersion(io.netty.handler.codec.mqtt.MqttVersion.MQTT_3_1_1).cleanSession(true).keepAlive(1)
+                    .build());
+            io.netty.buffer.ByteBuf connect = encoder.readOutbound();
+            byte[] bytes = new byte[connect.readableBytes()];
+            connect.readBytes(bytes);
+            connect.release();
+            java.util.concurrent.atomic.AtomicInteger frames = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.CompletableFuture<Long> closedAt = new java.util.concurrent.CompletableFuture<>();
+            long began = System.currentTimeMillis();
+            io.vertx.core.http.WebSocket ws = vertx.createWebSocketClient().connect(new io.vertx.core.http.WebSocketConnectOptions()
+                            .setHost("127.0.0.1").setPort(wsPort).setURI("/mqtt").addSubProtocol("mqtt"))
+                    .toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            ws.binaryMessageHandler(b -> frames.incrementAndGet());
+            ws.closeHandler(v -> closedAt.complete(System.currentTimeMillis()));
+            ws.writeBinaryMessage(io.vertx.core.buffer.Buffer.buffer(bytes));
+            long closed = closedAt.get(30, java.util.concurrent.TimeUnit.SECONDS) - began;
+            assertThat(frames).as("CONNACK").hasValueGreaterThanOrEqualTo(1);
+            assertThat(closed).as("closed after ms").isGreaterThanOrEqualTo(1_500);
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
     @Test
     void connectionsBeyondTheLimitAreRefused() throws Exception {
         gw = new TestGateway(Map.of("max-connections", 1), null);
