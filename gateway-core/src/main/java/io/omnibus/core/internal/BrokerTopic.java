@@ -6,7 +6,10 @@ import io.omnibus.core.store.TopicPartition;
 
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** One address the broker routes to: its partitions, and whether it is a queue whose default subscription must exist first. */
+/**
+ * One address the broker routes to: its partitions, and whether it is a queue whose default subscription must exist
+ * first.
+ */
 final class BrokerTopic {
     final Address address;
     final BrokerPartition[] partitions;

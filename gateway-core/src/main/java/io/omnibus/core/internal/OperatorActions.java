@@ -33,7 +33,7 @@ public final class OperatorActions {
                 : onSubscription(subscription, SubscriptionQueue::purge);
     }
 
-    /** A consumer group's cursor ({@link DefaultBroker#commitPosition}): it follows the group's own committed offsets. */
+    /** A consumer group's cursor ({@link DefaultBroker#commitPosition}): it follows the group's committed offsets. */
     private boolean followsCommits(String subscription) {
         return broker.followsCommits(subscription) || Broker.GROUP_CURSOR.matcher(subscription).matches();
     }

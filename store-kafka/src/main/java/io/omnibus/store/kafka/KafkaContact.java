@@ -67,8 +67,9 @@ final class KafkaContact implements AutoCloseable {
     private void round() {
         long now = System.nanoTime();
         if (asking.compareAndSet(false, true)) { // one question at a time: a cut makes each wait out its timeout
-            admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) Math.max(1_000, sessionNanos / 2_000_000)))
-                    .nodes().whenComplete((nodes, failed) -> {
+            int timeout = (int) Math.max(1_000, sessionNanos / 2_000_000);
+            admin.describeCluster(new DescribeClusterOptions().timeoutMs(timeout)).nodes()
+                    .whenComplete((nodes, failed) -> {
                         if (answered(failed) && now - answeredAt > 0) {
                             answeredAt = now;
                         }
@@ -90,7 +91,8 @@ final class KafkaContact implements AutoCloseable {
     /** Whether a broker answered: with the nodes, or with an error of its own (not a timeout or a lost connection). */
     static boolean answered(Throwable failed) {
         Throwable t = failed;
-        while (t instanceof java.util.concurrent.CompletionException || t instanceof java.util.concurrent.ExecutionException) {
+        while (t instanceof java.util.concurrent.CompletionException
+                || t instanceof java.util.concurrent.ExecutionException) {
             t = t.getCause();
         }
         return t == null || !(t instanceof org.apache.kafka.common.errors.TimeoutException

@@ -15,8 +15,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The Kafka cluster as this node sees it, checked every {@value #INTERVAL_MILLIS} ms on a thread of its own from the
  * start (a standby shows it too): whether the cluster answers, the brokers that answered, the nodes in the nodes'
- * group and which of them is active (the member holding the state topic's partition). Every call times out with its check, so
- * none is left pending to hold up closing.
+ * group and which of them is active (the member holding the state topic's partition). Every call times out with its
+ * check, so none is left pending to hold up closing.
  */
 final class KafkaHealth {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaHealth.class);
