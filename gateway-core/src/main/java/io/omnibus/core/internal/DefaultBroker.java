@@ -374,16 +374,6 @@ public final class DefaultBroker implements Broker {
         return subs;
     }
 
-    /** The subscription of that name, or null. */
-    SubscriptionQueue subscriptionQueue(String name) {
-        return subs.get(name);
-    }
-
-    /** Whether {@code subscription} is a consumer group's cursor made by {@link #commitPosition}. */
-    boolean followsCommits(String subscription) {
-        return subs.followsCommits(subscription);
-    }
-
     /**
      * Deletes a topic: it is forgotten, its partitions are emptied in the store (offsets go on from their ends
      * if it is made again), its kept partition count removed. Completes with false when it did not exist.

@@ -35,7 +35,8 @@ public final class OperatorActions {
 
     /** A consumer group's cursor ({@link DefaultBroker#commitPosition}): it follows the group's committed offsets. */
     private boolean followsCommits(String subscription) {
-        return broker.followsCommits(subscription) || Broker.GROUP_CURSOR.matcher(subscription).matches();
+        return broker.subscriptions().followsCommits(subscription)
+                || Broker.GROUP_CURSOR.matcher(subscription).matches();
     }
 
     private static BrokerException groupCursorRefusal(String subscription, String what) {
@@ -53,7 +54,7 @@ public final class OperatorActions {
             return Future.failedFuture(groupCursorRefusal(subscription, pause ? "paused" : "resumed"));
         }
         Context caller = Vertx.currentContext();
-        SubscriptionQueue q = broker.subscriptionQueue(subscription);
+        SubscriptionQueue q = broker.subscriptions().get(subscription);
         if (q == null) {
             return Future.succeededFuture(false);
         }
@@ -61,7 +62,7 @@ public final class OperatorActions {
                 : Future.succeededFuture();
         Promise<Boolean> done = Promise.promise();
         kept.onComplete(ar -> Contexts.run(q.ctx, () -> {
-            if (ar.succeeded() && pause && broker.subscriptionQueue(subscription) != q) {
+            if (ar.succeeded() && pause && broker.subscriptions().get(subscription) != q) {
                 // deleted meanwhile: its successor does not inherit the pause
                 broker.store().putState(PAUSED, subscription, null);
             }
@@ -75,7 +76,7 @@ public final class OperatorActions {
 
     private <T> Future<T> onSubscription(String subscription, java.util.function.Function<SubscriptionQueue, T> action) {
         Context caller = Vertx.currentContext();
-        SubscriptionQueue q = broker.subscriptionQueue(subscription);
+        SubscriptionQueue q = broker.subscriptions().get(subscription);
         if (q == null) {
             return Future.failedFuture(new BrokerException(Reason.NOT_FOUND, "no subscription named " + subscription));
         }

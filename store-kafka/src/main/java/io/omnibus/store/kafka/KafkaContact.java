@@ -35,11 +35,8 @@ final class KafkaContact implements AutoCloseable {
     private final long everyMillis;
     private final IntSupplier otherNodes;
     private final Runnable cutOff;
-    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "omnibus-kafka-contact");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
+            r -> KafkaMessageStore.daemon(r, "omnibus-kafka-contact"));
     private final AtomicBoolean asking = new AtomicBoolean();
     /** When the last question a broker answered was asked (System.nanoTime). */
     private volatile long answeredAt;

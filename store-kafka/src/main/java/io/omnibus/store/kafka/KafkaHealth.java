@@ -26,11 +26,8 @@ final class KafkaHealth {
     private final String bootstrapServers;
     private final String group;
     private final TopicPartition statePartition;
-    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "omnibus-kafka-health");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
+            r -> KafkaMessageStore.daemon(r, "omnibus-kafka-health"));
     private volatile boolean reachable;
     private volatile List<String> brokers = List.of();
     /** The active node's client id and host as the group shows them; empty while none is. */

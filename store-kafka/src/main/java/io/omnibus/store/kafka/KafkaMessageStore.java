@@ -112,7 +112,8 @@ public final class KafkaMessageStore implements MessageStore {
         this.cache = new TailCache(options.cacheBytes());
     }
 
-    private static Thread daemon(Runnable r, String name) {
+    /** The store's threads are daemons: they never keep the JVM from exiting. */
+    static Thread daemon(Runnable r, String name) {
         Thread t = new Thread(r, name);
         t.setDaemon(true);
         return t;

@@ -91,36 +91,17 @@ final class KafkaState {
      */
     static Map<String, String> readRegistry(KafkaConsumer<byte[], byte[]> c, String stateTopic, Duration timeout) {
         Map<String, String> registry = new HashMap<>();
-        org.apache.kafka.common.TopicPartition ktp = new org.apache.kafka.common.TopicPartition(stateTopic, 0);
-        long deadline = System.nanoTime() + timeout.toNanos();
-        c.assign(List.of(ktp));
-        try {
-            c.seekToBeginning(List.of(ktp));
-            long end = c.endOffsets(List.of(ktp), timeout).get(ktp);
-            while (c.position(ktp, timeout) < end) {
-                if (System.nanoTime() > deadline) {
-                    throw new org.apache.kafka.common.errors.TimeoutException("reading " + stateTopic + " took over "
-                            + timeout.toMillis() + " ms");
-                }
-                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-                    StateRecords.Key key;
-                    try {
-                        key = StateRecords.parse(r.key());
-                    } catch (IllegalArgumentException e) {
-                        continue; // load() says so
-                    }
-                    if (key.kind() == StateRecords.TOPIC) {
-                        if (r.value() == null) {
-                            registry.remove(key.part(0));
-                        } else {
-                            registry.put(key.part(0), new String(r.value(), StandardCharsets.UTF_8));
-                        }
-                    }
-                }
+        readWhole(c, stateTopic, timeout, (keyBytes, value) -> {
+            StateRecords.Key key;
+            try {
+                key = StateRecords.parse(keyBytes);
+            } catch (IllegalArgumentException e) {
+                return; // load() says so
             }
-        } finally {
-            c.unsubscribe();
-        }
+            if (key.kind() == StateRecords.TOPIC) {
+                applyTopic(registry, key, value);
+            }
+        });
         return registry;
     }
 
@@ -128,22 +109,47 @@ final class KafkaState {
     Map<String, String> load(KafkaConsumer<byte[], byte[]> c) {
         Map<String, String> registry = new HashMap<>();
         Map<String, Map<TopicPartition, CursorState>> loadedCursors = new HashMap<>();
-        org.apache.kafka.common.TopicPartition ktp = new org.apache.kafka.common.TopicPartition(topic, 0);
-        c.assign(List.of(ktp));
-        c.seekToBeginning(List.of(ktp));
-        long end = c.endOffsets(List.of(ktp)).get(ktp);
-        while (c.position(ktp) < end) {
-            for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-                applyLoaded(r.key(), r.value(), registry, loadedCursors);
-            }
-        }
-        c.unsubscribe();
+        readWhole(c, topic, null, (key, value) -> applyLoaded(key, value, registry, loadedCursors));
         loadedCursors.forEach((sub, map) -> {
             if (subscriptions.containsKey(sub)) { // cursors written after their subscription's delete are left out
                 cursors.put(sub, new ConcurrentHashMap<>(map));
             }
         });
         return registry;
+    }
+
+    /**
+     * Each record of the state topic, from its start to its end as of now, to {@code each}; within {@code timeout},
+     * or the consumer's own timeouts when null (loading takes what it takes).
+     */
+    private static void readWhole(KafkaConsumer<byte[], byte[]> c, String stateTopic, Duration timeout,
+                                  java.util.function.BiConsumer<byte[], byte[]> each) {
+        org.apache.kafka.common.TopicPartition ktp = new org.apache.kafka.common.TopicPartition(stateTopic, 0);
+        long deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
+        c.assign(List.of(ktp));
+        try {
+            c.seekToBeginning(List.of(ktp));
+            long end = (timeout == null ? c.endOffsets(List.of(ktp)) : c.endOffsets(List.of(ktp), timeout)).get(ktp);
+            while ((timeout == null ? c.position(ktp) : c.position(ktp, timeout)) < end) {
+                if (timeout != null && System.nanoTime() > deadline) {
+                    throw new org.apache.kafka.common.errors.TimeoutException("reading " + stateTopic + " took over "
+                            + timeout.toMillis() + " ms");
+                }
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    each.accept(r.key(), r.value());
+                }
+            }
+        } finally {
+            c.unsubscribe();
+        }
+    }
+
+    private static void applyTopic(Map<String, String> registry, StateRecords.Key key, byte[] value) {
+        if (value == null) {
+            registry.remove(key.part(0));
+        } else {
+            registry.put(key.part(0), new String(value, StandardCharsets.UTF_8));
+        }
     }
 
     private void applyLoaded(byte[] keyBytes, byte[] value, Map<String, String> registry,
@@ -158,13 +164,7 @@ final class KafkaState {
         }
         switch (key.kind()) {
             case StateRecords.STATE -> applyState(key.part(0), key.part(1), value);
-            case StateRecords.TOPIC -> {
-                if (value == null) {
-                    registry.remove(key.part(0));
-                } else {
-                    registry.put(key.part(0), new String(value, StandardCharsets.UTF_8));
-                }
-            }
+            case StateRecords.TOPIC -> applyTopic(registry, key, value);
             case StateRecords.SUBSCRIPTION -> {
                 if (value == null) {
                     subscriptions.remove(key.part(0));
