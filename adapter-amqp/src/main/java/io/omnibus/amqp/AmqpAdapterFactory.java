@@ -21,4 +21,9 @@ public final class AmqpAdapterFactory implements ProtocolAdapterFactory<AmqpConf
     public ProtocolAdapter create(AdapterContext context, AmqpConfig config) {
         return new AmqpServer(context, config);
     }
+
+    @Override
+    public java.util.List<io.omnibus.core.spi.ListenerPort> listenerPorts(AmqpConfig config) {
+        return config.listeners().ports();
+    }
 }

@@ -21,4 +21,9 @@ public final class KafkaAdapterFactory implements ProtocolAdapterFactory<KafkaCo
     public ProtocolAdapter create(AdapterContext context, KafkaConfig config) {
         return new KafkaServer(context, config);
     }
+
+    @Override
+    public java.util.List<io.omnibus.core.spi.ListenerPort> listenerPorts(KafkaConfig config) {
+        return config.listeners().ports();
+    }
 }

@@ -21,4 +21,16 @@ public final class MqttAdapterFactory implements ProtocolAdapterFactory<MqttConf
     public ProtocolAdapter create(AdapterContext context, MqttConfig config) {
         return new MqttServer(context, config, context.authenticator());
     }
+
+    @Override
+    public java.util.List<io.omnibus.core.spi.ListenerPort> listenerPorts(MqttConfig config) {
+        java.util.List<io.omnibus.core.spi.ListenerPort> out = new java.util.ArrayList<>(config.listeners().ports());
+        if (config.webSocket() && config.webSocketPort() >= 0) {
+            out.add(new io.omnibus.core.spi.ListenerPort("websocket-port", config.host(), config.webSocketPort()));
+        }
+        if (config.webSocket() && config.webSocketTls() != null) {
+            out.add(new io.omnibus.core.spi.ListenerPort("websocket-tls-port", config.host(), config.webSocketTls().port()));
+        }
+        return out;
+    }
 }

@@ -21,4 +21,9 @@ public final class OpenMessagingAdapterFactory implements ProtocolAdapterFactory
     public ProtocolAdapter create(AdapterContext context, OpenMessagingConfig config) {
         return new OpenMessagingServer(context, config);
     }
+
+    @Override
+    public java.util.List<io.omnibus.core.spi.ListenerPort> listenerPorts(OpenMessagingConfig config) {
+        return config.listeners().ports();
+    }
 }

@@ -64,6 +64,8 @@ public final class Gateway {
     private MessageStore store;
     private DefaultBroker broker;
     private AdminServer admin;
+    /** While this node waits as a standby of a shared store: its listeners, passing connections on; else null. */
+    private volatile StandbyForwarder forwarder;
     private io.omnibus.server.bridge.Bridges bridges;
     private int adminPort;
     private volatile boolean stopping;
@@ -120,23 +122,68 @@ public final class Gateway {
         return admin.start().recover(e -> Future.failedFuture(bindFailure("admin", config.admin().port(), e)))
                 .compose(port -> {
                     adminPort = port;
-                    return DefaultBroker.start(vertx, store, config.broker(), brokerMetrics)
-                            .recover(e -> Future.failedFuture(new StartupException("store: could not open the "
-                                    + store.type() + " store: " + e.getMessage(), e)));
+                    return startForwarder();
                 })
+                .compose(v -> DefaultBroker.start(vertx, store, config.broker(), brokerMetrics)
+                        .recover(e -> Future.failedFuture(new StartupException("store: could not open the "
+                                + store.type() + " store: " + e.getMessage(), e))))
                 .compose(b -> {
                     broker = b;
+                    return stopForwarding(); // this node serves now: its adapters take the ports
+                })
+                .compose(v -> {
                     bridges = new io.omnibus.server.bridge.Bridges(config.bridges(), vertx, broker, meters, this::waiting);
                     return startAdapters();
                 })
                 .compose(v -> bridges.start()
                         .recover(e -> Future.failedFuture(new StartupException("bridges: could not start: " + e.getMessage(), e))))
                 .onSuccess(v -> {
+                    store.advertise(listening());
                     SubscriptionLag.register(meters, broker, config.admin().lagTopSubscriptions(), vertx);
                     admin.ready(new AdminApi(config, broker, connections, adapters::get, bridges, meters, this::health,
                             startedAt));
                     ready = true;
                 });
+    }
+
+    /**
+     * A store shared by several nodes has this node wait as a standby until it serves: meanwhile it listens on its
+     * adapters' configured ports and passes connections on to the serving node ({@link StandbyForwarder}), unless
+     * {@code store.kafka.standby-forwarding} is off. Ports configured as 0 (any free one) are not: no client could know them.
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private Future<Void> startForwarder() {
+        if (!store.sharedByNodes() || config.store().kafka() == null || !config.store().kafka().standbyForwarding()) {
+            return Future.succeededFuture();
+        }
+        Map<String, io.omnibus.core.spi.ListenerPort> ports = new java.util.LinkedHashMap<>();
+        for (GatewayConfig.AdapterSection section : config.adapters().values()) {
+            ProtocolAdapterFactory factory = factories.get(section.protocol());
+            if (section.enabled() && factory != null) {
+                List<io.omnibus.core.spi.ListenerPort> own = factory.listenerPorts(factory.configure(section.section()));
+                own.stream().filter(p -> p.port() > 0).forEach(p -> ports.put(section.protocol() + "." + p.name(), p));
+            }
+        }
+        StandbyForwarder f = new StandbyForwarder(vertx, store::servingNode, config.users().loopbackOnly());
+        forwarder = f;
+        return f.start(ports);
+    }
+
+    private Future<Void> stopForwarding() {
+        StandbyForwarder f = forwarder;
+        forwarder = null;
+        return f == null ? Future.succeededFuture() : f.close();
+    }
+
+    /** Where this node's adapters listen, as {@code <protocol>.<status name>}: for the standbys of a shared store. */
+    private Map<String, Integer> listening() {
+        Map<String, Integer> out = new java.util.TreeMap<>();
+        adapters.forEach((protocol, a) -> a.status().forEach((k, v) -> {
+            if (k.endsWith("port") && v instanceof Integer port) {
+                out.put(protocol + "." + k, port);
+            }
+        }));
+        return out;
     }
 
     private final long startedAt = System.currentTimeMillis();
@@ -166,7 +213,7 @@ public final class Gateway {
                                 + "Kafka store (see the log); exiting with status " + Main.EXIT_LEASE_LOST);
                         System.err.flush();
                         Runtime.getRuntime().halt(Main.EXIT_LEASE_LOST);
-                    }, k.cacheBytes(), s.checkpointInterval()));
+                    }, k.cacheBytes(), s.checkpointInterval(), k.advertisedHost()));
         }
         FileMessageStore.Fsync fsync = switch (s.fsync()) {
             case "every-write" -> FileMessageStore.Fsync.EVERY_WRITE;
@@ -266,10 +313,11 @@ public final class Gateway {
         stopping = true;
         List<String> names = new ArrayList<>(startOrder);
         java.util.Collections.reverse(names);
-        Future<Void> chain = bridges == null ? Future.succeededFuture() : bridges.stop().otherwise(e -> {
-            LOG.warn("bridges: stop failed: {}", e.toString());
-            return null;
-        });
+        Future<Void> chain = stopForwarding().otherwise(e -> null)
+                .compose(v -> bridges == null ? Future.<Void>succeededFuture() : bridges.stop().otherwise(e -> {
+                    LOG.warn("bridges: stop failed: {}", e.toString());
+                    return null;
+                }));
         for (String name : names) {
             ProtocolAdapter a = adapters.get(name);
             chain = chain.compose(v -> stopSafely(a).otherwise(e -> {

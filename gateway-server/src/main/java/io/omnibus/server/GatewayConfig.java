@@ -41,11 +41,14 @@ public record GatewayConfig(String source, AdminConfig admin, StoreConfig store,
      * {@code store.kafka}: the Kafka cluster the store lives in (docs/cluster.md). {@code replicationFactor} and
      * {@code minInsyncReplicas} null: the cluster's defaults; {@code nodeId} null: a unique one made at start;
      * {@code properties}: Kafka client settings passed as given (TLS, SASL, timeouts); {@code sessionTimeout}: how long
-     * the active node may be silent before a standby takes over.
+     * the active node may be silent before a standby takes over; {@code advertisedHost} null: standbys reach the active
+     * node at the host the Kafka group sees it connect from; {@code standbyForwarding}: a standby listens on the
+     * adapters' ports and passes each connection on to the active node.
      */
     public record KafkaStoreConfig(String bootstrapServers, String topicPrefix, Integer replicationFactor,
                                    Integer minInsyncReplicas, String nodeId, int readers, Duration readTimeout,
-                                   Duration sessionTimeout, long cacheBytes, Map<String, String> properties) {
+                                   Duration sessionTimeout, long cacheBytes, Map<String, String> properties,
+                                   String advertisedHost, boolean standbyForwarding) {
     }
 
     /** One protocol's section: whether it is enabled, and the rest for its factory. */

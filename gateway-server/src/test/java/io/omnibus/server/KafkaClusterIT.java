@@ -123,7 +123,7 @@ class KafkaClusterIT {
                 MessageConsumer consumer = session.createConsumer(session.createQueue("fail/#"));
                 Received.jms(consumer, received.get("jms"));
                 jms.start();
-                GroupConsumer group = new GroupConsumer("127.0.0.1:" + a.kafka() + ",127.0.0.1:" + b.kafka()
+                GroupConsumer group = new GroupConsumer("fail.*", "127.0.0.1:" + a.kafka() + ",127.0.0.1:" + b.kafka()
                         + ",127.0.0.1:" + c.kafka(), received.get("kafka"));
 
                 MqttAsyncClient pub = new MqttAsyncClient(mqttNodes[0], "pub", new MemoryPersistence());
@@ -244,54 +244,6 @@ class KafkaClusterIT {
             for (RemoteBroker k : cluster) {
                 k.close();
             }
-        }
-    }
-
-    /** A kafka-clients group consumer through the gateway nodes' Kafka listeners, committing what it polled. */
-    private static final class GroupConsumer implements AutoCloseable {
-        private final org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> consumer;
-        private final Thread thread;
-
-        GroupConsumer(String bootstrap, List<String> sink) {
-            java.util.Properties p = new java.util.Properties();
-            p.put("bootstrap.servers", bootstrap);
-            p.put("group.id", "cluster-test");
-            p.put("auto.offset.reset", "earliest");
-            p.put("enable.auto.commit", "false");
-            p.put("metadata.max.age.ms", "500");
-            p.put("reconnect.backoff.max.ms", "500");
-            consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(p,
-                    new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
-                    new org.apache.kafka.common.serialization.ByteArrayDeserializer());
-            thread = new Thread(() -> {
-                try {
-                    consumer.subscribe(java.util.regex.Pattern.compile("fail.*"));
-                    while (true) {
-                        var records = consumer.poll(Duration.ofMillis(200));
-                        records.forEach(r -> sink.add(new String(r.value(), java.nio.charset.StandardCharsets.UTF_8)));
-                        if (!records.isEmpty()) {
-                            try {
-                                consumer.commitSync(Duration.ofSeconds(5));
-                            } catch (org.apache.kafka.common.errors.WakeupException e) {
-                                throw e;
-                            } catch (RuntimeException e) {
-                                // the node went away mid-commit: polled again from the last commit
-                            }
-                        }
-                    }
-                } catch (org.apache.kafka.common.errors.WakeupException e) {
-                    // closed
-                } finally {
-                    consumer.close(Duration.ZERO);
-                }
-            }, "group-consumer");
-            thread.start();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            consumer.wakeup();
-            thread.join(30_000);
         }
     }
 

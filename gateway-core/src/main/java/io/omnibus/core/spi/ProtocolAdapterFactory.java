@@ -15,4 +15,13 @@ public interface ProtocolAdapterFactory<C> {
     C configure(ConfigSection section);
 
     ProtocolAdapter create(AdapterContext context, C config);
+
+    /**
+     * The ports {@code config} has the adapter listen on, named as its {@link ProtocolAdapter#status()} names them once
+     * bound. A standby node of a store shared by several nodes listens on them and passes each connection to the
+     * active node's port of the same name; none by default.
+     */
+    default java.util.List<ListenerPort> listenerPorts(C config) {
+        return java.util.List.of();
+    }
 }

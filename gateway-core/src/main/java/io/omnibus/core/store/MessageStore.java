@@ -115,6 +115,29 @@ public interface MessageStore {
     default void onAppendedElsewhere(java.util.function.ObjLongConsumer<TopicPartition> grew) {
     }
 
+    /**
+     * Whether other nodes share this store, one serving at a time while the others wait as standbys (which then pass
+     * their clients' connections on to the serving node: {@link #servingNode()}). False by default.
+     */
+    default boolean sharedByNodes() {
+        return false;
+    }
+
+    /**
+     * Tells the other nodes sharing the store where this node, now serving, listens ({@link ServingNode#ports()}'s
+     * names). Nothing by default.
+     */
+    default void advertise(Map<String, Integer> ports) {
+    }
+
+    /**
+     * The node serving now, as far as this node knows; null when it is this node, when none is, or when where it
+     * listens is not known yet. Null by default.
+     */
+    default ServingNode servingNode() {
+        return null;
+    }
+
     /** Makes everything appended so far durable. */
     Future<Void> flush();
 

@@ -28,6 +28,18 @@ public final class Listeners {
         public Config(String host, int port, TlsConfig tls) {
             this(host, port, tls, 0, TcpListener.DEFAULT_WRITE_BUFFER);
         }
+
+        /** The ports configured, under the names the adapter's status gives them ({@code port}, {@code tls-port}). */
+        public java.util.List<io.omnibus.core.spi.ListenerPort> ports() {
+            java.util.List<io.omnibus.core.spi.ListenerPort> out = new java.util.ArrayList<>();
+            if (port >= 0) {
+                out.add(new io.omnibus.core.spi.ListenerPort("port", host, port));
+            }
+            if (tls != null) {
+                out.add(new io.omnibus.core.spi.ListenerPort("tls-port", host, tls.port()));
+            }
+            return out;
+        }
     }
 
     /** The keys {@link #read} reads, for an adapter's list of known keys. */

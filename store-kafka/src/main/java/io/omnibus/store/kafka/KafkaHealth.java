@@ -32,6 +32,9 @@ final class KafkaHealth {
     private volatile List<String> brokers = List.of();
     /** The active node's client id and host as the group shows them; empty while none is. */
     private volatile String activeNode = "";
+    /** The active node's member id in the group and its host; null while none is. */
+    private volatile String activeMember;
+    private volatile String activeHost;
     /** Every member of the nodes' group (node id and host) at the last look; kept while the cluster does not answer. */
     private volatile List<String> nodes = List.of();
 
@@ -56,6 +59,16 @@ final class KafkaHealth {
 
     String activeNode() {
         return activeNode;
+    }
+
+    /** The active node's member id in the nodes' group; null while none is. */
+    String activeMember() {
+        return activeMember;
+    }
+
+    /** The host the group sees the active node connect from; null while none is. */
+    String activeHost() {
+        return activeHost;
     }
 
     /** The nodes' group's members, this node's among them once it joined: node id and host, as last seen. */
@@ -100,9 +113,11 @@ final class KafkaHealth {
         var description = admin.describeConsumerGroups(List.of(group),
                         new DescribeConsumerGroupsOptions().timeoutMs((int) INTERVAL_MILLIS)).all()
                 .get(INTERVAL_MILLIS, TimeUnit.MILLISECONDS).get(group);
-        activeNode = description.members().stream()
-                .filter(m -> m.assignment().topicPartitions().contains(statePartition))
-                .map(KafkaHealth::name).findFirst().orElse("");
+        var active = description.members().stream()
+                .filter(m -> m.assignment().topicPartitions().contains(statePartition)).findFirst();
+        activeMember = active.map(org.apache.kafka.clients.admin.MemberDescription::consumerId).orElse(null);
+        activeHost = active.map(KafkaHealth::host).orElse(null);
+        activeNode = active.map(KafkaHealth::name).orElse("");
         nodes = description.members().stream().map(KafkaHealth::name).sorted().toList();
     }
 
@@ -112,7 +127,11 @@ final class KafkaHealth {
         if (id.startsWith("omnibus-") && id.endsWith("-lease")) {
             id = id.substring("omnibus-".length(), id.length() - "-lease".length());
         }
-        return id + " (" + m.host().replaceFirst("^/", "") + ")";
+        return id + " (" + host(m) + ")";
+    }
+
+    private static String host(org.apache.kafka.clients.admin.MemberDescription m) {
+        return m.host().replaceFirst("^/", "");
     }
 
     void close() {

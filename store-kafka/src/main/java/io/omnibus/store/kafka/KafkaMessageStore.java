@@ -93,6 +93,8 @@ public final class KafkaMessageStore implements MessageStore {
     private KafkaReaders readers;
     private KafkaAppends appends;
     private KafkaLease lease;
+    /** Where the active node listens: written once this node serves, followed while it is a standby. */
+    private volatile KafkaEndpoints endpoints;
     /** While active: stops this node when no broker answers it for a session timeout and standbys wait. */
     private volatile KafkaContact contact;
     private volatile String role = "starting";
@@ -184,6 +186,10 @@ public final class KafkaMessageStore implements MessageStore {
                 state = new KafkaState(options.topicPrefix() + "state", producer, transactions, control);
                 topics = new KafkaTopics(admin, options, state::register);
                 topics.ensureStateTopic();
+                topics.ensureEndpointsTopic();
+                KafkaEndpoints where = new KafkaEndpoints(topics.endpointsTopic());
+                where.follow(clientProperties(), health::checkSoon); // a new active node: ask the group who it is
+                endpoints = where;
                 lease = new KafkaLease(clientProperties(), options.topicPrefix() + "nodes", topics.stateTopic(),
                         options.sessionTimeout(), options.leaseLost());
                 role = "standby";
@@ -191,6 +197,7 @@ public final class KafkaMessageStore implements MessageStore {
                         nodeId, options.topicPrefix());
                 lease.acquire().get(); // a standby waits here
                 role = "active";
+                where.stop();
                 contact = new KafkaContact(admin, options.sessionTimeout(), health::otherNodes, options.leaseLost());
                 contact.start();
                 began = System.nanoTime();
@@ -489,6 +496,34 @@ public final class KafkaMessageStore implements MessageStore {
     }
 
     @Override
+    public boolean sharedByNodes() {
+        return true;
+    }
+
+    @Override
+    public void advertise(Map<String, Integer> ports) {
+        KafkaEndpoints.Advertised self = new KafkaEndpoints.Advertised(nodeId, lease.memberId(), options.advertisedHost(),
+                ports);
+        control.execute(() -> endpoints.publish(producer, self)); // a send may wait for metadata: not the caller
+    }
+
+    /**
+     * The active node as the nodes' group shows it, with where it said it listens; null while this node is not a
+     * standby, while the group shows none, or while the active node has not said where it listens yet.
+     */
+    @Override
+    public io.omnibus.core.store.ServingNode servingNode() {
+        KafkaEndpoints where = endpoints;
+        KafkaHealth h = health;
+        KafkaEndpoints.Advertised a = where == null ? null : where.latest();
+        if (a == null || h == null || !"standby".equals(role) || a.member() == null || !a.member().equals(h.activeMember())
+                || a.member().equals(lease.memberId())) { // lease is set before role is "standby"
+            return null;
+        }
+        return new io.omnibus.core.store.ServingNode(a.nodeId(), a.host() != null ? a.host() : h.activeHost(), a.ports());
+    }
+
+    @Override
     public void onAppendedElsewhere(java.util.function.ObjLongConsumer<TopicPartition> grew) {
         this.elsewhere = grew;
     }
@@ -507,6 +542,9 @@ public final class KafkaMessageStore implements MessageStore {
                 LOG.warn("Kafka store: writing the last cursors on close failed: {}", e.toString());
             }
             open = false;
+            if (endpoints != null) {
+                endpoints.stop();
+            }
             long flushed = System.nanoTime();
             try {
                 if (lease != null) {

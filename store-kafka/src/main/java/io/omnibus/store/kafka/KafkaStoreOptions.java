@@ -21,12 +21,13 @@ import java.util.function.Function;
  * @param leaseLost          what to do when this node stops being the active one: stop serving at once
  * @param cacheBytes         the messages last appended kept in memory for reads ({@link TailCache}); 0: none
  * @param retentionInterval  how often the active node removes what age retention lets go ({@link KafkaRetention})
+ * @param advertisedHost     where standbys reach this node once it is active; null: the host the nodes' group sees
  */
 public record KafkaStoreOptions(String bootstrapServers, String topicPrefix, Integer replicationFactor,
                                 Integer minInsyncReplicas, String nodeId, int readers, Duration readTimeout,
                                 int maxRecordBytes, Function<Address, Retention> retention,
                                 Map<String, String> clientProperties, Duration sessionTimeout, Runnable leaseLost,
-                                long cacheBytes, Duration retentionInterval) {
+                                long cacheBytes, Duration retentionInterval, String advertisedHost) {
     public KafkaStoreOptions {
         clientProperties = Map.copyOf(clientProperties);
         if (readers < 1) {

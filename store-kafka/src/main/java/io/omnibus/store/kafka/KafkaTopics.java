@@ -132,8 +132,21 @@ final class KafkaTopics {
 
     /** The state topic, made if missing: compacted, one partition (one order for all state). */
     void ensureStateTopic() throws Exception {
+        ensureCompacted(stateTopic());
+    }
+
+    /** Where the active node listens, for the standbys ({@link KafkaEndpoints}): compacted, one partition. */
+    String endpointsTopic() {
+        return options.topicPrefix() + "endpoints";
+    }
+
+    void ensureEndpointsTopic() throws Exception {
+        ensureCompacted(endpointsTopic());
+    }
+
+    private void ensureCompacted(String name) throws Exception {
         Map<String, String> configs = new HashMap<>(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
-        create(new NewTopic(stateTopic(), Optional.of(1), replication()).configs(withInsync(configs)));
+        create(new NewTopic(name, Optional.of(1), replication()).configs(withInsync(configs)));
     }
 
     /** The topic of {@code tp}'s address with at least {@code tp.partition() + 1} partitions, made or grown if needed. */

@@ -1,0 +1,127 @@
+package io.omnibus.store.kafka;
+
+import io.vertx.core.json.JsonObject;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Where the active node listens, for the standbys that pass their clients' connections on to it: one record, key
+ * {@value #KEY}, in the compacted one-partition topic {@code <prefix>endpoints}, written by a node once it serves
+ * (its node id and member id in the nodes' group, the host it advertises if configured, its listeners' ports by name).
+ * A standby follows the topic on a thread of its own from its start; it trusts the record only for the member the
+ * nodes' group shows as active ({@link KafkaMessageStore#servingNode()}), so a record left by a dead node is not used
+ * once another is active, and never its own.
+ */
+final class KafkaEndpoints {
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaEndpoints.class);
+    static final String KEY = "active";
+
+    /** What a serving node wrote: its member id in the nodes' group; {@code host} null when it advertises none. */
+    record Advertised(String nodeId, String member, String host, Map<String, Integer> ports) {
+    }
+
+    private final String topic;
+    private volatile Advertised latest;
+    private volatile KafkaConsumer<byte[], byte[]> consumer;
+    private volatile boolean stopped;
+    private Thread thread;
+
+    KafkaEndpoints(String topic) {
+        this.topic = topic;
+    }
+
+    /** The last record read; null before one is. */
+    Advertised latest() {
+        return latest;
+    }
+
+    /** Writes where this node listens; the producer sends it (it may wait for the cluster, never the caller). */
+    void publish(KafkaProducer<byte[], byte[]> producer, Advertised self) {
+        JsonObject value = new JsonObject().put("node-id", self.nodeId()).put("member", self.member())
+                .put("ports", new JsonObject(new HashMap<>(self.ports())));
+        String host = self.host();
+        if (host != null) {
+            value.put("host", host);
+        }
+        producer.send(new ProducerRecord<>(topic, 0, KEY.getBytes(StandardCharsets.UTF_8),
+                value.encode().getBytes(StandardCharsets.UTF_8)), (md, e) -> {
+                    if (e != null) {
+                        LOG.warn("Kafka store: telling the standbys where this node listens failed: {}", e.toString());
+                    }
+                });
+    }
+
+    /** Reads the topic from its start on a thread of its own until {@link #stop}; {@code changed} runs per record. */
+    void follow(Properties client, Runnable changed) {
+        Properties p = new Properties();
+        p.putAll(client);
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, client.getProperty(ConsumerConfig.CLIENT_ID_CONFIG, "omnibus") + "-endpoints");
+        thread = KafkaMessageStore.daemon(() -> run(p, changed), "omnibus-kafka-endpoints");
+        thread.start();
+    }
+
+    private void run(Properties p, Runnable changed) {
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer = c;
+            c.assign(List.of(new TopicPartition(topic, 0)));
+            while (!stopped) {
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
+                    Advertised a = parse(r);
+                    if (a != null) {
+                        latest = a;
+                        changed.run();
+                    }
+                }
+            }
+        } catch (WakeupException e) {
+            // stopped
+        } catch (RuntimeException e) {
+            if (!stopped) {
+                LOG.warn("Kafka store: following where the active node listens failed; this standby refuses the "
+                        + "connections it would pass on: {}", e.toString());
+                latest = null;
+            }
+        }
+    }
+
+    private static Advertised parse(ConsumerRecord<byte[], byte[]> r) {
+        if (r.key() == null || r.value() == null || !KEY.equals(new String(r.key(), StandardCharsets.UTF_8))) {
+            return null;
+        }
+        try {
+            JsonObject v = new JsonObject(new String(r.value(), StandardCharsets.UTF_8));
+            Map<String, Integer> ports = new HashMap<>();
+            v.getJsonObject("ports", new JsonObject()).forEach(e -> ports.put(e.getKey(), ((Number) e.getValue()).intValue()));
+            return new Advertised(v.getString("node-id"), v.getString("member"), v.getString("host"), Map.copyOf(ports));
+        } catch (RuntimeException e) {
+            LOG.warn("Kafka store: skipped an unreadable record of {} at offset {}: {}", r.topic(), r.offset(), e.toString());
+            return null;
+        }
+    }
+
+    /** Stops following (this node became active, or closes); the consumer is closed on its own thread. */
+    void stop() {
+        stopped = true;
+        KafkaConsumer<byte[], byte[]> c = consumer;
+        if (c != null) {
+            c.wakeup();
+        }
+    }
+}
