@@ -152,9 +152,22 @@ class GatewayProcessIT {
         assertThat(java.nio.file.Files.readAllLines(classes)).anyMatch(l -> l.contains("io.omnibus.server.Main source: "
                 + "shared objects file (top)")).anyMatch(l -> l.contains("io.omnibus.mqtt.")
                 && l.contains("shared objects file (top)"));
+        Path archive;
         try (var files = java.nio.file.Files.list(cds)) {
-            assertThat(files.map(f -> f.getFileName().toString()).toList()).singleElement().asString()
-                    .startsWith("omnibus-").endsWith(".jsa");
+            archive = files.toList().get(0);
+        }
+        assertThat(archive.getFileName().toString()).startsWith("omnibus-").endsWith(".jsa");
+        // a JVM killed while it wrote an archive (the pid of its name is gone) leaves it truncated: the launcher drops it
+        // rather than make it the archive, which the JVM would abort on
+        byte[] whole = java.nio.file.Files.readAllBytes(archive);
+        String name = archive.getFileName().toString();
+        Path truncated = cds.resolve(name.substring(0, name.length() - ".jsa".length()) + ".4194303.tmp");
+        java.nio.file.Files.write(truncated, java.util.Arrays.copyOf(whole, whole.length / 2));
+        try (GatewayProcess gw = GatewayProcess.run(env, "start", "--data-dir", dir.resolve("data").toString())) {
+            gw.awaitReady();
+            assertThat(truncated).doesNotExist();
+            gw.process.toHandle().destroy();
+            assertThat(gw.waitForExit(60)).as(gw.stderr()).isZero();
         }
     }
 
