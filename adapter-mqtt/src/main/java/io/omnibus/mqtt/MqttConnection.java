@@ -748,6 +748,8 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         // one and a half times the keep alive without a packet [MQTT-3.1.2-22]
         if (!closed && now - lastPacketAt > keepAliveSeconds * 1500L) {
             disconnect(KEEP_ALIVE_TIMEOUT, "keep alive of " + keepAliveSeconds + " s expired");
+        } else if (!closed) {
+            socket.swept();
         }
     }
 

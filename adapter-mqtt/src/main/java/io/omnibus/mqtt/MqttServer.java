@@ -48,17 +48,24 @@ final class MqttServer implements ProtocolAdapter {
     MqttServer(AdapterContext ctx, MqttConfig config, Authenticator authenticator) {
         this.ctx = ctx;
         this.config = config;
+        this.decoders = new MqttDecoders(config.maxPacketSize());
         this.losses = new io.omnibus.core.spi.TranslationLosses(ctx.meters());
         this.authenticator = authenticator;
+    }
+
+    /** The decoder each TCP connection has while it reads. */
+    private final MqttDecoders decoders;
+
+    /** How many times an idle connection dropped its decoder (it makes a new one when bytes arrive). */
+    long idleDecodersDropped() {
+        return decoders.droppedCount();
     }
 
     @Override
     public Future<Void> start() {
         scheduleStoredExpiries();
         Future<Void> tcp = Listeners.bind(ctx, config.listeners(), "mqtt", (ch, context) -> {
-            MqttTransport.Netty transport = new MqttTransport.Netty(ch, context);
-            ch.pipeline().addLast("mqttDecoder", new io.netty.handler.codec.mqtt.MqttDecoder(config.maxPacketSize(), 65_535));
-            ch.pipeline().addLast("mqtt", transport);
+            MqttTransport.Netty transport = new MqttTransport.Netty(ch, context, decoders);
             String id = "mqtt-" + ids.incrementAndGet();
             context.emit(v -> new MqttConnection(MqttServer.this, transport, id).start());
         }).map(l -> {
@@ -192,6 +199,8 @@ final class MqttServer implements ProtocolAdapter {
     private static final class KeepAliveSweep {
         MqttConnection head;
         long timer = -1;
+        /** Rounds done; read by tests on other threads. */
+        volatile long rounds;
     }
 
     private final ConcurrentHashMap<io.vertx.core.Context, KeepAliveSweep> sweeps = new ConcurrentHashMap<>();
@@ -222,12 +231,18 @@ final class MqttServer implements ProtocolAdapter {
                     c.checkKeepAlive(now);
                     c = next;
                 }
+                sweep.rounds++; // on the sweep's event loop only
             });
         }
     }
 
     private static io.vertx.core.Context loopOf(io.vertx.core.Context context) {
         return ((io.vertx.core.internal.ContextInternal) context).unwrap();
+    }
+
+    /** The fewest rounds any event loop's keep-alive sweep has done. */
+    long keepAliveRounds() {
+        return sweeps.values().stream().mapToLong(s -> s.rounds).min().orElse(0);
     }
 
     /** How many keep-alive sweeps (each with its periodic timer) there are. */

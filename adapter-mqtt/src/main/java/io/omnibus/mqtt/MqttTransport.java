@@ -49,23 +49,43 @@ interface MqttTransport {
     String peerIdentity();
 
     /**
+     * Called by the keep-alive sweep of the connection's event loop, twice a second: what an idle connection can do
+     * without until it reads again is let go. Nothing by default.
+     */
+    default void swept() {
+    }
+
+    /**
      * MQTT over TCP on a plain Netty channel (on Vert.x's event loops): no Vert.x socket in between,
      * which costs several KiB per connection that idle IoT devices would pay for nothing. The pipeline is the
      * decoder and this handler, which encodes what it writes with netty-codec-mqtt's (shared) encoder itself: a
      * handler of its own would cost every connection another context.
      */
     final class Netty extends io.netty.channel.ChannelDuplexHandler implements MqttTransport, Runnable {
+        /** The decoder's name in the pipeline, in front of this handler. */
+        static final String DECODER = "mqttDecoder";
+
         private final io.netty.channel.Channel channel;
         private final io.vertx.core.internal.ContextInternal context;
+        /** Makes the decoder (the server's settings), again when bytes arrive after {@link #swept} dropped it. */
+        private final MqttDecoders decoders;
         private Events events;
         private boolean reading;
+        /** The decoder is in the pipeline; false while an idle connection is without it. */
+        private boolean decoding = true;
+        /** Something was read since the keep-alive sweep last came by. */
+        private boolean readSinceSweep;
         private boolean needsFlush;
         /** A flush is queued on the event loop, behind the tasks that may write more (see {@link #written}). */
         private boolean flushQueued;
 
-        Netty(io.netty.channel.Channel channel, io.vertx.core.internal.ContextInternal context) {
+        Netty(io.netty.channel.Channel channel, io.vertx.core.internal.ContextInternal context,
+              MqttDecoders decoders) {
             this.channel = channel;
             this.context = context;
+            this.decoders = decoders;
+            channel.pipeline().addLast(DECODER, decoders.make());
+            channel.pipeline().addLast("mqtt", this);
         }
 
         @Override
@@ -74,9 +94,36 @@ interface MqttTransport {
         }
 
         @Override
-        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) throws Exception {
+            if (msg instanceof ByteBuf bytes) { // bytes, not packets: the decoder was dropped while the connection idled
+                MqttDecoder decoder = decoders.make();
+                ctx.pipeline().addBefore(ctx.name(), DECODER, decoder);
+                decoding = true;
+                readSinceSweep = true; // a packet it held in part: not dropped again at the next sweep
+                decoder.channelRead(ctx.pipeline().context(decoder), bytes); // its packets come back here
+                return;
+            }
             reading = true;
+            readSinceSweep = true;
             context.emit(msg, events);
+        }
+
+        /**
+         * A connection that read nothing since the sweep last came by (0.5 to 1 s) drops its decoder, about 200 bytes
+         * with its pipeline context, its replay buffer and its UTF-8 decoder: most of an idle device's time is spent
+         * between packets. Bytes that arrive later make a new one (the MQTT version the decoders need is the channel's).
+         * Only between packets: a decoder that took a packet's fixed header apart keeps it in its own fields, so it is
+         * dropped only while it waits for a fixed header, when what it holds (part of one) comes back to
+         * {@link #channelRead} as bytes, whole, for the next decoder.
+         */
+        @Override
+        public void swept() {
+            if (decoding && !readSinceSweep && !reading && betweenPackets(channel.pipeline().get(DECODER))) {
+                decoding = false;
+                decoders.dropped();
+                channel.pipeline().remove(DECODER);
+            }
+            readSinceSweep = false;
         }
 
         @Override
@@ -123,6 +170,36 @@ interface MqttTransport {
             } else if (!flushQueued) {
                 flushQueued = true;
                 channel.eventLoop().execute(this);
+            }
+        }
+
+        /**
+         * netty-codec-mqtt's decoder is a {@code ReplayingDecoder} whose state says where in a packet it is; the state
+         * is protected, so it is read reflectively (looked up once). Where it cannot be, decoders are never dropped.
+         */
+        private static final java.lang.invoke.MethodHandle DECODER_STATE = decoderState();
+
+        private static java.lang.invoke.MethodHandle decoderState() {
+            try {
+                java.lang.reflect.Method state = io.netty.handler.codec.ReplayingDecoder.class.getDeclaredMethod("state");
+                state.setAccessible(true);
+                return java.lang.invoke.MethodHandles.lookup().unreflect(state);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                MqttServer.LOG.debug("mqtt: idle connections keep their decoders: {}", e.toString());
+                return null;
+            }
+        }
+
+        /** Whether {@code decoder} waits for a packet's fixed header: none of a packet is in its fields. */
+        static boolean betweenPackets(io.netty.channel.ChannelHandler decoder) {
+            if (DECODER_STATE == null || !(decoder instanceof MqttDecoder)) {
+                return false;
+            }
+            try {
+                Object state = DECODER_STATE.invoke((io.netty.handler.codec.ReplayingDecoder<?>) decoder);
+                return state instanceof Enum<?> e && e.name().equals("READ_FIXED_HEADER");
+            } catch (Throwable e) {
+                return false;
             }
         }
 

@@ -270,6 +270,62 @@ class MqttV3IT {
                 .isLessThanOrEqualTo(loops);
     }
 
+    /**
+     * An idle TCP connection drops its decoder until bytes arrive again, also with part of a fixed header in it, but
+     * never in the middle of a packet (the decoder keeps a fixed header it took apart in its own fields). PUBLISHes sent
+     * in two parts with sweeps between them, and one sent whole after a drop, reach a subscriber intact.
+     */
+    @Test
+    void anIdleConnectionDropsItsDecoderBetweenPacketsAndDecodesWhatComesAfter() throws Exception {
+        gw = new TestGateway();
+        List<Received> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+        MqttClient sub = new MqttClient(gw.uri(), "idle-sub", new MemoryPersistence());
+        clients.add(sub);
+        MqttConnectOptions noKeepAlive = new MqttConnectOptions();
+        noKeepAlive.setKeepAliveInterval(0); // not swept: its decoder stays, so the drops counted are the raw client's
+        sub.setCallback(recordingInto(got));
+        sub.connect(noKeepAlive);
+        sub.subscribe("idle/#", 1);
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(io.netty.handler.codec.mqtt.MqttMessageBuilders.connect().clientId("idle-raw")
+                    .protocolVersion(io.netty.handler.codec.mqtt.MqttVersion.MQTT_3_1_1).cleanSession(true).keepAlive(60)
+                    .build());
+            assertThat(raw.read(1)).singleElement().extracting(m -> m.fixedHeader().messageType())
+                    .isEqualTo(io.netty.handler.codec.mqtt.MqttMessageType.CONNACK);
+            // the first byte of a fixed header: the decoder is dropped with it, and a new one gets it back
+            byte[] a = publish("idle/a", "split in its fixed header");
+            long before = gw.mqtt.idleDecodersDropped();
+            raw.sendBytes(java.util.Arrays.copyOf(a, 1));
+            await().atMost(java.time.Duration.ofSeconds(10)).until(() -> gw.mqtt.idleDecodersDropped() > before);
+            raw.sendBytes(java.util.Arrays.copyOfRange(a, 1, a.length));
+            await().atMost(java.time.Duration.ofSeconds(10)).until(() -> got.size() == 1);
+            // past the fixed header: kept however many sweeps come by
+            byte[] b = publish("idle/b", "split in its topic");
+            raw.sendBytes(java.util.Arrays.copyOf(b, 7));
+            long dropped = gw.mqtt.idleDecodersDropped();
+            long rounds = gw.mqtt.keepAliveRounds();
+            await().atMost(java.time.Duration.ofSeconds(10)).until(() -> gw.mqtt.keepAliveRounds() >= rounds + 3);
+            assertThat(gw.mqtt.idleDecodersDropped()).as("decoders dropped in the middle of a packet").isEqualTo(dropped);
+            raw.sendBytes(java.util.Arrays.copyOfRange(b, 7, b.length));
+            await().atMost(java.time.Duration.ofSeconds(10)).until(() -> got.size() == 2);
+            // idle between packets: dropped, and the next packet decoded whole
+            long after = gw.mqtt.idleDecodersDropped();
+            await().atMost(java.time.Duration.ofSeconds(10)).until(() -> gw.mqtt.idleDecodersDropped() > after);
+            raw.sendBytes(publish("idle/c", "whole after a drop"));
+            await().atMost(java.time.Duration.ofSeconds(10)).until(() -> got.size() == 3);
+        }
+        assertThat(got).extracting(Received::topic, Received::payload).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("idle/a", "split in its fixed header"),
+                org.assertj.core.groups.Tuple.tuple("idle/b", "split in its topic"),
+                org.assertj.core.groups.Tuple.tuple("idle/c", "whole after a drop"));
+    }
+
+    private static byte[] publish(String topic, String payload) {
+        return RawMqtt.encode(io.netty.handler.codec.mqtt.MqttMessageBuilders.publish().topicName(topic)
+                .qos(io.netty.handler.codec.mqtt.MqttQoS.AT_MOST_ONCE).retained(false)
+                .payload(io.netty.buffer.Unpooled.copiedBuffer(payload, StandardCharsets.UTF_8)).build());
+    }
+
     /** A client over WebSocket that goes silent is disconnected after one and a half keep alives, as over TCP. */
     @Test
     void aSilentWebSocketClientIsDisconnectedAfterOneAndAHalfKeepAlives() throws Exception {
