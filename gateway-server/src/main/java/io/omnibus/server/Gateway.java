@@ -357,6 +357,12 @@ public final class Gateway {
         if (store != null) {
             store.status().forEach(storeJson::put);
         }
+        StandbyForwarder f = forwarder;
+        if (f != null) { // a standby: where it passes connections on, and how many it does
+            io.omnibus.core.store.ServingNode serving = store.servingNode();
+            storeJson.put("forwarding", new JsonObject().put("to", serving == null ? null
+                    : serving.nodeId() + " (" + serving.host() + ")").put("connections", f.connections()));
+        }
         return new JsonObject()
                 .put("status", up ? "UP" : "DOWN")
                 .put("store", storeJson)

@@ -37,8 +37,9 @@ final class StandbyForwarder {
     private final boolean loopbackOnly;
     private final NetClient client;
     private final List<NetServer> servers = new java.util.concurrent.CopyOnWriteArrayList<>();
-    /** Both ends of every connection passed on: closed with the forwarder (the node it led to is gone). */
+    /** The clients' ends of the connections passed on (or being): closed with the forwarder, and with them theirs. */
     private final Set<NetSocket> open = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
 
     StandbyForwarder(Vertx vertx, Supplier<ServingNode> serving, boolean loopbackOnly) {
         this.vertx = vertx;
@@ -89,15 +90,15 @@ final class StandbyForwarder {
                 return;
             }
             NetSocket out = ar.result();
-            open.add(out);
             in.closeHandler(v -> {
                 open.remove(in);
                 out.close();
             });
-            out.closeHandler(v -> {
-                open.remove(out);
+            out.closeHandler(v -> in.close());
+            if (closed) { // closed while it connected
                 in.close();
-            });
+                return;
+            }
             in.pipeTo(out);
             out.pipeTo(in);
         });
@@ -112,12 +113,18 @@ final class StandbyForwarder {
         }
     }
 
+    /** How many clients' connections are passed on now (or being). */
+    int connections() {
+        return open.size();
+    }
+
     /** Stops listening and closes every connection passed on. */
     Future<Void> close() {
-        List<Future<?>> closed = new ArrayList<>();
-        servers.forEach(s -> closed.add(s.close()));
-        open.forEach(s -> closed.add(s.close()));
-        closed.add(client.close());
-        return Future.join(closed).mapEmpty();
+        closed = true;
+        List<Future<?>> all = new ArrayList<>();
+        servers.forEach(s -> all.add(s.close()));
+        open.forEach(s -> all.add(s.close()));
+        all.add(client.close());
+        return Future.join(all).mapEmpty();
     }
 }

@@ -125,6 +125,10 @@ class KafkaStandbyIT {
                         .until(() -> jmsConsumer(b, received.get("jms-b"), jms) != null);
                 await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
                         .until(() -> jmsConsumer(c, received.get("jms-c"), jms) != null);
+                // node-b's health: the node it passes connections on to, and how many (the session and a JMS consumer)
+                await().atMost(Duration.ofSeconds(30)).until(() -> store(b).getJsonObject("forwarding")
+                        .getInteger("connections") >= 2);
+                assertThat(store(b).getJsonObject("forwarding").getString("to")).startsWith("node-a (");
                 GroupConsumer group = new GroupConsumer("any.*", "127.0.0.1:" + c.kafka(), received.get("kafka"));
 
                 MqttAsyncClient pub = new MqttAsyncClient(a.mqttUri(), "pub", new MemoryPersistence());
