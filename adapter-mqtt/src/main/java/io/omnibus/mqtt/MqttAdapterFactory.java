@@ -29,7 +29,8 @@ public final class MqttAdapterFactory implements ProtocolAdapterFactory<MqttConf
             out.add(new io.omnibus.core.spi.ListenerPort("websocket-port", config.host(), config.webSocketPort()));
         }
         if (config.webSocket() && config.webSocketTls() != null) {
-            out.add(new io.omnibus.core.spi.ListenerPort("websocket-tls-port", config.host(), config.webSocketTls().port()));
+            out.add(new io.omnibus.core.spi.ListenerPort("websocket-tls-port", config.host(),
+                    config.webSocketTls().port()));
         }
         return out;
     }

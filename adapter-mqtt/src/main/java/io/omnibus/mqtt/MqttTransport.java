@@ -95,7 +95,7 @@ interface MqttTransport {
 
         @Override
         public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) throws Exception {
-            if (msg instanceof ByteBuf bytes) { // bytes, not packets: the decoder was dropped while the connection idled
+            if (msg instanceof ByteBuf bytes) { // bytes, not packets: the decoder was dropped while it idled
                 MqttDecoder decoder = decoders.make();
                 ctx.pipeline().addBefore(ctx.name(), DECODER, decoder);
                 decoding = true;
@@ -111,7 +111,8 @@ interface MqttTransport {
         /**
          * A connection that read nothing since the sweep last came by (0.5 to 1 s) drops its decoder, about 200 bytes
          * with its pipeline context, its replay buffer and its UTF-8 decoder: most of an idle device's time is spent
-         * between packets. Bytes that arrive later make a new one (the MQTT version the decoders need is the channel's).
+         * between packets. Bytes that arrive later make a new one (the MQTT version the decoders need is the
+         * channel's).
          * Only between packets: a decoder that took a packet's fixed header apart keeps it in its own fields, so it is
          * dropped only while it waits for a fixed header, when what it holds (part of one) comes back to
          * {@link #channelRead} as bytes, whole, for the next decoder.
@@ -181,7 +182,8 @@ interface MqttTransport {
 
         private static java.lang.invoke.MethodHandle decoderState() {
             try {
-                java.lang.reflect.Method state = io.netty.handler.codec.ReplayingDecoder.class.getDeclaredMethod("state");
+                java.lang.reflect.Method state =
+                        io.netty.handler.codec.ReplayingDecoder.class.getDeclaredMethod("state");
                 state.setAccessible(true);
                 return java.lang.invoke.MethodHandles.lookup().unreflect(state);
             } catch (ReflectiveOperationException | RuntimeException e) {

@@ -149,7 +149,8 @@ public final class Gateway {
     /**
      * A store shared by several nodes has this node wait as a standby until it serves: meanwhile it listens on its
      * adapters' configured ports and passes connections on to the serving node ({@link StandbyForwarder}), unless
-     * {@code store.kafka.standby-forwarding} is off. Ports configured as 0 (any free one) are not: no client could know them.
+     * {@code store.kafka.standby-forwarding} is off. Ports configured as 0 (any free one) are not: no client could
+     * know them.
      */
     @SuppressWarnings({"unchecked", "rawtypes"})
     private Future<Void> startForwarder() {
@@ -160,7 +161,8 @@ public final class Gateway {
         for (GatewayConfig.AdapterSection section : config.adapters().values()) {
             ProtocolAdapterFactory factory = factories.get(section.protocol());
             if (section.enabled() && factory != null) {
-                List<io.omnibus.core.spi.ListenerPort> own = factory.listenerPorts(factory.configure(section.section()));
+                List<io.omnibus.core.spi.ListenerPort> own =
+                        factory.listenerPorts(factory.configure(section.section()));
                 own.stream().filter(p -> p.port() > 0).forEach(p -> ports.put(section.protocol() + "." + p.name(), p));
             }
         }

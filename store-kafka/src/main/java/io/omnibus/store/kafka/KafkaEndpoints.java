@@ -72,13 +72,15 @@ final class KafkaEndpoints {
         p.putAll(client);
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, client.getProperty(ConsumerConfig.CLIENT_ID_CONFIG, "omnibus") + "-endpoints");
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG,
+                client.getProperty(ConsumerConfig.CLIENT_ID_CONFIG, "omnibus") + "-endpoints");
         thread = KafkaMessageStore.daemon(() -> run(p, changed), "omnibus-kafka-endpoints");
         thread.start();
     }
 
     private void run(Properties p, Runnable changed) {
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
             consumer = c;
             c.assign(List.of(new TopicPartition(topic, 0)));
             while (!stopped) {
@@ -108,10 +110,13 @@ final class KafkaEndpoints {
         try {
             JsonObject v = new JsonObject(new String(r.value(), StandardCharsets.UTF_8));
             Map<String, Integer> ports = new HashMap<>();
-            v.getJsonObject("ports", new JsonObject()).forEach(e -> ports.put(e.getKey(), ((Number) e.getValue()).intValue()));
-            return new Advertised(v.getString("node-id"), v.getString("member"), v.getString("host"), Map.copyOf(ports));
+            v.getJsonObject("ports", new JsonObject())
+                    .forEach(e -> ports.put(e.getKey(), ((Number) e.getValue()).intValue()));
+            return new Advertised(v.getString("node-id"), v.getString("member"), v.getString("host"),
+                    Map.copyOf(ports));
         } catch (RuntimeException e) {
-            LOG.warn("Kafka store: skipped an unreadable record of {} at offset {}: {}", r.topic(), r.offset(), e.toString());
+            LOG.warn("Kafka store: skipped an unreadable record of {} at offset {}: {}", r.topic(), r.offset(),
+                    e.toString());
             return null;
         }
     }

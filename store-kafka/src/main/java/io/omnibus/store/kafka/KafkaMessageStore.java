@@ -502,8 +502,8 @@ public final class KafkaMessageStore implements MessageStore {
 
     @Override
     public void advertise(Map<String, Integer> ports) {
-        KafkaEndpoints.Advertised self = new KafkaEndpoints.Advertised(nodeId, lease.memberId(), options.advertisedHost(),
-                ports);
+        KafkaEndpoints.Advertised self = new KafkaEndpoints.Advertised(nodeId, lease.memberId(),
+                options.advertisedHost(), ports);
         control.execute(() -> endpoints.publish(producer, self)); // a send may wait for metadata: not the caller
     }
 
@@ -516,11 +516,13 @@ public final class KafkaMessageStore implements MessageStore {
         KafkaEndpoints where = endpoints;
         KafkaHealth h = health;
         KafkaEndpoints.Advertised a = where == null ? null : where.latest();
-        if (a == null || h == null || !"standby".equals(role) || a.member() == null || !a.member().equals(h.activeMember())
+        if (a == null || h == null || !"standby".equals(role) || a.member() == null
+                || !a.member().equals(h.activeMember())
                 || a.member().equals(lease.memberId())) { // lease is set before role is "standby"
             return null;
         }
-        return new io.omnibus.core.store.ServingNode(a.nodeId(), a.host() != null ? a.host() : h.activeHost(), a.ports());
+        return new io.omnibus.core.store.ServingNode(a.nodeId(), a.host() != null ? a.host() : h.activeHost(),
+                a.ports());
     }
 
     @Override
