@@ -169,6 +169,12 @@ class KafkaClusterIT {
                 GatewayProcess gwX = bTook ? gwB : gwC;
                 String xName = bTook ? "node-b" : "node-c";
                 gwX.err.stream().filter(l -> l.contains("Kafka store")).forEach(l -> System.out.println(xName + ": " + l));
+                GatewayProcess gwY = bTook ? gwC : gwB;
+                String yName = bTook ? "node-c" : "node-b";
+                gwY.err.stream().filter(l -> l.contains("Kafka store") || l.contains("ERROR"))
+                        .forEach(l -> System.out.println(yName + ": " + l));
+                assertThat(gwY.process.isAlive()).as("the other standby, %s, runs; its output:%n%s%n%s", yName,
+                        String.join("\n", gwY.out), gwY.stderr()).isTrue();
                 assertThat(store(x).getString("role")).isEqualTo("active");
                 await().atMost(Duration.ofSeconds(30)).until(() -> store(x).getString("active-node").startsWith(xName + " "));
                 await().atMost(Duration.ofSeconds(30)).until(() -> store(y).getString("active-node").startsWith(xName + " "));
@@ -208,7 +214,6 @@ class KafkaClusterIT {
                 try (GatewayProcess again = run(a, "node-a")) {
                     await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
                             .until(() -> "standby".equals(store(a).getString("role")));
-                    GatewayProcess gwY = bTook ? gwC : gwB;
                     gwX.process.toHandle().destroy(); // SIGTERM (Process.destroy would also close its output's pipes)
                     long stopped = System.nanoTime();
                     await().atMost(Duration.ofSeconds(60)).until(() -> ready(again) || ready(gwY));
