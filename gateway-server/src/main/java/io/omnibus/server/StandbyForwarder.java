@@ -104,13 +104,11 @@ final class StandbyForwarder {
         });
     }
 
+    /** The adapters' own check ({@link io.omnibus.core.transport.Listeners#loopback}), on the client's address. */
     private static boolean loopback(NetSocket s) {
-        try {
-            return s.remoteAddress() != null && s.remoteAddress().hostAddress() != null
-                    && java.net.InetAddress.getByName(s.remoteAddress().hostAddress()).isLoopbackAddress();
-        } catch (java.net.UnknownHostException e) {
-            return false;
-        }
+        io.vertx.core.net.SocketAddress remote = s.remoteAddress();
+        return remote != null && remote.hostAddress() != null && io.omnibus.core.transport.Listeners.loopback(
+                new java.net.InetSocketAddress(remote.hostAddress(), remote.port())); // a literal: no lookup
     }
 
     /** How many clients' connections are passed on now (or being). */

@@ -1,6 +1,5 @@
 package io.omnibus.server;
 
-import io.vertx.core.json.JsonObject;
 import jakarta.jms.Connection;
 import jakarta.jms.MessageConsumer;
 import jakarta.jms.Session;
@@ -40,34 +39,6 @@ class KafkaClusterIT {
     @TempDir
     Path dir;
 
-    private record Node(int admin, int mqtt, int amqp, int kafka, Path config) {
-    }
-
-    private Node node(String name, String bootstrap) throws Exception {
-        Path d = dir.resolve(name);
-        java.nio.file.Files.createDirectories(d);
-        int admin = GatewayProcess.freePort();
-        int mqtt = GatewayProcess.freePort();
-        int amqp = GatewayProcess.freePort();
-        int kafka = GatewayProcess.freePort();
-        return new Node(admin, mqtt, amqp, kafka, GatewayYaml.kafkaStore(bootstrap, "node-id: " + name,
-                "session-timeout: 6s").admin("127.0.0.1", admin).mqtt(mqtt).amqp(amqp).kafka(kafka)
-                .with("shutdown:\n  timeout: 5s").write(d));
-    }
-
-    private GatewayProcess run(Node n, String name) throws Exception {
-        return GatewayProcess.run(Map.of(), "start", "--config", n.config().toString(), "--data-dir",
-                dir.resolve(name).resolve("data").toString());
-    }
-
-    private static boolean ready(GatewayProcess g) {
-        return g.out.stream().anyMatch(l -> l.startsWith("omnibus: ready"));
-    }
-
-    private static JsonObject store(Node n) throws Exception {
-        return new JsonObject(new AdminHttp(n.admin()).send("GET", "/health").body()).getJsonObject("store");
-    }
-
     @Test
     void aKafkaBrokerThenTheActiveNodeKilledUnderLoadLoseNoAcknowledgedMessage() throws Exception {
         Map<String, List<String>> received = new ConcurrentHashMap<>();
@@ -80,22 +51,22 @@ class KafkaClusterIT {
         try {
             String bootstrap = java.util.Arrays.stream(ports).mapToObj(p -> "127.0.0.1:" + p)
                     .collect(java.util.stream.Collectors.joining(","));
-            Node a = node("node-a", bootstrap);
-            Node b = node("node-b", bootstrap);
-            Node c = node("node-c", bootstrap);
-            GatewayProcess gwA = run(a, "node-a");
+            ClusterNode a = ClusterNode.make(dir, "node-a", bootstrap);
+            ClusterNode b = ClusterNode.make(dir, "node-b", bootstrap);
+            ClusterNode c = ClusterNode.make(dir, "node-c", bootstrap);
+            GatewayProcess gwA = a.run();
             gwA.awaitReady();
-            try (GatewayProcess gwB = run(b, "node-b"); GatewayProcess gwC = run(c, "node-c")) {
-                for (Node standby : List.of(b, c)) {
+            try (GatewayProcess gwB = b.run(); GatewayProcess gwC = c.run()) {
+                for (ClusterNode standby : List.of(b, c)) {
                     await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
-                            .until(() -> "standby".equals(store(standby).getString("role")));
+                            .until(() -> "standby".equals(standby.store().getString("role")));
                     await().atMost(Duration.ofSeconds(30))
-                            .until(() -> store(standby).getString("active-node").startsWith("node-a "));
+                            .until(() -> standby.store().getString("active-node").startsWith("node-a "));
                 }
-                assertThat(store(a).getString("role")).isEqualTo("active");
+                assertThat(a.store().getString("role")).isEqualTo("active");
                 // every node's view of its peers: the nodes' group
-                await().atMost(Duration.ofSeconds(30)).until(() -> store(a).getJsonArray("nodes").size() == 3);
-                assertThat(store(a).getJsonArray("nodes").stream().map(Object::toString).toList())
+                await().atMost(Duration.ofSeconds(30)).until(() -> a.store().getJsonArray("nodes").size() == 3);
+                assertThat(a.store().getJsonArray("nodes").stream().map(Object::toString).toList())
                         .anyMatch(n -> n.startsWith("node-b ")).anyMatch(n -> n.startsWith("node-c "));
                 var api = new AdminHttp(b.admin()).send("GET", "/api/subscriptions");
                 assertThat(api.statusCode()).isEqualTo(503);
@@ -149,9 +120,9 @@ class KafkaClusterIT {
                 await().atMost(Duration.ofSeconds(120)).until(() -> acked.size() >= atBrokerKill + 1000);
                 assertThat(gwA.process.isAlive()).as("the active node kept its role through the coordinator's death")
                         .isTrue();
-                assertThat(store(a).getString("role")).isEqualTo("active");
-                assertThat(store(b).getString("role")).isEqualTo("standby");
-                assertThat(store(c).getString("role")).isEqualTo("standby");
+                assertThat(a.store().getString("role")).isEqualTo("active");
+                assertThat(b.store().getString("role")).isEqualTo("standby");
+                assertThat(c.store().getString("role")).isEqualTo("standby");
                 gwA.process.destroyForcibly(); // kill -9 of the active node, under load
                 gwA.process.waitFor(30, TimeUnit.SECONDS);
                 long killed = System.nanoTime();
@@ -161,11 +132,11 @@ class KafkaClusterIT {
                 gwA.err.stream().filter(l -> l.contains("WARN") || l.contains("ERROR"))
                         .forEach(l -> System.out.println("node-a: " + l));
                 // one of the standbys takes over, the group decides which; the other stays a standby
-                await().atMost(Duration.ofSeconds(120)).until(() -> ready(gwB) || ready(gwC));
+                await().atMost(Duration.ofSeconds(120)).until(() -> ClusterNode.ready(gwB) || ClusterNode.ready(gwC));
                 long takeover = (System.nanoTime() - killed) / 1_000_000;
-                boolean bTook = ready(gwB);
-                Node x = bTook ? b : c;
-                Node y = bTook ? c : b;
+                boolean bTook = ClusterNode.ready(gwB);
+                ClusterNode x = bTook ? b : c;
+                ClusterNode y = bTook ? c : b;
                 GatewayProcess gwX = bTook ? gwB : gwC;
                 String xName = bTook ? "node-b" : "node-c";
                 gwX.err.stream().filter(l -> l.contains("Kafka store")).forEach(l -> System.out.println(xName + ": " + l));
@@ -175,10 +146,10 @@ class KafkaClusterIT {
                         .forEach(l -> System.out.println(yName + ": " + l));
                 assertThat(gwY.process.isAlive()).as("the other standby, %s, runs; its output:%n%s%n%s", yName,
                         String.join("\n", gwY.out), gwY.stderr()).isTrue();
-                assertThat(store(x).getString("role")).isEqualTo("active");
-                await().atMost(Duration.ofSeconds(30)).until(() -> store(x).getString("active-node").startsWith(xName + " "));
-                await().atMost(Duration.ofSeconds(30)).until(() -> store(y).getString("active-node").startsWith(xName + " "));
-                assertThat(store(y).getString("role")).as("the other standby").isEqualTo("standby");
+                assertThat(x.store().getString("role")).isEqualTo("active");
+                await().atMost(Duration.ofSeconds(30)).until(() -> x.store().getString("active-node").startsWith(xName + " "));
+                await().atMost(Duration.ofSeconds(30)).until(() -> y.store().getString("active-node").startsWith(xName + " "));
+                assertThat(y.store().getString("role")).as("the other standby").isEqualTo("standby");
                 await().atMost(Duration.ofSeconds(120)).until(() -> acked.size() >= atKill + 1000);
                 load.close();
 
@@ -211,12 +182,13 @@ class KafkaClusterIT {
 
                 // the killed node, started again, is a standby; the active one stopped cleanly hands over at once, to
                 // one of the two standbys
-                try (GatewayProcess again = run(a, "node-a")) {
+                try (GatewayProcess again = a.run()) {
                     await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
-                            .until(() -> "standby".equals(store(a).getString("role")));
+                            .until(() -> "standby".equals(a.store().getString("role")));
                     gwX.process.toHandle().destroy(); // SIGTERM (Process.destroy would also close its output's pipes)
                     long stopped = System.nanoTime();
-                    await().atMost(Duration.ofSeconds(60)).until(() -> ready(again) || ready(gwY));
+                    await().atMost(Duration.ofSeconds(60))
+                            .until(() -> ClusterNode.ready(again) || ClusterNode.ready(gwY));
                     long handover = (System.nanoTime() - stopped) / 1_000_000;
                     int status = gwX.waitForExit(30);
                     assertThat(status).as("the stopped node's exit status; its output:\n%s\n%s", tail(gwX.stdout()),
@@ -230,7 +202,7 @@ class KafkaClusterIT {
                     last.disconnect();
                     await().atMost(Duration.ofSeconds(60)).until(() -> received.get("online").contains("after the handover"));
                     System.out.println("KafkaClusterIT: after SIGTERM of the active node, "
-                            + (ready(again) ? "the restarted node-a" : "the other standby") + " was ready "
+                            + (ClusterNode.ready(again) ? "the restarted node-a" : "the other standby") + " was ready "
                             + handover + " ms later; the online subscriber got " + (received.get("online").size() - before)
                             + " message(s) through it");
                 }

@@ -1,6 +1,5 @@
 package io.omnibus.server;
 
-import io.vertx.core.json.JsonObject;
 import jakarta.jms.Connection;
 import jakarta.jms.MessageConsumer;
 import jakarta.jms.Session;
@@ -41,37 +40,6 @@ class KafkaStandbyIT {
     @TempDir
     Path dir;
 
-    private record Node(String name, int admin, int mqtt, int amqp, int kafka, Path config) {
-        String mqttUri() {
-            return "tcp://127.0.0.1:" + mqtt;
-        }
-    }
-
-    private Node node(String name, int kafkaPort) throws Exception {
-        Path d = dir.resolve(name);
-        java.nio.file.Files.createDirectories(d);
-        int admin = GatewayProcess.freePort();
-        int mqtt = GatewayProcess.freePort();
-        int amqp = GatewayProcess.freePort();
-        int kafka = GatewayProcess.freePort();
-        return new Node(name, admin, mqtt, amqp, kafka, GatewayYaml.kafkaStore("127.0.0.1:" + kafkaPort,
-                "replication-factor: 1", "node-id: " + name, "session-timeout: 6s").admin("127.0.0.1", admin)
-                .mqtt(mqtt).amqp(amqp).kafka(kafka).with("shutdown:\n  timeout: 5s").write(d));
-    }
-
-    private GatewayProcess run(Node n) throws Exception {
-        return GatewayProcess.run(Map.of(), "start", "--config", n.config().toString(), "--data-dir",
-                dir.resolve(n.name()).resolve("data").toString());
-    }
-
-    private static JsonObject store(Node n) throws Exception {
-        return new JsonObject(new AdminHttp(n.admin()).send("GET", "/health").body()).getJsonObject("store");
-    }
-
-    private static boolean ready(GatewayProcess g) {
-        return g.out.stream().anyMatch(l -> l.startsWith("omnibus: ready"));
-    }
-
     private static MqttConnectOptions reconnecting(boolean clean, String... uris) {
         MqttConnectOptions o = new MqttConnectOptions();
         o.setServerURIs(uris);
@@ -82,7 +50,7 @@ class KafkaStandbyIT {
         return o;
     }
 
-    private static MessageConsumer jmsConsumer(Node n, List<String> sink, List<Connection> opened) throws Exception {
+    private static MessageConsumer jmsConsumer(ClusterNode n, List<String> sink, List<Connection> opened) throws Exception {
         // one node in the failover list: the client reconnects to the same node, whatever its role then
         Connection c = new JmsConnectionFactory("failover:(amqp://127.0.0.1:" + n.amqp()
                 + ")?failover.maxReconnectAttempts=-1&failover.maxReconnectDelay=500").createConnection();
@@ -103,15 +71,15 @@ class KafkaStandbyIT {
         RemoteBroker kafka = RemoteBroker.kafka(dir.resolve("kafka"), RemoteBroker.freePort(), RemoteBroker.freePort());
         List<Connection> jms = new CopyOnWriteArrayList<>();
         try {
-            Node a = node("node-a", kafka.port);
-            Node b = node("node-b", kafka.port);
-            Node c = node("node-c", kafka.port);
-            GatewayProcess gwA = run(a);
+            ClusterNode a = ClusterNode.make(dir, "node-a", "127.0.0.1:" + kafka.port, "replication-factor: 1");
+            ClusterNode b = ClusterNode.make(dir, "node-b", "127.0.0.1:" + kafka.port, "replication-factor: 1");
+            ClusterNode c = ClusterNode.make(dir, "node-c", "127.0.0.1:" + kafka.port, "replication-factor: 1");
+            GatewayProcess gwA = a.run();
             gwA.awaitReady();
-            try (GatewayProcess gwB = run(b); GatewayProcess gwC = run(c)) {
-                for (Node standby : List.of(b, c)) {
+            try (GatewayProcess gwB = b.run(); GatewayProcess gwC = c.run()) {
+                for (ClusterNode standby : List.of(b, c)) {
                     await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
-                            .until(() -> "standby".equals(store(standby).getString("role")));
+                            .until(() -> "standby".equals(standby.store().getString("role")));
                 }
                 MqttClient session = new MqttClient(b.mqttUri(), "session", new MemoryPersistence());
                 session.setCallback(Received.mqtt(received.get("session")));
@@ -126,9 +94,9 @@ class KafkaStandbyIT {
                 await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
                         .until(() -> jmsConsumer(c, received.get("jms-c"), jms) != null);
                 // node-b's health: the node it passes connections on to, and how many (the session and a JMS consumer)
-                await().atMost(Duration.ofSeconds(30)).until(() -> store(b).getJsonObject("forwarding")
+                await().atMost(Duration.ofSeconds(30)).until(() -> b.store().getJsonObject("forwarding")
                         .getInteger("connections") >= 2);
-                assertThat(store(b).getJsonObject("forwarding").getString("to")).startsWith("node-a (");
+                assertThat(b.store().getJsonObject("forwarding").getString("to")).startsWith("node-a (");
                 GroupConsumer group = new GroupConsumer("any.*", "127.0.0.1:" + c.kafka(), received.get("kafka"));
 
                 MqttAsyncClient pub = new MqttAsyncClient(a.mqttUri(), "pub", new MemoryPersistence());
@@ -157,15 +125,15 @@ class KafkaStandbyIT {
                 gwA.process.destroyForcibly(); // kill -9 of the active node, under load
                 gwA.process.waitFor(30, TimeUnit.SECONDS);
                 int atKill = acked.size();
-                await().atMost(Duration.ofSeconds(120)).until(() -> ready(gwB) || ready(gwC));
-                Node active = ready(gwB) ? b : c;
+                await().atMost(Duration.ofSeconds(120)).until(() -> ClusterNode.ready(gwB) || ClusterNode.ready(gwC));
+                ClusterNode active = ClusterNode.ready(gwB) ? b : c;
                 await().atMost(Duration.ofSeconds(120)).until(() -> acked.size() >= atKill + 1000);
                 load.close();
 
                 // node-a again, a standby now: its clients reach the node that took over
-                try (GatewayProcess gwA2 = run(a)) {
+                try (GatewayProcess gwA2 = a.run()) {
                     await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
-                            .until(() -> "standby".equals(store(a).getString("role")));
+                            .until(() -> "standby".equals(a.store().getString("role")));
                     MqttClient late = new MqttClient(a.mqttUri(), "late", new MemoryPersistence());
                     await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
                         late.connect();
