@@ -39,7 +39,6 @@ final class KafkaEndpoints {
     private volatile Advertised latest;
     private volatile KafkaConsumer<byte[], byte[]> consumer;
     private volatile boolean stopped;
-    private Thread thread;
 
     KafkaEndpoints(String topic) {
         this.topic = topic;
@@ -74,8 +73,7 @@ final class KafkaEndpoints {
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.CLIENT_ID_CONFIG,
                 client.getProperty(ConsumerConfig.CLIENT_ID_CONFIG, "omnibus") + "-endpoints");
-        thread = KafkaMessageStore.daemon(() -> run(p, changed), "omnibus-kafka-endpoints");
-        thread.start();
+        KafkaMessageStore.daemon(() -> run(p, changed), "omnibus-kafka-endpoints").start();
     }
 
     private void run(Properties p, Runnable changed) {
