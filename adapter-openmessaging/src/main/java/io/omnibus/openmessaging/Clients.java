@@ -91,7 +91,7 @@ final class Clients {
         if (ids.isEmpty()) {
             return Future.succeededFuture(cmd.reply(ResponseCode.SYSTEM_ERROR, "no consumer for this group, " + group));
         }
-        ObjectNode body = OpenMessagingServer.JSON.createObjectNode();
+        ObjectNode body = OpenMessagingServer.Json.MAPPER.createObjectNode();
         ArrayNode list = body.putArray("consumerIdList");
         ids.forEach(list::add);
         return Future.succeededFuture(cmd.reply(ResponseCode.SUCCESS, null).body(OpenMessagingServer.json(body)));
@@ -139,7 +139,7 @@ final class Clients {
         String clientId = body.path("clientId").asText("");
         long now = System.currentTimeMillis();
         long until = now + server.config.lockExpiry().toMillis();
-        ObjectNode answer = OpenMessagingServer.JSON.createObjectNode();
+        ObjectNode answer = OpenMessagingServer.Json.MAPPER.createObjectNode();
         ArrayNode ok = answer.putArray("lockOKMQSet");
         for (JsonNode mq : body.path("mqSet")) {
             String key = group + '\n' + mq.path("topic").asText("") + '\n' + mq.path("queueId").asInt(-1);

@@ -32,7 +32,7 @@ final class Routing {
     Future<RemotingCommand> route(RemotingCommand cmd, io.netty.channel.Channel channel) {
         String topic = cmd.required("topic");
         return queues(topic, false).map(n -> {
-            ObjectNode route = OpenMessagingServer.JSON.createObjectNode();
+            ObjectNode route = OpenMessagingServer.Json.MAPPER.createObjectNode();
             ArrayNode brokers = route.putArray("brokerDatas");
             ObjectNode broker = brokers.addObject();
             broker.put("cluster", server.config.clusterName());

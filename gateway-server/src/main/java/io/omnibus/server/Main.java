@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
         subcommands = {Main.Start.class, Main.CheckConfig.class, Main.HashPassword.class, Main.HashToken.class, Main.Translation.class,
             Main.ShowMessage.class})
 public final class Main implements Callable<Integer> {
+    private static final String SLF4J_PROVIDER = "slf4j.provider";
     static final int EXIT_OK = 0;
     static final int EXIT_START_FAILED = 1;
     static final int EXIT_BAD_CONFIG = 2;
@@ -46,6 +47,12 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        // SLF4J finds its binding by scanning every jar of the class path for a service file, and logback its
+        // configurators the same way (LogProvider); the distribution ships logback. A -Dslf4j.provider of the user's wins
+        if (System.getProperty(SLF4J_PROVIDER) == null) {
+            System.setProperty(SLF4J_PROVIDER, LogProvider.class.getName());
+            System.setProperty("slf4j.internal.verbosity", "WARN"); // else it says on standard error that it did so
+        }
         Start start = Start.quick(args);
         int code = start != null ? start.call() : new CommandLine(new Main()).execute(args);
         if (code != Start.RUNNING) {

@@ -264,6 +264,49 @@ class ConfigLoaderTest {
         assertThat(c.store().dir()).isEqualTo(Path.of("/tmp/d"));
     }
 
+    /** The file is read from the YAML parser's tokens: what Jackson's databind made of it before, value for value. */
+    @Test
+    void theFileReadsAsDatabindReadIt() throws Exception {
+        String yaml = """
+                # a comment
+                plain: text
+                quoted: "yes"
+                single: 'a: b'
+                flag: true
+                off: false
+                small: 42
+                negative: -7
+                large: 9000000000
+                huge: 123456789012345678901234567890
+                ratio: 0.25
+                exponent: 1.5e3
+                nothing: null
+                tilde: ~
+                empty:
+                hex: 0x1F
+                folded: >
+                  one
+                  two
+                list: [1, "two", 3.0, false, null]
+                nested:
+                  - name: a
+                    values: {x: 1, y: [a, b]}
+                  - name: b
+                binary: !!binary aGVsbG8=
+                """;
+        Map<String, Object> ours = ConfigLoader.parse(yaml);
+        Object databind = new com.fasterxml.jackson.databind.ObjectMapper(
+                new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).readValue(yaml, Object.class);
+        assertThat(ours).usingRecursiveComparison().isEqualTo(databind);
+        assertThat(ours.get("large")).isInstanceOf(Long.class);
+        assertThat(ours.get("huge")).isInstanceOf(java.math.BigInteger.class);
+        assertThat((byte[]) ours.get("binary")).asString().isEqualTo("hello");
+        assertThat(ConfigLoader.parse("")).isEmpty();
+        assertThat(ConfigLoader.parse("# nothing but a comment\n")).isEmpty();
+        assertThatThrownBy(() -> ConfigLoader.parse("a: [1, 2\n"))
+                .isInstanceOf(com.fasterxml.jackson.core.JsonProcessingException.class);
+    }
+
     @Test
     void errorsNameTheFileAndTheKey() {
         assertThatThrownBy(() -> load("store:\n  fsync: sometimes\n", Map.of()))

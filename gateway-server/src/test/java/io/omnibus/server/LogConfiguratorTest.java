@@ -64,4 +64,51 @@ class LogConfiguratorTest {
         assertThat(line.getString("formattedMessage")).isEqualTo("a debug message");
         assertThat(line.containsKey("message")).isFalse();
     }
+
+    /** What bin/omnibus runs with (Main names the provider): the gateway's own set-up, no scan for configurators. */
+    @Test
+    void theProviderSetsUpTheGatewaysLogging() {
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        LogProvider provider = new LogProvider();
+        provider.initialize();
+        LoggerContext context = (LoggerContext) provider.getLoggerFactory();
+        context.getLogger("io.omnibus.Example").info("from the provider");
+        context.getLogger("io.netty.Example").info("not shown");
+        context.stop();
+        List<String> lines = captured.toString(StandardCharsets.UTF_8).lines().toList();
+        assertThat(lines).hasSize(1);
+        assertThat(lines.get(0)).contains("INFO ").endsWith("io.omnibus.Example - from the provider");
+        assertThat(context.getMDCAdapter()).isSameAs(provider.getMDCAdapter());
+    }
+
+    /** A logback file of the user's own ({@code -Dlogback.configurationFile}) still takes over. */
+    @Test
+    void theProviderLeavesAUsersFileToLogback(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path file = dir.resolve("logback.xml");
+        java.nio.file.Files.writeString(file, """
+                <configuration>
+                  <appender name="users" class="ch.qos.logback.core.ConsoleAppender">
+                    <target>System.err</target>
+                    <encoder><pattern>USER %level %msg%n</pattern></encoder>
+                  </appender>
+                  <root level="WARN"><appender-ref ref="users"/></root>
+                </configuration>
+                """);
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        System.setProperty("logback.configurationFile", file.toString());
+        try {
+            LogProvider provider = new LogProvider();
+            provider.initialize();
+            LoggerContext context = (LoggerContext) provider.getLoggerFactory();
+            context.getLogger("io.omnibus.Example").info("below the file's level");
+            context.getLogger("io.omnibus.Example").warn("as the file says");
+            context.stop();
+        } finally {
+            System.clearProperty("logback.configurationFile");
+        }
+        assertThat(captured.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("USER")))
+                .containsExactly("USER WARN as the file says");
+    }
 }

@@ -44,7 +44,8 @@ public final class StaticUsers implements Authenticator {
     private final Map<String, User> users;
     private final boolean allowAnonymous;
     private boolean plainWithoutTls;
-    private final byte[] rememberKey = new byte[32];
+    /** Keys the logins remembered (null with no users: nobody logs in with a password). */
+    private final byte[] rememberKey;
     private final ConcurrentHashMap<String, byte[]> remembered = new ConcurrentHashMap<>();
     private final String decoy;
     private final List<String> scramMechanisms;
@@ -52,11 +53,16 @@ public final class StaticUsers implements Authenticator {
     public StaticUsers(Map<String, User> users, boolean allowAnonymous) {
         this.users = users;
         this.allowAnonymous = allowAnonymous;
-        new SecureRandom().nextBytes(rememberKey);
-        // an unknown user is checked against a hash of the same cost as the users' own
+        this.rememberKey = users.isEmpty() ? null : new byte[32];
+        if (rememberKey != null) {
+            new SecureRandom().nextBytes(rememberKey);
+        }
         this.scramMechanisms = users.isEmpty() ? List.of() : Scram.MECHANISMS.stream()
                 .filter(m -> users.keySet().stream().allMatch(u -> scramCredential(u, m) != null)).toList();
-        this.decoy = users.isEmpty() ? hash("decoy " + System.nanoTime(), 1000) : decoyLike(users.values().iterator().next().first());
+        // an unknown user's password is checked against a user's own verifier, which costs what a known user's check
+        // costs (the outcome is ignored): no verifier of its own to make at start (a full-cost hash, a good part of a
+        // second, made again by every reading of the configuration); none with no users, where nobody is checked
+        this.decoy = users.isEmpty() ? null : users.values().iterator().next().first();
     }
 
     /** Anonymous clients: with {@code allow-anonymous}, or with no users (and then from loopback only). */
@@ -110,14 +116,6 @@ public final class StaticUsers implements Authenticator {
             remembered.put(username, mac(username, password));
         }
         return ok;
-    }
-
-    /** A verifier of a random password, of the same kind and cost as {@code like}: what an unknown user is checked against. */
-    private static String decoyLike(String like) {
-        String[] parts = like.split("\\$");
-        String random = "decoy " + System.nanoTime();
-        Scram.Credential c = Scram.parse(like);
-        return c != null ? Scram.hash(c.mechanism(), random, c.iterations()) : hash(random, Integer.parseInt(parts[1]));
     }
 
     /** Failed logins per remote address in the current minute: {count, minute start}. */
