@@ -37,12 +37,20 @@ final class KafkaTopics {
 
     /** A data topic and how many partitions it has (only ever grows). */
     static final class Topic {
+        private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<Topic> PARTITIONS =
+                java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(Topic.class, "partitions");
         final String name;
+        /** Read by anyone; written through {@link #grow} only. */
         volatile int partitions;
 
         Topic(String name, int partitions) {
             this.name = name;
             this.partitions = partitions;
+        }
+
+        /** At least {@code partitions}: threads that learn of a growth at once never shrink it (a plain check and write would). */
+        void grow(int partitions) {
+            PARTITIONS.accumulateAndGet(this, partitions, Math::max);
         }
     }
 
@@ -124,9 +132,7 @@ final class KafkaTopics {
      */
     Topic found(Address address, String name, int partitions) {
         Topic t = topics.computeIfAbsent(address, a -> new Topic(name, partitions));
-        if (t.partitions < partitions) {
-            t.partitions = partitions;
-        }
+        t.grow(partitions);
         return t;
     }
 
@@ -179,7 +185,7 @@ final class KafkaTopics {
                     throw e;
                 }
             }
-            t.partitions = Math.max(t.partitions, partitionsOf(t.name));
+            t.grow(partitionsOf(t.name));
         }
         return t;
     }
