@@ -34,12 +34,8 @@ public final class TcpListener {
         this.channel = channel;
     }
 
-    /**
-     * How reads size their buffers: Netty's default (64 bytes to 64 KiB, adapting to what a connection sends, up to 16
-     * reads a turn: Netty sets that on the allocator it makes itself, not on one given to it).
-     */
-    private static final io.netty.channel.RecvByteBufAllocator RECEIVE_BUFFERS =
-            new io.netty.channel.AdaptiveRecvByteBufAllocator().maxMessagesPerRead(16);
+    /** How reads size their buffers: Netty's adaptive sizing, in 24 bytes per channel ({@link LoopReadSizes}). */
+    private static final io.netty.channel.RecvByteBufAllocator RECEIVE_BUFFERS = new LoopReadSizes();
 
     /** Bytes a connection may have written but not yet sent before it counts as backed up (Netty's own default). */
     public static final int DEFAULT_WRITE_BUFFER = 64 * 1024;
@@ -65,8 +61,8 @@ public final class TcpListener {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                // one allocator for all the channels (each still has its own sizing handle): Netty would make one per
-                // channel, a few dozen bytes that an idle connection keeps for nothing
+                // one allocator for all the channels, and per channel only the size its reads take (LoopReadSizes):
+                // Netty would make an allocator and a 112-byte handle per channel, which an idle connection keeps
                 .childOption(ChannelOption.RCVBUF_ALLOCATOR, RECEIVE_BUFFERS)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
                         new io.netty.channel.WriteBufferWaterMark(writeBuffer / 2, writeBuffer))
