@@ -293,6 +293,8 @@ class ConfigLoaderTest {
                     values: {x: 1, y: [a, b]}
                   - name: b
                 binary: !!binary aGVsbG8=
+                twice: first
+                twice: second
                 """;
         Map<String, Object> ours = ConfigLoader.parse(yaml);
         Object databind = new com.fasterxml.jackson.databind.ObjectMapper(
@@ -301,6 +303,7 @@ class ConfigLoaderTest {
         assertThat(ours.get("large")).isInstanceOf(Long.class);
         assertThat(ours.get("huge")).isInstanceOf(java.math.BigInteger.class);
         assertThat((byte[]) ours.get("binary")).asString().isEqualTo("hello");
+        assertThat(ours.get("twice")).isEqualTo("second"); // a key given twice: the last one, as before
         assertThat(ConfigLoader.parse("")).isEmpty();
         assertThat(ConfigLoader.parse("# nothing but a comment\n")).isEmpty();
         assertThatThrownBy(() -> ConfigLoader.parse("a: [1, 2\n"))
