@@ -10,14 +10,15 @@ import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.FastThreadLocalThread;
 
 /**
- * How reads size their buffers, as Netty's {@code AdaptiveRecvByteBufAllocator} does (64 bytes to 64 KiB, starting at
- * 2 KiB, growing at once when a read filled its buffer, shrinking after two turns that read less than half of it, up
- * to 16 reads a turn), in less memory per channel. Netty's handle keeps both what a channel's reads tend to take and
- * the counts of the read turn under way: 112 bytes (the handle, its size calculator, a supplier) that an idle
- * connection keeps for nothing. Here a channel keeps its size (a {@link Sizes}, 24 bytes) and the counts are its
- * event loop's ({@link Turn}): a channel reads only on its own event loop, within one turn (reset at its start,
- * settled at its end), and an event loop reads one channel at a time, so its channels can take turns with one set
- * of counts.
+ * How reads size their buffers, after Netty's {@code AdaptiveRecvByteBufAllocator} (64 bytes to 64 KiB, starting at
+ * 2 KiB, sixteen times larger at once when a read filled its buffer, halved after two turns that read less than half
+ * of it, up to 16 reads a turn; from 1 KiB up the same sizes as Netty's, below it powers of two where Netty steps by 16
+ * bytes), in less memory per channel. Netty's handle keeps both what a channel's reads tend to take and the counts of
+ * the read turn under way: 112 bytes (the handle, its size calculator, a supplier) that an idle connection keeps for
+ * nothing. Here a channel keeps its size (a {@link Sizes}, 24 bytes) and the counts are its event loop's
+ * ({@link Turn}): a channel reads only on its own event loop, within one turn (reset at its start, settled at its
+ * end), and an event loop reads one channel at a time (Netty 4.2's epoll and NIO read loops start another channel's
+ * turn only from the loop itself, never from within a handler), so its channels can take turns with one set of counts.
  */
 final class LoopReadSizes implements MaxMessagesRecvByteBufAllocator {
     static final int MIN_SHIFT = 6;      // 64 bytes
@@ -36,8 +37,15 @@ final class LoopReadSizes implements MaxMessagesRecvByteBufAllocator {
 
     @Override
     public Handle newHandle() {
-        // off an event loop (nobody reads there: someone only asking) counts of its own, never a loop's
-        return new Sizes(this, Thread.currentThread() instanceof FastThreadLocalThread ? turns.get() : new Turn());
+        return new Sizes(this);
+    }
+
+    /**
+     * The counts for a turn starting on this thread: its event loop's, found when the turn starts (not when the handle
+     * is made: Netty makes one on the acceptor thread to check the allocator); off a Netty thread counts of its own.
+     */
+    private Turn turnHere() {
+        return Thread.currentThread() instanceof FastThreadLocalThread ? turns.get() : new Turn();
     }
 
     /** Reads a turn, for every channel (a channel's configuration answers with this). */
@@ -68,16 +76,15 @@ final class LoopReadSizes implements MaxMessagesRecvByteBufAllocator {
         final UncheckedBooleanSupplier filledLast = () -> attemptedBytes == lastBytes;
     }
 
-    /** A channel's handle: the size its reads tend to take, and its event loop's turn. */
+    /** A channel's handle: the size its reads tend to take, and the turn under way (its event loop's). */
     static final class Sizes implements RecvByteBufAllocator.ExtendedHandle {
         private final LoopReadSizes owner;
-        private final Turn turn;
+        private Turn turn; // set by reset(), which starts every turn
         private byte shift = INITIAL_SHIFT;
         private boolean shrinkNext;
 
-        Sizes(LoopReadSizes owner, Turn turn) {
+        Sizes(LoopReadSizes owner) {
             this.owner = owner;
-            this.turn = turn;
         }
 
         @Override
@@ -92,6 +99,7 @@ final class LoopReadSizes implements MaxMessagesRecvByteBufAllocator {
 
         @Override
         public void reset(ChannelConfig config) {
+            turn = owner.turnHere();
             turn.config = config;
             turn.maxMessages = owner.maxMessagesPerRead;
             turn.messages = 0;
@@ -135,6 +143,7 @@ final class LoopReadSizes implements MaxMessagesRecvByteBufAllocator {
         @Override
         public void readComplete() {
             record(totalBytesRead());
+            turn.config = null; // the turn is over: the loop's counts do not keep this channel reachable
         }
 
         @Override
