@@ -65,21 +65,31 @@ class LogConfiguratorTest {
         assertThat(line.containsKey("message")).isFalse();
     }
 
-    /** What bin/omnibus runs with (Main names the provider): the gateway's own set-up, no scan for configurators. */
-    @Test
-    void theProviderSetsUpTheGatewaysLogging() {
+    /**
+     * Sets logging up as SLF4J does when {@code Main} names the gateway's provider, logs, and returns the lines on
+     * standard error.
+     */
+    private static List<String> loggedThroughProvider(java.util.function.Consumer<LoggerContext> logs) {
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
         LogProvider provider = new LogProvider();
         provider.initialize();
         LoggerContext context = (LoggerContext) provider.getLoggerFactory();
-        context.getLogger("io.omnibus.Example").info("from the provider");
-        context.getLogger("io.netty.Example").info("not shown");
+        assertThat(context.getMDCAdapter()).isSameAs(provider.getMDCAdapter());
+        logs.accept(context);
         context.stop();
-        List<String> lines = captured.toString(StandardCharsets.UTF_8).lines().toList();
+        return captured.toString(StandardCharsets.UTF_8).lines().toList();
+    }
+
+    /** What bin/omnibus runs with: the gateway's own set-up, no scan for configurators. */
+    @Test
+    void theProviderSetsUpTheGatewaysLogging() {
+        List<String> lines = loggedThroughProvider(c -> {
+            c.getLogger("io.omnibus.Example").info("from the provider");
+            c.getLogger("io.netty.Example").info("not shown");
+        });
         assertThat(lines).hasSize(1);
         assertThat(lines.get(0)).contains("INFO ").endsWith("io.omnibus.Example - from the provider");
-        assertThat(context.getMDCAdapter()).isSameAs(provider.getMDCAdapter());
     }
 
     /** A logback file of the user's own ({@code -Dlogback.configurationFile}) still takes over. */
@@ -95,20 +105,16 @@ class LogConfiguratorTest {
                   <root level="WARN"><appender-ref ref="users"/></root>
                 </configuration>
                 """);
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
         System.setProperty("logback.configurationFile", file.toString());
+        List<String> lines;
         try {
-            LogProvider provider = new LogProvider();
-            provider.initialize();
-            LoggerContext context = (LoggerContext) provider.getLoggerFactory();
-            context.getLogger("io.omnibus.Example").info("below the file's level");
-            context.getLogger("io.omnibus.Example").warn("as the file says");
-            context.stop();
+            lines = loggedThroughProvider(c -> {
+                c.getLogger("io.omnibus.Example").info("below the file's level");
+                c.getLogger("io.omnibus.Example").warn("as the file says");
+            });
         } finally {
             System.clearProperty("logback.configurationFile");
         }
-        assertThat(captured.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("USER")))
-                .containsExactly("USER WARN as the file says");
+        assertThat(lines.stream().filter(l -> l.startsWith("USER"))).containsExactly("USER WARN as the file says");
     }
 }
