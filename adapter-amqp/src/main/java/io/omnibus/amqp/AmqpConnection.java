@@ -1,5 +1,6 @@
 package io.omnibus.amqp;
 
+import io.omnibus.core.transport.ProxyProtocol;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -140,7 +141,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         counted = true;
         if (server.connectionCount.incrementAndGet() > server.config.maxConnections()) {
             AmqpServer.LOG.info("amqp {} from {}: amqp.max-connections ({}) reached; closing", id,
-                    channel.remoteAddress(), server.config.maxConnections());
+                    ProxyProtocol.clientAddress(channel), server.config.maxConnections());
             channel.close();
             return;
         }
@@ -156,7 +157,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             public ConnectionInfo info() {
                 String container = containerId;
                 return new ConnectionInfo("amqp", id, container.isEmpty() ? null : container,
-                        String.valueOf(channel.remoteAddress()), user, connectedAt);
+                        String.valueOf(ProxyProtocol.clientAddress(channel)), user, connectedAt);
             }
 
             @Override
@@ -193,7 +194,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         server.ctx.vertx().setTimer(Math.max(1, server.config.authenticationTimeout().toMillis()), t -> {
             if (!authorized && !closed) {
                 AmqpServer.LOG.info("amqp {} from {}: not open after {} (amqp.authentication-timeout); closing", id,
-                        channel.remoteAddress(), server.config.authenticationTimeout());
+                        ProxyProtocol.clientAddress(channel), server.config.authenticationTimeout());
                 closed = true;
                 channel.close();
             }
@@ -282,7 +283,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         }
         if (!ok) {
             AmqpServer.LOG.info("amqp {} from {}: not an AMQP 1.0 protocol header; answering with ours and closing", id,
-                    channel.remoteAddress());
+                    ProxyProtocol.clientAddress(channel));
             closed = true;
             channel.writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(SASL_HEADER))
                     .addListener(ChannelFutureListener.CLOSE);
@@ -421,7 +422,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
 
     /** The SASL exchange failed: the outcome goes out with the next flush, then the socket closes. */
     void authenticationFailed(String why) {
-        AmqpServer.LOG.info("amqp {} from {}: authentication failed: {}", id, channel.remoteAddress(), why);
+        AmqpServer.LOG.info("amqp {} from {}: authentication failed: {}", id, ProxyProtocol.clientAddress(channel), why);
         authFailed = true;
         transport.close_tail(); // and nothing the client pipelined behind its response is read
     }
@@ -527,7 +528,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
                 }
             }
             case TRANSPORT_ERROR -> AmqpServer.LOG.info("amqp {} ({}) from {}: {}", id, containerId,
-                    channel.remoteAddress(), transport.getCondition());
+                    ProxyProtocol.clientAddress(channel), transport.getCondition());
             default -> {
             }
         }
@@ -536,7 +537,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     private void onOpen() {
         // proton-j leaves it to us: after a failed (or skipped, when not allowed) SASL exchange, no AMQP
         if (!authenticated && !(header[4] == 0 && server.ctx.authenticator().allowsAnonymous())) {
-            AmqpServer.LOG.info("amqp {} from {}: open without authentication; closing", id, channel.remoteAddress());
+            AmqpServer.LOG.info("amqp {} from {}: open without authentication; closing", id, ProxyProtocol.clientAddress(channel));
             closed = true;
             transport.close_tail();
             channel.close();
@@ -550,7 +551,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         connection.setProperties(Map.of(Symbol.valueOf("product"), "omnibus"));
         connection.open();
         AmqpServer.LOG.info("amqp {} connected: container {}, user {}, from {}", id, containerId,
-                user == null ? "(anonymous)" : user, channel.remoteAddress());
+                user == null ? "(anonymous)" : user, ProxyProtocol.clientAddress(channel));
         tick(); // the client's idle timeout is known now: heartbeats from here on
     }
 

@@ -1,5 +1,6 @@
 package io.omnibus.amqp;
 
+import io.omnibus.core.transport.ProxyProtocol;
 import org.apache.qpid.proton.engine.Sasl;
 import org.apache.qpid.proton.engine.SaslListener;
 import org.apache.qpid.proton.engine.Transport;
@@ -91,7 +92,7 @@ final class SaslServer implements SaslListener {
     private void refuse(Sasl sasl, String why) {
         finished = true;
         var ctx = conn.server.ctx;
-        long delay = ctx.authenticator().loginFailed(io.omnibus.core.spi.Authenticator.addressOf(conn.channel().remoteAddress()), "amqp");
+        long delay = ctx.authenticator().loginFailed(io.omnibus.core.spi.Authenticator.addressOf(ProxyProtocol.clientAddress(conn.channel())), "amqp");
         if (delay == 0) {
             sasl.done(Sasl.SaslOutcome.PN_SASL_AUTH);
             conn.authenticationFailed(why);
@@ -107,7 +108,7 @@ final class SaslServer implements SaslListener {
     }
 
     private void succeeded(String user) {
-        conn.server.ctx.authenticator().loginSucceeded(io.omnibus.core.spi.Authenticator.addressOf(conn.channel().remoteAddress()));
+        conn.server.ctx.authenticator().loginSucceeded(io.omnibus.core.spi.Authenticator.addressOf(ProxyProtocol.clientAddress(conn.channel())));
         // with no users to check against anybody is let in, as anonymous whatever name it gave
         conn.authenticated(conn.server.ctx.authenticator().knowsUsers() ? user : null);
     }

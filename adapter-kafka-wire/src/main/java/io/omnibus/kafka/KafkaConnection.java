@@ -1,5 +1,6 @@
 package io.omnibus.kafka;
 
+import io.omnibus.core.transport.ProxyProtocol;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -94,7 +95,7 @@ final class KafkaConnection extends ContextConnection {
         counted = true;
         if (server.connectionCount.incrementAndGet() > server.config.maxConnections()) {
             KafkaServer.LOG.info("kafka {} from {}: kafka.max-connections ({}) reached; closing", id,
-                    channel.remoteAddress(), server.config.maxConnections());
+                    ProxyProtocol.clientAddress(channel), server.config.maxConnections());
             channel.close();
             return;
         }
@@ -106,7 +107,7 @@ final class KafkaConnection extends ContextConnection {
             server.ctx.vertx().setTimer(Math.max(1, deadline), t -> {
                 if (!authenticated && !closed) {
                     KafkaServer.LOG.info("kafka {} from {}: not authenticated after {} (kafka.authentication-timeout); closing",
-                            id, channel.remoteAddress(), server.config.authenticationTimeout());
+                            id, ProxyProtocol.clientAddress(channel), server.config.authenticationTimeout());
                     closed = true;
                     channel.close();
                 }
@@ -122,7 +123,7 @@ final class KafkaConnection extends ContextConnection {
     @Override
     public ConnectionInfo info() {
         String client = clientId;
-        return new ConnectionInfo("kafka", id, client == null || client.isEmpty() ? null : client, String.valueOf(channel.remoteAddress()),
+        return new ConnectionInfo("kafka", id, client == null || client.isEmpty() ? null : client, String.valueOf(ProxyProtocol.clientAddress(channel)),
                 user, connectedAt);
     }
 
@@ -154,7 +155,7 @@ final class KafkaConnection extends ContextConnection {
         server.connections.remove(this);
         server.ctx.connections().closed(this);
         if (announced) {
-            KafkaServer.LOG.info("kafka {} closed: client {} from {}", id, clientId, channel.remoteAddress());
+            KafkaServer.LOG.info("kafka {} closed: client {} from {}", id, clientId, ProxyProtocol.clientAddress(channel));
         }
     }
 
@@ -179,7 +180,7 @@ final class KafkaConnection extends ContextConnection {
 
     private void close(String why) {
         if (!closed) {
-            KafkaServer.LOG.info("kafka {} ({} from {}): {}; closing", id, clientId, channel.remoteAddress(), why);
+            KafkaServer.LOG.info("kafka {} ({} from {}): {}; closing", id, clientId, ProxyProtocol.clientAddress(channel), why);
             closed = true;
             channel.close();
         }
@@ -239,7 +240,7 @@ final class KafkaConnection extends ContextConnection {
                 becameAuthenticated();
             }
             origin = new Origin("kafka", clientId, id);
-            KafkaServer.LOG.info("kafka {} opened: client {} from {}", id, clientId, channel.remoteAddress());
+            KafkaServer.LOG.info("kafka {} opened: client {} from {}", id, clientId, ProxyProtocol.clientAddress(channel));
         }
         if (!authenticated && api != ApiKeys.API_VERSIONS && api != ApiKeys.SASL_HANDSHAKE
                 && api != ApiKeys.SASL_AUTHENTICATE) {
@@ -289,7 +290,7 @@ final class KafkaConnection extends ContextConnection {
             case INIT_PRODUCER_ID -> server.onCoordinator(c -> c.initProducerId(
                     (org.apache.kafka.common.message.InitProducerIdRequestData) request));
             case JOIN_GROUP -> server.onCoordinator(c -> c.join((org.apache.kafka.common.message.JoinGroupRequestData) request,
-                    version, clientId, String.valueOf(channel.remoteAddress())));
+                    version, clientId, String.valueOf(ProxyProtocol.clientAddress(channel))));
             case SYNC_GROUP -> server.onCoordinator(c -> c.sync((org.apache.kafka.common.message.SyncGroupRequestData) request));
             case HEARTBEAT -> server.onCoordinator(c -> c.heartbeat(
                     (org.apache.kafka.common.message.HeartbeatRequestData) request));
@@ -498,7 +499,7 @@ final class KafkaConnection extends ContextConnection {
 
     /** The SASL exchange succeeded: {@code name} is the user from now on. */
     void authenticatedAs(String name) {
-        server.ctx.authenticator().loginSucceeded(io.omnibus.core.spi.Authenticator.addressOf(channel.remoteAddress()));
+        server.ctx.authenticator().loginSucceeded(io.omnibus.core.spi.Authenticator.addressOf(ProxyProtocol.clientAddress(channel)));
         user = server.ctx.authenticator().knowsUsers() ? name : null; // no users: anybody, as anonymous
         becameAuthenticated();
     }

@@ -1,5 +1,6 @@
 package io.omnibus.kafka;
 
+import io.omnibus.core.transport.ProxyProtocol;
 import io.omnibus.core.spi.Authenticator;
 import io.omnibus.core.spi.Scram;
 import io.vertx.core.Future;
@@ -114,9 +115,9 @@ final class KafkaSasl {
                                                          String toClient) {
         failed = true;
         KafkaServer.LOG.info("kafka {} ({} from {}): SASL {} refused: {}", conn.id(), conn.clientId(),
-                conn.channel().remoteAddress(), mechanism, why);
+                ProxyProtocol.clientAddress(conn.channel()), mechanism, why);
         conn.lastWord(response.setErrorCode(Errors.SASL_AUTHENTICATION_FAILED.code()).setErrorMessage(toClient));
-        long delay = authenticator().loginFailed(Authenticator.addressOf(conn.channel().remoteAddress()), "kafka");
+        long delay = authenticator().loginFailed(Authenticator.addressOf(ProxyProtocol.clientAddress(conn.channel())), "kafka");
         if (delay == 0) {
             return Future.succeededFuture(response);
         }

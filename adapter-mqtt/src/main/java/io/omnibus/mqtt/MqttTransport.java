@@ -1,5 +1,6 @@
 package io.omnibus.mqtt;
 
+import io.omnibus.core.transport.ProxyProtocol;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -156,7 +157,7 @@ interface MqttTransport {
 
         @Override
         public void exceptionCaught(io.netty.channel.ChannelHandlerContext ctx, Throwable cause) {
-            MqttServer.LOG.debug("mqtt socket {}: {}", channel.remoteAddress(), cause.toString());
+            MqttServer.LOG.debug("mqtt socket {}: {}", ProxyProtocol.clientAddress(channel), cause.toString());
             channel.close();
         }
 
@@ -255,7 +256,7 @@ interface MqttTransport {
 
         @Override
         public SocketAddress remoteAddress() {
-            return channel.remoteAddress() instanceof java.net.InetSocketAddress a
+            return ProxyProtocol.clientAddress(channel) instanceof java.net.InetSocketAddress a
                     ? SocketAddress.inetSocketAddress(a) : null;
         }
 

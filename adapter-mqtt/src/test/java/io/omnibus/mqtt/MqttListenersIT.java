@@ -178,6 +178,101 @@ class MqttListenersIT {
         assertThat(upgrade(port, null)).startsWith("HTTP/1.1 503");
     }
 
+    /**
+     * HAProxy (Debian's) in front of the gateway, sending a PROXY version 2 header on each connection to a listener
+     * that trusts it: the gateway counts and lists each client under its own address (clients bound to 127.0.0.2 and
+     * 127.0.0.3, the proxy's own connections coming from 127.0.0.1), and the protocol goes on through the proxy.
+     */
+    @Test
+    void behindHaproxyEachClientIsItselfForTheCapAndTheListings(@TempDir Path dir) throws Exception {
+        boolean installed = Files.isExecutable(Path.of("/usr/sbin/haproxy"));
+        String why = "haproxy is not installed here (.ci/run installs it)";
+        if (System.getenv("OMNIBUS_REQUIRE_NATIVE_CLIENTS") != null) { // CI: missing is a failure, not a skip
+            assertThat(installed).as(why).isTrue();
+        }
+        Assumptions.assumeTrue(installed, why);
+        start(Map.of("max-connections-per-address", 1, "proxy-protocol", List.of("127.0.0.1")));
+        int front;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            front = free.getLocalPort();
+        }
+        Path cfg = dir.resolve("haproxy.cfg");
+        Files.writeString(cfg, String.join("\n", "global", "  maxconn 100", "defaults", "  mode tcp",
+                "  timeout connect 5s", "  timeout client 60s", "  timeout server 60s",
+                "frontend mqtt", "  bind 127.0.0.1:" + front, "  default_backend gateway",
+                "backend gateway", "  server gw 127.0.0.1:" + gw.port("mqtt") + " send-proxy-v2", ""));
+        Process haproxy = new ProcessBuilder("/usr/sbin/haproxy", "-db", "-f", cfg.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("haproxy.log").toFile()).start();
+        try {
+            await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> {
+                new Socket("127.0.0.1", front).close();
+                return true;
+            });
+            MqttClient subscriber = viaProxy(front, "127.0.0.2", "subscriber");
+            java.util.concurrent.BlockingQueue<String> got = new java.util.concurrent.LinkedBlockingQueue<>();
+            subscriber.subscribe("proxied/#", 1, (topic, m) -> got.add(new String(m.getPayload(), StandardCharsets.UTF_8)));
+            assertThat(gw.connections.all()).singleElement()
+                    .satisfies(c -> assertThat(c.remoteAddress()).matches("/?127\\.0\\.0\\.2:\\d+"));
+
+            // the same client address again: over its share, though the proxy's own address is another
+            assertThat(catchThrowable(() -> viaProxy(front, "127.0.0.2", "second"))).isNotNull();
+            MqttClient publisher = viaProxy(front, "127.0.0.3", "publisher");
+            publisher.publish("proxied/a", "through haproxy".getBytes(StandardCharsets.UTF_8), 1, false);
+            assertThat(got.poll(20, TimeUnit.SECONDS)).isEqualTo("through haproxy");
+            // the proxy itself, straight to the gateway without a header: one more address with its own share
+            MqttClient direct = new MqttClient("tcp://127.0.0.1:" + gw.port("mqtt"), "direct", new MemoryPersistence());
+            direct.connect();
+            assertThat(gw.connections.all()).extracting(c -> c.remoteAddress().replaceFirst("^/", "").replaceFirst(":\\d+$", ""))
+                    .containsExactlyInAnyOrder("127.0.0.2", "127.0.0.3", "127.0.0.1");
+            for (MqttClient c : List.of(subscriber, publisher, direct)) {
+                c.disconnect();
+                c.close();
+            }
+        } finally {
+            haproxy.destroy();
+            assertThat(haproxy.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    /** A Paho client reaching the gateway through the proxy on {@code port}, from the loopback address {@code from}. */
+    private static MqttClient viaProxy(int port, String from, String id) throws Exception {
+        MqttClient c = new MqttClient("tcp://127.0.0.1:" + port, id, new MemoryPersistence());
+        MqttConnectOptions o = new MqttConnectOptions();
+        o.setConnectionTimeout(10);
+        o.setSocketFactory(new javax.net.SocketFactory() {
+            @Override
+            public Socket createSocket() throws java.io.IOException {
+                Socket s = new Socket();
+                s.bind(new java.net.InetSocketAddress(from, 0));
+                return s;
+            }
+
+            @Override
+            public Socket createSocket(String host, int p) throws java.io.IOException {
+                Socket s = createSocket();
+                s.connect(new java.net.InetSocketAddress(host, p));
+                return s;
+            }
+
+            @Override
+            public Socket createSocket(String host, int p, InetAddress local, int localPort) throws java.io.IOException {
+                return createSocket(host, p);
+            }
+
+            @Override
+            public Socket createSocket(InetAddress host, int p) throws java.io.IOException {
+                return createSocket(host.getHostAddress(), p);
+            }
+
+            @Override
+            public Socket createSocket(InetAddress host, int p, InetAddress local, int localPort) throws java.io.IOException {
+                return createSocket(host.getHostAddress(), p);
+            }
+        });
+        c.connect(o);
+        return c;
+    }
+
     private static String upgrade(int port, String origin) throws Exception {
         try (Socket s = new Socket("127.0.0.1", port)) {
             return upgradeOn(s, port, origin);

@@ -1,5 +1,6 @@
 package io.omnibus.openmessaging;
 
+import io.omnibus.core.transport.ProxyProtocol;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -71,7 +72,7 @@ final class RemotingConnection extends ContextConnection {
         counted = true;
         if (server.connectionCount.incrementAndGet() > server.config.maxConnections()) {
             OpenMessagingServer.LOG.info("openmessaging {} from {}: openmessaging.max-connections ({}) reached; closing",
-                    id, channel.remoteAddress(), server.config.maxConnections());
+                    id, ProxyProtocol.clientAddress(channel), server.config.maxConnections());
             channel.close();
             return;
         }
@@ -86,7 +87,7 @@ final class RemotingConnection extends ContextConnection {
 
     @Override
     public ConnectionInfo info() {
-        return new ConnectionInfo("openmessaging", id, clientId, String.valueOf(channel.remoteAddress()), null, connectedAt);
+        return new ConnectionInfo("openmessaging", id, clientId, String.valueOf(ProxyProtocol.clientAddress(channel)), null, connectedAt);
     }
 
     @Override
@@ -107,7 +108,7 @@ final class RemotingConnection extends ContextConnection {
         server.clients.disconnected(this, clientId);
         server.ctx.connections().closed(this);
         if (clientId != null) {
-            OpenMessagingServer.LOG.info("openmessaging {} closed: client {} from {}", id, clientId, channel.remoteAddress());
+            OpenMessagingServer.LOG.info("openmessaging {} closed: client {} from {}", id, clientId, ProxyProtocol.clientAddress(channel));
         }
     }
 
@@ -132,13 +133,13 @@ final class RemotingConnection extends ContextConnection {
             this.clientId = clientId;
             origin = new Origin("openmessaging", clientId, id);
             if (first) {
-                OpenMessagingServer.LOG.info("openmessaging {} opened: client {} from {}", id, clientId, channel.remoteAddress());
+                OpenMessagingServer.LOG.info("openmessaging {} opened: client {} from {}", id, clientId, ProxyProtocol.clientAddress(channel));
             }
         }
     }
 
     String remoteAddress() {
-        return String.valueOf(channel.remoteAddress());
+        return String.valueOf(ProxyProtocol.clientAddress(channel));
     }
 
     /** Sends a request of the gateway's own (a check-back, a membership notice), oneway; from any thread. */
@@ -187,7 +188,7 @@ final class RemotingConnection extends ContextConnection {
                 denied = signatureProblem(cmd, signer);
                 if (denied != null) { // a bad signature is a failed login: answered later and later from one address
                     delay = server.ctx.authenticator().loginFailed(
-                            io.omnibus.core.spi.Authenticator.addressOf(channel.remoteAddress()), "openmessaging");
+                            io.omnibus.core.spi.Authenticator.addressOf(ProxyProtocol.clientAddress(channel)), "openmessaging");
                 }
                 if (denied == null) {
                     user = signer;
@@ -265,7 +266,7 @@ final class RemotingConnection extends ContextConnection {
         }
         if (!signed) {
             signed = true;
-            server.ctx.authenticator().loginSucceeded(io.omnibus.core.spi.Authenticator.addressOf(channel.remoteAddress()));
+            server.ctx.authenticator().loginSucceeded(io.omnibus.core.spi.Authenticator.addressOf(ProxyProtocol.clientAddress(channel)));
         }
         return null;
     }
@@ -409,7 +410,7 @@ final class RemotingConnection extends ContextConnection {
 
     private void close(String why) {
         if (!closed) {
-            OpenMessagingServer.LOG.info("openmessaging {} ({} from {}): {}; closing", id, clientId, channel.remoteAddress(), why);
+            OpenMessagingServer.LOG.info("openmessaging {} ({} from {}): {}; closing", id, clientId, ProxyProtocol.clientAddress(channel), why);
             closed = true;
             channel.close();
         }

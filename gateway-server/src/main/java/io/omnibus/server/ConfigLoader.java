@@ -107,7 +107,7 @@ public final class ConfigLoader {
     private static GatewayConfig.KafkaStoreConfig kafkaStore(ConfigSection store) {
         ConfigSection kafka = store.section("kafka").requireOnly(Set.of("bootstrap-servers", "topic-prefix",
                 "replication-factor", "min-insync-replicas", "node-id", "readers", "read-timeout", "session-timeout",
-                "cache-bytes", "properties", "advertised-host", "standby-forwarding"));
+                "cache-bytes", "properties", "advertised-host", "standby-forwarding", "standby-proxy-protocol"));
         if (!kafka.has("bootstrap-servers")) {
             return null;
         }
@@ -138,7 +138,8 @@ public final class ConfigLoader {
                 kafka.has("min-insync-replicas") ? kafka.getInt("min-insync-replicas", 1, 1, Short.MAX_VALUE) : null,
                 nodeId, kafka.getInt("readers", 2, 1, 64), kafka.getDuration("read-timeout", Duration.ofSeconds(10)),
                 sessionTimeout, kafka.getSize("cache-bytes", 64L << 20, 0, 1L << 40), Map.copyOf(properties),
-                kafka.getString("advertised-host", null), kafka.getBoolean("standby-forwarding", true));
+                kafka.getString("advertised-host", null), kafka.getBoolean("standby-forwarding", true),
+                kafka.getBoolean("standby-proxy-protocol", false));
     }
 
     private static Map<String, Object> read(Path file) {

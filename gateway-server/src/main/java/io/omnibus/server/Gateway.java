@@ -166,7 +166,8 @@ public final class Gateway {
                 own.stream().filter(p -> p.port() > 0).forEach(p -> ports.put(section.protocol() + "." + p.name(), p));
             }
         }
-        StandbyForwarder f = new StandbyForwarder(vertx, store::servingNode, config.users().loopbackOnly());
+        StandbyForwarder f = new StandbyForwarder(vertx, store::servingNode, config.users().loopbackOnly(),
+                config.store().kafka().standbyProxyProtocol());
         forwarder = f;
         return f.start(ports);
     }

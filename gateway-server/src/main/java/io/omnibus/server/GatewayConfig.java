@@ -43,12 +43,13 @@ public record GatewayConfig(String source, AdminConfig admin, StoreConfig store,
      * {@code properties}: Kafka client settings passed as given (TLS, SASL, timeouts); {@code sessionTimeout}: how long
      * the active node may be silent before a standby takes over; {@code advertisedHost} null: standbys reach the active
      * node at the host the Kafka group sees it connect from; {@code standbyForwarding}: a standby listens on the
-     * adapters' ports and passes each connection on to the active node.
+     * adapters' ports and passes each connection on to the active node; {@code standbyProxyProtocol}: it starts each
+     * with a PROXY header naming the client (for the active node's listeners' {@code proxy-protocol}).
      */
     public record KafkaStoreConfig(String bootstrapServers, String topicPrefix, Integer replicationFactor,
                                    Integer minInsyncReplicas, String nodeId, int readers, Duration readTimeout,
                                    Duration sessionTimeout, long cacheBytes, Map<String, String> properties,
-                                   String advertisedHost, boolean standbyForwarding) {
+                                   String advertisedHost, boolean standbyForwarding, boolean standbyProxyProtocol) {
     }
 
     /** One protocol's section: whether it is enabled, and the rest for its factory. */

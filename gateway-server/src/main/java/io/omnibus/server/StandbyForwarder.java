@@ -26,8 +26,11 @@ import java.util.function.Supplier;
  * service through any node. TLS passes through: the serving node ends it. When no node is known to serve (a takeover
  * under way), a connection is closed at once and the client's reconnection tries again.
  *
- * <p>The serving node sees the standby as the client's address. Under the safe default (loopback clients only, when no
- * users are configured) the standby accepts loopback clients only, as the adapters would.
+ * <p>With {@code store.kafka.standby-proxy-protocol}, each connection starts with a PROXY header (version 2) naming the
+ * client, so that the serving node's listeners, trusting this node in their {@code proxy-protocol}, see the client's
+ * address (its per-address cap, its logs); otherwise the serving node sees the standby as the client's address. Under
+ * the safe default (loopback clients only, when no users are configured) the standby accepts loopback clients only, as
+ * the adapters would.
  */
 final class StandbyForwarder {
     private static final Logger LOG = LoggerFactory.getLogger(StandbyForwarder.class);
@@ -35,16 +38,18 @@ final class StandbyForwarder {
     private final Vertx vertx;
     private final Supplier<ServingNode> serving;
     private final boolean loopbackOnly;
+    private final boolean proxyHeader;
     private final NetClient client;
     private final List<NetServer> servers = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** The clients' ends of the connections passed on (or being): closed with the forwarder, and with them theirs. */
     private final Set<NetSocket> open = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
-    StandbyForwarder(Vertx vertx, Supplier<ServingNode> serving, boolean loopbackOnly) {
+    StandbyForwarder(Vertx vertx, Supplier<ServingNode> serving, boolean loopbackOnly, boolean proxyHeader) {
         this.vertx = vertx;
         this.serving = serving;
         this.loopbackOnly = loopbackOnly;
+        this.proxyHeader = proxyHeader;
         this.client = vertx.createNetClient(new NetClientOptions().setConnectTimeout(5_000).setTcpNoDelay(true));
     }
 
@@ -99,6 +104,10 @@ final class StandbyForwarder {
                 in.close();
                 return;
             }
+            if (proxyHeader) {
+                out.write(io.vertx.core.buffer.Buffer.buffer(io.omnibus.core.transport.ProxyProtocol.header(
+                        inet(in.remoteAddress()), inet(in.localAddress()))));
+            }
             in.pipeTo(out);
             out.pipeTo(in);
         });
@@ -108,7 +117,12 @@ final class StandbyForwarder {
     private static boolean loopback(NetSocket s) {
         io.vertx.core.net.SocketAddress remote = s.remoteAddress();
         return remote != null && remote.hostAddress() != null && io.omnibus.core.transport.Listeners.loopback(
-                new java.net.InetSocketAddress(remote.hostAddress(), remote.port())); // a literal: no lookup
+                inet(remote));
+    }
+
+    /** A socket's address (an IP literal: nothing is looked up). */
+    private static java.net.InetSocketAddress inet(io.vertx.core.net.SocketAddress a) {
+        return new java.net.InetSocketAddress(a.hostAddress(), a.port());
     }
 
     /** How many clients' connections are passed on now (or being). */

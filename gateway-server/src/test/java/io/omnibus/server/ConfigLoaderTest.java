@@ -192,6 +192,25 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void everyAdaptersTrustedProxiesMayComeFromTheEnvironment() throws Exception {
+        GatewayConfig c = load("mqtt:\n  enabled: true\n  proxy-protocol: [10.0.0.0/8]\n",
+                Map.of("OMNIBUS_KAFKA_PROXY_PROTOCOL", "192.168.0.0/16, 127.0.0.1",
+                        "OMNIBUS_STORE_KAFKA_STANDBY_PROXY_PROTOCOL", "true"));
+        io.omnibus.core.transport.ProxyProtocol.Sources mqtt = io.omnibus.core.transport.ProxyProtocol.Sources.read(
+                c.adapters().get("mqtt").section(), "proxy-protocol");
+        io.omnibus.core.transport.ProxyProtocol.Sources kafka = io.omnibus.core.transport.ProxyProtocol.Sources.read(
+                c.adapters().get("kafka").section(), "proxy-protocol");
+        assertThat(mqtt.trusts(new java.net.InetSocketAddress("10.1.2.3", 1))).isTrue();
+        assertThat(kafka.trusts(new java.net.InetSocketAddress("192.168.4.5", 1))).isTrue();
+        assertThat(kafka.trusts(new java.net.InetSocketAddress("127.0.0.1", 1))).isTrue();
+        assertThat(kafka.trusts(new java.net.InetSocketAddress("10.1.2.3", 1))).isFalse();
+        assertThatThrownBy(() -> load("amqp:\n  proxy-protocol: [lb.example.com]\n", Map.of()))
+                .hasMessageContaining("amqp.proxy-protocol").hasMessageContaining("not an IP address");
+        assertThat(new ConfigLoader(Map.of(), Adapters.discover(getClass().getClassLoader())).settableKeys()).contains("store.kafka.standby-proxy-protocol",
+                "mqtt.proxy-protocol", "amqp.proxy-protocol", "kafka.proxy-protocol", "openmessaging.proxy-protocol");
+    }
+
+    @Test
     void includedFilesAddUsersAndAddressesAndMayNotOverride() throws Exception {
         Files.writeString(dir.resolve("users.yaml"), "users:\n  - username: ops\n    password-hash: \""
                 + io.omnibus.core.config.StaticUsers.verifiers("secret").get(0) + "\"\n"

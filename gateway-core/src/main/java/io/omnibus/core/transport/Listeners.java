@@ -23,10 +23,12 @@ public final class Listeners {
      * @param port the plain port, or -1 ({@code port: off}) for none
      * @param tls  the TLS listener, or null for none
      * @param writeBuffer bytes written to a connection and not yet sent before the adapter stops writing to it
+     * @param proxies     the sources whose PROXY headers name the client ({@code proxy-protocol}), or null for none
      */
-    public record Config(String host, int port, TlsConfig tls, int maxConnectionsPerAddress, int writeBuffer) {
+    public record Config(String host, int port, TlsConfig tls, int maxConnectionsPerAddress, int writeBuffer,
+                         ProxyProtocol.Sources proxies) {
         public Config(String host, int port, TlsConfig tls) {
-            this(host, port, tls, 0, TcpListener.DEFAULT_WRITE_BUFFER);
+            this(host, port, tls, 0, TcpListener.DEFAULT_WRITE_BUFFER, null);
         }
 
         /** The ports configured, under the names the adapter's status gives them ({@code port}, {@code tls-port}). */
@@ -44,7 +46,7 @@ public final class Listeners {
 
     /** The keys {@link #read} reads, for an adapter's list of known keys. */
     public static final java.util.Set<String> KEYS = java.util.Set.of("host", "port", "tls", "max-connections-per-address",
-            "write-buffer");
+            "write-buffer", "proxy-protocol");
 
     /** An adapter's known keys: the listener's ({@link #KEYS}) and its own. */
     public static java.util.Set<String> keysWith(String... own) {
@@ -66,8 +68,9 @@ public final class Listeners {
     }
 
     /**
-     * Reads {@code host}, {@code port} ("off" for no plain listener), the {@code tls} section of {@code s} and
-     * {@code max-connections-per-address}.
+     * Reads {@code host}, {@code port} ("off" for no plain listener), the {@code tls} section of {@code s},
+     * {@code max-connections-per-address}, {@code write-buffer} and {@code proxy-protocol} (the addresses and CIDR
+     * blocks of the load balancers or gateway nodes whose PROXY headers name the client).
      */
     public static Config read(ConfigSection s, int defaultPort, int defaultTlsPort) {
         return read(s, defaultPort, defaultTlsPort, true);
@@ -83,7 +86,8 @@ public final class Listeners {
         }
         return new Config(s.getString("host", "0.0.0.0"), port, tls,
                 capped ? s.getInt("max-connections-per-address", 0, 0, Integer.MAX_VALUE) : 0,
-                (int) s.getSize("write-buffer", TcpListener.DEFAULT_WRITE_BUFFER, 4096, 64L << 20));
+                (int) s.getSize("write-buffer", TcpListener.DEFAULT_WRITE_BUFFER, 4096, 64L << 20),
+                capped ? ProxyProtocol.Sources.read(s, "proxy-protocol") : null);
     }
 
     /**
@@ -105,12 +109,14 @@ public final class Listeners {
                 : null;
         TcpListener.ChannelSetup guarded = counts == null ? setup : capped(name, counts, setup);
         Future<TcpListener> plain = config.port() < 0 ? Future.succeededFuture(null)
-                : TcpListener.bind(vertx, config.host(), config.port(), null, loopbackOnly, config.writeBuffer(), guarded);
+                : TcpListener.bind(vertx, config.host(), config.port(), null, loopbackOnly, config.writeBuffer(),
+                        config.proxies(), name, guarded);
         if (tls != null) {
             plain = plain.onFailure(e -> tls.close()); // its reload timer goes with the listener that failed
         }
         return plain.compose(p -> tls == null ? Future.succeededFuture(new Listeners(p, null, null, counts))
-                : TcpListener.bind(vertx, config.host(), config.tls().port(), tls, loopbackOnly, config.writeBuffer(), guarded)
+                : TcpListener.bind(vertx, config.host(), config.tls().port(), tls, loopbackOnly, config.writeBuffer(),
+                        config.proxies(), name + ".tls", guarded)
                 .map(s -> new Listeners(p, s, tls, counts))
                 .recover(e -> {
                     tls.close();
@@ -121,7 +127,8 @@ public final class Listeners {
     /** Closes a channel whose remote address already has its {@link AddressCounts} share, as soon as it is accepted. */
     private static TcpListener.ChannelSetup capped(String name, AddressCounts counts, TcpListener.ChannelSetup next) {
         return (ch, context) -> {
-            java.net.InetAddress address = ch.remoteAddress() instanceof InetSocketAddress remote ? remote.getAddress() : null;
+            java.net.InetAddress address = ProxyProtocol.clientAddress(ch) instanceof InetSocketAddress remote
+                    ? remote.getAddress() : null;
             Runnable release = counts.open(address);
             if (release == null) {
                 LOG.info("{}: refused a connection from {}: {}.max-connections-per-address ({}) are open", name,
@@ -145,7 +152,8 @@ public final class Listeners {
         return new io.netty.handler.timeout.IdleStateHandler(0, 0, timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS) {
             @Override
             protected void channelIdle(io.netty.channel.ChannelHandlerContext ctx, io.netty.handler.timeout.IdleStateEvent e) {
-                LOG.info("{}: closing {}: silent for {} ({}.idle-timeout)", name, ctx.channel().remoteAddress(), timeout, name);
+                LOG.info("{}: closing {}: silent for {} ({}.idle-timeout)", name, ProxyProtocol.clientAddress(ctx.channel()),
+                        timeout, name);
                 ctx.close();
             }
         };
@@ -156,7 +164,7 @@ public final class Listeners {
      * machine, or the configuration allows it ({@code allow-plain-without-tls}).
      */
     public static boolean plainAllowed(Channel ch, io.omnibus.core.spi.Authenticator authenticator) {
-        return Tls.secure(ch) || loopback(ch.remoteAddress()) || authenticator.plainWithoutTls();
+        return Tls.secure(ch) || loopback(ProxyProtocol.clientAddress(ch)) || authenticator.plainWithoutTls();
     }
 
     /** Whether {@code address} is a loopback address (a Unix socket counts as local too). */

@@ -41,7 +41,7 @@ public final class TcpListener {
     public static final int DEFAULT_WRITE_BUFFER = 64 * 1024;
 
     public static Future<TcpListener> bind(Vertx vertx, String host, int port, ChannelSetup setup) {
-        return bind(vertx, host, port, null, false, DEFAULT_WRITE_BUFFER, setup);
+        return bind(vertx, host, port, null, false, DEFAULT_WRITE_BUFFER, null, "tcp", setup);
     }
 
     /**
@@ -49,10 +49,13 @@ public final class TcpListener {
      * {@code loopbackOnly}, a client not on a loopback address is closed as soon as it is accepted. A channel with
      * more than {@code writeBuffer} bytes written and not yet sent is not writable (its adapter stops writing to it)
      * until half of them went out: a larger buffer rides out a reader's pauses with fewer stops, a smaller one holds
-     * less memory for each client that does not read.
+     * less memory for each client that does not read. A connection from one of {@code proxies} (null: none) may
+     * start with a PROXY header ({@link ProxyProtocol}): the checks and the pipeline wait for it, and see the client
+     * it names; {@code name} says whose listener it is in the log.
      */
     public static Future<TcpListener> bind(Vertx vertx, String host, int port, Tls tls, boolean loopbackOnly,
-                                           int writeBuffer, ChannelSetup setup) {
+                                           int writeBuffer, ProxyProtocol.Sources proxies, String name,
+                                           ChannelSetup setup) {
         VertxInternal vx = (VertxInternal) vertx;
         ConcurrentHashMap<EventLoop, ContextInternal> contexts = new ConcurrentHashMap<>();
         ServerBootstrap bootstrap = new ServerBootstrap()
@@ -69,8 +72,18 @@ public final class TcpListener {
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        if (loopbackOnly && !Listeners.loopback(ch.remoteAddress())) {
-                            Listeners.refusedRemote(ch.remoteAddress(), port);
+                        if (proxies != null && proxies.trusts(ch.remoteAddress())) {
+                            ch.pipeline().addLast("proxy-header", new ProxyProtocol.Header(name, this::accepted));
+                        } else {
+                            accepted(ch);
+                        }
+                    }
+
+                    /** The listener's checks on the client (as a trusted proxy named it) and the pipeline. */
+                    private void accepted(Channel ch) {
+                        java.net.SocketAddress client = ProxyProtocol.clientAddress(ch);
+                        if (loopbackOnly && !Listeners.loopback(client)) {
+                            Listeners.refusedRemote(client, port);
                             ch.close();
                             return;
                         }
