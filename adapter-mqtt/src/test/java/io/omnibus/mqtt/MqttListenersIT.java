@@ -239,36 +239,7 @@ class MqttListenersIT {
         MqttClient c = new MqttClient("tcp://127.0.0.1:" + port, id, new MemoryPersistence());
         MqttConnectOptions o = new MqttConnectOptions();
         o.setConnectionTimeout(10);
-        o.setSocketFactory(new javax.net.SocketFactory() {
-            @Override
-            public Socket createSocket() throws java.io.IOException {
-                Socket s = new Socket();
-                s.bind(new java.net.InetSocketAddress(from, 0));
-                return s;
-            }
-
-            @Override
-            public Socket createSocket(String host, int p) throws java.io.IOException {
-                Socket s = createSocket();
-                s.connect(new java.net.InetSocketAddress(host, p));
-                return s;
-            }
-
-            @Override
-            public Socket createSocket(String host, int p, InetAddress local, int localPort) throws java.io.IOException {
-                return createSocket(host, p);
-            }
-
-            @Override
-            public Socket createSocket(InetAddress host, int p) throws java.io.IOException {
-                return createSocket(host.getHostAddress(), p);
-            }
-
-            @Override
-            public Socket createSocket(InetAddress host, int p, InetAddress local, int localPort) throws java.io.IOException {
-                return createSocket(host.getHostAddress(), p);
-            }
-        });
+        o.setSocketFactory(new io.omnibus.core.harness.BoundSockets(from));
         c.connect(o);
         return c;
     }

@@ -29,7 +29,12 @@ record ClusterNode(String name, Path dir, int admin, int mqtt, int amqp, int kaf
     }
 
     GatewayProcess run() throws Exception {
-        return GatewayProcess.run(Map.of(), "start", "--config", config.toString(), "--data-dir",
+        return run(Map.of());
+    }
+
+    /** Runs the node with {@code env} added to its environment ({@code OMNIBUS_*} overrides). */
+    GatewayProcess run(Map<String, String> env) throws Exception {
+        return GatewayProcess.run(env, "start", "--config", config.toString(), "--data-dir",
                 dir.resolve("data").toString());
     }
 

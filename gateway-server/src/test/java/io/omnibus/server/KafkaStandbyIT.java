@@ -71,12 +71,18 @@ class KafkaStandbyIT {
         RemoteBroker kafka = RemoteBroker.kafka(dir.resolve("kafka"), RemoteBroker.freePort(), RemoteBroker.freePort());
         List<Connection> jms = new CopyOnWriteArrayList<>();
         try {
-            ClusterNode a = ClusterNode.make(dir, "node-a", "127.0.0.1:" + kafka.port, "replication-factor: 1");
-            ClusterNode b = ClusterNode.make(dir, "node-b", "127.0.0.1:" + kafka.port, "replication-factor: 1");
-            ClusterNode c = ClusterNode.make(dir, "node-c", "127.0.0.1:" + kafka.port, "replication-factor: 1");
-            GatewayProcess gwA = a.run();
+            // the standbys name each client in a PROXY header; every node's listeners trust the nodes (all on 127.0.0.1)
+            ClusterNode a = ClusterNode.make(dir, "node-a", "127.0.0.1:" + kafka.port, "replication-factor: 1",
+                    "standby-proxy-protocol: true");
+            ClusterNode b = ClusterNode.make(dir, "node-b", "127.0.0.1:" + kafka.port, "replication-factor: 1",
+                    "standby-proxy-protocol: true");
+            ClusterNode c = ClusterNode.make(dir, "node-c", "127.0.0.1:" + kafka.port, "replication-factor: 1",
+                    "standby-proxy-protocol: true");
+            Map<String, String> trustNodes = Map.of("OMNIBUS_MQTT_PROXY_PROTOCOL", "127.0.0.1",
+                    "OMNIBUS_AMQP_PROXY_PROTOCOL", "127.0.0.1", "OMNIBUS_KAFKA_PROXY_PROTOCOL", "127.0.0.1");
+            GatewayProcess gwA = a.run(trustNodes);
             gwA.awaitReady();
-            try (GatewayProcess gwB = b.run(); GatewayProcess gwC = c.run()) {
+            try (GatewayProcess gwB = b.run(trustNodes); GatewayProcess gwC = c.run(trustNodes)) {
                 for (ClusterNode standby : List.of(b, c)) {
                     await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
                             .until(() -> "standby".equals(standby.store().getString("role")));
@@ -84,11 +90,19 @@ class KafkaStandbyIT {
                 MqttClient session = new MqttClient(b.mqttUri(), "session", new MemoryPersistence());
                 session.setCallback(Received.mqtt(received.get("session")));
                 // the first connection may come before the standby learnt where the active node listens: it retries
+                MqttConnectOptions fromTwo = reconnecting(false, b.mqttUri());
+                fromTwo.setSocketFactory(new io.omnibus.core.harness.BoundSockets("127.0.0.2"));
                 await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
-                    session.connect(reconnecting(false, b.mqttUri()));
+                    session.connect(fromTwo);
                     return true;
                 });
                 session.subscribe("any/#", 1);
+                // the active node sees the session's client as itself (127.0.0.2), not as node-b (127.0.0.1)
+                io.vertx.core.json.JsonArray onA = new io.vertx.core.json.JsonArray(new AdminHttp(a.admin())
+                        .send("GET", "/api/connections").body());
+                assertThat(onA.stream().map(o -> (io.vertx.core.json.JsonObject) o)
+                        .filter(o -> "session".equals(o.getString("clientId"))).map(o -> o.getString("remoteAddress")))
+                        .singleElement().asString().matches("/?127\\.0\\.0\\.2:\\d+");
                 await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
                         .until(() -> jmsConsumer(b, received.get("jms-b"), jms) != null);
                 await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
