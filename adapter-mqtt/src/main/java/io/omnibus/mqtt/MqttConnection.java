@@ -87,11 +87,11 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     static final byte BAD_AUTHENTICATION_METHOD = (byte) 0x8C;
     static final long NEVER_EXPIRES = 0xFFFFFFFFL;
 
-    private final MqttServer server;
-    private final MqttTransport socket;
-    private final String connectionId;
+    final MqttServer server;
+    final MqttTransport socket;
+    final String connectionId;
     private final Context context;
-    private final Broker broker;
+    final Broker broker;
     /** Since when: the socket's accept, as for every protocol (shown by the connection registry, which keeps this object). */
     private long connectedAt;
 
@@ -101,9 +101,9 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     private List<Object> early = List.of();
     /** The session's subscriptions are loaded: only then may closing save them. */
     private boolean restored;
-    private boolean closed;
-    private boolean v5;
-    private volatile String clientId; // volatile: info() shows it on the admin API's thread
+    boolean closed;
+    boolean v5;
+    volatile String clientId; // volatile: info() shows it on the admin API's thread
     /** MQTT 5 enhanced authentication under way (CONNECT, AUTH ..., CONNACK): the exchange and the CONNECT it answers. */
     private io.omnibus.core.spi.Scram.Server scram;
     private MqttConnectMessage pendingConnect;
@@ -113,15 +113,8 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     private String authMethod;
     private byte[] authData;
     /** Who the client authenticated as (a username or a client certificate's identity); null: anonymous. */
-    private volatile String user; // read by a connection of another event loop taking over the same client id
-    /**
-     * The address of this client's last PUBLISH: most clients publish to a few topics over and over, and the same
-     * address again is neither checked again nor hashed again by the maps it goes through (its name keeps its hash).
-     */
-    private Address lastAddress;
-    /** Topics this client published to and whether it may: the rules are asked once per topic (bounded). */
-    private java.util.HashMap<String, Boolean> publishAllowed;
-    private Origin origin;
+    volatile String user; // read by a connection of another event loop taking over the same client id
+    Origin origin;
     private boolean persistent;
     private long sessionExpiry;
     private int keepAliveSeconds;
@@ -135,26 +128,17 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     private long willDelaySeconds;
     private boolean sendWill = true;
 
-    // inbound
+    // inbound: made at the first publish (MqttInbound)
+    private MqttInbound inbound;
     private int clientTopicAliasMax;
-    private Map<Integer, String> inboundAliases; // allocated on the first alias: most clients never use one
     /** Topic aliases this server chose for the client, up to the client's Topic Alias Maximum. */
     private java.util.LinkedHashMap<String, Integer> outboundAliases; // in access order: the eldest is reused first
-    private Set<Integer> awaitingRelease = Set.of(); // see awaitingRelease()
-    private int unackedInbound;
-    private int storing;
-    private long storingBytes;
-    /** Payload bytes of one connection's publishes that may wait for the store before its socket stops being read. */
-    private static final long MAX_STORING_BYTES = 16L << 20;
-    private boolean paused;
 
     // outbound
     private int clientReceiveMaximum = 65_535;
     private long clientMaxPacketSize = Long.MAX_VALUE;
     private int window;
     private int nextPacketId = 1;
-    /** PUBACK / PUBREC owed, in the order of their PUBLISH packets; the head goes first. */
-    private ArrayDeque<InboundReply> inboundReplies; // allocated on the first QoS 1/2 publish: idle connections stay small
     // An idle connection (most IoT devices, most of the time) holds none of these: each starts as an immutable empty
     // collection, which reads like an empty one, and is replaced by a real one on its first change (the accessors
     // below). Every change goes through an accessor; closing puts the empty ones back.
@@ -185,11 +169,16 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         return consumers;
     }
 
-    private Set<Integer> awaitingRelease() {
-        if (!(awaitingRelease instanceof HashSet)) {
-            awaitingRelease = new HashSet<>();
+    private MqttInbound inbound() {
+        if (inbound == null) {
+            inbound = new MqttInbound(this);
         }
-        return awaitingRelease;
+        return inbound;
+    }
+
+    /** QoS 2 messages of the client stored and acknowledged with PUBREC, waiting for their PUBREL. */
+    private Set<Integer> awaitingRelease() {
+        return inbound == null ? Set.of() : inbound.awaitingReleaseNow();
     }
 
     /** A message on its way to the client; {@code consumer} is null for retained messages sent on SUBSCRIBE. */
@@ -263,7 +252,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     @Override
     public Future<Integer> inFlight() {
         Promise<Integer> n = Promise.promise();
-        Contexts.on(context, () -> n.complete(inflight.size() + unackedInbound));
+        Contexts.on(context, () -> n.complete(inflight.size() + (inbound == null ? 0 : inbound.unackedInbound)));
         return n.future();
     }
 
@@ -321,10 +310,10 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
             }
             switch (type) {
                 case CONNECT -> protocolError("a second CONNECT [MQTT-3.1.0-2]");
-                case PUBLISH -> onPublish((MqttPublishMessage) m);
+                case PUBLISH -> inbound().onPublish((MqttPublishMessage) m);
                 case PUBACK -> onPubAck(((MqttMessageIdVariableHeader) m.variableHeader()).messageId());
                 case PUBREC -> onPubRec(((MqttMessageIdVariableHeader) m.variableHeader()).messageId());
-                case PUBREL -> onPubRel(((MqttMessageIdVariableHeader) m.variableHeader()).messageId());
+                case PUBREL -> inbound().onPubRel(((MqttMessageIdVariableHeader) m.variableHeader()).messageId());
                 case PUBCOMP -> onPubComp(((MqttMessageIdVariableHeader) m.variableHeader()).messageId());
                 case SUBSCRIBE -> onSubscribe((MqttSubscribeMessage) m);
                 case UNSUBSCRIBE -> onUnsubscribe((MqttUnsubscribeMessage) m);
@@ -512,8 +501,9 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
                     q2 = MqttSessionState.qos2(broker, id); // kept in the record over a gateway restart
                 }
                 if (q2 != null) {
-                    awaitingRelease().addAll(q2.awaitingRelease());
-                    unackedInbound += q2.awaitingRelease().size();
+                    if (!q2.awaitingRelease().isEmpty()) {
+                        inbound().resumeAwaitingRelease(q2.awaitingRelease());
+                    }
                     q2.pendingRelease().forEach(pid -> inflight().put(pid, RELEASE_PENDING));
                 }
             }
@@ -655,48 +645,10 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         if (owner != null && !owner.equals(user == null ? "" : user)) {
             return "client id " + clientId + " belongs to another user's session";
         }
-        if (m.variableHeader().isWillFlag() && !mayPublish(m.payload().willTopic())) {
+        if (m.variableHeader().isWillFlag() && !inbound().mayPublish(m.payload().willTopic())) {
             return "not authorized to publish the will to " + m.payload().willTopic();
         }
         return null;
-    }
-
-    /** Whether the access rules let this client publish to {@code topic} (asked once per topic and connection). */
-    private boolean mayPublish(String topic) {
-        io.omnibus.core.spi.Authorizer rules = server.ctx.authorizer();
-        if (!rules.enforced()) {
-            return true;
-        }
-        if (publishAllowed == null) {
-            publishAllowed = new java.util.HashMap<>();
-        }
-        Boolean known = publishAllowed.get(topic);
-        if (known == null) {
-            known = rules.allows(user, clientId, io.omnibus.core.spi.Authorizer.Action.PUBLISH, topic);
-            if (publishAllowed.size() >= 1024) {
-                publishAllowed.clear();
-            }
-            publishAllowed.put(topic, known);
-        }
-        return known;
-    }
-
-    /**
-     * A PUBLISH the rules refuse: MQTT 5 answers PUBACK or PUBREC 0x87 (Not authorized) in its turn, and drops a
-     * QoS 0 message; MQTT 3.1.1 has no negative answer, so the connection closes [MQTT-3.3.5-2].
-     */
-    private void refusePublish(int qos, int packetId, String topic) {
-        MqttServer.LOG.info("mqtt {}: PUBLISH to {} by client {} as {} refused: not authorized", connectionId, topic,
-                clientId, user);
-        if (qos == 0) {
-            if (!v5) {
-                close("not authorized to publish to " + topic + " (MQTT 3.1.1 has no negative answer)");
-            }
-            return;
-        }
-        InboundReply reply = new InboundReply(qos == 1 ? MqttMessageType.PUBACK : MqttMessageType.PUBREC, packetId);
-        owe(reply);
-        replied(reply, NOT_AUTHORIZED, !v5);
     }
 
     private Envelope willOf(MqttConnectMessage m) {
@@ -762,194 +714,11 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         return Future.all(all).mapEmpty();
     }
 
-    // ---- PUBLISH from the client ------------------------------------------------------------------------
-
-    private void onPublish(MqttPublishMessage m) {
-        int qos = m.fixedHeader().qosLevel().value();
-        int packetId = m.variableHeader().packetId();
-        if (qos == 3) {
-            disconnect(MALFORMED_PACKET, "QoS 3 [MQTT-3.3.1-4]");
-            return;
-        }
-        MqttProperties props = m.variableHeader().properties();
-        String topic = m.variableHeader().topicName();
-        int alias = Translation.intProperty(props, MqttProperties.TOPIC_ALIAS, -1);
-        if (alias == 0) {
-            disconnect(TOPIC_ALIAS_INVALID, "topic alias 0 [MQTT-3.3.2-8]");
-            return;
-        }
-        if (alias > 0) {
-            if (alias > server.config.topicAliasMaximum()) {
-                disconnect(TOPIC_ALIAS_INVALID, "topic alias " + alias + " above the maximum "
-                        + server.config.topicAliasMaximum() + " [MQTT-3.3.2-9]");
-                return;
-            }
-            if (topic == null || topic.isEmpty()) {
-                topic = inboundAliases == null ? null : inboundAliases.get(alias);
-                if (topic == null) {
-                    disconnect(PROTOCOL_ERROR, "topic alias " + alias + " was never defined (MQTT 5 §3.3.2.3.4)");
-                    return;
-                }
-            } else {
-                if (inboundAliases == null) {
-                    inboundAliases = new HashMap<>();
-                }
-                inboundAliases.put(alias, topic);
-            }
-        }
-        if (lastAddress == null || !lastAddress.name().equals(topic)) {
-            try {
-                lastAddress = Address.of(topic);
-            } catch (InvalidAddressException e) {
-                disconnect(TOPIC_NAME_INVALID, "PUBLISH topic refused: " + e.getMessage());
-                return;
-            }
-        }
-        Address address = lastAddress;
-        if (qos == 2 && awaitingRelease.contains(packetId)) {
-            // a DUP of a QoS 2 message we have already: acknowledge again, do not publish twice [MQTT-4.3.3-9]
-            InboundReply again = new InboundReply(MqttMessageType.PUBREC, packetId);
-            owe(again);
-            replied(again, SUCCESS, false);
-            return;
-        }
-        if (!mayPublish(address.name())) {
-            refusePublish(qos, packetId, topic);
-            return;
-        }
-        if (qos > 0 && ++unackedInbound > server.config.receiveMaximum() && v5) {
-            // MQTT 5 announced Receive Maximum in CONNACK, so going past it is a protocol error; a 3.1.1 client was
-            // told nothing: it is slowed down instead (its socket stops being read below)
-            disconnect(RECEIVE_MAXIMUM_EXCEEDED, "more than receive-maximum " + server.config.receiveMaximum()
-                    + " unacknowledged publishes [MQTT-3.3.4-8]");
-            return;
-        }
-        ByteBuf payload = m.payload();
-        byte[] bytes = new byte[payload.readableBytes()];
-        payload.getBytes(payload.readerIndex(), bytes);
-        Envelope envelope = Translation.toEnvelope(address, bytes, qos, m.fixedHeader().isRetain(), props, origin,
-                System.currentTimeMillis());
-        storing++;
-        storingBytes += bytes.length;
-        if ((storing >= server.config.receiveMaximum() || storingBytes >= MAX_STORING_BYTES) && !paused) {
-            paused = true; // the store is behind: stop reading this client
-            socket.pause();
-        }
-        // retained first: if either step fails the client resends, and setting the retained message twice is harmless
-        Future<?> stored = m.fixedHeader().isRetain()
-                ? broker.retain(envelope).compose(v -> broker.publish(envelope))
-                : broker.publish(envelope);
-        if (qos == 2) {
-            awaitingRelease().add(packetId);
-            // the PUBREC promises the message once: the packet id is in the session record first, so a PUBLISH sent
-            // again after a gateway crash is answered, not published twice [MQTT-4.3.3-9]
-            stored = stored.compose(v -> saveQos2());
-        }
-        InboundReply reply = qos == 0 ? null
-                : new InboundReply(qos == 1 ? MqttMessageType.PUBACK : MqttMessageType.PUBREC, packetId);
-        if (reply != null) {
-            owe(reply);
-        }
-        stored.onComplete(ar -> {
-            storing--;
-            storingBytes -= bytes.length;
-            if (paused && storing < server.config.receiveMaximum() / 2 + 1 && storingBytes < MAX_STORING_BYTES / 2) {
-                paused = false;
-                socket.resume();
-            }
-            if (closed) {
-                return;
-            }
-            byte reason = ar.succeeded() ? SUCCESS : reasonFor(ar.cause());
-            if (ar.failed()) {
-                MqttServer.LOG.warn("mqtt {}: publish to {} failed: {}", connectionId, address, ar.cause().getMessage());
-                if (qos == 2) {
-                    awaitingRelease().remove(packetId);
-                    unackedInbound--; // no PUBREL follows a failed PUBREC
-                }
-            }
-            if (qos == 1) {
-                unackedInbound--;
-            }
-            if (reply != null) {
-                // MQTT 3.1.1 has no negative PUBACK / PUBREC: the connection closes when that answer's turn comes
-                replied(reply, reason, ar.failed() && !v5);
-            }
-        });
-    }
-
-    /** A PUBACK or PUBREC owed to the client, sent in the order the PUBLISH packets came [MQTT-4.6.0-2] [MQTT-4.6.0-3]. */
-    private static final class InboundReply {
-        final MqttMessageType type;
-        final int packetId;
-        boolean ready;
-        byte reason;
-        boolean refuse;
-
-        InboundReply(MqttMessageType type, int packetId) {
-            this.type = type;
-            this.packetId = packetId;
-        }
-    }
-
-    private void owe(InboundReply reply) {
-        if (inboundReplies == null) {
-            inboundReplies = new ArrayDeque<>(4);
-        }
-        inboundReplies.add(reply);
-    }
-
-    /**
-     * Publishes to different topics are stored by different partitions and finish in any order; their answers
-     * wait for the ones owed before them.
-     */
-    private void replied(InboundReply reply, byte reason, boolean refuse) {
-        reply.ready = true;
-        reply.reason = reason;
-        reply.refuse = refuse;
-        while (!inboundReplies.isEmpty() && inboundReplies.peek().ready) {
-            InboundReply r = inboundReplies.poll();
-            if (r.refuse) {
-                close("cannot acknowledge a publish the store refused (MQTT 3.1.1 has no negative "
-                        + (r.type == MqttMessageType.PUBACK ? "PUBACK" : "PUBREC") + ")");
-                return;
-            }
-            writePubReply(r.type, r.packetId, r.reason);
-        }
-    }
-
-    private static byte reasonFor(Throwable cause) {
-        if (cause instanceof BrokerException b) {
-            return switch (b.reason()) {
-                case MESSAGE_TOO_LARGE -> PACKET_TOO_LARGE;
-                case INVALID_ADDRESS, UNKNOWN_ADDRESS -> TOPIC_NAME_INVALID;
-                case SHUTTING_DOWN -> SERVER_SHUTTING_DOWN;
-                case STORE_FAILURE -> QUOTA_EXCEEDED;
-                default -> UNSPECIFIED_ERROR;
-            };
-        }
-        return UNSPECIFIED_ERROR;
-    }
-
-    private void onPubRel(int packetId) {
-        boolean known = awaitingRelease().remove(packetId);
-        if (known) {
-            unackedInbound--;
-        }
-        // out of the record before PUBCOMP: the client may use the packet id for a new message right after
-        Future<Void> saved = known ? saveQos2() : Future.succeededFuture();
-        saved.onComplete(ar -> {
-            if (!closed) {
-                writePubReply(MqttMessageType.PUBCOMP, packetId, known || !v5 ? SUCCESS : PACKET_ID_NOT_FOUND);
-            }
-        });
-    }
-
     /**
      * Writes the session record with the QoS 2 exchanges half done now, so that they survive a gateway crash while
      * the client is connected; a clean session keeps none.
      */
-    private Future<Void> saveQos2() {
+    Future<Void> saveQos2() {
         if (!persistent || !restored) {
             return Future.succeededFuture();
         }
@@ -960,7 +729,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
             }
         });
         return MqttSessionState.save(broker, user, clientId, sessionExpiry, 0, subs,
-                new MqttServer.Qos2State(Set.copyOf(awaitingRelease), Set.copyOf(pending)));
+                new MqttServer.Qos2State(Set.copyOf(awaitingRelease()), Set.copyOf(pending)));
     }
 
     // ---- SUBSCRIBE / UNSUBSCRIBE ------------------------------------------------------------------------
@@ -1378,7 +1147,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     }
 
     /** MQTT 5: DISCONNECT with a reason, then close; MQTT 3.1.1: just close. One log line says why. */
-    private void disconnect(byte reason, String why) {
+    void disconnect(byte reason, String why) {
         if (closed) {
             return;
         }
@@ -1399,7 +1168,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         });
     }
 
-    private void close(String why) {
+    void close(String why) {
         if (why != null) {
             MqttServer.LOG.info("mqtt {} ({}): closing: {}", connectionId, clientId, why);
         }
@@ -1445,9 +1214,9 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
                     pending.add(pid);
                 }
             });
-            if (!pending.isEmpty() || !awaitingRelease.isEmpty()) {
+            if (!pending.isEmpty() || !awaitingRelease().isEmpty()) {
                 // kept for the session's next connection, and in its record for a restart
-                leftQos2 = new MqttServer.Qos2State(Set.copyOf(awaitingRelease), Set.copyOf(pending));
+                leftQos2 = new MqttServer.Qos2State(Set.copyOf(awaitingRelease()), Set.copyOf(pending));
                 server.qos2.put(clientId, leftQos2);
             }
         }
@@ -1518,7 +1287,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         }
     }
 
-    private void writePubReply(MqttMessageType type, int packetId, byte reason) {
+    void writePubReply(MqttMessageType type, int packetId, byte reason) {
         MqttQoS qos = type == MqttMessageType.PUBREL ? MqttQoS.AT_LEAST_ONCE : MqttQoS.AT_MOST_ONCE;
         write(new MqttMessage(new MqttFixedHeader(type, false, qos, false, 0),
                 new MqttPubReplyMessageVariableHeader(packetId, v5 ? reason : SUCCESS, MqttProperties.NO_PROPERTIES)));
