@@ -1,7 +1,5 @@
 package io.omnibus.mqtt;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.mqtt.MqttConnAckMessage;
 import io.netty.handler.codec.mqtt.MqttConnectMessage;
@@ -16,7 +14,6 @@ import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.codec.mqtt.MqttProperties;
 import io.netty.handler.codec.mqtt.MqttPubReplyMessageVariableHeader;
 import io.netty.handler.codec.mqtt.MqttPublishMessage;
-import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.netty.handler.codec.mqtt.MqttReasonCodeAndPropertiesVariableHeader;
 import io.netty.handler.codec.mqtt.MqttSubAckMessage;
@@ -29,12 +26,10 @@ import io.netty.handler.codec.mqtt.MqttVersion;
 import io.netty.util.ReferenceCountUtil;
 import io.omnibus.core.spi.Address;
 import io.omnibus.core.spi.Broker;
-import io.omnibus.core.spi.BrokerException;
 import io.omnibus.core.spi.ConnectionInfo;
 import io.omnibus.core.spi.Connections;
 import io.omnibus.core.spi.Consumer;
 import io.omnibus.core.spi.ConsumerSpec;
-import io.omnibus.core.spi.Delivery;
 import io.omnibus.core.spi.Envelope;
 import io.omnibus.core.spi.InvalidAddressException;
 import io.omnibus.core.spi.Origin;
@@ -46,11 +41,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 
-import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -128,32 +120,18 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     private long willDelaySeconds;
     private boolean sendWill = true;
 
-    // inbound: made at the first publish (MqttInbound)
+    // what the client publishes, made at its first publish (MqttInbound); what goes to it, made at its first message
+    // (MqttOutbound): an idle connection (most IoT devices, most of the time) has neither
     private MqttInbound inbound;
-    private int clientTopicAliasMax;
-    /** Topic aliases this server chose for the client, up to the client's Topic Alias Maximum. */
-    private java.util.LinkedHashMap<String, Integer> outboundAliases; // in access order: the eldest is reused first
-
-    // outbound
-    private int clientReceiveMaximum = 65_535;
-    private long clientMaxPacketSize = Long.MAX_VALUE;
-    private int window;
-    private int nextPacketId = 1;
-    // An idle connection (most IoT devices, most of the time) holds none of these: each starts as an immutable empty
-    // collection, which reads like an empty one, and is replaced by a real one on its first change (the accessors
-    // below). Every change goes through an accessor; closing puts the empty ones back.
-    private Map<Integer, Outbound> inflight = Map.of();
-    /** Messages waiting for the socket or the window, in order; null until the first has to wait. */
-    private ArrayDeque<Outbound> waiting;
-    private Map<String, MqttSessionState.Sub> subs = Map.of();
-    private Map<String, Consumer> consumers = Map.of();
-
-    private Map<Integer, Outbound> inflight() {
-        if (!(inflight instanceof HashMap)) {
-            inflight = new HashMap<>();
-        }
-        return inflight;
-    }
+    private MqttOutbound outbound;
+    /** What the client said at CONNECT it takes: topic aliases, the largest packet; and the window it gets. */
+    int clientTopicAliasMax;
+    long clientMaxPacketSize = Long.MAX_VALUE;
+    int window;
+    // Each starts as an immutable empty collection, which reads like an empty one, and is replaced by a real one on
+    // its first change (the accessors below). Every change goes through an accessor; closing puts the empty ones back.
+    Map<String, MqttSessionState.Sub> subs = Map.of();
+    Map<String, Consumer> consumers = Map.of();
 
     private Map<String, MqttSessionState.Sub> subs() {
         if (!(subs instanceof LinkedHashMap)) {
@@ -169,6 +147,13 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         return consumers;
     }
 
+    private MqttOutbound outbound() {
+        if (outbound == null) {
+            outbound = new MqttOutbound(this);
+        }
+        return outbound;
+    }
+
     private MqttInbound inbound() {
         if (inbound == null) {
             inbound = new MqttInbound(this);
@@ -181,23 +166,10 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         return inbound == null ? Set.of() : inbound.awaitingReleaseNow();
     }
 
-    /** A message on its way to the client; {@code consumer} is null for retained messages sent on SUBSCRIBE. */
-    private record Outbound(Delivery delivery, Envelope envelope, Consumer consumer, MqttSessionState.Sub sub,
-                            boolean retainedOnSubscribe, List<Integer> alsoIds) {
-        Outbound(Delivery delivery, Envelope envelope, Consumer consumer, MqttSessionState.Sub sub,
-                 boolean retainedOnSubscribe) {
-            this(delivery, envelope, consumer, sub, retainedOnSubscribe, List.of());
-        }
+    /** QoS 2 messages sent to the client whose PUBREC came and PUBCOMP has not. */
+    private Set<Integer> pendingRelease() {
+        return outbound == null ? Set.of() : outbound.pendingRelease();
     }
-
-    /** Copies of merged messages still to come from the other overlapping subscriptions, oldest first; bounded. */
-    private java.util.LinkedHashMap<String, Integer> mergedCopies;
-    private static final int MAX_MERGED = 10_000;
-    /** Parsed filters of the session's subscriptions, for finding overlaps. */
-    private Map<String, TopicFilter> filters;
-
-    /** The inflight entry of a QoS 2 message the client has (PUBREC came): only PUBREL / PUBCOMP are left. */
-    private static final Outbound RELEASE_PENDING = new Outbound(null, null, null, null, false);
 
     MqttConnection(MqttServer server, MqttTransport transport, String connectionId) {
         this.server = server;
@@ -252,7 +224,8 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     @Override
     public Future<Integer> inFlight() {
         Promise<Integer> n = Promise.promise();
-        Contexts.on(context, () -> n.complete(inflight.size() + (inbound == null ? 0 : inbound.unackedInbound)));
+        Contexts.on(context, () -> n.complete((outbound == null ? 0 : outbound.inFlight())
+                + (inbound == null ? 0 : inbound.unackedInbound)));
         return n.future();
     }
 
@@ -270,7 +243,9 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
 
     @Override
     public void drained() {
-        drainWaiting();
+        if (outbound != null) {
+            outbound.drainWaiting();
+        }
     }
 
     private void onMessage(Object msg) {
@@ -311,10 +286,10 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
             switch (type) {
                 case CONNECT -> protocolError("a second CONNECT [MQTT-3.1.0-2]");
                 case PUBLISH -> inbound().onPublish((MqttPublishMessage) m);
-                case PUBACK -> onPubAck(((MqttMessageIdVariableHeader) m.variableHeader()).messageId());
-                case PUBREC -> onPubRec(((MqttMessageIdVariableHeader) m.variableHeader()).messageId());
+                case PUBACK -> outbound().onPubAck(((MqttMessageIdVariableHeader) m.variableHeader()).messageId());
+                case PUBREC -> outbound().onPubRec(((MqttMessageIdVariableHeader) m.variableHeader()).messageId());
                 case PUBREL -> inbound().onPubRel(((MqttMessageIdVariableHeader) m.variableHeader()).messageId());
-                case PUBCOMP -> onPubComp(((MqttMessageIdVariableHeader) m.variableHeader()).messageId());
+                case PUBCOMP -> outbound().onPubComp(((MqttMessageIdVariableHeader) m.variableHeader()).messageId());
                 case SUBSCRIBE -> onSubscribe((MqttSubscribeMessage) m);
                 case UNSUBSCRIBE -> onUnsubscribe((MqttUnsubscribeMessage) m);
                 case PINGREQ -> write(new MqttMessage(new MqttFixedHeader(MqttMessageType.PINGRESP, false,
@@ -429,6 +404,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     private void authenticated(MqttConnectMessage m, boolean cleanStart, boolean assignedId) {
         MqttProperties props = m.variableHeader().properties();
         long maxExpiry = server.config.maxSessionExpiry().toSeconds();
+        int clientReceiveMaximum = 65_535;
         if (v5) {
             long requested = Integer.toUnsignedLong(Translation.intProperty(props, MqttProperties.SESSION_EXPIRY_INTERVAL, 0));
             sessionExpiry = Math.min(requested, maxExpiry);
@@ -504,7 +480,9 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
                     if (!q2.awaitingRelease().isEmpty()) {
                         inbound().resumeAwaitingRelease(q2.awaitingRelease());
                     }
-                    q2.pendingRelease().forEach(pid -> inflight().put(pid, RELEASE_PENDING));
+                    if (!q2.pendingRelease().isEmpty()) {
+                        outbound().resumePendingRelease(q2.pendingRelease());
+                    }
                 }
             }
             if (cleanStart) {
@@ -527,14 +505,9 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
                         sendConnAck(sessionPresent && persistent, assignedId, requestedKeepAlive);
                         established = true;
                         startKeepAlive();
-                        // [MQTT-4.4.0-1] PUBRELs of the resumed session go again, with their packet ids
-                        inflight.forEach((pid, o) -> {
-                            if (o == RELEASE_PENDING) {
-                                write(new MqttMessage(new MqttFixedHeader(MqttMessageType.PUBREL, false,
-                                        MqttQoS.AT_LEAST_ONCE, false, 0), new MqttPubReplyMessageVariableHeader(pid,
-                                        SUCCESS, MqttProperties.NO_PROPERTIES)));
-                            }
-                        });
+                        if (outbound != null) {
+                            outbound.resendReleases(); // [MQTT-4.4.0-1]
+                        }
                         List<Object> queued = early;
                         early = List.of();
                         queued.forEach(this::onMessage); // onMessage releases each
@@ -722,14 +695,8 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         if (!persistent || !restored) {
             return Future.succeededFuture();
         }
-        Set<Integer> pending = new HashSet<>();
-        inflight.forEach((pid, o) -> {
-            if (o == RELEASE_PENDING) {
-                pending.add(pid);
-            }
-        });
         return MqttSessionState.save(broker, user, clientId, sessionExpiry, 0, subs,
-                new MqttServer.Qos2State(Set.copyOf(awaitingRelease()), Set.copyOf(pending)));
+                new MqttServer.Qos2State(Set.copyOf(awaitingRelease()), Set.copyOf(pendingRelease())));
     }
 
     // ---- SUBSCRIBE / UNSUBSCRIBE ------------------------------------------------------------------------
@@ -817,7 +784,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
             if (ar.succeeded()) {
                 for (MqttSessionState.Sub s : retainedFor) {
                     for (Envelope e : broker.retained(TopicFilter.of(s.filter()))) {
-                        send(new Outbound(null, e, null, s, true));
+                        outbound().sendRetained(e, s);
                     }
                 }
             }
@@ -834,7 +801,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         // and a credit as small as the window only made each wait for the one before to come back
         int credit = sub.qos() == 0 ? Math.max(window, server.config.maxQueuedQos0()) : window;
         return broker.subscribe(spec).compose((Subscription s) -> s.attach(ConsumerSpec.push(origin, credit,
-                d -> onDelivery(key, d)))).map(c -> {
+                d -> outbound().onDelivery(key, d)))).map(c -> {
                     Consumer old = consumers().put(key, c);
                     if (old != null) {
                         old.close();
@@ -880,216 +847,6 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
             }
             write(b.build());
         });
-    }
-
-    // ---- delivery to the client --------------------------------------------------------------------------
-
-    private void onDelivery(String key, Delivery d) {
-        MqttSessionState.Sub sub = subs.get(key);
-        Consumer consumer = consumers.get(key);
-        if (sub == null || consumer == null || closed) {
-            return; // unsubscribed meanwhile: the consumer's close gives it back
-        }
-        Envelope e = d.envelope();
-        if (sub.noLocal() && "mqtt".equals(e.origin().protocol()) && clientId.equals(e.origin().clientId())) {
-            consumer.ack(d); // No Local [MQTT-3.8.3-3]
-            consumer.credit(1);
-            return;
-        }
-        List<MqttSessionState.Sub> overlap = v5 ? overlapping(sub, e.address()) : List.of();
-        if (overlap.isEmpty()) {
-            send(new Outbound(d, e, consumer, sub, false));
-            return;
-        }
-        // [MQTT-3.3.4-3..5] overlapping subscriptions of this session with the same QoS: one copy, carrying every
-        // matching subscription identifier; the other subscriptions' copies are settled as they arrive
-        String message = e.address().name() + '#' + d.partition() + '@' + d.offset();
-        if (mergedCopies == null) {
-            mergedCopies = new java.util.LinkedHashMap<>();
-        }
-        Integer left = mergedCopies.remove(message);
-        if (left != null) {
-            if (left > 1) {
-                mergedCopies.put(message, left - 1);
-            }
-            consumer.ack(d);
-            consumer.credit(1);
-            return;
-        }
-        mergedCopies.put(message, overlap.size());
-        if (mergedCopies.size() > MAX_MERGED) { // a copy that never comes (subscribed after the message) is forgotten
-            var eldest = mergedCopies.keySet().iterator();
-            eldest.next();
-            eldest.remove();
-        }
-        List<Integer> ids = new ArrayList<>(overlap.size());
-        for (MqttSessionState.Sub o : overlap) {
-            if (o.subscriptionId() > 0) {
-                ids.add(o.subscriptionId());
-            }
-        }
-        send(new Outbound(d, e, consumer, sub, false, ids));
-    }
-
-    /** The session's other non-shared subscriptions matching {@code address} with the same QoS and options as {@code sub}. */
-    private List<MqttSessionState.Sub> overlapping(MqttSessionState.Sub sub, Address address) {
-        if (sub.shareGroup() != null || subs.size() < 2) {
-            return List.of();
-        }
-        if (filters == null) {
-            filters = new HashMap<>();
-        }
-        boolean exact = !filters.computeIfAbsent(sub.filter(), TopicFilter::of).hasWildcard();
-        List<MqttSessionState.Sub> out = null;
-        for (MqttSessionState.Sub o : subs.values()) {
-            if (o == sub || o.shareGroup() != null || o.qos() != sub.qos() || o.noLocal() != sub.noLocal()
-                    || o.retainAsPublished() != sub.retainAsPublished()) {
-                continue;
-            }
-            TopicFilter f = filters.computeIfAbsent(o.filter(), TopicFilter::of);
-            if ((!exact || f.hasWildcard()) && f.matches(address)) { // two exact filters of one session never overlap
-                if (out == null) {
-                    out = new ArrayList<>(2);
-                }
-                out.add(o);
-            }
-        }
-        return out == null ? List.of() : out;
-    }
-
-    private void send(Outbound o) {
-        int qos = Math.min(Translation.qosOf(o.envelope()), o.sub().qos());
-        // in order, and never into a full socket: a subscriber that stops reading stops getting credit back
-        if (anyWaiting() || socket.writeQueueFull() || (qos > 0 && inflight.size() >= window)) {
-            if (waiting == null) {
-                waiting = new ArrayDeque<>(4);
-            }
-            waiting.add(o);
-            return;
-        }
-        transmit(o, qos);
-    }
-
-    private void transmit(Outbound o, int qos) {
-        Envelope e = o.envelope();
-        boolean retain = o.retainedOnSubscribe() || (o.sub().retainAsPublished() && e.retain());
-        MqttProperties props = v5 ? Translation.properties(e, o.sub().subscriptionId(), System.currentTimeMillis())
-                : MqttProperties.NO_PROPERTIES;
-        for (int id : o.alsoIds()) {
-            props.add(new MqttProperties.IntegerProperty(MqttProperties.SUBSCRIPTION_IDENTIFIER, id));
-        }
-        ByteBuffer payload = e.payload();
-        String topic = e.address().name();
-        Integer newAlias = null;
-        if (v5 && clientTopicAliasMax > 0 && server.config.outboundTopicAliases()) {
-            // [MQTT-3.3.2-11] aliases the client allowed: a topic sent once goes as its alias afterwards
-            if (outboundAliases == null) {
-                outboundAliases = new java.util.LinkedHashMap<>(16, 0.75f, true);
-            }
-            Integer alias = outboundAliases.get(topic);
-            if (alias != null) {
-                props.add(new MqttProperties.IntegerProperty(MqttProperties.TOPIC_ALIAS, alias));
-                topic = "";
-            } else {
-                // a free alias, else the least recently used one, mapped to this topic anew (topic and alias sent)
-                newAlias = outboundAliases.size() < clientTopicAliasMax ? outboundAliases.size() + 1
-                        : outboundAliases.values().iterator().next();
-                props.add(new MqttProperties.IntegerProperty(MqttProperties.TOPIC_ALIAS, newAlias));
-            }
-        }
-        if (PacketSize.publish(topic, qos, props, payload.remaining(), v5) > clientMaxPacketSize) {
-            // [MQTT-3.1.2-24, 3.1.2-25] a packet larger than the client's Maximum Packet Size is discarded, as if
-            // delivered (QoS 1/2 included); packets that fit are sent
-            MqttServer.LOG.debug("mqtt {}: message on {} exceeds the client's maximum packet size {}; discarded",
-                    connectionId, e.address(), clientMaxPacketSize);
-            settle(o);
-            return;
-        }
-        if (newAlias != null) {
-            if (outboundAliases.size() >= clientTopicAliasMax) {
-                outboundAliases.remove(outboundAliases.keySet().iterator().next());
-            }
-            outboundAliases.put(e.address().name(), newAlias);
-        }
-        server.losses.delivered(e, v5 ? "mqtt5" : "mqtt3");
-        int packetId = 0;
-        if (qos > 0) {
-            packetId = nextPacketId();
-            inflight().put(packetId, o);
-        }
-        boolean dup = qos > 0 && o.delivery() != null && o.delivery().redelivered();
-        MqttPublishMessage msg = new MqttPublishMessage(
-                new MqttFixedHeader(MqttMessageType.PUBLISH, dup, MqttQoS.valueOf(qos), retain, 0),
-                new MqttPublishVariableHeader(topic, packetId, props),
-                Unpooled.wrappedBuffer(payload));
-        write(msg);
-        if (qos == 0) {
-            settle(o);
-        }
-    }
-
-    private int nextPacketId() {
-        while (true) {
-            int id = nextPacketId;
-            nextPacketId = nextPacketId == 65_535 ? 1 : nextPacketId + 1;
-            if (!inflight.containsKey(id)) {
-                return id;
-            }
-        }
-    }
-
-    /** The client has the message: acknowledge it to the broker and make room for the next. */
-    private void settle(Outbound o) {
-        if (o.consumer() != null) {
-            o.consumer().ack(o.delivery());
-            o.consumer().credit(1);
-        }
-    }
-
-    private void onPubAck(int packetId) {
-        Outbound o = inflight().remove(packetId);
-        if (o != null) {
-            settle(o);
-            drainWaiting();
-        }
-    }
-
-    private void onPubRec(int packetId) {
-        Outbound o = inflight.get(packetId);
-        if (o != null && o != RELEASE_PENDING) {
-            settle(o); // the client owns the message now; the packet id stays in use until PUBCOMP
-            inflight().put(packetId, RELEASE_PENDING);
-            saveQos2(); // the PUBREL owed goes again after a gateway crash [MQTT-4.4.0-1]
-        }
-        write(new MqttMessage(new MqttFixedHeader(MqttMessageType.PUBREL, false, MqttQoS.AT_LEAST_ONCE, false, 0),
-                new MqttPubReplyMessageVariableHeader(packetId, o != null || !v5 ? SUCCESS : PACKET_ID_NOT_FOUND,
-                        MqttProperties.NO_PROPERTIES)));
-    }
-
-    private void onPubComp(int packetId) {
-        Outbound o = inflight().remove(packetId);
-        if (o == RELEASE_PENDING) {
-            saveQos2(); // done: no PUBREL to send again
-        }
-        if (o != null) {
-            drainWaiting();
-        }
-    }
-
-    private boolean anyWaiting() {
-        return waiting != null && !waiting.isEmpty();
-    }
-
-    private void drainWaiting() {
-        while (anyWaiting() && !closed && !socket.writeQueueFull()) {
-            Outbound o = waiting.peek();
-            int qos = Math.min(Translation.qosOf(o.envelope()), o.sub().qos());
-            if (qos > 0 && inflight.size() >= window) {
-                return;
-            }
-            waiting.poll();
-            transmit(o, qos);
-        }
     }
 
     // ---- leaving ------------------------------------------------------------------------------------------
@@ -1194,10 +951,8 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         List<Future<?>> closing = new ArrayList<>();
         early.forEach(ReferenceCountUtil::release);
         early = List.of();
-        for (Outbound o : waiting == null ? List.<Outbound>of() : waiting) {
-            if (o.consumer() != null) {
-                o.consumer().release(o.delivery()); // never sent: no failed attempt to count
-            }
+        if (outbound != null) {
+            outbound.close(); // what was never sent goes back to its consumer
         }
         for (Consumer c : consumers.values()) {
             closing.add(c.close()); // unacknowledged deliveries go back: redelivered with DUP on reconnect
@@ -1208,20 +963,14 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         boolean current = clientId != null && server.connected.get(clientId) == this;
         MqttServer.Qos2State leftQos2 = null;
         if (persistent && restored) { // also when taken over: the new connection picks it up after this close
-            Set<Integer> pending = new HashSet<>();
-            inflight.forEach((pid, o) -> {
-                if (o == RELEASE_PENDING) {
-                    pending.add(pid);
-                }
-            });
+            Set<Integer> pending = pendingRelease();
             if (!pending.isEmpty() || !awaitingRelease().isEmpty()) {
                 // kept for the session's next connection, and in its record for a restart
                 leftQos2 = new MqttServer.Qos2State(Set.copyOf(awaitingRelease()), Set.copyOf(pending));
                 server.qos2.put(clientId, leftQos2);
             }
         }
-        inflight = Map.of();
-        waiting = null;
+        outbound = null;
         String id = clientId;
         if (clientId != null && restored) {
             if (!persistent) {
@@ -1281,7 +1030,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
 
     // ---- writing ----------------------------------------------------------------------------------------
 
-    private void write(MqttMessage m) {
+    void write(MqttMessage m) {
         if (!closed) {
             socket.send(m);
         }
