@@ -22,9 +22,7 @@ import io.netty.handler.codec.mqtt.MqttSubscribeMessage;
 import io.netty.handler.codec.mqtt.MqttTopicSubscription;
 import io.netty.handler.codec.mqtt.MqttUnacceptableProtocolVersionException;
 import io.netty.handler.codec.mqtt.MqttUnsubscribeMessage;
-import io.netty.handler.codec.mqtt.MqttVersion;
 import io.netty.util.ReferenceCountUtil;
-import io.omnibus.core.spi.Address;
 import io.omnibus.core.spi.Broker;
 import io.omnibus.core.spi.ConnectionInfo;
 import io.omnibus.core.spi.Connections;
@@ -47,7 +45,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 
 /**
  * One MQTT client connection. Everything here runs on the connection's event-loop context.
@@ -82,48 +79,44 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     final MqttServer server;
     final MqttTransport socket;
     final String connectionId;
-    private final Context context;
+    final Context context;
     final Broker broker;
     /** Since when: the socket's accept, as for every protocol (shown by the connection registry, which keeps this object). */
     private long connectedAt;
 
-    private boolean connected;
+    /** From CONNECT to CONNACK: the exchange that lets the client in (MqttConnect); null before and after. */
+    MqttConnect handshake;
+    boolean connected;
     /** CONNACK sent: packets that came earlier wait in {@link #early}. */
-    private boolean established;
-    private List<Object> early = List.of();
+    boolean established;
+    List<Object> early = List.of();
     /** The session's subscriptions are loaded: only then may closing save them. */
-    private boolean restored;
+    boolean restored;
     boolean closed;
     boolean v5;
     volatile String clientId; // volatile: info() shows it on the admin API's thread
-    /** MQTT 5 enhanced authentication under way (CONNECT, AUTH ..., CONNACK): the exchange and the CONNECT it answers. */
-    private io.omnibus.core.spi.Scram.Server scram;
-    private MqttConnectMessage pendingConnect;
-    private boolean pendingCleanStart;
-    private boolean pendingAssigned;
-    /** The method and the server's last data, for the CONNACK of an enhanced authentication. */
-    private String authMethod;
-    private byte[] authData;
+    /** The client came in with MQTT 5 enhanced authentication (an AUTH from it now is a re-authentication). */
+    boolean enhancedAuth;
     /** Who the client authenticated as (a username or a client certificate's identity); null: anonymous. */
     volatile String user; // read by a connection of another event loop taking over the same client id
     Origin origin;
-    private boolean persistent;
-    private long sessionExpiry;
-    private int keepAliveSeconds;
+    boolean persistent;
+    long sessionExpiry;
+    int keepAliveSeconds;
     /** This connection's links in its context's keep-alive sweep (MqttServer#watchKeepAlive); on the context only. */
     MqttConnection keepAlivePrev;
     MqttConnection keepAliveNext;
     boolean keepAliveWatched;
     private long lastPacketAt;
-    private long connectTimer = -1;
-    private Envelope will;
-    private long willDelaySeconds;
+    long connectTimer = -1;
+    Envelope will;
+    long willDelaySeconds;
     private boolean sendWill = true;
 
     // what the client publishes, made at its first publish (MqttInbound); what goes to it, made at its first message
     // (MqttOutbound): an idle connection (most IoT devices, most of the time) has neither
     private MqttInbound inbound;
-    private MqttOutbound outbound;
+    MqttOutbound outbound;
     /** What the client said at CONNECT it takes: topic aliases, the largest packet; and the window it gets. */
     int clientTopicAliasMax;
     long clientMaxPacketSize = Long.MAX_VALUE;
@@ -133,7 +126,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     Map<String, MqttSessionState.Sub> subs = Map.of();
     Map<String, Consumer> consumers = Map.of();
 
-    private Map<String, MqttSessionState.Sub> subs() {
+    Map<String, MqttSessionState.Sub> subs() {
         if (!(subs instanceof LinkedHashMap)) {
             subs = new LinkedHashMap<>(); // in the order subscribed: the session record keeps that order
         }
@@ -147,14 +140,14 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         return consumers;
     }
 
-    private MqttOutbound outbound() {
+    MqttOutbound outbound() {
         if (outbound == null) {
             outbound = new MqttOutbound(this);
         }
         return outbound;
     }
 
-    private MqttInbound inbound() {
+    MqttInbound inbound() {
         if (inbound == null) {
             inbound = new MqttInbound(this);
         }
@@ -248,7 +241,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         }
     }
 
-    private void onMessage(Object msg) {
+    void onMessage(Object msg) {
         try {
             if (!(msg instanceof MqttMessage m) || closed) {
                 return;
@@ -261,14 +254,15 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
             MqttMessageType type = m.fixedHeader().messageType();
             if (!connected) {
                 if (type == MqttMessageType.CONNECT) {
-                    onConnect((MqttConnectMessage) m);
+                    handshake = new MqttConnect(this);
+                    handshake.onConnect((MqttConnectMessage) m);
                 } else {
                     reject("sent " + type + " before CONNECT [MQTT-3.1.0-1]");
                 }
                 return;
             }
-            if (!established && type == MqttMessageType.AUTH && scram != null) {
-                onAuth(m);
+            if (!established && type == MqttMessageType.AUTH && handshake != null && handshake.authenticating()) {
+                handshake.onAuth(m);
                 return;
             }
             if (!established) {
@@ -297,8 +291,8 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
                 case DISCONNECT -> onDisconnect(m);
                 // re-authentication (MQTT 5 §4.12.1) is not offered; AUTH without an authentication method at CONNECT is
                 // a protocol error [MQTT-4.12.0-7]
-                case AUTH -> disconnect(authMethod == null ? PROTOCOL_ERROR : BAD_AUTHENTICATION_METHOD,
-                        authMethod == null ? "AUTH without an Authentication Method in CONNECT [MQTT-4.12.0-7]"
+                case AUTH -> disconnect(enhancedAuth ? BAD_AUTHENTICATION_METHOD : PROTOCOL_ERROR,
+                        !enhancedAuth ? "AUTH without an Authentication Method in CONNECT [MQTT-4.12.0-7]"
                                 : "re-authentication is not supported");
                 default -> protocolError("unexpected " + type);
             }
@@ -326,343 +320,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
                         + ": " + cause.getMessage());
     }
 
-    // ---- CONNECT -------------------------------------------------------------------------------------
-
-    private void onConnect(MqttConnectMessage m) {
-        server.ctx.vertx().cancelTimer(connectTimer);
-        int version = m.variableHeader().version();
-        v5 = version == MqttVersion.MQTT_5.protocolLevel();
-        String id = m.payload().clientIdentifier();
-        boolean cleanStart = m.variableHeader().isCleanSession();
-        boolean assigned = false;
-        if (id == null || id.isEmpty()) {
-            if (!v5 && !cleanStart) {
-                // [MQTT-3.1.3-8] a zero-byte client id needs CleanSession=1 in 3.1.1
-                connAckAndClose(MqttConnectReturnCode.CONNECTION_REFUSED_IDENTIFIER_REJECTED,
-                        "empty client id without clean session");
-                return;
-            }
-            id = "omnibus-" + UUID.randomUUID();
-            assigned = true;
-        }
-        if (server.connections.get() > server.config.maxConnections()) {
-            connAckAndClose(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_QUOTA_EXCEEDED
-                    : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE, "max-connections reached");
-            return;
-        }
-        connected = true;
-        clientId = id;
-        String username = m.payload().userName();
-        byte[] password = m.payload().passwordInBytes();
-        boolean finalAssigned = assigned;
-        MqttProperties.MqttProperty<?> method = v5 ? m.variableHeader().properties().getProperty(
-                MqttProperties.AUTHENTICATION_METHOD) : null;
-        if (method != null) {
-            startEnhancedAuth(m, String.valueOf(method.value()), cleanStart, finalAssigned);
-            return;
-        }
-        String certified = username == null ? socket.peerIdentity() : null;
-        if (certified != null || username == null && server.authenticator.allowsAnonymous()) {
-            user = certified; // a verified client certificate names the user when the client gives no username
-            authenticated(m, cleanStart, finalAssigned);
-            return;
-        }
-        // hashing takes milliseconds: off the event loop
-        server.ctx.vertx().executeBlocking(() -> server.authenticator.authenticate(username, password), false)
-                .onComplete(ar -> {
-                    if (closed) {
-                        return;
-                    }
-                    if (ar.succeeded() && ar.result()) {
-                        server.authenticator.loginSucceeded(remoteInetAddress());
-                        // with no users to check against anybody is let in, as anonymous whatever name it gave
-                        user = server.authenticator.knowsUsers() ? username : null;
-                        authenticated(m, cleanStart, finalAssigned);
-                    } else {
-                        if (username == null) { // no username, no certificate, no anonymous access
-                            connAckAndClose(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED_5
-                                    : MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED,
-                                    "anonymous clients are not allowed");
-                            return;
-                        }
-                        refuseLogin(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD
-                                : MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD,
-                                "bad username or password for " + username);
-                    }
-                });
-    }
-
-    private java.net.InetAddress remoteInetAddress() {
-        io.vertx.core.net.SocketAddress a = socket.remoteAddress();
-        try {
-            return a == null || a.hostAddress() == null ? null : java.net.InetAddress.getByName(a.hostAddress());
-        } catch (java.net.UnknownHostException e) {
-            return null; // an address literal never needs a lookup
-        }
-    }
-
-    private void authenticated(MqttConnectMessage m, boolean cleanStart, boolean assignedId) {
-        MqttProperties props = m.variableHeader().properties();
-        long maxExpiry = server.config.maxSessionExpiry().toSeconds();
-        int clientReceiveMaximum = 65_535;
-        if (v5) {
-            long requested = Integer.toUnsignedLong(Translation.intProperty(props, MqttProperties.SESSION_EXPIRY_INTERVAL, 0));
-            sessionExpiry = Math.min(requested, maxExpiry);
-            clientReceiveMaximum = Translation.intProperty(props, MqttProperties.RECEIVE_MAXIMUM, 65_535);
-            if (clientReceiveMaximum == 0) {
-                disconnect(PROTOCOL_ERROR, "Receive Maximum 0 (a protocol error in MQTT 5 §3.1.2.11.3)");
-                return;
-            }
-            int maxPacket = Translation.intProperty(props, MqttProperties.MAXIMUM_PACKET_SIZE, 0);
-            clientMaxPacketSize = maxPacket == 0 ? Long.MAX_VALUE : Integer.toUnsignedLong(maxPacket);
-            clientTopicAliasMax = Translation.intProperty(props, MqttProperties.TOPIC_ALIAS_MAXIMUM, 0);
-        } else {
-            sessionExpiry = cleanStart ? 0 : maxExpiry;
-        }
-        persistent = sessionExpiry > 0;
-        window = Math.min(clientReceiveMaximum, server.config.maxInflight());
-        int requestedKeepAlive = m.variableHeader().keepAliveTimeSeconds();
-        long maxKeepAlive = server.config.maxKeepAlive().toSeconds();
-        if (v5) {
-            keepAliveSeconds = requestedKeepAlive == 0 || requestedKeepAlive > maxKeepAlive ? (int) maxKeepAlive
-                    : requestedKeepAlive;
-        } else {
-            keepAliveSeconds = requestedKeepAlive; // 3.1.1 has no Server Keep Alive to tell the client otherwise
-        }
-        origin = new Origin("mqtt", clientId, connectionId);
-        if (server.ctx.authorizer().enforced()) {
-            String refusal = refusal(m, assignedId);
-            if (refusal != null) {
-                MqttServer.LOG.info("mqtt {}: CONNECT of client {} as {} refused: {}", connectionId, clientId, user, refusal);
-                connAckAndClose(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED_5
-                        : MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED, refusal);
-                return;
-            }
-        }
-        if (m.variableHeader().isWillFlag()) {
-            will = willOf(m);
-        }
-
-        // session takeover [MQTT-3.1.4-3]: the old connection is told and closed first
-        MqttConnection previous = server.connected.put(clientId, this);
-        if (previous != null && server.ctx.authorizer().enforced()
-                && !java.util.Objects.equals(previous.user, user)) {
-            // another user's connection got in between the check above and here: it keeps its session
-            server.connected.replace(clientId, this, previous);
-            connAckAndClose(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED_5
-                    : MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED,
-                    "client id " + clientId + " belongs to another user's session");
-            return;
-        }
-        Future<Void> takenOver = previous == null ? Future.succeededFuture() : previous.takeOver();
-        String id = clientId;
-        takenOver.onComplete(x -> Contexts.on(context, () -> {
-            if (closed) {
-                return;
-            }
-            server.cancelExpiry(id);
-            server.cancelWill(id);
-            Future<Void> ready;
-            boolean sessionPresent;
-            if (cleanStart) {
-                sessionPresent = false;
-                ready = MqttSessionState.exists(broker, id) ? MqttSessionState.end(broker, id) : Future.succeededFuture();
-            } else {
-                List<MqttSessionState.Sub> saved = MqttSessionState.load(broker, id);
-                sessionPresent = MqttSessionState.exists(broker, id);
-                saved.forEach(s -> subs().put(s.key(), s));
-                ready = Future.succeededFuture();
-                MqttServer.Qos2State q2 = server.qos2.remove(id);
-                if (q2 == null) {
-                    q2 = MqttSessionState.qos2(broker, id); // kept in the record over a gateway restart
-                }
-                if (q2 != null) {
-                    if (!q2.awaitingRelease().isEmpty()) {
-                        inbound().resumeAwaitingRelease(q2.awaitingRelease());
-                    }
-                    if (!q2.pendingRelease().isEmpty()) {
-                        outbound().resumePendingRelease(q2.pendingRelease());
-                    }
-                }
-            }
-            if (cleanStart) {
-                server.qos2.remove(id);
-            }
-            restored = true;
-            ready.compose(v -> persistent ? MqttSessionState.save(broker, user, id, sessionExpiry, 0, subs)
-                            : Future.<Void>succeededFuture())
-                    .compose(v -> resubscribeAll())
-                    .onComplete(ar -> {
-                        if (closed) {
-                            return;
-                        }
-                        if (ar.failed()) {
-                            connAckAndClose(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_UNSPECIFIED_ERROR
-                                    : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE,
-                                    "session could not be restored: " + ar.cause().getMessage());
-                            return;
-                        }
-                        sendConnAck(sessionPresent && persistent, assignedId, requestedKeepAlive);
-                        established = true;
-                        startKeepAlive();
-                        if (outbound != null) {
-                            outbound.resendReleases(); // [MQTT-4.4.0-1]
-                        }
-                        List<Object> queued = early;
-                        early = List.of();
-                        queued.forEach(this::onMessage); // onMessage releases each
-                        MqttServer.LOG.info("mqtt {} connected: client {}, MQTT {}, {} session{}, from {}",
-                                connectionId, clientId, v5 ? "5.0" : "3.1.1", persistent ? "persistent" : "clean",
-                                sessionPresent ? " (resumed)" : "", socket.remoteAddress());
-                    });
-        }));
-    }
-
-    // ---- MQTT 5 enhanced authentication: SCRAM (RFC 5802) in CONNECT, AUTH and CONNACK -------------------------
-
-    private void startEnhancedAuth(MqttConnectMessage m, String method, boolean cleanStart, boolean assigned) {
-        if (!server.authenticator.scramMechanisms().contains(method)) {
-            connAckAndClose(MqttConnectReturnCode.CONNECTION_REFUSED_BAD_AUTHENTICATION_METHOD,
-                    "authentication method " + method + " is not offered (offered: "
-                            + server.authenticator.scramMechanisms() + ")");
-            return;
-        }
-        authMethod = method;
-        scram = new io.omnibus.core.spi.Scram.Server(method, server.authenticator::scramCredential);
-        pendingConnect = m;
-        pendingCleanStart = cleanStart;
-        pendingAssigned = assigned;
-        try {
-            byte[] serverFirst = scram.clientFirst(authDataOf(m.variableHeader().properties()));
-            write(MqttMessageBuilders.auth().reasonCode(CONTINUE_AUTHENTICATION).properties(authProperties(serverFirst))
-                    .build());
-            // the exchange has the CONNECT's deadline again
-            connectTimer = server.ctx.vertx().setTimer(30_000, t -> {
-                if (!established && !closed) {
-                    close("enhanced authentication not finished within 30 s");
-                }
-            });
-        } catch (io.omnibus.core.spi.Scram.Failure e) {
-            enhancedAuthFailed(e.getMessage());
-        }
-    }
-
-    private void onAuth(MqttMessage m) {
-        MqttReasonCodeAndPropertiesVariableHeader h = (MqttReasonCodeAndPropertiesVariableHeader) m.variableHeader();
-        MqttProperties props = h.properties();
-        MqttProperties.MqttProperty<?> method = props.getProperty(MqttProperties.AUTHENTICATION_METHOD);
-        if (h.reasonCode() != CONTINUE_AUTHENTICATION || method == null || !authMethod.equals(method.value())) {
-            connAckAndClose(MqttConnectReturnCode.CONNECTION_REFUSED_PROTOCOL_ERROR,
-                    "AUTH must continue the method CONNECT named [MQTT-4.12.0-5]");
-            return;
-        }
-        try {
-            authData = scram.clientFinal(authDataOf(props));
-        } catch (io.omnibus.core.spi.Scram.Failure e) {
-            enhancedAuthFailed(e.getMessage());
-            return;
-        }
-        server.ctx.vertx().cancelTimer(connectTimer);
-        server.authenticator.loginSucceeded(remoteInetAddress());
-        user = scram.user();
-        scram = null; // done: an AUTH from here on is a re-authentication, refused once the client is in
-        MqttConnectMessage c = pendingConnect;
-        pendingConnect = null;
-        authenticated(c, pendingCleanStart, pendingAssigned);
-    }
-
-    private void enhancedAuthFailed(String why) {
-        scram = null; // one proof per exchange: a further AUTH waits with the other early packets, unanswered
-        refuseLogin(MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD, authMethod + ": " + why);
-    }
-
-    /** A failed login's CONNACK: at once, or later and later after repeated failures from the client's address. */
-    private void refuseLogin(MqttConnectReturnCode code, String why) {
-        long delay = server.authenticator.loginFailed(remoteInetAddress(), "mqtt");
-        Runnable refuse = () -> {
-            if (!closed) {
-                connAckAndClose(code, why);
-            }
-        };
-        if (delay > 0) {
-            server.ctx.vertx().setTimer(delay, t -> Contexts.on(context, refuse));
-        } else {
-            refuse.run();
-        }
-    }
-
-    private static byte[] authDataOf(MqttProperties props) {
-        MqttProperties.MqttProperty<?> data = props == null ? null : props.getProperty(MqttProperties.AUTHENTICATION_DATA);
-        return data == null ? new byte[0] : (byte[]) data.value();
-    }
-
-    private MqttProperties authProperties(byte[] data) {
-        MqttProperties props = new MqttProperties();
-        props.add(new MqttProperties.StringProperty(MqttProperties.AUTHENTICATION_METHOD, authMethod));
-        props.add(new MqttProperties.BinaryProperty(MqttProperties.AUTHENTICATION_DATA, data));
-        return props;
-    }
-
-    /**
-     * Why the access rules refuse this CONNECT, or null: a session belongs to the user who made it, so another
-     * user cannot take it over (nor its queued messages), and a will needs publish rights on its topic.
-     */
-    private String refusal(MqttConnectMessage m, boolean assignedId) {
-        // an id the server assigned is new and unguessable: no rule needs to cover it
-        if (!assignedId && !server.ctx.authorizer().allows(user, clientId, io.omnibus.core.spi.Authorizer.Action.CLIENT_ID,
-                clientId)) {
-            return "client id " + clientId + " is not one of the client-ids the rules give " + user;
-        }
-        MqttConnection live = server.connected.get(clientId);
-        String owner = live != null ? (live.user == null ? "" : live.user) : MqttSessionState.owner(broker, clientId);
-        if (owner != null && !owner.equals(user == null ? "" : user)) {
-            return "client id " + clientId + " belongs to another user's session";
-        }
-        if (m.variableHeader().isWillFlag() && !inbound().mayPublish(m.payload().willTopic())) {
-            return "not authorized to publish the will to " + m.payload().willTopic();
-        }
-        return null;
-    }
-
-    private Envelope willOf(MqttConnectMessage m) {
-        MqttProperties wp = m.payload().willProperties();
-        willDelaySeconds = v5 ? Integer.toUnsignedLong(Translation.intProperty(wp, MqttProperties.WILL_DELAY_INTERVAL, 0)) : 0;
-        try {
-            return Translation.toEnvelope(Address.of(m.payload().willTopic()), m.payload().willMessageInBytes(),
-                    m.variableHeader().willQos(), m.variableHeader().isWillRetain(), wp, origin, System.currentTimeMillis());
-        } catch (InvalidAddressException e) {
-            MqttServer.LOG.info("mqtt {}: will topic refused: {}", connectionId, e.getMessage());
-            return null;
-        }
-    }
-
-    private void sendConnAck(boolean sessionPresent, boolean assignedId, int requestedKeepAlive) {
-        MqttProperties props = new MqttProperties();
-        if (v5) {
-            props.add(new MqttProperties.IntegerProperty(MqttProperties.RECEIVE_MAXIMUM, server.config.receiveMaximum()));
-            props.add(new MqttProperties.IntegerProperty(MqttProperties.MAXIMUM_PACKET_SIZE, server.config.maxPacketSize()));
-            props.add(new MqttProperties.IntegerProperty(MqttProperties.TOPIC_ALIAS_MAXIMUM, server.config.topicAliasMaximum()));
-            props.add(new MqttProperties.IntegerProperty(MqttProperties.SESSION_EXPIRY_INTERVAL, (int) sessionExpiry));
-            props.add(new MqttProperties.IntegerProperty(MqttProperties.RETAIN_AVAILABLE, 1));
-            props.add(new MqttProperties.IntegerProperty(MqttProperties.WILDCARD_SUBSCRIPTION_AVAILABLE, 1));
-            props.add(new MqttProperties.IntegerProperty(MqttProperties.SUBSCRIPTION_IDENTIFIER_AVAILABLE, 1));
-            props.add(new MqttProperties.IntegerProperty(MqttProperties.SHARED_SUBSCRIPTION_AVAILABLE, 1));
-            if (keepAliveSeconds != requestedKeepAlive) {
-                props.add(new MqttProperties.IntegerProperty(MqttProperties.SERVER_KEEP_ALIVE, keepAliveSeconds));
-            }
-            if (assignedId) {
-                props.add(new MqttProperties.StringProperty(MqttProperties.ASSIGNED_CLIENT_IDENTIFIER, clientId));
-            }
-            if (authMethod != null) { // the server-final message: the client checks the server knew its verifier
-                authProperties(authData).listAll().forEach(props::add);
-            }
-        }
-        MqttConnAckMessage ack = MqttMessageBuilders.connAck().returnCode(MqttConnectReturnCode.CONNECTION_ACCEPTED)
-                .sessionPresent(sessionPresent).properties(props).build();
-        write(ack);
-    }
-
-    private void startKeepAlive() {
+    void startKeepAlive() {
         if (keepAliveSeconds > 0) {
             server.watchKeepAlive(context, this); // one sweep per event loop, not a timer per connection
         }
@@ -679,7 +337,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     }
 
     /** Re-creates the consumers of every subscription of the session. */
-    private Future<Void> resubscribeAll() {
+    Future<Void> resubscribeAll() {
         List<Future<?>> all = new ArrayList<>();
         for (MqttSessionState.Sub s : new ArrayList<>(subs.values())) {
             all.add(attach(s));
@@ -896,7 +554,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         disconnect(PROTOCOL_ERROR, why);
     }
 
-    private void connAckAndClose(MqttConnectReturnCode code, String why) {
+    void connAckAndClose(MqttConnectReturnCode code, String why) {
         MqttServer.LOG.info("mqtt {} from {}: CONNECT refused ({}): {}", connectionId, socket.remoteAddress(), code, why);
         MqttConnAckMessage ack = MqttMessageBuilders.connAck().returnCode(code).sessionPresent(false).build();
         sendWill = false;
@@ -1043,7 +701,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     }
 
     /** Runs on a context: now if already there. */
-    private static final class Contexts {
+    static final class Contexts {
         static void on(Context ctx, Runnable r) {
             if (Vertx.currentContext() == ctx) {
                 r.run();
