@@ -13,10 +13,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -40,10 +40,26 @@ final class StandbyForwarder {
     private final boolean loopbackOnly;
     private final boolean proxyHeader;
     private final NetClient client;
-    private final List<NetServer> servers = new java.util.concurrent.CopyOnWriteArrayList<>();
-    /** The clients' ends of the connections passed on (or being): closed with the forwarder, and with them theirs. */
-    private final Set<NetSocket> open = ConcurrentHashMap.newKeySet();
+    /** The ports listened on; each port's connections are its context's alone. */
+    private final List<Port> ports = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Clients' connections passed on (or being) over all ports: for {@code /health}, read on other threads. */
+    private final java.util.concurrent.atomic.AtomicInteger passing = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean closed;
+
+    /**
+     * One port listened on: its server runs on {@code context}, one event loop's (a port's clients and their
+     * connections to the serving node are all served there), and only that context touches {@code open}: the
+     * clients' ends of the connections passed on (or being), closed with the forwarder, and with them theirs.
+     */
+    private static final class Port {
+        final io.vertx.core.Context context;
+        final Set<NetSocket> open = new HashSet<>();
+        NetServer server;
+
+        Port(io.vertx.core.Context context) {
+            this.context = context;
+        }
+    }
 
     StandbyForwarder(Vertx vertx, Supplier<ServingNode> serving, boolean loopbackOnly, boolean proxyHeader) {
         this.vertx = vertx;
@@ -57,48 +73,58 @@ final class StandbyForwarder {
      * Listens on each of {@code ports} (by {@code <protocol>.<name>}); a port that cannot be bound is logged and left
      * out (the adapter binding it later fails the start, as it would without a standby).
      */
-    Future<Void> start(Map<String, ListenerPort> ports) {
+    Future<Void> start(Map<String, ListenerPort> listeners) {
         List<Future<?>> bound = new ArrayList<>();
-        ports.forEach((key, p) -> {
-            NetServer server = vertx.createNetServer(new NetServerOptions().setHost(p.host()).setPort(p.port())
-                    .setTcpNoDelay(true));
-            server.connectHandler(in -> accept(key, in));
-            bound.add(server.listen().onSuccess(s -> servers.add(s)).recover(e -> {
-                LOG.warn("standby: could not listen on {} ({}:{}) to pass its connections on: {}", key, p.host(),
-                        p.port(), e.toString());
-                return Future.succeededFuture();
-            }));
+        io.vertx.core.internal.VertxInternal vx = (io.vertx.core.internal.VertxInternal) vertx;
+        listeners.forEach((key, p) -> {
+            // a context of its own on the next event loop: the ports spread over the loops
+            Port port = new Port(vx.contextBuilder().withEventLoop(vx.nettyEventLoopGroup().next())
+                    .withThreadingModel(io.vertx.core.ThreadingModel.EVENT_LOOP).build());
+            io.vertx.core.Promise<Void> listening = io.vertx.core.Promise.promise();
+            port.context.runOnContext(v -> {
+                NetServer server = vertx.createNetServer(new NetServerOptions().setHost(p.host()).setPort(p.port())
+                        .setTcpNoDelay(true));
+                server.connectHandler(in -> accept(port, key, in));
+                server.listen().onSuccess(x -> {
+                    port.server = server;
+                    ports.add(port);
+                }).recover(e -> {
+                    LOG.warn("standby: could not listen on {} ({}:{}) to pass its connections on: {}", key, p.host(),
+                            p.port(), e.toString());
+                    return Future.succeededFuture();
+                }).<Void>mapEmpty().onComplete(listening);
+            });
+            bound.add(listening.future());
         });
         return Future.join(bound).mapEmpty();
     }
 
-    private void accept(String key, NetSocket in) {
+    /** A client's connection on {@code port}, on its context. */
+    private void accept(Port port, String key, NetSocket in) {
         if (loopbackOnly && !loopback(in)) {
             in.close();
             return;
         }
         ServingNode node = serving.get();
-        Integer port = node == null ? null : node.ports().get(key);
-        if (port == null) {
+        Integer to = node == null ? null : node.ports().get(key);
+        if (to == null) {
             LOG.debug("standby: closed a connection on {}: no serving node is known to listen there", key);
             in.close();
             return;
         }
         in.pause();
-        open.add(in);
-        in.closeHandler(v -> open.remove(in));
-        client.connect(port, node.host()).onComplete(ar -> {
+        port.open.add(in);
+        passing.incrementAndGet();
+        in.closeHandler(v -> gone(port, in, null));
+        client.connect(to, node.host()).onComplete(ar -> {
             if (ar.failed()) {
                 LOG.debug("standby: could not reach {} at {}:{} for a connection on {}: {}", node.nodeId(), node.host(),
-                        port, key, ar.cause().toString());
+                        to, key, ar.cause().toString());
                 in.close();
                 return;
             }
             NetSocket out = ar.result();
-            in.closeHandler(v -> {
-                open.remove(in);
-                out.close();
-            });
+            in.closeHandler(v -> gone(port, in, out));
             out.closeHandler(v -> in.close());
             if (closed) { // closed while it connected
                 in.close();
@@ -125,17 +151,35 @@ final class StandbyForwarder {
         return new java.net.InetSocketAddress(a.hostAddress(), a.port());
     }
 
-    /** How many clients' connections are passed on now (or being). */
-    int connections() {
-        return open.size();
+    /** A client's end closed (on its port's context): its connection to the serving node, if made, goes too. */
+    private void gone(Port port, NetSocket in, NetSocket out) {
+        if (port.open.remove(in)) {
+            passing.decrementAndGet();
+        }
+        if (out != null) {
+            out.close();
+        }
     }
 
-    /** Stops listening and closes every connection passed on. */
+    /** How many clients' connections are passed on now (or being). */
+    int connections() {
+        return passing.get();
+    }
+
+    /** Stops listening and closes every connection passed on, each port on its own context. */
     Future<Void> close() {
         closed = true;
         List<Future<?>> all = new ArrayList<>();
-        servers.forEach(s -> all.add(s.close()));
-        open.forEach(s -> all.add(s.close()));
+        for (Port port : ports) {
+            io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+            port.context.runOnContext(v -> {
+                List<Future<?>> closing = new ArrayList<>();
+                closing.add(port.server.close());
+                List.copyOf(port.open).forEach(s -> closing.add(s.close()));
+                Future.join(closing).<Void>mapEmpty().onComplete(done);
+            });
+            all.add(done.future());
+        }
         all.add(client.close());
         return Future.join(all).mapEmpty();
     }

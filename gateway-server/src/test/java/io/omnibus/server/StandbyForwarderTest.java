@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 /** What a standby passes on to the serving node: the client's bytes, after a PROXY header naming it when asked to. */
@@ -84,6 +85,30 @@ class StandbyForwarderTest {
         assertThat(rest.toString(StandardCharsets.US_ASCII)).isEqualTo("hello");
         rest.release();
         decoder.finishAndReleaseAll();
+    }
+
+    @Test
+    void itCountsWhatItPassesOnAndClosesItWhenItStops() throws Exception {
+        int servingPort = vertx.createNetServer().connectHandler(s -> { }).listen(0, "127.0.0.1").toCompletionStage()
+                .toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
+        int port;
+        try (ServerSocket free = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        StandbyForwarder forwarder = new StandbyForwarder(vertx,
+                () -> new ServingNode("node-a", "127.0.0.1", Map.of("mqtt.port", servingPort)), true, false);
+        forwarder.start(Map.of("mqtt.port", new ListenerPort("port", "127.0.0.1", port)))
+                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        try (Socket first = new Socket("127.0.0.1", port); Socket second = new Socket("127.0.0.1", port)) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> forwarder.connections() == 2);
+            first.close();
+            await().atMost(Duration.ofSeconds(10)).until(() -> forwarder.connections() == 1);
+            forwarder.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            second.setSoTimeout(10_000);
+            assertThat(second.getInputStream().read()).as("closed with the forwarder").isEqualTo(-1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> forwarder.connections() == 0);
+        }
+        assertThat(catchThrowable(() -> new Socket("127.0.0.1", port).close())).as("no longer listening").isNotNull();
     }
 
     @Test
