@@ -36,6 +36,23 @@ class StandbyForwarderTest {
         vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
+    private static int freePort() throws Exception {
+        try (ServerSocket free = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return free.getLocalPort();
+        }
+    }
+
+    /** A started forwarder listening on {@code port}, passing connections on to {@code serving} (made to listen). */
+    private StandbyForwarder forwarder(NetServer serving, boolean proxyHeader, int port) throws Exception {
+        int servingPort = serving.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)
+                .actualPort();
+        StandbyForwarder forwarder = new StandbyForwarder(vertx,
+                () -> new ServingNode("node-a", "127.0.0.1", Map.of("mqtt.port", servingPort)), true, proxyHeader);
+        forwarder.start(Map.of("mqtt.port", new ListenerPort("port", "127.0.0.1", port)))
+                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        return forwarder;
+    }
+
     /** Forwards one client, bound to 127.0.0.4, that sends "hello"; returns the client's port and the forwarder's. */
     private int[] forwardOne(boolean proxyHeader) throws Exception {
         NetServer serving = vertx.createNetServer().connectHandler(s -> s.handler(b -> {
@@ -43,16 +60,8 @@ class StandbyForwarderTest {
                 received.appendBuffer(b);
             }
         }));
-        int servingPort = serving.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)
-                .actualPort();
-        int port;
-        try (ServerSocket free = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = free.getLocalPort();
-        }
-        StandbyForwarder forwarder = new StandbyForwarder(vertx,
-                () -> new ServingNode("node-a", "127.0.0.1", Map.of("mqtt.port", servingPort)), true, proxyHeader);
-        forwarder.start(Map.of("mqtt.port", new ListenerPort("port", "127.0.0.1", port)))
-                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        int port = freePort();
+        forwarder(serving, proxyHeader, port);
         Socket client = new Socket();
         client.bind(new InetSocketAddress("127.0.0.4", 0));
         client.connect(new InetSocketAddress("127.0.0.1", port));
@@ -89,16 +98,8 @@ class StandbyForwarderTest {
 
     @Test
     void itCountsWhatItPassesOnAndClosesItWhenItStops() throws Exception {
-        int servingPort = vertx.createNetServer().connectHandler(s -> { }).listen(0, "127.0.0.1").toCompletionStage()
-                .toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
-        int port;
-        try (ServerSocket free = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = free.getLocalPort();
-        }
-        StandbyForwarder forwarder = new StandbyForwarder(vertx,
-                () -> new ServingNode("node-a", "127.0.0.1", Map.of("mqtt.port", servingPort)), true, false);
-        forwarder.start(Map.of("mqtt.port", new ListenerPort("port", "127.0.0.1", port)))
-                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        int port = freePort();
+        StandbyForwarder forwarder = forwarder(vertx.createNetServer().connectHandler(s -> { }), false, port);
         try (Socket first = new Socket("127.0.0.1", port); Socket second = new Socket("127.0.0.1", port)) {
             await().atMost(Duration.ofSeconds(10)).until(() -> forwarder.connections() == 2);
             first.close();
