@@ -215,6 +215,56 @@ class ProxyProtocolTest {
 
     // ---- through a listener ------------------------------------------------------------------------------------
 
+    /** The header comes before the TLS handshake (as HAProxy's send-proxy-v2 sends it): TLS starts after it. */
+    @Test
+    void onATlsListenerTheHeaderComesFirstAndTlsAfterIt() throws Exception {
+        java.nio.file.Path examples = java.nio.file.Path.of(System.getProperty("omnibus.root", ".."))
+                .resolve("config/examples/tls").toAbsolutePath().normalize();
+        TlsConfig config = TlsConfig.read(new ConfigSection("test.tls", Map.of("enabled", true, "port", 0,
+                "cert", examples.resolve("server.pem").toString(), "key", examples.resolve("server-key.pem").toString())), 0);
+        Vertx vertx = Vertx.vertx();
+        Tls tls = Tls.start(vertx, config, "test.tls");
+        CompletableFuture<SocketAddress> client = new CompletableFuture<>();
+        TcpListener listener = TcpListener.bind(vertx, "127.0.0.1", 0, tls, false, TcpListener.DEFAULT_WRITE_BUFFER,
+                ProxyProtocol.Sources.of(List.of("127.0.0.1")), "test.tls", (ch, context) -> {
+                    client.complete(ProxyProtocol.clientAddress(ch));
+                    ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            ctx.writeAndFlush(msg); // an echo, behind the TLS handler
+                        }
+                    });
+                }).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        try (Socket raw = new Socket(InetAddress.getLoopbackAddress(), listener.port())) {
+            raw.getOutputStream().write("PROXY TCP4 192.0.2.9 127.0.0.1 5555 8883\r\n".getBytes(StandardCharsets.US_ASCII));
+            javax.net.ssl.SSLSocket secure = (javax.net.ssl.SSLSocket) trusting(examples.resolve("ca.pem"))
+                    .getSocketFactory().createSocket(raw, "localhost", listener.port(), true);
+            secure.setSoTimeout(10_000);
+            secure.startHandshake();
+            secure.getOutputStream().write("ping".getBytes(StandardCharsets.US_ASCII));
+            assertThat(secure.getInputStream().readNBytes(4)).isEqualTo("ping".getBytes(StandardCharsets.US_ASCII));
+            assertThat(client.get(10, TimeUnit.SECONDS)).isEqualTo(new InetSocketAddress("192.0.2.9", 5555));
+        } finally {
+            listener.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            tls.close();
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static javax.net.ssl.SSLContext trusting(java.nio.file.Path caPem) throws Exception {
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        ks.load(null, null);
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(caPem)) {
+            ks.setCertificateEntry("ca", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+                javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(ks);
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        return ctx;
+    }
+
     @Test
     void aListenerChecksTheClientAHeaderNamesNotTheProxy() throws Exception {
         Vertx vertx = Vertx.vertx();
