@@ -1,5 +1,6 @@
 package io.omnibus.mqtt;
 
+import io.omnibus.core.harness.TrustingTls;
 import io.omnibus.core.harness.TestGateway;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
@@ -10,8 +11,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
-import java.io.InputStream;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
@@ -20,8 +19,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -57,19 +54,6 @@ class MqttListenersIT {
         return gw;
     }
 
-    private static SSLContext trusting(Path caPem) throws Exception {
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        ks.load(null, null);
-        try (InputStream in = Files.newInputStream(caPem)) {
-            ks.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
-        }
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(ks);
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(null, tmf.getTrustManagers(), null);
-        return ctx;
-    }
-
     private void connectOverTls(SSLContext ssl, String id) throws Exception {
         MqttClient c = new MqttClient("ssl://localhost:" + gw.tlsPort("mqtt"), id, new MemoryPersistence());
         MqttConnectOptions o = new MqttConnectOptions();
@@ -87,7 +71,7 @@ class MqttListenersIT {
         Files.copy(EXAMPLE_TLS.resolve("server-key.pem"), live.resolve("server-key.pem"));
         start(Map.of("tls", Map.of("enabled", true, "port", 0, "cert", live.resolve("server.pem").toString(),
                 "key", live.resolve("server-key.pem").toString(), "reload-check", "200ms")));
-        SSLContext oldCa = trusting(EXAMPLE_TLS.resolve("ca.pem"));
+        SSLContext oldCa = TrustingTls.trusting(EXAMPLE_TLS.resolve("ca.pem"));
         connectOverTls(oldCa, "before");
 
         // a new CA and server certificate, as an operator renewing them would make
@@ -99,11 +83,11 @@ class MqttListenersIT {
         Files.copy(fresh.resolve("server-key.pem"), live.resolve("server-key.pem"), StandardCopyOption.REPLACE_EXISTING);
         Files.copy(fresh.resolve("server.pem"), live.resolve("server.pem"), StandardCopyOption.REPLACE_EXISTING);
 
-        SSLContext newCa = trusting(fresh.resolve("ca.pem"));
+        SSLContext newCa = TrustingTls.trusting(fresh.resolve("ca.pem"));
         await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
                 .untilAsserted(() -> connectOverTls(newCa, "after"));
         // the old chain is gone (a fresh client: one that connected before might resume its TLS session)
-        SSLContext freshOldCa = trusting(EXAMPLE_TLS.resolve("ca.pem"));
+        SSLContext freshOldCa = TrustingTls.trusting(EXAMPLE_TLS.resolve("ca.pem"));
         assertThat(catchThrowable(() -> connectOverTls(freshOldCa, "stale"))).isNotNull();
     }
 

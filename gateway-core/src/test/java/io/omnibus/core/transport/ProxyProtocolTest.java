@@ -1,5 +1,6 @@
 package io.omnibus.core.transport;
 
+import io.omnibus.core.harness.TrustingTls;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -237,7 +238,7 @@ class ProxyProtocolTest {
                 }).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         try (Socket raw = new Socket(InetAddress.getLoopbackAddress(), listener.port())) {
             raw.getOutputStream().write("PROXY TCP4 192.0.2.9 127.0.0.1 5555 8883\r\n".getBytes(StandardCharsets.US_ASCII));
-            javax.net.ssl.SSLSocket secure = (javax.net.ssl.SSLSocket) trusting(examples.resolve("ca.pem"))
+            javax.net.ssl.SSLSocket secure = (javax.net.ssl.SSLSocket) TrustingTls.trusting(examples.resolve("ca.pem"))
                     .getSocketFactory().createSocket(raw, "localhost", listener.port(), true);
             secure.setSoTimeout(10_000);
             secure.startHandshake();
@@ -249,20 +250,6 @@ class ProxyProtocolTest {
             tls.close();
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
-    }
-
-    private static javax.net.ssl.SSLContext trusting(java.nio.file.Path caPem) throws Exception {
-        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
-        ks.load(null, null);
-        try (java.io.InputStream in = java.nio.file.Files.newInputStream(caPem)) {
-            ks.setCertificateEntry("ca", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
-        }
-        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
-                javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(ks);
-        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
-        ctx.init(null, tmf.getTrustManagers(), null);
-        return ctx;
     }
 
     @Test
