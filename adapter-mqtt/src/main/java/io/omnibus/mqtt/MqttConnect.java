@@ -210,7 +210,7 @@ final class MqttConnect {
             c.restored = true;
             ready.compose(v -> c.persistent ? MqttSessionState.save(c.broker, c.user, id, c.sessionExpiry, 0, c.subs)
                             : Future.<Void>succeededFuture())
-                    .compose(v -> c.resubscribeAll())
+                    .compose(v -> MqttSubscribing.resubscribeAll(c))
                     .onComplete(ar -> {
                         if (c.closed) {
                             return;

@@ -8,7 +8,6 @@ import io.netty.handler.codec.mqtt.MqttFixedHeader;
 import io.netty.handler.codec.mqtt.MqttIdentifierRejectedException;
 import io.netty.handler.codec.mqtt.MqttMessage;
 import io.netty.handler.codec.mqtt.MqttMessageBuilders;
-import io.netty.handler.codec.mqtt.MqttMessageIdAndPropertiesVariableHeader;
 import io.netty.handler.codec.mqtt.MqttMessageIdVariableHeader;
 import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.codec.mqtt.MqttProperties;
@@ -16,10 +15,7 @@ import io.netty.handler.codec.mqtt.MqttPubReplyMessageVariableHeader;
 import io.netty.handler.codec.mqtt.MqttPublishMessage;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.netty.handler.codec.mqtt.MqttReasonCodeAndPropertiesVariableHeader;
-import io.netty.handler.codec.mqtt.MqttSubAckMessage;
-import io.netty.handler.codec.mqtt.MqttSubAckPayload;
 import io.netty.handler.codec.mqtt.MqttSubscribeMessage;
-import io.netty.handler.codec.mqtt.MqttTopicSubscription;
 import io.netty.handler.codec.mqtt.MqttUnacceptableProtocolVersionException;
 import io.netty.handler.codec.mqtt.MqttUnsubscribeMessage;
 import io.netty.util.ReferenceCountUtil;
@@ -27,13 +23,8 @@ import io.omnibus.core.spi.Broker;
 import io.omnibus.core.spi.ConnectionInfo;
 import io.omnibus.core.spi.Connections;
 import io.omnibus.core.spi.Consumer;
-import io.omnibus.core.spi.ConsumerSpec;
 import io.omnibus.core.spi.Envelope;
-import io.omnibus.core.spi.InvalidAddressException;
 import io.omnibus.core.spi.Origin;
-import io.omnibus.core.spi.Subscription;
-import io.omnibus.core.spi.SubscriptionSpec;
-import io.omnibus.core.spi.TopicFilter;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -47,12 +38,15 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * One MQTT client connection. Everything here runs on the connection's event-loop context.
+ * One MQTT client connection: its state, the dispatch of its packets, its keep alive, and its leaving (DISCONNECT,
+ * takeover, the session saved or ended, the will). Everything here runs on the connection's event-loop context.
  *
- * <p>Inbound: PUBLISH goes to the broker; PUBACK / PUBREC is sent only once the broker has the
- * message durably, and the socket stops being read while {@code receive-maximum} publishes wait
- * for the store. Outbound: one core consumer per subscription, its credit refilled as the client
- * acknowledges, within the client's Receive Maximum.
+ * <p>The rest is split by what it does: CONNECT to CONNACK in {@link MqttConnect} (made at CONNECT, let go at
+ * CONNACK); PUBLISH from the client in {@link MqttInbound} (PUBACK / PUBREC sent only once the broker has the message
+ * durably, the socket not read while {@code receive-maximum} publishes wait for the store), made at its first
+ * publish; messages to the client in {@link MqttOutbound} (one core consumer per subscription, its credit refilled
+ * as the client acknowledges, within the client's Receive Maximum), made at its first message; SUBSCRIBE and
+ * UNSUBSCRIBE in {@link MqttSubscribing}. An idle connection holds none of the three objects.
  */
 final class MqttConnection implements MqttTransport.Events, Connections.Connection {
     // MQTT 5 reason codes used here
@@ -133,7 +127,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         return subs;
     }
 
-    private Map<String, Consumer> consumers() {
+    Map<String, Consumer> consumers() {
         if (!(consumers instanceof HashMap)) {
             consumers = new HashMap<>();
         }
@@ -284,8 +278,8 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
                 case PUBREC -> outbound().onPubRec(((MqttMessageIdVariableHeader) m.variableHeader()).messageId());
                 case PUBREL -> inbound().onPubRel(((MqttMessageIdVariableHeader) m.variableHeader()).messageId());
                 case PUBCOMP -> outbound().onPubComp(((MqttMessageIdVariableHeader) m.variableHeader()).messageId());
-                case SUBSCRIBE -> onSubscribe((MqttSubscribeMessage) m);
-                case UNSUBSCRIBE -> onUnsubscribe((MqttUnsubscribeMessage) m);
+                case SUBSCRIBE -> MqttSubscribing.subscribe(this, (MqttSubscribeMessage) m);
+                case UNSUBSCRIBE -> MqttSubscribing.unsubscribe(this, (MqttUnsubscribeMessage) m);
                 case PINGREQ -> write(new MqttMessage(new MqttFixedHeader(MqttMessageType.PINGRESP, false,
                         MqttQoS.AT_MOST_ONCE, false, 0)));
                 case DISCONNECT -> onDisconnect(m);
@@ -336,15 +330,6 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         }
     }
 
-    /** Re-creates the consumers of every subscription of the session. */
-    Future<Void> resubscribeAll() {
-        List<Future<?>> all = new ArrayList<>();
-        for (MqttSessionState.Sub s : new ArrayList<>(subs.values())) {
-            all.add(attach(s));
-        }
-        return Future.all(all).mapEmpty();
-    }
-
     /**
      * Writes the session record with the QoS 2 exchanges half done now, so that they survive a gateway crash while
      * the client is connected; a clean session keeps none.
@@ -355,156 +340,6 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         }
         return MqttSessionState.save(broker, user, clientId, sessionExpiry, 0, subs,
                 new MqttServer.Qos2State(Set.copyOf(awaitingRelease()), Set.copyOf(pendingRelease())));
-    }
-
-    // ---- SUBSCRIBE / UNSUBSCRIBE ------------------------------------------------------------------------
-
-    private void onSubscribe(MqttSubscribeMessage m) {
-        int packetId = m.variableHeader().messageId();
-        MqttProperties props = m.idAndPropertiesVariableHeader().properties();
-        int subscriptionId = Translation.intProperty(props, MqttProperties.SUBSCRIPTION_IDENTIFIER, 0);
-        List<MqttTopicSubscription> requested = m.payload().topicSubscriptions();
-        int[] codes = new int[requested.size()];
-        List<Future<?>> work = new ArrayList<>();
-        List<MqttSessionState.Sub> retainedFor = new ArrayList<>();
-        for (int i = 0; i < requested.size(); i++) {
-            MqttTopicSubscription t = requested.get(i);
-            String raw = t.topicFilter();
-            String group = null;
-            String filterText = raw;
-            if (raw.startsWith("$share/")) {
-                int slash = raw.indexOf('/', 7);
-                group = slash < 0 ? "" : raw.substring(7, slash);
-                filterText = slash < 0 ? "" : raw.substring(slash + 1);
-                if (group.isEmpty() || group.contains("+") || group.contains("#") || filterText.isEmpty()) {
-                    codes[i] = v5 ? TOPIC_FILTER_INVALID & 0xff : 0x80; // [MQTT-4.8.2-1]
-                    continue;
-                }
-                if (t.option().isNoLocal() && v5) {
-                    codes[i] = PROTOCOL_ERROR & 0xff; // [MQTT-3.8.3-4]
-                    continue;
-                }
-            }
-            try {
-                TopicFilter.of(filterText);
-            } catch (InvalidAddressException e) {
-                MqttServer.LOG.info("mqtt {}: SUBSCRIBE {} refused: {}", connectionId, raw, e.getMessage());
-                codes[i] = v5 ? TOPIC_FILTER_INVALID & 0xff : 0x80;
-                continue;
-            }
-            if (server.ctx.authorizer().enforced() && !server.ctx.authorizer().allows(user, clientId,
-                    io.omnibus.core.spi.Authorizer.Action.SUBSCRIBE, filterText)) {
-                MqttServer.LOG.info("mqtt {}: SUBSCRIBE {} by client {} as {} refused: not authorized", connectionId, raw,
-                        clientId, user);
-                codes[i] = v5 ? NOT_AUTHORIZED & 0xff : 0x80;
-                continue;
-            }
-            int qos = Math.min(t.qualityOfService().value(), 2);
-            MqttSessionState.Sub sub = new MqttSessionState.Sub(filterText, group, qos, t.option().isNoLocal(),
-                    t.option().isRetainAsPublished(), t.option().retainHandling().value(), subscriptionId);
-            boolean existed = subs.containsKey(sub.key());
-            if (!existed && subs.size() >= server.config.maxSubscriptions()) {
-                // 0x97 (Quota exceeded) where configured: Eclipse Paho v5 (1.2.5) drops the connection on it
-                codes[i] = v5 && server.config.quotaExceeded() ? QUOTA_EXCEEDED & 0xff : 0x80;
-                MqttServer.LOG.info("mqtt {}: SUBSCRIBE {} refused: max-subscriptions {} reached", connectionId, raw,
-                        server.config.maxSubscriptions());
-                continue;
-            }
-            subs().put(sub.key(), sub);
-            codes[i] = qos;
-            int rh = sub.retainHandling();
-            if (group == null && (rh == 0 || (rh == 1 && !existed))) {
-                retainedFor.add(sub); // [MQTT-3.3.1-9] [MQTT-3.3.1-10]; none for shared subscriptions (MQTT 5 §4.8.2)
-            }
-            String key = sub.key();
-            work.add(existed ? Future.succeededFuture() : attach(sub).onFailure(e -> {
-                subs().remove(key); // not subscribed after all: nothing to clean up for it later
-                consumers().remove(key);
-            }));
-        }
-        Future<Void> saved = persistent ? MqttSessionState.save(broker, user, clientId, sessionExpiry, 0, subs)
-                : Future.succeededFuture();
-        Future.all(work).compose(v -> saved).onComplete(ar -> {
-            if (closed) {
-                return;
-            }
-            if (ar.failed()) {
-                MqttServer.LOG.warn("mqtt {}: SUBSCRIBE failed: {}", connectionId, ar.cause().getMessage());
-                for (int i = 0; i < codes.length; i++) {
-                    if (codes[i] < 0x80) {
-                        codes[i] = v5 ? UNSPECIFIED_ERROR & 0xff : 0x80;
-                    }
-                }
-            }
-            write(new MqttSubAckMessage(new MqttFixedHeader(MqttMessageType.SUBACK, false, MqttQoS.AT_MOST_ONCE, false, 0),
-                    new MqttMessageIdAndPropertiesVariableHeader(packetId, MqttProperties.NO_PROPERTIES),
-                    new MqttSubAckPayload(codes)));
-            if (ar.succeeded()) {
-                for (MqttSessionState.Sub s : retainedFor) {
-                    for (Envelope e : broker.retained(TopicFilter.of(s.filter()))) {
-                        outbound().sendRetained(e, s);
-                    }
-                }
-            }
-        });
-    }
-
-    /** Subscribes the session's core subscription for {@code sub} and attaches this connection to it. */
-    private Future<Void> attach(MqttSessionState.Sub sub) {
-        TopicFilter filter = TopicFilter.of(sub.filter());
-        SubscriptionSpec spec = new SubscriptionSpec(sub.coreName(clientId), filter, persistent || sub.shareGroup() != null,
-                null);
-        String key = sub.key();
-        // the window bounds QoS 1/2 deliveries unacknowledged; a QoS 0 subscription's are settled as they are written,
-        // and a credit as small as the window only made each wait for the one before to come back
-        int credit = sub.qos() == 0 ? Math.max(window, server.config.maxQueuedQos0()) : window;
-        return broker.subscribe(spec).compose((Subscription s) -> s.attach(ConsumerSpec.push(origin, credit,
-                d -> outbound().onDelivery(key, d)))).map(c -> {
-                    Consumer old = consumers().put(key, c);
-                    if (old != null) {
-                        old.close();
-                    }
-                    if (closed) {
-                        c.close();
-                    }
-                    return null;
-                });
-    }
-
-    private void onUnsubscribe(MqttUnsubscribeMessage m) {
-        int packetId = m.variableHeader().messageId();
-        List<String> topics = m.payload().topics();
-        List<Future<?>> work = new ArrayList<>();
-        short[] codes = new short[topics.size()];
-        for (int i = 0; i < topics.size(); i++) {
-            MqttSessionState.Sub sub = subs().remove(topics.get(i));
-            if (sub == null) {
-                codes[i] = NO_SUBSCRIPTION_EXISTED;
-                continue;
-            }
-            Consumer c = consumers().remove(sub.key());
-            if (c != null) {
-                work.add(c.close());
-            }
-            if (sub.shareGroup() == null) {
-                work.add(broker.unsubscribe(sub.coreName(clientId)));
-            }
-        }
-        if (persistent) {
-            work.add(MqttSessionState.save(broker, user, clientId, sessionExpiry, 0, subs));
-        }
-        Future.all(work).onComplete(ar -> {
-            if (closed) {
-                return;
-            }
-            MqttMessageBuilders.UnsubAckBuilder b = MqttMessageBuilders.unsubAck().packetId(packetId);
-            if (v5) {
-                for (short c : codes) {
-                    b.addReasonCode(c);
-                }
-            }
-            write(b.build());
-        });
     }
 
     // ---- leaving ------------------------------------------------------------------------------------------
