@@ -11,7 +11,6 @@ import io.netty.handler.codec.mqtt.MqttVersion;
 import io.omnibus.core.spi.Address;
 import io.omnibus.core.spi.Envelope;
 import io.omnibus.core.spi.InvalidAddressException;
-import io.omnibus.core.spi.Origin;
 import io.vertx.core.Future;
 
 import java.util.List;
@@ -148,7 +147,6 @@ final class MqttConnect {
         } else {
             c.keepAliveSeconds = requestedKeepAlive; // 3.1.1 has no Server Keep Alive to tell the client otherwise
         }
-        c.origin = new Origin("mqtt", c.clientId, c.connectionId);
         if (c.server.ctx.authorizer().enforced()) {
             String refusal = refusal(m, assignedId);
             if (refusal != null) {
@@ -350,7 +348,7 @@ final class MqttConnect {
         c.willDelaySeconds = c.v5 ? Integer.toUnsignedLong(Translation.intProperty(wp, MqttProperties.WILL_DELAY_INTERVAL, 0)) : 0;
         try {
             return Translation.toEnvelope(Address.of(m.payload().willTopic()), m.payload().willMessageInBytes(),
-                    m.variableHeader().willQos(), m.variableHeader().isWillRetain(), wp, c.origin, System.currentTimeMillis());
+                    m.variableHeader().willQos(), m.variableHeader().isWillRetain(), wp, c.origin(), System.currentTimeMillis());
         } catch (InvalidAddressException e) {
             MqttServer.LOG.info("mqtt {}: c.will topic refused: {}", c.connectionId, e.getMessage());
             return null;

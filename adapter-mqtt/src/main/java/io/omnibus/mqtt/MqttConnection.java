@@ -93,7 +93,8 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     boolean enhancedAuth;
     /** Who the client authenticated as (a username or a client certificate's identity); null: anonymous. */
     volatile String user; // read by a connection of another event loop taking over the same client id
-    Origin origin;
+    /** Who this connection's messages and consumers are: made at first use, once the client id is known ({@link #origin()}). */
+    private Origin origin;
     boolean persistent;
     long sessionExpiry;
     int keepAliveSeconds;
@@ -139,6 +140,14 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
             outbound = new MqttOutbound(this);
         }
         return outbound;
+    }
+
+    /** Made at the first publish, subscription or will: an idle connection needs none. */
+    Origin origin() {
+        if (origin == null) {
+            origin = new Origin("mqtt", clientId, connectionId);
+        }
+        return origin;
     }
 
     MqttInbound inbound() {
@@ -369,12 +378,36 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
      * it was already closing on its own.
      */
     Future<Void> takeOver() {
-        Contexts.on(context, () -> disconnect(SESSION_TAKEN_OVER, "session taken over by a new connection"));
-        return gone.future();
+        Promise<Void> done = Promise.promise();
+        Contexts.on(context, () -> {
+            if (hasLeft) {
+                done.complete();
+                return;
+            }
+            if (gone == null) {
+                gone = Promise.promise();
+            }
+            gone.future().onComplete(done);
+            disconnect(SESSION_TAKEN_OVER, "session taken over by a new connection");
+        });
+        return done.future();
     }
 
-    /** Completes when {@link #onClosed} has finished; until then the connection stays in {@code server.connected}. */
-    private final Promise<Void> gone = Promise.promise();
+    /**
+     * Completes when {@link #onClosed} has finished (until then the connection stays in {@code server.connected}), for
+     * a connection taking this one's session over: made then, on this connection's context.
+     */
+    private Promise<Void> gone;
+    /** {@link #onClosed} has finished: the session record is written, the QoS 2 state handed over. */
+    private boolean hasLeft;
+
+    /** On the context: the connection has left entirely. */
+    private void left() {
+        hasLeft = true;
+        if (gone != null) {
+            gone.complete();
+        }
+    }
 
     void shutdown() {
         Contexts.on(context, () -> disconnect(SERVER_SHUTTING_DOWN, "gateway shutting down"));
@@ -438,7 +471,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         server.ctx.connections().closed(this);
         server.connections.decrementAndGet();
         if (!connected) {
-            gone.complete();
+            left();
             return;
         }
         List<Future<?>> closing = new ArrayList<>();
@@ -492,7 +525,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
             if (id != null) {
                 server.connected.remove(id, this);
             }
-            gone.complete();
+            Contexts.on(context, this::left); // the store's futures may complete elsewhere
         });
         MqttServer.LOG.info("mqtt {} closed: client {}", connectionId, id);
     }

@@ -143,7 +143,7 @@ final class MqttInbound {
         ByteBuf payload = m.payload();
         byte[] bytes = new byte[payload.readableBytes()];
         payload.getBytes(payload.readerIndex(), bytes);
-        Envelope envelope = Translation.toEnvelope(address, bytes, qos, m.fixedHeader().isRetain(), props, c.origin,
+        Envelope envelope = Translation.toEnvelope(address, bytes, qos, m.fixedHeader().isRetain(), props, c.origin(),
                 System.currentTimeMillis());
         storing++;
         storingBytes += bytes.length;

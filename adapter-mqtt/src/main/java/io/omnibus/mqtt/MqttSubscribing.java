@@ -148,7 +148,7 @@ final class MqttSubscribing {
         // the conn.window bounds QoS 1/2 deliveries unacknowledged; a QoS 0 subscription's are settled as they are written,
         // and a credit as small as the conn.window only made each wait for the one before to come back
         int credit = sub.qos() == 0 ? Math.max(conn.window, conn.server.config.maxQueuedQos0()) : conn.window;
-        return conn.broker.subscribe(spec).compose((Subscription s) -> s.attach(ConsumerSpec.push(conn.origin, credit,
+        return conn.broker.subscribe(spec).compose((Subscription s) -> s.attach(ConsumerSpec.push(conn.origin(), credit,
                 d -> conn.outbound().onDelivery(key, d)))).map(c -> {
                     Consumer old = conn.consumers().put(key, c);
                     if (old != null) {
