@@ -158,9 +158,11 @@ settle() {
 # memory per idle MQTT connection: the server's RSS (and for the gateway its live heap) before and after. The RSS is
 # read SETTLE seconds (default 40) after the last CONNACK: the gateway's collector returns what a connection storm
 # grew after 10 s without a collection (bin/omnibus), which took longer than 25 s in some runs, and Mosquitto's figure does not move while it waits. STORM=1
-# sends every CONNECT before reading any CONNACK; either way a refused or reset connection is reported.
+# sends every CONNECT before reading any CONNACK; either way a refused or reset connection is reported. For the
+# gateway, the RSS is read once more after the full collection that measures its live heap (the baseline is read
+# after one too): what the connections hold without the garbage the storm left, which an idle JVM keeps.
 idle_load() {
-  local port="$1" n="${CONNECTIONS:-10000}" pid rss0 rss1 heap0 heap1 mode="" opened
+  local port="$1" n="${CONNECTIONS:-10000}" pid rss0 rss1 rss2 heap0 heap1 mode="" opened
   [[ "${STORM:-0}" == 1 ]] && mode=storm
   pid="$(pgrep -P "$SERVER" java || echo "$SERVER")"
   heap() { jcmd "$pid" GC.run >/dev/null 2>&1 && jcmd "$pid" GC.heap_info 2>/dev/null | sed -nE 's/.*used ([0-9]+)K.*/\1/p' | head -n 1; }
@@ -185,10 +187,11 @@ idle_load() {
   opened="$(head -n 1 "$WORK/idle.out")"
   settle
   rss1="$(rss)"; heap1="$(heap || true)"
+  [[ -n "$heap1" ]] && { sleep 5; rss2="$(rss)"; } # G1 gives back what it shrank on a thread of its own
   exec 7>&-; wait "$client" 2>/dev/null || true; rm -f "$WORK/idle.in"
   local per_rss=$(( (rss1 - rss0) * 1024 / n ))
   if [[ -n "$heap0" && -n "$heap1" ]]; then
-    echo "$n idle connections: $per_rss bytes RSS per connection, $(( (heap1 - heap0) * 1024 / n )) bytes live heap per connection; $opened"
+    echo "$n idle connections: $per_rss bytes RSS per connection ($(( (rss2 - rss0) * 1024 / n )) after a full collection), $(( (heap1 - heap0) * 1024 / n )) bytes live heap per connection; $opened"
   else
     echo "$n idle connections: $per_rss bytes RSS per connection; $opened"
   fi
