@@ -70,7 +70,7 @@ final class StandbyForwarder {
     }
 
     /**
-     * Listens on each of {@code ports} (by {@code <protocol>.<name>}); a port that cannot be bound is logged and left
+     * Listens on each of {@code listeners} (by {@code <protocol>.<name>}); a port that cannot be bound is logged and left
      * out (the adapter binding it later fails the start, as it would without a standby).
      */
     Future<Void> start(Map<String, ListenerPort> listeners) {
