@@ -81,7 +81,7 @@ final class MqttConnect {
         }
         String certified = username == null ? c.socket.peerIdentity() : null;
         if (certified != null || username == null && c.server.authenticator.allowsAnonymous()) {
-            c.user = certified; // a verified client certificate names the c.user when the client gives no username
+            c.user = certified; // a verified client certificate names the user when the client gives no username
             authenticated(m, cleanStart, finalAssigned);
             return;
         }
@@ -160,15 +160,15 @@ final class MqttConnect {
             c.will = willOf(m);
         }
 
-        // session takeover [MQTT-3.1.4-3]: the old connection is told and c.closed first
+        // session takeover [MQTT-3.1.4-3]: the old connection is told and closed first
         MqttConnection previous = c.server.connected.put(c.clientId, c);
         if (previous != null && c.server.ctx.authorizer().enforced()
                 && !java.util.Objects.equals(previous.user, c.user)) {
-            // another c.user's connection got in between the check above and here: it keeps its session
+            // another user's connection got in between the check above and here: it keeps its session
             c.server.connected.replace(c.clientId, c, previous);
             c.connAckAndClose(c.v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED_5
                     : MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED,
-                    "client id " + c.clientId + " belongs to another c.user's session");
+                    "client id " + c.clientId + " belongs to another user's session");
             return;
         }
         Future<Void> takenOver = previous == null ? Future.succeededFuture() : previous.takeOver();
@@ -216,7 +216,7 @@ final class MqttConnect {
                         if (ar.failed()) {
                             c.connAckAndClose(c.v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_UNSPECIFIED_ERROR
                                     : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE,
-                                    "session could not be c.restored: " + ar.cause().getMessage());
+                                    "session could not be restored: " + ar.cause().getMessage());
                             return;
                         }
                         sendConnAck(sessionPresent && c.persistent, assignedId, requestedKeepAlive);
@@ -229,8 +229,8 @@ final class MqttConnect {
                         List<Object> queued = c.early;
                         c.early = List.of();
                         queued.forEach(c::onMessage); // onMessage releases each
-                        MqttServer.LOG.info("mqtt {} c.connected: client {}, MQTT {}, {} session{}, from {}",
-                                c.connectionId, c.clientId, c.v5 ? "5.0" : "3.1.1", c.persistent ? "c.persistent" : "clean",
+                        MqttServer.LOG.info("mqtt {} connected: client {}, MQTT {}, {} session{}, from {}",
+                                c.connectionId, c.clientId, c.v5 ? "5.0" : "3.1.1", c.persistent ? "persistent" : "clean",
                                 sessionPresent ? " (resumed)" : "", c.socket.remoteAddress());
                     });
         }));
@@ -291,7 +291,7 @@ final class MqttConnect {
     }
 
     private void enhancedAuthFailed(String why) {
-        scram = null; // one proof per exchange: a further AUTH waits with the other c.early packets, unanswered
+        scram = null; // one proof per exchange: a further AUTH waits with the other early packets, unanswered
         refuseLogin(MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD, authMethod + ": " + why);
     }
 
@@ -323,11 +323,11 @@ final class MqttConnect {
     }
 
     /**
-     * Why the access rules refuse c CONNECT, or null: a session belongs to the c.user who made it, so another
-     * c.user cannot take it over (nor its queued messages), and a c.will needs publish rights on its topic.
+     * Why the access rules refuse this CONNECT, or null: a session belongs to the user who made it, so another
+     * user cannot take it over (nor its queued messages), and a will needs publish rights on its topic.
      */
     private String refusal(MqttConnectMessage m, boolean assignedId) {
-        // an id the c.server assigned is new and unguessable: no rule needs to cover it
+        // an id the server assigned is new and unguessable: no rule needs to cover it
         if (!assignedId && !c.server.ctx.authorizer().allows(c.user, c.clientId, io.omnibus.core.spi.Authorizer.Action.CLIENT_ID,
                 c.clientId)) {
             return "client id " + c.clientId + " is not one of the client-ids the rules give " + c.user;
@@ -335,10 +335,10 @@ final class MqttConnect {
         MqttConnection live = c.server.connected.get(c.clientId);
         String owner = live != null ? (live.user == null ? "" : live.user) : MqttSessionState.owner(c.broker, c.clientId);
         if (owner != null && !owner.equals(c.user == null ? "" : c.user)) {
-            return "client id " + c.clientId + " belongs to another c.user's session";
+            return "client id " + c.clientId + " belongs to another user's session";
         }
         if (m.variableHeader().isWillFlag() && !c.inbound().mayPublish(m.payload().willTopic())) {
-            return "not authorized to publish the c.will to " + m.payload().willTopic();
+            return "not authorized to publish the will to " + m.payload().willTopic();
         }
         return null;
     }
@@ -350,7 +350,7 @@ final class MqttConnect {
             return Translation.toEnvelope(Address.of(m.payload().willTopic()), m.payload().willMessageInBytes(),
                     m.variableHeader().willQos(), m.variableHeader().isWillRetain(), wp, c.origin(), System.currentTimeMillis());
         } catch (InvalidAddressException e) {
-            MqttServer.LOG.info("mqtt {}: c.will topic refused: {}", c.connectionId, e.getMessage());
+            MqttServer.LOG.info("mqtt {}: will topic refused: {}", c.connectionId, e.getMessage());
             return null;
         }
     }
@@ -372,7 +372,7 @@ final class MqttConnect {
             if (assignedId) {
                 props.add(new MqttProperties.StringProperty(MqttProperties.ASSIGNED_CLIENT_IDENTIFIER, c.clientId));
             }
-            if (authMethod != null) { // the c.server-final message: the client checks the c.server knew its verifier
+            if (authMethod != null) { // the server-final message: the client checks the server knew its verifier
                 authProperties(authData).listAll().forEach(props::add);
             }
         }

@@ -135,7 +135,7 @@ final class MqttInbound {
         }
         if (qos > 0 && ++unackedInbound > c.server.config.receiveMaximum() && c.v5) {
             // MQTT 5 announced Receive Maximum in CONNACK, so going past it is a protocol error; a 3.1.1 client was
-            // told nothing: it is slowed down instead (its c.socket stops being read below)
+            // told nothing: it is slowed down instead (its socket stops being read below)
             c.disconnect(RECEIVE_MAXIMUM_EXCEEDED, "more than receive-maximum " + c.server.config.receiveMaximum()
                     + " unacknowledged publishes [MQTT-3.3.4-8]");
             return;

@@ -198,7 +198,7 @@ final class MqttOutbound {
 
     void send(Outbound o) {
         int qos = Math.min(Translation.qosOf(o.envelope()), o.sub().qos());
-        // in order, and never into a full c.socket: a subscriber that stops reading stops getting credit back
+        // in order, and never into a full socket: a subscriber that stops reading stops getting credit back
         if (anyWaiting() || c.socket.writeQueueFull() || (qos > 0 && inflight.size() >= c.window)) {
             if (waiting == null) {
                 waiting = new ArrayDeque<>(4);

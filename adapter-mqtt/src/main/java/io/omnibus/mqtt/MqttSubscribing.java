@@ -40,7 +40,7 @@ final class MqttSubscribing {
     private MqttSubscribing() {
     }
 
-    /** Re-creates the conn.consumers of every subscription of the session. */
+    /** Re-creates the consumers of every subscription of the session. */
     static Future<Void> resubscribeAll(MqttConnection conn) {
         List<Future<?>> all = new ArrayList<>();
         for (MqttSessionState.Sub s : new ArrayList<>(conn.subs.values())) {
@@ -145,8 +145,8 @@ final class MqttSubscribing {
         SubscriptionSpec spec = new SubscriptionSpec(sub.coreName(conn.clientId), filter, conn.persistent || sub.shareGroup() != null,
                 null);
         String key = sub.key();
-        // the conn.window bounds QoS 1/2 deliveries unacknowledged; a QoS 0 subscription's are settled as they are written,
-        // and a credit as small as the conn.window only made each wait for the one before to come back
+        // the window bounds QoS 1/2 deliveries unacknowledged; a QoS 0 subscription's are settled as they are written,
+        // and a credit as small as the window only made each wait for the one before to come back
         int credit = sub.qos() == 0 ? Math.max(conn.window, conn.server.config.maxQueuedQos0()) : conn.window;
         return conn.broker.subscribe(spec).compose((Subscription s) -> s.attach(ConsumerSpec.push(conn.origin(), credit,
                 d -> conn.outbound().onDelivery(key, d)))).map(c -> {
