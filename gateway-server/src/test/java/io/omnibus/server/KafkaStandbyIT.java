@@ -80,9 +80,9 @@ class KafkaStandbyIT {
                     "standby-proxy-protocol: true");
             Map<String, String> trustNodes = Map.of("OMNIBUS_MQTT_PROXY_PROTOCOL", "127.0.0.1",
                     "OMNIBUS_AMQP_PROXY_PROTOCOL", "127.0.0.1", "OMNIBUS_KAFKA_PROXY_PROTOCOL", "127.0.0.1");
-            GatewayProcess gwA = a.run(trustNodes);
-            gwA.awaitReady();
-            try (GatewayProcess gwB = b.run(trustNodes); GatewayProcess gwC = c.run(trustNodes)) {
+            // node-a is killed on purpose below; closing it then is harmless, and a failure before leaves no process
+            try (GatewayProcess gwA = a.run(trustNodes); GatewayProcess gwB = runAfter(gwA, b, trustNodes);
+                 GatewayProcess gwC = c.run(trustNodes)) {
                 for (ClusterNode standby : List.of(b, c)) {
                     await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
                             .until(() -> "standby".equals(standby.store().getString("role")));
@@ -145,7 +145,7 @@ class KafkaStandbyIT {
                 load.close();
 
                 // node-a again, a standby now: its clients reach the node that took over
-                try (GatewayProcess gwA2 = a.run()) {
+                try (GatewayProcess gwA2 = a.run(trustNodes)) {
                     await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
                             .until(() -> "standby".equals(a.store().getString("role")));
                     MqttClient late = new MqttClient(a.mqttUri(), "late", new MemoryPersistence());
@@ -189,6 +189,13 @@ class KafkaStandbyIT {
             }
             kafka.close();
         }
+    }
+
+    /** Runs {@code node} once {@code first} is ready (the first node is the active one). */
+    private static GatewayProcess runAfter(GatewayProcess first, ClusterNode node, Map<String, String> env)
+            throws Exception {
+        first.awaitReady();
+        return node.run(env);
     }
 
     private static void awaitAll(String who, List<String> got, Set<String> acked) {
