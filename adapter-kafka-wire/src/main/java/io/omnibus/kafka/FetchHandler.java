@@ -23,6 +23,11 @@ import java.util.List;
  * offset, written only when the answer is sent ({@link Answer}). When less than min-bytes is there, the answer waits for an append to any of the partitions, up to
  * max-wait. Every requested partition is in the answer. Fetch sessions (KIP-227) are declined: the answer's
  * session id is 0, so clients send full requests.
+ *
+ * <p>A consumer behind the log's end asks again as soon as it has worked through an answer, for the offset that
+ * answer ended at. So when a partition's part of an answer is cut by its byte limit, the store is read from there
+ * while the answer is on its way ({@link ReadAhead}), and the next fetch finds those entries read. A broker serves
+ * such fetches from the page cache with sendfile; without the read-ahead, each of ours waited for its store read.
  */
 final class FetchHandler {
     /** Messages read from the store per step while filling one partition's batch. */
@@ -39,10 +44,35 @@ final class FetchHandler {
     private record Wanted(String topic, Address address, int partition, long offset, int maxBytes, boolean allowed) {
     }
 
-    /** One partition's part of an answer: its entries become its records when the answer is sent. */
-    private record Part(PartitionData data, List<Logs.Entry> entries, int bytes) {
+    /**
+     * One partition's part of an answer: its entries become its records when the answer is sent. {@code cut}: the
+     * partition had more than its byte limit let in.
+     */
+    private record Part(PartitionData data, List<Logs.Entry> entries, int bytes, boolean cut) {
         Part(PartitionData data) {
-            this(data, List.of(), 0);
+            this(data, List.of(), 0, false);
+        }
+    }
+
+    /**
+     * What a connection's last answer had the store read ahead: for each partition cut by its byte limit, about a
+     * quarter more entries than the answer held from it, from where it ended. So a connection holds about one
+     * answer's worth; the next fetch uses what matches its offsets, and the rest is dropped with it.
+     */
+    static final class ReadAhead {
+        private record Ahead(Address address, int partition, long from, Future<List<Logs.Entry>> entries) {
+        }
+
+        private final List<Ahead> reads = new ArrayList<>(1);
+
+        /** The entries read ahead from exactly {@code from}, or null. */
+        Future<List<Logs.Entry>> take(Address address, int partition, long from) {
+            for (Ahead a : reads) {
+                if (a.partition == partition && a.from == from && a.address.equals(address)) {
+                    return a.entries;
+                }
+            }
+            return null;
         }
     }
 
@@ -74,17 +104,23 @@ final class FetchHandler {
             }
         }
         long deadline = System.currentTimeMillis() + Math.max(0, request.maxWaitMs());
-        return round(wanted, request, deadline);
+        ReadAhead ahead = connection.readAhead;
+        connection.readAhead = null; // this fetch takes what it asks for; the rest is dropped
+        return round(connection, wanted, request, deadline, ahead);
     }
 
-    /** Reads everything once; answers if enough came, the time is up or an error is to be told, else waits. */
-    private Future<FetchResponseData> round(List<Wanted> wanted, FetchRequestData request, long deadline) {
+    /**
+     * Reads everything once (the first round from what the last answer had read ahead); answers if enough came, the
+     * time is up or an error is to be told, else waits.
+     */
+    private Future<FetchResponseData> round(KafkaConnection connection, List<Wanted> wanted, FetchRequestData request,
+                                            long deadline, ReadAhead ahead) {
         List<Future<Part>> reads = new ArrayList<>(wanted.size());
         int asked = request.maxBytes() <= 0 ? Integer.MAX_VALUE : request.maxBytes();
         int full = Math.min(asked, server.config.fetchMaxBytes());
         int[] budget = {full};
         List<io.omnibus.core.spi.Envelope> delivered = new ArrayList<>(); // this round's: counted if it is the answer
-        return readAll(wanted, 0, full, budget, reads, delivered).compose(v -> {
+        return readAll(wanted, 0, full, budget, reads, delivered, ahead).compose(v -> {
             List<Part> parts = new ArrayList<>(wanted.size());
             long bytes = 0;
             boolean errors = false;
@@ -96,33 +132,52 @@ final class FetchHandler {
             }
             long left = deadline - System.currentTimeMillis();
             if (bytes >= Math.max(1, request.minBytes()) || errors || left <= 0 || wanted.isEmpty()) {
-                return Future.succeededFuture(answered(wanted, parts, delivered));
+                return Future.succeededFuture(answered(connection, wanted, parts, delivered));
             }
             return awaitAny(wanted, parts, left).compose(appended -> appended
-                    ? round(wanted, request, deadline)
-                    : Future.succeededFuture(answered(wanted, parts, delivered)));
+                    ? round(connection, wanted, request, deadline, null)
+                    : Future.succeededFuture(answered(connection, wanted, parts, delivered)));
         });
     }
 
-    /** The answer, with what it hands out counted for the translation losses. */
-    private FetchResponseData answered(List<Wanted> wanted, List<Part> parts,
+    /**
+     * The answer, with what it hands out counted for the translation losses, and the store set reading ahead for
+     * the partitions it cut.
+     */
+    private FetchResponseData answered(KafkaConnection connection, List<Wanted> wanted, List<Part> parts,
                                        List<io.omnibus.core.spi.Envelope> delivered) {
         delivered.forEach(e -> server.losses.delivered(e, "kafka"));
+        ReadAhead ahead = null;
+        for (int i = 0; i < parts.size(); i++) {
+            Part p = parts.get(i);
+            if (p.cut && !p.entries.isEmpty()) {
+                Wanted w = wanted.get(i);
+                long from = p.entries.get(p.entries.size() - 1).offset() + 1;
+                if (ahead == null) {
+                    ahead = new ReadAhead();
+                }
+                int n = p.entries.size(); // and some more: the next answer is cut only by an entry it does not take
+                ahead.reads.add(new ReadAhead.Ahead(w.address, w.partition, from,
+                        logs.read(w.address, w.partition, from, n + n / 4 + 1)));
+            }
+        }
+        connection.readAhead = ahead;
         return answer(wanted, parts);
     }
 
     /** Partitions are read one after the other so the request's byte budget is shared in order. */
     private Future<Void> readAll(List<Wanted> wanted, int i, int full, int[] budget, List<Future<Part>> out,
-                                 List<io.omnibus.core.spi.Envelope> delivered) {
+                                 List<io.omnibus.core.spi.Envelope> delivered, ReadAhead ahead) {
         if (i == wanted.size()) {
             return Future.succeededFuture();
         }
-        Future<Part> f = read(wanted.get(i), budget, budget[0] == full, delivered); // nothing taken yet: KIP-74
+        Future<Part> f = read(wanted.get(i), budget, budget[0] == full, delivered, ahead); // nothing taken yet: KIP-74
         out.add(f);
-        return f.compose(d -> readAll(wanted, i + 1, full, budget, out, delivered));
+        return f.compose(d -> readAll(wanted, i + 1, full, budget, out, delivered, ahead));
     }
 
-    private Future<Part> read(Wanted w, int[] budget, boolean first, List<io.omnibus.core.spi.Envelope> delivered) {
+    private Future<Part> read(Wanted w, int[] budget, boolean first, List<io.omnibus.core.spi.Envelope> delivered,
+                              ReadAhead ahead) {
         PartitionData d = new PartitionData().setPartitionIndex(w.partition).setHighWatermark(-1).setLastStableOffset(-1)
                 .setLogStartOffset(-1).setRecords(MemoryRecords.EMPTY).setPreferredReadReplica(-1)
                 .setAbortedTransactions(null);
@@ -147,36 +202,43 @@ final class FetchHandler {
         int limit = Math.min(w.maxBytes, budget[0]);
         List<Logs.Entry> taken = new ArrayList<>();
         int[] size = new int[1];
-        return collect(w, w.offset, end, limit, first, taken, size).map(v -> {
+        Future<List<Logs.Entry>> read = ahead == null ? null : ahead.take(w.address, w.partition, w.offset);
+        read = read == null ? logs.read(w.address, w.partition, w.offset, READ_STEP)
+                : read.recover(e -> logs.read(w.address, w.partition, w.offset, READ_STEP)); // read again, here
+        return collect(w, read, end, limit, first, taken, size).map(cut -> {
             taken.forEach(t -> delivered.add(t.envelope()));
             budget[0] -= size[0];
-            return new Part(d, taken, size[0]);
+            return new Part(d, taken, size[0], cut);
         }).recover(e -> { // this partition cannot be read now; the others are answered
             KafkaServer.LOG.warn("kafka: reading {} partition {} failed: {}", w.topic, w.partition, e.toString());
             return Future.succeededFuture(new Part(d.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code())));
         });
     }
 
-    /** Takes entries from {@code from} until {@code limit} bytes (at least one when {@code first}). */
-    private Future<Void> collect(Wanted w, long from, long end, int limit, boolean first, List<Logs.Entry> taken,
-                                 int[] size) {
-        return logs.read(w.address, w.partition, from, READ_STEP).compose(batch -> {
+    /**
+     * Takes entries from {@code read} and the reads after it until {@code limit} bytes (at least one when
+     * {@code first}); true if the limit cut the partition short.
+     */
+    private Future<Boolean> collect(Wanted w, Future<List<Logs.Entry>> read, long end, int limit, boolean first,
+                                    List<Logs.Entry> taken, int[] size) {
+        return read.compose(batch -> {
             for (Logs.Entry e : batch) {
                 if (e.offset() >= end) { // appended since the high watermark was taken: the next fetch gets it
-                    return Future.succeededFuture();
+                    return Future.succeededFuture(false);
                 }
                 int s = e.envelope().estimatedSize() + 16;
                 if (size[0] + s > limit && !(first && taken.isEmpty())) {
-                    return Future.succeededFuture();
+                    return Future.succeededFuture(true);
                 }
                 size[0] += s;
                 taken.add(e);
             }
-            if (batch.size() < READ_STEP || batch.isEmpty()) {
-                return Future.succeededFuture();
+            if (batch.isEmpty()) {
+                return Future.succeededFuture(false);
             }
             long next = batch.get(batch.size() - 1).offset() + 1;
-            return next >= end ? Future.succeededFuture() : collect(w, next, end, limit, first, taken, size);
+            return next >= end ? Future.succeededFuture(false)
+                    : collect(w, logs.read(w.address, w.partition, next, READ_STEP), end, limit, first, taken, size);
         });
     }
 

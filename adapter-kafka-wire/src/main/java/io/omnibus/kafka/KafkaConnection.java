@@ -48,6 +48,8 @@ final class KafkaConnection extends ContextConnection {
     /** An answer after which the connection closes (a refused authentication). */
     private ApiMessage lastWord;
     Origin origin;
+    /** What the store read ahead for this connection's next fetch; null when nothing (see {@link FetchHandler}). */
+    FetchHandler.ReadAhead readAhead;
 
     /** One request: its header, and its answer once known (null: none is sent, as for acks=0). */
     private static final class Slot {

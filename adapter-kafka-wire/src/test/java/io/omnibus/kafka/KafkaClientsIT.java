@@ -109,6 +109,49 @@ class KafkaClientsIT extends KafkaTestBase {
         }
     }
 
+    /**
+     * A consumer far behind the log's end gets answers cut by its byte limits, after each of which the gateway reads
+     * ahead from where the answer ended; every record still comes once and in order, and a seek back is answered
+     * from the offset sought, not from what was read ahead.
+     */
+    @Test
+    void aConsumerBehindTheLogGetsEveryRecordInOrderAcrossCutAnswersAndSeeks() throws Exception {
+        start(Map.of("partitions", 2));
+        KafkaProducer<String, String> producer = producer(Map.of(ProducerConfig.LINGER_MS_CONFIG, 5));
+        int each = 1_000;
+        String pad = "x".repeat(1_000);
+        for (int i = 0; i < each; i++) {
+            for (int p = 0; p < 2; p++) {
+                producer.send(new ProducerRecord<>("backlog", p, null, p + ":" + i + ":" + pad));
+            }
+        }
+        producer.flush();
+        KafkaConsumer<String, String> consumer = consumer("behind", Map.of(
+                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 20_000, // about 18 records a partition an answer
+                ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 30_000)); // so the second partition's share is cut too
+        TopicPartition p0 = new TopicPartition("backlog", 0);
+        TopicPartition p1 = new TopicPartition("backlog", 1);
+        consumer.assign(List.of(p0, p1));
+        consumer.seekToBeginning(List.of(p0, p1));
+        long[] next = new long[2];
+        boolean[] sought = {false};
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                int p = r.partition();
+                assertThat(r.offset()).as("partition %d", p).isEqualTo(next[p]);
+                assertThat(r.value()).isEqualTo(p + ":" + r.offset() + ":" + pad);
+                next[p]++;
+            }
+            if (!sought[0] && next[0] >= 400) { // mid-stream, with a read-ahead from further on waiting
+                sought[0] = true;
+                consumer.seek(p0, 100);
+                next[0] = 100;
+            }
+            return next[0] == each && next[1] == each;
+        });
+        assertThat(sought[0]).isTrue();
+    }
+
     @Test
     void adminClientCreatesListsDescribesAndDeletesTopics() throws Exception {
         start(Map.of());
