@@ -284,8 +284,15 @@ public final class Gateway {
                 && t.getMessage().contains("Address already in use");
     }
 
+    /**
+     * With {@code store.kafka.standby-proxy-protocol}, the standbys start each connection they pass on with a PROXY
+     * header, so every listener honours headers from the nodes sharing the store (as their Kafka cluster sees them).
+     */
     private AdapterContext context() {
-        return AdapterContext.of(vertx, broker, connections, meters, config.users(), config.authorizer());
+        boolean proxying = store.sharedByNodes() && config.store().kafka() != null
+                && config.store().kafka().standbyProxyProtocol();
+        return AdapterContext.of(vertx, broker, connections, meters, config.users(), config.authorizer(),
+                proxying ? store::nodeAddresses : null);
     }
 
     /**

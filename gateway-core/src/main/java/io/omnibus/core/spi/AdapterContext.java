@@ -22,21 +22,37 @@ public interface AdapterContext {
         return Authorizer.ALLOW_ALL;
     }
 
+    /**
+     * The IP addresses of the other gateway nodes that pass their clients' connections on to this one starting with
+     * a PROXY protocol header that names the client (the standbys of a shared store), as they are now; every
+     * adapter's listeners honour their headers as from a source of the {@code proxy-protocol} key. Null (the
+     * default) when no node does.
+     */
+    default java.util.function.Supplier<java.util.Collection<String>> proxyingNodes() {
+        return null;
+    }
+
     /** The plain context the gateway (and a test harness) hands to adapters. */
     static AdapterContext of(Vertx vertx, Broker broker, Connections connections, MeterRegistry meters,
                              Authenticator authenticator) {
-        record Plain(Vertx vertx, Broker broker, Connections connections, MeterRegistry meters,
-                     Authenticator authenticator) implements AdapterContext {
-        }
-        return new Plain(vertx, broker, connections, meters, authenticator);
+        return of(vertx, broker, connections, meters, authenticator, Authorizer.ALLOW_ALL, null);
     }
 
     /** The plain context with access rules. */
     static AdapterContext of(Vertx vertx, Broker broker, Connections connections, MeterRegistry meters,
                              Authenticator authenticator, Authorizer authorizer) {
+        return of(vertx, broker, connections, meters, authenticator, authorizer, null);
+    }
+
+    /** The plain context with access rules, and the nodes whose PROXY headers every listener honours (or null). */
+    static AdapterContext of(Vertx vertx, Broker broker, Connections connections, MeterRegistry meters,
+                             Authenticator authenticator, Authorizer authorizer,
+                             java.util.function.Supplier<java.util.Collection<String>> proxyingNodes) {
         record Plain(Vertx vertx, Broker broker, Connections connections, MeterRegistry meters,
-                     Authenticator authenticator, Authorizer authorizer) implements AdapterContext {
+                     Authenticator authenticator, Authorizer authorizer,
+                     java.util.function.Supplier<java.util.Collection<String>> proxyingNodes)
+                implements AdapterContext {
         }
-        return new Plain(vertx, broker, connections, meters, authenticator, authorizer);
+        return new Plain(vertx, broker, connections, meters, authenticator, authorizer, proxyingNodes);
     }
 }

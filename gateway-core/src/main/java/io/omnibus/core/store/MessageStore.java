@@ -131,6 +131,14 @@ public interface MessageStore {
     }
 
     /**
+     * The IP addresses the nodes sharing this store reach its backing cluster from, as that cluster sees them (this
+     * node's among them), as last looked at; empty by default.
+     */
+    default java.util.Collection<String> nodeAddresses() {
+        return java.util.List.of();
+    }
+
+    /**
      * The node serving now, as far as this node knows; null when it is this node, when none is, or when where it
      * listens is not known yet. Null by default.
      */

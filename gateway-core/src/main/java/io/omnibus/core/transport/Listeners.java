@@ -100,23 +100,26 @@ public final class Listeners {
         // the key material is read from files: on a worker, not on the event loop that starts the adapter
         Future<Tls> loaded = config.tls() == null ? Future.succeededFuture(null)
                 : vertx.executeBlocking(() -> Tls.start(vertx, config.tls(), name + ".tls"), false);
-        return loaded.compose(tls -> bind(vertx, ctx.authenticator().loopbackOnly(), config, name, tls, setup));
+        ProxyProtocol.Sources proxies = ctx.proxyingNodes() == null ? config.proxies()
+                : ProxyProtocol.Sources.withNodes(config.proxies(), ctx.proxyingNodes());
+        return loaded.compose(tls -> bind(vertx, ctx.authenticator().loopbackOnly(), config, proxies, name, tls, setup));
     }
 
-    private static Future<Listeners> bind(Vertx vertx, boolean loopbackOnly, Config config, String name, Tls tls,
+    private static Future<Listeners> bind(Vertx vertx, boolean loopbackOnly, Config config,
+                                          ProxyProtocol.Sources proxies, String name, Tls tls,
                                           TcpListener.ChannelSetup setup) {
         AddressCounts counts = config.maxConnectionsPerAddress() > 0 ? new AddressCounts(config.maxConnectionsPerAddress())
                 : null;
         TcpListener.ChannelSetup guarded = counts == null ? setup : capped(name, counts, setup);
         Future<TcpListener> plain = config.port() < 0 ? Future.succeededFuture(null)
                 : TcpListener.bind(vertx, config.host(), config.port(), null, loopbackOnly, config.writeBuffer(),
-                        config.proxies(), name, guarded);
+                        proxies, name, guarded);
         if (tls != null) {
             plain = plain.onFailure(e -> tls.close()); // its reload timer goes with the listener that failed
         }
         return plain.compose(p -> tls == null ? Future.succeededFuture(new Listeners(p, null, null, counts))
                 : TcpListener.bind(vertx, config.host(), config.tls().port(), tls, loopbackOnly, config.writeBuffer(),
-                        config.proxies(), name + ".tls", guarded)
+                        proxies, name + ".tls", guarded)
                 .map(s -> new Listeners(p, s, tls, counts))
                 .recover(e -> {
                     tls.close();

@@ -98,16 +98,33 @@ public final class ProxyProtocol {
 
     // ---- the trusted sources -----------------------------------------------------------------------------------
 
-    /** The addresses and networks (CIDR blocks) whose PROXY headers a listener honours. */
+    /**
+     * The addresses and networks (CIDR blocks) whose PROXY headers a listener honours, and the gateway nodes that
+     * pass connections on to this one with a header ({@link #withNodes}).
+     */
     public static final class Sources {
         private final List<byte[]> networks;
         private final int[] prefixes;
         private final List<String> given;
+        /** The nodes' IP addresses as they are now; null for none. */
+        private final java.util.function.Supplier<? extends java.util.Collection<String>> nodes;
 
-        private Sources(List<byte[]> networks, int[] prefixes, List<String> given) {
+        private Sources(List<byte[]> networks, int[] prefixes, List<String> given,
+                        java.util.function.Supplier<? extends java.util.Collection<String>> nodes) {
             this.networks = networks;
             this.prefixes = prefixes;
             this.given = given;
+            this.nodes = nodes;
+        }
+
+        /**
+         * {@code configured} (null: none) and the gateway nodes whose addresses {@code nodes} gives when a
+         * connection comes (IP literals; anything else is ignored): the nodes change as they join and leave.
+         */
+        public static Sources withNodes(Sources configured,
+                                        java.util.function.Supplier<? extends java.util.Collection<String>> nodes) {
+            return configured == null ? new Sources(List.of(), new int[0], List.of(), nodes)
+                    : new Sources(configured.networks, configured.prefixes, configured.given, nodes);
         }
 
         /**
@@ -171,7 +188,7 @@ public final class ProxyProtocol {
                 networks.add(address);
                 prefixes[i] = prefix;
             }
-            return new Sources(List.copyOf(networks), prefixes, List.copyOf(items));
+            return new Sources(List.copyOf(networks), prefixes, List.copyOf(items), null);
         }
 
         /** Whether a header from {@code remote} is honoured (an IPv4-mapped IPv6 address counts as its IPv4 one). */
@@ -186,6 +203,17 @@ public final class ProxyProtocol {
             for (int i = 0; i < networks.size(); i++) {
                 if (within(address, networks.get(i), prefixes[i])) {
                     return true;
+                }
+            }
+            if (nodes != null) {
+                for (String node : nodes.get()) {
+                    byte[] n = NetUtil.createByteArrayFromIpAddressString(node);
+                    if (n != null && ipv4Mapped(n)) {
+                        n = java.util.Arrays.copyOfRange(n, 12, 16);
+                    }
+                    if (n != null && java.util.Arrays.equals(address, n)) {
+                        return true;
+                    }
                 }
             }
             return false;
@@ -221,7 +249,8 @@ public final class ProxyProtocol {
 
         @Override
         public String toString() {
-            return String.join(", ", given);
+            String listed = String.join(", ", given);
+            return nodes == null ? listed : listed.isEmpty() ? "the gateway nodes" : listed + " and the gateway nodes";
         }
     }
 

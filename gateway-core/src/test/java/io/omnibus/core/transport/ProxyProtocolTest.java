@@ -196,6 +196,30 @@ class ProxyProtocolTest {
     }
 
     @Test
+    void theGatewayNodesAreTrustedAsTheyComeAndGo() {
+        List<String> nodes = new java.util.concurrent.CopyOnWriteArrayList<>(List.of("10.0.0.5"));
+        ProxyProtocol.Sources alone = ProxyProtocol.Sources.withNodes(null, () -> nodes);
+        assertThat(alone.trusts(new InetSocketAddress("10.0.0.5", 1))).isTrue();
+        assertThat(alone.trusts(new InetSocketAddress("10.0.0.6", 1))).isFalse();
+        nodes.add("10.0.0.6"); // a standby joined the nodes' group
+        nodes.add("not an address"); // ignored
+        assertThat(alone.trusts(new InetSocketAddress("10.0.0.6", 1))).isTrue();
+        assertThat(alone.trusts(new InetSocketAddress("::ffff:10.0.0.6", 1))).as("IPv4-mapped").isTrue();
+        nodes.remove("10.0.0.5"); // it left
+        assertThat(alone.trusts(new InetSocketAddress("10.0.0.5", 1))).isFalse();
+        nodes.add("::ffff:192.168.3.3"); // as a cluster may show an IPv4 member
+        assertThat(alone.trusts(new InetSocketAddress("192.168.3.3", 1))).isTrue();
+        assertThat(alone.toString()).isEqualTo("the gateway nodes");
+
+        ProxyProtocol.Sources both = ProxyProtocol.Sources.withNodes(ProxyProtocol.Sources.of(List.of("172.16.0.0/12")),
+                () -> nodes);
+        assertThat(both.trusts(new InetSocketAddress("172.20.1.1", 1))).as("configured").isTrue();
+        assertThat(both.trusts(new InetSocketAddress("10.0.0.6", 1))).as("a node").isTrue();
+        assertThat(both.trusts(new InetSocketAddress("11.0.0.1", 1))).isFalse();
+        assertThat(both.toString()).isEqualTo("172.16.0.0/12 and the gateway nodes");
+    }
+
+    @Test
     void theKeyTakesAListOrACommaSeparatedStringAndRefusesNames() {
         assertThat(ProxyProtocol.Sources.read(section(Map.of()), "proxy-protocol")).isNull();
         assertThat(ProxyProtocol.Sources.read(section(Map.of("proxy-protocol", List.of())), "proxy-protocol")).isNull();

@@ -37,6 +37,8 @@ final class KafkaHealth {
     private volatile String activeHost;
     /** Every member of the nodes' group (node id and host) at the last look; kept while the cluster does not answer. */
     private volatile List<String> nodes = List.of();
+    /** The hosts the members of the nodes' group connect from, at the last look; kept while the cluster does not answer. */
+    private volatile List<String> hosts = List.of();
 
     KafkaHealth(Admin admin, KafkaStoreOptions options) {
         this.admin = admin;
@@ -74,6 +76,11 @@ final class KafkaHealth {
     /** The nodes' group's members, this node's among them once it joined: node id and host, as last seen. */
     List<String> nodes() {
         return nodes;
+    }
+
+    /** The hosts (IP addresses) the nodes' group's members connect to the cluster from, as last seen. */
+    List<String> hosts() {
+        return hosts;
     }
 
     /** How many members besides this node the nodes' group had at the last look (this node being one of them). */
@@ -119,6 +126,7 @@ final class KafkaHealth {
         activeHost = active.map(KafkaHealth::host).orElse(null);
         activeNode = active.map(KafkaHealth::name).orElse("");
         nodes = description.members().stream().map(KafkaHealth::name).sorted().toList();
+        hosts = description.members().stream().map(KafkaHealth::host).distinct().toList();
     }
 
     /** A member's client id (and so its node id) and host. */

@@ -500,6 +500,13 @@ public final class KafkaMessageStore implements MessageStore {
         return true;
     }
 
+    /** The hosts the members of the nodes' group connect from, as {@link KafkaHealth} last saw them. */
+    @Override
+    public java.util.Collection<String> nodeAddresses() {
+        KafkaHealth h = health;
+        return h == null ? List.of() : h.hosts();
+    }
+
     @Override
     public void advertise(Map<String, Integer> ports) {
         KafkaEndpoints.Advertised self = new KafkaEndpoints.Advertised(nodeId, lease.memberId(),
