@@ -26,9 +26,10 @@ import java.util.function.Supplier;
  * service through any node. TLS passes through: the serving node ends it. When no node is known to serve (a takeover
  * under way), a connection is closed at once and the client's reconnection tries again.
  *
- * <p>With {@code store.kafka.standby-proxy-protocol}, each connection starts with a PROXY header (version 2) naming the
- * client, so that the serving node's listeners, trusting this node in their {@code proxy-protocol}, see the client's
- * address (its per-address cap, its logs); otherwise the serving node sees the standby as the client's address. Under
+ * <p>With {@code store.kafka.standby-proxy-protocol}, each connection to a port whose listener reads one
+ * ({@link ListenerPort#proxyProtocol()}: not MQTT's WebSocket ports) starts with a PROXY header (version 2) naming the
+ * client, so that the serving node's listeners, trusting the nodes, see the client's address (its per-address cap,
+ * its logs); otherwise the serving node sees the standby as the client's address. Under
  * the safe default (loopback clients only, when no users are configured) the standby accepts loopback clients only, as
  * the adapters would.
  */
@@ -84,7 +85,7 @@ final class StandbyForwarder {
             port.context.runOnContext(v -> {
                 NetServer server = vertx.createNetServer(new NetServerOptions().setHost(p.host()).setPort(p.port())
                         .setTcpNoDelay(true));
-                server.connectHandler(in -> accept(port, key, in));
+                server.connectHandler(in -> accept(port, key, p.proxyProtocol(), in));
                 server.listen().onSuccess(x -> {
                     port.server = server;
                     ports.add(port);
@@ -99,8 +100,11 @@ final class StandbyForwarder {
         return Future.join(bound).mapEmpty();
     }
 
-    /** A client's connection on {@code port}, on its context. */
-    private void accept(Port port, String key, NetSocket in) {
+    /**
+     * A client's connection on {@code port}, on its context; {@code readsHeader}: the serving node's listener for
+     * {@code key} reads a PROXY header.
+     */
+    private void accept(Port port, String key, boolean readsHeader, NetSocket in) {
         if (loopbackOnly && !loopback(in)) {
             in.close();
             return;
@@ -130,7 +134,7 @@ final class StandbyForwarder {
                 in.close();
                 return;
             }
-            if (proxyHeader) {
+            if (proxyHeader && readsHeader) { // not to a WebSocket port: its HTTP server would take it for a request
                 out.write(io.vertx.core.buffer.Buffer.buffer(io.omnibus.core.transport.ProxyProtocol.header(
                         inet(in.remoteAddress()), inet(in.localAddress()))));
             }

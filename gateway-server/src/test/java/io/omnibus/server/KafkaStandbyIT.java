@@ -79,10 +79,14 @@ class KafkaStandbyIT {
                     "standby-proxy-protocol: true");
             ClusterNode c = ClusterNode.make(dir, "node-c", "127.0.0.1:" + kafka.port, "replication-factor: 1",
                     "standby-proxy-protocol: true");
-            Map<String, String> env = Map.of();
+            // MQTT over WebSocket too: a standby passes it on without a header (the serving node's HTTP server reads none)
+            int wsA = GatewayProcess.freePort();
+            Map<String, String> envA = webSocket(wsA);
+            Map<String, String> envB = webSocket(GatewayProcess.freePort());
+            Map<String, String> envC = webSocket(GatewayProcess.freePort());
             // node-a is killed on purpose below; closing it then is harmless, and a failure before leaves no process
-            try (GatewayProcess gwA = a.run(env); GatewayProcess gwB = runAfter(gwA, b, env);
-                 GatewayProcess gwC = c.run(env)) {
+            try (GatewayProcess gwA = a.run(envA); GatewayProcess gwB = runAfter(gwA, b, envB);
+                 GatewayProcess gwC = c.run(envC)) {
                 for (ClusterNode standby : List.of(b, c)) {
                     await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
                             .until(() -> "standby".equals(standby.store().getString("role")));
@@ -145,7 +149,7 @@ class KafkaStandbyIT {
                 load.close();
 
                 // node-a again, a standby now: its clients reach the node that took over
-                try (GatewayProcess gwA2 = a.run(env)) {
+                try (GatewayProcess gwA2 = a.run(envA)) {
                     await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
                             .until(() -> "standby".equals(a.store().getString("role")));
                     MqttClient late = new MqttClient(a.mqttUri(), "late", new MemoryPersistence());
@@ -157,6 +161,15 @@ class KafkaStandbyIT {
                     acked.add("late");
                     late.disconnect();
                     late.close();
+                    MqttClient overWs = new MqttClient("ws://127.0.0.1:" + wsA + "/mqtt", "over-ws", new MemoryPersistence());
+                    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+                        overWs.connect();
+                        return true;
+                    });
+                    overWs.publish("any/ws", "over-ws".getBytes(StandardCharsets.UTF_8), 1, false);
+                    acked.add("over-ws");
+                    overWs.disconnect();
+                    overWs.close();
                     for (Map.Entry<String, List<String>> e : Map.of("session", received.get("session"),
                             "kafka", received.get("kafka")).entrySet()) {
                         awaitAll(e.getKey(), e.getValue(), acked);
@@ -189,6 +202,11 @@ class KafkaStandbyIT {
             }
             kafka.close();
         }
+    }
+
+    /** A node's MQTT WebSocket listener on {@code port}. */
+    private static Map<String, String> webSocket(int port) {
+        return Map.of("OMNIBUS_MQTT_WEBSOCKET_ENABLED", "true", "OMNIBUS_MQTT_WEBSOCKET_PORT", Integer.toString(port));
     }
 
     /** Runs {@code node} once {@code first} is ready (the first node is the active one). */

@@ -42,26 +42,30 @@ class StandbyForwarderTest {
         }
     }
 
-    /** A started forwarder listening on {@code port}, passing connections on to {@code serving} (made to listen). */
-    private StandbyForwarder forwarder(NetServer serving, boolean proxyHeader, int port) throws Exception {
+    /**
+     * A started forwarder listening on {@code port}, passing connections on to {@code serving} (made to listen), whose
+     * listener reads PROXY headers when {@code readsHeader}.
+     */
+    private StandbyForwarder forwarder(NetServer serving, boolean proxyHeader, boolean readsHeader, int port)
+            throws Exception {
         int servingPort = serving.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)
                 .actualPort();
         StandbyForwarder forwarder = new StandbyForwarder(vertx,
                 () -> new ServingNode("node-a", "127.0.0.1", Map.of("mqtt.port", servingPort)), true, proxyHeader);
-        forwarder.start(Map.of("mqtt.port", new ListenerPort("port", "127.0.0.1", port)))
+        forwarder.start(Map.of("mqtt.port", new ListenerPort("port", "127.0.0.1", port, readsHeader)))
                 .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         return forwarder;
     }
 
     /** Forwards one client, bound to 127.0.0.4, that sends "hello"; returns the client's port and the forwarder's. */
-    private int[] forwardOne(boolean proxyHeader) throws Exception {
+    private int[] forwardOne(boolean proxyHeader, boolean readsHeader) throws Exception {
         NetServer serving = vertx.createNetServer().connectHandler(s -> s.handler(b -> {
             synchronized (received) {
                 received.appendBuffer(b);
             }
         }));
         int port = freePort();
-        forwarder(serving, proxyHeader, port);
+        forwarder(serving, proxyHeader, readsHeader, port);
         Socket client = new Socket();
         client.bind(new InetSocketAddress("127.0.0.4", 0));
         client.connect(new InetSocketAddress("127.0.0.1", port));
@@ -78,7 +82,7 @@ class StandbyForwarderTest {
 
     @Test
     void withTheProxyProtocolTheServingNodeLearnsTheClient() throws Exception {
-        int[] ports = forwardOne(true);
+        int[] ports = forwardOne(true, true);
         EmbeddedChannel decoder = new EmbeddedChannel(new HAProxyMessageDecoder());
         synchronized (received) {
             decoder.writeInbound(Unpooled.wrappedBuffer(received.getBytes()));
@@ -99,7 +103,7 @@ class StandbyForwarderTest {
     @Test
     void itCountsWhatItPassesOnAndClosesItWhenItStops() throws Exception {
         int port = freePort();
-        StandbyForwarder forwarder = forwarder(vertx.createNetServer().connectHandler(s -> { }), false, port);
+        StandbyForwarder forwarder = forwarder(vertx.createNetServer().connectHandler(s -> { }), false, true, port);
         try (Socket first = new Socket("127.0.0.1", port); Socket second = new Socket("127.0.0.1", port)) {
             await().atMost(Duration.ofSeconds(10)).until(() -> forwarder.connections() == 2);
             first.close();
@@ -114,7 +118,15 @@ class StandbyForwarderTest {
 
     @Test
     void withoutItTheBytesGoAsTheyCame() throws Exception {
-        forwardOne(false);
+        forwardOne(false, true);
+        synchronized (received) {
+            assertThat(received.toString(StandardCharsets.US_ASCII)).isEqualTo("hello");
+        }
+    }
+
+    @Test
+    void aPortWhoseListenerReadsNoHeaderGetsNone() throws Exception { // MQTT's WebSocket port: an HTTP server
+        forwardOne(true, false);
         synchronized (received) {
             assertThat(received.toString(StandardCharsets.US_ASCII)).isEqualTo("hello");
         }

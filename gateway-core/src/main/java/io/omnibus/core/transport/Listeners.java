@@ -35,10 +35,10 @@ public final class Listeners {
         public java.util.List<io.omnibus.core.spi.ListenerPort> ports() {
             java.util.List<io.omnibus.core.spi.ListenerPort> out = new java.util.ArrayList<>();
             if (port >= 0) {
-                out.add(new io.omnibus.core.spi.ListenerPort("port", host, port));
+                out.add(new io.omnibus.core.spi.ListenerPort("port", host, port, true));
             }
             if (tls != null) {
-                out.add(new io.omnibus.core.spi.ListenerPort("tls-port", host, tls.port()));
+                out.add(new io.omnibus.core.spi.ListenerPort("tls-port", host, tls.port(), true));
             }
             return out;
         }
