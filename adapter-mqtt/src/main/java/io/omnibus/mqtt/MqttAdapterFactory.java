@@ -26,11 +26,11 @@ public final class MqttAdapterFactory implements ProtocolAdapterFactory<MqttConf
     public java.util.List<io.omnibus.core.spi.ListenerPort> listenerPorts(MqttConfig config) {
         java.util.List<io.omnibus.core.spi.ListenerPort> out = new java.util.ArrayList<>(config.listeners().ports());
         if (config.webSocket() && config.webSocketPort() >= 0) {
-            out.add(new io.omnibus.core.spi.ListenerPort("websocket-port", config.host(), config.webSocketPort()));
+            out.add(new io.omnibus.core.spi.ListenerPort("websocket-port", config.host(), config.webSocketPort(), true));
         }
         if (config.webSocket() && config.webSocketTls() != null) {
             out.add(new io.omnibus.core.spi.ListenerPort("websocket-tls-port", config.host(),
-                    config.webSocketTls().port()));
+                    config.webSocketTls().port(), true));
         }
         return out;
     }

@@ -4,7 +4,6 @@ import io.omnibus.core.spi.AdapterContext;
 import io.omnibus.core.spi.Authenticator;
 import io.omnibus.core.spi.ProtocolAdapter;
 import io.omnibus.core.transport.Listeners;
-import io.omnibus.core.transport.Tls;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
@@ -41,9 +40,8 @@ final class MqttServer implements ProtocolAdapter {
     }
     private final AtomicLong ids = new AtomicLong();
     private Listeners listener;
-    private Tls webSocketTls;
-    private io.vertx.core.http.HttpServer webSockets;
-    private io.vertx.core.http.HttpServer secureWebSockets;
+    /** MQTT over WebSocket, plain and TLS ({@link MqttWebSocket}); null when off. */
+    private Listeners webSockets;
 
     MqttServer(AdapterContext ctx, MqttConfig config, Authenticator authenticator) {
         this.ctx = ctx;
@@ -75,91 +73,21 @@ final class MqttServer implements ProtocolAdapter {
         if (!config.webSocket()) {
             return tcp;
         }
-        Future<Void> all = tcp;
-        if (config.webSocketPort() >= 0) {
-            webSockets = webSocketServer(null);
-            all = all.compose(v -> webSockets.listen(config.webSocketPort(), config.host())).mapEmpty();
-        }
-        if (config.webSocketTls() != null) {
-            // the key material is read from files: on a worker, not on the event loop
-            all = all.compose(v -> ctx.vertx().executeBlocking(() -> Tls.start(ctx.vertx(), config.webSocketTls(),
-                    "mqtt.websocket.tls"), false)).compose(tls -> {
-                        webSocketTls = tls;
-                        secureWebSockets = webSocketServer(webSocketTls);
-                        return secureWebSockets.listen(config.webSocketTls().port(), config.host()).mapEmpty();
-                    });
-        }
-        return all;
-    }
-
-    /**
-     * The per-address counts a WebSocket is admitted under, by its remote "host:port" (unique while it is open):
-     * taken at the handshake, so the check and the count are one step, and released when the socket closes.
-     */
-    private final ConcurrentHashMap<String, Runnable> webSocketReleases = new ConcurrentHashMap<>();
-
-    /** Counts a WebSocket handshake against the TCP listeners' per-address counts; false when the cap is reached. */
-    private boolean admitWebSocket(io.vertx.core.http.ServerWebSocketHandshake handshake) {
-        io.omnibus.core.transport.AddressCounts counts = listener == null ? null : listener.counts();
-        if (counts == null || handshake.remoteAddress() == null) {
-            return true;
-        }
-        java.net.InetAddress address;
-        try {
-            address = java.net.InetAddress.getByName(handshake.remoteAddress().hostAddress()); // a literal: no lookup
-        } catch (java.net.UnknownHostException e) {
-            return true;
-        }
-        Runnable release = counts.open(address);
-        if (release == null) {
-            LOG.info("mqtt websocket from {}: mqtt.max-connections-per-address ({}) are open", address.getHostAddress(),
-                    counts.cap());
-            return false;
-        }
-        webSocketReleases.put(String.valueOf(handshake.remoteAddress()), release);
-        return true;
-    }
-
-    /** What uncounts the WebSocket from {@code remote} when it closes (nothing when no cap applies). */
-    private Runnable releaseOf(io.vertx.core.net.SocketAddress remote) {
-        Runnable release = webSocketReleases.remove(String.valueOf(remote));
-        return release == null ? () -> { } : release;
-    }
-
-    /** Browsers say which page opened the socket; other clients send no Origin and are not asked for one. */
-    private boolean originAllowed(String origin) {
-        return origin == null || config.webSocketOrigins().isEmpty()
-                || config.webSocketOrigins().contains(origin.toLowerCase(java.util.Locale.ROOT));
-    }
-
-    /** An HTTP server taking MQTT over WebSocket at the configured path: plain, or TLS with {@code tls}. */
-    private io.vertx.core.http.HttpServer webSocketServer(Tls tls) {
-        io.vertx.core.http.HttpServerOptions options = new io.vertx.core.http.HttpServerOptions()
-                .setWebSocketSubProtocols(java.util.List.of("mqtt", "mqttv3.1"))
-                .setMaxWebSocketFrameSize(config.maxPacketSize())
-                .setMaxWebSocketMessageSize(config.maxPacketSize() + 16);
-        if (tls != null) {
-            tls.applyTo(options);
-        }
-        return ctx.vertx().createHttpServer(options)
-                .webSocketHandshakeHandler(handshake -> {
-                    if (ctx.authenticator().loopbackOnly() && !Listeners.loopback(new java.net.InetSocketAddress(
-                            handshake.remoteAddress().host(), handshake.remoteAddress().port()))) {
-                        handshake.reject(403);
-                    } else if (!originAllowed(handshake.headers().get("Origin"))) {
-                        LOG.info("mqtt websocket from {}: Origin {} is not in mqtt.websocket.allowed-origins", handshake
-                                .remoteAddress(), handshake.headers().get("Origin"));
-                        handshake.reject(403);
-                    } else if (!handshake.path().equals(config.webSocketPath())) {
-                        handshake.reject(404);
-                    } else if (!admitWebSocket(handshake)) {
-                        handshake.reject(503);
-                    } else {
-                        handshake.accept().onFailure(e -> releaseOf(handshake.remoteAddress()).run());
-                    }
-                })
-                .webSocketHandler(ws -> new MqttConnection(this, new MqttTransport.WebSocket(ws, config.maxPacketSize(), tls,
-                        releaseOf(ws.remoteAddress())), "mqtt-ws-" + ids.incrementAndGet()).start());
+        // the TCP port's listener settings (write buffer, PROXY sources) and its per-address counts, checked at the
+        // handshake so that a refusal is an HTTP status
+        Listeners.Config tcpConfig = config.listeners();
+        Listeners.Config wsConfig = new Listeners.Config(config.host(), config.webSocketPort(), config.webSocketTls(),
+                0, tcpConfig.writeBuffer(), tcpConfig.proxies());
+        return tcp.compose(v -> Listeners.bind(ctx, wsConfig, "mqtt.websocket", (ch, context) -> {
+            MqttWebSocket.setUp(ch, config.webSocketPath(), config.maxPacketSize(), config.webSocketOrigins(),
+                    listener.counts());
+            MqttTransport.Netty transport = new MqttTransport.Netty(ch, context, decoders);
+            String id = "mqtt-ws-" + ids.incrementAndGet();
+            context.emit(x -> new MqttConnection(MqttServer.this, transport, id).start());
+        })).map(l -> {
+            webSockets = l;
+            return null;
+        });
     }
 
     @Override
@@ -168,11 +96,7 @@ final class MqttServer implements ProtocolAdapter {
             return Future.succeededFuture();
         }
         // stop accepting, then close the connections (their in-flight deliveries go back to the broker)
-        Future<Void> ws = Future.all(webSockets == null ? Future.succeededFuture() : webSockets.close(),
-                secureWebSockets == null ? Future.succeededFuture() : secureWebSockets.close()).mapEmpty();
-        if (webSocketTls != null) {
-            webSocketTls.close();
-        }
+        Future<Void> ws = webSockets == null ? Future.succeededFuture() : webSockets.close();
         return Future.all(listener.close(), ws).<Void>mapEmpty()
                 .onComplete(ar -> connected.values().forEach(MqttConnection::shutdown));
     }
@@ -183,11 +107,11 @@ final class MqttServer implements ProtocolAdapter {
             return Map.of();
         }
         Map<String, Object> out = new java.util.LinkedHashMap<>(listener.status());
-        if (webSockets != null) {
-            out.put("websocket-port", webSockets.actualPort());
+        if (webSockets != null && webSockets.port() >= 0) {
+            out.put("websocket-port", webSockets.port());
         }
-        if (secureWebSockets != null) {
-            out.put("websocket-tls-port", secureWebSockets.actualPort());
+        if (webSockets != null && webSockets.tlsPort() >= 0) {
+            out.put("websocket-tls-port", webSockets.tlsPort());
         }
         return out;
     }

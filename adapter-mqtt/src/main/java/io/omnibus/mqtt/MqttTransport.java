@@ -2,21 +2,17 @@ package io.omnibus.mqtt;
 
 import io.omnibus.core.transport.ProxyProtocol;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.mqtt.MqttDecoder;
 import io.netty.handler.codec.mqtt.MqttEncoder;
 import io.netty.handler.codec.mqtt.MqttMessage;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.net.SocketAddress;
 
 /**
  * How MQTT packets reach a connection: decoded messages in, messages out, and the flow-control
- * handles. TCP runs netty-codec-mqtt in a plain Netty channel's pipeline; WebSocket runs the same
- * codec over the binary frames. Either way everything happens on the connection's context.
+ * handles. netty-codec-mqtt runs in a plain Netty channel's pipeline, behind the WebSocket handshake and frames on
+ * a WebSocket port ({@link MqttWebSocket}). Everything happens on the connection's context.
  */
 interface MqttTransport {
     /** What a transport tells its connection, on the connection's context: one object, no handler per event kind. */
@@ -263,96 +259,6 @@ interface MqttTransport {
         @Override
         public String peerIdentity() {
             return io.omnibus.core.transport.Tls.peerIdentity(channel);
-        }
-    }
-
-    /**
-     * MQTT over WebSocket (subprotocol {@code mqtt}): binary frames carry a byte stream, which an
-     * embedded channel holding the same encoder and decoder turns into packets and back.
-     */
-    final class WebSocket implements MqttTransport {
-        private final ServerWebSocket ws;
-        private final EmbeddedChannel codec;
-
-        private final io.omnibus.core.transport.Tls tls;
-        private final Runnable gone;
-
-        /** {@code gone} runs when the socket closes (the server's per-address count). */
-        WebSocket(ServerWebSocket ws, int maxPacketSize, io.omnibus.core.transport.Tls tls, Runnable gone) {
-            this.ws = ws;
-            this.tls = tls;
-            this.gone = gone;
-            this.codec = new EmbeddedChannel(MqttEncoder.INSTANCE, new MqttDecoder(maxPacketSize, 65_535));
-        }
-
-        @Override
-        public void start(Events events) {
-            ws.handler(data -> {
-                codec.writeInbound(Unpooled.wrappedBuffer(data.getBytes()));
-                Object m;
-                while ((m = codec.readInbound()) != null) {
-                    events.handle(m);
-                }
-            });
-            ws.closeHandler(v -> {
-                codec.finishAndReleaseAll();
-                gone.run();
-                events.closed();
-            });
-            ws.drainHandler(v -> events.drained());
-            ws.exceptionHandler(e -> MqttServer.LOG.debug("mqtt websocket {}: {}", ws.remoteAddress(), e.toString()));
-        }
-
-        @Override
-        public Future<Void> write(MqttMessage message) {
-            codec.writeOutbound(message);
-            Future<Void> last = Future.succeededFuture();
-            ByteBuf b;
-            while ((b = codec.readOutbound()) != null) {
-                try {
-                    byte[] bytes = new byte[b.readableBytes()];
-                    b.readBytes(bytes);
-                    last = ws.writeBinaryMessage(Buffer.buffer(bytes));
-                } finally {
-                    b.release();
-                }
-            }
-            return last;
-        }
-
-        @Override
-        public void send(MqttMessage message) {
-            write(message);
-        }
-
-        @Override
-        public boolean writeQueueFull() {
-            return ws.writeQueueFull();
-        }
-
-        @Override
-        public void pause() {
-            ws.pause();
-        }
-
-        @Override
-        public void resume() {
-            ws.resume();
-        }
-
-        @Override
-        public void close() {
-            ws.close();
-        }
-
-        @Override
-        public SocketAddress remoteAddress() {
-            return ws.remoteAddress();
-        }
-
-        @Override
-        public String peerIdentity() {
-            return tls == null ? null : tls.identity(ws.sslSession());
         }
     }
 }

@@ -163,6 +163,55 @@ class MqttListenersIT {
     }
 
     /**
+     * The WebSocket port is one of the adapter's shared listeners: a PROXY header from a trusted source names the
+     * client there too, and the per-address cap (shared with the TCP port) counts the client it names.
+     */
+    @Test
+    void onTheWebSocketPortAProxyHeaderNamesTheClientForTheCap() throws Exception {
+        start(Map.of("max-connections-per-address", 1, "proxy-protocol", List.of("127.0.0.1"),
+                "websocket", Map.of("enabled", true, "port", 0)));
+        int port = (Integer) gw.adapter("mqtt").status().get("websocket-port");
+        Socket nine = proxied(port, "127.0.0.9");
+        assertThat(upgradeOn(nine, port, null)).startsWith("HTTP/1.1 101");
+        Socket ten = proxied(port, "127.0.0.10");
+        assertThat(upgradeOn(ten, port, null)).as("another client behind the same proxy").startsWith("HTTP/1.1 101");
+        assertThat(upgradeOn(proxied(port, "127.0.0.9"), port, null)).as("127.0.0.9's one place is taken")
+                .startsWith("HTTP/1.1 503");
+        assertThat(upgrade(port, null)).as("the proxy's own address, direct").startsWith("HTTP/1.1 101");
+    }
+
+    /** Secure WebSocket (wss) on its own port, with the certificate of the {@code websocket.tls} keys. */
+    @Test
+    void pahoTalksMqttOverSecureWebSocket() throws Exception {
+        start(Map.of("websocket", Map.of("enabled", true, "port", "off", "tls", Map.of("enabled", true, "port", 0,
+                "cert", EXAMPLE_TLS.resolve("server.pem").toString(),
+                "key", EXAMPLE_TLS.resolve("server-key.pem").toString()))));
+        Map<String, Object> status = gw.adapter("mqtt").status();
+        assertThat(status).doesNotContainKey("websocket-port");
+        MqttClient c = new MqttClient("wss://localhost:" + status.get("websocket-tls-port") + "/mqtt", "over-wss",
+                new MemoryPersistence());
+        MqttConnectOptions o = new MqttConnectOptions();
+        o.setSocketFactory(TrustingTls.trusting(EXAMPLE_TLS.resolve("ca.pem")).getSocketFactory());
+        o.setConnectionTimeout(10);
+        c.connect(o);
+        List<String> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+        c.subscribe("wss/echo", 1, (topic, m) -> got.add(new String(m.getPayload(), StandardCharsets.UTF_8)));
+        c.publish("wss/echo", "over TLS".getBytes(StandardCharsets.UTF_8), 1, false);
+        await().atMost(Duration.ofSeconds(10)).until(() -> got.contains("over TLS"));
+        c.disconnect();
+        c.close();
+    }
+
+    /** A connection to {@code port} that starts with a PROXY version 1 header naming {@code client}. */
+    private Socket proxied(int port, String client) throws Exception {
+        Socket s = new Socket("127.0.0.1", port);
+        sockets.add(s);
+        s.getOutputStream().write(("PROXY TCP4 " + client + " 127.0.0.1 40000 " + port + "\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        return s;
+    }
+
+    /**
      * HAProxy (Debian's) in front of the gateway, sending a PROXY version 2 header on each connection to a listener
      * that trusts it: the gateway counts and lists each client under its own address (clients bound to 127.0.0.2 and
      * 127.0.0.3, the proxy's own connections coming from 127.0.0.1), and the protocol goes on through the proxy.

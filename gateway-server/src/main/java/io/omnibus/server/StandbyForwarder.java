@@ -27,7 +27,7 @@ import java.util.function.Supplier;
  * under way), a connection is closed at once and the client's reconnection tries again.
  *
  * <p>With {@code store.kafka.standby-proxy-protocol}, each connection to a port whose listener reads one
- * ({@link ListenerPort#proxyProtocol()}: not MQTT's WebSocket ports) starts with a PROXY header (version 2) naming the
+ * ({@link ListenerPort#proxyProtocol()}: the adapters' shared listeners) starts with a PROXY header (version 2) naming the
  * client, so that the serving node's listeners, trusting the nodes, see the client's address (its per-address cap,
  * its logs); otherwise the serving node sees the standby as the client's address. Under
  * the safe default (loopback clients only, when no users are configured) the standby accepts loopback clients only, as
@@ -134,7 +134,7 @@ final class StandbyForwarder {
                 in.close();
                 return;
             }
-            if (proxyHeader && readsHeader) { // not to a WebSocket port: its HTTP server would take it for a request
+            if (proxyHeader && readsHeader) { // not to a listener that would take it for the client's first bytes
                 out.write(io.vertx.core.buffer.Buffer.buffer(io.omnibus.core.transport.ProxyProtocol.header(
                         inet(in.remoteAddress()), inet(in.localAddress()))));
             }

@@ -79,7 +79,7 @@ class KafkaStandbyIT {
                     "standby-proxy-protocol: true");
             ClusterNode c = ClusterNode.make(dir, "node-c", "127.0.0.1:" + kafka.port, "replication-factor: 1",
                     "standby-proxy-protocol: true");
-            // MQTT over WebSocket too: a standby passes it on without a header (the serving node's HTTP server reads none)
+            // MQTT over WebSocket too, passed on with its header as the TCP ports' connections are
             int wsA = GatewayProcess.freePort();
             Map<String, String> envA = webSocket(wsA);
             Map<String, String> envB = webSocket(GatewayProcess.freePort());
