@@ -75,28 +75,19 @@ final class SubscriptionQueue implements Subscription {
      * it): back in line when a consumer that may take them attaches or gets credit. They count against read-ahead.
      */
     private final List<Pending> parked = new ArrayList<>(0);
-    /** Attached consumers with a selector of their own. */
-    private int selective;
     private final TreeMap<Long, Pending> returned = new TreeMap<>();
     private final DueQueue<Pending> scheduled;
     private final LinkedHashMap<Long, InFlight> inFlight = new LinkedHashMap<>();
-    private final List<ConsumerState> consumers = new ArrayList<>();
+    private final ConsumerRing consumers = new ConsumerRing();
     private final LogCursors cursors;
-    /**
-     * Non-durable messages waiting (in memory or in the log), oldest first: what {@code max-pending} bounds. Taken
-     * out when handed out or settled; ones acknowledged otherwise (cumulatively, by retention) are swept when the
-     * bound is reached.
-     */
-    private final java.util.LinkedHashSet<Slot> volatileWaiting = new java.util.LinkedHashSet<>();
-
-    /** A message's place, without the message: what waits for max-pending costs no payload. */
-    private record Slot(TopicPartition tp, long offset) {
-    }
+    /** Non-durable messages waiting (in memory or in the log): what {@code max-pending} bounds. */
+    private final VolatileWaiting volatileWaiting;
+    /** What {@code overflow: block} measures, and the publishes it holds. */
+    private final BlockedPublishers blocked = new BlockedPublishers();
     private final KeyOwners keys = new KeyOwners();
     private final ArrayDeque<PullRequest> pullers = new ArrayDeque<>();
     private long nextSeq;
     private long nextTag;
-    private int rr;
     private long ackTimerId = -1;
     private boolean deleted;
     /** Paused by an operator: nothing is handed out (pushed or pulled) until resumed; read by the admin API. */
@@ -114,7 +105,8 @@ final class SubscriptionQueue implements Subscription {
     private volatile long dropped;
     private volatile long lostToRetention;
 
-    private static final class Pending {
+    /** A message taken into memory and not acknowledged (package-private for {@link ConsumerRing}). */
+    static final class Pending {
         final StoredMessage msg;
         final long seq;
         final ByteBuffer key;
@@ -156,6 +148,7 @@ final class SubscriptionQueue implements Subscription {
         this.ctx = ctx;
         this.policy = policy;
         this.cursors = new LogCursors(name, durable, broker.store(), ctx, broker.vertx());
+        this.volatileWaiting = new VolatileWaiting(policy, cursors);
         this.paused = durable && broker.store().states(OperatorActions.PAUSED).containsKey(name);
         this.scheduled = new DueQueue<>(broker.vertx(), BY_READY_AT, p -> p.readyAt, p -> returned.put(p.seq, p),
                 this::dispatch);
@@ -233,10 +226,10 @@ final class SubscriptionQueue implements Subscription {
 
     /** Routes stored messages of one partition here, in offset order (called by the partition's context). */
     void offer(List<StoredMessage> run) {
-        load.addAndGet(run.size());
+        blocked.offered(run.size());
         Contexts.run(ctx, () -> {
-            // counted in load until the backlog that includes them is published, in the same atomic step
-            arrivedUncounted += run.size();
+            // counted in the load until the backlog that includes them is published, in the same atomic step
+            blocked.arrived(run.size());
             for (StoredMessage m : run) {
                 arrive(m);
             }
@@ -271,18 +264,6 @@ final class SubscriptionQueue implements Subscription {
         });
         return Contexts.on(caller, promise.future());
     }
-
-    /**
-     * What {@code overflow: block} measures against max-pending: the backlog last published plus the messages
-     * offered since and not yet counted in it. Offers add to it on the partitions' contexts; ctx moves a run from
-     * "offered" into the published backlog in one atomic add ({@link #updateGaugesNow}), so {@link #room()} never
-     * sees a message twice (holding a publish below max-pending) or not at all (letting one past it).
-     */
-    private final java.util.concurrent.atomic.AtomicLong load = new java.util.concurrent.atomic.AtomicLong();
-    /** On ctx: the backlog included in {@link #load}. */
-    private long loadBacklog;
-    /** On ctx: messages arrived and counted in {@link #load} as offered, not yet as backlog. */
-    private long arrivedUncounted;
 
     /** Restores a cursor read back from the store, before any message is offered. */
     void restoreCursor(TopicPartition tp, CursorState state) {
@@ -345,9 +326,6 @@ final class SubscriptionQueue implements Subscription {
             ConsumerState c = new ConsumerState(this, spec, caller);
             consumers.add(c);
             consumerCount = consumers.size();
-            if (spec.selects() != null) {
-                selective++;
-            }
             unpark(c);
             c.credit = spec.initialCredit();
             // the handle reaches the caller before the first delivery does (both are queued on its context)
@@ -369,7 +347,7 @@ final class SubscriptionQueue implements Subscription {
             scheduled.clear();
             inFlight.clear();
             keys.clear();
-            for (ConsumerState c : consumers) {
+            for (ConsumerState c : consumers.all()) {
                 c.unacked = 0;
             }
             while (!pullers.isEmpty()) {
@@ -388,29 +366,11 @@ final class SubscriptionQueue implements Subscription {
         if (deleted) {
             return;
         }
-        if (!m.envelope().durable() && !cursors.isAcked(m.partition(), m.offset())) {
-            if (volatileWaiting.size() >= policy.maxPending() && policy.overflow() != Overflow.BLOCK) {
-                var it = volatileWaiting.iterator(); // the oldest ones settled otherwise meanwhile go first
-                while (it.hasNext()) {
-                    Slot w = it.next();
-                    if (!cursors.isAcked(w.tp(), w.offset())) {
-                        break;
-                    }
-                    it.remove();
-                }
-            }
-            if (volatileWaiting.size() >= policy.maxPending() && policy.overflow() != Overflow.BLOCK) {
-                if (policy.overflow() == Overflow.DROP_NEWEST || volatileWaiting.isEmpty()) {
-                    cursors.admit(m, false);
-                    dropped(m.partition(), m.offset());
-                    return;
-                }
-                var oldest = volatileWaiting.iterator();
-                Slot drop = oldest.next();
-                oldest.remove();
-                dropped(drop.tp(), drop.offset()); // in memory too: deliverable() skips it now that it is acknowledged
-            }
-            volatileWaiting.add(new Slot(m.partition(), m.offset()));
+        if (!m.envelope().durable() && !cursors.isAcked(m.partition(), m.offset())
+                && !volatileWaiting.add(m, this::dropped)) { // deliverable() skips an older one dropped for it
+            cursors.admit(m, false);
+            dropped(m.partition(), m.offset());
+            return;
         }
         if (cursors.admit(m, hasReadRoom())) {
             take(m);
@@ -421,7 +381,7 @@ final class SubscriptionQueue implements Subscription {
     private void leftWaiting(Pending p) {
         if (p.countedVolatile) {
             p.countedVolatile = false;
-            volatileWaiting.remove(new Slot(p.msg.partition(), p.msg.offset()));
+            volatileWaiting.remove(p.msg.partition(), p.msg.offset());
         }
     }
 
@@ -431,7 +391,7 @@ final class SubscriptionQueue implements Subscription {
         if (selects != null && !selects.test(env)) {
             // not selected: consumed as far as this subscription goes, never delivered
             if (!env.durable()) {
-                volatileWaiting.remove(new Slot(m.partition(), m.offset()));
+                volatileWaiting.remove(m.partition(), m.offset());
             }
             cursors.ack(m.partition(), m.offset());
             return;
@@ -552,9 +512,10 @@ final class SubscriptionQueue implements Subscription {
                 if (p == null) {
                     break;
                 }
-                ConsumerState c = policy.dispatch() == DispatchPolicy.FAIR ? pickFair(p) : pickRoundRobin(p);
+                ConsumerState c = policy.dispatch() == DispatchPolicy.FAIR ? consumers.pickFair(p)
+                        : consumers.pickRoundRobin(p);
                 if (c == null) {
-                    if ((p.notHere != null || selective > 0) && hasPushCredit()) {
+                    if ((p.notHere != null || consumers.anySelective()) && consumers.hasPushCredit()) {
                         pollReady(); // no consumer with credit takes it: it waits aside, the next ones go on
                         parked.add(p);
                         continue;
@@ -570,16 +531,17 @@ final class SubscriptionQueue implements Subscription {
     }
 
     private void dispatchKeyOrdered() {
-        Set<ByteBuffer> blocked = new HashSet<>();
+        Set<ByteBuffer> blockedKeys = new HashSet<>();
         Iterator<Pending> it = returned.values().iterator();
-        while (it.hasNext() && hasPushCredit()) {
+        while (it.hasNext() && consumers.hasPushCredit()) {
             Pending p = it.next();
             if (!deliverable(p)) {
                 it.remove();
                 keyWaitingDone(p);
                 continue;
             }
-            ConsumerState c = p.key == null ? pickRoundRobin() : keys.choose(p.key, blocked, true, consumers);
+            ConsumerState c = p.key == null ? consumers.pickRoundRobin(null)
+                    : keys.choose(p.key, blockedKeys, true, consumers.all());
             if (c != null) {
                 it.remove();
                 keyWaitingDone(p);
@@ -587,12 +549,13 @@ final class SubscriptionQueue implements Subscription {
             }
         }
         List<Pending> skipped = new ArrayList<>();
-        while (!fresh.isEmpty() && skipped.size() < KEY_ORDERED_SCAN && hasPushCredit()) {
+        while (!fresh.isEmpty() && skipped.size() < KEY_ORDERED_SCAN && consumers.hasPushCredit()) {
             Pending p = fresh.pollFirst();
             if (!deliverable(p)) {
                 continue;
             }
-            ConsumerState c = p.key == null ? pickRoundRobin() : keys.choose(p.key, blocked, false, consumers);
+            ConsumerState c = p.key == null ? consumers.pickRoundRobin(null)
+                    : keys.choose(p.key, blockedKeys, false, consumers.all());
             if (c == null) {
                 skipped.add(p);
             } else {
@@ -602,15 +565,6 @@ final class SubscriptionQueue implements Subscription {
         for (int i = skipped.size() - 1; i >= 0; i--) {
             fresh.addFirst(skipped.get(i));
         }
-    }
-
-    private boolean hasPushCredit() {
-        for (ConsumerState c : consumers) {
-            if (c.canPush()) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private Pending peekReady() {
@@ -623,59 +577,17 @@ final class SubscriptionQueue implements Subscription {
         return r != null ? r.getValue() : fresh.pollFirst();
     }
 
-    private ConsumerState pickRoundRobin() {
-        return pickRoundRobin(null);
-    }
-
     /** Messages set aside for want of a consumer that takes them go back in line when {@code c} takes them. */
     private void unpark(ConsumerState c) {
         if (!parked.isEmpty()) {
             parked.removeIf(p -> {
-                if (!takes(c, p)) {
+                if (!ConsumerRing.takes(c, p)) {
                     return false;
                 }
                 returned.put(p.seq, p);
                 return true;
             });
         }
-    }
-
-    /** Whether {@code c} may take {@code p}: it did not refuse it, and its selector (if any) selects it. */
-    private static boolean takes(ConsumerState c, Pending p) {
-        return p == null || (p.notHere == null || !p.notHere.contains(c))
-                && (c.spec.selects() == null || c.spec.selects().test(p.envelope()));
-    }
-
-    /** The next consumer in turn with credit that takes {@code p} (any, for null). */
-    private ConsumerState pickRoundRobin(Pending p) {
-        int n = consumers.size();
-        for (int i = 0; i < n; i++) {
-            ConsumerState c = consumers.get((rr + i) % n);
-            if (c.canPush() && takes(c, p)) {
-                rr = (rr + i + 1) % n;
-                return c;
-            }
-        }
-        return null;
-    }
-
-    /** Fewest unacknowledged among those with credit; ties rotate so equals take turns. */
-    private ConsumerState pickFair(Pending p) {
-        int n = consumers.size();
-        ConsumerState best = null;
-        int bestAt = 0;
-        for (int i = 0; i < n; i++) {
-            int at = (rr + i) % n;
-            ConsumerState c = consumers.get(at);
-            if (c.canPush() && takes(c, p) && (best == null || c.unacked < best.unacked)) {
-                best = c;
-                bestAt = at;
-            }
-        }
-        if (best != null) {
-            rr = (bestAt + 1) % Math.max(1, n);
-        }
-        return best;
     }
 
     /** False (and the message is dropped) when it was acknowledged cumulatively meanwhile or has expired. */
@@ -911,9 +823,6 @@ final class SubscriptionQueue implements Subscription {
         if (!consumers.remove(c)) {
             return;
         }
-        if (c.spec.selects() != null) {
-            selective--;
-        }
         consumerCount = consumers.size();
         pullers.removeIf(pr -> {
             if (pr.consumer() == c) {
@@ -1082,7 +991,7 @@ final class SubscriptionQueue implements Subscription {
      * would do it for every run routed, every ack and every credit.
      */
     private void updateGauges() {
-        if (policy.overflow() == Overflow.BLOCK || !roomWaiters.isEmpty()) {
+        if (policy.overflow() == Overflow.BLOCK || blocked.anyHeld()) {
             updateGaugesNow();
         } else if (!gaugesQueued) {
             gaugesQueued = true;
@@ -1096,22 +1005,10 @@ final class SubscriptionQueue implements Subscription {
     private void updateGaugesNow() {
         long b = waitingCount() + cursors.lag();
         backlog = b;
-        long now = load.addAndGet(b - loadBacklog - arrivedUncounted);
-        loadBacklog = b;
-        arrivedUncounted = 0;
         lostToRetention = cursors.skippedByRetention();
         unacked = inFlight.size();
-        if (!roomWaiters.isEmpty() && (now < policy.maxPending() || deleted)) {
-            Promise<Void> w;
-            while ((w = roomWaiters.poll()) != null) {
-                w.complete();
-            }
-        }
+        blocked.published(b, policy.maxPending(), deleted);
     }
-
-    /** Publishes held back by {@code overflow: block}, released when the backlog is below max-pending. */
-    private final java.util.concurrent.ConcurrentLinkedQueue<Promise<Void>> roomWaiters =
-            new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     /**
      * With {@code overflow: block}, a future that completes once the backlog is below max-pending (or null when it
@@ -1120,14 +1017,14 @@ final class SubscriptionQueue implements Subscription {
      */
     Future<Void> room() {
         // pull subscriptions (Kafka and RocketMQ groups) are read at their readers' pace: they never hold producers
-        if (policy.overflow() != Overflow.BLOCK || policy.dispatch() == DispatchPolicy.PULL
-                || load.get() < policy.maxPending()) {
+        if (policy.overflow() != Overflow.BLOCK || policy.dispatch() == DispatchPolicy.PULL) {
             return null;
         }
-        Promise<Void> p = Promise.promise();
-        roomWaiters.add(p);
-        metrics.overflowBlocked.increment();
-        Contexts.run(ctx, this::updateGauges); // it may have drained meanwhile
-        return p.future();
+        Future<Void> held = blocked.hold(policy.maxPending());
+        if (held != null) {
+            metrics.overflowBlocked.increment();
+            Contexts.run(ctx, this::updateGauges); // it may have drained meanwhile
+        }
+        return held;
     }
 }
