@@ -56,7 +56,8 @@ final class MqttWebSocket {
                 .addLast("handshake", new HttpObjectAggregator(HANDSHAKE_BYTES))
                 .addLast("gate", new Gate(path, origins, counts))
                 .addLast("websocket", new WebSocketServerProtocolHandler(WebSocketServerProtocolConfig.newBuilder()
-                        .websocketPath(path).subprotocols("mqtt,mqttv3.1").checkStartsWith(false)
+                        // the gate let only the path itself through; a query string may follow it
+                        .websocketPath(path).subprotocols("mqtt,mqttv3.1").checkStartsWith(true)
                         .maxFramePayloadLength(maxPacketSize + 16).handshakeTimeoutMillis(10_000)
                         .dropPongFrames(true).build()))
                 .addLast("frames", new Frames());

@@ -138,6 +138,12 @@ class MqttListenersIT {
         assertThat(upgrade(port, "https://evil.example.org")).startsWith("HTTP/1.1 403");
         assertThat(upgrade(port, "https://app.example.com")).startsWith("HTTP/1.1 101");
         assertThat(upgrade(port, null)).startsWith("HTTP/1.1 101"); // not a browser: no Origin to check
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            assertThat(upgradeOn(s, port, null, "/mqtt?token=abc")).as("a query string").startsWith("HTTP/1.1 101");
+        }
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            assertThat(upgradeOn(s, port, null, "/mqttx")).as("another path").startsWith("HTTP/1.1 404");
+        }
     }
 
     @Test
@@ -285,8 +291,13 @@ class MqttListenersIT {
 
     /** Sends a WebSocket upgrade for MQTT on {@code s} and returns the status line of the answer. */
     private static String upgradeOn(Socket s, int port, String origin) throws Exception {
+        return upgradeOn(s, port, origin, "/mqtt");
+    }
+
+    /** Sends a WebSocket upgrade for MQTT at {@code path} on {@code s} and returns the status line of the answer. */
+    private static String upgradeOn(Socket s, int port, String origin, String path) throws Exception {
         s.setSoTimeout(10_000);
-        String request = "GET /mqtt HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        String request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n"
                 + (origin == null ? "" : "Origin: " + origin + "\r\n") + "\r\n";
         s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
