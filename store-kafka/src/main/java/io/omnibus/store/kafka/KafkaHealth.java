@@ -37,7 +37,7 @@ final class KafkaHealth {
     private volatile String activeHost;
     /** Every member of the nodes' group (node id and host) at the last look; kept while the cluster does not answer. */
     private volatile List<String> nodes = List.of();
-    /** The hosts the members of the nodes' group connect from, at the last look; kept while the cluster does not answer. */
+    /** The IP addresses the nodes' group's members connect from, at the last look; kept while the cluster is silent. */
     private volatile List<String> hosts = List.of();
 
     KafkaHealth(Admin admin, KafkaStoreOptions options) {
@@ -78,7 +78,7 @@ final class KafkaHealth {
         return nodes;
     }
 
-    /** The hosts (IP addresses) the nodes' group's members connect to the cluster from, as last seen. */
+    /** The IP addresses the nodes' group's members connect to the cluster from, as last seen. */
     List<String> hosts() {
         return hosts;
     }
@@ -126,7 +126,7 @@ final class KafkaHealth {
         activeHost = active.map(KafkaHealth::host).orElse(null);
         activeNode = active.map(KafkaHealth::name).orElse("");
         nodes = description.members().stream().map(KafkaHealth::name).sorted().toList();
-        hosts = description.members().stream().map(KafkaHealth::host).distinct().toList();
+        hosts = description.members().stream().map(KafkaHealth::address).distinct().toList();
     }
 
     /** A member's client id (and so its node id) and host. */
@@ -136,6 +136,11 @@ final class KafkaHealth {
             id = id.substring("omnibus-".length(), id.length() - "-lease".length());
         }
         return id + " (" + host(m) + ")";
+    }
+
+    /** A member's IP address: its host as the group shows it ("/10.0.0.5", or "name/10.0.0.5" once looked up). */
+    private static String address(org.apache.kafka.clients.admin.MemberDescription m) {
+        return m.host().substring(m.host().lastIndexOf('/') + 1);
     }
 
     private static String host(org.apache.kafka.clients.admin.MemberDescription m) {
