@@ -27,7 +27,6 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.omnibus.core.transport.AddressCounts;
 import io.omnibus.core.transport.ProxyProtocol;
 
-import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Locale;
 
@@ -89,27 +88,12 @@ final class MqttWebSocket {
                 MqttServer.LOG.info("mqtt websocket from {}: Origin {} is not in mqtt.websocket.allowed-origins",
                         ProxyProtocol.clientAddress(ch), origin);
                 refuse(ctx, request, HttpResponseStatus.FORBIDDEN);
-            } else if (!admitted(ch)) {
+            } else if (counts != null && !counts.admit(ch, "mqtt")) {
                 refuse(ctx, request, HttpResponseStatus.SERVICE_UNAVAILABLE);
             } else {
                 ctx.pipeline().remove(this);
                 ctx.fireChannelRead(request);
             }
-        }
-
-        /** Counts the connection against its address's share, given back when it closes; false when none is left. */
-        private boolean admitted(Channel ch) {
-            if (counts == null || !(ProxyProtocol.clientAddress(ch) instanceof InetSocketAddress remote)) {
-                return true;
-            }
-            Runnable release = counts.open(remote.getAddress());
-            if (release == null) {
-                MqttServer.LOG.info("mqtt websocket from {}: mqtt.max-connections-per-address ({}) are open",
-                        remote.getAddress().getHostAddress(), counts.cap());
-                return false;
-            }
-            ch.closeFuture().addListener(f -> release.run());
-            return true;
         }
 
         private static void refuse(ChannelHandlerContext ctx, FullHttpRequest request, HttpResponseStatus status) {

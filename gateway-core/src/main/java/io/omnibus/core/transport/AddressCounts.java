@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * Safe from any event loop: a connection is counted and checked in one step.
  */
 public final class AddressCounts {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AddressCounts.class);
     private static final Runnable NOTHING = () -> { };
 
     private final int cap;
@@ -36,6 +37,23 @@ public final class AddressCounts {
             return null;
         }
         return () -> open.computeIfPresent(address, (a, n) -> n <= 1 ? null : n - 1);
+    }
+
+    /**
+     * Counts {@code ch} against the share of its client's address (the one a PROXY header named, if any) until it
+     * closes; false, with the refusal logged under {@code name} (the listener's config key), when none is left.
+     */
+    public boolean admit(io.netty.channel.Channel ch, String name) {
+        InetAddress address = ProxyProtocol.clientAddress(ch) instanceof java.net.InetSocketAddress remote
+                ? remote.getAddress() : null;
+        Runnable release = open(address);
+        if (release == null) {
+            LOG.info("{}: refused a connection from {}: {}.max-connections-per-address ({}) are open", name,
+                    address.getHostAddress(), name, cap);
+            return false;
+        }
+        ch.closeFuture().addListener(f -> release.run());
+        return true;
     }
 
     public int cap() {

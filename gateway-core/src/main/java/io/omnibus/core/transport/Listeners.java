@@ -130,17 +130,11 @@ public final class Listeners {
     /** Closes a channel whose remote address already has its {@link AddressCounts} share, as soon as it is accepted. */
     private static TcpListener.ChannelSetup capped(String name, AddressCounts counts, TcpListener.ChannelSetup next) {
         return (ch, context) -> {
-            java.net.InetAddress address = ProxyProtocol.clientAddress(ch) instanceof InetSocketAddress remote
-                    ? remote.getAddress() : null;
-            Runnable release = counts.open(address);
-            if (release == null) {
-                LOG.info("{}: refused a connection from {}: {}.max-connections-per-address ({}) are open", name,
-                        address.getHostAddress(), name, counts.cap());
+            if (counts.admit(ch, name)) {
+                next.init(ch, context);
+            } else {
                 ch.close();
-                return;
             }
-            ch.closeFuture().addListener(f -> release.run());
-            next.init(ch, context);
         };
     }
 
