@@ -19,8 +19,10 @@ import java.util.List;
 
 /**
  * Fetch: reads each partition from its fetch offset within the partition's and the request's byte limits (the
- * first message always, however large, as KIP-74 says), as uncompressed batches starting exactly at the fetch
- * offset, written only when the answer is sent ({@link Answer}). When less than min-bytes is there, the answer waits for an append to any of the partitions, up to
+ * first message always, however large, as KIP-74 says), written only when the answer is sent ({@link Answer}):
+ * what a Kafka producer sent as the batch it came as, compression included (from the batch's first record, as a
+ * broker does), anything else as uncompressed batches starting exactly at the fetch offset. When less than
+ * min-bytes is there, the answer waits for an append to any of the partitions, up to
  * max-wait. Every requested partition is in the answer. Fetch sessions (KIP-227) are declined: the answer's
  * session id is 0, so clients send full requests.
  *
@@ -226,7 +228,7 @@ final class FetchHandler {
                 if (e.offset() >= end) { // appended since the high watermark was taken: the next fetch gets it
                     return Future.succeededFuture(false);
                 }
-                int s = e.envelope().estimatedSize() + 16;
+                int s = size(e, taken);
                 if (size[0] + s > limit && !(first && taken.isEmpty())) {
                     return Future.succeededFuture(true);
                 }
@@ -240,6 +242,19 @@ final class FetchHandler {
             return next >= end ? Future.succeededFuture(false)
                     : collect(w, logs.read(w.address, w.partition, next, READ_STEP), end, limit, first, taken, size);
         });
+    }
+
+    /**
+     * What {@code e} adds to the answer after {@code taken}: a message stored in a producer's batch brings the whole
+     * batch with its first one taken and nothing after, so a byte limit cuts only between batches.
+     */
+    private static int size(Logs.Entry e, List<Logs.Entry> taken) {
+        io.omnibus.core.spi.WireBatch b = e.batch();
+        if (b == null || !b.format().equals(KafkaWireFormat.NAME)) {
+            return e.envelope().estimatedSize() + 16;
+        }
+        io.omnibus.core.spi.WireBatch before = taken.isEmpty() ? null : taken.get(taken.size() - 1).batch();
+        return before != null && before.firstOffset() == b.firstOffset() ? 0 : b.byteSize();
     }
 
     /**

@@ -25,10 +25,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Produce: each partition's batch is checked (one v2 batch, its CRC, no transactions), decoded (any
- * compression) into envelopes, checked against the producer's sequence when it is idempotent, and appended at
- * consecutive offsets. The answer waits until every partition's batch is stored as durably as the store's
- * policy says; with acks=0 there is none.
+ * Produce: each partition's batch is checked (one v2 batch, its CRC, no transactions, consecutive offsets),
+ * decoded (any compression) into envelopes, checked against the producer's sequence when it is idempotent, and
+ * appended at consecutive offsets, as the batch it came as ({@link KafkaWireFormat}: the store keeps its bytes,
+ * compression included, and fetches send them back as they are). The answer waits until every partition's batch
+ * is stored as durably as the store's policy says; with acks=0 there is none.
  */
 final class ProduceHandler {
     private final KafkaServer server;
@@ -109,6 +110,7 @@ final class ProduceHandler {
                     + KafkaNames.toKafka(address) + " has no partition " + p.index()));
         }
         MutableRecordBatch batch;
+        java.nio.ByteBuffer bytes;
         List<Envelope> envelopes;
         try {
             if (!(p.records() instanceof MemoryRecords records)) {
@@ -121,7 +123,8 @@ final class ProduceHandler {
             }
             batch = records.batches().iterator().next();
             batch.ensureValid();
-            batch = ownCopy(batch);
+            bytes = ownCopy(batch);
+            batch = MemoryRecords.readableRecords(bytes.duplicate()).batches().iterator().next();
             if (batch.isControlBatch()) {
                 return Future.succeededFuture(error(p.index(), Errors.INVALID_RECORD, "producers cannot send control batches"));
             }
@@ -133,7 +136,20 @@ final class ProduceHandler {
             envelopes = new ArrayList<>();
             for (Record r : batch) {
                 r.ensureValid();
+                if (r.offset() != batch.baseOffset() + envelopes.size()) { // as Kafka's log validation
+                    return Future.succeededFuture(error(p.index(), Errors.INVALID_RECORD,
+                            "record offsets in a batch must be consecutive from its first"));
+                }
                 envelopes.add(RecordTranslation.toEnvelope(address, batch, r, connection.origin, now));
+            }
+            if (!envelopes.isEmpty() && batch.lastOffset() != batch.baseOffset() + envelopes.size() - 1) {
+                return Future.succeededFuture(error(p.index(), Errors.INVALID_RECORD,
+                        "the batch's last offset delta does not match its records"));
+            }
+            io.omnibus.core.spi.WireBatch kept = envelopes.isEmpty() ? null
+                    : KafkaWireFormat.of(bytes, batch, KafkaWireFormat.template(address, connection.origin, now), envelopes);
+            if (kept != null) {
+                envelopes = kept; // stored as it came, and fetched so
             }
         } catch (CorruptRecordException e) {
             return Future.succeededFuture(error(p.index(), Errors.CORRUPT_MESSAGE, e.getMessage()));
@@ -177,14 +193,14 @@ final class ProduceHandler {
 
     /**
      * The batch in an array of its own, the one copy of its bytes: the request's buffer goes back to Netty's pool
-     * once decoded, the envelopes slice this array, and a message kept by a slow subscriber keeps only its batch
-     * alive, not the whole request.
+     * once decoded, the envelopes slice this array (and the store keeps it as it is), and a message kept by a slow
+     * subscriber keeps only its batch alive, not the whole request.
      */
-    private static MutableRecordBatch ownCopy(MutableRecordBatch batch) {
+    private static java.nio.ByteBuffer ownCopy(MutableRecordBatch batch) {
         java.nio.ByteBuffer copy = java.nio.ByteBuffer.allocate(batch.sizeInBytes());
         batch.writeTo(copy);
         copy.flip();
-        return MemoryRecords.readableRecords(copy).batches().iterator().next();
+        return copy;
     }
 
     /** Whether the partition exists: nothing is decoded, and no sequence taken, for a batch that cannot be stored. */

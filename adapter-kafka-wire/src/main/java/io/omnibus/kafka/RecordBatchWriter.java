@@ -3,6 +3,7 @@ package io.omnibus.kafka;
 import io.omnibus.core.spi.Envelope;
 import io.omnibus.core.spi.Header;
 import io.omnibus.core.spi.Logs;
+import io.omnibus.core.spi.WireBatch;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 
@@ -26,6 +27,7 @@ final class RecordBatchWriter {
     /** Bytes of a v2 batch header; the records follow. */
     static final int HEADER_BYTES = 61;
     private static final int LENGTH_AT = 8;
+    private static final int LEADER_EPOCH_AT = 12;
     private static final int CRC_AT = 17;
     private static final int ATTRIBUTES_AT = 21;
     private static final int LAST_OFFSET_DELTA_AT = 23;
@@ -49,22 +51,39 @@ final class RecordBatchWriter {
     /**
      * The entries (at least one, offsets ascending, holes allowed) as consecutive batches of about {@code batchBytes}
      * each (one entry at least), each in a direct buffer of {@code alloc}: small enough for the allocator's pools,
-     * as a Kafka broker answers with its producers' batches. Released by the caller.
+     * as a Kafka broker answers with its producers' batches. Entries stored as a producer's batch that the answer
+     * holds to that batch's end are that batch, as it came (from its first record, as a broker sends it: a consumer
+     * skips records before its fetch offset). Released by the caller.
      */
     static List<ByteBuf> write(ByteBufAllocator alloc, List<Logs.Entry> entries, int batchBytes) {
         List<ByteBuf> out = new ArrayList<>();
         try {
             int from = 0;
             while (from < entries.size()) {
+                WireBatch kept = kept(entries.get(from));
                 int to = from;
-                int bytes = HEADER_BYTES;
-                do {
-                    bytes += entries.get(to).envelope().estimatedSize() + 24;
-                    to++;
-                } while (to < entries.size() && bytes + entries.get(to).envelope().estimatedSize() + 24 <= batchBytes);
-                ByteBuf buf = alloc.directBuffer(bytes);
+                if (kept != null) {
+                    do {
+                        to++;
+                    } while (to < entries.size() && kept(entries.get(to)) != null
+                            && kept(entries.get(to)).firstOffset() == kept.firstOffset());
+                    if (entries.get(to - 1).offset() == kept.lastOffset()) {
+                        out.add(asItCame(alloc, kept));
+                        from = to;
+                        continue;
+                    } // else part of it only: written afresh
+                } else {
+                    int bytes = HEADER_BYTES;
+                    do {
+                        bytes += entries.get(to).envelope().estimatedSize() + 24;
+                        to++;
+                    } while (to < entries.size() && kept(entries.get(to)) == null
+                            && bytes + entries.get(to).envelope().estimatedSize() + 24 <= batchBytes);
+                }
+                List<Logs.Entry> run = entries.subList(from, to);
+                ByteBuf buf = alloc.directBuffer(estimate(run));
                 out.add(buf);
-                write(entries.subList(from, to), buf);
+                write(run, buf);
                 from = to;
             }
             return out;
@@ -72,6 +91,21 @@ final class RecordBatchWriter {
             out.forEach(ByteBuf::release);
             throw e;
         }
+    }
+
+    /** The producer's batch the entry was stored in, or null. */
+    private static WireBatch kept(Logs.Entry e) {
+        WireBatch b = e.batch();
+        return b != null && b.format().equals(KafkaWireFormat.NAME) ? b : null;
+    }
+
+    /** A stored producer batch as it came, at its offset, with no partition leader epoch (as ours have none). */
+    private static ByteBuf asItCame(ByteBufAllocator alloc, WireBatch kept) {
+        ByteBuf buf = alloc.directBuffer(kept.byteSize());
+        buf.writeBytes(kept.bytes());
+        buf.setLong(0, kept.firstOffset()); // neither field is under the batch's CRC
+        buf.setInt(LEADER_EPOCH_AT, -1);
+        return buf;
     }
 
     /** Writes the batch of {@code entries} (at least one, offsets ascending, holes allowed) at the writer index. */

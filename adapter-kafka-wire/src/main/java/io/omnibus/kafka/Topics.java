@@ -360,7 +360,7 @@ final class Topics {
                     continue;
                 }
                 configs.put("cleanup.policy", "delete");
-                configs.put("compression.type", "uncompressed"); // fetches are rebuilt uncompressed
+                configs.put("compression.type", "producer"); // batches kept as they came (the file store; docs/kafka.md)
                 configs.put("max.message.bytes", Integer.toString(server.ctx.broker().maxMessageSize()));
                 configs.put("message.timestamp.type", "CreateTime");
                 configs.put("min.insync.replicas", "1");

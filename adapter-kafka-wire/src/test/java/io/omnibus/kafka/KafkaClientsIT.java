@@ -91,8 +91,9 @@ class KafkaClientsIT extends KafkaTestBase {
 
     @ParameterizedTest
     @ValueSource(strings = {"gzip", "snappy", "lz4", "zstd"})
-    void compressedBatchesAreDecodedAndReadBack(String codec) throws Exception {
-        start(Map.of());
+    void compressedBatchesAreStoredAndFetchedAsTheyCame(String codec, @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        start(Map.of(), dir); // the file store, which keeps a producer's batches
         KafkaProducer<String, String> producer = producer(Map.of(ProducerConfig.COMPRESSION_TYPE_CONFIG, codec,
                 ProducerConfig.LINGER_MS_CONFIG, 20));
         for (int i = 0; i < 200; i++) {
@@ -106,6 +107,54 @@ class KafkaClientsIT extends KafkaTestBase {
             assertThat(got.get(i).key()).isEqualTo("k" + i);
             assertThat(got.get(i).value()).startsWith("compressed value " + i + " ");
             assertThat(got.get(i).offset()).isEqualTo(i);
+        }
+        // the producer's batches come back as they were stored: compressed, whole, from their first record
+        for (long from : new long[] {0, 37}) {
+            List<org.apache.kafka.common.record.RecordBatch> batches = rawFetch("z-" + codec, from);
+            assertThat(batches).isNotEmpty().allSatisfy(b ->
+                    assertThat(b.compressionType().name).isEqualTo(codec));
+            assertThat(batches.get(0).baseOffset()).isLessThanOrEqualTo(from);
+            long next = batches.get(0).baseOffset();
+            for (org.apache.kafka.common.record.RecordBatch b : batches) {
+                assertThat(b.baseOffset()).isEqualTo(next);
+                for (org.apache.kafka.common.record.Record r : b) {
+                    assertThat(r.offset()).isEqualTo(next++);
+                }
+            }
+            assertThat(next).isEqualTo(200);
+        }
+        // and a consumer that seeks into the middle of a batch starts at the record it sought
+        TopicPartition tp = new TopicPartition("z-" + codec, 0);
+        KafkaConsumer<String, String> seeking = consumer("s-" + codec, Map.of());
+        seeking.assign(List.of(tp));
+        seeking.seek(tp, 37);
+        List<ConsumerRecord<String, String>> rest = pollUntil(seeking, 163);
+        assertThat(rest).extracting(ConsumerRecord::offset).first().isEqualTo(37L);
+        assertThat(rest.get(162).key()).isEqualTo("k199");
+    }
+
+    /** Partition 0 of {@code topic} from {@code offset}, as one fetch answers it, batch by batch. */
+    private List<org.apache.kafka.common.record.RecordBatch> rawFetch(String topic, long offset) throws Exception {
+        short version = 12; // topics by name
+        org.apache.kafka.common.message.FetchRequestData request = new org.apache.kafka.common.message.FetchRequestData()
+                .setReplicaId(-1).setMaxWaitMs(0).setMinBytes(1).setMaxBytes(10 << 20).setIsolationLevel((byte) 0)
+                .setSessionId(0).setSessionEpoch(-1);
+        request.topics().add(new org.apache.kafka.common.message.FetchRequestData.FetchTopic().setTopic(topic)
+                .setPartitions(List.of(new org.apache.kafka.common.message.FetchRequestData.FetchPartition()
+                        .setPartition(0).setFetchOffset(offset).setPartitionMaxBytes(10 << 20))));
+        try (RawKafka raw = new RawKafka(gw.port("kafka"))) {
+            org.apache.kafka.common.message.FetchResponseData answer = raw.receive(
+                    org.apache.kafka.common.protocol.ApiKeys.FETCH, version,
+                    raw.send(org.apache.kafka.common.protocol.ApiKeys.FETCH, version, request),
+                    new org.apache.kafka.common.message.FetchResponseData());
+            var partition = answer.responses().get(0).partitions().get(0);
+            assertThat(partition.errorCode()).isZero();
+            List<org.apache.kafka.common.record.RecordBatch> out = new ArrayList<>();
+            ((org.apache.kafka.common.record.MemoryRecords) partition.records()).batches().forEach(b -> {
+                b.ensureValid(); // its CRC still holds
+                out.add(b);
+            });
+            return out;
         }
     }
 

@@ -48,9 +48,15 @@ abstract class KafkaTestBase {
     private final List<AutoCloseable> clients = new ArrayList<>();
 
     TestGateway start(Map<String, Object> kafka) {
+        return start(kafka, null);
+    }
+
+    /** A gateway on the file store in {@code dataDir} (the memory store when null). */
+    TestGateway start(Map<String, Object> kafka, java.nio.file.Path dataDir) {
         Map<String, Object> cfg = new HashMap<>(kafka);
         cfg.putIfAbsent("group-initial-rebalance-delay", "100ms");
-        gw = TestGateway.builder().adapter(new KafkaAdapterFactory(), cfg).start();
+        TestGateway.Builder b = TestGateway.builder().adapter(new KafkaAdapterFactory(), cfg);
+        gw = (dataDir == null ? b : b.dataDir(dataDir)).start();
         return gw;
     }
 

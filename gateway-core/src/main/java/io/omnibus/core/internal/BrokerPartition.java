@@ -57,7 +57,8 @@ final class BrokerPartition {
         }
         long began = System.nanoTime();
         io.omnibus.core.store.MessageStore store = broker.store();
-        Future<Long> stored = batch.size() == 1 ? store.append(tp, batch.get(0)) : store.appendAll(tp, batch);
+        Future<Long> stored = batch.size() == 1 && !(batch instanceof io.omnibus.core.spi.WireBatch)
+                ? store.append(tp, batch.get(0)) : store.appendAll(tp, batch);
         // always queued, never run inline: a future the writer completed before this listener was attached would
         // otherwise be routed at once, ahead of earlier appends still queued on ctx, and a subscription meeting
         // the partition for the first time would start its cursor past them and drop them as acknowledged

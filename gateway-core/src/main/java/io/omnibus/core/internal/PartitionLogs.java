@@ -73,7 +73,7 @@ final class PartitionLogs implements Logs {
         }
         long from = Math.max(fromOffset, broker.store().startOffset(tp));
         return Contexts.on(caller, broker.store().read(tp, from, max)
-                .map(batch -> batch.stream().map(m -> new Entry(m.offset(), m.envelope())).toList()));
+                .map(batch -> batch.stream().map(m -> new Entry(m.offset(), m.envelope(), m.batch())).toList()));
     }
 
     @Override

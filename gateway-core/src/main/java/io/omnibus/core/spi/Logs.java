@@ -33,7 +33,8 @@ public interface Logs {
 
     /**
      * Appends messages of one address to one partition at consecutive offsets (nothing else lands between
-     * them); completes with the first one's result once all are stored, or fails if any could not be.
+     * them); completes with the first one's result once all are stored, or fails if any could not be. A
+     * {@link WireBatch} may be stored as the bytes it came as.
      */
     Future<PublishResult> append(List<Envelope> batch, int partition);
 
@@ -62,7 +63,13 @@ public interface Logs {
     /** Completes with true once the log holds an offset at or past {@code offset}, or with false after {@code wait}. */
     Future<Boolean> awaitAppend(Address address, int partition, long offset, Duration wait);
 
-    /** One message of a log and its offset. */
-    record Entry(long offset, Envelope envelope) {
+    /**
+     * One message of a log and its offset; {@code batch} is the {@link WireBatch} it was stored in, as it came, when
+     * the store kept one (null otherwise): a consumer of that batch's protocol may send the batch on as it is.
+     */
+    record Entry(long offset, Envelope envelope, WireBatch batch) {
+        public Entry(long offset, Envelope envelope) {
+            this(offset, envelope, null);
+        }
     }
 }

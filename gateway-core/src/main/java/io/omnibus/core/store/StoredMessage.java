@@ -4,9 +4,14 @@ import io.omnibus.core.spi.Envelope;
 
 /**
  * An envelope at its place in a partition's log; {@code storedAt} is when the store appended it (epoch millis; 0 when
- * unknown).
+ * unknown); {@code batch} the {@link io.omnibus.core.spi.WireBatch} the store kept it in, or null.
  */
-public record StoredMessage(TopicPartition partition, long offset, Envelope envelope, long storedAt) {
+public record StoredMessage(TopicPartition partition, long offset, Envelope envelope, long storedAt,
+                            io.omnibus.core.spi.WireBatch batch) {
+    public StoredMessage(TopicPartition partition, long offset, Envelope envelope, long storedAt) {
+        this(partition, offset, envelope, storedAt, null);
+    }
+
     public StoredMessage(TopicPartition partition, long offset, Envelope envelope) {
         this(partition, offset, envelope, 0);
     }

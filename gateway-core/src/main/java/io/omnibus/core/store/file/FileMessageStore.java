@@ -3,6 +3,7 @@ package io.omnibus.core.store.file;
 
 import io.omnibus.core.spi.Address;
 import io.omnibus.core.spi.Envelope;
+import io.omnibus.core.spi.WireBatch;
 import io.omnibus.core.store.CursorState;
 import io.omnibus.core.store.MessageStore;
 import io.omnibus.core.store.StoredMessage;
@@ -433,9 +434,24 @@ public final class FileMessageStore implements MessageStore {
         return new IOException("store write queue is full (" + options.maxQueuedBytes() + " bytes waiting for the disk)");
     }
 
-    /** The records of one partition's messages; behind a group marker when {@code grouped}. */
+    /**
+     * The records of one partition's messages; behind a group marker when {@code grouped}. A {@link WireBatch} is one
+     * record, its bytes as they came: written whole or not at all, it needs no marker.
+     */
     private Append encode(TopicPartition partition, List<Envelope> envelopes, long now, boolean grouped)
             throws IOException {
+        if (envelopes instanceof WireBatch batch) {
+            ByteBuffer record = Record.encodeBatch(batch, partition.partition(), now);
+            if (record.remaining() > options.segmentSize()) {
+                throw new IOException("a batch of " + record.remaining() + " bytes is larger than store.segment-size ("
+                        + options.segmentSize() + ")");
+            }
+            boolean durable = false;
+            for (Envelope e : batch) {
+                durable |= e.durable();
+            }
+            return new Append(partition, new ByteBuffer[] {record}, record.remaining(), durable, null);
+        }
         ByteBuffer[] records = new ByteBuffer[envelopes.size()];
         int bytes = 0;
         boolean durable = false;
@@ -687,12 +703,13 @@ public final class FileMessageStore implements MessageStore {
             PartitionIndex idx = indexes.get(tp);
             return idx == null ? 0L : idx.next();
         });
-        next.put(a.tp, offset + a.records.length);
         a.offset = offset;
         for (ByteBuffer r : a.records) {
-            Record.seal(r, offset++);
+            Record.seal(r, offset);
+            offset += Record.messages(r);
             records[k++] = r;
         }
+        next.put(a.tp, offset);
         return k;
     }
 
@@ -708,7 +725,10 @@ public final class FileMessageStore implements MessageStore {
             idx.mark();
         }
         for (ByteBuffer r : a.records) {
-            idx.append(positions[k++], r.limit(), now);
+            for (int m = Record.messages(r); m > 0; m--) { // a batch's messages share its record
+                idx.append(positions[k], r.limit(), now);
+            }
+            k++;
         }
         return k;
     }
@@ -894,38 +914,89 @@ public final class FileMessageStore implements MessageStore {
                 e += 3; // a hole: the record was corrupt
                 continue;
             }
-            // one read for a run of records that follow each other in the same segment (a burst of one partition)
+            // one read for a run of records that follow each other in the same segment (a burst of one partition);
+            // the messages of a batch record have one entry each, all at the record's position
             long start = entries[e];
             int end = e + 3;
             long spanEnd = start + entries[e + 1];
-            while (end < entries.length && entries[end] == spanEnd && entries[end + 1] > 0
-                    && spanEnd + entries[end + 1] - start <= READ_SPAN && log.sameSegment(start, entries[end])) {
-                spanEnd += entries[end + 1];
+            long last = start;
+            while (end < entries.length && entries[end + 1] > 0 && (entries[end] == last || entries[end] == spanEnd
+                    && spanEnd + entries[end + 1] - start <= READ_SPAN && log.sameSegment(start, entries[end]))) {
+                if (entries[end] != last) {
+                    last = entries[end];
+                    spanEnd += entries[end + 1];
+                }
                 end += 3;
             }
             ByteBuffer span = log.read(start, (int) (spanEnd - start));
-            for (int r = e; r < end; r += 3) {
+            long checked = -1; // the record of the entries before, checked already ...
+            boolean good = false; // ... and whether it was good
+            WireBatch batch = null; // ... and its batch, if it is one
+            for (int r = e; r < end && span != null; r += 3) { // span null: removed by retention meanwhile
                 long offset = from + r / 3;
-                if (span == null) {
-                    continue; // removed by retention meanwhile
-                }
                 int at = (int) (entries[r] - start);
                 ByteBuffer record = span.duplicate().position(at).limit(at + (int) entries[r + 1]).slice();
-                if (!Record.valid(record)) {
-                    LOG.error("store: corrupt record of {} offset {} (CRC mismatch) at {}; not delivered", idx.tp, offset,
-                            log.describe(entries[r]));
+                if (entries[r] != checked) {
+                    checked = entries[r];
+                    good = check(idx, record, offset, entries[r]);
+                    batch = good && Record.magic(record) == Record.MAGIC_BATCH ? batch(idx, record, offset, entries[r])
+                            : null;
+                    good &= batch != null || Record.magic(record) != Record.MAGIC_BATCH;
+                }
+                if (!good) {
                     continue;
                 }
-                if (Record.offset(record) != offset || Record.partition(record) != idx.tp.partition()) {
-                    LOG.error("store: index of {} disagrees with the log at offset {} ({}); not delivered", idx.tp, offset,
-                            log.describe(entries[r]));
-                    continue;
+                if (batch == null) {
+                    out.add(new StoredMessage(idx.tp, offset, Record.envelope(record), Record.appendedAt(record)));
+                } else if (offset - batch.firstOffset() < batch.size()) {
+                    out.add(new StoredMessage(idx.tp, offset, batch.get((int) (offset - batch.firstOffset())),
+                            Record.appendedAt(record), batch));
                 }
-                out.add(new StoredMessage(idx.tp, offset, Record.envelope(record), Record.appendedAt(record)));
             }
             e = end;
         }
         return out;
+    }
+
+    /** Whether the record read for {@code offset} is whole and holds it; says why not in the log. */
+    private boolean check(PartitionIndex idx, ByteBuffer record, long offset, long position) {
+        if (!Record.valid(record)) {
+            LOG.error("store: corrupt record of {} offset {} (CRC mismatch) at {}; not delivered", idx.tp, offset,
+                    log.describe(position));
+            return false;
+        }
+        long first = Record.offset(record);
+        if (offset < first || offset >= first + Record.messages(record) || Record.partition(record) != idx.tp.partition()) {
+            LOG.error("store: index of {} disagrees with the log at offset {} ({}); not delivered", idx.tp, offset,
+                    log.describe(position));
+            return false;
+        }
+        return true;
+    }
+
+    /** A batch decoded from the record at {@code position} with that CRC. */
+    private record Decoded(long position, int crc, WireBatch batch) {
+    }
+
+    /** The last batch each reader decoded: a cursor reading on through a batch in steps decodes it once. */
+    private static final ThreadLocal<Decoded[]> LAST_BATCH = ThreadLocal.withInitial(() -> new Decoded[1]);
+
+    /** The batch of a batch record, decoded by its format; null (said in the log) when it cannot be. */
+    private WireBatch batch(PartitionIndex idx, ByteBuffer record, long offset, long position) {
+        Decoded[] last = LAST_BATCH.get();
+        int crc = record.getInt(Record.CRC_AT);
+        if (last[0] != null && last[0].position == position && last[0].crc == crc) {
+            return last[0].batch;
+        }
+        try {
+            WireBatch batch = Record.batch(record);
+            last[0] = new Decoded(position, crc, batch);
+            return batch;
+        } catch (RuntimeException ex) {
+            LOG.error("store: the batch of {} holding offset {} ({}) cannot be read: {}; not delivered", idx.tp, offset,
+                    log.describe(position), ex.toString());
+            return null;
+        }
     }
 
     @Override

@@ -38,7 +38,7 @@ final class LogScan {
     }
 
     /** A message record read inside a group, indexed when the group is complete. */
-    private record Entry(TopicPartition tp, long offset, long position, int length, long appendedAt) {
+    private record Entry(TopicPartition tp, long offset, int messages, long position, int length, long appendedAt) {
     }
 
     /** Where the group being read starts, how many of its records are still to come, and those read so far. */
@@ -126,7 +126,7 @@ final class LogScan {
                     groupLeft = Record.groupCount(record);
                 } else {
                     Entry e = new Entry(new TopicPartition(Address.of(Record.address(record)), Record.partition(record)),
-                            Record.offset(record), base + pos, length, Record.appendedAt(record));
+                            Record.offset(record), Record.messages(record), base + pos, length, Record.appendedAt(record));
                     if (groupLeft > 0) {
                         group.add(e);
                         if (--groupLeft == 0) {
@@ -172,7 +172,9 @@ final class LogScan {
             while (index.next() < e.offset()) {
                 index.append(e.position(), 0, 0); // a hole left by a corrupt record
             }
-            index.append(e.position(), e.length(), e.appendedAt());
+            for (int m = 0; m < e.messages(); m++) { // a batch's messages share its record
+                index.append(e.position(), e.length(), e.appendedAt());
+            }
         }
     }
 

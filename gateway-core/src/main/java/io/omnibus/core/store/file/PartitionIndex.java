@@ -20,6 +20,9 @@ import java.util.stream.Stream;
  * position (8 bytes), its length (4; 0 marks a hole left by a corrupt record) and the second it
  * was appended (4, for age retention).
  *
+ * <p>The messages of a batch record have an entry each, all with the record's position and length; its bytes count
+ * once, at its first.
+ *
  * <p>The writer thread appends, truncates and deletes; readers see entries below {@link #readable()}.
  */
 final class PartitionIndex {
@@ -38,6 +41,8 @@ final class PartitionIndex {
     private long unforcedBase = -1;
     private final ByteBuffer pending = ByteBuffer.allocate(ENTRY * 4096);
     private boolean dirty;
+    /** The position of the entry appended last, whose record's bytes are counted. */
+    private long lastPosition = -1;
     // published for readers
     private volatile long readable;
     private volatile long readableStart;
@@ -115,6 +120,7 @@ final class PartitionIndex {
     void rollback() {
         next = markNext;
         bytes = markBytes;
+        lastPosition = -1;
         pending.clear();
         publish();
     }
@@ -129,7 +135,10 @@ final class PartitionIndex {
         }
         pending.putLong(position).putInt(size).putInt((int) (appendedAtMillis / 1000));
         next++;
-        bytes += size;
+        if (position != lastPosition) {
+            bytes += size;
+            lastPosition = position;
+        }
         dirty = true;
     }
 

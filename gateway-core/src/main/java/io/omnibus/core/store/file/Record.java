@@ -1,6 +1,8 @@
 package io.omnibus.core.store.file;
 
 import io.omnibus.core.spi.Envelope;
+import io.omnibus.core.spi.WireBatch;
+import io.omnibus.core.spi.WireFormat;
 import io.omnibus.core.store.EnvelopeCodec;
 
 import java.nio.ByteBuffer;
@@ -23,6 +25,15 @@ import java.util.zip.CRC32C;
  *
  * <p>A group marker (magic 3, body: the number of message records that follow it) makes the records after it
  * one write for recovery: all of them are kept, or (a crash tore the group) none, cut with the marker.
+ *
+ * <p>A batch record (magic 4) holds a {@link WireBatch}'s messages, at consecutive offsets from its own, as the
+ * bytes they came as; its body:
+ * <pre>
+ *  0 int   the number of messages
+ *  4 short n, then n bytes: the format's name (UTF-8)
+ *  . int   m, then m bytes: the template envelope ({@link EnvelopeCodec}); its address names the topic
+ *  . ...   the batch's bytes, to the end of the record
+ * </pre>
  */
 final class Record {
     static final byte MAGIC = 1;
@@ -30,6 +41,8 @@ final class Record {
     static final byte MAGIC_STATE = 2;
     /** The start of an atomic group: its body is the count of message records that follow. */
     static final byte MAGIC_GROUP = 3;
+    /** Messages at consecutive offsets, as the bytes of the {@link WireBatch} they came in. */
+    static final byte MAGIC_BATCH = 4;
     static final int HEADER = 29;
     static final int OFFSET_AT = 9;
     static final int CRC_AT = 4;
@@ -51,6 +64,72 @@ final class Record {
         b.limit(length);
         b.position(0);
         return b;
+    }
+
+    /** Serialises a batch into one record whose offset (its first message's) and CRC are still to be set. */
+    static ByteBuffer encodeBatch(WireBatch batch, int partition, long appendedAt) {
+        byte[] name = batch.format().getBytes(StandardCharsets.UTF_8);
+        int template = EnvelopeCodec.size(batch.template());
+        ByteBuffer b = ByteBuffer.allocate(HEADER + 4 + 2 + name.length + 4 + template + batch.byteSize());
+        b.putInt(b.capacity());
+        b.putInt(0);
+        b.put(MAGIC_BATCH);
+        b.putLong(-1);
+        b.putLong(appendedAt);
+        b.putInt(partition);
+        b.putInt(batch.size());
+        b.putShort((short) name.length).put(name);
+        int at = b.position();
+        b.putInt(0);
+        EnvelopeCodec.write(batch.template(), b);
+        b.putInt(at, b.position() - at - 4);
+        b.put(batch.bytes());
+        b.putInt(0, b.position());
+        b.flip();
+        return b;
+    }
+
+    /** The number of messages a record holds: a batch's count, or 1. */
+    static int messages(ByteBuffer record) {
+        return magic(record) == MAGIC_BATCH ? record.getInt(record.position() + HEADER) : 1;
+    }
+
+    /** Where the envelope (a batch's template) of a message record starts. */
+    private static int envelopeAt(ByteBuffer record) {
+        int at = record.position() + HEADER;
+        if (magic(record) == MAGIC_BATCH) {
+            at += 4;
+            at += 2 + record.getShort(at);
+            at += 4;
+        }
+        return at;
+    }
+
+    /**
+     * The batch a batch record holds, read back: its messages decoded by its format. Throws when the format is not on
+     * the class path or the bytes do not decode.
+     */
+    static WireBatch batch(ByteBuffer record) {
+        int p = record.position();
+        int at = p + HEADER + 4;
+        int nameLength = record.getShort(at);
+        String name = new String(record.array(), record.arrayOffset() + at + 2, nameLength, StandardCharsets.UTF_8);
+        at += 2 + nameLength;
+        int templateLength = record.getInt(at);
+        at += 4;
+        Envelope template = EnvelopeCodec.read(record.duplicate().position(at).limit(at + templateLength).slice());
+        at += templateLength;
+        ByteBuffer bytes = record.duplicate().position(at).limit(p + record.getInt(p)).slice();
+        WireFormat format = WireFormat.named(name);
+        if (format == null) {
+            throw new IllegalStateException("no wire format '" + name + "' on the class path to read the batch with");
+        }
+        java.util.List<Envelope> envelopes = format.envelopes(bytes.duplicate(), template);
+        if (envelopes.size() != messages(record)) {
+            throw new IllegalStateException("a batch of format '" + name + "' decoded into " + envelopes.size()
+                    + " messages, stored as " + messages(record));
+        }
+        return new WireBatch(name, bytes, template, envelopes, offset(record));
     }
 
     /** A state-change record around {@code body}; sealed like any other. */
@@ -104,7 +183,7 @@ final class Record {
     static boolean valid(ByteBuffer record) {
         int length = record.getInt(record.position());
         byte magic = length >= HEADER && length <= record.remaining() ? record.get(record.position() + 8) : 0;
-        if (magic != MAGIC && magic != MAGIC_STATE && magic != MAGIC_GROUP) {
+        if (magic != MAGIC && magic != MAGIC_STATE && magic != MAGIC_GROUP && magic != MAGIC_BATCH) {
             return false;
         }
         CRC32C crc = new CRC32C();
@@ -126,7 +205,7 @@ final class Record {
 
     /** The topic's address, read without decoding the whole envelope. */
     static String address(ByteBuffer record) {
-        int at = record.position() + HEADER + 1 + 8 + 8 + 8 + 1 + 4;
+        int at = envelopeAt(record) + 1 + 8 + 8 + 8 + 1 + 4;
         int n = record.getInt(at);
         return new String(record.array(), record.arrayOffset() + at + 4, n, StandardCharsets.UTF_8);
     }

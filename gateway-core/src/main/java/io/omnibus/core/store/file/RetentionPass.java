@@ -39,6 +39,7 @@ final class RetentionPass {
             long over = r.maxBytes() > 0 ? idx.bytes() - r.maxBytes() : 0;
             long cutoff = r.maxAge().isZero() ? Long.MIN_VALUE : now - r.maxAge().toMillis();
             boolean more = true;
+            long position = -1; // of the entry before: a batch's messages share one record, whose bytes count once
             while (more && start < idx.next()) {
                 long[] entries = idx.read(start, 1024);
                 if (entries.length == 0) {
@@ -55,7 +56,8 @@ final class RetentionPass {
                     if (bySize && start >= needed && size > 0) {
                         dropped.increment(); // a cursor still needed it
                     }
-                    dropBytes += size;
+                    dropBytes += entries[e] == position ? 0 : size;
+                    position = entries[e];
                     start++;
                 }
             }

@@ -1,0 +1,85 @@
+package io.omnibus.core.spi;
+
+import java.nio.ByteBuffer;
+import java.util.AbstractList;
+import java.util.List;
+import java.util.RandomAccess;
+
+/**
+ * Messages that came as one batch of a protocol's own wire format, with that batch's bytes (a Kafka producer's
+ * record batch, compressed or not). Handed to {@link Logs#append(List, int)} in place of a plain list, it lets the
+ * store keep the bytes as they came instead of each message: one record on disk, and the protocol's consumers get
+ * the batch back as it was sent ({@link Logs.Entry#batch()}), compression included. A store that keeps only
+ * messages treats it as the list it is.
+ *
+ * <p>The bytes must decode, by the {@link WireFormat} of the same name, into messages equal to these: any consumer
+ * of the address, of any protocol, reads them from the bytes. Read back, a batch knows the offset of its first
+ * message ({@link #firstOffset()}; -1 before it is stored).
+ */
+public final class WireBatch extends AbstractList<Envelope> implements RandomAccess {
+    private final String format;
+    private final ByteBuffer bytes;
+    private final Envelope template;
+    private final List<Envelope> envelopes;
+    private final long firstOffset;
+
+    /**
+     * A batch as it came: {@code template} holds what the bytes do not and every message of the batch got from the
+     * adapter (its {@link WireFormat#envelopes} says what), {@code envelopes} the messages.
+     */
+    public WireBatch(String format, ByteBuffer bytes, Envelope template, List<Envelope> envelopes) {
+        this(format, bytes, template, envelopes, -1);
+    }
+
+    /** A batch read back from a log, its first message at {@code firstOffset}. */
+    public WireBatch(String format, ByteBuffer bytes, Envelope template, List<Envelope> envelopes, long firstOffset) {
+        if (envelopes.isEmpty()) {
+            throw new IllegalArgumentException("an empty batch");
+        }
+        this.format = format;
+        this.bytes = bytes.asReadOnlyBuffer();
+        this.template = template;
+        this.envelopes = List.copyOf(envelopes);
+        this.firstOffset = firstOffset;
+    }
+
+    /** What the bytes do not hold: the address, the origin, the arrival time as the creation time. */
+    public Envelope template() {
+        return template;
+    }
+
+    /** The {@link WireFormat#name()} of the bytes. */
+    public String format() {
+        return format;
+    }
+
+    /** The batch as it came (a fresh read-only view). */
+    public ByteBuffer bytes() {
+        return bytes.duplicate();
+    }
+
+    /** The size of the batch as it came. */
+    public int byteSize() {
+        return bytes.remaining();
+    }
+
+    /** The offset of the first message, once stored; -1 before. */
+    public long firstOffset() {
+        return firstOffset;
+    }
+
+    /** The offset of the last message, once stored. */
+    public long lastOffset() {
+        return firstOffset + envelopes.size() - 1;
+    }
+
+    @Override
+    public Envelope get(int index) {
+        return envelopes.get(index);
+    }
+
+    @Override
+    public int size() {
+        return envelopes.size();
+    }
+}
