@@ -208,7 +208,11 @@ final class FetchHandler {
         read = read == null ? logs.read(w.address, w.partition, w.offset, READ_STEP)
                 : read.recover(e -> logs.read(w.address, w.partition, w.offset, READ_STEP)); // read again, here
         return collect(w, read, end, limit, first, taken, size).map(cut -> {
-            taken.forEach(t -> delivered.add(t.envelope()));
+            for (Logs.Entry t : taken) {
+                if (!producerBatch(t)) { // a producer's own batch, sent as it came, loses nothing
+                    delivered.add(t.envelope());
+                }
+            }
             budget[0] -= size[0];
             return new Part(d, taken, size[0], cut);
         }).recover(e -> { // this partition cannot be read now; the others are answered
@@ -249,12 +253,16 @@ final class FetchHandler {
      * batch with its first one taken and nothing after, so a byte limit cuts only between batches.
      */
     private static int size(Logs.Entry e, List<Logs.Entry> taken) {
-        io.omnibus.core.spi.WireBatch b = e.batch();
-        if (b == null || !b.format().equals(KafkaWireFormat.NAME)) {
+        if (!producerBatch(e)) {
             return e.envelope().estimatedSize() + 16;
         }
         io.omnibus.core.spi.WireBatch before = taken.isEmpty() ? null : taken.get(taken.size() - 1).batch();
-        return before != null && before.firstOffset() == b.firstOffset() ? 0 : b.byteSize();
+        return before != null && before.firstOffset() == e.batch().firstOffset() ? 0 : e.batch().byteSize();
+    }
+
+    /** Whether the entry was stored in a Kafka producer's batch, kept as it came. */
+    static boolean producerBatch(Logs.Entry e) {
+        return e.batch() != null && e.batch().format().equals(KafkaWireFormat.NAME);
     }
 
     /**

@@ -95,8 +95,7 @@ final class RecordBatchWriter {
 
     /** The producer's batch the entry was stored in, or null. */
     private static WireBatch kept(Logs.Entry e) {
-        WireBatch b = e.batch();
-        return b != null && b.format().equals(KafkaWireFormat.NAME) ? b : null;
+        return FetchHandler.producerBatch(e) ? e.batch() : null;
     }
 
     /** A stored producer batch as it came, at its offset, with no partition leader epoch (as ours have none). */

@@ -47,6 +47,41 @@ class RecordTranslationTest {
         return records;
     }
 
+    /** What a store that kept a producer's batch gives any reader is what the producer's batch was made into. */
+    @Test
+    void aStoredBatchDecodesIntoTheMessagesItCameAs() {
+        MemoryRecordsBuilder b = MemoryRecords.builder(ByteBuffer.allocate(512), Compression.lz4().build(),
+                TimestampType.CREATE_TIME, 0);
+        b.append(1234, "k".getBytes(StandardCharsets.UTF_8), "v".getBytes(StandardCharsets.UTF_8), new RecordHeader[]{
+            new RecordHeader("content-type", "text/plain".getBytes(StandardCharsets.UTF_8)),
+            new RecordHeader("bin", new byte[]{(byte) 0xff}), new RecordHeader("empty", null)});
+        b.append(-1, (byte[]) null, null); // no timestamp, no key, a tombstone
+        MemoryRecords records = b.build();
+        List<Envelope> made = in(records);
+        MutableRecordBatch batch = records.batches().iterator().next();
+        io.omnibus.core.spi.WireBatch kept = KafkaWireFormat.of(records.buffer(), batch,
+                KafkaWireFormat.template(TOPIC, ORIGIN, 42), made);
+        assertThat(kept).isNotNull();
+        io.omnibus.core.spi.WireFormat format = io.omnibus.core.spi.WireFormat.named(kept.format());
+        assertThat(format).as("found on the class path by its name").isInstanceOf(KafkaWireFormat.class);
+        List<Envelope> read = format.envelopes(kept.bytes(), kept.template());
+        assertThat(read).hasSize(2);
+        for (int i = 0; i < 2; i++) {
+            Envelope m = made.get(i);
+            Envelope r = read.get(i);
+            assertThat(io.omnibus.core.store.EnvelopeCodec.encode(r)).as("message %d", i)
+                    .isEqualTo(io.omnibus.core.store.EnvelopeCodec.encode(m));
+        }
+        assertThat(read.get(1).createdAt()).isEqualTo(42); // the arrival time, from the template
+        // a batch whose timestamps are the broker's is stored as its messages
+        MemoryRecordsBuilder logAppend = MemoryRecords.builder(ByteBuffer.allocate(128), Compression.NONE,
+                TimestampType.LOG_APPEND_TIME, 0);
+        logAppend.append(1, null, "x".getBytes(StandardCharsets.UTF_8));
+        MemoryRecords la = logAppend.build();
+        assertThat(KafkaWireFormat.of(la.buffer(), la.batches().iterator().next(), KafkaWireFormat.template(TOPIC,
+                ORIGIN, 42), in(la))).isNull();
+    }
+
     @Test
     void aKafkaRecordGoesOutAsItCameIn() {
         MemoryRecordsBuilder b = MemoryRecords.builder(ByteBuffer.allocate(512), Compression.zstd().build(),

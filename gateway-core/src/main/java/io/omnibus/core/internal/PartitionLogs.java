@@ -72,8 +72,9 @@ final class PartitionLogs implements Logs {
             return Future.succeededFuture(List.of());
         }
         long from = Math.max(fromOffset, broker.store().startOffset(tp));
-        return Contexts.on(caller, broker.store().read(tp, from, max)
-                .map(batch -> batch.stream().map(m -> new Entry(m.offset(), m.envelope(), m.batch())).toList()));
+        return Contexts.on(caller, broker.store().readLazily(tp, from, max).map(batch -> batch.stream()
+                .map(m -> m.batch() == null ? new Entry(m.offset(), m.envelope()) : new Entry(m.offset(), null, m.batch()))
+                .toList()));
     }
 
     @Override

@@ -65,11 +65,18 @@ public interface Logs {
 
     /**
      * One message of a log and its offset; {@code batch} is the {@link WireBatch} it was stored in, as it came, when
-     * the store kept one (null otherwise): a consumer of that batch's protocol may send the batch on as it is.
+     * the store kept one (null otherwise): a consumer of that batch's protocol may send the batch on as it is, and
+     * the messages of such a batch are decoded only when {@link #envelope()} is first called for one of them (on
+     * the caller's thread, once for the batch).
      */
     record Entry(long offset, Envelope envelope, WireBatch batch) {
         public Entry(long offset, Envelope envelope) {
             this(offset, envelope, null);
+        }
+
+        @Override
+        public Envelope envelope() {
+            return envelope != null || batch == null ? envelope : batch.get((int) (offset - batch.firstOffset()));
         }
     }
 }

@@ -20,27 +20,40 @@ public final class WireBatch extends AbstractList<Envelope> implements RandomAcc
     private final String format;
     private final ByteBuffer bytes;
     private final Envelope template;
-    private final List<Envelope> envelopes;
+    private final int count;
     private final long firstOffset;
+    /** Decodes the bytes when the messages were not given: on first use, by whichever thread asks. */
+    private final WireFormat decoder;
+    private volatile List<Envelope> envelopes;
 
     /**
      * A batch as it came: {@code template} holds what the bytes do not and every message of the batch got from the
      * adapter (its {@link WireFormat#envelopes} says what), {@code envelopes} the messages.
      */
     public WireBatch(String format, ByteBuffer bytes, Envelope template, List<Envelope> envelopes) {
-        this(format, bytes, template, envelopes, -1);
+        this(format, bytes, template, envelopes.size(), -1, null, List.copyOf(envelopes));
     }
 
-    /** A batch read back from a log, its first message at {@code firstOffset}. */
-    public WireBatch(String format, ByteBuffer bytes, Envelope template, List<Envelope> envelopes, long firstOffset) {
-        if (envelopes.isEmpty()) {
+    private WireBatch(String format, ByteBuffer bytes, Envelope template, int count, long firstOffset,
+                      WireFormat decoder, List<Envelope> envelopes) {
+        if (count < 1) {
             throw new IllegalArgumentException("an empty batch");
         }
         this.format = format;
         this.bytes = bytes.asReadOnlyBuffer();
         this.template = template;
-        this.envelopes = List.copyOf(envelopes);
+        this.count = count;
         this.firstOffset = firstOffset;
+        this.decoder = decoder;
+        this.envelopes = envelopes;
+    }
+
+    /**
+     * A batch of {@code count} messages read back from a log, its first at {@code firstOffset}: its messages are
+     * decoded by {@code format} when first asked for (a consumer of the batch's own protocol may want only the bytes).
+     */
+    public static WireBatch stored(WireFormat format, ByteBuffer bytes, Envelope template, int count, long firstOffset) {
+        return new WireBatch(format.name(), bytes, template, count, firstOffset, format, null);
     }
 
     /** What the bytes do not hold: the address, the origin, the arrival time as the creation time. */
@@ -70,16 +83,26 @@ public final class WireBatch extends AbstractList<Envelope> implements RandomAcc
 
     /** The offset of the last message, once stored. */
     public long lastOffset() {
-        return firstOffset + envelopes.size() - 1;
+        return firstOffset + count - 1;
     }
 
+    /** Throws {@link IllegalStateException} when the bytes of a stored batch do not decode into its messages. */
     @Override
     public Envelope get(int index) {
-        return envelopes.get(index);
+        List<Envelope> decoded = envelopes;
+        if (decoded == null) {
+            decoded = decoder.envelopes(bytes.duplicate(), template);
+            if (decoded.size() != count) {
+                throw new IllegalStateException("a batch of format '" + format + "' decoded into " + decoded.size()
+                        + " messages, stored as " + count);
+            }
+            envelopes = decoded; // two threads may both decode: the same messages
+        }
+        return decoded.get(index);
     }
 
     @Override
     public int size() {
-        return envelopes.size();
+        return count;
     }
 }

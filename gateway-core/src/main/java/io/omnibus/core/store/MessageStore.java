@@ -61,6 +61,15 @@ public interface MessageStore {
     /** Reads up to {@code max} messages from {@code fromOffset} (or from the first one kept, if later). */
     Future<List<StoredMessage>> read(TopicPartition partition, long fromOffset, int max);
 
+    /**
+     * As {@link #read}, for a reader that may want only the batches the messages were kept in
+     * ({@link StoredMessage#batch()}): a store may leave the messages of such a batch to be decoded when
+     * {@link StoredMessage#envelope()} is first called, by the caller. As {@link #read} by default.
+     */
+    default Future<List<StoredMessage>> readLazily(TopicPartition partition, long fromOffset, int max) {
+        return read(partition, fromOffset, max);
+    }
+
     /** The offset of the first message kept (retention may have dropped earlier ones). */
     long startOffset(TopicPartition partition);
 

@@ -12,6 +12,12 @@ public record StoredMessage(TopicPartition partition, long offset, Envelope enve
         this(partition, offset, envelope, storedAt, null);
     }
 
+    /** The message; read {@linkplain MessageStore#readLazily lazily}, decoded from its batch now, once for the batch. */
+    @Override
+    public Envelope envelope() {
+        return envelope != null || batch == null ? envelope : batch.get((int) (offset - batch.firstOffset()));
+    }
+
     public StoredMessage(TopicPartition partition, long offset, Envelope envelope) {
         this(partition, offset, envelope, 0);
     }

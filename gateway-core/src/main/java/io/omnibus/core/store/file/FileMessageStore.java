@@ -886,6 +886,16 @@ public final class FileMessageStore implements MessageStore {
 
     @Override
     public Future<List<StoredMessage>> read(TopicPartition partition, long fromOffset, int max) {
+        return read(partition, fromOffset, max, true);
+    }
+
+    @Override
+    public Future<List<StoredMessage>> readLazily(TopicPartition partition, long fromOffset, int max) {
+        return read(partition, fromOffset, max, false);
+    }
+
+    /** {@code decode}: the messages of batches are decoded here, on the reader, rather than by whoever asks first. */
+    private Future<List<StoredMessage>> read(TopicPartition partition, long fromOffset, int max, boolean decode) {
         PartitionIndex idx = indexes.get(partition);
         if (idx == null || max <= 0) {
             return Future.succeededFuture(List.of());
@@ -893,7 +903,7 @@ public final class FileMessageStore implements MessageStore {
         Promise<List<StoredMessage>> promise = Promise.promise();
         readers.execute(() -> {
             try {
-                promise.complete(readNow(idx, fromOffset, max));
+                promise.complete(readNow(idx, fromOffset, max, decode));
             } catch (IOException | RuntimeException e) {
                 promise.fail(e);
             }
@@ -904,7 +914,7 @@ public final class FileMessageStore implements MessageStore {
     /** Records next to each other in one segment are read together, up to this many bytes a read. */
     private static final int READ_SPAN = 1 << 20;
 
-    private List<StoredMessage> readNow(PartitionIndex idx, long fromOffset, int max) throws IOException {
+    private List<StoredMessage> readNow(PartitionIndex idx, long fromOffset, int max, boolean decode) throws IOException {
         long from = Math.max(fromOffset, idx.readableStart()); // read once: retention may move it meanwhile
         long[] entries = idx.read(from, max);
         List<StoredMessage> out = new ArrayList<>(entries.length / 3);
@@ -939,8 +949,8 @@ public final class FileMessageStore implements MessageStore {
                 if (entries[r] != checked) {
                     checked = entries[r];
                     good = check(idx, record, offset, entries[r]);
-                    batch = good && Record.magic(record) == Record.MAGIC_BATCH ? batch(idx, record, offset, entries[r])
-                            : null;
+                    batch = good && Record.magic(record) == Record.MAGIC_BATCH
+                            ? batch(idx, record, offset, entries[r], decode) : null;
                     good &= batch != null || Record.magic(record) != Record.MAGIC_BATCH;
                 }
                 if (!good) {
@@ -949,8 +959,8 @@ public final class FileMessageStore implements MessageStore {
                 if (batch == null) {
                     out.add(new StoredMessage(idx.tp, offset, Record.envelope(record), Record.appendedAt(record)));
                 } else if (offset - batch.firstOffset() < batch.size()) {
-                    out.add(new StoredMessage(idx.tp, offset, batch.get((int) (offset - batch.firstOffset())),
-                            Record.appendedAt(record), batch));
+                    out.add(new StoredMessage(idx.tp, offset, decode ? batch.get((int) (offset - batch.firstOffset()))
+                            : null, Record.appendedAt(record), batch));
                 }
             }
             e = end;
@@ -981,15 +991,19 @@ public final class FileMessageStore implements MessageStore {
     /** The last batch each reader decoded: a cursor reading on through a batch in steps decodes it once. */
     private static final ThreadLocal<Decoded[]> LAST_BATCH = ThreadLocal.withInitial(() -> new Decoded[1]);
 
-    /** The batch of a batch record, decoded by its format; null (said in the log) when it cannot be. */
-    private WireBatch batch(PartitionIndex idx, ByteBuffer record, long offset, long position) {
+    /**
+     * The batch of a batch record, its messages decoded by its format if {@code decode}; null (said in the log) when
+     * it cannot be.
+     */
+    private WireBatch batch(PartitionIndex idx, ByteBuffer record, long offset, long position, boolean decode) {
         Decoded[] last = LAST_BATCH.get();
         int crc = record.getInt(Record.CRC_AT);
-        if (last[0] != null && last[0].position == position && last[0].crc == crc) {
-            return last[0].batch;
-        }
         try {
-            WireBatch batch = Record.batch(record);
+            WireBatch batch = last[0] != null && last[0].position == position && last[0].crc == crc ? last[0].batch
+                    : Record.batch(record);
+            if (decode) {
+                batch.get(0); // decodes them all
+            }
             last[0] = new Decoded(position, crc, batch);
             return batch;
         } catch (RuntimeException ex) {

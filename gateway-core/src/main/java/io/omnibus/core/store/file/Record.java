@@ -106,30 +106,25 @@ final class Record {
     }
 
     /**
-     * The batch a batch record holds, read back: its messages decoded by its format. Throws when the format is not on
-     * the class path or the bytes do not decode.
+     * The batch a batch record holds, read back; its messages are decoded by its format when first asked for. Throws
+     * when the format is not on the class path.
      */
     static WireBatch batch(ByteBuffer record) {
         int p = record.position();
         int at = p + HEADER + 4;
         int nameLength = record.getShort(at);
         String name = new String(record.array(), record.arrayOffset() + at + 2, nameLength, StandardCharsets.UTF_8);
+        WireFormat format = WireFormat.named(name);
+        if (format == null) {
+            throw new IllegalStateException("no wire format '" + name + "' on the class path to read the batch with");
+        }
         at += 2 + nameLength;
         int templateLength = record.getInt(at);
         at += 4;
         Envelope template = EnvelopeCodec.read(record.duplicate().position(at).limit(at + templateLength).slice());
         at += templateLength;
         ByteBuffer bytes = record.duplicate().position(at).limit(p + record.getInt(p)).slice();
-        WireFormat format = WireFormat.named(name);
-        if (format == null) {
-            throw new IllegalStateException("no wire format '" + name + "' on the class path to read the batch with");
-        }
-        java.util.List<Envelope> envelopes = format.envelopes(bytes.duplicate(), template);
-        if (envelopes.size() != messages(record)) {
-            throw new IllegalStateException("a batch of format '" + name + "' decoded into " + envelopes.size()
-                    + " messages, stored as " + messages(record));
-        }
-        return new WireBatch(name, bytes, template, envelopes, offset(record));
+        return WireBatch.stored(format, bytes, template, messages(record), offset(record));
     }
 
     /** A state-change record around {@code body}; sealed like any other. */

@@ -196,6 +196,9 @@ class FileMessageStoreTest {
         // a read from inside a batch starts at the offset asked for
         assertThat(await(store.read(T, 2, 2))).extracting(m -> m.envelope().payloadAsString()).containsExactly("b", "c");
         assertThat(await(store.read(T, 3, 1)).get(0).batch().firstOffset()).isEqualTo(1);
+        // read lazily, the messages are decoded when first asked for
+        assertThat(await(store.readLazily(T, 1, 3))).extracting(m -> m.envelope().payloadAsString())
+                .containsExactly("a", "b", "c");
     }
 
     @Test
