@@ -23,6 +23,7 @@ public final class CrashWriter {
         Path dir = Path.of(args[0]);
         int partitions = Integer.parseInt(args[1]);
         FileMessageStore.Fsync fsync = FileMessageStore.Fsync.valueOf(args[2]);
+        io.omnibus.core.spi.WireFormat.Registry.register(new FileMessageStoreTest.Lines());
         FileMessageStore store = new FileMessageStore(FileMessageStore.Options.defaults(dir).withFsync(fsync)
                 .withSegmentSize(256 * 1024, 512).withCheckpointInterval(java.time.Duration.ofMillis(200)));
         store.open().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -41,10 +42,30 @@ public final class CrashWriter {
         Semaphore window = new Semaphore(256);
         for (long i = 0; ; i++) {
             int p = (int) (i % partitions);
+            if (p == StoreCrashIT.BATCHED) { // a protocol's batches of 1 to 4 messages, each one record
+                int n = 1 + (int) (i / partitions % 4);
+                long seq = next[p];
+                next[p] += n;
+                window.acquire();
+                String[] lines = new String[n];
+                for (int j = 0; j < n; j++) {
+                    lines[j] = StoreCrashIT.payload(p, seq + j);
+                }
+                store.appendAll(StoreCrashIT.partition(p), FileMessageStoreTest.Lines.batch("test-lines",
+                        StoreCrashIT.partition(p).address(), lines)).onComplete(ar -> {
+                    window.release();
+                    if (ar.succeeded()) {
+                        for (int j = 0; j < n; j++) {
+                            out.println("ACK " + p + " " + (seq + j) + " " + (ar.result() + j));
+                        }
+                        out.flush();
+                    }
+                });
+                continue;
+            }
             long seq = next[p]++;
             window.acquire();
-            Envelope e = Envelope.builder(StoreCrashIT.partition(p).address())
-                    .payload(p + ":" + seq + ":" + "x".repeat((int) (seq % 200))).build();
+            Envelope e = Envelope.builder(StoreCrashIT.partition(p).address()).payload(StoreCrashIT.payload(p, seq)).build();
             store.append(StoreCrashIT.partition(p), e).onComplete(ar -> {
                 window.release();
                 if (ar.succeeded()) {

@@ -139,7 +139,7 @@ class FileMessageStoreTest {
     }
 
     /** A format for tests: the batch's bytes are lines of UTF-8, one message's payload each. */
-    private static final class Lines implements WireFormat {
+    static final class Lines implements WireFormat {
         @Override
         public String name() {
             return "test-lines";

@@ -20,7 +20,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Kill -9 under continuous acknowledged writes, 20 times, and check after each restart that every
- * acknowledged message is there exactly once and in order, that no torn record is delivered, and
+ * acknowledged message is there exactly once and in order (one partition is written in protocol batches, each
+ * one record of the log: {@link #BATCHED}), that no torn record is delivered, and
  * that the indexes agree with the log (the read path checks each record's offset against its index
  * entry and drops disagreements, so a gap would show).
  */
@@ -31,6 +32,13 @@ class StoreCrashIT {
 
     @TempDir
     Path dir;
+
+    /** The partition whose messages are appended as batches kept as they came ({@link FileMessageStoreTest.Lines}). */
+    static final int BATCHED = 2;
+
+    static String payload(int p, long seq) {
+        return p + ":" + seq + ":" + "x".repeat((int) (seq % 200));
+    }
 
     static TopicPartition partition(int p) {
         return new TopicPartition(Address.of("crash/p" + p), 0);
@@ -72,9 +80,11 @@ class StoreCrashIT {
         }
         long acknowledged = java.util.Arrays.stream(highestAcked).map(h -> h + 1).sum();
         assertThat(acknowledged).as("every round was killed under load").isGreaterThanOrEqualTo(ROUNDS * 50L);
+        assertThat(highestAcked[BATCHED]).as("the batched partition was written").isGreaterThan(ROUNDS * 10L);
     }
 
     private void verify(int round, long[] highestAcked) throws Exception {
+        io.omnibus.core.spi.WireFormat.Registry.register(new FileMessageStoreTest.Lines());
         FileMessageStore store = new FileMessageStore(FileMessageStore.Options.defaults(dir)
                 .withSegmentSize(256 * 1024, 512));
         FileMessageStoreTest.await(store.open());

@@ -1,0 +1,131 @@
+package io.omnibus.core.store.file;
+
+import io.omnibus.core.spi.WireBatch;
+import io.omnibus.core.store.StoredMessage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@link FileMessageStore}'s reads, run by its reader threads: a partition's index entries, then the records they
+ * point at, read a run at a time, checked, and made into messages (a batch record's once for all its messages).
+ */
+final class LogReads {
+    private static final Logger LOG = LoggerFactory.getLogger(FileMessageStore.class);
+
+    private LogReads() {
+    }
+
+    /** Records next to each other in one segment are read together, up to this many bytes a read. */
+    private static final int READ_SPAN = 1 << 20;
+
+    /**
+     * Up to {@code max} messages of {@code idx}'s partition from {@code fromOffset} (or its first kept), each record's
+     * CRC and offset checked; {@code decode}: the messages of batches are decoded here rather than by whoever asks
+     * first.
+     */
+    static List<StoredMessage> read(CommitLog log, PartitionIndex idx, long fromOffset, int max, boolean decode)
+            throws IOException {
+        long from = Math.max(fromOffset, idx.readableStart()); // read once: retention may move it meanwhile
+        long[] entries = idx.read(from, max);
+        List<StoredMessage> out = new ArrayList<>(entries.length / 3);
+        int e = 0;
+        while (e < entries.length) {
+            if (entries[e + 1] == 0) {
+                e += 3; // a hole: the record was corrupt
+                continue;
+            }
+            // one read for a run of records that follow each other in the same segment (a burst of one partition);
+            // the messages of a batch record have one entry each, all at the record's position
+            long start = entries[e];
+            int end = e + 3;
+            long spanEnd = start + entries[e + 1];
+            long last = start;
+            while (end < entries.length && entries[end + 1] > 0 && (entries[end] == last || entries[end] == spanEnd
+                    && spanEnd + entries[end + 1] - start <= READ_SPAN && log.sameSegment(start, entries[end]))) {
+                if (entries[end] != last) {
+                    last = entries[end];
+                    spanEnd += entries[end + 1];
+                }
+                end += 3;
+            }
+            ByteBuffer span = log.read(start, (int) (spanEnd - start));
+            long checked = -1; // the record of the entries before, checked already ...
+            boolean good = false; // ... and whether it was good
+            WireBatch batch = null; // ... and its batch, if it is one
+            for (int r = e; r < end && span != null; r += 3) { // span null: removed by retention meanwhile
+                long offset = from + r / 3;
+                int at = (int) (entries[r] - start);
+                ByteBuffer record = span.duplicate().position(at).limit(at + (int) entries[r + 1]).slice();
+                if (entries[r] != checked) {
+                    checked = entries[r];
+                    good = check(log, idx, record, offset, entries[r]);
+                    batch = good && Record.magic(record) == Record.MAGIC_BATCH
+                            ? batch(log, idx, record, offset, entries[r], decode) : null;
+                    good &= batch != null || Record.magic(record) != Record.MAGIC_BATCH;
+                }
+                if (!good) {
+                    continue;
+                }
+                if (batch == null) {
+                    out.add(new StoredMessage(idx.tp, offset, Record.envelope(record), Record.appendedAt(record)));
+                } else if (offset - batch.firstOffset() < batch.size()) {
+                    out.add(new StoredMessage(idx.tp, offset, decode ? batch.get((int) (offset - batch.firstOffset()))
+                            : null, Record.appendedAt(record), batch));
+                }
+            }
+            e = end;
+        }
+        return out;
+    }
+
+    /** Whether the record read for {@code offset} is whole and holds it; says why not in the log. */
+    private static boolean check(CommitLog log, PartitionIndex idx, ByteBuffer record, long offset, long position) {
+        if (!Record.valid(record)) {
+            LOG.error("store: corrupt record of {} offset {} (CRC mismatch) at {}; not delivered", idx.tp, offset,
+                    log.describe(position));
+            return false;
+        }
+        long first = Record.offset(record);
+        if (offset < first || offset >= first + Record.messages(record) || Record.partition(record) != idx.tp.partition()) {
+            LOG.error("store: index of {} disagrees with the log at offset {} ({}); not delivered", idx.tp, offset,
+                    log.describe(position));
+            return false;
+        }
+        return true;
+    }
+
+    /** A batch decoded from the record at {@code position} with that CRC. */
+    private record Decoded(long position, int crc, WireBatch batch) {
+    }
+
+    /** The last batch each reader decoded: a cursor reading on through a batch in steps decodes it once. */
+    private static final ThreadLocal<Decoded[]> LAST_BATCH = ThreadLocal.withInitial(() -> new Decoded[1]);
+
+    /**
+     * The batch of a batch record, its messages decoded by its format if {@code decode}; null (said in the log) when
+     * it cannot be.
+     */
+    private static WireBatch batch(CommitLog log, PartitionIndex idx, ByteBuffer record, long offset, long position,
+                                   boolean decode) {
+        Decoded[] last = LAST_BATCH.get();
+        int crc = record.getInt(Record.CRC_AT);
+        try {
+            WireBatch batch = last[0] != null && last[0].position == position && last[0].crc == crc ? last[0].batch
+                    : Record.batch(record);
+            if (decode) {
+                batch.get(0); // decodes them all
+            }
+            last[0] = new Decoded(position, crc, batch);
+            return batch;
+        } catch (RuntimeException ex) {
+            LOG.error("store: the batch of {} holding offset {} ({}) cannot be read: {}; not delivered", idx.tp, offset,
+                    log.describe(position), ex.toString());
+            return null;
+        }
+    }
+}
