@@ -20,8 +20,11 @@ final class LogReads {
     private LogReads() {
     }
 
-    /** Records next to each other in one segment are read together, up to this many bytes a read. */
-    private static final int READ_SPAN = 1 << 20;
+    /**
+     * Records next to each other in one segment are read together, up to this many bytes a read: under half of G1's
+     * smallest region (1 MiB), so a read's buffer is an ordinary allocation, not a humongous one on fresh pages.
+     */
+    private static final int READ_SPAN = 256 << 10;
 
     /**
      * Up to {@code max} messages of {@code idx}'s partition from {@code fromOffset} (or its first kept), each record's
