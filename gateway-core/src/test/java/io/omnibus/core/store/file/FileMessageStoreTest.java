@@ -434,6 +434,24 @@ class FileMessageStoreTest {
         assertThat(left.get(left.size() - 1).offset()).isEqualTo(199);
     }
 
+    /** A batch record's bytes count once for size retention, not once per message it holds. */
+    @Test
+    void sizeRetentionCountsABatchRecordOnce() {
+        WireFormat.Registry.register(new Lines());
+        FileMessageStore s = open(FileMessageStore.Options.defaults(dir).withSegmentSize(16 * 1024, 64)
+                .withCheckpointInterval(Duration.ofHours(1))
+                .withRetention(a -> new FileMessageStore.Retention(Duration.ZERO, 40 * 1024)));
+        String kb = "x".repeat(1000);
+        for (int i = 0; i < 100; i++) { // 500 KB in batches of five 1 KB messages
+            await(s.appendAll(T, Lines.batch("test-lines", T.address(), kb, kb, kb, kb, kb)));
+        }
+        await(s.checkpointNow());
+        long kept = s.endOffset(T) - s.startOffset(T);
+        // about 40 KB of messages are kept: counted five times over, a batch would leave about 8
+        assertThat(kept).isBetween(30L, 45L);
+        assertThat(await(s.read(T, s.startOffset(T), 100))).hasSize((int) kept);
+    }
+
     @Test
     void ageRetentionNeverPassesADurableCursor() {
         FileMessageStore s = open(FileMessageStore.Options.defaults(dir).withSegmentSize(16 * 1024, 64)
