@@ -160,7 +160,7 @@ final class FetchHandler {
                 }
                 int n = p.entries.size(); // and some more: the next answer is cut only by an entry it does not take
                 ahead.reads.add(new ReadAhead.Ahead(w.address, w.partition, from,
-                        logs.read(w.address, w.partition, from, n + n / 4 + 1)));
+                        logs.readAsStored(w.address, w.partition, from, n + n / 4 + 1)));
             }
         }
         connection.readAhead = ahead;
@@ -205,8 +205,8 @@ final class FetchHandler {
         List<Logs.Entry> taken = new ArrayList<>();
         int[] size = new int[1];
         Future<List<Logs.Entry>> read = ahead == null ? null : ahead.take(w.address, w.partition, w.offset);
-        read = read == null ? logs.read(w.address, w.partition, w.offset, READ_STEP)
-                : read.recover(e -> logs.read(w.address, w.partition, w.offset, READ_STEP)); // read again, here
+        read = read == null ? logs.readAsStored(w.address, w.partition, w.offset, READ_STEP)
+                : read.recover(e -> logs.readAsStored(w.address, w.partition, w.offset, READ_STEP)); // read again, here
         return collect(w, read, end, limit, first, taken, size).map(cut -> {
             for (Logs.Entry t : taken) {
                 if (!producerBatch(t)) { // a producer's own batch, sent as it came, loses nothing
@@ -244,7 +244,7 @@ final class FetchHandler {
             }
             long next = batch.get(batch.size() - 1).offset() + 1;
             return next >= end ? Future.succeededFuture(false)
-                    : collect(w, logs.read(w.address, w.partition, next, READ_STEP), end, limit, first, taken, size);
+                    : collect(w, logs.readAsStored(w.address, w.partition, next, READ_STEP), end, limit, first, taken, size);
         });
     }
 

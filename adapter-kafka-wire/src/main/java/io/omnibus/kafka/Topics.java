@@ -360,7 +360,8 @@ final class Topics {
                     continue;
                 }
                 configs.put("cleanup.policy", "delete");
-                configs.put("compression.type", "producer"); // batches kept as they came (the file store; docs/kafka.md)
+                // the producer's batches kept as they came, or fetched as uncompressed batches rebuilt from the messages
+                configs.put("compression.type", logs.keepsBatches() ? "producer" : "uncompressed");
                 configs.put("max.message.bytes", Integer.toString(server.ctx.broker().maxMessageSize()));
                 configs.put("message.timestamp.type", "CreateTime");
                 configs.put("min.insync.replicas", "1");

@@ -66,12 +66,31 @@ final class PartitionLogs implements Logs {
 
     @Override
     public Future<List<Entry>> read(Address address, int partition, long fromOffset, int max) {
+        return read(address, partition, fromOffset, max, false);
+    }
+
+    @Override
+    public boolean keepsBatches() {
+        return broker.store().keepsBatches();
+    }
+
+    @Override
+    public Future<List<Entry>> readAsStored(Address address, int partition, long fromOffset, int max) {
+        return read(address, partition, fromOffset, max, true);
+    }
+
+    /** {@code lazily}: the messages of a batch the store kept are left for the caller to decode, if it wants them. */
+    private Future<List<Entry>> read(Address address, int partition, long fromOffset, int max, boolean lazily) {
         Context caller = Vertx.currentContext();
         TopicPartition tp = new TopicPartition(address, partition);
         if (max < 1 || fromOffset >= broker.store().endOffset(tp)) {
             return Future.succeededFuture(List.of());
         }
         long from = Math.max(fromOffset, broker.store().startOffset(tp));
+        if (!lazily) {
+            return Contexts.on(caller, broker.store().read(tp, from, max).map(batch -> batch.stream()
+                    .map(m -> new Entry(m.offset(), m.envelope(), m.batch())).toList()));
+        }
         return Contexts.on(caller, broker.store().readLazily(tp, from, max).map(batch -> batch.stream()
                 .map(m -> m.batch() == null ? new Entry(m.offset(), m.envelope()) : new Entry(m.offset(), null, m.batch()))
                 .toList()));

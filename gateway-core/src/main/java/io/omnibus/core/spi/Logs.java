@@ -47,6 +47,21 @@ public interface Logs {
     /** Up to {@code max} messages from {@code fromOffset} on (fewer at the end of the log; none past it). */
     Future<List<Entry>> read(Address address, int partition, long fromOffset, int max);
 
+    /** Whether the store keeps a {@link WireBatch} appended as it came (its protocol's consumers get it back so). */
+    default boolean keepsBatches() {
+        return false;
+    }
+
+    /**
+     * As {@link #read}, for a reader that may want only the {@linkplain Entry#batch() batches} the messages were
+     * kept in (a Kafka fetch sending a producer's batch on as it came): the messages of such a batch are decoded only
+     * when {@link Entry#envelope()} is first called for one of them, on the caller's thread, and that call throws
+     * {@link IllegalStateException} if they cannot be. As {@link #read} by default.
+     */
+    default Future<List<Entry>> readAsStored(Address address, int partition, long fromOffset, int max) {
+        return read(address, partition, fromOffset, max);
+    }
+
     /** The first offset still kept (retention moves it). */
     long startOffset(Address address, int partition);
 
@@ -67,7 +82,7 @@ public interface Logs {
      * One message of a log and its offset; {@code batch} is the {@link WireBatch} it was stored in, as it came, when
      * the store kept one (null otherwise): a consumer of that batch's protocol may send the batch on as it is, and
      * the messages of such a batch are decoded only when {@link #envelope()} is first called for one of them (on
-     * the caller's thread, once for the batch).
+     * the caller's thread, once for the batch) when read {@linkplain #readAsStored as stored}.
      */
     record Entry(long offset, Envelope envelope, WireBatch batch) {
         public Entry(long offset, Envelope envelope) {

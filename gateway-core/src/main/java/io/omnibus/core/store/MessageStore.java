@@ -61,6 +61,11 @@ public interface MessageStore {
     /** Reads up to {@code max} messages from {@code fromOffset} (or from the first one kept, if later). */
     Future<List<StoredMessage>> read(TopicPartition partition, long fromOffset, int max);
 
+    /** Whether a {@link io.omnibus.core.spi.WireBatch} appended is kept as it came (else as its messages); false by default. */
+    default boolean keepsBatches() {
+        return false;
+    }
+
     /**
      * As {@link #read}, for a reader that may want only the batches the messages were kept in
      * ({@link StoredMessage#batch()}): a store may leave the messages of such a batch to be decoded when

@@ -234,6 +234,38 @@ public final class FileMessageStore implements MessageStore {
         return done.future();
     }
 
+    /**
+     * The store format this gateway writes and reads: 1, and 2 since batch records (magic 4), which a gateway of
+     * format 1 does not read. Kept in the directory's {@code format} file.
+     */
+    static final int FORMAT = 2;
+
+    /** Refuses a directory a newer gateway wrote; marks it with this gateway's format otherwise. */
+    private void checkFormat() throws IOException {
+        Path file = options.dir().resolve("format");
+        int found = 1;
+        if (Files.exists(file)) {
+            try {
+                found = Integer.parseInt(Files.readString(file, StandardCharsets.UTF_8).trim());
+            } catch (NumberFormatException e) {
+                throw new IOException(file + " does not hold a store format number", e);
+            }
+        }
+        if (found > FORMAT) {
+            throw new IOException("data directory " + options.dir().toAbsolutePath() + " was written by a newer gateway"
+                    + " (store format " + found + "; this one reads formats up to " + FORMAT + "): run that version");
+        }
+        if (found < FORMAT || !Files.exists(file)) {
+            Path tmp = options.dir().resolve("format.tmp");
+            Files.writeString(tmp, FORMAT + "\n", StandardCharsets.UTF_8);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            CommitLog.forceDirectory(options.dir());
+        }
+    }
+
     private void recover() throws IOException {
         Files.createDirectories(options.dir());
         lockChannel = FileChannel.open(options.dir().resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -250,6 +282,12 @@ public final class FileMessageStore implements MessageStore {
         lockChannel.truncate(0);
         lockChannel.write(ByteBuffer.wrap((ManagementFactory.getRuntimeMXBean().getPid() + "\n")
                 .getBytes(StandardCharsets.UTF_8)), 0);
+        try {
+            checkFormat();
+        } catch (IOException e) {
+            lockChannel.close();
+            throw e;
+        }
 
         log = new CommitLog(options.dir().resolve("commitlog"), options.segmentSize());
         Path indexRoot = options.dir().resolve("index");
@@ -887,6 +925,11 @@ public final class FileMessageStore implements MessageStore {
     @Override
     public Future<List<StoredMessage>> read(TopicPartition partition, long fromOffset, int max) {
         return read(partition, fromOffset, max, true);
+    }
+
+    @Override
+    public boolean keepsBatches() {
+        return true;
     }
 
     @Override

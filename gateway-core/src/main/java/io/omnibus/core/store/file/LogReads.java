@@ -102,6 +102,9 @@ final class LogReads {
         return true;
     }
 
+    /** The causes of unreadable batches said in the log so far. */
+    private static final java.util.Set<String> REPORTED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     /** A batch decoded from the record at {@code position} with that CRC. */
     private record Decoded(long position, int crc, WireBatch batch) {
     }
@@ -126,8 +129,10 @@ final class LogReads {
             last[0] = new Decoded(position, crc, batch);
             return batch;
         } catch (RuntimeException ex) {
-            LOG.error("store: the batch of {} holding offset {} ({}) cannot be read: {}; not delivered", idx.tp, offset,
-                    log.describe(position), ex.toString());
+            if (REPORTED.size() < 100 && REPORTED.add(ex.toString())) { // once: readers would repeat it at every read
+                LOG.error("store: the batch of {} holding offset {} ({}) cannot be read: {}; its messages are not "
+                        + "delivered (said once for this cause)", idx.tp, offset, log.describe(position), ex.toString());
+            }
             return null;
         }
     }

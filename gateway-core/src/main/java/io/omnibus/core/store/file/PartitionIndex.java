@@ -21,7 +21,7 @@ import java.util.stream.Stream;
  * was appended (4, for age retention).
  *
  * <p>The messages of a batch record have an entry each, all with the record's position and length; its bytes count
- * once, at its first.
+ * once: added with its first entry, and taken off by retention with its last.
  *
  * <p>The writer thread appends, truncates and deletes; readers see entries below {@link #readable()}.
  */
@@ -135,7 +135,7 @@ final class PartitionIndex {
         }
         pending.putLong(position).putInt(size).putInt((int) (appendedAtMillis / 1000));
         next++;
-        if (position != lastPosition) {
+        if (size > 0 && position != lastPosition) { // a hole has the position of the record after it, and no bytes
             bytes += size;
             lastPosition = position;
         }

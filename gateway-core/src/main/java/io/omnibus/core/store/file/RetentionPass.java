@@ -39,13 +39,14 @@ final class RetentionPass {
             long over = r.maxBytes() > 0 ? idx.bytes() - r.maxBytes() : 0;
             long cutoff = r.maxAge().isZero() ? Long.MIN_VALUE : now - r.maxAge().toMillis();
             boolean more = true;
-            long position = -1; // of the entry before: a batch's messages share one record, whose bytes count once
             while (more && start < idx.next()) {
-                long[] entries = idx.read(start, 1024);
+                // one entry more than is looked at: a batch's messages share one record, whose bytes go with its last
+                long[] entries = idx.read(start, 1025);
                 if (entries.length == 0) {
                     break;
                 }
-                for (int e = 0; e < entries.length; e += 3) {
+                int looked = Math.min(entries.length, 1024 * 3);
+                for (int e = 0; e < looked; e += 3) {
                     long size = entries[e + 1];
                     boolean bySize = dropBytes < over;
                     boolean byAge = entries[e + 2] < cutoff && start < needed && size > 0 || size == 0 && start < needed;
@@ -56,8 +57,8 @@ final class RetentionPass {
                     if (bySize && start >= needed && size > 0) {
                         dropped.increment(); // a cursor still needed it
                     }
-                    dropBytes += entries[e] == position ? 0 : size;
-                    position = entries[e];
+                    boolean lastOfRecord = e + 3 >= entries.length || entries[e + 3] != entries[e];
+                    dropBytes += lastOfRecord ? size : 0;
                     start++;
                 }
             }
