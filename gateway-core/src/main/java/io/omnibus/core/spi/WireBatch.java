@@ -56,6 +56,11 @@ public final class WireBatch extends AbstractList<Envelope> implements RandomAcc
         return new WireBatch(format.name(), bytes, template, count, firstOffset, format, null);
     }
 
+    /** This batch as stored with its first message at {@code firstOffset} (its messages shared, not copied). */
+    public WireBatch at(long firstOffset) {
+        return new WireBatch(format, bytes, template, count, firstOffset, decoder, envelopes);
+    }
+
     /** What the bytes do not hold: the address, the origin, the arrival time as the creation time. */
     public Envelope template() {
         return template;

@@ -52,6 +52,12 @@ public final class MemoryMessageStore implements MessageStore {
         return "memory";
     }
 
+    /** A batch's messages are kept with the batch they came in, which a reader of its protocol may send on. */
+    @Override
+    public boolean keepsBatches() {
+        return true;
+    }
+
     @Override
     public boolean healthy() {
         return open;
@@ -65,13 +71,18 @@ public final class MemoryMessageStore implements MessageStore {
 
     @Override
     public Future<Long> append(TopicPartition partition, Envelope envelope) {
+        return append(partition, envelope, null);
+    }
+
+    /** Appends a message, of {@code batch} (kept as it came) when not null. */
+    private Future<Long> append(TopicPartition partition, Envelope envelope, io.omnibus.core.spi.WireBatch batch) {
         if (!open) {
             return Future.failedFuture(new IllegalStateException("store is closed"));
         }
         PartitionLog log = logs.computeIfAbsent(partition, p -> new PartitionLog());
         long offset = log.end.get();
         int size = envelope.estimatedSize();
-        log.entries.put(offset, new StoredMessage(partition, offset, envelope, System.currentTimeMillis()));
+        log.entries.put(offset, new StoredMessage(partition, offset, envelope, System.currentTimeMillis(), batch));
         log.bytes += size;
         log.count++;
         log.end.set(offset + 1);
@@ -89,10 +100,11 @@ public final class MemoryMessageStore implements MessageStore {
         if (!open) {
             return Future.failedFuture(new IllegalStateException("store is closed"));
         }
-        long first = -1;
+        PartitionLog log = logs.computeIfAbsent(partition, p -> new PartitionLog());
+        long first = log.end.get();
+        io.omnibus.core.spi.WireBatch batch = envelopes instanceof io.omnibus.core.spi.WireBatch b ? b.at(first) : null;
         for (Envelope e : envelopes) {
-            long offset = append(partition, e).result();
-            first = first < 0 ? offset : first;
+            append(partition, e, batch);
         }
         return Future.succeededFuture(first);
     }
