@@ -21,7 +21,8 @@ import java.util.List;
  * Fetch: reads each partition from its fetch offset within the partition's and the request's byte limits (the
  * first message always, however large, as KIP-74 says), written only when the answer is sent ({@link Answer}):
  * what a Kafka producer sent as the batch it came as, compression included (from the batch's first record, as a
- * broker does), anything else as uncompressed batches starting exactly at the fetch offset. When less than
+ * broker does; on a connection without TLS, sent from the store's file by {@code sendfile}), anything else as
+ * uncompressed batches starting exactly at the fetch offset. When less than
  * min-bytes is there, the answer waits for an append to any of the partitions, up to
  * max-wait. Every requested partition is in the answer. Fetch sessions (KIP-227) are declined: the answer's
  * session id is 0, so clients send full requests.
@@ -43,7 +44,9 @@ final class FetchHandler {
         this.logs = server.ctx.broker().logs();
     }
 
-    private record Wanted(String topic, Address address, int partition, long offset, int maxBytes, boolean allowed) {
+    /** {@code inFiles}: stored batches may be sent from the store's files (no TLS on the connection). */
+    private record Wanted(String topic, Address address, int partition, long offset, int maxBytes, boolean allowed,
+                          boolean inFiles) {
     }
 
     /**
@@ -93,6 +96,7 @@ final class FetchHandler {
                     .setSessionId(0).setThrottleTimeMs(0));
         }
         List<Wanted> wanted = new ArrayList<>();
+        boolean inFiles = connection.sendsFiles();
         for (FetchRequestData.FetchTopic t : request.topics()) {
             Address address;
             try {
@@ -102,7 +106,7 @@ final class FetchHandler {
             }
             for (FetchRequestData.FetchPartition p : t.partitions()) {
                 wanted.add(new Wanted(t.topic(), address, p.partition(), p.fetchOffset(), Math.max(0, p.partitionMaxBytes()),
-                        address != null && connection.maySubscribe(address)));
+                        address != null && connection.maySubscribe(address), inFiles));
             }
         }
         long deadline = System.currentTimeMillis() + Math.max(0, request.maxWaitMs());
@@ -160,7 +164,7 @@ final class FetchHandler {
                 }
                 int n = p.entries.size(); // and some more: the next answer is cut only by an entry it does not take
                 ahead.reads.add(new ReadAhead.Ahead(w.address, w.partition, from,
-                        logs.readAsStored(w.address, w.partition, from, n + n / 4 + 1)));
+                        logs.readAsStored(w.address, w.partition, from, n + n / 4 + 1, w.inFiles)));
             }
         }
         connection.readAhead = ahead;
@@ -205,8 +209,8 @@ final class FetchHandler {
         List<Logs.Entry> taken = new ArrayList<>();
         int[] size = new int[1];
         Future<List<Logs.Entry>> read = ahead == null ? null : ahead.take(w.address, w.partition, w.offset);
-        read = read == null ? logs.readAsStored(w.address, w.partition, w.offset, READ_STEP)
-                : read.recover(e -> logs.readAsStored(w.address, w.partition, w.offset, READ_STEP)); // read again, here
+        read = read == null ? logs.readAsStored(w.address, w.partition, w.offset, READ_STEP, w.inFiles)
+                : read.recover(e -> logs.readAsStored(w.address, w.partition, w.offset, READ_STEP, w.inFiles)); // read again, here
         return collect(w, read, end, limit, first, taken, size).map(cut -> {
             for (Logs.Entry t : taken) {
                 if (!producerBatch(t)) { // a producer's own batch, sent as it came, loses nothing
@@ -244,7 +248,7 @@ final class FetchHandler {
             }
             long next = batch.get(batch.size() - 1).offset() + 1;
             return next >= end ? Future.succeededFuture(false)
-                    : collect(w, logs.readAsStored(w.address, w.partition, next, READ_STEP), end, limit, first, taken, size);
+                    : collect(w, logs.readAsStored(w.address, w.partition, next, READ_STEP, w.inFiles), end, limit, first, taken, size);
         });
     }
 

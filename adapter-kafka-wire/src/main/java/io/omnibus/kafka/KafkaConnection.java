@@ -328,7 +328,7 @@ final class KafkaConnection extends ContextConnection {
             Slot s = slots.poll();
             if (s.response != null) {
                 List<ByteBuf> held = new ArrayList<>(0);
-                ByteBuf encoded;
+                List<Object> encoded;
                 try {
                     encoded = ResponseWriter.encode(channel.alloc(), s.header, s.response, held);
                 } catch (RuntimeException e) { // a field this version cannot carry: our bug, not the client's
@@ -338,10 +338,16 @@ final class KafkaConnection extends ContextConnection {
                     close("internal error encoding a response");
                     return;
                 }
-                if (held.isEmpty()) {
-                    channel.write(encoded);
-                } else { // a fetch's records, referenced by the frame: theirs to free once the socket took them
-                    channel.write(encoded).addListener(f -> ResponseWriter.release(held));
+                for (int i = 0; i < encoded.size(); i++) {
+                    Object part = encoded.get(i);
+                    io.netty.channel.ChannelFuture written = channel.write(part);
+                    if (part instanceof io.netty.channel.FileRegion) { // a stored batch its file could not give: the
+                        written.addListener(ChannelFutureListener.CLOSE_ON_FAILURE); // frame is cut, the client retries
+                    }
+                    if (i == encoded.size() - 1 && !held.isEmpty()) {
+                        // a fetch's records, referenced by the frame: theirs to free once the socket took them
+                        written.addListener(f -> ResponseWriter.release(held));
+                    }
                 }
                 wrote = true;
             }
@@ -355,6 +361,14 @@ final class KafkaConnection extends ContextConnection {
             channel.flush();
         }
         updateAutoRead();
+    }
+
+    /**
+     * Whether a fetch's stored batches may go from the store's files to the socket as they are ({@code sendfile}):
+     * not through TLS, which must encrypt them.
+     */
+    boolean sendsFiles() {
+        return channel.pipeline().get(io.netty.handler.ssl.SslHandler.class) == null;
     }
 
     @Override

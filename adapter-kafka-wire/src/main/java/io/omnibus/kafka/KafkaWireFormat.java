@@ -13,9 +13,9 @@ import java.util.Iterator;
 import java.util.List;
 
 /**
- * A producer's record batch (format v2, any compression) as the store keeps it: the bytes as they came, which a
- * fetch sends back as they are (its base offset set), and which any other consumer reads as the envelopes
- * {@link RecordTranslation} made of them when they came.
+ * A producer's record batch (format v2, any compression) as the store keeps it: the bytes as they came, with the base
+ * offset the store gave it, which a fetch sends back as they are (from the store's file, where it can), and which any
+ * other consumer reads as the envelopes {@link RecordTranslation} made of them when they came.
  */
 public final class KafkaWireFormat implements WireFormat {
     /** The name stored with every batch: never changes. */
@@ -41,6 +41,13 @@ public final class KafkaWireFormat implements WireFormat {
     /** The template of a batch's envelopes: the address, the producer's origin, the arrival time. */
     static Envelope template(io.omnibus.core.spi.Address address, io.omnibus.core.spi.Origin origin, long now) {
         return Envelope.builder(address).origin(origin).createdAt(now).build();
+    }
+
+    /** Base offset at 0, partition leader epoch at 12 (none): neither is under the batch's CRC. */
+    @Override
+    public void stored(ByteBuffer bytes, long firstOffset) {
+        bytes.putLong(bytes.position(), firstOffset);
+        bytes.putInt(bytes.position() + 12, -1);
     }
 
     @Override

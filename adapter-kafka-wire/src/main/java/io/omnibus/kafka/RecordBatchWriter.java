@@ -53,10 +53,11 @@ final class RecordBatchWriter {
      * each (one entry at least), each in a direct buffer of {@code alloc}: small enough for the allocator's pools,
      * as a Kafka broker answers with its producers' batches. Entries stored as a producer's batch that the answer
      * holds to that batch's end are that batch, as it came (from its first record, as a broker sends it: a consumer
-     * skips records before its fetch offset). Released by the caller.
+     * skips records before its fetch offset); such a batch read as its place in the store's file is that place
+     * ({@link WireBatch.FileSlice}), to be sent from there. The buffers are released by the caller.
      */
-    static List<ByteBuf> write(ByteBufAllocator alloc, List<Logs.Entry> entries, int batchBytes) {
-        List<ByteBuf> out = new ArrayList<>();
+    static List<Object> write(ByteBufAllocator alloc, List<Logs.Entry> entries, int batchBytes) {
+        List<Object> out = new ArrayList<>();
         try {
             int from = 0;
             while (from < entries.size()) {
@@ -68,7 +69,7 @@ final class RecordBatchWriter {
                     } while (to < entries.size() && kept(entries.get(to)) != null
                             && kept(entries.get(to)).firstOffset() == kept.firstOffset());
                     if (entries.get(to - 1).offset() == kept.lastOffset()) {
-                        out.add(asItCame(alloc, kept));
+                        out.add(kept.file() != null ? kept.file() : asItCame(alloc, kept)); // stored with its offset
                         from = to;
                         continue;
                     } // else part of it only: written afresh
@@ -88,8 +89,17 @@ final class RecordBatchWriter {
             }
             return out;
         } catch (RuntimeException e) {
-            out.forEach(ByteBuf::release);
+            release(out);
             throw e;
+        }
+    }
+
+    /** Releases the buffers among {@code parts}. */
+    static void release(List<Object> parts) {
+        for (Object p : parts) {
+            if (p instanceof ByteBuf b) {
+                b.release();
+            }
         }
     }
 

@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -25,7 +26,9 @@ import java.util.List;
  * as it is. Kafka's own {@link SendBuilder} lays the response out, as a broker's does: records are not copied
  * into the response but referenced. A fetch's records ({@link FetchHandler.Answer}) are written here, from the
  * stored envelopes straight into pooled direct buffers ({@link RecordBatchWriter}); those go into {@code held},
- * for the caller to release once the socket has taken the frame (or once the frame is dropped).
+ * for the caller to release once the socket has taken the frame (or once the frame is dropped). Stored producer
+ * batches read as their place in the store's files are file regions of the frame, between its buffers: the frame
+ * is a list of parts, written in order.
  */
 final class ResponseWriter {
     /** About the bytes of each batch a fetch answers with (the Kafka producer's default batch is 16 KiB). */
@@ -34,11 +37,15 @@ final class ResponseWriter {
     private ResponseWriter() {
     }
 
-    static ByteBuf encode(ByteBufAllocator alloc, RequestHeader header, ApiMessage response, List<ByteBuf> held) {
+    static List<Object> encode(ByteBufAllocator alloc, RequestHeader header, ApiMessage response, List<ByteBuf> held) {
         if (response instanceof FetchHandler.Answer answer) {
             for (int i = 0; i < answer.partitions.size(); i++) {
-                List<ByteBuf> batches = RecordBatchWriter.write(alloc, answer.entries.get(i), BATCH_BYTES);
-                held.addAll(batches);
+                List<Object> batches = RecordBatchWriter.write(alloc, answer.entries.get(i), BATCH_BYTES);
+                for (Object b : batches) {
+                    if (b instanceof ByteBuf buf) {
+                        held.add(buf);
+                    }
+                }
                 answer.partitions.get(i).setRecords(new Batches(batches));
             }
         }
@@ -52,23 +59,45 @@ final class ResponseWriter {
                 send.writeTo(frame);
             }
         } catch (IOException e) { // the frame does no I/O
-            frame.out.release();
+            frame.release();
             throw new UncheckedIOException(e);
         } catch (RuntimeException e) {
-            frame.out.release();
+            frame.release();
             throw e;
         }
-        return frame.out;
+        return frame.parts();
     }
 
-    /** The channel a {@link Send} writes itself to: collects its buffers into one composite of direct ones. */
+    /**
+     * The channel a {@link Send} writes itself to: collects its buffers into composites of direct ones, and the
+     * stored batches it is to send from the store's files as file regions between them, in order.
+     */
     private static final class Frame implements TransferableChannel {
         final ByteBufAllocator alloc;
-        final CompositeByteBuf out;
+        final List<Object> parts = new ArrayList<>(1);
+        CompositeByteBuf out;
 
         Frame(ByteBufAllocator alloc) {
             this.alloc = alloc;
             this.out = alloc.compositeDirectBuffer(Integer.MAX_VALUE);
+        }
+
+        /** What to write, in order: composites of buffers and file regions. */
+        List<Object> parts() {
+            if (out.isReadable()) {
+                parts.add(out);
+            } else {
+                out.release();
+            }
+            out = null;
+            return parts;
+        }
+
+        void release() {
+            parts.forEach(io.netty.util.ReferenceCountUtil::release);
+            if (out != null) {
+                out.release();
+            }
         }
 
         @Override
@@ -109,7 +138,12 @@ final class ResponseWriter {
 
         @Override
         public long transferFrom(FileChannel fileChannel, long position, long count) {
-            throw new UnsupportedOperationException("no file regions in responses");
+            if (out.isReadable()) {
+                parts.add(out);
+                out = alloc.compositeDirectBuffer(Integer.MAX_VALUE);
+            }
+            parts.add(new StoreRegion(fileChannel, position, count));
+            return count;
         }
 
         @Override
@@ -122,16 +156,34 @@ final class ResponseWriter {
         }
     }
 
-    /** A partition's records as batches in buffers of their own, sent one after the other without a copy. */
+    /**
+     * A region of one of the store's files: sent with {@code sendfile}, and, unlike Netty's, it leaves the file open
+     * when released (the store owns it).
+     */
+    private static final class StoreRegion extends io.netty.channel.DefaultFileRegion {
+        StoreRegion(FileChannel file, long position, long count) {
+            super(file, position, count);
+        }
+
+        @Override
+        protected void deallocate() {
+            // the store's channel: the store closes it
+        }
+    }
+
+    /**
+     * A partition's records as batches in buffers of their own, sent one after the other without a copy, or as their
+     * place in the store's files ({@link io.omnibus.core.spi.WireBatch.FileSlice}), sent from there.
+     */
     private static final class Batches implements BaseRecords {
-        private final List<ByteBuf> buffers;
+        private final List<Object> parts;
         private final int size;
 
-        Batches(List<ByteBuf> buffers) {
-            this.buffers = buffers;
+        Batches(List<Object> parts) {
+            this.parts = parts;
             int n = 0;
-            for (ByteBuf b : buffers) {
-                n += b.readableBytes();
+            for (Object p : parts) {
+                n += p instanceof ByteBuf b ? b.readableBytes() : ((io.omnibus.core.spi.WireBatch.FileSlice) p).length();
             }
             this.size = n;
         }
@@ -148,13 +200,15 @@ final class ResponseWriter {
                 protected int writeTo(TransferableChannel channel, int previouslyWritten, int remaining) throws IOException {
                     int skip = previouslyWritten;
                     int written = 0;
-                    for (ByteBuf b : buffers) {
-                        int n = b.readableBytes();
+                    for (Object p : parts) {
+                        int n = p instanceof ByteBuf b ? b.readableBytes() : ((io.omnibus.core.spi.WireBatch.FileSlice) p).length();
                         if (skip >= n) {
                             skip -= n;
                             continue;
                         }
-                        int w = channel.write(b.nioBuffer(b.readerIndex() + skip, n - skip));
+                        int w = p instanceof ByteBuf b ? channel.write(b.nioBuffer(b.readerIndex() + skip, n - skip))
+                                : (int) channel.transferFrom(((io.omnibus.core.spi.WireBatch.FileSlice) p).channel(),
+                                ((io.omnibus.core.spi.WireBatch.FileSlice) p).position() + skip, n - skip);
                         written += w;
                         if (w < n - skip) {
                             break;

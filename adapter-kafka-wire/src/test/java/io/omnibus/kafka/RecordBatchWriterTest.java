@@ -45,8 +45,13 @@ class RecordBatchWriterTest {
         return out;
     }
 
+    /** The parts, all buffers: entries with no stored batch are written afresh. */
+    private static List<ByteBuf> buffers(List<Object> parts) {
+        return parts.stream().map(ByteBuf.class::cast).toList();
+    }
+
     private static byte[] ours(List<Logs.Entry> entries) {
-        List<ByteBuf> bufs = RecordBatchWriter.write(PooledByteBufAllocator.DEFAULT, entries, Integer.MAX_VALUE);
+        List<ByteBuf> bufs = buffers(RecordBatchWriter.write(PooledByteBufAllocator.DEFAULT, entries, Integer.MAX_VALUE));
         assertThat(bufs).hasSize(1);
         ByteBuf buf = bufs.get(0);
         try {
@@ -111,7 +116,7 @@ class RecordBatchWriterTest {
             envelopes.add(Envelope.builder(TOPIC).payload(new byte[i == 100 ? 200_000 : 1024]).createdAt(i).build());
         }
         List<Logs.Entry> entries = entries(7, 1, envelopes.toArray(new Envelope[0]));
-        List<ByteBuf> bufs = RecordBatchWriter.write(PooledByteBufAllocator.DEFAULT, entries, 64 * 1024);
+        List<ByteBuf> bufs = buffers(RecordBatchWriter.write(PooledByteBufAllocator.DEFAULT, entries, 64 * 1024));
         try {
             List<Long> offsets = new ArrayList<>();
             for (ByteBuf b : bufs) {

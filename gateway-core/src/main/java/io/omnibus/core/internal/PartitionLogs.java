@@ -66,7 +66,7 @@ final class PartitionLogs implements Logs {
 
     @Override
     public Future<List<Entry>> read(Address address, int partition, long fromOffset, int max) {
-        return read(address, partition, fromOffset, max, false);
+        return read(address, partition, fromOffset, max, false, false);
     }
 
     @Override
@@ -75,12 +75,13 @@ final class PartitionLogs implements Logs {
     }
 
     @Override
-    public Future<List<Entry>> readAsStored(Address address, int partition, long fromOffset, int max) {
-        return read(address, partition, fromOffset, max, true);
+    public Future<List<Entry>> readAsStored(Address address, int partition, long fromOffset, int max, boolean inFiles) {
+        return read(address, partition, fromOffset, max, true, inFiles);
     }
 
     /** {@code lazily}: the messages of a batch the store kept are left for the caller to decode, if it wants them. */
-    private Future<List<Entry>> read(Address address, int partition, long fromOffset, int max, boolean lazily) {
+    private Future<List<Entry>> read(Address address, int partition, long fromOffset, int max, boolean lazily,
+                                     boolean inFiles) {
         Context caller = Vertx.currentContext();
         TopicPartition tp = new TopicPartition(address, partition);
         if (max < 1 || fromOffset >= broker.store().endOffset(tp)) {
@@ -91,7 +92,7 @@ final class PartitionLogs implements Logs {
             return Contexts.on(caller, broker.store().read(tp, from, max).map(batch -> batch.stream()
                     .map(m -> new Entry(m.offset(), m.envelope(), m.batch())).toList()));
         }
-        return Contexts.on(caller, broker.store().readLazily(tp, from, max).map(batch -> batch.stream()
+        return Contexts.on(caller, broker.store().readLazily(tp, from, max, inFiles).map(batch -> batch.stream()
                 .map(m -> m.batch() == null ? new Entry(m.offset(), m.envelope()) : new Entry(m.offset(), null, m.batch()))
                 .toList()));
     }

@@ -56,9 +56,11 @@ public interface Logs {
      * As {@link #read}, for a reader that may want only the {@linkplain Entry#batch() batches} the messages were
      * kept in (a Kafka fetch sending a producer's batch on as it came): the messages of such a batch are decoded only
      * when {@link Entry#envelope()} is first called for one of them, on the caller's thread, and that call throws
-     * {@link IllegalStateException} if they cannot be. As {@link #read} by default.
+     * {@link IllegalStateException} if they cannot be. With {@code inFiles}, a batch may come as the place of its
+     * bytes in the store's file ({@link WireBatch#file()}), unread, for a reader that sends it from there
+     * ({@code sendfile}); its bytes are then read only if asked for. As {@link #read} by default.
      */
-    default Future<List<Entry>> readAsStored(Address address, int partition, long fromOffset, int max) {
+    default Future<List<Entry>> readAsStored(Address address, int partition, long fromOffset, int max, boolean inFiles) {
         return read(address, partition, fromOffset, max);
     }
 

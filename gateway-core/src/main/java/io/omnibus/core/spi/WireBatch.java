@@ -1,6 +1,9 @@
 package io.omnibus.core.spi;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.util.AbstractList;
 import java.util.List;
 import java.util.RandomAccess;
@@ -14,11 +17,22 @@ import java.util.RandomAccess;
  *
  * <p>The bytes must decode, by the {@link WireFormat} of the same name, into messages equal to these: any consumer
  * of the address, of any protocol, reads them from the bytes. Read back, a batch knows the offset of its first
- * message ({@link #firstOffset()}; -1 before it is stored).
+ * message ({@link #firstOffset()}; -1 before it is stored), and may say where its bytes lie in a file
+ * ({@link #file()}) so that a consumer can have them sent from there ({@code sendfile}) without reading them.
  */
 public final class WireBatch extends AbstractList<Envelope> implements RandomAccess {
+    /**
+     * Where a stored batch's bytes lie: {@code length} bytes at {@code position} of {@code channel}, a channel the
+     * store owns (never to be closed by the reader; the store closes it when retention deletes the file, after
+     * which sending from it fails).
+     */
+    public record FileSlice(FileChannel channel, long position, int length) {
+    }
+
     private final String format;
-    private final ByteBuffer bytes;
+    private final FileSlice file;
+    /** The bytes; read from {@link #file} on first use when the batch came as a place in a file. */
+    private volatile ByteBuffer bytes;
     private final Envelope template;
     private final int count;
     private final long firstOffset;
@@ -31,16 +45,17 @@ public final class WireBatch extends AbstractList<Envelope> implements RandomAcc
      * adapter (its {@link WireFormat#envelopes} says what), {@code envelopes} the messages.
      */
     public WireBatch(String format, ByteBuffer bytes, Envelope template, List<Envelope> envelopes) {
-        this(format, bytes, template, envelopes.size(), -1, null, List.copyOf(envelopes));
+        this(format, null, bytes, template, envelopes.size(), -1, null, List.copyOf(envelopes));
     }
 
-    private WireBatch(String format, ByteBuffer bytes, Envelope template, int count, long firstOffset,
+    private WireBatch(String format, FileSlice file, ByteBuffer bytes, Envelope template, int count, long firstOffset,
                       WireFormat decoder, List<Envelope> envelopes) {
         if (count < 1) {
             throw new IllegalArgumentException("an empty batch");
         }
         this.format = format;
-        this.bytes = bytes.asReadOnlyBuffer();
+        this.file = file;
+        this.bytes = bytes == null ? null : bytes.asReadOnlyBuffer();
         this.template = template;
         this.count = count;
         this.firstOffset = firstOffset;
@@ -53,12 +68,20 @@ public final class WireBatch extends AbstractList<Envelope> implements RandomAcc
      * decoded by {@code format} when first asked for (a consumer of the batch's own protocol may want only the bytes).
      */
     public static WireBatch stored(WireFormat format, ByteBuffer bytes, Envelope template, int count, long firstOffset) {
-        return new WireBatch(format.name(), bytes, template, count, firstOffset, format, null);
+        return new WireBatch(format.name(), null, bytes, template, count, firstOffset, format, null);
+    }
+
+    /**
+     * As {@link #stored(WireFormat, ByteBuffer, Envelope, int, long)}, for a batch whose bytes were not read: they lie
+     * in {@code file}, and are read from there only if {@link #bytes()} or a message is asked for.
+     */
+    public static WireBatch stored(WireFormat format, FileSlice file, Envelope template, int count, long firstOffset) {
+        return new WireBatch(format.name(), file, null, template, count, firstOffset, format, null);
     }
 
     /** This batch as stored with its first message at {@code firstOffset} (its messages shared, not copied). */
     public WireBatch at(long firstOffset) {
-        return new WireBatch(format, bytes, template, count, firstOffset, decoder, envelopes);
+        return new WireBatch(format, file, bytes, template, count, firstOffset, decoder, envelopes);
     }
 
     /** What the bytes do not hold: the address, the origin, the arrival time as the creation time. */
@@ -71,14 +94,38 @@ public final class WireBatch extends AbstractList<Envelope> implements RandomAcc
         return format;
     }
 
-    /** The batch as it came (a fresh read-only view). */
+    /**
+     * The batch as it came (a fresh read-only view); read from its file on first use when it came as a place in
+     * one (a blocking read: {@link UncheckedIOException} if it fails).
+     */
     public ByteBuffer bytes() {
-        return bytes.duplicate();
+        ByteBuffer b = bytes;
+        if (b == null) {
+            b = ByteBuffer.allocate(file.length);
+            try {
+                while (b.hasRemaining()) {
+                    if (file.channel.read(b, file.position + b.position()) < 0) {
+                        throw new IOException("the file of a stored batch is shorter than the batch");
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            b.flip();
+            bytes = b.asReadOnlyBuffer(); // two threads may both read: the same bytes
+        }
+        return b.duplicate();
+    }
+
+    /** Where the bytes lie in a file, when the batch was read back as that place; else null. */
+    public FileSlice file() {
+        return file;
     }
 
     /** The size of the batch as it came. */
     public int byteSize() {
-        return bytes.remaining();
+        ByteBuffer b = bytes;
+        return b != null ? b.remaining() : file.length;
     }
 
     /** The offset of the first message, once stored; -1 before. */
@@ -96,7 +143,7 @@ public final class WireBatch extends AbstractList<Envelope> implements RandomAcc
     public Envelope get(int index) {
         List<Envelope> decoded = envelopes;
         if (decoded == null) {
-            decoded = decoder.envelopes(bytes.duplicate(), template);
+            decoded = decoder.envelopes(bytes(), template);
             if (decoded.size() != count) {
                 throw new IllegalStateException("a batch of format '" + format + "' decoded into " + decoded.size()
                         + " messages, stored as " + count);

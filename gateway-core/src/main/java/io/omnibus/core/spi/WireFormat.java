@@ -22,6 +22,15 @@ public interface WireFormat {
      */
     List<Envelope> envelopes(ByteBuffer bytes, Envelope template);
 
+    /**
+     * Writes the offset of the batch's first message into its bytes as the store keeps them, where the format has a
+     * place for it (a Kafka batch's base offset), so that the stored bytes can be sent on as they lie in the store's
+     * file. Called by the store's writer when it assigns the offsets, on its own copy of the bytes ({@code bytes},
+     * positioned at the batch's start). Nothing by default.
+     */
+    default void stored(ByteBuffer bytes, long firstOffset) {
+    }
+
     /** The format of that name on the class path, or null. */
     static WireFormat named(String name) {
         return Registry.FORMATS.get(name);

@@ -69,9 +69,11 @@ public interface MessageStore {
     /**
      * As {@link #read}, for a reader that may want only the batches the messages were kept in
      * ({@link StoredMessage#batch()}): a store may leave the messages of such a batch to be decoded when
-     * {@link StoredMessage#envelope()} is first called, by the caller. As {@link #read} by default.
+     * {@link StoredMessage#envelope()} is first called, by the caller; with {@code inFiles}, it may also give a batch
+     * as the place of its bytes in a file ({@link io.omnibus.core.spi.WireBatch#file()}) without reading them. As
+     * {@link #read} by default.
      */
-    default Future<List<StoredMessage>> readLazily(TopicPartition partition, long fromOffset, int max) {
+    default Future<List<StoredMessage>> readLazily(TopicPartition partition, long fromOffset, int max, boolean inFiles) {
         return read(partition, fromOffset, max);
     }
 

@@ -171,6 +171,16 @@ final class CommitLog implements AutoCloseable {
         return sa != null && sa.equals(segments.floorKey(b));
     }
 
+    /**
+     * Where {@code length} bytes at log {@code position} lie: the segment's channel (the log's own: not to be closed
+     * by the caller) and the place in it; null when the segment is gone.
+     */
+    io.omnibus.core.spi.WireBatch.FileSlice slice(long position, int length) {
+        Map.Entry<Long, Segment> e = segments.floorEntry(position);
+        return e == null || !e.getValue().channel.isOpen() ? null
+                : new io.omnibus.core.spi.WireBatch.FileSlice(e.getValue().channel, position - e.getKey(), length);
+    }
+
     /** Reads {@code length} bytes at {@code position} into a new heap buffer; null when the segment is gone. */
     ByteBuffer read(long position, int length) throws IOException {
         Map.Entry<Long, Segment> e = segments.floorEntry(position);

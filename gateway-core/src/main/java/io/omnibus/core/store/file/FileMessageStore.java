@@ -924,7 +924,7 @@ public final class FileMessageStore implements MessageStore {
 
     @Override
     public Future<List<StoredMessage>> read(TopicPartition partition, long fromOffset, int max) {
-        return read(partition, fromOffset, max, true);
+        return read(partition, fromOffset, max, LogReads.Mode.DECODED);
     }
 
     @Override
@@ -933,12 +933,11 @@ public final class FileMessageStore implements MessageStore {
     }
 
     @Override
-    public Future<List<StoredMessage>> readLazily(TopicPartition partition, long fromOffset, int max) {
-        return read(partition, fromOffset, max, false);
+    public Future<List<StoredMessage>> readLazily(TopicPartition partition, long fromOffset, int max, boolean inFiles) {
+        return read(partition, fromOffset, max, inFiles ? LogReads.Mode.IN_FILES : LogReads.Mode.LAZY);
     }
 
-    /** {@code decode}: the messages of batches are decoded here, on the reader, rather than by whoever asks first. */
-    private Future<List<StoredMessage>> read(TopicPartition partition, long fromOffset, int max, boolean decode) {
+    private Future<List<StoredMessage>> read(TopicPartition partition, long fromOffset, int max, LogReads.Mode mode) {
         PartitionIndex idx = indexes.get(partition);
         if (idx == null || max <= 0) {
             return Future.succeededFuture(List.of());
@@ -946,7 +945,7 @@ public final class FileMessageStore implements MessageStore {
         Promise<List<StoredMessage>> promise = Promise.promise();
         readers.execute(() -> {
             try {
-                promise.complete(LogReads.read(log, idx, fromOffset, max, decode));
+                promise.complete(LogReads.read(log, idx, fromOffset, max, mode));
             } catch (IOException | RuntimeException e) {
                 promise.fail(e);
             }

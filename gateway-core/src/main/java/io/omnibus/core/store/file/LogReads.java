@@ -26,20 +26,49 @@ final class LogReads {
      */
     private static final int READ_SPAN = 256 << 10;
 
+    /** How a read gives the messages of batch records. */
+    enum Mode {
+        /** Decoded on the reader's thread. */
+        DECODED,
+        /** Decoded by whoever asks first. */
+        LAZY,
+        /**
+         * As {@link #LAZY}, and a batch of more than one message not even read: only its record's head, the batch
+         * given as its place in the segment's file (its CRC is the consumer's to check, as a broker's consumers do).
+         */
+        IN_FILES
+    }
+
     /**
      * Up to {@code max} messages of {@code idx}'s partition from {@code fromOffset} (or its first kept), each record's
-     * CRC and offset checked; {@code decode}: the messages of batches are decoded here rather than by whoever asks
-     * first.
+     * CRC and offset checked (but see {@link Mode#IN_FILES}).
      */
-    static List<StoredMessage> read(CommitLog log, PartitionIndex idx, long fromOffset, int max, boolean decode)
+    static List<StoredMessage> read(CommitLog log, PartitionIndex idx, long fromOffset, int max, Mode mode)
             throws IOException {
         long from = Math.max(fromOffset, idx.readableStart()); // read once: retention may move it meanwhile
         long[] entries = idx.read(from, max);
         List<StoredMessage> out = new ArrayList<>(entries.length / 3);
+        boolean decode = mode == Mode.DECODED;
+        boolean files = mode == Mode.IN_FILES;
         int e = 0;
         while (e < entries.length) {
             if (entries[e + 1] == 0) {
                 e += 3; // a hole: the record was corrupt
+                continue;
+            }
+            if (files && repeats(entries, e)) {
+                int end = e + 3;
+                while (end < entries.length && entries[end] == entries[e]) {
+                    end += 3;
+                }
+                WireBatch batch = inFile(log, idx, entries[e], (int) entries[e + 1], from + e / 3);
+                for (int r = e; r < end && batch != null; r += 3) {
+                    long offset = from + r / 3;
+                    if (offset >= batch.firstOffset() && offset <= batch.lastOffset()) {
+                        out.add(new StoredMessage(idx.tp, offset, null, entries[r + 2], batch));
+                    }
+                }
+                e = end;
                 continue;
             }
             // one read for a run of records that follow each other in the same segment (a burst of one partition);
@@ -49,7 +78,8 @@ final class LogReads {
             long spanEnd = start + entries[e + 1];
             long last = start;
             while (end < entries.length && entries[end + 1] > 0 && (entries[end] == last || entries[end] == spanEnd
-                    && spanEnd + entries[end + 1] - start <= READ_SPAN && log.sameSegment(start, entries[end]))) {
+                    && spanEnd + entries[end + 1] - start <= READ_SPAN && !(files && repeats(entries, end))
+                    && log.sameSegment(start, entries[end]))) {
                 if (entries[end] != last) {
                     last = entries[end];
                     spanEnd += entries[end + 1];
@@ -86,6 +116,50 @@ final class LogReads {
         return out;
     }
 
+    /** Whether the record of entry {@code e} has more entries after it: a batch record of several messages. */
+    private static boolean repeats(long[] entries, int e) {
+        return e + 3 < entries.length && entries[e + 3] == entries[e] && entries[e + 1] > 0;
+    }
+
+    /**
+     * The batch of the batch record at {@code position}, holding {@code offset}, as its place in the segment's file:
+     * only the record's head is read. Null (said in the log) when it cannot be had.
+     */
+    private static WireBatch inFile(CommitLog log, PartitionIndex idx, long position, int length, long offset)
+            throws IOException {
+        ByteBuffer head = log.read(position, Math.min(length, Record.HEAD));
+        if (head == null) {
+            return null; // removed by retention meanwhile
+        }
+        int known = Record.HEADER + 4 + 2;
+        if (head.remaining() >= known && Record.magic(head) == Record.MAGIC_BATCH && head.getInt(0) == length) {
+            known += head.getShort(Record.HEADER + 4) + 4;
+            if (head.remaining() >= known) {
+                int needed = known + head.getInt(known - 4); // through the template
+                if (needed <= length && needed > head.remaining()) {
+                    head = log.read(position, needed);
+                }
+                long first = head == null ? -1 : Record.offset(head);
+                if (head != null && needed <= length && offset >= first && offset < first + Record.messages(head)
+                        && Record.partition(head) == idx.tp.partition()) {
+                    int at = Record.batchAt(head, 0);
+                    WireBatch.FileSlice slice = log.slice(position + at, length - at);
+                    try {
+                        return slice == null ? null
+                                : WireBatch.stored(Record.format(head), slice, Record.batchTemplate(head),
+                                Record.messages(head), first);
+                    } catch (RuntimeException ex) {
+                        unreadable(log, idx, offset, position, ex);
+                        return null;
+                    }
+                }
+            }
+        }
+        LOG.error("store: index of {} disagrees with the log at offset {} ({}); not delivered", idx.tp, offset,
+                log.describe(position));
+        return null;
+    }
+
     /** Whether the record read for {@code offset} is whole and holds it; says why not in the log. */
     private static boolean check(CommitLog log, PartitionIndex idx, ByteBuffer record, long offset, long position) {
         if (!Record.valid(record)) {
@@ -100,6 +174,14 @@ final class LogReads {
             return false;
         }
         return true;
+    }
+
+    /** Says in the log, once for each cause (readers would repeat it at every read), that a batch cannot be read. */
+    private static void unreadable(CommitLog log, PartitionIndex idx, long offset, long position, RuntimeException ex) {
+        if (REPORTED.size() < 100 && REPORTED.add(ex.toString())) {
+            LOG.error("store: the batch of {} holding offset {} ({}) cannot be read: {}; its messages are not delivered "
+                    + "(said once for this cause)", idx.tp, offset, log.describe(position), ex.toString());
+        }
     }
 
     /** The causes of unreadable batches said in the log so far. */
@@ -129,10 +211,7 @@ final class LogReads {
             last[0] = new Decoded(position, crc, batch);
             return batch;
         } catch (RuntimeException ex) {
-            if (REPORTED.size() < 100 && REPORTED.add(ex.toString())) { // once: readers would repeat it at every read
-                LOG.error("store: the batch of {} holding offset {} ({}) cannot be read: {}; its messages are not "
-                        + "delivered (said once for this cause)", idx.tp, offset, log.describe(position), ex.toString());
-            }
+            unreadable(log, idx, offset, position, ex);
             return null;
         }
     }

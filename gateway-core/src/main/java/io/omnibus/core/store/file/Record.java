@@ -34,6 +34,8 @@ import java.util.zip.CRC32C;
  *  . int   m, then m bytes: the template envelope ({@link EnvelopeCodec}); its address names the topic
  *  . ...   the batch's bytes, to the end of the record
  * </pre>
+ * When the writer gives the record its offset, the batch's format writes it into the batch's bytes too
+ * ({@link WireFormat#stored}), so that they can be sent on as they lie in the file.
  */
 final class Record {
     static final byte MAGIC = 1;
@@ -94,6 +96,32 @@ final class Record {
         return magic(record) == MAGIC_BATCH ? record.getInt(record.position() + HEADER) : 1;
     }
 
+    /**
+     * Where the batch's bytes start in a batch record that starts at {@code p} of {@code record}: after the header,
+     * the count, the format's name and the template, all of which {@code record} must hold.
+     */
+    static int batchAt(ByteBuffer record, int p) {
+        int at = p + HEADER + 4;
+        at += 2 + record.getShort(at);
+        return at + 4 + record.getInt(at);
+    }
+
+    /** Bytes of a batch record's head to read for {@link #batchAt} to be known: at least the header and the name. */
+    static final int HEAD = 512;
+
+    /** The format a batch record names (its head read). */
+    static String batchFormat(ByteBuffer record) {
+        int at = record.position() + HEADER + 4;
+        return new String(record.array(), record.arrayOffset() + at + 2, record.getShort(at), StandardCharsets.UTF_8);
+    }
+
+    /** The template envelope of a batch record (its head read, to {@link #batchAt}). */
+    static Envelope batchTemplate(ByteBuffer record) {
+        int at = record.position() + HEADER + 4;
+        at += 2 + record.getShort(at);
+        return EnvelopeCodec.read(record.duplicate().position(at + 4).limit(at + 4 + record.getInt(at)).slice());
+    }
+
     /** Where the envelope (a batch's template) of a message record starts. */
     private static int envelopeAt(ByteBuffer record) {
         int at = record.position() + HEADER;
@@ -111,20 +139,18 @@ final class Record {
      */
     static WireBatch batch(ByteBuffer record) {
         int p = record.position();
-        int at = p + HEADER + 4;
-        int nameLength = record.getShort(at);
-        String name = new String(record.array(), record.arrayOffset() + at + 2, nameLength, StandardCharsets.UTF_8);
+        ByteBuffer bytes = record.duplicate().position(batchAt(record, p)).limit(p + record.getInt(p)).slice();
+        return WireBatch.stored(format(record), bytes, batchTemplate(record), messages(record), offset(record));
+    }
+
+    /** The format a batch record names; throws when it is not on the class path. */
+    static WireFormat format(ByteBuffer record) {
+        String name = batchFormat(record);
         WireFormat format = WireFormat.named(name);
         if (format == null) {
             throw new IllegalStateException("no wire format '" + name + "' on the class path to read the batch with");
         }
-        at += 2 + nameLength;
-        int templateLength = record.getInt(at);
-        at += 4;
-        Envelope template = EnvelopeCodec.read(record.duplicate().position(at).limit(at + templateLength).slice());
-        at += templateLength;
-        ByteBuffer bytes = record.duplicate().position(at).limit(p + record.getInt(p)).slice();
-        return WireBatch.stored(format, bytes, template, messages(record), offset(record));
+        return format;
     }
 
     /** A state-change record around {@code body}; sealed like any other. */
@@ -169,6 +195,12 @@ final class Record {
     /** Sets the offset and the CRC; called by the writer just before the record is written. */
     static void seal(ByteBuffer record, long offset) {
         record.putLong(OFFSET_AT, offset);
+        if (record.get(8) == MAGIC_BATCH) {
+            WireFormat format = WireFormat.named(batchFormat(record));
+            if (format != null) { // it is: the batch came from the adapter that contributes it
+                format.stored(record.duplicate().position(batchAt(record, 0)).limit(record.getInt(0)).slice(), offset);
+            }
+        }
         CRC32C crc = new CRC32C();
         crc.update(record.duplicate().position(8).limit(record.getInt(0)));
         record.putInt(CRC_AT, (int) crc.getValue());

@@ -197,8 +197,20 @@ class FileMessageStoreTest {
         assertThat(await(store.read(T, 2, 2))).extracting(m -> m.envelope().payloadAsString()).containsExactly("b", "c");
         assertThat(await(store.read(T, 3, 1)).get(0).batch().firstOffset()).isEqualTo(1);
         // read lazily, the messages are decoded when first asked for
-        assertThat(await(store.readLazily(T, 1, 3))).extracting(m -> m.envelope().payloadAsString())
+        assertThat(await(store.readLazily(T, 1, 3, false))).extracting(m -> m.envelope().payloadAsString())
                 .containsExactly("a", "b", "c");
+        // in files: a batch of several messages is its place in the segment's file, read only when asked for
+        List<StoredMessage> inFiles = await(store.readLazily(T, 0, 100, true));
+        assertThat(inFiles).extracting(StoredMessage::offset).containsExactly(0L, 1L, 2L, 3L, 4L, 7L, 8L);
+        assertThat(inFiles.get(0).batch()).isNull();
+        WireBatch placed = inFiles.get(1).batch();
+        assertThat(placed.file()).isNotNull();
+        assertThat(placed.byteSize()).isEqualTo(abc.byteSize());
+        assertThat(placed.firstOffset()).isEqualTo(1);
+        assertThat(placed.bytes()).isEqualTo(abc.bytes());
+        assertThat(inFiles).extracting(m -> m.envelope().payloadAsString()).containsExactly("p0", "a", "b", "c", "p4", "d", "e");
+        assertThat(await(store.readLazily(T, 8, 1, true))).singleElement()
+                .satisfies(m -> assertThat(m.batch().firstOffset()).isEqualTo(7));
     }
 
     @Test
