@@ -9,6 +9,7 @@
 #   bench/run.sh kafka       [--against kafka]     [--rounds N]   RECORDS=300000 SIZE=1024 WARMUP=RECORDS
 #   bench/run.sh rocketmq                          [--rounds N]   PRODUCERS=2 EACH=50000 SIZE=1024 WINDOW=64
 #   bench/run.sh idle        [--against mosquitto] [--rounds N]   CONNECTIONS=10000 MQTT_VERSION=5 STORM=0 SETTLE=40
+#                            WEBSOCKET=1: the gateway's connections over MQTT's WebSocket port (the peer's stay TCP)
 #
 # Scenario settings are environment variables (defaults above); RATE is messages per second offered in total
 # (0 = flat out: latency then is the queue the senders build). The gateway runs the shipped configuration on a
@@ -71,7 +72,8 @@ start_gateway() {
   local round="$1"
   # shellcheck disable=SC2086
   env ${STORE_ENV:+$STORE_ENV OMNIBUS_STORE_KAFKA_TOPIC_PREFIX=bench-r$round.} OMNIBUS_MQTT_PORT=21884 OMNIBUS_AMQP_PORT=25672 OMNIBUS_KAFKA_PORT=29092 OMNIBUS_OPENMESSAGING_PORT=29876 \
-    OMNIBUS_ADMIN_PORT=0 OMNIBUS_MQTT_WEBSOCKET_ENABLED=false OMNIBUS_KAFKA_ADVERTISED_HOST=127.0.0.1 \
+    OMNIBUS_ADMIN_PORT=0 OMNIBUS_MQTT_WEBSOCKET_ENABLED="$([[ "${WEBSOCKET:-0}" == 1 ]] && echo true || echo false)" \
+    OMNIBUS_MQTT_WEBSOCKET_PORT=28083 OMNIBUS_KAFKA_ADVERTISED_HOST=127.0.0.1 \
     OMNIBUS_OPENMESSAGING_QUEUES=4 OMNIBUS_MQTT_MAX_INFLIGHT="${INFLIGHT:-100}" OMNIBUS_NO_BUILD=1 ${GATEWAY_ENV:-} \
     "$ROOT/bin/omnibus" start --data-dir "$WORK/gateway-data-$round" >"$WORK/gateway.log" 2>&1 &
   SERVER=$!
@@ -137,7 +139,7 @@ load() { # SIDE (gateway|peer)
                /^[0-9][0-9][0-9][0-9]-/ { k = split($0, c, ", "); printf "consume (fetch) %s/s", c[k] } END { print "" }' ;;
     rocketmq) bench_java io.omnibus.bench.RocketMqLoad "127.0.0.1:29876" "${PRODUCERS:-2}" "${EACH:-50000}" \
         "${SIZE:-1024}" "${WINDOW:-64}" | grep -E '^(send|consume):' | tr '\n' ' ' ; echo ;;
-    idle) idle_load "$mqtt" ;;
+    idle) if [[ "${WEBSOCKET:-0}" == 1 && "$side" == gateway ]]; then idle_load 28083 ws; else idle_load "$mqtt"; fi ;;
   esac
 }
 
@@ -162,7 +164,7 @@ settle() {
 # gateway, the RSS is read once more after the full collection that measures its live heap (the baseline is read
 # after one too): what the connections hold without the garbage the storm left, which an idle JVM keeps.
 idle_load() {
-  local port="$1" n="${CONNECTIONS:-10000}" pid rss0 rss1 rss2 heap0 heap1 mode="" opened
+  local port="$1" n="${CONNECTIONS:-10000}" pid rss0 rss1 rss2 heap0 heap1 mode="${2:-}" opened
   [[ "${STORM:-0}" == 1 ]] && mode=storm
   pid="$(pgrep -P "$SERVER" java || echo "$SERVER")"
   heap() { jcmd "$pid" GC.run >/dev/null 2>&1 && jcmd "$pid" GC.heap_info 2>/dev/null | sed -nE 's/.*used ([0-9]+)K.*/\1/p' | head -n 1; }

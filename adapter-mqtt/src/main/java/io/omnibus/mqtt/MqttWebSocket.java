@@ -58,7 +58,9 @@ final class MqttWebSocket {
                         // the gate let only the path itself through; a query string may follow it
                         .websocketPath(path).subprotocols("mqtt,mqttv3.1").checkStartsWith(true)
                         .maxFramePayloadLength(maxPacketSize + 16).handshakeTimeoutMillis(10_000)
-                        .dropPongFrames(true).build()))
+                        // MQTT goes in binary frames; a text frame closes the connection (Frames), valid UTF-8 or
+                        // not: no validator in each connection's pipeline
+                        .withUTF8Validator(false).dropPongFrames(true).build()))
                 .addLast("frames", new Frames());
     }
 

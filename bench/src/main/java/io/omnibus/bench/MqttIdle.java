@@ -19,7 +19,9 @@ import java.util.List;
  * that several of these processes can hold connections at once. One at a time (the default), each CONNECT waits for
  * its CONNACK; with {@code storm}, every socket is connected and sends its CONNECT before any CONNACK is read, so the
  * server has all N handshakes to answer at once. Prints {@code OPEN n}, or {@code REFUSED r of n} with the first
- * failure when any connection was refused or reset.
+ * failure when any connection was refused or reset. With {@code ws} (in place of {@code storm}; PORT is then the
+ * WebSocket port), each connection first makes the WebSocket handshake on {@code /mqtt} (subprotocol {@code mqtt}),
+ * then sends its CONNECT in a masked binary frame and reads the CONNACK's frame, one connection at a time.
  */
 public final class MqttIdle {
     private MqttIdle() {
@@ -32,6 +34,7 @@ public final class MqttIdle {
         int version = args.length > 3 ? Integer.parseInt(args[3]) : 4;
         String prefix = args.length > 4 ? args[4] : "idle-";
         boolean storm = args.length > 5 && args[5].equals("storm");
+        boolean ws = args.length > 5 && args[5].equals("ws");
         List<Socket> sockets = new ArrayList<>(n);
         int refused = 0;
         String firstFailure = null;
@@ -42,9 +45,17 @@ public final class MqttIdle {
                 // several loopback source addresses, in case ephemeral ports run short
                 s.bind(new InetSocketAddress(InetAddress.getByName("127.0.0." + (2 + i % 200)), 0));
                 s.connect(new InetSocketAddress(host, port));
-                s.getOutputStream().write(connect(prefix + i, version));
+                if (ws) {
+                    webSocketConnect(s, host + ":" + port, connect(prefix + i, version));
+                } else {
+                    s.getOutputStream().write(connect(prefix + i, version));
+                }
                 if (!storm) {
-                    connAck(s.getInputStream());
+                    InputStream in = s.getInputStream();
+                    if (ws) {
+                        in.readNBytes(2); // the binary frame's header: the CONNACK is short, unmasked
+                    }
+                    connAck(in);
                 }
             } catch (IOException e) {
                 refused++;
@@ -92,6 +103,31 @@ public final class MqttIdle {
         p[i++] = (byte) id.length;
         System.arraycopy(id, 0, p, i, id.length);
         return p;
+    }
+
+    /** The WebSocket handshake, then {@code packet} in one masked binary frame (MQTT over WebSocket, RFC 6455). */
+    private static void webSocketConnect(Socket s, String host, byte[] packet) throws IOException {
+        String key = java.util.Base64.getEncoder().encodeToString(new byte[16]);
+        s.getOutputStream().write(("GET /mqtt HTTP/1.1\r\nHost: " + host + "\r\nUpgrade: websocket\r\n"
+                + "Connection: Upgrade\r\nSec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n"
+                + "Sec-WebSocket-Protocol: mqtt\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        InputStream in = s.getInputStream();
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("closed during the WebSocket handshake");
+            }
+            head.append((char) b);
+        }
+        if (!head.toString().startsWith("HTTP/1.1 101")) {
+            throw new IOException("WebSocket handshake refused: " + head.toString().lines().findFirst().orElse(""));
+        }
+        byte[] frame = new byte[2 + 4 + packet.length]; // below 126 bytes: client ids here are short
+        frame[0] = (byte) 0x82; // final, binary
+        frame[1] = (byte) (0x80 | packet.length); // masked, with a zero mask: the bytes go as they are
+        System.arraycopy(packet, 0, frame, 6, packet.length);
+        s.getOutputStream().write(frame);
     }
 
     /** Reads one CONNACK; an IOException when the server refused or closed. */
