@@ -363,6 +363,36 @@ class MqttV3IT {
         }
     }
 
+    /** MQTT goes in binary frames (MQTT 3.1.1 §6.0): a text frame, well-formed UTF-8 or not, closes the connection. */
+    @Test
+    void aTextFrameClosesAWebSocketConnectionWithInvalidMessageType() throws Exception {
+        gw = new TestGateway(Map.of("websocket", Map.of("enabled", true, "port", 0, "path", "/mqtt")), null);
+        int wsPort = (Integer) gw.mqtt.status().get("websocket-port");
+        for (byte[] text : List.of("hello".getBytes(StandardCharsets.UTF_8), new byte[] {(byte) 0xc3, 0x28})) {
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", wsPort)) {
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write(("GET /mqtt HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                        + "Connection: Upgrade\r\nSec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n"
+                        + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                java.io.InputStream in = s.getInputStream();
+                StringBuilder head = new StringBuilder();
+                while (!head.toString().endsWith("\r\n\r\n")) {
+                    head.append((char) in.read());
+                }
+                assertThat(head.toString()).startsWith("HTTP/1.1 101");
+                byte[] frame = new byte[6 + text.length];
+                frame[0] = (byte) 0x81; // final, text
+                frame[1] = (byte) (0x80 | text.length); // masked with zeros
+                System.arraycopy(text, 0, frame, 6, text.length);
+                s.getOutputStream().write(frame);
+                byte[] close = in.readNBytes(4);
+                assertThat(close[0] & 0xff).as("a close frame").isEqualTo(0x88);
+                assertThat(((close[2] & 0xff) << 8) | (close[3] & 0xff)).as("its status").isEqualTo(1003);
+            }
+        }
+    }
+
     @Test
     void connectionsBeyondTheLimitAreRefused() throws Exception {
         gw = new TestGateway(Map.of("max-connections", 1), null);
