@@ -137,12 +137,14 @@ final class RemoteBroker implements AutoCloseable {
             StringBuilder text = new StringBuilder();
             config.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
             Files.writeString(props, text);
-            Files.writeString(nodeDir.resolve("log4j.properties"), "log4j.rootLogger=WARN, stdout\n"
-                    + "log4j.appender.stdout=org.apache.log4j.ConsoleAppender\n"
-                    + "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout\n");
+            // Kafka 4 logs with log4j 2: warnings and errors on the output, which a broker that exits at start shows
+            Files.writeString(nodeDir.resolve("log4j2.properties"), "status = warn\n"
+                    + "appender.out.type = Console\nappender.out.name = OUT\n"
+                    + "appender.out.layout.type = PatternLayout\nappender.out.layout.pattern = %p %m (%c)%n\n"
+                    + "rootLogger.level = WARN\nrootLogger.appenderRef.out.ref = OUT\n");
             List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
             java.addAll(n == 1 ? List.of("-Xmx512m") : List.of("-Xmx384m", "-XX:+UseSerialGC")); // three share 2 cores
-            java.addAll(List.of("-Dlog4j.configuration=file:" + nodeDir.resolve("log4j.properties"), "-cp", lib + "/*"));
+            java.addAll(List.of("-Dlog4j2.configurationFile=" + nodeDir.resolve("log4j2.properties"), "-cp", lib + "/*"));
             List<String> format = new ArrayList<>(java);
             format.addAll(List.of("kafka.tools.StorageTool", "format", "-t", "bridge-test-cluster-0001", "-c", props.toString()));
             Process f = new ProcessBuilder(format).redirectErrorStream(true).redirectOutput(nodeDir.resolve("format.log").toFile()).start();

@@ -215,6 +215,7 @@ final class CommitLog implements AutoCloseable {
 
     /** Deletes whole segments that end at or before {@code position}, never the last one. */
     int deleteBefore(long position) throws IOException {
+        closeRetired(false);
         int deleted = 0;
         while (segments.size() > 1) {
             Map.Entry<Long, Segment> first = segments.firstEntry();
@@ -222,11 +223,31 @@ final class CommitLog implements AutoCloseable {
                 break;
             }
             segments.remove(first.getKey());
-            first.getValue().channel.close();
             Files.deleteIfExists(first.getValue().file);
+            retired.add(new Retired(first.getValue().channel, System.nanoTime() + RETIRED_NANOS));
             deleted++;
         }
         return deleted;
+    }
+
+    /**
+     * How long the channel of a segment retention deleted stays open: a Kafka fetch may still be sending from it
+     * ({@code sendfile}, which reads the file by its descriptor's number: closed at once, the number could be reused
+     * by another file meanwhile). A broker waits the same way ({@code file.delete.delay.ms}, a minute).
+     */
+    static final long RETIRED_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+
+    private record Retired(FileChannel channel, long closeAt) {
+    }
+
+    /** Deleted segments' channels still open; the writer's (retention runs on it). */
+    private final java.util.ArrayDeque<Retired> retired = new java.util.ArrayDeque<>();
+
+    /** Closes the retired channels whose time is up, or all of them. */
+    private void closeRetired(boolean all) throws IOException {
+        while (!retired.isEmpty() && (all || retired.peek().closeAt() - System.nanoTime() <= 0)) {
+            retired.poll().channel().close();
+        }
     }
 
     /** Makes a directory's entries (new or deleted files) durable. */
@@ -243,6 +264,7 @@ final class CommitLog implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        closeRetired(true);
         for (Segment s : segments.values()) {
             s.channel.close();
         }

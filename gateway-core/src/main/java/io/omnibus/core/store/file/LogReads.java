@@ -131,29 +131,33 @@ final class LogReads {
         if (head == null) {
             return null; // removed by retention meanwhile
         }
-        int known = Record.HEADER + 4 + 2;
-        if (head.remaining() >= known && Record.magic(head) == Record.MAGIC_BATCH && head.getInt(0) == length) {
-            known += head.getShort(Record.HEADER + 4) + 4;
-            if (head.remaining() >= known) {
-                int needed = known + head.getInt(known - 4); // through the template
-                if (needed <= length && needed > head.remaining()) {
+        try {
+            // the head holds the header, the count and the format's name; its template's length says how much more
+            int known = Record.HEADER + 4 + 2;
+            int nameLength = head.remaining() >= known ? head.getShort(Record.HEADER + 4) : -1;
+            known += nameLength + 4;
+            if (nameLength >= 0 && known <= head.remaining() && Record.magic(head) == Record.MAGIC_BATCH
+                    && head.getInt(0) == length) {
+                int templateLength = head.getInt(known - 4);
+                int needed = known + templateLength;
+                if (templateLength >= 0 && needed <= length && needed > head.remaining()) {
                     head = log.read(position, needed);
+                    if (head == null) {
+                        return null; // removed by retention meanwhile
+                    }
                 }
-                long first = head == null ? -1 : Record.offset(head);
-                if (head != null && needed <= length && offset >= first && offset < first + Record.messages(head)
+                long first = Record.offset(head);
+                if (templateLength >= 0 && needed <= length && offset >= first && offset < first + Record.messages(head)
                         && Record.partition(head) == idx.tp.partition()) {
                     int at = Record.batchAt(head, 0);
                     WireBatch.FileSlice slice = log.slice(position + at, length - at);
-                    try {
-                        return slice == null ? null
-                                : WireBatch.stored(Record.format(head), slice, Record.batchTemplate(head),
-                                Record.messages(head), first);
-                    } catch (RuntimeException ex) {
-                        unreadable(log, idx, offset, position, ex);
-                        return null;
-                    }
+                    return slice == null ? null : WireBatch.stored(Record.format(head), slice, Record.batchTemplate(head),
+                            Record.messages(head), first);
                 }
             }
+        } catch (RuntimeException ex) { // a head that does not parse (a damaged record), a format not on the class path
+            unreadable(log, idx, offset, position, ex);
+            return null;
         }
         LOG.error("store: index of {} disagrees with the log at offset {} ({}); not delivered", idx.tp, offset,
                 log.describe(position));
