@@ -210,7 +210,7 @@ final class FetchHandler {
         int[] size = new int[1];
         Future<List<Logs.Entry>> read = ahead == null ? null : ahead.take(w.address, w.partition, w.offset);
         read = read == null ? logs.readAsStored(w.address, w.partition, w.offset, READ_STEP, w.inFiles)
-                : read.recover(e -> logs.readAsStored(w.address, w.partition, w.offset, READ_STEP, w.inFiles)); // read again, here
+                : read.recover(e -> logs.readAsStored(w.address, w.partition, w.offset, READ_STEP, w.inFiles)); // again
         return collect(w, read, end, limit, first, taken, size).map(cut -> {
             for (Logs.Entry t : taken) {
                 if (!producerBatch(t)) { // a producer's own batch, sent as it came, loses nothing
@@ -248,7 +248,8 @@ final class FetchHandler {
             }
             long next = batch.get(batch.size() - 1).offset() + 1;
             return next >= end ? Future.succeededFuture(false)
-                    : collect(w, logs.readAsStored(w.address, w.partition, next, READ_STEP, w.inFiles), end, limit, first, taken, size);
+                    : collect(w, logs.readAsStored(w.address, w.partition, next, READ_STEP, w.inFiles), end, limit, first,
+                    taken, size);
         });
     }
 

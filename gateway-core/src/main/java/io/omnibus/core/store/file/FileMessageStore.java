@@ -255,7 +255,7 @@ public final class FileMessageStore implements MessageStore {
             throw new IOException("data directory " + options.dir().toAbsolutePath() + " was written by a newer gateway"
                     + " (store format " + found + "; this one reads formats up to " + FORMAT + "): run that version");
         }
-        if (found < FORMAT || !Files.exists(file)) {
+        if (found < FORMAT) { // no file reads as format 1
             Path tmp = options.dir().resolve("format.tmp");
             Files.writeString(tmp, FORMAT + "\n", StandardCharsets.UTF_8);
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
