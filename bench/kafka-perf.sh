@@ -4,8 +4,9 @@
 # Runs, on a fresh topic each, after a warm-up (WARMUP records, default RECORDS, produced and then consumed twice, so
 # that both paths are compiled: the gateway's fetch path took two consumes of 300 MiB to settle, Kafka's sendfile
 # path needs none): kafka-producer-perf-test with acks=1, then with acks=all (flat out, --throughput -1), then
-# kafka-consumer-perf-test reading the acks=all topic back. Prints the tools' own summaries; the warm-up's lines
-# start with "warm-up:".
+# kafka-consumer-perf-test reading the acks=all topic back CONSUMES times (default 3: one consume's figure moves by a
+# third from one to the next on two cores shared with the client). Prints the tools' own summaries; the warm-up's
+# lines start with "warm-up:".
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BOOTSTRAP="${1:?usage: bench/kafka-perf.sh host:port [records] [record-size]}"
@@ -31,6 +32,8 @@ for ACKS in 1 all; do
   run org.apache.kafka.tools.ProducerPerformance --topic "$TOPIC" --num-records "$RECORDS" --record-size "$SIZE" \
     --throughput -1 --producer-props bootstrap.servers="$BOOTSTRAP" acks="$ACKS" linger.ms=5 batch.size=65536
 done
-echo "== consumer: $RECORDS records from perf-acks-all-$STAMP"
-run org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$BOOTSTRAP" --topic "perf-acks-all-$STAMP" \
-  --messages "$RECORDS" --timeout 60000
+for i in $(seq "${CONSUMES:-3}"); do
+  echo "== consumer $i: $RECORDS records from perf-acks-all-$STAMP"
+  run org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$BOOTSTRAP" --topic "perf-acks-all-$STAMP" \
+    --messages "$RECORDS" --timeout 60000
+done

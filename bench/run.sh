@@ -6,7 +6,7 @@
 #   bench/run.sh mqtt-fanin  [--against mosquitto] [--rounds N]   PUBLISHERS=8 EACH=10000 QOS=1 SIZE=256
 #   bench/run.sh mqtt-fanout [--against mosquitto] [--rounds N]   SUBSCRIBERS=16 MESSAGES=5000 RATE=0 QOS=1 SIZE=256
 #   bench/run.sh iot-bridge  [--against artemis]   [--rounds N]   PUBLISHERS=4 EACH=5000 RATE=0 SIZE=256 WARMUP=EACH
-#   bench/run.sh kafka       [--against kafka]     [--rounds N]   RECORDS=300000 SIZE=1024 WARMUP=RECORDS
+#   bench/run.sh kafka       [--against kafka]     [--rounds N]   RECORDS=300000 SIZE=1024 WARMUP=RECORDS CONSUMES=3
 #   bench/run.sh rocketmq                          [--rounds N]   PRODUCERS=2 EACH=50000 SIZE=1024 WINDOW=64
 #   bench/run.sh idle        [--against mosquitto] [--rounds N]   CONNECTIONS=10000 MQTT_VERSION=5 STORM=0 SETTLE=40
 #                            WEBSOCKET=1: the gateway's connections over MQTT's WebSocket port (the peer's stay TCP)
@@ -136,7 +136,12 @@ load() { # SIDE (gateway|peer)
         "${PUBLISHERS:-4}" "${EACH:-5000}" "${RATE:-0}" "${SIZE:-256}" "$source" | tee /dev/stderr | grep '^MQTT QoS1' | tail -n 1 ;;
     kafka) "$HERE/kafka-perf.sh" "127.0.0.1:$kafka" "${RECORDS:-300000}" "${SIZE:-1024}" 2>/dev/null \
         | awk '/^[0-9]+ records sent/ && / 50th/ { split($0, f, " "); printf "produce acks=%s %s/s ", (++n == 1 ? "1" : "all"), f[4] }
-               /^[0-9][0-9][0-9][0-9]-/ { k = split($0, c, ", "); printf "consume (fetch) %s/s", c[k] } END { print "" }' ;;
+               /^[0-9][0-9][0-9][0-9]-/ { k = split($0, c, ", "); r[++m] = int(c[k]) }
+               END { if (m) { printf "consume (fetch) "; for (i = 1; i <= m; i++) printf "%s%d", (i > 1 ? " / " : ""), r[i]
+                              # the median of the consumes (the middle one once sorted)
+                              for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
+                              printf "/s, median %d/s", r[int((m + 1) / 2)] }
+                     print "" }' ;;
     rocketmq) bench_java io.omnibus.bench.RocketMqLoad "127.0.0.1:29876" "${PRODUCERS:-2}" "${EACH:-50000}" \
         "${SIZE:-1024}" "${WINDOW:-64}" | grep -E '^(send|consume):' | tr '\n' ' ' ; echo ;;
     idle) if [[ "${WEBSOCKET:-0}" == 1 && "$side" == gateway ]]; then idle_load 28083 ws; else idle_load "$mqtt"; fi ;;
