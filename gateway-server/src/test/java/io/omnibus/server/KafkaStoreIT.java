@@ -266,6 +266,31 @@ class KafkaStoreIT {
     }
 
     /**
+     * An active node cut off from the nodes' group's coordinator but not from every broker (a partial cut) is not told
+     * that the group gave its role to another node. The topic where a node that became active says where it listens
+     * tells it: another node's records are written by hand here, one of an earlier generation of the group (a dead
+     * node's send arriving late), which must not stop this node, then one of a later generation, which stops it with
+     * status 3, naming that node.
+     */
+    @Test
+    void anActiveNodeStopsOnceTheEndpointsTopicShowsANodeThatBecameActiveAfterIt() throws Exception {
+        String bootstrap = "127.0.0.1:" + kafka.port;
+        try (GatewayProcess gw = GatewayProcess.run(Map.of("OMNIBUS_STORE_KAFKA_NODE_ID", "first"), "start", "--config",
+                cfg.toString(), "--data-dir", dir.resolve("data").toString())) {
+            gw.awaitReady();
+            int[] own = {-1};
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> (own[0] = io.omnibus.store.kafka.ForeignEndpoints.generationOf(bootstrap, "omnibus.",
+                            "first")) >= 0);
+            io.omnibus.store.kafka.ForeignEndpoints.announce(bootstrap, "omnibus.", "earlier", own[0] - 1);
+            io.omnibus.store.kafka.ForeignEndpoints.announce(bootstrap, "omnibus.", "later", own[0] + 1);
+            assertThat(gw.waitForExit(60)).as(gw.stderr()).isEqualTo(Main.EXIT_LEASE_LOST);
+            assertThat(gw.stderr()).contains("node later says it became the active node")
+                    .doesNotContain("node earlier says");
+        }
+    }
+
+    /**
      * What another node appended where this node routed nothing to a durable subscription reaches it too: on an
      * address this node knows and the subscription got nothing from yet, and on an address this node does not know at
      * all (the other node made its topic, as for an address it was the first to publish to).

@@ -24,8 +24,8 @@ import java.util.function.IntSupplier;
  * the brokers' {@code broker.session.timeout.ms}, longer than a short session timeout), and the coordinator that takes
  * the group over counts its members' sessions from then on. A node alone in its group waits for the cluster instead
  * of stopping: no other node could serve its clients. A cut that leaves some brokers reachable but not the group's
- * coordinator is not detected here; the node then learns it lost the role when it reaches the coordinator again
- * ({@link KafkaLease}).
+ * coordinator is not detected here: the node learns it lost the role from the node that took it over
+ * ({@link KafkaEndpoints#watchForSuccessor}), or when it reaches the coordinator again ({@link KafkaLease}).
  */
 final class KafkaContact implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaContact.class);

@@ -25,20 +25,30 @@ import java.util.Properties;
  * (its node id and member id in the nodes' group, the host it advertises if configured, its listeners' ports by name).
  * A standby follows the topic on a thread of its own from its start; it trusts the record only for the member the
  * nodes' group shows as active ({@link KafkaMessageStore#servingNode()}), so a record left by a dead node is not used
- * once another is active, and never its own.
+ * once another is active, and never its own. The active node follows on, to learn when another took the role over
+ * ({@link #watchForSuccessor}).
  */
 final class KafkaEndpoints {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaEndpoints.class);
     static final String KEY = "active";
 
-    /** What a serving node wrote: its member id in the nodes' group; {@code host} null when it advertises none. */
-    record Advertised(String nodeId, String member, String host, Map<String, Integer> ports) {
+    /**
+     * What a serving node wrote: its member id in the nodes' group and the group's generation in which it became the
+     * active node (-1 in records of versions that did not write it); {@code host} null when it advertises none.
+     */
+    record Advertised(String nodeId, String member, int generation, String host, Map<String, Integer> ports) {
     }
 
     private final String topic;
     private volatile Advertised latest;
     private volatile KafkaConsumer<byte[], byte[]> consumer;
     private volatile boolean stopped;
+    /** This node's own record once it serves, and what to do when a node that became active after it writes one. */
+    private volatile Advertised self;
+    private volatile Runnable superseded;
+    /** Whether the follower read {@link #self} yet, and said it was superseded (follower thread only). */
+    private boolean sawSelf;
+    private boolean saidSuperseded;
 
     KafkaEndpoints(String topic) {
         this.topic = topic;
@@ -49,10 +59,22 @@ final class KafkaEndpoints {
         return latest;
     }
 
+    /**
+     * Once this node serves: {@code then} runs (on the follower's thread, once) when the topic shows, after this
+     * node's own record, one written by another member in a later generation of the nodes' group. That node became
+     * active after this one, so this one lost the role, even if it cannot reach the group's coordinator to be told
+     * (a partial cut: the brokers it reaches include the topic's leader, not the coordinator). A record from an
+     * earlier generation (a dead node's send that arrives late) is not one.
+     */
+    void watchForSuccessor(Runnable then) {
+        superseded = then;
+    }
+
     /** Writes where this node listens; the producer sends it (it may wait for the cluster, never the caller). */
     void publish(KafkaProducer<byte[], byte[]> producer, Advertised self) {
+        this.self = self;
         JsonObject value = new JsonObject().put("node-id", self.nodeId()).put("member", self.member())
-                .put("ports", new JsonObject(new HashMap<>(self.ports())));
+                .put("generation", self.generation()).put("ports", new JsonObject(new HashMap<>(self.ports())));
         String host = self.host();
         if (host != null) {
             value.put("host", host);
@@ -87,6 +109,7 @@ final class KafkaEndpoints {
                     if (a != null) {
                         latest = a;
                         changed.run();
+                        superseding(a);
                     }
                 }
             }
@@ -94,14 +117,33 @@ final class KafkaEndpoints {
             // stopped
         } catch (RuntimeException e) {
             if (!stopped) {
-                LOG.warn("Kafka store: following where the active node listens failed; this standby refuses the "
-                        + "connections it would pass on: {}", e.toString());
+                LOG.warn("Kafka store: following where the active node listens failed; a standby refuses the "
+                        + "connections it would pass on, an active node no longer learns of a successor: {}",
+                        e.toString());
                 latest = null;
             }
         }
     }
 
-    private static Advertised parse(ConsumerRecord<byte[], byte[]> r) {
+    /** Whether {@code a}, read after this node's own record, says another node became active since (see above). */
+    private void superseding(Advertised a) {
+        Advertised me = self;
+        Runnable then = superseded;
+        if (me == null || then == null || me.generation() < 0) {
+            return;
+        }
+        if (java.util.Objects.equals(a.member(), me.member()) && a.generation() == me.generation()) {
+            sawSelf = true;
+        } else if (sawSelf && a.generation() > me.generation() && !saidSuperseded && !stopped) {
+            saidSuperseded = true;
+            LOG.error("Kafka store: node {} says it became the active node (generation {} of the nodes' group, this "
+                    + "node's is {}): this node lost the role without being told (it may not reach the group's "
+                    + "coordinator), so it stops", a.nodeId(), a.generation(), me.generation());
+            then.run();
+        }
+    }
+
+    static Advertised parse(ConsumerRecord<byte[], byte[]> r) {
         if (r.key() == null || r.value() == null || !KEY.equals(new String(r.key(), StandardCharsets.UTF_8))) {
             return null;
         }
@@ -110,8 +152,8 @@ final class KafkaEndpoints {
             Map<String, Integer> ports = new HashMap<>();
             v.getJsonObject("ports", new JsonObject())
                     .forEach(e -> ports.put(e.getKey(), ((Number) e.getValue()).intValue()));
-            return new Advertised(v.getString("node-id"), v.getString("member"), v.getString("host"),
-                    Map.copyOf(ports));
+            return new Advertised(v.getString("node-id"), v.getString("member"), v.getInteger("generation", -1),
+                    v.getString("host"), Map.copyOf(ports));
         } catch (RuntimeException e) {
             LOG.warn("Kafka store: skipped an unreadable record of {} at offset {}: {}", r.topic(), r.offset(),
                     e.toString());

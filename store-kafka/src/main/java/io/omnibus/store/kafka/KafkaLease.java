@@ -37,6 +37,8 @@ final class KafkaLease implements AutoCloseable {
     private final Runnable lost;
     private volatile boolean closing;
     private volatile String memberId = "";
+    /** The group's generation in which this node got the active role; -1 before. */
+    private volatile int generation = -1;
 
     KafkaLease(Properties client, String group, String topic, Duration sessionTimeout, Runnable lost) {
         this.topic = topic;
@@ -64,6 +66,14 @@ final class KafkaLease implements AutoCloseable {
     /** This node's member id in the group, as of its last assignment. */
     String memberId() {
         return memberId;
+    }
+
+    /**
+     * The nodes' group's generation in which this node became the active one (-1 before): a node that takes the role
+     * over later does so in a later generation.
+     */
+    int generation() {
+        return generation;
     }
 
     /**
@@ -98,6 +108,7 @@ final class KafkaLease implements AutoCloseable {
                     memberId = consumer.groupMetadata().memberId();
                     consumer.pause(partitions);
                     if (partitions.contains(p0) && !acquired.isDone()) {
+                        generation = consumer.groupMetadata().generationId();
                         LOG.info("Kafka store: this node is the active one (it holds {} of group {})", p0,
                                 consumer.groupMetadata().groupId());
                         acquired.complete(null);

@@ -197,7 +197,7 @@ public final class KafkaMessageStore implements MessageStore {
                         nodeId, options.topicPrefix());
                 lease.acquire().get(); // a standby waits here
                 role = "active";
-                where.stop();
+                where.watchForSuccessor(options.leaseLost()); // followed on: a node active after this one says so
                 contact = new KafkaContact(admin, options.sessionTimeout(), health::otherNodes, options.leaseLost());
                 contact.start();
                 began = System.nanoTime();
@@ -510,7 +510,7 @@ public final class KafkaMessageStore implements MessageStore {
     @Override
     public void advertise(Map<String, Integer> ports) {
         KafkaEndpoints.Advertised self = new KafkaEndpoints.Advertised(nodeId, lease.memberId(),
-                options.advertisedHost(), ports);
+                lease.generation(), options.advertisedHost(), ports);
         control.execute(() -> endpoints.publish(producer, self)); // a send may wait for metadata: not the caller
     }
 
