@@ -112,8 +112,6 @@ public final class FileMessageStore implements MessageStore {
     private final AtomicLong queuedBytes = new AtomicLong();
     private final ConcurrentHashMap<TopicPartition, PartitionIndex> indexes = new ConcurrentHashMap<>();
     private final StoreState state = new StoreState();
-    /** Partitions whose index file is open for writing, least recently written first (writer thread only). */
-    private final java.util.LinkedHashMap<PartitionIndex, Boolean> openIndexes = new java.util.LinkedHashMap<>(16, 0.75f, true);
     private final RetentionPass retention;
     /** Cursor states not written yet, the latest per subscription and partition (the cursor journal's queue). */
     private final ConcurrentHashMap<CursorKey, CursorState> dirtyCursors = new ConcurrentHashMap<>();
@@ -131,15 +129,11 @@ public final class FileMessageStore implements MessageStore {
     private FileLock lock;
     private CommitLog log;
     private Thread writer;
+    /** The writer thread's appends, made once the store is recovered. */
+    private volatile LogWriter appends;
     private volatile boolean open;
     private volatile boolean closing;
-    private volatile IOException failure;
-    /** A failed write could not be taken back: only a restart (recovery) makes writing safe again. */
-    private volatile boolean broken;
     // writer-thread state
-    private final List<Op> waitingForSync = new ArrayList<>();
-    private long unsyncedBytes;
-    private long firstUnsyncedAt;
     private long nextCheckpointAt;
     private long checkpointPosition;
 
@@ -192,12 +186,13 @@ public final class FileMessageStore implements MessageStore {
 
     @Override
     public boolean healthy() {
-        return open && failure == null;
+        return open && appends.failure() == null;
     }
 
     /** The last write error, while writes are failing (disk full, I/O error); null when healthy. */
     public IOException failure() {
-        return failure;
+        LogWriter w = appends;
+        return w == null ? null : w.failure();
     }
 
     // ---- open and recovery ----------------------------------------------------------------------------
@@ -209,6 +204,7 @@ public final class FileMessageStore implements MessageStore {
             try {
                 long began = System.nanoTime();
                 recover();
+                appends = new LogWriter(options, log, indexes, appendedBytes, nanos -> fsyncs.accept(nanos));
                 open = true;
                 LOG.info("store {}: recovered {} partitions in {} ms", options.dir(), indexes.size(),
                         (System.nanoTime() - began) / 1_000_000);
@@ -325,7 +321,7 @@ public final class FileMessageStore implements MessageStore {
         }
         long from = cp == null ? log.start() : Math.max(cp.logPosition(), log.start());
         LogScan scan = new LogScan(log, state, indexes, indexRoot, options.indexEntriesPerFile(), options.segmentSize());
-        long end = scan.from(from, filter -> ends(filter, Map.of()));
+        long end = scan.from(from, filter -> LogWriter.ends(indexes, filter, Map.of()));
         corruptRecords = scan.corruptRecords();
         if (end < log.end()) {
             LOG.warn("store {}: cutting a torn tail of {} bytes at {}", options.dir(), log.end() - end, log.describe(end));
@@ -337,26 +333,6 @@ public final class FileMessageStore implements MessageStore {
         log.forceFrom(from);
         checkpointPosition = log.end();
         state.writeCheckpoint(checkpointFile, checkpoint());
-    }
-
-    /**
-     * Where each partition {@code filter} matches ends now: {@code pending} holds the next offsets of partitions
-     * earlier records of the batch being written went to, the indexes the rest.
-     */
-    private Map<TopicPartition, CursorState> ends(String filter, Map<TopicPartition, Long> pending) {
-        io.omnibus.core.spi.TopicFilter f = io.omnibus.core.spi.TopicFilter.of(filter);
-        Map<TopicPartition, CursorState> out = new HashMap<>();
-        indexes.forEach((tp, idx) -> {
-            if (f.matches(tp.address())) {
-                out.put(tp, new CursorState(idx.next(), List.of()));
-            }
-        });
-        pending.forEach((tp, next) -> {
-            if (f.matches(tp.address())) {
-                out.put(tp, new CursorState(next, List.of()));
-            }
-        });
-        return out;
     }
 
     private StoreState.Checkpoint checkpoint() {
@@ -454,8 +430,8 @@ public final class FileMessageStore implements MessageStore {
         if (!open || closing) {
             return "store is closed";
         }
-        if (broken) {
-            return "store needs a restart after a write it could not take back: " + failure;
+        if (appends.broken()) {
+            return "store needs a restart after a write it could not take back: " + appends.failure();
         }
         return null;
     }
@@ -522,8 +498,8 @@ public final class FileMessageStore implements MessageStore {
             try {
                 long now = System.currentTimeMillis();
                 long wait = nextCheckpointAt - now;
-                if (!waitingForSync.isEmpty()) {
-                    wait = Math.min(wait, firstUnsyncedAt + options.fsyncInterval().toMillis() - now);
+                if (appends.waiting()) {
+                    wait = Math.min(wait, appends.firstUnsyncedAt() + options.fsyncInterval().toMillis() - now);
                 }
                 Op first = queue.poll(Math.max(0, wait), TimeUnit.MILLISECONDS);
                 if (first != null) {
@@ -535,9 +511,10 @@ public final class FileMessageStore implements MessageStore {
                 now = System.currentTimeMillis();
                 // group commit: an fsync as soon as nothing more is queued to write (what arrives meanwhile waits
                 // for the next one), at the latest fsyncInterval or fsyncBytes after the first unsynced write
-                if (!waitingForSync.isEmpty() && (options.fsync() == Fsync.EVERY_WRITE || queue.isEmpty()
-                        || unsyncedBytes >= options.fsyncBytes() || now >= firstUnsyncedAt + options.fsyncInterval().toMillis())) {
-                    sync();
+                if (appends.waiting() && (options.fsync() == Fsync.EVERY_WRITE || queue.isEmpty()
+                        || appends.unsyncedBytes() >= options.fsyncBytes()
+                        || now >= appends.firstUnsyncedAt() + options.fsyncInterval().toMillis())) {
+                    appends.sync();
                 }
                 if (running && now >= nextCheckpointAt) {
                     runCheckpoint();
@@ -547,10 +524,10 @@ public final class FileMessageStore implements MessageStore {
                 running = false;
             } catch (IOException e) {
                 // sync() failed its waiters already; a failed checkpoint is retried at the next interval
-                markFailed(e);
+                appends.markFailed(e);
             } catch (RuntimeException | Error e) {
                 LOG.error("store writer: unexpected failure", e);
-                failAll(batch, new IOException("store writer failed: " + e, e));
+                LogWriter.failAll(batch, new IOException("store writer failed: " + e, e));
                 batch.clear();
             }
         }
@@ -568,7 +545,7 @@ public final class FileMessageStore implements MessageStore {
             if (op instanceof Control c && c.kind == Control.Kind.TRUNCATE) {
                 // in queue order: what was appended before it goes, what comes after stays
                 if (!writes.isEmpty()) {
-                    write(writes);
+                    appends.write(writes);
                     writes = new ArrayList<>(batch.size());
                 }
                 runControl(c);
@@ -582,7 +559,7 @@ public final class FileMessageStore implements MessageStore {
             }
         }
         if (!writes.isEmpty()) {
-            write(writes);
+            appends.write(writes);
         }
         for (Control c : controls) {
             if (c.kind == Control.Kind.CLOSE) {
@@ -598,7 +575,7 @@ public final class FileMessageStore implements MessageStore {
         try {
             switch (c.kind) {
                 case FLUSH -> {
-                    sync();
+                    appends.sync();
                     log.force(); // also what os-policy and non-durable writes left in the page cache
                 }
                 case CHECKPOINT -> runCheckpoint();
@@ -607,7 +584,7 @@ public final class FileMessageStore implements MessageStore {
                     // on the writer: every append queued before this is in idx.next() already
                     if (idx != null && idx.start() < idx.next() && (c.onlyAtEnd < 0 || idx.next() == c.onlyAtEnd)) {
                         c.done = true;
-                        sync(); // appends acknowledged before it stay acknowledged until it is durable
+                        appends.sync(); // appends acknowledged before it stay acknowledged until it is durable
                         idx.advanceStart(idx.next(), idx.bytes());
                         runCheckpoint(); // durable now: recovery starts from the moved start
                     }
@@ -620,236 +597,16 @@ public final class FileMessageStore implements MessageStore {
         }
     }
 
-    private void write(List<Op> writes) {
-        long endBefore = log.end();
-        Map<TopicPartition, Long> next = new HashMap<>();
-        int count = 0;
-        for (Op op : writes) {
-            if (op instanceof Group g) {
-                count += 1 + g.changes.length;
-                for (Append a : g.parts) {
-                    count += a.records.length;
-                }
-            } else {
-                count += op instanceof Append a ? a.records.length + (a.marker == null ? 0 : 1) : 1;
-            }
-        }
-        ByteBuffer[] records = new ByteBuffer[count];
-        int k = 0;
-        for (Op op : writes) {
-            if (op instanceof Group g) {
-                Record.seal(g.marker, -1);
-                records[k++] = g.marker;
-                for (Append a : g.parts) {
-                    k = place(a, next, records, k);
-                }
-                for (Change c : g.changes) {
-                    Record.seal(c.record, -1);
-                    records[k++] = c.record;
-                }
-            } else if (op instanceof Append a) {
-                if (a.marker != null) {
-                    Record.seal(a.marker, -1);
-                    records[k++] = a.marker;
-                }
-                k = place(a, next, records, k);
-            } else {
-                Change c = (Change) op;
-                if (c.subscriptionFilter != null) {
-                    c.starts = ends(c.subscriptionFilter, next);
-                }
-                Record.seal(c.record, -1);
-                records[k++] = c.record;
-            }
-        }
-        long[] positions;
-        long endBeforeAppend = log.end();
-        try {
-            positions = log.append(records, records.length);
-            appendedBytes.add(log.end() - endBeforeAppend);
-        } catch (IOException e) {
-            rollBack(endBefore, e);
-            failAll(writes, e);
-            return;
-        }
-        java.util.Set<PartitionIndex> touched = new java.util.LinkedHashSet<>();
-        try {
-            long now = System.currentTimeMillis();
-            k = 0;
-            for (Op op : writes) {
-                if (op instanceof Group g) {
-                    k++; // the marker
-                    for (Append a : g.parts) {
-                        k = index(a, positions, k, now, touched);
-                    }
-                    k += g.changes.length;
-                } else if (op instanceof Append a) {
-                    k = index(a, positions, k + (a.marker == null ? 0 : 1), now, touched);
-                } else {
-                    k++;
-                }
-            }
-            for (PartitionIndex idx : touched) {
-                idx.flush();
-                openIndexes.put(idx, Boolean.TRUE);
-            }
-            // many partitions (one topic per device) must not exhaust the process's file descriptors
-            while (openIndexes.size() > options.maxOpenIndexFiles()) {
-                var eldest = openIndexes.entrySet().iterator();
-                PartitionIndex idle = eldest.next().getKey();
-                eldest.remove();
-                idle.releaseChannel();
-            }
-        } catch (IOException e) {
-            // the batch is taken back whole: no offset is used twice, nothing unindexed is acknowledged
-            touched.forEach(PartitionIndex::rollback);
-            rollBack(endBefore, e);
-            failAll(writes, e);
-            return;
-        }
-        for (Op op : writes) {
-            if (op instanceof Change c) {
-                c.apply.run();
-            } else if (op instanceof Group g) {
-                for (Change c : g.changes) {
-                    c.apply.run();
-                }
-            }
-        }
-        if (failure != null && !broken) {
-            LOG.info("store {}: writes succeed again", options.dir());
-            failure = null;
-        }
-        long now = System.currentTimeMillis();
-        for (Op op : writes) {
-            boolean durableWrite = op instanceof Append a ? a.durable : !(op instanceof Group g) || g.durable;
-            if (options.fsync() == Fsync.OS || (!durableWrite && waitingForSync.isEmpty())) {
-                complete(op); // nothing earlier waits: completions stay in offset order
-            } else {
-                if (waitingForSync.isEmpty()) {
-                    firstUnsyncedAt = now;
-                }
-                waitingForSync.add(op);
-                unsyncedBytes += op.bytes;
-            }
-        }
-    }
-
-    /** Gives the records of {@code a} their offsets and places them in {@code records} from {@code k}. */
-    private int place(Append a, Map<TopicPartition, Long> next, ByteBuffer[] records, int k) {
-        long offset = next.computeIfAbsent(a.tp, tp -> {
-            PartitionIndex idx = indexes.get(tp);
-            return idx == null ? 0L : idx.next();
-        });
-        a.offset = offset;
-        for (ByteBuffer r : a.records) {
-            Record.seal(r, offset);
-            offset += Record.messages(r);
-            records[k++] = r;
-        }
-        next.put(a.tp, offset);
-        return k;
-    }
-
-    /** Indexes the records of {@code a}, written at {@code positions} from {@code k}. */
-    private int index(Append a, long[] positions, int k, long now, java.util.Set<PartitionIndex> touched)
-            throws IOException {
-        PartitionIndex idx = indexes.get(a.tp);
-        if (idx == null) {
-            idx = new PartitionIndex(options.dir().resolve("index"), a.tp, options.indexEntriesPerFile());
-            indexes.put(a.tp, idx);
-        }
-        if (touched.add(idx)) {
-            idx.mark();
-        }
-        for (ByteBuffer r : a.records) {
-            for (int m = Record.messages(r); m > 0; m--) { // a batch's messages share its record
-                idx.append(positions[k], r.limit(), now);
-            }
-            k++;
-        }
-        return k;
-    }
-
-    private void rollBack(long endBefore, IOException cause) {
-        markFailed(cause);
-        try {
-            log.truncate(endBefore);
-        } catch (IOException e) {
-            // records of a failed batch may stay in the log; writing on could give their offsets to others
-            broken = true;
-            LOG.error("store {}: cannot cut a failed write back out of the log; no more writes until a restart",
-                    options.dir(), e);
-        }
-    }
-
-    private void markFailed(IOException e) {
-        if (failure == null) {
-            LOG.error("store {}: write failed, producers get errors until it succeeds again: {}", options.dir(), e.toString());
-        }
-        failure = e;
-    }
-
-    private void sync() throws IOException {
-        if (waitingForSync.isEmpty()) {
-            return;
-        }
-        try {
-            long began = System.nanoTime();
-            log.force();
-            fsyncs.accept(System.nanoTime() - began);
-        } catch (IOException e) {
-            markFailed(e);
-            failAll(waitingForSync, e);
-            waitingForSync.clear();
-            unsyncedBytes = 0;
-            throw e;
-        }
-        for (Op op : waitingForSync) {
-            complete(op);
-        }
-        waitingForSync.clear();
-        unsyncedBytes = 0;
-    }
-
-    private static void complete(Op op) {
-        if (op instanceof Append a) {
-            a.promise.complete(a.offset);
-        } else if (op instanceof Group g) {
-            long[] offsets = new long[g.parts.length];
-            for (int i = 0; i < offsets.length; i++) {
-                offsets[i] = g.parts[i].offset;
-            }
-            g.promise.complete(offsets);
-        } else if (op instanceof Change c) {
-            c.promise.complete();
-        }
-    }
-
-    private static void failAll(List<Op> ops, IOException e) {
-        for (Op op : ops) {
-            if (op instanceof Append a) {
-                a.promise.tryFail(e);
-            } else if (op instanceof Group g) {
-                g.promise.tryFail(e);
-            } else if (op instanceof Change c) {
-                c.promise.tryFail(e);
-            } else if (op instanceof Control c) {
-                c.promise.tryFail(e);
-            }
-        }
-    }
-
     private void runCheckpoint() throws IOException {
         nextCheckpointAt = System.currentTimeMillis() + options.checkpointInterval().toMillis();
-        sync();
+        appends.sync();
         log.forceFrom(checkpointPosition);
         for (PartitionIndex i : indexes.values()) {
             if (i.dirty()) {
                 i.forceAndRelease();
             }
         }
-        openIndexes.clear();
+        appends.forgetOpenIndexes(); // all forced and released just now
         long minLive = retention.apply(indexes.values(), state.subscriptions.values());
         checkpointPosition = log.end();
         state.writeCheckpoint(checkpointFile, checkpoint());
@@ -869,10 +626,10 @@ public final class FileMessageStore implements MessageStore {
         IOException failed = null;
         List<Change> cursors = cursorChanges();
         if (!cursors.isEmpty()) {
-            write(new ArrayList<>(cursors));
+            appends.write(new ArrayList<>(cursors));
         }
         try {
-            sync();
+            appends.sync();
             runCheckpoint();
         } catch (IOException e) {
             failed = e;
@@ -890,7 +647,7 @@ public final class FileMessageStore implements MessageStore {
             }
         }
         queue.drainTo(late);
-        failAll(late, new IOException("store is closed"));
+        LogWriter.failAll(late, new IOException("store is closed"));
         if (failed == null) {
             close.promise.complete();
         } else {
@@ -980,7 +737,7 @@ public final class FileMessageStore implements MessageStore {
         if (!open || closing) {
             return Future.failedFuture(new IOException("store is closed"));
         }
-        if (broken) {
+        if (appends.broken()) {
             return Future.failedFuture(new IOException("store needs a restart after a write it could not take back"));
         }
         if (c.bytes > options.segmentSize()) {
