@@ -6,7 +6,7 @@
 #   bench/run.sh mqtt-fanin  [--against mosquitto] [--rounds N]   PUBLISHERS=8 EACH=10000 QOS=1 SIZE=256
 #   bench/run.sh mqtt-fanout [--against mosquitto] [--rounds N]   SUBSCRIBERS=16 MESSAGES=5000 RATE=0 QOS=1 SIZE=256
 #   bench/run.sh iot-bridge  [--against artemis]   [--rounds N]   PUBLISHERS=4 EACH=5000 RATE=0 SIZE=256 WARMUP=EACH
-#   bench/run.sh kafka       [--against kafka]     [--rounds N]   RECORDS=300000 SIZE=1024 WARMUP=RECORDS CONSUMES=3
+#   bench/run.sh kafka       [--against kafka]     [--rounds N]   RECORDS=300000 SIZE=1024 WARMUP=RECORDS WARMUP_CONSUMES=5 CONSUMES=3
 #   bench/run.sh rocketmq                          [--rounds N]   PRODUCERS=2 EACH=50000 SIZE=1024 WINDOW=64
 #   bench/run.sh idle        [--against mosquitto] [--rounds N]   CONNECTIONS=10000 MQTT_VERSION=5 STORM=0 SETTLE=40
 #                            WEBSOCKET=1: the gateway's connections over MQTT's WebSocket port (the peer's stay TCP)
