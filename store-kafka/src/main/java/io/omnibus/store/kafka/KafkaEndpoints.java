@@ -46,8 +46,8 @@ final class KafkaEndpoints {
     /** This node's own record once it serves, and what to do when a node that became active after it writes one. */
     private volatile Advertised self;
     private volatile Runnable superseded;
-    /** Whether the follower read {@link #self} yet, and said it was superseded (follower thread only). */
-    private boolean sawSelf;
+    /** Where the follower read {@link #self} (-1: not yet), and whether it said it was superseded (its thread only). */
+    private long selfOffset = -1;
     private boolean saidSuperseded;
 
     KafkaEndpoints(String topic) {
@@ -109,7 +109,7 @@ final class KafkaEndpoints {
                     if (a != null) {
                         latest = a;
                         changed.run();
-                        superseding(a);
+                        superseding(a, r.offset());
                     }
                 }
             }
@@ -125,16 +125,20 @@ final class KafkaEndpoints {
         }
     }
 
-    /** Whether {@code a}, read after this node's own record, says another node became active since (see above). */
-    private void superseding(Advertised a) {
+    /**
+     * Whether {@code a}, at {@code offset} after this node's own record, says another node became active since (see
+     * above). By offset, not by order of reading: a consumer reset to the topic's start reads older records again.
+     */
+    private void superseding(Advertised a, long offset) {
         Advertised me = self;
         Runnable then = superseded;
         if (me == null || then == null || me.generation() < 0) {
             return;
         }
         if (java.util.Objects.equals(a.member(), me.member()) && a.generation() == me.generation()) {
-            sawSelf = true;
-        } else if (sawSelf && a.generation() > me.generation() && !saidSuperseded && !stopped) {
+            selfOffset = Math.max(selfOffset, offset);
+        } else if (selfOffset >= 0 && offset > selfOffset && a.generation() > me.generation() && !saidSuperseded
+                && !stopped) {
             saidSuperseded = true;
             LOG.error("Kafka store: node {} says it became the active node (generation {} of the nodes' group, this "
                     + "node's is {}): this node lost the role without being told (it may not reach the group's "
@@ -161,7 +165,7 @@ final class KafkaEndpoints {
         }
     }
 
-    /** Stops following (this node became active, or closes); the consumer is closed on its own thread. */
+    /** Stops following (this node closes); the consumer is closed on its own thread. */
     void stop() {
         stopped = true;
         KafkaConsumer<byte[], byte[]> c = consumer;
