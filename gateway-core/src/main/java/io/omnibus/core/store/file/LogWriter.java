@@ -85,6 +85,10 @@ final class LogWriter {
         openIndexes.clear();
     }
 
+    /**
+     * Writes {@code writes} (appends, groups, state changes, in queue order) with one append to the commit log; each
+     * is acknowledged now or queued for the next {@link #sync}, or failed with the whole run.
+     */
     void write(List<Op> writes) {
         long endBefore = log.end();
         Map<TopicPartition, Long> next = new HashMap<>();
