@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
+import io.omnibus.core.spi.WireBatch.FileSlice;
 import org.apache.kafka.common.message.ResponseHeaderData;
 import org.apache.kafka.common.network.Send;
 import org.apache.kafka.common.network.TransferableChannel;
@@ -183,9 +184,14 @@ final class ResponseWriter {
             this.parts = parts;
             int n = 0;
             for (Object p : parts) {
-                n += p instanceof ByteBuf b ? b.readableBytes() : ((io.omnibus.core.spi.WireBatch.FileSlice) p).length();
+                n += length(p);
             }
             this.size = n;
+        }
+
+        /** The bytes of a part: a buffer's readable ones, or a file slice's. */
+        private static int length(Object part) {
+            return part instanceof ByteBuf b ? b.readableBytes() : ((FileSlice) part).length();
         }
 
         @Override
@@ -201,14 +207,14 @@ final class ResponseWriter {
                     int skip = previouslyWritten;
                     int written = 0;
                     for (Object p : parts) {
-                        int n = p instanceof ByteBuf b ? b.readableBytes() : ((io.omnibus.core.spi.WireBatch.FileSlice) p).length();
+                        int n = length(p);
                         if (skip >= n) {
                             skip -= n;
                             continue;
                         }
                         int w = p instanceof ByteBuf b ? channel.write(b.nioBuffer(b.readerIndex() + skip, n - skip))
-                                : (int) channel.transferFrom(((io.omnibus.core.spi.WireBatch.FileSlice) p).channel(),
-                                ((io.omnibus.core.spi.WireBatch.FileSlice) p).position() + skip, n - skip);
+                                : (int) channel.transferFrom(((FileSlice) p).channel(), ((FileSlice) p).position() + skip,
+                                n - skip);
                         written += w;
                         if (w < n - skip) {
                             break;

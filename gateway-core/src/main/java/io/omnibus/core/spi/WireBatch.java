@@ -23,8 +23,8 @@ import java.util.RandomAccess;
 public final class WireBatch extends AbstractList<Envelope> implements RandomAccess {
     /**
      * Where a stored batch's bytes lie: {@code length} bytes at {@code position} of {@code channel}, a channel the
-     * store owns (never to be closed by the reader; the store closes it when retention deletes the file, after
-     * which sending from it fails).
+     * store owns (never to be closed by the reader; the store closes it a minute after retention deleted the file,
+     * after which sending from it fails).
      */
     public record FileSlice(FileChannel channel, long position, int length) {
     }
