@@ -1,26 +1,35 @@
 package sample.orders;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** A gateway of the tests' own: bin/omnibus as it ships, every listener on a free loopback port, a temporary data directory. */
+/**
+ * A gateway of the tests' own: bin/omnibus as it ships, a temporary data directory, every listener on a loopback port
+ * the system picks (port 0), read back from the ready line. A port picked by the test before the gateway starts could
+ * be taken in between by some client's outgoing connection.
+ */
 final class Gateway implements AutoCloseable {
     static final Path ROOT = Path.of("../../..").toAbsolutePath().normalize();
 
-    final int mqtt = freePort();
-    final int amqp = freePort();
-    final int kafka = freePort();
-    final int rocketmq = freePort();
-    final int admin = freePort();
+    private static final Pattern LISTENER = Pattern.compile("(\\w+) \\{port=(\\d+)");
+    private static final Pattern ADMIN = Pattern.compile("admin https?://[^:]+:(\\d+)");
+
+    final int mqtt;
+    final int amqp;
+    final int kafka;
+    final int rocketmq;
+    final int admin;
     private final Path dir;
     private final Process process;
 
@@ -31,11 +40,6 @@ final class Gateway implements AutoCloseable {
                 .redirectOutput(dir.resolve("gateway.log").toFile());
         Map<String, String> env = pb.environment();
         env.put("OMNIBUS_NO_BUILD", "1");
-        env.put("OMNIBUS_MQTT_PORT", Integer.toString(mqtt));
-        env.put("OMNIBUS_AMQP_PORT", Integer.toString(amqp));
-        env.put("OMNIBUS_KAFKA_PORT", Integer.toString(kafka));
-        env.put("OMNIBUS_OPENMESSAGING_PORT", Integer.toString(rocketmq));
-        env.put("OMNIBUS_ADMIN_PORT", Integer.toString(admin));
         env.put("OMNIBUS_MQTT_WEBSOCKET_ENABLED", "false");
         env.put("OMNIBUS_KAFKA_ADVERTISED_HOST", "127.0.0.1");
         // topics RocketMQ clients make get two queues: the sample's partition count (the Kafka binder makes its
@@ -43,11 +47,26 @@ final class Gateway implements AutoCloseable {
         env.put("OMNIBUS_OPENMESSAGING_QUEUES", "2");
         for (String p : List.of("MQTT", "AMQP", "KAFKA", "OPENMESSAGING", "ADMIN")) {
             env.put("OMNIBUS_" + p + "_HOST", "127.0.0.1");
+            env.put("OMNIBUS_" + p + "_PORT", "0");
         }
         process = pb.start();
         await("the gateway ready").atMost(Duration.ofSeconds(60))
                 .until(() -> log().contains("omnibus: ready") || !process.isAlive());
         assertThat(process.isAlive()).as(log()).isTrue();
+        String ready = log().lines().filter(l -> l.startsWith("omnibus: ready")).findFirst().orElseThrow();
+        Map<String, Integer> ports = new HashMap<>();
+        Matcher m = LISTENER.matcher(ready);
+        while (m.find()) {
+            ports.put(m.group(1), Integer.parseInt(m.group(2)));
+        }
+        Matcher a = ADMIN.matcher(ready);
+        assertThat(a.find()).as(ready).isTrue();
+        admin = Integer.parseInt(a.group(1));
+        assertThat(ports).as(ready).containsKeys("mqtt", "amqp", "kafka", "openmessaging");
+        mqtt = ports.get("mqtt");
+        amqp = ports.get("amqp");
+        kafka = ports.get("kafka");
+        rocketmq = ports.get("openmessaging");
     }
 
     String log() {
@@ -68,14 +87,6 @@ final class Gateway implements AutoCloseable {
         } catch (InterruptedException e) {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

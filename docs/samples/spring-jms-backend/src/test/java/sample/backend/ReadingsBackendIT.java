@@ -16,7 +16,6 @@ import org.springframework.jms.config.JmsListenerEndpointRegistry;
 import org.springframework.jms.listener.DefaultMessageListenerContainer;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -29,6 +28,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -64,33 +65,36 @@ class ReadingsBackendIT {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+    /** A listener's port in the gateway's ready line ("mqtt {port=N}", "admin http://host:N"). */
+    private static int port(String ready, String listener) {
+        Matcher m = Pattern.compile(listener.equals("admin") ? "admin https?://[^:]+:(\\d+)"
+                : Pattern.quote(listener) + " \\{port=(\\d+)").matcher(ready);
+        assertThat(m.find()).as(ready).isTrue();
+        return Integer.parseInt(m.group(1));
     }
 
     @Test
     void aTransactedJmsListenerAnswersMqttDevicesOnTheirResponseTopics() throws Exception {
-        int mqtt = freePort();
-        int amqp = freePort();
-        int admin = freePort();
+        // every listener on a port the system picks, read back from the ready line: a port picked here before the
+        // gateway starts could be taken in between by some client's outgoing connection
         ProcessBuilder pb = new ProcessBuilder(ROOT.resolve("bin/omnibus").toString(), "start", "--data-dir",
                 dir.resolve("data").toString()).directory(ROOT.toFile()).redirectErrorStream(true).redirectOutput(dir.resolve("gateway.log").toFile());
         Map<String, String> env = pb.environment();
         env.put("OMNIBUS_NO_BUILD", "1");
-        env.put("OMNIBUS_MQTT_PORT", Integer.toString(mqtt));
-        env.put("OMNIBUS_AMQP_PORT", Integer.toString(amqp));
-        env.put("OMNIBUS_ADMIN_PORT", Integer.toString(admin));
         env.put("OMNIBUS_KAFKA_ENABLED", "false");
         env.put("OMNIBUS_OPENMESSAGING_ENABLED", "false");
         env.put("OMNIBUS_MQTT_WEBSOCKET_ENABLED", "false");
         for (String p : List.of("MQTT", "AMQP", "ADMIN")) {
             env.put("OMNIBUS_" + p + "_HOST", "127.0.0.1");
+            env.put("OMNIBUS_" + p + "_PORT", "0");
         }
         gateway = pb.start();
         await().atMost(Duration.ofSeconds(60)).until(() -> log().contains("omnibus: ready") || !gateway.isAlive());
         assertThat(gateway.isAlive()).as(log()).isTrue();
+        String ready = log().lines().filter(l -> l.startsWith("omnibus: ready")).findFirst().orElseThrow();
+        int mqtt = port(ready, "mqtt");
+        int amqp = port(ready, "amqp");
+        int admin = port(ready, "admin");
 
         backend = new SpringApplicationBuilder(ReadingsBackend.class).web(WebApplicationType.NONE)
                 .run("--gateway.amqp-url=amqp://127.0.0.1:" + amqp);
