@@ -327,7 +327,7 @@ public final class ConfigLoader {
                 adminListeners.tls(), Map.copyOf(tokens), admin.getInt("subscription-lag-top", 20, 0, 1000));
 
         ConfigSection store = root.section("store").requireOnly(Set.of("type", "dir", "fsync", "fsync-interval",
-                "fsync-bytes", "segment-size", "checkpoint-interval", "queue-bytes", "retention-age", "retention-bytes",
+                "fsync-bytes", "segment-size", "preallocate", "checkpoint-interval", "queue-bytes", "retention-age", "retention-bytes",
                 "memory", "kafka"));
         ConfigSection memory = store.section("memory").requireOnly(Set.of("max-messages", "max-bytes"));
         GatewayConfig.StoreConfig storeConfig = new GatewayConfig.StoreConfig(
@@ -337,6 +337,7 @@ public final class ConfigLoader {
                 store.getDuration("fsync-interval", Duration.ofMillis(5)),
                 store.getSize("fsync-bytes", 1024 * 1024, 1, 1L << 30),
                 store.getSize("segment-size", 128L << 20, 1L << 16, 1L << 30),
+                store.getSize("preallocate", 4L << 20, 0, 1L << 30),
                 store.getDuration("checkpoint-interval", Duration.ofSeconds(10)),
                 store.getSize("queue-bytes", 64L << 20, 1L << 16, 1L << 34),
                 store.getDuration("retention-age", Duration.ofDays(7)),

@@ -226,7 +226,7 @@ public final class Gateway {
         return new FileMessageStore(new FileMessageStore.Options(s.dir(), fsync, s.fsyncInterval(), s.fsyncBytes(),
                 s.segmentSize(), 1 << 20, s.checkpointInterval(), s.queueBytes(),
                 address -> new FileMessageStore.Retention(retentionAge(s, address), retentionBytes(s, address)),
-                FileMessageStore.Options.DEFAULT_OPEN_INDEX_FILES));
+                FileMessageStore.Options.DEFAULT_OPEN_INDEX_FILES, s.preallocate()));
     }
 
     /** How long an address's messages are kept: its address rule's retention, else the store's. */

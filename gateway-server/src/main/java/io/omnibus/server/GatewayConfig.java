@@ -30,7 +30,7 @@ public record GatewayConfig(String source, AdminConfig admin, StoreConfig store,
      * {@code fsync-interval} or {@code fsync-bytes}, the default), or {@code os}.
      */
     public record StoreConfig(String type, Path dir, String fsync, Duration fsyncInterval, long fsyncBytes,
-                              long segmentSize, Duration checkpointInterval, long queueBytes,
+                              long segmentSize, long preallocate, Duration checkpointInterval, long queueBytes,
                               Duration retentionAge, long retentionBytes,
                               long memoryMaxMessages, long memoryMaxBytes, KafkaStoreConfig kafka) {
         public static final List<String> TYPES = List.of("file", "memory", "kafka");

@@ -1,5 +1,8 @@
 package io.omnibus.core.store.file;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -18,8 +21,28 @@ import java.util.stream.Stream;
  * truncates and deletes; any thread may read.
  */
 final class CommitLog implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(FileMessageStore.class);
     private final Path dir;
     private final long segmentSize;
+    /**
+     * Bytes of zeros kept written ahead of the log's end in the last segment, 0 for none. An fdatasync after an
+     * append that grows the file writes the file's metadata too (its size, its new blocks: a second I/O each time);
+     * one after a write over blocks already written does not. Measured here (ext4 on a virtual disk), 256 B writes with
+     * an fdatasync each: 137 µs and 50 µs of CPU appending, 104 µs and 35 µs over zeros. The zeros cost a second write
+     * of each byte, which costs more than it saves where each fsync covers much data (Kafka producers' batches: 300,000
+     * records of 1 KiB at acks=all went 10-20 % slower): zeros are written only while the fsyncs cover less than
+     * {@link #SMALL_FSYNC} bytes on average. Recovery reads a record length of 0 as the log's end.
+     */
+    private final long preallocate;
+    static final long SMALL_FSYNC = 32 << 10;
+    /** Bytes appended since the last fsync, and an average of the bytes per fsync (writer thread only). */
+    private long sinceForce;
+    private long perForce;
+    /** The last segment has zeros, or records, up to here (a log position); writer thread only. */
+    private long allocatedTo;
+    /** Whether writing zeros ahead failed in this segment (a full disk): not tried again until the next one. */
+    private boolean preallocationFailed;
+    private ByteBuffer zeros;
     private final ConcurrentSkipListMap<Long, Segment> segments = new ConcurrentSkipListMap<>();
     private volatile long end;
     /**
@@ -42,9 +65,10 @@ final class CommitLog implements AutoCloseable {
         }
     }
 
-    CommitLog(Path dir, long segmentSize) throws IOException {
+    CommitLog(Path dir, long segmentSize, long preallocate) throws IOException {
         this.dir = dir;
         this.segmentSize = segmentSize;
+        this.preallocate = preallocate;
         Files.createDirectories(dir);
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : (Iterable<Path>) files::iterator) {
@@ -59,7 +83,8 @@ final class CommitLog implements AutoCloseable {
             segments.put(0L, open(0, file(0)));
         }
         Segment last = segments.lastEntry().getValue();
-        end = last.base + last.channel.size();
+        end = last.base + last.channel.size(); // with the zeros ahead of the records: recovery cuts them at its end
+        allocatedTo = end;
     }
 
     private Segment open(long base, Path f) throws IOException {
@@ -106,18 +131,76 @@ final class CommitLog implements AutoCloseable {
                     throw new IOException("record of " + records[from].remaining() + " bytes exceeds the segment size "
                             + segmentSize);
                 }
+                last.channel.truncate(end - last.base); // the zeros ahead go: only the last segment has them
                 last.channel.force(false); // a full segment is durable before the next one starts
                 long base = last.base + segmentSize;
                 segments.put(base, open(base, file(base)));
                 forceDirectory(dir); // and so is the new file's name
                 end = base;
+                allocatedTo = base;
+                preallocationFailed = false;
                 continue;
             }
+            allocateAhead(last, end + bytes);
             write(last.channel, end - last.base, records, from, upto);
             end += bytes;
+            sinceForce += bytes;
             from = upto;
         }
         return positions;
+    }
+
+    /**
+     * Writes zeros after {@code upTo} (where the records about to be written end) to {@code preallocate} bytes past
+     * it, page-aligned and within the segment, once the records would pass what was written before. The next fsync
+     * makes them durable with the file's new size, once for all the appends that then overwrite them.
+     */
+    private void allocateAhead(Segment last, long upTo) {
+        if (preallocate == 0 || upTo <= allocatedTo || preallocationFailed || perForce >= SMALL_FSYNC) {
+            return;
+        }
+        long target = Math.min(last.base + segmentSize, (upTo + preallocate + 4095) & ~4095L);
+        if (zeros == null) {
+            zeros = ByteBuffer.allocateDirect(64 << 10);
+        }
+        try {
+            for (long at = upTo; at < target; ) {
+                zeros.clear().limit((int) Math.min(zeros.capacity(), target - at));
+                at += last.channel.write(zeros, at - last.base);
+            }
+            allocatedTo = target;
+        } catch (IOException e) {
+            // a full disk, most likely: the records may still fit, written as appends; the zeros written stay
+            preallocationFailed = true;
+            allocatedTo = upTo;
+            LOG.warn(
+                    "store: cannot write zeros ahead of the commit log ({}); appends grow {} until its next segment",
+                    e.toString(), last.file);
+        }
+    }
+
+    /** Whether the last segment holds nothing but zeros from {@code position} (a log position in it) to its end. */
+    boolean zerosFrom(long position) throws IOException {
+        Segment last = segments.lastEntry().getValue();
+        if (position < last.base) {
+            return false;
+        }
+        ByteBuffer b = ByteBuffer.allocate(64 << 10);
+        long size = last.channel.size();
+        for (long at = position - last.base; at < size; ) {
+            b.clear();
+            int n = last.channel.read(b, at);
+            if (n < 0) {
+                break;
+            }
+            for (int i = 0; i < n; i++) {
+                if (b.get(i) != 0) {
+                    return false;
+                }
+            }
+            at += n;
+        }
+        return true;
     }
 
     /** Writes {@code records[from, upto)} one after the other at {@code at} of {@code channel}. */
@@ -144,6 +227,8 @@ final class CommitLog implements AutoCloseable {
     void force() throws IOException {
         // earlier segments were forced before the roll that followed them
         segments.lastEntry().getValue().channel.force(false);
+        perForce += (sinceForce - perForce) / 8;
+        sinceForce = 0;
     }
 
     /** Forces every segment from {@code from} on (used at checkpoints). */
@@ -161,8 +246,9 @@ final class CommitLog implements AutoCloseable {
             Files.deleteIfExists(gone.file);
         }
         Segment holder = segments.floorEntry(position).getValue();
-        holder.channel.truncate(position - holder.base);
+        holder.channel.truncate(position - holder.base); // the zeros ahead too: written again by the next append
         end = position;
+        allocatedTo = position;
     }
 
     /** Whether two log positions are in the same segment file. */

@@ -69,40 +69,50 @@ public final class FileMessageStore implements MessageStore {
 
     public enum Fsync { EVERY_WRITE, GROUP, OS }
 
+    /**
+     * {@code preallocate}: bytes of zeros kept written ahead of the commit log's end, so that an fsync after an
+     * append writes the data alone, not the file's size and blocks as well (0: none; not used with {@link Fsync#OS}).
+     */
     public record Options(Path dir, Fsync fsync, Duration fsyncInterval, long fsyncBytes, long segmentSize,
                           long indexEntriesPerFile, Duration checkpointInterval, long maxQueuedBytes,
-                          Function<Address, Retention> retention, int maxOpenIndexFiles) {
+                          Function<Address, Retention> retention, int maxOpenIndexFiles, long preallocate) {
         /** Index files kept open for writing at once; more partitions than this close the least recently written. */
         public static final int DEFAULT_OPEN_INDEX_FILES = 1024;
+        public static final long DEFAULT_PREALLOCATE = 4L << 20;
 
         public static Options defaults(Path dir) {
             return new Options(dir, Fsync.GROUP, Duration.ofMillis(5), 1 << 20, 128L << 20, 1 << 20,
-                    Duration.ofSeconds(10), 64L << 20, a -> Retention.NONE, DEFAULT_OPEN_INDEX_FILES);
+                    Duration.ofSeconds(10), 64L << 20, a -> Retention.NONE, DEFAULT_OPEN_INDEX_FILES, DEFAULT_PREALLOCATE);
         }
 
         public Options withFsync(Fsync f) {
             return new Options(dir, f, fsyncInterval, fsyncBytes, segmentSize, indexEntriesPerFile, checkpointInterval,
-                    maxQueuedBytes, retention, maxOpenIndexFiles);
+                    maxQueuedBytes, retention, maxOpenIndexFiles, preallocate);
         }
 
         public Options withSegmentSize(long bytes, long indexEntries) {
             return new Options(dir, fsync, fsyncInterval, fsyncBytes, bytes, indexEntries, checkpointInterval,
-                    maxQueuedBytes, retention, maxOpenIndexFiles);
+                    maxQueuedBytes, retention, maxOpenIndexFiles, preallocate);
         }
 
         public Options withCheckpointInterval(Duration d) {
             return new Options(dir, fsync, fsyncInterval, fsyncBytes, segmentSize, indexEntriesPerFile, d,
-                    maxQueuedBytes, retention, maxOpenIndexFiles);
+                    maxQueuedBytes, retention, maxOpenIndexFiles, preallocate);
         }
 
         public Options withRetention(Function<Address, Retention> r) {
             return new Options(dir, fsync, fsyncInterval, fsyncBytes, segmentSize, indexEntriesPerFile,
-                    checkpointInterval, maxQueuedBytes, r, maxOpenIndexFiles);
+                    checkpointInterval, maxQueuedBytes, r, maxOpenIndexFiles, preallocate);
         }
 
         public Options withMaxOpenIndexFiles(int n) {
             return new Options(dir, fsync, fsyncInterval, fsyncBytes, segmentSize, indexEntriesPerFile,
-                    checkpointInterval, maxQueuedBytes, retention, n);
+                    checkpointInterval, maxQueuedBytes, retention, n, preallocate);
+        }
+
+        public Options withPreallocate(long bytes) {
+            return new Options(dir, fsync, fsyncInterval, fsyncBytes, segmentSize, indexEntriesPerFile,
+                    checkpointInterval, maxQueuedBytes, retention, maxOpenIndexFiles, bytes);
         }
     }
 
@@ -285,7 +295,8 @@ public final class FileMessageStore implements MessageStore {
             throw e;
         }
 
-        log = new CommitLog(options.dir().resolve("commitlog"), options.segmentSize());
+        log = new CommitLog(options.dir().resolve("commitlog"), options.segmentSize(),
+                options.fsync() == Fsync.OS ? 0 : options.preallocate());
         Path indexRoot = options.dir().resolve("index");
         Files.createDirectories(indexRoot);
         StoreState.Checkpoint cp;
@@ -324,7 +335,10 @@ public final class FileMessageStore implements MessageStore {
         long end = scan.from(from, filter -> LogWriter.ends(indexes, filter, Map.of()));
         corruptRecords = scan.corruptRecords();
         if (end < log.end()) {
-            LOG.warn("store {}: cutting a torn tail of {} bytes at {}", options.dir(), log.end() - end, log.describe(end));
+            if (!log.zerosFrom(end)) { // else the zeros written ahead of the records
+                LOG.warn("store {}: cutting a torn tail of {} bytes at {}", options.dir(), log.end() - end,
+                        log.describe(end));
+            }
             log.truncate(end);
         }
         for (PartitionIndex index : indexes.values()) {

@@ -249,6 +249,49 @@ class FileMessageStoreTest {
         assertThat(payloads(again, T)).hasSize(200).startsWith("m0").endsWith("m199");
     }
 
+    /** The zeros written ahead of the records end the log after a crash; every acknowledged record is read back. */
+    @Test
+    void theZerosWrittenAheadOfTheRecordsEndTheLogAfterACrash() throws Exception {
+        FileMessageStore s = open();
+        for (int i = 0; i < 10; i++) {
+            await(s.append(T, msg("sensors/t1", "m" + i)));
+        }
+        simulateCrash(s);
+        assertThat(Files.size(lastSegment())).as("zeros after the records").isGreaterThan(dataEnd(lastSegment()));
+        FileMessageStore again = open();
+        assertThat(payloads(again, T)).hasSize(10).startsWith("m0").endsWith("m9");
+        assertThat(await(again.append(T, msg("sensors/t1", "next")))).isEqualTo(10);
+        simulateCrash(again);
+        FileMessageStore third = open();
+        assertThat(payloads(third, T)).hasSize(11).endsWith("m9", "next");
+        assertThat(third.endOffset(T)).isEqualTo(11);
+    }
+
+    /** A full segment is cut to its records when the next one starts: only the last segment has zeros ahead. */
+    @Test
+    void segmentsRolledOverKeepNoZerosAndAllRecordsReadBackAfterACrash() throws Exception {
+        FileMessageStore.Options small = FileMessageStore.Options.defaults(dir).withSegmentSize(64 * 1024, 16)
+                .withCheckpointInterval(Duration.ofHours(1)).withPreallocate(16 * 1024);
+        FileMessageStore s = open(small);
+        String kb = "x".repeat(1000);
+        for (int i = 0; i < 200; i++) {
+            await(s.append(T, msg("sensors/t1", kb + i)));
+        }
+        simulateCrash(s);
+        Path last = lastSegment();
+        try (Stream<Path> files = Files.list(dir.resolve("commitlog"))) {
+            List<Path> full = files.filter(p -> p.toString().endsWith(".log") && !p.equals(last)).toList();
+            assertThat(full).hasSizeGreaterThan(1);
+            for (Path f : full) {
+                assertThat(Files.size(f)).as(f.toString()).isEqualTo(dataEnd(f));
+            }
+        }
+        assertThat(Files.size(last)).isGreaterThan(dataEnd(last));
+        FileMessageStore again = open(small);
+        assertThat(payloads(again, T)).hasSize(200).startsWith(kb + 0).endsWith(kb + 199);
+        assertThat(await(again.append(T, msg("sensors/t1", "after")))).isEqualTo(200);
+    }
+
     @Test
     void aTornTailIsCutAndWritingContinuesAfterTheLastWholeRecord() throws Exception {
         FileMessageStore s = open();
@@ -256,11 +299,7 @@ class FileMessageStoreTest {
             await(s.append(T, msg("sensors/t1", "m" + i)));
         }
         simulateCrash(s);
-        Path last = lastSegment();
-        long size = Files.size(last);
-        try (RandomAccessFile f = new RandomAccessFile(last.toFile(), "rw")) {
-            f.setLength(size - 5); // the last record is torn
-        }
+        tearLastRecord(); // the last record is torn
         FileMessageStore again = open();
         assertThat(payloads(again, T)).hasSize(9).endsWith("m8");
         assertThat(await(again.append(T, msg("sensors/t1", "next")))).isEqualTo(9);
@@ -277,10 +316,7 @@ class FileMessageStoreTest {
                 new PartitionBatch(T, List.of(msg("sensors/t1", "t-c"), msg("sensors/t1", "t-d")))));
         assertThat(offsets).containsExactly(1, 3);
         simulateCrash(s);
-        Path last = lastSegment();
-        try (RandomAccessFile f = new RandomAccessFile(last.toFile(), "rw")) {
-            f.setLength(Files.size(last) - 5); // the second group's last record is torn: its first two are whole
-        }
+        tearLastRecord(); // the second group's last record is torn: its first two are whole
         FileMessageStore again = open();
         assertThat(payloads(again, T)).containsExactly("before", "t-a", "t-b");
         assertThat(payloads(again, U)).containsExactly("u-a");
@@ -300,10 +336,7 @@ class FileMessageStoreTest {
         await(second.future());
         assertThat(s.states("outcomes")).containsOnlyKeys("tx-1", "tx-2");
         simulateCrash(s);
-        Path last = lastSegment();
-        try (RandomAccessFile f = new RandomAccessFile(last.toFile(), "rw")) {
-            f.setLength(Files.size(last) - 5); // the second group's state change is torn
-        }
+        tearLastRecord(); // the second group's state change is torn
         FileMessageStore again = open();
         assertThat(payloads(again, T)).containsExactly("one");
         assertThat(again.states("outcomes")).containsOnlyKeys("tx-1");
@@ -315,10 +348,7 @@ class FileMessageStoreTest {
         await(s.appendAll(T, List.of(msg("sensors/t1", "a0"), msg("sensors/t1", "a1"))));
         await(s.appendAll(T, List.of(msg("sensors/t1", "b0"), msg("sensors/t1", "b1"), msg("sensors/t1", "b2"))));
         simulateCrash(s);
-        Path last = lastSegment();
-        try (RandomAccessFile f = new RandomAccessFile(last.toFile(), "rw")) {
-            f.setLength(Files.size(last) - 5);
-        }
+        tearLastRecord();
         FileMessageStore again = open();
         assertThat(payloads(again, T)).containsExactly("a0", "a1");
     }
@@ -346,7 +376,10 @@ class FileMessageStoreTest {
         FileMessageStore s = open();
         await(s.append(T, msg("sensors/t1", "only")));
         simulateCrash(s);
-        Files.write(lastSegment(), new byte[] {0, 0, 1, 0, 42, 42, 42}, java.nio.file.StandardOpenOption.APPEND);
+        try (RandomAccessFile f = new RandomAccessFile(lastSegment().toFile(), "rw")) {
+            f.seek(dataEnd(lastSegment()));
+            f.write(new byte[] {0, 0, 1, 0, 42, 42, 42});
+        }
         FileMessageStore again = open();
         assertThat(payloads(again, T)).containsExactly("only");
         assertThat(await(again.append(T, msg("sensors/t1", "two")))).isEqualTo(1);
@@ -547,7 +580,7 @@ class FileMessageStoreTest {
         FileMessageStore.Options d = FileMessageStore.Options.defaults(dir);
         FileMessageStore s = open(new FileMessageStore.Options(dir, FileMessageStore.Fsync.GROUP, Duration.ofMillis(300),
                 1L << 30, d.segmentSize(), d.indexEntriesPerFile(), Duration.ofHours(1), d.maxQueuedBytes(), d.retention(),
-                d.maxOpenIndexFiles()));
+                d.maxOpenIndexFiles(), d.preallocate()));
         List<Long> completed = new java.util.concurrent.CopyOnWriteArrayList<>();
         Future<Long> durable = s.append(T, Envelope.builder(T.address()).payload("qos1").build());
         durable.onSuccess(completed::add);
@@ -593,6 +626,39 @@ class FileMessageStoreTest {
         crash.setAccessible(true);
         crash.invoke(s);
         open.remove(s);
+    }
+
+    /**
+     * Tears the last record of the log as a crash in the middle of its write would: its last 5 bytes were not written.
+     * They read as zeros, the zeros the store writes ahead of its records; or, without those, the file ends early.
+     */
+    private void tearLastRecord() throws Exception {
+        Path last = lastSegment();
+        long end = dataEnd(last);
+        try (RandomAccessFile f = new RandomAccessFile(last.toFile(), "rw")) {
+            if (f.length() > end) {
+                f.seek(end - 5);
+                f.write(new byte[5]);
+            } else {
+                f.setLength(end - 5);
+            }
+        }
+    }
+
+    /** Where the records of a segment file end: the first record length of 0 (the zeros written ahead) or the file's end. */
+    private static long dataEnd(Path segment) throws Exception {
+        try (RandomAccessFile f = new RandomAccessFile(segment.toFile(), "r")) {
+            long pos = 0;
+            while (pos + 4 <= f.length()) {
+                f.seek(pos);
+                int length = f.readInt();
+                if (length <= 0) {
+                    break;
+                }
+                pos += length;
+            }
+            return pos;
+        }
     }
 
     private Path lastSegment() throws Exception {
