@@ -27,11 +27,11 @@ final class CommitLog implements AutoCloseable {
     /**
      * Bytes of zeros kept written ahead of the log's end in the last segment, 0 for none. An fdatasync after an
      * append that grows the file writes the file's metadata too (its size, its new blocks: a second I/O each time);
-     * one after a write over blocks already written does not. Measured here (ext4 on a virtual disk), 256 B writes with
-     * an fdatasync each: 137 µs and 50 µs of CPU appending, 104 µs and 35 µs over zeros. The zeros cost a second write
-     * of each byte, which costs more than it saves where each fsync covers much data (Kafka producers' batches: 300,000
-     * records of 1 KiB at acks=all went 10-20 % slower): zeros are written only while the fsyncs cover less than
-     * {@link #SMALL_FSYNC} bytes on average. Recovery reads a record length of 0 as the log's end.
+     * one after a write over blocks already written does not. Measured here (ext4 on a virtual disk), 256 B writes
+     * with an fdatasync each: 137 µs and 50 µs of CPU appending, 104 µs and 35 µs over zeros. The zeros cost a second
+     * write of each byte, which costs more than it saves where each fsync covers much data (Kafka producers' batches:
+     * 300,000 records of 1 KiB at acks=all went 10-20 % slower): zeros are written only while the fsyncs cover less
+     * than {@link #SMALL_FSYNC} bytes on average. Recovery reads a record length of 0 as the log's end.
      */
     private final long preallocate;
     static final long SMALL_FSYNC = 32 << 10;
@@ -152,14 +152,15 @@ final class CommitLog implements AutoCloseable {
 
     /**
      * Writes zeros after {@code upTo} (where the records about to be written end) to {@code preallocate} bytes past
-     * it, page-aligned and within the segment, once the records would pass what was written before. The next fsync
-     * makes them durable with the file's new size, once for all the appends that then overwrite them.
+     * it, to the end of a page of the file and within the segment, once the records would pass what was written
+     * before. The next fsync makes them durable with the file's new size, once for all the appends that overwrite
+     * them.
      */
     private void allocateAhead(Segment last, long upTo) {
         if (preallocate == 0 || upTo <= allocatedTo || preallocationFailed || perForce >= SMALL_FSYNC) {
             return;
         }
-        long target = Math.min(last.base + segmentSize, (upTo + preallocate + 4095) & ~4095L);
+        long target = last.base + Math.min(segmentSize, (upTo - last.base + preallocate + 4095) & ~4095L);
         if (zeros == null) {
             zeros = ByteBuffer.allocateDirect(64 << 10);
         }
@@ -227,8 +228,10 @@ final class CommitLog implements AutoCloseable {
     void force() throws IOException {
         // earlier segments were forced before the roll that followed them
         segments.lastEntry().getValue().channel.force(false);
-        perForce += (sinceForce - perForce) / 8;
-        sinceForce = 0;
+        if (sinceForce > 0) { // a flush with nothing new to write says nothing about the writes' sizes
+            perForce += (sinceForce - perForce) / 8;
+            sinceForce = 0;
+        }
     }
 
     /** Forces every segment from {@code from} on (used at checkpoints). */

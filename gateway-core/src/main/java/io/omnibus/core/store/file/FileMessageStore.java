@@ -336,8 +336,8 @@ public final class FileMessageStore implements MessageStore {
         corruptRecords = scan.corruptRecords();
         if (end < log.end()) {
             if (!log.zerosFrom(end)) { // else the zeros written ahead of the records
-                LOG.warn("store {}: cutting a torn tail of {} bytes at {}", options.dir(), log.end() - end,
-                        log.describe(end));
+                LOG.warn("store {}: cutting a torn tail at {} ({} bytes to the end of the file, zeros written ahead "
+                        + "of the records included)", options.dir(), log.describe(end), log.end() - end);
             }
             log.truncate(end);
         }

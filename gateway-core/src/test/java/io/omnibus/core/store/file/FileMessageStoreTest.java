@@ -306,6 +306,23 @@ class FileMessageStoreTest {
         assertThat(payloads(again, T)).hasSize(10).endsWith("m8", "next");
     }
 
+    /** Without zeros ahead ({@code preallocate: 0}, {@code fsync: os}, large fsyncs) a torn file ends early. */
+    @Test
+    void aTornTailIsCutWhereTheFileEndsEarlyWithoutZerosAhead() throws Exception {
+        FileMessageStore.Options noZeros = FileMessageStore.Options.defaults(dir).withPreallocate(0);
+        FileMessageStore s = open(noZeros);
+        for (int i = 0; i < 10; i++) {
+            await(s.append(T, msg("sensors/t1", "m" + i)));
+        }
+        simulateCrash(s);
+        assertThat(Files.size(lastSegment())).as("no zeros after the records").isEqualTo(dataEnd(lastSegment()));
+        tearLastRecord(); // the file ends 5 bytes early
+        FileMessageStore again = open(noZeros);
+        assertThat(payloads(again, T)).hasSize(9).endsWith("m8");
+        assertThat(await(again.append(T, msg("sensors/t1", "next")))).isEqualTo(9);
+        assertThat(payloads(again, T)).hasSize(10).endsWith("m8", "next");
+    }
+
     @Test
     void anAtomicGroupTornByACrashIsCutWholeAcrossItsPartitions() throws Exception {
         FileMessageStore s = open();
@@ -371,9 +388,10 @@ class FileMessageStoreTest {
         return await(done.future());
     }
 
+    /** Without zeros ahead: the garbage's length runs past the file's end (with zeros, a torn record fails its CRC). */
     @Test
     void garbageAfterTheLastRecordIsCut() throws Exception {
-        FileMessageStore s = open();
+        FileMessageStore s = open(FileMessageStore.Options.defaults(dir).withPreallocate(0));
         await(s.append(T, msg("sensors/t1", "only")));
         simulateCrash(s);
         try (RandomAccessFile f = new RandomAccessFile(lastSegment().toFile(), "rw")) {
@@ -645,7 +663,9 @@ class FileMessageStoreTest {
         }
     }
 
-    /** Where the records of a segment file end: the first record length of 0 (the zeros written ahead) or the file's end. */
+    /**
+     * Where the records of a segment file end: at the first record length of 0 (zeros written ahead), or the file's end.
+     */
     private static long dataEnd(Path segment) throws Exception {
         try (RandomAccessFile f = new RandomAccessFile(segment.toFile(), "r")) {
             long pos = 0;
