@@ -50,23 +50,36 @@ final class Gateway implements AutoCloseable {
             env.put("OMNIBUS_" + p + "_PORT", "0");
         }
         process = pb.start();
-        await("the gateway ready").atMost(Duration.ofSeconds(60))
-                .until(() -> log().contains("omnibus: ready") || !process.isAlive());
-        assertThat(process.isAlive()).as(log()).isTrue();
-        String ready = log().lines().filter(l -> l.startsWith("omnibus: ready")).findFirst().orElseThrow();
-        Map<String, Integer> ports = new HashMap<>();
-        Matcher m = LISTENER.matcher(ready);
-        while (m.find()) {
-            ports.put(m.group(1), Integer.parseInt(m.group(2)));
+        try {
+            await("the gateway ready").atMost(Duration.ofSeconds(60))
+                    .until(() -> readyLine() != null || !process.isAlive());
+            assertThat(process.isAlive()).as(log()).isTrue();
+            String ready = readyLine();
+            Map<String, Integer> ports = new HashMap<>();
+            Matcher m = LISTENER.matcher(ready);
+            while (m.find()) {
+                ports.put(m.group(1), Integer.parseInt(m.group(2)));
+            }
+            Matcher a = ADMIN.matcher(ready);
+            assertThat(a.find()).as(ready).isTrue();
+            admin = Integer.parseInt(a.group(1));
+            assertThat(ports).as(ready).containsKeys("mqtt", "amqp", "kafka", "openmessaging");
+            mqtt = ports.get("mqtt");
+            amqp = ports.get("amqp");
+            kafka = ports.get("kafka");
+            rocketmq = ports.get("openmessaging");
+        } catch (RuntimeException | Error e) {
+            close(); // not yet the caller's to close
+            throw e;
         }
-        Matcher a = ADMIN.matcher(ready);
-        assertThat(a.find()).as(ready).isTrue();
-        admin = Integer.parseInt(a.group(1));
-        assertThat(ports).as(ready).containsKeys("mqtt", "amqp", "kafka", "openmessaging");
-        mqtt = ports.get("mqtt");
-        amqp = ports.get("amqp");
-        kafka = ports.get("kafka");
-        rocketmq = ports.get("openmessaging");
+    }
+
+    /** The gateway's ready line once written whole (up to its line break), else null. */
+    private String readyLine() {
+        String log = log();
+        int at = log.indexOf("omnibus: ready");
+        int end = at < 0 ? -1 : log.indexOf('\n', at);
+        return end < 0 ? null : log.substring(at, end);
     }
 
     String log() {

@@ -65,6 +65,14 @@ class ReadingsBackendIT {
         }
     }
 
+    /** The gateway's ready line once written whole (up to its line break), else null. */
+    private String readyLine() {
+        String log = log();
+        int at = log.indexOf("omnibus: ready");
+        int end = at < 0 ? -1 : log.indexOf('\n', at);
+        return end < 0 ? null : log.substring(at, end);
+    }
+
     /** A listener's port in the gateway's ready line ("mqtt {port=N}", "admin http://host:N"). */
     private static int port(String ready, String listener) {
         Matcher m = Pattern.compile(listener.equals("admin") ? "admin https?://[^:]+:(\\d+)"
@@ -89,9 +97,9 @@ class ReadingsBackendIT {
             env.put("OMNIBUS_" + p + "_PORT", "0");
         }
         gateway = pb.start();
-        await().atMost(Duration.ofSeconds(60)).until(() -> log().contains("omnibus: ready") || !gateway.isAlive());
+        await().atMost(Duration.ofSeconds(60)).until(() -> readyLine() != null || !gateway.isAlive());
         assertThat(gateway.isAlive()).as(log()).isTrue();
-        String ready = log().lines().filter(l -> l.startsWith("omnibus: ready")).findFirst().orElseThrow();
+        String ready = readyLine();
         int mqtt = port(ready, "mqtt");
         int amqp = port(ready, "amqp");
         int admin = port(ready, "admin");
