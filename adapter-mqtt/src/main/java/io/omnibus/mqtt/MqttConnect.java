@@ -150,7 +150,7 @@ final class MqttConnect {
         if (c.server.ctx.authorizer().enforced()) {
             String refusal = refusal(m, assignedId);
             if (refusal != null) {
-                MqttServer.LOG.info("mqtt {}: CONNECT of client {} as {} refused: {}", c.connectionId, c.clientId, c.user, refusal);
+                MqttServer.LOG.info("mqtt {}: CONNECT of client {} as {} refused: {}", c.connectionId(), c.clientId, c.user, refusal);
                 c.connAckAndClose(c.v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED_5
                         : MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED, refusal);
                 return;
@@ -230,7 +230,7 @@ final class MqttConnect {
                         c.early = List.of();
                         queued.forEach(c::onMessage); // onMessage releases each
                         MqttServer.LOG.info("mqtt {} connected: client {}, MQTT {}, {} session{}, from {}",
-                                c.connectionId, c.clientId, c.v5 ? "5.0" : "3.1.1", c.persistent ? "persistent" : "clean",
+                                c.connectionId(), c.clientId, c.v5 ? "5.0" : "3.1.1", c.persistent ? "persistent" : "clean",
                                 sessionPresent ? " (resumed)" : "", c.socket.remoteAddress());
                     });
         }));
@@ -350,7 +350,7 @@ final class MqttConnect {
             return Translation.toEnvelope(Address.of(m.payload().willTopic()), m.payload().willMessageInBytes(),
                     m.variableHeader().willQos(), m.variableHeader().isWillRetain(), wp, c.origin(), System.currentTimeMillis());
         } catch (InvalidAddressException e) {
-            MqttServer.LOG.info("mqtt {}: will topic refused: {}", c.connectionId, e.getMessage());
+            MqttServer.LOG.info("mqtt {}: will topic refused: {}", c.connectionId(), e.getMessage());
             return null;
         }
     }

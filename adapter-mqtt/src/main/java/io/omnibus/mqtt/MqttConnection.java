@@ -72,7 +72,11 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
 
     final MqttServer server;
     final MqttTransport socket;
-    final String connectionId;
+    /**
+     * The connection's number, shown as {@code mqtt-N} ({@code mqtt-ws-N} over WebSocket, kept negative): the string
+     * is made when it is shown, not kept by every idle connection.
+     */
+    private final long id;
     final Context context;
     final Broker broker;
     /** Since when: the socket's accept, as for every protocol (shown by the connection registry, which keeps this object). */
@@ -145,7 +149,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     /** Made at the first publish, subscription or will: an idle connection needs none. */
     Origin origin() {
         if (origin == null) {
-            origin = new Origin("mqtt", clientId, connectionId);
+            origin = new Origin("mqtt", clientId, connectionId());
         }
         return origin;
     }
@@ -167,10 +171,15 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         return outbound == null ? Set.of() : outbound.pendingRelease();
     }
 
-    MqttConnection(MqttServer server, MqttTransport transport, String connectionId) {
+    /** As the logs and the admin API show the connection: {@code mqtt-N}, {@code mqtt-ws-N}. */
+    String connectionId() {
+        return id < 0 ? "mqtt-ws-" + -id : "mqtt-" + id;
+    }
+
+    MqttConnection(MqttServer server, MqttTransport transport, long id) {
         this.server = server;
         this.socket = transport;
-        this.connectionId = connectionId;
+        this.id = id;
         this.context = Vertx.currentContext();
         this.broker = server.ctx.broker();
     }
@@ -180,7 +189,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         // every socket counts, CONNECT or not; far beyond the limit they are not even read
         int limit = server.config.maxConnections();
         if (server.connections.incrementAndGet() > limit + Math.max(100, limit / 10)) {
-            MqttServer.LOG.warn("mqtt {}: {} connections, over max-connections; closing at once", connectionId,
+            MqttServer.LOG.warn("mqtt {}: {} connections, over max-connections; closing at once", connectionId(),
                     server.connections.get());
             closed = true;
             server.connections.decrementAndGet();
@@ -207,7 +216,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
 
     @Override
     public ConnectionInfo info() {
-        return new ConnectionInfo("mqtt", connectionId, clientId, String.valueOf(socket.remoteAddress()), user,
+        return new ConnectionInfo("mqtt", connectionId(), clientId, String.valueOf(socket.remoteAddress()), user,
                 connectedAt);
     }
 
@@ -414,7 +423,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     }
 
     private void reject(String why) {
-        MqttServer.LOG.info("mqtt {} from {}: {}; closing", connectionId, socket.remoteAddress(), why);
+        MqttServer.LOG.info("mqtt {} from {}: {}; closing", connectionId(), socket.remoteAddress(), why);
         close(null);
     }
 
@@ -423,7 +432,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     }
 
     void connAckAndClose(MqttConnectReturnCode code, String why) {
-        MqttServer.LOG.info("mqtt {} from {}: CONNECT refused ({}): {}", connectionId, socket.remoteAddress(), code, why);
+        MqttServer.LOG.info("mqtt {} from {}: CONNECT refused ({}): {}", connectionId(), socket.remoteAddress(), code, why);
         MqttConnAckMessage ack = MqttMessageBuilders.connAck().returnCode(code).sessionPresent(false).build();
         sendWill = false;
         closeAfter(socket.write(ack));
@@ -434,7 +443,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         if (closed) {
             return;
         }
-        MqttServer.LOG.info("mqtt {} ({}): closing: {}", connectionId, clientId == null ? "no client id" : clientId, why);
+        MqttServer.LOG.info("mqtt {} ({}): closing: {}", connectionId(), clientId == null ? "no client id" : clientId, why);
         if (v5 && connected) {
             closeAfter(socket.write(MqttMessageBuilders.disconnect().reasonCode(reason).build()));
         } else {
@@ -453,7 +462,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
 
     void close(String why) {
         if (why != null) {
-            MqttServer.LOG.info("mqtt {} ({}): closing: {}", connectionId, clientId, why);
+            MqttServer.LOG.info("mqtt {} ({}): closing: {}", connectionId(), clientId, why);
         }
         if (!closed) {
             socket.close();
@@ -527,13 +536,13 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
             }
             Contexts.on(context, this::left); // the store's futures may complete elsewhere
         });
-        MqttServer.LOG.info("mqtt {} closed: client {}", connectionId, id);
+        MqttServer.LOG.info("mqtt {} closed: client {}", connectionId(), id);
     }
 
     private void publishWill(String id, boolean current) {
         Envelope w = will;
         Runnable send = () -> {
-            broker.publish(w).onFailure(e -> MqttServer.LOG.warn("mqtt {}: will of {} not published: {}", connectionId,
+            broker.publish(w).onFailure(e -> MqttServer.LOG.warn("mqtt {}: will of {} not published: {}", connectionId(),
                     id, e.getMessage()));
             if (w.retain()) {
                 broker.retain(w);

@@ -178,7 +178,7 @@ final class MqttInbound {
             }
             byte reason = ar.succeeded() ? SUCCESS : reasonFor(ar.cause());
             if (ar.failed()) {
-                MqttServer.LOG.warn("mqtt {}: publish to {} failed: {}", c.connectionId, address, ar.cause().getMessage());
+                MqttServer.LOG.warn("mqtt {}: publish to {} failed: {}", c.connectionId(), address, ar.cause().getMessage());
                 if (qos == 2) {
                     awaitingRelease().remove(packetId);
                     unackedInbound--; // no PUBREL follows a failed PUBREC
@@ -286,7 +286,7 @@ final class MqttInbound {
      * QoS 0 message; MQTT 3.1.1 has no negative answer, so the connection closes [MQTT-3.3.5-2].
      */
     private void refusePublish(int qos, int packetId, String topic) {
-        MqttServer.LOG.info("mqtt {}: PUBLISH to {} by client {} as {} refused: not authorized", c.connectionId, topic,
+        MqttServer.LOG.info("mqtt {}: PUBLISH to {} by client {} as {} refused: not authorized", c.connectionId(), topic,
                 c.clientId, c.user);
         if (qos == 0) {
             if (!c.v5) {

@@ -240,7 +240,7 @@ final class MqttOutbound {
             // [MQTT-3.1.2-24, 3.1.2-25] a packet larger than the client's Maximum Packet Size is discarded, as if
             // delivered (QoS 1/2 included); packets that fit are sent
             MqttServer.LOG.debug("mqtt {}: message on {} exceeds the client's maximum packet size {}; discarded",
-                    c.connectionId, e.address(), c.clientMaxPacketSize);
+                    c.connectionId(), e.address(), c.clientMaxPacketSize);
             settle(o);
             return;
         }

@@ -64,7 +64,7 @@ final class MqttServer implements ProtocolAdapter {
         scheduleStoredExpiries();
         Future<Void> tcp = Listeners.bind(ctx, config.listeners(), "mqtt", (ch, context) -> {
             MqttTransport.Netty transport = new MqttTransport.Netty(ch, context, decoders);
-            String id = "mqtt-" + ids.incrementAndGet();
+            long id = ids.incrementAndGet();
             context.emit(v -> new MqttConnection(MqttServer.this, transport, id).start());
         }).map(l -> {
             listener = l;
@@ -82,7 +82,7 @@ final class MqttServer implements ProtocolAdapter {
             MqttWebSocket.setUp(ch, config.webSocketPath(), config.maxPacketSize(), config.webSocketOrigins(),
                     listener.counts());
             MqttTransport.Netty transport = new MqttTransport.Netty(ch, context, decoders);
-            String id = "mqtt-ws-" + ids.incrementAndGet();
+            long id = -ids.incrementAndGet(); // negative: mqtt-ws-N
             context.emit(x -> new MqttConnection(MqttServer.this, transport, id).start());
         })).map(l -> {
             webSockets = l;

@@ -78,13 +78,13 @@ final class MqttSubscribing {
             try {
                 TopicFilter.of(filterText);
             } catch (InvalidAddressException e) {
-                MqttServer.LOG.info("mqtt {}: SUBSCRIBE {} refused: {}", conn.connectionId, raw, e.getMessage());
+                MqttServer.LOG.info("mqtt {}: SUBSCRIBE {} refused: {}", conn.connectionId(), raw, e.getMessage());
                 codes[i] = conn.v5 ? TOPIC_FILTER_INVALID & 0xff : 0x80;
                 continue;
             }
             if (conn.server.ctx.authorizer().enforced() && !conn.server.ctx.authorizer().allows(conn.user, conn.clientId,
                     io.omnibus.core.spi.Authorizer.Action.SUBSCRIBE, filterText)) {
-                MqttServer.LOG.info("mqtt {}: SUBSCRIBE {} by client {} as {} refused: not authorized", conn.connectionId, raw,
+                MqttServer.LOG.info("mqtt {}: SUBSCRIBE {} by client {} as {} refused: not authorized", conn.connectionId(), raw,
                         conn.clientId, conn.user);
                 codes[i] = conn.v5 ? NOT_AUTHORIZED & 0xff : 0x80;
                 continue;
@@ -96,7 +96,7 @@ final class MqttSubscribing {
             if (!existed && conn.subs.size() >= conn.server.config.maxSubscriptions()) {
                 // 0x97 (Quota exceeded) where configured: Eclipse Paho v5 (1.2.5) drops the connection on it
                 codes[i] = conn.v5 && conn.server.config.quotaExceeded() ? QUOTA_EXCEEDED & 0xff : 0x80;
-                MqttServer.LOG.info("mqtt {}: SUBSCRIBE {} refused: max-subscriptions {} reached", conn.connectionId, raw,
+                MqttServer.LOG.info("mqtt {}: SUBSCRIBE {} refused: max-subscriptions {} reached", conn.connectionId(), raw,
                         conn.server.config.maxSubscriptions());
                 continue;
             }
@@ -119,7 +119,7 @@ final class MqttSubscribing {
                 return;
             }
             if (ar.failed()) {
-                MqttServer.LOG.warn("mqtt {}: SUBSCRIBE failed: {}", conn.connectionId, ar.cause().getMessage());
+                MqttServer.LOG.warn("mqtt {}: SUBSCRIBE failed: {}", conn.connectionId(), ar.cause().getMessage());
                 for (int i = 0; i < codes.length; i++) {
                     if (codes[i] < 0x80) {
                         codes[i] = conn.v5 ? UNSPECIFIED_ERROR & 0xff : 0x80;
