@@ -93,7 +93,8 @@ final class RemoteBroker implements AutoCloseable {
      * {@code ports[i]} (its controller on {@code controllerPorts[i]}), every node a voter. Internal topics are
      * replicated as far as the cluster allows (3 with 3 nodes, {@code min.insync.replicas} 2), as a production
      * cluster's would be. Each node keeps its data directory: {@link #kill} then {@link #start} is a broker crash.
-     * In {@code settings}' values, {@code {port}} is the node's port and {@code {controller}} its controller's.
+     * In {@code settings}' values, {@code {port}} is the node's port, {@code {controller}} its controller's and
+     * {@code {node}} its number (1 to n).
      */
     static List<RemoteBroker> kafkaCluster(Path dir, int[] ports, int[] controllerPorts) throws Exception {
         return kafkaCluster(dir, ports, controllerPorts, java.util.Map.of());
@@ -132,8 +133,9 @@ final class RemoteBroker implements AutoCloseable {
             }
             int port = ports[i];
             int controller = controllerPorts[i];
+            int number = i + 1;
             settings.forEach((k, v) -> config.put(k, v.replace("{port}", Integer.toString(port))
-                    .replace("{controller}", Integer.toString(controller))));
+                    .replace("{controller}", Integer.toString(controller)).replace("{node}", Integer.toString(number))));
             StringBuilder text = new StringBuilder();
             config.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
             Files.writeString(props, text);
