@@ -169,16 +169,9 @@ class KafkaPartitionIT {
                     other.disconnect();
                     other.close();
                     // the cut-off node stops by itself while the cut lasts
-                    int status = gwA.waitForExit(120);
-                    long exited = (System.nanoTime() - cut) / 1_000_000;
-                    assertThat(status).as("the cut-off node's exit status; stderr:\n%s",
-                            GatewayProcess.lastLines(gwA.err, 40)).isEqualTo(3);
-                    assertThat(gwA.stderr()).contains("no broker of the cluster answered this node");
+                    long exited = exitsByItself(gwA, cut, "no broker of the cluster answered this node");
                     int ackedDuringCut = acked.size() - atCut;
-                    int atExit = acked.size();
-                    // its publisher moves to the active node and goes on, the cut still there
-                    await().atMost(Duration.ofSeconds(60)).until(() -> acked.size() >= atExit + 200);
-                    load.close();
+                    movesOnAndStops(load); // the cut still there
                     acknowledged.addAll(acked);
                     inNamespace("ip", "route", "del", "blackhole", kafkaIp(1) + "/32");
 
@@ -222,6 +215,26 @@ class KafkaPartitionIT {
         o.setMaxInflight(64);
         pub.connect(o).waitForCompletion(10_000);
         return pub;
+    }
+
+    /**
+     * The cut-off node stops by itself while the cut lasts, with status 3 and {@code why} in its log; when, in
+     * milliseconds after the cut.
+     */
+    private static long exitsByItself(GatewayProcess node, long cut, String why) throws Exception {
+        int status = node.waitForExit(120);
+        long exited = (System.nanoTime() - cut) / 1_000_000;
+        assertThat(status).as("the cut-off node's exit status; stderr:\n%s", GatewayProcess.lastLines(node.err, 40))
+                .isEqualTo(3);
+        assertThat(node.stderr()).contains(why);
+        return exited;
+    }
+
+    /** The publisher, moved to the other node by its failover list, has 200 more acknowledged there; then it stops. */
+    private static void movesOnAndStops(AckedLoad load) throws InterruptedException {
+        int atExit = load.acked.size();
+        await().atMost(Duration.ofSeconds(60)).until(() -> load.acked.size() >= atExit + 200);
+        load.close();
     }
 
     /** The persistent session resumed on {@code node} until it got every acknowledged message; what it got. */
@@ -299,15 +312,9 @@ class KafkaPartitionIT {
                     assertThat(b.role()).isEqualTo("active");
                     // the cut-off node reads the new active node's record from the endpoints topic's leader, which it
                     // still reaches, and stops while the cut lasts
-                    int status = gwA.waitForExit(120);
-                    long exited = (System.nanoTime() - cut) / 1_000_000;
-                    assertThat(status).as("the cut-off node's exit status; stderr:\n%s",
-                            GatewayProcess.lastLines(gwA.err, 40)).isEqualTo(3);
-                    assertThat(gwA.stderr()).contains("node node-b says it became the active node");
+                    long exited = exitsByItself(gwA, cut, "node node-b says it became the active node");
                     int ackedDuringCut = acked.size() - atCut;
-                    int atExit = acked.size();
-                    await().atMost(Duration.ofSeconds(60)).until(() -> acked.size() >= atExit + 200);
-                    load.close();
+                    movesOnAndStops(load);
                     List<String> acknowledged = new ArrayList<>(acked);
                     inNamespace("ip", "route", "del", "blackhole", kafkaIp(coordinator) + "/32");
 
