@@ -210,7 +210,7 @@ case "$SCENARIO" in
   mqtt-fanout|iot-bridge)
     # flat out the rate counts; at a fixed offered rate the p99 latency does (lower is better)
     if [[ "${RATE:-0}" == 0 ]]; then figure_of() { sed -nE 's/.* ([0-9]+) msg\/s( delivered)?;.*/\1/p' <<<"$1"; }
-    else figure_of() { sed -nE 's/.* p99 ([0-9.]+) .*/\1/p' <<<"$1"; }; fi ;;
+    else figure_of() { sed -nE 's/.*latency ms p50 [0-9.]+ p90 [0-9.]+ p99 ([0-9.]+) .*/\1/p' <<<"$1"; }; fi ;;
   kafka) figure_of() { sed -nE 's/produce acks=1 ([0-9.]+)\/s.*/\1/p' <<<"$1"; } ;;
   rocketmq) figure_of() { sed -nE 's/.*= ([0-9]+) msg\/s \(.*/\1/p' <<<"$1"; } ;;
   idle) figure_of() { sed -nE 's/.*: ([0-9]+) bytes RSS.*/\1/p' <<<"$1"; } ;;

@@ -5,6 +5,8 @@ import jakarta.jms.Connection;
 import jakarta.jms.MessageConsumer;
 import jakarta.jms.Session;
 import org.apache.qpid.jms.JmsConnectionFactory;
+import org.eclipse.paho.client.mqttv3.IMqttActionListener;
+import org.eclipse.paho.client.mqttv3.IMqttToken;
 import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttMessage;
@@ -26,7 +28,8 @@ import java.util.concurrent.locks.LockSupport;
  *     4 5000 2000 256 [queue:bench/#]   # publishers, messages each, total rate per second (0 = flat out), payload
  *                                       # bytes, the AMQP source (queue:NAME, topic:NAME, or durable:NAME for a
  *                                       # shared durable subscription to a topic: ActiveMQ Artemis durable:bench.#)</pre>
- * Latencies go into an HdrHistogram. An unreported warm-up round of the same load comes first ({@code WARMUP}
+ * Latencies go into an HdrHistogram; so do the PUBACKs' (from the same intended send time to the publisher's PUBACK:
+ * the publish path alone, which tells a server's own delay from the consumer's). An unreported warm-up round of the same load comes first ({@code WARMUP}
  * messages per publisher, default the same count; 0 for none), so that both servers are measured warm.
  */
 public final class MqttToAmqp {
@@ -95,6 +98,9 @@ public final class MqttToAmqp {
         private final AtomicInteger got = new AtomicInteger();
         private final java.util.concurrent.atomic.AtomicLong secondMax = new java.util.concurrent.atomic.AtomicLong();
         private final CountDownLatch all = new CountDownLatch(1);
+        /** From each message's intended send time to its PUBACK: the publish path alone. */
+        private final org.HdrHistogram.ConcurrentHistogram acked =
+                new org.HdrHistogram.ConcurrentHistogram(TimeUnit.SECONDS.toNanos(300), 3);
 
         Round(int total) {
             this.total = total;
@@ -137,7 +143,17 @@ public final class MqttToAmqp {
                             m.setQos(1);
                             while (true) {
                                 try {
-                                    c.publish("bench/dev-" + id + "/temp", m);
+                                    c.publish("bench/dev-" + id + "/temp", m, null, new IMqttActionListener() {
+                                        @Override
+                                        public void onSuccess(IMqttToken token) {
+                                            acked.recordValue(Math.min(acked.getHighestTrackableValue(),
+                                                    Math.max(0, System.nanoTime() - intended)));
+                                        }
+
+                                        @Override
+                                        public void onFailure(IMqttToken token, Throwable e) {
+                                        }
+                                    });
                                     break;
                                 } catch (org.eclipse.paho.client.mqttv3.MqttException full) {
                                     LockSupport.parkNanos(100_000); // max in-flight reached: wait for PUBACKs
@@ -171,11 +187,13 @@ public final class MqttToAmqp {
                 h = latencies.copy();
             }
             return String.format("%sMQTT QoS1 -> AMQP queue: %d publishers, %d messages of %d B, offered %s: received %d (%s), "
-                            + "%.0f msg/s; latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.2f",
+                            + "%.0f msg/s; latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.2f; PUBACK ms p50 %.2f "
+                            + "p99 %.2f",
                     label, publishers, total, size, rate == 0 ? "flat out" : rate + "/s", n,
                     complete && n == total ? "lossless" : "LOST", n / seconds, h.getValueAtPercentile(50) / 1e6,
                     h.getValueAtPercentile(90) / 1e6, h.getValueAtPercentile(99) / 1e6,
-                    h.getValueAtPercentile(99.9) / 1e6, h.getMaxValue() / 1e6);
+                    h.getValueAtPercentile(99.9) / 1e6, h.getMaxValue() / 1e6, acked.getValueAtPercentile(50) / 1e6,
+                    acked.getValueAtPercentile(99) / 1e6);
         }
     }
 }
