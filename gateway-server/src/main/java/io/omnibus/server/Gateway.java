@@ -143,6 +143,7 @@ public final class Gateway {
                     admin.ready(new AdminApi(config, broker, connections, adapters::get, bridges, meters, this::health,
                             startedAt));
                     ready = true;
+                    admin.warm();
                 });
     }
 

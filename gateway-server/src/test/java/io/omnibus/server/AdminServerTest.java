@@ -55,4 +55,24 @@ class AdminServerTest {
         assertThat(console.body()).contains("console.js");
         server.stop().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
+
+    @Test
+    void metricsAreRenderedOffTheEventLoop() throws Exception {
+        PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        java.util.List<String> readOn = new java.util.concurrent.CopyOnWriteArrayList<>();
+        io.micrometer.core.instrument.Gauge.builder("omnibus.test.reads", readOn, r -> {
+            r.add(Thread.currentThread().getName() + (io.vertx.core.Context.isOnEventLoopThread() ? " (event loop)" : ""));
+            return r.size();
+        }).register(prometheus);
+        AdminServer server = new AdminServer(vertx, new GatewayConfig.AdminConfig("127.0.0.1", 0, null, Map.of(), 0),
+                prometheus, () -> new JsonObject().put("status", "UP"), () -> true, StaticUsers.read(List.of()),
+                Authorizer.ALLOW_ALL);
+        int port = server.start().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        var metrics = new AdminHttp(port).send("GET", "/metrics");
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.headers().firstValue("content-type")).hasValue("text/plain; version=0.0.4; charset=utf-8");
+        assertThat(metrics.body()).contains("omnibus_test_reads ");
+        assertThat(readOn).isNotEmpty().noneMatch(t -> t.endsWith("(event loop)"));
+        server.stop().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
 }
