@@ -56,8 +56,8 @@ final class AdminApi {
         AdminMessages messages = new AdminMessages(broker, adapters);
         AdminActions actions = new AdminActions(broker, connections, bridges);
         router.get("/api/overview").handler(ctx -> json(ctx, overview()));
-        router.get("/api/topics").handler(ctx -> json(ctx, topics()));
-        router.get("/api/subscriptions").handler(ctx -> json(ctx, subscriptions()));
+        router.get("/api/topics").handler(ctx -> jsonOffLoop(ctx, this::topics));
+        router.get("/api/subscriptions").handler(ctx -> jsonOffLoop(ctx, this::subscriptions));
         router.get("/api/connections").handler(this::connections);
         router.get("/api/translation").handler(messages::translation);
         router.get("/api/bridges").handler(ctx -> json(ctx, bridges.status()));
@@ -181,17 +181,17 @@ final class AdminApi {
             long timer = ctx.vertx().setTimer(2_000, t -> n.tryComplete(null));
             inFlight.add(n.future().onComplete(x -> ctx.vertx().cancelTimer(timer)));
         }
-        Future.join(inFlight).onComplete(done -> {
+        Future.join(inFlight).onComplete(done -> jsonOffLoop(ctx, () -> {
             JsonArray out = new JsonArray();
             for (int i = 0; i < all.size(); i++) {
-                ConnectionInfo c = all.get(i).info();
+                ConnectionInfo c = all.get(i).info(); // any thread
                 Future<Integer> n = inFlight.get(i);
                 out.add(new JsonObject().put("protocol", c.protocol()).put("connectionId", c.connectionId())
                         .put("clientId", c.clientId()).put("remoteAddress", c.remoteAddress()).put("user", c.user())
                         .put("connectedAt", c.connectedAt()).put("inFlight", n.succeeded() ? n.result() : null));
             }
-            json(ctx, out);
-        });
+            return out;
+        }));
     }
 
     // ---- helpers ----------------------------------------------------------------------------------
@@ -254,7 +254,26 @@ final class AdminApi {
     }
 
     static void json(RoutingContext ctx, Object body) {
-        String text = body instanceof JsonArray a ? a.encodePrettily() : ((JsonObject) body).encodePrettily();
-        ctx.response().putHeader("content-type", "application/json").end(text);
+        ctx.response().putHeader("content-type", "application/json").end(encode(body));
+    }
+
+    /**
+     * A list made and encoded on a worker: one of every topic, subscription (one per persistent MQTT session) or
+     * connection may hold hundreds of thousands, and the event loop the admin port runs on serves clients. The views
+     * read what the broker publishes for any thread, as the scrape's gauges do.
+     */
+    static void jsonOffLoop(RoutingContext ctx, java.util.function.Supplier<Object> view) {
+        // to bytes there too: a long list's UTF-8 encoding is work the event loop would do in its write
+        ctx.vertx().executeBlocking(() -> io.vertx.core.buffer.Buffer.buffer(encode(view.get())), false).onComplete(text -> {
+            if (text.succeeded()) {
+                ctx.response().putHeader("content-type", "application/json").end(text.result());
+            } else {
+                error(ctx, 500, String.valueOf(text.cause().getMessage()));
+            }
+        });
+    }
+
+    private static String encode(Object body) {
+        return body instanceof JsonArray a ? a.encodePrettily() : ((JsonObject) body).encodePrettily();
     }
 }
