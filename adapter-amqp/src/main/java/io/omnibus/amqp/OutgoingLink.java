@@ -75,7 +75,7 @@ final class OutgoingLink implements DeliveryHandler {
         if (remote == null || remote.getAddress() == null && !Boolean.TRUE.equals(remote.getDynamic())) {
             // no source address: a client looking up its durable subscription by link name (JMS unsubscribe, reattach)
             String name = durableName(sender.getRemoteDesiredCapabilities());
-            byte[] record = conn.broker.states(DURABLE_SUBSCRIPTIONS).get(name);
+            byte[] record = conn.broker.state(DURABLE_SUBSCRIPTIONS, name);
             if (record == null) {
                 conn.refuse(sender, "amqp:not-found", "no durable subscription '" + sender.getName() + "' for container '"
                         + conn.containerId + "'");

@@ -136,7 +136,7 @@ final class GroupCoordinator {
                 KafkaServer.LOG.error("kafka: committed offset '{}' cannot be read back; ignored: {}", key, e.toString());
             }
         });
-        byte[] ids = broker.states(PRODUCER_IDS).get("reserved");
+        byte[] ids = broker.state(PRODUCER_IDS, "reserved");
         producerIdsReserved = ids == null ? 0 : Long.parseLong(new String(ids, StandardCharsets.UTF_8));
         nextProducerId = producerIdsReserved; // ids of the previous run's last block are never handed out again
         return Future.succeededFuture();

@@ -45,7 +45,7 @@ final class MqttSessionState {
     }
 
     static List<Sub> load(Broker broker, String clientId) {
-        byte[] bytes = broker.states(MqttServer.SESSIONS).get(clientId);
+        byte[] bytes = broker.state(MqttServer.SESSIONS, clientId);
         List<Sub> out = new ArrayList<>();
         if (bytes != null) {
             JsonArray subs = new JsonObject(Buffer.buffer(bytes)).getJsonArray("subscriptions", new JsonArray());
@@ -57,7 +57,7 @@ final class MqttSessionState {
     }
 
     static boolean exists(Broker broker, String clientId) {
-        return broker.states(MqttServer.SESSIONS).containsKey(clientId);
+        return broker.state(MqttServer.SESSIONS, clientId) != null;
     }
 
     static Future<Void> save(Broker broker, String owner, String clientId, long expirySeconds, long disconnectedAt,
@@ -70,7 +70,7 @@ final class MqttSessionState {
      * owners were kept (whoever resumes it first owns it from then on).
      */
     static String owner(Broker broker, String clientId) {
-        byte[] bytes = broker.states(MqttServer.SESSIONS).get(clientId);
+        byte[] bytes = broker.state(MqttServer.SESSIONS, clientId);
         return bytes == null ? null : new JsonObject(Buffer.buffer(bytes)).getString("owner");
     }
 
@@ -91,7 +91,7 @@ final class MqttSessionState {
 
     /** The half-done QoS 2 exchanges a record kept over a restart, or null. */
     static MqttServer.Qos2State qos2(Broker broker, String clientId) {
-        byte[] bytes = broker.states(MqttServer.SESSIONS).get(clientId);
+        byte[] bytes = broker.state(MqttServer.SESSIONS, clientId);
         if (bytes == null) {
             return null;
         }

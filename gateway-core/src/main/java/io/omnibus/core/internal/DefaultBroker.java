@@ -500,6 +500,11 @@ public final class DefaultBroker implements Broker {
         return store.states(namespace);
     }
 
+    @Override
+    public byte[] state(String namespace, String key) {
+        return store.state(namespace, key);
+    }
+
     /** The subscription of that name, if it exists. */
     public Subscription subscription(String name) {
         return subs.get(name);

@@ -61,7 +61,7 @@ final class Redrive {
     private Future<Void> partition(int partition) {
         Logs logs = broker.logs();
         String key = address.name() + "@" + partition;
-        byte[] done = broker.states(DONE).get(key);
+        byte[] done = broker.state(DONE, key);
         String[] last = done == null ? new String[] {"0", "0"} : new String(done, StandardCharsets.UTF_8).split(":");
         long start = logs.startOffset(address, partition);
         long from = Math.max(start, Long.parseLong(last[0]));

@@ -149,7 +149,7 @@ final class SubscriptionQueue implements Subscription {
         this.policy = policy;
         this.cursors = new LogCursors(name, durable, broker.store(), ctx, broker.vertx());
         this.volatileWaiting = new VolatileWaiting(policy, cursors);
-        this.paused = durable && broker.store().states(OperatorActions.PAUSED).containsKey(name);
+        this.paused = durable && broker.store().state(OperatorActions.PAUSED, name) != null;
         this.scheduled = new DueQueue<>(broker.vertx(), BY_READY_AT, p -> p.readyAt, p -> returned.put(p.seq, p),
                 this::dispatch);
     }

@@ -133,7 +133,7 @@ final class Subscriptions {
             }
             tree.remove(q.filter, q);
             q.delete();
-            if (store.states(OperatorActions.PAUSED).containsKey(name)) { // also a pause still being written when this began
+            if (store.state(OperatorActions.PAUSED, name) != null) { // also a pause still being written when this began
                 store.putState(OperatorActions.PAUSED, name, null);
             }
             if (q.durable) {

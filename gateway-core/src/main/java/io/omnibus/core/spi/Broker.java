@@ -91,6 +91,9 @@ public interface Broker {
      */
     Future<Void> putState(String namespace, String key, byte[] value);
 
-    /** The state of a namespace, as last written (after a restart: as recovered). */
+    /** The state of a namespace, as last written (after a restart: as recovered): a copy, made at each call. */
     Map<String, byte[]> states(String namespace);
+
+    /** One key's state, as last written, or null: a lookup, not a copy of the namespace as {@link #states} makes. */
+    byte[] state(String namespace, String key);
 }

@@ -238,6 +238,12 @@ public final class MemoryMessageStore implements MessageStore {
     }
 
     @Override
+    public byte[] state(String namespace, String key) {
+        Map<String, byte[]> ns = states.get(namespace);
+        return ns == null ? null : ns.get(key);
+    }
+
+    @Override
     public Future<Void> flush() {
         return Future.succeededFuture();
     }

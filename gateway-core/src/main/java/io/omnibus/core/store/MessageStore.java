@@ -115,8 +115,16 @@ public interface MessageStore {
      */
     Future<Void> putState(String namespace, String key, byte[] value);
 
-    /** The state of a namespace as of now (after recovery: as of the crash). */
+    /** The state of a namespace as of now (after recovery: as of the crash): a copy, made at each call. */
     Map<String, byte[]> states(String namespace);
+
+    /**
+     * One key's state as of now, or null: a lookup, where {@link #states} copies the namespace (an MQTT CONNECT among
+     * a million sessions asks for one).
+     */
+    default byte[] state(String namespace, String key) {
+        return states(namespace).get(key);
+    }
 
     /** Messages dropped so far to stay within retention limits (for the metric). */
     long droppedByRetention();

@@ -456,6 +456,11 @@ public final class KafkaMessageStore implements MessageStore {
     }
 
     @Override
+    public byte[] state(String namespace, String key) {
+        return state.state(namespace, key);
+    }
+
+    @Override
     public long droppedByRetention() {
         return dropped.sum();
     }

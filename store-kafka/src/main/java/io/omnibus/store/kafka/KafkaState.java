@@ -412,4 +412,9 @@ final class KafkaState {
         return ns == null ? Map.of() : Map.copyOf(ns);
     }
 
+    byte[] state(String namespace, String key) {
+        ConcurrentHashMap<String, byte[]> ns = states.get(namespace);
+        return ns == null ? null : ns.get(key);
+    }
+
 }

@@ -844,6 +844,12 @@ public final class FileMessageStore implements MessageStore {
     }
 
     @Override
+    public byte[] state(String namespace, String key) {
+        Map<String, byte[]> ns = state.states.get(namespace);
+        return ns == null ? null : ns.get(key);
+    }
+
+    @Override
     public long droppedByRetention() {
         return retention.dropped();
     }

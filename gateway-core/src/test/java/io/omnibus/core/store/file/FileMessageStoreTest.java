@@ -471,6 +471,10 @@ class FileMessageStoreTest {
         assertThat(c.ackedRanges().get(0)).containsExactly(9, 11);
         assertThat(again.states("retained")).containsOnlyKeys("a/b");
         assertThat(again.states("retained").get("a/b")).containsExactly(1, 2);
+        // one key looked up, as an MQTT CONNECT does: what states() holds, null for a removed key or namespace
+        assertThat(again.state("retained", "a/b")).containsExactly(1, 2);
+        assertThat(again.state("retained", "a/c")).isNull();
+        assertThat(again.state("no-such-namespace", "a/b")).isNull();
     }
 
     @Test
@@ -481,6 +485,7 @@ class FileMessageStoreTest {
         simulateCrash(s);
         FileMessageStore again = open();
         assertThat(again.states("sessions")).containsOnlyKeys("client-1");
+        assertThat(again.state("sessions", "client-1")).containsExactly(5);
         assertThat(await(again.subscriptions()).keySet()).extracting(SubscriptionRecord::name).containsExactly("late");
     }
 
