@@ -90,12 +90,12 @@ final class KafkaRetention {
             Map<SubscriptionRecord, Map<TopicPartition, CursorState>> subscriptions = durables.get();
             Map<org.apache.kafka.common.TopicPartition, RecordsToDelete> deletes = new HashMap<>();
             Map<TopicPartition, Long> starts = new HashMap<>();
+            RetentionFloor floor = new RetentionFloor();
+            subscriptions.forEach(floor::add);
             ours.forEach((k, tp) -> {
                 OffsetAndTimestamp kept = firstKept.get(k);
-                long cut = kept != null ? Math.min(kept.offset(), ends.get(tp)) : ends.get(tp);
-                for (Map.Entry<SubscriptionRecord, Map<TopicPartition, CursorState>> d : subscriptions.entrySet()) {
-                    cut = Math.min(cut, RetentionFloor.needed(tp, d.getKey(), d.getValue()));
-                }
+                long cut = Math.min(kept != null ? Math.min(kept.offset(), ends.get(tp)) : ends.get(tp),
+                        floor.needed(tp));
                 if (cut > deleted.getOrDefault(tp, 0L)) {
                     deletes.put(k, RecordsToDelete.beforeOffset(cut));
                     starts.put(tp, cut);

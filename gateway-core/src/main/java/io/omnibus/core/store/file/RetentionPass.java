@@ -31,9 +31,13 @@ final class RetentionPass {
     long apply(Collection<PartitionIndex> indexes, Collection<StoreState.Durable> subscriptions) throws IOException {
         long now = System.currentTimeMillis();
         long minLive = Long.MAX_VALUE;
+        RetentionFloor floor = new RetentionFloor();
+        for (StoreState.Durable d : subscriptions) {
+            floor.add(d.record(), d.cursors());
+        }
         for (PartitionIndex idx : indexes) {
             FileMessageStore.Retention r = retention.apply(idx.tp.address());
-            long needed = minCursor(idx.tp, subscriptions);
+            long needed = floor.needed(idx.tp);
             long start = idx.start();
             long dropBytes = 0;
             long over = r.maxBytes() > 0 ? idx.bytes() - r.maxBytes() : 0;
@@ -73,13 +77,5 @@ final class RetentionPass {
             }
         }
         return minLive;
-    }
-
-    private static long minCursor(TopicPartition tp, Collection<StoreState.Durable> subscriptions) {
-        long min = Long.MAX_VALUE;
-        for (StoreState.Durable d : subscriptions) {
-            min = Math.min(min, RetentionFloor.needed(tp, d.record(), d.cursors()));
-        }
-        return min;
     }
 }
