@@ -121,6 +121,8 @@ public final class FileMessageStore implements MessageStore {
     private final LinkedBlockingQueue<Op> queue = new LinkedBlockingQueue<>();
     private final AtomicLong queuedBytes = new AtomicLong();
     private final ConcurrentHashMap<TopicPartition, PartitionIndex> indexes = new ConcurrentHashMap<>();
+    /** Per address, one more than its highest partition number in {@link #indexes} (LogWriter#indexed). */
+    private final ConcurrentHashMap<Address, Integer> widths = new ConcurrentHashMap<>();
     private final StoreState state = new StoreState();
     private final RetentionPass retention;
     /** Cursor states not written yet, the latest per subscription and partition (the cursor journal's queue). */
@@ -214,7 +216,7 @@ public final class FileMessageStore implements MessageStore {
             try {
                 long began = System.nanoTime();
                 recover();
-                appends = new LogWriter(options, log, indexes, appendedBytes, nanos -> fsyncs.accept(nanos));
+                appends = new LogWriter(options, log, indexes, widths, appendedBytes, nanos -> fsyncs.accept(nanos));
                 open = true;
                 LOG.info("store {}: recovered {} partitions in {} ms", options.dir(), indexes.size(),
                         (System.nanoTime() - began) / 1_000_000);
@@ -328,11 +330,12 @@ public final class FileMessageStore implements MessageStore {
             }
             PartitionIndex index = new PartitionIndex(indexRoot, p.tp(), options.indexEntriesPerFile());
             index.restore(p.start(), p.next(), p.bytes());
-            indexes.put(p.tp(), index);
+            LogWriter.indexed(indexes, widths, index);
         }
         long from = cp == null ? log.start() : Math.max(cp.logPosition(), log.start());
-        LogScan scan = new LogScan(log, state, indexes, indexRoot, options.indexEntriesPerFile(), options.segmentSize());
-        long end = scan.from(from, filter -> LogWriter.ends(indexes, filter, Map.of()));
+        LogScan scan = new LogScan(log, state, indexes, widths, indexRoot, options.indexEntriesPerFile(),
+                options.segmentSize());
+        long end = scan.from(from, filter -> LogWriter.ends(indexes, widths, filter, Map.of()));
         corruptRecords = scan.corruptRecords();
         if (end < log.end()) {
             if (!log.zerosFrom(end)) { // else the zeros written ahead of the records

@@ -23,15 +23,18 @@ final class LogScan {
     private final CommitLog log;
     private final StoreState state;
     private final Map<TopicPartition, PartitionIndex> indexes;
+    private final java.util.concurrent.ConcurrentHashMap<io.omnibus.core.spi.Address, Integer> widths;
     private final Path indexRoot;
     private final long entriesPerFile;
     private final long segmentSize;
 
-    LogScan(CommitLog log, StoreState state, Map<TopicPartition, PartitionIndex> indexes, Path indexRoot,
+    LogScan(CommitLog log, StoreState state, Map<TopicPartition, PartitionIndex> indexes,
+            java.util.concurrent.ConcurrentHashMap<io.omnibus.core.spi.Address, Integer> widths, Path indexRoot,
             long entriesPerFile, long segmentSize) {
         this.log = log;
         this.state = state;
         this.indexes = indexes;
+        this.widths = widths;
         this.indexRoot = indexRoot;
         this.entriesPerFile = entriesPerFile;
         this.segmentSize = segmentSize;
@@ -166,7 +169,7 @@ final class LogScan {
         PartitionIndex index = indexes.get(e.tp());
         if (index == null) {
             index = new PartitionIndex(indexRoot, e.tp(), entriesPerFile);
-            indexes.put(e.tp(), index);
+            LogWriter.indexed(indexes, widths, index);
         }
         if (e.offset() >= index.next()) {
             while (index.next() < e.offset()) {

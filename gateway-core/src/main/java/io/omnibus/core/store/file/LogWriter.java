@@ -33,6 +33,8 @@ final class LogWriter {
     private final FileMessageStore.Options options;
     private final CommitLog log;
     private final ConcurrentHashMap<TopicPartition, PartitionIndex> indexes;
+    /** Per address, one more than the highest partition number in {@link #indexes} ({@link #indexed}). */
+    private final ConcurrentHashMap<io.omnibus.core.spi.Address, Integer> widths;
     /** Bytes appended to the commit log, records' framing included (the store's meter). */
     private final LongAdder appendedBytes;
     /** Where each fsync's duration goes (nanoseconds). */
@@ -49,10 +51,11 @@ final class LogWriter {
     private volatile boolean broken;
 
     LogWriter(FileMessageStore.Options options, CommitLog log, ConcurrentHashMap<TopicPartition, PartitionIndex> indexes,
-              LongAdder appendedBytes, LongConsumer fsyncs) {
+              ConcurrentHashMap<io.omnibus.core.spi.Address, Integer> widths, LongAdder appendedBytes, LongConsumer fsyncs) {
         this.options = options;
         this.log = log;
         this.indexes = indexes;
+        this.widths = widths;
         this.appendedBytes = appendedBytes;
         this.fsyncs = fsyncs;
     }
@@ -125,7 +128,7 @@ final class LogWriter {
             } else {
                 Change c = (Change) op;
                 if (c.subscriptionFilter != null) {
-                    c.starts = ends(indexes, c.subscriptionFilter, next);
+                    c.starts = ends(indexes, widths, c.subscriptionFilter, next);
                 }
                 Record.seal(c.record, -1);
                 records[k++] = c.record;
@@ -226,7 +229,7 @@ final class LogWriter {
         PartitionIndex idx = indexes.get(a.tp);
         if (idx == null) {
             idx = new PartitionIndex(options.dir().resolve("index"), a.tp, options.indexEntriesPerFile());
-            indexes.put(a.tp, idx);
+            indexed(indexes, widths, idx);
         }
         if (touched.add(idx)) {
             idx.mark();
@@ -310,24 +313,53 @@ final class LogWriter {
         }
     }
 
+    /** Adds a partition's index, and notes how many partitions its address has at least. */
+    static void indexed(Map<TopicPartition, PartitionIndex> indexes,
+                        ConcurrentHashMap<io.omnibus.core.spi.Address, Integer> widths, PartitionIndex idx) {
+        indexes.put(idx.tp, idx);
+        widths.merge(idx.tp.address(), idx.tp.partition() + 1, Math::max);
+    }
+
     /**
      * Where each partition {@code filter} matches ends now: {@code pending} holds the next offsets of partitions
-     * earlier records of the batch being written went to, {@code indexes} the rest.
+     * earlier records of the batch being written went to, {@code indexes} the rest. A filter without wildcards
+     * names one address: its partitions are looked up (a new MQTT session's SUBSCRIBE to its device's topic among
+     * 10,000 topics took 2.5 ms matching every partition), only a wildcard's are matched against every one.
      */
-    static Map<TopicPartition, CursorState> ends(Map<TopicPartition, PartitionIndex> indexes, String filter,
+    static Map<TopicPartition, CursorState> ends(Map<TopicPartition, PartitionIndex> indexes,
+                                                 Map<io.omnibus.core.spi.Address, Integer> widths, String filter,
                                                  Map<TopicPartition, Long> pending) {
         io.omnibus.core.spi.TopicFilter f = io.omnibus.core.spi.TopicFilter.of(filter);
         Map<TopicPartition, CursorState> out = new HashMap<>();
-        indexes.forEach((tp, idx) -> {
-            if (f.matches(tp.address())) {
-                out.put(tp, new CursorState(idx.next(), List.of()));
+        io.omnibus.core.spi.Address exact = f.hasWildcard() ? null : exactAddress(filter);
+        if (exact != null) {
+            for (int p = 0, n = widths.getOrDefault(exact, 0); p < n; p++) {
+                PartitionIndex idx = indexes.get(new TopicPartition(exact, p));
+                if (idx != null) {
+                    out.put(idx.tp, new CursorState(idx.next(), List.of()));
+                }
             }
-        });
+        } else {
+            indexes.forEach((tp, idx) -> {
+                if (f.matches(tp.address())) {
+                    out.put(tp, new CursorState(idx.next(), List.of()));
+                }
+            });
+        }
         pending.forEach((tp, next) -> {
             if (f.matches(tp.address())) {
                 out.put(tp, new CursorState(next, List.of()));
             }
         });
         return out;
+    }
+
+    /** The address a filter without wildcards names, or null where it is not a valid address name. */
+    private static io.omnibus.core.spi.Address exactAddress(String filter) {
+        try {
+            return io.omnibus.core.spi.Address.of(filter);
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 }

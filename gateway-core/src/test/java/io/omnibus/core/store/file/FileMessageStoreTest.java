@@ -450,6 +450,39 @@ class FileMessageStoreTest {
     }
 
     @Test
+    void aNewSubscriptionStartsAtTheEndOfEveryPartitionItsFilterMatches() {
+        FileMessageStore s = open();
+        TopicPartition p0 = new TopicPartition(Address.of("dev/1"), 0);
+        TopicPartition p2 = new TopicPartition(Address.of("dev/1"), 2); // partition 1 has nothing
+        TopicPartition other = new TopicPartition(Address.of("dev/2"), 0);
+        await(s.append(p0, msg("dev/1", "a")));
+        await(s.append(p0, msg("dev/1", "b")));
+        await(s.append(p2, msg("dev/1", "c")));
+        await(s.append(other, msg("dev/2", "d")));
+        await(s.saveSubscription(new SubscriptionRecord("exact", "dev/1", null)));
+        await(s.saveSubscription(new SubscriptionRecord("wild", "dev/+", null)));
+        java.util.Map<String, java.util.Map<TopicPartition, CursorState>> cursors = new java.util.HashMap<>();
+        await(s.subscriptions()).forEach((r, c) -> cursors.put(r.name(), c));
+        assertThat(cursors.get("exact")).containsOnlyKeys(p0, p2);
+        assertThat(cursors.get("exact").get(p0).ackedBelow()).isEqualTo(2);
+        assertThat(cursors.get("exact").get(p2).ackedBelow()).isEqualTo(1);
+        assertThat(cursors.get("wild")).containsOnlyKeys(p0, p2, other);
+        // after a restart (the partitions known again from the checkpoint and the log) the same
+        reopen(s);
+        FileMessageStore again = open();
+        await(again.append(p2, msg("dev/1", "e")));
+        await(again.saveSubscription(new SubscriptionRecord("later", "dev/1", null)));
+        java.util.Map<TopicPartition, CursorState> later = new java.util.HashMap<>();
+        await(again.subscriptions()).forEach((r, c) -> {
+            if (r.name().equals("later")) {
+                later.putAll(c);
+            }
+        });
+        assertThat(later).containsOnlyKeys(p0, p2);
+        assertThat(later.get(p2).ackedBelow()).isEqualTo(2);
+    }
+
+    @Test
     void subscriptionsCursorsAndStateSurviveARestart() {
         FileMessageStore s = open();
         await(s.saveSubscription(new SubscriptionRecord("billing", "orders/#", DispatchPolicy.FAIR)));
