@@ -116,9 +116,12 @@ final class GatewayProcess implements AutoCloseable {
      */
     static int freePort() throws IOException {
         int below = 32_768;
-        try {
-            below = Integer.parseInt(java.nio.file.Files.readString(java.nio.file.Path.of(
-                    "/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+")[0]);
+        // read to the end of the stream: Files.readString trusts the size a /proc file reports (0) and returned "3"
+        // of "32768\t60999", so every port came from the ephemeral range, where clients' connections can take it
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(java.nio.file.Path.of(
+                "/proc/sys/net/ipv4/ip_local_port_range"))) {
+            below = Integer.parseInt(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim()
+                    .split("\\s+")[0]);
         } catch (IOException | RuntimeException e) {
             // not Linux: the usual default
         }
