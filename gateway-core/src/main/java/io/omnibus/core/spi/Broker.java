@@ -95,5 +95,7 @@ public interface Broker {
     Map<String, byte[]> states(String namespace);
 
     /** One key's state, as last written, or null: a lookup, not a copy of the namespace as {@link #states} makes. */
-    byte[] state(String namespace, String key);
+    default byte[] state(String namespace, String key) {
+        return states(namespace).get(key);
+    }
 }

@@ -450,7 +450,7 @@ class FileMessageStoreTest {
     }
 
     @Test
-    void aNewSubscriptionStartsAtTheEndOfEveryPartitionItsFilterMatches() {
+    void aNewSubscriptionStartsAtTheEndOfEveryPartitionItsFilterMatches() throws Exception {
         FileMessageStore s = open();
         TopicPartition p0 = new TopicPartition(Address.of("dev/1"), 0);
         TopicPartition p2 = new TopicPartition(Address.of("dev/1"), 2); // partition 1 has nothing
@@ -480,6 +480,20 @@ class FileMessageStoreTest {
         });
         assertThat(later).containsOnlyKeys(p0, p2);
         assertThat(later.get(p2).ackedBelow()).isEqualTo(2);
+        // a partition first written after the last checkpoint, known again by reading the log after a crash
+        TopicPartition p5 = new TopicPartition(Address.of("dev/1"), 5);
+        await(again.append(p5, msg("dev/1", "f")));
+        simulateCrash(again);
+        FileMessageStore scanned = open();
+        await(scanned.saveSubscription(new SubscriptionRecord("after-crash", "dev/1", null)));
+        java.util.Map<TopicPartition, CursorState> afterCrash = new java.util.HashMap<>();
+        await(scanned.subscriptions()).forEach((r, c) -> {
+            if (r.name().equals("after-crash")) {
+                afterCrash.putAll(c);
+            }
+        });
+        assertThat(afterCrash).containsOnlyKeys(p0, p2, p5);
+        assertThat(afterCrash.get(p5).ackedBelow()).isEqualTo(1);
     }
 
     @Test
