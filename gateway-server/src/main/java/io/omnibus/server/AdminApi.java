@@ -263,12 +263,19 @@ final class AdminApi {
      * read what the broker publishes for any thread, as the scrape's gauges do.
      */
     static void jsonOffLoop(RoutingContext ctx, java.util.function.Supplier<Object> view) {
-        // to bytes there too: a long list's UTF-8 encoding is work the event loop would do in its write
-        ctx.vertx().executeBlocking(() -> io.vertx.core.buffer.Buffer.buffer(encode(view.get())), false).onComplete(text -> {
-            if (text.succeeded()) {
-                ctx.response().putHeader("content-type", "application/json").end(text.result());
+        offLoop(ctx, "application/json", () -> encode(view.get()));
+    }
+
+    /**
+     * Answers with what {@code body} makes on a worker, turned into bytes there too (a long text's UTF-8 encoding is
+     * work the event loop would do in its write); a 500 if it fails.
+     */
+    static void offLoop(RoutingContext ctx, String contentType, java.util.concurrent.Callable<String> body) {
+        ctx.vertx().executeBlocking(() -> io.vertx.core.buffer.Buffer.buffer(body.call()), false).onComplete(bytes -> {
+            if (bytes.succeeded()) {
+                ctx.response().putHeader("content-type", contentType).end(bytes.result());
             } else {
-                error(ctx, 500, String.valueOf(text.cause().getMessage()));
+                error(ctx, 500, String.valueOf(bytes.cause().getMessage()));
             }
         });
     }

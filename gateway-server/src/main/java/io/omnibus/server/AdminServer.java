@@ -79,13 +79,8 @@ final class AdminServer {
         router.get("/health/ready").handler(this::readiness);
         // rendered on a worker: a scrape (about 600 samples, 3-7 ms warm, 150 ms the first time) would hold up the
         // clients of the event loop the admin port runs on
-        router.get("/metrics").handler(ctx -> vertx.executeBlocking(prometheus::scrape, false).onComplete(text -> {
-            if (text.succeeded()) {
-                ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(text.result());
-            } else {
-                ctx.fail(text.cause());
-            }
-        }));
+        router.get("/metrics").handler(ctx -> AdminApi.offLoop(ctx, "text/plain; version=0.0.4; charset=utf-8",
+                prometheus::scrape));
         Future<Integer> plain = config.port() < 0 ? Future.succeededFuture(-1)
                 : vertx.createHttpServer().requestHandler(router).listen(config.port(), config.host()).map(s -> {
                     server = s; // only a listening server is closed on stop

@@ -138,14 +138,8 @@ class KafkaPartitionIT {
         try {
             Node a = node("node-a", nodeIp, kafkaIp(1) + ":" + kafka.port, "replication-factor: 1");
             Node b = node("node-b", "127.0.0.1", kafkaIp(1) + ":" + kafka.port, "replication-factor: 1");
-            try (GatewayProcess gwA = GatewayProcess.runUnder(List.of("ip", "netns", "exec", ns), Map.of(), "start",
-                    "--config", a.config().toString(), "--data-dir", dir.resolve("node-a/data").toString())) {
-                gwA.awaitReady();
-                try (GatewayProcess gwB = GatewayProcess.run(Map.of(), "start", "--config", b.config().toString(),
-                        "--data-dir", dir.resolve("node-b/data").toString())) {
-                    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> "standby".equals(b.role()));
-                    // the active node sees the standby in the nodes' group: it is not alone, so a cut stops it
-                    await().atMost(Duration.ofSeconds(60)).until(() -> a.store().getJsonArray("nodes").size() == 2);
+            try (GatewayProcess gwA = activeInNamespace(a)) {
+                try (GatewayProcess gwB = standby(b, a)) {
                     subscribeOffline(a);
                     MqttAsyncClient pub = publisher(a, b);
                     AckedLoad load = new AckedLoad(pub, "cut/line", 2);
@@ -188,6 +182,36 @@ class KafkaPartitionIT {
             }
         } finally {
             kafka.close();
+        }
+    }
+
+    /** node-a in the network namespace, started first: the active node. */
+    private GatewayProcess activeInNamespace(Node a) throws Exception {
+        GatewayProcess gw = GatewayProcess.runUnder(List.of("ip", "netns", "exec", ns), Map.of(), "start", "--config",
+                a.config().toString(), "--data-dir", dir.resolve("node-a/data").toString());
+        try {
+            gw.awaitReady();
+            return gw;
+        } catch (Throwable t) {
+            gw.close();
+            throw t;
+        }
+    }
+
+    /**
+     * node-b on this host, once it is a standby and the active node sees it in the nodes' group (not alone, so a cut
+     * stops the active node).
+     */
+    private GatewayProcess standby(Node b, Node active) throws Exception {
+        GatewayProcess gw = GatewayProcess.run(Map.of(), "start", "--config", b.config().toString(), "--data-dir",
+                dir.resolve("node-b/data").toString());
+        try {
+            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> "standby".equals(b.role()));
+            await().atMost(Duration.ofSeconds(60)).until(() -> active.store().getJsonArray("nodes").size() == 2);
+            return gw;
+        } catch (Throwable t) {
+            gw.close();
+            throw t;
         }
     }
 
@@ -270,14 +294,9 @@ class KafkaPartitionIT {
                     + ports[2];
             Node a = node("node-a", nodeIp, bootstrap);
             Node b = node("node-b", "127.0.0.1", bootstrap);
-            try (GatewayProcess gwA = GatewayProcess.runUnder(List.of("ip", "netns", "exec", ns), Map.of(), "start",
-                    "--config", a.config().toString(), "--data-dir", dir.resolve("node-a/data").toString());
+            try (GatewayProcess gwA = activeInNamespace(a);
                  Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-                gwA.awaitReady();
-                try (GatewayProcess gwB = GatewayProcess.run(Map.of(), "start", "--config", b.config().toString(),
-                        "--data-dir", dir.resolve("node-b/data").toString())) {
-                    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> "standby".equals(b.role()));
-                    await().atMost(Duration.ofSeconds(60)).until(() -> a.store().getJsonArray("nodes").size() == 2);
+                try (GatewayProcess gwB = standby(b, a)) {
                     subscribeOffline(a);
                     MqttAsyncClient pub = publisher(a, b);
                     AckedLoad load = new AckedLoad(pub, "cut/part", 6); // six topics, their leaders spread

@@ -85,12 +85,7 @@ final class BrokerRecovery {
      */
     private static Map<SubscriptionQueue, List<TopicPartition>> matching(java.util.Set<TopicPartition> partitions,
                                                                           java.util.Collection<SubscriptionQueue> queues) {
-        Map<String, List<SubscriptionQueue>> byFilter = new java.util.HashMap<>();
-        for (SubscriptionQueue q : queues) {
-            byFilter.computeIfAbsent(q.filter.toString(), f -> new ArrayList<>()).add(q);
-        }
-        TopicTree<List<SubscriptionQueue>> filters = new TopicTree<>();
-        byFilter.values().forEach(same -> filters.add(same.get(0).filter, same));
+        TopicTree<List<SubscriptionQueue>> filters = TopicTree.grouped(queues, q -> q.filter);
         Map<SubscriptionQueue, List<TopicPartition>> out = new java.util.HashMap<>();
         for (TopicPartition tp : partitions) {
             filters.match(tp.address(), same -> same.forEach(q -> out.computeIfAbsent(q, x -> new ArrayList<>()).add(tp)));

@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Topic filters to values, matched against addresses level by level: a trie whose edges are filter
@@ -92,6 +93,21 @@ public final class TopicTree<V> {
         String name = address.name();
         // [MQTT-4.7.2-1] filters starting with a wildcard do not match topics starting with '$'
         matchLevel(root, name, 0, !address.isSystem(), sink);
+    }
+
+    /**
+     * A tree of {@code values} grouped by their filters, made once to be matched many times: one value per distinct
+     * filter, the list of every value with that filter. ({@link #add} compares a value with each one its node holds
+     * already: thousands of subscriptions with one filter would cost their square.)
+     */
+    public static <V> TopicTree<List<V>> grouped(Iterable<V> values, Function<? super V, TopicFilter> filterOf) {
+        java.util.Map<TopicFilter, List<V>> byFilter = new java.util.HashMap<>();
+        for (V v : values) {
+            byFilter.computeIfAbsent(filterOf.apply(v), f -> new java.util.ArrayList<>()).add(v);
+        }
+        TopicTree<List<V>> tree = new TopicTree<>();
+        byFilter.forEach(tree::add);
+        return tree;
     }
 
     public int size() {

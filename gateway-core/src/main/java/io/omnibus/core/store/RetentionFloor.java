@@ -18,14 +18,17 @@ import java.util.Map;
 public final class RetentionFloor {
     /** Per partition, the lowest acknowledged offset of the subscriptions with a cursor on it. */
     private final Map<TopicPartition, Long> acked = new HashMap<>();
-    /** The subscriptions' cursors by filter, to find those that match an address but have no cursor on it yet. */
-    private final Map<String, List<Map<TopicPartition, CursorState>>> byFilter = new HashMap<>();
-    private TopicTree<List<Map<TopicPartition, CursorState>>> filters;
+    /** Every subscription's filter and cursors, to find those that match an address but have no cursor on it yet. */
+    private final List<Durable> subscriptions = new ArrayList<>();
+    private TopicTree<List<Durable>> filters;
+
+    private record Durable(TopicFilter filter, Map<TopicPartition, CursorState> cursors) {
+    }
 
     /** Adds one durable subscription and its cursors (before the first {@link #needed}). */
     public RetentionFloor add(SubscriptionRecord subscription, Map<TopicPartition, CursorState> cursors) {
         cursors.forEach((tp, c) -> acked.merge(tp, c.ackedBelow(), Math::min));
-        byFilter.computeIfAbsent(subscription.filter(), f -> new ArrayList<>()).add(cursors);
+        subscriptions.add(new Durable(TopicFilter.of(subscription.filter()), cursors));
         return this;
     }
 
@@ -39,14 +42,13 @@ public final class RetentionFloor {
         if (acknowledged == 0) {
             return 0;
         }
-        if (filters == null) { // one tree node per distinct filter, holding every subscription of that filter
-            filters = new TopicTree<>();
-            byFilter.forEach((filter, subscriptions) -> filters.add(TopicFilter.of(filter), subscriptions));
+        if (filters == null) {
+            filters = TopicTree.grouped(subscriptions, Durable::filter);
         }
         boolean[] unread = {false};
-        filters.match(tp.address(), subscriptions -> {
-            for (int i = 0; i < subscriptions.size() && !unread[0]; i++) {
-                unread[0] = !subscriptions.get(i).containsKey(tp);
+        filters.match(tp.address(), same -> {
+            for (int i = 0; i < same.size() && !unread[0]; i++) {
+                unread[0] = !same.get(i).cursors().containsKey(tp);
             }
         });
         return unread[0] ? 0 : acknowledged;
