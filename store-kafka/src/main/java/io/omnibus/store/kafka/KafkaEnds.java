@@ -1,5 +1,6 @@
 package io.omnibus.store.kafka;
 
+import io.omnibus.core.store.AddressWidths;
 import io.omnibus.core.store.TopicPartition;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.slf4j.Logger;
@@ -36,6 +37,7 @@ final class KafkaEnds {
 
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final Map<TopicPartition, PartitionLog> logs;
+    private final AddressWidths widths;
     private final KafkaTopics topics;
     private final String dataTopicPrefix;
     /** Data topics with records the registry did not name at the last look: made outside the gateway. */
@@ -43,10 +45,11 @@ final class KafkaEnds {
     private int round;
 
     /** @param consumer a {@code read_committed} consumer of this class's own: its ends are the committed ones */
-    KafkaEnds(KafkaConsumer<byte[], byte[]> consumer, Map<TopicPartition, PartitionLog> logs, KafkaTopics topics,
-              String topicPrefix) {
+    KafkaEnds(KafkaConsumer<byte[], byte[]> consumer, Map<TopicPartition, PartitionLog> logs, AddressWidths widths,
+              KafkaTopics topics, String topicPrefix) {
         this.consumer = consumer;
         this.logs = logs;
+        this.widths = widths;
         this.topics = topics;
         this.dataTopicPrefix = topicPrefix + "a.";
     }
@@ -154,7 +157,9 @@ final class KafkaEnds {
             PartitionLog log = new PartitionLog();
             log.start = start;
             log.ended(start);
-            logs.putIfAbsent(added.get(k), log);
+            TopicPartition tp = added.get(k);
+            logs.putIfAbsent(tp, log);
+            widths.add(tp);
         });
     }
 

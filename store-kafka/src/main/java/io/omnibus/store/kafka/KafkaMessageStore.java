@@ -3,6 +3,7 @@ package io.omnibus.store.kafka;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.omnibus.core.spi.Envelope;
+import io.omnibus.core.store.AddressWidths;
 import io.omnibus.core.store.CursorChange;
 import io.omnibus.core.store.CursorState;
 import io.omnibus.core.store.EnvelopeCodec;
@@ -69,6 +70,7 @@ public final class KafkaMessageStore implements MessageStore {
     private final String nodeId;
     private final TailCache cache;
     private final ConcurrentHashMap<TopicPartition, PartitionLog> logs = new ConcurrentHashMap<>();
+    private final AddressWidths widths = new AddressWidths();
     private final LongAdder dropped = new LongAdder();
     /** Sends in call order (a send may block on metadata or a full buffer, never an event loop). */
     private final ExecutorService sender = Executors.newSingleThreadExecutor(r -> daemon(r, "omnibus-kafka-send"));
@@ -253,7 +255,7 @@ public final class KafkaMessageStore implements MessageStore {
                 });
                 health.checkSoon(); // on its own thread: /health shows this node as the active one
                 ends = new KafkaEnds(new KafkaConsumer<>(reader, new ByteArrayDeserializer(), new ByteArrayDeserializer()),
-                        logs, topics, options.topicPrefix());
+                        logs, widths, topics, options.topicPrefix());
                 background.scheduleWithFixedDelay(() -> {
                     if (open) {
                         ends.refresh(elsewhere);
@@ -304,7 +306,12 @@ public final class KafkaMessageStore implements MessageStore {
     }
 
     private PartitionLog log(TopicPartition tp) {
-        return logs.computeIfAbsent(tp, k -> new PartitionLog());
+        PartitionLog log = logs.get(tp);
+        if (log == null) {
+            log = logs.computeIfAbsent(tp, k -> new PartitionLog());
+            widths.add(tp);
+        }
+        return log;
     }
 
     private void movedStart(TopicPartition tp, long start) {
@@ -416,11 +423,11 @@ public final class KafkaMessageStore implements MessageStore {
     @Override
     public Future<Void> saveSubscription(SubscriptionRecord record) {
         // where the partitions it matches end now (as far as their appends are answered), as the file store does
-        io.omnibus.core.spi.TopicFilter filter = io.omnibus.core.spi.TopicFilter.of(record.filter());
         Map<TopicPartition, Long> starts = new HashMap<>();
-        logs.forEach((tp, log) -> {
-            long end = log.end.get();
-            if (end > log.start && filter.matches(tp.address())) {
+        widths.forEachMatching(record.filter(), tp -> {
+            PartitionLog log = logs.get(tp);
+            long end = log == null ? 0 : log.end.get();
+            if (log != null && end > log.start) {
                 starts.put(tp, end);
             }
         });

@@ -8,6 +8,7 @@ import io.omnibus.core.store.CursorState;
 import io.omnibus.core.store.MessageStore;
 import io.omnibus.core.store.StoredMessage;
 import io.omnibus.core.store.SubscriptionRecord;
+import io.omnibus.core.store.AddressWidths;
 import io.omnibus.core.store.TopicPartition;
 import io.omnibus.core.store.file.WriteOps.Append;
 import io.omnibus.core.store.file.WriteOps.Change;
@@ -122,7 +123,7 @@ public final class FileMessageStore implements MessageStore {
     private final AtomicLong queuedBytes = new AtomicLong();
     private final ConcurrentHashMap<TopicPartition, PartitionIndex> indexes = new ConcurrentHashMap<>();
     /** Per address, one more than its highest partition number in {@link #indexes} (LogWriter#indexed). */
-    private final ConcurrentHashMap<Address, Integer> widths = new ConcurrentHashMap<>();
+    private final AddressWidths widths = new AddressWidths();
     private final StoreState state = new StoreState();
     private final RetentionPass retention;
     /** Cursor states not written yet, the latest per subscription and partition (the cursor journal's queue). */

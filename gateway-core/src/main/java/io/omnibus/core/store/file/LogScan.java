@@ -1,6 +1,7 @@
 package io.omnibus.core.store.file;
 
 import io.omnibus.core.spi.Address;
+import io.omnibus.core.store.AddressWidths;
 import io.omnibus.core.store.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,13 +24,13 @@ final class LogScan {
     private final CommitLog log;
     private final StoreState state;
     private final Map<TopicPartition, PartitionIndex> indexes;
-    private final java.util.concurrent.ConcurrentHashMap<io.omnibus.core.spi.Address, Integer> widths;
+    private final AddressWidths widths;
     private final Path indexRoot;
     private final long entriesPerFile;
     private final long segmentSize;
 
     LogScan(CommitLog log, StoreState state, Map<TopicPartition, PartitionIndex> indexes,
-            java.util.concurrent.ConcurrentHashMap<io.omnibus.core.spi.Address, Integer> widths, Path indexRoot,
+            AddressWidths widths, Path indexRoot,
             long entriesPerFile, long segmentSize) {
         this.log = log;
         this.state = state;

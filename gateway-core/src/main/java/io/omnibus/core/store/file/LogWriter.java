@@ -1,6 +1,7 @@
 package io.omnibus.core.store.file;
 
 import io.omnibus.core.store.CursorState;
+import io.omnibus.core.store.AddressWidths;
 import io.omnibus.core.store.TopicPartition;
 import io.omnibus.core.store.file.FileMessageStore.Fsync;
 import io.omnibus.core.store.file.WriteOps.Append;
@@ -34,7 +35,7 @@ final class LogWriter {
     private final CommitLog log;
     private final ConcurrentHashMap<TopicPartition, PartitionIndex> indexes;
     /** Per address, one more than the highest partition number in {@link #indexes} ({@link #indexed}). */
-    private final ConcurrentHashMap<io.omnibus.core.spi.Address, Integer> widths;
+    private final AddressWidths widths;
     /** Bytes appended to the commit log, records' framing included (the store's meter). */
     private final LongAdder appendedBytes;
     /** Where each fsync's duration goes (nanoseconds). */
@@ -51,7 +52,7 @@ final class LogWriter {
     private volatile boolean broken;
 
     LogWriter(FileMessageStore.Options options, CommitLog log, ConcurrentHashMap<TopicPartition, PartitionIndex> indexes,
-              ConcurrentHashMap<io.omnibus.core.spi.Address, Integer> widths, LongAdder appendedBytes, LongConsumer fsyncs) {
+              AddressWidths widths, LongAdder appendedBytes, LongConsumer fsyncs) {
         this.options = options;
         this.log = log;
         this.indexes = indexes;
@@ -314,52 +315,32 @@ final class LogWriter {
     }
 
     /** Adds a partition's index, and notes how many partitions its address has at least. */
-    static void indexed(Map<TopicPartition, PartitionIndex> indexes,
-                        ConcurrentHashMap<io.omnibus.core.spi.Address, Integer> widths, PartitionIndex idx) {
+    static void indexed(Map<TopicPartition, PartitionIndex> indexes, AddressWidths widths, PartitionIndex idx) {
         indexes.put(idx.tp, idx);
-        widths.merge(idx.tp.address(), idx.tp.partition() + 1, Math::max);
+        widths.add(idx.tp);
     }
 
     /**
      * Where each partition {@code filter} matches ends now: {@code pending} holds the next offsets of partitions
-     * earlier records of the batch being written went to, {@code indexes} the rest. A filter without wildcards
-     * names one address: its partitions are looked up (a new MQTT session's SUBSCRIBE to its device's topic among
-     * 10,000 topics took 2.5 ms matching every partition), only a wildcard's are matched against every one.
+     * earlier records of the batch being written went to, {@code indexes} the rest (found through {@code widths}).
      */
-    static Map<TopicPartition, CursorState> ends(Map<TopicPartition, PartitionIndex> indexes,
-                                                 Map<io.omnibus.core.spi.Address, Integer> widths, String filter,
-                                                 Map<TopicPartition, Long> pending) {
-        io.omnibus.core.spi.TopicFilter f = io.omnibus.core.spi.TopicFilter.of(filter);
+    static Map<TopicPartition, CursorState> ends(Map<TopicPartition, PartitionIndex> indexes, AddressWidths widths,
+                                                 String filter, Map<TopicPartition, Long> pending) {
         Map<TopicPartition, CursorState> out = new HashMap<>();
-        io.omnibus.core.spi.Address exact = f.hasWildcard() ? null : exactAddress(filter);
-        if (exact != null) {
-            for (int p = 0, n = widths.getOrDefault(exact, 0); p < n; p++) {
-                PartitionIndex idx = indexes.get(new TopicPartition(exact, p));
-                if (idx != null) {
-                    out.put(idx.tp, new CursorState(idx.next(), List.of()));
-                }
+        widths.forEachMatching(filter, tp -> {
+            PartitionIndex idx = indexes.get(tp);
+            if (idx != null) {
+                out.put(tp, new CursorState(idx.next(), List.of()));
             }
-        } else {
-            indexes.forEach((tp, idx) -> {
+        });
+        if (!pending.isEmpty()) {
+            io.omnibus.core.spi.TopicFilter f = io.omnibus.core.spi.TopicFilter.of(filter);
+            pending.forEach((tp, next) -> {
                 if (f.matches(tp.address())) {
-                    out.put(tp, new CursorState(idx.next(), List.of()));
+                    out.put(tp, new CursorState(next, List.of()));
                 }
             });
         }
-        pending.forEach((tp, next) -> {
-            if (f.matches(tp.address())) {
-                out.put(tp, new CursorState(next, List.of()));
-            }
-        });
         return out;
-    }
-
-    /** The address a filter without wildcards names, or null where it is not a valid address name. */
-    private static io.omnibus.core.spi.Address exactAddress(String filter) {
-        try {
-            return io.omnibus.core.spi.Address.of(filter);
-        } catch (RuntimeException e) {
-            return null;
-        }
     }
 }
