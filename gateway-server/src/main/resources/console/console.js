@@ -6,6 +6,8 @@ const PROTOCOLS = ['mqtt3', 'mqtt5', 'amqp', 'kafka', 'rocketmq'];
 const ADAPTERS = ['mqtt', 'amqp', 'kafka', 'openmessaging'];
 const PALETTE = ['#7c3aed', '#059669', '#db2777', '#ca8a04', '#0891b2', '#64748b'];
 const TOKEN_KEY = 'omnibus.token';
+// the lists are paged by the API: a page shows the first LIST_LIMIT items in name order that the filter leaves
+const LIST_LIMIT = 500;
 const DASH = '–';
 const enc = encodeURIComponent;
 
@@ -102,7 +104,7 @@ class ApiError extends Error {
   constructor(status, message, body) { super(message); this.status = status; this.body = body; }
 }
 
-async function api(path, method = 'GET') {
+async function request(path, method) {
   const headers = { Accept: 'application/json' };
   const token = sessionStorage.getItem(TOKEN_KEY);
   if (token) headers.Authorization = 'Bearer ' + token;
@@ -119,8 +121,25 @@ async function api(path, method = 'GET') {
     const msg = body && typeof body === 'object' && body.error ? body.error : `${res.status} ${res.statusText || 'error'}`;
     throw new ApiError(res.status, msg, body);
   }
-  return body;
+  return { res, body };
 }
+
+async function api(path, method = 'GET') {
+  return (await request(path, method)).body;
+}
+
+/** The first page of a list (topics, subscriptions, connections) and how many items it has in all. */
+async function apiList(path, contains = '') {
+  const q = `limit=${LIST_LIMIT}` + (contains ? `&contains=${enc(contains)}` : '');
+  const { res, body } = await request(`${path}?${q}`, 'GET');
+  const items = Array.isArray(body) ? body : [];
+  const total = Number(res.headers.get('X-Total-Count'));
+  return { items, total: Number.isFinite(total) ? total : items.length };
+}
+
+/** "12 of 20,000 (the first 500 by name: narrow the filter)" where a list has more than one page. */
+const pageNote = (shown, total) => (total > LIST_LIMIT
+  ? `${num(shown)} of ${num(total)} (the first ${num(LIST_LIMIT)} by name: narrow the filter)` : '');
 
 /* ---------- notice bar ---------- */
 
@@ -583,7 +602,9 @@ const bridgePaused = b => b.paused === true || /PAUSED/i.test(String(b.state || 
 function addressesPage(main) {
   const filter = h('input', { id: 'filter', type: 'search', placeholder: 'Filter by name', 'aria-label': 'Filter by name' });
   const errT = errorLine(), errS = errorLine(), errB = errorLine();
-  const data = { topics: [], subs: [], bridges: [] };
+  const data = { topics: [], subs: [], bridges: [], topicsTotal: 0, subsTotal: 0 };
+  const topicsNote = h('span', { id: 'topics-count', class: 'muted' });
+  const subsNote = h('span', { id: 'subscriptions-count', class: 'muted' });
   let refresh = () => {};
 
   const topics = table('topics', [
@@ -621,13 +642,15 @@ function addressesPage(main) {
 
   main.append(
     h('div', { class: 'page-head' }, h('h1', { text: 'Addresses and subscriptions' }), filter),
-    h('section', null, h('h2', { text: 'Addresses' }), errT, h('div', { class: 'scroll' }, topics)),
-    h('section', null, h('h2', { text: 'Subscriptions' }), errS, h('div', { class: 'scroll' }, subs)),
+    h('section', null, h('h2', { text: 'Addresses' }, ' ', topicsNote), errT, h('div', { class: 'scroll' }, topics)),
+    h('section', null, h('h2', { text: 'Subscriptions' }, ' ', subsNote), errS, h('div', { class: 'scroll' }, subs)),
     h('section', null, h('h2', { text: 'Bridges' }), errB, bridgeBox));
 
   const match = name => String(name).toLowerCase().includes(filter.value.trim().toLowerCase());
 
   function render() {
+    topicsNote.textContent = pageNote(data.topics.length, data.topicsTotal);
+    subsNote.textContent = pageNote(data.subs.length, data.subsTotal);
     syncRows(topics, data.topics.filter(t => match(t.name)), {
       key: t => t.name, attr: 'data-address', empty: filter.value ? 'No address matches.' : 'No addresses.',
       actions: t => [String(t.name).startsWith('$dlq/') ? 'dlq' : 'a', () => [
@@ -682,9 +705,14 @@ function addressesPage(main) {
     });
   }
 
-  filter.addEventListener('input', render);
+  // the API filters the lists (a page holds the first LIST_LIMIT that match): ask again once typing pauses
+  let typing = 0;
+  filter.addEventListener('input', () => { render(); clearTimeout(typing); typing = setTimeout(() => refresh(), 300); });
+  cleanups.push(() => clearTimeout(typing));
   refresh = poll(async () => {
-    const [t, s, b] = await Promise.allSettled([api('/api/topics'), api('/api/subscriptions'), api('/api/bridges')]);
+    const contains = filter.value.trim();
+    const [t, s, b] = await Promise.allSettled([apiList('/api/topics', contains), apiList('/api/subscriptions', contains),
+      api('/api/bridges')]);
     const errors = [];
     const take = (r, el, what) => {
       if (r.status === 'fulfilled') { sectionError(el, ''); return r.value; }
@@ -693,8 +721,8 @@ function addressesPage(main) {
       return null;
     };
     const tv = take(t, errT, 'addresses'), sv = take(s, errS, 'subscriptions'), bv = take(b, errB, 'bridges');
-    if (tv) data.topics = Array.isArray(tv) ? tv : [];
-    if (sv) data.subs = Array.isArray(sv) ? sv : [];
+    if (tv) { data.topics = tv.items; data.topicsTotal = tv.total; }
+    if (sv) { data.subs = sv.items; data.subsTotal = sv.total; }
     if (bv || b.status === 'fulfilled') data.bridges = normalizeBridges(bv);
     render();
     return errors;
@@ -709,6 +737,7 @@ function connectionsPage(main) {
   const count = h('span', { id: 'connections-count', class: 'muted' });
   const err = errorLine();
   let rows = [];
+  let total = 0;
   let refresh = () => {};
 
   const tbl = table('connections', [
@@ -730,7 +759,7 @@ function connectionsPage(main) {
       if (p && ![...select.options].some(o => o.value === p)) select.append(h('option', { value: p, text: p }));
     }
     const shown = rows.filter(r => !select.value || r.protocol === select.value);
-    count.textContent = `${num(shown.length)} of ${num(rows.length)}`;
+    count.textContent = `${num(shown.length)} of ${num(total)}` + (total > rows.length ? ` (the first ${num(LIST_LIMIT)} by id)` : '');
     syncRows(tbl, shown, {
       key: c => c.connectionId, attr: 'data-connection-id', empty: 'No connections.',
       actions: () => ['d', () => [rowButton('Disconnect', 'disconnect danger', c => confirmAct(
@@ -743,8 +772,9 @@ function connectionsPage(main) {
   select.addEventListener('change', render);
   refresh = poll(async () => {
     try {
-      const r = await api('/api/connections');
-      rows = Array.isArray(r) ? r : [];
+      const r = await apiList('/api/connections');
+      rows = r.items;
+      total = r.total;
       sectionError(err, '');
     } catch (e) {
       sectionError(err, e.message);

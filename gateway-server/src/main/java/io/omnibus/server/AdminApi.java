@@ -56,8 +56,9 @@ final class AdminApi {
         AdminMessages messages = new AdminMessages(broker, adapters);
         AdminActions actions = new AdminActions(broker, connections, bridges);
         router.get("/api/overview").handler(ctx -> json(ctx, overview()));
-        router.get("/api/topics").handler(ctx -> jsonOffLoop(ctx, this::topics));
-        router.get("/api/subscriptions").handler(ctx -> jsonOffLoop(ctx, this::subscriptions));
+        router.get("/api/topics").handler(ctx -> list(ctx, broker::topicViews, TopicView::name, this::topic));
+        router.get("/api/subscriptions").handler(ctx -> list(ctx, broker::subscriptionViews, SubscriptionView::name,
+                AdminApi::subscription));
         router.get("/api/connections").handler(this::connections);
         router.get("/api/translation").handler(messages::translation);
         router.get("/api/bridges").handler(ctx -> json(ctx, bridges.status()));
@@ -139,26 +140,14 @@ final class AdminApi {
         return g == null ? null : (long) g.value();
     }
 
-    private JsonArray topics() {
-        JsonArray out = new JsonArray();
-        for (TopicView t : broker.topicViews()) {
-            io.omnibus.core.config.AddressRule rule = config.broker().addressRule(Address.of(t.name()));
-            java.time.Duration age = rule != null && rule.retentionAge() != null ? rule.retentionAge() : config.store().retentionAge();
-            long bytes = rule != null && rule.retentionBytes() != null ? rule.retentionBytes() : config.store().retentionBytes();
-            out.add(new JsonObject().put("name", t.name()).put("partitions", t.partitions()).put("queue", t.queue())
-                    .put("messages", t.messages()).put("bytes", t.bytes())
-                    .put("startOffset", t.startOffset()).put("endOffset", t.endOffset())
-                    .put("retentionAgeMillis", age.toMillis()).put("retentionBytes", bytes));
-        }
-        return out;
-    }
-
-    private JsonArray subscriptions() {
-        JsonArray out = new JsonArray();
-        for (SubscriptionView s : broker.subscriptionViews()) {
-            out.add(subscription(s));
-        }
-        return out;
+    private JsonObject topic(TopicView t) {
+        io.omnibus.core.config.AddressRule rule = config.broker().addressRule(Address.of(t.name()));
+        java.time.Duration age = rule != null && rule.retentionAge() != null ? rule.retentionAge() : config.store().retentionAge();
+        long bytes = rule != null && rule.retentionBytes() != null ? rule.retentionBytes() : config.store().retentionBytes();
+        return new JsonObject().put("name", t.name()).put("partitions", t.partitions()).put("queue", t.queue())
+                .put("messages", t.messages()).put("bytes", t.bytes())
+                .put("startOffset", t.startOffset()).put("endOffset", t.endOffset())
+                .put("retentionAgeMillis", age.toMillis()).put("retentionBytes", bytes);
     }
 
     static JsonObject subscription(SubscriptionView s) {
@@ -171,27 +160,61 @@ final class AdminApi {
                 .put("deadLetterAddress", s.deadLetterAddress());
     }
 
-    /** Every connection, with what each has in flight (asked on its own context; null if it does not answer soon). */
+    /**
+     * The connections (a page of them: {@link ListPage}), each with what it has in flight, asked on its own context:
+     * null where it does not answer within 2 s.
+     */
     private void connections(RoutingContext ctx) {
-        List<ConnectionRegistry.Live> all = connections.connections();
-        List<Future<Integer>> inFlight = new ArrayList<>(all.size());
-        for (ConnectionRegistry.Live l : all) {
-            io.vertx.core.Promise<Integer> n = io.vertx.core.Promise.promise();
-            l.control().inFlight().onComplete(n);
-            long timer = ctx.vertx().setTimer(2_000, t -> n.tryComplete(null));
-            inFlight.add(n.future().onComplete(x -> ctx.vertx().cancelTimer(timer)));
+        ListPage page = ListPage.of(ctx);
+        if (page == null) {
+            return;
         }
-        Future.join(inFlight).onComplete(done -> jsonOffLoop(ctx, () -> {
-            JsonArray out = new JsonArray();
-            for (int i = 0; i < all.size(); i++) {
-                ConnectionInfo c = all.get(i).info(); // any thread
-                Future<Integer> n = inFlight.get(i);
-                out.add(new JsonObject().put("protocol", c.protocol()).put("connectionId", c.connectionId())
-                        .put("clientId", c.clientId()).put("remoteAddress", c.remoteAddress()).put("user", c.user())
-                        .put("connectedAt", c.connectedAt()).put("inFlight", n.succeeded() ? n.result() : null));
-            }
-            return out;
-        }));
+        ctx.vertx().executeBlocking(() -> page.apply(connections.connections(), l -> l.info().connectionId()), false)
+                .onComplete(paged -> {
+                    if (paged.failed()) {
+                        error(ctx, 500, String.valueOf(paged.cause().getMessage()));
+                        return;
+                    }
+                    ListPage.Result<ConnectionRegistry.Live> r = paged.result();
+                    List<io.vertx.core.Promise<Integer>> inFlight = new ArrayList<>(r.items().size());
+                    for (ConnectionRegistry.Live l : r.items()) {
+                        io.vertx.core.Promise<Integer> n = io.vertx.core.Promise.promise();
+                        l.control().inFlight().onComplete(n);
+                        inFlight.add(n);
+                    }
+                    // one timer for the page, not one per connection
+                    long timer = ctx.vertx().setTimer(2_000, t -> inFlight.forEach(n -> n.tryComplete(null)));
+                    Future.join(inFlight.stream().map(io.vertx.core.Promise::future).toList()).onComplete(done -> {
+                        ctx.vertx().cancelTimer(timer);
+                        pageOffLoop(ctx, page, () -> {
+                            List<JsonObject> rows = new ArrayList<>(r.items().size());
+                            for (int i = 0; i < r.items().size(); i++) {
+                                ConnectionInfo c = r.items().get(i).info(); // any thread
+                                Future<Integer> n = inFlight.get(i).future();
+                                rows.add(new JsonObject().put("protocol", c.protocol())
+                                        .put("connectionId", c.connectionId()).put("clientId", c.clientId())
+                                        .put("remoteAddress", c.remoteAddress()).put("user", c.user())
+                                        .put("connectedAt", c.connectedAt())
+                                        .put("inFlight", n.succeeded() ? n.result() : null));
+                            }
+                            return new ListPage.Result<>(rows, r.total(), r.nextAfter());
+                        });
+                    });
+                });
+    }
+
+    /** A list as the request pages it ({@link ListPage}), its rows made and encoded on a worker. */
+    private <T> void list(RoutingContext ctx, Supplier<List<T>> all, Function<T, String> name,
+                          Function<T, JsonObject> row) {
+        ListPage page = ListPage.of(ctx);
+        if (page != null) {
+            pageOffLoop(ctx, page, () -> {
+                ListPage.Result<T> r = page.apply(all.get(), name);
+                List<JsonObject> rows = new ArrayList<>(r.items().size());
+                r.items().forEach(t -> rows.add(row.apply(t)));
+                return new ListPage.Result<>(rows, r.total(), r.nextAfter());
+            });
+        }
     }
 
     // ---- helpers ----------------------------------------------------------------------------------
@@ -258,15 +281,6 @@ final class AdminApi {
     }
 
     /**
-     * A list made and encoded on a worker: one of every topic, subscription (one per persistent MQTT session) or
-     * connection may hold hundreds of thousands, and the event loop the admin port runs on serves clients. The views
-     * read what the broker publishes for any thread, as the scrape's gauges do.
-     */
-    static void jsonOffLoop(RoutingContext ctx, java.util.function.Supplier<Object> view) {
-        offLoop(ctx, "application/json", () -> encode(view.get()));
-    }
-
-    /**
      * Answers with what {@code body} makes on a worker, turned into bytes there too (a long text's UTF-8 encoding is
      * work the event loop would do in its write); a 500 if it fails.
      */
@@ -277,6 +291,36 @@ final class AdminApi {
             } else {
                 error(ctx, 500, String.valueOf(bytes.cause().getMessage()));
             }
+        });
+    }
+
+    /**
+     * A page of rows made and encoded on a worker, answered as a JSON array with the page's headers
+     * ({@code X-Total-Count}, {@code Link} to the next page): a list of every topic, subscription (one per persistent
+     * MQTT session) or connection may hold hundreds of thousands, and the event loop the admin port runs on serves
+     * clients. The views read what the broker publishes for any thread, as the scrape's gauges do.
+     */
+    private static void pageOffLoop(RoutingContext ctx, ListPage page,
+                                    java.util.concurrent.Callable<ListPage.Result<JsonObject>> rows) {
+        String path = ctx.request().path();
+        record Answer(io.vertx.core.buffer.Buffer body, int total, String link) {
+        }
+        ctx.vertx().executeBlocking(() -> {
+            ListPage.Result<JsonObject> r = rows.call();
+            String body = new JsonArray(new ArrayList<>(r.items())).encodePrettily();
+            return new Answer(io.vertx.core.buffer.Buffer.buffer(body), r.total(),
+                    r.nextAfter() == null ? null : page.nextLink(path, r.nextAfter()));
+        }, false).onComplete(a -> {
+            if (a.failed()) {
+                error(ctx, 500, String.valueOf(a.cause().getMessage()));
+                return;
+            }
+            io.vertx.core.http.HttpServerResponse response = ctx.response().putHeader("content-type", "application/json")
+                    .putHeader("X-Total-Count", Integer.toString(a.result().total()));
+            if (a.result().link() != null) {
+                response.putHeader("Link", a.result().link());
+            }
+            response.end(a.result().body());
         });
     }
 

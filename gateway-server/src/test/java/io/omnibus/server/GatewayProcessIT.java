@@ -113,6 +113,30 @@ class GatewayProcessIT {
                 JsonArray conns = new JsonArray(get(admin, "/api/connections").body());
                 assertThat(conns).hasSize(2);
                 assertThat(conns.getJsonObject(0).getString("protocol")).isEqualTo("line");
+
+                // paged: a page in name order, the count of all, a link to the next page until the last
+                send(publisher, "PUB sensors/t2 19.0");
+                assertThat(pubIn.readLine()).isEqualTo("OK 0");
+                HttpResponse<String> first = get(admin, "/api/topics?limit=1");
+                assertThat(new JsonArray(first.body())).extracting(t -> ((JsonObject) t).getString("name"))
+                        .containsExactly("sensors/t1");
+                assertThat(first.headers().firstValue("X-Total-Count")).hasValue("2");
+                assertThat(first.headers().firstValue("Link")).hasValue("</api/topics?limit=1&after=sensors%2Ft1>; rel=\"next\"");
+                HttpResponse<String> second = get(admin, "/api/topics?limit=1&after=sensors%2Ft1");
+                assertThat(new JsonArray(second.body())).extracting(t -> ((JsonObject) t).getString("name"))
+                        .containsExactly("sensors/t2");
+                assertThat(second.headers().firstValue("Link")).isEmpty();
+                HttpResponse<String> found = get(admin, "/api/topics?limit=10&contains=T2");
+                assertThat(new JsonArray(found.body())).extracting(t -> ((JsonObject) t).getString("name"))
+                        .containsExactly("sensors/t2");
+                assertThat(found.headers().firstValue("X-Total-Count")).hasValue("1");
+                HttpResponse<String> oneConnection = get(admin, "/api/connections?limit=1");
+                assertThat(new JsonArray(oneConnection.body())).hasSize(1);
+                assertThat(oneConnection.headers().firstValue("X-Total-Count")).hasValue("2");
+                assertThat(new JsonArray(get(admin, "/api/subscriptions?limit=5&contains=read").body())).hasSize(1);
+                HttpResponse<String> bad = get(admin, "/api/subscriptions?limit=0");
+                assertThat(bad.statusCode()).isEqualTo(400);
+                assertThat(new JsonObject(bad.body()).getString("error")).contains("limit must be a number from 1 to 10000");
             }
             await().until(() -> new JsonArray(get(admin, "/api/connections").body()).isEmpty());
 
