@@ -6,8 +6,11 @@
 # consumes of 300 MiB to settle, 115,000 rec/s at the first and 150,000-160,000 from the sixth, Kafka's broker three):
 # kafka-producer-perf-test with acks=1, then with acks=all (flat out, --throughput -1), then
 # kafka-consumer-perf-test reading the acks=all topic back CONSUMES times (default 3: one consume's figure moves by a
-# third from one to the next on two cores shared with the client). Prints the tools' own summaries; the warm-up's
-# lines start with "warm-up:".
+# third from one to the next on two cores shared with the client), then KafkaFetchLoad (this module's raw fetch
+# load, which counts records from the batches' headers without decoding them) with 1, 2 and 4 connections
+# (FETCH_CONNECTIONS) reading the same topic: the consumer tool decodes every record on one thread and is the
+# bottleneck on either server, the raw load shows where the server itself stops scaling. Prints the tools' own
+# summaries; the warm-up's lines start with "warm-up:".
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BOOTSTRAP="${1:?usage: bench/kafka-perf.sh host:port [records] [record-size]}"
@@ -37,4 +40,9 @@ for i in $(seq "${CONSUMES:-3}"); do
   echo "== consumer $i: $RECORDS records from perf-acks-all-$STAMP"
   run org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$BOOTSTRAP" --topic "perf-acks-all-$STAMP" \
     --messages "$RECORDS" --timeout 60000
+done
+for n in ${FETCH_CONNECTIONS:-1 2 4}; do
+  echo "== raw fetch: $RECORDS records from perf-acks-all-$STAMP over $n connections"
+  java -Xmx256m -cp "$HERE/target/benchmarks.jar" io.omnibus.bench.KafkaFetchLoad "$BOOTSTRAP" "perf-acks-all-$STAMP" \
+    "$RECORDS" "$n" | grep '^fetch connections='
 done
