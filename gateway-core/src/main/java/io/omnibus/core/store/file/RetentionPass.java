@@ -42,7 +42,10 @@ final class RetentionPass {
             long dropBytes = 0;
             long over = r.maxBytes() > 0 ? idx.bytes() - r.maxBytes() : 0;
             long cutoff = r.maxAge().isZero() ? Long.MIN_VALUE : now - r.maxAge().toMillis();
-            boolean more = true;
+            // the first entry (kept by the index while its start stays) says whether anything goes: most often
+            // nothing does, and the partition's index file is not opened
+            long[] first = start < idx.next() ? idx.startEntry() : new long[0];
+            boolean more = first.length > 0 && goes(first[1], first[2], over > 0, start, needed, cutoff);
             while (more && start < idx.next()) {
                 // one entry more than is looked at: a batch's messages share one record, whose bytes go with its last
                 long[] entries = idx.read(start, 1025);
@@ -53,8 +56,7 @@ final class RetentionPass {
                 for (int e = 0; e < looked; e += 3) {
                     long size = entries[e + 1];
                     boolean bySize = dropBytes < over;
-                    boolean byAge = entries[e + 2] < cutoff && start < needed && size > 0 || size == 0 && start < needed;
-                    if (!bySize && !byAge) {
+                    if (!goes(size, entries[e + 2], bySize, start, needed, cutoff)) {
                         more = false;
                         break;
                     }
@@ -70,12 +72,22 @@ final class RetentionPass {
                 idx.advanceStart(start, dropBytes);
             }
             if (idx.start() < idx.next()) {
-                long[] first = idx.read(idx.start(), 1);
-                if (first.length > 0) {
-                    minLive = Math.min(minLive, first[0]);
+                long[] kept = idx.startEntry();
+                if (kept.length > 0) {
+                    minLive = Math.min(minLive, kept[0]);
                 }
             }
         }
         return minLive;
+    }
+
+    /**
+     * Whether the entry at {@code offset} (its record's {@code size}, 0 for a hole, and append time) goes: by size
+     * while the limit is exceeded, by age once older than {@code cutoff} and behind every cursor ({@code needed}); a
+     * hole goes as soon as the cursors passed it.
+     */
+    private static boolean goes(long size, long appendedAt, boolean bySize, long offset, long needed, long cutoff) {
+        boolean byAge = appendedAt < cutoff && offset < needed && size > 0 || size == 0 && offset < needed;
+        return bySize || byAge;
     }
 }

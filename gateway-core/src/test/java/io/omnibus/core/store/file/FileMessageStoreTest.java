@@ -557,6 +557,46 @@ class FileMessageStoreTest {
         assertThat(left.get(left.size() - 1).offset()).isEqualTo(199);
     }
 
+    /**
+     * Index files wholly before a partition's start go at the checkpoint after retention moved it, again each time it
+     * moves on (the directory is looked at only then), and a restart reads from the start.
+     */
+    @Test
+    void indexFilesBeforeTheStartGoAtEachCheckpointThatMovesIt() {
+        FileMessageStore.Options options = FileMessageStore.Options.defaults(dir).withSegmentSize(16 * 1024, 16)
+                .withCheckpointInterval(Duration.ofHours(1))
+                .withRetention(a -> new FileMessageStore.Retention(Duration.ZERO, 20 * 1024));
+        FileMessageStore s = open(options);
+        String kb = "x".repeat(1000);
+        for (int i = 0; i < 100; i++) {
+            await(s.append(T, msg("sensors/t1", kb)));
+        }
+        await(s.checkpointNow());
+        long first = s.startOffset(T);
+        assertThat(first).isGreaterThan(32);
+        assertThat(indexFileBases()).isNotEmpty().allMatch(base -> base + 16 > first);
+        for (int i = 0; i < 100; i++) {
+            await(s.append(T, msg("sensors/t1", kb)));
+        }
+        await(s.checkpointNow());
+        long second = s.startOffset(T);
+        assertThat(second).isGreaterThan(first + 16);
+        assertThat(indexFileBases()).contains(second - second % 16).allMatch(base -> base + 16 > second);
+        reopen(s);
+        List<StoredMessage> left = await(open(options).read(T, 0, 1000));
+        assertThat(left.get(0).offset()).isEqualTo(second);
+        assertThat(left.get(left.size() - 1).offset()).isEqualTo(199);
+    }
+
+    private List<Long> indexFileBases() {
+        try (Stream<Path> files = Files.walk(dir.resolve("index"))) {
+            return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".idx"))
+                    .map(n -> Long.parseLong(n.substring(0, n.length() - 4))).toList();
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     /** Read in files, a batch record's head is not under a CRC check: a damaged one costs that batch, not the read. */
     @Test
     void aDamagedBatchHeadReadInFilesLosesThatBatchOnly() throws Exception {
