@@ -33,6 +33,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -317,19 +318,27 @@ public final class FileMessageStore implements MessageStore {
                 known.put(PartitionIndex.dirName(p.tp()), p);
             }
         }
+        Set<String> present = new HashSet<>();
         try (Stream<Path> dirs = Files.list(indexRoot)) {
             for (Path d : (Iterable<Path>) dirs::iterator) {
-                if (!known.containsKey(d.getFileName().toString())) {
+                String name = d.getFileName().toString();
+                if (!known.containsKey(name)) {
                     PartitionIndex.deleteDir(d); // written after the checkpoint: rebuilt by the scan
+                } else {
+                    present.add(name);
                 }
             }
         }
-        for (StoreState.PartitionState p : known.values()) {
-            if (!Files.isDirectory(indexRoot.resolve(PartitionIndex.dirName(p.tp())))) {
+        for (Map.Entry<String, StoreState.PartitionState> k : known.entrySet()) {
+            StoreState.PartitionState p = k.getValue();
+            PartitionIndex index;
+            if (present.contains(k.getKey())) {
+                index = PartitionIndex.existing(indexRoot, k.getKey(), p.tp(), options.indexEntriesPerFile());
+            } else {
                 LOG.error("store {}: the index of {} is missing; its offsets continue, its older messages read as gone",
                         options.dir(), p.tp());
+                index = new PartitionIndex(indexRoot, p.tp(), options.indexEntriesPerFile());
             }
-            PartitionIndex index = new PartitionIndex(indexRoot, p.tp(), options.indexEntriesPerFile());
             index.restore(p.start(), p.next(), p.bytes());
             LogWriter.indexed(indexes, widths, index);
         }
