@@ -66,27 +66,35 @@ public final class TopicFilter {
         return wildcard;
     }
 
-    /** Matches one address; the topic tree does the same for many filters at once. */
+    /**
+     * Matches one address; the topic tree does the same for many filters at once. Walks the name level by level
+     * without splitting it: a retention pass asks this of every address against the address rules.
+     */
     public boolean matches(Address address) {
         String name = address.name();
         if (address.isSystem() && (levels.get(0).equals(SINGLE) || levels.get(0).equals(MULTI))) {
             return false;
         }
-        List<String> topic = Address.split(name);
-        int i = 0;
-        for (; i < levels.size(); i++) {
+        int n = name.length();
+        int from = 0; // where the name's next level starts; past n: no level left
+        for (int i = 0; i < levels.size(); i++) {
             String level = levels.get(i);
             if (level.equals(MULTI)) {
                 return true;
             }
-            if (i >= topic.size()) {
+            if (from > n) {
                 return false;
             }
-            if (!level.equals(SINGLE) && !level.equals(topic.get(i))) {
+            int end = name.indexOf(Address.SEPARATOR, from);
+            if (end < 0) {
+                end = n;
+            }
+            if (!level.equals(SINGLE) && (end - from != level.length() || !name.startsWith(level, from))) {
                 return false;
             }
+            from = end + 1;
         }
-        return i == topic.size();
+        return from > n;
     }
 
     /**

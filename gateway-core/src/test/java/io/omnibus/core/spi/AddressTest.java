@@ -46,5 +46,16 @@ class AddressTest {
         assertThat(TopicFilter.of("#").matches(Address.of("$SYS/x"))).isFalse();
         assertThat(TopicFilter.of("+/x").matches(Address.of("$SYS/x"))).isFalse();
         assertThat(TopicFilter.of("$SYS/+").matches(Address.of("$SYS/x"))).isTrue();
+        // empty levels are levels; a filter's levels match whole levels only
+        assertThat(TopicFilter.of("a/+").matches(Address.of("a/"))).isTrue();
+        assertThat(TopicFilter.of("a").matches(Address.of("a/"))).isFalse();
+        assertThat(TopicFilter.of("+/a").matches(Address.of("/a"))).isTrue();
+        assertThat(TopicFilter.of("a/+/c").matches(Address.of("a//c"))).isTrue();
+        assertThat(TopicFilter.of("a/b").matches(Address.of("a/bc"))).isFalse();
+        assertThat(TopicFilter.of("a/bc").matches(Address.of("a/b"))).isFalse();
+        assertThat(TopicFilter.of("a/b").matches(Address.of("a/b/c"))).isFalse();
+        assertThat(TopicFilter.of("a/b/#").matches(Address.of("a/b/c/d"))).isTrue();
+        assertThat(TopicFilter.of("+/+").matches(Address.of("a/b"))).isTrue();
+        assertThat(TopicFilter.of("+").matches(Address.of("a/b"))).isFalse();
     }
 }

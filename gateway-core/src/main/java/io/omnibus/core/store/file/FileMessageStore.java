@@ -544,7 +544,7 @@ public final class FileMessageStore implements MessageStore {
                     appends.sync();
                 }
                 if (running && now >= nextCheckpointAt) {
-                    runCheckpoint();
+                    runCheckpoint(false);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -605,7 +605,7 @@ public final class FileMessageStore implements MessageStore {
                     appends.sync();
                     log.force(); // also what os-policy and non-durable writes left in the page cache
                 }
-                case CHECKPOINT -> runCheckpoint();
+                case CHECKPOINT -> runCheckpoint(true);
                 case TRUNCATE -> {
                     PartitionIndex idx = indexes.get(c.target);
                     // on the writer: every append queued before this is in idx.next() already
@@ -613,7 +613,7 @@ public final class FileMessageStore implements MessageStore {
                         c.done = true;
                         appends.sync(); // appends acknowledged before it stay acknowledged until it is durable
                         idx.advanceStart(idx.next(), idx.bytes());
-                        runCheckpoint(); // durable now: recovery starts from the moved start
+                        runCheckpoint(true); // durable now: recovery starts from the moved start
                     }
                 }
                 default -> throw new IllegalStateException("not here: " + c.kind);
@@ -624,7 +624,11 @@ public final class FileMessageStore implements MessageStore {
         }
     }
 
-    private void runCheckpoint() throws IOException {
+    /**
+     * Forces the indexes, applies retention and writes the checkpoint; unless {@code always}, not the checkpoint
+     * when nothing changed since the last one.
+     */
+    private void runCheckpoint(boolean always) throws IOException {
         nextCheckpointAt = System.currentTimeMillis() + options.checkpointInterval().toMillis();
         appends.sync();
         log.forceFrom(checkpointPosition);
@@ -634,7 +638,14 @@ public final class FileMessageStore implements MessageStore {
             }
         }
         appends.forgetOpenIndexes(); // all forced and released just now
+        long movesBefore = retention.moves();
         long minLive = retention.apply(indexes.values(), state.subscriptions.values());
+        if (!always && log.end() == checkpointPosition && retention.moves() == movesBefore) {
+            // nothing was written since the last checkpoint (cursors and state changes are records in the log too)
+            // and retention moved no start: that checkpoint holds (an idle gateway with 50,000 partitions wrote
+            // 3.9 MB every 10 s)
+            return;
+        }
         checkpointPosition = log.end();
         state.writeCheckpoint(checkpointFile, checkpoint());
         // files go only once a checkpoint that no longer needs them is durable
@@ -657,7 +668,7 @@ public final class FileMessageStore implements MessageStore {
         }
         try {
             appends.sync();
-            runCheckpoint();
+            runCheckpoint(false);
         } catch (IOException e) {
             failed = e;
             LOG.error("store {}: final checkpoint failed; the next start recovers from the previous one", options.dir(), e);

@@ -13,9 +13,16 @@ import java.util.function.Function;
 final class RetentionPass {
     private final Function<Address, FileMessageStore.Retention> retention;
     private final LongAdder dropped = new LongAdder();
+    /** How many times a pass moved a partition's start (writer thread). */
+    private long moves;
 
     RetentionPass(Function<Address, FileMessageStore.Retention> retention) {
         this.retention = retention;
+    }
+
+    /** How many times a pass moved a partition's start so far: a pass that moved none changed nothing. */
+    long moves() {
+        return moves;
     }
 
     /** Messages dropped so far that a durable cursor had not acknowledged (size retention forces them out). */
@@ -70,6 +77,7 @@ final class RetentionPass {
             }
             if (start > idx.start()) {
                 idx.advanceStart(start, dropBytes);
+                moves++;
             }
             if (idx.start() < idx.next()) {
                 long[] kept = idx.startEntry();
