@@ -133,7 +133,8 @@ async function apiList(path, contains = '') {
   const q = `limit=${LIST_LIMIT}` + (contains ? `&contains=${enc(contains)}` : '');
   const { res, body } = await request(`${path}?${q}`, 'GET');
   const items = Array.isArray(body) ? body : [];
-  const total = Number(res.headers.get('X-Total-Count'));
+  const header = res.headers.get('X-Total-Count');
+  const total = header == null ? NaN : Number(header);
   return { items, total: Number.isFinite(total) ? total : items.length };
 }
 

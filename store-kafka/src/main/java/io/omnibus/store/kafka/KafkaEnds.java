@@ -158,8 +158,8 @@ final class KafkaEnds {
             log.start = start;
             log.ended(start);
             TopicPartition tp = added.get(k);
+            widths.add(tp); // before the log is seen, as the store's own appends note theirs
             logs.putIfAbsent(tp, log);
-            widths.add(tp);
         });
     }
 

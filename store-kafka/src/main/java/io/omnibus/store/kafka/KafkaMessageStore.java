@@ -308,8 +308,11 @@ public final class KafkaMessageStore implements MessageStore {
     private PartitionLog log(TopicPartition tp) {
         PartitionLog log = logs.get(tp);
         if (log == null) {
-            log = logs.computeIfAbsent(tp, k -> new PartitionLog());
-            widths.add(tp);
+            // noted before the log is seen: a subscription made meanwhile finds every partition an append can reach
+            log = logs.computeIfAbsent(tp, k -> {
+                widths.add(k);
+                return new PartitionLog();
+            });
         }
         return log;
     }

@@ -360,6 +360,8 @@ public final class FileMessageStore implements MessageStore {
         log.forceFrom(from);
         checkpointPosition = log.end();
         state.writeCheckpoint(checkpointFile, checkpoint());
+        checkpointCurrent = true;
+        checkpointedMoves = retention.moves();
     }
 
     private StoreState.Checkpoint checkpoint() {
@@ -613,6 +615,7 @@ public final class FileMessageStore implements MessageStore {
                         c.done = true;
                         appends.sync(); // appends acknowledged before it stay acknowledged until it is durable
                         idx.advanceStart(idx.next(), idx.bytes());
+                        checkpointCurrent = false; // if the checkpoint below fails, the next interval writes one
                         runCheckpoint(true); // durable now: recovery starts from the moved start
                     }
                 }
@@ -623,6 +626,14 @@ public final class FileMessageStore implements MessageStore {
             c.promise.fail(e);
         }
     }
+
+    /**
+     * Whether the last checkpoint written (by recovery or {@link #runCheckpoint}) records every start as it is now,
+     * and retention had moved starts {@link #checkpointedMoves} times then: what the log holds past
+     * {@code checkpointPosition} aside, nothing changed since. Writer thread.
+     */
+    private boolean checkpointCurrent;
+    private long checkpointedMoves;
 
     /**
      * Forces the indexes, applies retention and writes the checkpoint; unless {@code always}, not the checkpoint
@@ -638,16 +649,19 @@ public final class FileMessageStore implements MessageStore {
             }
         }
         appends.forgetOpenIndexes(); // all forced and released just now
-        long movesBefore = retention.moves();
         long minLive = retention.apply(indexes.values(), state.subscriptions.values());
-        if (!always && log.end() == checkpointPosition && retention.moves() == movesBefore) {
+        if (!always && checkpointCurrent && log.end() == checkpointPosition && retention.moves() == checkpointedMoves) {
             // nothing was written since the last checkpoint (cursors and state changes are records in the log too)
-            // and retention moved no start: that checkpoint holds (an idle gateway with 50,000 partitions wrote
-            // 3.9 MB every 10 s)
+            // and no start moved: that checkpoint holds (an idle gateway with 50,000 partitions wrote 3.9 MB every
+            // 10 s)
             return;
         }
+        checkpointCurrent = false; // until this one is written: a failed write is tried again at the next interval
         checkpointPosition = log.end();
+        long moves = retention.moves();
         state.writeCheckpoint(checkpointFile, checkpoint());
+        checkpointCurrent = true;
+        checkpointedMoves = moves;
         // files go only once a checkpoint that no longer needs them is durable
         for (PartitionIndex i : indexes.values()) {
             i.deleteObsoleteFiles();
