@@ -1,7 +1,7 @@
 package io.omnibus.core.store.file;
 
-import io.omnibus.core.store.CursorState;
 import io.omnibus.core.store.AddressWidths;
+import io.omnibus.core.store.CursorState;
 import io.omnibus.core.store.TopicPartition;
 import io.omnibus.core.store.file.FileMessageStore.Fsync;
 import io.omnibus.core.store.file.WriteOps.Append;
