@@ -322,7 +322,7 @@ final class PartitionIndex {
      * once per start. Retention asks for it at every checkpoint, for every partition (writer thread only).
      */
     long[] startEntry() throws IOException {
-        if (startEntryAt != start || startEntry == null) {
+        if (startEntryAt != start) { // -1 until read, and after a rollback or a restore
             long[] e = read(start, 1);
             if (e.length == 0) {
                 return e;
