@@ -59,13 +59,13 @@ final class ConsumerRing {
     }
 
     /** Whether {@code c} may take {@code p}: it did not refuse it, and its selector (if any) selects it. */
-    static boolean takes(ConsumerState c, SubscriptionQueue.Pending p) {
+    static boolean takes(ConsumerState c, Pending p) {
         return p == null || (p.notHere == null || !p.notHere.contains(c))
                 && (c.spec.selects() == null || c.spec.selects().test(p.envelope()));
     }
 
     /** The next consumer in turn with credit that takes {@code p} (any, for null). */
-    ConsumerState pickRoundRobin(SubscriptionQueue.Pending p) {
+    ConsumerState pickRoundRobin(Pending p) {
         int n = consumers.size();
         for (int i = 0; i < n; i++) {
             ConsumerState c = consumers.get((rr + i) % n);
@@ -78,7 +78,7 @@ final class ConsumerRing {
     }
 
     /** Fewest unacknowledged among those with credit; ties rotate so equals take turns. */
-    ConsumerState pickFair(SubscriptionQueue.Pending p) {
+    ConsumerState pickFair(Pending p) {
         int n = consumers.size();
         ConsumerState best = null;
         int bestAt = 0;

@@ -2,7 +2,6 @@ package io.omnibus.core.internal;
 
 import io.omnibus.core.spi.Address;
 import io.omnibus.core.spi.Envelope;
-import io.omnibus.core.spi.InvalidAddressException;
 import io.omnibus.core.spi.Logs;
 import io.omnibus.core.store.TopicPartition;
 import io.vertx.core.Future;
@@ -97,22 +96,12 @@ final class Redrive {
 
     /** Publishes one message back to where it came from; completes with true when it stays instead. */
     private Future<Boolean> back(Envelope letter) {
-        String original = letter.header(SubscriptionQueue.DLQ_ORIGINAL_ADDRESS);
-        Address to;
-        try {
-            to = original == null ? null : Address.of(original);
-        } catch (InvalidAddressException e) {
-            to = null;
-        }
-        if (to == null) {
+        Address target = DeadLetters.original(letter);
+        if (target == null) {
             kept++;
             return Future.succeededFuture(true);
         }
-        Envelope again = letter.toBuilder().address(to)
-                .removeHeaders(SubscriptionQueue.DLQ_REASON).removeHeaders(SubscriptionQueue.DLQ_ORIGINAL_ADDRESS)
-                .removeHeaders(SubscriptionQueue.DLQ_SUBSCRIPTION).removeHeaders(SubscriptionQueue.DLQ_DELIVERY_COUNT)
-                .build();
-        Address target = to;
+        Envelope again = DeadLetters.back(letter, target);
         return broker.publish(again).map(r -> {
             moved++;
             return false;

@@ -22,25 +22,21 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 
 /**
  * One subscription: a cursor on the partition logs its filter matches ({@link LogCursors}), the consumers
- * sharing its messages, and what each consumer has not settled yet. All state is confined to {@link #ctx};
- * every entry point hands its work there.
+ * sharing its messages ({@link ConsumerRing}), what waits in memory ({@link WaitingMessages}) and what each consumer
+ * has not settled yet ({@link InFlightDeliveries}). All state is confined to {@link #ctx}; every entry point hands its
+ * work there. This class takes messages in, hands them out under the dispatch policy and settles them.
  *
- * <p>The backlog is the log. Messages taken into memory live in three places: {@code fresh} (first attempts,
- * log order), {@code returned} (messages given back, served first) and {@code scheduled} (not before a time:
- * deliver-at, or redelivery backoff). At most {@code read-ahead} of them wait in memory, and only while consumers
+ * <p>The backlog is the log. At most {@code read-ahead} messages wait in memory, and only while consumers
  * are attached; the rest stay in the log and are read back as consumers settle. Durable messages are never
  * dropped for a slow or absent consumer; {@code max-pending} and its {@code overflow} bound non-durable ones.
  * Acknowledgements move the cursors, which the store journals for a durable subscription.
@@ -49,13 +45,6 @@ final class SubscriptionQueue implements Subscription {
     private static final Logger LOG = LoggerFactory.getLogger(SubscriptionQueue.class);
     /** How far past blocked keys a key-ordered pass looks for deliverable messages. */
     private static final int KEY_ORDERED_SCAN = 1024;
-    static final String DLQ_REASON = "omnibus.dead-letter.reason";
-    static final String DLQ_ORIGINAL_ADDRESS = "omnibus.dead-letter.original-address";
-    static final String DLQ_SUBSCRIPTION = "omnibus.dead-letter.subscription";
-    static final String DLQ_DELIVERY_COUNT = "omnibus.dead-letter.delivery-count";
-
-    private static final Comparator<Pending> BY_READY_AT =
-            Comparator.<Pending>comparingLong(p -> p.readyAt).thenComparingLong(p -> p.seq);
 
     final String name;
     final TopicFilter filter;
@@ -69,15 +58,8 @@ final class SubscriptionQueue implements Subscription {
     private final DefaultBroker broker;
     private final BrokerMetrics metrics;
 
-    private final ArrayDeque<Pending> fresh = new ArrayDeque<>();
-    /**
-     * Messages no consumer with credit takes (each refused it as undeliverable to it, or its selector does not select
-     * it): back in line when a consumer that may take them attaches or gets credit. They count against read-ahead.
-     */
-    private final List<Pending> parked = new ArrayList<>(0);
-    private final TreeMap<Long, Pending> returned = new TreeMap<>();
-    private final DueQueue<Pending> scheduled;
-    private final LinkedHashMap<Long, InFlight> inFlight = new LinkedHashMap<>();
+    /** What was taken into memory and waits to be handed out. */
+    private final WaitingMessages waiting;
     private final ConsumerRing consumers = new ConsumerRing();
     private final LogCursors cursors;
     /** Non-durable messages waiting (in memory or in the log): what {@code max-pending} bounds. */
@@ -85,10 +67,11 @@ final class SubscriptionQueue implements Subscription {
     /** What {@code overflow: block} measures, and the publishes it holds. */
     private final BlockedPublishers blocked = new BlockedPublishers();
     private final KeyOwners keys = new KeyOwners();
-    private final ArrayDeque<PullRequest> pullers = new ArrayDeque<>();
+    /** What consumers hold and have not settled. */
+    private final InFlightDeliveries inFlight;
+    private final PullRequests pullers;
     private long nextSeq;
     private long nextTag;
-    private long ackTimerId = -1;
     private boolean deleted;
     /** Paused by an operator: nothing is handed out (pushed or pulled) until resumed; read by the admin API. */
     private volatile boolean paused;
@@ -104,35 +87,6 @@ final class SubscriptionQueue implements Subscription {
     private volatile long expired;
     private volatile long dropped;
     private volatile long lostToRetention;
-
-    /** A message taken into memory and not acknowledged (package-private for {@link ConsumerRing}). */
-    static final class Pending {
-        final StoredMessage msg;
-        final long seq;
-        final ByteBuffer key;
-        int failures;
-        /** Non-durable: in volatileWaiting until handed out or settled. */
-        boolean countedVolatile;
-        /** Consumers that gave it back as undeliverable to them (AMQP's undeliverable-here); null: none. */
-        Set<ConsumerState> notHere;
-        long readyAt;
-
-        Pending(StoredMessage msg, long seq, ByteBuffer key) {
-            this.msg = msg;
-            this.seq = seq;
-            this.key = key;
-        }
-
-        Envelope envelope() {
-            return msg.envelope();
-        }
-    }
-
-    private record InFlight(Pending pending, ConsumerState consumer, long deliveredAt) {
-    }
-
-    private record PullRequest(ConsumerState consumer, int max, Promise<List<Delivery>> promise, long timerId) {
-    }
 
     SubscriptionQueue(DefaultBroker broker, String name, TopicFilter filter, boolean durable, Context ctx,
                       DeliveryPolicy policy, String selector, String noLocal,
@@ -150,8 +104,12 @@ final class SubscriptionQueue implements Subscription {
         this.cursors = new LogCursors(name, durable, broker.store(), ctx, broker.vertx());
         this.volatileWaiting = new VolatileWaiting(policy, cursors);
         this.paused = durable && broker.store().state(OperatorActions.PAUSED, name) != null;
-        this.scheduled = new DueQueue<>(broker.vertx(), BY_READY_AT, p -> p.readyAt, p -> returned.put(p.seq, p),
-                this::dispatch);
+        this.waiting = new WaitingMessages(broker.vertx(), this::dispatch);
+        this.inFlight = new InFlightDeliveries(broker.vertx(), policy.ackTimeout(), keys, late -> {
+            late.forEach(p -> failed(p, true, "ack timeout"));
+            dispatch();
+        });
+        this.pullers = new PullRequests(broker.vertx());
     }
 
     @Override
@@ -185,25 +143,15 @@ final class SubscriptionQueue implements Subscription {
         if (deleted) {
             return 0;
         }
-        long waiting = waitingCount() + cursors.lag();
-        for (java.util.Collection<Pending> c : List.of(fresh, parked, returned.values(), scheduled.all())) {
-            for (Pending p : c) {
-                leftWaiting(p);
-                keyWaitingDone(p);
-            }
+        long before = waitingCount() + cursors.lag();
+        for (Pending p : waiting.takeAll()) {
+            leftWaiting(p);
+            keyWaitingDone(p);
         }
-        fresh.clear();
-        parked.clear();
-        returned.clear();
-        scheduled.clear();
         volatileWaiting.clear(); // what is in flight left it when handed out; the rest is acknowledged now
-        Map<TopicPartition, java.util.SortedSet<Long>> flying = new java.util.HashMap<>();
-        for (InFlight f : inFlight.values()) {
-            flying.computeIfAbsent(f.pending().msg.partition(), tp -> new java.util.TreeSet<>()).add(f.pending().msg.offset());
-        }
-        cursors.purge(flying);
+        cursors.purge(inFlight.offsets());
         updateGaugesNow();
-        return waiting;
+        return before;
     }
 
     /** Stops (true) or resumes handing out messages; consumers stay attached, messages keep arriving. */
@@ -248,7 +196,7 @@ final class SubscriptionQueue implements Subscription {
         Contexts.run(ctx, () -> {
             Map<TopicPartition, List<Long>> offsets = new LinkedHashMap<>();
             for (long tag : tags) {
-                InFlight f = inFlight.get(tag);
+                InFlightDeliveries.InFlight f = inFlight.get(tag);
                 if (f != null && durable) {
                     offsets.computeIfAbsent(f.pending().msg.partition(), k -> new ArrayList<>()).add(f.pending().msg.offset());
                 }
@@ -326,7 +274,7 @@ final class SubscriptionQueue implements Subscription {
             ConsumerState c = new ConsumerState(this, spec, caller);
             consumers.add(c);
             consumerCount = consumers.size();
-            unpark(c);
+            waiting.unpark(c);
             c.credit = spec.initialCredit();
             // the handle reaches the caller before the first delivery does (both are queued on its context)
             promise.complete(c);
@@ -341,20 +289,15 @@ final class SubscriptionQueue implements Subscription {
             deleted = true;
             cursors.clear();
             volatileWaiting.clear();
-            fresh.clear();
-            parked.clear();
-            returned.clear();
-            scheduled.clear();
+            waiting.clear();
             inFlight.clear();
+            inFlight.cancelTimer();
             keys.clear();
             for (ConsumerState c : consumers.all()) {
                 c.unacked = 0;
             }
-            while (!pullers.isEmpty()) {
-                answer(pullers.poll(), List.of());
-            }
+            pullers.clear();
             settleDrains();
-            cancelTimers();
             updateGauges();
         });
     }
@@ -408,7 +351,7 @@ final class SubscriptionQueue implements Subscription {
         if (env.deliverAt() > now) {
             schedule(p, env.deliverAt());
         } else {
-            fresh.addLast(p);
+            waiting.addFresh(p);
         }
     }
 
@@ -418,8 +361,8 @@ final class SubscriptionQueue implements Subscription {
      */
     private boolean hasReadRoom() {
         return !deleted && (!consumers.isEmpty() || !pullers.isEmpty())
-                && fresh.size() + returned.size() + parked.size() < policy.readAhead()
-                && scheduled.size() < policy.maxPending();
+                && waiting.ready() < policy.readAhead()
+                && waiting.scheduledCount() < policy.maxPending();
     }
 
     /**
@@ -427,7 +370,7 @@ final class SubscriptionQueue implements Subscription {
      * settlement.
      */
     private void fill() {
-        int room = policy.readAhead() - fresh.size() - returned.size() - parked.size();
+        int room = policy.readAhead() - waiting.ready();
         if (room >= Math.max(1, policy.readAhead() / 2) && hasReadRoom() && cursors.canRead()) {
             cursors.read(room, batch -> batch.forEach(this::take), this::dispatch);
         }
@@ -448,7 +391,7 @@ final class SubscriptionQueue implements Subscription {
     }
 
     private int waitingCount() {
-        return fresh.size() + returned.size() + scheduled.size() + parked.size();
+        return waiting.count();
     }
 
     private boolean dispatching;
@@ -508,7 +451,7 @@ final class SubscriptionQueue implements Subscription {
             dispatchKeyOrdered();
         } else if (policy.dispatch() != DispatchPolicy.PULL) {
             while (true) {
-                Pending p = peekReady();
+                Pending p = waiting.peek();
                 if (p == null) {
                     break;
                 }
@@ -516,13 +459,13 @@ final class SubscriptionQueue implements Subscription {
                         : consumers.pickRoundRobin(p);
                 if (c == null) {
                     if ((p.notHere != null || consumers.anySelective()) && consumers.hasPushCredit()) {
-                        pollReady(); // no consumer with credit takes it: it waits aside, the next ones go on
-                        parked.add(p);
+                        waiting.poll(); // no consumer with credit takes it: it waits aside, the next ones go on
+                        waiting.park(p);
                         continue;
                     }
                     break;
                 }
-                pollReady();
+                waiting.poll();
                 if (deliverable(p)) {
                     deliver(c, p);
                 }
@@ -532,7 +475,7 @@ final class SubscriptionQueue implements Subscription {
 
     private void dispatchKeyOrdered() {
         Set<ByteBuffer> blockedKeys = new HashSet<>();
-        Iterator<Pending> it = returned.values().iterator();
+        Iterator<Pending> it = waiting.returnedInOrder();
         while (it.hasNext() && consumers.hasPushCredit()) {
             Pending p = it.next();
             if (!deliverable(p)) {
@@ -549,8 +492,8 @@ final class SubscriptionQueue implements Subscription {
             }
         }
         List<Pending> skipped = new ArrayList<>();
-        while (!fresh.isEmpty() && skipped.size() < KEY_ORDERED_SCAN && consumers.hasPushCredit()) {
-            Pending p = fresh.pollFirst();
+        while (waiting.hasFresh() && skipped.size() < KEY_ORDERED_SCAN && consumers.hasPushCredit()) {
+            Pending p = waiting.pollFresh();
             if (!deliverable(p)) {
                 continue;
             }
@@ -562,32 +505,7 @@ final class SubscriptionQueue implements Subscription {
                 deliver(c, p);
             }
         }
-        for (int i = skipped.size() - 1; i >= 0; i--) {
-            fresh.addFirst(skipped.get(i));
-        }
-    }
-
-    private Pending peekReady() {
-        Map.Entry<Long, Pending> r = returned.firstEntry();
-        return r != null ? r.getValue() : fresh.peekFirst();
-    }
-
-    private Pending pollReady() {
-        Map.Entry<Long, Pending> r = returned.pollFirstEntry();
-        return r != null ? r.getValue() : fresh.pollFirst();
-    }
-
-    /** Messages set aside for want of a consumer that takes them go back in line when {@code c} takes them. */
-    private void unpark(ConsumerState c) {
-        if (!parked.isEmpty()) {
-            parked.removeIf(p -> {
-                if (!ConsumerRing.takes(c, p)) {
-                    return false;
-                }
-                returned.put(p.seq, p);
-                return true;
-            });
-        }
+        waiting.unpollFresh(skipped);
     }
 
     /** False (and the message is dropped) when it was acknowledged cumulatively meanwhile or has expired. */
@@ -623,26 +541,20 @@ final class SubscriptionQueue implements Subscription {
             acked++;
             keys.done(p.key); // nothing stays outstanding for an at-most-once delivery
         } else {
-            inFlight.put(tag, new InFlight(p, c, System.currentTimeMillis()));
-            c.unacked++;
-            armAckTimer();
+            inFlight.add(tag, p, c);
         }
         metrics.messageOut(c.spec.owner().protocol(), p.envelope());
         return d;
     }
 
     private void servePullers() {
-        while (!pullers.isEmpty() && peekReady() != null) {
-            PullRequest pr = pullers.poll();
-            broker.vertx().cancelTimer(pr.timerId());
-            answer(pr, take(pr.consumer(), pr.max()));
-        }
+        pullers.serve(() -> waiting.peek() != null, this::take);
     }
 
     private List<Delivery> take(ConsumerState c, int max) {
         List<Delivery> out = new ArrayList<>(Math.min(max, 64));
         while (out.size() < max) {
-            Pending p = pollReady();
+            Pending p = waiting.poll();
             if (p == null) {
                 break;
             }
@@ -653,19 +565,13 @@ final class SubscriptionQueue implements Subscription {
         return out;
     }
 
-    private void answer(PullRequest pr, List<Delivery> deliveries) {
-        Contexts.complete(pr.consumer().home, pr.promise(), Future.succeededFuture(deliveries));
-    }
-
     // ---- settlement (on ctx) ------------------------------------------------------------------
 
     void ack(ConsumerState c, long tag) {
-        InFlight f = inFlight.remove(tag);
+        InFlightDeliveries.InFlight f = inFlight.remove(tag);
         if (f == null) {
             return; // settled already (ack timeout, consumer closed, cumulative ack)
         }
-        f.consumer().unacked--;
-        keyOutstandingDone(f);
         settled(f.pending());
         acked++;
         dispatch();
@@ -675,26 +581,15 @@ final class SubscriptionQueue implements Subscription {
         if (deleted || !cursors.knows(tp)) {
             return;
         }
-        Iterator<InFlight> it = inFlight.values().iterator();
-        while (it.hasNext()) {
-            InFlight f = it.next();
-            if (f.pending().msg.partition().equals(tp) && f.pending().msg.offset() <= offset) {
-                it.remove();
-                f.consumer().unacked--;
-                keyOutstandingDone(f);
-                acked++;
-            }
-        }
+        acked += inFlight.removeUpTo(tp, offset);
         cursors.ackUpTo(tp, offset);
         dispatch();
     }
 
     /** A failed attempt: the message comes back after backoff, or is dead-lettered past the maximum. */
     void nack(long tag, boolean notHere) {
-        InFlight f = inFlight.remove(tag);
+        InFlightDeliveries.InFlight f = inFlight.remove(tag);
         if (f != null) {
-            f.consumer().unacked--;
-            keyOutstandingDone(f);
             if (notHere) {
                 notHere(f);
             }
@@ -704,7 +599,7 @@ final class SubscriptionQueue implements Subscription {
     }
 
     /** The consumer of {@code f} is not to be offered its message again (round-robin and fair dispatch). */
-    private static void notHere(InFlight f) {
+    private static void notHere(InFlightDeliveries.InFlight f) {
         Pending p = f.pending();
         if (p.notHere == null) {
             p.notHere = new HashSet<>(2);
@@ -717,10 +612,8 @@ final class SubscriptionQueue implements Subscription {
      * (under round-robin and fair dispatch; key-ordered and pull subscriptions give it back as it is).
      */
     void release(long tag, boolean notHere) {
-        InFlight f = inFlight.remove(tag);
+        InFlightDeliveries.InFlight f = inFlight.remove(tag);
         if (f != null) {
-            f.consumer().unacked--;
-            keyOutstandingDone(f);
             if (notHere) {
                 notHere(f);
             }
@@ -730,10 +623,8 @@ final class SubscriptionQueue implements Subscription {
     }
 
     void reject(long tag, String reason) {
-        InFlight f = inFlight.remove(tag);
+        InFlightDeliveries.InFlight f = inFlight.remove(tag);
         if (f != null) {
-            f.consumer().unacked--;
-            keyOutstandingDone(f);
             deadLetter(f.pending(), "rejected" + (reason == null || reason.isEmpty() ? "" : ": " + reason));
             dispatch();
         }
@@ -741,7 +632,7 @@ final class SubscriptionQueue implements Subscription {
 
     void credit(ConsumerState c, int n) {
         c.credit = (int) Math.min(Integer.MAX_VALUE, (long) c.credit + n);
-        unpark(c);
+        waiting.unpark(c);
         dispatch();
     }
 
@@ -799,23 +690,17 @@ final class SubscriptionQueue implements Subscription {
             return;
         }
         if (deleted || c.closed) {
-            answer(new PullRequest(c, max, promise, -1), List.of());
+            PullRequests.answer(c, promise, List.of());
             return;
         }
         List<Delivery> got = paused ? List.of() : take(c, max);
         if (!got.isEmpty() || wait.toMillis() < 1) {
-            answer(new PullRequest(c, max, promise, -1), got);
+            PullRequests.answer(c, promise, got);
             fill(); // the next ones, from the log
             updateGauges();
             return;
         }
-        long[] id = new long[1];
-        id[0] = broker.vertx().setTimer(wait.toMillis(), t -> {
-            if (pullers.removeIf(pr -> pr.timerId() == id[0])) {
-                answer(new PullRequest(c, max, promise, -1), List.of());
-            }
-        });
-        pullers.add(new PullRequest(c, max, promise, id[0]));
+        pullers.await(c, max, wait, promise);
         fill(); // what waits in the log answers it when read
     }
 
@@ -824,24 +709,8 @@ final class SubscriptionQueue implements Subscription {
             return;
         }
         consumerCount = consumers.size();
-        pullers.removeIf(pr -> {
-            if (pr.consumer() == c) {
-                broker.vertx().cancelTimer(pr.timerId());
-                answer(pr, List.of());
-                return true;
-            }
-            return false;
-        });
-        Iterator<InFlight> it = inFlight.values().iterator();
-        List<Pending> lost = new ArrayList<>();
-        while (it.hasNext()) {
-            InFlight f = it.next();
-            if (f.consumer() == c) {
-                it.remove();
-                keyOutstandingDone(f);
-                lost.add(f.pending());
-            }
-        }
+        pullers.dropOf(c);
+        List<Pending> lost = inFlight.removeAll(c);
         c.unacked = 0;
         keys.forget(c);
         for (Pending p : lost) {
@@ -867,7 +736,7 @@ final class SubscriptionQueue implements Subscription {
         } else if (delayMillis > 0) {
             schedule(p, System.currentTimeMillis() + delayMillis);
         } else {
-            returned.put(p.seq, p);
+            waiting.giveBack(p);
         }
     }
 
@@ -876,49 +745,7 @@ final class SubscriptionQueue implements Subscription {
             readyAt = keys.waitInLine(p.key, readyAt);
         }
         p.readyAt = readyAt;
-        scheduled.add(p);
-    }
-
-    private void armAckTimer() {
-        if (ackTimerId >= 0 || policy.ackTimeout().isZero()) {
-            return;
-        }
-        long period = Math.max(10, policy.ackTimeout().toMillis() / 4);
-        ackTimerId = broker.vertx().setPeriodic(period, id -> {
-            long limit = System.currentTimeMillis() - policy.ackTimeout().toMillis();
-            Iterator<InFlight> it = inFlight.values().iterator();
-            List<Pending> late = new ArrayList<>();
-            while (it.hasNext()) {
-                InFlight f = it.next();
-                if (f.deliveredAt() > limit) {
-                    break; // insertion order is delivery order
-                }
-                it.remove();
-                f.consumer().unacked--;
-                keyOutstandingDone(f);
-                late.add(f.pending());
-            }
-            late.forEach(p -> failed(p, true, "ack timeout"));
-            if (inFlight.isEmpty()) {
-                broker.vertx().cancelTimer(ackTimerId);
-                ackTimerId = -1;
-            }
-            if (!late.isEmpty()) {
-                dispatch();
-            }
-        });
-    }
-
-    private void cancelTimers() {
-        scheduled.cancel();
-        if (ackTimerId >= 0) {
-            broker.vertx().cancelTimer(ackTimerId);
-            ackTimerId = -1;
-        }
-    }
-
-    private void keyOutstandingDone(InFlight f) {
-        keys.done(f.pending().key);
+        waiting.schedule(p);
     }
 
     private void keyWaitingDone(Pending p) {
@@ -929,7 +756,7 @@ final class SubscriptionQueue implements Subscription {
 
     private void deadLetter(Pending p, String reason) {
         Envelope env = p.envelope();
-        Address target = env.header(DLQ_REASON) != null ? null : policy.deadLetterAddressFor(env.address(), name);
+        Address target = DeadLetters.isLetter(env) ? null : policy.deadLetterAddressFor(env.address(), name);
         if (target == null) {
             LOG.debug("subscription {}: discarding dead letter {}@{} ({})", name, p.msg.partition(), p.msg.offset(), reason);
             metrics.deadLetterDiscarded.increment();
@@ -937,14 +764,7 @@ final class SubscriptionQueue implements Subscription {
             settled(p);
             return;
         }
-        Envelope letter = env.toBuilder()
-                .address(target)
-                .deliverAt(0)
-                .header(DLQ_REASON, reason)
-                .header(DLQ_ORIGINAL_ADDRESS, env.address().name())
-                .header(DLQ_SUBSCRIPTION, name)
-                .header(DLQ_DELIVERY_COUNT, Integer.toString(env.deliveryCount() + p.failures))
-                .build();
+        Envelope letter = DeadLetters.letter(env, target, reason, name, env.deliveryCount() + p.failures);
         broker.publish(letter).onComplete(ar -> {
             if (ar.succeeded()) {
                 metrics.deadLettered.increment();

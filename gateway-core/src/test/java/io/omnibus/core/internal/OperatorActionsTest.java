@@ -100,7 +100,7 @@ class OperatorActionsTest {
         assertThat(moved).containsExactly(2, 1);
         await().until(() -> taker.received.size() == 2);
         assertThat(taker.payloads()).containsExactly("o1", "o2");
-        assertThat(taker.received.get(0).envelope().header(SubscriptionQueue.DLQ_REASON)).isNull();
+        assertThat(taker.received.get(0).envelope().header(DeadLetters.REASON)).isNull();
         // the other message kept the partition from being emptied; the next redrive starts after what was moved
         assertThat(tb.broker.logs().endOffset(dlq, 0) - tb.broker.logs().startOffset(dlq, 0)).isEqualTo(3);
         assertThat(await(tb.broker.operators().redrive(dlq))).containsExactly(0, 0);
