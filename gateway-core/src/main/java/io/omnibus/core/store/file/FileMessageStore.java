@@ -21,19 +21,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -44,7 +35,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
-import java.util.stream.Stream;
 
 /**
  * The durable store: one commit log, an index per topic partition, subscriptions and state, with
@@ -139,8 +129,8 @@ public final class FileMessageStore implements MessageStore {
         t.setDaemon(true);
         return t;
     });
-    private FileChannel lockChannel;
-    private FileLock lock;
+    /** The data directory, held while the store is open. */
+    private DataDirectory directory;
     private CommitLog log;
     private Thread writer;
     /** The writer thread's appends, made once the store is recovered. */
@@ -244,120 +234,15 @@ public final class FileMessageStore implements MessageStore {
         return done.future();
     }
 
-    /**
-     * The store format this gateway writes and reads: 1, and 2 since batch records (magic 4), which a gateway of
-     * format 1 does not read. Kept in the directory's {@code format} file.
-     */
-    static final int FORMAT = 2;
+    /** The store format this gateway writes and reads ({@link DataDirectory}). */
+    static final int FORMAT = DataDirectory.FORMAT;
 
-    /** Refuses a directory a newer gateway wrote; marks it with this gateway's format otherwise. */
-    private void checkFormat() throws IOException {
-        Path file = options.dir().resolve("format");
-        int found = 1;
-        if (Files.exists(file)) {
-            try {
-                found = Integer.parseInt(Files.readString(file, StandardCharsets.UTF_8).trim());
-            } catch (NumberFormatException e) {
-                throw new IOException(file + " does not hold a store format number", e);
-            }
-        }
-        if (found > FORMAT) {
-            throw new IOException("data directory " + options.dir().toAbsolutePath() + " was written by a newer gateway"
-                    + " (store format " + found + "; this one reads formats up to " + FORMAT + "): run that version");
-        }
-        if (found < FORMAT) { // no file reads as format 1
-            Path tmp = options.dir().resolve("format.tmp");
-            Files.writeString(tmp, FORMAT + "\n", StandardCharsets.UTF_8);
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ch.force(true);
-            }
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            CommitLog.forceDirectory(options.dir());
-        }
-    }
-
+    /** Takes the data directory, and brings the state back from the last checkpoint and the log after it. */
     private void recover() throws IOException {
-        Files.createDirectories(options.dir());
-        lockChannel = FileChannel.open(options.dir().resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        try {
-            lock = lockChannel.tryLock();
-        } catch (OverlappingFileLockException e) {
-            lock = null;
-        }
-        if (lock == null) {
-            lockChannel.close();
-            throw new IOException("data directory " + options.dir().toAbsolutePath() + " is in use by another gateway (its "
-                    + options.dir().resolve("lock") + " is locked); stop it or choose another directory");
-        }
-        lockChannel.truncate(0);
-        lockChannel.write(ByteBuffer.wrap((ManagementFactory.getRuntimeMXBean().getPid() + "\n")
-                .getBytes(StandardCharsets.UTF_8)), 0);
-        try {
-            checkFormat();
-        } catch (IOException e) {
-            lockChannel.close();
-            throw e;
-        }
-
-        log = new CommitLog(options.dir().resolve("commitlog"), options.segmentSize(),
-                options.fsync() == Fsync.OS ? 0 : options.preallocate());
-        Path indexRoot = options.dir().resolve("index");
-        Files.createDirectories(indexRoot);
-        StoreState.Checkpoint cp;
-        try {
-            cp = state.readCheckpoint(checkpointFile);
-        } catch (IOException e) {
-            LOG.warn("store {}: {}; rebuilding every index from the whole log", options.dir(), e.getMessage());
-            state.subscriptions.clear();
-            state.states.clear();
-            cp = null;
-        }
-        Map<String, StoreState.PartitionState> known = new HashMap<>();
-        if (cp != null) {
-            for (StoreState.PartitionState p : cp.partitions()) {
-                known.put(PartitionIndex.dirName(p.tp()), p);
-            }
-        }
-        Set<String> present = new HashSet<>();
-        try (Stream<Path> dirs = Files.list(indexRoot)) {
-            for (Path d : (Iterable<Path>) dirs::iterator) {
-                String name = d.getFileName().toString();
-                if (!known.containsKey(name)) {
-                    PartitionIndex.deleteDir(d); // written after the checkpoint: rebuilt by the scan
-                } else {
-                    present.add(name);
-                }
-            }
-        }
-        for (Map.Entry<String, StoreState.PartitionState> k : known.entrySet()) {
-            StoreState.PartitionState p = k.getValue();
-            PartitionIndex index;
-            if (present.contains(k.getKey())) {
-                index = PartitionIndex.existing(indexRoot, k.getKey(), p.tp(), options.indexEntriesPerFile());
-            } else {
-                LOG.error("store {}: the index of {} is missing; its offsets continue, its older messages read as gone",
-                        options.dir(), p.tp());
-                index = new PartitionIndex(indexRoot, p.tp(), options.indexEntriesPerFile());
-            }
-            index.restore(p.start(), p.next(), p.bytes());
-            LogWriter.indexed(indexes, widths, index);
-        }
-        long from = cp == null ? log.start() : Math.max(cp.logPosition(), log.start());
-        LogScan scan = new LogScan(log, state, indexes, widths, indexRoot, options.indexEntriesPerFile(),
-                options.segmentSize());
-        long end = scan.from(from, filter -> LogWriter.ends(indexes, widths, filter, Map.of()));
-        corruptRecords = scan.corruptRecords();
-        if (end < log.end()) {
-            if (!log.zerosFrom(end)) { // else the zeros written ahead of the records
-                LOG.warn("store {}: cutting a torn tail at {} ({} bytes to the end of the file, zeros written ahead "
-                        + "of the records included)", options.dir(), log.describe(end), log.end() - end);
-            }
-            log.truncate(end);
-        }
-        for (PartitionIndex index : indexes.values()) {
-            index.forceAndRelease();
-        }
-        log.forceFrom(from);
+        directory = DataDirectory.take(options.dir());
+        StoreRecovery.Recovered recovered = StoreRecovery.run(options, checkpointFile, state, indexes, widths);
+        log = recovered.log();
+        corruptRecords = recovered.corruptRecords();
         checkpointPosition = log.end();
         state.writeCheckpoint(checkpointFile, checkpoint());
         checkpointCurrent = true;
@@ -717,15 +602,9 @@ public final class FileMessageStore implements MessageStore {
     }
 
     private void releaseQuietly() {
-        try {
-            if (lock != null) {
-                lock.release();
-            }
-            if (lockChannel != null) {
-                lockChannel.close();
-            }
-        } catch (IOException e) {
-            LOG.warn("store: releasing the lock failed: {}", e.toString());
+        if (directory != null) {
+            directory.release();
+            directory = null;
         }
     }
 
