@@ -23,21 +23,19 @@ import org.apache.kafka.common.message.OffsetFetchResponseData;
 import org.apache.kafka.common.message.SyncGroupRequestData;
 import org.apache.kafka.common.message.SyncGroupResponseData;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.requests.OffsetFetchResponse;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
 import java.util.UUID;
 
 /**
- * The classic consumer group protocol (KIP-62 timeouts, KIP-394 member ids) and committed offsets, as one
- * Kafka node coordinates them; confined to its own context ({@link KafkaServer#onCoordinator}).
+ * The classic consumer group protocol (KIP-62 timeouts, KIP-394 member ids) as one Kafka node coordinates it, with
+ * the groups' committed offsets ({@link CommittedOffsets}) and the producer ids ({@link ProducerIds}); confined to its
+ * own context ({@link KafkaServer#onCoordinator}).
  *
  * <p>A group goes Empty → PreparingRebalance (members join; the first assignment of a new group waits
  * {@code group-initial-rebalance-delay} for more) → CompletingRebalance (the leader assigns) → Stable. A member
@@ -48,10 +46,6 @@ import java.util.UUID;
  * supported: a group instance id is accepted and ignored.
  */
 final class GroupCoordinator {
-    static final String OFFSETS = "kafka.offsets";
-    static final String PRODUCER_IDS = "kafka.producer-ids";
-    private static final int PRODUCER_ID_BLOCK = 1000;
-    private static final int MAX_METADATA = 4096;
 
     private enum State {
         EMPTY("Empty"), PREPARING_REBALANCE("PreparingRebalance"), COMPLETING_REBALANCE("CompletingRebalance"),
@@ -101,49 +95,76 @@ final class GroupCoordinator {
         }
     }
 
-    private record Committed(long offset, int leaderEpoch, String metadata) {
-    }
-
     private final KafkaServer server;
     private final Broker broker;
     private final Vertx vertx;
     private final Map<String, Group> groups = new HashMap<>();
-    /** group → topic → partition → committed. */
-    private final Map<String, Map<String, Map<Integer, Committed>>> offsets = new TreeMap<>();
-    /** When each group with committed offsets last committed or lost its last member (for offsets-retention). */
-    private final Map<String, Long> lastActive = new HashMap<>();
-    private long offsetsExpiry = -1;
-    private long nextProducerId;
-    private long producerIdsReserved;
-    private Future<Void> reserving = Future.succeededFuture();
+    private final CommittedOffsets offsets;
+    private final ProducerIds producerIds;
 
     GroupCoordinator(KafkaServer server) {
         this.server = server;
         this.broker = server.ctx.broker();
         this.vertx = server.ctx.vertx();
+        this.offsets = new CommittedOffsets(broker, vertx);
+        this.producerIds = new ProducerIds(broker);
     }
 
     /** Reads the committed offsets and the producer ids handed out before a restart. */
     Future<Void> load() {
-        broker.states(OFFSETS).forEach((key, value) -> {
-            int a = key.indexOf('/');
-            int b = key.indexOf('/', a + 1);
-            String[] v = new String(value, StandardCharsets.UTF_8).split("\n", 3);
-            try {
-                committed(key.substring(b + 1), key.substring(0, a)).put(Integer.parseInt(key.substring(a + 1, b)),
-                        new Committed(Long.parseLong(v[0]), Integer.parseInt(v[1]), v.length > 2 ? v[2] : ""));
-            } catch (RuntimeException e) {
-                KafkaServer.LOG.error("kafka: committed offset '{}' cannot be read back; ignored: {}", key, e.toString());
-            }
-        });
-        byte[] ids = broker.state(PRODUCER_IDS, "reserved");
-        producerIdsReserved = ids == null ? 0 : Long.parseLong(new String(ids, StandardCharsets.UTF_8));
-        nextProducerId = producerIdsReserved; // ids of the previous run's last block are never handed out again
+        offsets.load();
+        producerIds.load();
         return Future.succeededFuture();
     }
 
-    private Map<Integer, Committed> committed(String group, String topic) {
-        return offsets.computeIfAbsent(group, g -> new TreeMap<>()).computeIfAbsent(topic, t -> new TreeMap<>());
+    // ---- offsets (CommittedOffsets), checked against the groups here --------------------------------------------
+
+    Future<OffsetCommitResponseData> commit(OffsetCommitRequestData req) {
+        return offsets.commit(req, commitCheck(req));
+    }
+
+    private Errors commitCheck(OffsetCommitRequestData req) {
+        if (req.groupId() == null || req.groupId().isEmpty()) {
+            return Errors.INVALID_GROUP_ID;
+        }
+        Group g = groups.get(req.groupId());
+        boolean simple = req.generationIdOrMemberEpoch() < 0 && (req.memberId() == null || req.memberId().isEmpty());
+        if (g == null || g.members.isEmpty()) {
+            return simple ? Errors.NONE : Errors.UNKNOWN_MEMBER_ID;
+        }
+        if (simple) {
+            return Errors.UNKNOWN_MEMBER_ID; // the group is in use: only its members commit
+        }
+        if (g.state == State.COMPLETING_REBALANCE) {
+            return Errors.REBALANCE_IN_PROGRESS;
+        }
+        if (!g.members.containsKey(req.memberId())) {
+            return Errors.UNKNOWN_MEMBER_ID;
+        }
+        return req.generationIdOrMemberEpoch() == g.generation ? Errors.NONE : Errors.ILLEGAL_GENERATION;
+    }
+
+    Future<OffsetFetchResponseData> fetchOffsets(OffsetFetchRequestData req, short version) {
+        return offsets.fetch(req, version);
+    }
+
+    /** Checks, now and then, for groups without members whose offsets have outlived {@code offsets-retention}. */
+    void startOffsetsExpiry() {
+        offsets.startExpiry(server.config.offsetsRetention().toMillis(), this::inUse);
+    }
+
+    private boolean inUse(String group) {
+        Group g = groups.get(group);
+        return g != null && !g.members.isEmpty();
+    }
+
+    /** A deleted topic's committed offsets go with it. */
+    Future<Void> forgetTopic(String topic) {
+        return offsets.forgetTopic(topic);
+    }
+
+    Future<InitProducerIdResponseData> initProducerId(InitProducerIdRequestData req) {
+        return producerIds.initProducerId(req);
     }
 
     // ---- JoinGroup ---------------------------------------------------------------------------------------------
@@ -525,193 +546,6 @@ final class GroupCoordinator {
         }
     }
 
-    // ---- offsets -------------------------------------------------------------------------------------------------
-
-    Future<OffsetCommitResponseData> commit(OffsetCommitRequestData req) {
-        Errors check = commitCheck(req);
-        OffsetCommitResponseData r = new OffsetCommitResponseData().setThrottleTimeMs(0);
-        List<Future<Void>> writes = new ArrayList<>();
-        for (OffsetCommitRequestData.OffsetCommitRequestTopic t : req.topics()) {
-            OffsetCommitResponseData.OffsetCommitResponseTopic out = new OffsetCommitResponseData.OffsetCommitResponseTopic()
-                    .setName(t.name());
-            r.topics().add(out);
-            int partitions = partitionsOf(t.name());
-            for (OffsetCommitRequestData.OffsetCommitRequestPartition p : t.partitions()) {
-                OffsetCommitResponseData.OffsetCommitResponsePartition po =
-                        new OffsetCommitResponseData.OffsetCommitResponsePartition().setPartitionIndex(p.partitionIndex());
-                out.partitions().add(po);
-                String metadata = p.committedMetadata() == null ? "" : p.committedMetadata();
-                if (check != Errors.NONE) {
-                    po.setErrorCode(check.code());
-                } else if (partitions < 0) {
-                    po.setErrorCode(partitions == -2 ? Errors.TOPIC_AUTHORIZATION_FAILED.code()
-                            : Errors.INVALID_TOPIC_EXCEPTION.code());
-                } else if (p.partitionIndex() >= partitions) {
-                    po.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
-                } else if (metadata.length() > MAX_METADATA) {
-                    po.setErrorCode(Errors.OFFSET_METADATA_TOO_LARGE.code());
-                } else if (p.committedOffset() < 0 || p.partitionIndex() < 0) {
-                    po.setErrorCode(Errors.INVALID_COMMIT_OFFSET_SIZE.code());
-                } else {
-                    Committed c = new Committed(p.committedOffset(), p.committedLeaderEpoch(), metadata);
-                    byte[] value = (c.offset + "\n" + c.leaderEpoch + "\n" + c.metadata).getBytes(StandardCharsets.UTF_8);
-                    io.omnibus.core.spi.Address address = KafkaNames.toAddress(t.name());
-                    writes.add(broker.putState(OFFSETS, key(req.groupId(), t.name(), p.partitionIndex()), value)
-                            .onSuccess(v -> { // once durable
-                                committed(req.groupId(), t.name()).put(p.partitionIndex(), c);
-                                lastActive.put(req.groupId(), System.currentTimeMillis());
-                                broker.commitPosition(cursorName(req.groupId(), address), address, p.partitionIndex(),
-                                        c.offset).onFailure(e -> KafkaServer.LOG.warn("kafka: group {}: its cursor on {} "
-                                        + "was not moved: {}", req.groupId(), address, e.toString()));
-                            })
-                            .recover(e -> {
-                                po.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code());
-                                return Future.succeededFuture();
-                            }));
-                }
-            }
-        }
-        return Future.join(writes).map(cf -> r);
-    }
-
-    /** The partition count of a Kafka topic name: -1 when the name is not valid, -2 when it is not for Kafka
-     * clients ('$'), 0 when there is no such topic. */
-    private int partitionsOf(String topic) {
-        try {
-            io.omnibus.core.spi.Address a = KafkaNames.toAddress(topic);
-            return KafkaNames.readable(a) ? broker.logs().partitionCount(a) : -2;
-        } catch (io.omnibus.core.spi.InvalidAddressException e) {
-            return -1;
-        }
-    }
-
-    private Errors commitCheck(OffsetCommitRequestData req) {
-        if (req.groupId() == null || req.groupId().isEmpty()) {
-            return Errors.INVALID_GROUP_ID;
-        }
-        Group g = groups.get(req.groupId());
-        boolean simple = req.generationIdOrMemberEpoch() < 0 && (req.memberId() == null || req.memberId().isEmpty());
-        if (g == null || g.members.isEmpty()) {
-            return simple ? Errors.NONE : Errors.UNKNOWN_MEMBER_ID;
-        }
-        if (simple) {
-            return Errors.UNKNOWN_MEMBER_ID; // the group is in use: only its members commit
-        }
-        if (g.state == State.COMPLETING_REBALANCE) {
-            return Errors.REBALANCE_IN_PROGRESS;
-        }
-        if (!g.members.containsKey(req.memberId())) {
-            return Errors.UNKNOWN_MEMBER_ID;
-        }
-        return req.generationIdOrMemberEpoch() == g.generation ? Errors.NONE : Errors.ILLEGAL_GENERATION;
-    }
-
-    /** The group's cursor in the core (one per topic): its lag in the admin API, its backlog kept by retention. */
-    static String cursorName(String group, io.omnibus.core.spi.Address address) {
-        return "kafka-group:" + group + "@" + address.name();
-    }
-
-    private static String key(String group, String topic, int partition) {
-        return topic + "/" + partition + "/" + group; // Kafka topic names hold no '/'
-    }
-
-    /**
-     * Versions before 8 ask for one group at the top level, later ones for a list: the request is read as a list,
-     * and kafka-clients' {@link OffsetFetchResponse.Builder} writes the answer in the shape the version has.
-     */
-    Future<OffsetFetchResponseData> fetchOffsets(OffsetFetchRequestData req, short version) {
-        List<OffsetFetchRequestData.OffsetFetchRequestGroup> asked = version >= 8 ? req.groups() : List.of(asGroup(req));
-        List<OffsetFetchResponseData.OffsetFetchResponseGroup> answered = new ArrayList<>();
-        for (OffsetFetchRequestData.OffsetFetchRequestGroup grp : asked) {
-            OffsetFetchResponseData.OffsetFetchResponseGroup og = new OffsetFetchResponseData.OffsetFetchResponseGroup()
-                    .setGroupId(grp.groupId()).setErrorCode(Errors.NONE.code());
-            Map<String, Map<Integer, Committed>> have = offsets.getOrDefault(grp.groupId(), Map.of());
-            Map<String, Map<Integer, Committed>> wanted = have;
-            if (grp.topics() != null) { // null: everything the group committed
-                wanted = new LinkedHashMap<>();
-                for (OffsetFetchRequestData.OffsetFetchRequestTopics t : grp.topics()) {
-                    Map<Integer, Committed> known = have.getOrDefault(t.name(), Map.of());
-                    Map<Integer, Committed> answer = new LinkedHashMap<>();
-                    t.partitionIndexes().forEach(p -> answer.put(p, known.get(p)));
-                    wanted.put(t.name(), answer);
-                }
-            }
-            wanted.forEach((topic, partitions) -> {
-                OffsetFetchResponseData.OffsetFetchResponseTopics out = new OffsetFetchResponseData.OffsetFetchResponseTopics()
-                        .setName(topic);
-                partitions.forEach((p, c) -> out.partitions().add(new OffsetFetchResponseData.OffsetFetchResponsePartitions()
-                        .setPartitionIndex(p).setCommittedOffset(c == null ? -1 : c.offset)
-                        .setCommittedLeaderEpoch(c == null ? -1 : c.leaderEpoch).setMetadata(c == null ? "" : c.metadata)
-                        .setErrorCode(Errors.NONE.code())));
-                og.topics().add(out);
-            });
-            answered.add(og);
-        }
-        return Future.succeededFuture(new OffsetFetchResponse.Builder(answered).build(version).data().setThrottleTimeMs(0));
-    }
-
-    /** A request of version 0 to 7 as the one group it asks about (topics null: all of them). */
-    private static OffsetFetchRequestData.OffsetFetchRequestGroup asGroup(OffsetFetchRequestData req) {
-        OffsetFetchRequestData.OffsetFetchRequestGroup g = new OffsetFetchRequestData.OffsetFetchRequestGroup()
-                .setGroupId(req.groupId()).setTopics(req.topics() == null ? null : new ArrayList<>());
-        if (req.topics() != null) {
-            req.topics().forEach(t -> g.topics().add(new OffsetFetchRequestData.OffsetFetchRequestTopics().setName(t.name())
-                    .setPartitionIndexes(t.partitionIndexes())));
-        }
-        return g;
-    }
-
-    /** Checks, now and then, for groups whose offsets have outlived {@code offsets-retention}. */
-    void startOffsetsExpiry() {
-        long retention = server.config.offsetsRetention().toMillis();
-        long period = Math.max(1000, Math.min(60_000, retention / 4));
-        offsetsExpiry = vertx.setPeriodic(period, t -> expireOffsets(System.currentTimeMillis(), retention));
-    }
-
-    /**
-     * Kafka's {@code offsets.retention.minutes}: a group without members whose last commit (or last member) is older
-     * than the retention loses its committed offsets and its core cursors, so it no longer holds the topics' retention.
-     * After a restart the time counts from the start.
-     */
-    void expireOffsets(long now, long retention) {
-        for (String group : List.copyOf(offsets.keySet())) {
-            Group g = groups.get(group);
-            if (g != null && !g.members.isEmpty()) {
-                lastActive.put(group, now);
-                continue;
-            }
-            long since = lastActive.computeIfAbsent(group, x -> now);
-            if (now - since < retention) {
-                continue;
-            }
-            Map<String, Map<Integer, Committed>> topics = offsets.remove(group);
-            lastActive.remove(group);
-            KafkaServer.LOG.info("kafka: group {} had no members for {} ms since its last commit: its offsets expire", group,
-                    now - since);
-            topics.forEach((topic, partitions) -> {
-                partitions.keySet().forEach(p -> broker.putState(OFFSETS, key(group, topic, p), null));
-                try {
-                    broker.unsubscribe(cursorName(group, KafkaNames.toAddress(topic)));
-                } catch (io.omnibus.core.spi.InvalidAddressException e) {
-                    // a name that never was an address has no cursor
-                }
-            });
-        }
-    }
-
-    /** A deleted topic's committed offsets go with it. */
-    Future<Void> forgetTopic(String topic) {
-        List<Future<Void>> writes = new ArrayList<>();
-        offsets.forEach((group, topics) -> {
-            Map<Integer, Committed> gone = topics.remove(topic);
-            if (gone != null) {
-                gone.keySet().forEach(p -> writes.add(broker.putState(OFFSETS, key(group, topic, p), null)));
-                writes.add(broker.unsubscribe(cursorName(group, KafkaNames.toAddress(topic))));
-            }
-        });
-        return Future.join(writes).mapEmpty();
-    }
-
     // ---- DescribeGroups, ListGroups -----------------------------------------------------------------------------
 
     Future<DescribeGroupsResponseData> describe(DescribeGroupsRequestData req) {
@@ -721,7 +555,7 @@ final class GroupCoordinator {
             DescribeGroupsResponseData.DescribedGroup d = new DescribeGroupsResponseData.DescribedGroup().setGroupId(id)
                     .setErrorCode(Errors.NONE.code());
             if (g == null) {
-                d.setGroupState(offsets.containsKey(id) ? "Empty" : "Dead").setProtocolType("").setProtocolData("");
+                d.setGroupState(offsets.has(id) ? "Empty" : "Dead").setProtocolType("").setProtocolData("");
             } else {
                 d.setGroupState(g.state.kafkaName).setProtocolType(Objects.requireNonNullElse(g.protocolType, ""))
                         .setProtocolData(Objects.requireNonNullElse(g.protocol, ""));
@@ -740,7 +574,7 @@ final class GroupCoordinator {
     Future<ListGroupsResponseData> list(ListGroupsRequestData req) {
         ListGroupsResponseData r = new ListGroupsResponseData().setThrottleTimeMs(0).setErrorCode(Errors.NONE.code());
         java.util.Set<String> ids = new java.util.TreeSet<>(groups.keySet());
-        ids.addAll(offsets.keySet());
+        ids.addAll(offsets.groups());
         for (String id : ids) {
             Group g = groups.get(id);
             String state = g == null ? "Empty" : g.state.kafkaName;
@@ -754,53 +588,9 @@ final class GroupCoordinator {
         return Future.succeededFuture(r);
     }
 
-    // ---- producer ids --------------------------------------------------------------------------------------------
-
-    /**
-     * Idempotent producers get a new id (epoch 0), or, asking with their id and epoch (KIP-360), the same id
-     * with the next epoch. Ids are reserved durably in blocks, so none is given twice across restarts.
-     * Transactional ids are refused: transactions are not supported.
-     */
-    Future<InitProducerIdResponseData> initProducerId(InitProducerIdRequestData req) {
-        InitProducerIdResponseData r = new InitProducerIdResponseData().setThrottleTimeMs(0).setProducerId(-1)
-                .setProducerEpoch((short) -1);
-        if (req.transactionalId() != null) {
-            return Future.succeededFuture(r.setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code()));
-        }
-        if (req.producerId() >= 0 && req.producerEpoch() >= 0) {
-            if (req.producerId() >= nextProducerId) {
-                return Future.succeededFuture(r.setErrorCode(Errors.INVALID_PRODUCER_ID_MAPPING.code()));
-            }
-            if (req.producerEpoch() < Short.MAX_VALUE - 1) {
-                return Future.succeededFuture(r.setErrorCode(Errors.NONE.code()).setProducerId(req.producerId())
-                        .setProducerEpoch((short) (req.producerEpoch() + 1)));
-            }
-        }
-        return newProducerId().map(id -> r.setErrorCode(Errors.NONE.code()).setProducerId(id).setProducerEpoch((short) 0))
-                .recover(e -> Future.succeededFuture(r.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code())));
-    }
-
-    private Future<Long> newProducerId() {
-        if (nextProducerId < producerIdsReserved) {
-            return Future.succeededFuture(nextProducerId++);
-        }
-        // one reservation at a time; requests behind it take ids from the block it reserves
-        reserving = reserving.recover(e -> Future.succeededFuture()).compose(v -> {
-            if (nextProducerId < producerIdsReserved) {
-                return Future.succeededFuture();
-            }
-            long upTo = producerIdsReserved + PRODUCER_ID_BLOCK;
-            return broker.putState(PRODUCER_IDS, "reserved", Long.toString(upTo).getBytes(StandardCharsets.UTF_8))
-                    .onSuccess(x -> producerIdsReserved = upTo);
-        });
-        return reserving.compose(v -> newProducerId());
-    }
-
     /** The gateway stops: members waiting for a join or sync are told to find the coordinator again. */
     Future<Void> shutdown() {
-        if (offsetsExpiry >= 0) {
-            vertx.cancelTimer(offsetsExpiry);
-        }
+        offsets.stopExpiry();
         for (Group g : groups.values()) {
             cancelRebalanceTimer(g);
             g.pending.values().forEach(vertx::cancelTimer);

@@ -181,7 +181,7 @@ class KafkaGroupIT extends KafkaTestBase {
             consumer.commitSync(Map.of(tp, new org.apache.kafka.clients.consumer.OffsetAndMetadata(1)));
             assertThat(consumer.committed(java.util.Set.of(tp)).get(tp).offset()).isEqualTo(1);
         }
-        String cursor = GroupCoordinator.cursorName("one-off", io.omnibus.core.spi.Address.of("ledger"));
+        String cursor = CommittedOffsets.cursorName("one-off", io.omnibus.core.spi.Address.of("ledger"));
         org.awaitility.Awaitility.await().until(() -> gw.broker.subscription(cursor) != null);
         long committedAt = System.currentTimeMillis();
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> gw.broker.subscription(cursor) == null);
