@@ -11,9 +11,6 @@ import io.omnibus.core.spi.BrokerException;
 import io.omnibus.core.spi.ConnectionInfo;
 import io.omnibus.core.spi.Connections;
 import io.omnibus.core.spi.Origin;
-import io.omnibus.core.spi.Subscription;
-import io.omnibus.core.spi.SubscriptionSpec;
-import io.omnibus.core.spi.TopicFilter;
 import io.vertx.core.Future;
 import io.vertx.core.internal.ContextInternal;
 import org.apache.qpid.proton.Proton;
@@ -33,7 +30,6 @@ import org.apache.qpid.proton.engine.Transport;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -47,7 +43,6 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     static final Symbol ANONYMOUS_RELAY = Symbol.valueOf("ANONYMOUS-RELAY");
     static final Symbol DELAYED_DELIVERY = Symbol.valueOf("DELAYED_DELIVERY");
     static final Symbol SHARED_SUBS = Symbol.valueOf("SHARED-SUBS");
-    static final String TEMP_PREFIX = "$tmp/amqp/";
     /** AMQP with the SASL layer: "AMQP" 3 1 0 0, what a server that wants SASL answers to a wrong header. */
     private static final byte[] SASL_HEADER = {'A', 'M', 'Q', 'P', 3, 1, 0, 0};
 
@@ -77,15 +72,12 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     private final byte[] header = new byte[8];
     private int headerRead;
     private int linkCount;
-    private int tempNodes;
-    /** Temporary nodes this connection created (dynamic terminus): deleted with it. */
-    final List<String> temporary = new ArrayList<>();
+    /** Its temporary nodes, the queues it made sure of, and what its user may do with addresses. */
+    final AmqpNodes nodes;
     /** Transactions declared on this connection and not discharged, by txn-id: any of its links may use them. */
     private final Map<org.apache.qpid.proton.amqp.Binary, io.omnibus.core.spi.Transaction> transactions =
             new java.util.LinkedHashMap<>();
     private long transactionIds;
-    /** Queue subscriptions known to exist, so an anonymous sender does not ask again per message. */
-    private final Map<String, Future<Subscription>> queues = new HashMap<>();
 
     AmqpConnection(AmqpServer server, Channel channel, ContextInternal context, String id) {
         this.server = server;
@@ -93,6 +85,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         this.channel = channel;
         this.context = context;
         this.id = id;
+        this.nodes = new AmqpNodes(broker, server.ctx.authorizer(), id, () -> user);
     }
 
     // ---- Netty -> the connection's context ----------------------------------------------------------------
@@ -392,7 +385,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
                 in.detached();
             }
         }
-        Future.all(closing).onComplete(x -> List.copyOf(temporary).forEach(broker::unsubscribe));
+        Future.all(closing).onComplete(x -> nodes.temporaryNodes().forEach(broker::unsubscribe));
         AmqpServer.LOG.info("amqp {} closed: container {}", id, containerId);
     }
 
@@ -640,23 +633,12 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         return transactions.size();
     }
 
-    // ---- addresses ----------------------------------------------------------------------------------------
+    // ---- the channel ----------------------------------------------------------------------------------------
 
     boolean writable() {
         return channel.isWritable();
     }
 
-    /** A new temporary node's address, owned by this connection. */
-    String newTemporaryAddress() {
-        String a = TEMP_PREFIX + id + "/" + (++tempNodes);
-        temporary.add(a);
-        return a;
-    }
-
-    /**
-     * Whether a client may read from {@code filter}: '$' addresses belong to the gateway, so of them only dead
-     * letters ({@code $dlq/...}) and this connection's own temporary nodes (no wildcards) may be read.
-     */
     io.netty.channel.Channel channel() {
         return channel;
     }
@@ -664,54 +646,6 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     /** Whether SASL PLAIN (a password in clear text) is offered: over TLS, from this machine, or where allowed. */
     boolean plainAllowed() {
         return io.omnibus.core.transport.Listeners.plainAllowed(channel, server.ctx.authenticator());
-    }
-
-    /** Whether the access rules let this client send to {@code address} (its own temporary nodes always). */
-    boolean mayPublish(String address) {
-        return own(address) || allowed(io.omnibus.core.spi.Authorizer.Action.PUBLISH, address);
-    }
-
-    /** Whether the access rules let this client receive from {@code filter} (its own temporary nodes always). */
-    boolean maySubscribe(String filter) {
-        return own(filter) || allowed(io.omnibus.core.spi.Authorizer.Action.SUBSCRIBE, filter);
-    }
-
-    private boolean own(String name) {
-        return name.startsWith(TEMP_PREFIX + id + "/") && name.indexOf('+') < 0 && name.indexOf('#') < 0;
-    }
-
-    private boolean allowed(io.omnibus.core.spi.Authorizer.Action action, String resource) {
-        io.omnibus.core.spi.Authorizer rules = server.ctx.authorizer();
-        // %c is not offered: an AMQP container id is whatever the client says
-        return !rules.enforced() || rules.allows(user, null, action, resource);
-    }
-
-    boolean mayRead(String filter) {
-        if (!filter.startsWith("$")) {
-            return true;
-        }
-        if (filter.startsWith("$dlq/")) {
-            return true;
-        }
-        return filter.startsWith(TEMP_PREFIX + id + "/") && filter.indexOf('+') < 0 && filter.indexOf('#') < 0;
-    }
-
-    /**
-     * Makes sure the queue of {@code address} exists: the durable shared subscription named after it, which keeps
-     * messages for receivers that have not attached yet. Temporary queues are not durable.
-     */
-    Future<Subscription> declareQueue(String filter) {
-        if (queues.size() > 10_000) {
-            queues.clear(); // a cache only: an anonymous sender to ever new addresses must not grow it without end
-        }
-        Future<Subscription> known = queues.get(filter);
-        if (known != null && !known.failed()) {
-            return known;
-        }
-        boolean temporaryNode = filter.startsWith(TEMP_PREFIX);
-        Future<Subscription> f = broker.subscribe(new SubscriptionSpec(filter, TopicFilter.of(filter), !temporaryNode, null));
-        queues.put(filter, f);
-        return f;
     }
 
     /** The AMQP error condition for a broker failure. */

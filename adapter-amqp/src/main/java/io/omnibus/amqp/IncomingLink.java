@@ -50,11 +50,11 @@ final class IncomingLink {
         topic = Termini.isTopic(target.getCapabilities());
         Future<?> ready = Future.succeededFuture();
         if (Boolean.TRUE.equals(target.getDynamic())) {
-            temporaryNode = conn.newTemporaryAddress();
+            temporaryNode = conn.nodes.newTemporaryAddress();
             local.setAddress(temporaryNode);
             address = Address.of(temporaryNode);
             if (!topic) {
-                ready = conn.declareQueue(temporaryNode);
+                ready = conn.nodes.declareQueue(temporaryNode);
             }
         } else if (target.getAddress() != null) {
             String name = target.getAddress();
@@ -63,13 +63,13 @@ final class IncomingLink {
                 conn.refuse(receiver, refused.condition(), refused.description());
                 return;
             }
-            if (!conn.mayPublish(name)) {
+            if (!conn.nodes.mayPublish(name)) {
                 conn.refuse(receiver, "amqp:unauthorized-access", "not authorized to send to '" + name + "'");
                 return;
             }
             address = Address.of(name);
-            if (!topic && !name.startsWith(AmqpConnection.TEMP_PREFIX)) {
-                ready = conn.declareQueue(name); // no capability means a queue: it keeps messages for later receivers
+            if (!topic && !name.startsWith(AmqpNodes.TEMP_PREFIX)) {
+                ready = conn.nodes.declareQueue(name); // no capability means a queue: it keeps messages for later receivers
             }
         }
         receiver.setTarget(local);
@@ -135,7 +135,7 @@ final class IncomingLink {
                 reject(d, settled, refused.condition(), refused.description());
                 return;
             }
-            if (!conn.mayPublish(name)) {
+            if (!conn.nodes.mayPublish(name)) {
                 reject(d, settled, "amqp:unauthorized-access", "not authorized to send to '" + name + "'");
                 return;
             }
@@ -143,8 +143,8 @@ final class IncomingLink {
             toTopic = Termini.jmsTopic(m.getMessageAnnotations() == null ? null : m.getMessageAnnotations().getValue());
         }
         Envelope env = AmqpTranslation.toEnvelope(m, to, settled, conn.origin, System.currentTimeMillis());
-        Future<?> declared = address != null || toTopic || to.name().startsWith(AmqpConnection.TEMP_PREFIX)
-                ? Future.succeededFuture() : conn.declareQueue(to.name());
+        Future<?> declared = address != null || toTopic || to.name().startsWith(AmqpNodes.TEMP_PREFIX)
+                ? Future.succeededFuture() : conn.nodes.declareQueue(to.name());
         if (d.getRemoteState() instanceof TransactionalState ts) {
             stage(d, settled, ts, env, declared);
             return;
@@ -243,7 +243,7 @@ final class IncomingLink {
         }
         gone = true;
         if (temporaryNode != null) { // lifetime policy delete-on-close: the node goes with the link that made it
-            conn.temporary.remove(temporaryNode);
+            conn.nodes.forget(temporaryNode);
             return conn.broker.unsubscribe(temporaryNode);
         }
         return Future.succeededFuture();

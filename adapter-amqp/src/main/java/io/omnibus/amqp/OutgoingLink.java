@@ -83,7 +83,7 @@ final class OutgoingLink implements DeliveryHandler {
                 return;
             }
             JsonObject r = new JsonObject(io.vertx.core.buffer.Buffer.buffer(record));
-            if (!conn.maySubscribe(r.getString("filter"))) {
+            if (!conn.nodes.maySubscribe(r.getString("filter"))) {
                 conn.refuse(sender, "amqp:unauthorized-access", "not authorized to receive from '" + r.getString("filter") + "'");
                 conn.pump();
                 return;
@@ -123,7 +123,7 @@ final class OutgoingLink implements DeliveryHandler {
             local.setFilter(selection.accepted().isEmpty() ? null : selection.accepted());
             String filter;
             if (Boolean.TRUE.equals(remote.getDynamic())) {
-                filter = conn.newTemporaryAddress(); // a reply queue (or topic) for this connection
+                filter = conn.nodes.newTemporaryAddress(); // a reply queue (or topic) for this connection
                 local.setAddress(filter);
                 lifetime = Lifetime.DELETE_WITH_LINK; // delete-on-close: the node goes with this link
             } else {
@@ -134,13 +134,13 @@ final class OutgoingLink implements DeliveryHandler {
                     conn.pump();
                     return;
                 }
-                if (!conn.mayRead(filter)) {
+                if (!conn.nodes.mayRead(filter)) {
                     conn.refuse(sender, "amqp:unauthorized-access", "'" + filter + "' belongs to the gateway: of the '$' "
                             + "addresses, clients may read $dlq/... and their own connection's temporary nodes");
                     conn.pump();
                     return;
                 }
-                if (!conn.maySubscribe(filter)) {
+                if (!conn.nodes.maySubscribe(filter)) {
                     conn.refuse(sender, "amqp:unauthorized-access", "not authorized to receive from '" + filter + "'");
                     conn.pump();
                     return;
@@ -150,7 +150,7 @@ final class OutgoingLink implements DeliveryHandler {
                     && remote.getExpiryPolicy() == TerminusExpiryPolicy.NEVER;
             if (!topic) {
                 subscription = filter; // the queue: shared by every receiver of the address
-                spec = new SubscriptionSpec(filter, TopicFilter.of(filter), !filter.startsWith(AmqpConnection.TEMP_PREFIX), null);
+                spec = new SubscriptionSpec(filter, TopicFilter.of(filter), !filter.startsWith(AmqpNodes.TEMP_PREFIX), null);
             } else if (Termini.has(caps, Termini.SHARED)) {
                 subscription = sharedName(Termini.has(caps, Termini.GLOBAL));
                 lifetime = durableTerminus ? Lifetime.DURABLE : Lifetime.VOLATILE_SHARED;
@@ -179,7 +179,7 @@ final class OutgoingLink implements DeliveryHandler {
         }
         SubscriptionSpec created = spec;
         Future<Subscription> sub = spec.filter().filter().equals(spec.name()) && !Termini.isTopic(local.getCapabilities())
-                ? conn.declareQueue(spec.name()) : conn.broker.subscribe(spec);
+                ? conn.nodes.declareQueue(spec.name()) : conn.broker.subscribe(spec);
         if (lifetime == Lifetime.DURABLE && !Termini.has(local.getCapabilities(), Termini.SHARED)) {
             // a JMS durable subscriber that comes back with another topic or selector replaces its subscription
             sub = sub.recover(err -> err instanceof BrokerException b && b.reason() == BrokerException.Reason.SUBSCRIPTION_CONFLICT

@@ -57,7 +57,7 @@ final class Termini {
         } catch (InvalidAddressException e) {
             return new Refusal("amqp:invalid-field", e.getMessage());
         }
-        if (name.startsWith("$") && !name.startsWith(AmqpConnection.TEMP_PREFIX)) {
+        if (name.startsWith("$") && !name.startsWith(AmqpNodes.TEMP_PREFIX)) {
             return new Refusal("amqp:unauthorized-access", "address '" + name
                     + "' belongs to the gateway: clients may not send to '$' addresses");
         }

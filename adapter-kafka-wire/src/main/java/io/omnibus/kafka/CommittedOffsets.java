@@ -23,8 +23,9 @@ import java.util.function.Predicate;
 /**
  * The groups' committed offsets: read back at start, written to the broker's durable state before a commit is
  * answered, followed by a core cursor per group and topic (the group's lag in the admin API, the backlog retention
- * keeps for it), and dropped with {@code offsets-retention} once a group has had no members that long. Confined to
- * the coordinator's context, with the groups ({@link GroupCoordinator}), which checks a commit against its group.
+ * keeps for it), and dropped with {@code offsets-retention} once a group without members has not committed for that
+ * long. Confined to the coordinator's context, with the groups ({@link GroupCoordinator}), which checks a commit
+ * against its group.
  */
 final class CommittedOffsets {
     static final String OFFSETS = "kafka.offsets";
@@ -37,7 +38,7 @@ final class CommittedOffsets {
     private final Vertx vertx;
     /** group → topic → partition → committed. */
     private final Map<String, Map<String, Map<Integer, Committed>>> offsets = new TreeMap<>();
-    /** When each group with committed offsets last committed or lost its last member (for offsets-retention). */
+    /** When each group with committed offsets last committed, or was last seen with members (for offsets-retention). */
     private final Map<String, Long> lastActive = new HashMap<>();
     private long expiryTimer = -1;
 
