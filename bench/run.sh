@@ -186,7 +186,13 @@ idle_load() {
     done
     settle
   fi
-  heap0="$(heap || true)"; rss0="$(rss)"
+  heap0="$(heap || true)"
+  # the baseline settles as the reading after the connections does: G1 gives back what a collection shrank on a
+  # thread of its own (since JDK 16) and the JVM trims malloc's arenas every 10 s (bin/omnibus). Read at once after
+  # the collection (as before 2026-12-06), it held 18-29 MB the gateway was about to give back, and the figure per
+  # connection came out 1.2-1.9 KB lower than what 15,000 connections cost
+  settle
+  rss0="$(rss)"
   mkfifo "$WORK/idle.in"
   java -cp "$JAR" io.omnibus.bench.MqttIdle 127.0.0.1 "$port" "$n" "${MQTT_VERSION:-5}" idle- $mode \
     <"$WORK/idle.in" >"$WORK/idle.out" 2>&1 &
