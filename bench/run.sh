@@ -169,7 +169,8 @@ settle() {
 # grew after 10 s without a collection (bin/omnibus), which took longer than 25 s in some runs, and Mosquitto's figure does not move while it waits. STORM=1
 # sends every CONNECT before reading any CONNACK; either way a refused or reset connection is reported. For the
 # gateway, the RSS is read once more after the full collection that measures its live heap (the baseline is read
-# after one too): what the connections hold without the garbage the storm left, which an idle JVM keeps.
+# after one too, once settled as well): what the connections hold without the garbage the storm left, which an idle
+# JVM keeps.
 idle_load() {
   local port="$1" n="${CONNECTIONS:-10000}" pid rss0 rss1 rss2 heap0 heap1 mode="${2:-}" opened
   [[ "${STORM:-0}" == 1 ]] && mode=storm
