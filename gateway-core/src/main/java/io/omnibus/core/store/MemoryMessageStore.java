@@ -24,6 +24,8 @@ public final class MemoryMessageStore implements MessageStore {
     private final long maxMessages;
     private final long maxBytes;
     private final ConcurrentHashMap<TopicPartition, PartitionLog> logs = new ConcurrentHashMap<>();
+    /** Per address, one more than its highest partition number in {@link #logs}: a new subscription's partitions. */
+    private final AddressWidths widths = new AddressWidths();
     private final ConcurrentHashMap<String, Durable> subscriptions = new ConcurrentHashMap<>();
     private final LongAdder dropped = new LongAdder();
     private final ConcurrentHashMap<String, ConcurrentHashMap<String, byte[]>> states = new ConcurrentHashMap<>();
@@ -79,7 +81,7 @@ public final class MemoryMessageStore implements MessageStore {
         if (!open) {
             return Future.failedFuture(new IllegalStateException("store is closed"));
         }
-        PartitionLog log = logs.computeIfAbsent(partition, p -> new PartitionLog());
+        PartitionLog log = log(partition);
         long offset = log.end.get();
         int size = envelope.estimatedSize();
         log.entries.put(offset, new StoredMessage(partition, offset, envelope, System.currentTimeMillis(), batch));
@@ -100,7 +102,7 @@ public final class MemoryMessageStore implements MessageStore {
         if (!open) {
             return Future.failedFuture(new IllegalStateException("store is closed"));
         }
-        PartitionLog log = logs.computeIfAbsent(partition, p -> new PartitionLog());
+        PartitionLog log = log(partition);
         long first = log.end.get();
         io.omnibus.core.spi.WireBatch batch = envelopes instanceof io.omnibus.core.spi.WireBatch b ? b.at(first) : null;
         for (Envelope e : envelopes) {
@@ -186,13 +188,23 @@ public final class MemoryMessageStore implements MessageStore {
         return Set.copyOf(logs.keySet());
     }
 
+    /** The log of {@code partition}, made (and its address's width noted, before it is seen) when missing. */
+    private PartitionLog log(TopicPartition partition) {
+        PartitionLog log = logs.get(partition);
+        return log != null ? log : logs.computeIfAbsent(partition, p -> {
+            widths.add(p);
+            return new PartitionLog();
+        });
+    }
+
     @Override
     public Future<Void> saveSubscription(SubscriptionRecord record) {
-        // a new subscription starts at the end of every partition it matches (what a file store restart sees too)
-        io.omnibus.core.spi.TopicFilter filter = io.omnibus.core.spi.TopicFilter.of(record.filter());
+        // a new subscription starts at the end of every partition it matches (what a file store restart sees too);
+        // its partitions come from the addresses held, not from matching the filter against every partition
         ConcurrentHashMap<TopicPartition, CursorState> cursors = new ConcurrentHashMap<>();
-        logs.forEach((tp, log) -> {
-            if (filter.matches(tp.address())) {
+        widths.forEachMatching(record.filter(), tp -> {
+            PartitionLog log = logs.get(tp);
+            if (log != null) {
                 cursors.put(tp, new CursorState(log.end.get(), List.of()));
             }
         });
