@@ -14,13 +14,20 @@ class TransactionalSend(MessagingHandler, TransactionHandler):
         super(TransactionalSend, self).__init__()
         self.url = url
         self.committed = False
+        self.declared = False
         self.received = []
 
     def on_start(self, event):
         self.container = event.container
         self.conn = self.container.connect(self.url)
         self.sender = self.container.create_sender(self.conn, "python/tx")
-        self.container.declare_transaction(self.conn, handler=self)
+
+    def on_sendable(self, event):
+        # the transaction starts once the gateway gave the sender credit: proton sends a discharge at once, but holds
+        # transfers until there is credit, so a commit declared earlier could overtake its own transfers
+        if event.sender == self.sender and not self.declared:
+            self.declared = True
+            self.container.declare_transaction(self.conn, handler=self)
 
     def on_transaction_declared(self, event):
         if not self.committed:
