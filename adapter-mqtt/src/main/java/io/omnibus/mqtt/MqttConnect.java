@@ -50,6 +50,7 @@ final class MqttConnect {
         c.server.ctx.vertx().cancelTimer(c.connectTimer);
         int version = m.variableHeader().version();
         c.v5 = version == MqttVersion.MQTT_5.protocolLevel();
+        c.socket.version5(c.v5);
         String id = m.payload().clientIdentifier();
         boolean cleanStart = m.variableHeader().isCleanSession();
         boolean assigned = false;

@@ -26,10 +26,16 @@ interface MqttTransport {
 
     void start(Events events);
 
+    /** The protocol level CONNECT asked for: MQTT 5's packets carry reason codes and properties. */
+    void version5(boolean v5);
+
     /** Writes a message; the future completes when it was written (for closing after it). */
     Future<Void> write(MqttMessage message);
 
-    /** Writes a message nobody waits for: most of them (deliveries, acknowledgements), with nothing made per message. */
+    /**
+     * Writes a message nobody waits for: most of them (deliveries, acknowledgements), with nothing made per message.
+     * A run of them may leave in one buffer: they are on their way once the run's flush comes.
+     */
     void send(MqttMessage message);
 
     boolean writeQueueFull();
@@ -75,6 +81,14 @@ interface MqttTransport {
         private boolean needsFlush;
         /** A flush is queued on the event loop, behind the tasks that may write more (see {@link #written}). */
         private boolean flushQueued;
+        /** The connection speaks MQTT 5 (CONNECT said so). */
+        private boolean v5;
+        /**
+         * Packets {@link MqttWire} encoded and not yet written to the channel, or null: a run of deliveries and
+         * acknowledgements goes to the socket as one buffer (one outbound entry, one pipeline pass), not one each.
+         * On the channel's event loop only, as everything here.
+         */
+        private ByteBuf coalesced;
 
         Netty(io.netty.channel.Channel channel, io.vertx.core.internal.ContextInternal context,
               MqttDecoders decoders) {
@@ -85,9 +99,21 @@ interface MqttTransport {
             channel.pipeline().addLast("mqtt", this);
         }
 
+        /**
+         * What one coalescing buffer holds (a packet larger than this gets one of its own size). A full one is written
+         * and flushed at once, so the channel's write-buffer water marks, which say when the socket is full, see all
+         * but this much of what waits, and the client starts on a long run before its end is encoded.
+         */
+        static final int COALESCE_BYTES = 8 * 1024;
+
         @Override
         public void start(Events events) {
             this.events = events;
+        }
+
+        @Override
+        public void version5(boolean v5) {
+            this.v5 = v5;
         }
 
         @Override
@@ -129,12 +155,14 @@ interface MqttTransport {
             reading = false;
             if (needsFlush) {
                 needsFlush = false;
+                writeCoalesced();
                 channel.flush(); // replies written while reading go out together
             }
         }
 
         @Override
         public void channelInactive(io.netty.channel.ChannelHandlerContext ctx) {
+            releaseCoalesced();
             context.emit(null, v -> events.closed());
         }
 
@@ -148,7 +176,11 @@ interface MqttTransport {
         @Override
         public void write(io.netty.channel.ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise)
                 throws Exception {
-            MqttEncoder.INSTANCE.write(ctx, msg, promise); // encodes, then writes on from this handler
+            if (msg instanceof ByteBuf) {
+                ctx.write(msg, promise); // packets encoded already (coalesced)
+            } else {
+                MqttEncoder.INSTANCE.write(ctx, msg, promise); // encodes, then writes on from this handler
+            }
         }
 
         @Override
@@ -206,17 +238,51 @@ interface MqttTransport {
         @Override
         public void run() {
             flushQueued = false;
+            writeCoalesced();
             channel.flush();
         }
 
         @Override
         public void send(MqttMessage message) {
-            channel.write(message, channel.voidPromise());
+            int size = MqttWire.size(message, v5);
+            if (size < 0 || !channel.isActive()) {
+                writeCoalesced(); // what was sent before it goes first
+                channel.write(message, channel.voidPromise());
+            } else {
+                if (coalesced != null && coalesced.writableBytes() < size) {
+                    // a full buffer leaves at once: the client starts on it while the rest of the run is encoded
+                    writeCoalesced();
+                    channel.flush();
+                }
+                if (coalesced == null) {
+                    coalesced = channel.alloc().ioBuffer(Math.max(size, COALESCE_BYTES), Math.max(size, COALESCE_BYTES));
+                }
+                MqttWire.encode(message, v5, coalesced);
+                io.netty.util.ReferenceCountUtil.release(message); // its payload, as the encoder would have
+            }
             written();
+        }
+
+        /** Hands the coalesced packets to the channel (not flushed). */
+        private void writeCoalesced() {
+            ByteBuf b = coalesced;
+            if (b != null) {
+                coalesced = null;
+                channel.write(b, channel.voidPromise());
+            }
+        }
+
+        private void releaseCoalesced() {
+            ByteBuf b = coalesced;
+            if (b != null) {
+                coalesced = null;
+                b.release();
+            }
         }
 
         @Override
         public Future<Void> write(MqttMessage message) {
+            writeCoalesced();
             io.netty.channel.ChannelFuture f = channel.write(message);
             written();
             io.vertx.core.Promise<Void> done = context.promise();
@@ -247,7 +313,7 @@ interface MqttTransport {
 
         @Override
         public void close() {
-            channel.close();
+            channel.close(); // as with writes not flushed, a coalesced buffer not written yet goes (channelInactive)
         }
 
         @Override
