@@ -79,6 +79,8 @@ interface MqttTransport {
         /** Something was read since the keep-alive sweep last came by. */
         private boolean readSinceSweep;
         private boolean needsFlush;
+        /** Packets decoded in the read under way, or null: handed over at its end ({@link #handOver}). */
+        private java.util.List<Object> inbound;
         /** A flush is queued on the event loop, behind the tasks that may write more (see {@link #written}). */
         private boolean flushQueued;
         /** The connection speaks MQTT 5 (CONNECT said so). */
@@ -128,7 +130,35 @@ interface MqttTransport {
             }
             reading = true;
             readSinceSweep = true;
-            context.emit(msg, events);
+            if (inbound == null) {
+                inbound = new java.util.ArrayList<>(4);
+                // the read's end hands them over; should a handler in front keep that event to itself, this does
+                channel.eventLoop().execute(this::handOver);
+            }
+            inbound.add(msg);
+        }
+
+        /**
+         * The packets of a read go to the connection together at its end, on its context: one dispatch (the context
+         * switch and Vert.x's clock reading for its blocked-thread check) per read, not per packet. A profile of MQTT
+         * fan-in showed 3.8 % of the gateway's CPU in that clock reading.
+         */
+        private void handOver() {
+            java.util.List<Object> packets = inbound;
+            if (packets != null) {
+                inbound = null;
+                context.emit(packets, this::handle);
+            }
+        }
+
+        private void handle(java.util.List<Object> packets) {
+            for (Object packet : packets) {
+                try {
+                    events.handle(packet);
+                } catch (RuntimeException e) { // one packet's failure does not drop the ones behind it
+                    context.reportException(e);
+                }
+            }
         }
 
         /**
@@ -152,6 +182,7 @@ interface MqttTransport {
 
         @Override
         public void channelReadComplete(io.netty.channel.ChannelHandlerContext ctx) {
+            handOver(); // while reading: what the packets make the connection write goes out with one flush
             reading = false;
             if (needsFlush) {
                 needsFlush = false;
@@ -162,6 +193,7 @@ interface MqttTransport {
 
         @Override
         public void channelInactive(io.netty.channel.ChannelHandlerContext ctx) {
+            handOver(); // packets decoded from the last bytes come before the close
             releaseCoalesced();
             context.emit(null, v -> events.closed());
         }
