@@ -72,9 +72,8 @@ final class CommitLog implements AutoCloseable {
         Files.createDirectories(dir);
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : (Iterable<Path>) files::iterator) {
-                String name = f.getFileName().toString();
-                if (name.endsWith(".log")) {
-                    long base = Long.parseLong(name.substring(0, name.length() - 4));
+                long base = baseOf(f, ".log");
+                if (base >= 0) {
                     segments.put(base, open(base, f));
                 }
             }
@@ -85,6 +84,28 @@ final class CommitLog implements AutoCloseable {
         Segment last = segments.lastEntry().getValue();
         end = last.base + last.channel.size(); // with the zeros ahead of the records: recovery cuts them at its end
         allocatedTo = end;
+    }
+
+    /**
+     * The base offset a store file's name gives ({@code <digits><suffix>}), or -1 for a file that is not one: another
+     * file in the directory (an operator's, an editor's) is left alone rather than stopping a start.
+     */
+    static long baseOf(Path f, String suffix) {
+        String name = f.getFileName().toString();
+        int digits = name.length() - suffix.length();
+        if (digits < 1 || !name.endsWith(suffix)) {
+            return -1;
+        }
+        for (int i = 0; i < digits; i++) {
+            if (name.charAt(i) < '0' || name.charAt(i) > '9') {
+                return -1;
+            }
+        }
+        try {
+            return Long.parseLong(name, 0, digits, 10); // the store's names have 20 digits, leading zeros
+        } catch (NumberFormatException tooLarge) {
+            return -1;
+        }
     }
 
     private Segment open(long base, Path f) throws IOException {

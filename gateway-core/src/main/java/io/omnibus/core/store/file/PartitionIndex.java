@@ -370,11 +370,10 @@ final class PartitionIndex {
         boolean keptOne = false;
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : (Iterable<Path>) files::iterator) {
-                String n = f.getFileName().toString();
-                if (!n.endsWith(".idx")) {
+                long base = CommitLog.baseOf(f, ".idx");
+                if (base < 0) {
                     continue;
                 }
-                long base = Long.parseLong(n.substring(0, n.length() - 4));
                 if (base + entriesPerFile <= from) {
                     if (base == activeBase) {
                         keptOne = true; // still open for writing: the next look deletes it

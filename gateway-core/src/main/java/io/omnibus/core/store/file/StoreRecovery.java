@@ -96,7 +96,11 @@ final class StoreRecovery {
             for (Path d : (Iterable<Path>) dirs::iterator) {
                 String name = d.getFileName().toString();
                 if (!known.containsKey(name)) {
-                    PartitionIndex.deleteDir(d); // written after the checkpoint: rebuilt by the scan
+                    if (Files.isDirectory(d)) { // a stat for these only: a start lists tens of thousands of known ones
+                        PartitionIndex.deleteDir(d); // written after the checkpoint: rebuilt by the scan
+                    } else {
+                        LOG.warn("store {}: {} is not an index directory; left alone", options.dir(), d);
+                    }
                 } else {
                     present.add(name);
                 }

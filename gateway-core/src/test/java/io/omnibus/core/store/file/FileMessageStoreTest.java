@@ -214,6 +214,30 @@ class FileMessageStoreTest {
     }
 
     @Test
+    void aFileThatIsNotAnIndexDirectoryDoesNotStopAStart() throws Exception {
+        FileMessageStore s = open();
+        assertThat(await(s.append(T, msg("sensors/t1", "before")))).isZero();
+        reopen(s);
+        List<java.nio.file.Path> strays = new ArrayList<>(); // an operator's files, a backup, an editor's
+        strays.add(dir.resolve("index").resolve("notes.txt"));
+        try (var logs = java.nio.file.Files.list(dir.resolve("commitlog"))) {
+            strays.add(logs.findFirst().orElseThrow().resolveSibling("backup.log"));
+        }
+        try (var indexes = java.nio.file.Files.list(dir.resolve("index"))) {
+            strays.add(indexes.filter(java.nio.file.Files::isDirectory).findFirst().orElseThrow().resolve("old.idx"));
+        }
+        for (java.nio.file.Path stray : strays) {
+            java.nio.file.Files.writeString(stray, "not ours");
+        }
+        FileMessageStore again = open();
+        assertThat(payloads(again, T)).containsExactly("before");
+        assertThat(await(again.append(T, msg("sensors/t1", "after")))).isEqualTo(1);
+        for (java.nio.file.Path stray : strays) {
+            assertThat(stray).hasContent("not ours");
+        }
+    }
+
+    @Test
     void offsetsArePerPartitionAndSurviveARestart() {
         FileMessageStore s = open();
         for (int i = 0; i < 300; i++) {
