@@ -11,19 +11,26 @@ import java.util.Map;
  * A set of messages' places (partition and offset) in the order they were added: add, remove, and take the oldest in
  * constant time, with no object per place. A subscription far behind on non-durable messages holds one place per
  * message it has not handed out ({@link VolatileWaiting}); as a {@code LinkedHashSet} of records that was two objects
- * and 64 bytes per message, which the young collections copied over and over (370,000 of each, 11 % of the CPU in
+ * and 64 bytes per message, which the young collections copied over and over (370,000 of each, 14 % of the CPU in
  * the collector, in a QoS 0 fan-in with a backlog). Here a place is a partition number, an offset and two links in
  * arrays: open addressing with linear probing, removal by shifting back the entries that follow (no tombstones).
- * Nothing is allocated until the first place comes, and {@link #clear} lets it all go: most subscriptions (an idle
- * device's) never hold one. Confined to one context.
+ * Nothing is allocated until the first place comes (then 4 slots, about 190 bytes with the partition list, kept
+ * for the next one: a subscriber that keeps up adds and removes one place per message), and a drained backlog of
+ * more than {@value #KEPT_SLOTS} slots lets its arrays go. Confined to one context.
  */
 final class PlaceSet {
     private static final int EMPTY = -1;
     private static final int NONE = -1;
+    private static final int FIRST_SLOTS = 4;
+    /** An empty set keeps its arrays up to this many slots; a larger one lets them go. */
+    static final int KEPT_SLOTS = 64;
+    /** Up to this many partitions are looked up in the list; more get a map. */
+    private static final int LISTED = 4;
 
-    /** Partition numbers, given in the order partitions are first seen; kept until {@link #clear}. Null when unused. */
-    private Map<TopicPartition, Integer> numbers;
+    /** Partitions by number, in the order first seen; kept until {@link #clear}. Null when unused. */
     private List<TopicPartition> partitions;
+    /** Partition numbers once there are more than {@link #LISTED}; else null. */
+    private Map<TopicPartition, Integer> numbers;
 
     private int[] partition; // EMPTY where no place is; null until the first place
     private long[] offset;
@@ -55,18 +62,22 @@ final class PlaceSet {
     /** Adds the place as the newest; false (and nothing changes) when it is in the set already. */
     boolean add(TopicPartition tp, long at) {
         if (partition == null) {
-            allocate(16);
-            numbers = new HashMap<>();
-            partitions = new ArrayList<>();
+            allocate(FIRST_SLOTS);
+            partitions = new ArrayList<>(1);
         }
-        Integer known = numbers.get(tp);
-        int p;
-        if (known == null) {
+        int p = number(tp);
+        if (p < 0) {
             p = partitions.size();
-            numbers.put(tp, p);
             partitions.add(tp);
-        } else {
-            p = known;
+            if (numbers != null || partitions.size() > LISTED) {
+                if (numbers == null) {
+                    numbers = new HashMap<>();
+                    for (int n = 0; n < p; n++) {
+                        numbers.put(partitions.get(n), n);
+                    }
+                }
+                numbers.put(tp, p);
+            }
         }
         int i = slot(p, at);
         while (partition[i] != EMPTY) {
@@ -88,8 +99,8 @@ final class PlaceSet {
         if (size == 0) {
             return false;
         }
-        Integer p = numbers.get(tp);
-        if (p == null) {
+        int p = number(tp);
+        if (p < 0) {
             return false;
         }
         int i = slot(p, at);
@@ -101,6 +112,20 @@ final class PlaceSet {
             i = (i + 1) & mask;
         }
         return false;
+    }
+
+    /** The partition's number, or -1 when it has none yet. */
+    private int number(TopicPartition tp) {
+        if (numbers != null) {
+            Integer n = numbers.get(tp);
+            return n == null ? -1 : n;
+        }
+        for (int n = 0; n < partitions.size(); n++) {
+            if (partitions.get(n).equals(tp)) {
+                return n;
+            }
+        }
+        return -1;
     }
 
     /** The oldest place's partition; only when not empty. */
@@ -158,7 +183,7 @@ final class PlaceSet {
             }
         }
         partition[gap] = EMPTY;
-        if (size == 0 && partition.length > 1024) {
+        if (size == 0 && partition.length > KEPT_SLOTS) {
             clear(); // a backlog drained: its slots go with it (the next place makes a small set again)
         }
     }

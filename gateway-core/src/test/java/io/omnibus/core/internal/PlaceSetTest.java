@@ -19,7 +19,9 @@ class PlaceSetTest {
 
     private static final List<TopicPartition> PARTITIONS = List.of(
             new TopicPartition(Address.of("a"), 0), new TopicPartition(Address.of("a"), 1),
-            new TopicPartition(Address.of("b/c"), 0), new TopicPartition(Address.of("d"), 7));
+            new TopicPartition(Address.of("b/c"), 0), new TopicPartition(Address.of("d"), 7),
+            new TopicPartition(Address.of("e"), 0), new TopicPartition(Address.of("f"), 0), // past the listed few:
+            new TopicPartition(Address.of("g"), 2)); // partitions are then looked up in a map
 
     @Test
     void keepsTheOrderAndMembershipOfALinkedHashSetThroughGrowthShrinkingAndRemovalsAnywhere() {
@@ -55,6 +57,21 @@ class PlaceSetTest {
             }
             assertThat(drain(set)).containsExactlyElementsOf(model);
         }
+    }
+
+    @Test
+    void fewPartitionsAreFoundInTheListAndManyInTheMapWhicheverWasUsedFirst() {
+        PlaceSet set = new PlaceSet();
+        for (int i = 0; i < PARTITIONS.size(); i++) { // the 5th partition turns the list into a map
+            assertThat(set.add(PARTITIONS.get(i), 10 + i)).isTrue();
+            for (int j = 0; j <= i; j++) {
+                assertThat(set.add(PARTITIONS.get(j), 10 + j)).as("partition %d after %d", j, i).isFalse();
+            }
+        }
+        for (int i = PARTITIONS.size() - 1; i >= 0; i--) {
+            assertThat(set.remove(PARTITIONS.get(i), 10 + i)).isTrue();
+        }
+        assertThat(set.isEmpty()).isTrue();
     }
 
     @Test
