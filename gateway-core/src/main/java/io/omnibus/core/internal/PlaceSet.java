@@ -41,7 +41,6 @@ final class PlaceSet {
     private int head = NONE;
     private int tail = NONE;
 
-
     private void allocate(int capacity) {
         partition = new int[capacity];
         java.util.Arrays.fill(partition, EMPTY);

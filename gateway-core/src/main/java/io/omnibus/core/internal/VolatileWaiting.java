@@ -5,7 +5,6 @@ import io.omnibus.core.config.Overflow;
 import io.omnibus.core.store.StoredMessage;
 import io.omnibus.core.store.TopicPartition;
 
-
 /**
  * What {@code max-pending} bounds in a subscription: its non-durable messages waiting (in memory or in the log),
  * oldest first, by their place only, so that what waits costs no payload. Taken out when handed out or settled; ones
