@@ -276,11 +276,12 @@ interface MqttTransport {
 
         @Override
         public void send(MqttMessage message) {
-            int size = MqttWire.size(message, v5);
-            if (size < 0 || !channel.isActive()) {
+            int remaining = MqttWire.remaining(message, v5);
+            if (remaining < 0 || !channel.isActive()) {
                 writeCoalesced(); // what was sent before it goes first
                 channel.write(message, channel.voidPromise());
             } else {
+                int size = MqttWire.size(remaining);
                 if (coalesced != null && coalesced.writableBytes() < size) {
                     // a full buffer leaves at once: the client starts on it while the rest of the run is encoded
                     writeCoalesced();
@@ -289,7 +290,7 @@ interface MqttTransport {
                 if (coalesced == null) {
                     coalesced = channel.alloc().ioBuffer(Math.max(size, COALESCE_BYTES), Math.max(size, COALESCE_BYTES));
                 }
-                MqttWire.encode(message, v5, coalesced);
+                MqttWire.encode(message, v5, remaining, coalesced);
                 io.netty.util.ReferenceCountUtil.release(message); // its payload, as the encoder would have
             }
             written();

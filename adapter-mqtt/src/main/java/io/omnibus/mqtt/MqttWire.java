@@ -18,38 +18,39 @@ import java.util.List;
  * PUBREC, PUBREL, PUBCOMP without properties [MQTT 3.3, 3.4–3.7]. netty-codec-mqtt's encoder makes a buffer and a
  * write per packet and checks the topic of every PUBLISH again, which a profile of one subscriber's delivery showed
  * as a fifth of the work of sending. Everything else (and a PUBLISH with a property this does not know) goes to that
- * encoder: {@link #size} answers -1 for it.
+ * encoder: {@link #remaining} answers -1 for it.
  */
 final class MqttWire {
     private MqttWire() {
     }
 
-    /** The bytes {@code m} takes on the wire, or -1 when {@link #encode} does not encode it. */
-    static int size(MqttMessage m, boolean v5) {
+    /** {@code m}'s Remaining Length [MQTT 2.1.4], or -1 when {@link #encode} does not encode it. */
+    static int remaining(MqttMessage m, boolean v5) {
         MqttFixedHeader h = m.fixedHeader();
         MqttMessageType type = h.messageType();
         if (type == MqttMessageType.PUBLISH && m instanceof MqttPublishMessage p) {
-            int remaining = publishRemaining(p, v5);
-            return remaining < 0 ? -1 : 1 + varIntSize(remaining) + remaining;
+            return publishRemaining(p, v5);
         }
         if ((type == MqttMessageType.PUBACK || type == MqttMessageType.PUBREC || type == MqttMessageType.PUBREL
                 || type == MqttMessageType.PUBCOMP) && m.variableHeader() instanceof MqttPubReplyMessageVariableHeader r) {
-            if (!r.properties().isEmpty()) {
-                return -1;
-            }
-            return 2 + replyRemaining(r, v5);
+            return r.properties().isEmpty() ? replyRemaining(r, v5) : -1;
         }
         return -1;
     }
 
-    /** Writes {@code m}, whose {@link #size} was not -1, to {@code out}. */
-    static void encode(MqttMessage m, boolean v5, ByteBuf out) {
+    /** The bytes a packet of that Remaining Length takes on the wire, its fixed header included. */
+    static int size(int remaining) {
+        return 1 + PacketSize.varIntSize(remaining) + remaining;
+    }
+
+    /** Writes {@code m}, whose {@link #remaining} length is {@code remaining} (not -1), to {@code out}. */
+    static void encode(MqttMessage m, boolean v5, int remaining, ByteBuf out) {
         MqttFixedHeader h = m.fixedHeader();
+        out.writeByte(firstByte(h));
         if (h.messageType() == MqttMessageType.PUBLISH) {
             MqttPublishMessage p = (MqttPublishMessage) m;
             MqttPublishVariableHeader vh = p.variableHeader();
-            out.writeByte(firstByte(h));
-            writeVarInt(out, publishRemaining(p, v5));
+            writeVarInt(out, remaining);
             writeString(out, vh.topicName());
             if (h.qosLevel().value() > 0) {
                 out.writeShort(vh.packetId());
@@ -62,8 +63,6 @@ final class MqttWire {
             return;
         }
         MqttPubReplyMessageVariableHeader r = (MqttPubReplyMessageVariableHeader) m.variableHeader();
-        int remaining = replyRemaining(r, v5);
-        out.writeByte(firstByte(h));
         out.writeByte(remaining);
         out.writeShort(r.messageId());
         if (remaining == 4) {
@@ -92,42 +91,48 @@ final class MqttWire {
         return v5 && r.reasonCode() != 0 ? 4 : 2;
     }
 
+    /** The remaining length of a PUBLISH ({@link PacketSize} sizes it), or -1 when this does not encode it. */
     private static int publishRemaining(MqttPublishMessage p, boolean v5) {
         MqttPublishVariableHeader vh = p.variableHeader();
-        int topic = stringSize(vh.topicName());
-        if (topic < 0) {
+        if (ByteBufUtil.utf8Bytes(vh.topicName()) > MAX_STRING || v5 && !encodable(vh.properties())) {
             return -1;
         }
-        int n = topic;
-        if (p.fixedHeader().qosLevel().value() > 0) {
-            n += 2;
-        }
-        if (v5) {
-            int props = propertiesSize(vh.properties());
-            if (props < 0) {
-                return -1;
-            }
-            n += varIntSize(props) + props;
-        }
-        return n + p.payload().readableBytes();
+        return (int) PacketSize.publishRemaining(vh.topicName(), p.fixedHeader().qosLevel().value(), vh.properties(),
+                p.payload().readableBytes(), v5);
     }
 
     // ---- MQTT 5 properties of a PUBLISH [MQTT 3.3.2.3] ----------------------------------------------------------
 
-    /** The properties' length, without its own length field; -1 when one of them is not a PUBLISH property. */
-    private static int propertiesSize(MqttProperties props) {
+    private static final int MAX_STRING = 65_535;
+
+    /**
+     * Whether every property is one a PUBLISH carries, with a value of its type that fits its length field: what
+     * {@link #writeProperties} writes (the sizes are {@link PacketSize}'s).
+     */
+    private static boolean encodable(MqttProperties props) {
         if (props.isEmpty()) {
-            return 0;
+            return true;
         }
-        int n = 0;
         for (MqttProperties.MqttProperty<?> p : all(props)) {
-            int value = valueSize(p);
-            if (value < 0) {
-                return -1;
+            Object v = p.value();
+            boolean ok = switch (p.propertyId()) {
+                case 0x01, 0x02, 0x23, 0x0B -> v instanceof Integer; // format, expiry, alias, subscription id
+                case 0x08, 0x03 -> v instanceof String s && ByteBufUtil.utf8Bytes(s) <= MAX_STRING; // response topic, type
+                case 0x09 -> v instanceof byte[] b && b.length <= MAX_STRING; // correlation data
+                case 0x26 -> v instanceof List<?> pairs && pairs.stream().allMatch(MqttWire::encodablePair); // user
+                // properties: listAll gives them as one property holding the list
+                default -> false;
+            };
+            if (!ok) {
+                return false;
             }
-            n += value;
         }
-        return n;
+        return true;
+    }
+
+    private static boolean encodablePair(Object o) {
+        return o instanceof MqttProperties.StringPair pair && ByteBufUtil.utf8Bytes(pair.key) <= MAX_STRING
+                && ByteBufUtil.utf8Bytes(pair.value) <= MAX_STRING;
     }
 
     private static Collection<? extends MqttProperties.MqttProperty<?>> all(MqttProperties props) {
@@ -137,45 +142,8 @@ final class MqttWire {
         return all;
     }
 
-    /** One property with its identifier (one byte for all of them), or -1. */
-    private static int valueSize(MqttProperties.MqttProperty<?> p) {
-        Object v = p.value();
-        return switch (p.propertyId()) {
-            case 0x01 -> v instanceof Integer ? 2 : -1; // payload format indicator: byte
-            case 0x02 -> v instanceof Integer ? 5 : -1; // message expiry interval: four bytes
-            case 0x23 -> v instanceof Integer ? 3 : -1; // topic alias: two bytes
-            case 0x0B -> v instanceof Integer i ? 1 + varIntSize(i) : -1; // subscription identifier
-            case 0x08, 0x03 -> { // response topic, content type
-                int n = v instanceof String s ? stringSize(s) : -1;
-                yield n < 0 ? -1 : 1 + n;
-            }
-            case 0x09 -> v instanceof byte[] b && b.length <= 65_535 ? 3 + b.length : -1; // correlation data
-            case 0x26 -> { // user properties: one pair per property
-                int n = 0;
-                for (Object o : pairs(v)) {
-                    if (!(o instanceof MqttProperties.StringPair pair)) {
-                        yield -1;
-                    }
-                    int key = stringSize(pair.key);
-                    int value = stringSize(pair.value);
-                    if (key < 0 || value < 0) {
-                        yield -1;
-                    }
-                    n += 1 + key + value;
-                }
-                yield n;
-            }
-            default -> -1;
-        };
-    }
-
-    /** listAll() gives the user properties as one property holding all pairs; one pair alone is taken too. */
-    private static List<?> pairs(Object v) {
-        return v instanceof List<?> list ? list : List.of(v);
-    }
-
     private static void writeProperties(ByteBuf out, MqttProperties props) {
-        int size = propertiesSize(props);
+        int size = props.isEmpty() ? 0 : (int) PacketSize.properties(props);
         writeVarInt(out, size);
         if (size == 0) {
             return;
@@ -184,7 +152,7 @@ final class MqttWire {
             int id = p.propertyId();
             Object v = p.value();
             if (id == 0x26) {
-                for (Object o : pairs(v)) {
+                for (Object o : (List<?>) v) {
                     MqttProperties.StringPair pair = (MqttProperties.StringPair) o;
                     out.writeByte(id);
                     writeString(out, pair.key);
@@ -210,21 +178,11 @@ final class MqttWire {
 
     // ---- data types [MQTT 1.5] ---------------------------------------------------------------------------------
 
-    /** A UTF-8 string with its two-byte length [MQTT 1.5.4], or -1 when it does not fit one. */
-    private static int stringSize(String s) {
-        int n = ByteBufUtil.utf8Bytes(s);
-        return n > 65_535 ? -1 : 2 + n;
-    }
-
     private static void writeString(ByteBuf out, String s) {
         int lengthAt = out.writerIndex();
         out.writeShort(0);
         int n = ByteBufUtil.writeUtf8(out, s);
         out.setShort(lengthAt, n);
-    }
-
-    static int varIntSize(int value) {
-        return value < 128 ? 1 : value < 16_384 ? 2 : value < 2_097_152 ? 3 : 4;
     }
 
     static void writeVarInt(ByteBuf out, int value) {

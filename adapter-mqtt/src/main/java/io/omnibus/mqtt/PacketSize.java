@@ -15,10 +15,15 @@ final class PacketSize {
 
     /** {@code v5}: MQTT 5 packets carry a properties length (and properties); 3.1.1 packets none. */
     static long publish(String topic, int qos, MqttProperties props, int payload, boolean v5) {
-        long properties = v5 ? properties(props) : 0;
-        long remaining = 2 + ByteBufUtil.utf8Bytes(topic) + (qos > 0 ? 2 : 0)
-                + (v5 ? varIntSize(properties) + properties : 0) + payload;
+        long remaining = publishRemaining(topic, qos, props, payload, v5);
         return 1 + varIntSize(remaining) + remaining;
+    }
+
+    /** The same PUBLISH without its fixed header: what its Remaining Length says. */
+    static long publishRemaining(String topic, int qos, MqttProperties props, int payload, boolean v5) {
+        long properties = v5 && !props.isEmpty() ? properties(props) : 0;
+        return 2 + ByteBufUtil.utf8Bytes(topic) + (qos > 0 ? 2 : 0) + (v5 ? varIntSize(properties) + properties : 0)
+                + payload;
     }
 
     /** The properties' bytes, without their length prefix (MQTT 5 §2.2.2.2: each is an identifier and a value). */

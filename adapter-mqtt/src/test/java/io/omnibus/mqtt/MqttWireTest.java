@@ -81,16 +81,16 @@ class MqttWireTest {
     void leavesToNettysEncoderWhatItDoesNotKnow() {
         MqttProperties reasonString = new MqttProperties();
         reasonString.add(new MqttProperties.StringProperty(MqttProperties.MqttPropertyType.REASON_STRING.value(), "no"));
-        assertThat(MqttWire.size(new MqttMessage(new MqttFixedHeader(MqttMessageType.PUBACK, false,
+        assertThat(MqttWire.remaining(new MqttMessage(new MqttFixedHeader(MqttMessageType.PUBACK, false,
                 MqttQoS.AT_MOST_ONCE, false, 0), new MqttPubReplyMessageVariableHeader(1, (byte) 0x80, reasonString)), true))
                 .isEqualTo(-1);
         MqttProperties notForPublish = new MqttProperties();
         notForPublish.add(new MqttProperties.IntegerProperty(MqttProperties.MqttPropertyType.RECEIVE_MAXIMUM.value(), 5));
-        assertThat(MqttWire.size(publish(MqttQoS.AT_MOST_ONCE, false, "t", notForPublish, 1), true)).isEqualTo(-1);
-        assertThat(MqttWire.size(publish(MqttQoS.AT_MOST_ONCE, false, "t".repeat(65_536), MqttProperties.NO_PROPERTIES, 1),
+        assertThat(MqttWire.remaining(publish(MqttQoS.AT_MOST_ONCE, false, "t", notForPublish, 1), true)).isEqualTo(-1);
+        assertThat(MqttWire.remaining(publish(MqttQoS.AT_MOST_ONCE, false, "t".repeat(65_536), MqttProperties.NO_PROPERTIES, 1),
                 false)).as("a topic longer than a string can be").isEqualTo(-1);
-        assertThat(MqttWire.size(MqttMessage.PINGRESP, false)).isEqualTo(-1);
-        assertThat(MqttWire.size(MqttMessageBuilders.disconnect().build(), true)).isEqualTo(-1);
+        assertThat(MqttWire.remaining(MqttMessage.PINGRESP, false)).isEqualTo(-1);
+        assertThat(MqttWire.remaining(MqttMessageBuilders.disconnect().build(), true)).isEqualTo(-1);
     }
 
     @Test
@@ -103,7 +103,7 @@ class MqttWireTest {
                     new MqttPubReplyMessageVariableHeader(i, (byte) 0, MqttProperties.NO_PROPERTIES))
                     : publish(MqttQoS.AT_LEAST_ONCE, false, "run/" + i, MqttProperties.NO_PROPERTIES, i);
             sent.add(m);
-            MqttWire.encode(m, false, run);
+            MqttWire.encode(m, false, MqttWire.remaining(m, false), run);
         }
         EmbeddedChannel decoding = new EmbeddedChannel(new MqttDecoder());
         decoding.writeInbound(run);
@@ -132,11 +132,11 @@ class MqttWireTest {
 
     /** Ours and Netty's encoding of {@code m} for a connection of that version are the same bytes. */
     private static void same(MqttMessage m, boolean v5) {
-        int size = MqttWire.size(m, v5);
-        assertThat(size).as("%s encoded by hand", m.fixedHeader()).isPositive();
+        int remaining = MqttWire.remaining(m, v5);
+        assertThat(remaining).as("%s encoded by hand", m.fixedHeader()).isPositive();
         ByteBuf ours = Unpooled.buffer();
-        MqttWire.encode(m, v5, ours);
-        assertThat(ours.readableBytes()).as("size() of %s", m.fixedHeader()).isEqualTo(size);
+        MqttWire.encode(m, v5, remaining, ours);
+        assertThat(ours.readableBytes()).as("size of %s", m.fixedHeader()).isEqualTo(MqttWire.size(remaining));
         if (m instanceof MqttPublishMessage p) {
             p.retain(); // Netty's encoder releases it
         }
