@@ -230,6 +230,7 @@ final class MqttConnect {
                         List<Object> queued = c.early;
                         c.early = List.of();
                         queued.forEach(c::onMessage); // onMessage releases each
+                        c.handledRead();
                         MqttServer.LOG.info("mqtt {} connected: client {}, MQTT {}, {} session{}, from {}",
                                 c.connectionId(), c.clientId, c.v5 ? "5.0" : "3.1.1", c.persistent ? "persistent" : "clean",
                                 sessionPresent ? " (resumed)" : "", c.socket.remoteAddress());

@@ -242,6 +242,13 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     }
 
     @Override
+    public void handledRead() {
+        if (inbound != null) {
+            inbound.flush(); // the read's run of publishes, gathered by MqttInbound
+        }
+    }
+
+    @Override
     public void closed() {
         onClosed();
     }
@@ -288,6 +295,9 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
                 }
                 early.add(ReferenceCountUtil.retain(msg));
                 return;
+            }
+            if (type != MqttMessageType.PUBLISH && inbound != null) {
+                inbound.flush(); // publishes that came before another packet reach the broker before it acts on it
             }
             switch (type) {
                 case CONNECT -> protocolError("a second CONNECT [MQTT-3.1.0-2]");

@@ -22,6 +22,9 @@ interface MqttTransport {
 
         /** The socket takes writes again. */
         void drained();
+
+        /** The packets of one read were handed over ({@link #handle} each): what waited for more of them goes on. */
+        void handledRead();
     }
 
     void start(Events events);
@@ -159,6 +162,7 @@ interface MqttTransport {
                     context.reportException(e);
                 }
             }
+            events.handledRead();
         }
 
         /**

@@ -230,17 +230,9 @@ public final class DefaultBroker implements Broker {
      * negative): stored whole or not at all, at consecutive offsets; completes with the first one's result.
      */
     Future<PublishResult> publish(List<Envelope> batch, int partition) {
-        Context caller = Vertx.currentContext();
-        Envelope first = batch.get(0);
-        for (Envelope envelope : batch) {
-            BrokerException tooLarge = tooLarge(envelope);
-            if (tooLarge != null) {
-                return Future.failedFuture(tooLarge);
-            }
-            if (!envelope.address().equals(first.address())) {
-                throw new IllegalArgumentException("a batch goes to one address: " + first.address() + ", "
-                        + envelope.address());
-            }
+        BrokerException refused = refusal(batch);
+        if (refused != null) {
+            return Future.failedFuture(refused);
         }
         int n = batch.size();
         if (!admit(n)) {
@@ -248,11 +240,70 @@ public final class DefaultBroker implements Broker {
         }
         BrokerPartition p;
         try {
-            p = partitionFor(first, partition);
+            p = partitionFor(batch.get(0), partition);
         } catch (BrokerException e) {
             publishDone(n);
             return Future.failedFuture(e);
         }
+        return append(p, batch);
+    }
+
+    /**
+     * A run of one address's messages, each to the partition its topic chooses, as a {@link #publish} each would:
+     * the messages that go to one partition one after the other are stored in one append (whole or not at all) and
+     * routed in one hand-over; for a topic of one partition, the whole run.
+     */
+    @Override
+    public Future<Void> publishAll(List<Envelope> envelopes) {
+        BrokerException refused = refusal(envelopes);
+        if (refused != null) {
+            return Future.failedFuture(refused);
+        }
+        int n = envelopes.size();
+        if (!admit(n)) {
+            return Future.failedFuture(shuttingDown());
+        }
+        List<Future<PublishResult>> appends = new ArrayList<>(1);
+        int from = 0;
+        BrokerPartition run = null;
+        try {
+            for (int i = 0; i < n; i++) {
+                BrokerPartition p = partitionFor(envelopes.get(i), -1);
+                if (p != run) {
+                    if (run != null) {
+                        appends.add(append(run, envelopes.subList(from, i)));
+                    }
+                    run = p;
+                    from = i;
+                }
+            }
+        } catch (BrokerException e) { // the address cannot be made: then for every message of the run
+            publishDone(n - from);
+            return Future.failedFuture(e);
+        }
+        appends.add(append(run, from == 0 ? envelopes : envelopes.subList(from, n)));
+        return appends.size() == 1 ? appends.get(0).mapEmpty() : Future.all(appends).mapEmpty();
+    }
+
+    /** Why a batch of messages is refused whole (one too large); null when it is not. All go to one address. */
+    private BrokerException refusal(List<Envelope> batch) {
+        Envelope first = batch.get(0);
+        for (Envelope envelope : batch) {
+            BrokerException tooLarge = tooLarge(envelope);
+            if (tooLarge != null) {
+                return tooLarge;
+            }
+            if (!envelope.address().equals(first.address())) {
+                throw new IllegalArgumentException("a batch goes to one address: " + first.address() + ", "
+                        + envelope.address());
+            }
+        }
+        return null;
+    }
+
+    /** Appends {@code batch} (counted in by {@link #admit}) on {@code p}'s context; completes on the caller's. */
+    private Future<PublishResult> append(BrokerPartition p, List<Envelope> batch) {
+        Context caller = Vertx.currentContext();
         Promise<PublishResult> promise = Promise.promise();
         Contexts.run(p.ctx, () -> p.append(batch, promise));
         return Contexts.on(caller, promise.future());
@@ -442,7 +493,7 @@ public final class DefaultBroker implements Broker {
         int[] count = new int[1];
         subs.match(m.partition().address(), sub -> {
             count[0]++;
-            Future<Void> room = sub.room();
+            Future<Void> room = sub.routedHere();
             if (room != null) {
                 full.add(room);
             }

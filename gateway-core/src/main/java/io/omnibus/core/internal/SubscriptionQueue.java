@@ -172,9 +172,11 @@ final class SubscriptionQueue implements Subscription {
 
     // ---- entry points from other contexts -------------------------------------------------------
 
-    /** Routes stored messages of one partition here, in offset order (called by the partition's context). */
+    /**
+     * Routes stored messages of one partition here, in offset order (called by the partition's context, each message
+     * counted in by {@link #routedHere} first).
+     */
     void offer(List<StoredMessage> run) {
-        blocked.offered(run.size());
         Contexts.run(ctx, () -> {
             // counted in the load until the backlog that includes them is published, in the same atomic step
             blocked.arrived(run.size());
@@ -831,11 +833,23 @@ final class SubscriptionQueue implements Subscription {
     }
 
     /**
+     * A message is routed here (by a partition's context, before the {@link #offer} of its run): counted on its way,
+     * and held by {@link #room} when the subscription is full.
+     */
+    Future<Void> routedHere() {
+        Future<Void> held = room();
+        blocked.offered(1);
+        return held;
+    }
+
+    /**
      * With {@code overflow: block}, a future that completes once the backlog is below max-pending (or null when it
      * already is, or the policy is not block). Called by a partition's context while routing, before {@link #offer}:
-     * the backlog it reads is the one last published by this queue's context plus the messages on their way to it.
+     * the backlog it reads is the one last published by this queue's context plus the messages on their way to it,
+     * the run being routed included: each of its messages is counted as it is routed ({@link #routedHere}), so a
+     * run that takes the backlog past max-pending is held like the publishes of its messages one by one would be.
      */
-    Future<Void> room() {
+    private Future<Void> room() {
         // pull subscriptions (Kafka and RocketMQ groups) are read at their readers' pace: they never hold producers
         if (policy.overflow() != Overflow.BLOCK || policy.dispatch() == DispatchPolicy.PULL) {
             return null;

@@ -18,6 +18,21 @@ public interface Broker {
     Future<PublishResult> publish(Envelope envelope);
 
     /**
+     * Stores and routes a run of messages to one address, in order, each where {@link #publish} would put it.
+     * Completes once all are as durable as {@code publish}'s would be; fails when any was not stored (some of the
+     * others may have been: a producer that resends them duplicates those, loses none). Cheaper than a publish each:
+     * one hand-over and one append per partition the run goes to. For an adapter that has several messages of one
+     * producer at once (the packets of one read).
+     */
+    default Future<Void> publishAll(List<Envelope> envelopes) {
+        List<Future<PublishResult>> each = new java.util.ArrayList<>(envelopes.size());
+        for (Envelope e : envelopes) {
+            each.add(publish(e));
+        }
+        return Future.all(each).mapEmpty();
+    }
+
+    /**
      * Adds a protocol's names to the selector language (an adapter calls it once, when it is created): see
      * {@link SelectorVocabulary}.
      */
