@@ -131,8 +131,7 @@ final class MqttOutbound {
         }
         Envelope e = d.envelope();
         if (sub.noLocal() && "mqtt".equals(e.origin().protocol()) && c.clientId.equals(e.origin().clientId())) {
-            consumer.ack(d); // No Local [MQTT-3.8.3-3]
-            consumer.credit(1);
+            consumer.ackAndCredit(d, 1); // No Local [MQTT-3.8.3-3]
             return;
         }
         List<MqttSessionState.Sub> overlap = c.v5 ? overlapping(sub, e.address()) : List.of();
@@ -151,8 +150,7 @@ final class MqttOutbound {
             if (left > 1) {
                 mergedCopies.put(message, left - 1);
             }
-            consumer.ack(d);
-            consumer.credit(1);
+            consumer.ackAndCredit(d, 1);
             return;
         }
         mergedCopies.put(message, overlap.size());
@@ -280,8 +278,7 @@ final class MqttOutbound {
     /** The client has the message: acknowledge it to the broker and make room for the next. */
     private void settle(Outbound o) {
         if (o.consumer() != null) {
-            o.consumer().ack(o.delivery());
-            o.consumer().credit(1);
+            o.consumer().ackAndCredit(o.delivery(), 1);
         }
     }
 

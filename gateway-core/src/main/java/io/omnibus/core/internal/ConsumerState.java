@@ -127,6 +127,17 @@ final class ConsumerState implements Consumer {
     }
 
     @Override
+    public void ackAndCredit(Delivery delivery, int messages) {
+        if (messages < 0) {
+            throw new IllegalArgumentException("credit must not be negative: " + messages);
+        }
+        toQueue(() -> {
+            queue.ack(this, delivery.tag());
+            queue.credit(this, messages);
+        });
+    }
+
+    @Override
     public void ackUpTo(Address address, int partition, long offset) {
         TopicPartition tp = new TopicPartition(address, partition);
         toQueue(() -> queue.ackUpTo(tp, offset));

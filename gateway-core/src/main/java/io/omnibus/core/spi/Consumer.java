@@ -20,6 +20,16 @@ public interface Consumer {
 
     void ack(Delivery delivery);
 
+    /**
+     * {@link #ack} then {@link #credit}: a client that holds one delivery at a time per slot of its window (an MQTT
+     * session settling what it wrote or what its client acknowledged) makes room for the next in the same step, one
+     * hand-over to the subscription rather than two.
+     */
+    default void ackAndCredit(Delivery delivery, int messages) {
+        ack(delivery);
+        credit(messages);
+    }
+
     /** Acknowledges every message of one partition of {@code address} up to and including {@code offset}. */
     void ackUpTo(Address address, int partition, long offset);
 
