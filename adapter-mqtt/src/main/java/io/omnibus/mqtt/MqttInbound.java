@@ -71,9 +71,8 @@ final class MqttInbound {
     private ArrayList<Envelope> run;
     private ArrayList<InboundReply> runReplies;
     private Address runAddress;
-    /** The run's payload bytes, and what else its records hold (estimated). */
+    /** The run's payload bytes (what else its records hold is estimated per message: one address, one overhead). */
     private long runBytes;
-    private long runSize;
 
     MqttInbound(MqttConnection connection) {
         this.c = connection;
@@ -177,7 +176,8 @@ final class MqttInbound {
                 owe(reply);
             }
             gather(address, envelope, bytes.length, reply);
-            if (run.size() >= RUN_MESSAGES || runBytes + runSize >= RUN_BYTES) {
+            if (run.size() >= RUN_MESSAGES
+                    || runBytes + (long) run.size() * (address.name().length() + RECORD_OVERHEAD) >= RUN_BYTES) {
                 flush();
             }
             return;
@@ -227,11 +227,9 @@ final class MqttInbound {
             run = new ArrayList<>(4);
             runAddress = address;
             runBytes = 0;
-            runSize = 0;
         }
         run.add(envelope);
         runBytes += size;
-        runSize += address.name().length() + RECORD_OVERHEAD;
         if (reply != null) {
             if (runReplies == null) {
                 runReplies = new ArrayList<>(4);
@@ -259,7 +257,7 @@ final class MqttInbound {
         run = null;
         runReplies = null;
         runAddress = null;
-        Future<?> stored = envelopes.size() == 1 ? c.broker.publish(envelopes.get(0)) : c.broker.publishAll(envelopes);
+        Future<?> stored = c.broker.publishAll(envelopes);
         stored.onComplete(ar -> {
             leftStore(envelopes.size(), bytes);
             if (c.closed) {
