@@ -6,6 +6,7 @@
 #   bench/run.sh mqtt-fanin  [--against mosquitto] [--rounds N]   PUBLISHERS=8 EACH=10000 QOS=1 SIZE=256
 #   bench/run.sh mqtt-fanout [--against mosquitto] [--rounds N]   SUBSCRIBERS=16 MESSAGES=5000 RATE=0 QOS=1 SIZE=256
 #   bench/run.sh iot-bridge  [--against artemis]   [--rounds N]   PUBLISHERS=4 EACH=5000 RATE=0 SIZE=256 WARMUP=EACH
+#   bench/run.sh amqp-queue  [--against artemis]   [--rounds N]   PRODUCERS=4 EACH=50000 SIZE=64 WINDOW=1000 WARMUP=EACH
 #   bench/run.sh kafka       [--against kafka]     [--rounds N]   RECORDS=300000 SIZE=1024 WARMUP=RECORDS WARMUP_CONSUMES=5 CONSUMES=3
 #   bench/run.sh rocketmq                          [--rounds N]   PRODUCERS=2 EACH=50000 SIZE=1024 WINDOW=64
 #   bench/run.sh idle        [--against mosquitto] [--rounds N]   CONNECTIONS=10000 MQTT_VERSION=5 STORM=0 SETTLE=40
@@ -27,10 +28,10 @@ SCENARIO="${1:?usage: bench/run.sh SCENARIO [--against PEER] [--rounds N]}"; shi
 ROUNDS=3
 case "$SCENARIO" in
   mqtt-fanin|mqtt-fanout|idle) PEER=mosquitto ;;
-  iot-bridge) PEER=artemis ;;
+  iot-bridge|amqp-queue) PEER=artemis ;;
   kafka) PEER=kafka ;;
   rocketmq) PEER=none ;;
-  *) echo "unknown scenario $SCENARIO (mqtt-fanin, mqtt-fanout, iot-bridge, kafka, rocketmq, idle)" >&2; exit 2 ;;
+  *) echo "unknown scenario $SCENARIO (mqtt-fanin, mqtt-fanout, iot-bridge, amqp-queue, kafka, rocketmq, idle)" >&2; exit 2 ;;
 esac
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -134,6 +135,8 @@ load() { # SIDE (gateway|peer)
       fi ;;
     iot-bridge) bench_java io.omnibus.bench.MqttToAmqp "tcp://127.0.0.1:$mqtt" "amqp://127.0.0.1:$amqp" \
         "${PUBLISHERS:-4}" "${EACH:-5000}" "${RATE:-0}" "${SIZE:-256}" "$source" | tee /dev/stderr | grep '^MQTT QoS1' | tail -n 1 ;;
+    amqp-queue) bench_java io.omnibus.bench.AmqpToAmqp "amqp://127.0.0.1:$amqp" "${PRODUCERS:-4}" "${EACH:-50000}" \
+        "${SIZE:-64}" bench.amqp | tee /dev/stderr | grep '^AMQP -> AMQP' | tail -n 1 ;;
     kafka) "$HERE/kafka-perf.sh" "127.0.0.1:$kafka" "${RECORDS:-300000}" "${SIZE:-1024}" 2>/dev/null \
         | awk '/^[0-9]+ records sent/ && / 50th/ { split($0, f, " "); printf "produce acks=%s %s/s ", (++n == 1 ? "1" : "all"), f[4] }
                /^[0-9][0-9][0-9][0-9]-/ { k = split($0, c, ", "); r[++m] = int(c[k]) }
@@ -216,6 +219,7 @@ idle_load() {
 # the number a ratio is made of, from a load's summary line
 case "$SCENARIO" in
   mqtt-fanin) figure_of() { sed -nE 's/.* ([0-9]+) msg\/s.*/\1/p' <<<"$1"; } ;;
+  amqp-queue) figure_of() { sed -nE 's/.* ([0-9]+) msg\/s;.*/\1/p' <<<"$1"; } ;;
   mqtt-fanout|iot-bridge)
     # flat out the rate counts; at a fixed offered rate the p99 latency does (lower is better)
     if [[ "${RATE:-0}" == 0 ]]; then figure_of() { sed -nE 's/.* ([0-9]+) msg\/s( delivered)?;.*/\1/p' <<<"$1"; }

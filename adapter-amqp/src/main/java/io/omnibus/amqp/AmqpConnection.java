@@ -10,7 +10,9 @@ import io.omnibus.core.spi.Broker;
 import io.omnibus.core.spi.BrokerException;
 import io.omnibus.core.spi.ConnectionInfo;
 import io.omnibus.core.spi.Connections;
+import io.omnibus.core.spi.Envelope;
 import io.omnibus.core.spi.Origin;
+import io.omnibus.core.spi.PublishRuns;
 import io.vertx.core.Future;
 import io.vertx.core.internal.ContextInternal;
 import org.apache.qpid.proton.Proton;
@@ -78,6 +80,12 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     private final Map<org.apache.qpid.proton.amqp.Binary, io.omnibus.core.spi.Transaction> transactions =
             new java.util.LinkedHashMap<>();
     private long transactionIds;
+    /**
+     * Transfers of the input under way, in runs to one address for the broker at once ({@link PublishRuns}); handed
+     * over when the engine's events of that input are done, and before any other event than a transfer. Made at the
+     * first transfer that may go in one.
+     */
+    private PublishRuns<IncomingLink.Transfer> runs;
 
     AmqpConnection(AmqpServer server, Channel channel, ContextInternal context, String id) {
         this.server = server;
@@ -448,6 +456,9 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
                 continue;
             }
             try {
+                if (runs != null && e.getType() != Event.Type.DELIVERY) {
+                    runs.flush(); // the transfers before, say, a detach reach the broker before it acts on that
+                }
                 handle(e);
             } catch (RuntimeException failure) {
                 AmqpServer.LOG.warn("amqp {} ({}): {} failed; closing the connection", id, containerId, e.getType(), failure);
@@ -455,6 +466,29 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
                 connection.close();
             }
             collector.pop();
+        }
+        if (runs != null) {
+            runs.flush();
+        }
+    }
+
+    /** Adds a transfer to the run under way (see {@link #runs}); its link settles it with the run's outcome. */
+    void gather(Envelope envelope, IncomingLink.Transfer transfer) {
+        if (runs == null) {
+            runs = new PublishRuns<>(broker, (envelopes, transfers, ar) -> {
+                for (IncomingLink.Transfer t : transfers) {
+                    t.stored(ar);
+                }
+                pump();
+            });
+        }
+        runs.add(envelope, transfer);
+    }
+
+    /** Hands the transfers gathered to the broker: before one that goes its own way. */
+    void flushRuns() {
+        if (runs != null) {
+            runs.flush();
         }
     }
 

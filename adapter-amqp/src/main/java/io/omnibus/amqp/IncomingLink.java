@@ -3,6 +3,7 @@ package io.omnibus.amqp;
 import io.omnibus.core.spi.Address;
 import io.omnibus.core.spi.Envelope;
 import io.omnibus.core.spi.PublishResult;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import org.apache.qpid.proton.amqp.Symbol;
 import org.apache.qpid.proton.amqp.UnsignedLong;
@@ -145,12 +146,37 @@ final class IncomingLink {
         Envelope env = AmqpTranslation.toEnvelope(m, to, settled, conn.origin, System.currentTimeMillis());
         Future<?> declared = address != null || toTopic || to.name().startsWith(AmqpNodes.TEMP_PREFIX)
                 ? Future.succeededFuture() : conn.nodes.declareQueue(to.name());
+        if (!(d.getRemoteState() instanceof TransactionalState) && !env.retain() && declared.succeeded()
+                && env.payloadSize() <= conn.broker.maxMessageSize()) {
+            outstanding++;
+            conn.gather(env, new Transfer(d, settled, env.address())); // to the broker with the ones before it
+            return;
+        }
+        conn.flushRuns(); // what came before goes first
         if (d.getRemoteState() instanceof TransactionalState ts) {
             stage(d, settled, ts, env, declared);
             return;
         }
         outstanding++;
         declared.compose(x -> publish(env)).onComplete(ar -> {
+            new Transfer(d, settled, env.address()).stored(ar);
+            conn.pump();
+        });
+    }
+
+    /** A transfer on its way to the store: accepted, or rejected, once the broker has it or refused it. */
+    final class Transfer {
+        private final Delivery d;
+        private final boolean settled;
+        private final Address to;
+
+        Transfer(Delivery d, boolean settled, Address to) {
+            this.d = d;
+            this.settled = settled;
+            this.to = to;
+        }
+
+        void stored(AsyncResult<?> ar) {
             outstanding--;
             if (!settled && !d.isSettled()) {
                 if (ar.succeeded()) {
@@ -160,12 +186,11 @@ final class IncomingLink {
                 }
                 d.settle();
             } else if (ar.failed()) {
-                AmqpServer.LOG.debug("amqp {}: a pre-settled message to {} was lost: {}", conn.id, env.address(),
+                AmqpServer.LOG.debug("amqp {}: a pre-settled message to {} was lost: {}", conn.id, to,
                         ar.cause().getMessage());
             }
             topUp();
-            conn.pump();
-        });
+        }
     }
 
     /**

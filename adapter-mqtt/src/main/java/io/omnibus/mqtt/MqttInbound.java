@@ -8,10 +8,11 @@ import io.omnibus.core.spi.Address;
 import io.omnibus.core.spi.BrokerException;
 import io.omnibus.core.spi.Envelope;
 import io.omnibus.core.spi.InvalidAddressException;
+import io.omnibus.core.spi.PublishRuns;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -40,15 +41,6 @@ import static io.omnibus.mqtt.MqttConnection.UNSPECIFIED_ERROR;
 final class MqttInbound {
     /** Payload bytes of one connection's publishes that may wait for the store before its socket stops being read. */
     private static final long MAX_STORING_BYTES = 16L << 20;
-    /**
-     * A run handed to the broker at once ({@link #flush}) holds at most this many messages, and about this many bytes
-     * as stored (payload, topic and a record's fixed part; MQTT 5 properties aside): the store takes a run in one
-     * append, which must fit one commit log segment (64 KiB at the least, {@code store.segment-size}).
-     */
-    private static final int RUN_MESSAGES = 256;
-    private static final int RUN_BYTES = 32 << 10;
-    private static final int RECORD_OVERHEAD = 128;
-
     private final MqttConnection c;
     /**
      * The address of this client's last PUBLISH: most clients publish to a few topics over and over, and the same
@@ -67,12 +59,11 @@ final class MqttInbound {
     private boolean paused;
     /** PUBACK / PUBREC owed, in the order of their PUBLISH packets; the head goes first. */
     private ArrayDeque<InboundReply> inboundReplies; // allocated on the first QoS 1/2 publish
-    /** QoS 0 and 1 publishes of the read under way to one address, for the broker at once ({@link #flush}); or null. */
-    private ArrayList<Envelope> run;
-    private ArrayList<InboundReply> runReplies;
-    private Address runAddress;
-    /** The run's payload bytes (what else its records hold is estimated per message: one address, one overhead). */
-    private long runBytes;
+    /**
+     * QoS 0 and 1 publishes of the read under way, in runs to one address for the broker at once ({@link #flush});
+     * tagged with the PUBACK each owes (none for QoS 0). Made at the first of them.
+     */
+    private PublishRuns<InboundReply> runs;
 
     MqttInbound(MqttConnection connection) {
         this.c = connection;
@@ -168,18 +159,14 @@ final class MqttInbound {
             c.socket.pause();
         }
         if (qos < 2 && !m.fixedHeader().isRetain() && bytes.length <= c.broker.maxMessageSize()) {
-            if (run != null && !runAddress.equals(address)) {
-                flush();
-            }
             InboundReply reply = qos == 0 ? null : new InboundReply(MqttMessageType.PUBACK, packetId);
             if (reply != null) {
                 owe(reply);
             }
-            gather(address, envelope, bytes.length, reply);
-            if (run.size() >= RUN_MESSAGES
-                    || runBytes + (long) run.size() * (address.name().length() + RECORD_OVERHEAD) >= RUN_BYTES) {
-                flush();
+            if (runs == null) {
+                runs = new PublishRuns<>(c.broker, this::runStored);
             }
+            runs.add(envelope, reply);
             return;
         }
         flush(); // what came before goes first
@@ -221,62 +208,42 @@ final class MqttInbound {
         });
     }
 
-    /** A QoS 0 or 1 publish joins the run of them to {@code address} that this read brought. */
-    private void gather(Address address, Envelope envelope, int size, InboundReply reply) {
-        if (run == null) {
-            run = new ArrayList<>(4);
-            runAddress = address;
-            runBytes = 0;
-        }
-        run.add(envelope);
-        runBytes += size;
-        if (reply != null) {
-            if (runReplies == null) {
-                runReplies = new ArrayList<>(4);
-            }
-            runReplies.add(reply);
-        }
-    }
-
     /**
-     * Hands the run of QoS 0 and 1 publishes gathered to the broker: at the end of the read that brought them (the
-     * connection calls this once it handled the read's packets), and before any other packet or publish to another
-     * address. A client that publishes one message at a time hands each over alone, as before; one that pipelines
-     * its publishes (a read of hundreds of them) has them stored in one append and routed in one hand-over per
-     * partition, rather than one each. Their PUBACKs follow together, in order, once the run is stored (a run the
+     * Hands the run of QoS 0 and 1 publishes gathered to the broker ({@link PublishRuns}): the connection calls this
+     * once it handled the read's packets, and before any other packet; a publish that goes its own way (retained,
+     * QoS 2, too large) calls it first. Their PUBACKs follow together, in order, once the run is stored (a run the
      * store refused is refused whole: the client sends it again).
      */
     void flush() {
-        if (run == null) {
+        if (runs != null) {
+            runs.flush();
+        }
+    }
+
+    private void runStored(List<Envelope> envelopes, List<InboundReply> replies, AsyncResult<Void> ar) {
+        long bytes = 0;
+        for (Envelope e : envelopes) {
+            bytes += e.payloadSize();
+        }
+        leftStore(envelopes.size(), bytes);
+        if (c.closed) {
             return;
         }
-        List<Envelope> envelopes = run;
-        List<InboundReply> replies = runReplies == null ? List.of() : runReplies;
-        Address address = runAddress;
-        long bytes = runBytes;
-        run = null;
-        runReplies = null;
-        runAddress = null;
-        Future<?> stored = c.broker.publishAll(envelopes);
-        stored.onComplete(ar -> {
-            leftStore(envelopes.size(), bytes);
-            if (c.closed) {
+        byte reason = ar.succeeded() ? SUCCESS : reasonFor(ar.cause());
+        if (ar.failed()) {
+            MqttServer.LOG.warn("mqtt {}: publish of {} message(s) to {} failed: {}", c.connectionId(),
+                    envelopes.size(), envelopes.get(0).address(), ar.cause().getMessage());
+        }
+        for (InboundReply reply : replies) {
+            if (c.closed) { // a refusal closed it (MQTT 3.1.1)
                 return;
             }
-            byte reason = ar.succeeded() ? SUCCESS : reasonFor(ar.cause());
-            if (ar.failed()) {
-                MqttServer.LOG.warn("mqtt {}: publish of {} message(s) to {} failed: {}", c.connectionId(),
-                        envelopes.size(), address, ar.cause().getMessage());
-            }
-            for (InboundReply reply : replies) {
-                if (c.closed) { // a refusal closed it (MQTT 3.1.1)
-                    return;
-                }
+            if (reply != null) {
                 unackedInbound--;
                 // MQTT 3.1.1 has no negative PUBACK: the connection closes when that answer's turn comes
                 replied(reply, reason, ar.failed() && !c.v5);
             }
-        });
+        }
     }
 
     /** {@code n} publishes of {@code bytes} left the store's hands: a client paused for them is read again. */

@@ -1,6 +1,5 @@
 package io.omnibus.bench;
 
-import jakarta.jms.BytesMessage;
 import jakarta.jms.Connection;
 import jakarta.jms.MessageConsumer;
 import jakarta.jms.Session;
@@ -15,9 +14,7 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -55,15 +52,7 @@ public final class MqttToAmqp {
                 : session.createConsumer(source.startsWith("topic:") ? session.createTopic(source.substring(6))
                 : session.createQueue(source.replaceFirst("^queue:", "")));
         java.util.concurrent.atomic.AtomicReference<Round> current = new java.util.concurrent.atomic.AtomicReference<>();
-        consumer.setMessageListener(m -> {
-            try {
-                byte[] b = new byte[16];
-                ((BytesMessage) m).readBytes(b);
-                current.get().arrived(ByteBuffer.wrap(b).getLong(8));
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        consumer.setMessageListener(m -> current.get().arrived(m));
         jms.start();
         List<MqttAsyncClient> clients = new ArrayList<>();
         for (int p = 0; p < publishers; p++) { // all connected before the clock starts
@@ -93,32 +82,18 @@ public final class MqttToAmqp {
 
     /** One round: every publisher sends {@code each}, the consumer counts this round's arrivals. */
     private static final class Round {
-        private final int total;
-        private final org.HdrHistogram.Histogram latencies = new org.HdrHistogram.Histogram(TimeUnit.SECONDS.toNanos(300), 3);
-        private final AtomicInteger got = new AtomicInteger();
-        private final java.util.concurrent.atomic.AtomicLong secondMax = new java.util.concurrent.atomic.AtomicLong();
-        private final CountDownLatch all = new CountDownLatch(1);
+        private final AmqpToAmqp.Arrivals arrivals;
         /** From each message's intended send time to its PUBACK: the publish path alone. */
         private final org.HdrHistogram.ConcurrentHistogram acked =
                 new org.HdrHistogram.ConcurrentHistogram(TimeUnit.SECONDS.toNanos(300), 3);
 
         Round(int total) {
-            this.total = total;
+            this.arrivals = new AmqpToAmqp.Arrivals(total);
         }
 
-        /** On the JMS session's thread. A warm-up round that lost nothing left no stragglers to count here. */
-        void arrived(long intended) {
-            int n = got.getAndIncrement();
-            if (n < total) {
-                long took = Math.max(0, Math.min(System.nanoTime() - intended, latencies.getHighestTrackableValue()));
-                synchronized (latencies) { // one JMS session thread; the lock is for the reader at the end
-                    latencies.recordValue(took);
-                }
-                secondMax.accumulateAndGet(took, Math::max);
-            }
-            if (n + 1 == total) {
-                all.countDown();
-            }
+        /** On the JMS session's thread. */
+        void arrived(jakarta.jms.Message m) {
+            AmqpToAmqp.Arrivals.arrived(m, arrivals);
         }
 
         String run(List<MqttAsyncClient> clients, int each, int rate, int size, String label) throws InterruptedException {
@@ -167,33 +142,14 @@ public final class MqttToAmqp {
                 threads.add(t);
             }
             threads.forEach(Thread::start);
-            boolean complete = true;
-            long lastReport = System.nanoTime();
-            while (!all.await(1, TimeUnit.SECONDS)) {
-                System.out.printf("  %s%d / %d received, worst latency this second %.1f ms%n", label, got.get(), total,
-                        secondMax.getAndSet(0) / 1e6);
-                if (System.nanoTime() - lastReport > TimeUnit.SECONDS.toNanos(120)) {
-                    complete = false;
-                    break;
-                }
-            }
+            boolean complete = arrivals.await(label);
             for (Thread t : threads) {
                 t.join();
             }
-            double seconds = (System.nanoTime() - began) / 1e9;
-            int n = Math.min(got.get(), total);
-            org.HdrHistogram.Histogram h;
-            synchronized (latencies) {
-                h = latencies.copy();
-            }
-            return String.format("%sMQTT QoS1 -> AMQP queue: %d publishers, %d messages of %d B, offered %s: received %d (%s), "
-                            + "%.0f msg/s; latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.2f; PUBACK ms p50 %.2f "
-                            + "p99 %.2f",
-                    label, publishers, total, size, rate == 0 ? "flat out" : rate + "/s", n,
-                    complete && n == total ? "lossless" : "LOST", n / seconds, h.getValueAtPercentile(50) / 1e6,
-                    h.getValueAtPercentile(90) / 1e6, h.getValueAtPercentile(99) / 1e6,
-                    h.getValueAtPercentile(99.9) / 1e6, h.getMaxValue() / 1e6, acked.getValueAtPercentile(50) / 1e6,
-                    acked.getValueAtPercentile(99) / 1e6);
+            return String.format("%sMQTT QoS1 -> AMQP queue: %d publishers, %d messages of %d B, offered %s: %s; PUBACK ms "
+                            + "p50 %.2f p99 %.2f", label, publishers, arrivals.total, size,
+                    rate == 0 ? "flat out" : rate + "/s", arrivals.summary(began, complete),
+                    acked.getValueAtPercentile(50) / 1e6, acked.getValueAtPercentile(99) / 1e6);
         }
     }
 }

@@ -1,0 +1,194 @@
+package io.omnibus.bench;
+
+import jakarta.jms.BytesMessage;
+import jakarta.jms.CompletionListener;
+import jakarta.jms.Connection;
+import jakarta.jms.DeliveryMode;
+import jakarta.jms.Message;
+import jakarta.jms.MessageConsumer;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.Queue;
+import jakarta.jms.Session;
+import org.apache.qpid.jms.JmsConnectionFactory;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A back end's queue under load: Qpid JMS producers (persistent messages, sent asynchronously with up to
+ * {@code WINDOW} unacknowledged each, 1,000 by default, as a producer that does not wait for each send does), one
+ * Qpid JMS consumer, one queue. Counts what the consumer received, and each message's latency from its send.
+ * <pre>java -cp bench/target/benchmarks.jar io.omnibus.bench.AmqpToAmqp amqp://127.0.0.1:5672 4 50000 64 [bench.amqp]
+ *     # producers, messages each, payload bytes, queue</pre>
+ * An unreported warm-up round of the same load comes first ({@code WARMUP} messages per producer, default the same
+ * count; 0 for none).
+ */
+public final class AmqpToAmqp {
+    private AmqpToAmqp() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String amqp = args[0];
+        int producers = Integer.parseInt(args[1]);
+        int each = Integer.parseInt(args[2]);
+        int size = Math.max(16, Integer.parseInt(args[3]));
+        String queue = args.length > 4 ? args[4] : "bench.amqp";
+        int window = Integer.parseInt(System.getenv().getOrDefault("WINDOW", "1000"));
+        int warmup = Integer.parseInt(System.getenv().getOrDefault("WARMUP", Integer.toString(each)));
+
+        Connection consuming = new JmsConnectionFactory(amqp + "?jms.prefetchPolicy.all=1000").createConnection();
+        Session cs = consuming.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        MessageConsumer consumer = cs.createConsumer(cs.createQueue(queue));
+        java.util.concurrent.atomic.AtomicReference<Arrivals> current = new java.util.concurrent.atomic.AtomicReference<>();
+        consumer.setMessageListener(m -> Arrivals.arrived(m, current.get()));
+        consuming.start();
+        List<Connection> connections = new ArrayList<>();
+        for (int p = 0; p < producers; p++) { // all connected before the clock starts
+            Connection c = new JmsConnectionFactory(amqp + "?jms.forceAsyncSend=true").createConnection();
+            c.start();
+            connections.add(c);
+        }
+        if (warmup > 0) {
+            Arrivals w = new Arrivals(producers * warmup);
+            current.set(w);
+            String warm = run(w, connections, queue, warmup, size, window);
+            if (!warm.contains("(lossless)")) { // its stragglers would be counted in the measured round: report this one
+                System.out.println(warm + " (in the warm-up round)");
+                System.exit(0);
+            }
+        }
+        Arrivals r = new Arrivals(producers * each);
+        current.set(r);
+        String summary = run(r, connections, queue, each, size, window);
+        System.out.println(summary + (warmup > 0 ? " (after a warm-up round of " + warmup + " each)" : " (cold)"));
+        consuming.close();
+        for (Connection c : connections) {
+            c.close();
+        }
+        System.exit(0);
+    }
+
+    private static String run(Arrivals round, List<Connection> connections, String queue, int each, int size,
+            int window) throws Exception {
+        int producers = connections.size();
+        AtomicLong refused = new AtomicLong();
+        long began = System.nanoTime();
+        List<Thread> threads = new ArrayList<>();
+        for (int p = 0; p < producers; p++) {
+            Connection c = connections.get(p);
+            Thread t = new Thread(() -> {
+                try {
+                    Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+                    Queue q = s.createQueue(queue);
+                    MessageProducer producer = s.createProducer(q);
+                    producer.setDeliveryMode(DeliveryMode.PERSISTENT);
+                    Semaphore inFlight = new Semaphore(window);
+                    CompletionListener done = new CompletionListener() {
+                        @Override
+                        public void onCompletion(Message m) {
+                            inFlight.release();
+                        }
+
+                        @Override
+                        public void onException(Message m, Exception e) {
+                            refused.incrementAndGet();
+                            inFlight.release();
+                        }
+                    };
+                    for (int i = 0; i < each; i++) {
+                        inFlight.acquire();
+                        byte[] payload = new byte[size];
+                        ByteBuffer.wrap(payload).putLong(0, i).putLong(8, System.nanoTime());
+                        BytesMessage m = s.createBytesMessage();
+                        m.writeBytes(payload);
+                        producer.send(m, done);
+                    }
+                    inFlight.acquire(window); // every send answered
+                    s.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, "producer-" + p);
+            threads.add(t);
+        }
+        threads.forEach(Thread::start);
+        for (Thread t : threads) {
+            t.join();
+        }
+        double sent = (System.nanoTime() - began) / 1e9;
+        boolean complete = round.await("");
+        return String.format("AMQP -> AMQP queue: %d producers, %d messages of %d B, sent in %.2f s (%d refused): %s",
+                producers, round.total, size, sent, refused.get(), round.summary(began, complete));
+    }
+
+    /** What the consumer received in one round, and each message's latency from its send. */
+    static final class Arrivals {
+        final int total;
+        private final org.HdrHistogram.Histogram latencies = new org.HdrHistogram.Histogram(TimeUnit.SECONDS.toNanos(300), 3);
+        private final AtomicInteger got = new AtomicInteger();
+        private final AtomicLong secondMax = new AtomicLong();
+        private final java.util.concurrent.CountDownLatch all = new java.util.concurrent.CountDownLatch(1);
+
+        Arrivals(int total) {
+            this.total = total;
+        }
+
+        /** A message of the bench (its send time at byte 8) reached the consumer: on the JMS session's thread. */
+        static void arrived(Message m, Arrivals round) {
+            try {
+                byte[] b = new byte[16];
+                ((BytesMessage) m).readBytes(b);
+                round.arrived(ByteBuffer.wrap(b).getLong(8));
+            } catch (jakarta.jms.JMSException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        /** On the JMS session's thread. A warm-up round that lost nothing left no stragglers to count here. */
+        void arrived(long sentAt) {
+            int n = got.getAndIncrement();
+            if (n < total) {
+                long took = Math.max(0, Math.min(System.nanoTime() - sentAt, latencies.getHighestTrackableValue()));
+                synchronized (latencies) { // one JMS session thread; the lock is for the reader at the end
+                    latencies.recordValue(took);
+                }
+                secondMax.accumulateAndGet(took, Math::max);
+            }
+            if (n + 1 == total) {
+                all.countDown();
+            }
+        }
+
+        /** Waits for every message, a line a second; false when 120 s passed without. */
+        boolean await(String label) throws InterruptedException {
+            long began = System.nanoTime();
+            while (!all.await(1, TimeUnit.SECONDS)) {
+                System.out.printf("  %s%d / %d received, worst latency this second %.1f ms%n", label, got.get(), total,
+                        secondMax.getAndSet(0) / 1e6);
+                if (System.nanoTime() - began > TimeUnit.SECONDS.toNanos(120)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /** Received, lossless or not, the rate since {@code began}, the latency percentiles. */
+        String summary(long began, boolean complete) {
+            double seconds = (System.nanoTime() - began) / 1e9;
+            int n = Math.min(got.get(), total);
+            org.HdrHistogram.Histogram h;
+            synchronized (latencies) {
+                h = latencies.copy();
+            }
+            return String.format("received %d (%s), %.0f msg/s; latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.2f",
+                    n, complete && n == total ? "lossless" : "LOST", n / seconds, h.getValueAtPercentile(50) / 1e6,
+                    h.getValueAtPercentile(90) / 1e6, h.getValueAtPercentile(99) / 1e6,
+                    h.getValueAtPercentile(99.9) / 1e6, h.getMaxValue() / 1e6);
+        }
+    }
+}
