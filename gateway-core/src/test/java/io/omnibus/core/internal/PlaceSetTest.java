@@ -12,7 +12,7 @@ import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** {@link PlaceSet} against a {@code LinkedHashSet} of the same places, operation by operation. */
+/** {@link PlaceSet} against a {@code LinkedHashSet} (or a {@code HashSet}) of the same places, operation by operation. */
 class PlaceSetTest {
     private record Place(TopicPartition tp, long offset) {
     }
@@ -25,6 +25,7 @@ class PlaceSetTest {
 
     @Test
     void keepsTheOrderAndMembershipOfALinkedHashSetThroughGrowthShrinkingAndRemovalsAnywhere() {
+        // places come in offset order per partition, as a subscription adds them
         Random random = new Random(42);
         for (int round = 0; round < 20; round++) {
             PlaceSet set = new PlaceSet();
@@ -33,10 +34,14 @@ class PlaceSetTest {
             int ops = 2_000 + random.nextInt(20_000);
             for (int op = 0; op < ops; op++) {
                 int kind = random.nextInt(10);
-                if (kind < 5) { // add: mostly the partition's next offset, sometimes one seen before
+                if (kind < 5) { // add: the partition's next offset, or one in the set already
                     int p = random.nextInt(PARTITIONS.size());
-                    long offset = random.nextInt(8) == 0 && next[p] > 0 ? random.nextLong(next[p]) : next[p]++;
-                    Place place = new Place(PARTITIONS.get(p), offset);
+                    Place place = new Place(PARTITIONS.get(p), next[p]);
+                    if (random.nextInt(8) == 0 && !model.isEmpty()) {
+                        place = pick(model, random);
+                    } else {
+                        next[p] += 1 + random.nextInt(3);
+                    }
                     assertThat(set.add(place.tp(), place.offset())).isEqualTo(model.add(place));
                 } else if (kind < 8 && !model.isEmpty()) { // remove one somewhere: often near the oldest
                     Place place = pick(model, random);
@@ -54,9 +59,66 @@ class PlaceSetTest {
                     assertThat(set.remove(absent.tp(), absent.offset())).isFalse();
                 }
                 assertThat(set.size()).isEqualTo(model.size());
+                assertThat(set.held()).isLessThanOrEqualTo(2 * model.size() + PlaceSet.KEPT_SLOTS + 1);
             }
             assertThat(drain(set)).containsExactlyElementsOf(model);
         }
+    }
+
+    @Test
+    void placesAddedOutOfOrderAreKeptAndTheOldestOfAPartitionIsThenItsLowestOffset() {
+        Random random = new Random(7);
+        for (int round = 0; round < 20; round++) {
+            PlaceSet set = new PlaceSet();
+            java.util.HashSet<Place> model = new java.util.HashSet<>();
+            long[] next = new long[PARTITIONS.size()];
+            int ops = 2_000 + random.nextInt(20_000);
+            for (int op = 0; op < ops; op++) {
+                int kind = random.nextInt(10);
+                int p = random.nextInt(PARTITIONS.size());
+                if (kind < 5) { // add: the next offset past a gap, or any lower one (new, in the set, or removed)
+                    long offset = random.nextInt(4) == 0 && next[p] > 0 ? random.nextLong(next[p]) : (next[p] += 2);
+                    Place place = new Place(PARTITIONS.get(p), offset);
+                    assertThat(set.add(place.tp(), place.offset())).isEqualTo(model.add(place));
+                } else if (kind < 8 && !model.isEmpty()) {
+                    Place place = new Place(PARTITIONS.get(p), next[p] == 0 ? 0 : random.nextLong(next[p] + 1));
+                    assertThat(set.remove(place.tp(), place.offset())).isEqualTo(model.remove(place));
+                } else if (!model.isEmpty()) {
+                    Place oldest = new Place(set.oldestPartition(), set.oldestOffset());
+                    assertThat(model).contains(oldest);
+                    assertThat(model).noneMatch(q -> q.tp().equals(oldest.tp()) && q.offset() < oldest.offset());
+                    set.removeOldest();
+                    model.remove(oldest);
+                }
+                assertThat(set.size()).isEqualTo(model.size());
+            }
+            List<Place> drained = drain(set);
+            assertThat(drained).containsExactlyInAnyOrderElementsOf(model);
+            for (TopicPartition tp : PARTITIONS) {
+                List<Long> offsets = drained.stream().filter(q -> q.tp().equals(tp)).map(Place::offset).toList();
+                assertThat(offsets).isSorted();
+            }
+        }
+    }
+
+    @Test
+    void aPlaceKeptWhileMillionsAfterItGoDoesNotKeepThemHeld() {
+        PlaceSet set = new PlaceSet();
+        TopicPartition a = PARTITIONS.get(0);
+        TopicPartition b = PARTITIONS.get(2);
+        set.add(a, 0); // never handed out: the order cannot pass it
+        for (long i = 1; i <= 2_000_000; i++) {
+            set.add(i % 2 == 0 ? a : b, i);
+            assertThat(set.remove(i % 2 == 0 ? a : b, i)).isTrue();
+        }
+        assertThat(set.size()).isOne();
+        assertThat(set.held()).isLessThanOrEqualTo(2 + PlaceSet.KEPT_SLOTS + 1);
+        assertThat(set.oldestPartition()).isEqualTo(a);
+        assertThat(set.oldestOffset()).isZero();
+        set.add(b, 2_000_001);
+        set.removeOldest();
+        assertThat(set.oldestPartition()).isEqualTo(b);
+        assertThat(set.oldestOffset()).isEqualTo(2_000_001);
     }
 
     @Test
