@@ -37,7 +37,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The broker: topics (partitioned logs in the store) and subscriptions (cursors with dispatch).
  *
  * <p>Confinement: each topic partition and each subscription belongs to one of a fixed set of
- * broker contexts (shards), chosen by hashing its name; the subscription registry (the topic tree)
+ * broker contexts (shards), chosen by hashing its name (a new subscription: among the shards on the event loop of
+ * the connection that makes it, {@link #shardNear}); the subscription registry (the topic tree)
  * is written only on shard 0 and read anywhere. Work is handed over with
  * {@code runOnContext}, so per-partition order is the order of calls.
  *
@@ -129,8 +130,34 @@ public final class DefaultBroker implements Broker {
         return config;
     }
 
+    /** The broker's contexts. */
+    List<Context> shards() {
+        return shards;
+    }
+
     Context shardFor(String name) {
         return shards.get((name.hashCode() & Integer.MAX_VALUE) % shards.size());
+    }
+
+    /**
+     * The shard of a new subscription: one that runs on the event loop of the connection that asks for it, chosen
+     * among those by the name, when there is one; else {@link #shardFor}. Its consumer (the one, as a rule, of an
+     * MQTT subscription or a JMS queue receiver) is then served by the thread that serves the subscription: each
+     * delivery and each acknowledgement is a task queued on the same thread, not a hand-over that wakes another.
+     */
+    Context shardNear(Context caller, String name) {
+        if (caller instanceof io.vertx.core.internal.ContextInternal c && c.isEventLoopContext()) {
+            List<Context> near = new ArrayList<>(shards.size());
+            for (Context shard : shards) {
+                if (((io.vertx.core.internal.ContextInternal) shard).nettyEventLoop() == c.nettyEventLoop()) {
+                    near.add(shard);
+                }
+            }
+            if (!near.isEmpty()) {
+                return near.get((name.hashCode() & Integer.MAX_VALUE) % near.size());
+            }
+        }
+        return shardFor(name);
     }
 
     /** The context that writes the subscription registry and queues atomic appends. */

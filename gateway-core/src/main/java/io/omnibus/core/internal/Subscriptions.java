@@ -90,7 +90,7 @@ final class Subscriptions {
             }
             DeliveryPolicy policy = broker.config().policyFor(spec.name(), spec.filter(), spec.policy());
             SubscriptionQueue q = new SubscriptionQueue(broker, spec.name(), spec.filter(), spec.durable(),
-                    broker.shardFor(spec.name()), policy, spec.selector(), spec.noLocal(), selects);
+                    broker.shardNear(caller, spec.name()), policy, spec.selector(), spec.noLocal(), selects);
             register(q);
             if (spec.durable()) {
                 broker.store().saveSubscription(new SubscriptionRecord(spec.name(), spec.filter().filter(), policy.dispatch(),

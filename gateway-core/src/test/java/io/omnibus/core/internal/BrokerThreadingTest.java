@@ -44,6 +44,35 @@ class BrokerThreadingTest {
     }
 
     @Test
+    void aSubscriptionRunsOnTheEventLoopOfTheContextThatMadeItWhenAShardDoes() throws Exception {
+        List<Context> callers = new CopyOnWriteArrayList<>();
+        await(tb.vertx.deployVerticle(() -> new io.vertx.core.VerticleBase() {
+            @Override
+            public Future<?> start() {
+                callers.add(context);
+                return Future.succeededFuture();
+            }
+        }, new io.vertx.core.DeploymentOptions().setInstances(8)));
+        int near = 0;
+        for (int i = 0; i < callers.size(); i++) {
+            io.vertx.core.internal.ContextInternal caller = (io.vertx.core.internal.ContextInternal) callers.get(i);
+            String name = "near-" + i;
+            Promise<Subscription> made = Promise.promise();
+            String filter = "t/" + i;
+            caller.runOnContext(v -> tb.broker.subscribe(SubscriptionSpec.of(name, filter)).onComplete(made));
+            SubscriptionQueue q = (SubscriptionQueue) await(made.future());
+            boolean aShardThere = tb.shards().stream()
+                    .anyMatch(s -> ((io.vertx.core.internal.ContextInternal) s).nettyEventLoop() == caller.nettyEventLoop());
+            if (aShardThere) {
+                near++;
+                assertThat(((io.vertx.core.internal.ContextInternal) q.ctx).nettyEventLoop()).as(name)
+                        .isSameAs(caller.nettyEventLoop());
+            }
+        }
+        assertThat(near).isPositive();
+    }
+
+    @Test
     void futuresCompleteOnTheCallersContext() {
         Context adapter = tb.vertx.getOrCreateContext();
         assertThat(completesOn(adapter, () -> tb.broker.subscribe(SubscriptionSpec.of("s", "t/#")))).isSameAs(adapter);

@@ -38,6 +38,11 @@ final class TestBroker implements AutoCloseable {
                 new BrokerMetrics(meters)));
     }
 
+    /** The broker's contexts. */
+    List<Context> shards() {
+        return broker.shards();
+    }
+
     static <T> T await(Future<T> f) {
         try {
             return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
