@@ -77,7 +77,7 @@ final class AtomicPublish {
             holds.add(held.future());
         }
         Promise<List<PublishResult>> promise = Promise.promise();
-        Future.all(holds).onComplete(x -> Contexts.run(broker.registry(), () -> {
+        Future.all(holds).onComplete(x -> Contexts.run(broker.shards().registry(), () -> {
             // one context queues every atomic append, so two of them never reach a partition out of order
             List<PartitionBatch> batches = new ArrayList<>(order.size());
             for (BrokerPartition p : order) {

@@ -51,7 +51,7 @@ final class BrokerRecovery {
         stored.forEach((a, n) -> broker.restoreTopic(a, Math.max(config.partitionsFor(a), n), config.isQueue(a)));
         return store.subscriptions().compose(saved -> {
             Promise<Void> done = Promise.promise();
-            Contexts.run(broker.registry(), () -> {
+            Contexts.run(broker.shards().registry(), () -> {
                 List<Future<?>> reads = new ArrayList<>();
                 Map<SubscriptionQueue, Map<TopicPartition, CursorState>> queues = new java.util.LinkedHashMap<>();
                 saved.forEach((record, cursors) -> {
@@ -66,7 +66,7 @@ final class BrokerRecovery {
                         selects = null;
                     }
                     SubscriptionQueue q = new SubscriptionQueue(broker, record.name(), filter, true,
-                            broker.shardFor(record.name()), policy, record.selector(), record.noLocal(), selects);
+                            broker.shards().forName(record.name()), policy, record.selector(), record.noLocal(), selects);
                     broker.subscriptions().register(q);
                     queues.put(q, cursors);
                 });

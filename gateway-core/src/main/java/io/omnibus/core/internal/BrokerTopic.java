@@ -22,7 +22,7 @@ final class BrokerTopic {
         this.partitions = new BrokerPartition[partitionCount];
         for (int i = 0; i < partitionCount; i++) {
             TopicPartition tp = new TopicPartition(address, i);
-            partitions[i] = new BrokerPartition(broker, this, tp, broker.shardFor(tp.toString()), ready);
+            partitions[i] = new BrokerPartition(broker, this, tp, broker.shards().forName(tp.toString()), ready);
         }
     }
 

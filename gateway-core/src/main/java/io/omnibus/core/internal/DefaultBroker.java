@@ -17,10 +17,8 @@ import io.omnibus.core.store.MessageStore;
 import io.omnibus.core.store.StoredMessage;
 import io.omnibus.core.store.TopicPartition;
 import io.vertx.core.Context;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,15 +28,14 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The broker: topics (partitioned logs in the store) and subscriptions (cursors with dispatch).
  *
  * <p>Confinement: each topic partition and each subscription belongs to one of a fixed set of
- * broker contexts (shards), chosen by hashing its name (a new subscription: among the shards on the event loop of
- * the connection that makes it, {@link #shardNear}); the subscription registry (the topic tree)
+ * broker contexts ({@link Shards}: a partition's chosen by its name, a new subscription's on the event loop of the
+ * connection that makes it); the subscription registry (the topic tree)
  * is written only on shard 0 and read anywhere. Work is handed over with
  * {@code runOnContext}, so per-partition order is the order of calls.
  *
@@ -54,7 +51,7 @@ public final class DefaultBroker implements Broker {
     private final MessageStore store;
     private final BrokerConfig config;
     private final BrokerMetrics metrics;
-    private final List<Context> shards;
+    private final Shards shards;
     private final ConcurrentHashMap<Address, BrokerTopic> topics = new ConcurrentHashMap<>();
     private final Subscriptions subs = new Subscriptions(this);
     private final AtomicInteger publishing = new AtomicInteger();
@@ -62,13 +59,13 @@ public final class DefaultBroker implements Broker {
     private volatile boolean closing;
     private volatile Promise<Void> drained;
 
-    private DefaultBroker(Vertx vertx, MessageStore store, BrokerConfig config, BrokerMetrics metrics, List<Context> shards) {
+    private DefaultBroker(Vertx vertx, MessageStore store, BrokerConfig config, BrokerMetrics metrics, Shards shards) {
         this.vertx = vertx;
         this.store = store;
         this.config = config;
         this.metrics = metrics;
         this.shards = shards;
-        this.prepared = new PreparedTransactions(this, store, shards.get(0));
+        this.prepared = new PreparedTransactions(this, store, shards.registry());
         this.retained = new RetainedMessages(store);
         Gauge.builder("omnibus.subscriptions.backlog", subs, r -> r.all().stream()
                 .mapToLong(SubscriptionQueue::backlog).sum())
@@ -84,17 +81,14 @@ public final class DefaultBroker implements Broker {
     /** Starts the broker contexts, opens the store and brings back the durable subscriptions. */
     public static Future<DefaultBroker> start(Vertx vertx, MessageStore store, BrokerConfig config, BrokerMetrics metrics) {
         int n = config.shards() > 0 ? config.shards() : Math.max(1, 2 * Runtime.getRuntime().availableProcessors());
-        List<Context> shards = new CopyOnWriteArrayList<>();
-        return vertx.deployVerticle(() -> new VerticleBase() {
-                    @Override
-                    public Future<?> start() {
-                        shards.add(context);
-                        return Future.succeededFuture();
-                    }
-                }, new DeploymentOptions().setInstances(n))
-                .compose(id -> store.open())
+        Shards[] started = new Shards[1];
+        return Shards.start(vertx, n)
+                .compose(shards -> {
+                    started[0] = shards;
+                    return store.open();
+                })
                 .compose(v -> {
-                    DefaultBroker broker = new DefaultBroker(vertx, store, config, metrics, List.copyOf(shards));
+                    DefaultBroker broker = new DefaultBroker(vertx, store, config, metrics, started[0]);
                     return BrokerRecovery.recover(broker).compose(x -> broker.prepared.start()).map(x -> {
                         store.onAppendedElsewhere(broker::grewElsewhere);
                         return broker;
@@ -130,39 +124,9 @@ public final class DefaultBroker implements Broker {
         return config;
     }
 
-    /** The broker's contexts. */
-    List<Context> shards() {
+    /** The broker's contexts, and which one owns what. */
+    Shards shards() {
         return shards;
-    }
-
-    Context shardFor(String name) {
-        return shards.get((name.hashCode() & Integer.MAX_VALUE) % shards.size());
-    }
-
-    /**
-     * The shard of a new subscription: one that runs on the event loop of the connection that asks for it, chosen
-     * among those by the name, when there is one; else {@link #shardFor}. Its consumer (the one, as a rule, of an
-     * MQTT subscription or a JMS queue receiver) is then served by the thread that serves the subscription: each
-     * delivery and each acknowledgement is a task queued on the same thread, not a hand-over that wakes another.
-     */
-    Context shardNear(Context caller, String name) {
-        if (caller instanceof io.vertx.core.internal.ContextInternal c && c.isEventLoopContext()) {
-            List<Context> near = new ArrayList<>(shards.size());
-            for (Context shard : shards) {
-                if (((io.vertx.core.internal.ContextInternal) shard).nettyEventLoop() == c.nettyEventLoop()) {
-                    near.add(shard);
-                }
-            }
-            if (!near.isEmpty()) {
-                return near.get((name.hashCode() & Integer.MAX_VALUE) % near.size());
-            }
-        }
-        return shardFor(name);
-    }
-
-    /** The context that writes the subscription registry and queues atomic appends. */
-    Context registry() {
-        return shards.get(0);
     }
 
     // ---- publish ----------------------------------------------------------------------------------

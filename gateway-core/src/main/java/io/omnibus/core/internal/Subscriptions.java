@@ -21,7 +21,7 @@ import java.util.function.Consumer;
 
 /**
  * The broker's subscriptions: each by name, and the topic tree that routes messages to them. Written on the registry
- * context only ({@link DefaultBroker#registry()}), read anywhere. Consumer groups' cursors are subscriptions too, made
+ * context only ({@link Shards#registry()}), read anywhere. Consumer groups' cursors are subscriptions too, made
  * at a group's first commit.
  */
 final class Subscriptions {
@@ -61,7 +61,7 @@ final class Subscriptions {
     Future<Subscription> subscribe(SubscriptionSpec spec) {
         Context caller = Vertx.currentContext();
         Promise<Subscription> promise = Promise.promise();
-        Contexts.run(broker.registry(), () -> {
+        Contexts.run(broker.shards().registry(), () -> {
             SubscriptionQueue existing = subscriptions.get(spec.name());
             if (existing != null) {
                 if (!existing.filter.equals(spec.filter())) {
@@ -90,7 +90,7 @@ final class Subscriptions {
             }
             DeliveryPolicy policy = broker.config().policyFor(spec.name(), spec.filter(), spec.policy());
             SubscriptionQueue q = new SubscriptionQueue(broker, spec.name(), spec.filter(), spec.durable(),
-                    broker.shardNear(caller, spec.name()), policy, spec.selector(), spec.noLocal(), selects);
+                    broker.shards().near(caller, spec.name()), policy, spec.selector(), spec.noLocal(), selects);
             register(q);
             if (spec.durable()) {
                 broker.store().saveSubscription(new SubscriptionRecord(spec.name(), spec.filter().filter(), policy.dispatch(),
@@ -115,7 +115,7 @@ final class Subscriptions {
     }
 
     void register(SubscriptionQueue q) {
-        Contexts.check(broker.registry(), "the subscription registry");
+        Contexts.check(broker.shards().registry(), "the subscription registry");
         subscriptions.put(q.name, q);
         tree.add(q.filter, q);
     }
@@ -124,7 +124,7 @@ final class Subscriptions {
         Context caller = Vertx.currentContext();
         Promise<Void> promise = Promise.promise();
         groupCursors.remove(name);
-        Contexts.run(broker.registry(), () -> {
+        Contexts.run(broker.shards().registry(), () -> {
             SubscriptionQueue q = subscriptions.remove(name);
             MessageStore store = broker.store();
             if (q == null) {

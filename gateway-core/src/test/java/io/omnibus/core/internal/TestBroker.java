@@ -40,7 +40,7 @@ final class TestBroker implements AutoCloseable {
 
     /** The broker's contexts. */
     List<Context> shards() {
-        return broker.shards();
+        return broker.shards().all();
     }
 
     static <T> T await(Future<T> f) {
