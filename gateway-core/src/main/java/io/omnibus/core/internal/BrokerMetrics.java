@@ -58,10 +58,13 @@ public final class BrokerMetrics {
                 .maximumExpectedValue(java.time.Duration.ofSeconds(30)).register(registry));
     }
 
-    /** A first delivery of a message the store appended at {@code storedAt} (epoch millis; 0: unknown, not counted). */
-    void delivered(long storedAt) {
+    /**
+     * A first delivery, at {@code now}, of a message the store appended at {@code storedAt} (epoch millis; 0: unknown,
+     * not counted).
+     */
+    void delivered(long storedAt, long now) {
         if (storedAt > 0) {
-            delivery.record(Math.max(0, System.currentTimeMillis() - storedAt), java.util.concurrent.TimeUnit.MILLISECONDS);
+            delivery.record(Math.max(0, now - storedAt), java.util.concurrent.TimeUnit.MILLISECONDS);
         }
     }
 

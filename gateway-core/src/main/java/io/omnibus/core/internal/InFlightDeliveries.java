@@ -39,9 +39,9 @@ final class InFlightDeliveries {
         this.late = late;
     }
 
-    /** {@code c} holds {@code p} under {@code tag} from now on. */
-    void add(long tag, Pending p, ConsumerState c) {
-        byTag.put(tag, new InFlight(p, c, System.currentTimeMillis()));
+    /** {@code c} holds {@code p} under {@code tag} from now on ({@code now}: the wall clock, millis). */
+    void add(long tag, Pending p, ConsumerState c, long now) {
+        byTag.put(tag, new InFlight(p, c, now));
         c.unacked++;
         armTimer();
     }
