@@ -13,13 +13,15 @@ import java.util.Map;
  * ({@link VolatileWaiting}), millions of them in a QoS 0 fan-in whose subscriber is slower than its publishers.
  *
  * <p>Each partition's places are a ring of offsets in increasing order, and the order they were added in across
- * partitions is a second ring of partition numbers, one per place held: the k-th entry of partition p in that order
- * stands for the k-th place of p's ring. The places come in offset order per partition (a subscription takes them as
- * they are stored), so an add appends to both rings, and handing them out in that order takes them off the fronts.
- * A place removed elsewhere is marked (its offset stored as {@code ~offset}) and held until the order reaches it; when
- * more places are held so than are in the set, both rings are rebuilt without them. About 12 bytes a place, 24 at
- * most with the rings' room to grow, read and written in sequence: a hashed table of linked places took 40 to 80
- * bytes and a cache miss per operation at a backlog of millions, and its doubling ran a 1 GiB heap out at 8 million.
+ * partitions is a second ring of partition numbers, one per place: the k-th entry of partition p in that order stands
+ * for the k-th place of p's ring. The places come in offset order per partition (a subscription takes them as they are
+ * stored), so an add appends to both rings, and handing them out takes them off the front of their partition's ring
+ * at once; the order's entries for them go when the order's front reaches them (a count per partition says how many
+ * of its entries there are gone). A place removed from the middle of its ring is marked ({@code ~offset}) until the
+ * ring's front passes it. Once the order holds more entries for places gone than for places in the set, both rings are
+ * rebuilt without them. So a place costs 12 bytes (an offset and an order entry), up to 32 with the rings' room to grow
+ * and the entries of places gone, read and written in sequence: a hashed table of linked places took 40 to 80 bytes
+ * and a cache miss per operation at a backlog of millions, and its doubling ran a 1 GiB heap out at 8 million.
  *
  * <p>The oldest is the place added first. A place added below its partition's newest offset (which a subscription
  * does not do) is inserted in offset order: the oldest of that partition is then its lowest offset. Nothing is
@@ -39,10 +41,10 @@ final class PlaceSet {
     private Map<TopicPartition, Integer> numbers;
     /** Each partition's places, by partition number. */
     private Ring[] rings;
-    /** The partition number of each place held, in the order added: a ring from {@link #orderHead}. */
+    /** The partition number of each place, in the order added: a ring from {@link #orderHead}, {@link #held} long. */
     private int[] order;
     private int orderHead;
-    /** Places held in the rings: in the set, or removed and not yet reached by the order. */
+    /** Entries in the order: for places in the set, and for places gone that the order's front has not reached. */
     private int held;
     /** Places in the set. */
     private int size;
@@ -55,7 +57,7 @@ final class PlaceSet {
         return size == 0;
     }
 
-    /** Places held in the rings, removed ones not yet passed included (for tests: what the rings take). */
+    /** Entries in the order, those of places gone included (for tests: what the rings take). */
     int held() {
         return held;
     }
@@ -80,7 +82,7 @@ final class PlaceSet {
                 if (r.get(i) >= 0) {
                     return false;
                 }
-                r.set(i, at); // removed, still held: back in, where it was
+                r.set(i, at); // removed from the middle, still marked: back in, where it was
                 size++;
                 return true;
             }
@@ -112,6 +114,7 @@ final class PlaceSet {
         }
         r.set(i, ~at);
         size--;
+        r.dropRemovedFront();
         passRemoved();
         return true;
     }
@@ -131,6 +134,7 @@ final class PlaceSet {
         Ring r = rings[order[orderHead]];
         r.set(0, ~r.get(0));
         size--;
+        r.dropRemovedFront();
         passRemoved();
     }
 
@@ -145,17 +149,18 @@ final class PlaceSet {
     }
 
     /**
-     * Takes the removed places at the front of the order off both rings, so that the order's first place is in the set;
-     * rebuilds the rings once more places are held removed than are in the set (a place kept while later ones went).
+     * Takes the entries of places gone off the front of the order, so that its first entry stands for a place in the
+     * set (the first of its partition's ring); rebuilds both rings once the order holds more entries for places gone
+     * than for places in the set (a place kept while later ones of other partitions went).
      */
     private void passRemoved() {
         int mask = order.length - 1;
         while (held > 0) {
             Ring r = rings[order[orderHead]];
-            if (r.get(0) >= 0) {
+            if (r.gone == 0) {
                 break;
             }
-            r.removeFirst();
+            r.gone--;
             orderHead = (orderHead + 1) & mask;
             held--;
         }
@@ -169,19 +174,23 @@ final class PlaceSet {
     /** Both rings again with only the places in the set, in the same order. */
     private void rebuild() {
         int[] kept = new int[capacityFor(size)];
-        int[] taken = new int[rings.length]; // per partition: how many of its ring's places the order went past
+        int[] skip = new int[rings.length]; // per partition: its entries for places gone off the ring's front
+        int[] taken = new int[rings.length]; // per partition: how many places of its ring the order went past
+        for (int p = 0; p < partitions.size(); p++) {
+            skip[p] = rings[p].gone;
+        }
         int n = 0;
         int mask = order.length - 1;
         for (int k = 0; k < held; k++) {
             int p = order[(orderHead + k) & mask];
-            if (rings[p].get(taken[p]++) >= 0) {
+            if (skip[p] > 0) {
+                skip[p]--;
+            } else if (rings[p].get(taken[p]++) >= 0) {
                 kept[n++] = p;
             }
         }
-        for (Ring r : rings) {
-            if (r != null) {
-                r.dropRemoved();
-            }
+        for (int p = 0; p < partitions.size(); p++) {
+            rings[p].dropRemoved();
         }
         order = kept;
         orderHead = 0;
@@ -235,11 +244,13 @@ final class PlaceSet {
         return out;
     }
 
-    /** One partition's places held, in offset order, from {@code head} of a power-of-two array. */
+    /** One partition's places, in offset order, from {@code head} of a power-of-two array. */
     private static final class Ring {
         private long[] at = new long[FIRST_SLOTS];
         private int head;
         private int count;
+        /** Places taken off the front whose entries in the order its front has not reached yet. */
+        int gone;
 
         /** A place's offset, whether it is in the set ({@code v}) or removed ({@code ~offset}, negative). */
         static long offsetOf(long v) {
@@ -294,9 +305,13 @@ final class PlaceSet {
             count++;
         }
 
-        void removeFirst() {
-            head = (head + 1) & (at.length - 1);
-            count--;
+        /** Takes the removed places at the front off, counting them {@link #gone}. */
+        void dropRemovedFront() {
+            while (count > 0 && get(0) < 0) {
+                head = (head + 1) & (at.length - 1);
+                count--;
+                gone++;
+            }
         }
 
         void dropRemoved() {
@@ -315,6 +330,7 @@ final class PlaceSet {
             at = kept;
             head = 0;
             count = n;
+            gone = 0;
         }
 
         private void grow() {
