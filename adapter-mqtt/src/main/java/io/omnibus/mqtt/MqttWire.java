@@ -94,10 +94,11 @@ final class MqttWire {
     /** The remaining length of a PUBLISH ({@link PacketSize} sizes it), or -1 when this does not encode it. */
     private static int publishRemaining(MqttPublishMessage p, boolean v5) {
         MqttPublishVariableHeader vh = p.variableHeader();
-        if (ByteBufUtil.utf8Bytes(vh.topicName()) > MAX_STRING || v5 && !encodable(vh.properties())) {
+        int topicBytes = ByteBufUtil.utf8Bytes(vh.topicName());
+        if (topicBytes > MAX_STRING || v5 && !encodable(vh.properties())) {
             return -1;
         }
-        return (int) PacketSize.publishRemaining(vh.topicName(), p.fixedHeader().qosLevel().value(), vh.properties(),
+        return (int) PacketSize.publishRemaining(topicBytes, p.fixedHeader().qosLevel().value(), vh.properties(),
                 p.payload().readableBytes(), v5);
     }
 

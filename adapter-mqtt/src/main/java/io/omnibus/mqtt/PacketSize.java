@@ -21,9 +21,13 @@ final class PacketSize {
 
     /** The same PUBLISH without its fixed header: what its Remaining Length says. */
     static long publishRemaining(String topic, int qos, MqttProperties props, int payload, boolean v5) {
+        return publishRemaining(ByteBufUtil.utf8Bytes(topic), qos, props, payload, v5);
+    }
+
+    /** The same, for a topic of {@code topicBytes} in UTF-8. */
+    static long publishRemaining(int topicBytes, int qos, MqttProperties props, int payload, boolean v5) {
         long properties = v5 && !props.isEmpty() ? properties(props) : 0;
-        return 2 + ByteBufUtil.utf8Bytes(topic) + (qos > 0 ? 2 : 0) + (v5 ? varIntSize(properties) + properties : 0)
-                + payload;
+        return 2 + topicBytes + (qos > 0 ? 2 : 0) + (v5 ? varIntSize(properties) + properties : 0) + payload;
     }
 
     /** The properties' bytes, without their length prefix (MQTT 5 §2.2.2.2: each is an identifier and a value). */
