@@ -501,6 +501,24 @@ class MqttFlowIT {
     }
 
     @Test
+    void afterARestartASessionExpiresWhenItsIntervalFromTheDisconnectEndsAndALongerOneStays(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        // the expiries of stored sessions are scheduled once the gateway is up: counted from each disconnect
+        gw = new TestGateway(java.util.Map.of(), dir);
+        assertThat(sessionPresent("restart-short", true, 3, "short/#")).isFalse();
+        assertThat(sessionPresent("restart-long", true, 300, "long/#")).isFalse();
+        long left = System.currentTimeMillis();
+        gw.close();
+        gw = new TestGateway(java.util.Map.of(), dir);
+        await().atMost(java.time.Duration.ofSeconds(15))
+                .until(() -> !io.omnibus.mqtt.MqttSessionState.exists(gw.broker, "restart-short"));
+        assertThat(System.currentTimeMillis() - left).isGreaterThanOrEqualTo(2_500);
+        assertThat(io.omnibus.mqtt.MqttSessionState.exists(gw.broker, "restart-long")).isTrue();
+        assertThat(sessionPresent("restart-long", false, 300, null)).isTrue();
+        assertThat(sessionPresent("restart-short", false, 3, null)).isFalse();
+    }
+
+    @Test
     void theExpiryIntervalOfDisconnectReplacesTheOneOfConnect() throws Exception {
         gw = new TestGateway();
         try (RawMqtt raw = new RawMqtt(gw.port)) {
