@@ -24,6 +24,10 @@
  *       by the envelope; no reference-counted Netty {@code ByteBuf} leaves an adapter.</li>
  *   <li><b>Back-pressure is the protocol's own.</b> Consumers receive only as much as their credit
  *       allows; a publisher waiting on publish futures stops reading its socket.</li>
+ *   <li><b>What one read brings goes over together.</b> The messages a client pipelined arrive in one
+ *       read; an adapter hands them to {@link io.omnibus.core.spi.Broker#publishAll} in runs
+ *       ({@link io.omnibus.core.spi.PublishRuns}), stored in one append and routed in one hand-over per
+ *       partition, rather than one publish each.</li>
  * </ol>
  * These rules are asserted by {@code BrokerThreadingTest}.
  */
