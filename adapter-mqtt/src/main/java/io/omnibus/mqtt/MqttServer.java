@@ -65,7 +65,8 @@ final class MqttServer implements ProtocolAdapter {
         ctx.vertx().executeBlocking(() -> {
             scheduleStoredExpiries();
             return null;
-        }, false);
+        }, false).onFailure(e -> LOG.error("mqtt: the stored sessions' expiry timers could not be set; sessions of "
+                + "clients that do not come back stay until the next start", e));
         Future<Void> tcp = Listeners.bind(ctx, config.listeners(), "mqtt", (ch, context) -> {
             MqttTransport.Netty transport = new MqttTransport.Netty(ch, context, decoders);
             long id = ids.incrementAndGet();

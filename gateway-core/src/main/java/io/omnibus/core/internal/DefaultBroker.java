@@ -81,19 +81,13 @@ public final class DefaultBroker implements Broker {
     /** Starts the broker contexts, opens the store and brings back the durable subscriptions. */
     public static Future<DefaultBroker> start(Vertx vertx, MessageStore store, BrokerConfig config, BrokerMetrics metrics) {
         int n = config.shards() > 0 ? config.shards() : Math.max(1, 2 * Runtime.getRuntime().availableProcessors());
-        Shards[] started = new Shards[1];
-        return Shards.start(vertx, n)
-                .compose(shards -> {
-                    started[0] = shards;
-                    return store.open();
-                })
-                .compose(v -> {
-                    DefaultBroker broker = new DefaultBroker(vertx, store, config, metrics, started[0]);
-                    return BrokerRecovery.recover(broker).compose(x -> broker.prepared.start()).map(x -> {
-                        store.onAppendedElsewhere(broker::grewElsewhere);
-                        return broker;
-                    });
-                });
+        return Shards.start(vertx, n).compose(shards -> store.open().compose(v -> {
+            DefaultBroker broker = new DefaultBroker(vertx, store, config, metrics, shards);
+            return BrokerRecovery.recover(broker).compose(x -> broker.prepared.start()).map(x -> {
+                store.onAppendedElsewhere(broker::grewElsewhere);
+                return broker;
+            });
+        }));
     }
 
     /**

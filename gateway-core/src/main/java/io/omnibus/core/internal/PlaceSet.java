@@ -62,7 +62,10 @@ final class PlaceSet {
         return held;
     }
 
-    /** Adds the place as the newest; false (and nothing changes) when it is in the set already. */
+    /**
+     * Adds the place: the newest, when it comes in its partition's offset order (as a subscription adds them); false
+     * (and nothing changes) when it is in the set already.
+     */
     boolean add(TopicPartition tp, long at) {
         if (order == null) {
             order = new int[FIRST_SLOTS];
@@ -112,10 +115,7 @@ final class PlaceSet {
         if (i < 0 || r.get(i) < 0) {
             return false;
         }
-        r.set(i, ~at);
-        size--;
-        r.dropRemovedFront();
-        passRemoved();
+        removeAt(r, i);
         return true;
     }
 
@@ -131,8 +131,12 @@ final class PlaceSet {
 
     /** Removes the oldest place; only when not empty. */
     void removeOldest() {
-        Ring r = rings[order[orderHead]];
-        r.set(0, ~r.get(0));
+        removeAt(rings[order[orderHead]], 0);
+    }
+
+    /** Marks the place at {@code i} of {@code r} removed, and takes off what that lets go. */
+    private void removeAt(Ring r, int i) {
+        r.set(i, ~r.get(i));
         size--;
         r.dropRemovedFront();
         passRemoved();
