@@ -478,7 +478,7 @@ public final class DefaultBroker implements Broker {
         int[] count = new int[1];
         subs.match(m.partition().address(), sub -> {
             count[0]++;
-            Future<Void> room = sub.routedHere();
+            Future<Void> room = sub.stats.routedHere();
             if (room != null) {
                 full.add(room);
             }

@@ -1,7 +1,6 @@
 package io.omnibus.core.internal;
 
 import io.omnibus.core.config.DeliveryPolicy;
-import io.omnibus.core.config.Overflow;
 import io.omnibus.core.spi.Address;
 import io.omnibus.core.spi.Consumer;
 import io.omnibus.core.spi.ConsumerSpec;
@@ -17,8 +16,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -34,7 +31,9 @@ import java.util.Set;
  * One subscription: a cursor on the partition logs its filter matches ({@link LogCursors}), the consumers
  * sharing its messages ({@link ConsumerRing}), what waits in memory ({@link WaitingMessages}) and what each consumer
  * has not settled yet ({@link InFlightDeliveries}). All state is confined to {@link #ctx}; every entry point hands its
- * work there. This class takes messages in, hands them out under the dispatch policy and settles them.
+ * work there. This class takes messages in, hands them out under the dispatch policy and settles them; what becomes of
+ * a failed or undeliverable message is {@link SubscriptionFailures}'s, pulls and drains {@link ConsumerRequests}'s,
+ * the counters, gauges and {@code overflow: block} {@link SubscriptionStats}'.
  *
  * <p>The backlog is the log. At most {@code read-ahead} messages wait in memory, and only while consumers
  * are attached; the rest stay in the log and are read back as consumers settle. Durable messages are never
@@ -42,7 +41,6 @@ import java.util.Set;
  * Acknowledgements move the cursors, which the store journals for a durable subscription.
  */
 final class SubscriptionQueue implements Subscription {
-    private static final Logger LOG = LoggerFactory.getLogger(SubscriptionQueue.class);
     /** How far past blocked keys a key-ordered pass looks for deliverable messages. */
     private static final int KEY_ORDERED_SCAN = 1024;
 
@@ -55,38 +53,29 @@ final class SubscriptionQueue implements Subscription {
     final String selector;
     final String noLocal;
     private final java.util.function.Predicate<Envelope> selects;
-    private final DefaultBroker broker;
-    private final BrokerMetrics metrics;
+    final DefaultBroker broker;
+    final BrokerMetrics metrics;
 
     /** What was taken into memory and waits to be handed out. */
-    private final WaitingMessages waiting;
+    final WaitingMessages waiting;
     private final ConsumerRing consumers = new ConsumerRing();
-    private final LogCursors cursors;
+    final LogCursors cursors;
     /** Non-durable messages waiting (in memory or in the log): what {@code max-pending} bounds. */
     private final VolatileWaiting volatileWaiting;
-    /** What {@code overflow: block} measures, and the publishes it holds. */
-    private final BlockedPublishers blocked = new BlockedPublishers();
-    private final KeyOwners keys = new KeyOwners();
+    final KeyOwners keys = new KeyOwners();
     /** What consumers hold and have not settled. */
     private final InFlightDeliveries inFlight;
-    private final PullRequests pullers;
+    /** Counters, gauges, and the publishers {@code overflow: block} holds. */
+    final SubscriptionStats stats;
+    /** Redeliveries, dead letters, expiry, overflow drops. */
+    private final SubscriptionFailures failures;
+    /** Pulls and credit drains. */
+    private final ConsumerRequests requests;
     private long nextSeq;
     private long nextTag;
     private boolean deleted;
     /** Paused by an operator: nothing is handed out (pushed or pulled) until resumed; read by the admin API. */
     private volatile boolean paused;
-
-    // Read by the admin API and gauges from other threads; written only on ctx.
-    private volatile long backlog;
-    private volatile int unacked;
-    private volatile int consumerCount;
-    private volatile long delivered;
-    private volatile long acked;
-    private volatile long redelivered;
-    private volatile long deadLettered;
-    private volatile long expired;
-    private volatile long dropped;
-    private volatile long lostToRetention;
 
     SubscriptionQueue(DefaultBroker broker, String name, TopicFilter filter, boolean durable, Context ctx,
                       DeliveryPolicy policy, String selector, String noLocal,
@@ -105,11 +94,13 @@ final class SubscriptionQueue implements Subscription {
         this.volatileWaiting = new VolatileWaiting(policy, cursors);
         this.paused = durable && broker.store().state(OperatorActions.PAUSED, name) != null;
         this.waiting = new WaitingMessages(broker.vertx(), this::dispatch);
+        this.stats = new SubscriptionStats(this);
+        this.failures = new SubscriptionFailures(this, stats);
+        this.requests = new ConsumerRequests(this);
         this.inFlight = new InFlightDeliveries(broker.vertx(), policy.ackTimeout(), keys, late -> {
-            late.forEach(p -> failed(p, true, "ack timeout"));
+            late.forEach(p -> failures.failed(p, true, "ack timeout"));
             dispatch();
         });
-        this.pullers = new PullRequests(broker.vertx());
     }
 
     @Override
@@ -128,9 +119,7 @@ final class SubscriptionQueue implements Subscription {
     }
 
     SubscriptionView view() {
-        return new SubscriptionView(name, filter.filter(), policy.dispatch().configName(), durable, consumerCount,
-                backlog, unacked, delivered, acked, redelivered, deadLettered, expired, dropped, lostToRetention, paused,
-                policy.deadLetterAddress());
+        return stats.view();
     }
 
     // ---- operators' actions (on ctx) ----------------------------------------------------------------
@@ -146,11 +135,11 @@ final class SubscriptionQueue implements Subscription {
         long before = waitingCount() + cursors.lag();
         for (Pending p : waiting.takeAll()) {
             leftWaiting(p);
-            keyWaitingDone(p);
+            failures.keyWaitingDone(p);
         }
         volatileWaiting.clear(); // what is in flight left it when handed out; the rest is acknowledged now
         cursors.purge(inFlight.offsets());
-        updateGaugesNow();
+        stats.updateNow();
         return before;
     }
 
@@ -167,24 +156,32 @@ final class SubscriptionQueue implements Subscription {
     }
 
     long backlog() {
-        return backlog;
+        return stats.backlog;
+    }
+
+    boolean isDeleted() {
+        return deleted;
+    }
+
+    int inFlightCount() {
+        return inFlight.size();
     }
 
     // ---- entry points from other contexts -------------------------------------------------------
 
     /**
      * Routes stored messages of one partition here, in offset order (called by the partition's context, each message
-     * counted in by {@link #routedHere} first).
+     * counted in by {@link SubscriptionStats#routedHere} first).
      */
     void offer(List<StoredMessage> run) {
         Contexts.run(ctx, () -> {
             // counted in the load until the backlog that includes them is published, in the same atomic step
-            blocked.arrived(run.size());
+            stats.blocked.arrived(run.size());
             for (StoredMessage m : run) {
                 arrive(m);
             }
             dispatch();
-            updateGauges();
+            stats.update();
         });
     }
 
@@ -237,7 +234,7 @@ final class SubscriptionQueue implements Subscription {
     /** Recovery is done with this subscription: its backlog (the log past its cursors) is shown from now on. */
     void recovered() {
         Contexts.check(ctx, "subscription " + name);
-        updateGauges();
+        stats.update();
     }
 
     /**
@@ -250,7 +247,7 @@ final class SubscriptionQueue implements Subscription {
         Contexts.run(ctx, () -> {
             if (!deleted) {
                 cursors.seek(tp, next);
-                updateGauges();
+                stats.update();
             }
         });
     }
@@ -275,7 +272,7 @@ final class SubscriptionQueue implements Subscription {
             }
             ConsumerState c = new ConsumerState(this, spec, caller);
             consumers.add(c);
-            consumerCount = consumers.size();
+            stats.consumerCount = consumers.size();
             waiting.unpark(c);
             c.credit = spec.initialCredit();
             // the handle reaches the caller before the first delivery does (both are queued on its context)
@@ -298,9 +295,9 @@ final class SubscriptionQueue implements Subscription {
             for (ConsumerState c : consumers.all()) {
                 c.unacked = 0;
             }
-            pullers.clear();
-            settleDrains();
-            updateGauges();
+            requests.clear();
+            requests.settleDrains();
+            stats.update();
         });
     }
 
@@ -312,9 +309,9 @@ final class SubscriptionQueue implements Subscription {
             return;
         }
         if (!m.envelope().durable() && !cursors.isAcked(m.partition(), m.offset())
-                && !volatileWaiting.add(m, this::dropped)) { // deliverable() skips an older one dropped for it
+                && !volatileWaiting.add(m, failures::dropped)) { // deliverable() skips an older one dropped for it
             cursors.admit(m, false);
-            dropped(m.partition(), m.offset());
+            failures.dropped(m.partition(), m.offset());
             return;
         }
         if (cursors.admit(m, hasReadRoom())) {
@@ -347,11 +344,11 @@ final class SubscriptionQueue implements Subscription {
         // the clock is read only for a message with an expiry or a delivery time: most have neither
         long now = env.expiresAt() == 0 && env.deliverAt() == 0 ? 0 : System.currentTimeMillis();
         if (env.isExpired(now)) {
-            expire(p);
+            failures.expire(p);
             return;
         }
         if (env.deliverAt() > now) {
-            schedule(p, env.deliverAt());
+            failures.schedule(p, env.deliverAt());
         } else {
             waiting.addFresh(p);
         }
@@ -362,7 +359,7 @@ final class SubscriptionQueue implements Subscription {
      * to go, and up to max-pending held for later (deliver-at).
      */
     private boolean hasReadRoom() {
-        return !deleted && (!consumers.isEmpty() || !pullers.isEmpty())
+        return !deleted && (!consumers.isEmpty() || requests.pullsWaiting())
                 && waiting.ready() < policy.readAhead()
                 && waiting.scheduledCount() < policy.maxPending();
     }
@@ -371,7 +368,7 @@ final class SubscriptionQueue implements Subscription {
      * Reads back from the log what waits there, once half the read-ahead is free: batches, not a read per
      * settlement.
      */
-    private void fill() {
+    void fill() {
         int room = policy.readAhead() - waiting.ready();
         if (room >= Math.max(1, policy.readAhead() / 2) && hasReadRoom() && cursors.canRead()) {
             cursors.read(room, batch -> batch.forEach(this::take), this::dispatch);
@@ -385,14 +382,14 @@ final class SubscriptionQueue implements Subscription {
         flushing.add(c);
     }
 
-    private void flushDeliveries() {
+    void flushDeliveries() {
         for (int i = 0; i < flushing.size(); i++) {
             flushing.get(i).flush();
         }
         flushing.clear();
     }
 
-    private int waitingCount() {
+    int waitingCount() {
         return waiting.count();
     }
 
@@ -424,7 +421,7 @@ final class SubscriptionQueue implements Subscription {
     /** Hands out what can be handed out. Re-entrant calls (a handler settling inline) are folded into the running pass. */
     private void dispatch() {
         if (deleted) {
-            settleDrains();
+            requests.settleDrains();
             return;
         }
         if (dispatching) {
@@ -443,16 +440,16 @@ final class SubscriptionQueue implements Subscription {
             passMillis = 0;
         }
         fill();
-        settleDrains();
+        requests.settleDrains();
         flushDeliveries();
-        updateGauges();
+        stats.update();
     }
 
     private void dispatchOnce() {
         if (paused) {
             return;
         }
-        servePullers();
+        requests.servePullers();
         if (policy.dispatch() == DispatchPolicy.KEY_ORDERED) {
             dispatchKeyOrdered();
         } else if (policy.dispatch() != DispatchPolicy.PULL) {
@@ -486,14 +483,14 @@ final class SubscriptionQueue implements Subscription {
             Pending p = it.next();
             if (!deliverable(p)) {
                 it.remove();
-                keyWaitingDone(p);
+                failures.keyWaitingDone(p);
                 continue;
             }
             ConsumerState c = p.key == null ? consumers.pickRoundRobin(null)
                     : keys.choose(p.key, blockedKeys, true, consumers.all());
             if (c != null) {
                 it.remove();
-                keyWaitingDone(p);
+                failures.keyWaitingDone(p);
                 deliver(c, p);
             }
         }
@@ -515,12 +512,12 @@ final class SubscriptionQueue implements Subscription {
     }
 
     /** False (and the message is dropped) when it was acknowledged cumulatively meanwhile or has expired. */
-    private boolean deliverable(Pending p) {
+    boolean deliverable(Pending p) {
         if (cursors.isAcked(p.msg.partition(), p.msg.offset())) {
             return false;
         }
         if (p.envelope().expiresAt() != 0 && p.envelope().isExpired(now())) {
-            expire(p);
+            failures.expire(p);
             return false;
         }
         return true;
@@ -547,42 +544,24 @@ final class SubscriptionQueue implements Subscription {
     }
 
     /** Records a delivery to {@code c} (in flight, or settled at once for auto-ack) and counts it. */
-    private Delivery handOut(ConsumerState c, Pending p) {
+    Delivery handOut(ConsumerState c, Pending p) {
         long tag = nextTag++;
         Delivery d = new Delivery(tag, name, p.msg.partition().partition(), p.msg.offset(),
                 p.envelope().deliveryCount() + p.failures, p.envelope());
-        delivered++;
+        stats.delivered++;
         if (p.failures == 0 && p.envelope().deliveryCount() == 0) {
             metrics.delivered(p.msg.storedAt(), now()); // first attempts only: redeliveries would count their backoff
         }
         leftWaiting(p);
         if (c.spec.autoAck()) {
             settled(p);
-            acked++;
+            stats.acked++;
             keys.done(p.key); // nothing stays outstanding for an at-most-once delivery
         } else {
             inFlight.add(tag, p, c, now());
         }
         metrics.messageOut(c.spec.owner().protocol(), p.envelope());
         return d;
-    }
-
-    private void servePullers() {
-        pullers.serve(() -> waiting.peek() != null, this::take);
-    }
-
-    private List<Delivery> take(ConsumerState c, int max) {
-        List<Delivery> out = new ArrayList<>(Math.min(max, 64));
-        while (out.size() < max) {
-            Pending p = waiting.poll();
-            if (p == null) {
-                break;
-            }
-            if (deliverable(p)) { // no keys here: key-ordered subscriptions refuse pulls
-                out.add(handOut(c, p));
-            }
-        }
-        return out;
     }
 
     // ---- settlement (on ctx) ------------------------------------------------------------------
@@ -593,7 +572,7 @@ final class SubscriptionQueue implements Subscription {
             return; // settled already (ack timeout, consumer closed, cumulative ack)
         }
         settled(f.pending());
-        acked++;
+        stats.acked++;
         dispatch();
     }
 
@@ -601,7 +580,7 @@ final class SubscriptionQueue implements Subscription {
         if (deleted || !cursors.knows(tp)) {
             return;
         }
-        acked += inFlight.removeUpTo(tp, offset);
+        stats.acked += inFlight.removeUpTo(tp, offset);
         cursors.ackUpTo(tp, offset);
         dispatch();
     }
@@ -611,20 +590,11 @@ final class SubscriptionQueue implements Subscription {
         InFlightDeliveries.InFlight f = inFlight.remove(tag);
         if (f != null) {
             if (notHere) {
-                notHere(f);
+                SubscriptionFailures.notHere(f);
             }
-            failed(f.pending(), true, "nack");
+            failures.failed(f.pending(), true, "nack");
             dispatch();
         }
-    }
-
-    /** The consumer of {@code f} is not to be offered its message again (round-robin and fair dispatch). */
-    private static void notHere(InFlightDeliveries.InFlight f) {
-        Pending p = f.pending();
-        if (p.notHere == null) {
-            p.notHere = new HashSet<>(2);
-        }
-        p.notHere.add(f.consumer());
     }
 
     /**
@@ -635,9 +605,9 @@ final class SubscriptionQueue implements Subscription {
         InFlightDeliveries.InFlight f = inFlight.remove(tag);
         if (f != null) {
             if (notHere) {
-                notHere(f);
+                SubscriptionFailures.notHere(f);
             }
-            giveBack(f.pending(), 0);
+            failures.giveBack(f.pending(), 0);
             dispatch();
         }
     }
@@ -645,7 +615,7 @@ final class SubscriptionQueue implements Subscription {
     void reject(long tag, String reason) {
         InFlightDeliveries.InFlight f = inFlight.remove(tag);
         if (f != null) {
-            deadLetter(f.pending(), "rejected" + (reason == null || reason.isEmpty() ? "" : ": " + reason));
+            failures.deadLetter(f.pending(), "rejected" + (reason == null || reason.isEmpty() ? "" : ": " + reason));
             dispatch();
         }
     }
@@ -657,7 +627,7 @@ final class SubscriptionQueue implements Subscription {
     }
 
     void drain(ConsumerState c, Promise<Integer> promise) {
-        drains.add(new PendingDrain(c, promise));
+        requests.drain(c, promise);
         if (dispatching) {
             dispatchAgain = true;
         } else {
@@ -665,218 +635,29 @@ final class SubscriptionQueue implements Subscription {
         }
     }
 
-    /**
-     * Settles the drains that can be: a drain hands out what is ready within its consumer's credit, waiting for the
-     * log's messages being read back (what is in the log is ready too), then answers with the credit it dropped.
-     */
-    private void settleDrains() {
-        if (drains.isEmpty()) {
-            return;
-        }
-        List<PendingDrain> done = new ArrayList<>(drains.size());
-        for (Iterator<PendingDrain> it = drains.iterator(); it.hasNext(); ) {
-            PendingDrain d = it.next();
-            ConsumerState c = d.consumer();
-            if (policy.dispatch() == DispatchPolicy.PULL && c.canPush() && !deleted && !paused) {
-                for (Delivery x : take(c, c.credit)) {
-                    c.credit--;
-                    c.push(x);
-                }
-            }
-            fill();
-            boolean more = !deleted && !paused && !c.closed && c.credit > 0 && cursors.isReading() && cursors.lag() > 0;
-            if (!more) {
-                it.remove();
-                done.add(d);
-            }
-        }
-        flushDeliveries();
-        for (PendingDrain d : done) {
-            int left = d.consumer().credit;
-            d.consumer().credit = 0;
-            Contexts.complete(d.consumer().home, d.promise(), Future.succeededFuture(left)); // queued behind the deliveries
-        }
-    }
-
-    private record PendingDrain(ConsumerState consumer, Promise<Integer> promise) {
-    }
-
-    private final List<PendingDrain> drains = new ArrayList<>(0);
 
     void pull(ConsumerState c, int max, Duration wait, Promise<List<Delivery>> promise) {
-        if (policy.dispatch() == DispatchPolicy.KEY_ORDERED) {
-            Contexts.complete(c.home, promise, Future.failedFuture(new IllegalStateException("subscription '" + name
-                    + "' is key-ordered: its messages are pushed to the consumer that owns their key, not pulled")));
-            return;
-        }
-        if (deleted || c.closed) {
-            PullRequests.answer(c, promise, List.of());
-            return;
-        }
-        List<Delivery> got = paused ? List.of() : take(c, max);
-        if (!got.isEmpty() || wait.toMillis() < 1) {
-            PullRequests.answer(c, promise, got);
-            fill(); // the next ones, from the log
-            updateGauges();
-            return;
-        }
-        pullers.await(c, max, wait, promise);
-        fill(); // what waits in the log answers it when read
+        requests.pull(c, max, wait, promise);
     }
 
     void detach(ConsumerState c) {
         if (!consumers.remove(c)) {
             return;
         }
-        consumerCount = consumers.size();
-        pullers.dropOf(c);
+        stats.consumerCount = consumers.size();
+        requests.detached(c);
         List<Pending> lost = inFlight.removeAll(c);
         c.unacked = 0;
         keys.forget(c);
         for (Pending p : lost) {
-            failed(p, false, "consumer lost");
+            failures.failed(p, false, "consumer lost");
         }
         dispatch();
     }
 
-    private void failed(Pending p, boolean backoff, String reason) {
-        p.failures++;
-        if (policy.maxDeliveries() > 0 && p.failures >= policy.maxDeliveries()) {
-            deadLetter(p, "max-deliveries exceeded (" + p.failures + " attempts, last: " + reason + ")");
-            return;
-        }
-        redelivered++;
-        metrics.redeliveries.increment();
-        giveBack(p, backoff ? policy.backoffMillis(p.failures) : 0);
-    }
-
-    private void giveBack(Pending p, long delayMillis) {
-        if (p.key != null) {
-            schedule(p, System.currentTimeMillis() + delayMillis);
-        } else if (delayMillis > 0) {
-            schedule(p, System.currentTimeMillis() + delayMillis);
-        } else {
-            waiting.giveBack(p);
-        }
-    }
-
-    private void schedule(Pending p, long readyAt) {
-        if (p.key != null && p.failures > 0) {
-            readyAt = keys.waitInLine(p.key, readyAt);
-        }
-        p.readyAt = readyAt;
-        waiting.schedule(p);
-    }
-
-    private void keyWaitingDone(Pending p) {
-        if (p.key != null && p.failures > 0) { // only redeliveries wait in a key's line (deliver-at messages do not)
-            keys.waitDone(p.key);
-        }
-    }
-
-    private void deadLetter(Pending p, String reason) {
-        Envelope env = p.envelope();
-        Address target = DeadLetters.isLetter(env) ? null : policy.deadLetterAddressFor(env.address(), name);
-        if (target == null) {
-            LOG.debug("subscription {}: discarding dead letter {}@{} ({})", name, p.msg.partition(), p.msg.offset(), reason);
-            metrics.deadLetterDiscarded.increment();
-            deadLettered++;
-            settled(p);
-            return;
-        }
-        Envelope letter = DeadLetters.letter(env, target, reason, name, env.deliveryCount() + p.failures);
-        broker.publish(letter).onComplete(ar -> {
-            if (ar.succeeded()) {
-                metrics.deadLettered.increment();
-                deadLettered++;
-                settled(p);
-            } else {
-                // not lost: try again later, the message stays in this subscription meanwhile
-                LOG.warn("subscription {}: dead-lettering to {} failed, will retry: {}", name, target, ar.cause().toString());
-                broker.vertx().setTimer(Math.max(1, policy.maxRedeliveryDelay().toMillis()), t -> {
-                    if (!deleted) {
-                        deadLetter(p, reason);
-                    }
-                });
-            }
-            updateGauges();
-        });
-    }
-
-    private void expire(Pending p) {
-        expired++;
-        metrics.expired.increment();
-        settled(p);
-    }
-
-    /** A non-durable message dropped by max-pending's overflow: acknowledged, never delivered, counted. */
-    private void dropped(TopicPartition tp, long offset) {
-        dropped++;
-        metrics.overflowDropped.increment();
-        cursors.ack(tp, offset);
-    }
-
     /** The message is done with in this subscription: move its cursor. */
-    private void settled(Pending p) {
+    void settled(Pending p) {
         leftWaiting(p);
         cursors.ack(p.msg.partition(), p.msg.offset());
-    }
-
-    /** An {@link #updateGauges()} is queued on ctx: the calls until it runs are one. */
-    private boolean gaugesQueued;
-
-    /**
-     * Publishes the backlog and the other gauges. Under {@code overflow: block} at once, since held publishers wait
-     * for it; otherwise once per turn of ctx's queue: computing the lag walks the cursors, and a busy subscription
-     * would do it for every run routed, every ack and every credit.
-     */
-    private void updateGauges() {
-        if (policy.overflow() == Overflow.BLOCK || blocked.anyHeld()) {
-            updateGaugesNow();
-        } else if (!gaugesQueued) {
-            gaugesQueued = true;
-            ctx.runOnContext(v -> {
-                gaugesQueued = false;
-                updateGaugesNow();
-            });
-        }
-    }
-
-    private void updateGaugesNow() {
-        long b = waitingCount() + cursors.lag();
-        backlog = b;
-        lostToRetention = cursors.skippedByRetention();
-        unacked = inFlight.size();
-        blocked.published(b, policy.maxPending(), deleted);
-    }
-
-    /**
-     * A message is routed here (by a partition's context, before the {@link #offer} of its run): counted on its way,
-     * and held by {@link #room} when the subscription is full.
-     */
-    Future<Void> routedHere() {
-        Future<Void> held = room();
-        blocked.offered(1);
-        return held;
-    }
-
-    /**
-     * With {@code overflow: block}, a future that completes once the backlog is below max-pending (or null when it
-     * already is, or the policy is not block). Called by a partition's context while routing, before {@link #offer}:
-     * the backlog it reads is the one last published by this queue's context plus the messages on their way to it,
-     * the run being routed included: each of its messages is counted as it is routed ({@link #routedHere}), so a
-     * run that takes the backlog past max-pending is held like the publishes of its messages one by one would be.
-     */
-    private Future<Void> room() {
-        // pull subscriptions (Kafka and RocketMQ groups) are read at their readers' pace: they never hold producers
-        if (policy.overflow() != Overflow.BLOCK || policy.dispatch() == DispatchPolicy.PULL) {
-            return null;
-        }
-        Future<Void> held = blocked.hold(policy.maxPending());
-        if (held != null) {
-            metrics.overflowBlocked.increment();
-            Contexts.run(ctx, this::updateGauges); // it may have drained meanwhile
-        }
-        return held;
     }
 }
