@@ -3,7 +3,6 @@ package io.omnibus.core.store.file;
 
 import io.omnibus.core.spi.Address;
 import io.omnibus.core.spi.Envelope;
-import io.omnibus.core.spi.WireBatch;
 import io.omnibus.core.store.AddressWidths;
 import io.omnibus.core.store.CursorState;
 import io.omnibus.core.store.MessageStore;
@@ -32,7 +31,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
@@ -40,7 +38,7 @@ import java.util.function.Function;
  * The durable store: one commit log, an index per topic partition, subscriptions and state, with
  * crash recovery from the last checkpoint (DESIGN.md §2 "Store").
  *
- * <p>Threads: one writer thread does every write, fsync, checkpoint and retention pass, in
+ * <p>Threads: one writer thread ({@link StoreWriter}) does every write, fsync, checkpoint and retention pass, in
  * order; appends are queued to it (serialised on the caller's thread). Reads run on a small
  * reader pool. Futures complete on those threads; the broker moves back to its own contexts.
  *
@@ -52,7 +50,6 @@ import java.util.function.Function;
  */
 public final class FileMessageStore implements MessageStore {
     private static final Logger LOG = LoggerFactory.getLogger(FileMessageStore.class);
-    private static final int MAX_BATCH = 4096;
 
     /** How a partition's old messages go: by age, by size; zero turns each off. */
     public record Retention(Duration maxAge, long maxBytes) {
@@ -137,9 +134,6 @@ public final class FileMessageStore implements MessageStore {
     private volatile LogWriter appends;
     private volatile boolean open;
     private volatile boolean closing;
-    // writer-thread state
-    private long nextCheckpointAt;
-    private long checkpointPosition;
 
     public FileMessageStore(Options options) {
         this.options = options;
@@ -209,10 +203,13 @@ public final class FileMessageStore implements MessageStore {
                 long began = System.nanoTime();
                 recover();
                 appends = new LogWriter(options, log, indexes, widths, appendedBytes, nanos -> fsyncs.accept(nanos));
+                StoreWriter loop = new StoreWriter(options, queue, queuedBytes, appends, log, indexes, state, retention,
+                        checkpointFile, this::cursorChanges, this::closeFiles);
+                loop.checkpointRecovered();
                 open = true;
                 LOG.info("store {}: recovered {} partitions in {} ms", options.dir(), indexes.size(),
                         (System.nanoTime() - began) / 1_000_000);
-                writer = new Thread(this::writeLoop, "omnibus-store-writer");
+                writer = new Thread(loop, "omnibus-store-writer");
                 writer.start();
                 done.complete();
             } catch (Exception e) {
@@ -237,27 +234,18 @@ public final class FileMessageStore implements MessageStore {
     /** The store format this gateway writes and reads ({@link DataDirectory}). */
     static final int FORMAT = DataDirectory.FORMAT;
 
-    /** Takes the data directory, and brings the state back from the last checkpoint and the log after it. */
+    /**
+     * Takes the data directory, and brings the state back from the last checkpoint and the log after it (which the
+     * writer then checkpoints: {@link StoreWriter#checkpointRecovered}).
+     */
     private void recover() throws IOException {
         directory = DataDirectory.take(options.dir());
         StoreRecovery.Recovered recovered = StoreRecovery.run(options, checkpointFile, state, indexes, widths);
         log = recovered.log();
         corruptRecords = recovered.corruptRecords();
-        checkpointPosition = log.end();
-        state.writeCheckpoint(checkpointFile, checkpoint());
-        checkpointCurrent = true;
-        checkpointedMoves = retention.moves();
     }
 
-    private StoreState.Checkpoint checkpoint() {
-        List<StoreState.PartitionState> parts = new ArrayList<>(indexes.size());
-        for (PartitionIndex i : indexes.values()) {
-            parts.add(new StoreState.PartitionState(i.tp, i.start(), i.next(), i.bytes()));
-        }
-        return new StoreState.Checkpoint(checkpointPosition, parts);
-    }
-
-    // ---- the writer ---------------------------------------------------------------------------------
+    // ---- appends, encoded here and queued to the writer ------------------------------------------------
 
     @Override
     public Future<Long> append(TopicPartition partition, Envelope envelope) {
@@ -273,7 +261,7 @@ public final class FileMessageStore implements MessageStore {
         long now = System.currentTimeMillis();
         Append op;
         try {
-            op = encode(partition, envelopes, now, envelopes.size() > 1);
+            op = Append.encode(partition, envelopes, now, envelopes.size() > 1, options.segmentSize());
         } catch (IOException e) {
             return Future.failedFuture(e);
         }
@@ -300,7 +288,8 @@ public final class FileMessageStore implements MessageStore {
         boolean durable = false;
         try {
             for (int i = 0; i < parts.length; i++) {
-                parts[i] = encode(batches.get(i).partition(), batches.get(i).envelopes(), now, false);
+                parts[i] = Append.encode(batches.get(i).partition(), batches.get(i).envelopes(), now, false,
+                        options.segmentSize());
                 bytes += parts[i].bytes;
                 count += parts[i].records.length;
                 durable |= parts[i].durable;
@@ -360,236 +349,6 @@ public final class FileMessageStore implements MessageStore {
 
     private IOException queueFull() {
         return new IOException("store write queue is full (" + options.maxQueuedBytes() + " bytes waiting for the disk)");
-    }
-
-    /**
-     * The records of one partition's messages; behind a group marker when {@code grouped}. A {@link WireBatch} is one
-     * record, its bytes as they came: written whole or not at all, it needs no marker.
-     */
-    private Append encode(TopicPartition partition, List<Envelope> envelopes, long now, boolean grouped)
-            throws IOException {
-        if (envelopes instanceof WireBatch batch) {
-            ByteBuffer record = Record.encodeBatch(batch, partition.partition(), now);
-            if (record.remaining() > options.segmentSize()) {
-                throw new IOException("a batch of " + record.remaining() + " bytes is larger than store.segment-size ("
-                        + options.segmentSize() + ")");
-            }
-            boolean durable = false;
-            for (Envelope e : batch) {
-                durable |= e.durable();
-            }
-            return new Append(partition, new ByteBuffer[] {record}, record.remaining(), durable, null);
-        }
-        ByteBuffer[] records = new ByteBuffer[envelopes.size()];
-        int bytes = 0;
-        boolean durable = false;
-        for (int i = 0; i < records.length; i++) {
-            Envelope envelope = envelopes.get(i);
-            records[i] = Record.encode(envelope, partition.partition(), now);
-            if (records[i].remaining() > options.segmentSize()) {
-                throw new IOException("message of " + records[i].remaining()
-                        + " bytes is larger than store.segment-size (" + options.segmentSize() + ")");
-            }
-            bytes += records[i].remaining();
-            durable |= envelope.durable();
-        }
-        ByteBuffer marker = grouped ? Record.encodeGroup(records.length, now) : null;
-        if (marker != null) {
-            bytes += marker.remaining();
-            if (bytes > options.segmentSize()) {
-                throw new IOException("a batch of " + bytes + " bytes is larger than store.segment-size ("
-                        + options.segmentSize() + ")");
-            }
-        }
-        return new Append(partition, records, bytes, durable, marker);
-    }
-
-    private void writeLoop() {
-        List<Op> batch = new ArrayList<>(MAX_BATCH);
-        nextCheckpointAt = System.currentTimeMillis() + options.checkpointInterval().toMillis();
-        boolean running = true;
-        while (running) {
-            try {
-                long now = System.currentTimeMillis();
-                long wait = nextCheckpointAt - now;
-                if (appends.waiting()) {
-                    wait = Math.min(wait, appends.firstUnsyncedAt() + options.fsyncInterval().toMillis() - now);
-                }
-                Op first = queue.poll(Math.max(0, wait), TimeUnit.MILLISECONDS);
-                if (first != null) {
-                    batch.add(first);
-                    queue.drainTo(batch, MAX_BATCH - 1);
-                }
-                running = process(batch);
-                batch.clear();
-                now = System.currentTimeMillis();
-                // group commit: an fsync as soon as nothing more is queued to write (what arrives meanwhile waits
-                // for the next one), at the latest fsyncInterval or fsyncBytes after the first unsynced write
-                if (appends.waiting() && (options.fsync() == Fsync.EVERY_WRITE || queue.isEmpty()
-                        || appends.unsyncedBytes() >= options.fsyncBytes()
-                        || now >= appends.firstUnsyncedAt() + options.fsyncInterval().toMillis())) {
-                    appends.sync();
-                }
-                if (running && now >= nextCheckpointAt) {
-                    runCheckpoint(false);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                running = false;
-            } catch (IOException e) {
-                // sync() failed its waiters already; a failed checkpoint is retried at the next interval
-                appends.markFailed(e);
-            } catch (RuntimeException | Error e) {
-                LOG.error("store writer: unexpected failure", e);
-                LogWriter.failAll(batch, new IOException("store writer failed: " + e, e));
-                batch.clear();
-            }
-        }
-    }
-
-    /** Writes one batch; returns false once a close has been handled. */
-    private boolean process(List<Op> batch) {
-        if (batch.isEmpty()) {
-            return true;
-        }
-        List<Op> writes = new ArrayList<>(batch.size());
-        List<Control> controls = new ArrayList<>(1);
-        for (Op op : batch) {
-            queuedBytes.addAndGet(-op.bytes);
-            if (op instanceof Control c && c.kind == Control.Kind.TRUNCATE) {
-                // in queue order: what was appended before it goes, what comes after stays
-                if (!writes.isEmpty()) {
-                    appends.write(writes);
-                    writes = new ArrayList<>(batch.size());
-                }
-                runControl(c);
-            } else if (op instanceof Control c && c.kind == Control.Kind.CURSORS) {
-                writes.addAll(cursorChanges()); // in the batch: durable with it
-                c.promise.complete();
-            } else if (op instanceof Control c) {
-                controls.add(c);
-            } else {
-                writes.add(op);
-            }
-        }
-        if (!writes.isEmpty()) {
-            appends.write(writes);
-        }
-        for (Control c : controls) {
-            if (c.kind == Control.Kind.CLOSE) {
-                closeNow(c, batch);
-                return false;
-            }
-            runControl(c);
-        }
-        return true;
-    }
-
-    private void runControl(Control c) {
-        try {
-            switch (c.kind) {
-                case FLUSH -> {
-                    appends.sync();
-                    log.force(); // also what os-policy and non-durable writes left in the page cache
-                }
-                case CHECKPOINT -> runCheckpoint(true);
-                case TRUNCATE -> {
-                    PartitionIndex idx = indexes.get(c.target);
-                    // on the writer: every append queued before this is in idx.next() already
-                    if (idx != null && idx.start() < idx.next() && (c.onlyAtEnd < 0 || idx.next() == c.onlyAtEnd)) {
-                        c.done = true;
-                        appends.sync(); // appends acknowledged before it stay acknowledged until it is durable
-                        idx.advanceStart(idx.next(), idx.bytes());
-                        checkpointCurrent = false; // if the checkpoint below fails, the next interval writes one
-                        runCheckpoint(true); // durable now: recovery starts from the moved start
-                    }
-                }
-                default -> throw new IllegalStateException("not here: " + c.kind);
-            }
-            c.promise.complete();
-        } catch (IOException e) {
-            c.promise.fail(e);
-        }
-    }
-
-    /**
-     * Whether the last checkpoint written (by recovery or {@link #runCheckpoint}) records every start as it is now,
-     * and retention had moved starts {@link #checkpointedMoves} times then: what the log holds past
-     * {@code checkpointPosition} aside, nothing changed since. Writer thread.
-     */
-    private boolean checkpointCurrent;
-    private long checkpointedMoves;
-
-    /**
-     * Forces the indexes, applies retention and writes the checkpoint; unless {@code always}, not the checkpoint
-     * when nothing changed since the last one.
-     */
-    private void runCheckpoint(boolean always) throws IOException {
-        nextCheckpointAt = System.currentTimeMillis() + options.checkpointInterval().toMillis();
-        appends.sync();
-        log.forceFrom(checkpointPosition);
-        for (PartitionIndex i : indexes.values()) {
-            if (i.dirty()) {
-                i.forceAndRelease();
-            }
-        }
-        appends.forgetOpenIndexes(); // all forced and released just now
-        long minLive = retention.apply(indexes.values(), state.subscriptions.values());
-        if (!always && checkpointCurrent && log.end() == checkpointPosition && retention.moves() == checkpointedMoves) {
-            // nothing was written since the last checkpoint (cursors and state changes are records in the log too)
-            // and no start moved: that checkpoint holds (an idle gateway with 50,000 partitions wrote 3.9 MB every
-            // 10 s)
-            return;
-        }
-        checkpointCurrent = false; // until this one is written: a failed write is tried again at the next interval
-        checkpointPosition = log.end();
-        long moves = retention.moves();
-        state.writeCheckpoint(checkpointFile, checkpoint());
-        checkpointCurrent = true;
-        checkpointedMoves = moves;
-        // files go only once a checkpoint that no longer needs them is durable
-        for (PartitionIndex i : indexes.values()) {
-            i.deleteObsoleteFiles();
-        }
-        int deleted = log.deleteBefore(Math.min(minLive, checkpointPosition));
-        if (deleted > 0) {
-            CommitLog.forceDirectory(options.dir().resolve("commitlog"));
-            LOG.info("store {}: retention deleted {} commit-log segment(s)", options.dir(), deleted);
-        }
-    }
-
-    /** Last work of the writer: flush and checkpoint if it can, close the files, fail whatever came too late. */
-    private void closeNow(Control close, List<Op> batch) {
-        IOException failed = null;
-        List<Change> cursors = cursorChanges();
-        if (!cursors.isEmpty()) {
-            appends.write(new ArrayList<>(cursors));
-        }
-        try {
-            appends.sync();
-            runCheckpoint(false);
-        } catch (IOException e) {
-            failed = e;
-            LOG.error("store {}: final checkpoint failed; the next start recovers from the previous one", options.dir(), e);
-        }
-        try {
-            closeFiles();
-        } catch (IOException e) {
-            failed = failed == null ? e : failed;
-        }
-        List<Op> late = new ArrayList<>();
-        for (Op op : batch) {
-            if (op != close && op instanceof Control) {
-                late.add(op);
-            }
-        }
-        queue.drainTo(late);
-        LogWriter.failAll(late, new IOException("store is closed"));
-        if (failed == null) {
-            close.promise.complete();
-        } else {
-            close.promise.fail(failed);
-        }
     }
 
     private void closeFiles() throws IOException {

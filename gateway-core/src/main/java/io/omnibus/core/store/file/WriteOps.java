@@ -1,10 +1,14 @@
 package io.omnibus.core.store.file;
 
+import io.omnibus.core.spi.Envelope;
+import io.omnibus.core.spi.WireBatch;
 import io.omnibus.core.store.CursorState;
 import io.omnibus.core.store.TopicPartition;
 import io.vertx.core.Promise;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -41,6 +45,49 @@ final class WriteOps {
             this.records = records;
             this.durable = durable;
             this.marker = marker;
+        }
+
+        /**
+         * The records of one partition's messages; behind a group marker when {@code grouped}. A {@link WireBatch} is
+         * one record, its bytes as they came: written whole or not at all, it needs no marker. Refused when a record,
+         * or the whole with its marker, is larger than a segment.
+         */
+        static Append encode(TopicPartition partition, List<Envelope> envelopes, long now, boolean grouped,
+                             long segmentSize) throws IOException {
+            if (envelopes instanceof WireBatch batch) {
+                ByteBuffer record = Record.encodeBatch(batch, partition.partition(), now);
+                if (record.remaining() > segmentSize) {
+                    throw new IOException("a batch of " + record.remaining()
+                            + " bytes is larger than store.segment-size (" + segmentSize + ")");
+                }
+                boolean durable = false;
+                for (Envelope e : batch) {
+                    durable |= e.durable();
+                }
+                return new Append(partition, new ByteBuffer[] {record}, record.remaining(), durable, null);
+            }
+            ByteBuffer[] records = new ByteBuffer[envelopes.size()];
+            int bytes = 0;
+            boolean durable = false;
+            for (int i = 0; i < records.length; i++) {
+                Envelope envelope = envelopes.get(i);
+                records[i] = Record.encode(envelope, partition.partition(), now);
+                if (records[i].remaining() > segmentSize) {
+                    throw new IOException("message of " + records[i].remaining()
+                            + " bytes is larger than store.segment-size (" + segmentSize + ")");
+                }
+                bytes += records[i].remaining();
+                durable |= envelope.durable();
+            }
+            ByteBuffer marker = grouped ? Record.encodeGroup(records.length, now) : null;
+            if (marker != null) {
+                bytes += marker.remaining();
+                if (bytes > segmentSize) {
+                    throw new IOException("a batch of " + bytes + " bytes is larger than store.segment-size ("
+                            + segmentSize + ")");
+                }
+            }
+            return new Append(partition, records, bytes, durable, marker);
         }
     }
 
