@@ -10,9 +10,7 @@ import io.omnibus.core.spi.Broker;
 import io.omnibus.core.spi.BrokerException;
 import io.omnibus.core.spi.ConnectionInfo;
 import io.omnibus.core.spi.Connections;
-import io.omnibus.core.spi.Envelope;
 import io.omnibus.core.spi.Origin;
-import io.omnibus.core.spi.PublishRuns;
 import io.vertx.core.Future;
 import io.vertx.core.internal.ContextInternal;
 import org.apache.qpid.proton.Proton;
@@ -20,13 +18,8 @@ import org.apache.qpid.proton.amqp.Symbol;
 import org.apache.qpid.proton.amqp.transport.ErrorCondition;
 import org.apache.qpid.proton.engine.Collector;
 import org.apache.qpid.proton.engine.Connection;
-import org.apache.qpid.proton.engine.EndpointState;
-import org.apache.qpid.proton.engine.Event;
 import org.apache.qpid.proton.engine.Link;
-import org.apache.qpid.proton.engine.Receiver;
 import org.apache.qpid.proton.engine.Sasl;
-import org.apache.qpid.proton.engine.Sender;
-import org.apache.qpid.proton.engine.Session;
 import org.apache.qpid.proton.engine.Transport;
 
 import java.nio.ByteBuffer;
@@ -39,7 +32,8 @@ import java.util.Map;
  * One AMQP connection: a proton-j engine (transport, connection, collector) fed by the Netty channel.
  * Everything runs on the channel's event loop, inside its Vert.x context, so broker futures come back here
  * too. After every input, and after every asynchronous completion, {@link #pump} processes the engine's
- * events and writes what it has to say.
+ * events ({@link AmqpEvents}) and writes what it has to say. This class reads and writes the channel, runs SASL, opens
+ * the connection, keeps its transactions, and closes it.
  */
 final class AmqpConnection extends ChannelInboundHandlerAdapter {
     static final Symbol ANONYMOUS_RELAY = Symbol.valueOf("ANONYMOUS-RELAY");
@@ -53,9 +47,11 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     final String id;
     private final Channel channel;
     private final ContextInternal context;
-    private final Transport transport = Proton.transport();
-    private final Connection connection = Proton.connection();
+    final Transport transport = Proton.transport();
+    final Connection connection = Proton.connection();
     private final Collector collector = Proton.collector();
+    /** The engine's events, handled: links, transfers, runs of them for the broker. */
+    final AmqpEvents events = new AmqpEvents(this, collector);
     /** What the connection registry lists (null until started). */
     private Connections.Connection registration;
     private long connectedAt;
@@ -73,19 +69,12 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     private boolean flushScheduled;
     private final byte[] header = new byte[8];
     private int headerRead;
-    private int linkCount;
     /** Its temporary nodes, the queues it made sure of, and what its user may do with addresses. */
     final AmqpNodes nodes;
     /** Transactions declared on this connection and not discharged, by txn-id: any of its links may use them. */
     private final Map<org.apache.qpid.proton.amqp.Binary, io.omnibus.core.spi.Transaction> transactions =
             new java.util.LinkedHashMap<>();
     private long transactionIds;
-    /**
-     * Transfers of the input under way, in runs to one address for the broker at once ({@link PublishRuns}); handed
-     * over when the engine's events of that input are done, and before any other event than a transfer. Made at the
-     * first transfer that may go in one.
-     */
-    private PublishRuns<IncomingLink.Transfer> runs;
 
     AmqpConnection(AmqpServer server, Channel channel, ContextInternal context, String id) {
         this.server = server;
@@ -255,7 +244,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
                     AmqpServer.LOG.info("amqp {} ({}): input refused: {}", id, containerId, e.toString());
                     transport.close_tail();
                 }
-                processEvents();
+                events.process();
             }
             flush();
         } finally {
@@ -298,7 +287,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         if (closed) {
             return;
         }
-        processEvents();
+        events.process();
         flush();
     }
 
@@ -432,136 +421,13 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         return closed;
     }
 
-    // ---- engine events ------------------------------------------------------------------------------------
-
-    private boolean inEvents;
-
-    private void processEvents() {
-        if (inEvents) {
-            return; // a pump from inside an event handler: the running loop takes the new events
-        }
-        inEvents = true;
-        try {
-            processEventQueue();
-        } finally {
-            inEvents = false;
-        }
+    /** Opened after authentication: until then every engine event but the open is ignored ({@link AmqpEvents}). */
+    boolean authorized() {
+        return authorized;
     }
 
-    private void processEventQueue() {
-        Event e;
-        while ((e = collector.peek()) != null) {
-            if (!authorized && e.getType() != Event.Type.CONNECTION_REMOTE_OPEN) {
-                collector.pop(); // frames pipelined by a client that has not (or not yet) authenticated
-                continue;
-            }
-            try {
-                if (runs != null && e.getType() != Event.Type.DELIVERY) {
-                    runs.flush(); // the transfers before, say, a detach reach the broker before it acts on that
-                }
-                handle(e);
-            } catch (RuntimeException failure) {
-                AmqpServer.LOG.warn("amqp {} ({}): {} failed; closing the connection", id, containerId, e.getType(), failure);
-                connection.setCondition(new ErrorCondition(Symbol.valueOf("amqp:internal-error"), String.valueOf(failure)));
-                connection.close();
-            }
-            collector.pop();
-        }
-        if (runs != null) {
-            runs.flush();
-        }
-    }
-
-    /** Adds a transfer to the run under way (see {@link #runs}); its link settles it with the run's outcome. */
-    void gather(Envelope envelope, IncomingLink.Transfer transfer) {
-        if (runs == null) {
-            runs = new PublishRuns<>(broker, (envelopes, transfers, ar) -> {
-                for (IncomingLink.Transfer t : transfers) {
-                    t.stored(ar);
-                }
-                pump();
-            });
-        }
-        runs.add(envelope, transfer);
-    }
-
-    /** Hands the transfers gathered to the broker: before one that goes its own way. */
-    void flushRuns() {
-        if (runs != null) {
-            runs.flush();
-        }
-    }
-
-    private void handle(Event e) {
-        switch (e.getType()) {
-            case CONNECTION_REMOTE_OPEN -> onOpen();
-            case CONNECTION_REMOTE_CLOSE -> {
-                if (connection.getRemoteCondition() != null && connection.getRemoteCondition().getCondition() != null) {
-                    AmqpServer.LOG.info("amqp {} ({}): the client closed with {}", id, containerId,
-                            connection.getRemoteCondition());
-                }
-                connection.close();
-            }
-            case SESSION_REMOTE_OPEN -> {
-                Session s = e.getSession();
-                if (s.getLocalState() == EndpointState.UNINITIALIZED) {
-                    s.open();
-                }
-            }
-            case SESSION_REMOTE_CLOSE -> {
-                Session s = e.getSession();
-                for (Link link = connection.linkHead(null, null); link != null; link = link.next(null, null)) {
-                    if (link.getSession() == s) {
-                        linkGone(link, false);
-                    }
-                }
-                s.close();
-                s.free();
-            }
-            case LINK_REMOTE_OPEN -> onLinkOpen(e.getLink());
-            case LINK_REMOTE_DETACH, LINK_REMOTE_CLOSE -> {
-                // answered once the link's work is done: a JMS unsubscribe returns when the subscription is gone
-                Link link = e.getLink();
-                boolean close = e.getType() == Event.Type.LINK_REMOTE_CLOSE;
-                linkGone(link, close).onComplete(x -> {
-                    if (close) {
-                        link.close();
-                    } else {
-                        link.detach();
-                    }
-                    pump();
-                    link.free(); // its unsettled deliveries (and the envelopes they hold) go with it
-                });
-            }
-            case LINK_FLOW -> {
-                if (e.getLink().getContext() instanceof OutgoingLink out) {
-                    out.onFlow();
-                }
-            }
-            case DELIVERY -> {
-                org.apache.qpid.proton.engine.Delivery d = e.getDelivery();
-                Object owner = d.getLink().getContext();
-                if (owner instanceof IncomingLink in) {
-                    in.onTransfer(d);
-                } else if (owner instanceof CoordinatorLink coordinator) {
-                    coordinator.onTransfer(d);
-                } else if (owner instanceof OutgoingLink out) {
-                    out.onDisposition(d);
-                } else if (d.isPartial() && d.available() > 2L * broker.maxMessageSize() + 64 * 1024) {
-                    // more of a transfer on a link we already ended for its size: the connection pays now
-                    connection.setCondition(new ErrorCondition(Symbol.valueOf("amqp:link:message-size-exceeded"),
-                            "a transfer kept growing past " + broker.maxMessageSize() + " bytes after its link was closed"));
-                    connection.close();
-                }
-            }
-            case TRANSPORT_ERROR -> AmqpServer.LOG.info("amqp {} ({}) from {}: {}", id, containerId,
-                    ProxyProtocol.clientAddress(channel), transport.getCondition());
-            default -> {
-            }
-        }
-    }
-
-    private void onOpen() {
+    /** The client's open: answered when it authenticated (or may be anonymous), else the connection is closed. */
+    void onOpen() {
         // proton-j leaves it to us: after a failed (or skipped, when not allowed) SASL exchange, no AMQP
         if (!authenticated && !(header[4] == 0 && server.ctx.authenticator().allowsAnonymous())) {
             AmqpServer.LOG.info("amqp {} from {}: open without authentication; closing", id, ProxyProtocol.clientAddress(channel));
@@ -580,67 +446,6 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         AmqpServer.LOG.info("amqp {} connected: container {}, user {}, from {}", id, containerId,
                 user == null ? "(anonymous)" : user, ProxyProtocol.clientAddress(channel));
         tick(); // the client's idle timeout is known now: heartbeats from here on
-    }
-
-    private void onLinkOpen(Link link) {
-        if (linkCount >= server.config.maxLinks()) {
-            refuse(link, "amqp:resource-limit-exceeded", "amqp.max-links (" + server.config.maxLinks()
-                    + ") links are open on this connection");
-            return;
-        }
-        linkCount++;
-        if (link instanceof Receiver r && r.getRemoteTarget() instanceof org.apache.qpid.proton.amqp.transaction.Coordinator) {
-            CoordinatorLink coordinator = new CoordinatorLink(this, r);
-            r.setContext(coordinator);
-            coordinator.attach();
-        } else if (link instanceof Receiver r) {
-            IncomingLink in = new IncomingLink(this, r);
-            r.setContext(in);
-            in.attach();
-        } else {
-            OutgoingLink out = new OutgoingLink(this, (Sender) link);
-            link.setContext(out);
-            out.attach();
-        }
-    }
-
-    private Future<?> linkGone(Link link, boolean closedByClient) {
-        Object owner = link.getContext();
-        link.setContext(null);
-        if (owner instanceof OutgoingLink out) {
-            linkCount--;
-            return out.detached(closedByClient);
-        } else if (owner instanceof IncomingLink in) {
-            linkCount--;
-            return in.detached();
-        } else if (owner instanceof CoordinatorLink coordinator) {
-            linkCount--;
-            coordinator.detached();
-        }
-        return Future.succeededFuture();
-    }
-
-    /** Refuses an attach: an attach with a null terminus, then a detach with the error [AMQP 2.6.3]. */
-    /** A link of ours ended it with an error (its context already cleared): it no longer counts. */
-    void linkFailed() {
-        linkCount--;
-    }
-
-    void refuse(Link link, String condition, String description) {
-        AmqpServer.LOG.info("amqp {} ({}): link '{}' refused: {} {}", id, containerId, link.getName(), condition,
-                description);
-        Object owner = link.getContext();
-        if (owner != null) {
-            link.setContext(null);
-            linkCount--;
-        }
-        if (link.getLocalState() == EndpointState.UNINITIALIZED) {
-            link.setSource(null);
-            link.setTarget(null);
-            link.open();
-        }
-        link.setCondition(new ErrorCondition(Symbol.valueOf(condition), description));
-        link.close();
     }
 
     // ---- transactions -------------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ final class CoordinatorLink {
         local.setCapabilities(TxnCapability.LOCAL_TXN, TxnCapability.MULTI_TXNS_PER_SSN, TxnCapability.MULTI_SSNS_PER_TXN);
         if (remote.getCapabilities() != null && Termini.has(remote.getCapabilities(), TxnCapability.DISTRIBUTED_TXN)
                 && !Termini.has(remote.getCapabilities(), TxnCapability.LOCAL_TXN)) {
-            conn.refuse(receiver, "amqp:not-implemented", "only local transactions are supported");
+            conn.events.refuse(receiver, "amqp:not-implemented", "only local transactions are supported");
             return;
         }
         receiver.setTarget(local);

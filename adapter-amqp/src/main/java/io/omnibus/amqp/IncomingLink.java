@@ -44,7 +44,7 @@ final class IncomingLink {
     void attach() {
         org.apache.qpid.proton.amqp.transport.Target remote = receiver.getRemoteTarget();
         if (!(remote instanceof Target target)) {
-            conn.refuse(receiver, "amqp:invalid-field", "the attach has no target");
+            conn.events.refuse(receiver, "amqp:invalid-field", "the attach has no target");
             return;
         }
         Target local = Termini.copy(target);
@@ -61,11 +61,11 @@ final class IncomingLink {
             String name = target.getAddress();
             Termini.Refusal refused = Termini.refusedForSending(name);
             if (refused != null) {
-                conn.refuse(receiver, refused.condition(), refused.description());
+                conn.events.refuse(receiver, refused.condition(), refused.description());
                 return;
             }
             if (!conn.nodes.mayPublish(name)) {
-                conn.refuse(receiver, "amqp:unauthorized-access", "not authorized to send to '" + name + "'");
+                conn.events.refuse(receiver, "amqp:unauthorized-access", "not authorized to send to '" + name + "'");
                 return;
             }
             address = Address.of(name);
@@ -83,7 +83,7 @@ final class IncomingLink {
                 return;
             }
             if (ar.failed()) {
-                conn.refuse(receiver, AmqpConnection.condition(ar.cause()), ar.cause().getMessage());
+                conn.events.refuse(receiver, AmqpConnection.condition(ar.cause()), ar.cause().getMessage());
             } else {
                 receiver.open();
                 receiver.flow(credit);
@@ -149,10 +149,10 @@ final class IncomingLink {
         if (!(d.getRemoteState() instanceof TransactionalState) && !env.retain() && declared.succeeded()
                 && env.payloadSize() <= conn.broker.maxMessageSize()) {
             outstanding++;
-            conn.gather(env, new Transfer(d, settled, env.address())); // to the broker with the ones before it
+            conn.events.gather(env, new Transfer(d, settled, env.address())); // to the broker with the ones before it
             return;
         }
-        conn.flushRuns(); // what came before goes first
+        conn.events.flushRuns(); // what came before goes first
         if (d.getRemoteState() instanceof TransactionalState ts) {
             stage(d, settled, ts, env, declared);
             return;
@@ -257,7 +257,7 @@ final class IncomingLink {
                 condition, description);
         detached();
         receiver.setContext(null);
-        conn.linkFailed();
+        conn.events.linkFailed();
         receiver.setCondition(new ErrorCondition(Symbol.valueOf(condition), description));
         receiver.close();
     }

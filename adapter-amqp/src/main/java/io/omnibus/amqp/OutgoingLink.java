@@ -77,14 +77,14 @@ final class OutgoingLink implements DeliveryHandler {
             String name = durableName(sender.getRemoteDesiredCapabilities());
             byte[] record = conn.broker.state(DURABLE_SUBSCRIPTIONS, name);
             if (record == null) {
-                conn.refuse(sender, "amqp:not-found", "no durable subscription '" + sender.getName() + "' for container '"
+                conn.events.refuse(sender, "amqp:not-found", "no durable subscription '" + sender.getName() + "' for container '"
                         + conn.containerId + "'");
                 conn.pump();
                 return;
             }
             JsonObject r = new JsonObject(io.vertx.core.buffer.Buffer.buffer(record));
             if (!conn.nodes.maySubscribe(r.getString("filter"))) {
-                conn.refuse(sender, "amqp:unauthorized-access", "not authorized to receive from '" + r.getString("filter") + "'");
+                conn.events.refuse(sender, "amqp:unauthorized-access", "not authorized to receive from '" + r.getString("filter") + "'");
                 conn.pump();
                 return;
             }
@@ -111,7 +111,7 @@ final class OutgoingLink implements DeliveryHandler {
                 try {
                     receiverSelector = selection.selector() == null ? null : conn.broker.selector(selection.selector());
                 } catch (BrokerException e) {
-                    conn.refuse(sender, AmqpConnection.condition(e), e.getMessage());
+                    conn.events.refuse(sender, AmqpConnection.condition(e), e.getMessage());
                     conn.pump();
                     return;
                 }
@@ -130,18 +130,18 @@ final class OutgoingLink implements DeliveryHandler {
                 filter = remote.getAddress();
                 String invalid = Termini.invalidFilter(filter);
                 if (invalid != null) {
-                    conn.refuse(sender, "amqp:invalid-field", invalid);
+                    conn.events.refuse(sender, "amqp:invalid-field", invalid);
                     conn.pump();
                     return;
                 }
                 if (!conn.nodes.mayRead(filter)) {
-                    conn.refuse(sender, "amqp:unauthorized-access", "'" + filter + "' belongs to the gateway: of the '$' "
+                    conn.events.refuse(sender, "amqp:unauthorized-access", "'" + filter + "' belongs to the gateway: of the '$' "
                             + "addresses, clients may read $dlq/... and their own connection's temporary nodes");
                     conn.pump();
                     return;
                 }
                 if (!conn.nodes.maySubscribe(filter)) {
-                    conn.refuse(sender, "amqp:unauthorized-access", "not authorized to receive from '" + filter + "'");
+                    conn.events.refuse(sender, "amqp:unauthorized-access", "not authorized to receive from '" + filter + "'");
                     conn.pump();
                     return;
                 }
@@ -204,7 +204,7 @@ final class OutgoingLink implements DeliveryHandler {
                         if (lifetime == Lifetime.VOLATILE_SHARED) {
                             conn.server.volatileShared.computeIfPresent(subscription, (k, n) -> n <= 1 ? null : n - 1);
                         }
-                        conn.refuse(sender, AmqpConnection.condition(ar.cause()), ar.cause().getMessage());
+                        conn.events.refuse(sender, AmqpConnection.condition(ar.cause()), ar.cause().getMessage());
                     } else {
                         sender.open();
                         onFlow(); // credit may have come with the attach
