@@ -61,7 +61,7 @@ final class AtomicPublish {
             int wanted = partitions == null ? -1 : partitions[i];
             BrokerPartition p;
             try {
-                p = broker.partitionFor(envelope, wanted);
+                p = broker.topics().partitionFor(envelope, wanted);
             } catch (BrokerException e) {
                 broker.publishDone(n);
                 return Future.failedFuture(e);

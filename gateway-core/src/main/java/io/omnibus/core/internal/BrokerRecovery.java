@@ -41,14 +41,14 @@ final class BrokerRecovery {
                 stored.merge(tp.address(), tp.partition() + 1, Math::max);
             }
         }
-        store.states(DefaultBroker.TOPICS).forEach((name, count) -> {
+        store.states(BrokerTopics.TOPICS).forEach((name, count) -> {
             try {
                 stored.put(Address.of(name), Integer.parseInt(new String(count, java.nio.charset.StandardCharsets.UTF_8)));
             } catch (RuntimeException e) {
                 LOG.error("the partition count kept for {} cannot be read back: {}", name, e.toString());
             }
         });
-        stored.forEach((a, n) -> broker.restoreTopic(a, Math.max(config.partitionsFor(a), n), config.isQueue(a)));
+        stored.forEach((a, n) -> broker.topics().restore(a, Math.max(config.partitionsFor(a), n), config.isQueue(a)));
         return store.subscriptions().compose(saved -> {
             Promise<Void> done = Promise.promise();
             Contexts.run(broker.shards().registry(), () -> {

@@ -27,7 +27,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -39,7 +38,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * is written only on shard 0 and read anywhere. Work is handed over with
  * {@code runOnContext}, so per-partition order is the order of calls.
  *
- * <p>Its parts: {@link BrokerTopic} and {@link BrokerPartition} (appends and routing, per partition),
+ * <p>Its parts: {@link BrokerTopics} (the topics by address), {@link BrokerTopic} and {@link BrokerPartition}
+ * (appends and routing, per partition),
  * {@link Subscriptions} (the registry and its topic tree), {@link AtomicPublish} (a transaction's commit),
  * {@link RetainedMessages}, {@link BrokerRecovery} (a start on a store that holds something) and
  * {@link OperatorActions} (the admin API's actions).
@@ -52,7 +52,8 @@ public final class DefaultBroker implements Broker {
     private final BrokerConfig config;
     private final BrokerMetrics metrics;
     private final Shards shards;
-    private final ConcurrentHashMap<Address, BrokerTopic> topics = new ConcurrentHashMap<>();
+    /** The topics and their partitions. */
+    private final BrokerTopics topics = new BrokerTopics(this);
     private final Subscriptions subs = new Subscriptions(this);
     private final AtomicInteger publishing = new AtomicInteger();
     private final RetainedMessages retained;
@@ -72,7 +73,7 @@ public final class DefaultBroker implements Broker {
                 .description("Messages waiting in subscriptions, all subscriptions together").register(metrics.registry());
         Gauge.builder("omnibus.subscriptions", subs, Subscriptions::size)
                 .description("Subscriptions").register(metrics.registry());
-        Gauge.builder("omnibus.topics", topics, Map::size).description("Topics (addresses with a log)")
+        Gauge.builder("omnibus.topics", topics, BrokerTopics::size).description("Topics (addresses with a log)")
                 .register(metrics.registry());
         FunctionCounter.builder("omnibus.store.retention.dropped", store, MessageStore::droppedByRetention)
                 .description("Messages the store dropped to stay within its retention limits").register(metrics.registry());
@@ -225,7 +226,7 @@ public final class DefaultBroker implements Broker {
         }
         BrokerPartition p;
         try {
-            p = partitionFor(batch.get(0), partition);
+            p = topics.partitionFor(batch.get(0), partition);
         } catch (BrokerException e) {
             publishDone(n);
             return Future.failedFuture(e);
@@ -253,7 +254,7 @@ public final class DefaultBroker implements Broker {
         BrokerPartition run = null;
         try {
             for (int i = 0; i < n; i++) {
-                BrokerPartition p = partitionFor(envelopes.get(i), -1);
+                BrokerPartition p = topics.partitionFor(envelopes.get(i), -1);
                 if (p != run) {
                     if (run != null) {
                         appends.add(append(run, envelopes.subList(from, i)));
@@ -319,26 +320,6 @@ public final class DefaultBroker implements Broker {
     }
 
     /**
-     * The partition a publish of {@code envelope} goes to: {@code partition}, or the one its topic chooses when
-     * negative; the topic is made when missing and broker.auto-create-topics allows it.
-     */
-    BrokerPartition partitionFor(Envelope envelope, int partition) throws BrokerException {
-        BrokerTopic topic = topics.get(envelope.address());
-        if (topic == null) {
-            if (!config.autoCreateTopics()) {
-                throw new BrokerException(Reason.UNKNOWN_ADDRESS, "address '" + envelope.address()
-                        + "' does not exist and broker.auto-create-topics is false");
-            }
-            topic = topicFor(envelope.address());
-        }
-        if (partition >= topic.partitions.length) {
-            throw new BrokerException(Reason.NOT_FOUND, "address '" + envelope.address() + "' has "
-                    + topic.partitions.length + " partitions; there is no partition " + partition);
-        }
-        return partition >= 0 ? topic.partitions[partition] : topic.choose(envelope);
-    }
-
-    /**
      * Publishes messages of any addresses as one (a transaction's commit), with changes to adapters' key-value state
      * and durable subscriptions' cursors (the transaction's acknowledgements):
      * each message to {@code partitions[i]}, or where its topic chooses when that is negative (or the array null); all
@@ -349,52 +330,6 @@ public final class DefaultBroker implements Broker {
                                                          List<io.omnibus.core.store.StateChange> states,
                                                          List<io.omnibus.core.store.CursorChange> cursors) {
         return AtomicPublish.publish(this, envelopes, partitions, states, cursors);
-    }
-
-    private BrokerTopic topicFor(Address address) {
-        return topicFor(address, 0);
-    }
-
-    /** The topic, created with {@code partitions} (the configured count when 0) if it does not exist. */
-    private BrokerTopic topicFor(Address address, int partitions) {
-        BrokerTopic[] created = new BrokerTopic[1];
-        BrokerTopic t = topics.computeIfAbsent(address, a -> {
-            boolean queue = config.isQueue(a);
-            created[0] = new BrokerTopic(this, a, partitions > 0 ? partitions : config.partitionsFor(a), queue, !queue);
-            return created[0];
-        });
-        if (created[0] != null && t.queue) {
-            // nothing is appended before the queue's subscription exists, so the first message waits for its consumer
-            subscribe(new SubscriptionSpec(address.name(), TopicFilter.exactly(address), true, null))
-                    .onComplete(ar -> {
-                        if (ar.failed()) {
-                            LOG.error("could not create the queue subscription of {}", address, ar.cause());
-                        }
-                        for (BrokerPartition p : t.partitions) {
-                            p.open();
-                        }
-                    });
-        }
-        return t;
-    }
-
-    // ---- for PartitionLogs -----------------------------------------------------------------------
-
-    static final String TOPICS = "omnibus.topics";
-
-    /** The partition count; creates the topic (its count kept in the store's state) when asked to. */
-    Future<Integer> partitionCount(Address address, int partitions, boolean create) {
-        BrokerTopic t = topics.get(address);
-        if (t != null) {
-            return Future.succeededFuture(t.partitions.length);
-        }
-        if (!create) {
-            return Future.failedFuture(new BrokerException(Reason.UNKNOWN_ADDRESS, "address '" + address
-                    + "' does not exist"));
-        }
-        BrokerTopic made = topicFor(address, partitions);
-        return store.putState(TOPICS, address.name(), Integer.toString(made.partitions.length)
-                .getBytes(java.nio.charset.StandardCharsets.UTF_8)).map(v -> made.partitions.length);
     }
 
     // ---- operators' actions (the admin API) -------------------------------------------------------------
@@ -410,67 +345,8 @@ public final class DefaultBroker implements Broker {
         return subs;
     }
 
-    /**
-     * Deletes a topic: it is forgotten, its partitions are emptied in the store (offsets go on from their ends
-     * if it is made again), its kept partition count removed. Completes with false when it did not exist.
-     */
-    Future<Boolean> deleteTopic(Address address) {
-        BrokerTopic t = topics.remove(address);
-        if (t == null) {
-            return Future.succeededFuture(false);
-        }
-        List<Future<Void>> done = new ArrayList<>();
-        for (BrokerPartition p : t.partitions) {
-            Promise<Void> truncated = Promise.promise();
-            Contexts.run(p.ctx, () -> store.truncate(p.tp).onComplete(truncated));
-            done.add(truncated.future());
-        }
-        done.add(store.putState(TOPICS, address.name(), null));
-        return Future.all(done).map(cf -> true);
-    }
-
-
-    int existingPartitionCount(Address address) {
-        BrokerTopic t = topics.get(address);
-        return t == null ? 0 : t.partitions.length;
-    }
-
-    Map<Address, Integer> partitionCounts() {
-        Map<Address, Integer> out = new java.util.HashMap<>();
-        topics.forEach((a, t) -> out.put(a, t.partitions.length));
-        return out;
-    }
-
-    /** The partition's context, or null when the topic or partition does not exist. */
-    Context partitionContext(Address address, int partition) {
-        BrokerTopic t = topics.get(address);
-        return t == null || partition < 0 || partition >= t.partitions.length ? null : t.partitions[partition].ctx;
-    }
-
-    /**
-     * On the partition's context: runs {@code r} after the next append to it. False when the partition is gone
-     * (its topic was deleted, or made again with fewer partitions): nothing will run.
-     */
-    boolean onNextAppend(Address address, int partition, Runnable r) {
-        BrokerPartition p = existingPartition(address, partition);
-        if (p == null || Vertx.currentContext() != p.ctx) {
-            return false;
-        }
-        p.appendWaiters.add(r);
-        return true;
-    }
-
-    /** On the partition's context: forgets a waiter added by {@link #onNextAppend}. */
-    void cancelNextAppend(Address address, int partition, Runnable r) {
-        BrokerPartition p = existingPartition(address, partition);
-        if (p != null && Vertx.currentContext() == p.ctx) {
-            p.appendWaiters.remove(r);
-        }
-    }
-
-    private BrokerPartition existingPartition(Address address, int partition) {
-        BrokerTopic t = topics.get(address);
-        return t == null || partition < 0 || partition >= t.partitions.length ? null : t.partitions[partition];
+    BrokerTopics topics() {
+        return topics;
     }
 
     /** Routes a stored message to the subscriptions matching it: adds it to their runs; returns how many. */
@@ -552,10 +428,6 @@ public final class DefaultBroker implements Broker {
         return retained;
     }
 
-    void restoreTopic(Address address, int partitions, boolean queue) {
-        topics.put(address, new BrokerTopic(this, address, partitions, queue, true));
-    }
-
     /**
      * Stops taking publishes and subscriptions, waits for the publishes in flight to be stored,
      * then flushes the store. The store stays open; {@link #close()} closes it.
@@ -581,22 +453,7 @@ public final class DefaultBroker implements Broker {
     // ---- admin views ---------------------------------------------------------------------------------
 
     public List<TopicView> topicViews() {
-        List<TopicView> out = new ArrayList<>();
-        for (BrokerTopic t : topics.values()) {
-            long messages = 0;
-            long bytes = 0;
-            long start = 0;
-            long end = 0;
-            for (BrokerPartition p : t.partitions) {
-                messages += p.messages;
-                bytes += p.bytes;
-                start += store.startOffset(p.tp);
-                end += store.endOffset(p.tp);
-            }
-            out.add(new TopicView(t.address.name(), t.partitions.length, t.queue, messages, bytes, start, end));
-        }
-        out.sort(Comparator.comparing(TopicView::name));
-        return out;
+        return topics.views();
     }
 
     /** One subscription's view, or null: without listing (and sorting) them all. */

@@ -98,6 +98,6 @@ public final class OperatorActions {
 
     /** Deletes an address and its log (the admin API's DELETE): false when there was none. */
     public Future<Boolean> deleteAddress(Address address) {
-        return Contexts.on(Vertx.currentContext(), broker.deleteTopic(address));
+        return Contexts.on(Vertx.currentContext(), broker.topics().delete(address));
     }
 }

@@ -27,17 +27,17 @@ final class PartitionLogs implements Logs {
 
     @Override
     public Future<Integer> partitions(Address address, int partitions, boolean create) {
-        return Contexts.on(Vertx.currentContext(), broker.partitionCount(address, partitions, create));
+        return Contexts.on(Vertx.currentContext(), broker.topics().partitionCount(address, partitions, create));
     }
 
     @Override
     public int partitionCount(Address address) {
-        return broker.existingPartitionCount(address);
+        return broker.topics().existingPartitionCount(address);
     }
 
     @Override
     public Map<Address, Integer> topics() {
-        return broker.partitionCounts();
+        return broker.topics().counts();
     }
 
     @Override
@@ -63,7 +63,7 @@ final class PartitionLogs implements Logs {
 
     @Override
     public Future<Boolean> delete(Address address) {
-        return Contexts.on(Vertx.currentContext(), broker.deleteTopic(address));
+        return Contexts.on(Vertx.currentContext(), broker.topics().delete(address));
     }
 
     @Override
@@ -142,7 +142,7 @@ final class PartitionLogs implements Logs {
     @Override
     public Future<Boolean> awaitAppend(Address address, int partition, long offset, Duration wait) {
         Context caller = Vertx.currentContext();
-        Context owner = broker.partitionContext(address, partition);
+        Context owner = broker.topics().partitionContext(address, partition);
         if (owner == null) {
             return Future.failedFuture(new BrokerException(BrokerException.Reason.UNKNOWN_ADDRESS, "address '" + address
                     + "' has no partition " + partition));
@@ -159,12 +159,12 @@ final class PartitionLogs implements Logs {
                 broker.vertx().cancelTimer(timer[0]);
                 result.tryComplete(true);
             };
-            if (!broker.onNextAppend(address, partition, waiter)) {
+            if (!broker.topics().onNextAppend(address, partition, waiter)) {
                 result.complete(false); // deleted meanwhile
                 return;
             }
             timer[0] = broker.vertx().setTimer(Math.max(1, wait.toMillis()), t -> { // fires on the partition's context
-                broker.cancelNextAppend(address, partition, waiter); // an idle partition does not collect waiters
+                broker.topics().cancelNextAppend(address, partition, waiter); // an idle partition does not collect waiters
                 result.tryComplete(false);
             });
         });

@@ -148,7 +148,7 @@ final class PreparedTransactions {
             preparing++; // the cursor does not pass the end while an append may land there
             Future<Void> cursor = cursorMade ? Future.succeededFuture()
                     : broker.commitPosition(CURSOR, Transaction.PREPARED, 0, store.endOffset(LOG_PARTITION));
-            cursor.compose(x -> broker.partitionCount(Transaction.PREPARED, 1, true))
+            cursor.compose(x -> broker.topics().partitionCount(Transaction.PREPARED, 1, true))
                     .compose(n -> broker.publish(held, 0))
                     .onComplete(ar -> ctx.runOnContext(v -> {
                         preparing--;

@@ -46,7 +46,7 @@ final class Redrive {
         }
         Redrive r = new Redrive(broker, address);
         Future<Void> chain = Future.succeededFuture();
-        for (int p = 0; p < broker.existingPartitionCount(address); p++) {
+        for (int p = 0; p < broker.topics().existingPartitionCount(address); p++) {
             int partition = p;
             chain = chain.compose(v -> r.partition(partition));
         }
@@ -114,7 +114,7 @@ final class Redrive {
 
     /** Empties the partition when nothing was appended after {@code end}, as one step on the store's writer. */
     private Future<Void> emptyIfUnchanged(int partition, long end) {
-        io.vertx.core.Context ctx = broker.partitionContext(address, partition);
+        io.vertx.core.Context ctx = broker.topics().partitionContext(address, partition);
         if (ctx == null) {
             return Future.succeededFuture();
         }
