@@ -1,6 +1,8 @@
 package io.omnibus.kafka;
 
 import io.omnibus.core.spi.Broker;
+import io.omnibus.kafka.ConsumerGroup.Member;
+import io.omnibus.kafka.ConsumerGroup.State;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -47,58 +49,10 @@ import java.util.UUID;
  */
 final class GroupCoordinator {
 
-    private enum State {
-        EMPTY("Empty"), PREPARING_REBALANCE("PreparingRebalance"), COMPLETING_REBALANCE("CompletingRebalance"),
-        STABLE("Stable");
-
-        final String kafkaName;
-
-        State(String kafkaName) {
-            this.kafkaName = kafkaName;
-        }
-    }
-
-    private static final class Member {
-        final String id;
-        final String clientId;
-        final String clientHost;
-        int sessionTimeout;
-        int rebalanceTimeout;
-        LinkedHashMap<String, byte[]> protocols = new LinkedHashMap<>();
-        Promise<JoinGroupResponseData> joining;
-        Promise<SyncGroupResponseData> syncing;
-        byte[] assignment = new byte[0];
-        long sessionTimer = -1;
-
-        Member(String id, String clientId, String clientHost) {
-            this.id = id;
-            this.clientId = clientId;
-            this.clientHost = clientHost;
-        }
-    }
-
-    private static final class Group {
-        final String id;
-        State state = State.EMPTY;
-        int generation;
-        String protocolType;
-        String protocol;
-        String leader;
-        final LinkedHashMap<String, Member> members = new LinkedHashMap<>();
-        /** Member ids handed out with MEMBER_ID_REQUIRED, not joined yet, with their expiry timers. */
-        final Map<String, Long> pending = new HashMap<>();
-        long rebalanceTimer = -1;
-        boolean initialDelay;
-
-        Group(String id) {
-            this.id = id;
-        }
-    }
-
     private final KafkaServer server;
     private final Broker broker;
     private final Vertx vertx;
-    private final Map<String, Group> groups = new HashMap<>();
+    private final Map<String, ConsumerGroup> groups = new HashMap<>();
     private final CommittedOffsets offsets;
     private final ProducerIds producerIds;
 
@@ -127,7 +81,7 @@ final class GroupCoordinator {
         if (req.groupId() == null || req.groupId().isEmpty()) {
             return Errors.INVALID_GROUP_ID;
         }
-        Group g = groups.get(req.groupId());
+        ConsumerGroup g = groups.get(req.groupId());
         boolean simple = req.generationIdOrMemberEpoch() < 0 && (req.memberId() == null || req.memberId().isEmpty());
         if (g == null || g.members.isEmpty()) {
             return simple ? Errors.NONE : Errors.UNKNOWN_MEMBER_ID;
@@ -154,7 +108,7 @@ final class GroupCoordinator {
     }
 
     private boolean inUse(String group) {
-        Group g = groups.get(group);
+        ConsumerGroup g = groups.get(group);
         return g != null && !g.members.isEmpty();
     }
 
@@ -186,10 +140,10 @@ final class GroupCoordinator {
             // a member of a group that is gone (a restart, or it emptied): it joins again without its id
             return Future.succeededFuture(error.setErrorCode(Errors.UNKNOWN_MEMBER_ID.code()));
         }
-        Group group = groups.computeIfAbsent(req.groupId(), Group::new);
+        ConsumerGroup group = groups.computeIfAbsent(req.groupId(), ConsumerGroup::new);
         LinkedHashMap<String, byte[]> protocols = new LinkedHashMap<>();
         req.protocols().forEach(p -> protocols.putIfAbsent(p.name(), p.metadata()));
-        if (!group.members.isEmpty() && (!req.protocolType().equals(group.protocolType) || !commonProtocol(group, protocols))) {
+        if (!group.members.isEmpty() && (!req.protocolType().equals(group.protocolType) || !group.commonProtocol(protocols))) {
             return Future.succeededFuture(error.setErrorCode(Errors.INCONSISTENT_GROUP_PROTOCOL.code()));
         }
         String memberId = req.memberId();
@@ -217,7 +171,7 @@ final class GroupCoordinator {
             m = new Member(memberId, clientId, clientHost);
             group.members.put(memberId, m);
         }
-        boolean changed = isNew || !sameProtocols(m.protocols, protocols);
+        boolean changed = isNew || !ConsumerGroup.sameProtocols(m.protocols, protocols);
         m.protocols = protocols;
         m.sessionTimeout = req.sessionTimeoutMs();
         m.rebalanceTimeout = req.rebalanceTimeoutMs() > 0 ? req.rebalanceTimeoutMs() : req.sessionTimeoutMs();
@@ -225,7 +179,7 @@ final class GroupCoordinator {
         if (group.state == State.STABLE && !changed && !memberId.equals(group.leader)) {
             // a follower rejoining with nothing new: the current generation stands (as Kafka answers)
             scheduleSession(group, m);
-            return Future.succeededFuture(joinAnswer(group, m));
+            return Future.succeededFuture(group.joinAnswer(m));
         }
         if (m.joining != null) { // a repeated join replaces the one waiting
             m.joining.tryComplete(error.setErrorCode(Errors.UNKNOWN_MEMBER_ID.code()));
@@ -240,32 +194,7 @@ final class GroupCoordinator {
         return answer.future();
     }
 
-    private static boolean sameProtocols(Map<String, byte[]> a, Map<String, byte[]> b) {
-        if (!a.keySet().equals(b.keySet())) {
-            return false;
-        }
-        for (Map.Entry<String, byte[]> e : a.entrySet()) {
-            if (!java.util.Arrays.equals(e.getValue(), b.get(e.getKey()))) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static boolean commonProtocol(Group g, Map<String, byte[]> candidate) {
-        for (String name : candidate.keySet()) {
-            boolean everyone = true;
-            for (Member m : g.members.values()) {
-                everyone &= m.protocols.containsKey(name);
-            }
-            if (everyone) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private void prepareRebalance(Group g, boolean fromEmpty) {
+    private void prepareRebalance(ConsumerGroup g, boolean fromEmpty) {
         if (g.state == State.COMPLETING_REBALANCE) {
             for (Member m : g.members.values()) {
                 if (m.syncing != null) {
@@ -277,10 +206,7 @@ final class GroupCoordinator {
         }
         g.state = State.PREPARING_REBALANCE;
         cancelRebalanceTimer(g);
-        int maxRebalance = 0;
-        for (Member m : g.members.values()) {
-            maxRebalance = Math.max(maxRebalance, m.rebalanceTimeout);
-        }
+        int maxRebalance = g.maxRebalanceTimeout();
         long delay;
         if (fromEmpty) {
             g.initialDelay = true;
@@ -294,7 +220,7 @@ final class GroupCoordinator {
                 g.initialDelay = false;
                 tryCompleteJoin(g);
                 if (g.state == State.PREPARING_REBALANCE) { // some did not rejoin yet: wait the rebalance timeout
-                    g.rebalanceTimer = vertx.setTimer(Math.max(1, maxRebalanceTimeout(g)), x -> completeJoin(g));
+                    g.rebalanceTimer = vertx.setTimer(Math.max(1, g.maxRebalanceTimeout()), x -> completeJoin(g));
                 }
             } else {
                 completeJoin(g);
@@ -302,15 +228,7 @@ final class GroupCoordinator {
         });
     }
 
-    private static int maxRebalanceTimeout(Group g) {
-        int max = 0;
-        for (Member m : g.members.values()) {
-            max = Math.max(max, m.rebalanceTimeout);
-        }
-        return max;
-    }
-
-    private void tryCompleteJoin(Group g) {
+    private void tryCompleteJoin(ConsumerGroup g) {
         if (g.state != State.PREPARING_REBALANCE || g.initialDelay) {
             return;
         }
@@ -323,7 +241,7 @@ final class GroupCoordinator {
     }
 
     /** Ends the join phase: members that did not rejoin are dropped, the next generation starts. */
-    private void completeJoin(Group g) {
+    private void completeJoin(ConsumerGroup g) {
         if (g.state != State.PREPARING_REBALANCE) {
             return;
         }
@@ -345,7 +263,7 @@ final class GroupCoordinator {
             dropIfUnused(g);
             return;
         }
-        g.protocol = chooseProtocol(g);
+        g.protocol = g.chooseProtocol();
         if (g.leader == null || !g.members.containsKey(g.leader)) {
             g.leader = g.members.keySet().iterator().next();
         }
@@ -357,45 +275,15 @@ final class GroupCoordinator {
             m.joining = null;
             m.assignment = new byte[0];
             scheduleSession(g, m);
-            p.tryComplete(joinAnswer(g, m));
+            p.tryComplete(g.joinAnswer(m));
         }
-    }
-
-    /** The protocol most members prefer among those every member supports (Kafka's vote). */
-    private static String chooseProtocol(Group g) {
-        Map<String, Integer> votes = new LinkedHashMap<>();
-        for (Member m : g.members.values()) {
-            for (String name : m.protocols.keySet()) {
-                boolean everyone = true;
-                for (Member other : g.members.values()) {
-                    everyone &= other.protocols.containsKey(name);
-                }
-                if (everyone) {
-                    votes.merge(name, 1, Integer::sum);
-                    break;
-                }
-            }
-        }
-        return votes.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElseThrow();
-    }
-
-    private static JoinGroupResponseData joinAnswer(Group g, Member m) {
-        JoinGroupResponseData r = new JoinGroupResponseData().setErrorCode(Errors.NONE.code()).setGenerationId(g.generation)
-                .setProtocolType(g.protocolType).setProtocolName(g.protocol).setLeader(g.leader).setMemberId(m.id);
-        if (m.id.equals(g.leader)) {
-            for (Member each : g.members.values()) {
-                r.members().add(new JoinGroupResponseData.JoinGroupResponseMember().setMemberId(each.id)
-                        .setMetadata(each.protocols.get(g.protocol)));
-            }
-        }
-        return r;
     }
 
     // ---- SyncGroup, Heartbeat, LeaveGroup -------------------------------------------------------------------------
 
     Future<SyncGroupResponseData> sync(SyncGroupRequestData req) {
         SyncGroupResponseData r = new SyncGroupResponseData().setAssignment(new byte[0]);
-        Group g = groups.get(req.groupId());
+        ConsumerGroup g = groups.get(req.groupId());
         Member m = g == null ? null : g.members.get(req.memberId());
         if (m == null) {
             return Future.succeededFuture(r.setErrorCode(Errors.UNKNOWN_MEMBER_ID.code()));
@@ -443,7 +331,7 @@ final class GroupCoordinator {
 
     Future<HeartbeatResponseData> heartbeat(HeartbeatRequestData req) {
         HeartbeatResponseData r = new HeartbeatResponseData().setThrottleTimeMs(0);
-        Group g = groups.get(req.groupId());
+        ConsumerGroup g = groups.get(req.groupId());
         Member m = g == null ? null : g.members.get(req.memberId());
         if (m == null) {
             return Future.succeededFuture(r.setErrorCode(Errors.UNKNOWN_MEMBER_ID.code()));
@@ -460,7 +348,7 @@ final class GroupCoordinator {
 
     Future<LeaveGroupResponseData> leave(LeaveGroupRequestData req, short version) {
         LeaveGroupResponseData r = new LeaveGroupResponseData().setThrottleTimeMs(0).setErrorCode(Errors.NONE.code());
-        Group g = groups.get(req.groupId());
+        ConsumerGroup g = groups.get(req.groupId());
         List<String> ids = new ArrayList<>();
         if (version < 3) {
             ids.add(req.memberId());
@@ -483,7 +371,7 @@ final class GroupCoordinator {
         return Future.succeededFuture(r);
     }
 
-    private void remove(Group g, Member m) {
+    private void remove(ConsumerGroup g, Member m) {
         cancelSession(m);
         g.members.remove(m.id);
         if (m.joining != null) {
@@ -514,13 +402,13 @@ final class GroupCoordinator {
     }
 
     /** An empty group with nobody about to join is forgotten (its committed offsets stay). */
-    private void dropIfUnused(Group g) {
+    private void dropIfUnused(ConsumerGroup g) {
         if (g.members.isEmpty() && g.pending.isEmpty() && g.rebalanceTimer < 0 && groups.get(g.id) == g) {
             groups.remove(g.id);
         }
     }
 
-    private void scheduleSession(Group g, Member m) {
+    private void scheduleSession(ConsumerGroup g, Member m) {
         cancelSession(m);
         m.sessionTimer = vertx.setTimer(Math.max(1, m.sessionTimeout), t -> {
             m.sessionTimer = -1;
@@ -539,7 +427,7 @@ final class GroupCoordinator {
         }
     }
 
-    private void cancelRebalanceTimer(Group g) {
+    private void cancelRebalanceTimer(ConsumerGroup g) {
         if (g.rebalanceTimer >= 0) {
             vertx.cancelTimer(g.rebalanceTimer);
             g.rebalanceTimer = -1;
@@ -551,7 +439,7 @@ final class GroupCoordinator {
     Future<DescribeGroupsResponseData> describe(DescribeGroupsRequestData req) {
         DescribeGroupsResponseData r = new DescribeGroupsResponseData().setThrottleTimeMs(0);
         for (String id : req.groups()) {
-            Group g = groups.get(id);
+            ConsumerGroup g = groups.get(id);
             DescribeGroupsResponseData.DescribedGroup d = new DescribeGroupsResponseData.DescribedGroup().setGroupId(id)
                     .setErrorCode(Errors.NONE.code());
             if (g == null) {
@@ -576,7 +464,7 @@ final class GroupCoordinator {
         java.util.Set<String> ids = new java.util.TreeSet<>(groups.keySet());
         ids.addAll(offsets.groups());
         for (String id : ids) {
-            Group g = groups.get(id);
+            ConsumerGroup g = groups.get(id);
             String state = g == null ? "Empty" : g.state.kafkaName;
             if (!req.statesFilter().isEmpty() && !req.statesFilter().contains(state)) {
                 continue;
@@ -591,7 +479,7 @@ final class GroupCoordinator {
     /** The gateway stops: members waiting for a join or sync are told to find the coordinator again. */
     Future<Void> shutdown() {
         offsets.stopExpiry();
-        for (Group g : groups.values()) {
+        for (ConsumerGroup g : groups.values()) {
             cancelRebalanceTimer(g);
             g.pending.values().forEach(vertx::cancelTimer);
             for (Member m : g.members.values()) {
