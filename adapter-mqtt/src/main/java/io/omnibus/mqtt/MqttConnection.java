@@ -39,7 +39,8 @@ import java.util.Set;
 
 /**
  * One MQTT client connection: its state, the dispatch of its packets, its keep alive, and its leaving (DISCONNECT,
- * takeover, the session saved or ended, the will). Everything here runs on the connection's event-loop context.
+ * takeover; at the close, the session saved or ended and the will in {@link MqttLeaving}). Everything here runs on the
+ * connection's event-loop context.
  *
  * <p>The rest is split by what it does: CONNECT to CONNACK in {@link MqttConnect} (made at CONNECT, let go at
  * CONNACK); PUBLISH from the client in {@link MqttInbound} (PUBACK / PUBREC sent only once the broker has the message
@@ -110,7 +111,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     long connectTimer = -1;
     Envelope will;
     long willDelaySeconds;
-    private boolean sendWill = true;
+    boolean sendWill = true;
 
     // what the client publishes, made at its first publish (MqttInbound); what goes to it, made at its first message
     // (MqttOutbound): an idle connection (most IoT devices, most of the time) has neither
@@ -162,12 +163,12 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     }
 
     /** QoS 2 messages of the client stored and acknowledged with PUBREC, waiting for their PUBREL. */
-    private Set<Integer> awaitingRelease() {
+    Set<Integer> awaitingRelease() {
         return inbound == null ? Set.of() : inbound.awaitingReleaseNow();
     }
 
     /** QoS 2 messages sent to the client whose PUBREC came and PUBCOMP has not. */
-    private Set<Integer> pendingRelease() {
+    Set<Integer> pendingRelease() {
         return outbound == null ? Set.of() : outbound.pendingRelease();
     }
 
@@ -250,7 +251,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
 
     @Override
     public void closed() {
-        onClosed();
+        MqttLeaving.closed(this);
     }
 
     @Override
@@ -413,15 +414,15 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     }
 
     /**
-     * Completes when {@link #onClosed} has finished (until then the connection stays in {@code server.connected}), for
+     * Completes when {@link MqttLeaving#closed} has finished (until then the connection stays in {@code server.connected}), for
      * a connection taking this one's session over: made then, on this connection's context.
      */
     private Promise<Void> gone;
-    /** {@link #onClosed} has finished: the session record is written, the QoS 2 state handed over. */
+    /** {@link MqttLeaving#closed} has finished: the session record is written, the QoS 2 state handed over. */
     private boolean hasLeft;
 
     /** On the context: the connection has left entirely. */
-    private void left() {
+    void left() {
         hasLeft = true;
         if (gone != null) {
             gone.complete();
@@ -477,100 +478,6 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         if (!closed) {
             socket.close();
         }
-    }
-
-    /** Runs when the channel closes, however that happened: every piece of connection state goes. */
-    private void onClosed() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        server.ctx.vertx().cancelTimer(connectTimer);
-        server.unwatchKeepAlive(context, this);
-        server.ctx.connections().closed(this);
-        server.connections.decrementAndGet();
-        if (!connected) {
-            left();
-            return;
-        }
-        List<Future<?>> closing = new ArrayList<>();
-        early.forEach(ReferenceCountUtil::release);
-        early = List.of();
-        if (outbound != null) {
-            outbound.close(); // what was never sent goes back to its consumer
-        }
-        for (Consumer c : consumers.values()) {
-            closing.add(c.close()); // unacknowledged deliveries go back: redelivered with DUP on reconnect
-        }
-        consumers = Map.of();
-        // Still in server.connected until the leaving work below is done: a new connection for this client id
-        // finds it there and waits (takeOver), so it never reads the session before this close has written it.
-        boolean current = clientId != null && server.connected.get(clientId) == this;
-        MqttServer.Qos2State leftQos2 = null;
-        if (persistent && restored) { // also when taken over: the new connection picks it up after this close
-            Set<Integer> pending = pendingRelease();
-            if (!pending.isEmpty() || !awaitingRelease().isEmpty()) {
-                // kept for the session's next connection, and in its record for a restart
-                leftQos2 = new MqttServer.Qos2State(Set.copyOf(awaitingRelease()), Set.copyOf(pending));
-                server.qos2.put(clientId, leftQos2);
-            }
-        }
-        outbound = null;
-        String id = clientId;
-        if (clientId != null && restored) {
-            if (!persistent) {
-                for (MqttSessionState.Sub s : subs.values()) {
-                    if (s.shareGroup() == null) {
-                        closing.add(broker.unsubscribe(s.coreName(id)));
-                    }
-                }
-                // the session ends with the connection [MQTT-3.1.2-23], also when a new connection for the client id came
-                // in before this close ran (it is no longer current then): that one waits for this close (takeOver)
-                // before it reads the session, so it must find none; it writes its own only after
-                if (MqttSessionState.exists(broker, id)) {
-                    closing.add(broker.putState(MqttServer.SESSIONS, id, null));
-                }
-            } else if (current) {
-                closing.add(MqttSessionState.save(broker, user, id, sessionExpiry, System.currentTimeMillis(), subs, leftQos2));
-                if (sessionExpiry != NEVER_EXPIRES) {
-                    server.scheduleExpiry(id, sessionExpiry * 1000);
-                }
-            }
-        }
-        if (will != null && sendWill) {
-            publishWill(id, current);
-        }
-        Future.all(closing).onComplete(x -> {
-            if (id != null) {
-                server.connected.remove(id, this);
-            }
-            Contexts.on(context, this::left); // the store's futures may complete elsewhere
-        });
-        MqttServer.LOG.info("mqtt {} closed: client {}", connectionId(), id);
-    }
-
-    private void publishWill(String id, boolean current) {
-        Envelope w = will;
-        Runnable send = () -> {
-            broker.publish(w).onFailure(e -> MqttServer.LOG.warn("mqtt {}: will of {} not published: {}", connectionId(),
-                    id, e.getMessage()));
-            if (w.retain()) {
-                broker.retain(w);
-            }
-        };
-        long delay = Math.min(willDelaySeconds, persistent ? sessionExpiry : 0);
-        if (delay <= 0) {
-            send.run();
-        } else if (current) {
-            long timer = server.ctx.vertx().setTimer(delay * 1000, t -> {
-                server.willTimers.remove(id);
-                if (!server.connected.containsKey(id)) {
-                    send.run(); // nobody resumed the session within the delay
-                }
-            });
-            server.willTimers.put(id, timer);
-        }
-        // taken over with a will delay: the new connection resumed the session, so no will [MQTT-3.1.3-9]
     }
 
     // ---- writing ----------------------------------------------------------------------------------------
