@@ -79,13 +79,8 @@ public final class KafkaMessageStore implements MessageStore {
     /** Opening, flushes, truncations and the cluster's health: calls that wait for the cluster. */
     private final ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor(
             r -> daemon(r, "omnibus-kafka-control"));
-    /**
-     * The periodic passes that wait for the cluster, each with a consumer of its own: the partitions' committed ends
-     * ({@link KafkaEnds}) and age retention ({@link KafkaRetention}). Not on the control thread: while the cluster is
-     * away their calls take their timeouts, which would hold up a flush or a truncation queued there.
-     */
-    private final ScheduledExecutorService background = Executors.newSingleThreadScheduledExecutor(
-            r -> daemon(r, "omnibus-kafka-background"));
+    /** The active node's periodic passes: the partitions' committed ends, age retention. */
+    private final KafkaPasses passes = new KafkaPasses();
     private Admin admin;
     private KafkaProducer<byte[], byte[]> producer;
     /** The active role's transactional producer; on the transaction thread once open. */
@@ -103,12 +98,8 @@ public final class KafkaMessageStore implements MessageStore {
     private volatile Timer appendLatency;
     private volatile boolean open;
     private volatile KafkaHealth health;
-    /** What to tell when a partition grew by another node's appends; on the background thread. */
+    /** What to tell when a partition grew by another node's appends; on the passes' thread. */
     private volatile java.util.function.ObjLongConsumer<TopicPartition> elsewhere;
-    /** Compares the partitions' committed ends with this node's appends; used on the background thread. */
-    private volatile KafkaEnds ends;
-    /** Age retention; used on the background thread. */
-    private volatile KafkaRetention retention;
 
     public KafkaMessageStore(KafkaStoreOptions options) {
         this.options = options;
@@ -174,114 +165,116 @@ public final class KafkaMessageStore implements MessageStore {
         return p;
     }
 
+    /**
+     * Joins the nodes' group and waits there as a standby until this node is the active one; then takes the active
+     * role's transactional id, reads the state and the partitions' offsets, and serves. On the control thread.
+     */
     @Override
     public Future<Void> open() {
         Promise<Void> opened = Promise.promise();
         control.execute(() -> {
             try {
-                long began = System.nanoTime();
-                Properties adminProps = clientProperties();
-                admin = Admin.create(adminProps);
-                health = new KafkaHealth(admin, options);
-                health.start();
-                producer = new KafkaProducer<>(producerProperties(), new ByteArraySerializer(), new ByteArraySerializer());
-                state = new KafkaState(options.topicPrefix() + "state", producer, transactions, control);
-                topics = new KafkaTopics(admin, options, state::register);
-                topics.ensureStateTopic();
-                topics.ensureEndpointsTopic();
-                KafkaEndpoints where = new KafkaEndpoints(topics.endpointsTopic());
-                where.follow(clientProperties(), health::checkSoon); // a new active node: ask the group who it is
-                endpoints = where;
-                lease = new KafkaLease(clientProperties(), options.topicPrefix() + "nodes", topics.stateTopic(),
-                        options.sessionTimeout(), options.leaseLost());
-                role = "standby";
-                LOG.info("Kafka store: node {} joins group {}nodes; it serves once it is the active node",
-                        nodeId, options.topicPrefix());
+                join();
                 lease.acquire().get(); // a standby waits here
-                role = "active";
-                where.watchForSuccessor(options.leaseLost()); // followed on: a node active after this one says so
-                contact = new KafkaContact(admin, options.sessionTimeout(), health::otherNodes, options.leaseLost());
-                contact.start();
-                began = System.nanoTime();
-                Properties tx = producerProperties();
-                // one transactional id for the active role: the node taking it over fences its predecessor's producer
-                // and aborts the transaction it left open, before anything is read: a read_committed reader sees
-                // nothing past a transaction still open (what a killed node wrote after it would be missed)
-                tx.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, options.topicPrefix() + "tx");
-                tx.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "10000");
-                txs = new KafkaTransactions(() -> new KafkaProducer<>(tx, new ByteArraySerializer(),
-                        new ByteArraySerializer()), () -> lease.holdsRole(admin), options.leaseLost());
-                txs.init();
-                long fenced = System.nanoTime();
-                state.writeWith(txs);
-                Properties reader = clientProperties();
-                KafkaReaders.defaults().forEach(reader::put);
-                long loaded;
-                // one consumer reads what a takeover needs: consumers follow a partition's leader to its new broker
-                // at once, where the admin client's calls were seen to wait out their timeouts after a broker's death
-                try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(reader, new ByteArrayDeserializer(),
-                        new ByteArrayDeserializer())) {
-                    Map<String, String> registry = state.load(c);
-                    loaded = System.nanoTime();
-                    topics.load(registry, c);
-                    loadOffsets(c);
-                }
-                long listed = System.nanoTime();
-                Properties consumer = clientProperties();
-                KafkaReaders.defaults().forEach(consumer::put);
-                consumer.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(options.maxRecordBytes() + 65_536));
-                readers = new KafkaReaders(options.readers(), consumer, options.readTimeout(), new KafkaReaders.Logs() {
-                    @Override
-                    public String topic(TopicPartition tp) {
-                        KafkaTopics.Topic t = topics.get(tp.address());
-                        return t == null || tp.partition() >= t.partitions ? null : t.name;
-                    }
-
-                    @Override
-                    public long end(TopicPartition tp) {
-                        return endOffset(tp);
-                    }
-
-                    @Override
-                    public void startMoved(TopicPartition tp, long start) {
-                        movedStart(tp, start);
-                    }
-                });
-                appends = new KafkaAppends(sender, producer, txs, topics, state, cache, this::log, nanos -> {
-                    Timer t = appendLatency;
-                    if (t != null) {
-                        t.record(nanos, TimeUnit.NANOSECONDS);
-                    }
-                });
-                health.checkSoon(); // on its own thread: /health shows this node as the active one
-                ends = new KafkaEnds(new KafkaConsumer<>(reader, new ByteArrayDeserializer(), new ByteArrayDeserializer()),
-                        logs, widths, topics, options.topicPrefix());
-                background.scheduleWithFixedDelay(() -> {
-                    if (open) {
-                        ends.refresh(elsewhere);
-                    }
-                }, KafkaEnds.INTERVAL_MILLIS, KafkaEnds.INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
-                KafkaRetention ages = new KafkaRetention(admin, new KafkaConsumer<>(reader, new ByteArrayDeserializer(),
-                        new ByteArrayDeserializer()), topics, logs, options.retention(), state::subscriptions);
-                long every = Math.max(1, options.retentionInterval().toMillis());
-                background.scheduleWithFixedDelay(() -> {
-                    if (open) {
-                        ages.run();
-                    }
-                }, every, every, TimeUnit.MILLISECONDS);
-                retention = ages;
-                open = true;
-                LOG.info("Kafka store open on {} as node {}: {} topics, {} partitions, {} durable subscriptions, in {} ms "
-                                + "(fencing the active role's transactional id {} ms, reading the state {} ms, "
-                                + "the partitions' offsets {} ms)", options.bootstrapServers(), nodeId,
-                        topics.all().size(), logs.size(), state.subscriptionCount(), millis(began, System.nanoTime()),
-                        millis(began, fenced), millis(fenced, loaded), millis(loaded, listed));
+                serve();
                 opened.complete();
             } catch (Exception e) {
                 opened.fail(e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e);
             }
         });
         return opened.future();
+    }
+
+    /** The clients, the store's topics, the endpoints followed, and this node in the nodes' group as a standby. */
+    private void join() throws Exception {
+        Properties adminProps = clientProperties();
+        admin = Admin.create(adminProps);
+        health = new KafkaHealth(admin, options);
+        health.start();
+        producer = new KafkaProducer<>(producerProperties(), new ByteArraySerializer(), new ByteArraySerializer());
+        state = new KafkaState(options.topicPrefix() + "state", producer, transactions, control);
+        topics = new KafkaTopics(admin, options, state::register);
+        topics.ensureStateTopic();
+        topics.ensureEndpointsTopic();
+        KafkaEndpoints where = new KafkaEndpoints(topics.endpointsTopic());
+        where.follow(clientProperties(), health::checkSoon); // a new active node: ask the group who it is
+        endpoints = where;
+        lease = new KafkaLease(clientProperties(), options.topicPrefix() + "nodes", topics.stateTopic(),
+                options.sessionTimeout(), options.leaseLost());
+        role = "standby";
+        LOG.info("Kafka store: node {} joins group {}nodes; it serves once it is the active node",
+                nodeId, options.topicPrefix());
+    }
+
+    /** This node is the active one: fences its predecessor, reads what it needs and opens for appends and reads. */
+    private void serve() throws Exception {
+        role = "active";
+        endpoints.watchForSuccessor(options.leaseLost()); // followed on: a node active after this one says so
+        contact = new KafkaContact(admin, options.sessionTimeout(), health::otherNodes, options.leaseLost());
+        contact.start();
+        long began = System.nanoTime();
+        Properties tx = producerProperties();
+        // one transactional id for the active role: the node taking it over fences its predecessor's producer
+        // and aborts the transaction it left open, before anything is read: a read_committed reader sees
+        // nothing past a transaction still open (what a killed node wrote after it would be missed)
+        tx.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, options.topicPrefix() + "tx");
+        tx.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "10000");
+        txs = new KafkaTransactions(() -> new KafkaProducer<>(tx, new ByteArraySerializer(),
+                new ByteArraySerializer()), () -> lease.holdsRole(admin), options.leaseLost());
+        txs.init();
+        long fenced = System.nanoTime();
+        state.writeWith(txs);
+        Properties reader = clientProperties();
+        KafkaReaders.defaults().forEach(reader::put);
+        long loaded;
+        // one consumer reads what a takeover needs: consumers follow a partition's leader to its new broker
+        // at once, where the admin client's calls were seen to wait out their timeouts after a broker's death
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(reader, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            Map<String, String> registry = state.load(c);
+            loaded = System.nanoTime();
+            topics.load(registry, c);
+            loadOffsets(c);
+        }
+        long listed = System.nanoTime();
+        Properties consumer = clientProperties();
+        KafkaReaders.defaults().forEach(consumer::put);
+        consumer.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(options.maxRecordBytes() + 65_536));
+        readers = new KafkaReaders(options.readers(), consumer, options.readTimeout(), new KafkaReaders.Logs() {
+            @Override
+            public String topic(TopicPartition tp) {
+                KafkaTopics.Topic t = topics.get(tp.address());
+                return t == null || tp.partition() >= t.partitions ? null : t.name;
+            }
+
+            @Override
+            public long end(TopicPartition tp) {
+                return endOffset(tp);
+            }
+
+            @Override
+            public void startMoved(TopicPartition tp, long start) {
+                movedStart(tp, start);
+            }
+        });
+        appends = new KafkaAppends(sender, producer, txs, topics, state, cache, this::log, nanos -> {
+            Timer t = appendLatency;
+            if (t != null) {
+                t.record(nanos, TimeUnit.NANOSECONDS);
+            }
+        });
+        health.checkSoon(); // on its own thread: /health shows this node as the active one
+        KafkaEnds ends = new KafkaEnds(new KafkaConsumer<>(reader, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer()), logs, widths, topics, options.topicPrefix());
+        KafkaRetention ages = new KafkaRetention(admin, new KafkaConsumer<>(reader, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer()), topics, logs, options.retention(), state::subscriptions);
+        passes.start(ends, ages, options.retentionInterval().toMillis(), () -> open, () -> ends.refresh(elsewhere));
+        open = true;
+        LOG.info("Kafka store open on {} as node {}: {} topics, {} partitions, {} durable subscriptions, in {} ms "
+                        + "(fencing the active role's transactional id {} ms, reading the state {} ms, "
+                        + "the partitions' offsets {} ms)", options.bootstrapServers(), nodeId,
+                topics.all().size(), logs.size(), state.subscriptionCount(), millis(began, System.nanoTime()),
+                millis(began, fenced), millis(fenced, loaded), millis(loaded, listed));
     }
 
     /** Every known partition's first and committed end offsets (the consumer reads {@code read_committed}). */
@@ -581,27 +574,7 @@ public final class KafkaMessageStore implements MessageStore {
             sender.shutdown();
             transactions.shutdown();
             control.shutdownNow();
-            KafkaEnds refresh = ends;
-            KafkaRetention ages = retention;
-            if (refresh != null) {
-                refresh.wakeup(); // a pass waiting for the cluster gives up
-            }
-            if (ages != null) {
-                ages.wakeup();
-            }
-            try { // their consumers are closed on the thread that uses them
-                background.submit(() -> {
-                    if (refresh != null) {
-                        refresh.close();
-                    }
-                    if (ages != null) {
-                        ages.close();
-                    }
-                }).get(10, TimeUnit.SECONDS);
-            } catch (Exception x) {
-                LOG.warn("Kafka store: closing the end-offset and retention readers failed: {}", x.toString());
-            }
-            background.shutdownNow();
+            passes.close();
             if (health != null) {
                 health.close();
             }
