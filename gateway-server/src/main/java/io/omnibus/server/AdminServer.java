@@ -27,6 +27,8 @@ final class AdminServer {
     private final io.omnibus.core.config.StaticUsers users;
     private final io.omnibus.core.spi.Authorizer rules;
     private final Router router;
+    /** A standby passes /api requests on to the serving node's admin API. */
+    private final AdminForwarding forwarding;
     private volatile boolean apiReady;
     private HttpServer server;
     private HttpServer secureServer;
@@ -34,7 +36,7 @@ final class AdminServer {
 
     AdminServer(Vertx vertx, GatewayConfig.AdminConfig config, PrometheusMeterRegistry prometheus, Supplier<JsonObject> health,
                 java.util.function.BooleanSupplier ready, io.omnibus.core.config.StaticUsers users,
-                io.omnibus.core.spi.Authorizer rules) {
+                io.omnibus.core.spi.Authorizer rules, Supplier<io.omnibus.core.store.ServingNode> serving) {
         this.users = users;
         this.rules = rules;
         this.vertx = vertx;
@@ -43,6 +45,7 @@ final class AdminServer {
         this.health = health;
         this.ready = ready;
         this.router = Router.router(vertx);
+        this.forwarding = new AdminForwarding(vertx, serving, users.plainWithoutTls());
     }
 
     /** Starts the listeners; completes with the plain port, or the HTTPS one when there is no plain one. */
@@ -64,7 +67,10 @@ final class AdminServer {
                 ctx.next();
             } else {
                 JsonObject store = health.get().getJsonObject("store", new JsonObject());
-                if ("standby".equals(store.getString("role"))) { // a Kafka store's standby: say who serves
+                if ("standby".equals(store.getString("role"))) { // a Kafka store's standby: the active node answers
+                    if (forwarding.forward(ctx)) {
+                        return;
+                    }
                     AdminApi.error(ctx, 503, "this node is a standby; the active node is "
                             + (store.getString("active-node", "").isEmpty() ? "not known yet" : store.getString("active-node"))
                             + " (docs/cluster.md)");
@@ -107,12 +113,18 @@ final class AdminServer {
         apiReady = true;
     }
 
+    /** The plain HTTP port, or -1. */
+    int plainPort() {
+        return server == null ? -1 : server.actualPort();
+    }
+
     /** The HTTPS port, or -1. */
     int tlsPort() {
         return secureServer == null ? -1 : secureServer.actualPort();
     }
 
     Future<Void> stop() {
+        forwarding.close();
         if (tls != null) {
             tls.close();
         }

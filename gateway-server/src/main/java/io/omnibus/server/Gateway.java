@@ -118,7 +118,8 @@ public final class Gateway {
                 .forEach(a -> loginProtocols.add(a.protocol()));
         config.users().instrument(meters, loginProtocols);
         // the admin port first: liveness and readiness answer while the store recovers, however long that takes
-        admin = new AdminServer(vertx, config.admin(), meters, this::health, () -> ready, config.users(), config.authorizer());
+        admin = new AdminServer(vertx, config.admin(), meters, this::health, () -> ready, config.users(), config.authorizer(),
+                store::servingNode);
         return admin.start().recover(e -> Future.failedFuture(bindFailure("admin", config.admin().port(), e)))
                 .compose(port -> {
                     adminPort = port;
@@ -179,9 +180,15 @@ public final class Gateway {
         return f == null ? Future.succeededFuture() : f.close();
     }
 
-    /** Where this node's adapters listen, as {@code <protocol>.<status name>}: for the standbys of a shared store. */
+    /**
+     * Where this node's adapters listen, as {@code <protocol>.<status name>}, and its admin API's plain HTTP port
+     * ({@code admin.port}): for the standbys of a shared store, which pass connections and admin requests on.
+     */
     private Map<String, Integer> listening() {
         Map<String, Integer> out = new java.util.TreeMap<>();
+        if (admin.plainPort() > 0) {
+            out.put(AdminForwarding.ADMIN_PORT, admin.plainPort());
+        }
         adapters.forEach((protocol, a) -> a.status().forEach((k, v) -> {
             if (k.endsWith("port") && v instanceof Integer port) {
                 out.put(protocol + "." + k, port);

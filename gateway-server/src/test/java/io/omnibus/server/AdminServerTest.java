@@ -32,7 +32,7 @@ class AdminServerTest {
         AdminServer server = new AdminServer(vertx, new GatewayConfig.AdminConfig("127.0.0.1", 0, null, Map.of(), 0),
                 new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
                 () -> new JsonObject().put("status", up.get() ? "UP" : "DOWN"), ready::get,
-                StaticUsers.read(List.of()), Authorizer.ALLOW_ALL);
+                StaticUsers.read(List.of()), Authorizer.ALLOW_ALL, () -> null);
         int port = server.start().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         AdminHttp admin = new AdminHttp(port);
 
@@ -66,7 +66,7 @@ class AdminServerTest {
         }).register(prometheus);
         AdminServer server = new AdminServer(vertx, new GatewayConfig.AdminConfig("127.0.0.1", 0, null, Map.of(), 0),
                 prometheus, () -> new JsonObject().put("status", "UP"), () -> true, StaticUsers.read(List.of()),
-                Authorizer.ALLOW_ALL);
+                Authorizer.ALLOW_ALL, () -> null);
         int port = server.start().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         var metrics = new AdminHttp(port).send("GET", "/metrics");
         assertThat(metrics.statusCode()).isEqualTo(200);

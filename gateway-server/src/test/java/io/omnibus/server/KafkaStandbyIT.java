@@ -115,6 +115,15 @@ class KafkaStandbyIT {
                 await().atMost(Duration.ofSeconds(30)).until(() -> b.store().getJsonObject("forwarding")
                         .getInteger("connections") >= 2);
                 assertThat(b.store().getJsonObject("forwarding").getString("to")).startsWith("node-a (");
+                // node-b's admin API answers for the cluster: node-a, serving, answers what node-b is asked
+                java.net.http.HttpResponse<String> viaB = new AdminHttp(b.admin()).send("GET", "/api/connections");
+                assertThat(viaB.statusCode()).isEqualTo(200);
+                assertThat(viaB.headers().firstValue("X-Omnibus-Served-By")).hasValue("node-a");
+                assertThat(new io.vertx.core.json.JsonArray(viaB.body()).stream()
+                        .map(o -> ((io.vertx.core.json.JsonObject) o).getString("clientId"))).contains("session");
+                java.net.http.HttpResponse<String> gone = new AdminHttp(c.admin()).send("DELETE", "/api/topics/no-such");
+                assertThat(gone.statusCode()).isEqualTo(404); // an action, answered by node-a
+                assertThat(gone.headers().firstValue("X-Omnibus-Served-By")).hasValue("node-a");
                 GroupConsumer group = new GroupConsumer("any.*", "127.0.0.1:" + c.kafka(), received.get("kafka"));
 
                 MqttAsyncClient pub = new MqttAsyncClient(a.mqttUri(), "pub", new MemoryPersistence());

@@ -1,0 +1,104 @@
+package io.omnibus.server;
+
+import io.omnibus.core.store.ServingNode;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * A standby's admin API: each {@code /api} request is passed on to the admin port of the node serving the shared
+ * store (its plain HTTP port, which it advertises with its listeners), as it came: method, path and query, body, and
+ * the caller's headers, credentials included (the serving node checks them again; the standby checked them first).
+ * Its answer comes back as the serving node gave it, with {@link #SERVED_BY} naming that node. So the API answers
+ * for the whole cluster on every node: the active node holds every subscription, connection and topic.
+ *
+ * <p>Not passed on (the standby answers 503 and names the serving node, as before): while no node serves or has said
+ * where it listens, and when the serving node's admin API has no plain HTTP port. Under the safe default (no users),
+ * the serving node answers only its own machine: a standby on another machine then gets its connection closed and
+ * answers 502. A request with credentials is passed on over plain HTTP only to a serving node on this machine, or
+ * where {@code allow-plain-without-tls} allows credentials in clear text: never across the network otherwise.
+ */
+final class AdminForwarding {
+    /** The response header naming the node whose admin API answered a request passed on. */
+    static final String SERVED_BY = "X-Omnibus-Served-By";
+    /** The serving node's admin port, among the ports it advertises ({@link ServingNode#ports()}). */
+    static final String ADMIN_PORT = "admin.port";
+    /** Headers of one hop (RFC 9110 §7.6.1), not passed on either way; the length is set again by the sender. */
+    private static final Set<String> HOP = Set.of("connection", "keep-alive", "proxy-connection", "proxy-authenticate",
+            "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length");
+
+    private final Vertx vertx;
+    private final Supplier<ServingNode> serving;
+    private final boolean plainCredentials;
+    /** Made at the first request passed on: a node that never waits as a standby has none. */
+    private HttpClient client;
+
+    AdminForwarding(Vertx vertx, Supplier<ServingNode> serving, boolean plainCredentials) {
+        this.vertx = vertx;
+        this.serving = serving;
+        this.plainCredentials = plainCredentials;
+    }
+
+    /**
+     * Passes the request on and answers it; false (nothing done) when there is no serving node's admin port to pass
+     * it to.
+     */
+    boolean forward(RoutingContext ctx) {
+        ServingNode to = serving.get();
+        Integer port = to == null ? null : to.ports().get(ADMIN_PORT);
+        if (port == null || port <= 0) {
+            return false;
+        }
+        if (ctx.request().getHeader("Authorization") != null && !plainCredentials && !loopback(to.host())) {
+            return false; // credentials would cross the network in clear text
+        }
+        if (client == null) {
+            client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5_000));
+        }
+        HttpServerRequest in = ctx.request();
+        RequestOptions out = new RequestOptions().setMethod(in.method()).setHost(to.host()).setPort(port)
+                .setURI(in.uri()).setIdleTimeout(30_000);
+        in.body().compose(body -> client.request(out).compose(request -> {
+            copy(in.headers(), request.headers());
+            return request.send(body);
+        })).compose(response -> response.body().map(body -> {
+            ctx.response().setStatusCode(response.statusCode());
+            copy(response.headers(), ctx.response().headers());
+            ctx.response().putHeader(SERVED_BY, to.nodeId()).end(body);
+            return body;
+        })).onFailure(e -> {
+            if (!ctx.response().ended()) {
+                AdminApi.error(ctx, 502, "this node is a standby; passing the request on to the serving node "
+                        + to.nodeId() + " (" + to.host() + ":" + port + ") failed: " + e.getMessage());
+            }
+        });
+        return true;
+    }
+
+    private static boolean loopback(String host) {
+        return host != null && (host.startsWith("127.") || host.equals("::1") || host.equals("[::1]")
+                || host.equalsIgnoreCase("localhost"));
+    }
+
+    private static void copy(MultiMap from, MultiMap to) {
+        from.forEach(h -> {
+            if (!HOP.contains(h.getKey().toLowerCase(Locale.ROOT))) {
+                to.add(h.getKey(), h.getValue());
+            }
+        });
+    }
+
+    void close() {
+        if (client != null) {
+            client.close();
+        }
+    }
+}
