@@ -88,12 +88,13 @@ final class AdminForwarding {
                 || host.equalsIgnoreCase("localhost"));
     }
 
+    /** The headers of {@code from} but one hop's, each replacing what {@code to} had of that name. */
     private static void copy(MultiMap from, MultiMap to) {
-        from.forEach(h -> {
-            if (!HOP.contains(h.getKey().toLowerCase(Locale.ROOT))) {
-                to.add(h.getKey(), h.getValue());
+        for (String name : from.names()) {
+            if (!HOP.contains(name.toLowerCase(Locale.ROOT))) {
+                to.set(name, from.getAll(name));
             }
-        });
+        }
     }
 
     void close() {
