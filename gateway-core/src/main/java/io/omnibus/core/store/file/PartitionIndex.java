@@ -129,7 +129,7 @@ final class PartitionIndex {
         } else {
             // the file holding next is the last: cut what was written after the checkpoint, without listing the
             // directory (listing 50,000 of them took 1.5 s of a start). Files before the start that a crash left
-            // between a checkpoint and its deletions go when the start next moves on (deleteObsoleteFiles lists).
+            // during a checkpoint's deletions go at the next checkpoint (StoreWriter's marker: forgetFiles).
             try {
                 if (Files.size(file(base)) > (next - base) * ENTRY) {
                     try (FileChannel ch = FileChannel.open(file(base), StandardOpenOption.WRITE)) {
@@ -349,9 +349,22 @@ final class PartitionIndex {
      * listing cost the writer 0.4 s with 10,000 partitions.
      */
     void deleteObsoleteFiles() throws IOException {
-        if (start - start % entriesPerFile > filesFrom) {
+        if (hasObsoleteFiles()) {
             trimFiles(start, Long.MAX_VALUE);
         }
+    }
+
+    /** Whether files wholly before the start may be there: {@link #deleteObsoleteFiles} looks then. */
+    boolean hasObsoleteFiles() {
+        return start - start % entriesPerFile > filesFrom;
+    }
+
+    /**
+     * Files before the start may be left anywhere (a crash interrupted their deletion): the next
+     * {@link #deleteObsoleteFiles} lists the directory.
+     */
+    void forgetFiles() {
+        filesFrom = -1;
     }
 
     /** No file holds entries before this offset (file-aligned; -1: not looked yet). */

@@ -8,6 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,6 +55,15 @@ final class StoreWriter implements Runnable {
      */
     private boolean checkpointCurrent;
     private long checkpointedMoves;
+    /**
+     * Exists in the data directory while a checkpoint deletes index files: a crash meanwhile can leave files before
+     * the starts, which a start does not look for (that is a listing per partition); with the marker there, the next
+     * checkpoint looks at every index's files.
+     */
+    static final String DELETING = "deleting-index-files";
+    private final Path deleting;
+    /** Recovery found {@link #DELETING}: the next checkpoint looks at every index's files, then removes it. */
+    private boolean sweep;
 
     StoreWriter(FileMessageStore.Options options, LinkedBlockingQueue<Op> queue, AtomicLong queuedBytes, LogWriter appends,
                 CommitLog log, ConcurrentHashMap<TopicPartition, PartitionIndex> indexes, StoreState state,
@@ -69,10 +79,19 @@ final class StoreWriter implements Runnable {
         this.checkpointFile = checkpointFile;
         this.cursorChanges = cursorChanges;
         this.closeFiles = closeFiles;
+        this.deleting = options.dir().resolve(DELETING);
     }
 
     /** Recovery is done: its state is the first checkpoint (before the thread starts). */
     void checkpointRecovered() throws IOException {
+        if (Files.exists(deleting)) {
+            sweep = true;
+            for (PartitionIndex i : indexes.values()) {
+                i.forgetFiles();
+            }
+            LOG.info("store {}: the last run stopped while deleting index files; the next checkpoint looks at all of "
+                    + "them", options.dir());
+        }
         checkpointPosition = log.end();
         state.writeCheckpoint(checkpointFile, checkpoint());
         checkpointCurrent = true;
@@ -211,7 +230,8 @@ final class StoreWriter implements Runnable {
         }
         appends.forgetOpenIndexes(); // all forced and released just now
         long minLive = retention.apply(indexes.values(), state.subscriptions.values());
-        if (!always && checkpointCurrent && log.end() == checkpointPosition && retention.moves() == checkpointedMoves) {
+        if (!always && !sweep && checkpointCurrent && log.end() == checkpointPosition
+                && retention.moves() == checkpointedMoves) {
             // nothing was written since the last checkpoint (cursors and state changes are records in the log too)
             // and no start moved: that checkpoint holds (an idle gateway with 50,000 partitions wrote 3.9 MB every
             // 10 s)
@@ -223,15 +243,31 @@ final class StoreWriter implements Runnable {
         state.writeCheckpoint(checkpointFile, checkpoint());
         checkpointCurrent = true;
         checkpointedMoves = moves;
-        // files go only once a checkpoint that no longer needs them is durable
-        for (PartitionIndex i : indexes.values()) {
-            i.deleteObsoleteFiles();
-        }
+        // files go only once a checkpoint that no longer needs them is durable, under the marker
+        deleteObsoleteIndexFiles();
         int deleted = log.deleteBefore(Math.min(minLive, checkpointPosition));
         if (deleted > 0) {
             CommitLog.forceDirectory(options.dir().resolve("commitlog"));
             LOG.info("store {}: retention deleted {} commit-log segment(s)", options.dir(), deleted);
         }
+    }
+
+    /** Deletes the index files before each start, with {@link #DELETING} there meanwhile. */
+    private void deleteObsoleteIndexFiles() throws IOException {
+        boolean any = sweep;
+        for (PartitionIndex i : indexes.values()) {
+            any |= i.hasObsoleteFiles();
+        }
+        if (!any) {
+            return;
+        }
+        Files.write(deleting, new byte[0]);
+        CommitLog.forceDirectory(options.dir()); // the marker is on disk before any deletion is
+        for (PartitionIndex i : indexes.values()) {
+            i.deleteObsoleteFiles();
+        }
+        Files.deleteIfExists(deleting);
+        sweep = false;
     }
 
     /** Last work of the writer: flush and checkpoint if it can, close the files, fail whatever came too late. */

@@ -612,6 +612,42 @@ class FileMessageStoreTest {
         assertThat(left.get(left.size() - 1).offset()).isEqualTo(199);
     }
 
+    /**
+     * A crash while a checkpoint deletes index files leaves files before the start, which a start does not look for;
+     * the marker written before the deletions has the next start's first checkpoint take them.
+     */
+    @Test
+    void indexFilesACrashLeftDuringTheirDeletionGoAtTheNextCheckpoint() throws Exception {
+        FileMessageStore.Options options = FileMessageStore.Options.defaults(dir).withSegmentSize(16 * 1024, 16)
+                .withCheckpointInterval(Duration.ofHours(1));
+        FileMessageStore s = open(options);
+        for (int i = 0; i < 40; i++) {
+            await(s.append(T, msg("sensors/t1", "m" + i)));
+        }
+        await(s.truncate(T)); // the start moves to 40: the files of offsets 0-15 and 16-31 go
+        assertThat(indexFileBases()).isNotEmpty().allMatch(base -> base + 16 > 40);
+        assertThat(dir.resolve(StoreWriter.DELETING)).doesNotExist();
+        Path index;
+        try (Stream<Path> files = Files.walk(dir.resolve("index"))) {
+            index = files.filter(f -> f.getFileName().toString().endsWith(".idx")).findFirst().orElseThrow().getParent();
+        }
+        reopen(s);
+        // what a crash in the middle of those deletions leaves: the files, and the marker
+        Files.write(index.resolve("00000000000000000000.idx"), new byte[64]);
+        Files.write(index.resolve("00000000000000000016.idx"), new byte[64]);
+        FileMessageStore unmarked = open(options);
+        await(unmarked.checkpointNow());
+        assertThat(indexFileBases()).contains(0L, 16L); // without the marker, no start looks for them
+        reopen(unmarked);
+        Files.write(dir.resolve(StoreWriter.DELETING), new byte[0]);
+        FileMessageStore marked = open(options);
+        await(marked.checkpointNow());
+        assertThat(indexFileBases()).isNotEmpty().allMatch(base -> base + 16 > 40);
+        assertThat(dir.resolve(StoreWriter.DELETING)).doesNotExist();
+        await(marked.append(T, msg("sensors/t1", "after")));
+        assertThat(payloads(marked, T)).containsExactly("after");
+    }
+
     private List<Long> indexFileBases() {
         try (Stream<Path> files = Files.walk(dir.resolve("index"))) {
             return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".idx"))
