@@ -20,12 +20,9 @@ import io.vertx.core.Vertx;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * One subscription: a cursor on the partition logs its filter matches ({@link LogCursors}), the consumers
@@ -41,9 +38,6 @@ import java.util.Set;
  * Acknowledgements move the cursors, which the store journals for a durable subscription.
  */
 final class SubscriptionQueue implements Subscription {
-    /** How far past blocked keys a key-ordered pass looks for deliverable messages. */
-    private static final int KEY_ORDERED_SCAN = 1024;
-
     final String name;
     final TopicFilter filter;
     final boolean durable;
@@ -451,7 +445,7 @@ final class SubscriptionQueue implements Subscription {
         }
         requests.servePullers();
         if (policy.dispatch() == DispatchPolicy.KEY_ORDERED) {
-            dispatchKeyOrdered();
+            KeyOrderedDispatch.pass(this, consumers, failures);
         } else if (policy.dispatch() != DispatchPolicy.PULL) {
             while (true) {
                 Pending p = waiting.peek();
@@ -476,41 +470,6 @@ final class SubscriptionQueue implements Subscription {
         }
     }
 
-    private void dispatchKeyOrdered() {
-        Set<ByteBuffer> blockedKeys = new HashSet<>();
-        Iterator<Pending> it = waiting.returnedInOrder();
-        while (it.hasNext() && consumers.hasPushCredit()) {
-            Pending p = it.next();
-            if (!deliverable(p)) {
-                it.remove();
-                failures.keyWaitingDone(p);
-                continue;
-            }
-            ConsumerState c = p.key == null ? consumers.pickRoundRobin(null)
-                    : keys.choose(p.key, blockedKeys, true, consumers.all());
-            if (c != null) {
-                it.remove();
-                failures.keyWaitingDone(p);
-                deliver(c, p);
-            }
-        }
-        List<Pending> skipped = new ArrayList<>();
-        while (waiting.hasFresh() && skipped.size() < KEY_ORDERED_SCAN && consumers.hasPushCredit()) {
-            Pending p = waiting.pollFresh();
-            if (!deliverable(p)) {
-                continue;
-            }
-            ConsumerState c = p.key == null ? consumers.pickRoundRobin(null)
-                    : keys.choose(p.key, blockedKeys, false, consumers.all());
-            if (c == null) {
-                skipped.add(p);
-            } else {
-                deliver(c, p);
-            }
-        }
-        waiting.unpollFresh(skipped);
-    }
-
     /** False (and the message is dropped) when it was acknowledged cumulatively meanwhile or has expired. */
     boolean deliverable(Pending p) {
         if (cursors.isAcked(p.msg.partition(), p.msg.offset())) {
@@ -523,7 +482,7 @@ final class SubscriptionQueue implements Subscription {
         return true;
     }
 
-    private void deliver(ConsumerState c, Pending p) {
+    void deliver(ConsumerState c, Pending p) {
         Delivery d = handOut(c, p);
         c.credit--;
         c.push(d);
