@@ -26,7 +26,8 @@ import java.util.zip.Inflater;
 
 /**
  * Sends (single, batch; sync, async and oneway are the client's matter) and consumers' send-backs. A message is
- * answered SEND_OK only once stored as durably as the store's policy says. Delayed messages are held by the
+ * answered SEND_OK only once stored as durably as the store's policy says; a connection's plain sends to one queue that
+ * come together are appended together ({@link SendRuns}). Delayed messages are held by the
  * {@link Scheduler}, half messages by {@link Transactions}; a send-back goes to the group's retry topic after its
  * delay level's backoff, or to its dead-letter topic past the maximum reconsume times.
  */
@@ -94,7 +95,8 @@ final class Producing {
             if (deliverAt > 0) {
                 return server.scheduler.schedule(env, queue, deliverAt);
             }
-            return logs.append(env, queue).map(r -> new Stored(address, queue, r.offset()));
+            // with the connection's other sends to that queue, in one append ({@link SendRuns})
+            return conn.sends().add(address, queue, env).map(offset -> new Stored(address, queue, offset));
         }).map(stored -> sendReply(cmd, stored, requested < 0 ? stored.queue() : requested,
                 offsetMessageId(stored.address(), stored.queue(), stored.offset()), props.get(MessageProperty.UNIQ_KEY)));
     }

@@ -43,6 +43,8 @@ final class RemotingConnection extends ContextConnection {
     private boolean identified;
     private boolean signed;
     Origin origin;
+    /** Its plain sends, gathered into runs per queue; made at its first send. */
+    private SendRuns sends;
 
     RemotingConnection(OpenMessagingServer server, Channel channel, ContextInternal context, String id) {
         super(channel, context);
@@ -138,6 +140,13 @@ final class RemotingConnection extends ContextConnection {
         }
     }
 
+    SendRuns sends() {
+        if (sends == null) {
+            sends = new SendRuns(server.ctx.broker().logs(), context);
+        }
+        return sends;
+    }
+
     String remoteAddress() {
         return String.valueOf(ProxyProtocol.clientAddress(channel));
     }
@@ -173,6 +182,9 @@ final class RemotingConnection extends ContextConnection {
             return; // check-backs and notices are oneway: nothing is expected back
         }
         server.counted(cmd.code());
+        if (sends != null && cmd.code() != RequestCode.SEND_MESSAGE && cmd.code() != RequestCode.SEND_MESSAGE_V2) {
+            sends.flush(); // the sends before it are stored first
+        }
         Future<RemotingCommand> answer;
         try {
             if (!identified) {

@@ -98,6 +98,53 @@ class RocketClientsIT extends RocketTestBase {
         assertThat(first.getReconsumeTimes()).isZero();
     }
 
+    /**
+     * Asynchronous sends to one queue come in pipelined: the gateway appends those of one read together, in fewer
+     * appends than sends, and answers each with the offset its message got.
+     */
+    @Test
+    void pipelinedAsyncSendsAreAppendedInRunsEachAnsweredWithItsOwnOffset() throws Exception {
+        start(Map.of());
+        DefaultMQProducer producer = producer("p-runs");
+        MessageQueueSelector queue0 = (mqs, msg, arg) -> mqs.stream().filter(q -> q.getQueueId() == 0).findFirst()
+                .orElseThrow();
+        assertThat(producer.send(new Message("runs", "first".getBytes(StandardCharsets.UTF_8)), queue0, null)
+                .getQueueOffset()).isZero();
+        io.micrometer.core.instrument.Timer stored = gw.meters.find("omnibus.publish.latency")
+                .tag("protocol", "openmessaging").timer();
+        long appendsBefore = stored.count();
+        int n = 2000;
+        Map<String, Long> offsets = new ConcurrentHashMap<>();
+        List<Throwable> failed = new CopyOnWriteArrayList<>();
+        for (int i = 0; i < n; i++) {
+            String body = "m-" + i;
+            producer.send(new Message("runs", body.getBytes(StandardCharsets.UTF_8)), queue0, null, new SendCallback() {
+                @Override
+                public void onSuccess(SendResult r) {
+                    offsets.put(body, r.getQueueOffset());
+                }
+
+                @Override
+                public void onException(Throwable e) {
+                    failed.add(e);
+                }
+            });
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> offsets.size() + failed.size() == n);
+        assertThat(failed).isEmpty();
+        assertThat(new java.util.HashSet<>(offsets.values())).hasSize(n).allMatch(o -> o >= 1 && o <= n);
+        // each answer's offset holds that message
+        io.omnibus.core.spi.Address runs = io.omnibus.core.spi.Address.of("runs");
+        List<io.omnibus.core.spi.Logs.Entry> log = gw.broker.logs().read(runs, 0, 1, n).toCompletionStage()
+                .toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(log).hasSize(n);
+        for (io.omnibus.core.spi.Logs.Entry e : log) {
+            assertThat(offsets.get(e.envelope().payloadAsString())).isEqualTo(e.offset());
+        }
+        long appends = stored.count() - appendsBefore;
+        assertThat(appends).isLessThan(n - 1);
+    }
+
     @Test
     void clusteringSplitsTheQueuesAndBroadcastingGivesEveryConsumerEverything() throws Exception {
         start(Map.of());
