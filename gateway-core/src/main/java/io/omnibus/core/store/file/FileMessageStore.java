@@ -114,13 +114,9 @@ public final class FileMessageStore implements MessageStore {
     private final AddressWidths widths = new AddressWidths();
     private final StoreState state = new StoreState();
     private final RetentionPass retention;
-    /** Cursor states not written yet, the latest per subscription and partition (the cursor journal's queue). */
-    private final ConcurrentHashMap<CursorKey, CursorState> dirtyCursors = new ConcurrentHashMap<>();
-    /** A CURSORS control is queued: later saves only replace states in {@link #dirtyCursors}. */
-    private final java.util.concurrent.atomic.AtomicBoolean cursorsQueued = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Cursors saved and not written yet. */
+    private final CursorJournal cursors = new CursorJournal(state, () -> queue.add(new Control(Control.Kind.CURSORS)));
 
-    private record CursorKey(String subscription, TopicPartition tp) {
-    }
     private final ExecutorService readers = Executors.newFixedThreadPool(2, r -> {
         Thread t = new Thread(r, "omnibus-store-reader");
         t.setDaemon(true);
@@ -204,7 +200,7 @@ public final class FileMessageStore implements MessageStore {
                 recover();
                 appends = new LogWriter(options, log, indexes, widths, appendedBytes, nanos -> fsyncs.accept(nanos));
                 StoreWriter loop = new StoreWriter(options, queue, queuedBytes, appends, log, indexes, state, retention,
-                        checkpointFile, this::cursorChanges, this::closeFiles);
+                        checkpointFile, cursors::changes, this::closeFiles);
                 loop.checkpointRecovered();
                 open = true;
                 LOG.info("store {}: recovered {} partitions in {} ms", options.dir(), indexes.size(),
@@ -275,7 +271,8 @@ public final class FileMessageStore implements MessageStore {
     @Override
     public void appendAtomically(List<io.omnibus.core.store.PartitionBatch> batches,
                                  List<io.omnibus.core.store.StateChange> states,
-                                 List<io.omnibus.core.store.CursorChange> cursors, io.vertx.core.Promise<long[]> done) {
+                                 List<io.omnibus.core.store.CursorChange> cursorChanges,
+                                 io.vertx.core.Promise<long[]> done) {
         String refused = refusal();
         if (refused != null) {
             done.fail(new IOException(refused));
@@ -298,16 +295,15 @@ public final class FileMessageStore implements MessageStore {
             done.fail(e);
             return;
         }
-        List<Change> made = new ArrayList<>(states.size() + cursors.size());
+        List<Change> made = new ArrayList<>(states.size() + cursorChanges.size());
         for (io.omnibus.core.store.StateChange c : states) {
             byte[] copy = c.value() == null ? null : c.value().clone();
             made.add(new Change(Record.encodeState(StoreState.statePut(c.namespace(), c.key(), copy), now),
                     () -> applyState(c.namespace(), c.key(), copy)));
         }
-        for (io.omnibus.core.store.CursorChange c : cursors) {
+        for (io.omnibus.core.store.CursorChange c : cursorChanges) {
             if (state.subscriptions.containsKey(c.subscription())) { // a durable subscription's
-                made.add(new Change(Record.encodeState(StoreState.cursorPut(c.subscription(), c.partition(), c.state()),
-                        now), () -> applyCursor(c.subscription(), c.partition(), c.state())));
+                made.add(cursors.change(c.subscription(), c.partition(), c.state(), now));
             }
         }
         Change[] changes = made.toArray(Change[]::new);
@@ -452,7 +448,7 @@ public final class FileMessageStore implements MessageStore {
 
     @Override
     public Future<Void> deleteSubscription(String name) {
-        dirtyCursors.keySet().removeIf(k -> k.subscription().equals(name));
+        cursors.forget(name);
         return change(StoreState.subscriptionDelete(name), () -> state.subscriptions.remove(name));
     }
 
@@ -465,32 +461,7 @@ public final class FileMessageStore implements MessageStore {
         if (!state.subscriptions.containsKey(subscription) || !open || closing) {
             return;
         }
-        dirtyCursors.put(new CursorKey(subscription, partition), cursor);
-        if (cursorsQueued.compareAndSet(false, true)) {
-            queue.add(new Control(Control.Kind.CURSORS));
-        }
-    }
-
-    /** Writer thread: the journal records of the cursors saved since the last call. */
-    private List<Change> cursorChanges() {
-        cursorsQueued.set(false); // saves from now on queue another round
-        List<Change> out = new ArrayList<>();
-        for (CursorKey k : List.copyOf(dirtyCursors.keySet())) {
-            CursorState c = dirtyCursors.remove(k);
-            if (c != null) {
-                out.add(new Change(Record.encodeState(StoreState.cursorPut(k.subscription(), k.tp(), c),
-                        System.currentTimeMillis()), () -> applyCursor(k.subscription(), k.tp(), c)));
-            }
-        }
-        return out;
-    }
-
-    /** Once written: the cursor as the next checkpoint keeps it. */
-    private void applyCursor(String subscription, TopicPartition tp, CursorState c) {
-        StoreState.Durable d = state.subscriptions.get(subscription);
-        if (d != null) {
-            d.cursors().put(tp, c);
-        }
+        cursors.save(subscription, partition, cursor);
     }
 
     @Override

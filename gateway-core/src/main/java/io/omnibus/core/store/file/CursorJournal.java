@@ -1,0 +1,73 @@
+package io.omnibus.core.store.file;
+
+import io.omnibus.core.store.CursorState;
+import io.omnibus.core.store.TopicPartition;
+import io.omnibus.core.store.file.WriteOps.Change;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The file store's cursor journal: the latest state saved per durable subscription and partition, not written yet.
+ * The first save after a write queues one CURSORS control to the writer, which takes every state saved by then into its
+ * next batch ({@link #changes}), durable with it; later saves only replace states. A written state is applied to the
+ * subscription as the next checkpoint keeps it. Saved from any thread; {@link #changes} on the writer's.
+ */
+final class CursorJournal {
+    private record Key(String subscription, TopicPartition tp) {
+    }
+
+    private final StoreState state;
+    /** Queues the CURSORS control. */
+    private final Runnable queueWrite;
+    private final ConcurrentHashMap<Key, CursorState> saved = new ConcurrentHashMap<>();
+    /** A CURSORS control is queued: saves until the writer takes them only replace states. */
+    private final AtomicBoolean queued = new AtomicBoolean();
+
+    CursorJournal(StoreState state, Runnable queueWrite) {
+        this.state = state;
+        this.queueWrite = queueWrite;
+    }
+
+    void save(String subscription, TopicPartition tp, CursorState cursor) {
+        saved.put(new Key(subscription, tp), cursor);
+        if (queued.compareAndSet(false, true)) {
+            queueWrite.run();
+        }
+    }
+
+    /** The subscription is deleted: its states saved and not written go. */
+    void forget(String subscription) {
+        saved.keySet().removeIf(k -> k.subscription().equals(subscription));
+    }
+
+    /** Writer thread: the journal records of the states saved since the last call. */
+    List<Change> changes() {
+        queued.set(false); // saves from now on queue another round
+        List<Change> out = new ArrayList<>();
+        long now = System.currentTimeMillis();
+        for (Key k : List.copyOf(saved.keySet())) {
+            CursorState c = saved.remove(k);
+            if (c != null) {
+                out.add(change(k.subscription(), k.tp(), c, now));
+            }
+        }
+        return out;
+    }
+
+    /** The journal record of one state, applied once written. */
+    Change change(String subscription, TopicPartition tp, CursorState cursor, long now) {
+        return new Change(Record.encodeState(StoreState.cursorPut(subscription, tp, cursor), now),
+                () -> apply(subscription, tp, cursor));
+    }
+
+    /** Once written: the cursor as the next checkpoint keeps it. */
+    private void apply(String subscription, TopicPartition tp, CursorState cursor) {
+        StoreState.Durable d = state.subscriptions.get(subscription);
+        if (d != null) {
+            d.cursors().put(tp, cursor);
+        }
+    }
+}
