@@ -4,6 +4,7 @@ import io.omnibus.core.spi.Address;
 import io.omnibus.core.spi.Envelope;
 import io.omnibus.core.spi.Logs;
 import io.omnibus.core.spi.PublishResult;
+import io.omnibus.core.spi.PublishRuns;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -16,15 +17,13 @@ import java.util.List;
  * (a read of many SEND_MESSAGE requests) has them stored in one append and routed in one hand-over, at consecutive
  * offsets, each still answered with its own offset. A run is appended once the event loop is done with the read that
  * brought it (a task queued at its first send), and before anything that must come after it: a send to another queue
- * or one that goes its own way, any other request. At most {@value #RUN_MESSAGES} messages or about
- * {@value #RUN_BYTES} bytes, which keeps a run inside the smallest commit log segment. Confined to the connection's
+ * or one that goes its own way, any other request. A run is bounded as {@link PublishRuns}' are (256 messages, about
+ * 32 KiB as stored), which keeps it inside the smallest commit log segment. Confined to the connection's
  * context.
  */
 final class SendRuns {
-    static final int RUN_MESSAGES = 256;
-    static final int RUN_BYTES = 32 << 10;
-    /** A record's fixed part besides what {@link Envelope#estimatedSize()} counts. */
-    private static final int RECORD_OVERHEAD = 64;
+    private static final int RUN_MESSAGES = PublishRuns.RUN_MESSAGES;
+    private static final int RUN_BYTES = PublishRuns.RUN_BYTES;
 
     private final Logs logs;
     private final Context context;
@@ -42,7 +41,7 @@ final class SendRuns {
 
     /** Adds a send to the run (the run goes first when it is to another queue); completes with its offset once stored. */
     Future<Long> add(Address to, int toQueue, Envelope envelope) {
-        long size = envelope.estimatedSize() + to.name().length() + RECORD_OVERHEAD;
+        long size = PublishRuns.storedSize(envelope);
         if (run != null && (toQueue != queue || !to.equals(address) || bytes + size > RUN_BYTES)) {
             flush();
         }

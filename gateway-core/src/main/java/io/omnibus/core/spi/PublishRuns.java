@@ -24,8 +24,8 @@ public final class PublishRuns<T> {
      * A run holds at most this many messages, and about this many bytes as stored: the store takes a run in one
      * append, which must fit one commit log segment (64 KiB at the least, {@code store.segment-size}).
      */
-    static final int RUN_MESSAGES = 256;
-    static final int RUN_BYTES = 32 << 10;
+    public static final int RUN_MESSAGES = 256;
+    public static final int RUN_BYTES = 32 << 10;
     /** A record's fixed part besides what {@link Envelope#estimatedSize()} counts. */
     private static final int RECORD_OVERHEAD = 64;
 
@@ -60,10 +60,15 @@ public final class PublishRuns<T> {
         }
         run.add(envelope);
         tags.add(tag);
-        bytes += envelope.estimatedSize() + envelope.address().name().length() + RECORD_OVERHEAD;
+        bytes += storedSize(envelope);
         if (run.size() >= RUN_MESSAGES || bytes >= RUN_BYTES) {
             flush();
         }
+    }
+
+    /** About what {@code envelope} takes in a run as stored: what {@link #RUN_BYTES} counts (any adapter's runs). */
+    public static long storedSize(Envelope envelope) {
+        return envelope.estimatedSize() + envelope.address().name().length() + RECORD_OVERHEAD;
     }
 
     /** Whether nothing is gathered. */
