@@ -3,7 +3,6 @@ package io.omnibus.store.kafka;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.omnibus.core.spi.Envelope;
-import io.omnibus.core.store.AddressWidths;
 import io.omnibus.core.store.CursorChange;
 import io.omnibus.core.store.CursorState;
 import io.omnibus.core.store.EnvelopeCodec;
@@ -17,8 +16,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -29,18 +26,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The message store kept in an Apache Kafka cluster ({@code store.type: kafka}, docs/cluster.md): the gateway keeps
@@ -69,9 +63,7 @@ public final class KafkaMessageStore implements MessageStore {
     private final KafkaStoreOptions options;
     private final String nodeId;
     private final TailCache cache;
-    private final ConcurrentHashMap<TopicPartition, PartitionLog> logs = new ConcurrentHashMap<>();
-    private final AddressWidths widths = new AddressWidths();
-    private final LongAdder dropped = new LongAdder();
+    private final KafkaPartitions logs = new KafkaPartitions();
     /** Sends in call order (a send may block on metadata or a full buffer, never an event loop). */
     private final ExecutorService sender = Executors.newSingleThreadExecutor(r -> daemon(r, "omnibus-kafka-send"));
     /** Transactions, one at a time (one transactional producer). */
@@ -234,7 +226,7 @@ public final class KafkaMessageStore implements MessageStore {
             Map<String, String> registry = state.load(c);
             loaded = System.nanoTime();
             topics.load(registry, c);
-            loadOffsets(c);
+            logs.load(topics, c);
         }
         long listed = System.nanoTime();
         Properties consumer = clientProperties();
@@ -254,10 +246,10 @@ public final class KafkaMessageStore implements MessageStore {
 
             @Override
             public void startMoved(TopicPartition tp, long start) {
-                movedStart(tp, start);
+                logs.movedStart(tp, start);
             }
         });
-        appends = new KafkaAppends(sender, producer, txs, topics, state, cache, this::log, nanos -> {
+        appends = new KafkaAppends(sender, producer, txs, topics, state, cache, logs::log, nanos -> {
             Timer t = appendLatency;
             if (t != null) {
                 t.record(nanos, TimeUnit.NANOSECONDS);
@@ -265,59 +257,16 @@ public final class KafkaMessageStore implements MessageStore {
         });
         health.checkSoon(); // on its own thread: /health shows this node as the active one
         KafkaEnds ends = new KafkaEnds(new KafkaConsumer<>(reader, new ByteArrayDeserializer(),
-                new ByteArrayDeserializer()), logs, widths, topics, options.topicPrefix());
+                new ByteArrayDeserializer()), logs.logs, logs.widths, topics, options.topicPrefix());
         KafkaRetention ages = new KafkaRetention(admin, new KafkaConsumer<>(reader, new ByteArrayDeserializer(),
-                new ByteArrayDeserializer()), topics, logs, options.retention(), state::subscriptions);
+                new ByteArrayDeserializer()), topics, logs.logs, options.retention(), state::subscriptions);
         passes.start(ends, ages, options.retentionInterval().toMillis(), () -> open, () -> ends.refresh(elsewhere));
         open = true;
         LOG.info("Kafka store open on {} as node {}: {} topics, {} partitions, {} durable subscriptions, in {} ms "
                         + "(fencing the active role's transactional id {} ms, reading the state {} ms, "
                         + "the partitions' offsets {} ms)", options.bootstrapServers(), nodeId,
-                topics.all().size(), logs.size(), state.subscriptionCount(), millis(began, System.nanoTime()),
+                topics.all().size(), logs.count(), state.subscriptionCount(), millis(began, System.nanoTime()),
                 millis(began, fenced), millis(fenced, loaded), millis(loaded, listed));
-    }
-
-    /** Every known partition's first and committed end offsets (the consumer reads {@code read_committed}). */
-    private void loadOffsets(KafkaConsumer<byte[], byte[]> consumer) {
-        Map<org.apache.kafka.common.TopicPartition, TopicPartition> all = new HashMap<>();
-        topics.all().forEach((address, t) -> {
-            for (int p = 0; p < t.partitions; p++) {
-                all.put(new org.apache.kafka.common.TopicPartition(t.name, p), new TopicPartition(address, p));
-            }
-        });
-        if (all.isEmpty()) {
-            return;
-        }
-        Duration timeout = Duration.ofSeconds(30);
-        Map<org.apache.kafka.common.TopicPartition, Long> starts = consumer.beginningOffsets(all.keySet(), timeout);
-        Map<org.apache.kafka.common.TopicPartition, Long> ends = consumer.endOffsets(all.keySet(), timeout);
-        all.forEach((k, tp) -> {
-            PartitionLog log = log(tp);
-            log.start = starts.get(k);
-            log.ended(ends.get(k));
-        });
-    }
-
-    private PartitionLog log(TopicPartition tp) {
-        PartitionLog log = logs.get(tp);
-        if (log == null) {
-            // noted before the log is seen: a subscription made meanwhile finds every partition an append can reach
-            log = logs.computeIfAbsent(tp, k -> {
-                widths.add(k);
-                return new PartitionLog();
-            });
-        }
-        return log;
-    }
-
-    private void movedStart(TopicPartition tp, long start) {
-        PartitionLog log = log(tp);
-        long before = log.start;
-        if (start > before) {
-            log.start = start;
-            log.ended(start);
-            dropped.add(start - before);
-        }
     }
 
     @Override
@@ -365,14 +314,12 @@ public final class KafkaMessageStore implements MessageStore {
 
     @Override
     public long startOffset(TopicPartition partition) {
-        PartitionLog log = logs.get(partition);
-        return log == null ? 0 : log.start;
+        return logs.start(partition);
     }
 
     @Override
     public long endOffset(TopicPartition partition) {
-        PartitionLog log = logs.get(partition);
-        return log == null ? 0 : log.end.get();
+        return logs.end(partition);
     }
 
     @Override
@@ -385,25 +332,7 @@ public final class KafkaMessageStore implements MessageStore {
         Promise<Boolean> done = Promise.promise();
         control.execute(() -> {
             try {
-                PartitionLog log = log(partition);
-                KafkaTopics.Topic t = topics.get(partition.address());
-                if (end >= 0 && (log.pending.get() > 0 || log.end.get() != end)) {
-                    done.complete(false);
-                    return;
-                }
-                if (t == null || partition.partition() >= t.partitions) {
-                    done.complete(true);
-                    return;
-                }
-                org.apache.kafka.common.TopicPartition ktp = new org.apache.kafka.common.TopicPartition(t.name,
-                        partition.partition());
-                long to = end >= 0 ? end : admin.listOffsets(Map.of(ktp, OffsetSpec.latest())).partitionResult(ktp)
-                        .get(30, TimeUnit.SECONDS).offset();
-                admin.deleteRecords(Map.of(ktp, RecordsToDelete.beforeOffset(to))).all().get(30, TimeUnit.SECONDS);
-                cache.forget(partition);
-                log.start = Math.max(log.start, to);
-                log.ended(to);
-                done.complete(true);
+                done.complete(logs.truncate(partition, end, topics, admin, cache));
             } catch (Exception e) {
                 done.fail(e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e);
             }
@@ -413,21 +342,13 @@ public final class KafkaMessageStore implements MessageStore {
 
     @Override
     public Set<TopicPartition> partitions() {
-        return Set.copyOf(logs.keySet());
+        return logs.all();
     }
 
     @Override
     public Future<Void> saveSubscription(SubscriptionRecord record) {
-        // where the partitions it matches end now (as far as their appends are answered), as the file store does
-        Map<TopicPartition, Long> starts = new HashMap<>();
-        widths.forEachMatching(record.filter(), tp -> {
-            PartitionLog log = logs.get(tp);
-            long end = log == null ? 0 : log.end.get();
-            if (log != null && end > log.start) {
-                starts.put(tp, end);
-            }
-        });
-        return state.saveSubscription(record, starts);
+        // it starts where the partitions it matches end now, as the file store's does
+        return state.saveSubscription(record, logs.endsMatching(record.filter()));
     }
 
     @Override
@@ -465,7 +386,7 @@ public final class KafkaMessageStore implements MessageStore {
 
     @Override
     public long droppedByRetention() {
-        return dropped.sum();
+        return logs.droppedByRetention();
     }
 
     /** Writes the pending state and completes once everything sent so far is acknowledged (the sender never waits). */
