@@ -1,6 +1,8 @@
 package io.omnibus.server;
 
 import io.omnibus.core.store.ServingNode;
+import io.omnibus.core.transport.PeerTrust;
+import io.omnibus.core.transport.Tls;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -14,23 +16,30 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * A standby's admin API: each {@code /api} request is passed on to the admin port of the node serving the shared
- * store (its plain HTTP port, which it advertises with its listeners), as it came: method, path and query, body, and
- * the caller's headers, credentials included (the serving node checks them again; the standby checked them first).
- * Its answer comes back as the serving node gave it, with {@link #SERVED_BY} naming that node. So the API answers
- * for the whole cluster on every node: the active node holds every subscription, connection and topic.
+ * A standby's admin API: each {@code /api} request is passed on to the admin API of the node serving the shared
+ * store (its HTTPS port, else its plain HTTP port, which it advertises with its listeners), as it came: method, path
+ * and query, body, and the caller's headers, credentials included (the serving node checks them again; the standby
+ * checked them first). Its answer comes back as the serving node gave it, with {@link #SERVED_BY} naming that node.
+ * So the API answers for the whole cluster on every node: the active node holds every subscription, connection and
+ * topic.
+ *
+ * <p>Over HTTPS the standby checks the serving node's certificate ({@link PeerTrust}: the JVM's trust store, or a
+ * chain to a certificate the standby's own admin TLS material holds; the host name as well) and shows its own admin
+ * certificate, if it has one, to a serving node that asks for client certificates.
  *
  * <p>Not passed on (the standby answers 503 and names the serving node, as before): while no node serves or has said
- * where it listens, and when the serving node's admin API has no plain HTTP port. Under the safe default (no users),
- * the serving node answers only its own machine: a standby on another machine then gets its connection closed and
- * answers 502. A request with credentials is passed on over plain HTTP only to a serving node on this machine, or
- * where {@code allow-plain-without-tls} allows credentials in clear text: never across the network otherwise.
+ * where it listens. Under the safe default (no users), the serving node answers only its own machine: a standby on
+ * another machine then gets its connection closed and answers 502. A request with credentials is passed on over
+ * plain HTTP only to a serving node on this machine, or where {@code allow-plain-without-tls} allows credentials in
+ * clear text: never across the network otherwise.
  */
 final class AdminForwarding {
     /** The response header naming the node whose admin API answered a request passed on. */
     static final String SERVED_BY = "X-Omnibus-Served-By";
     /** The serving node's admin port, among the ports it advertises ({@link ServingNode#ports()}). */
     static final String ADMIN_PORT = "admin.port";
+    /** The serving node's admin HTTPS port, among the ports it advertises. */
+    static final String ADMIN_TLS_PORT = "admin.tls-port";
     /** Headers of one hop (RFC 9110 §7.6.1), not passed on either way; the length is set again by the sender. */
     private static final Set<String> HOP = Set.of("connection", "keep-alive", "proxy-connection", "proxy-authenticate",
             "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length");
@@ -38,13 +47,17 @@ final class AdminForwarding {
     private final Vertx vertx;
     private final Supplier<ServingNode> serving;
     private final boolean plainCredentials;
+    /** This node's admin TLS material (null: none), for its trust in the serving node and its client certificate. */
+    private final Supplier<Tls> ownTls;
     /** Made at the first request passed on: a node that never waits as a standby has none. */
     private HttpClient client;
+    private HttpClient secureClient;
 
-    AdminForwarding(Vertx vertx, Supplier<ServingNode> serving, boolean plainCredentials) {
+    AdminForwarding(Vertx vertx, Supplier<ServingNode> serving, boolean plainCredentials, Supplier<Tls> ownTls) {
         this.vertx = vertx;
         this.serving = serving;
         this.plainCredentials = plainCredentials;
+        this.ownTls = ownTls;
     }
 
     /**
@@ -53,20 +66,30 @@ final class AdminForwarding {
      */
     boolean forward(RoutingContext ctx) {
         ServingNode to = serving.get();
-        Integer port = to == null ? null : to.ports().get(ADMIN_PORT);
+        if (to == null) {
+            return false;
+        }
+        Integer securePort = to.ports().get(ADMIN_TLS_PORT);
+        boolean secure = securePort != null && securePort > 0;
+        Integer port = secure ? securePort : to.ports().get(ADMIN_PORT);
         if (port == null || port <= 0) {
             return false;
         }
-        if (ctx.request().getHeader("Authorization") != null && !plainCredentials && !loopback(to.host())) {
+        if (!secure && ctx.request().getHeader("Authorization") != null && !plainCredentials && !loopback(to.host())) {
             return false; // credentials would cross the network in clear text
         }
-        if (client == null) {
-            client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5_000));
+        HttpClient via;
+        try {
+            via = secure ? secureClient() : plainClient();
+        } catch (java.security.GeneralSecurityException | RuntimeException e) {
+            AdminApi.error(ctx, 502, "this node is a standby; it cannot set up TLS to pass the request on to the "
+                    + "serving node " + to.nodeId() + ": " + e.getMessage());
+            return true;
         }
         HttpServerRequest in = ctx.request();
         RequestOptions out = new RequestOptions().setMethod(in.method()).setHost(to.host()).setPort(port)
                 .setURI(in.uri()).setIdleTimeout(30_000);
-        in.body().compose(body -> client.request(out).compose(request -> {
+        in.body().compose(body -> via.request(out).compose(request -> {
             copy(in.headers(), request.headers());
             return request.send(body);
         })).compose(response -> response.body().map(body -> {
@@ -77,10 +100,32 @@ final class AdminForwarding {
         })).onFailure(e -> {
             if (!ctx.response().ended()) {
                 AdminApi.error(ctx, 502, "this node is a standby; passing the request on to the serving node "
-                        + to.nodeId() + " (" + to.host() + ":" + port + ") failed: " + e.getMessage());
+                        + to.nodeId() + " (" + (secure ? "https://" : "http://") + to.host() + ":" + port + ") failed: "
+                        + e.getMessage());
             }
         });
         return true;
+    }
+
+    private HttpClient plainClient() {
+        if (client == null) {
+            client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5_000));
+        }
+        return client;
+    }
+
+    /** HTTPS to the serving node: its certificate checked ({@link PeerTrust}), this node's own shown when it has one. */
+    private HttpClient secureClient() throws java.security.GeneralSecurityException {
+        if (secureClient == null) {
+            Tls own = ownTls.get();
+            HttpClientOptions options = new HttpClientOptions().setConnectTimeout(5_000).setSsl(true).setVerifyHost(true)
+                    .setTrustOptions(io.vertx.core.net.TrustOptions.wrap(PeerTrust.of(own)));
+            if (own != null) {
+                options.setKeyCertOptions(own.keyCertOptions());
+            }
+            secureClient = vertx.createHttpClient(options);
+        }
+        return secureClient;
     }
 
     private static boolean loopback(String host) {
@@ -100,6 +145,9 @@ final class AdminForwarding {
     void close() {
         if (client != null) {
             client.close();
+        }
+        if (secureClient != null) {
+            secureClient.close();
         }
     }
 }

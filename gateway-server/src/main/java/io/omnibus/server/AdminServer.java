@@ -32,7 +32,7 @@ final class AdminServer {
     private volatile boolean apiReady;
     private HttpServer server;
     private HttpServer secureServer;
-    private io.omnibus.core.transport.Tls tls;
+    private volatile io.omnibus.core.transport.Tls tls;
 
     AdminServer(Vertx vertx, GatewayConfig.AdminConfig config, PrometheusMeterRegistry prometheus, Supplier<JsonObject> health,
                 java.util.function.BooleanSupplier ready, io.omnibus.core.config.StaticUsers users,
@@ -45,7 +45,7 @@ final class AdminServer {
         this.health = health;
         this.ready = ready;
         this.router = Router.router(vertx);
-        this.forwarding = new AdminForwarding(vertx, serving, users.plainWithoutTls());
+        this.forwarding = new AdminForwarding(vertx, serving, users.plainWithoutTls(), () -> tls);
     }
 
     /** Starts the listeners; completes with the plain port, or the HTTPS one when there is no plain one. */

@@ -181,13 +181,17 @@ public final class Gateway {
     }
 
     /**
-     * Where this node's adapters listen, as {@code <protocol>.<status name>}, and its admin API's plain HTTP port
-     * ({@code admin.port}): for the standbys of a shared store, which pass connections and admin requests on.
+     * Where this node's adapters listen, as {@code <protocol>.<status name>}, and its admin API's plain HTTP and HTTPS
+     * ports ({@code admin.port}, {@code admin.tls-port}): for the standbys of a shared store, which pass connections
+     * and admin requests on.
      */
     private Map<String, Integer> listening() {
         Map<String, Integer> out = new java.util.TreeMap<>();
         if (admin.plainPort() > 0) {
             out.put(AdminForwarding.ADMIN_PORT, admin.plainPort());
+        }
+        if (admin.tlsPort() > 0) {
+            out.put(AdminForwarding.ADMIN_TLS_PORT, admin.tlsPort());
         }
         adapters.forEach((protocol, a) -> a.status().forEach((k, v) -> {
             if (k.endsWith("port") && v instanceof Integer port) {

@@ -65,6 +65,8 @@ public final class Tls {
     private final DelegatingTrustManager trust;
     private final SslContext netty;
     private volatile String stamp;
+    /** The certificates the material last loaded holds: the listener's own chains, then its {@code ca}. */
+    private volatile List<X509Certificate> held = List.of();
     private Vertx vertx;
     private long timer = -1;
 
@@ -112,6 +114,19 @@ public final class Tls {
         if (timer >= 0) {
             vertx.cancelTimer(timer);
         }
+    }
+
+    /**
+     * The certificates this listener's material holds, as last loaded: its own certificate chains, then the
+     * certificates of its {@code ca}. What {@link PeerTrust} trusts in another node of the cluster.
+     */
+    public List<X509Certificate> heldCertificates() {
+        return held;
+    }
+
+    /** This listener's key material, for a client of this node's to show (a node calling another node). */
+    public KeyCertOptions keyCertOptions() {
+        return KeyCertOptions.wrap(keys);
     }
 
     /** A handler for one accepted channel, first in its pipeline; the channel remembers this listener. */
@@ -276,10 +291,27 @@ public final class Tls {
                 tmf.init(ts);
                 tm = (X509ExtendedTrustManager) tmf.getTrustManagers()[0];
             }
+            List<X509Certificate> certs = new ArrayList<>();
+            for (String alias : java.util.Collections.list(ks.aliases())) {
+                Certificate[] chain = ks.getCertificateChain(alias);
+                for (Certificate c : chain == null ? new Certificate[0] : chain) {
+                    if (c instanceof X509Certificate x) {
+                        certs.add(x);
+                    }
+                }
+            }
+            if (config.ca() != null) {
+                for (Certificate c : certificates(config.ca())) {
+                    if (c instanceof X509Certificate x) {
+                        certs.add(x);
+                    }
+                }
+            }
             keys.current = km;
             if (trust != null) {
                 trust.current = tm;
             }
+            held = List.copyOf(certs);
             stamp = now;
         } catch (IOException | GeneralSecurityException e) {
             throw new ConfigException(name, "cannot load TLS key material: " + e.getMessage());
@@ -338,6 +370,11 @@ public final class Tls {
         @Override
         public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
             return current.chooseEngineServerAlias(keyType, issuers, engine);
+        }
+
+        @Override
+        public String chooseEngineClientAlias(String[] keyType, Principal[] issuers, SSLEngine engine) {
+            return current.chooseEngineClientAlias(keyType, issuers, engine);
         }
 
         @Override
