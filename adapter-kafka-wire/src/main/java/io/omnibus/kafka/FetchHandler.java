@@ -106,7 +106,7 @@ final class FetchHandler {
             }
             for (FetchRequestData.FetchPartition p : t.partitions()) {
                 wanted.add(new Wanted(t.topic(), address, p.partition(), p.fetchOffset(), Math.max(0, p.partitionMaxBytes()),
-                        address != null && connection.maySubscribe(address), inFiles));
+                        address != null && connection.access.maySubscribe(address), inFiles));
             }
         }
         long deadline = System.currentTimeMillis() + Math.max(0, request.maxWaitMs());

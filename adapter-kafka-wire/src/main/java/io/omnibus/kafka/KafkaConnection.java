@@ -5,7 +5,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
-import io.omnibus.core.spi.Address;
 import io.omnibus.core.spi.Authorizer;
 import io.omnibus.core.spi.ConnectionInfo;
 import io.omnibus.core.spi.Origin;
@@ -45,6 +44,8 @@ final class KafkaConnection extends ContextConnection {
     private volatile String user;
     private boolean authenticated;
     private final KafkaSasl sasl = new KafkaSasl(this);
+    /** What this client may do: produce, fetch, see, commit, use a group (the rules, for its user). */
+    final KafkaAccess access = new KafkaAccess(this);
     /** An answer after which the connection closes (a refused authentication). */
     private ApiMessage lastWord;
     Origin origin;
@@ -254,8 +255,7 @@ final class KafkaConnection extends ContextConnection {
         slots.add(slot);
         Future<? extends ApiMessage> answer;
         try {
-            ApiMessage refusal = server.ctx.authorizer().enforced() ? groupRefusal(api, version, request, groupsOf(request))
-                    : null;
+            ApiMessage refusal = access.groupRefusal(api, version, request);
             answer = refusal != null ? Future.succeededFuture(refusal) : handle(api, version, request);
         } catch (RuntimeException e) {
             KafkaServer.LOG.warn("kafka {}: {} v{} failed", id, api.name, version, e);
@@ -298,7 +298,7 @@ final class KafkaConnection extends ContextConnection {
                     (org.apache.kafka.common.message.HeartbeatRequestData) request));
             case LEAVE_GROUP -> server.onCoordinator(c -> c.leave((org.apache.kafka.common.message.LeaveGroupRequestData) request,
                     version));
-            case OFFSET_COMMIT -> commit((org.apache.kafka.common.message.OffsetCommitRequestData) request);
+            case OFFSET_COMMIT -> access.commit((org.apache.kafka.common.message.OffsetCommitRequestData) request);
             case OFFSET_FETCH -> server.onCoordinator(c -> c.fetchOffsets(
                     (org.apache.kafka.common.message.OffsetFetchRequestData) request, version));
             case DESCRIBE_GROUPS -> server.onCoordinator(c -> c.describe(
@@ -306,7 +306,7 @@ final class KafkaConnection extends ContextConnection {
             case LIST_GROUPS -> server.onCoordinator(c -> c.list(
                     (org.apache.kafka.common.message.ListGroupsRequestData) request)).map(r -> {
                         // only the groups this client may use are listed
-                        r.groups().removeIf(g -> !allowed(Authorizer.Action.CONSUMER_GROUP, g.groupId()));
+                        r.groups().removeIf(g -> !access.allowed(Authorizer.Action.CONSUMER_GROUP, g.groupId()));
                         return r;
                     });
             case SASL_HANDSHAKE -> Future.succeededFuture(sasl.handshake((SaslHandshakeRequestData) request));
@@ -378,63 +378,6 @@ final class KafkaConnection extends ContextConnection {
         }
     }
 
-    // ---- authorization --------------------------------------------------------------------------------------
-
-    /** Whether this client may produce to {@code address} (never to the gateway's '$' addresses). */
-    boolean mayPublish(Address address) {
-        return KafkaNames.writable(address) && allowed(Authorizer.Action.PUBLISH, address.name());
-    }
-
-    /** Whether this client may fetch from {@code address}, list its offsets or commit them. */
-    boolean maySubscribe(Address address) {
-        return KafkaNames.readable(address) && allowed(Authorizer.Action.SUBSCRIBE, address.name());
-    }
-
-    /** Whether this client may see {@code address} in Metadata: it may produce to it or fetch from it. */
-    boolean maySee(Address address) {
-        return KafkaNames.readable(address) && (mayPublish(address) || maySubscribe(address));
-    }
-
-    boolean allowed(Authorizer.Action action, String resource) {
-        Authorizer rules = server.ctx.authorizer();
-        // %c is not offered: a Kafka client.id is whatever the client says
-        return !rules.enforced() || rules.allows(user, null, action, resource);
-    }
-
-    /**
-     * OffsetCommit: topics this client may not fetch from are answered TOPIC_AUTHORIZATION_FAILED (their offsets
-     * are not stored); the rest go to the coordinator.
-     */
-    private Future<org.apache.kafka.common.message.OffsetCommitResponseData> commit(
-            org.apache.kafka.common.message.OffsetCommitRequestData request) {
-        List<org.apache.kafka.common.message.OffsetCommitRequestData.OffsetCommitRequestTopic> denied = new java.util.ArrayList<>();
-        if (server.ctx.authorizer().enforced()) {
-            for (var t : request.topics()) {
-                try {
-                    if (!maySubscribe(KafkaNames.toAddress(t.name()))) {
-                        denied.add(t);
-                    }
-                } catch (io.omnibus.core.spi.InvalidAddressException e) {
-                    // the coordinator answers it
-                }
-            }
-            request.topics().removeAll(denied);
-        }
-        return server.onCoordinator(c -> c.commit(request)).map(response -> {
-            for (var t : denied) {
-                var topic = new org.apache.kafka.common.message.OffsetCommitResponseData.OffsetCommitResponseTopic()
-                        .setName(t.name());
-                for (var p : t.partitions()) {
-                    topic.partitions().add(new org.apache.kafka.common.message.OffsetCommitResponseData
-                            .OffsetCommitResponsePartition().setPartitionIndex(p.partitionIndex())
-                            .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()));
-                }
-                response.topics().add(topic);
-            }
-            return response;
-        });
-    }
-
     /** The security protocol of this client's listener, as Kafka names it. */
     String listenerName() {
         boolean tls = io.omnibus.core.transport.Tls.secure(channel);
@@ -444,51 +387,6 @@ final class KafkaConnection extends ContextConnection {
     /** The port this client is told to use: that of the listener it came in on. */
     int advertisedPort() {
         return server.advertisedPort(channel);
-    }
-
-    /**
-     * The answer to a group request this client may not make (GROUP_AUTHORIZATION_FAILED in the request's own
-     * response shape), or null when it may.
-     */
-    private ApiMessage groupRefusal(ApiKeys api, short version, ApiMessage request, List<String> groups) {
-        String denied = null;
-        for (String group : groups) {
-            if (group != null && !allowed(Authorizer.Action.CONSUMER_GROUP, group)) {
-                denied = group;
-                break;
-            }
-        }
-        if (denied == null) {
-            return null;
-        }
-        KafkaServer.LOG.info("kafka {} ({} as {}): {} refused: group '{}' is not allowed", id, clientId, user, api.name, denied);
-        org.apache.kafka.common.requests.AbstractRequest parsed = org.apache.kafka.common.requests.AbstractRequest
-                .parseRequest(api, version, org.apache.kafka.common.protocol.MessageUtil.toByteBufferAccessor(request, version)).request;
-        return parsed.getErrorResponse(0, new org.apache.kafka.common.errors.GroupAuthorizationException(
-                "not authorized to use group '" + denied + "'")).data();
-    }
-
-    /** Every group a request names (one refused group refuses the whole request). */
-    private static List<String> groupsOf(ApiMessage request) {
-        if (request instanceof org.apache.kafka.common.message.JoinGroupRequestData r) {
-            return List.of(r.groupId());
-        } else if (request instanceof org.apache.kafka.common.message.SyncGroupRequestData r) {
-            return List.of(r.groupId());
-        } else if (request instanceof org.apache.kafka.common.message.HeartbeatRequestData r) {
-            return List.of(r.groupId());
-        } else if (request instanceof org.apache.kafka.common.message.LeaveGroupRequestData r) {
-            return List.of(r.groupId());
-        } else if (request instanceof org.apache.kafka.common.message.OffsetCommitRequestData r) {
-            return List.of(r.groupId());
-        } else if (request instanceof org.apache.kafka.common.message.OffsetFetchRequestData r) {
-            return r.groups().isEmpty() ? java.util.Collections.singletonList(r.groupId())
-                    : r.groups().stream().map(g -> g.groupId()).toList();
-        } else if (request instanceof org.apache.kafka.common.message.FindCoordinatorRequestData r && r.keyType() == 0) {
-            return r.coordinatorKeys().isEmpty() ? java.util.Collections.singletonList(r.key()) : r.coordinatorKeys();
-        } else if (request instanceof org.apache.kafka.common.message.DescribeGroupsRequestData r) {
-            return r.groups();
-        }
-        return List.of();
     }
 
     // ---- what the SASL exchange (KafkaSasl) needs of the connection ------------------------------------------
@@ -511,6 +409,11 @@ final class KafkaConnection extends ContextConnection {
 
     String clientId() {
         return clientId;
+    }
+
+    /** The user the client authenticated as; null: anonymous. */
+    String user() {
+        return user;
     }
 
     /** The SASL exchange succeeded: {@code name} is the user from now on. */

@@ -56,7 +56,7 @@ final class ProduceHandler {
             } else {
                 try {
                     address = KafkaNames.toAddress(topic.name());
-                    if (!connection.mayPublish(address)) {
+                    if (!connection.access.mayPublish(address)) {
                         invalid = Errors.TOPIC_AUTHORIZATION_FAILED;
                         message = KafkaNames.writable(address) ? "not authorized to produce to '" + topic.name() + "'"
                                 : "'$' addresses belong to the gateway";

@@ -84,7 +84,7 @@ final class Topics {
         if (all) {
             logs.topics().forEach((address, count) -> {
                 String name = KafkaNames.toKafka(address);
-                if (name != null && !creating.contains(address) && connection.maySee(address)) {
+                if (name != null && !creating.contains(address) && connection.access.maySee(address)) {
                     response.topics().add(describe(name, address, count));
                 }
             });
@@ -107,12 +107,12 @@ final class Topics {
                 continue;
             }
             int count = logs.partitionCount(address);
-            if (!connection.maySee(address) || count == 0 && !KafkaNames.writable(address)) {
+            if (!connection.access.maySee(address) || count == 0 && !KafkaNames.writable(address)) {
                 response.topics().add(new MetadataResponseTopic().setName(name).setErrorCode(
                         Errors.TOPIC_AUTHORIZATION_FAILED.code()));
             } else if (count > 0 && !creating.contains(address)) {
                 response.topics().add(describe(name, address, count));
-            } else if (count == 0 && (!mayCreate || !connection.mayPublish(address))) {
+            } else if (count == 0 && (!mayCreate || !connection.access.mayPublish(address))) {
                 // a client that may only read waits for the topic to be made: it is not made for it
                 response.topics().add(new MetadataResponseTopic().setName(name).setTopicId(Uuid.ZERO_UUID)
                         .setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()));
@@ -192,7 +192,7 @@ final class Topics {
                         .setTimestamp(-1).setOffset(-1);
                 if (address == null) {
                     parts.add(Future.succeededFuture(r.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code())));
-                } else if (!connection.maySubscribe(address)) {
+                } else if (!connection.access.maySubscribe(address)) {
                     parts.add(Future.succeededFuture(r.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())));
                 } else if (p.partitionIndex() < 0 || p.partitionIndex() >= count) {
                     parts.add(Future.succeededFuture(r.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code())));
@@ -268,7 +268,7 @@ final class Topics {
             if (!KafkaNames.writable(address)) {
                 results.add(Future.succeededFuture(failed(r, Errors.TOPIC_AUTHORIZATION_FAILED,
                         "'$' addresses belong to the gateway")));
-            } else if (!connection.allowed(io.omnibus.core.spi.Authorizer.Action.ADMIN_OPERATE, null)) {
+            } else if (!connection.access.allowed(io.omnibus.core.spi.Authorizer.Action.ADMIN_OPERATE, null)) {
                 results.add(Future.succeededFuture(failed(r, Errors.TOPIC_AUTHORIZATION_FAILED,
                         "creating topics needs admin: operate")));
             } else if (logs.partitionCount(address) > 0) {
@@ -320,7 +320,7 @@ final class Topics {
                 results.add(Future.succeededFuture(r.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code())));
                 continue;
             }
-            if (!KafkaNames.writable(address) || !connection.allowed(io.omnibus.core.spi.Authorizer.Action.ADMIN_OPERATE, null)) {
+            if (!KafkaNames.writable(address) || !connection.access.allowed(io.omnibus.core.spi.Authorizer.Action.ADMIN_OPERATE, null)) {
                 results.add(Future.succeededFuture(r.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())));
                 continue;
             }
@@ -349,7 +349,7 @@ final class Topics {
             Map<String, String> configs = new LinkedHashMap<>();
             if (res.resourceType() == RESOURCE_TOPIC) {
                 Address address = addressOrNull(res.resourceName());
-                if (address != null && !connection.maySee(address)) {
+                if (address != null && !connection.access.maySee(address)) {
                     response.results().add(result.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())
                             .setErrorMessage("not authorized to describe '" + res.resourceName() + "'"));
                     continue;
