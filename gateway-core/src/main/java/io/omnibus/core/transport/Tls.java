@@ -293,7 +293,8 @@ public final class Tls {
             }
             List<X509Certificate> certs = new ArrayList<>();
             for (String alias : java.util.Collections.list(ks.aliases())) {
-                Certificate[] chain = ks.getCertificateChain(alias);
+                Certificate[] chain = ks.isCertificateEntry(alias) ? new Certificate[] {ks.getCertificate(alias)}
+                        : ks.getCertificateChain(alias); // a keystore's CA entries too
                 for (Certificate c : chain == null ? new Certificate[0] : chain) {
                     if (c instanceof X509Certificate x) {
                         certs.add(x);
