@@ -17,21 +17,21 @@ import java.util.function.Supplier;
 
 /**
  * A standby's admin API: each {@code /api} request is passed on to the admin API of the node serving the shared
- * store (its HTTPS port, else its plain HTTP port, which it advertises with its listeners), as it came: method, path
- * and query, body, and the caller's headers, credentials included (the serving node checks them again; the standby
- * checked them first). Its answer comes back as the serving node gave it, with {@link #SERVED_BY} naming that node.
- * So the API answers for the whole cluster on every node: the active node holds every subscription, connection and
- * topic.
+ * store (at the ports it advertises with its listeners), as it came: method, path and query, body, and the caller's
+ * headers, credentials included (the serving node checks them again; the standby checked them first). Its answer
+ * comes back as the serving node gave it, with {@link #SERVED_BY} naming that node. So the API answers for the whole
+ * cluster on every node: the active node holds every subscription, connection and topic.
  *
- * <p>Over HTTPS the standby checks the serving node's certificate ({@link PeerTrust}: the JVM's trust store, or a
- * chain to a certificate the standby's own admin TLS material holds; the host name as well) and shows its own admin
- * certificate, if it has one, to a serving node that asks for client certificates.
+ * <p>Which port: the serving node's plain HTTP port where credentials may go over it (a request without them; a
+ * serving node on this machine; {@code allow-plain-without-tls}); else its HTTPS port, when both nodes have admin
+ * TLS. Over HTTPS the standby checks the serving node's certificate and host name ({@link PeerTrust}: a chain to a
+ * certificate the standby's own admin TLS material holds, nothing else) and shows its own admin certificate to a
+ * serving node that asks for client certificates.
  *
  * <p>Not passed on (the standby answers 503 and names the serving node, as before): while no node serves or has said
- * where it listens. Under the safe default (no users), the serving node answers only its own machine: a standby on
- * another machine then gets its connection closed and answers 502. A request with credentials is passed on over
- * plain HTTP only to a serving node on this machine, or where {@code allow-plain-without-tls} allows credentials in
- * clear text: never across the network otherwise.
+ * where it listens, and a request with credentials the standby could only send across the network in clear text.
+ * Under the safe default (no users), the serving node answers only its own machine: a standby on another machine then
+ * gets its connection closed and answers 502.
  */
 final class AdminForwarding {
     /** The response header naming the node whose admin API answered a request passed on. */
@@ -49,9 +49,9 @@ final class AdminForwarding {
     private final boolean plainCredentials;
     /** This node's admin TLS material (null: none), for its trust in the serving node and its client certificate. */
     private final Supplier<Tls> ownTls;
-    /** Made at the first request passed on: a node that never waits as a standby has none. */
-    private HttpClient client;
-    private HttpClient secureClient;
+    /** Made at the first request passed on (on the admin server's event loop): a node never a standby has none. */
+    private volatile HttpClient client;
+    private volatile HttpClient secureClient;
 
     AdminForwarding(Vertx vertx, Supplier<ServingNode> serving, boolean plainCredentials, Supplier<Tls> ownTls) {
         this.vertx = vertx;
@@ -69,34 +69,36 @@ final class AdminForwarding {
         if (to == null) {
             return false;
         }
-        Integer securePort = to.ports().get(ADMIN_TLS_PORT);
-        boolean secure = securePort != null && securePort > 0;
-        Integer port = secure ? securePort : to.ports().get(ADMIN_PORT);
-        if (port == null || port <= 0) {
+        int plainPort = to.ports().getOrDefault(ADMIN_PORT, -1);
+        int securePort = to.ports().getOrDefault(ADMIN_TLS_PORT, -1);
+        Tls own = ownTls.get();
+        boolean plainAllowed = plainPort > 0 && (ctx.request().getHeader("Authorization") == null || plainCredentials
+                || loopback(to.host())); // credentials never cross the network in clear text
+        boolean secure = !plainAllowed && securePort > 0 && own != null;
+        if (!plainAllowed && !secure) {
             return false;
         }
-        if (!secure && ctx.request().getHeader("Authorization") != null && !plainCredentials && !loopback(to.host())) {
-            return false; // credentials would cross the network in clear text
-        }
+        int port = secure ? securePort : plainPort;
         HttpClient via;
         try {
-            via = secure ? secureClient() : plainClient();
+            via = secure ? secureClient(own) : plainClient();
         } catch (java.security.GeneralSecurityException | RuntimeException e) {
-            AdminApi.error(ctx, 502, "this node is a standby; it cannot set up TLS to pass the request on to the "
+            AdminApi.error(ctx, 502, "this node is a standby; it cannot make a client to pass the request on to the "
                     + "serving node " + to.nodeId() + ": " + e.getMessage());
             return true;
         }
         HttpServerRequest in = ctx.request();
         RequestOptions out = new RequestOptions().setMethod(in.method()).setHost(to.host()).setPort(port)
                 .setURI(in.uri()).setIdleTimeout(30_000);
-        in.body().compose(body -> via.request(out).compose(request -> {
+        io.vertx.core.buffer.Buffer body = ctx.body().buffer(); // read whole before the caller was checked
+        via.request(out).compose(request -> {
             copy(in.headers(), request.headers());
-            return request.send(body);
-        })).compose(response -> response.body().map(body -> {
+            return request.send(body == null ? io.vertx.core.buffer.Buffer.buffer() : body);
+        }).compose(response -> response.body().map(answer -> {
             ctx.response().setStatusCode(response.statusCode());
             copy(response.headers(), ctx.response().headers());
-            ctx.response().putHeader(SERVED_BY, to.nodeId()).end(body);
-            return body;
+            ctx.response().putHeader(SERVED_BY, to.nodeId()).end(answer);
+            return answer;
         })).onFailure(e -> {
             if (!ctx.response().ended()) {
                 AdminApi.error(ctx, 502, "this node is a standby; passing the request on to the serving node "
@@ -114,16 +116,12 @@ final class AdminForwarding {
         return client;
     }
 
-    /** HTTPS to the serving node: its certificate checked ({@link PeerTrust}), this node's own shown when it has one. */
-    private HttpClient secureClient() throws java.security.GeneralSecurityException {
+    /** HTTPS to the serving node: its certificate and host checked ({@link PeerTrust}), this node's own shown. */
+    private HttpClient secureClient(Tls own) throws java.security.GeneralSecurityException {
         if (secureClient == null) {
-            Tls own = ownTls.get();
-            HttpClientOptions options = new HttpClientOptions().setConnectTimeout(5_000).setSsl(true).setVerifyHost(true)
-                    .setTrustOptions(io.vertx.core.net.TrustOptions.wrap(PeerTrust.of(own)));
-            if (own != null) {
-                options.setKeyCertOptions(own.keyCertOptions());
-            }
-            secureClient = vertx.createHttpClient(options);
+            secureClient = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5_000).setSsl(true)
+                    .setVerifyHost(true).setTrustOptions(io.vertx.core.net.TrustOptions.wrap(PeerTrust.of(own)))
+                    .setKeyCertOptions(own.keyCertOptions()));
         }
         return secureClient;
     }

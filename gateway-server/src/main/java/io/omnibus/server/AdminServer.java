@@ -27,6 +27,8 @@ final class AdminServer {
     private final io.omnibus.core.config.StaticUsers users;
     private final io.omnibus.core.spi.Authorizer rules;
     private final Router router;
+    /** The largest request body the API takes (413 beyond). */
+    static final int API_BODY_LIMIT = 64 * 1024;
     /** A standby passes /api requests on to the serving node's admin API. */
     private final AdminForwarding forwarding;
     private volatile boolean apiReady;
@@ -60,6 +62,9 @@ final class AdminServer {
         // the console's own files: static, no authentication (they hold no data; the API they call checks)
         router.get("/console/*").handler(io.vertx.ext.web.handler.StaticHandler.create("console")
                 .setCachingEnabled(false).setDirectoryListing(false).setIndexPage("index.html"));
+        // the body read whole before the (asynchronous) password check: a standby passes it on after that check, when
+        // the request has ended; admin requests are small
+        router.route("/api/*").handler(io.vertx.ext.web.handler.BodyHandler.create(false).setBodyLimit(API_BODY_LIMIT));
         router.route("/api/*").handler(this::sameSite);
         router.route("/api/*").handler(this::authorize);
         router.route("/api/*").handler(ctx -> {

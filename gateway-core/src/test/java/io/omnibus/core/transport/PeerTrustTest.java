@@ -23,7 +23,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Whom a node trusts when it calls another node over HTTPS (a standby passing an admin request on): real handshakes
- * with a Vert.x server that shows the example server certificate (it names 127.0.0.1 and localhost).
+ * with a Vert.x server that shows the example server certificate (it names 127.0.0.1 and localhost). Linux: a server
+ * binds 127.0.0.2, which the certificate does not name.
  */
 class PeerTrustTest {
     private static final Path EXAMPLES = Path.of(System.getProperty("omnibus.root", ".."))
@@ -75,7 +76,8 @@ class PeerTrustTest {
         // the same certificate at an address it does not name: refused
         int elsewhere = server("127.0.0.2");
         assertThatThrownBy(() -> get(sameCertificate, "127.0.0.2", elsewhere)).isInstanceOf(ExecutionException.class)
-                .rootCause().hasMessageContaining("127.0.0.2");
+                .hasRootCauseInstanceOf(java.security.cert.CertificateException.class)
+                .rootCause().hasMessageContaining("No subject alternative names matching IP address 127.0.0.2");
     }
 
     @Test
@@ -85,9 +87,8 @@ class PeerTrustTest {
         assertThat(get(PeerTrust.of(material("alice.pem", "alice-key.pem", true)), "127.0.0.1", port))
                 .isEqualTo("served");
         assertThatThrownBy(() -> get(PeerTrust.of(material("alice.pem", "alice-key.pem", false)), "127.0.0.1", port))
-                .isInstanceOf(ExecutionException.class);
-        // a node with no TLS material of its own trusts what the JVM trusts, and the example CA is not among it
-        assertThatThrownBy(() -> get(PeerTrust.of(null), "127.0.0.1", port)).isInstanceOf(ExecutionException.class);
+                .isInstanceOf(ExecutionException.class).hasRootCauseInstanceOf(java.security.GeneralSecurityException.class)
+                .rootCause().hasMessageContaining("unable to find valid certification path");
         assertThat(material("alice.pem", "alice-key.pem", true).heldCertificates()).hasSize(2); // alice's, the CA
     }
 
