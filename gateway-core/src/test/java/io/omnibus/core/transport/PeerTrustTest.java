@@ -93,6 +93,25 @@ class PeerTrustTest {
     }
 
     @Test
+    void whenTheNodesOwnFilesChangeItTrustsWhatTheNewOnesHold(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        int port = server("127.0.0.1");
+        Path cert = dir.resolve("own.pem");
+        Path key = dir.resolve("own.key");
+        java.nio.file.Files.copy(EXAMPLES.resolve("alice.pem"), cert);
+        java.nio.file.Files.copy(EXAMPLES.resolve("alice-key.pem"), key);
+        Tls own = Tls.start(vertx, TlsConfig.read(new ConfigSection("admin.tls", Map.of("enabled", true, "port", 0,
+                "cert", cert.toString(), "key", key.toString(), "reload-check", "100ms")), 0), "admin.tls");
+        PeerTrust trust = PeerTrust.of(own);
+        assertThatThrownBy(() -> get(trust, "127.0.0.1", port)).isInstanceOf(ExecutionException.class);
+        // the node's certificate replaced by the one its peers show: the same PeerTrust trusts them once reloaded
+        java.nio.file.Files.copy(EXAMPLES.resolve("server.pem"), cert, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        java.nio.file.Files.copy(EXAMPLES.resolve("server-key.pem"), key, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).ignoreExceptions()
+                .until(() -> "served".equals(get(trust, "127.0.0.1", port)));
+        own.close();
+    }
+
+    @Test
     void itChecksServersOnly() throws Exception {
         PeerTrust trust = PeerTrust.of(material("server.pem", "server-key.pem", true));
         assertThatThrownBy(() -> trust.checkClientTrusted(material("alice.pem", "alice-key.pem", false)
