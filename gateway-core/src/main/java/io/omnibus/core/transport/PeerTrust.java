@@ -1,11 +1,9 @@
 package io.omnibus.core.transport;
 
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
 import java.net.Socket;
 import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.List;
@@ -35,7 +33,7 @@ public final class PeerTrust extends X509ExtendedTrustManager {
     public static PeerTrust of(Tls own) throws GeneralSecurityException {
         PeerTrust t = new PeerTrust(Objects.requireNonNull(own, "own"));
         List<X509Certificate> held = own.heldCertificates();
-        t.trust = managerOf(held);
+        t.trust = Tls.trustManagerOf(held);
         t.madeWith = held;
         return t;
     }
@@ -45,34 +43,13 @@ public final class PeerTrust extends X509ExtendedTrustManager {
         List<X509Certificate> now = own.heldCertificates();
         if (now != madeWith) {
             try {
-                trust = managerOf(now);
+                trust = Tls.trustManagerOf(now);
             } catch (GeneralSecurityException e) {
                 // kept: the listener keeps its old material when new files cannot be used, and so does its trust
             }
             madeWith = now;
         }
         return trust;
-    }
-
-    private static X509ExtendedTrustManager managerOf(List<X509Certificate> certificates) throws GeneralSecurityException {
-        KeyStore held = KeyStore.getInstance("PKCS12");
-        try {
-            held.load(null, null);
-        } catch (java.io.IOException e) {
-            throw new GeneralSecurityException(e);
-        }
-        int i = 0;
-        for (X509Certificate c : certificates) {
-            held.setCertificateEntry("held-" + i++, c);
-        }
-        TrustManagerFactory f = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        f.init(held);
-        for (javax.net.ssl.TrustManager m : f.getTrustManagers()) {
-            if (m instanceof X509ExtendedTrustManager x) {
-                return x;
-            }
-        }
-        throw new GeneralSecurityException("no X.509 trust manager");
     }
 
     @Override

@@ -276,47 +276,48 @@ public final class Tls {
             KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             kmf.init(ks, password);
             X509ExtendedKeyManager km = (X509ExtendedKeyManager) kmf.getKeyManagers()[0];
+            List<Certificate> ca = config.ca() == null ? List.of() : certificates(config.ca());
             X509ExtendedTrustManager tm = null;
             if (trust != null) {
-                KeyStore ts = KeyStore.getInstance("PKCS12");
-                ts.load(null, null);
-                int i = 0;
-                for (Certificate c : certificates(config.ca())) {
-                    ts.setCertificateEntry("ca-" + i++, c);
-                }
-                if (i == 0) {
+                if (ca.isEmpty()) {
                     throw new ConfigException(name + ".ca", "no certificate in " + config.ca());
                 }
-                TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-                tmf.init(ts);
-                tm = (X509ExtendedTrustManager) tmf.getTrustManagers()[0];
+                tm = trustManagerOf(ca);
             }
-            List<X509Certificate> certs = new ArrayList<>();
+            List<Certificate> certs = new ArrayList<>();
             for (String alias : java.util.Collections.list(ks.aliases())) {
                 Certificate[] chain = ks.isCertificateEntry(alias) ? new Certificate[] {ks.getCertificate(alias)}
                         : ks.getCertificateChain(alias); // a keystore's CA entries too
-                for (Certificate c : chain == null ? new Certificate[0] : chain) {
-                    if (c instanceof X509Certificate x) {
-                        certs.add(x);
-                    }
-                }
+                certs.addAll(List.of(chain == null ? new Certificate[0] : chain));
             }
-            if (config.ca() != null) {
-                for (Certificate c : certificates(config.ca())) {
-                    if (c instanceof X509Certificate x) {
-                        certs.add(x);
-                    }
-                }
-            }
+            certs.addAll(ca);
             keys.current = km;
             if (trust != null) {
                 trust.current = tm;
             }
-            held = List.copyOf(certs);
+            held = certs.stream().filter(c -> c instanceof X509Certificate).map(c -> (X509Certificate) c).toList();
             stamp = now;
         } catch (IOException | GeneralSecurityException e) {
             throw new ConfigException(name, "cannot load TLS key material: " + e.getMessage());
         }
+    }
+
+    /** A trust manager that trusts {@code anchors} and nothing else (a listener's {@code ca}, a node's peers). */
+    static X509ExtendedTrustManager trustManagerOf(java.util.Collection<? extends Certificate> anchors)
+            throws GeneralSecurityException {
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        try {
+            store.load(null, null);
+        } catch (IOException e) {
+            throw new GeneralSecurityException(e);
+        }
+        int i = 0;
+        for (Certificate c : anchors) {
+            store.setCertificateEntry("anchor-" + i++, c);
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(store);
+        return (X509ExtendedTrustManager) tmf.getTrustManagers()[0];
     }
 
     private static List<Certificate> certificates(Path pem) throws IOException, CertificateException {
