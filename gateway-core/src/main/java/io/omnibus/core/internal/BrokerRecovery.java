@@ -102,7 +102,7 @@ final class BrokerRecovery {
     private static Future<Void> replay(MessageStore store, SubscriptionQueue q, Map<TopicPartition, CursorState> cursors,
                                        List<TopicPartition> matched) {
         Promise<Void> done = Promise.promise();
-        Contexts.run(q.ctx, () -> {
+        q.mailbox.run(() -> {
             cursors.forEach(q::restoreCursor);
             for (TopicPartition tp : matched) {
                 if (!cursors.containsKey(tp)) {

@@ -25,7 +25,7 @@ final class ConsumerRequests {
 
     ConsumerRequests(SubscriptionQueue q) {
         this.q = q;
-        this.pullers = new PullRequests(q.broker.vertx());
+        this.pullers = new PullRequests(q.mailbox);
     }
 
     /** Whether pulls wait for messages (what is read from the log is then for them). */
@@ -67,8 +67,8 @@ final class ConsumerRequests {
             if (p == null) {
                 break;
             }
-            if (q.deliverable(p)) { // no keys here: key-ordered subscriptions refuse pulls
-                out.add(q.handOut(c, p));
+            if (q.pass.deliverable(p)) { // no keys here: key-ordered subscriptions refuse pulls
+                out.add(q.pass.handOut(c, p));
             }
         }
         return out;
@@ -106,7 +106,7 @@ final class ConsumerRequests {
                 done.add(d);
             }
         }
-        q.flushDeliveries();
+        q.pass.flushDeliveries();
         for (PendingDrain d : done) {
             int left = d.consumer().credit;
             d.consumer().credit = 0;

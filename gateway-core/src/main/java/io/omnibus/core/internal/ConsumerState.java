@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.List;
 
-/** The consumer handle; its methods hand their work to the subscription's context. */
+/** The consumer handle; its methods hand their work to the subscription's mailbox. */
 final class ConsumerState implements Consumer {
     private static final Logger LOG = LoggerFactory.getLogger(ConsumerState.class);
 
@@ -23,7 +23,7 @@ final class ConsumerState implements Consumer {
     final ConsumerSpec spec;
     final io.omnibus.core.spi.DeliveryHandler handler;
     final Context home;
-    // confined to queue.ctx
+    // confined to queue.mailbox
     int credit;
     int unacked;
     volatile boolean closed;
@@ -39,7 +39,7 @@ final class ConsumerState implements Consumer {
         return handler != null && credit > 0 && !closed;
     }
 
-    /** Deliveries for another context, handed over together by {@link #flush} (confined to queue.ctx). */
+    /** Deliveries for another context, handed over together by {@link #flush} (confined to queue.mailbox). */
     private List<Delivery> outbox;
 
     /** Hands a delivery to the handler: now when on its context, else with the others of this dispatch pass. */
@@ -49,7 +49,7 @@ final class ConsumerState implements Consumer {
         } else {
             if (outbox == null) {
                 outbox = new java.util.ArrayList<>();
-                queue.flushLater(this);
+                queue.pass.flushLater(this);
             }
             outbox.add(d);
         }
@@ -89,19 +89,19 @@ final class ConsumerState implements Consumer {
     private final java.util.concurrent.atomic.AtomicBoolean inboxScheduled = new java.util.concurrent.atomic.AtomicBoolean();
 
     private void toQueue(Runnable op) {
-        if (Vertx.currentContext() == queue.ctx && inbox.isEmpty()) {
-            op.run(); // on the subscription's context with nothing before it: now, as before
+        if (queue.mailbox.isCurrent() && inbox.isEmpty()) {
+            op.run(); // in the subscription's own task with nothing before it: now, as before
             return;
         }
         inbox.add(op);
         if (inboxScheduled.compareAndSet(false, true)) {
-            queue.ctx.runOnContext(v -> runInbox());
+            queue.mailbox.execute(this::runInbox);
         }
     }
 
     private void runInbox() {
         inboxScheduled.set(false); // before polling: an op added from here on schedules another run
-        queue.together(() -> {
+        queue.pass.together(() -> {
             Runnable op;
             while ((op = inbox.poll()) != null) {
                 try {

@@ -98,7 +98,7 @@ public final class DefaultBroker implements Broker {
     private void grewElsewhere(TopicPartition tp, long from) {
         for (SubscriptionQueue q : subs.all()) {
             if (q.filter.matches(tp.address())) {
-                Contexts.run(q.ctx, () -> q.logGrew(tp, from));
+                q.mailbox.run(() -> q.logGrew(tp, from));
             }
         }
     }

@@ -1,6 +1,5 @@
 package io.omnibus.core.internal;
 
-import io.vertx.core.Vertx;
 
 import java.util.Comparator;
 import java.util.PriorityQueue;
@@ -13,7 +12,7 @@ import java.util.function.ToLongFunction;
  * {@code after} runs once. Confined to the owner's context (Vert.x timers fire on the context that set them).
  */
 final class DueQueue<T> {
-    private final Vertx vertx;
+    private final Mailbox mailbox;
     private final PriorityQueue<T> queue;
     private final ToLongFunction<T> readyAt;
     private final Consumer<T> due;
@@ -21,8 +20,8 @@ final class DueQueue<T> {
     private long timerId = -1;
     private long timerAt = Long.MAX_VALUE;
 
-    DueQueue(Vertx vertx, Comparator<T> order, ToLongFunction<T> readyAt, Consumer<T> due, Runnable after) {
-        this.vertx = vertx;
+    DueQueue(Mailbox mailbox, Comparator<T> order, ToLongFunction<T> readyAt, Consumer<T> due, Runnable after) {
+        this.mailbox = mailbox;
         this.queue = new PriorityQueue<>(order);
         this.readyAt = readyAt;
         this.due = due;
@@ -51,7 +50,7 @@ final class DueQueue<T> {
 
     void cancel() {
         if (timerId >= 0) {
-            vertx.cancelTimer(timerId);
+            mailbox.cancelTimer(timerId);
             timerId = -1;
             timerAt = Long.MAX_VALUE;
         }
@@ -69,7 +68,10 @@ final class DueQueue<T> {
         }
         cancel();
         timerAt = at;
-        timerId = vertx.setTimer(Math.max(1, at - System.currentTimeMillis()), id -> {
+        timerId = mailbox.setTimer(Math.max(1, at - System.currentTimeMillis()), id -> {
+            if (id != timerId) {
+                return; // cancelled after it fired, before its task ran
+            }
             timerId = -1;
             timerAt = Long.MAX_VALUE;
             long now = System.currentTimeMillis();

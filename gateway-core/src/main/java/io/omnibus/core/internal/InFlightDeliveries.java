@@ -1,7 +1,6 @@
 package io.omnibus.core.internal;
 
 import io.omnibus.core.store.TopicPartition;
-import io.vertx.core.Vertx;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,16 +23,16 @@ final class InFlightDeliveries {
     }
 
     private final LinkedHashMap<Long, InFlight> byTag = new LinkedHashMap<>();
-    private final Vertx vertx;
+    private final Mailbox mailbox;
     private final Duration ackTimeout;
     private final KeyOwners keys;
     /** Given what the sweep took back from consumers that held it too long (never empty). */
     private final java.util.function.Consumer<List<Pending>> late;
     private long timerId = -1;
 
-    InFlightDeliveries(Vertx vertx, Duration ackTimeout, KeyOwners keys,
+    InFlightDeliveries(Mailbox mailbox, Duration ackTimeout, KeyOwners keys,
                        java.util.function.Consumer<List<Pending>> late) {
-        this.vertx = vertx;
+        this.mailbox = mailbox;
         this.ackTimeout = ackTimeout;
         this.keys = keys;
         this.late = late;
@@ -107,7 +106,7 @@ final class InFlightDeliveries {
 
     void cancelTimer() {
         if (timerId >= 0) {
-            vertx.cancelTimer(timerId);
+            mailbox.cancelTimer(timerId);
             timerId = -1;
         }
     }
@@ -122,7 +121,11 @@ final class InFlightDeliveries {
         if (timerId >= 0 || ackTimeout.isZero()) {
             return;
         }
-        timerId = vertx.setPeriodic(Math.max(10, ackTimeout.toMillis() / 4), id -> sweep());
+        timerId = mailbox.setPeriodic(Math.max(10, ackTimeout.toMillis() / 4), id -> {
+            if (id == timerId) { // not one cancelled after it fired
+                sweep();
+            }
+        });
     }
 
     private void sweep() {

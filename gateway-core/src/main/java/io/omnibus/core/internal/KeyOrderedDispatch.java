@@ -29,7 +29,7 @@ final class KeyOrderedDispatch {
         Iterator<Pending> it = q.waiting.returnedInOrder();
         while (it.hasNext() && consumers.hasPushCredit()) {
             Pending p = it.next();
-            if (!q.deliverable(p)) {
+            if (!q.pass.deliverable(p)) {
                 it.remove();
                 failures.keyWaitingDone(p);
                 continue;
@@ -39,13 +39,13 @@ final class KeyOrderedDispatch {
             if (c != null) {
                 it.remove();
                 failures.keyWaitingDone(p);
-                q.deliver(c, p);
+                q.pass.deliver(c, p);
             }
         }
         List<Pending> skipped = new ArrayList<>();
         while (q.waiting.hasFresh() && skipped.size() < SCAN && consumers.hasPushCredit()) {
             Pending p = q.waiting.pollFresh();
-            if (!q.deliverable(p)) {
+            if (!q.pass.deliverable(p)) {
                 continue;
             }
             ConsumerState c = p.key == null ? consumers.pickRoundRobin(null)
@@ -53,7 +53,7 @@ final class KeyOrderedDispatch {
             if (c == null) {
                 skipped.add(p);
             } else {
-                q.deliver(c, p);
+                q.pass.deliver(c, p);
             }
         }
         q.waiting.unpollFresh(skipped);

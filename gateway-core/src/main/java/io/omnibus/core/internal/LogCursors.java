@@ -5,9 +5,7 @@ import io.omnibus.core.store.MessageStore;
 import io.omnibus.core.store.StoredMessage;
 import io.omnibus.core.store.SubscriptionCursor;
 import io.omnibus.core.store.TopicPartition;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +26,7 @@ import java.util.function.Consumer;
  * messages past {@code readNext}: they are read back in batches when the subscription has room, so a slow or
  * absent consumer costs a cursor, not memory, and nothing durable is dropped for it.
  *
- * <p>Confined to the subscription's context; store reads complete back on it.
+ * <p>Confined to the subscription's mailbox; store reads complete back through it.
  */
 final class LogCursors {
     private static final Logger LOG = LoggerFactory.getLogger(LogCursors.class);
@@ -38,8 +36,7 @@ final class LogCursors {
     private final String subscription;
     private final boolean durable;
     private final MessageStore store;
-    private final Context ctx;
-    private final Vertx vertx;
+    private final Mailbox mailbox;
     private final Map<TopicPartition, PartitionCursor> partitions = new HashMap<>();
     /** Partitions with messages in the log past readNext, served in turn. */
     private final ArrayDeque<PartitionCursor> behind = new ArrayDeque<>();
@@ -64,12 +61,11 @@ final class LogCursors {
         }
     }
 
-    LogCursors(String subscription, boolean durable, MessageStore store, Context ctx, Vertx vertx) {
+    LogCursors(String subscription, boolean durable, MessageStore store, Mailbox mailbox) {
         this.subscription = subscription;
         this.durable = durable;
         this.store = store;
-        this.ctx = ctx;
-        this.vertx = vertx;
+        this.mailbox = mailbox;
     }
 
     /** A cursor read back from the store: everything past its cumulative point is in the log. */
@@ -190,7 +186,7 @@ final class LogCursors {
         } catch (RuntimeException e) { // the store is closing
             read = Future.failedFuture(e);
         }
-        read.onComplete(ar -> ctx.runOnContext(v -> {
+        read.onComplete(ar -> mailbox.execute(() -> {
             reading = false;
             if (cleared) {
                 return;
@@ -203,7 +199,7 @@ final class LogCursors {
                 LOG.warn("subscription {}: reading {} from offset {} failed, trying again in {} ms: {}", subscription,
                         reads.tp, from, RETRY_MILLIS, ar.cause().toString());
                 retryArmed = true;
-                vertx.setTimer(RETRY_MILLIS, t -> {
+                mailbox.setTimer(RETRY_MILLIS, t -> {
                     retryArmed = false;
                     again.run();
                 });

@@ -61,7 +61,7 @@ public final class OperatorActions {
         Future<Void> kept = q.durable ? broker.store().putState(PAUSED, subscription, pause ? new byte[] {1} : null)
                 : Future.succeededFuture();
         Promise<Boolean> done = Promise.promise();
-        kept.onComplete(ar -> Contexts.run(q.ctx, () -> {
+        kept.onComplete(ar -> q.mailbox.run(() -> {
             if (ar.succeeded() && pause && broker.subscriptions().get(subscription) != q) {
                 // deleted meanwhile: its successor does not inherit the pause
                 broker.store().putState(PAUSED, subscription, null);
@@ -81,7 +81,7 @@ public final class OperatorActions {
             return Future.failedFuture(new BrokerException(Reason.NOT_FOUND, "no subscription named " + subscription));
         }
         Promise<T> done = Promise.promise();
-        Contexts.run(q.ctx, () -> {
+        q.mailbox.run(() -> {
             try {
                 Contexts.complete(caller, done, Future.succeededFuture(action.apply(q)));
             } catch (RuntimeException e) {

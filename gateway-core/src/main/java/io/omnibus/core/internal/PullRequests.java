@@ -3,7 +3,6 @@ package io.omnibus.core.internal;
 import io.omnibus.core.spi.Delivery;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -21,10 +20,10 @@ final class PullRequests {
     }
 
     private final ArrayDeque<PullRequest> waiting = new ArrayDeque<>();
-    private final Vertx vertx;
+    private final Mailbox mailbox;
 
-    PullRequests(Vertx vertx) {
-        this.vertx = vertx;
+    PullRequests(Mailbox mailbox) {
+        this.mailbox = mailbox;
     }
 
     boolean isEmpty() {
@@ -39,7 +38,7 @@ final class PullRequests {
     /** {@code c}'s pull of up to {@code max} waits up to {@code wait} for messages. */
     void await(ConsumerState c, int max, Duration wait, Promise<List<Delivery>> promise) {
         long[] id = new long[1];
-        id[0] = vertx.setTimer(wait.toMillis(), t -> {
+        id[0] = mailbox.setTimer(wait.toMillis(), t -> {
             if (waiting.removeIf(pr -> pr.timerId() == id[0])) {
                 answer(c, promise, List.of());
             }
@@ -51,7 +50,7 @@ final class PullRequests {
     void serve(BooleanSupplier ready, BiFunction<ConsumerState, Integer, List<Delivery>> take) {
         while (!waiting.isEmpty() && ready.getAsBoolean()) {
             PullRequest pr = waiting.poll();
-            vertx.cancelTimer(pr.timerId());
+            mailbox.cancelTimer(pr.timerId());
             answer(pr.consumer(), pr.promise(), take.apply(pr.consumer(), pr.max()));
         }
     }
@@ -62,7 +61,7 @@ final class PullRequests {
             if (pr.consumer() != c) {
                 return false;
             }
-            vertx.cancelTimer(pr.timerId());
+            mailbox.cancelTimer(pr.timerId());
             answer(c, pr.promise(), List.of());
             return true;
         });
@@ -72,7 +71,7 @@ final class PullRequests {
     void clear() {
         while (!waiting.isEmpty()) {
             PullRequest pr = waiting.poll();
-            vertx.cancelTimer(pr.timerId());
+            mailbox.cancelTimer(pr.timerId());
             answer(pr.consumer(), pr.promise(), List.of());
         }
     }

@@ -14,7 +14,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * The broker's contexts (shards), a fixed set spread over the event loops, and which one owns what: a topic
  * partition the one its name hashes to; a new subscription one on the event loop of the connection that makes it
- * ({@link #near}); the subscription registry the first.
+ * ({@link #near}), and later one on the loop of its consumers (its {@link Mailbox} moves); the subscription registry
+ * the first.
  */
 final class Shards {
     private final List<Context> all;

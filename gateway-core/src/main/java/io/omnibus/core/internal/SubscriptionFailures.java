@@ -86,21 +86,21 @@ final class SubscriptionFailures {
             return;
         }
         Envelope letter = DeadLetters.letter(env, target, reason, q.name, env.deliveryCount() + p.failures);
-        q.broker.publish(letter).onComplete(ar -> {
+        q.broker.publish(letter).onComplete(ar -> q.mailbox.run(() -> {
             if (ar.succeeded()) {
                 q.metrics.deadLettered.increment();
                 stats.deadLettered++;
                 q.settled(p);
             } else {
                 LOG.warn("subscription {}: dead-lettering to {} failed, will retry: {}", q.name, target, ar.cause().toString());
-                q.broker.vertx().setTimer(Math.max(1, q.policy.maxRedeliveryDelay().toMillis()), t -> {
+                q.mailbox.setTimer(Math.max(1, q.policy.maxRedeliveryDelay().toMillis()), t -> {
                     if (!q.isDeleted()) {
                         deadLetter(p, reason);
                     }
                 });
             }
             stats.update();
-        });
+        }));
     }
 
     void expire(Pending p) {

@@ -27,10 +27,10 @@ import java.util.Map;
 /**
  * One subscription: a cursor on the partition logs its filter matches ({@link LogCursors}), the consumers
  * sharing its messages ({@link ConsumerRing}), what waits in memory ({@link WaitingMessages}) and what each consumer
- * has not settled yet ({@link InFlightDeliveries}). All state is confined to {@link #ctx}; every entry point hands its
- * work there. This class takes messages in, hands them out under the dispatch policy and settles them; what becomes of
- * a failed or undeliverable message is {@link SubscriptionFailures}'s, pulls and drains {@link ConsumerRequests}'s,
- * the counters, gauges and {@code overflow: block} {@link SubscriptionStats}'.
+ * has not settled yet ({@link InFlightDeliveries}). All state is confined to its {@link #mailbox}; every entry point
+ * hands its work there. This class takes messages in and settles them; handing them out under the dispatch policy is
+ * {@link DispatchPass}'s, what becomes of a failed or undeliverable message {@link SubscriptionFailures}', pulls and
+ * drains {@link ConsumerRequests}', the counters, gauges and {@code overflow: block} {@link SubscriptionStats}'.
  *
  * <p>The backlog is the log. At most {@code read-ahead} messages wait in memory, and only while consumers
  * are attached; the rest stay in the log and are read back as consumers settle. Durable messages are never
@@ -38,10 +38,12 @@ import java.util.Map;
  * Acknowledgements move the cursors, which the store journals for a durable subscription.
  */
 final class SubscriptionQueue implements Subscription {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SubscriptionQueue.class);
     final String name;
     final TopicFilter filter;
     final boolean durable;
-    final Context ctx;
+    /** Where its work runs: one broker context at a time, the one beside its consumers when it can ({@link #attach}). */
+    final Mailbox mailbox;
     final DeliveryPolicy policy;
     /** The selector and no-local publisher it was made with (null: none), and what they select (null: all). */
     final String selector;
@@ -52,21 +54,22 @@ final class SubscriptionQueue implements Subscription {
 
     /** What was taken into memory and waits to be handed out. */
     final WaitingMessages waiting;
-    private final ConsumerRing consumers = new ConsumerRing();
+    final ConsumerRing consumers = new ConsumerRing();
     final LogCursors cursors;
     /** Non-durable messages waiting (in memory or in the log): what {@code max-pending} bounds. */
     private final VolatileWaiting volatileWaiting;
     final KeyOwners keys = new KeyOwners();
     /** What consumers hold and have not settled. */
-    private final InFlightDeliveries inFlight;
+    final InFlightDeliveries inFlight;
     /** Counters, gauges, and the publishers {@code overflow: block} holds. */
     final SubscriptionStats stats;
     /** Redeliveries, dead letters, expiry, overflow drops. */
-    private final SubscriptionFailures failures;
+    final SubscriptionFailures failures;
     /** Pulls and credit drains. */
-    private final ConsumerRequests requests;
+    final ConsumerRequests requests;
+    /** The dispatch pass: hands out what waits under the dispatch policy. */
+    final DispatchPass pass;
     private long nextSeq;
-    private long nextTag;
     private boolean deleted;
     /** Paused by an operator: nothing is handed out (pushed or pulled) until resumed; read by the admin API. */
     private volatile boolean paused;
@@ -82,16 +85,17 @@ final class SubscriptionQueue implements Subscription {
         this.name = name;
         this.filter = filter;
         this.durable = durable;
-        this.ctx = ctx;
+        this.mailbox = new Mailbox("subscription " + name, broker.vertx(), ctx);
         this.policy = policy;
-        this.cursors = new LogCursors(name, durable, broker.store(), ctx, broker.vertx());
+        this.cursors = new LogCursors(name, durable, broker.store(), mailbox);
         this.volatileWaiting = new VolatileWaiting(policy, cursors);
         this.paused = durable && broker.store().state(OperatorActions.PAUSED, name) != null;
-        this.waiting = new WaitingMessages(broker.vertx(), this::dispatch);
+        this.waiting = new WaitingMessages(mailbox, this::dispatch);
         this.stats = new SubscriptionStats(this);
         this.failures = new SubscriptionFailures(this, stats);
         this.requests = new ConsumerRequests(this);
-        this.inFlight = new InFlightDeliveries(broker.vertx(), policy.ackTimeout(), keys, late -> {
+        this.pass = new DispatchPass(this);
+        this.inFlight = new InFlightDeliveries(mailbox, policy.ackTimeout(), keys, late -> {
             late.forEach(p -> failures.failed(p, true, "ack timeout"));
             dispatch();
         });
@@ -116,7 +120,7 @@ final class SubscriptionQueue implements Subscription {
         return stats.view();
     }
 
-    // ---- operators' actions (on ctx) ----------------------------------------------------------------
+    // ---- operators' actions (in the mailbox) ----------------------------------------------------------------
 
     /**
      * Acknowledges, unread, every message waiting: in memory, in the log, and stored but still on its way here.
@@ -168,7 +172,7 @@ final class SubscriptionQueue implements Subscription {
      * counted in by {@link SubscriptionStats#routedHere} first).
      */
     void offer(List<StoredMessage> run) {
-        Contexts.run(ctx, () -> {
+        mailbox.run(() -> {
             // counted in the load until the backlog that includes them is published, in the same atomic step
             stats.blocked.arrived(run.size());
             for (StoredMessage m : run) {
@@ -186,7 +190,7 @@ final class SubscriptionQueue implements Subscription {
     Future<List<io.omnibus.core.store.CursorChange>> prospectiveAcks(List<Long> tags) {
         Context caller = Vertx.currentContext();
         Promise<List<io.omnibus.core.store.CursorChange>> promise = Promise.promise();
-        Contexts.run(ctx, () -> {
+        mailbox.run(() -> {
             Map<TopicPartition, List<Long>> offsets = new LinkedHashMap<>();
             for (long tag : tags) {
                 InFlightDeliveries.InFlight f = inFlight.get(tag);
@@ -208,26 +212,26 @@ final class SubscriptionQueue implements Subscription {
 
     /** Restores a cursor read back from the store, before any message is offered. */
     void restoreCursor(TopicPartition tp, CursorState state) {
-        Contexts.check(ctx, "subscription " + name);
+        mailbox.check("subscription " + name);
         cursors.restore(tp, state);
     }
 
     /** After a restart: a partition the subscription matches and has no cursor for began after it; all of it is its. */
     void discoverPartition(TopicPartition tp, long from) {
-        Contexts.check(ctx, "subscription " + name);
+        mailbox.check("subscription " + name);
         cursors.discover(tp, from);
     }
 
     /** The log of {@code tp} grew by appends another node made: read what this subscription has not seen. */
     void logGrew(TopicPartition tp, long from) {
-        Contexts.check(ctx, "subscription " + name);
+        mailbox.check("subscription " + name);
         cursors.grew(tp, from);
         dispatch();
     }
 
     /** Recovery is done with this subscription: its backlog (the log past its cursors) is shown from now on. */
     void recovered() {
-        Contexts.check(ctx, "subscription " + name);
+        mailbox.check("subscription " + name);
         stats.update();
     }
 
@@ -238,7 +242,7 @@ final class SubscriptionQueue implements Subscription {
     @Override
     public void commit(Address address, int partition, long next) {
         TopicPartition tp = new TopicPartition(address, partition);
-        Contexts.run(ctx, () -> {
+        mailbox.run(() -> {
             if (!deleted) {
                 cursors.seek(tp, next);
                 stats.update();
@@ -250,7 +254,7 @@ final class SubscriptionQueue implements Subscription {
     public Future<Consumer> attach(ConsumerSpec spec) {
         Context caller = Vertx.currentContext();
         Promise<Consumer> promise = Promise.promise();
-        Contexts.run(ctx, () -> {
+        mailbox.run(() -> {
             if (deleted) {
                 promise.fail(new io.omnibus.core.spi.BrokerException(io.omnibus.core.spi.BrokerException.Reason.NOT_FOUND,
                         "subscription '" + name + "' was deleted"));
@@ -267,6 +271,7 @@ final class SubscriptionQueue implements Subscription {
             ConsumerState c = new ConsumerState(this, spec, caller);
             consumers.add(c);
             stats.consumerCount = consumers.size();
+            placeBesideConsumers();
             waiting.unpark(c);
             c.credit = spec.initialCredit();
             // the handle reaches the caller before the first delivery does (both are queued on its context)
@@ -276,9 +281,33 @@ final class SubscriptionQueue implements Subscription {
         return Contexts.on(caller, promise.future());
     }
 
+    /**
+     * Moves the subscription's work to a broker context on the event loop of its consumers when they all run on one
+     * loop and it is not this one (as a rule the one consumer of an MQTT subscription or a JMS queue receiver,
+     * attached later from another connection, or to a subscription restored at a start): the subscription then serves
+     * them without waking another thread for each delivery and each acknowledgement. Called as consumers come and go.
+     */
+    private void placeBesideConsumers() {
+        List<ConsumerState> all = consumers.all();
+        if (all.isEmpty()) {
+            return;
+        }
+        Context home = all.get(0).home;
+        if (home == null || !home.isEventLoopContext() || Mailbox.sameLoop(home, mailbox.target())) {
+            return;
+        }
+        for (ConsumerState other : all) {
+            if (other.home == null || !Mailbox.sameLoop(home, other.home)) {
+                return;
+            }
+        }
+        LOG.debug("subscription {} moves to the event loop of its consumer {}", name, all.get(0).spec.owner());
+        mailbox.moveTo(broker.shards().near(home, name));
+    }
+
     /** Drops everything; consumers stay attached but receive nothing more. */
     void delete() {
-        Contexts.run(ctx, () -> {
+        mailbox.run(() -> {
             deleted = true;
             cursors.clear();
             volatileWaiting.clear();
@@ -295,7 +324,7 @@ final class SubscriptionQueue implements Subscription {
         });
     }
 
-    // ---- the queue itself (on ctx) -------------------------------------------------------------
+    // ---- the queue itself (in the mailbox) -------------------------------------------------------------
 
     /** A message routed here as it was stored: taken into memory when there is room, else left in the log. */
     private void arrive(StoredMessage m) {
@@ -314,7 +343,7 @@ final class SubscriptionQueue implements Subscription {
     }
 
     /** No longer waiting: handed out or settled. */
-    private void leftWaiting(Pending p) {
+    void leftWaiting(Pending p) {
         if (p.countedVolatile) {
             p.countedVolatile = false;
             volatileWaiting.remove(p.msg.partition(), p.msg.offset());
@@ -369,161 +398,16 @@ final class SubscriptionQueue implements Subscription {
         }
     }
 
-    /** Consumers with deliveries waiting to be handed over at the end of this pass. */
-    private final List<ConsumerState> flushing = new ArrayList<>();
-
-    void flushLater(ConsumerState c) {
-        flushing.add(c);
-    }
-
-    void flushDeliveries() {
-        for (int i = 0; i < flushing.size(); i++) {
-            flushing.get(i).flush();
-        }
-        flushing.clear();
-    }
-
     int waitingCount() {
         return waiting.count();
     }
 
-    private boolean dispatching;
-    private boolean dispatchAgain;
-    /** The clock as read once in the dispatch pass under way (0: not yet); see {@link #now}. */
-    private long passMillis;
-
-    /**
-     * Runs {@code ops} (settlements handed over together) with one dispatch pass at their end instead of one per
-     * operation: the dispatches they ask for meanwhile only note that a pass is due.
-     */
-    void together(Runnable ops) {
-        if (dispatching) {
-            ops.run();
-            return;
-        }
-        dispatching = true;
-        try {
-            ops.run();
-        } finally {
-            dispatching = false;
-        }
-        if (dispatchAgain) {
-            dispatch();
-        }
+    /** Hands out what can be handed out ({@link DispatchPass#dispatch}). */
+    void dispatch() {
+        pass.dispatch();
     }
 
-    /** Hands out what can be handed out. Re-entrant calls (a handler settling inline) are folded into the running pass. */
-    private void dispatch() {
-        if (deleted) {
-            requests.settleDrains();
-            return;
-        }
-        if (dispatching) {
-            dispatchAgain = true;
-            return;
-        }
-        dispatching = true;
-        passMillis = 0;
-        try {
-            do {
-                dispatchAgain = false;
-                dispatchOnce();
-            } while (dispatchAgain && !deleted);
-        } finally {
-            dispatching = false;
-            passMillis = 0;
-        }
-        fill();
-        requests.settleDrains();
-        flushDeliveries();
-        stats.update();
-    }
-
-    private void dispatchOnce() {
-        if (paused) {
-            return;
-        }
-        requests.servePullers();
-        if (policy.dispatch() == DispatchPolicy.KEY_ORDERED) {
-            KeyOrderedDispatch.pass(this, consumers, failures);
-        } else if (policy.dispatch() != DispatchPolicy.PULL) {
-            while (true) {
-                Pending p = waiting.peek();
-                if (p == null) {
-                    break;
-                }
-                ConsumerState c = policy.dispatch() == DispatchPolicy.FAIR ? consumers.pickFair(p)
-                        : consumers.pickRoundRobin(p);
-                if (c == null) {
-                    if ((p.notHere != null || consumers.anySelective()) && consumers.hasPushCredit()) {
-                        waiting.poll(); // no consumer with credit takes it: it waits aside, the next ones go on
-                        waiting.park(p);
-                        continue;
-                    }
-                    break;
-                }
-                waiting.poll();
-                if (deliverable(p)) {
-                    deliver(c, p);
-                }
-            }
-        }
-    }
-
-    /** False (and the message is dropped) when it was acknowledged cumulatively meanwhile or has expired. */
-    boolean deliverable(Pending p) {
-        if (cursors.isAcked(p.msg.partition(), p.msg.offset())) {
-            return false;
-        }
-        if (p.envelope().expiresAt() != 0 && p.envelope().isExpired(now())) {
-            failures.expire(p);
-            return false;
-        }
-        return true;
-    }
-
-    void deliver(ConsumerState c, Pending p) {
-        Delivery d = handOut(c, p);
-        c.credit--;
-        c.push(d);
-    }
-
-    /**
-     * The wall clock: read once per dispatch pass (a pass hands out a consumer's credit in a few milliseconds at the
-     * most; reading it per message was a fiftieth of a fan-in's CPU on a virtual machine), or now outside one.
-     */
-    private long now() {
-        if (!dispatching) {
-            return System.currentTimeMillis();
-        }
-        if (passMillis == 0) {
-            passMillis = System.currentTimeMillis();
-        }
-        return passMillis;
-    }
-
-    /** Records a delivery to {@code c} (in flight, or settled at once for auto-ack) and counts it. */
-    Delivery handOut(ConsumerState c, Pending p) {
-        long tag = nextTag++;
-        Delivery d = new Delivery(tag, name, p.msg.partition().partition(), p.msg.offset(),
-                p.envelope().deliveryCount() + p.failures, p.envelope());
-        stats.delivered++;
-        if (p.failures == 0 && p.envelope().deliveryCount() == 0) {
-            metrics.delivered(p.msg.storedAt(), now()); // first attempts only: redeliveries would count their backoff
-        }
-        leftWaiting(p);
-        if (c.spec.autoAck()) {
-            settled(p);
-            stats.acked++;
-            keys.done(p.key); // nothing stays outstanding for an at-most-once delivery
-        } else {
-            inFlight.add(tag, p, c, now());
-        }
-        metrics.messageOut(c.spec.owner().protocol(), p.envelope());
-        return d;
-    }
-
-    // ---- settlement (on ctx) ------------------------------------------------------------------
+    // ---- settlement (in the mailbox) ------------------------------------------------------------------
 
     void ack(ConsumerState c, long tag) {
         InFlightDeliveries.InFlight f = inFlight.remove(tag);
@@ -587,13 +471,8 @@ final class SubscriptionQueue implements Subscription {
 
     void drain(ConsumerState c, Promise<Integer> promise) {
         requests.drain(c, promise);
-        if (dispatching) {
-            dispatchAgain = true;
-        } else {
-            dispatch(); // settles the drain at its end
-        }
+        pass.dispatchOrNote(); // settles the drain at its end
     }
-
 
     void pull(ConsumerState c, int max, Duration wait, Promise<List<Delivery>> promise) {
         requests.pull(c, max, wait, promise);
@@ -604,6 +483,7 @@ final class SubscriptionQueue implements Subscription {
             return;
         }
         stats.consumerCount = consumers.size();
+        placeBesideConsumers(); // the ones left may all be on one other loop
         requests.detached(c);
         List<Pending> lost = inFlight.removeAll(c);
         c.unacked = 0;

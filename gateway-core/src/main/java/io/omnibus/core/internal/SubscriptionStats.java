@@ -48,7 +48,7 @@ final class SubscriptionStats {
             updateNow();
         } else if (!queued) {
             queued = true;
-            q.ctx.runOnContext(v -> {
+            q.mailbox.execute(() -> {
                 queued = false;
                 updateNow();
             });
@@ -88,7 +88,7 @@ final class SubscriptionStats {
         Future<Void> held = blocked.hold(q.policy.maxPending());
         if (held != null) {
             q.metrics.overflowBlocked.increment();
-            Contexts.run(q.ctx, this::update); // it may have drained meanwhile
+            q.mailbox.run(this::update); // it may have drained meanwhile
         }
         return held;
     }

@@ -1,6 +1,5 @@
 package io.omnibus.core.internal;
 
-import io.vertx.core.Vertx;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -27,8 +26,8 @@ final class WaitingMessages {
     private final DueQueue<Pending> scheduled;
 
     /** {@code due} runs after scheduled messages became ready. */
-    WaitingMessages(Vertx vertx, Runnable due) {
-        this.scheduled = new DueQueue<>(vertx, BY_READY_AT, p -> p.readyAt, this::giveBack, due);
+    WaitingMessages(Mailbox mailbox, Runnable due) {
+        this.scheduled = new DueQueue<>(mailbox, BY_READY_AT, p -> p.readyAt, this::giveBack, due);
     }
 
     void addFresh(Pending p) {

@@ -45,14 +45,7 @@ class BrokerThreadingTest {
 
     @Test
     void aSubscriptionRunsOnTheEventLoopOfTheContextThatMadeItWhenAShardDoes() throws Exception {
-        List<Context> callers = new CopyOnWriteArrayList<>();
-        await(tb.vertx.deployVerticle(() -> new io.vertx.core.VerticleBase() {
-            @Override
-            public Future<?> start() {
-                callers.add(context);
-                return Future.succeededFuture();
-            }
-        }, new io.vertx.core.DeploymentOptions().setInstances(8)));
+        List<Context> callers = deployedContexts(8);
         int near = 0;
         for (int i = 0; i < callers.size(); i++) {
             io.vertx.core.internal.ContextInternal caller = (io.vertx.core.internal.ContextInternal) callers.get(i);
@@ -65,11 +58,102 @@ class BrokerThreadingTest {
                     .anyMatch(s -> ((io.vertx.core.internal.ContextInternal) s).nettyEventLoop() == caller.nettyEventLoop());
             if (aShardThere) {
                 near++;
-                assertThat(((io.vertx.core.internal.ContextInternal) q.ctx).nettyEventLoop()).as(name)
+                assertThat(((io.vertx.core.internal.ContextInternal) q.mailbox.target()).nettyEventLoop()).as(name)
                         .isSameAs(caller.nettyEventLoop());
             }
         }
         assertThat(near).isPositive();
+    }
+
+    /** The contexts of {@code n} verticles, spread over the event loops as Vert.x deploys them. */
+    private List<Context> deployedContexts(int n) {
+        List<Context> callers = new CopyOnWriteArrayList<>();
+        await(tb.vertx.deployVerticle(() -> new io.vertx.core.VerticleBase() {
+            @Override
+            public Future<?> start() {
+                callers.add(context);
+                return Future.succeededFuture();
+            }
+        }, new io.vertx.core.DeploymentOptions().setInstances(8)));
+        return callers;
+    }
+
+    /** Contexts on distinct event loops that each have a shard on their loop. */
+    private List<Context> callersOnLoopsWithShards() {
+        List<Context> callers = deployedContexts(8);
+        List<Context> out = new java.util.ArrayList<>();
+        for (Context c : callers) {
+            boolean shardThere = tb.shards().stream().anyMatch(s -> Mailbox.sameLoop(s, c));
+            if (shardThere && out.stream().noneMatch(o -> Mailbox.sameLoop(o, c))) {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void aSubscriptionMovesToTheEventLoopOfItsConsumerWithNothingLostOrReordered() {
+        List<Context> callers = callersOnLoopsWithShards();
+        assertThat(callers).hasSizeGreaterThanOrEqualTo(2);
+        Context maker = callers.get(0);
+        Context consumerHome = callers.get(1);
+        Promise<Subscription> made = Promise.promise();
+        maker.runOnContext(v -> tb.broker.subscribe(SubscriptionSpec.of("moving", "moving/t")).onComplete(made));
+        SubscriptionQueue q = (SubscriptionQueue) await(made.future());
+        assertThat(Mailbox.sameLoop(q.mailbox.target(), maker)).isTrue();
+
+        int n = 20_000;
+        Context producer = tb.vertx.getOrCreateContext();
+        producer.runOnContext(v -> {
+            for (int i = 0; i < n; i++) {
+                tb.broker.publish(Envelope.builder("moving/t").payload(Integer.toString(i)).build());
+            }
+        });
+        // attached while the publishes are routed: runs offered before the move and after it keep their order
+        List<Integer> received = new CopyOnWriteArrayList<>();
+        io.omnibus.core.spi.Consumer[] consumer = new io.omnibus.core.spi.Consumer[1];
+        Promise<io.omnibus.core.spi.Consumer> attached = Promise.promise();
+        consumerHome.runOnContext(v -> q.attach(ConsumerSpec.push(new Origin("test", "c", "1"), 100, d -> {
+            received.add(Integer.parseInt(d.envelope().payloadAsString()));
+            consumer[0].ackAndCredit(d, 1); // a window of 100, as an MQTT subscriber has
+        })).onSuccess(c -> consumer[0] = c).onComplete(attached));
+        await(attached.future());
+        assertThat(Mailbox.sameLoop(q.mailbox.target(), consumerHome)).as("the subscription's context").isTrue();
+
+        await().untilAsserted(() -> assertThat(received.size()).as(() -> "received; " + tb.view("moving"))
+                .isGreaterThanOrEqualTo(n));
+        Promise<Thread> runsOn = Promise.promise();
+        q.mailbox.execute(() -> runsOn.complete(Thread.currentThread()));
+        Promise<Thread> homeThread = Promise.promise();
+        consumerHome.runOnContext(v -> homeThread.complete(Thread.currentThread()));
+        assertThat(await(runsOn.future())).isSameAs(await(homeThread.future()));
+        // every message once, in the order published (the subscription's first messages were routed before the
+        // consumer came: they are read from the log)
+        assertThat(received).hasSize(n).isSorted().doesNotHaveDuplicates();
+        await().until(() -> tb.view("moving").unacknowledged() == 0);
+        assertThat(tb.view("moving").backlog()).isZero();
+    }
+
+    @Test
+    void aSubscriptionWithConsumersOnSeveralLoopsStaysWhereItIsUntilTheyAreOnOne() {
+        List<Context> callers = callersOnLoopsWithShards();
+        assertThat(callers).hasSizeGreaterThanOrEqualTo(2);
+        Subscription sub = tb.subscribe("shared", "shared/t");
+        SubscriptionQueue q = (SubscriptionQueue) sub;
+        List<io.omnibus.core.spi.Consumer> attachedOnes = new java.util.ArrayList<>();
+        for (Context home : callers.subList(0, 2)) {
+            Promise<io.omnibus.core.spi.Consumer> attached = Promise.promise();
+            home.runOnContext(v -> sub.attach(ConsumerSpec.push(new Origin("test", "c", "1"), 10, d -> { }))
+                    .onComplete(attached));
+            attachedOnes.add(await(attached.future()));
+        }
+        // the first consumer brought it to its loop; the second, elsewhere, leaves it there
+        assertThat(Mailbox.sameLoop(q.mailbox.target(), callers.get(0))).isTrue();
+        // once the first one is gone, the one left is on one loop: the subscription goes there
+        Promise<Void> closed = Promise.promise();
+        callers.get(0).runOnContext(v -> attachedOnes.get(0).close().onComplete(closed));
+        await(closed.future());
+        assertThat(Mailbox.sameLoop(q.mailbox.target(), callers.get(1))).isTrue();
     }
 
     @Test

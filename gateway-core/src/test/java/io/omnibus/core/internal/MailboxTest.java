@@ -1,0 +1,147 @@
+package io.omnibus.core.internal;
+
+import io.vertx.core.Context;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static io.omnibus.core.internal.TestBroker.await;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+@Timeout(60)
+class MailboxTest {
+    private final Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+
+    @AfterEach
+    void close() {
+        await(vertx.close());
+    }
+
+    /** Two contexts on the two event loops. */
+    private List<Context> twoLoops() {
+        List<Context> shards = await(Shards.start(vertx, 2)).all();
+        assertThat(Mailbox.sameLoop(shards.get(0), shards.get(1))).isFalse();
+        return shards;
+    }
+
+    private static Thread threadOf(Context ctx) {
+        Promise<Thread> t = Promise.promise();
+        ctx.runOnContext(v -> t.complete(Thread.currentThread()));
+        return await(t.future());
+    }
+
+    @Test
+    void tasksFromManyThreadsRunOneAtATimeInTheirOrderWhileTheMailboxMovesBackAndForth() throws Exception {
+        List<Context> loops = twoLoops();
+        List<Thread> loopThreads = List.of(threadOf(loops.get(0)), threadOf(loops.get(1)));
+        Mailbox mailbox = new Mailbox("test", vertx, loops.get(0));
+        int producers = 4;
+        int each = 20_000;
+        // plain lists: only the mailbox's one-at-a-time rule keeps them sound
+        List<List<Integer>> seen = new ArrayList<>();
+        for (int p = 0; p < producers; p++) {
+            seen.add(new ArrayList<>());
+        }
+        AtomicInteger inside = new AtomicInteger();
+        AtomicInteger overlaps = new AtomicInteger();
+        AtomicInteger misplaced = new AtomicInteger();
+        AtomicInteger moves = new AtomicInteger();
+        AtomicInteger done = new AtomicInteger();
+        int[] bound = {0};
+        CountDownLatch go = new CountDownLatch(1);
+        List<Thread> threads = new ArrayList<>();
+        for (int p = 0; p < producers; p++) {
+            int producer = p;
+            Thread t = new Thread(() -> {
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                for (int i = 0; i < each; i++) {
+                    int seq = i;
+                    mailbox.execute(() -> {
+                        if (inside.incrementAndGet() != 1) {
+                            overlaps.incrementAndGet();
+                        }
+                        if (!mailbox.isCurrent() || Thread.currentThread() != loopThreads.get(bound[0])) {
+                            misplaced.incrementAndGet(); // a task after a move ran on the loop it left
+                        }
+                        seen.get(producer).add(seq);
+                        if (producer == 0 && seq % 500 == 499) {
+                            bound[0] = 1 - bound[0];
+                            mailbox.moveTo(loops.get(bound[0]));
+                            moves.incrementAndGet();
+                        }
+                        inside.decrementAndGet();
+                        done.incrementAndGet();
+                    });
+                }
+            });
+            threads.add(t);
+            t.start();
+        }
+        go.countDown();
+        for (Thread t : threads) {
+            t.join();
+        }
+        await().until(() -> done.get() == producers * each);
+        assertThat(overlaps.get()).isZero();
+        assertThat(misplaced.get()).isZero();
+        assertThat(moves.get()).isEqualTo(each / 500);
+        Promise<List<List<Integer>>> read = Promise.promise();
+        mailbox.execute(() -> read.complete(seen));
+        for (List<Integer> one : await(read.future())) {
+            assertThat(one).hasSize(each).isSorted().doesNotHaveDuplicates();
+        }
+    }
+
+    @Test
+    void aTaskGivenFromTheMailboxsOwnTaskRunsAtOnceAndTimersRunInTheMailbox() {
+        List<Context> loops = twoLoops();
+        Mailbox mailbox = new Mailbox("test", vertx, loops.get(0));
+        Promise<List<String>> order = Promise.promise();
+        mailbox.execute(() -> {
+            List<String> steps = new ArrayList<>();
+            mailbox.run(() -> steps.add("nested"));
+            steps.add("after");
+            mailbox.moveTo(loops.get(1));
+            // set on the loop it just left: the handler runs in the mailbox, on the loop it moved to
+            mailbox.setTimer(1, id -> {
+                steps.add(mailbox.isCurrent() && Mailbox.sameLoop(Vertx.currentContext(), loops.get(1)) ? "timer here"
+                        : "timer elsewhere");
+                order.complete(steps);
+            });
+        });
+        assertThat(await(order.future())).containsExactly("nested", "after", "timer here");
+    }
+
+    @Test
+    void confinedCallsFromOutsideItsTasksFail() {
+        Mailbox mailbox = new Mailbox("test", vertx, twoLoops().get(0));
+        assertThatThrownBy(() -> mailbox.check("the state")).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("confined");
+        assertThatThrownBy(() -> mailbox.moveTo(vertx.getOrCreateContext())).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void aFailingTaskDoesNotStrandTheOnesBehindIt() {
+        Mailbox mailbox = new Mailbox("test", vertx, twoLoops().get(0));
+        Promise<Void> after = Promise.promise();
+        mailbox.execute(() -> {
+            throw new IllegalStateException("boom (expected by the test)");
+        });
+        mailbox.execute(after::complete);
+        await(after.future());
+    }
+}
