@@ -23,7 +23,6 @@ import org.apache.qpid.proton.engine.Sasl;
 import org.apache.qpid.proton.engine.Transport;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -71,10 +70,8 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     private int headerRead;
     /** Its temporary nodes, the queues it made sure of, and what its user may do with addresses. */
     final AmqpNodes nodes;
-    /** Transactions declared on this connection and not discharged, by txn-id: any of its links may use them. */
-    private final Map<org.apache.qpid.proton.amqp.Binary, io.omnibus.core.spi.Transaction> transactions =
-            new java.util.LinkedHashMap<>();
-    private long transactionIds;
+    /** Transactions declared on this connection and not discharged: any of its links may use them. */
+    final AmqpTransactions transactions;
 
     AmqpConnection(AmqpServer server, Channel channel, ContextInternal context, String id) {
         this.server = server;
@@ -83,6 +80,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         this.context = context;
         this.id = id;
         this.nodes = new AmqpNodes(broker, server.ctx.authorizer(), id, () -> user);
+        this.transactions = new AmqpTransactions(broker);
     }
 
     // ---- Netty -> the connection's context ----------------------------------------------------------------
@@ -372,8 +370,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         }
         // open transactions roll back first (what they acknowledged comes back as a failed attempt), then every
         // link's consumer goes (its unsettled deliveries return), then this connection's temporary nodes
-        List.copyOf(transactions.values()).forEach(io.omnibus.core.spi.Transaction::rollback);
-        transactions.clear();
+        transactions.rollBackAll();
         List<Future<?>> closing = new ArrayList<>();
         for (Link link = connection.linkHead(null, null); link != null; link = link.next(null, null)) {
             if (link.getContext() instanceof OutgoingLink out) {
@@ -446,30 +443,6 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         AmqpServer.LOG.info("amqp {} connected: container {}, user {}, from {}", id, containerId,
                 user == null ? "(anonymous)" : user, ProxyProtocol.clientAddress(channel));
         tick(); // the client's idle timeout is known now: heartbeats from here on
-    }
-
-    // ---- transactions -------------------------------------------------------------------------------------
-
-    /** A new transaction of the core, under a txn-id unique on this connection. */
-    org.apache.qpid.proton.amqp.Binary declareTransaction() {
-        org.apache.qpid.proton.amqp.Binary id = new org.apache.qpid.proton.amqp.Binary(
-                ("tx-" + (++transactionIds)).getBytes(StandardCharsets.UTF_8));
-        transactions.put(id, broker.begin());
-        return id;
-    }
-
-    /** The open transaction of that id, or null. */
-    io.omnibus.core.spi.Transaction transaction(org.apache.qpid.proton.amqp.Binary id) {
-        return id == null ? null : transactions.get(id);
-    }
-
-    /** Takes the transaction of that id out of the open ones (to commit or roll it back); null if unknown. */
-    io.omnibus.core.spi.Transaction dischargeTransaction(org.apache.qpid.proton.amqp.Binary id) {
-        return transactions.remove(id);
-    }
-
-    int transactionCount() {
-        return transactions.size();
     }
 
     // ---- the channel ----------------------------------------------------------------------------------------

@@ -94,12 +94,12 @@ final class CoordinatorLink {
             return;
         }
         int max = conn.server.config.maxTransactions();
-        if (conn.transactionCount() >= max) {
+        if (conn.transactions.count() >= max) {
             answer(d, rejected("amqp:resource-limit-exceeded", "amqp.max-transactions (" + max
                     + ") transactions are open on this connection"));
             return;
         }
-        Binary id = conn.declareTransaction();
+        Binary id = conn.transactions.declare();
         declared.add(id);
         Declared outcome = new Declared();
         outcome.setTxnId(id);
@@ -108,7 +108,7 @@ final class CoordinatorLink {
 
     private void discharge(Delivery d, Discharge discharge) {
         Binary id = discharge.getTxnId();
-        Transaction tx = id == null ? null : conn.dischargeTransaction(id);
+        Transaction tx = id == null ? null : conn.transactions.discharge(id);
         if (tx == null) {
             answer(d, rejected(UNKNOWN_ID.toString(), "no transaction "
                     + (id == null ? "(none given)" : new String(id.getArray(), id.getArrayOffset(), id.getLength(),
@@ -153,7 +153,7 @@ final class CoordinatorLink {
         }
         gone = true;
         for (Binary id : declared) {
-            Transaction tx = conn.dischargeTransaction(id);
+            Transaction tx = conn.transactions.discharge(id);
             if (tx != null) {
                 tx.rollback();
             }

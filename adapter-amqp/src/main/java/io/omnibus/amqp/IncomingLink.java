@@ -198,7 +198,7 @@ final class IncomingLink {
      * answer is a transactional-state carrying the outcome.
      */
     private void stage(Delivery d, boolean settled, TransactionalState ts, Envelope env, Future<?> declared) {
-        io.omnibus.core.spi.Transaction tx = conn.transaction(ts.getTxnId());
+        io.omnibus.core.spi.Transaction tx = conn.transactions.get(ts.getTxnId());
         if (tx == null) {
             reject(d, settled, CoordinatorLink.UNKNOWN_ID.toString(), "the transfer names a transaction that is not open "
                     + "on this connection");

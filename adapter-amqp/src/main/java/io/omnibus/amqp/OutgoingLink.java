@@ -314,7 +314,7 @@ final class OutgoingLink implements DeliveryHandler {
         pd.setContext(null);
         if (state instanceof TransactionalState ts) {
             // transactional acknowledgement [AMQP 4.4.2]: accepted takes effect when the transaction commits
-            io.omnibus.core.spi.Transaction tx = conn.transaction(ts.getTxnId());
+            io.omnibus.core.spi.Transaction tx = conn.transactions.get(ts.getTxnId());
             if (tx == null) {
                 consumer.release(d); // the transaction is not open (any more): the acknowledgement has no effect
             } else if (ts.getOutcome() == null || ts.getOutcome() instanceof Accepted) {

@@ -128,7 +128,7 @@ class QpidJmsTransactionsIT extends QpidJmsTestBase {
         dying.createProducer(dying.createQueue("results")).send(dying.createTextMessage("half-done"));
         AmqpServer server = (AmqpServer) gw.adapter("amqp");
         await().until(() -> server.connections.size() == 2);
-        server.connections.stream().filter(c -> c.transactionCount() > 0).forEach(AmqpConnection::disconnect);
+        server.connections.stream().filter(c -> c.transactions.count() > 0).forEach(AmqpConnection::disconnect);
 
         MessageConsumer again = client.createConsumer(client.createQueue("work"));
         Message back = again.receive(5000);

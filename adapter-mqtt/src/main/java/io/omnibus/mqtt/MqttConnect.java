@@ -16,8 +16,8 @@ import io.vertx.core.Future;
 import java.util.List;
 import java.util.UUID;
 
-import static io.omnibus.mqtt.MqttConnection.CONTINUE_AUTHENTICATION;
-import static io.omnibus.mqtt.MqttConnection.PROTOCOL_ERROR;
+import static io.omnibus.mqtt.ReasonCodes.CONTINUE_AUTHENTICATION;
+import static io.omnibus.mqtt.ReasonCodes.PROTOCOL_ERROR;
 
 /**
  * A connection's way in, from its CONNECT to its CONNACK: the client id (assigned when empty), the password checked

@@ -50,25 +50,6 @@ import java.util.Set;
  * UNSUBSCRIBE in {@link MqttSubscribing}. An idle connection holds none of the three objects.
  */
 final class MqttConnection implements MqttTransport.Events, Connections.Connection {
-    // MQTT 5 reason codes used here
-    static final byte SUCCESS = 0x00;
-    static final byte NO_SUBSCRIPTION_EXISTED = 0x11;
-    static final byte UNSPECIFIED_ERROR = (byte) 0x80;
-    static final byte MALFORMED_PACKET = (byte) 0x81;
-    static final byte PROTOCOL_ERROR = (byte) 0x82;
-    static final byte SERVER_SHUTTING_DOWN = (byte) 0x8B;
-    static final byte KEEP_ALIVE_TIMEOUT = (byte) 0x8D;
-    static final byte SESSION_TAKEN_OVER = (byte) 0x8E;
-    static final byte TOPIC_FILTER_INVALID = (byte) 0x8F;
-    static final byte TOPIC_NAME_INVALID = (byte) 0x90;
-    static final byte PACKET_ID_NOT_FOUND = (byte) 0x92;
-    static final byte RECEIVE_MAXIMUM_EXCEEDED = (byte) 0x93;
-    static final byte TOPIC_ALIAS_INVALID = (byte) 0x94;
-    static final byte PACKET_TOO_LARGE = (byte) 0x95;
-    static final byte QUOTA_EXCEEDED = (byte) 0x97;
-    static final byte NOT_AUTHORIZED = (byte) 0x87;
-    static final byte CONTINUE_AUTHENTICATION = 0x18;
-    static final byte BAD_AUTHENTICATION_METHOD = (byte) 0x8C;
     static final long NEVER_EXPIRES = 0xFFFFFFFFL;
 
     final MqttServer server;
@@ -314,7 +295,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
                 case DISCONNECT -> onDisconnect(m);
                 // re-authentication (MQTT 5 §4.12.1) is not offered; AUTH without an authentication method at CONNECT is
                 // a protocol error [MQTT-4.12.0-7]
-                case AUTH -> disconnect(enhancedAuth ? BAD_AUTHENTICATION_METHOD : PROTOCOL_ERROR,
+                case AUTH -> disconnect(enhancedAuth ? ReasonCodes.BAD_AUTHENTICATION_METHOD : ReasonCodes.PROTOCOL_ERROR,
                         !enhancedAuth ? "AUTH without an Authentication Method in CONNECT [MQTT-4.12.0-7]"
                                 : "re-authentication is not supported");
                 default -> protocolError("unexpected " + type);
@@ -338,7 +319,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         }
         boolean tooLarge = cause instanceof TooLongFrameException
                 || String.valueOf(cause.getMessage()).contains("too large");
-        disconnect(tooLarge ? PACKET_TOO_LARGE : MALFORMED_PACKET,
+        disconnect(tooLarge ? ReasonCodes.PACKET_TOO_LARGE : ReasonCodes.MALFORMED_PACKET,
                 (tooLarge ? "packet larger than max-packet-size " + server.config.maxPacketSize() : "malformed packet")
                         + ": " + cause.getMessage());
     }
@@ -353,7 +334,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     void checkKeepAlive(long now) {
         // one and a half times the keep alive without a packet [MQTT-3.1.2-22]
         if (!closed && now - lastPacketAt > keepAliveSeconds * 1500L) {
-            disconnect(KEEP_ALIVE_TIMEOUT, "keep alive of " + keepAliveSeconds + " s expired");
+            disconnect(ReasonCodes.KEEP_ALIVE_TIMEOUT, "keep alive of " + keepAliveSeconds + " s expired");
         } else if (!closed) {
             socket.swept();
         }
@@ -374,7 +355,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     // ---- leaving ------------------------------------------------------------------------------------------
 
     private void onDisconnect(MqttMessage m) {
-        byte reason = SUCCESS;
+        byte reason = ReasonCodes.SUCCESS;
         if (v5 && m.variableHeader() instanceof MqttReasonCodeAndPropertiesVariableHeader h) {
             reason = h.reasonCode();
             int expiry = Translation.intProperty(h.properties(), MqttProperties.SESSION_EXPIRY_INTERVAL, -1);
@@ -408,7 +389,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
                 gone = Promise.promise();
             }
             gone.future().onComplete(done);
-            disconnect(SESSION_TAKEN_OVER, "session taken over by a new connection");
+            disconnect(ReasonCodes.SESSION_TAKEN_OVER, "session taken over by a new connection");
         });
         return done.future();
     }
@@ -430,7 +411,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     }
 
     void shutdown() {
-        Contexts.on(context, () -> disconnect(SERVER_SHUTTING_DOWN, "gateway shutting down"));
+        Contexts.on(context, () -> disconnect(ReasonCodes.SERVER_SHUTTING_DOWN, "gateway shutting down"));
     }
 
     private void reject(String why) {
@@ -439,7 +420,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     }
 
     private void protocolError(String why) {
-        disconnect(PROTOCOL_ERROR, why);
+        disconnect(ReasonCodes.PROTOCOL_ERROR, why);
     }
 
     void connAckAndClose(MqttConnectReturnCode code, String why) {
@@ -491,7 +472,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     void writePubReply(MqttMessageType type, int packetId, byte reason) {
         MqttQoS qos = type == MqttMessageType.PUBREL ? MqttQoS.AT_LEAST_ONCE : MqttQoS.AT_MOST_ONCE;
         write(new MqttMessage(new MqttFixedHeader(type, false, qos, false, 0),
-                new MqttPubReplyMessageVariableHeader(packetId, v5 ? reason : SUCCESS, MqttProperties.NO_PROPERTIES)));
+                new MqttPubReplyMessageVariableHeader(packetId, v5 ? reason : ReasonCodes.SUCCESS, MqttProperties.NO_PROPERTIES)));
     }
 
     /** Runs on a context: now if already there. */

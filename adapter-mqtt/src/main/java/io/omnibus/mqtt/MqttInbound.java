@@ -19,18 +19,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import static io.omnibus.mqtt.MqttConnection.MALFORMED_PACKET;
-import static io.omnibus.mqtt.MqttConnection.NOT_AUTHORIZED;
-import static io.omnibus.mqtt.MqttConnection.PACKET_ID_NOT_FOUND;
-import static io.omnibus.mqtt.MqttConnection.PACKET_TOO_LARGE;
-import static io.omnibus.mqtt.MqttConnection.PROTOCOL_ERROR;
-import static io.omnibus.mqtt.MqttConnection.QUOTA_EXCEEDED;
-import static io.omnibus.mqtt.MqttConnection.RECEIVE_MAXIMUM_EXCEEDED;
-import static io.omnibus.mqtt.MqttConnection.SERVER_SHUTTING_DOWN;
-import static io.omnibus.mqtt.MqttConnection.SUCCESS;
-import static io.omnibus.mqtt.MqttConnection.TOPIC_ALIAS_INVALID;
-import static io.omnibus.mqtt.MqttConnection.TOPIC_NAME_INVALID;
-import static io.omnibus.mqtt.MqttConnection.UNSPECIFIED_ERROR;
+import static io.omnibus.mqtt.ReasonCodes.MALFORMED_PACKET;
+import static io.omnibus.mqtt.ReasonCodes.NOT_AUTHORIZED;
+import static io.omnibus.mqtt.ReasonCodes.PACKET_ID_NOT_FOUND;
+import static io.omnibus.mqtt.ReasonCodes.PACKET_TOO_LARGE;
+import static io.omnibus.mqtt.ReasonCodes.PROTOCOL_ERROR;
+import static io.omnibus.mqtt.ReasonCodes.QUOTA_EXCEEDED;
+import static io.omnibus.mqtt.ReasonCodes.RECEIVE_MAXIMUM_EXCEEDED;
+import static io.omnibus.mqtt.ReasonCodes.SERVER_SHUTTING_DOWN;
+import static io.omnibus.mqtt.ReasonCodes.SUCCESS;
+import static io.omnibus.mqtt.ReasonCodes.TOPIC_ALIAS_INVALID;
+import static io.omnibus.mqtt.ReasonCodes.TOPIC_NAME_INVALID;
+import static io.omnibus.mqtt.ReasonCodes.UNSPECIFIED_ERROR;
 
 /**
  * What a connection's client publishes (PUBLISH, PUBREL): its topic aliases, its publish rights asked once per

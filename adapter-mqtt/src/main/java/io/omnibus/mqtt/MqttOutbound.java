@@ -25,8 +25,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import static io.omnibus.mqtt.MqttConnection.PACKET_ID_NOT_FOUND;
-import static io.omnibus.mqtt.MqttConnection.SUCCESS;
+import static io.omnibus.mqtt.ReasonCodes.PACKET_ID_NOT_FOUND;
+import static io.omnibus.mqtt.ReasonCodes.SUCCESS;
 
 /**
  * What goes to a connection's client: the deliveries of its subscriptions' consumers and the retained messages

@@ -23,12 +23,12 @@ import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;
 
-import static io.omnibus.mqtt.MqttConnection.NOT_AUTHORIZED;
-import static io.omnibus.mqtt.MqttConnection.NO_SUBSCRIPTION_EXISTED;
-import static io.omnibus.mqtt.MqttConnection.PROTOCOL_ERROR;
-import static io.omnibus.mqtt.MqttConnection.QUOTA_EXCEEDED;
-import static io.omnibus.mqtt.MqttConnection.TOPIC_FILTER_INVALID;
-import static io.omnibus.mqtt.MqttConnection.UNSPECIFIED_ERROR;
+import static io.omnibus.mqtt.ReasonCodes.NOT_AUTHORIZED;
+import static io.omnibus.mqtt.ReasonCodes.NO_SUBSCRIPTION_EXISTED;
+import static io.omnibus.mqtt.ReasonCodes.PROTOCOL_ERROR;
+import static io.omnibus.mqtt.ReasonCodes.QUOTA_EXCEEDED;
+import static io.omnibus.mqtt.ReasonCodes.TOPIC_FILTER_INVALID;
+import static io.omnibus.mqtt.ReasonCodes.UNSPECIFIED_ERROR;
 
 /**
  * A connection's SUBSCRIBE and UNSUBSCRIBE: filters and shared subscriptions ({@code $share/...}) checked, the access
