@@ -9,15 +9,15 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * What {@code overflow: block} measures against {@code max-pending}, and the publishes it holds: the backlog last
  * published plus the messages offered since and not yet counted in it. Offers add to it on the partitions' contexts;
- * the subscription's context moves a run from "offered" into the published backlog in one atomic add
+ * the subscription's mailbox moves a run from "offered" into the published backlog in one atomic add
  * ({@link #published}), so that {@link #hold} never sees a message twice (holding a publish below max-pending) or not
  * at all (letting one past it).
  */
 final class BlockedPublishers {
     private final AtomicLong load = new AtomicLong();
-    /** On the subscription's context: the backlog included in {@link #load}. */
+    /** In the subscription's mailbox: the backlog included in {@link #load}. */
     private long loadBacklog;
-    /** On the subscription's context: messages arrived and counted in {@link #load} as offered, not yet as backlog. */
+    /** In the subscription's mailbox: messages arrived and counted in {@link #load} as offered, not yet as backlog. */
     private long arrivedUncounted;
     /** Publishes held back, released when the backlog is below max-pending. */
     private final ConcurrentLinkedQueue<Promise<Void>> waiting = new ConcurrentLinkedQueue<>();
@@ -27,7 +27,7 @@ final class BlockedPublishers {
         load.addAndGet(n);
     }
 
-    /** {@code n} of the offered messages reached the subscription's context. */
+    /** {@code n} of the offered messages reached the subscription's mailbox. */
     void arrived(int n) {
         arrivedUncounted += n;
     }

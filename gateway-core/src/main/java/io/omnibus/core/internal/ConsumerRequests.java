@@ -13,7 +13,7 @@ import java.util.List;
 /**
  * What a subscription's consumers ask for rather than have pushed: pulls (answered at once with what waits, or held
  * in {@link PullRequests} until messages come or their wait ends) and credit drains (an AMQP receiver's drain: hand
- * out what is ready within the credit, then answer with the credit left). Confined to the subscription's context.
+ * out what is ready within the credit, then answer with the credit left). Confined to the subscription's mailbox.
  */
 final class ConsumerRequests {
     private record PendingDrain(ConsumerState consumer, Promise<Integer> promise) {

@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * A subscription's attached consumers in the order they came, and whose turn it is: round-robin and fair dispatch
- * pick from here. Confined to the subscription's context.
+ * pick from here. Confined to the subscription's mailbox.
  */
 final class ConsumerRing {
     private final List<ConsumerState> consumers = new ArrayList<>();

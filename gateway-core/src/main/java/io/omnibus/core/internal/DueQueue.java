@@ -9,7 +9,8 @@ import java.util.function.ToLongFunction;
 /**
  * Items not to be handed on before a time (a subscription's deliver-at messages and redeliveries waiting out their
  * backoff), earliest first, with one timer for the earliest. When items come due they go to {@code due}, then
- * {@code after} runs once. Confined to the owner's context (Vert.x timers fire on the context that set them).
+ * {@code after} runs once. Confined to the owner's mailbox (the timer's handler runs as one of its tasks; one that
+ * fires after it was cancelled, its task still queued, does nothing).
  */
 final class DueQueue<T> {
     private final Mailbox mailbox;

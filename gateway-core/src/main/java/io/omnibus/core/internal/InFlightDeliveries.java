@@ -16,7 +16,7 @@ import java.util.TreeSet;
  * What a subscription's consumers hold and have not settled, by delivery tag in delivery order, and the sweep that
  * takes back what a consumer held past the ack timeout. Taking a delivery out (settled, given back, timed out, its
  * consumer gone) counts it off its consumer's unacknowledged and its key's outstanding deliveries. On the
- * subscription's context.
+ * subscription's mailbox.
  */
 final class InFlightDeliveries {
     record InFlight(Pending pending, ConsumerState consumer, long deliveredAt) {
@@ -108,6 +108,14 @@ final class InFlightDeliveries {
         if (timerId >= 0) {
             mailbox.cancelTimer(timerId);
             timerId = -1;
+        }
+    }
+
+    /** Sets the sweep again from the calling context (after its subscription moved), if one is running. */
+    void rearmTimer() {
+        if (timerId >= 0) {
+            cancelTimer();
+            armTimer();
         }
     }
 

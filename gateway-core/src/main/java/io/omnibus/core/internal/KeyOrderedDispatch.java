@@ -10,7 +10,7 @@ import java.util.Set;
 /**
  * A dispatch pass of a key-ordered subscription: a message goes to the consumer that owns its key ({@link KeyOwners}),
  * one key's messages one at a time and in order, and other keys' messages go on past a blocked one. On the
- * subscription's context.
+ * subscription's mailbox.
  */
 final class KeyOrderedDispatch {
     /** How far past blocked keys a pass looks for deliverable messages. */

@@ -9,7 +9,7 @@ import java.util.Set;
 /**
  * Who owns each key of a key-ordered subscription: the consumer a key's messages go to while some are outstanding,
  * and the line of its messages waiting to be delivered again, so that a key's messages reach one consumer at a time,
- * in order. Confined to the subscription's context.
+ * in order. Confined to the subscription's mailbox.
  */
 final class KeyOwners {
     private static final class KeyState {

@@ -155,7 +155,7 @@ final class LogCursors {
 
     /**
      * Reads up to {@code max} messages of the next partition that is behind; {@code sink} gets (on the
-     * subscription's context) those not acknowledged, in offset order, and {@code again} runs when reading could go
+     * subscription's mailbox) those not acknowledged, in offset order, and {@code again} runs when reading could go
      * on (after the batch, or after a failed read's pause).
      */
     void read(int max, Consumer<List<StoredMessage>> sink, Runnable again) {

@@ -105,7 +105,12 @@ final class Mailbox {
     }
 
     private void schedule() {
-        target.runOnContext(v -> turn());
+        try {
+            target.runOnContext(v -> turn());
+        } catch (RuntimeException e) { // the event loop is shutting down: nothing more runs here
+            LOG.error("{}: its context refused its tasks ({} waiting)", owner, tasks.size(), e);
+            scheduled.set(false);
+        }
     }
 
     private void turn() {

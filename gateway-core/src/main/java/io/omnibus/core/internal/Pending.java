@@ -6,7 +6,7 @@ import io.omnibus.core.store.StoredMessage;
 import java.nio.ByteBuffer;
 import java.util.Set;
 
-/** A message a subscription took into memory and that is not acknowledged yet; on the subscription's context. */
+/** A message a subscription took into memory and that is not acknowledged yet; in the subscription's mailbox. */
 final class Pending {
     final StoredMessage msg;
     /** The order it was taken in: given back, it goes in line by it. */

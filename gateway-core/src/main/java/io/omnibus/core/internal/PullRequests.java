@@ -13,7 +13,7 @@ import java.util.function.BooleanSupplier;
 /**
  * Pulls that found nothing and wait for a message, up to their wait, in the order they came; each is answered once,
  * on its consumer's context: with what arrived, or empty at its time, its consumer's detach or the subscription's
- * deletion. On the subscription's context.
+ * deletion. In the subscription's mailbox.
  */
 final class PullRequests {
     private record PullRequest(ConsumerState consumer, int max, Promise<List<Delivery>> promise, long timerId) {

@@ -12,7 +12,7 @@ import java.util.HashSet;
  * What becomes of a subscription's messages that were not settled well or cannot be delivered: a failed attempt comes
  * back after its backoff (behind its key's line under key-ordered dispatch) or is dead-lettered past
  * {@code max-deliveries}; a rejected one is dead-lettered; an expired one, or a non-durable one dropped by
- * {@code overflow}, is counted and acknowledged. Confined to the subscription's context.
+ * {@code overflow}, is counted and acknowledged. Confined to the subscription's mailbox.
  */
 final class SubscriptionFailures {
     private static final Logger LOG = LoggerFactory.getLogger(SubscriptionFailures.class);

@@ -301,8 +301,14 @@ final class SubscriptionQueue implements Subscription {
                 return;
             }
         }
+        Context next = broker.shards().near(home, name);
+        if (!Mailbox.sameLoop(next, home)) {
+            return; // no shard on that loop (broker.shards below the number of event loops): stays where it is
+        }
         LOG.debug("subscription {} moves to the event loop of its consumer {}", name, all.get(0).spec.owner());
-        mailbox.moveTo(broker.shards().near(home, name));
+        mailbox.moveTo(next);
+        // the ack-timeout sweep was set on the loop it left: set it again from the new one
+        mailbox.execute(inFlight::rearmTimer);
     }
 
     /** Drops everything; consumers stay attached but receive nothing more. */

@@ -25,7 +25,7 @@ final class SubscriptionStats {
     volatile long dropped;
     volatile long lostToRetention;
 
-    /** An {@link #update()} is queued on the subscription's context: the calls until it runs are one. */
+    /** An {@link #update()} is queued in the subscription's mailbox: the calls until it runs are one. */
     private boolean queued;
 
     SubscriptionStats(SubscriptionQueue q) {
@@ -76,7 +76,7 @@ final class SubscriptionStats {
     /**
      * With {@code overflow: block}, a future that completes once the backlog is below max-pending (or null when it
      * already is, or the policy is not block). Called by a partition's context while routing, before the offer: the
-     * backlog it reads is the one last published by the subscription's context plus the messages on their way to it,
+     * backlog it reads is the one last published by the subscription's mailbox plus the messages on their way to it,
      * the run being routed included: each of its messages is counted as it is routed ({@link #routedHere}), so a run
      * that takes the backlog past max-pending is held like the publishes of its messages one by one would be.
      */

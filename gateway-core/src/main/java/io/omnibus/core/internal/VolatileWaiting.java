@@ -9,7 +9,7 @@ import io.omnibus.core.store.TopicPartition;
  * What {@code max-pending} bounds in a subscription: its non-durable messages waiting (in memory or in the log),
  * oldest first, by their place only, so that what waits costs no payload. Taken out when handed out or settled; ones
  * acknowledged otherwise (cumulatively, by retention) are swept when the bound is reached. The places are a
- * {@link PlaceSet}: no object per waiting message. Confined to the subscription's context.
+ * {@link PlaceSet}: no object per waiting message. Confined to the subscription's mailbox.
  */
 final class VolatileWaiting {
     /** Drops one waiting message for the overflow: acknowledged, never delivered, counted. */

@@ -14,7 +14,7 @@ import java.util.TreeMap;
  * served first, in the order they were first taken), {@code fresh} (first attempts, in log order), {@code parked}
  * (no consumer with credit takes them: back in {@code returned} when one that may attaches or gets credit) and
  * {@code scheduled} (not before a time: deliver-at, redelivery backoff; into {@code returned} when due). On the
- * subscription's context.
+ * subscription's mailbox.
  */
 final class WaitingMessages {
     private static final Comparator<Pending> BY_READY_AT =

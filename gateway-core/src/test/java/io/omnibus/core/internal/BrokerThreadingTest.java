@@ -74,7 +74,7 @@ class BrokerThreadingTest {
                 callers.add(context);
                 return Future.succeededFuture();
             }
-        }, new io.vertx.core.DeploymentOptions().setInstances(8)));
+        }, new io.vertx.core.DeploymentOptions().setInstances(n)));
         return callers;
     }
 
@@ -104,11 +104,21 @@ class BrokerThreadingTest {
 
         int n = 20_000;
         Context producer = tb.vertx.getOrCreateContext();
-        producer.runOnContext(v -> {
-            for (int i = 0; i < n; i++) {
-                tb.broker.publish(Envelope.builder("moving/t").payload(Integer.toString(i)).build());
+        java.util.concurrent.atomic.AtomicInteger published = new java.util.concurrent.atomic.AtomicInteger();
+        // in runs of 200, one task each: 2,000 before the consumer comes, the rest while its attach (and the move)
+        // is queued behind the runs being routed
+        Runnable[] run = new Runnable[1];
+        run[0] = () -> {
+            for (int k = 0; k < 200; k++) {
+                tb.broker.publish(Envelope.builder("moving/t").payload(Integer.toString(published.getAndIncrement()))
+                        .build());
             }
-        });
+            if (published.get() < n && published.get() != 2_000) {
+                producer.runOnContext(v -> run[0].run());
+            }
+        };
+        producer.runOnContext(v -> run[0].run());
+        await().until(() -> published.get() == 2_000);
         // attached while the publishes are routed: runs offered before the move and after it keep their order
         List<Integer> received = new CopyOnWriteArrayList<>();
         io.omnibus.core.spi.Consumer[] consumer = new io.omnibus.core.spi.Consumer[1];
@@ -117,6 +127,7 @@ class BrokerThreadingTest {
             received.add(Integer.parseInt(d.envelope().payloadAsString()));
             consumer[0].ackAndCredit(d, 1); // a window of 100, as an MQTT subscriber has
         })).onSuccess(c -> consumer[0] = c).onComplete(attached));
+        producer.runOnContext(v -> run[0].run());
         await(attached.future());
         assertThat(Mailbox.sameLoop(q.mailbox.target(), consumerHome)).as("the subscription's context").isTrue();
 

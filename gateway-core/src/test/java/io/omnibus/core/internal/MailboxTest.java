@@ -127,6 +127,26 @@ class MailboxTest {
     }
 
     @Test
+    void theLoopItLeftNoLongerRunsItsTasksInline() {
+        List<Context> loops = twoLoops();
+        Mailbox mailbox = new Mailbox("test", vertx, loops.get(0));
+        Promise<Void> moved = Promise.promise();
+        mailbox.execute(() -> {
+            mailbox.moveTo(loops.get(1));
+            moved.complete();
+        });
+        await(moved.future());
+        // on the old loop's thread, outside any task: a task given with run() is queued and runs on the new loop
+        Promise<String> where = Promise.promise();
+        loops.get(0).runOnContext(v -> {
+            boolean current = mailbox.isCurrent();
+            mailbox.run(() -> where.complete((current ? "current" : "not current") + ", then ran "
+                    + (Mailbox.sameLoop(Vertx.currentContext(), loops.get(1)) ? "on the new loop" : "elsewhere")));
+        });
+        assertThat(await(where.future())).isEqualTo("not current, then ran on the new loop");
+    }
+
+    @Test
     void confinedCallsFromOutsideItsTasksFail() {
         Mailbox mailbox = new Mailbox("test", vertx, twoLoops().get(0));
         assertThatThrownBy(() -> mailbox.check("the state")).isInstanceOf(IllegalStateException.class)
