@@ -4,6 +4,7 @@ import io.omnibus.core.spi.Address;
 import io.omnibus.core.spi.Envelope;
 import io.omnibus.core.store.TopicPartition;
 import io.omnibus.core.store.file.FileMessageStore;
+import io.omnibus.core.store.file.FileStoreOptions;
 import io.vertx.core.Future;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -70,8 +71,8 @@ public class StoreAppendBenchmark {
     @Setup(Level.Trial)
     public void setUp() throws Exception {
         root = Path.of(dir).toAbsolutePath().resolve("run-" + System.nanoTime());
-        store = new FileMessageStore(FileMessageStore.Options.defaults(root.resolve("store"))
-                .withFsync(FileMessageStore.Fsync.valueOf(fsync)));
+        store = new FileMessageStore(FileStoreOptions.defaults(root.resolve("store"))
+                .withFsync(FileStoreOptions.Fsync.valueOf(fsync)));
         store.open().toCompletionStage().toCompletableFuture().get();
         raw = FileChannel.open(Files.createDirectories(root).resolve("raw-0.bin"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE);

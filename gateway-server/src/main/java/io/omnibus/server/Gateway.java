@@ -17,6 +17,7 @@ import io.omnibus.core.spi.ProtocolAdapterFactory;
 import io.omnibus.core.store.MemoryMessageStore;
 import io.omnibus.core.store.MessageStore;
 import io.omnibus.core.store.file.FileMessageStore;
+import io.omnibus.core.store.file.FileStoreOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -230,15 +231,15 @@ public final class Gateway {
                         Runtime.getRuntime().halt(Main.EXIT_LEASE_LOST);
                     }, k.cacheBytes(), s.checkpointInterval(), k.advertisedHost()));
         }
-        FileMessageStore.Fsync fsync = switch (s.fsync()) {
-            case "every-write" -> FileMessageStore.Fsync.EVERY_WRITE;
-            case "os" -> FileMessageStore.Fsync.OS;
-            default -> FileMessageStore.Fsync.GROUP;
+        FileStoreOptions.Fsync fsync = switch (s.fsync()) {
+            case "every-write" -> FileStoreOptions.Fsync.EVERY_WRITE;
+            case "os" -> FileStoreOptions.Fsync.OS;
+            default -> FileStoreOptions.Fsync.GROUP;
         };
-        return new FileMessageStore(new FileMessageStore.Options(s.dir(), fsync, s.fsyncInterval(), s.fsyncBytes(),
+        return new FileMessageStore(new FileStoreOptions(s.dir(), fsync, s.fsyncInterval(), s.fsyncBytes(),
                 s.segmentSize(), 1 << 20, s.checkpointInterval(), s.queueBytes(),
-                address -> new FileMessageStore.Retention(retentionAge(s, address), retentionBytes(s, address)),
-                FileMessageStore.Options.DEFAULT_OPEN_INDEX_FILES, s.preallocate()));
+                address -> new FileStoreOptions.Retention(retentionAge(s, address), retentionBytes(s, address)),
+                FileStoreOptions.DEFAULT_OPEN_INDEX_FILES, s.preallocate()));
     }
 
     /** How long an address's messages are kept: its address rule's retention, else the store's. */

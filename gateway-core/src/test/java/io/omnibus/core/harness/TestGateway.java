@@ -14,6 +14,7 @@ import io.omnibus.core.spi.ProtocolAdapterFactory;
 import io.omnibus.core.store.MemoryMessageStore;
 import io.omnibus.core.store.MessageStore;
 import io.omnibus.core.store.file.FileMessageStore;
+import io.omnibus.core.store.file.FileStoreOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
@@ -38,7 +39,7 @@ public final class TestGateway implements AutoCloseable {
 
     private TestGateway(Builder b) {
         MessageStore store = b.dataDir == null ? new MemoryMessageStore(100_000, 64L << 20)
-                : new FileMessageStore(FileMessageStore.Options.defaults(b.dataDir));
+                : new FileMessageStore(FileStoreOptions.defaults(b.dataDir));
         broker = await(DefaultBroker.start(vertx, store, BrokerConfig.read(new ConfigSection("", b.brokerConfig)),
                 new BrokerMetrics(meters)));
         StaticUsers users = b.users == null ? null

@@ -5,6 +5,7 @@ import io.omnibus.core.spi.BrokerException;
 import io.omnibus.core.spi.Envelope;
 import io.omnibus.core.spi.Logs;
 import io.omnibus.core.store.file.FileMessageStore;
+import io.omnibus.core.store.file.FileStoreOptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -123,11 +124,11 @@ class LogsTest {
 
     @Test
     void aPartitionCountSurvivesARestartEvenForPartitionsThatNeverHadData() {
-        tb = new TestBroker(Map.of(), new FileMessageStore(FileMessageStore.Options.defaults(dir)));
+        tb = new TestBroker(Map.of(), new FileMessageStore(FileStoreOptions.defaults(dir)));
         await(logs().partitions(ORDERS, 4, true));
         await(logs().append(msg("only in 0", 1), 0));
         tb.close();
-        tb = new TestBroker(Map.of(), new FileMessageStore(FileMessageStore.Options.defaults(dir)));
+        tb = new TestBroker(Map.of(), new FileMessageStore(FileStoreOptions.defaults(dir)));
         assertThat(await(logs().partitions(ORDERS, 0, false))).isEqualTo(4);
         assertThat(await(logs().read(ORDERS, 0, 0, 10))).extracting(e -> e.envelope().payloadAsString())
                 .containsExactly("only in 0");
@@ -159,7 +160,7 @@ class LogsTest {
 
     @Test
     void aDeletedTopicIsGoneItsMessagesAreNotReadAndItStaysGoneAfterARestart() {
-        tb = new TestBroker(Map.of(), new FileMessageStore(FileMessageStore.Options.defaults(dir)));
+        tb = new TestBroker(Map.of(), new FileMessageStore(FileStoreOptions.defaults(dir)));
         await(logs().partitions(ORDERS, 2, true));
         await(logs().append(msg("a", 1), 0));
         await(logs().append(msg("b", 1), 1));
@@ -168,7 +169,7 @@ class LogsTest {
         assertThat(logs().topics()).doesNotContainKey(ORDERS);
         assertThat(await(logs().read(ORDERS, 0, 0, 10))).isEmpty();
         tb.close();
-        tb = new TestBroker(Map.of(), new FileMessageStore(FileMessageStore.Options.defaults(dir)));
+        tb = new TestBroker(Map.of(), new FileMessageStore(FileStoreOptions.defaults(dir)));
         assertThat(logs().topics()).doesNotContainKey(ORDERS);
         // made again: offsets go on, nothing old comes back
         assertThat(await(logs().partitions(ORDERS, 1, true))).isEqualTo(1); // the count asked for now

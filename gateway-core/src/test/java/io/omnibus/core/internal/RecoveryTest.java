@@ -6,6 +6,7 @@ import io.omnibus.core.spi.SubscriptionSpec;
 import io.omnibus.core.store.MemoryMessageStore;
 import io.omnibus.core.store.MessageStore;
 import io.omnibus.core.store.file.FileMessageStore;
+import io.omnibus.core.store.file.FileStoreOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,7 +39,7 @@ class RecoveryTest {
             MemoryMessageStore shared = new MemoryMessageStore(1_000, 1 << 20);
             return () -> shared;
         }
-        return () -> new FileMessageStore(FileMessageStore.Options.defaults(dir));
+        return () -> new FileMessageStore(FileStoreOptions.defaults(dir));
     }
 
     @ParameterizedTest
@@ -100,8 +101,8 @@ class RecoveryTest {
      * Runs {@code work} on a broker over a file store (no checkpoint but the ones it asks for), flushes the store and
      * stops it as {@code kill -9} would; returns the store options for the broker that recovers.
      */
-    private FileMessageStore.Options crashAfter(Work work) throws Exception {
-        FileMessageStore.Options options = FileMessageStore.Options.defaults(dir).withCheckpointInterval(Duration.ofHours(1));
+    private FileStoreOptions crashAfter(Work work) throws Exception {
+        FileStoreOptions options = FileStoreOptions.defaults(dir).withCheckpointInterval(Duration.ofHours(1));
         FileMessageStore crashed = new FileMessageStore(options);
         TestBroker first = new TestBroker(Map.of(), crashed);
         try {
@@ -116,7 +117,7 @@ class RecoveryTest {
 
     @Test
     void afterACrashASubscriptionGetsEveryAcknowledgedMessageItHadNotAcknowledgedItself() throws Exception {
-        FileMessageStore.Options options = crashAfter((first, crashed) -> {
+        FileStoreOptions options = crashAfter((first, crashed) -> {
             Subscription sub = await(first.broker.subscribe(SubscriptionSpec.of("d", "dur/#").withDurable(true)));
             first.publish("dur/0", "before");
             await(crashed.checkpointNow()); // the subscription and its cursors are in the checkpoint; dur/1 is not
@@ -146,7 +147,7 @@ class RecoveryTest {
 
     @Test
     void aSubscriptionMadeAfterMessagesWereStoredDoesNotGetThemAfterACrash() throws Exception {
-        FileMessageStore.Options options = crashAfter((first, crashed) -> {
+        FileStoreOptions options = crashAfter((first, crashed) -> {
             first.publish("late/1", "old");
             await(first.broker.subscribe(SubscriptionSpec.of("late", "late/#").withDurable(true)));
             first.publish("late/1", "new");

@@ -6,6 +6,7 @@ import io.omnibus.core.spi.Origin;
 import io.omnibus.core.spi.Subscription;
 import io.omnibus.core.spi.SubscriptionSpec;
 import io.omnibus.core.store.file.FileMessageStore;
+import io.omnibus.core.store.file.FileStoreOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -68,7 +69,7 @@ class SelectorTest {
     void aSubscriptionTakesOnlyWhatItsSelectorSelectsAndNotItsOwnPublishersMessagesAndKeepsBothAcrossARestart() {
         SubscriptionSpec spec = new SubscriptionSpec("hot", io.omnibus.core.spi.TopicFilter.of("sensors/#"), true, null)
                 .withSelection("temp > 30", "mqtt/me");
-        try (TestBroker tb = new TestBroker(Map.of(), new FileMessageStore(FileMessageStore.Options.defaults(dir)))) {
+        try (TestBroker tb = new TestBroker(Map.of(), new FileMessageStore(FileStoreOptions.defaults(dir)))) {
             Subscription sub = await(tb.broker.subscribe(spec));
             assertThatThrownBy(() -> await(tb.broker.subscribe(spec.withSelection("temp > 40", "mqtt/me"))))
                     .hasMessageContaining("exists with selector 'temp > 30'");
@@ -82,7 +83,7 @@ class SelectorTest {
             assertThat(r.received).extracting(d -> d.envelope().header("temp")).containsExactly("35", "36");
             await().until(() -> tb.view("hot").backlog() == 0);
         }
-        try (TestBroker tb = new TestBroker(Map.of(), new FileMessageStore(FileMessageStore.Options.defaults(dir)))) {
+        try (TestBroker tb = new TestBroker(Map.of(), new FileMessageStore(FileStoreOptions.defaults(dir)))) {
             Subscription sub = await(tb.broker.subscribe(spec)); // the same selection: the same subscription
             TestBroker.Recorder r = tb.recorder().attach(sub, 100);
             tb.publish(reading("t", "10", null));

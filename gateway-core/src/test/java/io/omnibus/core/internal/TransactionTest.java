@@ -94,7 +94,7 @@ class TransactionTest {
             @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
         java.util.function.Supplier<TestBroker> open = () -> new TestBroker(Map.of("broker", Map.of("shards", 2)),
                 new io.omnibus.core.store.file.FileMessageStore(
-                        io.omnibus.core.store.file.FileMessageStore.Options.defaults(dir)));
+                        io.omnibus.core.store.file.FileStoreOptions.defaults(dir)));
         String kept;
         String rolledBack;
         try (TestBroker first = open.get()) {

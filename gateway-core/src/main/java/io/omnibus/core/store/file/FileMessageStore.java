@@ -1,7 +1,6 @@
 package io.omnibus.core.store.file;
 
 
-import io.omnibus.core.spi.Address;
 import io.omnibus.core.spi.Envelope;
 import io.omnibus.core.store.AddressWidths;
 import io.omnibus.core.store.CursorState;
@@ -22,7 +21,6 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +30,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
 
 /**
  * The durable store: one commit log, an index per topic partition, subscriptions and state, with
@@ -51,61 +48,7 @@ import java.util.function.Function;
 public final class FileMessageStore implements MessageStore {
     private static final Logger LOG = LoggerFactory.getLogger(FileMessageStore.class);
 
-    /** How a partition's old messages go: by age, by size; zero turns each off. */
-    public record Retention(Duration maxAge, long maxBytes) {
-        public static final Retention NONE = new Retention(Duration.ZERO, 0);
-    }
-
-    public enum Fsync { EVERY_WRITE, GROUP, OS }
-
-    /**
-     * {@code preallocate}: bytes of zeros kept written ahead of the commit log's end, so that an fsync after an
-     * append writes the data alone, not the file's size and blocks as well (0: none; not used with {@link Fsync#OS}).
-     */
-    public record Options(Path dir, Fsync fsync, Duration fsyncInterval, long fsyncBytes, long segmentSize,
-                          long indexEntriesPerFile, Duration checkpointInterval, long maxQueuedBytes,
-                          Function<Address, Retention> retention, int maxOpenIndexFiles, long preallocate) {
-        /** Index files kept open for writing at once; more partitions than this close the least recently written. */
-        public static final int DEFAULT_OPEN_INDEX_FILES = 1024;
-        public static final long DEFAULT_PREALLOCATE = 4L << 20;
-
-        public static Options defaults(Path dir) {
-            return new Options(dir, Fsync.GROUP, Duration.ofMillis(5), 1 << 20, 128L << 20, 1 << 20,
-                    Duration.ofSeconds(10), 64L << 20, a -> Retention.NONE, DEFAULT_OPEN_INDEX_FILES, DEFAULT_PREALLOCATE);
-        }
-
-        public Options withFsync(Fsync f) {
-            return new Options(dir, f, fsyncInterval, fsyncBytes, segmentSize, indexEntriesPerFile, checkpointInterval,
-                    maxQueuedBytes, retention, maxOpenIndexFiles, preallocate);
-        }
-
-        public Options withSegmentSize(long bytes, long indexEntries) {
-            return new Options(dir, fsync, fsyncInterval, fsyncBytes, bytes, indexEntries, checkpointInterval,
-                    maxQueuedBytes, retention, maxOpenIndexFiles, preallocate);
-        }
-
-        public Options withCheckpointInterval(Duration d) {
-            return new Options(dir, fsync, fsyncInterval, fsyncBytes, segmentSize, indexEntriesPerFile, d,
-                    maxQueuedBytes, retention, maxOpenIndexFiles, preallocate);
-        }
-
-        public Options withRetention(Function<Address, Retention> r) {
-            return new Options(dir, fsync, fsyncInterval, fsyncBytes, segmentSize, indexEntriesPerFile,
-                    checkpointInterval, maxQueuedBytes, r, maxOpenIndexFiles, preallocate);
-        }
-
-        public Options withMaxOpenIndexFiles(int n) {
-            return new Options(dir, fsync, fsyncInterval, fsyncBytes, segmentSize, indexEntriesPerFile,
-                    checkpointInterval, maxQueuedBytes, retention, n, preallocate);
-        }
-
-        public Options withPreallocate(long bytes) {
-            return new Options(dir, fsync, fsyncInterval, fsyncBytes, segmentSize, indexEntriesPerFile,
-                    checkpointInterval, maxQueuedBytes, retention, maxOpenIndexFiles, bytes);
-        }
-    }
-
-    private final Options options;
+    private final FileStoreOptions options;
     private final Path checkpointFile;
     private final LinkedBlockingQueue<Op> queue = new LinkedBlockingQueue<>();
     private final AtomicLong queuedBytes = new AtomicLong();
@@ -131,7 +74,7 @@ public final class FileMessageStore implements MessageStore {
     private volatile boolean open;
     private volatile boolean closing;
 
-    public FileMessageStore(Options options) {
+    public FileMessageStore(FileStoreOptions options) {
         this.options = options;
         this.checkpointFile = options.dir().resolve("checkpoint");
         this.retention = new RetentionPass(options.retention());
@@ -142,41 +85,20 @@ public final class FileMessageStore implements MessageStore {
         return "file";
     }
 
-    /** Bytes appended to the commit log, records' framing included. */
-    private final java.util.concurrent.atomic.LongAdder appendedBytes = new java.util.concurrent.atomic.LongAdder();
-    /** Where each group commit's fsync duration goes (nanoseconds); on the writer thread. */
-    private volatile java.util.function.LongConsumer fsyncs = nanos -> { };
+    /** Its meters, and what it counts for them. */
+    private final StoreMeters meters = new StoreMeters();
 
-    /**
-     * The store's meters: {@code omnibus.store.size} (commit-log bytes on disk), {@code omnibus.store.disk.free} and
-     * {@code .total} (of the data directory's file system), {@code omnibus.store.appended} (bytes),
-     * {@code omnibus.store.fsync} (a histogram of group-commit fsyncs) and {@code omnibus.store.corrupt.records}
-     * (records skipped by recovery because their checksum did not match).
-     */
+    /** See {@link StoreMeters#register}. */
     @Override
     public void instrument(io.micrometer.core.instrument.MeterRegistry registry) {
-        java.io.File dir = options.dir().toFile();
-        io.micrometer.core.instrument.Gauge.builder("omnibus.store.size", this, s -> s.log == null ? 0 : s.log.end() - s.log.start())
-                .baseUnit("bytes").description("Commit-log bytes the store holds").register(registry);
-        io.micrometer.core.instrument.Gauge.builder("omnibus.store.disk.free", dir, java.io.File::getUsableSpace)
-                .strongReference(true).baseUnit("bytes").description("Free bytes on the data directory's file system").register(registry);
-        io.micrometer.core.instrument.Gauge.builder("omnibus.store.disk.total", dir, java.io.File::getTotalSpace)
-                .strongReference(true).baseUnit("bytes").description("Size of the data directory's file system").register(registry);
-        io.micrometer.core.instrument.FunctionCounter.builder("omnibus.store.appended", appendedBytes,
-                java.util.concurrent.atomic.LongAdder::sum).baseUnit("bytes")
-                .description("Bytes appended to the commit log").register(registry);
-        io.micrometer.core.instrument.FunctionCounter.builder("omnibus.store.corrupt.records", this, s -> s.corruptRecords)
-                .description("Records recovery skipped because their checksum did not match (never delivered)")
-                .register(registry);
-        io.micrometer.core.instrument.Timer fsync = io.micrometer.core.instrument.Timer.builder("omnibus.store.fsync")
-                .description("Duration of the store's fsyncs (group commit)").publishPercentileHistogram()
-                .minimumExpectedValue(java.time.Duration.ofNanos(50_000)).maximumExpectedValue(java.time.Duration.ofSeconds(10))
-                .register(registry);
-        fsyncs = nanos -> fsync.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        meters.register(registry, options.dir().toFile(), this);
     }
 
-    /** Records skipped by the last recovery (checksum mismatch). */
-    private volatile long corruptRecords;
+    /** Commit-log bytes the store holds (0 before it opens). */
+    long logBytes() {
+        CommitLog l = log;
+        return l == null ? 0 : l.end() - l.start();
+    }
 
     @Override
     public boolean healthy() {
@@ -198,7 +120,7 @@ public final class FileMessageStore implements MessageStore {
             try {
                 long began = System.nanoTime();
                 recover();
-                appends = new LogWriter(options, log, indexes, widths, appendedBytes, nanos -> fsyncs.accept(nanos));
+                appends = new LogWriter(options, log, indexes, widths, meters.appendedBytes, meters::fsynced);
                 StoreWriter loop = new StoreWriter(options, queue, queuedBytes, appends, log, indexes, state, retention,
                         checkpointFile, cursors::changes, this::closeFiles);
                 loop.checkpointRecovered();
@@ -238,7 +160,7 @@ public final class FileMessageStore implements MessageStore {
         directory = DataDirectory.take(options.dir());
         StoreRecovery.Recovered recovered = StoreRecovery.run(options, checkpointFile, state, indexes, widths);
         log = recovered.log();
-        corruptRecords = recovered.corruptRecords();
+        meters.corruptRecords = recovered.corruptRecords();
     }
 
     // ---- appends, encoded here and queued to the writer ------------------------------------------------

@@ -3,7 +3,7 @@ package io.omnibus.core.store.file;
 import io.omnibus.core.store.AddressWidths;
 import io.omnibus.core.store.CursorState;
 import io.omnibus.core.store.TopicPartition;
-import io.omnibus.core.store.file.FileMessageStore.Fsync;
+import io.omnibus.core.store.file.FileStoreOptions.Fsync;
 import io.omnibus.core.store.file.WriteOps.Append;
 import io.omnibus.core.store.file.WriteOps.Change;
 import io.omnibus.core.store.file.WriteOps.Group;
@@ -31,7 +31,7 @@ import java.util.function.LongConsumer;
 final class LogWriter {
     private static final Logger LOG = LoggerFactory.getLogger(FileMessageStore.class);
 
-    private final FileMessageStore.Options options;
+    private final FileStoreOptions options;
     private final CommitLog log;
     private final ConcurrentHashMap<TopicPartition, PartitionIndex> indexes;
     /** Per address, one more than the highest partition number in {@link #indexes} ({@link #indexed}). */
@@ -51,7 +51,7 @@ final class LogWriter {
     /** A failed write could not be taken back: only a restart (recovery) makes writing safe again. */
     private volatile boolean broken;
 
-    LogWriter(FileMessageStore.Options options, CommitLog log, ConcurrentHashMap<TopicPartition, PartitionIndex> indexes,
+    LogWriter(FileStoreOptions options, CommitLog log, ConcurrentHashMap<TopicPartition, PartitionIndex> indexes,
               AddressWidths widths, LongAdder appendedBytes, LongConsumer fsyncs) {
         this.options = options;
         this.log = log;

@@ -11,12 +11,12 @@ import java.util.function.Function;
 
 /** Retention, run by the store's writer at each checkpoint: which messages of each partition may go. */
 final class RetentionPass {
-    private final Function<Address, FileMessageStore.Retention> retention;
+    private final Function<Address, FileStoreOptions.Retention> retention;
     private final LongAdder dropped = new LongAdder();
     /** How many times a pass moved a partition's start (writer thread). */
     private long moves;
 
-    RetentionPass(Function<Address, FileMessageStore.Retention> retention) {
+    RetentionPass(Function<Address, FileStoreOptions.Retention> retention) {
         this.retention = retention;
     }
 
@@ -43,7 +43,7 @@ final class RetentionPass {
             floor.add(d.record(), d.cursors());
         }
         for (PartitionIndex idx : indexes) {
-            FileMessageStore.Retention r = retention.apply(idx.tp.address());
+            FileStoreOptions.Retention r = retention.apply(idx.tp.address());
             long needed = floor.needed(idx.tp);
             long start = idx.start();
             long dropBytes = 0;

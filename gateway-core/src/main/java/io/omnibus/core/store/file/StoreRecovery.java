@@ -30,11 +30,11 @@ final class StoreRecovery {
     private StoreRecovery() {
     }
 
-    static Recovered run(FileMessageStore.Options options, Path checkpointFile, StoreState state,
+    static Recovered run(FileStoreOptions options, Path checkpointFile, StoreState state,
                          ConcurrentHashMap<TopicPartition, PartitionIndex> indexes, AddressWidths widths)
             throws IOException {
         CommitLog log = new CommitLog(options.dir().resolve("commitlog"), options.segmentSize(),
-                options.fsync() == FileMessageStore.Fsync.OS ? 0 : options.preallocate());
+                options.fsync() == FileStoreOptions.Fsync.OS ? 0 : options.preallocate());
         try {
             Path indexRoot = options.dir().resolve("index");
             Files.createDirectories(indexRoot);
@@ -67,7 +67,7 @@ final class StoreRecovery {
     }
 
     /** The last checkpoint, read into {@code state}; null when there is none or it is unreadable (all from the log). */
-    private static StoreState.Checkpoint checkpoint(FileMessageStore.Options options, Path file, StoreState state) {
+    private static StoreState.Checkpoint checkpoint(FileStoreOptions options, Path file, StoreState state) {
         try {
             return state.readCheckpoint(file);
         } catch (IOException e) {
@@ -82,7 +82,7 @@ final class StoreRecovery {
      * The indexes of the partitions the checkpoint knows, cut back to it; the index root is listed once, and an
      * index directory the checkpoint does not know (made after it) is deleted, for the scan to rebuild.
      */
-    private static void restoreIndexes(FileMessageStore.Options options, Path indexRoot, StoreState.Checkpoint cp,
+    private static void restoreIndexes(FileStoreOptions options, Path indexRoot, StoreState.Checkpoint cp,
                                        ConcurrentHashMap<TopicPartition, PartitionIndex> indexes, AddressWidths widths)
             throws IOException {
         Map<String, StoreState.PartitionState> known = new HashMap<>();

@@ -28,7 +28,7 @@ final class StoreWriter implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(StoreWriter.class);
     private static final int MAX_BATCH = 4096;
 
-    private final FileMessageStore.Options options;
+    private final FileStoreOptions options;
     private final LinkedBlockingQueue<Op> queue;
     private final AtomicLong queuedBytes;
     private final LogWriter appends;
@@ -65,7 +65,7 @@ final class StoreWriter implements Runnable {
     /** Recovery found {@link #DELETING}: the next checkpoint looks at every index's files, then removes it. */
     private boolean sweep;
 
-    StoreWriter(FileMessageStore.Options options, LinkedBlockingQueue<Op> queue, AtomicLong queuedBytes, LogWriter appends,
+    StoreWriter(FileStoreOptions options, LinkedBlockingQueue<Op> queue, AtomicLong queuedBytes, LogWriter appends,
                 CommitLog log, ConcurrentHashMap<TopicPartition, PartitionIndex> indexes, StoreState state,
                 RetentionPass retention, Path checkpointFile, Supplier<List<Change>> cursorChanges, IoAction closeFiles) {
         this.options = options;
@@ -128,7 +128,7 @@ final class StoreWriter implements Runnable {
                 now = System.currentTimeMillis();
                 // group commit: an fsync as soon as nothing more is queued to write (what arrives meanwhile waits
                 // for the next one), at the latest fsyncInterval or fsyncBytes after the first unsynced write
-                if (appends.waiting() && (options.fsync() == FileMessageStore.Fsync.EVERY_WRITE || queue.isEmpty()
+                if (appends.waiting() && (options.fsync() == FileStoreOptions.Fsync.EVERY_WRITE || queue.isEmpty()
                         || appends.unsyncedBytes() >= options.fsyncBytes()
                         || now >= appends.firstUnsyncedAt() + options.fsyncInterval().toMillis())) {
                     appends.sync();

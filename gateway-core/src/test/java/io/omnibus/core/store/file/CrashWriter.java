@@ -22,9 +22,9 @@ public final class CrashWriter {
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args[0]);
         int partitions = Integer.parseInt(args[1]);
-        FileMessageStore.Fsync fsync = FileMessageStore.Fsync.valueOf(args[2]);
+        FileStoreOptions.Fsync fsync = FileStoreOptions.Fsync.valueOf(args[2]);
         io.omnibus.core.spi.WireFormat.Registry.register(new FileMessageStoreTest.Lines());
-        FileMessageStore store = new FileMessageStore(FileMessageStore.Options.defaults(dir).withFsync(fsync)
+        FileMessageStore store = new FileMessageStore(FileStoreOptions.defaults(dir).withFsync(fsync)
                 .withSegmentSize(256 * 1024, 512).withCheckpointInterval(java.time.Duration.ofMillis(200)));
         store.open().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false);

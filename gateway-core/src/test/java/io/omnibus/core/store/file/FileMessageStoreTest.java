@@ -63,7 +63,7 @@ class FileMessageStoreTest {
         return f.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
     }
 
-    private FileMessageStore open(FileMessageStore.Options options) {
+    private FileMessageStore open(FileStoreOptions options) {
         FileMessageStore s = new FileMessageStore(options);
         await(s.open());
         open.add(s);
@@ -71,7 +71,7 @@ class FileMessageStoreTest {
     }
 
     private FileMessageStore open() {
-        return open(FileMessageStore.Options.defaults(dir).withSegmentSize(64 * 1024, 16));
+        return open(FileStoreOptions.defaults(dir).withSegmentSize(64 * 1024, 16));
     }
 
     private static Envelope msg(String address, String payload) {
@@ -163,7 +163,7 @@ class FileMessageStoreTest {
     @Test
     void aWireBatchIsKeptAsItCameAndItsMessagesReadBackAtTheirOffsetsAcrossACrash() throws Exception {
         WireFormat.Registry.register(new Lines());
-        FileMessageStore s = open(FileMessageStore.Options.defaults(dir).withSegmentSize(64 * 1024, 16)
+        FileMessageStore s = open(FileStoreOptions.defaults(dir).withSegmentSize(64 * 1024, 16)
                 .withCheckpointInterval(Duration.ofHours(1))); // all of it after the last checkpoint: recovery indexes it
         assertThat(await(s.append(T, msg("sensors/t1", "p0")))).isZero();
         WireBatch abc = Lines.batch("test-lines", T.address(), "a", "b", "c");
@@ -173,7 +173,7 @@ class FileMessageStoreTest {
         assertThat(await(s.appendAll(T, Lines.batch("test-lines", T.address(), "d", "e")))).isEqualTo(7);
         readsBackAsAppended(s, abc);
         simulateCrash(s);
-        FileMessageStore again = open(FileMessageStore.Options.defaults(dir).withSegmentSize(64 * 1024, 16));
+        FileMessageStore again = open(FileStoreOptions.defaults(dir).withSegmentSize(64 * 1024, 16));
         assertThat(again.endOffset(T)).isEqualTo(9);
         readsBackAsAppended(again, abc);
         assertThat(await(again.append(T, msg("sensors/t1", "p9")))).isEqualTo(9);
@@ -257,7 +257,7 @@ class FileMessageStoreTest {
     @Test
     void recoveryWithoutACleanCloseRebuildsIndexesFromTheLog() throws Exception {
         // a checkpoint far in the future: everything written is after the last checkpoint
-        FileMessageStore s = open(FileMessageStore.Options.defaults(dir).withSegmentSize(64 * 1024, 16)
+        FileMessageStore s = open(FileStoreOptions.defaults(dir).withSegmentSize(64 * 1024, 16)
                 .withCheckpointInterval(Duration.ofHours(1)));
         for (int i = 0; i < 200; i++) {
             await(s.append(T, msg("sensors/t1", "m" + i)));
@@ -269,7 +269,7 @@ class FileMessageStoreTest {
                 Files.write(f, new byte[] {1, 2, 3});
             }
         }
-        FileMessageStore again = open(FileMessageStore.Options.defaults(dir).withSegmentSize(64 * 1024, 16));
+        FileMessageStore again = open(FileStoreOptions.defaults(dir).withSegmentSize(64 * 1024, 16));
         assertThat(payloads(again, T)).hasSize(200).startsWith("m0").endsWith("m199");
     }
 
@@ -294,7 +294,7 @@ class FileMessageStoreTest {
     /** A full segment is cut to its records when the next one starts: only the last segment has zeros ahead. */
     @Test
     void segmentsRolledOverKeepNoZerosAndAllRecordsReadBackAfterACrash() throws Exception {
-        FileMessageStore.Options small = FileMessageStore.Options.defaults(dir).withSegmentSize(64 * 1024, 16)
+        FileStoreOptions small = FileStoreOptions.defaults(dir).withSegmentSize(64 * 1024, 16)
                 .withCheckpointInterval(Duration.ofHours(1)).withPreallocate(16 * 1024);
         FileMessageStore s = open(small);
         String kb = "x".repeat(1000);
@@ -319,16 +319,16 @@ class FileMessageStoreTest {
     /** With zeros ahead, the torn record's last bytes read as zeros and fail its CRC. */
     @Test
     void aTornTailIsCutAndWritingContinuesAfterTheLastWholeRecord() throws Exception {
-        tornTailIsCutAndWritingContinues(FileMessageStore.Options.defaults(dir), true);
+        tornTailIsCutAndWritingContinues(FileStoreOptions.defaults(dir), true);
     }
 
     /** Without zeros ahead ({@code preallocate: 0}, {@code fsync: os}, large fsyncs) a torn file ends early. */
     @Test
     void aTornTailIsCutWhereTheFileEndsEarlyWithoutZerosAhead() throws Exception {
-        tornTailIsCutAndWritingContinues(FileMessageStore.Options.defaults(dir).withPreallocate(0), false);
+        tornTailIsCutAndWritingContinues(FileStoreOptions.defaults(dir).withPreallocate(0), false);
     }
 
-    private void tornTailIsCutAndWritingContinues(FileMessageStore.Options options, boolean zerosAhead)
+    private void tornTailIsCutAndWritingContinues(FileStoreOptions options, boolean zerosAhead)
             throws Exception {
         FileMessageStore s = open(options);
         for (int i = 0; i < 10; i++) {
@@ -411,7 +411,7 @@ class FileMessageStoreTest {
     /** Without zeros ahead: the garbage's length runs past the file's end (with zeros, a torn record fails its CRC). */
     @Test
     void garbageAfterTheLastRecordIsCut() throws Exception {
-        FileMessageStore s = open(FileMessageStore.Options.defaults(dir).withPreallocate(0));
+        FileMessageStore s = open(FileStoreOptions.defaults(dir).withPreallocate(0));
         await(s.append(T, msg("sensors/t1", "only")));
         simulateCrash(s);
         try (RandomAccessFile f = new RandomAccessFile(lastSegment().toFile(), "rw")) {
@@ -440,7 +440,7 @@ class FileMessageStoreTest {
 
     @Test
     void aBitFlipAfterTheCheckpointIsSkippedByRecoveryWhichKeepsTheRecordsAfterIt() throws Exception {
-        FileMessageStore s = open(FileMessageStore.Options.defaults(dir).withSegmentSize(64 * 1024, 16)
+        FileMessageStore s = open(FileStoreOptions.defaults(dir).withSegmentSize(64 * 1024, 16)
                 .withCheckpointInterval(Duration.ofHours(1)));
         for (int i = 0; i < 5; i++) {
             await(s.append(T, msg("sensors/t1", "payload-" + i)));
@@ -459,7 +459,7 @@ class FileMessageStoreTest {
         assertThat(Files.readString(dir.resolve("format")).trim()).isEqualTo(Integer.toString(FileMessageStore.FORMAT));
         reopen(s);
         Files.writeString(dir.resolve("format"), (FileMessageStore.FORMAT + 1) + "\n");
-        FileMessageStore newer = new FileMessageStore(FileMessageStore.Options.defaults(dir));
+        FileMessageStore newer = new FileMessageStore(FileStoreOptions.defaults(dir));
         assertThatThrownBy(() -> awaitOrFail(newer.open())).hasMessageContaining("written by a newer gateway");
         Files.writeString(dir.resolve("format"), FileMessageStore.FORMAT + "\n");
         open(); // and the lock was let go
@@ -468,7 +468,7 @@ class FileMessageStoreTest {
     @Test
     void theDataDirectoryIsLocked() {
         open();
-        FileMessageStore second = new FileMessageStore(FileMessageStore.Options.defaults(dir));
+        FileMessageStore second = new FileMessageStore(FileStoreOptions.defaults(dir));
         assertThatThrownBy(() -> await(second.open())).hasMessageContaining("is in use by another gateway")
                 .hasMessageContaining(dir.toAbsolutePath().toString());
     }
@@ -550,7 +550,7 @@ class FileMessageStoreTest {
 
     @Test
     void stateChangesAfterTheLastCheckpointAreReplayed() throws Exception {
-        FileMessageStore s = open(FileMessageStore.Options.defaults(dir).withCheckpointInterval(Duration.ofHours(1)));
+        FileMessageStore s = open(FileStoreOptions.defaults(dir).withCheckpointInterval(Duration.ofHours(1)));
         await(s.putState("sessions", "client-1", new byte[] {5}));
         await(s.saveSubscription(new SubscriptionRecord("late", "t", null)));
         simulateCrash(s);
@@ -562,9 +562,9 @@ class FileMessageStoreTest {
 
     @Test
     void sizeRetentionDropsWholeSegmentsAndCountsWhatACursorStillNeeded() {
-        FileMessageStore s = open(FileMessageStore.Options.defaults(dir).withSegmentSize(16 * 1024, 64)
+        FileMessageStore s = open(FileStoreOptions.defaults(dir).withSegmentSize(16 * 1024, 64)
                 .withCheckpointInterval(Duration.ofHours(1))
-                .withRetention(a -> new FileMessageStore.Retention(Duration.ZERO, 20 * 1024)));
+                .withRetention(a -> new FileStoreOptions.Retention(Duration.ZERO, 20 * 1024)));
         await(s.saveSubscription(new SubscriptionRecord("slow", "sensors/t1", null)));
         s.saveCursor("slow", T, new CursorState(100, List.of()));
         String kb = "x".repeat(1000);
@@ -587,9 +587,9 @@ class FileMessageStoreTest {
      */
     @Test
     void indexFilesBeforeTheStartGoAtEachCheckpointThatMovesIt() {
-        FileMessageStore.Options options = FileMessageStore.Options.defaults(dir).withSegmentSize(16 * 1024, 16)
+        FileStoreOptions options = FileStoreOptions.defaults(dir).withSegmentSize(16 * 1024, 16)
                 .withCheckpointInterval(Duration.ofHours(1))
-                .withRetention(a -> new FileMessageStore.Retention(Duration.ZERO, 20 * 1024));
+                .withRetention(a -> new FileStoreOptions.Retention(Duration.ZERO, 20 * 1024));
         FileMessageStore s = open(options);
         String kb = "x".repeat(1000);
         for (int i = 0; i < 100; i++) {
@@ -618,7 +618,7 @@ class FileMessageStoreTest {
      */
     @Test
     void indexFilesACrashLeftDuringTheirDeletionGoAtTheNextCheckpoint() throws Exception {
-        FileMessageStore.Options options = FileMessageStore.Options.defaults(dir).withSegmentSize(16 * 1024, 16)
+        FileStoreOptions options = FileStoreOptions.defaults(dir).withSegmentSize(16 * 1024, 16)
                 .withCheckpointInterval(Duration.ofHours(1));
         FileMessageStore s = open(options);
         for (int i = 0; i < 40; i++) {
@@ -681,9 +681,9 @@ class FileMessageStoreTest {
     @Test
     void sizeRetentionCountsABatchRecordOnce() {
         WireFormat.Registry.register(new Lines());
-        FileMessageStore s = open(FileMessageStore.Options.defaults(dir).withSegmentSize(16 * 1024, 64)
+        FileMessageStore s = open(FileStoreOptions.defaults(dir).withSegmentSize(16 * 1024, 64)
                 .withCheckpointInterval(Duration.ofHours(1))
-                .withRetention(a -> new FileMessageStore.Retention(Duration.ZERO, 40 * 1024)));
+                .withRetention(a -> new FileStoreOptions.Retention(Duration.ZERO, 40 * 1024)));
         String kb = "x".repeat(1000);
         for (int i = 0; i < 100; i++) { // 500 KB in batches of five 1 KB messages
             await(s.appendAll(T, Lines.batch("test-lines", T.address(), kb, kb, kb, kb, kb)));
@@ -703,9 +703,9 @@ class FileMessageStoreTest {
 
     @Test
     void ageRetentionNeverPassesADurableCursor() {
-        FileMessageStore s = open(FileMessageStore.Options.defaults(dir).withSegmentSize(16 * 1024, 64)
+        FileMessageStore s = open(FileStoreOptions.defaults(dir).withSegmentSize(16 * 1024, 64)
                 .withCheckpointInterval(Duration.ofHours(1))
-                .withRetention(a -> new FileMessageStore.Retention(Duration.ofMillis(1), 0)));
+                .withRetention(a -> new FileStoreOptions.Retention(Duration.ofMillis(1), 0)));
         await(s.saveSubscription(new SubscriptionRecord("reader", "sensors/#", null)));
         s.saveCursor("reader", T, new CursorState(30, List.of()));
         for (int i = 0; i < 50; i++) {
@@ -730,9 +730,9 @@ class FileMessageStoreTest {
      */
     @Test
     void aStartMovedByRetentionOnAnIdleStoreIsCheckpointed() throws Exception {
-        FileMessageStore.Options options = FileMessageStore.Options.defaults(dir).withSegmentSize(16 * 1024, 64)
+        FileStoreOptions options = FileStoreOptions.defaults(dir).withSegmentSize(16 * 1024, 64)
                 .withCheckpointInterval(Duration.ofMillis(100))
-                .withRetention(a -> new FileMessageStore.Retention(Duration.ofMillis(1_500), 0));
+                .withRetention(a -> new FileStoreOptions.Retention(Duration.ofMillis(1_500), 0));
         FileMessageStore s = open(options);
         for (int i = 0; i < 10; i++) {
             await(s.append(T, msg("sensors/t1", "m" + i)));
@@ -749,9 +749,9 @@ class FileMessageStoreTest {
 
     @Test
     void everyFsyncPolicyAcknowledgesAndKeeps() {
-        for (FileMessageStore.Fsync f : FileMessageStore.Fsync.values()) {
+        for (FileStoreOptions.Fsync f : FileStoreOptions.Fsync.values()) {
             Path d = dir.resolve(f.name());
-            FileMessageStore s = open(FileMessageStore.Options.defaults(d).withFsync(f));
+            FileMessageStore s = open(FileStoreOptions.defaults(d).withFsync(f));
             List<Future<Long>> acks = new ArrayList<>();
             for (int i = 0; i < 100; i++) {
                 acks.add(s.append(T, msg("sensors/t1", "m" + i)));
@@ -760,14 +760,14 @@ class FileMessageStoreTest {
                 assertThat(await(acks.get(i))).isEqualTo(i);
             }
             reopen(s);
-            assertThat(payloads(open(FileMessageStore.Options.defaults(d)), T)).hasSize(100);
+            assertThat(payloads(open(FileStoreOptions.defaults(d)), T)).hasSize(100);
         }
     }
 
     @Test
     void aNonDurableAppendNeverCompletesBeforeAnEarlierDurableOne() {
-        FileMessageStore.Options d = FileMessageStore.Options.defaults(dir);
-        FileMessageStore s = open(new FileMessageStore.Options(dir, FileMessageStore.Fsync.GROUP, Duration.ofMillis(300),
+        FileStoreOptions d = FileStoreOptions.defaults(dir);
+        FileMessageStore s = open(new FileStoreOptions(dir, FileStoreOptions.Fsync.GROUP, Duration.ofMillis(300),
                 1L << 30, d.segmentSize(), d.indexEntriesPerFile(), Duration.ofHours(1), d.maxQueuedBytes(), d.retention(),
                 d.maxOpenIndexFiles(), d.preallocate()));
         List<Long> completed = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -782,7 +782,7 @@ class FileMessageStoreTest {
 
     @Test
     void manyPartitionsDoNotHoldAnIndexFileOpenEach() throws Exception {
-        FileMessageStore s = open(FileMessageStore.Options.defaults(dir).withCheckpointInterval(Duration.ofHours(1))
+        FileMessageStore s = open(FileStoreOptions.defaults(dir).withCheckpointInterval(Duration.ofHours(1))
                 .withMaxOpenIndexFiles(4));
         long before = openFiles();
         for (int round = 0; round < 3; round++) {

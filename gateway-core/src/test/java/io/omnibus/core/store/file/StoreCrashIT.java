@@ -50,7 +50,7 @@ class StoreCrashIT {
         long[] highestAcked = new long[PARTITIONS];
         java.util.Arrays.fill(highestAcked, -1);
         for (int round = 0; round < ROUNDS; round++) {
-            FileMessageStore.Fsync fsync = FileMessageStore.Fsync.values()[round % 3];
+            FileStoreOptions.Fsync fsync = FileStoreOptions.Fsync.values()[round % 3];
             Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-cp", System.getProperty("java.class.path"), "-Xmx256m", CrashWriter.class.getName(),
                     dir.toString(), Integer.toString(PARTITIONS), fsync.name())
@@ -85,7 +85,7 @@ class StoreCrashIT {
 
     private void verify(int round, long[] highestAcked) throws Exception {
         io.omnibus.core.spi.WireFormat.Registry.register(new FileMessageStoreTest.Lines());
-        FileMessageStore store = new FileMessageStore(FileMessageStore.Options.defaults(dir)
+        FileMessageStore store = new FileMessageStore(FileStoreOptions.defaults(dir)
                 .withSegmentSize(256 * 1024, 512));
         FileMessageStoreTest.await(store.open());
         try {

@@ -45,7 +45,7 @@ class StoreDiskFullIT {
         try {
             Path filler = mnt.resolve("filler");
             Files.write(filler, new byte[1024 * 1024]);
-            store = new FileMessageStore(FileMessageStore.Options.defaults(mnt.resolve("data"))
+            store = new FileMessageStore(FileStoreOptions.defaults(mnt.resolve("data"))
                     .withSegmentSize(128 * 1024, 1024).withCheckpointInterval(Duration.ofHours(1)));
             FileMessageStoreTest.await(store.open());
             byte[] kb = new byte[1024];
