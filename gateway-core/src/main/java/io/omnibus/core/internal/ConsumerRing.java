@@ -31,6 +31,23 @@ final class ConsumerRing {
         return true;
     }
 
+    /**
+     * The context of a consumer when every consumer runs on one event loop (null: none attached, or some elsewhere,
+     * or not on an event loop).
+     */
+    io.vertx.core.Context oneLoop() {
+        io.vertx.core.Context home = consumers.isEmpty() ? null : consumers.get(0).home;
+        if (home == null || !home.isEventLoopContext()) {
+            return null;
+        }
+        for (ConsumerState c : consumers) {
+            if (c.home == null || !Mailbox.sameLoop(home, c.home)) {
+                return null;
+            }
+        }
+        return home;
+    }
+
     /** The consumers, for key ownership and for settling them all; not to be changed through it. */
     List<ConsumerState> all() {
         return consumers;

@@ -288,24 +288,15 @@ final class SubscriptionQueue implements Subscription {
      * them without waking another thread for each delivery and each acknowledgement. Called as consumers come and go.
      */
     private void placeBesideConsumers() {
-        List<ConsumerState> all = consumers.all();
-        if (all.isEmpty()) {
+        Context home = consumers.oneLoop();
+        if (home == null || Mailbox.sameLoop(home, mailbox.target())) {
             return;
-        }
-        Context home = all.get(0).home;
-        if (home == null || !home.isEventLoopContext() || Mailbox.sameLoop(home, mailbox.target())) {
-            return;
-        }
-        for (ConsumerState other : all) {
-            if (other.home == null || !Mailbox.sameLoop(home, other.home)) {
-                return;
-            }
         }
         Context next = broker.shards().near(home, name);
         if (!Mailbox.sameLoop(next, home)) {
             return; // no shard on that loop (broker.shards below the number of event loops): stays where it is
         }
-        LOG.debug("subscription {} moves to the event loop of its consumer {}", name, all.get(0).spec.owner());
+        LOG.debug("subscription {} moves to the event loop of its consumers", name);
         mailbox.moveTo(next);
         // the ack-timeout sweep was set on the loop it left: set it again from the new one
         mailbox.execute(inFlight::rearmTimer);
