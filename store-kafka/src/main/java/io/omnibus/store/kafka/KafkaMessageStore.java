@@ -14,12 +14,9 @@ import io.omnibus.core.store.SubscriptionRecord;
 import io.omnibus.core.store.TopicPartition;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -63,6 +60,7 @@ public final class KafkaMessageStore implements MessageStore {
     private final KafkaStoreOptions options;
     private final String nodeId;
     private final TailCache cache;
+    private final KafkaClientSettings clients;
     private final KafkaPartitions logs = new KafkaPartitions();
     /** Sends in call order (a send may block on metadata or a full buffer, never an event loop). */
     private final ExecutorService sender = Executors.newSingleThreadExecutor(r -> daemon(r, "omnibus-kafka-send"));
@@ -97,6 +95,7 @@ public final class KafkaMessageStore implements MessageStore {
         this.options = options;
         this.nodeId = options.nodeId() != null ? options.nodeId() : UUID.randomUUID().toString();
         this.cache = new TailCache(options.cacheBytes());
+        this.clients = new KafkaClientSettings(options, nodeId);
     }
 
     /** The store's threads are daemons: they never keep the JVM from exiting. */
@@ -141,22 +140,6 @@ public final class KafkaMessageStore implements MessageStore {
         return h != null && h.reachable();
     }
 
-    private Properties clientProperties() {
-        Properties p = new Properties();
-        p.putAll(options.clientProperties());
-        p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, options.bootstrapServers());
-        p.putIfAbsent(CommonClientConfigs.CLIENT_ID_CONFIG, "omnibus-" + nodeId);
-        return p;
-    }
-
-    private Properties producerProperties() {
-        Properties p = clientProperties();
-        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(options.maxRecordBytes() + 65_536));
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        return p;
-    }
-
     /**
      * Joins the nodes' group and waits there as a standby until this node is the active one; then takes the active
      * role's transactional id, reads the state and the partitions' offsets, and serves. On the control thread.
@@ -179,19 +162,18 @@ public final class KafkaMessageStore implements MessageStore {
 
     /** The clients, the store's topics, the endpoints followed, and this node in the nodes' group as a standby. */
     private void join() throws Exception {
-        Properties adminProps = clientProperties();
-        admin = Admin.create(adminProps);
+        admin = Admin.create(clients.client());
         health = new KafkaHealth(admin, options);
         health.start();
-        producer = new KafkaProducer<>(producerProperties(), new ByteArraySerializer(), new ByteArraySerializer());
+        producer = new KafkaProducer<>(clients.producer(), new ByteArraySerializer(), new ByteArraySerializer());
         state = new KafkaState(options.topicPrefix() + "state", producer, transactions, control);
         topics = new KafkaTopics(admin, options, state::register);
         topics.ensureStateTopic();
         topics.ensureEndpointsTopic();
         KafkaEndpoints where = new KafkaEndpoints(topics.endpointsTopic());
-        where.follow(clientProperties(), health::checkSoon); // a new active node: ask the group who it is
+        where.follow(clients.client(), health::checkSoon); // a new active node: ask the group who it is
         endpoints = where;
-        lease = new KafkaLease(clientProperties(), options.topicPrefix() + "nodes", topics.stateTopic(),
+        lease = new KafkaLease(clients.client(), options.topicPrefix() + "nodes", topics.stateTopic(),
                 options.sessionTimeout(), options.leaseLost());
         role = "standby";
         LOG.info("Kafka store: node {} joins group {}nodes; it serves once it is the active node",
@@ -205,19 +187,16 @@ public final class KafkaMessageStore implements MessageStore {
         contact = new KafkaContact(admin, options.sessionTimeout(), health::otherNodes, options.leaseLost());
         contact.start();
         long began = System.nanoTime();
-        Properties tx = producerProperties();
-        // one transactional id for the active role: the node taking it over fences its predecessor's producer
-        // and aborts the transaction it left open, before anything is read: a read_committed reader sees
-        // nothing past a transaction still open (what a killed node wrote after it would be missed)
-        tx.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, options.topicPrefix() + "tx");
-        tx.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "10000");
+        // the active role's transactional id fences the predecessor's producer and aborts the transaction it left
+        // open, before anything is read: a read_committed reader sees nothing past a transaction still open (what a
+        // killed node wrote after it would be missed)
+        Properties tx = clients.transactional();
         txs = new KafkaTransactions(() -> new KafkaProducer<>(tx, new ByteArraySerializer(),
                 new ByteArraySerializer()), () -> lease.holdsRole(admin), options.leaseLost());
         txs.init();
         long fenced = System.nanoTime();
         state.writeWith(txs);
-        Properties reader = clientProperties();
-        KafkaReaders.defaults().forEach(reader::put);
+        Properties reader = clients.reader();
         long loaded;
         // one consumer reads what a takeover needs: consumers follow a partition's leader to its new broker
         // at once, where the admin client's calls were seen to wait out their timeouts after a broker's death
@@ -229,10 +208,7 @@ public final class KafkaMessageStore implements MessageStore {
             logs.load(topics, c);
         }
         long listed = System.nanoTime();
-        Properties consumer = clientProperties();
-        KafkaReaders.defaults().forEach(consumer::put);
-        consumer.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(options.maxRecordBytes() + 65_536));
-        readers = new KafkaReaders(options.readers(), consumer, options.readTimeout(), new KafkaReaders.Logs() {
+        readers = new KafkaReaders(options.readers(), clients.fetcher(), options.readTimeout(), new KafkaReaders.Logs() {
             @Override
             public String topic(TopicPartition tp) {
                 KafkaTopics.Topic t = topics.get(tp.address());
