@@ -42,10 +42,16 @@ final class Mailbox {
         this.target = target;
     }
 
-    /** Runs {@code task} at once when called from this mailbox's own task, else as a task behind the ones given. */
+    /**
+     * Runs {@code task} at once when called from this mailbox's own task, or from its context with nothing queued or
+     * running (as a Vert.x context runs a call made on it; a partition and a subscription on one broker context hand
+     * runs over so); else as a task behind the ones given.
+     */
     void run(Runnable task) {
         if (isCurrent()) {
             task.run();
+        } else if (Vertx.currentContext() == target && tasks.isEmpty() && scheduled.compareAndSet(false, true)) {
+            turn(task);
         } else {
             execute(task);
         }
@@ -92,12 +98,12 @@ final class Mailbox {
 
     /** A one-shot timer whose handler runs as a task of this mailbox (the id is the timer's, for cancelling). */
     long setTimer(long delayMillis, LongConsumer handler) {
-        return vertx.setTimer(delayMillis, id -> execute(() -> handler.accept(id)));
+        return vertx.setTimer(delayMillis, id -> run(() -> handler.accept(id)));
     }
 
     /** A periodic timer whose handler runs as a task of this mailbox. */
     long setPeriodic(long periodMillis, LongConsumer handler) {
-        return vertx.setPeriodic(periodMillis, id -> execute(() -> handler.accept(id)));
+        return vertx.setPeriodic(periodMillis, id -> run(() -> handler.accept(id)));
     }
 
     void cancelTimer(long id) {
@@ -106,20 +112,22 @@ final class Mailbox {
 
     private void schedule() {
         try {
-            target.runOnContext(v -> turn());
+            target.runOnContext(v -> turn(null));
         } catch (RuntimeException e) { // the event loop is shutting down: nothing more runs here
             LOG.error("{}: its context refused its tasks ({} waiting)", owner, tasks.size(), e);
             scheduled.set(false);
         }
     }
 
-    private void turn() {
+    /** Runs {@code first} (when not null), then what is queued; with the flag set, on the target's thread. */
+    private void turn(Runnable first) {
         Context bound = target;
         runner = Thread.currentThread();
         boolean moved = false;
         try {
             for (int n = 0; n < TURN && !moved; n++) {
-                Runnable task = tasks.poll();
+                Runnable task = first != null ? first : tasks.poll();
+                first = null;
                 if (task == null) {
                     break;
                 }

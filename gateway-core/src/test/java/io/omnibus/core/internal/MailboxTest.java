@@ -127,6 +127,33 @@ class MailboxTest {
     }
 
     @Test
+    void aTaskGivenOnItsContextWithNothingQueuedRunsAtOnce() {
+        List<Context> loops = twoLoops();
+        Mailbox mailbox = new Mailbox("test", vertx, loops.get(0));
+        Promise<String> seen = Promise.promise();
+        loops.get(0).runOnContext(v -> {
+            boolean[] ran = {false};
+            mailbox.run(() -> ran[0] = mailbox.isCurrent());
+            seen.complete(ran[0] ? "ran within the call" : "queued");
+        });
+        assertThat(await(seen.future())).isEqualTo("ran within the call");
+        // from another context on the same loop it is queued, as a Vert.x context queues another's calls
+        Context other = vertx.getOrCreateContext();
+        Promise<String> elsewhere = Promise.promise();
+        Promise<Void> done = Promise.promise();
+        other.runOnContext(v -> {
+            boolean[] ran = {false};
+            mailbox.run(() -> {
+                ran[0] = true;
+                done.complete();
+            });
+            elsewhere.complete(ran[0] ? "ran within the call" : "queued");
+        });
+        assertThat(await(elsewhere.future())).isEqualTo("queued");
+        await(done.future());
+    }
+
+    @Test
     void theLoopItLeftNoLongerRunsItsTasksInline() {
         List<Context> loops = twoLoops();
         Mailbox mailbox = new Mailbox("test", vertx, loops.get(0));
