@@ -326,8 +326,8 @@ final class AmqpTranslation {
         }
         m.setProperties(p);
 
-        JsonObject propertyTypes = jsonHeader(e, PROPERTY_TYPES);
-        JsonObject annotationTypes = jsonHeader(e, ANNOTATION_TYPES);
+        Map<String, String> propertyTypes = typesHeader(e, PROPERTY_TYPES);
+        Map<String, String> annotationTypes = typesHeader(e, ANNOTATION_TYPES);
         Map<String, Object> props = new LinkedHashMap<>();
         Map<Symbol, Object> annotations = new LinkedHashMap<>();
         Map<String, List<String>> repeats = null;
@@ -335,13 +335,13 @@ final class AmqpTranslation {
             String name = hd.name();
             if (name.startsWith(ANNOTATION) && !name.equals(ANNOTATION_TYPES)) {
                 String key = name.substring(ANNOTATION.length());
-                annotations.putIfAbsent(Symbol.valueOf(key), typed(hd, annotationTypes.getString(key)));
+                annotations.putIfAbsent(Symbol.valueOf(key), typed(hd, annotationTypes.get(key)));
             } else if (name.startsWith(ESCAPED_PROPERTY)) {
-                props.putIfAbsent(name.substring(ESCAPED_PROPERTY.length()), typed(hd, propertyTypes.getString(name)));
+                props.putIfAbsent(name.substring(ESCAPED_PROPERTY.length()), typed(hd, propertyTypes.get(name)));
             } else if (!name.startsWith(PREFIX)) {
                 // MQTT allows a user property name twice; AMQP application-properties are a map: the first value is
                 // the property, and all of them go in the annotation x-opt-omnibus-repeated-properties
-                Object first = props.putIfAbsent(name, typed(hd, propertyTypes.getString(name)));
+                Object first = props.putIfAbsent(name, typed(hd, propertyTypes.get(name)));
                 if (first != null && hd.isText()) {
                     if (repeats == null) {
                         repeats = new LinkedHashMap<>();
@@ -409,7 +409,7 @@ final class AmqpTranslation {
         if (found.isEmpty() || !found.get(0).isText()) {
             return null;
         }
-        String type = propertyTypes(e).getString(identifier);
+        String type = propertyTypes(e).get(identifier);
         Object v = typed(found.get(0), type);
         if (v instanceof org.apache.qpid.proton.amqp.UnsignedByte
                 || v instanceof org.apache.qpid.proton.amqp.UnsignedShort
@@ -426,24 +426,56 @@ final class AmqpTranslation {
     /** The last envelope a selector asked about on this thread, and its property types: parsed once per message. */
     private static final ThreadLocal<Object[]> LAST_TYPES = ThreadLocal.withInitial(() -> new Object[2]);
 
-    private static JsonObject propertyTypes(Envelope e) {
+    @SuppressWarnings("unchecked")
+    private static Map<String, String> propertyTypes(Envelope e) {
         Object[] last = LAST_TYPES.get();
         if (last[0] != e) {
             last[0] = e;
-            last[1] = jsonHeader(e, PROPERTY_TYPES);
+            last[1] = typesHeader(e, PROPERTY_TYPES);
         }
-        return (JsonObject) last[1];
+        return (Map<String, String>) last[1];
     }
 
-    private static JsonObject jsonHeader(Envelope e, String name) {
+    /**
+     * Type headers parsed, by their text. An address's producers send the same few (one per set of property names
+     * and types), and parsing one per delivery was a sixth of an AMQP delivery's translation. Bounded: headers up to
+     * 1 KiB, 1,024 of them, all dropped when full.
+     */
+    private static final java.util.concurrent.ConcurrentHashMap<String, Map<String, String>> PARSED_TYPES =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int PARSED_TYPES_MAX = 1024;
+    private static final int PARSED_TYPES_MAX_LENGTH = 1024;
+
+    /** A header naming types (a JSON object of names to type names), read-only; empty when absent or malformed. */
+    private static Map<String, String> typesHeader(Envelope e, String name) {
         String v = e.header(name);
         if (v == null) {
-            return new JsonObject();
+            return Map.of();
         }
+        Map<String, String> parsed = PARSED_TYPES.get(v);
+        if (parsed == null) {
+            parsed = parseTypes(v);
+            if (v.length() <= PARSED_TYPES_MAX_LENGTH) {
+                if (PARSED_TYPES.size() >= PARSED_TYPES_MAX) {
+                    PARSED_TYPES.clear();
+                }
+                PARSED_TYPES.put(v, parsed);
+            }
+        }
+        return parsed;
+    }
+
+    private static Map<String, String> parseTypes(String v) {
         try {
-            return new JsonObject(v);
+            Map<String, String> types = new java.util.HashMap<>();
+            for (Map.Entry<String, Object> t : new JsonObject(v)) {
+                if (t.getValue() != null) {
+                    types.put(t.getKey(), t.getValue().toString());
+                }
+            }
+            return Map.copyOf(types);
         } catch (RuntimeException malformed) {
-            return new JsonObject();
+            return Map.of();
         }
     }
 }

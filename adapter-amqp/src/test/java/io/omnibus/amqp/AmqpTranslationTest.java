@@ -109,6 +109,25 @@ class AmqpTranslationTest {
     }
 
     @Test
+    void eachMessageGetsItsOwnPropertyTypesBackThoughTheParsedTypeHeadersAreShared() {
+        Message asInt = Message.Factory.create();
+        asInt.setApplicationProperties(new ApplicationProperties(Map.of("n", 5)));
+        Message asLong = Message.Factory.create();
+        asLong.setApplicationProperties(new ApplicationProperties(Map.of("n", 5L)));
+        Envelope i = AmqpTranslation.toEnvelope(asInt, Address.of("q"), false, AMQP, NOW);
+        Envelope l = AmqpTranslation.toEnvelope(asLong, Address.of("q"), false, AMQP, NOW);
+        for (int round = 0; round < 3; round++) { // the second and third rounds read the parsed headers kept
+            assertThat(AmqpTranslation.toMessage(i, 0, NOW).getApplicationProperties().getValue().get("n")).isEqualTo(5);
+            assertThat(AmqpTranslation.toMessage(l, 0, NOW).getApplicationProperties().getValue().get("n")).isEqualTo(5L);
+        }
+        // a malformed type header (from anywhere) leaves the values as they are, as text
+        Envelope malformed = Envelope.builder("q").payload(new byte[0]).header("n", "5")
+                .header(AmqpTranslation.PROPERTY_TYPES, "{not json").origin(MQTT).build();
+        assertThat(AmqpTranslation.toMessage(malformed, 0, NOW).getApplicationProperties().getValue().get("n"))
+                .isEqualTo("5");
+    }
+
+    @Test
     void anApplicationPropertyNamedLikeOurHeadersIsKeptApartAndComesBackAsItWas() {
         Message in = Message.Factory.create();
         in.setApplicationProperties(new ApplicationProperties(Map.of("amqp.group-sequence", "not a number")));
