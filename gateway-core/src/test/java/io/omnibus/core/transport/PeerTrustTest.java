@@ -38,10 +38,18 @@ class PeerTrustTest {
 
     /** A listener's TLS material: {@code cert} with its key, and the example CA as its {@code ca} when asked. */
     private Tls material(String cert, String key, boolean withCa) {
+        return material(cert, key, withCa, null);
+    }
+
+    /** The same, with {@code client-auth} set when not null. */
+    private Tls material(String cert, String key, boolean withCa, String clientAuth) {
         Map<String, Object> keys = new HashMap<>(Map.of("enabled", true, "port", 0,
                 "cert", EXAMPLES.resolve(cert).toString(), "key", EXAMPLES.resolve(key).toString()));
         if (withCa) {
             keys.put("ca", EXAMPLES.resolve("ca.pem").toString());
+        }
+        if (clientAuth != null) {
+            keys.put("client-auth", clientAuth);
         }
         return Tls.start(vertx, TlsConfig.read(new ConfigSection("admin.tls", keys), 0), "admin.tls");
     }
@@ -90,6 +98,9 @@ class PeerTrustTest {
                 .isInstanceOf(ExecutionException.class).hasRootCauseInstanceOf(java.security.GeneralSecurityException.class)
                 .rootCause().hasMessageContaining("unable to find valid certification path");
         assertThat(material("alice.pem", "alice-key.pem", true).heldCertificates()).hasSize(2); // alice's, the CA
+        // a cluster CA as ca without asking admin clients for certificates (docs/cluster.md): trusted all the same
+        assertThat(get(PeerTrust.of(material("alice.pem", "alice-key.pem", true, "none")), "127.0.0.1", port))
+                .isEqualTo("served");
     }
 
     @Test
