@@ -439,7 +439,7 @@ final class AmqpTranslation {
     /**
      * Type headers parsed, by their text. An address's producers send the same few (one per set of property names
      * and types), and parsing one per delivery was a sixth of an AMQP delivery's translation. Bounded: headers up to
-     * 1 KiB, 1,024 of them, all dropped when full.
+     * 1,024 characters, 1,024 of them, all dropped when full.
      */
     private static final java.util.concurrent.ConcurrentHashMap<String, Map<String, String>> PARSED_TYPES =
             new java.util.concurrent.ConcurrentHashMap<>();

@@ -50,10 +50,30 @@ final class Mailbox {
     void run(Runnable task) {
         if (isCurrent()) {
             task.run();
-        } else if (Vertx.currentContext() == target && tasks.isEmpty() && scheduled.compareAndSet(false, true)) {
-            turn(task);
+        } else if (Vertx.currentContext() == target && ((ContextInternal) target).nettyEventLoop().inEventLoop()
+                && tasks.isEmpty() && scheduled.compareAndSet(false, true)) {
+            runNow(task);
         } else {
             execute(task);
+        }
+    }
+
+    /**
+     * Runs {@code task} alone, now, with the flag won (what it or others queue meanwhile runs in a turn of its own,
+     * later: put-off work stays put off). A failure goes to the caller, as a call on a context's own thread does.
+     */
+    private void runNow(Runnable task) {
+        Context bound = target;
+        runner = Thread.currentThread();
+        try {
+            task.run();
+        } finally {
+            runner = null;
+            if (target != bound || !tasks.isEmpty()) {
+                schedule(); // the flag stays set
+            } else {
+                release();
+            }
         }
     }
 
@@ -112,22 +132,20 @@ final class Mailbox {
 
     private void schedule() {
         try {
-            target.runOnContext(v -> turn(null));
+            target.runOnContext(v -> turn());
         } catch (RuntimeException e) { // the event loop is shutting down: nothing more runs here
             LOG.error("{}: its context refused its tasks ({} waiting)", owner, tasks.size(), e);
             scheduled.set(false);
         }
     }
 
-    /** Runs {@code first} (when not null), then what is queued; with the flag set, on the target's thread. */
-    private void turn(Runnable first) {
+    private void turn() {
         Context bound = target;
         runner = Thread.currentThread();
         boolean moved = false;
         try {
             for (int n = 0; n < TURN && !moved; n++) {
-                Runnable task = first != null ? first : tasks.poll();
-                first = null;
+                Runnable task = tasks.poll();
                 if (task == null) {
                     break;
                 }
@@ -145,8 +163,12 @@ final class Mailbox {
             schedule(); // on the new context, or after the loop's other work; the flag stays set
             return;
         }
+        release();
+    }
+
+    private void release() {
         scheduled.set(false);
-        // a task added after the poll saw the queue empty, but before the flag was cleared, scheduled nothing
+        // a task added after the queue was seen empty, but before the flag was cleared, scheduled nothing
         if (!tasks.isEmpty() && scheduled.compareAndSet(false, true)) {
             schedule();
         }

@@ -131,12 +131,20 @@ class MailboxTest {
         List<Context> loops = twoLoops();
         Mailbox mailbox = new Mailbox("test", vertx, loops.get(0));
         Promise<String> seen = Promise.promise();
+        Promise<Void> putOff = Promise.promise();
         loops.get(0).runOnContext(v -> {
-            boolean[] ran = {false};
-            mailbox.run(() -> ran[0] = mailbox.isCurrent());
-            seen.complete(ran[0] ? "ran within the call" : "queued");
+            boolean[] ran = {false, false};
+            mailbox.run(() -> {
+                ran[0] = mailbox.isCurrent();
+                mailbox.execute(() -> { // put off by the task: not run within the call, but after it
+                    ran[1] = true;
+                    putOff.complete();
+                });
+            });
+            seen.complete((ran[0] ? "ran within the call" : "queued") + (ran[1] ? ", and what it put off too" : ""));
         });
         assertThat(await(seen.future())).isEqualTo("ran within the call");
+        await(putOff.future());
         // from another context on the same loop it is queued, as a Vert.x context queues another's calls
         Context other = vertx.getOrCreateContext();
         Promise<String> elsewhere = Promise.promise();
