@@ -31,7 +31,7 @@ final class Mailbox {
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     /** Set while a turn is queued on the target or running: at most one thread runs the tasks. */
     private final AtomicBoolean scheduled = new AtomicBoolean();
-    /** Written only by the thread running a turn (or moving the mailbox from one); read by the admin API. */
+    /** Written only by a task of this mailbox ({@link #moveTo}); read by callers choosing to run now or queue. */
     private volatile Context target;
     /** The thread running a turn now (null: none); each thread reads its own writes, so {@link #isCurrent} holds. */
     private Thread runner;

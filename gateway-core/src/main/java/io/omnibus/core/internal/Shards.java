@@ -5,7 +5,6 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
-import io.vertx.core.internal.ContextInternal;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -52,10 +51,10 @@ final class Shards {
      * delivery and each acknowledgement is a task queued on the same thread, not a hand-over that wakes another.
      */
     Context near(Context caller, String name) {
-        if (caller instanceof ContextInternal c && c.isEventLoopContext()) {
+        if (caller != null && caller.isEventLoopContext()) {
             List<Context> near = new ArrayList<>(all.size());
             for (Context shard : all) {
-                if (((ContextInternal) shard).nettyEventLoop() == c.nettyEventLoop()) {
+                if (Mailbox.sameLoop(shard, caller)) {
                     near.add(shard);
                 }
             }
