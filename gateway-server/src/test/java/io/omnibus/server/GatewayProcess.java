@@ -110,6 +110,15 @@ final class GatewayProcess implements AutoCloseable {
     }
 
     /**
+     * The last {@code n} warnings and errors a gateway logged, wherever they are in its output: a Kafka client's
+     * reconnection lines can fill the last lines of a report by the thousand and hide the one that explains a failure.
+     */
+    static String warnings(List<String> lines, int n) {
+        List<String> kept = lines.stream().filter(l -> l.contains(" WARN ") || l.contains(" ERROR ")).toList();
+        return String.join("\n", kept.subList(Math.max(0, kept.size() - n), kept.size()));
+    }
+
+    /**
      * A port free now, for a gateway that must keep its port across restarts (ephemeral ports change). It is taken
      * below the system's ephemeral range (ip_local_port_range), so that no client's outgoing connection can hold it
      * by the time the gateway binds it (a listener cannot bind a port an outgoing connection uses).
@@ -163,7 +172,8 @@ final class GatewayProcess implements AutoCloseable {
     String diagnose() {
         StringBuilder s = new StringBuilder("gateway (pid ").append(process.pid()).append(", ")
                 .append(process.isAlive() ? "running" : "exited with status " + process.exitValue())
-                .append(") stderr:\n").append(lastLines(err, 80));
+                .append(") warnings and errors:\n").append(warnings(err, 40))
+                .append("\nstderr:\n").append(lastLines(err, 80));
         if (process.isAlive()) {
             try {
                 Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),

@@ -175,7 +175,8 @@ class KafkaStoreIT {
                 await().atMost(Duration.ofSeconds(120)).until(() -> acked.size() >= whileDown + 1000);
             } catch (org.awaitility.core.ConditionTimeoutException stalled) {
                 throw new AssertionError("PUBACKs did not resume after the cluster came back: " + acked.size()
-                        + " PUBACKed, " + whileDown + " before it went away\n" + gw.diagnose(), stalled);
+                        + " PUBACKed, " + whileDown + " before it went away; the publisher "
+                        + (pub.isConnected() ? "connected" : "disconnected") + "\n" + gw.diagnose(), stalled);
             }
             load.close(); // what was in flight is answered
             await().atMost(Duration.ofSeconds(60)).until(() -> "UP".equals(store(admin).getString("status")));
