@@ -11,8 +11,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The file store's cursor journal: the latest state saved per durable subscription and partition, not written yet.
- * The first save after a write queues one CURSORS control to the writer, which takes every state saved by then into its
- * next batch ({@link #changes}), durable with it; later saves only replace states. A written state is applied to the
+ * The first save after a take queues one CURSORS control to the writer, which takes every state saved by then
+ * ({@link #changes}) the fsync interval after the control reached it, or sooner, ahead of the next state change,
+ * transaction or control it writes (in queue order with those); saves meanwhile only replace states, so one record per
+ * cursor carries the acknowledgements of that while. No caller waits for a save: the states written are
+ * made durable by the next fsync the writer runs anyway, at the latest the fsync interval after they were written
+ * the process's, within that redelivers what was acknowledged since, as at-least-once allows), and never make an fsync of their own run at once. A written state is applied to the
  * subscription as the next checkpoint keeps it. Saved from any thread; {@link #changes} on the writer's.
  */
 final class CursorJournal {
@@ -51,16 +55,20 @@ final class CursorJournal {
         for (Key k : List.copyOf(saved.keySet())) {
             CursorState c = saved.remove(k);
             if (c != null) {
-                out.add(change(k.subscription(), k.tp(), c, now));
+                out.add(new Change(record(k.subscription(), k.tp(), c, now), () -> apply(k.subscription(), k.tp(), c),
+                        true)); // nobody waits: durable with the next fsync
             }
         }
         return out;
     }
 
-    /** The journal record of one state, applied once written. */
+    /** The journal record of one state, applied once written (part of an atomic append, which waits for it). */
     Change change(String subscription, TopicPartition tp, CursorState cursor, long now) {
-        return new Change(Record.encodeState(StoreState.cursorPut(subscription, tp, cursor), now),
-                () -> apply(subscription, tp, cursor));
+        return new Change(record(subscription, tp, cursor, now), () -> apply(subscription, tp, cursor));
+    }
+
+    private static java.nio.ByteBuffer record(String subscription, TopicPartition tp, CursorState cursor, long now) {
+        return Record.encodeState(StoreState.cursorPut(subscription, tp, cursor), now);
     }
 
     /** Once written: the cursor as the next checkpoint keeps it. */

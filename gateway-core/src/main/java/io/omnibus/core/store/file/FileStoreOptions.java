@@ -29,6 +29,11 @@ public record FileStoreOptions(Path dir, Fsync fsync, Duration fsyncInterval, lo
                 checkpointInterval, maxQueuedBytes, retention, maxOpenIndexFiles, preallocate);
     }
 
+    public FileStoreOptions withFsyncInterval(Duration d) {
+        return new FileStoreOptions(dir, fsync, d, fsyncBytes, segmentSize, indexEntriesPerFile,
+                checkpointInterval, maxQueuedBytes, retention, maxOpenIndexFiles, preallocate);
+    }
+
     public FileStoreOptions withSegmentSize(long bytes, long indexEntries) {
         return new FileStoreOptions(dir, fsync, fsyncInterval, fsyncBytes, bytes, indexEntries, checkpointInterval,
                 maxQueuedBytes, retention, maxOpenIndexFiles, preallocate);

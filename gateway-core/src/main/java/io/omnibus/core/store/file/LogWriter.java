@@ -46,6 +46,8 @@ final class LogWriter {
     private final List<Op> waitingForSync = new ArrayList<>();
     private long unsyncedBytes;
     private long firstUnsyncedAt;
+    /** When the first deferred change ({@link Change#deferred}) no fsync has covered yet was written (ms); 0: none. */
+    private long deferredSince;
     /** The last write error, while writes are failing; null when healthy. */
     private volatile IOException failure;
     /** A failed write could not be taken back: only a restart (recovery) makes writing safe again. */
@@ -77,6 +79,16 @@ final class LogWriter {
     /** When the first write an fsync has not covered yet was made (ms), while {@link #waiting}. */
     long firstUnsyncedAt() {
         return firstUnsyncedAt;
+    }
+
+    /** Whether deferred changes are written and an fsync is due for them ({@code fsync-interval} after the first). */
+    boolean deferredDue(long now) {
+        return deferredSince != 0 && now >= deferredSince + options.fsyncInterval().toMillis();
+    }
+
+    /** When an fsync is due for the deferred changes written (ms), or {@link Long#MAX_VALUE} if none is. */
+    long deferredDueAt() {
+        return deferredSince == 0 ? Long.MAX_VALUE : deferredSince + options.fsyncInterval().toMillis();
     }
 
     /** The bytes written since the last fsync that wait for one. */
@@ -195,6 +207,13 @@ final class LogWriter {
         }
         long now = System.currentTimeMillis();
         for (Op op : writes) {
+            if (op instanceof Change c && c.deferred) {
+                if (options.fsync() != Fsync.OS && deferredSince == 0) {
+                    deferredSince = now;
+                }
+                complete(op); // no one waits
+                continue;
+            }
             boolean durableWrite = op instanceof Append a ? a.durable : !(op instanceof Group g) || g.durable;
             if (options.fsync() == Fsync.OS || (!durableWrite && waitingForSync.isEmpty())) {
                 complete(op); // nothing earlier waits: completions stay in offset order
@@ -265,9 +284,10 @@ final class LogWriter {
 
     /** Makes everything written durable, then acknowledges what waited for it; fails those when it cannot. */
     void sync() throws IOException {
-        if (waitingForSync.isEmpty()) {
+        if (waitingForSync.isEmpty() && deferredSince == 0) {
             return;
         }
+        deferredSince = 0; // covered, or lost with the failure (they are not waited for)
         try {
             long began = System.nanoTime();
             log.force();

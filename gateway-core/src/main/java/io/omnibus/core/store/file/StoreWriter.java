@@ -47,6 +47,8 @@ final class StoreWriter implements Runnable {
     }
 
     private long nextCheckpointAt;
+    /** When the cursor journal's states saved since the last take are to be written (ms); 0: none saved. */
+    private long cursorsDueAt;
     private long checkpointPosition;
     /**
      * Whether the last checkpoint written (by recovery or {@link #runCheckpoint}) records every start as it is now,
@@ -118,6 +120,10 @@ final class StoreWriter implements Runnable {
                 if (appends.waiting()) {
                     wait = Math.min(wait, appends.firstUnsyncedAt() + options.fsyncInterval().toMillis() - now);
                 }
+                wait = Math.min(wait, appends.deferredDueAt() - now);
+                if (cursorsDueAt != 0) {
+                    wait = Math.min(wait, cursorsDueAt - now);
+                }
                 Op first = queue.poll(Math.max(0, wait), TimeUnit.MILLISECONDS);
                 if (first != null) {
                     batch.add(first);
@@ -126,12 +132,20 @@ final class StoreWriter implements Runnable {
                 running = process(batch);
                 batch.clear();
                 now = System.currentTimeMillis();
+                if (running && cursorsDueAt != 0 && now >= cursorsDueAt) {
+                    List<Op> cursors = new ArrayList<>();
+                    takeCursors(cursors);
+                    if (!cursors.isEmpty()) {
+                        appends.write(cursors);
+                    }
+                }
                 // group commit: an fsync as soon as nothing more is queued to write (what arrives meanwhile waits
                 // for the next one), at the latest fsyncInterval or fsyncBytes after the first unsynced write
                 if (appends.waiting() && (options.fsync() == FileStoreOptions.Fsync.EVERY_WRITE || queue.isEmpty()
                         || appends.unsyncedBytes() >= options.fsyncBytes()
-                        || now >= appends.firstUnsyncedAt() + options.fsyncInterval().toMillis())) {
-                    appends.sync();
+                        || now >= appends.firstUnsyncedAt() + options.fsyncInterval().toMillis())
+                        || appends.deferredDue(now)) {
+                    appends.sync(); // what no one waits for (deferred changes) rides along, or is due
                 }
                 if (running && now >= nextCheckpointAt) {
                     runCheckpoint(false);
@@ -159,6 +173,19 @@ final class StoreWriter implements Runnable {
         List<Control> controls = new ArrayList<>(1);
         for (Op op : batch) {
             queuedBytes.addAndGet(-op.bytes);
+            if (op instanceof Control c && c.kind == Control.Kind.CURSORS) {
+                // the journal's states are taken when due, so that the acknowledgements of that while make one
+                // record per cursor and at most one wake-up of this thread (one each used to cost 10 % of a
+                // delivering gateway's CPU)
+                if (cursorsDueAt == 0) {
+                    cursorsDueAt = System.currentTimeMillis() + options.fsyncInterval().toMillis();
+                }
+                c.promise.complete();
+                continue;
+            }
+            if (!(op instanceof WriteOps.Append)) {
+                takeCursors(writes); // written before a state change, a transaction or a control, in queue order
+            }
             if (op instanceof Control c && c.kind == Control.Kind.TRUNCATE) {
                 // in queue order: what was appended before it goes, what comes after stays
                 if (!writes.isEmpty()) {
@@ -166,9 +193,6 @@ final class StoreWriter implements Runnable {
                     writes = new ArrayList<>(batch.size());
                 }
                 runControl(c);
-            } else if (op instanceof Control c && c.kind == Control.Kind.CURSORS) {
-                writes.addAll(cursorChanges.get()); // in the batch: durable with it
-                c.promise.complete();
             } else if (op instanceof Control c) {
                 controls.add(c);
             } else {
@@ -186,6 +210,14 @@ final class StoreWriter implements Runnable {
             runControl(c);
         }
         return true;
+    }
+
+    /** Adds the cursor journal's states to {@code writes}, if a save has made them due since the last take. */
+    private void takeCursors(List<Op> writes) {
+        if (cursorsDueAt != 0) {
+            cursorsDueAt = 0;
+            writes.addAll(cursorChanges.get());
+        }
     }
 
     private void runControl(Control c) {

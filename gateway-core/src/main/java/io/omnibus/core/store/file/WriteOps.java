@@ -116,17 +116,32 @@ final class WriteOps {
         final Runnable apply;
         /** A subscription's filter: the writer notes where each matching partition ends at this record's place. */
         final String subscriptionFilter;
+        /**
+         * No one waits for this change to be durable (a cursor the journal saves): it is written with its batch and
+         * made durable by the next fsync that runs anyway, at the latest the fsync interval later; it never makes an
+         * fsync run at once.
+         */
+        final boolean deferred;
         Map<TopicPartition, CursorState> starts = Map.of();
 
         Change(ByteBuffer record, Runnable apply) {
-            this(record, apply, null);
+            this(record, apply, null, false);
+        }
+
+        Change(ByteBuffer record, Runnable apply, boolean deferred) {
+            this(record, apply, null, deferred);
         }
 
         Change(ByteBuffer record, Runnable apply, String subscriptionFilter) {
+            this(record, apply, subscriptionFilter, false);
+        }
+
+        private Change(ByteBuffer record, Runnable apply, String subscriptionFilter, boolean deferred) {
             super(record.remaining());
             this.record = record;
             this.apply = apply;
             this.subscriptionFilter = subscriptionFilter;
+            this.deferred = deferred;
         }
     }
 

@@ -764,6 +764,54 @@ class FileMessageStoreTest {
         }
     }
 
+    /**
+     * Cursors saved (acknowledgements) are neither written nor fsynced at once: no one waits for them. Publishes come
+     * and go meanwhile; the next state change takes the cursor's latest state into its batch, ahead of it, and its
+     * fsync covers both.
+     */
+    @Test
+    void savedCursorsWaitForTheNextStateChangeAndRideAlongWithItsFsync() {
+        FileMessageStore s = open(FileStoreOptions.defaults(dir).withFsyncInterval(Duration.ofHours(1))
+                .withCheckpointInterval(Duration.ofHours(1)));
+        var meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        s.instrument(meters);
+        io.micrometer.core.instrument.Timer fsyncs = meters.get("omnibus.store.fsync").timer();
+        await(s.saveSubscription(new SubscriptionRecord("reader", "sensors/#", null)));
+        await(s.append(T, msg("sensors/t1", "a")));
+        long before = fsyncs.count();
+        for (int i = 1; i <= 50; i++) {
+            s.saveCursor("reader", T, new CursorState(i, List.of()));
+        }
+        // non-durable appends, one after the other: each is taken in a pass of the writer after the saves' control
+        await(s.append(T, Envelope.builder(T.address()).payload("q0").durable(false).build()));
+        await(s.append(T, Envelope.builder(T.address()).payload("q0").durable(false).build()));
+        assertThat(fsyncs.count()).as("fsyncs for the cursors").isEqualTo(before);
+        assertThat(cursor(s, T)).as("the cursor as written").isNull();
+        await(s.putState("retained", "sensors/t1", new byte[] {1}));
+        assertThat(fsyncs.count()).as("one fsync for the state change, the cursor with it").isEqualTo(before + 1);
+        assertThat(cursor(s, T).ackedBelow()).isEqualTo(50);
+    }
+
+    /** With nothing else written, saved cursors are written and made durable within the fsync interval. */
+    @Test
+    void savedCursorsAreWrittenAndDurableWithinTheFsyncInterval() {
+        FileMessageStore s = open(FileStoreOptions.defaults(dir).withFsyncInterval(Duration.ofMillis(50))
+                .withCheckpointInterval(Duration.ofHours(1)));
+        var meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        s.instrument(meters);
+        io.micrometer.core.instrument.Timer fsyncs = meters.get("omnibus.store.fsync").timer();
+        await(s.saveSubscription(new SubscriptionRecord("reader", "sensors/#", null)));
+        long before = fsyncs.count();
+        s.saveCursor("reader", T, new CursorState(4, List.of()));
+        org.awaitility.Awaitility.await().until(() -> fsyncs.count() == before + 1);
+        assertThat(cursor(s, T).ackedBelow()).isEqualTo(4);
+    }
+
+    /** The cursor of the store's one subscription in {@code tp} as written (null: none yet). */
+    private static CursorState cursor(FileMessageStore s, TopicPartition tp) {
+        return await(s.subscriptions()).values().iterator().next().get(tp);
+    }
+
     @Test
     void aNonDurableAppendNeverCompletesBeforeAnEarlierDurableOne() {
         FileStoreOptions d = FileStoreOptions.defaults(dir);
