@@ -44,6 +44,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * the rate is then of deliveries, and lost counts what any subscriber missed of what the publishers had accepted.
  * Each payload carries its send time, its publisher and its sequence number (16 bytes), so a subscriber counts each
  * message once: delivered and lost are of distinct messages, and copies delivered again are counted as duplicates.
+ * {@code PERSISTENT=1}: the subscribers are persistent sessions (clean session 0, the same client ids in both rounds),
+ * whose subscriptions are durable: every acknowledgement moves a stored cursor.
  */
 public final class NettyMqttLoad {
     private final String host;
@@ -54,6 +56,8 @@ public final class NettyMqttLoad {
     private final long total;
     private final int subscribers;
     private final AtomicLong accepted = new AtomicLong();
+    private static final boolean PERSISTENT = "1".equals(System.getenv("PERSISTENT"));
+
     /** Distinct messages delivered, over all subscribers. */
     private final AtomicLong got = new AtomicLong();
     private final AtomicLong duplicates = new AtomicLong();
@@ -106,7 +110,10 @@ public final class NettyMqttLoad {
         CountDownLatch subscribed = new CountDownLatch(subscribers);
         java.util.List<Channel> subs = new java.util.ArrayList<>();
         for (int i = 0; i < subscribers; i++) {
-            subs.add(connect(subLoop, "load-sub-" + i + "-" + System.nanoTime(), new Subscriber(subscribed, publishers)));
+            // PERSISTENT=1: each subscriber is a persistent session (clean session 0) that the measured round
+            // resumes after the warm-up's, as a back end reconnects to its own
+            subs.add(PERSISTENT ? connect(subLoop, "load-sub-" + i + "-persistent", false, new Subscriber(subscribed, publishers))
+                    : connect(subLoop, "load-sub-" + i + "-" + System.nanoTime(), true, new Subscriber(subscribed, publishers)));
         }
         if (!subscribed.await(60, TimeUnit.SECONDS)) {
             throw new IllegalStateException("no SUBACK for " + subscribed.getCount() + " of " + subscribers);
@@ -115,7 +122,7 @@ public final class NettyMqttLoad {
         long began = System.nanoTime();
         CountDownLatch published = new CountDownLatch(publishers);
         for (int p = 0; p < publishers; p++) {
-            connect(pubLoop, "load-pub-" + p + "-" + System.nanoTime(), new Publisher(p, each, published));
+            connect(pubLoop, "load-pub-" + p + "-" + System.nanoTime(), true, new Publisher(p, each, published));
         }
         published.await();
         long publishedAt = System.nanoTime();
@@ -137,7 +144,7 @@ public final class NettyMqttLoad {
                         : complete ? "" : "  (LOSS: not everything arrived)");
     }
 
-    private Channel connect(EventLoopGroup loop, String clientId, Session session) {
+    private Channel connect(EventLoopGroup loop, String clientId, boolean clean, Session session) {
         return new Bootstrap().group(loop).channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
@@ -150,7 +157,7 @@ public final class NettyMqttLoad {
                 .connect(host, port).addListener(f -> {
                     if (f.isSuccess()) {
                         Channel ch = ((io.netty.channel.ChannelFuture) f).channel();
-                        ch.writeAndFlush(MqttMessageBuilders.connect().clientId(clientId).cleanSession(true)
+                        ch.writeAndFlush(MqttMessageBuilders.connect().clientId(clientId).cleanSession(clean)
                                 .protocolVersion(MqttVersion.MQTT_3_1_1).keepAlive(60).build());
                     } else {
                         System.err.println(clientId + ": " + f.cause());
