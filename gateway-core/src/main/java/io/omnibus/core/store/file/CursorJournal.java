@@ -12,11 +12,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * The file store's cursor journal: the latest state saved per durable subscription and partition, not written yet.
  * The first save after a take queues one CURSORS control to the writer, which takes every state saved by then
- * ({@link #changes}) the fsync interval after the control reached it, or sooner, ahead of the next state change,
- * transaction or control it writes (in queue order with those); saves meanwhile only replace states, so one record per
- * cursor carries the acknowledgements of that while. No caller waits for a save: the states written are
- * made durable by the next fsync the writer runs anyway, at the latest the fsync interval after they were written
- * the process's, within that redelivers what was acknowledged since, as at-least-once allows), and never make an fsync of their own run at once. A written state is applied to the
+ * ({@link #changes}) the fsync interval after it dequeues that control, or sooner: ahead of the next state change or
+ * transaction it writes (in queue order with those), and at every flush, checkpoint and close. Saves meanwhile only
+ * replace states, so one record per cursor carries the acknowledgements of that while. No caller waits for a save:
+ * the states written never make an fsync of their own run at once, but are made durable by the next fsync the writer
+ * runs anyway, at the latest the fsync interval after they were written (after a crash, what was acknowledged since
+ * the last durable state is delivered again, as at-least-once allows). A written state is applied to the
  * subscription as the next checkpoint keeps it. Saved from any thread; {@link #changes} on the writer's.
  */
 final class CursorJournal {

@@ -375,8 +375,9 @@ public final class FileMessageStore implements MessageStore {
     }
 
     /**
-     * Journals a cursor: the latest state per subscription and partition is written to the commit log with the
-     * next batch the writer takes, and is durable with it (the fsync policy's window, as for messages).
+     * Journals a cursor: the latest state per subscription and partition is written to the commit log within the
+     * fsync interval (sooner ahead of a state change, a transaction, a flush or the close) and made durable by the
+     * next fsync, at the latest the fsync interval later; see {@link CursorJournal}.
      */
     @Override
     public void saveCursor(String subscription, TopicPartition partition, CursorState cursor) {

@@ -46,7 +46,9 @@ final class LogWriter {
     private final List<Op> waitingForSync = new ArrayList<>();
     private long unsyncedBytes;
     private long firstUnsyncedAt;
-    /** When the first deferred change ({@link Change#deferred}) no fsync has covered yet was written (ms); 0: none. */
+    /** Deferred changes ({@link Change#deferred}) are written that no fsync has covered yet. */
+    private boolean deferredWritten;
+    /** When the first of them was written ({@link System#nanoTime}: a wall clock stepped back must not hold them). */
     private long deferredSince;
     /** The last write error, while writes are failing; null when healthy. */
     private volatile IOException failure;
@@ -82,13 +84,17 @@ final class LogWriter {
     }
 
     /** Whether deferred changes are written and an fsync is due for them ({@code fsync-interval} after the first). */
-    boolean deferredDue(long now) {
-        return deferredSince != 0 && now >= deferredSince + options.fsyncInterval().toMillis();
+    boolean deferredDue() {
+        return deferredWritten && deferredDueIn() == 0;
     }
 
-    /** When an fsync is due for the deferred changes written (ms), or {@link Long#MAX_VALUE} if none is. */
-    long deferredDueAt() {
-        return deferredSince == 0 ? Long.MAX_VALUE : deferredSince + options.fsyncInterval().toMillis();
+    /** Milliseconds until an fsync is due for the deferred changes written (0: now), or {@link Long#MAX_VALUE}. */
+    long deferredDueIn() {
+        if (!deferredWritten) {
+            return Long.MAX_VALUE;
+        }
+        long left = deferredSince + options.fsyncInterval().toNanos() - System.nanoTime();
+        return left <= 0 ? 0 : (left + 999_999) / 1_000_000;
     }
 
     /** The bytes written since the last fsync that wait for one. */
@@ -208,8 +214,9 @@ final class LogWriter {
         long now = System.currentTimeMillis();
         for (Op op : writes) {
             if (op instanceof Change c && c.deferred) {
-                if (options.fsync() != Fsync.OS && deferredSince == 0) {
-                    deferredSince = now;
+                if (options.fsync() != Fsync.OS && !deferredWritten) {
+                    deferredWritten = true;
+                    deferredSince = System.nanoTime();
                 }
                 complete(op); // no one waits
                 continue;
@@ -284,10 +291,10 @@ final class LogWriter {
 
     /** Makes everything written durable, then acknowledges what waited for it; fails those when it cannot. */
     void sync() throws IOException {
-        if (waitingForSync.isEmpty() && deferredSince == 0) {
+        if (waitingForSync.isEmpty() && !deferredWritten) {
             return;
         }
-        deferredSince = 0; // covered, or lost with the failure (they are not waited for)
+        deferredWritten = false; // covered, or lost with the failure (they are not waited for)
         try {
             long began = System.nanoTime();
             log.force();

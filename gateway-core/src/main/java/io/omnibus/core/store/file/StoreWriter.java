@@ -47,8 +47,10 @@ final class StoreWriter implements Runnable {
     }
 
     private long nextCheckpointAt;
-    /** When the cursor journal's states saved since the last take are to be written (ms); 0: none saved. */
-    private long cursorsDueAt;
+    /** A CURSORS control came since the journal was last taken: its states are to be written at {@link #cursorsDue}. */
+    private boolean cursorsPending;
+    /** When ({@link System#nanoTime}: a wall clock stepped back must not hold them). */
+    private long cursorsDue;
     private long checkpointPosition;
     /**
      * Whether the last checkpoint written (by recovery or {@link #runCheckpoint}) records every start as it is now,
@@ -120,9 +122,9 @@ final class StoreWriter implements Runnable {
                 if (appends.waiting()) {
                     wait = Math.min(wait, appends.firstUnsyncedAt() + options.fsyncInterval().toMillis() - now);
                 }
-                wait = Math.min(wait, appends.deferredDueAt() - now);
-                if (cursorsDueAt != 0) {
-                    wait = Math.min(wait, cursorsDueAt - now);
+                wait = Math.min(wait, appends.deferredDueIn());
+                if (cursorsPending) {
+                    wait = Math.min(wait, Math.max(0, (cursorsDue - System.nanoTime() + 999_999) / 1_000_000));
                 }
                 Op first = queue.poll(Math.max(0, wait), TimeUnit.MILLISECONDS);
                 if (first != null) {
@@ -132,7 +134,7 @@ final class StoreWriter implements Runnable {
                 running = process(batch);
                 batch.clear();
                 now = System.currentTimeMillis();
-                if (running && cursorsDueAt != 0 && now >= cursorsDueAt) {
+                if (running && cursorsPending && System.nanoTime() - cursorsDue >= 0) {
                     List<Op> cursors = new ArrayList<>();
                     takeCursors(cursors);
                     if (!cursors.isEmpty()) {
@@ -144,7 +146,7 @@ final class StoreWriter implements Runnable {
                 if (appends.waiting() && (options.fsync() == FileStoreOptions.Fsync.EVERY_WRITE || queue.isEmpty()
                         || appends.unsyncedBytes() >= options.fsyncBytes()
                         || now >= appends.firstUnsyncedAt() + options.fsyncInterval().toMillis())
-                        || appends.deferredDue(now)) {
+                        || appends.deferredDue()) {
                     appends.sync(); // what no one waits for (deferred changes) rides along, or is due
                 }
                 if (running && now >= nextCheckpointAt) {
@@ -160,6 +162,9 @@ final class StoreWriter implements Runnable {
                 LOG.error("store writer: unexpected failure", e);
                 LogWriter.failAll(batch, new IOException("store writer failed: " + e, e));
                 batch.clear();
+                // a CURSORS control failed with the batch would leave the journal waiting for a take: take it now
+                cursorsPending = true;
+                cursorsDue = System.nanoTime();
             }
         }
     }
@@ -177,11 +182,17 @@ final class StoreWriter implements Runnable {
                 // the journal's states are taken when due, so that the acknowledgements of that while make one
                 // record per cursor and at most one wake-up of this thread (one each used to cost 10 % of a
                 // delivering gateway's CPU)
-                if (cursorsDueAt == 0) {
-                    cursorsDueAt = System.currentTimeMillis() + options.fsyncInterval().toMillis();
+                if (!cursorsPending) {
+                    cursorsPending = true;
+                    cursorsDue = System.nanoTime() + options.fsyncInterval().toNanos();
                 }
                 c.promise.complete();
                 continue;
+            }
+            if (op instanceof Control c && c.kind != Control.Kind.TRUNCATE) {
+                // a flush, a checkpoint or the close covers every state saved before it, even one whose saver's
+                // CURSORS control is not queued yet (another thread's save queues it)
+                cursorsPending = true;
             }
             if (!(op instanceof WriteOps.Append)) {
                 takeCursors(writes); // written before a state change, a transaction or a control, in queue order
@@ -212,10 +223,10 @@ final class StoreWriter implements Runnable {
         return true;
     }
 
-    /** Adds the cursor journal's states to {@code writes}, if a save has made them due since the last take. */
+    /** Adds the cursor journal's states to {@code writes}, if a CURSORS control (or a control) came since the last take. */
     private void takeCursors(List<Op> writes) {
-        if (cursorsDueAt != 0) {
-            cursorsDueAt = 0;
+        if (cursorsPending) {
+            cursorsPending = false;
             writes.addAll(cursorChanges.get());
         }
     }

@@ -807,6 +807,24 @@ class FileMessageStoreTest {
         assertThat(cursor(s, T).ackedBelow()).isEqualTo(4);
     }
 
+    /** A cursor saved and not yet due is written by the close, and by a flush before a crash. */
+    @Test
+    void savedCursorsAreWrittenByTheCloseAndByAFlush() throws Exception {
+        FileStoreOptions slow = FileStoreOptions.defaults(dir).withFsyncInterval(Duration.ofHours(1))
+                .withCheckpointInterval(Duration.ofHours(1));
+        FileMessageStore s = open(slow);
+        await(s.saveSubscription(new SubscriptionRecord("reader", "sensors/#", null)));
+        await(s.append(T, msg("sensors/t1", "a")));
+        s.saveCursor("reader", T, new CursorState(1, List.of()));
+        reopen(s);
+        FileMessageStore again = open(slow);
+        assertThat(cursor(again, T).ackedBelow()).as("after the close").isEqualTo(1);
+        again.saveCursor("reader", T, new CursorState(2, List.of()));
+        await(again.flush());
+        simulateCrash(again);
+        assertThat(cursor(open(slow), T).ackedBelow()).as("after a flush and a crash").isEqualTo(2);
+    }
+
     /** The cursor of the store's one subscription in {@code tp} as written (null: none yet). */
     private static CursorState cursor(FileMessageStore s, TopicPartition tp) {
         return await(s.subscriptions()).values().iterator().next().get(tp);
