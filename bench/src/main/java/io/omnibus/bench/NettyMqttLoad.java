@@ -112,8 +112,8 @@ public final class NettyMqttLoad {
         for (int i = 0; i < subscribers; i++) {
             // PERSISTENT=1: each subscriber is a persistent session (clean session 0) that the measured round
             // resumes after the warm-up's, as a back end reconnects to its own
-            subs.add(PERSISTENT ? connect(subLoop, "load-sub-" + i + "-persistent", false, new Subscriber(subscribed, publishers))
-                    : connect(subLoop, "load-sub-" + i + "-" + System.nanoTime(), true, new Subscriber(subscribed, publishers)));
+            String clientId = "load-sub-" + i + "-" + (PERSISTENT ? "persistent" : Long.toString(System.nanoTime()));
+            subs.add(connect(subLoop, clientId, !PERSISTENT, new Subscriber(subscribed, publishers)));
         }
         if (!subscribed.await(60, TimeUnit.SECONDS)) {
             throw new IllegalStateException("no SUBACK for " + subscribed.getCount() + " of " + subscribers);

@@ -223,7 +223,10 @@ final class StoreWriter implements Runnable {
         return true;
     }
 
-    /** Adds the cursor journal's states to {@code writes}, if a CURSORS control (or a control) came since the last take. */
+    /**
+     * Adds the cursor journal's states to {@code writes}, if a CURSORS control (or a flush, checkpoint or close) came
+     * since the last take.
+     */
     private void takeCursors(List<Op> writes) {
         if (cursorsPending) {
             cursorsPending = false;
