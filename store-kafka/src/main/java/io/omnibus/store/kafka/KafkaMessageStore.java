@@ -208,23 +208,7 @@ public final class KafkaMessageStore implements MessageStore {
             logs.load(topics, c);
         }
         long listed = System.nanoTime();
-        readers = new KafkaReaders(options.readers(), clients.fetcher(), options.readTimeout(), new KafkaReaders.Logs() {
-            @Override
-            public String topic(TopicPartition tp) {
-                KafkaTopics.Topic t = topics.get(tp.address());
-                return t == null || tp.partition() >= t.partitions ? null : t.name;
-            }
-
-            @Override
-            public long end(TopicPartition tp) {
-                return endOffset(tp);
-            }
-
-            @Override
-            public void startMoved(TopicPartition tp, long start) {
-                logs.movedStart(tp, start);
-            }
-        });
+        readers = new KafkaReaders(options.readers(), clients.fetcher(), options.readTimeout(), logs.forReaders(topics));
         appends = new KafkaAppends(sender, producer, txs, topics, state, cache, logs::log, nanos -> {
             Timer t = appendLatency;
             if (t != null) {

@@ -62,6 +62,27 @@ final class KafkaPartitions {
         return dropped.sum();
     }
 
+    /** What the store's readers need to know of the partitions: their topics, their ends, and where starts moved. */
+    KafkaReaders.Logs forReaders(KafkaTopics topics) {
+        return new KafkaReaders.Logs() {
+            @Override
+            public String topic(TopicPartition tp) {
+                KafkaTopics.Topic t = topics.get(tp.address());
+                return t == null || tp.partition() >= t.partitions ? null : t.name;
+            }
+
+            @Override
+            public long end(TopicPartition tp) {
+                return KafkaPartitions.this.end(tp);
+            }
+
+            @Override
+            public void startMoved(TopicPartition tp, long start) {
+                movedStart(tp, start);
+            }
+        };
+    }
+
     /** A reader found the partition's first records gone: the cluster's retention dropped them. */
     void movedStart(TopicPartition tp, long start) {
         PartitionLog log = log(tp);
