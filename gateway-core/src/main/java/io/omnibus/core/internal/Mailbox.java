@@ -102,6 +102,11 @@ final class Mailbox {
         return target;
     }
 
+    /** The tasks queued and not yet run (for tests). */
+    int queued() {
+        return tasks.size();
+    }
+
     /**
      * Binds the mailbox to {@code next} (from one of its own tasks): the tasks after the running one run there, in
      * the same order, and none runs on the old context once the running one returns.

@@ -181,6 +181,35 @@ class MailboxTest {
         assertThat(await(where.future())).isEqualTo("not current, then ran on the new loop");
     }
 
+    /**
+     * The window a timer's id check is for: a {@link DueQueue}'s timer set on one loop fires there after the mailbox
+     * moved to the other loop, so its task waits in the mailbox while the task running there cancels it and arms a
+     * new one; the stale task then runs and must do nothing (no item handed on, no "after", the new timer kept).
+     */
+    @Test
+    void aDueQueueTimerThatFiredAfterItWasCancelledDoesNothing() {
+        List<Context> loops = twoLoops();
+        Mailbox mailbox = new Mailbox("test", vertx, loops.get(0));
+        List<Long> handed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        AtomicInteger afters = new AtomicInteger();
+        DueQueue<Long> due = new DueQueue<>(mailbox, Long::compare, at -> at, handed::add, afters::incrementAndGet);
+        Promise<String> seen = Promise.promise();
+        long later = System.currentTimeMillis() + 60_000;
+        mailbox.execute(() -> {
+            due.add(System.currentTimeMillis() + 50); // its timer is set on this loop
+            mailbox.moveTo(loops.get(1));
+            mailbox.execute(() -> { // the next task, on the other loop, queued before the timer can fire
+                // the timer fires on the loop left, and its task queues behind this one
+                await().atMost(java.time.Duration.ofSeconds(10)).until(() -> mailbox.queued() > 0);
+                due.clear(); // too late to stop it
+                due.add(later);
+                mailbox.execute(() -> seen.complete("handed " + handed + ", after " + afters.get() + ", waiting "
+                        + due.all())); // runs after the stale task
+            });
+        });
+        assertThat(await(seen.future())).isEqualTo("handed [], after 0, waiting [" + later + "]");
+    }
+
     @Test
     void confinedCallsFromOutsideItsTasksFail() {
         Mailbox mailbox = new Mailbox("test", vertx, twoLoops().get(0));
