@@ -85,7 +85,7 @@ final class LogWriter {
 
     /** Whether deferred changes are written and an fsync is due for them ({@code fsync-interval} after the first). */
     boolean deferredDue() {
-        return deferredWritten && deferredDueIn() == 0;
+        return deferredDueIn() == 0;
     }
 
     /** Milliseconds until an fsync is due for the deferred changes written (0: now), or {@link Long#MAX_VALUE}. */

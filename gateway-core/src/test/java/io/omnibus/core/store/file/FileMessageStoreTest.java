@@ -771,11 +771,8 @@ class FileMessageStoreTest {
      */
     @Test
     void savedCursorsWaitForTheNextStateChangeAndRideAlongWithItsFsync() {
-        FileMessageStore s = open(FileStoreOptions.defaults(dir).withFsyncInterval(Duration.ofHours(1))
-                .withCheckpointInterval(Duration.ofHours(1)));
-        var meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
-        s.instrument(meters);
-        io.micrometer.core.instrument.Timer fsyncs = meters.get("omnibus.store.fsync").timer();
+        FileMessageStore s = open(cursorOptions(Duration.ofHours(1)));
+        io.micrometer.core.instrument.Timer fsyncs = fsyncs(s);
         await(s.saveSubscription(new SubscriptionRecord("reader", "sensors/#", null)));
         await(s.append(T, msg("sensors/t1", "a")));
         long before = fsyncs.count();
@@ -795,11 +792,8 @@ class FileMessageStoreTest {
     /** With nothing else written, saved cursors are written and made durable within the fsync interval. */
     @Test
     void savedCursorsAreWrittenAndDurableWithinTheFsyncInterval() {
-        FileMessageStore s = open(FileStoreOptions.defaults(dir).withFsyncInterval(Duration.ofMillis(50))
-                .withCheckpointInterval(Duration.ofHours(1)));
-        var meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
-        s.instrument(meters);
-        io.micrometer.core.instrument.Timer fsyncs = meters.get("omnibus.store.fsync").timer();
+        FileMessageStore s = open(cursorOptions(Duration.ofMillis(50)));
+        io.micrometer.core.instrument.Timer fsyncs = fsyncs(s);
         await(s.saveSubscription(new SubscriptionRecord("reader", "sensors/#", null)));
         long before = fsyncs.count();
         s.saveCursor("reader", T, new CursorState(4, List.of()));
@@ -810,8 +804,7 @@ class FileMessageStoreTest {
     /** A cursor saved and not yet due is written by the close, and by a flush before a crash. */
     @Test
     void savedCursorsAreWrittenByTheCloseAndByAFlush() throws Exception {
-        FileStoreOptions slow = FileStoreOptions.defaults(dir).withFsyncInterval(Duration.ofHours(1))
-                .withCheckpointInterval(Duration.ofHours(1));
+        FileStoreOptions slow = cursorOptions(Duration.ofHours(1));
         FileMessageStore s = open(slow);
         await(s.saveSubscription(new SubscriptionRecord("reader", "sensors/#", null)));
         await(s.append(T, msg("sensors/t1", "a")));
@@ -823,6 +816,18 @@ class FileMessageStoreTest {
         await(again.flush());
         simulateCrash(again);
         assertThat(cursor(open(slow), T).ackedBelow()).as("after a flush and a crash").isEqualTo(2);
+    }
+
+    /** The defaults with {@code fsyncInterval} and no checkpoint within a test (which would write cursors too). */
+    private FileStoreOptions cursorOptions(Duration fsyncInterval) {
+        return FileStoreOptions.defaults(dir).withFsyncInterval(fsyncInterval).withCheckpointInterval(Duration.ofHours(1));
+    }
+
+    /** The store's fsync meter (a count of its fsyncs). */
+    private static io.micrometer.core.instrument.Timer fsyncs(FileMessageStore s) {
+        var meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        s.instrument(meters);
+        return meters.get("omnibus.store.fsync").timer();
     }
 
     /** The cursor of the store's one subscription in {@code tp} as written (null: none yet). */
