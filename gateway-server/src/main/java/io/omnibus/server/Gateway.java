@@ -146,6 +146,7 @@ public final class Gateway {
                             startedAt));
                     ready = true;
                     admin.warm();
+                    IdleHeap.start(vertx, meters);
                 });
     }
 

@@ -1,0 +1,118 @@
+package io.omnibus.server;
+
+import com.sun.management.HotSpotDiagnosticMXBean;
+import org.junit.jupiter.api.Test;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class IdleHeapTest {
+    private final AtomicLong allocated = new AtomicLong();
+    private final Map<String, String> flags = new HashMap<>(Map.of(IdleHeap.MIN, "10", IdleHeap.MAX, "30"));
+    private final List<String> sets = new ArrayList<>();
+
+    private IdleHeap idleHeap(int percent) {
+        return new IdleHeap(allocated::get, flags::get, (f, v) -> {
+            sets.add(f + "=" + v);
+            flags.put(f, v);
+        }, percent);
+    }
+
+    /** One sample after the threads allocated {@code bytes}. */
+    private void after(IdleHeap heap, long bytes) {
+        allocated.addAndGet(bytes);
+        heap.sample();
+    }
+
+    @Test
+    void quietSecondsLowerTheFreeShareAndTheFirstBusySecondRestoresIt() {
+        IdleHeap heap = idleHeap(10);
+        after(heap, 0); // the first sample only reads the counter
+        for (int s = 1; s < IdleHeap.QUIET_SECONDS; s++) {
+            after(heap, IdleHeap.QUIET_BYTES_PER_SECOND - 1);
+        }
+        assertThat(sets).as("not quiet for long enough yet").isEmpty();
+        after(heap, 1000);
+        assertThat(heap.tightened()).isTrue();
+        assertThat(sets).containsExactly("MaxHeapFreeRatio=10");
+        after(heap, 0);
+        assertThat(sets).as("set once per idle spell").hasSize(1);
+
+        after(heap, IdleHeap.QUIET_BYTES_PER_SECOND);
+        assertThat(heap.tightened()).isFalse();
+        assertThat(flags).containsEntry(IdleHeap.MAX, "30").containsEntry(IdleHeap.MIN, "10");
+        for (int s = 1; s < IdleHeap.QUIET_SECONDS; s++) {
+            after(heap, 0);
+        }
+        assertThat(heap.tightened()).as("a new spell counts its seconds from the start").isFalse();
+        after(heap, 0);
+        assertThat(heap.tightened()).isTrue();
+    }
+
+    @Test
+    void aMinimumAboveTheIdleShareIsLoweredFirstAndRestoredLast() {
+        flags.put(IdleHeap.MIN, "40");
+        flags.put(IdleHeap.MAX, "70"); // the JVM's own defaults
+        IdleHeap heap = idleHeap(10);
+        for (int s = 0; s <= IdleHeap.QUIET_SECONDS; s++) {
+            after(heap, 0);
+        }
+        after(heap, 50L << 20);
+        assertThat(sets).containsExactly("MinHeapFreeRatio=10", "MaxHeapFreeRatio=10", "MaxHeapFreeRatio=70",
+                "MinHeapFreeRatio=40");
+    }
+
+    @Test
+    void aHeapAlreadyAsTightIsLeftAlone() {
+        flags.put(IdleHeap.MIN, "5");
+        flags.put(IdleHeap.MAX, "10");
+        IdleHeap heap = idleHeap(10);
+        for (int s = 0; s <= 2 * IdleHeap.QUIET_SECONDS; s++) {
+            after(heap, 0);
+        }
+        assertThat(heap.tightened()).isFalse();
+        assertThat(sets).isEmpty();
+    }
+
+    @Test
+    void aJvmThatRefusesTheFlagsIsAskedOnceAndLeftAsItWas() {
+        IdleHeap heap = new IdleHeap(allocated::get, flags::get, (f, v) -> {
+            sets.add(f + "=" + v);
+            throw new IllegalArgumentException("not writeable");
+        }, 10);
+        for (int s = 0; s <= 3 * IdleHeap.QUIET_SECONDS; s++) {
+            after(heap, 0);
+        }
+        assertThat(heap.tightened()).isFalse();
+        assertThat(sets).as("tried once, then the restore tried").containsExactly("MaxHeapFreeRatio=10",
+                "MaxHeapFreeRatio=30");
+    }
+
+    /** The flags are manageable in this JVM: what the launcher's JVM is told while idle takes, and is undone. */
+    @Test
+    void thisJvmTakesTheFlagsAndGetsThemBack() {
+        HotSpotDiagnosticMXBean hotspot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+        String min = hotspot.getVMOption(IdleHeap.MIN).getValue();
+        String max = hotspot.getVMOption(IdleHeap.MAX).getValue();
+        try {
+            IdleHeap heap = new IdleHeap(allocated::get, f -> hotspot.getVMOption(f).getValue(), hotspot::setVMOption, 3);
+            for (int s = 0; s <= IdleHeap.QUIET_SECONDS; s++) {
+                after(heap, 0);
+            }
+            assertThat(hotspot.getVMOption(IdleHeap.MAX).getValue()).isEqualTo("3");
+            assertThat(Integer.parseInt(hotspot.getVMOption(IdleHeap.MIN).getValue())).isLessThanOrEqualTo(3);
+            after(heap, 1L << 30);
+            assertThat(hotspot.getVMOption(IdleHeap.MAX).getValue()).isEqualTo(max);
+            assertThat(hotspot.getVMOption(IdleHeap.MIN).getValue()).isEqualTo(min);
+        } finally {
+            hotspot.setVMOption(IdleHeap.MAX, max);
+            hotspot.setVMOption(IdleHeap.MIN, min);
+        }
+    }
+}
