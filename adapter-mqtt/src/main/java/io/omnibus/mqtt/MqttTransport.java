@@ -70,6 +70,9 @@ interface MqttTransport {
     final class Netty extends io.netty.channel.ChannelDuplexHandler implements MqttTransport, Runnable {
         /** The decoder's name in the pipeline, in front of this handler. */
         static final String DECODER = "mqttDecoder";
+        /** Where netty-codec-mqtt keeps the protocol level CONNECT gave (its own key, found by its name). */
+        private static final io.netty.util.AttributeKey<io.netty.handler.codec.mqtt.MqttVersion> VERSION =
+                io.netty.util.AttributeKey.valueOf("NETTY_CODEC_MQTT_VERSION");
 
         private final io.netty.channel.Channel channel;
         private final io.vertx.core.internal.ContextInternal context;
@@ -88,6 +91,12 @@ interface MqttTransport {
         private boolean flushQueued;
         /** The connection speaks MQTT 5 (CONNECT said so). */
         private boolean v5;
+        /**
+         * The protocol level netty-codec-mqtt's channel attribute held when {@link #swept} removed it (its decoder and
+         * its encoder read it there; absent, they take 3.1.1), or null: the attribute is as the codec left it. Put
+         * back before the codec decodes or encodes again.
+         */
+        private io.netty.handler.codec.mqtt.MqttVersion versionPutAway;
         /**
          * Packets {@link MqttWire} encoded and not yet written to the channel, or null: a run of deliveries and
          * acknowledgements goes to the socket as one buffer (one outbound entry, one pipeline pass), not one each.
@@ -124,6 +133,7 @@ interface MqttTransport {
         @Override
         public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) throws Exception {
             if (msg instanceof ByteBuf bytes) { // bytes, not packets: the decoder was dropped while it idled
+                versionBack();
                 MqttDecoder decoder = decoders.make();
                 ctx.pipeline().addBefore(ctx.name(), DECODER, decoder);
                 decoding = true;
@@ -181,7 +191,34 @@ interface MqttTransport {
                 decoders.dropped();
                 channel.pipeline().remove(DECODER);
             }
+            if (!decoding) {
+                putVersionAway(); // again after a write the codec encoded put it back
+            }
             readSinceSweep = false;
+        }
+
+        /**
+         * Removes the codec's channel attribute while the decoder is away: the attribute and the channel's array
+         * that holds it are 48 bytes an idle connection keeps for nothing.
+         */
+        @SuppressWarnings("deprecation") // remove() is what takes the attribute out of the channel's map
+        private void putVersionAway() {
+            if (channel.hasAttr(VERSION)) {
+                io.netty.util.Attribute<io.netty.handler.codec.mqtt.MqttVersion> attribute = channel.attr(VERSION);
+                io.netty.handler.codec.mqtt.MqttVersion version = attribute.get();
+                if (version != null) {
+                    versionPutAway = version;
+                }
+                attribute.remove();
+            }
+        }
+
+        /** Puts the codec's attribute back before it decodes or encodes. */
+        private void versionBack() {
+            if (versionPutAway != null) {
+                channel.attr(VERSION).set(versionPutAway);
+                versionPutAway = null;
+            }
         }
 
         @Override
@@ -215,6 +252,7 @@ interface MqttTransport {
             if (msg instanceof ByteBuf) {
                 ctx.write(msg, promise); // packets encoded already (coalesced)
             } else {
+                versionBack();
                 MqttEncoder.INSTANCE.write(ctx, msg, promise); // encodes, then writes on from this handler
             }
         }

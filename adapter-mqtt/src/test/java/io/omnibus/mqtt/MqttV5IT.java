@@ -132,6 +132,58 @@ class MqttV5IT {
     }
 
     /**
+     * An idle MQTT 5 connection gives up its decoder and netty-codec-mqtt's protocol-level channel attribute, and gets
+     * both back when it sends again: a SUBSCRIBE, its SUBACK (encoded by the codec, which reads the level there) and
+     * PUBLISHes with properties both ways are MQTT 5 still. Without the level put back, the new decoder would take
+     * the SUBSCRIBE for a 3.1.1 packet.
+     */
+    @Test
+    void anIdleConnectionThatGaveUpItsDecoderStillSpeaksMqtt5() throws Exception {
+        gw = new TestGateway();
+        MqttConnectionOptions notSwept = new MqttConnectionOptions();
+        notSwept.setKeepAliveInterval(0); // its decoder stays: the drops counted are the idle client's
+        Client watcher = new Client("watcher", notSwept);
+        watcher.paho.subscribe(new MqttSubscription[] {new MqttSubscription("idle5/#", 1)});
+        MqttConnectionOptions swept = new MqttConnectionOptions();
+        swept.setKeepAliveInterval(60);
+        long before = gw.mqtt.idleDecodersDropped();
+        Client idle = new Client("idle5", swept);
+        await().atMost(java.time.Duration.ofSeconds(10)).until(() -> gw.mqtt.idleDecodersDropped() > before);
+
+        idle.paho.subscribe(new MqttSubscription[] {new MqttSubscription("back/#", 1)});
+        MqttMessage up = new MqttMessage("up".getBytes(), 1, false, null);
+        MqttProperties upProperties = new MqttProperties();
+        upProperties.setUserProperties(List.of(new UserProperty("from", "idle")));
+        upProperties.setContentType("text/plain");
+        up.setProperties(upProperties);
+        idle.paho.publish("idle5/up", up);
+        await().until(() -> watcher.received.size() == 1);
+        assertThat(new String(watcher.received.get(0).getPayload())).isEqualTo("up");
+        assertThat(watcher.received.get(0).getProperties().getUserProperties())
+                .extracting(UserProperty::getKey, UserProperty::getValue)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("from", "idle"));
+        assertThat(watcher.received.get(0).getProperties().getContentType()).isEqualTo("text/plain");
+
+        // idle again, then sent to: the delivery with its properties, and the client's next PUBLISH, are MQTT 5
+        long again = gw.mqtt.idleDecodersDropped();
+        await().atMost(java.time.Duration.ofSeconds(10)).until(() -> gw.mqtt.idleDecodersDropped() > again);
+        MqttMessage down = new MqttMessage("down".getBytes(), 1, false, null);
+        MqttProperties downProperties = new MqttProperties();
+        downProperties.setUserProperties(List.of(new UserProperty("to", "idle")));
+        down.setProperties(downProperties);
+        watcher.paho.publish("back/down", down);
+        await().until(() -> idle.received.size() == 1);
+        assertThat(new String(idle.received.get(0).getPayload())).isEqualTo("down");
+        assertThat(idle.received.get(0).getProperties().getUserProperties())
+                .extracting(UserProperty::getKey, UserProperty::getValue)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("to", "idle"));
+        idle.paho.publish("idle5/again", new MqttMessage("again".getBytes(), 1, false, null));
+        await().until(() -> watcher.received.size() == 2);
+        assertThat(new String(watcher.received.get(1).getPayload())).isEqualTo("again");
+        assertThat(idle.paho.isConnected()).isTrue();
+    }
+
+    /**
      * Paho v5 1.2.5 passes aliased messages to the application with an empty topic (seen here with
      * outbound aliases on), so the server sends none by default even to a client that allows them.
      */
