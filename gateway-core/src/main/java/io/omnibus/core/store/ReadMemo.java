@@ -32,6 +32,13 @@ final class ReadMemo {
         return addresses.get(a, off, n);
     }
 
+    /**
+     * What an empty slot holds: longer than any key kept, so it never matches. Not null: compiled code that had only
+     * seen full slots took a null one (a new topic's address in a slot never used) as a reason to throw away the
+     * whole inlined read path (LogReads.read, CommitLog.read) and compile it again, in the middle of a consume.
+     */
+    private static final byte[] EMPTY_SLOT = new byte[MAX_KEPT + 1];
+
     /** Values made from UTF-8 names, one per slot, each with the bytes it was made from. */
     private static final class Table<T> {
         private final java.util.function.Function<String, T> make;
@@ -40,6 +47,7 @@ final class ReadMemo {
 
         Table(java.util.function.Function<String, T> make) {
             this.make = make;
+            Arrays.fill(keys, EMPTY_SLOT);
         }
 
         @SuppressWarnings("unchecked")
@@ -49,7 +57,7 @@ final class ReadMemo {
             }
             int slot = slot(a, off, n);
             byte[] key = keys[slot];
-            if (key != null && Arrays.equals(key, 0, key.length, a, off, off + n)) {
+            if (Arrays.equals(key, 0, key.length, a, off, off + n)) {
                 return (T) values[slot];
             }
             T value = make.apply(new String(a, off, n, StandardCharsets.UTF_8));

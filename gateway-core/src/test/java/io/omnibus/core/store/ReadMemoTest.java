@@ -39,6 +39,18 @@ class ReadMemoTest {
         assertThat(memo.string(utf8("é/ü"), 0, utf8("é/ü").length)).isEqualTo("é/ü");
     }
 
+    /** Empty slots hold a key no value matches: an empty value, and one of the longest kept, read back as themselves. */
+    @Test
+    void anEmptyValueAndOneOfTheLongestKeptReadBackFromAFreshMemo() {
+        for (String v : List.of("", "k".repeat(256), "k".repeat(257), "\0".repeat(256))) {
+            ReadMemo memo = new ReadMemo();
+            byte[] framed = utf8("[" + v + "]");
+            for (int i = 0; i < 2; i++) {
+                assertThat(memo.string(framed, 1, framed.length - 2)).isEqualTo(v);
+            }
+        }
+    }
+
     @Test
     void anInvalidAddressIsRefusedEveryTimeAndNotKept() {
         ReadMemo memo = new ReadMemo();
