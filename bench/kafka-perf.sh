@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Apache Kafka's own perf tools against a Kafka wire endpoint (the gateway, or a Kafka broker for comparison).
 #   bench/kafka-perf.sh BOOTSTRAP [RECORDS] [RECORD_SIZE]
-# Runs, on a fresh topic each, after a warm-up (WARMUP records, default RECORDS, produced and then consumed
-# WARMUP_CONSUMES times, default 5, so that both paths are compiled: the gateway's fetch path took five to seven
+# Runs, on a fresh topic each, after a warm-up (WARMUP records, default RECORDS, produced with acks=1 and with
+# acks=all, the latter then consumed WARMUP_CONSUMES times, default 5, so that both paths are compiled: the gateway's fetch path took five to seven
 # consumes of 300 MiB to settle, 115,000 rec/s at the first and 150,000-160,000 from the sixth, Kafka's broker three):
 # kafka-producer-perf-test with acks=1, then with acks=all (flat out, --throughput -1), then
 # kafka-consumer-perf-test reading the acks=all topic back CONSUMES times (default 3: one consume's figure moves by a
@@ -23,11 +23,16 @@ if [[ ! -d "$LIB" ]]; then
 fi
 run() { java -Xmx1g -cp "$LIB/*" "$@"; }
 STAMP="$(date +%s)"
-echo "== warm-up (not a figure): $WARMUP records produced, then consumed ${WARMUP_CONSUMES:-5} times"
-run org.apache.kafka.tools.ProducerPerformance --topic "perf-warmup-$STAMP" --num-records "$WARMUP" --record-size "$SIZE" \
-  --throughput -1 --producer-props bootstrap.servers="$BOOTSTRAP" acks=1 linger.ms=5 batch.size=65536 | tail -n 1 | sed 's/^/warm-up: /'
+echo "== warm-up (not a figure): $WARMUP records produced with acks=1 and with acks=all, the latter then consumed ${WARMUP_CONSUMES:-5} times"
+# both producers: with acks=all the producer is idempotent (a producer id and sequences in every batch), with acks=1
+# it is not, and the measured consumes read the acks=all topic; a warm-up of acks=1 alone left the gateway's compiler
+# busy through the first measured consume (C2 80 % of its CPU samples then; the consume 0.6-0.65 of the next two)
+for ACKS in 1 all; do
+  run org.apache.kafka.tools.ProducerPerformance --topic "perf-warmup-$ACKS-$STAMP" --num-records "$WARMUP" --record-size "$SIZE" \
+    --throughput -1 --producer-props bootstrap.servers="$BOOTSTRAP" acks="$ACKS" linger.ms=5 batch.size=65536 | tail -n 1 | sed 's/^/warm-up: /'
+done
 for _ in $(seq "${WARMUP_CONSUMES:-5}"); do
-  run org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$BOOTSTRAP" --topic "perf-warmup-$STAMP" \
+  run org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$BOOTSTRAP" --topic "perf-warmup-all-$STAMP" \
     --messages "$WARMUP" --timeout 60000 | tail -n 1 | sed 's/^/warm-up: /'
 done
 for ACKS in 1 all; do
