@@ -133,9 +133,9 @@ class MqttV5IT {
 
     /**
      * An idle MQTT 5 connection gives up its decoder and netty-codec-mqtt's protocol-level channel attribute, and gets
-     * both back when it sends again: a SUBSCRIBE, its SUBACK (encoded by the codec, which reads the level there) and
-     * PUBLISHes with properties both ways are MQTT 5 still. Without the level put back, the new decoder would take
-     * the SUBSCRIBE for a 3.1.1 packet.
+     * both back: when it sends again (a SUBSCRIBE, PUBLISHes with properties both ways are MQTT 5 still; without the
+     * level put back the new decoder reads them as 3.1.1), and when the codec encodes a packet to it while its decoder
+     * is away (the DISCONNECT of a session taken over, whose reason code MQTT 3.1.1 has not).
      */
     @Test
     void anIdleConnectionThatGaveUpItsDecoderStillSpeaksMqtt5() throws Exception {
@@ -181,6 +181,13 @@ class MqttV5IT {
         await().until(() -> watcher.received.size() == 2);
         assertThat(new String(watcher.received.get(1).getPayload())).isEqualTo("again");
         assertThat(idle.paho.isConnected()).isTrue();
+
+        // idle once more, then taken over: the DISCONNECT is encoded by the codec with the decoder away
+        long third = gw.mqtt.idleDecodersDropped();
+        await().atMost(java.time.Duration.ofSeconds(10)).until(() -> gw.mqtt.idleDecodersDropped() > third);
+        new Client("idle5", swept);
+        await().until(() -> idle.disconnect != null);
+        assertThat(idle.disconnect.getReturnCode()).isEqualTo(0x8E); // [MQTT-3.1.4-3] session taken over
     }
 
     /**

@@ -68,6 +68,8 @@ public final class Gateway {
     /** While this node waits as a standby of a shared store: its listeners, passing connections on; else null. */
     private volatile StandbyForwarder forwarder;
     private io.omnibus.server.bridge.Bridges bridges;
+    /** Keeps the heap tight while the process idles (null: not here); stopped, with the flags set back, at the stop. */
+    private volatile IdleHeap idleHeap;
     private int adminPort;
     private volatile boolean stopping;
 
@@ -146,7 +148,7 @@ public final class Gateway {
                             startedAt));
                     ready = true;
                     admin.warm();
-                    IdleHeap.start(vertx, meters);
+                    idleHeap = IdleHeap.start(vertx, meters);
                 });
     }
 
@@ -316,7 +318,8 @@ public final class Gateway {
      */
     public Future<Void> stop() {
         io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
-        stopParts().onComplete(ar -> {
+        // the heap's flags set back whether the parts stopped well or not: they are the process's
+        stopParts().transform(ar -> idleHeap == null ? Future.<Void>succeededFuture() : idleHeap.close()).onComplete(ar -> {
             // Vert.x cannot report its own close to one of its event loops, so it is closed from a thread of our own
             Thread t = new Thread(() -> vertx.close().onComplete(done), "omnibus-vertx-close");
             t.setDaemon(true);

@@ -3,11 +3,15 @@ package io.omnibus.server;
 import com.sun.management.HotSpotDiagnosticMXBean;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.lang.management.ManagementFactory;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
@@ -23,10 +27,11 @@ import java.util.function.LongSupplier;
  * {@code MaxHeapFreeRatio} (and {@code MinHeapFreeRatio}, when above it) to {@code -Domnibus.idle-heap-free}
  * (percent; the launcher gives 10), both manageable flags, and the idle spell's periodic collection shrinks the heap
  * that much further. The first second that allocates more restores both flags as they were, before the load's first
- * collections. 15,000 idle MQTT connections cost about 0.7 KB of RSS less each (bench/README.md).
+ * collections. 15,000 idle MQTT connections cost about 0.9 KB of RSS less each (bench/README.md).
  *
- * <p>Sampled once a second on a Vert.x timer (one thread at a time, in turn); the flags are the JVM's, so one
- * instance per process ({@link #start} is called by the gateway that runs in it).
+ * <p>Sampled once a second on a Vert.x timer of a context of its own, where its state lives. The flags are the
+ * JVM's: one instance per process runs (a second gateway in the same JVM starts none), and {@link #close} (the
+ * gateway's stop) cancels it and sets the flags back.
  */
 final class IdleHeap {
     private static final Logger LOG = LoggerFactory.getLogger(IdleHeap.class);
@@ -35,6 +40,8 @@ final class IdleHeap {
     static final String MAX = "MaxHeapFreeRatio";
     static final int QUIET_SECONDS = 5;
     static final long QUIET_BYTES_PER_SECOND = 1 << 20;
+    /** The one that runs in this process, if any. */
+    private static final AtomicReference<IdleHeap> RUNNING = new AtomicReference<>();
 
     private final LongSupplier allocated;
     private final Function<String, String> getFlag;
@@ -44,9 +51,13 @@ final class IdleHeap {
     private int quietSeconds;
     /** The flags as they were before an idle spell lowered them; null while they are as the launcher set them. */
     private int[] loose;
-    private long tightenings;
     /** The JVM refused the flags once: not tried again. */
     private boolean refused;
+    // read by /metrics on another thread
+    private volatile boolean tightened;
+    private volatile long tightenings;
+    private Context context;
+    private long timer = -1;
 
     IdleHeap(LongSupplier allocated, Function<String, String> getFlag, BiConsumer<String, String> setFlag,
              int idleMax) {
@@ -57,40 +68,97 @@ final class IdleHeap {
     }
 
     /**
-     * Starts sampling when {@code -Domnibus.idle-heap-free} is set and the JVM lets the flags be changed; the timer
-     * is cancelled with Vert.x.
+     * Starts sampling when {@code -Domnibus.idle-heap-free} is set, the JVM counts allocations and none runs in this
+     * process yet; null otherwise.
      */
-    static void start(Vertx vertx, MeterRegistry meters) {
+    static IdleHeap start(Vertx vertx, MeterRegistry meters) {
         String value = System.getProperty(PROPERTY);
         if (value == null || value.isBlank()) {
-            return;
+            return null;
         }
         int percent;
         try {
             percent = Integer.parseInt(value.trim());
         } catch (NumberFormatException e) {
             LOG.warn("-D{}={}: not a percentage; the heap is left as the collector sizes it", PROPERTY, value);
-            return;
+            return null;
         }
         if (percent < 0 || percent > 100) {
             LOG.warn("-D{}={}: not between 0 and 100; the heap is left as the collector sizes it", PROPERTY, value);
-            return;
+            return null;
         }
+        LongSupplier allocated = allocationCounter();
         HotSpotDiagnosticMXBean hotspot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
-        java.lang.management.ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-        if (hotspot == null || !(threads instanceof com.sun.management.ThreadMXBean counting)
-                || !counting.isThreadAllocatedMemorySupported() || !counting.isThreadAllocatedMemoryEnabled()) {
+        if (allocated == null || hotspot == null) {
             LOG.info("-D{}: this JVM does not count allocations or change heap flags; the heap is left as the "
                     + "collector sizes it", PROPERTY);
-            return;
+            return null;
         }
-        IdleHeap idle = new IdleHeap(counting::getTotalThreadAllocatedBytes, f -> hotspot.getVMOption(f).getValue(),
-                hotspot::setVMOption, percent);
-        Gauge.builder("omnibus.heap.idle.tightened", idle, i -> i.loose != null ? 1 : 0)
+        IdleHeap idle = new IdleHeap(allocated, f -> hotspot.getVMOption(f).getValue(), hotspot::setVMOption, percent);
+        if (!idle.run(vertx)) {
+            return null;
+        }
+        Gauge.builder("omnibus.heap.idle.tightened", idle, i -> i.tightened ? 1 : 0)
                 .description("1 while an idle spell keeps the heap's free share at -Domnibus.idle-heap-free").register(meters);
         Gauge.builder("omnibus.heap.idle.tightenings", idle, i -> i.tightenings)
                 .description("Idle spells that lowered the heap's free share").register(meters);
-        vertx.setPeriodic(1000, id -> idle.sample());
+        return idle;
+    }
+
+    /**
+     * Samples once a second on a context of its own from now on, unless one runs in this process already (false):
+     * another gateway in this JVM has one, and the flags are the process's.
+     */
+    boolean run(Vertx vertx) {
+        if (!RUNNING.compareAndSet(null, this)) {
+            return false;
+        }
+        context = vertx.getOrCreateContext();
+        context.runOnContext(v -> timer = vertx.setPeriodic(1000, id -> sample()));
+        return true;
+    }
+
+    /**
+     * The threads' allocations so far: the JVM's total where it has one (JDK 17.0.11 and later), else the sum over
+     * the live threads (a thread that ends takes its share with it: the next second reads as quiet); null when the
+     * JVM counts none.
+     */
+    private static LongSupplier allocationCounter() {
+        if (!(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean threads)
+                || !threads.isThreadAllocatedMemorySupported() || !threads.isThreadAllocatedMemoryEnabled()) {
+            return null;
+        }
+        try {
+            threads.getTotalThreadAllocatedBytes();
+            return threads::getTotalThreadAllocatedBytes;
+        } catch (LinkageError | UnsupportedOperationException e) { // before 17.0.11: no such method
+            return () -> {
+                long sum = 0;
+                for (long bytes : threads.getThreadAllocatedBytes(threads.getAllThreadIds())) {
+                    sum += Math.max(0, bytes); // -1: the thread ended meanwhile
+                }
+                return sum;
+            };
+        }
+    }
+
+    /** Where it samples (after {@link #run}). */
+    Context context() {
+        return context;
+    }
+
+    /** Stops sampling and sets the flags back as they were, on the sampling context; done when it is. */
+    Future<Void> close() {
+        Promise<Void> done = Promise.promise();
+        context.runOnContext(v -> {
+            context.owner().cancelTimer(timer);
+            if (loose != null) {
+                restore();
+            }
+            RUNNING.compareAndSet(this, null);
+            done.complete();
+        });
+        return done.future();
     }
 
     /** Once a second: how much the threads allocated since the last sample decides. */
@@ -111,7 +179,7 @@ final class IdleHeap {
     }
 
     boolean tightened() {
-        return loose != null;
+        return tightened;
     }
 
     private void tighten() {
@@ -122,11 +190,12 @@ final class IdleHeap {
                 return; // already as tight
             }
             loose = new int[] {min, max};
-            tightenings++;
             if (min > idleMax) { // the minimum first: the JVM refuses a maximum below it
                 setFlag.accept(MIN, Integer.toString(idleMax));
             }
             setFlag.accept(MAX, Integer.toString(idleMax));
+            tightened = true;
+            tightenings++;
             LOG.debug("idle: at most {} % of the heap kept free (was {} %)", idleMax, max);
         } catch (RuntimeException e) { // not manageable on this JVM, or refused: leave the heap as the collector sizes it
             LOG.info("the heap's free share could not be lowered while idle: {}", e.toString());
@@ -140,6 +209,7 @@ final class IdleHeap {
     private void restore() {
         int[] was = loose;
         loose = null;
+        tightened = false;
         try {
             setFlag.accept(MAX, Integer.toString(was[1])); // the maximum first: the minimum may not exceed it
             setFlag.accept(MIN, Integer.toString(was[0]));

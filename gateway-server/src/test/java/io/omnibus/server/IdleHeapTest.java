@@ -4,8 +4,6 @@ import com.sun.management.HotSpotDiagnosticMXBean;
 import org.junit.jupiter.api.Test;
 
 import java.lang.management.ManagementFactory;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -14,8 +12,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class IdleHeapTest {
     private final AtomicLong allocated = new AtomicLong();
-    private final Map<String, String> flags = new HashMap<>(Map.of(IdleHeap.MIN, "10", IdleHeap.MAX, "30"));
-    private final List<String> sets = new ArrayList<>();
+    private final Map<String, String> flags = new java.util.concurrent.ConcurrentHashMap<>(Map.of(IdleHeap.MIN, "10", IdleHeap.MAX, "30"));
+    private final List<String> sets = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private IdleHeap idleHeap(int percent) {
         return new IdleHeap(allocated::get, flags::get, (f, v) -> {
@@ -92,6 +90,36 @@ class IdleHeapTest {
         assertThat(heap.tightened()).isFalse();
         assertThat(sets).as("tried once, then the restore tried").containsExactly("MaxHeapFreeRatio=10",
                 "MaxHeapFreeRatio=30");
+    }
+
+    /**
+     * One runs per process (the flags are the JVM's): a second gateway's does not start, and the close (the gateway's
+     * stop) sets lowered flags back and lets another start.
+     */
+    @Test
+    void oneRunsPerProcessAndItsCloseSetsTheFlagsBack() throws Exception {
+        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+        try {
+            IdleHeap first = idleHeap(10);
+            assertThat(first.run(vertx)).isTrue();
+            assertThat(idleHeap(10).run(vertx)).as("a second in the same process").isFalse();
+            io.vertx.core.Promise<Void> quiet = io.vertx.core.Promise.promise();
+            first.context().runOnContext(v -> { // where its timer samples too: one at a time
+                for (int s = 0; s <= IdleHeap.QUIET_SECONDS; s++) {
+                    first.sample();
+                }
+                quiet.complete();
+            });
+            quiet.future().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(flags).containsEntry(IdleHeap.MAX, "10");
+            first.close().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(flags).containsEntry(IdleHeap.MAX, "30").containsEntry(IdleHeap.MIN, "10");
+            IdleHeap next = idleHeap(10);
+            assertThat(next.run(vertx)).as("after the close").isTrue();
+            next.close().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
     }
 
     /** The flags are manageable in this JVM: what the launcher's JVM is told while idle takes, and is undone. */
