@@ -26,8 +26,8 @@ import java.util.function.LongSupplier;
  * together allocate less than {@link #QUIET_BYTES_PER_SECOND} for {@link #QUIET_SECONDS} seconds, this lowers
  * {@code MaxHeapFreeRatio} (and {@code MinHeapFreeRatio}, when above it) to {@code -Domnibus.idle-heap-free}
  * (percent; the launcher gives 10), both manageable flags, and the idle spell's periodic collection shrinks the heap
- * that much further. The first second that allocates more restores both flags as they were, before the load's first
- * collections. 15,000 idle MQTT connections cost about 0.9 KB of RSS less each (bench/README.md).
+ * that much further. The first second that allocates {@link #BUSY_BYTES_PER_SECOND} or more restores both flags as
+ * they were, before the load's first collections. 15,000 idle MQTT connections cost about 0.9 KB of RSS less each (bench/README.md).
  *
  * <p>Sampled once a second on a Vert.x timer of a context of its own, where its state lives. The flags are the
  * JVM's: one instance per process runs (a second gateway in the same JVM starts none), and {@link #close} (the
@@ -40,6 +40,11 @@ final class IdleHeap {
     static final String MAX = "MaxHeapFreeRatio";
     static final int QUIET_SECONDS = 5;
     static final long QUIET_BYTES_PER_SECOND = 1 << 20;
+    /**
+     * What a second must allocate to set the flags back: a load's. A scrape of {@code /metrics} (a few MiB in a
+     * second) is not one; a tight heap spell that it ended would have to wait another 5 quiet seconds.
+     */
+    static final long BUSY_BYTES_PER_SECOND = 16 << 20;
     /** The one that runs in this process, if any. */
     private static final AtomicReference<IdleHeap> RUNNING = new AtomicReference<>();
 
@@ -168,7 +173,7 @@ final class IdleHeap {
         lastAllocated = now;
         if (since >= QUIET_BYTES_PER_SECOND) {
             quietSeconds = 0;
-            if (loose != null) {
+            if (loose != null && since >= BUSY_BYTES_PER_SECOND) {
                 restore();
             }
             return;

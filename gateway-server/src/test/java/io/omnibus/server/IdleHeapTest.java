@@ -42,7 +42,9 @@ class IdleHeapTest {
         after(heap, 0);
         assertThat(sets).as("set once per idle spell").hasSize(1);
 
-        after(heap, IdleHeap.QUIET_BYTES_PER_SECOND);
+        after(heap, IdleHeap.BUSY_BYTES_PER_SECOND - 1); // a scrape of /metrics, say: not a load
+        assertThat(heap.tightened()).isTrue();
+        after(heap, IdleHeap.BUSY_BYTES_PER_SECOND);
         assertThat(heap.tightened()).isFalse();
         assertThat(flags).containsEntry(IdleHeap.MAX, "30").containsEntry(IdleHeap.MIN, "10");
         for (int s = 1; s < IdleHeap.QUIET_SECONDS; s++) {
