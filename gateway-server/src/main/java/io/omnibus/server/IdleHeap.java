@@ -27,7 +27,8 @@ import java.util.function.LongSupplier;
  * {@code MaxHeapFreeRatio} (and {@code MinHeapFreeRatio}, when above it) to {@code -Domnibus.idle-heap-free}
  * (percent; the launcher gives 10), both manageable flags, and the idle spell's periodic collection shrinks the heap
  * that much further. The first second that allocates {@link #BUSY_BYTES_PER_SECOND} or more restores both flags as
- * they were, before the load's first collections. 15,000 idle MQTT connections cost about 0.9 KB of RSS less each (bench/README.md).
+ * they were, before the load's first collections. 15,000 idle MQTT connections cost about 0.9 KB of RSS less each
+ * (bench/README.md).
  *
  * <p>Sampled once a second on a Vert.x timer of a context of its own, where its state lives. The flags are the
  * JVM's: one instance per process runs (a second gateway in the same JVM starts none), and {@link #close} (the
@@ -104,7 +105,8 @@ final class IdleHeap {
             return null;
         }
         Gauge.builder("omnibus.heap.idle.tightened", idle, i -> i.tightened ? 1 : 0)
-                .description("1 while an idle spell keeps the heap's free share at -Domnibus.idle-heap-free").register(meters);
+                .description("1 while an idle spell keeps the heap's free share at -Domnibus.idle-heap-free")
+                .register(meters);
         Gauge.builder("omnibus.heap.idle.tightenings", idle, i -> i.tightenings)
                 .description("Idle spells that lowered the heap's free share").register(meters);
         return idle;
@@ -202,7 +204,7 @@ final class IdleHeap {
             tightened = true;
             tightenings++;
             LOG.debug("idle: at most {} % of the heap kept free (was {} %)", idleMax, max);
-        } catch (RuntimeException e) { // not manageable on this JVM, or refused: leave the heap as the collector sizes it
+        } catch (RuntimeException e) { // not manageable here, or refused: the heap is left as the collector sizes it
             LOG.info("the heap's free share could not be lowered while idle: {}", e.toString());
             refused = true;
             if (loose != null) {

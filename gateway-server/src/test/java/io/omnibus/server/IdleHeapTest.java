@@ -12,7 +12,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class IdleHeapTest {
     private final AtomicLong allocated = new AtomicLong();
-    private final Map<String, String> flags = new java.util.concurrent.ConcurrentHashMap<>(Map.of(IdleHeap.MIN, "10", IdleHeap.MAX, "30"));
+    private final Map<String, String> flags =
+            new java.util.concurrent.ConcurrentHashMap<>(Map.of(IdleHeap.MIN, "10", IdleHeap.MAX, "30"));
     private final List<String> sets = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private IdleHeap idleHeap(int percent) {
@@ -131,7 +132,8 @@ class IdleHeapTest {
         String min = hotspot.getVMOption(IdleHeap.MIN).getValue();
         String max = hotspot.getVMOption(IdleHeap.MAX).getValue();
         try {
-            IdleHeap heap = new IdleHeap(allocated::get, f -> hotspot.getVMOption(f).getValue(), hotspot::setVMOption, 3);
+            IdleHeap heap = new IdleHeap(allocated::get, f -> hotspot.getVMOption(f).getValue(),
+                    hotspot::setVMOption, 3);
             for (int s = 0; s <= IdleHeap.QUIET_SECONDS; s++) {
                 after(heap, 0);
             }
