@@ -93,7 +93,12 @@ final class LogWriter {
         if (!deferredWritten) {
             return Long.MAX_VALUE;
         }
-        long left = deferredSince + options.fsyncInterval().toNanos() - System.nanoTime();
+        return millisUntil(deferredSince + options.fsyncInterval().toNanos());
+    }
+
+    /** Whole milliseconds, rounded up, until {@code deadline} ({@link System#nanoTime}); 0 when it has passed. */
+    static long millisUntil(long deadline) {
+        long left = deadline - System.nanoTime();
         return left <= 0 ? 0 : (left + 999_999) / 1_000_000;
     }
 

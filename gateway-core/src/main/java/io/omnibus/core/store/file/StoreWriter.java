@@ -124,7 +124,7 @@ final class StoreWriter implements Runnable {
                 }
                 wait = Math.min(wait, appends.deferredDueIn());
                 if (cursorsPending) {
-                    wait = Math.min(wait, Math.max(0, (cursorsDue - System.nanoTime() + 999_999) / 1_000_000));
+                    wait = Math.min(wait, LogWriter.millisUntil(cursorsDue));
                 }
                 Op first = queue.poll(Math.max(0, wait), TimeUnit.MILLISECONDS);
                 if (first != null) {
