@@ -131,6 +131,22 @@ class MqttV5IT {
         assertThat(got.getMessageExpiryInterval()).isBetween(3590L, 3600L);
     }
 
+    /** A QoS 1 message with {@code payload} and one user property. */
+    private static MqttMessage withUserProperty(String payload, String key, String value) {
+        MqttMessage m = new MqttMessage(payload.getBytes(), 1, false, null);
+        MqttProperties p = new MqttProperties();
+        p.setUserProperties(List.of(new UserProperty(key, value)));
+        m.setProperties(p);
+        return m;
+    }
+
+    /** {@code m} arrived with {@code payload} and the one user property {@code key}: {@code value}. */
+    private static void assertCarries(MqttMessage m, String payload, String key, String value) {
+        assertThat(new String(m.getPayload())).isEqualTo(payload);
+        assertThat(m.getProperties().getUserProperties()).extracting(UserProperty::getKey, UserProperty::getValue)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(key, value));
+    }
+
     /**
      * An idle MQTT 5 connection gives up its decoder and netty-codec-mqtt's protocol-level channel attribute, and gets
      * both back: when it sends again (a SUBSCRIBE, PUBLISHes with properties both ways are MQTT 5 still; without the
@@ -151,32 +167,19 @@ class MqttV5IT {
         await().atMost(java.time.Duration.ofSeconds(10)).until(() -> gw.mqtt.idleDecodersDropped() > before);
 
         idle.paho.subscribe(new MqttSubscription[] {new MqttSubscription("back/#", 1)});
-        MqttMessage up = new MqttMessage("up".getBytes(), 1, false, null);
-        MqttProperties upProperties = new MqttProperties();
-        upProperties.setUserProperties(List.of(new UserProperty("from", "idle")));
-        upProperties.setContentType("text/plain");
-        up.setProperties(upProperties);
+        MqttMessage up = withUserProperty("up", "from", "idle");
+        up.getProperties().setContentType("text/plain");
         idle.paho.publish("idle5/up", up);
         await().until(() -> watcher.received.size() == 1);
-        assertThat(new String(watcher.received.get(0).getPayload())).isEqualTo("up");
-        assertThat(watcher.received.get(0).getProperties().getUserProperties())
-                .extracting(UserProperty::getKey, UserProperty::getValue)
-                .containsExactly(org.assertj.core.groups.Tuple.tuple("from", "idle"));
+        assertCarries(watcher.received.get(0), "up", "from", "idle");
         assertThat(watcher.received.get(0).getProperties().getContentType()).isEqualTo("text/plain");
 
         // idle again, then sent to: the delivery with its properties, and the client's next PUBLISH, are MQTT 5
         long again = gw.mqtt.idleDecodersDropped();
         await().atMost(java.time.Duration.ofSeconds(10)).until(() -> gw.mqtt.idleDecodersDropped() > again);
-        MqttMessage down = new MqttMessage("down".getBytes(), 1, false, null);
-        MqttProperties downProperties = new MqttProperties();
-        downProperties.setUserProperties(List.of(new UserProperty("to", "idle")));
-        down.setProperties(downProperties);
-        watcher.paho.publish("back/down", down);
+        watcher.paho.publish("back/down", withUserProperty("down", "to", "idle"));
         await().until(() -> idle.received.size() == 1);
-        assertThat(new String(idle.received.get(0).getPayload())).isEqualTo("down");
-        assertThat(idle.received.get(0).getProperties().getUserProperties())
-                .extracting(UserProperty::getKey, UserProperty::getValue)
-                .containsExactly(org.assertj.core.groups.Tuple.tuple("to", "idle"));
+        assertCarries(idle.received.get(0), "down", "to", "idle");
         idle.paho.publish("idle5/again", new MqttMessage("again".getBytes(), 1, false, null));
         await().until(() -> watcher.received.size() == 2);
         assertThat(new String(watcher.received.get(1).getPayload())).isEqualTo("again");
