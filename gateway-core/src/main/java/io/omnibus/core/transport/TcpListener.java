@@ -72,6 +72,7 @@ public final class TcpListener {
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        SharedAddresses.share(ch); // before anything reads the channel's addresses
                         if (proxies != null && proxies.trusts(ch.remoteAddress())) {
                             ch.pipeline().addLast("proxy-header", new ProxyProtocol.Header(name, this::accepted));
                         } else {
