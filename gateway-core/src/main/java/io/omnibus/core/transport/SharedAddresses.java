@@ -2,8 +2,6 @@ package io.omnibus.core.transport;
 
 import io.netty.channel.AbstractChannel;
 import io.netty.channel.Channel;
-import io.netty.util.concurrent.FastThreadLocal;
-import io.netty.util.concurrent.FastThreadLocalThread;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,13 +14,13 @@ import java.net.InetSocketAddress;
 /**
  * The addresses of an accepted epoll channel, shared with the channel accepted before it where they repeat. Netty's
  * epoll channel keeps its local address (asked of the kernel for each channel) and its peer's (made from the accepted
- * socket's bytes), each an {@link InetSocketAddress} over an {@link InetAddress}: 96 bytes apiece, which an idle
- * connection holds for as long as it is open. The local address is the same for every channel of a listener bound to
- * one address, and the peer's host is the same for every client behind one proxy, load balancer or NAT (and for a
- * bench on loopback). So each event loop remembers the last local address and peer host it accepted, and a channel
- * whose own equal them takes the remembered objects instead: the local address whole (96 bytes less), the peer's
- * host under a socket address of its own port (56 bytes less). A channel with other addresses keeps its own, and
- * becomes the one remembered.
+ * socket's bytes), each an {@link InetSocketAddress} over an {@link InetAddress}: 96 bytes apiece for IPv4 (about 160
+ * for IPv6), which an idle connection holds for as long as it is open. The local address is the same for every channel
+ * of a listener bound to one address, and the peer's host is the same for every client behind one proxy, load balancer
+ * or NAT (and for a bench on loopback). So a listener remembers for each event loop (in an instance of this class)
+ * the last local address and peer host it accepted there, and a channel whose own equal them takes the remembered
+ * objects instead: the local address whole (96 bytes less), the peer's host under a socket address of its own port
+ * (56 bytes less). A channel with other addresses keeps its own, and becomes the one remembered.
  *
  * <p>Netty has no way to hand an accepted epoll channel its addresses ({@code EpollServerSocketChannel} is final and
  * the channel's constructor package-private), so this writes the channel's private address fields, as Netty's own
@@ -65,55 +63,47 @@ final class SharedAddresses {
         CACHED_REMOTE = found[3];
     }
 
-    /** What an event loop accepted last; read and written on that loop's thread only. */
-    private static final class Last {
-        InetSocketAddress local;
-        InetAddress peer;
-    }
+    /** What this listener's event loop accepted last. */
+    private InetSocketAddress local;
+    private InetAddress peer;
 
-    private static final FastThreadLocal<Last> LAST = new FastThreadLocal<>() {
-        @Override
-        protected Last initialValue() {
-            return new Last();
-        }
-    };
-
-    private SharedAddresses() {
+    /** For one listener's channels on one event loop; used on that loop's thread only. */
+    SharedAddresses() {
     }
 
     /**
-     * Shares {@code ch}'s addresses with the last channel its event loop accepted, where they are equal. Runs on the
-     * channel's event loop, before anything reads the channel's addresses; does nothing to other kinds of channel.
+     * Shares {@code ch}'s addresses with the last channel this listener's event loop accepted, where they are equal.
+     * Runs on the channel's event loop, before anything reads the channel's addresses; does nothing to other kinds of
+     * channel.
      */
-    static void share(Channel ch) {
-        if (EPOLL_CHANNEL == null || !EPOLL_CHANNEL.isInstance(ch)
-                || !(Thread.currentThread() instanceof FastThreadLocalThread)) {
+    void share(Channel ch) {
+        if (EPOLL_CHANNEL == null || !EPOLL_CHANNEL.isInstance(ch)) {
             return;
         }
-        Last last = LAST.get();
-        if (LOCAL.getVolatile(ch) instanceof InetSocketAddress local) {
-            if (local != last.local && local.equals(last.local)) {
-                set(ch, LOCAL, CACHED_LOCAL, last.local);
+        if (LOCAL.getVolatile(ch) instanceof InetSocketAddress own) {
+            if (own != local && local != null && own.getPort() == local.getPort()
+                    && sameHost(own.getAddress(), local.getAddress())) {
+                set(ch, LOCAL, CACHED_LOCAL, local);
             } else {
-                last.local = local;
+                local = own;
             }
         }
         if (REMOTE.getVolatile(ch) instanceof InetSocketAddress remote && remote.getAddress() != null) {
-            InetAddress peer = remote.getAddress();
-            if (peer != last.peer && samePeer(peer, last.peer)) {
-                set(ch, REMOTE, CACHED_REMOTE, new InetSocketAddress(last.peer, remote.getPort()));
+            InetAddress host = remote.getAddress();
+            if (host != peer && sameHost(host, peer)) {
+                set(ch, REMOTE, CACHED_REMOTE, new InetSocketAddress(peer, remote.getPort()));
             } else {
-                last.peer = peer;
+                peer = host;
             }
         }
     }
 
     /** Equal hosts that print alike: an IPv6 host's scope is part of it, which {@code equals} does not check. */
-    private static boolean samePeer(InetAddress peer, InetAddress last) {
-        if (!peer.equals(last)) {
+    private static boolean sameHost(InetAddress host, InetAddress last) {
+        if (host == null || !host.equals(last)) {
             return false;
         }
-        return !(peer instanceof Inet6Address v6) || v6.getScopeId() == ((Inet6Address) last).getScopeId();
+        return !(host instanceof Inet6Address v6) || v6.getScopeId() == ((Inet6Address) last).getScopeId();
     }
 
     /** The channel's address, and Netty's cache of it if something already filled that. */

@@ -28,6 +28,13 @@ public final class TcpListener {
         void init(Channel channel, ContextInternal context);
     }
 
+    /**
+     * What a listener keeps per event loop: the context of its channels there (one per loop, shared by its
+     * connections), and the addresses it accepted there last ({@link SharedAddresses}, used on that loop only).
+     */
+    private record Loop(ContextInternal context, SharedAddresses addresses) {
+    }
+
     private final Channel channel;
 
     private TcpListener(Channel channel) {
@@ -57,7 +64,7 @@ public final class TcpListener {
                                            int writeBuffer, ProxyProtocol.Sources proxies, String name,
                                            ChannelSetup setup) {
         VertxInternal vx = (VertxInternal) vertx;
-        ConcurrentHashMap<EventLoop, ContextInternal> contexts = new ConcurrentHashMap<>();
+        ConcurrentHashMap<EventLoop, Loop> loops = new ConcurrentHashMap<>();
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(vx.acceptorEventLoopGroup(), vx.nettyEventLoopGroup())
                 .channelFactory(vx.transport().serverChannelFactory(false))
@@ -72,12 +79,19 @@ public final class TcpListener {
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        SharedAddresses.share(ch); // before anything reads the channel's addresses
+                        loop(ch).addresses().share(ch); // before anything reads the channel's addresses
                         if (proxies != null && proxies.trusts(ch.remoteAddress())) {
                             ch.pipeline().addLast("proxy-header", new ProxyProtocol.Header(name, this::accepted));
                         } else {
                             accepted(ch);
                         }
+                    }
+
+                    /** What this listener keeps for the channel's event loop, made with its first channel. */
+                    private Loop loop(Channel ch) {
+                        return loops.computeIfAbsent(ch.eventLoop(), loop -> new Loop(vx.contextBuilder()
+                                .withEventLoop(loop).withThreadingModel(ThreadingModel.EVENT_LOOP).build(),
+                                new SharedAddresses()));
                     }
 
                     /** The listener's checks on the client (as a trusted proxy named it) and the pipeline. */
@@ -88,8 +102,7 @@ public final class TcpListener {
                             ch.close();
                             return;
                         }
-                        ContextInternal context = contexts.computeIfAbsent(ch.eventLoop(), loop -> vx.contextBuilder()
-                                .withEventLoop(loop).withThreadingModel(ThreadingModel.EVENT_LOOP).build());
+                        ContextInternal context = loop(ch).context();
                         if (tls != null) {
                             ch.pipeline().addLast("tls", tls.newHandler(ch, ch.alloc()));
                         }
