@@ -275,6 +275,35 @@ class KafkaStoreIT {
      */
     @Test
     void anActiveNodeStopsOnceTheEndpointsTopicShowsANodeThatBecameActiveAfterIt() throws Exception {
+        stopsOnceOthersWrite((bootstrap, own) -> {
+            io.omnibus.store.kafka.ForeignEndpoints.announce(bootstrap, "omnibus.", "earlier", own - 1);
+            io.omnibus.store.kafka.ForeignEndpoints.announce(bootstrap, "omnibus.", "later", own + 1);
+        }, "node later says it became the active node", "node earlier says");
+    }
+
+    /**
+     * Kafka deletes the nodes' group about 10 minutes after its last member left, and generations then start at 1
+     * again: a node that becomes active in the new group may have a generation no later than that of a node cut off
+     * from the old one that still serves. The record it writes where it listens is in a transaction of the active
+     * role's transactional id, which only a node that took the id after this one can commit: that stops this node,
+     * whatever its generation. One written the same way but aborted (a fenced node's) must not.
+     */
+    @Test
+    void anActiveNodeStopsOnceASuccessorWritesInTheRolesTransactionWhateverItsGeneration() throws Exception {
+        stopsOnceOthersWrite((bootstrap, own) -> {
+            io.omnibus.store.kafka.ForeignEndpoints.announceInTransaction(bootstrap, "omnibus.", "fenced", own + 1,
+                    false);
+            io.omnibus.store.kafka.ForeignEndpoints.announceInTransaction(bootstrap, "omnibus.", "successor", 1, true);
+        }, "node successor says it became the active node (generation 1", "node fenced says");
+    }
+
+    /**
+     * Node "first" serves; once its own record is in the endpoints topic, {@code others} write theirs (given the
+     * bootstrap servers and the generation in which "first" became active); it must exit with status 3, its log
+     * showing {@code stoppedBy} and not {@code notStoppedBy}.
+     */
+    private void stopsOnceOthersWrite(java.util.function.ObjIntConsumer<String> others, String stoppedBy,
+                                      String notStoppedBy) throws Exception {
         String bootstrap = "127.0.0.1:" + kafka.port;
         try (GatewayProcess gw = GatewayProcess.run(Map.of("OMNIBUS_STORE_KAFKA_NODE_ID", "first"), "start", "--config",
                 cfg.toString(), "--data-dir", dir.resolve("data").toString())) {
@@ -282,12 +311,10 @@ class KafkaStoreIT {
             int[] own = {-1};
             await().atMost(Duration.ofSeconds(30))
                     .until(() -> (own[0] = io.omnibus.store.kafka.ForeignEndpoints.generationOf(bootstrap, "omnibus.",
-                            "first")) >= 0);
-            io.omnibus.store.kafka.ForeignEndpoints.announce(bootstrap, "omnibus.", "earlier", own[0] - 1);
-            io.omnibus.store.kafka.ForeignEndpoints.announce(bootstrap, "omnibus.", "later", own[0] + 1);
+                            "first")) >= 1);
+            others.accept(bootstrap, own[0]);
             assertThat(gw.waitForExit(60)).as(gw.stderr()).isEqualTo(Main.EXIT_LEASE_LOST);
-            assertThat(gw.stderr()).contains("node later says it became the active node")
-                    .doesNotContain("node earlier says");
+            assertThat(gw.stderr()).contains(stoppedBy).doesNotContain(notStoppedBy);
         }
     }
 

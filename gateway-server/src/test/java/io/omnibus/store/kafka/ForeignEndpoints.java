@@ -22,8 +22,9 @@ public final class ForeignEndpoints {
      */
     public static int generationOf(String bootstrap, String topicPrefix, String nodeId) {
         TopicPartition p = new TopicPartition(topicPrefix + "endpoints", 0);
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of("bootstrap.servers", bootstrap),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        // committed records only, as the nodes read them: a node's own record is not taken while its transaction is open
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of("bootstrap.servers", bootstrap,
+                "isolation.level", "read_committed"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             c.assign(List.of(p));
             c.seekToBeginning(List.of(p));
             long end = c.endOffsets(List.of(p)).get(p);
@@ -40,13 +41,43 @@ public final class ForeignEndpoints {
         }
     }
 
-    /** Writes the record a node {@code nodeId} that became the active one in {@code generation} writes. */
+    /**
+     * Writes the record a node {@code nodeId} that became the active one in {@code generation} writes, with the plain
+     * producer (as versions before the role's transaction did).
+     */
     public static void announce(String bootstrap, String topicPrefix, String nodeId, int generation) {
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap,
                 "acks", "all"), new ByteArraySerializer(), new ByteArraySerializer())) {
-            new KafkaEndpoints(topicPrefix + "endpoints").publish(producer, new KafkaEndpoints.Advertised(nodeId,
-                    nodeId + "-member", generation, null, Map.of("mqtt", 1883)));
+            producer.send(record(topicPrefix, nodeId, generation, false));
             producer.flush();
         }
+    }
+
+    /**
+     * Writes that record as a node that became the active one writes it: in a transaction of the active role's
+     * transactional id, which it takes first (fencing the node that held it). With {@code commit} false, in a
+     * transaction of another id that is then aborted: what a fenced node's write comes to.
+     */
+    public static void announceInTransaction(String bootstrap, String topicPrefix, String nodeId, int generation,
+                                             boolean commit) {
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap,
+                "transactional.id", commit ? topicPrefix + "tx" : topicPrefix + "fenced-" + nodeId),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(record(topicPrefix, nodeId, generation, true));
+            if (commit) {
+                producer.commitTransaction();
+            } else {
+                producer.flush();
+                producer.abortTransaction();
+            }
+        }
+    }
+
+    private static org.apache.kafka.clients.producer.ProducerRecord<byte[], byte[]> record(
+            String topicPrefix, String nodeId, int generation, boolean inRoleTransaction) {
+        return new KafkaEndpoints(topicPrefix + "endpoints").record(new KafkaEndpoints.Advertised(nodeId,
+                nodeId + "-member", generation, null, Map.of("mqtt", 1883)), inRoleTransaction);
     }
 }

@@ -400,7 +400,29 @@ public final class KafkaMessageStore implements MessageStore {
     public void advertise(Map<String, Integer> ports) {
         KafkaEndpoints.Advertised self = new KafkaEndpoints.Advertised(nodeId, lease.memberId(),
                 lease.generation(), options.advertisedHost(), ports);
-        control.execute(() -> endpoints.publish(producer, self)); // a send may wait for metadata: not the caller
+        publishEndpoints(self, 1);
+    }
+
+    /**
+     * Writes where this node listens in a transaction of the role's; one that failed (its records are not retried as
+     * a plain producer's are) is followed by another, 1, 2, 4 ... up to 30 seconds later, while the store is open.
+     */
+    private void publishEndpoints(KafkaEndpoints.Advertised self, int attempt) {
+        if (!open) {
+            return;
+        }
+        endpoints.publish(state, self).onFailure(e -> {
+            long delay = Math.min(30, 1L << Math.min(attempt - 1, 5));
+            LOG.warn("Kafka store: telling the standbys where this node listens failed (attempt {}){}: {}", attempt,
+                    open ? "; trying again in " + delay + " s" : "", e.toString());
+            if (open) {
+                try {
+                    control.schedule(() -> publishEndpoints(self, attempt + 1), delay, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    // closed meanwhile
+                }
+            }
+        });
     }
 
     /**

@@ -284,7 +284,11 @@ final class KafkaState {
 
     /** Writes what waits, in one transaction. On the writer thread. */
     void drain() {
-        List<Pending> batch = takePending();
+        write(takePending());
+    }
+
+    /** Writes {@code batch} in one transaction. On the writer thread. */
+    private void write(List<Pending> batch) {
         if (batch.isEmpty()) {
             return;
         }
@@ -388,6 +392,21 @@ final class KafkaState {
     Future<Void> putState(String namespace, String key, byte[] value) {
         byte[] copy = value == null ? null : value.clone();
         return send(StateRecords.stateKey(namespace, key), copy, () -> applyState(namespace, key, copy));
+    }
+
+    /**
+     * Writes {@code record} (of another topic of the store's) in a transaction of the active role of its own, on the
+     * writer thread: it lands only while this node holds the role's transactional id, and a failure to write it (its
+     * partition unavailable) fails no state record with it. Never waits.
+     */
+    Future<Void> writeInTransaction(ProducerRecord<byte[], byte[]> record) {
+        Promise<Void> done = Promise.promise();
+        try {
+            writer.execute(() -> write(List.of(new Pending(record, () -> { }, done, null))));
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            done.fail(new IllegalStateException("the Kafka store is closing"));
+        }
+        return done.future();
     }
 
     /** Writes a state record with the next transaction; {@code applied} runs once it committed. */
