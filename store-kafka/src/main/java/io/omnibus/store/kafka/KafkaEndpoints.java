@@ -82,9 +82,9 @@ final class KafkaEndpoints {
     }
 
     /**
-     * Writes where this node listens, in the next transaction of the active role's transactional id ({@code state}'s
-     * writer): a node fenced since cannot commit one, so it cannot land after its successor's. Never waits; the
-     * future fails if the transaction did.
+     * Writes where this node listens, in a transaction of its own of the active role's transactional id ({@code
+     * state}'s writer): a node fenced since cannot commit one, so it cannot land after its successor's. Never waits;
+     * the future fails if the transaction did.
      */
     Future<Void> publish(KafkaState state, Advertised self) {
         this.self = self;
