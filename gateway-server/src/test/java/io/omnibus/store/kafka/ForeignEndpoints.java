@@ -78,6 +78,6 @@ public final class ForeignEndpoints {
     private static org.apache.kafka.clients.producer.ProducerRecord<byte[], byte[]> record(
             String topicPrefix, String nodeId, int generation, boolean inRoleTransaction) {
         return new KafkaEndpoints(topicPrefix + "endpoints").record(new KafkaEndpoints.Advertised(nodeId,
-                nodeId + "-member", generation, null, Map.of("mqtt", 1883)), inRoleTransaction);
+                nodeId + "-member", generation, null, Map.of("mqtt", 1883), inRoleTransaction));
     }
 }

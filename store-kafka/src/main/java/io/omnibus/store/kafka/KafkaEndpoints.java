@@ -41,9 +41,6 @@ final class KafkaEndpoints {
      */
     record Advertised(String nodeId, String member, int generation, String host, Map<String, Integer> ports,
                       boolean inRoleTransaction) {
-        Advertised(String nodeId, String member, int generation, String host, Map<String, Integer> ports) {
-            this(nodeId, member, generation, host, ports, false);
-        }
     }
 
     private final String topic;
@@ -88,18 +85,18 @@ final class KafkaEndpoints {
      */
     Future<Void> publish(KafkaState state, Advertised self) {
         this.self = self;
-        return state.writeInTransaction(record(self, true));
+        return state.writeInTransaction(record(self));
     }
 
-    /** The record a node writes where it listens; {@code inRoleTransaction} as {@link Advertised} says. */
-    ProducerRecord<byte[], byte[]> record(Advertised self, boolean inRoleTransaction) {
+    /** The record a node writes where it listens. */
+    ProducerRecord<byte[], byte[]> record(Advertised self) {
         JsonObject value = new JsonObject().put("node-id", self.nodeId()).put("member", self.member())
                 .put("generation", self.generation()).put("ports", new JsonObject(new HashMap<>(self.ports())));
         String host = self.host();
         if (host != null) {
             value.put("host", host);
         }
-        if (inRoleTransaction) {
+        if (self.inRoleTransaction()) {
             value.put("role-transaction", true);
         }
         return new ProducerRecord<>(topic, 0, KEY.getBytes(StandardCharsets.UTF_8),

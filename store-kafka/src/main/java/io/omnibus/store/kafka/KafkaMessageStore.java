@@ -399,7 +399,7 @@ public final class KafkaMessageStore implements MessageStore {
     @Override
     public void advertise(Map<String, Integer> ports) {
         KafkaEndpoints.Advertised self = new KafkaEndpoints.Advertised(nodeId, lease.memberId(),
-                lease.generation(), options.advertisedHost(), ports);
+                lease.generation(), options.advertisedHost(), ports, true);
         publishEndpoints(self, 1);
     }
 
