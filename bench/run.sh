@@ -5,8 +5,8 @@
 #
 #   bench/run.sh mqtt-fanin  [--against mosquitto] [--rounds N]   PUBLISHERS=8 EACH=10000 QOS=1 SIZE=256
 #   bench/run.sh mqtt-fanout [--against mosquitto] [--rounds N]   SUBSCRIBERS=16 MESSAGES=5000 RATE=0 QOS=1 SIZE=256
-#   bench/run.sh iot-bridge  [--against artemis]   [--rounds N]   PUBLISHERS=4 EACH=5000 RATE=0 SIZE=256 WARMUP=EACH
-#   bench/run.sh amqp-queue  [--against artemis]   [--rounds N]   PRODUCERS=4 EACH=50000 SIZE=64 WINDOW=1000 WARMUP=EACH
+#   bench/run.sh iot-bridge  [--against artemis]   [--rounds N]   PUBLISHERS=4 EACH=5000 RATE=0 SIZE=256 WARMUP=EACH CONSUMERS=4
+#   bench/run.sh amqp-queue  [--against artemis]   [--rounds N]   PRODUCERS=4 EACH=50000 SIZE=64 WINDOW=1000 WARMUP=EACH CONSUMERS=4
 #   bench/run.sh kafka       [--against kafka]     [--rounds N]   RECORDS=300000 SIZE=1024 WARMUP=RECORDS WARMUP_CONSUMES=5 CONSUMES=3
 #   bench/run.sh rocketmq                          [--rounds N]   PRODUCERS=2 EACH=50000 SIZE=1024 WINDOW=64
 #   bench/run.sh idle        [--against mosquitto] [--rounds N]   CONNECTIONS=10000 MQTT_VERSION=5 STORM=0 SETTLE=40
@@ -116,6 +116,10 @@ stop_server() {
 # ---- loads: each prints one summary line; figure() takes the number a ratio is made of -----------------------
 
 bench_java() { java -Drocketmq.client.logUseSlf4j=true -cp "$JAR" "$@" 2>/dev/null; }
+# competing Qpid JMS consumers, a session each, for iot-bridge and amqp-queue: one session acknowledges a message at a
+# time through its connection's thread and stops at 10-12k msg/s on this machine whatever the server (bench/README,
+# 2026-12-07); ActiveMQ Artemis scales no further than 2 to 4 of them
+export CONSUMERS="${CONSUMERS:-4}"
 
 load() { # SIDE (gateway|peer)
   local side="$1" mqtt amqp kafka source

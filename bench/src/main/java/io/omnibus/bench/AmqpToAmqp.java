@@ -21,8 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A back end's queue under load: Qpid JMS producers (persistent messages, sent asynchronously with up to
- * {@code WINDOW} unacknowledged each, 1,000 by default, as a producer that does not wait for each send does), one
- * Qpid JMS consumer, one queue. Counts what the consumer received, and each message's latency from its send.
+ * {@code WINDOW} unacknowledged each, 1,000 by default, as a producer that does not wait for each send does),
+ * {@code CONSUMERS} Qpid JMS consumers (1 by default, {@link #listen}), one queue. Counts what the consumer received, and each message's latency from its send.
  * <pre>java -cp bench/target/benchmarks.jar io.omnibus.bench.AmqpToAmqp amqp://127.0.0.1:5672 4 50000 64 [bench.amqp]
  *     # producers, messages each, payload bytes, queue</pre>
  * An unreported warm-up round of the same load comes first ({@code WARMUP} messages per producer, default the same
@@ -42,10 +42,8 @@ public final class AmqpToAmqp {
         int warmup = Integer.parseInt(System.getenv().getOrDefault("WARMUP", Integer.toString(each)));
 
         Connection consuming = new JmsConnectionFactory(amqp + "?jms.prefetchPolicy.all=1000").createConnection();
-        Session cs = consuming.createSession(false, Session.AUTO_ACKNOWLEDGE);
-        MessageConsumer consumer = cs.createConsumer(cs.createQueue(queue));
         java.util.concurrent.atomic.AtomicReference<Arrivals> current = new java.util.concurrent.atomic.AtomicReference<>();
-        consumer.setMessageListener(m -> Arrivals.arrived(m, current.get()));
+        listen(consuming, cs -> unchecked(() -> cs.createConsumer(cs.createQueue(queue))), m -> Arrivals.arrived(m, current.get()));
         consuming.start();
         List<Connection> connections = new ArrayList<>();
         for (int p = 0; p < producers; p++) { // all connected before the clock starts
@@ -81,6 +79,7 @@ public final class AmqpToAmqp {
         List<Thread> threads = new ArrayList<>();
         for (int p = 0; p < producers; p++) {
             Connection c = connections.get(p);
+            long first = (long) p * each;
             Thread t = new Thread(() -> {
                 try {
                     Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
@@ -103,7 +102,7 @@ public final class AmqpToAmqp {
                     for (int i = 0; i < each; i++) {
                         inFlight.acquire();
                         byte[] payload = new byte[size];
-                        ByteBuffer.wrap(payload).putLong(0, i).putLong(8, System.nanoTime());
+                        Arrivals.stamp(payload, first + i, System.nanoTime());
                         BytesMessage m = s.createBytesMessage();
                         m.writeBytes(payload);
                         producer.send(m, done);
@@ -126,40 +125,60 @@ public final class AmqpToAmqp {
                 producers, round.total, size, sent, refused.get(), round.summary(began, complete));
     }
 
-    /** What the consumer received in one round, and each message's latency from its send. */
+    /**
+     * What the consumers received in one round, and each message's latency from its send. Each message carries its
+     * number in the round at byte 0 (its sender's index times the messages each sends, plus its own), so a duplicate
+     * (a redelivery between competing consumers) does not hide a loss.
+     */
     static final class Arrivals {
         final int total;
         private final org.HdrHistogram.Histogram latencies = new org.HdrHistogram.Histogram(TimeUnit.SECONDS.toNanos(300), 3);
+        /** The numbers received, under the lock of {@link #latencies}. */
+        private final java.util.BitSet seen;
+        private int distinct;
+        private int duplicates;
         private final AtomicInteger got = new AtomicInteger();
         private final AtomicLong secondMax = new AtomicLong();
         private final java.util.concurrent.CountDownLatch all = new java.util.concurrent.CountDownLatch(1);
 
         Arrivals(int total) {
             this.total = total;
+            this.seen = new java.util.BitSet(total);
         }
 
-        /** A message of the bench (its send time at byte 8) reached the consumer: on the JMS session's thread. */
+        /** The first bytes of a bench message: its number in the round, and its send time (nanoTime). */
+        static void stamp(byte[] payload, long number, long sentAt) {
+            ByteBuffer.wrap(payload).putLong(0, number).putLong(8, sentAt);
+        }
+
+        /** A message of the bench reached a consumer: on that consumer's JMS session thread. */
         static void arrived(Message m, Arrivals round) {
             try {
                 byte[] b = new byte[16];
                 ((BytesMessage) m).readBytes(b);
-                round.arrived(ByteBuffer.wrap(b).getLong(8));
+                ByteBuffer bb = ByteBuffer.wrap(b);
+                round.arrived(bb.getLong(0), bb.getLong(8));
             } catch (jakarta.jms.JMSException e) {
                 throw new IllegalStateException(e);
             }
         }
 
-        /** On the JMS session's thread. A warm-up round that lost nothing left no stragglers to count here. */
-        void arrived(long sentAt) {
-            int n = got.getAndIncrement();
-            if (n < total) {
-                long took = Math.max(0, Math.min(System.nanoTime() - sentAt, latencies.getHighestTrackableValue()));
-                synchronized (latencies) { // one JMS session thread; the lock is for the reader at the end
-                    latencies.recordValue(took);
+        /** On a JMS session's thread. A warm-up round that lost nothing left no stragglers to count here. */
+        void arrived(long number, long sentAt) {
+            got.getAndIncrement();
+            long took = Math.max(0, Math.min(System.nanoTime() - sentAt, latencies.getHighestTrackableValue()));
+            boolean last;
+            synchronized (latencies) { // the consumers' session threads, and the reader at the end
+                if (number < 0 || number >= total || seen.get((int) number)) {
+                    duplicates++;
+                    return;
                 }
-                secondMax.accumulateAndGet(took, Math::max);
+                seen.set((int) number);
+                latencies.recordValue(took);
+                last = ++distinct == total;
             }
-            if (n + 1 == total) {
+            secondMax.accumulateAndGet(took, Math::max);
+            if (last) {
                 all.countDown();
             }
         }
@@ -177,18 +196,46 @@ public final class AmqpToAmqp {
             return true;
         }
 
-        /** Received, lossless or not, the rate since {@code began}, the latency percentiles. */
+        /** Received (distinct), lossless or not, duplicates, the rate since {@code began}, the latency percentiles. */
         String summary(long began, boolean complete) {
             double seconds = (System.nanoTime() - began) / 1e9;
-            int n = Math.min(got.get(), total);
             org.HdrHistogram.Histogram h;
+            int n;
+            int dup;
             synchronized (latencies) {
                 h = latencies.copy();
+                n = distinct;
+                dup = duplicates;
             }
-            return String.format("received %d (%s), %.0f msg/s; latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.2f",
-                    n, complete && n == total ? "lossless" : "LOST", n / seconds, h.getValueAtPercentile(50) / 1e6,
+            return String.format("received %d (%s)%s, %.0f msg/s; latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.2f",
+                    n, complete && n == total ? "lossless" : "LOST " + (total - n), dup == 0 ? "" : ", " + dup + " duplicates",
+                    n / seconds, h.getValueAtPercentile(50) / 1e6,
                     h.getValueAtPercentile(90) / 1e6, h.getValueAtPercentile(99) / 1e6,
                     h.getValueAtPercentile(99.9) / 1e6, h.getMaxValue() / 1e6);
+        }
+    }
+
+    /**
+     * {@code CONSUMERS} competing consumers of one source (1 by default), each on a JMS session of its own on one
+     * connection, as a listener container with that concurrency has: a session delivers to its listener on a thread
+     * of its own, and in AUTO_ACKNOWLEDGE Qpid JMS waits for its connection's thread to take each acknowledgement, so
+     * one session alone cannot keep a fast server busy.
+     */
+    static void listen(Connection connection, java.util.function.Function<Session, MessageConsumer> consumer,
+            jakarta.jms.MessageListener listener) throws jakarta.jms.JMSException {
+        int consumers = Integer.parseInt(System.getenv().getOrDefault("CONSUMERS", "1"));
+        for (int i = 0; i < consumers; i++) {
+            Session s = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            consumer.apply(s).setMessageListener(listener);
+        }
+    }
+
+    /** The consumer a function can make: JMSException unchecked. */
+    static MessageConsumer unchecked(java.util.concurrent.Callable<MessageConsumer> make) {
+        try {
+            return make.call();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
         }
     }
 }

@@ -1,8 +1,6 @@
 package io.omnibus.bench;
 
 import jakarta.jms.Connection;
-import jakarta.jms.MessageConsumer;
-import jakarta.jms.Session;
 import org.apache.qpid.jms.JmsConnectionFactory;
 import org.eclipse.paho.client.mqttv3.IMqttActionListener;
 import org.eclipse.paho.client.mqttv3.IMqttToken;
@@ -11,14 +9,13 @@ import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttMessage;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The IoT bridge under load: Paho MQTT publishers (QoS 1) to {@code bench/dev-N/temp}, one Qpid JMS consumer on
+ * The IoT bridge under load: Paho MQTT publishers (QoS 1) to {@code bench/dev-N/temp}, Qpid JMS consumers on
  * the AMQP queue {@code bench/#}. At a fixed rate, latency is measured from each message's intended send time
  * (so a stalled sender does not hide the stall: no coordinated omission); rate 0 sends flat out.
  * <pre>java -cp bench/target/benchmarks.jar io.omnibus.bench.MqttToAmqp tcp://127.0.0.1:1883 amqp://127.0.0.1:5672 \
@@ -26,7 +23,8 @@ import java.util.concurrent.locks.LockSupport;
  *                                       # bytes, the AMQP source (queue:NAME, topic:NAME, or durable:NAME for a
  *                                       # shared durable subscription to a topic: ActiveMQ Artemis durable:bench.#)</pre>
  * Latencies go into an HdrHistogram; so do the PUBACKs' (from the same intended send time to the publisher's PUBACK:
- * the publish path alone, which tells a server's own delay from the consumer's). An unreported warm-up round of the same load comes first ({@code WARMUP}
+ * the publish path alone, which tells a server's own delay from the consumer's). {@code CONSUMERS} competing consumers
+ * (1 by default; {@link AmqpToAmqp#listen}) share the source: more than one, when one JMS session is the limit. An unreported warm-up round of the same load comes first ({@code WARMUP}
  * messages per publisher, default the same count; 0 for none), so that both servers are measured warm.
  */
 public final class MqttToAmqp {
@@ -46,13 +44,11 @@ public final class MqttToAmqp {
         int warmup = Integer.parseInt(System.getenv().getOrDefault("WARMUP", Integer.toString(each)));
 
         Connection jms = new JmsConnectionFactory(amqp + "?jms.prefetchPolicy.all=1000").createConnection();
-        Session session = jms.createSession(false, Session.AUTO_ACKNOWLEDGE);
-        MessageConsumer consumer = source.startsWith("durable:")
+        java.util.concurrent.atomic.AtomicReference<Round> current = new java.util.concurrent.atomic.AtomicReference<>();
+        AmqpToAmqp.listen(jms, session -> AmqpToAmqp.unchecked(() -> source.startsWith("durable:")
                 ? session.createSharedDurableConsumer(session.createTopic(source.substring(8)), "bench")
                 : session.createConsumer(source.startsWith("topic:") ? session.createTopic(source.substring(6))
-                : session.createQueue(source.replaceFirst("^queue:", "")));
-        java.util.concurrent.atomic.AtomicReference<Round> current = new java.util.concurrent.atomic.AtomicReference<>();
-        consumer.setMessageListener(m -> current.get().arrived(m));
+                : session.createQueue(source.replaceFirst("^queue:", "")))), m -> current.get().arrived(m));
         jms.start();
         List<MqttAsyncClient> clients = new ArrayList<>();
         for (int p = 0; p < publishers; p++) { // all connected before the clock starts
@@ -91,7 +87,7 @@ public final class MqttToAmqp {
             this.arrivals = new AmqpToAmqp.Arrivals(total);
         }
 
-        /** On the JMS session's thread. */
+        /** On a JMS session's thread. */
         void arrived(jakarta.jms.Message m) {
             AmqpToAmqp.Arrivals.arrived(m, arrivals);
         }
@@ -103,6 +99,7 @@ public final class MqttToAmqp {
             List<Thread> threads = new ArrayList<>();
             for (int p = 0; p < publishers; p++) {
                 int id = p;
+                long first = (long) p * each;
                 MqttAsyncClient c = clients.get(p);
                 Thread t = new Thread(() -> {
                     try {
@@ -113,7 +110,7 @@ public final class MqttToAmqp {
                                 LockSupport.parkNanos(wait);
                             }
                             byte[] payload = new byte[size];
-                            ByteBuffer.wrap(payload).putLong(0, i).putLong(8, intended);
+                            AmqpToAmqp.Arrivals.stamp(payload, first + i, intended);
                             MqttMessage m = new MqttMessage(payload);
                             m.setQos(1);
                             while (true) {
