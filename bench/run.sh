@@ -116,9 +116,9 @@ stop_server() {
 # ---- loads: each prints one summary line; figure() takes the number a ratio is made of -----------------------
 
 bench_java() { java -Drocketmq.client.logUseSlf4j=true -cp "$JAR" "$@" 2>/dev/null; }
-# competing Qpid JMS consumers, a session each, for iot-bridge and amqp-queue: one session acknowledges a message at a
-# time through its connection's thread and stops at 10-12k msg/s on this machine whatever the server (bench/README,
-# 2026-12-07); ActiveMQ Artemis scales no further than 2 to 4 of them
+# competing Qpid JMS consumers, a session each, for iot-bridge and amqp-queue: one session hands each message to its
+# connection's thread twice and waits each time, and stopped at 9-12k msg/s on this machine whatever the server
+# (bench/README, 2026-12-07); ActiveMQ Artemis scales no further than 2 to 4 of them
 export CONSUMERS="${CONSUMERS:-4}"
 
 load() { # SIDE (gateway|peer)

@@ -16,13 +16,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A back end's queue under load: Qpid JMS producers (persistent messages, sent asynchronously with up to
  * {@code WINDOW} unacknowledged each, 1,000 by default, as a producer that does not wait for each send does),
- * {@code CONSUMERS} Qpid JMS consumers (1 by default, {@link #listen}), one queue. Counts what the consumer received, and each message's latency from its send.
+ * {@code CONSUMERS} Qpid JMS consumers (1 by default, {@link #listen}), one queue. Counts what the consumers received,
+ * and each message's latency from its send.
  * <pre>java -cp bench/target/benchmarks.jar io.omnibus.bench.AmqpToAmqp amqp://127.0.0.1:5672 4 50000 64 [bench.amqp]
  *     # producers, messages each, payload bytes, queue</pre>
  * An unreported warm-up round of the same load comes first ({@code WARMUP} messages per producer, default the same
@@ -43,7 +43,8 @@ public final class AmqpToAmqp {
 
         Connection consuming = new JmsConnectionFactory(amqp + "?jms.prefetchPolicy.all=1000").createConnection();
         java.util.concurrent.atomic.AtomicReference<Arrivals> current = new java.util.concurrent.atomic.AtomicReference<>();
-        listen(consuming, cs -> unchecked(() -> cs.createConsumer(cs.createQueue(queue))), m -> Arrivals.arrived(m, current.get()));
+        listen(consuming, cs -> unchecked(() -> cs.createConsumer(cs.createQueue(queue))),
+                m -> Arrivals.arrived(m, current.get()));
         consuming.start();
         List<Connection> connections = new ArrayList<>();
         for (int p = 0; p < producers; p++) { // all connected before the clock starts
@@ -52,15 +53,15 @@ public final class AmqpToAmqp {
             connections.add(c);
         }
         if (warmup > 0) {
-            Arrivals w = new Arrivals(producers * warmup);
+            Arrivals w = new Arrivals(producers * warmup, 0);
             current.set(w);
             String warm = run(w, connections, queue, warmup, size, window);
-            if (!warm.contains("(lossless)")) { // its stragglers would be counted in the measured round: report this one
+            if (!warm.contains("(lossless)")) { // a warm-up that lost messages is the finding: report it
                 System.out.println(warm + " (in the warm-up round)");
                 System.exit(0);
             }
         }
-        Arrivals r = new Arrivals(producers * each);
+        Arrivals r = new Arrivals(producers * each, 1);
         current.set(r);
         String summary = run(r, connections, queue, each, size, window);
         System.out.println(summary + (warmup > 0 ? " (after a warm-up round of " + warmup + " each)" : " (cold)"));
@@ -79,7 +80,7 @@ public final class AmqpToAmqp {
         List<Thread> threads = new ArrayList<>();
         for (int p = 0; p < producers; p++) {
             Connection c = connections.get(p);
-            long first = (long) p * each;
+            int first = p * each;
             Thread t = new Thread(() -> {
                 try {
                     Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
@@ -102,7 +103,7 @@ public final class AmqpToAmqp {
                     for (int i = 0; i < each; i++) {
                         inFlight.acquire();
                         byte[] payload = new byte[size];
-                        Arrivals.stamp(payload, first + i, System.nanoTime());
+                        round.stamp(payload, first + i, System.nanoTime());
                         BytesMessage m = s.createBytesMessage();
                         m.writeBytes(payload);
                         producer.send(m, done);
@@ -126,29 +127,34 @@ public final class AmqpToAmqp {
     }
 
     /**
-     * What the consumers received in one round, and each message's latency from its send. Each message carries its
-     * number in the round at byte 0 (its sender's index times the messages each sends, plus its own), so a duplicate
-     * (a redelivery between competing consumers) does not hide a loss.
+     * What the consumers received in one round, and each message's latency from its send. Each message carries the
+     * round's number and its own number in the round at byte 0 (its sender's index times the messages each sends,
+     * plus its own), so a duplicate (a redelivery between competing consumers) does not hide a loss, and a late copy
+     * of a warm-up message does not count in the measured round.
      */
     static final class Arrivals {
         final int total;
+        /** 0 for the warm-up round, 1 for the measured one. */
+        private final int round;
         private final org.HdrHistogram.Histogram latencies = new org.HdrHistogram.Histogram(TimeUnit.SECONDS.toNanos(300), 3);
-        /** The numbers received, under the lock of {@link #latencies}. */
+        /** The numbers received, and the counts below, under the lock of {@link #latencies}. */
         private final java.util.BitSet seen;
         private int distinct;
         private int duplicates;
-        private final AtomicInteger got = new AtomicInteger();
+        /** Messages of another round (a warm-up message redelivered late) or with a number outside this one's. */
+        private int strays;
         private final AtomicLong secondMax = new AtomicLong();
         private final java.util.concurrent.CountDownLatch all = new java.util.concurrent.CountDownLatch(1);
 
-        Arrivals(int total) {
+        Arrivals(int total, int round) {
             this.total = total;
+            this.round = round;
             this.seen = new java.util.BitSet(total);
         }
 
-        /** The first bytes of a bench message: its number in the round, and its send time (nanoTime). */
-        static void stamp(byte[] payload, long number, long sentAt) {
-            ByteBuffer.wrap(payload).putLong(0, number).putLong(8, sentAt);
+        /** The first bytes of a bench message of this round: its round and number, and its send time (nanoTime). */
+        void stamp(byte[] payload, int number, long sentAt) {
+            ByteBuffer.wrap(payload).putLong(0, (long) round << 32 | number).putLong(8, sentAt);
         }
 
         /** A message of the bench reached a consumer: on that consumer's JMS session thread. */
@@ -163,17 +169,21 @@ public final class AmqpToAmqp {
             }
         }
 
-        /** On a JMS session's thread. A warm-up round that lost nothing left no stragglers to count here. */
-        void arrived(long number, long sentAt) {
-            got.getAndIncrement();
+        /** On a JMS session's thread. */
+        void arrived(long stamp, long sentAt) {
             long took = Math.max(0, Math.min(System.nanoTime() - sentAt, latencies.getHighestTrackableValue()));
+            int number = (int) stamp;
             boolean last;
-            synchronized (latencies) { // the consumers' session threads, and the reader at the end
-                if (number < 0 || number >= total || seen.get((int) number)) {
+            synchronized (latencies) { // the consumers' session threads, and the readers
+                if ((int) (stamp >>> 32) != round || number < 0 || number >= total) {
+                    strays++;
+                    return;
+                }
+                if (seen.get(number)) {
                     duplicates++;
                     return;
                 }
-                seen.set((int) number);
+                seen.set(number);
                 latencies.recordValue(took);
                 last = ++distinct == total;
             }
@@ -183,11 +193,17 @@ public final class AmqpToAmqp {
             }
         }
 
+        private int distinct() {
+            synchronized (latencies) {
+                return distinct;
+            }
+        }
+
         /** Waits for every message, a line a second; false when 120 s passed without. */
         boolean await(String label) throws InterruptedException {
             long began = System.nanoTime();
             while (!all.await(1, TimeUnit.SECONDS)) {
-                System.out.printf("  %s%d / %d received, worst latency this second %.1f ms%n", label, got.get(), total,
+                System.out.printf("  %s%d / %d received, worst latency this second %.1f ms%n", label, distinct(), total,
                         secondMax.getAndSet(0) / 1e6);
                 if (System.nanoTime() - began > TimeUnit.SECONDS.toNanos(120)) {
                     return false;
@@ -196,19 +212,22 @@ public final class AmqpToAmqp {
             return true;
         }
 
-        /** Received (distinct), lossless or not, duplicates, the rate since {@code began}, the latency percentiles. */
+        /** Received (distinct), lossless or not, duplicates and strays, the rate since {@code began}, the latencies. */
         String summary(long began, boolean complete) {
             double seconds = (System.nanoTime() - began) / 1e9;
             org.HdrHistogram.Histogram h;
             int n;
             int dup;
+            int stray;
             synchronized (latencies) {
                 h = latencies.copy();
                 n = distinct;
                 dup = duplicates;
+                stray = strays;
             }
-            return String.format("received %d (%s)%s, %.0f msg/s; latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.2f",
-                    n, complete && n == total ? "lossless" : "LOST " + (total - n), dup == 0 ? "" : ", " + dup + " duplicates",
+            return String.format("received %d (%s)%s%s, %.0f msg/s; latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f "
+                    + "max %.2f", n, complete && n == total ? "lossless" : "LOST " + (total - n),
+                    dup == 0 ? "" : ", " + dup + " duplicates", stray == 0 ? "" : ", " + stray + " of another round",
                     n / seconds, h.getValueAtPercentile(50) / 1e6,
                     h.getValueAtPercentile(90) / 1e6, h.getValueAtPercentile(99) / 1e6,
                     h.getValueAtPercentile(99.9) / 1e6, h.getMaxValue() / 1e6);

@@ -20,12 +20,14 @@ import java.util.concurrent.locks.LockSupport;
  * (so a stalled sender does not hide the stall: no coordinated omission); rate 0 sends flat out.
  * <pre>java -cp bench/target/benchmarks.jar io.omnibus.bench.MqttToAmqp tcp://127.0.0.1:1883 amqp://127.0.0.1:5672 \
  *     4 5000 2000 256 [queue:bench/#]   # publishers, messages each, total rate per second (0 = flat out), payload
- *                                       # bytes, the AMQP source (queue:NAME, topic:NAME, or durable:NAME for a
- *                                       # shared durable subscription to a topic: ActiveMQ Artemis durable:bench.#)</pre>
+ *                                       # bytes, the AMQP source (queue:NAME, topic:NAME for a shared subscription
+ *                                       # to a topic, or durable:NAME for a shared durable one: ActiveMQ Artemis
+ *                                       # durable:bench.#)</pre>
  * Latencies go into an HdrHistogram; so do the PUBACKs' (from the same intended send time to the publisher's PUBACK:
  * the publish path alone, which tells a server's own delay from the consumer's). {@code CONSUMERS} competing consumers
- * (1 by default; {@link AmqpToAmqp#listen}) share the source: more than one, when one JMS session is the limit. An unreported warm-up round of the same load comes first ({@code WARMUP}
- * messages per publisher, default the same count; 0 for none), so that both servers are measured warm.
+ * (1 by default; {@link AmqpToAmqp#listen}) share the source: more than one, when one JMS session is the limit. An
+ * unreported warm-up round of the same load comes first ({@code WARMUP} messages per publisher, default the same
+ * count; 0 for none), so that both servers are measured warm.
  */
 public final class MqttToAmqp {
     private MqttToAmqp() {
@@ -47,8 +49,10 @@ public final class MqttToAmqp {
         java.util.concurrent.atomic.AtomicReference<Round> current = new java.util.concurrent.atomic.AtomicReference<>();
         AmqpToAmqp.listen(jms, session -> AmqpToAmqp.unchecked(() -> source.startsWith("durable:")
                 ? session.createSharedDurableConsumer(session.createTopic(source.substring(8)), "bench")
-                : session.createConsumer(source.startsWith("topic:") ? session.createTopic(source.substring(6))
-                : session.createQueue(source.replaceFirst("^queue:", "")))), m -> current.get().arrived(m));
+                : source.startsWith("topic:") // one shared subscription: competing consumers, not a copy each
+                ? session.createSharedConsumer(session.createTopic(source.substring(6)), "bench")
+                : session.createConsumer(session.createQueue(source.replaceFirst("^queue:", "")))),
+                m -> current.get().arrived(m));
         jms.start();
         List<MqttAsyncClient> clients = new ArrayList<>();
         for (int p = 0; p < publishers; p++) { // all connected before the clock starts
@@ -59,16 +63,16 @@ public final class MqttToAmqp {
             clients.add(c);
         }
         if (warmup > 0) {
-            Round w = new Round(publishers * warmup);
+            Round w = new Round(publishers * warmup, 0);
             current.set(w);
             String warm = w.run(clients, warmup, rate, size, "");
-            if (!warm.contains("(lossless)")) { // its stragglers would be counted in the measured round: report this one
+            if (!warm.contains("(lossless)")) { // a warm-up that lost messages is the finding: report it
                 System.out.println(warm + " (in the warm-up round)");
                 jms.close();
                 System.exit(0);
             }
         }
-        Round r = new Round(publishers * each);
+        Round r = new Round(publishers * each, 1);
         current.set(r);
         String summary = r.run(clients, each, rate, size, "");
         System.out.println(summary + (warmup > 0 ? " (after a warm-up round of " + warmup + " each)" : " (cold)"));
@@ -83,8 +87,8 @@ public final class MqttToAmqp {
         private final org.HdrHistogram.ConcurrentHistogram acked =
                 new org.HdrHistogram.ConcurrentHistogram(TimeUnit.SECONDS.toNanos(300), 3);
 
-        Round(int total) {
-            this.arrivals = new AmqpToAmqp.Arrivals(total);
+        Round(int total, int round) {
+            this.arrivals = new AmqpToAmqp.Arrivals(total, round);
         }
 
         /** On a JMS session's thread. */
@@ -99,7 +103,7 @@ public final class MqttToAmqp {
             List<Thread> threads = new ArrayList<>();
             for (int p = 0; p < publishers; p++) {
                 int id = p;
-                long first = (long) p * each;
+                int first = p * each;
                 MqttAsyncClient c = clients.get(p);
                 Thread t = new Thread(() -> {
                     try {
@@ -110,7 +114,7 @@ public final class MqttToAmqp {
                                 LockSupport.parkNanos(wait);
                             }
                             byte[] payload = new byte[size];
-                            AmqpToAmqp.Arrivals.stamp(payload, first + i, intended);
+                            arrivals.stamp(payload, first + i, intended);
                             MqttMessage m = new MqttMessage(payload);
                             m.setQos(1);
                             while (true) {
