@@ -43,8 +43,7 @@ public final class AmqpToAmqp {
 
         Connection consuming = new JmsConnectionFactory(amqp + "?jms.prefetchPolicy.all=1000").createConnection();
         java.util.concurrent.atomic.AtomicReference<Arrivals> current = new java.util.concurrent.atomic.AtomicReference<>();
-        listen(consuming, cs -> unchecked(() -> cs.createConsumer(cs.createQueue(queue))),
-                m -> Arrivals.arrived(m, current.get()));
+        listen(consuming, cs -> cs.createConsumer(cs.createQueue(queue)), m -> Arrivals.arrived(m, current.get()));
         consuming.start();
         List<Connection> connections = new ArrayList<>();
         for (int p = 0; p < producers; p++) { // all connected before the clock starts
@@ -240,21 +239,17 @@ public final class AmqpToAmqp {
      * of its own, and in AUTO_ACKNOWLEDGE Qpid JMS waits for its connection's thread to take each acknowledgement, so
      * one session alone cannot keep a fast server busy.
      */
-    static void listen(Connection connection, java.util.function.Function<Session, MessageConsumer> consumer,
-            jakarta.jms.MessageListener listener) throws jakarta.jms.JMSException {
+    static void listen(Connection connection, ConsumerOf consumer, jakarta.jms.MessageListener listener)
+            throws jakarta.jms.JMSException {
         int consumers = Integer.parseInt(System.getenv().getOrDefault("CONSUMERS", "1"));
         for (int i = 0; i < consumers; i++) {
             Session s = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
-            consumer.apply(s).setMessageListener(listener);
+            consumer.make(s).setMessageListener(listener);
         }
     }
 
-    /** The consumer a function can make: JMSException unchecked. */
-    static MessageConsumer unchecked(java.util.concurrent.Callable<MessageConsumer> make) {
-        try {
-            return make.call();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+    /** The consumer one session makes on the source. */
+    interface ConsumerOf {
+        MessageConsumer make(Session session) throws jakarta.jms.JMSException;
     }
 }

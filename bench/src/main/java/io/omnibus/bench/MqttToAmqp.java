@@ -47,11 +47,11 @@ public final class MqttToAmqp {
 
         Connection jms = new JmsConnectionFactory(amqp + "?jms.prefetchPolicy.all=1000").createConnection();
         java.util.concurrent.atomic.AtomicReference<Round> current = new java.util.concurrent.atomic.AtomicReference<>();
-        AmqpToAmqp.listen(jms, session -> AmqpToAmqp.unchecked(() -> source.startsWith("durable:")
+        AmqpToAmqp.listen(jms, session -> source.startsWith("durable:")
                 ? session.createSharedDurableConsumer(session.createTopic(source.substring(8)), "bench")
                 : source.startsWith("topic:") // one shared subscription: competing consumers, not a copy each
                 ? session.createSharedConsumer(session.createTopic(source.substring(6)), "bench")
-                : session.createConsumer(session.createQueue(source.replaceFirst("^queue:", "")))),
+                : session.createConsumer(session.createQueue(source.replaceFirst("^queue:", ""))),
                 m -> current.get().arrived(m));
         jms.start();
         List<MqttAsyncClient> clients = new ArrayList<>();
