@@ -78,9 +78,11 @@ public final class Gateway {
         this.factories = factories;
         // Netty's native transport (epoll on Linux) where its library loads, else NIO; -Domnibus.transport=nio
         // forces NIO (for comparisons). One event loop per core unless configured (Vert.x's own default is two)
+        // Vert.x's cache directory named after this process, those of processes gone removed (VertxCacheDir)
         this.vertx = Vertx.vertx(new io.vertx.core.VertxOptions()
                 .setPreferNativeTransport(!"nio".equals(System.getProperty("omnibus.transport")))
-                .setEventLoopPoolSize(config.eventLoops()));
+                .setEventLoopPoolSize(config.eventLoops())
+                .setFileSystemOptions(VertxCacheDir.options()));
     }
 
     /**

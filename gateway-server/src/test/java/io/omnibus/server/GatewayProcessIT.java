@@ -17,9 +17,11 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -143,6 +145,41 @@ class GatewayProcessIT {
             gw.process.toHandle().destroy(); // SIGTERM; Process.destroy() would also close our end of its pipes
             assertThat(gw.waitForExit(30)).as(gw.stderr()).isZero();
             assertThat(gw.stdout()).contains("omnibus: stopping").contains("omnibus: stopped in");
+        }
+    }
+
+    /**
+     * Vert.x's cache directory (where it unpacks the console's files) is removed when the JVM exits normally, not after
+     * {@code kill -9}: the next start removes what a killed gateway left behind.
+     */
+    @Test
+    void aStartRemovesTheCacheDirectoryAGatewayKilledWithMinusNineLeftBehind() throws Exception {
+        Path cfg = GatewayProcess.writeConfig(dir, config(0, true, 0));
+        Path caches = Files.createDirectories(dir.resolve("caches"));
+        Map<String, String> env = Map.of("OMNIBUS_OPTS",
+                "-Xmx256m -Dvertx.cacheDirBase=" + caches.resolve("vertx-cache"));
+        Path first;
+        try (GatewayProcess gw = GatewayProcess.run(env, "start", "--config", cfg.toString(),
+                "--data-dir", dir.resolve("data").toString())) {
+            readyLine(gw);
+            first = caches.resolve("vertx-cache-omnibus-" + gw.process.pid());
+            assertThat(first).isDirectory();
+            gw.process.destroyForcibly(); // kill -9
+            assertThat(gw.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(first).isDirectory(); // nothing removed it
+        try (GatewayProcess gw = GatewayProcess.run(env, "start", "--config", cfg.toString(),
+                "--data-dir", dir.resolve("data").toString())) {
+            readyLine(gw);
+            assertThat(first).doesNotExist();
+            Path second = caches.resolve("vertx-cache-omnibus-" + gw.process.pid());
+            assertThat(second).isDirectory();
+            gw.process.toHandle().destroy(); // SIGTERM: Vert.x removes its own at the exit
+            assertThat(gw.waitForExit(30)).as(gw.stderr()).isZero();
+            assertThat(second).doesNotExist();
+        }
+        try (var left = Files.list(caches)) {
+            assertThat(left).isEmpty();
         }
     }
 
