@@ -79,4 +79,57 @@ class TcpListenerTest {
             epoll.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
     }
+
+    @Test
+    void acceptedChannelsGetCompactIdsAndAnIdleOneReadsOnAfterDroppingItsReadHandles() throws Exception {
+        assumeTrue(Epoll.isAvailable(), "no native epoll here");
+        Vertx epoll = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(1));
+        LinkedBlockingQueue<Channel> accepted = new LinkedBlockingQueue<>();
+        LinkedBlockingQueue<String> read = new LinkedBlockingQueue<>();
+        List<Socket> clients = new ArrayList<>();
+        try {
+            TcpListener listener = TcpListener.bind(epoll, "127.0.0.1", 0, (ch, context) -> {
+                ch.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+                        io.netty.buffer.ByteBuf bytes = (io.netty.buffer.ByteBuf) msg;
+                        read.add(bytes.toString(java.nio.charset.StandardCharsets.US_ASCII));
+                        bytes.release();
+                    }
+                });
+                accepted.add(ch);
+            }).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            List<Channel> channels = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                clients.add(new Socket(InetAddress.getLoopbackAddress(), listener.port()));
+                channels.add(accepted.poll(10, TimeUnit.SECONDS));
+            }
+            Channel ch = channels.get(0);
+            assertThat(ch.id()).isInstanceOf(LeanChannels.Id.class).isNotEqualTo(channels.get(1).id());
+            assertThat(ch.compareTo(channels.get(1))).isNotZero();
+            assertThat(ch.toString()).contains(ch.id().asShortText());
+
+            clients.get(0).getOutputStream().write('a');
+            assertThat(read.poll(10, TimeUnit.SECONDS)).isEqualTo("a");
+            assertThat(ch.eventLoop().submit(() -> LeanChannels.holdsReadHandles(ch)).get()).isTrue();
+            LeanChannels.forgetReads(ch); // off its event loop: left alone
+            assertThat(ch.eventLoop().submit(() -> LeanChannels.holdsReadHandles(ch)).get()).isTrue();
+            ch.eventLoop().submit(() -> LeanChannels.forgetReads(ch)).get();
+            assertThat(ch.eventLoop().submit(() -> LeanChannels.holdsReadHandles(ch)).get()).isFalse();
+            // the next read makes new handles and reads what came
+            clients.get(0).getOutputStream().write("bc".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            StringBuilder after = new StringBuilder();
+            while (after.length() < 2) {
+                after.append(read.poll(10, TimeUnit.SECONDS));
+            }
+            assertThat(after.toString()).isEqualTo("bc");
+            assertThat(ch.eventLoop().submit(() -> LeanChannels.holdsReadHandles(ch)).get()).isTrue();
+            listener.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } finally {
+            for (Socket s : clients) {
+                s.close();
+            }
+            epoll.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
 }
