@@ -324,16 +324,18 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
                         + ": " + cause.getMessage());
     }
 
+    /**
+     * Joins its event loop's sweep (one per event loop, not a timer per connection), which checks the keep alive and
+     * lets an idle connection drop its decoder: a connection without a keep alive (MQTT 3.1.1's 0) too, for the latter.
+     */
     void startKeepAlive() {
-        if (keepAliveSeconds > 0) {
-            server.watchKeepAlive(context, this); // one sweep per event loop, not a timer per connection
-        }
+        server.watchKeepAlive(context, this);
     }
 
     /** Called by the keep-alive sweep of this connection's context. */
     void checkKeepAlive(long now) {
-        // one and a half times the keep alive without a packet [MQTT-3.1.2-22]
-        if (!closed && now - lastPacketAt > keepAliveSeconds * 1500L) {
+        // one and a half times the keep alive without a packet [MQTT-3.1.2-22]; 0: none [MQTT-3.1.2-23]
+        if (!closed && keepAliveSeconds > 0 && now - lastPacketAt > keepAliveSeconds * 1500L) {
             disconnect(ReasonCodes.KEEP_ALIVE_TIMEOUT, "keep alive of " + keepAliveSeconds + " s expired");
         } else if (!closed) {
             socket.swept();

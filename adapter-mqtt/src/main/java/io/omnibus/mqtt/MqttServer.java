@@ -54,6 +54,15 @@ final class MqttServer implements ProtocolAdapter {
     /** The decoder each TCP connection has while it reads. */
     private final MqttDecoders decoders;
 
+    /**
+     * Whether the connection of {@code clientId} holds its decoder now (false: dropped while it idles); for tests,
+     * which read it after the sweep that dropped it ({@link #keepAliveRounds} is written after each sweep).
+     */
+    boolean holdsDecoder(String clientId) {
+        MqttConnection c = connected.get(clientId);
+        return c != null && (!(c.socket instanceof MqttTransport.Netty netty) || netty.decoding());
+    }
+
     /** How many times an idle connection dropped its decoder (it makes a new one when bytes arrive). */
     long idleDecodersDropped() {
         return decoders.droppedCount();

@@ -185,6 +185,11 @@ interface MqttTransport {
          * dropped only while it waits for a fixed header, when what it holds (part of one) comes back to
          * {@link #channelRead} as bytes, whole, for the next decoder.
          */
+        /** Whether the decoder is in the pipeline (false while an idle connection is without it); for tests. */
+        boolean decoding() {
+            return decoding;
+        }
+
         @Override
         public void swept() {
             if (decoding && !readSinceSweep && !reading && betweenPackets(channel.pipeline().get(DECODER))) {
