@@ -178,7 +178,7 @@ interface MqttTransport {
         /**
          * A connection that read nothing since the sweep last came by (0.5 to 1 s) drops its decoder, about 200 bytes
          * with its pipeline context, its replay buffer and its UTF-8 decoder, and Netty's read handles
-         * ({@link io.omnibus.core.transport.LeanChannels#forgetReads}): most of an idle device's time is spent
+         * ({@link io.omnibus.core.transport.ReadHandles#forget}): most of an idle device's time is spent
          * between packets. Bytes that arrive later make a new one (the MQTT version the decoders need is the
          * channel's).
          * Only between packets: a decoder that took a packet's fixed header apart keeps it in its own fields, so it is
@@ -200,7 +200,7 @@ interface MqttTransport {
             if (!decoding) {
                 putVersionAway(); // again after a write the codec encoded put it back
                 // and Netty's read handles, 88 bytes: made again by the next read (this runs between reads)
-                io.omnibus.core.transport.LeanChannels.forgetReads(channel);
+                io.omnibus.core.transport.ReadHandles.forget(channel);
             }
             readSinceSweep = false;
         }

@@ -80,7 +80,6 @@ public final class TcpListener {
                     @Override
                     protected void initChannel(Channel ch) {
                         loop(ch).addresses().share(ch); // before anything reads the channel's addresses
-                        LeanChannels.compactId(ch); // before anything reads its id
                         if (proxies != null && proxies.trusts(ch.remoteAddress())) {
                             ch.pipeline().addLast("proxy-header", new ProxyProtocol.Header(name, this::accepted));
                         } else {
