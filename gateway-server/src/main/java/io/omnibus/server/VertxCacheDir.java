@@ -7,22 +7,34 @@ import org.slf4j.LoggerFactory;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.UserPrincipal;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Where Vert.x unpacks class-path files it serves (the admin console's): a directory named after this process,
- * {@code <vertx.cacheDirBase>-omnibus-<pid>} ({@code /tmp/vertx-cache-omnibus-<pid>} by default), instead of Vert.x's
- * {@code /tmp/vertx-cache-<random>}. Vert.x removes its directory when the JVM exits normally, not after a
- * {@code kill -9} or a crash, so a gateway restarted by a supervisor after each crash left one more directory behind
- * every time. Named after the process, those of processes no longer running are known, and a start removes them.
+ * Where Vert.x unpacks class-path files it serves (the admin console's): {@code <vertx.cacheDirBase>-omnibus-<pid>-<random>}
+ * ({@code /tmp/vertx-cache-omnibus-<pid>-<random>} by default) instead of Vert.x's {@code /tmp/vertx-cache-<random>}.
+ * Vert.x removes its directory when the JVM exits normally, not after a {@code kill -9} or a crash, so a gateway
+ * restarted by a supervisor after each crash left one more directory behind every time. With the process id in the
+ * name, a start finds those of processes gone and removes them. The random part stays: a name others could foresee,
+ * in a directory every user may write to, is one they could take first.
  */
 final class VertxCacheDir {
     private static final Logger LOG = LoggerFactory.getLogger(VertxCacheDir.class);
+    /**
+     * How much earlier than the process now holding its id a directory must have been last changed to be another's:
+     * a process's start time is known to about a second (the boot time's precision).
+     */
+    private static final Duration START_SLACK = Duration.ofSeconds(2);
 
     private VertxCacheDir() {
     }
@@ -35,33 +47,36 @@ final class VertxCacheDir {
         }
         Path prefix = Path.of(base + "-omnibus-");
         removeLeftBehind(prefix);
-        // exact: this name, or with "-1", "-2" ... when taken (several gateways in one JVM, as tests run them)
-        return new FileSystemOptions().setFileCacheDir(prefix.toString() + ProcessHandle.current().pid())
-                .setFileCacheDirAsExactPath(true);
+        // Vert.x adds "-" and a random UUID (one directory per Vert.x instance: tests run several in one JVM)
+        return new FileSystemOptions().setFileCacheDir(prefix.toString() + ProcessHandle.current().pid());
     }
 
     /**
-     * Removes the directories {@code <prefix><pid>} and {@code <prefix><pid>-<n>} of processes not running. One whose
-     * process id a running process has now is left (it may be that process's own): a later start removes it.
+     * Removes this user's directories {@code <prefix><pid>-<uuid>} of processes that are gone: no process has that id
+     * now, or the one that has it started after the directory was last changed (a container's gateway has the same
+     * process id at every start). Directories of other users, and anything that is not a directory, are left alone.
      */
     static void removeLeftBehind(Path prefix) {
         Path parent = prefix.toAbsolutePath().getParent();
         if (parent == null || !Files.isDirectory(parent)) {
             return;
         }
-        Pattern ours = Pattern.compile(Pattern.quote(prefix.getFileName().toString()) + "(\\d+)(-\\d+)?");
+        Pattern ours = Pattern.compile(Pattern.quote(prefix.getFileName().toString())
+                + "(\\d+)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
         List<Path> gone;
         try (Stream<Path> entries = Files.list(parent)) {
+            UserPrincipal me = parent.getFileSystem().getUserPrincipalLookupService()
+                    .lookupPrincipalByName(System.getProperty("user.name"));
             gone = entries.filter(p -> {
                 Matcher m = ours.matcher(p.getFileName().toString());
-                return m.matches() && Files.isDirectory(p) && !running(m.group(1));
+                return m.matches() && leftBehind(p, m.group(1), me);
             }).toList();
         } catch (IOException | RuntimeException e) {
             LOG.debug("could not look for cache directories left behind in {}: {}", parent, e.toString());
             return;
         }
         for (Path dir : gone) {
-            try (Stream<Path> tree = Files.walk(dir)) {
+            try (Stream<Path> tree = Files.walk(dir)) { // does not follow links
                 for (Path p : tree.sorted(Comparator.reverseOrder()).toList()) {
                     Files.deleteIfExists(p);
                 }
@@ -72,11 +87,23 @@ final class VertxCacheDir {
         }
     }
 
-    private static boolean running(String pid) {
+    /** Whether {@code dir} (a name of ours) is a directory of this user that process {@code pid} no longer uses. */
+    private static boolean leftBehind(Path dir, String pid, UserPrincipal me) {
         try {
-            return ProcessHandle.of(Long.parseLong(pid)).map(ProcessHandle::isAlive).orElse(false);
-        } catch (NumberFormatException e) {
-            return true; // not a process id we could have written: leave it
+            BasicFileAttributes attributes = Files.readAttributes(dir, BasicFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS);
+            if (!attributes.isDirectory() || !me.equals(Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS))) {
+                return false;
+            }
+            Optional<ProcessHandle> process = ProcessHandle.of(Long.parseLong(pid)).filter(ProcessHandle::isAlive);
+            if (process.isEmpty()) {
+                return true;
+            }
+            Optional<Instant> started = process.get().info().startInstant();
+            return started.isPresent()
+                    && attributes.lastModifiedTime().toInstant().isBefore(started.get().minus(START_SLACK));
+        } catch (IOException | NumberFormatException e) {
+            return false;
         }
     }
 }

@@ -162,7 +162,7 @@ class GatewayProcessIT {
         try (GatewayProcess gw = GatewayProcess.run(env, "start", "--config", cfg.toString(),
                 "--data-dir", dir.resolve("data").toString())) {
             readyLine(gw);
-            first = caches.resolve("vertx-cache-omnibus-" + gw.process.pid());
+            first = cacheOf(caches, gw.process.pid());
             assertThat(first).isDirectory();
             gw.process.destroyForcibly(); // kill -9
             assertThat(gw.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -172,7 +172,7 @@ class GatewayProcessIT {
                 "--data-dir", dir.resolve("data").toString())) {
             readyLine(gw);
             assertThat(first).doesNotExist();
-            Path second = caches.resolve("vertx-cache-omnibus-" + gw.process.pid());
+            Path second = cacheOf(caches, gw.process.pid());
             assertThat(second).isDirectory();
             gw.process.toHandle().destroy(); // SIGTERM: Vert.x removes its own at the exit
             assertThat(gw.waitForExit(30)).as(gw.stderr()).isZero();
@@ -180,6 +180,16 @@ class GatewayProcessIT {
         }
         try (var left = Files.list(caches)) {
             assertThat(left).isEmpty();
+        }
+    }
+
+    /** The one cache directory of process {@code pid} in {@code caches} ({@code vertx-cache-omnibus-<pid>-<uuid>}). */
+    private static Path cacheOf(Path caches, long pid) throws Exception {
+        try (var found = Files.list(caches)) {
+            java.util.List<Path> dirs = found.filter(p -> p.getFileName().toString()
+                    .startsWith("vertx-cache-omnibus-" + pid + "-")).toList();
+            assertThat(dirs).as("cache directories of process %d in %s", pid, caches).hasSize(1);
+            return dirs.get(0);
         }
     }
 
