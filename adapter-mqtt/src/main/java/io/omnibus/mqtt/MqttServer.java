@@ -54,11 +54,8 @@ final class MqttServer implements ProtocolAdapter {
     /** The decoder each TCP connection has while it reads. */
     private final MqttDecoders decoders;
 
-    /**
-     * Whether the connection of {@code clientId} holds its decoder now (false: dropped while it idles); for tests,
-     * which read it after the sweep that dropped it ({@link #keepAliveRounds} is written after each sweep).
-     */
-    boolean holdsDecoder(String clientId) {
+    /** Whether the connection of {@code clientId} holds its decoder now (false: dropped while it idles); for tests. */
+    boolean holdsDecoder(String clientId) throws Exception {
         MqttConnection c = connected.get(clientId);
         return c != null && (!(c.socket instanceof MqttTransport.Netty netty) || netty.decoding());
     }

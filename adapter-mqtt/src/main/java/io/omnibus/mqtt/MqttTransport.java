@@ -176,6 +176,14 @@ interface MqttTransport {
         }
 
         /**
+         * Whether the decoder is in the pipeline (false while an idle connection is without it), read on the channel's
+         * event loop; for tests.
+         */
+        boolean decoding() throws Exception {
+            return channel.eventLoop().submit(() -> decoding).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+
+        /**
          * A connection that read nothing since the sweep last came by (0.5 to 1 s) drops its decoder, about 200 bytes
          * with its pipeline context, its replay buffer and its UTF-8 decoder, and Netty's read handles
          * ({@link io.omnibus.core.transport.ReadHandles#forget}): most of an idle device's time is spent
@@ -185,11 +193,6 @@ interface MqttTransport {
          * dropped only while it waits for a fixed header, when what it holds (part of one) comes back to
          * {@link #channelRead} as bytes, whole, for the next decoder.
          */
-        /** Whether the decoder is in the pipeline (false while an idle connection is without it); for tests. */
-        boolean decoding() {
-            return decoding;
-        }
-
         @Override
         public void swept() {
             if (decoding && !readSinceSweep && !reading && betweenPackets(channel.pipeline().get(DECODER))) {

@@ -305,8 +305,8 @@ class MqttV3IT {
             await().atMost(java.time.Duration.ofSeconds(10)).until(() -> gw.mqtt.idleDecodersDropped() > before);
             raw.sendBytes(java.util.Arrays.copyOfRange(a, 1, a.length));
             await().atMost(java.time.Duration.ofSeconds(10)).until(() -> got.size() == 1);
-            // past the fixed header: kept however many sweeps come by (the subscriber idle again without its decoder
-            // after acknowledging idle/a, so it drops none meanwhile)
+            // past the fixed header: kept however many sweeps come by (the subscriber, which has only been sent
+            // QoS 0 messages since it dropped its decoder, drops none meanwhile)
             byte[] b = publish("idle/b", "split in its topic");
             raw.sendBytes(java.util.Arrays.copyOf(b, 7));
             await().atMost(java.time.Duration.ofSeconds(10)).until(() -> gw.mqtt.holdsDecoder("idle-raw")

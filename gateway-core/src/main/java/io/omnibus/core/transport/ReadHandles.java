@@ -15,8 +15,8 @@ import java.lang.invoke.VarHandle;
  * its next read makes new ones, as its first did.
  *
  * <p>Netty has no setting for it, so this writes the unsafe's two private (not final) handle fields, which Netty fills
- * again when it finds them empty. If a Netty release renames them, channels keep their handles and the start-up log
- * says so once.
+ * again when it finds them empty. If a Netty release renames them, channels keep their handles and the log says so
+ * once, at the first idle connection.
  */
 public final class ReadHandles {
     private static final Logger LOG = LoggerFactory.getLogger(ReadHandles.class);
