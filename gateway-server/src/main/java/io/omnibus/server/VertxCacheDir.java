@@ -65,8 +65,7 @@ final class VertxCacheDir {
                 + "(\\d+)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
         List<Path> gone;
         try (Stream<Path> entries = Files.list(parent)) {
-            UserPrincipal me = parent.getFileSystem().getUserPrincipalLookupService()
-                    .lookupPrincipalByName(System.getProperty("user.name"));
+            UserPrincipal me = currentUser(parent);
             gone = entries.filter(p -> {
                 Matcher m = ours.matcher(p.getFileName().toString());
                 return m.matches() && leftBehind(p, m.group(1), me);
@@ -85,6 +84,19 @@ final class VertxCacheDir {
                 LOG.debug("could not remove {}: {}", dir, e.toString());
             }
         }
+    }
+
+    /**
+     * Who this process runs as: the owner of its {@code /proc} entry on Linux, which has a number even where the user
+     * has no name (a container's arbitrary user id, whose {@code user.name} names nobody); else by {@code user.name}.
+     */
+    private static UserPrincipal currentUser(Path parent) throws IOException {
+        Path self = Path.of("/proc/self");
+        if (Files.isDirectory(self)) {
+            return Files.getOwner(self);
+        }
+        return parent.getFileSystem().getUserPrincipalLookupService()
+                .lookupPrincipalByName(System.getProperty("user.name"));
     }
 
     /** Whether {@code dir} (a name of ours) is a directory of this user that process {@code pid} no longer uses. */
