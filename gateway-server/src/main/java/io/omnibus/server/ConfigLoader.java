@@ -356,8 +356,9 @@ public final class ConfigLoader {
 
         ConfigSection shutdown = root.section("shutdown").requireOnly(Set.of("timeout"));
         Duration shutdownTimeout = shutdown.getDuration("timeout", Duration.ofSeconds(10));
-        ConfigSection server = root.section("server").requireOnly(Set.of("event-loops"));
+        ConfigSection server = root.section("server").requireOnly(Set.of("event-loops", "worker-threads"));
         int eventLoops = server.getInt("event-loops", Runtime.getRuntime().availableProcessors(), 1, 1024);
+        int workerThreads = server.getInt("worker-threads", GatewayConfig.defaultWorkerThreads(), 1, 1024);
 
         BrokerConfig broker = BrokerConfig.read(root);
         if (storeConfig.type().equals("file") && broker.maxMessageSize() + 65_536 > storeConfig.segmentSize()) {
@@ -391,8 +392,8 @@ public final class ConfigLoader {
         }
         io.omnibus.core.config.StaticUsers users = io.omnibus.core.config.StaticUsers.read(root.sections("users"),
                 root.getBoolean("allow-anonymous", false)).plainWithoutTls(root.getBoolean("allow-plain-without-tls", false));
-        return new GatewayConfig(source, adminConfig, storeConfig, broker, shutdownTimeout, eventLoops, users,
-                io.omnibus.core.config.AccessRules.read(root, users), adapters,
+        return new GatewayConfig(source, adminConfig, storeConfig, broker, shutdownTimeout, eventLoops, workerThreads,
+                users, io.omnibus.core.config.AccessRules.read(root, users), adapters,
                 io.omnibus.server.bridge.BridgeConfig.read(root.sections("bridges"), ConfigLoader.class.getClassLoader()));
     }
 

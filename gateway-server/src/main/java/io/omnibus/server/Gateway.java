@@ -82,6 +82,7 @@ public final class Gateway {
         this.vertx = Vertx.vertx(new io.vertx.core.VertxOptions()
                 .setPreferNativeTransport(!"nio".equals(System.getProperty("omnibus.transport")))
                 .setEventLoopPoolSize(config.eventLoops())
+                .setWorkerPoolSize(config.workerThreads())
                 .setFileSystemOptions(VertxCacheDir.options()));
     }
 

@@ -10,12 +10,24 @@ import java.util.Map;
 
 /**
  * The whole configuration, validated. Adapter sections stay as {@link ConfigSection}s: each
- * adapter's factory reads its own. {@code eventLoops}: the threads serving every connection ({@code server.event-loops}).
+ * adapter's factory reads its own. {@code eventLoops}: the threads serving every connection ({@code server.event-loops});
+ * {@code workerThreads}: the most threads for work that may not run on them ({@code server.worker-threads}: password
+ * hashing, TLS key material read from files, the admin API's pages and scrapes).
  */
 public record GatewayConfig(String source, AdminConfig admin, StoreConfig store, BrokerConfig broker,
-                            Duration shutdownTimeout, int eventLoops, io.omnibus.core.config.StaticUsers users,
+                            Duration shutdownTimeout, int eventLoops, int workerThreads, io.omnibus.core.config.StaticUsers users,
                             io.omnibus.core.spi.Authorizer authorizer,
                             Map<String, AdapterSection> adapters, List<io.omnibus.server.bridge.BridgeConfig> bridges) {
+
+    /**
+     * Two per core, at least four. The work is short and mostly CPU (a password's hash takes milliseconds), so more
+     * threads than that only queue on the cores; Vert.x's own default, 20 whatever the machine, made an idle gateway
+     * start a thread of its own for each of its first 20 tasks (a pool below its size starts a thread for every task,
+     * idle threads or not), one every 10 s from the subscription-lag meter alone, each keeping its stack.
+     */
+    static int defaultWorkerThreads() {
+        return Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+    }
 
     /**
      * The admin HTTP listeners: plain on {@code port} (-1: off) and HTTPS on {@code tls} (null: none); {@code tokens}

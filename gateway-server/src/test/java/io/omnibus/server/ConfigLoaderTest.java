@@ -38,6 +38,7 @@ class ConfigLoaderTest {
         assertThat(c.broker().defaults().dispatch()).isEqualTo(DispatchPolicy.ROUND_ROBIN);
         assertThat(c.shutdownTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(c.eventLoops()).isEqualTo(Runtime.getRuntime().availableProcessors());
+        assertThat(c.workerThreads()).isEqualTo(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
     }
 
     @Test
@@ -45,6 +46,13 @@ class ConfigLoaderTest {
         assertThat(load("server:\n  event-loops: 3\n", Map.of()).eventLoops()).isEqualTo(3);
         assertThatThrownBy(() -> load("server:\n  event-loops: 0\n", Map.of()))
                 .hasMessageContaining("server.event-loops");
+    }
+
+    @Test
+    void theWorkerThreadsAreConfiguredAndAtLeastOne() throws Exception {
+        assertThat(load("server:\n  worker-threads: 7\n", Map.of()).workerThreads()).isEqualTo(7);
+        assertThatThrownBy(() -> load("server:\n  worker-threads: 0\n", Map.of()))
+                .hasMessageContaining("server.worker-threads");
     }
 
     @Test
