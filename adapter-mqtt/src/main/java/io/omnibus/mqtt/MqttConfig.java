@@ -30,17 +30,19 @@ import java.util.Set;
  * @param webSocketTls      secure WebSocket (wss) on its own port, or null; {@code webSocketPort} may be off (-1)
  * @param webSocketOrigins  the Origin values a browser's WebSocket handshake may carry; empty: any. A handshake
  *                          without an Origin (not from a browser) is always let through
+ * @param authenticationTimeout a connection that has not sent CONNECT by then is closed; so is one whose MQTT 5
+ *                          enhanced authentication has not finished by then from the server's first AUTH
  * @param webSocket         whether MQTT over WebSocket (subprotocol {@code mqtt}) listens too, on {@code webSocketPort} at {@code webSocketPath}
  */
 public record MqttConfig(String host, int port, int maxPacketSize, int receiveMaximum, int maxInflight, int maxQueuedQos0,
                          Duration maxKeepAlive, Duration maxSessionExpiry, int topicAliasMaximum, int maxConnections,
                          boolean webSocket, int webSocketPort, String webSocketPath,
                          boolean outboundTopicAliases, int maxSubscriptions, boolean quotaExceeded, Listeners.Config listeners,
-                         TlsConfig webSocketTls, java.util.List<String> webSocketOrigins) {
+                         TlsConfig webSocketTls, java.util.List<String> webSocketOrigins, Duration authenticationTimeout) {
 
     static final Set<String> KEYS = Listeners.keysWith("max-packet-size", "receive-maximum", "max-inflight", "max-queued-qos0",
             "max-keep-alive", "max-session-expiry", "topic-alias-maximum", "max-connections", "websocket",
-            "outbound-topic-aliases", "max-subscriptions", "subscription-quota-reason");
+            "outbound-topic-aliases", "max-subscriptions", "subscription-quota-reason", "authentication-timeout");
 
     /** The TLS listener, or null. */
     public TlsConfig tls() {
@@ -98,6 +100,7 @@ public record MqttConfig(String host, int port, int maxPacketSize, int receiveMa
                         "quota-exceeded")).equals("quota-exceeded"),
                 listeners,
                 TlsConfig.read(ws.section("tls"), 8084),
-                origins(ws));
+                origins(ws),
+                s.getDuration("authentication-timeout", Duration.ofSeconds(30)));
     }
 }

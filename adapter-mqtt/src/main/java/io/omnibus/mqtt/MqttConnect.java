@@ -36,6 +36,10 @@ final class MqttConnect {
     /** The method and the server's last data, for the CONNACK of an enhanced authentication. */
     private String authMethod;
     private byte[] authData;
+    /** When the server's first AUTH went: the exchange has until then and the authentication timeout. */
+    long authStartedAt;
+    /** Packets that came after CONNECT, before CONNACK (allowed): handled once the client is in. */
+    java.util.List<Object> early = java.util.List.of();
 
     MqttConnect(MqttConnection connection) {
         this.c = connection;
@@ -47,7 +51,6 @@ final class MqttConnect {
     }
 
     void onConnect(MqttConnectMessage m) {
-        c.server.ctx.vertx().cancelTimer(c.connectTimer);
         int version = m.variableHeader().version();
         c.v5 = version == MqttVersion.MQTT_5.protocolLevel();
         c.socket.version5(c.v5);
@@ -69,8 +72,7 @@ final class MqttConnect {
                     : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE, "max-connections reached");
             return;
         }
-        c.connected = true;
-        c.clientId = id;
+        c.clientId = id; // connected() from here on
         String username = m.payload().userName();
         byte[] password = m.payload().passwordInBytes();
         boolean finalAssigned = assigned;
@@ -133,7 +135,7 @@ final class MqttConnect {
                 return;
             }
             int maxPacket = Translation.intProperty(props, MqttProperties.MAXIMUM_PACKET_SIZE, 0);
-            c.clientMaxPacketSize = maxPacket == 0 ? Long.MAX_VALUE : Integer.toUnsignedLong(maxPacket);
+            c.clientMaxPacketSize = maxPacket == 0 || maxPacket < 0 ? Integer.MAX_VALUE : maxPacket; // < 0: above 2 GiB
             c.clientTopicAliasMax = Translation.intProperty(props, MqttProperties.TOPIC_ALIAS_MAXIMUM, 0);
         } else {
             c.sessionExpiry = cleanStart ? 0 : maxExpiry;
@@ -184,15 +186,15 @@ final class MqttConnect {
             boolean sessionPresent;
             if (cleanStart) {
                 sessionPresent = false;
-                ready = MqttSessionState.exists(c.broker, id) ? MqttSessionState.end(c.broker, id) : Future.succeededFuture();
+                ready = MqttSessionState.exists(c.broker(), id) ? MqttSessionState.end(c.broker(), id) : Future.succeededFuture();
             } else {
-                List<MqttSessionState.Sub> saved = MqttSessionState.load(c.broker, id);
-                sessionPresent = MqttSessionState.exists(c.broker, id);
+                List<MqttSessionState.Sub> saved = MqttSessionState.load(c.broker(), id);
+                sessionPresent = MqttSessionState.exists(c.broker(), id);
                 saved.forEach(s -> c.subs().put(s.key(), s));
                 ready = Future.succeededFuture();
                 MqttServer.Qos2State q2 = c.server.qos2.remove(id);
                 if (q2 == null) {
-                    q2 = MqttSessionState.qos2(c.broker, id); // kept in the record over a gateway restart
+                    q2 = MqttSessionState.qos2(c.broker(), id); // kept in the record over a gateway restart
                 }
                 if (q2 != null) {
                     if (!q2.awaitingRelease().isEmpty()) {
@@ -207,7 +209,7 @@ final class MqttConnect {
                 c.server.qos2.remove(id);
             }
             c.restored = true;
-            ready.compose(v -> c.persistent ? MqttSessionState.save(c.broker, c.user, id, c.sessionExpiry, 0, c.subs)
+            ready.compose(v -> c.persistent ? MqttSessionState.save(c.broker(), c.user, id, c.sessionExpiry, 0, c.subs)
                             : Future.<Void>succeededFuture())
                     .compose(v -> MqttSubscribing.resubscribeAll(c))
                     .onComplete(ar -> {
@@ -223,12 +225,11 @@ final class MqttConnect {
                         sendConnAck(sessionPresent && c.persistent, assignedId, requestedKeepAlive);
                         c.established = true;
                         c.handshake = null; // done: what is left of it is the connection's
-                        c.startKeepAlive();
                         if (c.outbound != null) {
                             c.outbound.resendReleases(); // [MQTT-4.4.0-1]
                         }
-                        List<Object> queued = c.early;
-                        c.early = List.of();
+                        List<Object> queued = early;
+                        early = List.of();
                         queued.forEach(c::onMessage); // onMessage releases each
                         c.handledRead();
                         MqttServer.LOG.info("mqtt {} connected: client {}, MQTT {}, {} session{}, from {}",
@@ -257,12 +258,7 @@ final class MqttConnect {
             byte[] serverFirst = scram.clientFirst(authDataOf(m.variableHeader().properties()));
             c.write(MqttMessageBuilders.auth().reasonCode(CONTINUE_AUTHENTICATION).properties(authProperties(serverFirst))
                     .build());
-            // the exchange has the CONNECT's deadline again
-            c.connectTimer = c.server.ctx.vertx().setTimer(30_000, t -> {
-                if (!c.established && !c.closed) {
-                    c.close("enhanced authentication not finished within 30 s");
-                }
-            });
+            authStartedAt = System.currentTimeMillis(); // the exchange has the CONNECT's deadline again (the sweep's)
         } catch (io.omnibus.core.spi.Scram.Failure e) {
             enhancedAuthFailed(e.getMessage());
         }
@@ -283,7 +279,6 @@ final class MqttConnect {
             enhancedAuthFailed(e.getMessage());
             return;
         }
-        c.server.ctx.vertx().cancelTimer(c.connectTimer);
         c.server.authenticator.loginSucceeded(remoteInetAddress());
         c.user = scram.user();
         scram = null; // done: an AUTH from here on is a re-authentication, refused once the client is in
@@ -335,7 +330,7 @@ final class MqttConnect {
             return "client id " + c.clientId + " is not one of the client-ids the rules give " + c.user;
         }
         MqttConnection live = c.server.connected.get(c.clientId);
-        String owner = live != null ? (live.user == null ? "" : live.user) : MqttSessionState.owner(c.broker, c.clientId);
+        String owner = live != null ? (live.user == null ? "" : live.user) : MqttSessionState.owner(c.broker(), c.clientId);
         if (owner != null && !owner.equals(c.user == null ? "" : c.user)) {
             return "client id " + c.clientId + " belongs to another user's session";
         }
@@ -345,12 +340,13 @@ final class MqttConnect {
         return null;
     }
 
-    private Envelope willOf(MqttConnectMessage m) {
+    private MqttConnection.Will willOf(MqttConnectMessage m) {
         MqttProperties wp = m.payload().willProperties();
-        c.willDelaySeconds = c.v5 ? Integer.toUnsignedLong(Translation.intProperty(wp, MqttProperties.WILL_DELAY_INTERVAL, 0)) : 0;
+        long delay = c.v5 ? Integer.toUnsignedLong(Translation.intProperty(wp, MqttProperties.WILL_DELAY_INTERVAL, 0)) : 0;
         try {
-            return Translation.toEnvelope(Address.of(m.payload().willTopic()), m.payload().willMessageInBytes(),
-                    m.variableHeader().willQos(), m.variableHeader().isWillRetain(), wp, c.origin(), System.currentTimeMillis());
+            return new MqttConnection.Will(Translation.toEnvelope(Address.of(m.payload().willTopic()),
+                    m.payload().willMessageInBytes(), m.variableHeader().willQos(), m.variableHeader().isWillRetain(), wp,
+                    c.origin(), System.currentTimeMillis()), delay);
         } catch (InvalidAddressException e) {
             MqttServer.LOG.info("mqtt {}: will topic refused: {}", c.connectionId(), e.getMessage());
             return null;

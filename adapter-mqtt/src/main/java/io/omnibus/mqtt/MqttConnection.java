@@ -60,16 +60,13 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
      */
     private final long id;
     final Context context;
-    final Broker broker;
     /** Since when: the socket's accept, as for every protocol (shown by the connection registry, which keeps this object). */
     private long connectedAt;
 
     /** From CONNECT to CONNACK: the exchange that lets the client in (MqttConnect); null before and after. */
     MqttConnect handshake;
-    boolean connected;
-    /** CONNACK sent: packets that came earlier wait in {@link #early}. */
+    /** CONNACK sent: packets that came earlier wait in the handshake ({@link MqttConnect#early}). */
     boolean established;
-    List<Object> early = List.of();
     /** The session's subscriptions are loaded: only then may closing save them. */
     boolean restored;
     boolean closed;
@@ -89,10 +86,8 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     MqttConnection keepAliveNext;
     boolean keepAliveWatched;
     private long lastPacketAt;
-    long connectTimer = -1;
-    Envelope will;
-    long willDelaySeconds;
-    boolean sendWill = true;
+    /** What is published when the connection ends without a normal DISCONNECT; null: none, or no more. */
+    Will will;
 
     // what the client publishes, made at its first publish (MqttInbound); what goes to it, made at its first message
     // (MqttOutbound): an idle connection (most IoT devices, most of the time) has neither
@@ -100,7 +95,8 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     MqttOutbound outbound;
     /** What the client said at CONNECT it takes: topic aliases, the largest packet; and the window it gets. */
     int clientTopicAliasMax;
-    long clientMaxPacketSize = Long.MAX_VALUE;
+    /** Integer.MAX_VALUE: none set (or one above what any packet of ours can reach, 256 MiB and a header). */
+    int clientMaxPacketSize = Integer.MAX_VALUE;
     int window;
     // Each starts as an immutable empty collection, which reads like an empty one, and is replaced by a real one on
     // its first change (the accessors below). Every change goes through an accessor; closing puts the empty ones back.
@@ -163,7 +159,19 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         this.socket = transport;
         this.id = id;
         this.context = Vertx.currentContext();
-        this.broker = server.ctx.broker();
+    }
+
+    /** The will message and its delay (MQTT 5's Will Delay Interval, 0 in 3.1.1), kept only by a connection that has one. */
+    record Will(Envelope message, long delaySeconds) {
+    }
+
+    Broker broker() {
+        return server.ctx.broker();
+    }
+
+    /** CONNECT accepted (the client id known; its checks and CONNACK may still be under way). */
+    boolean connected() {
+        return clientId != null;
     }
 
     void start() {
@@ -180,13 +188,10 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         }
         connectedAt = System.currentTimeMillis();
         server.ctx.connections().opened(this);
-        lastPacketAt = System.currentTimeMillis();
-        // a client that never sends CONNECT is dropped
-        connectTimer = server.ctx.vertx().setTimer(30_000, t -> {
-            if (!connected) {
-                reject("no CONNECT within 30 s");
-            }
-        });
+        lastPacketAt = connectedAt;
+        // the event loop's sweep drops a client that never sends CONNECT (checkKeepAlive), not a timer of its own: a
+        // CONNECT storm made and cancelled one per connection
+        server.watchKeepAlive(context, this);
     }
 
     // ---- what the connection registry shows and does (any thread) ----------------------------------------
@@ -253,7 +258,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
                 return;
             }
             MqttMessageType type = m.fixedHeader().messageType();
-            if (!connected) {
+            if (!connected()) {
                 if (type == MqttMessageType.CONNECT) {
                     handshake = new MqttConnect(this);
                     handshake.onConnect((MqttConnectMessage) m);
@@ -268,14 +273,14 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
             }
             if (!established) {
                 // sent after CONNECT, before our CONNACK (allowed): handled once the client is in
-                if (early.size() >= 100) {
+                if (handshake.early.size() >= 100) {
                     reject("more than 100 packets before CONNACK");
                     return;
                 }
-                if (early.isEmpty()) {
-                    early = new ArrayList<>(4);
+                if (handshake.early.isEmpty()) {
+                    handshake.early = new ArrayList<>(4);
                 }
-                early.add(ReferenceCountUtil.retain(msg));
+                handshake.early.add(ReferenceCountUtil.retain(msg));
                 return;
             }
             if (type != MqttMessageType.PUBLISH && inbound != null) {
@@ -306,7 +311,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     }
 
     private void decodeFailed(Throwable cause) {
-        if (!connected) {
+        if (!connected()) {
             if (cause instanceof MqttUnacceptableProtocolVersionException) {
                 connAckAndClose(MqttConnectReturnCode.CONNECTION_REFUSED_UNACCEPTABLE_PROTOCOL_VERSION,
                         "unsupported protocol version");
@@ -325,15 +330,23 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     }
 
     /**
-     * Joins its event loop's sweep (one per event loop, not a timer per connection), which checks the keep alive and
-     * lets an idle connection drop its decoder: a connection without a keep alive (MQTT 3.1.1's 0) too, for the latter.
+     * Called by the sweep of this connection's event loop (one per event loop, not a timer per connection), which the
+     * connection joins at its accept: until CONNACK it checks the handshake's deadlines; then the keep alive, and lets
+     * an idle connection drop its decoder (a connection without a keep alive, MQTT 3.1.1's 0, too, for the latter).
      */
-    void startKeepAlive() {
-        server.watchKeepAlive(context, this);
-    }
-
-    /** Called by the keep-alive sweep of this connection's context. */
     void checkKeepAlive(long now) {
+        if (!established) {
+            long timeout = server.config.authenticationTimeout().toMillis();
+            if (closed) {
+                return;
+            } else if (handshake == null && now - connectedAt > timeout) {
+                reject("no CONNECT within " + server.config.authenticationTimeout().toSeconds() + " s");
+            } else if (handshake != null && handshake.authenticating() && now - handshake.authStartedAt > timeout) {
+                close("enhanced authentication not finished within " + server.config.authenticationTimeout().toSeconds()
+                        + " s");
+            }
+            return;
+        }
         // one and a half times the keep alive without a packet [MQTT-3.1.2-22]; 0: none [MQTT-3.1.2-23]
         if (!closed && keepAliveSeconds > 0 && now - lastPacketAt > keepAliveSeconds * 1500L) {
             disconnect(ReasonCodes.KEEP_ALIVE_TIMEOUT, "keep alive of " + keepAliveSeconds + " s expired");
@@ -350,7 +363,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         if (!persistent || !restored) {
             return Future.succeededFuture();
         }
-        return MqttSessionState.save(broker, user, clientId, sessionExpiry, 0, subs,
+        return MqttSessionState.save(broker(), user, clientId, sessionExpiry, 0, subs,
                 new MqttServer.Qos2State(Set.copyOf(awaitingRelease()), Set.copyOf(pendingRelease())));
     }
 
@@ -371,7 +384,9 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
                 persistent = sessionExpiry > 0;
             }
         }
-        sendWill = reason == 0x04; // "disconnect with will message"; a normal DISCONNECT drops the will [MQTT-3.1.2-10]
+        if (reason != 0x04) { // "disconnect with will message"; a normal DISCONNECT drops the will [MQTT-3.1.2-10]
+            will = null;
+        }
         close(null);
     }
 
@@ -428,7 +443,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     void connAckAndClose(MqttConnectReturnCode code, String why) {
         MqttServer.LOG.info("mqtt {} from {}: CONNECT refused ({}): {}", connectionId(), socket.remoteAddress(), code, why);
         MqttConnAckMessage ack = MqttMessageBuilders.connAck().returnCode(code).sessionPresent(false).build();
-        sendWill = false;
+        will = null;
         closeAfter(socket.write(ack));
     }
 
@@ -438,7 +453,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
             return;
         }
         MqttServer.LOG.info("mqtt {} ({}): closing: {}", connectionId(), clientId == null ? "no client id" : clientId, why);
-        if (v5 && connected) {
+        if (v5 && connected()) {
             closeAfter(socket.write(MqttMessageBuilders.disconnect().reasonCode(reason).build()));
         } else {
             close(null);

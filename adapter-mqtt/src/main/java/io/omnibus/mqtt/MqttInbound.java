@@ -158,13 +158,13 @@ final class MqttInbound {
             paused = true; // the store is behind: stop reading this client
             c.socket.pause();
         }
-        if (qos < 2 && !m.fixedHeader().isRetain() && bytes.length <= c.broker.maxMessageSize()) {
+        if (qos < 2 && !m.fixedHeader().isRetain() && bytes.length <= c.broker().maxMessageSize()) {
             InboundReply reply = qos == 0 ? null : new InboundReply(MqttMessageType.PUBACK, packetId);
             if (reply != null) {
                 owe(reply);
             }
             if (runs == null) {
-                runs = new PublishRuns<>(c.broker, this::runStored);
+                runs = new PublishRuns<>(c.broker(), this::runStored);
             }
             runs.add(envelope, reply);
             return;
@@ -172,8 +172,8 @@ final class MqttInbound {
         flush(); // what came before goes first
         // retained first: if either step fails the client resends, and setting the retained message twice is harmless
         Future<?> stored = m.fixedHeader().isRetain()
-                ? c.broker.retain(envelope).compose(v -> c.broker.publish(envelope))
-                : c.broker.publish(envelope);
+                ? c.broker().retain(envelope).compose(v -> c.broker().publish(envelope))
+                : c.broker().publish(envelope);
         if (qos == 2) {
             awaitingRelease().add(packetId);
             // the PUBREC promises the message once: the packet id is in the session record first, so a PUBLISH sent

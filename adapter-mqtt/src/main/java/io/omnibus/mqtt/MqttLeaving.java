@@ -29,17 +29,18 @@ final class MqttLeaving {
             return;
         }
         c.closed = true;
-        c.server.ctx.vertx().cancelTimer(c.connectTimer);
         c.server.unwatchKeepAlive(c.context, c);
         c.server.ctx.connections().closed(c);
         c.server.connections.decrementAndGet();
-        if (!c.connected) {
+        if (!c.connected()) {
             c.left();
             return;
         }
         List<Future<?>> closing = new ArrayList<>();
-        c.early.forEach(ReferenceCountUtil::release);
-        c.early = List.of();
+        if (c.handshake != null) {
+            c.handshake.early.forEach(ReferenceCountUtil::release);
+            c.handshake.early = List.of();
+        }
         if (c.outbound != null) {
             c.outbound.close(); // what was never sent goes back to its consumer
         }
@@ -65,24 +66,24 @@ final class MqttLeaving {
             if (!c.persistent) {
                 for (MqttSessionState.Sub s : c.subs.values()) {
                     if (s.shareGroup() == null) {
-                        closing.add(c.broker.unsubscribe(s.coreName(id)));
+                        closing.add(c.broker().unsubscribe(s.coreName(id)));
                     }
                 }
                 // the session ends with the connection [MQTT-3.1.2-23], also when a new connection for the client id came
                 // in before this close ran (it is no longer current then): that one waits for this close (takeOver)
                 // before it reads the session, so it must find none; it writes its own only after
-                if (MqttSessionState.exists(c.broker, id)) {
-                    closing.add(c.broker.putState(MqttServer.SESSIONS, id, null));
+                if (MqttSessionState.exists(c.broker(), id)) {
+                    closing.add(c.broker().putState(MqttServer.SESSIONS, id, null));
                 }
             } else if (current) {
-                closing.add(MqttSessionState.save(c.broker, c.user, id, c.sessionExpiry, System.currentTimeMillis(), c.subs,
+                closing.add(MqttSessionState.save(c.broker(), c.user, id, c.sessionExpiry, System.currentTimeMillis(), c.subs,
                         leftQos2));
                 if (c.sessionExpiry != NEVER_EXPIRES) {
                     c.server.scheduleExpiry(id, c.sessionExpiry * 1000);
                 }
             }
         }
-        if (c.will != null && c.sendWill) {
+        if (c.will != null) {
             publishWill(c, id, current);
         }
         Future.all(closing).onComplete(x -> {
@@ -96,15 +97,15 @@ final class MqttLeaving {
 
     /** The will: now, after its delay unless the session was resumed meanwhile, or not at all when taken over. */
     private static void publishWill(MqttConnection c, String id, boolean current) {
-        Envelope w = c.will;
+        Envelope w = c.will.message();
         Runnable send = () -> {
-            c.broker.publish(w).onFailure(e -> MqttServer.LOG.warn("mqtt {}: will of {} not published: {}",
+            c.broker().publish(w).onFailure(e -> MqttServer.LOG.warn("mqtt {}: will of {} not published: {}",
                     c.connectionId(), id, e.getMessage()));
             if (w.retain()) {
-                c.broker.retain(w);
+                c.broker().retain(w);
             }
         };
-        long delay = Math.min(c.willDelaySeconds, c.persistent ? c.sessionExpiry : 0);
+        long delay = Math.min(c.will.delaySeconds(), c.persistent ? c.sessionExpiry : 0);
         if (delay <= 0) {
             send.run();
         } else if (current) {

@@ -234,7 +234,7 @@ final class MqttOutbound {
                 props.add(new MqttProperties.IntegerProperty(MqttProperties.TOPIC_ALIAS, newAlias));
             }
         }
-        if (c.clientMaxPacketSize != Long.MAX_VALUE // a client that set none: its topic is not measured twice
+        if (c.clientMaxPacketSize != Integer.MAX_VALUE // a client that set none: its topic is not measured twice
                 && PacketSize.publish(topic, qos, props, payload.remaining(), c.v5) > c.clientMaxPacketSize) {
             // [MQTT-3.1.2-24, 3.1.2-25] a packet larger than the client's Maximum Packet Size is discarded, as if
             // delivered (QoS 1/2 included); packets that fit are sent

@@ -112,7 +112,7 @@ final class MqttSubscribing {
                 conn.consumers().remove(key);
             }));
         }
-        Future<Void> saved = conn.persistent ? MqttSessionState.save(conn.broker, conn.user, conn.clientId, conn.sessionExpiry, 0, conn.subs)
+        Future<Void> saved = conn.persistent ? MqttSessionState.save(conn.broker(), conn.user, conn.clientId, conn.sessionExpiry, 0, conn.subs)
                 : Future.succeededFuture();
         Future.all(work).compose(v -> saved).onComplete(ar -> {
             if (conn.closed) {
@@ -131,7 +131,7 @@ final class MqttSubscribing {
                     new MqttSubAckPayload(codes)));
             if (ar.succeeded()) {
                 for (MqttSessionState.Sub s : retainedFor) {
-                    for (Envelope e : conn.broker.retained(TopicFilter.of(s.filter()))) {
+                    for (Envelope e : conn.broker().retained(TopicFilter.of(s.filter()))) {
                         conn.outbound().sendRetained(e, s);
                     }
                 }
@@ -148,7 +148,7 @@ final class MqttSubscribing {
         // the window bounds QoS 1/2 deliveries unacknowledged; a QoS 0 subscription's are settled as they are written,
         // and a credit as small as the window only made each wait for the one before to come back
         int credit = sub.qos() == 0 ? Math.max(conn.window, conn.server.config.maxQueuedQos0()) : conn.window;
-        return conn.broker.subscribe(spec).compose((Subscription s) -> s.attach(ConsumerSpec.push(conn.origin(), credit,
+        return conn.broker().subscribe(spec).compose((Subscription s) -> s.attach(ConsumerSpec.push(conn.origin(), credit,
                 d -> conn.outbound().onDelivery(key, d)))).map(c -> {
                     Consumer old = conn.consumers().put(key, c);
                     if (old != null) {
@@ -177,11 +177,11 @@ final class MqttSubscribing {
                 work.add(c.close());
             }
             if (sub.shareGroup() == null) {
-                work.add(conn.broker.unsubscribe(sub.coreName(conn.clientId)));
+                work.add(conn.broker().unsubscribe(sub.coreName(conn.clientId)));
             }
         }
         if (conn.persistent) {
-            work.add(MqttSessionState.save(conn.broker, conn.user, conn.clientId, conn.sessionExpiry, 0, conn.subs));
+            work.add(MqttSessionState.save(conn.broker(), conn.user, conn.clientId, conn.sessionExpiry, 0, conn.subs));
         }
         Future.all(work).onComplete(ar -> {
             if (conn.closed) {

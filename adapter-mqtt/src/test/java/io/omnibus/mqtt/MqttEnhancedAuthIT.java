@@ -181,11 +181,15 @@ class MqttEnhancedAuthIT {
     }
 
     private void start() {
+        start(Map.of());
+    }
+
+    private void start(Map<String, Object> mqtt) {
         gw = io.omnibus.core.harness.TestGateway.builder()
                 .users(List.of(Map.of("username", "alice", "password-hash", List.of(
                         Scram.hash("SCRAM-SHA-256", "pencil", 4096), Scram.hash("SCRAM-SHA-512", "pencil", 4096)))))
                 .acl(List.of(Map.of("users", "alice", "publish", "alice/#", "subscribe", "alice/#")))
-                .adapter(new MqttAdapterFactory(), Map.of()).start();
+                .adapter(new MqttAdapterFactory(), mqtt).start();
     }
 
     @Test
@@ -220,5 +224,40 @@ class MqttEnhancedAuthIT {
         Throwable method = catchThrowable(() -> client("m", new ScramClient("SCRAM-SHA-1", "alice", "pencil")).connect());
         assertThat(((Mqtt5ConnAckException) method).getMqttMessage().getReasonCode())
                 .isEqualTo(Mqtt5ConnAckReasonCode.BAD_AUTHENTICATION_METHOD);
+    }
+
+    /**
+     * The authentication timeout: a socket that sends no CONNECT, and an enhanced authentication left unanswered after
+     * the server's AUTH, are closed once it passes (checked by the event loop's sweep, not a timer per connection); a
+     * client that got in is not, however long after.
+     */
+    @Test
+    void aClientThatDoesNotFinishLoggingInWithinTheAuthenticationTimeoutIsClosed() throws Exception {
+        start(Map.of("authentication-timeout", "1s"));
+        int port = gw.port("mqtt");
+        try (RawMqtt silent = new RawMqtt(port)) {
+            assertThat(silent.readUntilClosed()).isEmpty(); // within RawMqtt's 5 s read timeout, else it fails
+        }
+        try (RawMqtt halfway = new RawMqtt(port)) {
+            io.netty.handler.codec.mqtt.MqttProperties props = new io.netty.handler.codec.mqtt.MqttProperties();
+            props.add(new io.netty.handler.codec.mqtt.MqttProperties.StringProperty(
+                    io.netty.handler.codec.mqtt.MqttProperties.AUTHENTICATION_METHOD, "SCRAM-SHA-256"));
+            props.add(new io.netty.handler.codec.mqtt.MqttProperties.BinaryProperty(
+                    io.netty.handler.codec.mqtt.MqttProperties.AUTHENTICATION_DATA,
+                    "n,,n=alice,r=fyko+d2lbbFgONRv9qkxdawL".getBytes(StandardCharsets.UTF_8)));
+            halfway.send(RawMqtt.connect5("halfway", props));
+            List<io.netty.handler.codec.mqtt.MqttMessage> got = halfway.readUntilClosed();
+            assertThat(got).hasSize(1); // the server's first AUTH (continue), then the close, no CONNACK
+            assertThat(got.get(0).fixedHeader().messageType()).isEqualTo(io.netty.handler.codec.mqtt.MqttMessageType.AUTH);
+        }
+        Mqtt5BlockingClient in = client("in-time", new ScramClient("SCRAM-SHA-256", "alice", "pencil"));
+        assertThat(in.connect().getReasonCode()).isEqualTo(Mqtt5ConnAckReasonCode.SUCCESS);
+        MqttServer mqtt = (MqttServer) gw.adapter("mqtt");
+        long rounds = mqtt.keepAliveRounds();
+        org.awaitility.Awaitility.await().until(() -> mqtt.keepAliveRounds() > rounds + 4); // sweeps over 2 s: past 1 s
+        in.publishWith().topic("alice/t").qos(com.hivemq.client.mqtt.datatypes.MqttQos.AT_LEAST_ONCE)
+                .payload(ByteBuffer.wrap("x".getBytes())).send(); // PUBACKed: the connection is still open
+        assertThat(in.getState().isConnected()).isTrue();
+        in.disconnect();
     }
 }
