@@ -259,6 +259,9 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
             }
             MqttMessageType type = m.fixedHeader().messageType();
             if (!connected()) {
+                if (handshake != null) {
+                    return; // a CONNECT refused before it named the client: its CONNACK goes out, then the close
+                }
                 if (type == MqttMessageType.CONNECT) {
                     handshake = new MqttConnect(this);
                     handshake.onConnect((MqttConnectMessage) m);
@@ -336,14 +339,13 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
      */
     void checkKeepAlive(long now) {
         if (!established) {
-            long timeout = server.config.authenticationTimeout().toMillis();
+            long timeout = server.authenticationTimeoutMillis;
             if (closed) {
                 return;
             } else if (handshake == null && now - connectedAt > timeout) {
-                reject("no CONNECT within " + server.config.authenticationTimeout().toSeconds() + " s");
+                reject("no CONNECT within " + timeout + " ms");
             } else if (handshake != null && handshake.authenticating() && now - handshake.authStartedAt > timeout) {
-                close("enhanced authentication not finished within " + server.config.authenticationTimeout().toSeconds()
-                        + " s");
+                close("enhanced authentication not finished within " + timeout + " ms");
             }
             return;
         }

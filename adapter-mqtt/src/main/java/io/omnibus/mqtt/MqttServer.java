@@ -28,6 +28,8 @@ final class MqttServer implements ProtocolAdapter {
     /** What deliveries lose in MQTT (omnibus.translation.losses). */
     final io.omnibus.core.spi.TranslationLosses losses;
     final Authenticator authenticator;
+    /** mqtt.authentication-timeout, as the keep-alive sweep reads it for every connection not yet in. */
+    final long authenticationTimeoutMillis;
     final ConcurrentHashMap<String, MqttConnection> connected = new ConcurrentHashMap<>();
     /** Timers ending sessions (session expiry) and sending delayed wills, by client id. */
     final ConcurrentHashMap<String, Long> expiryTimers = new ConcurrentHashMap<>();
@@ -49,6 +51,7 @@ final class MqttServer implements ProtocolAdapter {
         this.decoders = new MqttDecoders(config.maxPacketSize());
         this.losses = new io.omnibus.core.spi.TranslationLosses(ctx.meters());
         this.authenticator = authenticator;
+        this.authenticationTimeoutMillis = config.authenticationTimeout().toMillis();
     }
 
     /** The decoder each TCP connection has while it reads. */

@@ -36,4 +36,16 @@ class MqttConfigTest {
         assertThatThrownBy(() -> MqttConfig.read(new ConfigSection("mqtt", Map.of("max-queued-qos0", 0))))
                 .hasMessageContaining("max-queued-qos0");
     }
+
+    @Test
+    void theAuthenticationTimeoutIsThirtySecondsByDefaultAndBetweenASecondAndADay() {
+        assertThat(MqttConfig.read(new ConfigSection("mqtt", Map.of())).authenticationTimeout())
+                .isEqualTo(java.time.Duration.ofSeconds(30));
+        assertThat(MqttConfig.read(new ConfigSection("mqtt", Map.of("authentication-timeout", "2m")))
+                .authenticationTimeout()).isEqualTo(java.time.Duration.ofMinutes(2));
+        for (String bad : List.of("0s", "500ms", "2d")) {
+            assertThatThrownBy(() -> MqttConfig.read(new ConfigSection("mqtt", Map.of("authentication-timeout", bad))))
+                    .hasMessageContaining("authentication-timeout");
+        }
+    }
 }

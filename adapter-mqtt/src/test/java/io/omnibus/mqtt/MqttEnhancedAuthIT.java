@@ -235,9 +235,12 @@ class MqttEnhancedAuthIT {
     void aClientThatDoesNotFinishLoggingInWithinTheAuthenticationTimeoutIsClosed() throws Exception {
         start(Map.of("authentication-timeout", "1s"));
         int port = gw.port("mqtt");
+        long opened = System.nanoTime();
         try (RawMqtt silent = new RawMqtt(port)) {
             assertThat(silent.readUntilClosed()).isEmpty(); // within RawMqtt's 5 s read timeout, else it fails
         }
+        assertThat(java.time.Duration.ofNanos(System.nanoTime() - opened)).as("not before the timeout")
+                .isGreaterThanOrEqualTo(java.time.Duration.ofSeconds(1));
         try (RawMqtt halfway = new RawMqtt(port)) {
             io.netty.handler.codec.mqtt.MqttProperties props = new io.netty.handler.codec.mqtt.MqttProperties();
             props.add(new io.netty.handler.codec.mqtt.MqttProperties.StringProperty(

@@ -37,7 +37,8 @@ import java.util.function.LongSupplier;
  * of 15,000 MQTT CONNECTs, 29 MB in use took 49 MB 40 s later without it. Only while the heap holds at most
  * {@code -Domnibus.idle-collect-max-mb} (256 MiB by default; 0: never), as the pause grows with what is live (a
  * few tens of milliseconds for 30 MB on two cores), and at most once every {@link #COLLECT_EVERY_SECONDS}; not at
- * all with {@code -XX:+DisableExplicitGC}.
+ * all with {@code -XX:+DisableExplicitGC} or {@code -XX:+ExplicitGCInvokesConcurrent} (no compaction then), nor
+ * where the flags were already as tight (no spell begins).
  *
  * <p>Sampled once a second on a Vert.x timer of a context of its own, where its state lives. The flags are the
  * JVM's: one instance per process runs (a second gateway in the same JVM starts none), and {@link #close} (the
@@ -129,9 +130,14 @@ final class IdleHeap {
             return null;
         }
         long collectMb = Long.getLong(COLLECT_PROPERTY, 256);
+        // System.gc() does nothing with DisableExplicitGC, and does not compact with ExplicitGCInvokesConcurrent
+        if (Boolean.parseBoolean(hotspot.getVMOption("DisableExplicitGC").getValue())
+                || Boolean.parseBoolean(hotspot.getVMOption("ExplicitGCInvokesConcurrent").getValue())) {
+            collectMb = 0;
+        }
         java.lang.management.MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
         IdleHeap idle = new IdleHeap(allocated, f -> hotspot.getVMOption(f).getValue(), hotspot::setVMOption, percent,
-                () -> memory.getHeapMemoryUsage().getUsed(), collectMb << 20,
+                () -> memory.getHeapMemoryUsage().getUsed(), Math.max(0, collectMb) << 20,
                 () -> vertx.executeBlocking(() -> {
                     long start = System.nanoTime();
                     System.gc(); // on a worker: the pause stops every thread, but keeps none of them waiting after it
@@ -223,6 +229,9 @@ final class IdleHeap {
         }
         if (++quietSeconds >= QUIET_SECONDS && loose == null && !refused) {
             tighten();
+            if (loose != null) { // the spell began here (not a heap the flags already held as tight)
+                collect();
+            }
         }
     }
 
@@ -253,18 +262,27 @@ final class IdleHeap {
             tightened = true;
             tightenings++;
             LOG.debug("idle: at most {} % of the heap kept free (was {} %)", idleMax, max);
-            if (collect != null && collectUpTo > 0 && seconds - collectedAt >= COLLECT_EVERY_SECONDS
-                    && heapUsed.getAsLong() <= collectUpTo) {
-                collectedAt = seconds;
-                collections++;
-                collect.run();
-            }
         } catch (RuntimeException e) { // not manageable here, or refused: the heap is left as the collector sizes it
             LOG.info("the heap's free share could not be lowered while idle: {}", e.toString());
             refused = true;
             if (loose != null) {
                 restore();
             }
+        }
+    }
+
+    /** The spell's full collection, when due (after {@link #tighten}: the collection sizes the heap by the flags). */
+    private void collect() {
+        if (collect == null || collectUpTo <= 0 || seconds - collectedAt < COLLECT_EVERY_SECONDS
+                || heapUsed.getAsLong() > collectUpTo) {
+            return;
+        }
+        collectedAt = seconds;
+        try {
+            collect.run();
+            collections++;
+        } catch (RuntimeException e) { // a worker refused (Vert.x closing): the heap stays as the collector sizes it
+            LOG.debug("idle: no full collection: {}", e.toString());
         }
     }
 
