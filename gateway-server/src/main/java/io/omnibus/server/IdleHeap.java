@@ -24,21 +24,11 @@ import java.util.function.LongSupplier;
  * {@code MaxHeapFreeRatio} (30 %) free ({@code docs/operations.md}). 30 % is for a load: a heap kept tighter starts a
  * marking cycle at almost every young collection. An idle gateway has no young collections, so while the threads
  * together allocate less than {@link #QUIET_BYTES_PER_SECOND} for {@link #QUIET_SECONDS} seconds, this lowers
- * {@code MaxHeapFreeRatio} to {@code -Domnibus.idle-heap-free} (percent; the launcher gives 10) and
- * {@code MinHeapFreeRatio} to 0, both manageable flags, and the idle spell's periodic collection shrinks the heap
+ * {@code MaxHeapFreeRatio} (and {@code MinHeapFreeRatio}, when above it) to {@code -Domnibus.idle-heap-free}
+ * (percent; the launcher gives 10), both manageable flags, and the idle spell's periodic collection shrinks the heap
  * that much further. The first second that allocates {@link #BUSY_BYTES_PER_SECOND} or more restores both flags as
  * they were, before the load's first collections. 15,000 idle MQTT connections cost about 0.9 KB of RSS less each
  * (bench/README.md).
- *
- * <p>The periodic collection is a concurrent cycle: it frees no old region that still holds garbage (only the
- * young collections that an idle gateway does not have would), and sizes the heap by what is in use, garbage
- * included. So a spell also starts with one full collection ({@code System.gc()}, on a worker thread), which
- * compacts, and the heap shrinks to within {@code -Domnibus.idle-heap-free} of the live data at once: after a storm
- * of 15,000 MQTT CONNECTs, 29 MB in use took 49 MB 40 s later without it. Only while the heap holds at most
- * {@code -Domnibus.idle-collect-max-mb} (256 MiB by default; 0: never), as the pause grows with what is live (a
- * few tens of milliseconds for 30 MB on two cores), and at most once every {@link #COLLECT_EVERY_SECONDS}; not at
- * all with {@code -XX:+DisableExplicitGC} or {@code -XX:+ExplicitGCInvokesConcurrent} (no compaction then), nor
- * where the flags were already as tight (no spell begins).
  *
  * <p>Sampled once a second on a Vert.x timer of a context of its own, where its state lives. The flags are the
  * JVM's: one instance per process runs (a second gateway in the same JVM starts none), and {@link #close} (the
@@ -47,7 +37,6 @@ import java.util.function.LongSupplier;
 final class IdleHeap {
     private static final Logger LOG = LoggerFactory.getLogger(IdleHeap.class);
     static final String PROPERTY = "omnibus.idle-heap-free";
-    static final String COLLECT_PROPERTY = "omnibus.idle-collect-max-mb";
     static final String MIN = "MinHeapFreeRatio";
     static final String MAX = "MaxHeapFreeRatio";
     static final int QUIET_SECONDS = 5;
@@ -57,8 +46,6 @@ final class IdleHeap {
      * second) is not one; a tight heap spell that it ended would have to wait another 5 quiet seconds.
      */
     static final long BUSY_BYTES_PER_SECOND = 16 << 20;
-    /** The least time between two idle spells' full collections: a load that comes and goes pays at most one a minute. */
-    static final int COLLECT_EVERY_SECONDS = 60;
     /** The one that runs in this process, if any. */
     private static final AtomicReference<IdleHeap> RUNNING = new AtomicReference<>();
 
@@ -66,15 +53,8 @@ final class IdleHeap {
     private final Function<String, String> getFlag;
     private final BiConsumer<String, String> setFlag;
     private final int idleMax;
-    /** The heap's bytes in use, and the full collection an idle spell starts with while that is within collectUpTo. */
-    private final LongSupplier heapUsed;
-    private final long collectUpTo;
-    private final Runnable collect;
     private long lastAllocated = -1;
     private int quietSeconds;
-    /** Samples taken, one a second, and the one of the last full collection. */
-    private long seconds;
-    private long collectedAt = Long.MIN_VALUE / 2;
     /** The flags as they were before an idle spell lowered them; null while they are as the launcher set them. */
     private int[] loose;
     /** The JVM refused the flags once: not tried again. */
@@ -82,24 +62,15 @@ final class IdleHeap {
     // read by /metrics on another thread
     private volatile boolean tightened;
     private volatile long tightenings;
-    private volatile long collections;
     private Context context;
     private long timer = -1;
 
     IdleHeap(LongSupplier allocated, Function<String, String> getFlag, BiConsumer<String, String> setFlag,
              int idleMax) {
-        this(allocated, getFlag, setFlag, idleMax, () -> 0, -1, null);
-    }
-
-    IdleHeap(LongSupplier allocated, Function<String, String> getFlag, BiConsumer<String, String> setFlag,
-             int idleMax, LongSupplier heapUsed, long collectUpTo, Runnable collect) {
         this.allocated = allocated;
         this.getFlag = getFlag;
         this.setFlag = setFlag;
         this.idleMax = idleMax;
-        this.heapUsed = heapUsed;
-        this.collectUpTo = collectUpTo;
-        this.collect = collect;
     }
 
     /**
@@ -129,21 +100,7 @@ final class IdleHeap {
                     + "collector sizes it", PROPERTY);
             return null;
         }
-        long collectMb = Long.getLong(COLLECT_PROPERTY, 256);
-        // System.gc() does nothing with DisableExplicitGC, and does not compact with ExplicitGCInvokesConcurrent
-        if (Boolean.parseBoolean(hotspot.getVMOption("DisableExplicitGC").getValue())
-                || Boolean.parseBoolean(hotspot.getVMOption("ExplicitGCInvokesConcurrent").getValue())) {
-            collectMb = 0;
-        }
-        java.lang.management.MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
-        IdleHeap idle = new IdleHeap(allocated, f -> hotspot.getVMOption(f).getValue(), hotspot::setVMOption, percent,
-                () -> memory.getHeapMemoryUsage().getUsed(), Math.max(0, collectMb) << 20,
-                () -> vertx.executeBlocking(() -> {
-                    long start = System.nanoTime();
-                    System.gc(); // on a worker: the pause stops every thread, but keeps none of them waiting after it
-                    LOG.debug("idle: the heap collected whole in {} ms", (System.nanoTime() - start) / 1_000_000);
-                    return null;
-                }, false));
+        IdleHeap idle = new IdleHeap(allocated, f -> hotspot.getVMOption(f).getValue(), hotspot::setVMOption, percent);
         if (!idle.run(vertx)) {
             return null;
         }
@@ -152,9 +109,6 @@ final class IdleHeap {
                 .register(meters);
         Gauge.builder("omnibus.heap.idle.tightenings", idle, i -> i.tightenings)
                 .description("Idle spells that lowered the heap's free share").register(meters);
-        Gauge.builder("omnibus.heap.idle.collections", idle, i -> i.collections)
-                .description("Full collections idle spells started with (-Domnibus.idle-collect-max-mb)")
-                .register(meters);
         return idle;
     }
 
@@ -216,7 +170,6 @@ final class IdleHeap {
 
     /** Once a second: how much the threads allocated since the last sample decides. */
     void sample() {
-        seconds++;
         long now = allocated.getAsLong();
         long since = lastAllocated < 0 ? Long.MAX_VALUE : now - lastAllocated;
         lastAllocated = now;
@@ -229,18 +182,11 @@ final class IdleHeap {
         }
         if (++quietSeconds >= QUIET_SECONDS && loose == null && !refused) {
             tighten();
-            if (loose != null) { // the spell began here (not a heap the flags already held as tight)
-                collect();
-            }
         }
     }
 
     boolean tightened() {
         return tightened;
-    }
-
-    long collections() {
-        return collections;
     }
 
     private void tighten() {
@@ -251,12 +197,8 @@ final class IdleHeap {
                 return; // already as tight
             }
             loose = new int[] {min, max};
-            // no minimum while idle (set first: the JVM refuses a maximum below it). The periodic cycles size the
-            // heap by its regions in use, eden's and those holding garbage included, and with a minimum of 10 % they
-            // grew the heap the full collection below had compacted (35 to 37 MB after 15,000 CONNECTs); a load's
-            // first busy second gives the minimum back, before its collections size the heap
-            if (min > 0) {
-                setFlag.accept(MIN, "0");
+            if (min > idleMax) { // the minimum first: the JVM refuses a maximum below it
+                setFlag.accept(MIN, Integer.toString(idleMax));
             }
             setFlag.accept(MAX, Integer.toString(idleMax));
             tightened = true;
@@ -268,21 +210,6 @@ final class IdleHeap {
             if (loose != null) {
                 restore();
             }
-        }
-    }
-
-    /** The spell's full collection, when due (after {@link #tighten}: the collection sizes the heap by the flags). */
-    private void collect() {
-        if (collect == null || collectUpTo <= 0 || seconds - collectedAt < COLLECT_EVERY_SECONDS
-                || heapUsed.getAsLong() > collectUpTo) {
-            return;
-        }
-        collectedAt = seconds;
-        try {
-            collect.run();
-            collections++;
-        } catch (RuntimeException e) { // a worker refused (Vert.x closing): the heap stays as the collector sizes it
-            LOG.debug("idle: no full collection: {}", e.toString());
         }
     }
 

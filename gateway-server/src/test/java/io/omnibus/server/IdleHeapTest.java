@@ -39,9 +39,9 @@ class IdleHeapTest {
         assertThat(sets).as("not quiet for long enough yet").isEmpty();
         after(heap, 1000);
         assertThat(heap.tightened()).isTrue();
-        assertThat(sets).containsExactly("MinHeapFreeRatio=0", "MaxHeapFreeRatio=10");
+        assertThat(sets).containsExactly("MaxHeapFreeRatio=10");
         after(heap, 0);
-        assertThat(sets).as("set once per idle spell").hasSize(2);
+        assertThat(sets).as("set once per idle spell").hasSize(1);
 
         after(heap, IdleHeap.BUSY_BYTES_PER_SECOND - 1); // a scrape of /metrics, say: not a load
         assertThat(heap.tightened()).isTrue();
@@ -56,48 +56,8 @@ class IdleHeapTest {
         assertThat(heap.tightened()).isTrue();
     }
 
-    /**
-     * An idle spell starts with one full collection (which compacts what the concurrent cycle leaves), after the
-     * flags are lowered so that it shrinks the heap to them; only while the heap holds at most the limit, and not
-     * again within a minute of the last.
-     */
     @Test
-    void anIdleSpellStartsWithOneFullCollectionWhileTheHeapIsWithinTheLimitAtMostOnceAMinute() {
-        AtomicLong used = new AtomicLong(100L << 20);
-        List<String> collected = new java.util.ArrayList<>();
-        IdleHeap heap = new IdleHeap(allocated::get, flags::get, (f, v) -> flags.put(f, v), 10, used::get, 256L << 20,
-                () -> collected.add("collected with MaxHeapFreeRatio=" + flags.get(IdleHeap.MAX)));
-        for (int s = 0; s <= 3 * IdleHeap.QUIET_SECONDS; s++) {
-            after(heap, 0);
-        }
-        assertThat(collected).as("once per spell, the flags lowered first").containsExactly(
-                "collected with MaxHeapFreeRatio=10");
-        after(heap, IdleHeap.BUSY_BYTES_PER_SECOND); // a load ends the spell
-        for (int s = 0; s < IdleHeap.QUIET_SECONDS; s++) {
-            after(heap, 0);
-        }
-        assertThat(heap.tightened()).as("the next spell, seconds later").isTrue();
-        assertThat(collected).as("within a minute of the last").hasSize(1);
-        for (int s = 0; s < IdleHeap.COLLECT_EVERY_SECONDS; s++) {
-            after(heap, IdleHeap.BUSY_BYTES_PER_SECOND); // a minute's load
-        }
-        used.set(257L << 20);
-        for (int s = 0; s < IdleHeap.QUIET_SECONDS; s++) {
-            after(heap, 0);
-        }
-        assertThat(heap.tightened()).isTrue();
-        assertThat(collected).as("a heap above the limit is left to the concurrent cycle").hasSize(1);
-        after(heap, IdleHeap.BUSY_BYTES_PER_SECOND);
-        used.set(200L << 20);
-        for (int s = 0; s < IdleHeap.QUIET_SECONDS; s++) {
-            after(heap, 0);
-        }
-        assertThat(collected).hasSize(2);
-        assertThat(heap.collections()).isEqualTo(2);
-    }
-
-    @Test
-    void theMinimumIsLoweredFirstAndRestoredLast() {
+    void aMinimumAboveTheIdleShareIsLoweredFirstAndRestoredLast() {
         flags.put(IdleHeap.MIN, "40");
         flags.put(IdleHeap.MAX, "70"); // the JVM's own defaults
         IdleHeap heap = idleHeap(10);
@@ -105,7 +65,7 @@ class IdleHeapTest {
             after(heap, 0);
         }
         after(heap, 50L << 20);
-        assertThat(sets).containsExactly("MinHeapFreeRatio=0", "MaxHeapFreeRatio=10", "MaxHeapFreeRatio=70",
+        assertThat(sets).containsExactly("MinHeapFreeRatio=10", "MaxHeapFreeRatio=10", "MaxHeapFreeRatio=70",
                 "MinHeapFreeRatio=40");
     }
 
@@ -131,7 +91,7 @@ class IdleHeapTest {
             after(heap, 0);
         }
         assertThat(heap.tightened()).isFalse();
-        assertThat(sets).as("tried once, then the restore tried").containsExactly("MinHeapFreeRatio=0",
+        assertThat(sets).as("tried once, then the restore tried").containsExactly("MaxHeapFreeRatio=10",
                 "MaxHeapFreeRatio=30");
     }
 
@@ -178,7 +138,7 @@ class IdleHeapTest {
                 after(heap, 0);
             }
             assertThat(hotspot.getVMOption(IdleHeap.MAX).getValue()).isEqualTo("3");
-            assertThat(hotspot.getVMOption(IdleHeap.MIN).getValue()).isEqualTo("0");
+            assertThat(Integer.parseInt(hotspot.getVMOption(IdleHeap.MIN).getValue())).isLessThanOrEqualTo(3);
             after(heap, 1L << 30);
             assertThat(hotspot.getVMOption(IdleHeap.MAX).getValue()).isEqualTo(max);
             assertThat(hotspot.getVMOption(IdleHeap.MIN).getValue()).isEqualTo(min);
