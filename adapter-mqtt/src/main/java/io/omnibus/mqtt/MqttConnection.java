@@ -201,6 +201,12 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         return "mqtt";
     }
 
+    /** Listed from the server's map by client id (from CONNECT on), said closed once (MqttLeaving). */
+    @Override
+    public boolean listedByAdapter() {
+        return true;
+    }
+
     @Override
     public ConnectionInfo info() {
         return new ConnectionInfo("mqtt", connectionId(), clientId, String.valueOf(socket.remoteAddress()), user,

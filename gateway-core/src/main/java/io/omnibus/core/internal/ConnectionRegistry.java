@@ -16,6 +16,9 @@ public final class ConnectionRegistry implements Connections {
     private final MeterRegistry meters;
     /** The connections themselves (the registry makes nothing per connection but the set's node). */
     private final java.util.Set<Connection> live = ConcurrentHashMap.newKeySet();
+    /** The adapters' own listings ({@link #listing}), for the connections they list. */
+    private final List<java.util.function.Supplier<? extends Collection<? extends Connection>>> listings =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
     private final ConcurrentHashMap<String, AtomicInteger> perProtocol = new ConcurrentHashMap<>();
 
     /** A registered connection: what is shown, and what an operator may do with it. */
@@ -33,31 +36,43 @@ public final class ConnectionRegistry implements Connections {
 
     @Override
     public void opened(Connection connection) {
-        if (live.add(connection)) {
+        if (connection.listedByAdapter() || live.add(connection)) {
             counter(connection.protocol()).incrementAndGet();
         }
     }
 
     @Override
     public void closed(Connection connection) {
-        if (live.remove(connection)) {
+        if (connection.listedByAdapter() || live.remove(connection)) {
             counter(connection.protocol()).decrementAndGet();
         }
     }
 
     @Override
+    public Runnable listing(java.util.function.Supplier<? extends Collection<? extends Connection>> connections) {
+        listings.add(connections);
+        return () -> listings.remove(connections);
+    }
+
+    /** The connections this registry keeps and those the adapters list. */
+    private java.util.stream.Stream<Connection> listed() {
+        return java.util.stream.Stream.concat(live.stream(),
+                listings.stream().flatMap(l -> l.get().stream().map(Connection.class::cast)));
+    }
+
+    @Override
     public Collection<ConnectionInfo> all() {
-        return live.stream().map(Connection::info).toList();
+        return listed().map(Connection::info).toList();
     }
 
     /** Every connection with its controls. */
     public List<Live> connections() {
-        return live.stream().map(c -> new Live(c.info(), c)).toList();
+        return listed().map(c -> new Live(c.info(), c)).toList();
     }
 
     /** The connection of that id, or null. */
     public Live find(String connectionId) {
-        for (Connection c : live) {
+        for (Connection c : (Iterable<Connection>) listed()::iterator) {
             ConnectionInfo info = c.info();
             if (info.connectionId().equals(connectionId)) {
                 return new Live(info, c);

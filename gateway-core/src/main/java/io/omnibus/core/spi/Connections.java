@@ -10,11 +10,25 @@ import java.util.Collection;
  * closes (not only on a polite disconnect).
  */
 public interface Connections {
-    /** Registers an open connection: it is counted and listed until {@link #closed}. */
+    /**
+     * Registers an open connection: it is counted, and listed until {@link #closed} (unless its adapter lists it,
+     * {@link Connection#listedByAdapter}).
+     */
     void opened(Connection connection);
 
-    /** Removes the connection from the registry; idempotent. */
+    /**
+     * Removes the connection from the registry; idempotent, but for a connection its adapter lists, which must be said
+     * closed once.
+     */
     void closed(Connection connection);
+
+    /**
+     * What an adapter that keeps its connections in a map of its own anyway (MQTT's, by client id) lists of them: a
+     * live view, read from any thread. The registry keeps nothing per connection for those whose
+     * {@link Connection#listedByAdapter} is true (a set's node and its slot: about 40 bytes per idle connection).
+     * Returns what ends the listing (the adapter's stop).
+     */
+    Runnable listing(java.util.function.Supplier<? extends Collection<? extends Connection>> connections);
 
     Collection<ConnectionInfo> all();
 
@@ -25,6 +39,11 @@ public interface Connections {
     interface Connection {
         /** The protocol's name, the same for the connection's whole life (the gauge's tag). */
         String protocol();
+
+        /** Listed through its adapter's {@link #listing}, not kept by the registry (counted all the same). */
+        default boolean listedByAdapter() {
+            return false;
+        }
 
         /**
          * What is shown about the connection now (the client id and user once authentication gave them). Called from
