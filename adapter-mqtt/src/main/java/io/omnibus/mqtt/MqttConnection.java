@@ -60,7 +60,7 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
      */
     private final long id;
     final Context context;
-    /** Since when: the socket's accept, as for every protocol (shown by the connection registry, which keeps this object). */
+    /** Since when: the socket's accept, as for every protocol (shown by the connection registry's listing). */
     private long connectedAt;
 
     /** From CONNECT to CONNACK: the exchange that lets the client in (MqttConnect); null before and after. */
@@ -69,7 +69,8 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
     boolean established;
     /** The session's subscriptions are loaded: only then may closing save them. */
     boolean restored;
-    boolean closed;
+    /** The channel closed: what is left is the leaving (MqttLeaving). Volatile: the registry's listing reads it. */
+    volatile boolean closed;
     boolean v5;
     volatile String clientId; // volatile: info() shows it on the admin API's thread
     /** The client came in with MQTT 5 enhanced authentication (an AUTH from it now is a re-authentication). */
@@ -201,7 +202,10 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
         return "mqtt";
     }
 
-    /** Listed from the server's map by client id (from CONNECT on), said closed once (MqttLeaving). */
+    /**
+     * Listed from the server's map by client id (once CONNECT is accepted: authenticated and within the access rules;
+     * until the channel closes), said closed once (MqttLeaving).
+     */
     @Override
     public boolean listedByAdapter() {
         return true;
@@ -259,15 +263,15 @@ final class MqttConnection implements MqttTransport.Events, Connections.Connecti
                 return;
             }
             lastPacketAt = io.omnibus.core.spi.CoarseClock.millis(); // per packet: the coarse clock is enough
+            if (!connected() && handshake != null) {
+                return; // a CONNECT refused before it named the client: its CONNACK goes out, then the close
+            }
             if (m.decoderResult().isFailure()) {
                 decodeFailed(m.decoderResult().cause());
                 return;
             }
             MqttMessageType type = m.fixedHeader().messageType();
             if (!connected()) {
-                if (handshake != null) {
-                    return; // a CONNECT refused before it named the client: its CONNACK goes out, then the close
-                }
                 if (type == MqttMessageType.CONNECT) {
                     handshake = new MqttConnect(this);
                     handshake.onConnect((MqttConnectMessage) m);

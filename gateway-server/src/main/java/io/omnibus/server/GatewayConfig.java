@@ -20,8 +20,8 @@ public record GatewayConfig(String source, AdminConfig admin, StoreConfig store,
                             Map<String, AdapterSection> adapters, List<io.omnibus.server.bridge.BridgeConfig> bridges) {
 
     /**
-     * Two per core, at least four. The work is short and mostly CPU (a password's hash takes milliseconds), so more
-     * threads than that only queue on the cores; Vert.x's own default, 20 whatever the machine, made an idle gateway
+     * Two per core, at least four. The work is CPU (a password's check, a good part of a second the first time for a
+     * user, StaticUsers) or short, so more threads than that only take turns on the cores; Vert.x's own default, 20 whatever the machine, made an idle gateway
      * start a thread of its own for each of its first 20 tasks (a pool below its size starts a thread for every task,
      * idle threads or not), one every 10 s from the subscription-lag meter alone, each keeping its stack.
      */

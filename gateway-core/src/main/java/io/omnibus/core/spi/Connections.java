@@ -33,8 +33,8 @@ public interface Connections {
     Collection<ConnectionInfo> all();
 
     /**
-     * A registered connection. The registry keeps the connection itself, nothing else: what is shown is made when
-     * someone asks ({@link #info}), so an idle connection pays no memory for it.
+     * A registered connection. The registry keeps the connection itself (or its adapter's listing does), nothing else:
+     * what is shown is made when someone asks ({@link #info}), so an idle connection pays no memory for it.
      */
     interface Connection {
         /** The protocol's name, the same for the connection's whole life (the gauge's tag). */
