@@ -72,13 +72,8 @@ public final class ConnectionRegistry implements Connections {
 
     /** The connection of that id, or null. */
     public Live find(String connectionId) {
-        for (Connection c : (Iterable<Connection>) listed()::iterator) {
-            ConnectionInfo info = c.info();
-            if (info.connectionId().equals(connectionId)) {
-                return new Live(info, c);
-            }
-        }
-        return null;
+        return listed().map(c -> new Live(c.info(), c)).filter(l -> l.info().connectionId().equals(connectionId))
+                .findFirst().orElse(null);
     }
 
     /** Open connections per protocol. */

@@ -285,6 +285,16 @@ public final class ConfigSection {
         };
     }
 
+    /** A duration as {@link #getDuration(String, Duration)} reads it, between {@code min} and {@code max}. */
+    public Duration getDuration(String key, Duration defaultValue, Duration min, Duration max) {
+        Duration d = getDuration(key, defaultValue);
+        if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+            throw new ConfigException(keyOf(key), "must be between " + min.toMillis() + " ms and " + max.toMillis()
+                    + " ms, got " + d.toMillis() + " ms");
+        }
+        return d;
+    }
+
     /** A size in bytes: a number, or a number with KiB, MiB or GiB (KB, MB, GB are read as the same powers of two). */
     public long getSize(String key, long defaultValue, long min, long max) {
         asked(key);
