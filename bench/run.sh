@@ -6,6 +6,8 @@
 #   bench/run.sh mqtt-fanin  [--against mosquitto] [--rounds N]   PUBLISHERS=8 EACH=10000 QOS=1 SIZE=256
 #   bench/run.sh mqtt-fanout [--against mosquitto] [--rounds N]   SUBSCRIBERS=16 MESSAGES=5000 RATE=0 QOS=1 SIZE=256
 #   bench/run.sh iot-bridge  [--against artemis]   [--rounds N]   PUBLISHERS=4 EACH=5000 RATE=0 SIZE=256 WARMUP=EACH CONSUMERS=4
+#                            Netty MQTT publishers and vertx-proton receivers (PREFETCH=1000 WINDOW=1000); LOADGEN=jms:
+#                            Paho publishers and Qpid JMS consumers (a session each), as a Spring back end has
 #   bench/run.sh amqp-queue  [--against artemis]   [--rounds N]   PRODUCERS=4 EACH=50000 SIZE=64 WINDOW=1000 WARMUP=EACH CONSUMERS=4
 #   bench/run.sh kafka       [--against kafka]     [--rounds N]   RECORDS=300000 SIZE=1024 WARMUP=RECORDS WARMUP_CONSUMES=5 CONSUMES=3
 #   bench/run.sh rocketmq                          [--rounds N]   PRODUCERS=2 EACH=50000 SIZE=1024 WINDOW=64
@@ -137,8 +139,15 @@ load() { # SIDE (gateway|peer)
         SUBSCRIBERS="${SUBSCRIBERS:-16}" bench_java io.omnibus.bench.NettyMqttLoad "tcp://127.0.0.1:$mqtt" 1 \
           "${MESSAGES:-5000}" "${QOS:-1}" "${SIZE:-256}" ${WINDOW:+"$WINDOW"} | grep '^publishers=' | tail -n 1
       fi ;;
-    iot-bridge) bench_java io.omnibus.bench.MqttToAmqp "tcp://127.0.0.1:$mqtt" "amqp://127.0.0.1:$amqp" \
-        "${PUBLISHERS:-4}" "${EACH:-5000}" "${RATE:-0}" "${SIZE:-256}" "$source" | tee /dev/stderr | grep '^MQTT QoS1' | tail -n 1 ;;
+    iot-bridge)
+      if [[ "${LOADGEN:-netty}" == jms ]]; then # Paho publishers and Qpid JMS consumers
+        bench_java io.omnibus.bench.MqttToAmqp "tcp://127.0.0.1:$mqtt" "amqp://127.0.0.1:$amqp" \
+          "${PUBLISHERS:-4}" "${EACH:-5000}" "${RATE:-0}" "${SIZE:-256}" "$source" | tee /dev/stderr | grep '^MQTT QoS1' | tail -n 1
+      else # Netty MQTT publishers, vertx-proton receivers; Artemis's durable subscription queue by its name
+        [[ "$side" == gateway ]] || source="fqqn:bench.#::bench"
+        bench_java io.omnibus.bench.NettyMqttToAmqp "tcp://127.0.0.1:$mqtt" "amqp://127.0.0.1:$amqp" \
+          "${PUBLISHERS:-4}" "${EACH:-5000}" "${RATE:-0}" "${SIZE:-256}" "$source" | tee /dev/stderr | grep '^MQTT QoS1' | tail -n 1
+      fi ;;
     amqp-queue) bench_java io.omnibus.bench.AmqpToAmqp "amqp://127.0.0.1:$amqp" "${PRODUCERS:-4}" "${EACH:-50000}" \
         "${SIZE:-64}" bench.amqp | tee /dev/stderr | grep '^AMQP -> AMQP' | tail -n 1 ;;
     kafka) "$HERE/kafka-perf.sh" "127.0.0.1:$kafka" "${RECORDS:-300000}" "${SIZE:-1024}" 2>/dev/null \

@@ -1,29 +1,16 @@
 package io.omnibus.bench;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.mqtt.MqttConnAckMessage;
-import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
-import io.netty.handler.codec.mqtt.MqttDecoder;
-import io.netty.handler.codec.mqtt.MqttEncoder;
 import io.netty.handler.codec.mqtt.MqttMessage;
 import io.netty.handler.codec.mqtt.MqttMessageBuilders;
-import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.codec.mqtt.MqttPublishMessage;
 import io.netty.handler.codec.mqtt.MqttQoS;
-import io.netty.handler.codec.mqtt.MqttVersion;
 import org.HdrHistogram.Histogram;
 
 import java.net.URI;
@@ -122,7 +109,10 @@ public final class NettyMqttLoad {
         long began = System.nanoTime();
         CountDownLatch published = new CountDownLatch(publishers);
         for (int p = 0; p < publishers; p++) {
-            connect(pubLoop, "load-pub-" + p + "-" + System.nanoTime(), true, new Publisher(p, each, published));
+            int index = p;
+            connect(pubLoop, "load-pub-" + p + "-" + System.nanoTime(), true, new NettyMqttClient.Publisher("load/p" + p, qos,
+                    window, each, (seq, at) -> Unpooled.buffer(16 + pad.length).writeLong(at).writeInt(index)
+                            .writeInt(seq).writeBytes(pad), accepted, published, null));
         }
         published.await();
         long publishedAt = System.nanoTime();
@@ -144,57 +134,11 @@ public final class NettyMqttLoad {
                         : complete ? "" : "  (LOSS: not everything arrived)");
     }
 
-    private Channel connect(EventLoopGroup loop, String clientId, boolean clean, Session session) {
-        return new Bootstrap().group(loop).channel(NioSocketChannel.class)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
-                .handler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new MqttDecoder(1 << 20), MqttEncoder.INSTANCE, session);
-                    }
-                })
-                .connect(host, port).addListener(f -> {
-                    if (f.isSuccess()) {
-                        Channel ch = ((io.netty.channel.ChannelFuture) f).channel();
-                        ch.writeAndFlush(MqttMessageBuilders.connect().clientId(clientId).cleanSession(clean)
-                                .protocolVersion(MqttVersion.MQTT_3_1_1).keepAlive(60).build());
-                    } else {
-                        System.err.println(clientId + ": " + f.cause());
-                    }
-                }).channel();
+    private Channel connect(EventLoopGroup loop, String clientId, boolean clean, NettyMqttClient.Session session) {
+        return NettyMqttClient.connect(loop, host, port, clientId, clean, session);
     }
 
-    /** One MQTT connection's packets after CONNECT. */
-    private abstract static class Session extends SimpleChannelInboundHandler<MqttMessage> {
-        @Override
-        protected void channelRead0(ChannelHandlerContext ctx, MqttMessage msg) {
-            if (msg.decoderResult().isFailure()) {
-                throw new IllegalStateException(msg.decoderResult().cause());
-            }
-            if (msg.fixedHeader().messageType() == MqttMessageType.CONNACK) {
-                MqttConnectReturnCode code = ((MqttConnAckMessage) msg).variableHeader().connectReturnCode();
-                if (code != MqttConnectReturnCode.CONNECTION_ACCEPTED) {
-                    throw new IllegalStateException("CONNACK " + code);
-                }
-                connected(ctx);
-            } else {
-                packet(ctx, msg);
-            }
-        }
-
-        abstract void connected(ChannelHandlerContext ctx);
-
-        abstract void packet(ChannelHandlerContext ctx, MqttMessage msg);
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            System.err.println("load generator connection: " + cause);
-            ctx.close();
-        }
-    }
-
-    private final class Subscriber extends Session {
+    private final class Subscriber extends NettyMqttClient.Session {
         private final CountDownLatch subscribed;
         /** By publisher, the sequence numbers this subscriber has had. */
         private final java.util.BitSet[] seen;
@@ -247,80 +191,6 @@ public final class NettyMqttLoad {
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
             ctx.flush();
-        }
-    }
-
-    private final class Publisher extends Session {
-        private final int index;
-        private final String topic;
-        private final int each;
-        private final CountDownLatch published;
-        private int sent;
-        private int acked;
-        private int nextId = 1;
-
-        Publisher(int index, int each, CountDownLatch published) {
-            this.index = index;
-            this.topic = "load/p" + index;
-            this.each = each;
-            this.published = published;
-        }
-
-        @Override
-        void connected(ChannelHandlerContext ctx) {
-            send(ctx);
-        }
-
-        /** Sends what the window (QoS 1) or the socket (QoS 0) allows, flushed once. */
-        private void send(ChannelHandlerContext ctx) {
-            int batch = 0;
-            while (sent < each && (qos == 0 ? ctx.channel().isWritable() && batch < 256 : sent - acked < window)) {
-                ByteBuf payload = Unpooled.buffer(16 + pad.length).writeLong(System.nanoTime()).writeInt(index)
-                        .writeInt(sent).writeBytes(pad);
-                MqttMessageBuilders.PublishBuilder b = MqttMessageBuilders.publish().topicName(topic)
-                        .qos(MqttQoS.valueOf(qos)).retained(false).payload(payload);
-                if (qos > 0) {
-                    b.messageId(nextId);
-                    nextId = nextId == 65_535 ? 1 : nextId + 1;
-                }
-                ctx.write(b.build());
-                sent++;
-                batch++;
-            }
-            ctx.flush();
-            if (qos == 0) {
-                accepted.addAndGet(batch);
-                if (sent == each) {
-                    published.countDown();
-                } else if (ctx.channel().isWritable()) {
-                    ctx.executor().execute(() -> send(ctx)); // let reads in between batches
-                }
-            }
-        }
-
-        @Override
-        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-            if (qos == 0 && ctx.channel().isWritable() && sent < each) {
-                send(ctx);
-            }
-        }
-
-        @Override
-        void packet(ChannelHandlerContext ctx, MqttMessage msg) {
-            if (msg.fixedHeader().messageType() == MqttMessageType.PUBACK) {
-                acked++;
-                accepted.incrementAndGet();
-                if (acked == each) {
-                    published.countDown();
-                }
-            }
-        }
-
-        @Override
-        public void channelReadComplete(ChannelHandlerContext ctx) {
-            if (qos > 0 && sent < each) {
-                send(ctx);
-            }
         }
     }
 }
