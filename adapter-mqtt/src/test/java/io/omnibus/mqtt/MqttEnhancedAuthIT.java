@@ -237,6 +237,9 @@ class MqttEnhancedAuthIT {
         int port = gw.port("mqtt");
         long opened = System.nanoTime();
         try (RawMqtt silent = new RawMqtt(port)) {
+            // counted from its accept (omnibus_connections), not listed before its CONNECT is accepted
+            org.awaitility.Awaitility.await().until(() -> gw.connections.counts().getOrDefault("mqtt", 0) == 1);
+            assertThat(gw.connections.connections()).isEmpty();
             assertThat(silent.readUntilClosed()).isEmpty(); // within RawMqtt's 5 s read timeout, else it fails
         }
         assertThat(java.time.Duration.ofNanos(System.nanoTime() - opened)).as("not before the timeout")
@@ -253,6 +256,8 @@ class MqttEnhancedAuthIT {
             assertThat(got).hasSize(1); // the server's first AUTH (continue), then the close, no CONNACK
             assertThat(got.get(0).fixedHeader().messageType()).isEqualTo(io.netty.handler.codec.mqtt.MqttMessageType.AUTH);
         }
+        // both closed sockets are counted no more
+        org.awaitility.Awaitility.await().until(() -> gw.connections.counts().getOrDefault("mqtt", 0) == 0);
         Mqtt5BlockingClient in = client("in-time", new ScramClient("SCRAM-SHA-256", "alice", "pencil"));
         assertThat(in.connect().getReasonCode()).isEqualTo(Mqtt5ConnAckReasonCode.SUCCESS);
         MqttServer mqtt = (MqttServer) gw.adapter("mqtt");
