@@ -9,6 +9,7 @@
 #                            Netty MQTT publishers and vertx-proton receivers (PREFETCH=1000 WINDOW=1000); LOADGEN=jms:
 #                            Paho publishers and Qpid JMS consumers (a session each), as a Spring back end has
 #   bench/run.sh amqp-queue  [--against artemis]   [--rounds N]   PRODUCERS=4 EACH=50000 SIZE=64 WINDOW=1000 WARMUP=EACH CONSUMERS=4
+#                            vertx-proton senders and receivers (PREFETCH=1000); LOADGEN=jms: Qpid JMS ones
 #   bench/run.sh kafka       [--against kafka]     [--rounds N]   RECORDS=300000 SIZE=1024 WARMUP=RECORDS WARMUP_CONSUMES=5 CONSUMES=3
 #   bench/run.sh rocketmq                          [--rounds N]   PRODUCERS=2 EACH=50000 SIZE=1024 WINDOW=64
 #   bench/run.sh idle        [--against mosquitto] [--rounds N]   CONNECTIONS=10000 MQTT_VERSION=5 STORM=0 SETTLE=40
@@ -148,8 +149,10 @@ load() { # SIDE (gateway|peer)
         bench_java io.omnibus.bench.NettyMqttToAmqp "tcp://127.0.0.1:$mqtt" "amqp://127.0.0.1:$amqp" \
           "${PUBLISHERS:-4}" "${EACH:-5000}" "${RATE:-0}" "${SIZE:-256}" "$source" | tee /dev/stderr | grep '^MQTT QoS1' | tail -n 1
       fi ;;
-    amqp-queue) bench_java io.omnibus.bench.AmqpToAmqp "amqp://127.0.0.1:$amqp" "${PRODUCERS:-4}" "${EACH:-50000}" \
-        "${SIZE:-64}" bench.amqp | tee /dev/stderr | grep '^AMQP -> AMQP' | tail -n 1 ;;
+    amqp-queue) # vertx-proton senders and receivers; LOADGEN=jms: Qpid JMS producers and consumers
+      bench_java "io.omnibus.bench.$([[ "${LOADGEN:-netty}" == jms ]] && echo AmqpToAmqp || echo ProtonLoad)" \
+        "amqp://127.0.0.1:$amqp" "${PRODUCERS:-4}" "${EACH:-50000}" "${SIZE:-64}" bench.amqp \
+        | tee /dev/stderr | grep '^AMQP -> AMQP' | tail -n 1 ;;
     kafka) "$HERE/kafka-perf.sh" "127.0.0.1:$kafka" "${RECORDS:-300000}" "${SIZE:-1024}" 2>/dev/null \
         | awk '/^[0-9]+ records sent/ && / 50th/ { split($0, f, " "); printf "produce acks=%s %s/s ", (++n == 1 ? "1" : "all"), f[4] }
                /^[0-9][0-9][0-9][0-9]-/ { k = split($0, c, ", "); r[++m] = int(c[k]) }

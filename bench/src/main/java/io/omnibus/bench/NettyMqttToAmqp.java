@@ -7,21 +7,8 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.proton.ProtonClient;
-import io.vertx.proton.ProtonConnection;
-import io.vertx.proton.ProtonReceiver;
-import org.apache.qpid.proton.amqp.Binary;
-import org.apache.qpid.proton.amqp.Symbol;
-import org.apache.qpid.proton.amqp.messaging.AmqpValue;
-import org.apache.qpid.proton.amqp.messaging.Data;
-import org.apache.qpid.proton.amqp.messaging.Section;
-import org.apache.qpid.proton.amqp.messaging.Source;
-import org.apache.qpid.proton.amqp.messaging.TerminusDurability;
-import org.apache.qpid.proton.amqp.messaging.TerminusExpiryPolicy;
-import org.apache.qpid.proton.message.Message;
 
 import java.net.URI;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -33,10 +20,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * The IoT bridge with a load generator that can saturate a broker: Netty MQTT 3.1.1 publishers (QoS 1, up to
  * {@code WINDOW} unacknowledged each, 1,000 by default, on one event loop; flat out, or at a total rate with each
  * message stamped with the time it was due) to {@code bench/dev-N/temp}, and
- * {@code CONSUMERS} AMQP receivers (4 by default, a connection each, vertx-proton on proton-j, {@code PREFETCH}
- * credit each, 1,000 by default, every delivery accepted once its handler returned, the dispositions of one read
- * written together) competing for one source. {@link MqttToAmqp} does the same with Paho and Qpid JMS, whose
- * sessions hand each message between threads four times and stopped at 9-12k msg/s a session on this machine.
+ * {@code CONSUMERS} AMQP receivers (4 by default, {@link ProtonLoad#receivers}: a connection each, {@code PREFETCH}
+ * credit each, 1,000 by default) competing for one source. {@link MqttToAmqp} does the same with Paho and Qpid JMS,
+ * whose sessions hand each message between threads four times and stopped at 9-12k msg/s a session on this machine.
  * <pre>java -cp bench/target/benchmarks.jar io.omnibus.bench.NettyMqttToAmqp tcp://127.0.0.1:1883 amqp://127.0.0.1:5672 \
  *     4 50000 0 64 [queue:bench/#]   # publishers, messages each, total rate per second (0 = flat out), payload
  *                                    # bytes, the AMQP source: queue:ADDRESS (a queue), or fqqn:ADDRESS::QUEUE (a
@@ -64,15 +50,8 @@ public final class NettyMqttToAmqp {
         int prefetch = Integer.parseInt(System.getenv().getOrDefault("PREFETCH", "1000"));
         int window = Integer.parseInt(System.getenv().getOrDefault("WINDOW", "1000"));
 
-        AtomicReference<AmqpToAmqp.Arrivals> current = new AtomicReference<>();
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.min(consumers, 2)));
-        CountDownLatch attached = new CountDownLatch(consumers);
-        for (int i = 0; i < consumers; i++) {
-            receive(vertx, amqp, source, prefetch, "bench-consumer-" + i + "-" + System.nanoTime(), attached, current);
-        }
-        if (!attached.await(30, TimeUnit.SECONDS)) {
-            throw new IllegalStateException(attached.getCount() + " of " + consumers + " receivers not attached");
-        }
+        AtomicReference<AmqpToAmqp.Arrivals> current = ProtonLoad.receivers(vertx, amqp, source, consumers, prefetch);
         EventLoopGroup pubLoop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         try {
             if (warmup > 0) {
@@ -125,52 +104,5 @@ public final class NettyMqttToAmqp {
                         + "%s: %s; PUBACK ms p50 %.2f p99 %.2f", publishers, arrivals.total, size,
                 rate == 0 ? "flat out" : rate + "/s", arrivals.summary(began, complete), acked.getValueAtPercentile(50) / 1e6,
                 acked.getValueAtPercentile(99) / 1e6)).syncUninterruptibly().getNow();
-    }
-
-    /** One receiver on a connection of its own; counted down once attached. */
-    private static void receive(Vertx vertx, URI amqp, String source, int prefetch, String container,
-            CountDownLatch attached, AtomicReference<AmqpToAmqp.Arrivals> current) {
-        ProtonClient.create(vertx).connect(amqp.getHost(), amqp.getPort(), ar -> {
-            if (ar.failed()) {
-                System.err.println(container + ": " + ar.cause());
-                return;
-            }
-            ProtonConnection connection = ar.result();
-            connection.setContainer(container).open();
-            ProtonReceiver receiver;
-            if (source.startsWith("fqqn:")) {
-                // a named, durable queue on a topic: messages published to the topic's address while no receiver is
-                // attached stay in it, and the receivers of one name compete for them
-                receiver = connection.createReceiver(source.substring(5));
-                Source s = (Source) receiver.getSource();
-                s.setCapabilities(Symbol.valueOf("topic"));
-                s.setDurable(TerminusDurability.UNSETTLED_STATE);
-                s.setExpiryPolicy(TerminusExpiryPolicy.NEVER);
-            } else {
-                receiver = connection.createReceiver(source.replaceFirst("^queue:", ""));
-            }
-            receiver.setPrefetch(prefetch).setAutoAccept(true)
-                    .handler((delivery, message) -> arrived(message, current.get()))
-                    .openHandler(opened -> {
-                        if (opened.succeeded()) {
-                            attached.countDown();
-                        } else {
-                            System.err.println(container + ": attach refused: " + opened.cause());
-                        }
-                    })
-                    .open();
-        });
-    }
-
-    /** On a receiver's event loop. */
-    private static void arrived(Message message, AmqpToAmqp.Arrivals round) {
-        Section body = message.getBody();
-        Binary b = body instanceof Data d ? d.getValue()
-                : body instanceof AmqpValue v && v.getValue() instanceof Binary bin ? bin : null;
-        if (b == null || b.getLength() < 16) {
-            throw new IllegalStateException("not a bench message: " + body);
-        }
-        ByteBuffer bb = ByteBuffer.wrap(b.getArray());
-        round.arrived(bb.getLong(b.getArrayOffset()), bb.getLong(b.getArrayOffset() + 8));
     }
 }
