@@ -429,8 +429,8 @@ public final class DefaultBroker implements Broker {
     }
 
     /**
-     * Stops taking publishes and subscriptions, waits for the publishes in flight to be stored,
-     * then flushes the store. The store stays open; {@link #close()} closes it.
+     * Stops taking publishes and subscriptions, waits for the publishes in flight to be stored, saves the cursors
+     * acknowledged and not saved yet, then flushes the store. The store stays open; {@link #close()} closes it.
      */
     public Future<Void> drain() {
         closing = true;
@@ -439,7 +439,21 @@ public final class DefaultBroker implements Broker {
         if (publishing.get() == 0) {
             d.tryComplete();
         }
-        return d.future().compose(v -> store.flush());
+        return d.future().compose(v -> saveCursors()).compose(v -> store.flush());
+    }
+
+    /** Every subscription's cursors acknowledged since they were saved ({@link LogCursors#saveUnsaved}), saved. */
+    private Future<Void> saveCursors() {
+        List<Future<Void>> saved = new ArrayList<>();
+        for (SubscriptionQueue q : subs.all()) {
+            Promise<Void> p = Promise.promise();
+            q.mailbox.run(() -> {
+                q.cursors.saveUnsaved();
+                p.complete();
+            });
+            saved.add(p.future());
+        }
+        return Future.all(saved).mapEmpty();
     }
 
     public Future<Void> close() {

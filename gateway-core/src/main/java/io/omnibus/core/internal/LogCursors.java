@@ -32,6 +32,13 @@ final class LogCursors {
     private static final Logger LOG = LoggerFactory.getLogger(LogCursors.class);
     /** Pause before reading again after a failed read. */
     private static final long RETRY_MILLIS = 1000;
+    /**
+     * A cursor with more separate acknowledged ranges than this is saved once per pass of its event loop, not at each
+     * acknowledgement ({@link #ack}): a save copies every range, and consumers that acknowledge out of order
+     * (competing consumers, each with its prefetch) leave thousands, which made such copies a tenth of the gateway's
+     * CPU in MQTT → AMQP with four AMQP receivers (bench/README.md, 2026-12-07). A cursor with fewer is saved at once.
+     */
+    static final int SAVED_AT_ONCE_RANGES = 64;
 
     private final String subscription;
     private final boolean durable;
@@ -44,6 +51,9 @@ final class LogCursors {
     private boolean retryArmed;
     private boolean cleared;
     private long skippedByRetention;
+    /** Cursors acknowledged since they were last saved, to be saved by {@link #saveUnsaved}, queued once. */
+    private final List<PartitionCursor> unsaved = new ArrayList<>();
+    private boolean saveQueued;
 
     private static final class PartitionCursor {
         final TopicPartition tp;
@@ -52,6 +62,8 @@ final class LogCursors {
         /** Past the last offset routed here or read (what the backlog counts; the store may be further on). */
         long seen;
         boolean behind;
+        /** In {@link #unsaved}: acknowledged since it was last saved. */
+        boolean unsaved;
 
         PartitionCursor(TopicPartition tp, SubscriptionCursor acks, long readNext) {
             this.tp = tp;
@@ -277,8 +289,39 @@ final class LogCursors {
         if (pc == null || !pc.acks.ack(offset)) {
             return false;
         }
-        persist(pc);
+        if (!durable || cleared || pc.acks.rangeCount() <= SAVED_AT_ONCE_RANGES) {
+            persist(pc);
+        } else {
+            saveSoon(pc);
+        }
         return true;
+    }
+
+    /** Saves {@code pc} once the event loop has done the work at hand (the acknowledgements of one read, say). */
+    private void saveSoon(PartitionCursor pc) {
+        if (!pc.unsaved) {
+            pc.unsaved = true;
+            unsaved.add(pc);
+        }
+        if (!saveQueued) {
+            saveQueued = true;
+            mailbox.later(this::saveUnsaved);
+        }
+    }
+
+    /**
+     * Saves the cursors acknowledged since they were last saved: queued by {@link #saveSoon}, and run by the broker's
+     * drain before it flushes the store, so that a stop writes every acknowledgement taken before it.
+     */
+    void saveUnsaved() {
+        saveQueued = false;
+        for (PartitionCursor pc : unsaved) {
+            if (pc.unsaved && partitions.get(pc.tp) == pc) { // not one a seek or a clear has replaced since
+                persist(pc);
+            }
+            pc.unsaved = false;
+        }
+        unsaved.clear();
     }
 
     /** Acknowledges everything up to and including {@code offset}: what is still in the log is not read. */
@@ -375,6 +418,7 @@ final class LogCursors {
     }
 
     private void persist(PartitionCursor pc) {
+        pc.unsaved = false; // saved whole: what saveSoon queued is in it
         if (durable && !cleared) {
             store.saveCursor(subscription, pc.tp, pc.acks.snapshot());
         }

@@ -85,6 +85,15 @@ final class Mailbox {
         }
     }
 
+    /**
+     * Runs {@code task} as a task of this mailbox once its context's event loop has done the work at hand (the rest
+     * of a read, the tasks queued before): behind the event loop's queue, not the mailbox's, so the tasks given
+     * meanwhile still run at once ({@link #run}).
+     */
+    void later(Runnable task) {
+        target.runOnContext(v -> run(task));
+    }
+
     /** Whether the calling thread is running one of this mailbox's tasks. */
     boolean isCurrent() {
         return runner == Thread.currentThread();
