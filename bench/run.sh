@@ -141,7 +141,7 @@ load() { # SIDE (gateway|peer)
           "${MESSAGES:-5000}" "${QOS:-1}" "${SIZE:-256}" ${WINDOW:+"$WINDOW"} | grep '^publishers=' | tail -n 1
       fi ;;
     iot-bridge)
-      if [[ "${LOADGEN:-netty}" == jms ]]; then # Paho publishers and Qpid JMS consumers
+      if [[ "${LOADGEN:-netty}" == jms || "${LOADGEN:-netty}" == paho ]]; then # Paho publishers, Qpid JMS consumers
         bench_java io.omnibus.bench.MqttToAmqp "tcp://127.0.0.1:$mqtt" "amqp://127.0.0.1:$amqp" \
           "${PUBLISHERS:-4}" "${EACH:-5000}" "${RATE:-0}" "${SIZE:-256}" "$source" | tee /dev/stderr | grep '^MQTT QoS1' | tail -n 1
       else # Netty MQTT publishers, vertx-proton receivers; Artemis's durable subscription queue by its name
@@ -150,7 +150,7 @@ load() { # SIDE (gateway|peer)
           "${PUBLISHERS:-4}" "${EACH:-5000}" "${RATE:-0}" "${SIZE:-256}" "$source" | tee /dev/stderr | grep '^MQTT QoS1' | tail -n 1
       fi ;;
     amqp-queue) # vertx-proton senders and receivers; LOADGEN=jms: Qpid JMS producers and consumers
-      bench_java "io.omnibus.bench.$([[ "${LOADGEN:-netty}" == jms ]] && echo AmqpToAmqp || echo ProtonLoad)" \
+      bench_java "io.omnibus.bench.$([[ "${LOADGEN:-netty}" == jms || "${LOADGEN:-netty}" == paho ]] && echo AmqpToAmqp || echo ProtonLoad)" \
         "amqp://127.0.0.1:$amqp" "${PRODUCERS:-4}" "${EACH:-50000}" "${SIZE:-64}" bench.amqp \
         | tee /dev/stderr | grep '^AMQP -> AMQP' | tail -n 1 ;;
     kafka) "$HERE/kafka-perf.sh" "127.0.0.1:$kafka" "${RECORDS:-300000}" "${SIZE:-1024}" 2>/dev/null \

@@ -237,8 +237,11 @@ class MqttEnhancedAuthIT {
         int port = gw.port("mqtt");
         long opened = System.nanoTime();
         try (RawMqtt silent = new RawMqtt(port)) {
-            // counted from its accept (omnibus_connections), not listed before its CONNECT is accepted
-            org.awaitility.Awaitility.await().until(() -> gw.connections.counts().getOrDefault("mqtt", 0) == 1);
+            // counted from its accept (omnibus_connections), not listed before its CONNECT is accepted; polled at
+            // once and often: the timeout closes it a second after its accept
+            org.awaitility.Awaitility.await().pollDelay(java.time.Duration.ZERO)
+                    .pollInterval(java.time.Duration.ofMillis(10))
+                    .until(() -> gw.connections.counts().getOrDefault("mqtt", 0) == 1);
             assertThat(gw.connections.connections()).isEmpty();
             assertThat(silent.readUntilClosed()).isEmpty(); // within RawMqtt's 5 s read timeout, else it fails
         }

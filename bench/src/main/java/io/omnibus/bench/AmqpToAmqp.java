@@ -198,13 +198,18 @@ public final class AmqpToAmqp {
             }
         }
 
-        /** Waits for every message, a line a second; false when 120 s passed without. */
+        /** Waits for every message, a line a second; false when 120 s passed without one more arriving. */
         boolean await(String label) throws InterruptedException {
-            long began = System.nanoTime();
+            long progressed = System.nanoTime();
+            int had = -1;
             while (!all.await(1, TimeUnit.SECONDS)) {
-                System.out.printf("  %s%d / %d received, worst latency this second %.1f ms%n", label, distinct(), total,
+                int now = distinct();
+                System.out.printf("  %s%d / %d received, worst latency this second %.1f ms%n", label, now, total,
                         secondMax.getAndSet(0) / 1e6);
-                if (System.nanoTime() - began > TimeUnit.SECONDS.toNanos(120)) {
+                if (now != had) {
+                    had = now;
+                    progressed = System.nanoTime();
+                } else if (System.nanoTime() - progressed > TimeUnit.SECONDS.toNanos(120)) {
                     return false;
                 }
             }

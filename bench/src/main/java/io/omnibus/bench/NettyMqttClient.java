@@ -121,6 +121,9 @@ final class NettyMqttClient {
         /** At a rate: one message every {@code interval} nanoseconds from {@code began}. */
         Publisher(String topic, int qos, int window, int each, long interval, long began, Payload payload,
                 AtomicLong accepted, CountDownLatch published, LongConsumer acked) {
+            if (qos > 0 && (window < 1 || window > 65_535)) { // packet ids 1 to 65535, none reused while unanswered
+                throw new IllegalArgumentException("window must be between 1 and 65535, got " + window);
+            }
             this.interval = interval;
             this.began = began;
             this.topic = topic;
@@ -154,7 +157,7 @@ final class NettyMqttClient {
         private void send(ChannelHandlerContext ctx) {
             int batch = 0;
             long now = System.nanoTime();
-            int due = interval == 0 ? each : (int) Math.min(each, Math.max(0, (now - began) / interval + 1));
+            int due = interval == 0 ? each : (int) Math.min(each, Math.max(0, Math.floorDiv(now - began, interval) + 1));
             while (sent < due && (qos == 0 ? ctx.channel().isWritable() && batch < 256 : sent - acks < window)) {
                 long at = interval == 0 ? System.nanoTime() : began + sent * interval;
                 MqttMessageBuilders.PublishBuilder b = MqttMessageBuilders.publish().topicName(topic)

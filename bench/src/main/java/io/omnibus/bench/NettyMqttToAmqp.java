@@ -37,7 +37,17 @@ public final class NettyMqttToAmqp {
     private NettyMqttToAmqp() {
     }
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
+        try {
+            run(args);
+            System.exit(0);
+        } catch (Throwable t) { // the event loops are not daemons: without the exit, a failed run would never end
+            t.printStackTrace();
+            System.exit(1);
+        }
+    }
+
+    private static void run(String[] args) throws Exception {
         URI mqtt = URI.create(args[0]);
         URI amqp = URI.create(args[1]);
         int publishers = Integer.parseInt(args[2]);
@@ -67,7 +77,6 @@ public final class NettyMqttToAmqp {
         } finally {
             pubLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         }
-        System.exit(0);
     }
 
     /** One round: every publisher sends {@code each}; waits for every message at the receivers; the summary line. */
@@ -96,13 +105,17 @@ public final class NettyMqttToAmqp {
                             took -> acked.recordValue(Math.min(acked.getHighestTrackableValue(), Math.max(0, took))))));
         }
         boolean complete = arrivals.await("");
+        String delivered = arrivals.summary(began, complete); // the rate up to now, the last arrival
         published.await(30, TimeUnit.SECONDS); // the PUBACKs, read on the publishers' loop, seen here after it
         for (Channel c : channels) {
             c.close().syncUninterruptibly();
         }
-        return pubLoop.submit(() -> String.format("MQTT QoS1 -> AMQP queue: %d publishers, %d messages of %d B, offered "
-                        + "%s: %s; PUBACK ms p50 %.2f p99 %.2f", publishers, arrivals.total, size,
-                rate == 0 ? "flat out" : rate + "/s", arrivals.summary(began, complete), acked.getValueAtPercentile(50) / 1e6,
-                acked.getValueAtPercentile(99) / 1e6)).syncUninterruptibly().getNow();
+        return pubLoop.submit(() -> {
+            long missing = (long) publishers * each - accepted.get();
+            return String.format("MQTT QoS1 -> AMQP queue: %d publishers, %d messages of %d B, offered %s: %s; PUBACK ms "
+                            + "p50 %.2f p99 %.2f%s", publishers, arrivals.total, size, rate == 0 ? "flat out" : rate + "/s",
+                    delivered, acked.getValueAtPercentile(50) / 1e6, acked.getValueAtPercentile(99) / 1e6,
+                    missing > 0 ? "; PUBACKs missing " + missing : "");
+        }).syncUninterruptibly().getNow();
     }
 }

@@ -42,7 +42,17 @@ public final class ProtonLoad {
     private ProtonLoad() {
     }
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
+        try {
+            run(args);
+            System.exit(0);
+        } catch (Throwable t) { // Vert.x's event loops are not daemons: without the exit, a failed run would never end
+            t.printStackTrace();
+            System.exit(1);
+        }
+    }
+
+    private static void run(String[] args) throws Exception {
         URI amqp = URI.create(args[0]);
         int producers = Integer.parseInt(args[1]);
         int each = Integer.parseInt(args[2]);
@@ -66,7 +76,6 @@ public final class ProtonLoad {
         System.out.println(summary + String.format(" (%d proton senders, window %d; %d proton receivers, prefetch %d%s)",
                 producers, window, consumers, prefetch,
                 warmup > 0 ? "; after a warm-up round of " + warmup + " each" : "; cold"));
-        System.exit(0);
     }
 
     /** One round: each producer sends {@code each} on a connection of its own; waits for every message. */
@@ -165,15 +174,17 @@ public final class ProtonLoad {
     /**
      * A receiver on a connection of its own, counted down once attached; what it gets goes to the current round.
      * {@code source} is {@code queue:ADDRESS} (a queue: capability {@code queue}) or {@code fqqn:ADDRESS::QUEUE} (a
-     * durable subscription queue on a topic, by its name).
+     * queue on a topic's address, by its name: Artemis's fully qualified queue name).
      */
     private static void receive(Vertx vertx, URI amqp, String source, int prefetch, String container,
             CountDownLatch attached, AtomicReference<AmqpToAmqp.Arrivals> current) {
         connect(vertx, amqp, container, connection -> {
             ProtonReceiver receiver;
             if (source.startsWith("fqqn:")) {
-                // a named, durable queue on a topic: messages published to the topic's address while no receiver is
-                // attached stay in it, and the receivers of one name compete for them
+                // a queue on a topic's address by its name, which the receivers compete for: ActiveMQ Artemis makes
+                // it when the first one attaches (a multicast queue with the address's settings, durable), and then
+                // reads no more of the source; the durability and expiry are for a broker that takes them as a
+                // JMS shared durable subscription's
                 receiver = connection.createReceiver(source.substring(5));
                 Source s = (Source) receiver.getSource();
                 s.setCapabilities(Symbol.valueOf("topic"));
