@@ -439,21 +439,7 @@ public final class DefaultBroker implements Broker {
         if (publishing.get() == 0) {
             d.tryComplete();
         }
-        return d.future().compose(v -> saveCursors()).compose(v -> store.flush());
-    }
-
-    /** Every subscription's cursors acknowledged since they were saved ({@link LogCursors#saveUnsaved}), saved. */
-    private Future<Void> saveCursors() {
-        List<Future<Void>> saved = new ArrayList<>();
-        for (SubscriptionQueue q : subs.all()) {
-            Promise<Void> p = Promise.promise();
-            q.mailbox.run(() -> {
-                q.cursors.saveUnsaved();
-                p.complete();
-            });
-            saved.add(p.future());
-        }
-        return Future.all(saved).mapEmpty();
+        return d.future().compose(v -> subs.saveCursors()).compose(v -> store.flush());
     }
 
     public Future<Void> close() {

@@ -305,7 +305,12 @@ final class LogCursors {
         }
         if (!saveQueued) {
             saveQueued = true;
-            mailbox.later(this::saveUnsaved);
+            try {
+                mailbox.later(this::saveUnsaved);
+            } catch (RuntimeException refused) { // the event loop is shutting down: saved now instead
+                saveQueued = false;
+                persist(pc);
+            }
         }
     }
 
@@ -409,6 +414,10 @@ final class LogCursors {
         PartitionCursor pc = partitions.get(tp);
         if (pc == null) {
             return null;
+        }
+        if (pc.unsaved) {
+            // saved before the commit's group is queued: a save after it would write a state without its offsets
+            persist(pc);
         }
         SubscriptionCursor copy = SubscriptionCursor.from(pc.acks.snapshot());
         for (long offset : offsets) {

@@ -15,7 +15,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
@@ -46,6 +48,28 @@ final class Subscriptions {
 
     int size() {
         return subscriptions.size();
+    }
+
+    /**
+     * Saves, in each durable subscription's mailbox, the cursors acknowledged since they were last saved
+     * ({@link LogCursors#saveUnsaved}): the broker's drain, before it flushes the store.
+     */
+    Future<Void> saveCursors() {
+        List<Future<Void>> saved = new ArrayList<>();
+        for (SubscriptionQueue q : subscriptions.values()) {
+            if (q.durable) {
+                Promise<Void> p = Promise.promise();
+                q.mailbox.run(() -> {
+                    try {
+                        q.cursors.saveUnsaved();
+                    } finally {
+                        p.complete(); // a stop does not wait forever on one subscription
+                    }
+                });
+                saved.add(p.future());
+            }
+        }
+        return Future.all(saved).mapEmpty();
     }
 
     /** Each subscription whose filter matches {@code address}. */
