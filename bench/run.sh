@@ -56,6 +56,8 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$HERE/target"
 REPORT="$HERE/target/report-$SCENARIO.md"
+ERRORS="$HERE/target/load-$SCENARIO.err" # the loads' stderr, for a round that failed
+: >"$ERRORS"
 
 # ---- servers -------------------------------------------------------------------------------------------------
 
@@ -118,7 +120,7 @@ stop_server() {
 
 # ---- loads: each prints one summary line; figure() takes the number a ratio is made of -----------------------
 
-bench_java() { java -Drocketmq.client.logUseSlf4j=true -cp "$JAR" "$@" 2>/dev/null; }
+bench_java() { java -Drocketmq.client.logUseSlf4j=true -cp "$JAR" "$@" 2>>"$ERRORS"; }
 # competing Qpid JMS consumers, a session each, for iot-bridge and amqp-queue: one session hands each message to its
 # connection's thread twice and waits each time, and stopped at 9-12k msg/s on this machine whatever the server
 # (bench/README, 2026-12-07); ActiveMQ Artemis scales no further than 2 to 4 of them
@@ -254,8 +256,11 @@ echo "|---|---|---|---|" | tee -a "$REPORT"
 RATIOS=()
 for round in $(seq "$ROUNDS"); do
   P=""
-  if [[ "$PEER" != none ]]; then start_peer; P="$(load peer)"; stop_server; fi
-  start_gateway "$round"; G="$(load gateway)"; stop_server
+  if [[ "$PEER" != none ]]; then start_peer; P="$(load peer || true)"; stop_server; fi
+  start_gateway "$round"; G="$(load gateway || true)"; stop_server
+  # a load that printed no summary line (it failed) is reported so, and the rounds go on
+  [[ -n "$G" ]] || G="**FAILED: no summary line from the load** (its errors: $ERRORS)"
+  [[ "$PEER" == none || -n "$P" ]] || P="**FAILED: no summary line from the load** (its errors: $ERRORS)"
   R=""
   g="$(figure_of "$G" || true)"; p="$(figure_of "$P" || true)"
   if [[ -n "$g" && -n "$p" ]]; then
