@@ -38,13 +38,7 @@ public final class NettyMqttToAmqp {
     }
 
     public static void main(String[] args) {
-        try {
-            run(args);
-            System.exit(0);
-        } catch (Throwable t) { // the event loops are not daemons: without the exit, a failed run would never end
-            t.printStackTrace();
-            System.exit(1);
-        }
+        Rounds.exitAfter(() -> run(args));
     }
 
     private static void run(String[] args) throws Exception {
@@ -64,16 +58,9 @@ public final class NettyMqttToAmqp {
         AtomicReference<AmqpToAmqp.Arrivals> current = ProtonLoad.receivers(vertx, amqp, source, consumers, prefetch);
         EventLoopGroup pubLoop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         try {
-            if (warmup > 0) {
-                String warm = round(pubLoop, mqtt, publishers, warmup, rate, size, window, 0, current);
-                if (!warm.contains("(lossless)")) { // a warm-up that lost messages is the finding: report it
-                    System.out.println(warm + " (in the warm-up round)");
-                    System.exit(0);
-                }
-            }
-            String summary = round(pubLoop, mqtt, publishers, each, rate, size, window, 1, current);
-            System.out.println(summary + String.format(" (netty publishers, window %d; %d proton receivers, prefetch %d%s)",
-                    window, consumers, prefetch, warmup > 0 ? "; after a warm-up round of " + warmup + " each" : "; cold"));
+            Rounds.warmThenMeasure(warmup, each, String.format("netty publishers, window %d; %d proton receivers, "
+                    + "prefetch %d", window, consumers, prefetch),
+                    (count, number) -> round(pubLoop, mqtt, publishers, count, rate, size, window, number, current));
         } finally {
             pubLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         }

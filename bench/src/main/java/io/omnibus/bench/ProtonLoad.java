@@ -43,13 +43,7 @@ public final class ProtonLoad {
     }
 
     public static void main(String[] args) {
-        try {
-            run(args);
-            System.exit(0);
-        } catch (Throwable t) { // Vert.x's event loops are not daemons: without the exit, a failed run would never end
-            t.printStackTrace();
-            System.exit(1);
-        }
+        Rounds.exitAfter(() -> run(args));
     }
 
     private static void run(String[] args) throws Exception {
@@ -65,17 +59,9 @@ public final class ProtonLoad {
 
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
         AtomicReference<AmqpToAmqp.Arrivals> current = receivers(vertx, amqp, "queue:" + queue, consumers, prefetch);
-        if (warmup > 0) {
-            String warm = round(vertx, amqp, queue, producers, warmup, size, window, 0, current);
-            if (!warm.contains("(lossless)")) { // a warm-up that lost messages is the finding: report it
-                System.out.println(warm + " (in the warm-up round)");
-                System.exit(0);
-            }
-        }
-        String summary = round(vertx, amqp, queue, producers, each, size, window, 1, current);
-        System.out.println(summary + String.format(" (%d proton senders, window %d; %d proton receivers, prefetch %d%s)",
-                producers, window, consumers, prefetch,
-                warmup > 0 ? "; after a warm-up round of " + warmup + " each" : "; cold"));
+        Rounds.warmThenMeasure(warmup, each, String.format("%d proton senders, window %d; %d proton receivers, "
+                + "prefetch %d", producers, window, consumers, prefetch),
+                (count, number) -> round(vertx, amqp, queue, producers, count, size, window, number, current));
     }
 
     /** One round: each producer sends {@code each} on a connection of its own; waits for every message. */
