@@ -32,17 +32,22 @@ import java.util.Set;
  *                          without an Origin (not from a browser) is always let through
  * @param authenticationTimeout a connection that has not sent CONNECT by then is closed; so is one whose MQTT 5
  *                          enhanced authentication has not finished by then from the server's first AUTH
+ * @param parkIdleAfter     a plain TCP connection that read and wrote nothing for this long is parked: its socket stays
+ *                          open and watched, without its Netty channel (about 1 KB), until the client or the server
+ *                          has something for it ({@code ParkedChannel}); zero: never
  * @param webSocket         whether MQTT over WebSocket (subprotocol {@code mqtt}) listens too, on {@code webSocketPort} at {@code webSocketPath}
  */
 public record MqttConfig(String host, int port, int maxPacketSize, int receiveMaximum, int maxInflight, int maxQueuedQos0,
                          Duration maxKeepAlive, Duration maxSessionExpiry, int topicAliasMaximum, int maxConnections,
                          boolean webSocket, int webSocketPort, String webSocketPath,
                          boolean outboundTopicAliases, int maxSubscriptions, boolean quotaExceeded, Listeners.Config listeners,
-                         TlsConfig webSocketTls, java.util.List<String> webSocketOrigins, Duration authenticationTimeout) {
+                         TlsConfig webSocketTls, java.util.List<String> webSocketOrigins, Duration authenticationTimeout,
+                         Duration parkIdleAfter) {
 
     static final Set<String> KEYS = Listeners.keysWith("max-packet-size", "receive-maximum", "max-inflight", "max-queued-qos0",
             "max-keep-alive", "max-session-expiry", "topic-alias-maximum", "max-connections", "websocket",
-            "outbound-topic-aliases", "max-subscriptions", "subscription-quota-reason", "authentication-timeout");
+            "outbound-topic-aliases", "max-subscriptions", "subscription-quota-reason", "authentication-timeout",
+            "park-idle-after");
 
     /** The TLS listener, or null. */
     public TlsConfig tls() {
@@ -102,6 +107,7 @@ public record MqttConfig(String host, int port, int maxPacketSize, int receiveMa
                 TlsConfig.read(ws.section("tls"), 8084),
                 origins(ws),
                 // at least 1 s (a client on a slow link needs some), at most a day (the sweep counts in milliseconds)
-                s.getDuration("authentication-timeout", Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ofDays(1)));
+                s.getDuration("authentication-timeout", Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ofDays(1)),
+                s.getDuration("park-idle-after", Duration.ofSeconds(5), Duration.ZERO, Duration.ofDays(1)));
     }
 }

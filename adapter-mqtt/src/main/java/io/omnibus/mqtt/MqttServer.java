@@ -50,8 +50,15 @@ final class MqttServer implements ProtocolAdapter {
     MqttServer(AdapterContext ctx, MqttConfig config, Authenticator authenticator) {
         this.ctx = ctx;
         this.config = config;
-        this.decoders = new MqttDecoders(config.maxPacketSize());
+        // the sweep comes by twice a second: a connection parks after the first sweep past park-idle-after
+        long parkAfter = config.parkIdleAfter().toMillis();
+        this.decoders = new MqttDecoders(config.maxPacketSize(),
+                parkAfter == 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, (parkAfter + 499) / 500));
         this.losses = new io.omnibus.core.spi.TranslationLosses(ctx.meters());
+        io.micrometer.core.instrument.Gauge.builder("omnibus.connections.parked",
+                        io.omnibus.core.transport.ParkedChannel::parkedNow)
+                .description("Idle connections whose sockets are parked without their channels (park-idle-after)")
+                .register(ctx.meters());
         this.authenticator = authenticator;
         this.authenticationTimeoutMillis = config.authenticationTimeout().toMillis();
     }
@@ -63,6 +70,12 @@ final class MqttServer implements ProtocolAdapter {
     boolean holdsDecoder(String clientId) throws Exception {
         MqttConnection c = connected.get(clientId);
         return c != null && (!(c.socket instanceof MqttTransport.Netty netty) || netty.decoding());
+    }
+
+    /** Whether the socket of {@code clientId}'s connection is parked now ({@code park-idle-after}); for tests. */
+    boolean parked(String clientId) throws Exception {
+        MqttConnection c = connected.get(clientId);
+        return c != null && c.socket instanceof MqttTransport.Netty netty && netty.isParked();
     }
 
     /** How many times an idle connection dropped its decoder (it makes a new one when bytes arrive). */

@@ -67,14 +67,25 @@ interface MqttTransport {
      * decoder and this handler, which encodes what it writes with netty-codec-mqtt's (shared) encoder itself: a
      * handler of its own would cost every connection another context.
      */
-    final class Netty extends io.netty.channel.ChannelDuplexHandler implements MqttTransport, Runnable {
+    final class Netty extends io.netty.channel.ChannelDuplexHandler
+            implements MqttTransport, Runnable, io.omnibus.core.transport.ParkedChannel.Waker {
         /** The decoder's name in the pipeline, in front of this handler. */
         static final String DECODER = "mqttDecoder";
         /** Where netty-codec-mqtt keeps the protocol level CONNECT gave (its own key, found by its name). */
         private static final io.netty.util.AttributeKey<io.netty.handler.codec.mqtt.MqttVersion> VERSION =
                 io.netty.util.AttributeKey.valueOf("NETTY_CODEC_MQTT_VERSION");
 
-        private final io.netty.channel.Channel channel;
+        /**
+         * The connection's channel; null while it is parked ({@link #parked}). Volatile, as {@link #parked}: the
+         * registry's listing reads the client's address from another thread.
+         */
+        private volatile io.netty.channel.Channel channel;
+        /** The socket, parked while the connection idles ({@link #swept}); null while it has a channel. */
+        private volatile io.omnibus.core.transport.ParkedChannel parked;
+        /** Being parked: Netty takes the channel off its event loop in a task of its own, then this goes on. */
+        private boolean parking;
+        /** Sweeps in a row that found nothing read or written since the one before. */
+        private int quietSweeps;
         private final io.vertx.core.internal.ContextInternal context;
         /** Makes the decoder (the server's settings), again when bytes arrive after {@link #swept} dropped it. */
         private final MqttDecoders decoders;
@@ -84,6 +95,8 @@ interface MqttTransport {
         private boolean decoding = true;
         /** Something was read since the keep-alive sweep last came by. */
         private boolean readSinceSweep;
+        /** Something was written since the keep-alive sweep last came by. */
+        private boolean wroteSinceSweep;
         private boolean needsFlush;
         /** Packets decoded in the read under way, or null: handed over at its end ({@link #handOver}). */
         private java.util.List<Object> inbound;
@@ -120,6 +133,45 @@ interface MqttTransport {
          */
         static final int COALESCE_BYTES = 8 * 1024;
 
+        /** The handler moves to the socket's next channel when it is unparked: in one pipeline at a time. */
+        @Override
+        public boolean isSharable() {
+            return true;
+        }
+
+        /**
+         * The connection's channel, unparked first if it is parked (on the event loop, as everything that writes or
+         * closes): whatever the connection does with its socket goes on as before. A socket its peer reset while it was
+         * parked comes back closed, and the connection is told so here (Netty tells the pipeline nothing of a channel
+         * that was never active).
+         */
+        private io.netty.channel.Channel live() {
+            parking = false;
+            io.omnibus.core.transport.ParkedChannel p = parked;
+            if (p == null) {
+                return channel;
+            }
+            io.netty.channel.Channel ch = p.unpark("mqtt", this);
+            channel = ch;
+            parked = null;
+            if (!ch.isActive()) {
+                releaseCoalesced();
+                context.emit(null, v -> events.closed());
+            }
+            return ch;
+        }
+
+        /** The parked socket has bytes, or its client's close, for the connection: a channel again. */
+        @Override
+        public void wake() {
+            live();
+        }
+
+        /** Whether the socket is parked now (on the event loop); for tests. */
+        boolean isParked() throws Exception {
+            return context.nettyEventLoop().submit(() -> parked != null).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+
         @Override
         public void start(Events events) {
             this.events = events;
@@ -146,7 +198,7 @@ interface MqttTransport {
             if (inbound == null) {
                 inbound = new java.util.ArrayList<>(4);
                 // the read's end hands them over; should a handler in front keep that event to itself, this does
-                channel.eventLoop().execute(this::handOver);
+                context.nettyEventLoop().execute(this::handOver);
             }
             inbound.add(msg);
         }
@@ -180,7 +232,7 @@ interface MqttTransport {
          * event loop; for tests.
          */
         boolean decoding() throws Exception {
-            return channel.eventLoop().submit(() -> decoding).get(10, java.util.concurrent.TimeUnit.SECONDS);
+            return context.nettyEventLoop().submit(() -> decoding).get(10, java.util.concurrent.TimeUnit.SECONDS);
         }
 
         /**
@@ -195,17 +247,57 @@ interface MqttTransport {
          */
         @Override
         public void swept() {
-            if (decoding && !readSinceSweep && !reading && betweenPackets(channel.pipeline().get(DECODER))) {
+            io.netty.channel.Channel ch = channel;
+            if (ch == null || parking) {
+                return; // parked, or about to be
+            }
+            if (decoding && !readSinceSweep && !reading && betweenPackets(ch.pipeline().get(DECODER))) {
                 decoding = false;
                 decoders.dropped();
-                channel.pipeline().remove(DECODER);
+                ch.pipeline().remove(DECODER);
             }
             if (!decoding) {
                 putVersionAway(); // again after a write the codec encoded put it back
                 // and Netty's read handles, 88 bytes: made again by the next read (this runs between reads)
-                io.omnibus.core.transport.ReadHandles.forget(channel);
+                io.omnibus.core.transport.ReadHandles.forget(ch);
             }
+            boolean quiet = !decoding && !readSinceSweep && !wroteSinceSweep;
+            quietSweeps = quiet ? Math.min(quietSweeps + 1, Integer.MAX_VALUE - 1) : 0;
             readSinceSweep = false;
+            wroteSinceSweep = false;
+            if (decoders.parkAfterSweeps > 0 && quietSweeps >= decoders.parkAfterSweeps && mayPark()
+                    && ch.pipeline().first() == this && ch.pipeline().last() == this
+                    && io.omnibus.core.transport.ParkedChannel.parkable(ch)) {
+                park(ch);
+            }
+        }
+
+        /**
+         * Nothing half read or half written here: no packets waiting to be handed over, no encoded ones not yet
+         * written, no flush queued, no read under way, no decoder (dropped between packets), nothing read or written
+         * since the last sweep.
+         */
+        private boolean mayPark() {
+            return !decoding && !reading && inbound == null && coalesced == null && !flushQueued && !readSinceSweep
+                    && !wroteSinceSweep;
+        }
+
+        /**
+         * Parks the socket of a connection that has been quiet for {@code mqtt.park-idle-after}: the channel (Netty's
+         * part of an idle connection's memory, about 1 KB) is let go, the socket stays open and watched on the same
+         * event loop ({@link io.omnibus.core.transport.ParkedChannel}). Bytes from the client, its close, or anything
+         * the connection writes or closes makes a new channel on it ({@link #live}). Plain TCP only: a TLS, WebSocket
+         * or PROXY-header handler in the pipeline keeps the channel.
+         */
+        private void park(io.netty.channel.Channel ch) {
+            parking = true;
+            io.omnibus.core.transport.ParkedChannel.park(ch, () -> parking && mayPark(), this, p -> {
+                if (p != null) {
+                    parked = p; // before the channel is let go: the listing reads them in the other order
+                    channel = null;
+                }
+                parking = false;
+            });
         }
 
         /**
@@ -252,7 +344,7 @@ interface MqttTransport {
 
         @Override
         public void channelWritabilityChanged(io.netty.channel.ChannelHandlerContext ctx) {
-            if (channel.isWritable()) {
+            if (ctx.channel().isWritable()) {
                 context.emit(null, v -> events.drained());
             }
         }
@@ -270,8 +362,8 @@ interface MqttTransport {
 
         @Override
         public void exceptionCaught(io.netty.channel.ChannelHandlerContext ctx, Throwable cause) {
-            MqttServer.LOG.debug("mqtt socket {}: {}", ProxyProtocol.clientAddress(channel), cause.toString());
-            channel.close();
+            MqttServer.LOG.debug("mqtt socket {}: {}", ProxyProtocol.clientAddress(ctx.channel()), cause.toString());
+            ctx.channel().close();
         }
 
         /**
@@ -280,11 +372,12 @@ interface MqttTransport {
          * store's answers to a run of publishes), so they leave in one system call instead of one each.
          */
         private void written() {
+            wroteSinceSweep = true;
             if (reading) {
                 needsFlush = true;
             } else if (!flushQueued) {
                 flushQueued = true;
-                channel.eventLoop().execute(this);
+                context.nettyEventLoop().execute(this);
             }
         }
 
@@ -323,12 +416,14 @@ interface MqttTransport {
         @Override
         public void run() {
             flushQueued = false;
+            io.netty.channel.Channel ch = live();
             writeCoalesced();
-            channel.flush();
+            ch.flush();
         }
 
         @Override
         public void send(MqttMessage message) {
+            io.netty.channel.Channel channel = live();
             int remaining = MqttWire.remaining(message, v5);
             if (remaining < 0 || !channel.isActive()) {
                 writeCoalesced(); // what was sent before it goes first
@@ -354,6 +449,7 @@ interface MqttTransport {
             ByteBuf b = coalesced;
             if (b != null) {
                 coalesced = null;
+                io.netty.channel.Channel channel = live(); // live already: coalesced bytes keep it from parking
                 channel.write(b, channel.voidPromise());
             }
         }
@@ -368,6 +464,7 @@ interface MqttTransport {
 
         @Override
         public Future<Void> write(MqttMessage message) {
+            io.netty.channel.Channel channel = live();
             writeCoalesced();
             io.netty.channel.ChannelFuture f = channel.write(message);
             written();
@@ -384,33 +481,45 @@ interface MqttTransport {
 
         @Override
         public boolean writeQueueFull() {
-            return !channel.isWritable();
+            io.netty.channel.Channel ch = channel;
+            return ch != null && !ch.isWritable(); // parked: nothing waits to be written
         }
 
         @Override
         public void pause() {
-            channel.config().setAutoRead(false);
+            live().config().setAutoRead(false);
         }
 
         @Override
         public void resume() {
-            channel.config().setAutoRead(true);
+            live().config().setAutoRead(true);
         }
 
         @Override
         public void close() {
-            channel.close(); // as with writes not flushed, a coalesced buffer not written yet goes (channelInactive)
+            if (!context.nettyEventLoop().inEventLoop()) {
+                context.nettyEventLoop().execute(this::close);
+                return;
+            }
+            live().close(); // as with writes not flushed, a coalesced buffer not written yet goes (channelInactive)
         }
 
+        /** From any thread (the registry's listing): the channel's, or the parked socket's. */
         @Override
         public SocketAddress remoteAddress() {
-            return ProxyProtocol.clientAddress(channel) instanceof java.net.InetSocketAddress a
-                    ? SocketAddress.inetSocketAddress(a) : null;
+            java.net.SocketAddress client = null;
+            for (int i = 0; i < 2 && client == null; i++) { // parked or unparked between the two reads: once more
+                io.netty.channel.Channel ch = channel;
+                io.omnibus.core.transport.ParkedChannel p = ch == null ? parked : null;
+                client = ch != null ? ProxyProtocol.clientAddress(ch) : p != null ? p.clientAddress() : null;
+            }
+            return client instanceof java.net.InetSocketAddress a ? SocketAddress.inetSocketAddress(a) : null;
         }
 
         @Override
         public String peerIdentity() {
-            return io.omnibus.core.transport.Tls.peerIdentity(channel);
+            io.netty.channel.Channel ch = channel;
+            return ch == null ? null : io.omnibus.core.transport.Tls.peerIdentity(ch); // parked: never a TLS one
         }
     }
 }

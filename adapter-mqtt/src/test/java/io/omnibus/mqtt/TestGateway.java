@@ -23,13 +23,23 @@ final class TestGateway implements AutoCloseable {
         this(mqttConfig, dataDir, Map.of());
     }
 
-    @SuppressWarnings("unchecked")
     TestGateway(Map<String, Object> mqttConfig, Path dataDir, Map<String, Object> brokerConfig) {
+        this(mqttConfig, dataDir, brokerConfig, false);
+    }
+
+    /** With {@code nativeTransport}: on epoll, as the gateway runs (parked idle sockets need it). */
+    @SuppressWarnings("unchecked")
+    TestGateway(Map<String, Object> mqttConfig, Path dataDir, Map<String, Object> brokerConfig,
+                boolean nativeTransport) {
         Map<String, Object> cfg = new HashMap<>(mqttConfig);
         // "users" is the gateway's top-level list; tests pass it with the MQTT settings
         Object users = cfg.remove("users");
-        gw = io.omnibus.core.harness.TestGateway.builder().dataDir(dataDir).brokerConfig(brokerConfig)
-                .users((List<Object>) users).adapter(new MqttAdapterFactory(), cfg).start();
+        io.omnibus.core.harness.TestGateway.Builder builder = io.omnibus.core.harness.TestGateway.builder()
+                .dataDir(dataDir).brokerConfig(brokerConfig).users((List<Object>) users);
+        if (nativeTransport) {
+            builder.nativeTransport();
+        }
+        gw = builder.adapter(new MqttAdapterFactory(), cfg).start();
         meters = gw.meters;
         connections = gw.connections;
         broker = gw.broker;

@@ -52,8 +52,23 @@ public final class AddressCounts {
                     address.getHostAddress(), name, cap);
             return false;
         }
-        ch.closeFuture().addListener(f -> release.run());
+        releaseAtClose(ch, release);
         return true;
+    }
+
+    /** Where a counted channel keeps its release, for a channel that takes its socket over ({@link ParkedChannel}). */
+    private static final io.netty.util.AttributeKey<Runnable> RELEASE =
+            io.netty.util.AttributeKey.valueOf("omnibus.address-count-release");
+
+    /** {@code ch}'s close uncounts its connection with {@code release} (once). */
+    static void releaseAtClose(io.netty.channel.Channel ch, Runnable release) {
+        ch.attr(RELEASE).set(release);
+        ch.closeFuture().addListener(f -> release.run());
+    }
+
+    /** What uncounts {@code ch}'s connection at its close, or null when it is not counted. */
+    static Runnable releaseOf(io.netty.channel.Channel ch) {
+        return ch.hasAttr(RELEASE) ? ch.attr(RELEASE).get() : null;
     }
 
     public int cap() {

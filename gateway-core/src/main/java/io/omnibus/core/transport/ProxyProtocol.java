@@ -58,8 +58,18 @@ public final class ProxyProtocol {
      * channel's own remote address.
      */
     public static SocketAddress clientAddress(Channel ch) {
-        InetSocketAddress proxied = ch.hasAttr(CLIENT) ? ch.attr(CLIENT).get() : null;
+        InetSocketAddress proxied = proxiedClient(ch);
         return proxied != null ? proxied : ch.remoteAddress();
+    }
+
+    /** The client a trusted proxy's header named for {@code ch}, or null. */
+    static InetSocketAddress proxiedClient(Channel ch) {
+        return ch.hasAttr(CLIENT) ? ch.attr(CLIENT).get() : null;
+    }
+
+    /** Gives {@code ch} the client a header named for the channel it takes over ({@link ParkedChannel}). */
+    static void nameClient(Channel ch, InetSocketAddress client) {
+        ch.attr(CLIENT).set(client);
     }
 
     /**

@@ -10,6 +10,7 @@ import java.lang.invoke.VarHandle;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 
 /**
  * The addresses of an accepted epoll channel, shared with the channel accepted before it where they repeat. Netty's
@@ -95,6 +96,25 @@ final class SharedAddresses {
             } else {
                 peer = host;
             }
+        }
+    }
+
+    /**
+     * Gives {@code ch} (a channel made on an accepted socket, {@link ParkedChannel}) the address objects the socket's
+     * first channel held, which may be shared, instead of the ones it made; where a field cannot be written, it keeps
+     * its own (equal) ones.
+     */
+    static void give(Channel ch, SocketAddress local, SocketAddress remote) {
+        if (EPOLL_CHANNEL == null || !EPOLL_CHANNEL.isInstance(ch)) {
+            return;
+        }
+        if (local != null) {
+            LOCAL.setVolatile(ch, local);
+            CACHED_LOCAL.setVolatile(ch, null);
+        }
+        if (remote != null) {
+            REMOTE.setVolatile(ch, remote);
+            CACHED_REMOTE.setVolatile(ch, null);
         }
     }
 
