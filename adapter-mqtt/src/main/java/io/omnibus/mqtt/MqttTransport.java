@@ -155,8 +155,11 @@ interface MqttTransport {
             channel = ch;
             parked = null;
             if (!ch.isActive()) {
-                releaseCoalesced();
-                context.emit(null, v -> events.closed());
+                // after the write or close under way, as Netty tells a pipeline of a close (never from inside a call)
+                context.nettyEventLoop().execute(() -> {
+                    releaseCoalesced();
+                    context.emit(null, v -> events.closed());
+                });
             }
             return ch;
         }
@@ -295,6 +298,8 @@ interface MqttTransport {
                 if (p != null) {
                     parked = p; // before the channel is let go: the listing reads them in the other order
                     channel = null;
+                } else {
+                    quietSweeps = 0; // not idle after all, or not parkable: tried again after another quiet spell
                 }
                 parking = false;
             });

@@ -157,6 +157,40 @@ class MqttParkingIT {
         }
     }
 
+    /** The MQTT 5 codec's state (the protocol level CONNECT gave) comes back with the socket. */
+    @Test
+    void anMqtt5ClientPublishesAndReceivesWithPropertiesOnTheSocketItWoke() throws Exception {
+        start(Map.of());
+        try (RawMqtt raw = new RawMqtt(gw.port)) {
+            raw.send(MqttMessageBuilders.connect().clientId("v5-parked").protocolVersion(MqttVersion.MQTT_5)
+                    .cleanSession(true).keepAlive(0).properties(MqttProperties.NO_PROPERTIES).build());
+            assertThat(raw.read(1)).hasSize(1);
+            raw.send(MqttMessageBuilders.subscribe().messageId(1).addSubscription(MqttQoS.AT_LEAST_ONCE, "v5/#")
+                    .build());
+            assertThat(raw.read(1)).singleElement().extracting(m -> m.fixedHeader().messageType())
+                    .isEqualTo(MqttMessageType.SUBACK);
+            awaitParked("v5-parked");
+            MqttProperties props = new MqttProperties();
+            props.add(new MqttProperties.UserProperty("sensor", "t-1"));
+            raw.send(MqttMessageBuilders.publish().topicName("v5/a").qos(MqttQoS.AT_LEAST_ONCE).messageId(2)
+                    .payload(io.netty.buffer.Unpooled.copiedBuffer("21.5", StandardCharsets.UTF_8)).properties(props)
+                    .build());
+            List<io.netty.handler.codec.mqtt.MqttMessage> back = raw.read(2);
+            assertThat(back).extracting(m -> m.fixedHeader().messageType())
+                    .containsExactlyInAnyOrder(MqttMessageType.PUBACK, MqttMessageType.PUBLISH);
+            io.netty.handler.codec.mqtt.MqttPublishMessage delivered = back.stream()
+                    .filter(io.netty.handler.codec.mqtt.MqttPublishMessage.class::isInstance)
+                    .map(io.netty.handler.codec.mqtt.MqttPublishMessage.class::cast).findFirst().orElseThrow();
+            assertThat(delivered.variableHeader().topicName()).isEqualTo("v5/a");
+            assertThat(delivered.payload().toString(StandardCharsets.UTF_8)).isEqualTo("21.5");
+            assertThat(delivered.variableHeader().properties()
+                    .getProperties(MqttProperties.MqttPropertyType.USER_PROPERTY.value()))
+                    .singleElement().extracting(p -> ((MqttProperties.UserProperty) p).value().value)
+                    .isEqualTo("t-1");
+            delivered.release();
+        }
+    }
+
     @Test
     void theKeepAliveOfAParkedConnectionExpiresWithItsReasonCode() throws Exception {
         start(Map.of());

@@ -153,11 +153,21 @@ public final class ParkedChannel implements EpollIoHandle {
         });
     }
 
+    /**
+     * Puts a channel whose park was called off back on its event loop. Netty's deregistration reset its epoll
+     * interests: registering gives reading back, and a flush the wait for the socket to take what is left of a write
+     * made meanwhile (without it, bytes over the socket's buffer would wait for the next write).
+     */
     private static void registerAgain(Channel ch, IoEventLoop loop) {
         loop.register(ch).addListener(f -> {
             if (!f.isSuccess()) {
                 LOG.debug("could not register {} again: {}", ch, f.cause().toString());
                 ch.close();
+                return;
+            }
+            ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+            if (out != null && !out.isEmpty()) {
+                ch.flush();
             }
         });
     }
@@ -166,8 +176,11 @@ public final class ParkedChannel implements EpollIoHandle {
      * The socket as a channel again: a new epoll channel on it, with what the listener gave the first one and
      * {@code handler} (under {@code name}) as its pipeline, registered on the same event loop (it reads at once what
      * came). A socket whose peer reset it meanwhile gives a channel that is closed already, whose close the owner must
-     * handle itself ({@link Channel#isActive()} false: Netty tells no handler of a channel that was never active).
-     * On the event loop; once.
+     * handle itself ({@link Channel#isActive()} false: Netty tells no handler of a channel that was never active);
+     * so does a socket that could not be made a channel again (closed, and its connection's count released). What
+     * the listener set on the first channel and is carried over: the write buffer's marks and the read sizing (the
+     * only channel options {@link TcpListener} sets; TCP_NODELAY is the socket's own), the addresses, the client a
+     * PROXY header named, the connection's place in {@code max-connections-per-address}. On the event loop; once.
      */
     public Channel unpark(String name, ChannelHandler handler) {
         if (done) {
@@ -175,21 +188,44 @@ public final class ParkedChannel implements EpollIoHandle {
         }
         done = true;
         PARKED_NOW.decrementAndGet();
-        UNPARKED.incrementAndGet();
         registration.cancel();
-        EpollSocketChannel ch = new EpollSocketChannel(fd.intValue());
-        ch.config().setWriteBufferWaterMark(waterMark).setRecvByteBufAllocator(readSizes);
-        SharedAddresses.give(ch, local, remote); // a packed peer's address: the one the new channel made
-        if (proxied != null) {
-            ProxyProtocol.nameClient(ch, proxied);
+        EpollSocketChannel ch = null;
+        boolean countMoved = false;
+        try {
+            ch = new EpollSocketChannel(fd.intValue());
+            ch.config().setWriteBufferWaterMark(waterMark).setRecvByteBufAllocator(readSizes);
+            SharedAddresses.give(ch, local, remote); // a packed peer's address: the one the new channel made
+            if (proxied != null) {
+                ProxyProtocol.nameClient(ch, proxied);
+            }
+            if (release != null) {
+                AddressCounts.releaseAtClose(ch, release);
+                countMoved = true;
+            }
+            ch.pipeline().addLast(name, handler);
+        } catch (RuntimeException | LinkageError e) {
+            LOG.warn("a parked socket could not be made a channel again, closing it: {}", e.toString());
+            if (ch != null) {
+                ch.close();
+            } else {
+                try {
+                    fd.close();
+                } catch (java.io.IOException closing) {
+                    LOG.debug("closing a parked socket: {}", closing.toString());
+                }
+            }
+            if (release != null && !countMoved) {
+                release.run();
+            }
+            io.netty.channel.embedded.EmbeddedChannel closed = new io.netty.channel.embedded.EmbeddedChannel();
+            closed.close();
+            return closed;
         }
-        if (release != null) {
-            AddressCounts.releaseAtClose(ch, release);
-        }
-        ch.pipeline().addLast(name, handler);
+        UNPARKED.incrementAndGet();
+        EpollSocketChannel made = ch;
         loop.register(ch).addListener(f -> {
             if (!f.isSuccess()) {
-                ch.close();
+                made.close();
             }
         });
         if (!ch.isOpen() || !ch.isActive()) {
@@ -232,13 +268,18 @@ public final class ParkedChannel implements EpollIoHandle {
     /** Something came: stop watching (level-triggered, it would be reported again and again) and tell the owner. */
     @Override
     public void handle(IoRegistration registration, IoEvent event) {
-        registration.cancel();
+        // the event loop's own registration (it keeps count of them), which the one given here is the inside of
+        this.registration.cancel();
         if (!done) {
             wake.wake();
         }
     }
 
-    /** The event loop shuts down with the socket still parked: it is closed, as the loop's channels are. */
+    /**
+     * The event loop shuts down with the socket still parked: it is closed, as the loop's channels are. Its owner is
+     * not told (the gateway's stop closes its connections before its event loops; a loop that stops without that
+     * takes every connection on it along).
+     */
     @Override
     public void close() throws Exception {
         if (!done) {

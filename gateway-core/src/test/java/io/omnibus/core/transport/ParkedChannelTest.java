@@ -142,6 +142,29 @@ class ParkedChannelTest {
         }
     }
 
+    /**
+     * A write the socket cannot take at once, made after the park started and before Netty took the channel off the
+     * event loop: the channel stays, and the rest of the write still goes out as the client reads (Netty's
+     * deregistration dropped the channel's wait for the socket to take more).
+     */
+    @Test
+    void aWriteMadeWhileTheParkIsUnderWayCallsItOffAndGoesOutWhole() throws Exception {
+        try (Socket client = new Socket(InetAddress.getLoopbackAddress(), listener.port())) {
+            Channel ch = accepted.poll(10, TimeUnit.SECONDS);
+            int size = 16 << 20; // far more than loopback's socket buffers
+            CompletableFuture<ParkedChannel> result = new CompletableFuture<>();
+            ch.eventLoop().execute(() -> {
+                ParkedChannel.park(ch, () -> true, () -> { }, result::complete);
+                ch.writeAndFlush(Unpooled.wrappedBuffer(new byte[size])); // before the deregistration's task
+            });
+            assertThat(result.get(10, TimeUnit.SECONDS)).as("called off").isNull();
+            client.setSoTimeout(10_000);
+            assertThat(client.getInputStream().readNBytes(size)).hasSize(size);
+            client.getOutputStream().write('w');
+            assertThat(read.poll(10, TimeUnit.SECONDS)).isEqualTo("w");
+        }
+    }
+
     @Test
     void aPeerThatClosesWhileParkedWakesItsOwnerWithAChannelThatEnds() throws Exception {
         Channel second;
