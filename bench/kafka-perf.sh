@@ -9,7 +9,8 @@
 # third from one to the next on two cores shared with the client), then KafkaFetchLoad (this module's raw fetch
 # load, which counts records from the batches' headers without decoding them) with 1, 2 and 4 connections
 # (FETCH_CONNECTIONS) reading the same topic: the consumer tool decodes every record on one thread and is the
-# bottleneck on either server, the raw load shows where the server itself stops scaling. Prints the tools' own
+# bottleneck on either server, the raw load shows where the server itself stops scaling; then KafkaProduceLoad (ready-
+# made batches over 1, 2 and 4 connections, acks=1 and acks=all) for the produce side. Prints the tools' own
 # summaries; the warm-up's lines start with "warm-up:".
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -45,6 +46,16 @@ for i in $(seq "${CONSUMES:-3}"); do
   echo "== consumer $i: $RECORDS records from perf-acks-all-$STAMP"
   run org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$BOOTSTRAP" --topic "perf-acks-all-$STAMP" \
     --messages "$RECORDS" --timeout 60000
+done
+# the produce side the same way: KafkaProduceLoad sends ready-made batches (what the producer tool's 64 KiB batches
+# hold) over 1, 2 and 4 connections (PRODUCE_CONNECTIONS), 5 requests in flight each, with acks=1 and with acks=all,
+# to the acks=1 topic: kafka-producer-perf-test took 1.3-1.4 cores of two against a server's 0.4-0.5
+for n in ${PRODUCE_CONNECTIONS:-1 2 4}; do
+  for ACKS in 1 -1; do
+    echo "== raw produce: $RECORDS records of $SIZE bytes to perf-acks-1-$STAMP over $n connections, acks=$ACKS"
+    java -Xmx256m -cp "$HERE/target/benchmarks.jar" io.omnibus.bench.KafkaProduceLoad "$BOOTSTRAP" "perf-acks-1-$STAMP" \
+      "$RECORDS" "$n" "$ACKS" "$SIZE" | grep '^produce connections='
+  done
 done
 for n in ${FETCH_CONNECTIONS:-1 2 4}; do
   echo "== raw fetch: $RECORDS records from perf-acks-all-$STAMP over $n connections"

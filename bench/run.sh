@@ -159,11 +159,14 @@ load() { # SIDE (gateway|peer)
         | awk '/^[0-9]+ records sent/ && / 50th/ { split($0, f, " "); printf "produce acks=%s %s/s ", (++n == 1 ? "1" : "all"), f[4] }
                /^[0-9][0-9][0-9][0-9]-/ { k = split($0, c, ", "); r[++m] = int(c[k]) }
                /^fetch connections=/ { split($0, w, /[= ]/); split($0, q, ": "); raw = raw sprintf("%s%s conn %d", (raw ? " / " : ""), w[3], int(q[2])) }
+               /^produce connections=/ { split($0, w, /[= ]/); split($0, q, ": "); a = (w[5] == "1" ? 1 : 2)
+                                         put[a] = put[a] sprintf("%s%s conn %d", (put[a] ? " / " : ""), w[3], int(q[2])) }
                END { if (m) { printf "consume (fetch) "; for (i = 1; i <= m; i++) printf "%s%d", (i > 1 ? " / " : ""), r[i]
                               # the median of the consumes (the middle one once sorted)
                               for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
                               printf "/s, median %d/s", r[int((m + 1) / 2)] }
                      if (raw) printf "; raw fetch %s rec/s", raw
+                     if (put[1]) printf "; raw produce acks=1 %s, acks=all %s rec/s", put[1], put[2]
                      print "" }' ;;
     rocketmq) bench_java io.omnibus.bench.RocketMqLoad "127.0.0.1:29876" "${PRODUCERS:-2}" "${EACH:-50000}" \
         "${SIZE:-1024}" "${WINDOW:-64}" | grep -E '^(send|consume):' | tr '\n' ' ' ; echo ;;

@@ -33,32 +33,50 @@ public final class KafkaFetchLoad {
     }
 
     public static void main(String[] args) throws Exception {
-        String[] hostPort = args[0].split(":");
         String topic = args[1];
         long records = Long.parseLong(args[2]);
         int connections = args.length > 3 ? Integer.parseInt(args[3]) : 1;
         int partition = args.length > 4 ? Integer.parseInt(args[4]) : 0;
         AtomicLong got = new AtomicLong();
         AtomicLong bytes = new AtomicLong();
+        double seconds = onConnections(args[0], connections, "fetch", got, records, (s, i) -> {
+            s.setReceiveBufferSize(4 << 20);
+            read(s, topic, partition, records * i / connections, records * (i + 1) / connections, got, bytes);
+        });
+        System.out.printf("fetch connections=%d records=%d bytes=%d in %.2f s: %.0f rec/s, %.1f MiB/s%n", connections,
+                got.get(), bytes.get(), seconds, got.get() / seconds, bytes.get() / seconds / (1 << 20));
+    }
+
+    /** What one connection of a load does with its socket; {@code index} is the connection's, from 0. */
+    interface OnConnection {
+        void run(Socket s, int index) throws Exception;
+    }
+
+    /**
+     * Runs {@code task} on {@code connections} sockets to {@code hostPort}, a thread each, with progress on stderr
+     * ({@code done} of {@code total}), and returns the seconds they took together; the first failure ends the process
+     * (status 1) with its stack trace. Shared with {@link KafkaProduceLoad}.
+     */
+    static double onConnections(String hostPort, int connections, String name, AtomicLong done, long total,
+                                OnConnection task) throws InterruptedException {
+        String[] address = hostPort.split(":");
         List<Thread> threads = new ArrayList<>();
         List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
         long began = System.nanoTime();
         for (int i = 0; i < connections; i++) {
-            long from = records * i / connections;
-            long to = records * (i + 1) / connections;
+            int index = i;
             Thread t = new Thread(() -> {
-                try (Socket s = new Socket(hostPort[0], Integer.parseInt(hostPort[1]))) {
+                try (Socket s = new Socket(address[0], Integer.parseInt(address[1]))) {
                     s.setTcpNoDelay(true);
-                    s.setReceiveBufferSize(4 << 20);
-                    read(s, topic, partition, from, to, got, bytes);
+                    task.run(s, index);
                 } catch (Throwable e) {
                     failures.add(e);
                 }
-            }, "fetch-" + i);
+            }, name + "-" + i);
             t.start();
             threads.add(t);
         }
-        Thread progress = Progress.start("fetch: ", got::get, records, got::get);
+        Thread progress = Progress.start(name + ": ", done::get, total, done::get);
         for (Thread t : threads) {
             t.join();
         }
@@ -68,8 +86,7 @@ public final class KafkaFetchLoad {
             failures.get(0).printStackTrace();
             System.exit(1);
         }
-        System.out.printf("fetch connections=%d records=%d bytes=%d in %.2f s: %.0f rec/s, %.1f MiB/s%n", connections,
-                got.get(), bytes.get(), seconds, got.get() / seconds, bytes.get() / seconds / (1 << 20));
+        return seconds;
     }
 
     /** Fetches offsets {@code [from, to)}, counting the records of that range and the bytes of their batches. */
