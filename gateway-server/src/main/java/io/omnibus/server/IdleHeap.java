@@ -28,7 +28,8 @@ import java.util.function.LongSupplier;
  * (percent; the launcher gives 10), both manageable flags, and the idle spell's periodic collection shrinks the heap
  * that much further. The first second that allocates {@link #BUSY_BYTES_PER_SECOND} or more restores both flags as
  * they were, before the load's first collections. 15,000 idle MQTT connections cost about 0.9 KB of RSS less each
- * (bench/README.md).
+ * (bench/README.md). A spell that starts after {@link #PARKS_FOR_A_COLLECTION} parked MQTT connections also makes one
+ * full collection, for the channels they left behind in the old generation.
  *
  * <p>Sampled once a second on a Vert.x timer of a context of its own, where its state lives. The flags are the
  * JVM's: one instance per process runs (a second gateway in the same JVM starts none), and {@link #close} (the
@@ -50,6 +51,12 @@ final class IdleHeap {
     private static final AtomicReference<IdleHeap> RUNNING = new AtomicReference<>();
 
     private final LongSupplier allocated;
+    /** Sockets parked so far ({@link io.omnibus.core.transport.ParkedChannel#parkedTotal}). */
+    private final LongSupplier parked;
+    /** A full collection ({@link System#gc}), or what a test counts instead. */
+    private final Runnable collect;
+    /** {@link #parked} at the last full collection this made. */
+    private long parkedAtCollection;
     private final Function<String, String> getFlag;
     private final BiConsumer<String, String> setFlag;
     private final int idleMax;
@@ -67,7 +74,14 @@ final class IdleHeap {
 
     IdleHeap(LongSupplier allocated, Function<String, String> getFlag, BiConsumer<String, String> setFlag,
              int idleMax) {
+        this(allocated, getFlag, setFlag, idleMax, () -> 0, () -> { });
+    }
+
+    IdleHeap(LongSupplier allocated, Function<String, String> getFlag, BiConsumer<String, String> setFlag,
+             int idleMax, LongSupplier parked, Runnable collect) {
         this.allocated = allocated;
+        this.parked = parked;
+        this.collect = collect;
         this.getFlag = getFlag;
         this.setFlag = setFlag;
         this.idleMax = idleMax;
@@ -100,7 +114,8 @@ final class IdleHeap {
                     + "collector sizes it", PROPERTY);
             return null;
         }
-        IdleHeap idle = new IdleHeap(allocated, f -> hotspot.getVMOption(f).getValue(), hotspot::setVMOption, percent);
+        IdleHeap idle = new IdleHeap(allocated, f -> hotspot.getVMOption(f).getValue(), hotspot::setVMOption, percent,
+                io.omnibus.core.transport.ParkedChannel::parkedTotal, IdleHeap::collectSmallHeap);
         if (!idle.run(vertx)) {
             return null;
         }
@@ -189,6 +204,28 @@ final class IdleHeap {
         return tightened;
     }
 
+    /**
+     * Parks since the last full collection this made for which the idle spell's start makes one: the channels they
+     * left (about 1 KB each) became garbage in the old generation when they had lived through a young collection
+     * (a storm of CONNECTs), where only a mixed or a full collection gets them back, and an idle gateway makes no
+     * young collection, so no mixed one either. 15,000 connections parked after a storm kept 12.5 MB of it
+     * (bench/README.md).
+     */
+    static final long PARKS_FOR_A_COLLECTION = 4096;
+    /** No full collection above this much heap in use: its pause grows with the live data. */
+    static final long COLLECTED_BELOW_BYTES = 256L << 20;
+
+    /** {@link System#gc} when the heap in use is small enough for its pause to be short (tens of ms). */
+    private static void collectSmallHeap() {
+        long used = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+        if (used < COLLECTED_BELOW_BYTES) {
+            long began = System.nanoTime();
+            System.gc();
+            LOG.debug("idle after {} parked connections' channels: a full collection took {} ms ({} MiB were in use)",
+                    PARKS_FOR_A_COLLECTION, (System.nanoTime() - began) / 1_000_000, used >> 20);
+        }
+    }
+
     private void tighten() {
         try {
             int min = Integer.parseInt(getFlag.apply(MIN));
@@ -204,6 +241,11 @@ final class IdleHeap {
             tightened = true;
             tightenings++;
             LOG.debug("idle: at most {} % of the heap kept free (was {} %)", idleMax, max);
+            long parks = parked.getAsLong();
+            if (parks - parkedAtCollection >= PARKS_FOR_A_COLLECTION) {
+                parkedAtCollection = parks;
+                collect.run(); // the flags lowered first: the collection shrinks the heap to them
+            }
         } catch (RuntimeException e) { // not manageable here, or refused: the heap is left as the collector sizes it
             LOG.info("the heap's free share could not be lowered while idle: {}", e.toString());
             refused = true;

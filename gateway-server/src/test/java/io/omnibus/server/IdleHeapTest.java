@@ -56,6 +56,35 @@ class IdleHeapTest {
         assertThat(heap.tightened()).isTrue();
     }
 
+    /** A full collection at an idle spell's start, once enough parked connections left their channels behind. */
+    @Test
+    void anIdleSpellAfterManyParksCollectsOnceWithTheFlagsLowered() {
+        AtomicLong parked = new AtomicLong();
+        List<String> collections = new java.util.concurrent.CopyOnWriteArrayList<>();
+        IdleHeap heap = new IdleHeap(allocated::get, flags::get, (f, v) -> {
+            sets.add(f + "=" + v);
+            flags.put(f, v);
+        }, 10, parked::get, () -> collections.add("collected with " + IdleHeap.MAX + "=" + flags.get(IdleHeap.MAX)));
+        parked.set(IdleHeap.PARKS_FOR_A_COLLECTION - 1);
+        for (int s = 0; s <= IdleHeap.QUIET_SECONDS; s++) {
+            after(heap, 0);
+        }
+        assertThat(heap.tightened()).isTrue();
+        assertThat(collections).as("too few parks").isEmpty();
+        after(heap, IdleHeap.BUSY_BYTES_PER_SECOND); // a load: the spell ends
+        parked.set(IdleHeap.PARKS_FOR_A_COLLECTION);
+        for (int s = 0; s <= IdleHeap.QUIET_SECONDS; s++) {
+            after(heap, 0);
+        }
+        assertThat(collections).containsExactly("collected with MaxHeapFreeRatio=10");
+        after(heap, IdleHeap.BUSY_BYTES_PER_SECOND);
+        parked.addAndGet(IdleHeap.PARKS_FOR_A_COLLECTION - 1); // counted from the last collection
+        for (int s = 0; s <= IdleHeap.QUIET_SECONDS; s++) {
+            after(heap, 0);
+        }
+        assertThat(collections).hasSize(1);
+    }
+
     @Test
     void aMinimumAboveTheIdleShareIsLoweredFirstAndRestoredLast() {
         flags.put(IdleHeap.MIN, "40");
