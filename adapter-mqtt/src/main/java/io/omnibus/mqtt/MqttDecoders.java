@@ -6,7 +6,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A server's netty-codec-mqtt decoders, made with its limits: one per TCP connection while it reads. Idle connections
- * drop theirs ({@link MqttTransport.Netty#swept}); this counts how often, for {@code /health} and tests. It also says
+ * drop theirs ({@link MqttNettyTransport#swept}); this counts how often, for {@code /health} and tests. It also says
  * after how many quiet sweeps an idle connection's socket is parked ({@code mqtt.park-idle-after}): the server's
  * settings for its TCP connections in one object every connection already refers to.
  */

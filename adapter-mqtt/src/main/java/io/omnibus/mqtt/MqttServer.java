@@ -69,13 +69,13 @@ final class MqttServer implements ProtocolAdapter {
     /** Whether the connection of {@code clientId} holds its decoder now (false: dropped while it idles); for tests. */
     boolean holdsDecoder(String clientId) throws Exception {
         MqttConnection c = connected.get(clientId);
-        return c != null && (!(c.socket instanceof MqttTransport.Netty netty) || netty.decoding());
+        return c != null && (!(c.socket instanceof MqttNettyTransport netty) || netty.decoding());
     }
 
     /** Whether the socket of {@code clientId}'s connection is parked now ({@code park-idle-after}); for tests. */
     boolean parked(String clientId) throws Exception {
         MqttConnection c = connected.get(clientId);
-        return c != null && c.socket instanceof MqttTransport.Netty netty && netty.isParked();
+        return c != null && c.socket instanceof MqttNettyTransport netty && netty.isParked();
     }
 
     /** How many times an idle connection dropped its decoder (it makes a new one when bytes arrive). */
@@ -96,7 +96,7 @@ final class MqttServer implements ProtocolAdapter {
         }, false).onFailure(e -> LOG.error("mqtt: the stored sessions' expiry timers could not be set; sessions of "
                 + "clients that do not come back stay until the next start", e));
         Future<Void> tcp = Listeners.bind(ctx, config.listeners(), "mqtt", (ch, context) -> {
-            MqttTransport.Netty transport = new MqttTransport.Netty(ch, context, decoders);
+            MqttNettyTransport transport = new MqttNettyTransport(ch, context, decoders);
             long id = ids.incrementAndGet();
             context.emit(v -> new MqttConnection(MqttServer.this, transport, id).start());
         }).map(l -> {
@@ -114,7 +114,7 @@ final class MqttServer implements ProtocolAdapter {
         return tcp.compose(v -> Listeners.bind(ctx, wsConfig, "mqtt.websocket", (ch, context) -> {
             MqttWebSocket.setUp(ch, config.webSocketPath(), config.maxPacketSize(), config.webSocketOrigins(),
                     listener.counts());
-            MqttTransport.Netty transport = new MqttTransport.Netty(ch, context, decoders);
+            MqttNettyTransport transport = new MqttNettyTransport(ch, context, decoders);
             long id = -ids.incrementAndGet(); // negative: mqtt-ws-N
             context.emit(x -> new MqttConnection(MqttServer.this, transport, id).start());
         })).map(l -> {

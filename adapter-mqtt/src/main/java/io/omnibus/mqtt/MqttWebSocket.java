@@ -37,7 +37,7 @@ import java.util.Locale;
  * 403 for a browser page from an origin not allowed, 503 once the address has {@code max-connections-per-address}
  * open, counted with the TCP port's connections), Netty's WebSocket handshake (subprotocol {@code mqtt}, or
  * {@code mqttv3.1}), and then the binary frames' bytes into the same MQTT decoder and transport as TCP's
- * ({@link MqttTransport.Netty}): an MQTT packet may span frames, and a frame may carry several packets.
+ * ({@link MqttNettyTransport}): an MQTT packet may span frames, and a frame may carry several packets.
  */
 final class MqttWebSocket {
     /** The HTTP handshake request's most bytes (line, headers): browsers send well under 8 KiB. */
