@@ -53,8 +53,15 @@ final class IdleHeap {
     private final LongSupplier allocated;
     /** Sockets parked so far ({@link io.omnibus.core.transport.ParkedChannel#parkedTotal}). */
     private final LongSupplier parked;
-    /** A full collection ({@link System#gc}), or what a test counts instead. */
-    private final Runnable collect;
+    /**
+     * A full collection ({@link System#gc}) if the heap is small enough and the JVM makes one when asked; whether it
+     * did. A test counts instead.
+     */
+    private final java.util.function.BooleanSupplier collect;
+    /** Samples (seconds) since the last full collection this made; it starts as if the last were long ago. */
+    private long secondsSinceCollection = MIN_SECONDS_BETWEEN_COLLECTIONS;
+    // read by /metrics on another thread
+    private volatile long collections;
     /** {@link #parked} at the last full collection this made. */
     private long parkedAtCollection;
     private final Function<String, String> getFlag;
@@ -74,11 +81,11 @@ final class IdleHeap {
 
     IdleHeap(LongSupplier allocated, Function<String, String> getFlag, BiConsumer<String, String> setFlag,
              int idleMax) {
-        this(allocated, getFlag, setFlag, idleMax, () -> 0, () -> { });
+        this(allocated, getFlag, setFlag, idleMax, () -> 0, () -> false);
     }
 
     IdleHeap(LongSupplier allocated, Function<String, String> getFlag, BiConsumer<String, String> setFlag,
-             int idleMax, LongSupplier parked, Runnable collect) {
+             int idleMax, LongSupplier parked, java.util.function.BooleanSupplier collect) {
         this.allocated = allocated;
         this.parked = parked;
         this.collect = collect;
@@ -115,13 +122,15 @@ final class IdleHeap {
             return null;
         }
         IdleHeap idle = new IdleHeap(allocated, f -> hotspot.getVMOption(f).getValue(), hotspot::setVMOption, percent,
-                io.omnibus.core.transport.ParkedChannel::parkedTotal, IdleHeap::collectSmallHeap);
+                io.omnibus.core.transport.ParkedChannel::parkedTotal, () -> collectSmallHeap(hotspot));
         if (!idle.run(vertx)) {
             return null;
         }
         Gauge.builder("omnibus.heap.idle.tightened", idle, i -> i.tightened ? 1 : 0)
                 .description("1 while an idle spell keeps the heap's free share at -Domnibus.idle-heap-free")
                 .register(meters);
+        Gauge.builder("omnibus.heap.idle.collections", idle, i -> i.collections)
+                .description("Full collections an idle spell made after many parked connections").register(meters);
         Gauge.builder("omnibus.heap.idle.tightenings", idle, i -> i.tightenings)
                 .description("Idle spells that lowered the heap's free share").register(meters);
         return idle;
@@ -185,6 +194,7 @@ final class IdleHeap {
 
     /** Once a second: how much the threads allocated since the last sample decides. */
     void sample() {
+        secondsSinceCollection++;
         long now = allocated.getAsLong();
         long since = lastAllocated < 0 ? Long.MAX_VALUE : now - lastAllocated;
         lastAllocated = now;
@@ -197,6 +207,9 @@ final class IdleHeap {
         }
         if (++quietSeconds >= QUIET_SECONDS && loose == null && !refused) {
             tighten();
+            if (loose != null) {
+                collectAfterParks();
+            }
         }
     }
 
@@ -212,18 +225,33 @@ final class IdleHeap {
      * (bench/README.md).
      */
     static final long PARKS_FOR_A_COLLECTION = 4096;
-    /** No full collection above this much heap in use: its pause grows with the live data. */
+    /**
+     * At most one such collection in this many seconds: a fleet whose devices wake every minute re-parks thousands a
+     * minute, and a load in bursts starts a spell after each.
+     */
+    static final long MIN_SECONDS_BETWEEN_COLLECTIONS = 600;
+    /** No full collection above this much heap in use (garbage included): its pause grows with the live data. */
     static final long COLLECTED_BELOW_BYTES = 256L << 20;
 
-    /** {@link System#gc} when the heap in use is small enough for its pause to be short (tens of ms). */
-    private static void collectSmallHeap() {
+    /**
+     * {@link System#gc}, a full collection of a few tens of milliseconds on a heap this small, which stops every
+     * thread whichever calls it; not when the heap in use is larger, nor when the JVM ignores explicit collections or
+     * makes them concurrent (the caller would wait for a whole cycle, which frees nothing more than the periodic one).
+     * Whether it collected.
+     */
+    private static boolean collectSmallHeap(HotSpotDiagnosticMXBean hotspot) {
         long used = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-        if (used < COLLECTED_BELOW_BYTES) {
-            long began = System.nanoTime();
-            System.gc();
-            LOG.debug("idle after {} parked connections' channels: a full collection took {} ms ({} MiB were in use)",
-                    PARKS_FOR_A_COLLECTION, (System.nanoTime() - began) / 1_000_000, used >> 20);
+        if (used >= COLLECTED_BELOW_BYTES || "true".equals(hotspot.getVMOption("DisableExplicitGC").getValue())
+                || "true".equals(hotspot.getVMOption("ExplicitGCInvokesConcurrent").getValue())) {
+            LOG.debug("idle after many parked connections: no full collection ({} MiB in use, or explicit "
+                    + "collections off or concurrent)", used >> 20);
+            return false;
         }
+        long began = System.nanoTime();
+        System.gc();
+        LOG.debug("idle after many parked connections: a full collection took {} ms ({} MiB were in use)",
+                (System.nanoTime() - began) / 1_000_000, used >> 20);
+        return true;
     }
 
     private void tighten() {
@@ -241,17 +269,35 @@ final class IdleHeap {
             tightened = true;
             tightenings++;
             LOG.debug("idle: at most {} % of the heap kept free (was {} %)", idleMax, max);
-            long parks = parked.getAsLong();
-            if (parks - parkedAtCollection >= PARKS_FOR_A_COLLECTION) {
-                parkedAtCollection = parks;
-                collect.run(); // the flags lowered first: the collection shrinks the heap to them
-            }
+
         } catch (RuntimeException e) { // not manageable here, or refused: the heap is left as the collector sizes it
             LOG.info("the heap's free share could not be lowered while idle: {}", e.toString());
             refused = true;
             if (loose != null) {
                 restore();
             }
+        }
+    }
+
+    /**
+     * At a spell's start, the flags lowered (the collection shrinks the heap to them): one full collection when
+     * {@link #PARKS_FOR_A_COLLECTION} parks came since the last one it made, at most one in
+     * {@link #MIN_SECONDS_BETWEEN_COLLECTIONS}. Counted from a collection made, not from one skipped.
+     */
+    private void collectAfterParks() {
+        long parks = parked.getAsLong();
+        if (parks - parkedAtCollection < PARKS_FOR_A_COLLECTION
+                || secondsSinceCollection < MIN_SECONDS_BETWEEN_COLLECTIONS) {
+            return;
+        }
+        try {
+            if (collect.getAsBoolean()) {
+                parkedAtCollection = parks;
+                secondsSinceCollection = 0;
+                collections++;
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("idle: the full collection failed: {}", e.toString());
         }
     }
 

@@ -56,33 +56,51 @@ class IdleHeapTest {
         assertThat(heap.tightened()).isTrue();
     }
 
-    /** A full collection at an idle spell's start, once enough parked connections left their channels behind. */
+    /**
+     * A full collection at an idle spell's start, once enough parked connections left their channels behind: with the
+     * flags lowered, counted from the last collection made (not one skipped), at most one in ten minutes.
+     */
     @Test
     void anIdleSpellAfterManyParksCollectsOnceWithTheFlagsLowered() {
         AtomicLong parked = new AtomicLong();
         List<String> collections = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicBoolean collects = new java.util.concurrent.atomic.AtomicBoolean(true);
         IdleHeap heap = new IdleHeap(allocated::get, flags::get, (f, v) -> {
             sets.add(f + "=" + v);
             flags.put(f, v);
-        }, 10, parked::get, () -> collections.add("collected with " + IdleHeap.MAX + "=" + flags.get(IdleHeap.MAX)));
+        }, 10, parked::get, () -> {
+            collections.add((collects.get() ? "collected" : "skipped") + " with " + IdleHeap.MAX + "="
+                    + flags.get(IdleHeap.MAX));
+            return collects.get();
+        });
+        Runnable spell = () -> {
+            after(heap, IdleHeap.BUSY_BYTES_PER_SECOND); // a load: any spell ends
+            for (int s = 0; s <= IdleHeap.QUIET_SECONDS; s++) {
+                after(heap, 0);
+            }
+            assertThat(heap.tightened()).isTrue();
+        };
         parked.set(IdleHeap.PARKS_FOR_A_COLLECTION - 1);
-        for (int s = 0; s <= IdleHeap.QUIET_SECONDS; s++) {
-            after(heap, 0);
-        }
-        assertThat(heap.tightened()).isTrue();
+        spell.run();
         assertThat(collections).as("too few parks").isEmpty();
-        after(heap, IdleHeap.BUSY_BYTES_PER_SECOND); // a load: the spell ends
+
         parked.set(IdleHeap.PARKS_FOR_A_COLLECTION);
-        for (int s = 0; s <= IdleHeap.QUIET_SECONDS; s++) {
-            after(heap, 0);
+        collects.set(false); // the heap too large, say: skipped, and tried again at the next spell
+        spell.run();
+        collects.set(true);
+        spell.run();
+        assertThat(collections).containsExactly("skipped with MaxHeapFreeRatio=10", "collected with MaxHeapFreeRatio=10");
+
+        parked.addAndGet(IdleHeap.PARKS_FOR_A_COLLECTION - 1); // counted from the collection made
+        spell.run();
+        parked.addAndGet(1); // enough parks, but within ten minutes of the last collection
+        spell.run();
+        assertThat(collections).hasSize(2);
+        for (long s = 0; s < IdleHeap.MIN_SECONDS_BETWEEN_COLLECTIONS; s++) {
+            after(heap, IdleHeap.BUSY_BYTES_PER_SECOND);
         }
-        assertThat(collections).containsExactly("collected with MaxHeapFreeRatio=10");
-        after(heap, IdleHeap.BUSY_BYTES_PER_SECOND);
-        parked.addAndGet(IdleHeap.PARKS_FOR_A_COLLECTION - 1); // counted from the last collection
-        for (int s = 0; s <= IdleHeap.QUIET_SECONDS; s++) {
-            after(heap, 0);
-        }
-        assertThat(collections).hasSize(1);
+        spell.run();
+        assertThat(collections).hasSize(3);
     }
 
     @Test
