@@ -47,18 +47,20 @@ for i in $(seq "${CONSUMES:-3}"); do
   run org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$BOOTSTRAP" --topic "perf-acks-all-$STAMP" \
     --messages "$RECORDS" --timeout 60000
 done
-# the produce side the same way: KafkaProduceLoad sends ready-made batches (what the producer tool's 64 KiB batches
+for n in ${FETCH_CONNECTIONS:-1 2 4}; do
+  echo "== raw fetch: $RECORDS records from perf-acks-all-$STAMP over $n connections"
+  java -Xmx256m -cp "$HERE/target/benchmarks.jar" io.omnibus.bench.KafkaFetchLoad "$BOOTSTRAP" "perf-acks-all-$STAMP" \
+    "$RECORDS" "$n" | grep '^fetch connections='
+done
+# the produce side the same way, after the fetches (its writes would push the fetched topic out of the page cache):
+# KafkaProduceLoad sends ready-made batches (what the producer tool's 64 KiB batches
 # hold) over 1, 2 and 4 connections (PRODUCE_CONNECTIONS), 5 requests in flight each, with acks=1 and with acks=all,
 # to the acks=1 topic: kafka-producer-perf-test took 1.3-1.4 cores of two against a server's 0.4-0.5
 for n in ${PRODUCE_CONNECTIONS:-1 2 4}; do
   for ACKS in 1 -1; do
     echo "== raw produce: $RECORDS records of $SIZE bytes to perf-acks-1-$STAMP over $n connections, acks=$ACKS"
     java -Xmx256m -cp "$HERE/target/benchmarks.jar" io.omnibus.bench.KafkaProduceLoad "$BOOTSTRAP" "perf-acks-1-$STAMP" \
-      "$RECORDS" "$n" "$ACKS" "$SIZE" | grep '^produce connections='
+      "$RECORDS" "$n" "$ACKS" "$SIZE" | grep '^produce connections=' \
+      || echo "== raw produce failed ($n connections, acks=$ACKS): run bench/kafka-perf.sh by hand for the error"
   done
-done
-for n in ${FETCH_CONNECTIONS:-1 2 4}; do
-  echo "== raw fetch: $RECORDS records from perf-acks-all-$STAMP over $n connections"
-  java -Xmx256m -cp "$HERE/target/benchmarks.jar" io.omnibus.bench.KafkaFetchLoad "$BOOTSTRAP" "perf-acks-all-$STAMP" \
-    "$RECORDS" "$n" | grep '^fetch connections='
 done

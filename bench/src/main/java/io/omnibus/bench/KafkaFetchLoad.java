@@ -53,7 +53,7 @@ public final class KafkaFetchLoad {
     }
 
     /**
-     * Runs {@code task} on {@code connections} sockets to {@code hostPort}, a thread each, with progress on stderr
+     * Runs {@code task} on {@code connections} sockets to {@code hostPort}, a thread each, with progress lines
      * ({@code done} of {@code total}), and returns the seconds they took together; the first failure ends the process
      * (status 1) with its stack trace. Shared with {@link KafkaProduceLoad}.
      */

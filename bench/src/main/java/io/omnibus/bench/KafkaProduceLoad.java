@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A Kafka produce load that costs its client little, the produce side of {@link KafkaFetchLoad}: CONNECTIONS
  * connections each send their share of RECORDS records to one partition as Produce v3 requests of one record batch
- * (BATCH records of SIZE bytes, uncompressed, made once: what kafka-producer-perf-test's batches of 64 KiB hold),
+ * (BATCH records of SIZE bytes, uncompressed, made once: at 64 of 1 KiB, what kafka-producer-perf-test's batches of
+ * 64 KiB hold),
  * up to WINDOW requests in flight per connection (a producer's {@code max.in.flight.requests.per.connection}: 5), and
  * count the records acknowledged. {@code kafka-producer-perf-test} makes, serializes and checksums every record on
  * its own threads: on two cores it took 1.3-1.4 cores against a server's 0.4-0.5, so its figure measures itself.
