@@ -269,7 +269,6 @@ final class IdleHeap {
             tightened = true;
             tightenings++;
             LOG.debug("idle: at most {} % of the heap kept free (was {} %)", idleMax, max);
-
         } catch (RuntimeException e) { // not manageable here, or refused: the heap is left as the collector sizes it
             LOG.info("the heap's free share could not be lowered while idle: {}", e.toString());
             refused = true;

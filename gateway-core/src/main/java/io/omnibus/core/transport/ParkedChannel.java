@@ -191,8 +191,7 @@ public final class ParkedChannel implements EpollIoHandle {
         done = true;
         PARKED_NOW.decrementAndGet();
         registration.cancel();
-        EpollSocketChannel ch = null;
-        boolean countMoved = false;
+        EpollSocketChannel ch;
         try {
             ch = new EpollSocketChannel(fd.intValue());
             ch.config().setWriteBufferWaterMark(waterMark).setRecvByteBufAllocator(readSizes);
@@ -200,28 +199,25 @@ public final class ParkedChannel implements EpollIoHandle {
             if (proxied != null) {
                 ProxyProtocol.nameClient(ch, proxied);
             }
-            if (release != null) {
-                AddressCounts.releaseAtClose(ch, release);
-                countMoved = true;
-            }
             ch.pipeline().addLast(name, handler);
         } catch (RuntimeException | LinkageError e) {
+            // the socket closed by its descriptor (a channel not yet registered cannot close through its pipeline),
+            // and its count released here: a channel made meanwhile is never registered, never closes
             LOG.warn("a parked socket could not be made a channel again, closing it: {}", e.toString());
-            if (ch != null) {
-                ch.close();
-            } else {
-                try {
-                    fd.close();
-                } catch (java.io.IOException closing) {
-                    LOG.debug("closing a parked socket: {}", closing.toString());
-                }
+            try {
+                fd.close();
+            } catch (java.io.IOException closing) {
+                LOG.debug("closing a parked socket: {}", closing.toString());
             }
-            if (release != null && !countMoved) {
+            if (release != null) {
                 release.run();
             }
             io.netty.channel.embedded.EmbeddedChannel closed = new io.netty.channel.embedded.EmbeddedChannel();
             closed.close();
             return closed;
+        }
+        if (release != null) {
+            AddressCounts.releaseAtClose(ch, release);
         }
         UNPARKED.incrementAndGet();
         EpollSocketChannel made = ch;
